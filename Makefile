@@ -1,0 +1,64 @@
+# voyager-c: one binary, yb-voyager. Plain make + pkg-config.
+# Sources are found by wildcard so that adding a file needs no edit here.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build
+PKGS     := libpq sqlite3 libcjson yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libpq's pkg-config omits the server include dir; libpg_query ships no .pc file.
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(PKG_CFLAGS)
+LDLIBS   += $(PKG_LIBS) -lpg_query -lpthread -lm
+
+SRCS      := $(shell find src -name '*.c' | sort)
+OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
+TEST_SRCS := $(shell find tests/unit -name '*.c' | sort)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+.PHONY: all test unit-test integration-test sanitize install clean demo deps
+
+all: yb-voyager
+
+yb-voyager: $(BUILD)/yb-voyager
+	cp $< $@
+
+$(BUILD)/yb-voyager: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DVOYAGER_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+
+deps:
+	./scripts/install-deps.sh
+
+# The one test command (README, CI): unit tests, then integration tests on real clusters.
+test: yb-voyager $(BUILD)/unit-tests
+	./tests/run.sh
+
+unit-test: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in their own build dir.
+sanitize:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" build-asan/unit-tests build-asan/yb-voyager
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/unit-tests
+
+demo: yb-voyager
+	./scripts/demo.sh
+
+install: yb-voyager
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 yb-voyager $(DESTDIR)$(PREFIX)/bin/yb-voyager
+
+clean:
+	rm -rf build build-asan yb-voyager

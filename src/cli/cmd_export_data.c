@@ -1,0 +1,6 @@
+/* export data [from source], export data from target, export data status. */
+#include "cli/commands.h"
+
+int cmd_export_data_from_source(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+int cmd_export_data_from_target(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+int cmd_export_data_status(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }

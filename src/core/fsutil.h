@@ -1,0 +1,26 @@
+/* File-system helpers with crash-safe semantics. errno is preserved on failure. */
+#ifndef VOYAGER_CORE_FSUTIL_H
+#define VOYAGER_CORE_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+bool fs_is_dir(const char *path);
+bool fs_exists(const char *path);
+/* mkdir -p with the given mode for created directories. */
+bool fs_mkdir_p(const char *path, mode_t mode);
+/* Write data to path crash-safely: path.tmp-<pid>, fsync, rename, fsync dir. */
+bool fs_write_atomic(const char *path, const void *data, size_t len);
+/* fsync the directory that contains path. */
+bool fs_fsync_parent(const char *path);
+/* Read a whole file; caller frees *out. NUL-terminated. */
+bool fs_read_all(const char *path, char **out, size_t *len);
+/* rm -rf of the contents of dir (not dir itself). */
+bool fs_remove_contents(const char *dir);
+/* rm -rf path */
+bool fs_remove_tree(const char *path);
+/* Is the directory empty (or missing)? */
+bool fs_dir_is_empty(const char *path);
+
+#endif

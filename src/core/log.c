@@ -1,0 +1,100 @@
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
+static FILE *log_file;
+static log_level min_level = LOG_INFO;
+static bool stderr_quiet;
+
+static const char *const level_names[] = {"trace", "debug", "info", "warn", "error"};
+
+bool log_level_parse(const char *s, log_level *out)
+{
+    for (int i = 0; i <= LOG_ERROR; i++)
+        if (s && strcasecmp(s, level_names[i]) == 0) {
+            *out = (log_level)i;
+            return true;
+        }
+    if (s && strcasecmp(s, "warning") == 0) {
+        *out = LOG_WARN;
+        return true;
+    }
+    return false;
+}
+
+void log_set_level(log_level lvl) { min_level = lvl; }
+log_level log_get_level(void) { return min_level; }
+void log_set_stderr_quiet(bool quiet) { stderr_quiet = quiet; }
+
+bool log_open_file(const char *path)
+{
+    FILE *f = fopen(path, "ae");
+    if (!f)
+        return false;
+    pthread_mutex_lock(&log_mutex);
+    if (log_file)
+        fclose(log_file);
+    log_file = f;
+    pthread_mutex_unlock(&log_mutex);
+    return true;
+}
+
+void log_close(void)
+{
+    pthread_mutex_lock(&log_mutex);
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    pthread_mutex_unlock(&log_mutex);
+}
+
+static void log_vwrite(log_level lvl, const char *fmt, va_list ap, bool to_stdout)
+{
+    char msg[4096];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+
+    pthread_mutex_lock(&log_mutex);
+    if (log_file && lvl >= min_level) {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        struct tm tm;
+        localtime_r(&tv.tv_sec, &tm);
+        char ts[32];
+        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(log_file, "%s.%03ld [%d] %s: %s\n", ts, (long)(tv.tv_usec / 1000), (int)getpid(),
+                level_names[lvl], msg);
+        fflush(log_file);
+    }
+    pthread_mutex_unlock(&log_mutex);
+
+    if (to_stdout) {
+        printf("%s\n", msg);
+        fflush(stdout);
+    } else if (lvl >= LOG_WARN && !stderr_quiet) {
+        fprintf(stderr, "%s: %s\n", lvl == LOG_ERROR ? "error" : "warning", msg);
+    }
+}
+
+void log_msg(log_level lvl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(lvl, fmt, ap, false);
+    va_end(ap);
+}
+
+void log_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(LOG_INFO, fmt, ap, true);
+    va_end(ap);
+}

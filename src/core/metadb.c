@@ -1,0 +1,197 @@
+#include "core/metadb.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct metadb {
+    sqlite3 *db;
+    char uuid[37];
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS migration_status ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  record TEXT NOT NULL);";
+
+bool metadb_exec(metadb *m, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", err ? err : sqlite3_errmsg(m->db));
+        sqlite3_free(err);
+        return false;
+    }
+    return true;
+}
+
+bool metadb_begin(metadb *m) { return metadb_exec(m, "BEGIN IMMEDIATE"); }
+bool metadb_commit(metadb *m) { return metadb_exec(m, "COMMIT"); }
+void metadb_rollback(metadb *m) { sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL); }
+
+sqlite3 *metadb_sqlite(metadb *m) { return m->db; }
+const char *metadb_migration_uuid(const metadb *m) { return m->uuid; }
+
+static cJSON *load_record(metadb *m)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->db, "SELECT record FROM migration_status WHERE id = 1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(m->db));
+        return NULL;
+    }
+    cJSON *rec = NULL;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *txt = (const char *)sqlite3_column_text(st, 0);
+        rec = cJSON_Parse(txt ? txt : "");
+        if (!rec)
+            log_error("metadata store (meta.db): the migration status record is corrupt");
+    } else if (rc == SQLITE_DONE) {
+        rec = cJSON_CreateObject();
+    } else {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(m->db));
+    }
+    sqlite3_finalize(st);
+    return rec;
+}
+
+static bool store_record(metadb *m, const cJSON *rec)
+{
+    char *txt = cJSON_PrintUnformatted(rec);
+    sqlite3_stmt *st;
+    bool ok = false;
+    if (sqlite3_prepare_v2(m->db,
+                           "INSERT INTO migration_status(id, record) VALUES (1, ?1) "
+                           "ON CONFLICT(id) DO UPDATE SET record = excluded.record",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, txt, -1, SQLITE_TRANSIENT);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    if (!ok)
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(m->db));
+    free(txt);
+    return ok;
+}
+
+bool metadb_status_update(metadb *m, metadb_status_fn fn, void *arg)
+{
+    if (!metadb_begin(m))
+        return false;
+    cJSON *rec = load_record(m);
+    if (!rec || !fn(rec, arg) || !store_record(m, rec)) {
+        cJSON_Delete(rec);
+        metadb_rollback(m);
+        return false;
+    }
+    cJSON_Delete(rec);
+    return metadb_commit(m);
+}
+
+cJSON *metadb_status_load(metadb *m)
+{
+    return load_record(m);
+}
+
+static bool init_uuid(cJSON *rec, void *arg)
+{
+    metadb *m = arg;
+    cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "MigrationUUID");
+    if (cJSON_IsString(u) && strlen(u->valuestring) == 36) {
+        memcpy(m->uuid, u->valuestring, 37);
+        return true;
+    }
+    if (!uuid_v4(m->uuid)) {
+        log_error("cannot read /dev/urandom to make a migration UUID");
+        return false;
+    }
+    cJSON_AddStringToObject(rec, "MigrationUUID", m->uuid);
+    cJSON_AddStringToObject(rec, "VoyagerVersion", VOYAGER_VERSION);
+    return true;
+}
+
+metadb *metadb_open(const char *path)
+{
+    metadb *m = xcalloc(1, sizeof *m);
+    if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        log_error("cannot open the metadata store %s: %s; check the export dir's permissions", path,
+                  m->db ? sqlite3_errmsg(m->db) : "out of memory");
+        sqlite3_close(m->db);
+        free(m);
+        return NULL;
+    }
+    /* Other voyager processes may hold the write lock for a moment. */
+    sqlite3_busy_timeout(m->db, 30000);
+    if (!metadb_exec(m, "PRAGMA journal_mode=WAL") || !metadb_exec(m, "PRAGMA synchronous=FULL") ||
+        !metadb_exec(m, schema_sql) || !metadb_status_update(m, init_uuid, m)) {
+        metadb_close(m);
+        return NULL;
+    }
+    return m;
+}
+
+void metadb_close(metadb *m)
+{
+    if (!m)
+        return;
+    sqlite3_close(m->db);
+    free(m);
+}
+
+static bool set_item(cJSON *rec, void *arg)
+{
+    cJSON **kv = arg; /* kv[0]: key as cJSON string, kv[1]: value to take */
+    const char *key = kv[0]->valuestring;
+    if (cJSON_GetObjectItemCaseSensitive(rec, key))
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, key, kv[1]);
+    else
+        cJSON_AddItemToObject(rec, key, kv[1]);
+    kv[1] = NULL; /* now owned by rec */
+    return true;
+}
+
+static bool set_owned(metadb *m, const char *key, cJSON *value)
+{
+    cJSON *k = cJSON_CreateString(key);
+    cJSON *kv[2] = {k, value};
+    bool ok = metadb_status_update(m, set_item, kv);
+    cJSON_Delete(kv[1]);
+    cJSON_Delete(k);
+    return ok;
+}
+
+bool metadb_status_set_bool(metadb *m, const char *key, bool value)
+{
+    return set_owned(m, key, cJSON_CreateBool(value));
+}
+
+bool metadb_status_set_string(metadb *m, const char *key, const char *value)
+{
+    return set_owned(m, key, cJSON_CreateString(value));
+}
+
+bool metadb_status_set_json(metadb *m, const char *key, const cJSON *value)
+{
+    return set_owned(m, key, cJSON_Duplicate(value, 1));
+}
+
+bool metadb_status_get_bool(metadb *m, const char *key)
+{
+    cJSON *rec = load_record(m);
+    bool v = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key));
+    cJSON_Delete(rec);
+    return v;
+}
+
+char *metadb_status_get_string(metadb *m, const char *key)
+{
+    cJSON *rec = load_record(m);
+    cJSON *v = rec ? cJSON_GetObjectItemCaseSensitive(rec, key) : NULL;
+    char *s = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+    cJSON_Delete(rec);
+    return s;
+}

@@ -1,0 +1,286 @@
+#include "db/pgconn.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *first_line(const char *msg, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", msg ? msg : "");
+    buf[strcspn(buf, "\n")] = '\0';
+    /* libpq prefixes "connection to server at ... failed: "; keep what follows. */
+    char *p = strstr(buf, "failed: ");
+    if (p && strncmp(buf, "connection to server", 20) == 0)
+        memmove(buf, p + 8, strlen(p + 8) + 1);
+    return buf;
+}
+
+char *pgconn_describe_connect_error(const db_conf *conf, const char *msg)
+{
+    const char *role = db_role_name(conf->role);
+    const char *host = conf->host ? conf->host : "localhost";
+    char line[512];
+    first_line(msg, line, sizeof line);
+    if (!msg)
+        msg = "";
+    if (strstr(msg, "password authentication failed"))
+        return xasprintf("%s database: password authentication failed for user \"%s\"; check "
+                         "--%s-db-user and the password (--%s-db-password or %s)",
+                         role, conf->user ? conf->user : "", role, role,
+                         db_role_password_env(conf->role));
+    if (strstr(msg, "no password supplied") || strstr(msg, "fe_sendauth"))
+        return xasprintf("%s database wants a password: give --%s-db-password or set %s", role,
+                         role, db_role_password_env(conf->role));
+    if (strstr(msg, "Connection refused"))
+        return xasprintf("%s database: cannot connect to %s:%d (connection refused); check "
+                         "--%s-db-host and --%s-db-port and that the server is running",
+                         role, host, conf->port, role, role);
+    if (strstr(msg, "could not translate host name") || strstr(msg, "Name or service not known"))
+        return xasprintf("%s database: unknown host \"%s\"; check --%s-db-host", role, host, role);
+    if (strstr(msg, "timeout expired") || strstr(msg, "timed out"))
+        return xasprintf("%s database: connection to %s:%d timed out; check --%s-db-host, "
+                         "--%s-db-port and the network",
+                         role, host, conf->port, role, role);
+    if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
+        return xasprintf("%s database: %s; check --%s-db-name", role, line, role);
+    if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
+        return xasprintf("%s database: %s; check --%s-db-user", role, line, role);
+    if (strstr(msg, "SSL") || strstr(msg, "ssl") || strstr(msg, "certificate"))
+        return xasprintf("%s database: %s; check the --%s-ssl-* flags", role, line, role);
+    return xasprintf("%s database: cannot connect to %s:%d: %s", role, host, conf->port, line);
+}
+
+pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
+{
+    static const pgconn_options none = {0};
+    if (!opt)
+        opt = &none;
+    char port[16];
+    snprintf(port, sizeof port, "%d", opt->port > 0 ? opt->port : conf->port);
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        const char *keys[20];
+        const char *vals[20];
+        int n = 0;
+#define KV(k, v)                                                                                   \
+    do {                                                                                           \
+        if (v) {                                                                                   \
+            keys[n] = (k);                                                                         \
+            vals[n] = (v);                                                                         \
+            n++;                                                                                   \
+        }                                                                                          \
+    } while (0)
+        KV("host", opt->host ? opt->host : conf->host);
+        keys[n] = "port";
+        vals[n++] = port;
+        KV("user", conf->user);
+        KV("password", conf->password);
+        KV("dbname", opt->dbname ? opt->dbname : conf->name);
+        KV("sslmode", conf->ssl_mode);
+        KV("sslcert", conf->ssl_cert);
+        KV("sslkey", conf->ssl_key);
+        KV("sslrootcert", conf->ssl_root_cert);
+        KV("sslcrl", conf->ssl_crl);
+        KV("replication", opt->replication);
+        KV("application_name", opt->application_name ? opt->application_name : "yb-voyager");
+        KV("connect_timeout", "15");
+        KV("keepalives", "1");
+        KV("keepalives_idle", "30");
+        KV("client_encoding", "UTF8");
+#undef KV
+        keys[n] = vals[n] = NULL;
+        PGconn *pg = PQconnectdbParams(keys, vals, 0);
+        if (pg && PQstatus(pg) == CONNECTION_OK) {
+            pgconn *c = xcalloc(1, sizeof *c);
+            c->pg = pg;
+            c->role = conf->role;
+            c->server_version_num = PQserverVersion(pg);
+            if (!opt->replication || strcmp(opt->replication, "database") == 0) {
+                char *v = pgconn_query_value(c, "SELECT version()", 0, NULL);
+                c->is_yugabyte = v && strstr(v, "-YB-") != NULL;
+                free(v);
+            }
+            log_debug("connected to %s database %s:%s as %s (backend pid %d%s)",
+                      db_role_name(conf->role), opt->host ? opt->host : conf->host, port,
+                      conf->user ? conf->user : "", PQbackendPID(pg),
+                      c->is_yugabyte ? ", YugabyteDB" : "");
+            return c;
+        }
+        bool wants_password = pg && PQconnectionNeedsPassword(pg) && !conf->password;
+        char *why = pgconn_describe_connect_error(conf, pg ? PQerrorMessage(pg) : "out of memory");
+        PQfinish(pg);
+        if (wants_password && attempt == 0 && isatty(STDIN_FILENO)) {
+            free(why);
+            if (!db_conf_prompt_password(conf))
+                return NULL;
+            continue;
+        }
+        if (!opt->quiet)
+            log_error("%s", why);
+        free(why);
+        return NULL;
+    }
+    return NULL;
+}
+
+void pgconn_close(pgconn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->pg);
+    free(c);
+}
+
+bool pg_error_is_retryable(const char *sqlstate, const char *message, bool connection_bad)
+{
+    if (connection_bad)
+        return true;
+    if (!sqlstate || !*sqlstate)
+        return false;
+    static const char *const retryable[] = {
+        "40001", /* serialization_failure: YugabyteDB restart read / conflicts too */
+        "40P01", /* deadlock_detected */
+        "57P01", /* admin_shutdown */
+        "57P02", /* crash_shutdown */
+        "57P03", /* cannot_connect_now */
+        "53300", /* too_many_connections */
+        "55P03", /* lock_not_available */
+        "XX000", /* internal: only with the YugabyteDB messages below */
+    };
+    if (strncmp(sqlstate, "08", 2) == 0) /* connection exceptions */
+        return true;
+    for (size_t i = 0; i < ARRAY_LEN(retryable); i++) {
+        if (strcmp(sqlstate, retryable[i]) != 0)
+            continue;
+        if (strcmp(sqlstate, "XX000") != 0)
+            return true;
+        /* YugabyteDB reports these transient tablet errors as internal errors. */
+        return message && (strstr(message, "Restart read required") ||
+                           strstr(message, "Try again") || strstr(message, "Timed out") ||
+                           strstr(message, "Leader not ready") ||
+                           strstr(message, "Transaction aborted") ||
+                           strstr(message, "expired or aborted by a conflict") ||
+                           strstr(message, "Service unavailable") ||
+                           strstr(message, "Resource unavailable"));
+    }
+    return false;
+}
+
+const char *pgconn_note_result(pgconn *c, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    c->last_error_retryable =
+        pg_error_is_retryable(c->sqlstate, msg, PQstatus(c->pg) == CONNECTION_BAD);
+    return msg ? msg : "";
+}
+
+static PGresult *run(pgconn *c, const char *sql, int nparams, const char *const *params, bool quiet)
+{
+    c->sqlstate[0] = '\0';
+    c->last_error_retryable = false;
+    PGresult *res = nparams > 0 ? PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0)
+                                : PQexec(c->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    const char *msg = pgconn_note_result(c, res);
+    if (!quiet) {
+        char line[1024];
+        snprintf(line, sizeof line, "%s", msg);
+        line[strcspn(line, "\n")] = '\0';
+        log_error("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
+        log_debug("failed statement: %.2000s", sql);
+    }
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *pgconn_query(pgconn *c, const char *sql, int nparams, const char *const *params)
+{
+    return run(c, sql, nparams, params, false);
+}
+
+PGresult *pgconn_query_quiet(pgconn *c, const char *sql, int nparams, const char *const *params)
+{
+    return run(c, sql, nparams, params, true);
+}
+
+bool pgconn_exec(pgconn *c, const char *sql)
+{
+    PGresult *r = run(c, sql, 0, NULL, false);
+    PQclear(r);
+    return r != NULL;
+}
+
+bool pgconn_exec_params(pgconn *c, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *r = run(c, sql, nparams, params, false);
+    PQclear(r);
+    return r != NULL;
+}
+
+char *pgconn_query_value(pgconn *c, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *r = run(c, sql, nparams, params, false);
+    if (!r)
+        return NULL;
+    char *v = (PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
+                  ? xstrdup(PQgetvalue(r, 0, 0))
+                  : NULL;
+    PQclear(r);
+    return v;
+}
+
+char *pg_quote_ident(const char *ident)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append_char(&sb, '"');
+    for (const char *p = ident; *p; p++) {
+        if (*p == '"')
+            strbuf_append_char(&sb, '"');
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, '"');
+    return strbuf_detach(&sb);
+}
+
+char *pg_quote_qualified(const char *schema, const char *name)
+{
+    char *s = pg_quote_ident(schema);
+    char *n = pg_quote_ident(name);
+    char *q = xasprintf("%s.%s", s, n);
+    free(s);
+    free(n);
+    return q;
+}
+
+char *pg_quote_literal(const char *s)
+{
+    strbuf sb = STRBUF_INIT;
+    bool backslash = strchr(s, '\\') != NULL;
+    if (backslash)
+        strbuf_append_char(&sb, 'E');
+    strbuf_append_char(&sb, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            strbuf_append_char(&sb, *p);
+        strbuf_append_char(&sb, *p);
+    }
+    strbuf_append_char(&sb, '\'');
+    return strbuf_detach(&sb);
+}
+
+void pg_retry_sleep(int attempt)
+{
+    long ms = 200L << (attempt < 6 ? attempt : 6); /* 200ms .. 12.8s */
+    ms += rand() % (ms / 2 + 1);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}

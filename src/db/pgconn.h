@@ -1,0 +1,77 @@
+/*
+ * The one libpq wrapper for PostgreSQL and YugabyteDB (YSQL): connect with all
+ * connection flags, detect the server, run statements with errors logged once
+ * (naming the database role and backend pid), and classify errors.
+ */
+#ifndef VOYAGER_DB_PGCONN_H
+#define VOYAGER_DB_PGCONN_H
+
+#include "db/dbconf.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+typedef struct pgconn {
+    PGconn *pg;
+    db_role role;
+    bool is_yugabyte;        /* version() says YugabyteDB */
+    int server_version_num;  /* e.g. 150004 */
+    char sqlstate[6];        /* of the last failed statement, "" if none */
+    bool last_error_retryable;
+} pgconn;
+
+typedef struct pgconn_options {
+    const char *replication;      /* NULL, or "database" for a logical replication connection */
+    const char *application_name; /* default "yb-voyager" */
+    const char *host;             /* override conf->host (YugabyteDB node spreading) */
+    int port;                     /* override when > 0 */
+    const char *dbname;           /* override conf->name */
+    bool quiet;                   /* do not log a failure (the caller reports it) */
+} pgconn_options;
+
+/*
+ * Connect. When the server asks for a password and none was given, prompts on a
+ * TTY (storing it in conf for later connections). On failure logs one line
+ * naming the problem and the flag to fix, and returns NULL. Caller closes.
+ */
+pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
+void pgconn_close(pgconn *c);
+
+/* One-line description of a connection failure for an operator (caller frees). */
+char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message);
+
+/* Run a statement returning no rows. Logs and returns false on error. */
+bool pgconn_exec(pgconn *c, const char *sql);
+/* The same with $1.. parameters (text). */
+bool pgconn_exec_params(pgconn *c, const char *sql, int nparams, const char *const *params);
+/*
+ * Run a query; returns the result (caller PQclear()s) or NULL on error (logged).
+ * Accepts PGRES_TUPLES_OK and PGRES_COMMAND_OK.
+ */
+PGresult *pgconn_query(pgconn *c, const char *sql, int nparams, const char *const *params);
+/* Like pgconn_query but does not log: for errors the caller expects (e.g. already exists). */
+PGresult *pgconn_query_quiet(pgconn *c, const char *sql, int nparams, const char *const *params);
+/* Single value of a one-row query (caller frees), NULL on error or no row. */
+char *pgconn_query_value(pgconn *c, const char *sql, int nparams, const char *const *params);
+
+/* Record sqlstate/retryability of res into c; returns the error message or "". */
+const char *pgconn_note_result(pgconn *c, const PGresult *res);
+
+/*
+ * Is this error worth retrying (after a backoff, on a new connection if the
+ * old one is broken)? Connection loss, serialization failure, deadlock,
+ * admin shutdown, and YugabyteDB's restart-read / conflict / timeout errors.
+ */
+bool pg_error_is_retryable(const char *sqlstate, const char *message, bool connection_bad);
+
+/* Identifier quoting: always quotes, doubling embedded quotes. Caller frees. */
+char *pg_quote_ident(const char *ident);
+/* "schema"."table". Caller frees. */
+char *pg_quote_qualified(const char *schema, const char *name);
+/* SQL string literal, E'' form when needed. Caller frees. */
+char *pg_quote_literal(const char *s);
+
+/* Sleep for the n-th retry: exponential backoff with jitter, capped. */
+void pg_retry_sleep(int attempt);
+
+#endif

@@ -1,0 +1,244 @@
+# Integration-test harness: throwaway PostgreSQL 15 clusters and TAP-style checks.
+# Source it from a test script:   . "$(dirname "$0")/../lib/harness.sh"
+#
+#   start_clusters source target source_replica   # one-liner: all three, sample schema on source
+#   pg_start NAME [DBNAME]                        # one cluster; sets NAME_PORT, NAME_DIR, NAME_DB
+#   psql_as NAME DB -c "..."                      # as the superuser over the unix socket
+#   check "description" cmd args...               # ok when cmd exits 0
+#   expect_fail "description" RC 'regex' cmd...   # ok when cmd exits RC and stderr matches regex
+#   assert_eq "description" expected actual
+#   compare_databases source target               # row count + checksum of every table
+#
+# Every cluster is stopped and every temp dir removed when the script exits,
+# whatever happens (KEEP_TMP=1 keeps them for a post-mortem).
+
+set -u
+HARNESS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HARNESS_DIR/../.." && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+VOYAGER=${VOYAGER:-$REPO_ROOT/yb-voyager}
+# The password of the "voyager" user on every cluster: spaces and quotes on purpose.
+VOYAGER_PW="pw 'with' \"quotes\" \$x"
+export SOURCE_DB_PASSWORD="$VOYAGER_PW" TARGET_DB_PASSWORD="$VOYAGER_PW" SOURCE_REPLICA_DB_PASSWORD="$VOYAGER_PW"
+
+TEST_TMP=$(mktemp -d /tmp/voyager-it.XXXXXX)
+chmod 755 "$TEST_TMP"
+TEST_NAME=$(basename "$0" .sh)
+_CLUSTERS=()
+_PASS=0
+_FAIL=0
+_N=0
+
+_as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+harness_cleanup() {
+    local c
+    for c in "${_CLUSTERS[@]:-}"; do
+        [ -n "$c" ] || continue
+        _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/$c/data" -m immediate -w stop >/dev/null 2>&1 || true
+    done
+    if [ "${KEEP_TMP:-0}" = 1 ]; then
+        echo "# kept $TEST_TMP"
+    else
+        rm -rf "$TEST_TMP"
+    fi
+}
+trap harness_cleanup EXIT
+trap 'exit 130' INT TERM
+
+_port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pg_start NAME [DBNAME]: a new cluster on a free loopback port, wal_level=logical,
+# user "voyager" (superuser, password $VOYAGER_PW over TCP) and database DBNAME.
+pg_start() {
+    local name=$1 db=${2:-$1}
+    local dir="$TEST_TMP/$name"
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    _as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+        { echo "# initdb failed for $name:"; sed 's/^/#   /' "$dir/initdb.log"; return 1; }
+    cat >>"$dir/data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+wal_level = logical
+max_replication_slots = 16
+max_wal_senders = 16
+max_connections = 100
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 64MB
+password_encryption = 'scram-sha-256'
+log_min_messages = warning
+CONF
+    cat >"$dir/data/pg_hba.conf" <<HBA
+local all all trust
+host all all 127.0.0.1/32 scram-sha-256
+host replication all 127.0.0.1/32 scram-sha-256
+HBA
+    local port attempt
+    for attempt in 1 2 3 4 5 6 7 8; do
+        port=$((20000 + (RANDOM % 20000)))
+        _port_in_use "$port" && continue
+        sed -i "/^port = /d" "$dir/data/postgresql.conf"
+        echo "port = $port" >>"$dir/data/postgresql.conf"
+        if _as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
+            break
+        fi
+        port=""
+    done
+    [ -n "$port" ] || { echo "# could not start cluster $name"; tail -5 "$dir/server.log" | sed 's/^/#   /'; return 1; }
+    _CLUSTERS+=("$name")
+    local upper
+    upper=$(echo "$name" | tr 'a-z-' 'A-Z_')
+    printf -v "${upper}_PORT" '%s' "$port"
+    printf -v "${upper}_DIR" '%s' "$dir"
+    printf -v "${upper}_DB" '%s' "$db"
+    local pwlit=${VOYAGER_PW//\'/\'\'}
+    psql_as "$name" postgres -c "CREATE ROLE voyager LOGIN SUPERUSER REPLICATION PASSWORD '$pwlit'" >/dev/null
+    [ "$db" = postgres ] || psql_as "$name" postgres -c "CREATE DATABASE \"$db\" OWNER voyager" >/dev/null
+}
+
+# Stop and start a cluster (same port), e.g. to simulate a server restart.
+pg_restart() {
+    local dir="$TEST_TMP/$1"
+    _as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+}
+
+pg_stop() {
+    _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/$1/data" -m fast -w stop >/dev/null 2>&1
+}
+
+cluster_port() { local u; u=$(echo "$1" | tr 'a-z-' 'A-Z_'); eval "echo \${${u}_PORT}"; }
+
+# psql_as NAME DB [psql args...]: superuser over the unix socket, stop on error, unaligned.
+psql_as() {
+    local name=$1 db=$2
+    shift 2
+    "$PGBIN/psql" -h "$TEST_TMP/$name" -p "$(cluster_port "$name")" -U postgres -d "$db" \
+        -X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+# start_clusters [source] [target] [source_replica]: the usual trio in one line.
+# source gets database "sourcedb" with tests/lib/sample_schema.sql loaded,
+# target "yugabyte" (the --target-db-name default), source_replica "replicadb".
+start_clusters() {
+    local c
+    for c in "$@"; do
+        case $c in
+        source) pg_start source sourcedb && psql_as source sourcedb -f "$HARNESS_DIR/sample_schema.sql" >/dev/null ;;
+        target) pg_start target yugabyte ;;
+        source_replica) pg_start source_replica replicadb ;;
+        *) pg_start "$c" "$c" ;;
+        esac || return 1
+    done
+}
+
+# Connection flags of the usual trio, as arrays: "${SRC_FLAGS[@]}" etc.
+conn_flags() {
+    SRC_FLAGS=(--source-db-type postgresql --source-db-host 127.0.0.1 --source-db-port "${SOURCE_PORT:-0}"
+        --source-db-user voyager --source-db-name sourcedb --source-db-schema public)
+    TGT_FLAGS=(--target-db-host 127.0.0.1 --target-db-port "${TARGET_PORT:-0}" --target-db-user voyager
+        --target-db-name yugabyte)
+    REPLICA_FLAGS=(--source-replica-db-host 127.0.0.1 --source-replica-db-port "${SOURCE_REPLICA_PORT:-0}"
+        --source-replica-db-user voyager --source-replica-db-name replicadb)
+}
+
+new_export_dir() {
+    local d
+    d=$(mktemp -d "$TEST_TMP/export.XXXXXX")
+    echo "$d"
+}
+
+# ---- TAP-style checks ----
+ok() {
+    _N=$((_N + 1)); _PASS=$((_PASS + 1))
+    echo "ok $_N - $TEST_NAME: $1"
+}
+not_ok() {
+    _N=$((_N + 1)); _FAIL=$((_FAIL + 1))
+    echo "not ok $_N - $TEST_NAME: $1"
+    shift
+    local l
+    for l in "$@"; do echo "#   $l"; done
+}
+
+LAST_OUT="$TEST_TMP/last.out"
+LAST_ERR="$TEST_TMP/last.err"
+
+# check DESC cmd...: passes when cmd exits 0.
+check() {
+    local desc=$1
+    shift
+    if "$@" >"$LAST_OUT" 2>"$LAST_ERR"; then
+        ok "$desc"
+    else
+        not_ok "$desc" "exit $? from: $*" "$(tail -5 "$LAST_ERR")"
+    fi
+}
+
+# expect_fail DESC RC REGEX cmd...: passes when cmd exits RC and its stderr
+# (a single error line is expected) matches the extended regex.
+expect_fail() {
+    local desc=$1 want=$2 re=$3
+    shift 3
+    "$@" >"$LAST_OUT" 2>"$LAST_ERR"
+    local rc=$?
+    if [ "$rc" != "$want" ]; then
+        not_ok "$desc" "exit $rc, wanted $want, from: $*" "$(tail -3 "$LAST_ERR")"
+    elif ! grep -Eq -- "$re" "$LAST_ERR"; then
+        not_ok "$desc" "stderr does not match /$re/:" "$(tail -3 "$LAST_ERR")"
+    else
+        ok "$desc"
+    fi
+}
+
+assert_eq() {
+    if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
+}
+
+assert_match() {
+    if echo "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "/$2/ not in:" "$3"; fi
+}
+
+# table_fingerprints NAME DB [schema-regex]: "schema.table count checksum" per user table,
+# sorted. The checksum is over the rows' text forms, order-independent.
+table_fingerprints() {
+    local name=$1 db=$2 re=${3:-.}
+    local tables t
+    tables=$(psql_as "$name" "$db" -c "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema','ybvoyager_metadata')
+          AND n.nspname !~ '^pg_toast' AND NOT c.relispartition AND n.nspname ~ '$re'
+        ORDER BY 1")
+    while IFS= read -r t; do
+        [ -n "$t" ] || continue
+        echo "$t $(psql_as "$name" "$db" -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(h, '' ORDER BY h)), '-')
+            FROM (SELECT md5(x::text) h FROM $t x) s")"
+    done <<<"$tables"
+}
+
+# compare_databases A B [DB_A DB_B]: one check per table, plus the table list itself.
+compare_databases() {
+    local a=$1 b=$2
+    local da=${3:-$(eval "echo \${$(echo "$a" | tr 'a-z-' 'A-Z_')_DB}")}
+    local db=${4:-$(eval "echo \${$(echo "$b" | tr 'a-z-' 'A-Z_')_DB}")}
+    local fa fb
+    fa=$(table_fingerprints "$a" "$da")
+    fb=$(table_fingerprints "$b" "$db")
+    assert_eq "$a and $b have the same tables" "$(echo "$fa" | awk '{print $1}')" "$(echo "$fb" | awk '{print $1}')"
+    local line t
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        t=${line%% *}
+        assert_eq "$a and $b agree on $t (rows, checksum)" "$line" "$(echo "$fb" | grep -F "$t " | head -1)"
+    done <<<"$fa"
+}
+
+# Call at the end of every test script.
+done_testing() {
+    echo "# $TEST_NAME: $_PASS passed, $_FAIL failed"
+    [ "$_FAIL" = 0 ]
+}
