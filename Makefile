@@ -27,14 +27,17 @@ yb-voyager: $(BUILD)/yb-voyager
 	cp $< $@
 
 $(BUILD)/yb-voyager: $(OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DVOYAGER_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -DVOYAGER_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
@@ -43,7 +46,7 @@ deps:
 
 # The one test command (README, CI): unit tests, then integration tests on real clusters.
 test: yb-voyager $(BUILD)/unit-tests
-	./tests/run.sh
+	BUILD=$(BUILD) ./tests/run.sh
 
 unit-test: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests

@@ -16,7 +16,7 @@ run_part() {
 
 if [ -z "$pattern" ]; then
     echo "# unit tests"
-    run_part build/unit-tests
+    run_part "${BUILD:-build}/unit-tests"
 fi
 for t in tests/integration/test_*.sh; do
     [ -e "$t" ] || continue

@@ -1,0 +1,52 @@
+/*
+ * The seam between the snapshot commands and change data capture (live
+ * migration). export data / import data call these when --export-type is
+ * snapshot-and-changes; the CDC modules implement them.
+ */
+#ifndef VOYAGER_CDC_CDC_LIVE_H
+#define VOYAGER_CDC_CDC_LIVE_H
+
+#include "cli/cmd_ctx.h"
+#include "db/dbconf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cdc_export_state cdc_export_state;
+
+/*
+ * Called by `export data` once the table list is known and before any snapshot
+ * worker starts. Checks prerequisites, creates (or on restart finds) the
+ * publication and the replication slot, and keeps the replication connection
+ * open in *state.
+ *   *snapshot_name: exported snapshot every snapshot worker must use with
+ *     SET TRANSACTION SNAPSHOT (caller frees), or NULL when the snapshot phase
+ *     already completed in an earlier run.
+ *   *restart_snapshot: true when a new slot was made, so any partial snapshot
+ *     data from an earlier run must be discarded and the snapshot redone.
+ * Returns an exit code (EXIT_OK on success; errors already logged).
+ */
+int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
+                     const char *const *tables, size_t ntables, cdc_export_state **state,
+                     char **snapshot_name, bool *restart_snapshot);
+
+/*
+ * Called after the snapshot is complete and durable (or skipped): streams
+ * changes into data/queue/ until cutover completes or the process is
+ * interrupted. Frees state. Returns an exit code.
+ */
+int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *state);
+
+/* Frees state without streaming (e.g. the snapshot failed). */
+void cdc_export_abort(cdc_export_state *state);
+
+/*
+ * Called by `import data to target|source-replica` after the snapshot import
+ * is complete, when the migration is live: applies queued events to the
+ * database until the end-of-stream marker (cutover) or interruption.
+ * importer_role: "target_db_importer" | "source_db_importer" |
+ * "source_replica_db_importer". Returns an exit code.
+ */
+int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role);
+
+#endif
