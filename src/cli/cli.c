@@ -280,10 +280,13 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
         char *origin = xasprintf("--%s", v->def->name);
         const char *value = inline_val;
         if (!value) {
-            bool b;
             if (v->def->type == FLAG_BOOL) {
-                /* `--flag` alone means true; `--flag true|false` is also accepted. */
-                if (i + 1 < argc && argv[i + 1][0] != '-' && parse_bool(argv[i + 1], &b))
+                /*
+                 * `--flag` alone means true; `--flag true|false` is also accepted.
+                 * No command takes positional arguments, so a following word
+                 * that is not a flag is this flag's value (and validated).
+                 */
+                if (i + 1 < argc && argv[i + 1][0] != '-')
                     value = argv[++i];
                 else
                     value = "true";

@@ -131,8 +131,10 @@ int cli_main(int argc, char **argv)
     }
     if (res.help || !res.cmd->run) {
         cli_print_help(res.cmd, res.path);
-        if (!res.help && res.cmd != &cli_root_command)
+        if (!res.help && res.cmd != &cli_root_command) {
+            fprintf(stderr, "error: 'yb-voyager %s' needs a subcommand (listed above)\n", res.path);
             rc = EXIT_BAD_ARGS;
+        }
         goto out;
     }
 

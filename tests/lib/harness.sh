@@ -242,3 +242,39 @@ done_testing() {
     echo "# $TEST_NAME: $_PASS passed, $_FAIL failed"
     [ "$_FAIL" = 0 ]
 }
+
+# pg_enable_ssl NAME: a throwaway CA, a server certificate (CN=localhost) and a
+# client certificate for user "certuser" (who may log in only with it, over SSL).
+# Sets NAME_SSL_DIR with ca.crt, client.crt, client.key; restarts the cluster.
+pg_enable_ssl() {
+    local name=$1 dir="$TEST_TMP/$1" ssl="$TEST_TMP/$1/ssl"
+    mkdir -p "$ssl"
+    (
+        cd "$ssl" || exit 1
+        openssl req -new -x509 -days 2 -nodes -subj "/CN=voyager-test-ca" -keyout ca.key -out ca.crt
+        openssl req -new -nodes -subj "/CN=localhost" -keyout server.key -out server.csr
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out server.crt
+        openssl req -new -nodes -subj "/CN=certuser" -keyout client.key -out client.csr
+        openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -out client.crt
+        chmod 600 server.key client.key
+        # A revocation list that revokes the server's certificate (for --*-ssl-crl tests).
+        : >index.txt
+        echo 01 >crlnumber
+        printf '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\ncrlnumber=crlnumber\ndefault_md=sha256\ndefault_crl_days=2\n' >ca.cnf
+        openssl ca -batch -config ca.cnf -keyfile ca.key -cert ca.crt -revoke server.crt
+        openssl ca -batch -config ca.cnf -keyfile ca.key -cert ca.crt -gencrl -out revoked.crl
+    ) >"$dir/ssl.log" 2>&1 || { echo "# openssl failed"; cat "$dir/ssl.log"; return 1; }
+    [ "$(id -u)" = 0 ] && chown postgres: "$ssl/server.key" "$ssl/server.crt" "$ssl/ca.crt"
+    cat >>"$dir/data/postgresql.conf" <<CONF
+ssl = on
+ssl_cert_file = '$ssl/server.crt'
+ssl_key_file = '$ssl/server.key'
+ssl_ca_file = '$ssl/ca.crt'
+CONF
+    sed -i '1i hostssl all certuser 127.0.0.1/32 cert' "$dir/data/pg_hba.conf"
+    pg_restart "$name" || return 1
+    psql_as "$name" postgres -c "CREATE ROLE certuser LOGIN" >/dev/null
+    local upper
+    upper=$(echo "$name" | tr 'a-z-' 'A-Z_')
+    printf -v "${upper}_SSL_DIR" '%s' "$ssl"
+}

@@ -1,0 +1,241 @@
+/* Flag parsing: forms, types, every error path, precedence with env and config file. */
+#include "testlib.h"
+
+#include "cli/cli.h"
+#include "core/exitcodes.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Parse a NULL-terminated word list as argv (argv[0] added). */
+static void parse_words(cli_parse_result *res, const char *const *words)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = "yb-voyager";
+    for (; *words; words++)
+        argv[argc++] = (char *)*words;
+    argv[argc] = NULL;
+    /* Errors go to stderr; keep the test output readable. */
+    fflush(stderr);
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    cli_parse(argc, argv, res);
+    fclose(stderr);
+    stderr = saved;
+}
+
+#define PARSE(res, ...) parse_words(res, (const char *const[]){__VA_ARGS__, NULL})
+
+TEST(cli_selects_nested_command_and_alias)
+{
+    cli_parse_result r;
+    PARSE(&r, "export", "data", "from", "source", "-e", "/tmp");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(r.path, "export data from source");
+    CHECK_STR_EQ(opts_get(r.opts, "export-dir"), "/tmp");
+    cli_parse_result_free(&r);
+
+    PARSE(&r, "export", "data", "--export-dir", "/x");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(r.path, "export data");
+    CHECK(r.cmd->run != NULL);
+    cli_parse_result_free(&r);
+
+    PARSE(&r, "initiate", "cutover", "to", "source-replica", "--export-dir=/y");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(r.path, "initiate cutover to source-replica");
+    cli_parse_result_free(&r);
+}
+
+TEST(cli_flag_forms_and_types)
+{
+    cli_parse_result r;
+    PARSE(&r, "import", "data", "to", "target", "--export-dir=/e", "--batch-size", "500",
+          "--parallel-jobs=3", "--start-clean", "--disable-pb", "false", "--enable-upsert=no",
+          "--target-ssl-mode", "VERIFY-FULL");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_INT_EQ(opts_get_int(r.opts, "batch-size"), 500);
+    CHECK_INT_EQ(opts_get_int(r.opts, "parallel-jobs"), 3);
+    CHECK(opts_get_bool(r.opts, "start-clean"));
+    CHECK(!opts_get_bool(r.opts, "disable-pb"));
+    CHECK(!opts_get_bool(r.opts, "enable-upsert"));
+    CHECK_STR_EQ(opts_get(r.opts, "target-ssl-mode"), "verify-full"); /* canonical case */
+    CHECK(opts_source(r.opts, "batch-size") == OPT_FLAG);
+    /* defaults */
+    CHECK_STR_EQ(opts_get(r.opts, "target-db-name"), "yugabyte");
+    CHECK(opts_source(r.opts, "target-db-name") == OPT_DEFAULT);
+    CHECK(!opts_is_set(r.opts, "target-db-name"));
+    CHECK(!opts_has_flag(r.opts, "source-db-host"));
+    cli_parse_result_free(&r);
+}
+
+TEST(cli_booleans_accept_all_spellings)
+{
+    static const char *const yes[] = {"true", "yes", "1", "TRUE", "Yes"};
+    static const char *const no[] = {"false", "no", "0", "False", "NO"};
+    for (size_t i = 0; i < ARRAY_LEN(yes); i++) {
+        cli_parse_result r;
+        char *arg = xasprintf("--start-clean=%s", yes[i]);
+        PARSE(&r, "export", "schema", "-e", "/x", arg);
+        free(arg);
+        CHECK_INT_EQ(r.exit_code, 0);
+        CHECK(opts_get_bool(r.opts, "start-clean"));
+        cli_parse_result_free(&r);
+        PARSE(&r, "export", "schema", "-e", "/x", "--start-clean", no[i]);
+        CHECK_INT_EQ(r.exit_code, 0);
+        CHECK(!opts_get_bool(r.opts, "start-clean"));
+        cli_parse_result_free(&r);
+    }
+}
+
+TEST(cli_errors_exit_2)
+{
+    cli_parse_result r;
+    PARSE(&r, "export", "schema", "-e", "/x", "--no-such-flag", "1");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schema", "-e");                       /* missing value */
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schema");                             /* missing required */
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "import", "data", "-e", "/x", "--batch-size", "lots");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "import", "data", "-e", "/x", "--batch-size", "-5");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schema", "-e", "/x", "--source-db-type", "db2");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schema", "-e", "/x", "--start-clean=maybe");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schemas");                            /* unknown command */
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "export", "schema", "-e", "/x", "stray");        /* positional */
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    PARSE(&r, "end", "migration", "-e", "/x", "--backup-schema-files", "true");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);                  /* other backup flags required */
+    cli_parse_result_free(&r);
+}
+
+TEST(cli_help_and_version_need_no_required_flags)
+{
+    cli_parse_result r;
+    PARSE(&r, "import", "data", "to", "target", "--help");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK(r.help);
+    cli_parse_result_free(&r);
+    PARSE(&r, "--version");
+    CHECK(r.version);
+    cli_parse_result_free(&r);
+}
+
+TEST(cli_env_twin_beats_default_flag_beats_env)
+{
+    setenv("TARGET_DB_PASSWORD", "from-env", 1);
+    cli_parse_result r;
+    PARSE(&r, "import", "schema", "-e", "/x");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "target-db-password"), "from-env");
+    CHECK(opts_source(r.opts, "target-db-password") == OPT_ENV);
+    cli_parse_result_free(&r);
+    PARSE(&r, "import", "schema", "-e", "/x", "--target-db-password", "from-flag");
+    CHECK_STR_EQ(opts_get(r.opts, "target-db-password"), "from-flag");
+    cli_parse_result_free(&r);
+    unsetenv("TARGET_DB_PASSWORD");
+}
+
+static char *write_config(const char *text)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/config.yaml", dir);
+    free(dir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+TEST(config_file_sections_and_precedence)
+{
+    char *cfg = write_config("export-dir: /from-config\n"
+                             "log-level: debug\n"
+                             "source:\n"
+                             "  db-type: postgresql\n"
+                             "  db-host: cfg-host\n"
+                             "  db-port: 6543\n"
+                             "  db-password: cfg-secret\n"
+                             "target:\n"
+                             "  db-host: tgt-host\n"
+                             "export-data:\n"
+                             "  parallel-jobs: 7\n"
+                             "  table-list: [a, \"B\", c]\n"
+                             "  source-db-host: section-host\n"
+                             "import-data:\n"
+                             "  batch-size: 5\n");
+    setenv("SOURCE_DB_PASSWORD", "env-secret", 1);
+    cli_parse_result r;
+    PARSE(&r, "export", "data", "--config-file", cfg, "--source-db-port", "7777");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "export-dir"), "/from-config");
+    CHECK_STR_EQ(opts_get(r.opts, "log-level"), "debug");
+    CHECK_STR_EQ(opts_get(r.opts, "source-db-type"), "postgresql");
+    /* the command's section beats the shared source: section */
+    CHECK_STR_EQ(opts_get(r.opts, "source-db-host"), "section-host");
+    CHECK_INT_EQ(opts_get_int(r.opts, "source-db-port"), 7777);        /* flag wins */
+    CHECK_INT_EQ(opts_get_int(r.opts, "parallel-jobs"), 7);
+    CHECK_STR_EQ(opts_get(r.opts, "table-list"), "a,B,c");
+    CHECK_STR_EQ(opts_get(r.opts, "source-db-password"), "env-secret"); /* env beats config */
+    CHECK(opts_source(r.opts, "parallel-jobs") == OPT_CONFIG);
+    cli_parse_result_free(&r);
+    unsetenv("SOURCE_DB_PASSWORD");
+
+    /* the same file serves import data: its own section, other sections ignored */
+    PARSE(&r, "import", "data", "-c", cfg);
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_INT_EQ(opts_get_int(r.opts, "batch-size"), 5);
+    CHECK_STR_EQ(opts_get(r.opts, "target-db-host"), "tgt-host");
+    cli_parse_result_free(&r);
+    free(cfg);
+}
+
+TEST(config_file_errors)
+{
+    cli_parse_result r;
+    PARSE(&r, "export", "schema", "--config-file", "/nonexistent/config.yaml");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+
+    char *bad = write_config("export-dir: [unclosed\n");
+    PARSE(&r, "export", "schema", "--config-file", bad);
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    free(bad);
+
+    char *typo = write_config("export-dir: /x\nexport-schema:\n  start-cleen: true\n");
+    PARSE(&r, "export", "schema", "--config-file", typo);
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    free(typo);
+
+    char *badval = write_config("export-dir: /x\nimport-data:\n  batch-size: many\n");
+    PARSE(&r, "import", "data", "--config-file", badval);
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    free(badval);
+
+    /* required flag satisfied by the config file */
+    char *ok = write_config("export-dir: /x\n");
+    PARSE(&r, "export", "schema", "--config-file", ok);
+    CHECK_INT_EQ(r.exit_code, 0);
+    cli_parse_result_free(&r);
+    free(ok);
+}

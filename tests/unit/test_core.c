@@ -1,0 +1,262 @@
+/* util, fsutil, metadb, lock, export dir. */
+#include "testlib.h"
+
+#include "core/exportdir.h"
+#include "core/fsutil.h"
+#include "core/lock.h"
+#include "core/metadb.h"
+#include "core/util.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+TEST(util_parse_bool_and_int)
+{
+    bool b;
+    CHECK(parse_bool("Yes", &b) && b);
+    CHECK(parse_bool("0", &b) && !b);
+    CHECK(!parse_bool("", &b));
+    CHECK(!parse_bool("2", &b));
+    int64_t v;
+    CHECK(parse_int64("42", 0, 100, &v) && v == 42);
+    CHECK(!parse_int64("101", 0, 100, &v));
+    CHECK(!parse_int64("4x", 0, 100, &v));
+    CHECK(!parse_int64("", 0, 100, &v));
+}
+
+TEST(util_strlist_split_trims_and_drops_empty)
+{
+    strlist l = STRLIST_INIT;
+    strlist_split(&l, " a , b,,c ", ',');
+    CHECK_INT_EQ(l.count, 3);
+    CHECK_STR_EQ(l.items[0], "a");
+    CHECK_STR_EQ(l.items[2], "c");
+    CHECK(l.items[3] == NULL);
+    strlist_free(&l);
+}
+
+TEST(util_uuid_v4_format)
+{
+    char a[37], b[37];
+    CHECK(uuid_v4(a) && uuid_v4(b));
+    CHECK_INT_EQ(strlen(a), 36);
+    CHECK(a[14] == '4');
+    CHECK(strcmp(a, b) != 0);
+}
+
+TEST(fsutil_write_atomic_replaces_content)
+{
+    char *dir = test_tmpdir();
+    char *p = xasprintf("%s/f.json", dir);
+    CHECK(fs_write_atomic(p, "one", 3));
+    CHECK(fs_write_atomic(p, "second", 6));
+    char *got;
+    size_t n;
+    CHECK(fs_read_all(p, &got, &n));
+    CHECK_STR_EQ(got, "second");
+    CHECK_INT_EQ(n, 6);
+    free(got);
+    CHECK(fs_dir_is_empty(dir) == false);
+    free(p);
+    free(dir);
+}
+
+TEST(exportdir_creates_layout_with_mode_0700)
+{
+    char *dir = test_tmpdir();
+    char *abs = exportdir_prepare(dir);
+    CHECK(abs != NULL);
+    for (int i = 0; exportdir_subdirs[i]; i++) {
+        char *p = xasprintf("%s/%s", dir, exportdir_subdirs[i]);
+        struct stat st;
+        CHECK(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+        CHECK_INT_EQ(st.st_mode & 0777, 0700);
+        free(p);
+    }
+    /* second time: fine, nothing changes */
+    char *again = exportdir_prepare(dir);
+    CHECK_STR_EQ(again, abs);
+    free(again);
+    free(abs);
+    free(dir);
+}
+
+TEST(exportdir_errors)
+{
+    CHECK(exportdir_prepare("/nonexistent/voyager/dir") == NULL);
+    CHECK(exportdir_prepare("") == NULL);
+    char *dir = test_tmpdir();
+    char *file = xasprintf("%s/plainfile", dir);
+    CHECK(fs_write_atomic(file, "x", 1));
+    CHECK(exportdir_prepare(file) == NULL); /* not a directory */
+    if (geteuid() != 0) {                   /* root can write anywhere */
+        char *ro = xasprintf("%s/ro", dir);
+        mkdir(ro, 0500);
+        CHECK(exportdir_prepare(ro) == NULL);
+        free(ro);
+    }
+    free(file);
+    free(dir);
+}
+
+TEST(metadb_status_record_round_trip)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(path);
+    CHECK(m != NULL);
+    char uuid[37];
+    snprintf(uuid, sizeof uuid, "%s", metadb_migration_uuid(m));
+    CHECK_INT_EQ(strlen(uuid), 36);
+    CHECK(metadb_status_set_bool(m, "ExportSchemaDone", true));
+    CHECK(metadb_status_set_string(m, "ExportType", "snapshot-and-changes"));
+    cJSON *conf = cJSON_CreateObject();
+    cJSON_AddStringToObject(conf, "Host", "h");
+    CHECK(metadb_status_set_json(m, "SourceDBConf", conf));
+    cJSON_Delete(conf);
+    CHECK(metadb_status_set_bool(m, "ExportSchemaDone", false)); /* replace */
+    metadb_close(m);
+
+    /* reopen: the same migration, the same values */
+    m = metadb_open(path);
+    CHECK(m != NULL);
+    CHECK_STR_EQ(metadb_migration_uuid(m), uuid);
+    CHECK(!metadb_status_get_bool(m, "ExportSchemaDone"));
+    char *t = metadb_status_get_string(m, "ExportType");
+    CHECK_STR_EQ(t, "snapshot-and-changes");
+    free(t);
+    cJSON *rec = metadb_status_load(m);
+    cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "SourceDBConf"), "Host");
+    CHECK(cJSON_IsString(h) && strcmp(h->valuestring, "h") == 0);
+    cJSON_Delete(rec);
+    CHECK(metadb_status_get_string(m, "Missing") == NULL);
+    metadb_close(m);
+    free(path);
+    free(dir);
+}
+
+static bool refuse(cJSON *rec, void *arg)
+{
+    (void)arg;
+    cJSON_AddBoolToObject(rec, "ShouldNotStick", true);
+    return false;
+}
+
+TEST(metadb_update_rolls_back_when_refused)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(path);
+    CHECK(m != NULL);
+    CHECK(!metadb_status_update(m, refuse, NULL));
+    cJSON *rec = metadb_status_load(m);
+    CHECK(cJSON_GetObjectItem(rec, "ShouldNotStick") == NULL);
+    cJSON_Delete(rec);
+    metadb_close(m);
+    free(path);
+    free(dir);
+}
+
+TEST(metadb_concurrent_writers_lose_no_update)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(path);
+    CHECK(m != NULL);
+    metadb_close(m);
+    /* Four processes each set 25 distinct keys at the same time. */
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = fork();
+        if (kids[k] == 0) {
+            metadb *c = metadb_open(path);
+            for (int i = 0; c && i < 25; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "k%d_%d", k, i);
+                if (!metadb_status_set_bool(c, key, true))
+                    _exit(1);
+            }
+            metadb_close(c);
+            _exit(c ? 0 : 1);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int st;
+        waitpid(kids[k], &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    m = metadb_open(path);
+    cJSON *rec = metadb_status_load(m);
+    CHECK_INT_EQ(cJSON_GetArraySize(rec), 100 + 2); /* + MigrationUUID, VoyagerVersion */
+    cJSON_Delete(rec);
+    metadb_close(m);
+    free(path);
+    free(dir);
+}
+
+TEST(lock_excludes_second_owner_and_is_released)
+{
+    char *dir = test_tmpdir();
+    cmd_lock *a = cmd_lock_acquire(dir, "export-data-from-source");
+    CHECK(a != NULL);
+    pid_t pid = 0;
+    CHECK(cmd_lock_is_held(dir, "export-data-from-source", &pid)); /* held, by us */
+    CHECK_INT_EQ(pid, getpid());
+    /* a child process cannot take it while we hold it */
+    pid_t kid = fork();
+    if (kid == 0) {
+        cmd_lock *b = cmd_lock_acquire(dir, "export-data-from-source");
+        bool held = cmd_lock_is_held(dir, "export-data-from-source", &pid);
+        _exit(b == NULL && held && pid == getppid() ? 0 : 1);
+    }
+    int st;
+    waitpid(kid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* other commands have their own lock */
+    cmd_lock *other = cmd_lock_acquire(dir, "import-data-to-target");
+    CHECK(other != NULL);
+    cmd_lock_release(other);
+    cmd_lock_release(a);
+    cmd_lock *again = cmd_lock_acquire(dir, "export-data-from-source");
+    CHECK(again != NULL);
+    CHECK_INT_EQ(cmd_lock_stale_pid(again), 0);
+    cmd_lock_release(again);
+    free(dir);
+}
+
+TEST(lock_left_by_killed_process_is_taken_over)
+{
+    char *dir = test_tmpdir();
+    int pipefd[2];
+    CHECK(pipe(pipefd) == 0);
+    pid_t kid = fork();
+    if (kid == 0) {
+        cmd_lock *l = cmd_lock_acquire(dir, "import-data-to-target");
+        char c = l ? 'y' : 'n';
+        if (write(pipefd[1], &c, 1) != 1)
+            _exit(1);
+        pause(); /* killed with SIGKILL: no cleanup runs */
+        _exit(0);
+    }
+    char c = 0;
+    CHECK(read(pipefd[0], &c, 1) == 1 && c == 'y');
+    close(pipefd[0]);
+    close(pipefd[1]);
+    pid_t pid = 0;
+    CHECK(cmd_lock_is_held(dir, "import-data-to-target", &pid));
+    CHECK_INT_EQ(pid, kid);
+    CHECK(cmd_lock_acquire(dir, "import-data-to-target") == NULL);
+    kill(kid, SIGKILL);
+    waitpid(kid, NULL, 0);
+    CHECK(!cmd_lock_is_held(dir, "import-data-to-target", NULL));
+    cmd_lock *l = cmd_lock_acquire(dir, "import-data-to-target");
+    CHECK(l != NULL);
+    CHECK_INT_EQ(cmd_lock_stale_pid(l), kid);
+    cmd_lock_release(l);
+    free(dir);
+}
