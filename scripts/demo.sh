@@ -11,6 +11,12 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() {
     printf '$ yb-voyager'; printf ' %q' "$@"; printf '\n'
     "$VOYAGER" "$@"
+    local rc=$?
+    if [ "$rc" = 6 ]; then
+        say "this step is not built yet in this version: the demo stops here"
+        exit 0
+    fi
+    return $rc
 }
 
 say "starting throwaway clusters (source with a sample database, target)"
