@@ -22,7 +22,7 @@ INSERT INTO public."Order"(customer_id, status, amount, "user", notes)
            'u' || g, CASE WHEN g % 10 = 0 THEN NULL WHEN g % 7 = 0 THEN '' ELSE E'line\ttab\\back\nnext é' END
     FROM generate_series(1, 1000) g;
 INSERT INTO public."MixedCase"
-    SELECT g, jsonb_build_object('g', g, 's', 'x"y'), ARRAY['a', NULL, 'c d'], decode('00ff' || to_hex(g), 'hex')
+    SELECT g, jsonb_build_object('g', g, 's', 'x"y'), ARRAY['a', NULL, 'c d'], decode('00ff' || lpad(to_hex(g), 4, '0'), 'hex')
     FROM generate_series(1, 50) g;
 ALTER TABLE public.customers REPLICA IDENTITY FULL;
 ALTER TABLE public."Order" REPLICA IDENTITY FULL;
