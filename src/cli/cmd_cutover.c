@@ -1,7 +1,113 @@
 /* initiate cutover to target / source / source-replica, cutover status. */
 #include "cli/commands.h"
 
-int cmd_initiate_cutover_to_target(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_initiate_cutover_to_source(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_initiate_cutover_to_source_replica(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_cutover_status(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+#include "core/exitcodes.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "migration/cutover.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct request_arg {
+    cutover_kind kind;
+    bool prepare_fall_back;
+    bool already;
+    const char *refusal; /* set when the request is not allowed in this state */
+} request_arg;
+
+static bool record_request(cJSON *rec, void *arg)
+{
+    request_arg *a = arg;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0) {
+        a->refusal = "cutover is for live migrations: run 'export data --export-type "
+                     "snapshot-and-changes' first (an offline migration needs no cutover)";
+        return false;
+    }
+    if (a->kind != CUTOVER_TO_TARGET &&
+        cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED) {
+        a->refusal = "cutover to target has not completed yet; check 'yb-voyager cutover status'";
+        return false;
+    }
+    if (a->kind == CUTOVER_TO_SOURCE && !cutover_applies(rec, CUTOVER_TO_SOURCE)) {
+        a->refusal = "fall-back was not prepared: it needs 'initiate cutover to target "
+                     "--prepare-for-fall-back true'";
+        return false;
+    }
+    if (a->kind == CUTOVER_TO_SOURCE_REPLICA && !cutover_applies(rec, CUTOVER_TO_SOURCE_REPLICA)) {
+        a->refusal = "no source-replica in this migration: run 'import data to source-replica' "
+                     "first";
+        return false;
+    }
+    const char *key = cutover_request_key(a->kind);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key))) {
+        a->already = true;
+        return false;
+    }
+    cJSON_AddBoolToObject(rec, key, true);
+    if (a->kind == CUTOVER_TO_TARGET) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, "FallbackEnabled");
+        cJSON_AddBoolToObject(rec, "FallbackEnabled", a->prepare_fall_back);
+    }
+    return true;
+}
+
+static int initiate(cmd_ctx *ctx, cutover_kind kind)
+{
+    request_arg a = {kind, opts_has_flag(ctx->opts, "prepare-for-fall-back") &&
+                               opts_get_bool(ctx->opts, "prepare-for-fall-back"),
+                     false, NULL};
+    if (metadb_status_update(ctx->meta, record_request, &a)) {
+        log_say("cutover to %s initiated; the running migration processes will complete it. "
+                "Watch it with 'yb-voyager cutover status --export-dir %s'",
+                cutover_kind_name(kind), ctx->export_dir);
+        return EXIT_OK;
+    }
+    if (a.already) {
+        log_say("cutover to %s was already initiated; see 'yb-voyager cutover status'",
+                cutover_kind_name(kind));
+        return EXIT_OK;
+    }
+    if (a.refusal)
+        log_error("%s", a.refusal);
+    return EXIT_BAD_STATE;
+}
+
+int cmd_initiate_cutover_to_target(cmd_ctx *ctx) { return initiate(ctx, CUTOVER_TO_TARGET); }
+int cmd_initiate_cutover_to_source(cmd_ctx *ctx) { return initiate(ctx, CUTOVER_TO_SOURCE); }
+int cmd_initiate_cutover_to_source_replica(cmd_ctx *ctx)
+{
+    return initiate(ctx, CUTOVER_TO_SOURCE_REPLICA);
+}
+
+int cmd_cutover_status(cmd_ctx *ctx)
+{
+    cJSON *rec = metadb_status_load(ctx->meta);
+    if (!rec)
+        return EXIT_BAD_STATE;
+    for (cutover_kind k = CUTOVER_TO_TARGET; k <= CUTOVER_TO_SOURCE_REPLICA; k++) {
+        if (!cutover_applies(rec, k))
+            continue;
+        cutover_state st = cutover_state_of(rec, k);
+        printf("cutover to %s status: %s\n", cutover_kind_name(k), cutover_state_name(st));
+        if (st != CUTOVER_INITIATED)
+            continue;
+        /* Tell the operator which process still has to act, and whether it runs. */
+        for (const cutover_process *p = cutover_processes(k); p->command; p++) {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, p->done_key)))
+                continue;
+            pid_t pid = 0;
+            if (cmd_lock_is_held(ctx->export_dir, p->lock_name, &pid))
+                printf("  waiting for '%s' (pid %d) to finish its part\n", p->command, (int)pid);
+            else
+                printf("  '%s' is not running: restart it with the same arguments to complete "
+                       "the cutover\n",
+                       p->command);
+        }
+    }
+    cJSON_Delete(rec);
+    return EXIT_OK;
+}

@@ -1,0 +1,48 @@
+/*
+ * The cutover state machine, recorded in the migration status record and
+ * polled by the running exporters and importers (SPEC.md, "Cutover state
+ * machine"). Keys are yb-voyager's:
+ *   CutoverToTargetRequested, CutoverProcessedBySourceExporter,
+ *   CutoverProcessedByTargetImporter, FallbackEnabled, FallForwardEnabled,
+ *   CutoverToSourceRequested, CutoverProcessedByTargetExporter,
+ *   CutoverProcessedBySourceImporter, CutoverToSourceReplicaRequested,
+ *   CutoverProcessedBySourceReplicaImporter.
+ */
+#ifndef VOYAGER_MIGRATION_CUTOVER_H
+#define VOYAGER_MIGRATION_CUTOVER_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+typedef enum cutover_kind {
+    CUTOVER_TO_TARGET = 0,
+    CUTOVER_TO_SOURCE,
+    CUTOVER_TO_SOURCE_REPLICA,
+} cutover_kind;
+
+typedef enum cutover_state {
+    CUTOVER_NOT_INITIATED = 0,
+    CUTOVER_INITIATED,
+    CUTOVER_COMPLETED,
+} cutover_state;
+
+const char *cutover_state_name(cutover_state s); /* "NOT INITIATED" ... */
+const char *cutover_kind_name(cutover_kind k);   /* "target", "source", "source-replica" */
+/* Status-record key of the request flag of k. */
+const char *cutover_request_key(cutover_kind k);
+
+/* The state of cutover k, from a status record. */
+cutover_state cutover_state_of(const cJSON *rec, cutover_kind k);
+/* Is cutover k part of this migration (fall-back prepared, fall-forward used)? */
+bool cutover_applies(const cJSON *rec, cutover_kind k);
+
+/* The processes that must have acknowledged cutover k for it to be complete. */
+typedef struct cutover_process {
+    const char *done_key;  /* status-record flag it sets when done */
+    const char *command;   /* "export data from source" */
+    const char *lock_name; /* "export-data-from-source" */
+} cutover_process;
+/* NULL-terminated (command == NULL) list for k. */
+const cutover_process *cutover_processes(cutover_kind k);
+
+#endif

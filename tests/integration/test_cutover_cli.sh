@@ -1,0 +1,51 @@
+#!/bin/bash
+# initiate cutover / cutover status on a seeded status record (no databases):
+# refusals in the wrong state, idempotent requests, restart hints.
+. "$(dirname "$0")/../lib/harness.sh"
+V=$VOYAGER
+ED=$(new_export_dir)
+
+# set_status KEY JSONVALUE...: edit the status record as the data commands would.
+set_status() {
+    python3 - "$ED/metainfo/meta.db" "$@" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rec = json.loads(db.execute("select record from migration_status where id = 1").fetchone()[0])
+args = sys.argv[2:]
+for k, v in zip(args[0::2], args[1::2]):
+    rec[k] = json.loads(v)
+db.execute("update migration_status set record = ? where id = 1", (json.dumps(rec),))
+db.commit()
+PY
+}
+get_status() {
+    python3 -c "import json,sqlite3,sys; print(json.dumps(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0]).get(sys.argv[2])))" "$ED/metainfo/meta.db" "$1"
+}
+
+check "cutover status on a new migration" "$V" cutover status -e "$ED"
+assert_eq "nothing initiated" "cutover to target status: NOT INITIATED" "$(cat "$LAST_OUT")"
+expect_fail "offline migration refuses cutover" 3 "cutover is for live migrations" "$V" initiate cutover to target -e "$ED"
+set_status ExportType '"snapshot-and-changes"'
+expect_fail "cutover to source before cutover to target" 3 "has not completed yet" "$V" initiate cutover to source -e "$ED"
+check "initiate cutover to target" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
+assert_eq "request recorded" "true" "$(get_status CutoverToTargetRequested)"
+assert_eq "fall-back recorded" "true" "$(get_status FallbackEnabled)"
+check "initiating twice is harmless" "$V" initiate cutover to target -e "$ED"
+assert_match "twice says so" "already initiated" "$(cat "$LAST_OUT")"
+check "status while processes are missing" "$V" cutover status -e "$ED"
+assert_match "status: initiated" "cutover to target status: INITIATED" "$(cat "$LAST_OUT")"
+assert_match "names the exporter to restart" "'export data from source' is not running: restart it" "$(cat "$LAST_OUT")"
+assert_match "fall-back cutover listed" "cutover to source status: NOT INITIATED" "$(cat "$LAST_OUT")"
+bash -c 'exec 9>"$1"; flock 9; echo $$ >&9; exec sleep 20' _ "$ED/.import-data-to-target.lck" &
+holder=$!
+sleep 0.3
+"$V" cutover status -e "$ED" >"$LAST_OUT"
+assert_match "a running importer is named with its pid" "waiting for 'import data to target' \(pid $holder\)" "$(cat "$LAST_OUT")"
+kill $holder; wait $holder 2>/dev/null
+set_status CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
+"$V" cutover status -e "$ED" >"$LAST_OUT"
+assert_match "completed" "cutover to target status: COMPLETED" "$(cat "$LAST_OUT")"
+expect_fail "no source-replica, no cutover to it" 3 "no source-replica" "$V" initiate cutover to source-replica -e "$ED"
+check "cutover to source after target completed" "$V" initiate cutover to source -e "$ED"
+assert_eq "source request recorded" "true" "$(get_status CutoverToSourceRequested)"
+done_testing
