@@ -9,8 +9,8 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libpq's pkg-config omits the server include dir; libpg_query ships no .pc file.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(PKG_CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpg_query -lpthread -lm
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(PKG_CFLAGS)
+override LDLIBS += $(PKG_LIBS) -lpg_query -lpthread -lm
 
 SRCS      := $(shell find src -name '*.c' | sort)
 OBJS      := $(SRCS:%.c=$(BUILD)/%.o)
@@ -19,7 +19,7 @@ TEST_SRCS := $(shell find tests/unit -name '*.c' | sort)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-.PHONY: all test unit-test integration-test sanitize install clean demo deps
+.PHONY: all test unit-test integration-test sanitize valgrind install clean demo deps
 
 all: yb-voyager
 
@@ -55,6 +55,13 @@ unit-test: $(BUILD)/unit-tests
 sanitize:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" build-asan/unit-tests build-asan/yb-voyager
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/unit-tests
+
+# Unit tests, and the binary in the command-line tests, under valgrind: no leaks, no errors.
+valgrind: yb-voyager $(BUILD)/unit-tests
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+		--child-silent-after-fork=yes $(BUILD)/unit-tests
+	VOYAGER=$(CURDIR)/tests/lib/valgrind-voyager.sh bash tests/integration/test_cli.sh
+	VOYAGER=$(CURDIR)/tests/lib/valgrind-voyager.sh bash tests/integration/test_cutover_cli.sh
 
 demo: yb-voyager
 	./scripts/demo.sh
