@@ -183,3 +183,80 @@ bool fs_dir_is_empty(const char *path)
     closedir(d);
     return empty;
 }
+
+static bool copy_file(const char *src, const char *dst, mode_t mode)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return false;
+    int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 0777);
+    if (out < 0) {
+        int saved = errno;
+        close(in);
+        errno = saved;
+        return false;
+    }
+    char buf[1 << 16];
+    bool ok = true;
+    ssize_t n;
+    while (ok && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            ok = false;
+            break;
+        }
+        for (ssize_t off = 0; ok && off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno != EINTR)
+                ok = false;
+            else if (w > 0)
+                off += w;
+        }
+    }
+    int saved = errno;
+    if (ok && fsync(out) != 0)
+        ok = false;
+    close(in);
+    if (close(out) != 0)
+        ok = false;
+    errno = saved;
+    return ok;
+}
+
+bool fs_copy_tree(const char *src, const char *dst)
+{
+    struct stat st;
+    if (lstat(src, &st) != 0)
+        return false;
+    if (S_ISREG(st.st_mode)) {
+        char *parent = xstrdup(dst);
+        char *slash = strrchr(parent, '/');
+        if (slash && slash != parent)
+            *slash = '\0';
+        bool ok = (slash == NULL || fs_is_dir(parent) || fs_mkdir_p(parent, 0700)) &&
+                  copy_file(src, dst, st.st_mode);
+        free(parent);
+        return ok;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return true;
+    if (!fs_is_dir(dst) && !fs_mkdir_p(dst, 0700))
+        return false;
+    DIR *d = opendir(src);
+    if (!d)
+        return false;
+    bool ok = true;
+    struct dirent *e;
+    while (ok && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char *s2 = xasprintf("%s/%s", src, e->d_name);
+        char *d2 = xasprintf("%s/%s", dst, e->d_name);
+        ok = fs_copy_tree(s2, d2);
+        free(s2);
+        free(d2);
+    }
+    closedir(d);
+    return ok;
+}

@@ -20,6 +20,11 @@ bool fs_read_all(const char *path, char **out, size_t *len);
 bool fs_remove_contents(const char *dir);
 /* rm -rf path */
 bool fs_remove_tree(const char *path);
+/*
+ * Copy a file or a directory tree (regular files and directories; other kinds
+ * are skipped) to dst, creating dst's parents. Files are fsynced.
+ */
+bool fs_copy_tree(const char *src, const char *dst);
 /* Is the directory empty (or missing)? */
 bool fs_dir_is_empty(const char *path);
 

@@ -5,22 +5,9 @@
 V=$VOYAGER
 ED=$(new_export_dir)
 
-# set_status KEY JSONVALUE...: edit the status record as the data commands would.
-set_status() {
-    python3 - "$ED/metainfo/meta.db" "$@" <<'PY'
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-rec = json.loads(db.execute("select record from migration_status where id = 1").fetchone()[0])
-args = sys.argv[2:]
-for k, v in zip(args[0::2], args[1::2]):
-    rec[k] = json.loads(v)
-db.execute("update migration_status set record = ? where id = 1", (json.dumps(rec),))
-db.commit()
-PY
-}
-get_status() {
-    python3 -c "import json,sqlite3,sys; print(json.dumps(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0]).get(sys.argv[2])))" "$ED/metainfo/meta.db" "$1"
-}
+. "$HARNESS_DIR/status.sh"
+set_status() { status_set "$ED" "$@"; }
+get_status() { status_get "$ED" "$1"; }
 
 check "cutover status on a new migration" "$V" cutover status -e "$ED"
 assert_eq "nothing initiated" "cutover to target status: NOT INITIATED" "$(cat "$LAST_OUT")"

@@ -1,0 +1,61 @@
+#!/bin/bash
+# end migration on real clusters: refuses while a process runs or without the
+# backup flags, backs up what was asked, drops this migration's slots,
+# publications and ybvoyager_metadata (and nothing else), empties the export dir.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$HARNESS_DIR/status.sh"
+V=$VOYAGER
+start_clusters source target || { not_ok "clusters"; done_testing; exit 1; }
+ED=$(new_export_dir)
+BK="$TEST_TMP/backup"
+mkdir -p "$BK"
+
+"$V" cutover status -e "$ED" >/dev/null # creates the export dir's layout and meta.db
+uuid=$(status_get "$ED" MigrationUUID | tr -d '"-')
+conf() { printf '{"DBType":"postgresql","Host":"127.0.0.1","Port":%s,"User":"voyager","DBName":"%s"}' "$1" "$2"; }
+status_set "$ED" SourceDBConf "$(conf "$SOURCE_PORT" sourcedb)" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
+
+# What a live migration leaves behind, plus things of another migration that must survive.
+psql_as source sourcedb -c "CREATE PUBLICATION voyager_pub_$uuid FOR ALL TABLES" \
+    -c "CREATE PUBLICATION other_pub FOR ALL TABLES" \
+    -c "SELECT pg_create_logical_replication_slot('voyager_slot_$uuid', 'pgoutput')" \
+    -c "SELECT pg_create_logical_replication_slot('other_slot', 'pgoutput')" >/dev/null
+psql_as target yugabyte -c "CREATE SCHEMA ybvoyager_metadata; CREATE TABLE ybvoyager_metadata.t(i int)" \
+    -c "CREATE PUBLICATION voyager_pub_$uuid" >/dev/null
+echo "CREATE TABLE x();" >"$ED/schema/keep.sql"
+echo "a log line" >"$ED/logs/yb-voyager-export-data-from-source.log"
+echo "report" >"$ED/reports/schema_analysis_report.txt"
+
+ALL=(--backup-schema-files true --backup-data-files false --backup-log-files true --save-migration-reports true)
+expect_fail "backup flags are all required" 2 "required flag --backup-log-files" \
+    "$V" end migration -e "$ED" --backup-schema-files true --backup-data-files false --save-migration-reports false --yes
+expect_fail "a backup needs --backup-dir" 3 "backup-dir is required" "$V" end migration -e "$ED" "${ALL[@]}" --yes
+expect_fail "--backup-dir must exist" 3 "does not exist or is not writable" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$TEST_TMP/nope" --yes
+expect_fail "--backup-dir inside the export dir is refused" 3 "inside the export dir" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$ED/temp" --yes
+expect_fail "no terminal and no --yes: refused" 3 "pass --yes" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" </dev/null
+
+bash -c 'exec 9>"$1"; flock 9; echo $$ >&9; exec sleep 20' _ "$ED/.import-data-to-target.lck" &
+holder=$!
+sleep 0.3
+expect_fail "refused while a migration process runs" 3 "'yb-voyager import data to target' \(pid $holder\) is still running" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
+kill $holder; wait $holder 2>/dev/null
+
+TARGET_DB_PASSWORD="wrong" expect_fail "a database it cannot clean keeps the export dir" 5 "password authentication failed" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
+[ -s "$ED/metainfo/meta.db" ] && ok "export dir kept after the failure" || not_ok "export dir kept after the failure"
+
+check "end migration" "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
+assert_eq "our slot dropped, the other kept" "other_slot" "$(psql_as source sourcedb -c "SELECT string_agg(slot_name, ',') FROM pg_replication_slots")"
+assert_eq "our publication dropped, the other kept" "other_pub" "$(psql_as source sourcedb -c "SELECT string_agg(pubname, ',') FROM pg_publication")"
+assert_eq "target publication dropped" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_publication")"
+assert_eq "ybvoyager_metadata dropped" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'")"
+[ -f "$BK/schema/keep.sql" ] && ok "schema backed up" || not_ok "schema backed up"
+[ -f "$BK/logs/yb-voyager-export-data-from-source.log" ] && ok "logs backed up" || not_ok "logs backed up"
+[ -f "$BK/reports/schema_analysis_report.txt" ] && ok "reports saved" || not_ok "reports saved"
+[ ! -e "$BK/data" ] && ok "data not backed up when not asked" || not_ok "data not backed up when not asked"
+[ -d "$ED" ] && [ -z "$(ls -A "$ED")" ] && ok "export dir emptied" || not_ok "export dir emptied" "$(ls -A "$ED")"
+done_testing

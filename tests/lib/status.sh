@@ -1,0 +1,20 @@
+# Read and edit the migration status record of an export dir (as the data commands would).
+# status_get ED KEY            -> JSON value
+# status_set ED KEY JSON ...   -> sets keys
+status_get() {
+    python3 -c "import json,sqlite3,sys; print(json.dumps(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0]).get(sys.argv[2])))" "$1/metainfo/meta.db" "$2"
+}
+status_set() {
+    local ed=$1
+    shift
+    python3 - "$ed/metainfo/meta.db" "$@" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rec = json.loads(db.execute("select record from migration_status where id = 1").fetchone()[0])
+args = sys.argv[2:]
+for k, v in zip(args[0::2], args[1::2]):
+    rec[k] = json.loads(v)
+db.execute("update migration_status set record = ? where id = 1", (json.dumps(rec),))
+db.commit()
+PY
+}
