@@ -58,4 +58,19 @@ assert_eq "ybvoyager_metadata dropped" "0" "$(psql_as target yugabyte -c "SELECT
 [ -f "$BK/reports/schema_analysis_report.txt" ] && ok "reports saved" || not_ok "reports saved"
 [ ! -e "$BK/data" ] && ok "data not backed up when not asked" || not_ok "data not backed up when not asked"
 [ -d "$ED" ] && [ -z "$(ls -A "$ED")" ] && ok "export dir emptied" || not_ok "export dir emptied" "$(ls -A "$ED")"
+
+# Passwords: no TTY and none given -> one clear line; on a TTY -> a no-echo prompt.
+ED2=$(new_export_dir)
+"$V" cutover status -e "$ED2" >/dev/null
+status_set "$ED2" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
+NONE=(--backup-schema-files false --backup-data-files false --backup-log-files false --save-migration-reports false --yes)
+saved_pw=$TARGET_DB_PASSWORD
+unset TARGET_DB_PASSWORD
+expect_fail "no password and no terminal" 5 "give --target-db-password or set TARGET_DB_PASSWORD" \
+    "$V" end migration -e "$ED2" "${NONE[@]}" </dev/null
+(sleep 1; printf '%s\n' "$VOYAGER_PW") | script -qec "$(printf '%q ' "$V" end migration -e "$ED2" "${NONE[@]}")" /dev/null >"$TEST_TMP/tty.out" 2>&1
+assert_match "prompted on the terminal" "Password to target database \(voyager@127.0.0.1:$TARGET_PORT\)" "$(cat "$TEST_TMP/tty.out")"
+assert_match "the prompted password worked" "migration ended" "$(cat "$TEST_TMP/tty.out")"
+if grep -qF "$VOYAGER_PW" "$TEST_TMP/tty.out"; then not_ok "the password is not echoed"; else ok "the password is not echoed"; fi
+export TARGET_DB_PASSWORD=$saved_pw
 done_testing
