@@ -1,0 +1,67 @@
+/*
+ * The change queue under <export-dir>/data/queue/: the contract between every
+ * exporter (writer) and every importer (reader), and archive changes.
+ *
+ * Files: data/queue/segment.<N>.ndjson, N = 0, 1, 2, ... across the whole
+ * migration (exporters after cutover continue the numbering). One event a line
+ * (SPEC.md "CDC event"), vsn strictly increasing across all segments from 1.
+ *
+ * Durability: a writer appends, fsyncs, and only then records the segment's
+ * committed size in meta.db (queue_segment). A reader never reads a segment
+ * past its committed size: bytes beyond it may be truncated away by a
+ * restarting writer.
+ *
+ * Markers (whole lines):
+ *   end of segment: QUEUE_EOF_MARKER, last line of a rotated segment; the
+ *     reader moves on to segment N+1.
+ *   end of stream:  {"vsn":N,"op":"cutover.target"|"cutover.source"|
+ *     "cutover.source_replica","exporter_role":R} written by an exporter that
+ *     drained before a cutover; the segment is then closed with QUEUE_EOF_MARKER
+ *     and marked is_last. An importer that applied it acknowledges the cutover.
+ */
+#ifndef VOYAGER_CDC_QUEUE_FORMAT_H
+#define VOYAGER_CDC_QUEUE_FORMAT_H
+
+#define QUEUE_DIR "data/queue"
+#define QUEUE_SEGMENT_FMT "data/queue/segment.%lld.ndjson"
+#define QUEUE_EOF_MARKER "\\."
+#define QUEUE_DEFAULT_SEGMENT_MAX_BYTES (1024LL * 1024 * 1024)
+
+#define QUEUE_OP_INSERT "c"
+#define QUEUE_OP_UPDATE "u"
+#define QUEUE_OP_DELETE "d"
+#define QUEUE_OP_CUTOVER_TARGET "cutover.target"
+#define QUEUE_OP_CUTOVER_SOURCE "cutover.source"
+#define QUEUE_OP_CUTOVER_SOURCE_REPLICA "cutover.source_replica"
+
+/*
+ * meta.db tables of the queue. Writers: the exporter owns every column except
+ * the imported_by_* flags, which each importer sets (1) once every event of the
+ * segment is committed on its database; archive changes sets archived/deleted.
+ * queue_table_counts: per exporter and table, events written so far (updated
+ * in the same SQLite transaction as the segment's committed size), for
+ * get data-migration-report and the importers' "Remaining Events".
+ */
+#define QUEUE_META_DDL                                                                             \
+    "CREATE TABLE IF NOT EXISTS queue_segment ("                                                   \
+    " segment_no INTEGER PRIMARY KEY,"                                                             \
+    " file_path TEXT NOT NULL,"                                                                    \
+    " exporter_role TEXT NOT NULL,"                                                                \
+    " committed_size INTEGER NOT NULL DEFAULT 0,"                                                  \
+    " first_vsn INTEGER, last_vsn INTEGER,"                                                        \
+    " total_events INTEGER NOT NULL DEFAULT 0,"                                                    \
+    " is_closed INTEGER NOT NULL DEFAULT 0,"                                                       \
+    " is_last INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " imported_by_target_db_importer INTEGER NOT NULL DEFAULT 0,"                                  \
+    " imported_by_source_replica_db_importer INTEGER NOT NULL DEFAULT 0,"                          \
+    " imported_by_source_db_importer INTEGER NOT NULL DEFAULT 0,"                                  \
+    " archived INTEGER NOT NULL DEFAULT 0,"                                                        \
+    " deleted INTEGER NOT NULL DEFAULT 0,"                                                         \
+    " archive_location TEXT);"                                                                     \
+    "CREATE TABLE IF NOT EXISTS queue_table_counts ("                                              \
+    " exporter_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"          \
+    " num_inserts INTEGER NOT NULL DEFAULT 0, num_updates INTEGER NOT NULL DEFAULT 0,"             \
+    " num_deletes INTEGER NOT NULL DEFAULT 0,"                                                     \
+    " PRIMARY KEY (exporter_role, schema_name, table_name));"
+
+#endif
