@@ -41,7 +41,23 @@ int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *state);
 void cdc_export_abort(cdc_export_state *state);
 
 /*
- * Called by `import data to target|source-replica` after the snapshot import
+ * The whole `export data from target` command: change capture from the target
+ * after cutover to target (fall-back or fall-forward prepared), into the same
+ * queue with exporter role target_db_exporter_fb / target_db_exporter_ff.
+ * Started by the target importer after cutover, restartable by hand.
+ */
+int cdc_export_from_target(cmd_ctx *ctx);
+
+/*
+ * Sequence values handed from exporters to importers go in meta.db table
+ * sequence_last_values(phase, schema_name, sequence_name, last_value,
+ * is_called, PRIMARY KEY(phase, schema_name, sequence_name)); phase is
+ * "snapshot" (read in the snapshot) or the cutover op of QUEUE_OP_CUTOVER_*
+ * (final values read by the exporter while draining for that cutover).
+ */
+
+/*
+ * Called by `import data to target|source|source-replica` after the snapshot import
  * is complete, when the migration is live: applies queued events to the
  * database until the end-of-stream marker (cutover) or interruption.
  * importer_role: "target_db_importer" | "source_db_importer" |

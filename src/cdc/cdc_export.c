@@ -1,4 +1,4 @@
-/* Placeholder until change data capture lands: live migration says so plainly. */
+/* Placeholder until change capture lands: live export says so plainly. */
 #include "cdc/cdc_live.h"
 
 #include "core/exitcodes.h"
@@ -25,9 +25,9 @@ int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *state)
 
 void cdc_export_abort(cdc_export_state *state) { (void)state; }
 
-int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
+int cdc_export_from_target(cmd_ctx *ctx)
 {
-    (void)ctx, (void)conf, (void)importer_role;
-    log_error("applying live changes is not built yet in this version of voyager-c");
+    (void)ctx;
+    log_error("export data from target is not built yet in this version of voyager-c");
     return EXIT_NOT_IMPLEMENTED;
 }
