@@ -54,15 +54,16 @@ if [ "$(id -u)" = 0 ]; then
 fi
 [ "$(wc -l <"$LAST_ERR")" = 1 ] && ok "export dir error is one line" || not_ok "export dir error is one line" "$(cat "$LAST_ERR")"
 
-# A command not built yet says so, after creating the layout.
-expect_fail "a command not built yet says so" 6 "not built yet" "$V" archive changes -e "$ED" --delete
+# The layout is created before a command looks at its own flags.
+expect_fail "a command's own bad flag value is named" 2 "--move-to $TEST_TMP/nodir: no such directory" \
+    "$V" archive changes -e "$ED" --move-to "$TEST_TMP/nodir"
 for d in schema data metainfo reports logs temp; do
     [ "$(stat -c %a "$ED/$d")" = 700 ] && ok "layout: $d/ is 0700" || not_ok "layout: $d/ is 0700"
 done
 [ -s "$ED/metainfo/meta.db" ] && ok "meta.db created" || not_ok "meta.db created"
 [ -s "$ED/logs/yb-voyager-archive-changes.log" ] && ok "log file per command" || not_ok "log file per command"
 uuid1=$(python3 -c "import sqlite3,json,sys; print(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0])['MigrationUUID'])" "$ED/metainfo/meta.db")
-"$V" archive changes -e "$ED" --delete 2>/dev/null
+"$V" archive changes -e "$ED" --move-to "$TEST_TMP/nodir" 2>/dev/null
 uuid2=$(python3 -c "import sqlite3,json,sys; print(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0])['MigrationUUID'])" "$ED/metainfo/meta.db")
 assert_match "migration UUID recorded" '^[0-9a-f-]{36}$' "$uuid1"
 assert_eq "migration UUID stable across commands" "$uuid1" "$uuid2"
@@ -77,7 +78,8 @@ expect_fail "second copy of a command is refused" 3 "another 'yb-voyager archive
 kill -9 $holder 2>/dev/null
 wait $holder 2>/dev/null
 echo 999999 >"$ED/.archive-changes.lck"
-expect_fail "stale lock of a dead process is taken over" 6 "not built yet" "$V" archive changes -e "$ED" --delete
+expect_fail "stale lock of a dead process is taken over" 2 "no such directory" \
+    "$V" archive changes -e "$ED" --move-to "$TEST_TMP/nodir"
 grep -q "took over the lock .* left by pid 999999" "$ED/logs/yb-voyager-archive-changes.log" &&
     ok "takeover is logged" || not_ok "takeover is logged"
 

@@ -1,0 +1,35 @@
+/*
+ * archive changes: frees the export dir of queue segments every importer that
+ * needs them has applied, by moving them elsewhere or deleting them.
+ */
+#ifndef VOYAGER_MIGRATION_ARCHIVE_H
+#define VOYAGER_MIGRATION_ARCHIVE_H
+
+#include "cli/cmd_ctx.h"
+
+#include <stdbool.h>
+
+/* One row of meta.db queue_segment, as archive sees it. */
+typedef struct archive_segment {
+    const char *exporter_role;
+    bool closed;
+    bool imported_by_target;
+    bool imported_by_source_replica;
+    bool imported_by_source;
+} archive_segment;
+
+/*
+ * May the segment leave the export dir? Only a closed segment, once every
+ * importer that reads its exporter's events has it recorded as applied:
+ * source_db_exporter -> target (and source-replica when fall-forward is on),
+ * target_db_exporter_fb -> source, target_db_exporter_ff -> source-replica.
+ */
+bool archive_segment_eligible(const archive_segment *s, bool fall_forward);
+
+/* Disk use of the file system holding path, in percent as df shows it; -1 on error. */
+int archive_fs_utilization(const char *path);
+
+/* The whole command. Runs until interrupted or until the migration's last stream is archived. */
+int migration_archive_changes(cmd_ctx *ctx);
+
+#endif

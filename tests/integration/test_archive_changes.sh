@@ -1,0 +1,107 @@
+#!/bin/bash
+# archive changes on a seeded queue (no databases): only segments every needed
+# importer applied leave the export dir; moves are whole and crash-safe; delete
+# waits for the disk-use threshold; the command ends with the migration.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$HARNESS_DIR/status.sh"
+V=$VOYAGER
+ED=$(new_export_dir)
+ARCH=$TEST_TMP/archive
+mkdir -p "$ARCH"
+export VOYAGER_ARCHIVE_POLL_MS=100
+
+"$V" cutover status -e "$ED" >/dev/null # creates the layout and meta.db
+status_set "$ED" ExportType '"snapshot-and-changes"'
+
+# seed_segment NO ROLE CLOSED IMP_TARGET IMP_REPLICA IMP_SOURCE
+seed_segment() {
+    mkdir -p "$ED/data/queue"
+    printf '{"vsn":%d,"op":"c","schema_name":"public","table_name":"t","key":{"id":"%d"},"fields":{"id":"%d"},"exporter_role":"%s"}\n\\.\n' \
+        "$1" "$1" "$1" "$2" >"$ED/data/queue/segment.$1.ndjson"
+    python3 - "$ED/metainfo/meta.db" "$@" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+no, role, closed, t, r, s = sys.argv[2:8]
+db.execute("""CREATE TABLE IF NOT EXISTS queue_segment (segment_no INTEGER PRIMARY KEY,
+ file_path TEXT NOT NULL, exporter_role TEXT NOT NULL, committed_size INTEGER NOT NULL DEFAULT 0,
+ first_vsn INTEGER, last_vsn INTEGER, total_events INTEGER NOT NULL DEFAULT 0,
+ is_closed INTEGER NOT NULL DEFAULT 0, is_last INTEGER NOT NULL DEFAULT 0,
+ imported_by_target_db_importer INTEGER NOT NULL DEFAULT 0,
+ imported_by_source_replica_db_importer INTEGER NOT NULL DEFAULT 0,
+ imported_by_source_db_importer INTEGER NOT NULL DEFAULT 0,
+ archived INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, archive_location TEXT)""")
+db.execute("INSERT OR REPLACE INTO queue_segment (segment_no, file_path, exporter_role, is_closed,"
+           " imported_by_target_db_importer, imported_by_source_replica_db_importer,"
+           " imported_by_source_db_importer) VALUES (?, ?, ?, ?, ?, ?, ?)",
+           (int(no), "data/queue/segment.%s.ndjson" % no, role, int(closed), int(t), int(r), int(s)))
+db.commit()
+PY
+}
+seg_col() {
+    python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select %s from queue_segment where segment_no=?' % sys.argv[3], (int(sys.argv[2]),)).fetchone()[0])" \
+        "$ED/metainfo/meta.db" "$1" "$2"
+}
+set_seg() { python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute('update queue_segment set %s=1 where segment_no=?' % sys.argv[3], (int(sys.argv[2]),)); db.commit()" "$ED/metainfo/meta.db" "$1" "$2"; }
+
+seed_segment 0 source_db_exporter 1 1 0 0 # applied by the target: may go
+seed_segment 1 source_db_exporter 1 0 0 0 # not applied yet
+seed_segment 2 source_db_exporter 0 1 0 0 # still being written
+seed_segment 3 target_db_exporter_fb 1 1 0 0 # fall-back stream: the source importer has not applied it
+cp "$ED/data/queue/segment.0.ndjson" "$TEST_TMP/seg0.orig"
+
+# Bad input first: each a one-line error and nothing touched.
+expect_fail "neither --move-to nor --delete" 2 "say what to do with applied changes" "$V" archive changes -e "$ED"
+expect_fail "both --move-to and --delete" 2 "exclude each other" "$V" archive changes -e "$ED" --delete --move-to "$ARCH"
+expect_fail "missing archive dir" 2 "no such directory; create it first" "$V" archive changes -e "$ED" --move-to "$TEST_TMP/none"
+expect_fail "archive dir inside the export dir" 2 "inside the export dir" "$V" archive changes -e "$ED" --move-to "$ED/temp"
+expect_fail "threshold out of range" 2 "between 0 and 100" "$V" archive changes -e "$ED" --delete --fs-utilization-threshold 101
+[ -e "$ED/data/queue/segment.0.ndjson" ] && ok "bad flags touch no segment" || not_ok "bad flags touch no segment"
+
+"$V" archive changes -e "$ED" --move-to "$ARCH" >"$TEST_TMP/arch.out" 2>&1 &
+pid=$!
+wait_for() { for _ in $(seq 1 100); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+wait_for '[ -e "$ARCH/segment.0.ndjson" ] && [ ! -e "$ED/data/queue/segment.0.ndjson" ]' &&
+    ok "applied segment moved out of the export dir" || not_ok "applied segment moved out of the export dir"
+cmp -s "$TEST_TMP/seg0.orig" "$ARCH/segment.0.ndjson" && ok "moved segment is byte-identical" || not_ok "moved segment is byte-identical"
+assert_eq "meta.db records the move" "1" "$(seg_col 0 archived)"
+assert_eq "meta.db records where" "$ARCH/segment.0.ndjson" "$(seg_col 0 archive_location)"
+sleep 0.5
+[ -e "$ED/data/queue/segment.1.ndjson" ] && ok "unapplied segment kept" || not_ok "unapplied segment kept"
+[ -e "$ED/data/queue/segment.2.ndjson" ] && ok "open segment kept" || not_ok "open segment kept"
+[ -e "$ED/data/queue/segment.3.ndjson" ] && ok "fall-back segment waits for the source importer" || not_ok "fall-back segment waits for the source importer"
+ls "$ARCH" | grep -q tmp && not_ok "no temporary file left in the archive" || ok "no temporary file left in the archive"
+
+# Fall-forward: a source segment also needs the source-replica importer.
+status_set "$ED" FallForwardEnabled true
+set_seg 1 imported_by_target_db_importer
+sleep 0.6
+[ -e "$ED/data/queue/segment.1.ndjson" ] && ok "fall-forward: waits for the source-replica importer" || not_ok "fall-forward: waits for the source-replica importer"
+set_seg 1 imported_by_source_replica_db_importer
+set_seg 3 imported_by_source_db_importer
+wait_for '[ ! -e "$ED/data/queue/segment.1.ndjson" ] && [ ! -e "$ED/data/queue/segment.3.ndjson" ]' &&
+    ok "segments go once every importer applied them" || not_ok "segments go once every importer applied them"
+kill -0 $pid 2>/dev/null && ok "runs continuously while the migration is live" || not_ok "runs continuously while the migration is live"
+
+# The migration ends: the command finishes by itself.
+status_set "$ED" CutoverToTargetRequested true CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true \
+    CutoverToSourceReplicaRequested true CutoverProcessedByTargetExporter true CutoverProcessedBySourceReplicaImporter true
+wait_for '! kill -0 $pid 2>/dev/null' && ok "stops when the last stream is complete" || { not_ok "stops when the last stream is complete"; kill $pid; }
+wait $pid
+assert_eq "exit status" 0 "$?"
+assert_match "summary printed" "3 segment\(s\) moved" "$(cat "$TEST_TMP/arch.out")"
+
+# Crash between recording and removing: the next run removes the leftover.
+seed_segment 4 source_db_exporter 1 1 1 0
+set_seg 4 archived
+check "a marked leftover is removed on the next run" "$V" archive changes -e "$ED" --move-to "$ARCH"
+[ ! -e "$ED/data/queue/segment.4.ndjson" ] && ok "leftover removed" || not_ok "leftover removed"
+
+# Delete policy: nothing goes while disk use is under the threshold.
+seed_segment 5 source_db_exporter 1 1 1 0
+check "delete under the threshold" "$V" archive changes -e "$ED" --delete --fs-utilization-threshold 100
+[ -e "$ED/data/queue/segment.5.ndjson" ] && ok "kept under the threshold" || not_ok "kept under the threshold"
+check "delete over the threshold" "$V" archive changes -e "$ED" --delete-changes-without-archiving --fs-utilization-threshold 0
+[ ! -e "$ED/data/queue/segment.5.ndjson" ] && ok "deleted over the threshold" || not_ok "deleted over the threshold"
+assert_eq "meta.db records the deletion" "1" "$(seg_col 5 deleted)"
+[ ! -e "$ARCH/segment.5.ndjson" ] && ok "deleted, not archived" || not_ok "deleted, not archived"
+done_testing
