@@ -1,0 +1,398 @@
+#include "migration/report.h"
+
+#include "cdc/queue_format.h"
+#include "cli/cmd_connect.h"
+#include "core/exitcodes.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+report_row *report_add(report *r, const char *schema, const char *table, const char *db_type)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->rows = xrealloc(r->rows, r->cap * sizeof *r->rows);
+    }
+    report_row *row = &r->rows[r->n++];
+    *row = (report_row){
+        .schema = xstrdup(schema), .table = xstrdup(table), .db_type = db_type,
+        .snapshot_rows = REPORT_NA, .imported_snapshot_rows = REPORT_NA,
+        .exported_inserts = REPORT_NA, .exported_updates = REPORT_NA, .exported_deletes = REPORT_NA,
+        .imported_inserts = REPORT_NA, .imported_updates = REPORT_NA, .imported_deletes = REPORT_NA,
+        .final_row_count = REPORT_NA,
+    };
+    return row;
+}
+
+report_row *report_find(report *r, const char *schema, const char *table, const char *db_type)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->rows[i].schema, schema) == 0 && strcmp(r->rows[i].table, table) == 0 &&
+            strcmp(r->rows[i].db_type, db_type) == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
+void report_free(report *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->rows[i].schema);
+        free(r->rows[i].table);
+    }
+    free(r->rows);
+    *r = (report){0};
+}
+
+/* NA counts add up as zero once something is known. */
+static void add_count(long long *slot, long long v)
+{
+    *slot = (*slot == REPORT_NA ? 0 : *slot) + v;
+}
+
+static const char *const columns[] = {
+    "TABLE NAME", "DB TYPE", "SNAPSHOT ROW COUNT", "IMPORTED SNAPSHOT ROWS",
+    "EXPORTED INSERTS", "EXPORTED UPDATES", "EXPORTED DELETES",
+    "IMPORTED INSERTS", "IMPORTED UPDATES", "IMPORTED DELETES", "FINAL ROW COUNT",
+};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+static char *display_name(const report_row *row)
+{
+    return strcmp(row->schema, "public") == 0 ? xstrdup(row->table)
+                                              : xasprintf("%s.%s", row->schema, row->table);
+}
+
+static void row_cells(const report_row *row, char *cells[NCOLS])
+{
+    const long long v[] = {row->snapshot_rows,    row->imported_snapshot_rows,
+                           row->exported_inserts, row->exported_updates, row->exported_deletes,
+                           row->imported_inserts, row->imported_updates, row->imported_deletes,
+                           row->final_row_count};
+    cells[0] = display_name(row);
+    cells[1] = xstrdup(row->db_type);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        cells[i + 2] = v[i] == REPORT_NA ? xstrdup("-") : xasprintf("%lld", v[i]);
+}
+
+char *report_render_table(const report *r)
+{
+    size_t width[NCOLS];
+    for (size_t c = 0; c < NCOLS; c++)
+        width[c] = strlen(columns[c]);
+    char *(*cells)[NCOLS] = xcalloc(r->n ? r->n : 1, sizeof *cells);
+    for (size_t i = 0; i < r->n; i++) {
+        row_cells(&r->rows[i], cells[i]);
+        for (size_t c = 0; c < NCOLS; c++)
+            if (strlen(cells[i][c]) > width[c])
+                width[c] = strlen(cells[i][c]);
+    }
+    strbuf sb = STRBUF_INIT;
+    for (size_t c = 0; c < NCOLS; c++)
+        strbuf_appendf(&sb, "%s%-*s", c ? " | " : "", (int)width[c], columns[c]);
+    strbuf_append_char(&sb, '\n');
+    for (size_t c = 0; c < NCOLS; c++) {
+        strbuf_append(&sb, c ? "-+-" : "");
+        for (size_t k = 0; k < width[c]; k++)
+            strbuf_append_char(&sb, '-');
+    }
+    strbuf_append_char(&sb, '\n');
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t c = 0; c < NCOLS; c++) {
+            /* Names left-aligned, numbers right-aligned. */
+            strbuf_appendf(&sb, "%s%*s", c ? " | " : "", c < 2 ? -(int)width[c] : (int)width[c],
+                           cells[i][c]);
+            free(cells[i][c]);
+        }
+        strbuf_append_char(&sb, '\n');
+    }
+    free(cells);
+    return strbuf_detach(&sb);
+}
+
+cJSON *report_render_json(const report *r)
+{
+    static const char *const keys[] = {
+        "table_name", "db_type", "snapshot_row_count", "imported_snapshot_rows",
+        "exported_inserts", "exported_updates", "exported_deletes",
+        "imported_inserts", "imported_updates", "imported_deletes", "final_row_count",
+    };
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < r->n; i++) {
+        const report_row *row = &r->rows[i];
+        const long long v[] = {row->snapshot_rows,    row->imported_snapshot_rows,
+                               row->exported_inserts, row->exported_updates, row->exported_deletes,
+                               row->imported_inserts, row->imported_updates, row->imported_deletes,
+                               row->final_row_count};
+        cJSON *o = cJSON_CreateObject();
+        char *name = display_name(row);
+        cJSON_AddStringToObject(o, keys[0], name);
+        free(name);
+        cJSON_AddStringToObject(o, "schema_name", row->schema);
+        cJSON_AddStringToObject(o, "table", row->table);
+        cJSON_AddStringToObject(o, keys[1], row->db_type);
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            if (v[k] == REPORT_NA)
+                cJSON_AddNullToObject(o, keys[k + 2]);
+            else
+                cJSON_AddNumberToObject(o, keys[k + 2], (double)v[k]);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* ---- gathering ---- */
+
+typedef struct db_slot {
+    db_role role;
+    const char *db_type;
+    const char *importer_role;           /* snapshot_import_table / queue flag naming */
+    const char *const *exporter_roles;   /* events exported from this database */
+} db_slot;
+
+static const char *const source_exporters[] = {"source_db_exporter", NULL};
+static const char *const target_exporters[] = {"target_db_exporter_fb", "target_db_exporter_ff", NULL};
+static const char *const no_exporters[] = {NULL};
+
+static const db_slot slots[] = {
+    {DB_SOURCE, "source", "source_db_importer", source_exporters},
+    {DB_TARGET, "target", "target_db_importer", target_exporters},
+    {DB_SOURCE_REPLICA, "source-replica", "source_replica_db_importer", no_exporters},
+};
+
+static bool sqlite_table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+                                  -1, &st, NULL) == SQLITE_OK &&
+               sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+               sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* Every exported table gets a row for each database involved. */
+static bool load_tables(cmd_ctx *ctx, report *r, const bool involved[3])
+{
+    sqlite3 *db = metadb_sqlite(ctx->meta);
+    if (!sqlite_table_exists(db, "snapshot_export_table"))
+        return true;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT schema_name, table_name, status, exported_rows "
+                               "FROM snapshot_export_table ORDER BY schema_name, table_name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("cannot read the exported tables from meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *schema = (const char *)sqlite3_column_text(st, 0);
+        const char *table = (const char *)sqlite3_column_text(st, 1);
+        const char *status = (const char *)sqlite3_column_text(st, 2);
+        long long rows = sqlite3_column_int64(st, 3);
+        for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+            if (!involved[i])
+                continue;
+            report_row *row = report_add(r, schema, table, slots[i].db_type);
+            if (status && strcmp(status, "DONE") == 0)
+                row->snapshot_rows = rows;
+        }
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+static bool load_exported_events(cmd_ctx *ctx, report *r)
+{
+    sqlite3 *db = metadb_sqlite(ctx->meta);
+    if (!sqlite_table_exists(db, "queue_table_counts"))
+        return true;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT exporter_role, schema_name, table_name, num_inserts, "
+                               "num_updates, num_deletes FROM queue_table_counts",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("cannot read the exported event counts from meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *role = (const char *)sqlite3_column_text(st, 0);
+        const char *db_type = role && str_starts_with(role, "target_") ? "target" : "source";
+        report_row *row = report_find(r, (const char *)sqlite3_column_text(st, 1),
+                                      (const char *)sqlite3_column_text(st, 2), db_type);
+        if (!row)
+            continue;
+        add_count(&row->exported_inserts, sqlite3_column_int64(st, 3));
+        add_count(&row->exported_updates, sqlite3_column_int64(st, 4));
+        add_count(&row->exported_deletes, sqlite3_column_int64(st, 5));
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+/* Split "schema.table" (either part possibly double-quoted); no dot means public. */
+static void split_qualified(const char *s, char **schema, char **table)
+{
+    const char *dot = NULL;
+    bool quoted = false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == '.' && !quoted) {
+            dot = p;
+            break;
+        }
+    }
+    char *parts[2] = {dot ? xstrndup(s, (size_t)(dot - s)) : xstrdup("public"),
+                      xstrdup(dot ? dot + 1 : s)};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(parts[i]);
+        if (n >= 2 && parts[i][0] == '"' && parts[i][n - 1] == '"') {
+            /* Unquote, folding doubled quotes. */
+            char *w = parts[i];
+            for (size_t k = 1; k + 1 < n; k++) {
+                *w++ = parts[i][k];
+                if (parts[i][k] == '"' && parts[i][k + 1] == '"')
+                    k++;
+            }
+            *w = '\0';
+        }
+    }
+    *schema = parts[0];
+    *table = parts[1];
+}
+
+static bool pg_has_relation(pgconn *c, const char *qualified)
+{
+    const char *params[] = {qualified};
+    char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, params);
+    bool yes = v && strcmp(v, "t") == 0;
+    free(v);
+    return yes;
+}
+
+static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *slot)
+{
+    const char *uuid = metadb_migration_uuid(ctx->meta);
+    const char *params[] = {uuid};
+    if (pg_has_relation(c, "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3")) {
+        PGresult *res = pgconn_query(
+            c, "SELECT schema_name, table_name, sum(rows_imported)::bigint FROM "
+               "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 "
+               "WHERE migration_uuid::text = $1 GROUP BY 1, 2",
+            1, params);
+        for (int i = 0; res && i < PQntuples(res); i++) {
+            report_row *row = report_find(r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                          slot->db_type);
+            if (row)
+                add_count(&row->imported_snapshot_rows, atoll(PQgetvalue(res, i, 2)));
+        }
+        PQclear(res);
+    }
+    /* Every table we imported into starts at 0 imported rows, not "-". */
+    for (size_t i = 0; slot->role != DB_SOURCE && i < r->n; i++)
+        if (strcmp(r->rows[i].db_type, slot->db_type) == 0 &&
+            r->rows[i].imported_snapshot_rows == REPORT_NA)
+            r->rows[i].imported_snapshot_rows = 0;
+    if (pg_has_relation(c, "ybvoyager_metadata.ybvoyager_imported_event_count_by_table")) {
+        PGresult *res = pgconn_query(
+            c, "SELECT table_name, sum(num_inserts)::bigint, sum(num_updates)::bigint, "
+               "sum(num_deletes)::bigint FROM "
+               "ybvoyager_metadata.ybvoyager_imported_event_count_by_table "
+               "WHERE migration_uuid::text = $1 GROUP BY 1",
+            1, params);
+        for (int i = 0; res && i < PQntuples(res); i++) {
+            char *schema, *table;
+            split_qualified(PQgetvalue(res, i, 0), &schema, &table);
+            report_row *row = report_find(r, schema, table, slot->db_type);
+            if (row) {
+                add_count(&row->imported_inserts, atoll(PQgetvalue(res, i, 1)));
+                add_count(&row->imported_updates, atoll(PQgetvalue(res, i, 2)));
+                add_count(&row->imported_deletes, atoll(PQgetvalue(res, i, 3)));
+            }
+            free(schema);
+            free(table);
+        }
+        PQclear(res);
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        report_row *row = &r->rows[i];
+        if (strcmp(row->db_type, slot->db_type) != 0)
+            continue;
+        char *q = pg_quote_qualified(row->schema, row->table);
+        if (pg_has_relation(c, q)) {
+            char *sql = xasprintf("SELECT count(*) FROM %s", q);
+            char *v = pgconn_query_value(c, sql, 0, NULL);
+            if (v)
+                row->final_row_count = atoll(v);
+            free(v);
+            free(sql);
+        }
+        free(q);
+    }
+}
+
+int migration_data_report(cmd_ctx *ctx)
+{
+    cJSON *rec = metadb_status_load(ctx->meta);
+    if (!rec) {
+        log_error("cannot read the migration status from meta.db");
+        return EXIT_INTERNAL;
+    }
+    bool involved[3];
+    for (size_t i = 0; i < 3; i++)
+        involved[i] = cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(slots[i].role)) != NULL;
+    cJSON_Delete(rec);
+    if (!involved[0]) {
+        log_error("no data migration in this export dir yet: run 'yb-voyager export data' first");
+        return EXIT_BAD_STATE;
+    }
+    report r = {0};
+    int rc = EXIT_OK;
+    if (!load_tables(ctx, &r, involved) || !load_exported_events(ctx, &r)) {
+        report_free(&r);
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < 3 && rc == EXIT_OK; i++) {
+        if (!involved[i])
+            continue;
+        db_conf conf = {0};
+        if (!cmd_db_conf(ctx, slots[i].role, &conf)) {
+            rc = EXIT_BAD_ARGS;
+            break;
+        }
+        pgconn *c = cmd_connect(ctx, &conf, NULL);
+        if (!c)
+            rc = cmd_db_exit_code(slots[i].role);
+        else
+            load_db_counts(ctx, c, &r, &slots[i]);
+        pgconn_close(c);
+        db_conf_free(&conf);
+    }
+    if (rc == EXIT_OK) {
+        const char *fmt = opts_get(ctx->opts, "output-format");
+        bool json = fmt && strcmp(fmt, "json") == 0;
+        char *out;
+        if (json) {
+            cJSON *arr = report_render_json(&r);
+            out = cJSON_Print(arr);
+            cJSON_Delete(arr);
+        } else {
+            out = report_render_table(&r);
+        }
+        fputs(out, stdout);
+        if (json)
+            fputc('\n', stdout);
+        char *path = cmd_path(ctx, json ? "reports/data_migration_report.json"
+                                        : "reports/data_migration_report.txt");
+        if (!fs_write_atomic(path, out, strlen(out)))
+            log_warn("could not save the report to %s", path);
+        free(path);
+        free(out);
+    }
+    report_free(&r);
+    return rc;
+}
