@@ -94,6 +94,7 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     is->gh = r->gh;
     is->docs_link = r->anchor[0] ? xasprintf("%s#%s", AN_DOCS_BASE, r->anchor) : xstrdup("");
     is->min_fixed = NULL;
+    is->order = (size_t)(st - a->stmts) * 1000000u + a->nissues;
 }
 #pragma GCC diagnostic pop
 
@@ -237,6 +238,12 @@ static void objstat_add(analysis *a, const char *type, const char *name)
     o->names[o->count++] = xstrdup(name);
 }
 
+static int cmp_issue(const void *x, const void *y)
+{
+    size_t a = ((const an_issue *)x)->order, b = ((const an_issue *)y)->order;
+    return a < b ? -1 : a > b;
+}
+
 void an_run(analysis *a)
 {
     if (a->ran)
@@ -258,6 +265,9 @@ void an_run(analysis *a)
         an_rules_types(a, st);
         an_rules_body(a, st);
     }
+    /* Syntax errors were found while reading: put every issue in file order. */
+    if (a->nissues > 1)
+        qsort(a->issues, a->nissues, sizeof(*a->issues), cmp_issue);
 }
 
 size_t an_issue_count(const analysis *a)

@@ -35,6 +35,7 @@ typedef struct an_issue {
     const char *gh;
     char *docs_link;
     const char *min_fixed;   /* MinimumVersionsFixedIn, NULL when none */
+    size_t order;            /* statement index, then detection order: the report's order */
 } an_issue;
 
 /* Objects of one type seen in the schema. */

@@ -111,10 +111,9 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
         free(detail);
         return;
     }
-    int stmt_line = st->line;
-    st->line = stmt_line + line_at(st->sql, err_byte) - 1;
-    an_report(a, st, R_SYNTAX_ERROR, msg);
-    st->line = stmt_line;
+    char *d = xasprintf("line %d: %s", st->line + line_at(st->sql, err_byte) - 1, msg);
+    an_report(a, st, R_SYNTAX_ERROR, d);
+    free(d);
 }
 
 static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end)

@@ -182,7 +182,7 @@ static void body_parse_failed(analysis *a, const an_stmt *st, const char *text, 
         free(detail);
         return;
     }
-    char *d = xasprintf("in the body of %s: %s", st->obj_name, msg);
+    char *d = xasprintf("line %d (body of %s %s): %s", st->line, st->obj_type, st->obj_name, msg);
     an_report(a, st, R_SYNTAX_ERROR, d);
     free(d);
 }

@@ -4,7 +4,7 @@
 #define YBGH "https://github.com/yugabyte/yugabyte-db/issues/"
 
 const an_rule an_rules[R__COUNT] = {
-    [R_SYNTAX_ERROR] = {"syntax_error", AN_SYNTAX_ERROR, "Syntax error: %s",
+    [R_SYNTAX_ERROR] = {"syntax_error", AN_SYNTAX_ERROR, "Syntax error at %s",
                         "Fix the statement in the schema file so that it parses, then re-run analyze-schema", "",
                         ""},
     [R_STORED_GENERATED] = {"stored_generated_columns", AN_UNSUPPORTED_FEATURES,
