@@ -523,3 +523,23 @@ TEST(analyze_object_counts)
     CHECK_INT_EQ(views, 1);
     CHECK_INT_EQ(n, 3);
 }
+
+TEST(analyze_plpgsql_body_with_old_json_calls_is_walked)
+{
+    /* json_object(text[]) is PostgreSQL 9.4's; a simple json_value() call parses and the rest is still walked. */
+    EXPECT_NO_RULE(func("j := json_object('{a,1}');"), "json_constructor_functions");
+    EXPECT_RULE(func("v := json_value(j, '$.a'); PERFORM pg_advisory_lock(1);"), "advisory_locks", "public.f");
+    EXPECT_RULE(func("v := json_value(j, '$.a'); PERFORM pg_advisory_lock(1);"), "json_query_functions", "public.f");
+}
+
+TEST(analyze_body_syntax_error_is_reported)
+{
+    analysis *a = run("CREATE FUNCTION public.broken() RETURNS int LANGUAGE sql AS $$ SELECT FROM WHERE $$;");
+    size_t n = an_count_rule(a, "syntax_error", "public.broken");
+    const an_issue *is = an_issue_at(a, 0);
+    bool ok = n == 1 && is && strstr(is->reason, "body of FUNCTION public.broken");
+    if (!ok)
+        dump(a);
+    an_free(a);
+    CHECK(ok);
+}

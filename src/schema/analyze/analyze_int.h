@@ -166,7 +166,12 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
 void an_rules_ddl(analysis *a, const an_stmt *st);   /* analyze_rules_ddl.c */
 void an_rules_types(analysis *a, const an_stmt *st); /* analyze_rules_types.c */
 void an_rules_body(analysis *a, const an_stmt *st);  /* analyze_rules_body.c */
-/* Features newer than our parser, told apart from a syntax error by where the parser stopped. */
+/*
+ * Features newer than our parser, named from the tokens of SQL it rejected.
+ * an_classify_new_syntax() also says whether the match is certainly
+ * unparseable by PostgreSQL 15 (0x1F, IS JSON, RETURNING inside json_query()).
+ */
+bool an_classify_new_syntax(const char *sql, an_rule_id *rule, char **detail, bool *certain);
 bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_rule_id *rule,
                              char **detail);
 

@@ -107,10 +107,28 @@ static const char *const json_ctors[] = {"json_object", "json_array", "json_obje
                                          "json_scalar", "json_serialize", NULL};
 static const char *const json_queries[] = {"json_query", "json_value", "json_exists", "json_table", NULL};
 
-bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_rule_id *rule, char **detail)
+/* Words only the SQL/JSON syntax of PostgreSQL 16+ puts inside these calls' parentheses. */
+static const char *const json_syntax_words[] = {"value", "absent", "returning", "format", "passing", "error",
+                                                "empty", "wrapper", "columns", "keep", "omit", "quotes", NULL};
+
+/* After "name(": does the argument list use PostgreSQL 16+ syntax (key : value, RETURNING ...)? */
+static bool new_json_syntax(const char *p)
 {
-    (void)cursor; /* the parser's position is often 0 inside bodies: look at the whole statement */
-    (void)msg;
+    tok t;
+    int depth = 1;
+    while (depth > 0 && next_tok(&p, &t)) {
+        if (!strcmp(t.text, "("))
+            depth++;
+        else if (!strcmp(t.text, ")"))
+            depth--;
+        else if (depth == 1 && (!strcmp(t.text, ":") || (t.ident && in_set(t.text, json_syntax_words))))
+            return true;
+    }
+    return false;
+}
+
+bool an_classify_new_syntax(const char *sql, an_rule_id *rule, char **detail, bool *certain)
+{
     const char *p = sql;
     tok prev2 = {{0}, false, false, false}, prev = prev2, t;
     while (next_tok(&p, &t)) {
@@ -118,6 +136,7 @@ bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_ru
             (t.text[0] == 'x' || t.text[0] == 'o' || t.text[0] == 'b') && t.text[1]) {
             *rule = R_NON_DECIMAL_LITERAL;
             *detail = xasprintf("0%s", t.text);
+            *certain = true;
             return true;
         }
         if (t.ident && !strcmp(t.text, "json") &&
@@ -125,20 +144,30 @@ bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_ru
              (prev.ident && !strcmp(prev.text, "not") && prev2.ident && !strcmp(prev2.text, "is")))) {
             *rule = R_JSON_PREDICATE;
             *detail = NULL;
+            *certain = true;
             return true;
         }
-        if (!strcmp(t.text, "(") && prev.ident && in_set(prev.text, json_ctors)) {
-            *rule = R_JSON_CONSTRUCTOR;
-            *detail = xstrdup(prev.text);
-            return true;
-        }
-        if (!strcmp(t.text, "(") && prev.ident && in_set(prev.text, json_queries)) {
-            *rule = R_JSON_QUERY_FUNCTION;
-            *detail = xstrdup(prev.text);
-            return true;
+        bool ctor = in_set(prev.text, json_ctors), query = in_set(prev.text, json_queries);
+        if (!strcmp(t.text, "(") && prev.ident && (ctor || query)) {
+            bool new_syntax = new_json_syntax(p);
+            /* json_object(text[]) is an old function: only its new syntax is the constructor. */
+            if (new_syntax || strcmp(prev.text, "json_object") != 0) {
+                *rule = ctor ? R_JSON_CONSTRUCTOR : R_JSON_QUERY_FUNCTION;
+                *detail = xstrdup(prev.text);
+                *certain = new_syntax;
+                return true;
+            }
         }
         prev2 = prev;
         prev = t;
     }
     return false;
+}
+
+bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_rule_id *rule, char **detail)
+{
+    (void)cursor; /* the parser's position is often 0 inside bodies: look at the whole statement */
+    (void)msg;
+    bool certain;
+    return an_classify_new_syntax(sql, rule, detail, &certain);
 }

@@ -273,6 +273,19 @@ static void rules_function_body(analysis *a, const an_stmt *st)
     if (str_eq(lang, "sql")) {
         walk_sql(a, st, body, false);
     } else if (str_eq(lang, "plpgsql")) {
+        /*
+         * A body our parser certainly rejects is named without parsing it:
+         * libpg_query 15 leaks its stderr buffer when pg_query_parse_plpgsql fails.
+         */
+        an_rule_id rule;
+        char *detail = NULL;
+        bool certain = false;
+        if (an_classify_new_syntax(body, &rule, &detail, &certain) && certain) {
+            an_report(a, st, rule, detail);
+            free(detail);
+            return;
+        }
+        free(detail);
         PgQueryPlpgsqlParseResult r = pg_query_parse_plpgsql(st->sql);
         if (r.error) {
             body_parse_failed(a, st, body, r.error->message);
