@@ -53,6 +53,10 @@ int cmd_analyze_schema(cmd_ctx *ctx)
     char *schemas = conf_field(src, "Schema");
     char *db_version = conf_field(src, "DBVersion");
     cJSON_Delete(status);
+    if (!*schemas) {
+        free(schemas);
+        schemas = an_schema_names(a);
+    }
 
     const char *target_version = opts_get(ctx->opts, "target-db-version");
     an_report_meta meta = {VOYAGER_VERSION, target_version && *target_version ? target_version : DEFAULT_TARGET_DB_VERSION,

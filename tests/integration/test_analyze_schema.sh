@@ -64,6 +64,7 @@ assert_eq "clean schema: LOW" "LOW" "$(python3 "$REPORT" get "$J" 'r["MigrationC
 assert_eq "clean schema: objects counted" "TABLE=4 INDEX=3 VIEW=2 FUNCTION=3 TRIGGER=1 TYPE=1 DOMAIN=1 SEQUENCE=1 EXTENSION=1" \
     "$(python3 "$REPORT" get "$J" '" ".join(t + "=" + str(c) for t in ["TABLE","INDEX","VIEW","FUNCTION","TRIGGER","TYPE","DOMAIN","SEQUENCE","EXTENSION"] for o in r["SchemaSummary"]["DatabaseObjects"] if o["ObjectType"] == t for c in [o["TotalCount"]])')"
 assert_eq "no status record: empty db name" "" "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["DbName"]')"
+assert_eq "no status record: schema names from the files" '["public"]' "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["SchemaNames"]')"
 
 # ---- syntax error, then the operator fixes it ----
 ES=$(new_export_dir)
@@ -80,6 +81,13 @@ check "re-run after the edit" "$V" analyze-schema -e "$ES" --output-format json
 assert_eq "fresh report after the edit" "unsupported_features|public.b|UNLOGGED tables are not supported yet" \
     "$(python3 "$REPORT" get "$J" '"\n".join(i["IssueType"] + "|" + i["ObjectName"] + "|" + i["Reason"] for i in r["Issues"])')"
 assert_match "failed.sql is not analyzed" "public.a, public.b\"" "$(grep ObjectNames "$J")"
+
+# ---- what recent pg_dump writes around its output ----
+EP=$(new_export_dir)
+mkdir -p "$EP/schema/tables"
+printf '\\restrict K3y\n\nCREATE TABLE public.a (i int);\n\n\\unrestrict K3y\n' >"$EP/schema/tables/table.sql"
+check "psql meta-commands in a schema file" "$V" analyze-schema -e "$EP" --output-format json
+assert_eq "meta-commands are not syntax errors" "0" "$(python3 "$REPORT" get "$EP/reports/schema_analysis_report.json" 'len(r["Issues"])')"
 
 # ---- names that need escaping ----
 EE=$(new_export_dir)

@@ -298,3 +298,28 @@ const an_objstat *an_objstat_at(const analysis *a, size_t i)
 {
     return i < a->nobjs ? &a->objs[i] : NULL;
 }
+
+char *an_schema_names(const analysis *a)
+{
+    strlist names = STRLIST_INIT;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        const an_stmt *st = &a->stmts[i];
+        const char *name = NULL;
+        if (!st->node)
+            continue;
+        if (!strcmp(st->kind, "CreateSchemaStmt"))
+            name = an_str(st->node, "schemaname");
+        else if (!strcmp(st->kind, "CreateStmt"))
+            name = an_str(cJSON_GetObjectItem(st->node, "relation"), "schemaname");
+        if (name && !strlist_contains(&names, name))
+            strlist_push(&names, name);
+    }
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < names.count; i++) {
+        if (i)
+            strbuf_append_char(&sb, ',');
+        strbuf_append(&sb, names.items[i]);
+    }
+    strlist_free(&names);
+    return strbuf_detach(&sb);
+}

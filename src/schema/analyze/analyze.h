@@ -69,6 +69,13 @@ const an_issue *an_issue_at(const analysis *a, size_t i);
 /* How many issues of rule (and, when object_name is not NULL, of that object). */
 size_t an_count_rule(const analysis *a, const char *rule, const char *object_name);
 
+/*
+ * Schemas the files create objects in (CREATE SCHEMA, schema-qualified tables),
+ * comma-separated in order of appearance; for the report when the status
+ * record does not name them. Caller frees.
+ */
+char *an_schema_names(const analysis *a);
+
 size_t an_objstat_count(const analysis *a);
 const an_objstat *an_objstat_at(const analysis *a, size_t i);
 

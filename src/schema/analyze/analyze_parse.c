@@ -35,13 +35,16 @@ static int line_at(const char *s, size_t off)
     return line;
 }
 
-/* Skip blanks and comments that the split leaves in front of a statement. */
+/*
+ * Skip blanks and comments that the split leaves in front of a statement, and
+ * psql meta-commands (recent pg_dump writes \restrict / \unrestrict lines).
+ */
 static size_t skip_leading(const char *s, size_t i, size_t end)
 {
     for (;;) {
         while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f'))
             i++;
-        if (i + 1 < end && s[i] == '-' && s[i + 1] == '-') {
+        if ((i + 1 < end && s[i] == '-' && s[i + 1] == '-') || (i < end && s[i] == '\\')) {
             while (i < end && s[i] != '\n')
                 i++;
         } else if (i + 1 < end && s[i] == '/' && s[i + 1] == '*') {
