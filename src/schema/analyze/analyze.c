@@ -1,0 +1,325 @@
+/* The analysis: statements in, issues and object counts out. */
+#include "schema/analyze/analyze_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+analysis *an_new(void)
+{
+    return xcalloc(1, sizeof(analysis));
+}
+
+void an_free(analysis *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        an_stmt *st = &a->stmts[i];
+        free(st->file);
+        free(st->sql);
+        cJSON_Delete(st->root);
+        free(st->obj_type);
+        free(st->obj_name);
+    }
+    free(a->stmts);
+    for (size_t i = 0; i < a->ntables; i++) {
+        an_table *t = &a->tables[i];
+        free(t->key);
+        free(t->parent);
+        for (size_t c = 0; c < t->ncols; c++) {
+            free(t->cols[c].name);
+            free(t->cols[c].type);
+        }
+        free(t->cols);
+        strlist_free(&t->part_cols);
+        for (size_t x = 0; x < t->nindexes; x++)
+            strlist_free(&t->indexes[x]);
+        free(t->indexes);
+    }
+    free(a->tables);
+    strlist_free(&a->udts);
+    for (size_t i = 0; i < a->nissues; i++) {
+        an_issue *is = &a->issues[i];
+        free(is->object_type);
+        free(is->object_name);
+        free(is->reason);
+        free(is->sql);
+        free(is->file_path);
+        free(is->docs_link);
+    }
+    free(a->issues);
+    for (size_t i = 0; i < a->nobjs; i++) {
+        for (size_t n = 0; n < a->objs[i].count; n++)
+            free(a->objs[i].names[n]);
+        free(a->objs[i].names);
+        free(a->objs[i].object_type);
+    }
+    free(a->objs);
+    free(a);
+}
+
+/* Reason formats come from our own rules table, never from the input. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail,
+                   const char *obj_type, const char *obj_name)
+{
+    const an_rule *r = &an_rules[rule];
+    /* One issue per rule, object and detail: a statement walked twice (body and tree) reports once. */
+    for (size_t i = 0; i < a->nissues; i++) {
+        const an_issue *o = &a->issues[i];
+        if (o->rule == r->id && str_eq(o->object_name, obj_name) && str_eq(o->file_path, st->file) &&
+            o->line == st->line && str_eq(o->object_type, obj_type)) {
+            char *reason = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
+            bool same = strcmp(reason, o->reason) == 0;
+            free(reason);
+            if (same)
+                return;
+        }
+    }
+    if (a->nissues == a->capissues) {
+        a->capissues = a->capissues ? a->capissues * 2 : 32;
+        a->issues = xrealloc(a->issues, a->capissues * sizeof(*a->issues));
+    }
+    an_issue *is = &a->issues[a->nissues++];
+    is->rule = r->id;
+    is->issue_type = r->issue_type;
+    is->object_type = xstrdup(obj_type ? obj_type : "");
+    is->object_name = xstrdup(obj_name ? obj_name : "");
+    is->reason = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
+    is->sql = xasprintf("%s;", st->sql);
+    is->file_path = xstrdup(st->file);
+    is->line = st->line;
+    is->suggestion = r->suggestion;
+    is->gh = r->gh;
+    is->docs_link = r->anchor[0] ? xasprintf("%s#%s", AN_DOCS_BASE, r->anchor) : xstrdup("");
+    is->min_fixed = NULL;
+    is->order = (size_t)(st - a->stmts) * 1000000u + a->nissues;
+}
+#pragma GCC diagnostic pop
+
+void an_report(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail)
+{
+    an_report_obj(a, st, rule, detail, st->obj_type, st->obj_name);
+}
+
+/* --- what each statement is about --- */
+
+static const char *objtype_word(const char *objtype)
+{
+    static const struct {
+        const char *o, *w;
+    } m[] = {{"OBJECT_TABLE", "TABLE"},       {"OBJECT_INDEX", "INDEX"},   {"OBJECT_VIEW", "VIEW"},
+             {"OBJECT_MATVIEW", "MVIEW"},     {"OBJECT_SEQUENCE", "SEQUENCE"},
+             {"OBJECT_FOREIGN_TABLE", "FOREIGN TABLE"}, {"OBJECT_TYPE", "TYPE"},
+             {"OBJECT_COLLATION", "COLLATION"}, {"OBJECT_AGGREGATE", "AGGREGATE"},
+             {"OBJECT_OPERATOR", "OPERATOR"}, {"OBJECT_FUNCTION", "FUNCTION"}};
+    for (size_t i = 0; i < ARRAY_LEN(m); i++)
+        if (str_eq(objtype, m[i].o))
+            return m[i].w;
+    return NULL;
+}
+
+static char *on_table(const char *name, const cJSON *rv)
+{
+    char *t = an_rangevar_name(rv);
+    char *s = xasprintf("%s ON %s", name ? name : "", t);
+    free(t);
+    return s;
+}
+
+/* Sets obj_type and obj_name; returns whether the statement creates a counted object. */
+static bool stmt_object(an_stmt *st)
+{
+    const char *k = st->kind;
+    const cJSON *n = st->node;
+    char *type = NULL, *name = NULL;
+    bool counted = true;
+    if (!strcmp(k, "CreateStmt")) {
+        type = xstrdup("TABLE");
+        name = an_rangevar_name(cJSON_GetObjectItem(n, "relation"));
+    } else if (!strcmp(k, "CreateForeignTableStmt")) {
+        type = xstrdup("FOREIGN TABLE");
+        name = an_rangevar_name(cJSON_GetObjectItem(cJSON_GetObjectItem(n, "base"), "relation"));
+    } else if (!strcmp(k, "IndexStmt")) {
+        type = xstrdup("INDEX");
+        name = on_table(an_str(n, "idxname"), cJSON_GetObjectItem(n, "relation"));
+    } else if (!strcmp(k, "ViewStmt")) {
+        type = xstrdup("VIEW");
+        name = an_rangevar_name(cJSON_GetObjectItem(n, "view"));
+    } else if (!strcmp(k, "CreateTableAsStmt")) {
+        bool mv = str_eq(an_str(n, "objtype"), "OBJECT_MATVIEW");
+        type = xstrdup(mv ? "MVIEW" : "TABLE");
+        name = an_rangevar_name(cJSON_GetObjectItem(cJSON_GetObjectItem(n, "into"), "rel"));
+    } else if (!strcmp(k, "CreateFunctionStmt")) {
+        type = xstrdup(an_bool(n, "is_procedure") ? "PROCEDURE" : "FUNCTION");
+        name = an_join_names(cJSON_GetObjectItem(n, "funcname"));
+    } else if (!strcmp(k, "CreateTrigStmt")) {
+        type = xstrdup("TRIGGER");
+        name = on_table(an_str(n, "trigname"), cJSON_GetObjectItem(n, "relation"));
+    } else if (!strcmp(k, "CreatePolicyStmt")) {
+        type = xstrdup("POLICY");
+        name = on_table(an_str(n, "policy_name"), cJSON_GetObjectItem(n, "table"));
+    } else if (!strcmp(k, "RuleStmt")) {
+        type = xstrdup("RULE");
+        name = on_table(an_str(n, "rulename"), cJSON_GetObjectItem(n, "relation"));
+    } else if (!strcmp(k, "CreateExtensionStmt")) {
+        type = xstrdup("EXTENSION");
+        name = xstrdup(an_str(n, "extname"));
+    } else if (!strcmp(k, "DefineStmt")) {
+        const char *w = objtype_word(an_str(n, "kind"));
+        type = xstrdup(w ? w : "OBJECT");
+        name = an_join_names(cJSON_GetObjectItem(n, "defnames"));
+    } else if (!strcmp(k, "CompositeTypeStmt")) {
+        type = xstrdup("TYPE");
+        name = an_rangevar_name(cJSON_GetObjectItem(n, "typevar"));
+    } else if (!strcmp(k, "CreateEnumStmt") || !strcmp(k, "CreateRangeStmt")) {
+        type = xstrdup("TYPE");
+        name = an_join_names(cJSON_GetObjectItem(n, "typeName"));
+    } else if (!strcmp(k, "CreateDomainStmt")) {
+        type = xstrdup("DOMAIN");
+        name = an_join_names(cJSON_GetObjectItem(n, "domainname"));
+    } else if (!strcmp(k, "CreateSeqStmt")) {
+        type = xstrdup("SEQUENCE");
+        name = an_rangevar_name(cJSON_GetObjectItem(n, "sequence"));
+    } else if (!strcmp(k, "CreateSchemaStmt")) {
+        type = xstrdup("SCHEMA");
+        name = xstrdup(an_str(n, "schemaname"));
+    } else if (!strcmp(k, "AlterTableStmt")) {
+        const char *w = objtype_word(an_str(n, "objtype"));
+        type = xstrdup(w ? w : "TABLE");
+        name = an_rangevar_name(cJSON_GetObjectItem(n, "relation"));
+        counted = false;
+    } else {
+        /* Other statements (ALTER ..., COMMENT, MERGE, COPY ...): named by their kind. */
+        strbuf sb = STRBUF_INIT;
+        size_t len = strlen(k);
+        if (str_ends_with(k, "Stmt"))
+            len -= 4;
+        for (size_t i = 0; i < len; i++) {
+            if (i && k[i] >= 'A' && k[i] <= 'Z')
+                strbuf_append_char(&sb, ' ');
+            strbuf_append_char(&sb, (char)(k[i] >= 'a' && k[i] <= 'z' ? k[i] - 32 : k[i]));
+        }
+        type = strbuf_detach(&sb);
+        name = xstrdup("");
+        counted = false;
+    }
+    st->obj_type = type;
+    st->obj_name = name ? name : xstrdup("");
+    return counted;
+}
+
+static an_objstat *objstat_get(analysis *a, const char *type)
+{
+    for (size_t i = 0; i < a->nobjs; i++)
+        if (!strcmp(a->objs[i].object_type, type))
+            return &a->objs[i];
+    if (a->nobjs == a->capobjs) {
+        a->capobjs = a->capobjs ? a->capobjs * 2 : 16;
+        a->objs = xrealloc(a->objs, a->capobjs * sizeof(*a->objs));
+    }
+    an_objstat *o = &a->objs[a->nobjs++];
+    memset(o, 0, sizeof(*o));
+    o->object_type = xstrdup(type);
+    return o;
+}
+
+static void objstat_add(analysis *a, const char *type, const char *name)
+{
+    an_objstat *o = objstat_get(a, type);
+    for (size_t i = 0; i < o->count; i++)
+        if (!strcmp(o->names[i], name))
+            return;
+    if (o->count == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 8;
+        o->names = xrealloc(o->names, o->cap * sizeof(char *));
+    }
+    o->names[o->count++] = xstrdup(name);
+}
+
+static int cmp_issue(const void *x, const void *y)
+{
+    size_t a = ((const an_issue *)x)->order, b = ((const an_issue *)y)->order;
+    return a < b ? -1 : a > b;
+}
+
+void an_run(analysis *a)
+{
+    if (a->ran)
+        return;
+    a->ran = true;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        an_stmt *st = &a->stmts[i];
+        if (!st->node)
+            continue;
+        if (stmt_object(st))
+            objstat_add(a, st->obj_type, st->obj_name);
+    }
+    an_catalog_build(a);
+    for (size_t i = 0; i < a->nstmts; i++) {
+        const an_stmt *st = &a->stmts[i];
+        if (!st->node)
+            continue;
+        an_rules_ddl(a, st);
+        an_rules_types(a, st);
+        an_rules_body(a, st);
+    }
+    /* Syntax errors were found while reading: put every issue in file order. */
+    if (a->nissues > 1)
+        qsort(a->issues, a->nissues, sizeof(*a->issues), cmp_issue);
+}
+
+size_t an_issue_count(const analysis *a)
+{
+    return a->nissues;
+}
+
+const an_issue *an_issue_at(const analysis *a, size_t i)
+{
+    return i < a->nissues ? &a->issues[i] : NULL;
+}
+
+size_t an_count_rule(const analysis *a, const char *rule, const char *object_name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->nissues; i++)
+        if (!strcmp(a->issues[i].rule, rule) && (!object_name || !strcmp(a->issues[i].object_name, object_name)))
+            n++;
+    return n;
+}
+
+size_t an_objstat_count(const analysis *a)
+{
+    return a->nobjs;
+}
+
+const an_objstat *an_objstat_at(const analysis *a, size_t i)
+{
+    return i < a->nobjs ? &a->objs[i] : NULL;
+}
+
+char *an_schema_names(const analysis *a)
+{
+    strlist names = STRLIST_INIT;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        const an_stmt *st = &a->stmts[i];
+        const char *name = NULL;
+        if (!st->node)
+            continue;
+        if (!strcmp(st->kind, "CreateSchemaStmt"))
+            name = an_str(st->node, "schemaname");
+        else if (!strcmp(st->kind, "CreateStmt"))
+            name = an_str(cJSON_GetObjectItem(st->node, "relation"), "schemaname");
+        if (name && !strlist_contains(&names, name))
+            strlist_push(&names, name);
+    }
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < names.count; i++) {
+        if (i)
+            strbuf_append_char(&sb, ',');
+        strbuf_append(&sb, names.items[i]);
+    }
+    strlist_free(&names);
+    return strbuf_detach(&sb);
+}

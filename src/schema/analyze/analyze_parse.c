@@ -1,0 +1,250 @@
+/*
+ * Schema files to statements: split with libpg_query (the parser's split, or
+ * the scanner's when a statement does not parse), parse each statement on its
+ * own, and remember file and line for the report.
+ */
+#include "schema/analyze/analyze_int.h"
+
+#include "core/fsutil.h"
+#include "core/log.h"
+
+#include <dirent.h>
+#include <pg_query.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* PostgreSQL reports error positions in characters (1-based); we need bytes. */
+static size_t char_to_byte(const char *s, int cursor)
+{
+    size_t b = 0;
+    for (int c = 1; c < cursor && s[b]; c++) {
+        b++;
+        while (((unsigned char)s[b] & 0xC0) == 0x80)
+            b++;
+    }
+    return b;
+}
+
+static int line_at(const char *s, size_t off)
+{
+    int line = 1;
+    for (size_t i = 0; i < off && s[i]; i++)
+        if (s[i] == '\n')
+            line++;
+    return line;
+}
+
+/*
+ * Skip blanks and comments that the split leaves in front of a statement, and
+ * psql meta-commands (recent pg_dump writes \restrict / \unrestrict lines).
+ */
+static size_t skip_leading(const char *s, size_t i, size_t end)
+{
+    for (;;) {
+        while (i < end && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f'))
+            i++;
+        if ((i + 1 < end && s[i] == '-' && s[i + 1] == '-') || (i < end && s[i] == '\\')) {
+            while (i < end && s[i] != '\n')
+                i++;
+        } else if (i + 1 < end && s[i] == '/' && s[i + 1] == '*') {
+            const char *close = strstr(s + i + 2, "*/");
+            i = close && (size_t)(close - s) + 2 <= end ? (size_t)(close - s) + 2 : end;
+        } else {
+            return i;
+        }
+    }
+}
+
+cJSON *an_parse(const char *sql, char **err, int *cursor)
+{
+    PgQueryParseResult r = pg_query_parse(sql);
+    cJSON *root = NULL;
+    if (r.error) {
+        if (err)
+            *err = xstrdup(r.error->message);
+        if (cursor)
+            *cursor = r.error->cursorpos;
+    } else {
+        root = cJSON_Parse(r.parse_tree);
+        if (!root && err)
+            *err = xstrdup("libpg_query returned a parse tree that is not JSON");
+    }
+    pg_query_free_parse_result(r);
+    return root;
+}
+
+static an_stmt *stmt_push(analysis *a)
+{
+    if (a->nstmts == a->capstmts) {
+        a->capstmts = a->capstmts ? a->capstmts * 2 : 64;
+        a->stmts = xrealloc(a->stmts, a->capstmts * sizeof(*a->stmts));
+    }
+    an_stmt *st = &a->stmts[a->nstmts++];
+    memset(st, 0, sizeof(*st));
+    return st;
+}
+
+/* The object type a schema file holds, from its folder: for statements that do not parse. */
+static const char *type_from_path(const char *path)
+{
+    static const struct {
+        const char *dir, *type;
+    } map[] = {{"tables/", "TABLE"},         {"sequences/", "SEQUENCE"},  {"views/", "VIEW"},
+               {"mviews/", "MVIEW"},         {"functions/", "FUNCTION"},  {"procedures/", "PROCEDURE"},
+               {"triggers/", "TRIGGER"},     {"types/", "TYPE"},          {"domains/", "DOMAIN"},
+               {"extensions/", "EXTENSION"}, {"collations/", "COLLATION"}, {"rules/", "RULE"},
+               {"policies/", "POLICY"},      {"partitions/", "TABLE"},    {"schemas/", "SCHEMA"},
+               {"comments/", "COMMENT"}};
+    for (size_t i = 0; i < ARRAY_LEN(map); i++)
+        if (strstr(path, map[i].dir))
+            return map[i].type;
+    return "STATEMENT";
+}
+
+/* A statement that does not parse: a newer feature we can name, else a syntax error. */
+static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t err_byte)
+{
+    st->obj_type = xstrdup(type_from_path(st->file));
+    st->obj_name = xstrdup("");
+    an_rule_id rule;
+    char *detail = NULL;
+    if (an_classify_parse_error(st->sql, (int)err_byte, msg, &rule, &detail)) {
+        an_report(a, st, rule, detail);
+        free(detail);
+        return;
+    }
+    char *d = xasprintf("line %d: %s", st->line + line_at(st->sql, err_byte) - 1, msg);
+    an_report(a, st, R_SYNTAX_ERROR, d);
+    free(d);
+}
+
+static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end)
+{
+    start = skip_leading(text, start, end);
+    while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\t' ||
+                           text[end - 1] == '\r' || text[end - 1] == ';'))
+        end--;
+    if (end <= start)
+        return;
+    an_stmt *st = stmt_push(a);
+    st->file = xstrdup(path);
+    st->line = line_at(text, start);
+    st->sql = xstrndup(text + start, end - start);
+    char *err = NULL;
+    int cursor = 0;
+    st->root = an_parse(st->sql, &err, &cursor);
+    if (!st->root) {
+        add_unparseable(a, st, err ? err : "syntax error", char_to_byte(st->sql, cursor));
+        free(err);
+        return;
+    }
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(st->root, "stmts"), 0);
+    st->node = an_unwrap(cJSON_GetObjectItemCaseSensitive(first, "stmt"), &st->kind);
+    if (!st->node) {
+        /* Only comments: nothing to analyze. */
+        cJSON_Delete(st->root);
+        st->root = NULL;
+        st->kind = NULL;
+        st->obj_type = xstrdup("STATEMENT");
+        st->obj_name = xstrdup("");
+    }
+    free(err);
+}
+
+void an_add_sql(analysis *a, const char *path, const char *sql)
+{
+    PgQuerySplitResult r = pg_query_split_with_parser(sql);
+    if (r.error) {
+        /* Some statement does not parse: the scanner still finds the boundaries. */
+        pg_query_free_split_result(r);
+        r = pg_query_split_with_scanner(sql);
+    }
+    if (r.error) {
+        /* Not even lexable (an unterminated quote, a literal our scanner rejects): one issue for the file. */
+        size_t len = strlen(sql);
+        size_t err_byte = char_to_byte(sql, r.error->cursorpos);
+        char *msg = xstrdup(r.error->message);
+        pg_query_free_split_result(r);
+        an_stmt *st = stmt_push(a);
+        st->file = xstrdup(path);
+        size_t start = skip_leading(sql, 0, len);
+        st->line = line_at(sql, start);
+        st->sql = xstrndup(sql + start, len - start);
+        add_unparseable(a, st, msg, err_byte >= start ? err_byte - start : 0);
+        free(msg);
+        return;
+    }
+    size_t len = strlen(sql);
+    for (int i = 0; i < r.n_stmts; i++) {
+        size_t loc = (size_t)r.stmts[i]->stmt_location;
+        size_t end = r.stmts[i]->stmt_len ? loc + (size_t)r.stmts[i]->stmt_len : len;
+        if (end > len)
+            end = len;
+        add_stmt(a, path, sql, loc, end);
+    }
+    pg_query_free_split_result(r);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Collect *.sql under dir (sorted, recursive), except failed.sql. */
+static bool collect(const char *dir, strlist *out)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        log_error("cannot read %s: %m", dir);
+        return false;
+    }
+    strlist names = STRLIST_INIT;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            strlist_push(&names, e->d_name);
+    closedir(d);
+    if (names.count)
+        qsort(names.items, names.count, sizeof(char *), cmp_str);
+    bool ok = true;
+    for (size_t i = 0; ok && i < names.count; i++) {
+        char *p = xasprintf("%s/%s", dir, names.items[i]);
+        struct stat sb;
+        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+            ok = collect(p, out);
+        else if (str_ends_with(names.items[i], ".sql") && strcmp(names.items[i], "failed.sql") != 0)
+            strlist_push(out, p);
+        free(p);
+    }
+    strlist_free(&names);
+    return ok;
+}
+
+int an_add_dir(analysis *a, const char *schema_dir, const char *base)
+{
+    strlist files = STRLIST_INIT;
+    if (!collect(schema_dir, &files)) {
+        strlist_free(&files);
+        return -1;
+    }
+    size_t blen = base ? strlen(base) : 0;
+    int n = 0;
+    for (size_t i = 0; i < files.count; i++) {
+        char *data = NULL;
+        size_t len;
+        if (!fs_read_all(files.items[i], &data, &len)) {
+            log_error("cannot read %s: %m", files.items[i]);
+            strlist_free(&files);
+            return -1;
+        }
+        const char *shown = files.items[i];
+        if (blen && strncmp(shown, base, blen) == 0 && shown[blen] == '/')
+            shown += blen + 1;
+        an_add_sql(a, shown, data);
+        free(data);
+        n++;
+    }
+    strlist_free(&files);
+    return n;
+}

@@ -1,0 +1,414 @@
+/* Rules on DDL: tables, constraints, indexes, triggers, policies, views, collations, extensions. */
+#include "schema/analyze/analyze_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Extensions YugabyteDB ships (the rest are reported). */
+static const char *const supported_extensions[] = {
+    "adminpack", "amcheck", "autoinc", "bloom", "btree_gin", "btree_gist", "citext", "cube", "dblink",
+    "dict_int", "dict_xsyn", "earthdistance", "file_fdw", "fuzzystrmatch", "hll", "hstore", "hypopg",
+    "insert_username", "intagg", "intarray", "isn", "lo", "ltree", "moddatetime", "orafce", "pageinspect",
+    "pg_buffercache", "pg_cron", "pg_freespacemap", "pg_hint_plan", "pg_prewarm", "pg_stat_monitor",
+    "pg_stat_statements", "pg_trgm", "pg_visibility", "pgaudit", "pgcrypto", "pgrowlocks", "pgstattuple",
+    "plpgsql", "postgres_fdw", "refint", "seg", "sslinfo", "tablefunc", "tcn", "timetravel",
+    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector", "yb_pg_metrics", NULL};
+
+/* Types a btree (primary key, unique key, plain index) cannot be built on. */
+static const char *const unindexable_types[] = {
+    "citext", "tsvector", "tsquery", "json", "jsonb", "inet", "cidr", "macaddr", "macaddr8", "bit", "varbit",
+    "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange", "interval", "point", "line",
+    "lseg", "box", "path", "polygon", "circle", "pg_lsn", "txid_snapshot", NULL};
+
+static bool in_set(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (!strcmp(s, *set))
+            return true;
+    return false;
+}
+
+static char *defelem_names(const cJSON *options)
+{
+    strbuf sb = STRBUF_INIT;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, options)
+    {
+        const char *kind;
+        const char *name = an_str(an_unwrap(o, &kind), "defname");
+        if (!name)
+            continue;
+        if (sb.len)
+            strbuf_append(&sb, ", ");
+        strbuf_append(&sb, name);
+    }
+    return strbuf_detach(&sb);
+}
+
+static void report_options(analysis *a, const an_stmt *st, const cJSON *options)
+{
+    if (cJSON_GetArraySize(options) == 0)
+        return;
+    char *names = defelem_names(options);
+    an_report(a, st, R_STORAGE_PARAMETERS, names);
+    free(names);
+}
+
+/* A column through partition/inheritance parents (partitions declare no columns of their own). */
+static const an_column *column_lookup(analysis *a, const an_table *t, const char *name)
+{
+    for (int depth = 0; t && depth < 16; depth++) {
+        const an_column *c = an_column_find(t, name);
+        if (c)
+            return c;
+        t = t->parent ? an_table_find(a, t->parent) : NULL;
+    }
+    return NULL;
+}
+
+/* Key or index columns of an unsupported type, one issue per column. */
+static void check_key_types(analysis *a, const an_stmt *st, const an_table *t, const strlist *cols,
+                            const char *obj_type, const char *obj_name)
+{
+    for (size_t i = 0; i < cols->count; i++) {
+        const an_column *c = cols->items[i][0] ? column_lookup(a, t, cols->items[i]) : NULL;
+        if (!c)
+            continue;
+        const char *what = NULL;
+        if (c->array)
+            what = "array";
+        else if (in_set(c->type, unindexable_types))
+            what = c->type;
+        else if (an_is_udt(a, c->type))
+            what = "user-defined type";
+        if (!what)
+            continue;
+        char *d = xasprintf("%s (column %s)", what, c->name);
+        an_report_obj(a, st, R_INDEX_ON_COMPLEX_TYPE, d, obj_type, obj_name);
+        free(d);
+    }
+}
+
+static bool same_column_set(const strlist *index, const strlist *fk)
+{
+    if (index->count < fk->count)
+        return false;
+    for (size_t i = 0; i < fk->count; i++) {
+        bool found = false;
+        for (size_t j = 0; j < fk->count && !found; j++)
+            found = !strcmp(index->items[j], fk->items[i]);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static void keys_of(const cJSON *list, strlist *out)
+{
+    const cJSON *k;
+    cJSON_ArrayForEach(k, list)
+    {
+        const char *s = an_sval(k);
+        strlist_push(out, s ? s : "");
+    }
+}
+
+static char *join(const strlist *l)
+{
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < l->count; i++) {
+        if (i)
+            strbuf_append(&sb, ", ");
+        strbuf_append(&sb, l->items[i]);
+    }
+    return strbuf_detach(&sb);
+}
+
+static void check_foreign_key(analysis *a, const an_stmt *st, const cJSON *con, const cJSON *table_rv,
+                              const char *column)
+{
+    an_table *ref = an_table_find_rv(a, cJSON_GetObjectItem(con, "pktable"));
+    if (ref && ref->partitioned) {
+        char *n = an_rangevar_name(cJSON_GetObjectItem(con, "pktable"));
+        an_report(a, st, R_FK_REFERENCES_PARTITIONED, n);
+        free(n);
+    }
+    strlist fk = STRLIST_INIT;
+    if (column)
+        strlist_push(&fk, column);
+    else
+        keys_of(cJSON_GetObjectItem(con, "fk_attrs"), &fk);
+    an_table *t = an_table_find_rv(a, table_rv);
+    bool covered = false;
+    for (size_t i = 0; t && i < t->nindexes && !covered; i++)
+        covered = same_column_set(&t->indexes[i], &fk);
+    if (!covered && fk.count) {
+        char *cols = join(&fk);
+        an_report(a, st, R_FK_WITHOUT_INDEX, cols);
+        free(cols);
+    }
+    strlist_free(&fk);
+}
+
+static void check_constraint(analysis *a, const an_stmt *st, const cJSON *con, const cJSON *table_rv,
+                             const char *column, bool via_alter)
+{
+    const char *type = an_str(con, "contype");
+    const char *name = an_str(con, "conname");
+    bool pk = str_eq(type, "CONSTR_PRIMARY"), uk = str_eq(type, "CONSTR_UNIQUE");
+    if (str_eq(type, "CONSTR_EXCLUSION"))
+        an_report(a, st, R_EXCLUSION_CONSTRAINT, name ? name : "(unnamed)");
+    if (an_bool(con, "deferrable") && (pk || uk || str_eq(type, "CONSTR_EXCLUSION")))
+        an_report(a, st, R_DEFERRABLE_CONSTRAINT, name ? name : "(unnamed)");
+    if (an_bool(con, "nulls_not_distinct"))
+        an_report(a, st, R_UNIQUE_NULLS_NOT_DISTINCT, NULL);
+    report_options(a, st, cJSON_GetObjectItem(con, "options"));
+    if (str_eq(type, "CONSTR_FOREIGN")) {
+        check_foreign_key(a, st, con, table_rv, column);
+        return;
+    }
+    if (!pk && !uk)
+        return;
+    an_table *t = an_table_find_rv(a, table_rv);
+    strlist keys = STRLIST_INIT;
+    if (column)
+        strlist_push(&keys, column);
+    else
+        keys_of(cJSON_GetObjectItem(con, "keys"), &keys);
+    if (t && t->partitioned) {
+        if (via_alter && pk)
+            an_report(a, st, R_ALTER_ADD_PK_PARTITIONED, NULL);
+        if (t->part_expr)
+            an_report(a, st, R_EXPRESSION_PARTITION_PK, NULL);
+        strlist missing = STRLIST_INIT;
+        for (size_t i = 0; i < t->part_cols.count; i++)
+            if (!strlist_contains(&keys, t->part_cols.items[i]))
+                strlist_push(&missing, t->part_cols.items[i]);
+        if (missing.count) {
+            char *m = join(&missing);
+            an_report(a, st, R_PK_MISSING_PARTITION_COLUMNS, m);
+            free(m);
+        }
+        strlist_free(&missing);
+    }
+    check_key_types(a, st, t, &keys, st->obj_type, st->obj_name);
+    strlist_free(&keys);
+}
+
+static void check_column(analysis *a, const an_stmt *st, const cJSON *col, const cJSON *table_rv)
+{
+    const char *name = an_str(col, "colname");
+    if (an_str(col, "compression"))
+        an_report(a, st, R_COMPRESSION_CLAUSE, name);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(col, "constraints"))
+    {
+        const char *kind;
+        const cJSON *con = an_unwrap(c, &kind);
+        if (!con || strcmp(kind, "Constraint") != 0)
+            continue;
+        if (str_eq(an_str(con, "contype"), "CONSTR_GENERATED"))
+            an_report(a, st, R_STORED_GENERATED, name);
+        check_constraint(a, st, con, table_rv, name, false);
+    }
+}
+
+static void rules_create_table(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    const cJSON *rv = cJSON_GetObjectItem(n, "relation");
+    if (str_eq(an_str(rv, "relpersistence"), "u"))
+        an_report(a, st, R_UNLOGGED_TABLE, NULL);
+    report_options(a, st, cJSON_GetObjectItem(n, "options"));
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(n, "inhRelations")) > 0 && !cJSON_GetObjectItem(n, "partbound"))
+        an_report(a, st, R_INHERITANCE, NULL);
+    const cJSON *spec = cJSON_GetObjectItem(n, "partspec");
+    if (spec && str_eq(an_str(spec, "strategy"), "list") &&
+        cJSON_GetArraySize(cJSON_GetObjectItem(spec, "partParams")) > 1)
+        an_report(a, st, R_MULTI_COLUMN_LIST_PARTITION, NULL);
+    const cJSON *el;
+    cJSON_ArrayForEach(el, cJSON_GetObjectItem(n, "tableElts"))
+    {
+        const char *kind;
+        const cJSON *node = an_unwrap(el, &kind);
+        if (node && !strcmp(kind, "ColumnDef"))
+            check_column(a, st, node, rv);
+        else if (node && !strcmp(kind, "Constraint"))
+            check_constraint(a, st, node, rv, NULL, false);
+    }
+}
+
+static void rules_alter_table(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    const cJSON *rv = cJSON_GetObjectItem(n, "relation");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(n, "cmds"))
+    {
+        const char *kind;
+        const cJSON *cmd = an_unwrap(c, &kind);
+        const char *sub = an_str(cmd, "subtype");
+        const cJSON *def = an_unwrap(cJSON_GetObjectItem(cmd, "def"), &kind);
+        if (str_eq(sub, "AT_SetOptions"))
+            an_report(a, st, R_ALTER_SET_ATTRIBUTE, NULL);
+        else if (str_eq(sub, "AT_ClusterOn"))
+            an_report(a, st, R_ALTER_CLUSTER_ON, NULL);
+        else if (str_eq(sub, "AT_DisableRule"))
+            an_report(a, st, R_ALTER_DISABLE_RULE, NULL);
+        else if (str_eq(sub, "AT_SetRelOptions"))
+            report_options(a, st, cJSON_GetObjectItem(def, "items"));
+        else if (str_eq(sub, "AT_SetUnLogged"))
+            an_report(a, st, R_UNLOGGED_TABLE, NULL);
+        else if (str_eq(sub, "AT_AddInherit"))
+            an_report(a, st, R_INHERITANCE, NULL);
+        else if (str_eq(sub, "AT_SetCompression"))
+            an_report(a, st, R_COMPRESSION_CLAUSE, an_str(cmd, "name"));
+        else if (str_eq(sub, "AT_AddConstraint") && def && !strcmp(kind, "Constraint"))
+            check_constraint(a, st, def, rv, NULL, true);
+        else if (str_eq(sub, "AT_AddColumn") && def && !strcmp(kind, "ColumnDef"))
+            check_column(a, st, def, rv);
+    }
+}
+
+static void rules_index(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    const char *method = an_str(n, "accessMethod");
+    if (in_set(method, (const char *const[]){"gist", "brin", "spgist", NULL})) {
+        char *up = xstrdup(method);
+        for (char *p = up; *p; p++)
+            *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        an_report(a, st, R_INDEX_METHOD, up);
+        free(up);
+    }
+    const cJSON *params = cJSON_GetObjectItem(n, "indexParams");
+    if (str_eq(method, "gin")) {
+        if (cJSON_GetArraySize(params) > 1)
+            an_report(a, st, R_GIN_MULTI_COLUMN, NULL);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, params)
+        {
+            const char *kind;
+            const char *ord = an_str(an_unwrap(p, &kind), "ordering");
+            if (ord && strcmp(ord, "SORTBY_DEFAULT") != 0)
+                an_report(a, st, R_GIN_ORDERED, NULL);
+        }
+    }
+    report_options(a, st, cJSON_GetObjectItem(n, "options"));
+    if (an_bool(n, "nulls_not_distinct"))
+        an_report(a, st, R_UNIQUE_NULLS_NOT_DISTINCT, NULL);
+    if (an_bool(n, "concurrent"))
+        an_report(a, st, R_INDEX_CONCURRENTLY, NULL);
+    if (!method || !strcmp(method, "btree") || !strcmp(method, "hash")) {
+        strlist cols = STRLIST_INIT;
+        const cJSON *p;
+        cJSON_ArrayForEach(p, params)
+        {
+            const char *kind;
+            const char *col = an_str(an_unwrap(p, &kind), "name");
+            strlist_push(&cols, col ? col : "");
+        }
+        check_key_types(a, st, an_table_find_rv(a, cJSON_GetObjectItem(n, "relation")), &cols, st->obj_type,
+                        st->obj_name);
+        strlist_free(&cols);
+    }
+}
+
+#define TRIGGER_TYPE_BEFORE (1 << 1) /* PostgreSQL's pg_trigger.h */
+
+static void rules_trigger(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    if (an_bool(n, "isconstraint"))
+        an_report(a, st, R_CONSTRAINT_TRIGGER, NULL);
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(n, "transitionRels")) > 0)
+        an_report(a, st, R_TRIGGER_REFERENCING, NULL);
+    an_table *t = an_table_find_rv(a, cJSON_GetObjectItem(n, "relation"));
+    if (an_bool(n, "row") && (an_int(n, "timing") & TRIGGER_TYPE_BEFORE) && t && t->partitioned)
+        an_report(a, st, R_BEFORE_ROW_TRIGGER_PARTITIONED, NULL);
+    if (str_eq(an_last_name(cJSON_GetObjectItem(n, "funcname")), "lo_manage"))
+        an_report(a, st, R_LARGE_OBJECT_FUNCTIONS, "lo_manage");
+}
+
+static void rules_policy(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    strlist roles = STRLIST_INIT;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(n, "roles"))
+    {
+        const char *kind;
+        const cJSON *spec = an_unwrap(r, &kind);
+        const char *name = an_str(spec, "rolename");
+        if (str_eq(an_str(spec, "roletype"), "ROLESPEC_CSTRING") && name)
+            strlist_push(&roles, name);
+    }
+    if (roles.count) {
+        char *j = join(&roles);
+        an_report(a, st, R_POLICY_ROLES, j);
+        free(j);
+    }
+    strlist_free(&roles);
+}
+
+/* A reloption given as true (security_invoker, security_invoker = on ...). */
+static bool option_true(const cJSON *arg)
+{
+    const char *kind;
+    const cJSON *v = an_unwrap(arg, &kind);
+    if (!v)
+        return true;
+    if (!strcmp(kind, "Integer"))
+        return an_int(v, "ival") != 0;
+    if (!strcmp(kind, "Boolean"))
+        return an_bool(v, "boolval");
+    const char *s = an_str(v, "sval");
+    if (!s && !strcmp(kind, "TypeName"))
+        s = an_last_name(cJSON_GetObjectItem(v, "names"));
+    bool b;
+    if (!s)
+        return true;
+    if (parse_bool(s, &b))
+        return b;
+    return !str_case_eq(s, "off");
+}
+
+void an_rules_ddl(analysis *a, const an_stmt *st)
+{
+    const char *k = st->kind;
+    const cJSON *n = st->node;
+    if (!strcmp(k, "CreateStmt")) {
+        rules_create_table(a, st, n);
+    } else if (!strcmp(k, "CreateForeignTableStmt")) {
+        an_report(a, st, R_FOREIGN_TABLE, an_str(n, "servername"));
+        rules_create_table(a, st, cJSON_GetObjectItem(n, "base"));
+    } else if (!strcmp(k, "AlterTableStmt")) {
+        rules_alter_table(a, st, n);
+    } else if (!strcmp(k, "IndexStmt")) {
+        rules_index(a, st, n);
+    } else if (!strcmp(k, "CreateTrigStmt")) {
+        rules_trigger(a, st, n);
+    } else if (!strcmp(k, "CreatePolicyStmt")) {
+        rules_policy(a, st, n);
+    } else if (!strcmp(k, "ViewStmt")) {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItem(n, "options"))
+        {
+            const char *kind;
+            const cJSON *d = an_unwrap(o, &kind);
+            if (str_eq(an_str(d, "defname"), "security_invoker") && option_true(cJSON_GetObjectItem(d, "arg")))
+                an_report(a, st, R_SECURITY_INVOKER_VIEW, NULL);
+        }
+    } else if (!strcmp(k, "DefineStmt") && str_eq(an_str(n, "kind"), "OBJECT_COLLATION")) {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItem(n, "definition"))
+        {
+            const char *kind;
+            const cJSON *d = an_unwrap(o, &kind);
+            if (str_eq(an_str(d, "defname"), "deterministic"))
+                an_report(a, st, R_DETERMINISTIC_COLLATION, option_true(cJSON_GetObjectItem(d, "arg")) ? "true" : "false");
+        }
+    } else if (!strcmp(k, "CreateFunctionStmt")) {
+        if (cJSON_GetObjectItem(n, "sql_body"))
+            an_report(a, st, R_SQL_BODY_FUNCTION, NULL);
+    } else if (!strcmp(k, "CreateExtensionStmt")) {
+        const char *ext = an_str(n, "extname");
+        if (ext && !in_set(ext, supported_extensions))
+            an_report(a, st, R_UNSUPPORTED_EXTENSION, ext);
+    }
+}
