@@ -99,6 +99,7 @@ int cmd_import_schema(cmd_ctx *ctx)
     db_conf conf = {0};
     pgconn *c = NULL;
     strlist tschema = STRLIST_INIT;
+    char *target_id = NULL;
     o.schema_dir = schema_dir;
 
     if (fs_dir_is_empty(schema_dir)) {
@@ -116,17 +117,11 @@ int cmd_import_schema(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (opts_get_bool(ctx->opts, "start-clean")) {
-        /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
-        log_info("--start-clean: forgetting earlier progress of import schema");
-        if (!schema_import_progress_reset(ctx->meta, o.order, o.n)) {
-            rc = EXIT_BAD_STATE;
-            goto out;
-        }
+    if (!post) {
+        /* every pre-data statement that failed before runs again: the file starts over */
         char *failed = cmd_path(ctx, "schema/failed.sql");
         unlink(failed);
         free(failed);
-        metadb_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", false);
     }
     if (o.n == 0)
         log_warn("no object type left to apply with these --object-type-list / "
@@ -146,6 +141,20 @@ int cmd_import_schema(cmd_ctx *ctx)
                   bad ? bad : "more than one name");
         rc = EXIT_BAD_ARGS;
         goto out;
+    }
+    target_id = xasprintf("%s:%d/%s", conf.host ? conf.host : "", conf.port, conf.name ? conf.name : "");
+    o.target_id = target_id;
+    if (opts_get_bool(ctx->opts, "start-clean")) {
+        /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
+        log_info("--start-clean: forgetting earlier progress of import schema");
+        if (!schema_import_progress_reset(ctx->meta, target_id, o.order, o.n)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        char *failed = cmd_path(ctx, "schema/failed.sql");
+        unlink(failed);
+        free(failed);
+        metadb_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", false);
     }
     c = cmd_connect(ctx, &conf, NULL);
     if (!c) {
@@ -185,6 +194,7 @@ int cmd_import_schema(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
 
 out:
+    free(target_id);
     strlist_free(&tschema);
     pgconn_close(c);
     db_conf_free(&conf);

@@ -268,6 +268,15 @@ bool schema_stmt_is_fk(const cJSON *node)
            str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_FOREIGN");
 }
 
+bool schema_stmt_is_add_pk(const cJSON *node)
+{
+    if (strcmp(schema_node_type(node), "AlterTableStmt") != 0)
+        return false;
+    const cJSON *cmd = first_cmd(schema_node_body(node));
+    return str_eq(get_str(cmd, "subtype"), "AT_AddConstraint") &&
+           str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_PRIMARY");
+}
+
 bool schema_stmt_is_create_schema(const cJSON *node)
 {
     return strcmp(schema_node_type(node), "CreateSchemaStmt") == 0;

@@ -21,6 +21,7 @@ typedef struct work_item {
     char hash[17];
     int nth;          /* occurrence of this exact text in the file */
     bool create_schema;
+    bool add_pk;
     char *last_error; /* when deferred */
 } work_item;
 
@@ -51,21 +52,23 @@ static void work_free(work_list *l)
 bool schema_import_progress_init(metadb *m)
 {
     return metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_progress ("
-                          " file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
+                          " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
                           " stmt_index INTEGER NOT NULL, state TEXT NOT NULL, error TEXT,"
-                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (file, stmt_hash, nth))");
+                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (target, file, stmt_hash, nth))");
 }
 
-bool schema_import_progress_reset(metadb *m, const schema_obj *types, int n)
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n)
 {
     sqlite3 *db = metadb_sqlite(m);
     for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "DELETE FROM schema_import_progress WHERE file = ?", -1, &st, NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v2(db, "DELETE FROM schema_import_progress WHERE target = ? AND file = ?", -1, &st,
+                               NULL) != SQLITE_OK) {
             log_error("meta.db: %s", sqlite3_errmsg(db));
             return false;
         }
-        sqlite3_bind_text(st, 1, schema_obj_file(types[i]), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, schema_obj_file(types[i]), -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE) {
@@ -77,43 +80,48 @@ bool schema_import_progress_reset(metadb *m, const schema_obj *types, int n)
 }
 
 /* The recorded state of a statement ("" when never tried). */
-static void progress_get(metadb *m, const work_item *it, char state[16])
+static void progress_get(metadb *m, const char *target, const work_item *it, char state[16])
 {
     state[0] = '\0';
     sqlite3 *db = metadb_sqlite(m);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress WHERE file = ? AND stmt_hash = ? AND nth = ?",
+    if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress "
+                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return;
-    sqlite3_bind_text(st, 1, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, it->nth);
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->nth);
     if (sqlite3_step(st) == SQLITE_ROW)
         snprintf(state, 16, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
 }
 
-static bool progress_set(metadb *m, const work_item *it, const char *state, const char *error)
+static bool progress_set(metadb *m, const char *target, const work_item *it, const char *state,
+                         const char *error)
 {
     sqlite3 *db = metadb_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT OR REPLACE INTO schema_import_progress "
-                           "(file, stmt_hash, nth, stmt_index, state, error, updated_ms) VALUES (?,?,?,?,?,?,?)",
+                           "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
+                           "VALUES (?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         log_error("meta.db: %s", sqlite3_errmsg(db));
         return false;
     }
-    sqlite3_bind_text(st, 1, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, it->nth);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)it->index);
-    sqlite3_bind_text(st, 5, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->nth);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)it->index);
+    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
     if (error)
-        sqlite3_bind_text(st, 6, error, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_int64(st, 7, now_wall_ms());
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int64(st, 8, now_wall_ms());
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -278,18 +286,18 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
                            schema_import_stats *st)
 {
     char prev[16];
-    progress_get(m, it, prev);
+    progress_get(m, o->target_id, it, prev);
     if (strcmp(prev, "done") == 0) {
         st->already++;
         return RUN_OK;
     }
-    if (!progress_set(m, it, "started", NULL))
+    if (!progress_set(m, o->target_id, it, "started", NULL))
         return RUN_FATAL;
     PGresult *r = pgconn_query_quiet(c, it->sql, 0, NULL);
     if (r) {
         PQclear(r);
         st->applied++;
-        return progress_set(m, it, "done", NULL) ? RUN_OK : RUN_FATAL;
+        return progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
     }
     char *msg = first_line(PQerrorMessage(c->pg));
     const char *state = c->sqlstate;
@@ -298,14 +306,15 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
         log_error("lost the connection to the target while applying %s line %d: %s; run import schema "
                   "again to resume", it->file, it->line, msg);
         rr = RUN_FATAL;
-    } else if (is_exists_error(state) && (o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0)) {
+    } else if ((is_exists_error(state) || (it->add_pk && str_eq(state, "42P16"))) &&
+               (o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0)) {
         /*
          * "started" without "done": the previous run died between the commit on
          * the target and the record here, so the object is ours.
          */
         log_info("%s line %d: already exists, skipped (%s)", it->file, it->line, msg);
         st->existed++;
-        rr = progress_set(m, it, "done", NULL) ? RUN_OK : RUN_FATAL;
+        rr = progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
     } else if (!final && is_dependency_error(state)) {
         log_debug("%s line %d: deferred (%s)", it->file, it->line, msg);
         free(it->last_error);
@@ -314,14 +323,14 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
     } else if (o->continue_on_error) {
         log_warn("%s line %d failed, recorded in failed.sql: %s", it->file, it->line, msg);
         st->failed++;
-        rr = append_failed(o->schema_dir, it, msg, state) && progress_set(m, it, "failed", msg) ? RUN_FAIL
+        rr = append_failed(o->schema_dir, it, msg, state) && progress_set(m, o->target_id, it, "failed", msg) ? RUN_FAIL
                                                                                                 : RUN_FATAL;
     } else {
         char *head = stmt_head(it->sql);
         log_error("%s/%s line %d (%s): %s (SQLSTATE %s)%s", o->schema_dir, it->file, it->line, head, msg,
                   state, is_exists_error(state) ? "; use --ignore-exist to skip objects that exist" : "");
         free(head);
-        progress_set(m, it, "failed", msg);
+        progress_set(m, o->target_id, it, "failed", msg);
         rr = RUN_FATAL;
     }
     free(msg);
@@ -364,6 +373,7 @@ static bool build_work(const schema_import_opts *o, work_list *out)
             cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
             bool fk = root && schema_stmt_is_fk(node);
             it.create_schema = root && schema_stmt_is_create_schema(node);
+            it.add_pk = root && schema_stmt_is_add_pk(node);
             cJSON_Delete(root);
             free(err);
             work_push(fk ? &fks : out, it);

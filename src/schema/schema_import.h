@@ -2,8 +2,9 @@
  * Applying schema/ files to the target, statement by statement, in a
  * dependency-safe order, with progress in meta.db so a re-run resumes.
  *
- * Progress table (meta.db): schema_import_progress(file, stmt_hash, nth,
- * stmt_index, state, error). A statement is identified by its file, the hash
+ * Progress table (meta.db): schema_import_progress(target, file, stmt_hash,
+ * nth, stmt_index, state, error); target is "host:port/dbname", so progress
+ * against one database never stands for another. A statement is identified by its file, the hash
  * of its text and which occurrence of that text it is in the file, so editing
  * one statement of a file (to fix it) does not make the others run again.
  * state: 'started' (written before running it), 'done', 'failed'.
@@ -20,6 +21,7 @@
 
 typedef struct schema_import_opts {
     const char *schema_dir;      /* <export-dir>/schema */
+    const char *target_id;       /* "host:port/dbname" of the target */
     schema_obj order[OBJ_COUNT]; /* types to apply, in this order */
     int n;
     bool ignore_exist;
@@ -36,7 +38,7 @@ typedef struct schema_import_stats {
 /* Create the progress table when missing. */
 bool schema_import_progress_init(metadb *m);
 /* Forget the progress of the files of these types (--start-clean). */
-bool schema_import_progress_reset(metadb *m, const schema_obj *types, int n);
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n);
 
 /*
  * Parse every statement of the files to apply before touching the target, so
