@@ -38,8 +38,8 @@ bool schema_obj_is_post_data(schema_obj t) { return t == OBJ_INDEX || t == OBJ_T
 
 bool schema_obj_parse(const char *name, schema_obj *out)
 {
-    char *n = xstrdup(name);
-    str_trim(n);
+    char *copy = xstrdup(name);
+    char *n = str_trim(copy);
     for (char *p = n; *p; p++)
         if (*p == '_')
             *p = ' ';
@@ -60,7 +60,7 @@ bool schema_obj_parse(const char *name, schema_obj *out)
             *out = aliases[i].t;
             ok = true;
         }
-    free(n);
+    free(copy);
     return ok;
 }
 
