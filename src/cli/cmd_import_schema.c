@@ -101,6 +101,7 @@ int cmd_import_schema(cmd_ctx *ctx)
     strlist tschema = STRLIST_INIT;
     char *target_id = NULL;
     o.schema_dir = schema_dir;
+    o.interrupted = &cmd_interrupted;
 
     if (fs_dir_is_empty(schema_dir)) {
         log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
@@ -126,10 +127,6 @@ int cmd_import_schema(cmd_ctx *ctx)
     if (o.n == 0)
         log_warn("no object type left to apply with these --object-type-list / "
                  "--exclude-object-type-list / --post-snapshot-import flags");
-    if (!schema_import_precheck(&o)) {
-        rc = EXIT_BAD_STATE;
-        goto out;
-    }
 
     if (!cmd_db_conf(ctx, DB_TARGET, &conf)) {
         rc = EXIT_BAD_ARGS;
@@ -159,6 +156,11 @@ int cmd_import_schema(cmd_ctx *ctx)
     c = cmd_connect(ctx, &conf, NULL);
     if (!c) {
         rc = EXIT_TARGET_ERROR;
+        goto out;
+    }
+    /* the server's grammar is libpg_query's (PostgreSQL 15) unless it is YugabyteDB or newer */
+    if (!schema_import_precheck(&o, !c->is_yugabyte && c->server_version_num < 160000)) {
+        rc = EXIT_BAD_STATE;
         goto out;
     }
     if (opts_is_set(ctx->opts, "target-db-schema") && !create_target_schema(c, tschema.items[0])) {

@@ -159,7 +159,7 @@ static bool load_file(const char *schema_dir, schema_obj t, schema_stmts *out, b
     return ok;
 }
 
-bool schema_import_precheck(const schema_import_opts *o)
+bool schema_import_precheck(const schema_import_opts *o, bool strict)
 {
     for (int i = 0; i < o->n; i++) {
         schema_stmts s;
@@ -176,6 +176,12 @@ bool schema_import_precheck(const schema_import_opts *o)
                 for (int p = 0; pos > 0 && p < pos - 1 && s.items[k].sql[p]; p++)
                     if (s.items[k].sql[p] == '\n')
                         line++;
+                if (!strict) {
+                    log_warn("%s/%s line %d: %s (PostgreSQL 15 grammar); sending it to the target as it is",
+                             o->schema_dir, schema_obj_file(o->order[i]), line, err);
+                    free(err);
+                    continue;
+                }
                 log_error("%s/%s line %d: %s; fix the file and run import schema again", o->schema_dir,
                           schema_obj_file(o->order[i]), line, err);
                 free(err);
@@ -406,6 +412,11 @@ bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, sche
     size_t ndef = 0;
     bool ok = true;
     for (size_t i = 0; i < work.count && ok; i++) {
+        if (o->interrupted && *o->interrupted) {
+            log_error("interrupted after %zu statement(s); run the same command again to resume", st->applied);
+            ok = false;
+            break;
+        }
         run_result rr = run_item(c, m, o, &work.items[i], false, st);
         if (rr == RUN_DEFER)
             deferred[ndef++] = i;

@@ -16,6 +16,7 @@
 #include "db/pgconn.h"
 #include "schema/schema_objtype.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -26,6 +27,7 @@ typedef struct schema_import_opts {
     int n;
     bool ignore_exist;
     bool continue_on_error;
+    volatile sig_atomic_t *interrupted; /* set by a signal handler: stop between statements */
 } schema_import_opts;
 
 typedef struct schema_import_stats {
@@ -43,8 +45,11 @@ bool schema_import_progress_reset(metadb *m, const char *target, const schema_ob
 /*
  * Parse every statement of the files to apply before touching the target, so
  * a broken file is reported (file, line, parser message) with nothing applied.
+ * libpg_query speaks PostgreSQL 15: with strict false (a YugabyteDB or newer
+ * target, whose grammar is a superset) a statement it rejects is only warned
+ * about and left for the server to judge.
  */
-bool schema_import_precheck(const schema_import_opts *o);
+bool schema_import_precheck(const schema_import_opts *o, bool strict);
 
 /* Session settings pg_dump's output expects; search_path = target_schema. */
 bool schema_import_session(pgconn *c, const char *target_schema);
