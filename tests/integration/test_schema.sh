@@ -54,10 +54,17 @@ assert_eq "materialized views populated" "t t" "$(psql_as target yugabyte -c \
 assert_eq "PostSnapshotImportDone recorded" "true" "$(status_get "$ED" PostSnapshotImportDone)"
 src_dump=$(normalized_schema source sourcedb)
 assert_eq "target schema equals source (pg_dump --schema-only, normalised)" "$src_dump" "$(normalized_schema target yugabyte)"
-check "--post-import-data alias works (nothing left to apply)" "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --post-import-data true
+check "--post-import-data alias, target from the status record (nothing left to apply)" "$V" import schema -e "$ED" --post-import-data true
 assert_match "a re-run applies nothing again" "0 statements applied, 17 already applied" "$(cat "$LAST_OUT")"
 
-# ---- comments are opt-in ----
+grep -rqF "$VOYAGER_PW" "$ED/logs" "$ED/metainfo" && not_ok "the password is in no log or metadata" ||
+    ok "the password is in no log or metadata"
+
+# ---- comments are opt-in; --object-type-list on export ----
+EDT=$(new_export_dir)
+check "export only tables and indexes" "$V" export schema -e "$EDT" "${SCHEMA_SRC[@]}" --object-type-list TABLE,index
+assert_eq "only those files written" "tables/INDEXES_table.sql tables/table.sql" \
+    "$(cd "$EDT/schema" && find . -name '*.sql' | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
 ED2=$(new_export_dir)
 check "export schema without comments" "$V" export schema -e "$ED2" "${SCHEMA_SRC[@]}"
 [ -e "$ED2/schema/comments/comment.sql" ] && not_ok "no comments file by default" || ok "no comments file by default"
@@ -148,6 +155,19 @@ assert_eq "only those types applied" "3 0" "$(psql_as target partial -c \
              WHERE n.nspname IN ('public','sales') AND t.typname IN ('mood','floatrange','address')) || ' ' ||
             (SELECT count(*) FROM pg_tables WHERE schemaname IN ('public','sales'))")"
 assert_eq "--target-db-schema created with its case" "1" "$(psql_as target partial -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'NewOne'")"
+
+# SSL all the way to pg_dump: certificate login (no password), CA-verified server
+pg_start sslsrc sslsrc && pg_enable_ssl sslsrc || not_ok "ssl cluster"
+psql_as sslsrc sslsrc -c 'CREATE SCHEMA certs AUTHORIZATION certuser' \
+    -c 'SET ROLE certuser; CREATE TABLE certs."Secret" (id int PRIMARY KEY)' >/dev/null
+EDS=$(new_export_dir)
+check "export schema over SSL with a client certificate" env -u SOURCE_DB_PASSWORD "$V" export schema -e "$EDS" \
+    --source-db-type postgresql --source-db-host localhost --source-db-port "$SSLSRC_PORT" --source-db-user certuser \
+    --source-db-name sslsrc --source-db-schema '"certs"' --source-ssl-mode verify-full \
+    --source-ssl-root-cert "$SSLSRC_SSL_DIR/ca.crt" --source-ssl-cert "$SSLSRC_SSL_DIR/client.crt" \
+    --source-ssl-key "$SSLSRC_SSL_DIR/client.key"
+grep -q 'CREATE TABLE certs."Secret"' "$EDS/schema/tables/table.sql" 2>/dev/null && ok "pg_dump got the SSL settings" ||
+    not_ok "pg_dump got the SSL settings"
 
 # crash: kill -9 in the middle of a big import, then the same command finishes the job
 psql_as source postgres -c "CREATE DATABASE big OWNER voyager" >/dev/null
