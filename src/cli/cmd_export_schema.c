@@ -26,6 +26,10 @@ static bool pick_types(cmd_ctx *ctx, bool include[OBJ_COUNT])
     schema_obj list[OBJ_COUNT];
     const char *inc = opts_get(ctx->opts, "object-type-list");
     const char *exc = opts_get(ctx->opts, "exclude-object-type-list");
+    if (inc && exc) {
+        log_error("give only one of --object-type-list and --exclude-object-type-list");
+        return false;
+    }
     for (int t = 0; t < OBJ_COUNT; t++)
         include[t] = inc == NULL;
     if (inc) {

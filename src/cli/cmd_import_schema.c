@@ -26,6 +26,10 @@ static bool pick_order(cmd_ctx *ctx, bool post, schema_import_opts *o)
     int n = OBJ_COUNT;
     const char *inc = opts_get(ctx->opts, "object-type-list");
     const char *exc = opts_get(ctx->opts, "exclude-object-type-list");
+    if (inc && exc) {
+        log_error("give only one of --object-type-list and --exclude-object-type-list");
+        return false;
+    }
     if (inc) {
         n = schema_obj_parse_list(inc, "object-type-list", list);
         if (n < 0)

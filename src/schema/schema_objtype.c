@@ -47,8 +47,10 @@ bool schema_obj_parse(const char *name, schema_obj *out)
     static const struct {
         const char *alias;
         schema_obj t;
-    } aliases[] = {{"AGGREGATE", OBJ_FUNCTION}, {"MATERIALIZED VIEW", OBJ_MVIEW},
-                   {"FTS", OBJ_UNCATEGORIZED}, {"OPERATOR", OBJ_UNCATEGORIZED}};
+    } aliases[] = {{"AGGREGATE", OBJ_FUNCTION},          {"MATERIALIZED VIEW", OBJ_MVIEW},
+                   {"ROW SECURITY", OBJ_POLICY},          {"CONVERSION", OBJ_UNCATEGORIZED},
+                   {"OPERATOR", OBJ_UNCATEGORIZED},       {"OPERATOR FAMILY", OBJ_UNCATEGORIZED},
+                   {"OPERATOR CLASS", OBJ_UNCATEGORIZED}, {"FTS", OBJ_UNCATEGORIZED}};
     bool ok = false;
     for (int t = 0; t < OBJ_COUNT && !ok; t++)
         if (str_case_eq(n, objtypes[t].name)) {
@@ -94,6 +96,11 @@ int schema_obj_parse_list(const char *list, const char *flag, schema_obj order[O
         if (!seen[t]) {
             seen[t] = true;
             order[n++] = t;
+        }
+        /* as in yb-voyager, partitions come along with TABLE */
+        if (t == OBJ_TABLE && !seen[OBJ_PARTITION]) {
+            seen[OBJ_PARTITION] = true;
+            order[n++] = OBJ_PARTITION;
         }
     }
     strlist_free(&items);

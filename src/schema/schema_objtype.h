@@ -43,7 +43,8 @@ bool schema_obj_is_post_data(schema_obj t);
 bool schema_obj_parse(const char *name, schema_obj *out);
 
 /*
- * Parse a comma list into order[] (no duplicates) and return the count, or -1
+ * Parse a comma list into order[] (no duplicates; TABLE brings PARTITION right
+ * after it, as in yb-voyager) and return the count, or -1
  * after a one-line error naming the bad word, the flag and the valid names.
  */
 int schema_obj_parse_list(const char *list, const char *flag, schema_obj order[OBJ_COUNT]);

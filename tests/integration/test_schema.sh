@@ -63,7 +63,7 @@ grep -rqF "$VOYAGER_PW" "$ED/logs" "$ED/metainfo" && not_ok "the password is in 
 # ---- comments are opt-in; --object-type-list on export ----
 EDT=$(new_export_dir)
 check "export only tables and indexes" "$V" export schema -e "$EDT" "${SCHEMA_SRC[@]}" --object-type-list TABLE,index
-assert_eq "only those files written" "tables/INDEXES_table.sql tables/table.sql" \
+assert_eq "only those files written (partitions come with TABLE)" "partitions/partition.sql tables/INDEXES_table.sql tables/table.sql" \
     "$(cd "$EDT/schema" && find . -name '*.sql' | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
 ED2=$(new_export_dir)
 check "export schema without comments" "$V" export schema -e "$ED2" "${SCHEMA_SRC[@]}"
@@ -82,6 +82,8 @@ expect_fail "import before export" 3 "run 'yb-voyager export schema' first" \
     "$V" import schema -e "$(new_export_dir)" "${TGT_FLAGS[@]}"
 expect_fail "unknown object type lists the valid ones" 2 "unknown object type 'tabel'.*valid: SCHEMA, COLLATION" \
     "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --object-type-list table,tabel
+expect_fail "include and exclude lists together are refused" 2 "only one of --object-type-list and --exclude-object-type-list" \
+    "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --object-type-list table --exclude-object-type-list view
 expect_fail "--refresh-mviews alone is refused" 2 "needs --post-snapshot-import true" \
     "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --refresh-mviews true
 expect_fail "post-snapshot before the schema is imported" 3 "without --post-snapshot-import first" \

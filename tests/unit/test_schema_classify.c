@@ -208,8 +208,10 @@ TEST(schema_objtype_names_and_lists)
     CHECK(schema_obj_is_post_data(OBJ_INDEX) && schema_obj_is_post_data(OBJ_TRIGGER));
     CHECK(!schema_obj_is_post_data(OBJ_TABLE));
     schema_obj order[OBJ_COUNT];
-    CHECK_INT_EQ(schema_obj_parse_list("view,TABLE,view", "object-type-list", order), 2);
-    CHECK(order[0] == OBJ_VIEW && order[1] == OBJ_TABLE);
+    CHECK_INT_EQ(schema_obj_parse_list("view,TABLE,view", "object-type-list", order), 3);
+    CHECK(order[0] == OBJ_VIEW && order[1] == OBJ_TABLE && order[2] == OBJ_PARTITION);
+    CHECK(schema_obj_parse("row security", &t) && t == OBJ_POLICY);
+    CHECK(schema_obj_parse("AGGREGATE", &t) && t == OBJ_FUNCTION);
 }
 
 TEST(schema_names_case_rules)
