@@ -89,6 +89,16 @@ expect_fail "--refresh-mviews alone is refused" 2 "needs --post-snapshot-import 
 expect_fail "post-snapshot before the schema is imported" 3 "without --post-snapshot-import first" \
     "$V" import schema -e "$ED2" "${TGT_FLAGS[@]}" --post-snapshot-import true
 
+# a schema name that is a pg_dump pattern's worst case: quotes, a dot, upper case
+psql_as source sourcedb -c 'CREATE SCHEMA "We""ird.X"; CREATE TABLE "We""ird.X"."T" (a int)' -c 'CREATE SCHEMA "wexird_x"' \
+    -c 'CREATE TABLE wexird_x.decoy (a int)' >/dev/null
+schema_src_flags '"We""ird.X"'
+EDW=$(new_export_dir)
+check "export a schema named We\"ird.X" "$V" export schema -e "$EDW" "${SCHEMA_SRC[@]}"
+assert_eq "exactly that schema, pattern characters taken literally" 'CREATE SCHEMA "We""ird.X";|CREATE TABLE "We""ird.X"."T" (' \
+    "$(cat "$EDW"/schema/schemas/schema.sql "$EDW"/schema/tables/table.sql | grep '^CREATE' | tr '\n' '|' | sed 's/|$//')"
+schema_src_flags "$RICH_SCHEMAS"
+
 dead_port=$((SOURCE_PORT + 1))
 while (exec 3<>"/dev/tcp/127.0.0.1/$dead_port") 2>/dev/null; do dead_port=$((dead_port + 1)); done
 expect_fail "target unreachable" 5 "127.0.0.1.*$dead_port" \
