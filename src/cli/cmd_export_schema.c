@@ -1,4 +1,245 @@
-/* export schema. */
+/*
+ * export schema: pg_dump --schema-only of the source's schemas, split into
+ * schema/<type>/<type>.sql by libpg_query (schema/schema_split.c).
+ */
+#include "cli/cmd_connect.h"
 #include "cli/commands.h"
+#include "core/exitcodes.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "schema/pgdump.h"
+#include "schema/schema_names.h"
+#include "schema/schema_objtype.h"
+#include "schema/schema_split.h"
 
-int cmd_export_schema(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Which object types to write, from --object-type-list / --exclude-object-type-list. */
+static bool pick_types(cmd_ctx *ctx, bool include[OBJ_COUNT])
+{
+    schema_obj list[OBJ_COUNT];
+    const char *inc = opts_get(ctx->opts, "object-type-list");
+    const char *exc = opts_get(ctx->opts, "exclude-object-type-list");
+    if (inc && exc) {
+        log_error("give only one of --object-type-list and --exclude-object-type-list");
+        return false;
+    }
+    for (int t = 0; t < OBJ_COUNT; t++)
+        include[t] = inc == NULL;
+    if (inc) {
+        int n = schema_obj_parse_list(inc, "object-type-list", list);
+        if (n < 0)
+            return false;
+        for (int i = 0; i < n; i++)
+            include[list[i]] = true;
+    }
+    if (exc) {
+        int n = schema_obj_parse_list(exc, "exclude-object-type-list", list);
+        if (n < 0)
+            return false;
+        for (int i = 0; i < n; i++)
+            include[list[i]] = false;
+    }
+    return true;
+}
+
+/* Every schema must exist; a missing one is named, with its exact-case twin as a hint. */
+static bool check_schemas(pgconn *c, const db_conf *conf, const strlist *schemas)
+{
+    for (size_t i = 0; i < schemas->count; i++) {
+        const char *p[1] = {schemas->items[i]};
+        char *v = pgconn_query_value(c, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", 1, p);
+        if (v) {
+            free(v);
+            continue;
+        }
+        char *twin = pgconn_query_value(
+            c, "SELECT nspname FROM pg_catalog.pg_namespace WHERE lower(nspname) = lower($1) LIMIT 1", 1, p);
+        if (twin)
+            log_error("schema \"%s\" does not exist in source database %s; did you mean \"%s\"? "
+                      "(quote it in --source-db-schema to keep its case: '\"%s\"')",
+                      schemas->items[i], conf->name ? conf->name : "", twin, twin);
+        else
+            log_error("schema \"%s\" does not exist in source database %s; check --source-db-schema",
+                      schemas->items[i], conf->name ? conf->name : "");
+        free(twin);
+        return false;
+    }
+    return true;
+}
+
+/* Extensions installed in an exported schema (plpgsql is built in everywhere). */
+static bool list_extensions(pgconn *c, const strlist *schemas, strlist *out)
+{
+    for (size_t i = 0; i < schemas->count; i++) {
+        const char *p[1] = {schemas->items[i]};
+        PGresult *r = pgconn_query(c,
+                                   "SELECT e.extname FROM pg_catalog.pg_extension e "
+                                   "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+                                   "WHERE n.nspname = $1 AND e.extname <> 'plpgsql' ORDER BY 1",
+                                   1, p);
+        if (!r)
+            return false;
+        for (int row = 0; row < PQntuples(r); row++)
+            strlist_push(out, PQgetvalue(r, row, 0));
+        PQclear(r);
+    }
+    return true;
+}
+
+static bool write_files(cmd_ctx *ctx, const schema_split_result *r)
+{
+    for (int t = 0; t < OBJ_COUNT; t++) {
+        if (r->counts[t] == 0)
+            continue;
+        char *rel = xasprintf("schema/%s", schema_obj_file((schema_obj)t));
+        char *path = cmd_path(ctx, rel);
+        char *dir = xstrdup(path);
+        bool ok = fs_mkdir_p(dirname(dir), 0700) &&
+                  fs_write_atomic(path, r->files[t].data, r->files[t].len);
+        if (!ok)
+            log_error("cannot write %s: %s; check the export dir's free space and permissions", path,
+                      strerror(errno));
+        else
+            log_say("  %-28s %zu statement%s", rel, r->counts[t], r->counts[t] == 1 ? "" : "s");
+        free(dir);
+        free(path);
+        free(rel);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+typedef struct done_arg {
+    const strlist *schemas;
+} done_arg;
+
+static bool mark_done(cJSON *rec, void *arg)
+{
+    const done_arg *a = arg;
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; i < a->schemas->count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(a->schemas->items[i]));
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "ExportedSchemas");
+    cJSON_AddItemToObject(rec, "ExportedSchemas", list);
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "ExportSchemaDone");
+    cJSON_AddBoolToObject(rec, "ExportSchemaDone", true);
+    return true;
+}
+
+int cmd_export_schema(cmd_ctx *ctx)
+{
+    bool include[OBJ_COUNT];
+    if (!pick_types(ctx, include))
+        return EXIT_BAD_ARGS;
+
+    char *schema_dir = cmd_path(ctx, "schema");
+    int rc = EXIT_OK;
+    db_conf conf = {0};
+    pgconn *c = NULL;
+    strlist schemas = STRLIST_INIT, exts = STRLIST_INIT;
+    char *pg_dump = NULL, *out = NULL, *errf = NULL, *dump = NULL;
+    schema_split_result split;
+    memset(&split, 0, sizeof split);
+
+    if (!fs_dir_is_empty(schema_dir)) {
+        if (!opts_get_bool(ctx->opts, "start-clean")) {
+            log_error("%s already holds an exported schema; run with --start-clean true to "
+                      "export again (it empties that directory)", schema_dir);
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        log_info("--start-clean: emptying %s", schema_dir);
+        if (!fs_remove_contents(schema_dir)) {
+            log_error("cannot empty %s: %s", schema_dir, strerror(errno));
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        metadb_status_set_bool(ctx->meta, "ExportSchemaDone", false);
+    }
+
+    if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    if (conf.type && !str_case_eq(conf.type, "postgresql")) {
+        log_error("export schema from a %s source is not built yet in this version of voyager-c; "
+                  "only --source-db-type postgresql", conf.type);
+        rc = EXIT_NOT_IMPLEMENTED;
+        goto out;
+    }
+    const char *bad = NULL;
+    if (!schema_names_parse(conf.schema ? conf.schema : "public", &schemas, &bad)) {
+        log_error("--source-db-schema '%s': %s; give a comma list such as public,\"MixedCase\"",
+                  conf.schema, bad);
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    c = cmd_connect(ctx, &conf, NULL);
+    if (!c) {
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    if (!check_schemas(c, &conf, &schemas) || !list_extensions(c, &schemas, &exts)) {
+        rc = c->sqlstate[0] ? EXIT_SOURCE_ERROR : EXIT_BAD_ARGS;
+        goto out;
+    }
+
+    pg_dump = pgdump_find(c->server_version_num / 10000);
+    out = cmd_path(ctx, "temp/schema_dump.sql");
+    errf = cmd_path(ctx, "temp/pg_dump.err");
+    if (!pgdump_schema(pg_dump, &conf, &schemas, &exts, out, errf)) {
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    size_t len = 0;
+    if (!fs_read_all(out, &dump, &len)) {
+        log_error("cannot read pg_dump's output %s: %s", out, strerror(errno));
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    schema_split_opts so = {.comments = opts_get_bool(ctx->opts, "comments-on-objects")};
+    memcpy(so.include, include, sizeof include);
+    char *err = NULL;
+    if (!schema_split_dump(dump, &so, &split, &err)) {
+        log_error("cannot split pg_dump's output %s: %s", out, err);
+        free(err);
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
+    log_say("exported the schema of %s (schemas: %s) into %s:", conf.name ? conf.name : "",
+            conf.schema ? conf.schema : "public", schema_dir);
+    if (!write_files(ctx, &split)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    if (split.unparsed)
+        log_warn("%zu statement(s) could not be parsed and were put in uncategorized.sql", split.unparsed);
+    done_arg da = {&schemas};
+    if (!metadb_status_update(ctx->meta, mark_done, &da)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    unlink(out);
+    unlink(errf);
+
+out:
+    schema_split_result_free(&split);
+    free(dump);
+    free(out);
+    free(errf);
+    free(pg_dump);
+    strlist_free(&schemas);
+    strlist_free(&exts);
+    pgconn_close(c);
+    db_conf_free(&conf);
+    free(schema_dir);
+    return rc;
+}

@@ -1,0 +1,44 @@
+/*
+ * Which file of schema/ a statement of a pg_dump belongs in, decided from its
+ * libpg_query parse tree. Some statements need to know about others (is this
+ * table a partition? was this index made by CREATE INDEX?), so classification
+ * is two passes: schema_ctx_observe() over every statement, then
+ * schema_classify() on each.
+ */
+#ifndef VOYAGER_SCHEMA_SCHEMA_CLASSIFY_H
+#define VOYAGER_SCHEMA_SCHEMA_CLASSIFY_H
+
+#include "core/util.h"
+#include "schema/schema_objtype.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+typedef struct schema_ctx {
+    strlist partition_children; /* relation keys of tables that are partitions */
+    strlist partition_trees;    /* keys of every table in a partition tree (parents too) */
+    strlist plain_indexes;      /* keys of indexes made by CREATE INDEX (not by constraints) */
+} schema_ctx;
+
+#define SCHEMA_CTX_INIT {STRLIST_INIT, STRLIST_INIT, STRLIST_INIT}
+void schema_ctx_free(schema_ctx *ctx);
+/* First pass: note what node tells about partitions and indexes. */
+void schema_ctx_observe(schema_ctx *ctx, const cJSON *node);
+
+typedef struct schema_class {
+    schema_obj obj;
+    bool session; /* SET / set_config(): pg_dump's session settings, not an object; dropped */
+} schema_class;
+
+schema_class schema_classify(const cJSON *node, const schema_ctx *ctx);
+
+/* ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY: import applies these after all tables. */
+bool schema_stmt_is_fk(const cJSON *node);
+/* ALTER TABLE ... ADD [CONSTRAINT] PRIMARY KEY: "multiple primary keys" means it exists. */
+bool schema_stmt_is_add_pk(const cJSON *node);
+/* CREATE SCHEMA: import treats "already exists" as done (public always exists). */
+bool schema_stmt_is_create_schema(const cJSON *node);
+/* The quoted "schema"."name" a CREATE MATERIALIZED VIEW creates (caller frees), or NULL. */
+char *schema_stmt_mview_name(const cJSON *node);
+
+#endif

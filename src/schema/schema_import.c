@@ -1,0 +1,477 @@
+#include "schema/schema_import.h"
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "schema/schema_classify.h"
+#include "schema/schema_sql.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct work_item {
+    const char *file; /* relative to schema/, static (schema_obj_file) */
+    size_t index;     /* statement number in the file, from 0 */
+    int line;
+    char *sql;        /* owned */
+    char hash[17];
+    int nth;          /* occurrence of this exact text in the file */
+    bool create_schema;
+    bool add_pk;
+    char *last_error; /* when deferred */
+} work_item;
+
+typedef struct work_list {
+    work_item *items;
+    size_t count, cap;
+} work_list;
+
+static void work_push(work_list *l, work_item it)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->count++] = it;
+}
+
+static void work_free(work_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->items[i].sql);
+        free(l->items[i].last_error);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+bool schema_import_progress_init(metadb *m)
+{
+    return metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_progress ("
+                          " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
+                          " stmt_index INTEGER NOT NULL, state TEXT NOT NULL, error TEXT,"
+                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (target, file, stmt_hash, nth))");
+}
+
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "DELETE FROM schema_import_progress WHERE target = ? AND file = ?", -1, &st,
+                               NULL) != SQLITE_OK) {
+            log_error("meta.db: %s", sqlite3_errmsg(db));
+            return false;
+        }
+        sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, schema_obj_file(types[i]), -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) {
+            log_error("meta.db: %s", sqlite3_errmsg(db));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The recorded state of a statement ("" when never tried). */
+static void progress_get(metadb *m, const char *target, const work_item *it, char state[16])
+{
+    state[0] = '\0';
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress "
+                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->nth);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(state, 16, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+static bool progress_set(metadb *m, const char *target, const work_item *it, const char *state,
+                         const char *error)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO schema_import_progress "
+                           "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
+                           "VALUES (?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->nth);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)it->index);
+    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
+    if (error)
+        sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
+    sqlite3_bind_int64(st, 8, now_wall_ms());
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("meta.db: cannot record schema import progress: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    return true;
+}
+
+/* Load one file's statements. Missing file: true with nothing. */
+static bool load_file(const char *schema_dir, schema_obj t, schema_stmts *out, bool *present)
+{
+    char *path = xasprintf("%s/%s", schema_dir, schema_obj_file(t));
+    char *text = NULL;
+    size_t len = 0;
+    *present = false;
+    memset(out, 0, sizeof *out);
+    bool ok = true;
+    if (fs_exists(path)) {
+        *present = true;
+        if (!fs_read_all(path, &text, &len)) {
+            log_error("cannot read %s: %s", path, strerror(errno));
+            ok = false;
+        } else {
+            char *err = NULL;
+            if (!schema_sql_split(text, false, out, &err)) {
+                log_error("%s %s; fix the file and run import schema again", path, err);
+                free(err);
+                ok = false;
+            }
+        }
+    }
+    free(text);
+    free(path);
+    return ok;
+}
+
+bool schema_import_precheck(const schema_import_opts *o, bool strict)
+{
+    for (int i = 0; i < o->n; i++) {
+        schema_stmts s;
+        bool present;
+        if (!load_file(o->schema_dir, o->order[i], &s, &present))
+            return false;
+        for (size_t k = 0; k < s.count; k++) {
+            const cJSON *node;
+            char *err = NULL;
+            int pos = 0;
+            cJSON *root = schema_sql_parse(s.items[k].sql, &node, &err, &pos);
+            if (!root) {
+                int line = s.items[k].line;
+                for (int p = 0; pos > 0 && p < pos - 1 && s.items[k].sql[p]; p++)
+                    if (s.items[k].sql[p] == '\n')
+                        line++;
+                if (!strict) {
+                    log_warn("%s/%s line %d: %s (PostgreSQL 15 grammar); sending it to the target as it is",
+                             o->schema_dir, schema_obj_file(o->order[i]), line, err);
+                    free(err);
+                    continue;
+                }
+                log_error("%s/%s line %d: %s; fix the file and run import schema again", o->schema_dir,
+                          schema_obj_file(o->order[i]), line, err);
+                free(err);
+                schema_stmts_free(&s);
+                return false;
+            }
+            cJSON_Delete(root);
+        }
+        schema_stmts_free(&s);
+    }
+    return true;
+}
+
+bool schema_import_session(pgconn *c, const char *target_schema)
+{
+    static const char *const settings[] = {
+        "SET statement_timeout = 0",        "SET lock_timeout = 0",
+        "SET client_encoding = 'UTF8'",     "SET standard_conforming_strings = on",
+        "SET check_function_bodies = false", "SET xmloption = content",
+        "SET client_min_messages = warning", "SET row_security = off",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(settings); i++)
+        if (!pgconn_exec(c, settings[i]))
+            return false;
+    char *q = pg_quote_ident(target_schema ? target_schema : "public");
+    const char *p[1] = {q};
+    bool ok = pgconn_exec_params(c, "SELECT pg_catalog.set_config('search_path', $1, false)", 1, p);
+    free(q);
+    return ok;
+}
+
+/* The start of a statement on one line, for messages. Caller frees. */
+static char *stmt_head(const char *sql)
+{
+    strbuf sb = STRBUF_INIT;
+    bool space = false;
+    for (const char *p = sql; *p && sb.len < 70; p++) {
+        if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && sb.len)
+            strbuf_append_char(&sb, ' ');
+        space = false;
+        strbuf_append_char(&sb, *p);
+    }
+    if (strlen(sql) > sb.len)
+        strbuf_append(&sb, "...");
+    return strbuf_detach(&sb);
+}
+
+static char *first_line(const char *msg)
+{
+    char *s = xstrdup(msg ? msg : "");
+    s[strcspn(s, "\n")] = '\0';
+    return s;
+}
+
+static bool is_exists_error(const char *state)
+{
+    static const char *const codes[] = {"42P07", "42710", "42P06", "42723", "42701", "42P04", "42712", "42P05"};
+    for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+        if (str_eq(state, codes[i]))
+            return true;
+    return false;
+}
+
+/* Errors that mean "something it needs is not there yet": retried after the rest. */
+static bool is_dependency_error(const char *state)
+{
+    static const char *const codes[] = {"42P01", "42704", "42883", "3F000"};
+    for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+        if (str_eq(state, codes[i]))
+            return true;
+    return false;
+}
+
+static bool append_failed(const char *schema_dir, const work_item *it, const char *error, const char *state)
+{
+    char *path = xasprintf("%s/failed.sql", schema_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    bool ok = fd >= 0;
+    if (ok) {
+        char *text = xasprintf("/*\nERROR: %s (SQLSTATE %s)\nFILE: %s line %d\n*/\n%s;\n\n", error, state,
+                               it->file, it->line, it->sql);
+        size_t len = strlen(text), off = 0;
+        while (ok && off < len) {
+            ssize_t w = write(fd, text + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            ok = w > 0;
+            off += w > 0 ? (size_t)w : 0;
+        }
+        ok = ok && fsync(fd) == 0;
+        close(fd);
+        free(text);
+    }
+    if (!ok)
+        log_error("cannot write %s: %s", path, strerror(errno));
+    free(path);
+    return ok;
+}
+
+typedef enum { RUN_OK, RUN_DEFER, RUN_FAIL, RUN_FATAL } run_result;
+
+/* Run one statement: RUN_OK (applied or legitimately skipped), RUN_DEFER, RUN_FAIL (recorded), RUN_FATAL. */
+static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, work_item *it, bool final,
+                           schema_import_stats *st)
+{
+    char prev[16];
+    progress_get(m, o->target_id, it, prev);
+    if (strcmp(prev, "done") == 0) {
+        st->already++;
+        return RUN_OK;
+    }
+    if (!progress_set(m, o->target_id, it, "started", NULL))
+        return RUN_FATAL;
+    PGresult *r = pgconn_query_quiet(c, it->sql, 0, NULL);
+    if (r) {
+        PQclear(r);
+        st->applied++;
+        return progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
+    }
+    char *msg = first_line(PQerrorMessage(c->pg));
+    const char *state = c->sqlstate;
+    run_result rr;
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        log_error("lost the connection to the target while applying %s line %d: %s; run import schema "
+                  "again to resume", it->file, it->line, msg);
+        rr = RUN_FATAL;
+    } else if ((is_exists_error(state) || (it->add_pk && str_eq(state, "42P16"))) &&
+               (o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0)) {
+        /*
+         * "started" without "done": the previous run died between the commit on
+         * the target and the record here, so the object is ours.
+         */
+        log_info("%s line %d: already exists, skipped (%s)", it->file, it->line, msg);
+        st->existed++;
+        rr = progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
+    } else if (!final && is_dependency_error(state)) {
+        log_debug("%s line %d: deferred (%s)", it->file, it->line, msg);
+        free(it->last_error);
+        it->last_error = xstrdup(msg);
+        rr = RUN_DEFER;
+    } else if (o->continue_on_error) {
+        log_warn("%s line %d failed, recorded in failed.sql: %s", it->file, it->line, msg);
+        st->failed++;
+        rr = append_failed(o->schema_dir, it, msg, state) && progress_set(m, o->target_id, it, "failed", msg) ? RUN_FAIL
+                                                                                                : RUN_FATAL;
+    } else {
+        char *head = stmt_head(it->sql);
+        log_error("%s/%s line %d (%s): %s (SQLSTATE %s)%s", o->schema_dir, it->file, it->line, head, msg,
+                  state, is_exists_error(state) ? "; use --ignore-exist to skip objects that exist" : "");
+        free(head);
+        progress_set(m, o->target_id, it, "failed", msg);
+        rr = RUN_FATAL;
+    }
+    free(msg);
+    return rr;
+}
+
+static bool is_table_group(schema_obj t)
+{
+    return t == OBJ_TABLE || t == OBJ_PARTITION || t == OBJ_FOREIGN_TABLE;
+}
+
+/* The statements of every file in order; FOREIGN KEYs after the last table-like file. */
+static bool build_work(const schema_import_opts *o, work_list *out)
+{
+    work_list fks = {0};
+    bool ok = true;
+    for (int i = 0; i < o->n && ok; i++) {
+        schema_obj t = o->order[i];
+        if (fks.count && !is_table_group(t)) {
+            for (size_t k = 0; k < fks.count; k++)
+                work_push(out, fks.items[k]);
+            fks.count = 0;
+        }
+        schema_stmts s;
+        bool present;
+        if (!load_file(o->schema_dir, t, &s, &present)) {
+            ok = false;
+            break;
+        }
+        for (size_t k = 0; k < s.count; k++) {
+            work_item it = {0};
+            it.file = schema_obj_file(t);
+            it.index = k;
+            it.line = s.items[k].line;
+            it.sql = s.items[k].sql;
+            s.items[k].sql = NULL;
+            schema_sql_hash(it.sql, it.hash);
+            const cJSON *node = NULL;
+            char *err = NULL;
+            cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
+            bool fk = root && schema_stmt_is_fk(node);
+            it.create_schema = root && schema_stmt_is_create_schema(node);
+            it.add_pk = root && schema_stmt_is_add_pk(node);
+            cJSON_Delete(root);
+            free(err);
+            work_push(fk ? &fks : out, it);
+        }
+        schema_stmts_free(&s);
+    }
+    for (size_t k = 0; k < fks.count; k++)
+        work_push(out, fks.items[k]);
+    free(fks.items);
+    /* occurrence numbers: same text twice in one file are two statements */
+    for (size_t i = 0; i < out->count; i++) {
+        int nth = 0;
+        for (size_t j = 0; j < i; j++)
+            if (out->items[j].file == out->items[i].file && strcmp(out->items[j].hash, out->items[i].hash) == 0)
+                nth++;
+        out->items[i].nth = nth;
+    }
+    return ok;
+}
+
+bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, schema_import_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    work_list work = {0};
+    if (!build_work(o, &work)) {
+        work_free(&work);
+        return false;
+    }
+    size_t *deferred = xcalloc(work.count ? work.count : 1, sizeof *deferred);
+    size_t ndef = 0;
+    bool ok = true;
+    for (size_t i = 0; i < work.count && ok; i++) {
+        if (o->interrupted && *o->interrupted) {
+            log_error("interrupted after %zu statement(s); run the same command again to resume", st->applied);
+            ok = false;
+            break;
+        }
+        run_result rr = run_item(c, m, o, &work.items[i], false, st);
+        if (rr == RUN_DEFER)
+            deferred[ndef++] = i;
+        else if (rr == RUN_FATAL)
+            ok = false;
+    }
+    /* Retry what waited for a dependency while that makes progress; then for real. */
+    bool progress = true;
+    while (ok && ndef && progress) {
+        progress = false;
+        size_t keep = 0;
+        for (size_t k = 0; k < ndef && ok; k++) {
+            run_result rr = run_item(c, m, o, &work.items[deferred[k]], false, st);
+            if (rr == RUN_DEFER)
+                deferred[keep++] = deferred[k];
+            else if (rr == RUN_FATAL)
+                ok = false;
+            else
+                progress = true;
+        }
+        ndef = keep;
+    }
+    for (size_t k = 0; k < ndef && ok; k++)
+        ok = run_item(c, m, o, &work.items[deferred[k]], true, st) != RUN_FATAL;
+    free(deferred);
+    work_free(&work);
+    return ok;
+}
+
+bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count)
+{
+    *count = 0;
+    schema_stmts s;
+    bool present;
+    if (!load_file(schema_dir, OBJ_MVIEW, &s, &present))
+        return false;
+    bool ok = true;
+    for (size_t k = 0; k < s.count && ok; k++) {
+        const cJSON *node;
+        char *err = NULL;
+        cJSON *root = schema_sql_parse(s.items[k].sql, &node, &err, NULL);
+        char *name = root ? schema_stmt_mview_name(node) : NULL;
+        if (name) {
+            char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s", name);
+            ok = pgconn_exec(c, sql);
+            if (ok)
+                (*count)++;
+            else
+                log_error("cannot refresh materialized view %s (see the error above)", name);
+            free(sql);
+        }
+        free(name);
+        free(err);
+        cJSON_Delete(root);
+    }
+    schema_stmts_free(&s);
+    return ok;
+}

@@ -1,0 +1,67 @@
+/*
+ * Applying schema/ files to the target, statement by statement, in a
+ * dependency-safe order, with progress in meta.db so a re-run resumes.
+ *
+ * Progress table (meta.db): schema_import_progress(target, file, stmt_hash,
+ * nth, stmt_index, state, error); target is "host:port/dbname", so progress
+ * against one database never stands for another. A statement is identified by its file, the hash
+ * of its text and which occurrence of that text it is in the file, so editing
+ * one statement of a file (to fix it) does not make the others run again.
+ * state: 'started' (written before running it), 'done', 'failed'.
+ */
+#ifndef VOYAGER_SCHEMA_SCHEMA_IMPORT_H
+#define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
+
+#include "core/metadb.h"
+#include "db/pgconn.h"
+#include "schema/schema_objtype.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct schema_import_opts {
+    const char *schema_dir;      /* <export-dir>/schema */
+    const char *target_id;       /* "host:port/dbname" of the target */
+    schema_obj order[OBJ_COUNT]; /* types to apply, in this order */
+    int n;
+    bool ignore_exist;
+    bool continue_on_error;
+    volatile sig_atomic_t *interrupted; /* set by a signal handler: stop between statements */
+} schema_import_opts;
+
+typedef struct schema_import_stats {
+    size_t applied;     /* run now and committed */
+    size_t already;     /* applied by an earlier run (progress table) */
+    size_t existed;     /* skipped: object already exists (--ignore-exist) */
+    size_t failed;      /* written to failed.sql (--continue-on-error) */
+} schema_import_stats;
+
+/* Create the progress table when missing. */
+bool schema_import_progress_init(metadb *m);
+/* Forget the progress of the files of these types (--start-clean). */
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n);
+
+/*
+ * Parse every statement of the files to apply before touching the target, so
+ * a broken file is reported (file, line, parser message) with nothing applied.
+ * libpg_query speaks PostgreSQL 15: with strict false (a YugabyteDB or newer
+ * target, whose grammar is a superset) a statement it rejects is only warned
+ * about and left for the server to judge.
+ */
+bool schema_import_precheck(const schema_import_opts *o, bool strict);
+
+/* Session settings pg_dump's output expects; search_path = target_schema. */
+bool schema_import_session(pgconn *c, const char *target_schema);
+
+/*
+ * Apply. Returns false after one error line naming file, line, statement start
+ * and the server's error (or when a failure under --continue-on-error could
+ * not be recorded).
+ */
+bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, schema_import_stats *st);
+
+/* REFRESH MATERIALIZED VIEW for every view of mviews/mview.sql, in file order. */
+bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count);
+
+#endif

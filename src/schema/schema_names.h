@@ -1,0 +1,17 @@
+/* Names an operator types in a list flag: "public,\"MixedCase\",Sales". */
+#ifndef VOYAGER_SCHEMA_SCHEMA_NAMES_H
+#define VOYAGER_SCHEMA_SCHEMA_NAMES_H
+
+#include "core/util.h"
+
+#include <stdbool.h>
+
+/*
+ * Split a comma list of identifiers the way PostgreSQL reads them: a name in
+ * double quotes is exact (commas and "" inside allowed), any other name is
+ * folded to lower case. Appends exact names to out. False (with *bad set to a
+ * static reason) on an unterminated quote or an empty item.
+ */
+bool schema_names_parse(const char *list, strlist *out, const char **bad);
+
+#endif
