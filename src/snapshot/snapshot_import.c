@@ -508,6 +508,25 @@ static const char *base_name(const char *rel)
     return s ? s + 1 : rel;
 }
 
+static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+        const char *p[1] = {q};
+        char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
+        bool ok = v && strcmp(v, "t") == 0;
+        if (v && !ok)
+            log_error("table %s does not exist on the %s database: create the schema first "
+                      "(yb-voyager import schema)",
+                      q, db_role_name(r->conf->role));
+        free(v);
+        free(q);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 /* --start-clean: forget this importer's progress on the selected tables (and truncate them if asked). */
 static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
@@ -720,6 +739,10 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     }
     if (!import_metainfo_create(c) || !yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes)) {
         rc = cmd_db_exit_code(conf->role);
+        goto out;
+    }
+    if (!check_tables_exist(&r, c, ts, n)) {
+        rc = EXIT_BAD_STATE;
         goto out;
     }
     if (o->start_clean && !start_clean(&r, c, ts, n)) {

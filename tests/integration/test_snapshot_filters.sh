@@ -59,6 +59,14 @@ expect_fail "import before export" 3 "run 'yb-voyager export data' first" \
 [ ! -e "$ED/data/customers_data.sql" ] && [ -z "$(ls "$ED/data")" ] && ok "failed runs left no data files" ||
     not_ok "failed runs left no data files" "$(ls "$ED/data")"
 
+# A table the target does not have: named, nothing imported.
+psql_as source sourcedb -c "CREATE TABLE only_on_source (i int); INSERT INTO only_on_source VALUES (1)" >/dev/null
+ED3=$(new_export_dir)
+check "export data of a table missing on the target" "$V" export data -e "$ED3" "${SRC[@]}" --table-list only_on_source --disable-pb
+expect_fail "import names the table missing on the target" 3 'table "public"."only_on_source" does not exist on the target database' \
+    "$V" import data -e "$ED3" "${TGT_FLAGS[@]}" --disable-pb
+psql_as source sourcedb -c "DROP TABLE only_on_source" >/dev/null
+
 # A partial import (--table-list) then the rest; the table list of an export is fixed.
 check "export data (all)" "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
 expect_fail "another table list than the earlier run" 3 "was part of an earlier export data run" \
