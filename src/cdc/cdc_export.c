@@ -29,6 +29,7 @@
 struct cdc_export_state {
     db_conf conf;
     cdc_tables tables;
+    strlist seq_schemas; /* the source schemas: their sequences are handed over at cutover */
     char *slot;
     char *publication;
     pgconn *repl; /* holds the exported snapshot until the stream starts */
@@ -187,6 +188,7 @@ static void state_free(cdc_export_state *st)
     pgconn_close(st->repl);
     db_conf_free(&st->conf);
     cdc_tables_free(&st->tables);
+    strlist_free(&st->seq_schemas);
     free(st->slot);
     free(st->publication);
     free(st);
@@ -208,18 +210,18 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
     cdc_export_state *st = xcalloc(1, sizeof *st);
     conf_copy(&st->conf, source);
     for (size_t i = 0; i < ntables; i++) {
-        const char *dot = schemas ? NULL : strchr(tables[i], '.');
-        if (schemas) {
-            strlist_push(&st->tables.schemas, schemas[i]);
-            strlist_push(&st->tables.tables, tables[i]);
-        } else if (dot) {
-            strlist_push_owned(&st->tables.schemas, xstrndup(tables[i], (size_t)(dot - tables[i])));
-            strlist_push(&st->tables.tables, dot + 1);
-        } else {
-            strlist_push(&st->tables.schemas, "public");
-            strlist_push(&st->tables.tables, tables[i]);
+        char *sch = NULL, *tab = NULL;
+        if (!cdc_parse_qualified(tables[i], &sch, &tab)) {
+            log_bug("table name %s is not of the form \"schema\".\"table\"", tables[i]);
+            free(sch), free(tab);
+            state_free(st);
+            return EXIT_INTERNAL;
         }
+        strlist_push_owned(&st->tables.schemas, sch);
+        strlist_push_owned(&st->tables.tables, tab);
     }
+    for (size_t i = 0; schemas && schemas[i]; i++)
+        strlist_push(&st->seq_schemas, schemas[i]);
     char *hex = uuid_hex(ctx->meta);
     st->slot = xasprintf("voyager_slot_%s", hex);
     st->publication = xasprintf("voyager_pub_%s", hex);
@@ -315,6 +317,7 @@ int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *st)
             .end_op = QUEUE_OP_CUTOVER_TARGET,
             .done_key = "CutoverProcessedBySourceExporter",
             .tables = &st->tables,
+            .seq_schemas = &st->seq_schemas,
         };
         rc = cdc_stream_run(ctx, &p);
     }

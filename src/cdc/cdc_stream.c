@@ -225,6 +225,9 @@ static bool read_sequences(stream *s, const char *phase)
     for (size_t i = 0; i < s->p->tables->schemas.count; i++)
         if (!strlist_contains(&schemas, s->p->tables->schemas.items[i]))
             strlist_push(&schemas, s->p->tables->schemas.items[i]);
+    for (size_t i = 0; s->p->seq_schemas && i < s->p->seq_schemas->count; i++)
+        if (!strlist_contains(&schemas, s->p->seq_schemas->items[i]))
+            strlist_push(&schemas, s->p->seq_schemas->items[i]);
     char *arr = pg_text_array_literal(&schemas);
     strlist_free(&schemas);
     const char *prm[] = {arr};

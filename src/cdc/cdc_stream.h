@@ -21,6 +21,7 @@ typedef struct cdc_stream_params {
     const char *end_op;    /* QUEUE_OP_CUTOVER_* */
     const char *done_key;  /* status-record flag set once the end marker is durable */
     const cdc_tables *tables;
+    const strlist *seq_schemas; /* schemas whose sequences are handed over (with the tables') */
 } cdc_stream_params;
 
 /* Runs until the cutover is processed (EXIT_OK) or an error / interruption. */

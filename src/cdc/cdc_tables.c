@@ -75,3 +75,51 @@ char *cdc_tables_quoted_list(const cdc_tables *t)
     }
     return strbuf_detach(&sb);
 }
+
+/* One identifier at *p: "quoted ""part""" or plain (folded to lower case, as PostgreSQL does). */
+static bool parse_ident(const char **p, char **out)
+{
+    strbuf sb = STRBUF_INIT;
+    const char *s = *p;
+    if (*s == '"') {
+        for (s++;; s++) {
+            if (!*s) {
+                strbuf_free(&sb);
+                return false;
+            }
+            if (*s == '"') {
+                if (s[1] != '"')
+                    break;
+                s++;
+            }
+            strbuf_append_char(&sb, *s);
+        }
+        s++;
+    } else {
+        for (; *s && *s != '.'; s++)
+            strbuf_append_char(&sb, (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s);
+    }
+    *p = s;
+    *out = strbuf_detach(&sb);
+    return **out != '\0';
+}
+
+bool cdc_parse_qualified(const char *s, char **schema, char **table)
+{
+    *schema = *table = NULL;
+    char *a = NULL;
+    if (!parse_ident(&s, &a)) {
+        free(a);
+        return false;
+    }
+    if (*s == '\0') {
+        *schema = xstrdup("public");
+        *table = a;
+        return true;
+    }
+    *schema = a;
+    if (*s != '.')
+        return false;
+    s++;
+    return parse_ident(&s, table) && *s == '\0';
+}

@@ -270,3 +270,36 @@ TEST(lsn_text_form)
     CHECK(!lsn_parse("1/16B3748x", &v));
     CHECK(!lsn_parse("zz", &v));
 }
+
+#include "cdc/cdc_tables.h"
+
+TEST(cdc_qualified_table_names)
+{
+    char *s, *t;
+    CHECK(cdc_parse_qualified("\"public\".\"Mixed Case\"", &s, &t));
+    CHECK_STR_EQ(s, "public");
+    CHECK_STR_EQ(t, "Mixed Case");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("\"a\"\"b\".\"x.y\"", &s, &t));
+    CHECK_STR_EQ(s, "a\"b");
+    CHECK_STR_EQ(t, "x.y");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("Sales.orders", &s, &t));
+    CHECK_STR_EQ(s, "sales");
+    CHECK_STR_EQ(t, "orders");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("orders", &s, &t));
+    CHECK_STR_EQ(s, "public");
+    free(s), free(t);
+    CHECK(!cdc_parse_qualified("\"open", &s, &t));
+    free(s), free(t);
+    CHECK(!cdc_parse_qualified("\"a\"x", &s, &t));
+    free(s), free(t);
+    strlist l = STRLIST_INIT;
+    strlist_push(&l, "a\"b");
+    strlist_push(&l, "c\\d");
+    char *arr = pg_text_array_literal(&l);
+    CHECK_STR_EQ(arr, "{\"a\\\"b\",\"c\\\\d\"}");
+    free(arr);
+    strlist_free(&l);
+}
