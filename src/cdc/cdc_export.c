@@ -236,6 +236,14 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
     char *done = state_get(ctx->meta, ROLE_SOURCE, "snapshot_done");
     bool snapshot_done = done && strcmp(done, "1") == 0;
     free(done);
+    char *ended = state_get(ctx->meta, ROLE_SOURCE, "stream_done");
+    bool stream_done = ended && strcmp(ended, "1") == 0;
+    free(ended);
+    if (stream_done) {
+        /* Cutover already ended this stream: cdc_export_stream only finishes the bookkeeping. */
+        *state = st;
+        return EXIT_OK;
+    }
     pgconn_options o = {.application_name = "yb-voyager-cdc"};
     c = pgconn_connect(&st->conf, &o);
     bool exists = false;

@@ -172,7 +172,7 @@ static bool on_message(stream *s, const char *data, size_t len)
         s->skip_tx = m.lsn < qw_last_commit_lsn(s->qw);
         if (s->skip_tx) {
             s->skipped_tx++;
-            log_debug("skipping transaction %u (commit %s <= %s): already in the queue", m.xid,
+            log_msg(s->skipped_tx == 1 ? LOG_INFO : LOG_DEBUG, "skipping transaction %u (commit %s <= %s): already in the queue", m.xid,
                       lsn_format(m.lsn, a), lsn_format(qw_last_commit_lsn(s->qw), b));
         }
         break;

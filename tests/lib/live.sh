@@ -62,7 +62,7 @@ def stmt():
         i = rnd.choice(sorted(ids)); ids.discard(i)
         return "DELETE FROM public.items WHERE id = %d" % i
     if r < 0.88:
-        k = rnd.randint(3, 60)
+        k = rnd.randint(3, 60) + 1000 * seed
         if k in mixed:
             return "UPDATE public.\"Mixed Case\" SET \"val ue\" = %s WHERE \"Key\" = %d" % (q("v%d" % rnd.randint(0, 99)), k)
         mixed.add(k)
@@ -70,7 +70,7 @@ def stmt():
     if r < 0.94 and pairs:
         a, b = rnd.choice(sorted(pairs)); pairs.discard((a, b)); nxt += 1; na = nxt; pairs.add((na, b))
         return "UPDATE public.pairs SET a = %d, v = v || 'x' WHERE a = %d AND b = %s" % (na, a, q(b))
-    a = rnd.randint(1000, 9999); b = rnd.choice("xyz")
+    a = 10000000 + 100000 * seed + rnd.randint(1000, 9999); b = rnd.choice("xyz")
     if (a, b) in pairs:
         pairs.discard((a, b)); return "DELETE FROM public.pairs WHERE a = %d AND b = %s" % (a, q(b))
     pairs.add((a, b)); return "INSERT INTO public.pairs VALUES (%d, %s, NULL)" % (a, q(b))
@@ -156,4 +156,17 @@ for no, e in events(sys.argv[2]):
     elif op == "d":
         print("WITH x AS (DELETE FROM %s WHERE %s RETURNING 1) %s" % (t, where(e["key"]), check))
 ' "$1" "$2"
+}
+
+# snapshot_load_sql ED: psql \copy commands loading the snapshot data files of ED.
+snapshot_load_sql() {
+    python3 - "$1" <<'PY'
+import json, os, sys
+ed = sys.argv[1]
+d = json.load(open(os.path.join(ed, "metainfo/dataFileDescriptor.json")))
+def ident(s): return '"' + s.replace('"', '""') + '"'
+for f in d["DataFileList"]:
+    p = f["FilePath"] if f["FilePath"].startswith("/") else os.path.join(ed, f["FilePath"])
+    print("\\copy %s.%s FROM '%s'" % (ident(f["SchemaName"]), ident(f["TableName"]), p.replace("'", "''")))
+PY
 }
