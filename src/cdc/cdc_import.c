@@ -1,12 +1,487 @@
-/* Placeholder until change apply lands: live import says so plainly. */
+/*
+ * Continuous exactly-once apply of the change queue to one database
+ * (import data to target | source | source-replica, after the snapshot).
+ *
+ * The reader (this thread) reads the queue in vsn order, skips what this
+ * database already committed, routes each event to a channel
+ * (cdc/channels.h) and adds the waits unique-key conflicts need
+ * (cdc/conflicts.h). Channels commit batches with their progress
+ * (cdc/import_metainfo.h). At the end-of-stream event of its cutover the
+ * importer drains, restores sequences, records the cutover and, on the
+ * target with a way back prepared, becomes `export data from target`.
+ */
 #include "cdc/cdc_live.h"
 
+#include "cdc/apply.h"
+#include "cdc/channels.h"
+#include "cdc/conflicts.h"
+#include "cdc/event.h"
+#include "cdc/import_metainfo.h"
+#include "cdc/import_metrics.h"
+#include "cdc/queue_format.h"
+#include "cdc/queue_reader.h"
+#include "cdc/strmap.h"
+#include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
+#include "core/lock.h"
 #include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CDC_BATCH_MAX 1000
+#define CDC_DEFAULT_CHANNELS 4
+#define CDC_MAX_CHANNELS 64
+
+/* Who consumes what (queue_format.h, SPEC.md "CDC event"). */
+typedef struct importer_kind {
+    const char *role;
+    const char *roles[3];   /* exporter roles consumed, NULL-terminated */
+    const char *final_op;   /* the end-of-stream event that ends this importer */
+    const char *done_key;   /* status-record flag set once it is applied */
+} importer_kind;
+
+static const importer_kind kinds[] = {
+    {"target_db_importer", {"source_db_exporter", NULL, NULL}, QUEUE_OP_CUTOVER_TARGET,
+     "CutoverProcessedByTargetImporter"},
+    {"source_replica_db_importer", {"source_db_exporter", "target_db_exporter_ff", NULL},
+     QUEUE_OP_CUTOVER_SOURCE_REPLICA, "CutoverProcessedBySourceReplicaImporter"},
+    {"source_db_importer", {"target_db_exporter_fb", NULL, NULL}, QUEUE_OP_CUTOVER_SOURCE,
+     "CutoverProcessedBySourceImporter"},
+};
+
+typedef struct seg_mark {
+    int64_t segment_no;
+    int64_t last_vsn; /* every event of the segment has vsn <= this */
+} seg_mark;
+
+typedef struct importer {
+    cmd_ctx *ctx;
+    db_conf *conf;
+    const importer_kind *kind;
+    const char *uuid;
+    pgconn *main;          /* catalog, bookkeeping, sequences */
+    int nchannels;
+    int64_t *start_applied; /* each channel's last_applied_vsn when this run began */
+    channel_set *chans;
+    conflicts *conf_map;
+    queue_reader *reader;
+    import_metrics *metrics;
+    strmap tables;         /* "schema\x1ftable" -> table_meta* */
+    int ntables;
+    seg_mark *marks;
+    size_t nmarks;
+    int64_t read_vsn;      /* highest vsn consumed */
+    int64_t skipped;       /* events already committed by an earlier run */
+    bool finished;         /* applied the final end-of-stream event */
+} importer;
+
+static const importer_kind *kind_of(const char *role)
+{
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++)
+        if (strcmp(kinds[i].role, role) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+static bool consumes(const importer_kind *k, const char *exporter_role)
+{
+    for (const char *const *r = k->roles; *r; r++)
+        if (strcmp(*r, exporter_role) == 0)
+            return true;
+    return false;
+}
+
+static int64_t committed_cb(int channel, void *arg)
+{
+    return channels_committed(arg, channel);
+}
+
+static int db_error(importer *im) { return cmd_db_exit_code(im->conf->role); }
+
+/* Events written to the queue for this importer so far; -1 when unknown. */
+static int64_t exported_total(importer *im)
+{
+    sqlite3 *db = metadb_sqlite(im->ctx->meta);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0) "
+                           "FROM queue_table_counts WHERE exporter_role IN (?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, im->kind->roles[0], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, im->kind->roles[1] ? im->kind->roles[1] : "", -1, SQLITE_STATIC);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void update_metrics(importer *im, bool force)
+{
+    static int64_t last_ms;
+    int64_t now = now_monotonic_ms();
+    if (!force && now - last_ms < 500)
+        return;
+    last_ms = now;
+    import_metrics_update(im->metrics, channels_applied(im->chans), exported_total(im), force);
+}
+
+/* Mark the segments whose every event is committed. */
+static void mark_segments(importer *im)
+{
+    if (!im->nmarks)
+        return;
+    int64_t lw = channels_low_watermark(im->chans, im->read_vsn);
+    size_t done = 0;
+    while (done < im->nmarks && im->marks[done].last_vsn <= lw) {
+        if (!queue_reader_mark_imported(im->reader, im->marks[done].segment_no))
+            break;
+        log_info("queue: segment %lld fully applied", (long long)im->marks[done].segment_no);
+        done++;
+    }
+    memmove(im->marks, im->marks + done, (im->nmarks - done) * sizeof *im->marks);
+    im->nmarks -= done;
+}
+
+static table_meta *table_of(importer *im, const cdc_event *ev)
+{
+    strbuf key = STRBUF_INIT;
+    strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
+    table_meta *tm = strmap_get(&im->tables, key.data, key.len);
+    if (!tm && table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+        im->ntables++;
+        strmap_put(&im->tables, key.data, key.len, tm);
+    }
+    strbuf_free(&key);
+    return tm;
+}
+
+/* Set the database's sequences to the values the exporter read for phase. */
+static bool restore_sequences(importer *im, const char *phase)
+{
+    sqlite3 *db = metadb_sqlite(im->ctx->meta);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT schema_name, sequence_name, last_value, is_called "
+                           "FROM sequence_last_values WHERE phase = ? "
+                           "ORDER BY schema_name, sequence_name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_info("cutover: no sequence values recorded (%s)", sqlite3_errmsg(db));
+        return true;
+    }
+    sqlite3_bind_text(st, 1, phase, -1, SQLITE_STATIC);
+    bool ok = true;
+    int n = 0;
+    while (ok && sqlite3_step(st) == SQLITE_ROW) {
+        const char *schema = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *value = (const char *)sqlite3_column_text(st, 2);
+        const char *called = (const char *)sqlite3_column_text(st, 3);
+        if (!schema || !name || !value)
+            continue;
+        bool is_called = called && (strcmp(called, "1") == 0 || str_case_eq(called, "true") ||
+                                    str_case_eq(called, "t"));
+        char *q = pg_quote_qualified(schema, name);
+        const char *p[3] = {q, value, is_called ? "true" : "false"};
+        char *exists = pgconn_query_value(im->main, "SELECT to_regclass($1) IS NOT NULL", 1, p);
+        if (exists && strcmp(exists, "t") == 0) {
+            char *r = pgconn_query_value(im->main, "SELECT setval($1::regclass, $2::bigint, $3::boolean)",
+                                         3, p);
+            ok = r != NULL;
+            free(r);
+            n++;
+        } else if (exists) {
+            log_warn("cutover: sequence %s does not exist on the %s database; not restored", q,
+                     db_role_name(im->conf->role));
+        } else {
+            ok = false;
+        }
+        free(exists);
+        free(q);
+    }
+    sqlite3_finalize(st);
+    if (ok)
+        log_say("cutover: restored %d sequence(s) on the %s database", n,
+                db_role_name(im->conf->role));
+    return ok;
+}
+
+/* An end-of-stream event: returns an exit code, EXIT_OK to go on (see im->finished). */
+static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
+{
+    bool final = strcmp(ev->cutover_op, im->kind->final_op) == 0;
+    bool phase = strcmp(ev->cutover_op, QUEUE_OP_CUTOVER_TARGET) == 0 &&
+                 strcmp(im->kind->role, "source_replica_db_importer") == 0;
+    if (!final && !phase) {
+        log_info("queue: end-of-stream %s (vsn %lld) is not for this importer", ev->cutover_op,
+                 (long long)ev->vsn);
+        return EXIT_OK;
+    }
+    if (!channels_drain(im->chans))
+        return db_error(im);
+    log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
+    if (!restore_sequences(im, ev->cutover_op))
+        return db_error(im);
+    if (!final)
+        return EXIT_OK;
+    mark_segments(im);
+    /* events after the end of stream in its segment do not exist: the exporter stopped */
+    queue_reader_mark_imported(im->reader, segment_no);
+    if (!metadb_status_set_bool(im->ctx->meta, im->kind->done_key, true))
+        return EXIT_BAD_STATE;
+    im->finished = true;
+    return EXIT_OK;
+}
+
+static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
+{
+    cdc_item *it = xcalloc(1, sizeof *it);
+    char err[256];
+    if (!cdc_event_parse(line, len, &it->ev, err, sizeof err)) {
+        log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
+                  line);
+        free(it);
+        return EXIT_BAD_STATE;
+    }
+    if (it->ev.vsn <= im->read_vsn) {
+        log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
+                  "out-of-order event",
+                  (long long)segment_no, (long long)it->ev.vsn, (long long)im->read_vsn);
+        cdc_item_free(it);
+        return EXIT_BAD_STATE;
+    }
+    im->read_vsn = it->ev.vsn;
+    if (!consumes(im->kind, it->ev.exporter_role)) {
+        cdc_item_free(it);
+        return EXIT_OK;
+    }
+    if (it->ev.op == CDC_OP_CUTOVER) {
+        int rc = on_cutover(im, &it->ev, segment_no);
+        cdc_item_free(it);
+        return rc;
+    }
+    it->tm = table_of(im, &it->ev);
+    if (!it->tm) {
+        cdc_item_free(it);
+        return db_error(im);
+    }
+    int ch = cdc_route(it, im->nchannels);
+    if (it->ev.vsn <= im->start_applied[ch]) {
+        im->skipped++;
+        cdc_item_free(it);
+        return EXIT_OK;
+    }
+    if (cdc_changes_key(it)) {
+        /*
+         * The row moves to the channel of its new key: everything before must
+         * be committed (an earlier delete of the new key), and the move itself
+         * before any later event of the new key.
+         */
+        if (!channels_drain(im->chans) || !channels_dispatch(im->chans, ch, it) ||
+            !channels_drain(im->chans))
+            return db_error(im);
+        return EXIT_OK;
+    }
+    conflicts_check(im->conf_map, it, ch);
+    if (!channels_dispatch(im->chans, ch, it))
+        return db_error(im);
+    return EXIT_OK;
+}
+
+static int run_loop(importer *im)
+{
+    int rc = EXIT_OK;
+    int idle_ms = 0;
+    while (rc == EXIT_OK && !im->finished) {
+        if (cmd_interrupted) {
+            log_say("interrupted: stopping; every committed change is kept, restart to continue");
+            rc = EXIT_INTERNAL;
+            break;
+        }
+        if (channels_failed(im->chans)) {
+            rc = db_error(im);
+            break;
+        }
+        const char *line = NULL;
+        size_t len = 0;
+        int64_t seg = 0;
+        switch (queue_reader_next(im->reader, &line, &len, &seg)) {
+        case QR_ERROR:
+            rc = EXIT_BAD_STATE;
+            break;
+        case QR_WAIT:
+            mark_segments(im);
+            update_metrics(im, false);
+            usleep(idle_ms < 1000 ? 10000 : 100000);
+            idle_ms += idle_ms < 1000 ? 10 : 100;
+            break;
+        case QR_SEGMENT_END:
+            im->marks = xrealloc(im->marks, (im->nmarks + 1) * sizeof *im->marks);
+            im->marks[im->nmarks++] = (seg_mark){seg, im->read_vsn};
+            mark_segments(im);
+            break;
+        case QR_LINE:
+            idle_ms = 0;
+            rc = handle_line(im, line, len, seg);
+            if ((im->read_vsn & 1023) == 0)
+                update_metrics(im, false);
+            break;
+        }
+    }
+    return rc;
+}
+
+/* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
+static int start_export_from_target(importer *im)
+{
+    pid_t pid = 0;
+    if (cmd_lock_is_held(im->ctx->export_dir, "export-data-from-target", &pid)) {
+        log_say("'export data from target' is already running (pid %d)", (int)pid);
+        return EXIT_OK;
+    }
+    strlist argv = STRLIST_INIT;
+    strlist_push(&argv, "yb-voyager");
+    strlist_push(&argv, "export");
+    strlist_push(&argv, "data");
+    strlist_push(&argv, "from");
+    strlist_push(&argv, "target");
+    strlist_push(&argv, "--export-dir");
+    strlist_push(&argv, im->ctx->export_dir);
+    const char *lvl = opts_get(im->ctx->opts, "log-level");
+    if (lvl) {
+        strlist_push(&argv, "--log-level");
+        strlist_push(&argv, lvl);
+    }
+    if (opts_get_bool(im->ctx->opts, "disable-pb")) {
+        strlist_push(&argv, "--disable-pb");
+        strlist_push(&argv, "true");
+    }
+    /* the password only through the environment, never in argv (ps shows argv) */
+    if (im->conf->password)
+        setenv("TARGET_DB_PASSWORD", im->conf->password, 1);
+    log_say("cutover to target complete: starting 'export data from target' to capture the "
+            "target's changes for the way back");
+    fflush(NULL);
+    execv("/proc/self/exe", argv.items);
+    log_error("could not start 'export data from target': %s; start it by hand: yb-voyager "
+              "export data from target --export-dir %s",
+              strerror(errno), im->ctx->export_dir);
+    strlist_free(&argv);
+    return EXIT_INTERNAL;
+}
+
+static bool status_flag(cmd_ctx *ctx, const char *key)
+{
+    return metadb_status_get_bool(ctx->meta, key);
+}
+
+static int after_cutover(importer *im)
+{
+    if (strcmp(im->kind->role, "target_db_importer") != 0)
+        return EXIT_OK;
+    if (status_flag(im->ctx, "FallbackEnabled") || status_flag(im->ctx, "FallForwardEnabled"))
+        return start_export_from_target(im);
+    return EXIT_OK;
+}
+
+static int channel_count(cmd_ctx *ctx)
+{
+    int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > CDC_DEFAULT_CHANNELS ? cpus : CDC_DEFAULT_CHANNELS;
+    }
+    return n > CDC_MAX_CHANNELS ? CDC_MAX_CHANNELS : (int)n;
+}
+
+static void importer_free(importer *im)
+{
+    channels_stop(im->chans);
+    conflicts_free(im->conf_map);
+    queue_reader_close(im->reader);
+    import_metrics_free(im->metrics);
+    strmap_free(&im->tables, (void (*)(void *))table_meta_free);
+    free(im->marks);
+    free(im->start_applied);
+    pgconn_close(im->main);
+}
 
 int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
 {
-    (void)ctx, (void)conf, (void)importer_role;
-    log_error("applying live changes is not built yet in this version of voyager-c");
-    return EXIT_NOT_IMPLEMENTED;
+    importer im = {0};
+    im.ctx = ctx;
+    im.conf = conf;
+    im.kind = kind_of(importer_role);
+    if (!im.kind) {
+        log_bug("unknown importer role %s", importer_role);
+        return EXIT_INTERNAL;
+    }
+    im.uuid = metadb_migration_uuid(ctx->meta);
+    if (status_flag(ctx, im.kind->done_key)) {
+        log_say("this importer already applied every change up to its cutover; nothing to do");
+        return after_cutover(&im);
+    }
+    im.main = cmd_connect(ctx, conf, NULL);
+    if (!im.main)
+        return db_error(&im);
+    int rc = EXIT_OK;
+    if (!cdc_metainfo_create(im.main) ||
+        !cdc_metainfo_channels(im.main, im.uuid, channel_count(ctx), &im.nchannels,
+                               &im.start_applied)) {
+        rc = db_error(&im);
+        goto out;
+    }
+    int64_t before = 0;
+    if (!cdc_metainfo_total_applied(im.main, im.uuid, &before)) {
+        rc = db_error(&im);
+        goto out;
+    }
+    pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
+    pgconn_options opt = {.application_name = "yb-voyager-apply"};
+    for (int i = 0; i < im.nchannels; i++) {
+        conns[i] = pgconn_connect(conf, &opt);
+        if (!conns[i]) {
+            for (int j = 0; j < i; j++)
+                pgconn_close(conns[j]);
+            free(conns);
+            rc = db_error(&im);
+            goto out;
+        }
+    }
+    im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
+    free(conns);
+    for (int i = 0; i < im.nchannels; i++)
+        channels_set_committed(im.chans, i, im.start_applied[i]);
+    im.conf_map = conflicts_new(committed_cb, im.chans);
+    im.reader = queue_reader_open(ctx->meta, ctx->export_dir, im.kind->role, im.kind->roles);
+    if (!im.reader) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    im.metrics = import_metrics_new(!opts_get_bool(ctx->opts, "disable-pb") && isatty(STDOUT_FILENO),
+                                    before);
+    log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),
+            im.nchannels);
+    rc = run_loop(&im);
+    if (rc == EXIT_OK && !channels_drain(im.chans))
+        rc = db_error(&im);
+    if (rc == EXIT_OK)
+        mark_segments(&im);
+    update_metrics(&im, true);
+    if (channels_zero_row_changes(im.chans))
+        log_warn("apply: %lld update(s)/delete(s) found no row on the %s database",
+                 (long long)channels_zero_row_changes(im.chans), db_role_name(conf->role));
+    log_info("apply: %lld event(s) skipped as already committed by an earlier run",
+             (long long)im.skipped);
+out:
+    importer_free(&im);
+    if (rc == EXIT_OK && im.finished) {
+        log_say("cutover processed by %s", im.kind->role);
+        rc = after_cutover(&im);
+    }
+    return rc;
 }

@@ -1,0 +1,333 @@
+#include "cdc/channels.h"
+
+#include "cdc/strmap.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APPLY_MAX_ATTEMPTS 10
+
+int cdc_route(const cdc_item *it, int n)
+{
+    const cdc_event *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    uint64_t h = strmap_hash(ev->schema_name, strlen(ev->schema_name), 0);
+    h = strmap_hash(ev->table_name, strlen(ev->table_name), h);
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        bool found;
+        const char *v = ev->op == CDC_OP_INSERT
+                            ? cdc_cols_get(&ev->fields, tm->pk.items[i], &found)
+                            : cdc_event_old_value(ev, tm->pk.items[i], &found);
+        /* a separator byte between values: ("ab","c") and ("a","bc") differ */
+        h = strmap_hash("\x1f", 1, h);
+        if (found && v)
+            h = strmap_hash(v, strlen(v), h);
+    }
+    return (int)(h % (uint64_t)n);
+}
+
+bool cdc_changes_key(const cdc_item *it)
+{
+    if (it->ev.op != CDC_OP_UPDATE)
+        return false;
+    for (size_t i = 0; i < it->tm->pk.count; i++) {
+        bool fnew, fold;
+        const char *nv = cdc_cols_get(&it->ev.fields, it->tm->pk.items[i], &fnew);
+        if (!fnew)
+            continue;
+        const char *ov = cdc_event_old_value(&it->ev, it->tm->pk.items[i], &fold);
+        if (!fold || !nv || !ov || strcmp(nv, ov) != 0)
+            return true;
+    }
+    return false;
+}
+
+typedef struct channel {
+    int no;
+    pthread_t th;
+    struct channel_set *set;
+    applier ap;
+    cdc_item **q; /* ring of queued items */
+    size_t head, count, cap;
+    bool busy;              /* a batch is being applied */
+    int64_t busy_first_vsn; /* its first vsn */
+    int64_t committed;
+    pthread_cond_t work;
+} channel;
+
+struct channel_set {
+    pthread_mutex_t mu;
+    pthread_cond_t progress; /* broadcast on every commit, hand-over, failure and stop */
+    channel *ch;
+    int n;
+    int batch_max;
+    bool stop, failed;
+    int64_t applied;
+    char *migration_uuid;
+};
+
+/* Session settings of an apply connection. */
+static bool session_setup(pgconn *c)
+{
+    /*
+     * Channels apply rows out of the source's global order: a child row may
+     * arrive before its parent. Like PostgreSQL's own apply workers, run as a
+     * replica session so foreign keys and triggers are not re-checked.
+     */
+    if (!pgconn_exec(c, "SET session_replication_role = replica")) {
+        log_warn("apply: could not set session_replication_role (needs superuser or a "
+                 "YugabyteDB admin): foreign keys between tables may fail while channels "
+                 "apply in parallel");
+    }
+    return true;
+}
+
+static bool deps_ok(channel_set *s, const cdc_item *it)
+{
+    for (size_t i = 0; i < it->ndeps; i++)
+        if (s->ch[it->deps[i].channel].committed < it->deps[i].vsn)
+            return false;
+    return true;
+}
+
+/* Apply batch with retries; false after logging the final error. */
+static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
+{
+    strbuf err = STRBUF_INIT;
+    bool ok = false;
+    for (int attempt = 1;; attempt++) {
+        cdc_item *failed = NULL;
+        if (applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
+            ok = true;
+            break;
+        }
+        bool retryable = c->ap.conn->last_error_retryable;
+        char where[512];
+        if (failed)
+            snprintf(where, sizeof where, "applying vsn %lld (%s on %s)",
+                     (long long)failed->ev.vsn,
+                     failed->ev.op == CDC_OP_INSERT   ? "insert"
+                     : failed->ev.op == CDC_OP_UPDATE ? "update"
+                                                      : "delete",
+                     failed->tm->qualified);
+        else
+            snprintf(where, sizeof where, "applying vsns %lld..%lld of channel %d",
+                     (long long)batch[0]->ev.vsn, (long long)batch[n - 1]->ev.vsn, c->no);
+        pthread_mutex_lock(&c->set->mu);
+        bool stop = c->set->stop;
+        pthread_mutex_unlock(&c->set->mu);
+        if (stop)
+            break;
+        if (!retryable || attempt >= APPLY_MAX_ATTEMPTS) {
+            log_error("%s database: %s failed%s: %s", db_role_name(c->ap.conn->role), where,
+                      retryable ? " after retries" : "", strbuf_cstr(&err));
+            break;
+        }
+        log_warn("%s database: %s failed (attempt %d, will retry): %s",
+                 db_role_name(c->ap.conn->role), where, attempt, strbuf_cstr(&err));
+        pg_retry_sleep(attempt);
+        if (PQstatus(c->ap.conn->pg) != CONNECTION_OK) {
+            PQreset(c->ap.conn->pg);
+            applier_reset(&c->ap);
+            if (PQstatus(c->ap.conn->pg) == CONNECTION_OK)
+                session_setup(c->ap.conn);
+        }
+    }
+    strbuf_free(&err);
+    return ok;
+}
+
+static void *worker(void *arg)
+{
+    channel *c = arg;
+    channel_set *s = c->set;
+    cdc_item **batch = xcalloc((size_t)s->batch_max, sizeof *batch);
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && !s->failed && c->count == 0)
+            pthread_cond_wait(&c->work, &s->mu);
+        if (s->stop || s->failed)
+            break;
+        if (!deps_ok(s, c->q[c->head])) {
+            pthread_cond_wait(&s->progress, &s->mu);
+            continue;
+        }
+        size_t k = 0;
+        while (k < c->count && k < (size_t)s->batch_max) {
+            cdc_item *it = c->q[(c->head + k) % c->cap];
+            if (!deps_ok(s, it))
+                break;
+            batch[k++] = it;
+        }
+        c->head = (c->head + k) % c->cap;
+        c->count -= k;
+        c->busy = true;
+        c->busy_first_vsn = batch[0]->ev.vsn;
+        pthread_cond_broadcast(&s->progress);
+        pthread_mutex_unlock(&s->mu);
+
+        bool ok = apply_with_retries(c, batch, k);
+        int64_t last = batch[k - 1]->ev.vsn;
+        for (size_t i = 0; i < k; i++)
+            cdc_item_free(batch[i]);
+
+        pthread_mutex_lock(&s->mu);
+        c->busy = false;
+        if (ok) {
+            c->committed = last;
+            s->applied += (int64_t)k;
+        } else if (!s->stop) {
+            s->failed = true;
+        }
+        pthread_cond_broadcast(&s->progress);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(batch);
+    return NULL;
+}
+
+channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max)
+{
+    channel_set *s = xcalloc(1, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->progress, NULL);
+    s->n = n;
+    s->batch_max = batch_max;
+    s->migration_uuid = xstrdup(migration_uuid);
+    s->ch = xcalloc((size_t)n, sizeof *s->ch);
+    for (int i = 0; i < n; i++) {
+        channel *c = &s->ch[i];
+        c->no = i;
+        c->set = s;
+        c->cap = (size_t)batch_max * 2;
+        c->q = xcalloc(c->cap, sizeof *c->q);
+        pthread_cond_init(&c->work, NULL);
+        session_setup(conns[i]);
+        applier_init(&c->ap, conns[i], i, s->migration_uuid);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_create(&s->ch[i].th, NULL, worker, &s->ch[i]);
+    return s;
+}
+
+bool channels_dispatch(channel_set *s, int ch, cdc_item *it)
+{
+    channel *c = &s->ch[ch];
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop && !s->failed && c->count == c->cap)
+        pthread_cond_wait(&s->progress, &s->mu);
+    bool ok = !s->stop && !s->failed;
+    if (ok) {
+        c->q[(c->head + c->count) % c->cap] = it;
+        c->count++;
+        pthread_cond_signal(&c->work);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!ok)
+        cdc_item_free(it);
+    return ok;
+}
+
+bool channels_drain(channel_set *s)
+{
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->stop || s->failed)
+            break;
+        bool idle = true;
+        for (int i = 0; i < s->n && idle; i++)
+            idle = !s->ch[i].busy && s->ch[i].count == 0;
+        if (idle)
+            break;
+        pthread_cond_wait(&s->progress, &s->mu);
+    }
+    bool ok = !s->stop && !s->failed;
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+int64_t channels_committed(channel_set *s, int ch)
+{
+    pthread_mutex_lock(&s->mu);
+    int64_t v = s->ch[ch].committed;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+void channels_set_committed(channel_set *s, int ch, int64_t vsn)
+{
+    pthread_mutex_lock(&s->mu);
+    s->ch[ch].committed = vsn;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int64_t channels_low_watermark(channel_set *s, int64_t read_vsn)
+{
+    int64_t lw = read_vsn;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n; i++) {
+        channel *c = &s->ch[i];
+        int64_t first = c->busy ? c->busy_first_vsn : c->count ? c->q[c->head]->ev.vsn : 0;
+        if (first && first - 1 < lw)
+            lw = first - 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return lw;
+}
+
+int64_t channels_applied(channel_set *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int64_t v = s->applied;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+int64_t channels_zero_row_changes(channel_set *s)
+{
+    int64_t v = 0;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n; i++)
+        v += s->ch[i].ap.zero_row_changes;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+bool channels_failed(channel_set *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool v = s->failed;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+void channels_stop(channel_set *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_broadcast(&s->progress);
+    for (int i = 0; i < s->n; i++)
+        pthread_cond_signal(&s->ch[i].work);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->n; i++)
+        pthread_join(s->ch[i].th, NULL);
+    for (int i = 0; i < s->n; i++) {
+        channel *c = &s->ch[i];
+        for (size_t k = 0; k < c->count; k++)
+            cdc_item_free(c->q[(c->head + k) % c->cap]);
+        free(c->q);
+        pgconn_close(c->ap.conn);
+        applier_free(&c->ap);
+        pthread_cond_destroy(&c->work);
+    }
+    free(s->ch);
+    free(s->migration_uuid);
+    pthread_cond_destroy(&s->progress);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,71 @@
+/*
+ * The apply channels: N worker threads, each with its own connection, each
+ * applying the events routed to it in order, in batches (one transaction per
+ * batch, with the channel's progress). The reader thread routes events with
+ * cdc_route() and hands them over with channels_dispatch().
+ *
+ * Ordering rules: events of one row go to one channel (hash of table and
+ * primary key), so they stay in order. An event carrying deps (cdc_item.deps,
+ * from cdc/conflicts.h) is not applied before each named channel has
+ * committed the named vsn. Updates that change the primary key move a row to
+ * another channel: the reader serialises them with channels_drain() before
+ * and after (rare, and simple to prove right).
+ */
+#ifndef VOYAGER_CDC_CHANNELS_H
+#define VOYAGER_CDC_CHANNELS_H
+
+#include "cdc/apply.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Channel of an event among n: hash of schema, table and primary-key values
+ * (a table without a primary key goes to one channel as a whole, so its rows
+ * need no identity for ordering).
+ */
+int cdc_route(const cdc_item *it, int n);
+
+/* Does this update change the row's primary key (so its later events route elsewhere)? */
+bool cdc_changes_key(const cdc_item *it);
+
+typedef struct channel_set channel_set;
+
+/*
+ * Start n workers. conns: n connections, owned by the set from now on.
+ * batch_max: events per transaction at most.
+ */
+channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max);
+
+/* Hand it to channel ch (blocks while that channel's queue is full). False when the set failed. */
+bool channels_dispatch(channel_set *s, int ch, cdc_item *it);
+
+/* Wait until everything dispatched is committed. False when the set failed or was stopped. */
+bool channels_drain(channel_set *s);
+
+/* Highest vsn committed by channel ch (this run or before). Thread-safe. */
+int64_t channels_committed(channel_set *s, int ch);
+/* Seed channel ch's committed vsn (its last_applied_vsn when the run starts). */
+void channels_set_committed(channel_set *s, int ch, int64_t vsn);
+
+/*
+ * Every dispatched event with vsn <= the result is committed; read_vsn is the
+ * highest vsn the reader has consumed (dispatched or skipped).
+ */
+int64_t channels_low_watermark(channel_set *s, int64_t read_vsn);
+
+/* Events committed in this run, and counts of updates/deletes that found no row. */
+int64_t channels_applied(channel_set *s);
+int64_t channels_zero_row_changes(channel_set *s);
+
+/* A worker hit a non-retryable error (already logged) or gave up retrying. */
+bool channels_failed(channel_set *s);
+
+/*
+ * Stop: workers finish the batch in hand (queued events are dropped: they are
+ * not committed, so a restart applies them), then exit. Joins, closes the
+ * connections and frees the set.
+ */
+void channels_stop(channel_set *s);
+
+#endif

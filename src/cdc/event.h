@@ -1,0 +1,64 @@
+/*
+ * One CDC event (SPEC.md "CDC event"), parsed from a queue line with cJSON.
+ * Column values are PostgreSQL text representations; a NULL value pointer is
+ * SQL NULL. Strings point into the parsed cJSON tree the event owns.
+ */
+#ifndef VOYAGER_CDC_EVENT_H
+#define VOYAGER_CDC_EVENT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum cdc_op {
+    CDC_OP_INSERT = 0,
+    CDC_OP_UPDATE,
+    CDC_OP_DELETE,
+    CDC_OP_CUTOVER, /* end of stream; cdc_event.cutover_op says which cutover */
+} cdc_op;
+
+/* A set of columns with text values (value NULL = SQL NULL). */
+typedef struct cdc_cols {
+    const char **names;
+    const char **values;
+    size_t count;
+} cdc_cols;
+
+typedef struct cdc_event {
+    int64_t vsn;
+    cdc_op op;
+    const char *cutover_op;     /* "cutover.target" ... for CDC_OP_CUTOVER, else NULL */
+    const char *schema_name;
+    const char *table_name;
+    const char *exporter_role;
+    cdc_cols key;               /* old key (update/delete); may be empty for inserts */
+    cdc_cols fields;            /* insert: whole row; update: changed columns (new values) */
+    cdc_cols before;            /* update/delete: old row when the exporter gave it */
+    cJSON *json;                /* owns every string above */
+} cdc_event;
+
+/*
+ * Parse one queue line (no trailing newline needed). On failure returns false
+ * and puts a one-line reason into err (err_len bytes). On success the caller
+ * frees *ev with cdc_event_free().
+ */
+bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, size_t err_len);
+void cdc_event_free(cdc_event *ev);
+
+/* Value of column name in cols; *found tells NULL value from missing column. */
+const char *cdc_cols_get(const cdc_cols *cols, const char *name, bool *found);
+
+/*
+ * The old value of column name for an update or delete: from key, else from
+ * before. *found false when the event carries neither.
+ */
+const char *cdc_event_old_value(const cdc_event *ev, const char *name, bool *found);
+
+/*
+ * The value of column name after the event (insert/update): from fields, else
+ * (update, column unchanged) the old value.
+ */
+const char *cdc_event_new_value(const cdc_event *ev, const char *name, bool *found);
+
+#endif

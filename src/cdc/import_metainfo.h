@@ -1,0 +1,73 @@
+/*
+ * The change applier's bookkeeping on each database it imports into, schema
+ * ybvoyager_metadata (SPEC.md): one row per channel with its last applied vsn,
+ * and per table and channel the events applied. Both are written inside the
+ * transaction of each applied batch, so they say exactly what committed.
+ */
+#ifndef VOYAGER_CDC_IMPORT_METAINFO_H
+#define VOYAGER_CDC_IMPORT_METAINFO_H
+
+#include "db/pgconn.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CDC_META_SCHEMA "ybvoyager_metadata"
+#define CDC_CHANNELS_TABLE "ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo"
+#define CDC_COUNTS_TABLE "ybvoyager_metadata.ybvoyager_imported_event_count_by_table"
+
+/* Statements run inside each batch ($1 migration uuid, $2 channel, ...). */
+#define CDC_SQL_CHANNEL_PROGRESS                                                                   \
+    "UPDATE " CDC_CHANNELS_TABLE " SET last_applied_vsn = $3, num_inserts = num_inserts + $4, "    \
+    "num_updates = num_updates + $5, num_deletes = num_deletes + $6 "                              \
+    "WHERE migration_uuid = $1 AND channel_no = $2"
+#define CDC_SQL_TABLE_COUNTS                                                                       \
+    "INSERT INTO " CDC_COUNTS_TABLE " AS t (migration_uuid, channel_no, table_name, total_events, " \
+    "num_inserts, num_updates, num_deletes) "                                                      \
+    "VALUES ($1, $2, $3, $4::bigint + $5::bigint + $6::bigint, $4, $5, $6) "                       \
+    "ON CONFLICT (migration_uuid, table_name, channel_no) DO UPDATE SET "                          \
+    "total_events = t.total_events + EXCLUDED.total_events, "                                      \
+    "num_inserts = t.num_inserts + EXCLUDED.num_inserts, "                                         \
+    "num_updates = t.num_updates + EXCLUDED.num_updates, "                                         \
+    "num_deletes = t.num_deletes + EXCLUDED.num_deletes"
+
+/* Create the schema and both tables when missing (idempotent). */
+bool cdc_metainfo_create(pgconn *c);
+
+/*
+ * The channels of this migration on this database. The number of channels is
+ * fixed by the first run (routing depends on it): when rows exist, *nchannels
+ * is set to their count and want is ignored; else want rows are created.
+ * *last_applied: array of *nchannels vsns, caller frees.
+ */
+bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, int want, int *nchannels,
+                           int64_t **last_applied);
+
+/* Sum of events applied on this database for this migration (all channels). */
+bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *total);
+
+/*
+ * The name a table is counted under: schema.table, each part double-quoted
+ * when it is not a plain lower-case identifier. Caller frees.
+ */
+char *cdc_metainfo_table_name(const char *schema, const char *table);
+
+/* Per-table event counts for get data-migration-report. */
+typedef struct cdc_table_count {
+    char *schema_name;
+    char *table_name;
+    int64_t inserts, updates, deletes;
+} cdc_table_count;
+
+/*
+ * The events applied on this database for migration_uuid, summed over
+ * channels, one entry per table, ordered by schema and table. Returns true
+ * with *count 0 when nothing was applied (or the tables do not exist yet).
+ * The caller owns *out and frees it with cdc_import_counts_free().
+ */
+bool cdc_import_counts_by_table(pgconn *c, const char *migration_uuid, cdc_table_count **out,
+                                size_t *count);
+void cdc_import_counts_free(cdc_table_count *counts, size_t count);
+
+#endif

@@ -1,0 +1,261 @@
+#include "cdc/queue_reader.h"
+
+#include "cdc/queue_format.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct queue_reader {
+    metadb *meta;
+    char *export_dir;
+    char *imported_col; /* imported_by_<importer role> */
+    strlist roles;
+    int64_t seg;        /* current segment number */
+    bool open;          /* fd is seg's file */
+    int fd;
+    int64_t committed;  /* committed size of seg as last read */
+    bool closed;        /* seg is closed (no growth after committed) */
+    int64_t file_pos;   /* bytes of seg read into buf so far */
+    char *buf;          /* bytes [buf_start, buf_len) not yet returned */
+    size_t buf_len, buf_start, buf_cap;
+};
+
+queue_reader *queue_reader_open(metadb *m, const char *export_dir, const char *importer_role,
+                                const char *const *roles)
+{
+    queue_reader *r = xcalloc(1, sizeof *r);
+    r->meta = m;
+    r->export_dir = xstrdup(export_dir);
+    r->imported_col = xasprintf("imported_by_%s", importer_role);
+    for (const char *const *p = roles; *p; p++)
+        strlist_push(&r->roles, *p);
+    r->fd = -1;
+    r->buf_cap = 1 << 20;
+    r->buf = xmalloc(r->buf_cap);
+    if (!metadb_exec(m, QUEUE_META_DDL)) {
+        queue_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void queue_reader_close(queue_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->export_dir);
+    free(r->imported_col);
+    strlist_free(&r->roles);
+    free(r->buf);
+    free(r);
+}
+
+typedef struct seg_row {
+    bool exists;
+    char *path;
+    char *role;
+    int64_t committed;
+    bool closed, imported, gone;
+    char *archive_location;
+} seg_row;
+
+static void seg_row_free(seg_row *s)
+{
+    free(s->path);
+    free(s->role);
+    free(s->archive_location);
+}
+
+static bool load_segment(queue_reader *r, int64_t no, seg_row *out)
+{
+    memset(out, 0, sizeof *out);
+    /* the column name comes from a fixed set of importer roles, not from the user */
+    char *sql = xasprintf("SELECT file_path, exporter_role, committed_size, is_closed, %s, "
+                          "archived OR deleted, archive_location FROM queue_segment "
+                          "WHERE segment_no = ?",
+                          r->imported_col);
+    sqlite3 *db = metadb_sqlite(r->meta);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    free(sql);
+    if (rc != SQLITE_OK) {
+        log_error("meta.db: cannot read queue_segment: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, no);
+    for (int tries = 0; (rc = sqlite3_step(st)) == SQLITE_BUSY && tries < 100; tries++) {
+        sqlite3_reset(st);
+        usleep(20000);
+    }
+    if (rc == SQLITE_ROW) {
+        out->exists = true;
+        out->path = xstrdup((const char *)sqlite3_column_text(st, 0));
+        out->role = xstrdup((const char *)sqlite3_column_text(st, 1));
+        out->committed = sqlite3_column_int64(st, 2);
+        out->closed = sqlite3_column_int(st, 3) != 0;
+        out->imported = sqlite3_column_int(st, 4) != 0;
+        out->gone = sqlite3_column_int(st, 5) != 0;
+        out->archive_location = xstrdup((const char *)sqlite3_column_text(st, 6));
+    } else if (rc != SQLITE_DONE) {
+        log_error("meta.db: cannot read queue_segment: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return false;
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+static char *segment_path(queue_reader *r, const char *p)
+{
+    return p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", r->export_dir, p);
+}
+
+/* Enter segment r->seg or skip it. Returns QR_LINE when the file is open, QR_WAIT/QR_ERROR else. */
+static qr_status enter_segment(queue_reader *r)
+{
+    for (;;) {
+        seg_row s;
+        if (!load_segment(r, r->seg, &s))
+            return QR_ERROR;
+        if (!s.exists)
+            return QR_WAIT;
+        if (!strlist_contains(&r->roles, s.role) || s.imported) {
+            log_debug("queue: segment %lld skipped (%s)", (long long)r->seg,
+                      s.imported ? "already imported" : s.role);
+            seg_row_free(&s);
+            r->seg++;
+            continue;
+        }
+        char *path = segment_path(r, s.path);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && s.archive_location && s.archive_location[0]) {
+            free(path);
+            path = segment_path(r, s.archive_location);
+            fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        if (fd < 0) {
+            log_error("queue segment %lld (%s) cannot be opened: %s%s", (long long)r->seg, path,
+                      strerror(errno),
+                      s.gone ? "; it was archived or deleted before this importer applied it: "
+                               "restore it to the queue directory"
+                             : "");
+            free(path);
+            seg_row_free(&s);
+            return QR_ERROR;
+        }
+        log_info("queue: reading segment %lld (%s)", (long long)r->seg, path);
+        free(path);
+        r->fd = fd;
+        r->open = true;
+        r->committed = s.committed;
+        r->closed = s.closed;
+        r->file_pos = 0;
+        r->buf_len = r->buf_start = 0;
+        seg_row_free(&s);
+        return QR_LINE;
+    }
+}
+
+/* Read more committed bytes into buf. Returns bytes added (0: none now), -1 on error. */
+static ssize_t fill(queue_reader *r)
+{
+    if (r->file_pos >= r->committed) {
+        seg_row s;
+        if (!load_segment(r, r->seg, &s))
+            return -1;
+        if (s.exists) {
+            if (s.committed < r->committed)
+                log_warn("queue: committed size of segment %lld went down (%lld -> %lld)",
+                         (long long)r->seg, (long long)r->committed, (long long)s.committed);
+            r->committed = s.committed;
+            r->closed = s.closed;
+        }
+        seg_row_free(&s);
+        if (r->file_pos >= r->committed)
+            return 0;
+    }
+    if (r->buf_start > 0) {
+        memmove(r->buf, r->buf + r->buf_start, r->buf_len - r->buf_start);
+        r->buf_len -= r->buf_start;
+        r->buf_start = 0;
+    }
+    if (r->buf_len == r->buf_cap) {
+        r->buf_cap *= 2;
+        r->buf = xrealloc(r->buf, r->buf_cap);
+    }
+    size_t want = r->buf_cap - r->buf_len;
+    if ((int64_t)want > r->committed - r->file_pos)
+        want = (size_t)(r->committed - r->file_pos);
+    ssize_t n = pread(r->fd, r->buf + r->buf_len, want, r->file_pos);
+    if (n < 0) {
+        log_error("queue segment %lld: read failed: %s", (long long)r->seg, strerror(errno));
+        return -1;
+    }
+    if (n == 0) {
+        log_error("queue segment %lld is shorter (%lld bytes) than its committed size %lld",
+                  (long long)r->seg, (long long)r->file_pos, (long long)r->committed);
+        return -1;
+    }
+    r->buf_len += (size_t)n;
+    r->file_pos += n;
+    return n;
+}
+
+qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int64_t *segment_no)
+{
+    for (;;) {
+        if (!r->open) {
+            qr_status st = enter_segment(r);
+            if (st != QR_LINE)
+                return st;
+        }
+        *segment_no = r->seg;
+        char *start = r->buf + r->buf_start;
+        char *nl = memchr(start, '\n', r->buf_len - r->buf_start);
+        if (!nl) {
+            ssize_t n = fill(r);
+            if (n < 0)
+                return QR_ERROR;
+            if (n == 0) {
+                if (r->closed && r->buf_len == r->buf_start) {
+                    log_error("queue segment %lld is closed but has no end-of-segment marker",
+                              (long long)r->seg);
+                    return QR_ERROR;
+                }
+                return QR_WAIT;
+            }
+            continue;
+        }
+        size_t l = (size_t)(nl - start);
+        r->buf_start += l + 1;
+        if (l == strlen(QUEUE_EOF_MARKER) && memcmp(start, QUEUE_EOF_MARKER, l) == 0) {
+            close(r->fd);
+            r->fd = -1;
+            r->open = false;
+            r->seg++;
+            return QR_SEGMENT_END;
+        }
+        if (l == 0)
+            continue;
+        *nl = '\0';
+        *line = start;
+        *len = l;
+        return QR_LINE;
+    }
+}
+
+bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no)
+{
+    char *sql = xasprintf("UPDATE queue_segment SET %s = 1 WHERE segment_no = %lld",
+                          r->imported_col, (long long)segment_no);
+    bool ok = metadb_exec(r->meta, sql);
+    free(sql);
+    return ok;
+}

@@ -1,0 +1,105 @@
+/*
+ * A driver, not a test: `VOYAGER_CDC_DRIVE=<args, one a line> unit-tests
+ * cdc_apply_drive` runs cdc_import_apply() the way `import data to ...` will
+ * once the snapshot import calls it (export dir prepared, log, lock, meta.db,
+ * connection flags), then exits with its exit code. The integration tests of
+ * the applier (tests/integration/test_cdc_import*.sh) use it to run, kill and
+ * restart the applier as a process. Without the variable it does nothing.
+ */
+#include "testlib.h"
+
+#include "cdc/cdc_live.h"
+#include "cli/cmd_connect.h"
+#include "core/exitcodes.h"
+#include "core/exportdir.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cmd_interrupted = 1;
+}
+
+static int drive(const char *spec)
+{
+    strlist args = STRLIST_INIT;
+    strlist_push(&args, "yb-voyager");
+    char *copy = xstrdup(spec);
+    for (char *save = NULL, *a = strtok_r(copy, "\n", &save); a; a = strtok_r(NULL, "\n", &save))
+        strlist_push(&args, a);
+    free(copy);
+    cli_parse_result res;
+    cli_parse((int)args.count, args.items, &res);
+    int rc = res.exit_code;
+    if (rc != 0)
+        goto out_args;
+    db_role role = DB_TARGET;
+    const char *importer = "target_db_importer";
+    if (str_ends_with(res.path, "to source")) {
+        role = DB_SOURCE;
+        importer = "source_db_importer";
+    } else if (str_ends_with(res.path, "to source-replica")) {
+        role = DB_SOURCE_REPLICA;
+        importer = "source_replica_db_importer";
+    }
+    log_level lvl = LOG_INFO;
+    log_level_parse(opts_get(res.opts, "log-level"), &lvl);
+    log_set_level(lvl);
+    log_set_stderr_quiet(false);
+    cmd_ctx ctx = {0};
+    ctx.cmd = res.cmd;
+    ctx.path = res.path;
+    ctx.opts = res.opts;
+    ctx.log_name = str_ends_with(res.path, "to source")           ? "import-data-to-source"
+                   : str_ends_with(res.path, "to source-replica") ? "import-data-to-source-replica"
+                                                                  : "import-data-to-target";
+    ctx.export_dir = exportdir_prepare(opts_get(res.opts, "export-dir"));
+    rc = EXIT_BAD_STATE;
+    if (!ctx.export_dir)
+        goto out_args;
+    char *log_path = xasprintf("%s/logs/yb-voyager-%s.log", ctx.export_dir, ctx.log_name);
+    log_open_file(log_path);
+    free(log_path);
+    ctx.lock = cmd_lock_acquire(ctx.export_dir, ctx.log_name);
+    char *meta_path = xasprintf("%s/metainfo/meta.db", ctx.export_dir);
+    ctx.meta = ctx.lock ? metadb_open(meta_path) : NULL;
+    free(meta_path);
+    if (ctx.meta) {
+        struct sigaction sa = {0};
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        db_conf conf;
+        if (cmd_db_conf(&ctx, role, &conf)) {
+            rc = cdc_import_apply(&ctx, &conf, importer);
+            db_conf_free(&conf);
+        } else {
+            rc = EXIT_BAD_ARGS;
+        }
+        metadb_close(ctx.meta);
+    }
+    cmd_lock_release(ctx.lock);
+    log_close();
+    free(ctx.export_dir);
+out_args:
+    cli_parse_result_free(&res);
+    strlist_free(&args);
+    return rc;
+}
+
+TEST(cdc_apply_drive)
+{
+    const char *spec = getenv("VOYAGER_CDC_DRIVE");
+    if (!spec)
+        return;
+    fflush(stdout);
+    exit(drive(spec));
+}
