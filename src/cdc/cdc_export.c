@@ -370,8 +370,13 @@ int cdc_export_from_target(cmd_ctx *ctx)
         return EXIT_INTERNAL;
     bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     bool ff = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
+    /*
+     * What matters is that the target importer drained (nothing it wrote may be
+     * captured back); the source exporter's own acknowledgement can land a moment
+     * after the importer, which starts this command right away.
+     */
     bool cut = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverToTargetRequested")) &&
-               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedBySourceExporter"));
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedByTargetImporter"));
     cJSON_Delete(rec);
     if (!fb && !ff) {
         log_error("export data from target is for a migration with a way back: use "

@@ -55,6 +55,16 @@ char *pgconn_describe_connect_error(const db_conf *conf, const char *msg)
     return xasprintf("%s database: cannot connect to %s:%d: %s", role, host, conf->port, line);
 }
 
+/* Server notices (NOTICE: schema already exists...) belong in the log, not on the operator's screen. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    size_t n = strlen(message);
+    while (n > 0 && message[n - 1] == '\n')
+        n--;
+    log_debug("server: %.*s", (int)n, message);
+}
+
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
 {
     static const pgconn_options none = {0};
@@ -99,6 +109,7 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
             pgconn *c = xcalloc(1, sizeof *c);
             c->pg = pg;
             c->role = conf->role;
+            PQsetNoticeProcessor(pg, notice_to_log, NULL);
             c->server_version_num = PQserverVersion(pg);
             if (!opt->replication || strcmp(opt->replication, "database") == 0) {
                 char *v = pgconn_query_value(c, "SELECT version()", 0, NULL);

@@ -1,5 +1,6 @@
 #include "migration/report.h"
 
+#include "cdc/import_metainfo.h"
 #include "cdc/queue_format.h"
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
@@ -233,38 +234,6 @@ static bool load_exported_events(cmd_ctx *ctx, report *r)
     return true;
 }
 
-/* Split "schema.table" (either part possibly double-quoted); no dot means public. */
-static void split_qualified(const char *s, char **schema, char **table)
-{
-    const char *dot = NULL;
-    bool quoted = false;
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            quoted = !quoted;
-        else if (*p == '.' && !quoted) {
-            dot = p;
-            break;
-        }
-    }
-    char *parts[2] = {dot ? xstrndup(s, (size_t)(dot - s)) : xstrdup("public"),
-                      xstrdup(dot ? dot + 1 : s)};
-    for (int i = 0; i < 2; i++) {
-        size_t n = strlen(parts[i]);
-        if (n >= 2 && parts[i][0] == '"' && parts[i][n - 1] == '"') {
-            /* Unquote, folding doubled quotes. */
-            char *w = parts[i];
-            for (size_t k = 1; k + 1 < n; k++) {
-                *w++ = parts[i][k];
-                if (parts[i][k] == '"' && parts[i][k + 1] == '"')
-                    k++;
-            }
-            *w = '\0';
-        }
-    }
-    *schema = parts[0];
-    *table = parts[1];
-}
-
 static bool pg_has_relation(pgconn *c, const char *qualified)
 {
     const char *params[] = {qualified};
@@ -297,26 +266,18 @@ static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *sl
         if (strcmp(r->rows[i].db_type, slot->db_type) == 0 &&
             r->rows[i].imported_snapshot_rows == REPORT_NA)
             r->rows[i].imported_snapshot_rows = 0;
-    if (pg_has_relation(c, "ybvoyager_metadata.ybvoyager_imported_event_count_by_table")) {
-        PGresult *res = pgconn_query(
-            c, "SELECT table_name, sum(num_inserts)::bigint, sum(num_updates)::bigint, "
-               "sum(num_deletes)::bigint FROM "
-               "ybvoyager_metadata.ybvoyager_imported_event_count_by_table "
-               "WHERE migration_uuid::text = $1 GROUP BY 1",
-            1, params);
-        for (int i = 0; res && i < PQntuples(res); i++) {
-            char *schema, *table;
-            split_qualified(PQgetvalue(res, i, 0), &schema, &table);
-            report_row *row = report_find(r, schema, table, slot->db_type);
+    cdc_table_count *counts = NULL;
+    size_t ncounts = 0;
+    if (cdc_import_counts_by_table(c, uuid, &counts, &ncounts)) {
+        for (size_t i = 0; i < ncounts; i++) {
+            report_row *row = report_find(r, counts[i].schema_name, counts[i].table_name, slot->db_type);
             if (row) {
-                add_count(&row->imported_inserts, atoll(PQgetvalue(res, i, 1)));
-                add_count(&row->imported_updates, atoll(PQgetvalue(res, i, 2)));
-                add_count(&row->imported_deletes, atoll(PQgetvalue(res, i, 3)));
+                add_count(&row->imported_inserts, counts[i].inserts);
+                add_count(&row->imported_updates, counts[i].updates);
+                add_count(&row->imported_deletes, counts[i].deletes);
             }
-            free(schema);
-            free(table);
         }
-        PQclear(res);
+        cdc_import_counts_free(counts, ncounts);
     }
     for (size_t i = 0; i < r->n; i++) {
         report_row *row = &r->rows[i];
