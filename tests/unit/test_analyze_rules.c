@@ -152,6 +152,7 @@ TEST(analyze_rule_storage_parameters)
     EXPECT_RULE("ALTER TABLE t SET (autovacuum_enabled = false);", "storage_parameters", "t");
     EXPECT_RULE("ALTER TABLE ONLY t ADD CONSTRAINT t_pkey PRIMARY KEY (i) WITH (fillfactor = 80);",
                 "storage_parameters", "t");
+    EXPECT_RULE("CREATE MATERIALIZED VIEW mv WITH (fillfactor = 50) AS SELECT 1 AS a;", "storage_parameters", "mv");
 }
 
 TEST(analyze_rule_alter_table_variants)
