@@ -85,7 +85,7 @@ assert_match "failed.sql is not analyzed" "public.a, public.b\"" "$(grep ObjectN
 # ---- what recent pg_dump writes around its output ----
 EP=$(new_export_dir)
 mkdir -p "$EP/schema/tables"
-printf '\\restrict K3y\n\nCREATE TABLE public.a (i int);\n\n\\unrestrict K3y\n' >"$EP/schema/tables/table.sql"
+printf '\\restrict 3Ky\n\nCREATE TABLE public.a (i int);\n\n\\unrestrict 3Ky\n' >"$EP/schema/tables/table.sql"
 check "psql meta-commands in a schema file" "$V" analyze-schema -e "$EP" --output-format json
 assert_eq "meta-commands are not syntax errors" "0" "$(python3 "$REPORT" get "$EP/reports/schema_analysis_report.json" 'len(r["Issues"])')"
 

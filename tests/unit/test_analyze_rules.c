@@ -548,8 +548,8 @@ TEST(analyze_body_syntax_error_is_reported)
 TEST(analyze_psql_meta_commands_are_skipped)
 {
     /* pg_dump 15.14+ brackets its output with \restrict / \unrestrict. */
-    analysis *a = run("\\restrict AbC123\n\nCREATE TABLE public.a (i int);\n\nCREATE UNLOGGED TABLE public.b (i int);\n"
-                      "\n\\unrestrict AbC123\n");
+    analysis *a = run("\\restrict 2WbC123\n\nCREATE TABLE public.a (i int);\n\nCREATE UNLOGGED TABLE public.b (i int);\n"
+                      "\n\\unrestrict 2WbC123\n");
     size_t n = an_issue_count(a);
     int line = n ? an_issue_at(a, 0)->line : 0;
     char *schemas = an_schema_names(a);
@@ -559,4 +559,13 @@ TEST(analyze_psql_meta_commands_are_skipped)
     free(schemas);
     an_free(a);
     CHECK(ok);
+}
+
+TEST(analyze_psql_meta_command_with_letter_key)
+{
+    EXPECT_CLEAN("\\restrict AbC\nCREATE TABLE public.a (i int);\n\\unrestrict AbC\n");
+    /* A backslash line that is not where the scanner stopped stays part of the SQL it is in. */
+    EXPECT_RULE("CREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $$\n\\x 0x1F\n$$;\n"
+                "CREATE UNLOGGED TABLE public.u (i int);",
+                "unlogged_table", "public.u");
 }

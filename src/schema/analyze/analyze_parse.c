@@ -152,38 +152,66 @@ static void add_stmt(analysis *a, const char *path, const char *text, size_t sta
     free(err);
 }
 
+/*
+ * If the scanner stopped on a line that is a psql meta-command (pg_dump's
+ * "\restrict <key>", whose random key may start with a digit and so not even
+ * lex), blank that line in place (offsets and line numbers stay) and say so.
+ */
+static bool blank_meta_line(char *buf, size_t err_byte)
+{
+    size_t len = strlen(buf);
+    if (err_byte > len)
+        return false;
+    size_t start = err_byte;
+    while (start > 0 && buf[start - 1] != '\n')
+        start--;
+    if (buf[start] != '\\')
+        return false;
+    for (size_t i = start; i < len && buf[i] != '\n'; i++)
+        buf[i] = ' ';
+    return true;
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
-    PgQuerySplitResult r = pg_query_split_with_parser(sql);
-    if (r.error) {
+    char *buf = xstrdup(sql);
+    PgQuerySplitResult r;
+    for (;;) {
+        r = pg_query_split_with_parser(buf);
+        if (!r.error)
+            break;
         /* Some statement does not parse: the scanner still finds the boundaries. */
         pg_query_free_split_result(r);
-        r = pg_query_split_with_scanner(sql);
+        r = pg_query_split_with_scanner(buf);
+        if (!r.error || !blank_meta_line(buf, char_to_byte(buf, r.error->cursorpos)))
+            break;
+        pg_query_free_split_result(r);
     }
+    size_t len = strlen(buf);
     if (r.error) {
         /* Not even lexable (an unterminated quote, a literal our scanner rejects): one issue for the file. */
-        size_t len = strlen(sql);
-        size_t err_byte = char_to_byte(sql, r.error->cursorpos);
+        size_t err_byte = char_to_byte(buf, r.error->cursorpos);
         char *msg = xstrdup(r.error->message);
         pg_query_free_split_result(r);
         an_stmt *st = stmt_push(a);
         st->file = xstrdup(path);
-        size_t start = skip_leading(sql, 0, len);
-        st->line = line_at(sql, start);
-        st->sql = xstrndup(sql + start, len - start);
+        size_t start = skip_leading(buf, 0, len);
+        st->line = line_at(buf, start);
+        st->sql = xstrndup(buf + start, len - start);
         add_unparseable(a, st, msg, err_byte >= start ? err_byte - start : 0);
         free(msg);
+        free(buf);
         return;
     }
-    size_t len = strlen(sql);
     for (int i = 0; i < r.n_stmts; i++) {
         size_t loc = (size_t)r.stmts[i]->stmt_location;
         size_t end = r.stmts[i]->stmt_len ? loc + (size_t)r.stmts[i]->stmt_len : len;
         if (end > len)
             end = len;
-        add_stmt(a, path, sql, loc, end);
+        add_stmt(a, path, buf, loc, end);
     }
     pg_query_free_split_result(r);
+    free(buf);
 }
 
 static int cmp_str(const void *x, const void *y)
