@@ -408,7 +408,7 @@ TEST(analyze_rule_range_agg)
 TEST(analyze_rule_json_predicate)
 {
     EXPECT_RULE(func("IF '{}' IS JSON OBJECT THEN RETURN; END IF;"), "json_type_predicate", "public.f");
-    EXPECT_RULE("CREATE VIEW v AS SELECT d IS JSON FROM t;", "json_type_predicate", "");
+    EXPECT_RULE("CREATE VIEW v AS SELECT d IS JSON FROM t;", "json_type_predicate", "v");
 }
 
 TEST(analyze_rule_json_constructors)
@@ -568,4 +568,19 @@ TEST(analyze_psql_meta_command_with_letter_key)
     EXPECT_RULE("CREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $$\n\\x 0x1F\n$$;\n"
                 "CREATE UNLOGGED TABLE public.u (i int);",
                 "unlogged_table", "public.u");
+}
+
+TEST(analyze_unparseable_statement_names_its_object)
+{
+    EXPECT_RULE("CREATE OR REPLACE VIEW public.\"Big View\" AS SELECT d IS NOT JSON FROM t;", "json_type_predicate",
+                "public.Big View");
+    EXPECT_RULE("CREATE MATERIALIZED VIEW IF NOT EXISTS s.mv AS SELECT JSON_OBJECT('a' : 1);",
+                "json_constructor_functions", "s.mv");
+    EXPECT_RULE("CREATE UNIQUE INDEX CONCURRENTLY ix ON ONLY public.t (i intt intt);", "syntax_error",
+                "ix ON public.t");
+    EXPECT_RULE("CREATE TRIGGER tr BEFORE INSERT OR UPDATE ON public.\"Order\" FOR EACH ROW EXECUTE oops;",
+                "syntax_error", "tr ON public.Order");
+    EXPECT_RULE("SELECT FROM WHERE;", "syntax_error", "");
+    /* A quoted "json" is a name, not the predicate. */
+    EXPECT_NO_RULE("CREATE VIEW v AS SELECT x IS \"json\" FROM t;", "json_type_predicate");
 }

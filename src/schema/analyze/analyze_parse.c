@@ -105,8 +105,10 @@ static const char *type_from_path(const char *path)
 /* A statement that does not parse: a newer feature we can name, else a syntax error. */
 static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t err_byte)
 {
-    st->obj_type = xstrdup(type_from_path(st->file));
-    st->obj_name = xstrdup("");
+    if (!an_guess_object(st->sql, &st->obj_type, &st->obj_name)) {
+        st->obj_type = xstrdup(type_from_path(st->file));
+        st->obj_name = xstrdup("");
+    }
     an_rule_id rule;
     char *detail = NULL;
     if (an_classify_parse_error(st->sql, (int)err_byte, msg, &rule, &detail)) {
