@@ -40,7 +40,8 @@ const an_rule an_rules[R__COUNT] = {
                                 "Enforce the constraint with a trigger or in the application", YBGH "3944",
                                 "exclusion-constraints-is-not-supported"},
     [R_DEFERRABLE_CONSTRAINT] = {"deferrable_constraints", AN_UNSUPPORTED_FEATURES,
-                                 "DEFERRABLE constraints are not supported yet (only foreign keys may be deferrable). Constraint: %s",
+                                 "DEFERRABLE constraints are not supported yet (only foreign keys may be "
+                                 "deferrable). Constraint: %s",
                                  "Remove DEFERRABLE from the constraint, or check it in the application", YBGH "1709",
                                  "deferrable-constraint-on-constraints-other-than-foreign-keys-is-not-supported"},
     [R_GIN_MULTI_COLUMN] = {"gin_multi_column_index", AN_UNSUPPORTED_FEATURES,
