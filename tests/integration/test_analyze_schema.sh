@@ -57,11 +57,13 @@ assert_match "txt report lists the issues" "Issues \(78\)" "$(cat "$ED/reports/s
 EC=$(new_export_dir)
 cp -r "$FIX/clean/schema" "$EC/"
 check "analyze-schema on a clean schema" "$V" analyze-schema -e "$EC" --output-format json
+# libpg_query's PL/pgSQL parser rejects OPEN of a bound cursor: said on stderr, not an issue.
+assert_match "a body libpg_query cannot parse is named" "body of FUNCTION public.first_customer .*was not analyzed" "$(cat "$LAST_ERR")"
 J="$EC/reports/schema_analysis_report.json"
 out=$(python3 "$REPORT" validate "$J") && ok "clean JSON has the SPEC structure" || not_ok "clean JSON has the SPEC structure" "$out"
 assert_eq "clean schema: no issue" "0" "$(python3 "$REPORT" get "$J" 'len(r["Issues"])')"
 assert_eq "clean schema: LOW" "LOW" "$(python3 "$REPORT" get "$J" 'r["MigrationComplexity"]')"
-assert_eq "clean schema: objects counted" "TABLE=4 INDEX=3 VIEW=2 FUNCTION=3 TRIGGER=1 TYPE=1 DOMAIN=1 SEQUENCE=1 EXTENSION=1" \
+assert_eq "clean schema: objects counted" "TABLE=4 INDEX=3 VIEW=2 FUNCTION=4 TRIGGER=1 TYPE=1 DOMAIN=1 SEQUENCE=1 EXTENSION=1" \
     "$(python3 "$REPORT" get "$J" '" ".join(t + "=" + str(c) for t in ["TABLE","INDEX","VIEW","FUNCTION","TRIGGER","TYPE","DOMAIN","SEQUENCE","EXTENSION"] for o in r["SchemaSummary"]["DatabaseObjects"] if o["ObjectType"] == t for c in [o["TotalCount"]])')"
 assert_eq "no status record: empty db name" "" "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["DbName"]')"
 assert_eq "no status record: schema names from the files" '["public"]' "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["SchemaNames"]')"
