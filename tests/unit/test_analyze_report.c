@@ -126,3 +126,19 @@ TEST(analyze_reads_schema_dir_sorted_without_failed_sql)
     CHECK_INT_EQ(issues, 2);
     CHECK(ok);
 }
+
+TEST(analyze_report_text_is_valid_utf8)
+{
+    /* A LATIN1 dump: the é of "café" is one byte 0xE9. */
+    analysis *a = run("CREATE UNLOGGED TABLE public.caf\xe9 (i int);\n");
+    bool ok = an_issue_count(a) == 1 && !strcmp(an_issue_at(a, 0)->object_name, "public.caf\xEF\xBF\xBD") &&
+              strstr(an_issue_at(a, 0)->sql, "caf\xEF\xBF\xBD (") && an_objstat_count(a) == 1 &&
+              !strcmp(an_objstat_at(a, 0)->names[0], "public.caf\xEF\xBF\xBD");
+    an_report_meta m = {"1", "2", "", "", ""};
+    cJSON *r = an_report_build(a, &m);
+    const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "SchemaSummary"), "DatabaseObjects"), 0);
+    ok = ok && cJSON_GetObjectItem(obj, "InvalidCount")->valueint == 1;
+    cJSON_Delete(r);
+    an_free(a);
+    CHECK(ok);
+}
