@@ -136,7 +136,8 @@ TEST(analyze_report_text_is_valid_utf8)
               !strcmp(an_objstat_at(a, 0)->names[0], "public.caf\xEF\xBF\xBD");
     an_report_meta m = {"1", "2", "", "", ""};
     cJSON *r = an_report_build(a, &m);
-    const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "SchemaSummary"), "DatabaseObjects"), 0);
+    const cJSON *sum = cJSON_GetObjectItem(r, "SchemaSummary");
+    const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(sum, "DatabaseObjects"), 0);
     ok = ok && cJSON_GetObjectItem(obj, "InvalidCount")->valueint == 1;
     cJSON_Delete(r);
     an_free(a);
