@@ -125,7 +125,7 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     is->object_type = xstrdup(obj_type ? obj_type : "");
     is->object_name = name;
     is->reason = reason;
-    char *sql = xasprintf("%s;", st->sql);
+    char *sql = xasprintf("%s%s", st->sql, str_ends_with(st->sql, ";") ? "" : ";");
     is->sql = utf8_copy(sql);
     free(sql);
     is->file_path = file;

@@ -174,6 +174,48 @@ static bool blank_meta_line(char *buf, size_t err_byte)
     return true;
 }
 
+/*
+ * The file does not even lex from err_byte on (an unterminated quote, a
+ * literal our scanner rejects): the statements before it are analyzed as
+ * usual, the one that breaks is reported from its first line to the line of
+ * the error, and the rest of the file cannot be read.
+ */
+static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_byte, const char *msg)
+{
+    size_t len = strlen(buf);
+    if (err_byte > len)
+        err_byte = len;
+    size_t fail_start = 0;
+    char saved = buf[err_byte];
+    buf[err_byte] = 0;
+    PgQuerySplitResult pr = pg_query_split_with_scanner(buf);
+    buf[err_byte] = saved;
+    for (int i = 0; !pr.error && i < pr.n_stmts; i++) {
+        size_t loc = (size_t)pr.stmts[i]->stmt_location;
+        size_t end = loc + (size_t)pr.stmts[i]->stmt_len;
+        if (!pr.stmts[i]->stmt_len || end >= err_byte || buf[end] != ';')
+            break; /* not ended by a semicolon before the error: the statement that breaks */
+        add_stmt(a, path, buf, loc, end);
+        fail_start = end + 1;
+    }
+    pg_query_free_split_result(pr);
+    size_t start = skip_leading(buf, fail_start, len);
+    if (start > err_byte)
+        start = err_byte;
+    size_t stop = err_byte;
+    while (stop < len && buf[stop] != '\n')
+        stop++;
+    an_stmt *st = stmt_push(a);
+    st->file = xstrdup(path);
+    st->line = line_at(buf, start);
+    st->sql = xstrndup(buf + start, stop - start);
+    char *m = stop < len ? xasprintf("%s (the rest of the file, from line %d, cannot be read)", msg,
+                                     line_at(buf, stop) + 1)
+                         : xstrdup(msg);
+    add_unparseable(a, st, m, err_byte - start);
+    free(m);
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
     char *buf = xstrdup(sql);
@@ -191,16 +233,10 @@ void an_add_sql(analysis *a, const char *path, const char *sql)
     }
     size_t len = strlen(buf);
     if (r.error) {
-        /* Not even lexable (an unterminated quote, a literal our scanner rejects): one issue for the file. */
         size_t err_byte = char_to_byte(buf, r.error->cursorpos);
         char *msg = xstrdup(r.error->message);
         pg_query_free_split_result(r);
-        an_stmt *st = stmt_push(a);
-        st->file = xstrdup(path);
-        size_t start = skip_leading(buf, 0, len);
-        st->line = line_at(buf, start);
-        st->sql = xstrndup(buf + start, len - start);
-        add_unparseable(a, st, msg, err_byte >= start ? err_byte - start : 0);
+        add_unlexable(a, path, buf, err_byte, msg);
         free(msg);
         free(buf);
         return;
