@@ -35,6 +35,25 @@ static int line_at(const char *s, size_t off)
     return line;
 }
 
+/* Line numbers of increasing offsets in one text, without rescanning it from the start each time. */
+typedef struct line_cursor {
+    const char *s;
+    size_t off;
+    int line;
+} line_cursor;
+
+static int cursor_line(line_cursor *c, size_t off)
+{
+    if (off < c->off) {
+        c->off = 0;
+        c->line = 1;
+    }
+    for (; c->off < off && c->s[c->off]; c->off++)
+        if (c->s[c->off] == '\n')
+            c->line++;
+    return c->line;
+}
+
 /*
  * Skip blanks and comments that the split leaves in front of a statement, and
  * psql meta-commands (recent pg_dump writes \restrict / \unrestrict lines).
@@ -121,7 +140,7 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
     free(d);
 }
 
-static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end)
+static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end, line_cursor *lc)
 {
     start = skip_leading(text, start, end);
     while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\t' ||
@@ -131,7 +150,7 @@ static void add_stmt(analysis *a, const char *path, const char *text, size_t sta
         return;
     an_stmt *st = stmt_push(a);
     st->file = xstrdup(path);
-    st->line = line_at(text, start);
+    st->line = cursor_line(lc, start);
     st->sql = xstrndup(text + start, end - start);
     char *err = NULL;
     int cursor = 0;
@@ -186,6 +205,7 @@ static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_b
     if (err_byte > len)
         err_byte = len;
     size_t fail_start = 0;
+    line_cursor lc = {buf, 0, 1};
     char saved = buf[err_byte];
     buf[err_byte] = 0;
     PgQuerySplitResult pr = pg_query_split_with_scanner(buf);
@@ -195,7 +215,7 @@ static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_b
         size_t end = loc + (size_t)pr.stmts[i]->stmt_len;
         if (!pr.stmts[i]->stmt_len || end >= err_byte || buf[end] != ';')
             break; /* not ended by a semicolon before the error: the statement that breaks */
-        add_stmt(a, path, buf, loc, end);
+        add_stmt(a, path, buf, loc, end, &lc);
         fail_start = end + 1;
     }
     pg_query_free_split_result(pr);
@@ -241,12 +261,13 @@ void an_add_sql(analysis *a, const char *path, const char *sql)
         free(buf);
         return;
     }
+    line_cursor lc = {buf, 0, 1};
     for (int i = 0; i < r.n_stmts; i++) {
         size_t loc = (size_t)r.stmts[i]->stmt_location;
         size_t end = r.stmts[i]->stmt_len ? loc + (size_t)r.stmts[i]->stmt_len : len;
         if (end > len)
             end = len;
-        add_stmt(a, path, buf, loc, end);
+        add_stmt(a, path, buf, loc, end, &lc);
     }
     pg_query_free_split_result(r);
     free(buf);
