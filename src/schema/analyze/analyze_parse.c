@@ -298,7 +298,8 @@ static bool collect(const char *dir, strlist *out)
     for (size_t i = 0; ok && i < names.count; i++) {
         char *p = xasprintf("%s/%s", dir, names.items[i]);
         struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+        /* lstat: a symlinked directory could loop; a symlinked file is read like any file. */
+        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
             ok = collect(p, out);
         else if (str_ends_with(names.items[i], ".sql") && strcmp(names.items[i], "failed.sql") != 0)
             strlist_push(out, p);
