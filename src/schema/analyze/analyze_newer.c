@@ -4,7 +4,9 @@
  * integer literals. Their statements do not parse, so there is no tree; when
  * a statement failed to parse we look at its tokens (strings, quoted
  * identifiers and comments skipped) to name the feature instead of reporting a
- * bare syntax error. Only ever used on statements the parser rejected.
+ * bare syntax error. Used only on statements the parser rejected, on PL/pgSQL
+ * bodies before handing them to libpg_query (see analyze_rules_body.c), and to
+ * name the object of a statement that does not parse.
  */
 #include "schema/analyze/analyze_int.h"
 
