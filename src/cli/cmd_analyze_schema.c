@@ -59,8 +59,9 @@ int cmd_analyze_schema(cmd_ctx *ctx)
     }
 
     const char *target_version = opts_get(ctx->opts, "target-db-version");
-    an_report_meta meta = {VOYAGER_VERSION, target_version && *target_version ? target_version : DEFAULT_TARGET_DB_VERSION,
-                           db_name, db_version, schemas};
+    if (!target_version || !*target_version)
+        target_version = DEFAULT_TARGET_DB_VERSION;
+    an_report_meta meta = {VOYAGER_VERSION, target_version, db_name, db_version, schemas};
     cJSON *report = an_report_build(a, &meta);
     char *format = str_to_lower(opts_get(ctx->opts, "output-format") ? opts_get(ctx->opts, "output-format") : "html");
     char *text = an_report_render(report, format);

@@ -17,7 +17,8 @@ OBJECT = {"ObjectType": str, "TotalCount": int, "InvalidCount": int, "ObjectName
 ISSUE = {"IssueType": str, "ObjectType": str, "ObjectName": str, "Reason": str, "SqlStatement": str,
          "FilePath": str, "Suggestion": str, "GH": str, "DocsLink": str}
 ISSUE_TYPES = {"unsupported_features", "unsupported_datatypes", "unsupported_plpgsql_objects",
-               "migration_caveats", "syntax_error"}
+               "migration_caveats", "syntax_error", "unsupported_datatypes_live_migration",
+               "unsupported_datatypes_live_migration_with_ff_fb"}
 
 
 def check_keys(where, obj, spec, errors, extra_ok=()):

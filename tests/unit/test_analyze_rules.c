@@ -98,22 +98,30 @@ TEST(analyze_syntax_error_has_file_and_line)
     analysis *a = run("CREATE TABLE a (i int);\n\nCREATE TABLE b (i int,\n  j intt intt);\nCREATE TABLE c (i int);\n");
     size_t n = an_count_rule(a, "syntax_error", NULL);
     const an_issue *is = an_issue_at(a, 0);
-    bool ok = n == 1 && is && is->line == 3 && strstr(is->reason, "at line 4: ") && !strcmp(is->file_path, "schema/tables/table.sql") &&
-              !strcmp(is->issue_type, "syntax_error") && strstr(is->reason, "syntax error");
+    bool ok = n == 1 && is && is->line == 3 && strstr(is->reason, "at line 4: ") &&
+              !strcmp(is->file_path, "schema/tables/table.sql") && !strcmp(is->issue_type, "syntax_error") &&
+              strstr(is->reason, "syntax error");
     if (!ok)
         dump(a);
     an_free(a);
     CHECK(ok);
 }
 
-TEST(analyze_unlexable_file_is_one_issue)
+TEST(analyze_unlexable_file_keeps_what_comes_before)
 {
-    analysis *a = run("CREATE TABLE a (i int);\nCREATE TABLE b (i text DEFAULT 'oops);\n");
+    analysis *a = run("CREATE UNLOGGED TABLE a (i int);\nCREATE TABLE b (\n  i text DEFAULT 'oops);\n"
+                      "CREATE UNLOGGED TABLE c (i int);\n");
     size_t n = an_issue_count(a);
-    int line = n ? an_issue_at(a, 0)->line : 0;
+    const an_issue *first = an_issue_at(a, 0), *err = an_issue_at(a, 1);
+    bool ok = n == 2 && !strcmp(first->rule, "unlogged_table") && !strcmp(first->object_name, "a") &&
+              !strcmp(err->rule, "syntax_error") && !strcmp(err->object_name, "b") && err->line == 2 &&
+              strstr(err->reason, "at line 3: unterminated quoted string") &&
+              strstr(err->reason, "the rest of the file, from line 4, cannot be read") &&
+              !strcmp(err->sql, "CREATE TABLE b (\n  i text DEFAULT 'oops);");
+    if (!ok)
+        dump(a);
     an_free(a);
-    CHECK_INT_EQ(n, 1);
-    CHECK(line >= 1);
+    CHECK(ok);
 }
 
 TEST(analyze_line_numbers_skip_comments)
@@ -152,6 +160,7 @@ TEST(analyze_rule_storage_parameters)
     EXPECT_RULE("ALTER TABLE t SET (autovacuum_enabled = false);", "storage_parameters", "t");
     EXPECT_RULE("ALTER TABLE ONLY t ADD CONSTRAINT t_pkey PRIMARY KEY (i) WITH (fillfactor = 80);",
                 "storage_parameters", "t");
+    EXPECT_RULE("CREATE MATERIALIZED VIEW mv WITH (fillfactor = 50) AS SELECT 1 AS a;", "storage_parameters", "mv");
 }
 
 TEST(analyze_rule_alter_table_variants)
@@ -407,7 +416,7 @@ TEST(analyze_rule_range_agg)
 TEST(analyze_rule_json_predicate)
 {
     EXPECT_RULE(func("IF '{}' IS JSON OBJECT THEN RETURN; END IF;"), "json_type_predicate", "public.f");
-    EXPECT_RULE("CREATE VIEW v AS SELECT d IS JSON FROM t;", "json_type_predicate", "");
+    EXPECT_RULE("CREATE VIEW v AS SELECT d IS JSON FROM t;", "json_type_predicate", "v");
 }
 
 TEST(analyze_rule_json_constructors)
@@ -547,8 +556,8 @@ TEST(analyze_body_syntax_error_is_reported)
 TEST(analyze_psql_meta_commands_are_skipped)
 {
     /* pg_dump 15.14+ brackets its output with \restrict / \unrestrict. */
-    analysis *a = run("\\restrict AbC123\n\nCREATE TABLE public.a (i int);\n\nCREATE UNLOGGED TABLE public.b (i int);\n"
-                      "\n\\unrestrict AbC123\n");
+    analysis *a = run("\\restrict 2WbC123\n\nCREATE TABLE public.a (i int);\n\nCREATE UNLOGGED TABLE public.b (i int);\n"
+                      "\n\\unrestrict 2WbC123\n");
     size_t n = an_issue_count(a);
     int line = n ? an_issue_at(a, 0)->line : 0;
     char *schemas = an_schema_names(a);
@@ -558,4 +567,28 @@ TEST(analyze_psql_meta_commands_are_skipped)
     free(schemas);
     an_free(a);
     CHECK(ok);
+}
+
+TEST(analyze_psql_meta_command_with_letter_key)
+{
+    EXPECT_CLEAN("\\restrict AbC\nCREATE TABLE public.a (i int);\n\\unrestrict AbC\n");
+    /* A backslash line that is not where the scanner stopped stays part of the SQL it is in. */
+    EXPECT_RULE("CREATE FUNCTION public.g() RETURNS text LANGUAGE sql AS $$\n\\x 0x1F\n$$;\n"
+                "CREATE UNLOGGED TABLE public.u (i int);",
+                "unlogged_table", "public.u");
+}
+
+TEST(analyze_unparseable_statement_names_its_object)
+{
+    EXPECT_RULE("CREATE OR REPLACE VIEW public.\"Big View\" AS SELECT d IS NOT JSON FROM t;", "json_type_predicate",
+                "public.Big View");
+    EXPECT_RULE("CREATE MATERIALIZED VIEW IF NOT EXISTS s.mv AS SELECT JSON_OBJECT('a' : 1);",
+                "json_constructor_functions", "s.mv");
+    EXPECT_RULE("CREATE UNIQUE INDEX CONCURRENTLY ix ON ONLY public.t (i intt intt);", "syntax_error",
+                "ix ON public.t");
+    EXPECT_RULE("CREATE TRIGGER tr BEFORE INSERT OR UPDATE ON public.\"Order\" FOR EACH ROW EXECUTE oops;",
+                "syntax_error", "tr ON public.Order");
+    EXPECT_RULE("SELECT FROM WHERE;", "syntax_error", "");
+    /* A quoted "json" is a name, not the predicate. */
+    EXPECT_NO_RULE("CREATE VIEW v AS SELECT x IS \"json\" FROM t;", "json_type_predicate");
 }

@@ -58,6 +58,39 @@ void an_free(analysis *a)
     free(a);
 }
 
+/* Length of the valid UTF-8 sequence at s, 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (n == 2 && s[0] < 0xC2)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+/*
+ * A copy that is valid UTF-8 (bad bytes become U+FFFD): schema files of a
+ * LATIN1 database must still give a valid JSON/XML/HTML report. Caller frees.
+ */
+static char *utf8_copy(const char *s)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "");
+    while (s && *s) {
+        size_t n = utf8_seq((const unsigned char *)s);
+        if (n) {
+            strbuf_append_len(&sb, s, n);
+            s += n;
+        } else {
+            strbuf_append(&sb, "\xEF\xBF\xBD");
+            s++;
+        }
+    }
+    return strbuf_detach(&sb);
+}
+
 /* Reason formats come from our own rules table, never from the input. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -65,16 +98,21 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
                    const char *obj_type, const char *obj_name)
 {
     const an_rule *r = &an_rules[rule];
+    char *raw = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
+    char *reason = utf8_copy(raw);
+    free(raw);
+    char *name = utf8_copy(obj_name);
+    char *file = utf8_copy(st->file);
     /* One issue per rule, object and detail: a statement walked twice (body and tree) reports once. */
     for (size_t i = 0; i < a->nissues; i++) {
         const an_issue *o = &a->issues[i];
-        if (o->rule == r->id && str_eq(o->object_name, obj_name) && str_eq(o->file_path, st->file) &&
-            o->line == st->line && str_eq(o->object_type, obj_type)) {
-            char *reason = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
-            bool same = strcmp(reason, o->reason) == 0;
+        if (o->rule == r->id && o->line == st->line && !strcmp(o->object_name, name) &&
+            !strcmp(o->file_path, file) && str_eq(o->object_type, obj_type ? obj_type : "") &&
+            !strcmp(o->reason, reason)) {
             free(reason);
-            if (same)
-                return;
+            free(name);
+            free(file);
+            return;
         }
     }
     if (a->nissues == a->capissues) {
@@ -85,10 +123,12 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     is->rule = r->id;
     is->issue_type = r->issue_type;
     is->object_type = xstrdup(obj_type ? obj_type : "");
-    is->object_name = xstrdup(obj_name ? obj_name : "");
-    is->reason = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
-    is->sql = xasprintf("%s;", st->sql);
-    is->file_path = xstrdup(st->file);
+    is->object_name = name;
+    is->reason = reason;
+    char *sql = xasprintf("%s%s", st->sql, str_ends_with(st->sql, ";") ? "" : ";");
+    is->sql = utf8_copy(sql);
+    free(sql);
+    is->file_path = file;
     is->line = st->line;
     is->suggestion = r->suggestion;
     is->gh = r->gh;
@@ -225,17 +265,20 @@ static an_objstat *objstat_get(analysis *a, const char *type)
     return o;
 }
 
-static void objstat_add(analysis *a, const char *type, const char *name)
+static void objstat_add(analysis *a, const char *type, const char *raw_name)
 {
     an_objstat *o = objstat_get(a, type);
+    char *name = utf8_copy(raw_name);
     for (size_t i = 0; i < o->count; i++)
-        if (!strcmp(o->names[i], name))
+        if (!strcmp(o->names[i], name)) {
+            free(name);
             return;
+        }
     if (o->count == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->names = xrealloc(o->names, o->cap * sizeof(char *));
     }
-    o->names[o->count++] = xstrdup(name);
+    o->names[o->count++] = name;
 }
 
 static int cmp_issue(const void *x, const void *y)

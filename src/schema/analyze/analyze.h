@@ -20,6 +20,9 @@
 #define AN_UNSUPPORTED_PLPGSQL "unsupported_plpgsql_objects"
 #define AN_MIGRATION_CAVEATS "migration_caveats"
 #define AN_SYNTAX_ERROR "syntax_error"
+/* Types live migration does not stream: the schema imports, only live migration of the table is affected. */
+#define AN_LIVE_DATATYPES "unsupported_datatypes_live_migration"
+#define AN_LIVE_FB_FF_DATATYPES "unsupported_datatypes_live_migration_with_ff_fb"
 
 /* One reported issue; every string owned by the analysis. */
 typedef struct an_issue {

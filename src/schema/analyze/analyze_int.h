@@ -172,6 +172,8 @@ void an_rules_body(analysis *a, const an_stmt *st);  /* analyze_rules_body.c */
  * unparseable by PostgreSQL 15 (0x1F, IS JSON, RETURNING inside json_query()).
  */
 bool an_classify_new_syntax(const char *sql, an_rule_id *rule, char **detail, bool *certain);
+/* The object a statement that does not parse is about, from its first words (CREATE VIEW v ...). */
+bool an_guess_object(const char *sql, char **type, char **name);
 bool an_classify_parse_error(const char *sql, int cursor, const char *msg, an_rule_id *rule,
                              char **detail);
 

@@ -35,6 +35,25 @@ static int line_at(const char *s, size_t off)
     return line;
 }
 
+/* Line numbers of increasing offsets in one text, without rescanning it from the start each time. */
+typedef struct line_cursor {
+    const char *s;
+    size_t off;
+    int line;
+} line_cursor;
+
+static int cursor_line(line_cursor *c, size_t off)
+{
+    if (off < c->off) {
+        c->off = 0;
+        c->line = 1;
+    }
+    for (; c->off < off && c->s[c->off]; c->off++)
+        if (c->s[c->off] == '\n')
+            c->line++;
+    return c->line;
+}
+
 /*
  * Skip blanks and comments that the split leaves in front of a statement, and
  * psql meta-commands (recent pg_dump writes \restrict / \unrestrict lines).
@@ -105,8 +124,10 @@ static const char *type_from_path(const char *path)
 /* A statement that does not parse: a newer feature we can name, else a syntax error. */
 static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t err_byte)
 {
-    st->obj_type = xstrdup(type_from_path(st->file));
-    st->obj_name = xstrdup("");
+    if (!an_guess_object(st->sql, &st->obj_type, &st->obj_name)) {
+        st->obj_type = xstrdup(type_from_path(st->file));
+        st->obj_name = xstrdup("");
+    }
     an_rule_id rule;
     char *detail = NULL;
     if (an_classify_parse_error(st->sql, (int)err_byte, msg, &rule, &detail)) {
@@ -119,7 +140,7 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
     free(d);
 }
 
-static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end)
+static void add_stmt(analysis *a, const char *path, const char *text, size_t start, size_t end, line_cursor *lc)
 {
     start = skip_leading(text, start, end);
     while (end > start && (text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\t' ||
@@ -129,7 +150,7 @@ static void add_stmt(analysis *a, const char *path, const char *text, size_t sta
         return;
     an_stmt *st = stmt_push(a);
     st->file = xstrdup(path);
-    st->line = line_at(text, start);
+    st->line = cursor_line(lc, start);
     st->sql = xstrndup(text + start, end - start);
     char *err = NULL;
     int cursor = 0;
@@ -152,38 +173,104 @@ static void add_stmt(analysis *a, const char *path, const char *text, size_t sta
     free(err);
 }
 
+/*
+ * If the scanner stopped on a line that is a psql meta-command (pg_dump's
+ * "\restrict <key>", whose random key may start with a digit and so not even
+ * lex), blank that line in place (offsets and line numbers stay) and say so.
+ */
+static bool blank_meta_line(char *buf, size_t err_byte)
+{
+    size_t len = strlen(buf);
+    if (err_byte > len)
+        return false;
+    size_t start = err_byte;
+    while (start > 0 && buf[start - 1] != '\n')
+        start--;
+    if (buf[start] != '\\')
+        return false;
+    for (size_t i = start; i < len && buf[i] != '\n'; i++)
+        buf[i] = ' ';
+    return true;
+}
+
+/*
+ * The file does not even lex from err_byte on (an unterminated quote, a
+ * literal our scanner rejects): the statements before it are analyzed as
+ * usual, the one that breaks is reported from its first line to the line of
+ * the error, and the rest of the file cannot be read.
+ */
+static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_byte, const char *msg)
+{
+    size_t len = strlen(buf);
+    if (err_byte > len)
+        err_byte = len;
+    size_t fail_start = 0;
+    line_cursor lc = {buf, 0, 1};
+    char saved = buf[err_byte];
+    buf[err_byte] = 0;
+    PgQuerySplitResult pr = pg_query_split_with_scanner(buf);
+    buf[err_byte] = saved;
+    for (int i = 0; !pr.error && i < pr.n_stmts; i++) {
+        size_t loc = (size_t)pr.stmts[i]->stmt_location;
+        size_t end = loc + (size_t)pr.stmts[i]->stmt_len;
+        if (!pr.stmts[i]->stmt_len || end >= err_byte || buf[end] != ';')
+            break; /* not ended by a semicolon before the error: the statement that breaks */
+        add_stmt(a, path, buf, loc, end, &lc);
+        fail_start = end + 1;
+    }
+    pg_query_free_split_result(pr);
+    size_t start = skip_leading(buf, fail_start, len);
+    if (start > err_byte)
+        start = err_byte;
+    size_t stop = err_byte;
+    while (stop < len && buf[stop] != '\n')
+        stop++;
+    an_stmt *st = stmt_push(a);
+    st->file = xstrdup(path);
+    st->line = line_at(buf, start);
+    st->sql = xstrndup(buf + start, stop - start);
+    char *m = stop < len ? xasprintf("%s (the rest of the file, from line %d, cannot be read)", msg,
+                                     line_at(buf, stop) + 1)
+                         : xstrdup(msg);
+    add_unparseable(a, st, m, err_byte - start);
+    free(m);
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
-    PgQuerySplitResult r = pg_query_split_with_parser(sql);
-    if (r.error) {
+    char *buf = xstrdup(sql);
+    PgQuerySplitResult r;
+    for (;;) {
+        r = pg_query_split_with_parser(buf);
+        if (!r.error)
+            break;
         /* Some statement does not parse: the scanner still finds the boundaries. */
         pg_query_free_split_result(r);
-        r = pg_query_split_with_scanner(sql);
+        r = pg_query_split_with_scanner(buf);
+        if (!r.error || !blank_meta_line(buf, char_to_byte(buf, r.error->cursorpos)))
+            break;
+        pg_query_free_split_result(r);
     }
+    size_t len = strlen(buf);
     if (r.error) {
-        /* Not even lexable (an unterminated quote, a literal our scanner rejects): one issue for the file. */
-        size_t len = strlen(sql);
-        size_t err_byte = char_to_byte(sql, r.error->cursorpos);
+        size_t err_byte = char_to_byte(buf, r.error->cursorpos);
         char *msg = xstrdup(r.error->message);
         pg_query_free_split_result(r);
-        an_stmt *st = stmt_push(a);
-        st->file = xstrdup(path);
-        size_t start = skip_leading(sql, 0, len);
-        st->line = line_at(sql, start);
-        st->sql = xstrndup(sql + start, len - start);
-        add_unparseable(a, st, msg, err_byte >= start ? err_byte - start : 0);
+        add_unlexable(a, path, buf, err_byte, msg);
         free(msg);
+        free(buf);
         return;
     }
-    size_t len = strlen(sql);
+    line_cursor lc = {buf, 0, 1};
     for (int i = 0; i < r.n_stmts; i++) {
         size_t loc = (size_t)r.stmts[i]->stmt_location;
         size_t end = r.stmts[i]->stmt_len ? loc + (size_t)r.stmts[i]->stmt_len : len;
         if (end > len)
             end = len;
-        add_stmt(a, path, sql, loc, end);
+        add_stmt(a, path, buf, loc, end, &lc);
     }
     pg_query_free_split_result(r);
+    free(buf);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -211,7 +298,8 @@ static bool collect(const char *dir, strlist *out)
     for (size_t i = 0; ok && i < names.count; i++) {
         char *p = xasprintf("%s/%s", dir, names.items[i]);
         struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
+        /* lstat: a symlinked directory could loop; a symlinked file is read like any file. */
+        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode))
             ok = collect(p, out);
         else if (str_ends_with(names.items[i], ".sql") && strcmp(names.items[i], "failed.sql") != 0)
             strlist_push(out, p);

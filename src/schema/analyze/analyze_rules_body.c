@@ -6,6 +6,8 @@
  */
 #include "schema/analyze/analyze_int.h"
 
+#include "core/log.h"
+
 #include <pg_query.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +290,18 @@ static void rules_function_body(analysis *a, const an_stmt *st)
         free(detail);
         PgQueryPlpgsqlParseResult r = pg_query_parse_plpgsql(st->sql);
         if (r.error) {
-            body_parse_failed(a, st, body, r.error->message);
+            /*
+             * libpg_query's PL/pgSQL parser rejects some valid bodies (it does
+             * not know declared types: OPEN of a bound cursor fails), so a
+             * failure here is not the schema's syntax error: say what was not analyzed.
+             */
+            if (an_classify_new_syntax(body, &rule, &detail, &certain)) {
+                an_report(a, st, rule, detail);
+                free(detail);
+            } else {
+                log_warn("the body of %s %s (%s:%d) was not analyzed: %s", st->obj_type, st->obj_name, st->file,
+                         st->line, r.error->message);
+            }
         } else {
             cJSON *tree = cJSON_Parse(r.plpgsql_funcs);
             walk_plpgsql(a, st, tree, false);

@@ -40,7 +40,8 @@ const an_rule an_rules[R__COUNT] = {
                                 "Enforce the constraint with a trigger or in the application", YBGH "3944",
                                 "exclusion-constraints-is-not-supported"},
     [R_DEFERRABLE_CONSTRAINT] = {"deferrable_constraints", AN_UNSUPPORTED_FEATURES,
-                                 "DEFERRABLE constraints are not supported yet (only foreign keys may be deferrable). Constraint: %s",
+                                 "DEFERRABLE constraints are not supported yet (only foreign keys may be "
+                                 "deferrable). Constraint: %s",
                                  "Remove DEFERRABLE from the constraint, or check it in the application", YBGH "1709",
                                  "deferrable-constraint-on-constraints-other-than-foreign-keys-is-not-supported"},
     [R_GIN_MULTI_COLUMN] = {"gin_multi_column_index", AN_UNSUPPORTED_FEATURES,
@@ -92,12 +93,12 @@ const an_rule an_rules[R__COUNT] = {
                                 "Unsupported datatype - %s",
                                 "Change the column to a supported type (for example text or bytea), or drop it",
                                 YBGH "1043", "unsupported-datatypes-by-yugabytedb"},
-    [R_LIVE_DATATYPE] = {"unsupported_datatype_live_migration", AN_MIGRATION_CAVEATS,
+    [R_LIVE_DATATYPE] = {"unsupported_datatype_live_migration", AN_LIVE_DATATYPES,
                          "Unsupported datatype for Live migration - %s",
                          "Live migration (export data --export-type snapshot-and-changes) does not stream this "
                          "type: use an offline migration for the table, or exclude it with --exclude-table-list",
                          "", "unsupported-datatypes-by-voyager-during-live-migration"},
-    [R_LIVE_FB_FF_DATATYPE] = {"unsupported_datatype_live_migration_with_ff_fb", AN_MIGRATION_CAVEATS,
+    [R_LIVE_FB_FF_DATATYPE] = {"unsupported_datatype_live_migration_with_ff_fb", AN_LIVE_FB_FF_DATATYPES,
                                "Unsupported datatype for Live migration with fall-forward/fallback - %s",
                                "Changes to this column cannot be streamed back from the target: do not prepare "
                                "for fall-back/fall-forward, or exclude the table",

@@ -401,8 +401,11 @@ void an_rules_ddl(analysis *a, const an_stmt *st)
             const char *kind;
             const cJSON *d = an_unwrap(o, &kind);
             if (str_eq(an_str(d, "defname"), "deterministic"))
-                an_report(a, st, R_DETERMINISTIC_COLLATION, option_true(cJSON_GetObjectItem(d, "arg")) ? "true" : "false");
+                an_report(a, st, R_DETERMINISTIC_COLLATION,
+                          option_true(cJSON_GetObjectItem(d, "arg")) ? "true" : "false");
         }
+    } else if (!strcmp(k, "CreateTableAsStmt")) {
+        report_options(a, st, cJSON_GetObjectItem(cJSON_GetObjectItem(n, "into"), "options"));
     } else if (!strcmp(k, "CreateFunctionStmt")) {
         if (cJSON_GetObjectItem(n, "sql_body"))
             an_report(a, st, R_SQL_BODY_FUNCTION, NULL);

@@ -5,14 +5,15 @@
 
 #include <string.h>
 
-/* Issues that need a manual change: every category but migration caveats. */
+/* Issues that need a manual change: every category but caveats and live-migration-only limits. */
 static bool needs_change(const an_issue *is)
 {
-    return strcmp(is->issue_type, AN_MIGRATION_CAVEATS) != 0;
+    return strcmp(is->issue_type, AN_MIGRATION_CAVEATS) != 0 && strcmp(is->issue_type, AN_LIVE_DATATYPES) != 0 &&
+           strcmp(is->issue_type, AN_LIVE_FB_FF_DATATYPES) != 0;
 }
 
 /*
- * LOW: nothing needs a manual change (caveats only, or nothing at all).
+ * LOW: nothing needs a manual change (caveats, live-migration limits, or nothing).
  * HIGH: more than 20 statements need a change, or a column type YugabyteDB does
  * not have (the data itself must be converted).
  * MEDIUM: anything in between.
