@@ -233,8 +233,11 @@ static char *stmt_head(const char *sql)
     return strbuf_detach(&sb);
 }
 
+/* The server's message without libpq's "ERROR:  " prefix, first line only. Caller frees. */
 static char *first_line(const char *msg)
 {
+    if (msg && strncmp(msg, "ERROR:  ", 8) == 0)
+        msg += 8;
     char *s = xstrdup(msg ? msg : "");
     s[strcspn(s, "\n")] = '\0';
     return s;

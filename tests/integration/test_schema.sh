@@ -168,6 +168,13 @@ assert_eq "only those types applied" "3 0" "$(psql_as target partial -c \
             (SELECT count(*) FROM pg_tables WHERE schemaname IN ('public','sales'))")"
 assert_eq "--target-db-schema created with its case" "1" "$(psql_as target partial -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'NewOne'")"
 
+# each file applies on its own: the session has pg_dump's settings and search_path = --target-db-schema
+EDU=$(new_export_dir)
+printf 'CREATE TABLE unqualified (a int);\n' >"$EDU/schema/uncategorized.sql"
+tgt searchpath
+check "unqualified names land in --target-db-schema" "$V" import schema -e "$EDU" "${T[@]}" --target-db-schema '"Tgt"'
+assert_eq "table created in the target schema" "Tgt" "$(psql_as target searchpath -c "SELECT schemaname FROM pg_tables WHERE tablename = 'unqualified'")"
+
 # SSL all the way to pg_dump: certificate login (no password), CA-verified server
 pg_start sslsrc sslsrc && pg_enable_ssl sslsrc || not_ok "ssl cluster"
 psql_as sslsrc sslsrc -c 'CREATE SCHEMA certs AUTHORIZATION certuser' \
