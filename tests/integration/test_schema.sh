@@ -170,6 +170,7 @@ assert_eq "--target-db-schema created with its case" "1" "$(psql_as target parti
 
 # each file applies on its own: the session has pg_dump's settings and search_path = --target-db-schema
 EDU=$(new_export_dir)
+mkdir -p "$EDU/schema"
 printf 'CREATE TABLE unqualified (a int);\n' >"$EDU/schema/uncategorized.sql"
 tgt searchpath
 check "unqualified names land in --target-db-schema" "$V" import schema -e "$EDU" "${T[@]}" --target-db-schema '"Tgt"'
