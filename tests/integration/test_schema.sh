@@ -55,7 +55,7 @@ assert_eq "PostSnapshotImportDone recorded" "true" "$(status_get "$ED" PostSnaps
 src_dump=$(normalized_schema source sourcedb)
 assert_eq "target schema equals source (pg_dump --schema-only, normalised)" "$src_dump" "$(normalized_schema target yugabyte)"
 check "--post-import-data alias, target from the status record (nothing left to apply)" "$V" import schema -e "$ED" --post-import-data true
-assert_match "a re-run applies nothing again" "0 statements applied, 17 already applied" "$(cat "$LAST_OUT")"
+assert_match "a re-run applies nothing again" " 0 statements applied, [1-9][0-9]* already applied" "$(cat "$LAST_OUT")"
 
 grep -rqF "$VOYAGER_PW" "$ED/logs" "$ED/metainfo" && not_ok "the password is in no log or metadata" ||
     ok "the password is in no log or metadata"
