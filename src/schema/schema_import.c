@@ -328,7 +328,8 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
         log_debug("%s line %d: deferred (%s)", it->file, it->line, msg);
         free(it->last_error);
         it->last_error = xstrdup(msg);
-        rr = RUN_DEFER;
+        /* not "started": it did not commit, so a later "already exists" is not ours */
+        rr = progress_set(m, o->target_id, it, "deferred", msg) ? RUN_DEFER : RUN_FATAL;
     } else if (o->continue_on_error) {
         log_warn("%s line %d failed, recorded in failed.sql: %s", it->file, it->line, msg);
         st->failed++;
