@@ -209,6 +209,11 @@ for _ in $(seq 1 100); do
 done
 kill -9 $pid 2>/dev/null && ok "import killed mid-way" || not_ok "import killed mid-way (it finished first)"
 wait $pid 2>/dev/null
+# the killed client's backend may still be finishing its last statement; let it end first
+for _ in $(seq 1 50); do
+    [ "$(psql_as target postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bigcopy' AND application_name = 'yb-voyager'")" = 0 ] && break
+    sleep 0.1
+done
 check "the same command resumes after kill -9" "$V" import schema -e "$ED6" "${T[@]}"
 assert_match "resume skipped what was applied" "[1-9][0-9]* already applied" "$(cat "$LAST_OUT")"
 big_dump() { "$PGBIN/pg_dump" -h "$TEST_TMP/$1" -p "$(cluster_port "$1")" -U postgres --schema-only --no-owner --no-privileges -n big "$2" | grep -v -e '^--' -e '^$' -e '^SET ' -e 'restrict '; }
