@@ -99,6 +99,12 @@ assert_eq "exactly that schema, pattern characters taken literally" 'CREATE SCHE
     "$(cat "$EDW"/schema/schemas/schema.sql "$EDW"/schema/tables/table.sql | grep '^CREATE' | tr '\n' '|' | sed 's/|$//')"
 schema_src_flags "$RICH_SCHEMAS"
 
+# pg_dump's own failure (a user without access to the schema) is reported with its message
+psql_as source sourcedb -c "CREATE ROLE weak LOGIN PASSWORD 'weakpw'" >/dev/null
+SOURCE_DB_PASSWORD=weakpw expect_fail "pg_dump failure is one clear line" 4 "pg_dump failed: .*permission denied" \
+    "$V" export schema -e "$(new_export_dir)" --source-db-type postgresql --source-db-host 127.0.0.1 \
+    --source-db-port "$SOURCE_PORT" --source-db-user weak --source-db-name sourcedb --source-db-schema sales
+
 dead_port=$((SOURCE_PORT + 1))
 while (exec 3<>"/dev/tcp/127.0.0.1/$dead_port") 2>/dev/null; do dead_port=$((dead_port + 1)); done
 expect_fail "target unreachable" 5 "127.0.0.1.*$dead_port" \
