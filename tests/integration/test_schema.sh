@@ -181,6 +181,12 @@ printf 'CREATE TABLE unqualified (a int);\n' >"$EDU/schema/uncategorized.sql"
 tgt searchpath
 check "unqualified names land in --target-db-schema" "$V" import schema -e "$EDU" "${T[@]}" --target-db-schema '"Tgt"'
 assert_eq "table created in the target schema" "Tgt" "$(psql_as target searchpath -c "SELECT schemaname FROM pg_tables WHERE tablename = 'unqualified'")"
+# the same text twice in a file is two statements, each applied once
+printf 'CREATE TABLE twice (a int);\nDROP TABLE twice;\nCREATE TABLE twice (a int);\n' >>"$EDU/schema/uncategorized.sql"
+check "repeated statements" "$V" import schema -e "$EDU" "${T[@]}" --target-db-schema '"Tgt"'
+assert_match "both copies applied, the earlier statement not again" "3 statements applied, 1 already applied" "$(cat "$LAST_OUT")"
+check "repeated statements, re-run" "$V" import schema -e "$EDU" "${T[@]}" --target-db-schema '"Tgt"'
+assert_match "nothing applied twice" "0 statements applied, 4 already applied" "$(cat "$LAST_OUT")"
 
 # SSL all the way to pg_dump: certificate login (no password), CA-verified server
 pg_start sslsrc sslsrc && pg_enable_ssl sslsrc || not_ok "ssl cluster"
