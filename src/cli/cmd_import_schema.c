@@ -123,8 +123,8 @@ int cmd_import_schema(cmd_ctx *ctx)
         goto out;
     }
     if (o.n == 0)
-        log_warn("no object type left to apply with these --object-type-list / "
-                 "--exclude-object-type-list / --post-snapshot-import flags");
+        log_warn("no object type left to apply with these flags (INDEX and TRIGGER are applied only with "
+                 "--post-snapshot-import true, every other type only without it)");
 
     if (!cmd_db_conf(ctx, DB_TARGET, &conf)) {
         rc = EXIT_BAD_ARGS;
