@@ -107,7 +107,7 @@ static bool write_files(cmd_ctx *ctx, const schema_split_result *r)
             log_error("cannot write %s: %s; check the export dir's free space and permissions", path,
                       strerror(errno));
         else
-            log_say("  %-28s %zu statement%s", rel, r->counts[t], r->counts[t] == 1 ? "" : "s");
+            log_say("  %-34s %zu statement%s", rel, r->counts[t], r->counts[t] == 1 ? "" : "s");
         free(dir);
         free(path);
         free(rel);

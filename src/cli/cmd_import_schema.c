@@ -122,15 +122,9 @@ int cmd_import_schema(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (!post) {
-        /* every pre-data statement that failed before runs again: the file starts over */
-        char *failed = cmd_path(ctx, "schema/failed.sql");
-        unlink(failed);
-        free(failed);
-    }
     if (o.n == 0)
-        log_warn("no object type left to apply with these --object-type-list / "
-                 "--exclude-object-type-list / --post-snapshot-import flags");
+        log_warn("no object type left to apply with these flags (INDEX and TRIGGER are applied only with "
+                 "--post-snapshot-import true, every other type only without it)");
 
     if (!cmd_db_conf(ctx, DB_TARGET, &conf)) {
         rc = EXIT_BAD_ARGS;
@@ -145,6 +139,16 @@ int cmd_import_schema(cmd_ctx *ctx)
     }
     target_id = xasprintf("%s:%d/%s", conf.host ? conf.host : "", conf.port, conf.name ? conf.name : "");
     o.target_id = target_id;
+    c = cmd_connect(ctx, &conf, NULL);
+    if (!c) {
+        rc = EXIT_TARGET_ERROR;
+        goto out;
+    }
+    /* the server's grammar is libpg_query's (PostgreSQL 15) unless it is YugabyteDB or newer */
+    if (!schema_import_precheck(&o, !c->is_yugabyte && c->server_version_num < 160000)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
     if (opts_get_bool(ctx->opts, "start-clean")) {
         /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
         log_info("--start-clean: forgetting earlier progress of import schema");
@@ -157,15 +161,11 @@ int cmd_import_schema(cmd_ctx *ctx)
         free(failed);
         metadb_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", false);
     }
-    c = cmd_connect(ctx, &conf, NULL);
-    if (!c) {
-        rc = EXIT_TARGET_ERROR;
-        goto out;
-    }
-    /* the server's grammar is libpg_query's (PostgreSQL 15) unless it is YugabyteDB or newer */
-    if (!schema_import_precheck(&o, !c->is_yugabyte && c->server_version_num < 160000)) {
-        rc = EXIT_BAD_STATE;
-        goto out;
+    if (!post) {
+        /* every pre-data statement that failed before runs again: the file starts over */
+        char *failed = cmd_path(ctx, "schema/failed.sql");
+        unlink(failed);
+        free(failed);
     }
     if (opts_is_set(ctx->opts, "target-db-schema") && !create_target_schema(c, tschema.items[0])) {
         rc = EXIT_TARGET_ERROR;

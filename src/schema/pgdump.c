@@ -59,20 +59,23 @@ static void child_env(const db_conf *conf, strlist *env)
     strlist_free(&mine);
 }
 
-static void log_last_line(const char *err_path, const char *what)
+/* pg_dump's first "error:" line (its later lines are details), else its last line. */
+static void log_child_error(const char *err_path, const char *what)
 {
     char *text = NULL;
     size_t len = 0;
-    char *last = NULL;
+    const char *pick = NULL, *last = NULL;
     if (fs_read_all(err_path, &text, &len)) {
-        char *line = strtok(text, "\n");
-        while (line) {
-            if (*line)
-                last = line;
-            line = strtok(NULL, "\n");
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+            if (!*line)
+                continue;
+            last = line;
+            const char *e = strstr(line, "error: ");
+            if (!pick && e)
+                pick = e + 7;
         }
     }
-    log_error("%s: %s", what, last ? last : "no message (see the log)");
+    log_error("%s: %s", what, pick ? pick : last ? last : "no message (see the log)");
     free(text);
 }
 
@@ -131,7 +134,7 @@ bool pgdump_schema(const char *pg_dump, const db_conf *conf, const strlist *sche
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
             ok = true;
         else
-            log_last_line(err_path, "pg_dump failed");
+            log_child_error(err_path, "pg_dump failed");
     }
     free(av);
     free(ev);

@@ -233,8 +233,11 @@ static char *stmt_head(const char *sql)
     return strbuf_detach(&sb);
 }
 
+/* The server's message without libpq's "ERROR:  " prefix, first line only. Caller frees. */
 static char *first_line(const char *msg)
 {
+    if (msg && strncmp(msg, "ERROR:  ", 8) == 0)
+        msg += 8;
     char *s = xstrdup(msg ? msg : "");
     s[strcspn(s, "\n")] = '\0';
     return s;
@@ -325,7 +328,8 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
         log_debug("%s line %d: deferred (%s)", it->file, it->line, msg);
         free(it->last_error);
         it->last_error = xstrdup(msg);
-        rr = RUN_DEFER;
+        /* not "started": it did not commit, so a later "already exists" is not ours */
+        rr = progress_set(m, o->target_id, it, "deferred", msg) ? RUN_DEFER : RUN_FATAL;
     } else if (o->continue_on_error) {
         log_warn("%s line %d failed, recorded in failed.sql: %s", it->file, it->line, msg);
         st->failed++;
@@ -348,6 +352,39 @@ static bool is_table_group(schema_obj t)
     return t == OBJ_TABLE || t == OBJ_PARTITION || t == OBJ_FOREIGN_TABLE;
 }
 
+typedef struct hashed {
+    char hash[17];
+    size_t k;
+} hashed;
+
+static int cmp_hashed(const void *a, const void *b)
+{
+    const hashed *x = a, *y = b;
+    int c = strcmp(x->hash, y->hash);
+    return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/*
+ * For each statement of a file, how many identical statements come before it
+ * (the same text twice in one file is two statements). Caller frees.
+ */
+static int *occurrences(const schema_stmts *s)
+{
+    size_t n = s->count ? s->count : 1;
+    hashed *h = xcalloc(n, sizeof *h);
+    int *nth = xcalloc(n, sizeof *nth);
+    for (size_t k = 0; k < s->count; k++) {
+        schema_sql_hash(s->items[k].sql, h[k].hash);
+        h[k].k = k;
+    }
+    qsort(h, s->count, sizeof *h, cmp_hashed);
+    for (size_t i = 1; i < s->count; i++)
+        if (strcmp(h[i].hash, h[i - 1].hash) == 0)
+            nth[h[i].k] = nth[h[i - 1].k] + 1;
+    free(h);
+    return nth;
+}
+
 /* The statements of every file in order; FOREIGN KEYs after the last table-like file. */
 static bool build_work(const schema_import_opts *o, work_list *out)
 {
@@ -366,6 +403,7 @@ static bool build_work(const schema_import_opts *o, work_list *out)
             ok = false;
             break;
         }
+        int *nth = occurrences(&s);
         for (size_t k = 0; k < s.count; k++) {
             work_item it = {0};
             it.file = schema_obj_file(t);
@@ -374,6 +412,7 @@ static bool build_work(const schema_import_opts *o, work_list *out)
             it.sql = s.items[k].sql;
             s.items[k].sql = NULL;
             schema_sql_hash(it.sql, it.hash);
+            it.nth = nth[k];
             const cJSON *node = NULL;
             char *err = NULL;
             cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
@@ -384,19 +423,12 @@ static bool build_work(const schema_import_opts *o, work_list *out)
             free(err);
             work_push(fk ? &fks : out, it);
         }
+        free(nth);
         schema_stmts_free(&s);
     }
     for (size_t k = 0; k < fks.count; k++)
         work_push(out, fks.items[k]);
     free(fks.items);
-    /* occurrence numbers: same text twice in one file are two statements */
-    for (size_t i = 0; i < out->count; i++) {
-        int nth = 0;
-        for (size_t j = 0; j < i; j++)
-            if (out->items[j].file == out->items[i].file && strcmp(out->items[j].hash, out->items[i].hash) == 0)
-                nth++;
-        out->items[i].nth = nth;
-    }
     return ok;
 }
 

@@ -7,7 +7,8 @@
  * against one database never stands for another. A statement is identified by its file, the hash
  * of its text and which occurrence of that text it is in the file, so editing
  * one statement of a file (to fix it) does not make the others run again.
- * state: 'started' (written before running it), 'done', 'failed'.
+ * state: 'started' (written before running it), 'done', 'failed', 'deferred'
+ * (failed on a missing dependency; retried after the rest).
  */
 #ifndef VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 #define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
