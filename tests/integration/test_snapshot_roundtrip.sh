@@ -67,4 +67,12 @@ expect_fail "start-clean on non-empty tables without --yes" 3 "not empty" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --disable-pb </dev/null
 check "import data --start-clean --truncate-tables" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --disable-pb
 compare_databases source target
+
+# The same snapshot into a source-replica (fall-forward), with its own batch records.
+pg_start source_replica replicadb >/dev/null && copy_schema source source_replica || not_ok "source-replica cluster"
+conn_flags
+check "import data to source-replica" "$V" import data to source-replica -e "$ED" "${REPLICA_FLAGS[@]}" --parallel-jobs 2 --disable-pb
+compare_databases source source_replica
+assert_eq "fall-forward recorded" "true true" "$(status_get "$ED" FallForwardEnabled) $(status_get "$ED" ImportDataToSourceReplicaDone)"
+assert_eq "source-replica batches recorded on the source-replica" "$(metainfo_rows target yugabyte)" "$(metainfo_rows source_replica replicadb)"
 done_testing
