@@ -31,12 +31,12 @@ export_with "unquoted names match case-insensitively" 'Order' --table-list 'ORDE
 export_with "schema-qualified wildcard with an exclusion" 'Sales.lower_case,Sales.select' \
     --table-list 'Sales.*' --exclude-table-list '"Sales"."LOWER_CASE"'
 export_with "? wildcard" 'customers' --table-list 'customer?'
-export_with "exclude list only" 'AllTypes,MixedCase,Order,customers,empty_table,generated_cols,measurements' \
+export_with "exclude list only" 'AllTypes,MixedCase,Order,big_values,customers,empty_table,generated_cols,measurements,no_columns' \
     --exclude-table-list 'sales.*'
 printf '# tables to export\ncustomers\n\n"MixedCase"\n' >"$TEST_TMP/list.txt"
 export_with "--table-list-file-path" 'MixedCase,customers' --table-list-file-path "$TEST_TMP/list.txt"
 printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
-export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,customers,generated_cols,measurements' \
+export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
 ED=$(new_export_dir)

@@ -25,7 +25,7 @@ json_check "$ED/metainfo/dataFileDescriptor.json" \
 
 "$V" export data status -e "$ED" --output-format json >"$TEST_TMP/es.json"
 json_check "$TEST_TMP/es.json" \
-    "len(d) == 10 and all(t['status']=='DONE' for t in d) and {t['table_name']: t['exported_count'] for t in d}['AllTypes'] == 3000 and {t['table_name']: t['exported_count'] for t in d}['Sales.select'] == 500" &&
+    "len(d) == 12 and all(t['status']=='DONE' for t in d) and {t['table_name']: t['exported_count'] for t in d}['AllTypes'] == 3000 and {t['table_name']: t['exported_count'] for t in d}['Sales.select'] == 500" &&
     ok "export data status json" || not_ok "export data status json" "$(cat "$TEST_TMP/es.json")"
 out=$("$V" export data status -e "$ED")
 assert_match "export data status table" "TABLE NAME +STATUS +EXPORTED ROWS" "$out"
@@ -45,7 +45,7 @@ nb=$(metainfo_rows target yugabyte)
 
 "$V" import data status -e "$ED" --output-format json >"$TEST_TMP/is.json"
 json_check "$TEST_TMP/is.json" \
-    "len(d) == 10 and all(t['status']=='DONE' and t['imported_count']==t['total_count'] and t['percentage_complete']==100 for t in d)" &&
+    "len(d) == 12 and all(t['status']=='DONE' and t['imported_count']==t['total_count'] and t['percentage_complete']==100 for t in d)" &&
     ok "import data status json" || not_ok "import data status json" "$(cat "$TEST_TMP/is.json")"
 out=$("$V" import data status -e "$ED")
 assert_match "import data status table" "TABLE NAME +STATUS +IMPORTED ROWS +TOTAL ROWS +PERCENTAGE" "$out"
