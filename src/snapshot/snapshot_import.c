@@ -733,6 +733,9 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         goto out_nc;
     }
     r.is_yugabyte = c->is_yugabyte;
+    if (!c->is_yugabyte)
+        log_info("the %s database is PostgreSQL: YugabyteDB load settings (upsert mode) are not used",
+                 db_role_name(conf->role));
     if (!load_tables(&r, &ts, &n)) {
         rc = EXIT_BAD_ARGS;
         goto out;

@@ -31,12 +31,12 @@ export_with "unquoted names match case-insensitively" 'Order' --table-list 'ORDE
 export_with "schema-qualified wildcard with an exclusion" 'Sales.lower_case,Sales.select' \
     --table-list 'Sales.*' --exclude-table-list '"Sales"."LOWER_CASE"'
 export_with "? wildcard" 'customers' --table-list 'customer?'
-export_with "exclude list only" 'AllTypes,MixedCase,Order,customers,empty_table,generated_cols,measurements' \
+export_with "exclude list only" 'AllTypes,MixedCase,Order,big_values,customers,empty_table,generated_cols,measurements,no_columns' \
     --exclude-table-list 'sales.*'
 printf '# tables to export\ncustomers\n\n"MixedCase"\n' >"$TEST_TMP/list.txt"
 export_with "--table-list-file-path" 'MixedCase,customers' --table-list-file-path "$TEST_TMP/list.txt"
 printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
-export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,customers,generated_cols,measurements' \
+export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
 ED=$(new_export_dir)
@@ -78,6 +78,12 @@ expect_fail "unknown table in the import's --table-list" 2 "table 'nosuch' in --
 CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 5 \
     "table AllTypes: row at line 1 of data/AllTypes_data.sql is larger than 64 bytes" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list AllTypes --disable-pb
+# A non-retryable error (the target refuses rows) stops the import naming table, batch and lines.
+psql_as target yugabyte -c "ALTER TABLE customers ADD CONSTRAINT small_ids CHECK (id < 150)" >/dev/null
+expect_fail "a refused batch is named with its lines" 5 \
+    "importing table customers failed at batch 2 of data/customers_data.sql \(lines 101-200\): ERROR: +new row for relation \"customers\" violates check constraint \"small_ids\"" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list customers --batch-size 100 --parallel-jobs 1 --disable-pb
+psql_as target yugabyte -c "ALTER TABLE customers DROP CONSTRAINT small_ids" >/dev/null
 check "import data --table-list customers" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list customers --disable-pb
 assert_eq "only customers imported" "200 0" \
     "$(psql_as target yugabyte -c "SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM \"Order\")")"

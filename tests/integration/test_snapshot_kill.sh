@@ -78,6 +78,26 @@ import sqlite3,sys
 print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from snapshot_import_batch where importer_role='target_db_importer'\").fetchone()[0])" "$ED/metainfo/meta.db")
 assert_eq "one metainfo row per planned batch" "$batches" "$(metainfo_rows target yugabyte)"
 
+# The server drops the import's connections (admin shutdown, retryable): retried on new ones.
+psql_as target yugabyte -c "TRUNCATE big, medium, customers, \"Order\", \"MixedCase\" CASCADE" \
+    -c "SET client_min_messages = warning" -c "DROP SCHEMA ybvoyager_metadata CASCADE" >/dev/null
+ED3=$(new_export_dir)
+check "export data (for the retry test)" "$V" export data -e "$ED3" "${SRC_FLAGS[@]}" --parallel-jobs 2 --disable-pb
+"$V" import data -e "$ED3" "${TGT_FLAGS[@]}" --parallel-jobs 2 --batch-size 4000 --disable-pb >"$TEST_TMP/retry.out" 2>&1 &
+ipid=$!
+terminated=0
+for i in 1 2 3 4 5 6; do
+    sleep 0.15
+    n=$(psql_as target yugabyte -c "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE application_name = 'yb-voyager import data worker') s")
+    terminated=$((terminated + n))
+done
+wait "$ipid"
+assert_eq "import data survives dropped connections" "0" "$?"
+[ "$terminated" -gt 0 ] && grep -q "retrying" "$TEST_TMP/retry.out" && ok "connections were dropped ($terminated) and batches retried" ||
+    not_ok "connections were dropped and batches retried" "terminated $terminated" "$(tail -3 "$TEST_TMP/retry.out")"
+compare_databases source target
+
 # Export and import at once, the import killed too: it waits for the exporter's files.
 psql_as target yugabyte -c "TRUNCATE big, medium, customers, \"Order\", \"MixedCase\" CASCADE" >/dev/null
 ED2=$(new_export_dir)

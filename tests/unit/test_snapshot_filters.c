@@ -1,9 +1,10 @@
-/* Table name patterns of --table-list / --exclude-table-list, and data file naming. */
+/* Table name patterns of --table-list / --exclude-table-list, data file naming, --target-endpoints. */
 #include "testlib.h"
 
 #include "core/util.h"
 #include "snapshot/source_tables.h"
 #include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,4 +123,17 @@ TEST(snapshot_file_names_are_unambiguous)
     CHECK_STR_EQ(d, "a.b%2Ec");
     CHECK_STR_EQ(e, "x%2F%2E%2E%2Fy%25");
     free(a), free(b), free(c), free(d), free(e);
+}
+
+TEST(snapshot_target_endpoints_parse)
+{
+    yb_nodes n;
+    CHECK(yb_nodes_parse("h1:5433, h2 ,10.0.0.3:6000", 5433, &n));
+    CHECK_INT_EQ(n.count, 3);
+    CHECK_STR_EQ(n.items[1].host, "h2");
+    CHECK_INT_EQ(n.items[1].port, 5433);
+    CHECK_INT_EQ(n.items[2].port, 6000);
+    yb_nodes_free(&n);
+    CHECK(!yb_nodes_parse("h1:notaport", 5433, &n));
+    CHECK(!yb_nodes_parse(":5433", 5433, &n));
 }
