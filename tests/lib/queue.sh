@@ -466,6 +466,10 @@ apply_cmd() {
 run_apply() {
     apply_cmd "$@"
     VOYAGER_CDC_DRIVE=$APPLY_ENV "${APPLY_CMD[@]}" >"$TEST_TMP/apply.out" 2>"$TEST_TMP/apply.err"
+    local rc=$?
+    cat "$TEST_TMP/apply.out"
+    cat "$TEST_TMP/apply.err" >&2
+    return $rc
 }
 
 # run_apply_bg DIR CLUSTER [kind] [flags...]: in the background; APPLY_PID is the applier itself.
