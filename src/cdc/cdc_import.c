@@ -228,12 +228,16 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
         return db_error(im);
     if (!final)
         return EXIT_OK;
-    mark_segments(im);
-    /* events after the end of stream in its segment do not exist: the exporter stopped */
-    queue_reader_mark_imported(im->reader, segment_no);
+    /*
+     * The flag first: once the last segment is marked imported a restart would
+     * skip it and never see this event again.
+     */
     if (!metadb_status_set_bool(im->ctx->meta, im->kind->done_key, true))
         return EXIT_BAD_STATE;
     im->finished = true;
+    mark_segments(im);
+    /* events after the end of stream in its segment do not exist: the exporter stopped */
+    queue_reader_mark_imported(im->reader, segment_no);
     return EXIT_OK;
 }
 
