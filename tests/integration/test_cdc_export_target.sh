@@ -20,7 +20,7 @@ psql_as target yugabyte -c 'ALTER TABLE public.pairs REPLICA IDENTITY DEFAULT'
 expect_fail "refuses before cutover to target" 3 "cutover to target has not happened yet|way back" \
     "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}"
 status_set "$ED" ExportType '"snapshot-and-changes"' FallbackEnabled true CutoverToTargetRequested true \
-    CutoverProcessedBySourceExporter true
+    CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
 expect_fail "needs the table list of the live migration" 3 "table list of this live migration" \
     "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}"
 # What export data from source records (its slot is not our business here).
@@ -108,7 +108,7 @@ ED2=$(new_export_dir)
 cp "$ED/metainfo/meta.db" "$ED2/meta.tmp" 2>/dev/null
 "$V" cutover status -e "$ED2" >/dev/null 2>&1
 status_set "$ED2" ExportType '"snapshot-and-changes"' FallbackEnabled true CutoverToTargetRequested true \
-    CutoverProcessedBySourceExporter true
+    CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
 python3 - "$ED2/metainfo/meta.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
