@@ -54,8 +54,11 @@ for _ in $(seq 1 60); do
 done
 proc_start imps "$V" import data to source -e "$ED" --disable-pb
 workload_start target yugabyte 10 t
+# The target importer turned itself into export data from target: crash it too, restart that by hand.
 for k in $(seq 1 "$KILLS"); do
     random_sleep 10 30; proc_kill9 imps; proc_restart imps
+    random_sleep 5 20; proc_kill9 imp; proc_kill9 expt
+    proc_start expt "$V" export data from target -e "$ED" --disable-pb
 done
 workload_wait
 wait_equal target source 120 yugabyte sourcedb && ok "phase 2: source follows the target under kills" ||
