@@ -224,7 +224,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         }
         if (restart) {
             log_info("a new replication slot was created: the snapshot is exported again");
-            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta)) {
+            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta) ||
+                !metadb_status_set_bool(ctx->meta, "ExportDataDone", false)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }
