@@ -151,3 +151,60 @@ bool snapshot_import_reset(metadb *m, const char *role)
     return run(m, "DELETE FROM snapshot_import_table WHERE importer_role = ?1", "s", role) &&
            run(m, "DELETE FROM snapshot_import_batch WHERE importer_role = ?1", "s", role);
 }
+
+bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, batch_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT batch_number, start_offset, end_offset, first_line, row_count "
+                           "FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path = ?2 "
+                           "ORDER BY batch_number",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        plan->items = xrealloc(plan->items, (plan->count + 1) * sizeof *plan->items);
+        plan->items[plan->count++] = (batch_range){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                                   sqlite3_column_int64(st, 4)};
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel, const batch_plan *plan)
+{
+    if (!metadb_begin(m))
+        return false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
+                           "batch_number, start_offset, end_offset, first_line, row_count) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        metadb_rollback(m);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < plan->count; i++) {
+        const batch_range *b = &plan->items[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, b->number);
+        sqlite3_bind_int64(st, 4, b->start_offset);
+        sqlite3_bind_int64(st, 5, b->end_offset);
+        sqlite3_bind_int64(st, 6, b->first_line);
+        sqlite3_bind_int64(st, 7, b->rows);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        metadb_rollback(m);
+        return false;
+    }
+    return metadb_commit(m);
+}

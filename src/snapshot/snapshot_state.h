@@ -23,6 +23,7 @@
 #define VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
 
 #include "core/metadb.h"
+#include "snapshot/batcher.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,5 +57,10 @@ bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, c
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
 bool snapshot_import_reset(metadb *m, const char *role);
+/* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
+bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel_path, batch_plan *plan);
+/* Fix the plan of a data file, in one transaction. */
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel_path,
+                                const batch_plan *plan);
 
 #endif
