@@ -538,7 +538,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     items = xcalloc(n + 1, sizeof *items);
     pb = progress_new(o->bars, "imported", n);
     int64_t last_poll = 0, last_save = 0, wait_msg = 0;
-    bool export_done = false;
+    bool export_done = false, local_failure = false;
     for (;;) {
         int64_t now = now_monotonic_ms();
         if (cmd_interrupted)
@@ -549,7 +549,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             last_poll = now;
             export_done = export_finished(ctx->meta);
             if (!queue_new_files(&r, ts, n, &done, &queued)) {
-                atomic_store(&r.failed, 1);
+                local_failure = true; /* the export dir's files or state, not the database */
                 atomic_store(&r.abort, 1);
                 break;
             }
@@ -592,8 +592,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     progress_free(pb);
     pb = NULL;
     save_counts(&r, ts, n, true);
-    if (atomic_load(&r.failed)) {
-        rc = cmd_db_exit_code(conf->role);
+    if (local_failure || atomic_load(&r.failed)) {
+        rc = local_failure ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
         goto out;
     }
     if (atomic_load(&r.abort) || cmd_interrupted) {

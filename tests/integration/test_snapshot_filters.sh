@@ -75,7 +75,7 @@ TARGET_DB_PASSWORD=wrong expect_fail "wrong target password" 5 "password authent
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 expect_fail "unknown table in the import's --table-list" 2 "table 'nosuch' in --table-list does not exist" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list nosuch --disable-pb
-CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 5 \
+CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 3 \
     "table AllTypes: row at line 1 of data/AllTypes_data.sql is larger than 64 bytes" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list AllTypes --disable-pb
 # A non-retryable error (the target refuses rows) stops the import naming table, batch and lines.
