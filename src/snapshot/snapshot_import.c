@@ -287,12 +287,44 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
     return true;
 }
 
-/* --start-clean: forget this importer's progress on the selected tables (and truncate them if asked). */
-static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+/*
+ * --start-clean: forget this importer's progress on the selected tables, and
+ * truncate them when asked. The truncation and the removal of the batch rows
+ * commit together: a crash between them must not leave empty tables whose
+ * batches still count as imported.
+ */
+static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
     const char *uuid = metadb_migration_uuid(r->ctx->meta);
-    strlist nonempty = STRLIST_INIT;
-    if (r->o->truncate_tables && n > 0) {
+    if (!r->o->truncate_tables) {
+        strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++) {
+            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+            char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+            char *v = pgconn_query_value(c, sql, 0, NULL);
+            if (v && strcmp(v, "t") == 0)
+                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
+            free(v);
+            free(sql);
+            free(q);
+        }
+        bool yes = true;
+        if (sb.len) {
+            char *question = xasprintf("tables %s are not empty on the %s database and "
+                                       "--truncate-tables was not given; import into them anyway",
+                                       strbuf_cstr(&sb), db_role_name(r->conf->role));
+            yes = cmd_confirm(r->ctx, question);
+            free(question);
+        }
+        strbuf_free(&sb);
+        if (!yes) {
+            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
+                      "the tables");
+            return EXIT_BAD_STATE;
+        }
+    }
+    bool ok = pgconn_exec(c, "BEGIN");
+    if (ok && r->o->truncate_tables && n > 0) {
         /* One statement: foreign keys among the tables do not get in the way. */
         strbuf sql = STRBUF_INIT;
         strbuf_append(&sql, "TRUNCATE TABLE ");
@@ -301,44 +333,22 @@ static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
             strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
             free(q);
         }
-        bool ok = pgconn_exec(c, strbuf_cstr(&sql));
+        ok = pgconn_exec(c, strbuf_cstr(&sql));
         strbuf_free(&sql);
-        if (!ok)
-            return false;
+    }
+    for (size_t i = 0; ok && i < n; i++)
+        ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
+    ok = ok && pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        pgconn_exec(c, "ROLLBACK");
+        return cmd_db_exit_code(r->conf->role);
+    }
+    if (r->o->truncate_tables)
         log_say("truncated %zu tables on the %s database", n, db_role_name(r->conf->role));
-    }
-    for (size_t i = 0; i < n && !r->o->truncate_tables; i++) {
-        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
-        char *v = pgconn_query_value(c, sql, 0, NULL);
-        if (v && strcmp(v, "t") == 0)
-            strlist_push(&nonempty, ts[i].display);
-        free(v);
-        free(sql);
-        free(q);
-    }
-    if (nonempty.count > 0) {
-        strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < nonempty.count; i++)
-            strbuf_appendf(&sb, "%s%s", i ? ", " : "", nonempty.items[i]);
-        char *question = xasprintf("tables %s are not empty on the %s database and --truncate-tables "
-                                   "was not given; import into them anyway",
-                                   strbuf_cstr(&sb), db_role_name(r->conf->role));
-        bool yes = cmd_confirm(r->ctx, question);
-        free(question);
-        strbuf_free(&sb);
-        strlist_free(&nonempty);
-        if (!yes) {
-            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
-                      "the tables");
-            return false;
-        }
-    }
-    strlist_free(&nonempty);
     for (size_t i = 0; i < n; i++)
-        if (!import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name))
-            return false;
-    return snapshot_import_reset(r->ctx->meta, r->o->importer_role);
+        if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, ts[i].schema, ts[i].name))
+            return EXIT_BAD_STATE;
+    return EXIT_OK;
 }
 
 static bool export_finished(metadb *m)
@@ -514,10 +524,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (o->start_clean && !start_clean(&r, c, ts, n)) {
-        rc = EXIT_BAD_STATE;
+    if (o->start_clean && (rc = start_clean(&r, c, ts, n)) != EXIT_OK)
         goto out;
-    }
     if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
         rc = cmd_db_exit_code(conf->role);
         goto out;

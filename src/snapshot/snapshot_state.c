@@ -146,10 +146,16 @@ bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, 
                "ssssii", role, schema, table, status, imported, total);
 }
 
-bool snapshot_import_reset(metadb *m, const char *role)
+bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table)
 {
-    return run(m, "DELETE FROM snapshot_import_table WHERE importer_role = ?1", "s", role) &&
-           run(m, "DELETE FROM snapshot_import_batch WHERE importer_role = ?1", "s", role);
+    return run(m,
+               "DELETE FROM snapshot_import_table WHERE importer_role = ?1 AND schema_name = ?2 "
+               "AND table_name = ?3",
+               "sss", role, schema, table) &&
+           run(m,
+               "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path IN "
+               "(SELECT file_path FROM snapshot_export_file WHERE schema_name = ?2 AND table_name = ?3)",
+               "sss", role, schema, table);
 }
 
 bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, batch_plan *plan)

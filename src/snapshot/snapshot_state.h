@@ -56,7 +56,8 @@ bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, c
 /* Import side. */
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
-bool snapshot_import_reset(metadb *m, const char *role);
+/* Forget one importer's progress and batch plans of one table (--start-clean). */
+bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table);
 /* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
 bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel_path, batch_plan *plan);
 /* Fix the plan of a data file, in one transaction. */

@@ -89,4 +89,14 @@ assert_eq "only customers imported" "200 0" \
     "$(psql_as target yugabyte -c "SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM \"Order\")")"
 check "import data (the rest)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 compare_databases source target
+# --start-clean of one table leaves the other tables' records alone.
+nb=$(metainfo_rows target yugabyte)
+expect_fail "truncating a referenced table alone is refused" 5 "cannot truncate a table referenced in a foreign key constraint" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --table-list customers --disable-pb
+assert_eq "the refused start-clean kept every batch record" "$nb" "$(metainfo_rows target yugabyte)"
+check "import data --start-clean --truncate-tables --table-list MixedCase" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --table-list '"MixedCase"' --batch-size 7 --disable-pb
+check "import data again (another batch size)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --batch-size 3 --disable-pb
+assert_eq "only MixedCase's batches were redone (8 instead of 1)" "$((nb + 7))" "$(metainfo_rows target yugabyte)"
+compare_databases source target
 done_testing

@@ -85,7 +85,12 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
     CHECK(snapshot_import_plan_load(m, "source_replica_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 0);
     batch_plan_free(&got);
-    CHECK(snapshot_import_reset(m, "target_db_importer"));
+    CHECK(snapshot_export_file_add(m, "public", "t", 0, "data/t_data.sql", 15, 150, "[]"));
+    CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "other"));
+    CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
+    CHECK_INT_EQ(got.count, 2);
+    batch_plan_free(&got);
+    CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "t"));
     CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 0);
     batch_plan_free(&got);
