@@ -288,6 +288,29 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
 }
 
 /*
+ * The data files must be those this importer started from: after export data
+ * --start-clean, batches already imported describe files that are gone.
+ */
+static bool same_generation(import_run *r)
+{
+    metadb *m = r->ctx->meta;
+    char *now = metadb_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
+    char *mine = snapshot_import_generation_get(m, r->o->importer_role);
+    bool ok = true;
+    if (now && mine && strcmp(now, mine) != 0 && !r->o->start_clean) {
+        log_error("the data was exported again (export data --start-clean) after this import "
+                  "started: run import data with --start-clean (and --truncate-tables)");
+        ok = false;
+    } else if (now && !mine) {
+        ok = snapshot_import_generation_set(m, r->o->importer_role, now);
+    }
+    /* A changed id with --start-clean is recorded once the clean start succeeded. */
+    free(now);
+    free(mine);
+    return ok;
+}
+
+/*
  * --start-clean: forget this importer's progress on the selected tables, and
  * truncate them when asked. The truncation and the removal of the batch rows
  * commit together: a crash between them must not leave empty tables whose
@@ -524,8 +547,21 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (o->start_clean && (rc = start_clean(&r, c, ts, n)) != EXIT_OK)
+    if (!same_generation(&r)) {
+        rc = EXIT_BAD_STATE;
         goto out;
+    }
+    if (o->start_clean) {
+        if ((rc = start_clean(&r, c, ts, n)) != EXIT_OK)
+            goto out;
+        char *now = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+        bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
+        free(now);
+        if (!ok) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+    }
     if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
         rc = cmd_db_exit_code(conf->role);
         goto out;

@@ -32,7 +32,9 @@ static const char *const ddl =
     " importer_role TEXT NOT NULL, file_path TEXT NOT NULL, batch_number INTEGER NOT NULL,"
     " start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, first_line INTEGER NOT NULL,"
     " row_count INTEGER NOT NULL,"
-    " PRIMARY KEY (importer_role, file_path, batch_number));";
+    " PRIMARY KEY (importer_role, file_path, batch_number));"
+    "CREATE TABLE IF NOT EXISTS snapshot_import_generation ("
+    " importer_role TEXT PRIMARY KEY, export_id TEXT NOT NULL);";
 
 bool snapshot_state_init(metadb *m) { return metadb_exec(m, ddl); }
 
@@ -213,4 +215,27 @@ bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel, co
         return false;
     }
     return metadb_commit(m);
+}
+
+char *snapshot_import_generation_get(metadb *m, const char *role)
+{
+    sqlite3_stmt *st;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT export_id FROM snapshot_import_generation WHERE importer_role = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id)
+{
+    return run(m,
+               "INSERT OR REPLACE INTO snapshot_import_generation(importer_role, export_id) "
+               "VALUES (?1, ?2)",
+               "ss", role, export_id);
 }

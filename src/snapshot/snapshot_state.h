@@ -28,6 +28,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * Status-record key: id of the current generation of data files, renewed by
+ * export data --start-clean and by a redone live snapshot. Each importer keeps
+ * the id it imported from (snapshot_import_generation) and refuses files of
+ * another generation unless started clean.
+ */
+#define SNAPSHOT_EXPORT_ID_KEY "SnapshotExportId"
+
 #define SNAP_NOT_STARTED "NOT_STARTED"
 #define SNAP_EXPORTING "EXPORTING"
 #define SNAP_IMPORTING "MIGRATING"
@@ -56,6 +64,9 @@ bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, c
 /* Import side. */
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
+/* The export id this importer's batches come from (caller frees; NULL when none yet) and its update. */
+char *snapshot_import_generation_get(metadb *m, const char *role);
+bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id);
 /* Forget one importer's progress and batch plans of one table (--start-clean). */
 bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table);
 /* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
