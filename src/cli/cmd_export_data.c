@@ -174,7 +174,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (!src_tables_list(c, (const char *const *)schemas.items, &all)) {
+    if (!src_schemas_resolve(c, &schemas) ||
+        !src_tables_list(c, (const char *const *)schemas.items, &all)) {
         rc = EXIT_SOURCE_ERROR;
         goto out;
     }

@@ -39,7 +39,17 @@ printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
 export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
+NOSCHEMA=("${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}")
 ED=$(new_export_dir)
+check "unquoted schema name found case-insensitively" "$V" export data -e "$ED" "${NOSCHEMA[@]}" 'sales' --table-list 'select' --disable-pb
+assert_eq "it exported from schema Sales" "Sales.select" "$(exported_tables "$ED")"
+ED=$(new_export_dir)
+check "quoted schema name" "$V" export data -e "$ED" "${NOSCHEMA[@]}" '"Sales"' --table-list '"LOWER_CASE"' --disable-pb
+assert_eq "it exported the quoted table of schema Sales" "Sales.LOWER_CASE" "$(exported_tables "$ED")"
+
+ED=$(new_export_dir)
+expect_fail "quoted schema name is exact" 4 "schema '\"sales\"' \(--source-db-schema\) does not exist" \
+    "$V" export data -e "$ED" "${NOSCHEMA[@]}" '"sales"' --disable-pb
 expect_fail "unknown table in --table-list" 2 "table 'nosuch' in --table-list does not exist" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list 'customers,nosuch' --disable-pb
 expect_fail "quoted name is case-sensitive" 2 "table '\"order\"' in --table-list does not exist" \
@@ -49,7 +59,7 @@ expect_fail "unknown table in --exclude-table-list" 2 "table 'public.nope' in --
 expect_fail "list and file together" 2 "cannot be used together" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list customers --table-list-file-path "$TEST_TMP/list.txt" --disable-pb
 expect_fail "unknown schema" 4 "schema 'nosuchschema' \(--source-db-schema\) does not exist" \
-    "$V" export data -e "$ED" "${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}" nosuchschema --disable-pb
+    "$V" export data -e "$ED" "${NOSCHEMA[@]}" nosuchschema --disable-pb
 SOURCE_DB_PASSWORD=wrong expect_fail "wrong source password" 4 "password authentication failed" \
     "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
 expect_fail "missing export dir" 3 "does not exist" \
