@@ -53,6 +53,13 @@ static bool select_tables(cmd_ctx *ctx, const src_tables *all, src_table ***out,
     return ok;
 }
 
+/* A new generation of data files: importers that loaded older files must start clean. */
+static bool new_export_id(cmd_ctx *ctx)
+{
+    char id[37];
+    return uuid_v4(id) && metadb_status_set_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY, id);
+}
+
 /* Did an earlier run export anything (so that its choices bind this one)? */
 static bool export_started(cmd_ctx *ctx)
 {
@@ -167,7 +174,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (!src_tables_list(c, (const char *const *)schemas.items, &all)) {
+    if (!src_schemas_resolve(c, &schemas) ||
+        !src_tables_list(c, (const char *const *)schemas.items, &all)) {
         rc = EXIT_SOURCE_ERROR;
         goto out;
     }
@@ -188,6 +196,7 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
         metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
+        new_export_id(ctx);
         log_info("--start-clean: removed the data files and export state of earlier runs");
     } else {
         char *prev = metadb_status_get_string(ctx->meta, "ExportType");
@@ -202,6 +211,12 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
     }
+    char *id = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    if (!id && !new_export_id(ctx)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    free(id);
     for (size_t i = 0; i < nsel; i++)
         if (!snapshot_export_table_ensure(ctx->meta, sel[i]->schema, sel[i]->name, sel[i]->est_rows)) {
             rc = EXIT_BAD_STATE;
@@ -224,7 +239,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         }
         if (restart) {
             log_info("a new replication slot was created: the snapshot is exported again");
-            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta)) {
+            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta) ||
+                !metadb_status_set_bool(ctx->meta, "ExportDataDone", false) || !new_export_id(ctx)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }

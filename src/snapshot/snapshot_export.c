@@ -242,7 +242,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    pgconn_exec(c, "COMMIT");
+    /* Read-only: closing ends the transaction, even in the middle of an aborted COPY. */
 out:
     free(buf);
     pgconn_close(c);

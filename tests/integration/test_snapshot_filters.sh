@@ -39,7 +39,17 @@ printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
 export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
+NOSCHEMA=("${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}")
 ED=$(new_export_dir)
+check "unquoted schema name found case-insensitively" "$V" export data -e "$ED" "${NOSCHEMA[@]}" 'sales' --table-list 'select' --disable-pb
+assert_eq "it exported from schema Sales" "Sales.select" "$(exported_tables "$ED")"
+ED=$(new_export_dir)
+check "quoted schema name" "$V" export data -e "$ED" "${NOSCHEMA[@]}" '"Sales"' --table-list '"LOWER_CASE"' --disable-pb
+assert_eq "it exported the quoted table of schema Sales" "Sales.LOWER_CASE" "$(exported_tables "$ED")"
+
+ED=$(new_export_dir)
+expect_fail "quoted schema name is exact" 4 "schema '\"sales\"' \(--source-db-schema\) does not exist" \
+    "$V" export data -e "$ED" "${NOSCHEMA[@]}" '"sales"' --disable-pb
 expect_fail "unknown table in --table-list" 2 "table 'nosuch' in --table-list does not exist" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list 'customers,nosuch' --disable-pb
 expect_fail "quoted name is case-sensitive" 2 "table '\"order\"' in --table-list does not exist" \
@@ -49,7 +59,7 @@ expect_fail "unknown table in --exclude-table-list" 2 "table 'public.nope' in --
 expect_fail "list and file together" 2 "cannot be used together" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list customers --table-list-file-path "$TEST_TMP/list.txt" --disable-pb
 expect_fail "unknown schema" 4 "schema 'nosuchschema' \(--source-db-schema\) does not exist" \
-    "$V" export data -e "$ED" "${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}" nosuchschema --disable-pb
+    "$V" export data -e "$ED" "${NOSCHEMA[@]}" nosuchschema --disable-pb
 SOURCE_DB_PASSWORD=wrong expect_fail "wrong source password" 4 "password authentication failed" \
     "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
 expect_fail "missing export dir" 3 "does not exist" \
@@ -75,7 +85,7 @@ TARGET_DB_PASSWORD=wrong expect_fail "wrong target password" 5 "password authent
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 expect_fail "unknown table in the import's --table-list" 2 "table 'nosuch' in --table-list does not exist" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list nosuch --disable-pb
-CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 5 \
+CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 3 \
     "table AllTypes: row at line 1 of data/AllTypes_data.sql is larger than 64 bytes" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list AllTypes --disable-pb
 # A non-retryable error (the target refuses rows) stops the import naming table, batch and lines.
@@ -88,5 +98,18 @@ check "import data --table-list customers" "$V" import data -e "$ED" "${TGT_FLAG
 assert_eq "only customers imported" "200 0" \
     "$(psql_as target yugabyte -c "SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM \"Order\")")"
 check "import data (the rest)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
+compare_databases source target
+# --start-clean of one table leaves the other tables' records alone.
+nb=$(metainfo_rows target yugabyte)
+expect_fail "truncating a referenced table alone is refused" 5 "cannot truncate a table referenced in a foreign key constraint" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --table-list customers --disable-pb
+assert_eq "the refused start-clean kept every batch record" "$nb" "$(metainfo_rows target yugabyte)"
+check "import data --start-clean --truncate-tables --table-list MixedCase" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --table-list '"MixedCase"' --batch-size 7 --disable-pb
+check "import data again (another batch size; YugabyteDB flags on PostgreSQL)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" \
+    --batch-size 3 --target-endpoints 192.0.2.1:5433 --use-public-ip true --disable-pb
+assert_match "YugabyteDB-only flags are logged as ignored on PostgreSQL" "PostgreSQL: --target-endpoints and --use-public-ip are ignored" \
+    "$(cat "$ED/logs/yb-voyager-import-data-to-target.log")"
+assert_eq "only MixedCase's batches were redone (8 instead of 1)" "$((nb + 7))" "$(metainfo_rows target yugabyte)"
 compare_databases source target
 done_testing
