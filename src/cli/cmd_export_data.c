@@ -1,6 +1,340 @@
-/* export data [from source], export data from target, export data status. */
+/*
+ * export data [from source], export data from target, export data status.
+ *
+ * export data from source: pick the tables, take one consistent snapshot
+ * (snapshot-only: our own REPEATABLE READ transaction and pg_export_snapshot();
+ * snapshot-and-changes: the replication slot's snapshot from cdc_export_begin),
+ * read the sequences in it, export every table not yet DONE in parallel, then
+ * (live) hand over to change capture with cdc_export_stream().
+ */
+#include "cdc/cdc_live.h"
+#include "cli/cmd_connect.h"
 #include "cli/commands.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "snapshot/snapshot_export.h"
+#include "snapshot/snapshot_opts.h"
+#include "snapshot/snapshot_state.h"
+#include "snapshot/source_tables.h"
+#include "snapshot/table_list.h"
 
-int cmd_export_data_from_source(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_export_data_from_target(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_export_data_status(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT_TYPE_LIVE "snapshot-and-changes"
+
+/* Tables of the source selected by the filter flags; NULL-terminated array into all. */
+static bool select_tables(cmd_ctx *ctx, const src_tables *all, src_table ***out, size_t *n)
+{
+    table_patterns inc = {0}, exc = {0};
+    bool ok = table_filter_from_opts(ctx, &inc, &exc);
+    table_ref *refs = xcalloc(all->count + 1, sizeof *refs);
+    bool *keep = xcalloc(all->count + 1, sizeof *keep);
+    for (size_t i = 0; i < all->count; i++)
+        refs[i] = (table_ref){all->items[i].schema, all->items[i].name};
+    char *err = NULL;
+    if (ok && !table_filter_select(refs, all->count, &inc, &exc, keep, &err)) {
+        log_error("source database: %s", err);
+        free(err);
+        ok = false;
+    }
+    *out = xcalloc(all->count + 1, sizeof **out);
+    *n = 0;
+    for (size_t i = 0; ok && i < all->count; i++)
+        if (keep[i])
+            (*out)[(*n)++] = &all->items[i];
+    free(keep);
+    free(refs);
+    table_patterns_free(&inc);
+    table_patterns_free(&exc);
+    return ok;
+}
+
+/* An earlier run's tables that this run would not export: mixing them is refused. */
+static bool check_same_tables(cmd_ctx *ctx, src_table *const *sel, size_t n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+                           "SELECT schema_name, table_name FROM snapshot_export_table", -1, &st,
+                           NULL) != SQLITE_OK)
+        return true;
+    bool ok = true;
+    while (ok && sqlite3_step(st) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            found = strcmp(sel[i]->schema, s) == 0 && strcmp(sel[i]->name, t) == 0;
+        if (!found) {
+            log_error("table %s.%s was part of an earlier export data run but is not selected "
+                      "now: run with the same table list, or with --start-clean to start over",
+                      s, t);
+            ok = false;
+        }
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool read_sequences_in(cmd_ctx *ctx, db_conf *conf, const char *snap,
+                              const char *const *schemas)
+{
+    pgconn *c = pgconn_connect(conf, NULL);
+    if (!c)
+        return false;
+    char *lit = pg_quote_literal(snap);
+    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    bool ok = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ") && pgconn_exec(c, set) &&
+              src_sequences_save(c, schemas, ctx->meta, "snapshot");
+    pgconn_exec(c, "COMMIT");
+    free(set);
+    free(lit);
+    pgconn_close(c);
+    return ok;
+}
+
+static void print_summary(cmd_ctx *ctx, src_table *const *sel, size_t n)
+{
+    int64_t total = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+                           "SELECT exported_rows FROM snapshot_export_table WHERE schema_name = ?1 "
+                           "AND table_name = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, sel[i]->schema, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, sel[i]->name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            total += sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    log_say("exported %zu tables, %lld rows, into %s/data", n, (long long)total, ctx->export_dir);
+}
+
+int cmd_export_data_from_source(cmd_ctx *ctx)
+{
+    db_conf conf = {0};
+    if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
+    }
+    if (!conf.type || strcmp(conf.type, "postgresql") != 0) {
+        log_error("export data from a %s source is not built yet in this version of voyager-c "
+                  "(--source-db-type postgresql is)",
+                  conf.type ? conf.type : "(no --source-db-type)");
+        int code = conf.type ? EXIT_NOT_IMPLEMENTED : EXIT_BAD_ARGS;
+        db_conf_free(&conf);
+        return code;
+    }
+    const char *export_type = opts_get(ctx->opts, "export-type");
+    bool live = str_case_eq(export_type, EXPORT_TYPE_LIVE);
+    int rc = EXIT_OK;
+    strlist schemas = STRLIST_INIT;
+    src_tables all = {0};
+    src_table **sel = NULL;
+    size_t nsel = 0;
+    char **qualified = NULL;
+    char *snap = NULL;
+    cdc_export_state *cdc = NULL;
+    bool own_tx = false;
+
+    pgconn *c = cmd_connect(ctx, &conf, NULL);
+    if (!c) {
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    strlist_split(&schemas, conf.schema && *conf.schema ? conf.schema : "public", ',');
+    if (!snapshot_state_init(ctx->meta)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    if (!src_tables_list(c, (const char *const *)schemas.items, &all)) {
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    if (!select_tables(ctx, &all, &sel, &nsel)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    if (nsel == 0) {
+        log_error("no tables to export in schema(s) %s: check --source-db-schema and the table lists",
+                  conf.schema ? conf.schema : "public");
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+
+    if (opts_get_bool(ctx->opts, "start-clean")) {
+        if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
+        log_info("--start-clean: removed the data files and export state of earlier runs");
+    } else {
+        char *prev = metadb_status_get_string(ctx->meta, "ExportType");
+        bool differs = prev && !str_case_eq(prev, export_type);
+        if (differs)
+            log_error("an earlier export data run used --export-type %s: use the same, or "
+                      "--start-clean to start over",
+                      prev);
+        free(prev);
+        if (differs || !check_same_tables(ctx, sel, nsel)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+    }
+    if (!metadb_status_set_string(ctx->meta, "ExportType", live ? EXPORT_TYPE_LIVE : "snapshot-only")) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    for (size_t i = 0; i < nsel; i++)
+        if (!snapshot_export_table_ensure(ctx->meta, sel[i]->schema, sel[i]->name, sel[i]->est_rows)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+
+    if (live) {
+        /* The seam takes SQL-ready names: "schema"."table". */
+        qualified = xcalloc(nsel + 1, sizeof *qualified);
+        for (size_t i = 0; i < nsel; i++)
+            qualified[i] = pg_quote_qualified(sel[i]->schema, sel[i]->name);
+        bool restart = false;
+        rc = cdc_export_begin(ctx, &conf, (const char *const *)schemas.items,
+                              (const char *const *)qualified, nsel, &cdc, &snap, &restart);
+        if (rc != EXIT_OK)
+            goto out;
+        if (restart) {
+            log_info("a new replication slot was created: the snapshot is exported again");
+            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta)) {
+                rc = EXIT_BAD_STATE;
+                goto out;
+            }
+            for (size_t i = 0; i < nsel; i++)
+                snapshot_export_table_ensure(ctx->meta, sel[i]->schema, sel[i]->name, sel[i]->est_rows);
+        }
+        if (snap && !read_sequences_in(ctx, &conf, snap, (const char *const *)schemas.items)) {
+            rc = EXIT_SOURCE_ERROR;
+            goto out;
+        }
+    } else {
+        own_tx = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+        snap = own_tx ? pgconn_query_value(c, "SELECT pg_export_snapshot()", 0, NULL) : NULL;
+        if (!snap || !src_sequences_save(c, (const char *const *)schemas.items, ctx->meta, "snapshot")) {
+            rc = EXIT_SOURCE_ERROR;
+            goto out;
+        }
+    }
+
+    if (snap) {
+        src_table **todo = xcalloc(nsel + 1, sizeof *todo);
+        size_t ntodo = 0;
+        for (size_t i = 0; i < nsel; i++) {
+            char *st = snapshot_export_table_status(ctx->meta, sel[i]->schema, sel[i]->name);
+            if (strcmp(st, SNAP_DONE) != 0)
+                todo[ntodo++] = sel[i];
+            free(st);
+        }
+        if (ntodo == 0)
+            log_say("every table was exported by an earlier run (--start-clean to export again)");
+        else if (ntodo < nsel)
+            log_say("resuming: %zu of %zu tables were exported by an earlier run", nsel - ntodo, nsel);
+        bool ok = snapshot_export_tables(ctx, &conf, snap, todo, ntodo, snapshot_parallel_jobs(ctx),
+                                         snapshot_use_bars(ctx));
+        free(todo);
+        if (!ok) {
+            rc = cmd_interrupted ? EXIT_BAD_STATE : EXIT_SOURCE_ERROR;
+            goto out;
+        }
+        print_summary(ctx, sel, nsel);
+    }
+    metadb_status_set_bool(ctx->meta, "ExportDataDone", true);
+    if (own_tx) {
+        pgconn_exec(c, "COMMIT");
+        own_tx = false;
+    }
+    pgconn_close(c);
+    c = NULL;
+    if (live) {
+        cdc_export_state *s = cdc;
+        cdc = NULL;
+        rc = cdc_export_stream(ctx, s);
+    }
+
+out:
+    if (cdc)
+        cdc_export_abort(cdc);
+    if (own_tx)
+        pgconn_exec(c, "ROLLBACK");
+    pgconn_close(c);
+    if (qualified)
+        for (size_t i = 0; i < nsel; i++)
+            free(qualified[i]);
+    free(qualified);
+    free(snap);
+    free(sel);
+    src_tables_free(&all);
+    strlist_free(&schemas);
+    db_conf_free(&conf);
+    return rc;
+}
+
+int cmd_export_data_from_target(cmd_ctx *ctx) { return cdc_export_from_target(ctx); }
+
+int cmd_export_data_status(cmd_ctx *ctx)
+{
+    if (!snapshot_state_init(ctx->meta))
+        return EXIT_BAD_STATE;
+    cJSON *rec = metadb_status_load(ctx->meta);
+    const cJSON *et = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
+    bool live = cJSON_IsString(et) && strcmp(et->valuestring, EXPORT_TYPE_LIVE) == 0;
+    bool cut = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedBySourceExporter"));
+    cJSON_Delete(rec);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+                           "SELECT schema_name, table_name, status, exported_rows "
+                           "FROM snapshot_export_table ORDER BY 1, 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(ctx->meta)));
+        return EXIT_BAD_STATE;
+    }
+    bool json = snapshot_output_json(ctx);
+    cJSON *arr = cJSON_CreateArray();
+    strlist cells = STRLIST_INIT;
+    size_t nrows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *name = table_display_name((const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1));
+        const char *status = (const char *)sqlite3_column_text(st, 2);
+        if (live && strcmp(status, SNAP_DONE) == 0 && !cut)
+            status = "STREAMING";
+        long long rows = sqlite3_column_int64(st, 3);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "table_name", name);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "exported_count", (double)rows);
+        cJSON_AddItemToArray(arr, o);
+        strlist_push_owned(&cells, name);
+        strlist_push(&cells, status);
+        strlist_push_owned(&cells, xasprintf("%lld", rows));
+        nrows++;
+    }
+    sqlite3_finalize(st);
+    if (json) {
+        char *txt = cJSON_Print(arr);
+        puts(txt);
+        free(txt);
+    } else if (nrows == 0) {
+        printf("export data has not started yet in this export dir\n");
+    } else {
+        static const char *const hdr[] = {"TABLE NAME", "STATUS", "EXPORTED ROWS"};
+        snapshot_print_grid(hdr, 3, cells.items, nrows);
+    }
+    cJSON_Delete(arr);
+    strlist_free(&cells);
+    return EXIT_OK;
+}

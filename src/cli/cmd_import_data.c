@@ -1,7 +1,169 @@
-/* import data [to target], import data to source / source-replica, import data status. */
+/*
+ * import data [to target], import data to source / source-replica, import data status.
+ *
+ * to target / to source-replica: the snapshot import (snapshot/snapshot_import.c),
+ * then, when the export is live (ExportType snapshot-and-changes), the change
+ * apply through cdc_import_apply(). to source (fall-back, after cutover to
+ * target): no snapshot; after the connection check, only the change apply.
+ */
+#include "cdc/cdc_live.h"
+#include "cli/cmd_connect.h"
 #include "cli/commands.h"
+#include "core/exitcodes.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "snapshot/snapshot_import.h"
+#include "snapshot/snapshot_opts.h"
+#include "snapshot/snapshot_state.h"
+#include "snapshot/table_list.h"
 
-int cmd_import_data_to_target(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_import_data_to_source(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_import_data_to_source_replica(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
-int cmd_import_data_status(cmd_ctx *ctx) { return cmd_not_implemented(ctx); }
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROLE_TARGET "target_db_importer"
+#define ROLE_SOURCE "source_db_importer"
+#define ROLE_SOURCE_REPLICA "source_replica_db_importer"
+
+static bool export_is_live(cmd_ctx *ctx)
+{
+    char *t = metadb_status_get_string(ctx->meta, "ExportType");
+    bool live = t && strcmp(t, "snapshot-and-changes") == 0;
+    free(t);
+    return live;
+}
+
+static void fill_options(cmd_ctx *ctx, import_options *o, const char *role, const char *done_key)
+{
+    memset(o, 0, sizeof *o);
+    o->importer_role = role;
+    o->done_key = done_key;
+    o->parallel = snapshot_parallel_jobs(ctx);
+    o->batch_rows = opts_get_int(ctx->opts, "batch-size");
+    if (o->batch_rows <= 0)
+        o->batch_rows = 20000;
+    o->bars = snapshot_use_bars(ctx);
+    o->start_clean = opts_get_bool(ctx->opts, "start-clean");
+    o->truncate_tables = opts_get_bool(ctx->opts, "truncate-tables");
+    o->enable_upsert = opts_get_bool(ctx->opts, "enable-upsert");
+    o->target_endpoints = opts_get(ctx->opts, "target-endpoints");
+    o->use_public_ip = opts_get_bool(ctx->opts, "use-public-ip");
+}
+
+/* Snapshot import into role's database, then the live changes when the export is live. */
+static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *importer_role,
+                                        const char *done_key)
+{
+    if (opts_get_bool(ctx->opts, "truncate-tables") && !opts_get_bool(ctx->opts, "start-clean")) {
+        log_error("--truncate-tables works only with --start-clean true");
+        return EXIT_BAD_ARGS;
+    }
+    db_conf conf = {0};
+    if (!cmd_db_conf(ctx, role, &conf)) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
+    }
+    import_options o;
+    fill_options(ctx, &o, importer_role, done_key);
+    int rc = snapshot_import_run(ctx, &conf, &o);
+    if (rc == EXIT_OK && export_is_live(ctx))
+        rc = cdc_import_apply(ctx, &conf, importer_role);
+    db_conf_free(&conf);
+    return rc;
+}
+
+int cmd_import_data_to_target(cmd_ctx *ctx)
+{
+    return import_snapshot_then_changes(ctx, DB_TARGET, ROLE_TARGET, "ImportDataDone");
+}
+
+/*
+ * Fall-back: the source already holds the snapshot, so this only applies the
+ * target's changes (queued by export data from target) to the source.
+ */
+int cmd_import_data_to_source(cmd_ctx *ctx)
+{
+    db_conf conf = {0};
+    if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
+    }
+    pgconn *c = cmd_connect(ctx, &conf, NULL);
+    if (!c) {
+        db_conf_free(&conf);
+        return EXIT_SOURCE_ERROR;
+    }
+    pgconn_close(c);
+    int rc = cdc_import_apply(ctx, &conf, ROLE_SOURCE);
+    db_conf_free(&conf);
+    return rc;
+}
+
+int cmd_import_data_to_source_replica(cmd_ctx *ctx)
+{
+    if (!metadb_status_set_bool(ctx->meta, "FallForwardEnabled", true))
+        return EXIT_BAD_STATE;
+    return import_snapshot_then_changes(ctx, DB_SOURCE_REPLICA, ROLE_SOURCE_REPLICA,
+                                        "ImportDataToSourceReplicaDone");
+}
+
+int cmd_import_data_status(cmd_ctx *ctx)
+{
+    if (!snapshot_state_init(ctx->meta))
+        return EXIT_BAD_STATE;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            metadb_sqlite(ctx->meta),
+            "SELECT e.schema_name, e.table_name, coalesce(i.status, 'NOT_STARTED'),"
+            " coalesce(i.imported_rows, 0),"
+            " CASE WHEN i.total_rows > 0 OR e.status = 'DONE' THEN coalesce(i.total_rows, e.exported_rows)"
+            "  ELSE e.estimated_rows END"
+            " FROM snapshot_export_table e LEFT JOIN snapshot_import_table i"
+            "  ON i.importer_role = ?1 AND i.schema_name = e.schema_name AND i.table_name = e.table_name"
+            " ORDER BY 1, 2",
+            -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(ctx->meta)));
+        return EXIT_BAD_STATE;
+    }
+    sqlite3_bind_text(st, 1, ROLE_TARGET, -1, SQLITE_STATIC);
+    cJSON *arr = cJSON_CreateArray();
+    strlist cells = STRLIST_INIT;
+    size_t nrows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *name = table_display_name((const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1));
+        const char *status = (const char *)sqlite3_column_text(st, 2);
+        long long imported = sqlite3_column_int64(st, 3), total = sqlite3_column_int64(st, 4);
+        double pct = total > 0 ? 100.0 * (double)imported / (double)total
+                     : strcmp(status, SNAP_DONE) == 0 ? 100.0 : 0.0;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "table_name", name);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "imported_count", (double)imported);
+        cJSON_AddNumberToObject(o, "total_count", (double)total);
+        cJSON_AddNumberToObject(o, "percentage_complete", (double)(long long)(pct * 100 + 0.5) / 100.0);
+        cJSON_AddItemToArray(arr, o);
+        strlist_push_owned(&cells, name);
+        strlist_push(&cells, status);
+        strlist_push_owned(&cells, xasprintf("%lld", imported));
+        strlist_push_owned(&cells, xasprintf("%lld", total));
+        strlist_push_owned(&cells, xasprintf("%.2f", pct));
+        nrows++;
+    }
+    sqlite3_finalize(st);
+    if (snapshot_output_json(ctx)) {
+        char *txt = cJSON_Print(arr);
+        puts(txt);
+        free(txt);
+    } else if (nrows == 0) {
+        printf("no data has been exported or imported yet in this export dir\n");
+    } else {
+        static const char *const hdr[] = {"TABLE NAME", "STATUS", "IMPORTED ROWS", "TOTAL ROWS",
+                                          "PERCENTAGE"};
+        snapshot_print_grid(hdr, 5, cells.items, nrows);
+    }
+    cJSON_Delete(arr);
+    strlist_free(&cells);
+    return EXIT_OK;
+}

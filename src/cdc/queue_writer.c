@@ -1,0 +1,463 @@
+/* Queue segments: append, fsync, then record; rotate between transactions. */
+#include "cdc/queue_writer.h"
+
+#include "cdc/crash_point.h"
+#include "cdc/queue_format.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Buffered bytes are written out beyond this (memory stays bounded in big transactions). */
+#define QW_BUFFER_BYTES (1 << 20)
+
+typedef struct table_count {
+    char *schema;
+    char *table;
+    long long n[3]; /* inserts, updates, deletes */
+} table_count;
+
+typedef struct count_set {
+    table_count *items;
+    size_t count, cap;
+} count_set;
+
+struct queue_writer {
+    metadb *m;
+    char *export_dir;
+    char *role;
+    long long max_bytes;
+    bool stream_done;
+
+    long long seg_no;
+    char *rel_path;
+    int fd;
+    long long committed_size; /* durable in meta.db */
+    long long written_size;   /* handed to write() */
+    long long file_size;      /* written + buffered */
+    strbuf buf;               /* bytes [written_size, file_size) */
+
+    long long next_vsn;
+    long long seg_first_vsn; /* 0: the segment has no event yet */
+    long long seg_events;    /* events in the segment, the open transaction included */
+
+    /* Last transaction boundary (not yet durable when ahead of the durable fields). */
+    long long bnd_size, bnd_vsn, bnd_seg_events;
+    uint64_t bnd_lsn;
+    long long durable_vsn;
+    uint64_t durable_lsn;
+    long long total_events; /* durable, this role */
+    long long pending_events;
+
+    count_set tx_counts;      /* open transaction */
+    count_set pending_counts; /* boundaries not yet durable */
+};
+
+static void counts_clear(count_set *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        free(s->items[i].schema);
+        free(s->items[i].table);
+    }
+    s->count = 0;
+}
+
+static void counts_free(count_set *s)
+{
+    counts_clear(s);
+    free(s->items);
+    s->items = NULL;
+    s->cap = 0;
+}
+
+static table_count *counts_get(count_set *s, const char *schema, const char *table)
+{
+    /* Few tables change per transaction: a short linear scan, most recent first. */
+    for (size_t i = s->count; i-- > 0;)
+        if (strcmp(s->items[i].table, table) == 0 && strcmp(s->items[i].schema, schema) == 0)
+            return &s->items[i];
+    if (s->count == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 8;
+        s->items = xrealloc(s->items, s->cap * sizeof *s->items);
+    }
+    table_count *t = &s->items[s->count++];
+    t->schema = xstrdup(schema);
+    t->table = xstrdup(table);
+    t->n[0] = t->n[1] = t->n[2] = 0;
+    return t;
+}
+
+static void counts_merge(count_set *into, count_set *from)
+{
+    for (size_t i = 0; i < from->count; i++) {
+        table_count *t = counts_get(into, from->items[i].schema, from->items[i].table);
+        for (int k = 0; k < 3; k++)
+            t->n[k] += from->items[i].n[k];
+    }
+    counts_clear(from);
+}
+
+/*
+ * Run one statement with parameters: fmt has one letter per parameter,
+ * 'i' (long long) or 's' (const char *). Optional single-row result: the
+ * first column as an integer into *out (untouched when no row).
+ */
+static bool sql_run(metadb *m, long long *out, const char *sql, const char *fmt, ...)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        return false;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    for (int i = 0; fmt[i]; i++) {
+        if (fmt[i] == 'i')
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+        else
+            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+    }
+    va_end(ap);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (out && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            *out = sqlite3_column_int64(st, 0);
+    bool ok = rc == SQLITE_DONE;
+    if (!ok)
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool write_all(queue_writer *w)
+{
+    size_t off = 0;
+    while (off < w->buf.len) {
+        ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            log_error("cannot write queue segment %s: %s", w->rel_path, strerror(errno));
+            return false;
+        }
+        off += (size_t)n;
+    }
+    w->written_size += (long long)w->buf.len;
+    strbuf_reset(&w->buf);
+    return true;
+}
+
+/* Open (create) segment file seg_no and cut it to its committed size. */
+static bool open_segment(queue_writer *w, long long seg_no, long long committed)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->rel_path);
+    w->seg_no = seg_no;
+    w->rel_path = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
+    char *path = xasprintf("%s/%s", w->export_dir, w->rel_path);
+    bool ok = false;
+    w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat sb;
+    if (w->fd < 0 || fstat(w->fd, &sb) != 0) {
+        log_error("cannot open queue segment %s: %s", path, strerror(errno));
+    } else if (sb.st_size < committed) {
+        log_error("queue segment %s is shorter (%lld bytes) than its recorded committed size "
+                  "(%lld): the queue was damaged; start the migration again with --start-clean",
+                  path, (long long)sb.st_size, committed);
+    } else if (sb.st_size > committed && ftruncate(w->fd, committed) != 0) {
+        log_error("cannot truncate queue segment %s: %s", path, strerror(errno));
+    } else if (lseek(w->fd, committed, SEEK_SET) < 0 || !fs_fsync_parent(path)) {
+        log_error("cannot prepare queue segment %s: %s", path, strerror(errno));
+    } else {
+        if (sb.st_size > committed)
+            log_info("queue: segment %lld cut from %lld to its committed %lld bytes", seg_no,
+                     (long long)sb.st_size, committed);
+        ok = true;
+    }
+    free(path);
+    w->committed_size = w->written_size = w->file_size = w->bnd_size = committed;
+    strbuf_reset(&w->buf);
+    return ok;
+}
+
+static bool insert_segment_row(queue_writer *w, long long seg_no)
+{
+    char *rel = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
+    bool ok = sql_run(w->m, NULL,
+                      "INSERT INTO queue_segment(segment_no, file_path, exporter_role) "
+                      "VALUES (?1, ?2, ?3)",
+                      "iss", seg_no, rel, w->role);
+    free(rel);
+    return ok;
+}
+
+queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_role,
+                      long long max_bytes)
+{
+    if (!metadb_exec(m, QUEUE_META_DDL CDC_EXPORTER_STATE_DDL))
+        return NULL;
+    queue_writer *w = xcalloc(1, sizeof *w);
+    w->m = m;
+    w->fd = -1;
+    w->export_dir = xstrdup(export_dir);
+    w->role = xstrdup(exporter_role);
+    w->max_bytes = max_bytes > 0 ? max_bytes : QUEUE_DEFAULT_SEGMENT_MAX_BYTES;
+    char *qdir = xasprintf("%s/%s", export_dir, QUEUE_DIR);
+    bool ok = fs_mkdir_p(qdir, 0700);
+    if (!ok)
+        log_error("cannot create %s: %s", qdir, strerror(errno));
+    free(qdir);
+    if (!ok || !metadb_begin(m)) {
+        qw_close(w);
+        return NULL;
+    }
+    long long lsn = 0, last_vsn = 0, total = 0, done = 0, max_vsn = 0;
+    long long seg = -1, closed = 0, committed = 0, seg_events = 0, first_vsn = 0;
+    long long role_match = 1;
+    ok = sql_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
+                 exporter_role) &&
+         sql_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+                 "s", exporter_role) &&
+         sql_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+                 "s", exporter_role) &&
+         sql_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
+                 "s", exporter_role) &&
+         sql_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
+                 "s", exporter_role) &&
+         sql_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
+         sql_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
+    if (ok && seg >= 0)
+        ok = sql_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
+             sql_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
+                     "i", seg) &&
+             sql_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
+                     "i", seg) &&
+             sql_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
+                     seg) &&
+             sql_run(m, &role_match,
+                     "SELECT exporter_role = ?2 FROM queue_segment WHERE segment_no = ?1", "is", seg,
+                     exporter_role);
+    w->stream_done = done != 0;
+    if (ok && seg >= 0 && !closed && !role_match) {
+        log_error("queue segment %lld is still open for another exporter: that exporter must "
+                  "finish (cutover) before %s can write",
+                  seg, exporter_role);
+        ok = false;
+    }
+    bool fresh = seg < 0 || closed;
+    if (ok && fresh && !w->stream_done) {
+        seg = seg < 0 ? 0 : seg + 1;
+        committed = seg_events = first_vsn = 0;
+        ok = insert_segment_row(w, seg);
+    }
+    if (!ok || !metadb_commit(m)) {
+        metadb_rollback(m);
+        qw_close(w);
+        return NULL;
+    }
+    w->durable_lsn = w->bnd_lsn = (uint64_t)lsn;
+    w->durable_vsn = w->bnd_vsn = max_vsn > last_vsn ? max_vsn : last_vsn;
+    w->next_vsn = w->durable_vsn + 1;
+    w->total_events = total;
+    w->seg_events = w->bnd_seg_events = seg_events;
+    w->seg_first_vsn = first_vsn;
+    if (!w->stream_done && !open_segment(w, seg, committed)) {
+        qw_close(w);
+        return NULL;
+    }
+    return w;
+}
+
+void qw_close(queue_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w->export_dir);
+    free(w->role);
+    free(w->rel_path);
+    strbuf_free(&w->buf);
+    counts_free(&w->tx_counts);
+    counts_free(&w->pending_counts);
+    free(w);
+}
+
+long long qw_next_vsn(const queue_writer *w) { return w->next_vsn; }
+uint64_t qw_last_commit_lsn(const queue_writer *w) { return w->durable_lsn; }
+long long qw_total_events(const queue_writer *w) { return w->total_events; }
+bool qw_stream_done(const queue_writer *w) { return w->stream_done; }
+long long qw_segment_no(const queue_writer *w) { return w->seg_no; }
+bool qw_has_pending(const queue_writer *w) { return w->bnd_lsn != w->durable_lsn || w->bnd_size != w->committed_size; }
+long long qw_open_tx_bytes(const queue_writer *w) { return w->file_size - w->bnd_size; }
+
+bool qw_add_event(queue_writer *w, const char *line, size_t len, const char *schema,
+                  const char *table, char op)
+{
+    strbuf_append_len(&w->buf, line, len);
+    w->file_size += (long long)len;
+    if (!w->seg_first_vsn)
+        w->seg_first_vsn = w->next_vsn;
+    w->next_vsn++;
+    w->seg_events++;
+    int k = op == 'c' ? 0 : op == 'u' ? 1 : op == 'd' ? 2 : -1;
+    if (k >= 0)
+        counts_get(&w->tx_counts, schema, table)->n[k]++;
+    if (w->buf.len >= QW_BUFFER_BYTES)
+        return write_all(w);
+    return true;
+}
+
+void qw_end_tx(queue_writer *w, uint64_t commit_lsn)
+{
+    w->pending_events += w->seg_events - w->bnd_seg_events;
+    w->bnd_size = w->file_size;
+    w->bnd_vsn = w->next_vsn - 1;
+    w->bnd_seg_events = w->seg_events;
+    if (commit_lsn > w->bnd_lsn)
+        w->bnd_lsn = commit_lsn;
+    counts_merge(&w->pending_counts, &w->tx_counts);
+}
+
+void qw_discard_tx(queue_writer *w)
+{
+    long long drop = w->file_size - w->bnd_size;
+    if (drop <= 0)
+        return;
+    if (w->written_size > w->bnd_size) {
+        /* Part of the open transaction reached the file: cut it away. */
+        if (ftruncate(w->fd, w->bnd_size) != 0 || lseek(w->fd, w->bnd_size, SEEK_SET) < 0)
+            log_warn("cannot cut queue segment %s: %s (a restart will)", w->rel_path, strerror(errno));
+        w->written_size = w->bnd_size;
+        strbuf_reset(&w->buf);
+    } else {
+        w->buf.len -= (size_t)drop;
+        if (w->buf.data)
+            w->buf.data[w->buf.len] = '\0';
+    }
+    w->file_size = w->bnd_size;
+    w->next_vsn = w->bnd_vsn + 1;
+    if (w->bnd_seg_events == 0)
+        w->seg_first_vsn = 0;
+    w->seg_events = w->bnd_seg_events;
+    counts_clear(&w->tx_counts);
+}
+
+/* Write out, fsync, then record: the order that makes a crash at any point harmless. */
+static bool sync_file(queue_writer *w)
+{
+    if (!write_all(w))
+        return false;
+    cdc_crash_point("write");
+    if (fdatasync(w->fd) != 0) {
+        log_error("cannot fsync queue segment %s: %s", w->rel_path, strerror(errno));
+        return false;
+    }
+    cdc_crash_point("fsync");
+    return true;
+}
+
+static bool record_durable(queue_writer *w)
+{
+    metadb *m = w->m;
+    if (!metadb_begin(m))
+        return false;
+    bool ok = sql_run(m, NULL,
+                      "UPDATE queue_segment SET committed_size = ?1, "
+                      "first_vsn = CASE WHEN ?2 > 0 THEN ?2 END, "
+                      "last_vsn = CASE WHEN ?2 > 0 THEN ?3 END, total_events = ?4 "
+                      "WHERE segment_no = ?5",
+                      "iiiii", w->bnd_size, w->bnd_seg_events > 0 ? w->seg_first_vsn : 0LL,
+                      w->bnd_vsn, w->bnd_seg_events, w->seg_no) &&
+              sql_run(m, NULL,
+                      "UPDATE cdc_exporter_state SET last_commit_lsn = ?1, last_vsn = ?2, "
+                      "total_events = total_events + ?3 WHERE exporter_role = ?4",
+                      "iiis", (long long)w->bnd_lsn, w->bnd_vsn, w->pending_events, w->role);
+    for (size_t i = 0; ok && i < w->pending_counts.count; i++) {
+        table_count *t = &w->pending_counts.items[i];
+        ok = sql_run(m, NULL,
+                     "INSERT INTO queue_table_counts(exporter_role, schema_name, table_name, "
+                     "num_inserts, num_updates, num_deletes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                     "ON CONFLICT(exporter_role, schema_name, table_name) DO UPDATE SET "
+                     "num_inserts = num_inserts + ?4, num_updates = num_updates + ?5, "
+                     "num_deletes = num_deletes + ?6",
+                     "sssiii", w->role, t->schema, t->table, t->n[0], t->n[1], t->n[2]);
+    }
+    if (!ok || !metadb_commit(m)) {
+        metadb_rollback(m);
+        return false;
+    }
+    w->committed_size = w->bnd_size;
+    w->durable_lsn = w->bnd_lsn;
+    w->durable_vsn = w->bnd_vsn;
+    w->total_events += w->pending_events;
+    w->pending_events = 0;
+    counts_clear(&w->pending_counts);
+    return true;
+}
+
+/* Append the end-of-segment marker at the boundary and close the segment (opening the next unless last). */
+static bool close_segment(queue_writer *w, bool is_last)
+{
+    strbuf_append(&w->buf, QUEUE_EOF_MARKER "\n");
+    w->file_size += (long long)strlen(QUEUE_EOF_MARKER "\n");
+    w->bnd_size = w->file_size;
+    if (!sync_file(w) || !metadb_begin(w->m))
+        return false;
+    bool ok = sql_run(w->m, NULL,
+                      "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = ?2 "
+                      "WHERE segment_no = ?3",
+                      "iii", w->bnd_size, is_last ? 1LL : 0LL, w->seg_no);
+    if (ok && is_last)
+        ok = sql_run(w->m, NULL,
+                     "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1", "s",
+                     w->role);
+    if (ok && !is_last)
+        ok = insert_segment_row(w, w->seg_no + 1);
+    if (!ok || !metadb_commit(w->m)) {
+        metadb_rollback(w->m);
+        return false;
+    }
+    w->committed_size = w->bnd_size;
+    log_info("queue: segment %lld closed at %lld bytes%s", w->seg_no, w->bnd_size,
+             is_last ? " (end of stream)" : "");
+    if (is_last) {
+        w->stream_done = true;
+        return true;
+    }
+    w->seg_first_vsn = 0;
+    w->seg_events = w->bnd_seg_events = 0;
+    return open_segment(w, w->seg_no + 1, 0);
+}
+
+bool qw_make_durable(queue_writer *w)
+{
+    if (w->stream_done)
+        return true;
+    if (qw_has_pending(w) && (!sync_file(w) || !record_durable(w)))
+        return false;
+    if (w->bnd_size >= w->max_bytes && w->file_size == w->bnd_size && w->seg_events > 0)
+        return close_segment(w, false);
+    return true;
+}
+
+bool qw_finish_stream(queue_writer *w, const char *marker_line, size_t len)
+{
+    if (w->stream_done)
+        return true;
+    if (!qw_add_event(w, marker_line, len, "", "", 0))
+        return false;
+    qw_end_tx(w, w->bnd_lsn);
+    if (!sync_file(w) || !record_durable(w))
+        return false;
+    return close_segment(w, true);
+}

@@ -1,0 +1,64 @@
+/*
+ * Logical replication over a libpq `replication=database` connection: slot
+ * creation (optionally with an exported snapshot), START_REPLICATION of a
+ * pgoutput slot, receiving CopyData (XLogData and primary keepalive) and
+ * sending standby status updates. The connection itself is a pgconn opened
+ * by the caller with pgconn_options.replication = "database".
+ */
+#ifndef VOYAGER_DB_REPLICATION_REPLSTREAM_H
+#define VOYAGER_DB_REPLICATION_REPLSTREAM_H
+
+#include "db/pgconn.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "X/Y" text form of an LSN into buf (at least 20 bytes); returns buf. */
+char *lsn_format(uint64_t lsn, char *buf);
+bool lsn_parse(const char *s, uint64_t *out);
+
+/*
+ * CREATE_REPLICATION_SLOT slot LOGICAL pgoutput, exporting a snapshot when
+ * export_snapshot (the connection must then stay open, and run nothing else,
+ * while the snapshot is in use). *snapshot_name (caller frees) is NULL
+ * without export. *consistent_lsn gets the slot's consistent point.
+ */
+bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **snapshot_name,
+                      uint64_t *consistent_lsn);
+
+/* START_REPLICATION SLOT slot LOGICAL start (proto_version '1', publication_names 'pub'). */
+bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication);
+
+typedef enum repl_kind {
+    REPL_NONE = 0,  /* nothing within the timeout */
+    REPL_XLOGDATA,  /* data/len: one pgoutput message */
+    REPL_KEEPALIVE, /* reply_requested: answer now */
+    REPL_END,       /* the server ended the stream */
+    REPL_ERROR,     /* logged */
+} repl_kind;
+
+typedef struct repl_msg {
+    repl_kind kind;
+    uint64_t wal_start;
+    uint64_t wal_end;
+    bool reply_requested;
+    const char *data; /* into the receive buffer; valid until the next repl_receive */
+    size_t len;
+} repl_msg;
+
+typedef struct repl_stream {
+    pgconn *conn;
+    char *buf; /* libpq's buffer of the last message (PQfreemem) */
+} repl_stream;
+
+/*
+ * Next message, waiting at most timeout_ms (0: do not wait). The previous
+ * message's data is released here.
+ */
+void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out);
+/* Standby status update: written = flushed = applied = lsn. */
+bool repl_send_status(repl_stream *s, uint64_t lsn, bool reply_requested);
+/* Releases the buffer (not the connection). */
+void repl_stream_clear(repl_stream *s);
+
+#endif

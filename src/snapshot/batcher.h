@@ -1,0 +1,49 @@
+/*
+ * Splitting a data file into import batches by scanning for line ends only
+ * (PostgreSQL text COPY escapes newlines inside values, so every raw '\n' ends
+ * a row). A batch is a byte range of whole lines: at most max_rows rows and,
+ * unless one row alone is bigger, at most max_bytes bytes.
+ */
+#ifndef VOYAGER_SNAPSHOT_BATCHER_H
+#define VOYAGER_SNAPSHOT_BATCHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BATCH_DEFAULT_MAX_BYTES (200LL * 1024 * 1024)
+#define BATCH_DEFAULT_MAX_ROW_BYTES (32LL * 1024 * 1024)
+
+typedef struct batch_range {
+    int64_t number;       /* 1, 2, ... within the file */
+    int64_t start_offset;
+    int64_t end_offset;   /* exclusive */
+    int64_t first_line;   /* 1-based line number of the first row */
+    int64_t rows;
+} batch_range;
+
+typedef struct batch_plan {
+    batch_range *items;
+    size_t count;
+} batch_plan;
+
+typedef enum batcher_result {
+    BATCHER_OK = 0,
+    BATCHER_IO_ERROR,     /* errno set */
+    BATCHER_ROW_TOO_LARGE /* *bad_line names the row */
+} batcher_result;
+
+/*
+ * Scan path. Rows longer than max_row_bytes (newline included) stop the
+ * scan with BATCHER_ROW_TOO_LARGE and *bad_line set. A last line without a
+ * newline counts as a row. Caller frees plan with batch_plan_free().
+ */
+batcher_result batcher_plan_file(const char *path, int64_t max_rows, int64_t max_bytes,
+                                 int64_t max_row_bytes, batch_plan *plan, int64_t *bad_line);
+void batch_plan_free(batch_plan *plan);
+
+/* Environment overrides: CSV_READER_MAX_BUFFER_SIZE_BYTES, VOYAGER_BATCH_MAX_BYTES. */
+int64_t batcher_max_row_bytes(void);
+int64_t batcher_max_batch_bytes(void);
+
+#endif

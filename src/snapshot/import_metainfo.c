@@ -1,0 +1,98 @@
+#include "snapshot/import_metainfo.h"
+
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool import_metainfo_create(pgconn *c)
+{
+    /* Concurrent importers (target, source-replica) never share a database, so IF NOT EXISTS suffices. */
+    return pgconn_exec(c, "CREATE SCHEMA IF NOT EXISTS ybvoyager_metadata") &&
+           pgconn_exec(c, "CREATE TABLE IF NOT EXISTS "
+                          "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 ("
+                          " migration_uuid uuid NOT NULL,"
+                          " data_file_name text NOT NULL,"
+                          " batch_number integer NOT NULL,"
+                          " schema_name text NOT NULL,"
+                          " table_name text NOT NULL,"
+                          " rows_imported bigint,"
+                          " PRIMARY KEY (migration_uuid, data_file_name, batch_number, schema_name,"
+                          " table_name))");
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+    const import_metainfo_row *x = a, *y = b;
+    int c = strcmp(x->file_name, y->file_name);
+    if (c)
+        return c;
+    return x->batch_number < y->batch_number ? -1 : x->batch_number > y->batch_number;
+}
+
+bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo_set *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[1] = {migration_uuid};
+    PGresult *r = pgconn_query(c,
+                               "SELECT data_file_name, batch_number, coalesce(rows_imported, 0) FROM "
+                               "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 "
+                               "WHERE migration_uuid = $1",
+                               1, p);
+    if (!r)
+        return false;
+    int n = PQntuples(r);
+    out->items = xcalloc((size_t)n + 1, sizeof *out->items);
+    for (int i = 0; i < n; i++) {
+        out->items[i].file_name = xstrdup(PQgetvalue(r, i, 0));
+        out->items[i].batch_number = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+        out->items[i].rows = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    }
+    out->count = (size_t)n;
+    PQclear(r);
+    qsort(out->items, out->count, sizeof *out->items, cmp_row);
+    return true;
+}
+
+bool import_metainfo_set_has(const import_metainfo_set *s, const char *file_name, int64_t batch,
+                             int64_t *rows)
+{
+    import_metainfo_row key = {(char *)file_name, batch, 0};
+    const import_metainfo_row *hit =
+        s->count ? bsearch(&key, s->items, s->count, sizeof *s->items, cmp_row) : NULL;
+    if (hit && rows)
+        *rows = hit->rows;
+    return hit != NULL;
+}
+
+void import_metainfo_set_free(import_metainfo_set *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free(s->items[i].file_name);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}
+
+PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,
+                                 int64_t batch, const char *schema, const char *table, int64_t rows)
+{
+    char b[32], n[32];
+    snprintf(b, sizeof b, "%lld", (long long)batch);
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    const char *p[6] = {migration_uuid, file_name, b, schema, table, n};
+    return PQexecParams(c->pg,
+                        "INSERT INTO ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
+                        " (migration_uuid, data_file_name, batch_number, schema_name, table_name,"
+                        " rows_imported) VALUES ($1, $2, $3, $4, $5, $6)",
+                        6, NULL, p, NULL, NULL, 0);
+}
+
+bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
+                                  const char *table)
+{
+    const char *p[3] = {migration_uuid, schema, table};
+    return pgconn_exec_params(c,
+                              "DELETE FROM ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
+                              " WHERE migration_uuid = $1 AND schema_name = $2 AND table_name = $3",
+                              3, p);
+}

@@ -1,0 +1,449 @@
+#include "snapshot/snapshot_export.h"
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "db/pgconn.h"
+#include "snapshot/data_descriptor.h"
+#include "snapshot/progress.h"
+#include "snapshot/snapshot_state.h"
+#include "snapshot/table_list.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define WRITE_BUFFER_BYTES (1024 * 1024)
+#define MAX_PARTS 1024
+
+typedef struct table_job {
+    src_table *t;
+    char *base;
+    char *display;
+    int nparts;
+    int parts_done;            /* under mu */
+    bool started;              /* under mu: a worker took one of its parts */
+    int64_t *part_rows;        /* under mu */
+    int64_t *part_size;        /* under mu */
+    atomic_llong rows;
+    bool recorded;             /* main thread only */
+} table_job;
+
+typedef struct unit {
+    table_job *job;
+    int part;
+    int64_t from_block; /* -1: no lower bound (whole table) */
+    int64_t to_block;   /* -1: no upper bound */
+} unit;
+
+typedef struct export_run {
+    cmd_ctx *ctx;
+    db_conf *conf;
+    const char *snapshot;
+    pthread_mutex_t mu;
+    unit *units;
+    size_t nunits;
+    size_t next;          /* under mu */
+    atomic_int abort;
+    atomic_int workers_left;
+    atomic_int failed;
+} export_run;
+
+static int64_t split_bytes(void)
+{
+    const char *e = getenv("VOYAGER_EXPORT_SPLIT_BYTES");
+    int64_t v;
+    if (e && parse_int64(e, 8192, INT64_MAX, &v))
+        return v;
+    return EXPORT_DEFAULT_SPLIT_BYTES;
+}
+
+static char *part_rel_path(const table_job *j, int part)
+{
+    if (part == 0)
+        return xasprintf("data/%s_data.sql", j->base);
+    return xasprintf("data/%s_data.part%d.sql", j->base, part);
+}
+
+static char *unit_sql(const unit *u)
+{
+    const src_table *t = u->job->t;
+    char *q = pg_quote_qualified(t->schema, t->name);
+    char *sql;
+    if (u->from_block < 0 && t->relkind == 'r') {
+        sql = *t->column_list ? xasprintf("COPY %s (%s) TO STDOUT", q, t->column_list)
+                              : xasprintf("COPY %s TO STDOUT", q);
+    } else if (u->from_block < 0) {
+        sql = xasprintf("COPY (SELECT %s FROM %s) TO STDOUT", t->column_list, q);
+    } else if (u->to_block < 0) {
+        sql = xasprintf("COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%lld,0)'::tid) TO STDOUT",
+                        t->column_list, q, (long long)u->from_block);
+    } else {
+        sql = xasprintf("COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%lld,0)'::tid AND "
+                        "ctid < '(%lld,0)'::tid) TO STDOUT",
+                        t->column_list, q, (long long)u->from_block, (long long)u->to_block);
+    }
+    free(q);
+    return sql;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* COPY one unit into its file. Logs and returns false on failure. */
+static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
+{
+    table_job *j = u->job;
+    char *rel = part_rel_path(j, u->part);
+    char *final = xasprintf("%s/%s", r->ctx->export_dir, rel);
+    char *tmp = xasprintf("%s.tmp", final);
+    char *sql = unit_sql(u);
+    bool ok = false;
+    int64_t rows = 0, part_rows = 0, size = 0;
+    size_t used = 0;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        log_error("cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    PGresult *res = PQexec(c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        log_error("source database: exporting table %s: %s", j->display,
+                  pgconn_note_result(c, res));
+        PQclear(res);
+        goto out_fd;
+    }
+    PQclear(res);
+    char *row;
+    int len;
+    bool io_ok = true;
+    while ((len = PQgetCopyData(c->pg, &row, 0)) > 0) {
+        if (used + (size_t)len > WRITE_BUFFER_BYTES) {
+            if (io_ok && !write_all(fd, buf, used))
+                io_ok = false;
+            size += (int64_t)used;
+            used = 0;
+            atomic_fetch_add(&j->rows, rows);
+            rows = 0;
+        }
+        if ((size_t)len > WRITE_BUFFER_BYTES) {
+            if (io_ok && !write_all(fd, row, (size_t)len))
+                io_ok = false;
+            size += len;
+        } else {
+            memcpy(buf + used, row, (size_t)len);
+            used += (size_t)len;
+        }
+        rows++;
+        part_rows++;
+        PQfreemem(row);
+        if (atomic_load(&r->abort))
+            break;
+    }
+    if (len > 0) { /* aborted: drop the connection's COPY */
+        goto out_fd;
+    }
+    res = PQgetResult(c->pg);
+    if (len == -2 || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        log_error("source database: exporting table %s: %s", j->display, pgconn_note_result(c, res));
+        PQclear(res);
+        goto out_fd;
+    }
+    PQclear(res);
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    if (io_ok && used > 0 && !write_all(fd, buf, used))
+        io_ok = false;
+    size += (int64_t)used;
+    atomic_fetch_add(&j->rows, rows);
+    if (!io_ok || fsync(fd) != 0) {
+        log_error("cannot write %s: %s", tmp, strerror(errno));
+        goto out_fd;
+    }
+    if (close(fd) != 0 || rename(tmp, final) != 0) {
+        fd = -1;
+        log_error("cannot rename %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    pthread_mutex_lock(&r->mu);
+    j->part_size[u->part] = size;
+    j->part_rows[u->part] = part_rows;
+    j->parts_done++;
+    pthread_mutex_unlock(&r->mu);
+    ok = true;
+out_fd:
+    if (fd >= 0)
+        close(fd);
+out:
+    free(sql);
+    free(tmp);
+    free(final);
+    free(rel);
+    return ok;
+}
+
+static void *worker_main(void *arg)
+{
+    export_run *r = arg;
+    pgconn_options opt = {.application_name = "yb-voyager export data worker"};
+    pgconn *c = pgconn_connect(r->conf, &opt);
+    char *buf = NULL;
+    if (!c) {
+        atomic_store(&r->failed, 1);
+        atomic_store(&r->abort, 1);
+        goto out;
+    }
+    char *lit = pg_quote_literal(r->snapshot);
+    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    bool ok = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") && pgconn_exec(c, set);
+    free(set);
+    free(lit);
+    if (!ok) {
+        atomic_store(&r->failed, 1);
+        atomic_store(&r->abort, 1);
+        goto out;
+    }
+    buf = xmalloc(WRITE_BUFFER_BYTES);
+    for (;;) {
+        if (atomic_load(&r->abort))
+            break;
+        pthread_mutex_lock(&r->mu);
+        unit *u = r->next < r->nunits ? &r->units[r->next++] : NULL;
+        if (u)
+            u->job->started = true;
+        pthread_mutex_unlock(&r->mu);
+        if (!u)
+            break;
+        if (!export_unit(r, c, u, buf)) {
+            if (!atomic_load(&r->abort))
+                atomic_store(&r->failed, 1);
+            atomic_store(&r->abort, 1);
+            break;
+        }
+    }
+    pgconn_exec(c, "COMMIT");
+out:
+    free(buf);
+    pgconn_close(c);
+    atomic_fetch_sub(&r->workers_left, 1);
+    return NULL;
+}
+
+/* Delete data/<base>_data.* left by an interrupted run of this table. */
+static void remove_table_files(const char *export_dir, const char *base)
+{
+    char *dir = xasprintf("%s/data", export_dir);
+    char *prefix = xasprintf("%s_data.", base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (str_starts_with(e->d_name, prefix)) {
+            char *p = xasprintf("%s/%s", dir, e->d_name);
+            unlink(p);
+            free(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    free(prefix);
+    free(dir);
+}
+
+bool snapshot_export_remove_files(const char *export_dir)
+{
+    char *dir = xasprintf("%s/data", export_dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool ok = true;
+    while (d && (e = readdir(d)) != NULL) {
+        if (!str_ends_with(e->d_name, ".sql") && !str_ends_with(e->d_name, ".sql.tmp"))
+            continue;
+        char *p = xasprintf("%s/%s", dir, e->d_name);
+        if (unlink(p) != 0 && errno != ENOENT) {
+            log_error("cannot remove %s: %s", p, strerror(errno));
+            ok = false;
+        }
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+    char *desc = xasprintf("%s/%s", export_dir, DATA_DESCRIPTOR_PATH);
+    unlink(desc);
+    free(desc);
+    return ok;
+}
+
+static int by_size_desc(const void *a, const void *b)
+{
+    const src_table *x = *(src_table *const *)a, *y = *(src_table *const *)b;
+    return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+/* Record a finished table in meta.db and the descriptor (main thread). */
+static bool record_table(export_run *r, table_job *j)
+{
+    metadb *m = r->ctx->meta;
+    bool ok = snapshot_export_files_clear(m, j->t->schema, j->t->name);
+    int64_t total = atomic_load(&j->rows);
+    for (int k = 0; ok && k < j->nparts; k++) {
+        char *rel = part_rel_path(j, k);
+        ok = snapshot_export_file_add(m, j->t->schema, j->t->name, k, rel, j->part_rows[k],
+                                      j->part_size[k], j->t->columns_json);
+        free(rel);
+    }
+    char *datadir = xasprintf("%s/data/x", r->ctx->export_dir);
+    ok = ok && fs_fsync_parent(datadir);
+    free(datadir);
+    ok = ok && snapshot_export_table_set(m, j->t->schema, j->t->name, SNAP_DONE, total) &&
+         data_descriptor_write(m, r->ctx->export_dir);
+    return ok;
+}
+
+bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
+                            src_table *const *tables, size_t n, int parallel, bool bars)
+{
+    if (n == 0)
+        return true;
+    src_table **sorted = xcalloc(n, sizeof *sorted);
+    memcpy(sorted, tables, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_size_desc);
+
+    int64_t split = split_bytes();
+    table_job *jobs = xcalloc(n, sizeof *jobs);
+    size_t nunits = 0;
+    for (size_t i = 0; i < n; i++) {
+        table_job *j = &jobs[i];
+        j->t = sorted[i];
+        j->base = src_table_file_base(j->t->schema, j->t->name);
+        j->display = table_display_name(j->t->schema, j->t->name);
+        j->nparts = 1;
+        if (j->t->relkind == 'r' && j->t->bytes > split && j->t->block_size > 0) {
+            int64_t parts = (j->t->bytes + split - 1) / split;
+            j->nparts = (int)(parts > MAX_PARTS ? MAX_PARTS : parts);
+        }
+        j->part_rows = xcalloc((size_t)j->nparts, sizeof *j->part_rows);
+        j->part_size = xcalloc((size_t)j->nparts, sizeof *j->part_size);
+        atomic_init(&j->rows, 0);
+        nunits += (size_t)j->nparts;
+    }
+    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name};
+    pthread_mutex_init(&r.mu, NULL);
+    r.units = xcalloc(nunits, sizeof *r.units);
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        table_job *j = &jobs[i];
+        remove_table_files(ctx->export_dir, j->base);
+        ok = snapshot_export_files_clear(ctx->meta, j->t->schema, j->t->name) &&
+             snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_EXPORTING, 0);
+        int64_t blocks = j->t->block_size > 0 ? j->t->bytes / j->t->block_size : 0;
+        int64_t per = j->nparts > 1 ? (blocks + j->nparts - 1) / j->nparts : 0;
+        for (int k = 0; k < j->nparts; k++) {
+            unit *u = &r.units[r.nunits++];
+            u->job = j;
+            u->part = k;
+            u->from_block = j->nparts == 1 ? -1 : k * per;
+            u->to_block = j->nparts == 1 || k == j->nparts - 1 ? -1 : (k + 1) * per;
+        }
+    }
+    int nworkers = parallel < 1 ? 1 : parallel;
+    if ((size_t)nworkers > nunits)
+        nworkers = (int)nunits;
+    pthread_t *th = xcalloc((size_t)nworkers, sizeof *th);
+    atomic_init(&r.abort, 0);
+    atomic_init(&r.failed, 0);
+    atomic_init(&r.workers_left, 0);
+    int started = 0;
+    if (ok) {
+        log_info("exporting %zu tables (%zu parts) with %d workers in snapshot %s", n, nunits,
+                 nworkers, snapshot_name);
+        for (int i = 0; i < nworkers; i++) {
+            atomic_fetch_add(&r.workers_left, 1);
+            if (pthread_create(&th[i], NULL, worker_main, &r) != 0) {
+                atomic_fetch_sub(&r.workers_left, 1);
+                log_error("cannot start an export worker thread");
+                atomic_store(&r.abort, 1);
+                ok = false;
+                break;
+            }
+            started++;
+        }
+    }
+
+    progress_item *items = xcalloc(n, sizeof *items);
+    progress *pb = progress_new(bars, "exported", n);
+    bool last_round = false;
+    while (ok || started > 0) {
+        if (cmd_interrupted)
+            atomic_store(&r.abort, 1);
+        bool all_exited = atomic_load(&r.workers_left) == 0;
+        pthread_mutex_lock(&r.mu);
+        for (size_t i = 0; i < n; i++) {
+            table_job *j = &jobs[i];
+            items[i].name = j->display;
+            items[i].done = atomic_load(&j->rows);
+            items[i].total = j->t->est_rows;
+            items[i].active = j->started && j->parts_done < j->nparts;
+            bool finished = j->parts_done == j->nparts;
+            if (finished && !j->recorded) {
+                j->recorded = true;
+                if (!record_table(&r, j)) {
+                    atomic_store(&r.abort, 1);
+                    ok = false;
+                }
+            }
+            items[i].finished = finished;
+        }
+        pthread_mutex_unlock(&r.mu);
+        progress_show(pb, items, n);
+        if (last_round)
+            break;
+        if (all_exited)
+            last_round = true; /* one more pass records what the last workers finished */
+        else
+            usleep(bars ? 200000 : 100000);
+    }
+    progress_free(pb);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (atomic_load(&r.failed) || atomic_load(&r.abort))
+        ok = false;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i].recorded)
+            ok = false;
+    if (cmd_interrupted)
+        log_error("export data interrupted: run the same command again to resume");
+
+    free(items);
+    free(th);
+    free(r.units);
+    pthread_mutex_destroy(&r.mu);
+    for (size_t i = 0; i < n; i++) {
+        free(jobs[i].base);
+        free(jobs[i].display);
+        free(jobs[i].part_rows);
+        free(jobs[i].part_size);
+    }
+    free(jobs);
+    free(sorted);
+    return ok;
+}

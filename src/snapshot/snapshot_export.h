@@ -1,0 +1,39 @@
+/*
+ * The parallel snapshot exporter: --parallel-jobs worker threads, each on its
+ * own connection inside the one exported snapshot, run COPY ... TO STDOUT
+ * (PostgreSQL text format) into data/ files.
+ *
+ * Files: data/<base>_data.sql, <base> from src_table_file_base(). A table
+ * larger than the split size (VOYAGER_EXPORT_SPLIT_BYTES, default 128 MiB) is
+ * exported as ctid ranges of its heap, one part per range, so that one huge
+ * table keeps every worker busy: part 0 goes to data/<base>_data.sql, part k
+ * to data/<base>_data.part<k>.sql; the descriptor lists every part file.
+ * Each part is written under <name>.tmp, fsynced, then renamed.
+ *
+ * A table is DONE in meta.db (and enters the descriptor) only when all its
+ * parts are durable; a restart redoes every table that is not DONE, whole
+ * (its parts must come from one snapshot).
+ */
+#ifndef VOYAGER_SNAPSHOT_SNAPSHOT_EXPORT_H
+#define VOYAGER_SNAPSHOT_SNAPSHOT_EXPORT_H
+
+#include "cli/cmd_ctx.h"
+#include "db/dbconf.h"
+#include "snapshot/source_tables.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EXPORT_DEFAULT_SPLIT_BYTES (128LL * 1024 * 1024)
+
+/*
+ * Export tables[0..n) in snapshot `snapshot_name`. Returns false after the
+ * failure was logged (naming the table), or when interrupted.
+ */
+bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
+                            src_table *const *tables, size_t n, int parallel, bool bars);
+
+/* Remove every snapshot data file (not the queue) and the descriptor. */
+bool snapshot_export_remove_files(const char *export_dir);
+
+#endif

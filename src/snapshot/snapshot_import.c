@@ -1,0 +1,849 @@
+#include "snapshot/snapshot_import.h"
+
+#include "cli/cmd_connect.h"
+#include "core/exitcodes.h"
+#include "core/lock.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "db/pgconn.h"
+#include "snapshot/batcher.h"
+#include "snapshot/data_descriptor.h"
+#include "snapshot/import_metainfo.h"
+#include "snapshot/progress.h"
+#include "snapshot/snapshot_state.h"
+#include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEND_BUFFER_BYTES (1024 * 1024)
+#define WAIT_MESSAGE_EVERY_MS 30000
+
+typedef struct imp_table {
+    char *schema;
+    char *name;
+    char *display;
+    char *copy_sql;          /* set when its files are queued */
+    int64_t total_rows;      /* main thread */
+    atomic_llong imported;
+    int pending;             /* batches queued and not committed, under mu */
+    bool files_queued;       /* main thread */
+    bool done;               /* main thread */
+    int64_t saved_imported;  /* last value written to meta.db */
+} imp_table;
+
+typedef struct imp_batch {
+    imp_table *t;
+    char *rel_path;   /* data/x_data.sql */
+    char *file_name;  /* x_data.sql: data_file_name in the metainfo table */
+    batch_range r;
+} imp_batch;
+
+typedef struct import_run {
+    cmd_ctx *ctx;
+    db_conf *conf;
+    const import_options *o;
+    yb_nodes nodes;
+    bool is_yugabyte;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    imp_batch **queue;       /* under mu */
+    size_t qlen, qcap, qhead;
+    bool closed;             /* under mu: nothing more will be queued */
+    atomic_int abort;
+    atomic_int failed;
+    atomic_int warned_replication_role;
+} import_run;
+
+/* ---- the queue ---- */
+
+static void queue_push(import_run *r, imp_batch *b)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->qlen == r->qcap) {
+        r->qcap = r->qcap ? r->qcap * 2 : 64;
+        r->queue = xrealloc(r->queue, r->qcap * sizeof *r->queue);
+    }
+    r->queue[r->qlen++] = b;
+    b->t->pending++;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static imp_batch *queue_pop(import_run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        if (atomic_load(&r->abort) || cmd_interrupted) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        if (r->qhead < r->qlen) {
+            imp_batch *b = r->queue[r->qhead++];
+            pthread_mutex_unlock(&r->mu);
+            return b;
+        }
+        if (r->closed) {
+            pthread_mutex_unlock(&r->mu);
+            return NULL;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    }
+}
+
+/* ---- one batch ---- */
+
+static pgconn *worker_connect(import_run *r, int idx)
+{
+    pgconn_options opt = {.application_name = "yb-voyager import data worker", .quiet = false};
+    if (r->nodes.count > 0) {
+        const yb_node *n = &r->nodes.items[(size_t)idx % r->nodes.count];
+        opt.host = n->host;
+        opt.port = n->port;
+    }
+    pgconn *c = pgconn_connect(r->conf, &opt);
+    if (!c)
+        return NULL;
+    if (c->is_yugabyte && r->o->enable_upsert && !pgconn_exec(c, "SET yb_enable_upsert_mode = true")) {
+        pgconn_close(c);
+        return NULL;
+    }
+    if (!pgconn_exec(c, "SET statement_timeout = 0")) {
+        pgconn_close(c);
+        return NULL;
+    }
+    /*
+     * Tables are loaded in any order, in parallel: foreign keys and triggers
+     * must not fire (as in yb-voyager). Needs a superuser; without one, say so once.
+     */
+    PGresult *res = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
+    if (!res && !atomic_exchange(&r->warned_replication_role, 1))
+        log_warn("%s database: cannot disable triggers and foreign key checks for the import (%s): "
+                 "tables are loaded in parallel, so foreign keys may fail",
+                 db_role_name(r->conf->role), PQerrorMessage(c->pg));
+    PQclear(res);
+    return c;
+}
+
+/*
+ * Send the batch's bytes. Returns NULL on success, else a message (static or
+ * owned by libpq/errno) describing the failure.
+ */
+static const char *send_range(import_run *r, pgconn *c, const imp_batch *b, char *buf, bool *local)
+{
+    char *path = xasprintf("%s/%s", r->ctx->export_dir, b->rel_path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    *local = false;
+    if (fd < 0) {
+        *local = true;
+        return strerror(errno);
+    }
+    int64_t off = b->r.start_offset;
+    const char *err = NULL;
+    while (off < b->r.end_offset && !err) {
+        size_t want = (size_t)(b->r.end_offset - off);
+        if (want > SEND_BUFFER_BYTES)
+            want = SEND_BUFFER_BYTES;
+        ssize_t n = pread(fd, buf, want, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *local = true;
+            err = n < 0 ? strerror(errno) : "data file is shorter than its batch plan";
+            break;
+        }
+        if (PQputCopyData(c->pg, buf, (int)n) != 1)
+            err = PQerrorMessage(c->pg);
+        off += n;
+    }
+    close(fd);
+    return err;
+}
+
+typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL } batch_outcome;
+
+static batch_outcome batch_once(import_run *r, pgconn *c, const imp_batch *b, char *buf,
+                                char **why)
+{
+    *why = NULL;
+    PGresult *res = PQexec(c->pg, "BEGIN");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    PQclear(res);
+    res = PQexec(c->pg, b->t->copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        goto failed;
+    PQclear(res);
+    bool local = false;
+    const char *err = send_range(r, c, b, buf, &local);
+    if (err) {
+        *why = xstrdup(err);
+        PQputCopyEnd(c->pg, "aborted by yb-voyager");
+        while ((res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+        pgconn_exec(c, "ROLLBACK");
+        return local ? BATCH_FATAL : BATCH_RETRY;
+    }
+    if (PQputCopyEnd(c->pg, NULL) != 1) {
+        *why = xstrdup(PQerrorMessage(c->pg));
+        return BATCH_RETRY;
+    }
+    res = PQgetResult(c->pg);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    int64_t copied = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    if (copied != b->r.rows)
+        log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->t->display,
+                 (long long)b->r.number, b->file_name, (long long)copied, (long long)b->r.rows);
+    res = import_metainfo_insert(c, metadb_migration_uuid(r->ctx->meta), b->file_name, b->r.number,
+                                 b->t->schema, b->t->name, copied);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (st && strcmp(st, "23505") == 0) {
+            /* Committed by an earlier run we did not know about: keep that one. */
+            PQclear(res);
+            pgconn_exec(c, "ROLLBACK");
+            return BATCH_DONE;
+        }
+        goto failed;
+    }
+    PQclear(res);
+    res = PQexec(c->pg, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    PQclear(res);
+    return BATCH_DONE;
+
+failed:;
+    const char *msg = pgconn_note_result(c, res);
+    *why = xstrdup(msg);
+    (*why)[strcspn(*why, "\n")] = '\0';
+    PQclear(res);
+    bool retry = c->last_error_retryable;
+    if (PQstatus(c->pg) == CONNECTION_OK) {
+        while ((res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+        PGresult *rb = PQexec(c->pg, "ROLLBACK");
+        PQclear(rb);
+    }
+    return retry ? BATCH_RETRY : BATCH_FATAL;
+}
+
+static bool import_batch(import_run *r, int idx, pgconn **cp, const imp_batch *b, char *buf)
+{
+    char *why = NULL;
+    for (int attempt = 1;; attempt++) {
+        if (!*cp)
+            *cp = worker_connect(r, idx);
+        batch_outcome out = BATCH_RETRY;
+        if (*cp) {
+            out = batch_once(r, *cp, b, buf, &why);
+            if (out == BATCH_DONE) {
+                free(why);
+                return true;
+            }
+            if (PQstatus((*cp)->pg) != CONNECTION_OK) {
+                pgconn_close(*cp);
+                *cp = NULL;
+                out = BATCH_RETRY;
+            }
+        } else {
+            why = xstrdup("cannot connect");
+        }
+        if (out == BATCH_FATAL || attempt >= IMPORT_MAX_ATTEMPTS || atomic_load(&r->abort)) {
+            if (!atomic_load(&r->abort) || out == BATCH_FATAL)
+                log_error("%s database: importing table %s failed at batch %lld of %s (lines "
+                          "%lld-%lld)%s: %s",
+                          db_role_name(r->conf->role), b->t->display, (long long)b->r.number,
+                          b->rel_path, (long long)b->r.first_line,
+                          (long long)(b->r.first_line + b->r.rows - 1),
+                          out == BATCH_FATAL ? "" : " after retries", why ? why : "?");
+            free(why);
+            return false;
+        }
+        log_warn("%s: batch %lld of %s: %s; retrying (attempt %d of %d)", b->t->display,
+                 (long long)b->r.number, b->file_name, why ? why : "?", attempt + 1,
+                 IMPORT_MAX_ATTEMPTS);
+        free(why);
+        why = NULL;
+        pg_retry_sleep(attempt);
+    }
+}
+
+typedef struct worker_arg {
+    import_run *r;
+    int idx;
+} worker_arg;
+
+static void *worker_main(void *arg)
+{
+    worker_arg *w = arg;
+    import_run *r = w->r;
+    pgconn *c = worker_connect(r, w->idx);
+    char *buf = xmalloc(SEND_BUFFER_BYTES);
+    imp_batch *b;
+    while ((b = queue_pop(r)) != NULL) {
+        if (!import_batch(r, w->idx, &c, b, buf)) {
+            atomic_store(&r->failed, 1);
+            atomic_store(&r->abort, 1);
+            pthread_mutex_lock(&r->mu);
+            pthread_cond_broadcast(&r->cv);
+            pthread_mutex_unlock(&r->mu);
+            break;
+        }
+        atomic_fetch_add(&b->t->imported, b->r.rows);
+        pthread_mutex_lock(&r->mu);
+        b->t->pending--;
+        pthread_mutex_unlock(&r->mu);
+    }
+    free(buf);
+    pgconn_close(c);
+    return NULL;
+}
+
+/* ---- planning ---- */
+
+static bool load_plan(metadb *m, const char *role, const char *rel, batch_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT batch_number, start_offset, end_offset, first_line, row_count "
+                           "FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path = ?2 "
+                           "ORDER BY batch_number",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        plan->items = xrealloc(plan->items, (plan->count + 1) * sizeof *plan->items);
+        plan->items[plan->count++] = (batch_range){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                                   sqlite3_column_int64(st, 4)};
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+static bool store_plan(metadb *m, const char *role, const char *rel, const batch_plan *plan)
+{
+    if (!metadb_begin(m))
+        return false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
+                           "batch_number, start_offset, end_offset, first_line, row_count) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        metadb_rollback(m);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < plan->count; i++) {
+        const batch_range *b = &plan->items[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, b->number);
+        sqlite3_bind_int64(st, 4, b->start_offset);
+        sqlite3_bind_int64(st, 5, b->end_offset);
+        sqlite3_bind_int64(st, 6, b->first_line);
+        sqlite3_bind_int64(st, 7, b->rows);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        metadb_rollback(m);
+        return false;
+    }
+    return metadb_commit(m);
+}
+
+/* The batch plan of a file: the one fixed earlier, else a new scan. */
+static bool plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan)
+{
+    metadb *m = r->ctx->meta;
+    const char *role = r->o->importer_role;
+    if (!load_plan(m, role, f->path, plan))
+        return false;
+    if (plan->count > 0) {
+        if (plan->items[plan->count - 1].end_offset != f->size) {
+            log_error("data file %s changed since its import started: run import data with "
+                      "--start-clean",
+                      f->path);
+            batch_plan_free(plan);
+            return false;
+        }
+        return true;
+    }
+    char *path = xasprintf("%s/%s", r->ctx->export_dir, f->path);
+    int64_t bad_line = 0;
+    int64_t max_row = batcher_max_row_bytes();
+    batcher_result br = batcher_plan_file(path, r->o->batch_rows, batcher_max_batch_bytes(), max_row,
+                                          plan, &bad_line);
+    bool ok = br == BATCHER_OK;
+    if (br == BATCHER_IO_ERROR)
+        log_error("cannot read data file %s: %s", path, strerror(errno));
+    else if (br == BATCHER_ROW_TOO_LARGE)
+        log_error("table %s: row at line %lld of %s is larger than %lld bytes: set "
+                  "CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
+                  t->display, (long long)bad_line, f->path, (long long)max_row);
+    free(path);
+    if (ok && !store_plan(m, role, f->path, plan)) {
+        batch_plan_free(plan);
+        ok = false;
+    }
+    return ok;
+}
+
+static char *copy_sql_for(const char *schema, const char *name, const char *columns_json)
+{
+    cJSON *arr = cJSON_Parse(columns_json);
+    strbuf cols = STRBUF_INIT;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        if (!cJSON_IsString(it))
+            continue;
+        char *q = pg_quote_ident(it->valuestring);
+        if (cols.len)
+            strbuf_append(&cols, ", ");
+        strbuf_append(&cols, q);
+        free(q);
+    }
+    cJSON_Delete(arr);
+    char *qt = pg_quote_qualified(schema, name);
+    char *sql = cols.len ? xasprintf("COPY %s (%s) FROM STDIN", qt, strbuf_cstr(&cols))
+                         : xasprintf("COPY %s FROM STDIN", qt);
+    free(qt);
+    strbuf_free(&cols);
+    return sql;
+}
+
+/* ---- the tables ---- */
+
+/* Every table the exporter has (or will have) written, filtered by the import table lists. */
+static bool load_tables(import_run *r, imp_table **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(r->ctx->meta),
+                           "SELECT schema_name, table_name FROM snapshot_export_table ORDER BY 1, 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(r->ctx->meta)));
+        return false;
+    }
+    strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        strlist_push(&schemas, (const char *)sqlite3_column_text(st, 0));
+        strlist_push(&names, (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    table_ref *refs = xcalloc(names.count + 1, sizeof *refs);
+    bool *keep = xcalloc(names.count + 1, sizeof *keep);
+    for (size_t i = 0; i < names.count; i++)
+        refs[i] = (table_ref){schemas.items[i], names.items[i]};
+    table_patterns inc = {0}, exc = {0};
+    bool ok = table_filter_from_opts(r->ctx, &inc, &exc);
+    char *err = NULL;
+    if (ok && !table_filter_select(refs, names.count, &inc, &exc, keep, &err)) {
+        log_error("%s", err);
+        free(err);
+        ok = false;
+    }
+    if (ok) {
+        *out = xcalloc(names.count + 1, sizeof **out);
+        for (size_t i = 0; i < names.count; i++) {
+            if (!keep[i])
+                continue;
+            imp_table *t = &(*out)[(*n)++];
+            t->schema = xstrdup(schemas.items[i]);
+            t->name = xstrdup(names.items[i]);
+            t->display = table_display_name(t->schema, t->name);
+            atomic_init(&t->imported, 0);
+        }
+    }
+    table_patterns_free(&inc);
+    table_patterns_free(&exc);
+    free(refs);
+    free(keep);
+    strlist_free(&schemas);
+    strlist_free(&names);
+    return ok;
+}
+
+static imp_table *find_table(imp_table *ts, size_t n, const char *schema, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ts[i].schema, schema) == 0 && strcmp(ts[i].name, name) == 0)
+            return &ts[i];
+    return NULL;
+}
+
+static const char *base_name(const char *rel)
+{
+    const char *s = strrchr(rel, '/');
+    return s ? s + 1 : rel;
+}
+
+/* --start-clean: forget this importer's progress on the selected tables (and truncate them if asked). */
+static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    const char *uuid = metadb_migration_uuid(r->ctx->meta);
+    strlist nonempty = STRLIST_INIT;
+    if (r->o->truncate_tables && n > 0) {
+        /* One statement: foreign keys among the tables do not get in the way. */
+        strbuf sql = STRBUF_INIT;
+        strbuf_append(&sql, "TRUNCATE TABLE ");
+        for (size_t i = 0; i < n; i++) {
+            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+            strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
+            free(q);
+        }
+        bool ok = pgconn_exec(c, strbuf_cstr(&sql));
+        strbuf_free(&sql);
+        if (!ok)
+            return false;
+        log_say("truncated %zu tables on the %s database", n, db_role_name(r->conf->role));
+    }
+    for (size_t i = 0; i < n && !r->o->truncate_tables; i++) {
+        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+        char *v = pgconn_query_value(c, sql, 0, NULL);
+        if (v && strcmp(v, "t") == 0)
+            strlist_push(&nonempty, ts[i].display);
+        free(v);
+        free(sql);
+        free(q);
+    }
+    if (nonempty.count > 0) {
+        strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < nonempty.count; i++)
+            strbuf_appendf(&sb, "%s%s", i ? ", " : "", nonempty.items[i]);
+        char *question = xasprintf("tables %s are not empty on the %s database and --truncate-tables "
+                                   "was not given; import into them anyway",
+                                   strbuf_cstr(&sb), db_role_name(r->conf->role));
+        bool yes = cmd_confirm(r->ctx, question);
+        free(question);
+        strbuf_free(&sb);
+        strlist_free(&nonempty);
+        if (!yes) {
+            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
+                      "the tables");
+            return false;
+        }
+    }
+    strlist_free(&nonempty);
+    for (size_t i = 0; i < n; i++)
+        if (!import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name))
+            return false;
+    return snapshot_import_reset(r->ctx->meta, r->o->importer_role);
+}
+
+static bool export_finished(metadb *m)
+{
+    if (!metadb_status_get_bool(m, "ExportDataDone"))
+        return false;
+    sqlite3_stmt *st;
+    bool done = false;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT count(*) FROM snapshot_export_table WHERE status <> 'DONE'", -1,
+                           &st, NULL) == SQLITE_OK) {
+        done = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
+        sqlite3_finalize(st);
+    }
+    return done;
+}
+
+/* Queue the files of tables newly in the descriptor. */
+static bool queue_new_files(import_run *r, imp_table *ts, size_t n, const import_metainfo_set *done,
+                            strlist *queued)
+{
+    data_files files;
+    bool missing;
+    if (!data_descriptor_read(r->ctx->export_dir, &files, &missing))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < files.count; i++) {
+        const data_file *f = &files.items[i];
+        imp_table *t = find_table(ts, n, f->schema, f->table);
+        if (!t || strlist_contains(queued, f->path))
+            continue;
+        strlist_push(queued, f->path);
+        if (!t->copy_sql)
+            t->copy_sql = copy_sql_for(t->schema, t->name, f->columns_json);
+        batch_plan plan;
+        if (!plan_file(r, f, t, &plan)) {
+            ok = false;
+            break;
+        }
+        const char *fname = base_name(f->path);
+        for (size_t k = 0; k < plan.count; k++) {
+            t->total_rows += plan.items[k].rows;
+            int64_t rows;
+            if (import_metainfo_set_has(done, fname, plan.items[k].number, &rows)) {
+                atomic_fetch_add(&t->imported, rows);
+                continue;
+            }
+            imp_batch *b = xcalloc(1, sizeof *b);
+            b->t = t;
+            b->rel_path = xstrdup(f->path);
+            b->file_name = xstrdup(fname);
+            b->r = plan.items[k];
+            queue_push(r, b);
+        }
+        batch_plan_free(&plan);
+    }
+    /* The descriptor holds only DONE tables, with all their files at once. */
+    for (size_t i = 0; ok && i < files.count; i++) {
+        imp_table *t = find_table(ts, n, files.items[i].schema, files.items[i].table);
+        if (t)
+            t->files_queued = true;
+    }
+    data_files_free(&files);
+    return ok;
+}
+
+static bool restore_sequences(import_run *r, pgconn *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(r->ctx->meta),
+                           "SELECT schema_name, sequence_name, last_value, is_called "
+                           "FROM sequence_last_values WHERE phase = 'snapshot' ORDER BY 1, 2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = true;
+    int count = 0;
+    while (ok && sqlite3_step(st) == SQLITE_ROW) {
+        char *q = pg_quote_qualified((const char *)sqlite3_column_text(st, 0),
+                                     (const char *)sqlite3_column_text(st, 1));
+        char *val = xasprintf("%lld", (long long)sqlite3_column_int64(st, 2));
+        const char *p[3] = {q, val, sqlite3_column_int(st, 3) ? "true" : "false"};
+        char *exists = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
+        if (exists && strcmp(exists, "t") == 0) {
+            PGresult *res = pgconn_query(c, "SELECT setval($1::regclass, $2::bigint, $3::boolean)", 3, p);
+            ok = res != NULL;
+            PQclear(res);
+            count++;
+        } else if (exists) {
+            log_warn("sequence %s does not exist on the %s database: not restored", q,
+                     db_role_name(r->conf->role));
+        } else {
+            ok = false;
+        }
+        free(exists);
+        free(val);
+        free(q);
+    }
+    sqlite3_finalize(st);
+    if (ok)
+        log_info("restored %d sequences", count);
+    return ok;
+}
+
+static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
+{
+    for (size_t i = 0; i < n; i++) {
+        imp_table *t = &ts[i];
+        int64_t imp = atomic_load(&t->imported);
+        if (!force && imp == t->saved_imported)
+            continue;
+        const char *st = t->done ? SNAP_DONE : (imp > 0 || t->files_queued) ? SNAP_IMPORTING : SNAP_NOT_STARTED;
+        snapshot_import_table_set(r->ctx->meta, r->o->importer_role, t->schema, t->name, st, imp,
+                                  t->total_rows);
+        t->saved_imported = imp;
+    }
+}
+
+int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
+{
+    import_run r = {.ctx = ctx, .conf = conf, .o = o};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    atomic_init(&r.abort, 0);
+    atomic_init(&r.failed, 0);
+    int rc = EXIT_OK;
+    imp_table *ts = NULL;
+    size_t n = 0;
+    import_metainfo_set done = {0};
+    strlist queued = STRLIST_INIT;
+    pthread_t *th = NULL;
+    worker_arg *wa = NULL;
+    int started = 0;
+    progress *pb = NULL;
+    progress_item *items = NULL;
+    pgconn *c = NULL;
+
+    if (!snapshot_state_init(ctx->meta)) {
+        rc = EXIT_BAD_STATE;
+        goto out_nc;
+    }
+    char *etype = metadb_status_get_string(ctx->meta, "ExportType");
+    free(etype);
+    if (!etype) {
+        log_error("no data has been exported into %s yet: run 'yb-voyager export data' first",
+                  ctx->export_dir);
+        rc = EXIT_BAD_STATE;
+        goto out_nc;
+    }
+    c = cmd_connect(ctx, conf, NULL);
+    if (!c) {
+        rc = cmd_db_exit_code(conf->role);
+        goto out_nc;
+    }
+    r.is_yugabyte = c->is_yugabyte;
+    if (!load_tables(&r, &ts, &n)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    if (!import_metainfo_create(c) || !yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes)) {
+        rc = cmd_db_exit_code(conf->role);
+        goto out;
+    }
+    if (o->start_clean && !start_clean(&r, c, ts, n)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
+        rc = cmd_db_exit_code(conf->role);
+        goto out;
+    }
+
+    int nworkers = o->parallel < 1 ? 1 : o->parallel;
+    th = xcalloc((size_t)nworkers, sizeof *th);
+    wa = xcalloc((size_t)nworkers, sizeof *wa);
+    for (int i = 0; i < nworkers; i++) {
+        wa[i] = (worker_arg){&r, i};
+        if (pthread_create(&th[i], NULL, worker_main, &wa[i]) != 0) {
+            log_error("cannot start an import worker thread");
+            atomic_store(&r.abort, 1);
+            break;
+        }
+        started++;
+    }
+    items = xcalloc(n + 1, sizeof *items);
+    pb = progress_new(o->bars, "imported", n);
+    int64_t last_poll = 0, last_save = 0, wait_msg = 0;
+    bool export_done = false;
+    for (;;) {
+        int64_t now = now_monotonic_ms();
+        if (cmd_interrupted)
+            atomic_store(&r.abort, 1);
+        if (atomic_load(&r.abort))
+            break;
+        if (!export_done && now - last_poll >= 500) {
+            last_poll = now;
+            export_done = export_finished(ctx->meta);
+            if (!queue_new_files(&r, ts, n, &done, &queued)) {
+                atomic_store(&r.failed, 1);
+                atomic_store(&r.abort, 1);
+                break;
+            }
+            if (!export_done && now - wait_msg >= WAIT_MESSAGE_EVERY_MS) {
+                wait_msg = now;
+                bool running = cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL);
+                log_say("waiting for export data to finish%s", running ? "" : " (it is not running: start it again)");
+            }
+        }
+        bool all_done = export_done;
+        pthread_mutex_lock(&r.mu);
+        for (size_t i = 0; i < n; i++) {
+            imp_table *t = &ts[i];
+            if (!t->done && t->files_queued && t->pending == 0)
+                t->done = true;
+            all_done = all_done && t->done;
+            items[i] = (progress_item){t->display, atomic_load(&t->imported), t->total_rows,
+                                       t->files_queued && !t->done, t->done};
+        }
+        if (all_done) {
+            r.closed = true;
+            pthread_cond_broadcast(&r.cv);
+        }
+        pthread_mutex_unlock(&r.mu);
+        progress_show(pb, items, n);
+        if (now - last_save >= 1000 || all_done) {
+            last_save = now;
+            save_counts(&r, ts, n, false);
+        }
+        if (all_done)
+            break;
+        usleep(100000);
+    }
+    pthread_mutex_lock(&r.mu);
+    r.closed = true;
+    pthread_cond_broadcast(&r.cv);
+    pthread_mutex_unlock(&r.mu);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    progress_free(pb);
+    pb = NULL;
+    save_counts(&r, ts, n, true);
+    if (atomic_load(&r.failed)) {
+        rc = cmd_db_exit_code(conf->role);
+        goto out;
+    }
+    if (atomic_load(&r.abort) || cmd_interrupted) {
+        log_error("import data interrupted: run the same command again to resume");
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    if (!restore_sequences(&r, c)) {
+        rc = cmd_db_exit_code(conf->role);
+        goto out;
+    }
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += atomic_load(&ts[i].imported);
+    metadb_status_set_bool(ctx->meta, o->done_key, true);
+    log_say("imported %zu tables, %lld rows, into the %s database", n, (long long)total,
+            db_role_name(conf->role));
+
+out:
+out_nc:
+    pgconn_close(c);
+    progress_free(pb);
+    free(items);
+    free(th);
+    free(wa);
+    for (size_t i = 0; i < r.qlen; i++) {
+        free(r.queue[i]->rel_path);
+        free(r.queue[i]->file_name);
+        free(r.queue[i]);
+    }
+    free(r.queue);
+    for (size_t i = 0; i < n; i++) {
+        free(ts[i].schema);
+        free(ts[i].name);
+        free(ts[i].display);
+        free(ts[i].copy_sql);
+    }
+    free(ts);
+    import_metainfo_set_free(&done);
+    strlist_free(&queued);
+    yb_nodes_free(&r.nodes);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    return rc;
+}

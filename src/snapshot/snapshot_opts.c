@@ -1,0 +1,52 @@
+#include "snapshot/snapshot_opts.h"
+
+#include "core/util.h"
+
+#include <unistd.h>
+
+int snapshot_parallel_jobs(const cmd_ctx *ctx)
+{
+    int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 2 ? 2 : cpus;
+    }
+    return n > 256 ? 256 : (int)n;
+}
+
+bool snapshot_use_bars(const cmd_ctx *ctx)
+{
+    return isatty(STDOUT_FILENO) && !opts_get_bool(ctx->opts, "disable-pb");
+}
+
+bool snapshot_output_json(const cmd_ctx *ctx)
+{
+    return str_case_eq(opts_get(ctx->opts, "output-format"), "json");
+}
+
+#include <stdio.h>
+#include <string.h>
+
+void snapshot_print_grid(const char *const *headers, size_t ncols, char *const *cells, size_t nrows)
+{
+    size_t w[16] = {0};
+    if (ncols > 16)
+        ncols = 16;
+    for (size_t c = 0; c < ncols; c++) {
+        w[c] = strlen(headers[c]);
+        for (size_t r = 0; r < nrows; r++)
+            if (strlen(cells[r * ncols + c]) > w[c])
+                w[c] = strlen(cells[r * ncols + c]);
+    }
+    for (size_t c = 0; c < ncols; c++)
+        printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, headers[c], c + 1 < ncols ? "  " : "\n");
+    for (size_t c = 0; c < ncols; c++) {
+        for (size_t k = 0; k < w[c]; k++)
+            putchar('-');
+        fputs(c + 1 < ncols ? "  " : "\n", stdout);
+    }
+    for (size_t r = 0; r < nrows; r++)
+        for (size_t c = 0; c < ncols; c++)
+            printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, cells[r * ncols + c],
+                   c + 1 < ncols ? "  " : "\n");
+}

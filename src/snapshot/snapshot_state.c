@@ -1,0 +1,153 @@
+#include "snapshot/snapshot_state.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ddl =
+    "CREATE TABLE IF NOT EXISTS snapshot_export_table ("
+    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'NOT_STARTED',"
+    " exported_rows INTEGER NOT NULL DEFAULT 0,"
+    " estimated_rows INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (schema_name, table_name));"
+    "CREATE TABLE IF NOT EXISTS snapshot_export_file ("
+    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, part INTEGER NOT NULL,"
+    " file_path TEXT NOT NULL, row_count INTEGER NOT NULL, file_size INTEGER NOT NULL,"
+    " columns TEXT NOT NULL,"
+    " PRIMARY KEY (schema_name, table_name, part));"
+    "CREATE TABLE IF NOT EXISTS sequence_last_values ("
+    " phase TEXT NOT NULL, schema_name TEXT NOT NULL, sequence_name TEXT NOT NULL,"
+    " last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
+    " PRIMARY KEY (phase, schema_name, sequence_name));"
+    "CREATE TABLE IF NOT EXISTS snapshot_import_table ("
+    " importer_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
+    " status TEXT NOT NULL, imported_rows INTEGER NOT NULL DEFAULT 0,"
+    " total_rows INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (importer_role, schema_name, table_name));"
+    "CREATE TABLE IF NOT EXISTS snapshot_import_batch ("
+    " importer_role TEXT NOT NULL, file_path TEXT NOT NULL, batch_number INTEGER NOT NULL,"
+    " start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, first_line INTEGER NOT NULL,"
+    " row_count INTEGER NOT NULL,"
+    " PRIMARY KEY (importer_role, file_path, batch_number));";
+
+bool snapshot_state_init(metadb *m) { return metadb_exec(m, ddl); }
+
+/*
+ * Run one statement with bound arguments described by types: 's' text,
+ * 'i' int64. Logs and returns false on error.
+ */
+static bool run(metadb *m, const char *sql, const char *types, ...)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        return false;
+    }
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 's')
+            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+    }
+    va_end(ap);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        return false;
+    }
+    return true;
+}
+
+bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
+                                  int64_t estimated_rows)
+{
+    return run(m,
+               "INSERT INTO snapshot_export_table(schema_name, table_name, estimated_rows) "
+               "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET estimated_rows = excluded.estimated_rows",
+               "ssi", schema, table, estimated_rows);
+}
+
+bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
+                               const char *status, int64_t rows)
+{
+    return run(m,
+               "UPDATE snapshot_export_table SET status = ?3, exported_rows = ?4 "
+               "WHERE schema_name = ?1 AND table_name = ?2",
+               "sssi", schema, table, status, rows);
+}
+
+char *snapshot_export_table_status(metadb *m, const char *schema, const char *table)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st;
+    char *out = xstrdup("");
+    if (sqlite3_prepare_v2(db,
+                           "SELECT status FROM snapshot_export_table WHERE schema_name = ?1 AND "
+                           "table_name = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return out;
+    sqlite3_bind_text(st, 1, schema, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, table, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        free(out);
+        out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table)
+{
+    return run(m, "DELETE FROM snapshot_export_file WHERE schema_name = ?1 AND table_name = ?2",
+               "ss", schema, table);
+}
+
+bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
+                              const char *rel_path, int64_t rows, int64_t size,
+                              const char *columns_json)
+{
+    return run(m,
+               "INSERT OR REPLACE INTO snapshot_export_file(schema_name, table_name, part, "
+               "file_path, row_count, file_size, columns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               "ssisiis", schema, table, (int64_t)part, rel_path, rows, size, columns_json);
+}
+
+bool snapshot_export_reset(metadb *m)
+{
+    return metadb_exec(m, "DELETE FROM snapshot_export_table; DELETE FROM snapshot_export_file; "
+                          "DELETE FROM sequence_last_values WHERE phase = 'snapshot'");
+}
+
+bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, const char *seq,
+                             int64_t last_value, bool is_called)
+{
+    return run(m,
+               "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, sequence_name, "
+               "last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
+               "sssii", phase, schema, seq, last_value, (int64_t)is_called);
+}
+
+bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
+                               const char *status, int64_t imported, int64_t total)
+{
+    return run(m,
+               "INSERT INTO snapshot_import_table(importer_role, schema_name, table_name, status, "
+               "imported_rows, total_rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+               "ON CONFLICT DO UPDATE SET status = excluded.status, "
+               "imported_rows = excluded.imported_rows, total_rows = excluded.total_rows",
+               "ssssii", role, schema, table, status, imported, total);
+}
+
+bool snapshot_import_reset(metadb *m, const char *role)
+{
+    return run(m, "DELETE FROM snapshot_import_table WHERE importer_role = ?1", "s", role) &&
+           run(m, "DELETE FROM snapshot_import_batch WHERE importer_role = ?1", "s", role);
+}

@@ -1,0 +1,60 @@
+/*
+ * Snapshot state kept in meta.db, shared by export data, import data and the
+ * status / report commands:
+ *   snapshot_export_table(schema_name, table_name, status, exported_rows,
+ *     estimated_rows): one row per exported table; status NOT_STARTED |
+ *     EXPORTING | DONE. Written by export data only.
+ *   snapshot_export_file(schema_name, table_name, part, file_path, row_count,
+ *     file_size, columns): the data files of DONE tables (file_path relative to
+ *     the export dir, columns a JSON array); metainfo/dataFileDescriptor.json is
+ *     generated from it.
+ *   sequence_last_values (cdc_live.h): sequence values read in the snapshot,
+ *     phase "snapshot".
+ *   snapshot_import_table(importer_role, schema_name, table_name, status,
+ *     imported_rows, total_rows): per importer and table, for import data
+ *     status and get data-migration-report (IMPORTED SNAPSHOT ROWS).
+ *   snapshot_import_batch(importer_role, file_path, batch_number, start_offset,
+ *     end_offset, first_line, row_count): the batch plan of each data file,
+ *     fixed on first sight so that a restart (even with another --batch-size)
+ *     numbers batches the same way. Which batches committed is recorded on the
+ *     database imported into, never here.
+ */
+#ifndef VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
+#define VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
+
+#include "core/metadb.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SNAP_NOT_STARTED "NOT_STARTED"
+#define SNAP_EXPORTING "EXPORTING"
+#define SNAP_IMPORTING "MIGRATING"
+#define SNAP_DONE "DONE"
+
+bool snapshot_state_init(metadb *m);
+
+/* Export side. */
+bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
+                                  int64_t estimated_rows);
+bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
+                               const char *status, int64_t rows);
+/* Status of a table, "" when unknown. Caller frees. */
+char *snapshot_export_table_status(metadb *m, const char *schema, const char *table);
+/* Forget the files of a table (before it is exported again). */
+bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table);
+bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
+                              const char *rel_path, int64_t rows, int64_t size,
+                              const char *columns_json);
+/* Drop all export state (--start-clean). */
+bool snapshot_export_reset(metadb *m);
+
+bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, const char *seq,
+                             int64_t last_value, bool is_called);
+
+/* Import side. */
+bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
+                               const char *status, int64_t imported, int64_t total);
+bool snapshot_import_reset(metadb *m, const char *role);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * The source database's catalog as the snapshot exporter needs it: tables of
+ * the selected schemas with their copyable columns and size estimates, and the
+ * sequences whose values the importer restores.
+ */
+#ifndef VOYAGER_SNAPSHOT_SOURCE_TABLES_H
+#define VOYAGER_SNAPSHOT_SOURCE_TABLES_H
+
+#include "core/metadb.h"
+#include "db/pgconn.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct src_table {
+    char *schema;
+    char *name;
+    char relkind;          /* 'r' table, 'p' partitioned (copied through its root) */
+    int64_t est_rows;      /* reltuples (summed over partitions), 0 when unknown */
+    int64_t bytes;         /* heap size, for ctid splitting */
+    int block_size;
+    char *columns_json;    /* JSON array of the columns copied (no generated, no dropped) */
+    char *column_list;     /* the same, quoted for SQL: "a", "B" ("" when none) */
+} src_table;
+
+typedef struct src_tables {
+    src_table *items;
+    size_t count;
+} src_tables;
+
+/*
+ * Tables (relkind r and p, partitions only through their root) of the
+ * NULL-terminated schemas list. A schema that does not exist is an error
+ * naming it. Caller frees with src_tables_free().
+ */
+bool src_tables_list(pgconn *c, const char *const *schemas, src_tables *out);
+void src_tables_free(src_tables *t);
+
+/*
+ * Read every sequence of the schemas on c (inside the caller's snapshot
+ * transaction) and store it in meta.db sequence_last_values with phase.
+ */
+bool src_sequences_save(pgconn *c, const char *const *schemas, metadb *m, const char *phase);
+
+/* data/<name>_data.sql naming: schema "public" omitted, '/', '.' and '%' escaped as %XX. Caller frees. */
+char *src_table_file_base(const char *schema, const char *name);
+
+#endif

@@ -1,0 +1,250 @@
+#include "snapshot/table_list.h"
+
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Read one identifier part at *p: "quoted ""with"" doubles" or unquoted up to '.'. */
+static bool parse_part(const char **p, const char *end, char **out, bool *quoted)
+{
+    const char *s = *p;
+    strbuf sb = STRBUF_INIT;
+    if (s < end && *s == '"') {
+        *quoted = true;
+        s++;
+        for (;;) {
+            if (s >= end) {
+                strbuf_free(&sb);
+                return false; /* unterminated quote */
+            }
+            if (*s == '"') {
+                if (s + 1 < end && s[1] == '"') {
+                    strbuf_append_char(&sb, '"');
+                    s += 2;
+                    continue;
+                }
+                s++;
+                break;
+            }
+            strbuf_append_char(&sb, *s++);
+        }
+    } else {
+        *quoted = false;
+        while (s < end && *s != '.' && *s != '"')
+            strbuf_append_char(&sb, *s++);
+    }
+    *p = s;
+    *out = strbuf_detach(&sb);
+    return **out != '\0';
+}
+
+static bool parse_item(const char *s, size_t len, table_pattern *tp)
+{
+    const char *p = s, *end = s + len;
+    memset(tp, 0, sizeof *tp);
+    tp->text = xstrndup(s, len);
+    char *first = NULL;
+    bool q1 = false;
+    if (!parse_part(&p, end, &first, &q1)) {
+        free(first);
+        return false;
+    }
+    if (p == end) {
+        tp->name = first;
+        tp->name_quoted = q1;
+        return true;
+    }
+    if (*p != '.') {
+        free(first);
+        return false;
+    }
+    p++;
+    char *second = NULL;
+    bool q2 = false;
+    if (!parse_part(&p, end, &second, &q2) || p != end) {
+        free(first);
+        free(second);
+        return false;
+    }
+    tp->schema = first;
+    tp->schema_quoted = q1;
+    tp->name = second;
+    tp->name_quoted = q2;
+    return true;
+}
+
+static void push(table_patterns *out, const table_pattern *tp)
+{
+    out->items = xrealloc(out->items, (out->count + 1) * sizeof *out->items);
+    out->items[out->count++] = *tp;
+}
+
+static void pattern_free(table_pattern *tp)
+{
+    free(tp->text);
+    free(tp->schema);
+    free(tp->name);
+}
+
+static bool add_item(const char *s, size_t len, table_patterns *out, char **err)
+{
+    while (len > 0 && isspace((unsigned char)*s))
+        s++, len--;
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    if (len == 0)
+        return true;
+    table_pattern tp;
+    if (!parse_item(s, len, &tp)) {
+        *err = xasprintf("bad table name '%.*s': use table, schema.table or \"CaseSensitive\"",
+                         (int)len, s);
+        pattern_free(&tp);
+        return false;
+    }
+    push(out, &tp);
+    return true;
+}
+
+bool table_patterns_parse(const char *list, table_patterns *out, char **err)
+{
+    *err = NULL;
+    if (!list)
+        return true;
+    const char *start = list;
+    bool in_quote = false;
+    for (const char *p = list;; p++) {
+        if (*p == '"')
+            in_quote = !in_quote;
+        if (*p == '\0' || (*p == ',' && !in_quote)) {
+            if (!add_item(start, (size_t)(p - start), out, err))
+                return false;
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        }
+    }
+    return true;
+}
+
+bool table_patterns_parse_file(const char *path, table_patterns *out, char **err)
+{
+    *err = NULL;
+    char *data = NULL;
+    size_t len = 0;
+    if (!fs_read_all(path, &data, &len)) {
+        *err = xasprintf("cannot read table list file %s: %m", path);
+        return false;
+    }
+    bool ok = true;
+    char *save = NULL;
+    for (char *line = strtok_r(data, "\r\n", &save); ok && line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *t = str_trim(line);
+        if (*t == '\0' || *t == '#')
+            continue;
+        ok = add_item(t, strlen(t), out, err);
+    }
+    free(data);
+    return ok;
+}
+
+void table_patterns_free(table_patterns *p)
+{
+    for (size_t i = 0; i < p->count; i++)
+        pattern_free(&p->items[i]);
+    free(p->items);
+    p->items = NULL;
+    p->count = 0;
+}
+
+static bool part_matches(const char *pat, bool quoted, const char *value)
+{
+    return fnmatch(pat, value, quoted ? 0 : FNM_CASEFOLD) == 0;
+}
+
+bool table_pattern_matches(const table_pattern *p, const char *schema, const char *name)
+{
+    if (p->schema && !part_matches(p->schema, p->schema_quoted, schema))
+        return false;
+    return part_matches(p->name, p->name_quoted, name);
+}
+
+static bool has_wildcard(const table_pattern *p)
+{
+    return strpbrk(p->name, "*?") || (p->schema && strpbrk(p->schema, "*?"));
+}
+
+static bool check_all_match(const table_ref *tables, size_t n, const table_patterns *pats,
+                            const char *which, char **err)
+{
+    for (size_t k = 0; k < pats->count; k++) {
+        const table_pattern *p = &pats->items[k];
+        if (has_wildcard(p))
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            found = table_pattern_matches(p, tables[i].schema, tables[i].name);
+        if (!found) {
+            *err = xasprintf("table '%s' in %s does not exist (names are schema.table; quote "
+                             "case-sensitive names: \"Name\")",
+                             p->text, which);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
+                         const table_patterns *exclude, bool *keep, char **err)
+{
+    *err = NULL;
+    if (!check_all_match(tables, n, include, "--table-list", err) ||
+        !check_all_match(tables, n, exclude, "--exclude-table-list", err))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool in = include->count == 0;
+        for (size_t k = 0; k < include->count && !in; k++)
+            in = table_pattern_matches(&include->items[k], tables[i].schema, tables[i].name);
+        for (size_t k = 0; k < exclude->count && in; k++)
+            in = !table_pattern_matches(&exclude->items[k], tables[i].schema, tables[i].name);
+        keep[i] = in;
+    }
+    return true;
+}
+
+static bool one_side(const cmd_ctx *ctx, const char *list_flag, const char *file_flag,
+                     table_patterns *out)
+{
+    if (!opts_has_flag(ctx->opts, list_flag))
+        return true;
+    const char *list = opts_get(ctx->opts, list_flag);
+    const char *file = opts_get(ctx->opts, file_flag);
+    if (list && file) {
+        log_error("--%s and --%s cannot be used together: give one of them", list_flag, file_flag);
+        return false;
+    }
+    char *err = NULL;
+    bool ok = file ? table_patterns_parse_file(file, out, &err) : table_patterns_parse(list, out, &err);
+    if (!ok) {
+        log_error("--%s: %s", file ? file_flag : list_flag, err);
+        free(err);
+    }
+    return ok;
+}
+
+bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_patterns *exclude)
+{
+    return one_side(ctx, "table-list", "table-list-file-path", include) &&
+           one_side(ctx, "exclude-table-list", "exclude-table-list-file-path", exclude);
+}
+
+char *table_display_name(const char *schema, const char *name)
+{
+    if (!schema || strcmp(schema, "public") == 0)
+        return xstrdup(name);
+    return xasprintf("%s.%s", schema, name);
+}

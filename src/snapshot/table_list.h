@@ -1,0 +1,67 @@
+/*
+ * Which tables a data command works on: --table-list / --exclude-table-list and
+ * their -file-path forms, applied to the tables of the database (export) or of
+ * the data file descriptor (import).
+ *
+ * A name is [schema.]table; each part is either quoted ("Order": exact,
+ * case-sensitive) or unquoted (order: matched case-insensitively, as
+ * PostgreSQL folds it). `*` and `?` are wildcards in either form. A name
+ * without wildcards that matches no table is an error naming it.
+ */
+#ifndef VOYAGER_SNAPSHOT_TABLE_LIST_H
+#define VOYAGER_SNAPSHOT_TABLE_LIST_H
+
+#include "cli/cmd_ctx.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct table_pattern {
+    char *text;        /* as the user wrote it, for messages */
+    char *schema;      /* NULL: any schema of the command */
+    bool schema_quoted;
+    char *name;
+    bool name_quoted;
+} table_pattern;
+
+typedef struct table_patterns {
+    table_pattern *items;
+    size_t count;
+} table_patterns;
+
+/* A table of the database: schema + name (unquoted, as in the catalog). */
+typedef struct table_ref {
+    const char *schema;
+    const char *name;
+} table_ref;
+
+/*
+ * Parse a comma list (commas inside double quotes do not split). Appends to
+ * out. On a malformed item returns false and sets *err (caller frees).
+ */
+bool table_patterns_parse(const char *list, table_patterns *out, char **err);
+/* One name a line; blank lines and lines starting with # are skipped. */
+bool table_patterns_parse_file(const char *path, table_patterns *out, char **err);
+void table_patterns_free(table_patterns *p);
+
+bool table_pattern_matches(const table_pattern *p, const char *schema, const char *name);
+
+/*
+ * Select among tables[0..n): included (every table when include is empty)
+ * and not excluded. keep[i] is set for selected tables. Returns false with
+ * *err (caller frees) naming a pattern without wildcards that matches no table.
+ */
+bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
+                         const table_patterns *exclude, bool *keep, char **err);
+
+/*
+ * Read the four filter flags of the command into include/exclude. Logs a
+ * one-line error and returns false on a bad list, an unreadable file, or a
+ * list given both inline and as a file.
+ */
+bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_patterns *exclude);
+
+/* The name operators see: table for schema public, else schema.table. Caller frees. */
+char *table_display_name(const char *schema, const char *name);
+
+#endif

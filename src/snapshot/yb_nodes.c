@@ -1,0 +1,74 @@
+#include "snapshot/yb_nodes.h"
+
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void add(yb_nodes *n, const char *host, int port)
+{
+    n->items = xrealloc(n->items, (n->count + 1) * sizeof *n->items);
+    n->items[n->count].host = xstrdup(host);
+    n->items[n->count].port = port;
+    n->count++;
+}
+
+bool yb_nodes_parse(const char *endpoints, int default_port, yb_nodes *out)
+{
+    memset(out, 0, sizeof *out);
+    strlist l = STRLIST_INIT;
+    strlist_split(&l, endpoints, ',');
+    bool ok = true;
+    for (size_t i = 0; ok && i < l.count; i++) {
+        char *item = l.items[i];
+        char *colon = strrchr(item, ':');
+        int64_t port = default_port;
+        if (colon) {
+            *colon = '\0';
+            ok = parse_int64(colon + 1, 1, 65535, &port);
+        }
+        ok = ok && *item;
+        if (ok)
+            add(out, item, (int)port);
+        else
+            log_error("--target-endpoints: bad endpoint '%s': use host:port,host:port", l.items[i]);
+    }
+    strlist_free(&l);
+    if (!ok)
+        yb_nodes_free(out);
+    return ok;
+}
+
+bool yb_nodes_discover(pgconn *c, const char *endpoints, bool use_public_ip, yb_nodes *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c->is_yugabyte) {
+        if (endpoints || use_public_ip)
+            log_info("the target is PostgreSQL: --target-endpoints and --use-public-ip are ignored");
+        return true;
+    }
+    if (endpoints)
+        return yb_nodes_parse(endpoints, 5433, out);
+    PGresult *r = pgconn_query(c, "SELECT host, port, public_ip FROM yb_servers()", 0, NULL);
+    if (!r) {
+        log_warn("yb_servers() failed: all connections go to the given host");
+        return true;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *host = use_public_ip ? PQgetvalue(r, i, 2) : PQgetvalue(r, i, 0);
+        if (*host)
+            add(out, host, atoi(PQgetvalue(r, i, 1)));
+    }
+    PQclear(r);
+    log_info("YugabyteDB: spreading import connections over %zu nodes", out->count);
+    return true;
+}
+
+void yb_nodes_free(yb_nodes *n)
+{
+    for (size_t i = 0; i < n->count; i++)
+        free(n->items[i].host);
+    free(n->items);
+    memset(n, 0, sizeof *n);
+}

@@ -1,0 +1,172 @@
+# Helpers of the live-migration (CDC) tests: a workload with every kind of
+# change, and an independent reader of the queue (python) that checks vsn
+# order and replays the events into a copy of the database as plain SQL, so
+# that "the queue holds exactly the source's changes" is checked by comparison.
+#
+#   live_schema_sql                 tables of the workload (DDL + a few rows)
+#   live_workload_sql N SEED        N transactions of inserts/updates/PK updates/deletes/TOAST
+#   queue_vsn_check ED              "ok" or what is wrong with vsn order / markers
+#   queue_replay_sql ED ROLE        SQL applying ROLE's events (each UPDATE/DELETE must hit 1 row)
+#   queue_events ED ROLE            number of events (markers excluded)
+
+live_schema_sql() {
+    cat <<'SQL'
+CREATE TABLE public.items (
+    id bigint PRIMARY KEY, name text, qty int, price numeric(12,3), f8 double precision,
+    flag boolean, d date, ts timestamptz, js jsonb, raw bytea, u uuid, tags text[],
+    iv interval, doc text);
+CREATE TABLE public."Mixed Case" ("Key" int PRIMARY KEY, "val ue" varchar(40), note text);
+CREATE TABLE public.pairs (a int, b text, v text, PRIMARY KEY (a, b));
+CREATE SEQUENCE public.counter_seq;
+ALTER TABLE public.items REPLICA IDENTITY FULL;
+ALTER TABLE public."Mixed Case" REPLICA IDENTITY FULL;
+ALTER TABLE public.pairs REPLICA IDENTITY FULL;
+INSERT INTO public.items (id, name, qty) SELECT g, 'seed ' || g, g FROM generate_series(1, 20) g;
+INSERT INTO public."Mixed Case" VALUES (1, 'one', NULL), (2, 'two', 'x');
+INSERT INTO public.pairs VALUES (1, 'a', 'v1'), (2, 'b', 'v2');
+SQL
+}
+
+# One statement a line; BEGIN/COMMIT groups make multi-statement transactions.
+live_workload_sql() {
+    python3 - "$1" "$2" <<'PY'
+import random, sys
+n, seed = int(sys.argv[1]), int(sys.argv[2])
+rnd = random.Random(seed)
+ids = set(range(1, 21)); nxt = 100000 * (seed + 1); mixed = {1, 2}; pairs = {(1, 'a'), (2, 'b')}
+def q(s): return "'" + s.replace("'", "''") + "'"
+def big(): return "(SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, %d) g)" % rnd.choice([10, 200, 400])
+def stmt():
+    global nxt
+    r = rnd.random()
+    if r < 0.35 or len(ids) < 5:
+        nxt += 1; ids.add(nxt)
+        name = rnd.choice(["plain", "quote ' it", 'dq " \\ back', "tab\there", "nl\nline", "é€ 😀", ""])
+        return ("INSERT INTO public.items VALUES (%d, %s, %d, %s, %s, %s, date '2024-01-01' + %d, "
+                "now(), %s, %s, gen_random_uuid(), ARRAY['a', %s], interval '%d minutes', %s)") % (
+            nxt, q(name), rnd.randint(-5, 5000), rnd.choice(["12.5", "NULL", "-0.001"]),
+            rnd.choice(["1.5e300", "0.1", "NULL", "'NaN'"]), rnd.choice(["true", "false", "NULL"]),
+            rnd.randint(0, 900), rnd.choice(["'{\"k\": [1, 2, {\"x\": \"y\\\\\\\"\"}]}'", "NULL", "'[]'"]),
+            rnd.choice(["'\\x00ff10'::bytea", "NULL", "''::bytea"]), q(name), rnd.randint(1, 999),
+            rnd.choice([big(), "NULL", "'short'"]))
+    if r < 0.55:
+        i = rnd.choice(sorted(ids))
+        return "UPDATE public.items SET qty = qty + 1, ts = now() WHERE id = %d" % i   # TOAST unchanged
+    if r < 0.62:
+        i = rnd.choice(sorted(ids))
+        return "UPDATE public.items SET doc = %s, name = NULL WHERE id = %d" % (big(), i)
+    if r < 0.70:
+        i = rnd.choice(sorted(ids)); nxt += 1; ids.discard(i); ids.add(nxt)
+        return "UPDATE public.items SET id = %d WHERE id = %d" % (nxt, i)          # PK change
+    if r < 0.80:
+        i = rnd.choice(sorted(ids)); ids.discard(i)
+        return "DELETE FROM public.items WHERE id = %d" % i
+    if r < 0.88:
+        k = rnd.randint(3, 60) + 1000 * seed
+        if k in mixed:
+            return "UPDATE public.\"Mixed Case\" SET \"val ue\" = %s WHERE \"Key\" = %d" % (q("v%d" % rnd.randint(0, 99)), k)
+        mixed.add(k)
+        return "INSERT INTO public.\"Mixed Case\" VALUES (%d, 'new', NULL)" % k
+    if r < 0.94 and pairs:
+        a, b = rnd.choice(sorted(pairs)); pairs.discard((a, b)); nxt += 1; na = nxt; pairs.add((na, b))
+        return "UPDATE public.pairs SET a = %d, v = v || 'x' WHERE a = %d AND b = %s" % (na, a, q(b))
+    a = 10000000 + 100000 * seed + rnd.randint(1000, 9999); b = rnd.choice("xyz")
+    if (a, b) in pairs:
+        pairs.discard((a, b)); return "DELETE FROM public.pairs WHERE a = %d AND b = %s" % (a, q(b))
+    pairs.add((a, b)); return "INSERT INTO public.pairs VALUES (%d, %s, NULL)" % (a, q(b))
+out = []
+for t in range(n):
+    k = rnd.choice([1, 1, 1, 2, 5, 20])
+    if k == 1:
+        out.append(stmt() + ";")
+    else:
+        out.append("BEGIN;")
+        out.extend(stmt() + ";" for _ in range(k))
+        out.append("COMMIT;")
+    if t % 50 == 0:
+        out.append("SELECT nextval('public.counter_seq');")
+print("\n".join(out))
+PY
+}
+
+_queue_py='
+import json, sqlite3, sys, os
+ed = sys.argv[1]
+db = sqlite3.connect(os.path.join(ed, "metainfo/meta.db"))
+segs = db.execute("select segment_no, file_path, exporter_role, committed_size, is_closed, is_last from queue_segment order by segment_no").fetchall()
+def events(role=None):
+    for no, path, r, size, closed, last in segs:
+        if role and r != role:
+            continue
+        with open(os.path.join(ed, path), "rb") as f:
+            data = f.read(size)
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        for i, l in enumerate(lines):
+            if l == b"\\.":
+                if i != len(lines) - 1 or not closed:
+                    raise SystemExit("end-of-segment marker inside segment %d" % no)
+                continue
+            yield no, json.loads(l)
+'
+
+queue_vsn_check() {
+    python3 -c "$_queue_py"'
+prev = 0; markers = 0
+for no, e in events():
+    if e["vsn"] != prev + 1:
+        raise SystemExit("vsn %d follows %d in segment %d" % (e["vsn"], prev, no))
+    prev = e["vsn"]
+    if e["op"].startswith("cutover."):
+        markers += 1
+for no, path, r, size, closed, last in segs[:-1]:
+    if not closed:
+        raise SystemExit("segment %d is not closed but is not the last" % no)
+print("ok")
+' "$1"
+}
+
+queue_events() {
+    python3 -c "$_queue_py"'
+print(sum(1 for _, e in events(sys.argv[2]) if e["op"] in ("c", "u", "d")))
+' "$1" "$2"
+}
+
+queue_replay_sql() {
+    python3 -c "$_queue_py"'
+def lit(v): return "NULL" if v is None else "'"'"'" + v.replace("'"'"'", "'"'"''"'"'") + "'"'"'"
+def ident(s): return "\"" + s.replace("\"", "\"\"") + "\""
+def where(key): return " AND ".join("%s = %s" % (ident(k), lit(v)) if v is not None else "%s IS NULL" % ident(k) for k, v in key.items())
+print("\\set ON_ERROR_STOP 1")
+for no, e in events(sys.argv[2]):
+    op = e["op"]
+    if op.startswith("cutover."):
+        print("-- end of stream %s at vsn %d" % (op, e["vsn"]))
+        continue
+    t = ident(e["schema_name"]) + "." + ident(e["table_name"])
+    if op == "c":
+        f = e["fields"]
+        print("INSERT INTO %s (%s) VALUES (%s);" % (t, ", ".join(map(ident, f)), ", ".join(lit(v) for v in f.values())))
+        continue
+    check = "SELECT CASE WHEN count(*) = 1 THEN 1 ELSE ('"'"'vsn %d hit rows: '"'"' || count(*))::int END FROM x;" % e["vsn"]
+    if op == "u":
+        f = e["fields"] or {next(iter(e["key"])): e["key"][next(iter(e["key"]))]}
+        print("WITH x AS (UPDATE %s SET %s WHERE %s RETURNING 1) %s" % (t, ", ".join("%s = %s" % (ident(k), lit(v)) for k, v in f.items()), where(e["key"]), check))
+    elif op == "d":
+        print("WITH x AS (DELETE FROM %s WHERE %s RETURNING 1) %s" % (t, where(e["key"]), check))
+' "$1" "$2"
+}
+
+# snapshot_load_sql ED: psql \copy commands loading the snapshot data files of ED.
+snapshot_load_sql() {
+    python3 - "$1" <<'PY'
+import json, os, sys
+ed = sys.argv[1]
+d = json.load(open(os.path.join(ed, "metainfo/dataFileDescriptor.json")))
+def ident(s): return '"' + s.replace('"', '""') + '"'
+for f in d["DataFileList"]:
+    p = f["FilePath"] if f["FilePath"].startswith("/") else os.path.join(ed, f["FilePath"])
+    print("\\copy %s.%s FROM '%s'" % (ident(f["SchemaName"]), ident(f["TableName"]), p.replace("'", "''")))
+PY
+}

@@ -1,0 +1,305 @@
+/* pgoutput decoder on hand-built messages, and the event lines made from them. */
+#include "cdc/event_json.h"
+#include "db/replication/pgoutput.h"
+#include "db/replication/replstream.h"
+#include "testlib.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+typedef struct mb {
+    char b[1024];
+    size_t n;
+} mb;
+
+static void p8(mb *m, unsigned v) { m->b[m->n++] = (char)v; }
+static void p16(mb *m, unsigned v) { p8(m, v >> 8 & 255), p8(m, v & 255); }
+static void p32(mb *m, uint32_t v) { p16(m, v >> 16), p16(m, v & 0xffff); }
+static void p64(mb *m, uint64_t v) { p32(m, (uint32_t)(v >> 32)), p32(m, (uint32_t)v); }
+static void pstr(mb *m, const char *s)
+{
+    size_t l = strlen(s) + 1;
+    memcpy(m->b + m->n, s, l);
+    m->n += l;
+}
+static void pval(mb *m, const char *s, size_t len)
+{
+    p8(m, 't');
+    p32(m, (uint32_t)len);
+    memcpy(m->b + m->n, s, len);
+    m->n += len;
+}
+
+/* Relation 16384 "s"."t" (id int key, name text, doc text), replica identity full. */
+static void relation_msg(mb *m)
+{
+    p8(m, 'R');
+    p32(m, 16384);
+    pstr(m, "s");
+    pstr(m, "t");
+    p8(m, 'f');
+    p16(m, 3);
+    p8(m, 1), pstr(m, "id"), p32(m, 23), p32(m, (uint32_t)-1);
+    p8(m, 0), pstr(m, "name"), p32(m, 25), p32(m, (uint32_t)-1);
+    p8(m, 0), pstr(m, "doc"), p32(m, 25), p32(m, (uint32_t)-1);
+}
+
+TEST(pgoutput_begin_commit_origin_type)
+{
+    mb m = {.n = 0};
+    const char *err = NULL;
+    pgo_msg d;
+    p8(&m, 'B'), p64(&m, 0x1234ABCDULL), p64(&m, 77), p32(&m, 991);
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_INT_EQ(d.kind, PGO_BEGIN);
+    CHECK(d.lsn == 0x1234ABCDULL);
+    CHECK_INT_EQ(d.xid, 991);
+    pgo_msg_clear(&d);
+    m.n = 0;
+    p8(&m, 'C'), p8(&m, 0), p64(&m, 0x100), p64(&m, 0x180), p64(&m, 5);
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_INT_EQ(d.kind, PGO_COMMIT);
+    CHECK(d.lsn == 0x100 && d.end_lsn == 0x180);
+    pgo_msg_clear(&d);
+    m.n = 0;
+    p8(&m, 'O'), p64(&m, 9), pstr(&m, "node1");
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_STR_EQ(d.name, "node1");
+    pgo_msg_clear(&d);
+    m.n = 0;
+    p8(&m, 'Y'), p32(&m, 5000), pstr(&m, "public"), pstr(&m, "mood");
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_STR_EQ(d.name, "mood");
+    pgo_msg_clear(&d);
+}
+
+TEST(pgoutput_relation_and_truncate)
+{
+    mb m = {.n = 0};
+    const char *err = NULL;
+    pgo_msg d;
+    relation_msg(&m);
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_INT_EQ(d.relation.relid, 16384);
+    CHECK_STR_EQ(d.relation.nspname, "s");
+    CHECK_STR_EQ(d.relation.relname, "t");
+    CHECK_INT_EQ(d.relation.replident, 'f');
+    CHECK_INT_EQ(d.relation.natts, 3);
+    CHECK(d.relation.columns[0].is_key && !d.relation.columns[1].is_key);
+    CHECK_STR_EQ(d.relation.columns[2].name, "doc");
+    CHECK_INT_EQ(d.relation.columns[1].type_oid, 25);
+    pgo_msg_clear(&d);
+    m.n = 0;
+    p8(&m, 'T'), p32(&m, 2), p8(&m, 1), p32(&m, 10), p32(&m, 11);
+    CHECK(pgo_decode(m.b, m.n, &d, &err));
+    CHECK_INT_EQ(d.ntruncate, 2);
+    CHECK_INT_EQ(d.truncate_relids[1], 11);
+    CHECK_INT_EQ(d.truncate_flags, 1);
+    pgo_msg_clear(&d);
+}
+
+TEST(pgoutput_malformed_input_is_refused)
+{
+    mb m = {.n = 0};
+    const char *err = NULL;
+    pgo_msg d;
+    relation_msg(&m);
+    for (size_t cut = 0; cut < m.n; cut++) {
+        err = NULL;
+        CHECK(!pgo_decode(m.b, cut, &d, &err));
+        CHECK(err != NULL);
+    }
+    m.n = 0;
+    p8(&m, 'I'), p32(&m, 1), p8(&m, 'N'), p16(&m, 1), p8(&m, 't'), p32(&m, 1000), p8(&m, 'x');
+    CHECK(!pgo_decode(m.b, m.n, &d, &err));
+    m.n = 0;
+    p8(&m, 'I'), p32(&m, 1), p8(&m, 'N'), p16(&m, 1), p8(&m, 'z');
+    CHECK(!pgo_decode(m.b, m.n, &d, &err));
+    m.n = 0;
+    p8(&m, 'Q');
+    CHECK(!pgo_decode(m.b, m.n, &d, &err));
+    CHECK_STR_EQ(err, "unknown pgoutput message type");
+}
+
+/* Decode relation + change, encode the event, parse it back with cJSON. */
+static cJSON *event_of(const mb *change, char op)
+{
+    mb r = {.n = 0};
+    relation_msg(&r);
+    pgo_msg rel, d;
+    const char *err;
+    if (!pgo_decode(r.b, r.n, &rel, &err))
+        return NULL;
+    if (!pgo_decode(change->b, change->n, &d, &err)) {
+        pgo_msg_clear(&rel);
+        return NULL;
+    }
+    int key[] = {0};
+    cdc_row_change ch = {.vsn = 42, .op = op, .rel = &rel.relation, .key_cols = key, .nkey = 1,
+                         .old_kind = d.old_kind, .old_tuple = d.old_kind ? &d.old_tuple : NULL,
+                         .new_tuple = op == 'd' ? NULL : &d.new_tuple,
+                         .exporter_role = "source_db_exporter"};
+    strbuf sb = STRBUF_INIT;
+    bool ok = event_json_append_change(&sb, &ch);
+    cJSON *j = NULL;
+    if (ok && sb.len && sb.data[sb.len - 1] == '\n' && !memchr(sb.data, '\n', sb.len - 1))
+        j = cJSON_Parse(sb.data);
+    strbuf_free(&sb);
+    pgo_msg_clear(&rel);
+    pgo_msg_clear(&d);
+    return j;
+}
+
+static const char *jstr(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        x = cJSON_GetObjectItemCaseSensitive(x, b);
+    return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+TEST(pgoutput_insert_event_nulls_and_binary_safe_text)
+{
+    mb m = {.n = 0};
+    p8(&m, 'I'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "7", 1);
+    const char odd[] = "a\"b\\c\n\t\x01\x7f é \xe2\x82\xac";
+    pval(&m, odd, sizeof odd - 1);
+    p8(&m, 'n');
+    cJSON *j = event_of(&m, 'c');
+    CHECK(j != NULL);
+    CHECK_INT_EQ(cJSON_GetObjectItem(j, "vsn")->valuedouble, 42);
+    CHECK_STR_EQ(jstr(j, "op", NULL), "c");
+    CHECK_STR_EQ(jstr(j, "schema_name", NULL), "s");
+    CHECK_STR_EQ(jstr(j, "table_name", NULL), "t");
+    CHECK_STR_EQ(jstr(j, "key", "id"), "7");
+    CHECK_STR_EQ(jstr(j, "fields", "name"), odd);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "doc")));
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    CHECK_STR_EQ(jstr(j, "exporter_role", NULL), "source_db_exporter");
+    cJSON_Delete(j);
+}
+
+TEST(pgoutput_update_full_identity_diff_pk_change_and_unchanged_toast)
+{
+    mb m = {.n = 0};
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "old", 3), pval(&m, "bigdoc", 6);
+    p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "8", 1), pval(&m, "old", 3), p8(&m, 'u');
+    cJSON *j = event_of(&m, 'u');
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "7");        /* the old key */
+    CHECK_STR_EQ(jstr(j, "fields", "id"), "8");     /* changed */
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "name") == NULL); /* unchanged */
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "doc") == NULL);  /* TOAST 'u' */
+    CHECK_STR_EQ(jstr(j, "before_fields", "doc"), "bigdoc");
+    CHECK_STR_EQ(jstr(j, "before_fields", "name"), "old");
+    cJSON_Delete(j);
+
+    /* Value to NULL and NULL to value are changes. */
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "7", 1), p8(&m, 'n'), pval(&m, "x", 1);
+    p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "", 0), p8(&m, 'n');
+    j = event_of(&m, 'u');
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "fields", "name"), "");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "doc")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "name")));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "id") == NULL);
+    cJSON_Delete(j);
+}
+
+TEST(pgoutput_update_without_old_tuple_and_with_key_tuple)
+{
+    mb m = {.n = 0};
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "n", 1), p8(&m, 'u');
+    cJSON *j = event_of(&m, 'u');
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "7");
+    CHECK_STR_EQ(jstr(j, "fields", "id"), "7"); /* without the old row every sent column counts */
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    cJSON_Delete(j);
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'K'), p16(&m, 3);
+    pval(&m, "5", 1), p8(&m, 'n'), p8(&m, 'n');
+    p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "6", 1), pval(&m, "n", 1), pval(&m, "d", 1);
+    j = event_of(&m, 'u');
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "5");
+    CHECK_STR_EQ(jstr(j, "fields", "id"), "6");
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    cJSON_Delete(j);
+}
+
+TEST(pgoutput_delete_event)
+{
+    mb m = {.n = 0};
+    p8(&m, 'D'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "9", 1), pval(&m, "gone", 4), p8(&m, 'n');
+    cJSON *j = event_of(&m, 'd');
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "op", NULL), "d");
+    CHECK_STR_EQ(jstr(j, "key", "id"), "9");
+    CHECK_STR_EQ(jstr(j, "before_fields", "name"), "gone");
+    CHECK(cJSON_GetObjectItem(j, "fields") == NULL);
+    cJSON_Delete(j);
+}
+
+TEST(event_json_escaping_and_marker)
+{
+    strbuf sb = STRBUF_INIT;
+    json_append_string(&sb, "q\"b\\s\x1f\x00z", 8);
+    CHECK_STR_EQ(sb.data, "\"q\\\"b\\\\s\\u001f\\u0000z\"");
+    strbuf_reset(&sb);
+    event_json_append_marker(&sb, 17, "cutover.target", "source_db_exporter");
+    CHECK_STR_EQ(sb.data, "{\"vsn\":17,\"op\":\"cutover.target\",\"exporter_role\":\"source_db_exporter\"}\n");
+    strbuf_free(&sb);
+}
+
+TEST(lsn_text_form)
+{
+    char b[24];
+    uint64_t v;
+    CHECK_STR_EQ(lsn_format(0x16B3748ULL | (1ULL << 32), b), "1/16B3748");
+    CHECK(lsn_parse("1/16B3748", &v) && v == (0x16B3748ULL | (1ULL << 32)));
+    CHECK(!lsn_parse("1/16B3748x", &v));
+    CHECK(!lsn_parse("zz", &v));
+}
+
+#include "cdc/cdc_tables.h"
+
+TEST(cdc_qualified_table_names)
+{
+    char *s, *t;
+    CHECK(cdc_parse_qualified("\"public\".\"Mixed Case\"", &s, &t));
+    CHECK_STR_EQ(s, "public");
+    CHECK_STR_EQ(t, "Mixed Case");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("\"a\"\"b\".\"x.y\"", &s, &t));
+    CHECK_STR_EQ(s, "a\"b");
+    CHECK_STR_EQ(t, "x.y");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("Sales.orders", &s, &t));
+    CHECK_STR_EQ(s, "sales");
+    CHECK_STR_EQ(t, "orders");
+    free(s), free(t);
+    CHECK(cdc_parse_qualified("orders", &s, &t));
+    CHECK_STR_EQ(s, "public");
+    free(s), free(t);
+    CHECK(!cdc_parse_qualified("\"open", &s, &t));
+    free(s), free(t);
+    CHECK(!cdc_parse_qualified("\"a\"x", &s, &t));
+    free(s), free(t);
+    strlist l = STRLIST_INIT;
+    strlist_push(&l, "a\"b");
+    strlist_push(&l, "c\\d");
+    char *arr = pg_text_array_literal(&l);
+    CHECK_STR_EQ(arr, "{\"a\\\"b\",\"c\\\\d\"}");
+    free(arr);
+    strlist_free(&l);
+}
