@@ -339,6 +339,11 @@ static int run_loop(importer *im)
     return rc;
 }
 
+static bool status_flag(cmd_ctx *ctx, const char *key)
+{
+    return metadb_status_get_bool(ctx->meta, key);
+}
+
 /* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
 static int start_export_from_target(importer *im)
 {
@@ -346,6 +351,18 @@ static int start_export_from_target(importer *im)
     if (cmd_lock_is_held(im->ctx->export_dir, "export-data-from-target", &pid)) {
         log_say("'export data from target' is already running (pid %d)", (int)pid);
         return EXIT_OK;
+    }
+    /*
+     * The cutover is complete once the source exporter acknowledged it too; it
+     * wrote the end of stream before we could apply it, so its flag follows
+     * within moments (or after its restart). Do not start too early.
+     */
+    for (int i = 0; i < 300 && !cmd_interrupted; i++) {
+        if (status_flag(im->ctx, "CutoverProcessedBySourceExporter"))
+            break;
+        if (i == 0)
+            log_info("waiting for the source exporter to acknowledge the cutover");
+        usleep(200000);
     }
     strlist argv = STRLIST_INIT;
     strlist_push(&argv, "yb-voyager");
@@ -376,11 +393,6 @@ static int start_export_from_target(importer *im)
               strerror(errno), im->ctx->export_dir);
     strlist_free(&argv);
     return EXIT_INTERNAL;
-}
-
-static bool status_flag(cmd_ctx *ctx, const char *key)
-{
-    return metadb_status_get_bool(ctx->meta, key);
 }
 
 static int after_cutover(importer *im)
