@@ -223,6 +223,8 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     }
     if (!channels_drain(im->chans))
         return db_error(im);
+    update_metrics(im, true);
+    import_metrics_release_screen(im->metrics);
     log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
     if (!restore_sequences(im, ev->cutover_op))
         return db_error(im);
@@ -302,6 +304,7 @@ static int run_loop(importer *im)
     int idle_ms = 0;
     while (rc == EXIT_OK && !im->finished) {
         if (cmd_interrupted) {
+            import_metrics_release_screen(im->metrics);
             log_say("interrupted: stopping; every committed change is kept, restart to continue");
             rc = EXIT_INTERNAL;
             break;
