@@ -152,9 +152,14 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
     strbuf key = STRBUF_INIT;
     strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
     table_meta *tm = strmap_get(&im->tables, key.data, key.len);
-    if (!tm && table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
-        im->ntables++;
-        strmap_put(&im->tables, key.data, key.len, tm);
+    if (!tm) {
+        /* the reader's connection may sit idle for hours between new tables */
+        if (PQstatus(im->main->pg) != CONNECTION_OK)
+            PQreset(im->main->pg);
+        if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+            im->ntables++;
+            strmap_put(&im->tables, key.data, key.len, tm);
+        }
     }
     strbuf_free(&key);
     return tm;
@@ -226,6 +231,8 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     update_metrics(im, true);
     import_metrics_release_screen(im->metrics);
     log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
+    if (PQstatus(im->main->pg) != CONNECTION_OK)
+        PQreset(im->main->pg);
     if (!restore_sequences(im, ev->cutover_op))
         return db_error(im);
     if (!final)
@@ -483,6 +490,11 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     }
     im.metrics = import_metrics_new(!opts_get_bool(ctx->opts, "disable-pb") && isatty(STDOUT_FILENO),
                                     before);
+    if (opts_get_int(ctx->opts, "parallel-jobs") > 0 &&
+        opts_get_int(ctx->opts, "parallel-jobs") != im.nchannels)
+        log_info("apply: --parallel-jobs %lld ignored: this migration's changes were routed to %d "
+                 "channels by its first run, and routing must not change",
+                 (long long)opts_get_int(ctx->opts, "parallel-jobs"), im.nchannels);
     log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),
             im.nchannels);
     rc = run_loop(&im);
