@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #define CDC_BATCH_MAX 1000
-#define CDC_DEFAULT_CHANNELS 4
+#define CDC_DEFAULT_CHANNELS 2 /* --parallel-jobs 0: one per CPU, at least this */
 #define CDC_MAX_CHANNELS 64
 
 /* Who consumes what (queue_format.h, SPEC.md "CDC event"). */
