@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "snapshot/table_list.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,7 +72,8 @@ typedef struct importer {
     conflicts *conf_map;
     queue_reader *reader;
     import_metrics *metrics;
-    strmap tables;         /* "schema\x1ftable" -> table_meta* */
+    strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
+    table_patterns include, exclude; /* --table-list / --exclude-table-list of import data */
     int ntables;
     seg_mark *marks;
     size_t nmarks;
@@ -147,11 +149,31 @@ static void mark_segments(importer *im)
     im->nmarks -= done;
 }
 
+/* The cache's mark of a table the import's table list leaves out. */
+static table_meta not_selected;
+
+static bool selected(const importer *im, const char *schema, const char *table)
+{
+    bool in = im->include.count == 0;
+    for (size_t i = 0; i < im->include.count && !in; i++)
+        in = table_pattern_matches(&im->include.items[i], schema, table);
+    for (size_t i = 0; i < im->exclude.count && in; i++)
+        in = !table_pattern_matches(&im->exclude.items[i], schema, table);
+    return in;
+}
+
+/* The table of ev: its metadata, &not_selected, or NULL after an error (logged). */
 static table_meta *table_of(importer *im, const cdc_event *ev)
 {
     strbuf key = STRBUF_INIT;
     strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
     table_meta *tm = strmap_get(&im->tables, key.data, key.len);
+    if (!tm && !selected(im, ev->schema_name, ev->table_name)) {
+        log_info("apply: changes of %s.%s are skipped (not in the import's table list)",
+                 ev->schema_name, ev->table_name);
+        tm = &not_selected;
+        strmap_put(&im->tables, key.data, key.len, tm);
+    }
     if (!tm) {
         /* the reader's connection may sit idle for hours between new tables */
         if (PQstatus(im->main->pg) != CONNECTION_OK)
@@ -281,6 +303,10 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
     if (!it->tm) {
         cdc_item_free(it);
         return db_error(im);
+    }
+    if (it->tm == &not_selected) {
+        cdc_item_free(it);
+        return EXIT_OK;
     }
     int ch = cdc_route(it, im->nchannels);
     if (it->ev.vsn <= im->start_applied[ch]) {
@@ -424,13 +450,21 @@ static int channel_count(cmd_ctx *ctx)
     return n > CDC_MAX_CHANNELS ? CDC_MAX_CHANNELS : (int)n;
 }
 
+static void free_table(void *t)
+{
+    if (t != &not_selected)
+        table_meta_free(t);
+}
+
 static void importer_free(importer *im)
 {
     channels_stop(im->chans);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
     import_metrics_free(im->metrics);
-    strmap_free(&im->tables, (void (*)(void *))table_meta_free);
+    strmap_free(&im->tables, free_table);
+    table_patterns_free(&im->include);
+    table_patterns_free(&im->exclude);
     free(im->marks);
     free(im->start_applied);
     pgconn_close(im->main);
@@ -451,10 +485,17 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         log_say("this importer already applied every change up to its cutover; nothing to do");
         return after_cutover(&im);
     }
-    im.main = cmd_connect(ctx, conf, NULL);
-    if (!im.main)
-        return db_error(&im);
     int rc = EXIT_OK;
+    if (opts_has_flag(ctx->opts, "table-list") &&
+        !table_filter_from_opts(ctx, &im.include, &im.exclude)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    im.main = cmd_connect(ctx, conf, NULL);
+    if (!im.main) {
+        rc = db_error(&im);
+        goto out;
+    }
     if (!cdc_metainfo_create(im.main) ||
         !cdc_metainfo_channels(im.main, im.uuid, channel_count(ctx), &im.nchannels,
                                &im.start_applied)) {
