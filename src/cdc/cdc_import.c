@@ -435,9 +435,13 @@ static int after_cutover(importer *im)
 {
     if (strcmp(im->kind->role, "target_db_importer") != 0)
         return EXIT_OK;
-    if (status_flag(im->ctx, "FallbackEnabled") || status_flag(im->ctx, "FallForwardEnabled"))
-        return start_export_from_target(im);
-    return EXIT_OK;
+    if (!status_flag(im->ctx, "FallbackEnabled") && !status_flag(im->ctx, "FallForwardEnabled"))
+        return EXIT_OK;
+    if (status_flag(im->ctx, "CutoverProcessedByTargetExporter")) {
+        log_say("'export data from target' already finished its part of the cutover");
+        return EXIT_OK;
+    }
+    return start_export_from_target(im);
 }
 
 static int channel_count(cmd_ctx *ctx)
