@@ -553,6 +553,8 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
                  (long long)channels_zero_row_changes(im.chans), db_role_name(conf->role));
     log_info("apply: %lld event(s) skipped as already committed by an earlier run",
              (long long)im.skipped);
+    log_info("apply: %lld event(s) applied through multi-row statements",
+             (long long)channels_merged_events(im.chans));
 out:
     importer_free(&im);
     if (rc == EXIT_OK && im.finished) {

@@ -306,6 +306,16 @@ int64_t channels_zero_row_changes(channel_set *s)
     return v;
 }
 
+int64_t channels_merged_events(channel_set *s)
+{
+    int64_t v = 0;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n; i++)
+        v += s->ch[i].ap.merged_events;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
 bool channels_failed(channel_set *s)
 {
     pthread_mutex_lock(&s->mu);

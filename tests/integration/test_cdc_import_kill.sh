@@ -22,14 +22,18 @@ psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload ap
 
 kills=0
 progress=()
-for round in 1 2 3 4 5 6 7 8; do
+applied_now() { channel_counts target ${1:-} 2>/dev/null | awk '{n = $1 + $2 + $3} END {print n + 0}'; }
+# Kill once the applier passed a random point of each eighth of the queue, so that
+# at least five kills land mid-run however fast the machine is.
+for round in 1 2 3 4 5 6 7; do
+    goal=$((round * N / 8 + RANDOM % (N / 16)))
     run_apply_bg "$ED" target target --parallel-jobs 4
-    sleep "0.$((RANDOM % 4 + 2))$((RANDOM % 10))"
+    while kill -0 "$APPLY_PID" 2>/dev/null && [ "$(applied_now)" -lt "$goal" ]; do sleep 0.02; done
     if kill -0 "$APPLY_PID" 2>/dev/null; then
         kill -9 "$APPLY_PID"
         wait "$APPLY_PID" 2>/dev/null
         kills=$((kills + 1))
-        progress+=("$(channel_counts target | awk '{print $1 + $2 + $3}')")
+        progress+=("$(applied_now)")
     else
         wait "$APPLY_PID"
         break
@@ -71,9 +75,10 @@ queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/mc.ndj
 queue_append "$ED2" source_db_exporter "$TEST_TMP/mc.ndjson" --close
 psql_as ref mixed -f "$TEST_TMP/m.sql" >/dev/null || not_ok "reference mixed workload applies"
 kills=0
-for round in 1 2 3 4 5 6 7 8; do
+for round in 1 2 3 4 5 6 7; do
+    goal=$((round * M / 8 + RANDOM % (M / 16)))
     APPLY_DB=mixed run_apply_bg "$ED2" target target --parallel-jobs 4
-    sleep "0.$((RANDOM % 3 + 2))$((RANDOM % 10))"
+    while kill -0 "$APPLY_PID" 2>/dev/null && [ "$(applied_now mixed)" -lt "$goal" ]; do sleep 0.02; done
     if kill -0 "$APPLY_PID" 2>/dev/null; then
         kill -9 "$APPLY_PID"
         wait "$APPLY_PID" 2>/dev/null
