@@ -384,7 +384,7 @@ static void build_merged(const cdc_item *it, const ev_stmt *s, int n, strbuf *sq
     strlist_free(&cols);
 }
 
-/* A statement of the pipeline: events order[first .. first+count) under one name. */
+/* A statement of the pipeline: events plan[first .. first+count) under one name. */
 typedef struct piece {
     size_t first, count;
     char name[24];
@@ -441,29 +441,46 @@ static bool piece_statement(applier *a, const cdc_item *it, const ev_stmt *s0, i
     return ok;
 }
 
-/* Length of the run of like events starting at order[i] (1 when it cannot merge). */
-static size_t run_length(const ev_stmt *st, const size_t *order, size_t i, size_t n)
+/*
+ * The run of like events starting at sorted[i]: their positions go to
+ * plan[*nplan ..] in the order to apply; returns how many sorted entries
+ * the run consumed. A run ends at a different statement shape or at a row
+ * seen before in it, except for updates: a later update of a row setting the
+ * same columns overwrites every value of the earlier one, so the earlier
+ * one is dropped (the last values win, as applied one by one).
+ */
+static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t n, size_t *plan,
+                       size_t *nplan)
 {
-    const ev_stmt *s0 = &st[order[i]];
+    const ev_stmt *s0 = &st[sorted[i]];
+    size_t start = *nplan;
+    plan[(*nplan)++] = sorted[i];
     if (!s0->mergeable)
         return 1;
-    strmap seen = STRMAP_INIT;
-    size_t run = 1;
+    bool collapse = s0->key.len && s0->sig.len && s0->sig.data[0] == (char)('0' + CDC_OP_UPDATE);
+    strmap seen = STRMAP_INIT; /* key -> 1 + index in plan */
     if (s0->key.len)
-        strmap_put(&seen, s0->key.data, s0->key.len, (void *)s0);
-    while (i + run < n && run < MERGE_MAX) {
-        const ev_stmt *s = &st[order[i + run]];
+        strmap_put(&seen, s0->key.data, s0->key.len, (void *)(intptr_t)(start + 1));
+    size_t used = 1;
+    while (i + used < n && *nplan - start < MERGE_MAX) {
+        const ev_stmt *s = &st[sorted[i + used]];
         if (s->noop || !s->mergeable || s->sig.len != s0->sig.len ||
             memcmp(s->sig.data, s0->sig.data, s->sig.len) != 0)
             break;
-        if (s->key.len && strmap_get(&seen, s->key.data, s->key.len))
+        void *at = s->key.len ? strmap_get(&seen, s->key.data, s->key.len) : NULL;
+        if (at && !collapse)
             break;
-        if (s->key.len)
-            strmap_put(&seen, s->key.data, s->key.len, (void *)s);
-        run++;
+        if (at) {
+            plan[(intptr_t)at - 1] = sorted[i + used];
+        } else {
+            if (s->key.len)
+                strmap_put(&seen, s->key.data, s->key.len, (void *)(intptr_t)(*nplan + 1));
+            plan[(*nplan)++] = sorted[i + used];
+        }
+        used++;
     }
     strmap_free(&seen, NULL);
-    return run;
+    return used;
 }
 
 /*
@@ -471,26 +488,30 @@ static size_t run_length(const ev_stmt *st, const size_t *order, size_t i, size_
  * foreign-key check or trigger runs in a replica session), so the batch is
  * grouped by table, keeping each table's own order; runs of like events
  * (same statement shape, distinct rows) then share multi-row statements.
- * *order: the batch's positions in the order applied.
+ * plan: the batch's positions in the order applied (pieces index it).
  */
-static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, size_t *order,
+static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, size_t *plan,
                         piece *pc, size_t *npieces, cdc_item **failed, strbuf *err)
 {
     order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
+    size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
     for (size_t i = 0; i < n; i++)
         keys[i] = (order_key){items[i]->tm->idx, i};
     qsort(keys, n, sizeof *keys, by_table);
     for (size_t i = 0; i < n; i++)
-        order[i] = keys[i].pos;
+        sorted[i] = keys[i].pos;
     free(keys);
-    size_t np = 0;
-    for (size_t i = 0; i < n;) {
-        const ev_stmt *s0 = &st[order[i]];
-        if (s0->noop) {
+    size_t np = 0, nplan = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok;) {
+        if (st[sorted[i]].noop) {
             i++;
             continue;
         }
-        size_t run = run_length(st, order, i, n);
+        const ev_stmt *s0 = &st[sorted[i]];
+        size_t first = nplan;
+        i += take_run(st, sorted, i, n, plan, &nplan);
+        size_t run = nplan - first;
         while (run > 0) {
             int size = 1;
             for (size_t k = 0; k < ARRAY_LEN(merge_sizes); k++) {
@@ -500,30 +521,31 @@ static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, siz
                 }
             }
             piece *p = &pc[np++];
-            p->first = i;
+            p->first = first;
             p->count = (size_t)size;
-            if (!piece_statement(a, items[order[i]], s0, size, p, err)) {
-                *failed = items[order[i]];
-                *npieces = np;
-                return false;
+            if (!piece_statement(a, items[plan[first]], s0, size, p, err)) {
+                *failed = items[plan[first]];
+                ok = false;
+                break;
             }
             if (size == 1) {
-                p->params = st[order[i]].params;
-                p->nparams = st[order[i]].nparams;
+                p->params = st[plan[first]].params;
+                p->nparams = st[plan[first]].nparams;
             } else {
                 p->nparams = s0->nparams * size;
                 p->params = xmalloc((size_t)p->nparams * sizeof *p->params);
                 for (int r = 0; r < size; r++)
                     memcpy(p->params + (size_t)r * (size_t)s0->nparams,
-                           st[order[i + (size_t)r]].params,
+                           st[plan[first + (size_t)r]].params,
                            (size_t)s0->nparams * sizeof *p->params);
             }
-            i += (size_t)size;
+            first += (size_t)size;
             run -= (size_t)size;
         }
     }
+    free(sorted);
     *npieces = np;
-    return true;
+    return ok;
 }
 
 enum { SENT_CONTROL = -1 };
