@@ -44,8 +44,11 @@ assert_eq "unique-key conflicts were all waited for, none hit the database" "" \
 assert_eq "every update and delete found its row (primary-key moves kept in order)" "" \
     "$(grep 'found no row' "$TEST_TMP/apply.err")"
 
-assert_match "like events shared multi-row statements" "apply: [1-9][0-9]* event\\(s\\) applied through multi-row" \
-    "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+# Batches only grow when the reader outpaces the channels, which a sanitizer build does not.
+if [ "${BUILD:-build}" = build ]; then
+    assert_match "like events shared multi-row statements" "apply: [1-9][0-9]* event\\(s\\) applied through multi-row" \
+        "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+fi
 
 want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
 import json, sys
