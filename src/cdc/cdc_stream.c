@@ -5,6 +5,7 @@
  */
 #include "cdc/cdc_stream.h"
 
+#include "cdc/crash_point.h"
 #include "cdc/event_json.h"
 #include "cdc/export_metrics.h"
 #include "cdc/queue_format.h"
@@ -386,6 +387,7 @@ static int stream_loop(stream *s)
         if (qw_has_pending(s->qw) && (msg.kind != REPL_XLOGDATA || now - last_durable >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
                 return EXIT_INTERNAL;
+            cdc_crash_point("record");
             last_durable = now;
             if (!confirm(s, false))
                 return cmd_db_exit_code(p->conf->role);

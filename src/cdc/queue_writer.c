@@ -1,6 +1,7 @@
 /* Queue segments: append, fsync, then record; rotate between transactions. */
 #include "cdc/queue_writer.h"
 
+#include "cdc/crash_point.h"
 #include "cdc/queue_format.h"
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -356,10 +357,12 @@ static bool sync_file(queue_writer *w)
 {
     if (!write_all(w))
         return false;
+    cdc_crash_point("write");
     if (fdatasync(w->fd) != 0) {
         log_error("cannot fsync queue segment %s: %s", w->rel_path, strerror(errno));
         return false;
     }
+    cdc_crash_point("fsync");
     return true;
 }
 

@@ -39,6 +39,15 @@ mv "$TEST_TMP/w.ndjson" "$TEST_TMP/w2.ndjson"; mv "$TEST_TMP/w.sql" "$TEST_TMP/w
 queue_append "$ED" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 150000
 check "events appended later are applied" wait_applied $((vsn - 1))
 
+# part 2b: the database drops the apply connections (admin shutdown of the sessions);
+# the channels reconnect and retry
+psql_as target yugabyte -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'yb-voyager-apply'" >/dev/null
+vsn=$(queue_gen mixed 5 800 "$vsn" "$TEST_TMP/w")
+mv "$TEST_TMP/w.ndjson" "$TEST_TMP/w2b.ndjson"; mv "$TEST_TMP/w.sql" "$TEST_TMP/w2b.sql"
+queue_append "$ED" source_db_exporter "$TEST_TMP/w2b.ndjson" --max-bytes 150000
+check "after the connections were dropped the applier reconnects and catches up" wait_applied $((vsn - 1))
+assert_match "it said it retried" "will retry" "$(cat "$TEST_TMP/apply.err")"
+
 # part 3: kill -9 while tailing; more events arrive while it is down; restart
 kill -9 "$APPLY_PID"; wait "$APPLY_PID" 2>/dev/null
 vsn=$(queue_gen mixed 5 2000 "$vsn" "$TEST_TMP/w")
@@ -52,7 +61,7 @@ queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
 wait "$APPLY_PID"
 assert_eq "the end-of-stream event ends the run with success" 0 "$?"
 assert_eq "cutover recorded" true "$(status_get "$ED" CutoverProcessedByTargetImporter)"
-for p in w1 w2 w3; do psql_as ref ref -f "$TEST_TMP/$p.sql" >/dev/null || not_ok "reference $p applies"; done
+for p in w1 w2 w2b w3; do psql_as ref ref -f "$TEST_TMP/$p.sql" >/dev/null || not_ok "reference $p applies"; done
 compare_databases target ref yugabyte ref
 assert_eq "every event counted once" $((vsn - 1)) "$(applied)"
 assert_eq "channel count fixed by the first run" 3 \

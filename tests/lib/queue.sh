@@ -211,7 +211,9 @@ class Gen:
                 return out
             if name == "types":
                 full = types_row(r, 0)
-                cols = r.sample([c for c in full if c != "id"], r.randint(1, 5))
+                cols = [c for c in full if c != "id"]  # whole rows: like updates share statements
+                if r.random() < 0.5:
+                    cols = r.sample(cols, r.randint(1, 5))
                 out.append(self.upd(name, k, {c: full[c] for c in cols}))
             elif name == "comp":
                 out.append(self.upd(name, k, {"v": str(r.randint(0, 100))}))

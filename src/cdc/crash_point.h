@@ -1,0 +1,14 @@
+/*
+ * Deterministic crash points for the kill-and-resume tests: with
+ * YB_VOYAGER_CDC_CRASH_AT=NAME:N in the environment, the N-th time the
+ * exporter passes point NAME it dies by SIGKILL, exactly as kill -9 would.
+ * Points: "write" (events written, not fsynced), "fsync" (fsynced, not
+ * recorded in meta.db), "record" (recorded, not yet confirmed to the server).
+ * Without the variable this is a no-op.
+ */
+#ifndef VOYAGER_CDC_CRASH_POINT_H
+#define VOYAGER_CDC_CRASH_POINT_H
+
+void cdc_crash_point(const char *name);
+
+#endif
