@@ -25,7 +25,8 @@
 #include <unistd.h>
 
 /* Commits are grouped: one fsync + meta.db step at most this often while data flows. */
-#define DURABLE_EVERY_MS 100
+#define DURABLE_EVERY_MS 250
+#define METRICS_EVERY_MS 250
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
@@ -325,7 +326,14 @@ static int finish(stream *s)
     return EXIT_OK;
 }
 
-/* LSN the stream must pass before every commit made before the cutover request is in. */
+/*
+ * LSN the stream must pass before every commit made before the cutover
+ * request is in. A transactional logical message committed with
+ * synchronous_commit on is written after every earlier commit and flushed at
+ * once, so even an idle walsender (which only reads flushed WAL, and whose WAL
+ * writer may hibernate for seconds) moves past it promptly. pgoutput does not
+ * send it (messages are off).
+ */
 static bool drain_point(stream *s, uint64_t *need)
 {
     char *x = pgconn_query_value(s->sql, "SELECT pg_current_wal_insert_lsn()", 0, NULL);
@@ -335,12 +343,17 @@ static bool drain_point(stream *s, uint64_t *need)
     if (!ok)
         return false;
     *need = lx;
-    /* A WAL record after every earlier commit moves an idle walsender past lx. */
+    pgconn_exec(s->sql, "SET synchronous_commit = on");
     PGresult *r = pgconn_query_quiet(
-        s->sql, "SELECT pg_logical_emit_message(false, 'yb-voyager-cutover', '')", 0, NULL);
+        s->sql, "SELECT pg_logical_emit_message(true, 'yb-voyager-cutover', '')", 0, NULL);
     uint64_t ly;
-    if (r && PQntuples(r) == 1 && lsn_parse(PQgetvalue(r, 0, 0), &ly) && ly >= lx)
+    if (r && PQntuples(r) == 1 && lsn_parse(PQgetvalue(r, 0, 0), &ly) && ly >= lx) {
         *need = ly + 1;
+    } else {
+        /* No logical messages here: a committed xid still forces the flush. */
+        PGresult *t = pgconn_query_quiet(s->sql, "SELECT txid_current()", 0, NULL);
+        PQclear(t);
+    }
     PQclear(r);
     return true;
 }
@@ -352,7 +365,8 @@ static int stream_loop(stream *s)
     bool tty = isatty(STDOUT_FILENO) && !opts_get_bool(s->ctx->opts, "disable-pb");
     long long total0 = qw_total_events(s->qw);
     export_metrics_init(&mx, tty, total0);
-    int64_t last_durable = now_monotonic_ms(), last_status = 0, last_poll = 0, last_ping = 0;
+    int64_t last_durable = now_monotonic_ms(), last_status = 0, last_poll = 0, last_ping = 0,
+            last_metrics = 0;
     bool draining = false;
     uint64_t need = 0, wal_end = 0;
     char a[24];
@@ -365,7 +379,6 @@ static int stream_loop(stream *s)
                       lsn_format(qw_last_commit_lsn(s->qw), a));
             return EXIT_BAD_STATE;
         }
-        int64_t now = now_monotonic_ms();
         bool pending = qw_has_pending(s->qw);
         repl_msg msg;
         repl_receive(&s->rs, pending ? 0 : 100, &msg);
@@ -382,7 +395,7 @@ static int stream_loop(stream *s)
             if (msg.reply_requested && !confirm(s, false))
                 return cmd_db_exit_code(p->conf->role);
         }
-        now = now_monotonic_ms();
+        int64_t now = now_monotonic_ms();
         /* Durable step: when the stream pauses, or every DURABLE_EVERY_MS while it flows. */
         if (qw_has_pending(s->qw) && (msg.kind != REPL_XLOGDATA || now - last_durable >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
@@ -398,7 +411,10 @@ static int stream_loop(stream *s)
                 return cmd_db_exit_code(p->conf->role);
             last_status = now;
         }
-        export_metrics_update(&mx, qw_total_events(s->qw) - total0, false);
+        if (now - last_metrics >= METRICS_EVERY_MS) {
+            last_metrics = now;
+            export_metrics_update(&mx, qw_total_events(s->qw) - total0, false);
+        }
         if (!draining && now - last_poll >= POLL_CUTOVER_MS) {
             last_poll = now;
             cJSON *rec = metadb_status_load(s->ctx->meta);

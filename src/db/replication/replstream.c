@@ -100,7 +100,7 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
         s->buf = NULL;
     }
     PGconn *pg = s->conn->pg;
-    int64_t deadline = now_monotonic_ms() + timeout_ms;
+    int64_t deadline = -1; /* taken only when we have to wait: the hot path stays cheap */
     for (;;) {
         int n = PQgetCopyData(pg, &s->buf, 1);
         if (n > 0) {
@@ -140,6 +140,10 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
             out->kind = REPL_ERROR;
             return;
         }
+        if (timeout_ms <= 0)
+            return;
+        if (deadline < 0)
+            deadline = now_monotonic_ms() + timeout_ms;
         int64_t left = deadline - now_monotonic_ms();
         if (left <= 0)
             return;
