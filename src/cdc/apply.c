@@ -550,11 +550,23 @@ static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, siz
 
 enum { SENT_CONTROL = -1 };
 
+/*
+ * Prepared statements live in the server session: updates of wide tables set
+ * ever new column sets, so the cache is emptied (between batches) once it holds
+ * this many, keeping the session's memory bounded.
+ */
+#define STMT_CACHE_MAX 2000
+
 bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
     PGconn *pg = a->conn->pg;
+    if (a->stmts.count >= STMT_CACHE_MAX) {
+        PGresult *r = PQexec(pg, "DEALLOCATE ALL");
+        PQclear(r);
+        applier_reset(a);
+    }
     ev_stmt *st = xcalloc(n ? n : 1, sizeof *st);
     size_t *order = xcalloc(n ? n : 1, sizeof *order);
     piece *pc = xcalloc(n ? n : 1, sizeof *pc);
