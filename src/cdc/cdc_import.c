@@ -28,6 +28,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -511,18 +512,37 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = db_error(&im);
         goto out;
     }
+    /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
+    yb_nodes nodes = {0};
+    if (conf->role == DB_TARGET &&
+        !yb_nodes_discover(im.main,
+                           opts_has_flag(ctx->opts, "target-endpoints")
+                               ? opts_get(ctx->opts, "target-endpoints")
+                               : NULL,
+                           opts_has_flag(ctx->opts, "use-public-ip") &&
+                               opts_get_bool(ctx->opts, "use-public-ip"),
+                           &nodes)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     pgconn_options opt = {.application_name = "yb-voyager-apply"};
     for (int i = 0; i < im.nchannels; i++) {
+        if (nodes.count) {
+            opt.host = nodes.items[(size_t)i % nodes.count].host;
+            opt.port = nodes.items[(size_t)i % nodes.count].port;
+        }
         conns[i] = pgconn_connect(conf, &opt);
         if (!conns[i]) {
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);
+            yb_nodes_free(&nodes);
             rc = db_error(&im);
             goto out;
         }
     }
+    yb_nodes_free(&nodes);
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
     for (int i = 0; i < im.nchannels; i++)
