@@ -276,6 +276,7 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
     cdc_item *it = xcalloc(1, sizeof *it);
+    it->bytes = len;
     char err[256];
     if (!cdc_event_parse(line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
