@@ -340,8 +340,10 @@ static int run_loop(importer *im)
     while (rc == EXIT_OK && !im->finished) {
         if (cmd_interrupted) {
             import_metrics_release_screen(im->metrics);
-            log_say("interrupted: stopping; every committed change is kept, restart to continue");
-            rc = EXIT_INTERNAL;
+            log_error("interrupted: every change up to vsn %lld is applied (some later ones too); "
+                      "run the same command again to continue",
+                      (long long)channels_low_watermark(im->chans, im->read_vsn));
+            rc = EXIT_BAD_STATE;
             break;
         }
         if (channels_failed(im->chans)) {
