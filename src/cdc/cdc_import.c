@@ -76,6 +76,7 @@ typedef struct importer {
     strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
     table_patterns include, exclude; /* --table-list / --exclude-table-list of import data */
     int ntables;
+    strbuf keybuf;         /* scratch for table lookups */
     seg_mark *marks;
     size_t nmarks;
     int64_t read_vsn;      /* highest vsn consumed */
@@ -166,14 +167,17 @@ static bool selected(const importer *im, const char *schema, const char *table)
 /* The table of ev: its metadata, &not_selected, or NULL after an error (logged). */
 static table_meta *table_of(importer *im, const cdc_event *ev)
 {
-    strbuf key = STRBUF_INIT;
-    strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
-    table_meta *tm = strmap_get(&im->tables, key.data, key.len);
+    strbuf *key = &im->keybuf;
+    strbuf_reset(key);
+    strbuf_append(key, ev->schema_name);
+    strbuf_append_char(key, '\x1f');
+    strbuf_append(key, ev->table_name);
+    table_meta *tm = strmap_get(&im->tables, key->data, key->len);
     if (!tm && !selected(im, ev->schema_name, ev->table_name)) {
         log_info("apply: changes of %s.%s are skipped (not in the import's table list)",
                  ev->schema_name, ev->table_name);
         tm = &not_selected;
-        strmap_put(&im->tables, key.data, key.len, tm);
+        strmap_put(&im->tables, key->data, key->len, tm);
     }
     if (!tm) {
         /* the reader's connection may sit idle for hours between new tables */
@@ -181,10 +185,9 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
             PQreset(im->main->pg);
         if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
             im->ntables++;
-            strmap_put(&im->tables, key.data, key.len, tm);
+            strmap_put(&im->tables, key->data, key->len, tm);
         }
     }
-    strbuf_free(&key);
     return tm;
 }
 
@@ -474,6 +477,7 @@ static void importer_free(importer *im)
     table_patterns_free(&im->include);
     table_patterns_free(&im->exclude);
     free(im->marks);
+    strbuf_free(&im->keybuf);
     free(im->start_applied);
     pgconn_close(im->main);
 }
