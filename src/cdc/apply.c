@@ -118,9 +118,9 @@ typedef struct ev_stmt {
     strbuf key;     /* the row's primary-key values (duplicates end a multi-row run) */
 } ev_stmt;
 
+/* s->params is sized by build_stmt for every parameter the event can have. */
 static void add_param(ev_stmt *s, const char *v)
 {
-    s->params = xrealloc(s->params, (size_t)(s->nparams + 1) * sizeof *s->params);
     s->params[s->nparams++] = v;
 }
 
@@ -130,6 +130,28 @@ static void append_ident(strbuf *sb, const char *name)
     strbuf_append(sb, q);
     free(q);
 }
+
+/* SQL text is built only when a statement is prepared (sql != NULL). */
+#define SQL_APPEND(sql, str)                                                                       \
+    do {                                                                                           \
+        if (sql)                                                                                   \
+            strbuf_append(sql, str);                                                               \
+    } while (0)
+#define SQL_APPEND_CHAR(sql, c)                                                                    \
+    do {                                                                                           \
+        if (sql)                                                                                   \
+            strbuf_append_char(sql, c);                                                            \
+    } while (0)
+#define SQL_APPENDF(sql, ...)                                                                      \
+    do {                                                                                           \
+        if (sql)                                                                                   \
+            strbuf_appendf(sql, __VA_ARGS__);                                                      \
+    } while (0)
+#define SQL_IDENT(sql, name)                                                                       \
+    do {                                                                                           \
+        if (sql)                                                                                   \
+            append_ident(sql, name);                                                               \
+    } while (0)
 
 /*
  * WHERE for the row an update/delete is about: the primary key, or without
@@ -141,7 +163,7 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
     const table_meta *tm = it->tm;
     strbuf_append_char(&s->sig, '\x1e');
     if (tm->pk.count) {
-        strbuf_append(sql, " WHERE ");
+        SQL_APPEND(sql, " WHERE ");
         for (size_t i = 0; i < tm->pk.count; i++) {
             bool found;
             const char *v = cdc_event_old_value(ev, tm->pk.items[i], &found);
@@ -151,25 +173,25 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
                 return false;
             }
             if (i)
-                strbuf_append(sql, " AND ");
-            append_ident(sql, tm->pk.items[i]);
-            strbuf_appendf(sql, " = $%d", s->nparams + 1);
+                SQL_APPEND(sql, " AND ");
+            SQL_IDENT(sql, tm->pk.items[i]);
+            SQL_APPENDF(sql, " = $%d", s->nparams + 1);
             add_param(s, v);
         }
         return true;
     }
     const cdc_cols *id = ev->key.count ? &ev->key : &ev->before;
-    strbuf_appendf(sql, " WHERE ctid = (SELECT ctid FROM %s WHERE ", tm->qualified);
+    SQL_APPENDF(sql, " WHERE ctid = (SELECT ctid FROM %s WHERE ", tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
         strbuf_append(&s->sig, id->names[i]);
         strbuf_append_char(&s->sig, '\x1f');
         if (i)
-            strbuf_append(sql, " AND ");
-        append_ident(sql, id->names[i]);
-        strbuf_appendf(sql, " IS NOT DISTINCT FROM $%d", s->nparams + 1);
+            SQL_APPEND(sql, " AND ");
+        SQL_IDENT(sql, id->names[i]);
+        SQL_APPENDF(sql, " IS NOT DISTINCT FROM $%d", s->nparams + 1);
         add_param(s, id->values[i]);
     }
-    strbuf_append(sql, " LIMIT 1)");
+    SQL_APPEND(sql, " LIMIT 1)");
     return true;
 }
 
@@ -213,49 +235,51 @@ static void set_mergeable(const cdc_item *it, ev_stmt *s)
     }
 }
 
-/* Build sig/params for it, and the SQL into sql when want_sql. */
+/* Build sig/params/key for it, and its single-row SQL into sql unless NULL. */
 static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
     const cdc_event *ev = &it->ev;
     const table_meta *tm = it->tm;
     if (ev->op != CDC_OP_CUTOVER)
         set_mergeable(it, s);
+    s->params = xmalloc((ev->fields.count + tm->pk.count + ev->key.count + ev->before.count + 1) *
+                        sizeof *s->params);
     strbuf_appendf(&s->sig, "%d\x1f%d\x1f", (int)ev->op, tm->idx);
     switch (ev->op) {
     case CDC_OP_INSERT:
-        strbuf_appendf(sql, "INSERT INTO %s (", tm->qualified);
+        SQL_APPENDF(sql, "INSERT INTO %s (", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
             strbuf_append(&s->sig, ev->fields.names[i]);
             strbuf_append_char(&s->sig, '\x1f');
             if (i)
-                strbuf_append(sql, ", ");
-            append_ident(sql, ev->fields.names[i]);
+                SQL_APPEND(sql, ", ");
+            SQL_IDENT(sql, ev->fields.names[i]);
             add_param(s, ev->fields.values[i]);
         }
         /* identity columns GENERATED ALWAYS take the source's values too */
-        strbuf_append(sql, ") OVERRIDING SYSTEM VALUE VALUES (");
+        SQL_APPEND(sql, ") OVERRIDING SYSTEM VALUE VALUES (");
         for (int i = 0; i < s->nparams; i++)
-            strbuf_appendf(sql, "%s$%d", i ? ", " : "", i + 1);
-        strbuf_append_char(sql, ')');
+            SQL_APPENDF(sql, "%s$%d", i ? ", " : "", i + 1);
+        SQL_APPEND_CHAR(sql, ')');
         return true;
     case CDC_OP_UPDATE:
         if (ev->fields.count == 0) {
             s->noop = true;
             return true;
         }
-        strbuf_appendf(sql, "UPDATE %s SET ", tm->qualified);
+        SQL_APPENDF(sql, "UPDATE %s SET ", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
             strbuf_append(&s->sig, ev->fields.names[i]);
             strbuf_append_char(&s->sig, '\x1f');
             if (i)
-                strbuf_append(sql, ", ");
-            append_ident(sql, ev->fields.names[i]);
-            strbuf_appendf(sql, " = $%d", s->nparams + 1);
+                SQL_APPEND(sql, ", ");
+            SQL_IDENT(sql, ev->fields.names[i]);
+            SQL_APPENDF(sql, " = $%d", s->nparams + 1);
             add_param(s, ev->fields.values[i]);
         }
         return build_where(it, s, sql, err);
     case CDC_OP_DELETE:
-        strbuf_appendf(sql, "DELETE FROM %s", tm->qualified);
+        SQL_APPENDF(sql, "DELETE FROM %s", tm->qualified);
         return build_where(it, s, sql, err);
     case CDC_OP_CUTOVER:
         break;
@@ -392,8 +416,8 @@ typedef struct piece {
     int nparams;
 } piece;
 
-#define MERGE_MAX 64
-static const int merge_sizes[] = {64, 16, 4, 1};
+#define MERGE_MAX 256
+static const int merge_sizes[] = {256, 64, 16, 4, 1};
 
 typedef struct order_key {
     int table;
@@ -550,11 +574,23 @@ static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, siz
 
 enum { SENT_CONTROL = -1 };
 
+/*
+ * Prepared statements live in the server session: updates of wide tables set
+ * ever new column sets, so the cache is emptied (between batches) once it holds
+ * this many, keeping the session's memory bounded.
+ */
+#define STMT_CACHE_MAX 2000
+
 bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
     PGconn *pg = a->conn->pg;
+    if (a->stmts.count >= STMT_CACHE_MAX) {
+        PGresult *r = PQexec(pg, "DEALLOCATE ALL");
+        PQclear(r);
+        applier_reset(a);
+    }
     ev_stmt *st = xcalloc(n ? n : 1, sizeof *st);
     size_t *order = xcalloc(n ? n : 1, sizeof *order);
     piece *pc = xcalloc(n ? n : 1, sizeof *pc);
@@ -563,17 +599,14 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
     size_t ntc = 0;
     int64_t totals[3] = {0, 0, 0};
     bool ok = true;
-    strbuf scratch = STRBUF_INIT;
     for (size_t i = 0; i < n && ok; i++) {
-        strbuf_reset(&scratch);
-        if (!build_stmt(items[i], &st[i], &scratch, err)) {
+        if (!build_stmt(items[i], &st[i], NULL, err)) {
             *failed = items[i];
             ok = false;
         }
         count_event(&tc, &ntc, items[i]);
         totals[items[i]->ev.op]++;
     }
-    strbuf_free(&scratch);
     if (ok)
         ok = plan_pieces(a, items, n, st, order, pc, &np, failed, err);
     /* sent[k]: the piece of the k-th statement in the pipeline, or SENT_CONTROL */

@@ -46,6 +46,7 @@ typedef struct cdc_dep {
 
 typedef struct cdc_item {
     cdc_event ev;
+    size_t bytes;       /* size of its queue line: memory bounds of the channels */
     table_meta *tm;
     cdc_dep *deps;
     size_t ndeps;

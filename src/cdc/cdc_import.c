@@ -28,6 +28,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +76,7 @@ typedef struct importer {
     strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
     table_patterns include, exclude; /* --table-list / --exclude-table-list of import data */
     int ntables;
+    strbuf keybuf;         /* scratch for table lookups */
     seg_mark *marks;
     size_t nmarks;
     int64_t read_vsn;      /* highest vsn consumed */
@@ -165,14 +167,17 @@ static bool selected(const importer *im, const char *schema, const char *table)
 /* The table of ev: its metadata, &not_selected, or NULL after an error (logged). */
 static table_meta *table_of(importer *im, const cdc_event *ev)
 {
-    strbuf key = STRBUF_INIT;
-    strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
-    table_meta *tm = strmap_get(&im->tables, key.data, key.len);
+    strbuf *key = &im->keybuf;
+    strbuf_reset(key);
+    strbuf_append(key, ev->schema_name);
+    strbuf_append_char(key, '\x1f');
+    strbuf_append(key, ev->table_name);
+    table_meta *tm = strmap_get(&im->tables, key->data, key->len);
     if (!tm && !selected(im, ev->schema_name, ev->table_name)) {
         log_info("apply: changes of %s.%s are skipped (not in the import's table list)",
                  ev->schema_name, ev->table_name);
         tm = &not_selected;
-        strmap_put(&im->tables, key.data, key.len, tm);
+        strmap_put(&im->tables, key->data, key->len, tm);
     }
     if (!tm) {
         /* the reader's connection may sit idle for hours between new tables */
@@ -180,10 +185,9 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
             PQreset(im->main->pg);
         if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
             im->ntables++;
-            strmap_put(&im->tables, key.data, key.len, tm);
+            strmap_put(&im->tables, key->data, key->len, tm);
         }
     }
-    strbuf_free(&key);
     return tm;
 }
 
@@ -275,6 +279,7 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
     cdc_item *it = xcalloc(1, sizeof *it);
+    it->bytes = len;
     char err[256];
     if (!cdc_event_parse(line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
@@ -338,8 +343,10 @@ static int run_loop(importer *im)
     while (rc == EXIT_OK && !im->finished) {
         if (cmd_interrupted) {
             import_metrics_release_screen(im->metrics);
-            log_say("interrupted: stopping; every committed change is kept, restart to continue");
-            rc = EXIT_INTERNAL;
+            log_error("interrupted: every change up to vsn %lld is applied (some later ones too); "
+                      "run the same command again to continue",
+                      (long long)channels_low_watermark(im->chans, im->read_vsn));
+            rc = EXIT_BAD_STATE;
             break;
         }
         if (channels_failed(im->chans)) {
@@ -470,6 +477,7 @@ static void importer_free(importer *im)
     table_patterns_free(&im->include);
     table_patterns_free(&im->exclude);
     free(im->marks);
+    strbuf_free(&im->keybuf);
     free(im->start_applied);
     pgconn_close(im->main);
 }
@@ -511,18 +519,37 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = db_error(&im);
         goto out;
     }
+    /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
+    yb_nodes nodes = {0};
+    if (conf->role == DB_TARGET &&
+        !yb_nodes_discover(im.main,
+                           opts_has_flag(ctx->opts, "target-endpoints")
+                               ? opts_get(ctx->opts, "target-endpoints")
+                               : NULL,
+                           opts_has_flag(ctx->opts, "use-public-ip") &&
+                               opts_get_bool(ctx->opts, "use-public-ip"),
+                           &nodes)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     pgconn_options opt = {.application_name = "yb-voyager-apply"};
     for (int i = 0; i < im.nchannels; i++) {
+        if (nodes.count) {
+            opt.host = nodes.items[(size_t)i % nodes.count].host;
+            opt.port = nodes.items[(size_t)i % nodes.count].port;
+        }
         conns[i] = pgconn_connect(conf, &opt);
         if (!conns[i]) {
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);
+            yb_nodes_free(&nodes);
             rc = db_error(&im);
             goto out;
         }
     }
+    yb_nodes_free(&nodes);
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
     for (int i = 0; i < im.nchannels; i++)

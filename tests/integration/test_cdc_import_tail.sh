@@ -56,6 +56,13 @@ queue_append "$ED" source_db_exporter "$TEST_TMP/w3.ndjson" --max-bytes 150000
 run_apply_bg "$ED" target target
 check "after a kill -9 the restart catches up" wait_applied $((vsn - 1))
 
+# SIGTERM: a clean stop with the restart hint, then a restart
+kill -TERM "$APPLY_PID"
+wait "$APPLY_PID"
+assert_eq "SIGTERM stops the applier with the bad-state code" 3 "$?"
+assert_match "and says how to continue" "interrupted: .*run the same command again" "$(cat "$TEST_TMP/apply.err")"
+run_apply_bg "$ED" target target
+
 queue_cutover_event "$vsn" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
 queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
 wait "$APPLY_PID"
