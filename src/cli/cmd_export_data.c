@@ -53,6 +53,27 @@ static bool select_tables(cmd_ctx *ctx, const src_tables *all, src_table ***out,
     return ok;
 }
 
+/* A new generation of data files: importers that loaded older files must start clean. */
+static bool new_export_id(cmd_ctx *ctx)
+{
+    char id[37];
+    return uuid_v4(id) && metadb_status_set_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY, id);
+}
+
+/* Did an earlier run export anything (so that its choices bind this one)? */
+static bool export_started(cmd_ctx *ctx)
+{
+    sqlite3_stmt *st;
+    bool started = false;
+    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+                           "SELECT count(*) FROM snapshot_export_table WHERE status <> 'NOT_STARTED'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        started = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
+        sqlite3_finalize(st);
+    }
+    return started;
+}
+
 /* An earlier run's tables that this run would not export: mixing them is refused. */
 static bool check_same_tables(cmd_ctx *ctx, src_table *const *sel, size_t n)
 {
@@ -153,7 +174,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (!src_tables_list(c, (const char *const *)schemas.items, &all)) {
+    if (!src_schemas_resolve(c, &schemas) ||
+        !src_tables_list(c, (const char *const *)schemas.items, &all)) {
         rc = EXIT_SOURCE_ERROR;
         goto out;
     }
@@ -174,10 +196,11 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
         metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
+        new_export_id(ctx);
         log_info("--start-clean: removed the data files and export state of earlier runs");
     } else {
         char *prev = metadb_status_get_string(ctx->meta, "ExportType");
-        bool differs = prev && !str_case_eq(prev, export_type);
+        bool differs = prev && !str_case_eq(prev, export_type) && export_started(ctx);
         if (differs)
             log_error("an earlier export data run used --export-type %s: use the same, or "
                       "--start-clean to start over",
@@ -188,10 +211,12 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
     }
-    if (!metadb_status_set_string(ctx->meta, "ExportType", live ? EXPORT_TYPE_LIVE : "snapshot-only")) {
+    char *id = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    if (!id && !new_export_id(ctx)) {
         rc = EXIT_BAD_STATE;
         goto out;
     }
+    free(id);
     for (size_t i = 0; i < nsel; i++)
         if (!snapshot_export_table_ensure(ctx->meta, sel[i]->schema, sel[i]->name, sel[i]->est_rows)) {
             rc = EXIT_BAD_STATE;
@@ -208,9 +233,14 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
                               (const char *const *)qualified, nsel, &cdc, &snap, &restart);
         if (rc != EXIT_OK)
             goto out;
+        if (!metadb_status_set_string(ctx->meta, "ExportType", EXPORT_TYPE_LIVE)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
         if (restart) {
             log_info("a new replication slot was created: the snapshot is exported again");
-            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta)) {
+            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta) ||
+                !metadb_status_set_bool(ctx->meta, "ExportDataDone", false) || !new_export_id(ctx)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }
@@ -222,6 +252,10 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
     } else {
+        if (!metadb_status_set_string(ctx->meta, "ExportType", "snapshot-only")) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
         own_tx = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
         snap = own_tx ? pgconn_query_value(c, "SELECT pg_export_snapshot()", 0, NULL) : NULL;
         if (!snap || !src_sequences_save(c, (const char *const *)schemas.items, ctx->meta, "snapshot")) {

@@ -8,6 +8,7 @@
 
 typedef struct item_state {
     int64_t started_ms; /* 0: not seen active yet */
+    int64_t started_done; /* rows already counted when first seen */
     bool reported_done;
 } item_state;
 
@@ -44,7 +45,7 @@ void progress_clear(progress *p)
 static double rate_of(const item_state *s, int64_t done, int64_t now)
 {
     int64_t ms = now - s->started_ms;
-    return ms > 0 ? (double)done * 1000.0 / (double)ms : 0.0;
+    return ms > 0 ? (double)(done - s->started_done) * 1000.0 / (double)ms : 0.0;
 }
 
 void progress_show(progress *p, const progress_item *items, size_t n)
@@ -55,8 +56,10 @@ void progress_show(progress *p, const progress_item *items, size_t n)
     progress_clear(p);
     for (size_t i = 0; i < n; i++) {
         item_state *s = &p->st[i];
-        if ((items[i].active || items[i].finished) && s->started_ms == 0)
+        if ((items[i].active || items[i].finished) && s->started_ms == 0) {
             s->started_ms = now;
+            s->started_done = items[i].done;
+        }
         if (items[i].finished && !s->reported_done) {
             s->reported_done = true;
             log_say("%s: %lld rows %s", items[i].name, (long long)items[i].done, p->verb);

@@ -34,6 +34,8 @@ typedef struct table_job {
     int64_t *part_size;        /* under mu */
     atomic_llong rows;
     bool recorded;             /* main thread only */
+    bool marked_exporting;     /* main thread only */
+    int64_t saved_rows;        /* main thread only: last count written to meta.db */
 } table_job;
 
 typedef struct unit {
@@ -240,7 +242,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
-    pgconn_exec(c, "COMMIT");
+    /* Read-only: closing ends the transaction, even in the middle of an aborted COPY. */
 out:
     free(buf);
     pgconn_close(c);
@@ -354,7 +356,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         table_job *j = &jobs[i];
         remove_table_files(ctx->export_dir, j->base);
         ok = snapshot_export_files_clear(ctx->meta, j->t->schema, j->t->name) &&
-             snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_EXPORTING, 0);
+             snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_NOT_STARTED, 0);
         int64_t blocks = j->t->block_size > 0 ? j->t->bytes / j->t->block_size : 0;
         int64_t per = j->nparts > 1 ? (blocks + j->nparts - 1) / j->nparts : 0;
         for (int k = 0; k < j->nparts; k++) {
@@ -392,10 +394,15 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     progress_item *items = xcalloc(n, sizeof *items);
     progress *pb = progress_new(bars, "exported", n);
     bool last_round = false;
+    int64_t last_save = now_monotonic_ms();
     while (ok || started > 0) {
         if (cmd_interrupted)
             atomic_store(&r.abort, 1);
         bool all_exited = atomic_load(&r.workers_left) == 0;
+        int64_t now = now_monotonic_ms();
+        bool save_due = now - last_save >= 2000;
+        if (save_due)
+            last_save = now;
         pthread_mutex_lock(&r.mu);
         for (size_t i = 0; i < n; i++) {
             table_job *j = &jobs[i];
@@ -404,6 +411,14 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
             items[i].total = j->t->est_rows;
             items[i].active = j->started && j->parts_done < j->nparts;
             bool finished = j->parts_done == j->nparts;
+            if (j->started && !finished && ok &&
+                (!j->marked_exporting || (save_due && items[i].done != j->saved_rows))) {
+                /* Progress for export data status, every few seconds. */
+                j->marked_exporting = true;
+                j->saved_rows = items[i].done;
+                snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_EXPORTING,
+                                          items[i].done);
+            }
             if (finished && !j->recorded) {
                 j->recorded = true;
                 if (!record_table(&r, j)) {

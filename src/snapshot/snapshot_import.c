@@ -7,6 +7,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "db/pgconn.h"
+#include "snapshot/batch_loader.h"
 #include "snapshot/batcher.h"
 #include "snapshot/data_descriptor.h"
 #include "snapshot/import_metainfo.h"
@@ -16,7 +17,6 @@
 #include "snapshot/yb_nodes.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SEND_BUFFER_BYTES (1024 * 1024)
 #define WAIT_MESSAGE_EVERY_MS 30000
 
 typedef struct imp_table {
@@ -53,7 +52,7 @@ typedef struct import_run {
     db_conf *conf;
     const import_options *o;
     yb_nodes nodes;
-    bool is_yugabyte;
+    batch_loader loader;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     imp_batch **queue;       /* under mu */
@@ -61,7 +60,6 @@ typedef struct import_run {
     bool closed;             /* under mu: nothing more will be queued */
     atomic_int abort;
     atomic_int failed;
-    atomic_int warned_replication_role;
 } import_run;
 
 /* ---- the queue ---- */
@@ -107,189 +105,6 @@ static imp_batch *queue_pop(import_run *r)
     }
 }
 
-/* ---- one batch ---- */
-
-static pgconn *worker_connect(import_run *r, int idx)
-{
-    pgconn_options opt = {.application_name = "yb-voyager import data worker", .quiet = false};
-    if (r->nodes.count > 0) {
-        const yb_node *n = &r->nodes.items[(size_t)idx % r->nodes.count];
-        opt.host = n->host;
-        opt.port = n->port;
-    }
-    pgconn *c = pgconn_connect(r->conf, &opt);
-    if (!c)
-        return NULL;
-    if (c->is_yugabyte && r->o->enable_upsert && !pgconn_exec(c, "SET yb_enable_upsert_mode = true")) {
-        pgconn_close(c);
-        return NULL;
-    }
-    if (!pgconn_exec(c, "SET statement_timeout = 0")) {
-        pgconn_close(c);
-        return NULL;
-    }
-    /*
-     * Tables are loaded in any order, in parallel: foreign keys and triggers
-     * must not fire (as in yb-voyager). Needs a superuser; without one, say so once.
-     */
-    PGresult *res = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
-    if (!res && !atomic_exchange(&r->warned_replication_role, 1))
-        log_warn("%s database: cannot disable triggers and foreign key checks for the import (%s): "
-                 "tables are loaded in parallel, so foreign keys may fail",
-                 db_role_name(r->conf->role), PQerrorMessage(c->pg));
-    PQclear(res);
-    return c;
-}
-
-/*
- * Send the batch's bytes. Returns NULL on success, else a message (static or
- * owned by libpq/errno) describing the failure.
- */
-static const char *send_range(import_run *r, pgconn *c, const imp_batch *b, char *buf, bool *local)
-{
-    char *path = xasprintf("%s/%s", r->ctx->export_dir, b->rel_path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    *local = false;
-    if (fd < 0) {
-        *local = true;
-        return strerror(errno);
-    }
-    int64_t off = b->r.start_offset;
-    const char *err = NULL;
-    while (off < b->r.end_offset && !err) {
-        size_t want = (size_t)(b->r.end_offset - off);
-        if (want > SEND_BUFFER_BYTES)
-            want = SEND_BUFFER_BYTES;
-        ssize_t n = pread(fd, buf, want, off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            *local = true;
-            err = n < 0 ? strerror(errno) : "data file is shorter than its batch plan";
-            break;
-        }
-        if (PQputCopyData(c->pg, buf, (int)n) != 1)
-            err = PQerrorMessage(c->pg);
-        off += n;
-    }
-    close(fd);
-    return err;
-}
-
-typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL } batch_outcome;
-
-static batch_outcome batch_once(import_run *r, pgconn *c, const imp_batch *b, char *buf,
-                                char **why)
-{
-    *why = NULL;
-    PGresult *res = PQexec(c->pg, "BEGIN");
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        goto failed;
-    PQclear(res);
-    res = PQexec(c->pg, b->t->copy_sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        goto failed;
-    PQclear(res);
-    bool local = false;
-    const char *err = send_range(r, c, b, buf, &local);
-    if (err) {
-        *why = xstrdup(err);
-        PQputCopyEnd(c->pg, "aborted by yb-voyager");
-        while ((res = PQgetResult(c->pg)) != NULL)
-            PQclear(res);
-        pgconn_exec(c, "ROLLBACK");
-        return local ? BATCH_FATAL : BATCH_RETRY;
-    }
-    if (PQputCopyEnd(c->pg, NULL) != 1) {
-        *why = xstrdup(PQerrorMessage(c->pg));
-        return BATCH_RETRY;
-    }
-    res = PQgetResult(c->pg);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        goto failed;
-    int64_t copied = strtoll(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    while ((res = PQgetResult(c->pg)) != NULL)
-        PQclear(res);
-    if (copied != b->r.rows)
-        log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->t->display,
-                 (long long)b->r.number, b->file_name, (long long)copied, (long long)b->r.rows);
-    res = import_metainfo_insert(c, metadb_migration_uuid(r->ctx->meta), b->file_name, b->r.number,
-                                 b->t->schema, b->t->name, copied);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (st && strcmp(st, "23505") == 0) {
-            /* Committed by an earlier run we did not know about: keep that one. */
-            PQclear(res);
-            pgconn_exec(c, "ROLLBACK");
-            return BATCH_DONE;
-        }
-        goto failed;
-    }
-    PQclear(res);
-    res = PQexec(c->pg, "COMMIT");
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        goto failed;
-    PQclear(res);
-    return BATCH_DONE;
-
-failed:;
-    const char *msg = pgconn_note_result(c, res);
-    *why = xstrdup(msg);
-    (*why)[strcspn(*why, "\n")] = '\0';
-    PQclear(res);
-    bool retry = c->last_error_retryable;
-    if (PQstatus(c->pg) == CONNECTION_OK) {
-        while ((res = PQgetResult(c->pg)) != NULL)
-            PQclear(res);
-        PGresult *rb = PQexec(c->pg, "ROLLBACK");
-        PQclear(rb);
-    }
-    return retry ? BATCH_RETRY : BATCH_FATAL;
-}
-
-static bool import_batch(import_run *r, int idx, pgconn **cp, const imp_batch *b, char *buf)
-{
-    char *why = NULL;
-    for (int attempt = 1;; attempt++) {
-        if (!*cp)
-            *cp = worker_connect(r, idx);
-        batch_outcome out = BATCH_RETRY;
-        if (*cp) {
-            out = batch_once(r, *cp, b, buf, &why);
-            if (out == BATCH_DONE) {
-                free(why);
-                return true;
-            }
-            if (PQstatus((*cp)->pg) != CONNECTION_OK) {
-                pgconn_close(*cp);
-                *cp = NULL;
-                out = BATCH_RETRY;
-            }
-        } else {
-            why = xstrdup("cannot connect");
-        }
-        if (out == BATCH_FATAL || attempt >= IMPORT_MAX_ATTEMPTS || atomic_load(&r->abort)) {
-            if (!atomic_load(&r->abort) || out == BATCH_FATAL)
-                log_error("%s database: importing table %s failed at batch %lld of %s (lines "
-                          "%lld-%lld)%s: %s",
-                          db_role_name(r->conf->role), b->t->display, (long long)b->r.number,
-                          b->rel_path, (long long)b->r.first_line,
-                          (long long)(b->r.first_line + b->r.rows - 1),
-                          out == BATCH_FATAL ? "" : " after retries", why ? why : "?");
-            free(why);
-            return false;
-        }
-        log_warn("%s: batch %lld of %s: %s; retrying (attempt %d of %d)", b->t->display,
-                 (long long)b->r.number, b->file_name, why ? why : "?", attempt + 1,
-                 IMPORT_MAX_ATTEMPTS);
-        free(why);
-        why = NULL;
-        pg_retry_sleep(attempt);
-    }
-}
-
 typedef struct worker_arg {
     import_run *r;
     int idx;
@@ -299,11 +114,13 @@ static void *worker_main(void *arg)
 {
     worker_arg *w = arg;
     import_run *r = w->r;
-    pgconn *c = worker_connect(r, w->idx);
-    char *buf = xmalloc(SEND_BUFFER_BYTES);
+    pgconn *c = batch_loader_connect(&r->loader, w->idx);
+    char *buf = xmalloc(BATCH_LOADER_BUFFER_BYTES);
     imp_batch *b;
     while ((b = queue_pop(r)) != NULL) {
-        if (!import_batch(r, w->idx, &c, b, buf)) {
+        batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->copy_sql,
+                         b->rel_path,   b->file_name, b->r};
+        if (!batch_loader_load(&r->loader, w->idx, &c, &job, buf)) {
             atomic_store(&r->failed, 1);
             atomic_store(&r->abort, 1);
             pthread_mutex_lock(&r->mu);
@@ -323,69 +140,12 @@ static void *worker_main(void *arg)
 
 /* ---- planning ---- */
 
-static bool load_plan(metadb *m, const char *role, const char *rel, batch_plan *plan)
-{
-    memset(plan, 0, sizeof *plan);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
-                           "SELECT batch_number, start_offset, end_offset, first_line, row_count "
-                           "FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path = ?2 "
-                           "ORDER BY batch_number",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        plan->items = xrealloc(plan->items, (plan->count + 1) * sizeof *plan->items);
-        plan->items[plan->count++] = (batch_range){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-                                                   sqlite3_column_int64(st, 4)};
-    }
-    sqlite3_finalize(st);
-    return true;
-}
-
-static bool store_plan(metadb *m, const char *role, const char *rel, const batch_plan *plan)
-{
-    if (!metadb_begin(m))
-        return false;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
-                           "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
-                           "batch_number, start_offset, end_offset, first_line, row_count) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        metadb_rollback(m);
-        return false;
-    }
-    bool ok = true;
-    for (size_t i = 0; ok && i < plan->count; i++) {
-        const batch_range *b = &plan->items[i];
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, b->number);
-        sqlite3_bind_int64(st, 4, b->start_offset);
-        sqlite3_bind_int64(st, 5, b->end_offset);
-        sqlite3_bind_int64(st, 6, b->first_line);
-        sqlite3_bind_int64(st, 7, b->rows);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
-    if (!ok) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
-        metadb_rollback(m);
-        return false;
-    }
-    return metadb_commit(m);
-}
-
 /* The batch plan of a file: the one fixed earlier, else a new scan. */
 static bool plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan)
 {
     metadb *m = r->ctx->meta;
     const char *role = r->o->importer_role;
-    if (!load_plan(m, role, f->path, plan))
+    if (!snapshot_import_plan_load(m, role, f->path, plan))
         return false;
     if (plan->count > 0) {
         if (plan->items[plan->count - 1].end_offset != f->size) {
@@ -410,7 +170,7 @@ static bool plan_file(import_run *r, const data_file *f, const imp_table *t, bat
                   "CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
                   t->display, (long long)bad_line, f->path, (long long)max_row);
     free(path);
-    if (ok && !store_plan(m, role, f->path, plan)) {
+    if (ok && !snapshot_import_plan_store(m, role, f->path, plan)) {
         batch_plan_free(plan);
         ok = false;
     }
@@ -508,12 +268,86 @@ static const char *base_name(const char *rel)
     return s ? s + 1 : rel;
 }
 
-/* --start-clean: forget this importer's progress on the selected tables (and truncate them if asked). */
-static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+        const char *p[1] = {q};
+        char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
+        bool ok = v && strcmp(v, "t") == 0;
+        if (v && !ok)
+            log_error("table %s does not exist on the %s database: create the schema first "
+                      "(yb-voyager import schema)",
+                      q, db_role_name(r->conf->role));
+        free(v);
+        free(q);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The data files must be those this importer started from: after export data
+ * --start-clean, batches already imported describe files that are gone.
+ */
+static bool same_generation(import_run *r)
+{
+    metadb *m = r->ctx->meta;
+    char *now = metadb_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
+    char *mine = snapshot_import_generation_get(m, r->o->importer_role);
+    bool ok = true;
+    if (now && mine && strcmp(now, mine) != 0 && !r->o->start_clean) {
+        log_error("the data was exported again (export data --start-clean) after this import "
+                  "started: run import data with --start-clean (and --truncate-tables)");
+        ok = false;
+    } else if (now && !mine) {
+        ok = snapshot_import_generation_set(m, r->o->importer_role, now);
+    }
+    /* A changed id with --start-clean is recorded once the clean start succeeded. */
+    free(now);
+    free(mine);
+    return ok;
+}
+
+/*
+ * --start-clean: forget this importer's progress on the selected tables, and
+ * truncate them when asked. The truncation and the removal of the batch rows
+ * commit together: a crash between them must not leave empty tables whose
+ * batches still count as imported.
+ */
+static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
     const char *uuid = metadb_migration_uuid(r->ctx->meta);
-    strlist nonempty = STRLIST_INIT;
-    if (r->o->truncate_tables && n > 0) {
+    if (!r->o->truncate_tables) {
+        strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++) {
+            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+            char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+            char *v = pgconn_query_value(c, sql, 0, NULL);
+            if (v && strcmp(v, "t") == 0)
+                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
+            free(v);
+            free(sql);
+            free(q);
+        }
+        bool yes = true;
+        if (sb.len) {
+            char *question = xasprintf("tables %s are not empty on the %s database and "
+                                       "--truncate-tables was not given; import into them anyway",
+                                       strbuf_cstr(&sb), db_role_name(r->conf->role));
+            yes = cmd_confirm(r->ctx, question);
+            free(question);
+        }
+        strbuf_free(&sb);
+        if (!yes) {
+            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
+                      "the tables");
+            return EXIT_BAD_STATE;
+        }
+    }
+    bool ok = pgconn_exec(c, "BEGIN");
+    if (ok && r->o->truncate_tables && n > 0) {
         /* One statement: foreign keys among the tables do not get in the way. */
         strbuf sql = STRBUF_INIT;
         strbuf_append(&sql, "TRUNCATE TABLE ");
@@ -522,44 +356,22 @@ static bool start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
             strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
             free(q);
         }
-        bool ok = pgconn_exec(c, strbuf_cstr(&sql));
+        ok = pgconn_exec(c, strbuf_cstr(&sql));
         strbuf_free(&sql);
-        if (!ok)
-            return false;
+    }
+    for (size_t i = 0; ok && i < n; i++)
+        ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
+    ok = ok && pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        pgconn_exec(c, "ROLLBACK");
+        return cmd_db_exit_code(r->conf->role);
+    }
+    if (r->o->truncate_tables)
         log_say("truncated %zu tables on the %s database", n, db_role_name(r->conf->role));
-    }
-    for (size_t i = 0; i < n && !r->o->truncate_tables; i++) {
-        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
-        char *v = pgconn_query_value(c, sql, 0, NULL);
-        if (v && strcmp(v, "t") == 0)
-            strlist_push(&nonempty, ts[i].display);
-        free(v);
-        free(sql);
-        free(q);
-    }
-    if (nonempty.count > 0) {
-        strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < nonempty.count; i++)
-            strbuf_appendf(&sb, "%s%s", i ? ", " : "", nonempty.items[i]);
-        char *question = xasprintf("tables %s are not empty on the %s database and --truncate-tables "
-                                   "was not given; import into them anyway",
-                                   strbuf_cstr(&sb), db_role_name(r->conf->role));
-        bool yes = cmd_confirm(r->ctx, question);
-        free(question);
-        strbuf_free(&sb);
-        strlist_free(&nonempty);
-        if (!yes) {
-            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
-                      "the tables");
-            return false;
-        }
-    }
-    strlist_free(&nonempty);
     for (size_t i = 0; i < n; i++)
-        if (!import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name))
-            return false;
-    return snapshot_import_reset(r->ctx->meta, r->o->importer_role);
+        if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, ts[i].schema, ts[i].name))
+            return EXIT_BAD_STATE;
+    return EXIT_OK;
 }
 
 static bool export_finished(metadb *m)
@@ -713,7 +525,16 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = cmd_db_exit_code(conf->role);
         goto out_nc;
     }
-    r.is_yugabyte = c->is_yugabyte;
+    r.loader = (batch_loader){.conf = conf,
+                              .export_dir = ctx->export_dir,
+                              .migration_uuid = metadb_migration_uuid(ctx->meta),
+                              .enable_upsert = o->enable_upsert,
+                              .nodes = &r.nodes,
+                              .abort = &r.abort};
+    atomic_init(&r.loader.warned_replication_role, 0);
+    if (!c->is_yugabyte)
+        log_info("the %s database is PostgreSQL: YugabyteDB load settings (upsert mode) are not used",
+                 db_role_name(conf->role));
     if (!load_tables(&r, &ts, &n)) {
         rc = EXIT_BAD_ARGS;
         goto out;
@@ -722,9 +543,24 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = cmd_db_exit_code(conf->role);
         goto out;
     }
-    if (o->start_clean && !start_clean(&r, c, ts, n)) {
+    if (!check_tables_exist(&r, c, ts, n)) {
         rc = EXIT_BAD_STATE;
         goto out;
+    }
+    if (!same_generation(&r)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    if (o->start_clean) {
+        if ((rc = start_clean(&r, c, ts, n)) != EXIT_OK)
+            goto out;
+        char *now = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+        bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
+        free(now);
+        if (!ok) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
     }
     if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
         rc = cmd_db_exit_code(conf->role);
@@ -746,7 +582,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     items = xcalloc(n + 1, sizeof *items);
     pb = progress_new(o->bars, "imported", n);
     int64_t last_poll = 0, last_save = 0, wait_msg = 0;
-    bool export_done = false;
+    bool export_done = false, local_failure = false;
     for (;;) {
         int64_t now = now_monotonic_ms();
         if (cmd_interrupted)
@@ -757,7 +593,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             last_poll = now;
             export_done = export_finished(ctx->meta);
             if (!queue_new_files(&r, ts, n, &done, &queued)) {
-                atomic_store(&r.failed, 1);
+                local_failure = true; /* the export dir's files or state, not the database */
                 atomic_store(&r.abort, 1);
                 break;
             }
@@ -800,8 +636,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     progress_free(pb);
     pb = NULL;
     save_counts(&r, ts, n, true);
-    if (atomic_load(&r.failed)) {
-        rc = cmd_db_exit_code(conf->role);
+    if (local_failure || atomic_load(&r.failed)) {
+        rc = local_failure ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
         goto out;
     }
     if (atomic_load(&r.abort) || cmd_interrupted) {

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define IMPORT_METAINFO_TABLE "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
-#define IMPORT_MAX_ATTEMPTS 8
+
 
 typedef struct import_options {
     const char *importer_role;  /* target_db_importer | source_replica_db_importer */

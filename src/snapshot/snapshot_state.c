@@ -32,7 +32,9 @@ static const char *const ddl =
     " importer_role TEXT NOT NULL, file_path TEXT NOT NULL, batch_number INTEGER NOT NULL,"
     " start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, first_line INTEGER NOT NULL,"
     " row_count INTEGER NOT NULL,"
-    " PRIMARY KEY (importer_role, file_path, batch_number));";
+    " PRIMARY KEY (importer_role, file_path, batch_number));"
+    "CREATE TABLE IF NOT EXISTS snapshot_import_generation ("
+    " importer_role TEXT PRIMARY KEY, export_id TEXT NOT NULL);";
 
 bool snapshot_state_init(metadb *m) { return metadb_exec(m, ddl); }
 
@@ -146,8 +148,94 @@ bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, 
                "ssssii", role, schema, table, status, imported, total);
 }
 
-bool snapshot_import_reset(metadb *m, const char *role)
+bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table)
 {
-    return run(m, "DELETE FROM snapshot_import_table WHERE importer_role = ?1", "s", role) &&
-           run(m, "DELETE FROM snapshot_import_batch WHERE importer_role = ?1", "s", role);
+    return run(m,
+               "DELETE FROM snapshot_import_table WHERE importer_role = ?1 AND schema_name = ?2 "
+               "AND table_name = ?3",
+               "sss", role, schema, table) &&
+           run(m,
+               "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path IN "
+               "(SELECT file_path FROM snapshot_export_file WHERE schema_name = ?2 AND table_name = ?3)",
+               "sss", role, schema, table);
+}
+
+bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, batch_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT batch_number, start_offset, end_offset, first_line, row_count "
+                           "FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path = ?2 "
+                           "ORDER BY batch_number",
+                           -1, &st, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        plan->items = xrealloc(plan->items, (plan->count + 1) * sizeof *plan->items);
+        plan->items[plan->count++] = (batch_range){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                                                   sqlite3_column_int64(st, 4)};
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel, const batch_plan *plan)
+{
+    if (!metadb_begin(m))
+        return false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
+                           "batch_number, start_offset, end_offset, first_line, row_count) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        metadb_rollback(m);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < plan->count; i++) {
+        const batch_range *b = &plan->items[i];
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, b->number);
+        sqlite3_bind_int64(st, 4, b->start_offset);
+        sqlite3_bind_int64(st, 5, b->end_offset);
+        sqlite3_bind_int64(st, 6, b->first_line);
+        sqlite3_bind_int64(st, 7, b->rows);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    if (!ok) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        metadb_rollback(m);
+        return false;
+    }
+    return metadb_commit(m);
+}
+
+char *snapshot_import_generation_get(metadb *m, const char *role)
+{
+    sqlite3_stmt *st;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(metadb_sqlite(m),
+                           "SELECT export_id FROM snapshot_import_generation WHERE importer_role = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id)
+{
+    return run(m,
+               "INSERT OR REPLACE INTO snapshot_import_generation(importer_role, export_id) "
+               "VALUES (?1, ?2)",
+               "ss", role, export_id);
 }

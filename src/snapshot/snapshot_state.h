@@ -23,9 +23,18 @@
 #define VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
 
 #include "core/metadb.h"
+#include "snapshot/batcher.h"
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/*
+ * Status-record key: id of the current generation of data files, renewed by
+ * export data --start-clean and by a redone live snapshot. Each importer keeps
+ * the id it imported from (snapshot_import_generation) and refuses files of
+ * another generation unless started clean.
+ */
+#define SNAPSHOT_EXPORT_ID_KEY "SnapshotExportId"
 
 #define SNAP_NOT_STARTED "NOT_STARTED"
 #define SNAP_EXPORTING "EXPORTING"
@@ -55,6 +64,15 @@ bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, c
 /* Import side. */
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
-bool snapshot_import_reset(metadb *m, const char *role);
+/* The export id this importer's batches come from (caller frees; NULL when none yet) and its update. */
+char *snapshot_import_generation_get(metadb *m, const char *role);
+bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id);
+/* Forget one importer's progress and batch plans of one table (--start-clean). */
+bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table);
+/* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
+bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel_path, batch_plan *plan);
+/* Fix the plan of a data file, in one transaction. */
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel_path,
+                                const batch_plan *plan);
 
 #endif

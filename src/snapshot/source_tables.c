@@ -19,17 +19,40 @@ static char *join_schemas(const char *const *schemas)
     return strbuf_detach(&sb);
 }
 
-static bool check_schemas(pgconn *c, const char *const *schemas)
+bool src_schemas_resolve(pgconn *c, strlist *schemas)
 {
-    for (size_t i = 0; schemas[i]; i++) {
-        const char *p[1] = {schemas[i]};
-        char *v = pgconn_query_value(c, "SELECT count(*) FROM pg_namespace WHERE nspname = $1", 1, p);
-        bool ok = v && strcmp(v, "1") == 0;
-        free(v);
-        if (!ok) {
-            log_error("source database: schema '%s' (--source-db-schema) does not exist", schemas[i]);
+    for (size_t i = 0; i < schemas->count; i++) {
+        char *given = schemas->items[i];
+        size_t len = strlen(given);
+        bool quoted = len >= 2 && given[0] == '"' && given[len - 1] == '"';
+        char *name = quoted ? xstrndup(given + 1, len - 2) : xstrdup(given);
+        const char *p[1] = {name};
+        PGresult *r = pgconn_query(c,
+                                   quoted ? "SELECT nspname FROM pg_namespace WHERE nspname = $1"
+                                          : "SELECT nspname FROM pg_namespace WHERE nspname = $1 "
+                                            "UNION ALL SELECT nspname FROM pg_namespace "
+                                            "WHERE lower(nspname) = lower($1) AND NOT EXISTS "
+                                            "(SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                                   1, p);
+        if (!r) {
+            free(name);
             return false;
         }
+        bool ok = PQntuples(r) == 1;
+        if (ok) {
+            free(schemas->items[i]);
+            schemas->items[i] = xstrdup(PQgetvalue(r, 0, 0));
+        } else if (PQntuples(r) == 0) {
+            log_error("source database: schema '%s' (--source-db-schema) does not exist", given);
+        } else {
+            log_error("source database: schema '%s' (--source-db-schema) matches several schemas "
+                      "that differ in case: quote it (\"Name\") to pick one",
+                      given);
+        }
+        PQclear(r);
+        free(name);
+        if (!ok)
+            return false;
     }
     return true;
 }
@@ -56,8 +79,6 @@ static char *quoted_columns(const char *json)
 bool src_tables_list(pgconn *c, const char *const *schemas, src_tables *out)
 {
     memset(out, 0, sizeof *out);
-    if (!check_schemas(c, schemas))
-        return false;
     char *list = join_schemas(schemas);
     const char *p[1] = {list};
     PGresult *r = pgconn_query(

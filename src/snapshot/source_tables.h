@@ -7,6 +7,7 @@
 #define VOYAGER_SNAPSHOT_SOURCE_TABLES_H
 
 #include "core/metadb.h"
+#include "core/util.h"
 #include "db/pgconn.h"
 
 #include <stdbool.h>
@@ -29,9 +30,15 @@ typedef struct src_tables {
 } src_tables;
 
 /*
+ * Replace each --source-db-schema item by its catalog name: "Quoted" exactly,
+ * unquoted exactly or else case-insensitively when that is unambiguous. Logs
+ * an error naming a schema that does not exist.
+ */
+bool src_schemas_resolve(pgconn *c, strlist *schemas);
+
+/*
  * Tables (relkind r and p, partitions only through their root) of the
- * NULL-terminated schemas list. A schema that does not exist is an error
- * naming it. Caller frees with src_tables_free().
+ * NULL-terminated list of resolved schemas. Caller frees with src_tables_free().
  */
 bool src_tables_list(pgconn *c, const char *const *schemas, src_tables *out);
 void src_tables_free(src_tables *t);

@@ -25,7 +25,7 @@ json_check "$ED/metainfo/dataFileDescriptor.json" \
 
 "$V" export data status -e "$ED" --output-format json >"$TEST_TMP/es.json"
 json_check "$TEST_TMP/es.json" \
-    "len(d) == 10 and all(t['status']=='DONE' for t in d) and {t['table_name']: t['exported_count'] for t in d}['AllTypes'] == 3000 and {t['table_name']: t['exported_count'] for t in d}['Sales.select'] == 500" &&
+    "len(d) == 12 and all(t['status']=='DONE' for t in d) and {t['table_name']: t['exported_count'] for t in d}['AllTypes'] == 3000 and {t['table_name']: t['exported_count'] for t in d}['Sales.select'] == 500" &&
     ok "export data status json" || not_ok "export data status json" "$(cat "$TEST_TMP/es.json")"
 out=$("$V" export data status -e "$ED")
 assert_match "export data status table" "TABLE NAME +STATUS +EXPORTED ROWS" "$out"
@@ -45,7 +45,7 @@ nb=$(metainfo_rows target yugabyte)
 
 "$V" import data status -e "$ED" --output-format json >"$TEST_TMP/is.json"
 json_check "$TEST_TMP/is.json" \
-    "len(d) == 10 and all(t['status']=='DONE' and t['imported_count']==t['total_count'] and t['percentage_complete']==100 for t in d)" &&
+    "len(d) == 12 and all(t['status']=='DONE' and t['imported_count']==t['total_count'] and t['percentage_complete']==100 for t in d)" &&
     ok "import data status json" || not_ok "import data status json" "$(cat "$TEST_TMP/is.json")"
 out=$("$V" import data status -e "$ED")
 assert_match "import data status table" "TABLE NAME +STATUS +IMPORTED ROWS +TOTAL ROWS +PERCENTAGE" "$out"
@@ -61,10 +61,20 @@ psql_as source sourcedb -c "INSERT INTO customers(name, email) VALUES ('late', '
 check "export data --start-clean" "$V" export data -e "$ED" "${SRC[@]}" --start-clean --disable-pb
 assert_eq "start-clean exported the new row" "201" \
     "$(python3 -c "import json,sys; print(sum(f['RowCount'] for f in json.load(open(sys.argv[1]))['DataFileList'] if f['TableName']=='customers'))" "$ED/metainfo/dataFileDescriptor.json")"
+expect_fail "import after a re-export must start clean" 3 "the data was exported again \(export data --start-clean\) after this import started: run import data with --start-clean" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 expect_fail "truncate-tables needs start-clean" 2 "--truncate-tables works only with --start-clean" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --truncate-tables true --disable-pb
 expect_fail "start-clean on non-empty tables without --yes" 3 "not empty" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --disable-pb </dev/null
 check "import data --start-clean --truncate-tables" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --disable-pb
 compare_databases source target
+
+# The same snapshot into a source-replica (fall-forward), with its own batch records.
+pg_start source_replica replicadb >/dev/null && copy_schema source source_replica || not_ok "source-replica cluster"
+conn_flags
+check "import data to source-replica" "$V" import data to source-replica -e "$ED" "${REPLICA_FLAGS[@]}" --parallel-jobs 2 --disable-pb
+compare_databases source source_replica
+assert_eq "fall-forward recorded" "true true" "$(status_get "$ED" FallForwardEnabled) $(status_get "$ED" ImportDataToSourceReplicaDone)"
+assert_eq "source-replica batches recorded on the source-replica" "$(metainfo_rows target yugabyte)" "$(metainfo_rows source_replica replicadb)"
 done_testing

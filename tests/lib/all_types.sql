@@ -106,3 +106,12 @@ INSERT INTO public.measurements SELECT g, '2023-06-01'::date + (g % 400), g * 0.
 CREATE SEQUENCE public.free_seq START 100;
 SELECT nextval('public.free_seq') FROM generate_series(1, 5);
 CREATE SEQUENCE "Sales"."Untouched_seq";
+
+-- Values larger than the exporter's write buffer and the importer's send buffer (1 MiB).
+CREATE TABLE public.big_values (id int PRIMARY KEY, v text, b bytea);
+INSERT INTO public.big_values SELECT g, repeat(E'big\tvalue\\' || g, 300000), decode(repeat(md5(g::text), 40000), 'hex')
+    FROM generate_series(1, 4) g;
+-- A table without columns.
+CREATE TABLE public.no_columns ();
+INSERT INTO public.no_columns DEFAULT VALUES;
+INSERT INTO public.no_columns DEFAULT VALUES;

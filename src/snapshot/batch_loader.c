@@ -1,0 +1,201 @@
+#include "snapshot/batch_loader.h"
+
+#include "core/log.h"
+#include "core/util.h"
+#include "snapshot/import_metainfo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+pgconn *batch_loader_connect(batch_loader *l, int idx)
+{
+    pgconn_options opt = {.application_name = "yb-voyager import data worker", .quiet = false};
+    if (l->nodes->count > 0) {
+        const yb_node *n = &l->nodes->items[(size_t)idx % l->nodes->count];
+        opt.host = n->host;
+        opt.port = n->port;
+    }
+    pgconn *c = pgconn_connect(l->conf, &opt);
+    if (!c)
+        return NULL;
+    if (c->is_yugabyte && l->enable_upsert && !pgconn_exec(c, "SET yb_enable_upsert_mode = true")) {
+        pgconn_close(c);
+        return NULL;
+    }
+    if (!pgconn_exec(c, "SET statement_timeout = 0")) {
+        pgconn_close(c);
+        return NULL;
+    }
+    /*
+     * Tables are loaded in any order, in parallel: foreign keys and triggers
+     * must not fire (as in yb-voyager). Needs a superuser; without one, say so once.
+     */
+    PGresult *res = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
+    if (!res && !atomic_exchange(&l->warned_replication_role, 1))
+        log_warn("%s database: cannot disable triggers and foreign key checks for the import (%s): "
+                 "tables are loaded in parallel, so foreign keys may fail",
+                 db_role_name(l->conf->role), PQerrorMessage(c->pg));
+    PQclear(res);
+    return c;
+}
+
+/*
+ * Send the batch's bytes. Returns NULL on success, else a message (static or
+ * owned by libpq/errno) describing the failure.
+ */
+static const char *send_range(const batch_loader *l, pgconn *c, const batch_job *b, char *buf,
+                              bool *local)
+{
+    char *path = xasprintf("%s/%s", l->export_dir, b->rel_path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    *local = false;
+    if (fd < 0) {
+        *local = true;
+        return strerror(errno);
+    }
+    int64_t off = b->r.start_offset;
+    const char *err = NULL;
+    while (off < b->r.end_offset && !err) {
+        size_t want = (size_t)(b->r.end_offset - off);
+        if (want > BATCH_LOADER_BUFFER_BYTES)
+            want = BATCH_LOADER_BUFFER_BYTES;
+        ssize_t n = pread(fd, buf, want, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *local = true;
+            err = n < 0 ? strerror(errno) : "data file is shorter than its batch plan";
+            break;
+        }
+        if (PQputCopyData(c->pg, buf, (int)n) != 1)
+            err = PQerrorMessage(c->pg);
+        off += n;
+    }
+    close(fd);
+    return err;
+}
+
+typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL } batch_outcome;
+
+static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, char *buf, char **why)
+{
+    *why = NULL;
+    PGresult *res = PQexec(c->pg, "BEGIN");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    PQclear(res);
+    res = PQexec(c->pg, b->copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        goto failed;
+    PQclear(res);
+    bool local = false;
+    const char *err = send_range(l, c, b, buf, &local);
+    if (err) {
+        *why = xstrdup(err);
+        PQputCopyEnd(c->pg, "aborted by yb-voyager");
+        while ((res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+        pgconn_exec(c, "ROLLBACK");
+        return local ? BATCH_FATAL : BATCH_RETRY;
+    }
+    if (PQputCopyEnd(c->pg, NULL) != 1) {
+        *why = xstrdup(PQerrorMessage(c->pg));
+        return BATCH_RETRY;
+    }
+    res = PQgetResult(c->pg);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    int64_t copied = strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    while ((res = PQgetResult(c->pg)) != NULL)
+        PQclear(res);
+    if (copied != b->r.rows)
+        log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->display,
+                 (long long)b->r.number, b->file_name, (long long)copied, (long long)b->r.rows);
+    res = import_metainfo_insert(c, l->migration_uuid, b->file_name, b->r.number,
+                                 b->schema, b->table, copied);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (st && strcmp(st, "23505") == 0) {
+            /* Committed by an earlier run we did not know about: keep that one. */
+            PQclear(res);
+            pgconn_exec(c, "ROLLBACK");
+            return BATCH_DONE;
+        }
+        goto failed;
+    }
+    PQclear(res);
+    res = PQexec(c->pg, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        goto failed;
+    /* COMMIT of a transaction that failed underway answers ROLLBACK: not done. */
+    bool committed = strcmp(PQcmdStatus(res), "COMMIT") == 0;
+    PQclear(res);
+    if (!committed) {
+        *why = xstrdup("the transaction was rolled back at commit");
+        return BATCH_RETRY;
+    }
+    return BATCH_DONE;
+
+failed:;
+    const char *msg = pgconn_note_result(c, res);
+    *why = xstrdup(msg);
+    (*why)[strcspn(*why, "\n")] = '\0';
+    PQclear(res);
+    bool retry = c->last_error_retryable;
+    if (PQstatus(c->pg) == CONNECTION_OK) {
+        while ((res = PQgetResult(c->pg)) != NULL)
+            PQclear(res);
+        PGresult *rb = PQexec(c->pg, "ROLLBACK");
+        PQclear(rb);
+    }
+    return retry ? BATCH_RETRY : BATCH_FATAL;
+}
+
+bool batch_loader_load(batch_loader *l, int idx, pgconn **cp, const batch_job *b, char *buf)
+{
+    char *why = NULL;
+    for (int attempt = 1;; attempt++) {
+        if (!*cp)
+            *cp = batch_loader_connect(l, idx);
+        batch_outcome out = BATCH_RETRY;
+        if (*cp) {
+            out = batch_once(l, *cp, b, buf, &why);
+            if (out == BATCH_DONE) {
+                free(why);
+                return true;
+            }
+            /* A connection left inside a transaction is not reused: the next batch must start clean. */
+            if (PQstatus((*cp)->pg) != CONNECTION_OK ||
+                PQtransactionStatus((*cp)->pg) != PQTRANS_IDLE) {
+                pgconn_close(*cp);
+                *cp = NULL;
+                out = BATCH_RETRY;
+            }
+        } else {
+            why = xstrdup("cannot connect");
+        }
+        if (out == BATCH_FATAL || attempt >= BATCH_LOADER_MAX_ATTEMPTS || atomic_load(l->abort)) {
+            if (!atomic_load(l->abort) || out == BATCH_FATAL)
+                log_error("%s database: importing table %s failed at batch %lld of %s (lines "
+                          "%lld-%lld)%s: %s",
+                          db_role_name(l->conf->role), b->display, (long long)b->r.number,
+                          b->rel_path, (long long)b->r.first_line,
+                          (long long)(b->r.first_line + b->r.rows - 1),
+                          out == BATCH_FATAL ? "" : " after retries", why ? why : "?");
+            free(why);
+            return false;
+        }
+        log_warn("%s: batch %lld of %s: %s; retrying (attempt %d of %d)", b->display,
+                 (long long)b->r.number, b->file_name, why ? why : "?", attempt + 1,
+                 BATCH_LOADER_MAX_ATTEMPTS);
+        free(why);
+        why = NULL;
+        pg_retry_sleep(attempt);
+    }
+}
+

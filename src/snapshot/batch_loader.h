@@ -1,0 +1,51 @@
+/*
+ * Loading one batch into the database: BEGIN; COPY ... FROM STDIN with the
+ * batch's byte range of its data file; the batch's metainfo row; COMMIT. Both
+ * commit together or not at all. Retryable failures (pg_error_is_retryable)
+ * are retried with backoff, on a new connection when the old one broke.
+ */
+#ifndef VOYAGER_SNAPSHOT_BATCH_LOADER_H
+#define VOYAGER_SNAPSHOT_BATCH_LOADER_H
+
+#include "db/pgconn.h"
+#include "snapshot/batcher.h"
+#include "snapshot/yb_nodes.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define BATCH_LOADER_BUFFER_BYTES (1024 * 1024)
+#define BATCH_LOADER_MAX_ATTEMPTS 8
+
+/* Shared by every worker of one import; read-only but for the atomics. */
+typedef struct batch_loader {
+    db_conf *conf;
+    const char *export_dir;
+    const char *migration_uuid;
+    bool enable_upsert;          /* YugabyteDB only */
+    const yb_nodes *nodes;       /* count 0: connect as conf says */
+    atomic_int *abort;           /* set: give up instead of retrying */
+    atomic_int warned_replication_role;
+} batch_loader;
+
+typedef struct batch_job {
+    const char *display;   /* table name for messages */
+    const char *schema;
+    const char *table;
+    const char *copy_sql;  /* COPY "s"."t" (cols) FROM STDIN */
+    const char *rel_path;  /* data/t_data.sql */
+    const char *file_name; /* t_data.sql: data_file_name of the metainfo row */
+    batch_range r;
+} batch_job;
+
+/* A worker connection (worker idx picks the node), session set for loading. NULL on failure (logged). */
+pgconn *batch_loader_connect(batch_loader *l, int idx);
+
+/*
+ * Load b on *conn (reconnecting as needed; *conn may be NULL on entry and on
+ * return). buf: BATCH_LOADER_BUFFER_BYTES of scratch. False after logging the
+ * failure with the table, batch and line range.
+ */
+bool batch_loader_load(batch_loader *l, int idx, pgconn **conn, const batch_job *b, char *buf);
+
+#endif

@@ -1,0 +1,139 @@
+/* Table name patterns of --table-list / --exclude-table-list, data file naming, --target-endpoints. */
+#include "testlib.h"
+
+#include "core/util.h"
+#include "snapshot/source_tables.h"
+#include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const table_ref db[] = {
+    {"public", "customers"}, {"public", "Order"}, {"public", "order"},
+    {"Sales", "select"},     {"Sales", "a,b"},    {"sales2", "x"},
+};
+#define NDB (sizeof db / sizeof db[0])
+
+/* Selected table names ("schema.name;...") for include/exclude lists, or "ERR: msg". */
+static char *selected(const char *inc, const char *exc)
+{
+    table_patterns i = {0}, e = {0};
+    char *err = NULL;
+    bool keep[NDB];
+    strbuf sb = STRBUF_INIT;
+    if (!table_patterns_parse(inc, &i, &err) || !table_patterns_parse(exc, &e, &err) ||
+        !table_filter_select(db, NDB, &i, &e, keep, &err)) {
+        strbuf_appendf(&sb, "ERR: %s", err);
+    } else {
+        for (size_t k = 0; k < NDB; k++)
+            if (keep[k])
+                strbuf_appendf(&sb, "%s.%s;", db[k].schema, db[k].name);
+    }
+    free(err);
+    table_patterns_free(&i);
+    table_patterns_free(&e);
+    return strbuf_detach(&sb);
+}
+
+#define CHECK_SEL(inc, exc, want)                                                                  \
+    do {                                                                                           \
+        char *got_ = selected(inc, exc);                                                           \
+        bool same_ = strcmp(got_, want) == 0;                                                      \
+        if (!same_)                                                                                \
+            test_fail(__FILE__, __LINE__, "selected(%s, %s) = \"%s\", want \"%s\"", #inc, #exc,    \
+                      got_, want);                                                                 \
+        free(got_);                                                                                \
+        if (!same_)                                                                                \
+            return;                                                                                \
+    } while (0)
+
+TEST(snapshot_filter_quoting_and_case)
+{
+    CHECK_SEL(NULL, NULL, "public.customers;public.Order;public.order;Sales.select;Sales.a,b;sales2.x;");
+    CHECK_SEL("\"Order\"", NULL, "public.Order;");
+    CHECK_SEL("ORDER", NULL, "public.Order;public.order;");
+    CHECK_SEL("\"Sales\".\"a,b\"", NULL, "Sales.a,b;");
+    CHECK_SEL(" customers , \"order\" ", NULL, "public.customers;public.order;");
+}
+
+TEST(snapshot_filter_wildcards_and_exclusions)
+{
+    CHECK_SEL("sales.*", NULL, "Sales.select;Sales.a,b;");
+    CHECK_SEL("\"Sales\".*", NULL, "Sales.select;Sales.a,b;");
+    CHECK_SEL("sales?.*", NULL, "sales2.x;");
+    CHECK_SEL("custom?rs,*.x", NULL, "public.customers;sales2.x;");
+    CHECK_SEL(NULL, "public.*", "Sales.select;Sales.a,b;sales2.x;");
+    CHECK_SEL("public.*", "\"order\"", "public.customers;public.Order;");
+    CHECK_SEL("nomatch*", NULL, "");
+}
+
+TEST(snapshot_filter_errors_name_the_table)
+{
+    CHECK_SEL("customers,nosuch", NULL,
+              "ERR: table 'nosuch' in --table-list does not exist (names are schema.table; quote "
+              "case-sensitive names: \"Name\")");
+    char *got = selected(NULL, "\"ORDER\"");
+    CHECK(str_starts_with(got, "ERR: table '\"ORDER\"' in --exclude-table-list does not exist"));
+    free(got);
+    got = selected("\"unterminated", NULL);
+    CHECK(str_starts_with(got, "ERR: bad table name"));
+    free(got);
+    got = selected("a.b.c", NULL);
+    CHECK(str_starts_with(got, "ERR: bad table name 'a.b.c'"));
+    free(got);
+}
+
+TEST(snapshot_filter_file_form)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/list.txt", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fputs("# a comment\n\n  customers  \r\n\"Sales\".select\n", f);
+    fclose(f);
+    table_patterns p = {0};
+    char *err = NULL;
+    CHECK(table_patterns_parse_file(path, &p, &err));
+    CHECK_INT_EQ(p.count, 2);
+    CHECK_STR_EQ(p.items[0].name, "customers");
+    CHECK(p.items[0].schema == NULL);
+    CHECK_STR_EQ(p.items[1].schema, "Sales");
+    CHECK(p.items[1].schema_quoted && !p.items[1].name_quoted);
+    table_patterns_free(&p);
+    free(path);
+    path = xasprintf("%s/missing.txt", dir);
+    CHECK(!table_patterns_parse_file(path, &p, &err));
+    CHECK(err && strstr(err, "missing.txt"));
+    free(err);
+    free(path);
+    free(dir);
+}
+
+TEST(snapshot_file_names_are_unambiguous)
+{
+    char *a = src_table_file_base("public", "Order");
+    char *b = src_table_file_base("Sales", "select");
+    char *c = src_table_file_base("a.b", "c");
+    char *d = src_table_file_base("a", "b.c");
+    char *e = src_table_file_base("public", "x/../y%");
+    CHECK_STR_EQ(a, "Order");
+    CHECK_STR_EQ(b, "Sales.select");
+    CHECK_STR_EQ(c, "a%2Eb.c");
+    CHECK_STR_EQ(d, "a.b%2Ec");
+    CHECK_STR_EQ(e, "x%2F%2E%2E%2Fy%25");
+    free(a), free(b), free(c), free(d), free(e);
+}
+
+TEST(snapshot_target_endpoints_parse)
+{
+    yb_nodes n;
+    CHECK(yb_nodes_parse("h1:5433, h2 ,10.0.0.3:6000", 5433, &n));
+    CHECK_INT_EQ(n.count, 3);
+    CHECK_STR_EQ(n.items[1].host, "h2");
+    CHECK_INT_EQ(n.items[1].port, 5433);
+    CHECK_INT_EQ(n.items[2].port, 6000);
+    yb_nodes_free(&n);
+    CHECK(!yb_nodes_parse("h1:notaport", 5433, &n));
+    CHECK(!yb_nodes_parse(":5433", 5433, &n));
+}

@@ -1,0 +1,100 @@
+/* Snapshot state in meta.db, the data file descriptor generated from it, batch plans. */
+#include "testlib.h"
+
+#include "core/fsutil.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "snapshot/data_descriptor.h"
+#include "snapshot/snapshot_state.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+TEST(snapshot_descriptor_lists_done_tables_only)
+{
+    char *dir = test_tmpdir();
+    char *meta_dir = xasprintf("%s/metainfo", dir);
+    mkdir(meta_dir, 0700);
+    char *db = xasprintf("%s/meta.db", meta_dir);
+    metadb *m = metadb_open(db);
+    CHECK(m);
+    CHECK(snapshot_state_init(m));
+    CHECK(snapshot_export_table_ensure(m, "public", "Order", 10));
+    CHECK(snapshot_export_table_ensure(m, "Sales", "t", 5));
+    CHECK(snapshot_export_file_add(m, "public", "Order", 0, "data/Order_data.sql", 6, 60, "[\"id\", \"Name\"]"));
+    CHECK(snapshot_export_file_add(m, "public", "Order", 1, "data/Order_data.part1.sql", 4, 40, "[\"id\", \"Name\"]"));
+    CHECK(snapshot_export_file_add(m, "Sales", "t", 0, "data/Sales.t_data.sql", 5, 50, "[]"));
+    CHECK(snapshot_export_table_set(m, "public", "Order", SNAP_DONE, 10));
+    CHECK(snapshot_export_table_set(m, "Sales", "t", SNAP_EXPORTING, 3));
+    CHECK(data_descriptor_write(m, dir));
+
+    data_files f;
+    bool missing = true;
+    CHECK(data_descriptor_read(dir, &f, &missing));
+    CHECK(!missing);
+    CHECK_INT_EQ(f.count, 2);
+    CHECK_STR_EQ(f.items[0].table, "Order");
+    CHECK_STR_EQ(f.items[1].path, "data/Order_data.part1.sql");
+    CHECK_INT_EQ(f.items[1].part, 1);
+    CHECK_INT_EQ(f.items[0].rows + f.items[1].rows, 10);
+    CHECK_INT_EQ(f.items[1].size, 40);
+    CHECK_STR_EQ(f.items[0].columns_json, "[\"id\",\"Name\"]");
+    data_files_free(&f);
+
+    char *st = snapshot_export_table_status(m, "Sales", "t");
+    CHECK_STR_EQ(st, SNAP_EXPORTING);
+    free(st);
+    st = snapshot_export_table_status(m, "Sales", "nope");
+    CHECK_STR_EQ(st, "");
+    free(st);
+
+    CHECK(snapshot_export_reset(m));
+    CHECK(data_descriptor_write(m, dir));
+    CHECK(data_descriptor_read(dir, &f, &missing));
+    CHECK_INT_EQ(f.count, 0);
+    data_files_free(&f);
+    metadb_close(m);
+
+    char *empty = xasprintf("%s/other", dir);
+    mkdir(empty, 0700);
+    CHECK(data_descriptor_read(empty, &f, &missing));
+    CHECK(missing);
+    free(empty);
+    free(db);
+    free(meta_dir);
+    free(dir);
+}
+
+TEST(snapshot_batch_plan_is_fixed_per_importer)
+{
+    char *dir = test_tmpdir();
+    char *db = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(db);
+    CHECK(m);
+    CHECK(snapshot_state_init(m));
+    batch_range items[2] = {{1, 0, 100, 1, 10}, {2, 100, 150, 11, 5}};
+    batch_plan p = {items, 2};
+    CHECK(snapshot_import_plan_store(m, "target_db_importer", "data/t_data.sql", &p));
+    batch_plan got;
+    CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
+    CHECK_INT_EQ(got.count, 2);
+    CHECK_INT_EQ(got.items[1].start_offset, 100);
+    CHECK_INT_EQ(got.items[1].first_line, 11);
+    CHECK_INT_EQ(got.items[1].rows, 5);
+    batch_plan_free(&got);
+    CHECK(snapshot_import_plan_load(m, "source_replica_db_importer", "data/t_data.sql", &got));
+    CHECK_INT_EQ(got.count, 0);
+    batch_plan_free(&got);
+    CHECK(snapshot_export_file_add(m, "public", "t", 0, "data/t_data.sql", 15, 150, "[]"));
+    CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "other"));
+    CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
+    CHECK_INT_EQ(got.count, 2);
+    batch_plan_free(&got);
+    CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "t"));
+    CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
+    CHECK_INT_EQ(got.count, 0);
+    batch_plan_free(&got);
+    metadb_close(m);
+    free(db);
+    free(dir);
+}
