@@ -113,7 +113,9 @@ typedef struct ev_stmt {
     strbuf sig;
     const char **params;
     int nparams;
-    bool noop; /* an update that changes no column */
+    bool noop;      /* an update that changes no column */
+    bool mergeable; /* may share one multi-row statement with like neighbours */
+    strbuf key;     /* the row's primary-key values (duplicates end a multi-row run) */
 } ev_stmt;
 
 static void add_param(ev_stmt *s, const char *v)
@@ -171,11 +173,53 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
     return true;
 }
 
+static bool in_list(const strlist *l, const char *name)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * Can this event share a multi-row statement? Inserts always; updates and
+ * deletes of a table with a primary key, unless the update sets a key or a
+ * unique column (rows of one statement are changed in no defined order, so a
+ * unique value handed from row to row could collide half-way).
+ */
+static void set_mergeable(const cdc_item *it, ev_stmt *s)
+{
+    const cdc_event *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    bool found;
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        const char *v = ev->op == CDC_OP_INSERT ? cdc_cols_get(&ev->fields, tm->pk.items[i], &found)
+                                                : cdc_event_old_value(ev, tm->pk.items[i], &found);
+        strbuf_append(&s->key, v ? v : "\x01");
+        strbuf_append_char(&s->key, '\x1f');
+    }
+    if (ev->op == CDC_OP_INSERT) {
+        s->mergeable = true;
+        return;
+    }
+    s->mergeable = tm->pk.count > 0;
+    for (size_t i = 0; ev->op == CDC_OP_UPDATE && s->mergeable && i < ev->fields.count; i++) {
+        const char *c = ev->fields.names[i];
+        if (in_list(&tm->pk, c))
+            s->mergeable = false;
+        for (size_t u = 0; u < tm->nuniq && s->mergeable; u++)
+            if (in_list(&tm->uniq[u], c))
+                s->mergeable = false;
+    }
+}
+
 /* Build sig/params for it, and the SQL into sql when want_sql. */
 static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
     const cdc_event *ev = &it->ev;
     const table_meta *tm = it->tm;
+    if (ev->op != CDC_OP_CUTOVER)
+        set_mergeable(it, s);
     strbuf_appendf(&s->sig, "%d\x1f%d\x1f", (int)ev->op, tm->idx);
     switch (ev->op) {
     case CDC_OP_INSERT:
@@ -240,7 +284,7 @@ static void count_event(tcount **tc, size_t *ntc, const cdc_item *it)
     (*tc)[i].n[it->ev.op]++;
 }
 
-static void set_error(applier *a, strbuf *err, const char *msg)
+static void set_error(strbuf *err, const char *msg)
 {
     strbuf_reset(err);
     /* the first line: ERROR and message; LINE/HINT details go to no one */
@@ -249,85 +293,316 @@ static void set_error(applier *a, strbuf *err, const char *msg)
     while (l && (err->data[l - 1] == '\n' || err->data[l - 1] == ' '))
         err->data[--l] = '\0';
     err->len = l;
-    (void)a;
 }
 
-/* Ensure the statement of item is prepared; its name goes into name (16 bytes). */
-static bool prepare_item(applier *a, const cdc_item *it, ev_stmt *s, char name[16], strbuf *err)
+/* Prepare sql as name on the connection; false with err set. */
+static bool prepare(applier *a, const char *name, const char *sql, int nparams, strbuf *err)
 {
-    strbuf sql = STRBUF_INIT;
-    if (!build_stmt(it, s, &sql, err)) {
-        strbuf_free(&sql);
-        return false;
-    }
-    if (s->noop) {
-        strbuf_free(&sql);
-        return true;
-    }
-    void *v = strmap_get(&a->stmts, s->sig.data, s->sig.len);
-    if (v) {
-        snprintf(name, 16, "v%ld", (long)(intptr_t)v);
-        strbuf_free(&sql);
-        return true;
-    }
-    int no = ++a->next_stmt;
-    snprintf(name, 16, "v%d", no);
-    PGresult *r = PQprepare(a->conn->pg, name, sql.data, s->nparams, NULL);
+    PGresult *r = PQprepare(a->conn->pg, name, sql, nparams, NULL);
     bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) {
-        set_error(a, err, r ? PQresultErrorMessage(r) : PQerrorMessage(a->conn->pg));
+        set_error(err, r ? PQresultErrorMessage(r) : PQerrorMessage(a->conn->pg));
         if (r)
             pgconn_note_result(a->conn, r);
         else
             a->conn->last_error_retryable = true;
         if (PQstatus(a->conn->pg) == CONNECTION_BAD)
             a->conn->last_error_retryable = true;
-    } else {
-        strmap_put(&a->stmts, s->sig.data, s->sig.len, (void *)(intptr_t)no);
     }
     PQclear(r);
-    strbuf_free(&sql);
     return ok;
 }
 
-/* The kinds of statement sent in a batch pipeline, to read their results. */
+/*
+ * The statement of n like events (n > 1) of one table: one multi-row
+ * INSERT, UPDATE ... FROM or DELETE ... USING. The rows of UPDATE/DELETE come
+ * from a UNION ALL under a typed empty SELECT of the table, so each unknown
+ * parameter takes its column's type (a VALUES list would make them text).
+ */
+static void build_merged(const cdc_item *it, const ev_stmt *s, int n, strbuf *sql)
+{
+    const cdc_event *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    int per = s->nparams, p = 1;
+    if (ev->op == CDC_OP_INSERT) {
+        strbuf_appendf(sql, "INSERT INTO %s (", tm->qualified);
+        for (size_t i = 0; i < ev->fields.count; i++) {
+            if (i)
+                strbuf_append(sql, ", ");
+            append_ident(sql, ev->fields.names[i]);
+        }
+        strbuf_append(sql, ") OVERRIDING SYSTEM VALUE VALUES ");
+        for (int r = 0; r < n; r++) {
+            strbuf_append(sql, r ? ", (" : "(");
+            for (int i = 0; i < per; i++)
+                strbuf_appendf(sql, "%s$%d", i ? ", " : "", p++);
+            strbuf_append_char(sql, ')');
+        }
+        return;
+    }
+    /* the row source's columns, in the order of the single-row parameters */
+    strlist cols = STRLIST_INIT;
+    if (ev->op == CDC_OP_UPDATE)
+        for (size_t i = 0; i < ev->fields.count; i++)
+            strlist_push(&cols, ev->fields.names[i]);
+    for (size_t i = 0; i < tm->pk.count; i++)
+        strlist_push(&cols, tm->pk.items[i]);
+    strbuf src = STRBUF_INIT;
+    strbuf_append(&src, "(SELECT ");
+    for (size_t i = 0; i < cols.count; i++) {
+        if (i)
+            strbuf_append(&src, ", ");
+        append_ident(&src, cols.items[i]);
+    }
+    strbuf_appendf(&src, " FROM %s WHERE false", tm->qualified);
+    for (int r = 0; r < n; r++) {
+        strbuf_append(&src, " UNION ALL SELECT ");
+        for (int i = 0; i < per; i++)
+            strbuf_appendf(&src, "%s$%d", i ? ", " : "", p++);
+    }
+    strbuf_append(&src, ") AS v");
+    if (ev->op == CDC_OP_UPDATE) {
+        strbuf_appendf(sql, "UPDATE %s AS t SET ", tm->qualified);
+        for (size_t i = 0; i < ev->fields.count; i++) {
+            if (i)
+                strbuf_append(sql, ", ");
+            append_ident(sql, ev->fields.names[i]);
+            strbuf_append(sql, " = v.");
+            append_ident(sql, ev->fields.names[i]);
+        }
+        strbuf_appendf(sql, " FROM %s WHERE ", src.data);
+    } else {
+        strbuf_appendf(sql, "DELETE FROM %s AS t USING %s WHERE ", tm->qualified, src.data);
+    }
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        strbuf_append(sql, i ? " AND t." : "t.");
+        append_ident(sql, tm->pk.items[i]);
+        strbuf_append(sql, " = v.");
+        append_ident(sql, tm->pk.items[i]);
+    }
+    strbuf_free(&src);
+    strlist_free(&cols);
+}
+
+/* A statement of the pipeline: events plan[first .. first+count) under one name. */
+typedef struct piece {
+    size_t first, count;
+    char name[24];
+    const char **params; /* merged pieces own their array; single ones borrow */
+    int nparams;
+} piece;
+
+#define MERGE_MAX 64
+static const int merge_sizes[] = {64, 16, 4, 1};
+
+typedef struct order_key {
+    int table;
+    size_t pos;
+} order_key;
+
+static int by_table(const void *x, const void *y)
+{
+    const order_key *a = x, *b = y;
+    if (a->table != b->table)
+        return a->table < b->table ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Prepare (once per connection) the statement of a piece of size events like st. */
+static bool piece_statement(applier *a, const cdc_item *it, const ev_stmt *s0, int size, piece *p,
+                            strbuf *err)
+{
+    strbuf sig = STRBUF_INIT;
+    strbuf_append_len(&sig, s0->sig.data, s0->sig.len);
+    strbuf_appendf(&sig, "\x1d%d", size);
+    void *v = strmap_get(&a->stmts, sig.data, sig.len);
+    bool ok = true;
+    if (v) {
+        snprintf(p->name, sizeof p->name, "v%ld", (long)(intptr_t)v);
+    } else {
+        int no = ++a->next_stmt;
+        snprintf(p->name, sizeof p->name, "v%d", no);
+        strbuf sql = STRBUF_INIT;
+        if (size == 1) {
+            ev_stmt tmp = {0};
+            ok = build_stmt(it, &tmp, &sql, err);
+            strbuf_free(&tmp.sig);
+            strbuf_free(&tmp.key);
+            free(tmp.params);
+        } else {
+            build_merged(it, s0, size, &sql);
+        }
+        ok = ok && prepare(a, p->name, sql.data, s0->nparams * size, err);
+        if (ok)
+            strmap_put(&a->stmts, sig.data, sig.len, (void *)(intptr_t)no);
+        strbuf_free(&sql);
+    }
+    strbuf_free(&sig);
+    return ok;
+}
+
+/*
+ * The run of like events starting at sorted[i]: their positions go to
+ * plan[*nplan ..] in the order to apply; returns how many sorted entries
+ * the run consumed. A run ends at a different statement shape or at a row
+ * seen before in it, except for updates: a later update of a row setting the
+ * same columns overwrites every value of the earlier one, so the earlier
+ * one is dropped (the last values win, as applied one by one).
+ */
+static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t n, size_t *plan,
+                       size_t *nplan)
+{
+    const ev_stmt *s0 = &st[sorted[i]];
+    size_t start = *nplan;
+    plan[(*nplan)++] = sorted[i];
+    if (!s0->mergeable)
+        return 1;
+    bool collapse = s0->key.len && s0->sig.len && s0->sig.data[0] == (char)('0' + CDC_OP_UPDATE);
+    strmap seen = STRMAP_INIT; /* key -> 1 + index in plan */
+    if (s0->key.len)
+        strmap_put(&seen, s0->key.data, s0->key.len, (void *)(intptr_t)(start + 1));
+    size_t used = 1;
+    while (i + used < n && *nplan - start < MERGE_MAX) {
+        const ev_stmt *s = &st[sorted[i + used]];
+        if (s->noop || !s->mergeable || s->sig.len != s0->sig.len ||
+            memcmp(s->sig.data, s0->sig.data, s->sig.len) != 0)
+            break;
+        void *at = s->key.len ? strmap_get(&seen, s->key.data, s->key.len) : NULL;
+        if (at && !collapse)
+            break;
+        if (at) {
+            plan[(intptr_t)at - 1] = sorted[i + used];
+        } else {
+            if (s->key.len)
+                strmap_put(&seen, s->key.data, s->key.len, (void *)(intptr_t)(*nplan + 1));
+            plan[(*nplan)++] = sorted[i + used];
+        }
+        used++;
+    }
+    strmap_free(&seen, NULL);
+    return used;
+}
+
+/*
+ * Cut the batch into pipeline pieces. Events of different tables commute (no
+ * foreign-key check or trigger runs in a replica session), so the batch is
+ * grouped by table, keeping each table's own order; runs of like events
+ * (same statement shape, distinct rows) then share multi-row statements.
+ * plan: the batch's positions in the order applied (pieces index it).
+ */
+static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, size_t *plan,
+                        piece *pc, size_t *npieces, cdc_item **failed, strbuf *err)
+{
+    order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
+    size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (order_key){items[i]->tm->idx, i};
+    qsort(keys, n, sizeof *keys, by_table);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = keys[i].pos;
+    free(keys);
+    size_t np = 0, nplan = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n && ok;) {
+        if (st[sorted[i]].noop) {
+            i++;
+            continue;
+        }
+        const ev_stmt *s0 = &st[sorted[i]];
+        size_t first = nplan;
+        i += take_run(st, sorted, i, n, plan, &nplan);
+        size_t run = nplan - first;
+        while (run > 0) {
+            int size = 1;
+            for (size_t k = 0; k < ARRAY_LEN(merge_sizes); k++) {
+                if ((size_t)merge_sizes[k] <= run) {
+                    size = merge_sizes[k];
+                    break;
+                }
+            }
+            piece *p = &pc[np++];
+            p->first = first;
+            p->count = (size_t)size;
+            if (!piece_statement(a, items[plan[first]], s0, size, p, err)) {
+                *failed = items[plan[first]];
+                ok = false;
+                break;
+            }
+            if (size == 1) {
+                p->params = st[plan[first]].params;
+                p->nparams = st[plan[first]].nparams;
+            } else {
+                p->nparams = s0->nparams * size;
+                p->params = xmalloc((size_t)p->nparams * sizeof *p->params);
+                for (int r = 0; r < size; r++)
+                    memcpy(p->params + (size_t)r * (size_t)s0->nparams,
+                           st[plan[first + (size_t)r]].params,
+                           (size_t)s0->nparams * sizeof *p->params);
+            }
+            first += (size_t)size;
+            run -= (size_t)size;
+        }
+    }
+    free(sorted);
+    *npieces = np;
+    return ok;
+}
+
 enum { SENT_CONTROL = -1 };
+
+/*
+ * Prepared statements live in the server session: updates of wide tables set
+ * ever new column sets, so the cache is emptied (between batches) once it holds
+ * this many, keeping the session's memory bounded.
+ */
+#define STMT_CACHE_MAX 2000
 
 bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
     PGconn *pg = a->conn->pg;
+    if (a->stmts.count >= STMT_CACHE_MAX) {
+        PGresult *r = PQexec(pg, "DEALLOCATE ALL");
+        PQclear(r);
+        applier_reset(a);
+    }
     ev_stmt *st = xcalloc(n ? n : 1, sizeof *st);
-    char(*names)[16] = xcalloc(n ? n : 1, 16);
+    size_t *order = xcalloc(n ? n : 1, sizeof *order);
+    piece *pc = xcalloc(n ? n : 1, sizeof *pc);
+    size_t np = 0;
     tcount *tc = NULL;
     size_t ntc = 0;
     int64_t totals[3] = {0, 0, 0};
     bool ok = true;
+    strbuf scratch = STRBUF_INIT;
     for (size_t i = 0; i < n && ok; i++) {
-        if (!prepare_item(a, items[i], &st[i], names[i], err)) {
+        strbuf_reset(&scratch);
+        if (!build_stmt(items[i], &st[i], &scratch, err)) {
             *failed = items[i];
             ok = false;
         }
         count_event(&tc, &ntc, items[i]);
         totals[items[i]->ev.op]++;
     }
-    /* sent[k]: the item index of the k-th statement in the pipeline, or SENT_CONTROL */
-    long *sent = xcalloc(n + ntc + 4, sizeof *sent);
+    strbuf_free(&scratch);
+    if (ok)
+        ok = plan_pieces(a, items, n, st, order, pc, &np, failed, err);
+    /* sent[k]: the piece of the k-th statement in the pipeline, or SENT_CONTROL */
+    long *sent = xcalloc(np + ntc + 4, sizeof *sent);
     size_t nsent = 0;
     if (ok && !PQenterPipelineMode(pg)) {
-        set_error(a, err, PQerrorMessage(pg));
+        set_error(err, PQerrorMessage(pg));
         a->conn->last_error_retryable = true;
         ok = false;
     }
     if (ok) {
         bool sent_ok = PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
         sent[nsent++] = SENT_CONTROL;
-        for (size_t i = 0; i < n && sent_ok; i++) {
-            if (st[i].noop)
-                continue;
-            sent_ok = PQsendQueryPrepared(pg, names[i], st[i].nparams, st[i].params, NULL, NULL, 0);
-            sent[nsent++] = (long)i;
+        for (size_t k = 0; k < np && sent_ok; k++) {
+            sent_ok = PQsendQueryPrepared(pg, pc[k].name, pc[k].nparams, pc[k].params, NULL,
+                                          NULL, 0);
+            sent[nsent++] = (long)k;
         }
         char ch[16], vsn[24], c0[24], c1[24], c2[24];
         snprintf(ch, sizeof ch, "%d", a->channel);
@@ -355,7 +630,7 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
         if (sent_ok)
             sent_ok = PQpipelineSync(pg);
         if (!sent_ok) {
-            set_error(a, err, PQerrorMessage(pg));
+            set_error(err, PQerrorMessage(pg));
             a->conn->last_error_retryable = true;
             ok = false;
         } else {
@@ -365,7 +640,7 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
                 PGresult *r = PQgetResult(pg);
                 if (!r) {
                     if (!have_error)
-                        set_error(a, err, PQerrorMessage(pg));
+                        set_error(err, PQerrorMessage(pg));
                     a->conn->last_error_retryable = true;
                     have_error = true;
                     break;
@@ -373,18 +648,25 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
                 ExecStatusType es = PQresultStatus(r);
                 if (es == PGRES_FATAL_ERROR && !have_error) {
                     have_error = true;
-                    set_error(a, err, PQresultErrorMessage(r));
+                    set_error(err, PQresultErrorMessage(r));
                     pgconn_note_result(a->conn, r);
                     if (sent[k] >= 0)
-                        *failed = items[sent[k]];
-                } else if (es == PGRES_COMMAND_OK && sent[k] >= 0 &&
-                           items[sent[k]]->ev.op != CDC_OP_INSERT &&
-                           strcmp(PQcmdTuples(r), "0") == 0) {
-                    a->zero_row_changes++;
-                    if (a->zero_row_changes <= 10)
-                        log_warn("apply: %s of vsn %lld on %s found no row",
-                                 items[sent[k]]->ev.op == CDC_OP_UPDATE ? "update" : "delete",
-                                 (long long)items[sent[k]]->ev.vsn, items[sent[k]]->tm->qualified);
+                        *failed = items[order[pc[sent[k]].first]];
+                } else if (es == PGRES_COMMAND_OK && sent[k] >= 0) {
+                    const piece *p = &pc[sent[k]];
+                    if (p->count > 1)
+                        a->merged_events += (int64_t)p->count;
+                    const cdc_item *it = items[order[p->first]];
+                    long done = atol(PQcmdTuples(r));
+                    if (it->ev.op != CDC_OP_INSERT && done < (long)p->count) {
+                        a->zero_row_changes += (long)p->count - done;
+                        if (a->zero_row_changes <= 10)
+                            log_warn("apply: %s of vsn %lld on %s found no row%s",
+                                     it->ev.op == CDC_OP_UPDATE ? "update" : "delete",
+                                     (long long)it->ev.vsn, it->tm->qualified,
+                                     p->count > 1 ? " (or one of the events applied with it)"
+                                                  : "");
+                    }
                 }
                 PQclear(r);
                 while ((r = PQgetResult(pg)) != NULL) /* the NULL ending this statement */
@@ -410,12 +692,17 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
             }
         }
     }
+    for (size_t k = 0; k < np; k++)
+        if (pc[k].count > 1)
+            free(pc[k].params);
     for (size_t i = 0; i < n; i++) {
         strbuf_free(&st[i].sig);
+        strbuf_free(&st[i].key);
         free(st[i].params);
     }
+    free(pc);
     free(st);
-    free(names);
+    free(order);
     free(tc);
     free(sent);
     return ok;

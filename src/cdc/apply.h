@@ -46,6 +46,7 @@ typedef struct cdc_dep {
 
 typedef struct cdc_item {
     cdc_event ev;
+    size_t bytes;       /* size of its queue line: memory bounds of the channels */
     table_meta *tm;
     cdc_dep *deps;
     size_t ndeps;
@@ -61,6 +62,7 @@ typedef struct applier {
     strmap stmts;       /* statement shape -> prepared name (as intptr_t number) */
     int next_stmt;
     int64_t zero_row_changes; /* updates/deletes that found no row */
+    int64_t merged_events;    /* events applied through multi-row statements */
 } applier;
 
 void applier_init(applier *a, pgconn *conn, int channel, const char *migration_uuid);

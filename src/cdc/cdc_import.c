@@ -27,6 +27,8 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "snapshot/table_list.h"
+#include "snapshot/yb_nodes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,7 +36,7 @@
 #include <unistd.h>
 
 #define CDC_BATCH_MAX 1000
-#define CDC_DEFAULT_CHANNELS 4
+#define CDC_DEFAULT_CHANNELS 2 /* --parallel-jobs 0: one per CPU, at least this */
 #define CDC_MAX_CHANNELS 64
 
 /* Who consumes what (queue_format.h, SPEC.md "CDC event"). */
@@ -71,7 +73,8 @@ typedef struct importer {
     conflicts *conf_map;
     queue_reader *reader;
     import_metrics *metrics;
-    strmap tables;         /* "schema\x1ftable" -> table_meta* */
+    strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
+    table_patterns include, exclude; /* --table-list / --exclude-table-list of import data */
     int ntables;
     seg_mark *marks;
     size_t nmarks;
@@ -147,14 +150,39 @@ static void mark_segments(importer *im)
     im->nmarks -= done;
 }
 
+/* The cache's mark of a table the import's table list leaves out. */
+static table_meta not_selected;
+
+static bool selected(const importer *im, const char *schema, const char *table)
+{
+    bool in = im->include.count == 0;
+    for (size_t i = 0; i < im->include.count && !in; i++)
+        in = table_pattern_matches(&im->include.items[i], schema, table);
+    for (size_t i = 0; i < im->exclude.count && in; i++)
+        in = !table_pattern_matches(&im->exclude.items[i], schema, table);
+    return in;
+}
+
+/* The table of ev: its metadata, &not_selected, or NULL after an error (logged). */
 static table_meta *table_of(importer *im, const cdc_event *ev)
 {
     strbuf key = STRBUF_INIT;
     strbuf_appendf(&key, "%s\x1f%s", ev->schema_name, ev->table_name);
     table_meta *tm = strmap_get(&im->tables, key.data, key.len);
-    if (!tm && table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
-        im->ntables++;
+    if (!tm && !selected(im, ev->schema_name, ev->table_name)) {
+        log_info("apply: changes of %s.%s are skipped (not in the import's table list)",
+                 ev->schema_name, ev->table_name);
+        tm = &not_selected;
         strmap_put(&im->tables, key.data, key.len, tm);
+    }
+    if (!tm) {
+        /* the reader's connection may sit idle for hours between new tables */
+        if (PQstatus(im->main->pg) != CONNECTION_OK)
+            PQreset(im->main->pg);
+        if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+            im->ntables++;
+            strmap_put(&im->tables, key.data, key.len, tm);
+        }
     }
     strbuf_free(&key);
     return tm;
@@ -223,23 +251,32 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     }
     if (!channels_drain(im->chans))
         return db_error(im);
+    update_metrics(im, true);
+    import_metrics_release_screen(im->metrics);
     log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
+    if (PQstatus(im->main->pg) != CONNECTION_OK)
+        PQreset(im->main->pg);
     if (!restore_sequences(im, ev->cutover_op))
         return db_error(im);
     if (!final)
         return EXIT_OK;
-    mark_segments(im);
-    /* events after the end of stream in its segment do not exist: the exporter stopped */
-    queue_reader_mark_imported(im->reader, segment_no);
+    /*
+     * The flag first: once the last segment is marked imported a restart would
+     * skip it and never see this event again.
+     */
     if (!metadb_status_set_bool(im->ctx->meta, im->kind->done_key, true))
         return EXIT_BAD_STATE;
     im->finished = true;
+    mark_segments(im);
+    /* events after the end of stream in its segment do not exist: the exporter stopped */
+    queue_reader_mark_imported(im->reader, segment_no);
     return EXIT_OK;
 }
 
 static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
     cdc_item *it = xcalloc(1, sizeof *it);
+    it->bytes = len;
     char err[256];
     if (!cdc_event_parse(line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
@@ -268,6 +305,10 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
     if (!it->tm) {
         cdc_item_free(it);
         return db_error(im);
+    }
+    if (it->tm == &not_selected) {
+        cdc_item_free(it);
+        return EXIT_OK;
     }
     int ch = cdc_route(it, im->nchannels);
     if (it->ev.vsn <= im->start_applied[ch]) {
@@ -298,8 +339,11 @@ static int run_loop(importer *im)
     int idle_ms = 0;
     while (rc == EXIT_OK && !im->finished) {
         if (cmd_interrupted) {
-            log_say("interrupted: stopping; every committed change is kept, restart to continue");
-            rc = EXIT_INTERNAL;
+            import_metrics_release_screen(im->metrics);
+            log_error("interrupted: every change up to vsn %lld is applied (some later ones too); "
+                      "run the same command again to continue",
+                      (long long)channels_low_watermark(im->chans, im->read_vsn));
+            rc = EXIT_BAD_STATE;
             break;
         }
         if (channels_failed(im->chans)) {
@@ -335,6 +379,11 @@ static int run_loop(importer *im)
     return rc;
 }
 
+static bool status_flag(cmd_ctx *ctx, const char *key)
+{
+    return metadb_status_get_bool(ctx->meta, key);
+}
+
 /* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
 static int start_export_from_target(importer *im)
 {
@@ -342,6 +391,18 @@ static int start_export_from_target(importer *im)
     if (cmd_lock_is_held(im->ctx->export_dir, "export-data-from-target", &pid)) {
         log_say("'export data from target' is already running (pid %d)", (int)pid);
         return EXIT_OK;
+    }
+    /*
+     * The cutover is complete once the source exporter acknowledged it too; it
+     * wrote the end of stream before we could apply it, so its flag follows
+     * within moments (or after its restart). Do not start too early.
+     */
+    for (int i = 0; i < 300 && !cmd_interrupted; i++) {
+        if (status_flag(im->ctx, "CutoverProcessedBySourceExporter"))
+            break;
+        if (i == 0)
+            log_info("waiting for the source exporter to acknowledge the cutover");
+        usleep(200000);
     }
     strlist argv = STRLIST_INIT;
     strlist_push(&argv, "yb-voyager");
@@ -374,18 +435,17 @@ static int start_export_from_target(importer *im)
     return EXIT_INTERNAL;
 }
 
-static bool status_flag(cmd_ctx *ctx, const char *key)
-{
-    return metadb_status_get_bool(ctx->meta, key);
-}
-
 static int after_cutover(importer *im)
 {
     if (strcmp(im->kind->role, "target_db_importer") != 0)
         return EXIT_OK;
-    if (status_flag(im->ctx, "FallbackEnabled") || status_flag(im->ctx, "FallForwardEnabled"))
-        return start_export_from_target(im);
-    return EXIT_OK;
+    if (!status_flag(im->ctx, "FallbackEnabled") && !status_flag(im->ctx, "FallForwardEnabled"))
+        return EXIT_OK;
+    if (status_flag(im->ctx, "CutoverProcessedByTargetExporter")) {
+        log_say("'export data from target' already finished its part of the cutover");
+        return EXIT_OK;
+    }
+    return start_export_from_target(im);
 }
 
 static int channel_count(cmd_ctx *ctx)
@@ -398,13 +458,21 @@ static int channel_count(cmd_ctx *ctx)
     return n > CDC_MAX_CHANNELS ? CDC_MAX_CHANNELS : (int)n;
 }
 
+static void free_table(void *t)
+{
+    if (t != &not_selected)
+        table_meta_free(t);
+}
+
 static void importer_free(importer *im)
 {
     channels_stop(im->chans);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
     import_metrics_free(im->metrics);
-    strmap_free(&im->tables, (void (*)(void *))table_meta_free);
+    strmap_free(&im->tables, free_table);
+    table_patterns_free(&im->include);
+    table_patterns_free(&im->exclude);
     free(im->marks);
     free(im->start_applied);
     pgconn_close(im->main);
@@ -425,10 +493,17 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         log_say("this importer already applied every change up to its cutover; nothing to do");
         return after_cutover(&im);
     }
-    im.main = cmd_connect(ctx, conf, NULL);
-    if (!im.main)
-        return db_error(&im);
     int rc = EXIT_OK;
+    if (opts_has_flag(ctx->opts, "table-list") &&
+        !table_filter_from_opts(ctx, &im.include, &im.exclude)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    im.main = cmd_connect(ctx, conf, NULL);
+    if (!im.main) {
+        rc = db_error(&im);
+        goto out;
+    }
     if (!cdc_metainfo_create(im.main) ||
         !cdc_metainfo_channels(im.main, im.uuid, channel_count(ctx), &im.nchannels,
                                &im.start_applied)) {
@@ -440,18 +515,37 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = db_error(&im);
         goto out;
     }
+    /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
+    yb_nodes nodes = {0};
+    if (conf->role == DB_TARGET &&
+        !yb_nodes_discover(im.main,
+                           opts_has_flag(ctx->opts, "target-endpoints")
+                               ? opts_get(ctx->opts, "target-endpoints")
+                               : NULL,
+                           opts_has_flag(ctx->opts, "use-public-ip") &&
+                               opts_get_bool(ctx->opts, "use-public-ip"),
+                           &nodes)) {
+        rc = EXIT_BAD_ARGS;
+        goto out;
+    }
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     pgconn_options opt = {.application_name = "yb-voyager-apply"};
     for (int i = 0; i < im.nchannels; i++) {
+        if (nodes.count) {
+            opt.host = nodes.items[(size_t)i % nodes.count].host;
+            opt.port = nodes.items[(size_t)i % nodes.count].port;
+        }
         conns[i] = pgconn_connect(conf, &opt);
         if (!conns[i]) {
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);
+            yb_nodes_free(&nodes);
             rc = db_error(&im);
             goto out;
         }
     }
+    yb_nodes_free(&nodes);
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
     for (int i = 0; i < im.nchannels; i++)
@@ -464,6 +558,11 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     }
     im.metrics = import_metrics_new(!opts_get_bool(ctx->opts, "disable-pb") && isatty(STDOUT_FILENO),
                                     before);
+    if (opts_get_int(ctx->opts, "parallel-jobs") > 0 &&
+        opts_get_int(ctx->opts, "parallel-jobs") != im.nchannels)
+        log_info("apply: --parallel-jobs %lld ignored: this migration's changes were routed to %d "
+                 "channels by its first run, and routing must not change",
+                 (long long)opts_get_int(ctx->opts, "parallel-jobs"), im.nchannels);
     log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),
             im.nchannels);
     rc = run_loop(&im);
@@ -477,6 +576,8 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
                  (long long)channels_zero_row_changes(im.chans), db_role_name(conf->role));
     log_info("apply: %lld event(s) skipped as already committed by an earlier run",
              (long long)im.skipped);
+    log_info("apply: %lld event(s) applied through multi-row statements",
+             (long long)channels_merged_events(im.chans));
 out:
     importer_free(&im);
     if (rc == EXIT_OK && im.finished) {

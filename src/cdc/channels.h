@@ -57,6 +57,7 @@ int64_t channels_low_watermark(channel_set *s, int64_t read_vsn);
 /* Events committed in this run, and counts of updates/deletes that found no row. */
 int64_t channels_applied(channel_set *s);
 int64_t channels_zero_row_changes(channel_set *s);
+int64_t channels_merged_events(channel_set *s);
 
 /* A worker hit a non-retryable error (already logged) or gave up retrying. */
 bool channels_failed(channel_set *s);

@@ -12,7 +12,9 @@ bool cdc_metainfo_create(pgconn *c)
      * Two importers never share a database, but a restart may race a dying
      * predecessor's session: IF NOT EXISTS keeps this idempotent.
      */
-    return pgconn_exec(c, "CREATE SCHEMA IF NOT EXISTS " CDC_META_SCHEMA) &&
+    /* "already exists, skipping" notices are noise for the operator */
+    return pgconn_exec(c, "SET client_min_messages = warning") &&
+           pgconn_exec(c, "CREATE SCHEMA IF NOT EXISTS " CDC_META_SCHEMA) &&
            pgconn_exec(c, "CREATE TABLE IF NOT EXISTS " CDC_CHANNELS_TABLE " ("
                           "migration_uuid uuid NOT NULL, channel_no integer NOT NULL, "
                           "last_applied_vsn bigint NOT NULL DEFAULT 0, "

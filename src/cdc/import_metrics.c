@@ -44,6 +44,12 @@ import_metrics *import_metrics_new(bool in_place, int64_t imported_before)
 
 void import_metrics_free(import_metrics *m) { free(m); }
 
+void import_metrics_release_screen(import_metrics *m)
+{
+    if (m)
+        m->lines_drawn = 0;
+}
+
 /* Events per second over the last window_ms (or the whole run when shorter). */
 static double rate(const import_metrics *m, int64_t now, int64_t window_ms)
 {

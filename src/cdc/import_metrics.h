@@ -22,6 +22,12 @@ void import_metrics_free(import_metrics *m);
 void import_metrics_update(import_metrics *m, int64_t applied_this_run, int64_t exported,
                            bool force);
 
+/*
+ * Call before printing anything else on a terminal: the next refresh draws
+ * below it instead of over it.
+ */
+void import_metrics_release_screen(import_metrics *m);
+
 /* The metrics as "label: value" lines (caller frees), for logs and tests. */
 char *import_metrics_render(import_metrics *m);
 

@@ -1,7 +1,8 @@
 # Hand-made change queues for the applier's tests (no exporter needed).
 # Source after harness.sh:   . "$(dirname "$0")/../lib/queue.sh"
 #
-#   queue_gen WORKLOAD SEED N START_VSN OUT_PREFIX   # OUT.ndjson (events) + OUT.sql (same changes as SQL)
+#   queue_gen WORKLOAD SEED N START_VSN OUT_PREFIX [ROLE]  # OUT.ndjson (events) + OUT.sql (same as SQL);
+#       prints the next vsn (a step may write a few events: about N events)
 #       WORKLOAD: mixed | counters.  Writes OUT.state so a later call continues the same rows.
 #   queue_append DIR ROLE EVENTS [--max-bytes N] [--close] [--garbage-tail]
 #       append events to DIR/data/queue segments (rotating), fsync, bump committed_size in meta.db;
@@ -9,8 +10,10 @@
 #       --garbage-tail writes an uncommitted line past committed_size (a restarting writer truncates it)
 #   queue_cutover_event VSN OP ROLE               # prints an end-of-stream line
 #   queue_schema_sql WORKLOAD                      # the tables the workload changes
-#   run_apply DIR TARGET_NAME [importer: target|source|source-replica] [extra flags...]
-#       runs the applier (unit-tests driver) in the foreground; run_apply_bg does it in background (APPLY_PID)
+#   run_apply DIR CLUSTER [importer: target|source|source-replica] [extra flags...]
+#       runs the applier (unit-tests driver) in the foreground; run_apply_bg does it in background (APPLY_PID);
+#       APPLY_DB=name overrides the cluster's database
+#   seq_values DIR PHASE SCHEMA NAME VALUE IS_CALLED   # a row of meta.db sequence_last_values
 
 QUEUE_TOOL="$TEST_TMP/queue_tool.py"
 cat >"$QUEUE_TOOL" <<'PY'
@@ -208,7 +211,9 @@ class Gen:
                 return out
             if name == "types":
                 full = types_row(r, 0)
-                cols = r.sample([c for c in full if c != "id"], r.randint(1, 5))
+                cols = [c for c in full if c != "id"]  # whole rows: like updates share statements
+                if r.random() < 0.5:
+                    cols = r.sample(cols, r.randint(1, 5))
                 out.append(self.upd(name, k, {c: full[c] for c in cols}))
             elif name == "comp":
                 out.append(self.upd(name, k, {"v": str(r.randint(0, 100))}))
@@ -287,7 +292,7 @@ class Gen:
             out.append(self.upd("evlog", k, {"id": str(-vsn)}))
         return out
 
-def cmd_gen(workload, seed, n, start_vsn, prefix):
+def cmd_gen(workload, seed, n, start_vsn, prefix, role="source_db_exporter"):
     g = Gen(workload, int(seed), prefix + ".state")
     n, vsn = int(n), int(start_vsn)
     with open(prefix + ".ndjson", "w", encoding="utf-8") as ev_out, \
@@ -299,7 +304,7 @@ def cmd_gen(workload, seed, n, start_vsn, prefix):
             for ev, sql in steps:
                 ev = dict(ev)
                 ev["vsn"] = vsn
-                ev["exporter_role"] = "source_db_exporter"
+                ev["exporter_role"] = role
                 ev_out.write(json.dumps(ev, ensure_ascii=False) + "\n")
                 sql_out.write(sql + "\n")
                 vsn += 1
@@ -416,6 +421,16 @@ PY
 
 queue_gen() { python3 "$QUEUE_TOOL" gen "$@"; }
 queue_append() { python3 "$QUEUE_TOOL" append "$@"; }
+seq_values() {
+    python3 - "$1/metainfo/meta.db" "${@:2}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=30)
+db.execute("CREATE TABLE IF NOT EXISTS sequence_last_values (phase TEXT, schema_name TEXT, sequence_name TEXT,"
+           " last_value INTEGER, is_called INTEGER, PRIMARY KEY (phase, schema_name, sequence_name))")
+db.execute("INSERT OR REPLACE INTO sequence_last_values VALUES (?,?,?,?,?)", tuple(sys.argv[2:7]))
+db.commit()
+PY
+}
 queue_cutover_event() { printf '{"vsn":%s,"op":"%s","exporter_role":"%s"}\n' "$1" "$2" "$3"; }
 
 queue_schema_sql() {
@@ -454,7 +469,7 @@ apply_cmd() {
     [ $# -gt 0 ] && shift
     local port db
     port=$(cluster_port "$cluster")
-    db=$(eval "echo \${$(echo "$cluster" | tr 'a-z-' 'A-Z_')_DB}")
+    db=${APPLY_DB:-$(eval "echo \${$(echo "$cluster" | tr 'a-z-' 'A-Z_')_DB}")}
     local args=(import data to "$kind" --export-dir "$dir" --"$kind"-db-host 127.0.0.1
         --"$kind"-db-port "$port" --"$kind"-db-user voyager --"$kind"-db-name "$db" --disable-pb true "$@")
     [ "$kind" = source ] && args+=(--source-db-type postgresql)
@@ -466,6 +481,10 @@ apply_cmd() {
 run_apply() {
     apply_cmd "$@"
     VOYAGER_CDC_DRIVE=$APPLY_ENV "${APPLY_CMD[@]}" >"$TEST_TMP/apply.out" 2>"$TEST_TMP/apply.err"
+    local rc=$?
+    cat "$TEST_TMP/apply.out"
+    cat "$TEST_TMP/apply.err" >&2
+    return $rc
 }
 
 # run_apply_bg DIR CLUSTER [kind] [flags...]: in the background; APPLY_PID is the applier itself.
@@ -475,10 +494,10 @@ run_apply_bg() {
     APPLY_PID=$!
 }
 
-# channel_counts CLUSTER: "inserts updates deletes" summed over the channels of the applier.
+# channel_counts CLUSTER [DB]: "inserts updates deletes" summed over the channels of the applier.
 channel_counts() {
-    local db
-    db=$(eval "echo \${$(echo "$1" | tr 'a-z-' 'A-Z_')_DB}")
+    local db=${2:-}
+    [ -n "$db" ] || db=$(eval "echo \${$(echo "$1" | tr 'a-z-' 'A-Z_')_DB}")
     psql_as "$1" "$db" -F' ' -c "SELECT sum(num_inserts), sum(num_updates), sum(num_deletes)
         FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo"
 }

@@ -9,6 +9,7 @@
 #include "testlib.h"
 
 #include "cdc/cdc_live.h"
+#include "cdc/import_metainfo.h"
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
 #include "core/exportdir.h"
@@ -24,6 +25,23 @@ static void on_signal(int sig)
 {
     (void)sig;
     cmd_interrupted = 1;
+}
+
+/* VOYAGER_CDC_COUNTS=1: print cdc_import_counts_by_table() as schema|table|ins|upd|del. */
+static int print_counts(cmd_ctx *ctx, db_conf *conf)
+{
+    pgconn *c = cmd_connect(ctx, conf, NULL);
+    if (!c)
+        return EXIT_TARGET_ERROR;
+    cdc_table_count *t = NULL;
+    size_t n = 0;
+    bool ok = cdc_import_counts_by_table(c, metadb_migration_uuid(ctx->meta), &t, &n);
+    for (size_t i = 0; ok && i < n; i++)
+        printf("%s|%s|%lld|%lld|%lld\n", t[i].schema_name, t[i].table_name, (long long)t[i].inserts,
+               (long long)t[i].updates, (long long)t[i].deletes);
+    cdc_import_counts_free(t, n);
+    pgconn_close(c);
+    return ok ? EXIT_OK : EXIT_TARGET_ERROR;
 }
 
 static int drive(const char *spec)
@@ -79,7 +97,8 @@ static int drive(const char *spec)
         signal(SIGPIPE, SIG_IGN);
         db_conf conf;
         if (cmd_db_conf(&ctx, role, &conf)) {
-            rc = cdc_import_apply(&ctx, &conf, importer);
+            rc = getenv("VOYAGER_CDC_COUNTS") ? print_counts(&ctx, &conf)
+                                              : cdc_import_apply(&ctx, &conf, importer);
             db_conf_free(&conf);
         } else {
             rc = EXIT_BAD_ARGS;

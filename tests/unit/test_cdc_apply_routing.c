@@ -1,0 +1,121 @@
+/* Routing and unique-key conflict waits of the change applier (no database needed). */
+#include "testlib.h"
+
+#include "cdc/apply.h"
+#include "cdc/channels.h"
+#include "cdc/conflicts.h"
+
+#include <stdlib.h>
+
+static table_meta *uk_table(void)
+{
+    table_meta *t = calloc(1, sizeof *t);
+    t->schema_name = strdup("public");
+    t->table_name = strdup("uk");
+    t->qualified = strdup("\"public\".\"uk\"");
+    t->count_name = strdup("public.uk");
+    strlist_push(&t->pk, "id");
+    t->uniq = calloc(1, sizeof *t->uniq);
+    t->nuniq = 1;
+    strlist_push(&t->uniq[0], "code");
+    return t;
+}
+
+static cdc_item *item(table_meta *tm, const char *json)
+{
+    cdc_item *it = calloc(1, sizeof *it);
+    char err[200];
+    if (!cdc_event_parse(json, strlen(json), &it->ev, err, sizeof err)) {
+        free(it);
+        return NULL;
+    }
+    it->tm = tm;
+    return it;
+}
+
+static int64_t committed[4];
+static int64_t committed_of(int ch, void *arg)
+{
+    (void)arg;
+    return committed[ch];
+}
+
+TEST(cdc_apply_routes_rows_stably_and_detects_key_changes)
+{
+    table_meta *tm = uk_table();
+    cdc_item *ins = item(tm, "{\"vsn\":1,\"op\":\"c\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                             "\"fields\":{\"id\":\"5\",\"code\":\"a\"},\"exporter_role\":\"r\"}");
+    cdc_item *upd = item(tm, "{\"vsn\":2,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                             "\"key\":{\"id\":\"5\"},\"fields\":{\"code\":\"b\"},\"exporter_role\":\"r\"}");
+    cdc_item *mv = item(tm, "{\"vsn\":3,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                            "\"key\":{\"id\":\"5\"},\"fields\":{\"id\":\"6\"},\"exporter_role\":\"r\"}");
+    cdc_item *same = item(tm, "{\"vsn\":4,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                              "\"key\":{\"id\":\"6\"},\"fields\":{\"id\":\"6\",\"code\":\"c\"},"
+                              "\"exporter_role\":\"r\"}");
+    CHECK(ins && upd && mv && same);
+    /* insert (key from fields) and update (key from key) of one row: one channel */
+    for (int n = 1; n <= 16; n++)
+        CHECK_INT_EQ(cdc_route(ins, n), cdc_route(upd, n));
+    CHECK(!cdc_changes_key(upd));
+    CHECK(cdc_changes_key(mv));
+    CHECK(!cdc_changes_key(same));
+    cdc_item_free(ins);
+    cdc_item_free(upd);
+    cdc_item_free(mv);
+    cdc_item_free(same);
+    table_meta_free(tm);
+}
+
+TEST(cdc_apply_unique_value_taken_after_release_waits_for_the_holder)
+{
+    table_meta *tm = uk_table();
+    memset(committed, 0, sizeof committed);
+    conflicts *c = conflicts_new(committed_of, NULL);
+    /* row 1 (channel 0) gives up code "x"; row 2 (channel 1) takes it */
+    cdc_item *a = item(tm, "{\"vsn\":10,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                           "\"key\":{\"id\":\"1\"},\"fields\":{\"code\":\"tmp\"},"
+                           "\"before_fields\":{\"id\":\"1\",\"code\":\"x\"},\"exporter_role\":\"r\"}");
+    cdc_item *b = item(tm, "{\"vsn\":11,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                           "\"key\":{\"id\":\"2\"},\"fields\":{\"code\":\"x\"},"
+                           "\"before_fields\":{\"id\":\"2\",\"code\":\"y\"},\"exporter_role\":\"r\"}");
+    cdc_item *a2 = item(tm, "{\"vsn\":12,\"op\":\"u\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                            "\"key\":{\"id\":\"1\"},\"fields\":{\"code\":\"y\"},"
+                            "\"before_fields\":{\"id\":\"1\",\"code\":\"tmp\"},\"exporter_role\":\"r\"}");
+    cdc_item *d = item(tm, "{\"vsn\":13,\"op\":\"d\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                           "\"key\":{\"id\":\"3\"},\"before_fields\":{\"id\":\"3\",\"code\":\"q\"},"
+                           "\"exporter_role\":\"r\"}");
+    cdc_item *i = item(tm, "{\"vsn\":14,\"op\":\"c\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                           "\"fields\":{\"id\":\"4\",\"code\":\"q\"},\"exporter_role\":\"r\"}");
+    CHECK(a && b && a2 && d && i);
+    conflicts_check(c, a, 0);
+    CHECK_INT_EQ(a->ndeps, 0);
+    conflicts_check(c, b, 1);
+    CHECK_INT_EQ(b->ndeps, 1);
+    CHECK_INT_EQ(b->deps[0].channel, 0);
+    CHECK_INT_EQ(b->deps[0].vsn, 10);
+    /* the swap's last step takes "y", which b (channel 1) released */
+    conflicts_check(c, a2, 0);
+    CHECK_INT_EQ(a2->ndeps, 1);
+    CHECK_INT_EQ(a2->deps[0].channel, 1);
+    CHECK_INT_EQ(a2->deps[0].vsn, 11);
+    /* delete then insert of a value; once the holder committed there is nothing to wait for */
+    conflicts_check(c, d, 2);
+    committed[2] = 13;
+    conflicts_check(c, i, 3);
+    CHECK_INT_EQ(i->ndeps, 0);
+    /* same channel: order in the channel is enough */
+    cdc_item *i2 = item(tm, "{\"vsn\":15,\"op\":\"d\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                            "\"key\":{\"id\":\"4\"},\"before_fields\":{\"id\":\"4\",\"code\":\"q\"},"
+                            "\"exporter_role\":\"r\"}");
+    conflicts_check(c, i2, 3);
+    CHECK_INT_EQ(i2->ndeps, 0);
+    CHECK(conflicts_size(c) >= 4);
+    cdc_item_free(a);
+    cdc_item_free(b);
+    cdc_item_free(a2);
+    cdc_item_free(d);
+    cdc_item_free(i);
+    cdc_item_free(i2);
+    conflicts_free(c);
+    table_meta_free(tm);
+}
