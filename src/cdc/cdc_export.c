@@ -155,8 +155,13 @@ static bool ensure_publication(pgconn *c, const char *pub, const cdc_tables *t, 
     if (exists)
         sql = t->tables.count ? xasprintf("ALTER PUBLICATION %s SET TABLE %s", q, list) : NULL;
     else
-        sql = t->tables.count ? xasprintf("CREATE PUBLICATION %s FOR TABLE %s", q, list)
-                              : xasprintf("CREATE PUBLICATION %s", q);
+        /* Changes of partitions carry the partitioned table's name, as the snapshot does. */
+        sql = t->tables.count
+                  ? xasprintf("CREATE PUBLICATION %s FOR TABLE %s%s", q, list,
+                              c->server_version_num >= 130000
+                                  ? " WITH (publish_via_partition_root = true)"
+                                  : "")
+                  : xasprintf("CREATE PUBLICATION %s", q);
     bool ok = !sql || pgconn_exec(c, sql);
     if (ok && !exists)
         log_info("%s database: created publication %s for %zu table(s)", db_role_name(c->role), pub,

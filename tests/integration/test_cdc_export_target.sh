@@ -32,7 +32,7 @@ db.execute("""CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT 
  last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0,
  total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)""")
 db.execute("INSERT INTO cdc_exporter_state(exporter_role, snapshot_done, stream_done, tables) VALUES (?, 1, 1, ?)",
-           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"]])))
+           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"], ["public", "parted"]])))
 db.commit()
 PY
 
