@@ -77,6 +77,8 @@ wait "$EXP_PID"
 assert_eq "exporter exits 0 after draining for cutover" 0 "$?"
 assert_match "says it is done" "cutover to source: every change of the target database is in the queue" \
     "$(cat "$TEST_TMP/exporter.out")"
+assert_match "live metrics as periodic lines without a terminal" "exported events: total [0-9]+, this run [0-9]+, rate [0-9]+/s \(last 3 min\), [0-9]+/s \(last 10 min\)" \
+    "$(cat "$TEST_TMP/exporter.out")"
 assert_eq "cutover processed flag" "true" "$(status_get "$ED" CutoverProcessedByTargetExporter)"
 assert_eq "vsn strictly increasing, markers in place" "ok" "$(queue_vsn_check "$ED" 2>&1)"
 meta() { python3 -c "import sqlite3,sys; print('\n'.join('|'.join(map(str, r)) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))" "$ED/metainfo/meta.db" "$1"; }
