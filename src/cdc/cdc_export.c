@@ -12,12 +12,14 @@
 #include "cdc/queue_writer.h"
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "db/replication/replstream.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -153,8 +155,13 @@ static bool ensure_publication(pgconn *c, const char *pub, const cdc_tables *t, 
     if (exists)
         sql = t->tables.count ? xasprintf("ALTER PUBLICATION %s SET TABLE %s", q, list) : NULL;
     else
-        sql = t->tables.count ? xasprintf("CREATE PUBLICATION %s FOR TABLE %s", q, list)
-                              : xasprintf("CREATE PUBLICATION %s", q);
+        /* Changes of partitions carry the partitioned table's name, as the snapshot does. */
+        sql = t->tables.count
+                  ? xasprintf("CREATE PUBLICATION %s FOR TABLE %s%s", q, list,
+                              c->server_version_num >= 130000
+                                  ? " WITH (publish_via_partition_root = true)"
+                                  : "")
+                  : xasprintf("CREATE PUBLICATION %s", q);
     bool ok = !sql || pgconn_exec(c, sql);
     if (ok && !exists)
         log_info("%s database: created publication %s for %zu table(s)", db_role_name(c->role), pub,
@@ -192,6 +199,33 @@ static void state_free(cdc_export_state *st)
     free(st->slot);
     free(st->publication);
     free(st);
+}
+
+/*
+ * --start-clean on a live export: the change stream starts over with the new
+ * snapshot, so this migration's slot, the queue files and the queue's meta.db
+ * rows (segments, counts, exporter positions, cutover sequence values) go.
+ */
+static bool reset_change_capture(cmd_ctx *ctx, pgconn *c, const char *slot)
+{
+    bool exists = false;
+    if (!slot_exists(c, slot, &exists) || (exists && !drop_slot(c, slot)))
+        return false;
+    char *qdir = cmd_path(ctx, QUEUE_DIR);
+    bool ok = fs_remove_contents(qdir);
+    if (!ok)
+        log_error("cannot empty %s: %s", qdir, strerror(errno));
+    free(qdir);
+    ok = ok && metadb_exec(ctx->meta, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
+                                      "DELETE FROM cdc_exporter_state");
+    ok = ok && metadb_exec(ctx->meta, "CREATE TABLE IF NOT EXISTS sequence_last_values("
+                                      "phase TEXT NOT NULL, schema_name TEXT NOT NULL, "
+                                      "sequence_name TEXT NOT NULL, last_value INTEGER, is_called INTEGER, "
+                                      "PRIMARY KEY (phase, schema_name, sequence_name));"
+                                      "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
+    if (ok)
+        log_info("--start-clean: removed the change queue and replication slot %s of earlier runs", slot);
+    return ok;
 }
 
 int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
@@ -233,6 +267,16 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
         rc = EXIT_INTERNAL;
         goto fail;
     }
+    pgconn_options o = {.application_name = "yb-voyager-cdc"};
+    c = pgconn_connect(&st->conf, &o);
+    if (!c)
+        goto fail;
+    if (opts_get_bool(ctx->opts, "start-clean")) {
+        if (!reset_change_capture(ctx, c, st->slot) || !state_init(ctx->meta, ROLE_SOURCE)) {
+            rc = EXIT_BAD_STATE;
+            goto fail;
+        }
+    }
     char *done = state_get(ctx->meta, ROLE_SOURCE, "snapshot_done");
     bool snapshot_done = done && strcmp(done, "1") == 0;
     free(done);
@@ -241,13 +285,12 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
     free(ended);
     if (stream_done) {
         /* Cutover already ended this stream: cdc_export_stream only finishes the bookkeeping. */
+        pgconn_close(c);
         *state = st;
         return EXIT_OK;
     }
-    pgconn_options o = {.application_name = "yb-voyager-cdc"};
-    c = pgconn_connect(&st->conf, &o);
     bool exists = false;
-    if (!c || !slot_exists(c, st->slot, &exists))
+    if (!slot_exists(c, st->slot, &exists))
         goto fail;
     if (!exists && snapshot_done) {
         log_error("source database: replication slot %s is gone, so the changes made since the "

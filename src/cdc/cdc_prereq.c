@@ -9,11 +9,17 @@ bool cdc_tables_without_full_identity(pgconn *c, const cdc_tables *t, strlist *o
 {
     char *s = pg_text_array_literal(&t->schemas), *n = pg_text_array_literal(&t->tables);
     const char *p[] = {s, n};
+    /* Partitions too: their changes are decoded with their own replica identity. */
     PGresult *r = pgconn_query(c,
-                               "SELECT format('%I.%I', x.s, x.t) FROM unnest($1::text[], $2::text[]) "
-                               "AS x(s, t) JOIN pg_namespace ns ON ns.nspname = x.s "
-                               "JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = x.t "
-                               "WHERE c.relreplident <> 'f' ORDER BY 1",
+                               "WITH sel AS (SELECT c.oid FROM unnest($1::text[], $2::text[]) AS x(s, t) "
+                               " JOIN pg_namespace ns ON ns.nspname = x.s "
+                               " JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = x.t), "
+                               "rels AS (SELECT oid AS relid FROM sel UNION "
+                               " SELECT t.relid FROM sel, LATERAL pg_partition_tree(sel.oid) t) "
+                               "SELECT format('%I.%I', n.nspname, c.relname) FROM rels "
+                               "JOIN pg_class c ON c.oid = rels.relid "
+                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.relkind = 'r' AND c.relreplident <> 'f' ORDER BY 1",
                                2, p);
     free(s), free(n);
     if (!r)

@@ -466,17 +466,30 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
         goto out;
     }
     pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc"};
-    s.repl = pgconn_connect(p->conf, &ro);
-    if (!s.repl) {
-        rc = cmd_db_exit_code(p->conf->role);
-        goto out;
+    char a[24];
+    /* A restart right after a kill finds the slot held by the dead process's walsender for a moment. */
+    for (int attempt = 0;; attempt++) {
+        s.repl = pgconn_connect(p->conf, &ro);
+        if (!s.repl) {
+            rc = cmd_db_exit_code(p->conf->role);
+            goto out;
+        }
+        if (repl_start(s.repl, p->slot, qw_last_commit_lsn(s.qw), p->publication))
+            break;
+        bool busy = strcmp(s.repl->sqlstate, "55006") == 0;
+        pgconn_close(s.repl);
+        s.repl = NULL;
+        if (!busy || attempt >= 100 || cmd_interrupted) {
+            if (busy)
+                log_error("%s database: replication slot %s stays in use by another process: stop "
+                          "it (or wait for it to go) and run the same command again",
+                          db_role_name(p->conf->role), p->slot);
+            rc = cmd_db_exit_code(p->conf->role);
+            goto out;
+        }
+        usleep(200 * 1000);
     }
     s.rs.conn = s.repl;
-    char a[24];
-    if (!repl_start(s.repl, p->slot, qw_last_commit_lsn(s.qw), p->publication)) {
-        rc = cmd_db_exit_code(p->conf->role);
-        goto out;
-    }
     log_info("streaming changes from slot %s (publication %s) after LSN %s into segment %lld, "
              "next vsn %lld",
              p->slot, p->publication, lsn_format(qw_last_commit_lsn(s.qw), a),

@@ -68,6 +68,9 @@ assert_eq "final sequence value for the target importer" "4242|1" \
 assert_eq "forward slot and publication dropped at cutover" "0 0" \
     "$(psql_as source sourcedb -c "SELECT (SELECT count(*) FROM pg_replication_slots) || ' ' || (SELECT count(*) FROM pg_publication)")"
 
+assert_eq "partition changes carry the partitioned table's name (as the snapshot)" "parted" \
+    "$(python3 -c "$_queue_py"'
+print(",".join(sorted({e["table_name"] for _, e in events() if e.get("table_name", "").startswith("parted")})))' "$ED")"
 snapshot_load_sql "$ED" >"$TEST_TMP/load.sql"
 check "load the snapshot files into the copy" psql_as source copydb -f "$TEST_TMP/load.sql"
 queue_replay_sql "$ED" source_db_exporter >"$TEST_TMP/replay.sql"

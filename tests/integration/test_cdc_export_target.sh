@@ -32,7 +32,7 @@ db.execute("""CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT 
  last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0,
  total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)""")
 db.execute("INSERT INTO cdc_exporter_state(exporter_role, snapshot_done, stream_done, tables) VALUES (?, 1, 1, ?)",
-           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"]])))
+           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"], ["public", "parted"]])))
 db.commit()
 PY
 
@@ -76,6 +76,8 @@ for i in $(seq 1 300); do kill -0 "$EXP_PID" 2>/dev/null || break; sleep 0.2; do
 wait "$EXP_PID"
 assert_eq "exporter exits 0 after draining for cutover" 0 "$?"
 assert_match "says it is done" "cutover to source: every change of the target database is in the queue" \
+    "$(cat "$TEST_TMP/exporter.out")"
+assert_match "live metrics as periodic lines without a terminal" "exported events: total [0-9]+, this run [0-9]+, rate [0-9]+/s \(last 3 min\), [0-9]+/s \(last 10 min\)" \
     "$(cat "$TEST_TMP/exporter.out")"
 assert_eq "cutover processed flag" "true" "$(status_get "$ED" CutoverProcessedByTargetExporter)"
 assert_eq "vsn strictly increasing, markers in place" "ok" "$(queue_vsn_check "$ED" 2>&1)"

@@ -54,11 +54,13 @@ WL_PID=$!
 ek=0 ik=0
 for i in 1 2 3 4 5 6; do
     sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 "$EXP_PID" 2>/dev/null && ek=$((ek + 1))
+    kill -9 "$EXP_PID" 2>/dev/null && ek=$((ek + 1)) ||
+        { wait "$EXP_PID"; echo "# exporter had exited ($?): $(tail -2 "$TEST_TMP/exporter.out" | tr '\n' ' ')"; }
     wait "$EXP_PID" 2>/dev/null
     start_exporter
     sleep "0.$((RANDOM % 9 + 1))"
-    kill -9 "$IMP_PID" 2>/dev/null && ik=$((ik + 1))
+    kill -9 "$IMP_PID" 2>/dev/null && ik=$((ik + 1)) ||
+        { wait "$IMP_PID"; echo "# importer had exited ($?): $(tail -2 "$TEST_TMP/importer.out" | tr '\n' ' ')"; }
     wait "$IMP_PID" 2>/dev/null
     start_importer
 done

@@ -17,6 +17,12 @@ CREATE TABLE public.items (
     iv interval, doc text);
 CREATE TABLE public."Mixed Case" ("Key" int PRIMARY KEY, "val ue" varchar(40), note text);
 CREATE TABLE public.pairs (a int, b text, v text, PRIMARY KEY (a, b));
+CREATE TABLE public.parted (k bigint, region text, v text, PRIMARY KEY (k, region)) PARTITION BY LIST (region);
+CREATE TABLE public.parted_eu PARTITION OF public.parted FOR VALUES IN ('eu');
+CREATE TABLE public.parted_us PARTITION OF public.parted FOR VALUES IN ('us');
+ALTER TABLE public.parted_eu REPLICA IDENTITY FULL;
+ALTER TABLE public.parted_us REPLICA IDENTITY FULL;
+INSERT INTO public.parted VALUES (1, 'eu', 'seed'), (2, 'us', 'seed');
 CREATE SEQUENCE public.counter_seq;
 ALTER TABLE public.items REPLICA IDENTITY FULL;
 ALTER TABLE public."Mixed Case" REPLICA IDENTITY FULL;
@@ -36,8 +42,25 @@ rnd = random.Random(seed)
 ids = set(range(1, 21)); nxt = 100000 * (seed + 1); mixed = {1, 2}; pairs = {(1, 'a'), (2, 'b')}
 def q(s): return "'" + s.replace("'", "''") + "'"
 def big(): return "(SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, %d) g)" % rnd.choice([10, 200, 400])
+parted = {1: 'eu', 2: 'us'}
+def parted_stmt():
+    global nxt
+    r = rnd.random()
+    if r < 0.4 or not parted:
+        nxt += 1; parted[nxt] = rnd.choice(['eu', 'us'])
+        return "INSERT INTO public.parted VALUES (%d, '%s', 'v')" % (nxt, parted[nxt])
+    k = rnd.choice(sorted(parted))
+    if r < 0.7:   # moves the row to the other partition
+        parted[k] = 'us' if parted[k] == 'eu' else 'eu'
+        return "UPDATE public.parted SET region = '%s', v = v || 'm' WHERE k = %d" % (parted[k], k)
+    if r < 0.85:
+        return "UPDATE public.parted SET v = v || 'u' WHERE k = %d" % k
+    del parted[k]
+    return "DELETE FROM public.parted WHERE k = %d" % k
 def stmt():
     global nxt
+    if rnd.random() < 0.1:
+        return parted_stmt()
     r = rnd.random()
     if r < 0.35 or len(ids) < 5:
         nxt += 1; ids.add(nxt)

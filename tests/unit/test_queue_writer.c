@@ -168,3 +168,28 @@ TEST(queue_writer_refuses_a_segment_open_for_another_exporter)
     metadb_close(m);
     free(dir);
 }
+
+#include "cdc/export_metrics.h"
+
+TEST(export_metrics_rates_over_windows)
+{
+    export_metrics m;
+    export_metrics_init(&m, false, 100);
+    /* Hand-made samples: 10 events/s for the last 3 minutes, nothing before (12 min ago start). */
+    int64_t now = 1000000;
+    m.nsamples = 0;
+    m.head = -1;
+    for (int i = 0; i <= 144; i++) { /* 144 samples, 5 s apart = 12 min */
+        m.head = (m.head + 1) % EXPORT_METRICS_SAMPLES;
+        int64_t t = now - (144 - i) * 5000LL;
+        m.sample_ms[m.head] = t;
+        m.sample_n[m.head] = (144 - i) <= 36 ? (36 - (144 - i)) * 50LL : 0; /* 10/s over the last 180 s */
+        if (m.nsamples < EXPORT_METRICS_SAMPLES)
+            m.nsamples++;
+    }
+    m.run_events = 1800;
+    double r3 = export_metrics_rate(&m, now, 3 * 60 * 1000);
+    double r10 = export_metrics_rate(&m, now, 10 * 60 * 1000);
+    CHECK(r3 > 9.9 && r3 < 10.1);
+    CHECK(r10 > 2.9 && r10 < 3.1); /* 1800 events over 600 s */
+}

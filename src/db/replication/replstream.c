@@ -71,9 +71,13 @@ bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publica
     PGresult *r = PQexec(c->pg, sql);
     free(sql);
     bool ok = PQresultStatus(r) == PGRES_COPY_BOTH;
+    const char *state = ok ? NULL : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
+    /* 55006: the slot is still held by the walsender of a process that just died. */
     if (!ok)
-        log_error("%s database: could not start replication from slot %s: %s",
-                  db_role_name(c->role), slot, PQerrorMessage(c->pg));
+        log_msg(strcmp(c->sqlstate, "55006") == 0 ? LOG_INFO : LOG_ERROR,
+                "%s database: could not start replication from slot %s: %s", db_role_name(c->role),
+                slot, PQerrorMessage(c->pg));
     PQclear(r);
     return ok;
 }

@@ -26,7 +26,10 @@ bool lsn_parse(const char *s, uint64_t *out);
 bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **snapshot_name,
                       uint64_t *consistent_lsn);
 
-/* START_REPLICATION SLOT slot LOGICAL start (proto_version '1', publication_names 'pub'). */
+/*
+ * START_REPLICATION SLOT slot LOGICAL start (proto_version '1', publication_names 'pub').
+ * On failure c->sqlstate tells why (55006: the slot is in use by another process).
+ */
 bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication);
 
 typedef enum repl_kind {
