@@ -512,7 +512,11 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out_nc;
     }
-    char *etype = metadb_status_get_string(ctx->meta, "ExportType");
+    char *etype;
+    /* An exporter that just started records the export type in a moment. */
+    while (!(etype = metadb_status_get_string(ctx->meta, "ExportType")) && !cmd_interrupted &&
+           cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL))
+        usleep(100000);
     free(etype);
     if (!etype) {
         log_error("no data has been exported into %s yet: run 'yb-voyager export data' first",
