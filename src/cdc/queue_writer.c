@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,39 +103,6 @@ static void counts_merge(count_set *into, count_set *from)
     counts_clear(from);
 }
 
-/*
- * Run one statement with parameters: fmt has one letter per parameter,
- * 'i' (long long) or 's' (const char *). Optional single-row result: the
- * first column as an integer into *out (untouched when no row).
- */
-static bool sql_run(metadb *m, long long *out, const char *sql, const char *fmt, ...)
-{
-    sqlite3 *db = metadb_sqlite(m);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
-        return false;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    for (int i = 0; fmt[i]; i++) {
-        if (fmt[i] == 'i')
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
-        else
-            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-    }
-    va_end(ap);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (out && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            *out = sqlite3_column_int64(st, 0);
-    bool ok = rc == SQLITE_DONE;
-    if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return ok;
-}
-
 static bool write_all(queue_writer *w)
 {
     size_t off = 0;
@@ -192,7 +158,7 @@ static bool open_segment(queue_writer *w, long long seg_no, long long committed)
 static bool insert_segment_row(queue_writer *w, long long seg_no)
 {
     char *rel = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
-    bool ok = sql_run(w->m, NULL,
+    bool ok = metadb_run(w->m, NULL,
                       "INSERT INTO queue_segment(segment_no, file_path, exporter_role) "
                       "VALUES (?1, ?2, ?3)",
                       "iss", seg_no, rel, w->role);
@@ -223,27 +189,27 @@ queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_ro
     long long lsn = 0, last_vsn = 0, total = 0, done = 0, max_vsn = 0;
     long long seg = -1, closed = 0, committed = 0, seg_events = 0, first_vsn = 0;
     long long role_match = 1;
-    ok = sql_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
+    ok = metadb_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
                  exporter_role) &&
-         sql_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+         metadb_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         sql_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+         metadb_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         sql_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
+         metadb_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         sql_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
+         metadb_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         sql_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
-         sql_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
+         metadb_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
+         metadb_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
     if (ok && seg >= 0)
-        ok = sql_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
-             sql_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
+        ok = metadb_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
+             metadb_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
                      "i", seg) &&
-             sql_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
+             metadb_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
                      "i", seg) &&
-             sql_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
+             metadb_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
                      seg) &&
-             sql_run(m, &role_match,
+             metadb_run(m, &role_match,
                      "SELECT exporter_role = ?2 FROM queue_segment WHERE segment_no = ?1", "is", seg,
                      exporter_role);
     w->stream_done = done != 0;
@@ -371,20 +337,20 @@ static bool record_durable(queue_writer *w)
     metadb *m = w->m;
     if (!metadb_begin(m))
         return false;
-    bool ok = sql_run(m, NULL,
+    bool ok = metadb_run(m, NULL,
                       "UPDATE queue_segment SET committed_size = ?1, "
                       "first_vsn = CASE WHEN ?2 > 0 THEN ?2 END, "
                       "last_vsn = CASE WHEN ?2 > 0 THEN ?3 END, total_events = ?4 "
                       "WHERE segment_no = ?5",
                       "iiiii", w->bnd_size, w->bnd_seg_events > 0 ? w->seg_first_vsn : 0LL,
                       w->bnd_vsn, w->bnd_seg_events, w->seg_no) &&
-              sql_run(m, NULL,
+              metadb_run(m, NULL,
                       "UPDATE cdc_exporter_state SET last_commit_lsn = ?1, last_vsn = ?2, "
                       "total_events = total_events + ?3 WHERE exporter_role = ?4",
                       "iiis", (long long)w->bnd_lsn, w->bnd_vsn, w->pending_events, w->role);
     for (size_t i = 0; ok && i < w->pending_counts.count; i++) {
         table_count *t = &w->pending_counts.items[i];
-        ok = sql_run(m, NULL,
+        ok = metadb_run(m, NULL,
                      "INSERT INTO queue_table_counts(exporter_role, schema_name, table_name, "
                      "num_inserts, num_updates, num_deletes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                      "ON CONFLICT(exporter_role, schema_name, table_name) DO UPDATE SET "
@@ -413,12 +379,12 @@ static bool close_segment(queue_writer *w, bool is_last)
     w->bnd_size = w->file_size;
     if (!sync_file(w) || !metadb_begin(w->m))
         return false;
-    bool ok = sql_run(w->m, NULL,
+    bool ok = metadb_run(w->m, NULL,
                       "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = ?2 "
                       "WHERE segment_no = ?3",
                       "iii", w->bnd_size, is_last ? 1LL : 0LL, w->seg_no);
     if (ok && is_last)
-        ok = sql_run(w->m, NULL,
+        ok = metadb_run(w->m, NULL,
                      "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1", "s",
                      w->role);
     if (ok && !is_last)

@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include "core/metadb.h"
 
 #include "core/log.h"
@@ -194,4 +195,32 @@ char *metadb_status_get_string(metadb *m, const char *key)
     char *s = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
     cJSON_Delete(rec);
     return s;
+}
+
+bool metadb_run(metadb *m, long long *out, const char *sql, const char *types, ...)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        return false;
+    }
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 'i')
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+        else
+            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+    }
+    va_end(ap);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (out && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            *out = sqlite3_column_int64(st, 0);
+    bool ok = rc == SQLITE_DONE;
+    if (!ok)
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok;
 }

@@ -26,6 +26,13 @@ const char *metadb_migration_uuid(const metadb *m);
 /* Run SQL with no result rows; logs and returns false on error. */
 bool metadb_exec(metadb *m, const char *sql);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK with the store's busy handling. */
+/*
+ * Run one statement with bound parameters: types has one letter per parameter,
+ * 'i' (long long) or 's' (const char *, may be NULL). When out is given, the
+ * first column of the last row is stored there (untouched when no row or NULL).
+ * Logs and returns false on error.
+ */
+bool metadb_run(metadb *m, long long *out, const char *sql, const char *types, ...);
 bool metadb_begin(metadb *m);
 bool metadb_commit(metadb *m);
 void metadb_rollback(metadb *m);

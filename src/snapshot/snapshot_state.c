@@ -3,7 +3,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,52 +37,22 @@ static const char *const ddl =
 
 bool snapshot_state_init(metadb *m) { return metadb_exec(m, ddl); }
 
-/*
- * Run one statement with bound arguments described by types: 's' text,
- * 'i' int64. Logs and returns false on error.
- */
-static bool run(metadb *m, const char *sql, const char *types, ...)
-{
-    sqlite3 *db = metadb_sqlite(m);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
-        return false;
-    }
-    va_list ap;
-    va_start(ap, types);
-    for (int i = 0; types[i]; i++) {
-        if (types[i] == 's')
-            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-    }
-    va_end(ap);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
-}
-
 bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
                                   int64_t estimated_rows)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "INSERT INTO snapshot_export_table(schema_name, table_name, estimated_rows) "
                "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET estimated_rows = excluded.estimated_rows",
-               "ssi", schema, table, estimated_rows);
+               "ssi", schema, table, (long long)estimated_rows);
 }
 
 bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
                                const char *status, int64_t rows)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "UPDATE snapshot_export_table SET status = ?3, exported_rows = ?4 "
                "WHERE schema_name = ?1 AND table_name = ?2",
-               "sssi", schema, table, status, rows);
+               "sssi", schema, table, status, (long long)rows);
 }
 
 char *snapshot_export_table_status(metadb *m, const char *schema, const char *table)
@@ -108,18 +77,20 @@ char *snapshot_export_table_status(metadb *m, const char *schema, const char *ta
 
 bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table)
 {
-    return run(m, "DELETE FROM snapshot_export_file WHERE schema_name = ?1 AND table_name = ?2",
-               "ss", schema, table);
+    return metadb_run(m, NULL,
+                      "DELETE FROM snapshot_export_file WHERE schema_name = ?1 AND table_name = ?2",
+                      "ss", schema, table);
 }
 
 bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
                               const char *rel_path, int64_t rows, int64_t size,
                               const char *columns_json)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "INSERT OR REPLACE INTO snapshot_export_file(schema_name, table_name, part, "
                "file_path, row_count, file_size, columns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-               "ssisiis", schema, table, (int64_t)part, rel_path, rows, size, columns_json);
+               "ssisiis", schema, table, (long long)part, rel_path, (long long)rows,
+               (long long)size, columns_json);
 }
 
 bool snapshot_export_reset(metadb *m)
@@ -131,30 +102,31 @@ bool snapshot_export_reset(metadb *m)
 bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, const char *seq,
                              int64_t last_value, bool is_called)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, sequence_name, "
                "last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
-               "sssii", phase, schema, seq, last_value, (int64_t)is_called);
+               "sssii", phase, schema, seq, (long long)last_value, (long long)is_called);
 }
 
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "INSERT INTO snapshot_import_table(importer_role, schema_name, table_name, status, "
                "imported_rows, total_rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                "ON CONFLICT DO UPDATE SET status = excluded.status, "
                "imported_rows = excluded.imported_rows, total_rows = excluded.total_rows",
-               "ssssii", role, schema, table, status, imported, total);
+               "ssssii", role, schema, table, status, (long long)imported,
+               (long long)total);
 }
 
 bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "DELETE FROM snapshot_import_table WHERE importer_role = ?1 AND schema_name = ?2 "
                "AND table_name = ?3",
                "sss", role, schema, table) &&
-           run(m,
+           metadb_run(m, NULL,
                "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path IN "
                "(SELECT file_path FROM snapshot_export_file WHERE schema_name = ?2 AND table_name = ?3)",
                "sss", role, schema, table);
@@ -234,7 +206,7 @@ char *snapshot_import_generation_get(metadb *m, const char *role)
 
 bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id)
 {
-    return run(m,
+    return metadb_run(m, NULL,
                "INSERT OR REPLACE INTO snapshot_import_generation(importer_role, export_id) "
                "VALUES (?1, ?2)",
                "ss", role, export_id);
