@@ -145,7 +145,7 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         return EXIT_BAD_ARGS;
     }
     if (!conf.type || strcmp(conf.type, "postgresql") != 0) {
-        log_error("export data from a %s source is not built yet in this version of voyager-c "
+        log_error("export data from source type %s is not built yet in this version of voyager-c "
                   "(--source-db-type postgresql is)",
                   conf.type ? conf.type : "(no --source-db-type)");
         int code = conf.type ? EXIT_NOT_IMPLEMENTED : EXIT_BAD_ARGS;

@@ -170,7 +170,7 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     }
     if (conf.type && !str_case_eq(conf.type, "postgresql")) {
-        log_error("export schema from a %s source is not built yet in this version of voyager-c; "
+        log_error("export schema from source type %s is not built yet in this version of voyager-c; "
                   "only --source-db-type postgresql", conf.type);
         rc = EXIT_NOT_IMPLEMENTED;
         goto out;
