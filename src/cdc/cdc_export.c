@@ -489,6 +489,11 @@ int cdc_export_from_target(cmd_ctx *ctx)
             goto out;
         }
     }
+    /* The slot exists: cutover to target may now say COMPLETED (migration/cutover.c). */
+    if (!metadb_status_set_bool(ctx->meta, "ExportFromTargetStarted", true)) {
+        rc = EXIT_INTERNAL;
+        goto out;
+    }
     pgconn_close(c);
     c = NULL;
     cdc_stream_params p = {

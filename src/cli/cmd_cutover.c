@@ -96,7 +96,7 @@ int cmd_cutover_status(cmd_ctx *ctx)
         if (st != CUTOVER_INITIATED)
             continue;
         /* Tell the operator which process still has to act, and whether it runs. */
-        for (const cutover_process *p = cutover_processes(k); p->command; p++) {
+        for (const cutover_process *p = cutover_processes(rec, k); p->command; p++) {
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, p->done_key)))
                 continue;
             pid_t pid = 0;

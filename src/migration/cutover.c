@@ -7,6 +7,18 @@ static const cutover_process to_target[] = {
     {"CutoverProcessedByTargetImporter", "import data to target", "import-data-to-target"},
     {NULL, NULL, NULL},
 };
+/*
+ * With a way back prepared, cutover to target completes only once export data
+ * from target has its replication slot: from then on every write the
+ * application makes on the target is captured. Before that, a write would be
+ * lost for the way back, so the operator must not switch yet.
+ */
+static const cutover_process to_target_way_back[] = {
+    {"CutoverProcessedBySourceExporter", "export data from source", "export-data-from-source"},
+    {"CutoverProcessedByTargetImporter", "import data to target", "import-data-to-target"},
+    {"ExportFromTargetStarted", "export data from target", "export-data-from-target"},
+    {NULL, NULL, NULL},
+};
 static const cutover_process to_source[] = {
     {"CutoverProcessedByTargetExporter", "export data from target", "export-data-from-target"},
     {"CutoverProcessedBySourceImporter", "import data to source", "import-data-to-source"},
@@ -58,11 +70,14 @@ const char *cutover_request_key(cutover_kind k)
     return "?";
 }
 
-const cutover_process *cutover_processes(cutover_kind k)
+static bool flag(const cJSON *rec, const char *key);
+
+const cutover_process *cutover_processes(const cJSON *rec, cutover_kind k)
 {
     switch (k) {
     case CUTOVER_TO_TARGET:
-        return to_target;
+        return flag(rec, "FallbackEnabled") || flag(rec, "FallForwardEnabled") ? to_target_way_back
+                                                                               : to_target;
     case CUTOVER_TO_SOURCE:
         return to_source;
     case CUTOVER_TO_SOURCE_REPLICA:
@@ -80,7 +95,7 @@ cutover_state cutover_state_of(const cJSON *rec, cutover_kind k)
 {
     if (!flag(rec, cutover_request_key(k)))
         return CUTOVER_NOT_INITIATED;
-    for (const cutover_process *p = cutover_processes(k); p->command; p++)
+    for (const cutover_process *p = cutover_processes(rec, k); p->command; p++)
         if (!flag(rec, p->done_key))
             return CUTOVER_INITIATED;
     return CUTOVER_COMPLETED;

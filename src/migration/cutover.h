@@ -6,7 +6,8 @@
  *   CutoverProcessedByTargetImporter, FallbackEnabled, FallForwardEnabled,
  *   CutoverToSourceRequested, CutoverProcessedByTargetExporter,
  *   CutoverProcessedBySourceImporter, CutoverToSourceReplicaRequested,
- *   CutoverProcessedBySourceReplicaImporter.
+ *   CutoverProcessedBySourceReplicaImporter; and ours, ExportFromTargetStarted
+ *   (export data from target has its slot: target writes are captured).
  */
 #ifndef VOYAGER_MIGRATION_CUTOVER_H
 #define VOYAGER_MIGRATION_CUTOVER_H
@@ -42,7 +43,10 @@ typedef struct cutover_process {
     const char *command;   /* "export data from source" */
     const char *lock_name; /* "export-data-from-source" */
 } cutover_process;
-/* NULL-terminated (command == NULL) list for k. */
-const cutover_process *cutover_processes(cutover_kind k);
+/*
+ * NULL-terminated (command == NULL) list for k in the migration rec describes
+ * (a way back adds export data from target to cutover to target).
+ */
+const cutover_process *cutover_processes(const cJSON *rec, cutover_kind k);
 
 #endif

@@ -83,7 +83,7 @@ wait_for '[ ! -e "$ED/data/queue/segment.1.ndjson" ] && [ ! -e "$ED/data/queue/s
 kill -0 $pid 2>/dev/null && ok "runs continuously while the migration is live" || not_ok "runs continuously while the migration is live"
 
 # The migration ends: the command finishes by itself.
-status_set "$ED" CutoverToTargetRequested true CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true \
+status_set "$ED" CutoverToTargetRequested true CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true ExportFromTargetStarted true \
     CutoverToSourceReplicaRequested true CutoverProcessedByTargetExporter true CutoverProcessedBySourceReplicaImporter true
 wait_for '! kill -0 $pid 2>/dev/null' && ok "stops when the last stream is complete" || { not_ok "stops when the last stream is complete"; kill $pid; }
 wait $pid

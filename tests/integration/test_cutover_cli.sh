@@ -31,6 +31,11 @@ assert_match "a running importer is named with its pid" "waiting for 'import dat
 kill $holder; wait $holder 2>/dev/null
 set_status CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
 "$V" cutover status -e "$ED" >"$LAST_OUT"
+assert_match "with fall-back, not complete before the target's changes are captured" \
+    "cutover to target status: INITIATED" "$(cat "$LAST_OUT")"
+assert_match "names export data from target" "'export data from target' is not running" "$(cat "$LAST_OUT")"
+set_status ExportFromTargetStarted true
+"$V" cutover status -e "$ED" >"$LAST_OUT"
 assert_match "completed" "cutover to target status: COMPLETED" "$(cat "$LAST_OUT")"
 expect_fail "no source-replica, no cutover to it" 3 "no source-replica" "$V" initiate cutover to source-replica -e "$ED"
 check "cutover to source after target completed" "$V" initiate cutover to source -e "$ED"

@@ -62,7 +62,7 @@ psql_as source sourcedb -c "SELECT setval('public.counter_seq', 3131)" >/dev/nul
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
 wait_exit "$EXP_PID" 60
 assert_eq "export data exits 0 after the end of stream" 0 "$?"
-check "cutover to target completes" wait_status CutoverProcessedByTargetImporter 90
+check "cutover to target completes (export data from target captures the target)" wait_status ExportFromTargetStarted 90
 compare_databases source target
 for i in $(seq 1 100); do
     [ "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break

@@ -73,7 +73,7 @@ psql_as source sourcedb -c "SELECT setval('public.counter_seq', 5151)" >/dev/nul
 check "initiate cutover to target with fall-back" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
 wait_exit "$EXP_PID" 60
 assert_eq "export data exits 0 after the end of stream" 0 "$?"
-check "cutover to target completes" wait_status CutoverProcessedByTargetImporter 90
+check "cutover to target completes (export data from target captures the target)" wait_status ExportFromTargetStarted 90
 compare_databases source target
 assert_eq "sequence restored on the target from the source's final value" 5152 \
     "$(psql_as target yugabyte -c "SELECT nextval('public.counter_seq')")"

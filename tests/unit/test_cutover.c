@@ -42,8 +42,28 @@ TEST(cutover_back_and_forward_need_their_processes)
     CHECK(cutover_state_of(r, CUTOVER_TO_SOURCE_REPLICA) == CUTOVER_COMPLETED);
     CHECK(cutover_state_of(r, CUTOVER_TO_SOURCE) == CUTOVER_NOT_INITIATED);
     cJSON_Delete(r);
-    const cutover_process *p = cutover_processes(CUTOVER_TO_TARGET);
+    r = REC("ExportDataDone");
+    const cutover_process *p = cutover_processes(r, CUTOVER_TO_TARGET);
     CHECK_STR_EQ(p[0].command, "export data from source");
     CHECK_STR_EQ(p[1].lock_name, "import-data-to-target");
     CHECK(p[2].command == NULL);
+    cJSON_Delete(r);
+}
+
+TEST(cutover_to_target_with_a_way_back_waits_for_target_capture)
+{
+    /* Until export data from target has its slot, target writes would be lost for the way back. */
+    cJSON *r = REC("FallbackEnabled", "CutoverToTargetRequested", "CutoverProcessedBySourceExporter",
+                   "CutoverProcessedByTargetImporter");
+    CHECK(cutover_state_of(r, CUTOVER_TO_TARGET) == CUTOVER_INITIATED);
+    const cutover_process *p = cutover_processes(r, CUTOVER_TO_TARGET);
+    CHECK_STR_EQ(p[2].command, "export data from target");
+    CHECK_STR_EQ(p[2].done_key, "ExportFromTargetStarted");
+    cJSON_AddBoolToObject(r, "ExportFromTargetStarted", true);
+    CHECK(cutover_state_of(r, CUTOVER_TO_TARGET) == CUTOVER_COMPLETED);
+    cJSON_Delete(r);
+    r = REC("FallForwardEnabled", "CutoverToTargetRequested", "CutoverProcessedBySourceExporter",
+            "CutoverProcessedByTargetImporter");
+    CHECK(cutover_state_of(r, CUTOVER_TO_TARGET) == CUTOVER_INITIATED);
+    cJSON_Delete(r);
 }
