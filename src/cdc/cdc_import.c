@@ -427,8 +427,8 @@ static int start_export_from_target(importer *im)
     /* the password only through the environment, never in argv (ps shows argv) */
     if (im->conf->password)
         setenv("TARGET_DB_PASSWORD", im->conf->password, 1);
-    log_say("cutover to target complete: starting 'export data from target' to capture the "
-            "target's changes for the way back");
+    log_say("the target importer has done its part of the cutover: starting 'export data from "
+            "target' to capture the target's changes for the way back");
     fflush(NULL);
     execv("/proc/self/exe", argv.items);
     log_error("could not start 'export data from target': %s; start it by hand: yb-voyager "
