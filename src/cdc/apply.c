@@ -87,7 +87,10 @@ void cdc_item_free(cdc_item *it)
         return;
     cdc_event_free(&it->ev);
     free(it->deps);
-    free(it);
+    if (it->arena)
+        cdc_arena_free(it->arena);
+    else
+        free(it);
 }
 
 void applier_init(applier *a, pgconn *conn, int channel, const char *migration_uuid)

@@ -50,6 +50,7 @@ typedef struct cdc_item {
     table_meta *tm;
     cdc_dep *deps;
     size_t ndeps;
+    cdc_arena *arena;   /* holds the item itself and its event when set (else malloc'd) */
 } cdc_item;
 
 void cdc_item_free(cdc_item *it);

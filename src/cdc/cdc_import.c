@@ -278,13 +278,17 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 
 static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
-    cdc_item *it = xcalloc(1, sizeof *it);
+    /* the item and its parsed event in one arena: one allocation an event */
+    cdc_arena *ar = cdc_arena_for_line(len, sizeof(cdc_item));
+    cdc_item *it = cdc_arena_alloc(ar, sizeof *it);
+    memset(it, 0, sizeof *it);
+    it->arena = ar;
     it->bytes = len;
     char err[256];
-    if (!cdc_event_parse(line, len, &it->ev, err, sizeof err)) {
+    if (!cdc_event_parse_in(ar, line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
                   line);
-        free(it);
+        cdc_item_free(it);
         return EXIT_BAD_STATE;
     }
     if (it->ev.vsn <= im->read_vsn) {
@@ -550,6 +554,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         }
     }
     yb_nodes_free(&nodes);
+    cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
     for (int i = 0; i < im.nchannels; i++)
@@ -584,6 +589,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
              (long long)channels_merged_events(im.chans));
 out:
     importer_free(&im);
+    cdc_event_parser_release();
     if (rc == EXIT_OK && im.finished) {
         log_say("cutover processed by %s", im.kind->role);
         rc = after_cutover(&im);

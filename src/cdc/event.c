@@ -3,9 +3,138 @@
 #include "cdc/queue_format.h"
 #include "core/util.h"
 
+#include <pthread.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Per-event arena. The importer parses every queue line in its reader thread
+ * and frees the event in a channel thread; with cJSON's default allocator one
+ * event is some 40 small mallocs and as many cross-thread frees, which was most
+ * of the importer's CPU (bench/RESULTS-cdc.md). cJSON's allocator hooks are
+ * process-wide, so they draw from an arena only while this thread is inside
+ * cdc_event_parse() (a thread-local), and are plain malloc/free for every other
+ * cJSON use. The event owns its arena and drops it whole.
+ */
+struct cdc_arena {
+    struct cdc_arena *next;
+    size_t cap, used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+#define ARENA_ALIGN alignof(max_align_t)
+
+static _Thread_local cdc_arena *parse_arena;
+
+/*
+ * Blocks of the usual size go back to a pool instead of free(): the reader
+ * thread takes them and the channel threads give them back, and glibc's
+ * malloc is slow at exactly that (a cross-thread free each time).
+ */
+#define POOL_BLOCK 4096
+#define POOL_CAP (POOL_BLOCK - offsetof(cdc_arena, data))
+#define POOL_MAX 8192 /* 32 MiB: about what the channel queues hold at most */
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static cdc_arena *pool;
+static size_t pool_n;
+
+static cdc_arena *arena_block(size_t cap)
+{
+    cdc_arena *a = NULL;
+    if (cap <= POOL_CAP) {
+        cap = POOL_CAP;
+        pthread_mutex_lock(&pool_mu);
+        if (pool) {
+            a = pool;
+            pool = a->next;
+            pool_n--;
+        }
+        pthread_mutex_unlock(&pool_mu);
+    }
+    if (!a)
+        a = xmalloc(offsetof(cdc_arena, data) + cap);
+    a->next = NULL;
+    a->cap = cap;
+    a->used = 0;
+    return a;
+}
+
+static void *arena_alloc(cdc_arena *a, size_t n)
+{
+    n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    if (a->cap - a->used < n) {
+        /* a chained block after the head: the head keeps the fast path */
+        cdc_arena *b = arena_block(n);
+        b->next = a->next;
+        a->next = b;
+        b->used = n;
+        return b->data;
+    }
+    void *p = a->data + a->used;
+    a->used += n;
+    return p;
+}
+
+static void arena_free(cdc_arena *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&pool_mu);
+    while (a) {
+        cdc_arena *next = a->next;
+        if (a->cap == POOL_CAP && pool_n < POOL_MAX) {
+            a->next = pool;
+            pool = a;
+            pool_n++;
+        } else {
+            free(a);
+        }
+        a = next;
+    }
+    pthread_mutex_unlock(&pool_mu);
+}
+
+void cdc_event_parser_release(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    cdc_arena *a = pool;
+    pool = NULL;
+    pool_n = 0;
+    pthread_mutex_unlock(&pool_mu);
+    while (a) {
+        cdc_arena *next = a->next;
+        free(a);
+        a = next;
+    }
+}
+
+static void *hook_malloc(size_t n)
+{
+    return parse_arena ? arena_alloc(parse_arena, n) : xmalloc(n);
+}
+
+static void hook_free(void *p)
+{
+    /* inside a parse only its own nodes are freed (on a syntax error): the arena goes whole */
+    if (!parse_arena)
+        free(p);
+}
+
+static void install_hooks(void)
+{
+    cJSON_Hooks h = {hook_malloc, hook_free};
+    cJSON_InitHooks(&h);
+}
+
+void cdc_event_parser_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_hooks);
+}
 
 static bool fail(char *err, size_t n, const char *what)
 {
@@ -14,7 +143,8 @@ static bool fail(char *err, size_t n, const char *what)
 }
 
 /* An object of column -> string|null into cols; a missing member gives an empty set. */
-static bool parse_cols(const cJSON *obj, cdc_cols *cols, const char *member, char *err, size_t n)
+static bool parse_cols(cdc_arena *arena, const cJSON *obj, cdc_cols *cols, const char *member,
+                       char *err, size_t n)
 {
     memset(cols, 0, sizeof *cols);
     if (!obj || cJSON_IsNull(obj))
@@ -28,8 +158,8 @@ static bool parse_cols(const cJSON *obj, cdc_cols *cols, const char *member, cha
         count++;
     if (count == 0)
         return true;
-    cols->names = xcalloc(count, sizeof *cols->names);
-    cols->values = xcalloc(count, sizeof *cols->values);
+    cols->names = arena_alloc(arena, count * sizeof *cols->names);
+    cols->values = arena_alloc(arena, count * sizeof *cols->values);
     for (const cJSON *c = obj->child; c; c = c->next) {
         if (!c->string) {
             snprintf(err, n, "\"%s\" has a member without a name", member);
@@ -51,28 +181,56 @@ static bool parse_cols(const cJSON *obj, cdc_cols *cols, const char *member, cha
     return true;
 }
 
-static const char *get_str(const cJSON *root, const char *name)
+static const char *str_of(const cJSON *j) { return cJSON_IsString(j) ? j->valuestring : NULL; }
+
+enum { M_VSN, M_OP, M_ROLE, M_SCHEMA, M_TABLE, M_KEY, M_FIELDS, M_BEFORE, M_COUNT };
+static const char *const member_names[M_COUNT] = {
+    "vsn", "op", "exporter_role", "schema_name", "table_name", "key", "fields", "before_fields",
+};
+
+/*
+ * The known members of root in one walk (cJSON_GetObjectItemCaseSensitive per
+ * member walks the object each time); the first of duplicates wins, as there.
+ */
+static void find_members(const cJSON *root, const cJSON *m[M_COUNT])
 {
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, name);
-    return cJSON_IsString(j) ? j->valuestring : NULL;
+    for (int k = 0; k < M_COUNT; k++)
+        m[k] = NULL;
+    for (const cJSON *c = root->child; c; c = c->next) {
+        if (!c->string)
+            continue;
+        for (int k = 0; k < M_COUNT; k++) {
+            if (!m[k] && strcmp(c->string, member_names[k]) == 0) {
+                m[k] = c;
+                break;
+            }
+        }
+    }
 }
 
-bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, size_t err_len)
+/* ev->arena stays NULL here: failure paths clear ev and leave the arena to the caller. */
+static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event *ev, char *err,
+                       size_t err_len)
 {
     memset(ev, 0, sizeof *ev);
+    cdc_event_parser_init();
+    parse_arena = arena;
     ev->json = cJSON_ParseWithLength(line, len);
+    parse_arena = NULL;
     if (!ev->json || !cJSON_IsObject(ev->json)) {
         cdc_event_free(ev);
         return fail(err, err_len, "not a JSON object");
     }
-    const cJSON *vsn = cJSON_GetObjectItemCaseSensitive(ev->json, "vsn");
+    const cJSON *m[M_COUNT];
+    find_members(ev->json, m);
+    const cJSON *vsn = m[M_VSN];
     if (!cJSON_IsNumber(vsn) || vsn->valuedouble < 1 || vsn->valuedouble > 9007199254740992.0) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"vsn\" missing or not a positive integer");
     }
     ev->vsn = (int64_t)vsn->valuedouble;
-    const char *op = get_str(ev->json, "op");
-    ev->exporter_role = get_str(ev->json, "exporter_role");
+    const char *op = str_of(m[M_OP]);
+    ev->exporter_role = str_of(m[M_ROLE]);
     if (!op || !ev->exporter_role) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"op\" or \"exporter_role\" missing");
@@ -92,18 +250,15 @@ bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, siz
         cdc_event_free(ev);
         return fail(err, err_len, "unknown \"op\"");
     }
-    ev->schema_name = get_str(ev->json, "schema_name");
-    ev->table_name = get_str(ev->json, "table_name");
+    ev->schema_name = str_of(m[M_SCHEMA]);
+    ev->table_name = str_of(m[M_TABLE]);
     if (!ev->schema_name || !ev->table_name) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"schema_name\" or \"table_name\" missing");
     }
-    if (!parse_cols(cJSON_GetObjectItemCaseSensitive(ev->json, "key"), &ev->key, "key", err,
-                    err_len) ||
-        !parse_cols(cJSON_GetObjectItemCaseSensitive(ev->json, "fields"), &ev->fields, "fields",
-                    err, err_len) ||
-        !parse_cols(cJSON_GetObjectItemCaseSensitive(ev->json, "before_fields"), &ev->before,
-                    "before_fields", err, err_len)) {
+    if (!parse_cols(arena, m[M_KEY], &ev->key, "key", err, err_len) ||
+        !parse_cols(arena, m[M_FIELDS], &ev->fields, "fields", err, err_len) ||
+        !parse_cols(arena, m[M_BEFORE], &ev->before, "before_fields", err, err_len)) {
         cdc_event_free(ev);
         return false;
     }
@@ -118,21 +273,39 @@ bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, siz
     return true;
 }
 
-static void free_cols(cdc_cols *c)
+cdc_arena *cdc_arena_for_line(size_t len, size_t extra)
 {
-    free(c->names);
-    free(c->values);
-    memset(c, 0, sizeof *c);
+    /* a typical event's nodes (64 bytes each) and strings fit one block */
+    return arena_block(4 * len + 1024 + extra);
+}
+
+void *cdc_arena_alloc(cdc_arena *a, size_t n) { return arena_alloc(a, n); }
+
+void cdc_arena_free(cdc_arena *a) { arena_free(a); }
+
+bool cdc_event_parse_in(cdc_arena *a, const char *line, size_t len, cdc_event *ev, char *err,
+                        size_t err_len)
+{
+    return parse_into(a, line, len, ev, err, err_len);
+}
+
+bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, size_t err_len)
+{
+    cdc_arena *a = cdc_arena_for_line(len, 0);
+    if (!parse_into(a, line, len, ev, err, err_len)) {
+        arena_free(a);
+        return false;
+    }
+    ev->arena = a;
+    return true;
 }
 
 void cdc_event_free(cdc_event *ev)
 {
     if (!ev)
         return;
-    free_cols(&ev->key);
-    free_cols(&ev->fields);
-    free_cols(&ev->before);
-    cJSON_Delete(ev->json);
+    /* the tree and the column arrays live in the arena (when the event owns one) */
+    arena_free(ev->arena);
     memset(ev, 0, sizeof *ev);
 }
 

@@ -25,6 +25,8 @@ typedef struct cdc_cols {
     size_t count;
 } cdc_cols;
 
+typedef struct cdc_arena cdc_arena;
+
 typedef struct cdc_event {
     int64_t vsn;
     cdc_op op;
@@ -35,8 +37,21 @@ typedef struct cdc_event {
     cdc_cols key;               /* old key (update/delete); may be empty for inserts */
     cdc_cols fields;            /* insert: whole row; update: changed columns (new values) */
     cdc_cols before;            /* update/delete: old row when the exporter gave it */
-    cJSON *json;                /* owns every string above */
+    cJSON *json;                /* the parsed line, in arena */
+    struct cdc_arena *arena;    /* owns json, every string above and the cols arrays;
+                                   NULL when parsed into the caller's arena */
 } cdc_event;
+
+/*
+ * Install cJSON allocator hooks that let cdc_event_parse() put a whole event
+ * in one arena (other cJSON users keep plain malloc/free). Process-wide and
+ * idempotent; cdc_event_parse() calls it, but call it before starting threads
+ * that use cJSON, since the hooks are swapped without a lock.
+ */
+void cdc_event_parser_init(void);
+
+/* Free the spare arena blocks kept for reuse (events still alive keep theirs). */
+void cdc_event_parser_release(void);
 
 /*
  * Parse one queue line (no trailing newline needed). On failure returns false
@@ -44,6 +59,20 @@ typedef struct cdc_event {
  * frees *ev with cdc_event_free().
  */
 bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, size_t err_len);
+
+/*
+ * The same, with the event's tree in arena a, which the caller owns and frees
+ * with cdc_arena_free() after cdc_event_free(ev) (which then frees nothing but
+ * may still be called). A failed parse leaves what it used in a.
+ * cdc_arena_for_line() makes an arena sized for a line of len bytes plus extra
+ * bytes the caller puts there with cdc_arena_alloc() (aligned, not zeroed), so
+ * an event and what holds it take one allocation.
+ */
+bool cdc_event_parse_in(cdc_arena *a, const char *line, size_t len, cdc_event *ev, char *err,
+                        size_t err_len);
+cdc_arena *cdc_arena_for_line(size_t len, size_t extra);
+void *cdc_arena_alloc(cdc_arena *a, size_t n);
+void cdc_arena_free(cdc_arena *a);
 void cdc_event_free(cdc_event *ev);
 
 /* Value of column name in cols; *found tells NULL value from missing column. */
