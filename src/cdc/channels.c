@@ -10,9 +10,10 @@
 
 #define APPLY_MAX_ATTEMPTS 10
 /*
- * Memory bounds (queue line bytes; the parsed form takes about 1.5 times as
- * much): all channels' queues together, and one batch. A single larger
- * event still goes through, alone.
+ * Memory bounds (queue line bytes): all channels' queues together, and one
+ * batch. A single larger event still goes through, alone. The parsed form is
+ * several times larger for narrow rows (a 2 KiB arena block for a ~250-byte
+ * line), which the ring's item count (2 batches a channel) bounds too.
  */
 #define QUEUED_BYTES_TOTAL (24u << 20)
 #define BATCH_BYTES_MAX (2u << 20)

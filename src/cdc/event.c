@@ -34,9 +34,9 @@ static _Thread_local cdc_arena *parse_arena;
  * thread takes them and the channel threads give them back, and glibc's
  * malloc is slow at exactly that (a cross-thread free each time).
  */
-#define POOL_BLOCK 4096
+#define POOL_BLOCK 2048 /* a narrow table's event and its item: ~1.4-1.9 KiB */
 #define POOL_CAP (POOL_BLOCK - offsetof(cdc_arena, data))
-#define POOL_MAX 8192 /* 32 MiB: about what the channel queues hold at most */
+#define POOL_MAX 8192 /* 16 MiB kept at most */
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static cdc_arena *pool;
@@ -275,8 +275,13 @@ static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event
 
 cdc_arena *cdc_arena_for_line(size_t len, size_t extra)
 {
-    /* a typical event's nodes (64 bytes each) and strings fit one block */
-    return arena_block(4 * len + 1024 + extra);
+    /*
+     * A guess (cJSON nodes take 64 bytes, strings at most the line): pool
+     * blocks, chained as the parse needs them, unless the line is long
+     * enough for a block of its own.
+     */
+    size_t guess = 4 * len + 512 + extra;
+    return arena_block(guess <= 4 * POOL_CAP ? POOL_CAP : guess);
 }
 
 void *cdc_arena_alloc(cdc_arena *a, size_t n) { return arena_alloc(a, n); }

@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include "cdc/event.h"
+#include "core/util.h"
 
 static bool parse(const char *line, cdc_event *ev, char *err)
 {
@@ -72,4 +73,72 @@ TEST(event_rejects_bad_lines_with_a_reason)
             return;
         }
     }
+}
+
+/*
+ * Events are parsed into pooled arena blocks, chained when one does not hold
+ * the tree: a wide row and a long value take several blocks and a block of
+ * their own; a line cut short fails cleanly after filling some.
+ */
+static void wide_line(strbuf *sb, int ncols, int long_len)
+{
+    strbuf_reset(sb);
+    strbuf_append(sb, "{\"vsn\":5,\"op\":\"c\",\"schema_name\":\"s\",\"table_name\":\"t\","
+                      "\"fields\":{");
+    for (int i = 0; i < ncols; i++)
+        strbuf_appendf(sb, "%s\"c%d\":\"v%d\"", i ? "," : "", i, i);
+    strbuf_append(sb, ",\"long\":\"");
+    for (int i = 0; i < long_len; i++)
+        strbuf_append_char(sb, (char)('a' + i % 26));
+    strbuf_append(sb, "\"},\"exporter_role\":\"source_db_exporter\"}");
+}
+
+TEST(event_parses_wide_and_long_rows_across_arena_blocks)
+{
+    /* 100 short columns: pool blocks chained; 300 and a 20000-byte value: a block of its own */
+    static const int shapes[][2] = {{100, 10}, {300, 20000}};
+    strbuf sb = STRBUF_INIT;
+    for (size_t k = 0; k < 2; k++) {
+        int ncols = shapes[k][0], long_len = shapes[k][1];
+        wide_line(&sb, ncols, long_len);
+        for (int round = 0; round < 3; round++) { /* later rounds reuse pooled blocks */
+            cdc_event ev;
+            char err[200];
+            CHECK(cdc_event_parse(sb.data, sb.len, &ev, err, sizeof err));
+            CHECK_INT_EQ(ev.fields.count, ncols + 1);
+            bool found;
+            CHECK_STR_EQ(cdc_cols_get(&ev.fields, "c0", &found), "v0");
+            char name[16], val[16];
+            snprintf(name, sizeof name, "c%d", ncols - 1);
+            snprintf(val, sizeof val, "v%d", ncols - 1);
+            CHECK_STR_EQ(cdc_cols_get(&ev.fields, name, &found), val);
+            const char *l = cdc_cols_get(&ev.fields, "long", &found);
+            CHECK(l && strlen(l) == (size_t)long_len &&
+                  l[long_len - 1] == (char)('a' + (long_len - 1) % 26));
+            cdc_event_free(&ev);
+        }
+    }
+    /* into a caller's arena that also holds the caller's own bytes */
+    cdc_arena *a = cdc_arena_for_line(sb.len, 100);
+    char *mine = cdc_arena_alloc(a, 100);
+    memset(mine, 'x', 100);
+    cdc_event ev;
+    char err[200];
+    CHECK(cdc_event_parse_in(a, sb.data, sb.len, &ev, err, sizeof err));
+    CHECK_INT_EQ(ev.vsn, 5);
+    CHECK(mine[0] == 'x' && mine[99] == 'x');
+    cdc_event_free(&ev);
+    cdc_arena_free(a);
+    /* cut short: a syntax error after many nodes */
+    CHECK(!cdc_event_parse(sb.data, sb.len / 2, &ev, err, sizeof err));
+    CHECK(strstr(err, "not a JSON object") != NULL);
+    /* the first of duplicate members wins, as with cJSON_GetObjectItemCaseSensitive */
+    const char *dup = "{\"vsn\":7,\"vsn\":8,\"op\":\"d\",\"op\":\"c\",\"schema_name\":\"s\","
+                      "\"table_name\":\"t\",\"key\":{\"id\":\"1\"},\"exporter_role\":\"r\"}";
+    CHECK(cdc_event_parse(dup, strlen(dup), &ev, err, sizeof err));
+    CHECK_INT_EQ(ev.vsn, 7);
+    CHECK_INT_EQ(ev.op, CDC_OP_DELETE);
+    cdc_event_free(&ev);
+    strbuf_free(&sb);
+    cdc_event_parser_release();
 }
