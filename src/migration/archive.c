@@ -131,26 +131,15 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
     return ok;
 }
 
+/* column is "archived" or "deleted"; location NULL for a deletion. */
 static bool mark_segment(archiver *a, long long no, const char *column, const char *location)
 {
-    sqlite3 *db = metadb_sqlite(a->ctx->meta);
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
                           "WHERE segment_no = ?2",
                           column);
-    sqlite3_stmt *st = NULL;
-    bool ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
-    if (ok) {
-        if (location)
-            sqlite3_bind_text(st, 1, location, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 1);
-        sqlite3_bind_int64(st, 2, no);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-    }
+    bool ok = metadb_run(a->ctx->meta, NULL, sql, "si", location, no);
     if (!ok)
-        log_error("archive changes: cannot record segment %lld in meta.db: %s", no,
-                  sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+        log_error("archive changes: cannot record segment %lld in meta.db", no);
     free(sql);
     return ok;
 }

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "snapshot/table_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +63,6 @@ static const char *const columns[] = {
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
-static char *display_name(const report_row *row)
-{
-    return strcmp(row->schema, "public") == 0 ? xstrdup(row->table)
-                                              : xasprintf("%s.%s", row->schema, row->table);
-}
 
 static void row_cells(const report_row *row, char *cells[NCOLS])
 {
@@ -74,7 +70,7 @@ static void row_cells(const report_row *row, char *cells[NCOLS])
                            row->exported_inserts, row->exported_updates, row->exported_deletes,
                            row->imported_inserts, row->imported_updates, row->imported_deletes,
                            row->final_row_count};
-    cells[0] = display_name(row);
+    cells[0] = table_display_name(row->schema, row->table);
     cells[1] = xstrdup(row->db_type);
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         cells[i + 2] = v[i] == REPORT_NA ? xstrdup("-") : xasprintf("%lld", v[i]);
@@ -130,7 +126,7 @@ cJSON *report_render_json(const report *r)
                                row->imported_inserts, row->imported_updates, row->imported_deletes,
                                row->final_row_count};
         cJSON *o = cJSON_CreateObject();
-        char *name = display_name(row);
+        char *name = table_display_name(row->schema, row->table);
         cJSON_AddStringToObject(o, keys[0], name);
         free(name);
         cJSON_AddStringToObject(o, "schema_name", row->schema);
