@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "migration/sequences.h"
 #include "snapshot/table_list.h"
 #include "snapshot/yb_nodes.h"
 
@@ -191,56 +192,6 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
     return tm;
 }
 
-/* Set the database's sequences to the values the exporter read for phase. */
-static bool restore_sequences(importer *im, const char *phase)
-{
-    sqlite3 *db = metadb_sqlite(im->ctx->meta);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT schema_name, sequence_name, last_value, is_called "
-                           "FROM sequence_last_values WHERE phase = ? "
-                           "ORDER BY schema_name, sequence_name",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_info("cutover: no sequence values recorded (%s)", sqlite3_errmsg(db));
-        return true;
-    }
-    sqlite3_bind_text(st, 1, phase, -1, SQLITE_STATIC);
-    bool ok = true;
-    int n = 0;
-    while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        const char *schema = (const char *)sqlite3_column_text(st, 0);
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        const char *value = (const char *)sqlite3_column_text(st, 2);
-        const char *called = (const char *)sqlite3_column_text(st, 3);
-        if (!schema || !name || !value)
-            continue;
-        bool is_called = called && (strcmp(called, "1") == 0 || str_case_eq(called, "true") ||
-                                    str_case_eq(called, "t"));
-        char *q = pg_quote_qualified(schema, name);
-        const char *p[3] = {q, value, is_called ? "true" : "false"};
-        char *exists = pgconn_query_value(im->main, "SELECT to_regclass($1) IS NOT NULL", 1, p);
-        if (exists && strcmp(exists, "t") == 0) {
-            char *r = pgconn_query_value(im->main, "SELECT setval($1::regclass, $2::bigint, $3::boolean)",
-                                         3, p);
-            ok = r != NULL;
-            free(r);
-            n++;
-        } else if (exists) {
-            log_warn("cutover: sequence %s does not exist on the %s database; not restored", q,
-                     db_role_name(im->conf->role));
-        } else {
-            ok = false;
-        }
-        free(exists);
-        free(q);
-    }
-    sqlite3_finalize(st);
-    if (ok)
-        log_say("cutover: restored %d sequence(s) on the %s database", n,
-                db_role_name(im->conf->role));
-    return ok;
-}
-
 /* An end-of-stream event: returns an exit code, EXIT_OK to go on (see im->finished). */
 static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 {
@@ -259,8 +210,11 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
     if (PQstatus(im->main->pg) != CONNECTION_OK)
         PQreset(im->main->pg);
-    if (!restore_sequences(im, ev->cutover_op))
+    int nseq = 0;
+    if (!sequences_restore(im->ctx->meta, im->main, ev->cutover_op, &nseq))
         return db_error(im);
+    log_say("cutover: restored %d sequence(s) on the %s database", nseq,
+            db_role_name(im->conf->role));
     if (!final)
         return EXIT_OK;
     /*

@@ -7,6 +7,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "db/pgconn.h"
+#include "migration/sequences.h"
 #include "snapshot/batch_loader.h"
 #include "snapshot/batcher.h"
 #include "snapshot/data_descriptor.h"
@@ -438,43 +439,6 @@ static bool queue_new_files(import_run *r, imp_table *ts, size_t n, const import
     return ok;
 }
 
-static bool restore_sequences(import_run *r, pgconn *c)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(r->ctx->meta),
-                           "SELECT schema_name, sequence_name, last_value, is_called "
-                           "FROM sequence_last_values WHERE phase = 'snapshot' ORDER BY 1, 2",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
-    bool ok = true;
-    int count = 0;
-    while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        char *q = pg_quote_qualified((const char *)sqlite3_column_text(st, 0),
-                                     (const char *)sqlite3_column_text(st, 1));
-        char *val = xasprintf("%lld", (long long)sqlite3_column_int64(st, 2));
-        const char *p[3] = {q, val, sqlite3_column_int(st, 3) ? "true" : "false"};
-        char *exists = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
-        if (exists && strcmp(exists, "t") == 0) {
-            PGresult *res = pgconn_query(c, "SELECT setval($1::regclass, $2::bigint, $3::boolean)", 3, p);
-            ok = res != NULL;
-            PQclear(res);
-            count++;
-        } else if (exists) {
-            log_warn("sequence %s does not exist on the %s database: not restored", q,
-                     db_role_name(r->conf->role));
-        } else {
-            ok = false;
-        }
-        free(exists);
-        free(val);
-        free(q);
-    }
-    sqlite3_finalize(st);
-    if (ok)
-        log_info("restored %d sequences", count);
-    return ok;
-}
-
 static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
 {
     for (size_t i = 0; i < n; i++) {
@@ -649,10 +613,12 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (!restore_sequences(&r, c)) {
+    int nseq = 0;
+    if (!sequences_restore(ctx->meta, c, "snapshot", &nseq)) {
         rc = cmd_db_exit_code(conf->role);
         goto out;
     }
+    log_info("restored %d sequences", nseq);
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += atomic_load(&ts[i].imported);
