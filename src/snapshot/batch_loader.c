@@ -8,7 +8,38 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+static void id_from_stat(const struct stat *st, data_file_id *out)
+{
+    *out = (data_file_id){(long long)st->st_dev, (long long)st->st_ino, (long long)st->st_size,
+                          (long long)st->st_mtim.tv_sec, (long long)st->st_mtim.tv_nsec};
+}
+
+bool data_file_id_of_fd(int fd, data_file_id *out)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return false;
+    id_from_stat(&st, out);
+    return true;
+}
+
+bool data_file_id_of_path(const char *path, data_file_id *out)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    id_from_stat(&st, out);
+    return true;
+}
+
+bool data_file_id_equal(const data_file_id *a, const data_file_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
+           a->mtime_nsec == b->mtime_nsec;
+}
 
 pgconn *batch_loader_connect(batch_loader *l, int idx)
 {
@@ -42,21 +73,29 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
     return c;
 }
 
-/*
- * Send the batch's bytes. Returns NULL on success, else a message (static or
- * owned by libpq/errno) describing the failure.
- */
-static const char *send_range(const batch_loader *l, pgconn *c, const batch_job *b, char *buf,
-                              bool *local)
+/* The batch's file, checked to be the one planned; -1 with *stale set when it is not. */
+static int open_planned(const batch_loader *l, const batch_job *b, bool *stale)
 {
     char *path = xasprintf("%s/%s", l->export_dir, b->rel_path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     free(path);
-    *local = false;
-    if (fd < 0) {
-        *local = true;
-        return strerror(errno);
+    *stale = fd < 0 && errno == ENOENT && b->planned;
+    data_file_id now;
+    if (fd >= 0 && b->planned && (!data_file_id_of_fd(fd, &now) || !data_file_id_equal(&now, b->planned))) {
+        close(fd);
+        fd = -1;
+        *stale = true;
     }
+    return fd;
+}
+
+/*
+ * Send the batch's bytes from fd. Returns NULL on success, else a message
+ * (static or owned by libpq/errno) describing the failure.
+ */
+static const char *send_range(pgconn *c, const batch_job *b, int fd, char *buf, bool *local)
+{
+    *local = false;
     int64_t off = b->r.start_offset;
     const char *err = NULL;
     while (off < b->r.end_offset && !err) {
@@ -75,15 +114,22 @@ static const char *send_range(const batch_loader *l, pgconn *c, const batch_job 
             err = PQerrorMessage(c->pg);
         off += n;
     }
-    close(fd);
     return err;
 }
 
-typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL } batch_outcome;
+typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL, BATCH_OUTDATED } batch_outcome;
 
 static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, char *buf, char **why)
 {
     *why = NULL;
+    bool stale = false;
+    int fd = open_planned(l, b, &stale);
+    if (fd < 0) {
+        if (stale)
+            return BATCH_OUTDATED;
+        *why = xstrdup(strerror(errno));
+        return BATCH_FATAL;
+    }
     PGresult *res = PQexec(c->pg, "BEGIN");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto failed;
@@ -93,7 +139,9 @@ static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, 
         goto failed;
     PQclear(res);
     bool local = false;
-    const char *err = send_range(l, c, b, buf, &local);
+    const char *err = send_range(c, b, fd, buf, &local);
+    close(fd);
+    fd = -1;
     if (err) {
         *why = xstrdup(err);
         PQputCopyEnd(c->pg, "aborted by yb-voyager");
@@ -141,7 +189,9 @@ static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, 
     }
     return BATCH_DONE;
 
-failed:;
+failed:
+    if (fd >= 0)
+        close(fd);
     const char *msg = pgconn_note_result(c, res);
     *why = xstrdup(msg);
     (*why)[strcspn(*why, "\n")] = '\0';
@@ -156,7 +206,8 @@ failed:;
     return retry ? BATCH_RETRY : BATCH_FATAL;
 }
 
-bool batch_loader_load(batch_loader *l, int idx, pgconn **cp, const batch_job *b, char *buf)
+batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const batch_job *b,
+                                    char *buf)
 {
     char *why = NULL;
     for (int attempt = 1;; attempt++) {
@@ -165,9 +216,9 @@ bool batch_loader_load(batch_loader *l, int idx, pgconn **cp, const batch_job *b
         batch_outcome out = BATCH_RETRY;
         if (*cp) {
             out = batch_once(l, *cp, b, buf, &why);
-            if (out == BATCH_DONE) {
+            if (out == BATCH_DONE || out == BATCH_OUTDATED) {
                 free(why);
-                return true;
+                return out == BATCH_DONE ? BATCH_LOADED : BATCH_STALE;
             }
             /* A connection left inside a transaction is not reused: the next batch must start clean. */
             if (PQstatus((*cp)->pg) != CONNECTION_OK ||
@@ -188,7 +239,7 @@ bool batch_loader_load(batch_loader *l, int idx, pgconn **cp, const batch_job *b
                           (long long)(b->r.first_line + b->r.rows - 1),
                           out == BATCH_FATAL ? "" : " after retries", why ? why : "?");
             free(why);
-            return false;
+            return BATCH_FAILED;
         }
         log_warn("%s: batch %lld of %s: %s; retrying (attempt %d of %d)", b->display,
                  (long long)b->r.number, b->file_name, why ? why : "?", attempt + 1,

@@ -28,6 +28,20 @@ typedef struct batch_loader {
     atomic_int warned_replication_role;
 } batch_loader;
 
+/*
+ * Which file a batch plan was made from. The exporter writes a table again
+ * under the same names when it restarts the table from a new snapshot, so a
+ * path alone does not say the bytes are those planned.
+ */
+typedef struct data_file_id {
+    long long dev, ino, size, mtime_sec, mtime_nsec;
+} data_file_id;
+
+/* Identity of an open file or of a path. False (errno set) when it cannot be read. */
+bool data_file_id_of_fd(int fd, data_file_id *out);
+bool data_file_id_of_path(const char *path, data_file_id *out);
+bool data_file_id_equal(const data_file_id *a, const data_file_id *b);
+
 typedef struct batch_job {
     const char *display;   /* table name for messages */
     const char *schema;
@@ -35,17 +49,26 @@ typedef struct batch_job {
     const char *copy_sql;  /* COPY "s"."t" (cols) FROM STDIN */
     const char *rel_path;  /* data/t_data.sql */
     const char *file_name; /* t_data.sql: data_file_name of the metainfo row */
+    const data_file_id *planned; /* the file the plan was made from */
     batch_range r;
 } batch_job;
+
+typedef enum batch_load_result {
+    BATCH_LOADED,
+    BATCH_FAILED,  /* logged */
+    BATCH_STALE,   /* the file is gone or is another file than planned: nothing loaded */
+} batch_load_result;
 
 /* A worker connection (worker idx picks the node), session set for loading. NULL on failure (logged). */
 pgconn *batch_loader_connect(batch_loader *l, int idx);
 
 /*
  * Load b on *conn (reconnecting as needed; *conn may be NULL on entry and on
- * return). buf: BATCH_LOADER_BUFFER_BYTES of scratch. False after logging the
- * failure with the table, batch and line range.
+ * return). buf: BATCH_LOADER_BUFFER_BYTES of scratch. A failure is logged
+ * with the table, batch and line range; a stale file is not (the caller
+ * decides whether the exporter replaced it).
  */
-bool batch_loader_load(batch_loader *l, int idx, pgconn **conn, const batch_job *b, char *buf);
+batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **conn, const batch_job *b,
+                                    char *buf);
 
 #endif

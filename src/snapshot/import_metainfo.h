@@ -35,5 +35,14 @@ PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const ch
                                  int64_t batch, const char *schema, const char *table, int64_t rows);
 bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
                                   const char *table);
+/*
+ * Take back everything this migration imported into a table, in one
+ * transaction: when it has committed batches, empty the table (TRUNCATE, or
+ * DELETE when a foreign key forbids TRUNCATE) and delete their rows. For a
+ * table whose data files were exported again from a new snapshot.
+ * *rows_removed: the rows those batches had loaded.
+ */
+bool import_metainfo_undo_table(pgconn *c, const char *migration_uuid, const char *schema,
+                                const char *table, int64_t *rows_removed);
 
 #endif

@@ -32,8 +32,11 @@ typedef struct table_job {
     bool started;              /* under mu: a worker took one of its parts */
     int64_t *part_rows;        /* under mu */
     int64_t *part_size;        /* under mu */
+    bool *part_done;           /* under mu: renamed into place */
+    bool *part_recorded;       /* main thread only: in meta.db */
+    int parts_recorded;        /* main thread only */
     atomic_llong rows;
-    bool recorded;             /* main thread only */
+    bool recorded;             /* main thread only: DONE in meta.db and the descriptor */
     bool marked_exporting;     /* main thread only */
     int64_t saved_rows;        /* main thread only: last count written to meta.db */
 } table_job;
@@ -189,6 +192,7 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     pthread_mutex_lock(&r->mu);
     j->part_size[u->part] = size;
     j->part_rows[u->part] = part_rows;
+    j->part_done[u->part] = true;
     j->parts_done++;
     pthread_mutex_unlock(&r->mu);
     ok = true;
@@ -301,24 +305,45 @@ static int by_size_desc(const void *a, const void *b)
     return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
 }
 
-/* Record a finished table in meta.db and the descriptor (main thread). */
-static bool record_table(export_run *r, table_job *j)
+/*
+ * Record the part files finished since the last call (main thread), so that an
+ * importer can load them while the rest of their table exports. The renames
+ * are made durable first: meta.db must not name a file a crash could lose.
+ * done[k] is a copy of part_done taken under the lock.
+ */
+static bool record_parts(export_run *r, table_job *j, const bool *done)
 {
-    metadb *m = r->ctx->meta;
-    bool ok = snapshot_export_files_clear(m, j->t->schema, j->t->name);
-    int64_t total = atomic_load(&j->rows);
+    bool synced = false, ok = true;
     for (int k = 0; ok && k < j->nparts; k++) {
+        if (!done[k] || j->part_recorded[k])
+            continue;
+        if (!synced) {
+            char *datadir = xasprintf("%s/data/x", r->ctx->export_dir);
+            ok = fs_fsync_parent(datadir);
+            free(datadir);
+            synced = true;
+        }
         char *rel = part_rel_path(j, k);
-        ok = snapshot_export_file_add(m, j->t->schema, j->t->name, k, rel, j->part_rows[k],
-                                      j->part_size[k], j->t->columns_json);
+        pthread_mutex_lock(&r->mu);
+        int64_t rows = j->part_rows[k], size = j->part_size[k];
+        pthread_mutex_unlock(&r->mu);
+        ok = ok && snapshot_export_file_add(r->ctx->meta, j->t->schema, j->t->name, k, rel, rows, size,
+                                            j->t->columns_json);
         free(rel);
+        if (ok) {
+            j->part_recorded[k] = true;
+            j->parts_recorded++;
+        }
     }
-    char *datadir = xasprintf("%s/data/x", r->ctx->export_dir);
-    ok = ok && fs_fsync_parent(datadir);
-    free(datadir);
-    ok = ok && snapshot_export_table_set(m, j->t->schema, j->t->name, SNAP_DONE, total) &&
-         data_descriptor_write(m, r->ctx->export_dir);
     return ok;
+}
+
+/* A table whose parts are all recorded: DONE, and into the descriptor (main thread). */
+static bool record_table_done(export_run *r, table_job *j)
+{
+    return snapshot_export_table_set(r->ctx->meta, j->t->schema, j->t->name, SNAP_DONE,
+                                     atomic_load(&j->rows)) &&
+           data_descriptor_write(r->ctx->meta, r->ctx->export_dir);
 }
 
 bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
@@ -345,6 +370,8 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         }
         j->part_rows = xcalloc((size_t)j->nparts, sizeof *j->part_rows);
         j->part_size = xcalloc((size_t)j->nparts, sizeof *j->part_size);
+        j->part_done = xcalloc((size_t)j->nparts, sizeof *j->part_done);
+        j->part_recorded = xcalloc((size_t)j->nparts, sizeof *j->part_recorded);
         atomic_init(&j->rows, 0);
         nunits += (size_t)j->nparts;
     }
@@ -354,9 +381,9 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
         table_job *j = &jobs[i];
+        /* A new attempt in meta.db before the old files go: an importer loading them sees why. */
+        ok = snapshot_export_table_restart(ctx->meta, j->t->schema, j->t->name);
         remove_table_files(ctx->export_dir, j->base);
-        ok = snapshot_export_files_clear(ctx->meta, j->t->schema, j->t->name) &&
-             snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_NOT_STARTED, 0);
         int64_t blocks = j->t->block_size > 0 ? j->t->bytes / j->t->block_size : 0;
         int64_t per = j->nparts > 1 ? (blocks + j->nparts - 1) / j->nparts : 0;
         for (int k = 0; k < j->nparts; k++) {
@@ -392,6 +419,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     }
 
     progress_item *items = xcalloc(n, sizeof *items);
+    bool *done_copy = xcalloc(MAX_PARTS, sizeof *done_copy);
     progress *pb = progress_new(bars, "exported", n);
     bool last_round = false;
     int64_t last_save = now_monotonic_ms();
@@ -403,15 +431,23 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         bool save_due = now - last_save >= 2000;
         if (save_due)
             last_save = now;
-        pthread_mutex_lock(&r.mu);
         for (size_t i = 0; i < n; i++) {
             table_job *j = &jobs[i];
+            pthread_mutex_lock(&r.mu);
+            bool started_j = j->started;
+            memcpy(done_copy, j->part_done, (size_t)j->nparts * sizeof *done_copy);
+            int parts_done = j->parts_done;
+            pthread_mutex_unlock(&r.mu);
             items[i].name = j->display;
             items[i].done = atomic_load(&j->rows);
             items[i].total = j->t->est_rows;
-            items[i].active = j->started && j->parts_done < j->nparts;
-            bool finished = j->parts_done == j->nparts;
-            if (j->started && !finished && ok &&
+            items[i].active = started_j && parts_done < j->nparts;
+            if (ok && parts_done > j->parts_recorded && !record_parts(&r, j, done_copy)) {
+                atomic_store(&r.abort, 1);
+                ok = false;
+            }
+            bool finished = j->parts_recorded == j->nparts;
+            if (started_j && !finished && ok &&
                 (!j->marked_exporting || (save_due && items[i].done != j->saved_rows))) {
                 /* Progress for export data status, every few seconds. */
                 j->marked_exporting = true;
@@ -419,16 +455,15 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
                 snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_EXPORTING,
                                           items[i].done);
             }
-            if (finished && !j->recorded) {
+            if (finished && !j->recorded && ok) {
                 j->recorded = true;
-                if (!record_table(&r, j)) {
+                if (!record_table_done(&r, j)) {
                     atomic_store(&r.abort, 1);
                     ok = false;
                 }
             }
             items[i].finished = finished;
         }
-        pthread_mutex_unlock(&r.mu);
         progress_show(pb, items, n);
         if (last_round)
             break;
@@ -449,6 +484,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         log_error("export data interrupted: run the same command again to resume");
 
     free(items);
+    free(done_copy);
     free(th);
     free(r.units);
     pthread_mutex_destroy(&r.mu);
@@ -457,6 +493,8 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         free(jobs[i].display);
         free(jobs[i].part_rows);
         free(jobs[i].part_size);
+        free(jobs[i].part_done);
+        free(jobs[i].part_recorded);
     }
     free(jobs);
     free(sorted);

@@ -36,8 +36,11 @@ typedef struct imp_table {
     int64_t total_rows;      /* main thread */
     atomic_llong imported;
     int pending;             /* batches queued and not committed, under mu */
-    bool files_queued;       /* main thread */
+    int64_t attempt;         /* main thread: the export attempt whose files are queued; 0: none yet */
+    strlist queued;          /* main thread: paths of that attempt's files queued */
+    bool files_queued;       /* main thread: the export is DONE and all its files are queued */
     bool done;               /* main thread */
+    atomic_int stale;        /* a worker found one of its files gone or replaced */
     int64_t saved_imported;  /* last value written to meta.db */
 } imp_table;
 
@@ -45,6 +48,7 @@ typedef struct imp_batch {
     imp_table *t;
     char *rel_path;   /* data/x_data.sql */
     char *file_name;  /* x_data.sql: data_file_name in the metainfo table */
+    data_file_id planned;
     batch_range r;
 } imp_batch;
 
@@ -56,8 +60,9 @@ typedef struct import_run {
     batch_loader loader;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    imp_batch **queue;       /* under mu */
+    imp_batch **queue;       /* under mu; [0, qhead) taken by workers, freed at the end */
     size_t qlen, qcap, qhead;
+    char *generation;        /* the export id this import loads files of */
     bool closed;             /* under mu: nothing more will be queued */
     atomic_int abort;
     atomic_int failed;
@@ -120,8 +125,9 @@ static void *worker_main(void *arg)
     imp_batch *b;
     while ((b = queue_pop(r)) != NULL) {
         batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->copy_sql,
-                         b->rel_path,   b->file_name, b->r};
-        if (!batch_loader_load(&r->loader, w->idx, &c, &job, buf)) {
+                         b->rel_path,   b->file_name, &b->planned, b->r};
+        batch_load_result res = batch_loader_load(&r->loader, w->idx, &c, &job, buf);
+        if (res == BATCH_FAILED) {
             atomic_store(&r->failed, 1);
             atomic_store(&r->abort, 1);
             pthread_mutex_lock(&r->mu);
@@ -129,7 +135,10 @@ static void *worker_main(void *arg)
             pthread_mutex_unlock(&r->mu);
             break;
         }
-        atomic_fetch_add(&b->t->imported, b->r.rows);
+        if (res == BATCH_LOADED)
+            atomic_fetch_add(&b->t->imported, b->r.rows);
+        else
+            atomic_store(&b->t->stale, 1);
         pthread_mutex_lock(&r->mu);
         b->t->pending--;
         pthread_mutex_unlock(&r->mu);
@@ -141,29 +150,48 @@ static void *worker_main(void *arg)
 
 /* ---- planning ---- */
 
-/* The batch plan of a file: the one fixed earlier, else a new scan. */
-static bool plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan)
+typedef enum plan_result { PLAN_OK, PLAN_FAILED, PLAN_STALE } plan_result;
+
+/*
+ * The batch plan of a file: the one fixed earlier, else a new scan. PLAN_STALE
+ * when the file on disk is not the one meta.db describes (gone, other size,
+ * replaced during the scan): the caller asks whether the export restarted
+ * the table. *id: the file the plan belongs to.
+ */
+static plan_result plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan,
+                             data_file_id *id)
 {
     metadb *m = r->ctx->meta;
     const char *role = r->o->importer_role;
-    if (!snapshot_import_plan_load(m, role, f->path, plan))
-        return false;
-    if (plan->count > 0) {
-        if (plan->items[plan->count - 1].end_offset != f->size) {
-            log_error("data file %s changed since its import started: run import data with "
-                      "--start-clean",
-                      f->path);
-            batch_plan_free(plan);
-            return false;
-        }
-        return true;
-    }
     char *path = xasprintf("%s/%s", r->ctx->export_dir, f->path);
+    bool seen = data_file_id_of_path(path, id);
+    if (!seen || id->size != f->size) {
+        free(path);
+        return PLAN_STALE;
+    }
+    if (!snapshot_import_plan_load(m, role, f->path, plan)) {
+        free(path);
+        return PLAN_FAILED;
+    }
+    if (plan->count > 0) {
+        free(path);
+        if (plan->items[plan->count - 1].end_offset != f->size) {
+            batch_plan_free(plan);
+            return PLAN_STALE;
+        }
+        return PLAN_OK;
+    }
     int64_t bad_line = 0;
     int64_t max_row = batcher_max_row_bytes();
     batcher_result br = batcher_plan_file(path, r->o->batch_rows, batcher_max_batch_bytes(), max_row,
                                           plan, &bad_line);
-    bool ok = br == BATCHER_OK;
+    data_file_id after;
+    if (br != BATCHER_ROW_TOO_LARGE && (!data_file_id_of_path(path, &after) || !data_file_id_equal(id, &after))) {
+        free(path);
+        batch_plan_free(plan);
+        return PLAN_STALE;
+    }
+    plan_result out = br == BATCHER_OK ? PLAN_OK : PLAN_FAILED;
     if (br == BATCHER_IO_ERROR)
         log_error("cannot read data file %s: %s", path, strerror(errno));
     else if (br == BATCHER_ROW_TOO_LARGE)
@@ -171,11 +199,11 @@ static bool plan_file(import_run *r, const data_file *f, const imp_table *t, bat
                   "CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
                   t->display, (long long)bad_line, f->path, (long long)max_row);
     free(path);
-    if (ok && !snapshot_import_plan_store(m, role, f->path, plan)) {
+    if (out == PLAN_OK && !snapshot_import_plan_store(m, role, t->schema, t->name, f->path, plan))
+        out = PLAN_FAILED;
+    if (out != PLAN_OK)
         batch_plan_free(plan);
-        ok = false;
-    }
-    return ok;
+    return out;
 }
 
 static char *copy_sql_for(const char *schema, const char *name, const char *columns_json)
@@ -244,6 +272,7 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
             t->name = xstrdup(names.items[i]);
             t->display = table_display_name(t->schema, t->name);
             atomic_init(&t->imported, 0);
+            atomic_init(&t->stale, 0);
         }
     }
     table_patterns_free(&inc);
@@ -390,52 +419,248 @@ static bool export_finished(metadb *m)
     return done;
 }
 
-/* Queue the files of tables newly in the descriptor. */
-static bool queue_new_files(import_run *r, imp_table *ts, size_t n, const import_metainfo_set *done,
-                            strlist *queued)
+/*
+ * Take back a table whose export restarted from a new snapshot after some of
+ * its files were queued: drop its queued batches, let the ones underway
+ * finish, remove what it committed on the database (one transaction), forget
+ * its plans and progress. Main thread; false after logging.
+ */
+static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_set *done)
 {
-    data_files files;
-    bool missing;
-    if (!data_descriptor_read(r->ctx->export_dir, &files, &missing))
+    pthread_mutex_lock(&r->mu);
+    size_t keep = r->qhead;
+    for (size_t i = r->qhead; i < r->qlen; i++) {
+        imp_batch *b = r->queue[i];
+        if (b->t == t) {
+            t->pending--;
+            free(b->rel_path);
+            free(b->file_name);
+            free(b);
+        } else {
+            r->queue[keep++] = b;
+        }
+    }
+    r->qlen = keep;
+    while (t->pending > 0 && !atomic_load(&r->abort)) {
+        pthread_mutex_unlock(&r->mu);
+        usleep(20000);
+        pthread_mutex_lock(&r->mu);
+    }
+    bool drained = t->pending == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (!drained)
         return false;
-    bool ok = true;
-    for (size_t i = 0; ok && i < files.count; i++) {
-        const data_file *f = &files.items[i];
-        imp_table *t = find_table(ts, n, f->schema, f->table);
-        if (!t || strlist_contains(queued, f->path))
+    const char *uuid = metadb_migration_uuid(r->ctx->meta);
+    int64_t removed = 0;
+    if (!import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed) ||
+        !snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
+        return false;
+    import_metainfo_set_free(done);
+    if (!import_metainfo_load(c, uuid, done))
+        return false;
+    if (removed > 0)
+        log_say("table %s: export data restarted it from a new snapshot; the %lld rows imported from "
+                "its earlier files were removed from the %s database and it is imported again",
+                t->display, (long long)removed, db_role_name(r->conf->role));
+    else
+        log_info("table %s: export data restarted it from a new snapshot", t->display);
+    strlist_free(&t->queued);
+    t->attempt = 0;
+    t->files_queued = false;
+    t->total_rows = 0;
+    atomic_store(&t->imported, 0);
+    atomic_store(&t->stale, 0);
+    t->saved_imported = -1;
+    return true;
+}
+
+typedef struct export_row {
+    imp_table *t;
+    char *status;
+    int64_t attempt;
+    data_file f;      /* f.path NULL: the table has no file yet */
+} export_row;
+
+/* The exporter's tables and files, one consistent read of meta.db. */
+static bool read_export_rows(import_run *r, imp_table *ts, size_t n, export_row **out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3 *db = metadb_sqlite(r->ctx->meta);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT t.schema_name, t.table_name, t.status, t.attempt, f.part, f.file_path,"
+                           " f.row_count, f.file_size, f.columns FROM snapshot_export_table t"
+                           " LEFT JOIN snapshot_export_file f ON f.schema_name = t.schema_name AND"
+                           " f.table_name = t.table_name ORDER BY 1, 2, 5",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        return false;
+    }
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        imp_table *t = find_table(ts, n, (const char *)sqlite3_column_text(st, 0),
+                                  (const char *)sqlite3_column_text(st, 1));
+        if (!t)
             continue;
-        strlist_push(queued, f->path);
-        if (!t->copy_sql)
-            t->copy_sql = copy_sql_for(t->schema, t->name, f->columns_json);
-        batch_plan plan;
-        if (!plan_file(r, f, t, &plan)) {
-            ok = false;
-            break;
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 64;
+            *out = xrealloc(*out, cap * sizeof **out);
         }
-        const char *fname = base_name(f->path);
-        for (size_t k = 0; k < plan.count; k++) {
-            t->total_rows += plan.items[k].rows;
-            int64_t rows;
-            if (import_metainfo_set_has(done, fname, plan.items[k].number, &rows)) {
-                atomic_fetch_add(&t->imported, rows);
+        export_row *e = &(*out)[(*count)++];
+        memset(e, 0, sizeof *e);
+        e->t = t;
+        e->status = xstrdup((const char *)sqlite3_column_text(st, 2));
+        e->attempt = sqlite3_column_int64(st, 3);
+        if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+            e->f.schema = t->schema;
+            e->f.table = t->name;
+            e->f.part = sqlite3_column_int(st, 4);
+            e->f.path = xstrdup((const char *)sqlite3_column_text(st, 5));
+            e->f.rows = sqlite3_column_int64(st, 6);
+            e->f.size = sqlite3_column_int64(st, 7);
+            e->f.columns_json = xstrdup((const char *)sqlite3_column_text(st, 8));
+        }
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+static void export_rows_free(export_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].status);
+        free(rows[i].f.path);
+        free(rows[i].f.columns_json);
+    }
+    free(rows);
+}
+
+/* The table's attempt now, as meta.db says: after a file turned out not to be what it said. */
+static int64_t current_attempt(import_run *r, const imp_table *t)
+{
+    long long v = -1;
+    metadb_run(r->ctx->meta, &v,
+               "SELECT attempt FROM snapshot_export_table WHERE schema_name = ?1 AND table_name = ?2",
+               "ss", t->schema, t->name);
+    return v;
+}
+
+static bool queue_file(import_run *r, imp_table *t, const data_file *f, int64_t attempt,
+                       const import_metainfo_set *done)
+{
+    batch_plan plan;
+    data_file_id id;
+    plan_result pr = plan_file(r, f, t, &plan, &id);
+    if (pr == PLAN_FAILED)
+        return false;
+    if (pr == PLAN_STALE) {
+        if (current_attempt(r, t) != attempt)
+            return true; /* the next poll takes the table back */
+        log_error("data file %s of table %s is missing or differs from what export data recorded: "
+                  "run export data with --start-clean, then import data with --start-clean",
+                  f->path, t->display);
+        return false;
+    }
+    strlist_push(&t->queued, f->path);
+    if (!t->copy_sql)
+        t->copy_sql = copy_sql_for(t->schema, t->name, f->columns_json);
+    const char *fname = base_name(f->path);
+    for (size_t k = 0; k < plan.count; k++) {
+        t->total_rows += plan.items[k].rows;
+        int64_t rows;
+        if (import_metainfo_set_has(done, fname, plan.items[k].number, &rows)) {
+            atomic_fetch_add(&t->imported, rows);
+            continue;
+        }
+        imp_batch *b = xcalloc(1, sizeof *b);
+        b->t = t;
+        b->rel_path = xstrdup(f->path);
+        b->file_name = xstrdup(fname);
+        b->planned = id;
+        b->r = plan.items[k];
+        queue_push(r, b);
+    }
+    batch_plan_free(&plan);
+    return true;
+}
+
+/*
+ * One look at the export: a table exported again from a new snapshot is taken
+ * back; the finished files of each table's current attempt are queued, also
+ * while the rest of the table still exports. False after logging a failure
+ * of the export dir's files or state (*db_failed: of the database).
+ */
+static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, import_metainfo_set *done,
+                        bool *db_failed)
+{
+    *db_failed = false;
+    char *now = metadb_status_get_string(r->ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    bool same = !now || !r->generation || strcmp(now, r->generation) == 0;
+    free(now);
+    if (!same) {
+        log_error("the data was exported again (export data --start-clean, or a new replication slot) "
+                  "while this import ran: run import data with --start-clean (and --truncate-tables)");
+        return false;
+    }
+    /* Read before meta.db: the exporter records a new attempt before it removes the old files. */
+    bool *stale = xcalloc(n + 1, sizeof *stale);
+    for (size_t i = 0; i < n; i++)
+        stale[i] = atomic_exchange(&ts[i].stale, 0) != 0;
+    export_row *rows;
+    size_t count;
+    bool ok = read_export_rows(r, ts, n, &rows, &count);
+    for (size_t i = 0; ok && i < count; i++) {
+        export_row *e = &rows[i];
+        imp_table *t = e->t;
+        if (i > 0 && rows[i - 1].t == t) {
+            /* the table's next file */
+        } else {
+            if (t->done || e->attempt == 0)
                 continue;
+            if (t->attempt != 0 && t->attempt != e->attempt) {
+                if (!undo_table(r, c, t, done)) {
+                    *db_failed = true;
+                    ok = false;
+                    break;
+                }
+            } else if (stale[t - ts]) {
+                log_error("a data file of table %s disappeared or changed while export data did not "
+                          "restart the table: run export data with --start-clean, then import data "
+                          "with --start-clean",
+                          t->display);
+                ok = false;
+                break;
             }
-            imp_batch *b = xcalloc(1, sizeof *b);
-            b->t = t;
-            b->rel_path = xstrdup(f->path);
-            b->file_name = xstrdup(fname);
-            b->r = plan.items[k];
-            queue_push(r, b);
+            if (t->attempt == 0 && e->f.path) {
+                /* Recorded before any batch of this attempt commits: a restart then knows what the database holds. */
+                if (!snapshot_import_attempt_set(r->ctx->meta, r->o->importer_role, t->schema, t->name,
+                                                 e->attempt)) {
+                    ok = false;
+                    break;
+                }
+                t->attempt = e->attempt;
+            }
         }
-        batch_plan_free(&plan);
+        if (t->done || e->attempt == 0 || e->attempt != t->attempt || !e->f.path ||
+            strlist_contains(&t->queued, e->f.path))
+            continue;
+        ok = queue_file(r, t, &e->f, e->attempt, done);
     }
-    /* The descriptor holds only DONE tables, with all their files at once. */
-    for (size_t i = 0; ok && i < files.count; i++) {
-        imp_table *t = find_table(ts, n, files.items[i].schema, files.items[i].table);
-        if (t)
-            t->files_queued = true;
+    /* A DONE table has all its files in meta.db, and is never exported again but with a new export id. */
+    for (size_t i = 0; ok && i < count; i++) {
+        export_row *e = &rows[i];
+        if (i + 1 < count && rows[i + 1].t == e->t)
+            continue; /* judged on the table's last row */
+        size_t nfiles = 0;
+        for (size_t k = i + 1; k-- > 0 && rows[k].t == e->t;)
+            nfiles += rows[k].f.path != NULL;
+        if (strcmp(e->status, SNAP_DONE) == 0 && e->attempt == e->t->attempt &&
+            e->t->queued.count == nfiles)
+            e->t->files_queued = true;
     }
-    data_files_free(&files);
+    export_rows_free(rows, count);
+    free(stale);
     return ok;
 }
 
@@ -446,7 +671,7 @@ static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
         int64_t imp = atomic_load(&t->imported);
         if (!force && imp == t->saved_imported)
             continue;
-        const char *st = t->done ? SNAP_DONE : (imp > 0 || t->files_queued) ? SNAP_IMPORTING : SNAP_NOT_STARTED;
+        const char *st = t->done ? SNAP_DONE : (imp > 0 || t->queued.count > 0) ? SNAP_IMPORTING : SNAP_NOT_STARTED;
         snapshot_import_table_set(r->ctx->meta, r->o->importer_role, t->schema, t->name, st, imp,
                                   t->total_rows);
         t->saved_imported = imp;
@@ -464,7 +689,6 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     imp_table *ts = NULL;
     size_t n = 0;
     import_metainfo_set done = {0};
-    strlist queued = STRLIST_INIT;
     pthread_t *th = NULL;
     worker_arg *wa = NULL;
     int started = 0;
@@ -534,6 +758,14 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = cmd_db_exit_code(conf->role);
         goto out;
     }
+    r.generation = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    for (size_t i = 0; i < n; i++) {
+        ts[i].attempt = snapshot_import_attempt_get(ctx->meta, o->importer_role, ts[i].schema, ts[i].name);
+        if (ts[i].attempt < 0) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+    }
 
     int nworkers = o->parallel < 1 ? 1 : o->parallel;
     th = xcalloc((size_t)nworkers, sizeof *th);
@@ -550,18 +782,20 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     items = xcalloc(n + 1, sizeof *items);
     pb = progress_new(o->bars, "imported", n);
     int64_t last_poll = 0, last_save = 0, wait_msg = 0;
-    bool export_done = false, local_failure = false;
+    bool export_done = false, local_failure = false, failed_db = false;
     for (;;) {
         int64_t now = now_monotonic_ms();
         if (cmd_interrupted)
             atomic_store(&r.abort, 1);
         if (atomic_load(&r.abort))
             break;
-        if (!export_done && now - last_poll >= 500) {
+        if (now - last_poll >= 500) {
             last_poll = now;
             export_done = export_finished(ctx->meta);
-            if (!queue_new_files(&r, ts, n, &done, &queued)) {
-                local_failure = true; /* the export dir's files or state, not the database */
+            bool db_failed = false;
+            if (!poll_export(&r, c, ts, n, &done, &db_failed)) {
+                local_failure = !db_failed; /* the export dir's files or state, not the database */
+                failed_db = db_failed;
                 atomic_store(&r.abort, 1);
                 break;
             }
@@ -575,7 +809,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         pthread_mutex_lock(&r.mu);
         for (size_t i = 0; i < n; i++) {
             imp_table *t = &ts[i];
-            if (!t->done && t->files_queued && t->pending == 0)
+            /* A stale file is judged by the next poll, never counted as done. */
+            if (!t->done && t->files_queued && t->pending == 0 && !atomic_load(&t->stale))
                 t->done = true;
             all_done = all_done && t->done;
             items[i] = (progress_item){t->display, atomic_load(&t->imported), t->total_rows,
@@ -604,7 +839,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     progress_free(pb);
     pb = NULL;
     save_counts(&r, ts, n, true);
-    if (local_failure || atomic_load(&r.failed)) {
+    if (local_failure || failed_db || atomic_load(&r.failed)) {
         rc = local_failure ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
         goto out;
     }
@@ -644,10 +879,11 @@ out_nc:
         free(ts[i].name);
         free(ts[i].display);
         free(ts[i].copy_sql);
+        strlist_free(&ts[i].queued);
     }
     free(ts);
     import_metainfo_set_free(&done);
-    strlist_free(&queued);
+    free(r.generation);
     yb_nodes_free(&r.nodes);
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);

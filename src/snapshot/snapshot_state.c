@@ -12,6 +12,7 @@ static const char *const ddl =
     " status TEXT NOT NULL DEFAULT 'NOT_STARTED',"
     " exported_rows INTEGER NOT NULL DEFAULT 0,"
     " estimated_rows INTEGER NOT NULL DEFAULT 0,"
+    " attempt INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (schema_name, table_name));"
     "CREATE TABLE IF NOT EXISTS snapshot_export_file ("
     " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, part INTEGER NOT NULL,"
@@ -26,16 +27,46 @@ static const char *const ddl =
     " importer_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
     " status TEXT NOT NULL, imported_rows INTEGER NOT NULL DEFAULT 0,"
     " total_rows INTEGER NOT NULL DEFAULT 0,"
+    " export_attempt INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (importer_role, schema_name, table_name));"
     "CREATE TABLE IF NOT EXISTS snapshot_import_batch ("
     " importer_role TEXT NOT NULL, file_path TEXT NOT NULL, batch_number INTEGER NOT NULL,"
+    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
     " start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, first_line INTEGER NOT NULL,"
     " row_count INTEGER NOT NULL,"
     " PRIMARY KEY (importer_role, file_path, batch_number));"
     "CREATE TABLE IF NOT EXISTS snapshot_import_generation ("
     " importer_role TEXT PRIMARY KEY, export_id TEXT NOT NULL);";
 
-bool snapshot_state_init(metadb *m) { return metadb_exec(m, ddl); }
+/* Columns added after the first release of a table: export dirs made by an older build gain them. */
+static const char *const added_columns[][3] = {
+    {"snapshot_export_table", "attempt", "INTEGER NOT NULL DEFAULT 0"},
+    {"snapshot_import_table", "export_attempt", "INTEGER NOT NULL DEFAULT 0"},
+    {"snapshot_import_batch", "schema_name", "TEXT NOT NULL DEFAULT ''"},
+    {"snapshot_import_batch", "table_name", "TEXT NOT NULL DEFAULT ''"},
+};
+
+bool snapshot_state_init(metadb *m)
+{
+    if (!metadb_exec(m, ddl))
+        return false;
+    for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++) {
+        long long have = 0;
+        if (!metadb_run(m, &have, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", "ss",
+                        added_columns[i][0], added_columns[i][1]))
+            return false;
+        if (have)
+            continue;
+        /* Identifiers and types are the constants above, never user text. */
+        char *sql = xasprintf("ALTER TABLE %s ADD COLUMN %s %s", added_columns[i][0],
+                              added_columns[i][1], added_columns[i][2]);
+        bool ok = metadb_exec(m, sql);
+        free(sql);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
 
 bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
                                   int64_t estimated_rows)
@@ -73,6 +104,22 @@ char *snapshot_export_table_status(metadb *m, const char *schema, const char *ta
     }
     sqlite3_finalize(st);
     return out;
+}
+
+bool snapshot_export_table_restart(metadb *m, const char *schema, const char *table)
+{
+    if (!metadb_begin(m))
+        return false;
+    bool ok = snapshot_export_files_clear(m, schema, table) &&
+              metadb_run(m, NULL,
+                         "UPDATE snapshot_export_table SET status = 'NOT_STARTED', exported_rows = 0, "
+                         "attempt = attempt + 1 WHERE schema_name = ?1 AND table_name = ?2",
+                         "ss", schema, table);
+    if (!ok) {
+        metadb_rollback(m);
+        return false;
+    }
+    return metadb_commit(m);
 }
 
 bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table)
@@ -127,9 +174,30 @@ bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema
                "AND table_name = ?3",
                "sss", role, schema, table) &&
            metadb_run(m, NULL,
-               "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path IN "
-               "(SELECT file_path FROM snapshot_export_file WHERE schema_name = ?2 AND table_name = ?3)",
+               "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND schema_name = ?2 "
+               "AND table_name = ?3",
                "sss", role, schema, table);
+}
+
+int64_t snapshot_import_attempt_get(metadb *m, const char *role, const char *schema, const char *table)
+{
+    long long v = 0;
+    if (!metadb_run(m, &v,
+                    "SELECT export_attempt FROM snapshot_import_table WHERE importer_role = ?1 AND "
+                    "schema_name = ?2 AND table_name = ?3",
+                    "sss", role, schema, table))
+        return -1;
+    return v;
+}
+
+bool snapshot_import_attempt_set(metadb *m, const char *role, const char *schema, const char *table,
+                                 int64_t attempt)
+{
+    return metadb_run(m, NULL,
+               "INSERT INTO snapshot_import_table(importer_role, schema_name, table_name, status, "
+               "export_attempt) VALUES (?1, ?2, ?3, 'NOT_STARTED', ?4) "
+               "ON CONFLICT DO UPDATE SET export_attempt = excluded.export_attempt",
+               "sssi", role, schema, table, (long long)attempt);
 }
 
 bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, batch_plan *plan)
@@ -154,15 +222,16 @@ bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, bat
     return true;
 }
 
-bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel, const batch_plan *plan)
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *schema, const char *table,
+                                const char *rel, const batch_plan *plan)
 {
     if (!metadb_begin(m))
         return false;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(metadb_sqlite(m),
                            "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
-                           "batch_number, start_offset, end_offset, first_line, row_count) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           "batch_number, start_offset, end_offset, first_line, row_count, "
+                           "schema_name, table_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK) {
         metadb_rollback(m);
         return false;
@@ -178,6 +247,8 @@ bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel, co
         sqlite3_bind_int64(st, 5, b->end_offset);
         sqlite3_bind_int64(st, 6, b->first_line);
         sqlite3_bind_int64(st, 7, b->rows);
+        sqlite3_bind_text(st, 8, schema, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 9, table, -1, SQLITE_TRANSIENT);
         ok = sqlite3_step(st) == SQLITE_DONE;
     }
     sqlite3_finalize(st);

@@ -2,19 +2,26 @@
  * Snapshot state kept in meta.db, shared by export data, import data and the
  * status / report commands:
  *   snapshot_export_table(schema_name, table_name, status, exported_rows,
- *     estimated_rows): one row per exported table; status NOT_STARTED |
- *     EXPORTING | DONE. Written by export data only.
+ *     estimated_rows, attempt): one row per exported table; status NOT_STARTED |
+ *     EXPORTING | DONE. attempt counts the times export data began the table:
+ *     a table left unfinished by a crash is exported again whole, from a new
+ *     snapshot, under the next attempt. Written by export data only.
  *   snapshot_export_file(schema_name, table_name, part, file_path, row_count,
- *     file_size, columns): the data files of DONE tables (file_path relative to
- *     the export dir, columns a JSON array); metainfo/dataFileDescriptor.json is
- *     generated from it.
+ *     file_size, columns): the completed data files of the current attempt of
+ *     each table, recorded as each part file is renamed into place (file_path
+ *     relative to the export dir, columns a JSON array). An importer may load
+ *     the parts of a table still exporting. metainfo/dataFileDescriptor.json is
+ *     generated from the rows of DONE tables.
  *   sequence_last_values (cdc_live.h): sequence values read in the snapshot,
  *     phase "snapshot".
  *   snapshot_import_table(importer_role, schema_name, table_name, status,
- *     imported_rows, total_rows): per importer and table, for import data
- *     status and get data-migration-report (IMPORTED SNAPSHOT ROWS).
- *   snapshot_import_batch(importer_role, file_path, batch_number, start_offset,
- *     end_offset, first_line, row_count): the batch plan of each data file,
+ *     imported_rows, total_rows, export_attempt): per importer and table, for
+ *     import data status and get data-migration-report (IMPORTED SNAPSHOT
+ *     ROWS). export_attempt is the export attempt whose files the importer
+ *     loads, recorded before the first batch of that attempt commits.
+ *   snapshot_import_batch(importer_role, file_path, batch_number, schema_name,
+ *     table_name, start_offset, end_offset, first_line, row_count): the batch
+ *     plan of each data file,
  *     fixed on first sight so that a restart (even with another --batch-size)
  *     numbers batches the same way. Which batches committed is recorded on the
  *     database imported into, never here.
@@ -50,7 +57,12 @@ bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
                                const char *status, int64_t rows);
 /* Status of a table, "" when unknown. Caller frees. */
 char *snapshot_export_table_status(metadb *m, const char *schema, const char *table);
-/* Forget the files of a table (before it is exported again). */
+/*
+ * Begin a new attempt at a table, in one transaction: forget its files, status
+ * NOT_STARTED, attempt + 1. Called before its old files are removed.
+ */
+bool snapshot_export_table_restart(metadb *m, const char *schema, const char *table);
+/* Forget the files of a table. */
 bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table);
 bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
                               const char *rel_path, int64_t rows, int64_t size,
@@ -67,12 +79,16 @@ bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, 
 /* The export id this importer's batches come from (caller frees; NULL when none yet) and its update. */
 char *snapshot_import_generation_get(metadb *m, const char *role);
 bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id);
-/* Forget one importer's progress and batch plans of one table (--start-clean). */
+/* Forget one importer's progress, export attempt and batch plans of one table. */
 bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table);
+/* The export attempt whose batches this importer commits for a table: 0 when none yet, -1 on error. */
+int64_t snapshot_import_attempt_get(metadb *m, const char *role, const char *schema, const char *table);
+bool snapshot_import_attempt_set(metadb *m, const char *role, const char *schema, const char *table,
+                                 int64_t attempt);
 /* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
 bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel_path, batch_plan *plan);
 /* Fix the plan of a data file, in one transaction. */
-bool snapshot_import_plan_store(metadb *m, const char *role, const char *rel_path,
-                                const batch_plan *plan);
+bool snapshot_import_plan_store(metadb *m, const char *role, const char *schema, const char *table,
+                                const char *rel_path, const batch_plan *plan);
 
 #endif

@@ -74,7 +74,7 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
     CHECK(snapshot_state_init(m));
     batch_range items[2] = {{1, 0, 100, 1, 10}, {2, 100, 150, 11, 5}};
     batch_plan p = {items, 2};
-    CHECK(snapshot_import_plan_store(m, "target_db_importer", "data/t_data.sql", &p));
+    CHECK(snapshot_import_plan_store(m, "target_db_importer", "public", "t", "data/t_data.sql", &p));
     batch_plan got;
     CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 2);
@@ -85,7 +85,7 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
     CHECK(snapshot_import_plan_load(m, "source_replica_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 0);
     batch_plan_free(&got);
-    CHECK(snapshot_export_file_add(m, "public", "t", 0, "data/t_data.sql", 15, 150, "[]"));
+    /* Plans are forgotten by table, also when the exporter has already forgotten the table's files. */
     CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "other"));
     CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 2);
@@ -94,6 +94,65 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
     CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 0);
     batch_plan_free(&got);
+    metadb_close(m);
+    free(db);
+    free(dir);
+}
+
+TEST(snapshot_export_attempts_and_importer_attempts)
+{
+    char *dir = test_tmpdir();
+    char *db = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(db);
+    CHECK(m);
+    CHECK(snapshot_state_init(m));
+    CHECK(snapshot_export_table_ensure(m, "public", "t", 10));
+    long long attempt = -1;
+    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    CHECK_INT_EQ(attempt, 0);
+    CHECK(snapshot_export_table_restart(m, "public", "t"));
+    CHECK(snapshot_export_file_add(m, "public", "t", 0, "data/t_data.sql", 6, 60, "[]"));
+    CHECK(snapshot_export_table_set(m, "public", "t", SNAP_EXPORTING, 6));
+    CHECK(snapshot_export_table_restart(m, "public", "t"));
+    long long files = -1;
+    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    CHECK(metadb_run(m, &files, "SELECT count(*) FROM snapshot_export_file", ""));
+    CHECK_INT_EQ(attempt, 2);
+    CHECK_INT_EQ(files, 0);
+    char *st = snapshot_export_table_status(m, "public", "t");
+    CHECK_STR_EQ(st, SNAP_NOT_STARTED);
+    free(st);
+
+    CHECK_INT_EQ(snapshot_import_attempt_get(m, "target_db_importer", "public", "t"), 0);
+    CHECK(snapshot_import_attempt_set(m, "target_db_importer", "public", "t", 2));
+    /* Progress updates keep the attempt. */
+    CHECK(snapshot_import_table_set(m, "target_db_importer", "public", "t", SNAP_IMPORTING, 3, 6));
+    CHECK_INT_EQ(snapshot_import_attempt_get(m, "target_db_importer", "public", "t"), 2);
+    CHECK_INT_EQ(snapshot_import_attempt_get(m, "source_replica_db_importer", "public", "t"), 0);
+    CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "t"));
+    CHECK_INT_EQ(snapshot_import_attempt_get(m, "target_db_importer", "public", "t"), 0);
+    metadb_close(m);
+    free(db);
+    free(dir);
+}
+
+TEST(snapshot_state_adds_new_columns_to_an_older_store)
+{
+    char *dir = test_tmpdir();
+    char *db = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(db);
+    CHECK(m);
+    CHECK(metadb_exec(m, "CREATE TABLE snapshot_export_table (schema_name TEXT NOT NULL, table_name TEXT "
+                         "NOT NULL, status TEXT NOT NULL DEFAULT 'NOT_STARTED', exported_rows INTEGER NOT "
+                         "NULL DEFAULT 0, estimated_rows INTEGER NOT NULL DEFAULT 0, PRIMARY KEY "
+                         "(schema_name, table_name));"
+                         "INSERT INTO snapshot_export_table(schema_name, table_name) VALUES ('public', 't')"));
+    CHECK(snapshot_state_init(m));
+    CHECK(snapshot_state_init(m));
+    CHECK(snapshot_export_table_restart(m, "public", "t"));
+    long long attempt = -1;
+    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    CHECK_INT_EQ(attempt, 1);
     metadb_close(m);
     free(db);
     free(dir);
