@@ -1,7 +1,8 @@
 #!/bin/bash
-# A real live migration with a way back, on throwaway local PostgreSQL 15
-# clusters: a "source" with a sample database and a "target" standing in for
-# YugabyteDB. The application (a small workload) keeps writing throughout.
+# Real migrations on throwaway local PostgreSQL 15 clusters: a "source" with a
+# sample database and a "target" standing in for YugabyteDB. First an offline
+# migration (snapshot-only) into a database of its own, then a live migration
+# with a way back while the application (a small workload) keeps writing.
 # Everything is removed at the end. Run with `make demo`.
 set -u
 cd "$(dirname "$0")/.."
@@ -42,10 +43,25 @@ say "starting throwaway clusters (source with a sample database, target)"
 start_clusters source target || exit 1
 conn_flags
 echo "source: 127.0.0.1:$SOURCE_PORT/sourcedb   target: 127.0.0.1:$TARGET_PORT/yugabyte   (user voyager)"
-ED=$(new_export_dir)
-echo "export dir: $ED"
 
-say "export schema"
+say "offline migration (snapshot-only) into the target database \"offline\""
+psql_as target postgres -c "CREATE DATABASE offline OWNER voyager" >/dev/null || exit 1
+OFF_FLAGS=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name offline)
+ED0=$(new_export_dir)
+run export schema -e "$ED0" "${SRC_FLAGS[@]}" || exit 1
+run import schema -e "$ED0" "${OFF_FLAGS[@]}" || exit 1
+run export data -e "$ED0" "${SRC_FLAGS[@]}" --disable-pb || exit 1
+run import data -e "$ED0" "${OFF_FLAGS[@]}" --disable-pb || exit 1
+run import schema -e "$ED0" "${OFF_FLAGS[@]}" --post-snapshot-import true || exit 1
+say "comparing source and the offline copy, table by table (row count, checksum)"
+compare_databases source target sourcedb offline
+run end migration -e "$ED0" --backup-schema-files false --backup-data-files false \
+    --backup-log-files false --save-migration-reports false --yes || exit 1
+
+ED=$(new_export_dir)
+echo "export dir of the live migration: $ED"
+
+say "live migration: export schema"
 run export schema -e "$ED" "${SRC_FLAGS[@]}" || exit 1
 say "analyze-schema"
 run analyze-schema -e "$ED" --output-format txt || exit 1
@@ -89,4 +105,4 @@ say "comparing source and target, table by table (row count, checksum)"
 compare_databases target source yugabyte sourcedb
 run end migration -e "$ED" --backup-schema-files false --backup-data-files false \
     --backup-log-files false --save-migration-reports false --yes
-done_testing && say "demo finished: live migration, cutover, fall-back; source and target are equal"
+done_testing && say "demo finished: offline migration; live migration, cutover, fall-back; source and target are equal"

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #define WAIT_MESSAGE_EVERY_MS 30000
+/* How often meta.db is read for new part files: a part is about a second of loading. */
+#define EXPORT_POLL_MS 200
 
 typedef struct imp_table {
     char *schema;
@@ -789,7 +791,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             atomic_store(&r.abort, 1);
         if (atomic_load(&r.abort))
             break;
-        if (now - last_poll >= 500) {
+        if (now - last_poll >= EXPORT_POLL_MS) {
             last_poll = now;
             export_done = export_finished(ctx->meta);
             bool db_failed = false;
