@@ -18,6 +18,7 @@
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "db/replication/replstream.h"
+#include "migration/sequences.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -218,11 +219,8 @@ static bool reset_change_capture(cmd_ctx *ctx, pgconn *c, const char *slot)
     free(qdir);
     ok = ok && metadb_exec(ctx->meta, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
                                       "DELETE FROM cdc_exporter_state");
-    ok = ok && metadb_exec(ctx->meta, "CREATE TABLE IF NOT EXISTS sequence_last_values("
-                                      "phase TEXT NOT NULL, schema_name TEXT NOT NULL, "
-                                      "sequence_name TEXT NOT NULL, last_value INTEGER, is_called INTEGER, "
-                                      "PRIMARY KEY (phase, schema_name, sequence_name));"
-                                      "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
+    ok = ok && sequences_store_init(ctx->meta) &&
+         metadb_exec(ctx->meta, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
     if (ok)
         log_info("--start-clean: removed the change queue and replication slot %s of earlier runs", slot);
     return ok;

@@ -19,6 +19,7 @@
 #include "db/pgconn.h"
 #include "db/replication/pgoutput.h"
 #include "db/replication/replstream.h"
+#include "migration/sequences.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -241,11 +242,7 @@ static bool read_sequences(stream *s, const char *phase)
     free(arr);
     if (!r)
         return false;
-    bool ok = metadb_exec(meta, "CREATE TABLE IF NOT EXISTS sequence_last_values("
-                                "phase TEXT NOT NULL, schema_name TEXT NOT NULL, "
-                                "sequence_name TEXT NOT NULL, last_value INTEGER, is_called INTEGER, "
-                                "PRIMARY KEY (phase, schema_name, sequence_name))") &&
-              metadb_begin(meta);
+    bool ok = sequences_store_init(meta) && metadb_begin(meta);
     sqlite3 *db = metadb_sqlite(meta);
     sqlite3_stmt *st = NULL;
     if (ok && sqlite3_prepare_v2(db,

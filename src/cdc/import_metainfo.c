@@ -156,14 +156,9 @@ bool cdc_import_counts_by_table(pgconn *c, const char *migration_uuid, cdc_table
 {
     *out = NULL;
     *count = 0;
-    char *exists = pgconn_query_value(c, "SELECT to_regclass('" CDC_COUNTS_TABLE "') IS NOT NULL",
-                                      0, NULL);
-    if (!exists)
-        return false;
-    bool have = strcmp(exists, "t") == 0;
-    free(exists);
-    if (!have)
-        return true;
+    int exists = pgconn_relation_exists(c, CDC_COUNTS_TABLE);
+    if (exists <= 0)
+        return exists == 0;
     const char *p[1] = {migration_uuid};
     PGresult *r = pgconn_query(c,
                                "SELECT table_name, sum(num_inserts), sum(num_updates), "

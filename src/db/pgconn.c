@@ -249,6 +249,15 @@ char *pgconn_query_value(pgconn *c, const char *sql, int nparams, const char *co
     return v;
 }
 
+int pgconn_relation_exists(pgconn *c, const char *name)
+{
+    const char *p[1] = {name};
+    char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
+    int out = v ? strcmp(v, "t") == 0 : -1;
+    free(v);
+    return out;
+}
+
 char *pg_quote_ident(const char *ident)
 {
     strbuf sb = STRBUF_INIT;

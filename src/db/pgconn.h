@@ -53,6 +53,11 @@ PGresult *pgconn_query(pgconn *c, const char *sql, int nparams, const char *cons
 PGresult *pgconn_query_quiet(pgconn *c, const char *sql, int nparams, const char *const *params);
 /* Single value of a one-row query (caller frees), NULL on error or no row. */
 char *pgconn_query_value(pgconn *c, const char *sql, int nparams, const char *const *params);
+/*
+ * Whether the relation (table, sequence, ...) with this name exists, as
+ * to_regclass() resolves it (quote the parts). 1 yes, 0 no, -1 when the query failed (logged).
+ */
+int pgconn_relation_exists(pgconn *c, const char *name);
 
 /* Record sqlstate/retryability of res into c; returns the error message or "". */
 const char *pgconn_note_result(pgconn *c, const PGresult *res);

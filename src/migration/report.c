@@ -230,14 +230,7 @@ static bool load_exported_events(cmd_ctx *ctx, report *r)
     return true;
 }
 
-static bool pg_has_relation(pgconn *c, const char *qualified)
-{
-    const char *params[] = {qualified};
-    char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, params);
-    bool yes = v && strcmp(v, "t") == 0;
-    free(v);
-    return yes;
-}
+static bool pg_has_relation(pgconn *c, const char *qualified) { return pgconn_relation_exists(c, qualified) == 1; }
 
 static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *slot)
 {

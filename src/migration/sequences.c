@@ -6,6 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool sequences_store_init(metadb *m)
+{
+    return metadb_exec(m, "CREATE TABLE IF NOT EXISTS sequence_last_values ("
+                          " phase TEXT NOT NULL, schema_name TEXT NOT NULL, sequence_name TEXT NOT NULL,"
+                          " last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
+                          " PRIMARY KEY (phase, schema_name, sequence_name))");
+}
+
 bool sequences_restore(metadb *m, pgconn *c, const char *phase, int *restored)
 {
     *restored = 0;
@@ -38,20 +46,19 @@ bool sequences_restore(metadb *m, pgconn *c, const char *phase, int *restored)
         char *q = pg_quote_qualified(schema, name);
         char *value = xasprintf("%lld", (long long)sqlite3_column_int64(st, 2));
         const char *p[3] = {q, value, sqlite3_column_int(st, 3) ? "true" : "false"};
-        char *exists = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
-        if (exists && strcmp(exists, "t") == 0) {
+        int exists = pgconn_relation_exists(c, q);
+        if (exists == 1) {
             char *r = pgconn_query_value(c, "SELECT setval($1::regclass, $2::bigint, $3::boolean)",
                                          3, p);
             ok = r != NULL;
             free(r);
             (*restored)++;
-        } else if (exists) {
+        } else if (exists == 0) {
             log_warn("sequence %s does not exist on the %s database: not restored", q,
                      db_role_name(c->role));
         } else {
             ok = false;
         }
-        free(exists);
         free(value);
         free(q);
     }

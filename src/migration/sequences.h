@@ -12,6 +12,9 @@
 
 #include <stdbool.h>
 
+/* CREATE TABLE IF NOT EXISTS sequence_last_values: the one definition. */
+bool sequences_store_init(metadb *m);
+
 /*
  * setval() every sequence recorded for phase that exists on c (one missing
  * there is a warning, not an error; nothing recorded at all is no error).

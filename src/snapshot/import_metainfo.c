@@ -9,12 +9,7 @@
 bool import_metainfo_create(pgconn *c)
 {
     /* Checked first so that a restart does not print the server's "already exists" notices. */
-    char *have = pgconn_query_value(
-        c, "SELECT to_regclass('ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3') IS NOT NULL",
-        0, NULL);
-    bool exists = have && strcmp(have, "t") == 0;
-    free(have);
-    if (exists)
+    if (pgconn_relation_exists(c, "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3") == 1)
         return true;
     /* Concurrent importers (target, source-replica) never share a database, so IF NOT EXISTS suffices. */
     return pgconn_exec(c, "CREATE SCHEMA IF NOT EXISTS ybvoyager_metadata") &&

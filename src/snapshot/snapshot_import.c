@@ -304,14 +304,12 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
 {
     for (size_t i = 0; i < n; i++) {
         char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-        const char *p[1] = {q};
-        char *v = pgconn_query_value(c, "SELECT to_regclass($1) IS NOT NULL", 1, p);
-        bool ok = v && strcmp(v, "t") == 0;
-        if (v && !ok)
+        int exists = pgconn_relation_exists(c, q);
+        bool ok = exists == 1;
+        if (exists == 0)
             log_error("table %s does not exist on the %s database: create the schema first "
                       "(yb-voyager import schema)",
                       q, db_role_name(r->conf->role));
-        free(v);
         free(q);
         if (!ok)
             return false;

@@ -1,6 +1,7 @@
 #include "snapshot/snapshot_state.h"
 
 #include "core/log.h"
+#include "migration/sequences.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -19,10 +20,6 @@ static const char *const ddl =
     " file_path TEXT NOT NULL, row_count INTEGER NOT NULL, file_size INTEGER NOT NULL,"
     " columns TEXT NOT NULL,"
     " PRIMARY KEY (schema_name, table_name, part));"
-    "CREATE TABLE IF NOT EXISTS sequence_last_values ("
-    " phase TEXT NOT NULL, schema_name TEXT NOT NULL, sequence_name TEXT NOT NULL,"
-    " last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
-    " PRIMARY KEY (phase, schema_name, sequence_name));"
     "CREATE TABLE IF NOT EXISTS snapshot_import_table ("
     " importer_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
     " status TEXT NOT NULL, imported_rows INTEGER NOT NULL DEFAULT 0,"
@@ -48,7 +45,7 @@ static const char *const added_columns[][3] = {
 
 bool snapshot_state_init(metadb *m)
 {
-    if (!metadb_exec(m, ddl))
+    if (!metadb_exec(m, ddl) || !sequences_store_init(m))
         return false;
     for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++) {
         long long have = 0;
