@@ -348,6 +348,8 @@ static bool mark_snapshot_done(metadb *m)
                           "WHERE exporter_role = '" ROLE_SOURCE "'");
 }
 
+bool cdc_export_snapshot_done(cmd_ctx *ctx) { return mark_snapshot_done(ctx->meta); }
+
 int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *st)
 {
     if (!st)

@@ -31,6 +31,14 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
                      char **snapshot_name, bool *restart_snapshot);
 
 /*
+ * Record that the snapshot of this slot is complete and durable, so that a
+ * restart streams from the slot instead of redoing the snapshot. Called
+ * before ExportDataDone is set: an importer that saw the snapshot finished
+ * must never see it redone. False after logging.
+ */
+bool cdc_export_snapshot_done(cmd_ctx *ctx);
+
+/*
  * Called after the snapshot is complete and durable (or skipped): streams
  * changes into data/queue/ until cutover completes or the process is
  * interrupted. Frees state. Returns an exit code.

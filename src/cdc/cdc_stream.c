@@ -223,7 +223,6 @@ static bool confirm(stream *s, bool reply)
 
 static bool read_sequences(stream *s, const char *phase)
 {
-    metadb *meta = s->ctx->meta;
     strlist schemas = STRLIST_INIT;
     for (size_t i = 0; i < s->p->tables->schemas.count; i++)
         if (!strlist_contains(&schemas, s->p->tables->schemas.items[i]))
@@ -231,45 +230,12 @@ static bool read_sequences(stream *s, const char *phase)
     for (size_t i = 0; s->p->seq_schemas && i < s->p->seq_schemas->count; i++)
         if (!strlist_contains(&schemas, s->p->seq_schemas->items[i]))
             strlist_push(&schemas, s->p->seq_schemas->items[i]);
-    char *arr = pg_text_array_literal(&schemas);
+    int n = 0;
+    bool ok = sequences_record(s->sql, &schemas, s->ctx->meta, phase, &n);
     strlist_free(&schemas);
-    const char *prm[] = {arr};
-    PGresult *r = pgconn_query(s->sql,
-                               "SELECT schemaname, sequencename, coalesce(last_value, start_value), "
-                               "last_value IS NOT NULL FROM pg_sequences "
-                               "WHERE schemaname = ANY($1::text[])",
-                               1, prm);
-    free(arr);
-    if (!r)
-        return false;
-    bool ok = sequences_store_init(meta) && metadb_begin(meta);
-    sqlite3 *db = metadb_sqlite(meta);
-    sqlite3_stmt *st = NULL;
-    if (ok && sqlite3_prepare_v2(db,
-                                 "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, "
-                                 "sequence_name, last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                 -1, &st, NULL) != SQLITE_OK)
-        ok = false;
-    for (int i = 0; ok && i < PQntuples(r); i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, phase, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, PQgetvalue(r, i, 0), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, PQgetvalue(r, i, 1), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, strtoll(PQgetvalue(r, i, 2), NULL, 10));
-        sqlite3_bind_int(st, 5, PQgetvalue(r, i, 3)[0] == 't');
-        ok = sqlite3_step(st) == SQLITE_DONE;
-    }
-    if (!ok)
-        log_error("metadata store (meta.db): cannot record sequence values: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
     if (ok)
-        ok = metadb_commit(meta);
-    else
-        metadb_rollback(meta);
-    if (ok)
-        log_info("recorded %d sequence value(s) of the %s database for %s", PQntuples(r),
+        log_info("recorded %d sequence value(s) of the %s database for %s", n,
                  db_role_name(s->p->conf->role), phase);
-    PQclear(r);
     return ok;
 }
 

@@ -14,6 +14,8 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "migration/sequences.h"
+#include "snapshot/data_descriptor.h"
 #include "snapshot/snapshot_export.h"
 #include "snapshot/snapshot_opts.h"
 #include "snapshot/snapshot_state.h"
@@ -100,16 +102,16 @@ static bool check_same_tables(cmd_ctx *ctx, src_table *const *sel, size_t n)
     return ok;
 }
 
-static bool read_sequences_in(cmd_ctx *ctx, db_conf *conf, const char *snap,
-                              const char *const *schemas)
+static bool read_sequences_in(cmd_ctx *ctx, db_conf *conf, const char *snap, const strlist *schemas)
 {
     pgconn *c = pgconn_connect(conf, NULL);
     if (!c)
         return false;
     char *lit = pg_quote_literal(snap);
     char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    int n = 0;
     bool ok = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ") && pgconn_exec(c, set) &&
-              src_sequences_save(c, schemas, ctx->meta, "snapshot");
+              sequences_record(c, schemas, ctx->meta, "snapshot", &n);
     pgconn_exec(c, "COMMIT");
     free(set);
     free(lit);
@@ -238,16 +240,20 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
         if (restart) {
-            log_info("a new replication slot was created: the snapshot is exported again");
-            if (!snapshot_export_remove_files(ctx->export_dir) || !snapshot_export_reset(ctx->meta) ||
-                !metadb_status_set_bool(ctx->meta, "ExportDataDone", false) || !new_export_id(ctx)) {
+            /*
+             * A new slot, so a new snapshot: every table is exported again under
+             * a new attempt, and importers take back what they loaded of the old one.
+             */
+            log_info("a new replication slot was created: the snapshot is exported (again)");
+            bool ok = metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
+            for (size_t i = 0; ok && i < nsel; i++)
+                ok = snapshot_export_table_restart(ctx->meta, sel[i]->schema, sel[i]->name);
+            if (!ok || !data_descriptor_write(ctx->meta, ctx->export_dir)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }
-            for (size_t i = 0; i < nsel; i++)
-                snapshot_export_table_ensure(ctx->meta, sel[i]->schema, sel[i]->name, sel[i]->est_rows);
         }
-        if (snap && !read_sequences_in(ctx, &conf, snap, (const char *const *)schemas.items)) {
+        if (snap && !read_sequences_in(ctx, &conf, snap, &schemas)) {
             rc = EXIT_SOURCE_ERROR;
             goto out;
         }
@@ -258,7 +264,8 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         }
         own_tx = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
         snap = own_tx ? pgconn_query_value(c, "SELECT pg_export_snapshot()", 0, NULL) : NULL;
-        if (!snap || !src_sequences_save(c, (const char *const *)schemas.items, ctx->meta, "snapshot")) {
+        int nseq = 0;
+        if (!snap || !sequences_record(c, &schemas, ctx->meta, "snapshot", &nseq)) {
             rc = EXIT_SOURCE_ERROR;
             goto out;
         }
@@ -285,6 +292,10 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             goto out;
         }
         print_summary(ctx, sel, nsel);
+    }
+    if (live && !cdc_export_snapshot_done(ctx)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
     }
     metadb_status_set_bool(ctx->meta, "ExportDataDone", true);
     if (own_tx) {

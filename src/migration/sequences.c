@@ -1,5 +1,6 @@
 #include "migration/sequences.h"
 
+#include "cdc/cdc_tables.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -12,6 +13,61 @@ bool sequences_store_init(metadb *m)
                           " phase TEXT NOT NULL, schema_name TEXT NOT NULL, sequence_name TEXT NOT NULL,"
                           " last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
                           " PRIMARY KEY (phase, schema_name, sequence_name))");
+}
+
+bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *phase, int *count)
+{
+    *count = 0;
+    char *arr = pg_text_array_literal(schemas);
+    const char *p[1] = {arr};
+    PGresult *r = pgconn_query(c,
+                               "SELECT n.nspname, c.relname FROM pg_class c"
+                               " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                               " WHERE c.relkind = 'S' AND n.nspname = ANY ($1::text[]) ORDER BY 1, 2",
+                               1, p);
+    free(arr);
+    if (!r)
+        return false;
+    int n = PQntuples(r);
+    long long *values = xcalloc((size_t)n + 1, sizeof *values);
+    bool *called = xcalloc((size_t)n + 1, sizeof *called);
+    bool ok = true;
+    /*
+     * Each sequence read itself, not through pg_sequences: that view says NULL
+     * for a sequence the user may not read, which would be restored as never used.
+     */
+    for (int i = 0; ok && i < n; i++) {
+        char *q = pg_quote_qualified(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        char *sql = xasprintf("SELECT last_value, is_called FROM %s", q);
+        PGresult *v = pgconn_query(c, sql, 0, NULL);
+        ok = v && PQntuples(v) == 1;
+        if (ok) {
+            values[i] = strtoll(PQgetvalue(v, 0, 0), NULL, 10);
+            called[i] = PQgetvalue(v, 0, 1)[0] == 't';
+        }
+        PQclear(v);
+        free(sql);
+        free(q);
+    }
+    ok = ok && sequences_store_init(m) && metadb_begin(m);
+    if (ok) {
+        for (int i = 0; ok && i < n; i++)
+            ok = metadb_run(m, NULL,
+                            "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, "
+                            "sequence_name, last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            "sssii", phase, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), values[i],
+                            (long long)called[i]);
+        if (ok)
+            ok = metadb_commit(m);
+        else
+            metadb_rollback(m);
+    }
+    if (ok)
+        *count = n;
+    PQclear(r);
+    free(values);
+    free(called);
+    return ok;
 }
 
 bool sequences_restore(metadb *m, pgconn *c, const char *phase, int *restored)

@@ -8,12 +8,21 @@
 #define VOYAGER_MIGRATION_SEQUENCES_H
 
 #include "core/metadb.h"
+#include "core/util.h"
 #include "db/pgconn.h"
 
 #include <stdbool.h>
 
 /* CREATE TABLE IF NOT EXISTS sequence_last_values: the one definition. */
 bool sequences_store_init(metadb *m);
+
+/*
+ * Record the value of every sequence of the schemas on c for phase, in one
+ * meta.db transaction (a sequence the user cannot read is an error). Run
+ * inside the snapshot's transaction to get the snapshot's values. *count:
+ * sequences recorded. False after logging.
+ */
+bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *phase, int *count);
 
 /*
  * setval() every sequence recorded for phase that exists on c (one missing

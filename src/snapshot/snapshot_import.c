@@ -467,6 +467,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
     strlist_free(&t->queued);
     t->attempt = 0;
     t->files_queued = false;
+    t->done = false;
     t->total_rows = 0;
     atomic_store(&t->imported, 0);
     atomic_store(&t->stale, 0);
@@ -599,8 +600,8 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
     bool same = !now || !r->generation || strcmp(now, r->generation) == 0;
     free(now);
     if (!same) {
-        log_error("the data was exported again (export data --start-clean, or a new replication slot) "
-                  "while this import ran: run import data with --start-clean (and --truncate-tables)");
+        log_error("the data was exported again (export data --start-clean) while this import ran: "
+                  "run import data with --start-clean (and --truncate-tables)");
         return false;
     }
     /* Read before meta.db: the exporter records a new attempt before it removes the old files. */
@@ -616,7 +617,7 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
         if (i > 0 && rows[i - 1].t == t) {
             /* the table's next file */
         } else {
-            if (t->done || e->attempt == 0)
+            if (e->attempt == 0)
                 continue;
             if (t->attempt != 0 && t->attempt != e->attempt) {
                 if (!undo_table(r, c, t, done)) {

@@ -143,15 +143,6 @@ bool snapshot_export_reset(metadb *m)
                           "DELETE FROM sequence_last_values WHERE phase = 'snapshot'");
 }
 
-bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, const char *seq,
-                             int64_t last_value, bool is_called)
-{
-    return metadb_run(m, NULL,
-               "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, sequence_name, "
-               "last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
-               "sssii", phase, schema, seq, (long long)last_value, (long long)is_called);
-}
-
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total)
 {

@@ -37,9 +37,10 @@
 
 /*
  * Status-record key: id of the current generation of data files, renewed by
- * export data --start-clean and by a redone live snapshot. Each importer keeps
- * the id it imported from (snapshot_import_generation) and refuses files of
- * another generation unless started clean.
+ * export data --start-clean. Each importer keeps the id it imported from
+ * (snapshot_import_generation) and refuses files of another generation unless
+ * started clean. (A table exported again after a crash, or every table after
+ * a new replication slot, keeps the id and gets a new attempt instead.)
  */
 #define SNAPSHOT_EXPORT_ID_KEY "SnapshotExportId"
 
@@ -69,9 +70,6 @@ bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, 
                               const char *columns_json);
 /* Drop all export state (--start-clean). */
 bool snapshot_export_reset(metadb *m);
-
-bool snapshot_sequence_store(metadb *m, const char *phase, const char *schema, const char *seq,
-                             int64_t last_value, bool is_called);
 
 /* Import side. */
 bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,

@@ -131,37 +131,6 @@ void src_tables_free(src_tables *t)
     memset(t, 0, sizeof *t);
 }
 
-bool src_sequences_save(pgconn *c, const char *const *schemas, metadb *m, const char *phase)
-{
-    char *list = join_schemas(schemas);
-    const char *p[1] = {list};
-    PGresult *r = pgconn_query(c,
-                               "SELECT n.nspname, c.relname FROM pg_class c"
-                               " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                               " WHERE c.relkind = 'S' AND n.nspname = ANY (string_to_array($1, ','))"
-                               " ORDER BY 1, 2",
-                               1, p);
-    free(list);
-    if (!r)
-        return false;
-    bool ok = true;
-    for (int i = 0; ok && i < PQntuples(r); i++) {
-        const char *schema = PQgetvalue(r, i, 0), *seq = PQgetvalue(r, i, 1);
-        char *q = pg_quote_qualified(schema, seq);
-        char *sql = xasprintf("SELECT last_value, is_called FROM %s", q);
-        PGresult *v = pgconn_query(c, sql, 0, NULL);
-        ok = v && PQntuples(v) == 1;
-        if (ok)
-            ok = snapshot_sequence_store(m, phase, schema, seq, strtoll(PQgetvalue(v, 0, 0), NULL, 10),
-                                         PQgetvalue(v, 0, 1)[0] == 't');
-        PQclear(v);
-        free(sql);
-        free(q);
-    }
-    PQclear(r);
-    return ok;
-}
-
 static void append_escaped(strbuf *sb, const char *s)
 {
     for (; *s; s++) {

@@ -43,12 +43,6 @@ bool src_schemas_resolve(pgconn *c, strlist *schemas);
 bool src_tables_list(pgconn *c, const char *const *schemas, src_tables *out);
 void src_tables_free(src_tables *t);
 
-/*
- * Read every sequence of the schemas on c (inside the caller's snapshot
- * transaction) and store it in meta.db sequence_last_values with phase.
- */
-bool src_sequences_save(pgconn *c, const char *const *schemas, metadb *m, const char *phase);
-
 /* data/<name>_data.sql naming: schema "public" omitted, '/', '.' and '%' escaped as %XX. Caller frees. */
 char *src_table_file_base(const char *schema, const char *name);
 
