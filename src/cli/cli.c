@@ -413,8 +413,12 @@ void cli_print_help(const command *cmd, const char *path)
         printf("  yb-voyager%s%s [command]\n", sp, path);
     if (cmd->children) {
         printf("\nAvailable Commands:\n");
+        int width = 22;
         for (const command *const *c = cmd->children; *c; c++)
-            printf("  %-22s %s\n", (*c)->name, (*c)->summary);
+            if ((int)strlen((*c)->name) > width)
+                width = (int)strlen((*c)->name);
+        for (const command *const *c = cmd->children; *c; c++)
+            printf("  %-*s %s\n", width, (*c)->name, (*c)->summary);
     }
     if (cmd == &cli_root_command) {
         printf("\nAll Commands:\n");

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "migration/cutover.h"
 #include "migration/sequences.h"
 #include "snapshot/data_descriptor.h"
 #include "snapshot/snapshot_export.h"
@@ -165,8 +166,18 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
     char *snap = NULL;
     cdc_export_state *cdc = NULL;
     bool own_tx = false;
+    pgconn *c = NULL;
 
-    pgconn *c = cmd_connect(ctx, &conf, NULL);
+    if (opts_get_bool(ctx->opts, "start-clean") &&
+        metadb_status_get_bool(ctx->meta, cutover_request_key(CUTOVER_TO_TARGET))) {
+        /* The application may already write to the target: starting over here would lose that. */
+        log_error("cutover to target was initiated for this migration, so export data cannot start "
+                  "it over (--start-clean): start a new migration in a new export directory "
+                  "(and 'yb-voyager end migration' for this one)");
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
+    c = cmd_connect(ctx, &conf, NULL);
     if (!c) {
         rc = EXIT_SOURCE_ERROR;
         goto out;

@@ -83,9 +83,8 @@ static bool create_target_schema(pgconn *c, const char *name)
     return ok;
 }
 
-int cmd_import_schema(cmd_ctx *ctx)
+static int import_schema(cmd_ctx *ctx, bool post)
 {
-    bool post = opts_get_bool(ctx->opts, "post-snapshot-import") || opts_get_bool(ctx->opts, "post-import-data");
     bool refresh = opts_get_bool(ctx->opts, "refresh-mviews");
     if (refresh && !post) {
         log_error("--refresh-mviews true needs --post-snapshot-import true (materialized views are "
@@ -207,3 +206,11 @@ out:
     free(schema_dir);
     return rc;
 }
+
+int cmd_import_schema(cmd_ctx *ctx)
+{
+    return import_schema(ctx, opts_get_bool(ctx->opts, "post-snapshot-import") ||
+                                  opts_get_bool(ctx->opts, "post-import-data"));
+}
+
+int cmd_finalize_schema_post_data_import(cmd_ctx *ctx) { return import_schema(ctx, true); }

@@ -51,6 +51,15 @@ static const flag_def f_import_schema[] = {
     FLAG_GROUP_END,
 };
 
+static const flag_def f_finalize_schema[] = {
+    {"ignore-exist", 0, FLAG_BOOL, "false", NULL, 0, NULL,
+     "skip statements whose object already exists"},
+    {"continue-on-error", 0, FLAG_BOOL, "false", NULL, 0, NULL,
+     "record failing statements in schema/failed.sql and go on"},
+    {"refresh-mviews", 0, FLAG_BOOL, "false", NULL, 0, NULL, "refresh materialized views"},
+    FLAG_GROUP_END,
+};
+
 static const flag_def f_parallel_pb[] = {
     {"parallel-jobs", 0, FLAG_INT, "0", NULL, 0, NULL,
      "number of parallel connections (0: one per CPU, at least 2)"},
@@ -148,6 +157,15 @@ static const command import_schema = {
     "post-data objects wait for --post-snapshot-import true, after import data.",
     "import-schema", G(flags_common, flags_target_conn, f_start_clean, f_object_types, f_import_schema),
     cmd_import_schema, NULL, 0};
+
+/* The name the public docs now use for import schema --post-snapshot-import true. */
+static const command finalize_schema = {
+    "finalize-schema-post-data-import", "Create indexes and triggers after import data",
+    "Create the post-data objects (indexes, triggers) on the target database once import data "
+    "is complete, and refresh materialized views with --refresh-mviews: the same as import "
+    "schema --post-snapshot-import true.",
+    "finalize-schema-post-data-import", G(flags_common, flags_target_conn, f_finalize_schema),
+    cmd_finalize_schema_post_data_import, NULL, 0};
 
 /* ---- export data ---- */
 static const command export_data_from_source = {
@@ -277,6 +295,6 @@ const command cli_root_command = {
     "yb-voyager (voyager-c) migrates PostgreSQL, Oracle and MySQL databases to YugabyteDB:\n"
     "schema, a consistent snapshot, then live changes, cutover, and a way back.",
     NULL, NULL, NULL,
-    KIDS(&export_cmd, &analyze_schema, &import_cmd, &initiate_cmd, &cutover_root, &archive_cmd,
-         &get_cmd, &end_cmd),
+    KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
+         &archive_cmd, &get_cmd, &end_cmd),
     0};

@@ -8,6 +8,7 @@
 int cmd_export_schema(cmd_ctx *ctx);
 int cmd_analyze_schema(cmd_ctx *ctx);
 int cmd_import_schema(cmd_ctx *ctx);
+int cmd_finalize_schema_post_data_import(cmd_ctx *ctx);
 /* cmd_export_data.c */
 int cmd_export_data_from_source(cmd_ctx *ctx);
 int cmd_export_data_from_target(cmd_ctx *ctx);

@@ -17,6 +17,11 @@ expect_fail "cutover to source before cutover to target" 3 "has not completed ye
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
 assert_eq "request recorded" "true" "$(get_status CutoverToTargetRequested)"
 assert_eq "fall-back recorded" "true" "$(get_status FallbackEnabled)"
+expect_fail "export data --start-clean after cutover to target was initiated" 3 \
+    "cutover to target was initiated for this migration, so export data cannot start it over" \
+    "$V" export data -e "$ED" --source-db-type postgresql --source-db-host 127.0.0.1 --source-db-port 1 \
+    --source-db-user voyager --source-db-name sourcedb --export-type snapshot-and-changes --start-clean
+assert_eq "the refusal left the request in place" "true" "$(get_status CutoverToTargetRequested)"
 check "initiating twice is harmless" "$V" initiate cutover to target -e "$ED"
 assert_match "twice says so" "already initiated" "$(cat "$LAST_OUT")"
 check "status while processes are missing" "$V" cutover status -e "$ED"

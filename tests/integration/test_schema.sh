@@ -88,6 +88,8 @@ expect_fail "--refresh-mviews alone is refused" 2 "needs --post-snapshot-import 
     "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --refresh-mviews true
 expect_fail "post-snapshot before the schema is imported" 3 "without --post-snapshot-import first" \
     "$V" import schema -e "$ED2" "${TGT_FLAGS[@]}" --post-snapshot-import true
+expect_fail "finalize-schema-post-data-import before the schema is imported" 3 "without --post-snapshot-import first" \
+    "$V" finalize-schema-post-data-import -e "$ED2" "${TGT_FLAGS[@]}"
 
 # a schema name that is a pg_dump pattern's worst case: quotes, a dot, upper case
 psql_as source sourcedb -c 'CREATE SCHEMA "We""ird.X"; CREATE TABLE "We""ird.X"."T" (a int)' -c 'CREATE SCHEMA "wexird_x"' \
@@ -125,7 +127,8 @@ psql_as target exists -c "SET ROLE voyager; CREATE SCHEMA sales; CREATE TABLE sa
 expect_fail "object already exists without --ignore-exist" 5 'tables/table.sql line [0-9]+ \(CREATE TABLE sales.bookings .*already exists.*--ignore-exist' \
     "$V" import schema -e "$ED2" "${T[@]}"
 check "object already exists with --ignore-exist" "$V" import schema -e "$ED2" "${T[@]}" --ignore-exist true
-check "post-snapshot import after --ignore-exist" "$V" import schema -e "$ED2" "${T[@]}" --post-snapshot-import true
+check "finalize-schema-post-data-import (the docs' name for the post-snapshot import) after --ignore-exist" \
+    "$V" finalize-schema-post-data-import -e "$ED2" "${T[@]}"
 KEEP_DIFF=$TEST_TMP/exists.diff
 diff <(normalized_schema target yugabyte | grep -v '^COMMENT ON') <(normalized_schema target exists | grep -v '^COMMENT ON') >"$KEEP_DIFF"
 assert_eq "schema complete after --ignore-exist" "$(normalized_schema target yugabyte | grep -v '^COMMENT ON')" \
