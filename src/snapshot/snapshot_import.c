@@ -648,7 +648,7 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
             continue;
         ok = queue_file(r, t, &e->f, e->attempt, done);
     }
-    /* A DONE table has all its files in meta.db, and is never exported again but with a new export id. */
+    /* A table's files are recorded before its DONE status, so a DONE table read here has them all. */
     for (size_t i = 0; ok && i < count; i++) {
         export_row *e = &rows[i];
         if (i + 1 < count && rows[i + 1].t == e->t)
