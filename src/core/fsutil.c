@@ -260,3 +260,14 @@ bool fs_copy_tree(const char *src, const char *dst)
     closedir(d);
     return ok;
 }
+
+void fs_start_writeback(int fd, int64_t off, int64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)off;
+    (void)len;
+#endif
+}

@@ -144,6 +144,8 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         if (used + (size_t)len > WRITE_BUFFER_BYTES) {
             if (io_ok && !write_all(fd, buf, used))
                 io_ok = false;
+            if (io_ok)
+                fs_start_writeback(fd, size, (int64_t)used);
             size += (int64_t)used;
             used = 0;
             atomic_fetch_add(&j->rows, rows);
