@@ -285,6 +285,7 @@ static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
         SQL_APPENDF(sql, "DELETE FROM %s", tm->qualified);
         return build_where(it, s, sql, err);
     case CDC_OP_CUTOVER:
+    case CDC_OP_TRUNCATE: /* applied alone, by apply_truncate() */
         break;
     }
     strbuf_append(err, "BUG: not a row change");
@@ -584,10 +585,36 @@ enum { SENT_CONTROL = -1 };
  */
 #define STMT_CACHE_MAX 2000
 
+/* A TRUNCATE event, alone in its batch: the table emptied and the channel's progress, one transaction. */
+static bool apply_truncate(applier *a, cdc_item *it, cdc_item **failed, strbuf *err)
+{
+    pgconn *c = a->conn;
+    char ch[16], vsn[24];
+    snprintf(ch, sizeof ch, "%d", a->channel);
+    snprintf(vsn, sizeof vsn, "%lld", (long long)it->ev.vsn);
+    const char *pp[6] = {a->migration_uuid, ch, vsn, "0", "0", "0"};
+    bool ok = pgconn_exec(c, "BEGIN") && pgconn_empty_table(c, it->tm->qualified) &&
+              pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) && pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        set_error(err, PQerrorMessage(c->pg));
+        *failed = it;
+        if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+            PGresult *r = PQexec(c->pg, "ROLLBACK");
+            PQclear(r);
+        }
+        return false;
+    }
+    log_info("apply: vsn %lld emptied %s (TRUNCATE on the %s)", (long long)it->ev.vsn,
+             it->tm->qualified, it->ev.exporter_role);
+    return true;
+}
+
 bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
+    if (n == 1 && items[0]->ev.op == CDC_OP_TRUNCATE)
+        return apply_truncate(a, items[0], failed, err);
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
         PGresult *r = PQexec(pg, "DEALLOCATE ALL");

@@ -277,6 +277,13 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         cdc_item_free(it);
         return EXIT_OK;
     }
+    if (it->ev.op == CDC_OP_TRUNCATE) {
+        /* Alone: after every earlier event is committed, before any later one is dispatched. */
+        if (!channels_drain(im->chans) || !channels_dispatch(im->chans, ch, it) ||
+            !channels_drain(im->chans))
+            return db_error(im);
+        return EXIT_OK;
+    }
     if (cdc_changes_key(it)) {
         /*
          * The row moves to the channel of its new key: everything before must

@@ -156,6 +156,22 @@ static bool on_row(stream *s, pgo_msg *m)
     return qw_add_event(s->qw, s->line.data, s->line.len, e->rel.nspname, e->rel.relname, op);
 }
 
+/* One table of a TRUNCATE: an event of its own (the publication sends only captured tables). */
+static bool on_truncate(stream *s, uint32_t relid)
+{
+    rel_entry *e = rel_find(s, relid);
+    if (!e) {
+        log_bug("truncate of relation %u before its relation message", relid);
+        return false;
+    }
+    strbuf_reset(&s->line);
+    event_json_append_truncate(&s->line, qw_next_vsn(s->qw), e->rel.nspname, e->rel.relname,
+                               s->p->exporter_role);
+    log_info("TRUNCATE of %s.%s on the %s database: queued as vsn %lld", e->rel.nspname,
+             e->rel.relname, db_role_name(s->p->conf->role), (long long)qw_next_vsn(s->qw));
+    return qw_add_event(s->qw, s->line.data, s->line.len, e->rel.nspname, e->rel.relname, 't');
+}
+
 /* One XLogData payload. */
 static bool on_message(stream *s, const char *data, size_t len)
 {
@@ -194,14 +210,8 @@ static bool on_message(stream *s, const char *data, size_t len)
             ok = on_row(s, &m);
         break;
     case PGO_TRUNCATE:
-        if (!s->skip_tx)
-            for (uint32_t i = 0; i < m.ntruncate; i++) {
-                rel_entry *e = rel_find(s, m.truncate_relids[i]);
-                log_warn("TRUNCATE of %s.%s on the %s database is not replicated: truncate it on "
-                         "the other databases by hand",
-                         e ? e->rel.nspname : "?", e ? e->rel.relname : "?",
-                         db_role_name(s->p->conf->role));
-            }
+        for (uint32_t i = 0; ok && !s->skip_tx && i < m.ntruncate; i++)
+            ok = on_truncate(s, m.truncate_relids[i]);
         break;
     default:
         break; /* origin, type, message: nothing to export */

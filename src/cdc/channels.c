@@ -129,9 +129,10 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         if (failed)
             snprintf(where, sizeof where, "applying vsn %lld (%s on %s)",
                      (long long)failed->ev.vsn,
-                     failed->ev.op == CDC_OP_INSERT   ? "insert"
-                     : failed->ev.op == CDC_OP_UPDATE ? "update"
-                                                      : "delete",
+                     failed->ev.op == CDC_OP_INSERT     ? "insert"
+                     : failed->ev.op == CDC_OP_UPDATE   ? "update"
+                     : failed->ev.op == CDC_OP_TRUNCATE ? "truncate"
+                                                        : "delete",
                      failed->tm->qualified);
         else
             snprintf(where, sizeof where, "applying vsns %lld..%lld of channel %d",

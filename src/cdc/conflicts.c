@@ -136,6 +136,7 @@ void conflicts_check(conflicts *c, cdc_item *it, int channel)
             break;
         }
         case CDC_OP_CUTOVER:
+        case CDC_OP_TRUNCATE:
             break;
         }
     }

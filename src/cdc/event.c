@@ -241,6 +241,8 @@ static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event
         ev->op = CDC_OP_UPDATE;
     else if (strcmp(op, QUEUE_OP_DELETE) == 0)
         ev->op = CDC_OP_DELETE;
+    else if (strcmp(op, QUEUE_OP_TRUNCATE) == 0)
+        ev->op = CDC_OP_TRUNCATE;
     else if (strcmp(op, QUEUE_OP_CUTOVER_TARGET) == 0 || strcmp(op, QUEUE_OP_CUTOVER_SOURCE) == 0 ||
              strcmp(op, QUEUE_OP_CUTOVER_SOURCE_REPLICA) == 0) {
         ev->op = CDC_OP_CUTOVER;
@@ -266,7 +268,8 @@ static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event
         cdc_event_free(ev);
         return fail(err, err_len, "insert without \"fields\"");
     }
-    if (ev->op != CDC_OP_INSERT && ev->key.count == 0 && ev->before.count == 0) {
+    if ((ev->op == CDC_OP_UPDATE || ev->op == CDC_OP_DELETE) && ev->key.count == 0 &&
+        ev->before.count == 0) {
         cdc_event_free(ev);
         return fail(err, err_len, "update or delete without \"key\"");
     }

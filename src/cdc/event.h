@@ -16,6 +16,7 @@ typedef enum cdc_op {
     CDC_OP_UPDATE,
     CDC_OP_DELETE,
     CDC_OP_CUTOVER, /* end of stream; cdc_event.cutover_op says which cutover */
+    CDC_OP_TRUNCATE, /* empty the table; no key, no fields */
 } cdc_op;
 
 /* A set of columns with text values (value NULL = SQL NULL). */

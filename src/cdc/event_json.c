@@ -1,6 +1,8 @@
 /* Event lines are written by hand (not through cJSON) because this is the exporter's hot path. */
 #include "cdc/event_json.h"
 
+#include "cdc/queue_format.h"
+
 #include <string.h>
 
 void json_append_string(strbuf *sb, const char *s, size_t len)
@@ -137,6 +139,19 @@ bool event_json_append_change(strbuf *sb, const cdc_row_change *ch)
     json_append_string(sb, ch->exporter_role, strlen(ch->exporter_role));
     strbuf_append(sb, "}\n");
     return true;
+}
+
+void event_json_append_truncate(strbuf *sb, long long vsn, const char *schema, const char *table,
+                                const char *exporter_role)
+{
+    append_header(sb, vsn, QUEUE_OP_TRUNCATE);
+    strbuf_append(sb, ",\"schema_name\":");
+    json_append_string(sb, schema, strlen(schema));
+    strbuf_append(sb, ",\"table_name\":");
+    json_append_string(sb, table, strlen(table));
+    strbuf_append(sb, ",\"exporter_role\":");
+    json_append_string(sb, exporter_role, strlen(exporter_role));
+    strbuf_append(sb, "}\n");
 }
 
 void event_json_append_marker(strbuf *sb, long long vsn, const char *op, const char *exporter_role)

@@ -32,6 +32,10 @@ typedef struct cdc_row_change {
  */
 bool event_json_append_change(strbuf *sb, const cdc_row_change *ch);
 
+/* {"vsn":N,"op":"t","schema_name":s,"table_name":t,"exporter_role":R}\n */
+void event_json_append_truncate(strbuf *sb, long long vsn, const char *schema, const char *table,
+                                const char *exporter_role);
+
 /* {"vsn":N,"op":op,"exporter_role":R}\n: the end-of-stream event of a cutover. */
 void event_json_append_marker(strbuf *sb, long long vsn, const char *op, const char *exporter_role);
 

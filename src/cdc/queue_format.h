@@ -30,6 +30,13 @@
 #define QUEUE_OP_INSERT "c"
 #define QUEUE_OP_UPDATE "u"
 #define QUEUE_OP_DELETE "d"
+/*
+ * TRUNCATE of a captured table: {"vsn":N,"op":"t","schema_name":s,
+ * "table_name":t,"exporter_role":R}, one event per table the TRUNCATE named
+ * (CASCADE lists them all). Beyond SPEC's c/u/d (Debezium's letter); an
+ * importer applies it alone, after every earlier event and before any later.
+ */
+#define QUEUE_OP_TRUNCATE "t"
 #define QUEUE_OP_CUTOVER_TARGET "cutover.target"
 #define QUEUE_OP_CUTOVER_SOURCE "cutover.source"
 #define QUEUE_OP_CUTOVER_SOURCE_REPLICA "cutover.source_replica"

@@ -304,3 +304,42 @@ void pg_retry_sleep(int attempt)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
+
+/* One statement that may fail without aborting the transaction: under a savepoint. */
+static bool exec_or_roll_back_to(pgconn *c, const char *sql, const char *savepoint)
+{
+    char *sp = xasprintf("SAVEPOINT %s", savepoint);
+    bool ok = pgconn_exec(c, sp);
+    free(sp);
+    if (!ok)
+        return false;
+    PGresult *r = pgconn_query_quiet(c, sql, 0, NULL);
+    ok = r != NULL;
+    PQclear(r);
+    char *back = xasprintf("%s %s", ok ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT", savepoint);
+    bool back_ok = pgconn_exec(c, back);
+    free(back);
+    return ok && back_ok;
+}
+
+bool pgconn_empty_table(pgconn *c, const char *qualified)
+{
+    const char *qp[1] = {qualified};
+    char *kind = pgconn_query_value(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", 1, qp);
+    if (!kind)
+        return false;
+    /* ONLY: inheritance children are tables of their own. A partitioned table has no rows of its own. */
+    const char *only = strcmp(kind, "p") == 0 ? "" : "ONLY ";
+    char *trunc = xasprintf("TRUNCATE %s%s", only, qualified);
+    char *del = xasprintf("DELETE FROM %s%s", only, qualified);
+    bool ok = true;
+    /* TRUNCATE is refused when another table has a foreign key to this one: then DELETE, checks off when allowed. */
+    if (!exec_or_roll_back_to(c, trunc, "voyager_empty")) {
+        exec_or_roll_back_to(c, "SET LOCAL session_replication_role = replica", "voyager_empty");
+        ok = pgconn_exec(c, del);
+    }
+    free(trunc);
+    free(del);
+    free(kind);
+    return ok;
+}

@@ -58,6 +58,14 @@ char *pgconn_query_value(pgconn *c, const char *sql, int nparams, const char *co
  * to_regclass() resolves it (quote the parts). 1 yes, 0 no, -1 when the query failed (logged).
  */
 int pgconn_relation_exists(pgconn *c, const char *name);
+/*
+ * Remove every row of a table (quoted qualified name), inside the caller's
+ * transaction: TRUNCATE ONLY (TRUNCATE for a partitioned table) under a
+ * savepoint; when refused because another table has a foreign key to it,
+ * DELETE with session_replication_role = replica when the user may set it.
+ * False after logging.
+ */
+bool pgconn_empty_table(pgconn *c, const char *qualified);
 
 /* Record sqlstate/retryability of res into c; returns the error message or "". */
 const char *pgconn_note_result(pgconn *c, const PGresult *res);

@@ -101,23 +101,6 @@ bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const c
                               3, p);
 }
 
-/* One statement that may fail without aborting the transaction: under a savepoint. */
-static bool exec_or_roll_back_to(pgconn *c, const char *sql, const char *savepoint)
-{
-    char *sp = xasprintf("SAVEPOINT %s", savepoint);
-    bool ok = pgconn_exec(c, sp);
-    free(sp);
-    if (!ok)
-        return false;
-    PGresult *r = pgconn_query_quiet(c, sql, 0, NULL);
-    ok = r != NULL;
-    PQclear(r);
-    char *back = xasprintf("%s %s", ok ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT", savepoint);
-    bool back_ok = pgconn_exec(c, back);
-    free(back);
-    return ok && back_ok;
-}
-
 bool import_metainfo_undo_table(pgconn *c, const char *migration_uuid, const char *schema,
                                 const char *table, int64_t *rows_removed)
 {
@@ -135,23 +118,8 @@ bool import_metainfo_undo_table(pgconn *c, const char *migration_uuid, const cha
     free(v);
     if (ok && batches > 0) {
         char *q = pg_quote_qualified(schema, table);
-        const char *qp[1] = {q};
-        char *kind = pgconn_query_value(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)", 1, qp);
-        ok = kind != NULL;
-        /* ONLY: the rows of inheritance children came from their own files. A partitioned table has no rows of its own. */
-        const char *only = kind && strcmp(kind, "p") == 0 ? "" : "ONLY ";
-        char *trunc = xasprintf("TRUNCATE %s%s", only, q);
-        char *del = xasprintf("DELETE FROM %s%s", only, q);
-        /* TRUNCATE is refused when another table has a foreign key to this one: then DELETE, checks off when allowed. */
-        if (ok && !exec_or_roll_back_to(c, trunc, "voyager_undo")) {
-            exec_or_roll_back_to(c, "SET LOCAL session_replication_role = replica", "voyager_undo");
-            ok = pgconn_exec(c, del);
-        }
-        free(trunc);
-        free(del);
-        free(kind);
+        ok = pgconn_empty_table(c, q) && import_metainfo_delete_table(c, migration_uuid, schema, table);
         free(q);
-        ok = ok && import_metainfo_delete_table(c, migration_uuid, schema, table);
     }
     ok = ok && pgconn_exec(c, "COMMIT");
     if (!ok) {

@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include "cdc/event.h"
+#include "cdc/event_json.h"
 #include "core/util.h"
 
 static bool parse(const char *line, cdc_event *ev, char *err)
@@ -43,6 +44,25 @@ TEST(event_parses_cutover_marker)
     CHECK_INT_EQ(ev.op, CDC_OP_CUTOVER);
     CHECK_STR_EQ(ev.cutover_op, "cutover.source_replica");
     cdc_event_free(&ev);
+}
+
+TEST(event_truncate_is_written_and_parsed_back)
+{
+    strbuf sb = STRBUF_INIT;
+    event_json_append_truncate(&sb, 77, "Sales \"EU\"", "t\tx", "source_db_exporter");
+    CHECK(sb.len > 0 && sb.data[sb.len - 1] == '\n');
+    cdc_event ev;
+    char err[200];
+    CHECK(cdc_event_parse(sb.data, sb.len - 1, &ev, err, sizeof err));
+    CHECK_INT_EQ(ev.vsn, 77);
+    CHECK_INT_EQ(ev.op, CDC_OP_TRUNCATE);
+    CHECK_STR_EQ(ev.schema_name, "Sales \"EU\"");
+    CHECK_STR_EQ(ev.table_name, "t\tx");
+    CHECK_INT_EQ(ev.key.count, 0);
+    cdc_event_free(&ev);
+    strbuf_free(&sb);
+    /* a truncate names its table */
+    CHECK(!parse("{\"vsn\":3,\"op\":\"t\",\"exporter_role\":\"r\"}", &ev, err));
 }
 
 TEST(event_rejects_bad_lines_with_a_reason)
