@@ -58,6 +58,9 @@ for k in $(seq 1 "$KILLS"); do
     proc_start expt "$V" export data from target -e "$ED" --disable-pb
 done
 workload_wait
+# A TRUNCATE on the target flows back too, with the rows written after it.
+psql_as target yugabyte -c "TRUNCATE public.\"MixedCase\"" \
+    -c "INSERT INTO public.\"MixedCase\" SELECT g, jsonb_build_object('after', g), ARRAY['t'], '\\x00ff' FROM generate_series(1, 20) g" >/dev/null
 wait_equal target source 120 yugabyte sourcedb && ok "phase 2: source follows the target under kills" ||
     not_ok "phase 2: source follows the target under kills"
 compare_databases target source yugabyte sourcedb
