@@ -3,7 +3,8 @@
  * YB_VOYAGER_CDC_CRASH_AT=NAME:N in the environment, the N-th time the
  * exporter passes point NAME it dies by SIGKILL, exactly as kill -9 would.
  * Points: "write" (events written, not fsynced), "fsync" (fsynced, not
- * recorded in meta.db), "record" (recorded, not yet confirmed to the server).
+ * recorded in meta.db), "record" (recorded, not yet confirmed to the server),
+ * "rotate" (the next segment registered in meta.db, its file not created yet).
  * Without the variable this is a no-op.
  */
 #ifndef VOYAGER_CDC_CRASH_POINT_H

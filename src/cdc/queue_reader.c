@@ -140,6 +140,16 @@ static qr_status enter_segment(queue_reader *r)
             path = segment_path(r, s.archive_location);
             fd = open(path, O_RDONLY | O_CLOEXEC);
         }
+        if (fd < 0 && errno == ENOENT && !s.closed && !s.gone && s.committed == 0) {
+            /*
+             * Registered, nothing committed in it yet, and no file: a writer
+             * killed between the two creates it when it starts again.
+             */
+            log_debug("queue: segment %lld has no file yet: waiting", (long long)r->seg);
+            free(path);
+            seg_row_free(&s);
+            return QR_WAIT;
+        }
         if (fd < 0) {
             log_error("queue segment %lld (%s) cannot be opened: %s%s", (long long)r->seg, path,
                       strerror(errno),

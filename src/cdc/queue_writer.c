@@ -402,6 +402,7 @@ static bool close_segment(queue_writer *w, bool is_last)
     }
     w->seg_first_vsn = 0;
     w->seg_events = w->bnd_seg_events = 0;
+    cdc_crash_point("rotate");
     return open_segment(w, w->seg_no + 1, 0);
 }
 

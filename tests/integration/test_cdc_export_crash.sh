@@ -30,13 +30,13 @@ assert_match "interruption says how to continue" "run the same command again to 
 live_workload_sql 2500 21 >"$TEST_TMP/workload.sql"
 psql_as source sourcedb -f "$TEST_TMP/workload.sql" >/dev/null 2>"$TEST_TMP/workload.err" &
 WL_PID=$!
-for point in write:2 fsync:2 record:2 write:5 fsync:5 record:5 record:1 write:1; do
+for point in write:2 fsync:2 record:2 write:5 fsync:5 record:5 record:1 write:1 rotate:1; do
     { YB_VOYAGER_CDC_CRASH_AT=$point run; } 2>/dev/null
     assert_eq "killed at crash point $point" 137 "$?"
 done
 wait "$WL_PID"
 assert_eq "workload ran without error" "0 " "$? $(head -c 300 "$TEST_TMP/workload.err")"
-assert_eq "every crash point was reached" 8 "$(grep -c 'crash point .* reached' "$ED"/logs/*export-data*.log)"
+assert_eq "every crash point was reached" 9 "$(grep -c 'crash point .* reached' "$ED"/logs/*export-data*.log)"
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >>"$TEST_TMP/exporter.out" 2>&1 &
 EXP_PID=$!
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"

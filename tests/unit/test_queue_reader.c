@@ -87,6 +87,24 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_WAIT);
     queue_reader_close(r);
 
+    /* a registered segment with nothing committed and no file yet (writer killed between the
+       two): wait, then read it once the writer made it */
+    seg_row(m, 3, "source_db_exporter", 0, 0);
+    metadb_exec(m, "UPDATE queue_segment SET is_closed = 1, committed_size = 20 WHERE segment_no = 2");
+    write_file(dir, "data/queue/segment.2.ndjson", "{\"b\":1}\n{\"b\":2}\n\\.\n");
+    r = queue_reader_open(m, dir, "target_db_importer", roles);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_SEGMENT_END);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_WAIT);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_WAIT);
+    write_file(dir, "data/queue/segment.3.ndjson", "{\"c\":1}\n");
+    seg_row(m, 3, "source_db_exporter", 8, 0);
+    CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+    CHECK_INT_EQ(seg, 3);
+    CHECK_STR_EQ(line, "{\"c\":1}");
+    queue_reader_close(r);
+
     /* a missing segment file is an error naming it */
     char *p = xasprintf("%s/data/queue/segment.0.ndjson", dir);
     remove(p);
