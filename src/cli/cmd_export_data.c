@@ -16,7 +16,6 @@
 #include "core/util.h"
 #include "migration/cutover.h"
 #include "migration/sequences.h"
-#include "snapshot/data_descriptor.h"
 #include "snapshot/snapshot_export.h"
 #include "snapshot/snapshot_opts.h"
 #include "snapshot/snapshot_state.h"
@@ -166,6 +165,7 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
     char *snap = NULL;
     cdc_export_state *cdc = NULL;
     bool own_tx = false;
+    bool redo_all = false; /* live: a new slot, so even tables DONE earlier are exported again */
     pgconn *c = NULL;
 
     if (opts_get_bool(ctx->opts, "start-clean") &&
@@ -241,25 +241,21 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         qualified = xcalloc(nsel + 1, sizeof *qualified);
         for (size_t i = 0; i < nsel; i++)
             qualified[i] = pg_quote_qualified(sel[i]->schema, sel[i]->name);
-        bool restart = false;
         rc = cdc_export_begin(ctx, &conf, (const char *const *)schemas.items,
-                              (const char *const *)qualified, nsel, &cdc, &snap, &restart);
+                              (const char *const *)qualified, nsel, &cdc, &snap, &redo_all);
         if (rc != EXIT_OK)
             goto out;
         if (!metadb_status_set_string(ctx->meta, "ExportType", EXPORT_TYPE_LIVE)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
-        if (restart) {
+        if (redo_all) {
             /*
-             * A new slot, so a new snapshot: every table is exported again under
-             * a new attempt, and importers take back what they loaded of the old one.
+             * A new slot, so a new snapshot: every table is exported again (each
+             * under a new attempt), and importers take back what they loaded of the old one.
              */
             log_info("a new replication slot was created: the snapshot is exported (again)");
-            bool ok = metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
-            for (size_t i = 0; ok && i < nsel; i++)
-                ok = snapshot_export_table_restart(ctx->meta, sel[i]->schema, sel[i]->name);
-            if (!ok || !data_descriptor_write(ctx->meta, ctx->export_dir)) {
+            if (!metadb_status_set_bool(ctx->meta, "ExportDataDone", false)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }
@@ -287,7 +283,7 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         size_t ntodo = 0;
         for (size_t i = 0; i < nsel; i++) {
             char *st = snapshot_export_table_status(ctx->meta, sel[i]->schema, sel[i]->name);
-            if (strcmp(st, SNAP_DONE) != 0)
+            if (redo_all || strcmp(st, SNAP_DONE) != 0)
                 todo[ntodo++] = sel[i];
             free(st);
         }

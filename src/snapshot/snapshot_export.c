@@ -396,6 +396,8 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
             u->to_block = j->nparts == 1 || k == j->nparts - 1 ? -1 : (k + 1) * per;
         }
     }
+    /* A table restarted after it was DONE (a new live snapshot) leaves the descriptor now. */
+    ok = ok && data_descriptor_write(ctx->meta, ctx->export_dir);
     int nworkers = parallel < 1 ? 1 : parallel;
     if ((size_t)nworkers > nunits)
         nworkers = (int)nunits;
