@@ -19,22 +19,6 @@ live_schema_sql | psql_as source sourcedb >/dev/null
 copy_schema source target || exit 1
 copy_schema source source_replica || exit 1
 export QUEUE_SEGMENT_MAX_BYTES=300000
-wait_exit() {
-    local i
-    for i in $(seq 1 $(($2 * 5))); do
-        kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
-        sleep 0.2
-    done
-    return 124
-}
-wait_status() {
-    local i
-    for i in $(seq 1 $(($2 * 5))); do
-        [ "$(status_get "$ED" "$1")" = true ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 start_exporter() {
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >>"$TEST_TMP/exporter.out" 2>&1 &
     EXP_PID=$!
@@ -44,7 +28,7 @@ start_replica_importer() {
     REP_PID=$!
 }
 start_exporter
-check "snapshot exported" wait_status ExportDataDone 60
+check "snapshot exported" status_wait "$ED" ExportDataDone 60
 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >>"$TEST_TMP/importer.out" 2>&1 &
 IMP_PID=$!
 start_replica_importer
@@ -62,7 +46,7 @@ psql_as source sourcedb -c "SELECT setval('public.counter_seq', 3131)" >/dev/nul
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
 wait_exit "$EXP_PID" 60
 assert_eq "export data exits 0 after the end of stream" 0 "$?"
-check "cutover to target completes (export data from target captures the target)" wait_status ExportFromTargetStarted 90
+check "cutover to target completes (export data from target captures the target)" status_wait "$ED" ExportFromTargetStarted 90
 compare_databases source target
 for i in $(seq 1 100); do
     [ "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] && break

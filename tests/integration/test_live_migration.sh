@@ -27,26 +27,9 @@ start_importer() {
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --parallel-jobs 3 >>"$TEST_TMP/importer.out" 2>&1 &
     IMP_PID=$!
 }
-# wait_exit PID SECONDS: the exit code of PID, or 124 after SECONDS.
-wait_exit() {
-    local i
-    for i in $(seq 1 $(($2 * 5))); do
-        kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
-        sleep 0.2
-    done
-    return 124
-}
-wait_status() {
-    local i
-    for i in $(seq 1 $(($2 * 5))); do
-        [ "$(status_get "$ED" "$1")" = true ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
 
 start_exporter
-check "snapshot exported" wait_status ExportDataDone 60
+check "snapshot exported" status_wait "$ED" ExportDataDone 60
 start_importer
 live_workload_sql 1500 11 >"$TEST_TMP/workload.sql"
 psql_as source sourcedb -f "$TEST_TMP/workload.sql" >/dev/null 2>"$TEST_TMP/workload.err" &
@@ -73,7 +56,7 @@ psql_as source sourcedb -c "SELECT setval('public.counter_seq', 5151)" >/dev/nul
 check "initiate cutover to target with fall-back" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
 wait_exit "$EXP_PID" 60
 assert_eq "export data exits 0 after the end of stream" 0 "$?"
-check "cutover to target completes (export data from target captures the target)" wait_status ExportFromTargetStarted 90
+check "cutover to target completes (export data from target captures the target)" status_wait "$ED" ExportFromTargetStarted 90
 compare_databases source target
 assert_eq "sequence restored on the target from the source's final value" 5152 \
     "$(psql_as target yugabyte -c "SELECT nextval('public.counter_seq')")"

@@ -152,6 +152,16 @@ new_export_dir() {
     echo "$d"
 }
 
+# wait_exit PID SECONDS: the exit code of PID (a child of this shell), or 124 after SECONDS.
+wait_exit() {
+    local i
+    for i in $(seq 1 $(($2 * 5))); do
+        kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }
+        sleep 0.2
+    done
+    return 124
+}
+
 # ---- TAP-style checks ----
 ok() {
     _N=$((_N + 1)); _PASS=$((_PASS + 1))

@@ -1,6 +1,7 @@
 # Read and edit the migration status record of an export dir (as the data commands would).
 # status_get ED KEY            -> JSON value
 # status_set ED KEY JSON ...   -> sets keys
+# status_wait ED KEY SECONDS   -> 0 once KEY is true, 1 after SECONDS
 status_get() {
     python3 -c "import json,sqlite3,sys; print(json.dumps(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0]).get(sys.argv[2])))" "$1/metainfo/meta.db" "$2"
 }
@@ -17,4 +18,12 @@ for k, v in zip(args[0::2], args[1::2]):
 db.execute("update migration_status set record = ? where id = 1", (json.dumps(rec),))
 db.commit()
 PY
+}
+status_wait() {
+    local i
+    for i in $(seq 1 $(($3 * 5))); do
+        [ "$(status_get "$1" "$2")" = true ] && return 0
+        sleep 0.2
+    done
+    return 1
 }
