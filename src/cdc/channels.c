@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define APPLY_MAX_ATTEMPTS 10
+/* a unique value held by another channel is released within a few retries */
+#define APPLY_UNIQUE_MAX_ATTEMPTS 5
 /*
  * Memory bounds (queue line bytes): all channels' queues together, and one
  * batch. A single larger event still goes through, alone. The parsed form is
@@ -108,6 +109,9 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
 {
     strbuf err = STRBUF_INIT;
     bool ok = false;
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
     for (int attempt = 1;; attempt++) {
         cdc_item *failed = NULL;
         if (applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
@@ -120,11 +124,9 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
          * conflict map does not follow: expression or partial): once the other
          * channels move on, the retry succeeds. A real duplicate fails again.
          */
-        int max_attempts = APPLY_MAX_ATTEMPTS;
-        if (strcmp(c->ap.conn->sqlstate, "23505") == 0) {
+        bool unique_violation = strcmp(c->ap.conn->sqlstate, "23505") == 0;
+        if (unique_violation)
             retryable = true;
-            max_attempts = 5;
-        }
         char where[512];
         if (failed)
             snprintf(where, sizeof where, "applying vsn %lld (%s on %s)",
@@ -142,14 +144,16 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         pthread_mutex_unlock(&c->set->mu);
         if (stop)
             break;
-        if (!retryable || attempt >= max_attempts) {
+        bool again = retryable && retry_failed(&rs) &&
+                     !(unique_violation && attempt >= APPLY_UNIQUE_MAX_ATTEMPTS);
+        if (!again) {
             log_error("%s database: %s failed%s: %s", db_role_name(c->ap.conn->role), where,
                       retryable ? " after retries" : "", strbuf_cstr(&err));
             break;
         }
         log_warn("%s database: %s failed (attempt %d, will retry): %s",
                  db_role_name(c->ap.conn->role), where, attempt, strbuf_cstr(&err));
-        pg_retry_sleep(attempt);
+        retry_backoff(&rs, NULL);
         if (PQstatus(c->ap.conn->pg) != CONNECTION_OK) {
             PQreset(c->ap.conn->pg);
             applier_reset(&c->ap);

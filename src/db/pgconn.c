@@ -147,41 +147,6 @@ void pgconn_close(pgconn *c)
     free(c);
 }
 
-bool pg_error_is_retryable(const char *sqlstate, const char *message, bool connection_bad)
-{
-    if (connection_bad)
-        return true;
-    if (!sqlstate || !*sqlstate)
-        return false;
-    static const char *const retryable[] = {
-        "40001", /* serialization_failure: YugabyteDB restart read / conflicts too */
-        "40P01", /* deadlock_detected */
-        "57P01", /* admin_shutdown */
-        "57P02", /* crash_shutdown */
-        "57P03", /* cannot_connect_now */
-        "53300", /* too_many_connections */
-        "55P03", /* lock_not_available */
-        "XX000", /* internal: only with the YugabyteDB messages below */
-    };
-    if (strncmp(sqlstate, "08", 2) == 0) /* connection exceptions */
-        return true;
-    for (size_t i = 0; i < ARRAY_LEN(retryable); i++) {
-        if (strcmp(sqlstate, retryable[i]) != 0)
-            continue;
-        if (strcmp(sqlstate, "XX000") != 0)
-            return true;
-        /* YugabyteDB reports these transient tablet errors as internal errors. */
-        return message && (strstr(message, "Restart read required") ||
-                           strstr(message, "Try again") || strstr(message, "Timed out") ||
-                           strstr(message, "Leader not ready") ||
-                           strstr(message, "Transaction aborted") ||
-                           strstr(message, "expired or aborted by a conflict") ||
-                           strstr(message, "Service unavailable") ||
-                           strstr(message, "Resource unavailable"));
-    }
-    return false;
-}
-
 const char *pgconn_note_result(pgconn *c, const PGresult *res)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -295,14 +260,6 @@ char *pg_quote_literal(const char *s)
     }
     strbuf_append_char(&sb, '\'');
     return strbuf_detach(&sb);
-}
-
-void pg_retry_sleep(int attempt)
-{
-    long ms = 200L << (attempt < 6 ? attempt : 6); /* 200ms .. 12.8s */
-    ms += rand() % (ms / 2 + 1);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* One statement that may fail without aborting the transaction: under a savepoint. */

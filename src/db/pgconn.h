@@ -7,6 +7,7 @@
 #define VOYAGER_DB_PGCONN_H
 
 #include "db/dbconf.h"
+#include "db/retry.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -70,21 +71,11 @@ bool pgconn_empty_table(pgconn *c, const char *qualified);
 /* Record sqlstate/retryability of res into c; returns the error message or "". */
 const char *pgconn_note_result(pgconn *c, const PGresult *res);
 
-/*
- * Is this error worth retrying (after a backoff, on a new connection if the
- * old one is broken)? Connection loss, serialization failure, deadlock,
- * admin shutdown, and YugabyteDB's restart-read / conflict / timeout errors.
- */
-bool pg_error_is_retryable(const char *sqlstate, const char *message, bool connection_bad);
-
 /* Identifier quoting: always quotes, doubling embedded quotes. Caller frees. */
 char *pg_quote_ident(const char *ident);
 /* "schema"."table". Caller frees. */
 char *pg_quote_qualified(const char *schema, const char *name);
 /* SQL string literal, E'' form when needed. Caller frees. */
 char *pg_quote_literal(const char *s);
-
-/* Sleep for the n-th retry: exponential backoff with jitter, capped. */
-void pg_retry_sleep(int attempt);
 
 #endif

@@ -210,7 +210,10 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
                                     char *buf)
 {
     char *why = NULL;
-    for (int attempt = 1;; attempt++) {
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
         if (!*cp)
             *cp = batch_loader_connect(l, idx);
         batch_outcome out = BATCH_RETRY;
@@ -230,23 +233,24 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
         } else {
             why = xstrdup("cannot connect");
         }
-        if (out == BATCH_FATAL || attempt >= BATCH_LOADER_MAX_ATTEMPTS || atomic_load(l->abort)) {
+        bool again = out != BATCH_FATAL && retry_failed(&rs);
+        if (!again || atomic_load(l->abort)) {
             if (!atomic_load(l->abort) || out == BATCH_FATAL)
                 log_error("%s database: importing table %s failed at batch %lld of %s (lines "
                           "%lld-%lld)%s: %s",
                           db_role_name(l->conf->role), b->display, (long long)b->r.number,
                           b->rel_path, (long long)b->r.first_line,
                           (long long)(b->r.first_line + b->r.rows - 1),
-                          out == BATCH_FATAL ? "" : " after retries", why ? why : "?");
+                          out == BATCH_FATAL ? "" : " after retrying", why ? why : "?");
             free(why);
             return BATCH_FAILED;
         }
-        log_warn("%s: batch %lld of %s: %s; retrying (attempt %d of %d)", b->display,
-                 (long long)b->r.number, b->file_name, why ? why : "?", attempt + 1,
-                 BATCH_LOADER_MAX_ATTEMPTS);
+        log_warn("%s: batch %lld of %s: %s; retrying (attempt %d, giving up after %llds)",
+                 b->display, (long long)b->r.number, b->file_name, why ? why : "?",
+                 rs.attempt + 1, (long long)(rs.policy.deadline_ms / 1000));
         free(why);
         why = NULL;
-        pg_retry_sleep(attempt);
+        retry_backoff(&rs, NULL);
     }
 }
 

@@ -15,7 +15,6 @@
 #include <stdbool.h>
 
 #define BATCH_LOADER_BUFFER_BYTES (1024 * 1024)
-#define BATCH_LOADER_MAX_ATTEMPTS 8
 
 /* Shared by every worker of one import; read-only but for the atomics. */
 typedef struct batch_loader {
