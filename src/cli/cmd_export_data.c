@@ -8,6 +8,7 @@
  * (live) hand over to change capture with cdc_export_stream().
  */
 #include "cdc/cdc_live.h"
+#include "cdc/handover.h"
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
 #include "core/exitcodes.h"
@@ -137,6 +138,26 @@ static void print_summary(cmd_ctx *ctx, src_table *const *sel, size_t n)
     }
     sqlite3_finalize(st);
     log_say("exported %zu tables, %lld rows, into %s/data", n, (long long)total, ctx->export_dir);
+}
+
+/*
+ * Cutover to target prepared for fall-back: the source exporter's stream is
+ * over, and the docs have this process become `import data to source`.
+ */
+static int become_source_importer(cmd_ctx *ctx, const char *password)
+{
+    if (!metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceExporter") ||
+        !metadb_status_get_bool(ctx->meta, "FallbackEnabled"))
+        return EXIT_OK;
+    if (metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceImporter")) {
+        log_say("'import data to source' already finished its part of the cutover to source");
+        return EXIT_OK;
+    }
+    static const char *const words[] = {"import", "data", "to", "source", NULL};
+    return cdc_handover(ctx, words, "import-data-to-source", "SOURCE_DB_PASSWORD", password,
+                        "the source exporter has done its part of the cutover to target "
+                        "(prepared for fall-back); the target's changes are applied to the "
+                        "source next");
 }
 
 int cmd_export_data_from_source(cmd_ctx *ctx)
@@ -331,6 +352,8 @@ out:
     free(sel);
     src_tables_free(&all);
     strlist_free(&schemas);
+    if (rc == EXIT_OK && live)
+        rc = become_source_importer(ctx, conf.password);
     db_conf_free(&conf);
     return rc;
 }
