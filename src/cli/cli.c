@@ -384,16 +384,24 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
             }
         }
     }
+    /* Every missing required flag in one message: one round trip for the user, not four. */
+    strbuf missing = STRBUF_INIT;
+    int nmissing = 0;
     for (size_t k = 0; k < o->count; k++) {
         opt_value *v = &o->values[k];
         if ((v->def->flags & FLAGF_REQUIRED) && !v->value) {
-            fprintf(stderr, "error: required flag --%s not set (give it on the command line or in "
-                            "--config-file)\n", v->def->name);
-            usage_hint(res->path);
-            res->exit_code = EXIT_BAD_ARGS;
-            return;
+            strbuf_appendf(&missing, "%s--%s", nmissing ? ", " : "", v->def->name);
+            nmissing++;
         }
     }
+    if (nmissing) {
+        fprintf(stderr, "error: required flag%s %s not set (give %s on the command line or in "
+                        "--config-file)\n",
+                nmissing > 1 ? "s" : "", strbuf_cstr(&missing), nmissing > 1 ? "them" : "it");
+        usage_hint(res->path);
+        res->exit_code = EXIT_BAD_ARGS;
+    }
+    strbuf_free(&missing);
 }
 
 void cli_parse_result_free(cli_parse_result *res)
