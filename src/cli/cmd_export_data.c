@@ -379,6 +379,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
     }
     bool json = snapshot_output_json(ctx);
     cJSON *arr = cJSON_CreateArray();
+    cJSON *report = cJSON_CreateArray(); /* upstream's file: schema-qualified names */
     strlist cells = STRLIST_INIT;
     size_t nrows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -393,6 +394,14 @@ int cmd_export_data_status(cmd_ctx *ctx)
         cJSON_AddStringToObject(o, "status", status);
         cJSON_AddNumberToObject(o, "exported_count", (double)rows);
         cJSON_AddItemToArray(arr, o);
+        char *qn = table_qualified_name((const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1));
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "table_name", qn);
+        free(qn);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "exported_count", (double)rows);
+        cJSON_AddItemToArray(report, o);
         strlist_push_owned(&cells, name);
         strlist_push(&cells, status);
         strlist_push_owned(&cells, xasprintf("%lld", rows));
@@ -403,6 +412,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
         char *txt = cJSON_Print(arr);
         puts(txt);
         free(txt);
+        snapshot_save_status_report(ctx, "export-data-status-report.json", report);
     } else if (nrows == 0) {
         printf("export data has not started yet in this export dir\n");
     } else {
@@ -410,6 +420,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
         snapshot_print_grid(hdr, 3, cells.items, nrows);
     }
     cJSON_Delete(arr);
+    cJSON_Delete(report);
     strlist_free(&cells);
     return EXIT_OK;
 }
