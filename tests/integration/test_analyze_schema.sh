@@ -52,6 +52,8 @@ assert_match "HTML has issue counts per type" "<td>unsupported_datatypes</td><td
 python3 -c 'import sys, html.parser; html.parser.HTMLParser().feed(open(sys.argv[1]).read())' "$H" &&
     ok "HTML parses" || not_ok "HTML parses"
 assert_match "txt report lists the issues" "Issues \(78\)" "$(cat "$ED/reports/schema_analysis_report.txt")"
+assert_match "txt report: database version unknown when the files came another way" \
+    "Database version: +unknown" "$(cat "$ED/reports/schema_analysis_report.txt")"
 
 # ---- clean schema ----
 EC=$(new_export_dir)
