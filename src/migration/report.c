@@ -287,31 +287,31 @@ static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *sl
 }
 
 /*
- * Connect to the source for its numbers. The documented command line gives
- * only the target and source-replica passwords: without a source password and
- * without a terminal to ask on, the source's database-side numbers are left
- * out ("-") with a note, instead of failing the whole report.
+ * The documented command lines give some passwords only (target; then
+ * source-replica): a database whose password is not given is connected
+ * without one, and where it wants one and there is no terminal to ask on, its
+ * database-side numbers are left out ("-") with a note naming the flag,
+ * instead of failing the whole report.
  */
-static pgconn *connect_source(cmd_ctx *ctx, db_conf *conf, bool fallback, bool quiet)
+static pgconn *connect_optional(cmd_ctx *ctx, db_conf *conf, const char *needs, bool quiet)
 {
-    const char *needs = fallback ? "FINAL ROW COUNT and the changes imported back (fall-back)"
-                                 : "FINAL ROW COUNT";
     if (conf->password)
         return cmd_connect(ctx, conf, NULL);
+    const char *role = db_role_name(conf->role);
     if (!quiet && isatty(STDIN_FILENO)) {
-        log_say("the source database's %s need a connection to it; asked only if it wants a "
-                "password (or give --source-db-password / SOURCE_DB_PASSWORD)",
-                needs);
+        log_say("the %s database's %s need a connection to it; asked only if it wants a "
+                "password (or give --%s-db-password / %s)",
+                role, needs, role, db_role_password_env(conf->role));
         return cmd_connect(ctx, conf, NULL);
     }
     pgconn_options o = {.quiet = true};
     pgconn *c = pgconn_connect(conf, &o);
     if (!c) {
-        log_info("source database: not connected without a password");
+        log_info("%s database: not connected without a password", role);
         fprintf(stderr,
-                "note: the source database's %s are shown as '-': it wants a password; give "
-                "--source-db-password or SOURCE_DB_PASSWORD to see them\n",
-                needs);
+                "note: the %s database's %s are shown as '-': it wants a password; give "
+                "--%s-db-password or %s to see them\n",
+                role, needs, role, db_role_password_env(conf->role));
     }
     return c;
 }
@@ -345,11 +345,15 @@ int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet)
             break;
         }
         pgconn *c;
-        if (slots[i].role == DB_SOURCE) {
+        if (slots[i].role != DB_TARGET) {
+            const char *needs = slots[i].role == DB_SOURCE_REPLICA
+                                    ? "IMPORTED SNAPSHOT ROWS, IMPORTED changes and FINAL ROW COUNT"
+                                : fallback ? "FINAL ROW COUNT and the changes imported back (fall-back)"
+                                           : "FINAL ROW COUNT";
             bool had_password = conf.password != NULL;
-            c = connect_source(ctx, &conf, fallback, quiet);
+            c = connect_optional(ctx, &conf, needs, quiet);
             if (!c && (had_password || (!quiet && isatty(STDIN_FILENO))))
-                rc = EXIT_SOURCE_ERROR; /* a real failure, already reported */
+                rc = cmd_db_exit_code(slots[i].role); /* a real failure, already reported */
         } else {
             c = cmd_connect(ctx, &conf, NULL);
             if (!c)
