@@ -100,10 +100,13 @@ char *import_metrics_render(import_metrics *m)
                      (long long)total, (long long)m->applied, r3, r10, taken, remaining, eta);
 }
 
-char *import_metrics_grid(const char *lines)
+char *import_metrics_grid(const char *lines) { return metrics_grid(lines, 29); }
+
+char *metrics_grid(const char *lines, int label_width)
 {
-    enum { LW = 29, VW = 29 }; /* the documented widths */
-    char dashes[LW + VW + 1];
+    enum { MAXW = 60, VW = 29 }; /* the documented value width */
+    int LW = label_width < 1 ? 1 : label_width > MAXW ? MAXW : label_width;
+    char dashes[MAXW + 1];
     memset(dashes, '-', sizeof dashes - 1);
     dashes[sizeof dashes - 1] = '\0';
     strbuf sb = STRBUF_INIT;

@@ -36,5 +36,7 @@ char *import_metrics_render(import_metrics *m);
  * | Metric | Value | with dashed rules, labels left, values right.
  */
 char *import_metrics_grid(const char *lines);
+/* The same grid with the label column label_width wide (export data's is 39). */
+char *metrics_grid(const char *lines, int label_width);
 
 #endif

@@ -85,12 +85,17 @@ import_data_bg() { # import_data_bg W ED [to target]: once export data has start
         [ "$(status_get "$ed" ExportType 2>/dev/null)" = '"snapshot-and-changes"' ] && break
         sleep 0.2
     done
-    doc_bg "imp_$w" "$V" import data "$@" --export-dir "$ed" \
-        --target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" \
-        --target-db-user voyager \
-        --target-db-password "$PW" \
-        --target-db-name "tgt_$w" \
-        --parallel-jobs 2 --disable-pb
+    local cmd=("$V" import data "$@" --export-dir "$ed"
+        --target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT"
+        --target-db-user voyager
+        --target-db-password "$PW"
+        --target-db-name "tgt_$w"
+        --parallel-jobs 2)
+    if [ "${ON_TTY:-0}" = 1 ]; then # on a terminal, as an operator runs it: metrics drawn in place
+        doc_bg "imp_$w" script -qefc "$(printf '%q ' "${cmd[@]}")" /dev/null
+    else
+        doc_bg "imp_$w" "${cmd[@]}" --disable-pb
+    fi
 }
 
 end_migration() { # end_migration W ED: as documented, with every report saved to a backup dir
@@ -114,7 +119,7 @@ new_dbs $w
 ED=$(new_export_dir)
 schema_steps $w "$ED"
 export_data_bg $w "$ED"
-import_data_bg $w "$ED"
+ON_TTY=1 import_data_bg $w "$ED"
 workload_start source "src_$w" 6 $w
 check "[$w] export data status" doc "$V" export data status --export-dir "$ED"
 workload_wait
@@ -123,6 +128,9 @@ check "[$w] initiate cutover to target" doc "$V" initiate cutover to target --ex
 cutover_wait "$ED" target && ok "[$w] cutover status: COMPLETED" || not_ok "[$w] cutover status: COMPLETED"
 exits_ok "exp_$w" "[$w] export data ends after the cutover"
 exits_ok "imp_$w" "[$w] import data ends after the cutover (no way back)"
+assert_match "[$w] import data shows its metrics as the documented grid on a terminal" \
+    "\| Metric +\| +Value \|" "$(cat "$TEST_TMP/imp_$w.out")"
+assert_match "[$w] ... with the documented rows" "\| Remaining Events +\| +[0-9]+ \|" "$(cat "$TEST_TMP/imp_$w.out")"
 check "[$w] import schema --post-snapshot-import --refresh-mviews" doc "$V" import schema --export-dir "$ED" \
     --target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" \
     --target-db-user voyager \

@@ -31,6 +31,15 @@ TEST(import_metrics_grid_as_documented)
     import_metrics_free(m);
 }
 
+TEST(export_metrics_grid_as_documented)
+{
+    char *g = metrics_grid("Total Exported Events: 123456\nExport Rate(Last 3 min): 22133/sec\n", 39);
+    CHECK(strstr(g, "| ---------------------------------------  |  ----------------------------- |\n") == g);
+    CHECK(strstr(g, "| Total Exported Events                    |                         123456 |\n") != NULL);
+    CHECK(strstr(g, "| Export Rate(Last 3 min)                  |                      22133/sec |\n") != NULL);
+    free(g);
+}
+
 TEST(table_qualified_name_quotes_only_where_needed)
 {
     char *s = table_qualified_name("public", "customers");
