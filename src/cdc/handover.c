@@ -45,9 +45,18 @@ int cdc_handover(cmd_ctx *ctx, const char *const *words, const char *lock_name,
     /* the password only through the environment, never in argv (ps shows argv) */
     if (password)
         setenv(pw_env, password, 1);
+    /* runbooks written for the older pages know it by its older name */
+    const char *older = NULL;
+    for (const command_alias *a = cli_command_aliases; a->old_path && !older; a++) {
+        char *p = cli_command_path(a->target);
+        if (p && strcmp(p, strbuf_cstr(&cmd)) == 0)
+            older = a->old_path;
+        free(p);
+    }
     log_say("%s: this process now runs as '%s'. If it stops for any reason, restart it with: "
-            "yb-voyager %s --export-dir %s",
-            why, strbuf_cstr(&cmd), strbuf_cstr(&cmd), ctx->export_dir);
+            "yb-voyager %s --export-dir %s%s%s%s",
+            why, strbuf_cstr(&cmd), strbuf_cstr(&cmd), ctx->export_dir,
+            older ? " (older name: yb-voyager " : "", older ? older : "", older ? ")" : "");
     fflush(NULL);
     execv("/proc/self/exe", argv.items);
     log_error("could not start '%s': %s; start it by hand: yb-voyager %s --export-dir %s",

@@ -256,6 +256,11 @@ PY
         lock_pid_wait "$ed" export-data-from-target "${_PROC_PID[imp_$w]}" 30
     assert_match "[$w] export data's output says how to restart it" \
         "restart it with: yb-voyager import data to source --export-dir" "$(cat "$TEST_TMP/exp_$w.out")"
+    assert_match "[$w] ... and by the older page's name" "older name: yb-voyager fall-back setup" \
+        "$(cat "$TEST_TMP/exp_$w.out")"
+    assert_match "[$w] import data's output names export data from target (older: fall-back synchronize)" \
+        "restart it with: yb-voyager export data from target --export-dir .*older name: yb-voyager fall-back synchronize" \
+        "$(cat "$TEST_TMP/imp_$w.out")"
     check "[$w] import schema --post-import-data" doc "$V" import schema --export-dir "$ed" \
         --target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" \
         --target-db-user voyager \
