@@ -16,6 +16,7 @@
 #include "cdc/channels.h"
 #include "cdc/conflicts.h"
 #include "cdc/event.h"
+#include "cdc/handover.h"
 #include "cdc/import_metainfo.h"
 #include "cdc/import_metrics.h"
 #include "cdc/queue_format.h"
@@ -355,11 +356,6 @@ static bool status_flag(cmd_ctx *ctx, const char *key)
 /* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
 static int start_export_from_target(importer *im)
 {
-    pid_t pid = 0;
-    if (cmd_lock_is_held(im->ctx->export_dir, "export-data-from-target", &pid)) {
-        log_say("'export data from target' is already running (pid %d)", (int)pid);
-        return EXIT_OK;
-    }
     /*
      * The cutover is complete once the source exporter acknowledged it too; it
      * wrote the end of stream before we could apply it, so its flag follows
@@ -372,35 +368,11 @@ static int start_export_from_target(importer *im)
             log_info("waiting for the source exporter to acknowledge the cutover");
         usleep(200000);
     }
-    strlist argv = STRLIST_INIT;
-    strlist_push(&argv, "yb-voyager");
-    strlist_push(&argv, "export");
-    strlist_push(&argv, "data");
-    strlist_push(&argv, "from");
-    strlist_push(&argv, "target");
-    strlist_push(&argv, "--export-dir");
-    strlist_push(&argv, im->ctx->export_dir);
-    const char *lvl = opts_get(im->ctx->opts, "log-level");
-    if (lvl) {
-        strlist_push(&argv, "--log-level");
-        strlist_push(&argv, lvl);
-    }
-    if (opts_get_bool(im->ctx->opts, "disable-pb")) {
-        strlist_push(&argv, "--disable-pb");
-        strlist_push(&argv, "true");
-    }
-    /* the password only through the environment, never in argv (ps shows argv) */
-    if (im->conf->password)
-        setenv("TARGET_DB_PASSWORD", im->conf->password, 1);
-    log_say("the target importer has done its part of the cutover: starting 'export data from "
-            "target' to capture the target's changes for the way back");
-    fflush(NULL);
-    execv("/proc/self/exe", argv.items);
-    log_error("could not start 'export data from target': %s; start it by hand: yb-voyager "
-              "export data from target --export-dir %s",
-              strerror(errno), im->ctx->export_dir);
-    strlist_free(&argv);
-    return EXIT_INTERNAL;
+    static const char *const words[] = {"export", "data", "from", "target", NULL};
+    return cdc_handover(im->ctx, words, "export-data-from-target", "TARGET_DB_PASSWORD",
+                        im->conf->password,
+                        "the target importer has done its part of the cutover; the target's "
+                        "changes are captured next, for the way back");
 }
 
 static int after_cutover(importer *im)

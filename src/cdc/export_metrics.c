@@ -1,9 +1,11 @@
 #include "cdc/export_metrics.h"
 
+#include "cdc/import_metrics.h"
 #include "core/log.h"
 #include "core/util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SAMPLE_EVERY_MS 5000
@@ -48,16 +50,23 @@ static void show(export_metrics *m, int64_t now)
                 total, m->run_events, r3, r10);
         return;
     }
+    char *plain = xasprintf("Total Exported Events: %lld\n"
+                            "Total Exported Events (Current Run): %lld\n"
+                            "Export Rate(Last 3 min): %.0f/sec\n"
+                            "Export Rate(Last 10 min): %.0f/sec\n",
+                            total, m->run_events, r3, r10);
+    char *grid = metrics_grid(plain, 39); /* the documented layout */
     if (m->lines_drawn)
         printf("\033[%dA", m->lines_drawn);
-    printf("\033[K+-------------------------------------+-----------------+\n");
-    printf("\033[K| %-35s | %15lld |\n", "Total Exported Events", total);
-    printf("\033[K| %-35s | %15lld |\n", "Total Exported Events (Current Run)", m->run_events);
-    printf("\033[K| %-35s | %13.0f/s |\n", "Export Rate(Last 3 min)", r3);
-    printf("\033[K| %-35s | %13.0f/s |\n", "Export Rate(Last 10 min)", r10);
-    printf("\033[K+-------------------------------------+-----------------+\n");
+    int lines = 0;
+    for (char *line = grid, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        printf("\033[K%.*s\n", (int)(nl - line), line);
+        lines++;
+    }
     fflush(stdout);
-    m->lines_drawn = 6;
+    free(grid);
+    free(plain);
+    m->lines_drawn = lines;
 }
 
 void export_metrics_update(export_metrics *m, long long run_events, bool force)

@@ -100,6 +100,33 @@ char *import_metrics_render(import_metrics *m)
                      (long long)total, (long long)m->applied, r3, r10, taken, remaining, eta);
 }
 
+char *import_metrics_grid(const char *lines) { return metrics_grid(lines, 29); }
+
+char *metrics_grid(const char *lines, int label_width)
+{
+    enum { MAXW = 60, VW = 29 }; /* the documented value width */
+    int LW = label_width < 1 ? 1 : label_width > MAXW ? MAXW : label_width;
+    char dashes[MAXW + 1];
+    memset(dashes, '-', sizeof dashes - 1);
+    dashes[sizeof dashes - 1] = '\0';
+    strbuf sb = STRBUF_INIT;
+    strbuf_appendf(&sb, "| %.*s  |  %.*s |\n", LW, dashes, VW, dashes);
+    strbuf_appendf(&sb, "| %-*s  |  %*s |\n", LW, "Metric", VW, "Value");
+    strbuf_appendf(&sb, "| %.*s  |  %.*s |\n", LW, dashes, VW, dashes);
+    for (const char *line = lines, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        const char *colon = memchr(line, ':', (size_t)(nl - line));
+        if (!colon)
+            continue;
+        const char *v = colon + 1;
+        while (v < nl && *v == ' ')
+            v++;
+        strbuf_appendf(&sb, "| %-*.*s  |  %*.*s |\n", LW, (int)(colon - line), line, VW,
+                       (int)(nl - v), v);
+    }
+    strbuf_appendf(&sb, "| %.*s  |  %.*s |\n", LW, dashes, VW, dashes);
+    return strbuf_detach(&sb);
+}
+
 void import_metrics_update(import_metrics *m, int64_t applied_this_run, int64_t exported,
                            bool force)
 {
@@ -118,7 +145,9 @@ void import_metrics_update(import_metrics *m, int64_t applied_this_run, int64_t 
         if (!force && now - m->last_draw_ms < DRAW_EVERY_MS)
             return;
         m->last_draw_ms = now;
-        char *text = import_metrics_render(m);
+        char *plain = import_metrics_render(m);
+        char *text = import_metrics_grid(plain);
+        free(plain);
         if (m->lines_drawn)
             printf("\033[%dA", m->lines_drawn);
         int lines = 0;

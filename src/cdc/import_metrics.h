@@ -31,4 +31,12 @@ void import_metrics_release_screen(import_metrics *m);
 /* The metrics as "label: value" lines (caller frees), for logs and tests. */
 char *import_metrics_render(import_metrics *m);
 
+/*
+ * "label: value" lines as the documented terminal grid (caller frees):
+ * | Metric | Value | with dashed rules, labels left, values right.
+ */
+char *import_metrics_grid(const char *lines);
+/* The same grid with the label column label_width wide (export data's is 39). */
+char *metrics_grid(const char *lines, int label_width);
+
 #endif

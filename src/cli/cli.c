@@ -200,6 +200,44 @@ static void usage_hint(const char *path)
     fprintf(stderr, "Run 'yb-voyager%s%s --help' for usage.\n", *path ? " " : "", path);
 }
 
+/* The older command name argv starts with, if any; *next: the first word after it. */
+static const command_alias *match_alias(int argc, char **argv, int *next)
+{
+    for (const command_alias *a = cli_command_aliases; a->old_path; a++) {
+        strlist words = STRLIST_INIT;
+        strlist_split(&words, a->old_path, ' ');
+        bool match = (size_t)argc > words.count;
+        for (size_t k = 0; match && k < words.count; k++)
+            match = strcmp(argv[1 + k], words.items[k]) == 0;
+        if (match) {
+            *next = 1 + (int)words.count;
+            strlist_free(&words);
+            return a;
+        }
+        strlist_free(&words);
+    }
+    return NULL;
+}
+
+/* `yb-voyager fall-back` alone or with an unknown word: name today's commands. */
+static bool old_group_hint(const char *word)
+{
+    size_t n = strlen(word);
+    bool any = false;
+    for (const command_alias *a = cli_command_aliases; a->old_path; a++) {
+        if (strncmp(a->old_path, word, n) != 0 || a->old_path[n] != ' ')
+            continue;
+        if (!any)
+            fprintf(stderr, "error: \"%s\" is a command group of earlier releases; its commands "
+                            "are now:\n", word);
+        any = true;
+        char *canon = cli_command_path(a->target);
+        fprintf(stderr, "  yb-voyager %-28s -> yb-voyager %s\n", a->old_path, canon ? canon : "?");
+        free(canon);
+    }
+    return any;
+}
+
 void cli_parse(int argc, char **argv, cli_parse_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -207,10 +245,23 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
     strbuf path = STRBUF_INIT;
     int i = 1;
 
+    const command_alias *alias = match_alias(argc, argv, &i);
+    if (alias) {
+        cmd = alias->target;
+        res->alias_path = xstrdup(alias->old_path);
+        char *canon = cli_command_path(cmd);
+        strbuf_append(&path, canon ? canon : alias->old_path);
+        free(canon);
+    }
     /* Walk the command words. */
-    while (i < argc && argv[i][0] != '-') {
+    while (!alias && i < argc && argv[i][0] != '-') {
         const command *child = find_child(cmd, argv[i]);
         if (!child) {
+            if (cmd == &cli_root_command && old_group_hint(argv[i])) {
+                res->exit_code = EXIT_BAD_ARGS;
+                strbuf_free(&path);
+                return;
+            }
             if (cmd->children && !cmd->run) {
                 fprintf(stderr, "error: unknown command \"%s\" for 'yb-voyager%s%s'\n", argv[i],
                         path.len ? " " : "", strbuf_cstr(&path));
@@ -333,21 +384,30 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
             }
         }
     }
+    /* Every missing required flag in one message: one round trip for the user, not four. */
+    strbuf missing = STRBUF_INIT;
+    int nmissing = 0;
     for (size_t k = 0; k < o->count; k++) {
         opt_value *v = &o->values[k];
         if ((v->def->flags & FLAGF_REQUIRED) && !v->value) {
-            fprintf(stderr, "error: required flag --%s not set (give it on the command line or in "
-                            "--config-file)\n", v->def->name);
-            usage_hint(res->path);
-            res->exit_code = EXIT_BAD_ARGS;
-            return;
+            strbuf_appendf(&missing, "%s--%s", nmissing ? ", " : "", v->def->name);
+            nmissing++;
         }
     }
+    if (nmissing) {
+        fprintf(stderr, "error: required flag%s %s not set (give %s on the command line or in "
+                        "--config-file)\n",
+                nmissing > 1 ? "s" : "", strbuf_cstr(&missing), nmissing > 1 ? "them" : "it");
+        usage_hint(res->path);
+        res->exit_code = EXIT_BAD_ARGS;
+    }
+    strbuf_free(&missing);
 }
 
 void cli_parse_result_free(cli_parse_result *res)
 {
     free(res->path);
+    free(res->alias_path);
     opts_free(res->opts);
     memset(res, 0, sizeof *res);
 }
@@ -387,6 +447,44 @@ static void print_flag_line(const flag_def *f)
     printf("\n");
 }
 
+static bool find_path(const command *node, const command *want, strbuf *path)
+{
+    for (const command *const *c = node->children; c && *c; c++) {
+        size_t len = path->len;
+        if (len)
+            strbuf_append_char(path, ' ');
+        strbuf_append(path, (*c)->name);
+        if (*c == want || find_path(*c, want, path))
+            return true;
+        path->len = len;
+        path->data[len] = '\0';
+    }
+    return false;
+}
+
+char *cli_command_path(const command *cmd)
+{
+    strbuf sb = STRBUF_INIT;
+    if (find_path(&cli_root_command, cmd, &sb))
+        return strbuf_detach(&sb);
+    strbuf_free(&sb);
+    return NULL;
+}
+
+/* The older names of cmd (cli_command_aliases). */
+static void print_aliases(const command *cmd)
+{
+    bool header = false;
+    for (const command_alias *a = cli_command_aliases; a->old_path; a++) {
+        if (a->target != cmd)
+            continue;
+        if (!header)
+            printf("\nOlder names (accepted, same flags):\n");
+        header = true;
+        printf("  yb-voyager %s\n", a->old_path);
+    }
+}
+
 /* Every runnable command below cmd, with its full path: the root help lists them all. */
 static void print_command_paths(const command *cmd, const char *prefix)
 {
@@ -424,6 +522,7 @@ void cli_print_help(const command *cmd, const char *path)
         printf("\nAll Commands:\n");
         print_command_paths(cmd, "");
     }
+    print_aliases(cmd);
     printf("\nFlags:\n");
     printf("%-44s %s\n", "  -h, --help", "help for this command");
     if (cmd == &cli_root_command)

@@ -56,6 +56,18 @@ typedef struct command {
     unsigned flags;                      /* CMDF_* */
 } command;
 
+/*
+ * Older command names (the docs of earlier releases: `cutover initiate`,
+ * `fall-back setup`, ...): parsing one selects today's command, with its
+ * flags, lock and log. Hidden from the command lists; each command's help
+ * names its older names. The table ends with {NULL, NULL}.
+ */
+typedef struct command_alias {
+    const char *old_path;   /* "fall-back setup" */
+    const command *target;  /* import data to source */
+} command_alias;
+extern const command_alias cli_command_aliases[];
+
 /* The root of the command tree (cli/commands.c). */
 extern const command cli_root_command;
 
@@ -81,6 +93,7 @@ typedef struct cli_parse_result {
     bool help;               /* -h/--help was given: print help, exit 0 */
     bool version;            /* --version */
     int exit_code;           /* when != 0: parsing failed, message already printed */
+    char *alias_path;        /* the older name typed ("fall-back setup"), or NULL: owned */
 } cli_parse_result;
 
 /*
@@ -94,6 +107,9 @@ void cli_parse_result_free(cli_parse_result *res);
 bool cli_apply_config_file(const command *cmd, opts *o, const char *path);
 
 void cli_print_help(const command *cmd, const char *path);
+
+/* The full path of cmd in the tree ("import data to source"), or NULL. Caller frees. */
+char *cli_command_path(const command *cmd);
 
 /* Shared flag groups (cli/flags.c). */
 extern const flag_def flags_common[];

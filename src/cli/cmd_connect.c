@@ -82,6 +82,10 @@ pgconn *cmd_connect(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt)
     if (!c)
         return NULL;
     save_arg a = {cmd_conf_record_key(conf->role), db_conf_to_json(conf)};
+    /* the server's version, for reports (analyze-schema's "Database version") */
+    const char *ver = PQparameterStatus(c->pg, "server_version");
+    if (ver)
+        cJSON_AddStringToObject(a.conf, "DBVersion", ver);
     if (c->is_yugabyte && conf->role == DB_TARGET)
         cJSON_ReplaceItemInObjectCaseSensitive(a.conf, "DBType", cJSON_CreateString("yugabytedb"));
     metadb_status_update(ctx->meta, save_conf, &a);

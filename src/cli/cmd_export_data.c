@@ -8,6 +8,7 @@
  * (live) hand over to change capture with cdc_export_stream().
  */
 #include "cdc/cdc_live.h"
+#include "cdc/handover.h"
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
 #include "core/exitcodes.h"
@@ -137,6 +138,26 @@ static void print_summary(cmd_ctx *ctx, src_table *const *sel, size_t n)
     }
     sqlite3_finalize(st);
     log_say("exported %zu tables, %lld rows, into %s/data", n, (long long)total, ctx->export_dir);
+}
+
+/*
+ * Cutover to target prepared for fall-back: the source exporter's stream is
+ * over, and the docs have this process become `import data to source`.
+ */
+static int become_source_importer(cmd_ctx *ctx, const char *password)
+{
+    if (!metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceExporter") ||
+        !metadb_status_get_bool(ctx->meta, "FallbackEnabled"))
+        return EXIT_OK;
+    if (metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceImporter")) {
+        log_say("'import data to source' already finished its part of the cutover to source");
+        return EXIT_OK;
+    }
+    static const char *const words[] = {"import", "data", "to", "source", NULL};
+    return cdc_handover(ctx, words, "import-data-to-source", "SOURCE_DB_PASSWORD", password,
+                        "the source exporter has done its part of the cutover to target "
+                        "(prepared for fall-back); the target's changes are applied to the "
+                        "source next");
 }
 
 int cmd_export_data_from_source(cmd_ctx *ctx)
@@ -331,6 +352,8 @@ out:
     free(sel);
     src_tables_free(&all);
     strlist_free(&schemas);
+    if (rc == EXIT_OK && live)
+        rc = become_source_importer(ctx, conf.password);
     db_conf_free(&conf);
     return rc;
 }
@@ -356,6 +379,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
     }
     bool json = snapshot_output_json(ctx);
     cJSON *arr = cJSON_CreateArray();
+    cJSON *report = cJSON_CreateArray(); /* upstream's file: schema-qualified names */
     strlist cells = STRLIST_INIT;
     size_t nrows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -370,6 +394,14 @@ int cmd_export_data_status(cmd_ctx *ctx)
         cJSON_AddStringToObject(o, "status", status);
         cJSON_AddNumberToObject(o, "exported_count", (double)rows);
         cJSON_AddItemToArray(arr, o);
+        char *qn = table_qualified_name((const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1));
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "table_name", qn);
+        free(qn);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "exported_count", (double)rows);
+        cJSON_AddItemToArray(report, o);
         strlist_push_owned(&cells, name);
         strlist_push(&cells, status);
         strlist_push_owned(&cells, xasprintf("%lld", rows));
@@ -380,6 +412,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
         char *txt = cJSON_Print(arr);
         puts(txt);
         free(txt);
+        snapshot_save_status_report(ctx, "export-data-status-report.json", report);
     } else if (nrows == 0) {
         printf("export data has not started yet in this export dir\n");
     } else {
@@ -387,6 +420,7 @@ int cmd_export_data_status(cmd_ctx *ctx)
         snapshot_print_grid(hdr, 3, cells.items, nrows);
     }
     cJSON_Delete(arr);
+    cJSON_Delete(report);
     strlist_free(&cells);
     return EXIT_OK;
 }

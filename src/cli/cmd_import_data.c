@@ -128,6 +128,7 @@ int cmd_import_data_status(cmd_ctx *ctx)
     }
     sqlite3_bind_text(st, 1, ROLE_TARGET, -1, SQLITE_STATIC);
     cJSON *arr = cJSON_CreateArray();
+    cJSON *report = cJSON_CreateArray();
     strlist cells = STRLIST_INIT;
     size_t nrows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -144,6 +145,18 @@ int cmd_import_data_status(cmd_ctx *ctx)
         cJSON_AddNumberToObject(o, "total_count", (double)total);
         cJSON_AddNumberToObject(o, "percentage_complete", (double)(long long)(pct * 100 + 0.5) / 100.0);
         cJSON_AddItemToArray(arr, o);
+        /* upstream's report file: schema-qualified name and its fields */
+        char *qn = table_qualified_name((const char *)sqlite3_column_text(st, 0),
+                                        (const char *)sqlite3_column_text(st, 1));
+        o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "table_name", qn);
+        free(qn);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "total_count", (double)total);
+        cJSON_AddNumberToObject(o, "imported_count", (double)imported);
+        cJSON_AddNumberToObject(o, "errored_count", 0);
+        cJSON_AddNumberToObject(o, "percentage_complete", (double)(long long)(pct * 100 + 0.5) / 100.0);
+        cJSON_AddItemToArray(report, o);
         strlist_push_owned(&cells, name);
         strlist_push(&cells, status);
         strlist_push_owned(&cells, xasprintf("%lld", imported));
@@ -156,6 +169,7 @@ int cmd_import_data_status(cmd_ctx *ctx)
         char *txt = cJSON_Print(arr);
         puts(txt);
         free(txt);
+        snapshot_save_status_report(ctx, "import-data-status-report.json", report);
     } else if (nrows == 0) {
         printf("no data has been exported or imported yet in this export dir\n");
     } else {
@@ -164,6 +178,7 @@ int cmd_import_data_status(cmd_ctx *ctx)
         snapshot_print_grid(hdr, 5, cells.items, nrows);
     }
     cJSON_Delete(arr);
+    cJSON_Delete(report);
     strlist_free(&cells);
     return EXIT_OK;
 }

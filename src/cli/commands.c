@@ -298,3 +298,13 @@ const command cli_root_command = {
     KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
          &archive_cmd, &get_cmd, &end_cmd),
     0};
+
+/* Older names, from the docs of earlier releases (the fall-back page's). */
+const command_alias cli_command_aliases[] = {
+    {"cutover initiate", &cutover_to_target},
+    {"fall-back setup", &import_data_to_source},
+    {"fall-back synchronize", &export_data_from_target},
+    {"fall-back switchover", &cutover_to_source},
+    {"fall-back status", &cutover_status},
+    {NULL, NULL},
+};

@@ -164,6 +164,9 @@ int cli_main(int argc, char **argv)
     }
     free(log_path);
     log_command_line(argc, argv);
+    if (res.alias_path)
+        log_say("'yb-voyager %s' is the older name of 'yb-voyager %s': running that", res.alias_path,
+                res.path);
 
     if (!(res.cmd->flags & CMDF_NO_LOCK)) {
         ctx.lock = cmd_lock_acquire(ctx.export_dir, log_name);

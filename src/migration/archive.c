@@ -69,9 +69,14 @@ static bool parse_policy(cmd_ctx *ctx, archiver *a)
     if (policy && strcmp(policy, "delete") == 0)
         del = true;
     if (del && move_to) {
-        log_error("--move-to and --delete exclude each other: archive the applied changes to a "
-                  "directory, or delete them");
-        return false;
+        /*
+         * The documented `--move-to DIR --delete`: archive to DIR, then delete
+         * from the export dir, which is what a move does.
+         */
+        log_info("--move-to with --delete: applied segments are archived to %s, then deleted "
+                 "from the export dir",
+                 move_to);
+        del = false;
     }
     if (!del && !move_to) {
         log_error("say what to do with applied changes: --move-to DIR to archive them, or "
@@ -279,6 +284,21 @@ int migration_archive_changes(cmd_ctx *ctx)
         return EXIT_BAD_ARGS;
     if (!metadb_exec(ctx->meta, QUEUE_META_DDL))
         return EXIT_INTERNAL;
+    cJSON *first = metadb_status_load(ctx->meta);
+    const cJSON *type = first ? cJSON_GetObjectItemCaseSensitive(first, "ExportType") : NULL;
+    bool offline = cJSON_IsString(type) && strcmp(type->valuestring, "snapshot-only") == 0;
+    bool no_export = !cJSON_IsString(type);
+    cJSON_Delete(first);
+    if (offline) {
+        log_error("this export dir holds an offline migration (export data --export-type "
+                  "snapshot-only): it has no queued changes to archive");
+        free((char *)a.move_to);
+        return EXIT_BAD_STATE;
+    }
+    if (no_export)
+        log_say("no live migration has started in this export dir yet: waiting for 'export data "
+                "--export-type snapshot-and-changes' (Ctrl-C to stop)");
+    log_say("archive changes runs until the migration's last cutover completes");
     const char *poll_env = getenv("VOYAGER_ARCHIVE_POLL_MS");
     long poll_ms = poll_env ? atol(poll_env) : 5000;
     if (poll_ms <= 0)

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "migration/report.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,12 +51,18 @@ static const backup_item backups[] = {
     {"backup-log-files", "logs"},
 };
 
-static bool back_up(const cmd_ctx *ctx)
+static bool any_backup(const cmd_ctx *ctx)
 {
     bool any = false;
     for (size_t i = 0; i < ARRAY_LEN(backups); i++)
         any = any || opts_get_bool(ctx->opts, backups[i].flag);
-    if (!any)
+    return any;
+}
+
+/* Checked before the question: a bad --backup-dir must not cost the user a confirmation. */
+static bool check_backup_dir(const cmd_ctx *ctx)
+{
+    if (!any_backup(ctx))
         return true;
     const char *dir = opts_get(ctx->opts, "backup-dir");
     if (!dir) {
@@ -78,6 +85,46 @@ static bool back_up(const cmd_ctx *ctx)
                   dir);
         return false;
     }
+    return true;
+}
+
+/*
+ * --save-migration-reports: the data-migration report is part of the reports
+ * even when 'get data-migration-report' was never run, so it is made now
+ * (before any database is cleaned, while its numbers still exist).
+ */
+static int save_data_report(cmd_ctx *ctx)
+{
+    if (!opts_get_bool(ctx->opts, "save-migration-reports"))
+        return EXIT_OK;
+    cJSON *rec = metadb_status_load(ctx->meta);
+    bool data = rec && cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(DB_SOURCE)) &&
+                cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
+    cJSON_Delete(rec);
+    if (!data)
+        return EXIT_OK;
+    report r = {0};
+    int rc = migration_data_report_build(ctx, &r, true);
+    if (rc == EXIT_OK) {
+        char *table = report_render_table(&r);
+        if (!migration_data_report_save(ctx, &r, table))
+            rc = EXIT_BAD_STATE;
+        free(table);
+    }
+    report_free(&r);
+    if (rc != EXIT_OK)
+        log_error("the data-migration report for --save-migration-reports could not be made (see "
+                  "above); nothing was removed: fix that, or pass --save-migration-reports false");
+    else
+        log_say("data-migration report saved in reports/ for the backup");
+    return rc;
+}
+
+static bool back_up(const cmd_ctx *ctx)
+{
+    if (!any_backup(ctx))
+        return true;
+    const char *dir = opts_get(ctx->opts, "backup-dir");
     for (size_t i = 0; i < ARRAY_LEN(backups); i++) {
         if (!opts_get_bool(ctx->opts, backups[i].flag))
             continue;
@@ -155,11 +202,14 @@ static bool clean_database(cmd_ctx *ctx, db_role role, const char *uuid_hex)
 
 int migration_end(cmd_ctx *ctx)
 {
-    if (!refuse_if_running(ctx))
+    if (!refuse_if_running(ctx) || !check_backup_dir(ctx))
         return EXIT_BAD_STATE;
     if (!cmd_confirm(ctx, "end the migration: drop its replication slots, publications and "
                           "metadata on every database and empty the export dir?"))
         return EXIT_BAD_STATE;
+    int rc = save_data_report(ctx);
+    if (rc != EXIT_OK)
+        return rc;
     if (!back_up(ctx))
         return EXIT_BAD_STATE;
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 report_row *report_add(report *r, const char *schema, const char *table, const char *db_type)
 {
@@ -285,7 +286,37 @@ static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *sl
     }
 }
 
-int migration_data_report(cmd_ctx *ctx)
+/*
+ * The documented command lines give some passwords only (target; then
+ * source-replica): a database whose password is not given is connected
+ * without one, and where it wants one and there is no terminal to ask on, its
+ * database-side numbers are left out ("-") with a note naming the flag,
+ * instead of failing the whole report.
+ */
+static pgconn *connect_optional(cmd_ctx *ctx, db_conf *conf, const char *needs, bool quiet)
+{
+    if (conf->password)
+        return cmd_connect(ctx, conf, NULL);
+    const char *role = db_role_name(conf->role);
+    if (!quiet && isatty(STDIN_FILENO)) {
+        log_say("the %s database's %s need a connection to it; asked only if it wants a "
+                "password (or give --%s-db-password / %s)",
+                role, needs, role, db_role_password_env(conf->role));
+        return cmd_connect(ctx, conf, NULL);
+    }
+    pgconn_options o = {.quiet = true};
+    pgconn *c = pgconn_connect(conf, &o);
+    if (!c) {
+        log_info("%s database: not connected without a password", role);
+        fprintf(stderr,
+                "note: the %s database's %s are shown as '-': it wants a password; give "
+                "--%s-db-password or %s to see them\n",
+                role, needs, role, db_role_password_env(conf->role));
+    }
+    return c;
+}
+
+int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet)
 {
     cJSON *rec = metadb_status_load(ctx->meta);
     if (!rec) {
@@ -295,53 +326,89 @@ int migration_data_report(cmd_ctx *ctx)
     bool involved[3];
     for (size_t i = 0; i < 3; i++)
         involved[i] = cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(slots[i].role)) != NULL;
+    bool fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     cJSON_Delete(rec);
     if (!involved[0]) {
         log_error("no data migration in this export dir yet: run 'yb-voyager export data' first");
         return EXIT_BAD_STATE;
     }
-    report r = {0};
     int rc = EXIT_OK;
-    if (!load_tables(ctx, &r, involved) || !load_exported_events(ctx, &r)) {
-        report_free(&r);
+    if (!load_tables(ctx, r, involved) || !load_exported_events(ctx, r))
         return EXIT_INTERNAL;
-    }
     for (size_t i = 0; i < 3 && rc == EXIT_OK; i++) {
         if (!involved[i])
             continue;
         db_conf conf = {0};
         if (!cmd_db_conf(ctx, slots[i].role, &conf)) {
+            db_conf_free(&conf);
             rc = EXIT_BAD_ARGS;
             break;
         }
-        pgconn *c = cmd_connect(ctx, &conf, NULL);
-        if (!c)
-            rc = cmd_db_exit_code(slots[i].role);
-        else
-            load_db_counts(ctx, c, &r, &slots[i]);
+        pgconn *c;
+        if (slots[i].role != DB_TARGET) {
+            const char *needs = slots[i].role == DB_SOURCE_REPLICA
+                                    ? "IMPORTED SNAPSHOT ROWS, IMPORTED changes and FINAL ROW COUNT"
+                                : fallback ? "FINAL ROW COUNT and the changes imported back (fall-back)"
+                                           : "FINAL ROW COUNT";
+            bool had_password = conf.password != NULL;
+            c = connect_optional(ctx, &conf, needs, quiet);
+            if (!c && (had_password || (!quiet && isatty(STDIN_FILENO))))
+                rc = cmd_db_exit_code(slots[i].role); /* a real failure, already reported */
+        } else {
+            c = cmd_connect(ctx, &conf, NULL);
+            if (!c)
+                rc = cmd_db_exit_code(slots[i].role);
+        }
+        if (c)
+            load_db_counts(ctx, c, r, &slots[i]);
         pgconn_close(c);
         db_conf_free(&conf);
     }
+    return rc;
+}
+
+bool migration_data_report_save(cmd_ctx *ctx, const report *r, const char *table_text)
+{
+    /* upstream's file name; the JSON form whatever --output-format says */
+    cJSON *arr = report_render_json(r);
+    char *json = cJSON_Print(arr);
+    cJSON_Delete(arr);
+    char *path = cmd_path(ctx, "reports/data-migration-report.json");
+    bool ok = fs_write_atomic(path, json, strlen(json));
+    if (!ok)
+        log_warn("could not save the report to %s", path);
+    free(path);
+    free(json);
+    if (table_text) {
+        path = cmd_path(ctx, "reports/data-migration-report.txt");
+        if (!fs_write_atomic(path, table_text, strlen(table_text))) {
+            log_warn("could not save the report to %s", path);
+            ok = false;
+        }
+        free(path);
+    }
+    return ok;
+}
+
+int migration_data_report(cmd_ctx *ctx)
+{
+    report r = {0};
+    int rc = migration_data_report_build(ctx, &r, false);
     if (rc == EXIT_OK) {
         const char *fmt = opts_get(ctx->opts, "output-format");
         bool json = fmt && strcmp(fmt, "json") == 0;
-        char *out;
+        char *table = report_render_table(&r);
         if (json) {
             cJSON *arr = report_render_json(&r);
-            out = cJSON_Print(arr);
+            char *out = cJSON_Print(arr);
             cJSON_Delete(arr);
+            printf("%s\n", out);
+            free(out);
         } else {
-            out = report_render_table(&r);
+            fputs(table, stdout);
         }
-        fputs(out, stdout);
-        if (json)
-            fputc('\n', stdout);
-        char *path = cmd_path(ctx, json ? "reports/data_migration_report.json"
-                                        : "reports/data_migration_report.txt");
-        if (!fs_write_atomic(path, out, strlen(out)))
-            log_warn("could not save the report to %s", path);
-        free(path);
-        free(out);
+        migration_data_report_save(ctx, &r, table);
+        free(table);
     }
     report_free(&r);
     return rc;

@@ -39,6 +39,17 @@ void report_free(report *r);
 char *report_render_table(const report *r);
 cJSON *report_render_json(const report *r);
 
+/*
+ * Gather the report into r (caller frees with report_free). quiet: never ask
+ * on a terminal (end migration). Returns an exit code, errors logged.
+ */
+int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet);
+/*
+ * Save r as reports/data-migration-report.json (upstream's name) and, when
+ * table_text is given, reports/data-migration-report.txt. False after a warning.
+ */
+bool migration_data_report_save(cmd_ctx *ctx, const report *r, const char *table_text);
+
 /* The whole command. */
 int migration_data_report(cmd_ctx *ctx);
 

@@ -1,7 +1,13 @@
 #include "snapshot/snapshot_opts.h"
 
+#include "core/fsutil.h"
+#include "core/log.h"
 #include "core/util.h"
 
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int snapshot_parallel_jobs(const cmd_ctx *ctx)
@@ -49,4 +55,18 @@ void snapshot_print_grid(const char *const *headers, size_t ncols, char *const *
         for (size_t c = 0; c < ncols; c++)
             printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, cells[r * ncols + c],
                    c + 1 < ncols ? "  " : "\n");
+}
+
+void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const cJSON *rows)
+{
+    char *txt = cJSON_Print(rows);
+    char *rel = xasprintf("reports/%s", file);
+    char *path = cmd_path(ctx, rel);
+    if (fs_write_atomic(path, txt, strlen(txt)))
+        fprintf(stderr, "report written to %s\n", path);
+    else
+        log_warn("could not write %s", path);
+    free(path);
+    free(rel);
+    free(txt);
 }

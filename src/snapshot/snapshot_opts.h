@@ -12,6 +12,12 @@ int snapshot_parallel_jobs(const cmd_ctx *ctx);
 bool snapshot_use_bars(const cmd_ctx *ctx);
 /* "table" or "json" from --output-format. */
 bool snapshot_output_json(const cmd_ctx *ctx);
+/*
+ * --output-format json of the status commands: also save rows (a cJSON array,
+ * still the caller's) as reports/<file>, as upstream does, and say where.
+ */
+struct cJSON;
+void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const struct cJSON *rows);
 
 
 

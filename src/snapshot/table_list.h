@@ -63,5 +63,10 @@ bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_p
 
 /* The name operators see: table for schema public, else schema.table. Caller frees. */
 char *table_display_name(const char *schema, const char *name);
+/*
+ * "schema.table" with each part in double quotes only where PostgreSQL needs
+ * them (upstream's minimally quoted output name): public."Order". Caller frees.
+ */
+char *table_qualified_name(const char *schema, const char *name);
 
 #endif

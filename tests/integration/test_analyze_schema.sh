@@ -52,6 +52,8 @@ assert_match "HTML has issue counts per type" "<td>unsupported_datatypes</td><td
 python3 -c 'import sys, html.parser; html.parser.HTMLParser().feed(open(sys.argv[1]).read())' "$H" &&
     ok "HTML parses" || not_ok "HTML parses"
 assert_match "txt report lists the issues" "Issues \(78\)" "$(cat "$ED/reports/schema_analysis_report.txt")"
+assert_match "txt report: the recorded database version" "Database version: +15\.6" \
+    "$(cat "$ED/reports/schema_analysis_report.txt")"
 
 # ---- clean schema ----
 EC=$(new_export_dir)
@@ -67,6 +69,9 @@ assert_eq "clean schema: objects counted" "TABLE=4 INDEX=3 VIEW=2 FUNCTION=4 TRI
     "$(python3 "$REPORT" get "$J" '" ".join(t + "=" + str(c) for t in ["TABLE","INDEX","VIEW","FUNCTION","TRIGGER","TYPE","DOMAIN","SEQUENCE","EXTENSION"] for o in r["SchemaSummary"]["DatabaseObjects"] if o["ObjectType"] == t for c in [o["TotalCount"]])')"
 assert_eq "no status record: empty db name" "" "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["DbName"]')"
 assert_eq "no status record: schema names from the files" '["public"]' "$(python3 "$REPORT" get "$J" 'r["SchemaSummary"]["SchemaNames"]')"
+check "analyze-schema txt with no status record" "$V" analyze-schema -e "$EC" --output-format txt
+assert_match "no status record: database version unknown, not empty" "Database version: +unknown" \
+    "$(cat "$EC/reports/schema_analysis_report.txt")"
 
 # ---- syntax error, then the operator fixes it ----
 ES=$(new_export_dir)

@@ -51,7 +51,6 @@ cp "$ED/data/queue/segment.0.ndjson" "$TEST_TMP/seg0.orig"
 
 # Bad input first: each a one-line error and nothing touched.
 expect_fail "neither --move-to nor --delete" 2 "say what to do with applied changes" "$V" archive changes -e "$ED"
-expect_fail "both --move-to and --delete" 2 "exclude each other" "$V" archive changes -e "$ED" --delete --move-to "$ARCH"
 expect_fail "missing archive dir" 2 "no such directory; create it first" "$V" archive changes -e "$ED" --move-to "$TEST_TMP/none"
 expect_fail "archive dir inside the export dir" 2 "inside the export dir" "$V" archive changes -e "$ED" --move-to "$ED/temp"
 expect_fail "threshold out of range" 2 "between 0 and 100" "$V" archive changes -e "$ED" --delete --fs-utilization-threshold 101
@@ -104,4 +103,26 @@ check "delete over the threshold" "$V" archive changes -e "$ED" --delete-changes
 [ ! -e "$ED/data/queue/segment.5.ndjson" ] && ok "deleted over the threshold" || not_ok "deleted over the threshold"
 assert_eq "meta.db records the deletion" "1" "$(seg_col 5 deleted)"
 [ ! -e "$ARCH/segment.5.ndjson" ] && ok "deleted, not archived" || not_ok "deleted, not archived"
+
+# The documented --move-to DIR --delete: archived to DIR, then gone from the export dir.
+seed_segment 6 source_db_exporter 1 1 1 0
+check "--move-to with --delete (as documented)" "$V" archive changes -e "$ED" --move-to "$ARCH" --delete
+[ -e "$ARCH/segment.6.ndjson" ] && [ ! -e "$ED/data/queue/segment.6.ndjson" ] &&
+    ok "--move-to --delete: archived, then deleted from the export dir" ||
+    not_ok "--move-to --delete: archived, then deleted from the export dir"
+
+# No live migration: an offline one is refused; none yet says what it waits for.
+ED2=$(new_export_dir)
+"$V" cutover status -e "$ED2" >/dev/null
+status_set "$ED2" ExportType '"snapshot-only"'
+expect_fail "offline migration: nothing to archive" 3 "offline migration" "$V" archive changes -e "$ED2" --delete
+ED3=$(new_export_dir)
+"$V" cutover status -e "$ED3" >/dev/null
+"$V" archive changes -e "$ED3" --delete >"$TEST_TMP/wait.out" 2>&1 &
+wpid=$!
+sleep 1
+kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+assert_match "no live migration yet: says what it waits for" \
+    "no live migration has started in this export dir yet: waiting for 'export data --export-type snapshot-and-changes'" \
+    "$(cat "$TEST_TMP/wait.out")"
 done_testing

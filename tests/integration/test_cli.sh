@@ -34,7 +34,7 @@ expect_fail "bad integer" 2 'invalid value "ten" for --parallel-jobs' "$V" impor
 expect_fail "bad boolean" 2 'invalid value "perhaps" for --start-clean' "$V" export schema -e "$ED" --start-clean perhaps
 expect_fail "bad choice" 2 'expected one of postgresql\|oracle\|mysql' "$V" export schema -e "$ED" --source-db-type sybase
 expect_fail "stray argument" 2 'unexpected argument "oops"' "$V" export schema -e "$ED" oops
-expect_fail "end migration needs every backup flag" 2 'required flag --backup-data-files' \
+expect_fail "end migration names every missing backup flag at once" 2 'required flags --backup-data-files, --backup-log-files, --save-migration-reports not set' \
     "$V" end migration -e "$ED" --backup-schema-files true
 expect_fail "config file missing" 2 'cannot open config file /nonexistent.yaml' "$V" export schema --config-file /nonexistent.yaml
 printf 'export-dir: %s\nexport-schema:\n  parallel-jobz: 3\n' "$ED" >"$TEST_TMP/typo.yaml"

@@ -33,8 +33,10 @@ wait_equal source target 120 && ok "phase 1: target caught up with the source un
 compare_databases source target
 
 check "initiate cutover to target with fall-back" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
-proc_wait exp 120 && assert_eq "exporter from source ends after the cutover" 0 "$PROC_RC" ||
-    not_ok "exporter from source ends after the cutover"
+# The docs: export data turns into import data to source (same process).
+check "export data from source turns into import data to source after the cutover" \
+    lock_pid_wait "$ED" import-data-to-source "${_PROC_PID[exp]}" 120
+proc_became exp imps "$V" import data to source -e "$ED" --disable-pb
 for _ in $(seq 1 120); do
     "$V" cutover status -e "$ED" 2>/dev/null | grep -q "cutover to target status: COMPLETED" && break
     sleep 1
@@ -49,7 +51,6 @@ psql_as target yugabyte -c "SELECT setval('public.customers_id_seq', $tgt_next)"
 
 # Phase 2: the application writes to the target; changes flow back to the source.
 # COMPLETED means export data from target already captures the target: the application may switch.
-proc_start imps "$V" import data to source -e "$ED" --disable-pb
 workload_start target yugabyte 10 t
 # The target importer turned itself into export data from target: crash it too, restart that by hand.
 for k in $(seq 1 "$KILLS"); do

@@ -34,6 +34,8 @@ expect_fail "--backup-dir must exist" 3 "does not exist or is not writable" \
     "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$TEST_TMP/nope" --yes
 expect_fail "--backup-dir inside the export dir is refused" 3 "inside the export dir" \
     "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$ED/temp" --yes
+expect_fail "--backup-dir is checked before the question" 3 "does not exist or is not writable" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$TEST_TMP/nope" </dev/null
 expect_fail "no terminal and no --yes: refused" 3 "pass --yes" \
     "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" </dev/null
 

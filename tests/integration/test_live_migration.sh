@@ -4,7 +4,7 @@
 # random moments at least 5 times and restarted; cutover to target with
 # fall-back prepared (target equals source, sequences restored); then the way
 # back: export data from target (started by the importer), import data to
-# source, writes on the target, cutover to source (source equals target).
+# source (started by the exporter), writes on the target, cutover to source (source equals target).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
@@ -54,8 +54,11 @@ live_workload_sql 300 12 | psql_as source sourcedb >/dev/null
 psql_as source sourcedb -c "SELECT setval('public.counter_seq', 5151)" >/dev/null
 
 check "initiate cutover to target with fall-back" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
-wait_exit "$EXP_PID" 60
-assert_eq "export data exits 0 after the end of stream" 0 "$?"
+# The docs: at cutover prepared for fall-back, export data turns into import data to source.
+check "export data turns into import data to source after the end of stream" \
+    lock_pid_wait "$ED" import-data-to-source "$EXP_PID" 60
+assert_match "export data says how to restart import data to source" \
+    "restart it with: yb-voyager import data to source --export-dir" "$(cat "$TEST_TMP/exporter.out")"
 check "cutover to target completes (export data from target captures the target)" status_wait "$ED" ExportFromTargetStarted 90
 compare_databases source target
 assert_eq "sequence restored on the target from the source's final value" 5152 \
@@ -71,8 +74,7 @@ for i in $(seq 1 100); do
 done
 assert_eq "export data from target streams from the target" 1 \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots WHERE active")"
-"$V" import data to source -e "$ED" --disable-pb true >>"$TEST_TMP/import-source.out" 2>&1 &
-ISRC_PID=$!
+ISRC_PID=$EXP_PID
 live_workload_sql 600 13 | psql_as target yugabyte >/dev/null 2>"$TEST_TMP/workload2.err" &
 WL_PID=$!
 for i in 1 2 3 4 5; do

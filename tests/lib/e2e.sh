@@ -7,6 +7,7 @@
 #   proc_start KEY cmd...                  # run in background, remember the command line
 #   proc_kill9 KEY; proc_restart KEY       # crash it; start it again, same arguments
 #   proc_wait KEY [TIMEOUT]                # wait for its exit; sets PROC_RC
+#   proc_became OLD NEW cmd...             # OLD's process turned into cmd (exec): track it as NEW
 #   wait_equal A B [TIMEOUT] [DB_A DB_B]   # until table fingerprints agree (0) or timeout (1)
 
 declare -A _PROC_PID _PROC_CMD
@@ -69,6 +70,14 @@ proc_start() {
     _PROC_CMD[$key]=$(printf '%q ' "$@")
     "$@" >>"$TEST_TMP/$key.out" 2>&1 &
     _PROC_PID[$key]=$!
+}
+
+proc_became() {
+    local old=$1 new=$2
+    shift 2
+    _PROC_PID[$new]=${_PROC_PID[$old]}
+    _PROC_CMD[$new]=$(printf '%q ' "$@")
+    unset "_PROC_PID[$old]"
 }
 
 proc_restart() {

@@ -27,3 +27,13 @@ status_wait() {
     done
     return 1
 }
+# lock_pid_wait ED LOCK PID SECONDS -> 0 once process PID holds the command lock LOCK
+# (e.g. import-data-to-source: a process that turned into that command), 1 after SECONDS
+lock_pid_wait() {
+    local i
+    for i in $(seq 1 $(($4 * 5))); do
+        [ "$(cat "$1/.$2.lck" 2>/dev/null)" = "$3" ] && kill -0 "$3" 2>/dev/null && return 0
+        sleep 0.2
+    done
+    return 1
+}

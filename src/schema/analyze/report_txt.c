@@ -23,7 +23,9 @@ char *an_render_txt(const cJSON *r)
     int i = 0;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(sum, "SchemaNames"))
         strbuf_appendf(&sb, "%s%s", i++ ? ", " : "", cJSON_IsString(it) ? it->valuestring : "");
-    strbuf_appendf(&sb, "\nDatabase version:     %s\n", S(sum, "DbVersion"));
+    /* unknown when the schema files did not come from this migration's export schema */
+    strbuf_appendf(&sb, "\nDatabase version:     %s\n",
+                   *S(sum, "DbVersion") ? S(sum, "DbVersion") : "unknown");
     strbuf_appendf(&sb, "Migration complexity: %s\n\n", S(r, "MigrationComplexity"));
 
     strbuf_append(&sb, "Database objects\n----------------\n");
