@@ -46,6 +46,7 @@ void an_free(analysis *a)
         free(is->sql);
         free(is->file_path);
         free(is->docs_link);
+        free(is->suggestion);
     }
     free(a->issues);
     for (size_t i = 0; i < a->nobjs; i++) {
@@ -94,10 +95,12 @@ static char *utf8_copy(const char *s)
 /* Reason formats come from our own rules table, never from the input. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail,
-                   const char *obj_type, const char *obj_name)
+void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *kind,
+                    const char *suggestion_arg, const char *obj_type, const char *obj_name)
 {
     const an_rule *r = &an_rules[rule];
+    if (!kind)
+        kind = r->kind;
     char *raw = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
     char *reason = utf8_copy(raw);
     free(raw);
@@ -106,7 +109,7 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     /* One issue per rule, object and detail: a statement walked twice (body and tree) reports once. */
     for (size_t i = 0; i < a->nissues; i++) {
         const an_issue *o = &a->issues[i];
-        if (o->rule == r->id && o->line == st->line && !strcmp(o->object_name, name) &&
+        if (o->rule == r->id && o->kind == kind && o->line == st->line && !strcmp(o->object_name, name) &&
             !strcmp(o->file_path, file) && str_eq(o->object_type, obj_type ? obj_type : "") &&
             !strcmp(o->reason, reason)) {
             free(reason);
@@ -121,6 +124,7 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     }
     an_issue *is = &a->issues[a->nissues++];
     is->rule = r->id;
+    is->kind = kind;
     is->issue_type = r->issue_type;
     is->object_type = xstrdup(obj_type ? obj_type : "");
     is->object_name = name;
@@ -130,13 +134,22 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     free(sql);
     is->file_path = file;
     is->line = st->line;
-    is->suggestion = r->suggestion;
+    char *sugg = strstr(r->suggestion, "%s") ? xasprintf(r->suggestion, suggestion_arg ? suggestion_arg : "")
+                                             : xstrdup(r->suggestion);
+    is->suggestion = utf8_copy(sugg);
+    free(sugg);
     is->gh = r->gh;
-    is->docs_link = r->anchor[0] ? xasprintf("%s#%s", AN_DOCS_BASE, r->anchor) : xstrdup("");
-    is->min_fixed = NULL;
+    is->docs_link = xstrdup(r->docs);
+    is->min_fixed = r->min_fixed;
     is->order = (size_t)(st - a->stmts) * 1000000u + a->nissues;
 }
 #pragma GCC diagnostic pop
+
+void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *obj_type,
+                   const char *obj_name)
+{
+    an_report_full(a, st, rule, detail, NULL, NULL, obj_type, obj_name);
+}
 
 void an_report(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail)
 {

@@ -27,6 +27,7 @@
 /* One reported issue; every string owned by the analysis. */
 typedef struct an_issue {
     const char *rule;        /* the catalogue rule id ("stored_generated_columns"), for tests */
+    const char *kind;        /* upstream's issue type ("STORED_GENERATED_COLUMNS"): not in the report, as upstream */
     const char *issue_type;  /* AN_* category */
     char *object_type;       /* "TABLE", "INDEX", "FUNCTION", ... */
     char *object_name;
@@ -34,10 +35,10 @@ typedef struct an_issue {
     char *sql;
     char *file_path;         /* relative to the export dir when read from one */
     int line;                /* 1-based line of the statement (or of the syntax error) */
-    const char *suggestion;
+    char *suggestion;
     const char *gh;
     char *docs_link;
-    const char *min_fixed;   /* MinimumVersionsFixedIn, NULL when none */
+    const char *min_fixed;   /* MinimumVersionsFixedIn as "series=version;...", NULL when none */
     size_t order;            /* statement index, then detection order: the report's order */
 } an_issue;
 

@@ -64,20 +64,71 @@ typedef enum an_rule_id {
     R_TWO_PHASE_COMMIT,
     R_SAVEPOINT,
     R_INDEX_CONCURRENTLY,
+    /* Split out of the datatype and index rules: upstream gives each its own kind and links. */
+    R_XML_DATATYPE,
+    R_XID_DATATYPE,
+    R_POSTGIS_DATATYPE,
+    R_LO_DATATYPE,
+    R_MULTIRANGE_DATATYPE,
+    R_PK_UK_ON_COMPLEX_TYPE,
+    R_NON_DETERMINISTIC_COLLATION,
+    R_REFERENCED_TYPE_DECLARATION,
+    /* Upstream's statement-level checks (no issue type of their own upstream). */
+    R_VIEW_CHECK_OPTION,
+    R_DROP_MULTIPLE,
+    R_DROP_INDEX_CONCURRENTLY,
+    R_CREATE_ACCESS_METHOD,
+    R_REINDEX,
+    R_LIKE_ALL,
+    R_LIKE_CLAUSE,
+    R_WITH_OIDS,
+    R_ALTER_TABLE_OF,
+    R_ALTER_TABLE_NOT_OF,
+    R_ALTER_TABLE_SET_SCHEMA,
+    R_SCHEMA_WITH_ELEMENTS,
+    R_ALTER_SET_STATISTICS,
+    R_ALTER_SET_STORAGE,
+    R_ALTER_RESET_ATTRIBUTE,
+    R_ALTER_CONSTRAINT,
+    R_ALTER_SET_WITH_OIDS,
+    R_ALTER_WITHOUT_CLUSTER,
+    R_ALTER_TABLE_SET,
+    R_ALTER_TABLE_RESET,
+    R_ALTER_TABLE_OPTIONS,
+    R_ALTER_TABLE_INHERIT,
+    R_ALTER_VALIDATE_CONSTRAINT,
+    R_ALTER_INDEX_SET,
+    R_ALTER_TYPE,
+    R_ALTER_TYPE_DROP_ATTRIBUTE,
+    R_ALTER_TABLESPACE,
+    R_ALTER_VIEW,
+    R_ALTER_AGGREGATE,
+    R_LANGUAGE_C,
+    R_DROP_TEMPORARY_TABLE,
+    R_JSON_ARRAYAGG,
+    R_FOREIGN_TABLE_PK,
+    R_FOREIGN_TABLE_FK,
+    R_COMPOUND_TRIGGER,
+    R_CREATE_CONVERSION,
+    R_ALTER_CONVERSION,
+    R_CURSOR_FETCH,
+    R_WHERE_CURRENT_OF,
     R__COUNT
 } an_rule_id;
 
 typedef struct an_rule {
-    const char *id;
+    const char *id;         /* ours, stable: tests and an_count_rule() use it */
+    const char *kind;       /* upstream's issue type (queryissue constants), or ours where upstream has none */
     const char *issue_type;
     const char *reason;     /* may hold one %s for the detail (a type, a method, a name) */
-    const char *suggestion;
+    const char *suggestion; /* may hold one %s, filled by an_report_full() */
     const char *gh;
-    const char *anchor;     /* on the known-issues page */
+    const char *docs;       /* full DocsLink, "" when upstream gives none */
+    /* MinimumVersionsFixedIn as "series=version" pairs separated by ';', NULL when never fixed. */
+    const char *min_fixed;
 } an_rule;
 
 extern const an_rule an_rules[R__COUNT];
-#define AN_DOCS_BASE "https://docs.yugabyte.com/preview/yugabyte-voyager/known-issues/postgresql/"
 
 /* One statement of a schema file. */
 typedef struct an_stmt {
@@ -161,6 +212,13 @@ void an_report(analysis *a, const an_stmt *st, an_rule_id rule, const char *deta
 /* Same, with an explicit object (index name, trigger name...). */
 void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail,
                    const char *obj_type, const char *obj_name);
+/*
+ * Everything explicit: kind overrides the rule's (NULL: the rule's; must be a
+ * static string), suggestion_arg fills the %s of the rule's suggestion, or
+ * replaces a suggestion without %s when the rule's is empty (NULL: as is).
+ */
+void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *kind,
+                    const char *suggestion_arg, const char *obj_type, const char *obj_name);
 
 /* --- rules --- */
 void an_rules_ddl(analysis *a, const an_stmt *st);   /* analyze_rules_ddl.c */
