@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 analysis *an_new(void)
 {
@@ -38,6 +39,7 @@ void an_free(analysis *a)
     }
     free(a->tables);
     strlist_free(&a->udts);
+    strlist_free(&a->enums);
     for (size_t i = 0; i < a->nissues; i++) {
         an_issue *is = &a->issues[i];
         free(is->object_type);
@@ -307,8 +309,12 @@ void an_run(analysis *a)
     a->ran = true;
     for (size_t i = 0; i < a->nstmts; i++) {
         an_stmt *st = &a->stmts[i];
-        if (!st->node)
+        if (!st->node) {
+            /* A CREATE our parser rejects (newer syntax) still creates its object: count what the scanner named. */
+            if (!st->root && st->obj_name && st->obj_name[0] && !strncasecmp(st->sql, "create", 6))
+                objstat_add(a, st->obj_type, st->obj_name);
             continue;
+        }
         if (stmt_object(st))
             objstat_add(a, st->obj_type, st->obj_name);
     }
@@ -320,6 +326,8 @@ void an_run(analysis *a)
         an_rules_ddl(a, st);
         an_rules_types(a, st);
         an_rules_body(a, st);
+        an_rules_stmt(a, st);
+        an_rules_text(a, st);
     }
     /* Syntax errors were found while reading: put every issue in file order. */
     if (a->nissues > 1)

@@ -175,11 +175,18 @@ static void catalog_index(analysis *a, const cJSON *n)
     }
 }
 
-static void add_udt(analysis *a, const cJSON *names)
+static void add_udt(analysis *a, const cJSON *names, bool is_enum)
 {
     const char *name = an_last_name(names);
     if (name && !strlist_contains(&a->udts, name))
         strlist_push(&a->udts, name);
+    if (name && is_enum && !strlist_contains(&a->enums, name))
+        strlist_push(&a->enums, name);
+}
+
+bool an_is_enum(const analysis *a, const char *type)
+{
+    return type && strlist_contains(&a->enums, type);
 }
 
 void an_catalog_build(analysis *a)
@@ -199,12 +206,12 @@ void an_catalog_build(analysis *a)
         else if (!strcmp(k, "IndexStmt"))
             catalog_index(a, n);
         else if (!strcmp(k, "CreateEnumStmt") || !strcmp(k, "CreateRangeStmt"))
-            add_udt(a, cJSON_GetObjectItem(n, "typeName"));
+            add_udt(a, cJSON_GetObjectItem(n, "typeName"), !strcmp(k, "CreateEnumStmt"));
         else if (!strcmp(k, "CompositeTypeStmt")) {
             const char *rel = an_str(cJSON_GetObjectItem(n, "typevar"), "relname");
             if (rel && !strlist_contains(&a->udts, rel))
                 strlist_push(&a->udts, rel);
         } else if (!strcmp(k, "DefineStmt") && str_eq(an_str(n, "kind"), "OBJECT_TYPE"))
-            add_udt(a, cJSON_GetObjectItem(n, "defnames"));
+            add_udt(a, cJSON_GetObjectItem(n, "defnames"), false);
     }
 }

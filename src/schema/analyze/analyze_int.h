@@ -166,6 +166,7 @@ struct analysis {
     an_table *tables;
     size_t ntables, captables;
     strlist udts;        /* user-defined types (enum, composite, range, base), lower case names */
+    strlist enums;       /* the enums among them: indexable, unlike the others */
     an_issue *issues;
     size_t nissues, capissues;
     an_objstat *objs;
@@ -205,6 +206,7 @@ an_table *an_table_find(analysis *a, const char *key);
 an_table *an_table_find_rv(analysis *a, const cJSON *rangevar);
 const an_column *an_column_find(const an_table *t, const char *name);
 bool an_is_udt(const analysis *a, const char *type);
+bool an_is_enum(const analysis *a, const char *type);
 
 /* --- issues (analyze.c) --- */
 /* Report rule for stmt; detail fills the rule's %s (may be NULL). */
@@ -224,6 +226,9 @@ void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char 
 void an_rules_ddl(analysis *a, const an_stmt *st);   /* analyze_rules_ddl.c */
 void an_rules_types(analysis *a, const an_stmt *st); /* analyze_rules_types.c */
 void an_rules_body(analysis *a, const an_stmt *st);  /* analyze_rules_body.c */
+void an_rules_stmt(analysis *a, const an_stmt *st);  /* analyze_rules_stmt.c */
+/* Checks on the text (also of statements that do not parse); whether any issue was reported. */
+bool an_rules_text(analysis *a, const an_stmt *st);
 /*
  * Features newer than our parser, named from the tokens of SQL it rejected.
  * an_classify_new_syntax() also says whether the match is certainly

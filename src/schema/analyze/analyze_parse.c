@@ -135,6 +135,9 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
         free(detail);
         return;
     }
+    /* Not PostgreSQL but a known construct (an Oracle COMPOUND trigger, WITH OIDS ...): that is the issue. */
+    if (an_rules_text(a, st))
+        return;
     char *d = xasprintf("line %d: %s", st->line + line_at(st->sql, err_byte) - 1, msg);
     an_report(a, st, R_SYNTAX_ERROR, d);
     free(d);
