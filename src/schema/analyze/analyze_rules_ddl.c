@@ -331,6 +331,16 @@ static void rules_create_table(analysis *a, const an_stmt *st, const cJSON *n)
 static bool alter_other_relation(analysis *a, const an_stmt *st, const cJSON *n)
 {
     const char *objtype = an_str(n, "objtype");
+    /* OWNER TO only: not a migration issue (see analyze_rules_stmt.c). */
+    bool owner_only = true;
+    const cJSON *oc;
+    cJSON_ArrayForEach(oc, cJSON_GetObjectItem(n, "cmds"))
+    {
+        const char *kind;
+        owner_only = owner_only && str_eq(an_str(an_unwrap(oc, &kind), "subtype"), "AT_ChangeOwner");
+    }
+    if (owner_only && (str_eq(objtype, "OBJECT_TYPE") || str_eq(objtype, "OBJECT_VIEW")))
+        return true;
     if (str_eq(objtype, "OBJECT_TYPE")) {
         bool drop = false;
         const cJSON *c;
