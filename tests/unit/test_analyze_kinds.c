@@ -236,6 +236,21 @@ static const kind_case cases[] = {
     {F, FN("FETCH PRIOR FROM cur INTO r;"), "CURSOR_FETCH_DIRECTION", "CURSOR", "public.f", YBU "6514", ""},
     {F, FN("UPDATE t SET a = 1 WHERE CURRENT OF cur;"), "WHERE_CURRENT_OF", "CURSOR", "", YBU "737", ""},
     {T, "CREATE TABLE b (i int,\n  j intt intt);", "UNSUPPORTED_PG_SYNTAX", "TABLE", "b", VOY "1625", ""},
+    {T, "CREATE TABLE anydata_test (id numeric, content ANYDATA);", "ORACLE_DATATYPE", "TABLE", "anydata_test",
+     VOY "1541", ""},
+    {"schema/triggers/trigger.sql",
+     "CREATE TRIGGER emp_trig\n\tCOMPOUND INSERT ON emp FOR EACH ROW\n\tEXECUTE PROCEDURE trigger_fct_emp_trig();",
+     "COMPOUND_TRIGGER", "TRIGGER", "emp_trig", VOY "1543", ""},
+    {"schema/triggers/trigger.sql",
+     "CREATE TRIGGER test\n    INSERT on test for each ROW\n    EXECUTE PROCEDURE JSON_ARRAYAGG(trunc(b, 2) order by t desc);",
+     "JSON_ARRAYAGG", "TRIGGER", "test", VOY "1542", ""},
+    {T, "CREATE INDEX idx_name2 ON table_name USING rtree (col1);", "UNSUPPORTED_INDEX_METHOD", "INDEX",
+     "idx_name2 ON table_name", YBU "1337", PG "gist-brin-and-spgist-index-types-are-not-supported"},
+    /* One issue for all the generated columns of a table. */
+    {T, "CREATE TABLE enum_example.bugs (id int, s text, _s text GENERATED ALWAYS AS (s) STORED,\n"
+        "  info text GENERATED ALWAYS AS (upper(s)) STORED);",
+     "STORED_GENERATED_COLUMNS", "TABLE", "enum_example.bugs", YB "10695",
+     PG "generated-always-as-stored-type-column-is-not-supported"},
 };
 
 /* The issues of one case matching its kind and object, and whether they carry the case's links. */

@@ -113,6 +113,7 @@ typedef enum an_rule_id {
     R_ALTER_CONVERSION,
     R_CURSOR_FETCH,
     R_WHERE_CURRENT_OF,
+    R_ORACLE_DATATYPE,
     R__COUNT
 } an_rule_id;
 

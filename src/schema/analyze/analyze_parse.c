@@ -130,13 +130,14 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
     }
     an_rule_id rule;
     char *detail = NULL;
+    /* Not PostgreSQL 15 but a known construct (newer syntax, an Oracle COMPOUND trigger, WITH OIDS ...): that is the issue. */
+    bool known = an_rules_text(a, st);
     if (an_classify_parse_error(st->sql, (int)err_byte, msg, &rule, &detail)) {
         an_report(a, st, rule, detail);
         free(detail);
         return;
     }
-    /* Not PostgreSQL but a known construct (an Oracle COMPOUND trigger, WITH OIDS ...): that is the issue. */
-    if (an_rules_text(a, st))
+    if (known)
         return;
     char *d = xasprintf("line %d: %s", st->line + line_at(st->sql, err_byte) - 1, msg);
     an_report(a, st, R_SYNTAX_ERROR, d);

@@ -360,4 +360,6 @@ const an_rule an_rules[R__COUNT] = {
                         YBU "6514", "", NULL},
     [R_WHERE_CURRENT_OF] = {"where_current_of", "WHERE_CURRENT_OF", F, "WHERE CURRENT OF a cursor is not supported yet",
                             "Update or delete by primary key instead", YBU "737", "", NULL},
+    [R_ORACLE_DATATYPE] = {"oracle_datatype", "ORACLE_DATATYPE", F, "%s datatype (Oracle) has no mapping in YugabyteDB",
+                           "Remove the column or change it to a supported type", VOY "1541", "", NULL},
 };

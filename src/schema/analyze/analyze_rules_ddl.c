@@ -287,8 +287,6 @@ static void check_column(analysis *a, const an_stmt *st, const cJSON *col, const
         if (!con || strcmp(kind, "Constraint") != 0)
             continue;
         const char *type = an_str(con, "contype");
-        if (str_eq(type, "CONSTR_GENERATED"))
-            an_report(a, st, R_STORED_GENERATED, name);
         if (str_eq(type, "CONSTR_PRIMARY") || str_eq(type, "CONSTR_UNIQUE"))
             keyed = con;
         else if (str_eq(type, "CONSTR_FOREIGN"))
@@ -303,9 +301,43 @@ static void check_column(analysis *a, const an_stmt *st, const cJSON *col, const
     }
 }
 
+static void generated_column(const cJSON *wrapped_col, strlist *cols)
+{
+    const char *kind;
+    const cJSON *col = an_unwrap(wrapped_col, &kind);
+    if (!col || strcmp(kind, "ColumnDef") != 0)
+        return;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(col, "constraints"))
+    {
+        const char *ck;
+        if (str_eq(an_str(an_unwrap(c, &ck), "contype"), "CONSTR_GENERATED") && an_str(col, "colname"))
+            strlist_push(cols, an_str(col, "colname"));
+    }
+}
+
+/* Upstream reports a table's stored generated columns together, in one issue (elts: table elements, or one column). */
+static void check_generated(analysis *a, const an_stmt *st, const cJSON *elts)
+{
+    strlist cols = STRLIST_INIT;
+    const cJSON *el;
+    if (cJSON_IsArray(elts)) {
+        cJSON_ArrayForEach(el, elts) generated_column(el, &cols);
+    } else {
+        generated_column(elts, &cols);
+    }
+    if (cols.count) {
+        char *j = join(&cols);
+        an_report(a, st, R_STORED_GENERATED, j);
+        free(j);
+    }
+    strlist_free(&cols);
+}
+
 static void rules_create_table(analysis *a, const an_stmt *st, const cJSON *n)
 {
     const cJSON *rv = cJSON_GetObjectItem(n, "relation");
+    check_generated(a, st, cJSON_GetObjectItem(n, "tableElts"));
     if (str_eq(an_str(rv, "relpersistence"), "u"))
         an_report(a, st, R_UNLOGGED_TABLE, NULL);
     report_options(a, st, cJSON_GetObjectItem(n, "options"));
@@ -428,15 +460,17 @@ static void rules_alter_table(analysis *a, const an_stmt *st, const cJSON *n)
             an_report(a, st, R_COMPRESSION_CLAUSE, an_str(cmd, "name"));
         else if (str_eq(sub, "AT_AddConstraint") && def && !strcmp(kind, "Constraint"))
             check_constraint(a, st, def, rv, NULL, true);
-        else if (str_eq(sub, "AT_AddColumn") && def && !strcmp(kind, "ColumnDef"))
+        else if (str_eq(sub, "AT_AddColumn") && def && !strcmp(kind, "ColumnDef")) {
             check_column(a, st, def, rv);
+            check_generated(a, st, cJSON_GetObjectItem(cmd, "def"));
+        }
     }
 }
 
 static void rules_index(analysis *a, const an_stmt *st, const cJSON *n)
 {
     const char *method = an_str(n, "accessMethod");
-    if (in_set(method, (const char *const[]){"gist", "brin", "spgist", NULL})) {
+    if (in_set(method, (const char *const[]){"gist", "brin", "spgist", "rtree", NULL})) {
         char *up = xstrdup(method);
         for (char *p = up; *p; p++)
             *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);

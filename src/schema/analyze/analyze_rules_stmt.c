@@ -337,6 +337,11 @@ bool an_rules_text(analysis *a, const an_stmt *st)
 {
     size_t before = a->nissues;
     char *t = normalize(st->sql);
+    /* Upstream names triggers by their own name in these text checks (no " ON table"). */
+    char *bare = xstrdup(st->obj_name ? st->obj_name : "");
+    char *on = str_eq(st->obj_type, "TRIGGER") ? strstr(bare, " ON ") : NULL;
+    if (on)
+        *on = 0;
     bool routine = str_eq(st->obj_type, "FUNCTION") || str_eq(st->obj_type, "PROCEDURE");
     if (routine || str_eq(st->obj_type, "TRIGGER")) {
         check_fetch(a, st, t);
@@ -346,16 +351,11 @@ bool an_rules_text(analysis *a, const an_stmt *st)
             an_report(a, st, R_DROP_TEMPORARY_TABLE, NULL);
     }
     if (str_starts_with(t, "create ") && find_words(t, "json_arrayagg"))
-        an_report(a, st, R_JSON_ARRAYAGG, NULL);
+        an_report_obj(a, st, R_JSON_ARRAYAGG, NULL, st->obj_type, bare);
     if (!st->node) {
         /* Not PostgreSQL 15 syntax: what upstream still names from the text. */
-        if (str_eq(st->obj_type, "TRIGGER") && find_words(t, "compound trigger")) {
-            char *name = xstrdup(st->obj_name);
-            char *on = strstr(name, " ON ");
-            if (on)
-                *on = 0;
-            an_report_obj(a, st, R_COMPOUND_TRIGGER, NULL, "TRIGGER", name);
-            free(name);
+        if (str_eq(st->obj_type, "TRIGGER") && find_words(t, "compound")) {
+            an_report_obj(a, st, R_COMPOUND_TRIGGER, NULL, "TRIGGER", bare);
         } else if (str_starts_with(t, "alter table ") && find_words(t, "set with oids")) {
             an_report(a, st, R_ALTER_SET_WITH_OIDS, NULL);
         } else if (str_starts_with(t, "alter table ") && find_words(t, "of")) {
@@ -373,6 +373,7 @@ bool an_rules_text(analysis *a, const an_stmt *st)
             free(name);
         }
     }
+    free(bare);
     free(t);
     return a->nissues > before;
 }

@@ -33,6 +33,9 @@ static const struct {
     {"tstzmultirange", R_MULTIRANGE_DATATYPE},
 };
 
+/* Oracle types ora2pg leaves in a schema: upstream reports each once per table, named as written. */
+static const char *const oracle_types[] = {"anydata", "anydataset", "anytype", "uritype", NULL};
+
 static const char *const live_unsupported_types[] = {"point", "line", "lseg", "box", "path", "polygon",
                                                      "circle", "vector", "timetz", NULL};
 
@@ -57,12 +60,21 @@ static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col)
             rule = unsupported_types[i].rule;
     if (rule != R__COUNT)
         ;
+    else if (in_set(type, oracle_types))
+        rule = R_ORACLE_DATATYPE;
     else if (in_set(type, live_unsupported_types))
         rule = R_LIVE_DATATYPE;
     else if (!strcmp(type, "tsquery") || an_is_udt(a, type))
         rule = R_LIVE_FB_FF_DATATYPE;
     else
         return;
+    if (rule == R_ORACLE_DATATYPE) {
+        static const char *const shown[] = {"AnyData", "AnyDataSet", "AnyType", "URIType"};
+        for (size_t i = 0; oracle_types[i]; i++)
+            if (!strcmp(type, oracle_types[i]))
+                an_report(a, st, rule, shown[i]);
+        return;
+    }
     char *d = xasprintf("%s%s on column - %s", type, array ? "[]" : "", name);
     an_report(a, st, rule, d);
     free(d);
