@@ -108,12 +108,17 @@ void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char 
     free(raw);
     char *name = utf8_copy(obj_name);
     char *file = utf8_copy(st->file);
-    /* One issue per rule, object and detail: a statement walked twice (body and tree) reports once. */
+    /*
+     * One issue per rule, object and detail: a statement walked twice (body
+     * and tree) reports once. In bodies, one per construct whatever its
+     * detail (lo_open and lo_lseek in one function: one issue), as upstream.
+     */
+    bool body = !strcmp(r->issue_type, AN_UNSUPPORTED_PLPGSQL);
     for (size_t i = 0; i < a->nissues; i++) {
         const an_issue *o = &a->issues[i];
         if (o->rule == r->id && o->kind == kind && o->line == st->line && !strcmp(o->object_name, name) &&
             !strcmp(o->file_path, file) && str_eq(o->object_type, obj_type ? obj_type : "") &&
-            !strcmp(o->reason, reason)) {
+            (body || !strcmp(o->reason, reason))) {
             free(reason);
             free(name);
             free(file);

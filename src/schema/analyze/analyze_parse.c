@@ -8,6 +8,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <pg_query.h>
 #include <stdlib.h>
@@ -240,21 +241,50 @@ static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_b
     free(m);
 }
 
+/*
+ * PostgreSQL 16's numeric literals (0x1F, 0o17, 0b101, 1_000) are "trailing
+ * junk" to PostgreSQL 15's scanner, which then cannot split the rest of the
+ * file. For the split only, overwrite such a literal at err_byte with as many
+ * zeros (same length: statement offsets stay valid in the original text).
+ */
+static bool neutralize_number(char *lex, size_t err_byte)
+{
+    size_t len = strlen(lex);
+    if (err_byte >= len || !isdigit((unsigned char)lex[err_byte]))
+        return false;
+    size_t start = err_byte;
+    while (start > 0 && (isalnum((unsigned char)lex[start - 1]) || lex[start - 1] == '_'))
+        start--;
+    if (!isdigit((unsigned char)lex[start]))
+        return false;
+    for (size_t i = start; i < len && (isalnum((unsigned char)lex[i]) || lex[i] == '_'); i++)
+        lex[i] = '0';
+    return true;
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
     char *buf = xstrdup(sql);
+    char *lex = xstrdup(sql); /* what the split sees: buf with newer literals neutralized */
     PgQuerySplitResult r;
     for (;;) {
-        r = pg_query_split_with_parser(buf);
+        r = pg_query_split_with_parser(lex);
         if (!r.error)
             break;
         /* Some statement does not parse: the scanner still finds the boundaries. */
         pg_query_free_split_result(r);
-        r = pg_query_split_with_scanner(buf);
-        if (!r.error || !blank_meta_line(buf, char_to_byte(buf, r.error->cursorpos)))
+        r = pg_query_split_with_scanner(lex);
+        if (!r.error)
             break;
+        size_t at = char_to_byte(lex, r.error->cursorpos);
+        if (blank_meta_line(lex, at)) {
+            blank_meta_line(buf, at);
+        } else if (!neutralize_number(lex, at)) {
+            break;
+        }
         pg_query_free_split_result(r);
     }
+    free(lex);
     size_t len = strlen(buf);
     if (r.error) {
         size_t err_byte = char_to_byte(buf, r.error->cursorpos);

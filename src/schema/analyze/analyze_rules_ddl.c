@@ -430,7 +430,8 @@ static void alter_table_variant(analysis *a, const an_stmt *st, const char *sub)
              {"AT_ValidateConstraint", R_ALTER_VALIDATE_CONSTRAINT, NULL}};
     for (size_t i = 0; i < ARRAY_LEN(m); i++)
         if (str_eq(sub, m[i].sub))
-            an_report(a, st, m[i].rule, m[i].detail);
+            /* Upstream calls every one of these a TABLE issue, ALTER FOREIGN TABLE ... OPTIONS too. */
+            an_report_obj(a, st, m[i].rule, m[i].detail, "TABLE", st->obj_name);
 }
 
 static void rules_alter_table(analysis *a, const an_stmt *st, const cJSON *n)

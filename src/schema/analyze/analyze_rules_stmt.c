@@ -349,6 +349,14 @@ bool an_rules_text(analysis *a, const an_stmt *st)
             an_report_obj(a, st, R_WHERE_CURRENT_OF, NULL, "CURSOR", "");
         if (find_words(t, "drop temporary table"))
             an_report(a, st, R_DROP_TEMPORARY_TABLE, NULL);
+        /* PL/pgSQL's own COMMIT rejects COMMIT PREPARED, so such a body never reaches the tree walk. */
+        static const char *const two_phase[] = {"prepare transaction", "commit prepared", "rollback prepared"};
+        for (size_t i = 0; i < ARRAY_LEN(two_phase); i++)
+            if (find_words(t, two_phase[i])) {
+                an_report(a, st, R_TWO_PHASE_COMMIT, i == 0 ? "PREPARE TRANSACTION" : i == 1 ? "COMMIT PREPARED"
+                                                                                            : "ROLLBACK PREPARED");
+                break;
+            }
     }
     if (str_starts_with(t, "create ") && find_words(t, "json_arrayagg"))
         an_report_obj(a, st, R_JSON_ARRAYAGG, NULL, st->obj_type, bare);
