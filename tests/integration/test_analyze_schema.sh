@@ -129,6 +129,9 @@ VIEW|public.v_sys|System column is not yet supported: xmin" \
         "$(python3 "$REPORT" get "$J" '"\n".join(sorted(i["ObjectType"] + "|" + i["ObjectName"] + "|" + i["Reason"] for i in r["Issues"]))')"
     assert_eq "pg_dump output: tables counted" "4" \
         "$(python3 "$REPORT" get "$J" '[o["TotalCount"] for o in r["Summary"]["DatabaseObjects"] if o["ObjectType"] == "TABLE"][0]')"
+    assert_eq "no status record: database version from pg_dump's header" \
+        "$(psql_as source sourcedb -Atc "SELECT split_part(current_setting('server_version'), ' ', 1)")" \
+        "$(python3 "$REPORT" get "$J" 'r["Summary"]["DbVersion"]')"
 else
     not_ok "source cluster for the pg_dump check"
 fi

@@ -40,6 +40,7 @@ void an_free(analysis *a)
     free(a->tables);
     strlist_free(&a->udts);
     strlist_free(&a->enums);
+    free(a->dumped_from);
     for (size_t i = 0; i < a->nissues; i++) {
         an_issue *is = &a->issues[i];
         free(is->object_type);
@@ -356,6 +357,11 @@ size_t an_count_rule(const analysis *a, const char *rule, const char *object_nam
         if (!strcmp(a->issues[i].rule, rule) && (!object_name || !strcmp(a->issues[i].object_name, object_name)))
             n++;
     return n;
+}
+
+const char *an_dumped_from(const analysis *a)
+{
+    return a->dumped_from;
 }
 
 size_t an_objstat_count(const analysis *a)

@@ -80,6 +80,9 @@ size_t an_count_rule(const analysis *a, const char *rule, const char *object_nam
  */
 char *an_schema_names(const analysis *a);
 
+/* The source version pg_dump wrote in a file's header ("15.6"), NULL when no file has one. Owned by a. */
+const char *an_dumped_from(const analysis *a);
+
 size_t an_objstat_count(const analysis *a);
 const an_objstat *an_objstat_at(const analysis *a, size_t i);
 

@@ -173,6 +173,7 @@ struct analysis {
     an_objstat *objs;
     size_t nobjs, capobjs;
     bool ran;
+    char *dumped_from;   /* pg_dump's "Dumped from database version" of the first file that has it */
 };
 
 /* --- cJSON tree helpers (analyze_tree.c) --- */

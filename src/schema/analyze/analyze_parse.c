@@ -262,8 +262,22 @@ static bool neutralize_number(char *lex, size_t err_byte)
     return true;
 }
 
+/* "-- Dumped from database version 15.6 (Debian 15.6-1)" -> "15.6". */
+static void note_dumped_from(analysis *a, const char *sql)
+{
+    static const char mark[] = "-- Dumped from database version ";
+    const char *p = a->dumped_from ? NULL : strstr(sql, mark);
+    if (!p)
+        return;
+    p += sizeof(mark) - 1;
+    size_t n = strcspn(p, " \r\n");
+    if (n)
+        a->dumped_from = xstrndup(p, n);
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
+    note_dumped_from(a, sql);
     char *buf = xstrdup(sql);
     char *lex = xstrdup(sql); /* what the split sees: buf with newer literals neutralized */
     PgQuerySplitResult r;
