@@ -288,6 +288,10 @@ static void rules_function_body(analysis *a, const an_stmt *st)
             return;
         }
         free(detail);
+        /* Not PL/pgSQL at all (MySQL's DROP TEMPORARY TABLE; COMMIT PREPARED): an_rules_text() reports them. */
+        if (strcasestr(body, "drop temporary table") || strcasestr(body, "commit prepared") ||
+            strcasestr(body, "rollback prepared"))
+            return;
         PgQueryPlpgsqlParseResult r = pg_query_parse_plpgsql(st->sql);
         if (r.error) {
             /*
