@@ -338,3 +338,21 @@ TEST(analyze_unparseable_create_is_counted_in_summary)
     an_free(a);
     CHECK_INT_EQ(views, 2);
 }
+
+TEST(analyze_summary_details_as_upstream)
+{
+    analysis *a = an_new();
+    an_add_sql(a, "schema/tables/INDEXES_table.sql", "CREATE INDEX g ON t USING gin (d);\nCREATE EXTENSION hll;");
+    an_run(a);
+    bool gin = false, hll = false;
+    for (size_t i = 0; i < an_objstat_count(a); i++) {
+        const an_objstat *o = an_objstat_at(a, i);
+        if (!strcmp(o->object_type, "INDEX"))
+            gin = strstr(o->details, "https://github.com/yugabyte/yugabyte-db/issues/7850") != NULL;
+        if (!strcmp(o->object_type, "EXTENSION"))
+            hll = strstr(o->details, "2.18") != NULL;
+    }
+    an_free(a);
+    CHECK(gin);
+    CHECK(hll);
+}

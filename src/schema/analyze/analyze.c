@@ -57,6 +57,7 @@ void an_free(analysis *a)
             free(a->objs[i].names[n]);
         free(a->objs[i].names);
         free(a->objs[i].object_type);
+        free(a->objs[i].details);
     }
     free(a->objs);
     free(a);
@@ -283,6 +284,7 @@ static an_objstat *objstat_get(analysis *a, const char *type)
     an_objstat *o = &a->objs[a->nobjs++];
     memset(o, 0, sizeof(*o));
     o->object_type = xstrdup(type);
+    o->details = xstrdup("");
     return o;
 }
 
@@ -300,6 +302,37 @@ static void objstat_add(analysis *a, const char *type, const char *raw_name)
         o->names = xrealloc(o->names, o->cap * sizeof(char *));
     }
     o->names[o->count++] = name;
+}
+
+/*
+ * Notes on a whole object type, as upstream's summary gives them: GIN indexes
+ * (supported only in part), the hll extension (only from YugabyteDB 2.18).
+ */
+static void summary_details(analysis *a)
+{
+    bool gin = false, hll = false;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        const an_stmt *st = &a->stmts[i];
+        if (!st->node)
+            continue;
+        if (!strcmp(st->kind, "IndexStmt") && str_eq(an_str(st->node, "accessMethod"), "gin"))
+            gin = true;
+        if (!strcmp(st->kind, "CreateExtensionStmt") && str_eq(an_str(st->node, "extname"), "hll"))
+            hll = true;
+    }
+    for (size_t i = 0; i < a->nobjs; i++) {
+        an_objstat *o = &a->objs[i];
+        const char *d = NULL;
+        if (gin && !strcmp(o->object_type, "INDEX"))
+            d = "The schema has GIN indexes, which YugabyteDB supports only in part "
+                "(https://github.com/yugabyte/yugabyte-db/issues/7850): check each one on the target.";
+        else if (hll && !strcmp(o->object_type, "EXTENSION"))
+            d = "The 'hll' extension exists in YugabyteDB from v2.18: check it against the target version.";
+        if (d) {
+            free(o->details);
+            o->details = xstrdup(d);
+        }
+    }
 }
 
 static int cmp_issue(const void *x, const void *y)
@@ -325,6 +358,7 @@ void an_run(analysis *a)
             objstat_add(a, st->obj_type, st->obj_name);
     }
     an_catalog_build(a);
+    summary_details(a);
     for (size_t i = 0; i < a->nstmts; i++) {
         const an_stmt *st = &a->stmts[i];
         if (!st->node)

@@ -48,6 +48,7 @@ typedef struct an_objstat {
     char **names; /* in order of appearance, distinct */
     size_t count;
     size_t cap;
+    char *details;  /* what the summary says about the type as a whole ("" when nothing) */
 } an_objstat;
 
 typedef struct analysis analysis;

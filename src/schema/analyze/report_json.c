@@ -65,7 +65,7 @@ static cJSON *object_entry(const analysis *a, const an_objstat *o)
     cJSON_AddNumberToObject(e, "InvalidCount", (double)invalid);
     cJSON_AddStringToObject(e, "ObjectNames", strbuf_cstr(&names));
     strbuf_free(&names);
-    cJSON_AddStringToObject(e, "Details", "");
+    cJSON_AddStringToObject(e, "Details", o->details ? o->details : "");
     return e;
 }
 
