@@ -40,6 +40,7 @@ void an_free(analysis *a)
     free(a->tables);
     strlist_free(&a->udts);
     strlist_free(&a->enums);
+    strlist_free(&a->composites);
     free(a->dumped_from);
     for (size_t i = 0; i < a->nissues; i++) {
         an_issue *is = &a->issues[i];

@@ -189,6 +189,11 @@ bool an_is_enum(const analysis *a, const char *type)
     return type && strlist_contains(&a->enums, type);
 }
 
+bool an_is_composite(const analysis *a, const char *type)
+{
+    return type && strlist_contains(&a->composites, type);
+}
+
 void an_catalog_build(analysis *a)
 {
     for (size_t i = 0; i < a->nstmts; i++) {
@@ -211,6 +216,8 @@ void an_catalog_build(analysis *a)
             const char *rel = an_str(cJSON_GetObjectItem(n, "typevar"), "relname");
             if (rel && !strlist_contains(&a->udts, rel))
                 strlist_push(&a->udts, rel);
+            if (rel && !strlist_contains(&a->composites, rel))
+                strlist_push(&a->composites, rel);
         } else if (!strcmp(k, "DefineStmt") && str_eq(an_str(n, "kind"), "OBJECT_TYPE"))
             add_udt(a, cJSON_GetObjectItem(n, "defnames"), false);
     }

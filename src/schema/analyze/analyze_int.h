@@ -167,7 +167,8 @@ struct analysis {
     an_table *tables;
     size_t ntables, captables;
     strlist udts;        /* user-defined types (enum, composite, range, base), lower case names */
-    strlist enums;       /* the enums among them: indexable, unlike the others */
+    strlist enums;       /* the enums among them */
+    strlist composites;  /* the composite types among them: what upstream calls user-defined types */
     an_issue *issues;
     size_t nissues, capissues;
     an_objstat *objs;
@@ -209,6 +210,7 @@ an_table *an_table_find_rv(analysis *a, const cJSON *rangevar);
 const an_column *an_column_find(const an_table *t, const char *name);
 bool an_is_udt(const analysis *a, const char *type);
 bool an_is_enum(const analysis *a, const char *type);
+bool an_is_composite(const analysis *a, const char *type);
 
 /* --- issues (analyze.c) --- */
 /* Report rule for stmt; detail fills the rule's %s (may be NULL). */

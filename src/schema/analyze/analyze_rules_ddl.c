@@ -97,7 +97,7 @@ static void check_key_types(analysis *a, const an_stmt *st, const an_table *t, c
         if (c->array) {
             what = "array";
             kind = "INDEX_ON_ARRAY_DATATYPE";
-        } else if (an_is_udt(a, c->type) && !an_is_enum(a, c->type)) {
+        } else if (an_is_composite(a, c->type)) {
             what = "user-defined type";
             kind = "INDEX_ON_USER_DEFINED_DATATYPE";
         } else {
@@ -397,8 +397,6 @@ static bool alter_other_relation(analysis *a, const an_stmt *st, const cJSON *n)
             const char *sub = an_str(cmd, "subtype");
             if (str_eq(sub, "AT_SetRelOptions") || str_eq(sub, "AT_SetTableSpace") || str_eq(sub, "AT_SetStatistics"))
                 an_report(a, st, R_ALTER_INDEX_SET, NULL);
-            if (str_eq(sub, "AT_SetRelOptions"))
-                report_options(a, st, cJSON_GetObjectItem(an_unwrap(cJSON_GetObjectItem(cmd, "def"), &kind), "items"));
         }
         return true;
     }
@@ -453,8 +451,6 @@ static void rules_alter_table(analysis *a, const an_stmt *st, const cJSON *n)
             an_report(a, st, R_ALTER_CLUSTER_ON, NULL);
         else if (str_eq(sub, "AT_DisableRule"))
             an_report_full(a, st, R_ALTER_DISABLE_RULE, NULL, NULL, an_str(cmd, "name"), st->obj_type, st->obj_name);
-        else if (str_eq(sub, "AT_SetRelOptions"))
-            report_options(a, st, cJSON_GetObjectItem(def, "items"));
         else if (str_eq(sub, "AT_SetUnLogged"))
             an_report(a, st, R_UNLOGGED_TABLE, NULL);
         else if (str_eq(sub, "AT_SetCompression"))
@@ -496,7 +492,8 @@ static void rules_index(analysis *a, const an_stmt *st, const cJSON *n)
         an_report(a, st, R_UNIQUE_NULLS_NOT_DISTINCT, NULL);
     if (an_bool(n, "concurrent"))
         an_report(a, st, R_INDEX_CONCURRENTLY, NULL);
-    if (!method || !strcmp(method, "btree") || !strcmp(method, "hash")) {
+    /* Upstream looks at btree indexes only (the default method is btree in the tree too). */
+    if (!method || !strcmp(method, "btree")) {
         strlist cols = STRLIST_INIT;
         const cJSON *p;
         cJSON_ArrayForEach(p, params)
@@ -603,9 +600,10 @@ void an_rules_ddl(analysis *a, const an_stmt *st)
             const cJSON *d = an_unwrap(o, &kind);
             if (!str_eq(an_str(d, "defname"), "deterministic"))
                 continue;
-            bool det = option_true(cJSON_GetObjectItem(d, "arg"));
-            an_report(a, st, R_DETERMINISTIC_COLLATION, det ? "true" : "false");
-            if (!det)
+            /* Upstream: false is its own kind (not fixed in 2.25); any other value is the option itself. */
+            if (option_true(cJSON_GetObjectItem(d, "arg")))
+                an_report(a, st, R_DETERMINISTIC_COLLATION, "true");
+            else
                 an_report(a, st, R_NON_DETERMINISTIC_COLLATION, NULL);
         }
     } else if (!strcmp(k, "CreateTableAsStmt")) {

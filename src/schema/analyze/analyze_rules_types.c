@@ -47,7 +47,8 @@ static bool in_set(const char *s, const char *const *set)
     return false;
 }
 
-static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col)
+/* foreign: a foreign table's columns, which live migration never streams (upstream reports only the types YugabyteDB lacks). */
+static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col, bool foreign)
 {
     const char *name = an_str(col, "colname");
     bool array = false;
@@ -62,9 +63,12 @@ static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col)
         ;
     else if (in_set(type, oracle_types))
         rule = R_ORACLE_DATATYPE;
+    else if (foreign)
+        return;
     else if (in_set(type, live_unsupported_types))
         rule = R_LIVE_DATATYPE;
-    else if (!strcmp(type, "tsquery") || an_is_udt(a, type))
+    /* Upstream's user-defined types here: composite types, and arrays of enums (enum values stream fine). */
+    else if (!strcmp(type, "tsquery") || an_is_composite(a, type) || (array && an_is_enum(a, type)))
         rule = R_LIVE_FB_FF_DATATYPE;
     else
         return;
@@ -80,7 +84,7 @@ static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col)
     free(d);
 }
 
-static void check_elts(analysis *a, const an_stmt *st, const cJSON *elts)
+static void check_elts(analysis *a, const an_stmt *st, const cJSON *elts, bool foreign)
 {
     const cJSON *el;
     cJSON_ArrayForEach(el, elts)
@@ -88,7 +92,7 @@ static void check_elts(analysis *a, const an_stmt *st, const cJSON *elts)
         const char *kind;
         const cJSON *node = an_unwrap(el, &kind);
         if (node && !strcmp(kind, "ColumnDef"))
-            check_coldef(a, st, node);
+            check_coldef(a, st, node, foreign);
     }
 }
 
@@ -97,9 +101,9 @@ void an_rules_types(analysis *a, const an_stmt *st)
     const char *k = st->kind;
     const cJSON *n = st->node;
     if (!strcmp(k, "CreateStmt")) {
-        check_elts(a, st, cJSON_GetObjectItem(n, "tableElts"));
+        check_elts(a, st, cJSON_GetObjectItem(n, "tableElts"), false);
     } else if (!strcmp(k, "CreateForeignTableStmt")) {
-        check_elts(a, st, cJSON_GetObjectItem(cJSON_GetObjectItem(n, "base"), "tableElts"));
+        check_elts(a, st, cJSON_GetObjectItem(cJSON_GetObjectItem(n, "base"), "tableElts"), true);
     } else if (!strcmp(k, "AlterTableStmt")) {
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(n, "cmds"))
@@ -108,7 +112,7 @@ void an_rules_types(analysis *a, const an_stmt *st)
             const cJSON *cmd = an_unwrap(c, &kind);
             const cJSON *def = an_unwrap(cJSON_GetObjectItem(cmd, "def"), &kind);
             if (str_eq(an_str(cmd, "subtype"), "AT_AddColumn") && def && !strcmp(kind, "ColumnDef"))
-                check_coldef(a, st, def);
+                check_coldef(a, st, def, str_eq(an_str(n, "objtype"), "OBJECT_FOREIGN_TABLE"));
         }
     }
 }
