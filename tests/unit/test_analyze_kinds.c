@@ -109,6 +109,8 @@ static const kind_case cases[] = {
      PG "table-inheritance-is-not-supported"},
     {F, "CREATE FUNCTION public.pt(x t.a%TYPE) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
      "REFERENCED_TYPE_DECLARATION", "FUNCTION", "public.pt", YB "23619", PG "type-syntax-is-not-supported"},
+    {F, "CREATE FUNCTION public.pv() RETURNS void LANGUAGE plpgsql AS $$ DECLARE v public.t.c%TYPE; BEGIN NULL; END $$;",
+     "REFERENCED_TYPE_DECLARATION", "FUNCTION", "public.pv", YB "23619", PG "type-syntax-is-not-supported"},
     {"schema/views/view.sql", "CREATE VIEW v WITH (security_invoker = true) AS SELECT 1;", "SECURITY_INVOKER_VIEWS",
      "VIEW", "v", YB "25575", PG12},
     {"schema/collations/collation.sql", "CREATE COLLATION c1 (provider = icu, locale = 'und', deterministic = true);",

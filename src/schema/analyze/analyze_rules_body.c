@@ -11,6 +11,7 @@
 #include <pg_query.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool in_set(const char *s, const char *const *set)
 {
@@ -233,6 +234,11 @@ static void walk_plpgsql(analysis *a, const an_stmt *st, const cJSON *node, bool
     {
         if (it->string && !strcmp(it->string, "query") && cJSON_IsString(it))
             walk_sql(a, st, it->valuestring, in_assign);
+        else if (it->string && !strcmp(it->string, "typname") && cJSON_IsString(it) &&
+                 strlen(it->valuestring) > 5 &&
+                 !strcasecmp(it->valuestring + strlen(it->valuestring) - 5, "%type"))
+            /* A variable declared as table.column%TYPE. */
+            an_report(a, st, R_REFERENCED_TYPE_DECLARATION, it->valuestring);
         else
             walk_plpgsql(a, st, it, in_assign || (it->string && !strcmp(it->string, "PLpgSQL_stmt_assign")));
     }
