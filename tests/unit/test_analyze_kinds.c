@@ -157,6 +157,10 @@ static const kind_case cases[] = {
      YB "25575", PG12},
     {"schema/procedures/procedure.sql", "CREATE PROCEDURE public.tp() LANGUAGE sql AS $$ PREPARE TRANSACTION 'x' $$;",
      "TWO_PHASE_COMMIT", "PROCEDURE", "public.tp", YB "11084", PG "two-phase-commit"},
+    {"schema/uncategorized.sql", "CREATE DATABASE d WITH ICU_LOCALE = 'en_US' LOCALE_PROVIDER = 'icu' TEMPLATE = template0;",
+     "DATABASE_OPTIONS_PG15", "DATABASE", "d", YB "25575", PG12},
+    {"schema/uncategorized.sql", "CREATE DATABASE d2 WITH BUILTIN_LOCALE = 'C';", "DATABASE_OPTIONS_PG17", "DATABASE",
+     "d2", YB "25575", PG12},
     {"schema/extensions/extension.sql", "CREATE EXTENSION postgis;", "UNSUPPORTED_EXTENSION", "EXTENSION", "postgis",
      VOY "1538", "https://docs.yugabyte.com/preview/explore/ysql-language-features/pg-extensions/"},
     /* Upstream's statement-level checks (no issue type of their own upstream: kinds are ours). */

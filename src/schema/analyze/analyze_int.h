@@ -114,6 +114,8 @@ typedef enum an_rule_id {
     R_CURSOR_FETCH,
     R_WHERE_CURRENT_OF,
     R_ORACLE_DATATYPE,
+    R_DATABASE_OPTIONS_PG15,
+    R_DATABASE_OPTIONS_PG17,
     R__COUNT
 } an_rule_id;
 

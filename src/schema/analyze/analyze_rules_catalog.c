@@ -362,4 +362,10 @@ const an_rule an_rules[R__COUNT] = {
                             "Update or delete by primary key instead", YBU "737", "", NULL},
     [R_ORACLE_DATATYPE] = {"oracle_datatype", "ORACLE_DATATYPE", F, "%s datatype (Oracle) has no mapping in YugabyteDB",
                            "Remove the column or change it to a supported type", VOY "1541", "", NULL},
+    [R_DATABASE_OPTIONS_PG15] = {"database_options_pg15", "DATABASE_OPTIONS_PG15", F,
+                                 "CREATE DATABASE options of PostgreSQL 15 are not supported yet: %s",
+                                 "Create the database without these options", YB "25575", PG12, NULL},
+    [R_DATABASE_OPTIONS_PG17] = {"database_options_pg17", "DATABASE_OPTIONS_PG17", F,
+                                 "CREATE DATABASE options of PostgreSQL 17 are not supported yet: %s",
+                                 "Create the database without these options", YB "25575", PG12, NULL},
 };

@@ -212,6 +212,47 @@ static void rules_function(analysis *a, const an_stmt *st, const cJSON *n)
     check_pct_type(a, st, cJSON_GetObjectItem(n, "returnType"));
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* CREATE DATABASE options newer than YugabyteDB's PostgreSQL, one issue per PostgreSQL release (sorted names). */
+static void rules_createdb(analysis *a, const an_stmt *st, const cJSON *n)
+{
+    static const char *const pg15[] = {"locale", "icu_locale", "locale_provider", "collation_version", "oid",
+                                       "strategy", NULL};
+    static const char *const pg17[] = {"icu_rules", "builtin_locale", NULL};
+    strlist found15 = STRLIST_INIT, found17 = STRLIST_INIT;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItem(n, "options"))
+    {
+        const char *kind;
+        const char *name = an_str(an_unwrap(o, &kind), "defname");
+        for (size_t i = 0; name && pg15[i]; i++)
+            if (!strcmp(name, pg15[i]) && !strlist_contains(&found15, name))
+                strlist_push(&found15, name);
+        for (size_t i = 0; name && pg17[i]; i++)
+            if (!strcmp(name, pg17[i]) && !strlist_contains(&found17, name))
+                strlist_push(&found17, name);
+    }
+    const char *db = an_str(n, "dbname") ? an_str(n, "dbname") : "";
+    strlist *lists[] = {&found15, &found17};
+    an_rule_id rules[] = {R_DATABASE_OPTIONS_PG15, R_DATABASE_OPTIONS_PG17};
+    for (size_t l = 0; l < 2; l++) {
+        if (!lists[l]->count)
+            continue;
+        qsort(lists[l]->items, lists[l]->count, sizeof(char *), cmp_str);
+        strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < lists[l]->count; i++)
+            strbuf_appendf(&sb, "%s%s", i ? ", " : "", lists[l]->items[i]);
+        an_report_obj(a, st, rules[l], strbuf_cstr(&sb), "DATABASE", db);
+        strbuf_free(&sb);
+    }
+    strlist_free(&found15);
+    strlist_free(&found17);
+}
+
 void an_rules_stmt(analysis *a, const an_stmt *st)
 {
     const char *k = st->kind;
@@ -262,6 +303,8 @@ void an_rules_stmt(analysis *a, const an_stmt *st)
         an_report_obj(a, st, R_ALTER_TABLESPACE, NULL, "TABLESPACE", an_str(n, "tablespacename"));
     } else if (!strcmp(k, "CreateFunctionStmt")) {
         rules_function(a, st, n);
+    } else if (!strcmp(k, "CreatedbStmt")) {
+        rules_createdb(a, st, n);
     }
 }
 
