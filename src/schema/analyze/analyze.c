@@ -248,6 +248,13 @@ static bool stmt_object(an_stmt *st)
     } else if (!strcmp(k, "CreateSchemaStmt")) {
         type = xstrdup("SCHEMA");
         name = xstrdup(an_str(n, "schemaname"));
+    } else if (!strcmp(k, "CreateConversionStmt")) {
+        type = xstrdup("CONVERSION");
+        name = an_join_names(cJSON_GetObjectItem(n, "conversion_name"));
+    } else if (!strcmp(k, "CreateOpClassStmt") || !strcmp(k, "CreateOpFamilyStmt")) {
+        /* Upstream counts operator classes and families with the operators. */
+        type = xstrdup("OPERATOR");
+        name = an_join_names(cJSON_GetObjectItem(n, !strcmp(k, "CreateOpClassStmt") ? "opclassname" : "opfamilyname"));
     } else if (!strcmp(k, "AlterTableStmt")) {
         const char *w = objtype_word(an_str(n, "objtype"));
         type = xstrdup(w ? w : "TABLE");
