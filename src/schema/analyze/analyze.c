@@ -135,7 +135,9 @@ void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char 
     an_issue *is = &a->issues[a->nissues++];
     is->rule = r->id;
     is->kind = kind;
-    is->issue_type = r->issue_type;
+    /* Upstream files constructs of a view, trigger or table under unsupported_features; only routines' bodies are PL/pgSQL objects. */
+    bool routine = str_eq(obj_type, "FUNCTION") || str_eq(obj_type, "PROCEDURE");
+    is->issue_type = !strcmp(r->issue_type, AN_UNSUPPORTED_PLPGSQL) && !routine ? AN_UNSUPPORTED_FEATURES : r->issue_type;
     is->object_type = xstrdup(obj_type ? obj_type : "");
     is->object_name = name;
     is->reason = reason;
