@@ -250,13 +250,14 @@ static void check_constraint(analysis *a, const an_stmt *st, const cJSON *con, c
         strlist_push(&keys, column);
     else
         keys_of(cJSON_GetObjectItem(con, "keys"), &keys);
-    if (t && t->partitioned) {
-        if (via_alter && pk)
-            an_report(a, st, R_ALTER_ADD_PK_PARTITIONED, NULL);
+    /* Upstream checks the partitioning against the keys of the CREATE TABLE only (export schema merges them there). */
+    if (t && t->partitioned && via_alter && pk)
+        an_report(a, st, R_ALTER_ADD_PK_PARTITIONED, NULL);
+    if (t && t->partitioned && !via_alter) {
         if (t->part_expr)
             an_report(a, st, R_EXPRESSION_PARTITION_PK, NULL);
         strlist missing = STRLIST_INIT;
-        for (size_t i = 0; i < t->part_cols.count; i++)
+        for (size_t i = 0; pk && i < t->part_cols.count; i++)
             if (!strlist_contains(&keys, t->part_cols.items[i]))
                 strlist_push(&missing, t->part_cols.items[i]);
         if (missing.count) {
@@ -479,7 +480,9 @@ static void rules_index(analysis *a, const an_stmt *st, const cJSON *n)
         if (cJSON_GetArraySize(params) > 1)
             an_report(a, st, R_GIN_MULTI_COLUMN, NULL);
         const cJSON *p;
-        cJSON_ArrayForEach(p, params)
+        /* Ordering matters on a one-column GIN index; on more, the multi-column issue says it all (upstream). */
+        const cJSON *one = cJSON_GetArraySize(params) == 1 ? params : NULL;
+        cJSON_ArrayForEach(p, one)
         {
             const char *kind;
             const char *ord = an_str(an_unwrap(p, &kind), "ordering");
