@@ -111,6 +111,11 @@ static const kind_case cases[] = {
      "REFERENCED_TYPE_DECLARATION", "FUNCTION", "public.pt", YB "23619", PG "type-syntax-is-not-supported"},
     {F, "CREATE FUNCTION public.pv() RETURNS void LANGUAGE plpgsql AS $$ DECLARE v public.t.c%TYPE; BEGIN NULL; END $$;",
      "REFERENCED_TYPE_DECLARATION", "FUNCTION", "public.pv", YB "23619", PG "type-syntax-is-not-supported"},
+    /* DDL a routine runs is reported on the routine. */
+    {F, "CREATE FUNCTION public.mk() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE UNLOGGED TABLE scratch (i int); END $$;",
+     "UNLOGGED_TABLES", "FUNCTION", "public.mk", YB "1129/", PG "unlogged-table-is-not-supported"},
+    {F, "CREATE FUNCTION public.mi() RETURNS void LANGUAGE plpgsql AS $$ BEGIN CREATE INDEX gi ON t USING gist (a); END $$;",
+     "UNSUPPORTED_INDEX_METHOD", "FUNCTION", "public.mi", YBU "1337", PG "gist-brin-and-spgist-index-types-are-not-supported"},
     {"schema/views/view.sql", "CREATE VIEW v WITH (security_invoker = true) AS SELECT 1;", "SECURITY_INVOKER_VIEWS",
      "VIEW", "v", YB "25575", PG12},
     {"schema/collations/collation.sql", "CREATE COLLATION c1 (provider = icu, locale = 'und', deterministic = true);",

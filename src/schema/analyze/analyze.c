@@ -106,6 +106,13 @@ void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char 
     const an_rule *r = &an_rules[rule];
     if (!kind)
         kind = r->kind;
+    if (a->owner) {
+        /* A routine's DDL runs at call time, on data the import does not see: no index advice for it. */
+        if (rule == R_FK_WITHOUT_INDEX)
+            return;
+        obj_type = a->owner->obj_type;
+        obj_name = a->owner->obj_name;
+    }
     char *raw = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
     char *reason = utf8_copy(raw);
     free(raw);
@@ -138,6 +145,8 @@ void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char 
     /* Upstream files constructs of a view, trigger or table under unsupported_features; only routines' bodies are PL/pgSQL objects. */
     bool routine = str_eq(obj_type, "FUNCTION") || str_eq(obj_type, "PROCEDURE");
     is->issue_type = !strcmp(r->issue_type, AN_UNSUPPORTED_PLPGSQL) && !routine ? AN_UNSUPPORTED_FEATURES : r->issue_type;
+    if (a->owner && strcmp(r->issue_type, AN_MIGRATION_CAVEATS) != 0)
+        is->issue_type = AN_UNSUPPORTED_PLPGSQL; /* DDL in a body is a PL/pgSQL issue */
     is->object_type = xstrdup(obj_type ? obj_type : "");
     is->object_name = name;
     is->reason = reason;

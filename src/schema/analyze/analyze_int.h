@@ -177,6 +177,7 @@ struct analysis {
     size_t nobjs, capobjs;
     bool ran;
     char *dumped_from;   /* pg_dump's "Dumped from database version" of the first file that has it */
+    const an_stmt *owner; /* while checking DDL inside a routine's body: the routine, which every issue is on */
 };
 
 /* --- cJSON tree helpers (analyze_tree.c) --- */

@@ -190,6 +190,27 @@ static void body_parse_failed(analysis *a, const an_stmt *st, const char *text, 
     free(d);
 }
 
+/*
+ * DDL run by a routine (CREATE UNLOGGED TABLE, CREATE INDEX ... USING gist ...):
+ * the DDL rules, with every issue on the routine, as upstream reports them.
+ */
+static void body_ddl(analysis *a, const an_stmt *st, const cJSON *stmts)
+{
+    const cJSON *raw;
+    cJSON_ArrayForEach(raw, stmts)
+    {
+        an_stmt sub = *st;
+        sub.node = an_unwrap(cJSON_GetObjectItem(raw, "stmt"), &sub.kind);
+        if (!sub.node)
+            continue;
+        const an_stmt *outer = a->owner;
+        a->owner = st;
+        an_rules_ddl(a, &sub);
+        an_rules_types(a, &sub);
+        a->owner = outer;
+    }
+}
+
 /* Parse an SQL text of a body (statements or one expression) and walk it. */
 static void walk_sql(analysis *a, const an_stmt *st, const char *sql, bool is_assign)
 {
@@ -210,9 +231,10 @@ static void walk_sql(analysis *a, const an_stmt *st, const char *sql, bool is_as
         err = NULL;
         root = an_parse(select, &err, NULL);
     }
-    if (root)
+    if (root) {
         walk_tree(a, st, cJSON_GetObjectItem(root, "stmts"));
-    else
+        body_ddl(a, st, cJSON_GetObjectItem(root, "stmts"));
+    } else
         body_parse_failed(a, st, sql, err ? err : "syntax error");
     cJSON_Delete(root);
     free(select);
