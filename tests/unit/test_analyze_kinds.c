@@ -208,6 +208,8 @@ static const kind_case cases[] = {
     {T, "ALTER TABLE test SET WITHOUT CLUSTER;", "ALTER_TABLE_SET_WITHOUT_CLUSTER", "TABLE", "test", YBU "1124", ""},
     {T, "ALTER TABLE abc SET (fillfactor = 70);", "ALTER_TABLE_SET", "TABLE", "abc", YBU "1124", ""},
     {T, "ALTER TABLE abc RESET (fillfactor);", "ALTER_TABLE_RESET", "TABLE", "abc", YBU "1124", ""},
+    {T, "ALTER TABLE ONLY lg SET LOGGED;", "ALTER_TABLE_SET", "TABLE", "lg", YBU "1124", ""},
+    {T, "ALTER TABLE wo SET WITHOUT OIDS;", "ALTER_TABLE_SET", "TABLE", "wo", YBU "1124", ""},
     {T, "ALTER FOREIGN TABLE ft OPTIONS (ADD opt 'v');", "ALTER_TABLE_OPTIONS", "TABLE", "ft", YBU "1124", ""},
     {T, "ALTER TABLE abc INHERIT xyz;", "ALTER_TABLE_INHERIT", "TABLE", "abc", YBU "1124", ""},
     {T, "ALTER TABLE distributors VALIDATE CONSTRAINT distfk;", "ALTER_TABLE_VALIDATE_CONSTRAINT", "TABLE",

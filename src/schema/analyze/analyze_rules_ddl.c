@@ -423,6 +423,7 @@ static void alter_table_variant(analysis *a, const an_stmt *st, const char *sub)
              {"AT_SetUnLogged", R_ALTER_TABLE_SET, "UNLOGGED"},
              {"AT_SetTableSpace", R_ALTER_TABLE_SET, "TABLESPACE"},
              {"AT_SetAccessMethod", R_ALTER_TABLE_SET, "ACCESS METHOD"},
+             {"AT_DropOids", R_ALTER_TABLE_SET, "WITHOUT OIDS"},
              {"AT_ResetRelOptions", R_ALTER_TABLE_RESET, NULL},
              {"AT_GenericOptions", R_ALTER_TABLE_OPTIONS, NULL},
              {"AT_AddInherit", R_ALTER_TABLE_INHERIT, NULL},
