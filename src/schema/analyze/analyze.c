@@ -38,7 +38,6 @@ void an_free(analysis *a)
         free(t->indexes);
     }
     free(a->tables);
-    strlist_free(&a->udts);
     strlist_free(&a->enums);
     strlist_free(&a->composites);
     free(a->dumped_from);

@@ -168,9 +168,8 @@ struct analysis {
     size_t nstmts, capstmts;
     an_table *tables;
     size_t ntables, captables;
-    strlist udts;        /* user-defined types (enum, composite, range, base), lower case names */
-    strlist enums;       /* the enums among them */
-    strlist composites;  /* the composite types among them: what upstream calls user-defined types */
+    strlist enums;       /* enum types, by their (lower case) names */
+    strlist composites;  /* composite types: what upstream calls user-defined types */
     an_issue *issues;
     size_t nissues, capissues;
     an_objstat *objs;
@@ -211,7 +210,6 @@ void an_catalog_build(analysis *a);
 an_table *an_table_find(analysis *a, const char *key);
 an_table *an_table_find_rv(analysis *a, const cJSON *rangevar);
 const an_column *an_column_find(const an_table *t, const char *name);
-bool an_is_udt(const analysis *a, const char *type);
 bool an_is_enum(const analysis *a, const char *type);
 bool an_is_composite(const analysis *a, const char *type);
 
