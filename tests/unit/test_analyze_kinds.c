@@ -369,3 +369,28 @@ TEST(analyze_summary_details_as_upstream)
     CHECK(gin);
     CHECK(hll);
 }
+
+TEST(analyze_newer_literals_do_not_stop_the_file)
+{
+    /* 0x1F and 1_000 do not even lex in PostgreSQL 15: what follows them is still analysed. */
+    analysis *a = an_new();
+    an_add_sql(a, "schema/views/view.sql",
+               "CREATE VIEW hx AS SELECT 0x1F, 1_000;\nCREATE UNLOGGED TABLE u (i int);\n"
+               "CREATE TABLE b (t text DEFAULT 'oops);\nCREATE UNLOGGED TABLE never (i int);\n");
+    an_run(a);
+    bool hex = false, unlogged = false, broken = false, after = false;
+    for (size_t i = 0; i < an_issue_count(a); i++) {
+        const an_issue *is = an_issue_at(a, i);
+        hex |= !strcmp(is->kind, "NON_DECIMAL_INTEGER_LITERAL") && !strcmp(is->object_name, "hx") && is->line == 1;
+        unlogged |= !strcmp(is->kind, "UNLOGGED_TABLES") && !strcmp(is->object_name, "u") && is->line == 2;
+        broken |= !strcmp(is->kind, "UNSUPPORTED_PG_SYNTAX") && !strcmp(is->object_name, "b") && is->line == 3 &&
+                  strstr(is->reason, "cannot be read") != NULL;
+        after |= !strcmp(is->object_name, "never");
+    }
+    an_free(a);
+    CHECK(hex);
+    CHECK(unlogged);
+    CHECK(broken);
+    /* An unterminated quote still ends what can be read: said in the reason, nothing invented after it. */
+    CHECK(!after);
+}

@@ -204,17 +204,18 @@ static bool blank_meta_line(char *buf, size_t err_byte)
  * usual, the one that breaks is reported from its first line to the line of
  * the error, and the rest of the file cannot be read.
  */
-static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_byte, const char *msg)
+static void add_unlexable(analysis *a, const char *path, char *buf, char *lex, size_t err_byte, const char *msg)
 {
     size_t len = strlen(buf);
     if (err_byte > len)
         err_byte = len;
     size_t fail_start = 0;
     line_cursor lc = {buf, 0, 1};
-    char saved = buf[err_byte];
-    buf[err_byte] = 0;
-    PgQuerySplitResult pr = pg_query_split_with_scanner(buf);
-    buf[err_byte] = saved;
+    /* Split what the scanner saw (lex: newer literals neutralized), take the text from buf. */
+    char saved = lex[err_byte];
+    lex[err_byte] = 0;
+    PgQuerySplitResult pr = pg_query_split_with_scanner(lex);
+    lex[err_byte] = saved;
     for (int i = 0; !pr.error && i < pr.n_stmts; i++) {
         size_t loc = (size_t)pr.stmts[i]->stmt_location;
         size_t end = loc + (size_t)pr.stmts[i]->stmt_len;
@@ -298,17 +299,18 @@ void an_add_sql(analysis *a, const char *path, const char *sql)
         }
         pg_query_free_split_result(r);
     }
-    free(lex);
     size_t len = strlen(buf);
     if (r.error) {
-        size_t err_byte = char_to_byte(buf, r.error->cursorpos);
+        size_t err_byte = char_to_byte(lex, r.error->cursorpos);
         char *msg = xstrdup(r.error->message);
         pg_query_free_split_result(r);
-        add_unlexable(a, path, buf, err_byte, msg);
+        add_unlexable(a, path, buf, lex, err_byte, msg);
         free(msg);
+        free(lex);
         free(buf);
         return;
     }
+    free(lex);
     line_cursor lc = {buf, 0, 1};
     for (int i = 0; i < r.n_stmts; i++) {
         size_t loc = (size_t)r.stmts[i]->stmt_location;
