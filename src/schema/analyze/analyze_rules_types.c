@@ -59,19 +59,19 @@ static void check_coldef(analysis *a, const an_stmt *st, const cJSON *col, bool 
     for (size_t i = 0; i < ARRAY_LEN(unsupported_types) && rule == R__COUNT; i++)
         if (!strcmp(type, unsupported_types[i].type))
             rule = unsupported_types[i].rule;
-    if (rule != R__COUNT)
-        ;
-    else if (in_set(type, oracle_types))
-        rule = R_ORACLE_DATATYPE;
-    else if (foreign)
-        return;
-    else if (in_set(type, live_unsupported_types))
-        rule = R_LIVE_DATATYPE;
-    /* Upstream's user-defined types here: composite types, and arrays of enums (enum values stream fine). */
-    else if (!strcmp(type, "tsquery") || an_is_composite(a, type) || (array && an_is_enum(a, type)))
-        rule = R_LIVE_FB_FF_DATATYPE;
-    else
-        return;
+    if (rule == R__COUNT) {
+        if (in_set(type, oracle_types))
+            rule = R_ORACLE_DATATYPE;
+        else if (foreign)
+            return;
+        else if (in_set(type, live_unsupported_types))
+            rule = R_LIVE_DATATYPE;
+        /* Upstream's user-defined types here: composite types, and arrays of enums (enum values stream fine). */
+        else if (!strcmp(type, "tsquery") || an_is_composite(a, type) || (array && an_is_enum(a, type)))
+            rule = R_LIVE_FB_FF_DATATYPE;
+        else
+            return;
+    }
     if (rule == R_ORACLE_DATATYPE) {
         static const char *const shown[] = {"AnyData", "AnyDataSet", "AnyType", "URIType"};
         for (size_t i = 0; oracle_types[i]; i++)
