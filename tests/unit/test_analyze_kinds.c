@@ -8,6 +8,7 @@
 
 #include "core/util.h"
 #include "schema/analyze/analyze.h"
+#include "schema/analyze/report.h"
 
 #include <stdlib.h>
 
@@ -393,4 +394,23 @@ TEST(analyze_newer_literals_do_not_stop_the_file)
     CHECK(broken);
     /* An unterminated quote still ends what can be read: said in the reason, nothing invented after it. */
     CHECK(!after);
+}
+
+TEST(analyze_summary_counts_overloads_as_upstream)
+{
+    analysis *a = an_new();
+    an_add_sql(a, "schema/functions/function.sql",
+               "CREATE FUNCTION public.f(int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+               "CREATE FUNCTION public.f(text) RETURNS int LANGUAGE sql AS $$ SELECT pg_advisory_lock(1)::int $$;\n");
+    an_run(a);
+    an_report_meta m = {"1", "2", "", "", ""};
+    cJSON *r = an_report_build(a, &m);
+    const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "Summary"), "DatabaseObjects"), 0);
+    bool ok = obj && !strcmp(cJSON_GetObjectItem(obj, "ObjectType")->valuestring, "FUNCTION") &&
+              cJSON_GetObjectItem(obj, "TotalCount")->valueint == 2 &&
+              cJSON_GetObjectItem(obj, "InvalidCount")->valueint == 1 &&
+              !strcmp(cJSON_GetObjectItem(obj, "ObjectNames")->valuestring, "public.f, public.f");
+    cJSON_Delete(r);
+    an_free(a);
+    CHECK(ok);
 }

@@ -306,15 +306,11 @@ static an_objstat *objstat_get(analysis *a, const char *type)
     return o;
 }
 
+/* Every CREATE counts, as upstream counts them: overloaded functions are several objects of one name. */
 static void objstat_add(analysis *a, const char *type, const char *raw_name)
 {
     an_objstat *o = objstat_get(a, type);
     char *name = utf8_copy(raw_name);
-    for (size_t i = 0; i < o->count; i++)
-        if (!strcmp(o->names[i], name)) {
-            free(name);
-            return;
-        }
     if (o->count == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->names = xrealloc(o->names, o->cap * sizeof(char *));

@@ -45,7 +45,7 @@ typedef struct an_issue {
 /* Objects of one type seen in the schema. */
 typedef struct an_objstat {
     char *object_type;
-    char **names; /* in order of appearance, distinct */
+    char **names; /* in order of appearance, one per CREATE (overloads repeat a name) */
     size_t count;
     size_t cap;
     char *details;  /* what the summary says about the type as a whole ("" when nothing) */

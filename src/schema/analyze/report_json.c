@@ -54,7 +54,11 @@ static cJSON *object_entry(const analysis *a, const an_objstat *o)
         if (n)
             strbuf_append(&names, ", ");
         strbuf_append(&names, o->names[n]);
-        for (size_t i = 0; i < an_issue_count(a); i++) {
+        /* Invalid objects are counted by name, once (upstream keys them by name). */
+        bool seen = false;
+        for (size_t m = 0; m < n && !seen; m++)
+            seen = !strcmp(o->names[m], o->names[n]);
+        for (size_t i = 0; !seen && i < an_issue_count(a); i++) {
             const an_issue *is = an_issue_at(a, i);
             if (!strcmp(is->object_type, o->object_type) && names_object(is->object_name, o->names[n])) {
                 invalid++;
