@@ -102,6 +102,8 @@ static const kind_case cases[] = {
      "xj ON public.x", YB "25003", CPX},
     {T, "CREATE TABLE x (id int, a int[]);\nCREATE INDEX xa ON x (a);", "INDEX_ON_ARRAY_DATATYPE", "INDEX", "xa ON x",
      YB "25003", CPX},
+    {T, "CREATE INDEX xe ON x ((doc::jsonb));", "INDEX_ON_JSONB_DATATYPE", "INDEX", "xe ON x", YB "25003", CPX},
+    {T, "CREATE INDEX xt ON x (((tags)::text[]));", "INDEX_ON_ARRAY_DATATYPE", "INDEX", "xt ON x", YB "25003", CPX},
     {T, "CREATE TYPE addr AS (street text);\nCREATE TABLE x (id int, a addr);\nCREATE INDEX xa ON x (a);",
      "INDEX_ON_USER_DEFINED_DATATYPE", "INDEX", "xa ON x", YB "25003", CPX},
     {T, "CREATE FOREIGN TABLE ft (id int) SERVER remote;", "FOREIGN_TABLE", "FOREIGN TABLE", "ft", VOY "1627",

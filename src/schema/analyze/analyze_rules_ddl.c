@@ -115,6 +115,30 @@ static void check_key_types(analysis *a, const an_stmt *st, const an_table *t, c
     }
 }
 
+/* An index expression cast to a type btree cannot index ((doc::jsonb), (tags::text[])): upstream's kind per type. */
+static void check_cast_type(analysis *a, const an_stmt *st, const cJSON *expr)
+{
+    const char *kind;
+    const cJSON *cast = an_unwrap(expr, &kind);
+    if (!cast || strcmp(kind, "TypeCast") != 0)
+        return;
+    bool array = false;
+    const char *type = an_type_name(cJSON_GetObjectItem(cast, "typeName"), &array);
+    const char *issue = NULL;
+    if (array)
+        issue = "INDEX_ON_ARRAY_DATATYPE";
+    else if (an_is_composite(a, type))
+        issue = "INDEX_ON_USER_DEFINED_DATATYPE";
+    for (size_t k = 0; type && !issue && k < ARRAY_LEN(unindexable_types); k++)
+        if (!strcmp(type, unindexable_types[k].type))
+            issue = unindexable_types[k].kind;
+    if (!issue)
+        return;
+    char *d = xasprintf("%s%s (expression)", type, array ? "[]" : "");
+    an_report_full(a, st, R_INDEX_ON_COMPLEX_TYPE, d, issue, NULL, st->obj_type, st->obj_name);
+    free(d);
+}
+
 static bool same_column_set(const strlist *index, const strlist *fk)
 {
     if (index->count < fk->count)
@@ -509,6 +533,11 @@ static void rules_index(analysis *a, const an_stmt *st, const cJSON *n)
         check_key_types(a, st, an_table_find_rv(a, cJSON_GetObjectItem(n, "relation")), &cols,
                         R_INDEX_ON_COMPLEX_TYPE, st->obj_type, st->obj_name);
         strlist_free(&cols);
+        cJSON_ArrayForEach(p, params)
+        {
+            const char *kind;
+            check_cast_type(a, st, cJSON_GetObjectItem(an_unwrap(p, &kind), "expr"));
+        }
     }
 }
 
