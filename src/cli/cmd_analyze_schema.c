@@ -57,6 +57,10 @@ int cmd_analyze_schema(cmd_ctx *ctx)
         free(schemas);
         schemas = an_schema_names(a);
     }
+    if (!*db_version && an_dumped_from(a)) {
+        free(db_version);
+        db_version = xstrdup(an_dumped_from(a));
+    }
 
     const char *target_version = opts_get(ctx->opts, "target-db-version");
     if (!target_version || !*target_version)

@@ -10,9 +10,9 @@ Prints what is wrong and exits 1.
 import json
 import sys
 
-TOP = {"VoyagerVersion": str, "TargetDBVersion": str, "MigrationComplexity": str, "SchemaSummary": dict,
+TOP = {"VoyagerVersion": str, "TargetDBVersion": str, "MigrationComplexity": str, "Summary": dict,
        "Issues": list}
-SUMMARY = {"DbName": str, "SchemaNames": list, "DbVersion": str, "DatabaseObjects": list}
+SUMMARY = {"Description": str, "DbName": str, "SchemaNames": list, "DbVersion": str, "DatabaseObjects": list}
 OBJECT = {"ObjectType": str, "TotalCount": int, "InvalidCount": int, "ObjectNames": str, "Details": str}
 ISSUE = {"IssueType": str, "ObjectType": str, "ObjectName": str, "Reason": str, "SqlStatement": str,
          "FilePath": str, "Suggestion": str, "GH": str, "DocsLink": str}
@@ -42,8 +42,8 @@ def validate(r):
         return errors
     if r["MigrationComplexity"] not in ("LOW", "MEDIUM", "HIGH"):
         errors.append(f"MigrationComplexity {r['MigrationComplexity']!r}")
-    s = r["SchemaSummary"]
-    check_keys("SchemaSummary", s, SUMMARY, errors)
+    s = r["Summary"]
+    check_keys("Summary", s, SUMMARY, errors)
     for i, name in enumerate(s.get("SchemaNames", [])):
         if not isinstance(name, str):
             errors.append(f"SchemaNames[{i}] not a string")
@@ -58,14 +58,20 @@ def validate(r):
         check_keys(f"Issues[{i}]", it, ISSUE, errors, extra_ok=("MinimumVersionsFixedIn",))
         if "MinimumVersionsFixedIn" not in it:
             errors.append(f"Issues[{i}]: missing MinimumVersionsFixedIn")
-        elif it["MinimumVersionsFixedIn"] is not None and not isinstance(it["MinimumVersionsFixedIn"], (str, dict)):
-            errors.append(f"Issues[{i}].MinimumVersionsFixedIn: bad type")
+        elif it["MinimumVersionsFixedIn"] is not None and not (
+                isinstance(it["MinimumVersionsFixedIn"], dict) and it["MinimumVersionsFixedIn"] and
+                all(isinstance(v, str) and v.startswith(k + ".") for k, v in it["MinimumVersionsFixedIn"].items())):
+            errors.append(f"Issues[{i}].MinimumVersionsFixedIn: not a map of release series to versions")
         if isinstance(it, dict) and it.get("IssueType") not in ISSUE_TYPES:
             errors.append(f"Issues[{i}].IssueType {it.get('IssueType')!r}")
-        if isinstance(it, dict) and it.get("IssueType") != "syntax_error":
-            if not it.get("DocsLink", "").startswith(
-                    "https://docs.yugabyte.com/preview/yugabyte-voyager/known-issues/postgresql/#"):
-                errors.append(f"Issues[{i}].DocsLink {it.get('DocsLink')!r}")
+        if isinstance(it, dict):
+            # Upstream's links: a docs page where it has one (known issues, or the extensions page), and a GH issue.
+            docs = it.get("DocsLink", "")
+            if docs and not (docs.startswith("https://docs.yugabyte.com/preview/yugabyte-voyager/known-issues/") and
+                             "#" in docs or docs == "https://docs.yugabyte.com/preview/explore/ysql-language-features/pg-extensions/"):
+                errors.append(f"Issues[{i}].DocsLink {docs!r}")
+            if it.get("GH") and not it["GH"].startswith("https://github.com/"):
+                errors.append(f"Issues[{i}].GH {it['GH']!r}")
             for k in ("Reason", "SqlStatement", "FilePath", "Suggestion"):
                 if not it.get(k):
                     errors.append(f"Issues[{i}].{k} is empty")

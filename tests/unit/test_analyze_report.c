@@ -46,7 +46,7 @@ TEST(analyze_report_document_has_every_field)
     analysis *a = run("CREATE UNLOGGED TABLE public.u (i int);\nCREATE TABLE public.ok (i int);");
     an_report_meta m = {"1.2.3", "2.25.0.0", "db", "15.1", "public, s2"};
     cJSON *r = an_report_build(a, &m);
-    const cJSON *sum = cJSON_GetObjectItem(r, "SchemaSummary");
+    const cJSON *sum = cJSON_GetObjectItem(r, "Summary");
     const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(sum, "DatabaseObjects"), 0);
     const cJSON *is = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "Issues"), 0);
     bool ok = !strcmp(cJSON_GetObjectItem(r, "VoyagerVersion")->valuestring, "1.2.3") &&
@@ -63,7 +63,13 @@ TEST(analyze_report_document_has_every_field)
                           "Suggestion", "GH", "DocsLink"};
     for (size_t i = 0; i < ARRAY_LEN(keys); i++)
         ok = ok && cJSON_IsString(cJSON_GetObjectItem(is, keys[i]));
-    ok = ok && cJSON_IsNull(cJSON_GetObjectItem(is, "MinimumVersionsFixedIn"));
+    /* UNLOGGED is fixed in two release series (upstream's map, series to first fixed version). */
+    const cJSON *mv = cJSON_GetObjectItem(is, "MinimumVersionsFixedIn");
+    ok = ok && cJSON_GetArraySize(mv) == 2 &&
+         !strcmp(cJSON_GetObjectItem(mv, "2024.2")->valuestring, "2024.2.0.0") &&
+         !strcmp(cJSON_GetObjectItem(mv, "2.25")->valuestring, "2.25.0.0") &&
+         !strcmp(cJSON_GetObjectItem(sum, "Description")->valuestring,
+                 "Objects that will be created on the target YugabyteDB.");
     cJSON_Delete(r);
     an_free(a);
     CHECK(ok);
@@ -84,7 +90,7 @@ TEST(analyze_report_renderers_escape)
          strstr(html, "<style>") && strstr(html, "Database objects");
     ok = ok && str_starts_with(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SchemaAnalysisReport>") &&
          strstr(xml, "public.&lt;i&gt;&amp;&apos;\xEF\xBF\xBD</ObjectName>") && !strchr(xml, '\x01') &&
-         strstr(xml, "<MinimumVersionsFixedIn/>") && strstr(xml, "<Issue>");
+         strstr(xml, "<MinimumVersionsFixedIn>2024.2: 2024.2.0.0, 2.25: 2.25.0.0</MinimumVersionsFixedIn>") && strstr(xml, "<Issue>");
     ok = ok && strstr(txt, "UNLOGGED tables are not supported yet") && strstr(json, "\"Issues\"");
     free(html);
     free(xml);
@@ -136,7 +142,7 @@ TEST(analyze_report_text_is_valid_utf8)
               !strcmp(an_objstat_at(a, 0)->names[0], "public.caf\xEF\xBF\xBD");
     an_report_meta m = {"1", "2", "", "", ""};
     cJSON *r = an_report_build(a, &m);
-    const cJSON *sum = cJSON_GetObjectItem(r, "SchemaSummary");
+    const cJSON *sum = cJSON_GetObjectItem(r, "Summary");
     const cJSON *obj = cJSON_GetArrayItem(cJSON_GetObjectItem(sum, "DatabaseObjects"), 0);
     ok = ok && cJSON_GetObjectItem(obj, "InvalidCount")->valueint == 1;
     cJSON_Delete(r);

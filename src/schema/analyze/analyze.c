@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 analysis *an_new(void)
 {
@@ -37,7 +38,9 @@ void an_free(analysis *a)
         free(t->indexes);
     }
     free(a->tables);
-    strlist_free(&a->udts);
+    strlist_free(&a->enums);
+    strlist_free(&a->composites);
+    free(a->dumped_from);
     for (size_t i = 0; i < a->nissues; i++) {
         an_issue *is = &a->issues[i];
         free(is->object_type);
@@ -46,6 +49,7 @@ void an_free(analysis *a)
         free(is->sql);
         free(is->file_path);
         free(is->docs_link);
+        free(is->suggestion);
     }
     free(a->issues);
     for (size_t i = 0; i < a->nobjs; i++) {
@@ -53,6 +57,7 @@ void an_free(analysis *a)
             free(a->objs[i].names[n]);
         free(a->objs[i].names);
         free(a->objs[i].object_type);
+        free(a->objs[i].details);
     }
     free(a->objs);
     free(a);
@@ -94,21 +99,35 @@ static char *utf8_copy(const char *s)
 /* Reason formats come from our own rules table, never from the input. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail,
-                   const char *obj_type, const char *obj_name)
+void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *kind,
+                    const char *suggestion_arg, const char *obj_type, const char *obj_name)
 {
     const an_rule *r = &an_rules[rule];
+    if (!kind)
+        kind = r->kind;
+    if (a->owner) {
+        /* A routine's DDL runs at call time, on data the import does not see: no index advice for it. */
+        if (rule == R_FK_WITHOUT_INDEX)
+            return;
+        obj_type = a->owner->obj_type;
+        obj_name = a->owner->obj_name;
+    }
     char *raw = strstr(r->reason, "%s") ? xasprintf(r->reason, detail ? detail : "") : xstrdup(r->reason);
     char *reason = utf8_copy(raw);
     free(raw);
     char *name = utf8_copy(obj_name);
     char *file = utf8_copy(st->file);
-    /* One issue per rule, object and detail: a statement walked twice (body and tree) reports once. */
+    /*
+     * One issue per rule, object and detail: a statement walked twice (body
+     * and tree) reports once. In bodies, one per construct whatever its
+     * detail (lo_open and lo_lseek in one function: one issue), as upstream.
+     */
+    bool body = !strcmp(r->issue_type, AN_UNSUPPORTED_PLPGSQL);
     for (size_t i = 0; i < a->nissues; i++) {
         const an_issue *o = &a->issues[i];
-        if (o->rule == r->id && o->line == st->line && !strcmp(o->object_name, name) &&
+        if (o->rule == r->id && o->kind == kind && o->line == st->line && !strcmp(o->object_name, name) &&
             !strcmp(o->file_path, file) && str_eq(o->object_type, obj_type ? obj_type : "") &&
-            !strcmp(o->reason, reason)) {
+            (body || !strcmp(o->reason, reason))) {
             free(reason);
             free(name);
             free(file);
@@ -121,7 +140,12 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     }
     an_issue *is = &a->issues[a->nissues++];
     is->rule = r->id;
-    is->issue_type = r->issue_type;
+    is->kind = kind;
+    /* Upstream files constructs of a view, trigger or table under unsupported_features; only routines' bodies are PL/pgSQL objects. */
+    bool routine = str_eq(obj_type, "FUNCTION") || str_eq(obj_type, "PROCEDURE");
+    is->issue_type = !strcmp(r->issue_type, AN_UNSUPPORTED_PLPGSQL) && !routine ? AN_UNSUPPORTED_FEATURES : r->issue_type;
+    if (a->owner && strcmp(r->issue_type, AN_MIGRATION_CAVEATS) != 0)
+        is->issue_type = AN_UNSUPPORTED_PLPGSQL; /* DDL in a body is a PL/pgSQL issue */
     is->object_type = xstrdup(obj_type ? obj_type : "");
     is->object_name = name;
     is->reason = reason;
@@ -130,13 +154,22 @@ void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *
     free(sql);
     is->file_path = file;
     is->line = st->line;
-    is->suggestion = r->suggestion;
+    char *sugg = strstr(r->suggestion, "%s") ? xasprintf(r->suggestion, suggestion_arg ? suggestion_arg : "")
+                                             : xstrdup(r->suggestion);
+    is->suggestion = utf8_copy(sugg);
+    free(sugg);
     is->gh = r->gh;
-    is->docs_link = r->anchor[0] ? xasprintf("%s#%s", AN_DOCS_BASE, r->anchor) : xstrdup("");
-    is->min_fixed = NULL;
+    is->docs_link = xstrdup(r->docs);
+    is->min_fixed = r->min_fixed;
     is->order = (size_t)(st - a->stmts) * 1000000u + a->nissues;
 }
 #pragma GCC diagnostic pop
+
+void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *obj_type,
+                   const char *obj_name)
+{
+    an_report_full(a, st, rule, detail, NULL, NULL, obj_type, obj_name);
+}
 
 void an_report(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail)
 {
@@ -225,6 +258,13 @@ static bool stmt_object(an_stmt *st)
     } else if (!strcmp(k, "CreateSchemaStmt")) {
         type = xstrdup("SCHEMA");
         name = xstrdup(an_str(n, "schemaname"));
+    } else if (!strcmp(k, "CreateConversionStmt")) {
+        type = xstrdup("CONVERSION");
+        name = an_join_names(cJSON_GetObjectItem(n, "conversion_name"));
+    } else if (!strcmp(k, "CreateOpClassStmt") || !strcmp(k, "CreateOpFamilyStmt")) {
+        /* Upstream counts operator classes and families with the operators. */
+        type = xstrdup("OPERATOR");
+        name = an_join_names(cJSON_GetObjectItem(n, !strcmp(k, "CreateOpClassStmt") ? "opclassname" : "opfamilyname"));
     } else if (!strcmp(k, "AlterTableStmt")) {
         const char *w = objtype_word(an_str(n, "objtype"));
         type = xstrdup(w ? w : "TABLE");
@@ -262,23 +302,51 @@ static an_objstat *objstat_get(analysis *a, const char *type)
     an_objstat *o = &a->objs[a->nobjs++];
     memset(o, 0, sizeof(*o));
     o->object_type = xstrdup(type);
+    o->details = xstrdup("");
     return o;
 }
 
+/* Every CREATE counts, as upstream counts them: overloaded functions are several objects of one name. */
 static void objstat_add(analysis *a, const char *type, const char *raw_name)
 {
     an_objstat *o = objstat_get(a, type);
     char *name = utf8_copy(raw_name);
-    for (size_t i = 0; i < o->count; i++)
-        if (!strcmp(o->names[i], name)) {
-            free(name);
-            return;
-        }
     if (o->count == o->cap) {
         o->cap = o->cap ? o->cap * 2 : 8;
         o->names = xrealloc(o->names, o->cap * sizeof(char *));
     }
     o->names[o->count++] = name;
+}
+
+/*
+ * Notes on a whole object type, as upstream's summary gives them: GIN indexes
+ * (supported only in part), the hll extension (only from YugabyteDB 2.18).
+ */
+static void summary_details(analysis *a)
+{
+    bool gin = false, hll = false;
+    for (size_t i = 0; i < a->nstmts; i++) {
+        const an_stmt *st = &a->stmts[i];
+        if (!st->node)
+            continue;
+        if (!strcmp(st->kind, "IndexStmt") && str_eq(an_str(st->node, "accessMethod"), "gin"))
+            gin = true;
+        if (!strcmp(st->kind, "CreateExtensionStmt") && str_eq(an_str(st->node, "extname"), "hll"))
+            hll = true;
+    }
+    for (size_t i = 0; i < a->nobjs; i++) {
+        an_objstat *o = &a->objs[i];
+        const char *d = NULL;
+        if (gin && !strcmp(o->object_type, "INDEX"))
+            d = "The schema has GIN indexes, which YugabyteDB supports only in part "
+                "(https://github.com/yugabyte/yugabyte-db/issues/7850): check each one on the target.";
+        else if (hll && !strcmp(o->object_type, "EXTENSION"))
+            d = "The 'hll' extension exists in YugabyteDB from v2.18: check it against the target version.";
+        if (d) {
+            free(o->details);
+            o->details = xstrdup(d);
+        }
+    }
 }
 
 static int cmp_issue(const void *x, const void *y)
@@ -294,12 +362,17 @@ void an_run(analysis *a)
     a->ran = true;
     for (size_t i = 0; i < a->nstmts; i++) {
         an_stmt *st = &a->stmts[i];
-        if (!st->node)
+        if (!st->node) {
+            /* A CREATE our parser rejects (newer syntax) still creates its object: count what the scanner named. */
+            if (!st->root && st->obj_name && st->obj_name[0] && !strncasecmp(st->sql, "create", 6))
+                objstat_add(a, st->obj_type, st->obj_name);
             continue;
+        }
         if (stmt_object(st))
             objstat_add(a, st->obj_type, st->obj_name);
     }
     an_catalog_build(a);
+    summary_details(a);
     for (size_t i = 0; i < a->nstmts; i++) {
         const an_stmt *st = &a->stmts[i];
         if (!st->node)
@@ -307,6 +380,8 @@ void an_run(analysis *a)
         an_rules_ddl(a, st);
         an_rules_types(a, st);
         an_rules_body(a, st);
+        an_rules_stmt(a, st);
+        an_rules_text(a, st);
     }
     /* Syntax errors were found while reading: put every issue in file order. */
     if (a->nissues > 1)
@@ -330,6 +405,11 @@ size_t an_count_rule(const analysis *a, const char *rule, const char *object_nam
         if (!strcmp(a->issues[i].rule, rule) && (!object_name || !strcmp(a->issues[i].object_name, object_name)))
             n++;
     return n;
+}
+
+const char *an_dumped_from(const analysis *a)
+{
+    return a->dumped_from;
 }
 
 size_t an_objstat_count(const analysis *a)

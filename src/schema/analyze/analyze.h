@@ -27,6 +27,7 @@
 /* One reported issue; every string owned by the analysis. */
 typedef struct an_issue {
     const char *rule;        /* the catalogue rule id ("stored_generated_columns"), for tests */
+    const char *kind;        /* upstream's issue type ("STORED_GENERATED_COLUMNS"): not in the report, as upstream */
     const char *issue_type;  /* AN_* category */
     char *object_type;       /* "TABLE", "INDEX", "FUNCTION", ... */
     char *object_name;
@@ -34,19 +35,20 @@ typedef struct an_issue {
     char *sql;
     char *file_path;         /* relative to the export dir when read from one */
     int line;                /* 1-based line of the statement (or of the syntax error) */
-    const char *suggestion;
+    char *suggestion;
     const char *gh;
     char *docs_link;
-    const char *min_fixed;   /* MinimumVersionsFixedIn, NULL when none */
+    const char *min_fixed;   /* MinimumVersionsFixedIn as "series=version;...", NULL when none */
     size_t order;            /* statement index, then detection order: the report's order */
 } an_issue;
 
 /* Objects of one type seen in the schema. */
 typedef struct an_objstat {
     char *object_type;
-    char **names; /* in order of appearance, distinct */
+    char **names; /* in order of appearance, one per CREATE (overloads repeat a name) */
     size_t count;
     size_t cap;
+    char *details;  /* what the summary says about the type as a whole ("" when nothing) */
 } an_objstat;
 
 typedef struct analysis analysis;
@@ -78,6 +80,9 @@ size_t an_count_rule(const analysis *a, const char *rule, const char *object_nam
  * record does not name them. Caller frees.
  */
 char *an_schema_names(const analysis *a);
+
+/* The source version pg_dump wrote in a file's header ("15.6"), NULL when no file has one. Owned by a. */
+const char *an_dumped_from(const analysis *a);
 
 size_t an_objstat_count(const analysis *a);
 const an_objstat *an_objstat_at(const analysis *a, size_t i);

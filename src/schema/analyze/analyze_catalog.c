@@ -1,7 +1,7 @@
 /*
  * First pass: what the schema declares, for the rules that look across
  * statements (tables and their column types, partitioning, indexes and keys,
- * user-defined types). pg_dump puts keys in ALTER TABLE and indexes in their
+ * enum and composite types). pg_dump puts keys in ALTER TABLE and indexes in their
  * own file, so everything is gathered before any rule runs.
  */
 #include "schema/analyze/analyze_int.h"
@@ -46,11 +46,6 @@ const an_column *an_column_find(const an_table *t, const char *name)
         if (!strcmp(t->cols[i].name, name))
             return &t->cols[i];
     return NULL;
-}
-
-bool an_is_udt(const analysis *a, const char *type)
-{
-    return type && strlist_contains(&a->udts, type);
 }
 
 static void add_column(an_table *t, const cJSON *coldef)
@@ -175,11 +170,21 @@ static void catalog_index(analysis *a, const cJSON *n)
     }
 }
 
-static void add_udt(analysis *a, const cJSON *names)
+static void add_enum(analysis *a, const cJSON *names)
 {
     const char *name = an_last_name(names);
-    if (name && !strlist_contains(&a->udts, name))
-        strlist_push(&a->udts, name);
+    if (name && !strlist_contains(&a->enums, name))
+        strlist_push(&a->enums, name);
+}
+
+bool an_is_enum(const analysis *a, const char *type)
+{
+    return type && strlist_contains(&a->enums, type);
+}
+
+bool an_is_composite(const analysis *a, const char *type)
+{
+    return type && strlist_contains(&a->composites, type);
 }
 
 void an_catalog_build(analysis *a)
@@ -198,13 +203,12 @@ void an_catalog_build(analysis *a)
             catalog_alter(a, n);
         else if (!strcmp(k, "IndexStmt"))
             catalog_index(a, n);
-        else if (!strcmp(k, "CreateEnumStmt") || !strcmp(k, "CreateRangeStmt"))
-            add_udt(a, cJSON_GetObjectItem(n, "typeName"));
+        else if (!strcmp(k, "CreateEnumStmt"))
+            add_enum(a, cJSON_GetObjectItem(n, "typeName"));
         else if (!strcmp(k, "CompositeTypeStmt")) {
             const char *rel = an_str(cJSON_GetObjectItem(n, "typevar"), "relname");
-            if (rel && !strlist_contains(&a->udts, rel))
-                strlist_push(&a->udts, rel);
-        } else if (!strcmp(k, "DefineStmt") && str_eq(an_str(n, "kind"), "OBJECT_TYPE"))
-            add_udt(a, cJSON_GetObjectItem(n, "defnames"));
+            if (rel && !strlist_contains(&a->composites, rel))
+                strlist_push(&a->composites, rel);
+        }
     }
 }

@@ -64,20 +64,74 @@ typedef enum an_rule_id {
     R_TWO_PHASE_COMMIT,
     R_SAVEPOINT,
     R_INDEX_CONCURRENTLY,
+    /* Split out of the datatype and index rules: upstream gives each its own kind and links. */
+    R_XML_DATATYPE,
+    R_XID_DATATYPE,
+    R_POSTGIS_DATATYPE,
+    R_LO_DATATYPE,
+    R_MULTIRANGE_DATATYPE,
+    R_PK_UK_ON_COMPLEX_TYPE,
+    R_NON_DETERMINISTIC_COLLATION,
+    R_REFERENCED_TYPE_DECLARATION,
+    /* Upstream's statement-level checks (no issue type of their own upstream). */
+    R_VIEW_CHECK_OPTION,
+    R_DROP_MULTIPLE,
+    R_DROP_INDEX_CONCURRENTLY,
+    R_CREATE_ACCESS_METHOD,
+    R_REINDEX,
+    R_LIKE_ALL,
+    R_LIKE_CLAUSE,
+    R_WITH_OIDS,
+    R_ALTER_TABLE_OF,
+    R_ALTER_TABLE_NOT_OF,
+    R_ALTER_TABLE_SET_SCHEMA,
+    R_SCHEMA_WITH_ELEMENTS,
+    R_ALTER_SET_STATISTICS,
+    R_ALTER_SET_STORAGE,
+    R_ALTER_RESET_ATTRIBUTE,
+    R_ALTER_CONSTRAINT,
+    R_ALTER_SET_WITH_OIDS,
+    R_ALTER_WITHOUT_CLUSTER,
+    R_ALTER_TABLE_SET,
+    R_ALTER_TABLE_RESET,
+    R_ALTER_TABLE_OPTIONS,
+    R_ALTER_TABLE_INHERIT,
+    R_ALTER_VALIDATE_CONSTRAINT,
+    R_ALTER_INDEX_SET,
+    R_ALTER_TYPE,
+    R_ALTER_TYPE_DROP_ATTRIBUTE,
+    R_ALTER_TABLESPACE,
+    R_ALTER_VIEW,
+    R_ALTER_AGGREGATE,
+    R_LANGUAGE_C,
+    R_DROP_TEMPORARY_TABLE,
+    R_JSON_ARRAYAGG,
+    R_FOREIGN_TABLE_PK,
+    R_FOREIGN_TABLE_FK,
+    R_COMPOUND_TRIGGER,
+    R_CREATE_CONVERSION,
+    R_ALTER_CONVERSION,
+    R_CURSOR_FETCH,
+    R_WHERE_CURRENT_OF,
+    R_ORACLE_DATATYPE,
+    R_DATABASE_OPTIONS_PG15,
+    R_DATABASE_OPTIONS_PG17,
     R__COUNT
 } an_rule_id;
 
 typedef struct an_rule {
-    const char *id;
+    const char *id;         /* ours, stable: tests and an_count_rule() use it */
+    const char *kind;       /* upstream's issue type (queryissue constants), or ours where upstream has none */
     const char *issue_type;
     const char *reason;     /* may hold one %s for the detail (a type, a method, a name) */
-    const char *suggestion;
+    const char *suggestion; /* may hold one %s, filled by an_report_full() */
     const char *gh;
-    const char *anchor;     /* on the known-issues page */
+    const char *docs;       /* full DocsLink, "" when upstream gives none */
+    /* MinimumVersionsFixedIn as "series=version" pairs separated by ';', NULL when never fixed. */
+    const char *min_fixed;
 } an_rule;
 
 extern const an_rule an_rules[R__COUNT];
-#define AN_DOCS_BASE "https://docs.yugabyte.com/preview/yugabyte-voyager/known-issues/postgresql/"
 
 /* One statement of a schema file. */
 typedef struct an_stmt {
@@ -114,12 +168,15 @@ struct analysis {
     size_t nstmts, capstmts;
     an_table *tables;
     size_t ntables, captables;
-    strlist udts;        /* user-defined types (enum, composite, range, base), lower case names */
+    strlist enums;       /* enum types, by their (lower case) names */
+    strlist composites;  /* composite types: what upstream calls user-defined types */
     an_issue *issues;
     size_t nissues, capissues;
     an_objstat *objs;
     size_t nobjs, capobjs;
     bool ran;
+    char *dumped_from;   /* pg_dump's "Dumped from database version" of the first file that has it */
+    const an_stmt *owner; /* while checking DDL inside a routine's body: the routine, which every issue is on */
 };
 
 /* --- cJSON tree helpers (analyze_tree.c) --- */
@@ -153,7 +210,8 @@ void an_catalog_build(analysis *a);
 an_table *an_table_find(analysis *a, const char *key);
 an_table *an_table_find_rv(analysis *a, const cJSON *rangevar);
 const an_column *an_column_find(const an_table *t, const char *name);
-bool an_is_udt(const analysis *a, const char *type);
+bool an_is_enum(const analysis *a, const char *type);
+bool an_is_composite(const analysis *a, const char *type);
 
 /* --- issues (analyze.c) --- */
 /* Report rule for stmt; detail fills the rule's %s (may be NULL). */
@@ -161,11 +219,21 @@ void an_report(analysis *a, const an_stmt *st, an_rule_id rule, const char *deta
 /* Same, with an explicit object (index name, trigger name...). */
 void an_report_obj(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail,
                    const char *obj_type, const char *obj_name);
+/*
+ * Everything explicit: kind overrides the rule's (NULL: the rule's; must be a
+ * static string), suggestion_arg fills the %s of the rule's suggestion, or
+ * replaces a suggestion without %s when the rule's is empty (NULL: as is).
+ */
+void an_report_full(analysis *a, const an_stmt *st, an_rule_id rule, const char *detail, const char *kind,
+                    const char *suggestion_arg, const char *obj_type, const char *obj_name);
 
 /* --- rules --- */
 void an_rules_ddl(analysis *a, const an_stmt *st);   /* analyze_rules_ddl.c */
 void an_rules_types(analysis *a, const an_stmt *st); /* analyze_rules_types.c */
 void an_rules_body(analysis *a, const an_stmt *st);  /* analyze_rules_body.c */
+void an_rules_stmt(analysis *a, const an_stmt *st);  /* analyze_rules_stmt.c */
+/* Checks on the text (also of statements that do not parse); whether any issue was reported. */
+bool an_rules_text(analysis *a, const an_stmt *st);
 /*
  * Features newer than our parser, named from the tokens of SQL it rejected.
  * an_classify_new_syntax() also says whether the match is certainly

@@ -8,6 +8,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <pg_query.h>
 #include <stdlib.h>
@@ -130,11 +131,15 @@ static void add_unparseable(analysis *a, an_stmt *st, const char *msg, size_t er
     }
     an_rule_id rule;
     char *detail = NULL;
+    /* Not PostgreSQL 15 but a known construct (newer syntax, an Oracle COMPOUND trigger, WITH OIDS ...): that is the issue. */
+    bool known = an_rules_text(a, st);
     if (an_classify_parse_error(st->sql, (int)err_byte, msg, &rule, &detail)) {
         an_report(a, st, rule, detail);
         free(detail);
         return;
     }
+    if (known)
+        return;
     char *d = xasprintf("line %d: %s", st->line + line_at(st->sql, err_byte) - 1, msg);
     an_report(a, st, R_SYNTAX_ERROR, d);
     free(d);
@@ -199,17 +204,18 @@ static bool blank_meta_line(char *buf, size_t err_byte)
  * usual, the one that breaks is reported from its first line to the line of
  * the error, and the rest of the file cannot be read.
  */
-static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_byte, const char *msg)
+static void add_unlexable(analysis *a, const char *path, char *buf, char *lex, size_t err_byte, const char *msg)
 {
     size_t len = strlen(buf);
     if (err_byte > len)
         err_byte = len;
     size_t fail_start = 0;
     line_cursor lc = {buf, 0, 1};
-    char saved = buf[err_byte];
-    buf[err_byte] = 0;
-    PgQuerySplitResult pr = pg_query_split_with_scanner(buf);
-    buf[err_byte] = saved;
+    /* Split what the scanner saw (lex: newer literals neutralized), take the text from buf. */
+    char saved = lex[err_byte];
+    lex[err_byte] = 0;
+    PgQuerySplitResult pr = pg_query_split_with_scanner(lex);
+    lex[err_byte] = saved;
     for (int i = 0; !pr.error && i < pr.n_stmts; i++) {
         size_t loc = (size_t)pr.stmts[i]->stmt_location;
         size_t end = loc + (size_t)pr.stmts[i]->stmt_len;
@@ -236,31 +242,75 @@ static void add_unlexable(analysis *a, const char *path, char *buf, size_t err_b
     free(m);
 }
 
+/*
+ * PostgreSQL 16's numeric literals (0x1F, 0o17, 0b101, 1_000) are "trailing
+ * junk" to PostgreSQL 15's scanner, which then cannot split the rest of the
+ * file. For the split only, overwrite such a literal at err_byte with as many
+ * zeros (same length: statement offsets stay valid in the original text).
+ */
+static bool neutralize_number(char *lex, size_t err_byte)
+{
+    size_t len = strlen(lex);
+    if (err_byte >= len || !isdigit((unsigned char)lex[err_byte]))
+        return false;
+    size_t start = err_byte;
+    while (start > 0 && (isalnum((unsigned char)lex[start - 1]) || lex[start - 1] == '_'))
+        start--;
+    if (!isdigit((unsigned char)lex[start]))
+        return false;
+    for (size_t i = start; i < len && (isalnum((unsigned char)lex[i]) || lex[i] == '_'); i++)
+        lex[i] = '0';
+    return true;
+}
+
+/* "-- Dumped from database version 15.6 (Debian 15.6-1)" -> "15.6". */
+static void note_dumped_from(analysis *a, const char *sql)
+{
+    static const char mark[] = "-- Dumped from database version ";
+    const char *p = a->dumped_from ? NULL : strstr(sql, mark);
+    if (!p)
+        return;
+    p += sizeof(mark) - 1;
+    size_t n = strcspn(p, " \r\n");
+    if (n)
+        a->dumped_from = xstrndup(p, n);
+}
+
 void an_add_sql(analysis *a, const char *path, const char *sql)
 {
+    note_dumped_from(a, sql);
     char *buf = xstrdup(sql);
+    char *lex = xstrdup(sql); /* what the split sees: buf with newer literals neutralized */
     PgQuerySplitResult r;
     for (;;) {
-        r = pg_query_split_with_parser(buf);
+        r = pg_query_split_with_parser(lex);
         if (!r.error)
             break;
         /* Some statement does not parse: the scanner still finds the boundaries. */
         pg_query_free_split_result(r);
-        r = pg_query_split_with_scanner(buf);
-        if (!r.error || !blank_meta_line(buf, char_to_byte(buf, r.error->cursorpos)))
+        r = pg_query_split_with_scanner(lex);
+        if (!r.error)
             break;
+        size_t at = char_to_byte(lex, r.error->cursorpos);
+        if (blank_meta_line(lex, at)) {
+            blank_meta_line(buf, at);
+        } else if (!neutralize_number(lex, at)) {
+            break;
+        }
         pg_query_free_split_result(r);
     }
     size_t len = strlen(buf);
     if (r.error) {
-        size_t err_byte = char_to_byte(buf, r.error->cursorpos);
+        size_t err_byte = char_to_byte(lex, r.error->cursorpos);
         char *msg = xstrdup(r.error->message);
         pg_query_free_split_result(r);
-        add_unlexable(a, path, buf, err_byte, msg);
+        add_unlexable(a, path, buf, lex, err_byte, msg);
         free(msg);
+        free(lex);
         free(buf);
         return;
     }
+    free(lex);
     line_cursor lc = {buf, 0, 1};
     for (int i = 0; i < r.n_stmts; i++) {
         size_t loc = (size_t)r.stmts[i]->stmt_location;

@@ -11,6 +11,7 @@
 #include <pg_query.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool in_set(const char *s, const char *const *set)
 {
@@ -31,13 +32,13 @@ static const char *const regex_functions[] = {"regexp_count", "regexp_instr", "r
                                               NULL};
 static const char *const range_aggs[] = {"range_agg", "range_intersect_agg", NULL};
 /* json_object is left out: json_object(text[]) is an old function YugabyteDB has. */
-static const char *const json_constructors[] = {"json_array", "json_arrayagg", "json_objectagg", "json_scalar",
-                                                "json_serialize", NULL};
+/* json_scalar() and json_serialize() parse as plain calls here and are no constructor upstream: left out too. */
+static const char *const json_constructors[] = {"json_array", "json_arrayagg", "json_objectagg", NULL};
 static const char *const json_queries[] = {"json_exists", "json_query", "json_value", "json_table", NULL};
 static const char *const lo_functions[] = {
     "lo_create", "lo_creat", "lo_import", "lo_export", "lo_unlink", "lo_open", "lo_close", "lo_get",
     "lo_put", "lo_from_bytea", "lo_truncate", "lo_truncate64", "lo_lseek", "lo_lseek64", "lo_tell",
-    "lo_tell64", "loread", "lowrite", "lo_manage", NULL};
+    "lo_tell64", "loread", "lowrite", "lo_manage", "lo_import_with_oid", "lo_write", "lo_read", "lo_oid", NULL};
 static const char *const system_columns[] = {"xmin", "xmax", "cmin", "cmax", "ctid", NULL};
 
 typedef struct visit_ctx {
@@ -189,6 +190,27 @@ static void body_parse_failed(analysis *a, const an_stmt *st, const char *text, 
     free(d);
 }
 
+/*
+ * DDL run by a routine (CREATE UNLOGGED TABLE, CREATE INDEX ... USING gist ...):
+ * the DDL rules, with every issue on the routine, as upstream reports them.
+ */
+static void body_ddl(analysis *a, const an_stmt *st, const cJSON *stmts)
+{
+    const cJSON *raw;
+    cJSON_ArrayForEach(raw, stmts)
+    {
+        an_stmt sub = *st;
+        sub.node = an_unwrap(cJSON_GetObjectItem(raw, "stmt"), &sub.kind);
+        if (!sub.node)
+            continue;
+        const an_stmt *outer = a->owner;
+        a->owner = st;
+        an_rules_ddl(a, &sub);
+        an_rules_types(a, &sub);
+        a->owner = outer;
+    }
+}
+
 /* Parse an SQL text of a body (statements or one expression) and walk it. */
 static void walk_sql(analysis *a, const an_stmt *st, const char *sql, bool is_assign)
 {
@@ -209,9 +231,10 @@ static void walk_sql(analysis *a, const an_stmt *st, const char *sql, bool is_as
         err = NULL;
         root = an_parse(select, &err, NULL);
     }
-    if (root)
+    if (root) {
         walk_tree(a, st, cJSON_GetObjectItem(root, "stmts"));
-    else
+        body_ddl(a, st, cJSON_GetObjectItem(root, "stmts"));
+    } else
         body_parse_failed(a, st, sql, err ? err : "syntax error");
     cJSON_Delete(root);
     free(select);
@@ -233,6 +256,11 @@ static void walk_plpgsql(analysis *a, const an_stmt *st, const cJSON *node, bool
     {
         if (it->string && !strcmp(it->string, "query") && cJSON_IsString(it))
             walk_sql(a, st, it->valuestring, in_assign);
+        else if (it->string && !strcmp(it->string, "typname") && cJSON_IsString(it) &&
+                 strlen(it->valuestring) > 5 &&
+                 !strcasecmp(it->valuestring + strlen(it->valuestring) - 5, "%type"))
+            /* A variable declared as table.column%TYPE. */
+            an_report(a, st, R_REFERENCED_TYPE_DECLARATION, it->valuestring);
         else
             walk_plpgsql(a, st, it, in_assign || (it->string && !strcmp(it->string, "PLpgSQL_stmt_assign")));
     }
@@ -288,6 +316,10 @@ static void rules_function_body(analysis *a, const an_stmt *st)
             return;
         }
         free(detail);
+        /* Not PL/pgSQL at all (MySQL's DROP TEMPORARY TABLE; COMMIT PREPARED): an_rules_text() reports them. */
+        if (strcasestr(body, "drop temporary table") || strcasestr(body, "commit prepared") ||
+            strcasestr(body, "rollback prepared"))
+            return;
         PgQueryPlpgsqlParseResult r = pg_query_parse_plpgsql(st->sql);
         if (r.error) {
             /*

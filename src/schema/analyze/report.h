@@ -26,6 +26,9 @@ cJSON *an_report_build(const analysis *a, const an_report_meta *meta);
 /* Render the document: format is json, html, txt or xml. Caller frees; NULL for an unknown format. */
 char *an_report_render(const cJSON *report, const char *format);
 
+/* MinimumVersionsFixedIn (null or a map) as text for html/txt/xml: "2.25: 2.25.0.0, ..."; "" when null. Caller frees. */
+char *an_min_fixed_text(const cJSON *mv);
+
 /* Renderers (one file each). Caller frees. */
 char *an_render_json(const cJSON *report);
 char *an_render_html(const cJSON *report);

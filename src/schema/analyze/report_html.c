@@ -7,6 +7,7 @@
 
 #include "core/util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *S(const cJSON *o, const char *key)
@@ -95,7 +96,7 @@ static void counts_table(strbuf *sb, const cJSON *issues, const char *key, const
 char *an_render_html(const cJSON *r)
 {
     strbuf sb = STRBUF_INIT;
-    const cJSON *sum = cJSON_GetObjectItem(r, "SchemaSummary");
+    const cJSON *sum = cJSON_GetObjectItem(r, "Summary");
     const cJSON *issues = cJSON_GetObjectItem(r, "Issues");
     strbuf_appendf(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                         "<title>Schema analysis report</title>\n<style>%s</style>\n</head>\n<body>\n",
@@ -164,7 +165,9 @@ char *an_render_html(const cJSON *r)
         link(&sb, S(it, "DocsLink"));
         strbuf_append(&sb, "</td></tr>\n");
         const cJSON *mv = cJSON_GetObjectItem(it, "MinimumVersionsFixedIn");
-        row2(&sb, "Minimum versions fixed in", cJSON_IsString(mv) ? mv->valuestring : "");
+        char *mvt = an_min_fixed_text(mv);
+        row2(&sb, "Minimum versions fixed in", mvt);
+        free(mvt);
         strbuf_append(&sb, "</table></div>\n");
     }
     if (!n)

@@ -35,22 +35,32 @@ const char *an_migration_complexity(const analysis *a)
     return n > 20 || datatype ? "HIGH" : "MEDIUM";
 }
 
+/* Constraint issues are named "table, constraint: (name)": they count for the table. */
+static bool names_object(const char *issue_name, const char *object)
+{
+    size_t n = strlen(object);
+    return !strncmp(issue_name, object, n) && (!issue_name[n] || str_starts_with(issue_name + n, ", constraint: ("));
+}
+
 static cJSON *object_entry(const analysis *a, const an_objstat *o)
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "ObjectType", o->object_type);
     cJSON_AddNumberToObject(e, "TotalCount", (double)o->count);
-    /* Invalid: objects of this type with at least one issue that needs a change. */
+    /* Invalid: objects of this type with at least one issue of any category, as upstream counts them. */
     size_t invalid = 0;
     strbuf names = STRBUF_INIT;
     for (size_t n = 0; n < o->count; n++) {
         if (n)
             strbuf_append(&names, ", ");
         strbuf_append(&names, o->names[n]);
-        for (size_t i = 0; i < an_issue_count(a); i++) {
+        /* Invalid objects are counted by name, once (upstream keys them by name). */
+        bool seen = false;
+        for (size_t m = 0; m < n && !seen; m++)
+            seen = !strcmp(o->names[m], o->names[n]);
+        for (size_t i = 0; !seen && i < an_issue_count(a); i++) {
             const an_issue *is = an_issue_at(a, i);
-            if (needs_change(is) && !strcmp(is->object_type, o->object_type) &&
-                !strcmp(is->object_name, o->names[n])) {
+            if (!strcmp(is->object_type, o->object_type) && names_object(is->object_name, o->names[n])) {
                 invalid++;
                 break;
             }
@@ -59,8 +69,25 @@ static cJSON *object_entry(const analysis *a, const an_objstat *o)
     cJSON_AddNumberToObject(e, "InvalidCount", (double)invalid);
     cJSON_AddStringToObject(e, "ObjectNames", strbuf_cstr(&names));
     strbuf_free(&names);
-    cJSON_AddStringToObject(e, "Details", "");
+    cJSON_AddStringToObject(e, "Details", o->details ? o->details : "");
     return e;
+}
+
+/* {"2.25": "2.25.0.0", ...} from "2.25=2.25.0.0;...": upstream's map of release series to first fixed version. */
+static cJSON *min_fixed_map(const char *pairs)
+{
+    cJSON *o = cJSON_CreateObject();
+    strlist l = STRLIST_INIT;
+    strlist_split(&l, pairs, ';');
+    for (size_t i = 0; i < l.count; i++) {
+        char *eq = strchr(l.items[i], '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        cJSON_AddStringToObject(o, l.items[i], eq + 1);
+    }
+    strlist_free(&l);
+    return o;
 }
 
 cJSON *an_report_build(const analysis *a, const an_report_meta *m)
@@ -69,7 +96,8 @@ cJSON *an_report_build(const analysis *a, const an_report_meta *m)
     cJSON_AddStringToObject(r, "VoyagerVersion", m->voyager_version ? m->voyager_version : "");
     cJSON_AddStringToObject(r, "TargetDBVersion", m->target_db_version ? m->target_db_version : "");
     cJSON_AddStringToObject(r, "MigrationComplexity", an_migration_complexity(a));
-    cJSON *sum = cJSON_AddObjectToObject(r, "SchemaSummary");
+    cJSON *sum = cJSON_AddObjectToObject(r, "Summary");
+    cJSON_AddStringToObject(sum, "Description", "Objects that will be created on the target YugabyteDB.");
     cJSON_AddStringToObject(sum, "DbName", m->db_name ? m->db_name : "");
     cJSON *schemas = cJSON_AddArrayToObject(sum, "SchemaNames");
     strlist sl = STRLIST_INIT;
@@ -95,12 +123,27 @@ cJSON *an_report_build(const analysis *a, const an_report_meta *m)
         cJSON_AddStringToObject(e, "GH", is->gh);
         cJSON_AddStringToObject(e, "DocsLink", is->docs_link);
         if (is->min_fixed)
-            cJSON_AddStringToObject(e, "MinimumVersionsFixedIn", is->min_fixed);
+            cJSON_AddItemToObject(e, "MinimumVersionsFixedIn", min_fixed_map(is->min_fixed));
         else
             cJSON_AddNullToObject(e, "MinimumVersionsFixedIn");
         cJSON_AddItemToArray(issues, e);
     }
     return r;
+}
+
+char *an_min_fixed_text(const cJSON *mv)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "");
+    const cJSON *v;
+    const cJSON *map = cJSON_IsObject(mv) ? mv : NULL;
+    cJSON_ArrayForEach(v, map)
+    {
+        if (sb.len)
+            strbuf_append(&sb, ", ");
+        strbuf_appendf(&sb, "%s: %s", v->string, cJSON_IsString(v) ? v->valuestring : "");
+    }
+    return strbuf_detach(&sb);
 }
 
 char *an_render_json(const cJSON *report)

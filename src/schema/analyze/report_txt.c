@@ -12,7 +12,7 @@ static const char *S(const cJSON *o, const char *key)
 char *an_render_txt(const cJSON *r)
 {
     strbuf sb = STRBUF_INIT;
-    const cJSON *sum = cJSON_GetObjectItem(r, "SchemaSummary");
+    const cJSON *sum = cJSON_GetObjectItem(r, "Summary");
     const cJSON *issues = cJSON_GetObjectItem(r, "Issues");
     strbuf_append(&sb, "Schema analysis report\n======================\n\n");
     strbuf_appendf(&sb, "Voyager version:      %s\n", S(r, "VoyagerVersion"));

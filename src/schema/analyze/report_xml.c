@@ -8,6 +8,7 @@
 
 #include "core/util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void esc(strbuf *sb, const char *s)
@@ -55,7 +56,12 @@ static void emit(strbuf *sb, const char *name, const cJSON *v, int depth)
         return;
     }
     strbuf_appendf(sb, "<%s>", name);
-    if (cJSON_IsString(v)) {
+    if (!strcmp(name, "MinimumVersionsFixedIn")) {
+        /* Its keys are release series ("2.25"), not element names. */
+        char *t = an_min_fixed_text(v);
+        esc(sb, t);
+        free(t);
+    } else if (cJSON_IsString(v)) {
         esc(sb, v->valuestring);
     } else if (cJSON_IsNumber(v)) {
         strbuf_appendf(sb, "%d", v->valueint);
