@@ -499,8 +499,9 @@ static char *canonical_patterns(const table_patterns *p)
                 strbuf_append_char(&out, ',');
             strbuf_append(&out, items[i]);
         }
-        free(items[i]);
     }
+    for (size_t i = 0; i < p->count; i++)
+        free(items[i]);
     free(items);
     char *r = strbuf_detach(&out);
     return r ? r : xstrdup("");

@@ -6,8 +6,7 @@
 # Sequence of issue 11, defect 1: apply up to vsn N, export data --start-clean,
 # fewer than N new changes, import data --start-clean --truncate-tables,
 # cutover: target equals source. Also: an importer that meets the new queue
-# without --start-clean is refused (exit 3), and so is a change of its table
-# list (defect 8) after the restart.
+# without --start-clean is refused (exit 3).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
