@@ -60,7 +60,8 @@ typedef struct clean_arg {
 static bool clean_changes(void *arg, pgconn *c)
 {
     clean_arg *a = arg;
-    return cdc_import_clean_in_tx(a->ctx, a->importer_role, c);
+    /* an offline import has no change progress (and gets no change bookkeeping tables) */
+    return !export_is_live(a->ctx) || cdc_import_clean_in_tx(a->ctx, a->importer_role, c);
 }
 
 /* Only once the clean start is complete: recorded earlier, a failed one would let the new lists pass. */
