@@ -1,6 +1,6 @@
 #!/bin/bash
 # The queue generation, for the change applier of each role (import data to
-# target and to source; source-replica shares the target's code path): a queue
+# target, to source-replica and to source): a queue
 # applied to its end, then started over as export data --start-clean does (new
 # QueueGeneration, empty queue, vsn from 1) with fewer events than the old
 # watermark. Without --start-clean the importer refuses (exit 3); with it, it
@@ -12,12 +12,13 @@
 . "$HARNESS_DIR/queue.sh"
 pg_start target yugabyte >/dev/null && pg_start ref ref >/dev/null || { not_ok "clusters"; done_testing; exit 1; }
 
-for kind in target source; do
+for kind in target source-replica source; do
     case $kind in
     target) erole=source_db_exporter op=cutover.target done_key=CutoverProcessedByTargetImporter ;;
+    source-replica) erole=source_db_exporter op=cutover.source_replica done_key=CutoverProcessedBySourceReplicaImporter ;;
     source) erole=target_db_exporter_fb op=cutover.source done_key=CutoverProcessedBySourceImporter ;;
     esac
-    db=gen_$kind
+    db=gen_${kind/-/_}
     psql_as target postgres -c "CREATE DATABASE $db OWNER voyager" >/dev/null
     psql_as ref postgres -c "CREATE DATABASE $db OWNER voyager" >/dev/null
     queue_schema_sql mixed | psql_as target "$db" >/dev/null
