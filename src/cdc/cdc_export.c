@@ -9,6 +9,7 @@
 #include "cdc/cdc_stream.h"
 #include "cdc/cdc_tables.h"
 #include "cdc/queue_format.h"
+#include "cdc/queue_generation.h"
 #include "cdc/queue_writer.h"
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
@@ -209,6 +210,12 @@ static void state_free(cdc_export_state *st)
  */
 static bool reset_change_capture(cmd_ctx *ctx, pgconn *c, const char *slot)
 {
+    /*
+     * A new generation before anything goes: vsns restart at 1, and an
+     * importer's progress in the old queue must never be read against the new.
+     */
+    if (!queue_generation_renew(ctx->meta))
+        return false;
     bool exists = false;
     if (!slot_exists(c, slot, &exists) || (exists && !drop_slot(c, slot)))
         return false;

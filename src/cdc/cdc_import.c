@@ -20,6 +20,7 @@
 #include "cdc/import_metainfo.h"
 #include "cdc/import_metrics.h"
 #include "cdc/queue_format.h"
+#include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
 #include "cdc/strmap.h"
 #include "cli/cmd_connect.h"
@@ -68,6 +69,7 @@ typedef struct importer {
     db_conf *conf;
     const importer_kind *kind;
     const char *uuid;
+    char *generation;      /* of the queue this run reads (cdc/queue_generation.h) */
     pgconn *main;          /* catalog, bookkeeping, sequences */
     int nchannels;
     int64_t *start_applied; /* each channel's last_applied_vsn when this run began */
@@ -84,6 +86,7 @@ typedef struct importer {
     int64_t read_vsn;      /* highest vsn consumed */
     int64_t skipped;       /* events already committed by an earlier run */
     bool finished;         /* applied the final end-of-stream event */
+    bool replaced;         /* the queue's generation changed while running (logged) */
 } importer;
 
 static const importer_kind *kind_of(const char *role)
@@ -302,10 +305,32 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
     return EXIT_OK;
 }
 
+/*
+ * export data --start-clean replaced the queue under this importer: its vsns
+ * mean nothing against the new one. Logs the way out.
+ */
+static bool queue_replaced(importer *im)
+{
+    if (im->replaced)
+        return true;
+    char *now = metadb_status_get_string(im->ctx->meta, QUEUE_GENERATION_KEY);
+    bool replaced = now && strcmp(now, im->generation) != 0;
+    free(now);
+    im->replaced = replaced;
+    if (replaced) {
+        import_metrics_release_screen(im->metrics);
+        log_error("the change queue was started over (export data --start-clean) while this "
+                  "importer ran: rerun it with --start-clean true (import data: with "
+                  "--truncate-tables true, to load the new snapshot)");
+    }
+    return replaced;
+}
+
 static int run_loop(importer *im)
 {
     int rc = EXIT_OK;
     int idle_ms = 0;
+    int64_t gen_checked = now_monotonic_ms();
     while (rc == EXIT_OK && !im->finished) {
         if (cmd_interrupted) {
             import_metrics_release_screen(im->metrics);
@@ -327,6 +352,13 @@ static int run_loop(importer *im)
             rc = EXIT_BAD_STATE;
             break;
         case QR_WAIT:
+            if (now_monotonic_ms() - gen_checked >= 1000) {
+                gen_checked = now_monotonic_ms();
+                if (queue_replaced(im)) {
+                    rc = EXIT_BAD_STATE;
+                    break;
+                }
+            }
             mark_segments(im);
             update_metrics(im, false);
             usleep(idle_ms < 1000 ? 10000 : 100000);
@@ -345,6 +377,9 @@ static int run_loop(importer *im)
             break;
         }
     }
+    /* a queue removed and restarted under the reader shows up as a read error first */
+    if (rc == EXIT_BAD_STATE && !cmd_interrupted)
+        queue_replaced(im);
     return rc;
 }
 
@@ -416,7 +451,179 @@ static void importer_free(importer *im)
     free(im->marks);
     strbuf_free(&im->keybuf);
     free(im->start_applied);
+    free(im->generation);
     pgconn_close(im->main);
+}
+
+/* One part of a pattern as it matches: unquoted parts fold to lower case. */
+static void canonical_part(strbuf *sb, const char *text, bool quoted)
+{
+    if (!quoted) {
+        char *l = str_to_lower(text);
+        strbuf_append(sb, l);
+        free(l);
+        return;
+    }
+    strbuf_append_char(sb, '"');
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            strbuf_append_char(sb, '"');
+        strbuf_append_char(sb, *p);
+    }
+    strbuf_append_char(sb, '"');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A pattern list in a form that ignores order, duplicates and the case of unquoted names. */
+static char *canonical_patterns(const table_patterns *p)
+{
+    char **items = xcalloc(p->count + 1, sizeof *items);
+    for (size_t i = 0; i < p->count; i++) {
+        strbuf sb = STRBUF_INIT;
+        if (p->items[i].schema) {
+            canonical_part(&sb, p->items[i].schema, p->items[i].schema_quoted);
+            strbuf_append_char(&sb, '.');
+        }
+        canonical_part(&sb, p->items[i].name, p->items[i].name_quoted);
+        items[i] = strbuf_detach(&sb);
+    }
+    qsort(items, p->count, sizeof *items, cmp_str);
+    strbuf out = STRBUF_INIT;
+    for (size_t i = 0; i < p->count; i++) {
+        if (i == 0 || strcmp(items[i], items[i - 1]) != 0) {
+            if (out.len)
+                strbuf_append_char(&out, ',');
+            strbuf_append(&out, items[i]);
+        }
+    }
+    for (size_t i = 0; i < p->count; i++)
+        free(items[i]);
+    free(items);
+    char *r = strbuf_detach(&out);
+    return r ? r : xstrdup("");
+}
+
+#define IMPORT_TABLE_FILTER_DDL                                                                    \
+    "CREATE TABLE IF NOT EXISTS import_table_filter (importer_role TEXT PRIMARY KEY,"              \
+    " include_list TEXT NOT NULL, exclude_list TEXT NOT NULL)"
+
+int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool start_clean)
+{
+    if (!opts_has_flag(ctx->opts, "table-list"))
+        return EXIT_OK;
+    table_patterns inc = {0}, exc = {0};
+    if (!table_filter_from_opts(ctx, &inc, &exc)) {
+        table_patterns_free(&inc);
+        table_patterns_free(&exc);
+        return EXIT_BAD_ARGS;
+    }
+    char *ci = canonical_patterns(&inc), *ce = canonical_patterns(&exc);
+    table_patterns_free(&inc);
+    table_patterns_free(&exc);
+    metadb *m = ctx->meta;
+    sqlite3 *db = metadb_sqlite(m);
+    int rc = EXIT_BAD_STATE;
+    char *was_inc = NULL, *was_exc = NULL;
+    sqlite3_stmt *st = NULL;
+    if (!metadb_exec(m, IMPORT_TABLE_FILTER_DDL))
+        goto out;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT include_list, exclude_list FROM import_table_filter "
+                           "WHERE importer_role = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, importer_role, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        was_inc = xstrdup((const char *)sqlite3_column_text(st, 0));
+        was_exc = xstrdup((const char *)sqlite3_column_text(st, 1));
+    } else if (step != SQLITE_DONE) {
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    if (was_inc && !start_clean && (strcmp(was_inc, ci) != 0 || strcmp(was_exc, ce) != 0)) {
+        /* its progress would move past the changes of tables it leaves out now, for good */
+        log_error("the table list differs from this import's first run (--table-list \"%s\", "
+                  "--exclude-table-list \"%s\"; now \"%s\", \"%s\"): run with the same lists, "
+                  "or with --start-clean true to start the import over",
+                  was_inc, was_exc, ci, ce);
+        goto out;
+    }
+    if ((!was_inc || start_clean) &&
+        !metadb_run(m, NULL,
+                    "INSERT INTO import_table_filter(importer_role, include_list, exclude_list) "
+                    "VALUES (?1, ?2, ?3) ON CONFLICT(importer_role) DO UPDATE SET "
+                    "include_list = excluded.include_list, exclude_list = excluded.exclude_list",
+                    "sss", importer_role, ci, ce))
+        goto out;
+    rc = EXIT_OK;
+out:
+    sqlite3_finalize(st);
+    free(was_inc);
+    free(was_exc);
+    free(ci);
+    free(ce);
+    return rc;
+}
+
+bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
+{
+    /* meta.db first: segments marked applied would be skipped after the database forgot them */
+    return queue_generation_forget_applied(ctx->meta, importer_role) && cdc_metainfo_create(c) &&
+           cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
+}
+
+/*
+ * This database's progress against the queue of this run: of another
+ * generation, it is forgotten with --start-clean (in one transaction) and
+ * refused without. import data to source has no snapshot to reload, so its
+ * --start-clean cannot undo what it applied: refused once it applied any.
+ */
+static int check_generation(importer *im, bool start_clean)
+{
+    int64_t old_vsn = 0;
+    int g = cdc_metainfo_generation_check(im->main, im->uuid, im->generation, &old_vsn);
+    if (g < 0)
+        return db_error(im);
+    bool no_snapshot = strcmp(im->kind->role, "source_db_importer") == 0;
+    if (g == 0 && start_clean && no_snapshot) {
+        int64_t applied = 0;
+        if (!cdc_metainfo_total_applied(im->main, im->uuid, &applied))
+            return db_error(im);
+        if (applied > 0) {
+            log_error("--start-clean would apply the target's changes to the source database a "
+                      "second time (%lld are applied, and there is no snapshot to reload): run "
+                      "import data to source without --start-clean to continue",
+                      (long long)applied);
+            return EXIT_BAD_ARGS;
+        }
+    }
+    if (g == 0)
+        return EXIT_OK;
+    if (!start_clean) {
+        log_error("the %s database holds this importer's progress (up to vsn %lld) in a change "
+                  "queue that was started over since (export data --start-clean): rerun with "
+                  "--start-clean true%s",
+                  db_role_name(im->conf->role), (long long)old_vsn,
+                  no_snapshot ? "" : " --truncate-tables true, to load the new snapshot too");
+        return EXIT_BAD_STATE;
+    }
+    bool ok = pgconn_exec(im->main, "BEGIN") &&
+              cdc_import_clean_in_tx(im->ctx, im->kind->role, im->main) &&
+              pgconn_exec(im->main, "COMMIT");
+    if (!ok) {
+        pgconn_exec(im->main, "ROLLBACK");
+        return db_error(im);
+    }
+    log_say("--start-clean: forgot the progress of the earlier change queue on the %s database",
+            db_role_name(im->conf->role));
+    return EXIT_OK;
 }
 
 int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
@@ -435,9 +642,17 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         return after_cutover(&im);
     }
     int rc = EXIT_OK;
+    bool start_clean = opts_get_bool(ctx->opts, "start-clean");
     if (opts_has_flag(ctx->opts, "table-list") &&
         !table_filter_from_opts(ctx, &im.include, &im.exclude)) {
         rc = EXIT_BAD_ARGS;
+        goto out;
+    }
+    if ((rc = cdc_import_table_filter_check(ctx, importer_role, start_clean)) != EXIT_OK)
+        goto out;
+    im.generation = queue_generation_get(ctx->meta);
+    if (!im.generation) {
+        rc = EXIT_BAD_STATE;
         goto out;
     }
     im.main = cmd_connect(ctx, conf, NULL);
@@ -445,9 +660,14 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = db_error(&im);
         goto out;
     }
-    if (!cdc_metainfo_create(im.main) ||
-        !cdc_metainfo_channels(im.main, im.uuid, channel_count(ctx), &im.nchannels,
-                               &im.start_applied)) {
+    if (!cdc_metainfo_create(im.main)) {
+        rc = db_error(&im);
+        goto out;
+    }
+    if ((rc = check_generation(&im, start_clean)) != EXIT_OK)
+        goto out;
+    if (!cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
+                               &im.nchannels, &im.start_applied)) {
         rc = db_error(&im);
         goto out;
     }

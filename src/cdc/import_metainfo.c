@@ -28,13 +28,50 @@ bool cdc_metainfo_create(pgconn *c)
                           "num_inserts bigint NOT NULL DEFAULT 0, "
                           "num_updates bigint NOT NULL DEFAULT 0, "
                           "num_deletes bigint NOT NULL DEFAULT 0, "
-                          "PRIMARY KEY (migration_uuid, table_name, channel_no))");
+                          "PRIMARY KEY (migration_uuid, table_name, channel_no))") &&
+           /* added later: tables made by an older version get the column here */
+           pgconn_exec(c, "ALTER TABLE " CDC_CHANNELS_TABLE
+                          " ADD COLUMN IF NOT EXISTS queue_generation text");
 }
 
-bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, int want, int *nchannels,
-                           int64_t **last_applied)
+int cdc_metainfo_generation_check(pgconn *c, const char *migration_uuid, const char *generation,
+                                  int64_t *applied_vsn)
 {
-    const char *p[2] = {migration_uuid, NULL};
+    const char *p[2] = {migration_uuid, generation};
+    PGresult *r = pgconn_query(c,
+                               "SELECT count(*), coalesce(max(last_applied_vsn), 0) FROM "
+                               CDC_CHANNELS_TABLE
+                               " WHERE migration_uuid = $1 AND queue_generation <> $2",
+                               2, p);
+    if (!r)
+        return -1;
+    bool other = strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+    *applied_vsn = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    if (other)
+        return 1;
+    /* rows of a version that did not record generations: the queue they counted is this one */
+    return pgconn_exec_params(c,
+                              "UPDATE " CDC_CHANNELS_TABLE " SET queue_generation = $2 "
+                              "WHERE migration_uuid = $1 AND queue_generation IS NULL",
+                              2, p)
+               ? 0
+               : -1;
+}
+
+bool cdc_metainfo_reset(pgconn *c, const char *migration_uuid)
+{
+    const char *p[1] = {migration_uuid};
+    return pgconn_exec_params(c, "DELETE FROM " CDC_CHANNELS_TABLE " WHERE migration_uuid = $1",
+                              1, p) &&
+           pgconn_exec_params(c, "DELETE FROM " CDC_COUNTS_TABLE " WHERE migration_uuid = $1", 1,
+                              p);
+}
+
+bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, const char *generation,
+                           int want, int *nchannels, int64_t **last_applied)
+{
+    const char *p[3] = {migration_uuid, NULL, generation};
     PGresult *r = pgconn_query(c,
                                "SELECT channel_no, last_applied_vsn FROM " CDC_CHANNELS_TABLE
                                " WHERE migration_uuid = $1 ORDER BY channel_no",
@@ -50,9 +87,9 @@ bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, int want, int 
         /* all rows in one statement: a crash leaves either none or all of them */
         if (!pgconn_exec_params(c,
                                 "INSERT INTO " CDC_CHANNELS_TABLE
-                                " (migration_uuid, channel_no) SELECT $1, g "
+                                " (migration_uuid, channel_no, queue_generation) SELECT $1, g, $3 "
                                 "FROM generate_series(0, $2::int - 1) g ON CONFLICT DO NOTHING",
-                                2, p))
+                                3, p))
             return false;
         *nchannels = want;
         *last_applied = xcalloc((size_t)want, sizeof **last_applied);

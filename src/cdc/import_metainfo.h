@@ -38,11 +38,28 @@ bool cdc_metainfo_create(pgconn *c);
 /*
  * The channels of this migration on this database. The number of channels is
  * fixed by the first run (routing depends on it): when rows exist, *nchannels
- * is set to their count and want is ignored; else want rows are created.
+ * is set to their count and want is ignored; else want rows are created,
+ * recording the queue generation (cdc/queue_generation.h) their vsns count in.
  * *last_applied: array of *nchannels vsns, caller frees.
  */
-bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, int want, int *nchannels,
-                           int64_t **last_applied);
+bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, const char *generation,
+                           int want, int *nchannels, int64_t **last_applied);
+
+/*
+ * Is the progress on this database of the queue generation given? 0: yes (or
+ * no progress yet; rows without a generation are adopted), 1: no, it counts
+ * vsns of a queue that was started over (*applied_vsn: its highest), -1: error
+ * (logged). Call before cdc_metainfo_channels.
+ */
+int cdc_metainfo_generation_check(pgconn *c, const char *migration_uuid, const char *generation,
+                                  int64_t *applied_vsn);
+
+/*
+ * Forget every channel and count row of this migration: the next run starts
+ * at vsn 0. Run it inside the caller's transaction, with whatever makes the
+ * data match (the truncation of a clean snapshot import).
+ */
+bool cdc_metainfo_reset(pgconn *c, const char *migration_uuid);
 
 /* Sum of events applied on this database for this migration (all channels). */
 bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *total);

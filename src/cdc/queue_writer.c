@@ -158,6 +158,22 @@ static bool open_segment(queue_writer *w, long long seg_no, long long committed)
 static bool insert_segment_row(queue_writer *w, long long seg_no)
 {
     char *rel = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
+    /*
+     * A segment meta.db has no row for yet must not exist with data: it would
+     * be cut to nothing. Only a lost or replaced meta.db leaves one.
+     */
+    char *path = xasprintf("%s/%s", w->export_dir, rel);
+    struct stat sb;
+    bool clash = stat(path, &sb) == 0 && sb.st_size > 0;
+    free(path);
+    if (clash) {
+        log_error("queue segment %s already holds %lld bytes but meta.db has no record of it: "
+                  "meta.db is damaged or of another migration; the file is left as it is: restore "
+                  "meta.db from a backup, or use a new, empty --export-dir",
+                  rel, (long long)sb.st_size);
+        free(rel);
+        return false;
+    }
     bool ok = metadb_run(w->m, NULL,
                       "INSERT INTO queue_segment(segment_no, file_path, exporter_role) "
                       "VALUES (?1, ?2, ?3)",

@@ -51,6 +51,26 @@ static void fill_options(cmd_ctx *ctx, import_options *o, const char *role, cons
     o->use_public_ip = opts_get_bool(ctx->opts, "use-public-ip");
 }
 
+typedef struct clean_arg {
+    cmd_ctx *ctx;
+    const char *importer_role;
+} clean_arg;
+
+/* The change progress goes with the truncated tables: the new snapshot is followed by every change. */
+static bool clean_changes(void *arg, pgconn *c)
+{
+    clean_arg *a = arg;
+    /* an offline import has no change progress (and gets no change bookkeeping tables) */
+    return !export_is_live(a->ctx) || cdc_import_clean_in_tx(a->ctx, a->importer_role, c);
+}
+
+/* Only once the clean start is complete: recorded earlier, a failed one would let the new lists pass. */
+static bool clean_done(void *arg)
+{
+    clean_arg *a = arg;
+    return cdc_import_table_filter_check(a->ctx, a->importer_role, true) == EXIT_OK;
+}
+
 /* Snapshot import into role's database, then the live changes when the export is live. */
 static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *importer_role,
                                         const char *done_key)
@@ -66,7 +86,16 @@ static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *
     }
     import_options o;
     fill_options(ctx, &o, importer_role, done_key);
-    int rc = snapshot_import_run(ctx, &conf, &o);
+    clean_arg ca = {ctx, importer_role};
+    o.clean_in_tx = clean_changes;
+    o.clean_done = clean_done;
+    o.clean_arg = &ca;
+    int rc = EXIT_OK;
+    /* before the snapshot too: a restart with other lists is refused before it changes anything */
+    if (!o.start_clean && export_is_live(ctx))
+        rc = cdc_import_table_filter_check(ctx, importer_role, false);
+    if (rc == EXIT_OK)
+        rc = snapshot_import_run(ctx, &conf, &o);
     if (rc == EXIT_OK && export_is_live(ctx))
         rc = cdc_import_apply(ctx, &conf, importer_role);
     db_conf_free(&conf);

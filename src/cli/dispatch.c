@@ -5,6 +5,7 @@
 #include "cli/dispatch.h"
 
 #include "cli/cmd_ctx.h"
+#include "cli/export_dir_guard.h"
 #include "core/exitcodes.h"
 #include "core/exportdir.h"
 #include "core/lock.h"
@@ -174,6 +175,10 @@ int cli_main(int argc, char **argv)
             rc = EXIT_BAD_STATE;
             goto out_log;
         }
+    }
+    if (!export_dir_guard(ctx.export_dir)) {
+        rc = EXIT_BAD_STATE;
+        goto out_lock;
     }
     char *meta_path = xasprintf("%s/metainfo/meta.db", ctx.export_dir);
     ctx.meta = metadb_open(meta_path);

@@ -391,6 +391,7 @@ static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
     }
     for (size_t i = 0; ok && i < n; i++)
         ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
+    ok = ok && (!r->o->clean_in_tx || r->o->clean_in_tx(r->o->clean_arg, c));
     ok = ok && pgconn_exec(c, "COMMIT");
     if (!ok) {
         pgconn_exec(c, "ROLLBACK");
@@ -401,6 +402,8 @@ static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, ts[i].schema, ts[i].name))
             return EXIT_BAD_STATE;
+    if (r->o->clean_done && !r->o->clean_done(r->o->clean_arg))
+        return EXIT_BAD_STATE;
     return EXIT_OK;
 }
 

@@ -13,6 +13,7 @@
 
 #include "cli/cmd_ctx.h"
 #include "db/dbconf.h"
+#include "db/pgconn.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,6 +32,15 @@ typedef struct import_options {
     bool enable_upsert;
     const char *target_endpoints;
     bool use_public_ip;
+    /*
+     * --start-clean, when set: clean_in_tx runs inside the transaction that
+     * truncates the tables and forgets their batches (what else the import
+     * must forget with them: the change apply's progress); clean_done after
+     * the clean start is complete. Each returns false after logging.
+     */
+    bool (*clean_in_tx)(void *arg, pgconn *c);
+    bool (*clean_done)(void *arg);
+    void *clean_arg;
 } import_options;
 
 /*

@@ -193,3 +193,24 @@ TEST(export_metrics_rates_over_windows)
     CHECK(r3 > 9.9 && r3 < 10.1);
     CHECK(r10 > 2.9 && r10 < 3.1); /* 1800 events over 600 s */
 }
+
+/* A lost or replaced meta.db: the segment it does not know is never cut (issue 11, defect 7). */
+TEST(queue_writer_never_cuts_a_segment_meta_db_does_not_know)
+{
+    char *dir = test_tmpdir();
+    char *qdir = xasprintf("%s/data/queue", dir);
+    CHECK(fs_mkdir_p(qdir, 0700));
+    char *seg = xasprintf("%s/segment.0.ndjson", qdir);
+    const char *old = "{\"vsn\":1,\"op\":\"c\"}\n";
+    CHECK(fs_write_atomic(seg, old, strlen(old)));
+    metadb *m = open_meta(dir);
+    CHECK(m);
+    queue_writer *w = qw_open(m, dir, "source_db_exporter", 1 << 20);
+    CHECK(w == NULL);
+    CHECK_INT_EQ(file_size(dir, 0), (long long)strlen(old));
+    CHECK_INT_EQ(q1(m, "SELECT count(*) FROM queue_segment"), 0);
+    metadb_close(m);
+    free(seg);
+    free(qdir);
+    free(dir);
+}
