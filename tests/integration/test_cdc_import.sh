@@ -99,8 +99,8 @@ queue_append "$ED3" source_db_exporter "$TEST_TMP/c3.ndjson" --close
 APPLY_DB=tty apply_cmd "$ED3" target target
 VOYAGER_CDC_DRIVE=$(printf '%s\n' "$APPLY_ENV" | grep -v -x -e --disable-pb -e true) \
     script -qec "${APPLY_CMD[*]}" /dev/null >"$TEST_TMP/tty.out" 2>&1
-assert_match "metrics drawn in place on a terminal" $'\033\\[2KRemaining Events: 0' "$(cat "$TEST_TMP/tty.out")"
-assert_match "the table is redrawn over itself" $'\033\\[7A' "$(cat "$TEST_TMP/tty.out")"
+assert_match "metrics drawn in place on a terminal" $'\033\\[2K\\| Remaining Events +\\| +0 \\|' "$(cat "$TEST_TMP/tty.out")"
+assert_match "the grid is redrawn over itself" $'\033\\[11A' "$(cat "$TEST_TMP/tty.out")"
 
 # import data --exclude-table-list: the changes of excluded tables are skipped.
 psql_as target postgres -c "CREATE DATABASE filt OWNER voyager" >/dev/null
