@@ -239,3 +239,64 @@ TEST(config_file_errors)
     cli_parse_result_free(&r);
     free(ok);
 }
+
+/* Issue 11 defect 9: a key no command takes is an error wherever it is, never skipped. */
+TEST(config_file_unknown_keys_are_errors)
+{
+    static const char *const bad[] = {
+        "export-dir: /x\nsource:\n  sslmode: verify-full\n",       /* misspelt security setting */
+        "export-dir: /x\ntarget:\n  db-pasword: secret\n",          /* misspelt password */
+        "export-dir: /x\ndb-pasword: secret\n",                     /* top level */
+        "export-dir: /x\nimport-data:\n  batch-sise: 5\n",          /* another command's section */
+        "export-dir: /x\nexport-dat:\n  parallel-jobs: 2\n",        /* no such section */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char *cfg = write_config(bad[i]);
+        cli_parse_result r;
+        PARSE(&r, "export", "schema", "--config-file", cfg);
+        CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+        cli_parse_result_free(&r);
+        free(cfg);
+    }
+    /* One file for every command: keys of other commands are fine, and applied where they belong. */
+    char *cfg = write_config("export-dir: /x\nbatch-size: 9\nsource:\n  db-type: postgresql\n"
+                             "  ssl-mode: verify-full\ntarget:\n  ssl-mode: require\n"
+                             "source-replica:\n  db-host: r\nimport-data:\n  batch-size: 7\n"
+                             "export-data:\n  export-type: snapshot-and-changes\n");
+    cli_parse_result r;
+    PARSE(&r, "export", "schema", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "source-ssl-mode"), "verify-full");
+    cli_parse_result_free(&r);
+    PARSE(&r, "import", "data", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "target-ssl-mode"), "require");
+    CHECK_INT_EQ(opts_get_int(r.opts, "batch-size"), 7);
+    cli_parse_result_free(&r);
+    free(cfg);
+}
+
+/* Values that used to be replaced by a default later are refused where they are given. */
+TEST(cli_int_ranges_refused_not_defaulted)
+{
+    static const char *const bad[][2] = {
+        {"--target-db-port", "0"}, {"--target-db-port", "65536"}, {"--batch-size", "0"},
+    };
+    cli_parse_result r;
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        PARSE(&r, "import", "data", "-e", "/x", bad[i][0], bad[i][1]);
+        CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+        cli_parse_result_free(&r);
+    }
+    PARSE(&r, "export", "schema", "-e", "/x", "--source-db-port", "0");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    char *cfg = write_config("export-dir: /x\ntarget:\n  db-port: 70000\n");
+    PARSE(&r, "import", "data", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    free(cfg);
+    PARSE(&r, "import", "data", "-e", "/x", "--target-db-port", "65535", "--batch-size", "1");
+    CHECK_INT_EQ(r.exit_code, 0);
+    cli_parse_result_free(&r);
+}
