@@ -187,6 +187,29 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
     }
+    /*
+     * Changes go back to the tables they came from: another schema list than
+     * export data's would be accepted and ignored. The same one (a shared
+     * config file) is fine.
+     */
+    char *rec_schema = NULL;
+    cJSON *rec = metadb_status_load(ctx->meta);
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *sch = src ? cJSON_GetObjectItemCaseSensitive(src, "Schema") : NULL;
+    if (cJSON_IsString(sch))
+        rec_schema = xstrdup(sch->valuestring);
+    cJSON_Delete(rec);
+    const char *given = opts_get(ctx->opts, "source-db-schema");
+    bool differs = opts_is_set(ctx->opts, "source-db-schema") && strcmp(given, rec_schema ? rec_schema : "") != 0;
+    if (differs)
+        log_error("--source-db-schema %s has no effect on import data to source: the target's "
+                  "changes go back to the tables they came from (export data used '%s'); remove it",
+                  given, rec_schema ? rec_schema : "");
+    free(rec_schema);
+    if (differs) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
+    }
     pgconn *c = cmd_connect(ctx, &conf, NULL);
     if (!c) {
         db_conf_free(&conf);

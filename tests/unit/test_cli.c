@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "core/exitcodes.h"
 #include "core/util.h"
+#include "db/dbconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,4 +300,66 @@ TEST(cli_int_ranges_refused_not_defaulted)
     PARSE(&r, "import", "data", "-e", "/x", "--target-db-port", "65535", "--batch-size", "1");
     CHECK_INT_EQ(r.exit_code, 0);
     cli_parse_result_free(&r);
+}
+
+/*
+ * Every connection flag of every role reaches the connection configuration
+ * (flag coverage, tests/integration/test_flags.sh, points here for the SSL
+ * flags and passwords): none is parsed and dropped.
+ */
+TEST(cli_every_connection_flag_reaches_db_conf)
+{
+    static const struct {
+        db_role role;
+        const char *const words[40];
+    } cases[] = {
+        {DB_SOURCE, {"export", "schema", "-e", "/x", "--source-db-type", "postgresql",
+                     "--source-db-host", "h", "--source-db-port", "6001", "--source-db-user", "u",
+                     "--source-db-password", "p", "--source-db-name", "n", "--source-db-schema", "s",
+                     "--source-ssl-mode", "verify-full", "--source-ssl-cert", "c",
+                     "--source-ssl-key", "k", "--source-ssl-root-cert", "r", "--source-ssl-crl", "l",
+                     NULL}},
+        {DB_TARGET, {"import", "schema", "-e", "/x", "--target-db-host", "h", "--target-db-port",
+                     "6001", "--target-db-user", "u", "--target-db-password", "p",
+                     "--target-db-name", "n", "--target-db-schema", "s", "--target-ssl-mode",
+                     "verify-full", "--target-ssl-cert", "c", "--target-ssl-key", "k",
+                     "--target-ssl-root-cert", "r", "--target-ssl-crl", "l", NULL}},
+        {DB_SOURCE_REPLICA,
+         {"import", "data", "to", "source-replica", "-e", "/x", "--source-replica-db-host", "h",
+          "--source-replica-db-port", "6001", "--source-replica-db-user", "u",
+          "--source-replica-db-password", "p", "--source-replica-db-name", "n",
+          "--source-replica-db-schema", "s", "--source-replica-ssl-mode", "verify-full",
+          "--source-replica-ssl-cert", "c", "--source-replica-ssl-key", "k",
+          "--source-replica-ssl-root-cert", "r", "--source-replica-ssl-crl", "l", NULL}},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cli_parse_result r;
+        parse_words(&r, cases[i].words);
+        CHECK_INT_EQ(r.exit_code, 0);
+        db_conf c;
+        db_conf_from_opts(&c, r.opts, cases[i].role);
+        CHECK_STR_EQ(c.host, "h");
+        CHECK_INT_EQ(c.port, 6001);
+        CHECK_STR_EQ(c.user, "u");
+        CHECK_STR_EQ(c.password, "p");
+        CHECK_STR_EQ(c.name, "n");
+        CHECK_STR_EQ(c.schema, "s");
+        CHECK_STR_EQ(c.ssl_mode, "verify-full");
+        CHECK_STR_EQ(c.ssl_cert, "c");
+        CHECK_STR_EQ(c.ssl_key, "k");
+        CHECK_STR_EQ(c.ssl_root_cert, "r");
+        CHECK_STR_EQ(c.ssl_crl, "l");
+        /* and on to child processes (pg_dump) */
+        strlist env = STRLIST_INIT;
+        db_conf_child_env(&c, &env);
+        bool crl = false, root = false;
+        for (size_t k = 0; k < env.count; k++) {
+            crl = crl || strcmp(env.items[k], "PGSSLCRL=l") == 0;
+            root = root || strcmp(env.items[k], "PGSSLROOTCERT=r") == 0;
+        }
+        CHECK(crl && root);
+        strlist_free(&env);
+        db_conf_free(&c);
+        cli_parse_result_free(&r);
+    }
 }
