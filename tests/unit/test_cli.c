@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Parse a NULL-terminated word list as argv (argv[0] added). */
@@ -362,4 +363,33 @@ TEST(cli_every_connection_flag_reaches_db_conf)
         db_conf_free(&c);
         cli_parse_result_free(&r);
     }
+}
+
+/* Walk every runnable command's declared flags (the table test_flags.sh checks against --help). */
+static void check_declared_flags(const command *cmd, int *n)
+{
+    static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
+                                              "source-replica-db-sid", "target-db-schema",
+                                              "source-replica-db-schema"};
+    for (const flag_def *const *g = cmd->flag_groups; cmd->run && g && *g; g++)
+        for (const flag_def *f = *g; f->name; f++) {
+            (*n)++;
+            CHECK(f->help && *f->help);
+            for (size_t i = 0; i < ARRAY_LEN(oracle_only); i++)
+                if (strcmp(f->name, oracle_only[i]) == 0)
+                    CHECK(strstr(f->help, "refused for a PostgreSQL source") != NULL);
+            /* flags with no possible effect here are not declared at all */
+            if (strcmp(cmd->name, "source-replica") == 0)
+                CHECK(strstr(f->help, "YugabyteDB") == NULL);
+        }
+    for (const command *const *c = cmd->children; c && *c; c++)
+        check_declared_flags(*c, n);
+}
+
+TEST(cli_declared_flags_have_help_and_say_where_they_apply)
+{
+    int n = 0;
+    check_declared_flags(&cli_root_command, &n);
+    CHECK(n > 200);
+    CHECK(strstr(cli_root_command.description, "Oracle and MySQL databases") == NULL);
 }
