@@ -5,8 +5,12 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 BUILD    ?= build
 PKGS     := libpq sqlite3 libcjson yaml-0.1
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+PKG_CONFIG ?= pkg-config
+# Deferred (=, not :=): pkg-config runs in the recipes that compile and link,
+# not when this file is parsed, so that `make deps demo` on a fresh machine
+# finds the packages `deps` has just installed. tests/check_makefile.sh checks it.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # libpq's pkg-config omits the server include dir; libpg_query ships no .pc file.
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Isrc $(PKG_CFLAGS)
@@ -41,8 +45,12 @@ $(BUILD)/%.o: %.c
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 
+# `make -j2 deps all`: nothing compiles before deps has installed the headers.
+$(OBJS) $(TEST_OBJS): | $(filter deps,$(MAKECMDGOALS))
+
+DEPS_SCRIPT ?= ./scripts/install-deps.sh
 deps:
-	./scripts/install-deps.sh
+	$(DEPS_SCRIPT)
 
 # The one test command (README, CI): unit tests, then integration tests on real clusters.
 test: yb-voyager $(BUILD)/unit-tests

@@ -88,7 +88,11 @@ static bool session_setup(pgconn *c)
      * arrive before its parent. Like PostgreSQL's own apply workers, run as a
      * replica session so foreign keys and triggers are not re-checked.
      */
-    if (!pgconn_exec(c, "SET session_replication_role = replica")) {
+    /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
+    PGresult *r = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
+    if (r) {
+        PQclear(r);
+    } else {
         log_warn("apply: could not set session_replication_role (needs superuser or a "
                  "YugabyteDB admin): foreign keys between tables may fail while channels "
                  "apply in parallel");

@@ -136,6 +136,24 @@ static bool choice_ok(const char *choices, const char *value)
 }
 
 /*
+ * Integer flags whose meaningful range is narrower than ">= 0". Checked at
+ * parse time so that a value from the command line, the environment or the
+ * config file is refused with its origin named, instead of being replaced by
+ * a default later (a port 0 used to become 5432, a batch size 0 became 20000).
+ */
+static void int_flag_range(const char *name, int64_t *lo, int64_t *hi)
+{
+    size_t n = strlen(name);
+    static const char port_suffix[] = "-db-port";
+    if (n >= sizeof port_suffix - 1 && strcmp(name + n - (sizeof port_suffix - 1), port_suffix) == 0) {
+        *lo = 1;
+        *hi = 65535;
+    } else if (strcmp(name, "batch-size") == 0) {
+        *lo = 1;
+    }
+}
+
+/*
  * Check one value against its flag's type. `origin` says where the value came
  * from ("--flag", "config file key 'x'", "environment variable X") so that
  * the message names the thing to fix.
@@ -144,11 +162,18 @@ static bool validate_value(const flag_def *f, const char *value, const char *ori
 {
     int64_t iv;
     bool bv;
+    int64_t lo = 0, hi = INT64_MAX;
     switch (f->type) {
     case FLAG_INT:
-        if (!parse_int64(value, 0, INT64_MAX, &iv)) {
-            fprintf(stderr, "error: invalid value \"%s\" for %s: expected a whole number >= 0\n",
-                    value, origin);
+        int_flag_range(f->name, &lo, &hi);
+        if (!parse_int64(value, lo, hi, &iv)) {
+            if (hi == INT64_MAX)
+                fprintf(stderr, "error: invalid value \"%s\" for %s: expected a whole number >= %lld\n",
+                        value, origin, (long long)lo);
+            else
+                fprintf(stderr, "error: invalid value \"%s\" for %s: expected a whole number from "
+                                "%lld to %lld\n",
+                        value, origin, (long long)lo, (long long)hi);
             return false;
         }
         break;
@@ -309,19 +334,20 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
             v = opts_find_short(o, arg[1]);
             inline_val = arg + 3;
         } else {
+            const char *sp = *res->path ? " " : "";
             if (cmd->children && !cmd->run)
-                fprintf(stderr, "error: unknown command \"%s\" for 'yb-voyager %s'\n", arg,
+                fprintf(stderr, "error: unknown command \"%s\" for 'yb-voyager%s%s'\n", arg, sp,
                         res->path);
             else
-                fprintf(stderr, "error: unexpected argument \"%s\" for 'yb-voyager %s'\n", arg,
-                        res->path);
+                fprintf(stderr, "error: unexpected argument \"%s\" for 'yb-voyager%s%s'\n", arg,
+                        sp, res->path);
             usage_hint(res->path);
             res->exit_code = EXIT_BAD_ARGS;
             return;
         }
         if (!v) {
-            fprintf(stderr, "error: unknown flag: %s%s for 'yb-voyager %s'\n",
-                    strlen(name) == 1 ? "-" : "--", name, res->path);
+            fprintf(stderr, "error: unknown flag: %s%s for 'yb-voyager%s%s'\n",
+                    strlen(name) == 1 ? "-" : "--", name, *res->path ? " " : "", res->path);
             usage_hint(res->path);
             free(name);
             res->exit_code = EXIT_BAD_ARGS;

@@ -26,25 +26,136 @@ int cmd_db_exit_code(db_role role)
     return role == DB_SOURCE ? EXIT_SOURCE_ERROR : EXIT_TARGET_ERROR;
 }
 
+static bool str_same(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/*
+ * The source's type: this command's --source-db-type, else what the migration
+ * recorded, else PostgreSQL for a command that connects to the source. NULL: unknown.
+ */
+static const char *source_type(const cmd_ctx *ctx, const cJSON *rec)
+{
+    if (opts_is_set(ctx->opts, "source-db-type"))
+        return opts_get(ctx->opts, "source-db-type");
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
+    if (cJSON_IsString(t))
+        return t->valuestring;
+    /* a command that connects to the source defaults to PostgreSQL (db_conf_from_opts) */
+    return opts_has_flag(ctx->opts, "source-db-type") ? "postgresql" : NULL;
+}
+
+/*
+ * Flags documented for Oracle/MySQL sources only. With a PostgreSQL source
+ * they would be accepted and ignored, so they are refused (upstream refuses
+ * --target-db-schema the same way). "public" is the target schema's default.
+ */
+static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
+{
+    const char *type = source_type(ctx, rec);
+    if (!type || strcmp(type, "postgresql") != 0)
+        return true;
+    static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
+                                              "source-replica-db-sid", "target-db-schema",
+                                              "source-replica-db-schema"};
+    for (size_t i = 0; i < ARRAY_LEN(oracle_only); i++) {
+        const char *name = oracle_only[i];
+        if (!opts_is_set(ctx->opts, name))
+            continue;
+        if (strcmp(name, "target-db-schema") == 0 && strcmp(opts_get(ctx->opts, name), "public") == 0)
+            continue;
+        log_error("--%s is not applicable for a PostgreSQL source (it is for Oracle and MySQL "
+                  "sources): remove it%s",
+                  name,
+                  strstr(name, "schema") ? "; the tables keep their source schema names on the target"
+                                         : "");
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Recorded values fill what this command's flags leave unset; a flag given
+ * (command line, environment or config file) always wins.
+ */
+static void overlay_flags(const cmd_ctx *ctx, db_role role, db_conf *conf)
+{
+    const char *r = db_role_name(role);
+    struct {
+        const char *suffix;
+        char **field;
+    } strs[] = {
+        {"db-host", &conf->host},           {"db-user", &conf->user},
+        {"db-name", &conf->name},           {"db-schema", &conf->schema},
+        {"ssl-mode", &conf->ssl_mode},      {"ssl-cert", &conf->ssl_cert},
+        {"ssl-key", &conf->ssl_key},        {"ssl-root-cert", &conf->ssl_root_cert},
+        {"ssl-crl", &conf->ssl_crl},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(strs); i++) {
+        char *name = xasprintf("%s-%s", r, strs[i].suffix);
+        if (opts_is_set(ctx->opts, name)) {
+            free(*strs[i].field);
+            *strs[i].field = xstrdup(opts_get(ctx->opts, name));
+        }
+        free(name);
+    }
+    char *port = xasprintf("%s-db-port", r);
+    if (opts_is_set(ctx->opts, port))
+        conf->port = (int)opts_get_int(ctx->opts, port); /* 1..65535: checked when parsed */
+    free(port);
+    if (role == DB_SOURCE && opts_is_set(ctx->opts, "source-db-type")) {
+        free(conf->type);
+        conf->type = xstrdup(opts_get(ctx->opts, "source-db-type"));
+    }
+}
+
+/*
+ * Writing to a database other than the one the migration has used so far is
+ * never silent: the user confirms it (--yes or the terminal).
+ */
+static bool confirm_same_database(const cmd_ctx *ctx, const db_conf *now, const db_conf *was)
+{
+    if (str_same(now->host, was->host) && now->port == was->port && str_same(now->name, was->name))
+        return true;
+    const char *r = db_role_name(now->role);
+    char *q = xasprintf("the %s database given (%s:%d/%s) is not the one this migration recorded "
+                        "(%s:%d/%s): use the given one from now on?",
+                        r, now->host ? now->host : "", now->port, now->name ? now->name : "",
+                        was->host ? was->host : "", was->port, was->name ? was->name : "");
+    bool yes = cmd_confirm(ctx, q);
+    free(q);
+    if (yes) {
+        log_warn("the %s database changed from %s:%d/%s to %s:%d/%s (confirmed)", r,
+                 was->host ? was->host : "", was->port, was->name ? was->name : "",
+                 now->host ? now->host : "", now->port, now->name ? now->name : "");
+    } else {
+        log_error("refused to switch the %s database of this migration: give the recorded "
+                  "--%s-db-host/--%s-db-port/--%s-db-name (or omit them), or pass --yes to "
+                  "switch on purpose",
+                  r, r, r, r);
+    }
+    return yes;
+}
+
 bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
 {
     const char *r = db_role_name(role);
     char *user_flag = xasprintf("%s-db-user", r);
     char *pw_flag = xasprintf("%s-db-password", r);
-    bool from_flags = opts_has_flag(ctx->opts, user_flag) && opts_is_set(ctx->opts, user_flag);
-    bool ok = true;
-    if (from_flags) {
-        db_conf_from_opts(conf, ctx->opts, role);
-    } else {
-        cJSON *rec = metadb_status_load(ctx->meta);
-        const cJSON *saved = rec ? cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(role)) : NULL;
-        if (cJSON_IsObject(saved)) {
-            db_conf_from_json(conf, saved, role);
-            const char *pw = opts_get(ctx->opts, pw_flag);
-            if (!pw)
-                pw = getenv(db_role_password_env(role));
-            conf->password = xstrdup(pw);
-        } else if (opts_has_flag(ctx->opts, user_flag)) {
+    bool has_flags = opts_has_flag(ctx->opts, user_flag);
+    cJSON *rec = metadb_status_load(ctx->meta);
+    const cJSON *saved = rec ? cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(role)) : NULL;
+    bool ok = refuse_not_applicable(ctx, rec);
+    memset(conf, 0, sizeof *conf);
+    conf->role = role;
+    if (!ok) {
+        /* refused above */
+    } else if (!cJSON_IsObject(saved)) {
+        if (has_flags && opts_is_set(ctx->opts, user_flag)) {
+            db_conf_from_opts(conf, ctx->opts, role);
+        } else if (has_flags) {
             log_error("required flag --%s not set (give it on the command line or in --config-file)",
                       user_flag);
             ok = false;
@@ -53,8 +164,21 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
                       "connects to it first (its flags record where it is)", r);
             ok = false;
         }
-        cJSON_Delete(rec);
+    } else {
+        db_conf_from_json(conf, saved, role);
+        if (has_flags) {
+            db_conf was;
+            db_conf_from_json(&was, saved, role);
+            overlay_flags(ctx, role, conf);
+            ok = confirm_same_database(ctx, conf, &was);
+            db_conf_free(&was);
+        }
+        const char *pw = opts_get(ctx->opts, pw_flag);
+        if (!pw)
+            pw = getenv(db_role_password_env(role));
+        conf->password = xstrdup(pw);
     }
+    cJSON_Delete(rec);
     free(user_flag);
     free(pw_flag);
     return ok;

@@ -40,9 +40,7 @@ static void fill_options(cmd_ctx *ctx, import_options *o, const char *role, cons
     o->importer_role = role;
     o->done_key = done_key;
     o->parallel = snapshot_parallel_jobs(ctx);
-    o->batch_rows = opts_get_int(ctx->opts, "batch-size");
-    if (o->batch_rows <= 0)
-        o->batch_rows = 20000;
+    o->batch_rows = opts_get_int(ctx->opts, "batch-size"); /* >= 1: checked when parsed */
     o->bars = snapshot_use_bars(ctx);
     o->start_clean = opts_get_bool(ctx->opts, "start-clean");
     o->truncate_tables = opts_get_bool(ctx->opts, "truncate-tables");
@@ -71,6 +69,57 @@ static bool clean_done(void *arg)
     return cdc_import_table_filter_check(a->ctx, a->importer_role, true) == EXIT_OK;
 }
 
+/*
+ * Replication set up on the target would copy or overwrite what this import
+ * writes (a subscription applying someone else's changes to the same tables,
+ * a CDC slot or publication streaming them elsewhere): as upstream, abort
+ * unless --skip-replication-checks. This migration's own slot and publication
+ * (export data from target, after cutover) are not counted.
+ */
+static int check_target_replication(cmd_ctx *ctx, db_conf *conf)
+{
+    if (opts_get_bool(ctx->opts, "skip-replication-checks"))
+        return EXIT_OK;
+    pgconn *c = cmd_connect(ctx, conf, NULL);
+    if (!c)
+        return EXIT_TARGET_ERROR;
+    strbuf hex = STRBUF_INIT;
+    for (const char *p = metadb_migration_uuid(ctx->meta); *p; p++)
+        if (*p != '-')
+            strbuf_append_char(&hex, *p);
+    const char *params[] = {strbuf_cstr(&hex)};
+    PGresult *r = pgconn_query(
+        c,
+        "SELECT 'replication slot ' || quote_ident(slot_name) FROM pg_replication_slots"
+        " WHERE database = current_database() AND slot_name <> 'voyager_target_slot_' || $1"
+        " UNION ALL SELECT 'publication ' || quote_ident(pubname) FROM pg_publication"
+        " WHERE pubname <> 'voyager_target_pub_' || $1"
+        " UNION ALL SELECT 'subscription ' || quote_ident(subname) FROM pg_subscription"
+        " WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " ORDER BY 1",
+        1, params);
+    int rc = EXIT_OK;
+    if (!r) {
+        rc = EXIT_TARGET_ERROR;
+    } else if (PQntuples(r) > 0) {
+        strbuf list = STRBUF_INIT;
+        for (int i = 0; i < PQntuples(r); i++) {
+            if (i)
+                strbuf_append(&list, ", ");
+            strbuf_append(&list, PQgetvalue(r, i, 0));
+        }
+        log_error("the target database has replication set up that would interfere with the import "
+                  "(%s): drop it, or pass --skip-replication-checks true if it is intended",
+                  strbuf_cstr(&list));
+        strbuf_free(&list);
+        rc = EXIT_BAD_STATE;
+    }
+    PQclear(r);
+    strbuf_free(&hex);
+    pgconn_close(c);
+    return rc;
+}
+
 /* Snapshot import into role's database, then the live changes when the export is live. */
 static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *importer_role,
                                         const char *done_key)
@@ -84,13 +133,17 @@ static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
     }
+    int rc = role == DB_TARGET ? check_target_replication(ctx, &conf) : EXIT_OK;
+    if (rc != EXIT_OK) {
+        db_conf_free(&conf);
+        return rc;
+    }
     import_options o;
     fill_options(ctx, &o, importer_role, done_key);
     clean_arg ca = {ctx, importer_role};
     o.clean_in_tx = clean_changes;
     o.clean_done = clean_done;
     o.clean_arg = &ca;
-    int rc = EXIT_OK;
     /* before the snapshot too: a restart with other lists is refused before it changes anything */
     if (!o.start_clean && export_is_live(ctx))
         rc = cdc_import_table_filter_check(ctx, importer_role, false);
@@ -113,8 +166,47 @@ int cmd_import_data_to_target(cmd_ctx *ctx)
  */
 int cmd_import_data_to_source(cmd_ctx *ctx)
 {
+    const char *type = opts_get(ctx->opts, "source-db-type");
+    if (type && strcmp(type, "postgresql") != 0) {
+        log_error("import data to source for a %s source is not built yet in this version of "
+                  "voyager-c (--source-db-type postgresql is)", type);
+        return EXIT_NOT_IMPLEMENTED;
+    }
+    if (opts_get_bool(ctx->opts, "start-clean")) {
+        /*
+         * The source already holds everything up to cutover; applying the
+         * target's changes again from the start would apply them twice.
+         */
+        log_error("--start-clean is refused for import data to source: the target's changes are "
+                  "applied exactly once, and starting over would apply them twice; run the same "
+                  "command without it to continue where it stopped");
+        return EXIT_BAD_ARGS;
+    }
     db_conf conf = {0};
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
+    }
+    /*
+     * Changes go back to the tables they came from: another schema list than
+     * export data's would be accepted and ignored. The same one (a shared
+     * config file) is fine.
+     */
+    char *rec_schema = NULL;
+    cJSON *rec = metadb_status_load(ctx->meta);
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *sch = src ? cJSON_GetObjectItemCaseSensitive(src, "Schema") : NULL;
+    if (cJSON_IsString(sch))
+        rec_schema = xstrdup(sch->valuestring);
+    cJSON_Delete(rec);
+    const char *given = opts_get(ctx->opts, "source-db-schema");
+    bool differs = opts_is_set(ctx->opts, "source-db-schema") && strcmp(given, rec_schema ? rec_schema : "") != 0;
+    if (differs)
+        log_error("--source-db-schema %s has no effect on import data to source: the target's "
+                  "changes go back to the tables they came from (export data used '%s'); remove it",
+                  given, rec_schema ? rec_schema : "");
+    free(rec_schema);
+    if (differs) {
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
     }

@@ -67,6 +67,12 @@ static const flag_def f_parallel_pb[] = {
     FLAG_GROUP_END,
 };
 
+/* One replication stream: no --parallel-jobs to ignore. */
+static const flag_def f_disable_pb[] = {
+    {"disable-pb", 0, FLAG_BOOL, "false", NULL, 0, NULL, "no progress bars; plain periodic lines"},
+    FLAG_GROUP_END,
+};
+
 static const flag_def f_export_data[] = {
     {"export-type", 0, FLAG_STRING, "snapshot-only", "snapshot-only|snapshot-and-changes", 0, NULL,
      "snapshot only (offline), or snapshot then change data capture (live)"},
@@ -78,13 +84,22 @@ static const flag_def f_import_data[] = {
     {"enable-upsert", 0, FLAG_BOOL, "true", NULL, 0, NULL,
      "YugabyteDB: load in upsert mode (faster; no effect on PostgreSQL)"},
     {"target-endpoints", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "YugabyteDB: comma list of host:port to spread connections over"},
+     "YugabyteDB: comma list of host:port to spread connections over (no effect on PostgreSQL)"},
     {"use-public-ip", 0, FLAG_BOOL, "false", NULL, 0, NULL,
-     "YugabyteDB: use the nodes' public addresses from yb_servers()"},
+     "YugabyteDB: use the nodes' public addresses from yb_servers() (no effect on PostgreSQL)"},
     {"truncate-tables", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "with --start-clean: truncate the target tables first"},
     {"skip-replication-checks", 0, FLAG_BOOL, "false", NULL, 0, NULL,
-     "skip the check that the target has no replication set up"},
+     "do not abort when the target database has replication slots, publications or "
+     "subscriptions of its own"},
+    FLAG_GROUP_END,
+};
+
+/* The source-replica is PostgreSQL (or Oracle): none of the YugabyteDB-only flags. */
+static const flag_def f_import_data_replica[] = {
+    {"batch-size", 0, FLAG_INT, "20000", NULL, 0, NULL, "rows per batch"},
+    {"truncate-tables", 0, FLAG_BOOL, "false", NULL, 0, NULL,
+     "with --start-clean: truncate the source-replica tables first"},
     FLAG_GROUP_END,
 };
 
@@ -176,7 +191,7 @@ static const command export_data_from_source = {
 
 static const command export_data_from_target = {
     "target", "Stream the target's changes after cutover (fall-back / fall-forward)", NULL,
-    "export-data-from-target", G(flags_common, flags_target_conn, f_parallel_pb),
+    "export-data-from-target", G(flags_common, flags_target_conn, f_disable_pb),
     cmd_export_data_from_target, NULL, 0};
 
 static const command export_data_from = {
@@ -212,8 +227,8 @@ static const command import_data_to_source = {
 static const command import_data_to_source_replica = {
     "source-replica", "Fall-forward: import snapshot and changes into the source-replica", NULL,
     "import-data-to-source-replica",
-    G(flags_common, flags_source_replica_conn, flags_table_filter, f_parallel_pb, f_import_data,
-      f_start_clean),
+    G(flags_common, flags_source_replica_conn, flags_table_filter, f_parallel_pb,
+      f_import_data_replica, f_start_clean),
     cmd_import_data_to_source_replica, NULL, 0};
 
 static const command import_data_to = {
@@ -292,8 +307,9 @@ static const command end_cmd = {
 const command cli_root_command = {
     "yb-voyager",
     "Migrate a database to YugabyteDB while the application keeps running",
-    "yb-voyager (voyager-c) migrates PostgreSQL, Oracle and MySQL databases to YugabyteDB:\n"
-    "schema, a consistent snapshot, then live changes, cutover, and a way back.",
+    "yb-voyager (voyager-c) migrates PostgreSQL databases to YugabyteDB: schema, a consistent\n"
+    "snapshot, then live changes, cutover, and a way back. Oracle and MySQL sources are not\n"
+    "built yet (--source-db-type oracle|mysql answers \"not built yet\", exit 6).",
     NULL, NULL, NULL,
     KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
          &archive_cmd, &get_cmd, &end_cmd),

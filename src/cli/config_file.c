@@ -4,8 +4,9 @@
  *   source: / target: / source-replica:  keys without the prefix (db-host, ssl-mode)
  *   <command-section>:       keys = flag names of that command (export-data: parallel-jobs)
  * Sequences are joined with commas (table-list: [a, b]).
- * Unknown keys in the sections that apply to this command are errors, so a typo
- * does not silently fall back to a default.
+ * One file serves every command, so a key another command takes is fine here.
+ * A key that is no flag of any command (in its place) is an error: a misspelt
+ * `ssl-mode` or `db-password` must not silently fall back to a default.
  */
 #include "cli/cli.h"
 
@@ -25,6 +26,31 @@ static bool is_known_section(const char *name)
 {
     for (size_t i = 0; i < ARRAY_LEN(conn_sections); i++)
         if (strcmp(name, conn_sections[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Does any command under cmd (whose section is `section`, if given) take flag `name`? */
+static bool flag_known(const command *cmd, const char *section, const char *name)
+{
+    if (cmd->run && (!section || (cmd->config_section && strcmp(cmd->config_section, section) == 0)))
+        for (const flag_def *const *g = cmd->flag_groups; g && *g; g++)
+            for (const flag_def *f = *g; f->name; f++)
+                if (strcmp(f->name, name) == 0)
+                    return true;
+    for (const command *const *c = cmd->children; c && *c; c++)
+        if (flag_known(*c, section, name))
+            return true;
+    return false;
+}
+
+/* Is `name` the config section of some command? */
+static bool command_section_known(const command *cmd, const char *name)
+{
+    if (cmd->config_section && strcmp(cmd->config_section, name) == 0)
+        return true;
+    for (const command *const *c = cmd->children; c && *c; c++)
+        if (command_section_known(*c, name))
             return true;
     return false;
 }
@@ -52,9 +78,14 @@ static char *node_to_string(yaml_document_t *doc, yaml_node_t *n)
     return NULL;
 }
 
+/*
+ * Apply one key to o when this command takes it. `known_in` is the command
+ * section whose commands must know the flag (NULL: any command), checked when
+ * this command does not take it.
+ */
 static bool apply_pair(opts *o, const char *path, const char *section, const char *key,
                        const char *flag_name, yaml_document_t *doc, yaml_node_t *val,
-                       bool strict)
+                       const char *known_in)
 {
     char *where = section ? xasprintf("config file %s: key '%s' in section '%s'", path, key, section)
                           : xasprintf("config file %s: key '%s'", path, key);
@@ -64,9 +95,10 @@ static bool apply_pair(opts *o, const char *path, const char *section, const cha
         fprintf(stderr, "error: %s must be a single value or a list of values\n", where);
         ok = false;
     } else if (!opts_has_flag(o, flag_name)) {
-        if (strict) {
-            fprintf(stderr, "error: %s is not a flag of this command; remove it or fix the name\n",
-                    where);
+        if (!flag_known(&cli_root_command, known_in, flag_name)) {
+            fprintf(stderr, "error: %s is not a flag of %s; remove it or fix the name "
+                            "(see --help of the command it is for)\n",
+                    where, known_in ? "the commands of that section" : "any command");
             ok = false;
         }
     } else {
@@ -118,14 +150,25 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
                 continue;
             const char *key = (const char *)k->data.scalar.value;
             if (v->type != YAML_MAPPING_NODE) {
-                /* Top-level keys are shared by all commands: unknown ones are ignored. */
+                /* Top-level keys are shared by all commands. */
                 if (pass == 0)
-                    ok = apply_pair(o, path, NULL, key, key, &doc, v, false);
+                    ok = apply_pair(o, path, NULL, key, key, &doc, v, NULL);
                 continue;
             }
             bool conn = is_known_section(key);
             bool mine = cmd->config_section && strcmp(key, cmd->config_section) == 0;
-            if ((pass == 0 && !conn) || (pass == 1 && !mine))
+            if (pass == 0 && !conn && !command_section_known(&cli_root_command, key)) {
+                fprintf(stderr, "error: config file %s: section '%s' is no command's section "
+                                "(source, target, source-replica, or a command such as export-data); "
+                                "remove it or fix the name\n",
+                        path, key);
+                ok = false;
+                continue;
+            }
+            /* Pass 0: connection sections applied, command sections checked for typos
+             * (this command's own is applied, strictly, in pass 1). */
+            bool check_only = pass == 0 && !conn;
+            if (pass == 1 && !mine)
                 continue;
             for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
                  ok && q < v->data.mapping.pairs.top; q++) {
@@ -136,11 +179,17 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
                 const char *key2 = (const char *)k2->data.scalar.value;
                 if (conn) {
                     char *flag = xasprintf("%s-%s", key, key2);
-                    /* A connection key this command does not take is fine (shared file). */
-                    ok = apply_pair(o, path, key, key2, flag, &doc, v2, false);
+                    ok = apply_pair(o, path, key, key2, flag, &doc, v2, NULL);
                     free(flag);
+                } else if (check_only) {
+                    if (!mine && !flag_known(&cli_root_command, key, key2)) {
+                        fprintf(stderr, "error: config file %s: key '%s' in section '%s' is not a "
+                                        "flag of that command; remove it or fix the name\n",
+                                path, key2, key);
+                        ok = false;
+                    }
                 } else {
-                    ok = apply_pair(o, path, key, key2, key2, &doc, v2, true);
+                    ok = apply_pair(o, path, key, key2, key2, &doc, v2, key);
                 }
             }
         }

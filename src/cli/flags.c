@@ -9,14 +9,14 @@ const flag_def flags_common[] = {
     {"log-level", 'l', FLAG_STRING, "info", "trace|debug|info|warn|error", 0, NULL,
      "log level of the command's log file"},
     {"send-diagnostics", 0, FLAG_BOOL, "true", NULL, 0, NULL,
-     "accepted for compatibility; voyager-c sends nothing"},
+     "accepted for compatibility, no effect: voyager-c sends nothing"},
     {"yes", 'y', FLAG_BOOL, "false", NULL, 0, NULL, "assume yes to every prompt"},
     {"config-file", 'c', FLAG_STRING, NULL, NULL, 0, NULL,
      "YAML file giving any flag (the command line wins)"},
     FLAG_GROUP_END,
 };
 
-#define CONN_FLAGS(P, ENVPW, HOSTDEF, NAMEDEF, SCHEMADEF, WHO)                                  \
+#define CONN_FLAGS(P, ENVPW, HOSTDEF, NAMEDEF, SCHEMADEF, SCHEMAHELP, WHO)                                \
     {P "-db-host", 0, FLAG_STRING, HOSTDEF, NULL, 0, NULL, "host of the " WHO " database"},      \
     {P "-db-port", 0, FLAG_INT, NULL, NULL, 0, NULL,                                            \
      "port of the " WHO " database (default by database type)"},                               \
@@ -24,7 +24,7 @@ const flag_def flags_common[] = {
     {P "-db-password", 0, FLAG_STRING, NULL, NULL, FLAGF_SECRET, ENVPW,                         \
      "password (prefer the environment variable; prompted on a TTY when missing)"},             \
     {P "-db-name", 0, FLAG_STRING, NAMEDEF, NULL, 0, NULL, "name of the " WHO " database"},      \
-    {P "-db-schema", 0, FLAG_STRING, SCHEMADEF, NULL, 0, NULL, "schema(s) of the " WHO " database"}, \
+    {P "-db-schema", 0, FLAG_STRING, SCHEMADEF, NULL, 0, NULL, SCHEMAHELP},                       \
     {P "-ssl-mode", 0, FLAG_STRING, "prefer", SSL_MODES, 0, NULL, "SSL mode"},                   \
     {P "-ssl-cert", 0, FLAG_STRING, NULL, NULL, 0, NULL, "client SSL certificate file"},         \
     {P "-ssl-key", 0, FLAG_STRING, NULL, NULL, 0, NULL, "client SSL key file"},                  \
@@ -33,23 +33,33 @@ const flag_def flags_common[] = {
 
 const flag_def flags_source_conn[] = {
     {"source-db-type", 0, FLAG_STRING, NULL, "postgresql|oracle|mysql", 0, NULL,
-     "type of the source database"},
-    CONN_FLAGS("source", "SOURCE_DB_PASSWORD", "localhost", NULL, NULL, "source"),
-    {"oracle-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL, "Oracle SID (instead of --source-db-name)"},
-    {"oracle-tns-alias", 0, FLAG_STRING, NULL, NULL, 0, NULL, "Oracle TNS alias"},
-    {"oracle-home", 0, FLAG_STRING, NULL, NULL, 0, NULL, "ORACLE_HOME of the Oracle client"},
+     "type of the source database: only postgresql is built (oracle and mysql answer "
+     "\"not built yet\", exit 6)"},
+    CONN_FLAGS("source", "SOURCE_DB_PASSWORD", "localhost", NULL, NULL,
+               "schema(s) of the source database (comma list)", "source"),
+    {"oracle-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "Oracle SID (instead of --source-db-name); refused for a PostgreSQL source"},
+    {"oracle-tns-alias", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "Oracle TNS alias; refused for a PostgreSQL source"},
+    {"oracle-home", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "ORACLE_HOME of the Oracle client; refused for a PostgreSQL source"},
     FLAG_GROUP_END,
 };
 
 const flag_def flags_target_conn[] = {
-    CONN_FLAGS("target", "TARGET_DB_PASSWORD", "127.0.0.1", "yugabyte", "public", "target"),
+    CONN_FLAGS("target", "TARGET_DB_PASSWORD", "127.0.0.1", "yugabyte", "public",
+               "Oracle and MySQL sources: schema to import into; refused for a PostgreSQL source "
+               "(its tables keep their schemas)",
+               "target"),
     FLAG_GROUP_END,
 };
 
 const flag_def flags_source_replica_conn[] = {
     CONN_FLAGS("source-replica", "SOURCE_REPLICA_DB_PASSWORD", "127.0.0.1", NULL, NULL,
+               "Oracle sources: schema of the source-replica; refused for a PostgreSQL source",
                "source-replica"),
-    {"source-replica-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL, "Oracle SID of the source-replica"},
+    {"source-replica-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "Oracle SID of the source-replica; refused for a PostgreSQL source"},
     FLAG_GROUP_END,
 };
 

@@ -45,12 +45,14 @@ bool yb_nodes_discover(pgconn *c, const char *endpoints, bool use_public_ip, yb_
     memset(out, 0, sizeof *out);
     if (!c->is_yugabyte) {
         if (endpoints || use_public_ip)
-            log_info("the target is PostgreSQL: --target-endpoints and --use-public-ip are ignored");
+            log_warn("the target is PostgreSQL: --target-endpoints and --use-public-ip are ignored "
+                     "(they have no effect on PostgreSQL, YugabyteDB only)");
         return true;
     }
     if (endpoints)
         return yb_nodes_parse(endpoints, 5433, out);
-    PGresult *r = pgconn_query(c, "SELECT host, port, public_ip FROM yb_servers()", 0, NULL);
+    /* quiet: recovered from below, so no "error:" line */
+    PGresult *r = pgconn_query_quiet(c, "SELECT host, port, public_ip FROM yb_servers()", 0, NULL);
     if (!r) {
         log_warn("yb_servers() failed: all connections go to the given host");
         return true;

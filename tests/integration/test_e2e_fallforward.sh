@@ -66,6 +66,12 @@ compare_databases target source_replica yugabyte replicadb
 check "initiate cutover to source-replica" "$V" initiate cutover to source-replica -e "$ED"
 proc_wait rep 120 && assert_eq "import data to source-replica ends after the cutover" 0 "$PROC_RC" ||
     not_ok "import data to source-replica ends after the cutover"
+# export data from target records its part after it dropped its slot, which can take a moment
+# after the importer (which only waits for the end marker) exits.
+for _ in $(seq 1 30); do
+    "$V" cutover status -e "$ED" 2>/dev/null | grep -q "cutover to source-replica status: COMPLETED" && break
+    sleep 1
+done
 assert_match "cutover to source-replica completed" "cutover to source-replica status: COMPLETED" "$("$V" cutover status -e "$ED")"
 compare_databases target source_replica yugabyte replicadb
 tgt_max=$(psql_as target yugabyte -c "SELECT max(id) FROM public.customers")

@@ -167,15 +167,19 @@ expect_fail "an empty target without --start-clean: progress says done, the obje
 check "--start-clean forgets progress (drops nothing)" "$V" import schema -e "$ED5" "${T[@]}" --start-clean true
 assert_eq "after --start-clean everything runs again" "1" "$(psql_as target resume -c "SELECT count(*) FROM pg_class WHERE relname = 'Seq'")"
 
-# --object-type-list, --straight-order, --target-db-schema
+# --object-type-list, --straight-order; --target-db-schema is for Oracle/MySQL sources only (issue 12)
 tgt partial
+expect_fail "--target-db-schema with a PostgreSQL source: not applicable" 2 \
+    "--target-db-schema is not applicable for a PostgreSQL source" \
+    "$V" import schema -e "$ED2" "${T[@]}" --target-db-schema '"NewOne"' --yes
+# another database than the one ED2 recorded: confirmed with --yes
 check "--object-type-list type,schema --straight-order" "$V" import schema -e "$ED2" "${T[@]}" \
-    --object-type-list 'type,schema,extension' --straight-order true --target-db-schema '"NewOne"'
+    --object-type-list 'type,schema,extension' --straight-order true --yes
 assert_eq "only those types applied" "3 0" "$(psql_as target partial -c \
     "SELECT (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
              WHERE n.nspname IN ('public','sales') AND t.typname IN ('mood','floatrange','address')) || ' ' ||
             (SELECT count(*) FROM pg_tables WHERE schemaname IN ('public','sales'))")"
-assert_eq "--target-db-schema created with its case" "1" "$(psql_as target partial -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'NewOne'")"
+assert_eq "refused --target-db-schema created nothing" "0" "$(psql_as target partial -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'NewOne'")"
 
 # each file applies on its own: the session has pg_dump's settings and search_path = --target-db-schema
 EDU=$(new_export_dir)

@@ -4,9 +4,11 @@
 #include "cli/cli.h"
 #include "core/exitcodes.h"
 #include "core/util.h"
+#include "db/dbconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Parse a NULL-terminated word list as argv (argv[0] added). */
@@ -238,4 +240,156 @@ TEST(config_file_errors)
     CHECK_INT_EQ(r.exit_code, 0);
     cli_parse_result_free(&r);
     free(ok);
+}
+
+/* Issue 11 defect 9: a key no command takes is an error wherever it is, never skipped. */
+TEST(config_file_unknown_keys_are_errors)
+{
+    static const char *const bad[] = {
+        "export-dir: /x\nsource:\n  sslmode: verify-full\n",       /* misspelt security setting */
+        "export-dir: /x\ntarget:\n  db-pasword: secret\n",          /* misspelt password */
+        "export-dir: /x\ndb-pasword: secret\n",                     /* top level */
+        "export-dir: /x\nimport-data:\n  batch-sise: 5\n",          /* another command's section */
+        "export-dir: /x\nexport-dat:\n  parallel-jobs: 2\n",        /* no such section */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char *cfg = write_config(bad[i]);
+        cli_parse_result r;
+        PARSE(&r, "export", "schema", "--config-file", cfg);
+        CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+        cli_parse_result_free(&r);
+        free(cfg);
+    }
+    /* One file for every command: keys of other commands are fine, and applied where they belong. */
+    char *cfg = write_config("export-dir: /x\nbatch-size: 9\nsource:\n  db-type: postgresql\n"
+                             "  ssl-mode: verify-full\ntarget:\n  ssl-mode: require\n"
+                             "source-replica:\n  db-host: r\nimport-data:\n  batch-size: 7\n"
+                             "export-data:\n  export-type: snapshot-and-changes\n");
+    cli_parse_result r;
+    PARSE(&r, "export", "schema", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "source-ssl-mode"), "verify-full");
+    cli_parse_result_free(&r);
+    PARSE(&r, "import", "data", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK_STR_EQ(opts_get(r.opts, "target-ssl-mode"), "require");
+    CHECK_INT_EQ(opts_get_int(r.opts, "batch-size"), 7);
+    cli_parse_result_free(&r);
+    free(cfg);
+}
+
+/* Values that used to be replaced by a default later are refused where they are given. */
+TEST(cli_int_ranges_refused_not_defaulted)
+{
+    static const char *const bad[][2] = {
+        {"--target-db-port", "0"}, {"--target-db-port", "65536"}, {"--batch-size", "0"},
+    };
+    cli_parse_result r;
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        PARSE(&r, "import", "data", "-e", "/x", bad[i][0], bad[i][1]);
+        CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+        cli_parse_result_free(&r);
+    }
+    PARSE(&r, "export", "schema", "-e", "/x", "--source-db-port", "0");
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    char *cfg = write_config("export-dir: /x\ntarget:\n  db-port: 70000\n");
+    PARSE(&r, "import", "data", "--config-file", cfg);
+    CHECK_INT_EQ(r.exit_code, EXIT_BAD_ARGS);
+    cli_parse_result_free(&r);
+    free(cfg);
+    PARSE(&r, "import", "data", "-e", "/x", "--target-db-port", "65535", "--batch-size", "1");
+    CHECK_INT_EQ(r.exit_code, 0);
+    cli_parse_result_free(&r);
+}
+
+/*
+ * Every connection flag of every role reaches the connection configuration
+ * (flag coverage, tests/integration/test_flags.sh, points here for the SSL
+ * flags and passwords): none is parsed and dropped.
+ */
+TEST(cli_every_connection_flag_reaches_db_conf)
+{
+    static const struct {
+        db_role role;
+        const char *const words[40];
+    } cases[] = {
+        {DB_SOURCE, {"export", "schema", "-e", "/x", "--source-db-type", "postgresql",
+                     "--source-db-host", "h", "--source-db-port", "6001", "--source-db-user", "u",
+                     "--source-db-password", "p", "--source-db-name", "n", "--source-db-schema", "s",
+                     "--source-ssl-mode", "verify-full", "--source-ssl-cert", "c",
+                     "--source-ssl-key", "k", "--source-ssl-root-cert", "r", "--source-ssl-crl", "l",
+                     NULL}},
+        {DB_TARGET, {"import", "schema", "-e", "/x", "--target-db-host", "h", "--target-db-port",
+                     "6001", "--target-db-user", "u", "--target-db-password", "p",
+                     "--target-db-name", "n", "--target-db-schema", "s", "--target-ssl-mode",
+                     "verify-full", "--target-ssl-cert", "c", "--target-ssl-key", "k",
+                     "--target-ssl-root-cert", "r", "--target-ssl-crl", "l", NULL}},
+        {DB_SOURCE_REPLICA,
+         {"import", "data", "to", "source-replica", "-e", "/x", "--source-replica-db-host", "h",
+          "--source-replica-db-port", "6001", "--source-replica-db-user", "u",
+          "--source-replica-db-password", "p", "--source-replica-db-name", "n",
+          "--source-replica-db-schema", "s", "--source-replica-ssl-mode", "verify-full",
+          "--source-replica-ssl-cert", "c", "--source-replica-ssl-key", "k",
+          "--source-replica-ssl-root-cert", "r", "--source-replica-ssl-crl", "l", NULL}},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cli_parse_result r;
+        parse_words(&r, cases[i].words);
+        CHECK_INT_EQ(r.exit_code, 0);
+        db_conf c;
+        db_conf_from_opts(&c, r.opts, cases[i].role);
+        CHECK_STR_EQ(c.host, "h");
+        CHECK_INT_EQ(c.port, 6001);
+        CHECK_STR_EQ(c.user, "u");
+        CHECK_STR_EQ(c.password, "p");
+        CHECK_STR_EQ(c.name, "n");
+        CHECK_STR_EQ(c.schema, "s");
+        CHECK_STR_EQ(c.ssl_mode, "verify-full");
+        CHECK_STR_EQ(c.ssl_cert, "c");
+        CHECK_STR_EQ(c.ssl_key, "k");
+        CHECK_STR_EQ(c.ssl_root_cert, "r");
+        CHECK_STR_EQ(c.ssl_crl, "l");
+        /* and on to child processes (pg_dump) */
+        strlist env = STRLIST_INIT;
+        db_conf_child_env(&c, &env);
+        bool crl = false, root = false;
+        for (size_t k = 0; k < env.count; k++) {
+            crl = crl || strcmp(env.items[k], "PGSSLCRL=l") == 0;
+            root = root || strcmp(env.items[k], "PGSSLROOTCERT=r") == 0;
+        }
+        CHECK(crl && root);
+        strlist_free(&env);
+        db_conf_free(&c);
+        cli_parse_result_free(&r);
+    }
+}
+
+/* Walk every runnable command's declared flags (the table test_flags.sh checks against --help). */
+static void check_declared_flags(const command *cmd, int *n)
+{
+    static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
+                                              "source-replica-db-sid", "target-db-schema",
+                                              "source-replica-db-schema"};
+    for (const flag_def *const *g = cmd->flag_groups; cmd->run && g && *g; g++)
+        for (const flag_def *f = *g; f->name; f++) {
+            (*n)++;
+            CHECK(f->help && *f->help);
+            for (size_t i = 0; i < ARRAY_LEN(oracle_only); i++)
+                if (strcmp(f->name, oracle_only[i]) == 0)
+                    CHECK(strstr(f->help, "refused for a PostgreSQL source") != NULL);
+            /* flags with no possible effect here are not declared at all */
+            if (strcmp(cmd->name, "source-replica") == 0)
+                CHECK(strstr(f->help, "YugabyteDB") == NULL);
+        }
+    for (const command *const *c = cmd->children; c && *c; c++)
+        check_declared_flags(*c, n);
+}
+
+TEST(cli_declared_flags_have_help_and_say_where_they_apply)
+{
+    int n = 0;
+    check_declared_flags(&cli_root_command, &n);
+    CHECK(n > 200);
+    CHECK(strstr(cli_root_command.description, "Oracle and MySQL databases") == NULL);
 }
