@@ -59,7 +59,40 @@ typedef struct export_run {
     atomic_int abort;
     atomic_int workers_left;
     atomic_int failed;
+    atomic_int no_space;  /* a write failed with ENOSPC/EDQUOT */
+    atomic_int transient; /* a worker lost its source connection */
+    atomic_int fatal;     /* a failure no retry mends */
 } export_run;
+
+/*
+ * A data file could not be written (err: the write's errno, saved before any
+ * other call can change it). The partial file goes at once: it holds space
+ * the rerun needs.
+ */
+static void file_write_failed(export_run *r, const char *path, int err)
+{
+    unlink(path);
+    if (err == ENOSPC || err == EDQUOT) {
+        atomic_store(&r->no_space, 1);
+        log_error("cannot write %s: %s: free space on that file system and run the same command "
+                  "again (finished parts are kept)",
+                  path, strerror(err));
+    } else {
+        atomic_store(&r->fatal, 1);
+        log_error("cannot write %s: %s", path, strerror(err));
+    }
+}
+
+/* A source error in a worker: a warning when a new connection may do better (the caller retries). */
+static void source_failed(export_run *r, pgconn *c, const char *table, const char *msg)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s", msg);
+    line[strcspn(line, "\n")] = '\0';
+    bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable;
+    atomic_store(transient ? &r->transient : &r->fatal, 1);
+    log_msg(transient ? LOG_WARN : LOG_ERROR, "source database: exporting table %s: %s", table, line);
+}
 
 static int64_t split_bytes(void)
 {
@@ -99,18 +132,19 @@ static char *unit_sql(const unit *u)
     return sql;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+/* 0, or the errno of the failed write. */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return false;
+            return errno;
         p += w;
         n -= (size_t)w;
     }
-    return true;
+    return 0;
 }
 
 /* COPY one unit into its file. Logs and returns false on failure. */
@@ -126,34 +160,36 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     size_t used = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        log_error("cannot create %s: %s", tmp, strerror(errno));
+        file_write_failed(r, tmp, errno);
         goto out;
     }
     PGresult *res = PQexec(c->pg, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        log_error("source database: exporting table %s: %s", j->display,
-                  pgconn_note_result(c, res));
+        source_failed(r, c, j->display, pgconn_note_result(c, res));
         PQclear(res);
         goto out_fd;
     }
     PQclear(res);
     char *row;
     int len;
-    bool io_ok = true;
+    int io_err = 0;
     while ((len = PQgetCopyData(c->pg, &row, 0)) > 0) {
         if (used + (size_t)len > WRITE_BUFFER_BYTES) {
-            if (io_ok && !write_all(fd, buf, used))
-                io_ok = false;
-            if (io_ok)
-                fs_start_writeback(fd, size, (int64_t)used);
+            if ((io_err = write_all(fd, buf, used)) != 0) {
+                PQfreemem(row);
+                break;
+            }
+            fs_start_writeback(fd, size, (int64_t)used);
             size += (int64_t)used;
             used = 0;
             atomic_fetch_add(&j->rows, rows);
             rows = 0;
         }
         if ((size_t)len > WRITE_BUFFER_BYTES) {
-            if (io_ok && !write_all(fd, row, (size_t)len))
-                io_ok = false;
+            if ((io_err = write_all(fd, row, (size_t)len)) != 0) {
+                PQfreemem(row);
+                break;
+            }
             size += len;
         } else {
             memcpy(buf + used, row, (size_t)len);
@@ -165,28 +201,41 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         if (atomic_load(&r->abort))
             break;
     }
+    if (io_err) {
+        /* Nothing more can be written: stop the other workers too (the COPY dies with the connection). */
+        atomic_store(&r->abort, 1);
+        close(fd);
+        fd = -1;
+        file_write_failed(r, tmp, io_err);
+        goto out;
+    }
     if (len > 0) { /* aborted: drop the connection's COPY */
         goto out_fd;
     }
     res = PQgetResult(c->pg);
     if (len == -2 || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        log_error("source database: exporting table %s: %s", j->display, pgconn_note_result(c, res));
+        source_failed(r, c, j->display, pgconn_note_result(c, res));
         PQclear(res);
         goto out_fd;
     }
     PQclear(res);
     while ((res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
-    if (io_ok && used > 0 && !write_all(fd, buf, used))
-        io_ok = false;
+    io_err = used > 0 ? write_all(fd, buf, used) : 0;
     size += (int64_t)used;
     atomic_fetch_add(&j->rows, rows);
-    if (!io_ok || fsync(fd) != 0) {
-        log_error("cannot write %s: %s", tmp, strerror(errno));
-        goto out_fd;
+    if (!io_err && fsync(fd) != 0)
+        io_err = errno;
+    if (!io_err && close(fd) != 0)
+        io_err = errno;
+    else if (io_err)
+        close(fd);
+    fd = -1;
+    if (io_err) {
+        file_write_failed(r, tmp, io_err);
+        goto out;
     }
-    if (close(fd) != 0 || rename(tmp, final) != 0) {
-        fd = -1;
+    if (rename(tmp, final) != 0) {
         log_error("cannot rename %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -199,8 +248,10 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     pthread_mutex_unlock(&r->mu);
     ok = true;
 out_fd:
-    if (fd >= 0)
+    if (fd >= 0) {
         close(fd);
+        unlink(tmp);
+    }
 out:
     free(sql);
     free(tmp);
@@ -216,6 +267,8 @@ static void *worker_main(void *arg)
     pgconn *c = pgconn_connect(r->conf, &opt);
     char *buf = NULL;
     if (!c) {
+        /* The run connected before it started us: the source went away meanwhile. */
+        atomic_store(&r->transient, 1);
         atomic_store(&r->failed, 1);
         atomic_store(&r->abort, 1);
         goto out;
@@ -226,6 +279,13 @@ static void *worker_main(void *arg)
     free(set);
     free(lit);
     if (!ok) {
+        /*
+         * Lost, or the snapshot is gone with the connection that exported it
+         * (22023: invalid snapshot identifier): a new snapshot mends both.
+         */
+        bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable ||
+                         strcmp(c->sqlstate, "22023") == 0;
+        atomic_store(transient ? &r->transient : &r->fatal, 1);
         atomic_store(&r->failed, 1);
         atomic_store(&r->abort, 1);
         goto out;
@@ -349,8 +409,11 @@ static bool record_table_done(export_run *r, table_job *j)
 }
 
 bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
-                            src_table *const *tables, size_t n, int parallel, bool bars)
+                            src_table *const *tables, size_t n, int parallel, bool bars,
+                            snapshot_export_failure *why)
 {
+    if (why)
+        *why = (snapshot_export_failure){0};
     if (n == 0)
         return true;
     src_table **sorted = xcalloc(n, sizeof *sorted);
@@ -404,6 +467,9 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     pthread_t *th = xcalloc((size_t)nworkers, sizeof *th);
     atomic_init(&r.abort, 0);
     atomic_init(&r.failed, 0);
+    atomic_init(&r.no_space, 0);
+    atomic_init(&r.transient, 0);
+    atomic_init(&r.fatal, 0);
     atomic_init(&r.workers_left, 0);
     int started = 0;
     if (ok) {
@@ -479,6 +545,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     progress_free(pb);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    bool main_ok = ok; /* no failure of meta.db or the descriptor (not worth a retry) */
     if (atomic_load(&r.failed) || atomic_load(&r.abort))
         ok = false;
     for (size_t i = 0; i < n; i++)
@@ -486,6 +553,11 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
             ok = false;
     if (cmd_interrupted)
         log_error("export data interrupted: run the same command again to resume");
+    if (!ok && why) {
+        why->no_space = atomic_load(&r.no_space) != 0;
+        why->transient = atomic_load(&r.transient) && !atomic_load(&r.fatal) && !why->no_space &&
+                         main_ok && !cmd_interrupted;
+    }
 
     free(items);
     free(done_copy);
