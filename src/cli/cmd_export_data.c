@@ -206,8 +206,14 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    c = cmd_connect(ctx, &conf, NULL);
+    /* On a retry the source was reached before: a refusal is the fault being waited out. */
+    char *why = NULL;
+    pgconn_options co = {.quiet = retry > 0, .why = &why};
+    c = cmd_connect(ctx, &conf, &co);
     if (!c) {
+        if (retry > 0)
+            log_warn("%s", why ? why : "source database: cannot connect");
+        free(why);
         rc = EXIT_SOURCE_ERROR;
         *transient = retry > 0;
         goto out;
@@ -356,8 +362,9 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
 out:
     if (cdc)
         cdc_export_abort(cdc);
+    /* Quiet: closing ends the transaction anyway, and the source may have closed it already. */
     if (own_tx)
-        pgconn_exec(c, "ROLLBACK");
+        PQclear(pgconn_query_quiet(c, "ROLLBACK", 0, NULL));
     pgconn_close(c);
     if (qualified)
         for (size_t i = 0; i < nsel; i++)
