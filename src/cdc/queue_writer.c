@@ -75,15 +75,11 @@ static void segment_io_failed(queue_writer *w, const char *what, int err)
     }
 }
 
-/* After a failed meta.db step: a full disk is said the same way as for a segment. */
+/* After a failed meta.db step (logged by metadb, with the advice for a full disk). */
 static void metadb_failed(queue_writer *w)
 {
-    if (sqlite3_errcode(metadb_sqlite(w->m)) == SQLITE_FULL) {
+    if (sqlite3_errcode(metadb_sqlite(w->m)) == SQLITE_FULL)
         w->no_space = true;
-        log_error("cannot record the queue's progress in %s/metainfo/meta.db: No space left on "
-                  "device: free space on that file system and run the same command again",
-                  w->export_dir);
-    }
 }
 
 static void counts_clear(count_set *s)

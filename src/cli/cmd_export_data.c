@@ -335,8 +335,8 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
                                          snapshot_use_bars(ctx), &why);
         free(todo);
         if (!ok) {
-            /* A full disk is no fault of the source: free space, run again (exit 3). */
-            rc = cmd_interrupted || why.no_space ? EXIT_BAD_STATE : EXIT_SOURCE_ERROR;
+            /* A full disk (or meta.db) is no fault of the source: fix, run again (exit 3). */
+            rc = cmd_interrupted || why.no_space || why.local ? EXIT_BAD_STATE : EXIT_SOURCE_ERROR;
             *transient = why.transient || (retry > 0 && rc == EXIT_SOURCE_ERROR);
             goto out;
         }

@@ -62,6 +62,7 @@ typedef struct export_run {
     atomic_int no_space;  /* a write failed with ENOSPC/EDQUOT */
     atomic_int transient; /* a worker lost its source connection */
     atomic_int fatal;     /* a failure no retry mends */
+    atomic_int local;     /* a failure of a data file (not of the source) */
 } export_run;
 
 /*
@@ -79,6 +80,7 @@ static void file_write_failed(export_run *r, const char *path, int err)
                   path, strerror(err));
     } else {
         atomic_store(&r->fatal, 1);
+        atomic_store(&r->local, 1);
         log_error("cannot write %s: %s", path, strerror(err));
     }
 }
@@ -236,6 +238,8 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         goto out;
     }
     if (rename(tmp, final) != 0) {
+        atomic_store(&r->fatal, 1);
+        atomic_store(&r->local, 1);
         log_error("cannot rename %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -470,6 +474,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     atomic_init(&r.no_space, 0);
     atomic_init(&r.transient, 0);
     atomic_init(&r.fatal, 0);
+    atomic_init(&r.local, 0);
     atomic_init(&r.workers_left, 0);
     int started = 0;
     if (ok) {
@@ -555,6 +560,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         log_error("export data interrupted: run the same command again to resume");
     if (!ok && why) {
         why->no_space = atomic_load(&r.no_space) != 0;
+        why->local = atomic_load(&r.local) || !main_ok;
         why->transient = atomic_load(&r.transient) && !atomic_load(&r.fatal) && !why->no_space &&
                          main_ok && !cmd_interrupted;
     }

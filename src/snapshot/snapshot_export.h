@@ -30,6 +30,7 @@
 typedef struct snapshot_export_failure {
     bool no_space;  /* a data file's file system is full (logged with the path and the fix) */
     bool transient; /* the source connection broke (restart, shutdown): a new snapshot may do */
+    bool local;     /* a failure here (meta.db, the descriptor, a data file): not the source's */
 } snapshot_export_failure;
 
 /*
