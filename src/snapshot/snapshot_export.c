@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #define WRITE_BUFFER_BYTES (1024 * 1024)
+/* Seconds a COPY may send nothing before its server counts as stalled (default 600). */
+#define STALL_TIMEOUT_ENV "YB_VOYAGER_STALL_TIMEOUT"
 #define MAX_PARTS 1024
 
 typedef struct table_job {
@@ -63,7 +66,84 @@ typedef struct export_run {
     atomic_int transient; /* a worker lost its source connection */
     atomic_int fatal;     /* a failure no retry mends */
     atomic_int local;     /* a failure of a data file (not of the source) */
+    int64_t stall_ms;     /* a COPY silent this long is given up (transient) */
 } export_run;
+
+#define COPY_GAVE_UP (-3)
+
+/*
+ * PQgetCopyData that never waits forever: COPY_GAVE_UP when the run was
+ * aborted while waiting, or (*stalled) when nothing arrived for r->stall_ms:
+ * a server process that stopped (or a peer that vanished without TCP noticing)
+ * would otherwise hang the export for good.
+ */
+static int copy_row(export_run *r, PGconn *pg, char **row, bool *stalled)
+{
+    int64_t since = -1;
+    for (;;) {
+        int n = PQgetCopyData(pg, row, 1);
+        if (n != 0)
+            return n;
+        if (atomic_load(&r->abort))
+            return COPY_GAVE_UP;
+        int64_t now = now_monotonic_ms();
+        if (since < 0) {
+            since = now;
+        } else if (now - since >= r->stall_ms) {
+            *stalled = true;
+            return COPY_GAVE_UP;
+        }
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        int rc = poll(&pfd, 1, 1000);
+        if (rc < 0 && errno != EINTR)
+            return -2;
+        if (rc > 0 && !PQconsumeInput(pg))
+            return -2;
+    }
+}
+
+/*
+ * Wait until the query's result can be read without blocking: false when the
+ * run was aborted meanwhile, or (*stalled) when the server said nothing for
+ * r->stall_ms (it may stop between two parts as well as inside one).
+ */
+static bool wait_result(export_run *r, PGconn *pg, bool *stalled)
+{
+    int64_t since = now_monotonic_ms();
+    while (PQisBusy(pg)) {
+        if (atomic_load(&r->abort))
+            return false;
+        if (now_monotonic_ms() - since >= r->stall_ms) {
+            *stalled = true;
+            return false;
+        }
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        int rc = poll(&pfd, 1, 1000);
+        if ((rc < 0 && errno != EINTR) || (rc > 0 && !PQconsumeInput(pg)))
+            return true; /* broken: PQgetResult reports it */
+    }
+    return true;
+}
+
+static void stall_warn(export_run *r, const char *table)
+{
+    atomic_store(&r->transient, 1);
+    log_warn("source database: exporting table %s: nothing received for %lld s (%s): the "
+             "server stopped answering",
+             table, (long long)(r->stall_ms / 1000), STALL_TIMEOUT_ENV);
+}
+
+static int64_t stall_timeout_ms(void)
+{
+    const char *e = getenv(STALL_TIMEOUT_ENV);
+    int64_t v;
+    if (e && *e) {
+        if (parse_int64(e, 1, INT64_MAX / 1000, &v))
+            return v * 1000;
+        log_warn("%s=%s is not a positive number of seconds; using the default", STALL_TIMEOUT_ENV, e);
+    }
+    return 600000;
+}
 
 /*
  * A data file could not be written (err: the write's errno, saved before any
@@ -165,7 +245,17 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         file_write_failed(r, tmp, errno);
         goto out;
     }
-    PGresult *res = PQexec(c->pg, sql);
+    bool stalled = false;
+    if (!PQsendQuery(c->pg, sql)) {
+        source_failed(r, c, j->display, pgconn_note_result(c, NULL));
+        goto out_fd;
+    }
+    if (!wait_result(r, c->pg, &stalled)) {
+        if (stalled)
+            stall_warn(r, j->display);
+        goto out_fd;
+    }
+    PGresult *res = PQgetResult(c->pg);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         source_failed(r, c, j->display, pgconn_note_result(c, res));
         PQclear(res);
@@ -175,7 +265,7 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     char *row;
     int len;
     int io_err = 0;
-    while ((len = PQgetCopyData(c->pg, &row, 0)) > 0) {
+    while ((len = copy_row(r, c->pg, &row, &stalled)) > 0) {
         if (used + (size_t)len > WRITE_BUFFER_BYTES) {
             if ((io_err = write_all(fd, buf, used)) != 0) {
                 PQfreemem(row);
@@ -211,7 +301,9 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         file_write_failed(r, tmp, io_err);
         goto out;
     }
-    if (len > 0) { /* aborted: drop the connection's COPY */
+    if (stalled)
+        stall_warn(r, j->display);
+    if (len > 0 || len == COPY_GAVE_UP) { /* aborted or stalled: the COPY dies with the connection */
         goto out_fd;
     }
     res = PQgetResult(c->pg);
@@ -444,7 +536,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         atomic_init(&j->rows, 0);
         nunits += (size_t)j->nparts;
     }
-    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name};
+    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
     pthread_mutex_init(&r.mu, NULL);
     r.units = xcalloc(nunits, sizeof *r.units);
     bool ok = true;

@@ -3,7 +3,9 @@
 # its snapshot: export data starts the snapshot again by itself (a warning, no
 # person, no rerun) and ends with exit 0; snapshot-only and snapshot-and-changes
 # (a new slot; the changes after it stream as usual). The snapshot loaded into
-# a copy (plus the replayed queue, live) equals the source.
+# a copy (plus the replayed queue, live) equals the source. A worker's server
+# process that stops (SIGSTOP) is given up after YB_VOYAGER_STALL_TIMEOUT and
+# the snapshot starts again the same way.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
@@ -53,6 +55,37 @@ assert_match "it said it starts the snapshot again (a warning)" "^warning: sourc
 assert_eq "no error line" "" "$(grep '^error' "$TEST_TMP/exp1.out")"
 snapshot_load_sql "$ED" >"$TEST_TMP/load1.sql"
 check "load the snapshot into the copy" psql_as source copydb -f "$TEST_TMP/load1.sql"
+compare_databases source source sourcedb copydb
+
+# --- snapshot-only, the worker's server process stopped (SIGSTOP): the COPY goes silent
+reset_copy
+ED=$(new_export_dir)
+YB_VOYAGER_STALL_TIMEOUT=3 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
+pid=$!
+python3 - "$ED/metainfo/meta.db" <<'PY'
+import sqlite3, sys, time
+for _ in range(20000):
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=1)
+        n = db.execute("select count(*) from snapshot_export_file where table_name = 'big'").fetchone()[0]
+        db.close()
+        if n > 0:
+            break
+    except Exception:
+        pass
+    time.sleep(0.003)
+PY
+backend=$(psql_as source postgres -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'yb-voyager export data worker'")
+[ -n "$backend" ] && kill -STOP $backend
+check "stall: the worker's server process is stopped in the middle of big" test -n "$backend"
+wait_exit "$pid" 120
+rc=$?
+[ -n "$backend" ] && kill -CONT $backend
+assert_eq "stall: export data ends by itself with exit 0" 0 "$rc"
+assert_match "it said the COPY went silent (a warning)" "^warning: source database: exporting table big: nothing received for 3 s" "$(cat "$TEST_TMP/exp3.out")"
+assert_eq "no error line" "" "$(grep '^error' "$TEST_TMP/exp3.out")"
+snapshot_load_sql "$ED" >"$TEST_TMP/load3.sql"
+check "load the snapshot into the copy" psql_as source copydb -f "$TEST_TMP/load3.sql"
 compare_databases source source sourcedb copydb
 
 # --- snapshot-and-changes
