@@ -19,8 +19,11 @@
 #include "db/pgconn.h"
 #include "db/replication/pgoutput.h"
 #include "db/replication/replstream.h"
+#include "db/retry.h"
 #include "migration/sequences.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +34,19 @@
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
+/* A connection that stayed up this long ends a run of failures (as a durable step does). */
+#define HEALTHY_AFTER_MS 30000
+
+/*
+ * Seconds without any message from the server (data or keepalive) after which
+ * the replication connection counts as dead; default: twice the server's
+ * wal_sender_timeout, at least 60 s (the walsender sends a keepalive within
+ * half of it when asked, and during long decoding on its own).
+ */
+#define REPLICATION_TIMEOUT_ENV "YB_VOYAGER_REPLICATION_TIMEOUT"
+
+/* stream_loop / stream_connect: the connection broke in a way a new one may mend (s->lost says how). */
+#define STREAM_LOST (-1)
 
 long long cdc_segment_max_bytes(void)
 {
@@ -64,7 +80,33 @@ typedef struct stream {
     uint64_t confirmed;   /* last LSN sent as flushed */
     uint64_t idle_wal_end; /* keepalive position when nothing was open or pending */
     long long skipped_tx;
+    bool ever_connected;   /* a failure to connect after this is a fault to ride out */
+    int64_t connected_ms;  /* when the current replication connection started */
+    int64_t silence_ms;    /* nothing heard for this long: the connection is dead */
+    char lost[768];        /* why the last connection was lost (STREAM_LOST) */
 } stream;
+
+static int lost(stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int lost(stream *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->lost, sizeof s->lost, fmt, ap);
+    va_end(ap);
+    s->lost[strcspn(s->lost, "\n")] = '\0';
+    return STREAM_LOST;
+}
+
+/* A failed statement on the normal connection: lost when a new connection may do better. */
+static int sql_failed(stream *s)
+{
+    pgconn *c = s->sql;
+    if (PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable)
+        return lost(s, "query connection: %s", PQerrorMessage(c->pg));
+    return cmd_db_exit_code(s->p->conf->role);
+}
+
+static int queue_failed(stream *s) { return qw_no_space(s->qw) ? EXIT_BAD_STATE : EXIT_INTERNAL; }
 
 static rel_entry *rel_find(stream *s, uint32_t relid)
 {
@@ -80,14 +122,18 @@ static bool rel_load_keys(stream *s, rel_entry *e)
     char oid[16];
     snprintf(oid, sizeof oid, "%u", e->rel.relid);
     const char *p[] = {oid};
-    PGresult *r = pgconn_query(s->sql,
+    PGresult *r = pgconn_query_quiet(s->sql,
                                "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
                                "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                                "WHERE i.indrelid = $1::oid AND i.indisprimary "
                                "ORDER BY array_position(i.indkey::int2[], a.attnum)",
                                1, p);
-    if (!r)
+    if (!r) {
+        if (PQstatus(s->sql->pg) != CONNECTION_BAD && !s->sql->last_error_retryable)
+            log_error("%s database: reading the key of %s.%s: %s", db_role_name(s->p->conf->role),
+                      e->rel.nspname, e->rel.relname, PQerrorMessage(s->sql->pg));
         return false;
+    }
     free(e->key_cols);
     e->key_cols = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof(int));
     e->nkey = 0;
@@ -172,17 +218,17 @@ static bool on_truncate(stream *s, uint32_t relid)
     return qw_add_event(s->qw, s->line.data, s->line.len, e->rel.nspname, e->rel.relname, 't');
 }
 
-/* One XLogData payload. */
-static bool on_message(stream *s, const char *data, size_t len)
+/* One XLogData payload: EXIT_OK, STREAM_LOST or an exit code (logged). */
+static int on_message(stream *s, const char *data, size_t len)
 {
     pgo_msg m;
     const char *err = NULL;
     if (!pgo_decode(data, len, &m, &err)) {
         log_error("%s database: cannot decode a pgoutput message: %s", db_role_name(s->p->conf->role),
                   err);
-        return false;
+        return EXIT_INTERNAL;
     }
-    bool ok = true;
+    int rc = EXIT_OK;
     char a[24], b[24];
     switch (m.kind) {
     case PGO_BEGIN:
@@ -201,23 +247,25 @@ static bool on_message(stream *s, const char *data, size_t len)
         s->in_tx = s->skip_tx = false;
         break;
     case PGO_RELATION:
-        ok = on_relation(s, &m);
+        if (!on_relation(s, &m))
+            rc = sql_failed(s);
         break;
     case PGO_INSERT:
     case PGO_UPDATE:
     case PGO_DELETE:
-        if (!s->skip_tx)
-            ok = on_row(s, &m);
+        if (!s->skip_tx && !on_row(s, &m))
+            rc = queue_failed(s);
         break;
     case PGO_TRUNCATE:
-        for (uint32_t i = 0; ok && !s->skip_tx && i < m.ntruncate; i++)
-            ok = on_truncate(s, m.truncate_relids[i]);
+        for (uint32_t i = 0; rc == EXIT_OK && !s->skip_tx && i < m.ntruncate; i++)
+            if (!on_truncate(s, m.truncate_relids[i]))
+                rc = queue_failed(s);
         break;
     default:
         break; /* origin, type, message: nothing to export */
     }
     pgo_msg_clear(&m);
-    return ok;
+    return rc;
 }
 
 static bool confirm(stream *s, bool reply)
@@ -331,7 +379,20 @@ static bool drain_point(stream *s, uint64_t *need)
     return true;
 }
 
-static int stream_loop(stream *s)
+/* A failed status update: the socket took no more, the connection is as good as lost. */
+static int confirm_failed(stream *s) { return lost(s, "%s", s->rs.error); }
+
+/* The stream ended with an error: lost when a new connection may continue, else fatal (logged). */
+static int stream_failed(stream *s)
+{
+    if (s->rs.retryable)
+        return lost(s, "%s", s->rs.error);
+    log_error("%s database: %s", db_role_name(s->p->conf->role), s->rs.error);
+    return cmd_db_exit_code(s->p->conf->role);
+}
+
+/* One replication connection's life: EXIT_OK at cutover, STREAM_LOST, or an exit code. */
+static int stream_loop(stream *s, retry_state *rs)
 {
     const cdc_stream_params *p = s->p;
     export_metrics mx;
@@ -340,9 +401,11 @@ static int stream_loop(stream *s)
     export_metrics_init(&mx, tty, total0);
     int64_t last_durable = now_monotonic_ms(), last_status = 0, last_poll = 0, last_ping = 0,
             last_metrics = 0;
+    int64_t last_heard = now_monotonic_ms(), last_probe = last_heard;
     bool draining = false;
     uint64_t need = 0, wal_end = 0;
     char a[24];
+    int rc;
     for (;;) {
         if (cmd_interrupted) {
             if (qw_make_durable(s->qw))
@@ -356,32 +419,51 @@ static int stream_loop(stream *s)
         repl_msg msg;
         repl_receive(&s->rs, pending ? 0 : 100, &msg);
         if (msg.kind == REPL_ERROR || msg.kind == REPL_END)
-            return cmd_db_exit_code(p->conf->role);
+            return stream_failed(s);
+        int64_t now = now_monotonic_ms();
+        if (msg.kind != REPL_NONE) {
+            last_heard = last_probe = now;
+            if (rs->attempt > 0 && now - s->connected_ms >= HEALTHY_AFTER_MS)
+                retry_reset(rs);
+        } else if (!pending && now - last_probe >= s->silence_ms / 3) {
+            /*
+             * A walsender that stopped (or a network that drops silently) never
+             * says goodbye. Dead only once a request for a keepalive went
+             * unanswered too: a pause of our own is no silence of the server's.
+             */
+            if (now - last_heard >= s->silence_ms && last_probe > last_heard)
+                return lost(s, "nothing received on the replication connection for %lld s, "
+                               "keepalive requests unanswered",
+                            (long long)((now - last_heard) / 1000));
+            last_probe = now;
+            if (!confirm(s, true)) /* reply requested: a live server answers with a keepalive */
+                return confirm_failed(s);
+        }
         if (msg.kind == REPL_XLOGDATA) {
-            if (!on_message(s, msg.data, msg.len))
-                return EXIT_INTERNAL;
+            if ((rc = on_message(s, msg.data, msg.len)) != EXIT_OK)
+                return rc;
         } else if (msg.kind == REPL_KEEPALIVE) {
             if (msg.wal_end > wal_end)
                 wal_end = msg.wal_end;
             if (!s->in_tx && !qw_has_pending(s->qw))
                 s->idle_wal_end = msg.wal_end;
             if (msg.reply_requested && !confirm(s, false))
-                return cmd_db_exit_code(p->conf->role);
+                return confirm_failed(s);
         }
-        int64_t now = now_monotonic_ms();
         /* Durable step: when the stream pauses, or every DURABLE_EVERY_MS while it flows. */
         if (qw_has_pending(s->qw) && (msg.kind != REPL_XLOGDATA || now - last_durable >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
-                return EXIT_INTERNAL;
+                return queue_failed(s);
             cdc_crash_point("record");
             last_durable = now;
+            retry_reset(rs); /* progress: this connection works */
             if (!confirm(s, false))
-                return cmd_db_exit_code(p->conf->role);
+                return confirm_failed(s);
             last_status = now;
         }
         if (now - last_status >= STATUS_EVERY_MS) {
             if (!confirm(s, false))
-                return cmd_db_exit_code(p->conf->role);
+                return confirm_failed(s);
             last_status = now;
         }
         if (now - last_metrics >= METRICS_EVERY_MS) {
@@ -396,7 +478,7 @@ static int stream_loop(stream *s)
             cJSON_Delete(rec);
             if (draining) {
                 if (!drain_point(s, &need))
-                    return cmd_db_exit_code(p->conf->role);
+                    return sql_failed(s);
                 log_say("cutover to %s requested: exporting the last changes (up to LSN %s)",
                         cutover_kind_name(p->cutover), lsn_format(need, a));
             }
@@ -404,20 +486,117 @@ static int stream_loop(stream *s)
         if (draining && now - last_ping >= DRAIN_PING_MS) {
             last_ping = now;
             if (!confirm(s, true))
-                return cmd_db_exit_code(p->conf->role);
+                return confirm_failed(s);
         }
         if (draining && !s->in_tx && msg.kind == REPL_KEEPALIVE && msg.wal_end >= need) {
-            if (!qw_make_durable(s->qw) || !read_sequences(s, p->end_op))
-                return EXIT_INTERNAL;
+            if (!qw_make_durable(s->qw))
+                return queue_failed(s);
+            if (!read_sequences(s, p->end_op))
+                return sql_failed(s);
             strbuf_reset(&s->line);
             event_json_append_marker(&s->line, qw_next_vsn(s->qw), p->end_op, p->exporter_role);
             if (!qw_finish_stream(s->qw, s->line.data, s->line.len))
-                return EXIT_INTERNAL;
+                return queue_failed(s);
             confirm(s, false);
             export_metrics_update(&mx, qw_total_events(s->qw) - total0, true);
             return finish(s);
         }
     }
+}
+
+/* The silence after which a replication connection counts as dead (see REPLICATION_TIMEOUT_ENV). */
+static int64_t silence_timeout_ms(stream *s)
+{
+    const char *env = getenv(REPLICATION_TIMEOUT_ENV);
+    int64_t v;
+    if (env && *env) {
+        if (parse_int64(env, 1, INT64_MAX / 1000, &v))
+            return v * 1000;
+        log_warn("%s=%s is not a positive number of seconds; using the default", REPLICATION_TIMEOUT_ENV,
+                 env);
+    }
+    PGresult *r = pgconn_query_quiet(
+        s->sql, "SELECT setting FROM pg_settings WHERE name = 'wal_sender_timeout'", 0, NULL);
+    int64_t wst = 60000;
+    if (r && PQntuples(r) == 1)
+        parse_int64(PQgetvalue(r, 0, 0), 0, INT64_MAX / 2, &wst);
+    PQclear(r);
+    /* 0: the server sends no keepalive on its own; it still answers our requests. */
+    if (wst <= 0)
+        return 600000;
+    return 2 * wst > 60000 ? 2 * wst : 60000;
+}
+
+static void stream_disconnect(stream *s)
+{
+    repl_stream_clear(&s->rs);
+    s->rs.conn = NULL;
+    pgconn_close(s->repl);
+    s->repl = NULL;
+    pgconn_close(s->sql);
+    s->sql = NULL;
+}
+
+/* A connection refused: the fault being ridden out once this run had connected (frees why). */
+static int connect_failed(stream *s, char *why)
+{
+    int rc = cmd_db_exit_code(s->p->conf->role);
+    if (s->ever_connected) {
+        /* The description starts with the role, as the reconnect warning does. */
+        const char *msg = why ? why : "cannot connect";
+        const char *role = db_role_name(s->p->conf->role);
+        size_t n = strlen(role);
+        if (strncmp(msg, role, n) == 0 && strncmp(msg + n, " database: ", 11) == 0)
+            msg += n + 11;
+        rc = lost(s, "%s", msg);
+    }
+    free(why);
+    return rc;
+}
+
+/*
+ * Open the normal and the replication connection and start streaming after
+ * the queue's durable position. EXIT_OK, STREAM_LOST (a failure worth another
+ * attempt), or an exit code after a logged error.
+ */
+static int stream_connect(stream *s)
+{
+    const cdc_stream_params *p = s->p;
+    db_role role = p->conf->role;
+    char *why = NULL;
+    /* After the first connection, a failure to connect is the fault being ridden out: quiet. */
+    pgconn_options o = {.application_name = "yb-voyager-cdc", .quiet = s->ever_connected, .why = &why};
+    s->sql = pgconn_connect(p->conf, &o);
+    if (!s->sql)
+        return connect_failed(s, why);
+    if (qw_stream_done(s->qw))
+        return EXIT_OK;
+    pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc",
+                         .quiet = s->ever_connected, .why = &why};
+    s->repl = pgconn_connect(p->conf, &ro);
+    if (!s->repl)
+        return connect_failed(s, why);
+    s->ever_connected = true;
+    char err[512];
+    if (!repl_start(s->repl, p->slot, qw_last_commit_lsn(s->qw), p->publication, err, sizeof err)) {
+        /* 55006: the walsender of a connection that just died (or stalled) still holds the slot. */
+        if (strcmp(s->repl->sqlstate, "55006") == 0)
+            return lost(s, "replication slot %s is still in use by another process (%s)", p->slot, err);
+        if (s->repl->last_error_retryable)
+            return lost(s, "could not start replication from slot %s: %s", p->slot, err);
+        log_error("%s database: could not start replication from slot %s: %s", db_role_name(role),
+                  p->slot, err);
+        return cmd_db_exit_code(role);
+    }
+    s->rs.conn = s->repl;
+    s->connected_ms = now_monotonic_ms();
+    s->silence_ms = silence_timeout_ms(s);
+    char a[24];
+    log_info("streaming changes from slot %s (publication %s) after LSN %s into segment %lld, "
+             "next vsn %lld",
+             p->slot, p->publication, lsn_format(qw_last_commit_lsn(s->qw), a), qw_segment_no(s->qw),
+             qw_next_vsn(s->qw));
+    return EXIT_OK;
 }
 
 int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
@@ -427,53 +606,60 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
     s.qw = qw_open(ctx->meta, ctx->export_dir, p->exporter_role, cdc_segment_max_bytes());
     if (!s.qw)
         return EXIT_INTERNAL;
-    pgconn_options o = {.application_name = "yb-voyager-cdc"};
-    s.sql = pgconn_connect(p->conf, &o);
-    if (!s.sql) {
-        rc = cmd_db_exit_code(p->conf->role);
-        goto out;
-    }
-    if (qw_stream_done(s.qw)) {
-        log_say("the change stream of %s already ended at cutover", p->exporter_role);
-        rc = finish(&s);
-        goto out;
-    }
-    pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc"};
+    const char *role = db_role_name(p->conf->role);
     char a[24];
-    /* A restart right after a kill finds the slot held by the dead process's walsender for a moment. */
-    for (int attempt = 0;; attempt++) {
-        s.repl = pgconn_connect(p->conf, &ro);
-        if (!s.repl) {
-            rc = cmd_db_exit_code(p->conf->role);
-            goto out;
-        }
-        if (repl_start(s.repl, p->slot, qw_last_commit_lsn(s.qw), p->publication))
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    /*
+     * A source restart, a terminated walsender, a network drop or a stalled
+     * server: each ends one connection, never the command. What the queue holds
+     * durably is where the next connection starts (exactly once, as after a
+     * restart of the command); only a run of failures longer than the retry
+     * deadline ends it, resumably.
+     */
+    for (;;) {
+        rc = stream_connect(&s);
+        if (rc == EXIT_OK && qw_stream_done(s.qw)) {
+            log_say("the change stream of %s already ended at cutover", p->exporter_role);
+            rc = finish(&s);
             break;
-        bool busy = strcmp(s.repl->sqlstate, "55006") == 0;
-        pgconn_close(s.repl);
-        s.repl = NULL;
-        if (!busy || attempt >= 100 || cmd_interrupted) {
-            if (busy)
-                log_error("%s database: replication slot %s stays in use by another process: stop "
-                          "it (or wait for it to go) and run the same command again",
-                          db_role_name(p->conf->role), p->slot);
-            rc = cmd_db_exit_code(p->conf->role);
-            goto out;
         }
-        usleep(200 * 1000);
+        if (rc == EXIT_OK)
+            rc = stream_loop(&s, &rs);
+        if (rc != STREAM_LOST)
+            break;
+        stream_disconnect(&s);
+        /* Whole transactions received so far are kept; the open one comes again. */
+        qw_discard_tx(s.qw);
+        s.in_tx = s.skip_tx = false;
+        if (!qw_make_durable(s.qw)) {
+            rc = queue_failed(&s);
+            break;
+        }
+        if (!retry_failed(&rs)) {
+            log_error("%s database: %s; gave up reconnecting after %lld s (%s): changes are in the "
+                      "queue up to LSN %s; run the same command again to continue",
+                      role, s.lost, (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV,
+                      lsn_format(qw_last_commit_lsn(s.qw), a));
+            rc = EXIT_BAD_STATE;
+            break;
+        }
+        log_warn("%s database: %s; reconnecting (attempt %d, giving up after %lld s), changes are "
+                 "in the queue up to LSN %s",
+                 role, s.lost, rs.attempt, (long long)(rs.policy.deadline_ms / 1000),
+                 lsn_format(qw_last_commit_lsn(s.qw), a));
+        if (!retry_backoff(&rs, &cmd_interrupted)) {
+            log_error("interrupted: changes are in the queue up to LSN %s; run the same command "
+                      "again to continue",
+                      lsn_format(qw_last_commit_lsn(s.qw), a));
+            rc = EXIT_BAD_STATE;
+            break;
+        }
     }
-    s.rs.conn = s.repl;
-    log_info("streaming changes from slot %s (publication %s) after LSN %s into segment %lld, "
-             "next vsn %lld",
-             p->slot, p->publication, lsn_format(qw_last_commit_lsn(s.qw), a),
-             qw_segment_no(s.qw), qw_next_vsn(s.qw));
-    rc = stream_loop(&s);
     if (s.skipped_tx)
         log_info("skipped %lld transaction(s) already in the queue", s.skipped_tx);
-out:
-    repl_stream_clear(&s.rs);
-    pgconn_close(s.repl);
-    pgconn_close(s.sql);
+    stream_disconnect(&s);
     for (size_t i = 0; i < s.nrels; i++) {
         pgo_relation_clear(&s.rels[i].rel);
         free(s.rels[i].key_cols);

@@ -57,7 +57,30 @@ struct queue_writer {
 
     count_set tx_counts;      /* open transaction */
     count_set pending_counts; /* boundaries not yet durable */
+    bool no_space;            /* the last failure: file system full */
 };
+
+static bool errno_no_space(int e) { return e == ENOSPC || e == EDQUOT; }
+
+/* A failed segment write or fsync (err: its errno), said once with the path and what to do. */
+static void segment_io_failed(queue_writer *w, const char *what, int err)
+{
+    if (errno_no_space(err)) {
+        w->no_space = true;
+        log_error("cannot %s queue segment %s/%s: %s: free space on that file system and run the "
+                  "same command again (the queue continues from its last durable step)",
+                  what, w->export_dir, w->rel_path, strerror(err));
+    } else {
+        log_error("cannot %s queue segment %s/%s: %s", what, w->export_dir, w->rel_path, strerror(err));
+    }
+}
+
+/* After a failed meta.db step (logged by metadb, with the advice for a full disk). */
+static void metadb_failed(queue_writer *w)
+{
+    if (sqlite3_errcode(metadb_sqlite(w->m)) == SQLITE_FULL)
+        w->no_space = true;
+}
 
 static void counts_clear(count_set *s)
 {
@@ -111,7 +134,7 @@ static bool write_all(queue_writer *w)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            log_error("cannot write queue segment %s: %s", w->rel_path, strerror(errno));
+            segment_io_failed(w, "write", errno);
             return false;
         }
         off += (size_t)n;
@@ -134,7 +157,10 @@ static bool open_segment(queue_writer *w, long long seg_no, long long committed)
     w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct stat sb;
     if (w->fd < 0 || fstat(w->fd, &sb) != 0) {
-        log_error("cannot open queue segment %s: %s", path, strerror(errno));
+        int e = errno;
+        w->no_space = errno_no_space(e);
+        log_error("cannot open queue segment %s: %s%s", path, strerror(e),
+                  w->no_space ? ": free space on that file system and run the same command again" : "");
     } else if (sb.st_size < committed) {
         log_error("queue segment %s is shorter (%lld bytes) than its recorded committed size "
                   "(%lld): the queue was damaged; start the migration again with --start-clean",
@@ -279,6 +305,7 @@ uint64_t qw_last_commit_lsn(const queue_writer *w) { return w->durable_lsn; }
 long long qw_total_events(const queue_writer *w) { return w->total_events; }
 bool qw_stream_done(const queue_writer *w) { return w->stream_done; }
 long long qw_segment_no(const queue_writer *w) { return w->seg_no; }
+bool qw_no_space(const queue_writer *w) { return w->no_space; }
 bool qw_has_pending(const queue_writer *w) { return w->bnd_lsn != w->durable_lsn || w->bnd_size != w->committed_size; }
 long long qw_open_tx_bytes(const queue_writer *w) { return w->file_size - w->bnd_size; }
 
@@ -341,7 +368,7 @@ static bool sync_file(queue_writer *w)
         return false;
     cdc_crash_point("write");
     if (fdatasync(w->fd) != 0) {
-        log_error("cannot fsync queue segment %s: %s", w->rel_path, strerror(errno));
+        segment_io_failed(w, "fsync", errno);
         return false;
     }
     cdc_crash_point("fsync");
@@ -375,6 +402,7 @@ static bool record_durable(queue_writer *w)
                      "sssiii", w->role, t->schema, t->table, t->n[0], t->n[1], t->n[2]);
     }
     if (!ok || !metadb_commit(m)) {
+        metadb_failed(w);
         metadb_rollback(m);
         return false;
     }
@@ -406,6 +434,7 @@ static bool close_segment(queue_writer *w, bool is_last)
     if (ok && !is_last)
         ok = insert_segment_row(w, w->seg_no + 1);
     if (!ok || !metadb_commit(w->m)) {
+        metadb_failed(w);
         metadb_rollback(w->m);
         return false;
     }

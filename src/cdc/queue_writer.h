@@ -75,6 +75,13 @@ long long qw_open_tx_bytes(const queue_writer *w);
 bool qw_make_durable(queue_writer *w);
 
 /*
+ * Did the last failure come from a full file system (segment write or fsync,
+ * or meta.db)? Then it was logged naming the path, with the hint to free space
+ * and run again: nothing is damaged, a restart continues from the durable step.
+ */
+bool qw_no_space(const queue_writer *w);
+
+/*
  * End the stream: append the end-of-stream event line (which took
  * qw_next_vsn()), make it durable, close the segment with the end-of-segment
  * marker and mark it is_last, and record stream_done for this role.

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
+#include "db/retry.h"
 #include "migration/cutover.h"
 #include "migration/sequences.h"
 #include "snapshot/snapshot_export.h"
@@ -160,8 +161,15 @@ static int become_source_importer(cmd_ctx *ctx, const char *password)
                         "source next");
 }
 
-int cmd_export_data_from_source(cmd_ctx *ctx)
+/*
+ * One run of export data from source. *transient: it failed in the snapshot
+ * phase in a way a new snapshot may mend (the source restarted or dropped the
+ * connection); retry is the number of this run (> 0: the source was reached
+ * before, so a source error is taken for the same fault).
+ */
+static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
 {
+    *transient = false;
     db_conf conf = {0};
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
         db_conf_free(&conf);
@@ -198,9 +206,16 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    c = cmd_connect(ctx, &conf, NULL);
+    /* On a retry the source was reached before: a refusal is the fault being waited out. */
+    char *why = NULL;
+    pgconn_options co = {.quiet = retry > 0, .why = &why};
+    c = cmd_connect(ctx, &conf, &co);
     if (!c) {
+        if (retry > 0)
+            log_warn("%s", why ? why : "source database: cannot connect");
+        free(why);
         rc = EXIT_SOURCE_ERROR;
+        *transient = retry > 0;
         goto out;
     }
     strlist_split(&schemas, conf.schema && *conf.schema ? conf.schema : "public", ',');
@@ -264,8 +279,10 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             qualified[i] = pg_quote_qualified(sel[i]->schema, sel[i]->name);
         rc = cdc_export_begin(ctx, &conf, (const char *const *)schemas.items,
                               (const char *const *)qualified, nsel, &cdc, &snap, &redo_all);
-        if (rc != EXIT_OK)
+        if (rc != EXIT_OK) {
+            *transient = retry > 0 && rc == EXIT_SOURCE_ERROR;
             goto out;
+        }
         if (!metadb_status_set_string(ctx->meta, "ExportType", EXPORT_TYPE_LIVE)) {
             rc = EXIT_BAD_STATE;
             goto out;
@@ -283,6 +300,7 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         }
         if (snap && !read_sequences_in(ctx, &conf, snap, &schemas)) {
             rc = EXIT_SOURCE_ERROR;
+            *transient = retry > 0;
             goto out;
         }
     } else {
@@ -312,11 +330,14 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             log_say("every table was exported by an earlier run (--start-clean to export again)");
         else if (ntodo < nsel)
             log_say("resuming: %zu of %zu tables were exported by an earlier run", nsel - ntodo, nsel);
+        snapshot_export_failure why;
         bool ok = snapshot_export_tables(ctx, &conf, snap, todo, ntodo, snapshot_parallel_jobs(ctx),
-                                         snapshot_use_bars(ctx));
+                                         snapshot_use_bars(ctx), &why);
         free(todo);
         if (!ok) {
-            rc = cmd_interrupted ? EXIT_BAD_STATE : EXIT_SOURCE_ERROR;
+            /* A full disk (or meta.db) is no fault of the source: fix, run again (exit 3). */
+            rc = cmd_interrupted || why.no_space || why.local ? EXIT_BAD_STATE : EXIT_SOURCE_ERROR;
+            *transient = why.transient || (retry > 0 && rc == EXIT_SOURCE_ERROR);
             goto out;
         }
         print_summary(ctx, sel, nsel);
@@ -341,8 +362,9 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
 out:
     if (cdc)
         cdc_export_abort(cdc);
+    /* Quiet: closing ends the transaction anyway, and the source may have closed it already. */
     if (own_tx)
-        pgconn_exec(c, "ROLLBACK");
+        PQclear(pgconn_query_quiet(c, "ROLLBACK", 0, NULL));
     pgconn_close(c);
     if (qualified)
         for (size_t i = 0; i < nsel; i++)
@@ -356,6 +378,42 @@ out:
         rc = become_source_importer(ctx, conf.password);
     db_conf_free(&conf);
     return rc;
+}
+
+int cmd_export_data_from_source(cmd_ctx *ctx)
+{
+    /*
+     * A source restart (or a dropped connection) in the snapshot phase takes
+     * the snapshot with it: the run starts again as a rerun of the command
+     * would (tables not DONE are exported again under new attempts, a live
+     * export makes a new slot), under the one retry policy. The change stream
+     * rides out its own faults (cdc_stream.c).
+     */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (int retry = 0;; retry++) {
+        bool transient = false;
+        int rc = export_from_source(ctx, retry, &transient);
+        if (!transient || cmd_interrupted)
+            return rc;
+        if (!retry_failed(&rs)) {
+            log_error("source database: the snapshot could not be exported (the source kept "
+                      "failing for %lld s, %s): run the same command again",
+                      (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV);
+            return EXIT_BAD_STATE;
+        }
+        log_warn("source database: the snapshot export lost the source; starting it again "
+                 "(attempt %d, giving up after %lld s)",
+                 rs.attempt, (long long)(rs.policy.deadline_ms / 1000));
+        /* The retry is a rerun of the same command: --start-clean was done by the first. */
+        if (opts_get_bool(ctx->opts, "start-clean"))
+            opts_set(ctx->opts, "start-clean", "false", OPT_FLAG);
+        if (!retry_backoff(&rs, &cmd_interrupted)) {
+            log_error("export data interrupted: run the same command again to resume");
+            return EXIT_BAD_STATE;
+        }
+    }
 }
 
 int cmd_export_data_from_target(cmd_ctx *ctx) { return cdc_export_from_target(ctx); }

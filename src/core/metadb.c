@@ -17,11 +17,22 @@ static const char *const schema_sql =
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  record TEXT NOT NULL);";
 
+/* A full disk gets the same advice everywhere: what to do, and that a rerun is safe. */
+static void log_db_error(sqlite3 *db, const char *msg)
+{
+    if (sqlite3_errcode(db) == SQLITE_FULL)
+        log_error("metadata store (meta.db): %s (No space left on device): free space on the "
+                  "export dir's file system and run the same command again",
+                  msg);
+    else
+        log_error("metadata store (meta.db): %s", msg);
+}
+
 bool metadb_exec(metadb *m, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", err ? err : sqlite3_errmsg(m->db));
+        log_db_error(m->db, err ? err : sqlite3_errmsg(m->db));
         sqlite3_free(err);
         return false;
     }
@@ -73,7 +84,7 @@ static bool store_record(metadb *m, const cJSON *rec)
         sqlite3_finalize(st);
     }
     if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(m->db));
+        log_db_error(m->db, sqlite3_errmsg(m->db));
     free(txt);
     return ok;
 }
@@ -220,7 +231,7 @@ bool metadb_run(metadb *m, long long *out, const char *sql, const char *types, .
             *out = sqlite3_column_int64(st, 0);
     bool ok = rc == SQLITE_DONE;
     if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+        log_db_error(db, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return ok;
 }

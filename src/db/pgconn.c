@@ -70,12 +70,14 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
     static const pgconn_options none = {0};
     if (!opt)
         opt = &none;
+    if (opt->why)
+        *opt->why = NULL;
     char port[16];
     snprintf(port, sizeof port, "%d", opt->port > 0 ? opt->port : conf->port);
 
     for (int attempt = 0; attempt < 2; attempt++) {
-        const char *keys[20];
-        const char *vals[20];
+        const char *keys[24];
+        const char *vals[24];
         int n = 0;
 #define KV(k, v)                                                                                   \
     do {                                                                                           \
@@ -99,8 +101,16 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         KV("replication", opt->replication);
         KV("application_name", opt->application_name ? opt->application_name : "yb-voyager");
         KV("connect_timeout", "15");
+        /*
+         * Idle 30 s, then a probe every 10 s, dead after 3 unanswered; data
+         * unacknowledged for 60 s also ends the connection (TCP only; ignored on
+         * a Unix socket). Without these a silent network drop hangs a read forever.
+         */
         KV("keepalives", "1");
         KV("keepalives_idle", "30");
+        KV("keepalives_interval", "10");
+        KV("keepalives_count", "3");
+        KV("tcp_user_timeout", "60000");
         KV("client_encoding", "UTF8");
 #undef KV
         keys[n] = vals[n] = NULL;
@@ -133,7 +143,10 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         }
         if (!opt->quiet)
             log_error("%s", why);
-        free(why);
+        if (opt->why)
+            *opt->why = why;
+        else
+            free(why);
         return NULL;
     }
     return NULL;

@@ -28,12 +28,16 @@ typedef struct pgconn_options {
     int port;                     /* override when > 0 */
     const char *dbname;           /* override conf->name */
     bool quiet;                   /* do not log a failure (the caller reports it) */
+    char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
 } pgconn_options;
 
 /*
  * Connect. When the server asks for a password and none was given, prompts on a
  * TTY (storing it in conf for later connections). On failure logs one line
  * naming the problem and the flag to fix, and returns NULL. Caller closes.
+ * Every connection has TCP keepalives and a TCP user timeout, so a peer that
+ * vanished (host down, network cut) is noticed in about a minute instead of
+ * never; a live peer that stops answering is the caller's to time out.
  */
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
 void pgconn_close(pgconn *c);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #define WRITE_BUFFER_BYTES (1024 * 1024)
+/* Seconds a COPY may send nothing before its server counts as stalled (default 600). */
+#define STALL_TIMEOUT_ENV "YB_VOYAGER_STALL_TIMEOUT"
 #define MAX_PARTS 1024
 
 typedef struct table_job {
@@ -59,7 +62,119 @@ typedef struct export_run {
     atomic_int abort;
     atomic_int workers_left;
     atomic_int failed;
+    atomic_int no_space;  /* a write failed with ENOSPC/EDQUOT */
+    atomic_int transient; /* a worker lost its source connection */
+    atomic_int fatal;     /* a failure no retry mends */
+    atomic_int local;     /* a failure of a data file (not of the source) */
+    int64_t stall_ms;     /* a COPY silent this long is given up (transient) */
 } export_run;
+
+#define COPY_GAVE_UP (-3)
+
+/*
+ * PQgetCopyData that never waits forever: COPY_GAVE_UP when the run was
+ * aborted while waiting, or (*stalled) when nothing arrived for r->stall_ms:
+ * a server process that stopped (or a peer that vanished without TCP noticing)
+ * would otherwise hang the export for good.
+ */
+static int copy_row(export_run *r, PGconn *pg, char **row, bool *stalled)
+{
+    int64_t since = -1;
+    for (;;) {
+        int n = PQgetCopyData(pg, row, 1);
+        if (n != 0)
+            return n;
+        if (atomic_load(&r->abort))
+            return COPY_GAVE_UP;
+        int64_t now = now_monotonic_ms();
+        if (since < 0) {
+            since = now;
+        } else if (now - since >= r->stall_ms) {
+            *stalled = true;
+            return COPY_GAVE_UP;
+        }
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        int rc = poll(&pfd, 1, 1000);
+        if (rc < 0 && errno != EINTR)
+            return -2;
+        if (rc > 0 && !PQconsumeInput(pg))
+            return -2;
+    }
+}
+
+/*
+ * Wait until the query's result can be read without blocking: false when the
+ * run was aborted meanwhile, or (*stalled) when the server said nothing for
+ * r->stall_ms (it may stop between two parts as well as inside one).
+ */
+static bool wait_result(export_run *r, PGconn *pg, bool *stalled)
+{
+    int64_t since = now_monotonic_ms();
+    while (PQisBusy(pg)) {
+        if (atomic_load(&r->abort))
+            return false;
+        if (now_monotonic_ms() - since >= r->stall_ms) {
+            *stalled = true;
+            return false;
+        }
+        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+        int rc = poll(&pfd, 1, 1000);
+        if ((rc < 0 && errno != EINTR) || (rc > 0 && !PQconsumeInput(pg)))
+            return true; /* broken: PQgetResult reports it */
+    }
+    return true;
+}
+
+static void stall_warn(export_run *r, const char *table)
+{
+    atomic_store(&r->transient, 1);
+    log_warn("source database: exporting table %s: nothing received for %lld s (%s): the "
+             "server stopped answering",
+             table, (long long)(r->stall_ms / 1000), STALL_TIMEOUT_ENV);
+}
+
+static int64_t stall_timeout_ms(void)
+{
+    const char *e = getenv(STALL_TIMEOUT_ENV);
+    int64_t v;
+    if (e && *e) {
+        if (parse_int64(e, 1, INT64_MAX / 1000, &v))
+            return v * 1000;
+        log_warn("%s=%s is not a positive number of seconds; using the default", STALL_TIMEOUT_ENV, e);
+    }
+    return 600000;
+}
+
+/*
+ * A data file could not be written (err: the write's errno, saved before any
+ * other call can change it). The partial file goes at once: it holds space
+ * the rerun needs.
+ */
+static void file_write_failed(export_run *r, const char *path, int err)
+{
+    unlink(path);
+    if (err == ENOSPC || err == EDQUOT) {
+        atomic_store(&r->no_space, 1);
+        log_error("cannot write %s: %s: free space on that file system and run the same command "
+                  "again (finished parts are kept)",
+                  path, strerror(err));
+    } else {
+        atomic_store(&r->fatal, 1);
+        atomic_store(&r->local, 1);
+        log_error("cannot write %s: %s", path, strerror(err));
+    }
+}
+
+/* A source error in a worker: a warning when a new connection may do better (the caller retries). */
+static void source_failed(export_run *r, pgconn *c, const char *table, const char *msg)
+{
+    char line[1024];
+    snprintf(line, sizeof line, "%s", msg);
+    line[strcspn(line, "\n")] = '\0';
+    bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable;
+    atomic_store(transient ? &r->transient : &r->fatal, 1);
+    log_msg(transient ? LOG_WARN : LOG_ERROR, "source database: exporting table %s: %s", table, line);
+}
 
 static int64_t split_bytes(void)
 {
@@ -99,18 +214,19 @@ static char *unit_sql(const unit *u)
     return sql;
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+/* 0, or the errno of the failed write. */
+static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return false;
+            return errno;
         p += w;
         n -= (size_t)w;
     }
-    return true;
+    return 0;
 }
 
 /* COPY one unit into its file. Logs and returns false on failure. */
@@ -126,34 +242,46 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     size_t used = 0;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
-        log_error("cannot create %s: %s", tmp, strerror(errno));
+        file_write_failed(r, tmp, errno);
         goto out;
     }
-    PGresult *res = PQexec(c->pg, sql);
+    bool stalled = false;
+    if (!PQsendQuery(c->pg, sql)) {
+        source_failed(r, c, j->display, pgconn_note_result(c, NULL));
+        goto out_fd;
+    }
+    if (!wait_result(r, c->pg, &stalled)) {
+        if (stalled)
+            stall_warn(r, j->display);
+        goto out_fd;
+    }
+    PGresult *res = PQgetResult(c->pg);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        log_error("source database: exporting table %s: %s", j->display,
-                  pgconn_note_result(c, res));
+        source_failed(r, c, j->display, pgconn_note_result(c, res));
         PQclear(res);
         goto out_fd;
     }
     PQclear(res);
     char *row;
     int len;
-    bool io_ok = true;
-    while ((len = PQgetCopyData(c->pg, &row, 0)) > 0) {
+    int io_err = 0;
+    while ((len = copy_row(r, c->pg, &row, &stalled)) > 0) {
         if (used + (size_t)len > WRITE_BUFFER_BYTES) {
-            if (io_ok && !write_all(fd, buf, used))
-                io_ok = false;
-            if (io_ok)
-                fs_start_writeback(fd, size, (int64_t)used);
+            if ((io_err = write_all(fd, buf, used)) != 0) {
+                PQfreemem(row);
+                break;
+            }
+            fs_start_writeback(fd, size, (int64_t)used);
             size += (int64_t)used;
             used = 0;
             atomic_fetch_add(&j->rows, rows);
             rows = 0;
         }
         if ((size_t)len > WRITE_BUFFER_BYTES) {
-            if (io_ok && !write_all(fd, row, (size_t)len))
-                io_ok = false;
+            if ((io_err = write_all(fd, row, (size_t)len)) != 0) {
+                PQfreemem(row);
+                break;
+            }
             size += len;
         } else {
             memcpy(buf + used, row, (size_t)len);
@@ -165,28 +293,45 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         if (atomic_load(&r->abort))
             break;
     }
-    if (len > 0) { /* aborted: drop the connection's COPY */
+    if (io_err) {
+        /* Nothing more can be written: stop the other workers too (the COPY dies with the connection). */
+        atomic_store(&r->abort, 1);
+        close(fd);
+        fd = -1;
+        file_write_failed(r, tmp, io_err);
+        goto out;
+    }
+    if (stalled)
+        stall_warn(r, j->display);
+    if (len > 0 || len == COPY_GAVE_UP) { /* aborted or stalled: the COPY dies with the connection */
         goto out_fd;
     }
     res = PQgetResult(c->pg);
     if (len == -2 || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        log_error("source database: exporting table %s: %s", j->display, pgconn_note_result(c, res));
+        source_failed(r, c, j->display, pgconn_note_result(c, res));
         PQclear(res);
         goto out_fd;
     }
     PQclear(res);
     while ((res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
-    if (io_ok && used > 0 && !write_all(fd, buf, used))
-        io_ok = false;
+    io_err = used > 0 ? write_all(fd, buf, used) : 0;
     size += (int64_t)used;
     atomic_fetch_add(&j->rows, rows);
-    if (!io_ok || fsync(fd) != 0) {
-        log_error("cannot write %s: %s", tmp, strerror(errno));
-        goto out_fd;
+    if (!io_err && fsync(fd) != 0)
+        io_err = errno;
+    if (!io_err && close(fd) != 0)
+        io_err = errno;
+    else if (io_err)
+        close(fd);
+    fd = -1;
+    if (io_err) {
+        file_write_failed(r, tmp, io_err);
+        goto out;
     }
-    if (close(fd) != 0 || rename(tmp, final) != 0) {
-        fd = -1;
+    if (rename(tmp, final) != 0) {
+        atomic_store(&r->fatal, 1);
+        atomic_store(&r->local, 1);
         log_error("cannot rename %s: %s", tmp, strerror(errno));
         goto out;
     }
@@ -199,8 +344,10 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
     pthread_mutex_unlock(&r->mu);
     ok = true;
 out_fd:
-    if (fd >= 0)
+    if (fd >= 0) {
         close(fd);
+        unlink(tmp);
+    }
 out:
     free(sql);
     free(tmp);
@@ -216,6 +363,8 @@ static void *worker_main(void *arg)
     pgconn *c = pgconn_connect(r->conf, &opt);
     char *buf = NULL;
     if (!c) {
+        /* The run connected before it started us: the source went away meanwhile. */
+        atomic_store(&r->transient, 1);
         atomic_store(&r->failed, 1);
         atomic_store(&r->abort, 1);
         goto out;
@@ -226,6 +375,13 @@ static void *worker_main(void *arg)
     free(set);
     free(lit);
     if (!ok) {
+        /*
+         * Lost, or the snapshot is gone with the connection that exported it
+         * (22023: invalid snapshot identifier): a new snapshot mends both.
+         */
+        bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable ||
+                         strcmp(c->sqlstate, "22023") == 0;
+        atomic_store(transient ? &r->transient : &r->fatal, 1);
         atomic_store(&r->failed, 1);
         atomic_store(&r->abort, 1);
         goto out;
@@ -349,8 +505,11 @@ static bool record_table_done(export_run *r, table_job *j)
 }
 
 bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
-                            src_table *const *tables, size_t n, int parallel, bool bars)
+                            src_table *const *tables, size_t n, int parallel, bool bars,
+                            snapshot_export_failure *why)
 {
+    if (why)
+        *why = (snapshot_export_failure){0};
     if (n == 0)
         return true;
     src_table **sorted = xcalloc(n, sizeof *sorted);
@@ -377,7 +536,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         atomic_init(&j->rows, 0);
         nunits += (size_t)j->nparts;
     }
-    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name};
+    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
     pthread_mutex_init(&r.mu, NULL);
     r.units = xcalloc(nunits, sizeof *r.units);
     bool ok = true;
@@ -404,6 +563,10 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     pthread_t *th = xcalloc((size_t)nworkers, sizeof *th);
     atomic_init(&r.abort, 0);
     atomic_init(&r.failed, 0);
+    atomic_init(&r.no_space, 0);
+    atomic_init(&r.transient, 0);
+    atomic_init(&r.fatal, 0);
+    atomic_init(&r.local, 0);
     atomic_init(&r.workers_left, 0);
     int started = 0;
     if (ok) {
@@ -479,6 +642,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     progress_free(pb);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
+    bool main_ok = ok; /* no failure of meta.db or the descriptor (not worth a retry) */
     if (atomic_load(&r.failed) || atomic_load(&r.abort))
         ok = false;
     for (size_t i = 0; i < n; i++)
@@ -486,6 +650,12 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
             ok = false;
     if (cmd_interrupted)
         log_error("export data interrupted: run the same command again to resume");
+    if (!ok && why) {
+        why->no_space = atomic_load(&r.no_space) != 0;
+        why->local = atomic_load(&r.local) || !main_ok;
+        why->transient = atomic_load(&r.transient) && !atomic_load(&r.fatal) && !why->no_space &&
+                         main_ok && !cmd_interrupted;
+    }
 
     free(items);
     free(done_copy);

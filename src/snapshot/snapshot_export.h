@@ -26,12 +26,22 @@
 
 #define EXPORT_DEFAULT_SPLIT_BYTES (128LL * 1024 * 1024)
 
+/* Why snapshot_export_tables failed, beyond its log lines. */
+typedef struct snapshot_export_failure {
+    bool no_space;  /* a data file's file system is full (logged with the path and the fix) */
+    bool transient; /* the source connection broke (restart, shutdown): a new snapshot may do */
+    bool local;     /* a failure here (meta.db, the descriptor, a data file): not the source's */
+} snapshot_export_failure;
+
 /*
  * Export tables[0..n) in snapshot `snapshot_name`. Returns false after the
- * failure was logged (naming the table), or when interrupted.
+ * failure was logged (naming the table), or when interrupted; *why (may be
+ * NULL) says what kind of failure it was. A transient failure is logged as a
+ * warning only: the caller decides whether it retries or gives up (and says so).
  */
 bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
-                            src_table *const *tables, size_t n, int parallel, bool bars);
+                            src_table *const *tables, size_t n, int parallel, bool bars,
+                            snapshot_export_failure *why);
 
 /* Remove every snapshot data file (not the queue) and the descriptor. */
 bool snapshot_export_remove_files(const char *export_dir);

@@ -68,6 +68,19 @@ done
 wait "$WL_PID"
 assert_eq "workload ran without error" "0" "$?"
 assert_eq "exporter killed 6 times" 6 "$kills"
+# Faults of the target while it streams: an immediate restart, then its walsender terminated.
+# The exporter rides out both (a warning and a reconnect each), never exits.
+before=$(wc -l <"$TEST_TMP/exporter.out")
+_as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/target/data" -l "$TEST_TMP/target/server.log" -m immediate -w -t 60 restart >/dev/null
+live_workload_sql 150 9 | psql_as target yugabyte -v ON_ERROR_STOP=1 >/dev/null
+check "streaming again after the target's immediate restart" wait_slot
+sleep 1
+psql_as target postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication" >/dev/null
+live_workload_sql 150 10 | psql_as target yugabyte -v ON_ERROR_STOP=1 >/dev/null
+check "streaming again after its walsender was terminated" wait_slot
+check "the exporter is still running" kill -0 "$EXP_PID"
+assert_match "each fault was a warning with a reconnect" "^warning: target database: .*reconnecting" "$(tail -n +$((before + 1)) "$TEST_TMP/exporter.out")"
+assert_eq "and no error line" "" "$(tail -n +$((before + 1)) "$TEST_TMP/exporter.out" | grep '^error')"
 # A second workload after the kills, then the cutover request.
 live_workload_sql 200 8 | psql_as target yugabyte -v ON_ERROR_STOP=1 >/dev/null
 psql_as target yugabyte -c "SELECT setval('public.counter_seq', 777)" >/dev/null

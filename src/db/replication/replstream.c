@@ -57,7 +57,8 @@ bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **
     return ok;
 }
 
-bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication)
+bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication, char *err,
+                size_t errlen)
 {
     char lsn[24];
     char *qs = pg_quote_ident(slot);
@@ -71,15 +72,29 @@ bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publica
     PGresult *r = PQexec(c->pg, sql);
     free(sql);
     bool ok = PQresultStatus(r) == PGRES_COPY_BOTH;
-    const char *state = ok ? NULL : PQresultErrorField(r, PG_DIAG_SQLSTATE);
-    snprintf(c->sqlstate, sizeof c->sqlstate, "%s", state ? state : "");
-    /* 55006: the slot is still held by the walsender of a process that just died. */
-    if (!ok)
-        log_msg(strcmp(c->sqlstate, "55006") == 0 ? LOG_INFO : LOG_ERROR,
-                "%s database: could not start replication from slot %s: %s", db_role_name(c->role),
-                slot, PQerrorMessage(c->pg));
+    c->sqlstate[0] = '\0';
+    c->last_error_retryable = false;
+    if (!ok) {
+        const char *msg = pgconn_note_result(c, r);
+        /* The caller says how bad it is; the server's severity word would contradict a warning. */
+        if (strncmp(msg, "ERROR:  ", 8) == 0 || strncmp(msg, "FATAL:  ", 8) == 0)
+            msg += 8;
+        snprintf(err, errlen, "%s", msg);
+        err[strcspn(err, "\n")] = '\0';
+    }
     PQclear(r);
     return ok;
+}
+
+/* Note why the stream failed, for the caller to report. */
+static void stream_failed(repl_stream *s, const PGresult *r, const char *what)
+{
+    const char *msg = pgconn_note_result(s->conn, r);
+    if (strncmp(msg, "ERROR:  ", 8) == 0 || strncmp(msg, "FATAL:  ", 8) == 0)
+        msg += 8;
+    snprintf(s->error, sizeof s->error, "%s: %s", what, msg);
+    s->error[strcspn(s->error, "\n")] = '\0';
+    s->retryable = s->conn->last_error_retryable;
 }
 
 static uint64_t be64(const unsigned char *p)
@@ -123,24 +138,27 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
                 out->reply_requested = p[17] != 0;
                 return;
             }
-            log_error("%s database: unexpected replication message of type %d",
-                      db_role_name(s->conn->role), p[0]);
+            snprintf(s->error, sizeof s->error, "unexpected replication message of type %d", p[0]);
+            s->retryable = false;
             out->kind = REPL_ERROR;
             return;
         }
         if (n == -1) {
             PGresult *r = PQgetResult(pg);
             bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-            if (!ok)
-                log_error("%s database: replication stream ended: %s", db_role_name(s->conn->role),
-                          r ? PQresultErrorMessage(r) : PQerrorMessage(pg));
+            if (ok) {
+                /* The server ended the stream itself (shutting down): a new one may continue. */
+                snprintf(s->error, sizeof s->error, "the server ended the replication stream");
+                s->retryable = true;
+            } else {
+                stream_failed(s, r, "replication stream ended");
+            }
             PQclear(r);
             out->kind = ok ? REPL_END : REPL_ERROR;
             return;
         }
         if (n == -2) {
-            log_error("%s database: replication stream failed: %s", db_role_name(s->conn->role),
-                      PQerrorMessage(pg));
+            stream_failed(s, NULL, "replication stream failed");
             out->kind = REPL_ERROR;
             return;
         }
@@ -158,16 +176,16 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
         struct timeval tv = {left / 1000, (left % 1000) * 1000};
         int rc = select(fd + 1, &rfds, NULL, NULL, &tv);
         if (rc < 0 && errno != EINTR) {
-            log_error("%s database: select on the replication connection failed: %s",
-                      db_role_name(s->conn->role), strerror(errno));
+            snprintf(s->error, sizeof s->error, "select on the replication connection failed: %s",
+                     strerror(errno));
+            s->retryable = false;
             out->kind = REPL_ERROR;
             return;
         }
         if (rc < 0)
             return; /* a signal: let the caller look at its flags */
         if (rc > 0 && !PQconsumeInput(pg)) {
-            log_error("%s database: replication connection lost: %s", db_role_name(s->conn->role),
-                      PQerrorMessage(pg));
+            stream_failed(s, NULL, "replication connection lost");
             out->kind = REPL_ERROR;
             return;
         }
@@ -187,8 +205,9 @@ bool repl_send_status(repl_stream *s, uint64_t lsn, bool reply_requested)
     put64(m + 25, (uint64_t)now_us);
     m[33] = reply_requested ? 1 : 0;
     if (PQputCopyData(s->conn->pg, (const char *)m, sizeof m) <= 0 || PQflush(s->conn->pg) != 0) {
-        log_error("%s database: could not send replication status: %s", db_role_name(s->conn->role),
-                  PQerrorMessage(s->conn->pg));
+        stream_failed(s, NULL, "could not send replication status");
+        /* A socket that takes no more bytes is as good as lost. */
+        s->retryable = true;
         return false;
     }
     return true;

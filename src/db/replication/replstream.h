@@ -28,16 +28,19 @@ bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **
 
 /*
  * START_REPLICATION SLOT slot LOGICAL start (proto_version '1', publication_names 'pub').
- * On failure c->sqlstate tells why (55006: the slot is in use by another process).
+ * Logs nothing: on failure c->sqlstate tells why (55006: the slot is in use by
+ * another process), c->last_error_retryable whether to try again, and err
+ * (errlen bytes) gets the server's message for the caller to report.
  */
-bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication);
+bool repl_start(pgconn *c, const char *slot, uint64_t start, const char *publication, char *err,
+                size_t errlen);
 
 typedef enum repl_kind {
     REPL_NONE = 0,  /* nothing within the timeout */
     REPL_XLOGDATA,  /* data/len: one pgoutput message */
     REPL_KEEPALIVE, /* reply_requested: answer now */
-    REPL_END,       /* the server ended the stream */
-    REPL_ERROR,     /* logged */
+    REPL_END,       /* the server ended the stream (error/retryable tell why) */
+    REPL_ERROR,     /* not logged: see repl_stream.error */
 } repl_kind;
 
 typedef struct repl_msg {
@@ -52,6 +55,14 @@ typedef struct repl_msg {
 typedef struct repl_stream {
     pgconn *conn;
     char *buf; /* libpq's buffer of the last message (PQfreemem) */
+    /*
+     * Of the last REPL_ERROR / REPL_END or failed status update: what went
+     * wrong, and whether a new connection may do better (connection lost,
+     * walsender terminated, server shutting down). The caller reports it: as
+     * a warning when it reconnects, as an error when it gives up.
+     */
+    char error[512];
+    bool retryable;
 } repl_stream;
 
 /*
@@ -59,7 +70,7 @@ typedef struct repl_stream {
  * message's data is released here.
  */
 void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out);
-/* Standby status update: written = flushed = applied = lsn. */
+/* Standby status update: written = flushed = applied = lsn. False: see s->error (not logged). */
 bool repl_send_status(repl_stream *s, uint64_t lsn, bool reply_requested);
 /* Releases the buffer (not the connection). */
 void repl_stream_clear(repl_stream *s);

@@ -1,0 +1,119 @@
+#!/bin/bash
+# export data rides out faults of the source while it streams changes, without
+# a person: an immediate restart of the source, its walsender terminated, its
+# walsender stopped (SIGSTOP: the connection goes silent, the slot stays held
+# until it is continued). Each is a warning and a reconnect, never "error:";
+# only a fault that outlasts YB_VOYAGER_RETRY_TIMEOUT ends the command, with
+# exit 3 and "run the same command again", and the rerun continues. The queue
+# holds every transaction exactly once: snapshot + replayed queue == source.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$HARNESS_DIR/status.sh"
+. "$HARNESS_DIR/live.sh"
+V=$VOYAGER
+ED=$(new_export_dir)
+pg_start source sourcedb || exit 1
+conn_flags
+live_schema_sql | psql_as source sourcedb >/dev/null
+psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
+"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+export QUEUE_SEGMENT_MAX_BYTES=200000
+# Silence: dead after 3 s without an answer (the default follows wal_sender_timeout).
+export YB_VOYAGER_REPLICATION_TIMEOUT=3 YB_VOYAGER_RETRY_TIMEOUT=120
+EXP=("$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true)
+OUT=$TEST_TMP/exporter.out
+
+walsender() { psql_as source postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'yb-voyager-cdc'"; }
+# wait_streaming: until the exporter's walsender runs (at most 60 s); sets WS.
+wait_streaming() {
+    local i
+    for i in $(seq 1 300); do
+        WS=$(walsender 2>/dev/null)
+        [ -n "$WS" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+# workload SEED N: in the background (it may die with the source: what committed is what counts).
+workload() {
+    live_workload_sql "$2" "$1" >"$TEST_TMP/wl$1.sql"
+    psql_as source sourcedb -f "$TEST_TMP/wl$1.sql" >/dev/null 2>>"$TEST_TMP/workload.err" &
+    WL=$!
+}
+# streamed_past LSN: the slot confirmed up to LSN or beyond (the exporter has it durably).
+wait_confirmed() {
+    local want i
+    want=$(psql_as source postgres -c "SELECT pg_current_wal_lsn()")
+    for i in $(seq 1 300); do
+        [ "$(psql_as source postgres -c "SELECT confirmed_flush_lsn >= '$want' FROM pg_replication_slots" 2>/dev/null)" = t ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+"${EXP[@]}" >>"$OUT" 2>&1 &
+EXP_PID=$!
+wait_streaming
+check "export data streams changes" test -n "$WS"
+
+# 1. Immediate restart of the source in the middle of a workload.
+workload 31 400
+sleep 1
+_as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -m immediate -w -t 60 restart >/dev/null
+wait "$WL" 2>/dev/null
+workload 32 200
+wait "$WL"
+check "the exporter reconnected after the source's immediate restart" wait_streaming
+check "and confirmed the changes made after it" wait_confirmed
+check "the exporter is still running" kill -0 "$EXP_PID"
+
+# 2. The walsender terminated in the middle of a workload.
+workload 33 400
+sleep 0.5
+psql_as source postgres -c "SELECT pg_terminate_backend(pid) FROM pg_stat_replication" >/dev/null
+wait "$WL"
+check "the exporter reconnected after its walsender was terminated" wait_streaming
+check "and confirmed every change" wait_confirmed
+check "the exporter is still running" kill -0 "$EXP_PID"
+
+# 3. The walsender stopped: nothing arrives, the slot stays in use until it continues.
+stopped=$WS
+kill -STOP "$stopped"
+workload 34 300
+wait "$WL"
+sleep 8
+assert_match "silence detected: the exporter says it reconnects" "nothing received on the replication connection" "$(cat "$OUT")"
+assert_match "the slot still held by the stopped walsender: it keeps trying" "still in use by another process" "$(cat "$OUT")"
+kill -CONT "$stopped"
+check "the exporter reconnected once the stalled walsender went" wait_streaming
+check "and confirmed every change" wait_confirmed
+check "the exporter is still running" kill -0 "$EXP_PID"
+assert_eq "every fault so far was a warning, not an error" "" "$(grep '^error' "$OUT")"
+assert_match "each reconnect attempt is a warning" "^warning: source database: .*reconnecting \(attempt 1" "$(cat "$OUT")"
+
+# 4. A fault longer than the retry deadline: exit 3, resumable.
+kill -TERM "$EXP_PID"
+wait "$EXP_PID"
+assert_eq "interrupted: exit 3" 3 "$?"
+YB_VOYAGER_RETRY_TIMEOUT=4 "${EXP[@]}" >"$TEST_TMP/giveup.out" 2>&1 &
+EXP_PID=$!
+wait_streaming
+pg_stop source
+wait_exit "$EXP_PID" 60
+assert_eq "source down longer than YB_VOYAGER_RETRY_TIMEOUT: exit 3" 3 "$?"
+assert_match "it says to run the same command again" "gave up reconnecting after .*run the same command again" "$(tail -1 "$TEST_TMP/giveup.out")"
+_as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -w -t 60 start >/dev/null
+"${EXP[@]}" >>"$OUT" 2>&1 &
+EXP_PID=$!
+workload 35 200
+wait "$WL"
+check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
+wait_exit "$EXP_PID" 90
+assert_eq "the rerun drains and exits 0 at cutover" 0 "$?"
+
+assert_eq "vsn strictly increasing, markers in place" ok "$(queue_vsn_check "$ED" 2>&1)"
+snapshot_load_sql "$ED" >"$TEST_TMP/load.sql"
+check "load the snapshot into the copy" psql_as source copydb -f "$TEST_TMP/load.sql"
+queue_replay_sql "$ED" source_db_exporter >"$TEST_TMP/replay.sql"
+check "replay the queue: each update/delete hits one row, no duplicate insert" psql_as source copydb -f "$TEST_TMP/replay.sql"
+compare_databases source source sourcedb copydb
+done_testing
