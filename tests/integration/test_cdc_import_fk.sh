@@ -1,0 +1,69 @@
+#!/bin/bash
+# Foreign keys without the replica role (issue 11, defect 4): the target user is no
+# superuser, so session_replication_role cannot be set and every foreign key is checked
+# as changes apply. Parents, children (ON DELETE CASCADE), grandchildren (NO ACTION) and
+# a self-referencing table get inserts and deletes interleaved so that only source order
+# satisfies the keys; applied with 4 channels, in two runs, then compared with a reference
+# that got the same changes serially. The same queue applied by a superuser (replica role)
+# must still end equal.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$HARNESS_DIR/queue.sh"
+OW="$HARNESS_DIR/order_workloads.py"
+pg_start target yugabyte >/dev/null && pg_start ref ref >/dev/null || { not_ok "clusters"; done_testing; exit 1; }
+pwlit=${VOYAGER_PW//\'/\'\'}
+psql_as target postgres -c "CREATE ROLE limited LOGIN PASSWORD '$pwlit'" >/dev/null
+psql_as target postgres -c "CREATE DATABASE fkdb OWNER limited" >/dev/null
+python3 "$OW" schema fk | psql_as target fkdb -c "SET ROLE limited" -f - >/dev/null
+python3 "$OW" schema fk | psql_as target yugabyte >/dev/null
+python3 "$OW" schema fk | psql_as ref ref >/dev/null
+next=$(python3 "$OW" gen fk 5 5000 1 "$TEST_TMP/w")
+psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload applies"
+head -n 2500 "$TEST_TMP/w.ndjson" >"$TEST_TMP/w1.ndjson"
+tail -n +2501 "$TEST_TMP/w.ndjson" >"$TEST_TMP/w2.ndjson"
+queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
+
+# run_limited ED [flags]: the applier as user "limited" on database fkdb (foreground / background)
+limited_cmd() {
+    APPLY_DB=fkdb apply_cmd "$@"
+    APPLY_ENV=$(printf '%s\n' "$APPLY_ENV" | sed '/^--target-db-user$/{n;s/.*/limited/}')
+}
+
+ED=$(new_export_dir)
+queue_append "$ED" source_db_exporter "$TEST_TMP/w1.ndjson" --max-bytes 300000
+limited_cmd "$ED" target target --parallel-jobs 4
+VOYAGER_CDC_DRIVE=$APPLY_ENV "${APPLY_CMD[@]}" >"$TEST_TMP/apply1.out" 2>"$TEST_TMP/apply1.err" &
+pid=$!
+for _ in $(seq 1 300); do
+    [ "$(channel_counts target fkdb | awk '{print $1 + $2 + $3}')" = 2500 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+done
+assert_eq "the first run applied the first half" 2500 "$(channel_counts target fkdb | awk '{print $1 + $2 + $3}')"
+assert_match "it says why and what to grant" \
+    'session_replication_role.*GRANT SET ON PARAMETER session_replication_role TO' "$(cat "$TEST_TMP/apply1.err")"
+kill -INT "$pid" 2>/dev/null
+wait_exit "$pid" 30 >/dev/null
+queue_append "$ED" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 300000
+queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
+limited_cmd "$ED" target target
+VOYAGER_CDC_DRIVE=$APPLY_ENV "${APPLY_CMD[@]}" >"$TEST_TMP/apply2.out" 2>"$TEST_TMP/apply2.err"
+assert_eq "the second run applies the rest to the end-of-stream event" 0 "$?"
+compare_databases target ref fkdb ref
+assert_eq "no foreign-key violation reached the database (none retried)" "" \
+    "$(grep -hE 'violates|will retry|failed' "$TEST_TMP/apply1.err" "$TEST_TMP/apply2.err" | head -3)"
+LOG="$ED/logs/yb-voyager-import-data-to-target.log"
+assert_match "the linked tables share one channel" 'table "public"."toy": .*one channel' "$(cat "$LOG")"
+assert_match "the table without foreign keys keeps the parallel path" \
+    'table "public"."loose": 1 primary-key column\(s\), 0 unique key' "$(cat "$LOG")"
+
+ED2=$(new_export_dir)
+queue_append "$ED2" source_db_exporter "$TEST_TMP/w1.ndjson" --max-bytes 300000
+queue_append "$ED2" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 300000
+queue_append "$ED2" source_db_exporter "$TEST_TMP/c.ndjson" --close
+check "a superuser (replica role) applies the same queue" run_apply "$ED2" target target --parallel-jobs 4
+compare_databases target ref yugabyte ref
+assert_eq "no foreign-key violation there either" "" "$(grep -E 'violates|will retry' "$TEST_TMP/apply.err" | head -3)"
+LOG2="$ED2/logs/yb-voyager-import-data-to-target.log"
+assert_match "with the replica role linked tables stay parallel" \
+    'table "public"."toy": 1 primary-key column\(s\), 0 unique key' "$(cat "$LOG2")"
+done_testing
