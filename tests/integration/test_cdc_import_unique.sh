@@ -45,4 +45,17 @@ if [ "${BUILD:-build}" = build ]; then
     assert_match "like events still share multi-row statements" \
         "apply: [1-9][0-9]* event\\(s\\) applied through multi-row" "$(cat "$LOG")"
 fi
+
+# Fall-back: the source importer applies the same hand-overs, captured on the target.
+psql_as target postgres -c "CREATE DATABASE fb OWNER voyager" >/dev/null
+python3 "$OW" schema unique | psql_as target fb >/dev/null
+FB=$(new_export_dir)
+sed 's/"source_db_exporter"/"target_db_exporter_fb"/' "$TEST_TMP/w.ndjson" >"$TEST_TMP/fb.ndjson"
+queue_append "$FB" target_db_exporter_fb "$TEST_TMP/fb.ndjson" --max-bytes 400000
+queue_cutover_event "$next" cutover.source target_db_exporter_fb >"$TEST_TMP/cfb.ndjson"
+queue_append "$FB" target_db_exporter_fb "$TEST_TMP/cfb.ndjson" --close
+APPLY_DB=fb check "fall-back: the source importer applies them with 4 channels" run_apply "$FB" target source --parallel-jobs 4
+compare_databases target ref fb ref
+assert_eq "fall-back: no unique violation reached the database" "" \
+    "$(grep -E 'duplicate key|will retry|failed' "$TEST_TMP/apply.err" | head -3)"
 done_testing
