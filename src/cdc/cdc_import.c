@@ -85,6 +85,7 @@ typedef struct importer {
     size_t nmarks;
     bool replica;          /* channels apply in replica sessions (no foreign-key checks) */
     bool legacy_routes;    /* progress from a run that recorded no routes: route by key */
+    int table_rc;          /* exit code when table_of() fails */
     strmap order_groups;   /* foreign-key group name -> 1 + its order group */
     int64_t read_vsn;      /* highest vsn consumed */
     int64_t skipped;       /* events already committed by an earlier run */
@@ -239,8 +240,11 @@ static char *route_of(importer *im, const table_meta *tm, const char *want)
  * Order a table's changes need beyond "each row in order": source order for
  * the whole table (unique indexes the conflict map cannot follow), or for its
  * whole foreign-key group (no replica role). One channel gives it, with the
- * group's tables in one order group within a batch; a table routed otherwise
- * by an earlier run gets it by applying each change alone.
+ * group's tables in one order group within a batch. A table an earlier run
+ * routed by key gets it by applying each change alone; but without the
+ * replica role an earlier run's parallel apply may have left a child before
+ * its parent, so foreign-key order cannot be restored: refused, naming the
+ * GRANT that lets the migration go on.
  */
 static bool route_table(importer *im, table_meta *tm)
 {
@@ -249,14 +253,27 @@ static bool route_table(importer *im, table_meta *tm)
     strbuf_appendf(&own, "%s\x1f%s", tm->schema_name, tm->table_name);
     const char *need = fk_order ? tm->fk_group : tm->unique_serial ? own.data : NULL;
     char *got = route_of(im, tm, im->legacy_routes || !need ? "" : need);
+    strbuf_free(&own);
     if (!got) {
-        strbuf_free(&own);
+        im->table_rc = EXIT_BAD_STATE;
         return false;
     }
     if (*got)
         tm->route_group = got;
     else
         free(got);
+    if (fk_order && (!tm->route_group || strcmp(tm->route_group, tm->fk_group) != 0)) {
+        char *user = pg_quote_ident(PQuser(im->main->pg));
+        log_error("table %s is linked by foreign keys and an earlier run of this migration "
+                  "applied its changes in parallel (with session_replication_role = replica); "
+                  "without that role its foreign keys would be checked against the order that "
+                  "run left. As a superuser run: GRANT SET ON PARAMETER session_replication_role "
+                  "TO %s; (PostgreSQL 15 and later; else ALTER ROLE %s SUPERUSER;) then run the "
+                  "same command again",
+                  tm->qualified, user, user);
+        free(user);
+        return false;
+    }
     if (fk_order) {
         void *g = strmap_get(&im->order_groups, tm->fk_group, strlen(tm->fk_group));
         if (!g) {
@@ -265,19 +282,18 @@ static bool route_table(importer *im, table_meta *tm)
         }
         tm->order_group = (int)(intptr_t)g - 1;
     }
-    tm->apply_alone = (tm->unique_serial && !tm->route_group) ||
-                      (fk_order && (!tm->route_group || strcmp(tm->route_group, tm->fk_group) != 0));
-    const char *why = fk_order ? "foreign keys without the replica role"
-                               : "unique index not followed by value";
+    tm->apply_alone = tm->unique_serial && !tm->route_group;
+    const char *why = fk_order            ? "foreign keys without the replica role"
+                      : tm->unique_serial ? "unique index not followed by value"
+                                          : "as an earlier run routed it";
     if (tm->apply_alone)
-        log_warn("apply: table %s needs source order (%s) but an earlier run routed it by primary "
-                 "key: each of its changes is applied alone (slow); a migration started with "
-                 "this setting from the beginning applies it through one channel",
-                 tm->qualified, why);
-    else if (need)
+        log_warn("apply: table %s needs source order (unique index not followed by value) but an "
+                 "earlier run routed it by primary key: each of its changes is applied alone "
+                 "(slow)",
+                 tm->qualified);
+    else if (tm->route_group)
         log_info("apply: table %s: all its changes go through one channel in source order (%s)",
                  tm->qualified, why);
-    strbuf_free(&own);
     return true;
 }
 
@@ -382,10 +398,11 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         cdc_item_free(it);
         return rc;
     }
+    im->table_rc = 0;
     it->tm = table_of(im, &it->ev);
     if (!it->tm) {
         cdc_item_free(it);
-        return db_error(im);
+        return im->table_rc ? im->table_rc : db_error(im);
     }
     if (it->tm == &not_selected) {
         cdc_item_free(it);

@@ -24,7 +24,7 @@ queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjs
 
 # run_limited ED [flags]: the applier as user "limited" on database fkdb (foreground / background)
 limited_cmd() {
-    APPLY_DB=fkdb apply_cmd "$@"
+    APPLY_DB=${APPLY_DB:-fkdb} apply_cmd "$@"
     APPLY_ENV=$(printf '%s\n' "$APPLY_ENV" | sed '/^--target-db-user$/{n;s/.*/limited/}')
 }
 
@@ -55,6 +55,55 @@ LOG="$ED/logs/yb-voyager-import-data-to-target.log"
 assert_match "the linked tables share one channel" 'table "public"."toy": .*one channel' "$(cat "$LOG")"
 assert_match "the table without foreign keys keeps the parallel path" \
     'table "public"."loose": 1 primary-key column\(s\), 0 unique key' "$(cat "$LOG")"
+
+# Killed mid-way without the replica role, restarted by a superuser: the linked tables must
+# stay on the channel they were routed to (a channel's progress only covers its own events).
+psql_as target postgres -c "CREATE DATABASE fkdb2 OWNER limited" >/dev/null
+python3 "$OW" schema fk | psql_as target fkdb2 -c "SET ROLE limited" -f - >/dev/null
+ED3=$(new_export_dir)
+queue_append "$ED3" source_db_exporter "$TEST_TMP/w1.ndjson" --max-bytes 300000
+queue_append "$ED3" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 300000
+queue_append "$ED3" source_db_exporter "$TEST_TMP/c.ndjson" --close
+APPLY_DB=fkdb2 limited_cmd "$ED3" target target --parallel-jobs 4
+VOYAGER_CDC_DRIVE=$APPLY_ENV "${APPLY_CMD[@]}" >"$TEST_TMP/apply3.out" 2>"$TEST_TMP/apply3.err" &
+pid=$!
+for _ in $(seq 1 500); do
+    [ "$(channel_counts target fkdb2 | awk '{print $1 + $2 + $3}')" -ge 500 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+applied=$(channel_counts target fkdb2 | awk '{print $1 + $2 + $3}')
+assert_match "killed mid-way" '^[0-9]+$' "$applied"
+echo "# killed after $applied events"
+[ "$applied" -lt 5000 ] || not_ok "the kill came before the end ($applied applied)"
+APPLY_DB=fkdb2 check "a superuser finishes it" run_apply "$ED3" target target
+compare_databases target ref fkdb2 ref
+assert_eq "the linked tables kept their recorded channel in both runs" 2 \
+    "$(grep -c 'table "public"."child": all its changes go through one channel' "$ED3/logs/yb-voyager-import-data-to-target.log")"
+
+# The other way round: a superuser applied in parallel (replica role) and stopped; the same
+# migration without the role cannot know its foreign keys hold: refused with the GRANT to run.
+psql_as target postgres -c "CREATE DATABASE fkdb3 OWNER limited" >/dev/null
+python3 "$OW" schema fk | psql_as target fkdb3 -c "SET ROLE limited" -f - >/dev/null
+ED4=$(new_export_dir)
+queue_append "$ED4" source_db_exporter "$TEST_TMP/w1.ndjson" --max-bytes 300000
+APPLY_DB=fkdb3 run_apply_bg "$ED4" target target --parallel-jobs 4
+for _ in $(seq 1 300); do
+    [ "$(channel_counts target fkdb3 | awk '{print $1 + $2 + $3}')" = 2500 ] && break
+    sleep 0.2
+done
+kill -INT "$APPLY_PID" 2>/dev/null
+wait_exit "$APPLY_PID" 30 >/dev/null
+psql_as target fkdb3 -c "REASSIGN OWNED BY voyager TO limited" >/dev/null # its bookkeeping tables
+queue_append "$ED4" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 300000
+before=$(channel_counts target fkdb3)
+APPLY_DB=fkdb3 limited_cmd "$ED4" target target
+expect_fail "without the role after a parallel run: refused with the GRANT to run" 5 \
+    'GRANT SET ON PARAMETER session_replication_role TO "limited";.*run the same command again' \
+    env VOYAGER_CDC_DRIVE="$APPLY_ENV" "${APPLY_CMD[@]}"
+assert_eq "and nothing applied" "$before" "$(channel_counts target fkdb3)"
 
 ED2=$(new_export_dir)
 queue_append "$ED2" source_db_exporter "$TEST_TMP/w1.ndjson" --max-bytes 300000
