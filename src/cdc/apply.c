@@ -14,8 +14,10 @@
  * every column it reads, does it read the whole row.
  *
  * By value: no expression, no predicate, and key columns of types whose equal
- * values always have the same text (numeric only with a fixed scale) under a
- * deterministic collation (read through to_jsonb: collisdeterministic is
+ * values always have the same text (numeric only with a fixed scale; the
+ * timestamps in one exporter's stream, whose session settings do not change,
+ * and phases of two exporters are drained apart) under a deterministic
+ * collation (read through to_jsonb: collisdeterministic is
  * missing before PostgreSQL 12, as on YugabyteDB 2.x, where all are).
  * Columns read: key columns plus the index's column dependencies (expressions
  * and predicate). A whole-row reference leaves only a table-level dependency,
@@ -32,7 +34,8 @@ static const char UNIQUE_INDEXES_SQL[] =
     "i.indrelid AND a.attnum = k.attnum LEFT JOIN pg_collation co ON co.oid = a.attcollation "
     "WHERE k.ord <= i.indnkeyatts AND (NOT (a.atttypid IN ('int2'::regtype, 'int4'::regtype, "
     "'int8'::regtype, 'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'uuid'::regtype, "
-    "'bool'::regtype, 'date'::regtype, 'bytea'::regtype, 'name'::regtype, 'oid'::regtype) OR "
+    "'bool'::regtype, 'date'::regtype, 'bytea'::regtype, 'name'::regtype, 'oid'::regtype, "
+    "'timestamp'::regtype, 'timestamptz'::regtype) OR "
     "(a.atttypid = 'numeric'::regtype AND a.atttypmod <> -1)) OR "
     "coalesce((to_jsonb(co) ->> 'collisdeterministic')::bool, true) = false)), "
     "(SELECT json_agg(DISTINCT a.attname) FROM pg_attribute a WHERE a.attrelid = i.indrelid AND "
