@@ -43,10 +43,10 @@ typedef struct table_meta {
      * nondeterministic collations, ...). Its changes must keep source order.
      */
     bool unique_serial;
-    char *fk_group;     /* linked by foreign keys: least "schema\x1ftable" of its linked tables; else NULL */
+    char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
 
     /* Set by the importer before the first event of the table is routed. */
-    char *route_group;  /* non-NULL: every change routed by this name alone (one channel, source order) */
+    char *route_group;  /* non-NULL: routed by this name alone (one channel, source order) */
     int order_group;    /* a batch keeps source order among the tables of one order group */
     bool apply_alone;   /* each change applied alone, everything before it committed first */
 } table_meta;
