@@ -20,9 +20,8 @@
  * collation (read through to_jsonb: collisdeterministic is
  * missing before PostgreSQL 12, as on YugabyteDB 2.x, where all are).
  * Columns read: key columns plus the index's column dependencies (expressions
- * and predicate). A whole-row reference leaves only a table-level dependency,
- * which an index without plain key columns always has too: then the index's
- * definition decides, conservatively.
+ * and predicate). A whole-row reference records no dependency at all: it is
+ * found in the index's definition ("w.*"; any '*' counts, conservatively).
  */
 static const char UNIQUE_INDEXES_SQL[] =
     "SELECT i.indisprimary, "
@@ -42,12 +41,9 @@ static const char UNIQUE_INDEXES_SQL[] =
     "a.attnum > 0 AND (a.attnum = ANY (i.indkey::int2[]) OR EXISTS (SELECT 1 FROM pg_depend d "
     "WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refclassid = "
     "'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum)))::text, "
-    "(i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND EXISTS (SELECT 1 FROM pg_depend d "
-    "WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refclassid = "
-    "'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid = 0) AND "
-    "(0 <> ANY (i.indkey::int2[]) OR pg_get_indexdef(i.indexrelid) ~ '[*]' OR NOT EXISTS "
-    "(SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = "
-    "i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)) "
+    "(i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND (pg_get_indexdef(i.indexrelid) ~ "
+    "'[*]' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
+    "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)) "
     "FROM pg_index i WHERE i.indrelid = $1::oid AND i.indisunique "
     "ORDER BY i.indisprimary DESC, i.indexrelid";
 
