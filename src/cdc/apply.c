@@ -9,7 +9,9 @@
 #include <string.h>
 
 /*
- * Unique indexes of a table, the primary key first: is it the primary key,
+ * Unique indexes of a table, the primary key first, and those of its
+ * partitions that no index of the table covers (changes name the root, a
+ * partition's own index binds them all the same): is it the primary key,
  * its key columns, can cdc/conflicts.h follow it by the events' text values,
  * every column it reads, does it read the whole row.
  *
@@ -24,7 +26,10 @@
  * found in the index's definition ("w.*"; any '*' counts, conservatively).
  */
 static const char UNIQUE_INDEXES_SQL[] =
-    "SELECT i.indisprimary, "
+    "WITH RECURSIVE parts(r) AS (SELECT h.inhrelid FROM pg_inherits h JOIN pg_class c ON c.oid = "
+    "h.inhrelid WHERE h.inhparent = $1::oid AND c.relispartition UNION ALL SELECT h.inhrelid "
+    "FROM pg_inherits h JOIN parts ON h.inhparent = parts.r) "
+    "SELECT i.indisprimary AND i.indrelid = $1::oid, "
     "(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(i.indkey::int2[]) WITH ORDINALITY "
     "k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE "
     "k.ord <= i.indnkeyatts)::text, "
@@ -44,7 +49,8 @@ static const char UNIQUE_INDEXES_SQL[] =
     "(i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND (pg_get_indexdef(i.indexrelid) ~ "
     "'[*]' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
     "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)) "
-    "FROM pg_index i WHERE i.indrelid = $1::oid AND i.indisunique "
+    "FROM pg_index i WHERE i.indisunique AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
+    "FROM parts) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))) "
     "ORDER BY i.indisprimary DESC, i.indexrelid";
 
 /*

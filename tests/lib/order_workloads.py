@@ -7,7 +7,8 @@
 #
 # unique: unique values handed from row to row many times, through a lower(email) expression
 #         index, a partial unique index, a multi-column unique key with NULLs, a UNIQUE NULLS
-#         NOT DISTINCT column and an unconstrained numeric unique column (1.0 and 1.00 are equal).
+#         NOT DISTINCT column, an unconstrained numeric unique column (1.0 and 1.00 are equal)
+#         and unique indexes of single partitions (expression; partial) of a partitioned table.
 # fk:     parent/child/grandchild with ON DELETE CASCADE and NO ACTION, a self-referencing
 #         table; inserts and deletes interleaved so that only source order satisfies the keys.
 import json, random, sys
@@ -22,6 +23,11 @@ CREATE TABLE public.u_multi (id int PRIMARY KEY, a int, b int, v int, UNIQUE (a,
 CREATE TABLE public.u_nnd (id int PRIMARY KEY, c text, v int, UNIQUE NULLS NOT DISTINCT (c));
 CREATE TABLE public.u_num (id int PRIMARY KEY, n numeric UNIQUE, v int);
 CREATE TABLE public.plain (id int PRIMARY KEY, v int);
+CREATE TABLE public.u_parted (id int, region text, email text, v int, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE public.u_parted_eu PARTITION OF public.u_parted FOR VALUES IN ('eu');
+CREATE TABLE public.u_parted_us PARTITION OF public.u_parted FOR VALUES IN ('us');
+CREATE UNIQUE INDEX u_parted_eu_email ON public.u_parted_eu (lower(email));
+CREATE UNIQUE INDEX u_parted_us_email ON public.u_parted_us (email) WHERE v > 0;
 """,
     "fk": """
 CREATE TABLE public.parent (id int PRIMARY KEY, name text);
@@ -86,7 +92,8 @@ class Gen:
 
     def step_unique(self):
         r = self.r
-        t = r.choice(["u_expr", "u_expr", "u_part", "u_part", "u_multi", "u_nnd", "u_num", "plain"])
+        t = r.choice(["u_expr", "u_expr", "u_part", "u_part", "u_multi", "u_nnd", "u_num", "plain",
+                      "u_parted", "u_parted"])
         rows = self.rows.setdefault(t, {})
         if len(rows) < 12 or r.random() < 0.1:
             k = self.nid()
@@ -105,6 +112,8 @@ class Gen:
                 self.ins(t, {"id": k, "c": None if not used_null and r.random() < 0.5 else "c%d" % k, "v": 0})
             elif t == "u_num":
                 self.ins(t, {"id": k, "n": r.choice(["%d", "%d.0", "%d.00"]) % k, "v": 0})
+            elif t == "u_parted":  # the us partition: unique among rows with v > 0
+                self.ins(t, {"id": k, "region": r.choice(["eu", "us"]), "email": self.casey("p%d@ex.com" % k), "v": 1})
             else:
                 self.ins(t, {"id": k, "v": 0})
             return
@@ -167,6 +176,19 @@ class Gen:
                 c = A["c"]
                 self.upd(t, a, {"c": "x%d" % self.nid()})
                 self.upd(t, b, {"c": c})
+        elif t == "u_parted":
+            same = [i for i in sorted(rows) if i != a and rows[i]["region"] == A["region"]]
+            if not same:
+                return
+            b = r.choice(same)
+            e = A["email"]
+            if A["region"] == "eu":  # A moves away, B takes A's email in another case
+                self.upd(t, a, {"email": "pm%d@ex.com" % self.nid()})
+                self.upd(t, b, {"email": self.casey(e)})
+            else:  # A leaves the partial index (v = 0), B takes its email
+                self.upd(t, a, {"v": 0})
+                self.upd(t, b, {"email": e, "v": r.randint(1, 9)})
+                self.upd(t, a, {"email": "pm%d@ex.com" % self.nid(), "v": 1})
         elif t == "u_num":
             n = A["n"]  # B takes A's value written another way (1.5 = 1.50)
             same = [n, n + ("0" if "." in n else ".0"), n + ("00" if "." in n else ".00")]
