@@ -8,6 +8,84 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Unique indexes of a table, the primary key first, and those of its
+ * partitions that no index of the table covers (changes name the root, a
+ * partition's own index binds them all the same): is it the primary key,
+ * its key columns, can cdc/conflicts.h follow it by the events' text values,
+ * every column it reads, does it read the whole row.
+ *
+ * By value: no expression, no predicate, and key columns of types whose equal
+ * values always have the same text (numeric only with a fixed scale; the
+ * timestamps in one exporter's stream, whose session settings do not change,
+ * and phases of two exporters are drained apart) under a deterministic
+ * collation (read through to_jsonb: collisdeterministic is
+ * missing before PostgreSQL 12, as on YugabyteDB 2.x, where all are).
+ * Columns read: key columns plus the index's column dependencies (expressions
+ * and predicate). A whole-row reference records no dependency at all: it is
+ * found in the index's definition ("w.*"; any '*' counts, conservatively).
+ */
+static const char UNIQUE_INDEXES_SQL[] =
+    "WITH RECURSIVE parts(r) AS (SELECT h.inhrelid FROM pg_inherits h JOIN pg_class c ON c.oid = "
+    "h.inhrelid WHERE h.inhparent = $1::oid AND c.relispartition UNION ALL SELECT h.inhrelid "
+    "FROM pg_inherits h JOIN parts ON h.inhparent = parts.r) "
+    "SELECT i.indisprimary AND i.indrelid = $1::oid, "
+    "(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(i.indkey::int2[]) WITH ORDINALITY "
+    "k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE "
+    "k.ord <= i.indnkeyatts)::text, "
+    "i.indexprs IS NULL AND i.indpred IS NULL AND NOT EXISTS (SELECT 1 FROM "
+    "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = "
+    "i.indrelid AND a.attnum = k.attnum LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+    "WHERE k.ord <= i.indnkeyatts AND (NOT (a.atttypid IN ('int2'::regtype, 'int4'::regtype, "
+    "'int8'::regtype, 'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'uuid'::regtype, "
+    "'bool'::regtype, 'date'::regtype, 'bytea'::regtype, 'name'::regtype, 'oid'::regtype, "
+    "'timestamp'::regtype, 'timestamptz'::regtype) OR "
+    "(a.atttypid = 'numeric'::regtype AND a.atttypmod <> -1)) OR "
+    "coalesce((to_jsonb(co) ->> 'collisdeterministic')::bool, true) = false)), "
+    "(SELECT json_agg(DISTINCT a.attname) FROM pg_attribute a WHERE a.attrelid = i.indrelid AND "
+    "a.attnum > 0 AND (a.attnum = ANY (i.indkey::int2[]) OR EXISTS (SELECT 1 FROM pg_depend d "
+    "WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refclassid = "
+    "'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum)))::text, "
+    "(i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND (pg_get_indexdef(i.indexrelid) ~ "
+    "'[*]' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
+    "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)) "
+    "FROM pg_index i WHERE i.indisunique AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
+    "FROM parts) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))) "
+    "ORDER BY i.indisprimary DESC, i.indexrelid";
+
+/*
+ * The group of tables foreign keys link to this one (both ways, transitively;
+ * a self-reference counts): named by its least member, or no row. Partition
+ * clones of a constraint (conparentid) are left out: events name the root.
+ */
+static const char FK_GROUP_SQL[] =
+    "WITH RECURSIVE e(a, b) AS (SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' "
+    "AND conparentid = 0 UNION ALL SELECT confrelid, conrelid FROM pg_constraint WHERE contype = "
+    "'f' AND conparentid = 0), comp(r) AS (SELECT $1::oid UNION SELECT e.b FROM e JOIN comp ON "
+    "e.a = comp.r) SELECT min(n.nspname || chr(31) || c.relname COLLATE \"C\") FROM comp JOIN "
+    "pg_class c ON c.oid = comp.r JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE EXISTS (SELECT 1 FROM e WHERE e.a = $1::oid)";
+
+static bool in_list(const strlist *l, const char *name)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], name) == 0)
+            return true;
+    return false;
+}
+
+static void json_names(const char *text, strlist *out)
+{
+    cJSON *arr = cJSON_Parse(text);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        if (cJSON_IsString(e) && !in_list(out, e->valuestring))
+            strlist_push(out, e->valuestring);
+    }
+    cJSON_Delete(arr);
+}
+
 bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, table_meta **out)
 {
     *out = NULL;
@@ -24,44 +102,52 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
         return false;
     }
     const char *q[1] = {oid};
-    PGresult *r = pgconn_query(
-        c,
-        "SELECT i.indisprimary, (SELECT json_agg(a.attname ORDER BY k.ord) FROM "
-        "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON "
-        "a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE k.ord <= i.indnkeyatts)::text "
-        "FROM pg_index i WHERE i.indrelid = $1::oid AND i.indisunique AND i.indexprs IS NULL AND "
-        "i.indpred IS NULL ORDER BY i.indisprimary DESC, i.indexrelid",
-        1, q);
+    PGresult *r = pgconn_query(c, UNIQUE_INDEXES_SQL, 1, q);
+    PGresult *fk = r ? pgconn_query(c, FK_GROUP_SQL, 1, q) : NULL;
     free(oid);
-    if (!r)
+    if (!r || !fk) {
+        PQclear(r);
         return false;
+    }
     table_meta *t = xcalloc(1, sizeof *t);
     t->idx = idx;
+    t->order_group = idx;
     t->schema_name = xstrdup(schema);
     t->table_name = xstrdup(table);
     t->qualified = pg_quote_qualified(schema, table);
     t->count_name = cdc_metainfo_table_name(schema, table);
     int n = PQntuples(r);
     t->uniq = xcalloc((size_t)n + 1, sizeof *t->uniq);
+    size_t serial = 0;
     for (int i = 0; i < n; i++) {
         bool primary = strcmp(PQgetvalue(r, i, 0), "t") == 0;
+        bool by_value = strcmp(PQgetvalue(r, i, 2), "t") == 0;
         strlist cols = STRLIST_INIT;
-        cJSON *arr = cJSON_Parse(PQgetvalue(r, i, 1));
-        const cJSON *e;
-        cJSON_ArrayForEach(e, arr)
-        {
-            if (cJSON_IsString(e))
-                strlist_push(&cols, e->valuestring);
+        json_names(PQgetvalue(r, i, 1), &cols);
+        if (!by_value) {
+            t->unique_serial = true;
+            serial++;
         }
-        cJSON_Delete(arr);
-        if (primary && t->pk.count == 0)
+        if (primary && t->pk.count == 0) {
             t->pk = cols;
-        else
+            continue;
+        }
+        json_names(PQgetvalue(r, i, 3), &t->ucols);
+        if (strcmp(PQgetvalue(r, i, 4), "t") == 0)
+            t->ucols_all = true;
+        if (by_value)
             t->uniq[t->nuniq++] = cols;
+        else
+            strlist_free(&cols);
     }
     PQclear(r);
-    log_info("apply: table %s: %zu primary-key column(s), %zu other unique index(es)", t->qualified,
-             t->pk.count, t->nuniq);
+    if (PQntuples(fk) == 1 && !PQgetisnull(fk, 0, 0))
+        t->fk_group = xstrdup(PQgetvalue(fk, 0, 0));
+    PQclear(fk);
+    log_info("apply: table %s: %zu primary-key column(s), %zu unique key(s) followed by value, "
+             "%zu not (expression, partial or type)%s",
+             t->qualified, t->pk.count, t->nuniq, serial,
+             t->fk_group ? ", linked by foreign keys" : "");
     *out = t;
     return true;
 }
@@ -78,6 +164,9 @@ void table_meta_free(table_meta *t)
     for (size_t i = 0; i < t->nuniq; i++)
         strlist_free(&t->uniq[i]);
     free(t->uniq);
+    strlist_free(&t->ucols);
+    free(t->fk_group);
+    free(t->route_group);
     free(t);
 }
 
@@ -198,14 +287,6 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
     return true;
 }
 
-static bool in_list(const strlist *l, const char *name)
-{
-    for (size_t i = 0; i < l->count; i++)
-        if (strcmp(l->items[i], name) == 0)
-            return true;
-    return false;
-}
-
 /*
  * Can this event share a multi-row statement? Inserts always; updates and
  * deletes of a table with a primary key, unless the update sets a key or a
@@ -228,13 +309,12 @@ static void set_mergeable(const cdc_item *it, ev_stmt *s)
         return;
     }
     s->mergeable = tm->pk.count > 0;
+    if (ev->op == CDC_OP_UPDATE && tm->ucols_all && ev->fields.count)
+        s->mergeable = false;
     for (size_t i = 0; ev->op == CDC_OP_UPDATE && s->mergeable && i < ev->fields.count; i++) {
         const char *c = ev->fields.names[i];
-        if (in_list(&tm->pk, c))
+        if (in_list(&tm->pk, c) || in_list(&tm->ucols, c))
             s->mergeable = false;
-        for (size_t u = 0; u < tm->nuniq && s->mergeable; u++)
-            if (in_list(&tm->uniq[u], c))
-                s->mergeable = false;
     }
 }
 
@@ -516,6 +596,8 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
  * foreign-key check or trigger runs in a replica session), so the batch is
  * grouped by table, keeping each table's own order; runs of like events
  * (same statement shape, distinct rows) then share multi-row statements.
+ * Without the replica role, tables linked by foreign keys share an order
+ * group (table_meta.order_group): their events keep the source's order.
  * plan: the batch's positions in the order applied (pieces index it).
  */
 static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, size_t *plan,
@@ -524,7 +606,7 @@ static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, siz
     order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
     size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
     for (size_t i = 0; i < n; i++)
-        keys[i] = (order_key){items[i]->tm->idx, i};
+        keys[i] = (order_key){items[i]->tm->order_group, i};
     qsort(keys, n, sizeof *keys, by_table);
     for (size_t i = 0; i < n; i++)
         sorted[i] = keys[i].pos;

@@ -27,7 +27,28 @@ typedef struct table_meta {
     char *count_name;   /* name in ybvoyager_imported_event_count_by_table */
     strlist pk;         /* primary-key columns; empty: no PK (rows matched on all key columns) */
     size_t nuniq;
-    strlist *uniq;      /* columns of each other unique index (no expression, no predicate) */
+    strlist *uniq;      /* columns of each other unique index cdc/conflicts.h follows by value */
+    /*
+     * Columns any unique index other than the primary key reads (key columns,
+     * and those its expressions and predicate use; ucols_all: the whole row).
+     * An update setting one is never merged with others: a multi-row statement
+     * changes its rows in no defined order.
+     */
+    strlist ucols;
+    bool ucols_all;
+    /*
+     * A unique index whose conflicts cannot be found by comparing the events'
+     * text values: an expression or partial index, or a column whose equal
+     * values can be written differently (numeric without scale, citext,
+     * nondeterministic collations, ...). Its changes must keep source order.
+     */
+    bool unique_serial;
+    char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
+
+    /* Set by the importer before the first event of the table is routed. */
+    char *route_group;  /* non-NULL: routed by this name alone (one channel, source order) */
+    int order_group;    /* a batch keeps source order among the tables of one order group */
+    bool apply_alone;   /* each change applied alone, everything before it committed first */
 } table_meta;
 
 /*

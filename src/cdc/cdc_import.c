@@ -83,6 +83,10 @@ typedef struct importer {
     strbuf keybuf;         /* scratch for table lookups */
     seg_mark *marks;
     size_t nmarks;
+    bool replica;          /* channels apply in replica sessions (no foreign-key checks) */
+    bool legacy_routes;    /* progress from a run that recorded no routes: route by key */
+    int table_rc;          /* exit code when table_of() fails */
+    strmap order_groups;   /* foreign-key group name -> 1 + its order group */
     int64_t read_vsn;      /* highest vsn consumed */
     int64_t skipped;       /* events already committed by an earlier run */
     bool finished;         /* applied the final end-of-stream event */
@@ -169,6 +173,130 @@ static bool selected(const importer *im, const char *schema, const char *table)
     return in;
 }
 
+/*
+ * How each table's changes are routed is recorded in meta.db when the table
+ * is first seen and kept for the whole migration: a channel's progress only
+ * says which of the events routed to it are committed, so a restart that
+ * routed a table otherwise (the catalog or the user's rights changed) would
+ * skip or replay events. route_group '' means by primary key.
+ */
+static bool routes_init(importer *im)
+{
+    if (!metadb_exec(im->ctx->meta,
+                     "CREATE TABLE IF NOT EXISTS cdc_import_route (importer_role TEXT NOT NULL, "
+                     "schema_name TEXT NOT NULL, table_name TEXT NOT NULL, route_group TEXT NOT "
+                     "NULL, PRIMARY KEY (importer_role, schema_name, table_name))"))
+        return false;
+    bool fresh = true;
+    for (int i = 0; i < im->nchannels; i++)
+        fresh = fresh && im->start_applied[i] == 0;
+    if (fresh) /* nothing committed yet: nothing routed that must stay where it went */
+        return metadb_run(im->ctx->meta, NULL,
+                          "DELETE FROM cdc_import_route WHERE importer_role = ?", "s",
+                          im->kind->role);
+    long long nroutes = 0;
+    if (!metadb_run(im->ctx->meta, &nroutes,
+                    "SELECT count(*) FROM cdc_import_route WHERE importer_role = ?", "s",
+                    im->kind->role))
+        return false;
+    im->legacy_routes = nroutes == 0;
+    if (im->legacy_routes)
+        log_info("apply: changes were applied by a run that recorded no routes: every table "
+                 "stays routed by primary key");
+    return true;
+}
+
+/* The recorded route of tm ("" by key; caller frees), recording want first when there is none. */
+static char *route_of(importer *im, const table_meta *tm, const char *want)
+{
+    sqlite3 *db = metadb_sqlite(im->ctx->meta);
+    sqlite3_stmt *st = NULL;
+    char *got = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
+                                "AND schema_name = ? AND table_name = ?",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, im->kind->role, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tm->schema_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, tm->table_name, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            got = xstrdup((const char *)sqlite3_column_text(st, 0));
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        log_error("meta.db: reading the route of %s: %s", tm->qualified, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE &&
+        metadb_run(im->ctx->meta, NULL,
+                   "INSERT INTO cdc_import_route (importer_role, schema_name, table_name, "
+                   "route_group) VALUES (?, ?, ?, ?)",
+                   "ssss", im->kind->role, tm->schema_name, tm->table_name, want))
+        got = xstrdup(want);
+    return got;
+}
+
+/*
+ * Order a table's changes need beyond "each row in order": source order for
+ * the whole table (unique indexes the conflict map cannot follow), or for its
+ * whole foreign-key group (no replica role). One channel gives it, with the
+ * group's tables in one order group within a batch. A table an earlier run
+ * routed by key gets it by applying each change alone; but without the
+ * replica role an earlier run's parallel apply may have left a child before
+ * its parent, so foreign-key order cannot be restored: refused, naming the
+ * GRANT that lets the migration go on.
+ */
+static bool route_table(importer *im, table_meta *tm)
+{
+    bool fk_order = !im->replica && tm->fk_group;
+    strbuf own = STRBUF_INIT;
+    strbuf_appendf(&own, "%s\x1f%s", tm->schema_name, tm->table_name);
+    const char *need = fk_order ? tm->fk_group : tm->unique_serial ? own.data : NULL;
+    char *got = route_of(im, tm, im->legacy_routes || !need ? "" : need);
+    strbuf_free(&own);
+    if (!got) {
+        im->table_rc = EXIT_BAD_STATE;
+        return false;
+    }
+    if (*got)
+        tm->route_group = got;
+    else
+        free(got);
+    if (fk_order && (!tm->route_group || strcmp(tm->route_group, tm->fk_group) != 0)) {
+        char *user = pg_quote_ident(PQuser(im->main->pg));
+        log_error("table %s is linked by foreign keys and an earlier run of this migration "
+                  "applied its changes in parallel (with session_replication_role = replica); "
+                  "without that role its foreign keys would be checked against the order that "
+                  "run left. As a superuser run: GRANT SET ON PARAMETER session_replication_role "
+                  "TO %s; (PostgreSQL 15 and later; else ALTER ROLE %s SUPERUSER;) then run the "
+                  "same command again",
+                  tm->qualified, user, user);
+        free(user);
+        return false;
+    }
+    if (fk_order) {
+        void *g = strmap_get(&im->order_groups, tm->fk_group, strlen(tm->fk_group));
+        if (!g) {
+            g = (void *)(intptr_t)(tm->idx + 1);
+            strmap_put(&im->order_groups, tm->fk_group, strlen(tm->fk_group), g);
+        }
+        tm->order_group = (int)(intptr_t)g - 1;
+    }
+    tm->apply_alone = tm->unique_serial && !tm->route_group;
+    const char *why = fk_order            ? "foreign keys without the replica role"
+                      : tm->unique_serial ? "unique index not followed by value"
+                                          : "as an earlier run routed it";
+    if (tm->apply_alone)
+        log_warn("apply: table %s needs source order (unique index not followed by value) but an "
+                 "earlier run routed it by primary key: each of its changes is applied alone "
+                 "(slow)",
+                 tm->qualified);
+    else if (tm->route_group)
+        log_info("apply: table %s: all its changes go through one channel in source order (%s)",
+                 tm->qualified, why);
+    return true;
+}
+
 /* The table of ev: its metadata, &not_selected, or NULL after an error (logged). */
 static table_meta *table_of(importer *im, const cdc_event *ev)
 {
@@ -189,6 +317,10 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
         if (PQstatus(im->main->pg) != CONNECTION_OK)
             PQreset(im->main->pg);
         if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+            if (!route_table(im, tm)) {
+                table_meta_free(tm);
+                return NULL;
+            }
             im->ntables++;
             strmap_put(&im->tables, key->data, key->len, tm);
         }
@@ -266,10 +398,11 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         cdc_item_free(it);
         return rc;
     }
+    im->table_rc = 0;
     it->tm = table_of(im, &it->ev);
     if (!it->tm) {
         cdc_item_free(it);
-        return db_error(im);
+        return im->table_rc ? im->table_rc : db_error(im);
     }
     if (it->tm == &not_selected) {
         cdc_item_free(it);
@@ -281,7 +414,7 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         cdc_item_free(it);
         return EXIT_OK;
     }
-    if (it->ev.op == CDC_OP_TRUNCATE) {
+    if (it->ev.op == CDC_OP_TRUNCATE || it->tm->apply_alone) {
         /* Alone: after every earlier event is committed, before any later one is dispatched. */
         if (!channels_drain(im->chans) || !channels_dispatch(im->chans, ch, it) ||
             !channels_drain(im->chans))
@@ -299,7 +432,8 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
             return db_error(im);
         return EXIT_OK;
     }
-    conflicts_check(im->conf_map, it, ch);
+    if (!it->tm->route_group) /* else one channel applies the table in order */
+        conflicts_check(im->conf_map, it, ch);
     if (!channels_dispatch(im->chans, ch, it))
         return db_error(im);
     return EXIT_OK;
@@ -446,6 +580,7 @@ static void importer_free(importer *im)
     queue_reader_close(im->reader);
     import_metrics_free(im->metrics);
     strmap_free(&im->tables, free_table);
+    strmap_free(&im->order_groups, NULL);
     table_patterns_free(&im->include);
     table_patterns_free(&im->exclude);
     free(im->marks);
@@ -712,6 +847,11 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     free(conns);
     for (int i = 0; i < im.nchannels; i++)
         channels_set_committed(im.chans, i, im.start_applied[i]);
+    im.replica = channels_replica_role(im.chans);
+    if (!routes_init(&im)) {
+        rc = EXIT_BAD_STATE;
+        goto out;
+    }
     im.conf_map = conflicts_new(committed_cb, im.chans);
     im.reader = queue_reader_open(ctx->meta, ctx->export_dir, im.kind->role, im.kind->roles);
     if (!im.reader) {

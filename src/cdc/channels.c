@@ -23,6 +23,8 @@ int cdc_route(const cdc_item *it, int n)
 {
     const cdc_event *ev = &it->ev;
     const table_meta *tm = it->tm;
+    if (tm->route_group)
+        return (int)(strmap_hash(tm->route_group, strlen(tm->route_group), 0) % (uint64_t)n);
     uint64_t h = strmap_hash(ev->schema_name, strlen(ev->schema_name), 0);
     h = strmap_hash(ev->table_name, strlen(ev->table_name), h);
     for (size_t i = 0; i < tm->pk.count; i++) {
@@ -76,28 +78,24 @@ struct channel_set {
     int batch_max;
     size_t queue_bytes_max; /* per channel */
     bool stop, failed;
+    bool replica; /* every connection took session_replication_role = replica at start */
     int64_t applied;
     char *migration_uuid;
 };
 
-/* Session settings of an apply connection. */
+/*
+ * Session settings of an apply connection; false when the replica role could
+ * not be set. Channels apply rows out of the source's global order: a child
+ * row may arrive before its parent. Like PostgreSQL's own apply workers, run
+ * as a replica session so foreign keys and triggers are not re-checked.
+ * Without it the importer keeps foreign-key order itself (cdc_import.c).
+ */
 static bool session_setup(pgconn *c)
 {
-    /*
-     * Channels apply rows out of the source's global order: a child row may
-     * arrive before its parent. Like PostgreSQL's own apply workers, run as a
-     * replica session so foreign keys and triggers are not re-checked.
-     */
     /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
     PGresult *r = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
-    if (r) {
-        PQclear(r);
-    } else {
-        log_warn("apply: could not set session_replication_role (needs superuser or a "
-                 "YugabyteDB admin): foreign keys between tables may fail while channels "
-                 "apply in parallel");
-    }
-    return true;
+    PQclear(r);
+    return r != NULL;
 }
 
 static bool deps_ok(channel_set *s, const cdc_item *it)
@@ -230,6 +228,7 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
     s->queue_bytes_max = QUEUED_BYTES_TOTAL / (size_t)n;
     s->migration_uuid = xstrdup(migration_uuid);
     s->ch = xcalloc((size_t)n, sizeof *s->ch);
+    s->replica = true;
     for (int i = 0; i < n; i++) {
         channel *c = &s->ch[i];
         c->no = i;
@@ -237,7 +236,18 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
         c->cap = (size_t)batch_max * 2;
         c->q = xcalloc(c->cap, sizeof *c->q);
         pthread_cond_init(&c->work, NULL);
-        session_setup(conns[i]);
+        if (!session_setup(conns[i]) && s->replica) {
+            char *user = pg_quote_ident(PQuser(conns[i]->pg));
+            log_warn("apply: the %s database user may not set session_replication_role, so "
+                     "foreign keys are checked as changes apply: tables linked by foreign keys "
+                     "are applied through one channel in source order (slower), and triggers "
+                     "fire. To apply in parallel, run as a superuser: GRANT SET ON PARAMETER "
+                     "session_replication_role TO %s; (PostgreSQL 15 and later; else ALTER ROLE "
+                     "%s SUPERUSER; on YugabyteDB GRANT yb_superuser TO %s;) and restart",
+                     db_role_name(conns[i]->role), user, user, user);
+            free(user);
+            s->replica = false;
+        }
         applier_init(&c->ap, conns[i], i, s->migration_uuid);
     }
     for (int i = 0; i < n; i++)
@@ -337,6 +347,14 @@ int64_t channels_merged_events(channel_set *s)
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->n; i++)
         v += s->ch[i].ap.merged_events;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+bool channels_replica_role(channel_set *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool v = s->replica;
     pthread_mutex_unlock(&s->mu);
     return v;
 }

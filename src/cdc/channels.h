@@ -22,7 +22,8 @@
 /*
  * Channel of an event among n: hash of schema, table and primary-key values
  * (a table without a primary key goes to one channel as a whole, so its rows
- * need no identity for ordering).
+ * need no identity for ordering); hash of table_meta.route_group alone when
+ * the table has one.
  */
 int cdc_route(const cdc_item *it, int n);
 
@@ -58,6 +59,13 @@ int64_t channels_low_watermark(channel_set *s, int64_t read_vsn);
 int64_t channels_applied(channel_set *s);
 int64_t channels_zero_row_changes(channel_set *s);
 int64_t channels_merged_events(channel_set *s);
+
+/*
+ * Did every connection take session_replication_role = replica at start?
+ * When not (logged once, with the GRANT to run), foreign keys are checked as
+ * changes apply.
+ */
+bool channels_replica_role(channel_set *s);
 
 /* A worker hit a non-retryable error (already logged) or gave up retrying. */
 bool channels_failed(channel_set *s);

@@ -119,3 +119,38 @@ TEST(cdc_apply_unique_value_taken_after_release_waits_for_the_holder)
     conflicts_free(c);
     table_meta_free(tm);
 }
+
+TEST(cdc_apply_route_group_sends_every_row_of_the_table_to_one_channel)
+{
+    table_meta *tm = uk_table();
+    cdc_item *rows[8];
+    char json[300];
+    for (int k = 0; k < 8; k++) {
+        snprintf(json, sizeof json,
+                 "{\"vsn\":%d,\"op\":\"c\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                 "\"fields\":{\"id\":\"%d\",\"code\":\"c%d\"},\"exporter_role\":\"r\"}",
+                 k + 1, k * 7 + 1, k);
+        rows[k] = item(tm, json);
+        CHECK(rows[k] != NULL);
+    }
+    /* by key, eight rows over 16 channels do not all meet */
+    bool spread = false;
+    for (int k = 1; k < 8; k++)
+        spread = spread || cdc_route(rows[k], 16) != cdc_route(rows[0], 16);
+    CHECK(spread);
+    /* one group: one channel, and the same for every table of the group */
+    tm->route_group = strdup("public\x1fparent");
+    table_meta *other = uk_table();
+    other->route_group = strdup("public\x1fparent");
+    for (int n = 1; n <= 16; n++) {
+        for (int k = 1; k < 8; k++)
+            CHECK_INT_EQ(cdc_route(rows[k], n), cdc_route(rows[0], n));
+        rows[0]->tm = other;
+        CHECK_INT_EQ(cdc_route(rows[0], n), cdc_route(rows[1], n));
+        rows[0]->tm = tm;
+    }
+    for (int k = 0; k < 8; k++)
+        cdc_item_free(rows[k]);
+    table_meta_free(other);
+    table_meta_free(tm);
+}
