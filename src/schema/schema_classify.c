@@ -277,6 +277,14 @@ bool schema_stmt_is_add_pk(const cJSON *node)
            str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_PRIMARY");
 }
 
+bool schema_stmt_on_post_data(const cJSON *node)
+{
+    if (strcmp(schema_node_type(node), "CommentStmt") != 0)
+        return false;
+    const char *objtype = get_str(schema_node_body(node), "objtype");
+    return str_eq(objtype, "OBJECT_INDEX") || str_eq(objtype, "OBJECT_TRIGGER");
+}
+
 bool schema_stmt_is_create_schema(const cJSON *node)
 {
     return strcmp(schema_node_type(node), "CreateSchemaStmt") == 0;
