@@ -10,6 +10,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "schema/pgdump.h"
+#include "schema/schema_evtrig.h"
 #include "schema/schema_names.h"
 #include "schema/schema_objtype.h"
 #include "schema/schema_split.h"
@@ -232,9 +233,22 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     }
     schema_split_opts so = {.comments = opts_get_bool(ctx->opts, "comments-on-objects")};
+    /* pg_dump --schema leaves event triggers out: they belong to no schema */
+    strbuf evt = STRBUF_INIT;
+    size_t nevt = 0;
+    if (!schema_evtrig_sql(c, &schemas, so.comments, &evt, &nevt)) {
+        strbuf_free(&evt);
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    if (nevt)
+        log_info("%zu event trigger(s) whose function is in an exported schema added", nevt);
+    so.extra = nevt ? strbuf_cstr(&evt) : NULL;
     memcpy(so.include, include, sizeof include);
     char *err = NULL;
-    if (!schema_split_dump(dump, &so, &split, &err)) {
+    bool split_ok = schema_split_dump(dump, &so, &split, &err);
+    strbuf_free(&evt);
+    if (!split_ok) {
         log_error("cannot split pg_dump's output %s: %s", out, err);
         free(err);
         rc = EXIT_INTERNAL;

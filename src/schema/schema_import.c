@@ -313,13 +313,13 @@ static bool is_dependency_error(const char *state)
 }
 
 /*
- * Errors that mean "this needs an index the post-data run creates": a foreign
- * key on columns only a unique index covers (42830), ON CONFLICT in a
- * routine body or rule matching only a unique index (42P10).
+ * The error that means "this needs an index the post-data run creates": a
+ * foreign key on columns only a unique index covers (42830). (ON CONFLICT
+ * finds its index when planned, not when a routine or rule is created.)
  */
 static bool needs_post_data(const char *state)
 {
-    return str_eq(state, "42830") || str_eq(state, "42P10");
+    return str_eq(state, "42830");
 }
 
 static bool append_failed(const char *schema_dir, const work_item *it, const char *error, const char *state)

@@ -4,7 +4,7 @@
 # finalize-schema-post-data-import, and the target's catalogues (one query per
 # family: relations, columns, constraints, indexes, triggers, rules, views,
 # policies, types, functions, sequences, collations, text search, operators,
-# statistics, extensions, comments) equal the source's.
+# statistics, event triggers, extensions, comments) equal the source's.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/schema.sh"
 . "$HARNESS_DIR/status.sh"
@@ -26,13 +26,13 @@ check "export schema (unquoted mixed-case schema name)" "$V" export schema -e "$
     --source-db-host 127.0.0.1 --source-db-port "$SOURCE_PORT" --source-db-user voyager --source-db-name widedb \
     --source-db-schema 'public,inventory,hr,CaseSensitiveSchema,"select",AUDIT' --comments-on-objects true
 check "import schema" "$V" import schema -e "$ED" "${T[@]}"
-assert_match "foreign keys on unique indexes and comments on indexes wait for finalize" "4 statements wait for finalize" "$(cat "$LAST_OUT" "$LAST_ERR")"
+assert_match "foreign keys on unique indexes and comments on indexes and triggers wait for finalize" "5 statements wait for finalize" "$(cat "$LAST_OUT" "$LAST_ERR")"
 fk_count() { psql_as target widecopy -c "SELECT count(*) FROM pg_constraint WHERE conname IN ('products_wh_fk', 'stock_moves_warehouse_name_fkey')"; }
 assert_eq "no foreign key on a unique index before finalize" "0" "$(fk_count)"
 assert_eq "exported schemas recorded with the source's case" '["public", "inventory", "hr", "CaseSensitiveSchema", "select", "audit"]' \
     "$(status_get "$ED" ExportedSchemas)"
 check "import schema again: nothing new, the postponed statements still wait" "$V" import schema -e "$ED" "${T[@]}"
-assert_match "the re-run postpones them again" "4 statements wait for finalize" "$(cat "$LAST_OUT")"
+assert_match "the re-run postpones them again" "5 statements wait for finalize" "$(cat "$LAST_OUT")"
 check "finalize-schema-post-data-import" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
 assert_eq "foreign keys on unique indexes created by finalize" "2" "$(fk_count)"
 check "finalize again applies nothing" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
@@ -42,7 +42,7 @@ assert_match "nothing applied twice" " 0 statements applied" "$(cat "$LAST_OUT")
 catalogue source widedb "$SCHEMAS_RE" >"$TEST_TMP/source.cat"
 catalogue target widecopy "$SCHEMAS_RE" >"$TEST_TMP/target.cat"
 for family in schema class column constraint index trigger rule view policy type function sequence owned collation \
-    tsconfig tsdict operator statistics extension; do
+    tsconfig tsdict operator statistics evtrigger extension; do
     n=$(grep -c "^$family " "$TEST_TMP/source.cat")
     [ "$n" -gt 0 ] || not_ok "the fixture has objects of family $family"
     d=$(diff <(grep "^$family " "$TEST_TMP/source.cat") <(grep "^$family " "$TEST_TMP/target.cat"))

@@ -113,6 +113,9 @@ COPY (SELECT 'operator ' || o.oid::regoperator || ' ' || o.oprcode::regproc || '
     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = o.oid AND d.deptype = 'e') ORDER BY 1) TO STDOUT;
 COPY (SELECT 'statistics ' || pg_get_statisticsobjdef(s.oid) || ' comment=' || coalesce(obj_description(s.oid, 'pg_statistic_ext'), '')
     FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace ORDER BY 1) TO STDOUT;
+COPY (SELECT 'evtrigger ' || e.evtname || ' ' || e.evtevent || ' ' || e.evtenabled::text || ' ' || coalesce(e.evttags::text, '')
+    || ' ' || e.evtfoid::regprocedure || ' comment=' || coalesce(obj_description(e.oid, 'pg_event_trigger'), '')
+    FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid JOIN ns n ON n.oid = p.pronamespace ORDER BY 1) TO STDOUT;
 COPY (SELECT 'extension ' || e.extname || ' ' || e.extversion || ' ' || n.nspname
     FROM pg_extension e JOIN ns n ON n.oid = e.extnamespace ORDER BY 1) TO STDOUT;
 SQL

@@ -2,7 +2,7 @@
 -- partitioning, user-defined types, generated and identity columns, exclusion constraints,
 -- rules, policies, collations, text search, mixed-case and reserved-word names, comments),
 -- for the export schema -> import schema -> finalize round trip that compares catalogues.
--- Not exported by pg_dump --schema (not in any schema), so not here: event triggers, casts,
+-- Not exported by pg_dump --schema (not in any schema), so not here: casts,
 -- foreign servers (and so foreign tables), grants (--no-privileges).
 CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public;
@@ -216,6 +216,18 @@ CREATE FUNCTION inventory.dims_volume_gt(a inventory.dimensions, b inventory.dim
 CREATE OPERATOR inventory.>>> (LEFTARG = inventory.dimensions, RIGHTARG = inventory.dimensions,
     FUNCTION = inventory.dims_volume_gt);
 
+-- ON CONFLICT on columns only a unique index covers (its index is found when planned, so the
+-- routine is created before the indexes), and a routine that needs that routine
+CREATE FUNCTION inventory.upsert_warehouse(c text, nm text) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+    INSERT INTO inventory.warehouses (code, name) VALUES (c, nm)
+        ON CONFLICT (name) DO UPDATE SET code = excluded.code RETURNING id;
+END;
+CREATE PROCEDURE inventory.add_warehouse(c text) LANGUAGE sql
+BEGIN ATOMIC
+    SELECT inventory.upsert_warehouse(c, c);
+END;
+
 -- triggers: row, statement with transition table, WHEN, constraint, INSTEAD OF on a view, disabled
 CREATE TRIGGER products_audit AFTER INSERT OR UPDATE OF price ON inventory.products
     FOR EACH ROW WHEN (NEW.price IS DISTINCT FROM 0) EXECUTE FUNCTION audit.log_change();
@@ -284,3 +296,14 @@ COMMENT ON STATISTICS inventory.products_stats IS 'correlated columns';
 -- a little data
 INSERT INTO inventory.warehouses (code, name) VALUES ('NYC', 'New York'), ('ber', 'Berlin');
 INSERT INTO inventory.products (sku, name, price, warehouse_code) VALUES ('ABC-1', 'Chair', 10, 'nyc');
+
+-- event triggers belong to no schema: exported with the schema of their function
+CREATE FUNCTION audit.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'ddl: %', tg_tag;
+END $$;
+CREATE EVENT TRIGGER "Audit DDL" ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION audit.on_ddl();
+CREATE EVENT TRIGGER audit_drops ON sql_drop EXECUTE FUNCTION audit.on_ddl();
+ALTER EVENT TRIGGER audit_drops DISABLE;
+COMMENT ON EVENT TRIGGER "Audit DDL" IS 'log table DDL';
