@@ -42,7 +42,7 @@ assert_match "nothing applied twice" " 0 statements applied" "$(cat "$LAST_OUT")
 catalogue source widedb "$SCHEMAS_RE" >"$TEST_TMP/source.cat"
 catalogue target widecopy "$SCHEMAS_RE" >"$TEST_TMP/target.cat"
 for family in schema class column constraint index trigger rule view policy type function sequence owned collation \
-    tsconfig tsdict operator statistics evtrigger extension; do
+    tsconfig tsdict operator conversion opfamily statistics evtrigger comment extension; do
     n=$(grep -c "^$family " "$TEST_TMP/source.cat")
     [ "$n" -gt 0 ] || not_ok "the fixture has objects of family $family"
     d=$(diff <(grep "^$family " "$TEST_TMP/source.cat") <(grep "^$family " "$TEST_TMP/target.cat"))

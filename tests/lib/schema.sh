@@ -46,7 +46,7 @@ COPY (SELECT 'column ' || c.oid::regclass || '.' || a.attname || ' ' || format_t
     || ' identity=' || a.attidentity::text || ' generated=' || a.attgenerated::text
     || ' collation=' || coalesce((SELECT collname FROM pg_collation WHERE oid = a.attcollation), '')
     || ' stat=' || a.attstattarget || ' storage=' || a.attstorage::text || ' local=' || a.attislocal || '/' || a.attinhcount
-    || ' comment=' || coalesce(col_description(c.oid, a.attnum), '')
+    || ' options=' || coalesce(a.attoptions::text, '') || ' comment=' || coalesce(col_description(c.oid, a.attnum), '')
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN ns n ON n.oid = c.relnamespace
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') ORDER BY 1) TO STDOUT;
@@ -116,6 +116,13 @@ COPY (SELECT 'statistics ' || pg_get_statisticsobjdef(s.oid) || ' comment=' || c
 COPY (SELECT 'evtrigger ' || e.evtname || ' ' || e.evtevent || ' ' || e.evtenabled::text || ' ' || coalesce(e.evttags::text, '')
     || ' ' || e.evtfoid::regprocedure || ' comment=' || coalesce(obj_description(e.oid, 'pg_event_trigger'), '')
     FROM pg_event_trigger e JOIN pg_proc p ON p.oid = e.evtfoid JOIN ns n ON n.oid = p.pronamespace ORDER BY 1) TO STDOUT;
+COPY (SELECT 'conversion ' || n.nspname || '.' || v.conname || ' ' || pg_encoding_to_char(v.conforencoding) || ' '
+    || pg_encoding_to_char(v.contoencoding) || ' ' || v.conproc::regproc || ' ' || v.condefault
+    FROM pg_conversion v JOIN ns n ON n.oid = v.connamespace ORDER BY 1) TO STDOUT;
+COPY (SELECT 'opfamily ' || n.nspname || '.' || f.opfname || ' ' || (SELECT amname FROM pg_am WHERE oid = f.opfmethod)
+    FROM pg_opfamily f JOIN ns n ON n.oid = f.opfnamespace ORDER BY 1) TO STDOUT;
+COPY (SELECT 'comment ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' = ' || d.description
+    FROM pg_description d WHERE d.objoid >= 16384 ORDER BY 1) TO STDOUT;
 COPY (SELECT 'extension ' || e.extname || ' ' || e.extversion || ' ' || n.nspname
     FROM pg_extension e JOIN ns n ON n.oid = e.extnamespace ORDER BY 1) TO STDOUT;
 SQL

@@ -158,6 +158,22 @@ CREATE TABLE "CaseSensitiveSchema"."Ticket" (
 );
 ALTER SEQUENCE "CaseSensitiveSchema"."Ticket_Seq" OWNED BY "CaseSensitiveSchema"."Ticket"."TicketNo";
 
+-- typed tables, partitioning by expression, an unlogged sequence, an enum value added later,
+-- column options, replica identity on a unique index, a constraint on one partition only
+ALTER TYPE inventory.status ADD VALUE 'draft' BEFORE 'new';
+CREATE TABLE inventory.box_sizes OF inventory.dimensions (width WITH OPTIONS NOT NULL, PRIMARY KEY (width));
+CREATE TABLE audit.tags (tag text NOT NULL, n int DEFAULT 0, total int GENERATED ALWAYS AS (n * 2) STORED)
+    PARTITION BY LIST (lower(tag));
+CREATE TABLE audit.tags_a PARTITION OF audit.tags (CONSTRAINT tags_a_n CHECK (n >= 0)) FOR VALUES IN ('a', 'b');
+CREATE TABLE audit.tags_rest PARTITION OF audit.tags DEFAULT;
+CREATE UNLOGGED SEQUENCE audit.scratch_seq;
+ALTER TABLE inventory.products ALTER COLUMN sku SET (n_distinct = 1000);
+CREATE UNIQUE INDEX stock_moves_ident ON inventory.stock_moves (id) WITH (fillfactor = 70);
+ALTER TABLE inventory.stock_moves REPLICA IDENTITY USING INDEX stock_moves_ident;
+CREATE CONVERSION inventory.latin1_to_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+CREATE OPERATOR FAMILY inventory.dims_ops USING btree;
+COMMENT ON CONSTRAINT salary_cap ON DOMAIN hr.salary IS 'sanity cap';
+
 -- indexes of every method and shape
 CREATE INDEX products_search_gin ON inventory.products USING gin (search);
 CREATE INDEX products_dims_width ON inventory.products (((dims).width) DESC NULLS LAST);
@@ -227,6 +243,14 @@ CREATE PROCEDURE inventory.add_warehouse(c text) LANGUAGE sql
 BEGIN ATOMIC
     SELECT inventory.upsert_warehouse(c, c);
 END;
+
+CREATE FUNCTION inventory.first_of(VARIADIC xs anyarray) RETURNS anyelement LANGUAGE sql IMMUTABLE LEAKPROOF
+    COST 5 AS $$ SELECT xs[1] $$;
+CREATE PROCEDURE inventory.swap(INOUT a int, INOUT b int) LANGUAGE plpgsql AS $$
+DECLARE t int;
+BEGIN
+    t := a; a := b; b := t;
+END $$;
 
 -- triggers: row, statement with transition table, WHEN, constraint, INSTEAD OF on a view, disabled
 CREATE TRIGGER products_audit AFTER INSERT OR UPDATE OF price ON inventory.products
