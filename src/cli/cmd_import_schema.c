@@ -152,7 +152,7 @@ static int import_schema(cmd_ctx *ctx, bool post)
     if (opts_get_bool(ctx->opts, "start-clean")) {
         /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
         log_info("--start-clean: forgetting earlier progress of import schema");
-        if (!schema_import_progress_reset(ctx->meta, target_id, o.order, o.n)) {
+        if (!schema_import_progress_reset(ctx->meta, target_id, o.order, o.n, post)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }

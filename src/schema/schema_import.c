@@ -63,7 +63,7 @@ bool schema_import_progress_init(metadb *m)
                           " PRIMARY KEY (target, file, stmt_hash, nth))");
 }
 
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n)
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
     sqlite3 *db = metadb_sqlite(m);
     static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
@@ -84,6 +84,24 @@ bool schema_import_progress_reset(metadb *m, const char *target, const schema_ob
                 return false;
             }
         }
+    }
+    if (!post_data)
+        return true;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
+                           "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
+                           "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
     }
     return true;
 }

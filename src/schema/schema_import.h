@@ -45,8 +45,12 @@ typedef struct schema_import_stats {
 
 /* Create the progress table when missing. */
 bool schema_import_progress_init(metadb *m);
-/* Forget the progress of the files of these types (--start-clean). */
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n);
+/*
+ * Forget the progress of the files of these types (--start-clean). With
+ * post_data also that of the pre-data statements postponed to the post-data
+ * run, which that run applies.
+ */
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data);
 
 /*
  * Parse every statement of the files to apply before touching the target, so

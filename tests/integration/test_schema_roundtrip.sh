@@ -33,10 +33,18 @@ assert_eq "exported schemas recorded with the source's case" '["public", "invent
     "$(status_get "$ED" ExportedSchemas)"
 check "import schema again: nothing new, the postponed statements still wait" "$V" import schema -e "$ED" "${T[@]}"
 assert_match "the re-run postpones them again" "5 statements wait for finalize" "$(cat "$LAST_OUT")"
+check "post-data import of triggers only" "$V" import schema -e "$ED" "${T[@]}" --post-snapshot-import true --object-type-list trigger
+assert_match "the postponed statements still wait for the indexes" "5 statements left by import schema still wait for the indexes" \
+    "$(cat "$LAST_OUT" "$LAST_ERR")"
+assert_eq "no foreign key on a unique index without the indexes" "0" "$(fk_count)"
 check "finalize-schema-post-data-import" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
 assert_eq "foreign keys on unique indexes created by finalize" "2" "$(fk_count)"
 check "finalize again applies nothing" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
 assert_match "nothing applied twice" " 0 statements applied" "$(cat "$LAST_OUT")"
+psql_as target widecopy -c 'ALTER TABLE inventory.products DROP CONSTRAINT products_wh_fk' >/dev/null 2>&1
+check "post-data import --start-clean" "$V" import schema -e "$ED" "${T[@]}" --post-snapshot-import true --start-clean true \
+    --ignore-exist true
+assert_eq "--start-clean applies the postponed statements again" "2" "$(fk_count)"
 [ -e "$ED/schema/failed.sql" ] && not_ok "no failed.sql" "$(head -20 "$ED/schema/failed.sql")" || ok "no failed.sql"
 
 catalogue source widedb "$SCHEMAS_RE" >"$TEST_TMP/source.cat"
