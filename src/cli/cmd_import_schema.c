@@ -184,13 +184,15 @@ static int import_schema(cmd_ctx *ctx, bool post)
             "%zu skipped (already existed), %zu failed",
             post ? " (post-snapshot)" : "", st.applied, st.applied == 1 ? "" : "s", st.already, st.existed,
             st.failed);
+    bool one = st.postponed == 1;
     if (st.postponed)
         log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
                 "(e.g. a foreign key on columns only a unique index covers)",
-                st.postponed, st.postponed == 1 ? "" : "s", st.postponed == 1 ? "s" : "", st.postponed == 1 ? "it depends" : "they depend");
+                st.postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
     if (st.pending)
-        log_warn("%zu statement%s left by import schema still wait%s for the indexes: include INDEX in "
-                 "--object-type-list to apply them", st.pending, st.pending == 1 ? "" : "s", st.pending == 1 ? "s" : "");
+        log_warn("%zu statement(s) left by import schema still wait for the indexes: include INDEX in "
+                 "--object-type-list to apply them",
+                 st.pending);
     if (st.failed)
         log_warn("%zu statement(s) failed: see %s/failed.sql, fix them and apply them by hand or run "
                  "import schema again", st.failed, schema_dir);

@@ -34,7 +34,7 @@ assert_eq "exported schemas recorded with the source's case" '["public", "invent
 check "import schema again: nothing new, the postponed statements still wait" "$V" import schema -e "$ED" "${T[@]}"
 assert_match "the re-run postpones them again" "5 statements wait for finalize" "$(cat "$LAST_OUT")"
 check "post-data import of triggers only" "$V" import schema -e "$ED" "${T[@]}" --post-snapshot-import true --object-type-list trigger
-assert_match "the postponed statements still wait for the indexes" "5 statements left by import schema still wait for the indexes" \
+assert_match "the postponed statements still wait for the indexes" "5 statement\(s\) left by import schema still wait for the indexes" \
     "$(cat "$LAST_OUT" "$LAST_ERR")"
 assert_eq "no foreign key on a unique index without the indexes" "0" "$(fk_count)"
 check "finalize-schema-post-data-import" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
