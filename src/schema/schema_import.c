@@ -188,8 +188,10 @@ static bool postponed_has(metadb *m, const char *target, const char *file, const
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_import_postponed "
                            "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_warn("meta.db: cannot read the postponed statements: %s", sqlite3_errmsg(db));
         return false;
+    }
     sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
@@ -554,7 +556,11 @@ static bool build_work(metadb *m, const schema_import_opts *o, work_list *out, s
     if (ok && o->post_data && !indexes) {
         work_list later = {0};
         ok = push_postponed(m, o, &later);
-        *pending = later.count;
+        for (size_t k = 0; k < later.count; k++) {
+            char state[16];
+            progress_get(m, o->target_id, &later.items[k], state);
+            *pending += strcmp(state, "done") != 0;
+        }
         work_free(&later);
     }
     return ok;

@@ -41,6 +41,10 @@ check "finalize-schema-post-data-import" "$V" finalize-schema-post-data-import -
 assert_eq "foreign keys on unique indexes created by finalize" "2" "$(fk_count)"
 check "finalize again applies nothing" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"
 assert_match "nothing applied twice" " 0 statements applied" "$(cat "$LAST_OUT")"
+check "post-data import of triggers only, once all is applied" "$V" import schema -e "$ED" "${T[@]}" \
+    --post-snapshot-import true --object-type-list trigger
+grep -q "still wait for the indexes" "$LAST_OUT" "$LAST_ERR" && not_ok "nothing said to wait once applied" ||
+    ok "nothing said to wait once applied"
 psql_as target widecopy -c 'ALTER TABLE inventory.products DROP CONSTRAINT products_wh_fk' >/dev/null 2>&1
 check "post-data import --start-clean" "$V" import schema -e "$ED" "${T[@]}" --post-snapshot-import true --start-clean true \
     --ignore-exist true
