@@ -131,6 +131,12 @@ CREATE TABLE audit.event_links (
     note text,
     FOREIGN KEY (event_id, event_day, event_kind) REFERENCES audit.events (id, happened, kind) ON DELETE CASCADE
 );
+-- a foreign key to a partitioned table whose key is only a unique index
+CREATE TABLE audit.codes (code int NOT NULL, region text NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE audit.codes_eu PARTITION OF audit.codes FOR VALUES IN ('eu');
+CREATE TABLE audit.codes_us PARTITION OF audit.codes FOR VALUES IN ('us');
+CREATE UNIQUE INDEX codes_key ON audit.codes (code, region);
+CREATE TABLE audit.code_refs (code int, region text, FOREIGN KEY (code, region) REFERENCES audit.codes (code, region));
 -- a table created standalone and attached later
 CREATE TABLE audit.events_2022 (LIKE audit.events INCLUDING ALL);
 ALTER TABLE audit.events DETACH PARTITION audit.events_default;
