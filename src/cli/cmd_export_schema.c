@@ -10,6 +10,7 @@
 #include "core/metadb.h"
 #include "core/util.h"
 #include "schema/pgdump.h"
+#include "schema/schema_evtrig.h"
 #include "schema/schema_names.h"
 #include "schema/schema_objtype.h"
 #include "schema/schema_split.h"
@@ -49,27 +50,52 @@ static bool pick_types(cmd_ctx *ctx, bool include[OBJ_COUNT])
     return true;
 }
 
-/* Every schema must exist; a missing one is named, with its exact-case twin as a hint. */
-static bool check_schemas(pgconn *c, const db_conf *conf, const strlist *schemas)
+/*
+ * The source's schema for each name typed in --source-db-schema, into out
+ * (deduplicated). A quoted name is exact. An unquoted one is taken as typed
+ * when such a schema exists, else matched case-insensitively when exactly one
+ * schema matches (yb-voyager takes names as typed; PostgreSQL would fold them).
+ * A missing or ambiguous name is named with the candidates.
+ */
+static bool resolve_schemas(pgconn *c, const db_conf *conf, const strlist *typed, const bool *quoted,
+                            strlist *out)
 {
-    for (size_t i = 0; i < schemas->count; i++) {
-        const char *p[1] = {schemas->items[i]};
-        char *v = pgconn_query_value(c, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", 1, p);
-        if (v) {
-            free(v);
-            continue;
-        }
-        char *twin = pgconn_query_value(
-            c, "SELECT nspname FROM pg_catalog.pg_namespace WHERE lower(nspname) = lower($1) LIMIT 1", 1, p);
-        if (twin)
+    const char *db = conf->name ? conf->name : "";
+    for (size_t i = 0; i < typed->count; i++) {
+        const char *p[1] = {typed->items[i]};
+        PGresult *r = pgconn_query(c,
+                                   "SELECT nspname FROM pg_catalog.pg_namespace "
+                                   "WHERE nspname = $1 OR lower(nspname) = lower($1) ORDER BY nspname <> $1, nspname",
+                                   1, p);
+        if (!r)
+            return false;
+        int n = PQntuples(r);
+        bool exact = n > 0 && strcmp(PQgetvalue(r, 0, 0), typed->items[i]) == 0;
+        const char *pick = exact ? PQgetvalue(r, 0, 0) : !quoted[i] && n == 1 ? PQgetvalue(r, 0, 0) : NULL;
+        if (pick) {
+            if (!exact)
+                log_info("--source-db-schema %s: using schema \"%s\" (case-insensitive match)", typed->items[i], pick);
+            if (!strlist_contains(out, pick))
+                strlist_push(out, pick);
+        } else if (n == 0) {
+            log_error("schema \"%s\" does not exist in source database %s; check --source-db-schema",
+                      typed->items[i], db);
+        } else if (quoted[i]) {
             log_error("schema \"%s\" does not exist in source database %s; did you mean \"%s\"? "
                       "(quote it in --source-db-schema to keep its case: '\"%s\"')",
-                      schemas->items[i], conf->name ? conf->name : "", twin, twin);
-        else
-            log_error("schema \"%s\" does not exist in source database %s; check --source-db-schema",
-                      schemas->items[i], conf->name ? conf->name : "");
-        free(twin);
-        return false;
+                      typed->items[i], db, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
+        } else {
+            strbuf names = STRBUF_INIT;
+            for (int row = 0; row < n; row++)
+                strbuf_appendf(&names, "%s\"%s\"", row ? ", " : "", PQgetvalue(r, row, 0));
+            log_error("schema %s in --source-db-schema matches several schemas of source database %s that "
+                      "differ only in case (%s); give the one you mean in double quotes, e.g. '\"%s\"'",
+                      typed->items[i], db, strbuf_cstr(&names), PQgetvalue(r, 0, 0));
+            strbuf_free(&names);
+        }
+        PQclear(r);
+        if (!pick)
+            return false;
     }
     return true;
 }
@@ -144,7 +170,8 @@ int cmd_export_schema(cmd_ctx *ctx)
     int rc = EXIT_OK;
     db_conf conf = {0};
     pgconn *c = NULL;
-    strlist schemas = STRLIST_INIT, exts = STRLIST_INIT;
+    strlist typed = STRLIST_INIT, schemas = STRLIST_INIT, exts = STRLIST_INIT;
+    bool *quoted = NULL;
     char *pg_dump = NULL, *out = NULL, *errf = NULL, *dump = NULL;
     schema_split_result split;
     memset(&split, 0, sizeof split);
@@ -176,7 +203,7 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     }
     const char *bad = NULL;
-    if (!schema_names_parse(conf.schema ? conf.schema : "public", &schemas, &bad)) {
+    if (!schema_names_parse_typed(conf.schema ? conf.schema : "public", &typed, &quoted, &bad)) {
         log_error("--source-db-schema '%s': %s; give a comma list such as public,\"MixedCase\"",
                   conf.schema, bad);
         rc = EXIT_BAD_ARGS;
@@ -187,7 +214,7 @@ int cmd_export_schema(cmd_ctx *ctx)
         rc = EXIT_SOURCE_ERROR;
         goto out;
     }
-    if (!check_schemas(c, &conf, &schemas) || !list_extensions(c, &schemas, &exts)) {
+    if (!resolve_schemas(c, &conf, &typed, quoted, &schemas) || !list_extensions(c, &schemas, &exts)) {
         rc = c->sqlstate[0] ? EXIT_SOURCE_ERROR : EXIT_BAD_ARGS;
         goto out;
     }
@@ -206,9 +233,22 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     }
     schema_split_opts so = {.comments = opts_get_bool(ctx->opts, "comments-on-objects")};
+    /* pg_dump --schema leaves event triggers out: they belong to no schema */
+    strbuf evt = STRBUF_INIT;
+    size_t nevt = 0;
+    if (!schema_evtrig_sql(c, &schemas, so.comments, &evt, &nevt)) {
+        strbuf_free(&evt);
+        rc = EXIT_SOURCE_ERROR;
+        goto out;
+    }
+    if (nevt)
+        log_info("%zu event trigger(s) whose function is in an exported schema added", nevt);
+    so.extra = nevt ? strbuf_cstr(&evt) : NULL;
     memcpy(so.include, include, sizeof include);
     char *err = NULL;
-    if (!schema_split_dump(dump, &so, &split, &err)) {
+    bool split_ok = schema_split_dump(dump, &so, &split, &err);
+    strbuf_free(&evt);
+    if (!split_ok) {
         log_error("cannot split pg_dump's output %s: %s", out, err);
         free(err);
         rc = EXIT_INTERNAL;
@@ -236,6 +276,8 @@ out:
     free(out);
     free(errf);
     free(pg_dump);
+    strlist_free(&typed);
+    free(quoted);
     strlist_free(&schemas);
     strlist_free(&exts);
     pgconn_close(c);

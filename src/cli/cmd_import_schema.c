@@ -96,6 +96,7 @@ static int import_schema(cmd_ctx *ctx, bool post)
         return EXIT_BAD_ARGS;
     o.ignore_exist = opts_get_bool(ctx->opts, "ignore-exist");
     o.continue_on_error = opts_get_bool(ctx->opts, "continue-on-error");
+    o.post_data = post;
 
     char *schema_dir = cmd_path(ctx, "schema");
     int rc = EXIT_OK;
@@ -151,7 +152,7 @@ static int import_schema(cmd_ctx *ctx, bool post)
     if (opts_get_bool(ctx->opts, "start-clean")) {
         /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
         log_info("--start-clean: forgetting earlier progress of import schema");
-        if (!schema_import_progress_reset(ctx->meta, target_id, o.order, o.n)) {
+        if (!schema_import_progress_reset(ctx->meta, target_id, o.order, o.n, post)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
@@ -183,6 +184,15 @@ static int import_schema(cmd_ctx *ctx, bool post)
             "%zu skipped (already existed), %zu failed",
             post ? " (post-snapshot)" : "", st.applied, st.applied == 1 ? "" : "s", st.already, st.existed,
             st.failed);
+    bool one = st.postponed == 1;
+    if (st.postponed)
+        log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
+                "(e.g. a foreign key on columns only a unique index covers)",
+                st.postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
+    if (st.pending)
+        log_warn("%zu statement(s) left by import schema still wait for the indexes: include INDEX in "
+                 "--object-type-list to apply them",
+                 st.pending);
     if (st.failed)
         log_warn("%zu statement(s) failed: see %s/failed.sql, fix them and apply them by hand or run "
                  "import schema again", st.failed, schema_dir);

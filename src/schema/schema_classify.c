@@ -253,7 +253,9 @@ schema_class schema_classify(const cJSON *node, const schema_ctx *ctx)
         c.obj = OBJ_POLICY;
     } else if (strcmp(t, "IndexStmt") == 0) {
         c.obj = OBJ_INDEX;
-    } else if (strcmp(t, "CreateTrigStmt") == 0) {
+    } else if (strcmp(t, "CreateTrigStmt") == 0 || strcmp(t, "CreateEventTrigStmt") == 0 ||
+               strcmp(t, "AlterEventTrigStmt") == 0) {
+        /* an event trigger made earlier would fire on the rest of the import */
         c.obj = OBJ_TRIGGER;
     }
     return c;
@@ -275,6 +277,15 @@ bool schema_stmt_is_add_pk(const cJSON *node)
     const cJSON *cmd = first_cmd(schema_node_body(node));
     return str_eq(get_str(cmd, "subtype"), "AT_AddConstraint") &&
            str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_PRIMARY");
+}
+
+bool schema_stmt_on_post_data(const cJSON *node)
+{
+    if (strcmp(schema_node_type(node), "CommentStmt") != 0)
+        return false;
+    const char *objtype = get_str(schema_node_body(node), "objtype");
+    return str_eq(objtype, "OBJECT_INDEX") || str_eq(objtype, "OBJECT_TRIGGER") ||
+           str_eq(objtype, "OBJECT_EVENT_TRIGGER");
 }
 
 bool schema_stmt_is_create_schema(const cJSON *node)

@@ -36,6 +36,8 @@ schema_class schema_classify(const cJSON *node, const schema_ctx *ctx);
 bool schema_stmt_is_fk(const cJSON *node);
 /* ALTER TABLE ... ADD [CONSTRAINT] PRIMARY KEY: "multiple primary keys" means it exists. */
 bool schema_stmt_is_add_pk(const cJSON *node);
+/* COMMENT ON INDEX / TRIGGER / EVENT TRIGGER: names an object that may be created only by the post-data run. */
+bool schema_stmt_on_post_data(const cJSON *node);
 /* CREATE SCHEMA: import treats "already exists" as done (public always exists). */
 bool schema_stmt_is_create_schema(const cJSON *node);
 /* The quoted "schema"."name" a CREATE MATERIALIZED VIEW creates (caller frees), or NULL. */

@@ -22,7 +22,9 @@ typedef struct work_item {
     int nth;          /* occurrence of this exact text in the file */
     bool create_schema;
     bool add_pk;
+    bool on_post_data; /* names an index or trigger, which the post-data run may create */
     char *last_error; /* when deferred */
+    char last_state[6]; /* SQLSTATE, when deferred */
 } work_item;
 
 typedef struct work_list {
@@ -54,27 +56,52 @@ bool schema_import_progress_init(metadb *m)
     return metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_progress ("
                           " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
                           " stmt_index INTEGER NOT NULL, state TEXT NOT NULL, error TEXT,"
-                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (target, file, stmt_hash, nth))");
+                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (target, file, stmt_hash, nth))") &&
+           /* statements of pre-data files the post-data run applies after the indexes */
+           metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_postponed ("
+                          " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
+                          " PRIMARY KEY (target, file, stmt_hash, nth))");
 }
 
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n)
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
     sqlite3 *db = metadb_sqlite(m);
+    static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
+                                       "DELETE FROM schema_import_postponed WHERE target = ? AND file = ?"};
     for (int i = 0; i < n; i++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "DELETE FROM schema_import_progress WHERE target = ? AND file = ?", -1, &st,
-                               NULL) != SQLITE_OK) {
-            log_error("meta.db: %s", sqlite3_errmsg(db));
-            return false;
+        for (size_t q = 0; q < ARRAY_LEN(sqls); q++) {
+            sqlite3_stmt *st = NULL;
+            if (sqlite3_prepare_v2(db, sqls[q], -1, &st, NULL) != SQLITE_OK) {
+                log_error("meta.db: %s", sqlite3_errmsg(db));
+                return false;
+            }
+            sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, schema_obj_file(types[i]), -1, SQLITE_STATIC);
+            int rc = sqlite3_step(st);
+            sqlite3_finalize(st);
+            if (rc != SQLITE_DONE) {
+                log_error("meta.db: %s", sqlite3_errmsg(db));
+                return false;
+            }
         }
-        sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, schema_obj_file(types[i]), -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (rc != SQLITE_DONE) {
-            log_error("meta.db: %s", sqlite3_errmsg(db));
-            return false;
-        }
+    }
+    if (!post_data)
+        return true;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
+                           "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
+                           "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
     }
     return true;
 }
@@ -129,6 +156,49 @@ static bool progress_set(metadb *m, const char *target, const work_item *it, con
         return false;
     }
     return true;
+}
+
+static bool postponed_add(metadb *m, const char *target, const work_item *it)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
+                           "VALUES (?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_error("meta.db: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, it->nth);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("meta.db: cannot record a postponed statement: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    return true;
+}
+
+static bool postponed_has(metadb *m, const char *target, const char *file, const char *hash, int nth)
+{
+    sqlite3 *db = metadb_sqlite(m);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_import_postponed "
+                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        log_warn("meta.db: cannot read the postponed statements: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, nth);
+    bool has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has;
 }
 
 /* Load one file's statements. Missing file: true with nothing. */
@@ -262,6 +332,16 @@ static bool is_dependency_error(const char *state)
     return false;
 }
 
+/*
+ * The error that means "this needs an index the post-data run creates": a
+ * foreign key on columns only a unique index covers (42830). (ON CONFLICT
+ * finds its index when planned, not when a routine or rule is created.)
+ */
+static bool needs_post_data(const char *state)
+{
+    return str_eq(state, "42830");
+}
+
 static bool append_failed(const char *schema_dir, const work_item *it, const char *error, const char *state)
 {
     char *path = xasprintf("%s/failed.sql", schema_dir);
@@ -288,9 +368,12 @@ static bool append_failed(const char *schema_dir, const work_item *it, const cha
     return ok;
 }
 
-typedef enum { RUN_OK, RUN_DEFER, RUN_FAIL, RUN_FATAL } run_result;
+typedef enum { RUN_OK, RUN_DEFER, RUN_POSTPONE, RUN_FAIL, RUN_FATAL } run_result;
 
-/* Run one statement: RUN_OK (applied or legitimately skipped), RUN_DEFER, RUN_FAIL (recorded), RUN_FATAL. */
+/*
+ * Run one statement: RUN_OK (applied or legitimately skipped), RUN_DEFER,
+ * RUN_POSTPONE (left for the post-data run), RUN_FAIL (recorded), RUN_FATAL.
+ */
 static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, work_item *it, bool final,
                            schema_import_stats *st)
 {
@@ -324,12 +407,23 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
         log_info("%s line %d: already exists, skipped (%s)", it->file, it->line, msg);
         st->existed++;
         rr = progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
-    } else if (!final && is_dependency_error(state)) {
+    } else if (!final && (is_dependency_error(state) || needs_post_data(state))) {
         log_debug("%s line %d: deferred (%s)", it->file, it->line, msg);
         free(it->last_error);
         it->last_error = xstrdup(msg);
+        snprintf(it->last_state, sizeof it->last_state, "%s", state);
         /* not "started": it did not commit, so a later "already exists" is not ours */
         rr = progress_set(m, o->target_id, it, "deferred", msg) ? RUN_DEFER : RUN_FATAL;
+    } else if (!o->post_data &&
+               (needs_post_data(state) || (is_dependency_error(state) && (st->postponed || it->on_post_data)))) {
+        /*
+         * What the post-data run creates may be what is missing; a dependency
+         * error once something is postponed may be waiting for that something.
+         */
+        log_info("%s line %d: left for finalize-schema-post-data-import (%s)", it->file, it->line, msg);
+        st->postponed++;
+        rr = postponed_add(m, o->target_id, it) && progress_set(m, o->target_id, it, "finalize", msg) ? RUN_POSTPONE
+                                                                                                   : RUN_FATAL;
     } else if (o->continue_on_error) {
         log_warn("%s line %d failed, recorded in failed.sql: %s", it->file, it->line, msg);
         st->failed++;
@@ -385,11 +479,64 @@ static int *occurrences(const schema_stmts *s)
     return nth;
 }
 
-/* The statements of every file in order; FOREIGN KEYs after the last table-like file. */
-static bool build_work(const schema_import_opts *o, work_list *out)
+/*
+ * The statements of file t: all of them into out (foreign keys into fks when
+ * fks is given), or with postponed_only only those the pre-data run left for
+ * the post-data run.
+ */
+static bool push_file(metadb *m, const schema_import_opts *o, schema_obj t, bool postponed_only, work_list *out,
+                      work_list *fks)
+{
+    schema_stmts s;
+    bool present;
+    if (!load_file(o->schema_dir, t, &s, &present))
+        return false;
+    int *nth = occurrences(&s);
+    for (size_t k = 0; k < s.count; k++) {
+        work_item it = {0};
+        it.file = schema_obj_file(t);
+        schema_sql_hash(s.items[k].sql, it.hash);
+        it.nth = nth[k];
+        if (postponed_only && !postponed_has(m, o->target_id, it.file, it.hash, it.nth))
+            continue;
+        it.index = k;
+        it.line = s.items[k].line;
+        it.sql = s.items[k].sql;
+        s.items[k].sql = NULL;
+        const cJSON *node = NULL;
+        char *err = NULL;
+        cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
+        bool fk = root && schema_stmt_is_fk(node);
+        it.create_schema = root && schema_stmt_is_create_schema(node);
+        it.add_pk = root && schema_stmt_is_add_pk(node);
+        it.on_post_data = root && schema_stmt_on_post_data(node);
+        cJSON_Delete(root);
+        free(err);
+        work_push(fk && fks ? fks : out, it);
+    }
+    free(nth);
+    schema_stmts_free(&s);
+    return true;
+}
+
+/* Statements of pre-data files that wait for the post-data run. */
+static bool push_postponed(metadb *m, const schema_import_opts *o, work_list *out)
+{
+    for (int t = 0; t < OBJ_COUNT; t++)
+        if (!schema_obj_is_post_data((schema_obj)t) && !push_file(m, o, (schema_obj)t, true, out, NULL))
+            return false;
+    return true;
+}
+
+/*
+ * The statements of every file in order; FOREIGN KEYs after the last
+ * table-like file. The post-data run adds what the pre-data run postponed
+ * right after the indexes (counted in *pending when INDEX is not applied).
+ */
+static bool build_work(metadb *m, const schema_import_opts *o, work_list *out, size_t *pending)
 {
     work_list fks = {0};
-    bool ok = true;
+    bool ok = true, indexes = false;
     for (int i = 0; i < o->n && ok; i++) {
         schema_obj t = o->order[i];
         if (fks.count && !is_table_group(t)) {
@@ -397,38 +544,25 @@ static bool build_work(const schema_import_opts *o, work_list *out)
                 work_push(out, fks.items[k]);
             fks.count = 0;
         }
-        schema_stmts s;
-        bool present;
-        if (!load_file(o->schema_dir, t, &s, &present)) {
-            ok = false;
-            break;
+        ok = push_file(m, o, t, false, out, &fks);
+        if (ok && t == OBJ_INDEX && o->post_data) {
+            ok = push_postponed(m, o, out);
+            indexes = true;
         }
-        int *nth = occurrences(&s);
-        for (size_t k = 0; k < s.count; k++) {
-            work_item it = {0};
-            it.file = schema_obj_file(t);
-            it.index = k;
-            it.line = s.items[k].line;
-            it.sql = s.items[k].sql;
-            s.items[k].sql = NULL;
-            schema_sql_hash(it.sql, it.hash);
-            it.nth = nth[k];
-            const cJSON *node = NULL;
-            char *err = NULL;
-            cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
-            bool fk = root && schema_stmt_is_fk(node);
-            it.create_schema = root && schema_stmt_is_create_schema(node);
-            it.add_pk = root && schema_stmt_is_add_pk(node);
-            cJSON_Delete(root);
-            free(err);
-            work_push(fk ? &fks : out, it);
-        }
-        free(nth);
-        schema_stmts_free(&s);
     }
     for (size_t k = 0; k < fks.count; k++)
         work_push(out, fks.items[k]);
     free(fks.items);
+    if (ok && o->post_data && !indexes) {
+        work_list later = {0};
+        ok = push_postponed(m, o, &later);
+        for (size_t k = 0; k < later.count; k++) {
+            char state[16];
+            progress_get(m, o->target_id, &later.items[k], state);
+            *pending += strcmp(state, "done") != 0;
+        }
+        work_free(&later);
+    }
     return ok;
 }
 
@@ -436,7 +570,7 @@ bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, sche
 {
     memset(st, 0, sizeof *st);
     work_list work = {0};
-    if (!build_work(o, &work)) {
+    if (!build_work(m, o, &work, &st->pending)) {
         work_free(&work);
         return false;
     }
@@ -471,8 +605,12 @@ bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, sche
         }
         ndef = keep;
     }
-    for (size_t k = 0; k < ndef && ok; k++)
-        ok = run_item(c, m, o, &work.items[deferred[k]], true, st) != RUN_FATAL;
+    /* what waits for a post-data object first: what depends on it may then be postponed too */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t k = 0; k < ndef && ok; k++)
+            if ((needs_post_data(work.items[deferred[k]].last_state) || work.items[deferred[k]].on_post_data) ==
+                (pass == 0))
+                ok = run_item(c, m, o, &work.items[deferred[k]], true, st) != RUN_FATAL;
     free(deferred);
     work_free(&work);
     return ok;

@@ -8,7 +8,9 @@
  * of its text and which occurrence of that text it is in the file, so editing
  * one statement of a file (to fix it) does not make the others run again.
  * state: 'started' (written before running it), 'done', 'failed', 'deferred'
- * (failed on a missing dependency; retried after the rest).
+ * (failed on a missing dependency; retried after the rest), 'finalize' (needs
+ * a post-data object, e.g. a foreign key on columns that only a unique index
+ * covers: applied by the post-data run after the indexes).
  */
 #ifndef VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 #define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
@@ -28,6 +30,7 @@ typedef struct schema_import_opts {
     int n;
     bool ignore_exist;
     bool continue_on_error;
+    bool post_data;              /* the post-data run: also applies what waits for it ('finalize') */
     volatile sig_atomic_t *interrupted; /* set by a signal handler: stop between statements */
 } schema_import_opts;
 
@@ -36,12 +39,18 @@ typedef struct schema_import_stats {
     size_t already;     /* applied by an earlier run (progress table) */
     size_t existed;     /* skipped: object already exists (--ignore-exist) */
     size_t failed;      /* written to failed.sql (--continue-on-error) */
+    size_t postponed;   /* pre-data statements left for the post-data run ('finalize') */
+    size_t pending;     /* post-data run: 'finalize' statements not applied (INDEX not selected) */
 } schema_import_stats;
 
 /* Create the progress table when missing. */
 bool schema_import_progress_init(metadb *m);
-/* Forget the progress of the files of these types (--start-clean). */
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n);
+/*
+ * Forget the progress of the files of these types (--start-clean). With
+ * post_data also that of the pre-data statements postponed to the post-data
+ * run, which that run applies.
+ */
+bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data);
 
 /*
  * Parse every statement of the files to apply before touching the target, so

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool schema_names_parse(const char *list, strlist *out, const char **bad)
+static bool parse(const char *list, bool fold, strlist *out, bool **quoted, const char **bad)
 {
     const char *p = list;
     *bad = NULL;
@@ -12,7 +12,8 @@ bool schema_names_parse(const char *list, strlist *out, const char **bad)
         while (*p == ' ' || *p == '\t')
             p++;
         strbuf name = STRBUF_INIT;
-        if (*p == '"') {
+        bool q = *p == '"';
+        if (q) {
 
             p++;
             for (;;) {
@@ -45,7 +46,7 @@ bool schema_names_parse(const char *list, strlist *out, const char **bad)
             while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
                 n--;
             for (size_t i = 0; i < n; i++)
-                strbuf_append_char(&name, (char)tolower((unsigned char)p[i]));
+                strbuf_append_char(&name, fold ? (char)tolower((unsigned char)p[i]) : p[i]);
             p += n;
             while (*p == ' ' || *p == '\t')
                 p++;
@@ -56,13 +57,31 @@ bool schema_names_parse(const char *list, strlist *out, const char **bad)
             return false;
         }
         char *s = strbuf_detach(&name);
-        if (!strlist_contains(out, s))
+        bool dup = false;
+        for (size_t i = 0; i < out->count && !dup; i++)
+            dup = strcmp(out->items[i], s) == 0 && (!quoted || (*quoted)[i] == q);
+        if (!dup) {
+            if (quoted) {
+                *quoted = xrealloc(*quoted, (out->count + 1) * sizeof **quoted);
+                (*quoted)[out->count] = q;
+            }
             strlist_push_owned(out, s);
-        else
+        } else {
             free(s);
+        }
         if (*p != ',')
             break;
         p++;
     }
     return true;
+}
+
+bool schema_names_parse(const char *list, strlist *out, const char **bad)
+{
+    return parse(list, true, out, NULL, bad);
+}
+
+bool schema_names_parse_typed(const char *list, strlist *out, bool **quoted, const char **bad)
+{
+    return parse(list, false, out, quoted, bad);
 }

@@ -14,4 +14,13 @@
  */
 bool schema_names_parse(const char *list, strlist *out, const char **bad);
 
+/*
+ * The same split, but unquoted names are kept as typed (no folding), for a
+ * lookup that tries the exact name before a case-insensitive match (as
+ * yb-voyager does for --source-db-schema). (*quoted)[i] tells whether out's
+ * i-th name was in double quotes; *quoted is grown with out (caller frees it,
+ * NULL to start).
+ */
+bool schema_names_parse_typed(const char *list, strlist *out, bool **quoted, const char **bad);
+
 #endif

@@ -61,6 +61,11 @@ static char *strip_restrict_lines(const char *dump)
 bool schema_split_dump(const char *dump, const schema_split_opts *o, schema_split_result *r, char **err)
 {
     char *sql = strip_restrict_lines(dump);
+    if (o->extra) {
+        char *all = xasprintf("%s\n%s", sql, o->extra);
+        free(sql);
+        sql = all;
+    }
     schema_stmts stmts;
     bool ok = schema_sql_split(sql, true, &stmts, err);
     free(sql);

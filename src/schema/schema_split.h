@@ -15,6 +15,7 @@
 typedef struct schema_split_opts {
     bool comments;               /* keep COMMENT ON (--comments-on-objects) */
     bool include[OBJ_COUNT];     /* object types to write */
+    const char *extra;           /* statements from elsewhere (NULL: none), split after the dump's */
 } schema_split_opts;
 
 typedef struct schema_split_result {

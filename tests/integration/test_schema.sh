@@ -73,9 +73,24 @@ check "export schema without comments" "$V" export schema -e "$ED2" "${SCHEMA_SR
 schema_src_flags 'public,nope'
 expect_fail "a missing source schema is named" 2 'schema "nope" does not exist in source database sourcedb' \
     "$V" export schema -e "$(new_export_dir)" "${SCHEMA_SRC[@]}"
-schema_src_flags 'mixedcase'
-expect_fail "unquoted mixed-case schema gets a hint" 2 'did you mean "MixedCase"' \
+schema_src_flags '"mixedcase"'
+expect_fail "a quoted name is exact; its case-insensitive twin is the hint" 2 'did you mean "MixedCase"' \
     "$V" export schema -e "$(new_export_dir)" "${SCHEMA_SRC[@]}"
+schema_src_flags 'public,mixedcase'
+EDC=$(new_export_dir)
+check "an unquoted name matches case-insensitively when one schema does (as upstream)" \
+    "$V" export schema -e "$EDC" "${SCHEMA_SRC[@]}"
+assert_eq "the schema is exported under its own name" '["public", "MixedCase"]' "$(status_get "$EDC" ExportedSchemas)"
+psql_as source sourcedb -c 'CREATE SCHEMA "Twin"; CREATE SCHEMA "TWIN"' >/dev/null
+schema_src_flags 'twin'
+expect_fail "an ambiguous unquoted name is refused, naming the candidates" 2 \
+    'schema twin in --source-db-schema matches several schemas .*\("TWIN", "Twin"\).*double quotes' \
+    "$V" export schema -e "$(new_export_dir)" "${SCHEMA_SRC[@]}"
+schema_src_flags 'Twin'
+EDT2=$(new_export_dir)
+check "an unquoted name that exists as typed is taken as it is" "$V" export schema -e "$EDT2" "${SCHEMA_SRC[@]}"
+assert_eq "the exact name wins over its twins" '["Twin"]' "$(status_get "$EDT2" ExportedSchemas)"
+psql_as source sourcedb -c 'DROP SCHEMA "Twin"; DROP SCHEMA "TWIN"' >/dev/null
 schema_src_flags "$RICH_SCHEMAS"
 expect_fail "missing export dir" 3 "nope" "$V" import schema -e "$TEST_TMP/nope" "${TGT_FLAGS[@]}"
 expect_fail "import before export" 3 "run 'yb-voyager export schema' first" \

@@ -114,6 +114,8 @@ CREATE POLICY customers_happy ON public.customers FOR SELECT USING (mood <> 'sad
 COMMENT ON TABLE public.customers IS 'people who buy; with a semicolon';
 COMMENT ON COLUMN "MixedCase"."Order"."OrderId" IS 'the order''s id';
 COMMENT ON SCHEMA sales IS 'sales schema';
+-- the index is created by the post-data run: its comment waits for it
+COMMENT ON INDEX public.customers_lower_name IS 'case-insensitive lookups';
 
 -- a little data so the materialized views have something to refresh
 INSERT INTO public.customers (name, email, mood, age) VALUES ('ann', 'ann@x', 'happy', 30), ('bob', 'bob@x', 'sad', 40);

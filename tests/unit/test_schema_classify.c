@@ -9,6 +9,7 @@
 #include "schema/schema_sql.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* Classify sql alone (no context from other statements). */
 static schema_class classify1(const char *sql, const schema_ctx *ctx)
@@ -66,6 +67,10 @@ TEST(schema_classify_object_kinds)
         {"CREATE TRIGGER tr BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()", OBJ_TRIGGER},
         {"CREATE CONSTRAINT TRIGGER tr AFTER INSERT ON public.t DEFERRABLE FOR EACH ROW EXECUTE FUNCTION public.f()", OBJ_TRIGGER},
         {"ALTER TABLE public.t DISABLE TRIGGER tr", OBJ_TRIGGER},
+        {"CREATE EVENT TRIGGER \"Ddl\" ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION a.f()",
+         OBJ_TRIGGER},
+        {"ALTER EVENT TRIGGER \"Ddl\" DISABLE", OBJ_TRIGGER},
+        {"COMMENT ON EVENT TRIGGER \"Ddl\" IS 'x'", OBJ_COMMENT},
         {"CREATE CAST (int AS text) WITH INOUT", OBJ_UNCATEGORIZED},
         {"CREATE OPERATOR public.=== (leftarg = int, rightarg = int, function = int4eq)", OBJ_UNCATEGORIZED},
     };
@@ -141,6 +146,18 @@ TEST(schema_stmt_predicates)
     CHECK_STR_EQ(name, "\"Sales\".\"Tot\"");
     free(name);
     cJSON_Delete(root);
+    /* comments on what the post-data run creates wait for it */
+    static const struct {
+        const char *sql;
+        bool want;
+    } post[] = {{"COMMENT ON INDEX s.i IS 'x'", true},         {"COMMENT ON TRIGGER tr ON s.t IS 'x'", true},
+                {"COMMENT ON EVENT TRIGGER e IS 'x'", true},    {"COMMENT ON TABLE s.t IS 'x'", false},
+                {"COMMENT ON CONSTRAINT c ON s.t IS 'x'", false}, {"CREATE INDEX i ON s.t (a)", false}};
+    for (size_t i = 0; i < ARRAY_LEN(post); i++) {
+        root = schema_sql_parse(post[i].sql, &node, &err, NULL);
+        CHECK(root && schema_stmt_on_post_data(node) == post[i].want);
+        cJSON_Delete(root);
+    }
     root = schema_sql_parse("CREATE TABLE (", &node, &err, NULL);
     CHECK(root == NULL && err != NULL);
     free(err);
@@ -194,6 +211,16 @@ TEST(schema_split_dump_into_files)
     CHECK_INT_EQ(r.counts[OBJ_COMMENT], 0); /* --comments-on-objects false */
     CHECK_INT_EQ(r.counts[OBJ_TRIGGER], 0); /* excluded type */
     schema_split_result_free(&r);
+
+    /* statements from elsewhere (event triggers) are split after the dump's, past \unrestrict */
+    o.include[OBJ_TRIGGER] = true;
+    o.extra = "CREATE EVENT TRIGGER e ON sql_drop EXECUTE FUNCTION sales.f();\n\n";
+    memset(&r, 0, sizeof r);
+    CHECK(schema_split_dump(dump, &o, &r, &err));
+    CHECK_INT_EQ(r.unparsed, 0);
+    CHECK_INT_EQ(r.counts[OBJ_TRIGGER], 2);
+    CHECK(strstr(strbuf_cstr(&r.files[OBJ_TRIGGER]), "CREATE EVENT TRIGGER e ON sql_drop") != NULL);
+    schema_split_result_free(&r);
 }
 
 TEST(schema_objtype_names_and_lists)
@@ -229,6 +256,19 @@ TEST(schema_names_case_rules)
     strlist_free(&l);
     CHECK(!schema_names_parse("a,,b", &l, &bad));
     strlist_free(&l);
+    /* as typed, for --source-db-schema's exact-then-case-insensitive lookup */
+    bool *quoted = NULL;
+    CHECK(schema_names_parse_typed("public, CaseSensitiveSchema ,\"MixedCase\",MixedCase,public", &l, &quoted, &bad));
+    CHECK_INT_EQ(l.count, 4);
+    CHECK_STR_EQ(l.items[1], "CaseSensitiveSchema");
+    CHECK(!quoted[0] && !quoted[1] && quoted[2] && !quoted[3]);
+    CHECK_STR_EQ(l.items[3], "MixedCase");
+    strlist_free(&l);
+    free(quoted);
+    quoted = NULL;
+    CHECK(!schema_names_parse_typed("a,\"b", &l, &quoted, &bad));
+    strlist_free(&l);
+    free(quoted);
     char *p = pgdump_exact_pattern("we\"ird");
     CHECK_STR_EQ(p, "\"we\"\"ird\"");
     free(p);
