@@ -114,6 +114,14 @@ psql_as target yugabyte -c "ALTER USER voyager PASSWORD 'other'" >/dev/null
 expect_fail "target refuses the password: exit 5" 5 "target" "$V" compare data -e "$ED"
 psql_as target yugabyte -c "ALTER USER voyager PASSWORD '$(printf "%s" "$VOYAGER_PW" | sed "s/'/''/g")'" >/dev/null
 
+# Schema flags narrow the comparison; Oracle flags are refused.
+expect_rc "--source-db-schema narrows to one schema" 7 "$V" compare data -e "$ED" --source-db-schema '"Sales"'
+out=$(cat "$LAST_OUT")
+assert_match "only Sales tables" "0 of 3 tables equal on target" "$out"
+expect_fail "a schema with no migrated table" 2 "--source-db-schema nosuch: no migrated table is in that schema" \
+    "$V" compare data -e "$ED" --source-db-schema nosuch
+expect_fail "oracle flags refused" 6 "Oracle sources are not built" "$V" compare data -e "$ED" --oracle-db-sid X
+
 # Read only: nothing on either side changed (count of the target's rows, no new objects).
 assert_eq "no write on the target" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT IN ('AllTypes','lower_case','select','measurements_2023','measurements_2024','big') AND schemaname <> 'ybvoyager_metadata' AND n_tup_upd + n_tup_del > 0")"
 
