@@ -40,21 +40,24 @@ static bool load_tables(cmd_ctx *ctx, strlist *schemas, strlist *names)
 }
 
 /*
- * A live migration before cutover has a moving source: two reads at different
- * moments would report differences that are only lag, or hide none. Until
- * compare data can take both sides at one point of the change stream it
- * refuses rather than answer wrongly.
+ * A live migration before cutover has a moving source: both sides must be read
+ * at one point of the change stream, which the running exporter and importers
+ * provide (cdc/consistent_point.h). After cutover the source no longer moves.
  */
-static const char *live_refusal(const cJSON *rec)
+static bool live_before_cutover(const cJSON *rec)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0)
-        return NULL;
-    if (cutover_state_of(rec, CUTOVER_TO_TARGET) == CUTOVER_COMPLETED)
-        return NULL;
-    return "the migration is live and not cut over: the source keeps changing while its "
-           "changes are applied to the target, so no comparison point is consistent; run "
-           "compare data after 'initiate cutover to target' completes (see 'cutover status')";
+        return false;
+    return cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED;
+}
+
+/* Seconds to wait for the running migration's answers (tests shorten it). */
+static int point_timeout(void)
+{
+    const char *s = getenv("VOYAGER_COMPARE_POINT_TIMEOUT_S");
+    int64_t v;
+    return s && parse_int64(s, 1, 3600, &v) ? (int)v : 60;
 }
 
 static bool want_replica(const cJSON *rec, const cmd_ctx *ctx)
@@ -226,13 +229,9 @@ int cmd_compare_data(cmd_ctx *ctx)
         log_error("cannot read the migration status from meta.db");
         return EXIT_INTERNAL;
     }
-    const char *refusal = live_refusal(rec);
+    bool live = live_before_cutover(rec);
     bool replica = want_replica(rec, ctx);
     cJSON_Delete(rec);
-    if (refusal) {
-        log_error("%s", refusal);
-        return EXIT_BAD_STATE;
-    }
     strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
     if (!load_tables(ctx, &schemas, &names) || names.count == 0) {
         log_error("no table was exported in this export dir yet: run 'yb-voyager export data' and "
@@ -268,12 +267,17 @@ int cmd_compare_data(cmd_ctx *ctx)
             .tables = tables,
             .ntables = names.count,
             .stop = &cmd_interrupted,
+            .live = live,
+            .meta = ctx->meta,
+            .point_timeout_s = point_timeout(),
         };
         compare_result res;
         db_role failed = DB_SOURCE;
         compare_rc crc = compare_run(&spec, &res, &failed);
         if (crc == COMPARE_RC_OK)
             rc = finish(ctx, &res, spec.level);
+        else if (crc == COMPARE_RC_NO_POINT)
+            rc = EXIT_BAD_STATE;
         else
             rc = cmd_db_exit_code(failed);
         compare_result_free(&res);

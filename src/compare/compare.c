@@ -6,6 +6,7 @@
  */
 #include "compare/compare.h"
 
+#include "cdc/consistent_point.h"
 #include "compare/compare_sql.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -669,6 +670,131 @@ static void table_job_free(table_job *t, size_t nsides)
     pthread_mutex_destroy(&t->mu);
 }
 
+static compare_rc side_failed(run *r, size_t s, db_role *failed_role)
+{
+    *failed_role = r->conf[s]->role;
+    return s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
+}
+
+/* Offline, or after cutover: every side as it is now. */
+static compare_rc open_plain(run *r, pgconn **coord, db_role *failed_role)
+{
+    for (size_t s = 0; s < r->nsides; s++) {
+        coord[s] = open_session(r, s, true);
+        if (!coord[s] || !export_snapshot(r, s, coord[s]))
+            return side_failed(r, s, failed_role);
+    }
+    return COMPARE_RC_OK;
+}
+
+static const char *importer_of(db_role role)
+{
+    return role == DB_TARGET ? "target_db_importer" : "source_replica_db_importer";
+}
+
+static const char *importer_command(db_role role)
+{
+    return role == DB_TARGET ? "import data (to target)" : "import data to source-replica";
+}
+
+/* The side's snapshot, exported; in a live comparison one per side is a must. */
+static bool live_session(run *r, size_t s, pgconn **c, const char *first_query, PGresult **first)
+{
+    *c = open_session(r, s, true);
+    if (!*c)
+        return false;
+    if (first_query) {
+        *first = pgconn_query(*c, first_query, 0, NULL);
+        if (!*first)
+            return false;
+    }
+    if (!export_snapshot(r, s, *c) || !r->snapshot[s]) {
+        log_error("%s database: a live comparison needs one exported snapshot per database",
+                  db_role_name(r->conf[s]->role));
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Live, before cutover: hold the importers, take the source snapshot S and
+ * its LSN, have the exporter map it to the queue's vsn V, let the importers
+ * apply exactly up to V, and take their databases' snapshots there.
+ */
+static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_t *point_vsn)
+{
+    const compare_spec *sp = r->spec;
+    int wait_ms = (sp->point_timeout_s > 0 ? sp->point_timeout_s : 60) * 1000;
+    int64_t held_min = INT64_MAX;
+    size_t paused = 0;
+    compare_rc rc = COMPARE_RC_OK;
+    for (size_t s = 1; s < r->nsides; s++, paused++) {
+        int64_t held;
+        if (!cp_pause(sp->meta, importer_of(r->conf[s]->role), wait_ms, &held)) {
+            log_error("the migration is live and %s did not answer within %d s: a live comparison "
+                      "needs the running export data and import data to hold at a consistent point; "
+                      "start them, or compare after cutover",
+                      importer_command(r->conf[s]->role), wait_ms / 1000);
+            rc = COMPARE_RC_NO_POINT;
+            break;
+        }
+        held_min = held < held_min ? held : held_min;
+    }
+    int64_t vsn = -1;
+    for (int attempt = 0; rc == COMPARE_RC_OK; attempt++) {
+        PGresult *first = NULL;
+        if (!live_session(r, 0, &coord[0],
+                          "SELECT pg_current_wal_insert_lsn()::text, txid_current_snapshot()::text", &first)) {
+            PQclear(first);
+            rc = side_failed(r, 0, failed_role);
+            break;
+        }
+        uint64_t lsn = 0;
+        unsigned hi = 0, lo = 0;
+        if (sscanf(PQgetvalue(first, 0, 0), "%X/%X", &hi, &lo) == 2)
+            lsn = ((uint64_t)hi << 32) | lo;
+        cp_answer a = cp_ask_exporter(sp->meta, lsn, PQgetvalue(first, 0, 1), wait_ms, &vsn);
+        log_info("consistent point: source snapshot at LSN %s: %s", PQgetvalue(first, 0, 0),
+                 a == CP_ANSWERED ? "queue vsn found" : a == CP_RETRY ? "retry" : "no answer");
+        PQclear(first);
+        if (a == CP_NO_ANSWER) {
+            log_error("the migration is live and export data (from source) did not answer within %d s: "
+                      "a live comparison needs it running; start it, or compare after cutover",
+                      wait_ms / 1000);
+            rc = COMPARE_RC_NO_POINT;
+            break;
+        }
+        if (a == CP_ANSWERED && vsn >= held_min)
+            break;
+        /* a commit raced the snapshot, or the importers were already past it: a new snapshot */
+        pgconn_close(coord[0]);
+        coord[0] = NULL;
+        free(r->snapshot[0]);
+        r->snapshot[0] = NULL;
+        if (attempt >= 20) {
+            log_error("no consistent point after %d attempts: compare data again", attempt + 1);
+            rc = COMPARE_RC_NO_POINT;
+        }
+    }
+    for (size_t s = 1; s < r->nsides && rc == COMPARE_RC_OK; s++) {
+        if (!cp_advance(sp->meta, importer_of(r->conf[s]->role), vsn, wait_ms)) {
+            log_error("%s did not apply the changes up to vsn %lld within %d s: compare data again "
+                      "(or compare after cutover)",
+                      importer_command(r->conf[s]->role), (long long)vsn, wait_ms / 1000);
+            rc = COMPARE_RC_NO_POINT;
+        } else if (!live_session(r, s, &coord[s], NULL, NULL)) {
+            rc = side_failed(r, s, failed_role);
+        }
+    }
+    for (size_t s = 1; s < 1 + paused; s++)
+        cp_release(sp->meta, importer_of(r->conf[s]->role));
+    if (rc == COMPARE_RC_OK) {
+        log_info("consistent point: source snapshot and queue vsn %lld applied on every copy", (long long)vsn);
+        *point_vsn = vsn;
+    }
+    return rc;
+}
+
 compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *failed_role)
 {
     *out = (compare_result){0};
@@ -676,23 +802,12 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
     r.conf[0] = spec->source;
     for (size_t i = 0; i < spec->ncopies && i + 1 < MAX_SIDES; i++)
         r.conf[i + 1] = spec->copies[i];
-    compare_rc rc = COMPARE_RC_OK;
     pgconn *coord[MAX_SIDES] = {NULL};
+    int64_t point_vsn = -1;
+    compare_rc rc = spec->live ? open_live(&r, coord, failed_role, &point_vsn) : open_plain(&r, coord, failed_role);
     bool trim_scale = true;
-    for (size_t s = 0; s < r.nsides && rc == COMPARE_RC_OK; s++) {
-        coord[s] = open_session(&r, s, true);
-        if (!coord[s]) {
-            rc = s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
-            *failed_role = r.conf[s]->role;
-            break;
-        }
-        if (!export_snapshot(&r, s, coord[s])) {
-            rc = s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
-            *failed_role = r.conf[s]->role;
-            break;
-        }
+    for (size_t s = 0; s < r.nsides && rc == COMPARE_RC_OK; s++)
         trim_scale &= coord[s]->server_version_num >= 130000;
-    }
     int nworkers = spec->parallel < 1 ? 1 : spec->parallel;
     worker *ws = NULL;
     if (rc == COMPARE_RC_OK) {
@@ -751,6 +866,7 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
         progress(&r, true);
         out->npairs = spec->ncopies;
         out->ntables = spec->ntables;
+        out->point_vsn = point_vsn;
         out->interrupted = atomic_load(&r.stopped);
         for (size_t p = 0; p < spec->ncopies; p++) {
             out->pairs[p].copy_role = r.conf[p + 1]->role;

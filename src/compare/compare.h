@@ -17,6 +17,7 @@
 #ifndef VOYAGER_COMPARE_COMPARE_H
 #define VOYAGER_COMPARE_COMPARE_H
 
+#include "core/metadb.h"
 #include "db/dbconf.h"
 
 #include <signal.h>
@@ -50,6 +51,14 @@ typedef struct compare_spec {
     const compare_table_name *tables; /* the migration's tables, same names on every side */
     size_t ntables;
     volatile sig_atomic_t *stop;  /* set asynchronously to stop early, or NULL */
+    /*
+     * A live migration before cutover: the copies are read at the running
+     * migration's consistent point with the source snapshot (cdc/consistent_point.h),
+     * through meta (the export dir's meta.db); refused when none can be had.
+     */
+    bool live;
+    metadb *meta;
+    int point_timeout_s;          /* how long to wait for the exporter and importers */
 } compare_spec;
 
 typedef enum compare_status {
@@ -87,12 +96,14 @@ typedef struct compare_result {
     size_t npairs;
     size_t ntables;
     bool interrupted;
+    int64_t point_vsn;  /* live: the queue vsn every copy was read at; -1 otherwise */
 } compare_result;
 
 typedef enum compare_rc {
     COMPARE_RC_OK = 0,        /* result filled (tables may differ or have errors) */
     COMPARE_RC_SOURCE_FAILED, /* could not connect / take the snapshot (logged) */
     COMPARE_RC_COPY_FAILED,   /* the same on a copy; *failed_role says which */
+    COMPARE_RC_NO_POINT,      /* live: no consistent point (no exporter or importer answered) */
 } compare_rc;
 
 /*

@@ -92,6 +92,10 @@ char *compare_render_text(const compare_result *r, compare_level level)
 {
     strbuf sb = STRBUF_INIT;
     strbuf_appendf(&sb, "compare data (level %s)\n", level_name(level));
+    if (r->point_vsn >= 0)
+        strbuf_appendf(&sb, "live migration: compared at a consistent point (source snapshot; changes "
+                            "up to queue vsn %lld applied on every copy)\n",
+                       (long long)r->point_vsn);
     for (size_t p = 0; p < r->npairs; p++) {
         strbuf_append_char(&sb, '\n');
         render_pair(&sb, r, &r->pairs[p]);
@@ -116,6 +120,10 @@ cJSON *compare_render_json(const compare_result *r, compare_level level)
     cJSON_AddStringToObject(root, "normalised", COMPARE_NORMALISED);
     cJSON_AddBoolToObject(root, "equal", compare_result_all_equal(r));
     cJSON_AddBoolToObject(root, "interrupted", r->interrupted);
+    if (r->point_vsn >= 0)
+        cJSON_AddNumberToObject(root, "consistent_point_vsn", (double)r->point_vsn);
+    else
+        cJSON_AddNullToObject(root, "consistent_point_vsn");
     cJSON *pairs = cJSON_AddArrayToObject(root, "pairs");
     for (size_t p = 0; p < r->npairs; p++) {
         const compare_pair_result *pr = &r->pairs[p];

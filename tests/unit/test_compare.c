@@ -88,7 +88,7 @@ TEST(compare_range_queries)
 
 TEST(compare_reports_name_status_and_keys)
 {
-    compare_result r = {.npairs = 1, .ntables = 2};
+    compare_result r = {.npairs = 1, .ntables = 2, .point_vsn = -1};
     compare_table_result t[2] = {
         {.schema = xstrdup("public"), .name = xstrdup("a"), .source_rows = 3, .copy_rows = 3,
          .status = COMPARE_EQUAL, .detail = xstrdup("")},
