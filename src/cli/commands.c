@@ -324,9 +324,10 @@ static const command compare_data = {
     "Compare every migrated table of the source with the target, and with the source-replica "
     "when fall-forward is used: row counts, and a content checksum computed in the databases "
     "per primary-key range (--parallel-jobs ranges at once); --level rows lists the differing "
-    "keys. Reads only, in REPEATABLE READ READ ONLY transactions with a statement timeout. A "
-    "live migration is compared once cutover to target has completed (before, it is refused: "
-    "the source is still moving). Normalised before hashing so that both sides' text forms "
+    "keys. Reads only, in REPEATABLE READ READ ONLY transactions with a statement timeout. "
+    "During a live migration the running export data and import data give a consistent point "
+    "(the importers hold for seconds at the source snapshot's changes); without them it is "
+    "refused. Normalised before hashing so that both sides' text forms "
     "agree: " COMPARE_NORMALISED ". Exit 0 when every table is equal, 7 when a table differs.",
     "compare-data",
     G(flags_common, flags_source_conn, flags_target_conn, flags_source_replica_conn, f_parallel_pb,
