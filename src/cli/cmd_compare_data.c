@@ -84,14 +84,14 @@ static bool schema_listed(const strlist *items, const char *schema)
 }
 
 /*
- * --source-db-schema, --target-db-schema, --source-replica-db-schema given
- * explicitly narrow the comparison to the migrated tables of those schemas
- * (a table keeps its schema on every side, as import data loads it).
+ * --source-db-schema given explicitly narrows the comparison to the migrated
+ * tables of those schemas (a table keeps its schema on every side, as import
+ * data loads it; cmd_db_conf refuses the copies' schema flags for that reason).
  */
 static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
 {
-    static const char *const flags[] = {"source-db-schema", "target-db-schema", "source-replica-db-schema"};
-    for (size_t f = 0; f < 3; f++) {
+    static const char *const flags[] = {"source-db-schema"};
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
         if (!opts_is_set(ctx->opts, flags[f]))
             continue;
         strlist items = STRLIST_INIT;
@@ -122,16 +122,9 @@ static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
     return true;
 }
 
-/* Oracle and MySQL sources are not built: their flags are refused, not ignored. */
+/* Oracle and MySQL sources are not built (their own flags are refused by cmd_db_conf). */
 static bool refuse_other_sources(const cmd_ctx *ctx)
 {
-    static const char *const oracle[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
-                                         "source-replica-db-sid"};
-    for (size_t i = 0; i < sizeof oracle / sizeof oracle[0]; i++)
-        if (opts_is_set(ctx->opts, oracle[i])) {
-            log_error("--%s: Oracle sources are not built yet in this version of voyager-c", oracle[i]);
-            return false;
-        }
     const char *type = opts_get(ctx->opts, "source-db-type");
     if (type && !str_case_eq(type, "postgresql")) {
         log_error("compare data with --source-db-type %s is not built yet in this version of "

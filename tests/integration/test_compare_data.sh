@@ -120,7 +120,21 @@ out=$(cat "$LAST_OUT")
 assert_match "only Sales tables" "0 of 3 tables equal on target" "$out"
 expect_fail "a schema with no migrated table" 2 "--source-db-schema nosuch: no migrated table is in that schema" \
     "$V" compare data -e "$ED" --source-db-schema nosuch
-expect_fail "oracle flags refused" 6 "Oracle sources are not built" "$V" compare data -e "$ED" --oracle-db-sid X
+expect_fail "oracle flags refused" 2 "--oracle-db-sid is not applicable for a PostgreSQL source" "$V" compare data -e "$ED" --oracle-db-sid X
+expect_fail "the target's schema flag refused" 2 "--target-db-schema is not applicable for a PostgreSQL source" \
+    "$V" compare data -e "$ED" --target-db-schema Sales
+expect_fail "another source type is not built" 6 "source-db-type oracle is not built yet" \
+    "$V" compare data -e "$ED" --source-db-type oracle
+
+# The statement timeout applies: a query waiting on a lock held on the target is cancelled.
+psql_as target yugabyte -c "BEGIN; LOCK TABLE empty_table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT" >/dev/null &
+LOCK_PID=$!
+sleep 1
+expect_fail "--statement-timeout 1: the locked table fails on the target, exit 5" 5 "statement timeout" \
+    "$V" compare data -e "$ED" --level count --statement-timeout 1
+assert_match "the table's status says why" "^empty_table +\| +0 \| +- \| ERROR +\| target: ERROR: +canceling statement due to statement timeout" "$(cat "$LAST_OUT")"
+wait "$LOCK_PID"
+expect_fail "a negative statement timeout" 2 "statement-timeout" "$V" compare data -e "$ED" --statement-timeout -1
 
 # Read only: nothing on either side changed (count of the target's rows, no new objects).
 assert_eq "no write on the target" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT IN ('AllTypes','lower_case','select','measurements_2023','measurements_2024','big') AND schemaname <> 'ybvoyager_metadata' AND n_tup_upd + n_tup_del > 0")"
