@@ -82,10 +82,13 @@ size_t compare_sql_ranges(const char *column, int64_t lo, int64_t hi, size_t wan
     return n;
 }
 
-char *compare_sql_range_query(const char *from, const char *pred, const char *row_text)
+char *compare_sql_range_query(const char *from, const char *pred, const char *row_text, bool fast_hash)
 {
     if (!row_text)
         return xasprintf("SELECT count(*) FROM %s WHERE %s", from, pred);
+    if (fast_hash)
+        return xasprintf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) FROM %s WHERE %s",
+                         row_text, from, pred);
     return xasprintf("SELECT count(*), coalesce(sum(('x' || substr(md5(%s), 1, 16))::bit(64)::bigint), 0) "
                      "FROM %s WHERE %s",
                      row_text, from, pred);

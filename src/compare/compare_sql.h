@@ -40,11 +40,15 @@ bool compare_sql_splittable_type(const char *base_type);
 size_t compare_sql_ranges(const char *column, int64_t lo, int64_t hi, size_t want, char ***preds);
 
 /*
- * count(*) and, when row_text is given, the sum of the first 64 bits of each
- * row's md5 (order-independent) of from (e.g. ONLY "s"."t") where pred.
- * Caller frees.
+ * count(*) and, when row_text is given, an order-independent sum of a 64-bit
+ * hash of each row of from (e.g. ONLY "s"."t") where pred: hashtextextended
+ * (fast_hash: every server computes the same value for the probe, i.e. the
+ * same byte order) or the first 64 bits of md5. Caller frees.
  */
-char *compare_sql_range_query(const char *from, const char *pred, const char *row_text);
+char *compare_sql_range_query(const char *from, const char *pred, const char *row_text, bool fast_hash);
+
+/* The probe whose result must agree on every side for fast_hash. */
+#define COMPARE_SQL_HASH_PROBE "SELECT hashtextextended('yb-voyager compare data', 0)::text"
 
 /*
  * Rows of a range in the same order on both sides: key text (collation "C",

@@ -71,11 +71,14 @@ TEST(compare_ranges_cover_every_value_without_overflow)
 
 TEST(compare_range_queries)
 {
-    char *q = compare_sql_range_query("ONLY \"s\".\"t\"", "true", NULL);
+    char *q = compare_sql_range_query("ONLY \"s\".\"t\"", "true", NULL, false);
     CHECK_STR_EQ("SELECT count(*) FROM ONLY \"s\".\"t\" WHERE true", q);
     free(q);
-    q = compare_sql_range_query("\"t\"", "k < 5", "ROW(k)::text");
+    q = compare_sql_range_query("\"t\"", "k < 5", "ROW(k)::text", false);
     CHECK(strstr(q, "sum(('x' || substr(md5(ROW(k)::text), 1, 16))::bit(64)::bigint)") != NULL);
+    free(q);
+    q = compare_sql_range_query("\"t\"", "k < 5", "ROW(k)::text", true);
+    CHECK(strstr(q, "sum(hashtextextended(ROW(k)::text, 0))") != NULL);
     free(q);
     q = compare_sql_rows_cursor("c", "\"t\"", "true", NULL, "ROW(a)::text");
     CHECK(strstr(q, "SELECT md5(ROW(a)::text) COLLATE \"C\" AS k") != NULL);
