@@ -50,6 +50,7 @@ typedef struct table_job {
     int64_t missing[MAX_SIDES], extra[MAX_SIDES], changed[MAX_SIDES];
     compare_diff_key *keys[MAX_SIDES];
     size_t nkeys[MAX_SIDES];
+    size_t ranges_done;
 } table_job;
 
 typedef struct work_item {
@@ -399,7 +400,7 @@ static void run_everywhere(pgconn **c, char **sql, size_t n, PGresult **res, cha
         if (failed) {
             PQclear(res[s]);
             res[s] = NULL;
-            PGresult *rb = PQexec(c[s]->pg, "ROLLBACK TO SAVEPOINT compare_range");
+            PGresult *rb = PQexec(c[s]->pg, "ROLLBACK TO SAVEPOINT compare_range; RELEASE SAVEPOINT compare_range");
             PQclear(rb);
         }
     }
@@ -515,7 +516,7 @@ static void drill_down(run *r, pgconn *src, pgconn *cp, table_job *t, size_t s, 
             pthread_mutex_unlock(&t->mu);
         }
         PQclear(x[i].res);
-        PGresult *rb = PQexec(cs[i]->pg, "ROLLBACK TO SAVEPOINT compare_rows_sp");
+        PGresult *rb = PQexec(cs[i]->pg, "ROLLBACK TO SAVEPOINT compare_rows_sp; RELEASE SAVEPOINT compare_rows_sp");
         PQclear(rb);
     }
 }
@@ -545,6 +546,7 @@ static void do_range(run *r, pgconn **c, table_job *t, size_t range)
                 h[s] = PQgetvalue(res[s], 0, 1);
         }
     }
+    t->ranges_done++;
     bool drill[MAX_SIDES] = {false};
     for (size_t s = 1; s < r->nsides; s++) {
         if (!res[0] || !res[s])
@@ -617,7 +619,12 @@ static void finish_table(run *r, table_job *t, size_t s, compare_table_result *o
     };
     t->keys[s] = NULL;
     t->nkeys[s] = 0;
-    if (t->error[0] || t->error[s]) {
+    if (t->ranges_done < t->npreds) {
+        /* interrupted: what was not compared must not read as equal */
+        out->status = COMPARE_ERROR;
+        out->failed_role = DB_SOURCE;
+        out->detail = xasprintf("interrupted after %zu of %zu key ranges", t->ranges_done, t->npreds);
+    } else if (t->error[0] || t->error[s]) {
         out->status = COMPARE_ERROR;
         out->failed_role = t->error[0] ? DB_SOURCE : r->conf[s]->role;
         out->detail = xasprintf("%s: %s", t->error[0] ? "source" : copy, t->error[0] ? t->error[0] : t->error[s]);
