@@ -2,7 +2,8 @@
 # compare data: equal databases (every type of all_types.sql, partitions, mixed-case names, a
 # table without a primary key) compare equal at every level; a deleted row, a changed value in
 # each type family, an extra row, a missing table and a changed row of a table without a primary
-# key are each detected and named; exit codes; the JSON report; a live migration is refused
+# key are each detected and named (source-replica as a pair of its own too); exit codes; the JSON
+# report; a live migration is refused
 # before cutover when no importer runs.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/snapshot.sh"
@@ -139,11 +140,24 @@ expect_fail "a negative statement timeout" 2 "statement-timeout" "$V" compare da
 # Read only: nothing on either side changed (count of the target's rows, no new objects).
 assert_eq "no write on the target" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT IN ('AllTypes','lower_case','select','measurements_2023','measurements_2024','big') AND schemaname <> 'ybvoyager_metadata' AND n_tup_upd + n_tup_del > 0")"
 
+# Fall-forward: the source-replica is compared with the source too, as a pair of its own.
+pg_start source_replica replicadb >/dev/null && copy_schema source source_replica || not_ok "source-replica cluster"
+conn_flags
+check "import data to source-replica" "$V" import data to source-replica -e "$ED" "${REPLICA_FLAGS[@]}" --disable-pb
+expect_rc "two pairs: target differs, source-replica equal" 7 "$V" compare data -e "$ED" --output-format json
+json_check "$LAST_OUT" "[p['copy'] for p in d['pairs']] == ['target', 'source-replica'] and all(t['status'] == 'EQUAL' for t in d['pairs'][1]['tables']) and any(t['status'] != 'EQUAL' for t in d['pairs'][0]['tables'])" &&
+    ok "source-replica pair equal, target pair not" || not_ok "source-replica pair equal, target pair not" "$(head -c 400 "$LAST_OUT")"
+psql_as source_replica replicadb -c "UPDATE \"Sales\".\"LOWER_CASE\" SET v = 'changed' WHERE id = 3" >/dev/null
+expect_rc "a change on the source-replica" 7 "$V" compare data -e "$ED" --level rows
+assert_match "named under its own pair" "source vs source-replica" "$(cat "$LAST_OUT")"
+assert_match "the source-replica's changed key" "changed +\(3\)" "$(sed -n '/source vs source-replica/,$p' "$LAST_OUT")"
+
 # A live migration before cutover with no importer running: refused, nothing compared
 # (test_compare_data_live.sh compares one at its consistent point).
 status_set "$ED" ExportType '"snapshot-and-changes"'
 VOYAGER_COMPARE_POINT_TIMEOUT_S=2 expect_fail "live migration before cutover, no importer: refused" 3 \
     "the migration is live and import data \(to target\) did not answer within 2 s" "$V" compare data -e "$ED"
-status_set "$ED" CutoverToTargetRequested true CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
+status_set "$ED" CutoverToTargetRequested true CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true \
+    ExportFromTargetStarted true
 expect_rc "after cutover: compared directly" 7 "$V" compare data -e "$ED" --level count
 done_testing
