@@ -3,8 +3,7 @@
 # table without a primary key) compare equal at every level; a deleted row, a changed value in
 # each type family, an extra row, a missing table and a changed row of a table without a primary
 # key are each detected and named (source-replica as a pair of its own too); exit codes; the JSON
-# report; a live migration is refused
-# before cutover when no importer runs.
+# report; a live migration is refused before cutover when no importer runs.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/snapshot.sh"
 . "$HARNESS_DIR/status.sh"
