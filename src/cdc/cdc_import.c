@@ -15,6 +15,7 @@
 #include "cdc/apply.h"
 #include "cdc/channels.h"
 #include "cdc/conflicts.h"
+#include "cdc/consistent_point.h"
 #include "cdc/event.h"
 #include "cdc/handover.h"
 #include "cdc/import_metainfo.h"
@@ -91,6 +92,7 @@ typedef struct importer {
     int64_t skipped;       /* events already committed by an earlier run */
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
+    cp_importer hold;      /* compare data's consistent point */
 } importer;
 
 static const importer_kind *kind_of(const char *role)
@@ -113,6 +115,8 @@ static int64_t committed_cb(int channel, void *arg)
 {
     return channels_committed(arg, channel);
 }
+
+static bool drain_cb(void *chans) { return channels_drain(chans); }
 
 static int db_error(importer *im) { return cmd_db_exit_code(im->conf->role); }
 
@@ -388,6 +392,11 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         cdc_item_free(it);
         return EXIT_BAD_STATE;
     }
+    if (!cp_importer_check(&im->hold, im->ctx->meta, it->ev.vsn, im->read_vsn, drain_cb, im->chans,
+                           &cmd_interrupted)) {
+        cdc_item_free(it);
+        return db_error(im);
+    }
     im->read_vsn = it->ev.vsn;
     if (!consumes(im->kind, it->ev.exporter_role)) {
         cdc_item_free(it);
@@ -492,6 +501,11 @@ static int run_loop(importer *im)
                     rc = EXIT_BAD_STATE;
                     break;
                 }
+            }
+            if (!cp_importer_check(&im->hold, im->ctx->meta, 0, im->read_vsn, drain_cb, im->chans,
+                                   &cmd_interrupted)) {
+                rc = db_error(im);
+                break;
             }
             mark_segments(im);
             update_metrics(im, false);
@@ -771,6 +785,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         log_bug("unknown importer role %s", importer_role);
         return EXIT_INTERNAL;
     }
+    cp_importer_init(&im.hold, im.kind->role);
     im.uuid = metadb_migration_uuid(ctx->meta);
     if (status_flag(ctx, im.kind->done_key)) {
         log_say("this importer already applied every change up to its cutover; nothing to do");

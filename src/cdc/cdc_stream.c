@@ -5,6 +5,7 @@
  */
 #include "cdc/cdc_stream.h"
 
+#include "cdc/consistent_point.h"
 #include "cdc/crash_point.h"
 #include "cdc/event_json.h"
 #include "cdc/export_metrics.h"
@@ -84,6 +85,10 @@ typedef struct stream {
     int64_t connected_ms;  /* when the current replication connection started */
     int64_t silence_ms;    /* nothing heard for this long: the connection is dead */
     char lost[768];        /* why the last connection was lost (STREAM_LOST) */
+    cp_exporter cp;        /* recent commits, for compare data's consistent point */
+    uint32_t tx_xid;
+    uint64_t tx_commit_lsn;
+    long long tx_first_vsn;
 } stream;
 
 static int lost(stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -240,8 +245,13 @@ static int on_message(stream *s, const char *data, size_t len)
             log_msg(s->skipped_tx == 1 ? LOG_INFO : LOG_DEBUG, "skipping transaction %u (commit %s <= %s): already in the queue", m.xid,
                       lsn_format(m.lsn, a), lsn_format(qw_last_commit_lsn(s->qw), b));
         }
+        s->tx_xid = m.xid;
+        s->tx_commit_lsn = m.lsn;
+        s->tx_first_vsn = qw_next_vsn(s->qw);
         break;
     case PGO_COMMIT:
+        if (!s->skip_tx && s->cp.ring)
+            cp_exporter_commit(&s->cp, s->tx_xid, s->tx_commit_lsn, s->tx_first_vsn);
         if (!s->skip_tx)
             qw_end_tx(s->qw, m.end_lsn);
         s->in_tx = s->skip_tx = false;
@@ -483,7 +493,11 @@ static int stream_loop(stream *s, retry_state *rs)
                         cutover_kind_name(p->cutover), lsn_format(need, a));
             }
         }
-        if (draining && now - last_ping >= DRAIN_PING_MS) {
+        /* compare data waits for the stream to pass its snapshot's LSN: keepalives tell when */
+        bool cp_waits = s->cp.ring && !draining &&
+                        cp_exporter_poll(&s->cp, s->ctx->meta, s->in_tx ? 0 : s->idle_wal_end,
+                                         qw_next_vsn(s->qw));
+        if ((draining || cp_waits) && now - last_ping >= DRAIN_PING_MS) {
             last_ping = now;
             if (!confirm(s, true))
                 return confirm_failed(s);
@@ -611,6 +625,8 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
     retry_policy pol = retry_policy_default();
     retry_state rs;
     retry_init(&rs, &pol);
+    if (strcmp(p->exporter_role, "source_db_exporter") == 0)
+        cp_exporter_init(&s.cp);
     /*
      * A source restart, a terminated walsender, a network drop or a stalled
      * server: each ends one connection, never the command. What the queue holds
@@ -666,6 +682,7 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
     }
     free(s.rels);
     strbuf_free(&s.line);
+    cp_exporter_free(&s.cp);
     qw_close(s.qw);
     return rc;
 }

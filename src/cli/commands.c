@@ -1,6 +1,7 @@
 /* The whole command tree, declared in one place. Run functions: cli/cmd_*.c. */
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "compare/compare.h"
 
 #include <stddef.h>
 
@@ -304,6 +305,39 @@ static const command end_migration = {
 static const command end_cmd = {
     "end", "End the migration", NULL, NULL, NULL, NULL, KIDS(&end_migration), 0};
 
+/* ---- compare data (added last: others edit the table above) ---- */
+static const flag_def f_compare_data[] = {
+    {"level", 0, FLAG_STRING, "checksum", "count|checksum|rows", 0, NULL,
+     "count: row counts; checksum: counts and a content checksum per key range; rows: on a "
+     "mismatch also list the differing primary keys"},
+    {"max-diff-rows", 0, FLAG_INT, "100", NULL, 0, NULL,
+     "with --level rows: differing keys listed per table"},
+    {"output-format", 0, FLAG_STRING, "table", "table|json", 0, NULL,
+     "output format (the JSON form is always saved to reports/compare-data-report.json)"},
+    {"statement-timeout", 0, FLAG_INT, "3600", NULL, 0, NULL,
+     "seconds one query may run on a database (0: no limit)"},
+    FLAG_GROUP_END,
+};
+
+static const command compare_data = {
+    "data", "Compare the source with the target (and source-replica), table by table",
+    "Compare every migrated table of the source with the target, and with the source-replica "
+    "when fall-forward is used: row counts, and a content checksum computed in the databases "
+    "per primary-key range (--parallel-jobs ranges at once); --level rows lists the differing "
+    "keys. Reads only, in REPEATABLE READ READ ONLY transactions with a statement timeout. "
+    "During a live migration the running export data and import data give a consistent point "
+    "(the importers hold for seconds at the source snapshot's changes); without them it is "
+    "refused. Normalised before hashing so that both sides' text forms "
+    "agree: " COMPARE_NORMALISED ". Exit 0 when every table is equal, 7 when a table differs.",
+    "compare-data",
+    G(flags_common, flags_source_conn, flags_target_conn, flags_source_replica_conn, f_parallel_pb,
+      f_compare_data),
+    cmd_compare_data, NULL, CMDF_NO_LOCK};
+
+static const command compare_cmd = {
+    "compare", "Compare the databases of the migration", NULL, NULL, NULL, NULL,
+    KIDS(&compare_data), 0};
+
 const command cli_root_command = {
     "yb-voyager",
     "Migrate a database to YugabyteDB while the application keeps running",
@@ -312,7 +346,7 @@ const command cli_root_command = {
     "built yet (--source-db-type oracle|mysql answers \"not built yet\", exit 6).",
     NULL, NULL, NULL,
     KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
-         &archive_cmd, &get_cmd, &end_cmd),
+         &archive_cmd, &get_cmd, &end_cmd, &compare_cmd),
     0};
 
 /* Older names, from the docs of earlier releases (the fall-back page's). */

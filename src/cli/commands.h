@@ -27,5 +27,7 @@ int cmd_cutover_status(cmd_ctx *ctx);
 int cmd_archive_changes(cmd_ctx *ctx);
 int cmd_get_data_migration_report(cmd_ctx *ctx);
 int cmd_end_migration(cmd_ctx *ctx);
+/* cmd_compare_data.c */
+int cmd_compare_data(cmd_ctx *ctx);
 
 #endif

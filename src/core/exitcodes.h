@@ -10,6 +10,7 @@ enum {
     EXIT_SOURCE_ERROR = 4,    /* the source database failed or refused */
     EXIT_TARGET_ERROR = 5,    /* the target (or source-replica) database failed or refused */
     EXIT_NOT_IMPLEMENTED = 6, /* a command this build does not have yet */
+    EXIT_DATA_DIFFERS = 7,    /* compare data: a table differs between the databases */
 };
 
 #endif

@@ -120,6 +120,12 @@ end migration | backup-data-files | integration/test_end_migration.sh
 end migration | backup-log-files | integration/test_end_migration.sh
 end migration | save-migration-reports | integration/test_end_migration.sh
 end migration | backup-dir | integration/test_end_migration.sh
+compare data | source-db-schema | integration/test_compare_data.sh
+compare data | parallel-jobs | integration/test_compare_data.sh
+compare data | level | integration/test_compare_data.sh
+compare data | max-diff-rows | integration/test_compare_data.sh
+compare data | output-format | integration/test_compare_data.sh
+compare data | statement-timeout | integration/test_compare_data.sh
 TABLE
 )
 TESTS_DIR=$REPO_ROOT/tests

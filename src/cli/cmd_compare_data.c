@@ -1,0 +1,285 @@
+/*
+ * compare data: flags and the migration's state into a compare_spec, the
+ * engine (compare/), then the report and the exit code (0 equal,
+ * EXIT_DATA_DIFFERS when a table differs).
+ */
+#include "cli/cmd_connect.h"
+#include "cli/commands.h"
+
+#include "compare/compare.h"
+#include "core/exitcodes.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/metadb.h"
+#include "core/util.h"
+#include "migration/cutover.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The migration's tables (what export data exported), in name order. */
+static bool load_tables(cmd_ctx *ctx, strlist *schemas, strlist *names)
+{
+    sqlite3 *db = metadb_sqlite(ctx->meta);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT schema_name, table_name FROM snapshot_export_table "
+                               "ORDER BY schema_name, table_name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return false;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        strlist_push(schemas, (const char *)sqlite3_column_text(st, 0));
+        strlist_push(names, (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    return true;
+}
+
+/*
+ * A live migration before cutover has a moving source: both sides must be read
+ * at one point of the change stream, which the running exporter and importers
+ * provide (cdc/consistent_point.h). After cutover the source no longer moves.
+ */
+static bool live_before_cutover(const cJSON *rec)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0)
+        return false;
+    return cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED;
+}
+
+/* Seconds to wait for the running migration's answers (tests shorten it). */
+static int point_timeout(void)
+{
+    const char *s = getenv("VOYAGER_COMPARE_POINT_TIMEOUT_S");
+    int64_t v;
+    return s && parse_int64(s, 1, 3600, &v) ? (int)v : 60;
+}
+
+static bool want_replica(const cJSON *rec, const cmd_ctx *ctx)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled")) ||
+           cJSON_GetObjectItemCaseSensitive(rec, "SourceReplicaDBConf") ||
+           opts_is_set(ctx->opts, "source-replica-db-user");
+}
+
+/* Does the catalog name schema match an item of a --*-db-schema list ("Quoted" exact, else any case)? */
+static bool schema_listed(const strlist *items, const char *schema)
+{
+    for (size_t i = 0; i < items->count; i++) {
+        const char *it = items->items[i];
+        size_t n = strlen(it);
+        if (n >= 2 && it[0] == '"' && it[n - 1] == '"') {
+            if (strlen(schema) == n - 2 && strncmp(schema, it + 1, n - 2) == 0)
+                return true;
+        } else if (str_case_eq(schema, it)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * --source-db-schema given explicitly narrows the comparison to the migrated
+ * tables of those schemas (a table keeps its schema on every side, as import
+ * data loads it; cmd_db_conf refuses the copies' schema flags for that reason).
+ */
+static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
+{
+    static const char *const flags[] = {"source-db-schema"};
+    for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+        if (!opts_is_set(ctx->opts, flags[f]))
+            continue;
+        strlist items = STRLIST_INIT;
+        strlist_split(&items, opts_get(ctx->opts, flags[f]), ',');
+        for (size_t i = 0; i < items.count; i++) {
+            char *t = str_trim(items.items[i]);
+            memmove(items.items[i], t, strlen(t) + 1);
+        }
+        size_t keep = 0;
+        for (size_t i = 0; i < names->count; i++) {
+            if (schema_listed(&items, schemas->items[i])) {
+                schemas->items[keep] = schemas->items[i];
+                names->items[keep++] = names->items[i];
+            } else {
+                free(schemas->items[i]);
+                free(names->items[i]);
+            }
+        }
+        schemas->count = names->count = keep;
+        if (!keep)
+            log_error("--%s %s: no migrated table is in that schema; give a schema export data "
+                      "exported, or leave the flag out",
+                      flags[f], opts_get(ctx->opts, flags[f]));
+        strlist_free(&items);
+        if (!keep)
+            return false;
+    }
+    return true;
+}
+
+/* Oracle and MySQL sources are not built (their own flags are refused by cmd_db_conf). */
+static bool refuse_other_sources(const cmd_ctx *ctx)
+{
+    const char *type = opts_get(ctx->opts, "source-db-type");
+    if (type && !str_case_eq(type, "postgresql")) {
+        log_error("compare data with --source-db-type %s is not built yet in this version of "
+                  "voyager-c (postgresql is)",
+                  type);
+        return false;
+    }
+    return true;
+}
+
+/* Connect once (password prompt, recorded configuration), then let the engine connect again. */
+static int check_db(cmd_ctx *ctx, db_role role, db_conf *conf)
+{
+    if (!cmd_db_conf(ctx, role, conf))
+        return EXIT_BAD_ARGS;
+    pgconn *c = cmd_connect(ctx, conf, NULL);
+    if (!c)
+        return cmd_db_exit_code(role);
+    pgconn_close(c);
+    return EXIT_OK;
+}
+
+static compare_level parse_level(const char *s)
+{
+    if (str_case_eq(s, "count"))
+        return COMPARE_COUNT;
+    if (str_case_eq(s, "rows"))
+        return COMPARE_ROWS;
+    return COMPARE_CHECKSUM;
+}
+
+static int parallel_jobs(const cmd_ctx *ctx)
+{
+    int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 2 ? 2 : cpus;
+    }
+    return n > 64 ? 64 : (int)n;
+}
+
+static void save_report(cmd_ctx *ctx, const char *json)
+{
+    char *path = cmd_path(ctx, "reports/compare-data-report.json");
+    if (!fs_write_atomic(path, json, strlen(json)))
+        log_warn("could not save the report to %s", path);
+    free(path);
+}
+
+static int finish(cmd_ctx *ctx, const compare_result *res, compare_level level)
+{
+    bool json = str_case_eq(opts_get(ctx->opts, "output-format"), "json");
+    cJSON *j = compare_render_json(res, level);
+    char *js = cJSON_Print(j);
+    cJSON_Delete(j);
+    save_report(ctx, js);
+    if (json) {
+        printf("%s\n", js);
+    } else {
+        char *text = compare_render_text(res, level);
+        fputs(text, stdout);
+        free(text);
+    }
+    free(js);
+    fflush(stdout);
+    const compare_table_result *err = compare_result_first_error(res);
+    if (res->interrupted) {
+        log_error("interrupted: the comparison is incomplete; run compare data again");
+        return EXIT_BAD_STATE;
+    }
+    if (err) {
+        log_error("compare data could not read table %s.%s: %s", err->schema, err->name, err->detail);
+        return cmd_db_exit_code(err->failed_role);
+    }
+    if (!compare_result_all_equal(res)) {
+        log_info("compare data: differences found");
+        return EXIT_DATA_DIFFERS;
+    }
+    log_info("compare data: every table is equal");
+    return EXIT_OK;
+}
+
+int cmd_compare_data(cmd_ctx *ctx)
+{
+    int64_t max_diff = opts_get_int(ctx->opts, "max-diff-rows");
+    int64_t timeout = opts_get_int(ctx->opts, "statement-timeout");
+    if (max_diff < 0 || timeout < 0 || timeout > 24 * 3600) {
+        log_error("--max-diff-rows must be >= 0 and --statement-timeout between 0 and 86400 seconds");
+        return EXIT_BAD_ARGS;
+    }
+    if (!refuse_other_sources(ctx))
+        return EXIT_NOT_IMPLEMENTED;
+    cJSON *rec = metadb_status_load(ctx->meta);
+    if (!rec) {
+        log_error("cannot read the migration status from meta.db");
+        return EXIT_INTERNAL;
+    }
+    bool live = live_before_cutover(rec);
+    bool replica = want_replica(rec, ctx);
+    cJSON_Delete(rec);
+    strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
+    if (!load_tables(ctx, &schemas, &names) || names.count == 0) {
+        log_error("no table was exported in this export dir yet: run 'yb-voyager export data' and "
+                  "'import data' first");
+        strlist_free(&schemas);
+        strlist_free(&names);
+        return EXIT_BAD_STATE;
+    }
+    if (!filter_schemas(ctx, &schemas, &names)) {
+        strlist_free(&schemas);
+        strlist_free(&names);
+        return EXIT_BAD_ARGS;
+    }
+    db_conf src = {0}, tgt = {0}, rep = {0};
+    int rc = check_db(ctx, DB_SOURCE, &src);
+    if (rc == EXIT_OK)
+        rc = check_db(ctx, DB_TARGET, &tgt);
+    if (rc == EXIT_OK && replica)
+        rc = check_db(ctx, DB_SOURCE_REPLICA, &rep);
+    if (rc == EXIT_OK) {
+        compare_table_name *tables = xcalloc(names.count, sizeof *tables);
+        for (size_t i = 0; i < names.count; i++)
+            tables[i] = (compare_table_name){schemas.items[i], names.items[i]};
+        compare_spec spec = {
+            .level = parse_level(opts_get(ctx->opts, "level")),
+            .parallel = parallel_jobs(ctx),
+            .max_diff_rows = max_diff,
+            .statement_timeout_s = (int)timeout,
+            .progress = isatty(STDERR_FILENO) && !opts_get_bool(ctx->opts, "disable-pb"),
+            .source = &src,
+            .copies = {&tgt, &rep},
+            .ncopies = replica ? 2 : 1,
+            .tables = tables,
+            .ntables = names.count,
+            .stop = &cmd_interrupted,
+            .live = live,
+            .meta = ctx->meta,
+            .point_timeout_s = point_timeout(),
+        };
+        compare_result res;
+        db_role failed = DB_SOURCE;
+        compare_rc crc = compare_run(&spec, &res, &failed);
+        if (crc == COMPARE_RC_OK)
+            rc = finish(ctx, &res, spec.level);
+        else if (crc == COMPARE_RC_NO_POINT)
+            rc = EXIT_BAD_STATE;
+        else
+            rc = cmd_db_exit_code(failed);
+        compare_result_free(&res);
+        free(tables);
+    }
+    db_conf_free(&src);
+    db_conf_free(&tgt);
+    db_conf_free(&rep);
+    strlist_free(&schemas);
+    strlist_free(&names);
+    return rc;
+}
