@@ -141,7 +141,9 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
                 return NULL;
             continue;
         }
-        if (!opt->quiet)
+        if (opt->warn)
+            log_warn("%s", why);
+        else if (!opt->quiet)
             log_error("%s", why);
         if (opt->why)
             *opt->why = why;
@@ -312,4 +314,43 @@ bool pgconn_empty_table(pgconn *c, const char *qualified)
     free(del);
     free(kind);
     return ok;
+}
+
+bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
+                   const volatile sig_atomic_t *interrupt, bool *reconnected)
+{
+    if (reconnected)
+        *reconnected = false;
+    for (;;) {
+        if (PQstatus(c->pg) == CONNECTION_OK) {
+            PGresult *r = pgconn_query_quiet(c, "SELECT 1", 0, NULL);
+            PQclear(r);
+            /* a non-connection error (e.g. an aborted transaction) is for the caller's statement to report */
+            if (r || (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable))
+                return true;
+        }
+        char line[512];
+        snprintf(line, sizeof line, "%s", PQerrorMessage(c->pg));
+        line[strcspn(line, "\n")] = '\0';
+        if (!retry_failed(rs)) {
+            log_error("%s database: %s: the connection is lost and could not be re-established "
+                      "within %llds (%s): run the same command again once the database is "
+                      "reachable (or raise %s)",
+                      db_role_name(c->role), what, (long long)(rs->policy.deadline_ms / 1000), line,
+                      RETRY_TIMEOUT_ENV);
+            return false;
+        }
+        log_warn("%s database: %s: connection lost (%s); reconnecting (attempt %d, giving up "
+                 "after %llds)",
+                 db_role_name(c->role), what, line, rs->attempt,
+                 (long long)(rs->policy.deadline_ms / 1000));
+        if (!retry_backoff(rs, interrupt))
+            return false;
+        PQreset(c->pg);
+        if (PQstatus(c->pg) == CONNECTION_OK) {
+            PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+            if (reconnected)
+                *reconnected = true;
+        }
+    }
 }

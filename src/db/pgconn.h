@@ -29,6 +29,7 @@ typedef struct pgconn_options {
     const char *dbname;           /* override conf->name */
     bool quiet;                   /* do not log a failure (the caller reports it) */
     char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
+    bool warn;                    /* log a failure as a warning: the caller retries */
 } pgconn_options;
 
 /*
@@ -71,6 +72,19 @@ int pgconn_relation_exists(pgconn *c, const char *name);
  * False after logging.
  */
 bool pgconn_empty_table(pgconn *c, const char *qualified);
+
+/*
+ * Make a long-lived connection usable before relying on it: a quiet round
+ * trip, and when the server closed it (an idle session outlives a server
+ * restart with PQstatus still OK) reconnect (PQreset, same parameters) under
+ * rs, with a warning per attempt. rs: the caller's run of failures (its
+ * deadline spans every retry of the caller's operation). False once the
+ * policy's deadline passed (logged as an error that says to run the same
+ * command again) or when *interrupt became set. Session settings are the
+ * caller's to redo after a reconnect (*reconnected).
+ */
+bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
+                   const volatile sig_atomic_t *interrupt, bool *reconnected);
 
 /* Record sqlstate/retryability of res into c; returns the error message or "". */
 const char *pgconn_note_result(pgconn *c, const PGresult *res);

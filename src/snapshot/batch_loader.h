@@ -55,6 +55,7 @@ typedef struct batch_job {
 typedef enum batch_load_result {
     BATCH_LOADED,
     BATCH_FAILED,  /* logged */
+    BATCH_GAVE_UP, /* transient failures outlasted the retry policy (logged): a rerun goes on */
     BATCH_STALE,   /* the file is gone or is another file than planned: nothing loaded */
 } batch_load_result;
 

@@ -68,6 +68,8 @@ typedef struct import_run {
     bool closed;             /* under mu: nothing more will be queued */
     atomic_int abort;
     atomic_int failed;
+    atomic_int gave_up;      /* a worker outlasted the retry policy: a rerun goes on */
+    bool main_gave_up;       /* main thread: its connection could not be re-established */
 } import_run;
 
 /* ---- the queue ---- */
@@ -129,7 +131,9 @@ static void *worker_main(void *arg)
         batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->copy_sql,
                          b->rel_path,   b->file_name, &b->planned, b->r};
         batch_load_result res = batch_loader_load(&r->loader, w->idx, &c, &job, buf);
-        if (res == BATCH_FAILED) {
+        if (res == BATCH_FAILED || res == BATCH_GAVE_UP) {
+            if (res == BATCH_GAVE_UP)
+                atomic_store(&r->gave_up, 1);
             atomic_store(&r->failed, 1);
             atomic_store(&r->abort, 1);
             pthread_mutex_lock(&r->mu);
@@ -423,6 +427,26 @@ static bool export_finished(metadb *m)
 }
 
 /*
+ * The main connection before a use: it idles while the workers load, and a
+ * server restart meanwhile leaves it closed with PQstatus still OK.
+ */
+static bool main_ready_under(import_run *r, pgconn *c, retry_state *rs)
+{
+    if (pgconn_ensure(c, rs, "bookkeeping connection", &cmd_interrupted, NULL))
+        return true;
+    r->main_gave_up = true;
+    return false;
+}
+
+static bool main_ready(import_run *r, pgconn *c)
+{
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    return main_ready_under(r, c, &rs);
+}
+
+/*
  * Take back a table whose export restarted from a new snapshot after some of
  * its files were queued: drop its queued batches, let the ones underway
  * finish, remove what it committed on the database (one transaction), forget
@@ -455,6 +479,8 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
         return false;
     const char *uuid = metadb_migration_uuid(r->ctx->meta);
     int64_t removed = 0;
+    if (!main_ready(r, c))
+        return false;
     if (!import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed) ||
         !snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
         return false;
@@ -689,6 +715,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     pthread_cond_init(&r.cv, NULL);
     atomic_init(&r.abort, 0);
     atomic_init(&r.failed, 0);
+    atomic_init(&r.gave_up, 0);
     int rc = EXIT_OK;
     imp_table *ts = NULL;
     size_t n = 0;
@@ -844,7 +871,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     pb = NULL;
     save_counts(&r, ts, n, true);
     if (local_failure || failed_db || atomic_load(&r.failed)) {
-        rc = local_failure ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+        rc = local_failure || atomic_load(&r.gave_up) || r.main_gave_up ? EXIT_BAD_STATE
+                                                                       : cmd_db_exit_code(conf->role);
         goto out;
     }
     if (atomic_load(&r.abort) || cmd_interrupted) {
@@ -853,9 +881,29 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         goto out;
     }
     int nseq = 0;
-    if (!sequences_restore(ctx->meta, c, "snapshot", &nseq)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
+        if (!main_ready_under(&r, c, &rs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        /* setval is idempotent: a restore cut off half-way is run again whole */
+        if (sequences_restore(ctx->meta, c, "snapshot", &nseq))
+            break;
+        if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable) {
+            rc = cmd_db_exit_code(conf->role);
+            goto out;
+        }
+        if (!retry_failed(&rs) || !retry_backoff(&rs, &cmd_interrupted)) {
+            log_error("%s database: restoring the sequences failed for %llds: run the same "
+                      "command again once the database is reachable (or raise %s)",
+                      db_role_name(conf->role), (long long)(retry_elapsed_ms(&rs) / 1000),
+                      RETRY_TIMEOUT_ENV);
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
     }
     log_info("restored %d sequences", nseq);
     int64_t total = 0;
