@@ -955,6 +955,8 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
             opt.port = nodes.items[(size_t)i % nodes.count].port;
         }
         conns[i] = pgconn_connect(conf, &opt);
+        if (conns[i])
+            conns[i]->retries = true; /* apply_with_retries */
         if (!conns[i]) {
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
@@ -965,6 +967,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         }
     }
     yb_nodes_free(&nodes);
+    im.main->retries = true; /* from here on its statements run under main_ready() */
     cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);

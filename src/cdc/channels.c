@@ -108,6 +108,12 @@ static bool deps_ok(channel_set *s, const cdc_item *it)
     return true;
 }
 
+static void set_error_line(strbuf *err, const char *msg)
+{
+    strbuf_reset(err);
+    strbuf_append_len(err, msg, strcspn(msg, "\n"));
+}
+
 /*
  * After a failed attempt, on the (re)connected session: did the batch commit
  * before the connection dropped (an ambiguous COMMIT)? The channel's progress
@@ -152,7 +158,14 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
     retry_init(&rs, &pol);
     for (int attempt = 1;; attempt++) {
         cdc_item *failed = NULL;
-        if (attempt > 1) {
+        bool reconnected = PQstatus(c->ap.conn->pg) == CONNECTION_OK;
+        if (!reconnected) {
+            /* the reconnect failed: that is this attempt's error (not "no connection") */
+            set_error_line(&err, PQerrorMessage(c->ap.conn->pg));
+            c->ap.conn->last_error_retryable = true;
+            c->ap.conn->sqlstate[0] = '\0';
+        }
+        if (attempt > 1 && reconnected) {
             int done = batch_committed(c, batch, n);
             if (done == 1) {
                 ok = true;
@@ -165,7 +178,7 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
                 break;
             }
         }
-        if (applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
+        if (reconnected && applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
             ok = true;
             break;
         }

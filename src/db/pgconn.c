@@ -186,7 +186,10 @@ static PGresult *run(pgconn *c, const char *sql, int nparams, const char *const 
         char line[1024];
         snprintf(line, sizeof line, "%s", msg);
         line[strcspn(line, "\n")] = '\0';
-        log_error("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
+        if (c->retries && c->last_error_retryable)
+            log_warn("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
+        else
+            log_error("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
         log_debug("failed statement: %.2000s", sql);
     }
     PQclear(res);

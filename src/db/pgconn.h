@@ -19,6 +19,7 @@ typedef struct pgconn {
     int server_version_num;  /* e.g. 150004 */
     char sqlstate[6];        /* of the last failed statement, "" if none */
     bool last_error_retryable;
+    bool retries; /* the owner retries transient errors: they are logged as warnings */
 } pgconn;
 
 typedef struct pgconn_options {

@@ -53,6 +53,7 @@ static pgconn *connect_worker(batch_loader *l, int idx, bool retrying)
     pgconn *c = pgconn_connect(l->conf, &opt);
     if (!c)
         return NULL;
+    c->retries = true; /* batch_loader_load */
     if (c->is_yugabyte && l->enable_upsert && !pgconn_exec(c, "SET yb_enable_upsert_mode = true")) {
         pgconn_close(c);
         return NULL;

@@ -798,6 +798,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         }
     }
 
+    c->retries = true; /* from here on its statements run under main_ready() */
     int nworkers = o->parallel < 1 ? 1 : o->parallel;
     th = xcalloc((size_t)nworkers, sizeof *th);
     wa = xcalloc((size_t)nworkers, sizeof *wa);
