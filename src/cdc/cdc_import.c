@@ -909,26 +909,48 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    im.main = cmd_connect(ctx, conf, NULL);
+    /* a restart during a target outage waits for it, as a running importer does */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false;
+    im.main = cmd_connect_retrying(ctx, conf, NULL, &rs, &gave_up);
     if (!im.main) {
+        im.resumable = gave_up;
         rc = db_error(&im);
         goto out;
     }
-    if (!cdc_metainfo_create(im.main)) {
-        rc = db_error(&im);
-        goto out;
+    im.main->retries = true; /* its statements run under main_ready() / main_retry() */
+    for (;;) {
+        if (!main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            goto out;
+        }
+        if (cdc_metainfo_create(im.main))
+            break;
+        if (!main_retry(&im, &rs, "creating the apply bookkeeping")) {
+            rc = db_error(&im);
+            goto out;
+        }
     }
     if ((rc = check_generation(&im, start_clean)) != EXIT_OK)
         goto out;
-    if (!cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
-                               &im.nchannels, &im.start_applied)) {
-        rc = db_error(&im);
-        goto out;
-    }
     int64_t before = 0;
-    if (!cdc_metainfo_total_applied(im.main, im.uuid, &before)) {
-        rc = db_error(&im);
-        goto out;
+    for (;;) {
+        if (!main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            goto out;
+        }
+        free(im.start_applied);
+        im.start_applied = NULL;
+        if (cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
+                                  &im.nchannels, &im.start_applied) &&
+            cdc_metainfo_total_applied(im.main, im.uuid, &before))
+            break;
+        if (!main_retry(&im, &rs, "reading the apply progress")) {
+            rc = db_error(&im);
+            goto out;
+        }
     }
     if (!reread_lost(&im)) {
         rc = EXIT_BAD_STATE;
@@ -954,10 +976,11 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
             opt.host = nodes.items[(size_t)i % nodes.count].host;
             opt.port = nodes.items[(size_t)i % nodes.count].port;
         }
-        conns[i] = pgconn_connect(conf, &opt);
+        conns[i] = pgconn_connect_retrying(conf, &opt, &rs, &cmd_interrupted, &gave_up);
         if (conns[i])
             conns[i]->retries = true; /* apply_with_retries */
         if (!conns[i]) {
+            im.resumable = gave_up;
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);
@@ -967,7 +990,6 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         }
     }
     yb_nodes_free(&nodes);
-    im.main->retries = true; /* from here on its statements run under main_ready() */
     cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);

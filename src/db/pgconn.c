@@ -65,6 +65,30 @@ static void notice_to_log(void *arg, const char *message)
     log_debug("server: %.*s", (int)n, message);
 }
 
+/* The last failed connect of this thread: for pgconn_connect_retrying(). */
+static _Thread_local struct {
+    char why[768];
+    bool transient;
+} last_connect;
+
+static void note_connect_failure(const char *libpq_msg, const char *why, bool wants_password)
+{
+    /* the server is (re)starting, gone for now, or the network dropped: worth waiting for */
+    static const char *const transient[] = {
+        "Connection refused",       "server closed the connection", "timeout expired",
+        "not yet accepting connections", "the database system is starting up",
+        "the database system is shutting down", "the database system is in recovery mode",
+        "too many clients",         "Connection reset by peer",     "could not receive data",
+        "No route to host",         "Network is unreachable",       "terminating connection",
+        "SSL SYSCALL error",        "could not send",               "Connection timed out",
+    };
+    snprintf(last_connect.why, sizeof last_connect.why, "%s", why);
+    last_connect.transient = false;
+    for (size_t i = 0; !wants_password && i < ARRAY_LEN(transient); i++)
+        if (strstr(libpq_msg, transient[i]))
+            last_connect.transient = true;
+}
+
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
 {
     static const pgconn_options none = {0};
@@ -134,6 +158,7 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         }
         bool wants_password = pg && PQconnectionNeedsPassword(pg) && !conf->password;
         char *why = pgconn_describe_connect_error(conf, pg ? PQerrorMessage(pg) : "out of memory");
+        note_connect_failure(pg ? PQerrorMessage(pg) : "out of memory", why, wants_password);
         PQfinish(pg);
         if (wants_password && attempt == 0 && isatty(STDIN_FILENO)) {
             free(why);
@@ -355,5 +380,35 @@ bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
             if (reconnected)
                 *reconnected = true;
         }
+    }
+}
+
+pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_state *rs,
+                                const volatile sig_atomic_t *interrupt, bool *gave_up)
+{
+    static const pgconn_options none = {0};
+    pgconn_options o = opt ? *opt : none;
+    o.quiet = true;
+    o.warn = false;
+    *gave_up = false;
+    for (;;) {
+        last_connect.why[0] = '\0';
+        pgconn *c = pgconn_connect(conf, &o);
+        if (c)
+            return c;
+        if (!last_connect.transient) {
+            if (last_connect.why[0])
+                log_error("%s", last_connect.why);
+            return NULL;
+        }
+        if (!retry_failed(rs) || !retry_backoff(rs, interrupt)) {
+            log_error("%s; gave up after %llds: run the same command again once the database is "
+                      "reachable (or raise %s)",
+                      last_connect.why, (long long)(retry_elapsed_ms(rs) / 1000), RETRY_TIMEOUT_ENV);
+            *gave_up = true;
+            return NULL;
+        }
+        log_warn("%s; retrying (attempt %d, giving up after %llds)", last_connect.why, rs->attempt,
+                 (long long)(rs->policy.deadline_ms / 1000));
     }
 }

@@ -43,6 +43,15 @@ typedef struct pgconn_options {
  */
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
 void pgconn_close(pgconn *c);
+/*
+ * pgconn_connect() that waits out a database that is restarting or out of
+ * reach: transient failures (refused, closed, starting up, ...) are retried
+ * under rs with a warning each; others are logged as errors at once. NULL
+ * after logging; *gave_up when the policy's deadline passed (a rerun may
+ * succeed: exit 3).
+ */
+pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_state *rs,
+                                const volatile sig_atomic_t *interrupt, bool *gave_up);
 
 /* One-line description of a connection failure for an operator (caller frees). */
 char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message);

@@ -438,6 +438,24 @@ static bool main_ready_under(import_run *r, pgconn *c, retry_state *rs)
     return false;
 }
 
+/*
+ * After a failed statement on the main connection: true when another attempt
+ * (after main_ready_under) is worth it, once the backoff is slept.
+ */
+static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
+{
+    if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable)
+        return false;
+    if (retry_failed(rs) && retry_backoff(rs, &cmd_interrupted))
+        return true;
+    log_error("%s database: the bookkeeping connection failed for %llds: run the same command "
+              "again once the database is reachable (or raise %s)",
+              db_role_name(r->conf->role), (long long)(retry_elapsed_ms(rs) / 1000),
+              RETRY_TIMEOUT_ENV);
+    r->main_gave_up = true;
+    return false;
+}
+
 static bool main_ready(import_run *r, pgconn *c)
 {
     retry_policy pol = retry_policy_default();
@@ -743,11 +761,17 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out_nc;
     }
-    c = cmd_connect(ctx, conf, NULL);
+    /* a restart during a target outage waits for it, as a running import does */
+    retry_policy spol = retry_policy_default();
+    retry_state srs;
+    retry_init(&srs, &spol);
+    bool gave_up = false;
+    c = cmd_connect_retrying(ctx, conf, NULL, &srs, &gave_up);
     if (!c) {
-        rc = cmd_db_exit_code(conf->role);
+        rc = gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
         goto out_nc;
     }
+    c->retries = true; /* its statements run under main_ready() */
     r.loader = (batch_loader){.conf = conf,
                               .export_dir = ctx->export_dir,
                               .migration_uuid = metadb_migration_uuid(ctx->meta),
@@ -762,9 +786,18 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_ARGS;
         goto out;
     }
-    if (!import_metainfo_create(c) || !yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    for (;;) {
+        if (!main_ready_under(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (import_metainfo_create(c) &&
+            yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            goto out;
+        }
     }
     if (!check_tables_exist(&r, c, ts, n)) {
         rc = EXIT_BAD_STATE;
@@ -785,9 +818,17 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             goto out;
         }
     }
-    if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    for (;;) {
+        if (!main_ready_under(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            goto out;
+        }
     }
     r.generation = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
     for (size_t i = 0; i < n; i++) {
@@ -798,7 +839,6 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         }
     }
 
-    c->retries = true; /* from here on its statements run under main_ready() */
     int nworkers = o->parallel < 1 ? 1 : o->parallel;
     th = xcalloc((size_t)nworkers, sizeof *th);
     wa = xcalloc((size_t)nworkers, sizeof *wa);
@@ -893,16 +933,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         /* setval is idempotent: a restore cut off half-way is run again whole */
         if (sequences_restore(ctx->meta, c, "snapshot", &nseq))
             break;
-        if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable) {
-            rc = cmd_db_exit_code(conf->role);
-            goto out;
-        }
-        if (!retry_failed(&rs) || !retry_backoff(&rs, &cmd_interrupted)) {
-            log_error("%s database: restoring the sequences failed for %llds: run the same "
-                      "command again once the database is reachable (or raise %s)",
-                      db_role_name(conf->role), (long long)(retry_elapsed_ms(&rs) / 1000),
-                      RETRY_TIMEOUT_ENV);
-            rc = EXIT_BAD_STATE;
+        if (!main_retry(&r, c, &rs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
             goto out;
         }
     }
