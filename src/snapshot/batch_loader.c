@@ -41,10 +41,14 @@ bool data_file_id_equal(const data_file_id *a, const data_file_id *b)
            a->mtime_nsec == b->mtime_nsec;
 }
 
-static pgconn *connect_worker(batch_loader *l, int idx, bool retrying)
+pgconn *batch_loader_connect(batch_loader *l, int idx)
 {
-    /* a reconnect that fails is one more attempt of the retry policy: a warning */
-    pgconn_options opt = {.application_name = "yb-voyager import data worker", .warn = retrying};
+    /*
+     * A failure is a warning: batch_loader_load() retries under the policy and
+     * logs the error when it gives up (the main connection, same settings, got
+     * through: a worker's failure is the database's, for now).
+     */
+    pgconn_options opt = {.application_name = "yb-voyager import data worker", .warn = true};
     if (l->nodes->count > 0) {
         const yb_node *n = &l->nodes->items[(size_t)idx % l->nodes->count];
         opt.host = n->host;
@@ -73,11 +77,6 @@ static pgconn *connect_worker(batch_loader *l, int idx, bool retrying)
                  db_role_name(l->conf->role), PQerrorMessage(c->pg));
     PQclear(res);
     return c;
-}
-
-pgconn *batch_loader_connect(batch_loader *l, int idx)
-{
-    return connect_worker(l, idx, false);
 }
 
 /*
@@ -245,7 +244,7 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
     retry_init(&rs, &pol);
     for (;;) {
         if (!*cp)
-            *cp = connect_worker(l, idx, rs.attempt > 0);
+            *cp = batch_loader_connect(l, idx);
         batch_outcome out = BATCH_RETRY;
         if (*cp && rs.attempt > 0) {
             int done = batch_committed(l, *cp, b);

@@ -59,7 +59,10 @@ typedef enum batch_load_result {
     BATCH_STALE,   /* the file is gone or is another file than planned: nothing loaded */
 } batch_load_result;
 
-/* A worker connection (worker idx picks the node), session set for loading. NULL on failure (logged). */
+/*
+ * A worker connection (worker idx picks the node), session set for loading.
+ * NULL on failure (logged as a warning: batch_loader_load() retries).
+ */
 pgconn *batch_loader_connect(batch_loader *l, int idx);
 
 /*
