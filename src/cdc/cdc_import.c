@@ -439,6 +439,37 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
     return tm;
 }
 
+/*
+ * Before the cutover is recorded (a rerun would then skip everything): does
+ * each channel's progress on the database still say what it committed? A
+ * database that lost commits after the channels' last batch is seen here.
+ * 0 yes, 1 lost (logged), -1 the database could not be read (logged).
+ */
+static int progress_lost(importer *im, retry_state *rs)
+{
+    for (int i = 0; i < im->nchannels; i++) {
+        int64_t vsn = 0;
+        for (;;) {
+            if (!main_ready(im, rs))
+                return -1;
+            if (cdc_metainfo_channel_progress(im->main, im->uuid, i, &vsn))
+                break;
+            if (!main_retry(im, rs, "reading the apply progress"))
+                return -1;
+        }
+        int64_t had = channels_committed(im->chans, i);
+        if (vsn < had) {
+            log_error("%s database: the progress of apply channel %d is at vsn %lld, below vsn "
+                      "%lld that it had committed: the database lost acknowledged commits (a "
+                      "crash with synchronous_commit off?); run the same command again to "
+                      "re-apply the changes from its progress",
+                      db_role_name(im->conf->role), i, (long long)vsn, (long long)had);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* An end-of-stream event: returns an exit code, EXIT_OK to go on (see im->finished). */
 static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 {
@@ -459,6 +490,9 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     retry_policy pol = retry_policy_default();
     retry_state rs;
     retry_init(&rs, &pol);
+    int lost = progress_lost(im, &rs);
+    if (lost != 0)
+        return lost < 0 ? db_error(im) : EXIT_BAD_STATE;
     for (;;) {
         if (!main_ready(im, &rs))
             return db_error(im);

@@ -130,7 +130,6 @@ proxy_clear tp
 APPLY_DB=ctr3 APPLY_PORT=$TP_PROXY_PORT check "the rerun runs to the end" run_apply "$ED3" target target --parallel-jobs 3
 compare_databases ref target ref ctr3
 assert_eq "every event counted exactly once" "$((next - 1))" "$(applied_now ctr3)"
-proxy_stop tp
 
 # ---- 4. the target loses acknowledged commits (restored to an earlier copy) while the
 #         importer runs: it stops with exit 3, and the rerun re-applies what was lost
@@ -149,14 +148,17 @@ pg_stop target
 _as_pg cp -a "$TARGET_DIR/data" "$TARGET_DIR/data.backup"
 _as_pg "$PGBIN/pg_ctl" -D "$TARGET_DIR/data" -l "$TARGET_DIR/server.log" -w -t 60 start >/dev/null
 backup_at=$(applied_now ctr4)
-APPLY_DB=ctr4 run_apply_bg "$ED4" target target --parallel-jobs 3
-for _ in $(seq 1 600); do [ "$(applied_now ctr4)" -ge $((N * 2 / 3)) ] && break; kill -0 "$APPLY_PID" 2>/dev/null || break; sleep 0.05; done
+# through the proxy, stalled while the target goes back: the loss lands mid-run
+APPLY_DB=ctr4 APPLY_PORT=$TP_PROXY_PORT run_apply_bg "$ED4" target target --parallel-jobs 3
+for _ in $(seq 1 600); do [ "$(applied_now ctr4)" -ge $((N / 2)) ] && break; kill -0 "$APPLY_PID" 2>/dev/null || break; sleep 0.05; done
+proxy_rule tp "stall 120"
 lost_at=$(applied_now ctr4)
 marked=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM queue_segment WHERE imported_by_target_db_importer').fetchone()[0])" "$ED4/metainfo/meta.db")
 _as_pg "$PGBIN/pg_ctl" -D "$TARGET_DIR/data" -m immediate -w stop >/dev/null
 _as_pg rm -rf "$TARGET_DIR/data"
 _as_pg mv "$TARGET_DIR/data.backup" "$TARGET_DIR/data"
 _as_pg "$PGBIN/pg_ctl" -D "$TARGET_DIR/data" -l "$TARGET_DIR/server.log" -w -t 60 start >/dev/null
+proxy_clear tp
 echo "# target back at $backup_at events from $lost_at ($marked segments marked imported)"
 wait_exit "$APPLY_PID" 110
 rc=$?
@@ -166,4 +168,5 @@ APPLY_DB=ctr4 check "the rerun runs to the end" run_apply "$ED4" target target -
 assert_match "it re-read the queue from the target's progress" '^[1-9]' "$(grep -c 'applied again from the queue' "$LOG4")"
 compare_databases ref target ref ctr4
 assert_eq "every event counted exactly once" "$((next - 1))" "$(applied_now ctr4)"
+proxy_stop tp
 done_testing
