@@ -862,9 +862,17 @@ out:
 
 bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
 {
-    /* meta.db first: segments marked applied would be skipped after the database forgot them */
-    return queue_generation_forget_applied(ctx->meta, importer_role) && cdc_metainfo_create(c) &&
-           cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
+    /*
+     * meta.db first: segments marked applied would be skipped after the
+     * database forgot them; and what the channels had committed, or the next
+     * run would take the clean start for a database that lost commits.
+     */
+    return queue_generation_forget_applied(ctx->meta, importer_role) &&
+           metadb_exec(ctx->meta, APPLIED_VSN_DDL) &&
+           metadb_run(ctx->meta, NULL,
+                      "DELETE FROM importer_channel_committed WHERE importer_role = ?1", "s",
+                      importer_role) &&
+           cdc_metainfo_create(c) && cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
 }
 
 /*
