@@ -975,7 +975,17 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
             goto out;
         }
     }
-    if ((rc = check_generation(&im, start_clean)) != EXIT_OK)
+    for (;;) {
+        /* idempotent: a clean start that committed finds the generation its own the next time */
+        if ((rc = check_generation(&im, start_clean)) != cmd_db_exit_code(conf->role))
+            break;
+        if (!main_retry(&im, &rs, "checking the change queue's generation") ||
+            !main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            break;
+        }
+    }
+    if (rc != EXIT_OK)
         goto out;
     int64_t before = 0;
     for (;;) {

@@ -430,7 +430,7 @@ static bool export_finished(metadb *m)
  * The main connection before a use: it idles while the workers load, and a
  * server restart meanwhile leaves it closed with PQstatus still OK.
  */
-static bool main_ready_under(import_run *r, pgconn *c, retry_state *rs)
+static bool main_ready(import_run *r, pgconn *c, retry_state *rs)
 {
     if (pgconn_ensure(c, rs, "bookkeeping connection", &cmd_interrupted, NULL))
         return true;
@@ -440,7 +440,7 @@ static bool main_ready_under(import_run *r, pgconn *c, retry_state *rs)
 
 /*
  * After a failed statement on the main connection: true when another attempt
- * (after main_ready_under) is worth it, once the backoff is slept.
+ * (after main_ready) is worth it, once the backoff is slept.
  */
 static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
 {
@@ -454,14 +454,6 @@ static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
               RETRY_TIMEOUT_ENV);
     r->main_gave_up = true;
     return false;
-}
-
-static bool main_ready(import_run *r, pgconn *c)
-{
-    retry_policy pol = retry_policy_default();
-    retry_state rs;
-    retry_init(&rs, &pol);
-    return main_ready_under(r, c, &rs);
 }
 
 /*
@@ -497,14 +489,27 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
         return false;
     const char *uuid = metadb_migration_uuid(r->ctx->meta);
     int64_t removed = 0;
-    if (!main_ready(r, c))
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    /* one transaction: run again after a lost connection, it finds what is left to remove */
+    for (;;) {
+        if (!main_ready(r, c, &rs))
+            return false;
+        if (import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed))
+            break;
+        if (!main_retry(r, c, &rs))
+            return false;
+    }
+    if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
         return false;
-    if (!import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed) ||
-        !snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
-        return false;
-    import_metainfo_set_free(done);
-    if (!import_metainfo_load(c, uuid, done))
-        return false;
+    for (;;) {
+        import_metainfo_set_free(done);
+        if (import_metainfo_load(c, uuid, done))
+            break;
+        if (!main_retry(r, c, &rs) || !main_ready(r, c, &rs))
+            return false;
+    }
     if (removed > 0)
         log_say("table %s: export data restarted it from a new snapshot; the %lld rows imported from "
                 "its earlier files were removed from the %s database and it is imported again",
@@ -787,7 +792,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         goto out;
     }
     for (;;) {
-        if (!main_ready_under(&r, c, &srs)) {
+        if (!main_ready(&r, c, &srs)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
@@ -799,16 +804,27 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             goto out;
         }
     }
-    if (!check_tables_exist(&r, c, ts, n)) {
-        rc = EXIT_BAD_STATE;
-        goto out;
+    for (;;) {
+        if (!main_ready(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (check_tables_exist(&r, c, ts, n))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
     }
     if (!same_generation(&r)) {
         rc = EXIT_BAD_STATE;
         goto out;
     }
     if (o->start_clean) {
-        if ((rc = start_clean(&r, c, ts, n)) != EXIT_OK)
+        c->retries = false; /* run once: its failures are errors */
+        rc = start_clean(&r, c, ts, n);
+        c->retries = true;
+        if (rc != EXIT_OK)
             goto out;
         char *now = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
         bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
@@ -819,7 +835,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         }
     }
     for (;;) {
-        if (!main_ready_under(&r, c, &srs)) {
+        if (!main_ready(&r, c, &srs)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
@@ -926,7 +942,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     retry_state rs;
     retry_init(&rs, &pol);
     for (;;) {
-        if (!main_ready_under(&r, c, &rs)) {
+        if (!main_ready(&r, c, &rs)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }

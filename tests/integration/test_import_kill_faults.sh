@@ -41,7 +41,7 @@ for round in $(seq 1 "$ROUNDS"); do
         wait "$APPLY_PID"
         rc=$?
         [ "$rc" = 0 ] && break
-        not_ok "a run ended by itself with exit $rc" "$(grep -E '\] error: ' "$ED/logs/yb-voyager-import-data-to-target.log" | tail -3)"
+        not_ok "a run ended by itself with exit $rc" "$(tail -3 "$TEST_TMP/apply.err")"
     fi
 done
 applied=$(channel_counts target mixed | awk '{print $1 + $2 + $3}')
