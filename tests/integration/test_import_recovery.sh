@@ -141,7 +141,8 @@ queue_append "$ED4" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 100000
 queue_append "$ED4" source_db_exporter "$TEST_TMP/c.ndjson" --close
 seq_values "$ED4" cutover.target public s1 777 1
 LOG4="$ED4/logs/yb-voyager-import-data-to-target.log"
-APPLY_DB=ctr4 run_apply_bg "$ED4" target target --parallel-jobs 3
+# every run through the proxy (a migration keeps the target it recorded first)
+APPLY_DB=ctr4 APPLY_PORT=$TP_PROXY_PORT run_apply_bg "$ED4" target target --parallel-jobs 3
 for _ in $(seq 1 600); do [ "$(applied_now ctr4)" -ge $((N / 5)) ] && break; kill -0 "$APPLY_PID" 2>/dev/null || break; sleep 0.05; done
 kill -9 "$APPLY_PID"; wait "$APPLY_PID" 2>/dev/null
 pg_stop target
@@ -164,7 +165,7 @@ wait_exit "$APPLY_PID" 110
 rc=$?
 assert_eq "the importer stops with exit 3 when the target's progress went backwards" 3 "$rc"
 assert_match "saying the target lost commits" 'lost acknowledged commits' "$(grep -E '\] error: ' "$LOG4" | head -3)"
-APPLY_DB=ctr4 check "the rerun runs to the end" run_apply "$ED4" target target --parallel-jobs 3
+APPLY_DB=ctr4 APPLY_PORT=$TP_PROXY_PORT check "the rerun runs to the end" run_apply "$ED4" target target --parallel-jobs 3
 assert_match "it re-read the queue from the target's progress" '^[1-9]' "$(grep -c 'applied again from the queue' "$LOG4")"
 compare_databases ref target ref ctr4
 assert_eq "every event counted exactly once" "$((next - 1))" "$(applied_now ctr4)"
