@@ -96,9 +96,11 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
                                    "c.relkind IN ('r', 'p')",
                                    2, p);
     if (!oid) {
-        log_error("table %s.%s of the change queue does not exist on the %s database; create it "
-                  "(import schema) or exclude it from the migration",
-                  schema, table, db_role_name(c->role));
+        /* a failed query (logged, maybe retried) says nothing about the table */
+        if (PQstatus(c->pg) == CONNECTION_OK && !c->sqlstate[0])
+            log_error("table %s.%s of the change queue does not exist on the %s database; create "
+                      "it (import schema) or exclude it from the migration",
+                      schema, table, db_role_name(c->role));
         return false;
     }
     const char *q[1] = {oid};

@@ -93,6 +93,7 @@ typedef struct importer {
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
     cp_importer hold;      /* compare data's consistent point */
+    bool resumable;        /* gave up on a lost connection: a rerun goes on (exit 3) */
 } importer;
 
 static const importer_kind *kind_of(const char *role)
@@ -118,7 +119,110 @@ static int64_t committed_cb(int channel, void *arg)
 
 static bool drain_cb(void *chans) { return channels_drain(chans); }
 
-static int db_error(importer *im) { return cmd_db_exit_code(im->conf->role); }
+/* A database failure's exit code: 3 when running the same command again goes on. */
+static int db_error(importer *im)
+{
+    if (im->resumable || (im->chans && channels_resumable(im->chans)))
+        return EXIT_BAD_STATE;
+    return cmd_db_exit_code(im->conf->role);
+}
+
+/*
+ * im->main before each use: it sits idle for hours between new tables and
+ * until the cutover, and a server restart meanwhile leaves it closed with
+ * PQstatus still OK. False when the retry policy gave up (logged).
+ */
+static bool main_ready(importer *im, retry_state *rs)
+{
+    if (pgconn_ensure(im->main, rs, "catalog and bookkeeping connection", &cmd_interrupted, NULL))
+        return true;
+    im->resumable = true;
+    return false;
+}
+
+/*
+ * After a failed statement on im->main: true when another attempt (after
+ * main_ready) is worth it, once the backoff is slept; false for an error a
+ * retry does not cure, or when the policy gave up (logged, resumable).
+ */
+static bool main_retry(importer *im, retry_state *rs, const char *what)
+{
+    if (PQstatus(im->main->pg) == CONNECTION_OK && !im->main->last_error_retryable)
+        return false;
+    if (retry_failed(rs) && retry_backoff(rs, &cmd_interrupted))
+        return true;
+    log_error("%s database: %s failed for %llds: run the same command again once the database is "
+              "reachable (or raise %s)",
+              db_role_name(im->conf->role), what, (long long)(retry_elapsed_ms(rs) / 1000),
+              RETRY_TIMEOUT_ENV);
+    im->resumable = true;
+    return false;
+}
+
+/*
+ * meta.db's record of what each channel had committed when segments were last
+ * marked imported: a database that later reports less lost acknowledged
+ * commits, some of them in segments the queue reader would skip.
+ */
+#define APPLIED_VSN_DDL                                                                            \
+    "CREATE TABLE IF NOT EXISTS importer_channel_committed (importer_role TEXT NOT NULL, "         \
+    "channel_no INTEGER NOT NULL, vsn INTEGER NOT NULL, PRIMARY KEY (importer_role, channel_no))"
+
+static bool record_committed(importer *im)
+{
+    if (!metadb_exec(im->ctx->meta, APPLIED_VSN_DDL))
+        return false;
+    for (int i = 0; i < im->nchannels; i++)
+        if (!metadb_run(im->ctx->meta, NULL,
+                        "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
+                        "sii", im->kind->role, (long long)i,
+                        (long long)channels_committed(im->chans, i)))
+            return false;
+    return true;
+}
+
+/*
+ * At start: when a channel's progress on the database is below what it had
+ * committed by the time segments were marked imported, the database lost
+ * commits (a crash with synchronous_commit off, a restore): the segments
+ * past the lowest such progress are read again (events each channel has are
+ * skipped as usual). False after logging.
+ */
+static bool reread_lost(importer *im)
+{
+    metadb *m = im->ctx->meta;
+    if (!metadb_exec(m, APPLIED_VSN_DDL))
+        return false;
+    int64_t floor = -1;
+    for (int i = 0; i < im->nchannels; i++) {
+        long long had = 0;
+        if (!metadb_run(m, &had,
+                        "SELECT vsn FROM importer_channel_committed WHERE importer_role = ?1 AND "
+                        "channel_no = ?2",
+                        "si", im->kind->role, (long long)i))
+            return false;
+        if (had > im->start_applied[i]) {
+            log_warn("the %s database lost commits: apply channel %d is at vsn %lld, it had "
+                     "committed vsn %lld; its changes are applied again from the queue",
+                     db_role_name(im->conf->role), i, (long long)im->start_applied[i], had);
+            if (floor < 0 || im->start_applied[i] < floor)
+                floor = im->start_applied[i];
+        }
+    }
+    if (floor < 0)
+        return true;
+    /* the column name comes from the fixed importer roles, not from the user */
+    char *sql = xasprintf("UPDATE queue_segment SET imported_by_%s = 0 WHERE imported_by_%s <> 0 "
+                          "AND (last_vsn IS NULL OR last_vsn > %lld)",
+                          im->kind->role, im->kind->role, (long long)floor);
+    bool ok = metadb_exec(m, sql);
+    free(sql);
+    for (int i = 0; ok && i < im->nchannels; i++)
+        ok = metadb_run(m, NULL,
+                        "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
+                        "sii", im->kind->role, (long long)i, (long long)im->start_applied[i]);
+    return ok;
+}
 
 /* Events written to the queue for this importer so far; -1 when unknown. */
 static int64_t exported_total(importer *im)
@@ -153,6 +257,8 @@ static void mark_segments(importer *im)
     if (!im->nmarks)
         return;
     int64_t lw = channels_low_watermark(im->chans, im->read_vsn);
+    if (im->marks[0].last_vsn > lw || !record_committed(im))
+        return;
     size_t done = 0;
     while (done < im->nmarks && im->marks[done].last_vsn <= lw) {
         if (!queue_reader_mark_imported(im->reader, im->marks[done].segment_no))
@@ -317,19 +423,55 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
         strmap_put(&im->tables, key->data, key->len, tm);
     }
     if (!tm) {
-        /* the reader's connection may sit idle for hours between new tables */
-        if (PQstatus(im->main->pg) != CONNECTION_OK)
-            PQreset(im->main->pg);
-        if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
-            if (!route_table(im, tm)) {
-                table_meta_free(tm);
-                return NULL;
+        retry_policy pol = retry_policy_default();
+        retry_state rs;
+        retry_init(&rs, &pol);
+        while (main_ready(im, &rs)) {
+            if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+                if (!route_table(im, tm)) {
+                    table_meta_free(tm);
+                    return NULL;
+                }
+                im->ntables++;
+                strmap_put(&im->tables, key->data, key->len, tm);
+                break;
             }
-            im->ntables++;
-            strmap_put(&im->tables, key->data, key->len, tm);
+            if (!main_retry(im, &rs, "reading a table's definition"))
+                break;
         }
     }
     return tm;
+}
+
+/*
+ * Before the cutover is recorded (a rerun would then skip everything): does
+ * each channel's progress on the database still say what it committed? A
+ * database that lost commits after the channels' last batch is seen here.
+ * 0 yes, 1 lost (logged), -1 the database could not be read (logged).
+ */
+static int progress_lost(importer *im, retry_state *rs)
+{
+    for (int i = 0; i < im->nchannels; i++) {
+        int64_t vsn = 0;
+        for (;;) {
+            if (!main_ready(im, rs))
+                return -1;
+            if (cdc_metainfo_channel_progress(im->main, im->uuid, i, &vsn))
+                break;
+            if (!main_retry(im, rs, "reading the apply progress"))
+                return -1;
+        }
+        int64_t had = channels_committed(im->chans, i);
+        if (vsn < had) {
+            log_error("%s database: the progress of apply channel %d is at vsn %lld, below vsn "
+                      "%lld that it had committed: the database lost acknowledged commits (a "
+                      "crash with synchronous_commit off?); run the same command again to "
+                      "re-apply the changes from its progress",
+                      db_role_name(im->conf->role), i, (long long)vsn, (long long)had);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* An end-of-stream event: returns an exit code, EXIT_OK to go on (see im->finished). */
@@ -348,11 +490,22 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     update_metrics(im, true);
     import_metrics_release_screen(im->metrics);
     log_say("all changes up to %s (vsn %lld) are applied", ev->cutover_op, (long long)ev->vsn);
-    if (PQstatus(im->main->pg) != CONNECTION_OK)
-        PQreset(im->main->pg);
     int nseq = 0;
-    if (!sequences_restore(im->ctx->meta, im->main, ev->cutover_op, &nseq))
-        return db_error(im);
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    int lost = progress_lost(im, &rs);
+    if (lost != 0)
+        return lost < 0 ? db_error(im) : EXIT_BAD_STATE;
+    for (;;) {
+        if (!main_ready(im, &rs))
+            return db_error(im);
+        /* setval is idempotent: a restore cut off half-way is run again whole */
+        if (sequences_restore(im->ctx->meta, im->main, ev->cutover_op, &nseq))
+            break;
+        if (!main_retry(im, &rs, "restoring the sequences"))
+            return db_error(im);
+    }
     log_say("cutover: restored %d sequence(s) on the %s database", nseq,
             db_role_name(im->conf->role));
     if (!final)
@@ -723,9 +876,17 @@ out:
 
 bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
 {
-    /* meta.db first: segments marked applied would be skipped after the database forgot them */
-    return queue_generation_forget_applied(ctx->meta, importer_role) && cdc_metainfo_create(c) &&
-           cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
+    /*
+     * meta.db first: segments marked applied would be skipped after the
+     * database forgot them; and what the channels had committed, or the next
+     * run would take the clean start for a database that lost commits.
+     */
+    return queue_generation_forget_applied(ctx->meta, importer_role) &&
+           metadb_exec(ctx->meta, APPLIED_VSN_DDL) &&
+           metadb_run(ctx->meta, NULL,
+                      "DELETE FROM importer_channel_committed WHERE importer_role = ?1", "s",
+                      importer_role) &&
+           cdc_metainfo_create(c) && cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
 }
 
 /*
@@ -805,25 +966,61 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    im.main = cmd_connect(ctx, conf, NULL);
+    /* a restart during a target outage waits for it, as a running importer does */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false;
+    im.main = cmd_connect_retrying(ctx, conf, NULL, &rs, &gave_up);
     if (!im.main) {
+        im.resumable = gave_up;
         rc = db_error(&im);
         goto out;
     }
-    if (!cdc_metainfo_create(im.main)) {
-        rc = db_error(&im);
-        goto out;
+    im.main->retries = true; /* its statements run under main_ready() / main_retry() */
+    for (;;) {
+        if (!main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            goto out;
+        }
+        if (cdc_metainfo_create(im.main))
+            break;
+        if (!main_retry(&im, &rs, "creating the apply bookkeeping")) {
+            rc = db_error(&im);
+            goto out;
+        }
     }
-    if ((rc = check_generation(&im, start_clean)) != EXIT_OK)
-        goto out;
-    if (!cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
-                               &im.nchannels, &im.start_applied)) {
-        rc = db_error(&im);
-        goto out;
+    for (;;) {
+        /* idempotent: a clean start that committed finds the generation its own the next time */
+        if ((rc = check_generation(&im, start_clean)) != cmd_db_exit_code(conf->role))
+            break;
+        if (!main_retry(&im, &rs, "checking the change queue's generation") ||
+            !main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            break;
+        }
     }
+    if (rc != EXIT_OK)
+        goto out;
     int64_t before = 0;
-    if (!cdc_metainfo_total_applied(im.main, im.uuid, &before)) {
-        rc = db_error(&im);
+    for (;;) {
+        if (!main_ready(&im, &rs)) {
+            rc = db_error(&im);
+            goto out;
+        }
+        free(im.start_applied);
+        im.start_applied = NULL;
+        if (cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
+                                  &im.nchannels, &im.start_applied) &&
+            cdc_metainfo_total_applied(im.main, im.uuid, &before))
+            break;
+        if (!main_retry(&im, &rs, "reading the apply progress")) {
+            rc = db_error(&im);
+            goto out;
+        }
+    }
+    if (!reread_lost(&im)) {
+        rc = EXIT_BAD_STATE;
         goto out;
     }
     /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
@@ -846,8 +1043,11 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
             opt.host = nodes.items[(size_t)i % nodes.count].host;
             opt.port = nodes.items[(size_t)i % nodes.count].port;
         }
-        conns[i] = pgconn_connect(conf, &opt);
+        conns[i] = pgconn_connect_retrying(conf, &opt, &rs, &cmd_interrupted, &gave_up);
+        if (conns[i])
+            conns[i]->retries = true; /* apply_with_retries */
         if (!conns[i]) {
+            im.resumable = gave_up;
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);

@@ -1,5 +1,6 @@
 #include "cdc/channels.h"
 
+#include "cdc/import_metainfo.h"
 #include "cdc/strmap.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -79,6 +80,7 @@ struct channel_set {
     size_t queue_bytes_max; /* per channel */
     bool stop, failed;
     bool replica; /* every connection took session_replication_role = replica at start */
+    bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
     int64_t applied;
     char *migration_uuid;
 };
@@ -106,6 +108,46 @@ static bool deps_ok(channel_set *s, const cdc_item *it)
     return true;
 }
 
+static void set_error_line(strbuf *err, const char *msg)
+{
+    strbuf_reset(err);
+    strbuf_append_len(err, msg, strcspn(msg, "\n"));
+}
+
+/*
+ * After a failed attempt, on the (re)connected session: did the batch commit
+ * before the connection dropped (an ambiguous COMMIT)? The channel's progress
+ * row says: it moves in the batch's own transaction. 1: committed, 0: not,
+ * -1: unknown (the connection is still down), -2: the progress went below
+ * what this process saw committed (the target lost acknowledged commits).
+ */
+static int batch_committed(channel *c, cdc_item **batch, size_t n)
+{
+    int64_t vsn = 0;
+    if (PQstatus(c->ap.conn->pg) != CONNECTION_OK ||
+        !cdc_metainfo_channel_progress(c->ap.conn, c->set->migration_uuid, c->no, &vsn))
+        return -1;
+    pthread_mutex_lock(&c->set->mu);
+    int64_t committed = c->committed;
+    pthread_mutex_unlock(&c->set->mu);
+    if (vsn < committed) {
+        log_error("%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
+                  "that it had committed: the database lost acknowledged commits (a crash with "
+                  "synchronous_commit off?); run the same command again to re-apply the changes "
+                  "from its progress",
+                  db_role_name(c->ap.conn->role), c->no, (long long)vsn, (long long)committed);
+        return -2;
+    }
+    if (vsn >= batch[n - 1]->ev.vsn) {
+        log_warn("%s database: vsns %lld..%lld of channel %d committed before the connection "
+                 "dropped: not applied again",
+                 db_role_name(c->ap.conn->role), (long long)batch[0]->ev.vsn,
+                 (long long)batch[n - 1]->ev.vsn, c->no);
+        return 1;
+    }
+    return 0;
+}
+
 /* Apply batch with retries; false after logging the final error. */
 static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
 {
@@ -116,11 +158,32 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
     retry_init(&rs, &pol);
     for (int attempt = 1;; attempt++) {
         cdc_item *failed = NULL;
-        if (applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
+        bool reconnected = PQstatus(c->ap.conn->pg) == CONNECTION_OK;
+        if (!reconnected) {
+            /* the reconnect failed: that is this attempt's error (not "no connection") */
+            set_error_line(&err, PQerrorMessage(c->ap.conn->pg));
+            c->ap.conn->last_error_retryable = true;
+            c->ap.conn->sqlstate[0] = '\0';
+        }
+        if (attempt > 1 && reconnected) {
+            int done = batch_committed(c, batch, n);
+            if (done == 1) {
+                ok = true;
+                break;
+            }
+            if (done == -2) {
+                pthread_mutex_lock(&c->set->mu);
+                c->set->resumable = true;
+                pthread_mutex_unlock(&c->set->mu);
+                break;
+            }
+        }
+        if (reconnected && applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
             ok = true;
             break;
         }
         bool retryable = c->ap.conn->last_error_retryable;
+        bool transient = retryable;
         /*
          * A unique value another channel has yet to release (an index the
          * conflict map does not follow: expression or partial): once the other
@@ -149,8 +212,19 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         bool again = retryable && retry_failed(&rs) &&
                      !(unique_violation && attempt >= APPLY_UNIQUE_MAX_ATTEMPTS);
         if (!again) {
-            log_error("%s database: %s failed%s: %s", db_role_name(c->ap.conn->role), where,
-                      retryable ? " after retries" : "", strbuf_cstr(&err));
+            if (transient) {
+                log_error("%s database: %s failed for %llds, giving up: %s; run the same command "
+                          "again once the database is reachable (or raise %s)",
+                          db_role_name(c->ap.conn->role), where,
+                          (long long)(retry_elapsed_ms(&rs) / 1000), strbuf_cstr(&err),
+                          RETRY_TIMEOUT_ENV);
+                pthread_mutex_lock(&c->set->mu);
+                c->set->resumable = true;
+                pthread_mutex_unlock(&c->set->mu);
+            } else {
+                log_error("%s database: %s failed%s: %s", db_role_name(c->ap.conn->role), where,
+                          retryable ? " after retries" : "", strbuf_cstr(&err));
+            }
             break;
         }
         log_warn("%s database: %s failed (attempt %d, will retry): %s",
@@ -363,6 +437,14 @@ bool channels_failed(channel_set *s)
 {
     pthread_mutex_lock(&s->mu);
     bool v = s->failed;
+    pthread_mutex_unlock(&s->mu);
+    return v;
+}
+
+bool channels_resumable(channel_set *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool v = s->resumable;
     pthread_mutex_unlock(&s->mu);
     return v;
 }

@@ -69,6 +69,12 @@ bool channels_replica_role(channel_set *s);
 
 /* A worker hit a non-retryable error (already logged) or gave up retrying. */
 bool channels_failed(channel_set *s);
+/*
+ * The failure is one a rerun of the same command goes past: the database was
+ * unreachable for longer than the retry policy allows, or it lost commits
+ * this process had seen (its progress went backwards). Logged already.
+ */
+bool channels_resumable(channel_set *s);
 
 /*
  * Stop: workers finish the batch in hand (queued events are dropped: they are

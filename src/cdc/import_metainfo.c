@@ -114,6 +114,25 @@ bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, const char *ge
     return true;
 }
 
+bool cdc_metainfo_channel_progress(pgconn *c, const char *migration_uuid, int channel,
+                                   int64_t *vsn)
+{
+    char ch[16];
+    snprintf(ch, sizeof ch, "%d", channel);
+    const char *p[2] = {migration_uuid, ch};
+    PGresult *r = pgconn_query_quiet(c,
+                                     "SELECT last_applied_vsn FROM " CDC_CHANNELS_TABLE
+                                     " WHERE migration_uuid = $1 AND channel_no = $2",
+                                     2, p);
+    if (!r)
+        return false;
+    bool ok = PQntuples(r) == 1;
+    if (ok)
+        *vsn = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return ok;
+}
+
 bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *total)
 {
     const char *p[1] = {migration_uuid};

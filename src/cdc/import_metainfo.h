@@ -17,11 +17,20 @@
 #define CDC_CHANNELS_TABLE "ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo"
 #define CDC_COUNTS_TABLE "ybvoyager_metadata.ybvoyager_imported_event_count_by_table"
 
-/* Statements run inside each batch ($1 migration uuid, $2 channel, ...). */
+/*
+ * Statements run inside each batch ($1 migration uuid, $2 channel, ...).
+ * The progress only moves forward: a stale writer (a replayed batch, a second
+ * importer) updates no row, and then the statement fails (the cast of the
+ * message to integer; inside the CASE the planner cannot fold it away), so
+ * the batch cannot commit without its progress.
+ */
 #define CDC_SQL_CHANNEL_PROGRESS                                                                   \
-    "UPDATE " CDC_CHANNELS_TABLE " SET last_applied_vsn = $3, num_inserts = num_inserts + $4, "    \
-    "num_updates = num_updates + $5, num_deletes = num_deletes + $6 "                              \
-    "WHERE migration_uuid = $1 AND channel_no = $2"
+    "WITH u AS (UPDATE " CDC_CHANNELS_TABLE " SET last_applied_vsn = $3, "                         \
+    "num_inserts = num_inserts + $4, num_updates = num_updates + $5, "                             \
+    "num_deletes = num_deletes + $6 "                                                              \
+    "WHERE migration_uuid = $1 AND channel_no = $2 AND last_applied_vsn < $3 RETURNING 1) "        \
+    "SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE 'stale batch: the progress of this channel is "  \
+    "already at or past vsn ' || $3 || ' (another importer on this database?)' END)::int FROM u"
 #define CDC_SQL_TABLE_COUNTS                                                                       \
     "INSERT INTO " CDC_COUNTS_TABLE " AS t (migration_uuid, channel_no, table_name, total_events, " \
     "num_inserts, num_updates, num_deletes) "                                                      \
@@ -60,6 +69,14 @@ int cdc_metainfo_generation_check(pgconn *c, const char *migration_uuid, const c
  * data match (the truncation of a clean snapshot import).
  */
 bool cdc_metainfo_reset(pgconn *c, const char *migration_uuid);
+
+/*
+ * The channel's last applied vsn as the database says now (after a dropped
+ * connection: did the batch in flight commit?). False on error (not logged:
+ * the caller retries).
+ */
+bool cdc_metainfo_channel_progress(pgconn *c, const char *migration_uuid, int channel,
+                                   int64_t *vsn);
 
 /* Sum of events applied on this database for this migration (all channels). */
 bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *total);

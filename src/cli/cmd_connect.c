@@ -200,9 +200,21 @@ static bool save_conf(cJSON *rec, void *arg)
     return true;
 }
 
+static pgconn *record_conf(cmd_ctx *ctx, db_conf *conf, pgconn *c);
+
 pgconn *cmd_connect(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt)
 {
-    pgconn *c = pgconn_connect(conf, opt);
+    return record_conf(ctx, conf, pgconn_connect(conf, opt));
+}
+
+pgconn *cmd_connect_retrying(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt,
+                             retry_state *rs, bool *gave_up)
+{
+    return record_conf(ctx, conf, pgconn_connect_retrying(conf, opt, rs, &cmd_interrupted, gave_up));
+}
+
+static pgconn *record_conf(cmd_ctx *ctx, db_conf *conf, pgconn *c)
+{
     if (!c)
         return NULL;
     save_arg a = {cmd_conf_record_key(conf->role), db_conf_to_json(conf)};

@@ -29,6 +29,9 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf);
  * Caller closes. conf keeps any password entered, for further connections.
  */
 pgconn *cmd_connect(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt);
+/* The same, waiting out a database that is restarting or out of reach (pgconn_connect_retrying). */
+pgconn *cmd_connect_retrying(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt,
+                             retry_state *rs, bool *gave_up);
 
 /* The exit code for a failure talking to role: EXIT_SOURCE_ERROR or EXIT_TARGET_ERROR. */
 int cmd_db_exit_code(db_role role);

@@ -65,6 +65,30 @@ static void notice_to_log(void *arg, const char *message)
     log_debug("server: %.*s", (int)n, message);
 }
 
+/* The last failed connect of this thread: for pgconn_connect_retrying(). */
+static _Thread_local struct {
+    char why[768];
+    bool transient;
+} last_connect;
+
+static void note_connect_failure(const char *libpq_msg, const char *why, bool wants_password)
+{
+    /* the server is (re)starting, gone for now, or the network dropped: worth waiting for */
+    static const char *const transient[] = {
+        "Connection refused",       "server closed the connection", "timeout expired",
+        "not yet accepting connections", "the database system is starting up",
+        "the database system is shutting down", "the database system is in recovery mode",
+        "too many clients",         "Connection reset by peer",     "could not receive data",
+        "No route to host",         "Network is unreachable",       "terminating connection",
+        "SSL SYSCALL error",        "could not send",               "Connection timed out",
+    };
+    snprintf(last_connect.why, sizeof last_connect.why, "%s", why);
+    last_connect.transient = false;
+    for (size_t i = 0; !wants_password && i < ARRAY_LEN(transient); i++)
+        if (strstr(libpq_msg, transient[i]))
+            last_connect.transient = true;
+}
+
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
 {
     static const pgconn_options none = {0};
@@ -134,6 +158,7 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         }
         bool wants_password = pg && PQconnectionNeedsPassword(pg) && !conf->password;
         char *why = pgconn_describe_connect_error(conf, pg ? PQerrorMessage(pg) : "out of memory");
+        note_connect_failure(pg ? PQerrorMessage(pg) : "out of memory", why, wants_password);
         PQfinish(pg);
         if (wants_password && attempt == 0 && isatty(STDIN_FILENO)) {
             free(why);
@@ -141,7 +166,9 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
                 return NULL;
             continue;
         }
-        if (!opt->quiet)
+        if (opt->warn)
+            log_warn("%s", why);
+        else if (!opt->quiet)
             log_error("%s", why);
         if (opt->why)
             *opt->why = why;
@@ -184,7 +211,10 @@ static PGresult *run(pgconn *c, const char *sql, int nparams, const char *const 
         char line[1024];
         snprintf(line, sizeof line, "%s", msg);
         line[strcspn(line, "\n")] = '\0';
-        log_error("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
+        if (c->retries && c->last_error_retryable)
+            log_warn("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
+        else
+            log_error("%s database (pid %d): %s", db_role_name(c->role), PQbackendPID(c->pg), line);
         log_debug("failed statement: %.2000s", sql);
     }
     PQclear(res);
@@ -312,4 +342,73 @@ bool pgconn_empty_table(pgconn *c, const char *qualified)
     free(del);
     free(kind);
     return ok;
+}
+
+bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
+                   const volatile sig_atomic_t *interrupt, bool *reconnected)
+{
+    if (reconnected)
+        *reconnected = false;
+    for (;;) {
+        if (PQstatus(c->pg) == CONNECTION_OK) {
+            PGresult *r = pgconn_query_quiet(c, "SELECT 1", 0, NULL);
+            PQclear(r);
+            /* a non-connection error (e.g. an aborted transaction) is for the caller's statement to report */
+            if (r || (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable))
+                return true;
+        }
+        char line[512];
+        snprintf(line, sizeof line, "%s", PQerrorMessage(c->pg));
+        line[strcspn(line, "\n")] = '\0';
+        if (!retry_failed(rs)) {
+            log_error("%s database: %s: the connection is lost and could not be re-established "
+                      "within %llds (%s): run the same command again once the database is "
+                      "reachable (or raise %s)",
+                      db_role_name(c->role), what, (long long)(rs->policy.deadline_ms / 1000), line,
+                      RETRY_TIMEOUT_ENV);
+            return false;
+        }
+        log_warn("%s database: %s: connection lost (%s); reconnecting (attempt %d, giving up "
+                 "after %llds)",
+                 db_role_name(c->role), what, line, rs->attempt,
+                 (long long)(rs->policy.deadline_ms / 1000));
+        if (!retry_backoff(rs, interrupt))
+            return false;
+        PQreset(c->pg);
+        if (PQstatus(c->pg) == CONNECTION_OK) {
+            PQsetNoticeProcessor(c->pg, notice_to_log, NULL);
+            if (reconnected)
+                *reconnected = true;
+        }
+    }
+}
+
+pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_state *rs,
+                                const volatile sig_atomic_t *interrupt, bool *gave_up)
+{
+    static const pgconn_options none = {0};
+    pgconn_options o = opt ? *opt : none;
+    o.quiet = true;
+    o.warn = false;
+    *gave_up = false;
+    for (;;) {
+        last_connect.why[0] = '\0';
+        pgconn *c = pgconn_connect(conf, &o);
+        if (c)
+            return c;
+        if (!last_connect.transient) {
+            if (last_connect.why[0])
+                log_error("%s", last_connect.why);
+            return NULL;
+        }
+        if (!retry_failed(rs) || !retry_backoff(rs, interrupt)) {
+            log_error("%s; gave up after %llds: run the same command again once the database is "
+                      "reachable (or raise %s)",
+                      last_connect.why, (long long)(retry_elapsed_ms(rs) / 1000), RETRY_TIMEOUT_ENV);
+            *gave_up = true;
+            return NULL;
+        }
+        log_warn("%s; retrying (attempt %d, giving up after %llds)", last_connect.why, rs->attempt,
+                 (long long)(rs->policy.deadline_ms / 1000));
+    }
 }

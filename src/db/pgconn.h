@@ -19,6 +19,7 @@ typedef struct pgconn {
     int server_version_num;  /* e.g. 150004 */
     char sqlstate[6];        /* of the last failed statement, "" if none */
     bool last_error_retryable;
+    bool retries; /* the owner retries transient errors: they are logged as warnings */
 } pgconn;
 
 typedef struct pgconn_options {
@@ -29,6 +30,7 @@ typedef struct pgconn_options {
     const char *dbname;           /* override conf->name */
     bool quiet;                   /* do not log a failure (the caller reports it) */
     char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
+    bool warn;                    /* log a failure as a warning: the caller retries */
 } pgconn_options;
 
 /*
@@ -41,6 +43,15 @@ typedef struct pgconn_options {
  */
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
 void pgconn_close(pgconn *c);
+/*
+ * pgconn_connect() that waits out a database that is restarting or out of
+ * reach: transient failures (refused, closed, starting up, ...) are retried
+ * under rs with a warning each; others are logged as errors at once. NULL
+ * after logging; *gave_up when the policy's deadline passed (a rerun may
+ * succeed: exit 3).
+ */
+pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_state *rs,
+                                const volatile sig_atomic_t *interrupt, bool *gave_up);
 
 /* One-line description of a connection failure for an operator (caller frees). */
 char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message);
@@ -71,6 +82,19 @@ int pgconn_relation_exists(pgconn *c, const char *name);
  * False after logging.
  */
 bool pgconn_empty_table(pgconn *c, const char *qualified);
+
+/*
+ * Make a long-lived connection usable before relying on it: a quiet round
+ * trip, and when the server closed it (an idle session outlives a server
+ * restart with PQstatus still OK) reconnect (PQreset, same parameters) under
+ * rs, with a warning per attempt. rs: the caller's run of failures (its
+ * deadline spans every retry of the caller's operation). False once the
+ * policy's deadline passed (logged as an error that says to run the same
+ * command again) or when *interrupt became set. Session settings are the
+ * caller's to redo after a reconnect (*reconnected).
+ */
+bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
+                   const volatile sig_atomic_t *interrupt, bool *reconnected);
 
 /* Record sqlstate/retryability of res into c; returns the error message or "". */
 const char *pgconn_note_result(pgconn *c, const PGresult *res);

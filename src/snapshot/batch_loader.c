@@ -43,7 +43,12 @@ bool data_file_id_equal(const data_file_id *a, const data_file_id *b)
 
 pgconn *batch_loader_connect(batch_loader *l, int idx)
 {
-    pgconn_options opt = {.application_name = "yb-voyager import data worker", .quiet = false};
+    /*
+     * A failure is a warning: batch_loader_load() retries under the policy and
+     * logs the error when it gives up (the main connection, same settings, got
+     * through: a worker's failure is the database's, for now).
+     */
+    pgconn_options opt = {.application_name = "yb-voyager import data worker", .warn = true};
     if (l->nodes->count > 0) {
         const yb_node *n = &l->nodes->items[(size_t)idx % l->nodes->count];
         opt.host = n->host;
@@ -52,6 +57,7 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
     pgconn *c = pgconn_connect(l->conf, &opt);
     if (!c)
         return NULL;
+    c->retries = true; /* batch_loader_load */
     if (c->is_yugabyte && l->enable_upsert && !pgconn_exec(c, "SET yb_enable_upsert_mode = true")) {
         pgconn_close(c);
         return NULL;
@@ -71,6 +77,29 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
                  db_role_name(l->conf->role), PQerrorMessage(c->pg));
     PQclear(res);
     return c;
+}
+
+/*
+ * Before a retry: did the batch commit although its COMMIT got no answer (the
+ * connection dropped after the server committed)? Its metainfo row commits
+ * with it. 1 yes, 0 no, -1 unknown.
+ */
+static int batch_committed(batch_loader *l, pgconn *c, const batch_job *b)
+{
+    char no[32];
+    snprintf(no, sizeof no, "%lld", (long long)b->r.number);
+    const char *p[5] = {l->migration_uuid, b->file_name, no, b->schema, b->table};
+    PGresult *r = pgconn_query_quiet(c,
+                                     "SELECT 1 FROM ybvoyager_metadata."
+                                     "ybvoyager_import_data_batches_metainfo_v3 WHERE "
+                                     "migration_uuid = $1 AND data_file_name = $2 AND "
+                                     "batch_number = $3 AND schema_name = $4 AND table_name = $5",
+                                     5, p);
+    if (!r)
+        return -1;
+    int out = PQntuples(r) > 0;
+    PQclear(r);
+    return out;
 }
 
 /* The batch's file, checked to be the one planned; -1 with *stale set when it is not. */
@@ -217,7 +246,24 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
         if (!*cp)
             *cp = batch_loader_connect(l, idx);
         batch_outcome out = BATCH_RETRY;
+        if (*cp && rs.attempt > 0) {
+            int done = batch_committed(l, *cp, b);
+            if (done == 1) {
+                log_warn("%s: batch %lld of %s committed before the connection dropped: not "
+                         "loaded again",
+                         b->display, (long long)b->r.number, b->file_name);
+                free(why);
+                return BATCH_LOADED;
+            }
+            if (done < 0) {
+                /* the new connection failed already: the next attempt reconnects */
+                pgconn_close(*cp);
+                *cp = NULL;
+            }
+        }
         if (*cp) {
+            free(why);
+            why = NULL;
             out = batch_once(l, *cp, b, buf, &why);
             if (out == BATCH_DONE || out == BATCH_OUTDATED) {
                 free(why);
@@ -230,20 +276,23 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
                 *cp = NULL;
                 out = BATCH_RETRY;
             }
-        } else {
+        } else if (!why) {
             why = xstrdup("cannot connect");
         }
         bool again = out != BATCH_FATAL && retry_failed(&rs);
         if (!again || atomic_load(l->abort)) {
             if (!atomic_load(l->abort) || out == BATCH_FATAL)
                 log_error("%s database: importing table %s failed at batch %lld of %s (lines "
-                          "%lld-%lld)%s: %s",
+                          "%lld-%lld)%s: %s%s",
                           db_role_name(l->conf->role), b->display, (long long)b->r.number,
                           b->rel_path, (long long)b->r.first_line,
                           (long long)(b->r.first_line + b->r.rows - 1),
-                          out == BATCH_FATAL ? "" : " after retrying", why ? why : "?");
+                          out == BATCH_FATAL ? "" : " after retrying", why ? why : "?",
+                          out == BATCH_FATAL ? ""
+                                             : "; run the same command again once the database "
+                                               "is reachable (or raise " RETRY_TIMEOUT_ENV ")");
             free(why);
-            return BATCH_FAILED;
+            return out == BATCH_FATAL ? BATCH_FAILED : BATCH_GAVE_UP;
         }
         log_warn("%s: batch %lld of %s: %s; retrying (attempt %d, giving up after %llds)",
                  b->display, (long long)b->r.number, b->file_name, why ? why : "?",

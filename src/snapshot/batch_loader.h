@@ -55,10 +55,14 @@ typedef struct batch_job {
 typedef enum batch_load_result {
     BATCH_LOADED,
     BATCH_FAILED,  /* logged */
+    BATCH_GAVE_UP, /* transient failures outlasted the retry policy (logged): a rerun goes on */
     BATCH_STALE,   /* the file is gone or is another file than planned: nothing loaded */
 } batch_load_result;
 
-/* A worker connection (worker idx picks the node), session set for loading. NULL on failure (logged). */
+/*
+ * A worker connection (worker idx picks the node), session set for loading.
+ * NULL on failure (logged as a warning: batch_loader_load() retries).
+ */
 pgconn *batch_loader_connect(batch_loader *l, int idx);
 
 /*

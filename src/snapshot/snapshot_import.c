@@ -68,6 +68,8 @@ typedef struct import_run {
     bool closed;             /* under mu: nothing more will be queued */
     atomic_int abort;
     atomic_int failed;
+    atomic_int gave_up;      /* a worker outlasted the retry policy: a rerun goes on */
+    bool main_gave_up;       /* main thread: its connection could not be re-established */
 } import_run;
 
 /* ---- the queue ---- */
@@ -129,7 +131,9 @@ static void *worker_main(void *arg)
         batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->copy_sql,
                          b->rel_path,   b->file_name, &b->planned, b->r};
         batch_load_result res = batch_loader_load(&r->loader, w->idx, &c, &job, buf);
-        if (res == BATCH_FAILED) {
+        if (res == BATCH_FAILED || res == BATCH_GAVE_UP) {
+            if (res == BATCH_GAVE_UP)
+                atomic_store(&r->gave_up, 1);
             atomic_store(&r->failed, 1);
             atomic_store(&r->abort, 1);
             pthread_mutex_lock(&r->mu);
@@ -423,6 +427,36 @@ static bool export_finished(metadb *m)
 }
 
 /*
+ * The main connection before a use: it idles while the workers load, and a
+ * server restart meanwhile leaves it closed with PQstatus still OK.
+ */
+static bool main_ready(import_run *r, pgconn *c, retry_state *rs)
+{
+    if (pgconn_ensure(c, rs, "bookkeeping connection", &cmd_interrupted, NULL))
+        return true;
+    r->main_gave_up = true;
+    return false;
+}
+
+/*
+ * After a failed statement on the main connection: true when another attempt
+ * (after main_ready) is worth it, once the backoff is slept.
+ */
+static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
+{
+    if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable)
+        return false;
+    if (retry_failed(rs) && retry_backoff(rs, &cmd_interrupted))
+        return true;
+    log_error("%s database: the bookkeeping connection failed for %llds: run the same command "
+              "again once the database is reachable (or raise %s)",
+              db_role_name(r->conf->role), (long long)(retry_elapsed_ms(rs) / 1000),
+              RETRY_TIMEOUT_ENV);
+    r->main_gave_up = true;
+    return false;
+}
+
+/*
  * Take back a table whose export restarted from a new snapshot after some of
  * its files were queued: drop its queued batches, let the ones underway
  * finish, remove what it committed on the database (one transaction), forget
@@ -455,12 +489,27 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
         return false;
     const char *uuid = metadb_migration_uuid(r->ctx->meta);
     int64_t removed = 0;
-    if (!import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed) ||
-        !snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    /* one transaction: run again after a lost connection, it finds what is left to remove */
+    for (;;) {
+        if (!main_ready(r, c, &rs))
+            return false;
+        if (import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed))
+            break;
+        if (!main_retry(r, c, &rs))
+            return false;
+    }
+    if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
         return false;
-    import_metainfo_set_free(done);
-    if (!import_metainfo_load(c, uuid, done))
-        return false;
+    for (;;) {
+        import_metainfo_set_free(done);
+        if (import_metainfo_load(c, uuid, done))
+            break;
+        if (!main_retry(r, c, &rs) || !main_ready(r, c, &rs))
+            return false;
+    }
     if (removed > 0)
         log_say("table %s: export data restarted it from a new snapshot; the %lld rows imported from "
                 "its earlier files were removed from the %s database and it is imported again",
@@ -689,6 +738,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     pthread_cond_init(&r.cv, NULL);
     atomic_init(&r.abort, 0);
     atomic_init(&r.failed, 0);
+    atomic_init(&r.gave_up, 0);
     int rc = EXIT_OK;
     imp_table *ts = NULL;
     size_t n = 0;
@@ -716,11 +766,17 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_STATE;
         goto out_nc;
     }
-    c = cmd_connect(ctx, conf, NULL);
+    /* a restart during a target outage waits for it, as a running import does */
+    retry_policy spol = retry_policy_default();
+    retry_state srs;
+    retry_init(&srs, &spol);
+    bool gave_up = false;
+    c = cmd_connect_retrying(ctx, conf, NULL, &srs, &gave_up);
     if (!c) {
-        rc = cmd_db_exit_code(conf->role);
+        rc = gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
         goto out_nc;
     }
+    c->retries = true; /* its statements run under main_ready() */
     r.loader = (batch_loader){.conf = conf,
                               .export_dir = ctx->export_dir,
                               .migration_uuid = metadb_migration_uuid(ctx->meta),
@@ -735,20 +791,40 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         rc = EXIT_BAD_ARGS;
         goto out;
     }
-    if (!import_metainfo_create(c) || !yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    for (;;) {
+        if (!main_ready(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (import_metainfo_create(c) &&
+            yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            goto out;
+        }
     }
-    if (!check_tables_exist(&r, c, ts, n)) {
-        rc = EXIT_BAD_STATE;
-        goto out;
+    for (;;) {
+        if (!main_ready(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (check_tables_exist(&r, c, ts, n))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
     }
     if (!same_generation(&r)) {
         rc = EXIT_BAD_STATE;
         goto out;
     }
     if (o->start_clean) {
-        if ((rc = start_clean(&r, c, ts, n)) != EXIT_OK)
+        c->retries = false; /* run once: its failures are errors */
+        rc = start_clean(&r, c, ts, n);
+        c->retries = true;
+        if (rc != EXIT_OK)
             goto out;
         char *now = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
         bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
@@ -758,9 +834,17 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             goto out;
         }
     }
-    if (!import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    for (;;) {
+        if (!main_ready(&r, c, &srs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        if (import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done))
+            break;
+        if (!main_retry(&r, c, &srs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            goto out;
+        }
     }
     r.generation = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
     for (size_t i = 0; i < n; i++) {
@@ -844,7 +928,8 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     pb = NULL;
     save_counts(&r, ts, n, true);
     if (local_failure || failed_db || atomic_load(&r.failed)) {
-        rc = local_failure ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+        rc = local_failure || atomic_load(&r.gave_up) || r.main_gave_up ? EXIT_BAD_STATE
+                                                                       : cmd_db_exit_code(conf->role);
         goto out;
     }
     if (atomic_load(&r.abort) || cmd_interrupted) {
@@ -853,9 +938,21 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         goto out;
     }
     int nseq = 0;
-    if (!sequences_restore(ctx->meta, c, "snapshot", &nseq)) {
-        rc = cmd_db_exit_code(conf->role);
-        goto out;
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
+        if (!main_ready(&r, c, &rs)) {
+            rc = EXIT_BAD_STATE;
+            goto out;
+        }
+        /* setval is idempotent: a restore cut off half-way is run again whole */
+        if (sequences_restore(ctx->meta, c, "snapshot", &nseq))
+            break;
+        if (!main_retry(&r, c, &rs)) {
+            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            goto out;
+        }
     }
     log_info("restored %d sequences", nseq);
     int64_t total = 0;

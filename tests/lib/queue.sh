@@ -12,7 +12,7 @@
 #   queue_schema_sql WORKLOAD                      # the tables the workload changes
 #   run_apply DIR CLUSTER [importer: target|source|source-replica] [extra flags...]
 #       runs the applier (unit-tests driver) in the foreground; run_apply_bg does it in background (APPLY_PID);
-#       APPLY_DB=name overrides the cluster's database
+#       APPLY_DB=name overrides the cluster's database, APPLY_PORT=port its port (a fault proxy's)
 #   seq_values DIR PHASE SCHEMA NAME VALUE IS_CALLED   # a row of meta.db sequence_last_values
 
 QUEUE_TOOL="$TEST_TMP/queue_tool.py"
@@ -468,7 +468,7 @@ apply_cmd() {
     shift 2
     [ $# -gt 0 ] && shift
     local port db
-    port=$(cluster_port "$cluster")
+    port=${APPLY_PORT:-$(cluster_port "$cluster")}
     db=${APPLY_DB:-$(eval "echo \${$(echo "$cluster" | tr 'a-z-' 'A-Z_')_DB}")}
     local args=(import data to "$kind" --export-dir "$dir" --"$kind"-db-host 127.0.0.1
         --"$kind"-db-port "$port" --"$kind"-db-user voyager --"$kind"-db-name "$db" --disable-pb true "$@")
