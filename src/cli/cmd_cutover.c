@@ -42,6 +42,19 @@ static bool record_request(cJSON *rec, void *arg)
                      "first";
         return false;
     }
+    /*
+     * Both ways back read the target's changes from one export from target;
+     * with fall-forward on, a fall-back request would leave the source-replica
+     * importer waiting for changes that go to the source instead.
+     */
+    if (a->kind == CUTOVER_TO_TARGET && a->prepare_fall_back &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"))) {
+        a->refusal = "fall-forward is on ('import data to source-replica' was started), and "
+                     "fall-back and fall-forward exclude each other: run 'initiate cutover to "
+                     "target' without --prepare-for-fall-back; the source-replica is this "
+                     "migration's way back";
+        return false;
+    }
     const char *key = cutover_request_key(a->kind);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key))) {
         a->already = true;

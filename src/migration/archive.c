@@ -136,15 +136,46 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
     return ok;
 }
 
-/* column is "archived" or "deleted"; location NULL for a deletion. */
-static bool mark_segment(archiver *a, long long no, const char *column, const char *location)
+/*
+ * column is "archived" or "deleted"; location NULL for a deletion. The pass
+ * chose the segment from a status read earlier; a source-replica may have
+ * registered since (import data to source-replica checks the queue and sets
+ * FallForwardEnabled under the same write lock). Re-checked here, in the
+ * transaction that marks the segment: when the source-replica still needs it,
+ * *kept is set and nothing changes.
+ */
+static bool mark_segment(archiver *a, long long no, const char *column, const char *location,
+                         bool *kept)
 {
+    metadb *m = a->ctx->meta;
+    *kept = false;
+    if (!metadb_begin(m)) {
+        log_error("archive changes: cannot record segment %lld in meta.db", no);
+        return false;
+    }
+    cJSON *rec = metadb_status_load(m);
+    bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
+    long long needed = 0;
+    bool ok = rec && (!ff || metadb_run(m, &needed,
+                                        "SELECT count(*) FROM queue_segment WHERE segment_no = ?1"
+                                        " AND exporter_role = 'source_db_exporter'"
+                                        " AND imported_by_source_replica_db_importer = 0",
+                                        "i", no));
+    cJSON_Delete(rec);
+    if (ok && needed) {
+        metadb_rollback(m);
+        *kept = true;
+        log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
+        return true;
+    }
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
                           "WHERE segment_no = ?2",
                           column);
-    bool ok = metadb_run(a->ctx->meta, NULL, sql, "si", location, no);
-    if (!ok)
+    ok = ok && metadb_run(m, NULL, sql, "si", location, no) && metadb_commit(m);
+    if (!ok) {
+        metadb_rollback(m);
         log_error("archive changes: cannot record segment %lld in meta.db", no);
+    }
     free(sql);
     return ok;
 }
@@ -168,19 +199,19 @@ static bool handle_segment(archiver *a, long long no, const char *rel_path)
 {
     char *path = cmd_path(a->ctx, rel_path);
     const char *name = strrchr(rel_path, '/') ? strrchr(rel_path, '/') + 1 : rel_path;
-    bool ok;
+    bool ok, kept = false;
     if (a->policy == POLICY_ARCHIVE) {
         char *dst = xasprintf("%s/%s", a->move_to, name);
         ok = (!fs_exists(path) || copy_segment(path, a->move_to, name)) &&
-             mark_segment(a, no, "archived", dst) && remove_segment_file(path);
-        if (ok) {
+             mark_segment(a, no, "archived", dst, &kept) && (kept || remove_segment_file(path));
+        if (ok && !kept) {
             a->moved++;
             log_say("moved %s to %s", rel_path, dst);
         }
         free(dst);
     } else {
-        ok = mark_segment(a, no, "deleted", NULL) && remove_segment_file(path);
-        if (ok) {
+        ok = mark_segment(a, no, "deleted", NULL, &kept) && (kept || remove_segment_file(path));
+        if (ok && !kept) {
             a->deleted++;
             log_say("deleted %s", rel_path);
         }
