@@ -64,7 +64,8 @@ pg_start() {
     # loses acknowledged commits and every crash or kill test would test nothing. fsync and
     # full_page_writes off only risk data on a crash of the machine's kernel, which no test makes:
     # WAL written before the acknowledgement survives a crash of PostgreSQL. Measured on the
-    # 2-core dev machine: no test became measurably slower with it on.
+    # shared 2-core dev machine (test_cdc_import, test_live_fall_forward, test_snapshot_roundtrip,
+    # test_cdc_import_kill): synchronous_commit on is within the run-to-run noise of off.
     cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
