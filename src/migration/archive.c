@@ -136,18 +136,9 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
     return ok;
 }
 
-/*
- * column is "archived" or "deleted"; location NULL for a deletion. The pass
- * chose the segment from a status read earlier; a source-replica may have
- * registered since (import data to source-replica checks the queue and sets
- * FallForwardEnabled under the same write lock). Re-checked here, in the
- * transaction that marks the segment: when the source-replica still needs it,
- * *kept is set and nothing changes.
- */
-static bool mark_segment(archiver *a, long long no, const char *column, const char *location,
-                         bool *kept)
+bool archive_mark_segment(metadb *m, long long no, const char *column, const char *location,
+                          bool *kept)
 {
-    metadb *m = a->ctx->meta;
     *kept = false;
     if (!metadb_begin(m)) {
         log_error("archive changes: cannot record segment %lld in meta.db", no);
@@ -168,9 +159,10 @@ static bool mark_segment(archiver *a, long long no, const char *column, const ch
         log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
         return true;
     }
+    /* column is one of two literals (archive.h), never user text */
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
                           "WHERE segment_no = ?2",
-                          column);
+                          strcmp(column, "archived") == 0 ? "archived" : "deleted");
     ok = ok && metadb_run(m, NULL, sql, "si", location, no) && metadb_commit(m);
     if (!ok) {
         metadb_rollback(m);
@@ -203,14 +195,14 @@ static bool handle_segment(archiver *a, long long no, const char *rel_path)
     if (a->policy == POLICY_ARCHIVE) {
         char *dst = xasprintf("%s/%s", a->move_to, name);
         ok = (!fs_exists(path) || copy_segment(path, a->move_to, name)) &&
-             mark_segment(a, no, "archived", dst, &kept) && (kept || remove_segment_file(path));
+             archive_mark_segment(a->ctx->meta, no, "archived", dst, &kept) && (kept || remove_segment_file(path));
         if (ok && !kept) {
             a->moved++;
             log_say("moved %s to %s", rel_path, dst);
         }
         free(dst);
     } else {
-        ok = mark_segment(a, no, "deleted", NULL, &kept) && (kept || remove_segment_file(path));
+        ok = archive_mark_segment(a->ctx->meta, no, "deleted", NULL, &kept) && (kept || remove_segment_file(path));
         if (ok && !kept) {
             a->deleted++;
             log_say("deleted %s", rel_path);
