@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fall-back and fall-forward exclude each other, and neither may start where it
 # would miss changes (issue 11, defect 3):
-#   - initiate cutover to target --prepare-for-fall-back true with fall-forward on;
+#   - initiate cutover to target --prepare-for-fall-back true with fall-forward on, or a
+#     repeated request whose --prepare-for-fall-back differs from the first (it was ignored);
 #   - import data to source-replica first started after cutover to target was
 #     initiated, or with fall-back prepared, or after archive changes --delete
 #     removed source changes it needs;
@@ -40,6 +41,17 @@ assert_eq "the refused cutover recorded nothing" "null null" \
     "$(status_get "$ED" CutoverToTargetRequested) $(status_get "$ED" FallbackEnabled)"
 check "cutover to target without fall-back is accepted with fall-forward on" \
     "$V" initiate cutover to target -e "$ED"
+ED=$(fresh_dir)
+check "cutover to target without fall-back" "$V" initiate cutover to target -e "$ED"
+expect_fail "a repeated request cannot add fall-back afterwards" 3 "already initiated without --prepare-for-fall-back true" \
+    "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
+check "a repeated request that agrees is fine" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back false
+ED=$(fresh_dir)
+check "cutover to target prepared for fall-back" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
+expect_fail "a repeated request cannot drop fall-back afterwards" 3 "already initiated with fall-back prepared" \
+    "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back false
+check "a repeated request without the flag is fine" "$V" initiate cutover to target -e "$ED"
+assert_eq "fall-back still prepared" true "$(status_get "$ED" FallbackEnabled)"
 
 ED=$(fresh_dir CutoverToTargetRequested true FallbackEnabled false)
 expect_fail "fall-forward first started after cutover to target is refused" 3 \
