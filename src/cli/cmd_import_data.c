@@ -206,12 +206,13 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
     if (ff) {
         log_error("import data to source: fall-forward is on ('import data to source-replica' was "
                   "started), and fall-back and fall-forward exclude each other: the target's "
-                  "changes go to the source-replica");
+                  "changes go to the source-replica ('import data to source-replica')");
         return EXIT_BAD_STATE;
     }
     if (no_fb) {
         log_error("import data to source: cutover to target was initiated without "
-                  "--prepare-for-fall-back true, so no change is captured for the source");
+                  "--prepare-for-fall-back true, so no change is captured for the source: this "
+                  "migration has no fall-back");
         return EXIT_BAD_STATE;
     }
     db_conf conf = {0};
@@ -295,8 +296,8 @@ static bool admit_fall_forward(cJSON *rec, void *arg)
         a->refusal = xstrdup(
             "cutover to target was already initiated, so a source-replica started now would "
             "miss the writes made on the target since then: 'import data to source-replica' "
-            "must be started before 'initiate cutover to target' (for a source-replica now, "
-            "start a new migration from the target)");
+            "must be started before 'initiate cutover to target', and this migration can no "
+            "longer get a source-replica");
         return false;
     }
     long long first, last;
