@@ -869,8 +869,11 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     wa = xcalloc((size_t)nworkers, sizeof *wa);
     for (int i = 0; i < nworkers; i++) {
         wa[i] = (worker_arg){&r, i};
-        if (pthread_create(&th[i], NULL, worker_main, &wa[i]) != 0) {
-            log_error("cannot start an import worker thread");
+        int err = pthread_create(&th[i], NULL, worker_main, &wa[i]);
+        if (err != 0) {
+            log_error("cannot start import worker thread %d of %d: %s; lower --parallel-jobs or "
+                      "raise the process's thread limit",
+                      i + 1, nworkers, strerror(err));
             atomic_store(&r.abort, 1);
             break;
         }
