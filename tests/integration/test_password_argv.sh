@@ -29,7 +29,7 @@ cmdline_of() {
     done
     sleep 0.5
     tr '\0' ' ' <"/proc/$pid/cmdline"
-    kill "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null # it waits in connect, where SIGTERM is only noted
     wait "$pid" 2>/dev/null
 }
 ED=$(new_export_dir)
