@@ -22,6 +22,8 @@ conn_flags
 free_port=1
 REPLICA_NOWHERE=(--source-replica-db-host 127.0.0.1 --source-replica-db-port "$free_port"
     --source-replica-db-user voyager --source-replica-db-name replicadb)
+SRC_NOWHERE=(--source-db-type postgresql --source-db-host 127.0.0.1 --source-db-port "$free_port"
+    --source-db-user voyager --source-db-name sourcedb)
 
 fresh_dir() {
     local ed
@@ -66,10 +68,10 @@ assert_eq "fall-back migration: no source-replica registered" "null" "$(status_g
 
 ED=$(fresh_dir FallForwardEnabled true)
 expect_fail "import data to source refused while fall-forward is on" 3 "fall-back and fall-forward exclude each other" \
-    "$V" import data to source -e "$ED" "${SRC_FLAGS[@]}" --disable-pb true
+    "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
 ED=$(fresh_dir CutoverToTargetRequested true FallbackEnabled false)
 expect_fail "import data to source refused after a cutover without fall-back" 3 "without --prepare-for-fall-back true" \
-    "$V" import data to source -e "$ED" "${SRC_FLAGS[@]}" --disable-pb true
+    "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
 
 ED=$(fresh_dir)
 python3 - "$ED/metainfo/meta.db" <<'PY'
