@@ -1060,6 +1060,10 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
+    if (!im.chans) {
+        rc = EXIT_BAD_STATE; /* resources, not data: the same command again resumes */
+        goto out;
+    }
     for (int i = 0; i < im.nchannels; i++)
         channels_set_committed(im.chans, i, im.start_applied[i]);
     im.replica = channels_replica_role(im.chans);

@@ -68,6 +68,8 @@ typedef struct channel {
     bool busy;              /* a batch is being applied */
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
+    /* copies of ap's counters, which only the worker touches, taken under set->mu */
+    int64_t zero_row_changes, merged_events;
     pthread_cond_t work;
 } channel;
 
@@ -76,6 +78,7 @@ struct channel_set {
     pthread_cond_t progress; /* broadcast on every commit, hand-over, failure and stop */
     channel *ch;
     int n;
+    int n_started; /* workers running (to join) */
     int batch_max;
     size_t queue_bytes_max; /* per channel */
     bool stop, failed;
@@ -279,6 +282,8 @@ static void *worker(void *arg)
 
         pthread_mutex_lock(&s->mu);
         c->busy = false;
+        c->zero_row_changes = c->ap.zero_row_changes;
+        c->merged_events = c->ap.merged_events;
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
@@ -324,8 +329,18 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
         }
         applier_init(&c->ap, conns[i], i, s->migration_uuid);
     }
-    for (int i = 0; i < n; i++)
-        pthread_create(&s->ch[i].th, NULL, worker, &s->ch[i]);
+    for (int i = 0; i < n; i++) {
+        int err = pthread_create(&s->ch[i].th, NULL, worker, &s->ch[i]);
+        if (err != 0) {
+            log_error("apply: cannot start channel thread %d of %d: %s; lower --parallel-jobs "
+                      "or raise the process's thread limit, then run the same command again",
+                      i + 1, n, strerror(err));
+            s->n_started = i;
+            channels_stop(s);
+            return NULL;
+        }
+        s->n_started = i + 1;
+    }
     return s;
 }
 
@@ -410,7 +425,7 @@ int64_t channels_zero_row_changes(channel_set *s)
     int64_t v = 0;
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->n; i++)
-        v += s->ch[i].ap.zero_row_changes;
+        v += s->ch[i].zero_row_changes;
     pthread_mutex_unlock(&s->mu);
     return v;
 }
@@ -420,7 +435,7 @@ int64_t channels_merged_events(channel_set *s)
     int64_t v = 0;
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->n; i++)
-        v += s->ch[i].ap.merged_events;
+        v += s->ch[i].merged_events;
     pthread_mutex_unlock(&s->mu);
     return v;
 }
@@ -459,7 +474,7 @@ void channels_stop(channel_set *s)
     for (int i = 0; i < s->n; i++)
         pthread_cond_signal(&s->ch[i].work);
     pthread_mutex_unlock(&s->mu);
-    for (int i = 0; i < s->n; i++)
+    for (int i = 0; i < s->n_started; i++)
         pthread_join(s->ch[i].th, NULL);
     for (int i = 0; i < s->n; i++) {
         channel *c = &s->ch[i];

@@ -33,8 +33,9 @@ bool cdc_changes_key(const cdc_item *it);
 typedef struct channel_set channel_set;
 
 /*
- * Start n workers. conns: n connections, owned by the set from now on.
- * batch_max: events per transaction at most.
+ * Start n workers. conns: n connections, owned by the set from now on (closed
+ * here when the start fails). batch_max: events per transaction at most.
+ * NULL after a logged error when a worker thread cannot be started.
  */
 channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max);
 

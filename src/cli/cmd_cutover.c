@@ -14,6 +14,7 @@
 typedef struct request_arg {
     cutover_kind kind;
     bool prepare_fall_back;
+    bool prepare_given; /* --prepare-for-fall-back on the command line */
     bool already;
     const char *refusal; /* set when the request is not allowed in this state */
 } request_arg;
@@ -42,8 +43,30 @@ static bool record_request(cJSON *rec, void *arg)
                      "first";
         return false;
     }
+    /*
+     * Both ways back read the target's changes from one export from target;
+     * with fall-forward on, a fall-back request would leave the source-replica
+     * importer waiting for changes that go to the source instead.
+     */
+    if (a->kind == CUTOVER_TO_TARGET && a->prepare_fall_back &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"))) {
+        a->refusal = "fall-forward is on ('import data to source-replica' was started), and "
+                     "fall-back and fall-forward exclude each other: run 'initiate cutover to "
+                     "target' without --prepare-for-fall-back; the source-replica is this "
+                     "migration's way back";
+        return false;
+    }
     const char *key = cutover_request_key(a->kind);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key))) {
+        bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
+        if (a->kind == CUTOVER_TO_TARGET && a->prepare_given && a->prepare_fall_back != fb) {
+            /* the running processes already acted on the first answer */
+            a->refusal = fb ? "cutover to target was already initiated with fall-back prepared; "
+                              "that cannot be undone now"
+                            : "cutover to target was already initiated without "
+                              "--prepare-for-fall-back true; fall-back cannot be prepared any more";
+            return false;
+        }
         a->already = true;
         return false;
     }
@@ -57,8 +80,8 @@ static bool record_request(cJSON *rec, void *arg)
 
 static int initiate(cmd_ctx *ctx, cutover_kind kind)
 {
-    request_arg a = {kind, opts_has_flag(ctx->opts, "prepare-for-fall-back") &&
-                               opts_get_bool(ctx->opts, "prepare-for-fall-back"),
+    bool given = opts_is_set(ctx->opts, "prepare-for-fall-back");
+    request_arg a = {kind, given && opts_get_bool(ctx->opts, "prepare-for-fall-back"), given,
                      false, NULL};
     if (metadb_status_update(ctx->meta, record_request, &a)) {
         log_say("cutover to %s initiated; the running migration processes will complete it. "

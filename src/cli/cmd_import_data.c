@@ -7,6 +7,7 @@
  * target): no snapshot; after the connection check, only the change apply.
  */
 #include "cdc/cdc_live.h"
+#include "cdc/queue_format.h"
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
 #include "core/exitcodes.h"
@@ -120,9 +121,13 @@ static int check_target_replication(cmd_ctx *ctx, db_conf *conf)
     return rc;
 }
 
-/* Snapshot import into role's database, then the live changes when the export is live. */
+/*
+ * Snapshot import into role's database, then the live changes when the export
+ * is live. admit, when given, runs once the flags are known good and before
+ * any connection: it may refuse the run (its exit code).
+ */
 static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *importer_role,
-                                        const char *done_key)
+                                        const char *done_key, int (*admit)(cmd_ctx *))
 {
     if (opts_get_bool(ctx->opts, "truncate-tables") && !opts_get_bool(ctx->opts, "start-clean")) {
         log_error("--truncate-tables works only with --start-clean true");
@@ -132,6 +137,13 @@ static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *
     if (!cmd_db_conf(ctx, role, &conf)) {
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
+    }
+    if (admit) {
+        int arc = admit(ctx);
+        if (arc != EXIT_OK) {
+            db_conf_free(&conf);
+            return arc;
+        }
     }
     int rc = role == DB_TARGET ? check_target_replication(ctx, &conf) : EXIT_OK;
     if (rc != EXIT_OK) {
@@ -157,7 +169,7 @@ static int import_snapshot_then_changes(cmd_ctx *ctx, db_role role, const char *
 
 int cmd_import_data_to_target(cmd_ctx *ctx)
 {
-    return import_snapshot_then_changes(ctx, DB_TARGET, ROLE_TARGET, "ImportDataDone");
+    return import_snapshot_then_changes(ctx, DB_TARGET, ROLE_TARGET, "ImportDataDone", NULL);
 }
 
 /*
@@ -181,6 +193,27 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
                   "applied exactly once, and starting over would apply them twice; run the same "
                   "command without it to continue where it stopped");
         return EXIT_BAD_ARGS;
+    }
+    cJSON *status = metadb_status_load(ctx->meta);
+    if (!status)
+        return EXIT_BAD_STATE;
+    bool ff = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "FallForwardEnabled"));
+    bool no_fb =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "CutoverToTargetRequested")) &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "FallbackEnabled"));
+    cJSON_Delete(status);
+    /* either way no change would ever come for this importer: it would wait forever */
+    if (ff) {
+        log_error("import data to source: fall-forward is on ('import data to source-replica' was "
+                  "started), and fall-back and fall-forward exclude each other: the target's "
+                  "changes go to the source-replica ('import data to source-replica')");
+        return EXIT_BAD_STATE;
+    }
+    if (no_fb) {
+        log_error("import data to source: cutover to target was initiated without "
+                  "--prepare-for-fall-back true, so no change is captured for the source: this "
+                  "migration has no fall-back");
+        return EXIT_BAD_STATE;
     }
     db_conf conf = {0};
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
@@ -221,12 +254,90 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
     return rc;
 }
 
+typedef struct ff_admission {
+    metadb *meta;
+    char *refusal; /* owned; set when fall-forward may not start */
+} ff_admission;
+
+/* First and last source-exporter segment a source-replica still needs that archive deleted. */
+static bool deleted_needed_segments(metadb *m, long long *first, long long *last)
+{
+    *first = *last = -1;
+    return metadb_run(m, first,
+                      "SELECT min(segment_no) FROM queue_segment WHERE deleted <> 0 AND "
+                      "exporter_role = 'source_db_exporter' AND "
+                      "imported_by_source_replica_db_importer = 0",
+                      "") &&
+           metadb_run(m, last,
+                      "SELECT max(segment_no) FROM queue_segment WHERE deleted <> 0 AND "
+                      "exporter_role = 'source_db_exporter' AND "
+                      "imported_by_source_replica_db_importer = 0",
+                      "");
+}
+
+/*
+ * Registers fall-forward (FallForwardEnabled) in the same meta.db transaction
+ * as its checks, so that cutover to target and archive changes, which take the
+ * same write lock, see either a registered source-replica or none.
+ */
+static bool admit_fall_forward(cJSON *rec, void *arg)
+{
+    ff_admission *a = arg;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"))) {
+        a->refusal = xstrdup(
+            "this migration was prepared for fall-back (initiate cutover to target "
+            "--prepare-for-fall-back true), and fall-back and fall-forward exclude each other: "
+            "the source is its way back, kept in sync by 'import data to source'");
+        return false;
+    }
+    bool registered = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
+    if (!registered &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverToTargetRequested"))) {
+        a->refusal = xstrdup(
+            "cutover to target was already initiated, so a source-replica started now would "
+            "miss the writes made on the target since then: 'import data to source-replica' "
+            "must be started before 'initiate cutover to target', and this migration can no "
+            "longer get a source-replica");
+        return false;
+    }
+    long long first, last;
+    if (!deleted_needed_segments(a->meta, &first, &last)) {
+        a->refusal = xstrdup("cannot read the change queue's state from meta.db");
+        return false;
+    }
+    if (first >= 0) {
+        a->refusal = xasprintf(
+            "archive changes --delete already deleted queue segments %lld..%lld, source changes "
+            "the source-replica has not applied: it can no longer be added to this migration. "
+            "Start 'import data to source-replica' before 'archive changes' (or archive with "
+            "--move-to, which keeps the changes readable)",
+            first, last);
+        return false;
+    }
+    if (!registered)
+        cJSON_AddBoolToObject(rec, "FallForwardEnabled", true);
+    return true;
+}
+
+static int register_fall_forward(cmd_ctx *ctx)
+{
+    /* the exporter creates the queue tables; they may not exist yet */
+    if (!metadb_exec(ctx->meta, QUEUE_META_DDL))
+        return EXIT_BAD_STATE;
+    ff_admission a = {ctx->meta, NULL};
+    if (metadb_status_update(ctx->meta, admit_fall_forward, &a))
+        return EXIT_OK;
+    if (!a.refusal)
+        return EXIT_BAD_STATE; /* meta.db failed, and said so */
+    log_error("import data to source-replica: %s", a.refusal);
+    free(a.refusal);
+    return EXIT_BAD_STATE;
+}
+
 int cmd_import_data_to_source_replica(cmd_ctx *ctx)
 {
-    if (!metadb_status_set_bool(ctx->meta, "FallForwardEnabled", true))
-        return EXIT_BAD_STATE;
     return import_snapshot_then_changes(ctx, DB_SOURCE_REPLICA, ROLE_SOURCE_REPLICA,
-                                        "ImportDataToSourceReplicaDone");
+                                        "ImportDataToSourceReplicaDone", register_fall_forward);
 }
 
 int cmd_import_data_status(cmd_ctx *ctx)

@@ -132,11 +132,11 @@ static const flag_def f_archive[] = {
 
 static const flag_def f_passwords[] = {
     {"source-db-password", 0, FLAG_STRING, NULL, NULL, FLAGF_SECRET, "SOURCE_DB_PASSWORD",
-     "password of the source database"},
+     "password of the source database (better: the environment variable, not seen in ps)"},
     {"target-db-password", 0, FLAG_STRING, NULL, NULL, FLAGF_SECRET, "TARGET_DB_PASSWORD",
-     "password of the target database"},
+     "password of the target database (better: the environment variable, not seen in ps)"},
     {"source-replica-db-password", 0, FLAG_STRING, NULL, NULL, FLAGF_SECRET,
-     "SOURCE_REPLICA_DB_PASSWORD", "password of the source-replica database"},
+     "SOURCE_REPLICA_DB_PASSWORD", "password of the source-replica database (better: the environment variable, not seen in ps)"},
     FLAG_GROUP_END,
 };
 

@@ -84,6 +84,24 @@ static bool is_secret_arg(const char *arg, bool *value_follows)
     return true;
 }
 
+/*
+ * A password given by flag is in /proc/PID/cmdline, which every local user can
+ * read (ps), for as long as the process runs. The parser copied every value,
+ * so the originals are blanked right after parsing; the window left is the
+ * process's first moments. --help recommends the environment variables.
+ */
+static void hide_secret_args(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        bool follows;
+        if (!is_secret_arg(argv[i], &follows))
+            continue;
+        char *v = follows ? (i + 1 < argc ? argv[++i] : NULL) : strchr(argv[i], '=') + 1;
+        if (v)
+            memset(v, 0, strlen(v));
+    }
+}
+
 static void log_command_line(int argc, char **argv)
 {
     strbuf sb = STRBUF_INIT;
@@ -123,6 +141,7 @@ int cli_main(int argc, char **argv)
 {
     cli_parse_result res;
     cli_parse(argc, argv, &res);
+    hide_secret_args(argc, argv);
     int rc = res.exit_code;
     if (rc != 0)
         goto out;

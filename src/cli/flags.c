@@ -22,7 +22,8 @@ const flag_def flags_common[] = {
      "port of the " WHO " database (default by database type)"},                               \
     {P "-db-user", 0, FLAG_STRING, NULL, NULL, 0, NULL, "user to connect to the " WHO " database"}, \
     {P "-db-password", 0, FLAG_STRING, NULL, NULL, FLAGF_SECRET, ENVPW,                         \
-     "password (prefer the environment variable; prompted on a TTY when missing)"},             \
+     "password; better the environment variable, as other local users can see a flag in ps "   \
+     "while the command starts (prompted on a TTY when missing)"},             \
     {P "-db-name", 0, FLAG_STRING, NAMEDEF, NULL, 0, NULL, "name of the " WHO " database"},      \
     {P "-db-schema", 0, FLAG_STRING, SCHEMADEF, NULL, 0, NULL, SCHEMAHELP},                       \
     {P "-ssl-mode", 0, FLAG_STRING, "prefer", SSL_MODES, 0, NULL, "SSL mode"},                   \

@@ -1,10 +1,12 @@
 #include "core/log.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,9 +38,18 @@ void log_set_stderr_quiet(bool quiet) { stderr_quiet = quiet; }
 
 bool log_open_file(const char *path)
 {
-    FILE *f = fopen(path, "ae");
-    if (!f)
+    /* logs name tables, hosts and users, and quote failed rows: 0600 like the data */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
         return false;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+        (void)fchmod(fd, st.st_mode & 0700); /* a log left by an older version */
+    FILE *f = fdopen(fd, "a");
+    if (!f) {
+        close(fd);
+        return false;
+    }
     pthread_mutex_lock(&log_mutex);
     if (log_file)
         fclose(log_file);

@@ -4,8 +4,11 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct metadb {
     sqlite3 *db;
@@ -125,8 +128,36 @@ static bool init_uuid(cJSON *rec, void *arg)
     return true;
 }
 
+/* Drop group and other access from path when it exists (left by an older version). */
+static void restrict_mode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        (void)chmod(path, st.st_mode & 0700);
+}
+
+/*
+ * meta.db holds the migration's state and its tables' names: 0600 like the
+ * data. SQLite would create it 0644; created here first, it keeps 0600, and
+ * SQLite gives -wal and -shm the database file's mode.
+ */
+static void create_private(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    restrict_mode(path);
+    char *side = xasprintf("%s-wal", path);
+    restrict_mode(side);
+    free(side);
+    side = xasprintf("%s-shm", path);
+    restrict_mode(side);
+    free(side);
+}
+
 metadb *metadb_open(const char *path)
 {
+    create_private(path);
     metadb *m = xcalloc(1, sizeof *m);
     if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {

@@ -136,15 +136,38 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
     return ok;
 }
 
-/* column is "archived" or "deleted"; location NULL for a deletion. */
-static bool mark_segment(archiver *a, long long no, const char *column, const char *location)
+bool archive_mark_segment(metadb *m, long long no, const char *column, const char *location,
+                          bool *kept)
 {
+    *kept = false;
+    if (!metadb_begin(m)) {
+        log_error("archive changes: cannot record segment %lld in meta.db", no);
+        return false;
+    }
+    cJSON *rec = metadb_status_load(m);
+    bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
+    long long needed = 0;
+    bool ok = rec && (!ff || metadb_run(m, &needed,
+                                        "SELECT count(*) FROM queue_segment WHERE segment_no = ?1"
+                                        " AND exporter_role = 'source_db_exporter'"
+                                        " AND imported_by_source_replica_db_importer = 0",
+                                        "i", no));
+    cJSON_Delete(rec);
+    if (ok && needed) {
+        metadb_rollback(m);
+        *kept = true;
+        log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
+        return true;
+    }
+    /* column is one of two literals (archive.h), never user text */
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
                           "WHERE segment_no = ?2",
-                          column);
-    bool ok = metadb_run(a->ctx->meta, NULL, sql, "si", location, no);
-    if (!ok)
+                          strcmp(column, "archived") == 0 ? "archived" : "deleted");
+    ok = ok && metadb_run(m, NULL, sql, "si", location, no) && metadb_commit(m);
+    if (!ok) {
+        metadb_rollback(m);
         log_error("archive changes: cannot record segment %lld in meta.db", no);
+    }
     free(sql);
     return ok;
 }
@@ -168,19 +191,19 @@ static bool handle_segment(archiver *a, long long no, const char *rel_path)
 {
     char *path = cmd_path(a->ctx, rel_path);
     const char *name = strrchr(rel_path, '/') ? strrchr(rel_path, '/') + 1 : rel_path;
-    bool ok;
+    bool ok, kept = false;
     if (a->policy == POLICY_ARCHIVE) {
         char *dst = xasprintf("%s/%s", a->move_to, name);
         ok = (!fs_exists(path) || copy_segment(path, a->move_to, name)) &&
-             mark_segment(a, no, "archived", dst) && remove_segment_file(path);
-        if (ok) {
+             archive_mark_segment(a->ctx->meta, no, "archived", dst, &kept) && (kept || remove_segment_file(path));
+        if (ok && !kept) {
             a->moved++;
             log_say("moved %s to %s", rel_path, dst);
         }
         free(dst);
     } else {
-        ok = mark_segment(a, no, "deleted", NULL) && remove_segment_file(path);
-        if (ok) {
+        ok = archive_mark_segment(a->ctx->meta, no, "deleted", NULL, &kept) && (kept || remove_segment_file(path));
+        if (ok && !kept) {
             a->deleted++;
             log_say("deleted %s", rel_path);
         }

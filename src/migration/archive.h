@@ -6,6 +6,7 @@
 #define VOYAGER_MIGRATION_ARCHIVE_H
 
 #include "cli/cmd_ctx.h"
+#include "core/metadb.h"
 
 #include <stdbool.h>
 
@@ -25,6 +26,17 @@ typedef struct archive_segment {
  * target_db_exporter_fb -> source, target_db_exporter_ff -> source-replica.
  */
 bool archive_segment_eligible(const archive_segment *s, bool fall_forward);
+
+/*
+ * Record segment no as gone: column "archived" (location: where it went) or
+ * "deleted" (location NULL). The pass chose it from a status read earlier; a
+ * source-replica may have registered since (import data to source-replica
+ * checks the queue and sets FallForwardEnabled under the same write lock), so
+ * this re-checks in the transaction that marks: when the source-replica still
+ * needs the segment, nothing changes and *kept is set. False on a meta.db error.
+ */
+bool archive_mark_segment(metadb *m, long long no, const char *column, const char *location,
+                          bool *kept);
 
 /* Disk use of the file system holding path, in percent as df shows it; -1 on error. */
 int archive_fs_utilization(const char *path);

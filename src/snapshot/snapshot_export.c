@@ -574,11 +574,15 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
                  nworkers, snapshot_name);
         for (int i = 0; i < nworkers; i++) {
             atomic_fetch_add(&r.workers_left, 1);
-            if (pthread_create(&th[i], NULL, worker_main, &r) != 0) {
+            int err = pthread_create(&th[i], NULL, worker_main, &r);
+            if (err != 0) {
                 atomic_fetch_sub(&r.workers_left, 1);
-                log_error("cannot start an export worker thread");
+                log_error("cannot start export worker thread %d of %d: %s; lower --parallel-jobs "
+                          "or raise the process's thread limit, then run the same command again",
+                          i + 1, nworkers, strerror(err));
                 atomic_store(&r.abort, 1);
                 ok = false;
+                atomic_store(&r.local, 1); /* the machine's limits, not the source */
                 break;
             }
             started++;

@@ -359,11 +359,20 @@ static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
             char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
             char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
             char *v = pgconn_query_value(c, sql, 0, NULL);
-            if (v && strcmp(v, "t") == 0)
-                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
-            free(v);
             free(sql);
             free(q);
+            if (!v) {
+                /* unknown is not empty: importing could add to rows nobody confirmed */
+                log_error("cannot tell whether %s is empty on the %s database (error above), so "
+                          "the import stops before loading into it: fix that (e.g. grant SELECT "
+                          "on the table) and run the same command again",
+                          ts[i].display, db_role_name(r->conf->role));
+                strbuf_free(&sb);
+                return cmd_db_exit_code(r->conf->role);
+            }
+            if (strcmp(v, "t") == 0)
+                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
+            free(v);
         }
         bool yes = true;
         if (sb.len) {
@@ -860,8 +869,11 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     wa = xcalloc((size_t)nworkers, sizeof *wa);
     for (int i = 0; i < nworkers; i++) {
         wa[i] = (worker_arg){&r, i};
-        if (pthread_create(&th[i], NULL, worker_main, &wa[i]) != 0) {
-            log_error("cannot start an import worker thread");
+        int err = pthread_create(&th[i], NULL, worker_main, &wa[i]);
+        if (err != 0) {
+            log_error("cannot start import worker thread %d of %d: %s; lower --parallel-jobs or "
+                      "raise the process's thread limit",
+                      i + 1, nworkers, strerror(err));
             atomic_store(&r.abort, 1);
             break;
         }

@@ -1,6 +1,10 @@
 #include "testlib.h"
 
+#include "cdc/queue_format.h"
+#include "core/util.h"
 #include "migration/archive.h"
+
+#include <stdlib.h>
 
 TEST(archive_eligibility_by_exporter_and_importers)
 {
@@ -32,4 +36,54 @@ TEST(archive_fs_utilization_is_a_percentage)
     int pct = archive_fs_utilization("/tmp");
     CHECK(pct >= 0 && pct <= 100);
     CHECK_INT_EQ(archive_fs_utilization("/no/such/path/here"), -1);
+}
+
+/*
+ * The pass picked a segment while no source-replica was registered; one
+ * registers before the segment is marked: the mark must not go through.
+ */
+TEST(archive_mark_keeps_what_a_source_replica_registered_meanwhile_needs)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    metadb *m = metadb_open(path);
+    CHECK(m != NULL);
+    CHECK(metadb_exec(m, QUEUE_META_DDL));
+    for (long long no = 0; no < 3; no++)
+        CHECK(metadb_run(m, NULL,
+                         "INSERT INTO queue_segment (segment_no, file_path, exporter_role, is_closed,"
+                         " imported_by_target_db_importer, imported_by_source_replica_db_importer)"
+                         " VALUES (?1, 'data/queue/x', ?2, 1, 1, ?3)",
+                         "isi", no, no == 2 ? "target_db_exporter_fb" : "source_db_exporter",
+                         no == 1 ? 1LL : 0LL));
+    bool kept = true;
+    /* no source-replica: a source segment the target applied may go */
+    CHECK(archive_mark_segment(m, 0, "deleted", NULL, &kept));
+    CHECK(!kept);
+    long long v = -1;
+    CHECK(metadb_run(m, &v, "SELECT deleted FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK_INT_EQ(v, 1);
+    CHECK(metadb_run(m, NULL, "UPDATE queue_segment SET deleted = 0 WHERE segment_no = 0", ""));
+
+    CHECK(metadb_status_set_bool(m, "FallForwardEnabled", true)); /* registered meanwhile */
+    CHECK(archive_mark_segment(m, 0, "deleted", NULL, &kept));
+    CHECK(kept);
+    CHECK(metadb_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK_INT_EQ(v, 0);
+    CHECK(archive_mark_segment(m, 0, "archived", "/elsewhere/x", &kept));
+    CHECK(kept);
+    CHECK(metadb_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK_INT_EQ(v, 0);
+    /* what the source-replica applied, and other exporters' segments, still go */
+    CHECK(archive_mark_segment(m, 1, "deleted", NULL, &kept));
+    CHECK(!kept);
+    CHECK(archive_mark_segment(m, 2, "archived", "/elsewhere/2", &kept));
+    CHECK(!kept);
+    CHECK(metadb_run(m, &v, "SELECT count(*) FROM queue_segment WHERE deleted + archived = 1", ""));
+    CHECK_INT_EQ(v, 2);
+    /* the write lock is free again: a kept segment rolled its transaction back */
+    CHECK(metadb_status_set_bool(m, "After", true));
+    metadb_close(m);
+    free(path);
+    free(dir);
 }

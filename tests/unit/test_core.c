@@ -4,6 +4,7 @@
 #include "core/exportdir.h"
 #include "core/fsutil.h"
 #include "core/lock.h"
+#include "core/log.h"
 #include "core/metadb.h"
 #include "core/util.h"
 
@@ -136,6 +137,45 @@ TEST(metadb_status_record_round_trip)
     cJSON_Delete(rec);
     CHECK(metadb_status_get_string(m, "Missing") == NULL);
     metadb_close(m);
+    free(path);
+    free(dir);
+}
+
+static int mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+TEST(metadb_and_log_files_are_private)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+    char *logp = xasprintf("%s/x.log", dir);
+    metadb *m = metadb_open(path);
+    CHECK(m != NULL);
+    CHECK(metadb_status_set_bool(m, "Written", true)); /* the WAL and its index exist now */
+    CHECK_INT_EQ(mode_of(path), 0600);
+    CHECK_INT_EQ(mode_of(wal), 0600);
+    CHECK_INT_EQ(mode_of(shm), 0600);
+    metadb_close(m);
+    /* files of an older version, world-readable, are made private on open */
+    CHECK(chmod(path, 0644) == 0);
+    m = metadb_open(path);
+    CHECK(m != NULL);
+    CHECK_INT_EQ(mode_of(path), 0600);
+    metadb_close(m);
+    CHECK(log_open_file(logp));
+    log_close();
+    CHECK_INT_EQ(mode_of(logp), 0600);
+    CHECK(chmod(logp, 0644) == 0);
+    CHECK(log_open_file(logp));
+    log_close();
+    CHECK_INT_EQ(mode_of(logp), 0600);
+    free(logp);
+    free(wal);
+    free(shm);
     free(path);
     free(dir);
 }
