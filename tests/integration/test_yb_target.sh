@@ -80,6 +80,25 @@ assert_eq "no batch recorded twice" "$(psql_as target yugabyte -c "SELECT count(
     "$(metainfo_rows target yugabyte)"
 for i in 1 2 3; do proxy_clear "yb$i"; done
 
+# ---- "Sending too long RPC message": the batch is sent again as smaller COPYs ----
+# big_values' rows are ~5.5 MB each (all_types.sql): 4 in one batch exceed a 12 MB limit.
+yb_reset_logs
+for i in 1 2 3; do proxy_rule "yb$i" "yb_rpc_limit 12000000"; done
+check "import data under a 12 MB RPC limit" "$V" import data -e "$ED" "${YB[@]}" "${IMPORT_AGAIN[@]}" \
+    --parallel-jobs 3 --disable-pb
+compare_databases source target
+n=$(( $(proxy_fired yb1 rpc_too_long) + $(proxy_fired yb2 rpc_too_long) + $(proxy_fired yb3 rpc_too_long) ))
+[ "$n" -ge 1 ] && ok "the RPC limit was hit ($n times)" || not_ok "the RPC limit was hit" "$n"
+assert_match "the batch was split" "big_values: batch 1 of big_values_data.sql: .*Sending too long RPC message.*sending it again as COPYs of at most" \
+    "$(cat "$LAST_ERR")"
+# a row larger than the limit: no split helps; a clear message, nothing half loaded
+for i in 1 2 3; do proxy_rule "yb$i" "yb_rpc_limit 1000000"; done
+expect_fail "import data: rows above the RPC limit stop with a clear message" 5 \
+    "big_values.*Sending too long RPC message.*rows too large for YugabyteDB's RPC message limit" \
+    "$V" import data -e "$ED" "${YB[@]}" "${IMPORT_AGAIN[@]}" --parallel-jobs 3 --disable-pb
+assert_eq "nothing of big_values loaded" 0 "$(psql_as target yugabyte -c "SELECT count(*) FROM big_values")"
+for i in 1 2 3; do proxy_clear "yb$i"; done
+
 # ---- a node goes away mid import: its workers move to the others ----
 yb_reset_logs
 for i in 1 2 3; do proxy_rule "yb$i" "delay 0.15 match=^COPY"; done
