@@ -209,6 +209,17 @@ static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, 
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto failed;
     PQclear(res);
+    /*
+     * YugabyteDB transparently retries the first statement of a transaction on
+     * a read restart; a COPY's data stream cannot be replayed that way. A trivial
+     * first statement (as upstream) leaves every retry of the batch to us.
+     */
+    if (c->is_yugabyte) {
+        res = PQexec(c->pg, "SELECT 1");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            goto failed;
+        PQclear(res);
+    }
     /* copy_cap > 0: the batch goes as several COPYs, still one transaction (YugabyteDB's RPC limit) */
     int64_t copied = 0, pos = b->r.start_offset;
     do {

@@ -66,7 +66,8 @@ yb_reset_logs
 for i in 1 2 3; do
     proxy_rule "yb$i" "yb_error restart_read match=^COPY every=3" "yb_error conflict match=^COMMIT every=4" \
         "yb_error txn_aborted match=^COPY nth=2" "yb_error schema_mismatch match=^COPY nth=4" \
-        "yb_error deadlock match=^COMMIT nth=3" "yb_too_many_clients app=worker once"
+        "yb_error deadlock match=^COMMIT nth=3" "yb_too_many_clients app=worker once" \
+        "yb_error restart_read match=^SELECT.1$ nth=2"
 done
 check "import data under restart read / conflicts / aborts / 53300" "$V" import data -e "$ED" "${YB[@]}" \
     "${IMPORT_AGAIN[@]}" --parallel-jobs 3 --batch-size 200 --disable-pb
@@ -76,6 +77,8 @@ for k in restart_read conflict txn_aborted schema_mismatch deadlock too_many_cli
     [ "$n" -ge 1 ] && ok "injected $k $n times" || not_ok "injected $k" "$n"
 done
 assert_match "retries were logged" "Restart read required.*retrying" "$(cat "$LAST_ERR" "$ED"/logs/*.log)"
+n=$(( $(proxy_fired yb1 "yb restart_read.*'SELECT 1'") + $(proxy_fired yb2 "yb restart_read.*'SELECT 1'") + $(proxy_fired yb3 "yb restart_read.*'SELECT 1'") ))
+[ "$n" -ge 1 ] && ok "SELECT 1 opens each batch transaction (an error there is retried too: $n)" || not_ok "SELECT 1 first in a batch" "$n"
 assert_eq "no batch recorded twice" "$(psql_as target yugabyte -c "SELECT count(*) FROM (SELECT DISTINCT data_file_name, batch_number FROM ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3) d")" \
     "$(metainfo_rows target yugabyte)"
 for i in 1 2 3; do proxy_clear "yb$i"; done
