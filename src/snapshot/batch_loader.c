@@ -49,28 +49,7 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
      * through: a worker's failure is the database's, for now).
      */
     pgconn_options opt = {.application_name = "yb-voyager import data worker", .warn = true};
-    pgconn *c = NULL;
-    if (l->nodes->count == 0) {
-        c = pgconn_connect(l->conf, &opt);
-    } else {
-        /*
-         * The worker's own node first, then the others: a node that went away
-         * mid import must not stall its workers until the retry deadline while
-         * the rest of the cluster can take their batches.
-         */
-        size_t n = l->nodes->count;
-        for (size_t k = 0; k < n && !c; k++) {
-            const yb_node *node = &l->nodes->items[((size_t)idx + k) % n];
-            opt.host = node->host;
-            opt.port = node->port;
-            opt.quiet = k + 1 < n;
-            c = pgconn_connect(l->conf, &opt);
-            if (c && k > 0)
-                log_warn("%s database: node %s:%d unreachable: import worker %d uses node %s:%d",
-                         db_role_name(l->conf->role), l->nodes->items[(size_t)idx % n].host,
-                         l->nodes->items[(size_t)idx % n].port, idx, node->host, node->port);
-        }
-    }
+    pgconn *c = yb_nodes_connect(l->nodes, (size_t)idx, l->conf, &opt);
     if (!c)
         return NULL;
     c->retries = true; /* batch_loader_load */

@@ -24,7 +24,7 @@ queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
 psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload applies"
 
 for i in 1 2 3; do
-    proxy_rule "yb$i" "yb_error restart_read match=^COMMIT every=5" "yb_error conflict match=^COMMIT every=7" \
+    proxy_rule "yb$i" "yb_error restart_read match=^COMMIT every=20" "yb_error conflict match=^COMMIT every=29" \
         "yb_error txn_aborted match=^COMMIT nth=3" "yb_error deadlock match=^COMMIT nth=4" \
         "yb_error schema_mismatch match=^UPDATE.ybvoyager_metadata nth=2"
 done
@@ -42,5 +42,20 @@ for k in restart_read conflict txn_aborted deadlock schema_mismatch; do
 done
 assert_eq "channel bookkeeping rows: one per channel" 6 \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")"
+
+# ---- a node down when apply starts: its channels go to the other nodes ----
+pg_start t2 yugabyte >/dev/null || not_ok "second target"
+queue_schema_sql mixed | psql_as t2 yugabyte >/dev/null
+yb_nodes_start t2 3 zz || not_ok "second target's nodes"
+proxy_stop zz2
+ED2=$(new_export_dir)
+queue_append "$ED2" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 300000
+queue_append "$ED2" source_db_exporter "$TEST_TMP/c.ndjson" --close
+APPLY_PORT=$ZZ1_PROXY_PORT check "apply with node zz2 down" run_apply "$ED2" t2 target --parallel-jobs 6
+compare_databases t2 ref yugabyte ref
+# channels 1 and 4 (zz2's) move to the next node, zz3
+assert_eq "zz1 and zz3 got the 6 channels" "2 4" "$(yb_conns zz1 yb-voyager-apply) $(yb_conns zz3 yb-voyager-apply)"
+assert_match "the move was logged" "node 127.0.0.1:$ZZ2_PROXY_PORT unreachable: connection [0-9]+ \\(yb-voyager-apply\\) uses node" \
+    "$(cat "$TEST_TMP/apply.err")"
 
 done_testing

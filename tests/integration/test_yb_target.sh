@@ -115,7 +115,7 @@ rc=0; wait_exit "$IPID" 240 || rc=$?
 assert_eq "import data survives node yb3 going away" 0 "$rc"
 [ "$rc" = 0 ] || sed 's/^/#   /' "$TEST_TMP/node.err" | tail -5
 compare_databases source target
-assert_match "worker moved to another node" "node 127.0.0.1:$YB3_PROXY_PORT unreachable: import worker 2 uses node" "$(cat "$TEST_TMP/node.err" "$ED"/logs/*.log)"
+assert_match "worker moved to another node" "node 127.0.0.1:$YB3_PROXY_PORT unreachable: connection 2 \\(yb-voyager import data worker\\) uses node" "$(cat "$TEST_TMP/node.err" "$ED"/logs/*.log)"
 moved=$(( $(yb_conns yb1 "$WORKER") + $(yb_conns yb2 "$WORKER") ))
 [ "$moved" -ge 3 ] && ok "yb1+yb2 took over yb3's work ($moved worker connections)" || not_ok "yb1+yb2 took over" "$moved"
 
