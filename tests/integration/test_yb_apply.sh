@@ -26,7 +26,7 @@ psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload ap
 for i in 1 2 3; do
     proxy_rule "yb$i" "yb_error restart_read match=^COMMIT every=20" "yb_error conflict match=^COMMIT every=29" \
         "yb_error txn_aborted match=^COMMIT nth=3" "yb_error deadlock match=^COMMIT nth=4" \
-        "yb_error schema_mismatch match=^UPDATE.ybvoyager_metadata nth=2"
+        "yb_error schema_mismatch match=channels_metainfo.SET.last_applied_vsn nth=2"
 done
 APPLY_PORT=$YB1_PROXY_PORT check "apply through 3 YB nodes under injected restart read / conflicts / aborts" \
     run_apply "$ED" target target --parallel-jobs 6
