@@ -1039,11 +1039,17 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     pgconn_options opt = {.application_name = "yb-voyager-apply"};
     for (int i = 0; i < im.nchannels; i++) {
-        if (nodes.count) {
-            opt.host = nodes.items[(size_t)i % nodes.count].host;
-            opt.port = nodes.items[(size_t)i % nodes.count].port;
+        /* every node once (quiet), then the channel's own node under the retry policy */
+        opt.quiet = true;
+        conns[i] = nodes.count > 1 ? yb_nodes_connect(&nodes, (size_t)i, conf, &opt) : NULL;
+        opt.quiet = false;
+        if (!conns[i]) {
+            if (nodes.count) {
+                opt.host = nodes.items[(size_t)i % nodes.count].host;
+                opt.port = nodes.items[(size_t)i % nodes.count].port;
+            }
+            conns[i] = pgconn_connect_retrying(conf, &opt, &rs, &cmd_interrupted, &gave_up);
         }
-        conns[i] = pgconn_connect_retrying(conf, &opt, &rs, &cmd_interrupted, &gave_up);
         if (conns[i])
             conns[i]->retries = true; /* apply_with_retries */
         if (!conns[i]) {

@@ -106,6 +106,9 @@ bool pg_error_is_retryable(const char *sqlstate, const char *message, bool conne
                            strstr(message, "Leader not ready") ||
                            strstr(message, "Transaction aborted") ||
                            strstr(message, "expired or aborted by a conflict") ||
+                           strstr(message, "conflicts with higher priority transaction") ||
+                           strstr(message, "schema version mismatch") ||
+                           strstr(message, "Catalog Version Mismatch") ||
                            strstr(message, "Service unavailable") ||
                            strstr(message, "Resource unavailable"));
     }

@@ -3,6 +3,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/retry.h"
 #include "schema/schema_classify.h"
 #include "schema/schema_sql.h"
 
@@ -385,7 +386,23 @@ static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, wo
     }
     if (!progress_set(m, o->target_id, it, "started", NULL))
         return RUN_FATAL;
-    PGresult *r = pgconn_query_quiet(c, it->sql, 0, NULL);
+    /*
+     * YugabyteDB fails DDL run while other DDL changes the catalog ("schema
+     * version mismatch", "conflicts with higher priority transaction", 40001):
+     * the statement did not commit, so it is run again, as upstream does.
+     */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    PGresult *r;
+    while (!(r = pgconn_query_quiet(c, it->sql, 0, NULL)) && PQstatus(c->pg) == CONNECTION_OK &&
+           c->last_error_retryable && retry_failed(&rs)) {
+        char *why = first_line(PQerrorMessage(c->pg));
+        log_warn("%s line %d: %s; retrying (attempt %d, giving up after %llds)", it->file, it->line, why,
+                 rs.attempt + 1, (long long)(rs.policy.deadline_ms / 1000));
+        free(why);
+        retry_backoff(&rs, NULL);
+    }
     if (r) {
         PQclear(r);
         st->applied++;

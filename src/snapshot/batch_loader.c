@@ -49,12 +49,7 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
      * through: a worker's failure is the database's, for now).
      */
     pgconn_options opt = {.application_name = "yb-voyager import data worker", .warn = true};
-    if (l->nodes->count > 0) {
-        const yb_node *n = &l->nodes->items[(size_t)idx % l->nodes->count];
-        opt.host = n->host;
-        opt.port = n->port;
-    }
-    pgconn *c = pgconn_connect(l->conf, &opt);
+    pgconn *c = yb_nodes_connect(l->nodes, (size_t)idx, l->conf, &opt);
     if (!c)
         return NULL;
     c->retries = true; /* batch_loader_load */
@@ -122,13 +117,13 @@ static int open_planned(const batch_loader *l, const batch_job *b, bool *stale)
  * Send the batch's bytes from fd. Returns NULL on success, else a message
  * (static or owned by libpq/errno) describing the failure.
  */
-static const char *send_range(pgconn *c, const batch_job *b, int fd, char *buf, bool *local)
+static const char *send_range(pgconn *c, int64_t from, int64_t to, int fd, char *buf, bool *local)
 {
     *local = false;
-    int64_t off = b->r.start_offset;
+    int64_t off = from;
     const char *err = NULL;
-    while (off < b->r.end_offset && !err) {
-        size_t want = (size_t)(b->r.end_offset - off);
+    while (off < to && !err) {
+        size_t want = (size_t)(to - off);
         if (want > BATCH_LOADER_BUFFER_BYTES)
             want = BATCH_LOADER_BUFFER_BYTES;
         ssize_t n = pread(fd, buf, want, off);
@@ -146,9 +141,39 @@ static const char *send_range(pgconn *c, const batch_job *b, int fd, char *buf, 
     return err;
 }
 
+/* Below this a COPY holds a row or two: halving again cannot get under an RPC limit. */
+#define BATCH_LOADER_MIN_COPY_BYTES 1024
+
 typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL, BATCH_OUTDATED } batch_outcome;
 
-static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, char *buf, char **why)
+/*
+ * Where a COPY of at most cap bytes starting at from ends: just past the first
+ * row end at or after from + cap (rows are lines: COPY text escapes newlines),
+ * never past to. -1 when the file cannot be read.
+ */
+static int64_t cut_after(int fd, int64_t from, int64_t to, int64_t cap)
+{
+    int64_t pos = from + cap - 1;
+    if (cap <= 0 || pos >= to - 1)
+        return to;
+    char chunk[8192];
+    while (pos < to) {
+        size_t want = (size_t)(to - pos) < sizeof chunk ? (size_t)(to - pos) : sizeof chunk;
+        ssize_t n = pread(fd, chunk, want, pos);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        char *nl = memchr(chunk, '\n', (size_t)n);
+        if (nl)
+            return pos + (nl - chunk) + 1;
+        pos += n;
+    }
+    return to;
+}
+
+static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, char *buf, int64_t copy_cap,
+                                char **why)
 {
     *why = NULL;
     bool stale = false;
@@ -163,33 +188,58 @@ static batch_outcome batch_once(batch_loader *l, pgconn *c, const batch_job *b, 
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto failed;
     PQclear(res);
-    res = PQexec(c->pg, b->copy_sql);
-    if (PQresultStatus(res) != PGRES_COPY_IN)
-        goto failed;
-    PQclear(res);
-    bool local = false;
-    const char *err = send_range(c, b, fd, buf, &local);
-    close(fd);
-    fd = -1;
-    if (err) {
-        *why = xstrdup(err);
-        PQputCopyEnd(c->pg, "aborted by yb-voyager");
+    /*
+     * YugabyteDB transparently retries the first statement of a transaction on
+     * a read restart; a COPY's data stream cannot be replayed that way. A trivial
+     * first statement (as upstream) leaves every retry of the batch to us.
+     */
+    if (c->is_yugabyte) {
+        res = PQexec(c->pg, "SELECT 1");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            goto failed;
+        PQclear(res);
+    }
+    /* copy_cap > 0: the batch goes as several COPYs, still one transaction (YugabyteDB's RPC limit) */
+    int64_t copied = 0, pos = b->r.start_offset;
+    do {
+        int64_t to = cut_after(fd, pos, b->r.end_offset, copy_cap);
+        if (to < 0) {
+            *why = xstrdup(errno ? strerror(errno) : "data file is shorter than its batch plan");
+            close(fd);
+            pgconn_exec(c, "ROLLBACK");
+            return BATCH_FATAL;
+        }
+        res = PQexec(c->pg, b->copy_sql);
+        if (PQresultStatus(res) != PGRES_COPY_IN)
+            goto failed;
+        PQclear(res);
+        bool local = false;
+        const char *err = send_range(c, pos, to, fd, buf, &local);
+        if (err) {
+            close(fd);
+            *why = xstrdup(err);
+            PQputCopyEnd(c->pg, "aborted by yb-voyager");
+            while ((res = PQgetResult(c->pg)) != NULL)
+                PQclear(res);
+            pgconn_exec(c, "ROLLBACK");
+            return local ? BATCH_FATAL : BATCH_RETRY;
+        }
+        if (PQputCopyEnd(c->pg, NULL) != 1) {
+            close(fd);
+            *why = xstrdup(PQerrorMessage(c->pg));
+            return BATCH_RETRY;
+        }
+        res = PQgetResult(c->pg);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            goto failed;
+        copied += strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
         while ((res = PQgetResult(c->pg)) != NULL)
             PQclear(res);
-        pgconn_exec(c, "ROLLBACK");
-        return local ? BATCH_FATAL : BATCH_RETRY;
-    }
-    if (PQputCopyEnd(c->pg, NULL) != 1) {
-        *why = xstrdup(PQerrorMessage(c->pg));
-        return BATCH_RETRY;
-    }
-    res = PQgetResult(c->pg);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        goto failed;
-    int64_t copied = strtoll(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    while ((res = PQgetResult(c->pg)) != NULL)
-        PQclear(res);
+        pos = to;
+    } while (pos < b->r.end_offset);
+    close(fd);
+    fd = -1;
     if (copied != b->r.rows)
         log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->display,
                  (long long)b->r.number, b->file_name, (long long)copied, (long long)b->r.rows);
@@ -242,6 +292,7 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
     retry_policy pol = retry_policy_default();
     retry_state rs;
     retry_init(&rs, &pol);
+    int64_t copy_cap = 0; /* bytes per COPY; 0: the whole batch in one */
     for (;;) {
         if (!*cp)
             *cp = batch_loader_connect(l, idx);
@@ -264,7 +315,32 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
         if (*cp) {
             free(why);
             why = NULL;
-            out = batch_once(l, *cp, b, buf, &why);
+            out = batch_once(l, *cp, b, buf, copy_cap, &why);
+            /*
+             * YugabyteDB refuses a write RPC above rpc_max_message_size, the same
+             * batch every time (upstream stops and asks for a smaller --batch-size).
+             * Rolled back, so it is sent again as COPYs of half the size, in one
+             * transaction still, down to single rows.
+             */
+            if (out == BATCH_FATAL && (*cp)->is_yugabyte && why &&
+                PQtransactionStatus((*cp)->pg) == PQTRANS_IDLE &&
+                strstr(why, "Sending too long RPC message")) {
+                int64_t len = b->r.end_offset - b->r.start_offset;
+                int64_t next = (copy_cap ? copy_cap : len) / 2;
+                if (next >= BATCH_LOADER_MIN_COPY_BYTES) {
+                    log_warn("%s: batch %lld of %s: %s; sending it again as COPYs of at most %lld bytes",
+                             b->display, (long long)b->r.number, b->file_name, why, (long long)next);
+                    copy_cap = next;
+                    free(why);
+                    why = NULL;
+                    continue;
+                }
+                char *w = xasprintf("%s (rows too large for YugabyteDB's RPC message limit even in COPYs "
+                                    "of %lld bytes: raise the cluster's rpc_max_message_size or import "
+                                    "these rows separately)", why, (long long)(copy_cap ? copy_cap : len));
+                free(why);
+                why = w;
+            }
             if (out == BATCH_DONE || out == BATCH_OUTDATED) {
                 free(why);
                 return out == BATCH_DONE ? BATCH_LOADED : BATCH_STALE;

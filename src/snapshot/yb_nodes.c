@@ -67,6 +67,28 @@ bool yb_nodes_discover(pgconn *c, const char *endpoints, bool use_public_ip, yb_
     return true;
 }
 
+pgconn *yb_nodes_connect(const yb_nodes *n, size_t idx, db_conf *conf, pgconn_options *opt)
+{
+    if (!n || n->count == 0)
+        return pgconn_connect(conf, opt);
+    bool quiet = opt->quiet;
+    const yb_node *own = &n->items[idx % n->count];
+    pgconn *c = NULL;
+    for (size_t k = 0; k < n->count && !c; k++) {
+        const yb_node *node = &n->items[(idx + k) % n->count];
+        opt->host = node->host;
+        opt->port = node->port;
+        opt->quiet = quiet || k + 1 < n->count;
+        c = pgconn_connect(conf, opt);
+        if (c && k > 0)
+            log_warn("%s database: node %s:%d unreachable: connection %zu (%s) uses node %s:%d",
+                     db_role_name(conf->role), own->host, own->port, idx,
+                     opt->application_name ? opt->application_name : "", node->host, node->port);
+    }
+    opt->quiet = quiet;
+    return c;
+}
+
 void yb_nodes_free(yb_nodes *n)
 {
     for (size_t i = 0; i < n->count; i++)

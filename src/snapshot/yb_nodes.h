@@ -26,6 +26,13 @@ typedef struct yb_nodes {
 bool yb_nodes_discover(pgconn *c, const char *endpoints, bool use_public_ip, yb_nodes *out);
 /* Parse "host:port,host:port" (port defaults to default_port). */
 bool yb_nodes_parse(const char *endpoints, int default_port, yb_nodes *out);
+/*
+ * Connection idx's node (idx modulo the count) first, then the next ones: a
+ * node that went away must not hold up work the rest of the cluster can take.
+ * No nodes: as opt says. opt's host, port and quiet are overwritten. NULL
+ * (the last failure logged unless opt->quiet) when no node answers.
+ */
+pgconn *yb_nodes_connect(const yb_nodes *n, size_t idx, db_conf *conf, pgconn_options *opt);
 void yb_nodes_free(yb_nodes *n);
 
 #endif

@@ -21,6 +21,7 @@ start again at each reload. Lines:
     stall T                                  forward nothing for T seconds (from the reload)
     refuse T                                 refuse new connections for T seconds
     drop_all                                 close every open connection (at the reload)
+    delay T [match=REGEX]                    each matching client statement waits T s
 
 once (the default) fires on the first match only, always on every match,
 nth=K on the K-th match only, every=K on every K-th match. Each firing is logged as a line "fault: ...".
@@ -28,11 +29,36 @@ The proxy exits when its parent process does.
 
 Rules see parsed messages (Rule.on_message), so new faults (e.g. answering a
 statement with an injected error) are a new Rule subclass.
+
+YugabyteDB personality (--yb): NOT a YugabyteDB server. A PostgreSQL 15 cluster
+behind this proxy is made to look like YugabyteDB to the tool, with the error
+texts and SQLSTATEs checked against upstream yb-voyager (src/tgtdb/yugabytedb.go:
+NonRetryCopyErrors, RPC_MSG_LIMIT_ERROR) and YugabyteDB's own sources/docs
+(rpc serialization "Sending too long RPC message", "Restart read required",
+"conflicts with higher priority transaction", "schema version mismatch for table").
+Always on with --yb, whatever the rules file says:
+    identity     the answer to SELECT version() reads "PostgreSQL 11.2-YB-2.20.1.0-b0 ..."
+    settings     SET [SESSION] yb_* (simple protocol) is answered "SET" without reaching
+                 PostgreSQL (which would reject it) and logged "yb: set NAME = VALUE"
+    nodes        each connection is logged "yb: conn N app=APP to HOST:PORT", so that
+                 per-node counts are observable (--listen-host A,B listens on both)
+Extra rule lines (any mode as above, default once):
+    yb_error KIND [match=REGEX] [MODE]   the matching statement (simple query text, an
+                 unnamed Parse's text, or at CopyDone the COPY's text) fails with KIND:
+                 restart_read, conflict, txn_aborted, deadlock, schema_mismatch, rpc_too_long.
+                 PostgreSQL really fails it too (the statement becomes SELECT 1/0, a COPY is
+                 ended by CopyFail, COMMIT becomes ROLLBACK), so its transaction state is what
+                 YugabyteDB's would be; only the error's text is replaced.
+    yb_rpc_limit BYTES                   a COPY sending more than BYTES of data fails with
+                                         "Sending too long RPC message" (every time)
+    yb_too_many_clients [app=REGEX] [MODE]  a new connection (of an application_name
+                                         matching REGEX) is refused at startup: FATAL 53300
 """
 import argparse
 import asyncio
 import os
 import random
+import re
 import struct
 import sys
 import time
@@ -63,6 +89,11 @@ class Conn:
         self.startup = True      # client side: untyped packets until the StartupMessage
         self.single_byte = 0     # server side: answers to SSL/GSS requests pending
         self.passthrough = False  # TLS negotiated: no more parsing
+        self.txn_status = b"I"   # of the server's last ReadyForQuery
+        self.pending_error = None  # (server message type to replace, ErrorResponse raw)
+        self.copy_query = None
+        self.copy_bytes = 0
+        self.sockname = None
 
     def close(self, why):
         if self.closed:
@@ -133,10 +164,207 @@ class DropRandom(Rule):
         return "pass"
 
 
+# ---- YugabyteDB personality (see the module docstring: not a real server) ----
+
+YB_VERSION = ("PostgreSQL 11.2-YB-2.20.1.0-b0 on x86_64-pc-linux-gnu, compiled by clang version "
+              "16.0.6, 64-bit")
+
+# SQLSTATE and message per kind, as YugabyteDB reports them to a YSQL client.
+YB_ERRORS = {
+    "restart_read": ("40001", "Restart read required at: { read: { physical: 1733112000000000 } "
+                     "local_limit: { physical: 1733112000500000 } global_limit: <min> "
+                     "in_txn_limit: <max> serial_no: 0 }"),
+    "conflict": ("40001", "Operation failed. Try again: Transaction 5d3c2c6e-0000-4000-8000-"
+                 "000000000001 conflicts with higher priority transaction: 5d3c2c6e-0000-4000-"
+                 "8000-000000000002"),
+    "txn_aborted": ("40001", "Transaction aborted: kAborted"),
+    "deadlock": ("40P01", "deadlock detected"),
+    "schema_mismatch": ("XX000", "schema version mismatch for table 000033e1000030008000000000004001: "
+                        "expected 1, got 0"),
+    "rpc_too_long": ("XX000", "Sending too long RPC message (%d bytes of data), limit: %d bytes"),
+    "too_many_clients": ("53300", "sorry, too many clients already"),
+}
+
+
+def msg(mtype, payload):
+    return mtype + struct.pack("!i", len(payload) + 4) + payload
+
+
+def error_response(code, text, severity="ERROR"):
+    f = b""
+    for k, v in ((b"S", severity), (b"V", severity), (b"C", code), (b"M", text)):
+        f += k + v.encode() + b"\0"
+    return msg(b"E", f + b"\0")
+
+
+def client_statement(conn, mtype, payload):
+    """The statement a client message runs, or None: simple Query, unnamed Parse, CopyDone."""
+    if mtype == b"Q":
+        q = payload.rstrip(b"\0").decode("utf-8", "replace")
+        if re.match(r"\s*COPY\b.*\bFROM\s+STDIN", q, re.I | re.S):
+            conn.copy_query, conn.copy_bytes = q, 0
+            return None  # judged at CopyDone, once its data went through
+        conn.copy_query = None
+        return q
+    if mtype == b"P" and payload[:1] == b"\0":
+        return payload[1:payload.index(b"\0", 1)].decode("utf-8", "replace")
+    if mtype == b"c" and conn.copy_query is not None:
+        return conn.copy_query
+    return None
+
+
+def substitute(conn, mtype, payload, kind_text):
+    """What the server gets instead, so that PostgreSQL fails the statement for real;
+    the server's reply is then rewritten to (code, text)."""
+    code, text = kind_text
+    err = error_response(code, text)
+    stmt = client_statement(conn, mtype, payload) if mtype != b"c" else None
+    if mtype == b"c":
+        conn.copy_query = None
+        conn.pending_error = (b"E", err)
+        return msg(b"f", b"yb personality: injected error\0")
+    commit = stmt is not None and re.match(r"\s*(COMMIT|END)\b", stmt, re.I)
+    new = "ROLLBACK" if commit else "SELECT 1/0"
+    conn.pending_error = (b"C" if commit else b"E", err)
+    if mtype == b"Q":
+        return msg(b"Q", new.encode() + b"\0")
+    rest = payload[payload.index(b"\0", 1) + 1:]
+    return msg(b"P", b"\0" + new.encode() + b"\0" + rest)
+
+
+class YBPersonality(Rule):
+    """Identity, swallowed yb_* settings, and the server-side half of injected errors."""
+
+    SET_RE = re.compile(r"\s*SET\s+(?:SESSION\s+)?(yb_\w+)\s*(?:=|\bTO\b)\s*(.*?)\s*;?\s*$", re.I | re.S)
+
+    def __init__(self):
+        super().__init__("always")
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if not from_server:
+            if mtype == b"" and len(payload) >= 4 and struct.unpack("!i", payload[:4])[0] == 196608:
+                kv = payload[4:].split(b"\0")
+                d = dict(zip(kv[0::2], kv[1::2]))
+                log("yb: conn %d app=%s to %s:%d" % (conn.id, d.get(b"application_name", b"").decode(
+                    "utf-8", "replace"), conn.sockname[0], conn.sockname[1]))
+            if mtype == b"Q":
+                client_statement(conn, mtype, payload)  # notes a COPY's start for the byte count
+            if mtype == b"d" and conn.copy_query is not None:
+                conn.copy_bytes += len(payload)
+            if mtype == b"Q":
+                m = self.SET_RE.match(payload.rstrip(b"\0").decode("utf-8", "replace"))
+                if m:
+                    log("yb: set %s = %s (conn %d)" % (m.group(1).lower(), m.group(2), conn.id))
+                    return ("answer", msg(b"C", b"SET\0") + msg(b"Z", conn.txn_status))
+            return "pass"
+        if mtype == b"Z":
+            conn.txn_status = payload[:1]
+        if conn.pending_error and mtype == conn.pending_error[0]:
+            if mtype == b"E" or payload.rstrip(b"\0") == b"ROLLBACK":
+                err = conn.pending_error[1]
+                conn.pending_error = None
+                return ("forward", err)
+        if mtype == b"D" and len(payload) > 6 and struct.unpack("!h", payload[:2])[0] == 1:
+            (n,) = struct.unpack("!i", payload[2:6])
+            if n > 0 and payload[6:6 + 11] == b"PostgreSQL " and b" on " in payload[6:6 + n]:
+                v = YB_VERSION.encode()
+                return ("forward", msg(b"D", struct.pack("!hi", 1, len(v)) + v))
+        return "pass"
+
+
+class YBError(Rule):
+    def __init__(self, kind, *opts):
+        mode, match = "once", None
+        for o in opts:
+            if o.startswith("match="):
+                match = re.compile(o[6:], re.I)
+            else:
+                mode = o
+        super().__init__(mode)
+        if kind not in YB_ERRORS:
+            raise ValueError("unknown yb_error kind %r" % kind)
+        self.kind, self.match = kind, match
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if from_server or mtype not in (b"Q", b"P", b"c"):
+            return "pass"
+        if mtype == b"Q" and YBPersonality.SET_RE.match(payload.rstrip(b"\0").decode("utf-8", "replace")):
+            return "pass"
+        stmt = client_statement(conn, mtype, payload)
+        if stmt is None or (self.match and not self.match.search(stmt)):
+            return "pass"
+        if not self.should_fire():
+            return "pass"
+        code, text = YB_ERRORS[self.kind]
+        if self.kind == "rpc_too_long":
+            text = text % (conn.copy_bytes, 0)
+        log("fault: yb %s (%s) on %r (conn %d, match %d)" % (self.kind, code, stmt[:60], conn.id, self.matches))
+        return ("forward", substitute(conn, mtype, payload, (code, text)))
+
+
+class YBRpcLimit(Rule):
+    def __init__(self, limit):
+        super().__init__("always")
+        self.limit = int(limit)
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if from_server or mtype != b"c" or conn.copy_query is None or conn.copy_bytes <= self.limit:
+            return "pass"
+        code, text = YB_ERRORS["rpc_too_long"]
+        log("fault: yb rpc_too_long: COPY of %d bytes > %d (conn %d)" % (conn.copy_bytes, self.limit, conn.id))
+        return ("forward", substitute(conn, mtype, payload, (code, text % (conn.copy_bytes, self.limit))))
+
+
+class YBTooManyClients(Rule):
+    def __init__(self, *opts):
+        mode, self.app = "once", None
+        for o in opts:
+            if o.startswith("app="):
+                self.app = re.compile(o[4:])
+            else:
+                mode = o
+        super().__init__(mode)
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if from_server or mtype != b"" or len(payload) < 4 or struct.unpack("!i", payload[:4])[0] != 196608:
+            return "pass"
+        kv = payload[4:].split(b"\0")
+        app = dict(zip(kv[0::2], kv[1::2])).get(b"application_name", b"").decode("utf-8", "replace")
+        if self.app and not self.app.search(app):
+            return "pass"
+        if not self.should_fire():
+            return "pass"
+        log("fault: yb too_many_clients: conn %d refused at startup" % conn.id)
+        code, text = YB_ERRORS["too_many_clients"]
+        return ("answer_close", error_response(code, text, "FATAL"))
+
+
+class Delay(Rule):
+    """delay T [match=REGEX]: each matching client statement waits T seconds (a slow server)."""
+
+    def __init__(self, t, *opts):
+        super().__init__("always")
+        self.t = float(t)
+        self.match = None
+        for o in opts:
+            if o.startswith("match="):
+                self.match = re.compile(o[6:], re.I)
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if from_server or mtype not in (b"Q", b"P", b"c"):
+            return "pass"
+        stmt = client_statement(conn, mtype, payload)
+        if stmt is None or (self.match and not self.match.search(stmt)):
+            return "pass"
+        return ("sleep", self.t)
+
+
 class State:
     def __init__(self, args):
         self.args = args
         self.rules = []
+        self.personality = [YBPersonality()] if args.yb else []
+        self.extra_servers = []
         self.stall_until = 0.0
         self.refuse_until = 0.0
         self.conns = set()
@@ -161,6 +389,14 @@ def parse_rules(state, text):
             rules.append(DropAfterCommit(*rest))
         elif kind == "drop_random":
             rules.append(DropRandom(*rest))
+        elif kind == "delay":
+            rules.append(Delay(*rest))
+        elif kind == "yb_error":
+            rules.append(YBError(*rest))
+        elif kind == "yb_rpc_limit":
+            rules.append(YBRpcLimit(*rest))
+        elif kind == "yb_too_many_clients":
+            rules.append(YBTooManyClients(*rest))
         elif kind == "stall":
             state.stall_until = now + float(rest[0])
             log("fault: stalling for %ss" % rest[0])
@@ -247,7 +483,7 @@ def split_messages(buf, conn, from_server):
     return out
 
 
-async def pump(state, conn, reader, writer, from_server):
+async def pump(state, conn, reader, writer, back, from_server):
     buf = bytearray()
     try:
         while not conn.closed:
@@ -261,10 +497,31 @@ async def pump(state, conn, reader, writer, from_server):
             for mtype, payload, raw in split_messages(buf, conn, from_server):
                 conn.bytes += len(raw)
                 action = "pass"
-                for r in state.rules:
+                for r in state.personality + state.rules:
                     action = r.on_message(conn, from_server, mtype, payload)
                     if action != "pass":
                         break
+                if isinstance(action, tuple) and action[0] == "sleep":
+                    if out:
+                        writer.write(bytes(out))
+                        out = bytearray()
+                    await asyncio.sleep(action[1])
+                    action = "pass"
+                if isinstance(action, tuple):
+                    what, data = action
+                    if what == "forward":
+                        out += data
+                        continue
+                    # answer: the sender gets data; the message goes no further
+                    if out:
+                        writer.write(bytes(out))
+                        out = bytearray()
+                    back.write(data)
+                    if what == "answer_close":
+                        await back.drain()
+                        conn.close("answered and closed")
+                        return
+                    continue
                 if action.startswith("drop"):
                     if out:
                         writer.write(bytes(out))
@@ -294,10 +551,11 @@ async def handle(state, creader, cwriter):
         cwriter.transport.abort()
         return
     conn = Conn(cwriter, swriter)
+    conn.sockname = cwriter.get_extra_info("sockname")
     state.conns.add(conn)
     try:
-        await asyncio.gather(pump(state, conn, creader, swriter, False),
-                             pump(state, conn, sreader, cwriter, True))
+        await asyncio.gather(pump(state, conn, creader, swriter, cwriter, False),
+                             pump(state, conn, sreader, cwriter, swriter, True))
     finally:
         state.conns.discard(conn)
 
@@ -305,7 +563,8 @@ async def handle(state, creader, cwriter):
 async def listen(state):
     for _ in range(50):
         try:
-            state.server = await asyncio.start_server(lambda r, w: handle(state, r, w), "127.0.0.1",
+            state.server = await asyncio.start_server(lambda r, w: handle(state, r, w),
+                                                      state.args.listen_host.split(",")[0],
                                                       state.port, reuse_address=True)
             break
         except OSError:
@@ -318,6 +577,9 @@ async def listen(state):
         tmp = state.args.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("%d\n" % state.port)
+        for h in state.args.listen_host.split(",")[1:]:
+            state.extra_servers.append(await asyncio.start_server(lambda r, w: handle(state, r, w), h,
+                                                                  state.port, reuse_address=True))
         os.rename(tmp, state.args.port_file)
 
 
@@ -330,6 +592,9 @@ async def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log")
+    ap.add_argument("--yb", action="store_true", help="YugabyteDB personality (see above)")
+    ap.add_argument("--listen-host", default="127.0.0.1",
+                    help="comma-separated: the first gets the port, the others listen on it too")
     args = ap.parse_args()
     if args.log:
         LOG = open(args.log, "a")

@@ -1,7 +1,8 @@
 # The fault-injection proxy (tests/lib/faultproxy.py) for integration tests.
 # Source after harness.sh:   . "$HARNESS_DIR/faultproxy.sh"
 #
-#   proxy_start NAME UPSTREAM_PORT   # a proxy in front of a server; sets NAME_PROXY_PORT
+#   proxy_start NAME UPSTREAM_PORT [faultproxy.py args...]   # a proxy in front of a server;
+#                                    # sets NAME_PROXY_PORT (e.g. --yb: see tests/lib/yb.sh)
 #   proxy_port NAME                  # its port (connect the tool with e.g. --target-db-port)
 #   proxy_rule NAME 'RULE' ...       # replace its rules, one argument a line (see faultproxy.py):
 #                                    #   drop_after_commit [once|always|nth=K|every=K], drop_after_bytes N [...],
@@ -16,11 +17,12 @@ _proxy_var() { echo "$1" | tr 'a-z-' 'A-Z_'; }
 
 proxy_start() {
     local name=$1 upstream=$2 dir="$TEST_TMP/proxy.$1"
+    shift 2
     mkdir -p "$dir"
     : >"$dir/rules"
     rm -f "$dir/port"
     python3 "$HARNESS_DIR/faultproxy.py" --upstream-port "$upstream" --rules "$dir/rules" \
-        --port-file "$dir/port" --log "$dir/log" >>"$dir/log" 2>&1 &
+        --port-file "$dir/port" --log "$dir/log" "$@" >>"$dir/log" 2>&1 &
     printf -v "$(_proxy_var "$name")_PROXY_PID" '%s' "$!"
     local i
     for i in $(seq 1 100); do

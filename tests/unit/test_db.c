@@ -39,6 +39,11 @@ TEST(db_error_classification)
     CHECK(pg_error_is_retryable("", "", true)); /* connection lost */
     CHECK(pg_error_is_retryable("XX000", "Restart read required at: ...", false));
     CHECK(pg_error_is_retryable("XX000", "Timed out: Perform RPC", false));
+    CHECK(pg_error_is_retryable("XX000", "schema version mismatch for table 0000: expected 1, got 0", false));
+    CHECK(pg_error_is_retryable("XX000", "Operation failed. Try again: Transaction a conflicts with "
+                                         "higher priority transaction: b", false));
+    /* upstream's RPC_MSG_LIMIT_ERROR: the same batch fails again, whatever the wait */
+    CHECK(!pg_error_is_retryable("XX000", "Sending too long RPC message (10 bytes of data), limit: 5 bytes", false));
     CHECK(!pg_error_is_retryable("XX000", "some internal bug", false));
     CHECK(!pg_error_is_retryable("23505", "duplicate key value", false));
     CHECK(!pg_error_is_retryable("42P01", "relation does not exist", false));
