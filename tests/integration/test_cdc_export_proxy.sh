@@ -23,30 +23,6 @@ EXP=("$V" export data -e "$ED" "${SRC_FLAGS[@]}" --source-db-port "$SRC_PROXY_PO
     --export-type snapshot-and-changes --disable-pb true)
 OUT=$TEST_TMP/exporter.out
 
-walsender() { psql_as source postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'yb-voyager-cdc'"; }
-wait_streaming() {
-    local i
-    for i in $(seq 1 300); do
-        [ -n "$(walsender 2>/dev/null)" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-workload() {
-    live_workload_sql "$2" "$1" >"$TEST_TMP/wl$1.sql"
-    psql_as source sourcedb -f "$TEST_TMP/wl$1.sql" >/dev/null 2>>"$TEST_TMP/workload.err" &
-    WL=$!
-}
-wait_confirmed() {
-    local want i
-    want=$(psql_as source postgres -c "SELECT pg_current_wal_lsn()")
-    for i in $(seq 1 300); do
-        [ "$(psql_as source postgres -c "SELECT confirmed_flush_lsn >= '$want' FROM pg_replication_slots" 2>/dev/null)" = t ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 "${EXP[@]}" >>"$OUT" 2>&1 &
 EXP_PID=$!
 check "export data streams changes through the proxy" wait_streaming

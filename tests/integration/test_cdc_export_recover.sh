@@ -22,34 +22,6 @@ export YB_VOYAGER_REPLICATION_TIMEOUT=3 YB_VOYAGER_RETRY_TIMEOUT=120
 EXP=("$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true)
 OUT=$TEST_TMP/exporter.out
 
-walsender() { psql_as source postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'yb-voyager-cdc'"; }
-# wait_streaming: until the exporter's walsender runs (at most 60 s); sets WS.
-wait_streaming() {
-    local i
-    for i in $(seq 1 300); do
-        WS=$(walsender 2>/dev/null)
-        [ -n "$WS" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-# workload SEED N: in the background (it may die with the source: what committed is what counts).
-workload() {
-    live_workload_sql "$2" "$1" >"$TEST_TMP/wl$1.sql"
-    psql_as source sourcedb -f "$TEST_TMP/wl$1.sql" >/dev/null 2>>"$TEST_TMP/workload.err" &
-    WL=$!
-}
-# streamed_past LSN: the slot confirmed up to LSN or beyond (the exporter has it durably).
-wait_confirmed() {
-    local want i
-    want=$(psql_as source postgres -c "SELECT pg_current_wal_lsn()")
-    for i in $(seq 1 300); do
-        [ "$(psql_as source postgres -c "SELECT confirmed_flush_lsn >= '$want' FROM pg_replication_slots" 2>/dev/null)" = t ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
-
 "${EXP[@]}" >>"$OUT" 2>&1 &
 EXP_PID=$!
 wait_streaming

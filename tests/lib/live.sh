@@ -193,3 +193,35 @@ for f in d["DataFileList"]:
     print("\\copy %s.%s FROM '%s'" % (ident(f["SchemaName"]), ident(f["TableName"]), p.replace("'", "''")))
 PY
 }
+
+# ---- a live export under faults (the source cluster is "source", database sourcedb) ----
+# walsender: the pid of export data's walsender on the source, if it streams.
+walsender() { psql_as source postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = 'yb-voyager-cdc'"; }
+# wait_streaming: until the exporter's walsender runs (at most 60 s); sets WS.
+wait_streaming() {
+    local i
+    for i in $(seq 1 300); do
+        WS=$(walsender 2>/dev/null)
+        [ -n "$WS" ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+# workload SEED N: in the background, pid in WL (it may die with the source: what
+# committed is what counts).
+workload() {
+    live_workload_sql "$2" "$1" >"$TEST_TMP/wl$1.sql"
+    psql_as source sourcedb -f "$TEST_TMP/wl$1.sql" >/dev/null 2>>"$TEST_TMP/workload.err" &
+    WL=$!
+}
+# wait_confirmed: the slot confirmed the source's current WAL position or beyond
+# (the exporter has every change so far durably), at most 60 s.
+wait_confirmed() {
+    local want i
+    want=$(psql_as source postgres -c "SELECT pg_current_wal_lsn()")
+    for i in $(seq 1 300); do
+        [ "$(psql_as source postgres -c "SELECT confirmed_flush_lsn >= '$want' FROM pg_replication_slots" 2>/dev/null)" = t ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
