@@ -66,45 +66,19 @@ bool schema_import_progress_init(metadb *m)
 
 bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
-    sqlite3 *db = metadb_sqlite(m);
     static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
                                        "DELETE FROM schema_import_postponed WHERE target = ? AND file = ?"};
-    for (int i = 0; i < n; i++) {
-        for (size_t q = 0; q < ARRAY_LEN(sqls); q++) {
-            sqlite3_stmt *st = NULL;
-            if (sqlite3_prepare_v2(db, sqls[q], -1, &st, NULL) != SQLITE_OK) {
-                log_error("meta.db: %s", sqlite3_errmsg(db));
+    for (int i = 0; i < n; i++)
+        for (size_t q = 0; q < ARRAY_LEN(sqls); q++)
+            if (!metadb_run(m, NULL, sqls[q], "ss", target, schema_obj_file(types[i])))
                 return false;
-            }
-            sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, schema_obj_file(types[i]), -1, SQLITE_STATIC);
-            int rc = sqlite3_step(st);
-            sqlite3_finalize(st);
-            if (rc != SQLITE_DONE) {
-                log_error("meta.db: %s", sqlite3_errmsg(db));
-                return false;
-            }
-        }
-    }
-    if (!post_data)
-        return true;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
-                           "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
-                           "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    /* the post-data run also applies the postponed statements of pre-data files again */
+    return !post_data ||
+           metadb_run(m, NULL,
+                      "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
+                      "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
+                      "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
+                      "s", target);
 }
 
 /* The recorded state of a statement ("" when never tried). */
