@@ -25,8 +25,10 @@
 # initial data reaches our target through our own snapshot (untimed: also the warm-up) and
 # the native one through pg_dump. Completion: bench/cdc/poll.py, one psql session per
 # cluster polled every 100 ms. CPU-seconds per method: the client process(es) and the
-# server processes doing its work (walsender decoding its slot; for ours also the target
-# backends executing its statements; for native the apply worker). Exact change counts
+# whole clusters doing its work, from /proc (postmaster + reaped + live children): the
+# source (walsender decoding), our target (backends running our statements), the native
+# subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
+# Exact change counts
 # come from pg_stat_user_tables (n_tup_ins+upd+del) and are compared with our queue's
 # event count; after the run every table's rows and checksum are compared with the source.
 set -u
