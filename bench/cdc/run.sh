@@ -1,139 +1,304 @@
 #!/bin/bash
-# bench/cdc: the same change backlog replicated by our export + import and by
-# PostgreSQL's own publication/subscription, in one run, on throwaway clusters.
+# bench/cdc/run.sh WORKLOAD [ORDER]: live change replication, ours vs the peers, on equal
+# footing, in one run on three throwaway PostgreSQL 15 clusters (source, our target, native
+# subscriber) configured as in production: fsync=on, full_page_writes=on,
+# synchronous_commit=on (our importer's writes and the workload's commits; the native
+# subscription keeps its own default, synchronous_commit=off, unless NATIVE_SYNC=on).
 #
-# Method (backlog drain): the slots (ours, a raw pgoutput slot for
-# pg_recvlogical, the native subscription's) are created before the workload
-# and nothing consumes them while it runs; then each consumer drains the same
-# backlog alone and we time it:
-#   decode: pg_recvlogical (raw pgoutput to /dev/null) vs our exporter (events
-#           fsynced into the queue and recorded in meta.db)
-#   apply:  native subscription (enable -> origin reaches the end LSN) vs our
-#           importer (start -> end-of-stream applied)
-# "lag" = the time to drain the backlog. Peak RSS from /usr/bin/time.
-# Usage: bench/cdc/run.sh [SCALE]   (SCALE 1 = about 105k events)
-. "$(dirname "$0")/../../tests/lib/harness.sh"
-. "$HARNESS_DIR/status.sh"
-SCALE=${1:-1}
+# WORKLOAD: tpcb    pgbench tpcb-like (small transactions: 3 updates + 1 insert each)
+#           wide    pgbench custom script on a wide mixed-type table (jsonb, numeric, text,
+#                   bytea, arrays, timestamps): insert, updates of a few columns, delete
+#           batched the old workload (inserts 100 a txn, updates 1000 a txn, single-row
+#                   updates, deletes 1000 a txn)
+# SIZE=quick (default; a few minutes a workload) or SIZE=full (issue 15's sizes).
+# ORDER=0|1 rotates which method of each pair goes first (bench/cdc/all.sh alternates it).
+#
+# Every slot exists before the workload and nothing consumes while it runs; then, one method
+# at a time (CHECKPOINT on every cluster before each), each consumer drains the same backlog:
+#   capture  pg_recvlogical (pgoutput to /dev/null)  vs  our export data (into the queue)
+#   apply    native subscription (enable -> marker row applied)  vs  our import data
+#            (start -> marker row applied), from the backlog / the complete queue
+#   e2e      then everything live (our export + import, the native subscription) while the
+#            workload runs a second time: the lag left when the workload ends (time from its
+#            end to the marker row on each target) and CPU over the whole phase
+# Everything connects over TCP to 127.0.0.1 (ours as voyager, the peers as bench). The
+# initial data reaches our target through our own snapshot (untimed: also the warm-up) and
+# the native one through pg_dump. Completion: bench/cdc/poll.py, one psql session per
+# cluster polled every 100 ms. CPU-seconds per method: the client process(es) and the
+# whole clusters doing its work, from /proc (postmaster + reaped + live children): the
+# source (walsender decoding), our target (backends running our statements), the native
+# subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
+# Exact change counts
+# come from pg_stat_user_tables (n_tup_ins+upd+del) and are compared with our queue's
+# event count; after the run every table's rows and checksum are compared with the source.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/harness.sh
+TEST_NAME=bench-cdc
+WL=${1:?usage: bench/cdc/run.sh tpcb|wide|batched [ORDER]}
+ORDER=${2:-0}
+SIZE=${SIZE:-quick}
 V=$VOYAGER
-ED=$(new_export_dir)
-pg_start source sourcedb >/dev/null || exit 1
-pg_start target yugabyte >/dev/null || exit 1
-pg_start native nativedb >/dev/null || exit 1
-conn_flags
-SCHEMA="CREATE TABLE public.bench (id bigint PRIMARY KEY, a int, b text, c timestamptz);
-ALTER TABLE public.bench REPLICA IDENTITY FULL;"
-for c in source:sourcedb target:yugabyte native:nativedb; do psql_as "${c%%:*}" "${c##*:}" -c "$SCHEMA" >/dev/null; done
+[ -x "$V" ] || { echo "bench: build first (make)" >&2; exit 1; }
+export PATH="$PGBIN:$PATH"
+POLL="python3 bench/cdc/poll.py"
+say() { printf '# %s\n' "$*"; }
 now() { date +%s.%N; }
-secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+field() { awk -v k="$1" -v g="$2" '$1 == k && $2 == g { print $3 }' "$3"; }
 
-# Our slot: export data makes it (snapshot of the empty table) and streams; stop it for the backlog.
-"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
-pid=$!
-until [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ]; do sleep 0.2; done
-kill -TERM $pid; wait $pid
-psql_as source sourcedb -c "CREATE PUBLICATION rawpub FOR TABLE public.bench" -c "CREATE PUBLICATION nativepub FOR TABLE public.bench" \
-    -c "SELECT pg_create_logical_replication_slot('rawslot', 'pgoutput')" \
-    -c "SELECT pg_create_logical_replication_slot('nativeslot', 'pgoutput')" >/dev/null || exit 1
-psql_as native nativedb -c "CREATE SUBSCRIPTION nsub CONNECTION 'host=$TEST_TMP/source port=$SOURCE_PORT user=postgres dbname=sourcedb'
-  PUBLICATION nativepub WITH (create_slot = false, slot_name = 'nativeslot', copy_data = false, enabled = false)" >/dev/null
+case $SIZE:$WL in
+quick:tpcb) PGB_SCALE=1 CLIENTS=4 TXNS=1500 ;;      # 6k txns, ~24k changes
+full:tpcb) PGB_SCALE=10 CLIENTS=8 TXNS=16000 ;;     # 128k txns, ~512k changes
+quick:wide) WIDE_ROWS=10000 CLIENTS=4 TXNS=2000 ;;  # 8k txns, ~26k changes
+full:wide) WIDE_ROWS=50000 CLIENTS=8 TXNS=8000 ;;   # 64k txns, ~200k changes
+quick:batched) BSCALE=1 ;;                          # 105k changes
+full:batched) BSCALE=3 ;;                           # 315k changes
+*) echo "bench: unknown workload/size $WL/$SIZE" >&2; exit 2 ;;
+esac
 
-# The workload: big and small transactions, inserts, updates, deletes.
-EVENTS=$((105000 * SCALE))
-python3 - "$SCALE" >"$TEST_TMP/workload.sql" <<'PY'
+say "clusters (fsync, full_page_writes, synchronous_commit on)"
+for c in source:sourcedb target:yugabyte native:nativedb; do
+    pg_start "${c%%:*}" "${c##*:}" >/dev/null || exit 1
+    cat >>"$TEST_TMP/${c%%:*}/data/postgresql.conf" <<CONF
+fsync = on
+full_page_writes = on
+synchronous_commit = on
+shared_buffers = 128MB
+CONF
+    pg_restart "${c%%:*}" || exit 1
+done
+conn_flags
+psql_as source sourcedb -c "CREATE ROLE bench LOGIN SUPERUSER REPLICATION PASSWORD 'bench'" >/dev/null
+psql_as native nativedb -c "CREATE ROLE bench LOGIN SUPERUSER PASSWORD 'bench'" >/dev/null
+export PGPASSWORD=bench
+SRCTCP=(-h 127.0.0.1 -p "$SOURCE_PORT" -U bench -d sourcedb)
+
+# ---- schema and initial data (source), the same schema on both targets
+case $WL in
+tpcb)
+    pgbench -q -i -s "$PGB_SCALE" "${SRCTCP[@]}" >"$TEST_TMP/pgbench-init.log" 2>&1 || { cat "$TEST_TMP/pgbench-init.log"; exit 1; }
+    # pgbench_history has no key: give it one (pgbench names its columns on insert)
+    psql_as source sourcedb -c "ALTER TABLE pgbench_history ADD COLUMN hid bigserial PRIMARY KEY" >/dev/null
+    WORKLOAD() { pgbench -n -c "$CLIENTS" -j 2 -t "$TXNS" -b tpcb-like "${SRCTCP[@]}" >"$TEST_TMP/pgbench.$1.log" 2>&1; } ;;
+wide)
+    psql_as source sourcedb >/dev/null <<SQL || exit 1
+CREATE TABLE wide (id bigint PRIMARY KEY, j jsonb, n numeric(20,4), t text, b bytea, ia int[], ta text[],
+    ts timestamptz, d date, f double precision, ok boolean, u uuid);
+CREATE SEQUENCE wide_seq START $((WIDE_ROWS + 1));
+INSERT INTO wide SELECT g, jsonb_build_object('k', g, 'path', '/p/' || g, 'tags', jsonb_build_array('a', g % 7)),
+    g * 1.0001, repeat(md5(g::text), 8), decode(repeat(md5(g::text), 8), 'hex'), ARRAY[g, g + 1, g + 2],
+    ARRAY['x' || g, 'y'], '2024-01-01'::timestamptz + g * interval '1 min', '2024-01-01'::date + g % 999,
+    g / 3.0, g % 2 = 0, md5(g::text)::uuid FROM generate_series(1, $WIDE_ROWS) g;
+SQL
+    cat >"$TEST_TMP/wide.pgb" <<'PGB'
+\set r random(1, 1000000000)
+\set a random(1, 2000000)
+\set c random(1, 2000000)
+\set e random(1, 2000000)
+BEGIN;
+INSERT INTO wide SELECT nextval('wide_seq'), jsonb_build_object('k', :r, 'path', '/p/' || :r, 'tags', jsonb_build_array('a', :r % 7)),
+    :r * 1.0001, repeat(md5(:r::text), 8), decode(repeat(md5(:r::text), 8), 'hex'), ARRAY[:r, :r + 1, :r + 2],
+    ARRAY['x' || :r, 'y'], now(), current_date, :r / 3.0, :r % 2 = 0, md5(:r::text)::uuid;
+UPDATE wide SET n = n + 1, ts = now() WHERE id = (SELECT max(id) FROM wide) - :a % 1000;
+UPDATE wide SET j = jsonb_set(j, '{k}', to_jsonb(:c)), ta = ta || 'u'::text, f = f + 1 WHERE id = 1 + :c % (SELECT last_value FROM wide_seq);
+DELETE FROM wide WHERE id = 1 + :e % (SELECT last_value FROM wide_seq) AND :e % 3 = 0;
+END;
+PGB
+    WORKLOAD() { pgbench -n -c "$CLIENTS" -j 2 -t "$TXNS" -f "$TEST_TMP/wide.pgb" "${SRCTCP[@]}" >"$TEST_TMP/pgbench.$1.log" 2>&1; } ;;
+batched)
+    psql_as source sourcedb -c "CREATE TABLE bench (id bigint PRIMARY KEY, a int, b text, c timestamptz)" >/dev/null
+    WORKLOAD() {
+        python3 - "$BSCALE" "$1" >"$TEST_TMP/workload.$1.sql" <<'PY'
 import sys
-# 40000s inserts (100 a transaction), 40000s updates (1000 a transaction),
-# 5000s single-row update transactions, 20000s deletes (1000 a transaction)
-s = int(sys.argv[1]); n = 40000 * s
+# per scale unit: 40000 inserts (100 a txn), 40000 updates (1000 a txn),
+# 5000 single-row update txns, 20000 deletes (1000 a txn); ids offset per round
+s = int(sys.argv[1]); n = 40000 * s; o = (int(sys.argv[2]) - 1) * 10000000
 out = []
 for k in range(0, n, 100):
-    out.append("INSERT INTO public.bench SELECT g, g %% 100, md5(g::text), now() FROM generate_series(%d, %d) g;" % (k + 1, k + 100))
+    out.append("INSERT INTO bench SELECT g, g %% 100, md5(g::text), now() FROM generate_series(%d, %d) g;" % (o + k + 1, o + k + 100))
 for k in range(0, n, 1000):
-    out.append("UPDATE public.bench SET a = a + 1, c = now() WHERE id BETWEEN %d AND %d;" % (k + 1, k + 1000))
+    out.append("UPDATE bench SET a = a + 1, c = now() WHERE id BETWEEN %d AND %d;" % (o + k + 1, o + k + 1000))
 for k in range(1, 5000 * s + 1):
-    out.append("UPDATE public.bench SET b = 'x' || id WHERE id = %d;" % (k * 7 % n + 1))
+    out.append("UPDATE bench SET b = 'x' || id WHERE id = %d;" % (o + k * 7 % n + 1))
 for k in range(0, n // 2, 1000):
-    out.append("DELETE FROM public.bench WHERE id BETWEEN %d AND %d;" % (2 * k + 1, 2 * k + 1000))
+    out.append("DELETE FROM bench WHERE id BETWEEN %d AND %d;" % (o + 2 * k + 1, o + 2 * k + 1000))
 print("\n".join(out))
 PY
-t0=$(now)
-psql_as source sourcedb -f "$TEST_TMP/workload.sql" >/dev/null
-t1=$(now)
-END_LSN=$(psql_as source sourcedb -c "SELECT pg_logical_emit_message(false, 'bench-end', '')")
-echo "# workload generated in $(secs "$t0" "$t1") s; end LSN $END_LSN"
-
-# 1. decode: pg_recvlogical
-t0=$(now)
-"$PGBIN/pg_recvlogical" -n -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -d sourcedb -S rawslot --start \
-    --endpos "$END_LSN" -o proto_version=1 -o publication_names=rawpub -f /dev/null
-t1=$(now)
-T_RAW=$(secs "$t0" "$t1")
-
-# 2. decode: our exporter, until every event is durable in the queue
-q() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0] or 0)" "$ED/metainfo/meta.db" "$1"; }
-t0=$(now)
-/usr/bin/time -f "%U %S %e %M" -o "$TEST_TMP/exp.rss" "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp2.out" 2>&1 &
-EXP=$!
-# one poller process (spawning one per poll would steal the exporter's CPU)
-t1=$(python3 - "$ED/metainfo/meta.db" "$EVENTS" "$EXP" <<'PY'
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1])
-while True:
-    n = db.execute("SELECT sum(total_events) FROM queue_segment WHERE exporter_role = 'source_db_exporter'").fetchone()[0] or 0
-    if n >= int(sys.argv[2]):
-        print("%.6f" % time.time()); break
-    try:
-        os.kill(int(sys.argv[3]), 0)
-    except OSError:
-        print("died"); break
-    time.sleep(0.01)
-PY
-)
-[ "$t1" = died ] && { echo "# exporter died:"; cat "$TEST_TMP/exp2.out"; exit 1; }
-T_EXP=$(secs "$t0" "$t1")
-LAST_END=$(q "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = 'source_db_exporter'")
-"$V" initiate cutover to target -e "$ED" >/dev/null
-wait $EXP
-read EXP_USR EXP_SYS EXP_WALL RSS_EXP < <(tail -1 "$TEST_TMP/exp.rss")
-echo "# exporter cpu: user $EXP_USR s, sys $EXP_SYS s, process wall $EXP_WALL s (includes the wait for cutover)"
-
-# 3. apply: native subscription
-lsn_num() { python3 -c "import sys; h, l = sys.argv[1].split('/'); print(int(h, 16) << 32 | int(l, 16))" "$1"; }
-t0=$(now)
-psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
-while :; do
-    r=$(psql_as native nativedb -c "SELECT remote_lsn FROM pg_replication_origin_status")
-    [ -n "$r" ] && [ "$(lsn_num "$r")" -ge "$LAST_END" ] && break
-    sleep 0.05
+        psql -X -q -v ON_ERROR_STOP=1 "${SRCTCP[@]}" -f "$TEST_TMP/workload.$1.sql" >/dev/null
+    } ;;
+esac
+psql_as source sourcedb -c "CREATE TABLE bench_end (id int PRIMARY KEY, at timestamptz)" >/dev/null
+for t in $(psql_as source sourcedb -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"); do
+    psql_as source sourcedb -c "ALTER TABLE public.\"$t\" REPLICA IDENTITY FULL" >/dev/null
 done
-t1=$(now)
-T_NATIVE=$(secs "$t0" "$t1")
+psql_as source sourcedb -c "VACUUM ANALYZE" >/dev/null
+pg_dump -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -O -x sourcedb >"$TEST_TMP/schema.sql"
+psql_as target yugabyte -f "$TEST_TMP/schema.sql" >/dev/null || exit 1
+psql_as native nativedb -f "$TEST_TMP/schema.sql" >/dev/null || exit 1
 
-# 4. apply: our importer (snapshot of the empty table, then the backlog up to the end of stream)
-t0=$(now)
-/usr/bin/time -f %M -o "$TEST_TMP/imp.rss" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp.out" 2>&1
-rc=$?
-t1=$(now)
-T_IMP=$(secs "$t0" "$t1")
-RSS_IMP=$(tail -1 "$TEST_TMP/imp.rss")
-[ $rc = 0 ] || { echo "# importer failed ($rc):"; tail -5 "$TEST_TMP/imp.out"; }
+# ---- our snapshot (untimed; the warm-up): export data + import data until streaming, stopped
+ED=$(new_export_dir)
+META=$ED/metainfo/meta.db
+say "our snapshot (untimed)"
+"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp0.out" 2>&1 &
+EXP=$!
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp0.out" 2>&1 &
+IMP=$!
+counts() { for t in $(psql_as source sourcedb -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1"); do
+    echo "$t $(psql_as "$1" "$2" -c "SELECT count(*) FROM public.\"$t\"")"; done; }
+SRC_COUNTS=$(counts source sourcedb)
+for i in $(seq 1 1200); do
+    [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 1 ] &&
+        [ "$(counts target yugabyte)" = "$SRC_COUNTS" ] && break
+    kill -0 $EXP 2>/dev/null && kill -0 $IMP 2>/dev/null || { say "export/import died"; tail -n 3 "$TEST_TMP"/exp0.out "$TEST_TMP"/imp0.out; exit 1; }
+    sleep 0.5
+done
+sleep 1
+kill -TERM $EXP $IMP; wait $EXP $IMP
+SLOT=$(sqlite3 "$META" "SELECT slot_name FROM cdc_exporter_state WHERE exporter_role = 'source_db_exporter'" 2>/dev/null ||
+    python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT slot_name FROM cdc_exporter_state WHERE exporter_role = 'source_db_exporter'\").fetchone()[0])" "$META")
+qevents() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT coalesce(sum(total_events),0) FROM queue_segment WHERE exporter_role = 'source_db_exporter'\").fetchone()[0])" "$META"; }
+Q0=$(qevents)
+say "our slot $SLOT, queue events after the snapshot: $Q0"
 
+# ---- the peers' slots at the same point (the source is idle), the native target's data
+NSYNC=${NATIVE_SYNC:-off}
+psql_as source sourcedb -c "CREATE PUBLICATION rawpub FOR ALL TABLES" -c "CREATE PUBLICATION nativepub FOR ALL TABLES" \
+    -c "SELECT pg_create_logical_replication_slot('rawslot', 'pgoutput')" \
+    -c "SELECT pg_create_logical_replication_slot('nativeslot', 'pgoutput')" >/dev/null || exit 1
+pg_dump -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -a sourcedb | psql_as native nativedb >/dev/null 2>&1
+psql_as native nativedb -c "CREATE SUBSCRIPTION nsub CONNECTION 'host=127.0.0.1 port=$SOURCE_PORT user=bench password=bench dbname=sourcedb'
+  PUBLICATION nativepub WITH (create_slot = false, slot_name = 'nativeslot', copy_data = false, enabled = false, synchronous_commit = '$NSYNC')" >/dev/null || exit 1
+
+changes() { psql_as source sourcedb -c "SELECT pg_stat_clear_snapshot(); SELECT sum(n_tup_ins + n_tup_upd + n_tup_del) FROM pg_stat_user_tables" | tail -1; }
+run_workload() { # ROUND: the workload, then the end marker; sets CHANGES, END_LSN, T_WL0, T_WL1
+    local c0 c1
+    sleep 1; c0=$(changes)
+    T_WL0=$(now)
+    WORKLOAD "$1" || { say "workload failed"; cat "$TEST_TMP/pgbench.$1.log" 2>/dev/null | tail -5; exit 1; }
+    END_LSN=$(psql_as source sourcedb -c "SELECT pg_logical_emit_message(false, 'bench-end', '')")
+    psql_as source sourcedb -c "INSERT INTO bench_end VALUES ($1, now())"
+    T_WL1=$(now)
+    sleep 1.5; c1=$(changes)
+    CHANGES=$((c1 - c0))
+}
+checkpoint() { for c in source:sourcedb target:yugabyte native:nativedb; do psql_as "${c%%:*}" "${c##*:}" -c CHECKPOINT >/dev/null; done; }
+PGS=(--pg "source=$TEST_TMP/source:$SOURCE_PORT:sourcedb" --pg "target=$TEST_TMP/target:$TARGET_PORT:yugabyte"
+    --pg "native=$TEST_TMP/native:$NATIVE_PORT:nativedb")
+WALQ() { echo "source:SELECT active_pid FROM pg_replication_slots WHERE slot_name = '$1' AND active_pid IS NOT NULL"; }
+SRCDATA=$TEST_TMP/source/data TGTDATA=$TEST_TMP/target/data NATDATA=$TEST_TMP/native/data
+TGTQ="target:SELECT pid FROM pg_stat_activity WHERE usename = 'voyager' AND backend_type = 'client backend'"
+APPQ="native:SELECT pid FROM pg_stat_subscription WHERE subname = 'nsub' AND pid IS NOT NULL"
+
+say "workload $WL ($SIZE), round 1, nothing consuming"
+run_workload 1
+WL1_S=$(sub "$T_WL0" "$T_WL1")
+say "round 1: $CHANGES changes (pg_stat_user_tables) in $WL1_S s; end LSN $END_LSN"
+CHANGES1=$CHANGES
+ROWS=()
+
+# ---- capture
+cap_raw() {
+    checkpoint; local l0 t0 l1; l0=$(load); t0=$(now)
+    /usr/bin/time -f "%e %U %S %M" -o "$TEST_TMP/raw.time" pg_recvlogical -n "${SRCTCP[@]}" -S rawslot --start --endpos "$END_LSN" \
+        -o proto_version=1 -o publication_names=rawpub -f /dev/null &
+    local pid=$!
+    $POLL "${PGS[@]}" --exit "x=$pid" --cluster "src=$SRCDATA" >"$TEST_TMP/p.raw"
+    wait $pid || { say "pg_recvlogical failed"; exit 1; }
+    local w; w=$(field cpu src "$TEST_TMP/p.raw")
+    read -r _ u s _ <"$TEST_TMP/raw.time"
+    R_CAP_RAW=$(sub "$t0" "$(field cond x "$TEST_TMP/p.raw")"); R_CAP_RAW_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+    R_CAP_RAW_ALL=$(awk -v a="$R_CAP_RAW_CPU" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
+    ROWS+=("| capture | pg_recvlogical (pgoutput to /dev/null) | $R_CAP_RAW | pg_recvlogical $R_CAP_RAW_CPU + source server $w = $R_CAP_RAW_ALL | - | $l0 / $(load) |")
+}
+cap_ours() {
+    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
+    EXP=$!
+    $POLL "${PGS[@]}" --sqlite "q=$META:$((Q0 + CHANGES1)):SELECT sum(total_events) FROM queue_segment WHERE exporter_role = 'source_db_exporter'" \
+        --pid "client=$EXP" --cluster "src=$SRCDATA" --watch "$EXP" >"$TEST_TMP/p.exp"
+    grep -q '^died' "$TEST_TMP/p.exp" && { say "exporter died"; tail -n 5 "$TEST_TMP/exp1.out"; exit 1; }
+    R_CAP_OURS=$(sub "$t0" "$(field cond q "$TEST_TMP/p.exp")")
+    C_CLI=$(field cpu client "$TEST_TMP/p.exp"); C_WAL=$(field cpu src "$TEST_TMP/p.exp")
+    R_CAP_OURS_CPU=$(awk -v a="$C_CLI" -v b="$C_WAL" 'BEGIN { printf "%.2f", a + b }')
+    ROWS+=("| capture | our export data (queue) | $R_CAP_OURS | export data $C_CLI + source server $C_WAL = $R_CAP_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.exp") / 1024 )) | $l0 / $(load) |")
+    sleep 0.5; Q1=$(qevents)
+    kill -TERM $EXP; wait $EXP
+}
+app_native() {
+    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
+    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --cluster "apply=$NATDATA" --cluster "wal=$SRCDATA" >"$TEST_TMP/p.nat"
+    R_APP_NAT=$(sub "$t0" "$(field cond a "$TEST_TMP/p.nat")")
+    local a w; a=$(field cpu apply "$TEST_TMP/p.nat"); w=$(field cpu wal "$TEST_TMP/p.nat")
+    R_APP_NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
+    ROWS+=("| apply | native subscription (synchronous_commit=$NSYNC) | $R_APP_NAT | native server (apply worker) $a + source server (decoding) $w = $R_APP_NAT_CPU | - | $l0 / $(load) |")
+}
+app_ours() {
+    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
+    IMP=$!
+    $POLL "${PGS[@]}" --cond "a=target:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --pid "client=$IMP" --cluster "tgt=$TGTDATA" --watch "$IMP" >"$TEST_TMP/p.imp"
+    grep -q '^died' "$TEST_TMP/p.imp" && { say "importer died"; tail -n 5 "$TEST_TMP/imp1.out"; exit 1; }
+    R_APP_OURS=$(sub "$t0" "$(field cond a "$TEST_TMP/p.imp")")
+    local a w; a=$(field cpu client "$TEST_TMP/p.imp"); w=$(field cpu tgt "$TEST_TMP/p.imp")
+    R_APP_OURS_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
+    RSS_IMP=$(( $(field rss client "$TEST_TMP/p.imp") / 1024 ))
+    ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) |")
+    kill -TERM $IMP; wait $IMP
+}
+if [ "$ORDER" = 0 ]; then cap_raw; cap_ours; app_native; app_ours; else cap_ours; cap_raw; app_ours; app_native; fi
+QC1=$((Q1 - Q0))
+
+# ---- end to end: everything live while the workload runs again
+say "end to end: our export + import and the native subscription live, workload round 2"
+checkpoint
+"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp2.out" 2>&1 &
+EXP=$!
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp2.out" 2>&1 &
+IMP=$!
+for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break; sleep 0.2; done
+sleep 2
+L0=$(load)
+$POLL "${PGS[@]}" --cond "ours=target:SELECT count(*) > 0 FROM bench_end WHERE id = 2" --cond "native=native:SELECT count(*) > 0 FROM bench_end WHERE id = 2" \
+    --pid "ours_client=$EXP" --pid "ours_client=$IMP" --pidq "ours_wal=$(WALQ "$SLOT")" --cluster "ours_tgt=$TGTDATA" \
+    --cluster "native_apply=$NATDATA" --pidq "native_wal=$(WALQ nativeslot)" --watch "$EXP" --watch "$IMP" >"$TEST_TMP/p.e2e" &
+PP=$!
+run_workload 2
+CHANGES2=$CHANGES
+wait $PP
+grep -q '^died' "$TEST_TMP/p.e2e" && { say "export/import died"; tail -n 3 "$TEST_TMP/exp2.out" "$TEST_TMP/imp2.out"; exit 1; }
+L1=$(load)
+E=$TEST_TMP/p.e2e
+E_OURS=$(sub "$T_WL1" "$(field cond ours "$E")"); E_NAT=$(sub "$T_WL1" "$(field cond native "$E")")
+EC_OURS=$(awk -v a="$(field cpu ours_client "$E")" -v b="$(field cpu ours_wal "$E")" -v c="$(field cpu ours_tgt "$E")" 'BEGIN { printf "%.2f", a + b + c }')
+EC_NAT=$(awk -v a="$(field cpu native_apply "$E")" -v b="$(field cpu native_wal "$E")" 'BEGIN { printf "%.2f", a + b }')
+ROWS+=("| e2e | our export + import data, live | lag at workload end: $E_OURS (total $(sub "$T_WL0" "$(field cond ours "$E")")) | export+import $(field cpu ours_client "$E") + walsender $(field cpu ours_wal "$E") + target server $(field cpu ours_tgt "$E") = $EC_OURS | $(( $(field rss ours_client "$E") / 1024 )) | $L0 / $L1 |")
+ROWS+=("| e2e | native subscription, live | lag at workload end: $E_NAT (total $(sub "$T_WL0" "$(field cond native "$E")")) | native server $(field cpu native_apply "$E") + walsender $(field cpu native_wal "$E") = $EC_NAT | - | $L0 / $L1 |")
+sleep 1; Q2=$(qevents); QC2=$((Q2 - Q1))
+"$V" initiate cutover to target -e "$ED" >"$TEST_TMP/cutover.out" 2>&1
+wait_exit $EXP 120 >/dev/null; wait_exit $IMP 120 >/dev/null
+kill -TERM $EXP $IMP 2>/dev/null; wait $EXP $IMP 2>/dev/null
+
+# ---- verification
+assert_eq "round 1: our queue holds exactly the source's changes" "$CHANGES1" "$QC1"
+assert_eq "round 2: our queue holds exactly the source's changes" "$CHANGES2" "$QC2"
 compare_databases source target
 compare_databases source native
-rate() { python3 -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$EVENTS" "$1"; }
-ratio() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 REPORT=$(cat <<TXT
-events: $EVENTS (scale $SCALE), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)
-| stage | tool | drain time (s) = lag | events/s | peak RSS (MB) |
-|---|---|---|---|---|
-| decode | pg_recvlogical (pgoutput to /dev/null) | $T_RAW | $(rate "$T_RAW") | - |
-| decode | our exporter (queue, fsync, meta.db) | $T_EXP | $(rate "$T_EXP") | $((RSS_EXP / 1024)) |
-| apply | native subscription | $T_NATIVE | $(rate "$T_NATIVE") | - |
-| apply | our importer | $T_IMP | $(rate "$T_IMP") | $((RSS_IMP / 1024)) |
-exporter vs pg_recvlogical rate: $(ratio "$T_RAW" "$T_EXP")x; our apply vs native apply rate: $(ratio "$T_NATIVE" "$T_IMP")x
+workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)
+round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T_WL0" "$T_WL1") s (queue: $QC2 events)
+| stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after |
+|---|---|---|---|---|---|
+$(printf '%s\n' "${ROWS[@]}")
+capture ours vs pg_recvlogical: wall $(ratio "$R_CAP_RAW" "$R_CAP_OURS")x, CPU incl. walsender $(ratio "$R_CAP_RAW_ALL" "$R_CAP_OURS_CPU")x (client alone: pg_recvlogical $R_CAP_RAW_CPU vs exporter $C_CLI)
+apply ours vs native: wall $(ratio "$R_APP_NAT" "$R_APP_OURS")x, CPU $(ratio "$R_APP_NAT_CPU" "$R_APP_OURS_CPU")x
+e2e ours vs native: lag at workload end $(ratio "$E_NAT" "$E_OURS")x, workload start to applied $(ratio "$(sub "$T_WL0" "$(field cond native "$E")")" "$(sub "$T_WL0" "$(field cond ours "$E")")")x, CPU $(ratio "$EC_NAT" "$EC_OURS")x
 TXT
 )
 echo "$REPORT"
-echo "$REPORT" >"$TEST_TMP/report.txt"
-[ -n "${BENCH_OUT:-}" ] && cp "$TEST_TMP/report.txt" "$BENCH_OUT"
+[ -n "${BENCH_OUT:-}" ] && echo "$REPORT" >>"$BENCH_OUT"
 done_testing
