@@ -849,6 +849,13 @@ int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool 
         log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
         goto out;
     }
+    /*
+     * Done with the row: a statement left on it holds meta.db's read snapshot,
+     * and the write below would then fail at once ("database is locked") when
+     * the exporter wrote meanwhile, instead of waiting its turn.
+     */
+    sqlite3_finalize(st);
+    st = NULL;
     if (was_inc && !start_clean && (strcmp(was_inc, ci) != 0 || strcmp(was_exc, ce) != 0)) {
         /* its progress would move past the changes of tables it leaves out now, for good */
         log_error("the table list differs from this import's first run (--table-list \"%s\", "
