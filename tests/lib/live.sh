@@ -225,3 +225,13 @@ wait_confirmed() {
     done
     return 1
 }
+# queue_equals_source ED: the queue's vsns are in order, and the snapshot loaded
+# into sourcedb's empty twin copydb plus the replayed queue equals sourcedb.
+queue_equals_source() {
+    assert_eq "vsn strictly increasing, markers in place" ok "$(queue_vsn_check "$1" 2>&1)"
+    snapshot_load_sql "$1" >"$TEST_TMP/load.sql"
+    check "load the snapshot into the copy" psql_as source copydb -f "$TEST_TMP/load.sql"
+    queue_replay_sql "$1" source_db_exporter >"$TEST_TMP/replay.sql"
+    check "replay the queue: each update/delete hits one row, no duplicate insert" psql_as source copydb -f "$TEST_TMP/replay.sql"
+    compare_databases source source sourcedb copydb
+}
