@@ -1,9 +1,9 @@
 /*
- * Change capture entry points (cdc/cdc_live.h): set-up of slot and
+ * Change capture entry points (cdc/cdc_export.h): set-up of slot and
  * publication for export data from source (with the snapshot hand-off) and
  * the whole export data from target command. The stream itself is cdc_stream.c.
  */
-#include "cdc/cdc_live.h"
+#include "cdc/cdc_export.h"
 
 #include "cdc/cdc_prereq.h"
 #include "cdc/cdc_stream.h"
@@ -15,7 +15,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "db/replication/replstream.h"
@@ -57,39 +57,37 @@ static void conf_copy(db_conf *dst, const db_conf *src)
 }
 
 /* The migration UUID without dashes: what end migration looks for in slot/publication names. */
-static char *uuid_hex(metadb *m)
+static char *uuid_hex(catalog *m)
 {
     strbuf sb = STRBUF_INIT;
-    for (const char *p = metadb_migration_uuid(m); *p; p++)
+    for (const char *p = catalog_migration_uuid(m); *p; p++)
         if (*p != '-')
             strbuf_append_char(&sb, *p);
     return strbuf_detach(&sb);
 }
 
 /* Read one integer/text column of this role's state row. */
-static char *state_get(metadb *m, const char *role, const char *column)
+static char *state_get(catalog *m, const char *role, const char *column)
 {
     char *sql = xasprintf("SELECT %s FROM cdc_exporter_state WHERE exporter_role = ?1", column);
     sqlite3_stmt *st;
     char *out = NULL;
-    if (sqlite3_prepare_v2(metadb_sqlite(m), sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
             out = xstrdup((const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
     } else {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
     }
     free(sql);
     return out;
 }
 
-static bool state_init(metadb *m, const char *role)
+static bool state_init(catalog *m, const char *role)
 {
-    if (!metadb_exec(m, QUEUE_META_DDL CDC_EXPORTER_STATE_DDL))
-        return false;
     sqlite3_stmt *st;
-    bool ok = sqlite3_prepare_v2(metadb_sqlite(m),
+    bool ok = sqlite3_prepare_v2(catalog_sqlite(m),
                                  "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)",
                                  -1, &st, NULL) == SQLITE_OK;
     if (ok) {
@@ -98,17 +96,17 @@ static bool state_init(metadb *m, const char *role)
         sqlite3_finalize(st);
     }
     if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
     return ok;
 }
 
 /* Record slot, publication and tables; reset the position when reset_position (a new slot). */
-static bool state_record(metadb *m, const char *role, const char *slot, const char *pub,
+static bool state_record(catalog *m, const char *role, const char *slot, const char *pub,
                          const cdc_tables *t, bool reset_position)
 {
     char *tj = cdc_tables_to_json(t);
     sqlite3_stmt *st;
-    bool ok = sqlite3_prepare_v2(metadb_sqlite(m),
+    bool ok = sqlite3_prepare_v2(catalog_sqlite(m),
                                  "UPDATE cdc_exporter_state SET slot_name = ?2, publication_name = ?3, "
                                  "tables = ?4, snapshot_done = CASE WHEN ?5 THEN 0 ELSE snapshot_done END, "
                                  "last_commit_lsn = CASE WHEN ?5 THEN 0 ELSE last_commit_lsn END "
@@ -124,7 +122,7 @@ static bool state_record(metadb *m, const char *role, const char *slot, const ch
         sqlite3_finalize(st);
     }
     if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
     free(tj);
     return ok;
 }
@@ -224,10 +222,9 @@ static bool reset_change_capture(cmd_ctx *ctx, pgconn *c, const char *slot)
     if (!ok)
         log_error("cannot empty %s: %s", qdir, strerror(errno));
     free(qdir);
-    ok = ok && metadb_exec(ctx->meta, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
+    ok = ok && catalog_exec(ctx->meta, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
                                       "DELETE FROM cdc_exporter_state");
-    ok = ok && sequences_store_init(ctx->meta) &&
-         metadb_exec(ctx->meta, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
+    ok = ok && catalog_exec(ctx->meta, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
     if (ok)
         log_info("--start-clean: removed the change queue and replication slot %s of earlier runs", slot);
     return ok;
@@ -349,9 +346,9 @@ fail:
     return rc;
 }
 
-static bool mark_snapshot_done(metadb *m)
+static bool mark_snapshot_done(catalog *m)
 {
-    return metadb_exec(m, "UPDATE cdc_exporter_state SET snapshot_done = 1 "
+    return catalog_exec(m, "UPDATE cdc_exporter_state SET snapshot_done = 1 "
                           "WHERE exporter_role = '" ROLE_SOURCE "'");
 }
 
@@ -415,7 +412,7 @@ static bool target_replica_identity(pgconn *c, const cdc_tables *t)
 
 int cdc_export_from_target(cmd_ctx *ctx)
 {
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec)
         return EXIT_INTERNAL;
     bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
@@ -497,7 +494,7 @@ int cdc_export_from_target(cmd_ctx *ctx)
         }
     }
     /* The slot exists: cutover to target may now say COMPLETED (migration/cutover.c). */
-    if (!metadb_status_set_bool(ctx->meta, "ExportFromTargetStarted", true)) {
+    if (!catalog_status_set_bool(ctx->meta, "ExportFromTargetStarted", true)) {
         rc = EXIT_INTERNAL;
         goto out;
     }

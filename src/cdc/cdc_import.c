@@ -10,7 +10,7 @@
  * importer drains, restores sequences, records the cutover and, on the
  * target with a way back prepared, becomes `export data from target`.
  */
-#include "cdc/cdc_live.h"
+#include "cdc/cdc_import.h"
 
 #include "cdc/apply.h"
 #include "cdc/channels.h"
@@ -28,7 +28,7 @@
 #include "core/exitcodes.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "migration/sequences.h"
 #include "snapshot/table_list.h"
@@ -164,16 +164,10 @@ static bool main_retry(importer *im, retry_state *rs, const char *what)
  * marked imported: a database that later reports less lost acknowledged
  * commits, some of them in segments the queue reader would skip.
  */
-#define APPLIED_VSN_DDL                                                                            \
-    "CREATE TABLE IF NOT EXISTS importer_channel_committed (importer_role TEXT NOT NULL, "         \
-    "channel_no INTEGER NOT NULL, vsn INTEGER NOT NULL, PRIMARY KEY (importer_role, channel_no))"
-
 static bool record_committed(importer *im)
 {
-    if (!metadb_exec(im->ctx->meta, APPLIED_VSN_DDL))
-        return false;
     for (int i = 0; i < im->nchannels; i++)
-        if (!metadb_run(im->ctx->meta, NULL,
+        if (!catalog_run(im->ctx->meta, NULL,
                         "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
                         "sii", im->kind->role, (long long)i,
                         (long long)channels_committed(im->chans, i)))
@@ -190,13 +184,11 @@ static bool record_committed(importer *im)
  */
 static bool reread_lost(importer *im)
 {
-    metadb *m = im->ctx->meta;
-    if (!metadb_exec(m, APPLIED_VSN_DDL))
-        return false;
+    catalog *m = im->ctx->meta;
     int64_t floor = -1;
     for (int i = 0; i < im->nchannels; i++) {
         long long had = 0;
-        if (!metadb_run(m, &had,
+        if (!catalog_run(m, &had,
                         "SELECT vsn FROM importer_channel_committed WHERE importer_role = ?1 AND "
                         "channel_no = ?2",
                         "si", im->kind->role, (long long)i))
@@ -215,10 +207,10 @@ static bool reread_lost(importer *im)
     char *sql = xasprintf("UPDATE queue_segment SET imported_by_%s = 0 WHERE imported_by_%s <> 0 "
                           "AND (last_vsn IS NULL OR last_vsn > %lld)",
                           im->kind->role, im->kind->role, (long long)floor);
-    bool ok = metadb_exec(m, sql);
+    bool ok = catalog_exec(m, sql);
     free(sql);
     for (int i = 0; ok && i < im->nchannels; i++)
-        ok = metadb_run(m, NULL,
+        ok = catalog_run(m, NULL,
                         "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
                         "sii", im->kind->role, (long long)i, (long long)im->start_applied[i]);
     return ok;
@@ -227,7 +219,7 @@ static bool reread_lost(importer *im)
 /* Events written to the queue for this importer so far; -1 when unknown. */
 static int64_t exported_total(importer *im)
 {
-    sqlite3 *db = metadb_sqlite(im->ctx->meta);
+    sqlite3 *db = catalog_sqlite(im->ctx->meta);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0) "
@@ -292,20 +284,15 @@ static bool selected(const importer *im, const char *schema, const char *table)
  */
 static bool routes_init(importer *im)
 {
-    if (!metadb_exec(im->ctx->meta,
-                     "CREATE TABLE IF NOT EXISTS cdc_import_route (importer_role TEXT NOT NULL, "
-                     "schema_name TEXT NOT NULL, table_name TEXT NOT NULL, route_group TEXT NOT "
-                     "NULL, PRIMARY KEY (importer_role, schema_name, table_name))"))
-        return false;
     bool fresh = true;
     for (int i = 0; i < im->nchannels; i++)
         fresh = fresh && im->start_applied[i] == 0;
     if (fresh) /* nothing committed yet: nothing routed that must stay where it went */
-        return metadb_run(im->ctx->meta, NULL,
+        return catalog_run(im->ctx->meta, NULL,
                           "DELETE FROM cdc_import_route WHERE importer_role = ?", "s",
                           im->kind->role);
     long long nroutes = 0;
-    if (!metadb_run(im->ctx->meta, &nroutes,
+    if (!catalog_run(im->ctx->meta, &nroutes,
                     "SELECT count(*) FROM cdc_import_route WHERE importer_role = ?", "s",
                     im->kind->role))
         return false;
@@ -319,7 +306,7 @@ static bool routes_init(importer *im)
 /* The recorded route of tm ("" by key; caller frees), recording want first when there is none. */
 static char *route_of(importer *im, const table_meta *tm, const char *want)
 {
-    sqlite3 *db = metadb_sqlite(im->ctx->meta);
+    sqlite3 *db = catalog_sqlite(im->ctx->meta);
     sqlite3_stmt *st = NULL;
     char *got = NULL;
     int rc = sqlite3_prepare_v2(db,
@@ -338,7 +325,7 @@ static char *route_of(importer *im, const table_meta *tm, const char *want)
         log_error("meta.db: reading the route of %s: %s", tm->qualified, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE &&
-        metadb_run(im->ctx->meta, NULL,
+        catalog_run(im->ctx->meta, NULL,
                    "INSERT INTO cdc_import_route (importer_role, schema_name, table_name, "
                    "route_group) VALUES (?, ?, ?, ?)",
                    "ssss", im->kind->role, tm->schema_name, tm->table_name, want))
@@ -514,7 +501,7 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
      * The flag first: once the last segment is marked imported a restart would
      * skip it and never see this event again.
      */
-    if (!metadb_status_set_bool(im->ctx->meta, im->kind->done_key, true))
+    if (!catalog_status_set_bool(im->ctx->meta, im->kind->done_key, true))
         return EXIT_BAD_STATE;
     im->finished = true;
     mark_segments(im);
@@ -609,7 +596,7 @@ static bool queue_replaced(importer *im)
 {
     if (im->replaced)
         return true;
-    char *now = metadb_status_get_string(im->ctx->meta, QUEUE_GENERATION_KEY);
+    char *now = catalog_status_get_string(im->ctx->meta, QUEUE_GENERATION_KEY);
     bool replaced = now && strcmp(now, im->generation) != 0;
     free(now);
     im->replaced = replaced;
@@ -686,7 +673,7 @@ static int run_loop(importer *im)
 
 static bool status_flag(cmd_ctx *ctx, const char *key)
 {
-    return metadb_status_get_bool(ctx->meta, key);
+    return catalog_status_get_bool(ctx->meta, key);
 }
 
 /* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
@@ -809,10 +796,6 @@ static char *canonical_patterns(const table_patterns *p)
     return r ? r : xstrdup("");
 }
 
-#define IMPORT_TABLE_FILTER_DDL                                                                    \
-    "CREATE TABLE IF NOT EXISTS import_table_filter (importer_role TEXT PRIMARY KEY,"              \
-    " include_list TEXT NOT NULL, exclude_list TEXT NOT NULL)"
-
 int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool start_clean)
 {
     if (!opts_has_flag(ctx->opts, "table-list"))
@@ -826,13 +809,11 @@ int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool 
     char *ci = canonical_patterns(&inc), *ce = canonical_patterns(&exc);
     table_patterns_free(&inc);
     table_patterns_free(&exc);
-    metadb *m = ctx->meta;
-    sqlite3 *db = metadb_sqlite(m);
+    catalog *m = ctx->meta;
+    sqlite3 *db = catalog_sqlite(m);
     int rc = EXIT_BAD_STATE;
     char *was_inc = NULL, *was_exc = NULL;
     sqlite3_stmt *st = NULL;
-    if (!metadb_exec(m, IMPORT_TABLE_FILTER_DDL))
-        goto out;
     if (sqlite3_prepare_v2(db,
                            "SELECT include_list, exclude_list FROM import_table_filter "
                            "WHERE importer_role = ?1",
@@ -865,7 +846,7 @@ int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool 
         goto out;
     }
     if ((!was_inc || start_clean) &&
-        !metadb_run(m, NULL,
+        !catalog_run(m, NULL,
                     "INSERT INTO import_table_filter(importer_role, include_list, exclude_list) "
                     "VALUES (?1, ?2, ?3) ON CONFLICT(importer_role) DO UPDATE SET "
                     "include_list = excluded.include_list, exclude_list = excluded.exclude_list",
@@ -889,11 +870,10 @@ bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
      * run would take the clean start for a database that lost commits.
      */
     return queue_generation_forget_applied(ctx->meta, importer_role) &&
-           metadb_exec(ctx->meta, APPLIED_VSN_DDL) &&
-           metadb_run(ctx->meta, NULL,
+           catalog_run(ctx->meta, NULL,
                       "DELETE FROM importer_channel_committed WHERE importer_role = ?1", "s",
                       importer_role) &&
-           cdc_metainfo_create(c) && cdc_metainfo_reset(c, metadb_migration_uuid(ctx->meta));
+           cdc_metainfo_create(c) && cdc_metainfo_reset(c, catalog_migration_uuid(ctx->meta));
 }
 
 /*
@@ -954,7 +934,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         return EXIT_INTERNAL;
     }
     cp_importer_init(&im.hold, im.kind->role);
-    im.uuid = metadb_migration_uuid(ctx->meta);
+    im.uuid = catalog_migration_uuid(ctx->meta);
     if (status_flag(ctx, im.kind->done_key)) {
         log_say("this importer already applied every change up to its cutover; nothing to do");
         return after_cutover(&im);

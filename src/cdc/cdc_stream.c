@@ -15,7 +15,7 @@
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "db/replication/pgoutput.h"
@@ -334,9 +334,9 @@ void cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publ
     free(sql), free(q);
 }
 
-static bool set_done(metadb *m, const char *key)
+static bool set_done(catalog *m, const char *key)
 {
-    return metadb_status_set_bool(m, key, true);
+    return catalog_status_set_bool(m, key, true);
 }
 
 /* Cutover bookkeeping once the end marker is durable (also redone on a restart). */
@@ -482,7 +482,7 @@ static int stream_loop(stream *s, retry_state *rs)
         }
         if (!draining && now - last_poll >= POLL_CUTOVER_MS) {
             last_poll = now;
-            cJSON *rec = metadb_status_load(s->ctx->meta);
+            cJSON *rec = catalog_status_load(s->ctx->meta);
             draining = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
                                   rec, cutover_request_key(p->cutover)));
             cJSON_Delete(rec);

@@ -1,5 +1,6 @@
 #include "cdc/consistent_point.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/log.h"
 #include "core/util.h"
 
@@ -9,20 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/*
- * compare_hold: one row per importer asked to hold (hold_vsn -1: where it is;
- * held_vsn: where it holds, -1 while not yet). compare_point: one request to
- * the source exporter, answered with vsn or retry.
- */
-#define CP_DDL                                                                                     \
-    "CREATE TABLE IF NOT EXISTS compare_hold (importer_role TEXT PRIMARY KEY,"                    \
-    " requester_pid INTEGER NOT NULL, hold_vsn INTEGER NOT NULL, held_vsn INTEGER NOT NULL);"      \
-    "CREATE TABLE IF NOT EXISTS compare_point (id INTEGER PRIMARY KEY CHECK (id = 1),"            \
-    " lsn INTEGER NOT NULL, snapshot TEXT NOT NULL, state TEXT NOT NULL, vsn INTEGER);"
-
 #define POLL_MS 200
-
-static bool ensure_tables(metadb *m) { return metadb_exec(m, CP_DDL); }
 
 static void sleep_ms(int ms) { usleep((useconds_t)ms * 1000); }
 
@@ -82,13 +70,13 @@ static bool visible(uint32_t xid, uint32_t xmax, const uint32_t *xip, size_t nxi
     return true;
 }
 
-bool cp_exporter_poll(cp_exporter *e, metadb *m, uint64_t idle_lsn, int64_t next_vsn)
+bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t next_vsn)
 {
     int64_t now = now_monotonic_ms();
     if (now - e->last_poll_ms < POLL_MS)
         return e->pending;
     e->last_poll_ms = now;
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT lsn, snapshot FROM compare_point WHERE state = 'asked'", -1, &st,
                            NULL) != SQLITE_OK) {
@@ -125,7 +113,7 @@ bool cp_exporter_poll(cp_exporter *e, metadb *m, uint64_t idle_lsn, int64_t next
     if (!passed)
         return true;
     int64_t vsn = (first_after >= 0 ? first_after : next_vsn) - 1;
-    metadb_run(m, NULL, "UPDATE compare_point SET state = ?1, vsn = ?2 WHERE state = 'asked'", "si",
+    catalog_run(m, NULL, "UPDATE compare_point SET state = ?1, vsn = ?2 WHERE state = 'asked'", "si",
                all_visible ? "answered" : "retry", (long long)vsn);
     log_info("compare data's consistent point at LSN %llu: %s (vsn %lld)", (unsigned long long)lsn,
              all_visible ? "answered" : "a commit before it is not in its snapshot, retry", (long long)vsn);
@@ -141,10 +129,10 @@ void cp_importer_init(cp_importer *h, const char *role)
 }
 
 /* The row for this importer: false when there is none. */
-static bool read_hold(metadb *m, const char *role, long long *pid, long long *hold_vsn, long long *held)
+static bool read_hold(catalog *m, const char *role, long long *pid, long long *hold_vsn, long long *held)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
+    if (sqlite3_prepare_v2(catalog_sqlite(m),
                            "SELECT requester_pid, hold_vsn, held_vsn FROM compare_hold WHERE importer_role = ?1",
                            -1, &st, NULL) != SQLITE_OK) {
         sqlite3_finalize(st);
@@ -167,12 +155,12 @@ static bool requester_alive(long long pid)
 }
 
 /* Drained and holding at read_vsn: wait until released or asked to advance further. */
-static bool hold_here(cp_importer *h, metadb *m, int64_t read_vsn, cp_drain_fn drain, void *arg,
+static bool hold_here(cp_importer *h, catalog *m, int64_t read_vsn, cp_drain_fn drain, void *arg,
                       volatile sig_atomic_t *interrupted)
 {
     if (!drain(arg))
         return false;
-    metadb_run(m, NULL, "UPDATE compare_hold SET held_vsn = ?1 WHERE importer_role = ?2", "is",
+    catalog_run(m, NULL, "UPDATE compare_hold SET held_vsn = ?1 WHERE importer_role = ?2", "is",
                (long long)read_vsn, h->role);
     log_info("holding at vsn %lld for compare data", (long long)read_vsn);
     for (;;) {
@@ -184,7 +172,7 @@ static bool hold_here(cp_importer *h, metadb *m, int64_t read_vsn, cp_drain_fn d
             return true;
         }
         if (!requester_alive(pid)) {
-            metadb_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
+            catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
             continue;
         }
         if (hold_vsn > read_vsn) {
@@ -195,7 +183,7 @@ static bool hold_here(cp_importer *h, metadb *m, int64_t read_vsn, cp_drain_fn d
     }
 }
 
-bool cp_importer_check(cp_importer *h, metadb *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
+bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
                        void *arg, volatile sig_atomic_t *interrupted)
 {
     if (h->advance_to >= 0) {
@@ -213,7 +201,7 @@ bool cp_importer_check(cp_importer *h, metadb *m, int64_t next_vsn, int64_t read
     if (!read_hold(m, h->role, &pid, &hold_vsn, &held) || held >= 0)
         return true;
     if (!requester_alive(pid)) {
-        metadb_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
+        catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
         return true;
     }
     return hold_here(h, m, read_vsn, drain, arg, interrupted);
@@ -221,10 +209,9 @@ bool cp_importer_check(cp_importer *h, metadb *m, int64_t next_vsn, int64_t read
 
 /* ---- compare data ---- */
 
-bool cp_pause(metadb *m, const char *role, int timeout_ms, int64_t *held)
+bool cp_pause(catalog *m, const char *role, int timeout_ms, int64_t *held)
 {
-    if (!ensure_tables(m) ||
-        !metadb_run(m, NULL, "INSERT OR REPLACE INTO compare_hold VALUES (?1, ?2, -1, -1)", "si", role,
+    if (!catalog_run(m, NULL, "INSERT OR REPLACE INTO compare_hold VALUES (?1, ?2, -1, -1)", "si", role,
                     (long long)getpid()))
         return false;
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
@@ -239,16 +226,15 @@ bool cp_pause(metadb *m, const char *role, int timeout_ms, int64_t *held)
     return false;
 }
 
-cp_answer cp_ask_exporter(metadb *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn)
+cp_answer cp_ask_exporter(catalog *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn)
 {
-    if (!ensure_tables(m) ||
-        !metadb_run(m, NULL, "INSERT OR REPLACE INTO compare_point VALUES (1, ?1, ?2, 'asked', NULL)",
+    if (!catalog_run(m, NULL, "INSERT OR REPLACE INTO compare_point VALUES (1, ?1, ?2, 'asked', NULL)",
                     "is", (long long)lsn, snapshot))
         return CP_NO_ANSWER;
     cp_answer a = CP_NO_ANSWER;
     for (int waited = 0; waited <= timeout_ms && a == CP_NO_ANSWER; waited += 50) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(metadb_sqlite(m), "SELECT state, vsn FROM compare_point WHERE id = 1", -1,
+        if (sqlite3_prepare_v2(catalog_sqlite(m), "SELECT state, vsn FROM compare_point WHERE id = 1", -1,
                                &st, NULL) == SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW) {
             const char *state = (const char *)sqlite3_column_text(st, 0);
@@ -263,13 +249,13 @@ cp_answer cp_ask_exporter(metadb *m, uint64_t lsn, const char *snapshot, int tim
         if (a == CP_NO_ANSWER)
             sleep_ms(50);
     }
-    metadb_run(m, NULL, "DELETE FROM compare_point", "");
+    catalog_run(m, NULL, "DELETE FROM compare_point", "");
     return a;
 }
 
-bool cp_advance(metadb *m, const char *role, int64_t vsn, int timeout_ms)
+bool cp_advance(catalog *m, const char *role, int64_t vsn, int timeout_ms)
 {
-    if (!metadb_run(m, NULL, "UPDATE compare_hold SET hold_vsn = ?1 WHERE importer_role = ?2", "is",
+    if (!catalog_run(m, NULL, "UPDATE compare_hold SET hold_vsn = ?1 WHERE importer_role = ?2", "is",
                     (long long)vsn, role))
         return false;
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
@@ -281,7 +267,7 @@ bool cp_advance(metadb *m, const char *role, int64_t vsn, int timeout_ms)
     return false;
 }
 
-void cp_release(metadb *m, const char *role)
+void cp_release(catalog *m, const char *role)
 {
-    metadb_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", role);
+    catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", role);
 }

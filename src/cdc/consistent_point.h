@@ -22,7 +22,7 @@
 #ifndef VOYAGER_CDC_CONSISTENT_POINT_H
 #define VOYAGER_CDC_CONSISTENT_POINT_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <signal.h>
 
@@ -56,7 +56,7 @@ void cp_exporter_commit(cp_exporter *e, uint32_t xid, uint64_t commit_lsn, int64
  * when called often (polls meta.db every 200 ms). Returns true when a request
  * waits (the caller asks the server for keepalives meanwhile).
  */
-bool cp_exporter_poll(cp_exporter *e, metadb *m, uint64_t idle_lsn, int64_t next_vsn);
+bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t next_vsn);
 
 /* ---- importer side ---- */
 typedef struct cp_importer {
@@ -73,18 +73,18 @@ void cp_importer_init(cp_importer *h, const char *role);
  * which must commit everything dispatched). False when drain failed.
  */
 typedef bool (*cp_drain_fn)(void *arg);
-bool cp_importer_check(cp_importer *h, metadb *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
+bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
                        void *arg, volatile sig_atomic_t *interrupted);
 
 /* ---- compare data's side ---- */
 /* Ask the importer role to pause; wait up to timeout_ms for it. *held: its vsn. False: it did not. */
-bool cp_pause(metadb *m, const char *role, int timeout_ms, int64_t *held);
+bool cp_pause(catalog *m, const char *role, int timeout_ms, int64_t *held);
 /* Ask the exporter for the point of (lsn, snapshot text of txid_current_snapshot()). */
 typedef enum cp_answer { CP_ANSWERED, CP_RETRY, CP_NO_ANSWER } cp_answer;
-cp_answer cp_ask_exporter(metadb *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn);
+cp_answer cp_ask_exporter(catalog *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn);
 /* Ask the paused importer to apply up to vsn and hold there; false when it did not in time. */
-bool cp_advance(metadb *m, const char *role, int64_t vsn, int timeout_ms);
+bool cp_advance(catalog *m, const char *role, int64_t vsn, int timeout_ms);
 /* Let the importer go on. */
-void cp_release(metadb *m, const char *role);
+void cp_release(catalog *m, const char *role);
 
 #endif

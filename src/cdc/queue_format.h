@@ -41,34 +41,4 @@
 #define QUEUE_OP_CUTOVER_SOURCE "cutover.source"
 #define QUEUE_OP_CUTOVER_SOURCE_REPLICA "cutover.source_replica"
 
-/*
- * meta.db tables of the queue. Writers: the exporter owns every column except
- * the imported_by_* flags, which each importer sets (1) once every event of the
- * segment is committed on its database; archive changes sets archived/deleted.
- * queue_table_counts: per exporter and table, events written so far (updated
- * in the same SQLite transaction as the segment's committed size), for
- * get data-migration-report and the importers' "Remaining Events".
- */
-#define QUEUE_META_DDL                                                                             \
-    "CREATE TABLE IF NOT EXISTS queue_segment ("                                                   \
-    " segment_no INTEGER PRIMARY KEY,"                                                             \
-    " file_path TEXT NOT NULL,"                                                                    \
-    " exporter_role TEXT NOT NULL,"                                                                \
-    " committed_size INTEGER NOT NULL DEFAULT 0,"                                                  \
-    " first_vsn INTEGER, last_vsn INTEGER,"                                                        \
-    " total_events INTEGER NOT NULL DEFAULT 0,"                                                    \
-    " is_closed INTEGER NOT NULL DEFAULT 0,"                                                       \
-    " is_last INTEGER NOT NULL DEFAULT 0,"                                                         \
-    " imported_by_target_db_importer INTEGER NOT NULL DEFAULT 0,"                                  \
-    " imported_by_source_replica_db_importer INTEGER NOT NULL DEFAULT 0,"                          \
-    " imported_by_source_db_importer INTEGER NOT NULL DEFAULT 0,"                                  \
-    " archived INTEGER NOT NULL DEFAULT 0,"                                                        \
-    " deleted INTEGER NOT NULL DEFAULT 0,"                                                         \
-    " archive_location TEXT);"                                                                     \
-    "CREATE TABLE IF NOT EXISTS queue_table_counts ("                                              \
-    " exporter_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"          \
-    " num_inserts INTEGER NOT NULL DEFAULT 0, num_updates INTEGER NOT NULL DEFAULT 0,"             \
-    " num_deletes INTEGER NOT NULL DEFAULT 0,"                                                     \
-    " PRIMARY KEY (exporter_role, schema_name, table_name));"
-
 #endif

@@ -1,5 +1,6 @@
 #include "cdc/queue_generation.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "cdc/queue_format.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -27,27 +28,27 @@ static bool ensure(cJSON *rec, void *arg)
     return true;
 }
 
-char *queue_generation_get(metadb *m)
+char *queue_generation_get(catalog *m)
 {
     char *gen = NULL;
-    if (!metadb_status_update(m, ensure, &gen)) {
+    if (!catalog_status_update(m, ensure, &gen)) {
         free(gen);
         return NULL;
     }
     return gen;
 }
 
-bool queue_generation_renew(metadb *m)
+bool queue_generation_renew(catalog *m)
 {
     char id[37];
     if (!uuid_v4(id)) {
         log_error("cannot read /dev/urandom to make a queue generation id");
         return false;
     }
-    return metadb_status_set_string(m, QUEUE_GENERATION_KEY, id);
+    return catalog_status_set_string(m, QUEUE_GENERATION_KEY, id);
 }
 
-bool queue_generation_forget_applied(metadb *m, const char *importer_role)
+bool queue_generation_forget_applied(catalog *m, const char *importer_role)
 {
     if (strcmp(importer_role, "target_db_importer") != 0 &&
         strcmp(importer_role, "source_replica_db_importer") != 0 &&
@@ -57,7 +58,7 @@ bool queue_generation_forget_applied(metadb *m, const char *importer_role)
     }
     /* the column name comes from the fixed set above, never from the user */
     char *sql = xasprintf("UPDATE queue_segment SET imported_by_%s = 0", importer_role);
-    bool ok = metadb_exec(m, QUEUE_META_DDL) && metadb_exec(m, sql);
+    bool ok = catalog_exec(m, sql);
     free(sql);
     return ok;
 }

@@ -9,7 +9,7 @@
 #ifndef VOYAGER_CDC_QUEUE_GENERATION_H
 #define VOYAGER_CDC_QUEUE_GENERATION_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <stdbool.h>
 
@@ -20,15 +20,15 @@
  * an export dir from before generations existed has one queue. Caller frees;
  * NULL after logging.
  */
-char *queue_generation_get(metadb *m);
+char *queue_generation_get(catalog *m);
 
 /* A new generation; call before anything of the old queue is removed. */
-bool queue_generation_renew(metadb *m);
+bool queue_generation_renew(catalog *m);
 
 /*
  * --start-clean of an importer: every segment counts as not yet applied by
  * importer_role again (the reader starts at segment 0 and skips by vsn).
  */
-bool queue_generation_forget_applied(metadb *m, const char *importer_role);
+bool queue_generation_forget_applied(catalog *m, const char *importer_role);
 
 #endif

@@ -1,5 +1,6 @@
 #include "cdc/queue_reader.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "cdc/queue_format.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 struct queue_reader {
-    metadb *meta;
+    catalog *meta;
     char *export_dir;
     char *imported_col; /* imported_by_<importer role> */
     strlist roles;
@@ -25,7 +26,7 @@ struct queue_reader {
     size_t buf_len, buf_start, buf_cap;
 };
 
-queue_reader *queue_reader_open(metadb *m, const char *export_dir, const char *importer_role,
+queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *importer_role,
                                 const char *const *roles)
 {
     queue_reader *r = xcalloc(1, sizeof *r);
@@ -37,10 +38,6 @@ queue_reader *queue_reader_open(metadb *m, const char *export_dir, const char *i
     r->fd = -1;
     r->buf_cap = 1 << 20;
     r->buf = xmalloc(r->buf_cap);
-    if (!metadb_exec(m, QUEUE_META_DDL)) {
-        queue_reader_close(r);
-        return NULL;
-    }
     return r;
 }
 
@@ -81,7 +78,7 @@ static bool load_segment(queue_reader *r, int64_t no, seg_row *out)
                           "archived OR deleted, archive_location FROM queue_segment "
                           "WHERE segment_no = ?",
                           r->imported_col);
-    sqlite3 *db = metadb_sqlite(r->meta);
+    sqlite3 *db = catalog_sqlite(r->meta);
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     free(sql);
@@ -265,7 +262,7 @@ bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no)
 {
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1 WHERE segment_no = %lld",
                           r->imported_col, (long long)segment_no);
-    bool ok = metadb_exec(r->meta, sql);
+    bool ok = catalog_exec(r->meta, sql);
     free(sql);
     return ok;
 }

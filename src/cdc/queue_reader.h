@@ -8,7 +8,7 @@
 #ifndef VOYAGER_CDC_QUEUE_READER_H
 #define VOYAGER_CDC_QUEUE_READER_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +29,7 @@ typedef enum qr_status {
  * exporter roles consumed, NULL-terminated; other segments are skipped
  * unread. Caller frees with queue_reader_close().
  */
-queue_reader *queue_reader_open(metadb *m, const char *export_dir, const char *importer_role,
+queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *importer_role,
                                 const char *const *roles);
 void queue_reader_close(queue_reader *r);
 

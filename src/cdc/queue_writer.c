@@ -1,6 +1,7 @@
 /* Queue segments: append, fsync, then record; rotate between transactions. */
 #include "cdc/queue_writer.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "cdc/crash_point.h"
 #include "cdc/queue_format.h"
 #include "core/fsutil.h"
@@ -29,7 +30,7 @@ typedef struct count_set {
 } count_set;
 
 struct queue_writer {
-    metadb *m;
+    catalog *m;
     char *export_dir;
     char *role;
     long long max_bytes;
@@ -75,10 +76,10 @@ static void segment_io_failed(queue_writer *w, const char *what, int err)
     }
 }
 
-/* After a failed meta.db step (logged by metadb, with the advice for a full disk). */
-static void metadb_failed(queue_writer *w)
+/* After a failed meta.db step (logged by catalog, with the advice for a full disk). */
+static void catalog_failed(queue_writer *w)
 {
-    if (sqlite3_errcode(metadb_sqlite(w->m)) == SQLITE_FULL)
+    if (sqlite3_errcode(catalog_sqlite(w->m)) == SQLITE_FULL)
         w->no_space = true;
 }
 
@@ -200,7 +201,7 @@ static bool insert_segment_row(queue_writer *w, long long seg_no)
         free(rel);
         return false;
     }
-    bool ok = metadb_run(w->m, NULL,
+    bool ok = catalog_run(w->m, NULL,
                       "INSERT INTO queue_segment(segment_no, file_path, exporter_role) "
                       "VALUES (?1, ?2, ?3)",
                       "iss", seg_no, rel, w->role);
@@ -208,11 +209,9 @@ static bool insert_segment_row(queue_writer *w, long long seg_no)
     return ok;
 }
 
-queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_role,
+queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_role,
                       long long max_bytes)
 {
-    if (!metadb_exec(m, QUEUE_META_DDL CDC_EXPORTER_STATE_DDL))
-        return NULL;
     queue_writer *w = xcalloc(1, sizeof *w);
     w->m = m;
     w->fd = -1;
@@ -224,34 +223,34 @@ queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_ro
     if (!ok)
         log_error("cannot create %s: %s", qdir, strerror(errno));
     free(qdir);
-    if (!ok || !metadb_begin(m)) {
+    if (!ok || !catalog_begin(m)) {
         qw_close(w);
         return NULL;
     }
     long long lsn = 0, last_vsn = 0, total = 0, done = 0, max_vsn = 0;
     long long seg = -1, closed = 0, committed = 0, seg_events = 0, first_vsn = 0;
     long long role_match = 1;
-    ok = metadb_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
+    ok = catalog_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
                  exporter_role) &&
-         metadb_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+         catalog_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         metadb_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
+         catalog_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         metadb_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
+         catalog_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         metadb_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
+         catalog_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
                  "s", exporter_role) &&
-         metadb_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
-         metadb_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
+         catalog_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
+         catalog_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
     if (ok && seg >= 0)
-        ok = metadb_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
-             metadb_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
+        ok = catalog_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
+             catalog_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
                      "i", seg) &&
-             metadb_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
+             catalog_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
                      "i", seg) &&
-             metadb_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
+             catalog_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
                      seg) &&
-             metadb_run(m, &role_match,
+             catalog_run(m, &role_match,
                      "SELECT exporter_role = ?2 FROM queue_segment WHERE segment_no = ?1", "is", seg,
                      exporter_role);
     w->stream_done = done != 0;
@@ -267,8 +266,8 @@ queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_ro
         committed = seg_events = first_vsn = 0;
         ok = insert_segment_row(w, seg);
     }
-    if (!ok || !metadb_commit(m)) {
-        metadb_rollback(m);
+    if (!ok || !catalog_commit(m)) {
+        catalog_rollback(m);
         qw_close(w);
         return NULL;
     }
@@ -377,23 +376,23 @@ static bool sync_file(queue_writer *w)
 
 static bool record_durable(queue_writer *w)
 {
-    metadb *m = w->m;
-    if (!metadb_begin(m))
+    catalog *m = w->m;
+    if (!catalog_begin(m))
         return false;
-    bool ok = metadb_run(m, NULL,
+    bool ok = catalog_run(m, NULL,
                       "UPDATE queue_segment SET committed_size = ?1, "
                       "first_vsn = CASE WHEN ?2 > 0 THEN ?2 END, "
                       "last_vsn = CASE WHEN ?2 > 0 THEN ?3 END, total_events = ?4 "
                       "WHERE segment_no = ?5",
                       "iiiii", w->bnd_size, w->bnd_seg_events > 0 ? w->seg_first_vsn : 0LL,
                       w->bnd_vsn, w->bnd_seg_events, w->seg_no) &&
-              metadb_run(m, NULL,
+              catalog_run(m, NULL,
                       "UPDATE cdc_exporter_state SET last_commit_lsn = ?1, last_vsn = ?2, "
                       "total_events = total_events + ?3 WHERE exporter_role = ?4",
                       "iiis", (long long)w->bnd_lsn, w->bnd_vsn, w->pending_events, w->role);
     for (size_t i = 0; ok && i < w->pending_counts.count; i++) {
         table_count *t = &w->pending_counts.items[i];
-        ok = metadb_run(m, NULL,
+        ok = catalog_run(m, NULL,
                      "INSERT INTO queue_table_counts(exporter_role, schema_name, table_name, "
                      "num_inserts, num_updates, num_deletes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                      "ON CONFLICT(exporter_role, schema_name, table_name) DO UPDATE SET "
@@ -401,9 +400,9 @@ static bool record_durable(queue_writer *w)
                      "num_deletes = num_deletes + ?6",
                      "sssiii", w->role, t->schema, t->table, t->n[0], t->n[1], t->n[2]);
     }
-    if (!ok || !metadb_commit(m)) {
-        metadb_failed(w);
-        metadb_rollback(m);
+    if (!ok || !catalog_commit(m)) {
+        catalog_failed(w);
+        catalog_rollback(m);
         return false;
     }
     w->committed_size = w->bnd_size;
@@ -421,21 +420,21 @@ static bool close_segment(queue_writer *w, bool is_last)
     strbuf_append(&w->buf, QUEUE_EOF_MARKER "\n");
     w->file_size += (long long)strlen(QUEUE_EOF_MARKER "\n");
     w->bnd_size = w->file_size;
-    if (!sync_file(w) || !metadb_begin(w->m))
+    if (!sync_file(w) || !catalog_begin(w->m))
         return false;
-    bool ok = metadb_run(w->m, NULL,
+    bool ok = catalog_run(w->m, NULL,
                       "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = ?2 "
                       "WHERE segment_no = ?3",
                       "iii", w->bnd_size, is_last ? 1LL : 0LL, w->seg_no);
     if (ok && is_last)
-        ok = metadb_run(w->m, NULL,
+        ok = catalog_run(w->m, NULL,
                      "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1", "s",
                      w->role);
     if (ok && !is_last)
         ok = insert_segment_row(w, w->seg_no + 1);
-    if (!ok || !metadb_commit(w->m)) {
-        metadb_failed(w);
-        metadb_rollback(w->m);
+    if (!ok || !catalog_commit(w->m)) {
+        catalog_failed(w);
+        catalog_rollback(w->m);
         return false;
     }
     w->committed_size = w->bnd_size;

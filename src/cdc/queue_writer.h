@@ -14,7 +14,7 @@
 #ifndef VOYAGER_CDC_QUEUE_WRITER_H
 #define VOYAGER_CDC_QUEUE_WRITER_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,23 +22,12 @@
 
 typedef struct queue_writer queue_writer;
 
-/* meta.db table of each exporter's durable position (created by qw_open). */
-#define CDC_EXPORTER_STATE_DDL                                                                     \
-    "CREATE TABLE IF NOT EXISTS cdc_exporter_state ("                                              \
-    " exporter_role TEXT PRIMARY KEY,"                                                             \
-    " slot_name TEXT, publication_name TEXT,"                                                      \
-    " snapshot_done INTEGER NOT NULL DEFAULT 0,"                                                   \
-    " last_commit_lsn INTEGER NOT NULL DEFAULT 0,"                                                 \
-    " last_vsn INTEGER NOT NULL DEFAULT 0,"                                                        \
-    " total_events INTEGER NOT NULL DEFAULT 0, tables TEXT,"                                        \
-    " stream_done INTEGER NOT NULL DEFAULT 0);"
-
 /*
  * Open (creating the queue tables, the state row and the first segment when
  * needed). max_bytes: rotation size. NULL after a logged error. Caller frees
  * with qw_close().
  */
-queue_writer *qw_open(metadb *m, const char *export_dir, const char *exporter_role,
+queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_role,
                       long long max_bytes);
 void qw_close(queue_writer *w);
 

@@ -10,7 +10,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "schema/analyze/analyze.h"
 #include "schema/analyze/report.h"
@@ -47,8 +47,8 @@ int cmd_analyze_schema(cmd_ctx *ctx)
     an_run(a);
 
     /* What export schema recorded about the source (absent when the files came another way). */
-    cJSON *status = metadb_status_load(ctx->meta);
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(status, cmd_conf_record_key(DB_SOURCE));
+    cJSON *status = catalog_status_load(ctx->meta);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(status, db_conf_record_key(DB_SOURCE));
     char *db_name = conf_field(src, "DBName");
     char *schemas = conf_field(src, "Schema");
     char *db_version = conf_field(src, "DBVersion");
@@ -80,7 +80,7 @@ int cmd_analyze_schema(cmd_ctx *ctx)
         rc = EXIT_INTERNAL;
     } else {
         /* Later commands (end migration's report backup) may look for it; failure here is not fatal. */
-        if (!metadb_status_set_bool(ctx->meta, "AnalyzeSchemaDone", true))
+        if (!catalog_status_set_bool(ctx->meta, "AnalyzeSchemaDone", true))
             log_warn("could not record AnalyzeSchemaDone in the migration status");
         log_say("%zu issue(s) found in %d schema file(s); migration complexity: %s", an_issue_count(a), nfiles,
                 an_migration_complexity(a));

@@ -10,7 +10,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "migration/cutover.h"
 
@@ -23,7 +23,7 @@
 /* The migration's tables (what export data exported), in name order. */
 static bool load_tables(cmd_ctx *ctx, strlist *schemas, strlist *names)
 {
-    sqlite3 *db = metadb_sqlite(ctx->meta);
+    sqlite3 *db = catalog_sqlite(ctx->meta);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT schema_name, table_name FROM snapshot_export_table "
                                "ORDER BY schema_name, table_name",
@@ -217,7 +217,7 @@ int cmd_compare_data(cmd_ctx *ctx)
     }
     if (!refuse_other_sources(ctx))
         return EXIT_NOT_IMPLEMENTED;
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec) {
         log_error("cannot read the migration status from meta.db");
         return EXIT_INTERNAL;

@@ -1,25 +1,14 @@
 #include "cli/cmd_connect.h"
 
+#include "db/connect.h"
+
 #include "core/exitcodes.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-const char *cmd_conf_record_key(db_role role)
-{
-    switch (role) {
-    case DB_SOURCE:
-        return "SourceDBConf";
-    case DB_TARGET:
-        return "TargetDBConf";
-    case DB_SOURCE_REPLICA:
-        return "SourceReplicaDBConf";
-    }
-    return "?";
-}
 
 int cmd_db_exit_code(db_role role)
 {
@@ -29,6 +18,38 @@ int cmd_db_exit_code(db_role role)
 static bool str_same(const char *a, const char *b)
 {
     return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static char *get_flag(const opts *o, db_role role, const char *suffix)
+{
+    char *name = xasprintf("%s-%s", db_role_name(role), suffix);
+    char *v = xstrdup(opts_get(o, name));
+    free(name);
+    return v;
+}
+
+void db_conf_from_opts(db_conf *c, const opts *o, db_role role)
+{
+    memset(c, 0, sizeof *c);
+    c->role = role;
+    if (role == DB_SOURCE)
+        c->type = xstrdup(opts_get(o, "source-db-type"));
+    if (!c->type)
+        c->type = xstrdup(role == DB_TARGET ? "yugabytedb" : "postgresql");
+    c->host = get_flag(o, role, "db-host");
+    char *port = get_flag(o, role, "db-port");
+    int64_t p = 0;
+    c->port = (port && parse_int64(port, 1, 65535, &p)) ? (int)p : db_default_port(c->type, role);
+    free(port);
+    c->user = get_flag(o, role, "db-user");
+    c->password = get_flag(o, role, "db-password");
+    c->name = get_flag(o, role, "db-name");
+    c->schema = get_flag(o, role, "db-schema");
+    c->ssl_mode = get_flag(o, role, "ssl-mode");
+    c->ssl_cert = get_flag(o, role, "ssl-cert");
+    c->ssl_key = get_flag(o, role, "ssl-key");
+    c->ssl_root_cert = get_flag(o, role, "ssl-root-cert");
+    c->ssl_crl = get_flag(o, role, "ssl-crl");
 }
 
 /*
@@ -145,8 +166,8 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
     char *user_flag = xasprintf("%s-db-user", r);
     char *pw_flag = xasprintf("%s-db-password", r);
     bool has_flags = opts_has_flag(ctx->opts, user_flag);
-    cJSON *rec = metadb_status_load(ctx->meta);
-    const cJSON *saved = rec ? cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(role)) : NULL;
+    cJSON *rec = catalog_status_load(ctx->meta);
+    const cJSON *saved = rec ? cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(role)) : NULL;
     bool ok = refuse_not_applicable(ctx, rec);
     memset(conf, 0, sizeof *conf);
     conf->role = role;
@@ -184,47 +205,13 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
     return ok;
 }
 
-typedef struct save_arg {
-    const char *key;
-    cJSON *conf;
-} save_arg;
-
-static bool save_conf(cJSON *rec, void *arg)
-{
-    save_arg *a = arg;
-    cJSON *copy = cJSON_Duplicate(a->conf, 1);
-    if (cJSON_GetObjectItemCaseSensitive(rec, a->key))
-        cJSON_ReplaceItemInObjectCaseSensitive(rec, a->key, copy);
-    else
-        cJSON_AddItemToObject(rec, a->key, copy);
-    return true;
-}
-
-static pgconn *record_conf(cmd_ctx *ctx, db_conf *conf, pgconn *c);
-
 pgconn *cmd_connect(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt)
 {
-    return record_conf(ctx, conf, pgconn_connect(conf, opt));
+    return db_connect_recorded(ctx->meta, conf, opt);
 }
 
 pgconn *cmd_connect_retrying(cmd_ctx *ctx, db_conf *conf, const pgconn_options *opt,
                              retry_state *rs, bool *gave_up)
 {
-    return record_conf(ctx, conf, pgconn_connect_retrying(conf, opt, rs, &cmd_interrupted, gave_up));
-}
-
-static pgconn *record_conf(cmd_ctx *ctx, db_conf *conf, pgconn *c)
-{
-    if (!c)
-        return NULL;
-    save_arg a = {cmd_conf_record_key(conf->role), db_conf_to_json(conf)};
-    /* the server's version, for reports (analyze-schema's "Database version") */
-    const char *ver = PQparameterStatus(c->pg, "server_version");
-    if (ver)
-        cJSON_AddStringToObject(a.conf, "DBVersion", ver);
-    if (c->is_yugabyte && conf->role == DB_TARGET)
-        cJSON_ReplaceItemInObjectCaseSensitive(a.conf, "DBType", cJSON_CreateString("yugabytedb"));
-    metadb_status_update(ctx->meta, save_conf, &a);
-    cJSON_Delete(a.conf);
-    return c;
+    return db_connect_recorded_retrying(ctx->meta, conf, opt, rs, &cmd_interrupted, gave_up);
 }

@@ -10,10 +10,15 @@
 
 #include "cli/cmd_ctx.h"
 #include "db/dbconf.h"
+#include "db/connect.h"
 #include "db/pgconn.h"
 
-/* "SourceDBConf", "TargetDBConf", "SourceReplicaDBConf". */
-const char *cmd_conf_record_key(db_role role);
+/*
+ * Fill conf from the flags of this role that the command accepts. Strings are
+ * copied; free with db_conf_free(). Missing port gets db_default_port().
+ */
+void db_conf_from_opts(db_conf *conf, const opts *o, db_role role);
+
 
 /*
  * Build conf for role: from this command's flags when it has them (and the

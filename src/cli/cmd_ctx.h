@@ -7,11 +7,13 @@
 #define VOYAGER_CLI_CMD_CTX_H
 
 #include "cli/cli.h"
+#include "cli/exit_status.h"
+#include "core/engine.h"
 
 #include <signal.h>
 #include <stdbool.h>
 
-struct metadb;
+struct catalog;
 struct cmd_lock;
 
 typedef struct cmd_ctx {
@@ -20,11 +22,12 @@ typedef struct cmd_ctx {
     const char *log_name;    /* "export-data-from-source": log and lock file names */
     opts *opts;
     char *export_dir;        /* absolute path */
-    struct metadb *meta;     /* metainfo/meta.db */
+    struct catalog *meta;     /* metainfo/meta.db */
     struct cmd_lock *lock;   /* NULL for CMDF_NO_LOCK commands */
+    engine_ctx eng;          /* what engines get: export_dir, meta, the interrupt flag */
 } cmd_ctx;
 
-/* Set by SIGINT/SIGTERM; long-running loops poll it and stop cleanly. */
+/* Set by SIGINT/SIGTERM; long-running loops poll it (engines through engine_ctx). */
 extern volatile sig_atomic_t cmd_interrupted;
 
 /* export_dir + "/" + rel. Caller frees. */

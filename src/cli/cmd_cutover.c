@@ -4,7 +4,7 @@
 #include "core/exitcodes.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "migration/cutover.h"
 
@@ -83,7 +83,7 @@ static int initiate(cmd_ctx *ctx, cutover_kind kind)
     bool given = opts_is_set(ctx->opts, "prepare-for-fall-back");
     request_arg a = {kind, given && opts_get_bool(ctx->opts, "prepare-for-fall-back"), given,
                      false, NULL};
-    if (metadb_status_update(ctx->meta, record_request, &a)) {
+    if (catalog_status_update(ctx->meta, record_request, &a)) {
         log_say("cutover to %s initiated; the running migration processes will complete it. "
                 "Watch it with 'yb-voyager cutover status --export-dir %s'",
                 cutover_kind_name(kind), ctx->export_dir);
@@ -108,7 +108,7 @@ int cmd_initiate_cutover_to_source_replica(cmd_ctx *ctx)
 
 int cmd_cutover_status(cmd_ctx *ctx)
 {
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec)
         return EXIT_BAD_STATE;
     for (cutover_kind k = CUTOVER_TO_TARGET; k <= CUTOVER_TO_SOURCE_REPLICA; k++) {

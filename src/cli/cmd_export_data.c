@@ -7,20 +7,21 @@
  * read the sequences in it, export every table not yet DONE in parallel, then
  * (live) hand over to change capture with cdc_export_stream().
  */
-#include "cdc/cdc_live.h"
+#include "cdc/cdc_export.h"
+#include "cdc/cdc_import.h"
 #include "cdc/handover.h"
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
 #include "core/exitcodes.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "db/retry.h"
 #include "migration/cutover.h"
 #include "migration/sequences.h"
 #include "snapshot/snapshot_export.h"
 #include "snapshot/snapshot_opts.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 #include "snapshot/source_tables.h"
 #include "snapshot/table_list.h"
 
@@ -61,7 +62,7 @@ static bool select_tables(cmd_ctx *ctx, const src_tables *all, src_table ***out,
 static bool new_export_id(cmd_ctx *ctx)
 {
     char id[37];
-    return uuid_v4(id) && metadb_status_set_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY, id);
+    return uuid_v4(id) && catalog_status_set_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY, id);
 }
 
 /* Did an earlier run export anything (so that its choices bind this one)? */
@@ -69,7 +70,7 @@ static bool export_started(cmd_ctx *ctx)
 {
     sqlite3_stmt *st;
     bool started = false;
-    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+    if (sqlite3_prepare_v2(catalog_sqlite(ctx->meta),
                            "SELECT count(*) FROM snapshot_export_table WHERE status <> 'NOT_STARTED'",
                            -1, &st, NULL) == SQLITE_OK) {
         started = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
@@ -82,7 +83,7 @@ static bool export_started(cmd_ctx *ctx)
 static bool check_same_tables(cmd_ctx *ctx, src_table *const *sel, size_t n)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+    if (sqlite3_prepare_v2(catalog_sqlite(ctx->meta),
                            "SELECT schema_name, table_name FROM snapshot_export_table", -1, &st,
                            NULL) != SQLITE_OK)
         return true;
@@ -125,7 +126,7 @@ static void print_summary(cmd_ctx *ctx, src_table *const *sel, size_t n)
 {
     int64_t total = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+    if (sqlite3_prepare_v2(catalog_sqlite(ctx->meta),
                            "SELECT exported_rows FROM snapshot_export_table WHERE schema_name = ?1 "
                            "AND table_name = ?2",
                            -1, &st, NULL) != SQLITE_OK)
@@ -147,10 +148,10 @@ static void print_summary(cmd_ctx *ctx, src_table *const *sel, size_t n)
  */
 static int become_source_importer(cmd_ctx *ctx, const char *password)
 {
-    if (!metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceExporter") ||
-        !metadb_status_get_bool(ctx->meta, "FallbackEnabled"))
+    if (!catalog_status_get_bool(ctx->meta, "CutoverProcessedBySourceExporter") ||
+        !catalog_status_get_bool(ctx->meta, "FallbackEnabled"))
         return EXIT_OK;
-    if (metadb_status_get_bool(ctx->meta, "CutoverProcessedBySourceImporter")) {
+    if (catalog_status_get_bool(ctx->meta, "CutoverProcessedBySourceImporter")) {
         log_say("'import data to source' already finished its part of the cutover to source");
         return EXIT_OK;
     }
@@ -198,7 +199,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
     pgconn *c = NULL;
 
     if (opts_get_bool(ctx->opts, "start-clean") &&
-        metadb_status_get_bool(ctx->meta, cutover_request_key(CUTOVER_TO_TARGET))) {
+        catalog_status_get_bool(ctx->meta, cutover_request_key(CUTOVER_TO_TARGET))) {
         /* The application may already write to the target: starting over here would lose that. */
         log_error("cutover to target was initiated for this migration, so export data cannot start "
                   "it over (--start-clean): start a new migration in a new export directory "
@@ -219,10 +220,6 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
         goto out;
     }
     strlist_split(&schemas, conf.schema && *conf.schema ? conf.schema : "public", ',');
-    if (!snapshot_state_init(ctx->meta)) {
-        rc = EXIT_BAD_STATE;
-        goto out;
-    }
     if (!src_schemas_resolve(c, &schemas) ||
         !src_tables_list(c, (const char *const *)schemas.items, &all)) {
         rc = EXIT_SOURCE_ERROR;
@@ -244,11 +241,11 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
             rc = EXIT_BAD_STATE;
             goto out;
         }
-        metadb_status_set_bool(ctx->meta, "ExportDataDone", false);
+        catalog_status_set_bool(ctx->meta, "ExportDataDone", false);
         new_export_id(ctx);
         log_info("--start-clean: removed the data files and export state of earlier runs");
     } else {
-        char *prev = metadb_status_get_string(ctx->meta, "ExportType");
+        char *prev = catalog_status_get_string(ctx->meta, "ExportType");
         bool differs = prev && !str_case_eq(prev, export_type) && export_started(ctx);
         if (differs)
             log_error("an earlier export data run used --export-type %s: use the same, or "
@@ -260,7 +257,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
             goto out;
         }
     }
-    char *id = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    char *id = catalog_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
     if (!id && !new_export_id(ctx)) {
         rc = EXIT_BAD_STATE;
         goto out;
@@ -283,7 +280,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
             *transient = retry > 0 && rc == EXIT_SOURCE_ERROR;
             goto out;
         }
-        if (!metadb_status_set_string(ctx->meta, "ExportType", EXPORT_TYPE_LIVE)) {
+        if (!catalog_status_set_string(ctx->meta, "ExportType", EXPORT_TYPE_LIVE)) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
@@ -293,7 +290,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
              * under a new attempt), and importers take back what they loaded of the old one.
              */
             log_info("a new replication slot was created: the snapshot is exported (again)");
-            if (!metadb_status_set_bool(ctx->meta, "ExportDataDone", false)) {
+            if (!catalog_status_set_bool(ctx->meta, "ExportDataDone", false)) {
                 rc = EXIT_BAD_STATE;
                 goto out;
             }
@@ -304,7 +301,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
             goto out;
         }
     } else {
-        if (!metadb_status_set_string(ctx->meta, "ExportType", "snapshot-only")) {
+        if (!catalog_status_set_string(ctx->meta, "ExportType", "snapshot-only")) {
             rc = EXIT_BAD_STATE;
             goto out;
         }
@@ -346,7 +343,7 @@ static int export_from_source(cmd_ctx *ctx, int retry, bool *transient)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    metadb_status_set_bool(ctx->meta, "ExportDataDone", true);
+    catalog_status_set_bool(ctx->meta, "ExportDataDone", true);
     if (own_tx) {
         pgconn_exec(c, "COMMIT");
         own_tx = false;
@@ -420,19 +417,17 @@ int cmd_export_data_from_target(cmd_ctx *ctx) { return cdc_export_from_target(ct
 
 int cmd_export_data_status(cmd_ctx *ctx)
 {
-    if (!snapshot_state_init(ctx->meta))
-        return EXIT_BAD_STATE;
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     const cJSON *et = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
     bool live = cJSON_IsString(et) && strcmp(et->valuestring, EXPORT_TYPE_LIVE) == 0;
     bool cut = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedBySourceExporter"));
     cJSON_Delete(rec);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(ctx->meta),
+    if (sqlite3_prepare_v2(catalog_sqlite(ctx->meta),
                            "SELECT schema_name, table_name, status, exported_rows "
                            "FROM snapshot_export_table ORDER BY 1, 2",
                            -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(ctx->meta)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(ctx->meta)));
         return EXIT_BAD_STATE;
     }
     bool json = snapshot_output_json(ctx);

@@ -7,7 +7,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "schema/pgdump.h"
 #include "schema/schema_evtrig.h"
@@ -189,7 +189,7 @@ int cmd_export_schema(cmd_ctx *ctx)
             rc = EXIT_BAD_STATE;
             goto out;
         }
-        metadb_status_set_bool(ctx->meta, "ExportSchemaDone", false);
+        catalog_status_set_bool(ctx->meta, "ExportSchemaDone", false);
     }
 
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
@@ -263,7 +263,7 @@ int cmd_export_schema(cmd_ctx *ctx)
     if (split.unparsed)
         log_warn("%zu statement(s) could not be parsed and were put in uncategorized.sql", split.unparsed);
     done_arg da = {&schemas};
-    if (!metadb_status_update(ctx->meta, mark_done, &da)) {
+    if (!catalog_status_update(ctx->meta, mark_done, &da)) {
         rc = EXIT_BAD_STATE;
         goto out;
     }

@@ -6,17 +6,18 @@
  * apply through cdc_import_apply(). to source (fall-back, after cutover to
  * target): no snapshot; after the connection check, only the change apply.
  */
-#include "cdc/cdc_live.h"
+#include "cdc/cdc_export.h"
+#include "cdc/cdc_import.h"
 #include "cdc/queue_format.h"
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
 #include "core/exitcodes.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "snapshot/snapshot_import.h"
 #include "snapshot/snapshot_opts.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 
 #include <stdio.h>
@@ -29,7 +30,7 @@
 
 static bool export_is_live(cmd_ctx *ctx)
 {
-    char *t = metadb_status_get_string(ctx->meta, "ExportType");
+    char *t = catalog_status_get_string(ctx->meta, "ExportType");
     bool live = t && strcmp(t, "snapshot-and-changes") == 0;
     free(t);
     return live;
@@ -85,7 +86,7 @@ static int check_target_replication(cmd_ctx *ctx, db_conf *conf)
     if (!c)
         return EXIT_TARGET_ERROR;
     strbuf hex = STRBUF_INIT;
-    for (const char *p = metadb_migration_uuid(ctx->meta); *p; p++)
+    for (const char *p = catalog_migration_uuid(ctx->meta); *p; p++)
         if (*p != '-')
             strbuf_append_char(&hex, *p);
     const char *params[] = {strbuf_cstr(&hex)};
@@ -194,7 +195,7 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
                   "command without it to continue where it stopped");
         return EXIT_BAD_ARGS;
     }
-    cJSON *status = metadb_status_load(ctx->meta);
+    cJSON *status = catalog_status_load(ctx->meta);
     if (!status)
         return EXIT_BAD_STATE;
     bool ff = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "FallForwardEnabled"));
@@ -226,7 +227,7 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
      * config file) is fine.
      */
     char *rec_schema = NULL;
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
     const cJSON *sch = src ? cJSON_GetObjectItemCaseSensitive(src, "Schema") : NULL;
     if (cJSON_IsString(sch))
@@ -255,20 +256,20 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
 }
 
 typedef struct ff_admission {
-    metadb *meta;
+    catalog *meta;
     char *refusal; /* owned; set when fall-forward may not start */
 } ff_admission;
 
 /* First and last source-exporter segment a source-replica still needs that archive deleted. */
-static bool deleted_needed_segments(metadb *m, long long *first, long long *last)
+static bool deleted_needed_segments(catalog *m, long long *first, long long *last)
 {
     *first = *last = -1;
-    return metadb_run(m, first,
+    return catalog_run(m, first,
                       "SELECT min(segment_no) FROM queue_segment WHERE deleted <> 0 AND "
                       "exporter_role = 'source_db_exporter' AND "
                       "imported_by_source_replica_db_importer = 0",
                       "") &&
-           metadb_run(m, last,
+           catalog_run(m, last,
                       "SELECT max(segment_no) FROM queue_segment WHERE deleted <> 0 AND "
                       "exporter_role = 'source_db_exporter' AND "
                       "imported_by_source_replica_db_importer = 0",
@@ -321,11 +322,8 @@ static bool admit_fall_forward(cJSON *rec, void *arg)
 
 static int register_fall_forward(cmd_ctx *ctx)
 {
-    /* the exporter creates the queue tables; they may not exist yet */
-    if (!metadb_exec(ctx->meta, QUEUE_META_DDL))
-        return EXIT_BAD_STATE;
     ff_admission a = {ctx->meta, NULL};
-    if (metadb_status_update(ctx->meta, admit_fall_forward, &a))
+    if (catalog_status_update(ctx->meta, admit_fall_forward, &a))
         return EXIT_OK;
     if (!a.refusal)
         return EXIT_BAD_STATE; /* meta.db failed, and said so */
@@ -342,11 +340,9 @@ int cmd_import_data_to_source_replica(cmd_ctx *ctx)
 
 int cmd_import_data_status(cmd_ctx *ctx)
 {
-    if (!snapshot_state_init(ctx->meta))
-        return EXIT_BAD_STATE;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
-            metadb_sqlite(ctx->meta),
+            catalog_sqlite(ctx->meta),
             "SELECT e.schema_name, e.table_name, coalesce(i.status, 'NOT_STARTED'),"
             " coalesce(i.imported_rows, 0),"
             " CASE WHEN i.total_rows > 0 OR e.status = 'DONE' THEN coalesce(i.total_rows, e.exported_rows)"
@@ -355,7 +351,7 @@ int cmd_import_data_status(cmd_ctx *ctx)
             "  ON i.importer_role = ?1 AND i.schema_name = e.schema_name AND i.table_name = e.table_name"
             " ORDER BY 1, 2",
             -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(ctx->meta)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(ctx->meta)));
         return EXIT_BAD_STATE;
     }
     sqlite3_bind_text(st, 1, ROLE_TARGET, -1, SQLITE_STATIC);

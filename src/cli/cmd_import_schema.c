@@ -8,7 +8,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "schema/schema_import.h"
 #include "schema/schema_names.h"
@@ -112,13 +112,9 @@ static int import_schema(cmd_ctx *ctx, bool post)
         rc = EXIT_BAD_STATE;
         goto out;
     }
-    if (post && !metadb_status_get_bool(ctx->meta, "ImportSchemaDone")) {
+    if (post && !catalog_status_get_bool(ctx->meta, "ImportSchemaDone")) {
         log_error("the schema is not imported yet: run 'yb-voyager import schema' without "
                   "--post-snapshot-import first, then import data");
-        rc = EXIT_BAD_STATE;
-        goto out;
-    }
-    if (!schema_import_progress_init(ctx->meta)) {
         rc = EXIT_BAD_STATE;
         goto out;
     }
@@ -159,7 +155,7 @@ static int import_schema(cmd_ctx *ctx, bool post)
         char *failed = cmd_path(ctx, "schema/failed.sql");
         unlink(failed);
         free(failed);
-        metadb_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", false);
+        catalog_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", false);
     }
     if (!post) {
         /* every pre-data statement that failed before runs again: the file starts over */
@@ -203,9 +199,9 @@ static int import_schema(cmd_ctx *ctx, bool post)
             goto out;
         }
         log_say("refreshed %zu materialized view%s", n, n == 1 ? "" : "s");
-        metadb_status_set_bool(ctx->meta, "RefreshMviewsDone", true);
+        catalog_status_set_bool(ctx->meta, "RefreshMviewsDone", true);
     }
-    if (!metadb_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", true))
+    if (!catalog_status_set_bool(ctx->meta, post ? "PostSnapshotImportDone" : "ImportSchemaDone", true))
         rc = EXIT_BAD_STATE;
 
 out:

@@ -10,7 +10,7 @@
 #include "core/exportdir.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -200,12 +200,13 @@ int cli_main(int argc, char **argv)
         goto out_lock;
     }
     char *meta_path = xasprintf("%s/metainfo/meta.db", ctx.export_dir);
-    ctx.meta = metadb_open(meta_path);
+    ctx.meta = catalog_open(meta_path);
     free(meta_path);
     if (!ctx.meta) {
         rc = EXIT_BAD_STATE;
         goto out_lock;
     }
+    ctx.eng = (engine_ctx){.export_dir = ctx.export_dir, .cat = ctx.meta, .interrupted = &cmd_interrupted};
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -217,7 +218,7 @@ int cli_main(int argc, char **argv)
     rc = res.cmd->run(&ctx);
     log_info("'yb-voyager %s' exited with code %d", res.path, rc);
 
-    metadb_close(ctx.meta);
+    catalog_close(ctx.meta);
 out_lock:
     cmd_lock_release(ctx.lock);
 out_log:

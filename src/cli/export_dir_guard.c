@@ -1,5 +1,6 @@
 #include "cli/export_dir_guard.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "cdc/queue_format.h"
 #include "core/log.h"
 #include "core/util.h"

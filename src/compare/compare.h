@@ -17,7 +17,7 @@
 #ifndef VOYAGER_COMPARE_COMPARE_H
 #define VOYAGER_COMPARE_COMPARE_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "db/dbconf.h"
 
 #include <signal.h>
@@ -57,7 +57,7 @@ typedef struct compare_spec {
      * through meta (the export dir's meta.db); refused when none can be had.
      */
     bool live;
-    metadb *meta;
+    catalog *meta;
     int point_timeout_s;          /* how long to wait for the exporter and importers */
 } compare_spec;
 

@@ -67,38 +67,62 @@ void log_close(void)
     pthread_mutex_unlock(&log_mutex);
 }
 
-static void log_vwrite(log_level lvl, const char *fmt, va_list ap, bool to_stdout)
+/* One line to the log file; the caller holds log_mutex. */
+static void file_line(log_level lvl, const char *label, const char *msg)
+{
+    if (!log_file || lvl < min_level)
+        return;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(log_file, "%s.%03ld [%d] %s: %s\n", ts, (long)(tv.tv_usec / 1000), (int)getpid(), label,
+            msg);
+}
+
+static void log_vwrite(log_level lvl, const char *detail, const char *hint, const char *fmt,
+                       va_list ap, bool to_stdout)
 {
     char msg[4096];
     vsnprintf(msg, sizeof msg, fmt, ap);
 
+    /* one lock for the message and its follow-up lines: other threads do not split them */
     pthread_mutex_lock(&log_mutex);
-    if (log_file && lvl >= min_level) {
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        struct tm tm;
-        localtime_r(&tv.tv_sec, &tm);
-        char ts[32];
-        strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
-        fprintf(log_file, "%s.%03ld [%d] %s: %s\n", ts, (long)(tv.tv_usec / 1000), (int)getpid(),
-                level_names[lvl], msg);
+    file_line(lvl, level_names[lvl], msg);
+    if (detail)
+        file_line(lvl, "detail", detail);
+    if (hint)
+        file_line(lvl, "hint", hint);
+    if (log_file)
         fflush(log_file);
-    }
-    pthread_mutex_unlock(&log_mutex);
-
     if (to_stdout) {
         printf("%s\n", msg);
         fflush(stdout);
     } else if (lvl >= LOG_WARN && !stderr_quiet) {
         fprintf(stderr, "%s: %s\n", lvl == LOG_ERROR ? "error" : "warning", msg);
+        if (detail)
+            fprintf(stderr, "detail: %s\n", detail);
+        if (hint)
+            fprintf(stderr, "hint: %s\n", hint);
     }
+    pthread_mutex_unlock(&log_mutex);
+}
+
+void log_report(log_level lvl, const char *detail, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vwrite(lvl, detail, hint, fmt, ap, false);
+    va_end(ap);
 }
 
 void log_msg(log_level lvl, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vwrite(lvl, fmt, ap, false);
+    log_vwrite(lvl, NULL, NULL, fmt, ap, false);
     va_end(ap);
 }
 
@@ -106,6 +130,6 @@ void log_say(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vwrite(LOG_INFO, fmt, ap, true);
+    log_vwrite(LOG_INFO, NULL, NULL, fmt, ap, true);
     va_end(ap);
 }

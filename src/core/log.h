@@ -39,6 +39,17 @@ void log_msg(log_level lvl, const char *fmt, ...) __attribute__((format(printf, 
 /* A broken invariant: a bug in voyager-c, not an operator error. */
 #define log_bug(fmt, ...) log_msg(LOG_ERROR, "BUG: %s:%d: " fmt, __FILE__, __LINE__, ##__VA_ARGS__)
 
+/*
+ * An error or warning with its explanation, as PostgreSQL's client tools
+ * print them, each on its own line (on stderr and in the log file):
+ *   error: <what failed>
+ *   detail: <what was found that explains it>      (left out when NULL)
+ *   hint: <what the operator should do about it>   (left out when NULL)
+ * Prefer this to advice glued onto the message with "; run ...".
+ */
+void log_report(log_level lvl, const char *detail, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Print an informational line to stdout and log it at info level. */
 void log_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

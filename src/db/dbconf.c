@@ -35,45 +35,13 @@ const char *db_role_password_env(db_role role)
     return "?";
 }
 
-static char *get_flag(const opts *o, db_role role, const char *suffix)
-{
-    char *name = xasprintf("%s-%s", db_role_name(role), suffix);
-    char *v = xstrdup(opts_get(o, name));
-    free(name);
-    return v;
-}
-
-static int default_port(const char *type, db_role role)
+int db_default_port(const char *type, db_role role)
 {
     if (type && strcmp(type, "oracle") == 0)
         return 1521;
     if (type && strcmp(type, "mysql") == 0)
         return 3306;
     return role == DB_SOURCE ? 5432 : 5433;
-}
-
-void db_conf_from_opts(db_conf *c, const opts *o, db_role role)
-{
-    memset(c, 0, sizeof *c);
-    c->role = role;
-    if (role == DB_SOURCE)
-        c->type = xstrdup(opts_get(o, "source-db-type"));
-    if (!c->type)
-        c->type = xstrdup(role == DB_TARGET ? "yugabytedb" : "postgresql");
-    c->host = get_flag(o, role, "db-host");
-    char *port = get_flag(o, role, "db-port");
-    int64_t p = 0;
-    c->port = (port && parse_int64(port, 1, 65535, &p)) ? (int)p : default_port(c->type, role);
-    free(port);
-    c->user = get_flag(o, role, "db-user");
-    c->password = get_flag(o, role, "db-password");
-    c->name = get_flag(o, role, "db-name");
-    c->schema = get_flag(o, role, "db-schema");
-    c->ssl_mode = get_flag(o, role, "ssl-mode");
-    c->ssl_cert = get_flag(o, role, "ssl-cert");
-    c->ssl_key = get_flag(o, role, "ssl-key");
-    c->ssl_root_cert = get_flag(o, role, "ssl-root-cert");
-    c->ssl_crl = get_flag(o, role, "ssl-crl");
 }
 
 void db_conf_free(db_conf *c)
@@ -130,7 +98,7 @@ void db_conf_from_json(db_conf *c, const cJSON *j, db_role role)
     c->type = json_str(j, "DBType");
     c->host = json_str(j, "Host");
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(j, "Port");
-    c->port = cJSON_IsNumber(port) ? port->valueint : default_port(c->type, role);
+    c->port = cJSON_IsNumber(port) ? port->valueint : db_default_port(c->type, role);
     c->user = json_str(j, "User");
     c->name = json_str(j, "DBName");
     c->schema = json_str(j, "Schema");

@@ -6,8 +6,6 @@
 #ifndef VOYAGER_DB_DBCONF_H
 #define VOYAGER_DB_DBCONF_H
 
-#include "cli/cli.h"
-
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
@@ -34,12 +32,8 @@ typedef struct db_conf {
     char *ssl_crl;
 } db_conf;
 
-/*
- * Fill conf from the flags of this role that the command accepts. Strings are
- * copied; free with db_conf_free(). Missing port gets the default for the
- * type (5432/1521/3306; the target 5433).
- */
-void db_conf_from_opts(db_conf *conf, const opts *o, db_role role);
+/* The port when none is given: 5432/1521/3306 by type; the target 5433. */
+int db_default_port(const char *type, db_role role);
 void db_conf_free(db_conf *conf);
 /* The record's form, without the password. Caller owns the result. */
 cJSON *db_conf_to_json(const db_conf *conf);

@@ -4,7 +4,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "migration/cutover.h"
 
@@ -136,25 +136,25 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
     return ok;
 }
 
-bool archive_mark_segment(metadb *m, long long no, const char *column, const char *location,
+bool archive_mark_segment(catalog *m, long long no, const char *column, const char *location,
                           bool *kept)
 {
     *kept = false;
-    if (!metadb_begin(m)) {
+    if (!catalog_begin(m)) {
         log_error("archive changes: cannot record segment %lld in meta.db", no);
         return false;
     }
-    cJSON *rec = metadb_status_load(m);
+    cJSON *rec = catalog_status_load(m);
     bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
     long long needed = 0;
-    bool ok = rec && (!ff || metadb_run(m, &needed,
+    bool ok = rec && (!ff || catalog_run(m, &needed,
                                         "SELECT count(*) FROM queue_segment WHERE segment_no = ?1"
                                         " AND exporter_role = 'source_db_exporter'"
                                         " AND imported_by_source_replica_db_importer = 0",
                                         "i", no));
     cJSON_Delete(rec);
     if (ok && needed) {
-        metadb_rollback(m);
+        catalog_rollback(m);
         *kept = true;
         log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
         return true;
@@ -163,9 +163,9 @@ bool archive_mark_segment(metadb *m, long long no, const char *column, const cha
     char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
                           "WHERE segment_no = ?2",
                           strcmp(column, "archived") == 0 ? "archived" : "deleted");
-    ok = ok && metadb_run(m, NULL, sql, "si", location, no) && metadb_commit(m);
+    ok = ok && catalog_run(m, NULL, sql, "si", location, no) && catalog_commit(m);
     if (!ok) {
-        metadb_rollback(m);
+        catalog_rollback(m);
         log_error("archive changes: cannot record segment %lld in meta.db", no);
     }
     free(sql);
@@ -233,7 +233,7 @@ typedef struct pass_result {
 static pass_result archive_pass(archiver *a, bool fall_forward)
 {
     pass_result r = {true, 0};
-    sqlite3 *db = metadb_sqlite(a->ctx->meta);
+    sqlite3 *db = catalog_sqlite(a->ctx->meta);
     sqlite3_stmt *st = NULL;
     const char *sql =
         "SELECT segment_no, file_path, exporter_role, is_closed, imported_by_target_db_importer,"
@@ -305,9 +305,7 @@ int migration_archive_changes(cmd_ctx *ctx)
     archiver a = {.ctx = ctx};
     if (!parse_policy(ctx, &a))
         return EXIT_BAD_ARGS;
-    if (!metadb_exec(ctx->meta, QUEUE_META_DDL))
-        return EXIT_INTERNAL;
-    cJSON *first = metadb_status_load(ctx->meta);
+    cJSON *first = catalog_status_load(ctx->meta);
     const cJSON *type = first ? cJSON_GetObjectItemCaseSensitive(first, "ExportType") : NULL;
     bool offline = cJSON_IsString(type) && strcmp(type->valuestring, "snapshot-only") == 0;
     bool no_export = !cJSON_IsString(type);
@@ -334,7 +332,7 @@ int migration_archive_changes(cmd_ctx *ctx)
     int rc = EXIT_OK;
     long long last_waiting = -1;
     for (;;) {
-        cJSON *rec = metadb_status_load(ctx->meta);
+        cJSON *rec = catalog_status_load(ctx->meta);
         bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItem(rec, "FallForwardEnabled"));
         bool finished = rec && migration_streams_finished(rec);
         cJSON_Delete(rec);

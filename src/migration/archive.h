@@ -6,7 +6,7 @@
 #define VOYAGER_MIGRATION_ARCHIVE_H
 
 #include "cli/cmd_ctx.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <stdbool.h>
 
@@ -35,7 +35,7 @@ bool archive_segment_eligible(const archive_segment *s, bool fall_forward);
  * this re-checks in the transaction that marks: when the source-replica still
  * needs the segment, nothing changes and *kept is set. False on a meta.db error.
  */
-bool archive_mark_segment(metadb *m, long long no, const char *column, const char *location,
+bool archive_mark_segment(catalog *m, long long no, const char *column, const char *location,
                           bool *kept);
 
 /* Disk use of the file system holding path, in percent as df shows it; -1 on error. */

@@ -5,7 +5,7 @@
 #include "core/fsutil.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "migration/report.h"
 
@@ -97,8 +97,8 @@ static int save_data_report(cmd_ctx *ctx)
 {
     if (!opts_get_bool(ctx->opts, "save-migration-reports"))
         return EXIT_OK;
-    cJSON *rec = metadb_status_load(ctx->meta);
-    bool data = rec && cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(DB_SOURCE)) &&
+    cJSON *rec = catalog_status_load(ctx->meta);
+    bool data = rec && cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(DB_SOURCE)) &&
                 cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
     cJSON_Delete(rec);
     if (!data)
@@ -213,18 +213,18 @@ int migration_end(cmd_ctx *ctx)
     if (!back_up(ctx))
         return EXIT_BAD_STATE;
 
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec)
         return EXIT_BAD_STATE;
     char uuid_hex[33];
     size_t n = 0;
-    for (const char *p = metadb_migration_uuid(ctx->meta); *p && n < 32; p++)
+    for (const char *p = catalog_migration_uuid(ctx->meta); *p && n < 32; p++)
         if (*p != '-')
             uuid_hex[n++] = *p;
     uuid_hex[n] = '\0';
     static const db_role roles[] = {DB_SOURCE, DB_TARGET, DB_SOURCE_REPLICA};
     for (size_t i = 0; i < ARRAY_LEN(roles); i++) {
-        if (!cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(roles[i])))
+        if (!cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(roles[i])))
             continue;
         if (!clean_database(ctx, roles[i], uuid_hex)) {
             log_error("the %s database was not cleaned; fix the problem above and run end "
@@ -237,7 +237,7 @@ int migration_end(cmd_ctx *ctx)
     cJSON_Delete(rec);
 
     /* Everything below lives in the export dir: close it all, then empty it. */
-    metadb_close(ctx->meta);
+    catalog_close(ctx->meta);
     ctx->meta = NULL;
     cmd_lock_release(ctx->lock);
     ctx->lock = NULL;

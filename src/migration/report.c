@@ -6,7 +6,7 @@
 #include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "snapshot/table_list.h"
 
@@ -177,7 +177,7 @@ static bool sqlite_table_exists(sqlite3 *db, const char *name)
 /* Every exported table gets a row for each database involved. */
 static bool load_tables(cmd_ctx *ctx, report *r, const bool involved[3])
 {
-    sqlite3 *db = metadb_sqlite(ctx->meta);
+    sqlite3 *db = catalog_sqlite(ctx->meta);
     if (!sqlite_table_exists(db, "snapshot_export_table"))
         return true;
     sqlite3_stmt *st = NULL;
@@ -206,7 +206,7 @@ static bool load_tables(cmd_ctx *ctx, report *r, const bool involved[3])
 
 static bool load_exported_events(cmd_ctx *ctx, report *r)
 {
-    sqlite3 *db = metadb_sqlite(ctx->meta);
+    sqlite3 *db = catalog_sqlite(ctx->meta);
     if (!sqlite_table_exists(db, "queue_table_counts"))
         return true;
     sqlite3_stmt *st = NULL;
@@ -235,7 +235,7 @@ static bool pg_has_relation(pgconn *c, const char *qualified) { return pgconn_re
 
 static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *slot)
 {
-    const char *uuid = metadb_migration_uuid(ctx->meta);
+    const char *uuid = catalog_migration_uuid(ctx->meta);
     const char *params[] = {uuid};
     if (pg_has_relation(c, "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3")) {
         PGresult *res = pgconn_query(
@@ -318,14 +318,14 @@ static pgconn *connect_optional(cmd_ctx *ctx, db_conf *conf, const char *needs, 
 
 int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet)
 {
-    cJSON *rec = metadb_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec) {
         log_error("cannot read the migration status from meta.db");
         return EXIT_INTERNAL;
     }
     bool involved[3];
     for (size_t i = 0; i < 3; i++)
-        involved[i] = cJSON_GetObjectItemCaseSensitive(rec, cmd_conf_record_key(slots[i].role)) != NULL;
+        involved[i] = cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(slots[i].role)) != NULL;
     bool fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     cJSON_Delete(rec);
     if (!involved[0]) {

@@ -1,5 +1,6 @@
 #include "migration/sequences.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "cdc/cdc_tables.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -7,15 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool sequences_store_init(metadb *m)
-{
-    return metadb_exec(m, "CREATE TABLE IF NOT EXISTS sequence_last_values ("
-                          " phase TEXT NOT NULL, schema_name TEXT NOT NULL, sequence_name TEXT NOT NULL,"
-                          " last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
-                          " PRIMARY KEY (phase, schema_name, sequence_name))");
-}
-
-bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *phase, int *count)
+bool sequences_record(pgconn *c, const strlist *schemas, catalog *m, const char *phase, int *count)
 {
     *count = 0;
     char *arr = pg_text_array_literal(schemas);
@@ -49,18 +42,18 @@ bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *
         free(sql);
         free(q);
     }
-    ok = ok && sequences_store_init(m) && metadb_begin(m);
+    ok = ok && catalog_begin(m);
     if (ok) {
         for (int i = 0; ok && i < n; i++)
-            ok = metadb_run(m, NULL,
+            ok = catalog_run(m, NULL,
                             "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, "
                             "sequence_name, last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
                             "sssii", phase, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), values[i],
                             (long long)called[i]);
         if (ok)
-            ok = metadb_commit(m);
+            ok = catalog_commit(m);
         else
-            metadb_rollback(m);
+            catalog_rollback(m);
     }
     if (ok)
         *count = n;
@@ -70,12 +63,12 @@ bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *
     return ok;
 }
 
-bool sequences_restore(metadb *m, pgconn *c, const char *phase, int *restored)
+bool sequences_restore(catalog *m, pgconn *c, const char *phase, int *restored)
 {
     *restored = 0;
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     long long have_table = 0;
-    if (!metadb_run(m, &have_table,
+    if (!catalog_run(m, &have_table,
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                     "AND name = 'sequence_last_values'",
                     ""))

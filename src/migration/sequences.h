@@ -1,20 +1,18 @@
 /*
  * Sequence values handed from exporters to importers through meta.db table
- * sequence_last_values (described in cdc/cdc_live.h): the snapshot exporter
+ * sequence_last_values (described in catalog/catalog_schema.c): the snapshot exporter
  * records phase "snapshot", a draining exporter the cutover op. Importers
  * set the database's sequences from the phase they reached.
  */
 #ifndef VOYAGER_MIGRATION_SEQUENCES_H
 #define VOYAGER_MIGRATION_SEQUENCES_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 
 #include <stdbool.h>
 
-/* CREATE TABLE IF NOT EXISTS sequence_last_values: the one definition. */
-bool sequences_store_init(metadb *m);
 
 /*
  * Record the value of every sequence of the schemas on c for phase, in one
@@ -22,7 +20,7 @@ bool sequences_store_init(metadb *m);
  * inside the snapshot's transaction to get the snapshot's values. *count:
  * sequences recorded. False after logging.
  */
-bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *phase, int *count);
+bool sequences_record(pgconn *c, const strlist *schemas, catalog *m, const char *phase, int *count);
 
 /*
  * setval() every sequence recorded for phase that exists on c (one missing
@@ -30,6 +28,6 @@ bool sequences_record(pgconn *c, const strlist *schemas, metadb *m, const char *
  * *restored counts those set. Returns false
  * (logged) when meta.db or the database fails.
  */
-bool sequences_restore(metadb *m, pgconn *c, const char *phase, int *restored);
+bool sequences_restore(catalog *m, pgconn *c, const char *phase, int *restored);
 
 #endif

@@ -1,5 +1,6 @@
 #include "schema/schema_import.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -52,29 +53,17 @@ static void work_free(work_list *l)
     memset(l, 0, sizeof *l);
 }
 
-bool schema_import_progress_init(metadb *m)
-{
-    return metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_progress ("
-                          " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
-                          " stmt_index INTEGER NOT NULL, state TEXT NOT NULL, error TEXT,"
-                          " updated_ms INTEGER NOT NULL, PRIMARY KEY (target, file, stmt_hash, nth))") &&
-           /* statements of pre-data files the post-data run applies after the indexes */
-           metadb_exec(m, "CREATE TABLE IF NOT EXISTS schema_import_postponed ("
-                          " target TEXT NOT NULL, file TEXT NOT NULL, stmt_hash TEXT NOT NULL, nth INTEGER NOT NULL,"
-                          " PRIMARY KEY (target, file, stmt_hash, nth))");
-}
-
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data)
+bool schema_import_progress_reset(catalog *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
     static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
                                        "DELETE FROM schema_import_postponed WHERE target = ? AND file = ?"};
     for (int i = 0; i < n; i++)
         for (size_t q = 0; q < ARRAY_LEN(sqls); q++)
-            if (!metadb_run(m, NULL, sqls[q], "ss", target, schema_obj_file(types[i])))
+            if (!catalog_run(m, NULL, sqls[q], "ss", target, schema_obj_file(types[i])))
                 return false;
     /* the post-data run also applies the postponed statements of pre-data files again */
     return !post_data ||
-           metadb_run(m, NULL,
+           catalog_run(m, NULL,
                       "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
                       "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
                       "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
@@ -82,10 +71,10 @@ bool schema_import_progress_reset(metadb *m, const char *target, const schema_ob
 }
 
 /* The recorded state of a statement ("" when never tried). */
-static void progress_get(metadb *m, const char *target, const work_item *it, char state[16])
+static void progress_get(catalog *m, const char *target, const work_item *it, char state[16])
 {
     state[0] = '\0';
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress "
                            "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
@@ -100,10 +89,10 @@ static void progress_get(metadb *m, const char *target, const work_item *it, cha
     sqlite3_finalize(st);
 }
 
-static bool progress_set(metadb *m, const char *target, const work_item *it, const char *state,
+static bool progress_set(catalog *m, const char *target, const work_item *it, const char *state,
                          const char *error)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT OR REPLACE INTO schema_import_progress "
@@ -133,9 +122,9 @@ static bool progress_set(metadb *m, const char *target, const work_item *it, con
     return true;
 }
 
-static bool postponed_add(metadb *m, const char *target, const work_item *it)
+static bool postponed_add(catalog *m, const char *target, const work_item *it)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
@@ -157,9 +146,9 @@ static bool postponed_add(metadb *m, const char *target, const work_item *it)
     return true;
 }
 
-static bool postponed_has(metadb *m, const char *target, const char *file, const char *hash, int nth)
+static bool postponed_has(catalog *m, const char *target, const char *file, const char *hash, int nth)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_import_postponed "
                            "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
@@ -349,7 +338,7 @@ typedef enum { RUN_OK, RUN_DEFER, RUN_POSTPONE, RUN_FAIL, RUN_FATAL } run_result
  * Run one statement: RUN_OK (applied or legitimately skipped), RUN_DEFER,
  * RUN_POSTPONE (left for the post-data run), RUN_FAIL (recorded), RUN_FATAL.
  */
-static run_result run_item(pgconn *c, metadb *m, const schema_import_opts *o, work_item *it, bool final,
+static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, work_item *it, bool final,
                            schema_import_stats *st)
 {
     char prev[16];
@@ -475,7 +464,7 @@ static int *occurrences(const schema_stmts *s)
  * fks is given), or with postponed_only only those the pre-data run left for
  * the post-data run.
  */
-static bool push_file(metadb *m, const schema_import_opts *o, schema_obj t, bool postponed_only, work_list *out,
+static bool push_file(catalog *m, const schema_import_opts *o, schema_obj t, bool postponed_only, work_list *out,
                       work_list *fks)
 {
     schema_stmts s;
@@ -511,7 +500,7 @@ static bool push_file(metadb *m, const schema_import_opts *o, schema_obj t, bool
 }
 
 /* Statements of pre-data files that wait for the post-data run. */
-static bool push_postponed(metadb *m, const schema_import_opts *o, work_list *out)
+static bool push_postponed(catalog *m, const schema_import_opts *o, work_list *out)
 {
     for (int t = 0; t < OBJ_COUNT; t++)
         if (!schema_obj_is_post_data((schema_obj)t) && !push_file(m, o, (schema_obj)t, true, out, NULL))
@@ -524,7 +513,7 @@ static bool push_postponed(metadb *m, const schema_import_opts *o, work_list *ou
  * table-like file. The post-data run adds what the pre-data run postponed
  * right after the indexes (counted in *pending when INDEX is not applied).
  */
-static bool build_work(metadb *m, const schema_import_opts *o, work_list *out, size_t *pending)
+static bool build_work(catalog *m, const schema_import_opts *o, work_list *out, size_t *pending)
 {
     work_list fks = {0};
     bool ok = true, indexes = false;
@@ -557,7 +546,7 @@ static bool build_work(metadb *m, const schema_import_opts *o, work_list *out, s
     return ok;
 }
 
-bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, schema_import_stats *st)
+bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, schema_import_stats *st)
 {
     memset(st, 0, sizeof *st);
     work_list work = {0};

@@ -15,7 +15,7 @@
 #ifndef VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 #define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "db/pgconn.h"
 #include "schema/schema_objtype.h"
 
@@ -43,14 +43,12 @@ typedef struct schema_import_stats {
     size_t pending;     /* post-data run: 'finalize' statements not applied (INDEX not selected) */
 } schema_import_stats;
 
-/* Create the progress table when missing. */
-bool schema_import_progress_init(metadb *m);
 /*
  * Forget the progress of the files of these types (--start-clean). With
  * post_data also that of the pre-data statements postponed to the post-data
  * run, which that run applies.
  */
-bool schema_import_progress_reset(metadb *m, const char *target, const schema_obj *types, int n, bool post_data);
+bool schema_import_progress_reset(catalog *m, const char *target, const schema_obj *types, int n, bool post_data);
 
 /*
  * Parse every statement of the files to apply before touching the target, so
@@ -69,7 +67,7 @@ bool schema_import_session(pgconn *c, const char *target_schema);
  * and the server's error (or when a failure under --continue-on-error could
  * not be recorded).
  */
-bool schema_import_apply(pgconn *c, metadb *m, const schema_import_opts *o, schema_import_stats *st);
+bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, schema_import_stats *st);
 
 /* REFRESH MATERIALIZED VIEW for every view of mviews/mview.sql, in file order. */
 bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count);

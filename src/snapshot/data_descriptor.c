@@ -1,5 +1,6 @@
 #include "snapshot/data_descriptor.h"
 
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -9,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool data_descriptor_write(metadb *m, const char *export_dir)
+bool data_descriptor_write(catalog *m, const char *export_dir)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT f.schema_name, f.table_name, f.part, f.file_path, f.row_count,"

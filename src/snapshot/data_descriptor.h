@@ -12,7 +12,7 @@
 #ifndef VOYAGER_SNAPSHOT_DATA_DESCRIPTOR_H
 #define VOYAGER_SNAPSHOT_DATA_DESCRIPTOR_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,6 +32,6 @@ typedef struct data_file {
 } data_file;
 
 /* Regenerate the descriptor from meta.db. */
-bool data_descriptor_write(metadb *m, const char *export_dir);
+bool data_descriptor_write(catalog *m, const char *export_dir);
 
 #endif

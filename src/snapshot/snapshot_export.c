@@ -2,12 +2,12 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "snapshot/data_descriptor.h"
 #include "snapshot/progress.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 
 #include <dirent.h>

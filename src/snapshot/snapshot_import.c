@@ -4,7 +4,7 @@
 #include "core/exitcodes.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "db/pgconn.h"
 #include "migration/sequences.h"
@@ -13,7 +13,7 @@
 #include "snapshot/data_descriptor.h"
 #include "snapshot/import_metainfo.h"
 #include "snapshot/progress.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 #include "snapshot/yb_nodes.h"
 
@@ -167,7 +167,7 @@ typedef enum plan_result { PLAN_OK, PLAN_FAILED, PLAN_STALE } plan_result;
 static plan_result plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan,
                              data_file_id *id)
 {
-    metadb *m = r->ctx->meta;
+    catalog *m = r->ctx->meta;
     const char *role = r->o->importer_role;
     char *path = xasprintf("%s/%s", r->ctx->export_dir, f->path);
     bool seen = data_file_id_of_path(path, id);
@@ -244,10 +244,10 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(r->ctx->meta),
+    if (sqlite3_prepare_v2(catalog_sqlite(r->ctx->meta),
                            "SELECT schema_name, table_name FROM snapshot_export_table ORDER BY 1, 2",
                            -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(r->ctx->meta)));
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(r->ctx->meta)));
         return false;
     }
     strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
@@ -327,8 +327,8 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
  */
 static bool same_generation(import_run *r)
 {
-    metadb *m = r->ctx->meta;
-    char *now = metadb_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
+    catalog *m = r->ctx->meta;
+    char *now = catalog_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
     char *mine = snapshot_import_generation_get(m, r->o->importer_role);
     bool ok = true;
     if (now && mine && strcmp(now, mine) != 0 && !r->o->start_clean) {
@@ -352,7 +352,7 @@ static bool same_generation(import_run *r)
  */
 static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
-    const char *uuid = metadb_migration_uuid(r->ctx->meta);
+    const char *uuid = catalog_migration_uuid(r->ctx->meta);
     if (!r->o->truncate_tables) {
         strbuf sb = STRBUF_INIT;
         for (size_t i = 0; i < n; i++) {
@@ -420,13 +420,13 @@ static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
     return EXIT_OK;
 }
 
-static bool export_finished(metadb *m)
+static bool export_finished(catalog *m)
 {
-    if (!metadb_status_get_bool(m, "ExportDataDone"))
+    if (!catalog_status_get_bool(m, "ExportDataDone"))
         return false;
     sqlite3_stmt *st;
     bool done = false;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
+    if (sqlite3_prepare_v2(catalog_sqlite(m),
                            "SELECT count(*) FROM snapshot_export_table WHERE status <> 'DONE'", -1,
                            &st, NULL) == SQLITE_OK) {
         done = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
@@ -496,7 +496,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
     pthread_mutex_unlock(&r->mu);
     if (!drained)
         return false;
-    const char *uuid = metadb_migration_uuid(r->ctx->meta);
+    const char *uuid = catalog_migration_uuid(r->ctx->meta);
     int64_t removed = 0;
     retry_policy pol = retry_policy_default();
     retry_state rs;
@@ -548,7 +548,7 @@ static bool read_export_rows(import_run *r, imp_table *ts, size_t n, export_row 
 {
     *out = NULL;
     *count = 0;
-    sqlite3 *db = metadb_sqlite(r->ctx->meta);
+    sqlite3 *db = catalog_sqlite(r->ctx->meta);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT t.schema_name, t.table_name, t.status, t.attempt, f.part, f.file_path,"
@@ -602,7 +602,7 @@ static void export_rows_free(export_row *rows, size_t n)
 static int64_t current_attempt(import_run *r, const imp_table *t)
 {
     long long v = -1;
-    metadb_run(r->ctx->meta, &v,
+    catalog_run(r->ctx->meta, &v,
                "SELECT attempt FROM snapshot_export_table WHERE schema_name = ?1 AND table_name = ?2",
                "ss", t->schema, t->name);
     return v;
@@ -657,7 +657,7 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
                         bool *db_failed)
 {
     *db_failed = false;
-    char *now = metadb_status_get_string(r->ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    char *now = catalog_status_get_string(r->ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
     bool same = !now || !r->generation || strcmp(now, r->generation) == 0;
     free(now);
     if (!same) {
@@ -759,13 +759,9 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     progress_item *items = NULL;
     pgconn *c = NULL;
 
-    if (!snapshot_state_init(ctx->meta)) {
-        rc = EXIT_BAD_STATE;
-        goto out_nc;
-    }
     char *etype;
     /* An exporter that just started records the export type in a moment. */
-    while (!(etype = metadb_status_get_string(ctx->meta, "ExportType")) && !cmd_interrupted &&
+    while (!(etype = catalog_status_get_string(ctx->meta, "ExportType")) && !cmd_interrupted &&
            cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL))
         usleep(100000);
     free(etype);
@@ -788,7 +784,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     c->retries = true; /* its statements run under main_ready() */
     r.loader = (batch_loader){.conf = conf,
                               .export_dir = ctx->export_dir,
-                              .migration_uuid = metadb_migration_uuid(ctx->meta),
+                              .migration_uuid = catalog_migration_uuid(ctx->meta),
                               .enable_upsert = o->enable_upsert,
                               .nodes = &r.nodes,
                               .abort = &r.abort};
@@ -835,7 +831,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         c->retries = true;
         if (rc != EXIT_OK)
             goto out;
-        char *now = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+        char *now = catalog_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
         bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
         free(now);
         if (!ok) {
@@ -848,14 +844,14 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             rc = EXIT_BAD_STATE;
             goto out;
         }
-        if (import_metainfo_load(c, metadb_migration_uuid(ctx->meta), &done))
+        if (import_metainfo_load(c, catalog_migration_uuid(ctx->meta), &done))
             break;
         if (!main_retry(&r, c, &srs)) {
             rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
             goto out;
         }
     }
-    r.generation = metadb_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    r.generation = catalog_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
     for (size_t i = 0; i < n; i++) {
         ts[i].attempt = snapshot_import_attempt_get(ctx->meta, o->importer_role, ts[i].schema, ts[i].name);
         if (ts[i].attempt < 0) {
@@ -970,7 +966,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += atomic_load(&ts[i].imported);
-    metadb_status_set_bool(ctx->meta, o->done_key, true);
+    catalog_status_set_bool(ctx->meta, o->done_key, true);
     log_say("imported %zu tables, %lld rows, into the %s database", n, (long long)total,
             db_role_name(conf->role));
 

@@ -2,7 +2,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

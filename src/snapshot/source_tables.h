@@ -6,7 +6,7 @@
 #ifndef VOYAGER_SNAPSHOT_SOURCE_TABLES_H
 #define VOYAGER_SNAPSHOT_SOURCE_TABLES_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 

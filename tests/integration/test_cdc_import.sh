@@ -19,7 +19,7 @@ next=$(queue_gen mixed 7 $N 1 "$TEST_TMP/w")
 queue_append "$ED" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 300000
 queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
 queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
-# the final sequence values the exporter hands over at cutover (cdc_live.h)
+# the final sequence values the exporter hands over at cutover (catalog/catalog_schema.c)
 python3 - "$ED/metainfo/meta.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])

@@ -1,5 +1,6 @@
 #include "testlib.h"
 
+#include "catalog/catalog_int.h"
 #include "cdc/queue_format.h"
 #include "core/util.h"
 #include "migration/archive.h"
@@ -46,11 +47,10 @@ TEST(archive_mark_keeps_what_a_source_replica_registered_meanwhile_needs)
 {
     char *dir = test_tmpdir();
     char *path = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(path);
+    catalog *m = catalog_open(path);
     CHECK(m != NULL);
-    CHECK(metadb_exec(m, QUEUE_META_DDL));
     for (long long no = 0; no < 3; no++)
-        CHECK(metadb_run(m, NULL,
+        CHECK(catalog_run(m, NULL,
                          "INSERT INTO queue_segment (segment_no, file_path, exporter_role, is_closed,"
                          " imported_by_target_db_importer, imported_by_source_replica_db_importer)"
                          " VALUES (?1, 'data/queue/x', ?2, 1, 1, ?3)",
@@ -61,29 +61,29 @@ TEST(archive_mark_keeps_what_a_source_replica_registered_meanwhile_needs)
     CHECK(archive_mark_segment(m, 0, "deleted", NULL, &kept));
     CHECK(!kept);
     long long v = -1;
-    CHECK(metadb_run(m, &v, "SELECT deleted FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK(catalog_run(m, &v, "SELECT deleted FROM queue_segment WHERE segment_no = 0", ""));
     CHECK_INT_EQ(v, 1);
-    CHECK(metadb_run(m, NULL, "UPDATE queue_segment SET deleted = 0 WHERE segment_no = 0", ""));
+    CHECK(catalog_run(m, NULL, "UPDATE queue_segment SET deleted = 0 WHERE segment_no = 0", ""));
 
-    CHECK(metadb_status_set_bool(m, "FallForwardEnabled", true)); /* registered meanwhile */
+    CHECK(catalog_status_set_bool(m, "FallForwardEnabled", true)); /* registered meanwhile */
     CHECK(archive_mark_segment(m, 0, "deleted", NULL, &kept));
     CHECK(kept);
-    CHECK(metadb_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK(catalog_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
     CHECK_INT_EQ(v, 0);
     CHECK(archive_mark_segment(m, 0, "archived", "/elsewhere/x", &kept));
     CHECK(kept);
-    CHECK(metadb_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
+    CHECK(catalog_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
     CHECK_INT_EQ(v, 0);
     /* what the source-replica applied, and other exporters' segments, still go */
     CHECK(archive_mark_segment(m, 1, "deleted", NULL, &kept));
     CHECK(!kept);
     CHECK(archive_mark_segment(m, 2, "archived", "/elsewhere/2", &kept));
     CHECK(!kept);
-    CHECK(metadb_run(m, &v, "SELECT count(*) FROM queue_segment WHERE deleted + archived = 1", ""));
+    CHECK(catalog_run(m, &v, "SELECT count(*) FROM queue_segment WHERE deleted + archived = 1", ""));
     CHECK_INT_EQ(v, 2);
     /* the write lock is free again: a kept segment rolled its transaction back */
-    CHECK(metadb_status_set_bool(m, "After", true));
-    metadb_close(m);
+    CHECK(catalog_status_set_bool(m, "After", true));
+    catalog_close(m);
     free(path);
     free(dir);
 }

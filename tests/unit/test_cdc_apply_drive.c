@@ -8,14 +8,14 @@
  */
 #include "testlib.h"
 
-#include "cdc/cdc_live.h"
+#include "cdc/cdc_import.h"
 #include "cdc/import_metainfo.h"
 #include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
 #include "core/exportdir.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 
 #include <signal.h>
@@ -35,7 +35,7 @@ static int print_counts(cmd_ctx *ctx, db_conf *conf)
         return EXIT_TARGET_ERROR;
     cdc_table_count *t = NULL;
     size_t n = 0;
-    bool ok = cdc_import_counts_by_table(c, metadb_migration_uuid(ctx->meta), &t, &n);
+    bool ok = cdc_import_counts_by_table(c, catalog_migration_uuid(ctx->meta), &t, &n);
     for (size_t i = 0; ok && i < n; i++)
         printf("%s|%s|%lld|%lld|%lld\n", t[i].schema_name, t[i].table_name, (long long)t[i].inserts,
                (long long)t[i].updates, (long long)t[i].deletes);
@@ -86,7 +86,7 @@ static int drive(const char *spec)
     free(log_path);
     ctx.lock = cmd_lock_acquire(ctx.export_dir, ctx.log_name);
     char *meta_path = xasprintf("%s/metainfo/meta.db", ctx.export_dir);
-    ctx.meta = ctx.lock ? metadb_open(meta_path) : NULL;
+    ctx.meta = ctx.lock ? catalog_open(meta_path) : NULL;
     free(meta_path);
     if (ctx.meta) {
         struct sigaction sa = {0};
@@ -103,7 +103,7 @@ static int drive(const char *spec)
         } else {
             rc = EXIT_BAD_ARGS;
         }
-        metadb_close(ctx.meta);
+        catalog_close(ctx.meta);
     }
     cmd_lock_release(ctx.lock);
     log_close();

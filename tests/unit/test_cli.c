@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include "cli/cli.h"
+#include "cli/cmd_connect.h"
 #include "core/exitcodes.h"
 #include "core/util.h"
 #include "db/dbconf.h"

@@ -1,11 +1,11 @@
-/* util, fsutil, metadb, lock, export dir. */
+/* util, fsutil, catalog, lock, export dir. */
 #include "testlib.h"
 
 #include "core/exportdir.h"
 #include "core/fsutil.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "core/util.h"
 
 #include <fcntl.h>
@@ -105,38 +105,38 @@ TEST(exportdir_errors)
     free(dir);
 }
 
-TEST(metadb_status_record_round_trip)
+TEST(catalog_status_record_round_trip)
 {
     char *dir = test_tmpdir();
     char *path = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(path);
+    catalog *m = catalog_open(path);
     CHECK(m != NULL);
     char uuid[37];
-    snprintf(uuid, sizeof uuid, "%s", metadb_migration_uuid(m));
+    snprintf(uuid, sizeof uuid, "%s", catalog_migration_uuid(m));
     CHECK_INT_EQ(strlen(uuid), 36);
-    CHECK(metadb_status_set_bool(m, "ExportSchemaDone", true));
-    CHECK(metadb_status_set_string(m, "ExportType", "snapshot-and-changes"));
+    CHECK(catalog_status_set_bool(m, "ExportSchemaDone", true));
+    CHECK(catalog_status_set_string(m, "ExportType", "snapshot-and-changes"));
     cJSON *conf = cJSON_CreateObject();
     cJSON_AddStringToObject(conf, "Host", "h");
-    CHECK(metadb_status_set_json(m, "SourceDBConf", conf));
+    CHECK(catalog_status_set_json(m, "SourceDBConf", conf));
     cJSON_Delete(conf);
-    CHECK(metadb_status_set_bool(m, "ExportSchemaDone", false)); /* replace */
-    metadb_close(m);
+    CHECK(catalog_status_set_bool(m, "ExportSchemaDone", false)); /* replace */
+    catalog_close(m);
 
     /* reopen: the same migration, the same values */
-    m = metadb_open(path);
+    m = catalog_open(path);
     CHECK(m != NULL);
-    CHECK_STR_EQ(metadb_migration_uuid(m), uuid);
-    CHECK(!metadb_status_get_bool(m, "ExportSchemaDone"));
-    char *t = metadb_status_get_string(m, "ExportType");
+    CHECK_STR_EQ(catalog_migration_uuid(m), uuid);
+    CHECK(!catalog_status_get_bool(m, "ExportSchemaDone"));
+    char *t = catalog_status_get_string(m, "ExportType");
     CHECK_STR_EQ(t, "snapshot-and-changes");
     free(t);
-    cJSON *rec = metadb_status_load(m);
+    cJSON *rec = catalog_status_load(m);
     cJSON *h = cJSON_GetObjectItem(cJSON_GetObjectItem(rec, "SourceDBConf"), "Host");
     CHECK(cJSON_IsString(h) && strcmp(h->valuestring, "h") == 0);
     cJSON_Delete(rec);
-    CHECK(metadb_status_get_string(m, "Missing") == NULL);
-    metadb_close(m);
+    CHECK(catalog_status_get_string(m, "Missing") == NULL);
+    catalog_close(m);
     free(path);
     free(dir);
 }
@@ -147,25 +147,25 @@ static int mode_of(const char *path)
     return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
 }
 
-TEST(metadb_and_log_files_are_private)
+TEST(catalog_and_log_files_are_private)
 {
     char *dir = test_tmpdir();
     char *path = xasprintf("%s/meta.db", dir);
     char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
     char *logp = xasprintf("%s/x.log", dir);
-    metadb *m = metadb_open(path);
+    catalog *m = catalog_open(path);
     CHECK(m != NULL);
-    CHECK(metadb_status_set_bool(m, "Written", true)); /* the WAL and its index exist now */
+    CHECK(catalog_status_set_bool(m, "Written", true)); /* the WAL and its index exist now */
     CHECK_INT_EQ(mode_of(path), 0600);
     CHECK_INT_EQ(mode_of(wal), 0600);
     CHECK_INT_EQ(mode_of(shm), 0600);
-    metadb_close(m);
+    catalog_close(m);
     /* files of an older version, world-readable, are made private on open */
     CHECK(chmod(path, 0644) == 0);
-    m = metadb_open(path);
+    m = catalog_open(path);
     CHECK(m != NULL);
     CHECK_INT_EQ(mode_of(path), 0600);
-    metadb_close(m);
+    catalog_close(m);
     CHECK(log_open_file(logp));
     log_close();
     CHECK_INT_EQ(mode_of(logp), 0600);
@@ -187,28 +187,28 @@ static bool refuse(cJSON *rec, void *arg)
     return false;
 }
 
-TEST(metadb_update_rolls_back_when_refused)
+TEST(catalog_update_rolls_back_when_refused)
 {
     char *dir = test_tmpdir();
     char *path = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(path);
+    catalog *m = catalog_open(path);
     CHECK(m != NULL);
-    CHECK(!metadb_status_update(m, refuse, NULL));
-    cJSON *rec = metadb_status_load(m);
+    CHECK(!catalog_status_update(m, refuse, NULL));
+    cJSON *rec = catalog_status_load(m);
     CHECK(cJSON_GetObjectItem(rec, "ShouldNotStick") == NULL);
     cJSON_Delete(rec);
-    metadb_close(m);
+    catalog_close(m);
     free(path);
     free(dir);
 }
 
-TEST(metadb_concurrent_writers_lose_no_update)
+TEST(catalog_concurrent_writers_lose_no_update)
 {
     char *dir = test_tmpdir();
     char *path = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(path);
+    catalog *m = catalog_open(path);
     CHECK(m != NULL);
-    metadb_close(m);
+    catalog_close(m);
     /*
      * Four processes each set 25 distinct keys at the same time. They report
      * through a pipe, not their exit code (which valgrind takes over).
@@ -219,14 +219,14 @@ TEST(metadb_concurrent_writers_lose_no_update)
     for (int k = 0; k < 4; k++) {
         kids[k] = fork();
         if (kids[k] == 0) {
-            metadb *c = metadb_open(path);
+            catalog *c = catalog_open(path);
             bool good = c != NULL;
             for (int i = 0; good && i < 25; i++) {
                 char key[32];
                 snprintf(key, sizeof key, "k%d_%d", k, i);
-                good = metadb_status_set_bool(c, key, true);
+                good = catalog_status_set_bool(c, key, true);
             }
-            metadb_close(c);
+            catalog_close(c);
             char r = good ? 'y' : 'n';
             _exit(write(fds[1], &r, 1) == 1 ? 0 : 1);
         }
@@ -240,11 +240,11 @@ TEST(metadb_concurrent_writers_lose_no_update)
     for (int k = 0; k < 4; k++)
         waitpid(kids[k], NULL, 0);
     CHECK_INT_EQ(good, 4);
-    m = metadb_open(path);
-    cJSON *rec = metadb_status_load(m);
+    m = catalog_open(path);
+    cJSON *rec = catalog_status_load(m);
     CHECK_INT_EQ(cJSON_GetArraySize(rec), 100 + 2); /* + MigrationUUID, VoyagerVersion */
     cJSON_Delete(rec);
-    metadb_close(m);
+    catalog_close(m);
     free(path);
     free(dir);
 }
@@ -314,5 +314,27 @@ TEST(lock_left_by_killed_process_is_taken_over)
     CHECK(l != NULL);
     CHECK_INT_EQ(cmd_lock_stale_pid(l), kid);
     cmd_lock_release(l);
+    free(dir);
+}
+
+TEST(log_report_writes_detail_and_hint_lines)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/t.log", dir);
+    CHECK(log_open_file(path));
+    log_report(LOG_ERROR, "the slot holds 3 GB of WAL", "drop it with end migration", "cannot %s",
+               "continue");
+    log_report(LOG_ERROR, NULL, NULL, "plain");
+    log_close();
+    char *txt = NULL;
+    size_t len = 0;
+    CHECK(fs_read_all(path, &txt, &len));
+    const char *e = txt ? strstr(txt, "error: cannot continue\n") : NULL;
+    const char *d = e ? strstr(e, "detail: the slot holds 3 GB of WAL\n") : NULL;
+    const char *h = d ? strstr(d, "hint: drop it with end migration\n") : NULL;
+    CHECK(e && d && h);
+    CHECK(h && strstr(h, "error: plain\n") && !strstr(strstr(h, "error: plain\n"), "detail:"));
+    free(txt);
+    free(path);
     free(dir);
 }

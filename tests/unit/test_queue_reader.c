@@ -4,7 +4,7 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_reader.h"
 #include "core/fsutil.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -18,13 +18,13 @@ static void write_file(const char *dir, const char *rel, const char *text)
     free(p);
 }
 
-static void seg_row(metadb *m, int no, const char *role, long long size, int closed)
+static void seg_row(catalog *m, int no, const char *role, long long size, int closed)
 {
     char *sql = xasprintf("INSERT OR REPLACE INTO queue_segment (segment_no, file_path, exporter_role, "
                           "committed_size, is_closed) VALUES (%d, 'data/queue/segment.%d.ndjson', '%s', "
                           "%lld, %d)",
                           no, no, role, size, closed);
-    metadb_exec(m, sql);
+    catalog_exec(m, sql);
     free(sql);
 }
 
@@ -34,9 +34,8 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     char *q = xasprintf("%s/data/queue", dir);
     fs_mkdir_p(q, 0700);
     char *mp = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(mp);
+    catalog *m = catalog_open(mp);
     CHECK(m != NULL);
-    metadb_exec(m, QUEUE_META_DDL);
     const char *s0 = "{\"a\":1}\n{\"a\":2}\n\\.\n";
     write_file(dir, "data/queue/segment.0.ndjson", s0);
     write_file(dir, "data/queue/segment.1.ndjson", "{\"fb\":1}\n\\.\n");
@@ -90,7 +89,7 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     /* a registered segment with nothing committed and no file yet (writer killed between the
        two): wait, then read it once the writer made it */
     seg_row(m, 3, "source_db_exporter", 0, 0);
-    metadb_exec(m, "UPDATE queue_segment SET is_closed = 1, committed_size = 20 WHERE segment_no = 2");
+    catalog_exec(m, "UPDATE queue_segment SET is_closed = 1, committed_size = 20 WHERE segment_no = 2");
     write_file(dir, "data/queue/segment.2.ndjson", "{\"b\":1}\n{\"b\":2}\n\\.\n");
     r = queue_reader_open(m, dir, "target_db_importer", roles);
     CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
@@ -109,11 +108,11 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     char *p = xasprintf("%s/data/queue/segment.0.ndjson", dir);
     remove(p);
     free(p);
-    metadb_exec(m, "UPDATE queue_segment SET imported_by_target_db_importer = 0");
+    catalog_exec(m, "UPDATE queue_segment SET imported_by_target_db_importer = 0");
     r = queue_reader_open(m, dir, "target_db_importer", roles);
     CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_ERROR);
     queue_reader_close(r);
-    metadb_close(m);
+    catalog_close(m);
     free(mp);
     free(q);
     free(dir);

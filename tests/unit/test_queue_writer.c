@@ -2,18 +2,18 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_writer.h"
 #include "core/fsutil.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "testlib.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static long long q1(metadb *m, const char *sql)
+static long long q1(catalog *m, const char *sql)
 {
     sqlite3_stmt *st;
     long long v = -1;
-    if (sqlite3_prepare_v2(metadb_sqlite(m), sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, &st, NULL) != SQLITE_OK)
         return -2;
     if (sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
@@ -38,10 +38,10 @@ static bool add(queue_writer *w, const char *table, char op)
     return ok;
 }
 
-static metadb *open_meta(const char *dir)
+static catalog *open_meta(const char *dir)
 {
     char *p = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(p);
+    catalog *m = catalog_open(p);
     free(p);
     return m;
 }
@@ -49,7 +49,7 @@ static metadb *open_meta(const char *dir)
 TEST(queue_writer_durable_boundary_and_restart_truncate)
 {
     char *dir = test_tmpdir();
-    metadb *m = open_meta(dir);
+    catalog *m = open_meta(dir);
     CHECK(m);
     queue_writer *w = qw_open(m, dir, "source_db_exporter", 1 << 20);
     CHECK(w);
@@ -103,14 +103,14 @@ TEST(queue_writer_durable_boundary_and_restart_truncate)
     CHECK_INT_EQ(qw_open_tx_bytes(w), 0);
     qw_close(w);
     free(p);
-    metadb_close(m);
+    catalog_close(m);
     free(dir);
 }
 
 TEST(queue_writer_rotation_and_end_of_stream)
 {
     char *dir = test_tmpdir();
-    metadb *m = open_meta(dir);
+    catalog *m = open_meta(dir);
     CHECK(m);
     queue_writer *w = qw_open(m, dir, "source_db_exporter", 60);
     CHECK(w);
@@ -152,20 +152,20 @@ TEST(queue_writer_rotation_and_end_of_stream)
     CHECK_INT_EQ(qw_segment_no(w), nseg);
     CHECK_INT_EQ(qw_last_commit_lsn(w), 0);
     qw_close(w);
-    metadb_close(m);
+    catalog_close(m);
     free(dir);
 }
 
 TEST(queue_writer_refuses_a_segment_open_for_another_exporter)
 {
     char *dir = test_tmpdir();
-    metadb *m = open_meta(dir);
+    catalog *m = open_meta(dir);
     CHECK(m);
     queue_writer *w = qw_open(m, dir, "source_db_exporter", 1 << 20);
     CHECK(w);
     qw_close(w);
     CHECK(qw_open(m, dir, "target_db_exporter_fb", 1 << 20) == NULL);
-    metadb_close(m);
+    catalog_close(m);
     free(dir);
 }
 
@@ -203,13 +203,13 @@ TEST(queue_writer_never_cuts_a_segment_meta_db_does_not_know)
     char *seg = xasprintf("%s/segment.0.ndjson", qdir);
     const char *old = "{\"vsn\":1,\"op\":\"c\"}\n";
     CHECK(fs_write_atomic(seg, old, strlen(old)));
-    metadb *m = open_meta(dir);
+    catalog *m = open_meta(dir);
     CHECK(m);
     queue_writer *w = qw_open(m, dir, "source_db_exporter", 1 << 20);
     CHECK(w == NULL);
     CHECK_INT_EQ(file_size(dir, 0), (long long)strlen(old));
     CHECK_INT_EQ(q1(m, "SELECT count(*) FROM queue_segment"), 0);
-    metadb_close(m);
+    catalog_close(m);
     free(seg);
     free(qdir);
     free(dir);

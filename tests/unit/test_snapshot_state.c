@@ -2,10 +2,10 @@
 #include "testlib.h"
 
 #include "core/fsutil.h"
-#include "core/metadb.h"
+#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "snapshot/data_descriptor.h"
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -29,9 +29,9 @@ TEST(snapshot_descriptor_lists_done_tables_only)
     char *meta_dir = xasprintf("%s/metainfo", dir);
     mkdir(meta_dir, 0700);
     char *db = xasprintf("%s/meta.db", meta_dir);
-    metadb *m = metadb_open(db);
+    catalog *m = catalog_open(db);
     CHECK(m);
-    CHECK(snapshot_state_init(m));
+
     CHECK(snapshot_export_table_ensure(m, "public", "Order", 10));
     CHECK(snapshot_export_table_ensure(m, "Sales", "t", 5));
     CHECK(snapshot_export_file_add(m, "public", "Order", 0, "data/Order_data.sql", 6, 60, "[\"id\", \"Name\"]"));
@@ -70,7 +70,7 @@ TEST(snapshot_descriptor_lists_done_tables_only)
     d = read_descriptor(dir);
     CHECK_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "DataFileList")), 0);
     cJSON_Delete(d);
-    metadb_close(m);
+    catalog_close(m);
 
     free(db);
     free(meta_dir);
@@ -81,9 +81,9 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
 {
     char *dir = test_tmpdir();
     char *db = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(db);
+    catalog *m = catalog_open(db);
     CHECK(m);
-    CHECK(snapshot_state_init(m));
+
     batch_range items[2] = {{1, 0, 100, 1, 10}, {2, 100, 150, 11, 5}};
     batch_plan p = {items, 2};
     CHECK(snapshot_import_plan_store(m, "target_db_importer", "public", "t", "data/t_data.sql", &p));
@@ -106,7 +106,7 @@ TEST(snapshot_batch_plan_is_fixed_per_importer)
     CHECK(snapshot_import_plan_load(m, "target_db_importer", "data/t_data.sql", &got));
     CHECK_INT_EQ(got.count, 0);
     batch_plan_free(&got);
-    metadb_close(m);
+    catalog_close(m);
     free(db);
     free(dir);
 }
@@ -115,20 +115,20 @@ TEST(snapshot_export_attempts_and_importer_attempts)
 {
     char *dir = test_tmpdir();
     char *db = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(db);
+    catalog *m = catalog_open(db);
     CHECK(m);
-    CHECK(snapshot_state_init(m));
+
     CHECK(snapshot_export_table_ensure(m, "public", "t", 10));
     long long attempt = -1;
-    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    CHECK(catalog_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
     CHECK_INT_EQ(attempt, 0);
     CHECK(snapshot_export_table_restart(m, "public", "t"));
     CHECK(snapshot_export_file_add(m, "public", "t", 0, "data/t_data.sql", 6, 60, "[]"));
     CHECK(snapshot_export_table_set(m, "public", "t", SNAP_EXPORTING, 6));
     CHECK(snapshot_export_table_restart(m, "public", "t"));
     long long files = -1;
-    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
-    CHECK(metadb_run(m, &files, "SELECT count(*) FROM snapshot_export_file", ""));
+    CHECK(catalog_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    CHECK(catalog_run(m, &files, "SELECT count(*) FROM snapshot_export_file", ""));
     CHECK_INT_EQ(attempt, 2);
     CHECK_INT_EQ(files, 0);
     char *st = snapshot_export_table_status(m, "public", "t");
@@ -143,29 +143,40 @@ TEST(snapshot_export_attempts_and_importer_attempts)
     CHECK_INT_EQ(snapshot_import_attempt_get(m, "source_replica_db_importer", "public", "t"), 0);
     CHECK(snapshot_import_reset_table(m, "target_db_importer", "public", "t"));
     CHECK_INT_EQ(snapshot_import_attempt_get(m, "target_db_importer", "public", "t"), 0);
-    metadb_close(m);
+    catalog_close(m);
     free(db);
     free(dir);
 }
 
-TEST(snapshot_state_adds_new_columns_to_an_older_store)
+TEST(catalog_brings_an_older_store_up_to_date)
 {
     char *dir = test_tmpdir();
     char *db = xasprintf("%s/meta.db", dir);
-    metadb *m = metadb_open(db);
+    catalog *m = catalog_open(db);
     CHECK(m);
-    CHECK(metadb_exec(m, "CREATE TABLE snapshot_export_table (schema_name TEXT NOT NULL, table_name TEXT "
+    /* what a build before catalog versions left: the table without its later column */
+    CHECK(catalog_exec(m, "DROP TABLE snapshot_export_table;"
+                         "CREATE TABLE snapshot_export_table (schema_name TEXT NOT NULL, table_name TEXT "
                          "NOT NULL, status TEXT NOT NULL DEFAULT 'NOT_STARTED', exported_rows INTEGER NOT "
                          "NULL DEFAULT 0, estimated_rows INTEGER NOT NULL DEFAULT 0, PRIMARY KEY "
                          "(schema_name, table_name));"
-                         "INSERT INTO snapshot_export_table(schema_name, table_name) VALUES ('public', 't')"));
-    CHECK(snapshot_state_init(m));
-    CHECK(snapshot_state_init(m));
+                         "INSERT INTO snapshot_export_table(schema_name, table_name) VALUES ('public', 't');"
+                         "PRAGMA user_version = 0"));
+    catalog_close(m);
+    m = catalog_open(db);
+    CHECK(m);
     CHECK(snapshot_export_table_restart(m, "public", "t"));
-    long long attempt = -1;
-    CHECK(metadb_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
+    long long attempt = -1, version = -1;
+    CHECK(catalog_run(m, &attempt, "SELECT attempt FROM snapshot_export_table", ""));
     CHECK_INT_EQ(attempt, 1);
-    metadb_close(m);
+    CHECK(catalog_run(m, &version, "PRAGMA user_version", ""));
+    CHECK(version > 0);
+    catalog_close(m);
+    /* a store from a newer build is refused, not written */
+    m = catalog_open(db);
+    CHECK(catalog_exec(m, "PRAGMA user_version = 9999"));
+    catalog_close(m);
+    CHECK(catalog_open(db) == NULL);
     free(db);
     free(dir);
 }

@@ -1,24 +1,19 @@
-#include <stdarg.h>
-#include "core/metadb.h"
+#include "catalog/catalog_int.h"
 
 #include "core/log.h"
 #include "core/util.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct metadb {
+struct catalog {
     sqlite3 *db;
     char uuid[37];
 };
-
-static const char *const schema_sql =
-    "CREATE TABLE IF NOT EXISTS migration_status ("
-    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
-    "  record TEXT NOT NULL);";
 
 /* A full disk gets the same advice everywhere: what to do, and that a rerun is safe. */
 static void log_db_error(sqlite3 *db, const char *msg)
@@ -31,7 +26,12 @@ static void log_db_error(sqlite3 *db, const char *msg)
         log_error("metadata store (meta.db): %s", msg);
 }
 
-bool metadb_exec(metadb *m, const char *sql)
+void catalog_log_error(catalog *m, const char *what)
+{
+    log_db_error(m->db, what ? what : sqlite3_errmsg(m->db));
+}
+
+bool catalog_exec(catalog *m, const char *sql)
 {
     char *err = NULL;
     if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -42,14 +42,14 @@ bool metadb_exec(metadb *m, const char *sql)
     return true;
 }
 
-bool metadb_begin(metadb *m) { return metadb_exec(m, "BEGIN IMMEDIATE"); }
-bool metadb_commit(metadb *m) { return metadb_exec(m, "COMMIT"); }
-void metadb_rollback(metadb *m) { sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL); }
+bool catalog_begin(catalog *m) { return catalog_exec(m, "BEGIN IMMEDIATE"); }
+bool catalog_commit(catalog *m) { return catalog_exec(m, "COMMIT"); }
+void catalog_rollback(catalog *m) { sqlite3_exec(m->db, "ROLLBACK", NULL, NULL, NULL); }
 
-sqlite3 *metadb_sqlite(metadb *m) { return m->db; }
-const char *metadb_migration_uuid(const metadb *m) { return m->uuid; }
+sqlite3 *catalog_sqlite(catalog *m) { return m->db; }
+const char *catalog_migration_uuid(const catalog *m) { return m->uuid; }
 
-static cJSON *load_record(metadb *m)
+static cJSON *load_record(catalog *m)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(m->db, "SELECT record FROM migration_status WHERE id = 1", -1, &st,
@@ -73,7 +73,7 @@ static cJSON *load_record(metadb *m)
     return rec;
 }
 
-static bool store_record(metadb *m, const cJSON *rec)
+static bool store_record(catalog *m, const cJSON *rec)
 {
     char *txt = cJSON_PrintUnformatted(rec);
     sqlite3_stmt *st;
@@ -92,28 +92,28 @@ static bool store_record(metadb *m, const cJSON *rec)
     return ok;
 }
 
-bool metadb_status_update(metadb *m, metadb_status_fn fn, void *arg)
+bool catalog_status_update(catalog *m, catalog_status_fn fn, void *arg)
 {
-    if (!metadb_begin(m))
+    if (!catalog_begin(m))
         return false;
     cJSON *rec = load_record(m);
     if (!rec || !fn(rec, arg) || !store_record(m, rec)) {
         cJSON_Delete(rec);
-        metadb_rollback(m);
+        catalog_rollback(m);
         return false;
     }
     cJSON_Delete(rec);
-    return metadb_commit(m);
+    return catalog_commit(m);
 }
 
-cJSON *metadb_status_load(metadb *m)
+cJSON *catalog_status_load(catalog *m)
 {
     return load_record(m);
 }
 
 static bool init_uuid(cJSON *rec, void *arg)
 {
-    metadb *m = arg;
+    catalog *m = arg;
     cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "MigrationUUID");
     if (cJSON_IsString(u) && strlen(u->valuestring) == 36) {
         memcpy(m->uuid, u->valuestring, 37);
@@ -155,10 +155,10 @@ static void create_private(const char *path)
     free(side);
 }
 
-metadb *metadb_open(const char *path)
+catalog *catalog_open(const char *path)
 {
     create_private(path);
-    metadb *m = xcalloc(1, sizeof *m);
+    catalog *m = xcalloc(1, sizeof *m);
     if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
         log_error("cannot open the metadata store %s: %s; check the export dir's permissions", path,
@@ -169,15 +169,15 @@ metadb *metadb_open(const char *path)
     }
     /* Other voyager processes may hold the write lock for a moment. */
     sqlite3_busy_timeout(m->db, 30000);
-    if (!metadb_exec(m, "PRAGMA journal_mode=WAL") || !metadb_exec(m, "PRAGMA synchronous=FULL") ||
-        !metadb_exec(m, schema_sql) || !metadb_status_update(m, init_uuid, m)) {
-        metadb_close(m);
+    if (!catalog_exec(m, "PRAGMA journal_mode=WAL") || !catalog_exec(m, "PRAGMA synchronous=FULL") ||
+        !catalog_schema_ensure(m) || !catalog_status_update(m, init_uuid, m)) {
+        catalog_close(m);
         return NULL;
     }
     return m;
 }
 
-void metadb_close(metadb *m)
+void catalog_close(catalog *m)
 {
     if (!m)
         return;
@@ -197,32 +197,32 @@ static bool set_item(cJSON *rec, void *arg)
     return true;
 }
 
-static bool set_owned(metadb *m, const char *key, cJSON *value)
+static bool set_owned(catalog *m, const char *key, cJSON *value)
 {
     cJSON *k = cJSON_CreateString(key);
     cJSON *kv[2] = {k, value};
-    bool ok = metadb_status_update(m, set_item, kv);
+    bool ok = catalog_status_update(m, set_item, kv);
     cJSON_Delete(kv[1]);
     cJSON_Delete(k);
     return ok;
 }
 
-bool metadb_status_set_bool(metadb *m, const char *key, bool value)
+bool catalog_status_set_bool(catalog *m, const char *key, bool value)
 {
     return set_owned(m, key, cJSON_CreateBool(value));
 }
 
-bool metadb_status_set_string(metadb *m, const char *key, const char *value)
+bool catalog_status_set_string(catalog *m, const char *key, const char *value)
 {
     return set_owned(m, key, cJSON_CreateString(value));
 }
 
-bool metadb_status_set_json(metadb *m, const char *key, const cJSON *value)
+bool catalog_status_set_json(catalog *m, const char *key, const cJSON *value)
 {
     return set_owned(m, key, cJSON_Duplicate(value, 1));
 }
 
-bool metadb_status_get_bool(metadb *m, const char *key)
+bool catalog_status_get_bool(catalog *m, const char *key)
 {
     cJSON *rec = load_record(m);
     bool v = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key));
@@ -230,7 +230,7 @@ bool metadb_status_get_bool(metadb *m, const char *key)
     return v;
 }
 
-char *metadb_status_get_string(metadb *m, const char *key)
+char *catalog_status_get_string(catalog *m, const char *key)
 {
     cJSON *rec = load_record(m);
     cJSON *v = rec ? cJSON_GetObjectItemCaseSensitive(rec, key) : NULL;
@@ -239,9 +239,9 @@ char *metadb_status_get_string(metadb *m, const char *key)
     return s;
 }
 
-bool metadb_run(metadb *m, long long *out, const char *sql, const char *types, ...)
+bool catalog_run(catalog *m, long long *out, const char *sql, const char *types, ...)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));

@@ -1,10 +1,11 @@
 /*
- * The seam between the snapshot commands and change data capture (live
- * migration). export data / import data call these when --export-type is
- * snapshot-and-changes; the CDC modules implement them.
+ * Change capture (live migration), the export side: export data calls these
+ * when --export-type is snapshot-and-changes; export data from target is
+ * cdc_export_from_target(). Sequence values handed to importers are in
+ * meta.db's sequence_last_values (catalog/catalog_schema.c).
  */
-#ifndef VOYAGER_CDC_CDC_LIVE_H
-#define VOYAGER_CDC_CDC_LIVE_H
+#ifndef VOYAGER_CDC_CDC_EXPORT_H
+#define VOYAGER_CDC_CDC_EXPORT_H
 
 #include "cli/cmd_ctx.h"
 #include "db/dbconf.h"
@@ -56,39 +57,5 @@ void cdc_export_abort(cdc_export_state *state);
  * Started by the target importer after cutover, restartable by hand.
  */
 int cdc_export_from_target(cmd_ctx *ctx);
-
-/*
- * Sequence values handed from exporters to importers go in meta.db table
- * sequence_last_values(phase, schema_name, sequence_name, last_value,
- * is_called, PRIMARY KEY(phase, schema_name, sequence_name)); phase is
- * "snapshot" (read in the snapshot) or the cutover op of QUEUE_OP_CUTOVER_*
- * (final values read by the exporter while draining for that cutover).
- */
-
-/*
- * Called by `import data to target|source|source-replica` after the snapshot import
- * is complete, when the migration is live: applies queued events to the
- * database until the end-of-stream marker (cutover) or interruption.
- * importer_role: "target_db_importer" | "source_db_importer" |
- * "source_replica_db_importer". Returns an exit code.
- */
-int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role);
-
-/*
- * The table list of a live import is fixed by its first run: the importer's
- * progress moves past the changes of tables it leaves out, so a run with
- * other --table-list / --exclude-table-list would lose them for good. Records
- * the lists on the first run (and with start_clean), refuses different ones
- * after (exit code; EXIT_OK when the command has no table-list flags).
- */
-int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool start_clean);
-
-/*
- * import data --start-clean: inside the transaction that empties the tables
- * on c, forget the change progress too (channel and count rows), after
- * marking every queue segment as not applied by importer_role in meta.db.
- * False after logging.
- */
-bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c);
 
 #endif

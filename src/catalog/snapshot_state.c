@@ -1,91 +1,33 @@
-#include "snapshot/snapshot_state.h"
+#include "catalog/snapshot_state.h"
+#include "catalog/catalog_int.h"
 
 #include "core/log.h"
-#include "migration/sequences.h"
 #include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ddl =
-    "CREATE TABLE IF NOT EXISTS snapshot_export_table ("
-    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
-    " status TEXT NOT NULL DEFAULT 'NOT_STARTED',"
-    " exported_rows INTEGER NOT NULL DEFAULT 0,"
-    " estimated_rows INTEGER NOT NULL DEFAULT 0,"
-    " attempt INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (schema_name, table_name));"
-    "CREATE TABLE IF NOT EXISTS snapshot_export_file ("
-    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL, part INTEGER NOT NULL,"
-    " file_path TEXT NOT NULL, row_count INTEGER NOT NULL, file_size INTEGER NOT NULL,"
-    " columns TEXT NOT NULL,"
-    " PRIMARY KEY (schema_name, table_name, part));"
-    "CREATE TABLE IF NOT EXISTS snapshot_import_table ("
-    " importer_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
-    " status TEXT NOT NULL, imported_rows INTEGER NOT NULL DEFAULT 0,"
-    " total_rows INTEGER NOT NULL DEFAULT 0,"
-    " export_attempt INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (importer_role, schema_name, table_name));"
-    "CREATE TABLE IF NOT EXISTS snapshot_import_batch ("
-    " importer_role TEXT NOT NULL, file_path TEXT NOT NULL, batch_number INTEGER NOT NULL,"
-    " schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
-    " start_offset INTEGER NOT NULL, end_offset INTEGER NOT NULL, first_line INTEGER NOT NULL,"
-    " row_count INTEGER NOT NULL,"
-    " PRIMARY KEY (importer_role, file_path, batch_number));"
-    "CREATE TABLE IF NOT EXISTS snapshot_import_generation ("
-    " importer_role TEXT PRIMARY KEY, export_id TEXT NOT NULL);";
-
-/* Columns added after the first release of a table: export dirs made by an older build gain them. */
-static const char *const added_columns[][3] = {
-    {"snapshot_export_table", "attempt", "INTEGER NOT NULL DEFAULT 0"},
-    {"snapshot_import_table", "export_attempt", "INTEGER NOT NULL DEFAULT 0"},
-    {"snapshot_import_batch", "schema_name", "TEXT NOT NULL DEFAULT ''"},
-    {"snapshot_import_batch", "table_name", "TEXT NOT NULL DEFAULT ''"},
-};
-
-bool snapshot_state_init(metadb *m)
-{
-    if (!metadb_exec(m, ddl) || !sequences_store_init(m))
-        return false;
-    for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++) {
-        long long have = 0;
-        if (!metadb_run(m, &have, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", "ss",
-                        added_columns[i][0], added_columns[i][1]))
-            return false;
-        if (have)
-            continue;
-        /* Identifiers and types are the constants above, never user text. */
-        char *sql = xasprintf("ALTER TABLE %s ADD COLUMN %s %s", added_columns[i][0],
-                              added_columns[i][1], added_columns[i][2]);
-        bool ok = metadb_exec(m, sql);
-        free(sql);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
+bool snapshot_export_table_ensure(catalog *m, const char *schema, const char *table,
                                   int64_t estimated_rows)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "INSERT INTO snapshot_export_table(schema_name, table_name, estimated_rows) "
                "VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET estimated_rows = excluded.estimated_rows",
                "ssi", schema, table, (long long)estimated_rows);
 }
 
-bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
+bool snapshot_export_table_set(catalog *m, const char *schema, const char *table,
                                const char *status, int64_t rows)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "UPDATE snapshot_export_table SET status = ?3, exported_rows = ?4 "
                "WHERE schema_name = ?1 AND table_name = ?2",
                "sssi", schema, table, status, (long long)rows);
 }
 
-char *snapshot_export_table_status(metadb *m, const char *schema, const char *table)
+char *snapshot_export_table_status(catalog *m, const char *schema, const char *table)
 {
-    sqlite3 *db = metadb_sqlite(m);
+    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st;
     char *out = xstrdup("");
     if (sqlite3_prepare_v2(db,
@@ -103,50 +45,50 @@ char *snapshot_export_table_status(metadb *m, const char *schema, const char *ta
     return out;
 }
 
-bool snapshot_export_table_restart(metadb *m, const char *schema, const char *table)
+bool snapshot_export_table_restart(catalog *m, const char *schema, const char *table)
 {
-    if (!metadb_begin(m))
+    if (!catalog_begin(m))
         return false;
     bool ok = snapshot_export_files_clear(m, schema, table) &&
-              metadb_run(m, NULL,
+              catalog_run(m, NULL,
                          "UPDATE snapshot_export_table SET status = 'NOT_STARTED', exported_rows = 0, "
                          "attempt = attempt + 1 WHERE schema_name = ?1 AND table_name = ?2",
                          "ss", schema, table);
     if (!ok) {
-        metadb_rollback(m);
+        catalog_rollback(m);
         return false;
     }
-    return metadb_commit(m);
+    return catalog_commit(m);
 }
 
-bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table)
+bool snapshot_export_files_clear(catalog *m, const char *schema, const char *table)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                       "DELETE FROM snapshot_export_file WHERE schema_name = ?1 AND table_name = ?2",
                       "ss", schema, table);
 }
 
-bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
+bool snapshot_export_file_add(catalog *m, const char *schema, const char *table, int part,
                               const char *rel_path, int64_t rows, int64_t size,
                               const char *columns_json)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "INSERT OR REPLACE INTO snapshot_export_file(schema_name, table_name, part, "
                "file_path, row_count, file_size, columns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                "ssisiis", schema, table, (long long)part, rel_path, (long long)rows,
                (long long)size, columns_json);
 }
 
-bool snapshot_export_reset(metadb *m)
+bool snapshot_export_reset(catalog *m)
 {
-    return metadb_exec(m, "DELETE FROM snapshot_export_table; DELETE FROM snapshot_export_file; "
+    return catalog_exec(m, "DELETE FROM snapshot_export_table; DELETE FROM snapshot_export_file; "
                           "DELETE FROM sequence_last_values WHERE phase = 'snapshot'");
 }
 
-bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
+bool snapshot_import_table_set(catalog *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "INSERT INTO snapshot_import_table(importer_role, schema_name, table_name, status, "
                "imported_rows, total_rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                "ON CONFLICT DO UPDATE SET status = excluded.status, "
@@ -155,22 +97,22 @@ bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, 
                (long long)total);
 }
 
-bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table)
+bool snapshot_import_reset_table(catalog *m, const char *role, const char *schema, const char *table)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "DELETE FROM snapshot_import_table WHERE importer_role = ?1 AND schema_name = ?2 "
                "AND table_name = ?3",
                "sss", role, schema, table) &&
-           metadb_run(m, NULL,
+           catalog_run(m, NULL,
                "DELETE FROM snapshot_import_batch WHERE importer_role = ?1 AND schema_name = ?2 "
                "AND table_name = ?3",
                "sss", role, schema, table);
 }
 
-int64_t snapshot_import_attempt_get(metadb *m, const char *role, const char *schema, const char *table)
+int64_t snapshot_import_attempt_get(catalog *m, const char *role, const char *schema, const char *table)
 {
     long long v = 0;
-    if (!metadb_run(m, &v,
+    if (!catalog_run(m, &v,
                     "SELECT export_attempt FROM snapshot_import_table WHERE importer_role = ?1 AND "
                     "schema_name = ?2 AND table_name = ?3",
                     "sss", role, schema, table))
@@ -178,21 +120,21 @@ int64_t snapshot_import_attempt_get(metadb *m, const char *role, const char *sch
     return v;
 }
 
-bool snapshot_import_attempt_set(metadb *m, const char *role, const char *schema, const char *table,
+bool snapshot_import_attempt_set(catalog *m, const char *role, const char *schema, const char *table,
                                  int64_t attempt)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "INSERT INTO snapshot_import_table(importer_role, schema_name, table_name, status, "
                "export_attempt) VALUES (?1, ?2, ?3, 'NOT_STARTED', ?4) "
                "ON CONFLICT DO UPDATE SET export_attempt = excluded.export_attempt",
                "sssi", role, schema, table, (long long)attempt);
 }
 
-bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, batch_plan *plan)
+bool snapshot_import_plan_load(catalog *m, const char *role, const char *rel, batch_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
+    if (sqlite3_prepare_v2(catalog_sqlite(m),
                            "SELECT batch_number, start_offset, end_offset, first_line, row_count "
                            "FROM snapshot_import_batch WHERE importer_role = ?1 AND file_path = ?2 "
                            "ORDER BY batch_number",
@@ -210,18 +152,18 @@ bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel, bat
     return true;
 }
 
-bool snapshot_import_plan_store(metadb *m, const char *role, const char *schema, const char *table,
+bool snapshot_import_plan_store(catalog *m, const char *role, const char *schema, const char *table,
                                 const char *rel, const batch_plan *plan)
 {
-    if (!metadb_begin(m))
+    if (!catalog_begin(m))
         return false;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
+    if (sqlite3_prepare_v2(catalog_sqlite(m),
                            "INSERT OR REPLACE INTO snapshot_import_batch(importer_role, file_path, "
                            "batch_number, start_offset, end_offset, first_line, row_count, "
                            "schema_name, table_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK) {
-        metadb_rollback(m);
+        catalog_rollback(m);
         return false;
     }
     bool ok = true;
@@ -241,18 +183,18 @@ bool snapshot_import_plan_store(metadb *m, const char *role, const char *schema,
     }
     sqlite3_finalize(st);
     if (!ok) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(metadb_sqlite(m)));
-        metadb_rollback(m);
+        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
+        catalog_rollback(m);
         return false;
     }
-    return metadb_commit(m);
+    return catalog_commit(m);
 }
 
-char *snapshot_import_generation_get(metadb *m, const char *role)
+char *snapshot_import_generation_get(catalog *m, const char *role)
 {
     sqlite3_stmt *st;
     char *out = NULL;
-    if (sqlite3_prepare_v2(metadb_sqlite(m),
+    if (sqlite3_prepare_v2(catalog_sqlite(m),
                            "SELECT export_id FROM snapshot_import_generation WHERE importer_role = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return NULL;
@@ -263,9 +205,9 @@ char *snapshot_import_generation_get(metadb *m, const char *role)
     return out;
 }
 
-bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id)
+bool snapshot_import_generation_set(catalog *m, const char *role, const char *export_id)
 {
-    return metadb_run(m, NULL,
+    return catalog_run(m, NULL,
                "INSERT OR REPLACE INTO snapshot_import_generation(importer_role, export_id) "
                "VALUES (?1, ?2)",
                "ss", role, export_id);

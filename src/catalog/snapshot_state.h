@@ -12,7 +12,7 @@
  *     relative to the export dir, columns a JSON array). An importer may load
  *     the parts of a table still exporting. metainfo/dataFileDescriptor.json is
  *     generated from the rows of DONE tables.
- *   sequence_last_values (cdc_live.h): sequence values read in the snapshot,
+ *   sequence_last_values (catalog/catalog_schema.c): sequence values read in the snapshot,
  *     phase "snapshot".
  *   snapshot_import_table(importer_role, schema_name, table_name, status,
  *     imported_rows, total_rows, export_attempt): per importer and table, for
@@ -29,7 +29,7 @@
 #ifndef VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
 #define VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
 
-#include "core/metadb.h"
+#include "catalog/catalog.h"
 #include "snapshot/batcher.h"
 
 #include <stdbool.h>
@@ -49,44 +49,43 @@
 #define SNAP_IMPORTING "MIGRATING"
 #define SNAP_DONE "DONE"
 
-bool snapshot_state_init(metadb *m);
 
 /* Export side. */
-bool snapshot_export_table_ensure(metadb *m, const char *schema, const char *table,
+bool snapshot_export_table_ensure(catalog *m, const char *schema, const char *table,
                                   int64_t estimated_rows);
-bool snapshot_export_table_set(metadb *m, const char *schema, const char *table,
+bool snapshot_export_table_set(catalog *m, const char *schema, const char *table,
                                const char *status, int64_t rows);
 /* Status of a table, "" when unknown. Caller frees. */
-char *snapshot_export_table_status(metadb *m, const char *schema, const char *table);
+char *snapshot_export_table_status(catalog *m, const char *schema, const char *table);
 /*
  * Begin a new attempt at a table, in one transaction: forget its files, status
  * NOT_STARTED, attempt + 1. Called before its old files are removed.
  */
-bool snapshot_export_table_restart(metadb *m, const char *schema, const char *table);
+bool snapshot_export_table_restart(catalog *m, const char *schema, const char *table);
 /* Forget the files of a table. */
-bool snapshot_export_files_clear(metadb *m, const char *schema, const char *table);
-bool snapshot_export_file_add(metadb *m, const char *schema, const char *table, int part,
+bool snapshot_export_files_clear(catalog *m, const char *schema, const char *table);
+bool snapshot_export_file_add(catalog *m, const char *schema, const char *table, int part,
                               const char *rel_path, int64_t rows, int64_t size,
                               const char *columns_json);
 /* Drop all export state (--start-clean). */
-bool snapshot_export_reset(metadb *m);
+bool snapshot_export_reset(catalog *m);
 
 /* Import side. */
-bool snapshot_import_table_set(metadb *m, const char *role, const char *schema, const char *table,
+bool snapshot_import_table_set(catalog *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
 /* The export id this importer's batches come from (caller frees; NULL when none yet) and its update. */
-char *snapshot_import_generation_get(metadb *m, const char *role);
-bool snapshot_import_generation_set(metadb *m, const char *role, const char *export_id);
+char *snapshot_import_generation_get(catalog *m, const char *role);
+bool snapshot_import_generation_set(catalog *m, const char *role, const char *export_id);
 /* Forget one importer's progress, export attempt and batch plans of one table. */
-bool snapshot_import_reset_table(metadb *m, const char *role, const char *schema, const char *table);
+bool snapshot_import_reset_table(catalog *m, const char *role, const char *schema, const char *table);
 /* The export attempt whose batches this importer commits for a table: 0 when none yet, -1 on error. */
-int64_t snapshot_import_attempt_get(metadb *m, const char *role, const char *schema, const char *table);
-bool snapshot_import_attempt_set(metadb *m, const char *role, const char *schema, const char *table,
+int64_t snapshot_import_attempt_get(catalog *m, const char *role, const char *schema, const char *table);
+bool snapshot_import_attempt_set(catalog *m, const char *role, const char *schema, const char *table,
                                  int64_t attempt);
 /* The batch plan fixed for a data file (empty when none yet). Caller frees with batch_plan_free(). */
-bool snapshot_import_plan_load(metadb *m, const char *role, const char *rel_path, batch_plan *plan);
+bool snapshot_import_plan_load(catalog *m, const char *role, const char *rel_path, batch_plan *plan);
 /* Fix the plan of a data file, in one transaction. */
-bool snapshot_import_plan_store(metadb *m, const char *role, const char *schema, const char *table,
+bool snapshot_import_plan_store(catalog *m, const char *role, const char *schema, const char *table,
                                 const char *rel_path, const batch_plan *plan);
 
 #endif

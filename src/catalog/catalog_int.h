@@ -1,0 +1,31 @@
+/*
+ * Inside the catalog module only (src/catalog/): the SQLite handle and the
+ * statement helpers the typed accessors are written with. Nothing outside
+ * src/catalog/ includes this file.
+ */
+#ifndef VOYAGER_CATALOG_CATALOG_INT_H
+#define VOYAGER_CATALOG_CATALOG_INT_H
+
+#include "catalog/catalog.h"
+
+#include <sqlite3.h>
+
+sqlite3 *catalog_sqlite(catalog *m);
+
+/* Run SQL with no result rows; logs and returns false on error. */
+bool catalog_exec(catalog *m, const char *sql);
+/*
+ * Run one statement with bound parameters: types has one letter per parameter,
+ * 'i' (long long) or 's' (const char *, may be NULL). When out is given, the
+ * first column of the last row is stored there (untouched when no row or NULL).
+ * Logs and returns false on error.
+ */
+bool catalog_run(catalog *m, long long *out, const char *sql, const char *types, ...);
+
+/* Log a failed step of the store (a full disk gets its advice). */
+void catalog_log_error(catalog *m, const char *what);
+
+/* Create every table, or bring an older store up to date (catalog_schema.c). */
+bool catalog_schema_ensure(catalog *m);
+
+#endif

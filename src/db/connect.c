@@ -1,0 +1,67 @@
+#include "db/connect.h"
+
+#include "catalog/catalog.h"
+
+#include <libpq-fe.h>
+
+const char *db_conf_record_key(db_role role)
+{
+    switch (role) {
+    case DB_SOURCE:
+        return "SourceDBConf";
+    case DB_TARGET:
+        return "TargetDBConf";
+    case DB_SOURCE_REPLICA:
+        return "SourceReplicaDBConf";
+    }
+    return "?";
+}
+
+engine_status db_role_failure(db_role role)
+{
+    return role == DB_SOURCE ? ENGINE_SOURCE_FAILED : ENGINE_TARGET_FAILED;
+}
+
+typedef struct save_arg {
+    const char *key;
+    cJSON *conf;
+} save_arg;
+
+static bool save_conf(cJSON *rec, void *arg)
+{
+    save_arg *a = arg;
+    cJSON *copy = cJSON_Duplicate(a->conf, 1);
+    if (cJSON_GetObjectItemCaseSensitive(rec, a->key))
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, a->key, copy);
+    else
+        cJSON_AddItemToObject(rec, a->key, copy);
+    return true;
+}
+
+static pgconn *record_conf(catalog *cat, db_conf *conf, pgconn *c)
+{
+    if (!c)
+        return NULL;
+    save_arg a = {db_conf_record_key(conf->role), db_conf_to_json(conf)};
+    /* the server's version, for reports (analyze-schema's "Database version") */
+    const char *ver = PQparameterStatus(c->pg, "server_version");
+    if (ver)
+        cJSON_AddStringToObject(a.conf, "DBVersion", ver);
+    if (c->is_yugabyte && conf->role == DB_TARGET)
+        cJSON_ReplaceItemInObjectCaseSensitive(a.conf, "DBType", cJSON_CreateString("yugabytedb"));
+    catalog_status_update(cat, save_conf, &a);
+    cJSON_Delete(a.conf);
+    return c;
+}
+
+pgconn *db_connect_recorded(catalog *cat, db_conf *conf, const pgconn_options *opt)
+{
+    return record_conf(cat, conf, pgconn_connect(conf, opt));
+}
+
+pgconn *db_connect_recorded_retrying(catalog *cat, db_conf *conf, const pgconn_options *opt,
+                                     retry_state *rs, const volatile sig_atomic_t *interrupt,
+                                     bool *gave_up)
+{
+    return record_conf(cat, conf, pgconn_connect_retrying(conf, opt, rs, interrupt, gave_up));
+}

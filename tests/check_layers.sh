@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The layering of docs/ARCHITECTURE.md, checked on the tree: prints each breach, exits 1 on any.
+set -u
+cd "$(dirname "$0")/.."
+fail=0
+breach() { echo "layering: $1"; fail=1; }
+
+# nothing below the commands includes cli/
+hits=$(grep -rln '#include "cli/' src --include=*.[ch] | grep -v '^src/cli/' | grep -v '^src/main.c$')
+[ -z "$hits" ] || breach "files outside src/cli include cli/ headers: $(echo $hits)"
+# only commands know exit codes
+hits=$(grep -rln 'core/exitcodes.h' src --include=*.[ch] | grep -v '^src/cli/')
+[ -z "$hits" ] || breach "engines include core/exitcodes.h (return engine_status instead): $(echo $hits)"
+# only the catalog talks to SQLite
+hits=$(grep -rlE 'sqlite3|catalog/catalog_int.h' src --include=*.[ch] | grep -v '^src/catalog/')
+[ -z "$hits" ] || breach "files outside src/catalog use SQLite or catalog_int.h: $(echo $hits)"
+# engines do not read flags
+hits=$(grep -rlE '\bopts_(get|has_flag|is_set|get_int|get_bool)\b|\bcmd_ctx\b' \
+    src/core src/catalog src/db src/source src/schema src/snapshot src/cdc src/compare src/migration \
+    --include=*.[ch] 2>/dev/null)
+[ -z "$hits" ] || breach "engines read flags or take cmd_ctx: $(echo $hits)"
+# lower layers do not include engines
+for low in core catalog db; do
+    hits=$(grep -rlE '#include "(schema|snapshot|cdc|compare|migration|source)/' "src/$low" --include=*.[ch])
+    [ -z "$hits" ] || breach "src/$low includes engine headers: $(echo $hits)"
+done
+exit $fail
