@@ -10,6 +10,7 @@
  * importer drains, restores sequences, records the cutover and, on the
  * target with a way back prepared, becomes `export data from target`.
  */
+#include "cli/snapshot_flags.h" /* transitional (issue 14) */
 #include "cdc/cdc_import.h"
 
 #include "cdc/apply.h"

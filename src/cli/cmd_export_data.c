@@ -20,7 +20,7 @@
 #include "migration/cutover.h"
 #include "migration/sequences.h"
 #include "snapshot/snapshot_export.h"
-#include "snapshot/snapshot_opts.h"
+#include "cli/snapshot_flags.h"
 #include "catalog/snapshot_state.h"
 #include "snapshot/source_tables.h"
 #include "snapshot/table_list.h"

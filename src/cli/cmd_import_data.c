@@ -16,7 +16,7 @@
 #include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
 #include "snapshot/snapshot_import.h"
-#include "snapshot/snapshot_opts.h"
+#include "cli/snapshot_flags.h"
 #include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 

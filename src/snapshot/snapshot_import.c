@@ -1,3 +1,4 @@
+#include "cli/snapshot_flags.h" /* transitional (issue 14) */
 #include "snapshot/snapshot_import.h"
 
 #include "cli/cmd_connect.h"

@@ -11,7 +11,6 @@
 #ifndef VOYAGER_SNAPSHOT_TABLE_LIST_H
 #define VOYAGER_SNAPSHOT_TABLE_LIST_H
 
-#include "cli/cmd_ctx.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,13 +52,6 @@ bool table_pattern_matches(const table_pattern *p, const char *schema, const cha
  */
 bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
                          const table_patterns *exclude, bool *keep, char **err);
-
-/*
- * Read the four filter flags of the command into include/exclude. Logs a
- * one-line error and returns false on a bad list, an unreadable file, or a
- * list given both inline and as a file.
- */
-bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_patterns *exclude);
 
 /* The name operators see: table for schema public, else schema.table. Caller frees. */
 char *table_display_name(const char *schema, const char *name);

@@ -1,4 +1,4 @@
-#include "snapshot/snapshot_opts.h"
+#include "cli/snapshot_flags.h"
 
 #include "core/fsutil.h"
 #include "core/log.h"
@@ -69,4 +69,30 @@ void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const cJS
     free(path);
     free(rel);
     free(txt);
+}
+
+static bool one_side(const cmd_ctx *ctx, const char *list_flag, const char *file_flag,
+                     table_patterns *out)
+{
+    if (!opts_has_flag(ctx->opts, list_flag))
+        return true;
+    const char *list = opts_get(ctx->opts, list_flag);
+    const char *file = opts_get(ctx->opts, file_flag);
+    if (list && file) {
+        log_error("--%s and --%s cannot be used together: give one of them", list_flag, file_flag);
+        return false;
+    }
+    char *err = NULL;
+    bool ok = file ? table_patterns_parse_file(file, out, &err) : table_patterns_parse(list, out, &err);
+    if (!ok) {
+        log_error("--%s: %s", file ? file_flag : list_flag, err);
+        free(err);
+    }
+    return ok;
+}
+
+bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_patterns *exclude)
+{
+    return one_side(ctx, "table-list", "table-list-file-path", include) &&
+           one_side(ctx, "exclude-table-list", "exclude-table-list-file-path", exclude);
 }
