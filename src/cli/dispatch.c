@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
+#include "db/connect.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -206,6 +207,7 @@ int cli_main(int argc, char **argv)
         rc = EXIT_BAD_STATE;
         goto out_lock;
     }
+    db_connect_set_interrupt(&cmd_interrupted);
     ctx.eng = (engine_ctx){.export_dir = ctx.export_dir, .cat = ctx.meta, .interrupted = &cmd_interrupted};
 
     struct sigaction sa = {0};

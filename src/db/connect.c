@@ -1,6 +1,9 @@
 #include "db/connect.h"
 
 #include "catalog/catalog.h"
+#include "core/log.h"
+
+#include <stdlib.h>
 
 #include <libpq-fe.h>
 
@@ -54,9 +57,49 @@ static pgconn *record_conf(catalog *cat, db_conf *conf, pgconn *c)
     return c;
 }
 
+static const volatile sig_atomic_t *connect_interrupt;
+
+void db_connect_set_interrupt(const volatile sig_atomic_t *flag) { connect_interrupt = flag; }
+
 pgconn *db_connect_recorded(catalog *cat, db_conf *conf, const pgconn_options *opt)
 {
-    return record_conf(cat, conf, pgconn_connect(conf, opt));
+    static const pgconn_options none = {0};
+    const pgconn_options *o = opt ? opt : &none;
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
+        char *why = NULL;
+        pgconn_options attempt = *o;
+        attempt.quiet = true;
+        attempt.warn = false;
+        attempt.why = &why;
+        pgconn *c = pgconn_connect(conf, &attempt);
+        if (c)
+            return record_conf(cat, conf, c);
+        /*
+         * A full server (YugabyteDB answers 53300 while its tservers are busy)
+         * is waited out like any transient fault; anything else on a first
+         * connection is most likely a wrong flag, reported at once.
+         */
+        bool wait = pgconn_last_connect_overloaded() && retry_failed(&rs);
+        if (wait)
+            log_warn("%s; waiting for a free connection slot (attempt %d, giving up after %llds: %s)",
+                     why ? why : "connection refused", rs.attempt,
+                     (long long)(rs.policy.deadline_ms / 1000), RETRY_TIMEOUT_ENV);
+        if (!wait || !retry_backoff(&rs, connect_interrupt)) {
+            if (why && o->warn)
+                log_warn("%s", why);
+            else if (why && !o->quiet)
+                log_error("%s", why);
+            if (o->why)
+                *o->why = why;
+            else
+                free(why);
+            return NULL;
+        }
+        free(why);
+    }
 }
 
 pgconn *db_connect_recorded_retrying(catalog *cat, db_conf *conf, const pgconn_options *opt,

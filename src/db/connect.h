@@ -23,10 +23,15 @@ const char *db_conf_record_key(db_role role);
 
 /*
  * Connect (prompting for a password on a TTY if the server wants one) and
- * record conf. Returns NULL after a one-line error. Caller closes. conf keeps
- * any password entered, for further connections.
+ * record conf. A server with no free connection slot (53300) is waited for
+ * under the retry policy (db/retry.h); any other failure returns NULL at once
+ * after a one-line error. Caller closes. conf keeps any password entered, for
+ * further connections.
  */
 pgconn *db_connect_recorded(struct catalog *cat, db_conf *conf, const pgconn_options *opt);
+/* The flag (set by SIGINT/SIGTERM) that ends a wait of db_connect_recorded(); NULL: none. */
+void db_connect_set_interrupt(const volatile sig_atomic_t *flag);
+
 /* The same, waiting out a database that is restarting or out of reach (pgconn_connect_retrying). */
 pgconn *db_connect_recorded_retrying(struct catalog *cat, db_conf *conf, const pgconn_options *opt,
                                      retry_state *rs, const volatile sig_atomic_t *interrupt,

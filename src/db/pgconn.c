@@ -69,6 +69,7 @@ static void notice_to_log(void *arg, const char *message)
 static _Thread_local struct {
     char why[768];
     bool transient;
+    bool overloaded;
 } last_connect;
 
 static void note_connect_failure(const char *libpq_msg, const char *why, bool wants_password)
@@ -82,12 +83,22 @@ static void note_connect_failure(const char *libpq_msg, const char *why, bool wa
         "No route to host",         "Network is unreachable",       "terminating connection",
         "SSL SYSCALL error",        "could not send",               "Connection timed out",
     };
+    /* the server is up and refused for want of a free connection slot (53300) */
+    static const char *const overloaded[] = {
+        "too many clients", "remaining connection slots are reserved", "too many connections",
+    };
     snprintf(last_connect.why, sizeof last_connect.why, "%s", why);
     last_connect.transient = false;
+    last_connect.overloaded = false;
+    for (size_t i = 0; !wants_password && i < ARRAY_LEN(overloaded); i++)
+        if (strcasestr(libpq_msg, overloaded[i]))
+            last_connect.overloaded = true;
     for (size_t i = 0; !wants_password && i < ARRAY_LEN(transient); i++)
         if (strstr(libpq_msg, transient[i]))
             last_connect.transient = true;
 }
+
+bool pgconn_last_connect_overloaded(void) { return last_connect.overloaded; }
 
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
 {

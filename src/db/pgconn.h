@@ -53,6 +53,13 @@ void pgconn_close(pgconn *c);
 pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_state *rs,
                                 const volatile sig_atomic_t *interrupt, bool *gave_up);
 
+/*
+ * The last pgconn_connect() of this thread that failed was refused by a
+ * server that is up but has no free connection slot (53300 "too many
+ * clients"): worth waiting for even on a command's first connection.
+ */
+bool pgconn_last_connect_overloaded(void);
+
 /* One-line description of a connection failure for an operator (caller frees). */
 char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message);
 
