@@ -44,10 +44,12 @@ Always on with --yb, whatever the rules file says:
                  per-node counts are observable (--listen-host A,B listens on both)
 Extra rule lines (any mode as above, default once):
     yb_error KIND [match=REGEX] [MODE]   the matching statement (simple query text, an
-                 unnamed Parse's text, or at CopyDone the COPY's text) fails with KIND:
+                 unnamed Parse's text, at CopyDone the COPY's text, or at each Bind of a
+                 named prepared statement that statement's text) fails with KIND:
                  restart_read, conflict, txn_aborted, deadlock, schema_mismatch, rpc_too_long.
                  PostgreSQL really fails it too (the statement becomes SELECT 1/0, a COPY is
-                 ended by CopyFail, COMMIT becomes ROLLBACK), so its transaction state is what
+                 ended by CopyFail, COMMIT becomes ROLLBACK, a Bind names a statement that
+                 does not exist), so its transaction state is what
                  YugabyteDB's would be; only the error's text is replaced.
     yb_rpc_limit BYTES                   a COPY sending more than BYTES of data fails with
                                          "Sending too long RPC message" (every time)
@@ -91,6 +93,7 @@ class Conn:
         self.passthrough = False  # TLS negotiated: no more parsing
         self.txn_status = b"I"   # of the server's last ReadyForQuery
         self.pending_error = None  # (server message type to replace, ErrorResponse raw)
+        self.prepared = {}       # named prepared statements: name -> text (Parse seen)
         self.copy_query = None
         self.copy_bytes = 0
         self.sockname = None
@@ -198,7 +201,8 @@ def error_response(code, text, severity="ERROR"):
 
 
 def client_statement(conn, mtype, payload):
-    """The statement a client message runs, or None: simple Query, unnamed Parse, CopyDone."""
+    """The statement a client message runs, or None: simple Query, unnamed Parse, CopyDone,
+    or the Bind of a named prepared statement (each execution is judged on its own)."""
     if mtype == b"Q":
         q = payload.rstrip(b"\0").decode("utf-8", "replace")
         if re.match(r"\s*COPY\b.*\bFROM\s+STDIN", q, re.I | re.S):
@@ -210,6 +214,10 @@ def client_statement(conn, mtype, payload):
         return payload[1:payload.index(b"\0", 1)].decode("utf-8", "replace")
     if mtype == b"c" and conn.copy_query is not None:
         return conn.copy_query
+    if mtype == b"B":
+        portal_end = payload.index(b"\0")
+        name = payload[portal_end + 1:payload.index(b"\0", portal_end + 1)]
+        return conn.prepared.get(name) if name else None
     return None
 
 
@@ -223,6 +231,13 @@ def substitute(conn, mtype, payload, kind_text):
         conn.copy_query = None
         conn.pending_error = (b"E", err)
         return msg(b"f", b"yb personality: injected error\0")
+    if mtype == b"B":
+        # the Bind names a statement that does not exist: PostgreSQL fails this execution
+        # (aborting the transaction, as YugabyteDB's error would) and skips to the Sync
+        portal_end = payload.index(b"\0")
+        name_end = payload.index(b"\0", portal_end + 1)
+        conn.pending_error = (b"E", err)
+        return msg(b"B", payload[:portal_end + 1] + b"yb_injected_error\0" + payload[name_end + 1:])
     commit = stmt is not None and re.match(r"\s*(COMMIT|END)\b", stmt, re.I)
     new = "ROLLBACK" if commit else "SELECT 1/0"
     conn.pending_error = (b"C" if commit else b"E", err)
@@ -247,6 +262,10 @@ class YBPersonality(Rule):
                 d = dict(zip(kv[0::2], kv[1::2]))
                 log("yb: conn %d app=%s to %s:%d" % (conn.id, d.get(b"application_name", b"").decode(
                     "utf-8", "replace"), conn.sockname[0], conn.sockname[1]))
+            if mtype == b"P" and payload[:1] != b"\0":
+                name_end = payload.index(b"\0")
+                conn.prepared[payload[:name_end]] = payload[name_end + 1:payload.index(b"\0", name_end + 1)].decode(
+                    "utf-8", "replace")
             if mtype == b"Q":
                 client_statement(conn, mtype, payload)  # notes a COPY's start for the byte count
             if mtype == b"d" and conn.copy_query is not None:
@@ -286,7 +305,7 @@ class YBError(Rule):
         self.kind, self.match = kind, match
 
     def on_message(self, conn, from_server, mtype, payload):
-        if from_server or mtype not in (b"Q", b"P", b"c"):
+        if from_server or mtype not in (b"Q", b"P", b"B", b"c"):
             return "pass"
         if mtype == b"Q" and YBPersonality.SET_RE.match(payload.rstrip(b"\0").decode("utf-8", "replace")):
             return "pass"
@@ -298,7 +317,9 @@ class YBError(Rule):
         code, text = YB_ERRORS[self.kind]
         if self.kind == "rpc_too_long":
             text = text % (conn.copy_bytes, 0)
-        log("fault: yb %s (%s) on %r (conn %d, match %d)" % (self.kind, code, stmt[:60], conn.id, self.matches))
+        via = " at the Bind of a prepared statement" if mtype == b"B" else ""
+        log("fault: yb %s (%s) on %r%s (conn %d, match %d)" % (self.kind, code, stmt[:60], via, conn.id,
+                                                               self.matches))
         return ("forward", substitute(conn, mtype, payload, (code, text)))
 
 

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Change apply into "YugabyteDB" through the YugabyteDB-personality proxy (tests/lib/yb.sh:
+# NOT a YugabyteDB server), with the faults that meet the row statements themselves:
+# YugabyteDB's transient errors on the executions of the applier's named prepared INSERT /
+# UPDATE / DELETE statements (where conflicts really happen, not only at COMMIT), and
+# commit-then-drop (the server commits, the client never hears it). Exactly-once is kept:
+# the target equals a reference that got the same changes serially, and the counts are exact.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$HARNESS_DIR/status.sh"
+. "$HARNESS_DIR/queue.sh"
+. "$HARNESS_DIR/faultproxy.sh"
+. "$HARNESS_DIR/yb.sh"
+export YB_VOYAGER_RETRY_TIMEOUT=60
+pg_start target yugabyte >/dev/null && pg_start ref ref >/dev/null || { not_ok "clusters"; done_testing; exit 1; }
+queue_schema_sql mixed | psql_as target yugabyte >/dev/null
+queue_schema_sql mixed | psql_as ref ref >/dev/null
+yb_nodes_start target 2 || { not_ok "yb nodes"; done_testing; exit 1; }
+ED=$(new_export_dir)
+
+N=3000
+next=$(queue_gen mixed 23 $N 1 "$TEST_TMP/w")
+queue_append "$ED" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 300000
+queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
+queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
+psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload applies"
+
+for i in 1 2; do
+    proxy_rule "yb$i" "yb_error restart_read match=^INSERT every=97" "yb_error conflict match=^UPDATE every=61" \
+        "yb_error txn_aborted match=^DELETE nth=5" "yb_error schema_mismatch match=^UPDATE nth=7" \
+        "drop_after_commit nth=9" "drop_after_commit nth=40"
+done
+APPLY_PORT=$YB1_PROXY_PORT check "apply under errors on prepared row statements and commit-then-drop" \
+    run_apply "$ED" target target --parallel-jobs 4
+assert_match "every event counted once" "Total Imported events: $N;" "$(cat "$TEST_TMP/apply.out")"
+compare_databases target ref yugabyte ref
+want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
+import json, sys
+c = {"c": 0, "u": 0, "d": 0}
+for l in open(sys.argv[1], encoding="utf-8"):
+    c[json.loads(l)["op"]] += 1
+print(c["c"], c["u"], c["d"])
+PY
+)
+assert_eq "channel counts are exact (inserts updates deletes)" "$want" "$(channel_counts target)"
+for k in restart_read conflict txn_aborted schema_mismatch; do
+    n=$(( $(proxy_fired yb1 "yb $k") + $(proxy_fired yb2 "yb $k") ))
+    [ "$n" -ge 1 ] && ok "injected $k on row statements $n times" || not_ok "injected $k" "$n"
+done
+n=$(( $(proxy_fired yb1 "COMMIT reply withheld") + $(proxy_fired yb2 "COMMIT reply withheld") ))
+[ "$n" -ge 2 ] && ok "commits acknowledged to nobody: $n" || not_ok "commit-then-drop fired" "$n"
+stmts=$(grep -h "fault: yb " "$TEST_TMP"/proxy.yb*/log | grep -Ec "on '(INSERT|UPDATE|DELETE).*at the Bind of a prepared statement")
+[ "$stmts" -ge 4 ] && ok "the errors hit executions of prepared row statements ($stmts)" ||
+    not_ok "errors on prepared row statements" "$stmts"
+assert_match "the errors were retried" "will retry.*(Restart read required|conflicts with higher priority)" \
+    "$(cat "$TEST_TMP/apply.err")"
+
+done_testing
