@@ -11,12 +11,11 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_generation.h"
 #include "cdc/queue_writer.h"
-#include "cli/cmd_connect.h"
-#include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/queue_meta.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "db/pgconn.h"
 #include "db/replication/replstream.h"
 #include "migration/sequences.h"
@@ -37,6 +36,8 @@ struct cdc_export_state {
     char *slot;
     char *publication;
     pgconn *repl; /* holds the exported snapshot until the stream starts */
+    bool progress_bars;
+    char *command_name;
 };
 
 static void conf_copy(db_conf *dst, const db_conf *src)
@@ -66,63 +67,12 @@ static char *uuid_hex(catalog *m)
     return strbuf_detach(&sb);
 }
 
-/* Read one integer/text column of this role's state row. */
-static char *state_get(catalog *m, const char *role, const char *column)
-{
-    char *sql = xasprintf("SELECT %s FROM cdc_exporter_state WHERE exporter_role = ?1", column);
-    sqlite3_stmt *st;
-    char *out = NULL;
-    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            out = xstrdup((const char *)sqlite3_column_text(st, 0));
-        sqlite3_finalize(st);
-    } else {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
-    }
-    free(sql);
-    return out;
-}
-
-static bool state_init(catalog *m, const char *role)
-{
-    sqlite3_stmt *st;
-    bool ok = sqlite3_prepare_v2(catalog_sqlite(m),
-                                 "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)",
-                                 -1, &st, NULL) == SQLITE_OK;
-    if (ok) {
-        sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
-    }
-    if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
-    return ok;
-}
-
 /* Record slot, publication and tables; reset the position when reset_position (a new slot). */
 static bool state_record(catalog *m, const char *role, const char *slot, const char *pub,
                          const cdc_tables *t, bool reset_position)
 {
     char *tj = cdc_tables_to_json(t);
-    sqlite3_stmt *st;
-    bool ok = sqlite3_prepare_v2(catalog_sqlite(m),
-                                 "UPDATE cdc_exporter_state SET slot_name = ?2, publication_name = ?3, "
-                                 "tables = ?4, snapshot_done = CASE WHEN ?5 THEN 0 ELSE snapshot_done END, "
-                                 "last_commit_lsn = CASE WHEN ?5 THEN 0 ELSE last_commit_lsn END "
-                                 "WHERE exporter_role = ?1",
-                                 -1, &st, NULL) == SQLITE_OK;
-    if (ok) {
-        sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, slot, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, pub, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, tj, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 5, reset_position);
-        ok = sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
-    }
-    if (!ok)
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(m)));
+    bool ok = qm_exporter_record(m, role, slot, pub, tj, reset_position);
     free(tj);
     return ok;
 }
@@ -170,24 +120,6 @@ static bool ensure_publication(pgconn *c, const char *pub, const cdc_tables *t, 
     return ok;
 }
 
-/* Drop a slot nobody uses (a killed exporter's walsender may need a moment to go). */
-static bool drop_slot(pgconn *c, const char *slot)
-{
-    const char *p[] = {slot};
-    for (int i = 0; i < 100; i++) {
-        char *active =
-            pgconn_query_value(c, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", 1, p);
-        bool busy = active && active[0] == 't';
-        free(active);
-        if (!busy)
-            return pgconn_exec_params(c, "SELECT pg_drop_replication_slot($1)", 1, p);
-        usleep(100 * 1000);
-    }
-    log_error("%s database: replication slot %s is still in use by another process: stop it first",
-              db_role_name(c->role), slot);
-    return false;
-}
-
 static void state_free(cdc_export_state *st)
 {
     if (!st)
@@ -198,6 +130,7 @@ static void state_free(cdc_export_state *st)
     strlist_free(&st->seq_schemas);
     free(st->slot);
     free(st->publication);
+    free(st->command_name);
     free(st);
 }
 
@@ -206,34 +139,35 @@ static void state_free(cdc_export_state *st)
  * snapshot, so this migration's slot, the queue files and the queue's meta.db
  * rows (segments, counts, exporter positions, cutover sequence values) go.
  */
-static bool reset_change_capture(cmd_ctx *ctx, pgconn *c, const char *slot)
+static bool reset_change_capture(engine_ctx *eng, pgconn *c, const char *slot)
 {
     /*
      * A new generation before anything goes: vsns restart at 1, and an
      * importer's progress in the old queue must never be read against the new.
      */
-    if (!queue_generation_renew(ctx->meta))
+    if (!queue_generation_renew(eng->cat))
         return false;
-    bool exists = false;
-    if (!slot_exists(c, slot, &exists) || (exists && !drop_slot(c, slot)))
+    bool dropped = false;
+    if (!repl_drop_slot(c, slot, false, &dropped))
         return false;
-    char *qdir = cmd_path(ctx, QUEUE_DIR);
+    char *qdir = xasprintf("%s/%s", eng->export_dir, QUEUE_DIR);
     bool ok = fs_remove_contents(qdir);
     if (!ok)
         log_error("cannot empty %s: %s", qdir, strerror(errno));
     free(qdir);
-    ok = ok && catalog_exec(ctx->meta, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
-                                      "DELETE FROM cdc_exporter_state");
-    ok = ok && catalog_exec(ctx->meta, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
+    ok = ok && qm_queue_reset(eng->cat);
     if (ok)
         log_info("--start-clean: removed the change queue and replication slot %s of earlier runs", slot);
     return ok;
 }
 
-int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
-                     const char *const *tables, size_t ntables, cdc_export_state **state,
-                     char **snapshot_name, bool *restart_snapshot)
+engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc_export_state **state,
+                               char **snapshot_name, bool *restart_snapshot)
 {
+    const db_conf *source = spec->source;
+    const char *const *schemas = spec->schemas;
+    const char *const *tables = spec->tables;
+    size_t ntables = spec->ntables;
     *state = NULL;
     *snapshot_name = NULL;
     *restart_snapshot = false;
@@ -241,55 +175,58 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
         log_error("--export-type snapshot-and-changes from a %s database is not built yet in this "
                   "version of voyager-c; use a postgresql source or snapshot-only",
                   source->type);
-        return EXIT_NOT_IMPLEMENTED;
+        return ENGINE_NOT_SUPPORTED;
     }
     cdc_export_state *st = xcalloc(1, sizeof *st);
     conf_copy(&st->conf, source);
+    st->progress_bars = spec->progress_bars;
+    st->command_name = xstrdup(spec->command_name);
     for (size_t i = 0; i < ntables; i++) {
         char *sch = NULL, *tab = NULL;
         if (!cdc_parse_qualified(tables[i], &sch, &tab)) {
             log_bug("table name %s is not of the form \"schema\".\"table\"", tables[i]);
             free(sch), free(tab);
             state_free(st);
-            return EXIT_INTERNAL;
+            return ENGINE_FAILED;
         }
         strlist_push_owned(&st->tables.schemas, sch);
         strlist_push_owned(&st->tables.tables, tab);
     }
     for (size_t i = 0; schemas && schemas[i]; i++)
         strlist_push(&st->seq_schemas, schemas[i]);
-    char *hex = uuid_hex(ctx->meta);
+    char *hex = uuid_hex(eng->cat);
     st->slot = xasprintf("voyager_slot_%s", hex);
     st->publication = xasprintf("voyager_pub_%s", hex);
     free(hex);
 
-    int rc = EXIT_SOURCE_ERROR;
+    engine_status rc = ENGINE_SOURCE_FAILED;
     pgconn *c = NULL;
-    if (!state_init(ctx->meta, ROLE_SOURCE)) {
-        rc = EXIT_INTERNAL;
+    if (!qm_exporter_init(eng->cat, ROLE_SOURCE)) {
+        rc = ENGINE_FAILED;
         goto fail;
     }
     pgconn_options o = {.application_name = "yb-voyager-cdc"};
     c = pgconn_connect(&st->conf, &o);
     if (!c)
         goto fail;
-    if (opts_get_bool(ctx->opts, "start-clean")) {
-        if (!reset_change_capture(ctx, c, st->slot) || !state_init(ctx->meta, ROLE_SOURCE)) {
-            rc = EXIT_BAD_STATE;
+    if (spec->start_clean) {
+        if (!reset_change_capture(eng, c, st->slot) || !qm_exporter_init(eng->cat, ROLE_SOURCE)) {
+            rc = ENGINE_BAD_STATE;
             goto fail;
         }
     }
-    char *done = state_get(ctx->meta, ROLE_SOURCE, "snapshot_done");
-    bool snapshot_done = done && strcmp(done, "1") == 0;
-    free(done);
-    char *ended = state_get(ctx->meta, ROLE_SOURCE, "stream_done");
-    bool stream_done = ended && strcmp(ended, "1") == 0;
-    free(ended);
+    qm_exporter pos;
+    if (!qm_exporter_get(eng->cat, ROLE_SOURCE, &pos)) {
+        rc = ENGINE_FAILED;
+        goto fail;
+    }
+    bool snapshot_done = pos.snapshot_done, stream_done = pos.stream_done;
+    qm_exporter_free(&pos);
     if (stream_done) {
         /* Cutover already ended this stream: cdc_export_stream only finishes the bookkeeping. */
         pgconn_close(c);
         *state = st;
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     bool exists = false;
     if (!slot_exists(c, st->slot, &exists))
@@ -298,7 +235,7 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
         log_error("source database: replication slot %s is gone, so the changes made since the "
                   "snapshot are lost: start the migration again with --start-clean",
                   st->slot);
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto fail;
     }
     if (!cdc_check_prereqs(c, &st->tables, !exists, true))
@@ -309,16 +246,17 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
         log_info("source database: snapshot done earlier; changes continue from slot %s", st->slot);
         pgconn_close(c);
         *state = st;
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (exists) {
         log_say("the snapshot of an earlier run did not complete: making a new replication slot "
                 "and starting the snapshot again");
-        if (!drop_slot(c, st->slot))
+        bool dropped = false;
+        if (!repl_drop_slot(c, st->slot, false, &dropped))
             goto fail;
     }
-    if (!state_record(ctx->meta, ROLE_SOURCE, st->slot, st->publication, &st->tables, true)) {
-        rc = EXIT_INTERNAL;
+    if (!state_record(eng->cat, ROLE_SOURCE, st->slot, st->publication, &st->tables, true)) {
+        rc = ENGINE_FAILED;
         goto fail;
     }
     pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc-snapshot"};
@@ -337,7 +275,7 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
     *restart_snapshot = true;
     pgconn_close(c);
     *state = st;
-    return EXIT_OK;
+    return ENGINE_OK;
 fail:
     free(*snapshot_name);
     *snapshot_name = NULL;
@@ -346,23 +284,19 @@ fail:
     return rc;
 }
 
-static bool mark_snapshot_done(catalog *m)
-{
-    return catalog_exec(m, "UPDATE cdc_exporter_state SET snapshot_done = 1 "
-                          "WHERE exporter_role = '" ROLE_SOURCE "'");
-}
+static bool mark_snapshot_done(catalog *m) { return qm_exporter_set_snapshot_done(m, ROLE_SOURCE); }
 
-bool cdc_export_snapshot_done(cmd_ctx *ctx) { return mark_snapshot_done(ctx->meta); }
+bool cdc_export_snapshot_done(engine_ctx *eng) { return mark_snapshot_done(eng->cat); }
 
-int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *st)
+engine_status cdc_export_stream(engine_ctx *eng, cdc_export_state *st)
 {
     if (!st)
-        return EXIT_INTERNAL;
+        return ENGINE_FAILED;
     /* The snapshot is durable (our caller says so): the exported snapshot may go. */
     pgconn_close(st->repl);
     st->repl = NULL;
-    int rc = EXIT_INTERNAL;
-    if (mark_snapshot_done(ctx->meta)) {
+    engine_status rc = ENGINE_FAILED;
+    if (mark_snapshot_done(eng->cat)) {
         cdc_stream_params p = {
             .conf = &st->conf,
             .slot = st->slot,
@@ -373,8 +307,10 @@ int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *st)
             .done_key = "CutoverProcessedBySourceExporter",
             .tables = &st->tables,
             .seq_schemas = &st->seq_schemas,
+            .progress_bars = st->progress_bars,
+            .command_name = st->command_name,
         };
-        rc = cdc_stream_run(ctx, &p);
+        rc = cdc_stream_run(eng, &p);
     }
     state_free(st);
     return rc;
@@ -382,12 +318,23 @@ int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *st)
 
 void cdc_export_abort(cdc_export_state *state) { state_free(state); }
 
-/* Tables of export from target: the ones the source exporter captured (same names on the target). */
-static bool target_tables(cmd_ctx *ctx, cdc_tables *t)
+bool cdc_export_drop_feed(engine_ctx *eng, pgconn *c)
 {
-    char *tj = state_get(ctx->meta, ROLE_SOURCE, "tables");
-    bool ok = tj && cdc_tables_from_json(t, tj);
-    free(tj);
+    char *hex = uuid_hex(eng->cat);
+    char *slot = xasprintf("voyager_slot_%s", hex);
+    char *pub = xasprintf("voyager_pub_%s", hex);
+    bool ok = cdc_drop_slot_and_publication(c, slot, pub);
+    free(slot), free(pub), free(hex);
+    return ok;
+}
+
+/* Tables of export from target: the ones the source exporter captured (same names on the target). */
+static bool target_tables(engine_ctx *eng, cdc_tables *t)
+{
+    qm_exporter src;
+    bool ok = qm_exporter_get(eng->cat, ROLE_SOURCE, &src) && src.tables_json &&
+              cdc_tables_from_json(t, src.tables_json);
+    qm_exporter_free(&src);
     if (!ok)
         log_error("the table list of this live migration is not in the export dir: export data "
                   "from source --export-type snapshot-and-changes must have run first");
@@ -410,11 +357,11 @@ static bool target_replica_identity(pgconn *c, const cdc_tables *t)
     return ok;
 }
 
-int cdc_export_from_target(cmd_ctx *ctx)
+engine_status cdc_export_from_target_ready(engine_ctx *eng)
 {
-    cJSON *rec = catalog_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(eng->cat);
     if (!rec)
-        return EXIT_INTERNAL;
+        return ENGINE_FAILED;
     bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     bool ff = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
     /*
@@ -429,46 +376,51 @@ int cdc_export_from_target(cmd_ctx *ctx)
         log_error("export data from target is for a migration with a way back: use "
                   "initiate cutover to target --prepare-for-fall-back true, or import data to "
                   "source-replica, first");
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
     if (!cut) {
         log_error("cutover to target has not happened yet: export data from target starts after "
                   "it (run initiate cutover to target and wait for cutover status to say COMPLETED)");
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
+    return ENGINE_OK;
+}
+
+engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spec)
+{
+    engine_status rc = cdc_export_from_target_ready(eng);
+    if (rc != ENGINE_OK)
+        return rc;
+    bool fb = catalog_status_get_bool(eng->cat, "FallbackEnabled");
     const char *role = fb ? ROLE_TARGET_FB : ROLE_TARGET_FF;
     cdc_tables t = {STRLIST_INIT, STRLIST_INIT};
-    db_conf conf = {0};
+    db_conf *conf = spec->target;
     pgconn *c = NULL;
-    char *hex = uuid_hex(ctx->meta);
+    char *hex = uuid_hex(eng->cat);
     char *slot = xasprintf("voyager_target_slot_%s", hex);
     char *pub = xasprintf("voyager_target_pub_%s", hex);
     free(hex);
-    int rc = EXIT_INTERNAL;
-    if (!target_tables(ctx, &t) || !state_init(ctx->meta, role)) {
-        rc = EXIT_BAD_STATE;
+    qm_exporter pos = {0};
+    if (!target_tables(eng, &t) || !qm_exporter_init(eng->cat, role)) {
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
-    if (!cmd_db_conf(ctx, DB_TARGET, &conf)) {
-        rc = EXIT_BAD_ARGS;
-        goto out;
-    }
-    rc = EXIT_TARGET_ERROR;
-    c = cmd_connect(ctx, &conf, NULL);
+    rc = ENGINE_TARGET_FAILED;
+    c = db_connect_recorded(eng->cat, conf, NULL);
     bool exists = false;
     if (!c || !slot_exists(c, slot, &exists))
         goto out;
-    char *lsn = state_get(ctx->meta, role, "last_commit_lsn");
-    bool streamed = lsn && strcmp(lsn, "0") != 0;
-    free(lsn);
-    char *sd = state_get(ctx->meta, role, "stream_done");
-    bool stream_done = sd && strcmp(sd, "1") == 0;
-    free(sd);
+    if (!qm_exporter_get(eng->cat, role, &pos)) {
+        rc = ENGINE_FAILED;
+        goto out;
+    }
+    bool streamed = pos.last_commit_lsn != 0;
+    bool stream_done = pos.stream_done;
     if (!exists && streamed && !stream_done) {
         log_error("target database: replication slot %s is gone, so changes made on the target "
                   "since export data from target started are lost",
                   slot);
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
     if (!stream_done) {
@@ -477,7 +429,7 @@ int cdc_export_from_target(cmd_ctx *ctx)
             goto out;
         if (!exists) {
             pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc"};
-            pgconn *r = pgconn_connect(&conf, &ro);
+            pgconn *r = pgconn_connect(conf, &ro);
             char *snap = NULL;
             uint64_t at = 0;
             bool ok = r && repl_create_slot(r, slot, false, &snap, &at);
@@ -488,20 +440,20 @@ int cdc_export_from_target(cmd_ctx *ctx)
             char a[24];
             log_info("target database: created replication slot %s at %s", slot, lsn_format(at, a));
         }
-        if (!state_record(ctx->meta, role, slot, pub, &t, false)) {
-            rc = EXIT_INTERNAL;
+        if (!state_record(eng->cat, role, slot, pub, &t, false)) {
+            rc = ENGINE_FAILED;
             goto out;
         }
     }
     /* The slot exists: cutover to target may now say COMPLETED (migration/cutover.c). */
-    if (!catalog_status_set_bool(ctx->meta, "ExportFromTargetStarted", true)) {
-        rc = EXIT_INTERNAL;
+    if (!catalog_status_set_bool(eng->cat, "ExportFromTargetStarted", true)) {
+        rc = ENGINE_FAILED;
         goto out;
     }
     pgconn_close(c);
     c = NULL;
     cdc_stream_params p = {
-        .conf = &conf,
+        .conf = conf,
         .slot = slot,
         .publication = pub,
         .exporter_role = role,
@@ -509,11 +461,13 @@ int cdc_export_from_target(cmd_ctx *ctx)
         .end_op = fb ? QUEUE_OP_CUTOVER_SOURCE : QUEUE_OP_CUTOVER_SOURCE_REPLICA,
         .done_key = "CutoverProcessedByTargetExporter",
         .tables = &t,
+        .progress_bars = spec->progress_bars,
+        .command_name = spec->command_name,
     };
-    rc = cdc_stream_run(ctx, &p);
+    rc = cdc_stream_run(eng, &p);
 out:
+    qm_exporter_free(&pos);
     pgconn_close(c);
-    db_conf_free(&conf);
     cdc_tables_free(&t);
     free(slot);
     free(pub);

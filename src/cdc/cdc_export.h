@@ -7,7 +7,8 @@
 #ifndef VOYAGER_CDC_CDC_EXPORT_H
 #define VOYAGER_CDC_CDC_EXPORT_H
 
-#include "cli/cmd_ctx.h"
+#include "core/engine.h"
+#include "core/util.h"
 #include "db/dbconf.h"
 #include "db/pgconn.h"
 
@@ -15,6 +16,17 @@
 #include <stddef.h>
 
 typedef struct cdc_export_state cdc_export_state;
+
+/* Change capture from the source, as export data --export-type snapshot-and-changes sets it up. */
+typedef struct cdc_export_spec {
+    const db_conf *source;        /* copied by cdc_export_begin */
+    const char *const *schemas;   /* NULL-terminated, resolved: their sequences go over at cutover */
+    const char *const *tables;    /* SQL-ready "schema"."table" names of the captured tables */
+    size_t ntables;
+    bool start_clean;             /* drop the slot and the queue of earlier runs first */
+    bool progress_bars;           /* live metrics redrawn in place */
+    const char *command_name;     /* "export data from source" */
+} cdc_export_spec;
 
 /*
  * Called by `export data` once the table list is known and before any snapshot
@@ -26,11 +38,10 @@ typedef struct cdc_export_state cdc_export_state;
  *     already completed in an earlier run.
  *   *restart_snapshot: true when a new slot was made, so any partial snapshot
  *     data from an earlier run must be discarded and the snapshot redone.
- * Returns an exit code (EXIT_OK on success; errors already logged).
+ * Errors are logged.
  */
-int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
-                     const char *const *tables, size_t ntables, cdc_export_state **state,
-                     char **snapshot_name, bool *restart_snapshot);
+engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc_export_state **state,
+                               char **snapshot_name, bool *restart_snapshot);
 
 /*
  * Record that the snapshot of this slot is complete and durable, so that a
@@ -38,17 +49,37 @@ int cdc_export_begin(cmd_ctx *ctx, db_conf *source, const char *const *schemas,
  * before ExportDataDone is set: an importer that saw the snapshot finished
  * must never see it redone. False after logging.
  */
-bool cdc_export_snapshot_done(cmd_ctx *ctx);
+bool cdc_export_snapshot_done(engine_ctx *eng);
 
 /*
  * Called after the snapshot is complete and durable (or skipped): streams
  * changes into data/queue/ until cutover completes or the process is
- * interrupted. Frees state. Returns an exit code.
+ * interrupted. Frees state.
  */
-int cdc_export_stream(cmd_ctx *ctx, cdc_export_state *state);
+engine_status cdc_export_stream(engine_ctx *eng, cdc_export_state *state);
 
 /* Frees state without streaming (e.g. the snapshot failed). */
 void cdc_export_abort(cdc_export_state *state);
+
+/*
+ * Drop the change feed's server-side objects of this migration's source
+ * exporter (slot and publication) over c, a connection to the source.
+ */
+bool cdc_export_drop_feed(engine_ctx *eng, pgconn *c);
+
+/* `export data from target`: change capture from the target after cutover to target. */
+typedef struct cdc_target_spec {
+    db_conf *target;              /* the engine keeps a password entered at the prompt */
+    bool progress_bars;
+    const char *command_name;
+} cdc_target_spec;
+
+/*
+ * May export data from target run now (a way back prepared, cutover to target
+ * processed by the target importer)? Logs why not. The command asks before it
+ * reads the target's connection flags.
+ */
+engine_status cdc_export_from_target_ready(engine_ctx *eng);
 
 /*
  * The whole `export data from target` command: change capture from the target
@@ -56,6 +87,6 @@ void cdc_export_abort(cdc_export_state *state);
  * queue with exporter role target_db_exporter_fb / target_db_exporter_ff.
  * Started by the target importer after cutover, restartable by hand.
  */
-int cdc_export_from_target(cmd_ctx *ctx);
+engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spec);
 
 #endif

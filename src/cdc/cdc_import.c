@@ -26,6 +26,7 @@
 #include "cdc/queue_reader.h"
 #include "cdc/strmap.h"
 #include "cli/cmd_connect.h"
+#include "cli/older_name.h" /* transitional (issue 14): the command fills the handover spec */
 #include "core/exitcodes.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -693,10 +694,15 @@ static int start_export_from_target(importer *im)
         usleep(200000);
     }
     static const char *const words[] = {"export", "data", "from", "target", NULL};
-    return cdc_handover(im->ctx, words, "export-data-from-target", "TARGET_DB_PASSWORD",
-                        im->conf->password,
-                        "the target importer has done its part of the cutover; the target's "
-                        "changes are captured next, for the way back");
+    handover_spec h = {
+        .words = words, .older_name = cli_older_name(words), .lock_name = "export-data-from-target",
+        .pw_env = "TARGET_DB_PASSWORD", .password = im->conf->password,
+        .why = "the target importer has done its part of the cutover; the target's "
+               "changes are captured next, for the way back",
+        .log_level = opts_get(im->ctx->opts, "log-level"),
+        .disable_pb = opts_get_bool(im->ctx->opts, "disable-pb"),
+    };
+    return exit_code_of(cdc_handover(&im->ctx->eng, &h));
 }
 
 static int after_cutover(importer *im)

@@ -11,12 +11,10 @@
 #include "cdc/export_metrics.h"
 #include "cdc/queue_format.h"
 #include "cdc/queue_writer.h"
-#include "cli/cli.h"
-#include "cli/cmd_connect.h"
-#include "core/exitcodes.h"
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "db/pgconn.h"
 #include "db/replication/pgoutput.h"
 #include "db/replication/replstream.h"
@@ -46,7 +44,10 @@
  */
 #define REPLICATION_TIMEOUT_ENV "YB_VOYAGER_REPLICATION_TIMEOUT"
 
-/* stream_loop / stream_connect: the connection broke in a way a new one may mend (s->lost says how). */
+/*
+ * stream_loop / stream_connect answer an engine_status, or this: the
+ * connection broke in a way a new one may mend (s->lost says how).
+ */
 #define STREAM_LOST (-1)
 
 long long cdc_segment_max_bytes(void)
@@ -68,7 +69,7 @@ typedef struct rel_entry {
 } rel_entry;
 
 typedef struct stream {
-    cmd_ctx *ctx;
+    engine_ctx *eng;
     const cdc_stream_params *p;
     pgconn *sql;  /* normal connection: key columns, cutover LSN, sequences */
     pgconn *repl; /* replication connection */
@@ -108,10 +109,10 @@ static int sql_failed(stream *s)
     pgconn *c = s->sql;
     if (PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable)
         return lost(s, "query connection: %s", PQerrorMessage(c->pg));
-    return cmd_db_exit_code(s->p->conf->role);
+    return db_role_failure(s->p->conf->role);
 }
 
-static int queue_failed(stream *s) { return qw_no_space(s->qw) ? EXIT_BAD_STATE : EXIT_INTERNAL; }
+static int queue_failed(stream *s) { return qw_no_space(s->qw) ? ENGINE_BAD_STATE : ENGINE_FAILED; }
 
 static rel_entry *rel_find(stream *s, uint32_t relid)
 {
@@ -223,7 +224,7 @@ static bool on_truncate(stream *s, uint32_t relid)
     return qw_add_event(s->qw, s->line.data, s->line.len, e->rel.nspname, e->rel.relname, 't');
 }
 
-/* One XLogData payload: EXIT_OK, STREAM_LOST or an exit code (logged). */
+/* One XLogData payload: ENGINE_OK, STREAM_LOST or a failure (logged). */
 static int on_message(stream *s, const char *data, size_t len)
 {
     pgo_msg m;
@@ -231,9 +232,9 @@ static int on_message(stream *s, const char *data, size_t len)
     if (!pgo_decode(data, len, &m, &err)) {
         log_error("%s database: cannot decode a pgoutput message: %s", db_role_name(s->p->conf->role),
                   err);
-        return EXIT_INTERNAL;
+        return ENGINE_FAILED;
     }
-    int rc = EXIT_OK;
+    int rc = ENGINE_OK;
     char a[24], b[24];
     switch (m.kind) {
     case PGO_BEGIN:
@@ -267,7 +268,7 @@ static int on_message(stream *s, const char *data, size_t len)
             rc = queue_failed(s);
         break;
     case PGO_TRUNCATE:
-        for (uint32_t i = 0; rc == EXIT_OK && !s->skip_tx && i < m.ntruncate; i++)
+        for (uint32_t i = 0; rc == ENGINE_OK && !s->skip_tx && i < m.ntruncate; i++)
             if (!on_truncate(s, m.truncate_relids[i]))
                 rc = queue_failed(s);
         break;
@@ -299,7 +300,7 @@ static bool read_sequences(stream *s, const char *phase)
         if (!strlist_contains(&schemas, s->p->seq_schemas->items[i]))
             strlist_push(&schemas, s->p->seq_schemas->items[i]);
     int n = 0;
-    bool ok = sequences_record(s->sql, &schemas, s->ctx->meta, phase, &n);
+    bool ok = sequences_record(s->sql, &schemas, s->eng->cat, phase, &n);
     strlist_free(&schemas);
     if (ok)
         log_info("recorded %d sequence value(s) of the %s database for %s", n,
@@ -307,31 +308,20 @@ static bool read_sequences(stream *s, const char *phase)
     return ok;
 }
 
-void cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publication)
+bool cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publication)
 {
-    const char *p[] = {slot};
-    /* A walsender of a killed exporter may hold the slot a little longer. */
-    for (int i = 0; i < 50; i++) {
-        char *active = pgconn_query_value(c,
-                                          "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
-                                          1, p);
-        bool busy = active && active[0] == 't';
-        bool exists = active != NULL;
-        free(active);
-        if (!exists)
-            break;
-        if (!busy) {
-            if (pgconn_exec_params(c, "SELECT pg_drop_replication_slot($1)", 1, p))
-                log_info("dropped replication slot %s", slot);
-            break;
-        }
-        usleep(200 * 1000);
-    }
+    bool dropped = false;
+    bool ok = repl_drop_slot(c, slot, false, &dropped);
+    if (dropped)
+        log_info("dropped replication slot %s", slot);
     char *q = pg_quote_ident(publication);
     char *sql = xasprintf("DROP PUBLICATION IF EXISTS %s", q);
     if (pgconn_exec(c, sql))
         log_info("dropped publication %s", publication);
+    else
+        ok = false;
     free(sql), free(q);
+    return ok;
 }
 
 static bool set_done(catalog *m, const char *key)
@@ -348,13 +338,13 @@ static int finish(stream *s)
         s->repl = NULL;
     }
     cdc_drop_slot_and_publication(s->sql, s->p->slot, s->p->publication);
-    if (!set_done(s->ctx->meta, s->p->done_key))
-        return EXIT_INTERNAL;
+    if (!set_done(s->eng->cat, s->p->done_key))
+        return ENGINE_FAILED;
     log_say("cutover to %s: every change of the %s database is in the queue (last vsn %lld); "
             "%s is done",
             cutover_kind_name(s->p->cutover), db_role_name(s->p->conf->role),
-            qw_next_vsn(s->qw) - 1, s->ctx->path);
-    return EXIT_OK;
+            qw_next_vsn(s->qw) - 1, s->p->command_name);
+    return ENGINE_OK;
 }
 
 /*
@@ -398,15 +388,15 @@ static int stream_failed(stream *s)
     if (s->rs.retryable)
         return lost(s, "%s", s->rs.error);
     log_error("%s database: %s", db_role_name(s->p->conf->role), s->rs.error);
-    return cmd_db_exit_code(s->p->conf->role);
+    return db_role_failure(s->p->conf->role);
 }
 
-/* One replication connection's life: EXIT_OK at cutover, STREAM_LOST, or an exit code. */
+/* One replication connection's life: ENGINE_OK at cutover, STREAM_LOST, or a failure (logged). */
 static int stream_loop(stream *s, retry_state *rs)
 {
     const cdc_stream_params *p = s->p;
     export_metrics mx;
-    bool tty = isatty(STDOUT_FILENO) && !opts_get_bool(s->ctx->opts, "disable-pb");
+    bool tty = p->progress_bars;
     long long total0 = qw_total_events(s->qw);
     export_metrics_init(&mx, tty, total0);
     int64_t last_durable = now_monotonic_ms(), last_status = 0, last_poll = 0, last_ping = 0,
@@ -417,13 +407,13 @@ static int stream_loop(stream *s, retry_state *rs)
     char a[24];
     int rc;
     for (;;) {
-        if (cmd_interrupted) {
+        if (*s->eng->interrupted) {
             if (qw_make_durable(s->qw))
                 confirm(s, false);
             log_error("interrupted: changes are in the queue up to LSN %s; run the same command "
                       "again to continue",
                       lsn_format(qw_last_commit_lsn(s->qw), a));
-            return EXIT_BAD_STATE;
+            return ENGINE_BAD_STATE;
         }
         bool pending = qw_has_pending(s->qw);
         repl_msg msg;
@@ -450,7 +440,7 @@ static int stream_loop(stream *s, retry_state *rs)
                 return confirm_failed(s);
         }
         if (msg.kind == REPL_XLOGDATA) {
-            if ((rc = on_message(s, msg.data, msg.len)) != EXIT_OK)
+            if ((rc = on_message(s, msg.data, msg.len)) != ENGINE_OK)
                 return rc;
         } else if (msg.kind == REPL_KEEPALIVE) {
             if (msg.wal_end > wal_end)
@@ -482,7 +472,7 @@ static int stream_loop(stream *s, retry_state *rs)
         }
         if (!draining && now - last_poll >= POLL_CUTOVER_MS) {
             last_poll = now;
-            cJSON *rec = catalog_status_load(s->ctx->meta);
+            cJSON *rec = catalog_status_load(s->eng->cat);
             draining = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
                                   rec, cutover_request_key(p->cutover)));
             cJSON_Delete(rec);
@@ -495,7 +485,7 @@ static int stream_loop(stream *s, retry_state *rs)
         }
         /* compare data waits for the stream to pass its snapshot's LSN: keepalives tell when */
         bool cp_waits = s->cp.ring && !draining &&
-                        cp_exporter_poll(&s->cp, s->ctx->meta, s->in_tx ? 0 : s->idle_wal_end,
+                        cp_exporter_poll(&s->cp, s->eng->cat, s->in_tx ? 0 : s->idle_wal_end,
                                          qw_next_vsn(s->qw));
         if ((draining || cp_waits) && now - last_ping >= DRAIN_PING_MS) {
             last_ping = now;
@@ -554,7 +544,7 @@ static void stream_disconnect(stream *s)
 /* A connection refused: the fault being ridden out once this run had connected (frees why). */
 static int connect_failed(stream *s, char *why)
 {
-    int rc = cmd_db_exit_code(s->p->conf->role);
+    int rc = db_role_failure(s->p->conf->role);
     if (s->ever_connected) {
         /* The description starts with the role, as the reconnect warning does. */
         const char *msg = why ? why : "cannot connect";
@@ -570,8 +560,8 @@ static int connect_failed(stream *s, char *why)
 
 /*
  * Open the normal and the replication connection and start streaming after
- * the queue's durable position. EXIT_OK, STREAM_LOST (a failure worth another
- * attempt), or an exit code after a logged error.
+ * the queue's durable position. ENGINE_OK, STREAM_LOST (a failure worth another
+ * attempt), or a failure after a logged error.
  */
 static int stream_connect(stream *s)
 {
@@ -584,7 +574,7 @@ static int stream_connect(stream *s)
     if (!s->sql)
         return connect_failed(s, why);
     if (qw_stream_done(s->qw))
-        return EXIT_OK;
+        return ENGINE_OK;
     pgconn_options ro = {.replication = "database", .application_name = "yb-voyager-cdc",
                          .quiet = s->ever_connected, .why = &why};
     s->repl = pgconn_connect(p->conf, &ro);
@@ -600,7 +590,7 @@ static int stream_connect(stream *s)
             return lost(s, "could not start replication from slot %s: %s", p->slot, err);
         log_error("%s database: could not start replication from slot %s: %s", db_role_name(role),
                   p->slot, err);
-        return cmd_db_exit_code(role);
+        return db_role_failure(role);
     }
     s->rs.conn = s->repl;
     s->connected_ms = now_monotonic_ms();
@@ -610,16 +600,16 @@ static int stream_connect(stream *s)
              "next vsn %lld",
              p->slot, p->publication, lsn_format(qw_last_commit_lsn(s->qw), a), qw_segment_no(s->qw),
              qw_next_vsn(s->qw));
-    return EXIT_OK;
+    return ENGINE_OK;
 }
 
-int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
+engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
 {
-    stream s = {.ctx = ctx, .p = p};
-    int rc = EXIT_INTERNAL;
-    s.qw = qw_open(ctx->meta, ctx->export_dir, p->exporter_role, cdc_segment_max_bytes());
+    stream s = {.eng = eng, .p = p};
+    int rc = ENGINE_FAILED;
+    s.qw = qw_open(eng->cat, eng->export_dir, p->exporter_role, cdc_segment_max_bytes());
     if (!s.qw)
-        return EXIT_INTERNAL;
+        return ENGINE_FAILED;
     const char *role = db_role_name(p->conf->role);
     char a[24];
     retry_policy pol = retry_policy_default();
@@ -636,12 +626,12 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
      */
     for (;;) {
         rc = stream_connect(&s);
-        if (rc == EXIT_OK && qw_stream_done(s.qw)) {
+        if (rc == ENGINE_OK && qw_stream_done(s.qw)) {
             log_say("the change stream of %s already ended at cutover", p->exporter_role);
             rc = finish(&s);
             break;
         }
-        if (rc == EXIT_OK)
+        if (rc == ENGINE_OK)
             rc = stream_loop(&s, &rs);
         if (rc != STREAM_LOST)
             break;
@@ -658,18 +648,18 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
                       "queue up to LSN %s; run the same command again to continue",
                       role, s.lost, (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV,
                       lsn_format(qw_last_commit_lsn(s.qw), a));
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         log_warn("%s database: %s; reconnecting (attempt %d, giving up after %lld s), changes are "
                  "in the queue up to LSN %s",
                  role, s.lost, rs.attempt, (long long)(rs.policy.deadline_ms / 1000),
                  lsn_format(qw_last_commit_lsn(s.qw), a));
-        if (!retry_backoff(&rs, &cmd_interrupted)) {
+        if (!retry_backoff(&rs, eng->interrupted)) {
             log_error("interrupted: changes are in the queue up to LSN %s; run the same command "
                       "again to continue",
                       lsn_format(qw_last_commit_lsn(s.qw), a));
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             break;
         }
     }
@@ -684,5 +674,5 @@ int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p)
     strbuf_free(&s.line);
     cp_exporter_free(&s.cp);
     qw_close(s.qw);
-    return rc;
+    return (engine_status)rc;
 }

@@ -7,7 +7,7 @@
 #define VOYAGER_CDC_CDC_STREAM_H
 
 #include "cdc/cdc_tables.h"
-#include "cli/cmd_ctx.h"
+#include "core/engine.h"
 #include "db/dbconf.h"
 #include "db/pgconn.h"
 #include "migration/cutover.h"
@@ -22,13 +22,21 @@ typedef struct cdc_stream_params {
     const char *done_key;  /* status-record flag set once the end marker is durable */
     const cdc_tables *tables;
     const strlist *seq_schemas; /* schemas whose sequences are handed over (with the tables') */
+    bool progress_bars;         /* live metrics redrawn in place (a terminal, --disable-pb not set) */
+    const char *command_name;   /* "export data from source": said when the stream is done */
 } cdc_stream_params;
 
-/* Runs until the cutover is processed (EXIT_OK) or an error / interruption. */
-int cdc_stream_run(cmd_ctx *ctx, const cdc_stream_params *p);
+/*
+ * Runs until the cutover is processed (ENGINE_OK) or an error / interruption
+ * (ENGINE_BAD_STATE: resumable by running the same command again).
+ */
+engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p);
 
-/* Drop slot and publication (after the stream ended for good). Warns on failure. */
-void cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publication);
+/*
+ * Drop slot and publication (after the stream ended for good, or to start
+ * over). False after a logged error; quiet about objects already gone.
+ */
+bool cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publication);
 
 /* QUEUE_SEGMENT_MAX_BYTES from the environment, else the default. */
 long long cdc_segment_max_bytes(void);

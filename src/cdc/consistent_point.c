@@ -1,6 +1,6 @@
 #include "cdc/consistent_point.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/queue_meta.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -76,17 +76,12 @@ bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t nex
     if (now - e->last_poll_ms < POLL_MS)
         return e->pending;
     e->last_poll_ms = now;
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT lsn, snapshot FROM compare_point WHERE state = 'asked'", -1, &st,
-                           NULL) != SQLITE_OK) {
-        sqlite3_finalize(st); /* no table yet: nobody asked */
+    bool asked = false;
+    long long asked_lsn = 0;
+    char *snap = NULL;
+    if (!qm_point_asked(m, &asked, &asked_lsn, &snap)) /* unreadable now: nobody asked, as far as we know */
         return e->pending = false;
-    }
-    bool asked = sqlite3_step(st) == SQLITE_ROW;
-    uint64_t lsn = asked ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    char *snap = asked ? xstrdup((const char *)sqlite3_column_text(st, 1)) : NULL;
-    sqlite3_finalize(st);
+    uint64_t lsn = (uint64_t)asked_lsn;
     e->pending = asked;
     if (!asked)
         return false;
@@ -113,8 +108,7 @@ bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t nex
     if (!passed)
         return true;
     int64_t vsn = (first_after >= 0 ? first_after : next_vsn) - 1;
-    catalog_run(m, NULL, "UPDATE compare_point SET state = ?1, vsn = ?2 WHERE state = 'asked'", "si",
-               all_visible ? "answered" : "retry", (long long)vsn);
+    qm_point_answer(m, all_visible ? "answered" : "retry", (long long)vsn);
     log_info("compare data's consistent point at LSN %llu: %s (vsn %lld)", (unsigned long long)lsn,
              all_visible ? "answered" : "a commit before it is not in its snapshot, retry", (long long)vsn);
     e->pending = false;
@@ -128,27 +122,6 @@ void cp_importer_init(cp_importer *h, const char *role)
     *h = (cp_importer){.role = role, .advance_to = -1};
 }
 
-/* The row for this importer: false when there is none. */
-static bool read_hold(catalog *m, const char *role, long long *pid, long long *hold_vsn, long long *held)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT requester_pid, hold_vsn, held_vsn FROM compare_hold WHERE importer_role = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return false;
-    }
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    if (found) {
-        *pid = sqlite3_column_int64(st, 0);
-        *hold_vsn = sqlite3_column_int64(st, 1);
-        *held = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    return found;
-}
-
 static bool requester_alive(long long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -160,19 +133,18 @@ static bool hold_here(cp_importer *h, catalog *m, int64_t read_vsn, cp_drain_fn 
 {
     if (!drain(arg))
         return false;
-    catalog_run(m, NULL, "UPDATE compare_hold SET held_vsn = ?1 WHERE importer_role = ?2", "is",
-               (long long)read_vsn, h->role);
+    qm_hold_set_held(m, h->role, (long long)read_vsn);
     log_info("holding at vsn %lld for compare data", (long long)read_vsn);
     for (;;) {
         long long pid = 0, hold_vsn = 0, held = 0;
-        if (!read_hold(m, h->role, &pid, &hold_vsn, &held) || (interrupted && *interrupted)) {
+        if (!qm_hold_get(m, h->role, &pid, &hold_vsn, &held) || (interrupted && *interrupted)) {
             h->requested = false;
             h->advance_to = -1;
             log_info("compare data released the hold");
             return true;
         }
         if (!requester_alive(pid)) {
-            catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
+            qm_hold_release(m, h->role);
             continue;
         }
         if (hold_vsn > read_vsn) {
@@ -198,10 +170,10 @@ bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t rea
         return true;
     h->last_poll_ms = now;
     long long pid = 0, hold_vsn = 0, held = 0;
-    if (!read_hold(m, h->role, &pid, &hold_vsn, &held) || held >= 0)
+    if (!qm_hold_get(m, h->role, &pid, &hold_vsn, &held) || held >= 0)
         return true;
     if (!requester_alive(pid)) {
-        catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", h->role);
+        qm_hold_release(m, h->role);
         return true;
     }
     return hold_here(h, m, read_vsn, drain, arg, interrupted);
@@ -211,12 +183,11 @@ bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t rea
 
 bool cp_pause(catalog *m, const char *role, int timeout_ms, int64_t *held)
 {
-    if (!catalog_run(m, NULL, "INSERT OR REPLACE INTO compare_hold VALUES (?1, ?2, -1, -1)", "si", role,
-                    (long long)getpid()))
+    if (!qm_hold_request(m, role, (long long)getpid()))
         return false;
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
         long long pid, hold_vsn, h = -1;
-        if (read_hold(m, role, &pid, &hold_vsn, &h) && h >= 0) {
+        if (qm_hold_get(m, role, &pid, &hold_vsn, &h) && h >= 0) {
             *held = h;
             return true;
         }
@@ -228,39 +199,35 @@ bool cp_pause(catalog *m, const char *role, int timeout_ms, int64_t *held)
 
 cp_answer cp_ask_exporter(catalog *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn)
 {
-    if (!catalog_run(m, NULL, "INSERT OR REPLACE INTO compare_point VALUES (1, ?1, ?2, 'asked', NULL)",
-                    "is", (long long)lsn, snapshot))
+    if (!qm_point_ask(m, (long long)lsn, snapshot))
         return CP_NO_ANSWER;
     cp_answer a = CP_NO_ANSWER;
     for (int waited = 0; waited <= timeout_ms && a == CP_NO_ANSWER; waited += 50) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(catalog_sqlite(m), "SELECT state, vsn FROM compare_point WHERE id = 1", -1,
-                               &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW) {
-            const char *state = (const char *)sqlite3_column_text(st, 0);
-            if (state && strcmp(state, "answered") == 0) {
-                *vsn = sqlite3_column_int64(st, 1);
+        char *state = NULL;
+        long long answered_vsn = 0;
+        if (qm_point_state(m, &state, &answered_vsn) && state) {
+            if (strcmp(state, "answered") == 0) {
+                *vsn = answered_vsn;
                 a = CP_ANSWERED;
-            } else if (state && strcmp(state, "retry") == 0) {
+            } else if (strcmp(state, "retry") == 0) {
                 a = CP_RETRY;
             }
         }
-        sqlite3_finalize(st);
+        free(state);
         if (a == CP_NO_ANSWER)
             sleep_ms(50);
     }
-    catalog_run(m, NULL, "DELETE FROM compare_point", "");
+    qm_point_clear(m);
     return a;
 }
 
 bool cp_advance(catalog *m, const char *role, int64_t vsn, int timeout_ms)
 {
-    if (!catalog_run(m, NULL, "UPDATE compare_hold SET hold_vsn = ?1 WHERE importer_role = ?2", "is",
-                    (long long)vsn, role))
+    if (!qm_hold_advance(m, role, (long long)vsn))
         return false;
     for (int waited = 0; waited <= timeout_ms; waited += 50) {
         long long pid, hold_vsn, held = -1;
-        if (read_hold(m, role, &pid, &hold_vsn, &held) && held == vsn)
+        if (qm_hold_get(m, role, &pid, &hold_vsn, &held) && held == vsn)
             return true;
         sleep_ms(50);
     }
@@ -269,5 +236,5 @@ bool cp_advance(catalog *m, const char *role, int64_t vsn, int timeout_ms)
 
 void cp_release(catalog *m, const char *role)
 {
-    catalog_run(m, NULL, "DELETE FROM compare_hold WHERE importer_role = ?1", "s", role);
+    qm_hold_release(m, role);
 }

@@ -1,7 +1,6 @@
 #include "cdc/queue_generation.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
-#include "cdc/queue_format.h"
+#include "catalog/queue_meta.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -50,15 +49,5 @@ bool queue_generation_renew(catalog *m)
 
 bool queue_generation_forget_applied(catalog *m, const char *importer_role)
 {
-    if (strcmp(importer_role, "target_db_importer") != 0 &&
-        strcmp(importer_role, "source_replica_db_importer") != 0 &&
-        strcmp(importer_role, "source_db_importer") != 0) {
-        log_bug("unknown importer role %s", importer_role);
-        return false;
-    }
-    /* the column name comes from the fixed set above, never from the user */
-    char *sql = xasprintf("UPDATE queue_segment SET imported_by_%s = 0", importer_role);
-    bool ok = catalog_exec(m, sql);
-    free(sql);
-    return ok;
+    return qm_segments_forget_applied(m, importer_role);
 }

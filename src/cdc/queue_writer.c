@@ -1,7 +1,7 @@
 /* Queue segments: append, fsync, then record; rotate between transactions. */
 #include "cdc/queue_writer.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/queue_meta.h"
 #include "cdc/crash_point.h"
 #include "cdc/queue_format.h"
 #include "core/fsutil.h"
@@ -79,7 +79,7 @@ static void segment_io_failed(queue_writer *w, const char *what, int err)
 /* After a failed meta.db step (logged by catalog, with the advice for a full disk). */
 static void catalog_failed(queue_writer *w)
 {
-    if (sqlite3_errcode(catalog_sqlite(w->m)) == SQLITE_FULL)
+    if (qm_store_full(w->m))
         w->no_space = true;
 }
 
@@ -182,29 +182,28 @@ static bool open_segment(queue_writer *w, long long seg_no, long long committed)
     return ok;
 }
 
-static bool insert_segment_row(queue_writer *w, long long seg_no)
+/*
+ * A segment meta.db has no row for yet must not exist with data: it would
+ * be cut to nothing. Only a lost or replaced meta.db leaves one.
+ */
+static bool segment_is_new(queue_writer *w, const char *rel)
 {
-    char *rel = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
-    /*
-     * A segment meta.db has no row for yet must not exist with data: it would
-     * be cut to nothing. Only a lost or replaced meta.db leaves one.
-     */
     char *path = xasprintf("%s/%s", w->export_dir, rel);
     struct stat sb;
     bool clash = stat(path, &sb) == 0 && sb.st_size > 0;
     free(path);
-    if (clash) {
+    if (clash)
         log_error("queue segment %s already holds %lld bytes but meta.db has no record of it: "
                   "meta.db is damaged or of another migration; the file is left as it is: restore "
                   "meta.db from a backup, or use a new, empty --export-dir",
                   rel, (long long)sb.st_size);
-        free(rel);
-        return false;
-    }
-    bool ok = catalog_run(w->m, NULL,
-                      "INSERT INTO queue_segment(segment_no, file_path, exporter_role) "
-                      "VALUES (?1, ?2, ?3)",
-                      "iss", seg_no, rel, w->role);
+    return !clash;
+}
+
+static bool insert_segment_row(queue_writer *w, long long seg_no)
+{
+    char *rel = xasprintf(QUEUE_SEGMENT_FMT, seg_no);
+    bool ok = segment_is_new(w, rel) && qm_segment_insert(w->m, seg_no, rel, w->role);
     free(rel);
     return ok;
 }
@@ -227,34 +226,15 @@ queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_r
         qw_close(w);
         return NULL;
     }
-    long long lsn = 0, last_vsn = 0, total = 0, done = 0, max_vsn = 0;
-    long long seg = -1, closed = 0, committed = 0, seg_events = 0, first_vsn = 0;
-    long long role_match = 1;
-    ok = catalog_run(m, NULL, "INSERT OR IGNORE INTO cdc_exporter_state(exporter_role) VALUES (?1)", "s",
-                 exporter_role) &&
-         catalog_run(m, &lsn, "SELECT last_commit_lsn FROM cdc_exporter_state WHERE exporter_role = ?1",
-                 "s", exporter_role) &&
-         catalog_run(m, &last_vsn, "SELECT last_vsn FROM cdc_exporter_state WHERE exporter_role = ?1",
-                 "s", exporter_role) &&
-         catalog_run(m, &total, "SELECT total_events FROM cdc_exporter_state WHERE exporter_role = ?1",
-                 "s", exporter_role) &&
-         catalog_run(m, &done, "SELECT stream_done FROM cdc_exporter_state WHERE exporter_role = ?1",
-                 "s", exporter_role) &&
-         catalog_run(m, &max_vsn, "SELECT MAX(last_vsn) FROM queue_segment", "") &&
-         catalog_run(m, &seg, "SELECT MAX(segment_no) FROM queue_segment", "");
-    if (ok && seg >= 0)
-        ok = catalog_run(m, &closed, "SELECT is_closed FROM queue_segment WHERE segment_no = ?1", "i", seg) &&
-             catalog_run(m, &committed, "SELECT committed_size FROM queue_segment WHERE segment_no = ?1",
-                     "i", seg) &&
-             catalog_run(m, &seg_events, "SELECT total_events FROM queue_segment WHERE segment_no = ?1",
-                     "i", seg) &&
-             catalog_run(m, &first_vsn, "SELECT first_vsn FROM queue_segment WHERE segment_no = ?1", "i",
-                     seg) &&
-             catalog_run(m, &role_match,
-                     "SELECT exporter_role = ?2 FROM queue_segment WHERE segment_no = ?1", "is", seg,
-                     exporter_role);
-    w->stream_done = done != 0;
-    if (ok && seg >= 0 && !closed && !role_match) {
+    qm_exporter pos = {0};
+    qm_tail tail = {0};
+    ok = qm_exporter_init(m, exporter_role) && qm_exporter_get(m, exporter_role, &pos) &&
+         qm_queue_tail(m, exporter_role, &tail);
+    long long seg = tail.seg_no, committed = tail.committed_size, seg_events = tail.total_events,
+              first_vsn = tail.first_vsn;
+    bool closed = tail.is_closed;
+    w->stream_done = pos.stream_done;
+    if (ok && seg >= 0 && !closed && !tail.role_matches) {
         log_error("queue segment %lld is still open for another exporter: that exporter must "
                   "finish (cutover) before %s can write",
                   seg, exporter_role);
@@ -266,13 +246,15 @@ queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_r
         committed = seg_events = first_vsn = 0;
         ok = insert_segment_row(w, seg);
     }
+    long long lsn = pos.last_commit_lsn, last_vsn = pos.last_vsn, total = pos.total_events;
+    qm_exporter_free(&pos);
     if (!ok || !catalog_commit(m)) {
         catalog_rollback(m);
         qw_close(w);
         return NULL;
     }
     w->durable_lsn = w->bnd_lsn = (uint64_t)lsn;
-    w->durable_vsn = w->bnd_vsn = max_vsn > last_vsn ? max_vsn : last_vsn;
+    w->durable_vsn = w->bnd_vsn = tail.max_vsn > last_vsn ? tail.max_vsn : last_vsn;
     w->next_vsn = w->durable_vsn + 1;
     w->total_events = total;
     w->seg_events = w->bnd_seg_events = seg_events;
@@ -376,33 +358,27 @@ static bool sync_file(queue_writer *w)
 
 static bool record_durable(queue_writer *w)
 {
-    catalog *m = w->m;
-    if (!catalog_begin(m))
-        return false;
-    bool ok = catalog_run(m, NULL,
-                      "UPDATE queue_segment SET committed_size = ?1, "
-                      "first_vsn = CASE WHEN ?2 > 0 THEN ?2 END, "
-                      "last_vsn = CASE WHEN ?2 > 0 THEN ?3 END, total_events = ?4 "
-                      "WHERE segment_no = ?5",
-                      "iiiii", w->bnd_size, w->bnd_seg_events > 0 ? w->seg_first_vsn : 0LL,
-                      w->bnd_vsn, w->bnd_seg_events, w->seg_no) &&
-              catalog_run(m, NULL,
-                      "UPDATE cdc_exporter_state SET last_commit_lsn = ?1, last_vsn = ?2, "
-                      "total_events = total_events + ?3 WHERE exporter_role = ?4",
-                      "iiis", (long long)w->bnd_lsn, w->bnd_vsn, w->pending_events, w->role);
-    for (size_t i = 0; ok && i < w->pending_counts.count; i++) {
-        table_count *t = &w->pending_counts.items[i];
-        ok = catalog_run(m, NULL,
-                     "INSERT INTO queue_table_counts(exporter_role, schema_name, table_name, "
-                     "num_inserts, num_updates, num_deletes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                     "ON CONFLICT(exporter_role, schema_name, table_name) DO UPDATE SET "
-                     "num_inserts = num_inserts + ?4, num_updates = num_updates + ?5, "
-                     "num_deletes = num_deletes + ?6",
-                     "sssiii", w->role, t->schema, t->table, t->n[0], t->n[1], t->n[2]);
+    qm_count *counts = xcalloc(w->pending_counts.count + 1, sizeof *counts);
+    for (size_t i = 0; i < w->pending_counts.count; i++) {
+        const table_count *t = &w->pending_counts.items[i];
+        counts[i] = (qm_count){t->schema, t->table, t->n[0], t->n[1], t->n[2]};
     }
-    if (!ok || !catalog_commit(m)) {
+    qm_step step = {
+        .role = w->role,
+        .seg_no = w->seg_no,
+        .committed_size = w->bnd_size,
+        .first_vsn = w->bnd_seg_events > 0 ? w->seg_first_vsn : 0LL,
+        .last_vsn = w->bnd_vsn,
+        .seg_events = w->bnd_seg_events,
+        .commit_lsn = (long long)w->bnd_lsn,
+        .added_events = w->pending_events,
+        .counts = counts,
+        .ncounts = w->pending_counts.count,
+    };
+    bool ok = qm_record_step(w->m, &step);
+    free(counts);
+    if (!ok) {
         catalog_failed(w);
-        catalog_rollback(m);
         return false;
     }
     w->committed_size = w->bnd_size;
@@ -420,21 +396,20 @@ static bool close_segment(queue_writer *w, bool is_last)
     strbuf_append(&w->buf, QUEUE_EOF_MARKER "\n");
     w->file_size += (long long)strlen(QUEUE_EOF_MARKER "\n");
     w->bnd_size = w->file_size;
-    if (!sync_file(w) || !catalog_begin(w->m))
+    if (!sync_file(w))
         return false;
-    bool ok = catalog_run(w->m, NULL,
-                      "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = ?2 "
-                      "WHERE segment_no = ?3",
-                      "iii", w->bnd_size, is_last ? 1LL : 0LL, w->seg_no);
-    if (ok && is_last)
-        ok = catalog_run(w->m, NULL,
-                     "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1", "s",
-                     w->role);
-    if (ok && !is_last)
-        ok = insert_segment_row(w, w->seg_no + 1);
-    if (!ok || !catalog_commit(w->m)) {
+    char *next = NULL;
+    if (!is_last) {
+        next = xasprintf(QUEUE_SEGMENT_FMT, w->seg_no + 1);
+        if (!segment_is_new(w, next)) {
+            free(next);
+            return false;
+        }
+    }
+    bool ok = qm_segment_close(w->m, w->role, w->seg_no, w->bnd_size, is_last, next);
+    free(next);
+    if (!ok) {
         catalog_failed(w);
-        catalog_rollback(w->m);
         return false;
     }
     w->committed_size = w->bnd_size;

@@ -2,6 +2,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "db/pgconn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +27,8 @@ char *pgdump_find(int server_major)
 
 char *pgdump_exact_pattern(const char *name)
 {
-    /* Inside double quotes a pattern is literal: no case folding, no wildcards. */
-    strbuf sb = STRBUF_INIT;
-    strbuf_append_char(&sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_append_char(&sb, '"');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '"');
-    return strbuf_detach(&sb);
+    /* Inside double quotes a pattern is literal (no case folding, no wildcards): an identifier's quoting. */
+    return pg_quote_ident(name);
 }
 
 /* The parent's environment without the variables the child gets from conf, then conf's. */

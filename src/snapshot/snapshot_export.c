@@ -52,7 +52,7 @@ typedef struct unit {
 } unit;
 
 typedef struct export_run {
-    cmd_ctx *ctx;
+    engine_ctx *eng;
     db_conf *conf;
     const char *snapshot;
     pthread_mutex_t mu;
@@ -234,7 +234,7 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
 {
     table_job *j = u->job;
     char *rel = part_rel_path(j, u->part);
-    char *final = xasprintf("%s/%s", r->ctx->export_dir, rel);
+    char *final = xasprintf("%s/%s", r->eng->export_dir, rel);
     char *tmp = xasprintf("%s.tmp", final);
     char *sql = unit_sql(u);
     bool ok = false;
@@ -476,7 +476,7 @@ static bool record_parts(export_run *r, table_job *j, const bool *done)
         if (!done[k] || j->part_recorded[k])
             continue;
         if (!synced) {
-            char *datadir = xasprintf("%s/data/x", r->ctx->export_dir);
+            char *datadir = xasprintf("%s/data/x", r->eng->export_dir);
             ok = fs_fsync_parent(datadir);
             free(datadir);
             synced = true;
@@ -485,7 +485,7 @@ static bool record_parts(export_run *r, table_job *j, const bool *done)
         pthread_mutex_lock(&r->mu);
         int64_t rows = j->part_rows[k], size = j->part_size[k];
         pthread_mutex_unlock(&r->mu);
-        ok = ok && snapshot_export_file_add(r->ctx->meta, j->t->schema, j->t->name, k, rel, rows, size,
+        ok = ok && snapshot_export_file_add(r->eng->cat, j->t->schema, j->t->name, k, rel, rows, size,
                                             j->t->columns_json);
         free(rel);
         if (ok) {
@@ -499,12 +499,12 @@ static bool record_parts(export_run *r, table_job *j, const bool *done)
 /* A table whose parts are all recorded: DONE, and into the descriptor (main thread). */
 static bool record_table_done(export_run *r, table_job *j)
 {
-    return snapshot_export_table_set(r->ctx->meta, j->t->schema, j->t->name, SNAP_DONE,
+    return snapshot_export_table_set(r->eng->cat, j->t->schema, j->t->name, SNAP_DONE,
                                      atomic_load(&j->rows)) &&
-           data_descriptor_write(r->ctx->meta, r->ctx->export_dir);
+           data_descriptor_write(r->eng->cat, r->eng->export_dir);
 }
 
-bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
+bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot_name,
                             src_table *const *tables, size_t n, int parallel, bool bars,
                             snapshot_export_failure *why)
 {
@@ -536,15 +536,15 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         atomic_init(&j->rows, 0);
         nunits += (size_t)j->nparts;
     }
-    export_run r = {.ctx = ctx, .conf = conf, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
+    export_run r = {.eng = eng, .conf = conf, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
     pthread_mutex_init(&r.mu, NULL);
     r.units = xcalloc(nunits, sizeof *r.units);
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++) {
         table_job *j = &jobs[i];
         /* A new attempt in meta.db before the old files go: an importer loading them sees why. */
-        ok = snapshot_export_table_restart(ctx->meta, j->t->schema, j->t->name);
-        remove_table_files(ctx->export_dir, j->base);
+        ok = snapshot_export_table_restart(eng->cat, j->t->schema, j->t->name);
+        remove_table_files(eng->export_dir, j->base);
         int64_t blocks = j->t->block_size > 0 ? j->t->bytes / j->t->block_size : 0;
         int64_t per = j->nparts > 1 ? (blocks + j->nparts - 1) / j->nparts : 0;
         for (int k = 0; k < j->nparts; k++) {
@@ -556,7 +556,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
         }
     }
     /* A table restarted after it was DONE (a new live snapshot) leaves the descriptor now. */
-    ok = ok && data_descriptor_write(ctx->meta, ctx->export_dir);
+    ok = ok && data_descriptor_write(eng->cat, eng->export_dir);
     int nworkers = parallel < 1 ? 1 : parallel;
     if ((size_t)nworkers > nunits)
         nworkers = (int)nunits;
@@ -595,7 +595,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     bool last_round = false;
     int64_t last_save = now_monotonic_ms();
     while (ok || started > 0) {
-        if (cmd_interrupted)
+        if (*eng->interrupted)
             atomic_store(&r.abort, 1);
         bool all_exited = atomic_load(&r.workers_left) == 0;
         int64_t now = now_monotonic_ms();
@@ -623,7 +623,7 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
                 /* Progress for export data status, every few seconds. */
                 j->marked_exporting = true;
                 j->saved_rows = items[i].done;
-                snapshot_export_table_set(ctx->meta, j->t->schema, j->t->name, SNAP_EXPORTING,
+                snapshot_export_table_set(eng->cat, j->t->schema, j->t->name, SNAP_EXPORTING,
                                           items[i].done);
             }
             if (finished && !j->recorded && ok) {
@@ -652,13 +652,13 @@ bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_na
     for (size_t i = 0; i < n; i++)
         if (!jobs[i].recorded)
             ok = false;
-    if (cmd_interrupted)
+    if (*eng->interrupted)
         log_error("export data interrupted: run the same command again to resume");
     if (!ok && why) {
         why->no_space = atomic_load(&r.no_space) != 0;
         why->local = atomic_load(&r.local) || !main_ok;
         why->transient = atomic_load(&r.transient) && !atomic_load(&r.fatal) && !why->no_space &&
-                         main_ok && !cmd_interrupted;
+                         main_ok && !*eng->interrupted;
     }
 
     free(items);

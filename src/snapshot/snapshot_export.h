@@ -17,7 +17,7 @@
 #ifndef VOYAGER_SNAPSHOT_SNAPSHOT_EXPORT_H
 #define VOYAGER_SNAPSHOT_SNAPSHOT_EXPORT_H
 
-#include "cli/cmd_ctx.h"
+#include "core/engine.h"
 #include "db/dbconf.h"
 #include "snapshot/source_tables.h"
 
@@ -26,12 +26,8 @@
 
 #define EXPORT_DEFAULT_SPLIT_BYTES (128LL * 1024 * 1024)
 
-/* Why snapshot_export_tables failed, beyond its log lines. */
-typedef struct snapshot_export_failure {
-    bool no_space;  /* a data file's file system is full (logged with the path and the fix) */
-    bool transient; /* the source connection broke (restart, shutdown): a new snapshot may do */
-    bool local;     /* a failure here (meta.db, the descriptor, a data file): not the source's */
-} snapshot_export_failure;
+/* Why snapshot_export_tables failed, beyond its log lines (source/source.h). */
+typedef source_rows_failure snapshot_export_failure;
 
 /*
  * Export tables[0..n) in snapshot `snapshot_name`. Returns false after the
@@ -39,7 +35,7 @@ typedef struct snapshot_export_failure {
  * NULL) says what kind of failure it was. A transient failure is logged as a
  * warning only: the caller decides whether it retries or gives up (and says so).
  */
-bool snapshot_export_tables(cmd_ctx *ctx, db_conf *conf, const char *snapshot_name,
+bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot_name,
                             src_table *const *tables, size_t n, int parallel, bool bars,
                             snapshot_export_failure *why);
 

@@ -127,7 +127,7 @@ status_set "$ED2" ExportType '"snapshot-and-changes"' FallbackEnabled true Cutov
 python3 - "$ED2/metainfo/meta.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("CREATE TABLE cdc_exporter_state (exporter_role TEXT PRIMARY KEY, slot_name TEXT, publication_name TEXT, snapshot_done INTEGER NOT NULL DEFAULT 0, last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0, total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)")
+db.execute("CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT PRIMARY KEY, slot_name TEXT, publication_name TEXT, snapshot_done INTEGER NOT NULL DEFAULT 0, last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0, total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)")
 db.execute("INSERT INTO cdc_exporter_state(exporter_role, tables) VALUES ('source_db_exporter', '[]')")
 db.commit()
 PY

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Microseconds between the Unix and the PostgreSQL epoch (2000-01-01). */
 #define PG_EPOCH_OFFSET_US 946684800000000LL
@@ -218,4 +219,36 @@ void repl_stream_clear(repl_stream *s)
     if (s->buf)
         PQfreemem(s->buf);
     s->buf = NULL;
+}
+
+bool repl_drop_slot(pgconn *c, const char *slot, bool terminate_active, bool *dropped)
+{
+    const char *p[] = {slot};
+    *dropped = false;
+    for (int i = 0; i < 100; i++) {
+        PGresult *r = pgconn_query(c, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1",
+                                   1, p);
+        if (!r)
+            return false;
+        bool exists = PQntuples(r) > 0;
+        bool busy = exists && !PQgetisnull(r, 0, 0);
+        char *pid = busy ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+        PQclear(r);
+        if (!exists)
+            return true;
+        if (!busy) {
+            free(pid);
+            *dropped = pgconn_exec_params(c, "SELECT pg_drop_replication_slot($1)", 1, p);
+            return *dropped;
+        }
+        if (terminate_active && i == 0) {
+            const char *tp[] = {pid};
+            pgconn_exec_params(c, "SELECT pg_terminate_backend($1::int)", 1, tp);
+        }
+        free(pid);
+        usleep(100 * 1000);
+    }
+    log_error("%s database: replication slot %s is still in use by another process: stop it first",
+              db_role_name(c->role), slot);
+    return false;
 }

@@ -27,6 +27,17 @@ bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **
                       uint64_t *consistent_lsn);
 
 /*
+ * Drop replication slot `slot` over the normal connection c (the one
+ * implementation of every slot drop: the change exporter's at cutover and on
+ * --start-clean, end migration's). The walsender of a killed process may hold
+ * the slot a little longer: this waits up to 10 s for it to go, after ending
+ * it first when terminate_active (only when no voyager process can be using
+ * the slot). True when the slot is gone (*dropped: by this call; false when
+ * it did not exist); false after a logged error (still in use, or the drop failed).
+ */
+bool repl_drop_slot(pgconn *c, const char *slot, bool terminate_active, bool *dropped);
+
+/*
  * START_REPLICATION SLOT slot LOGICAL start (proto_version '1', publication_names 'pub').
  * Logs nothing: on failure c->sqlstate tells why (55006: the slot is in use by
  * another process), c->last_error_retryable whether to try again, and err

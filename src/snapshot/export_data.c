@@ -1,0 +1,301 @@
+#include "snapshot/export_data.h"
+
+#include "catalog/catalog.h"
+#include "catalog/export_state.h"
+#include "catalog/snapshot_state.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/retry.h"
+#include "migration/cutover.h"
+#include "snapshot/snapshot_export.h"
+#include "source/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Tables of the source selected by the filters; NULL-terminated array into all. */
+static bool select_tables(const export_data_spec *spec, const src_tables *all, src_table ***out,
+                          size_t *n)
+{
+    table_ref *refs = xcalloc(all->count + 1, sizeof *refs);
+    bool *keep = xcalloc(all->count + 1, sizeof *keep);
+    for (size_t i = 0; i < all->count; i++)
+        refs[i] = (table_ref){all->items[i].schema, all->items[i].name};
+    char *err = NULL;
+    bool ok = table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err);
+    if (!ok) {
+        log_error("source database: %s", err);
+        free(err);
+    }
+    *out = xcalloc(all->count + 1, sizeof **out);
+    *n = 0;
+    for (size_t i = 0; ok && i < all->count; i++)
+        if (keep[i])
+            (*out)[(*n)++] = &all->items[i];
+    free(keep);
+    free(refs);
+    return ok;
+}
+
+/* A new generation of data files: importers that loaded older files must start clean. */
+static bool new_export_id(catalog *cat)
+{
+    char id[37];
+    return uuid_v4(id) && catalog_status_set_string(cat, SNAPSHOT_EXPORT_ID_KEY, id);
+}
+
+/* An earlier run's tables that this run would not export: mixing them is refused. */
+static bool check_same_tables(catalog *cat, src_table *const *sel, size_t n)
+{
+    export_table_rows rows;
+    if (!export_state_tables(cat, false, &rows))
+        return false;
+    bool ok = true;
+    for (size_t r = 0; ok && r < rows.count; r++) {
+        const char *s = rows.items[r].schema, *t = rows.items[r].table;
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            found = strcmp(sel[i]->schema, s) == 0 && strcmp(sel[i]->name, t) == 0;
+        if (!found) {
+            log_error("table %s.%s was part of an earlier export data run but is not selected "
+                      "now: run with the same table list, or with --start-clean to start over",
+                      s, t);
+            ok = false;
+        }
+    }
+    export_table_rows_free(&rows);
+    return ok;
+}
+
+static void print_summary(engine_ctx *eng, src_table *const *sel, size_t n)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += export_state_table_rows(eng->cat, sel[i]->schema, sel[i]->name);
+    log_say("exported %zu tables, %lld rows, into %s/data", n, (long long)total, eng->export_dir);
+}
+
+/*
+ * One run of export data from source. *transient: it failed in the snapshot
+ * phase in a way a new snapshot may mend (the source restarted or dropped the
+ * connection); retry is the number of this run (> 0: the source was reached
+ * before, so a source error is taken for the same fault). start_clean: this
+ * run starts over (only the first run of a command does).
+ */
+static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, source *src,
+                                 int retry, bool start_clean, bool *transient)
+{
+    *transient = false;
+    db_conf *conf = spec->source;
+    bool live = str_case_eq(spec->export_type, EXPORT_TYPE_LIVE);
+    engine_status rc = ENGINE_OK;
+    strlist schemas = STRLIST_INIT;
+    src_tables all = {0};
+    src_table **sel = NULL;
+    size_t nsel = 0;
+    char *snap = NULL;
+    bool redo_all = false; /* live: a new feed, so even tables DONE earlier are exported again */
+
+    if (start_clean && catalog_status_get_bool(eng->cat, cutover_request_key(CUTOVER_TO_TARGET))) {
+        /* The application may already write to the target: starting over here would lose that. */
+        log_error("cutover to target was initiated for this migration, so export data cannot start "
+                  "it over (--start-clean): start a new migration in a new export directory "
+                  "(and 'yb-voyager end migration' for this one)");
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    /* On a retry the source was reached before: a refusal is the fault being waited out. */
+    char *why = NULL;
+    rc = src->ops->connect(src, retry > 0, &why);
+    if (rc != ENGINE_OK) {
+        if (retry > 0)
+            log_warn("%s", why ? why : "source database: cannot connect");
+        free(why);
+        *transient = retry > 0;
+        goto out;
+    }
+    strlist_split(&schemas, conf->schema && *conf->schema ? conf->schema : "public", ',');
+    if (!src->ops->resolve_schemas(src, &schemas) ||
+        !src->ops->list_tables(src, (const char *const *)schemas.items, &all)) {
+        rc = ENGINE_SOURCE_FAILED;
+        goto out;
+    }
+    if (!select_tables(spec, &all, &sel, &nsel)) {
+        rc = ENGINE_BAD_INPUT;
+        goto out;
+    }
+    if (nsel == 0) {
+        log_error("no tables to export in schema(s) %s: check --source-db-schema and the table lists",
+                  conf->schema ? conf->schema : "public");
+        rc = ENGINE_BAD_INPUT;
+        goto out;
+    }
+
+    if (start_clean) {
+        if (!snapshot_export_remove_files(eng->export_dir) || !snapshot_export_reset(eng->cat)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+        catalog_status_set_bool(eng->cat, "ExportDataDone", false);
+        new_export_id(eng->cat);
+        log_info("--start-clean: removed the data files and export state of earlier runs");
+    } else {
+        char *prev = catalog_status_get_string(eng->cat, "ExportType");
+        bool differs = prev && !str_case_eq(prev, spec->export_type) && export_state_started(eng->cat);
+        if (differs)
+            log_error("an earlier export data run used --export-type %s: use the same, or "
+                      "--start-clean to start over",
+                      prev);
+        free(prev);
+        if (differs || !check_same_tables(eng->cat, sel, nsel)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+    }
+    char *id = catalog_status_get_string(eng->cat, SNAPSHOT_EXPORT_ID_KEY);
+    if (!id && !new_export_id(eng->cat)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    free(id);
+    for (size_t i = 0; i < nsel; i++)
+        if (!snapshot_export_table_ensure(eng->cat, sel[i]->schema, sel[i]->name, sel[i]->est_rows)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+
+    if (live) {
+        source_feed_spec fs = {
+            .schemas = (const char *const *)schemas.items,
+            .tables = (const src_table *const *)sel,
+            .ntables = nsel,
+            .start_clean = start_clean,
+            .progress_bars = spec->progress_bars,
+            .command_name = spec->command_name,
+        };
+        rc = src->ops->feed_begin(src, &fs, &snap, &redo_all);
+        if (rc != ENGINE_OK) {
+            *transient = retry > 0 && rc == ENGINE_SOURCE_FAILED;
+            goto out;
+        }
+        if (!catalog_status_set_string(eng->cat, "ExportType", EXPORT_TYPE_LIVE)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+        if (redo_all) {
+            /*
+             * A new feed, so a new snapshot: every table is exported again (each
+             * under a new attempt), and importers take back what they loaded of the old one.
+             */
+            log_info("a new replication slot was created: the snapshot is exported (again)");
+            if (!catalog_status_set_bool(eng->cat, "ExportDataDone", false)) {
+                rc = ENGINE_BAD_STATE;
+                goto out;
+            }
+        }
+        if (snap && !src->ops->record_sequences(src, snap, &schemas, "snapshot")) {
+            rc = ENGINE_SOURCE_FAILED;
+            *transient = retry > 0;
+            goto out;
+        }
+    } else {
+        if (!catalog_status_set_string(eng->cat, "ExportType", EXPORT_TYPE_SNAPSHOT)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+        snap = src->ops->snapshot_begin(src);
+        if (!snap || !src->ops->record_sequences(src, NULL, &schemas, "snapshot")) {
+            rc = ENGINE_SOURCE_FAILED;
+            goto out;
+        }
+    }
+
+    if (snap) {
+        src_table **todo = xcalloc(nsel + 1, sizeof *todo);
+        size_t ntodo = 0;
+        for (size_t i = 0; i < nsel; i++) {
+            char *st = snapshot_export_table_status(eng->cat, sel[i]->schema, sel[i]->name);
+            if (redo_all || strcmp(st, SNAP_DONE) != 0)
+                todo[ntodo++] = sel[i];
+            free(st);
+        }
+        if (ntodo == 0)
+            log_say("every table was exported by an earlier run (--start-clean to export again)");
+        else if (ntodo < nsel)
+            log_say("resuming: %zu of %zu tables were exported by an earlier run", nsel - ntodo, nsel);
+        source_rows_failure why_rows;
+        bool ok = src->ops->export_rows(src, snap, todo, ntodo, spec->parallel_jobs,
+                                        spec->progress_bars, &why_rows);
+        free(todo);
+        if (!ok) {
+            /* A full disk (or meta.db) is no fault of the source: fix, run again (exit 3). */
+            rc = *eng->interrupted || why_rows.no_space || why_rows.local ? ENGINE_BAD_STATE
+                                                                          : ENGINE_SOURCE_FAILED;
+            *transient = why_rows.transient || (retry > 0 && rc == ENGINE_SOURCE_FAILED);
+            goto out;
+        }
+        print_summary(eng, sel, nsel);
+    }
+    if (live && !src->ops->feed_snapshot_done(src)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    catalog_status_set_bool(eng->cat, "ExportDataDone", true);
+    src->ops->snapshot_end(src, true);
+    if (live)
+        rc = src->ops->feed_stream(src);
+
+out:
+    if (rc != ENGINE_OK) {
+        src->ops->feed_abort(src);
+        src->ops->snapshot_end(src, false);
+    }
+    free(snap);
+    free(sel);
+    src_tables_free(&all);
+    strlist_free(&schemas);
+    return rc;
+}
+
+engine_status export_data_run(engine_ctx *eng, const export_data_spec *spec)
+{
+    engine_status rc = ENGINE_OK;
+    source *src = source_for(eng, spec->source, "export data from source", &rc);
+    if (!src)
+        return rc;
+    /*
+     * A source restart (or a dropped connection) in the snapshot phase takes
+     * the snapshot with it: the run starts again as a rerun of the command
+     * would (tables not DONE are exported again under new attempts, a live
+     * export makes a new feed). The change stream rides out its own faults.
+     */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    /* The retry is a rerun of the same command: --start-clean was done by the first. */
+    bool start_clean = spec->start_clean;
+    for (int retry = 0;; retry++) {
+        bool transient = false;
+        rc = export_once(eng, spec, src, retry, start_clean, &transient);
+        start_clean = false;
+        if (!transient || *eng->interrupted)
+            break;
+        if (!retry_failed(&rs)) {
+            log_error("source database: the snapshot could not be exported (the source kept "
+                      "failing for %lld s, %s): run the same command again",
+                      (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV);
+            rc = ENGINE_BAD_STATE;
+            break;
+        }
+        log_warn("source database: the snapshot export lost the source; starting it again "
+                 "(attempt %d, giving up after %lld s)",
+                 rs.attempt, (long long)(rs.policy.deadline_ms / 1000));
+        if (!retry_backoff(&rs, eng->interrupted)) {
+            log_error("export data interrupted: run the same command again to resume");
+            rc = ENGINE_BAD_STATE;
+            break;
+        }
+    }
+    source_close(src);
+    return rc;
+}
