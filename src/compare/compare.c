@@ -59,6 +59,7 @@ typedef struct work_item {
 } work_item;
 
 typedef struct run {
+    const engine_ctx *ctx;
     const compare_spec *spec;
     size_t nsides;
     db_conf *conf[MAX_SIDES];
@@ -581,7 +582,7 @@ static void *worker_main(void *arg)
     worker *w = arg;
     run *r = w->r;
     for (;;) {
-        if (r->spec->stop && *r->spec->stop) {
+        if (r->ctx->interrupted && *r->ctx->interrupted) {
             atomic_store(&r->stopped, true);
             break;
         }
@@ -702,21 +703,20 @@ static bool same_text_hash(run *r, pgconn **coord)
     return same;
 }
 
-static compare_rc side_failed(run *r, size_t s, db_role *failed_role)
+static engine_status side_failed(size_t s)
 {
-    *failed_role = r->conf[s]->role;
-    return s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
+    return s == 0 ? ENGINE_SOURCE_FAILED : ENGINE_TARGET_FAILED;
 }
 
 /* Offline, or after cutover: every side as it is now. */
-static compare_rc open_plain(run *r, pgconn **coord, db_role *failed_role)
+static engine_status open_plain(run *r, pgconn **coord)
 {
     for (size_t s = 0; s < r->nsides; s++) {
         coord[s] = open_session(r, s, true);
         if (!coord[s] || !export_snapshot(r, s, coord[s]))
-            return side_failed(r, s, failed_role);
+            return side_failed(s);
     }
-    return COMPARE_RC_OK;
+    return ENGINE_OK;
 }
 
 static const char *importer_of(db_role role)
@@ -753,39 +753,39 @@ static bool live_session(run *r, size_t s, pgconn **c, const char *first_query, 
  * its LSN, have the exporter map it to the queue's vsn V, let the importers
  * apply exactly up to V, and take their databases' snapshots there.
  */
-static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_t *point_vsn)
+static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
 {
     const compare_spec *sp = r->spec;
     int wait_ms = (sp->point_timeout_s > 0 ? sp->point_timeout_s : 60) * 1000;
     int64_t held_min = INT64_MAX;
     size_t paused = 0;
-    compare_rc rc = COMPARE_RC_OK;
+    engine_status rc = ENGINE_OK;
     for (size_t s = 1; s < r->nsides; s++, paused++) {
         int64_t held;
-        if (!cp_pause(sp->meta, importer_of(r->conf[s]->role), wait_ms, &held)) {
+        if (!cp_pause(r->ctx->cat, importer_of(r->conf[s]->role), wait_ms, &held)) {
             log_error("the migration is live and %s did not answer within %d s: a live comparison "
                       "needs the running export data and import data to hold at a consistent point; "
                       "start them, or compare after cutover",
                       importer_command(r->conf[s]->role), wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         held_min = held < held_min ? held : held_min;
     }
     int64_t vsn = -1;
-    for (int attempt = 0; rc == COMPARE_RC_OK; attempt++) {
+    for (int attempt = 0; rc == ENGINE_OK; attempt++) {
         PGresult *first = NULL;
         if (!live_session(r, 0, &coord[0],
                           "SELECT pg_current_wal_insert_lsn()::text, txid_current_snapshot()::text", &first)) {
             PQclear(first);
-            rc = side_failed(r, 0, failed_role);
+            rc = side_failed(0);
             break;
         }
         uint64_t lsn = 0;
         unsigned hi = 0, lo = 0;
         if (sscanf(PQgetvalue(first, 0, 0), "%X/%X", &hi, &lo) == 2)
             lsn = ((uint64_t)hi << 32) | lo;
-        cp_answer a = cp_ask_exporter(sp->meta, lsn, PQgetvalue(first, 0, 1), wait_ms, &vsn);
+        cp_answer a = cp_ask_exporter(r->ctx->cat, lsn, PQgetvalue(first, 0, 1), wait_ms, &vsn);
         log_info("consistent point: source snapshot at LSN %s: %s", PQgetvalue(first, 0, 0),
                  a == CP_ANSWERED ? "queue vsn found" : a == CP_RETRY ? "retry" : "no answer");
         PQclear(first);
@@ -793,7 +793,7 @@ static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_
             log_error("the migration is live and export data (from source) did not answer within %d s: "
                       "a live comparison needs it running; start it, or compare after cutover",
                       wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         if (a == CP_ANSWERED && vsn >= held_min)
@@ -805,46 +805,48 @@ static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_
         r->snapshot[0] = NULL;
         if (attempt >= 20) {
             log_error("no consistent point after %d attempts: compare data again", attempt + 1);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
         }
     }
-    for (size_t s = 1; s < r->nsides && rc == COMPARE_RC_OK; s++) {
-        if (!cp_advance(sp->meta, importer_of(r->conf[s]->role), vsn, wait_ms)) {
+    for (size_t s = 1; s < r->nsides && rc == ENGINE_OK; s++) {
+        if (!cp_advance(r->ctx->cat, importer_of(r->conf[s]->role), vsn, wait_ms)) {
             log_error("%s did not apply the changes up to vsn %lld within %d s: compare data again "
                       "(or compare after cutover)",
                       importer_command(r->conf[s]->role), (long long)vsn, wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
         } else if (!live_session(r, s, &coord[s], NULL, NULL)) {
-            rc = side_failed(r, s, failed_role);
+            rc = side_failed(s);
         }
     }
     for (size_t s = 1; s < 1 + paused; s++)
-        cp_release(sp->meta, importer_of(r->conf[s]->role));
-    if (rc == COMPARE_RC_OK) {
+        cp_release(r->ctx->cat, importer_of(r->conf[s]->role));
+    if (rc == ENGINE_OK) {
         log_info("consistent point: source snapshot and queue vsn %lld applied on every copy", (long long)vsn);
         *point_vsn = vsn;
     }
     return rc;
 }
 
-compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *failed_role)
+static engine_status verdict(const compare_result *res);
+
+engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out)
 {
     *out = (compare_result){0};
-    run r = {.spec = spec, .nsides = spec->ncopies + 1};
+    run r = {.ctx = ctx, .spec = spec, .nsides = spec->ncopies + 1};
     r.conf[0] = spec->source;
     for (size_t i = 0; i < spec->ncopies && i + 1 < MAX_SIDES; i++)
         r.conf[i + 1] = spec->copies[i];
     pgconn *coord[MAX_SIDES] = {NULL};
     int64_t point_vsn = -1;
-    compare_rc rc = spec->live ? open_live(&r, coord, failed_role, &point_vsn) : open_plain(&r, coord, failed_role);
+    engine_status rc = spec->live ? open_live(&r, coord, &point_vsn) : open_plain(&r, coord);
     bool trim_scale = true;
-    for (size_t s = 0; s < r.nsides && rc == COMPARE_RC_OK; s++)
+    for (size_t s = 0; s < r.nsides && rc == ENGINE_OK; s++)
         trim_scale &= coord[s]->server_version_num >= 130000;
-    if (rc == COMPARE_RC_OK)
+    if (rc == ENGINE_OK)
         r.fast_hash = same_text_hash(&r, coord);
     int nworkers = spec->parallel < 1 ? 1 : spec->parallel;
     worker *ws = NULL;
-    if (rc == COMPARE_RC_OK) {
+    if (rc == ENGINE_OK) {
         r.tables = xcalloc(spec->ntables ? spec->ntables : 1, sizeof *r.tables);
         size_t nitems = 0;
         for (size_t i = 0; i < spec->ntables; i++) {
@@ -862,19 +864,18 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
         if ((size_t)nworkers > r.nitems)
             nworkers = r.nitems ? (int)r.nitems : 1;
         ws = xcalloc((size_t)nworkers, sizeof *ws);
-        for (int w = 0; w < nworkers && rc == COMPARE_RC_OK; w++) {
+        for (int w = 0; w < nworkers && rc == ENGINE_OK; w++) {
             ws[w].r = &r;
             for (size_t s = 0; s < r.nsides; s++) {
                 ws[w].c[s] = open_session(&r, s, false);
                 if (!ws[w].c[s]) {
-                    rc = s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
-                    *failed_role = r.conf[s]->role;
+                    rc = side_failed(s);
                     break;
                 }
             }
         }
     }
-    if (rc == COMPARE_RC_OK) {
+    if (rc == ENGINE_OK) {
         log_info("compare data: %zu tables in %zu key ranges, %d workers", spec->ntables, r.nitems, nworkers);
         atomic_store(&r.workers_left, nworkers);
         int started = 0;
@@ -908,6 +909,7 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
             for (size_t i = 0; i < spec->ntables; i++)
                 finish_table(&r, &r.tables[i], p + 1, &out->pairs[p].tables[i]);
         }
+        rc = verdict(out);
     }
     for (int w = 0; ws && w < nworkers; w++)
         for (size_t s = 0; s < r.nsides; s++)
@@ -922,6 +924,26 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
     free(r.tables);
     free(r.items);
     return rc;
+}
+
+/* How a comparison that ran ended, logged. */
+static engine_status verdict(const compare_result *res)
+{
+    const compare_table_result *err = compare_result_first_error(res);
+    if (res->interrupted) {
+        log_error("interrupted: the comparison is incomplete; run compare data again");
+        return ENGINE_BAD_STATE;
+    }
+    if (err) {
+        log_error("compare data could not read table %s.%s: %s", err->schema, err->name, err->detail);
+        return err->failed_role == DB_SOURCE ? ENGINE_SOURCE_FAILED : ENGINE_TARGET_FAILED;
+    }
+    if (!compare_result_all_equal(res)) {
+        log_info("compare data: differences found");
+        return ENGINE_DATA_DIFFERS;
+    }
+    log_info("compare data: every table is equal");
+    return ENGINE_OK;
 }
 
 void compare_result_free(compare_result *r)

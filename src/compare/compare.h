@@ -12,12 +12,13 @@
  * each side is read at a single point. Text forms are normalised the same way
  * on every session (see COMPARE_NORMALISED) before hashing.
  *
- * The engine never sees the command line: the command fills a compare_spec.
+ * The engine never sees the command line: the command fills a compare_spec
+ * and gets an engine_status (core/engine.h) back.
  */
 #ifndef VOYAGER_COMPARE_COMPARE_H
 #define VOYAGER_COMPARE_COMPARE_H
 
-#include "catalog/catalog.h"
+#include "core/engine.h"
 #include "db/dbconf.h"
 
 #include <signal.h>
@@ -50,14 +51,12 @@ typedef struct compare_spec {
     size_t ncopies;
     const compare_table_name *tables; /* the migration's tables, same names on every side */
     size_t ntables;
-    volatile sig_atomic_t *stop;  /* set asynchronously to stop early, or NULL */
     /*
      * A live migration before cutover: the copies are read at the running
      * migration's consistent point with the source snapshot (cdc/consistent_point.h),
-     * through meta (the export dir's meta.db); refused when none can be had.
+     * through the export dir's catalog (engine_ctx.cat); refused when none can be had.
      */
     bool live;
-    catalog *meta;
     int point_timeout_s;          /* how long to wait for the exporter and importers */
 } compare_spec;
 
@@ -99,18 +98,20 @@ typedef struct compare_result {
     int64_t point_vsn;  /* live: the queue vsn every copy was read at; -1 otherwise */
 } compare_result;
 
-typedef enum compare_rc {
-    COMPARE_RC_OK = 0,        /* result filled (tables may differ or have errors) */
-    COMPARE_RC_SOURCE_FAILED, /* could not connect / take the snapshot (logged) */
-    COMPARE_RC_COPY_FAILED,   /* the same on a copy; *failed_role says which */
-    COMPARE_RC_NO_POINT,      /* live: no consistent point (no exporter or importer answered) */
-} compare_rc;
-
 /*
- * Run the comparison. On COMPARE_RC_OK out is filled (caller frees with
- * compare_result_free()); otherwise out is left empty and the error logged.
+ * Run the comparison (engine_ctx: the catalog for a live comparison, the
+ * interrupt flag to stop early). Returns
+ *   ENGINE_OK             every table equal on every pair;
+ *   ENGINE_DATA_DIFFERS   a table differs or is missing on a side;
+ *   ENGINE_SOURCE_FAILED  the source could not be connected to, snapshotted or read;
+ *   ENGINE_TARGET_FAILED  the same on the target or source-replica;
+ *   ENGINE_BAD_STATE      live: no consistent point (no exporter or importer
+ *                         answered), or interrupted: the comparison is incomplete.
+ * Errors are logged. out->npairs > 0 when the tables were compared (the
+ * report, even when some failed or the run was interrupted); the caller frees
+ * out with compare_result_free() in every case.
  */
-compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *failed_role);
+engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out);
 void compare_result_free(compare_result *r);
 
 /* Aggregates over the result. */
