@@ -25,6 +25,8 @@
 #define RANGE_ROWS 200000      /* rows per key range, about */
 #define MAX_RANGES 1024
 #define FETCH_ROWS 5000
+#define SAMPLE_ROWS 20000          /* keys sampled for range boundaries, at least */
+#define SAMPLE_BLOCKS_ABOVE 1e6    /* rows: sample whole blocks above, single rows below */
 #define APP_NAME "yb-voyager compare data"
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -350,11 +352,14 @@ static bool key_bounds(pgconn *c, const char *from, const char *key, bool *any, 
 }
 
 /*
- * Boundaries of a key of any type: a block sample of the source's keys (in
- * its snapshot), sorted in the order the predicates compare in, every
+ * Boundaries of a key of any type: a sample of the source's keys (in its
+ * snapshot), sorted in the order the predicates compare in, every
  * (n / want)-th distinct one. The predicates are the same on every side.
- * Sets t->preds; none when the sample is empty or cannot be taken (the table
- * is then one range). False only when the coordinator's session failed.
+ * At least SAMPLE_ROWS keys: row by row (BERNOULLI, one pass over the table)
+ * up to SAMPLE_BLOCKS_ABOVE rows, whole blocks (SYSTEM) above, where the
+ * sample still spans hundreds of blocks. Sets t->preds; none when the sample
+ * is empty or cannot be taken (the table is then one range). False only when
+ * the coordinator's session failed.
  */
 static bool sample_ranges(pgconn *c, table_job *t, const column *const *keys, size_t nkeys, bool c_order,
                           double est, size_t want)
@@ -368,14 +373,14 @@ static bool sample_ranges(pgconn *c, table_job *t, const column *const *keys, si
         strbuf_appendf(&order, "%s%s", k ? ", " : "", cols[k]);
         free(kq);
     }
-    /* about 100 sampled keys per range, at least 2000: SYSTEM samples whole blocks */
-    double rows = (double)want * 100 < 2000 ? 2000 : (double)want * 100;
+    double rows = (double)want * 200 < SAMPLE_ROWS ? SAMPLE_ROWS : (double)want * 200;
     double pct = est > 0 ? rows * 100 / est : 100;
     if (pct > 100)
         pct = 100;
     long micro = (long)(pct * 1e6);
-    strbuf_appendf(&sql, " FROM %s TABLESAMPLE SYSTEM (%ld.%06ld) ORDER BY %s", t->side[0].from,
-                   micro / 1000000, micro % 1000000, order.data);
+    strbuf_appendf(&sql, " FROM %s TABLESAMPLE %s (%ld.%06ld) ORDER BY %s", t->side[0].from,
+                   est > SAMPLE_BLOCKS_ABOVE ? "SYSTEM" : "BERNOULLI", micro / 1000000, micro % 1000000,
+                   order.data);
     strbuf_free(&order);
     bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
     PGresult *res = ok ? pgconn_query_quiet(c, sql.data, 0, NULL) : NULL;
@@ -725,6 +730,8 @@ static void do_range(run *r, pgconn **c, table_job *t, size_t range)
         bool count_diff = n[0] != n[s];
         bool bad = count_diff || (h[0] && h[s] && strcmp(h[0], h[s]) != 0);
         if (bad) {
+            log_info("table %s.%s: key range %zu of %zu differs on %s (%s)", t->name->schema, t->name->name,
+                     range + 1, t->npreds, db_role_name(r->conf[s]->role), pred);
             t->bad_ranges[s]++;
             t->count_differs[s] |= count_diff;
             drill[s] = r->spec->level == COMPARE_ROWS && h[0] && h[s];
@@ -1012,6 +1019,9 @@ static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
             rc = ENGINE_BAD_STATE;
         } else if (!live_session(r, s, &coord[s], NULL, NULL)) {
             rc = side_failed(s);
+        } else {
+            log_info("consistent point: %s database read with the changes up to queue vsn %lld applied",
+                     db_role_name(r->conf[s]->role), (long long)vsn);
         }
     }
     for (size_t s = 1; s < 1 + paused; s++)

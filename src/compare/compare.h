@@ -30,8 +30,14 @@
 #define COMPARE_NORMALISED                                                                         \
     "DateStyle ISO/YMD, TimeZone UTC, IntervalStyle postgres, extra_float_digits 3 (exact "      \
     "floats), bytea_output hex, lc_monetary C, numeric without trailing zeros (trim_scale, "      \
-    "PostgreSQL 13+ on both sides); enums, domains, arrays, json and collated text compare by "  \
-    "their text form, generated columns are left out"
+    "PostgreSQL 13+ on both sides); generated columns are left out. When every side is "         \
+    "PostgreSQL 14+ (hash_record_extended), columns are hashed by their types' own hash "        \
+    "functions, not their text: integers, boolean, date/time (not interval), uuid, bytea, text " \
+    "and varchar (by their bytes, whatever the collation), floats (binary form), numeric (by "   \
+    "value: 1.0 = 1.00, as trim_scale), jsonb (by jsonb equality, numbers inside by value too: " \
+    "{\"a\": 1.0} = {\"a\": 1.00}), arrays of these but numeric and jsonb, domains over them; "   \
+    "other columns (enums, interval, json, char(n), composite, range and geometric types...), "  \
+    "and all of them on older servers, by their text form"
 
 typedef enum compare_level { COMPARE_COUNT, COMPARE_CHECKSUM, COMPARE_ROWS } compare_level;
 
