@@ -893,7 +893,7 @@ static bool probe_agrees(run *r, pgconn **coord, const char *probe, bool *same)
 static row_hash_kind choose_row_hash(run *r, pgconn **coord)
 {
     bool same = false;
-    if (probe_agrees(r, coord, COMPARE_SQL_NATIVE_PROBE, &same) && same) {
+    if (!r->spec->text_hash_only && probe_agrees(r, coord, COMPARE_SQL_NATIVE_PROBE, &same) && same) {
         log_info("row hash: hash_record_extended over the types' own hash functions (same on every side)");
         return ROW_HASH_NATIVE;
     }

@@ -63,7 +63,8 @@ typedef struct compare_spec {
      * through the export dir's catalog (engine_ctx.cat); refused when none can be had.
      */
     bool live;
-    int point_timeout_s;          /* how long to wait for the exporter and importers */
+    int point_timeout_s;
+    bool text_hash_only;          /* hash rows' text forms even where native hashes agree (tests) */          /* how long to wait for the exporter and importers */
 } compare_spec;
 
 typedef enum compare_status {

@@ -126,6 +126,17 @@ assert_eq "text key: the changed key" "changed (k0100000)" "$(py "' '.join(k['ki
 assert_eq "composite key: the missing and the changed key" "missing (r2,10000.2) changed (r1,10000.1)" \
     "$(py "' '.join(k['kind'] + ' ' + k['key'] for k in sorted(t['composite_keyed']['differing_keys'], key=lambda k: k['kind'] != 'missing'))")"
 
+# The text checksum (servers without hash_record_extended: PostgreSQL 13 and older, YugabyteDB on
+# PostgreSQL 11) finds and names the same rows.
+VOYAGER_COMPARE_ROW_HASH=text expect_rc "text row hashes: exit 7" 7 "$V" compare data -e "$ED" --level rows --output-format json --parallel-jobs 4
+assert_match "text row hashes used" "row hash: hashtextextended of the row's text form" "$(tail -20 "$ED/logs/yb-voyager-compare-data.log")"
+py2() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); t={x['table_name']: x for x in d['pairs'][0]['tables']}; print($1)" "$LAST_OUT"; }
+assert_eq "text row hashes: every type family's change named" "(1) (3) (10) (11) (12) (13) (14) (15) (16) (17) (18) (19)" \
+    "$(py2 "' '.join(sorted((k['key'] for k in t['AllTypes']['differing_keys'] if k['kind']=='changed'), key=lambda s: int(s[1:-1])))")"
+assert_eq "text row hashes: the same differences everywhere" \
+    "$(py "sorted((n, k['kind'], k['key']) for n, x in t.items() for k in x.get('differing_keys', []))")" \
+    "$(py2 "sorted((n, k['kind'], k['key']) for n, x in t.items() for k in x.get('differing_keys', []))")"
+
 expect_rc "rows level as a table" 7 "$V" compare data -e "$ED" --level rows --max-diff-rows 3
 out=$(cat "$LAST_OUT")
 assert_match "keys listed under the table" "differing rows of AllTypes \(primary key\):" "$out"
