@@ -25,6 +25,8 @@
 #define RANGE_ROWS 200000      /* rows per key range, about */
 #define MAX_RANGES 1024
 #define FETCH_ROWS 5000
+#define SAMPLE_ROWS 20000          /* keys sampled for range boundaries, at least */
+#define SAMPLE_BLOCKS_ABOVE 1e6    /* rows: sample whole blocks above, single rows below */
 #define APP_NAME "yb-voyager compare data"
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -32,7 +34,8 @@
 typedef struct side_table {
     bool exists;
     char *from;     /* ONLY "s"."t" (a plain table: COPY read no child tables) or "s"."t" */
-    char *row_text; /* NULL: rows are counted only */
+    char *row_hash;   /* 64-bit hash of a row (bigint expression); NULL: rows are counted only */
+    char *row_digest; /* text form of a row's hash, for --level rows */
     char *key_text; /* NULL: no primary key */
     char *why;      /* copy only: how its columns differ from the source's, or NULL */
 } side_table;
@@ -58,7 +61,14 @@ typedef struct work_item {
     size_t range;
 } work_item;
 
+typedef enum row_hash_kind {
+    ROW_HASH_MD5,    /* md5 of the row's text form */
+    ROW_HASH_TEXT,   /* hashtextextended of the row's text form */
+    ROW_HASH_NATIVE, /* hash_record_extended: the types' own hash functions (compare_sql.h) */
+} row_hash_kind;
+
 typedef struct run {
+    const engine_ctx *ctx;
     const compare_spec *spec;
     size_t nsides;
     db_conf *conf[MAX_SIDES];
@@ -69,7 +79,7 @@ typedef struct run {
     atomic_size_t next, done;
     atomic_int workers_left;
     atomic_bool stopped;
-    bool fast_hash;              /* every side hashes text alike: hashtextextended */
+    row_hash_kind hash_kind;     /* how rows are hashed: the same on every side */
 } run;
 
 const char *compare_status_name(compare_status s)
@@ -140,8 +150,12 @@ static bool export_snapshot(run *r, size_t s, pgconn *c)
 
 typedef struct column {
     char *name;
-    char *type;
-    int key_pos; /* position in the primary key, -1 when not part of it */
+    char *type;      /* base type name (domains resolved) */
+    char *cat_type;  /* the same when a pg_catalog type, else "" */
+    char *elem;      /* an array's element type when a pg_catalog type, else "" */
+    char *coll;      /* collation identity (name, provider, locale, version), "" when none */
+    int key_pos;     /* position in the primary key, -1 when not part of it */
+    bool native;     /* hashed by its type's hash function (decided over every side) */
 } column;
 
 typedef struct columns {
@@ -154,6 +168,9 @@ static void columns_free(columns *cs)
     for (size_t i = 0; i < cs->n; i++) {
         free(cs->items[i].name);
         free(cs->items[i].type);
+        free(cs->items[i].cat_type);
+        free(cs->items[i].elem);
+        free(cs->items[i].coll);
     }
     free(cs->items);
     *cs = (columns){0};
@@ -195,11 +212,30 @@ static bool load_columns(pgconn *c, const char *qualified, bool *exists, char *r
             *est_rows = atof(PQgetvalue(res, 0, 0));
         PQclear(res);
     }
+    /*
+     * The collation identity of a column: what orders its values (key ranges
+     * use the column's own order only when it is the same on every side).
+     * Columns of pg_database / pg_collation that not every version has are
+     * read through to_jsonb.
+     */
     char *sql = xasprintf(
-        "SELECT a.attname, coalesce(bt.typname, t.typname), "
-        " coalesce(array_position(pk.indkey::int2[], a.attnum), -1) "
+        "SELECT a.attname, b.typname, "
+        " coalesce(array_position(pk.indkey::int2[], a.attnum), -1), "
+        " CASE WHEN b.typnamespace = 'pg_catalog'::regnamespace THEN b.typname ELSE '' END, "
+        " CASE WHEN b.typcategory = 'A' AND e.typnamespace = 'pg_catalog'::regnamespace "
+        "  THEN e.typname ELSE '' END, "
+        " CASE WHEN a.attcollation = 0 THEN '' "
+        "  WHEN a.attcollation = 100 THEN (SELECT concat_ws('/', 'database', d.datcollate, "
+        "   to_jsonb(d)->>'datlocprovider', to_jsonb(d)->>'daticulocale', to_jsonb(d)->>'datlocale', "
+        "   to_jsonb(d)->>'datcollversion') FROM pg_database d WHERE d.datname = current_database()) "
+        "  ELSE concat_ws('/', co.collname, co.collprovider, coalesce(to_jsonb(co)->>'colliculocale', "
+        "   to_jsonb(co)->>'colllocale', co.collcollate), to_jsonb(co)->>'collisdeterministic', "
+        "   pg_collation_actual_version(co.oid)) END "
         "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
         "LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype "
+        "JOIN pg_type b ON b.oid = coalesce(bt.oid, t.oid) "
+        "LEFT JOIN pg_type e ON e.oid = b.typelem "
+        "LEFT JOIN pg_collation co ON co.oid = a.attcollation "
         "LEFT JOIN pg_index pk ON pk.indrelid = a.attrelid AND pk.indisprimary "
         "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped %s "
         "ORDER BY a.attnum",
@@ -214,6 +250,9 @@ static bool load_columns(pgconn *c, const char *qualified, bool *exists, char *r
         out->items[i].name = xstrdup(PQgetvalue(res, (int)i, 0));
         out->items[i].type = xstrdup(PQgetvalue(res, (int)i, 1));
         out->items[i].key_pos = atoi(PQgetvalue(res, (int)i, 2));
+        out->items[i].cat_type = xstrdup(PQgetvalue(res, (int)i, 3));
+        out->items[i].elem = xstrdup(PQgetvalue(res, (int)i, 4));
+        out->items[i].coll = xstrdup(PQgetvalue(res, (int)i, 5));
     }
     PQclear(res);
     return true;
@@ -236,11 +275,14 @@ static size_t key_columns(const columns *cs, const column **out)
 }
 
 /*
- * Row and key text of one side, over the source's columns in the source's
- * order, each normalised by this side's own type. NULL *why when it has them all.
+ * Row hash and key text of one side, over the source's columns in the
+ * source's order, each normalised by this side's own type (natively hashed
+ * columns: src->items[i].native, decided over every side). NULL *why when it
+ * has them all.
  */
 static void build_side(side_table *st, const columns *src, const column *const *keys, size_t nkeys,
-                       const columns *mine, bool trim_scale, bool hash, const char *copy_role)
+                       const columns *mine, bool trim_scale, row_hash_kind kind, bool hash,
+                       const char *copy_role)
 {
     strbuf why = STRBUF_INIT;
     for (size_t i = 0; i < src->n; i++)
@@ -259,12 +301,29 @@ static void build_side(side_table *st, const columns *src, const column *const *
     if (!hash)
         return;
     char **ex = xcalloc(src->n + 1, sizeof *ex);
-    for (size_t i = 0; i < src->n; i++)
-        ex[i] = compare_sql_column_expr(src->items[i].name, column_find(mine, src->items[i].name)->type,
-                                        trim_scale);
-    st->row_text = compare_sql_row_text((const char *const *)ex, src->n);
-    for (size_t i = 0; i < src->n; i++)
+    char **nat = xcalloc(src->n + 1, sizeof *nat);
+    size_t nt = 0, nn = 0;
+    for (size_t i = 0; i < src->n; i++) {
+        const column *m = column_find(mine, src->items[i].name);
+        if (kind == ROW_HASH_NATIVE && src->items[i].native)
+            nat[nn++] = compare_sql_column_native(m->name, m->cat_type);
+        else
+            ex[nt++] = compare_sql_column_expr(m->name, m->type, trim_scale);
+    }
+    if (kind == ROW_HASH_NATIVE) {
+        st->row_hash = compare_sql_row_hash_native((const char *const *)nat, nn, (const char *const *)ex, nt);
+        st->row_digest = xasprintf("(%s)::text", st->row_hash);
+    } else {
+        char *row_text = compare_sql_row_text((const char *const *)ex, nt);
+        st->row_hash = compare_sql_row_hash_text(row_text, kind == ROW_HASH_TEXT);
+        st->row_digest = xasprintf("md5(%s)", row_text);
+        free(row_text);
+    }
+    for (size_t i = 0; i < nt; i++)
         free(ex[i]);
+    for (size_t i = 0; i < nn; i++)
+        free(nat[i]);
+    free(nat);
     if (nkeys) {
         for (size_t i = 0; i < nkeys; i++)
             ex[i] = compare_sql_column_expr(keys[i]->name, column_find(mine, keys[i]->name)->type,
@@ -292,6 +351,106 @@ static bool key_bounds(pgconn *c, const char *from, const char *key, bool *any, 
     return true;
 }
 
+/*
+ * Boundaries of a key of any type: a sample of the source's keys (in its
+ * snapshot), sorted in the order the predicates compare in, every
+ * (n / want)-th distinct one. The predicates are the same on every side.
+ * At least SAMPLE_ROWS keys: row by row (BERNOULLI, one pass over the table)
+ * up to SAMPLE_BLOCKS_ABOVE rows, whole blocks (SYSTEM) above, where the
+ * sample still spans hundreds of blocks. Sets t->preds; none when the sample
+ * is empty or cannot be taken (the table is then one range). False only when
+ * the coordinator's session failed.
+ */
+static bool sample_ranges(pgconn *c, table_job *t, const column *const *keys, size_t nkeys, bool c_order,
+                          double est, size_t want)
+{
+    strbuf sql = STRBUF_INIT, order = STRBUF_INIT;
+    char **cols = xcalloc(nkeys, sizeof *cols);
+    for (size_t k = 0; k < nkeys; k++) {
+        char *kq = pg_quote_ident(keys[k]->name);
+        cols[k] = xasprintf("%s%s", kq, c_order && keys[k]->coll[0] ? " COLLATE \"C\"" : "");
+        strbuf_appendf(&sql, "%s%s", k ? ", " : "SELECT ", kq);
+        strbuf_appendf(&order, "%s%s", k ? ", " : "", cols[k]);
+        free(kq);
+    }
+    double rows = (double)want * 200 < SAMPLE_ROWS ? SAMPLE_ROWS : (double)want * 200;
+    double pct = est > 0 ? rows * 100 / est : 100;
+    if (pct > 100)
+        pct = 100;
+    long micro = (long)(pct * 1e6);
+    strbuf_appendf(&sql, " FROM %s TABLESAMPLE %s (%ld.%06ld) ORDER BY %s", t->side[0].from,
+                   est > SAMPLE_BLOCKS_ABOVE ? "SYSTEM" : "BERNOULLI", micro / 1000000, micro % 1000000,
+                   order.data);
+    strbuf_free(&order);
+    bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
+    PGresult *res = ok ? pgconn_query_quiet(c, sql.data, 0, NULL) : NULL;
+    if (ok && !res) {
+        log_warn("table %s.%s: sampling its keys failed (%s): compared as one range", t->name->schema,
+                 t->name->name, pgconn_note_result(c, NULL));
+        ok = pgconn_exec(c, "ROLLBACK TO SAVEPOINT compare_sample");
+    }
+    ok = ok && pgconn_exec(c, "RELEASE SAVEPOINT compare_sample");
+    size_t n = res ? (size_t)PQntuples(res) : 0;
+    const char **bounds = xcalloc((want ? want : 1) * nkeys, sizeof *bounds);
+    size_t nb = 0;
+    for (size_t i = 1; ok && n && i < want; i++) {
+        size_t row = i * n / want;
+        bool same = nb > 0;
+        for (size_t k = 0; k < nkeys && same; k++)
+            same = strcmp(bounds[(nb - 1) * nkeys + k], PQgetvalue(res, (int)row, (int)k)) == 0;
+        if (same)
+            continue;
+        for (size_t k = 0; k < nkeys; k++)
+            bounds[nb * nkeys + k] = PQgetvalue(res, (int)row, (int)k);
+        nb++;
+    }
+    if (nb)
+        t->npreds = compare_sql_key_ranges((const char *const *)cols, nkeys, bounds, nb, &t->preds);
+    free(bounds);
+    PQclear(res);
+    for (size_t k = 0; k < nkeys; k++)
+        free(cols[k]);
+    free(cols);
+    strbuf_free(&sql);
+    return ok;
+}
+
+/*
+ * Does every side order the key's collatable columns alike (same collation,
+ * provider, locale and version)? Otherwise ranges compare under "C".
+ */
+static bool same_key_order(const run *r, const table_job *t, const columns *cols, const column *const *keys,
+                           size_t nkeys)
+{
+    for (size_t k = 0; k < nkeys; k++) {
+        if (!keys[k]->coll[0])
+            continue;
+        for (size_t s = 1; s < r->nsides; s++) {
+            const column *m = t->side[s].exists ? column_find(&cols[s], keys[k]->name) : NULL;
+            if (m && strcmp(m->coll, keys[k]->coll) != 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Columns hashed natively: a type that compare_sql_native_type() takes, the
+ * same on every side that has the column.
+ */
+static void decide_native(const run *r, const table_job *t, columns *cols)
+{
+    for (size_t i = 0; i < cols[0].n; i++) {
+        column *c = &cols[0].items[i];
+        c->native = r->hash_kind == ROW_HASH_NATIVE && compare_sql_native_type(c->cat_type, c->elem);
+        for (size_t s = 1; s < r->nsides && c->native; s++) {
+            const column *m = t->side[s].exists ? column_find(&cols[s], c->name) : NULL;
+            if (m && strcmp(m->cat_type, c->cat_type) != 0)
+                c->native = false;
+        }
+    }
+}
+
 /* Everything about one table that the workers need; false when a coordinator query failed. */
 static bool prepare_table(run *r, pgconn **coord, table_job *t, bool trim_scale)
 {
@@ -312,16 +471,20 @@ static bool prepare_table(run *r, pgconn **coord, table_job *t, bool trim_scale)
     const column *keys[cols[0].n + 1];
     size_t nkeys = key_columns(&cols[0], keys);
     bool hash = sp->level != COMPARE_COUNT;
+    decide_native(r, t, cols);
     if (t->side[0].exists && hash)
-        build_side(&t->side[0], &cols[0], keys, nkeys, &cols[0], trim_scale, true, "source");
+        build_side(&t->side[0], &cols[0], keys, nkeys, &cols[0], trim_scale, r->hash_kind, true, "source");
     for (size_t s = 1; s < r->nsides; s++)
         if (t->side[s].exists && t->side[0].exists)
-            build_side(&t->side[s], &cols[0], keys, nkeys, &cols[s], trim_scale, hash,
+            build_side(&t->side[s], &cols[0], keys, nkeys, &cols[s], trim_scale, r->hash_kind, hash,
                        db_role_name(r->conf[s]->role));
 
-    /* Integer keys split into ranges, bounds taken over every side. */
+    /*
+     * Key ranges: an integer key (or first key column) by arithmetic over the
+     * bounds of every side; any other key by sampled boundaries.
+     */
     size_t want = 1;
-    if (nkeys && t->side[0].exists && compare_sql_splittable_type(keys[0]->type)) {
+    if (nkeys && t->side[0].exists) {
         size_t by_rows = (size_t)(est / RANGE_ROWS) + 1;
         want = by_rows;
         if (est >= RANGE_ROWS / 2 && want < (size_t)sp->parallel)
@@ -329,7 +492,21 @@ static bool prepare_table(run *r, pgconn **coord, table_job *t, bool trim_scale)
         if (want > MAX_RANGES)
             want = MAX_RANGES;
     }
-    if (want > 1) {
+    bool by_int = want > 1 && compare_sql_splittable_type(keys[0]->type);
+    if (want > 1 && !by_int) {
+        bool same_order = same_key_order(r, t, cols, keys, nkeys);
+        if (!same_order) {
+            /* under "C" no index serves the ranges: each scans the table, so no more than the workers */
+            log_info("table %s.%s: its key's collation differs between the databases: key ranges "
+                     "compare under collation \"C\"",
+                     t->name->schema, t->name->name);
+            if (want > (size_t)sp->parallel)
+                want = (size_t)sp->parallel;
+        }
+        if (want > 1)
+            ok = sample_ranges(coord[0], t, keys, nkeys, !same_order, est, want);
+    }
+    if (by_int) {
         char *kq = pg_quote_ident(keys[0]->name);
         bool seen = false;
         int64_t lo = 0, hi = 0;
@@ -480,7 +657,7 @@ static void drill_down(run *r, pgconn *src, pgconn *cp, table_job *t, size_t s, 
     bool ok = true;
     for (int i = 0; i < 2; i++) {
         const side_table *st = &t->side[i ? s : 0];
-        char *sql = compare_sql_rows_cursor("compare_rows", st->from, pred, st->key_text, st->row_text);
+        char *sql = compare_sql_rows_cursor_digest("compare_rows", st->from, pred, st->key_text, st->row_digest);
         char *wrapped = xasprintf("SAVEPOINT compare_rows_sp; %s", sql);
         if (!pgconn_exec(cs[i], wrapped)) {
             ok = false;
@@ -529,8 +706,7 @@ static void do_range(run *r, pgconn **c, table_job *t, size_t range)
     PGresult *res[MAX_SIDES];
     for (size_t s = 0; s < r->nsides; s++)
         if (t->side[s].exists)
-            sql[s] = compare_sql_range_query(t->side[s].from, pred,
-                                             t->side[s].why ? NULL : t->side[s].row_text, r->fast_hash);
+            sql[s] = compare_sql_sum_query(t->side[s].from, pred, t->side[s].why ? NULL : t->side[s].row_hash);
     run_everywhere(c, sql, r->nsides, res, err);
     int64_t n[MAX_SIDES] = {0};
     const char *h[MAX_SIDES] = {NULL};
@@ -554,6 +730,8 @@ static void do_range(run *r, pgconn **c, table_job *t, size_t range)
         bool count_diff = n[0] != n[s];
         bool bad = count_diff || (h[0] && h[s] && strcmp(h[0], h[s]) != 0);
         if (bad) {
+            log_info("table %s.%s: key range %zu of %zu differs on %s (%s)", t->name->schema, t->name->name,
+                     range + 1, t->npreds, db_role_name(r->conf[s]->role), pred);
             t->bad_ranges[s]++;
             t->count_differs[s] |= count_diff;
             drill[s] = r->spec->level == COMPARE_ROWS && h[0] && h[s];
@@ -581,7 +759,7 @@ static void *worker_main(void *arg)
     worker *w = arg;
     run *r = w->r;
     for (;;) {
-        if (r->spec->stop && *r->spec->stop) {
+        if (r->ctx->interrupted && *r->ctx->interrupted) {
             atomic_store(&r->stopped, true);
             break;
         }
@@ -664,7 +842,8 @@ static void table_job_free(table_job *t, size_t nsides)
 {
     for (size_t s = 0; s < nsides; s++) {
         free(t->side[s].from);
-        free(t->side[s].row_text);
+        free(t->side[s].row_hash);
+        free(t->side[s].row_digest);
         free(t->side[s].key_text);
         free(t->side[s].why);
         free(t->error[s]);
@@ -678,45 +857,69 @@ static void table_job_free(table_job *t, size_t nsides)
     pthread_mutex_destroy(&t->mu);
 }
 
-/*
- * hashtextextended is about a third cheaper than md5 but depends on the
- * server's byte order: used only when every side gives the probe the same value.
- */
-static bool same_text_hash(run *r, pgconn **coord)
+/* Does the probe give the same value on every side? false when a session failed. */
+static bool probe_agrees(run *r, pgconn **coord, const char *probe, bool *same)
 {
     char *first = NULL;
-    bool same = true;
-    for (size_t s = 0; s < r->nsides && same; s++) {
-        if (!pgconn_exec(coord[s], "SAVEPOINT compare_probe"))
+    *same = true;
+    for (size_t s = 0; s < r->nsides && *same; s++) {
+        if (!pgconn_exec(coord[s], "SAVEPOINT compare_probe")) {
+            free(first);
             return false;
-        PGresult *res = pgconn_query_quiet(coord[s], COMPARE_SQL_HASH_PROBE, 0, NULL);
+        }
+        PGresult *res = pgconn_query_quiet(coord[s], probe, 0, NULL);
         const char *v = res && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL;
-        same = v && (!first || strcmp(first, v) == 0);
+        *same = v && (!first || strcmp(first, v) == 0);
         if (v && !first)
             first = xstrdup(v);
         PQclear(res);
-        pgconn_exec(coord[s], v ? "RELEASE SAVEPOINT compare_probe" : "ROLLBACK TO SAVEPOINT compare_probe");
+        if (!pgconn_exec(coord[s], v ? "RELEASE SAVEPOINT compare_probe"
+                                     : "ROLLBACK TO SAVEPOINT compare_probe; RELEASE SAVEPOINT compare_probe")) {
+            free(first);
+            return false;
+        }
     }
     free(first);
-    log_info("row hash: %s", same ? "hashtextextended (same on every side)" : "md5");
-    return same;
+    return true;
 }
 
-static compare_rc side_failed(run *r, size_t s, db_role *failed_role)
+/*
+ * The row hash every side computes alike. hash_record_extended (PostgreSQL
+ * 14+) skips the output functions and is about three times cheaper than
+ * hashing the row's text form; hashtextextended of the text form is about a
+ * third cheaper than md5. Each depends on the server having the function and
+ * on its byte order: a probe must give the same value on every side.
+ */
+static row_hash_kind choose_row_hash(run *r, pgconn **coord)
 {
-    *failed_role = r->conf[s]->role;
-    return s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
+    bool same = false;
+    if (!r->spec->text_hash_only && probe_agrees(r, coord, COMPARE_SQL_NATIVE_PROBE, &same) && same) {
+        log_info("row hash: hash_record_extended over the types' own hash functions (same on every side)");
+        return ROW_HASH_NATIVE;
+    }
+    if (probe_agrees(r, coord, COMPARE_SQL_HASH_PROBE, &same) && same) {
+        log_info("row hash: hashtextextended of the row's text form (hash_record_extended is missing "
+                 "or differs on a side: a server before PostgreSQL 14, or YugabyteDB on PostgreSQL 11)");
+        return ROW_HASH_TEXT;
+    }
+    log_info("row hash: md5 of the row's text form (the servers' text hashes differ)");
+    return ROW_HASH_MD5;
+}
+
+static engine_status side_failed(size_t s)
+{
+    return s == 0 ? ENGINE_SOURCE_FAILED : ENGINE_TARGET_FAILED;
 }
 
 /* Offline, or after cutover: every side as it is now. */
-static compare_rc open_plain(run *r, pgconn **coord, db_role *failed_role)
+static engine_status open_plain(run *r, pgconn **coord)
 {
     for (size_t s = 0; s < r->nsides; s++) {
         coord[s] = open_session(r, s, true);
         if (!coord[s] || !export_snapshot(r, s, coord[s]))
-            return side_failed(r, s, failed_role);
+            return side_failed(s);
     }
-    return COMPARE_RC_OK;
+    return ENGINE_OK;
 }
 
 static const char *importer_of(db_role role)
@@ -753,39 +956,39 @@ static bool live_session(run *r, size_t s, pgconn **c, const char *first_query, 
  * its LSN, have the exporter map it to the queue's vsn V, let the importers
  * apply exactly up to V, and take their databases' snapshots there.
  */
-static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_t *point_vsn)
+static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
 {
     const compare_spec *sp = r->spec;
     int wait_ms = (sp->point_timeout_s > 0 ? sp->point_timeout_s : 60) * 1000;
     int64_t held_min = INT64_MAX;
     size_t paused = 0;
-    compare_rc rc = COMPARE_RC_OK;
+    engine_status rc = ENGINE_OK;
     for (size_t s = 1; s < r->nsides; s++, paused++) {
         int64_t held;
-        if (!cp_pause(sp->meta, importer_of(r->conf[s]->role), wait_ms, &held)) {
+        if (!cp_pause(r->ctx->cat, importer_of(r->conf[s]->role), wait_ms, &held)) {
             log_error("the migration is live and %s did not answer within %d s: a live comparison "
                       "needs the running export data and import data to hold at a consistent point; "
                       "start them, or compare after cutover",
                       importer_command(r->conf[s]->role), wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         held_min = held < held_min ? held : held_min;
     }
     int64_t vsn = -1;
-    for (int attempt = 0; rc == COMPARE_RC_OK; attempt++) {
+    for (int attempt = 0; rc == ENGINE_OK; attempt++) {
         PGresult *first = NULL;
         if (!live_session(r, 0, &coord[0],
                           "SELECT pg_current_wal_insert_lsn()::text, txid_current_snapshot()::text", &first)) {
             PQclear(first);
-            rc = side_failed(r, 0, failed_role);
+            rc = side_failed(0);
             break;
         }
         uint64_t lsn = 0;
         unsigned hi = 0, lo = 0;
         if (sscanf(PQgetvalue(first, 0, 0), "%X/%X", &hi, &lo) == 2)
             lsn = ((uint64_t)hi << 32) | lo;
-        cp_answer a = cp_ask_exporter(sp->meta, lsn, PQgetvalue(first, 0, 1), wait_ms, &vsn);
+        cp_answer a = cp_ask_exporter(r->ctx->cat, lsn, PQgetvalue(first, 0, 1), wait_ms, &vsn);
         log_info("consistent point: source snapshot at LSN %s: %s", PQgetvalue(first, 0, 0),
                  a == CP_ANSWERED ? "queue vsn found" : a == CP_RETRY ? "retry" : "no answer");
         PQclear(first);
@@ -793,7 +996,7 @@ static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_
             log_error("the migration is live and export data (from source) did not answer within %d s: "
                       "a live comparison needs it running; start it, or compare after cutover",
                       wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         if (a == CP_ANSWERED && vsn >= held_min)
@@ -805,46 +1008,51 @@ static compare_rc open_live(run *r, pgconn **coord, db_role *failed_role, int64_
         r->snapshot[0] = NULL;
         if (attempt >= 20) {
             log_error("no consistent point after %d attempts: compare data again", attempt + 1);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
         }
     }
-    for (size_t s = 1; s < r->nsides && rc == COMPARE_RC_OK; s++) {
-        if (!cp_advance(sp->meta, importer_of(r->conf[s]->role), vsn, wait_ms)) {
+    for (size_t s = 1; s < r->nsides && rc == ENGINE_OK; s++) {
+        if (!cp_advance(r->ctx->cat, importer_of(r->conf[s]->role), vsn, wait_ms)) {
             log_error("%s did not apply the changes up to vsn %lld within %d s: compare data again "
                       "(or compare after cutover)",
                       importer_command(r->conf[s]->role), (long long)vsn, wait_ms / 1000);
-            rc = COMPARE_RC_NO_POINT;
+            rc = ENGINE_BAD_STATE;
         } else if (!live_session(r, s, &coord[s], NULL, NULL)) {
-            rc = side_failed(r, s, failed_role);
+            rc = side_failed(s);
+        } else {
+            log_info("consistent point: %s database read with the changes up to queue vsn %lld applied",
+                     db_role_name(r->conf[s]->role), (long long)vsn);
         }
     }
     for (size_t s = 1; s < 1 + paused; s++)
-        cp_release(sp->meta, importer_of(r->conf[s]->role));
-    if (rc == COMPARE_RC_OK) {
+        cp_release(r->ctx->cat, importer_of(r->conf[s]->role));
+    if (rc == ENGINE_OK) {
         log_info("consistent point: source snapshot and queue vsn %lld applied on every copy", (long long)vsn);
         *point_vsn = vsn;
     }
     return rc;
 }
 
-compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *failed_role)
+static engine_status verdict(const compare_result *res);
+
+engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out)
 {
     *out = (compare_result){0};
-    run r = {.spec = spec, .nsides = spec->ncopies + 1};
+    run r = {.ctx = ctx, .spec = spec, .nsides = spec->ncopies + 1};
     r.conf[0] = spec->source;
     for (size_t i = 0; i < spec->ncopies && i + 1 < MAX_SIDES; i++)
         r.conf[i + 1] = spec->copies[i];
     pgconn *coord[MAX_SIDES] = {NULL};
     int64_t point_vsn = -1;
-    compare_rc rc = spec->live ? open_live(&r, coord, failed_role, &point_vsn) : open_plain(&r, coord, failed_role);
+    engine_status rc = spec->live ? open_live(&r, coord, &point_vsn) : open_plain(&r, coord);
     bool trim_scale = true;
-    for (size_t s = 0; s < r.nsides && rc == COMPARE_RC_OK; s++)
+    for (size_t s = 0; s < r.nsides && rc == ENGINE_OK; s++)
         trim_scale &= coord[s]->server_version_num >= 130000;
-    if (rc == COMPARE_RC_OK)
-        r.fast_hash = same_text_hash(&r, coord);
+    if (rc == ENGINE_OK)
+        r.hash_kind = choose_row_hash(&r, coord);
     int nworkers = spec->parallel < 1 ? 1 : spec->parallel;
     worker *ws = NULL;
-    if (rc == COMPARE_RC_OK) {
+    if (rc == ENGINE_OK) {
         r.tables = xcalloc(spec->ntables ? spec->ntables : 1, sizeof *r.tables);
         size_t nitems = 0;
         for (size_t i = 0; i < spec->ntables; i++) {
@@ -862,19 +1070,18 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
         if ((size_t)nworkers > r.nitems)
             nworkers = r.nitems ? (int)r.nitems : 1;
         ws = xcalloc((size_t)nworkers, sizeof *ws);
-        for (int w = 0; w < nworkers && rc == COMPARE_RC_OK; w++) {
+        for (int w = 0; w < nworkers && rc == ENGINE_OK; w++) {
             ws[w].r = &r;
             for (size_t s = 0; s < r.nsides; s++) {
                 ws[w].c[s] = open_session(&r, s, false);
                 if (!ws[w].c[s]) {
-                    rc = s == 0 ? COMPARE_RC_SOURCE_FAILED : COMPARE_RC_COPY_FAILED;
-                    *failed_role = r.conf[s]->role;
+                    rc = side_failed(s);
                     break;
                 }
             }
         }
     }
-    if (rc == COMPARE_RC_OK) {
+    if (rc == ENGINE_OK) {
         log_info("compare data: %zu tables in %zu key ranges, %d workers", spec->ntables, r.nitems, nworkers);
         atomic_store(&r.workers_left, nworkers);
         int started = 0;
@@ -908,6 +1115,7 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
             for (size_t i = 0; i < spec->ntables; i++)
                 finish_table(&r, &r.tables[i], p + 1, &out->pairs[p].tables[i]);
         }
+        rc = verdict(out);
     }
     for (int w = 0; ws && w < nworkers; w++)
         for (size_t s = 0; s < r.nsides; s++)
@@ -922,6 +1130,26 @@ compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *f
     free(r.tables);
     free(r.items);
     return rc;
+}
+
+/* How a comparison that ran ended, logged. */
+static engine_status verdict(const compare_result *res)
+{
+    const compare_table_result *err = compare_result_first_error(res);
+    if (res->interrupted) {
+        log_error("interrupted: the comparison is incomplete; run compare data again");
+        return ENGINE_BAD_STATE;
+    }
+    if (err) {
+        log_error("compare data could not read table %s.%s: %s", err->schema, err->name, err->detail);
+        return err->failed_role == DB_SOURCE ? ENGINE_SOURCE_FAILED : ENGINE_TARGET_FAILED;
+    }
+    if (!compare_result_all_equal(res)) {
+        log_info("compare data: differences found");
+        return ENGINE_DATA_DIFFERS;
+    }
+    log_info("compare data: every table is equal");
+    return ENGINE_OK;
 }
 
 void compare_result_free(compare_result *r)

@@ -12,12 +12,13 @@
  * each side is read at a single point. Text forms are normalised the same way
  * on every session (see COMPARE_NORMALISED) before hashing.
  *
- * The engine never sees the command line: the command fills a compare_spec.
+ * The engine never sees the command line: the command fills a compare_spec
+ * and gets an engine_status (core/engine.h) back.
  */
 #ifndef VOYAGER_COMPARE_COMPARE_H
 #define VOYAGER_COMPARE_COMPARE_H
 
-#include "catalog/catalog.h"
+#include "core/engine.h"
 #include "db/dbconf.h"
 
 #include <signal.h>
@@ -29,8 +30,14 @@
 #define COMPARE_NORMALISED                                                                         \
     "DateStyle ISO/YMD, TimeZone UTC, IntervalStyle postgres, extra_float_digits 3 (exact "      \
     "floats), bytea_output hex, lc_monetary C, numeric without trailing zeros (trim_scale, "      \
-    "PostgreSQL 13+ on both sides); enums, domains, arrays, json and collated text compare by "  \
-    "their text form, generated columns are left out"
+    "PostgreSQL 13+ on both sides); generated columns are left out. When every side is "         \
+    "PostgreSQL 14+ (hash_record_extended), columns are hashed by their types' own hash "        \
+    "functions, not their text: integers, boolean, date/time (not interval), uuid, bytea, text " \
+    "and varchar (by their bytes, whatever the collation), floats (binary form), numeric (by "   \
+    "value: 1.0 = 1.00, as trim_scale), jsonb (by jsonb equality, numbers inside by value too: " \
+    "{\"a\": 1.0} = {\"a\": 1.00}), arrays of these but numeric and jsonb, domains over them; "   \
+    "other columns (enums, interval, json, char(n), composite, range and geometric types...), "  \
+    "and all of them on older servers, by their text form"
 
 typedef enum compare_level { COMPARE_COUNT, COMPARE_CHECKSUM, COMPARE_ROWS } compare_level;
 
@@ -50,15 +57,14 @@ typedef struct compare_spec {
     size_t ncopies;
     const compare_table_name *tables; /* the migration's tables, same names on every side */
     size_t ntables;
-    volatile sig_atomic_t *stop;  /* set asynchronously to stop early, or NULL */
     /*
      * A live migration before cutover: the copies are read at the running
      * migration's consistent point with the source snapshot (cdc/consistent_point.h),
-     * through meta (the export dir's meta.db); refused when none can be had.
+     * through the export dir's catalog (engine_ctx.cat); refused when none can be had.
      */
     bool live;
-    catalog *meta;
-    int point_timeout_s;          /* how long to wait for the exporter and importers */
+    int point_timeout_s;
+    bool text_hash_only;          /* hash rows' text forms even where native hashes agree (tests) */          /* how long to wait for the exporter and importers */
 } compare_spec;
 
 typedef enum compare_status {
@@ -99,18 +105,20 @@ typedef struct compare_result {
     int64_t point_vsn;  /* live: the queue vsn every copy was read at; -1 otherwise */
 } compare_result;
 
-typedef enum compare_rc {
-    COMPARE_RC_OK = 0,        /* result filled (tables may differ or have errors) */
-    COMPARE_RC_SOURCE_FAILED, /* could not connect / take the snapshot (logged) */
-    COMPARE_RC_COPY_FAILED,   /* the same on a copy; *failed_role says which */
-    COMPARE_RC_NO_POINT,      /* live: no consistent point (no exporter or importer answered) */
-} compare_rc;
-
 /*
- * Run the comparison. On COMPARE_RC_OK out is filled (caller frees with
- * compare_result_free()); otherwise out is left empty and the error logged.
+ * Run the comparison (engine_ctx: the catalog for a live comparison, the
+ * interrupt flag to stop early). Returns
+ *   ENGINE_OK             every table equal on every pair;
+ *   ENGINE_DATA_DIFFERS   a table differs or is missing on a side;
+ *   ENGINE_SOURCE_FAILED  the source could not be connected to, snapshotted or read;
+ *   ENGINE_TARGET_FAILED  the same on the target or source-replica;
+ *   ENGINE_BAD_STATE      live: no consistent point (no exporter or importer
+ *                         answered), or interrupted: the comparison is incomplete.
+ * Errors are logged. out->npairs > 0 when the tables were compared (the
+ * report, even when some failed or the run was interrupted); the caller frees
+ * out with compare_result_free() in every case.
  */
-compare_rc compare_run(const compare_spec *spec, compare_result *out, db_role *failed_role);
+engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out);
 void compare_result_free(compare_result *r);
 
 /* Aggregates over the result. */

@@ -51,6 +51,68 @@ char *compare_sql_range_query(const char *from, const char *pred, const char *ro
 #define COMPARE_SQL_HASH_PROBE "SELECT hashtextextended('yb-voyager compare data', 0)::text"
 
 /*
+ * ---- Row hashes by the types' own hash functions (PostgreSQL 14+) ----
+ *
+ * hash_record_extended() over ROW(columns) hashes each value with its type's
+ * extended hash function (the one hash partitioning relies on, so stable
+ * across versions), skipping the output functions that dominate the text
+ * checksum. Only types whose hash distinguishes exactly what their text form
+ * does are hashed natively (compare_sql_native_type); every other column goes
+ * into one ROW(...)::text hashed as text, as before.
+ */
+
+/*
+ * Is a column of this type hashed natively? catalog_type: the base type's
+ * name when it is a pg_catalog type, else ""; elem: the same for an array's
+ * element type, else "". Floats count (their binary form, float8send, is hashed).
+ */
+bool compare_sql_native_type(const char *catalog_type, const char *elem);
+
+/* The expression of a natively hashed column (a cast to its base type, text under "C"). Caller frees. */
+char *compare_sql_column_native(const char *column, const char *catalog_type);
+
+/*
+ * The per-row 64-bit hash: hash_record_extended(ROW(native..., ROW(text...)::text), 0).
+ * text: compare_sql_column_expr() expressions. Caller frees.
+ */
+char *compare_sql_row_hash_native(const char *const *native, size_t nn, const char *const *text, size_t nt);
+
+/* The per-row 64-bit hash of row_text: hashtextextended (fast_hash) or md5's first 64 bits. Caller frees. */
+char *compare_sql_row_hash_text(const char *row_text, bool fast_hash);
+
+/* count(*) and the sum of row_hash (NULL: count only) over from where pred. Caller frees. */
+char *compare_sql_sum_query(const char *from, const char *pred, const char *row_hash);
+
+/* The probe whose result must agree on every side for native row hashes (one value per hashed family). */
+#define COMPARE_SQL_NATIVE_PROBE                                                                   \
+    "SELECT hash_record_extended(ROW(1::int8, 2::int4, 'x'::text COLLATE \"C\", '\\x01'::bytea, "   \
+    "1.50::numeric, '2024-01-01 00:00+00'::timestamptz, '2024-01-01'::date, true, "               \
+    "'{\"a\": [1, \"b\"]}'::jsonb, ARRAY['p', NULL]::text[] COLLATE \"C\", "                      \
+    "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, float8send(1.5), ROW(1, 'y')::text), 0)::text"
+
+/*
+ * ---- Key ranges of any key type ----
+ *
+ * nbounds boundary keys (sampled on the source, sorted, distinct), each nkeys
+ * text values in bounds[b * nkeys + k], split the key space into nbounds + 1
+ * ranges: below the first, between each two, from the last up. cols: the key
+ * columns as they are compared (quoted, with COLLATE "C" where wanted); a
+ * composite key compares as a row. Both sides get the same predicates; an
+ * untyped literal takes the column's type on each. Returns nbounds + 1
+ * (1 and "true" when nbounds is 0). Caller frees each and the array.
+ */
+size_t compare_sql_key_ranges(const char *const *cols, size_t nkeys, const char *const *bounds,
+                              size_t nbounds, char ***preds);
+
+/*
+ * Rows of a range in the same order on both sides: key text (collation "C"),
+ * row_digest (a function call or cast giving text); key_text NULL (no primary key): the digest
+ * is the key. Caller frees.
+ */
+char *compare_sql_rows_cursor_digest(const char *cursor, const char *from, const char *pred,
+                                     const char *key_text, const char *row_digest);
+
+/*
  * Rows of a range in the same order on both sides: key text (collation "C",
  * byte order), row md5. key_text NULL (no primary key): the md5 is the key.
  * Caller frees.

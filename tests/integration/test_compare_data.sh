@@ -27,6 +27,14 @@ expect_rc() {
 psql_as source sourcedb -c "CREATE TABLE public.big (id bigint PRIMARY KEY, v text, f float8)
     ; INSERT INTO public.big SELECT g, md5(g::text), g / 3.0 FROM generate_series(1, 300000) g; ANALYZE public.big" >/dev/null
 psql_as target yugabyte -c "CREATE TABLE public.big (id bigint PRIMARY KEY, v text, f float8)" >/dev/null
+# Big tables whose keys are not integers (a text key; a composite key of text and numeric): split
+# into key ranges by sampled boundaries, the same on both sides.
+KEYED="CREATE TABLE public.text_keyed (k text PRIMARY KEY, v int);
+    CREATE TABLE public.composite_keyed (region text, n numeric, v text, PRIMARY KEY (region, n))"
+psql_as source sourcedb -c "$KEYED; INSERT INTO public.text_keyed SELECT 'k' || lpad(g::text, 7, '0'), g FROM generate_series(1, 250000) g
+    ; INSERT INTO public.composite_keyed SELECT 'r' || (g % 4), g / 10.0, md5(g::text) FROM generate_series(1, 250000) g
+    ; ANALYZE public.text_keyed; ANALYZE public.composite_keyed" >/dev/null
+psql_as target yugabyte -c "$KEYED" >/dev/null
 
 expect_fail "before any export: refused" 3 "no table was exported in this export dir yet" \
     "$V" compare data -e "$ED" "${SRC[@]}" "${TGT_FLAGS[@]}"
@@ -44,9 +52,11 @@ assert_match "mixed-case schema and reserved name" "^Sales\.select +\| +500 \| +
 assert_match "partitioned table" "^measurements +\| +800 \| +800 \| EQUAL" "$out"
 assert_match "table without columns" "^no_columns +\| +2 \| +2 \| EQUAL" "$out"
 assert_match "big table" "^big +\| +300000 \| +300000 \| EQUAL" "$out"
-assert_match "summary" "13 of 13 tables equal on target" "$out"
+assert_match "text key" "^text_keyed +\| +250000 \| +250000 \| EQUAL" "$out"
+assert_match "composite key" "^composite_keyed +\| +250000 \| +250000 \| EQUAL" "$out"
+assert_match "summary" "15 of 15 tables equal on target" "$out"
 json_check "$ED/reports/compare-data-report.json" \
-    "d['equal'] and len(d['pairs']) == 1 and d['pairs'][0]['copy'] == 'target' and len(d['pairs'][0]['tables']) == 13 and all(t['status'] == 'EQUAL' for t in d['pairs'][0]['tables'])" &&
+    "d['equal'] and len(d['pairs']) == 1 and d['pairs'][0]['copy'] == 'target' and len(d['pairs'][0]['tables']) == 15 and all(t['status'] == 'EQUAL' for t in d['pairs'][0]['tables'])" &&
     ok "json report: every table equal" || not_ok "json report: every table equal" "$(head -c 600 "$ED/reports/compare-data-report.json")"
 grep -q "key ranges" "$ED/logs/yb-voyager-compare-data.log" && ok "logged" || not_ok "logged"
 
@@ -70,8 +80,12 @@ T "DROP TABLE \"Sales\".\"LOWER_CASE\""
 T "DELETE FROM \"Sales\".\"select\" WHERE \"from\" = 7"
 T "UPDATE measurements SET v = v + 1 WHERE id = 5"
 T "UPDATE big SET f = f + 1e-6 WHERE id = 299999"
+# in the middle of the key order (40%, 35% and 60% of it): inside a middle range of 4 (or 3)
+T "UPDATE text_keyed SET v = -1 WHERE k = 'k0100000'"
+T "DELETE FROM composite_keyed WHERE region = 'r2' AND n = 10000.2"
+T "UPDATE composite_keyed SET v = 'changed' WHERE region = 'r1' AND n = 10000.1"
 
-expect_rc "differences: exit 7" 7 "$V" compare data -e "$ED" --level checksum
+expect_rc "differences: exit 7" 7 "$V" compare data -e "$ED" --level checksum --parallel-jobs 4
 out=$(cat "$LAST_OUT")
 assert_match "AllTypes differs (count)" "^AllTypes +\| +3000 \| +2999 \| DIFFERENT \| row counts differ" "$out"
 assert_match "extra row" "^Sales\.lower_case +\| +100 \| +101 \| DIFFERENT" "$out"
@@ -80,13 +94,21 @@ assert_match "table without primary key" "^Sales\.select +\| +500 \| +499 \| DIF
 assert_match "partition change (checksum)" "^measurements +\| +800 \| +800 \| DIFFERENT \| checksums differ in 1 of 1 key ranges" "$out"
 assert_match "big table: one key range of several" "^big +\| +300000 \| +300000 \| DIFFERENT \| checksums differ in 1 of [0-9]+ key ranges" "$out"
 assert_match "equal tables stay equal" "^customers +\| +200 \| +200 \| EQUAL" "$out"
+assert_match "text key: one key range of 4" "^text_keyed +\| +250000 \| +250000 \| DIFFERENT \| checksums differ in 1 of 4 key ranges" "$out"
+assert_match "composite key: its rows differ" "^composite_keyed +\| +250000 \| +249999 \| DIFFERENT \| row counts differ" "$out"
+log=$(cat "$ED/logs/yb-voyager-compare-data.log")
+assert_match "text key: the middle range differs (sampled boundaries, row comparison)" \
+    "public\.text_keyed: key range 2 of 4 differs on target \(\"k\" >= 'k[0-9]+' AND \"k\" < 'k[0-9]+'\)" "$log"
+assert_match "composite key: two middle ranges differ" \
+    "public\.composite_keyed: key range 2 of 4 differs on target \(\(\"region\", \"n\"\) >= \('r[01]', '[0-9.]+'\) AND \(\"region\", \"n\"\) < \('r[12]', '[0-9.]+'\)\)" "$log"
+assert_match "composite key: the third range too" "public\.composite_keyed: key range 3 of 4 differs on target" "$log"
 
 expect_rc "count level misses value changes but not counts" 7 "$V" compare data -e "$ED" --level count
 out=$(cat "$LAST_OUT")
 assert_match "count level: measurements equal" "^measurements +\| +800 \| +800 \| EQUAL" "$out"
 assert_match "count level: AllTypes differs" "^AllTypes +\| +3000 \| +2999 \| DIFFERENT" "$out"
 
-expect_rc "rows level: exit 7" 7 "$V" compare data -e "$ED" --level rows --output-format json
+expect_rc "rows level: exit 7" 7 "$V" compare data -e "$ED" --level rows --output-format json --parallel-jobs 4
 json_check "$LAST_OUT" "not d['equal']" && ok "json on stdout" || not_ok "json on stdout" "$(head -c 300 "$LAST_OUT")"
 cp "$ED/reports/compare-data-report.json" "$TEST_TMP/rows.json"
 py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); t={x['table_name']: x for x in d['pairs'][0]['tables']}; print($1)" "$TEST_TMP/rows.json"; }
@@ -100,6 +122,20 @@ assert_eq "no primary key: counted" "1 0 0" "$(py "t['Sales.select']['missing_ro
 assert_eq "partitioned table without a key: the changed row counted both ways" "1 1 0" \
     "$(py "t['measurements']['missing_rows'], t['measurements']['extra_rows'], len(t['measurements']['differing_keys'])" | tr -d '(),')"
 assert_eq "big table: the changed key" "changed (299999)" "$(py "' '.join(k['kind'] + ' ' + k['key'] for k in t['big']['differing_keys'])")"
+assert_eq "text key: the changed key" "changed (k0100000)" "$(py "' '.join(k['kind'] + ' ' + k['key'] for k in t['text_keyed']['differing_keys'])")"
+assert_eq "composite key: the missing and the changed key" "missing (r2,10000.2) changed (r1,10000.1)" \
+    "$(py "' '.join(k['kind'] + ' ' + k['key'] for k in sorted(t['composite_keyed']['differing_keys'], key=lambda k: k['kind'] != 'missing'))")"
+
+# The text checksum (servers without hash_record_extended: PostgreSQL 13 and older, YugabyteDB on
+# PostgreSQL 11) finds and names the same rows.
+VOYAGER_COMPARE_ROW_HASH=text expect_rc "text row hashes: exit 7" 7 "$V" compare data -e "$ED" --level rows --output-format json --parallel-jobs 4
+assert_match "text row hashes used" "row hash: hashtextextended of the row's text form" "$(tail -20 "$ED/logs/yb-voyager-compare-data.log")"
+py2() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); t={x['table_name']: x for x in d['pairs'][0]['tables']}; print($1)" "$LAST_OUT"; }
+assert_eq "text row hashes: every type family's change named" "(1) (3) (10) (11) (12) (13) (14) (15) (16) (17) (18) (19)" \
+    "$(py2 "' '.join(sorted((k['key'] for k in t['AllTypes']['differing_keys'] if k['kind']=='changed'), key=lambda s: int(s[1:-1])))")"
+assert_eq "text row hashes: the same differences everywhere" \
+    "$(py "sorted((n, k['kind'], k['key']) for n, x in t.items() for k in x.get('differing_keys', []))")" \
+    "$(py2 "sorted((n, k['kind'], k['key']) for n, x in t.items() for k in x.get('differing_keys', []))")"
 
 expect_rc "rows level as a table" 7 "$V" compare data -e "$ED" --level rows --max-diff-rows 3
 out=$(cat "$LAST_OUT")
@@ -137,7 +173,7 @@ wait "$LOCK_PID"
 expect_fail "a negative statement timeout" 2 "statement-timeout" "$V" compare data -e "$ED" --statement-timeout -1
 
 # Read only: nothing on either side changed (count of the target's rows, no new objects).
-assert_eq "no write on the target" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT IN ('AllTypes','lower_case','select','measurements_2023','measurements_2024','big') AND schemaname <> 'ybvoyager_metadata' AND n_tup_upd + n_tup_del > 0")"
+assert_eq "no write on the target" "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND relname NOT IN ('AllTypes','lower_case','select','measurements_2023','measurements_2024','big','text_keyed','composite_keyed') AND schemaname <> 'ybvoyager_metadata' AND n_tup_upd + n_tup_del > 0")"
 
 # Fall-forward: the source-replica is compared with the source too, as a pair of its own.
 pg_start source_replica replicadb >/dev/null && copy_schema source source_replica || not_ok "source-replica cluster"
