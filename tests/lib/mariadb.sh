@@ -172,3 +172,25 @@ mariadb_restart() {
     read -r port sid <"$TEST_TMP/$name/launch" || return 1
     _mariadb_launch "$name" "$port" "$sid"
 }
+
+# mariadb_unit_tests NAME FILTER MIN [ENV=value...]: run the mysql_server_* unit tests matching
+# FILTER against server NAME (tests/unit/test_mysql_live.h), their ok / not ok lines counted as
+# this script's; fails when fewer than MIN ran or any was skipped.
+mariadb_unit_tests() {
+    local name=$1 filter=$2 min=$3
+    shift 3
+    local upper unit out n_ok n_fail
+    upper=$(echo "$name" | tr 'a-z-' 'A-Z_')
+    unit=${UNIT_TESTS:-$REPO_ROOT/${BUILD:-build}/unit-tests}
+    out=$(env VOYAGER_TEST_MYSQL_PORT="$(eval "echo \${${upper}_PORT}")" \
+        VOYAGER_TEST_MYSQL_DB="$(eval "echo \${${upper}_DB}")" \
+        VOYAGER_TEST_MYSQL_SOCKET="$(eval "echo \${${upper}_SOCK}")" \
+        VOYAGER_TEST_MYSQL_PASSWORD="$VOYAGER_PW" "$@" "$unit" "$filter" 2>&1)
+    echo "$out" | grep -E '^(ok|not ok|#)' | sed "s/^\(not ok\|ok\) [0-9]* - /\1 0 - unit: /"
+    n_ok=$(echo "$out" | grep -c '^ok ')
+    n_fail=$(echo "$out" | grep -c '^not ok ')
+    _N=$((_N + n_ok + n_fail)); _PASS=$((_PASS + n_ok)); _FAIL=$((_FAIL + n_fail))
+    [ "$n_ok" -ge "$min" ] || not_ok "the $filter unit tests ran (got $n_ok ok, wanted at least $min)"
+    if echo "$out" | grep -q ' skipped: '; then not_ok "no $filter unit test was skipped"; fi
+    echo "$out" | grep -q '^unit: ' || not_ok "the unit test binary finished" "$(echo "$out" | tail -3)"
+}
