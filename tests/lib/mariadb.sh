@@ -186,11 +186,11 @@ mariadb_unit_tests() {
         VOYAGER_TEST_MYSQL_DB="$(eval "echo \${${upper}_DB}")" \
         VOYAGER_TEST_MYSQL_SOCKET="$(eval "echo \${${upper}_SOCK}")" \
         VOYAGER_TEST_MYSQL_PASSWORD="$VOYAGER_PW" "$@" "$unit" "$filter" 2>&1)
-    echo "$out" | grep -E '^(ok|not ok|#)' | sed "s/^\(not ok\|ok\) [0-9]* - /\1 0 - unit: /"
-    n_ok=$(echo "$out" | grep -c '^ok ')
-    n_fail=$(echo "$out" | grep -c '^not ok ')
+    echo "$out" | grep -aE '^(ok|not ok|#)' | sed "s/^\(not ok\|ok\) [0-9]* - /\1 0 - unit: /"
+    n_ok=$(echo "$out" | grep -ac '^ok ')
+    n_fail=$(echo "$out" | grep -ac '^not ok ')
     _N=$((_N + n_ok + n_fail)); _PASS=$((_PASS + n_ok)); _FAIL=$((_FAIL + n_fail))
     [ "$n_ok" -ge "$min" ] || not_ok "the $filter unit tests ran (got $n_ok ok, wanted at least $min)"
-    if echo "$out" | grep -q ' skipped: '; then not_ok "no $filter unit test was skipped"; fi
-    echo "$out" | grep -q '^unit: ' || not_ok "the unit test binary finished" "$(echo "$out" | tail -3)"
+    if echo "$out" | grep -aq ' skipped: '; then not_ok "no $filter unit test was skipped"; fi
+    echo "$out" | grep -aq '^unit: ' || not_ok "the unit test binary finished" "$(echo "$out" | tail -3)"
 }
