@@ -175,7 +175,8 @@ mariadb_restart() {
 
 # mariadb_unit_tests NAME FILTER MIN [ENV=value...]: run the mysql_server_* unit tests matching
 # FILTER against server NAME (tests/unit/test_mysql_live.h), their ok / not ok lines counted as
-# this script's; fails when fewer than MIN ran or any was skipped.
+# this script's; fails when fewer than MIN ran, any was skipped or the binary exited non-zero
+# (UNIT_TESTS=build-asan/unit-tests runs them under the sanitizers).
 mariadb_unit_tests() {
     local name=$1 filter=$2 min=$3
     shift 3
@@ -186,6 +187,7 @@ mariadb_unit_tests() {
         VOYAGER_TEST_MYSQL_DB="$(eval "echo \${${upper}_DB}")" \
         VOYAGER_TEST_MYSQL_SOCKET="$(eval "echo \${${upper}_SOCK}")" \
         VOYAGER_TEST_MYSQL_PASSWORD="$VOYAGER_PW" "$@" "$unit" "$filter" 2>&1)
+    local rc=$?
     echo "$out" | grep -aE '^(ok|not ok|#)' | sed "s/^\(not ok\|ok\) [0-9]* - /\1 0 - unit: /"
     n_ok=$(echo "$out" | grep -ac '^ok ')
     n_fail=$(echo "$out" | grep -ac '^not ok ')
@@ -193,4 +195,6 @@ mariadb_unit_tests() {
     [ "$n_ok" -ge "$min" ] || not_ok "the $filter unit tests ran (got $n_ok ok, wanted at least $min)"
     if echo "$out" | grep -aq ' skipped: '; then not_ok "no $filter unit test was skipped"; fi
     echo "$out" | grep -aq '^unit: ' || not_ok "the unit test binary finished" "$(echo "$out" | tail -3)"
+    # a sanitizer's report (leak, overflow) makes the binary exit non-zero after its summary
+    [ "$rc" = 0 ] || [ "$n_fail" != 0 ] || not_ok "the unit test binary exited 0 (got $rc)" "$(echo "$out" | grep -a -m3 -E 'ERROR|SUMMARY')"
 }

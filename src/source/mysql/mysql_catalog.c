@@ -665,7 +665,8 @@ bool mysql_catalog_read(mysql_conn *c, const char *database, mysql_catalog *out)
         mysql_catalog_free(out);
         return false;
     }
-    qsort(out->others, out->nothers, sizeof *out->others, by_kind_name);
+    if (out->nothers > 1)
+        qsort(out->others, out->nothers, sizeof *out->others, by_kind_name);
     log_debug("read the schema of MySQL database %s: %zu tables, %zu views, %zu other objects", database,
               out->ntables, out->nviews, out->nothers);
     return true;
