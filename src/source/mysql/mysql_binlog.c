@@ -115,6 +115,20 @@ static void put_frac(strbuf *sb, unsigned long micro, int fsp)
     strbuf_appendf(sb, ".%.*s", fsp > 6 ? 6 : fsp, digits);
 }
 
+/* Bytes after a little-endian length of lb bytes (strings, blobs). */
+static bool read_prefixed(cursor *c, int lb, strbuf *out)
+{
+    if (!need(c, (size_t)lb))
+        return false;
+    size_t len = (size_t)le(c->p, lb);
+    c->p += lb;
+    if (!need(c, len))
+        return false;
+    strbuf_append_len(out, (const char *)c->p, len);
+    c->p += len;
+    return true;
+}
+
 /* The fractional part of TIME2/DATETIME2/TIMESTAMP2 in microseconds ((fsp+1)/2 big-endian bytes). */
 static bool read_frac(cursor *c, int fsp, long *micro)
 {
@@ -350,16 +364,7 @@ static bool read_value(cursor *c, const colmeta *m, const mysql_column *cc, strb
     case MYSQL_TYPE_VARCHAR:
     case MYSQL_TYPE_VAR_STRING: {
         unsigned max = m->m0 | (m->m1 << 8);
-        int lb = max < 256 ? 1 : 2;
-        if (!need(c, (size_t)lb))
-            return false;
-        size_t len = (size_t)le(c->p, lb);
-        c->p += lb;
-        if (!need(c, len))
-            return false;
-        strbuf_append_len(out, (const char *)c->p, len);
-        c->p += len;
-        return true;
+        return read_prefixed(c, max < 256 ? 1 : 2, out);
     }
     case MYSQL_TYPE_STRING: {
         unsigned real = m->m0, max = m->m1;
@@ -393,29 +398,11 @@ static bool read_value(cursor *c, const colmeta *m, const mysql_column *cc, strb
                 }
             return true;
         }
-        int lb = max < 256 ? 1 : 2;
-        if (!need(c, (size_t)lb))
-            return false;
-        size_t len = (size_t)le(c->p, lb);
-        c->p += lb;
-        if (!need(c, len))
-            return false;
-        strbuf_append_len(out, (const char *)c->p, len);
-        c->p += len;
-        return true;
+        return read_prefixed(c, max < 256 ? 1 : 2, out);
     }
     case MYSQL_TYPE_BLOB:
     case MYSQL_TYPE_GEOMETRY: {
-        int lb = (int)m->m0;
-        if (lb < 1 || lb > 4 || !need(c, (size_t)lb))
-            return false;
-        size_t len = (size_t)le(c->p, lb);
-        c->p += lb;
-        if (!need(c, len))
-            return false;
-        strbuf_append_len(out, (const char *)c->p, len);
-        c->p += len;
-        return true;
+        return m->m0 >= 1 && m->m0 <= 4 && read_prefixed(c, (int)m->m0, out);
     }
     default:
         *why = "a column type this reader does not decode (MySQL 8 JSON, or a pre-5.6 temporal format)";

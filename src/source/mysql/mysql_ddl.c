@@ -1,5 +1,7 @@
 #include "source/mysql/mysql_ddl.h"
 
+#include "db/pgconn.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <pg_query.h>
@@ -33,19 +35,6 @@ static bool pg_takes_bare(const char *name)
     return ok;
 }
 
-static char *quote_pg(const char *name)
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_append_char(&sb, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_append_char(&sb, '"');
-        strbuf_append_char(&sb, *p);
-    }
-    strbuf_append_char(&sb, '"');
-    return strbuf_detach(&sb);
-}
-
 /* Lower-case ASCII letters only: MySQL names are UTF-8 and PostgreSQL folds only ASCII. */
 static char *lower_ascii(const char *s)
 {
@@ -70,7 +59,7 @@ static char *truncate_name(const char *s)
 
 static char *quote_if_needed(const char *lowered)
 {
-    return pg_takes_bare(lowered) ? xstrdup(lowered) : quote_pg(lowered);
+    return pg_takes_bare(lowered) ? xstrdup(lowered) : pg_quote_ident(lowered);
 }
 
 char *mysql_ddl_name(const char *mysql_name)
