@@ -2,6 +2,7 @@
 #include "testlib.h"
 
 #include "core/util.h"
+#include "schema/schema_split.h"
 #include "source/mysql/mysql_catalog.h"
 #include "source/mysql/mysql_ddl.h"
 
@@ -477,4 +478,42 @@ TEST(mysql_catalog_parses_column_types)
     CHECK(ti);
     CHECK(rejects);
     CHECK(found != NULL);
+}
+
+/*
+ * The parts, written one after the other as a source's dump_schema would, go through the
+ * PostgreSQL export's splitter (libpg_query) into the files import schema reads: every
+ * statement parses and lands in the file its part names.
+ */
+TEST(mysql_ddl_parts_split_like_a_dump)
+{
+    mysql_catalog cat;
+    build_shop(&cat);
+    mysql_ddl_result r;
+    mysql_ddl_opts o = {.target_schema = "public"};
+    mysql_ddl_convert(&cat, &o, &r);
+    mysql_catalog_free(&cat);
+    strbuf dump = STRBUF_INIT;
+    for (int i = 0; i < MYSQL_DDL_PART_COUNT; i++)
+        strbuf_append(&dump, r.parts[i].data);
+    schema_split_opts so = {.comments = true};
+    for (int i = 0; i < OBJ_COUNT; i++)
+        so.include[i] = true;
+    schema_split_result sr;
+    memset(&sr, 0, sizeof sr);
+    char *err = NULL;
+    bool split = schema_split_dump(dump.data, &so, &sr, &err);
+    strbuf_free(&dump);
+    bool ok = split && sr.unparsed == 0 &&
+              sr.counts[OBJ_TABLE] == r.counts[MYSQL_DDL_TABLE] + r.counts[MYSQL_DDL_FKEY] &&
+              sr.counts[OBJ_VIEW] == r.counts[MYSQL_DDL_VIEW] && sr.counts[OBJ_COMMENT] == r.counts[MYSQL_DDL_COMMENT] &&
+              sr.counts[OBJ_INDEX] == r.counts[MYSQL_DDL_INDEX] && sr.counts[OBJ_UNCATEGORIZED] == 0;
+    if (!ok)
+        for (int i = 0; i < OBJ_COUNT; i++)
+            if (sr.counts[i])
+                printf("#   %s: %zu statements\n", schema_obj_file((schema_obj)i), sr.counts[i]);
+    schema_split_result_free(&sr);
+    free(err);
+    mysql_ddl_result_free(&r);
+    CHECK(ok);
 }
