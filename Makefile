@@ -4,7 +4,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BUILD    ?= build
-PKGS     := libpq sqlite3 libcjson yaml-0.1
+PKGS     := libpq sqlite3 libcjson yaml-0.1 libmariadb
 PKG_CONFIG ?= pkg-config
 # Deferred (=, not :=): pkg-config runs in the recipes that compile and link,
 # not when this file is parsed, so that `make deps demo` on a fresh machine

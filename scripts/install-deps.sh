@@ -6,6 +6,7 @@ PKGS=(
     build-essential pkg-config
     libpq-dev libpg-query-dev libsqlite3-dev libcjson-dev libyaml-dev
     postgresql-15 postgresql-client-15
+    mariadb-server mariadb-client libmariadb-dev
     python3 procps util-linux openssl valgrind
 )
 # Benchmarks compare against pgcopydb; install it only when asked (WITH_BENCH=1).

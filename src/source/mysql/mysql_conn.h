@@ -1,0 +1,100 @@
+/*
+ * The one libmariadb wrapper for a MySQL or MariaDB source (and, later, the fall-back /
+ * fall-forward MySQL writer): connect from a db_conf with utf8mb4, run statements and queries
+ * with errors logged once (naming the role, host:port and user), fetch whole results into owned
+ * string tables, quote identifiers with backticks.
+ *
+ * Statement text never carries user input: values go as parameters of a prepared statement
+ * (mysql_conn_query with nparams > 0), names through mysql_quote_ident().
+ */
+#ifndef VOYAGER_SOURCE_MYSQL_MYSQL_CONN_H
+#define VOYAGER_SOURCE_MYSQL_MYSQL_CONN_H
+
+#include "db/dbconf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct st_mysql MYSQL;
+
+typedef struct mysql_conn {
+    MYSQL *my;
+    db_role role;
+    char *endpoint;                    /* "host:port" or the socket path, for messages */
+    char *user;                        /* for messages */
+    char *server_version;              /* SELECT VERSION(): "10.11.19-MariaDB-0+deb12u1-log" */
+    unsigned long server_version_num;  /* 101119 (major*10000 + minor*100 + patch) */
+    bool is_mariadb;
+    unsigned int last_errno;           /* of the last failed call, 0 if none */
+    char sqlstate[6];                  /* of the last failed call, "" if none */
+} mysql_conn;
+
+typedef struct mysql_conn_options {
+    bool quiet;                   /* do not log a failure (the caller reports it) */
+    char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
+    unsigned int connect_timeout; /* seconds; 0: 10 */
+    unsigned int read_timeout;    /* seconds; 0: none (a binlog stream waits for events) */
+    bool no_database;             /* connect without selecting conf->name */
+} mysql_conn_options;
+
+/*
+ * Connect to conf (host, port, user, password, name, ssl_*). A host starting with '/' is a unix
+ * socket path. SSL: ssl_mode disable/allow/prefer use no TLS (Connector/C 3.3 has no
+ * opportunistic mode); require encrypts without checking the certificate; verify-ca and
+ * verify-full check it against ssl_root_cert (verify-full also the host name); ssl_cert/ssl_key
+ * give a client certificate, ssl_crl a revocation list. The session runs in utf8mb4 with
+ * time_zone '+00:00' (TIMESTAMP values read in UTC).
+ * When the server refuses a login without password and stdin is a TTY, asks for it once (kept
+ * in conf). On failure logs one line naming host:port, the user and the flag to fix, and
+ * returns NULL. Caller closes with mysql_conn_close().
+ */
+mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt);
+void mysql_conn_close(mysql_conn *c);
+
+/*
+ * One-line description of a connection failure (client error number and message) for an
+ * operator: what failed, where (host:port, user) and the fix. Caller frees.
+ */
+char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, const char *msg);
+
+/* A fully fetched result: strings owned by the struct, NULL for SQL NULL. */
+typedef struct mysql_rows {
+    size_t nrows, ncols;
+    char **colnames;        /* ncols names */
+    char **cells;           /* nrows * ncols, row-major; NUL-terminated (binary data too) */
+    unsigned long *lengths; /* nrows * ncols byte lengths (0 for NULL) */
+} mysql_rows;
+
+#define MYSQL_ROWS_INIT {0, 0, NULL, NULL, NULL}
+/* The cell at row r, column c: NULL for SQL NULL. */
+const char *mysql_rows_get(const mysql_rows *rows, size_t r, size_t c);
+/* The index of the column named name, or -1. */
+int mysql_rows_col(const mysql_rows *rows, const char *name);
+void mysql_rows_free(mysql_rows *rows);
+
+/* Run a statement, discarding any result. Logs and returns false on error. */
+bool mysql_conn_exec(mysql_conn *c, const char *sql);
+/*
+ * Run a query and fetch all its rows into *out (initialised by the call; free it with
+ * mysql_rows_free(), also after a failure). With nparams > 0 the statement is prepared and
+ * params[i] (text, NULL for SQL NULL) are bound to its '?' placeholders. Logs and returns false
+ * on error.
+ */
+bool mysql_conn_query(mysql_conn *c, const char *sql, int nparams, const char *const *params,
+                      mysql_rows *out);
+/* Like mysql_conn_query but logs nothing on error (last_errno / sqlstate still set). */
+bool mysql_conn_query_quiet(mysql_conn *c, const char *sql, int nparams, const char *const *params,
+                            mysql_rows *out);
+/*
+ * The first column of the first row (caller frees); NULL when the query failed (logged), had no
+ * row or the value is NULL (*found tells the last two apart when not NULL).
+ */
+char *mysql_conn_query_value(mysql_conn *c, const char *sql, int nparams, const char *const *params,
+                             bool *found);
+
+/* `ident` with embedded backticks doubled. Caller frees. */
+char *mysql_quote_ident(const char *ident);
+/* `db`.`name`. Caller frees. */
+char *mysql_quote_qualified(const char *db, const char *name);
+
+#endif

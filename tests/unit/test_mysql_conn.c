@@ -1,0 +1,283 @@
+/* source/mysql/mysql_conn: quoting and error messages offline; connecting and querying live. */
+#include "testlib.h"
+#include "test_mysql_live.h"
+
+#include "core/util.h"
+#include "source/mysql/mysql_conn.h"
+
+#include <arpa/inet.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+TEST(mysql_quote_ident_doubles_backticks)
+{
+    char *a = mysql_quote_ident("plain");
+    char *b = mysql_quote_ident("we`ird``name");
+    char *c = mysql_quote_ident("");
+    char *d = mysql_quote_qualified("my db", "t`1");
+    CHECK_STR_EQ(a, "`plain`");
+    CHECK_STR_EQ(b, "`we``ird````name`");
+    CHECK_STR_EQ(c, "``");
+    CHECK_STR_EQ(d, "`my db`.`t``1`");
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
+static db_conf offline_conf(void)
+{
+    db_conf c = {0};
+    c.role = DB_SOURCE;
+    c.host = (char *)"db.example";
+    c.port = 3307;
+    c.user = (char *)"app";
+    c.password = (char *)"secret";
+    c.name = (char *)"shop";
+    return c;
+}
+
+/* Every message names where and who, and the flag or statement that fixes it. */
+TEST(mysql_connect_error_messages)
+{
+    db_conf c = offline_conf();
+    struct {
+        unsigned int err;
+        const char *want[3];
+    } cases[] = {
+        {ER_ACCESS_DENIED_ERROR, {"db.example:3307", "user \"app\"", "--source-db-password or SOURCE_DB_PASSWORD"}},
+        {ER_BAD_DB_ERROR, {"db.example:3307", "unknown database \"shop\"", "--source-db-name"}},
+        {ER_DBACCESS_DENIED_ERROR, {"db.example:3307", "\"app\"", "GRANT SELECT ON `shop`.*"}},
+        {CR_CONN_HOST_ERROR, {"db.example:3307", "user \"app\"", "--source-db-host and --source-db-port"}},
+        {CR_CONNECTION_ERROR, {"db.example:3307", "user \"app\"", "--source-db-host and --source-db-port"}},
+        {CR_UNKNOWN_HOST, {"db.example:3307", "unknown host", "--source-db-host"}},
+        {CR_SSL_CONNECTION_ERROR, {"db.example:3307", "user \"app\"", "--source-ssl-* flags"}},
+        {ER_HOST_NOT_PRIVILEGED, {"db.example:3307", "\"app\"", "CREATE USER 'app'@'<host>'"}},
+        {9999, {"db.example:3307", "user \"app\"", "(error 9999)"}},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *m = mysql_conn_describe_connect_error(&c, cases[i].err, "the server said\nsecond line");
+        for (int k = 0; k < 3; k++)
+            if (!strstr(m, cases[i].want[k])) {
+                test_fail(__FILE__, __LINE__, "error %u: \"%s\" not in \"%s\"", cases[i].err, cases[i].want[k], m);
+                free(m);
+                return;
+            }
+        CHECK(strchr(m, '\n') == NULL);
+        CHECK(strstr(m, "secret") == NULL);
+        free(m);
+    }
+    c.password = NULL;
+    char *m = mysql_conn_describe_connect_error(&c, ER_ACCESS_DENIED_ERROR, "Access denied");
+    CHECK(strstr(m, "without a password") != NULL);
+    free(m);
+    c.role = DB_SOURCE_REPLICA;
+    c.host = (char *)"/run/mysqld/mysqld.sock";
+    m = mysql_conn_describe_connect_error(&c, CR_CONNECTION_ERROR, "Can't connect");
+    CHECK(strstr(m, "source-replica database (MySQL at /run/mysqld/mysqld.sock") != NULL);
+    CHECK(strstr(m, "--source-replica-db-host") != NULL);
+    free(m);
+}
+
+TEST(mysql_rows_accessors_on_empty)
+{
+    mysql_rows r = MYSQL_ROWS_INIT;
+    CHECK(mysql_rows_get(&r, 0, 0) == NULL);
+    CHECK_INT_EQ(mysql_rows_col(&r, "x"), -1);
+    mysql_rows_free(&r);
+}
+
+/* ---- live: a MariaDB server from tests/integration/test_mysql_*.sh ---- */
+
+TEST(mysql_server_connect_and_session)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_conf();
+    mysql_conn *c = mysql_conn_open(&conf, NULL);
+    CHECK(c != NULL);
+    bool ok = c->is_mariadb && c->server_version_num >= 100000;
+    mysql_rows r;
+    bool q = mysql_conn_query(c, "SELECT @@character_set_client, @@character_set_results, @@time_zone, DATABASE()",
+                              0, NULL, &r);
+    bool session = q && r.nrows == 1 && str_eq(mysql_rows_get(&r, 0, 0), "utf8mb4") &&
+                   str_eq(mysql_rows_get(&r, 0, 1), "utf8mb4") && str_eq(mysql_rows_get(&r, 0, 2), "+00:00") &&
+                   str_eq(mysql_rows_get(&r, 0, 3), conf.name);
+    mysql_rows_free(&r);
+    mysql_conn_close(c);
+    CHECK(ok);
+    CHECK(session);
+}
+
+TEST(mysql_server_wrong_password)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_conf();
+    conf.password = (char *)"not the password";
+    char *why = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why};
+    mysql_conn *c = mysql_conn_open(&conf, &o);
+    CHECK(c == NULL);
+    char *where = xasprintf("127.0.0.1:%d", conf.port);
+    bool named = why && strstr(why, where) && strstr(why, "access denied for user \"voyager\"") &&
+                 strstr(why, "--source-db-password") && !strstr(why, "not the password");
+    if (!named)
+        printf("#   got: %s\n", why ? why : "(null)");
+    free(where);
+    free(why);
+    CHECK(named);
+}
+
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    close(fd); /* bound, never listened: connections are refused */
+    return ntohs(a.sin_port);
+}
+
+TEST(mysql_server_unreachable)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_conf();
+    conf.port = closed_port();
+    char *why = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why, .connect_timeout = 3};
+    mysql_conn *c = mysql_conn_open(&conf, &o);
+    CHECK(c == NULL);
+    char *where = xasprintf("127.0.0.1:%d", conf.port);
+    bool named = why && strstr(why, where) && strstr(why, "cannot connect") &&
+                 strstr(why, "--source-db-host and --source-db-port");
+    if (!named)
+        printf("#   got: %s\n", why ? why : "(null)");
+    free(where);
+    free(why);
+    CHECK(named);
+}
+
+TEST(mysql_server_unknown_database)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_root_conf();
+    conf.name = (char *)"no_such_db";
+    char *why = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why};
+    mysql_conn *c = mysql_conn_open(&conf, &o);
+    CHECK(c == NULL);
+    bool named = why && strstr(why, "unknown database \"no_such_db\"") && strstr(why, "--source-db-name");
+    if (!named)
+        printf("#   got: %s\n", why ? why : "(null)");
+    free(why);
+    CHECK(named);
+    /* voyager may not even see it: the server says "access denied to database" */
+    conf = mysql_live_conf();
+    conf.name = (char *)"no_such_db";
+    o.why = &why;
+    why = NULL;
+    c = mysql_conn_open(&conf, &o);
+    CHECK(c == NULL);
+    named = why && strstr(why, "\"no_such_db\"") && strstr(why, "--source-db-name");
+    if (!named)
+        printf("#   got: %s\n", why ? why : "(null)");
+    free(why);
+    CHECK(named);
+}
+
+TEST(mysql_server_query_params_and_bytes)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_conf();
+    mysql_conn *c = mysql_conn_open(&conf, NULL);
+    CHECK(c != NULL);
+    const char *params[] = {"it's `odd` \"quoted\" \xF0\x9F\x98\x80", NULL, "42"};
+    mysql_rows r;
+    bool q = mysql_conn_query(c, "SELECT ?, ? IS NULL, ? + 1, X'00410042', NULL, CHAR_LENGTH(?)", 4,
+                              (const char *[]){params[0], params[1], params[2], params[0]}, &r);
+    bool ok = q && r.nrows == 1 && r.ncols == 6 && str_eq(mysql_rows_get(&r, 0, 0), params[0]) &&
+              str_eq(mysql_rows_get(&r, 0, 1), "1") && str_eq(mysql_rows_get(&r, 0, 2), "43") &&
+              r.lengths[3] == 4 && memcmp(mysql_rows_get(&r, 0, 3), "\0A\0B", 4) == 0 &&
+              mysql_rows_get(&r, 0, 4) == NULL && str_eq(mysql_rows_get(&r, 0, 5), "21");
+    if (!ok)
+        for (size_t i = 0; i < r.ncols && r.nrows == 1; i++)
+            printf("#   column %zu: %lu bytes: %s\n", i, r.lengths[i],
+                   mysql_rows_get(&r, 0, i) ? mysql_rows_get(&r, 0, i) : "NULL");
+    mysql_rows_free(&r);
+    /* a value longer than the first fetch's buffer */
+    q = mysql_conn_query(c, "SELECT REPEAT(?, 1000), 'short'", 1, (const char *[]){"ab"}, &r);
+    bool long_ok = q && r.nrows == 1 && r.lengths[0] == 2000 && strlen(mysql_rows_get(&r, 0, 0)) == 2000 &&
+                   strncmp(mysql_rows_get(&r, 0, 0) + 1996, "abab", 5) == 0 && str_eq(mysql_rows_get(&r, 0, 1), "short");
+    mysql_rows_free(&r);
+    /* the text protocol keeps bytes too */
+    q = mysql_conn_query(c, "SELECT X'00410042' AS b, NULL AS n", 0, NULL, &r);
+    bool text_ok = q && r.nrows == 1 && r.lengths[0] == 4 && memcmp(mysql_rows_get(&r, 0, 0), "\0A\0B", 4) == 0 &&
+                   mysql_rows_get(&r, 0, 1) == NULL && mysql_rows_col(&r, "n") == 1;
+    mysql_rows_free(&r);
+    /* an error sets errno and sqlstate, and the connection stays usable */
+    bool failed = !mysql_conn_query_quiet(c, "SELECT * FROM no_such_table", 0, NULL, &r);
+    mysql_rows_free(&r);
+    bool err_noted = c->last_errno == ER_NO_SUCH_TABLE && str_eq(c->sqlstate, "42S02");
+    bool found = false;
+    char *v = mysql_conn_query_value(c, "SELECT CONCAT('a', ?)", 1, (const char *[]){"b"}, &found);
+    bool value_ok = found && str_eq(v, "ab") && c->last_errno == 0;
+    free(v);
+    mysql_conn_close(c);
+    CHECK(ok);
+    CHECK(long_ok);
+    CHECK(text_ok);
+    CHECK(failed);
+    CHECK(err_noted);
+    CHECK(value_ok);
+}
+
+/* A name with backticks, spaces and quotes, created and read back through mysql_quote_ident. */
+TEST(mysql_server_quoted_names)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf conf = mysql_live_root_conf();
+    mysql_conn *c = mysql_conn_open(&conf, NULL);
+    CHECK(c != NULL);
+    const char *name = "we`ird \"name\" 'x'";
+    char *q = mysql_quote_ident(name);
+    char *create = xasprintf("CREATE TABLE %s (%s int PRIMARY KEY)", q, q);
+    char *ins = xasprintf("INSERT INTO %s VALUES (7)", q);
+    char *sel = xasprintf("SELECT %s FROM %s", q, q);
+    char *drop = xasprintf("DROP TABLE %s", q);
+    bool ok = mysql_conn_exec(c, create) && mysql_conn_exec(c, ins);
+    bool found = false;
+    char *v = ok ? mysql_conn_query_value(c, sel, 0, NULL, &found) : NULL;
+    bool listed = false;
+    mysql_rows r;
+    if (mysql_conn_query(c, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                         2, (const char *[]){conf.name, name}, &r))
+        listed = r.nrows == 1;
+    mysql_rows_free(&r);
+    bool dropped = mysql_conn_exec(c, drop);
+    free(q);
+    free(create);
+    free(ins);
+    free(sel);
+    free(drop);
+    mysql_conn_close(c);
+    CHECK(ok);
+    CHECK(str_eq(v, "7"));
+    free(v);
+    CHECK(listed);
+    CHECK(dropped);
+}
