@@ -70,6 +70,9 @@ int main(int argc, char **argv)
         /* live_* tests need a running cluster: tests/integration/test_connection.sh runs them. */
         if (strncmp(tests[i].name, "live_", 5) == 0 && !getenv("VOYAGER_TEST_PORT"))
             continue;
+        /* mysql_server_* tests need a MariaDB server: tests/integration/test_mysql_*.sh run them. */
+        if (strncmp(tests[i].name, "mysql_server_", 13) == 0 && !getenv("VOYAGER_TEST_MYSQL_PORT"))
+            continue;
         current_failed = false;
         tests[i].fn();
         if (current_failed) {
