@@ -296,18 +296,12 @@ live_cutover_to_target() {
     compare_databases source target
 }
 # expect_refusal DESC RC REGEX cmd...: harness.sh's expect_fail, with REGEX matched against the
-# whole stderr folded into one line (a refusal may say what and what to do on "detail:" and
+# command's whole stderr folded into one line (a refusal may say what to do on "detail:" and
 # "hint:" lines of their own).
-expect_refusal() {
-    local desc=$1 want=$2 re=$3
-    shift 3
-    "$@" >"$LAST_OUT" 2>"$LAST_ERR"
-    local rc=$?
-    if [ "$rc" != "$want" ]; then
-        not_ok "$desc" "exit $rc, wanted $want, from: $*" "$(tail -3 "$LAST_ERR")"
-    elif ! tr '\n' ' ' <"$LAST_ERR" | grep -Eq -- "$re"; then
-        not_ok "$desc" "stderr does not match /$re/:" "$(tail -3 "$LAST_ERR")"
-    else
-        ok "$desc"
-    fi
+_stderr_one_line() {
+    local err rc
+    { err=$("$@" 2>&1 >&3); rc=$?; } 3>&1
+    tr '\n' ' ' <<<"$err" >&2
+    return $rc
 }
+expect_refusal() { expect_fail "$1" "$2" "$3" _stderr_one_line "${@:4}"; }
