@@ -114,7 +114,7 @@ archive changes | delete | integration/test_archive_changes.sh
 archive changes | policy | integration/test_flags.sh
 archive changes | archive-dir | integration/test_flags.sh
 archive changes | fs-utilization-threshold | integration/test_archive_changes.sh
-get data-migration-report | output-format | integration/test_e2e_fallback.sh
+get data-migration-report | output-format | lib/live_suite.sh
 end migration | backup-schema-files | integration/test_end_migration.sh
 end migration | backup-data-files | integration/test_end_migration.sh
 end migration | backup-log-files | integration/test_end_migration.sh

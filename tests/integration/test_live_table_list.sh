@@ -7,58 +7,36 @@
 # --truncate-tables with the full list starts the import over, and after the
 # cutover the target equals the source, pairs included.
 . "$(dirname "$0")/../lib/harness.sh"
-. "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
-. "$HARNESS_DIR/snapshot.sh"
 V=$VOYAGER
-ED=$(new_export_dir)
-pg_start source sourcedb || exit 1
-pg_start target yugabyte || exit 1
-conn_flags
-live_schema_sql | psql_as source sourcedb >/dev/null
-copy_schema source target || exit 1
-
-"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >>"$TEST_TMP/exporter.out" 2>&1 &
-EXP_PID=$!
-start_importer() {
-    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --parallel-jobs 2 "$@" >>"$TEST_TMP/importer.out" 2>&1 &
-    IMP_PID=$!
-}
-stop() { kill -TERM "$1" 2>/dev/null; wait_exit "$1" 30 >/dev/null; }
 pairs_events() {
     python3 -c "$_queue_py"'
 print(sum(1 for _, e in events() if e.get("table_name") == "pairs"))' "$ED"
 }
 
-check "snapshot exported" status_wait "$ED" ExportDataDone 60
-start_importer --exclude-table-list pairs
+live_setup --exclude-table-list pairs || exit 1
 live_workload_sql 300 51 | psql_as source sourcedb >/dev/null
 for i in $(seq 1 100); do
     grep -q "changes of public.pairs are skipped" "$ED/logs/yb-voyager-import-data-to-target.log" 2>/dev/null && break
     sleep 0.2
 done
 sleep 1
-stop "$IMP_PID"
+live_stop "$IMP_PID"
 check "the first run skipped changes of pairs ($(pairs_events) queued)" \
     grep -q "changes of public.pairs are skipped" "$ED/logs/yb-voyager-import-data-to-target.log"
 
-expect_fail "a restart without the exclusion is refused" 3 \
+expect_refusal "a restart without the exclusion is refused" 3 \
     'table list differs from this import.s first run \(--table-list "", --exclude-table-list "pairs"; now "", ""\).*--start-clean' \
     timeout 30 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true
-expect_fail "a restart excluding another table is refused" 3 "table list differs" \
+expect_refusal "a restart excluding another table is refused" 3 "table list differs" \
     timeout 30 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --exclude-table-list items
-start_importer --exclude-table-list 'PAIRS,pairs'
+live_start_importer --exclude-table-list 'PAIRS,pairs'
 sleep 3
 check "the same list spelt differently is accepted (still running)" kill -0 "$IMP_PID"
-stop "$IMP_PID"
+live_stop "$IMP_PID"
 
-start_importer --start-clean true --truncate-tables true
+live_start_importer --start-clean true --truncate-tables true
 live_workload_sql 50 52 | psql_as source sourcedb >/dev/null
 for i in $(seq 1 150); do [ "$(status_get "$ED" ImportDataDone)" = true ] && break; sleep 0.2; done
-check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
-wait_exit "$EXP_PID" 60
-assert_eq "export data exits 0 after the end of stream" 0 "$?"
-wait_exit "$IMP_PID" 60
-assert_eq "import data --start-clean with the full list exits 0 after the end of stream" 0 "$?"
-compare_databases source target
+live_cutover_to_target "import data --start-clean with the full list exits 0 after the end of stream"
 done_testing

@@ -7,37 +7,22 @@
 # refused as damaged. Restored from the backup: the migration continues and
 # the target ends equal to the source.
 . "$(dirname "$0")/../lib/harness.sh"
-. "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
-. "$HARNESS_DIR/snapshot.sh"
 V=$VOYAGER
-ED=$(new_export_dir)
-pg_start source sourcedb || exit 1
-pg_start target yugabyte || exit 1
-conn_flags
-live_schema_sql | psql_as source sourcedb >/dev/null
-copy_schema source target || exit 1
 LIVE=(--export-type snapshot-and-changes --disable-pb true)
 export QUEUE_SEGMENT_MAX_BYTES=100000
-
-start_exporter() {
-    "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}" >>"$TEST_TMP/exporter.out" 2>&1 &
-    EXP_PID=$!
-}
-start_importer() {
-    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --parallel-jobs 2 >>"$TEST_TMP/importer.out" 2>&1 &
-    IMP_PID=$!
-}
-stop() { kill -TERM "$1" 2>/dev/null; wait_exit "$1" 30 >/dev/null; }
 queue_state() { (cd "$ED/data/queue" && stat -c '%n %s' segment.*.ndjson | sort); }
 slots() { psql_as source sourcedb -c "SELECT string_agg(slot_name || ' ' || restart_lsn, ',' ORDER BY slot_name) FROM pg_replication_slots"; }
 
-start_exporter
-check "snapshot exported" status_wait "$ED" ExportDataDone 60
-start_importer
+live_setup || exit 1
 live_workload_sql 150 41 | psql_as source sourcedb >/dev/null
-sleep 2
-stop "$IMP_PID"
+# the importer applies these, then stops: what follows stays in the queue only
+for i in $(seq 1 150); do
+    want=$(queue_events "$ED" source_db_exporter)
+    [ "$want" -gt 0 ] && [ "$(live_applied)" = "$want" ] && break
+    sleep 0.2
+done
+live_stop "$IMP_PID"
 live_workload_sql 300 42 | psql_as source sourcedb >/dev/null
 n=0
 for i in $(seq 1 150); do
@@ -46,7 +31,7 @@ for i in $(seq 1 150); do
     n=$n2
     sleep 0.3
 done
-stop "$EXP_PID"
+live_stop "$EXP_PID"
 applied=$(psql_as target yugabyte -c "SELECT sum(num_inserts + num_updates + num_deletes) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")
 check "the queue holds changes not applied yet ($applied of $(queue_events "$ED" source_db_exporter))" \
     test "$applied" -lt "$(queue_events "$ED" source_db_exporter)"
@@ -56,12 +41,12 @@ mkdir "$TEST_TMP/backup"
 cp "$ED"/metainfo/meta.db* "$TEST_TMP/backup/"
 rm -f "$ED"/metainfo/meta.db "$ED"/metainfo/meta.db-wal "$ED"/metainfo/meta.db-shm
 
-expect_fail "import data without meta.db: refused, meta.db named as missing" 3 \
+expect_refusal "import data without meta.db: refused, meta.db named as missing" 3 \
     "meta.db is missing, but the export dir holds exported data.*restore" \
     timeout 30 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true
-expect_fail "export data without meta.db: refused (no new migration over the old queue)" 3 \
+expect_refusal "export data without meta.db: refused (no new migration over the old queue)" 3 \
     "meta.db is missing" timeout 30 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}"
-expect_fail "any command: refused" 3 "meta.db is missing" "$V" export data status -e "$ED"
+expect_refusal "any command: refused" 3 "meta.db is missing" "$V" export data status -e "$ED"
 check "no meta.db was created" test ! -e "$ED/metainfo/meta.db"
 assert_eq "no queue segment was cut or added" "$before_q" "$(queue_state)"
 assert_eq "no replication slot was added or dropped" "$before_s" "$(slots)"
@@ -70,10 +55,10 @@ assert_eq "no replication slot was added or dropped" "$before_s" "$(slots)"
 ED2=$(new_export_dir)
 "$V" export data status -e "$ED2" >/dev/null 2>&1
 cp "$ED2/metainfo/meta.db" "$ED/metainfo/meta.db"
-expect_fail "export data with another migration's meta.db: refused as damaged" 3 \
+expect_refusal "export data with another migration's meta.db: refused as damaged" 3 \
     "has no record of queue segment data/queue/segment\.[0-9]+\.ndjson: meta.db is damaged or of another migration" \
     timeout 30 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}"
-expect_fail "import data with it: refused too" 3 "meta.db is damaged" \
+expect_refusal "import data with it: refused too" 3 "meta.db is damaged" \
     timeout 30 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true
 assert_eq "still no queue segment cut or added" "$before_q" "$(queue_state)"
 assert_eq "still the same replication slot" "$before_s" "$(slots)"
@@ -81,14 +66,9 @@ assert_eq "still the same replication slot" "$before_s" "$(slots)"
 # restored: the migration goes on and ends equal
 rm -f "$ED"/metainfo/meta.db*
 cp "$TEST_TMP"/backup/meta.db* "$ED/metainfo/"
-start_exporter
-start_importer
+live_start_exporter
+live_start_importer
 live_workload_sql 50 43 | psql_as source sourcedb >/dev/null
-sleep 1
-check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
-wait_exit "$EXP_PID" 60
-assert_eq "export data exits 0 after the end of stream" 0 "$?"
-wait_exit "$IMP_PID" 60
-assert_eq "import data exits 0 after the end of stream" 0 "$?"
-compare_databases source target
+check "export data streams again" wait_streaming
+live_cutover_to_target
 done_testing

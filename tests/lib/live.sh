@@ -235,3 +235,73 @@ queue_equals_source() {
     check "replay the queue: each update/delete hits one row, no duplicate insert" psql_as source copydb -f "$TEST_TMP/replay.sql"
     compare_databases source source sourcedb copydb
 }
+
+# ---- the prelude of the live tests on two clusters ----
+#   live_setup [IMPORT-ARGS...]   clusters source (sourcedb, live_schema_sql) and target (yugabyte,
+#                                 the same schema by pg_dump); conn_flags; ED a new export dir;
+#                                 export data (snapshot-and-changes) running, checked "snapshot
+#                                 exported" and "export data streams"; import data IMPORT-ARGS
+#                                 running, checked "import data streams" (snapshot imported, alive).
+#                                 QUEUE_SEGMENT_MAX_BYTES is the caller's: export it before.
+#   live_start_exporter [ARGS...] export data in the background: EXP_PID, $TEST_TMP/exporter.out
+#   live_start_importer [ARGS...] import data (--parallel-jobs 2) in the background: IMP_PID,
+#                                 $TEST_TMP/importer.out
+#   live_stop PID                 SIGTERM, then wait for its exit (at most 30 s)
+#   live_applied                  changes import data applied on the target (its progress table)
+#   live_cutover_to_target [DESC] cutover to target: export data and import data exit 0 after the
+#                                 end of stream (DESC: the import's check title), target equals source
+live_start_exporter() {
+    "$VOYAGER" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true "$@" \
+        >>"$TEST_TMP/exporter.out" 2>&1 &
+    EXP_PID=$!
+}
+live_start_importer() {
+    "$VOYAGER" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --parallel-jobs 2 "$@" \
+        >>"$TEST_TMP/importer.out" 2>&1 &
+    IMP_PID=$!
+}
+live_stop() { kill -TERM "$1" 2>/dev/null; wait_exit "$1" 30 >/dev/null; }
+live_applied() {
+    psql_as target yugabyte -c "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0)
+        FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo" 2>/dev/null
+}
+_live_importing() { [ "$(status_get "$ED" ImportDataDone)" = true ] && kill -0 "$IMP_PID" 2>/dev/null; }
+live_setup() {
+    local i
+    . "$HARNESS_DIR/status.sh"
+    . "$HARNESS_DIR/snapshot.sh"
+    ED=$(new_export_dir)
+    pg_start source sourcedb || return 1
+    pg_start target yugabyte || return 1
+    conn_flags
+    live_schema_sql | psql_as source sourcedb >/dev/null || return 1
+    copy_schema source target || return 1
+    live_start_exporter
+    check "snapshot exported" status_wait "$ED" ExportDataDone 60
+    check "export data streams" wait_streaming
+    live_start_importer "$@"
+    for i in $(seq 1 300); do
+        _live_importing && break
+        kill -0 "$IMP_PID" 2>/dev/null || break
+        sleep 0.2
+    done
+    check "import data streams (snapshot imported, still running)" _live_importing
+}
+live_cutover_to_target() {
+    check "initiate cutover to target" "$VOYAGER" initiate cutover to target -e "$ED"
+    wait_exit "$EXP_PID" 60
+    assert_eq "export data exits 0 after the end of stream" 0 "$?"
+    wait_exit "$IMP_PID" 60
+    assert_eq "${1:-import data exits 0 after the end of stream}" 0 "$?"
+    compare_databases source target
+}
+# expect_refusal DESC RC REGEX cmd...: harness.sh's expect_fail, with REGEX matched against the
+# command's whole stderr folded into one line (a refusal may say what to do on "detail:" and
+# "hint:" lines of their own).
+_stderr_one_line() {
+    local err rc
+    { err=$("$@" 2>&1 >&3); rc=$?; } 3>&1
+    tr '\n' ' ' <<<"$err" >&2
+    return $rc
+}
+expect_refusal() { expect_fail "$1" "$2" "$3" _stderr_one_line "${@:4}"; }
