@@ -1,6 +1,6 @@
 #include "schema/schema_import.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/schema_state.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -55,114 +55,43 @@ static void work_free(work_list *l)
 
 bool schema_import_progress_reset(catalog *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
-    static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
-                                       "DELETE FROM schema_import_postponed WHERE target = ? AND file = ?"};
-    for (int i = 0; i < n; i++)
-        for (size_t q = 0; q < ARRAY_LEN(sqls); q++)
-            if (!catalog_run(m, NULL, sqls[q], "ss", target, schema_obj_file(types[i])))
-                return false;
+    const char *files[OBJ_COUNT];
+    size_t nfiles = 0;
+    for (int i = 0; i < n && nfiles < OBJ_COUNT; i++)
+        files[nfiles++] = schema_obj_file(types[i]);
     /* the post-data run also applies the postponed statements of pre-data files again */
-    return !post_data ||
-           catalog_run(m, NULL,
-                      "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
-                      "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
-                      "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
-                      "s", target);
+    return schema_progress_forget(m, target, files, nfiles, post_data);
+}
+
+static schema_stmt_key key_of(const char *target, const work_item *it)
+{
+    return (schema_stmt_key){target, it->file, it->hash, it->nth};
 }
 
 /* The recorded state of a statement ("" when never tried). */
 static void progress_get(catalog *m, const char *target, const work_item *it, char state[16])
 {
-    state[0] = '\0';
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress "
-                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(state, 16, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    schema_stmt_key k = key_of(target, it);
+    schema_progress_get(m, &k, state);
 }
 
 static bool progress_set(catalog *m, const char *target, const work_item *it, const char *state,
                          const char *error)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO schema_import_progress "
-                           "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
-                           "VALUES (?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)it->index);
-    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
-    if (error)
-        sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_int64(st, 8, now_wall_ms());
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record schema import progress: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    schema_stmt_key k = key_of(target, it);
+    return schema_progress_set(m, &k, it->index, state, error);
 }
 
 static bool postponed_add(catalog *m, const char *target, const work_item *it)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
-                           "VALUES (?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record a postponed statement: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    schema_stmt_key k = key_of(target, it);
+    return schema_postponed_add(m, &k);
 }
 
 static bool postponed_has(catalog *m, const char *target, const char *file, const char *hash, int nth)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_import_postponed "
-                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_warn("meta.db: cannot read the postponed statements: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, nth);
-    bool has = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return has;
+    schema_stmt_key k = {target, file, hash, nth};
+    return schema_postponed_has(m, &k);
 }
 
 /* Load one file's statements. Missing file: true with nothing. */
