@@ -4,6 +4,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "db/retry.h"
 #include "schema/schema_classify.h"
 #include "schema/schema_sql.h"
@@ -553,4 +554,133 @@ bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *cou
     }
     schema_stmts_free(&s);
     return ok;
+}
+
+static bool create_target_schema(pgconn *c, const char *name)
+{
+    const char *p[1] = {name};
+    char *v = pgconn_query_value(c, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", 1, p);
+    if (v) {
+        free(v);
+        return true;
+    }
+    if (c->sqlstate[0])
+        return false;
+    char *q = pg_quote_ident(name);
+    char *sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s", q);
+    bool ok = pgconn_exec(c, sql);
+    if (ok)
+        log_say("created schema %s on the target", q);
+    free(sql);
+    free(q);
+    return ok;
+}
+
+/* Every pre-data statement that failed before runs again: failed.sql starts over. */
+static void remove_failed_sql(const char *schema_dir)
+{
+    char *failed = xasprintf("%s/failed.sql", schema_dir);
+    unlink(failed);
+    free(failed);
+}
+
+static void say_stats(const schema_import_spec *spec, const schema_import_stats *st, const char *schema_dir)
+{
+    log_say("import schema%s: %zu statement%s applied, %zu already applied by an earlier run, "
+            "%zu skipped (already existed), %zu failed",
+            spec->post_data ? " (post-snapshot)" : "", st->applied, st->applied == 1 ? "" : "s",
+            st->already, st->existed, st->failed);
+    bool one = st->postponed == 1;
+    if (st->postponed)
+        log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
+                "(e.g. a foreign key on columns only a unique index covers)",
+                st->postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
+    if (st->pending)
+        log_warn("%zu statement(s) left by import schema still wait for the indexes: include INDEX in "
+                 "--object-type-list to apply them",
+                 st->pending);
+    if (st->failed)
+        log_warn("%zu statement(s) failed: see %s/failed.sql, fix them and apply them by hand or run "
+                 "import schema again", st->failed, schema_dir);
+}
+
+engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec *spec)
+{
+    bool post = spec->post_data;
+    const char *done_key = post ? "PostSnapshotImportDone" : "ImportSchemaDone";
+    char *schema_dir = xasprintf("%s/schema", eng->export_dir);
+    const db_conf *conf = spec->target;
+    char *target_id = xasprintf("%s:%d/%s", conf->host ? conf->host : "", conf->port,
+                                conf->name ? conf->name : "");
+    schema_import_opts o = {.schema_dir = schema_dir, .target_id = target_id, .n = spec->n,
+                            .ignore_exist = spec->ignore_exist,
+                            .continue_on_error = spec->continue_on_error, .post_data = post,
+                            .interrupted = eng->interrupted};
+    memcpy(o.order, spec->order, sizeof o.order);
+    engine_status rc = ENGINE_OK;
+    pgconn *c = NULL;
+
+    if (fs_dir_is_empty(schema_dir)) {
+        log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (post && !catalog_status_get_bool(eng->cat, "ImportSchemaDone")) {
+        log_error("the schema is not imported yet: run 'yb-voyager import schema' without "
+                  "--post-snapshot-import first, then import data");
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (o.n == 0)
+        log_warn("no object type left to apply with these flags (INDEX and TRIGGER are applied only with "
+                 "--post-snapshot-import true, every other type only without it)");
+    c = db_connect_recorded(eng->cat, spec->target, NULL);
+    if (!c) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    /* the server's grammar is libpg_query's (PostgreSQL 15) unless it is YugabyteDB or newer */
+    if (!schema_import_precheck(&o, !c->is_yugabyte && c->server_version_num < 160000)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (spec->start_clean) {
+        /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
+        log_info("--start-clean: forgetting earlier progress of import schema");
+        if (!schema_import_progress_reset(eng->cat, target_id, o.order, o.n, post)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+        remove_failed_sql(schema_dir);
+        catalog_status_set_bool(eng->cat, done_key, false);
+    }
+    if (!post)
+        remove_failed_sql(schema_dir);
+    if ((spec->create_target_schema && !create_target_schema(c, spec->target_schema)) ||
+        !schema_import_session(c, spec->target_schema)) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    schema_import_stats st;
+    if (!schema_import_apply(c, eng->cat, &o, &st)) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    say_stats(spec, &st, schema_dir);
+    if (spec->refresh_mviews) {
+        size_t n = 0;
+        if (!schema_import_refresh_mviews(c, schema_dir, &n)) {
+            rc = ENGINE_TARGET_FAILED;
+            goto out;
+        }
+        log_say("refreshed %zu materialized view%s", n, n == 1 ? "" : "s");
+        catalog_status_set_bool(eng->cat, "RefreshMviewsDone", true);
+    }
+    if (!catalog_status_set_bool(eng->cat, done_key, true))
+        rc = ENGINE_BAD_STATE;
+out:
+    pgconn_close(c);
+    free(target_id);
+    free(schema_dir);
+    return rc;
 }
