@@ -14,36 +14,45 @@ static char *column_dup(sqlite3_stmt *st, int col)
     return t ? xstrdup((const char *)t) : NULL;
 }
 
-static bool prepare(catalog *m, const char *sql, sqlite3_stmt **st, const char *what)
+/*
+ * Run sql (with text parameter arg when not NULL) and hand every row to fill,
+ * which sets one element of size elem: all rows into *out (grown here), the
+ * statement finished before returning. On an error, nothing is returned
+ * (dispose frees what fill had set) and the error is logged.
+ */
+static bool load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
+                      void (*fill)(sqlite3_stmt *st, void *row),
+                      void (*dispose)(void *rows, size_t n), void **out, size_t *n)
 {
-    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, st, NULL) == SQLITE_OK)
-        return true;
-    char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(catalog_sqlite(m)));
-    catalog_log_error(m, msg);
-    free(msg);
-    return false;
-}
-
-/* After the last sqlite3_step: DONE is success, anything else is logged. Finalizes st. */
-static bool finish(catalog *m, sqlite3_stmt *st, int rc, const char *what)
-{
+    *out = NULL;
+    *n = 0;
+    sqlite3 *db = catalog_sqlite(m);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        if (arg)
+            sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        size_t cap = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *out = xrealloc(*out, cap * elem);
+            }
+            fill(st, (char *)*out + (*n)++ * elem);
+        }
+    }
     bool ok = rc == SQLITE_DONE;
     if (!ok) {
-        char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(catalog_sqlite(m)));
+        char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(db));
         catalog_log_error(m, msg);
         free(msg);
+        dispose(*out, *n);
+        *out = NULL;
+        *n = 0;
     }
     sqlite3_finalize(st);
     return ok;
 }
-
-#define GROW(arr, n, cap)                                                                          \
-    do {                                                                                           \
-        if ((n) == (cap)) {                                                                        \
-            (cap) = (cap) ? (cap) * 2 : 16;                                                        \
-            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                                        \
-        }                                                                                          \
-    } while (0)
 
 /* ---- sequence_last_values ---- */
 
@@ -65,35 +74,29 @@ bool sequence_values_save(catalog *m, const char *phase, const sequence_value *v
     return catalog_commit(m);
 }
 
+static void fill_sequence(sqlite3_stmt *st, void *row)
+{
+    *(sequence_value *)row = (sequence_value){
+        .schema = column_dup(st, 0),
+        .name = column_dup(st, 1),
+        .last_value = sqlite3_column_int64(st, 2),
+        .is_called = sqlite3_column_int(st, 3) != 0,
+    };
+}
+
+static void dispose_sequences(void *rows, size_t n) { sequence_values_free(rows, n); }
+
 bool sequence_values_load(catalog *m, const char *phase, sequence_value **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st;
-    if (!prepare(m,
-                 "SELECT schema_name, sequence_name, last_value, is_called "
-                 "FROM sequence_last_values WHERE phase = ?1 "
-                 "ORDER BY schema_name, sequence_name",
-                 &st, "the sequence values"))
-        return false;
-    sqlite3_bind_text(st, 1, phase, -1, SQLITE_TRANSIENT);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        GROW(*out, *n, cap);
-        (*out)[(*n)++] = (sequence_value){
-            .schema = column_dup(st, 0),
-            .name = column_dup(st, 1),
-            .last_value = sqlite3_column_int64(st, 2),
-            .is_called = sqlite3_column_int(st, 3) != 0,
-        };
-    }
-    if (finish(m, st, rc, "the sequence values"))
-        return true;
-    sequence_values_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return false;
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT schema_name, sequence_name, last_value, is_called "
+                        "FROM sequence_last_values WHERE phase = ?1 "
+                        "ORDER BY schema_name, sequence_name",
+                        phase, "the sequence values", sizeof **out, fill_sequence, dispose_sequences,
+                        &rows, n);
+    *out = rows;
+    return ok;
 }
 
 void sequence_values_free(sequence_value *values, size_t n)
@@ -107,41 +110,34 @@ void sequence_values_free(sequence_value *values, size_t n)
 
 /* ---- queue_segment ---- */
 
+static void fill_segment(sqlite3_stmt *st, void *row)
+{
+    *(queue_segment_state *)row = (queue_segment_state){
+        .segment_no = sqlite3_column_int64(st, 0),
+        .file_path = column_dup(st, 1),
+        .exporter_role = column_dup(st, 2),
+        .closed = sqlite3_column_int(st, 3) != 0,
+        .imported_by_target = sqlite3_column_int(st, 4) != 0,
+        .imported_by_source_replica = sqlite3_column_int(st, 5) != 0,
+        .imported_by_source = sqlite3_column_int(st, 6) != 0,
+        .archived = sqlite3_column_int(st, 7) != 0,
+        .deleted = sqlite3_column_int(st, 8) != 0,
+    };
+}
+
+static void dispose_segments(void *rows, size_t n) { queue_segment_states_free(rows, n); }
+
 bool queue_segment_states_load(catalog *m, queue_segment_state **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st;
-    const char *what = "the queue";
-    if (!prepare(m,
-                 "SELECT segment_no, file_path, exporter_role, is_closed, "
-                 "imported_by_target_db_importer, imported_by_source_replica_db_importer, "
-                 "imported_by_source_db_importer, archived, deleted"
-                 " FROM queue_segment ORDER BY segment_no",
-                 &st, what))
-        return false;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        GROW(*out, *n, cap);
-        (*out)[(*n)++] = (queue_segment_state){
-            .segment_no = sqlite3_column_int64(st, 0),
-            .file_path = column_dup(st, 1),
-            .exporter_role = column_dup(st, 2),
-            .closed = sqlite3_column_int(st, 3) != 0,
-            .imported_by_target = sqlite3_column_int(st, 4) != 0,
-            .imported_by_source_replica = sqlite3_column_int(st, 5) != 0,
-            .imported_by_source = sqlite3_column_int(st, 6) != 0,
-            .archived = sqlite3_column_int(st, 7) != 0,
-            .deleted = sqlite3_column_int(st, 8) != 0,
-        };
-    }
-    if (finish(m, st, rc, what))
-        return true;
-    queue_segment_states_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return false;
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT segment_no, file_path, exporter_role, is_closed, "
+                        "imported_by_target_db_importer, imported_by_source_replica_db_importer, "
+                        "imported_by_source_db_importer, archived, deleted"
+                        " FROM queue_segment ORDER BY segment_no",
+                        NULL, "the queue", sizeof **out, fill_segment, dispose_segments, &rows, n);
+    *out = rows;
+    return ok;
 }
 
 void queue_segment_states_free(queue_segment_state *segs, size_t n)
@@ -187,34 +183,28 @@ bool queue_segment_mark_gone(catalog *m, long long no, bool archived, const char
 
 /* ---- get data-migration-report ---- */
 
+static void fill_table(sqlite3_stmt *st, void *row)
+{
+    *(exported_table *)row = (exported_table){
+        .schema = column_dup(st, 0),
+        .table = column_dup(st, 1),
+        .status = column_dup(st, 2),
+        .rows = sqlite3_column_int64(st, 3),
+    };
+}
+
+static void dispose_tables(void *rows, size_t n) { exported_tables_free(rows, n); }
+
 bool exported_tables_load(catalog *m, exported_table **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st;
-    const char *what = "the exported tables";
-    if (!prepare(m,
-                 "SELECT schema_name, table_name, status, exported_rows "
-                 "FROM snapshot_export_table ORDER BY schema_name, table_name",
-                 &st, what))
-        return false;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        GROW(*out, *n, cap);
-        (*out)[(*n)++] = (exported_table){
-            .schema = column_dup(st, 0),
-            .table = column_dup(st, 1),
-            .status = column_dup(st, 2),
-            .rows = sqlite3_column_int64(st, 3),
-        };
-    }
-    if (finish(m, st, rc, what))
-        return true;
-    exported_tables_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return false;
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT schema_name, table_name, status, exported_rows "
+                        "FROM snapshot_export_table ORDER BY schema_name, table_name",
+                        NULL, "the exported tables", sizeof **out, fill_table, dispose_tables,
+                        &rows, n);
+    *out = rows;
+    return ok;
 }
 
 void exported_tables_free(exported_table *t, size_t n)
@@ -227,36 +217,30 @@ void exported_tables_free(exported_table *t, size_t n)
     free(t);
 }
 
+static void fill_count(sqlite3_stmt *st, void *row)
+{
+    *(queue_table_count *)row = (queue_table_count){
+        .exporter_role = column_dup(st, 0),
+        .schema = column_dup(st, 1),
+        .table = column_dup(st, 2),
+        .inserts = sqlite3_column_int64(st, 3),
+        .updates = sqlite3_column_int64(st, 4),
+        .deletes = sqlite3_column_int64(st, 5),
+    };
+}
+
+static void dispose_counts(void *rows, size_t n) { queue_table_counts_free(rows, n); }
+
 bool queue_table_counts_load(catalog *m, queue_table_count **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st;
-    const char *what = "the exported event counts";
-    if (!prepare(m,
-                 "SELECT exporter_role, schema_name, table_name, num_inserts, "
-                 "num_updates, num_deletes FROM queue_table_counts",
-                 &st, what))
-        return false;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        GROW(*out, *n, cap);
-        (*out)[(*n)++] = (queue_table_count){
-            .exporter_role = column_dup(st, 0),
-            .schema = column_dup(st, 1),
-            .table = column_dup(st, 2),
-            .inserts = sqlite3_column_int64(st, 3),
-            .updates = sqlite3_column_int64(st, 4),
-            .deletes = sqlite3_column_int64(st, 5),
-        };
-    }
-    if (finish(m, st, rc, what))
-        return true;
-    queue_table_counts_free(*out, *n);
-    *out = NULL;
-    *n = 0;
-    return false;
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT exporter_role, schema_name, table_name, num_inserts, "
+                        "num_updates, num_deletes FROM queue_table_counts",
+                        NULL, "the exported event counts", sizeof **out, fill_count, dispose_counts,
+                        &rows, n);
+    *out = rows;
+    return ok;
 }
 
 void queue_table_counts_free(queue_table_count *c, size_t n)

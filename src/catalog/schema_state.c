@@ -53,50 +53,20 @@ void schema_progress_get(catalog *m, const schema_stmt_key *k, char state[16])
 bool schema_progress_set(catalog *m, const schema_stmt_key *k, size_t stmt_index,
                          const char *state, const char *error)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (!bind_key(db,
-                  "INSERT OR REPLACE INTO schema_import_progress "
-                  "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
-                  "VALUES (?,?,?,?,?,?,?,?)",
-                  k, &st)) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)stmt_index);
-    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
-    if (error)
-        sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_int64(st, 8, now_wall_ms());
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record schema import progress: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    return catalog_run(m, NULL,
+                       "INSERT OR REPLACE INTO schema_import_progress "
+                       "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
+                       "VALUES (?,?,?,?,?,?,?,?)",
+                       "sssiissi", k->target, k->file, k->hash, (long long)k->nth,
+                       (long long)stmt_index, state, error, (long long)now_wall_ms());
 }
 
 bool schema_postponed_add(catalog *m, const schema_stmt_key *k)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (!bind_key(db,
-                  "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
-                  "VALUES (?,?,?,?)",
-                  k, &st)) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record a postponed statement: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    return catalog_run(m, NULL,
+                       "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
+                       "VALUES (?,?,?,?)",
+                       "sssi", k->target, k->file, k->hash, (long long)k->nth);
 }
 
 bool schema_postponed_has(catalog *m, const schema_stmt_key *k)
