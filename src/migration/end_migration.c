@@ -9,7 +9,6 @@
 #include "migration/report.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,23 +36,6 @@ bool migration_end_check_idle(const char *export_dir)
         }
     }
     return true;
-}
-
-typedef struct backup_item {
-    size_t flag; /* offset of the end_migration_spec field that asks for it */
-    const char *subdir;
-} backup_item;
-
-static const backup_item backups[] = {
-    {offsetof(end_migration_spec, backup_schema), "schema"},
-    {offsetof(end_migration_spec, backup_data), "data"},
-    {offsetof(end_migration_spec, backup_reports), "reports"},
-    {offsetof(end_migration_spec, backup_logs), "logs"},
-};
-
-static bool wanted(const end_migration_spec *spec, const backup_item *b)
-{
-    return *(const bool *)((const char *)spec + b->flag);
 }
 
 /*
@@ -94,8 +76,17 @@ static engine_status save_data_report(const engine_ctx *eng, const end_migration
 
 static bool back_up(const engine_ctx *eng, const end_migration_spec *spec)
 {
+    const struct {
+        bool wanted;
+        const char *subdir;
+    } backups[] = {
+        {spec->backup_schema, "schema"},
+        {spec->backup_data, "data"},
+        {spec->backup_reports, "reports"},
+        {spec->backup_logs, "logs"},
+    };
     for (size_t i = 0; i < ARRAY_LEN(backups); i++) {
-        if (!wanted(spec, &backups[i]))
+        if (!backups[i].wanted)
             continue;
         char *src = xasprintf("%s/%s", eng->export_dir, backups[i].subdir);
         char *dst = xasprintf("%s/%s", spec->backup_dir, backups[i].subdir);
