@@ -1,12 +1,11 @@
 #include "cli/export_dir_guard.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/migration_state.h"
 #include "cdc/queue_format.h"
 #include "core/log.h"
 #include "core/util.h"
 
 #include <dirent.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,18 +61,6 @@ static void scan(const char *export_dir, found *f)
     free(data);
 }
 
-/* 1: the statement returns a row, 0: no row or no such table, -1: another error. */
-static int has_row(sqlite3 *db, const char *sql, long long arg)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return strstr(sqlite3_errmsg(db), "no such table") ? 0 : -1;
-    sqlite3_bind_int64(st, 1, arg);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
 #define WHAT_TO_DO                                                                                 \
     "restore this migration's meta.db (with meta.db-wal if it had one) from a backup and run "     \
     "the command again; to start a new migration instead, use a new, empty --export-dir (the "     \
@@ -85,7 +72,6 @@ bool export_dir_guard(const char *export_dir)
     found f = {0};
     scan(export_dir, &f);
     bool ok = true;
-    sqlite3 *db = NULL;
     if (!f.example)
         goto out;
     char *path = xasprintf("%s/metainfo/meta.db", export_dir);
@@ -99,47 +85,30 @@ bool export_dir_guard(const char *export_dir)
         ok = false;
         goto out;
     }
-    /* read-write without create: a read-only open could not read a WAL it must recover */
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    long long missing = -1;
+    char *detail = NULL;
+    catalog_records r = catalog_check_records(path, f.segments, f.nsegments, f.nsql > 0, &missing,
+                                              &detail);
     free(path);
-    if (rc != SQLITE_OK) {
-        log_error("cannot open %s/metainfo/meta.db: %s: " WHAT_TO_DO, export_dir,
-                  db ? sqlite3_errmsg(db) : "out of memory");
-        ok = false;
-        goto out;
-    }
-    sqlite3_busy_timeout(db, 30000);
-    for (size_t i = 0; ok && i < f.nsegments; i++) {
-        int r = has_row(db, "SELECT 1 FROM queue_segment WHERE segment_no = ?1", f.segments[i]);
-        if (r != 1) {
-            char *seg = xasprintf(QUEUE_SEGMENT_FMT, f.segments[i]);
-            if (r == 0)
-                log_error("%s/metainfo/meta.db has no record of queue segment %s: meta.db is "
-                          "damaged or of another migration: " WHAT_TO_DO,
-                          export_dir, seg);
-            else
-                log_error("%s/metainfo/meta.db cannot be read: %s: " WHAT_TO_DO, export_dir,
-                          sqlite3_errmsg(db));
-            free(seg);
-            ok = false;
-        }
-    }
-    if (ok && f.nsql > 0) {
+    ok = r == CATALOG_RECORDS_OK;
+    if (r == CATALOG_RECORDS_CANNOT_OPEN) {
+        log_error("cannot open %s/metainfo/meta.db: %s: " WHAT_TO_DO, export_dir, detail);
+    } else if (r == CATALOG_RECORDS_UNREADABLE) {
+        log_error("%s/metainfo/meta.db cannot be read: %s: " WHAT_TO_DO, export_dir, detail);
+    } else if (r == CATALOG_RECORDS_NO_SEGMENT) {
+        char *seg = xasprintf(QUEUE_SEGMENT_FMT, missing);
+        log_error("%s/metainfo/meta.db has no record of queue segment %s: meta.db is "
+                  "damaged or of another migration: " WHAT_TO_DO,
+                  export_dir, seg);
+        free(seg);
+    } else if (r == CATALOG_RECORDS_NO_TABLES) {
         /* tables are recorded before any of their files is written (snapshot_export_table_ensure) */
-        int r = has_row(db, "SELECT 1 FROM snapshot_export_table LIMIT 1", 0);
-        if (r != 1) {
-            if (r == 0)
-                log_error("%s/metainfo/meta.db has no record of the exported data files (%s ...): "
-                          "meta.db is damaged or of another migration: " WHAT_TO_DO,
-                          export_dir, f.example);
-            else
-                log_error("%s/metainfo/meta.db cannot be read: %s: " WHAT_TO_DO, export_dir,
-                          sqlite3_errmsg(db));
-            ok = false;
-        }
+        log_error("%s/metainfo/meta.db has no record of the exported data files (%s ...): "
+                  "meta.db is damaged or of another migration: " WHAT_TO_DO,
+                  export_dir, f.example);
     }
+    free(detail);
 out:
-    sqlite3_close(db);
     free(f.segments);
     free(f.example);
     return ok;

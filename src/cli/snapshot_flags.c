@@ -2,6 +2,7 @@
 
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/text_table.h"
 #include "core/util.h"
 
 #include <cjson/cJSON.h>
@@ -30,31 +31,12 @@ bool snapshot_output_json(const cmd_ctx *ctx)
     return str_case_eq(opts_get(ctx->opts, "output-format"), "json");
 }
 
-#include <stdio.h>
-#include <string.h>
-
 void snapshot_print_grid(const char *const *headers, size_t ncols, char *const *cells, size_t nrows)
 {
-    size_t w[16] = {0};
-    if (ncols > 16)
-        ncols = 16;
-    for (size_t c = 0; c < ncols; c++) {
-        w[c] = strlen(headers[c]);
-        for (size_t r = 0; r < nrows; r++)
-            if (strlen(cells[r * ncols + c]) > w[c])
-                w[c] = strlen(cells[r * ncols + c]);
-    }
-    for (size_t c = 0; c < ncols; c++)
-        printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, headers[c], c + 1 < ncols ? "  " : "\n");
-    for (size_t c = 0; c < ncols; c++) {
-        for (size_t k = 0; k < w[c]; k++)
-            putchar('-');
-        fputs(c + 1 < ncols ? "  " : "\n", stdout);
-    }
-    for (size_t r = 0; r < nrows; r++)
-        for (size_t c = 0; c < ncols; c++)
-            printf("%-*s%s", c + 1 < ncols ? (int)w[c] : 0, cells[r * ncols + c],
-                   c + 1 < ncols ? "  " : "\n");
+    static const text_table_style grid = {"  ", "  ", false, (size_t)-1};
+    char *t = text_table_render(&grid, headers, ncols, (const char *const *)cells, nrows);
+    fputs(t, stdout);
+    free(t);
 }
 
 void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const cJSON *rows)

@@ -1,10 +1,9 @@
 #include "migration/archive.h"
 
 #include "cdc/queue_format.h"
-#include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/migration_state.h"
 #include "core/util.h"
 #include "migration/cutover.h"
 
@@ -43,83 +42,11 @@ int archive_fs_utilization(const char *path)
     return (int)((used * 100 + total - 1) / total);
 }
 
-typedef enum archive_policy { POLICY_ARCHIVE, POLICY_DELETE } archive_policy;
-
 typedef struct archiver {
-    cmd_ctx *ctx;
-    archive_policy policy;
-    const char *move_to; /* POLICY_ARCHIVE: absolute destination directory */
-    int threshold;       /* POLICY_DELETE: disk use percentage that triggers deletion */
+    const engine_ctx *eng;
+    const archive_spec *spec;
     long long moved, deleted;
 } archiver;
-
-static bool parse_policy(cmd_ctx *ctx, archiver *a)
-{
-    const char *move_to = opts_get(ctx->opts, "move-to");
-    const char *archive_dir = opts_get(ctx->opts, "archive-dir");
-    const char *policy = opts_get(ctx->opts, "policy");
-    bool del = opts_get_bool(ctx->opts, "delete") ||
-               opts_get_bool(ctx->opts, "delete-changes-without-archiving");
-    if (move_to && archive_dir && strcmp(move_to, archive_dir) != 0) {
-        log_error("--move-to and --archive-dir name different directories; give one of them");
-        return false;
-    }
-    if (!move_to)
-        move_to = archive_dir;
-    if (policy && strcmp(policy, "delete") == 0)
-        del = true;
-    if (del && move_to) {
-        /*
-         * The documented `--move-to DIR --delete`: archive to DIR, then delete
-         * from the export dir, which is what a move does.
-         */
-        log_info("--move-to with --delete: applied segments are archived to %s, then deleted "
-                 "from the export dir",
-                 move_to);
-        del = false;
-    }
-    if (!del && !move_to) {
-        log_error("say what to do with applied changes: --move-to DIR to archive them, or "
-                  "--delete to delete them");
-        return false;
-    }
-    if (policy && strcmp(policy, "archive") == 0 && !move_to) {
-        log_error("--policy archive needs --archive-dir DIR");
-        return false;
-    }
-    a->threshold = (int)opts_get_int(ctx->opts, "fs-utilization-threshold");
-    if (a->threshold < 0 || a->threshold > 100) {
-        log_error("--fs-utilization-threshold must be a percentage between 0 and 100, not %d",
-                  a->threshold);
-        return false;
-    }
-    if (del) {
-        a->policy = POLICY_DELETE;
-        return true;
-    }
-    a->policy = POLICY_ARCHIVE;
-    if (!fs_is_dir(move_to)) {
-        log_error("--move-to %s: no such directory; create it first", move_to);
-        return false;
-    }
-    if (access(move_to, W_OK | X_OK) != 0) {
-        log_error("--move-to %s: not writable by this user; fix its permissions", move_to);
-        return false;
-    }
-    char resolved[PATH_MAX];
-    if (!realpath(move_to, resolved)) {
-        log_error("--move-to %s: %s", move_to, strerror(errno));
-        return false;
-    }
-    size_t n = strlen(ctx->export_dir);
-    if (strncmp(resolved, ctx->export_dir, n) == 0 && (resolved[n] == '/' || resolved[n] == '\0')) {
-        log_error("--move-to %s is inside the export dir; archive to a directory outside it",
-                  move_to);
-        return false;
-    }
-    a->move_to = xstrdup(resolved);
-    return true;
-}
 
 /* Copy to <dir>/<name>.tmp, fsync, rename: a crash never leaves a half segment under its name. */
 static bool copy_segment(const char *src, const char *dir, const char *name)
@@ -139,37 +66,13 @@ static bool copy_segment(const char *src, const char *dir, const char *name)
 bool archive_mark_segment(catalog *m, long long no, const char *column, const char *location,
                           bool *kept)
 {
-    *kept = false;
-    if (!catalog_begin(m)) {
+    if (!queue_segment_mark_gone(m, no, strcmp(column, "archived") == 0, location, kept)) {
         log_error("archive changes: cannot record segment %lld in meta.db", no);
         return false;
     }
-    cJSON *rec = catalog_status_load(m);
-    bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
-    long long needed = 0;
-    bool ok = rec && (!ff || catalog_run(m, &needed,
-                                        "SELECT count(*) FROM queue_segment WHERE segment_no = ?1"
-                                        " AND exporter_role = 'source_db_exporter'"
-                                        " AND imported_by_source_replica_db_importer = 0",
-                                        "i", no));
-    cJSON_Delete(rec);
-    if (ok && needed) {
-        catalog_rollback(m);
-        *kept = true;
+    if (*kept)
         log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
-        return true;
-    }
-    /* column is one of two literals (archive.h), never user text */
-    char *sql = xasprintf("UPDATE queue_segment SET %s = 1, archive_location = ?1 "
-                          "WHERE segment_no = ?2",
-                          strcmp(column, "archived") == 0 ? "archived" : "deleted");
-    ok = ok && catalog_run(m, NULL, sql, "si", location, no) && catalog_commit(m);
-    if (!ok) {
-        catalog_rollback(m);
-        log_error("archive changes: cannot record segment %lld in meta.db", no);
-    }
-    free(sql);
-    return ok;
+    return true;
 }
 
 static bool remove_segment_file(const char *path)
@@ -189,20 +92,23 @@ static bool remove_segment_file(const char *path)
  */
 static bool handle_segment(archiver *a, long long no, const char *rel_path)
 {
-    char *path = cmd_path(a->ctx, rel_path);
+    char *path = xasprintf("%s/%s", a->eng->export_dir, rel_path);
     const char *name = strrchr(rel_path, '/') ? strrchr(rel_path, '/') + 1 : rel_path;
+    const char *move_to = a->spec->move_to;
     bool ok, kept = false;
-    if (a->policy == POLICY_ARCHIVE) {
-        char *dst = xasprintf("%s/%s", a->move_to, name);
-        ok = (!fs_exists(path) || copy_segment(path, a->move_to, name)) &&
-             archive_mark_segment(a->ctx->meta, no, "archived", dst, &kept) && (kept || remove_segment_file(path));
+    if (a->spec->policy == ARCHIVE_MOVE) {
+        char *dst = xasprintf("%s/%s", move_to, name);
+        ok = (!fs_exists(path) || copy_segment(path, move_to, name)) &&
+             archive_mark_segment(a->eng->cat, no, "archived", dst, &kept) &&
+             (kept || remove_segment_file(path));
         if (ok && !kept) {
             a->moved++;
             log_say("moved %s to %s", rel_path, dst);
         }
         free(dst);
     } else {
-        ok = archive_mark_segment(a->ctx->meta, no, "deleted", NULL, &kept) && (kept || remove_segment_file(path));
+        ok = archive_mark_segment(a->eng->cat, no, "deleted", NULL, &kept) &&
+             (kept || remove_segment_file(path));
         if (ok && !kept) {
             a->deleted++;
             log_say("deleted %s", rel_path);
@@ -233,37 +139,29 @@ typedef struct pass_result {
 static pass_result archive_pass(archiver *a, bool fall_forward)
 {
     pass_result r = {true, 0};
-    sqlite3 *db = catalog_sqlite(a->ctx->meta);
-    sqlite3_stmt *st = NULL;
-    const char *sql =
-        "SELECT segment_no, file_path, exporter_role, is_closed, imported_by_target_db_importer,"
-        " imported_by_source_replica_db_importer, imported_by_source_db_importer, archived, deleted"
-        " FROM queue_segment ORDER BY segment_no";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        log_error("archive changes: cannot read the queue from meta.db: %s", sqlite3_errmsg(db));
+    queue_segment_state *segs = NULL;
+    size_t nsegs = 0;
+    /* all rows first: handling a segment writes meta.db */
+    if (!queue_segment_states_load(a->eng->cat, &segs, &nsegs)) {
         r.ok = false;
         return r;
     }
-    /* Collect first: handling a segment writes meta.db, which must not happen under a read cursor. */
-    typedef struct todo { long long no; char *path; } todo;
-    todo *list = NULL;
-    size_t n = 0, cap = 0;
-    char *queue_dir = cmd_path(a->ctx, QUEUE_DIR);
-    bool over = a->policy == POLICY_ARCHIVE ||
-                archive_fs_utilization(fs_is_dir(queue_dir) ? queue_dir : a->ctx->export_dir) >=
-                    a->threshold;
+    char *queue_dir = xasprintf("%s/%s", a->eng->export_dir, QUEUE_DIR);
+    bool over = a->spec->policy == ARCHIVE_MOVE ||
+                archive_fs_utilization(fs_is_dir(queue_dir) ? queue_dir : a->eng->export_dir) >=
+                    a->spec->threshold;
     free(queue_dir);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    for (size_t i = 0; i < nsegs && r.ok && !*a->eng->interrupted; i++) {
+        const queue_segment_state *q = &segs[i];
         archive_segment s = {
-            .exporter_role = (const char *)sqlite3_column_text(st, 2),
-            .closed = sqlite3_column_int(st, 3),
-            .imported_by_target = sqlite3_column_int(st, 4),
-            .imported_by_source_replica = sqlite3_column_int(st, 5),
-            .imported_by_source = sqlite3_column_int(st, 6),
+            .exporter_role = q->exporter_role,
+            .closed = q->closed,
+            .imported_by_target = q->imported_by_target,
+            .imported_by_source_replica = q->imported_by_source_replica,
+            .imported_by_source = q->imported_by_source,
         };
-        bool done_before = sqlite3_column_int(st, 7) || sqlite3_column_int(st, 8);
-        const char *rel = (const char *)sqlite3_column_text(st, 1);
-        char *abs = rel ? cmd_path(a->ctx, rel) : NULL;
+        bool done_before = q->archived || q->deleted;
+        char *abs = q->file_path ? xasprintf("%s/%s", a->eng->export_dir, q->file_path) : NULL;
         bool present = abs && fs_exists(abs);
         free(abs);
         if (done_before && !present)
@@ -274,25 +172,15 @@ static pass_result archive_pass(archiver *a, bool fall_forward)
             r.waiting++;
             continue;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        list[n++] = (todo){sqlite3_column_int64(st, 0), xstrdup(rel)};
+        r.ok = handle_segment(a, q->segment_no, q->file_path);
     }
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < n; i++) {
-        if (r.ok && !cmd_interrupted)
-            r.ok = handle_segment(a, list[i].no, list[i].path);
-        free(list[i].path);
-    }
-    free(list);
+    queue_segment_states_free(segs, nsegs);
     return r;
 }
 
-static void sleep_interruptible(long ms)
+static void sleep_interruptible(long ms, const volatile sig_atomic_t *interrupted)
 {
-    while (ms > 0 && !cmd_interrupted) {
+    while (ms > 0 && !*interrupted) {
         long step = ms < 100 ? ms : 100;
         struct timespec ts = {0, step * 1000000L};
         nanosleep(&ts, NULL);
@@ -300,12 +188,10 @@ static void sleep_interruptible(long ms)
     }
 }
 
-int migration_archive_changes(cmd_ctx *ctx)
+engine_status migration_archive_changes(const engine_ctx *eng, const archive_spec *spec)
 {
-    archiver a = {.ctx = ctx};
-    if (!parse_policy(ctx, &a))
-        return EXIT_BAD_ARGS;
-    cJSON *first = catalog_status_load(ctx->meta);
+    archiver a = {.eng = eng, .spec = spec};
+    cJSON *first = catalog_status_load(eng->cat);
     const cJSON *type = first ? cJSON_GetObjectItemCaseSensitive(first, "ExportType") : NULL;
     bool offline = cJSON_IsString(type) && strcmp(type->valuestring, "snapshot-only") == 0;
     bool no_export = !cJSON_IsString(type);
@@ -313,49 +199,43 @@ int migration_archive_changes(cmd_ctx *ctx)
     if (offline) {
         log_error("this export dir holds an offline migration (export data --export-type "
                   "snapshot-only): it has no queued changes to archive");
-        free((char *)a.move_to);
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
     if (no_export)
         log_say("no live migration has started in this export dir yet: waiting for 'export data "
                 "--export-type snapshot-and-changes' (Ctrl-C to stop)");
     log_say("archive changes runs until the migration's last cutover completes");
-    const char *poll_env = getenv("VOYAGER_ARCHIVE_POLL_MS");
-    long poll_ms = poll_env ? atol(poll_env) : 5000;
-    if (poll_ms <= 0)
-        poll_ms = 5000;
-    if (a.policy == POLICY_ARCHIVE)
-        log_say("archiving applied changes to %s", a.move_to);
+    if (spec->policy == ARCHIVE_MOVE)
+        log_say("archiving applied changes to %s", spec->move_to);
     else
         log_say("deleting applied changes once disk use of the export dir reaches %d%%",
-                a.threshold);
-    int rc = EXIT_OK;
+                spec->threshold);
+    engine_status rc = ENGINE_OK;
     long long last_waiting = -1;
     for (;;) {
-        cJSON *rec = catalog_status_load(ctx->meta);
+        cJSON *rec = catalog_status_load(eng->cat);
         bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItem(rec, "FallForwardEnabled"));
         bool finished = rec && migration_streams_finished(rec);
         cJSON_Delete(rec);
         pass_result r = archive_pass(&a, ff);
         if (!r.ok) {
-            rc = EXIT_INTERNAL;
+            rc = ENGINE_FAILED;
             break;
         }
         if (r.waiting != last_waiting && r.waiting > 0)
             log_info("%lld applied segment(s) kept: disk use is under %d%%", r.waiting,
-                     a.threshold);
+                     spec->threshold);
         last_waiting = r.waiting;
         if (finished) {
             log_say("the migration's change streams are complete; archive changes is done");
             break;
         }
-        if (cmd_interrupted)
+        if (*eng->interrupted)
             break;
-        sleep_interruptible(poll_ms);
-        if (cmd_interrupted)
+        sleep_interruptible(spec->poll_ms, eng->interrupted);
+        if (*eng->interrupted)
             break;
     }
     log_say("archive changes: %lld segment(s) moved, %lld deleted", a.moved, a.deleted);
-    free((char *)a.move_to);
     return rc;
 }

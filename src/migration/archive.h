@@ -5,8 +5,8 @@
 #ifndef VOYAGER_MIGRATION_ARCHIVE_H
 #define VOYAGER_MIGRATION_ARCHIVE_H
 
-#include "cli/cmd_ctx.h"
 #include "catalog/catalog.h"
+#include "core/engine.h"
 
 #include <stdbool.h>
 
@@ -41,7 +41,19 @@ bool archive_mark_segment(catalog *m, long long no, const char *column, const ch
 /* Disk use of the file system holding path, in percent as df shows it; -1 on error. */
 int archive_fs_utilization(const char *path);
 
-/* The whole command. Runs until interrupted or until the migration's last stream is archived. */
-int migration_archive_changes(cmd_ctx *ctx);
+typedef enum archive_policy { ARCHIVE_MOVE, ARCHIVE_DELETE } archive_policy;
+
+typedef struct archive_spec {
+    archive_policy policy;
+    const char *move_to; /* ARCHIVE_MOVE: absolute, resolved, writable, outside the export dir */
+    int threshold;       /* ARCHIVE_DELETE: disk use (percent) from which segments are deleted */
+    long poll_ms;        /* between two passes over the queue */
+} archive_spec;
+
+/*
+ * archive changes. Runs until interrupted or until the migration's last
+ * stream is archived.
+ */
+engine_status migration_archive_changes(const engine_ctx *eng, const archive_spec *spec);
 
 #endif

@@ -12,6 +12,8 @@
 #ifndef VOYAGER_MIGRATION_CUTOVER_H
 #define VOYAGER_MIGRATION_CUTOVER_H
 
+#include "core/engine.h"
+
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
@@ -48,5 +50,21 @@ typedef struct cutover_process {
  * (a way back adds export data from target to cutover to target).
  */
 const cutover_process *cutover_processes(const cJSON *rec, cutover_kind k);
+
+typedef struct cutover_request {
+    cutover_kind kind;
+    bool prepare_fall_back; /* to target: prepare the way back to the source */
+    bool prepare_given;     /* --prepare-for-fall-back was given (true or false) */
+} cutover_request;
+
+/*
+ * Record the request in the status record, if this migration's state allows
+ * it (ENGINE_BAD_STATE after an error saying why not). Asking again is
+ * ENGINE_OK, unless it contradicts the first answer about fall-back.
+ */
+engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req);
+
+/* Print each cutover's state, and for one in progress, which process it waits for. */
+engine_status cutover_print_status(const engine_ctx *eng);
 
 #endif

@@ -1,12 +1,11 @@
 #include "migration/end_migration.h"
 
-#include "cli/cmd_connect.h"
-#include "core/exitcodes.h"
 #include "core/fsutil.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "migration/report.h"
 
 #include <errno.h>
@@ -20,11 +19,11 @@ const char *const migration_process_locks[] = {
     "import-data-to-source-replica", "archive-changes", NULL,
 };
 
-static bool refuse_if_running(const cmd_ctx *ctx)
+bool migration_end_check_idle(const char *export_dir)
 {
     for (int i = 0; migration_process_locks[i]; i++) {
         pid_t pid = 0;
-        if (cmd_lock_is_held(ctx->export_dir, migration_process_locks[i], &pid)) {
+        if (cmd_lock_is_held(export_dir, migration_process_locks[i], &pid)) {
             char *cmd = xstrdup(migration_process_locks[i]);
             for (char *p = cmd; *p; p++)
                 if (*p == '-')
@@ -39,97 +38,58 @@ static bool refuse_if_running(const cmd_ctx *ctx)
     return true;
 }
 
-typedef struct backup_item {
-    const char *flag;
-    const char *subdir;
-} backup_item;
-
-static const backup_item backups[] = {
-    {"backup-schema-files", "schema"},
-    {"backup-data-files", "data"},
-    {"save-migration-reports", "reports"},
-    {"backup-log-files", "logs"},
-};
-
-static bool any_backup(const cmd_ctx *ctx)
-{
-    bool any = false;
-    for (size_t i = 0; i < ARRAY_LEN(backups); i++)
-        any = any || opts_get_bool(ctx->opts, backups[i].flag);
-    return any;
-}
-
-/* Checked before the question: a bad --backup-dir must not cost the user a confirmation. */
-static bool check_backup_dir(const cmd_ctx *ctx)
-{
-    if (!any_backup(ctx))
-        return true;
-    const char *dir = opts_get(ctx->opts, "backup-dir");
-    if (!dir) {
-        log_error("--backup-dir is required when a backup flag is true");
-        return false;
-    }
-    if (!fs_is_dir(dir) || access(dir, W_OK) != 0) {
-        log_error("backup directory %s does not exist or is not writable; create it or fix "
-                  "--backup-dir",
-                  dir);
-        return false;
-    }
-    char *real_dir = realpath(dir, NULL);
-    bool inside = real_dir && str_starts_with(real_dir, ctx->export_dir) &&
-                  (real_dir[strlen(ctx->export_dir)] == '/' || real_dir[strlen(ctx->export_dir)] == '\0');
-    free(real_dir);
-    if (inside) {
-        log_error("--backup-dir %s is inside the export dir, which end migration empties; "
-                  "choose a directory outside it",
-                  dir);
-        return false;
-    }
-    return true;
-}
-
 /*
  * --save-migration-reports: the data-migration report is part of the reports
  * even when 'get data-migration-report' was never run, so it is made now
  * (before any database is cleaned, while its numbers still exist).
  */
-static int save_data_report(cmd_ctx *ctx)
+static engine_status save_data_report(const engine_ctx *eng, const end_migration_spec *spec)
 {
-    if (!opts_get_bool(ctx->opts, "save-migration-reports"))
-        return EXIT_OK;
-    cJSON *rec = catalog_status_load(ctx->meta);
+    if (!spec->backup_reports)
+        return ENGINE_OK;
+    cJSON *rec = catalog_status_load(eng->cat);
     bool data = rec && cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(DB_SOURCE)) &&
                 cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
     cJSON_Delete(rec);
     if (!data)
-        return EXIT_OK;
+        return ENGINE_OK;
+    report_spec rs = {.may_prompt = false};
+    memcpy(rs.conf, spec->conf, sizeof rs.conf);
     report r = {0};
-    int rc = migration_data_report_build(ctx, &r, true);
-    if (rc == EXIT_OK) {
+    engine_status rc = migration_data_report_build(eng, &rs, &r);
+    if (rc == ENGINE_OK) {
         char *table = report_render_table(&r);
-        if (!migration_data_report_save(ctx, &r, table))
-            rc = EXIT_BAD_STATE;
+        if (!migration_data_report_save(eng, &r, table))
+            rc = ENGINE_BAD_STATE;
         free(table);
     }
     report_free(&r);
-    if (rc != EXIT_OK)
-        log_error("the data-migration report for --save-migration-reports could not be made (see "
-                  "above); nothing was removed: fix that, or pass --save-migration-reports false");
+    if (rc != ENGINE_OK)
+        log_report(LOG_ERROR, "nothing was removed",
+                   "fix that, or pass --save-migration-reports false",
+                   "the data-migration report for --save-migration-reports could not be made "
+                   "(see above)");
     else
         log_say("data-migration report saved in reports/ for the backup");
     return rc;
 }
 
-static bool back_up(const cmd_ctx *ctx)
+static bool back_up(const engine_ctx *eng, const end_migration_spec *spec)
 {
-    if (!any_backup(ctx))
-        return true;
-    const char *dir = opts_get(ctx->opts, "backup-dir");
+    const struct {
+        bool wanted;
+        const char *subdir;
+    } backups[] = {
+        {spec->backup_schema, "schema"},
+        {spec->backup_data, "data"},
+        {spec->backup_reports, "reports"},
+        {spec->backup_logs, "logs"},
+    };
     for (size_t i = 0; i < ARRAY_LEN(backups); i++) {
-        if (!opts_get_bool(ctx->opts, backups[i].flag))
+        if (!backups[i].wanted)
             continue;
-        char *src = cmd_path(ctx, backups[i].subdir);
-        char *dst = xasprintf("%s/%s", dir, backups[i].subdir);
+        char *src = xasprintf("%s/%s", eng->export_dir, backups[i].subdir);
+        char *dst = xasprintf("%s/%s", spec->backup_dir, backups[i].subdir);
         bool ok = fs_copy_tree(src, dst);
         if (!ok)
             log_error("cannot back up %s to %s: %s", src, dst, strerror(errno));
@@ -143,14 +103,17 @@ static bool back_up(const cmd_ctx *ctx)
     return true;
 }
 
-/* Drop what this migration created on one database: slots, publications, metadata. */
-static bool clean_database(cmd_ctx *ctx, db_role role, const char *uuid_hex)
+/*
+ * Drop what this migration created on one database: slots, publications, metadata.
+ * Not cdc_drop_slot_and_publication(): that one waits a while for the
+ * exporter's walsender to let go of one slot it knows by name; here no voyager
+ * process runs (checked), so an active slot's walsender is a leftover and is
+ * ended, and every slot and publication named after the migration goes.
+ */
+static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
 {
-    db_conf conf;
-    if (!cmd_db_conf(ctx, role, &conf))
-        return false;
-    pgconn *c = cmd_connect(ctx, &conf, NULL);
-    db_conf_free(&conf);
+    db_role role = conf->role;
+    pgconn *c = db_connect_recorded(cat, conf, NULL);
     if (!c)
         return false;
     bool ok = true;
@@ -200,52 +163,39 @@ static bool clean_database(cmd_ctx *ctx, db_role role, const char *uuid_hex)
     return ok;
 }
 
-int migration_end(cmd_ctx *ctx)
+engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spec)
 {
-    if (!refuse_if_running(ctx) || !check_backup_dir(ctx))
-        return EXIT_BAD_STATE;
-    if (!cmd_confirm(ctx, "end the migration: drop its replication slots, publications and "
-                          "metadata on every database and empty the export dir?"))
-        return EXIT_BAD_STATE;
-    int rc = save_data_report(ctx);
-    if (rc != EXIT_OK)
+    engine_status rc = save_data_report(eng, spec);
+    if (rc != ENGINE_OK)
         return rc;
-    if (!back_up(ctx))
-        return EXIT_BAD_STATE;
+    if (!back_up(eng, spec))
+        return ENGINE_BAD_STATE;
 
-    cJSON *rec = catalog_status_load(ctx->meta);
-    if (!rec)
-        return EXIT_BAD_STATE;
     char uuid_hex[33];
     size_t n = 0;
-    for (const char *p = catalog_migration_uuid(ctx->meta); *p && n < 32; p++)
+    for (const char *p = catalog_migration_uuid(eng->cat); *p && n < 32; p++)
         if (*p != '-')
             uuid_hex[n++] = *p;
     uuid_hex[n] = '\0';
-    static const db_role roles[] = {DB_SOURCE, DB_TARGET, DB_SOURCE_REPLICA};
-    for (size_t i = 0; i < ARRAY_LEN(roles); i++) {
-        if (!cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(roles[i])))
+    for (size_t i = 0; i < ARRAY_LEN(spec->conf); i++) {
+        if (!spec->conf[i])
             continue;
-        if (!clean_database(ctx, roles[i], uuid_hex)) {
-            log_error("the %s database was not cleaned; fix the problem above and run end "
-                      "migration again (the export dir is kept until every database is clean)",
-                      db_role_name(roles[i]));
-            cJSON_Delete(rec);
-            return cmd_db_exit_code(roles[i]);
+        if (!clean_database(eng->cat, spec->conf[i], uuid_hex)) {
+            log_report(LOG_ERROR, "the export dir is kept until every database is clean",
+                       "fix the problem above and run end migration again",
+                       "the %s database was not cleaned", db_role_name(spec->conf[i]->role));
+            return db_role_failure(spec->conf[i]->role);
         }
     }
-    cJSON_Delete(rec);
+    return ENGINE_OK;
+}
 
-    /* Everything below lives in the export dir: close it all, then empty it. */
-    catalog_close(ctx->meta);
-    ctx->meta = NULL;
-    cmd_lock_release(ctx->lock);
-    ctx->lock = NULL;
-    log_close();
-    if (!fs_remove_contents(ctx->export_dir)) {
-        log_error("cannot empty the export dir %s: %s", ctx->export_dir, strerror(errno));
-        return EXIT_BAD_STATE;
+engine_status migration_end_empty_export_dir(const char *export_dir)
+{
+    if (!fs_remove_contents(export_dir)) {
+        log_error("cannot empty the export dir %s: %s", export_dir, strerror(errno));
+        return ENGINE_BAD_STATE;
     }
-    log_say("migration ended: export dir %s emptied", ctx->export_dir);
-    return EXIT_OK;
+    log_say("migration ended: export dir %s emptied", export_dir);
+    return ENGINE_OK;
 }

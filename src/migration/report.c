@@ -2,18 +2,17 @@
 
 #include "cdc/import_metainfo.h"
 #include "cdc/queue_format.h"
-#include "cli/cmd_connect.h"
-#include "core/exitcodes.h"
+#include "catalog/migration_state.h"
 #include "core/fsutil.h"
 #include "core/log.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "core/text_table.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "snapshot/table_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 report_row *report_add(report *r, const char *schema, const char *table, const char *db_type)
 {
@@ -64,7 +63,6 @@ static const char *const columns[] = {
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
-
 static void row_cells(const report_row *row, char *cells[NCOLS])
 {
     const long long v[] = {row->snapshot_rows,    row->imported_snapshot_rows,
@@ -79,37 +77,16 @@ static void row_cells(const report_row *row, char *cells[NCOLS])
 
 char *report_render_table(const report *r)
 {
-    size_t width[NCOLS];
-    for (size_t c = 0; c < NCOLS; c++)
-        width[c] = strlen(columns[c]);
-    char *(*cells)[NCOLS] = xcalloc(r->n ? r->n : 1, sizeof *cells);
-    for (size_t i = 0; i < r->n; i++) {
-        row_cells(&r->rows[i], cells[i]);
-        for (size_t c = 0; c < NCOLS; c++)
-            if (strlen(cells[i][c]) > width[c])
-                width[c] = strlen(cells[i][c]);
-    }
-    strbuf sb = STRBUF_INIT;
-    for (size_t c = 0; c < NCOLS; c++)
-        strbuf_appendf(&sb, "%s%-*s", c ? " | " : "", (int)width[c], columns[c]);
-    strbuf_append_char(&sb, '\n');
-    for (size_t c = 0; c < NCOLS; c++) {
-        strbuf_append(&sb, c ? "-+-" : "");
-        for (size_t k = 0; k < width[c]; k++)
-            strbuf_append_char(&sb, '-');
-    }
-    strbuf_append_char(&sb, '\n');
-    for (size_t i = 0; i < r->n; i++) {
-        for (size_t c = 0; c < NCOLS; c++) {
-            /* Names left-aligned, numbers right-aligned. */
-            strbuf_appendf(&sb, "%s%*s", c ? " | " : "", c < 2 ? -(int)width[c] : (int)width[c],
-                           cells[i][c]);
-            free(cells[i][c]);
-        }
-        strbuf_append_char(&sb, '\n');
-    }
+    /* every line as wide as the others; names left-aligned, numbers right-aligned */
+    static const text_table_style style = {" | ", "-+-", true, 2};
+    char **cells = xcalloc(r->n ? r->n * NCOLS : 1, sizeof *cells);
+    for (size_t i = 0; i < r->n; i++)
+        row_cells(&r->rows[i], &cells[i * NCOLS]);
+    char *t = text_table_render(&style, columns, NCOLS, (const char *const *)cells, r->n);
+    for (size_t i = 0; i < r->n * NCOLS; i++)
+        free(cells[i]);
     free(cells);
-    return strbuf_detach(&sb);
+    return t;
 }
 
 cJSON *report_render_json(const report *r)
@@ -163,79 +140,51 @@ static const db_slot slots[] = {
     {DB_SOURCE_REPLICA, "source-replica", "source_replica_db_importer", no_exporters},
 };
 
-static bool sqlite_table_exists(sqlite3 *db, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
-                                  -1, &st, NULL) == SQLITE_OK &&
-               sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
-               sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return yes;
-}
-
 /* Every exported table gets a row for each database involved. */
-static bool load_tables(cmd_ctx *ctx, report *r, const bool involved[3])
+static bool load_tables(catalog *cat, report *r, const bool involved[3])
 {
-    sqlite3 *db = catalog_sqlite(ctx->meta);
-    if (!sqlite_table_exists(db, "snapshot_export_table"))
-        return true;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT schema_name, table_name, status, exported_rows "
-                               "FROM snapshot_export_table ORDER BY schema_name, table_name",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("cannot read the exported tables from meta.db: %s", sqlite3_errmsg(db));
+    exported_table *t = NULL;
+    size_t n = 0;
+    if (!exported_tables_load(cat, &t, &n))
         return false;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *schema = (const char *)sqlite3_column_text(st, 0);
-        const char *table = (const char *)sqlite3_column_text(st, 1);
-        const char *status = (const char *)sqlite3_column_text(st, 2);
-        long long rows = sqlite3_column_int64(st, 3);
+    for (size_t k = 0; k < n; k++) {
         for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
             if (!involved[i])
                 continue;
-            report_row *row = report_add(r, schema, table, slots[i].db_type);
-            if (status && strcmp(status, "DONE") == 0)
-                row->snapshot_rows = rows;
+            report_row *row = report_add(r, t[k].schema, t[k].table, slots[i].db_type);
+            if (t[k].status && strcmp(t[k].status, "DONE") == 0)
+                row->snapshot_rows = t[k].rows;
         }
     }
-    sqlite3_finalize(st);
+    exported_tables_free(t, n);
     return true;
 }
 
-static bool load_exported_events(cmd_ctx *ctx, report *r)
+static bool load_exported_events(catalog *cat, report *r)
 {
-    sqlite3 *db = catalog_sqlite(ctx->meta);
-    if (!sqlite_table_exists(db, "queue_table_counts"))
-        return true;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT exporter_role, schema_name, table_name, num_inserts, "
-                               "num_updates, num_deletes FROM queue_table_counts",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("cannot read the exported event counts from meta.db: %s", sqlite3_errmsg(db));
+    queue_table_count *c = NULL;
+    size_t n = 0;
+    if (!queue_table_counts_load(cat, &c, &n))
         return false;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *role = (const char *)sqlite3_column_text(st, 0);
+    for (size_t k = 0; k < n; k++) {
+        const char *role = c[k].exporter_role;
         const char *db_type = role && str_starts_with(role, "target_") ? "target" : "source";
-        report_row *row = report_find(r, (const char *)sqlite3_column_text(st, 1),
-                                      (const char *)sqlite3_column_text(st, 2), db_type);
+        report_row *row = c[k].schema && c[k].table ? report_find(r, c[k].schema, c[k].table, db_type) : NULL;
         if (!row)
             continue;
-        add_count(&row->exported_inserts, sqlite3_column_int64(st, 3));
-        add_count(&row->exported_updates, sqlite3_column_int64(st, 4));
-        add_count(&row->exported_deletes, sqlite3_column_int64(st, 5));
+        add_count(&row->exported_inserts, c[k].inserts);
+        add_count(&row->exported_updates, c[k].updates);
+        add_count(&row->exported_deletes, c[k].deletes);
     }
-    sqlite3_finalize(st);
+    queue_table_counts_free(c, n);
     return true;
 }
 
 static bool pg_has_relation(pgconn *c, const char *qualified) { return pgconn_relation_exists(c, qualified) == 1; }
 
-static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *slot)
+static void load_db_counts(catalog *cat, pgconn *c, report *r, const db_slot *slot)
 {
-    const char *uuid = catalog_migration_uuid(ctx->meta);
+    const char *uuid = catalog_migration_uuid(cat);
     const char *params[] = {uuid};
     if (pg_has_relation(c, "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3")) {
         PGresult *res = pgconn_query(
@@ -293,16 +242,16 @@ static void load_db_counts(cmd_ctx *ctx, pgconn *c, report *r, const db_slot *sl
  * database-side numbers are left out ("-") with a note naming the flag,
  * instead of failing the whole report.
  */
-static pgconn *connect_optional(cmd_ctx *ctx, db_conf *conf, const char *needs, bool quiet)
+static pgconn *connect_optional(catalog *cat, db_conf *conf, const char *needs, bool may_prompt)
 {
     if (conf->password)
-        return cmd_connect(ctx, conf, NULL);
+        return db_connect_recorded(cat, conf, NULL);
     const char *role = db_role_name(conf->role);
-    if (!quiet && isatty(STDIN_FILENO)) {
+    if (may_prompt) {
         log_say("the %s database's %s need a connection to it; asked only if it wants a "
                 "password (or give --%s-db-password / %s)",
                 role, needs, role, db_role_password_env(conf->role));
-        return cmd_connect(ctx, conf, NULL);
+        return db_connect_recorded(cat, conf, NULL);
     }
     pgconn_options o = {.quiet = true};
     pgconn *c = pgconn_connect(conf, &o);
@@ -316,71 +265,65 @@ static pgconn *connect_optional(cmd_ctx *ctx, db_conf *conf, const char *needs, 
     return c;
 }
 
-int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet)
+engine_status migration_data_report_build(const engine_ctx *eng, const report_spec *spec, report *r)
 {
-    cJSON *rec = catalog_status_load(ctx->meta);
+    cJSON *rec = catalog_status_load(eng->cat);
     if (!rec) {
         log_error("cannot read the migration status from meta.db");
-        return EXIT_INTERNAL;
+        return ENGINE_FAILED;
     }
     bool involved[3];
     for (size_t i = 0; i < 3; i++)
-        involved[i] = cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(slots[i].role)) != NULL;
+        involved[i] = spec->conf[slots[i].role] != NULL;
     bool fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     cJSON_Delete(rec);
     if (!involved[0]) {
         log_error("no data migration in this export dir yet: run 'yb-voyager export data' first");
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
-    int rc = EXIT_OK;
-    if (!load_tables(ctx, r, involved) || !load_exported_events(ctx, r))
-        return EXIT_INTERNAL;
-    for (size_t i = 0; i < 3 && rc == EXIT_OK; i++) {
+    engine_status rc = ENGINE_OK;
+    if (!load_tables(eng->cat, r, involved) || !load_exported_events(eng->cat, r))
+        return ENGINE_FAILED;
+    for (size_t i = 0; i < 3 && rc == ENGINE_OK; i++) {
         if (!involved[i])
             continue;
-        db_conf conf = {0};
-        if (!cmd_db_conf(ctx, slots[i].role, &conf)) {
-            db_conf_free(&conf);
-            rc = EXIT_BAD_ARGS;
-            break;
-        }
+        db_conf *conf = spec->conf[slots[i].role];
         pgconn *c;
         if (slots[i].role != DB_TARGET) {
             const char *needs = slots[i].role == DB_SOURCE_REPLICA
                                     ? "IMPORTED SNAPSHOT ROWS, IMPORTED changes and FINAL ROW COUNT"
                                 : fallback ? "FINAL ROW COUNT and the changes imported back (fall-back)"
                                            : "FINAL ROW COUNT";
-            bool had_password = conf.password != NULL;
-            c = connect_optional(ctx, &conf, needs, quiet);
-            if (!c && (had_password || (!quiet && isatty(STDIN_FILENO))))
-                rc = cmd_db_exit_code(slots[i].role); /* a real failure, already reported */
+            bool had_password = conf->password != NULL;
+            c = connect_optional(eng->cat, conf, needs, spec->may_prompt);
+            if (!c && (had_password || spec->may_prompt))
+                rc = db_role_failure(slots[i].role); /* a real failure, already reported */
         } else {
-            c = cmd_connect(ctx, &conf, NULL);
+            c = db_connect_recorded(eng->cat, conf, NULL);
             if (!c)
-                rc = cmd_db_exit_code(slots[i].role);
+                rc = db_role_failure(slots[i].role);
         }
         if (c)
-            load_db_counts(ctx, c, r, &slots[i]);
+            load_db_counts(eng->cat, c, r, &slots[i]);
         pgconn_close(c);
-        db_conf_free(&conf);
     }
     return rc;
 }
 
-bool migration_data_report_save(cmd_ctx *ctx, const report *r, const char *table_text)
+bool migration_data_report_save(const engine_ctx *eng, const report *r, const char *table_text)
 {
     /* upstream's file name; the JSON form whatever --output-format says */
     cJSON *arr = report_render_json(r);
     char *json = cJSON_Print(arr);
     cJSON_Delete(arr);
-    char *path = cmd_path(ctx, "reports/data-migration-report.json");
+    char *path = xasprintf("%s/reports/data-migration-report.json", eng->export_dir);
     bool ok = fs_write_atomic(path, json, strlen(json));
     if (!ok)
         log_warn("could not save the report to %s", path);
     free(path);
     free(json);
     if (table_text) {
-        path = cmd_path(ctx, "reports/data-migration-report.txt");
+        path = xasprintf("%s/reports/data-migration-report.txt", eng->export_dir);
         if (!fs_write_atomic(path, table_text, strlen(table_text))) {
             log_warn("could not save the report to %s", path);
             ok = false;
@@ -390,15 +333,13 @@ bool migration_data_report_save(cmd_ctx *ctx, const report *r, const char *table
     return ok;
 }
 
-int migration_data_report(cmd_ctx *ctx)
+engine_status migration_data_report(const engine_ctx *eng, const report_spec *spec)
 {
     report r = {0};
-    int rc = migration_data_report_build(ctx, &r, false);
-    if (rc == EXIT_OK) {
-        const char *fmt = opts_get(ctx->opts, "output-format");
-        bool json = fmt && strcmp(fmt, "json") == 0;
+    engine_status rc = migration_data_report_build(eng, spec, &r);
+    if (rc == ENGINE_OK) {
         char *table = report_render_table(&r);
-        if (json) {
+        if (spec->json) {
             cJSON *arr = report_render_json(&r);
             char *out = cJSON_Print(arr);
             cJSON_Delete(arr);
@@ -407,7 +348,7 @@ int migration_data_report(cmd_ctx *ctx)
         } else {
             fputs(table, stdout);
         }
-        migration_data_report_save(ctx, &r, table);
+        migration_data_report_save(eng, &r, table);
         free(table);
     }
     report_free(&r);

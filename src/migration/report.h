@@ -6,7 +6,8 @@
 #ifndef VOYAGER_MIGRATION_REPORT_H
 #define VOYAGER_MIGRATION_REPORT_H
 
-#include "cli/cmd_ctx.h"
+#include "core/engine.h"
+#include "db/dbconf.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -39,18 +40,31 @@ void report_free(report *r);
 char *report_render_table(const report *r);
 cJSON *report_render_json(const report *r);
 
-/*
- * Gather the report into r (caller frees with report_free). quiet: never ask
- * on a terminal (end migration). Returns an exit code, errors logged.
- */
-int migration_data_report_build(cmd_ctx *ctx, report *r, bool quiet);
+typedef struct report_spec {
+    /*
+     * The databases the migration recorded (status record SourceDBConf, ...),
+     * indexed by db_role; NULL for a role it has not used. A password typed
+     * at a prompt is kept in the conf for later connections.
+     */
+    db_conf *conf[3];
+    /*
+     * A database whose password is not given may be asked for one on the
+     * terminal (the command knows whether there is one, and whether asking
+     * fits: end migration never asks).
+     */
+    bool may_prompt;
+    bool json; /* print JSON rather than the table */
+} report_spec;
+
+/* Gather the report into r (caller frees with report_free). Errors logged. */
+engine_status migration_data_report_build(const engine_ctx *eng, const report_spec *spec, report *r);
 /*
  * Save r as reports/data-migration-report.json (upstream's name) and, when
  * table_text is given, reports/data-migration-report.txt. False after a warning.
  */
-bool migration_data_report_save(cmd_ctx *ctx, const report *r, const char *table_text);
+bool migration_data_report_save(const engine_ctx *eng, const report *r, const char *table_text);
 
-/* The whole command. */
-int migration_data_report(cmd_ctx *ctx);
+/* get data-migration-report: gather, print, save. */
+engine_status migration_data_report(const engine_ctx *eng, const report_spec *spec);
 
 #endif

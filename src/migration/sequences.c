@@ -1,6 +1,6 @@
 #include "migration/sequences.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/migration_state.h"
 #include "cdc/cdc_tables.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -22,8 +22,7 @@ bool sequences_record(pgconn *c, const strlist *schemas, catalog *m, const char 
     if (!r)
         return false;
     int n = PQntuples(r);
-    long long *values = xcalloc((size_t)n + 1, sizeof *values);
-    bool *called = xcalloc((size_t)n + 1, sizeof *called);
+    sequence_value *values = xcalloc((size_t)n + 1, sizeof *values);
     bool ok = true;
     /*
      * Each sequence read itself, not through pg_sequences: that view says NULL
@@ -35,66 +34,40 @@ bool sequences_record(pgconn *c, const strlist *schemas, catalog *m, const char 
         PGresult *v = pgconn_query(c, sql, 0, NULL);
         ok = v && PQntuples(v) == 1;
         if (ok) {
-            values[i] = strtoll(PQgetvalue(v, 0, 0), NULL, 10);
-            called[i] = PQgetvalue(v, 0, 1)[0] == 't';
+            values[i] = (sequence_value){
+                .schema = PQgetvalue(r, i, 0),
+                .name = PQgetvalue(r, i, 1),
+                .last_value = strtoll(PQgetvalue(v, 0, 0), NULL, 10),
+                .is_called = PQgetvalue(v, 0, 1)[0] == 't',
+            };
         }
         PQclear(v);
         free(sql);
         free(q);
     }
-    ok = ok && catalog_begin(m);
-    if (ok) {
-        for (int i = 0; ok && i < n; i++)
-            ok = catalog_run(m, NULL,
-                            "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, "
-                            "sequence_name, last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            "sssii", phase, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), values[i],
-                            (long long)called[i]);
-        if (ok)
-            ok = catalog_commit(m);
-        else
-            catalog_rollback(m);
-    }
+    /* the strings stay r's: values is freed alone */
+    ok = ok && sequence_values_save(m, phase, values, (size_t)n);
     if (ok)
         *count = n;
     PQclear(r);
     free(values);
-    free(called);
     return ok;
 }
 
 bool sequences_restore(catalog *m, pgconn *c, const char *phase, int *restored)
 {
     *restored = 0;
-    sqlite3 *db = catalog_sqlite(m);
-    long long have_table = 0;
-    if (!catalog_run(m, &have_table,
-                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                    "AND name = 'sequence_last_values'",
-                    ""))
+    sequence_value *seqs = NULL;
+    size_t n = 0;
+    if (!sequence_values_load(m, phase, &seqs, &n))
         return false;
-    if (!have_table)
-        return true; /* no exporter recorded any sequence */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT schema_name, sequence_name, last_value, is_called "
-                           "FROM sequence_last_values WHERE phase = ?1 "
-                           "ORDER BY schema_name, sequence_name",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): cannot read the sequence values: %s",
-                  sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, phase, -1, SQLITE_STATIC);
     bool ok = true;
-    while (ok && sqlite3_step(st) == SQLITE_ROW) {
-        const char *schema = (const char *)sqlite3_column_text(st, 0);
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        if (!schema || !name || sqlite3_column_type(st, 2) == SQLITE_NULL)
+    for (size_t i = 0; ok && i < n; i++) {
+        if (!seqs[i].schema || !seqs[i].name)
             continue;
-        char *q = pg_quote_qualified(schema, name);
-        char *value = xasprintf("%lld", (long long)sqlite3_column_int64(st, 2));
-        const char *p[3] = {q, value, sqlite3_column_int(st, 3) ? "true" : "false"};
+        char *q = pg_quote_qualified(seqs[i].schema, seqs[i].name);
+        char *value = xasprintf("%lld", seqs[i].last_value);
+        const char *p[3] = {q, value, seqs[i].is_called ? "true" : "false"};
         int exists = pgconn_relation_exists(c, q);
         if (exists == 1) {
             char *r = pgconn_query_value(c, "SELECT setval($1::regclass, $2::bigint, $3::boolean)",
@@ -111,6 +84,6 @@ bool sequences_restore(catalog *m, pgconn *c, const char *phase, int *restored)
         free(value);
         free(q);
     }
-    sqlite3_finalize(st);
+    sequence_values_free(seqs, n);
     return ok;
 }

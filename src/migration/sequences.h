@@ -1,6 +1,6 @@
 /*
  * Sequence values handed from exporters to importers through meta.db table
- * sequence_last_values (described in catalog/catalog_schema.c): the snapshot exporter
+ * sequence_last_values (catalog/migration_state.h): the snapshot exporter
  * records phase "snapshot", a draining exporter the cutover op. Importers
  * set the database's sequences from the phase they reached.
  */

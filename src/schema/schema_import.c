@@ -1,9 +1,10 @@
 #include "schema/schema_import.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/schema_state.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/connect.h"
 #include "db/retry.h"
 #include "schema/schema_classify.h"
 #include "schema/schema_sql.h"
@@ -55,114 +56,43 @@ static void work_free(work_list *l)
 
 bool schema_import_progress_reset(catalog *m, const char *target, const schema_obj *types, int n, bool post_data)
 {
-    static const char *const sqls[] = {"DELETE FROM schema_import_progress WHERE target = ? AND file = ?",
-                                       "DELETE FROM schema_import_postponed WHERE target = ? AND file = ?"};
-    for (int i = 0; i < n; i++)
-        for (size_t q = 0; q < ARRAY_LEN(sqls); q++)
-            if (!catalog_run(m, NULL, sqls[q], "ss", target, schema_obj_file(types[i])))
-                return false;
+    const char *files[OBJ_COUNT];
+    size_t nfiles = 0;
+    for (int i = 0; i < n && nfiles < OBJ_COUNT; i++)
+        files[nfiles++] = schema_obj_file(types[i]);
     /* the post-data run also applies the postponed statements of pre-data files again */
-    return !post_data ||
-           catalog_run(m, NULL,
-                      "DELETE FROM schema_import_progress WHERE target = ?1 AND EXISTS (SELECT 1 FROM "
-                      "schema_import_postponed p WHERE p.target = ?1 AND p.file = schema_import_progress.file "
-                      "AND p.stmt_hash = schema_import_progress.stmt_hash AND p.nth = schema_import_progress.nth)",
-                      "s", target);
+    return schema_progress_forget(m, target, files, nfiles, post_data);
+}
+
+static schema_stmt_key key_of(const char *target, const work_item *it)
+{
+    return (schema_stmt_key){target, it->file, it->hash, it->nth};
 }
 
 /* The recorded state of a statement ("" when never tried). */
 static void progress_get(catalog *m, const char *target, const work_item *it, char state[16])
 {
-    state[0] = '\0';
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT state FROM schema_import_progress "
-                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(state, 16, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    schema_stmt_key k = key_of(target, it);
+    schema_progress_get(m, &k, state);
 }
 
 static bool progress_set(catalog *m, const char *target, const work_item *it, const char *state,
                          const char *error)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR REPLACE INTO schema_import_progress "
-                           "(target, file, stmt_hash, nth, stmt_index, state, error, updated_ms) "
-                           "VALUES (?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)it->index);
-    sqlite3_bind_text(st, 6, state, -1, SQLITE_STATIC);
-    if (error)
-        sqlite3_bind_text(st, 7, error, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 7);
-    sqlite3_bind_int64(st, 8, now_wall_ms());
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record schema import progress: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    schema_stmt_key k = key_of(target, it);
+    return schema_progress_set(m, &k, it->index, state, error);
 }
 
 static bool postponed_add(catalog *m, const char *target, const work_item *it)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO schema_import_postponed (target, file, stmt_hash, nth) "
-                           "VALUES (?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("meta.db: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, it->file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, it->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, it->nth);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot record a postponed statement: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    return true;
+    schema_stmt_key k = key_of(target, it);
+    return schema_postponed_add(m, &k);
 }
 
 static bool postponed_has(catalog *m, const char *target, const char *file, const char *hash, int nth)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_import_postponed "
-                           "WHERE target = ? AND file = ? AND stmt_hash = ? AND nth = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_warn("meta.db: cannot read the postponed statements: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, nth);
-    bool has = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return has;
+    schema_stmt_key k = {target, file, hash, nth};
+    return schema_postponed_has(m, &k);
 }
 
 /* Load one file's statements. Missing file: true with nothing. */
@@ -624,4 +554,133 @@ bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *cou
     }
     schema_stmts_free(&s);
     return ok;
+}
+
+static bool create_target_schema(pgconn *c, const char *name)
+{
+    const char *p[1] = {name};
+    char *v = pgconn_query_value(c, "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", 1, p);
+    if (v) {
+        free(v);
+        return true;
+    }
+    if (c->sqlstate[0])
+        return false;
+    char *q = pg_quote_ident(name);
+    char *sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s", q);
+    bool ok = pgconn_exec(c, sql);
+    if (ok)
+        log_say("created schema %s on the target", q);
+    free(sql);
+    free(q);
+    return ok;
+}
+
+/* Every pre-data statement that failed before runs again: failed.sql starts over. */
+static void remove_failed_sql(const char *schema_dir)
+{
+    char *failed = xasprintf("%s/failed.sql", schema_dir);
+    unlink(failed);
+    free(failed);
+}
+
+static void say_stats(const schema_import_spec *spec, const schema_import_stats *st, const char *schema_dir)
+{
+    log_say("import schema%s: %zu statement%s applied, %zu already applied by an earlier run, "
+            "%zu skipped (already existed), %zu failed",
+            spec->post_data ? " (post-snapshot)" : "", st->applied, st->applied == 1 ? "" : "s",
+            st->already, st->existed, st->failed);
+    bool one = st->postponed == 1;
+    if (st->postponed)
+        log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
+                "(e.g. a foreign key on columns only a unique index covers)",
+                st->postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
+    if (st->pending)
+        log_warn("%zu statement(s) left by import schema still wait for the indexes: include INDEX in "
+                 "--object-type-list to apply them",
+                 st->pending);
+    if (st->failed)
+        log_warn("%zu statement(s) failed: see %s/failed.sql, fix them and apply them by hand or run "
+                 "import schema again", st->failed, schema_dir);
+}
+
+engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec *spec)
+{
+    bool post = spec->post_data;
+    const char *done_key = post ? "PostSnapshotImportDone" : "ImportSchemaDone";
+    char *schema_dir = xasprintf("%s/schema", eng->export_dir);
+    const db_conf *conf = spec->target;
+    char *target_id = xasprintf("%s:%d/%s", conf->host ? conf->host : "", conf->port,
+                                conf->name ? conf->name : "");
+    schema_import_opts o = {.schema_dir = schema_dir, .target_id = target_id, .n = spec->n,
+                            .ignore_exist = spec->ignore_exist,
+                            .continue_on_error = spec->continue_on_error, .post_data = post,
+                            .interrupted = eng->interrupted};
+    memcpy(o.order, spec->order, sizeof o.order);
+    engine_status rc = ENGINE_OK;
+    pgconn *c = NULL;
+
+    if (fs_dir_is_empty(schema_dir)) {
+        log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (post && !catalog_status_get_bool(eng->cat, "ImportSchemaDone")) {
+        log_error("the schema is not imported yet: run 'yb-voyager import schema' without "
+                  "--post-snapshot-import first, then import data");
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (o.n == 0)
+        log_warn("no object type left to apply with these flags (INDEX and TRIGGER are applied only with "
+                 "--post-snapshot-import true, every other type only without it)");
+    c = db_connect_recorded(eng->cat, spec->target, NULL);
+    if (!c) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    /* the server's grammar is libpg_query's (PostgreSQL 15) unless it is YugabyteDB or newer */
+    if (!schema_import_precheck(&o, !c->is_yugabyte && c->server_version_num < 160000)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if (spec->start_clean) {
+        /* Drops nothing on the target: forgets what was applied, so all of it runs again. */
+        log_info("--start-clean: forgetting earlier progress of import schema");
+        if (!schema_import_progress_reset(eng->cat, target_id, o.order, o.n, post)) {
+            rc = ENGINE_BAD_STATE;
+            goto out;
+        }
+        remove_failed_sql(schema_dir);
+        catalog_status_set_bool(eng->cat, done_key, false);
+    }
+    if (!post)
+        remove_failed_sql(schema_dir);
+    if ((spec->create_target_schema && !create_target_schema(c, spec->target_schema)) ||
+        !schema_import_session(c, spec->target_schema)) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    schema_import_stats st;
+    if (!schema_import_apply(c, eng->cat, &o, &st)) {
+        rc = ENGINE_TARGET_FAILED;
+        goto out;
+    }
+    say_stats(spec, &st, schema_dir);
+    if (spec->refresh_mviews) {
+        size_t n = 0;
+        if (!schema_import_refresh_mviews(c, schema_dir, &n)) {
+            rc = ENGINE_TARGET_FAILED;
+            goto out;
+        }
+        log_say("refreshed %zu materialized view%s", n, n == 1 ? "" : "s");
+        catalog_status_set_bool(eng->cat, "RefreshMviewsDone", true);
+    }
+    if (!catalog_status_set_bool(eng->cat, done_key, true))
+        rc = ENGINE_BAD_STATE;
+out:
+    pgconn_close(c);
+    free(target_id);
+    free(schema_dir);
+    return rc;
 }

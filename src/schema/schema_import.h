@@ -16,6 +16,8 @@
 #define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 
 #include "catalog/catalog.h"
+#include "core/engine.h"
+#include "db/dbconf.h"
 #include "db/pgconn.h"
 #include "schema/schema_objtype.h"
 
@@ -31,7 +33,7 @@ typedef struct schema_import_opts {
     bool ignore_exist;
     bool continue_on_error;
     bool post_data;              /* the post-data run: also applies what waits for it ('finalize') */
-    volatile sig_atomic_t *interrupted; /* set by a signal handler: stop between statements */
+    const volatile sig_atomic_t *interrupted; /* set by a signal handler: stop between statements */
 } schema_import_opts;
 
 typedef struct schema_import_stats {
@@ -71,5 +73,26 @@ bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, sch
 
 /* REFRESH MATERIALIZED VIEW for every view of mviews/mview.sql, in file order. */
 bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count);
+
+/* What import schema (and finalize-schema-post-data-import) is asked to do. */
+typedef struct schema_import_spec {
+    schema_obj order[OBJ_COUNT]; /* the types this run applies, in this order */
+    int n;
+    db_conf *target;             /* keeps a password typed at the prompt */
+    const char *target_schema;   /* one schema name: search_path of the session */
+    bool create_target_schema;   /* --target-db-schema given: create it when missing */
+    bool post_data;              /* --post-snapshot-import / finalize-schema-post-data-import */
+    bool refresh_mviews;         /* only with post_data */
+    bool ignore_exist;
+    bool continue_on_error;
+    bool start_clean;            /* forget earlier progress: everything runs again */
+} schema_import_spec;
+
+/*
+ * The whole run: check the export dir's state, connect to the target, apply
+ * the types of spec->order with progress in meta.db, refresh materialized
+ * views when asked, and record ImportSchemaDone / PostSnapshotImportDone.
+ */
+engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec *spec);
 
 #endif

@@ -1,0 +1,82 @@
+#include "schema/analyze/analyze_schema.h"
+
+#include "catalog/catalog.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/connect.h"
+#include "schema/analyze/analyze.h"
+#include "schema/analyze/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef VOYAGER_VERSION
+#define VOYAGER_VERSION "0.0.0"
+#endif
+
+static char *conf_field(const cJSON *conf, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, key);
+    return xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+}
+
+engine_status schema_analyze_run(const engine_ctx *eng, const schema_analyze_spec *spec)
+{
+    char *schema_dir = xasprintf("%s/schema", eng->export_dir);
+    analysis *a = an_new();
+    int nfiles = fs_is_dir(schema_dir) ? an_add_dir(a, schema_dir, eng->export_dir) : 0;
+    if (nfiles <= 0) {
+        if (nfiles == 0)
+            log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
+        free(schema_dir);
+        an_free(a);
+        return nfiles == 0 ? ENGINE_BAD_STATE : ENGINE_FAILED;
+    }
+    free(schema_dir);
+    an_run(a);
+
+    /* What export schema recorded about the source (absent when the files came another way). */
+    cJSON *status = catalog_status_load(eng->cat);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(status, db_conf_record_key(DB_SOURCE));
+    char *db_name = conf_field(src, "DBName");
+    char *schemas = conf_field(src, "Schema");
+    char *db_version = conf_field(src, "DBVersion");
+    cJSON_Delete(status);
+    if (!*schemas) {
+        free(schemas);
+        schemas = an_schema_names(a);
+    }
+    if (!*db_version && an_dumped_from(a)) {
+        free(db_version);
+        db_version = xstrdup(an_dumped_from(a));
+    }
+
+    an_report_meta meta = {VOYAGER_VERSION, spec->target_db_version, db_name, db_version, schemas};
+    cJSON *report = an_report_build(a, &meta);
+    char *text = an_report_render(report, spec->format);
+    engine_status rc = ENGINE_OK;
+    char *path = xasprintf("%s/reports/schema_analysis_report.%s", eng->export_dir, spec->format);
+    if (!text) {
+        log_error("unknown --output-format %s: use html, json, txt or xml", spec->format);
+        rc = ENGINE_BAD_INPUT;
+    } else if (!fs_write_atomic(path, text, strlen(text))) {
+        log_error("cannot write %s: %m", path);
+        rc = ENGINE_FAILED;
+    } else {
+        /* Later commands (end migration's report backup) may look for it; failure here is not fatal. */
+        if (!catalog_status_set_bool(eng->cat, "AnalyzeSchemaDone", true))
+            log_warn("could not record AnalyzeSchemaDone in the migration status");
+        log_say("%zu issue(s) found in %d schema file(s); migration complexity: %s", an_issue_count(a), nfiles,
+                an_migration_complexity(a));
+        log_say("-- find schema analysis report at: %s", path);
+    }
+    free(text);
+    free(path);
+    cJSON_Delete(report);
+    free(db_name);
+    free(schemas);
+    free(db_version);
+    an_free(a);
+    return rc;
+}
