@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/replication/replstream.h"
 #include "migration/report.h"
 
 #include <errno.h>
@@ -119,21 +120,16 @@ static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
     bool ok = true;
     const char *p1[] = {uuid_hex};
     PGresult *r = pgconn_query(c,
-                               "SELECT slot_name, active_pid FROM pg_replication_slots "
+                               "SELECT slot_name FROM pg_replication_slots "
                                "WHERE database = current_database() AND position($1 in slot_name) > 0",
                                1, p1);
     for (int i = 0; r && i < PQntuples(r); i++) {
-        const char *slot[] = {PQgetvalue(r, i, 0)};
-        if (!PQgetisnull(r, i, 1)) {
-            /* No voyager process runs (checked): an active slot has a leftover walsender. */
-            const char *pid[] = {PQgetvalue(r, i, 1)};
-            pgconn_exec_params(c, "SELECT pg_terminate_backend($1::int)", 1, pid);
-            sleep(1);
-        }
-        if (pgconn_exec_params(c, "SELECT pg_drop_replication_slot($1)", 1, slot))
-            log_say("%s database: dropped replication slot %s", db_role_name(role), slot[0]);
-        else
+        /* No voyager process runs (checked): an active slot has a leftover walsender to end. */
+        bool dropped = false;
+        if (!repl_drop_slot(c, PQgetvalue(r, i, 0), true, &dropped))
             ok = false;
+        else if (dropped)
+            log_say("%s database: dropped replication slot %s", db_role_name(role), PQgetvalue(r, i, 0));
     }
     ok = ok && r != NULL;
     PQclear(r);
