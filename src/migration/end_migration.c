@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *const migration_process_locks[] = {
     "export-schema", "import-schema", "analyze-schema", "export-data-from-source",
