@@ -82,6 +82,20 @@ static const char *position_text(const stream *s, src_position pos, char *buf)
 
 static int queue_failed(stream *s) { return qw_no_space(s->qw) ? ENGINE_BAD_STATE : ENGINE_FAILED; }
 
+/* "name":value, after a comma unless *first. */
+static void append_field(strbuf *sb, bool *first, const char *name, const src_value *v)
+{
+    if (!*first)
+        strbuf_append_char(sb, ',');
+    *first = false;
+    json_append_string(sb, name, strlen(name));
+    strbuf_append_char(sb, ':');
+    if (v->kind == SRC_NULL)
+        strbuf_append(sb, "null");
+    else
+        json_append_string(sb, v->data ? v->data : "", v->len);
+}
+
 /* {col:value} over the given columns (all when cols == NULL), skipping values not sent. */
 static void append_values(strbuf *sb, const src_change *ch, const src_value *v, const size_t *cols,
                           size_t ncols)
@@ -91,17 +105,8 @@ static void append_values(strbuf *sb, const src_change *ch, const src_value *v, 
     size_t n = cols ? ncols : ch->ncols;
     for (size_t i = 0; i < n; i++) {
         size_t c = cols ? cols[i] : i;
-        if (v[c].kind == SRC_UNCHANGED)
-            continue;
-        if (!first)
-            strbuf_append_char(sb, ',');
-        first = false;
-        json_append_string(sb, ch->columns[c], strlen(ch->columns[c]));
-        strbuf_append_char(sb, ':');
-        if (v[c].kind == SRC_NULL)
-            strbuf_append(sb, "null");
-        else
-            json_append_string(sb, v[c].data ? v[c].data : "", v[c].len);
+        if (v[c].kind != SRC_UNCHANGED)
+            append_field(sb, &first, ch->columns[c], &v[c]);
     }
     strbuf_append_char(sb, '}');
 }
@@ -133,17 +138,8 @@ void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, co
         bool diff = ch->before && ch->before_full;
         for (size_t i = 0; i < ch->ncols; i++) {
             const src_value *v = &ch->after[i];
-            if (v->kind == SRC_UNCHANGED || (diff && same_value(v, &ch->before[i])))
-                continue;
-            if (!first)
-                strbuf_append_char(sb, ',');
-            first = false;
-            json_append_string(sb, ch->columns[i], strlen(ch->columns[i]));
-            strbuf_append_char(sb, ':');
-            if (v->kind == SRC_NULL)
-                strbuf_append(sb, "null");
-            else
-                json_append_string(sb, v->data ? v->data : "", v->len);
+            if (v->kind != SRC_UNCHANGED && !(diff && same_value(v, &ch->before[i])))
+                append_field(sb, &first, ch->columns[i], v);
         }
         strbuf_append_char(sb, '}');
     }

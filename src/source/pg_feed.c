@@ -89,7 +89,7 @@ static char *quoted_tables(const pg_source *p)
 /* Tables of the feed without REPLICA IDENTITY FULL, as "schema"."table" (into out). */
 static bool without_full_identity(pgconn *c, const pg_source *p, strlist *out)
 {
-    char *sch = pg_array_literal(&p->feed_schemas), *tab = pg_array_literal(&p->feed_tables);
+    char *sch = pg_text_array_literal(&p->feed_schemas), *tab = pg_text_array_literal(&p->feed_tables);
     const char *prm[] = {sch, tab};
     /* Partitions too: their changes are decoded with their own replica identity. */
     PGresult *r = pgconn_query(c,

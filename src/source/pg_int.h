@@ -35,9 +35,6 @@ pg_source *pg_of(source *s);
 /* The control connection, opened on first need (NULL after a logged failure). */
 pgconn *pg_control(source *s);
 
-/* PostgreSQL array literal {"a","b"} of the items (caller frees). */
-char *pg_array_literal(const strlist *l);
-
 /* Sequence values of schemas read on c (in its transaction), into *out (caller frees). */
 bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_t *n);
 

@@ -11,30 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *pg_array_literal(const strlist *l)
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_append_char(&sb, '{');
-    for (size_t i = 0; i < l->count; i++) {
-        if (i)
-            strbuf_append_char(&sb, ',');
-        strbuf_append_char(&sb, '"');
-        for (const char *p = l->items[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                strbuf_append_char(&sb, '\\');
-            strbuf_append_char(&sb, *p);
-        }
-        strbuf_append_char(&sb, '"');
-    }
-    strbuf_append_char(&sb, '}');
-    return strbuf_detach(&sb);
-}
-
 bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    char *arr = pg_array_literal(schemas);
+    char *arr = pg_text_array_literal(schemas);
     const char *p[1] = {arr};
     PGresult *r = pgconn_query(c,
                                "SELECT n.nspname, c.relname FROM pg_class c"
