@@ -91,6 +91,12 @@ engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc
     *state = NULL;
     *snapshot_name = NULL;
     *restart_snapshot = false;
+    if (!ops->feed_init) {
+        log_error("--export-type snapshot-and-changes from a %s database is not built yet in this "
+                  "version of voyager-c; use a postgresql source or snapshot-only",
+                  ops->type);
+        return ENGINE_NOT_SUPPORTED;
+    }
     cdc_export_state *st = xcalloc(1, sizeof *st);
     st->src = src;
     st->progress_bars = spec->progress_bars;

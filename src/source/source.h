@@ -188,7 +188,8 @@ typedef struct source_ops {
     void (*rows_close)(source_rows *r);
 
     /*
-     * Change feed. feed_init names the feed of this migration and side (the
+     * Change feed: every feed_* entry, or none (NULL: a source without change
+     * capture yet; export data then refuses snapshot-and-changes). feed_init names the feed of this migration and side (the
      * source's own objects: PostgreSQL's replication slot and publication)
      * and keeps the tables; *name (the object messages and meta.db name: the
      * slot) and *detail (more of it: the publication) are the source's,

@@ -23,7 +23,10 @@ TEST(source_for_refuses_a_type_this_build_lacks)
     conf.type = "postgresql";
     source *s = source_for(&eng, &conf, "export data from source", &st);
     CHECK(s != NULL);
-    /* The engines call every entry without checking for NULL: a source fills the whole table. */
+    /*
+     * The engines call every entry without checking for NULL (the feed's are
+     * all-or-none: a source without change capture leaves them all NULL).
+     */
     const source_ops *o = s->ops;
     CHECK(o->position_name && o->feed_noun && o->format_position);
     CHECK(o->connect && o->resolve_schemas && o->list_tables && o->snapshot_begin && o->snapshot_end);
