@@ -49,6 +49,8 @@ TEST(queue_meta_exporter_row_round_trip)
     char *p = xasprintf("%s/meta.db", dir);
     catalog *m = catalog_open(p);
     free(p);
+    if (!m)
+        free(dir);
     CHECK(m != NULL);
     qm_exporter e;
     CHECK(qm_exporter_get(m, "source_db_exporter", &e) && !e.found);
@@ -75,4 +77,5 @@ TEST(queue_meta_exporter_row_round_trip)
     CHECK(qm_queue_reset(m));
     CHECK(qm_queue_tail(m, "source_db_exporter", &t) && t.seg_no == -1);
     catalog_close(m);
+    free(dir);
 }
