@@ -77,30 +77,3 @@ int64_t export_state_table_rows(catalog *m, const char *schema, const char *tabl
         return 0;
     return n;
 }
-
-bool seq_values_save(catalog *m, const char *phase, const seq_value *values, size_t n)
-{
-    if (!catalog_begin(m))
-        return false;
-    bool ok = true;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = catalog_run(m, NULL,
-                         "INSERT OR REPLACE INTO sequence_last_values(phase, schema_name, "
-                         "sequence_name, last_value, is_called) VALUES (?1, ?2, ?3, ?4, ?5)",
-                         "sssii", phase, values[i].schema, values[i].name, values[i].last_value,
-                         (long long)values[i].is_called);
-    if (!ok) {
-        catalog_rollback(m);
-        return false;
-    }
-    return catalog_commit(m);
-}
-
-void seq_values_free(seq_value *values, size_t n)
-{
-    for (size_t i = 0; values && i < n; i++) {
-        free(values[i].schema);
-        free(values[i].name);
-    }
-    free(values);
-}

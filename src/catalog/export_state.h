@@ -39,21 +39,4 @@ void export_table_rows_free(export_table_rows *rows);
 /* Rows exported so far for one table; 0 when the table has no row. */
 int64_t export_state_table_rows(catalog *m, const char *schema, const char *table);
 
-/*
- * sequence_last_values, the exporters' side: the values of the source's
- * sequences (read through source/source.h) for phase "snapshot" or a cutover
- * op. Transitional: the same accessor as catalog/migration_state.h's
- * sequence_values_save (branch h/migration); one goes when both are on main.
- */
-typedef struct seq_value {
-    char *schema;
-    char *name;
-    long long last_value;
-    bool is_called;
-} seq_value;
-
-/* Record values[0..n) for phase, replacing earlier values, in one transaction. Logs on error. */
-bool seq_values_save(catalog *m, const char *phase, const seq_value *values, size_t n);
-void seq_values_free(seq_value *values, size_t n);
-
 #endif

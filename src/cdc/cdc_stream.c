@@ -8,7 +8,7 @@
 #include "cdc/cdc_stream.h"
 
 #include "catalog/catalog.h"
-#include "catalog/export_state.h"
+#include "catalog/migration_state.h"
 #include "cdc/consistent_point.h"
 #include "cdc/crash_point.h"
 #include "cdc/event_json.h"
@@ -226,13 +226,13 @@ static int read_sequences(stream *s, const char *phase)
     for (size_t i = 0; s->p->seq_schemas && i < s->p->seq_schemas->count; i++)
         if (!strlist_contains(&schemas, s->p->seq_schemas->items[i]))
             strlist_push(&schemas, s->p->seq_schemas->items[i]);
-    seq_value *v = NULL;
+    sequence_value *v = NULL;
     size_t n = 0;
     int rc = s->src->ops->feed_read_sequences(s->src, &schemas, &v, &n);
     strlist_free(&schemas);
-    if (rc == ENGINE_OK && !seq_values_save(s->eng->cat, phase, v, n))
+    if (rc == ENGINE_OK && !sequence_values_save(s->eng->cat, phase, v, n))
         rc = ENGINE_FAILED;
-    seq_values_free(v, n);
+    sequence_values_free(v, n);
     if (rc == ENGINE_OK)
         log_info("recorded %zu sequence value(s) of the %s database for %s", n, role_name(s), phase);
     return rc;

@@ -71,11 +71,11 @@ static bool check_same_tables(catalog *cat, src_table *const *sel, size_t n)
 /* The sequences of schemas read in snapshot (NULL: snapshot_begin's), recorded for the importers. */
 static bool record_sequences(engine_ctx *eng, source *src, const char *snapshot, const strlist *schemas)
 {
-    seq_value *v = NULL;
+    sequence_value *v = NULL;
     size_t n = 0;
     bool ok = src->ops->read_sequences(src, snapshot, schemas, &v, &n) &&
-              seq_values_save(eng->cat, "snapshot", v, n);
-    seq_values_free(v, n);
+              sequence_values_save(eng->cat, "snapshot", v, n);
+    sequence_values_free(v, n);
     return ok;
 }
 

@@ -36,7 +36,7 @@ pg_source *pg_of(source *s);
 pgconn *pg_control(source *s);
 
 /* Sequence values of schemas read on c (in its transaction), into *out (caller frees). */
-bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_t *n);
+bool pg_sequences_read(pgconn *c, const strlist *schemas, sequence_value **out, size_t *n);
 
 /* pg_stream.c's entries of the ops table (source_pg.c lists them). */
 int pg_feed_connect(source *s, bool stream, src_position after, const char **describe);
@@ -44,7 +44,7 @@ int64_t pg_feed_silence_ms(source *s);
 int pg_feed_poll(source *s, int timeout_ms, const source_feed_handler *h, source_feed_poll *out);
 int pg_feed_confirm(source *s, src_position pos, bool reply);
 int pg_feed_drain_point(source *s, src_position *need);
-int pg_feed_read_sequences(source *s, const strlist *schemas, seq_value **out, size_t *n);
+int pg_feed_read_sequences(source *s, const strlist *schemas, sequence_value **out, size_t *n);
 void pg_feed_disconnect(source *s);
 /* The stream's query connection (NULL when none), its replication connection closed first. */
 pgconn *pg_stream_query_conn(source *s);
@@ -76,7 +76,7 @@ source_rows_result pg_rows_read(source_rows *r, const src_table *t, int part, in
 void pg_rows_close(source_rows *r);
 
 /* pg_sequences.c's entry. */
-bool pg_read_sequences(source *s, const char *snapshot, const strlist *schemas, seq_value **out,
+bool pg_read_sequences(source *s, const char *snapshot, const strlist *schemas, sequence_value **out,
                        size_t *n);
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_t *n)
+bool pg_sequences_read(pgconn *c, const strlist *schemas, sequence_value **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -26,7 +26,7 @@ bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_
     if (!r)
         return false;
     int rows = PQntuples(r);
-    seq_value *v = xcalloc((size_t)rows + 1, sizeof *v);
+    sequence_value *v = xcalloc((size_t)rows + 1, sizeof *v);
     bool ok = true;
     /*
      * Each sequence read itself, not through pg_sequences: that view says NULL
@@ -49,7 +49,7 @@ bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_
     }
     PQclear(r);
     if (!ok) {
-        seq_values_free(v, (size_t)rows);
+        sequence_values_free(v, (size_t)rows);
         return false;
     }
     *out = v;
@@ -57,7 +57,7 @@ bool pg_sequences_read(pgconn *c, const strlist *schemas, seq_value **out, size_
     return true;
 }
 
-bool pg_read_sequences(source *s, const char *snapshot, const strlist *schemas, seq_value **out,
+bool pg_read_sequences(source *s, const char *snapshot, const strlist *schemas, sequence_value **out,
                        size_t *n)
 {
     *out = NULL;

@@ -309,7 +309,7 @@ int pg_feed_drain_point(source *s, src_position *need)
     return ENGINE_OK;
 }
 
-int pg_feed_read_sequences(source *s, const strlist *schemas, seq_value **out, size_t *n)
+int pg_feed_read_sequences(source *s, const strlist *schemas, sequence_value **out, size_t *n)
 {
     pg_stream *st = stream_of(s);
     return pg_sequences_read(st->sql, schemas, out, n) ? ENGINE_OK : sql_failed(s, st);

@@ -42,7 +42,7 @@
 #ifndef VOYAGER_SOURCE_SOURCE_H
 #define VOYAGER_SOURCE_SOURCE_H
 
-#include "catalog/export_state.h"
+#include "catalog/migration_state.h"
 #include "core/engine.h"
 #include "core/util.h"
 #include "db/dbconf.h"
@@ -158,10 +158,10 @@ typedef struct source_ops {
     /*
      * The sequences of schemas and their values in the named snapshot (NULL:
      * the one snapshot_begin holds) into *out (caller frees with
-     * seq_values_free). False after logging.
+     * sequence_values_free). False after logging.
      */
     bool (*read_sequences)(source *s, const char *snapshot, const strlist *schemas,
-                           seq_value **out, size_t *n);
+                           sequence_value **out, size_t *n);
 
     /*
      * The parts table t is read in (>= 1, <= max_parts): a table larger than
@@ -247,7 +247,7 @@ typedef struct source_ops {
      */
     int (*feed_drain_point)(source *s, src_position *need);
     /* The current values of the sequences of schemas, on the query connection (caller frees). */
-    int (*feed_read_sequences)(source *s, const strlist *schemas, seq_value **out, size_t *n);
+    int (*feed_read_sequences)(source *s, const strlist *schemas, sequence_value **out, size_t *n);
     /* Close the feed's connections (the server-side feed stays). */
     void (*feed_disconnect)(source *s);
 
