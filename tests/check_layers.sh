@@ -19,9 +19,15 @@ hits=$(grep -rlE '\bopts_(get|has_flag|is_set|get_int|get_bool)\b|\bcmd_ctx\b' \
     src/core src/catalog src/db src/source src/schema src/snapshot src/cdc src/compare src/migration \
     --include=*.[ch] 2>/dev/null)
 [ -z "$hits" ] || breach "engines read flags or take cmd_ctx: $(echo $hits)"
-# lower layers do not include engines
-for low in core catalog db; do
-    hits=$(grep -rlE '#include "(schema|snapshot|cdc|compare|migration|source)/' "src/$low" --include=*.[ch])
+# lower layers do not include engines (source/ sits just below them: only it may include source/)
+for low in core catalog db source; do
+    above='schema|snapshot|cdc|compare|migration'
+    [ "$low" = source ] || above="$above|source"
+    hits=$(grep -rlE "#include \"($above)/" "src/$low" --include=*.[ch])
     [ -z "$hits" ] || breach "src/$low includes engine headers: $(echo $hits)"
 done
+# the engines reach a source's own code only through source/source.h (and source/change.h)
+hits=$(grep -rnoE '#include "source/[^"]+"' src --include=*.[ch] | grep -v '^src/source/' |
+    grep -vE '"source/(source|change)\.h"$' | cut -d: -f1 | sort -u)
+[ -z "$hits" ] || breach "files outside src/source include a source's own headers: $(echo $hits)"
 exit $fail

@@ -10,7 +10,7 @@
 #include "core/engine.h"
 #include "core/util.h"
 #include "db/dbconf.h"
-#include "db/pgconn.h"
+#include "source/source.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,9 +19,9 @@ typedef struct cdc_export_state cdc_export_state;
 
 /* Change capture from the source, as export data --export-type snapshot-and-changes sets it up. */
 typedef struct cdc_export_spec {
-    const db_conf *source;        /* copied by cdc_export_begin */
+    source *src;                  /* connected; must outlive the state */
     const char *const *schemas;   /* NULL-terminated, resolved: their sequences go over at cutover */
-    const char *const *tables;    /* SQL-ready "schema"."table" names of the captured tables */
+    const src_table *const *tables; /* the captured tables */
     size_t ntables;
     bool start_clean;             /* drop the slot and the queue of earlier runs first */
     bool progress_bars;           /* live metrics redrawn in place */
@@ -30,13 +30,12 @@ typedef struct cdc_export_spec {
 
 /*
  * Called by `export data` once the table list is known and before any snapshot
- * worker starts. Checks prerequisites, creates (or on restart finds) the
- * publication and the replication slot, and keeps the replication connection
- * open in *state.
- *   *snapshot_name: exported snapshot every snapshot worker must use with
- *     SET TRANSACTION SNAPSHOT (caller frees), or NULL when the snapshot phase
- *     already completed in an earlier run.
- *   *restart_snapshot: true when a new slot was made, so any partial snapshot
+ * worker starts. Has the source check its prerequisites and create (or on
+ * restart find) its change feed (PostgreSQL: publication and replication
+ * slot), which holds the feed's snapshot until cdc_export_stream.
+ *   *snapshot_name: the snapshot every snapshot worker reads in (caller
+ *     frees), or NULL when the snapshot phase already completed in an earlier run.
+ *   *restart_snapshot: true when a new feed was made, so any partial snapshot
  *     data from an earlier run must be discarded and the snapshot redone.
  * Errors are logged.
  */
@@ -58,14 +57,8 @@ bool cdc_export_snapshot_done(engine_ctx *eng);
  */
 engine_status cdc_export_stream(engine_ctx *eng, cdc_export_state *state);
 
-/* Frees state without streaming (e.g. the snapshot failed). */
+/* Frees state without streaming (e.g. the snapshot failed); the feed stays on the server. */
 void cdc_export_abort(cdc_export_state *state);
-
-/*
- * Drop the change feed's server-side objects of this migration's source
- * exporter (slot and publication) over c, a connection to the source.
- */
-bool cdc_export_drop_feed(engine_ctx *eng, pgconn *c);
 
 /* `export data from target`: change capture from the target after cutover to target. */
 typedef struct cdc_target_spec {
@@ -84,8 +77,9 @@ engine_status cdc_export_from_target_ready(engine_ctx *eng);
 /*
  * The whole `export data from target` command: change capture from the target
  * after cutover to target (fall-back or fall-forward prepared), into the same
- * queue with exporter role target_db_exporter_fb / target_db_exporter_ff.
- * Started by the target importer after cutover, restartable by hand.
+ * queue with exporter role target_db_exporter_fb / target_db_exporter_ff,
+ * through the same feed code as the source's (source_for_target). Started by
+ * the target importer after cutover, restartable by hand.
  */
 engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spec);
 

@@ -1,5 +1,6 @@
 /*
- * The change stream of one exporter: from a pgoutput slot into the queue,
+ * The change stream of one exporter: from a source's change feed
+ * (source/source.h, neutral records of source/change.h) into the queue,
  * exactly once, until the cutover that ends this exporter's direction.
  * Shared by export data from source and export data from target.
  */
@@ -8,14 +9,11 @@
 
 #include "cdc/cdc_tables.h"
 #include "core/engine.h"
-#include "db/dbconf.h"
-#include "db/pgconn.h"
 #include "migration/cutover.h"
+#include "source/source.h"
 
 typedef struct cdc_stream_params {
-    db_conf *conf;
-    const char *slot;
-    const char *publication;
+    source *src;           /* the feed's database, feed_init done; the engine connects it */
     const char *exporter_role;
     cutover_kind cutover;  /* the request that ends this stream */
     const char *end_op;    /* QUEUE_OP_CUTOVER_* */
@@ -33,10 +31,13 @@ typedef struct cdc_stream_params {
 engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p);
 
 /*
- * Drop slot and publication (after the stream ended for good, or to start
- * over). False after a logged error; quiet about objects already gone.
+ * Append the event line (SPEC.md "CDC event", newline included) of a row
+ * change (insert, update, delete) that takes vsn: the key from the row before
+ * the change when the source sent it, else from the new row; an update's
+ * fields are the columns it changed when the whole old row is known, else
+ * every column sent; values not sent are left out.
  */
-bool cdc_drop_slot_and_publication(pgconn *c, const char *slot, const char *publication);
+void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role);
 
 /* QUEUE_SEGMENT_MAX_BYTES from the environment, else the default. */
 long long cdc_segment_max_bytes(void);

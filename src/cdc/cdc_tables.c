@@ -46,36 +46,6 @@ bool cdc_tables_from_json(cdc_tables *t, const char *json)
     return ok;
 }
 
-char *pg_text_array_literal(const strlist *l)
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_append_char(&sb, '{');
-    for (size_t i = 0; i < l->count; i++) {
-        if (i)
-            strbuf_append_char(&sb, ',');
-        strbuf_append_char(&sb, '"');
-        for (const char *p = l->items[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                strbuf_append_char(&sb, '\\');
-            strbuf_append_char(&sb, *p);
-        }
-        strbuf_append_char(&sb, '"');
-    }
-    strbuf_append_char(&sb, '}');
-    return strbuf_detach(&sb);
-}
-
-char *cdc_tables_quoted_list(const cdc_tables *t)
-{
-    strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; i < t->tables.count; i++) {
-        char *q = pg_quote_qualified(t->schemas.items[i], t->tables.items[i]);
-        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
-    return strbuf_detach(&sb);
-}
-
 /* One identifier at *p: "quoted ""part""" or plain (folded to lower case, as PostgreSQL does). */
 static bool parse_ident(const char **p, char **out)
 {

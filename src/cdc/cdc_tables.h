@@ -13,14 +13,10 @@ void cdc_tables_free(cdc_tables *t);
 /* JSON array of [schema, table] pairs (caller frees) and back (false on bad JSON). */
 char *cdc_tables_to_json(const cdc_tables *t);
 bool cdc_tables_from_json(cdc_tables *t, const char *json);
-/* PostgreSQL array literal {"a","b"} of the items (caller frees). */
-char *pg_text_array_literal(const strlist *l);
 /*
  * Split "schema"."table" (each part quoted or a plain identifier; a missing
  * schema is public) into unquoted names (caller frees both, even on false).
  */
 bool cdc_parse_qualified(const char *s, char **schema, char **table);
-/* "s"."t", "s2"."t2" (caller frees). */
-char *cdc_tables_quoted_list(const cdc_tables *t);
 
 #endif

@@ -423,3 +423,22 @@ pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_
                  (long long)(rs->policy.deadline_ms / 1000));
     }
 }
+
+char *pg_text_array_literal(const strlist *l)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append_char(&sb, '{');
+    for (size_t i = 0; i < l->count; i++) {
+        if (i)
+            strbuf_append_char(&sb, ',');
+        strbuf_append_char(&sb, '"');
+        for (const char *p = l->items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                strbuf_append_char(&sb, '\\');
+            strbuf_append_char(&sb, *p);
+        }
+        strbuf_append_char(&sb, '"');
+    }
+    strbuf_append_char(&sb, '}');
+    return strbuf_detach(&sb);
+}

@@ -6,6 +6,7 @@
 #ifndef VOYAGER_DB_PGCONN_H
 #define VOYAGER_DB_PGCONN_H
 
+#include "core/util.h"
 #include "db/dbconf.h"
 #include "db/retry.h"
 
@@ -112,5 +113,7 @@ char *pg_quote_ident(const char *ident);
 char *pg_quote_qualified(const char *schema, const char *name);
 /* SQL string literal, E'' form when needed. Caller frees. */
 char *pg_quote_literal(const char *s);
+/* PostgreSQL array literal {"a","b"} of the items, for a text[] parameter (caller frees). */
+char *pg_text_array_literal(const strlist *l);
 
 #endif

@@ -3,6 +3,7 @@
 #include "catalog/catalog.h"
 #include "catalog/export_state.h"
 #include "catalog/snapshot_state.h"
+#include "cdc/cdc_export.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/retry.h"
@@ -67,6 +68,17 @@ static bool check_same_tables(catalog *cat, src_table *const *sel, size_t n)
     return ok;
 }
 
+/* The sequences of schemas read in snapshot (NULL: snapshot_begin's), recorded for the importers. */
+static bool record_sequences(engine_ctx *eng, source *src, const char *snapshot, const strlist *schemas)
+{
+    sequence_value *v = NULL;
+    size_t n = 0;
+    bool ok = src->ops->read_sequences(src, snapshot, schemas, &v, &n) &&
+              sequence_values_save(eng->cat, "snapshot", v, n);
+    sequence_values_free(v, n);
+    return ok;
+}
+
 static void print_summary(engine_ctx *eng, src_table *const *sel, size_t n)
 {
     int64_t total = 0;
@@ -94,6 +106,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
     src_table **sel = NULL;
     size_t nsel = 0;
     char *snap = NULL;
+    cdc_export_state *feed = NULL;
     bool redo_all = false; /* live: a new feed, so even tables DONE earlier are exported again */
 
     if (start_clean && catalog_status_get_bool(eng->cat, cutover_request_key(CUTOVER_TO_TARGET))) {
@@ -165,7 +178,8 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         }
 
     if (live) {
-        source_feed_spec fs = {
+        cdc_export_spec fs = {
+            .src = src,
             .schemas = (const char *const *)schemas.items,
             .tables = (const src_table *const *)sel,
             .ntables = nsel,
@@ -173,7 +187,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
             .progress_bars = spec->progress_bars,
             .command_name = spec->command_name,
         };
-        rc = src->ops->feed_begin(src, &fs, &snap, &redo_all);
+        rc = cdc_export_begin(eng, &fs, &feed, &snap, &redo_all);
         if (rc != ENGINE_OK) {
             *transient = retry > 0 && rc == ENGINE_SOURCE_FAILED;
             goto out;
@@ -187,13 +201,13 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
              * A new feed, so a new snapshot: every table is exported again (each
              * under a new attempt), and importers take back what they loaded of the old one.
              */
-            log_info("a new replication slot was created: the snapshot is exported (again)");
+            log_info("a new %s was created: the snapshot is exported (again)", src->ops->feed_noun);
             if (!catalog_status_set_bool(eng->cat, "ExportDataDone", false)) {
                 rc = ENGINE_BAD_STATE;
                 goto out;
             }
         }
-        if (snap && !src->ops->record_sequences(src, snap, &schemas, "snapshot")) {
+        if (snap && !record_sequences(eng, src, snap, &schemas)) {
             rc = ENGINE_SOURCE_FAILED;
             *transient = retry > 0;
             goto out;
@@ -204,7 +218,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
             goto out;
         }
         snap = src->ops->snapshot_begin(src);
-        if (!snap || !src->ops->record_sequences(src, NULL, &schemas, "snapshot")) {
+        if (!snap || !record_sequences(eng, src, NULL, &schemas)) {
             rc = ENGINE_SOURCE_FAILED;
             goto out;
         }
@@ -224,8 +238,8 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         else if (ntodo < nsel)
             log_say("resuming: %zu of %zu tables were exported by an earlier run", nsel - ntodo, nsel);
         source_rows_failure why_rows;
-        bool ok = src->ops->export_rows(src, snap, todo, ntodo, spec->parallel_jobs,
-                                        spec->progress_bars, &why_rows);
+        bool ok = snapshot_export_tables(eng, src, snap, todo, ntodo, spec->parallel_jobs,
+                                         spec->progress_bars, &why_rows);
         free(todo);
         if (!ok) {
             /* A full disk (or meta.db) is no fault of the source: fix, run again (exit 3). */
@@ -236,18 +250,20 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         }
         print_summary(eng, sel, nsel);
     }
-    if (live && !src->ops->feed_snapshot_done(src)) {
+    if (live && !cdc_export_snapshot_done(eng)) {
         rc = ENGINE_BAD_STATE;
         goto out;
     }
     catalog_status_set_bool(eng->cat, "ExportDataDone", true);
     src->ops->snapshot_end(src, true);
-    if (live)
-        rc = src->ops->feed_stream(src);
+    if (live) {
+        rc = cdc_export_stream(eng, feed);
+        feed = NULL;
+    }
 
 out:
     if (rc != ENGINE_OK) {
-        src->ops->feed_abort(src);
+        cdc_export_abort(feed);
         src->ops->snapshot_end(src, false);
     }
     free(snap);

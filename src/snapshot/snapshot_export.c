@@ -4,7 +4,6 @@
 #include "core/log.h"
 #include "catalog/catalog.h"
 #include "core/util.h"
-#include "db/pgconn.h"
 #include "snapshot/data_descriptor.h"
 #include "snapshot/progress.h"
 #include "catalog/snapshot_state.h"
@@ -13,9 +12,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,13 +46,11 @@ typedef struct table_job {
 typedef struct unit {
     table_job *job;
     int part;
-    int64_t from_block; /* -1: no lower bound (whole table) */
-    int64_t to_block;   /* -1: no upper bound */
 } unit;
 
 typedef struct export_run {
     engine_ctx *eng;
-    db_conf *conf;
+    source *src;
     const char *snapshot;
     pthread_mutex_t mu;
     unit *units;
@@ -68,62 +65,6 @@ typedef struct export_run {
     atomic_int local;     /* a failure of a data file (not of the source) */
     int64_t stall_ms;     /* a COPY silent this long is given up (transient) */
 } export_run;
-
-#define COPY_GAVE_UP (-3)
-
-/*
- * PQgetCopyData that never waits forever: COPY_GAVE_UP when the run was
- * aborted while waiting, or (*stalled) when nothing arrived for r->stall_ms:
- * a server process that stopped (or a peer that vanished without TCP noticing)
- * would otherwise hang the export for good.
- */
-static int copy_row(export_run *r, PGconn *pg, char **row, bool *stalled)
-{
-    int64_t since = -1;
-    for (;;) {
-        int n = PQgetCopyData(pg, row, 1);
-        if (n != 0)
-            return n;
-        if (atomic_load(&r->abort))
-            return COPY_GAVE_UP;
-        int64_t now = now_monotonic_ms();
-        if (since < 0) {
-            since = now;
-        } else if (now - since >= r->stall_ms) {
-            *stalled = true;
-            return COPY_GAVE_UP;
-        }
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        int rc = poll(&pfd, 1, 1000);
-        if (rc < 0 && errno != EINTR)
-            return -2;
-        if (rc > 0 && !PQconsumeInput(pg))
-            return -2;
-    }
-}
-
-/*
- * Wait until the query's result can be read without blocking: false when the
- * run was aborted meanwhile, or (*stalled) when the server said nothing for
- * r->stall_ms (it may stop between two parts as well as inside one).
- */
-static bool wait_result(export_run *r, PGconn *pg, bool *stalled)
-{
-    int64_t since = now_monotonic_ms();
-    while (PQisBusy(pg)) {
-        if (atomic_load(&r->abort))
-            return false;
-        if (now_monotonic_ms() - since >= r->stall_ms) {
-            *stalled = true;
-            return false;
-        }
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        int rc = poll(&pfd, 1, 1000);
-        if ((rc < 0 && errno != EINTR) || (rc > 0 && !PQconsumeInput(pg)))
-            return true; /* broken: PQgetResult reports it */
-    }
-    return true;
-}
 
 static void stall_warn(export_run *r, const char *table)
 {
@@ -165,17 +106,6 @@ static void file_write_failed(export_run *r, const char *path, int err)
     }
 }
 
-/* A source error in a worker: a warning when a new connection may do better (the caller retries). */
-static void source_failed(export_run *r, pgconn *c, const char *table, const char *msg)
-{
-    char line[1024];
-    snprintf(line, sizeof line, "%s", msg);
-    line[strcspn(line, "\n")] = '\0';
-    bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable;
-    atomic_store(transient ? &r->transient : &r->fatal, 1);
-    log_msg(transient ? LOG_WARN : LOG_ERROR, "source database: exporting table %s: %s", table, line);
-}
-
 static int64_t split_bytes(void)
 {
     const char *e = getenv("VOYAGER_EXPORT_SPLIT_BYTES");
@@ -190,28 +120,6 @@ static char *part_rel_path(const table_job *j, int part)
     if (part == 0)
         return xasprintf("data/%s_data.sql", j->base);
     return xasprintf("data/%s_data.part%d.sql", j->base, part);
-}
-
-static char *unit_sql(const unit *u)
-{
-    const src_table *t = u->job->t;
-    char *q = pg_quote_qualified(t->schema, t->name);
-    char *sql;
-    if (u->from_block < 0 && t->relkind == 'r') {
-        sql = *t->column_list ? xasprintf("COPY %s (%s) TO STDOUT", q, t->column_list)
-                              : xasprintf("COPY %s TO STDOUT", q);
-    } else if (u->from_block < 0) {
-        sql = xasprintf("COPY (SELECT %s FROM %s) TO STDOUT", t->column_list, q);
-    } else if (u->to_block < 0) {
-        sql = xasprintf("COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%lld,0)'::tid) TO STDOUT",
-                        t->column_list, q, (long long)u->from_block);
-    } else {
-        sql = xasprintf("COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%lld,0)'::tid AND "
-                        "ctid < '(%lld,0)'::tid) TO STDOUT",
-                        t->column_list, q, (long long)u->from_block, (long long)u->to_block);
-    }
-    free(q);
-    return sql;
 }
 
 /* 0, or the errno of the failed write. */
@@ -229,102 +137,100 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* COPY one unit into its file. Logs and returns false on failure. */
-static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
+/* The data file of one unit being written: rows buffered, then written in large blocks. */
+typedef struct unit_file {
+    export_run *r;
+    table_job *j;
+    int fd;
+    char *buf; /* WRITE_BUFFER_BYTES */
+    size_t used;
+    int64_t size;      /* bytes written to fd */
+    int64_t rows;      /* rows not yet added to j->rows */
+    int64_t part_rows; /* rows of the part */
+    int io_err;        /* the errno of a failed write: the sink stopped */
+} unit_file;
+
+static bool sink_row(void *arg, const char *row, size_t len)
+{
+    unit_file *f = arg;
+    if (f->used + len > WRITE_BUFFER_BYTES) {
+        if ((f->io_err = write_all(f->fd, f->buf, f->used)) != 0)
+            return false;
+        fs_start_writeback(f->fd, f->size, (int64_t)f->used);
+        f->size += (int64_t)f->used;
+        f->used = 0;
+        atomic_fetch_add(&f->j->rows, f->rows);
+        f->rows = 0;
+    }
+    if (len > WRITE_BUFFER_BYTES) {
+        if ((f->io_err = write_all(f->fd, row, len)) != 0)
+            return false;
+        f->size += (int64_t)len;
+    } else {
+        memcpy(f->buf + f->used, row, len);
+        f->used += len;
+    }
+    f->rows++;
+    f->part_rows++;
+    return true;
+}
+
+static bool sink_stop(void *arg)
+{
+    unit_file *f = arg;
+    return atomic_load(&f->r->abort) != 0;
+}
+
+/* Read one unit from the source into its file. Logs and returns false on failure. */
+static bool export_unit(export_run *r, source_rows *rows, const unit *u, char *buf)
 {
     table_job *j = u->job;
     char *rel = part_rel_path(j, u->part);
     char *final = xasprintf("%s/%s", r->eng->export_dir, rel);
     char *tmp = xasprintf("%s.tmp", final);
-    char *sql = unit_sql(u);
     bool ok = false;
-    int64_t rows = 0, part_rows = 0, size = 0;
-    size_t used = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    unit_file f = {.r = r, .j = j, .buf = buf};
+    f.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (f.fd < 0) {
         file_write_failed(r, tmp, errno);
         goto out;
     }
-    bool stalled = false;
-    if (!PQsendQuery(c->pg, sql)) {
-        source_failed(r, c, j->display, pgconn_note_result(c, NULL));
-        goto out_fd;
-    }
-    if (!wait_result(r, c->pg, &stalled)) {
-        if (stalled)
-            stall_warn(r, j->display);
-        goto out_fd;
-    }
-    PGresult *res = PQgetResult(c->pg);
-    if (PQresultStatus(res) != PGRES_COPY_OUT) {
-        source_failed(r, c, j->display, pgconn_note_result(c, res));
-        PQclear(res);
-        goto out_fd;
-    }
-    PQclear(res);
-    char *row;
-    int len;
-    int io_err = 0;
-    while ((len = copy_row(r, c->pg, &row, &stalled)) > 0) {
-        if (used + (size_t)len > WRITE_BUFFER_BYTES) {
-            if ((io_err = write_all(fd, buf, used)) != 0) {
-                PQfreemem(row);
-                break;
-            }
-            fs_start_writeback(fd, size, (int64_t)used);
-            size += (int64_t)used;
-            used = 0;
-            atomic_fetch_add(&j->rows, rows);
-            rows = 0;
-        }
-        if ((size_t)len > WRITE_BUFFER_BYTES) {
-            if ((io_err = write_all(fd, row, (size_t)len)) != 0) {
-                PQfreemem(row);
-                break;
-            }
-            size += len;
-        } else {
-            memcpy(buf + used, row, (size_t)len);
-            used += (size_t)len;
-        }
-        rows++;
-        part_rows++;
-        PQfreemem(row);
-        if (atomic_load(&r->abort))
-            break;
-    }
-    if (io_err) {
-        /* Nothing more can be written: stop the other workers too (the COPY dies with the connection). */
+    source_rows_sink sink = {.table = j->display, .arg = &f, .row = sink_row, .stop = sink_stop};
+    source_rows_result res =
+        r->src->ops->rows_read(rows, j->t, u->part, j->nparts, r->stall_ms, &sink);
+    if (f.io_err) {
+        /* Nothing more can be written: stop the other workers too (the read dies with the reader). */
         atomic_store(&r->abort, 1);
-        close(fd);
-        fd = -1;
-        file_write_failed(r, tmp, io_err);
+        close(f.fd);
+        f.fd = -1;
+        file_write_failed(r, tmp, f.io_err);
         goto out;
     }
-    if (stalled)
+    switch (res) {
+    case SOURCE_ROWS_DONE:
+        break;
+    case SOURCE_ROWS_STALLED:
         stall_warn(r, j->display);
-    if (len > 0 || len == COPY_GAVE_UP) { /* aborted or stalled: the COPY dies with the connection */
+        goto out_fd;
+    case SOURCE_ROWS_TRANSIENT:
+        atomic_store(&r->transient, 1);
+        goto out_fd;
+    case SOURCE_ROWS_FAILED:
+        atomic_store(&r->fatal, 1);
+        goto out_fd;
+    case SOURCE_ROWS_STOPPED:
         goto out_fd;
     }
-    res = PQgetResult(c->pg);
-    if (len == -2 || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        source_failed(r, c, j->display, pgconn_note_result(c, res));
-        PQclear(res);
-        goto out_fd;
-    }
-    PQclear(res);
-    while ((res = PQgetResult(c->pg)) != NULL)
-        PQclear(res);
-    io_err = used > 0 ? write_all(fd, buf, used) : 0;
-    size += (int64_t)used;
-    atomic_fetch_add(&j->rows, rows);
-    if (!io_err && fsync(fd) != 0)
+    int io_err = f.used > 0 ? write_all(f.fd, buf, f.used) : 0;
+    f.size += (int64_t)f.used;
+    atomic_fetch_add(&j->rows, f.rows);
+    if (!io_err && fsync(f.fd) != 0)
         io_err = errno;
-    if (!io_err && close(fd) != 0)
+    if (!io_err && close(f.fd) != 0)
         io_err = errno;
     else if (io_err)
-        close(fd);
-    fd = -1;
+        close(f.fd);
+    f.fd = -1;
     if (io_err) {
         file_write_failed(r, tmp, io_err);
         goto out;
@@ -335,21 +241,19 @@ static bool export_unit(export_run *r, pgconn *c, const unit *u, char *buf)
         log_error("cannot rename %s: %s", tmp, strerror(errno));
         goto out;
     }
-    fd = -1;
     pthread_mutex_lock(&r->mu);
-    j->part_size[u->part] = size;
-    j->part_rows[u->part] = part_rows;
+    j->part_size[u->part] = f.size;
+    j->part_rows[u->part] = f.part_rows;
     j->part_done[u->part] = true;
     j->parts_done++;
     pthread_mutex_unlock(&r->mu);
     ok = true;
 out_fd:
-    if (fd >= 0) {
-        close(fd);
+    if (f.fd >= 0) {
+        close(f.fd);
         unlink(tmp);
     }
 out:
-    free(sql);
     free(tmp);
     free(final);
     free(rel);
@@ -359,28 +263,10 @@ out:
 static void *worker_main(void *arg)
 {
     export_run *r = arg;
-    pgconn_options opt = {.application_name = "yb-voyager export data worker"};
-    pgconn *c = pgconn_connect(r->conf, &opt);
+    bool transient = false;
+    source_rows *rows = r->src->ops->rows_open(r->src, r->snapshot, &transient);
     char *buf = NULL;
-    if (!c) {
-        /* The run connected before it started us: the source went away meanwhile. */
-        atomic_store(&r->transient, 1);
-        atomic_store(&r->failed, 1);
-        atomic_store(&r->abort, 1);
-        goto out;
-    }
-    char *lit = pg_quote_literal(r->snapshot);
-    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
-    bool ok = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") && pgconn_exec(c, set);
-    free(set);
-    free(lit);
-    if (!ok) {
-        /*
-         * Lost, or the snapshot is gone with the connection that exported it
-         * (22023: invalid snapshot identifier): a new snapshot mends both.
-         */
-        bool transient = PQstatus(c->pg) == CONNECTION_BAD || c->last_error_retryable ||
-                         strcmp(c->sqlstate, "22023") == 0;
+    if (!rows) {
         atomic_store(transient ? &r->transient : &r->fatal, 1);
         atomic_store(&r->failed, 1);
         atomic_store(&r->abort, 1);
@@ -397,17 +283,17 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&r->mu);
         if (!u)
             break;
-        if (!export_unit(r, c, u, buf)) {
+        if (!export_unit(r, rows, u, buf)) {
             if (!atomic_load(&r->abort))
                 atomic_store(&r->failed, 1);
             atomic_store(&r->abort, 1);
             break;
         }
     }
-    /* Read-only: closing ends the transaction, even in the middle of an aborted COPY. */
 out:
     free(buf);
-    pgconn_close(c);
+    if (rows)
+        r->src->ops->rows_close(rows);
     atomic_fetch_sub(&r->workers_left, 1);
     return NULL;
 }
@@ -504,7 +390,7 @@ static bool record_table_done(export_run *r, table_job *j)
            data_descriptor_write(r->eng->cat, r->eng->export_dir);
 }
 
-bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot_name,
+bool snapshot_export_tables(engine_ctx *eng, source *src, const char *snapshot_name,
                             src_table *const *tables, size_t n, int parallel, bool bars,
                             snapshot_export_failure *why)
 {
@@ -524,10 +410,10 @@ bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot
         j->t = sorted[i];
         j->base = src_table_file_base(j->t->schema, j->t->name);
         j->display = table_display_name(j->t->schema, j->t->name);
-        j->nparts = 1;
-        if (j->t->relkind == 'r' && j->t->bytes > split && j->t->block_size > 0) {
-            int64_t parts = (j->t->bytes + split - 1) / split;
-            j->nparts = (int)(parts > MAX_PARTS ? MAX_PARTS : parts);
+        j->nparts = src->ops->rows_parts(src, j->t, split, MAX_PARTS);
+        if (j->nparts < 1 || j->nparts > MAX_PARTS) {
+            log_bug("the source splits %s into %d parts", j->display, j->nparts);
+            j->nparts = 1;
         }
         j->part_rows = xcalloc((size_t)j->nparts, sizeof *j->part_rows);
         j->part_size = xcalloc((size_t)j->nparts, sizeof *j->part_size);
@@ -536,7 +422,7 @@ bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot
         atomic_init(&j->rows, 0);
         nunits += (size_t)j->nparts;
     }
-    export_run r = {.eng = eng, .conf = conf, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
+    export_run r = {.eng = eng, .src = src, .snapshot = snapshot_name, .stall_ms = stall_timeout_ms()};
     pthread_mutex_init(&r.mu, NULL);
     r.units = xcalloc(nunits, sizeof *r.units);
     bool ok = true;
@@ -545,15 +431,8 @@ bool snapshot_export_tables(engine_ctx *eng, db_conf *conf, const char *snapshot
         /* A new attempt in meta.db before the old files go: an importer loading them sees why. */
         ok = snapshot_export_table_restart(eng->cat, j->t->schema, j->t->name);
         remove_table_files(eng->export_dir, j->base);
-        int64_t blocks = j->t->block_size > 0 ? j->t->bytes / j->t->block_size : 0;
-        int64_t per = j->nparts > 1 ? (blocks + j->nparts - 1) / j->nparts : 0;
-        for (int k = 0; k < j->nparts; k++) {
-            unit *u = &r.units[r.nunits++];
-            u->job = j;
-            u->part = k;
-            u->from_block = j->nparts == 1 ? -1 : k * per;
-            u->to_block = j->nparts == 1 || k == j->nparts - 1 ? -1 : (k + 1) * per;
-        }
+        for (int k = 0; k < j->nparts; k++)
+            r.units[r.nunits++] = (unit){.job = j, .part = k};
     }
     /* A table restarted after it was DONE (a new live snapshot) leaves the descriptor now. */
     ok = ok && data_descriptor_write(eng->cat, eng->export_dir);

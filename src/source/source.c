@@ -2,6 +2,8 @@
 
 #include "core/log.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,22 +12,43 @@ extern const source_ops source_pg_ops;
 /* The sources this build has; a new one is one more line. */
 static const source_ops *const sources[] = {&source_pg_ops, NULL};
 
+static source *source_new(engine_ctx *eng, db_conf *conf, const source_ops *ops)
+{
+    source *s = xcalloc(1, sizeof *s);
+    s->ops = ops;
+    s->eng = eng;
+    s->conf = conf;
+    return s;
+}
+
 source *source_for(engine_ctx *eng, db_conf *conf, const char *what, engine_status *status)
 {
     for (size_t i = 0; conf->type && sources[i]; i++) {
         if (strcmp(conf->type, sources[i]->type) != 0)
             continue;
-        source *s = xcalloc(1, sizeof *s);
-        s->ops = sources[i];
-        s->eng = eng;
-        s->conf = conf;
-        return s;
+        return source_new(eng, conf, sources[i]);
     }
     log_error("%s type %s is not built yet in this version of voyager-c (--source-db-type "
               "postgresql is)",
               what, conf->type ? conf->type : "(no --source-db-type)");
     *status = conf->type ? ENGINE_NOT_SUPPORTED : ENGINE_BAD_INPUT;
     return NULL;
+}
+
+source *source_for_target(engine_ctx *eng, db_conf *conf)
+{
+    /* YugabyteDB and a source-replica speak PostgreSQL's protocol, slots and pgoutput included. */
+    return source_new(eng, conf, &source_pg_ops);
+}
+
+int source_lost(source *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->lost, sizeof s->lost, fmt, ap);
+    va_end(ap);
+    s->lost[strcspn(s->lost, "\n")] = '\0';
+    return SOURCE_LOST;
 }
 
 void source_close(source *s)

@@ -1,9 +1,16 @@
 /*
- * The source-driver seam: what `export data` (and `export schema`) need from
- * a source database, as a table of operations (source_ops) over an opaque
- * handle. The export engines call these only, never a database's own code,
- * so that a second source (source_mysql.c) plugs in by implementing this
- * table and listing itself in source_for().
+ * The source-driver seam: what the engines need from a source database, as a
+ * table of operations (source_ops) over an opaque handle. The engines
+ * (snapshot/export_data.c, snapshot/snapshot_export.c, cdc/cdc_export.c,
+ * cdc/cdc_stream.c) call these only, never a database's own code, so that a
+ * second source plugs in by implementing this table and listing itself in
+ * source_for(); it touches neither snapshot/ nor cdc/.
+ *
+ * What stays in the engines, for every source: the worker pool, data file
+ * naming, fsync and atomic rename, progress, the queue writer, checkpointing
+ * the feed's position with the queue (exactly once), the retry / reconnect
+ * policy and its timeouts, cutover draining, the consistent point for compare
+ * data, metrics. What a source provides: the calls below.
  *
  * Order of calls, for one run of export data:
  *
@@ -11,36 +18,42 @@
  *   s->ops->connect(s, quiet)           the control connection; records conf in the catalog
  *   resolve_schemas, list_tables        on the control connection, any number of times
  *   then either
- *     snapshot-only:  snapshot_begin -> record_sequences(s, NULL, ...) -> export_rows
+ *     snapshot-only:  snapshot_begin -> read_sequences(s, NULL) -> rows_* (workers)
  *                     -> snapshot_end (the snapshot lives in the control connection's
  *                     transaction until then)
- *     with changes:   feed_begin -> record_sequences(s, snapshot, ...) -> export_rows
- *                     -> feed_snapshot_done -> feed_stream (until cutover)
- *   source_close(s)                     always; ends a feed not streamed (feed_abort)
+ *     with changes:   feed_init -> feed_find -> feed_prepare -> feed_create (with a
+ *                     snapshot) -> read_sequences(s, snapshot) -> rows_* (workers)
+ *                     -> feed_release_snapshot -> the stream (below)
+ *   source_close(s)                     always
  *
- * "Resume": feed_begin finds the feed of an earlier run (slot, position) and
- * continues it when its snapshot was completed (then *snapshot is NULL and no
- * rows are exported again); otherwise it makes a new feed and a new snapshot
- * (*redo_all: every table is exported again). feed_stream starts after the
- * last change the queue holds durably, so a change is queued exactly once.
+ * The stream (cdc/cdc_stream.c), for the source and for the target after
+ * cutover (export data from target: source_for_target, the same code):
  *
- * drop_feed removes the feed's server-side objects (the PostgreSQL slot and
- * publication) once the stream ended for good; end migration and cutover use it.
+ *   feed_connect(s, stream, after)      again after each SOURCE_LOST, after the queue's position
+ *   feed_poll(s, ...) -> begin/change/commit callbacks, keepalives
+ *   feed_confirm(s, pos)                what the queue holds durably: the source may forget it
+ *   feed_drain_point, feed_read_sequences at cutover; feed_drop once the stream ended
+ *   feed_disconnect(s)
  *
- * The PostgreSQL implementation (source_pg.c) still drives code that lives in
- * snapshot/snapshot_export.c (COPY workers) and cdc/ (slot, publication,
- * pgoutput stream): those move under source/ when the second source comes.
+ * Statuses: entries answering int return ENGINE_OK, SOURCE_LOST (the
+ * connection broke in a way a new one may mend; s->lost says how, not
+ * logged), or another engine_status after a logged error.
  */
 #ifndef VOYAGER_SOURCE_SOURCE_H
 #define VOYAGER_SOURCE_SOURCE_H
 
+#include "catalog/migration_state.h"
 #include "core/engine.h"
 #include "core/util.h"
 #include "db/dbconf.h"
+#include "source/change.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* An int status of the seam: the connection broke, a new one may mend it (s->lost says how). */
+#define SOURCE_LOST (-1)
 
 /* One table of the source as export data sees it. */
 typedef struct src_table {
@@ -48,7 +61,7 @@ typedef struct src_table {
     char *name;
     char relkind;          /* 'r' table, 'p' partitioned (copied through its root) */
     int64_t est_rows;      /* estimated rows (summed over partitions), 0 when unknown */
-    int64_t bytes;         /* heap size, for splitting into parts */
+    int64_t bytes;         /* size on the source, for splitting into parts */
     int block_size;
     char *columns_json;    /* JSON array of the columns copied (no generated, no dropped) */
     char *column_list;     /* the same, quoted for SQL: "a", "B" ("" when none) */
@@ -61,27 +74,68 @@ typedef struct src_tables {
 
 void src_tables_free(src_tables *t);
 
-/* Why export_rows failed, beyond its log lines. */
+/* Why the rows of a snapshot could not be exported, beyond the log lines (snapshot/snapshot_export.h). */
 typedef struct source_rows_failure {
     bool no_space;  /* a data file's file system is full (logged with the path and the fix) */
     bool transient; /* the source connection broke (restart, shutdown): a new snapshot may do */
     bool local;     /* a failure here (catalog, the descriptor, a data file): not the source's */
 } source_rows_failure;
 
-/* The change feed export data asks for. */
+/* One reader of rows inside a snapshot: one per export worker thread. */
+typedef struct source_rows source_rows;
+
+/* Where a reader hands the rows of a part, one call per row. */
+typedef struct source_rows_sink {
+    const char *table; /* the table as messages name it */
+    void *arg;
+    /* One row in the data file's format (PostgreSQL text COPY), newline included; false: stop. */
+    bool (*row)(void *arg, const char *data, size_t len);
+    /* Polled while waiting on the source: true when the run is being stopped. */
+    bool (*stop)(void *arg);
+} source_rows_sink;
+
+typedef enum source_rows_result {
+    SOURCE_ROWS_DONE,      /* every row of the part went to the sink */
+    SOURCE_ROWS_STOPPED,   /* the sink or stop() ended it; nothing logged */
+    SOURCE_ROWS_STALLED,   /* the source sent nothing for stall_ms; nothing logged */
+    SOURCE_ROWS_TRANSIENT, /* the connection broke: logged as a warning, a new snapshot may do */
+    SOURCE_ROWS_FAILED,    /* the source refused: logged as an error */
+} source_rows_result;
+
+/* Which exporter a feed serves: its server-side objects are named after it. */
+typedef enum source_feed_side {
+    SOURCE_FEED_OF_SOURCE, /* export data from source */
+    SOURCE_FEED_OF_TARGET, /* export data from target, after cutover to target */
+} source_feed_side;
+
+/* The change feed an exporter asks for (feed_init copies what it keeps). */
 typedef struct source_feed_spec {
-    const char *const *schemas;   /* NULL-terminated: their sequences go over at cutover */
-    const src_table *const *tables;
-    size_t ntables;
-    bool start_clean;             /* remove the feed and the queue of earlier runs first */
-    bool progress_bars;
-    const char *command_name;     /* "export data from source" */
+    source_feed_side side;
+    const strlist *schemas; /* schemas.items[i] is the schema of tables.items[i] */
+    const strlist *tables;
 } source_feed_spec;
+
+/* What feed_poll received besides the transactions it handed to the callbacks. */
+typedef enum source_feed_kind {
+    SOURCE_FEED_NOTHING = 0, /* nothing within the timeout */
+    SOURCE_FEED_DATA,        /* part of a transaction (handed to the callbacks) */
+    SOURCE_FEED_KEEPALIVE,   /* the source is alive; end: its current position */
+} source_feed_kind;
+
+typedef struct source_feed_poll {
+    source_feed_kind kind;
+    src_position end;     /* KEEPALIVE: every transaction committed before it has been sent */
+    bool reply_requested; /* KEEPALIVE: the source wants feed_confirm now */
+} source_feed_poll;
 
 typedef struct source source;
 
 typedef struct source_ops {
-    const char *type; /* --source-db-type: "postgresql" */
+    const char *type;          /* --source-db-type: "postgresql" */
+    const char *position_name; /* what messages call a src_position: "LSN" */
+    const char *feed_noun;     /* what messages call the feed (feed_init's name): "replication slot" */
+    /* Text of a position for messages, into buf (32 bytes); returns buf. */
+    char *(*format_position)(src_position pos, char *buf);
 
     /*
      * Open the control connection and record the configuration in the
@@ -102,37 +156,100 @@ typedef struct source_ops {
      */
     void (*snapshot_end)(source *s, bool commit);
     /*
-     * Record the values of the sequences of schemas in the catalog under
-     * phase, read in the named snapshot (NULL: the one snapshot_begin holds).
+     * The sequences of schemas and their values in the named snapshot (NULL:
+     * the one snapshot_begin holds) into *out (caller frees with
+     * sequence_values_free). False after logging.
      */
-    bool (*record_sequences)(source *s, const char *snapshot, const strlist *schemas, const char *phase);
-    /*
-     * Export tables[0..n) in the snapshot into data files of the export dir,
-     * recording each file in the catalog as it is durable, with parallel
-     * workers (progress bars when bars). False after a logged failure, or
-     * when interrupted; *why says what kind.
-     */
-    bool (*export_rows)(source *s, const char *snapshot, src_table *const *tables, size_t n,
-                        int parallel, bool bars, source_rows_failure *why);
+    bool (*read_sequences)(source *s, const char *snapshot, const strlist *schemas,
+                           sequence_value **out, size_t *n);
 
     /*
-     * Set up (or find) the change feed of these tables. *snapshot (caller
-     * frees): the snapshot the rows must be exported in, NULL when an earlier
-     * run completed it; *redo_all: a new feed, so every table is exported again.
+     * The parts table t is read in (>= 1, <= max_parts): a table larger than
+     * part_bytes may be read as several parts of about that size, each by a
+     * worker of its own, when the source can split it.
      */
-    engine_status (*feed_begin)(source *s, const source_feed_spec *spec, char **snapshot, bool *redo_all);
-    /* The snapshot of the feed is durable: a restart streams instead of exporting again. */
-    bool (*feed_snapshot_done)(source *s);
-    /* Stream the feed into the queue until the cutover that ends it (or an interruption). */
-    engine_status (*feed_stream)(source *s);
-    /* Forget a feed set up but not streamed (the snapshot failed); nothing is dropped on the server. */
-    void (*feed_abort)(source *s);
-    /* Drop the feed's server-side objects (slot, publication); quiet about what is gone already. */
-    bool (*drop_feed)(source *s);
+    int (*rows_parts)(source *s, const src_table *t, int64_t part_bytes, int max_parts);
+    /*
+     * A reader in the named snapshot on a connection of its own; called from
+     * a worker thread (implementations keep no shared mutable state here).
+     * NULL after a logged failure: *transient when a new snapshot may do
+     * better (the source went away, or the snapshot with it).
+     */
+    source_rows *(*rows_open)(source *s, const char *snapshot, bool *transient);
+    /*
+     * Hand every row of part `part` of `nparts` of t to the sink, one call a
+     * row. Gives up when the source sends nothing for stall_ms
+     * (SOURCE_ROWS_STALLED): a server that stopped would hang the export.
+     * After anything but DONE the reader is only fit for rows_close.
+     */
+    source_rows_result (*rows_read)(source_rows *r, const src_table *t, int part, int nparts,
+                                    int64_t stall_ms, const source_rows_sink *sink);
+    /* Close the reader (ends its transaction, even in the middle of a part). */
+    void (*rows_close)(source_rows *r);
 
-    /* Dump the DDL of schemas (exact names) and extensions into out_path; tool errors to err_path. */
-    bool (*dump_schema)(source *s, const strlist *schemas, const strlist *extensions,
-                        const char *out_path, const char *err_path);
+    /*
+     * Change feed: every feed_* entry, or none (NULL: a source without change
+     * capture yet; export data then refuses snapshot-and-changes). feed_init names the feed of this migration and side (the
+     * source's own objects: PostgreSQL's replication slot and publication)
+     * and keeps the tables; *name (the object messages and meta.db name: the
+     * slot) and *detail (more of it: the publication) are the source's,
+     * valid until source_close.
+     */
+    void (*feed_init)(source *s, const source_feed_spec *spec, const char **name, const char **detail);
+    /* Does the feed exist on the server? False after a logged error. */
+    engine_status (*feed_find)(source *s, bool *exists);
+    /*
+     * Check what a feed needs (settings, permissions, the tables' row images;
+     * a new feed: a free slot) and create or update what it reads through
+     * (update: make it cover exactly the tables). Logs every failed check.
+     */
+    engine_status (*feed_prepare)(source *s, bool new_feed, bool update);
+    /*
+     * Create the feed. with_snapshot: also a consistent snapshot at its start
+     * (*snapshot, caller frees), held until feed_release_snapshot. *start:
+     * where the feed begins. Logs what it made.
+     */
+    engine_status (*feed_create)(source *s, bool with_snapshot, char **snapshot, src_position *start);
+    /* The snapshot of feed_create served its purpose (the rows are durable). */
+    void (*feed_release_snapshot)(source *s);
+    /*
+     * Drop the feed's server-side objects (closing a stream of ours first).
+     * whole: the objects it reads through too (the publication), logged;
+     * else only the feed itself, quietly (it is made again). Quiet about
+     * what is gone already. False after a logged error.
+     */
+    bool (*feed_drop)(source *s, bool whole);
+
+    /*
+     * Open the feed's query connection and, when stream, start streaming
+     * every transaction that commits after `after`. After the first success,
+     * a refused connection is the fault being ridden out: SOURCE_LOST, not
+     * logged. *describe (the source's): "slot X (publication Y)", for messages.
+     */
+    int (*feed_connect)(source *s, bool stream, src_position after, const char **describe);
+    /*
+     * The silence after which the stream counts as dead when the engine's
+     * override (YB_VOYAGER_REPLICATION_TIMEOUT) is not set: derived from the
+     * source's own keepalive interval.
+     */
+    int64_t (*feed_silence_ms)(source *s);
+    /*
+     * Receive, waiting at most timeout_ms (0: not at all), and hand what
+     * completes to h. A failure h returns is returned as it is.
+     */
+    int (*feed_poll)(source *s, int timeout_ms, const source_feed_handler *h, source_feed_poll *out);
+    /* Everything up to pos is durable: the source may forget it. reply: ask for a keepalive. */
+    int (*feed_confirm)(source *s, src_position pos, bool reply);
+    /*
+     * The position the stream must pass before every transaction committed
+     * before this call has been sent (cutover drains up to it); it makes the
+     * source send a keepalive past it soon even when idle.
+     */
+    int (*feed_drain_point)(source *s, src_position *need);
+    /* The current values of the sequences of schemas, on the query connection (caller frees). */
+    int (*feed_read_sequences)(source *s, const strlist *schemas, sequence_value **out, size_t *n);
+    /* Close the feed's connections (the server-side feed stays). */
+    void (*feed_disconnect)(source *s);
 
     /* Close connections and free the implementation's state (source_close calls it). */
     void (*close)(source *s);
@@ -141,8 +258,9 @@ typedef struct source_ops {
 struct source {
     const source_ops *ops;
     engine_ctx *eng;
-    db_conf *conf;  /* the caller's; a password entered at a prompt is kept in it */
-    void *impl;     /* the implementation's state */
+    db_conf *conf;   /* the caller's; a password entered at a prompt is kept in it */
+    void *impl;      /* the implementation's state */
+    char lost[768];  /* why the last SOURCE_LOST: one line, not logged */
 };
 
 /*
@@ -152,6 +270,15 @@ struct source {
  * the caller's and must outlive the source. Free with source_close().
  */
 source *source_for(engine_ctx *eng, db_conf *conf, const char *what, engine_status *status);
+/*
+ * The target database (YugabyteDB, or PostgreSQL as source-replica) as the
+ * source of export data from target: spoken to as PostgreSQL, whatever the
+ * migration's source is.
+ */
+source *source_for_target(engine_ctx *eng, db_conf *conf);
 void source_close(source *s);
+
+/* Set s->lost (one line) and return SOURCE_LOST: for implementations. */
+int source_lost(source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,30 +1,21 @@
 /*
- * The PostgreSQL source (source/source.h): its catalog queries live here; the
- * COPY workers, the slot and the pgoutput stream are driven through
- * snapshot/snapshot_export.h and cdc/cdc_export.h until they move here too.
+ * The PostgreSQL source (source/source.h): the ops table, the control
+ * connection, the catalog queries (schemas, tables) and the snapshot of a
+ * snapshot-only export. The rows, sequences and the change feed are the other
+ * pg_*.c files (source/pg_int.h).
  */
-#include "source/source.h"
+#include "source/pg_int.h"
 
-#include "cdc/cdc_export.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
-#include "db/pgconn.h"
-#include "migration/sequences.h"
-#include "schema/pgdump.h"
-#include "snapshot/snapshot_export.h"
+#include "db/replication/replstream.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pg_source {
-    pgconn *c;              /* the control connection */
-    bool in_snapshot;       /* c holds snapshot_begin's transaction */
-    cdc_export_state *feed; /* set up by feed_begin, until streamed or aborted */
-} pg_source;
-
-static pg_source *pg(source *s)
+pg_source *pg_of(source *s)
 {
     if (!s->impl)
         s->impl = xcalloc(1, sizeof(pg_source));
@@ -144,18 +135,17 @@ static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *ou
 
 static engine_status pg_connect(source *s, bool quiet, char **why)
 {
-    pg_source *p = pg(s);
+    pg_source *p = pg_of(s);
     if (p->c)
         return ENGINE_OK;
     pgconn_options co = {.quiet = quiet, .why = why};
     p->c = db_connect_recorded(s->eng->cat, s->conf, &co);
-    return p->c ? ENGINE_OK : ENGINE_SOURCE_FAILED;
+    return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
 }
 
-/* The control connection, opened on first need by the entries that may come first. */
-static pgconn *control(source *s)
+pgconn *pg_control(source *s)
 {
-    pg_source *p = pg(s);
+    pg_source *p = pg_of(s);
     if (!p->c)
         pg_connect(s, false, NULL);
     return p->c;
@@ -163,21 +153,21 @@ static pgconn *control(source *s)
 
 static bool pg_resolve_schemas(source *s, strlist *schemas)
 {
-    pgconn *c = control(s);
+    pgconn *c = pg_control(s);
     return c && pg_schemas_resolve(c, schemas);
 }
 
 static bool pg_list_tables(source *s, const char *const *schemas, src_tables *out)
 {
     memset(out, 0, sizeof *out);
-    pgconn *c = control(s);
+    pgconn *c = pg_control(s);
     return c && pg_tables_list(c, schemas, out);
 }
 
 static char *pg_snapshot_begin(source *s)
 {
-    pg_source *p = pg(s);
-    pgconn *c = control(s);
+    pg_source *p = pg_of(s);
+    pgconn *c = pg_control(s);
     if (!c)
         return NULL;
     p->in_snapshot = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
@@ -186,7 +176,7 @@ static char *pg_snapshot_begin(source *s)
 
 static void pg_snapshot_end(source *s, bool commit)
 {
-    pg_source *p = pg(s);
+    pg_source *p = pg_of(s);
     if (p->in_snapshot && commit)
         pgconn_exec(p->c, "COMMIT");
     else if (p->in_snapshot)
@@ -197,121 +187,47 @@ static void pg_snapshot_end(source *s, bool commit)
     p->c = NULL;
 }
 
-static bool pg_record_sequences(source *s, const char *snapshot, const strlist *schemas,
-                                const char *phase)
-{
-    int n = 0;
-    if (!snapshot) {
-        pgconn *c = control(s);
-        return c && sequences_record(c, schemas, s->eng->cat, phase, &n);
-    }
-    pgconn *c = pgconn_connect(s->conf, NULL);
-    if (!c)
-        return false;
-    char *lit = pg_quote_literal(snapshot);
-    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
-    bool ok = pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ") && pgconn_exec(c, set) &&
-              sequences_record(c, schemas, s->eng->cat, phase, &n);
-    pgconn_exec(c, "COMMIT");
-    free(set);
-    free(lit);
-    pgconn_close(c);
-    return ok;
-}
-
-static bool pg_export_rows(source *s, const char *snapshot, src_table *const *tables, size_t n,
-                           int parallel, bool bars, source_rows_failure *why)
-{
-    return snapshot_export_tables(s->eng, s->conf, snapshot, tables, n, parallel, bars, why);
-}
-
-static engine_status pg_feed_begin(source *s, const source_feed_spec *spec, char **snapshot,
-                                   bool *redo_all)
-{
-    pg_source *p = pg(s);
-    /* The change capture code takes SQL-ready names: "schema"."table". */
-    char **qualified = xcalloc(spec->ntables + 1, sizeof *qualified);
-    for (size_t i = 0; i < spec->ntables; i++)
-        qualified[i] = pg_quote_qualified(spec->tables[i]->schema, spec->tables[i]->name);
-    cdc_export_spec cs = {
-        .source = s->conf,
-        .schemas = spec->schemas,
-        .tables = (const char *const *)qualified,
-        .ntables = spec->ntables,
-        .start_clean = spec->start_clean,
-        .progress_bars = spec->progress_bars,
-        .command_name = spec->command_name,
-    };
-    engine_status st = cdc_export_begin(s->eng, &cs, &p->feed, snapshot, redo_all);
-    for (size_t i = 0; i < spec->ntables; i++)
-        free(qualified[i]);
-    free(qualified);
-    return st;
-}
-
-static bool pg_feed_snapshot_done(source *s)
-{
-    return cdc_export_snapshot_done(s->eng);
-}
-
-static engine_status pg_feed_stream(source *s)
-{
-    pg_source *p = pg(s);
-    cdc_export_state *feed = p->feed;
-    p->feed = NULL;
-    return cdc_export_stream(s->eng, feed);
-}
-
-static void pg_feed_abort(source *s)
-{
-    pg_source *p = pg(s);
-    cdc_export_abort(p->feed);
-    p->feed = NULL;
-}
-
-static bool pg_drop_feed(source *s)
-{
-    pgconn *c = control(s);
-    return c && cdc_export_drop_feed(s->eng, c);
-}
-
-static bool pg_dump_schema(source *s, const strlist *schemas, const strlist *extensions,
-                           const char *out_path, const char *err_path)
-{
-    pgconn *c = control(s);
-    if (!c)
-        return false;
-    char *pg_dump = pgdump_find(c->server_version_num / 10000);
-    bool ok = pgdump_schema(pg_dump, s->conf, schemas, extensions, out_path, err_path);
-    free(pg_dump);
-    return ok;
-}
-
 static void pg_close(source *s)
 {
     pg_source *p = s->impl;
     if (!p)
         return;
     pg_snapshot_end(s, false);
-    cdc_export_abort(p->feed);
+    pg_stream_free(p);
+    pg_feed_free(p);
     free(p);
     s->impl = NULL;
 }
 
+static char *pg_format_position(src_position pos, char *buf) { return lsn_format(pos, buf); }
+
 const source_ops source_pg_ops = {
     .type = "postgresql",
+    .position_name = "LSN",
+    .feed_noun = "replication slot",
+    .format_position = pg_format_position,
     .connect = pg_connect,
     .resolve_schemas = pg_resolve_schemas,
     .list_tables = pg_list_tables,
     .snapshot_begin = pg_snapshot_begin,
     .snapshot_end = pg_snapshot_end,
-    .record_sequences = pg_record_sequences,
-    .export_rows = pg_export_rows,
-    .feed_begin = pg_feed_begin,
-    .feed_snapshot_done = pg_feed_snapshot_done,
-    .feed_stream = pg_feed_stream,
-    .feed_abort = pg_feed_abort,
-    .drop_feed = pg_drop_feed,
-    .dump_schema = pg_dump_schema,
+    .read_sequences = pg_read_sequences,
+    .rows_parts = pg_rows_parts,
+    .rows_open = pg_rows_open,
+    .rows_read = pg_rows_read,
+    .rows_close = pg_rows_close,
+    .feed_init = pg_feed_init,
+    .feed_find = pg_feed_find,
+    .feed_prepare = pg_feed_prepare,
+    .feed_create = pg_feed_create,
+    .feed_release_snapshot = pg_feed_release_snapshot,
+    .feed_drop = pg_feed_drop,
+    .feed_connect = pg_feed_connect,
+    .feed_silence_ms = pg_feed_silence_ms,
+    .feed_poll = pg_feed_poll,
+    .feed_confirm = pg_feed_confirm,
+    .feed_drain_point = pg_feed_drain_point,
+    .feed_read_sequences = pg_feed_read_sequences,
+    .feed_disconnect = pg_feed_disconnect,
     .close = pg_close,
 };

@@ -1,7 +1,9 @@
 /* pgoutput decoder on hand-built messages, and the event lines made from them. */
+#include "cdc/cdc_stream.h"
 #include "cdc/event_json.h"
 #include "db/replication/pgoutput.h"
 #include "db/replication/replstream.h"
+#include "source/pg_int.h"
 #include "testlib.h"
 
 #include <cjson/cJSON.h>
@@ -302,4 +304,113 @@ TEST(cdc_qualified_table_names)
     CHECK_STR_EQ(arr, "{\"a\\\"b\",\"c\\\\d\"}");
     free(arr);
     strlist_free(&l);
+}
+
+/*
+ * The neutral change record (source/change.h) carries everything the queue's
+ * event lines need: a pgoutput change decoded by the PostgreSQL source
+ * (pg_change_of) and written by the change engine (cdc_event_append_change)
+ * gives, byte for byte, the line event_json_append_change writes straight from
+ * the pgoutput tuples (the exporter's path before the seam).
+ */
+/* Both paths' lines for one change message; false when either refused it. */
+static bool both_lines(const mb *change, strbuf *before_seam, strbuf *after_seam)
+{
+    mb r = {.n = 0};
+    relation_msg(&r);
+    pgo_msg rel, d;
+    const char *err;
+    if (!pgo_decode(r.b, r.n, &rel, &err))
+        return false;
+    if (!pgo_decode(change->b, change->n, &d, &err)) {
+        pgo_msg_clear(&rel);
+        return false;
+    }
+    char op = d.kind == PGO_INSERT ? 'c' : d.kind == PGO_UPDATE ? 'u' : 'd';
+    int key_int[] = {0};
+    size_t key[] = {0};
+    cdc_row_change old = {.vsn = 42, .op = op, .rel = &rel.relation, .key_cols = key_int, .nkey = 1,
+                          .old_kind = d.old_kind, .old_tuple = d.old_kind ? &d.old_tuple : NULL,
+                          .new_tuple = op == 'd' ? NULL : &d.new_tuple,
+                          .exporter_role = "source_db_exporter"};
+    bool ok_old = event_json_append_change(before_seam, &old);
+    const char *names[3];
+    for (int i = 0; i < 3; i++)
+        names[i] = rel.relation.columns[i].name;
+    src_value after[3], before[3];
+    src_change ch;
+    bool ok_new = pg_change_of(&rel.relation, names, key, 1, &d, after, before, &ch);
+    if (ok_new)
+        cdc_event_append_change(after_seam, 42, &ch, "source_db_exporter");
+    pgo_msg_clear(&rel);
+    pgo_msg_clear(&d);
+    return ok_old && ok_new;
+}
+
+static void same_line(const mb *change)
+{
+    strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+    CHECK(both_lines(change, &a, &b));
+    CHECK_STR_EQ(b.data, a.data);
+    strbuf_free(&a);
+    strbuf_free(&b);
+}
+
+TEST(source_change_insert_line_as_before_the_seam)
+{
+    mb m = {.n = 0};
+    const char odd[] = "a\"b\\c\n\t\x01\x7f é \xe2\x82\xac";
+    p8(&m, 'I'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, odd, sizeof odd - 1), p8(&m, 'n');
+    same_line(&m);
+}
+
+TEST(source_change_update_lines_as_before_the_seam)
+{
+    /* Whole old row: only changed columns, unchanged TOAST left out, before_fields. */
+    mb m = {.n = 0};
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "old", 3), pval(&m, "bigdoc", 6);
+    p8(&m, 'N'), p16(&m, 3), pval(&m, "8", 1), pval(&m, "old", 3), p8(&m, 'u');
+    same_line(&m);
+    /* Value to NULL and NULL to value. */
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "7", 1), p8(&m, 'n'), pval(&m, "x", 1);
+    p8(&m, 'N'), p16(&m, 3), pval(&m, "7", 1), pval(&m, "", 0), p8(&m, 'n');
+    same_line(&m);
+    /* No old row. */
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "n", 1), p8(&m, 'u');
+    same_line(&m);
+    /* Key only. */
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'K'), p16(&m, 3);
+    pval(&m, "5", 1), p8(&m, 'n'), p8(&m, 'n');
+    p8(&m, 'N'), p16(&m, 3), pval(&m, "6", 1), pval(&m, "n", 1), pval(&m, "d", 1);
+    same_line(&m);
+}
+
+TEST(source_change_delete_line_as_before_the_seam)
+{
+    mb m = {.n = 0};
+    p8(&m, 'D'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "9", 1), pval(&m, "gone", 4), p8(&m, 'n');
+    same_line(&m);
+    m.n = 0;
+    p8(&m, 'D'), p32(&m, 16384), p8(&m, 'K'), p16(&m, 3);
+    pval(&m, "9", 1), p8(&m, 'n'), p8(&m, 'n');
+    same_line(&m);
+}
+
+TEST(source_change_refuses_tuples_not_of_the_relation)
+{
+    mb m = {.n = 0};
+    p8(&m, 'I'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 2), pval(&m, "7", 1), p8(&m, 'n');
+    strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+    CHECK(!both_lines(&m, &a, &b));
+    CHECK(b.len == 0); /* the neutral path refused it too */
+    strbuf_free(&a);
+    strbuf_free(&b);
 }

@@ -1,0 +1,319 @@
+/*
+ * The change feed of a PostgreSQL database (source.h feed_*), its server-side
+ * part: a logical replication slot (pgoutput) and the publication it reads
+ * through, named after the migration, their prerequisites, their creation
+ * (with the exported snapshot the rows are read in), and their drop. The
+ * stream itself is pg_stream.c.
+ */
+#include "source/pg_int.h"
+
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/connect.h"
+#include "db/replication/replstream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The migration UUID without dashes: what end migration looks for in slot/publication names. */
+static char *uuid_hex(catalog *m)
+{
+    strbuf sb = STRBUF_INIT;
+    for (const char *p = catalog_migration_uuid(m); *p; p++)
+        if (*p != '-')
+            strbuf_append_char(&sb, *p);
+    return strbuf_detach(&sb);
+}
+
+void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, const char **detail)
+{
+    pg_source *p = pg_of(s);
+    pg_feed_free(p);
+    p->feed_named = true;
+    p->side = spec->side;
+    for (size_t i = 0; spec->tables && i < spec->tables->count; i++) {
+        strlist_push(&p->feed_schemas, spec->schemas->items[i]);
+        strlist_push(&p->feed_tables, spec->tables->items[i]);
+    }
+    char *hex = uuid_hex(s->eng->cat);
+    bool target = spec->side == SOURCE_FEED_OF_TARGET;
+    p->slot = xasprintf("%s_%s", target ? "voyager_target_slot" : "voyager_slot", hex);
+    p->publication = xasprintf("%s_%s", target ? "voyager_target_pub" : "voyager_pub", hex);
+    free(hex);
+    if (name)
+        *name = p->slot;
+    if (detail)
+        *detail = p->publication;
+}
+
+void pg_feed_free(pg_source *p)
+{
+    pgconn_close(p->snapshot_holder);
+    p->snapshot_holder = NULL;
+    strlist_free(&p->feed_schemas);
+    strlist_free(&p->feed_tables);
+    free(p->slot);
+    free(p->publication);
+    p->slot = p->publication = NULL;
+    p->feed_named = false;
+}
+
+engine_status pg_feed_find(source *s, bool *exists)
+{
+    pg_source *p = pg_of(s);
+    pgconn *c = pg_control(s);
+    if (!c)
+        return db_role_failure(s->conf->role);
+    const char *prm[] = {p->slot};
+    PGresult *r = pgconn_query(c, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", 1, prm);
+    if (!r)
+        return db_role_failure(s->conf->role);
+    *exists = PQntuples(r) > 0;
+    PQclear(r);
+    return ENGINE_OK;
+}
+
+/* "s"."t", "s2"."t2" of the feed's tables (caller frees). */
+static char *quoted_tables(const pg_source *p)
+{
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < p->feed_tables.count; i++) {
+        char *q = pg_quote_qualified(p->feed_schemas.items[i], p->feed_tables.items[i]);
+        strbuf_appendf(&sb, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    return strbuf_detach(&sb);
+}
+
+/* Tables of the feed without REPLICA IDENTITY FULL, as "schema"."table" (into out). */
+static bool without_full_identity(pgconn *c, const pg_source *p, strlist *out)
+{
+    char *sch = pg_text_array_literal(&p->feed_schemas), *tab = pg_text_array_literal(&p->feed_tables);
+    const char *prm[] = {sch, tab};
+    /* Partitions too: their changes are decoded with their own replica identity. */
+    PGresult *r = pgconn_query(c,
+                               "WITH sel AS (SELECT c.oid FROM unnest($1::text[], $2::text[]) AS x(s, t) "
+                               " JOIN pg_namespace ns ON ns.nspname = x.s "
+                               " JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = x.t), "
+                               "rels AS (SELECT oid AS relid FROM sel UNION "
+                               " SELECT t.relid FROM sel, LATERAL pg_partition_tree(sel.oid) t) "
+                               "SELECT format('%I.%I', n.nspname, c.relname) FROM rels "
+                               "JOIN pg_class c ON c.oid = rels.relid "
+                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.relkind = 'r' AND c.relreplident <> 'f' ORDER BY 1",
+                               2, prm);
+    free(sch), free(tab);
+    if (!r)
+        return false;
+    for (int i = 0; i < PQntuples(r); i++)
+        strlist_push(out, PQgetvalue(r, i, 0));
+    PQclear(r);
+    return true;
+}
+
+/*
+ * Prerequisites of change capture, each failure reported on its own line with
+ * the fix: wal_level, replication permission, a free replication slot (when
+ * need_slot), REPLICA IDENTITY FULL on every captured table (when check_identity).
+ */
+static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool check_identity)
+{
+    const char *who = db_role_name(c->role);
+    bool ok = true;
+    char *wal = pgconn_query_value(c, "SELECT current_setting('wal_level')", 0, NULL);
+    if (!wal)
+        return false;
+    if (strcmp(wal, "logical") != 0) {
+        log_error("%s database: wal_level is '%s' but change capture needs 'logical': run "
+                  "ALTER SYSTEM SET wal_level = logical; and restart the server",
+                  who, wal);
+        ok = false;
+    }
+    free(wal);
+
+    char *perm = pgconn_query_value(c,
+                                    "SELECT rolreplication OR rolsuper FROM pg_roles "
+                                    "WHERE rolname = current_user",
+                                    0, NULL);
+    char *user = pgconn_query_value(c, "SELECT current_user", 0, NULL);
+    if (perm && strcmp(perm, "t") != 0) {
+        char *q = pg_quote_ident(user ? user : "");
+        log_error("%s database: user %s may not use replication: run ALTER ROLE %s WITH "
+                  "REPLICATION; as a superuser",
+                  who, user ? user : "?", q);
+        free(q);
+        ok = false;
+    }
+    free(perm), free(user);
+
+    if (need_slot) {
+        char *free_slots = pgconn_query_value(
+            c,
+            "SELECT current_setting('max_replication_slots')::int - "
+            "(SELECT count(*) FROM pg_replication_slots)",
+            0, NULL);
+        if (free_slots && atoi(free_slots) <= 0) {
+            log_error("%s database: no free replication slot (max_replication_slots is used up): "
+                      "drop an unused slot with SELECT pg_drop_replication_slot('name'), or raise "
+                      "max_replication_slots and restart the server",
+                      who);
+            ok = false;
+        }
+        free(free_slots);
+    }
+
+    if (check_identity) {
+        strlist bad = STRLIST_INIT;
+        if (!without_full_identity(c, p, &bad)) {
+            ok = false;
+        } else if (bad.count) {
+            strbuf list = STRBUF_INIT, fix = STRBUF_INIT;
+            for (size_t i = 0; i < bad.count; i++) {
+                strbuf_appendf(&list, "%s%s", i ? ", " : "", bad.items[i]);
+                strbuf_appendf(&fix, "%sALTER TABLE %s REPLICA IDENTITY FULL;", i ? " " : "",
+                               bad.items[i]);
+            }
+            log_error("%s database: %zu table(s) without REPLICA IDENTITY FULL: %s; run: %s", who,
+                      bad.count, strbuf_cstr(&list), strbuf_cstr(&fix));
+            strbuf_free(&list), strbuf_free(&fix);
+            ok = false;
+        }
+        strlist_free(&bad);
+    }
+    return ok;
+}
+
+/* Our own tables on the target get REPLICA IDENTITY FULL, so before images are complete. */
+static bool set_full_identity(pgconn *c, const pg_source *p)
+{
+    strlist bad = STRLIST_INIT;
+    bool ok = without_full_identity(c, p, &bad);
+    for (size_t i = 0; ok && i < bad.count; i++) {
+        char *sql = xasprintf("ALTER TABLE %s REPLICA IDENTITY FULL", bad.items[i]);
+        ok = pgconn_exec(c, sql);
+        if (ok)
+            log_info("target database: set REPLICA IDENTITY FULL on %s", bad.items[i]);
+        free(sql);
+    }
+    strlist_free(&bad);
+    return ok;
+}
+
+/* Create the publication when missing; when update, make it cover exactly the tables. */
+static bool ensure_publication(pgconn *c, const pg_source *p, bool update)
+{
+    const char *prm[] = {p->publication};
+    PGresult *r = pgconn_query(c, "SELECT 1 FROM pg_publication WHERE pubname = $1", 1, prm);
+    if (!r)
+        return false;
+    bool exists = PQntuples(r) > 0;
+    PQclear(r);
+    if (exists && !update)
+        return true;
+    char *q = pg_quote_ident(p->publication);
+    char *list = quoted_tables(p);
+    size_t n = p->feed_tables.count;
+    char *sql;
+    if (exists)
+        sql = n ? xasprintf("ALTER PUBLICATION %s SET TABLE %s", q, list) : NULL;
+    else
+        /* Changes of partitions carry the partitioned table's name, as the snapshot does. */
+        sql = n ? xasprintf("CREATE PUBLICATION %s FOR TABLE %s%s", q, list,
+                            c->server_version_num >= 130000
+                                ? " WITH (publish_via_partition_root = true)"
+                                : "")
+                : xasprintf("CREATE PUBLICATION %s", q);
+    bool ok = !sql || pgconn_exec(c, sql);
+    if (ok && !exists)
+        log_info("%s database: created publication %s for %zu table(s)", db_role_name(c->role),
+                 p->publication, n);
+    free(sql), free(list), free(q);
+    return ok;
+}
+
+engine_status pg_feed_prepare(source *s, bool new_feed, bool update)
+{
+    pg_source *p = pg_of(s);
+    pgconn *c = pg_control(s);
+    bool target = p->side == SOURCE_FEED_OF_TARGET;
+    /*
+     * The source's tables must already have full row images (the user's
+     * tables: we only say how); the target's are ours, so we set them.
+     */
+    bool ok = c && check_prereqs(c, p, new_feed, !target) && (!target || set_full_identity(c, p)) &&
+              ensure_publication(c, p, update);
+    return ok ? ENGINE_OK : db_role_failure(s->conf->role);
+}
+
+engine_status pg_feed_create(source *s, bool with_snapshot, char **snapshot, src_position *start)
+{
+    pg_source *p = pg_of(s);
+    const char *who = db_role_name(s->conf->role);
+    if (snapshot)
+        *snapshot = NULL;
+    *start = 0;
+    pgconn_options ro = {.replication = "database",
+                         .application_name = with_snapshot ? "yb-voyager-cdc-snapshot" : "yb-voyager-cdc"};
+    pgconn *r = pgconn_connect(s->conf, &ro);
+    char *snap = NULL;
+    uint64_t lsn = 0;
+    if (!r || !repl_create_slot(r, p->slot, with_snapshot, &snap, &lsn)) {
+        pgconn_close(r);
+        return db_role_failure(s->conf->role);
+    }
+    char a[24];
+    if (!with_snapshot) {
+        free(snap);
+        pgconn_close(r);
+        log_info("%s database: created replication slot %s at %s", who, p->slot, lsn_format(lsn, a));
+        *start = lsn;
+        return ENGINE_OK;
+    }
+    if (!snap) {
+        log_error("%s database: the replication slot %s came without an exported snapshot", who,
+                  p->slot);
+        pgconn_close(r);
+        return db_role_failure(s->conf->role);
+    }
+    log_info("%s database: created replication slot %s at %s with snapshot %s", who, p->slot,
+             lsn_format(lsn, a), snap);
+    /* The exported snapshot lives as long as this connection, which must run nothing else. */
+    pgconn_close(p->snapshot_holder);
+    p->snapshot_holder = r;
+    *snapshot = snap;
+    *start = lsn;
+    return ENGINE_OK;
+}
+
+void pg_feed_release_snapshot(source *s)
+{
+    pg_source *p = pg_of(s);
+    pgconn_close(p->snapshot_holder);
+    p->snapshot_holder = NULL;
+}
+
+bool pg_feed_drop(source *s, bool whole)
+{
+    pg_source *p = pg_of(s);
+    /* Our own walsender would hold the slot: the stream goes first, its query connection stays. */
+    pgconn *c = pg_stream_query_conn(s);
+    if (!c)
+        c = pg_control(s);
+    if (!c)
+        return false;
+    bool dropped = false;
+    bool ok = repl_drop_slot(c, p->slot, false, &dropped);
+    if (!whole)
+        return ok;
+    if (dropped)
+        log_info("dropped replication slot %s", p->slot);
+    char *q = pg_quote_ident(p->publication);
+    char *sql = xasprintf("DROP PUBLICATION IF EXISTS %s", q);
+    if (pgconn_exec(c, sql))
+        log_info("dropped publication %s", p->publication);
+    else
+        ok = false;
+    free(sql), free(q);
+    return ok;
+}
