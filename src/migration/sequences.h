@@ -1,8 +1,9 @@
 /*
  * Sequence values handed from exporters to importers through meta.db table
  * sequence_last_values (catalog/migration_state.h): the snapshot exporter
- * records phase "snapshot", a draining exporter the cutover op. Importers
- * set the database's sequences from the phase they reached.
+ * records phase "snapshot", a draining exporter the cutover op (both read
+ * through the source seam: source/pg_sequences.c). Importers set the
+ * database's sequences from the phase they reached.
  */
 #ifndef VOYAGER_MIGRATION_SEQUENCES_H
 #define VOYAGER_MIGRATION_SEQUENCES_H
@@ -12,15 +13,6 @@
 #include "db/pgconn.h"
 
 #include <stdbool.h>
-
-
-/*
- * Record the value of every sequence of the schemas on c for phase, in one
- * meta.db transaction (a sequence the user cannot read is an error). Run
- * inside the snapshot's transaction to get the snapshot's values. *count:
- * sequences recorded. False after logging.
- */
-bool sequences_record(pgconn *c, const strlist *schemas, catalog *m, const char *phase, int *count);
 
 /*
  * setval() every sequence recorded for phase that exists on c (one missing
