@@ -329,51 +329,64 @@ static bool same_generation(import_run *r)
     return ok;
 }
 
+static bool main_ready(import_run *r, pgconn *c, retry_state *rs);
+static bool main_retry(import_run *r, pgconn *c, retry_state *rs);
+
 /*
- * --start-clean: forget this importer's progress on the selected tables, and
- * truncate them when asked. The truncation and the removal of the batch rows
- * commit together: a crash between them must not leave empty tables whose
- * batches still count as imported.
+ * --start-clean without --truncate-tables: loading into tables that already
+ * hold rows needs the operator's yes. Run once: its failures are errors.
  */
-static engine_status start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    if (r->spec->truncate_tables)
+        return ENGINE_OK;
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+        char *v = pgconn_query_value(c, sql, 0, NULL);
+        free(sql);
+        free(q);
+        if (!v) {
+            /* unknown is not empty: importing could add to rows nobody confirmed */
+            log_error("cannot tell whether %s is empty on the %s database (error above), so "
+                      "the import stops before loading into it: fix that (e.g. grant SELECT "
+                      "on the table) and run the same command again",
+                      ts[i].display, db_role_name(r->spec->conf->role));
+            strbuf_free(&sb);
+            return db_role_failure(r->spec->conf->role);
+        }
+        if (strcmp(v, "t") == 0)
+            strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
+        free(v);
+    }
+    bool yes = true;
+    if (sb.len) {
+        char *question = xasprintf("tables %s are not empty on the %s database and "
+                                   "--truncate-tables was not given; import into them anyway",
+                                   strbuf_cstr(&sb), db_role_name(r->spec->conf->role));
+        yes = r->spec->confirm && r->spec->confirm(r->spec->confirm_arg, question);
+        free(question);
+    }
+    strbuf_free(&sb);
+    if (!yes) {
+        log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
+                  "the tables");
+        return ENGINE_BAD_STATE;
+    }
+    return ENGINE_OK;
+}
+
+/*
+ * The clean start's transaction on the database: truncate the tables when
+ * asked, forget their batches, and what clean_in_tx forgets. They commit
+ * together: a crash between them must not leave empty tables whose batches
+ * still count as imported. Idempotent, so run again whole after a transient
+ * failure. False after logging, rolled back.
+ */
+static bool clean_tx(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
     const char *uuid = catalog_migration_uuid(r->eng->cat);
-    if (!r->spec->truncate_tables) {
-        strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < n; i++) {
-            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-            char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
-            char *v = pgconn_query_value(c, sql, 0, NULL);
-            free(sql);
-            free(q);
-            if (!v) {
-                /* unknown is not empty: importing could add to rows nobody confirmed */
-                log_error("cannot tell whether %s is empty on the %s database (error above), so "
-                          "the import stops before loading into it: fix that (e.g. grant SELECT "
-                          "on the table) and run the same command again",
-                          ts[i].display, db_role_name(r->spec->conf->role));
-                strbuf_free(&sb);
-                return db_role_failure(r->spec->conf->role);
-            }
-            if (strcmp(v, "t") == 0)
-                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
-            free(v);
-        }
-        bool yes = true;
-        if (sb.len) {
-            char *question = xasprintf("tables %s are not empty on the %s database and "
-                                       "--truncate-tables was not given; import into them anyway",
-                                       strbuf_cstr(&sb), db_role_name(r->spec->conf->role));
-            yes = r->spec->confirm && r->spec->confirm(r->spec->confirm_arg, question);
-            free(question);
-        }
-        strbuf_free(&sb);
-        if (!yes) {
-            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
-                      "the tables");
-            return ENGINE_BAD_STATE;
-        }
-    }
     bool ok = pgconn_exec(c, "BEGIN");
     if (ok && r->spec->truncate_tables && n > 0) {
         /* One statement: foreign keys among the tables do not get in the way. */
@@ -391,9 +404,32 @@ static engine_status start_clean(import_run *r, pgconn *c, imp_table *ts, size_t
         ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
     ok = ok && (!r->spec->clean_in_tx || r->spec->clean_in_tx(r->spec->clean_arg, c));
     ok = ok && pgconn_exec(c, "COMMIT");
-    if (!ok) {
+    if (!ok && PQstatus(c->pg) == CONNECTION_OK) {
+        /* the ROLLBACK's success must not hide whether the failure was transient */
+        bool retryable = c->last_error_retryable;
         pgconn_exec(c, "ROLLBACK");
-        return db_role_failure(r->spec->conf->role);
+        c->last_error_retryable = retryable;
+    }
+    return ok;
+}
+
+/*
+ * --start-clean: forget this importer's progress on the selected tables, and
+ * truncate them when asked; a transient failure of the database is retried
+ * under the retry policy, as every other step of the import.
+ */
+static engine_status start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
+        if (!main_ready(r, c, &rs))
+            return ENGINE_BAD_STATE;
+        if (clean_tx(r, c, ts, n))
+            break;
+        if (!main_retry(r, c, &rs))
+            return r->main_gave_up ? ENGINE_BAD_STATE : db_role_failure(r->spec->conf->role);
     }
     if (r->spec->truncate_tables)
         log_say("truncated %zu tables on the %s database", n, db_role_name(r->spec->conf->role));
@@ -520,7 +556,7 @@ typedef struct export_row {
 
 /*
  * The exporter's tables and files, one consistent read of meta.db, of the
- * tables this import selected. *rows point into *entries (the caller frees both).
+ * tables this import selected. The rows of *out point into *entries (the caller frees both).
  */
 static bool read_export_rows(import_run *r, imp_table *ts, size_t n, snapshot_export_entry **entries,
                              size_t *nentries, export_row **out, size_t *count)
@@ -762,8 +798,10 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
     }
     if (spec->start_clean) {
         c->retries = false; /* run once: its failures are errors */
-        rc = start_clean(&r, c, ts, n);
+        rc = may_load_into(&r, c, ts, n);
         c->retries = true;
+        if (rc == ENGINE_OK)
+            rc = start_clean(&r, c, ts, n);
         if (rc != ENGINE_OK)
             goto out;
         char *now = catalog_status_get_string(eng->cat, SNAPSHOT_EXPORT_ID_KEY);
