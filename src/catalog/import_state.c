@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,35 @@ static char *column_text_dup(sqlite3_stmt *st, int col)
 {
     const unsigned char *v = sqlite3_column_text(st, col);
     return v ? xstrdup((const char *)v) : NULL;
+}
+
+/*
+ * Prepare sql, bind its parameters (types as catalog_run: 'i' long long, 's'
+ * text) and step to its first row. Returns SQLITE_ROW with *st on the row,
+ * SQLITE_DONE, or an error code (logged). The caller finalizes *st in every
+ * case, before it runs another statement: an open one holds a read snapshot
+ * that makes the next write fail ("database is locked").
+ */
+static int first_row(catalog *m, sqlite3_stmt **st, const char *sql, const char *types, ...)
+{
+    *st = NULL;
+    int rc = sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, st, NULL);
+    if (rc == SQLITE_OK) {
+        va_list ap;
+        va_start(ap, types);
+        for (int i = 0; types[i]; i++) {
+            if (types[i] == 'i')
+                sqlite3_bind_int64(*st, i + 1, va_arg(ap, long long));
+            else
+                sqlite3_bind_text(*st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+        }
+        va_end(ap);
+        /* a writer holding the store is waited for by the handle's busy timeout */
+        rc = sqlite3_step(*st);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        catalog_log_error(m, NULL);
+    return rc;
 }
 
 bool import_state_committed_set(catalog *m, const char *importer_role, int channel, int64_t vsn)
@@ -70,15 +100,9 @@ bool import_state_segment_load(catalog *m, const char *importer_role, int64_t no
                           "archived OR deleted, archive_location FROM queue_segment "
                           "WHERE segment_no = ?",
                           col);
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    sqlite3_stmt *st;
+    int rc = first_row(m, &st, sql, "i", (long long)no);
     free(sql);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, no);
-        /* a writer holding the store is waited for by the handle's busy timeout */
-        rc = sqlite3_step(st);
-    }
     if (rc == SQLITE_ROW) {
         out->exists = true;
         out->path = column_text_dup(st, 0);
@@ -88,8 +112,6 @@ bool import_state_segment_load(catalog *m, const char *importer_role, int64_t no
         out->imported = sqlite3_column_int(st, 4) != 0;
         out->gone = sqlite3_column_int(st, 5) != 0;
         out->archive_location = column_text_dup(st, 6);
-    } else if (rc != SQLITE_DONE) {
-        catalog_log_error(m, NULL);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
@@ -129,23 +151,16 @@ bool import_state_deleted_unapplied(catalog *m, const char *exporter_role,
         char *sql = xasprintf("SELECT min(segment_no), max(segment_no) FROM queue_segment "
                               "WHERE deleted <> 0 AND exporter_role = ?1 AND %s = 0",
                               col);
-        sqlite3 *db = catalog_sqlite(m);
-        sqlite3_stmt *st = NULL;
-        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        sqlite3_stmt *st;
+        int rc = first_row(m, &st, sql, "s", exporter_role);
         free(sql);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, exporter_role, -1, SQLITE_TRANSIENT);
-            rc = sqlite3_step(st);
-        }
         if (rc == SQLITE_ROW) {
             if (sqlite3_column_type(st, 0) != SQLITE_NULL)
                 lo = sqlite3_column_int64(st, 0);
             if (sqlite3_column_type(st, 1) != SQLITE_NULL)
                 hi = sqlite3_column_int64(st, 1);
-            ok = true;
-        } else {
-            catalog_log_error(m, NULL);
         }
+        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
         sqlite3_finalize(st);
     }
     *first = lo;
@@ -182,26 +197,14 @@ bool import_state_routes_count(catalog *m, const char *importer_role, int64_t *n
 char *import_state_route(catalog *m, const char *importer_role, const char *schema,
                          const char *table, const char *want)
 {
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st;
     char *got = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
-                                "AND schema_name = ? AND table_name = ?",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, importer_role, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, schema, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, table, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            got = column_text_dup(st, 0);
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        char *what = xasprintf("reading the route of %s.%s: %s", schema, table, sqlite3_errmsg(db));
-        catalog_log_error(m, what);
-        free(what);
-    }
+    int rc = first_row(m, &st,
+                       "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
+                       "AND schema_name = ? AND table_name = ?",
+                       "sss", importer_role, schema, table);
+    if (rc == SQLITE_ROW)
+        got = column_text_dup(st, 0);
     /* finished before the write below: an open read would make it fail ("database is locked") */
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE &&
@@ -217,21 +220,14 @@ bool import_state_table_filter_get(catalog *m, const char *importer_role, char *
                                    char **exclude)
 {
     *include = *exclude = NULL;
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT include_list, exclude_list FROM import_table_filter "
-                                "WHERE importer_role = ?1",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, importer_role, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
-    }
+    sqlite3_stmt *st;
+    int rc = first_row(m, &st,
+                       "SELECT include_list, exclude_list FROM import_table_filter "
+                       "WHERE importer_role = ?1",
+                       "s", importer_role);
     if (rc == SQLITE_ROW) {
         *include = column_text_dup(st, 0);
         *exclude = column_text_dup(st, 1);
-    } else if (rc != SQLITE_DONE) {
-        catalog_log_error(m, NULL);
     }
     /*
      * Done with the row before returning: a statement left on it holds the
