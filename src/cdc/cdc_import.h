@@ -33,7 +33,7 @@ typedef struct cdc_apply_spec {
 
 /* What the process does once the change apply returned ENGINE_OK. */
 typedef enum cdc_apply_next {
-    CDC_APPLY_DONE,            /* nothing: the importer's part is over (or it was interrupted) */
+    CDC_APPLY_DONE,            /* nothing more: the importer's part is over */
     CDC_APPLY_EXPORT_FROM_TARGET, /* become `export data from target` (a way back is prepared) */
 } cdc_apply_next;
 
