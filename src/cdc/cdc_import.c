@@ -8,7 +8,8 @@
  * (cdc/conflicts.h). Channels commit batches with their progress
  * (cdc/import_metainfo.h). At the end-of-stream event of its cutover the
  * importer drains, restores sequences, records the cutover and, on the
- * target with a way back prepared, becomes `export data from target`.
+ * target with a way back prepared, tells the command to become `export data
+ * from target` (CDC_APPLY_EXPORT_FROM_TARGET).
  */
 #include "cdc/cdc_import.h"
 
@@ -65,7 +66,7 @@ typedef struct seg_mark {
 typedef struct importer {
     engine_ctx *eng;
     const cdc_apply_spec *spec;
-    db_conf *conf;
+    db_conf *conf;         /* spec->conf */
     const importer_kind *kind;
     const char *uuid;
     char *generation;      /* of the queue this run reads (cdc/queue_generation.h) */
@@ -90,7 +91,7 @@ typedef struct importer {
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
     cp_importer hold;      /* compare data's consistent point */
-    bool resumable;        /* gave up on a lost connection: a rerun goes on (exit 3) */
+    bool resumable;        /* gave up on a lost connection: a rerun goes on (ENGINE_BAD_STATE) */
 } importer;
 
 static const importer_kind *kind_of(const char *role)
