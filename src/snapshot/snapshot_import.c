@@ -198,9 +198,9 @@ static plan_result plan_file(import_run *r, const snapshot_file *f, const imp_ta
     if (br == BATCHER_IO_ERROR)
         log_error("cannot read data file %s: %s", path, strerror(errno));
     else if (br == BATCHER_ROW_TOO_LARGE)
-        log_error("table %s: row at line %lld of %s is larger than %lld bytes: set "
-                  "CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
-                  t->display, (long long)bad_line, f->path, (long long)max_row);
+        log_report(LOG_ERROR, NULL, "set CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
+                   "table %s: row at line %lld of %s is larger than %lld bytes", t->display,
+                   (long long)bad_line, f->path, (long long)max_row);
     free(path);
     if (out == PLAN_OK && !snapshot_import_plan_store(m, role, t->schema, t->name, f->path, plan))
         out = PLAN_FAILED;
@@ -296,9 +296,9 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
         int exists = pgconn_relation_exists(c, q);
         bool ok = exists == 1;
         if (exists == 0)
-            log_error("table %s does not exist on the %s database: create the schema first "
-                      "(yb-voyager import schema)",
-                      q, db_role_name(r->spec->conf->role));
+            log_report(LOG_ERROR, NULL, "create the schema first (yb-voyager import schema)",
+                       "table %s does not exist on the %s database", q,
+                       db_role_name(r->spec->conf->role));
         free(q);
         if (!ok)
             return false;
@@ -737,8 +737,8 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
         usleep(100000);
     free(etype);
     if (!etype) {
-        log_error("no data has been exported into %s yet: run 'yb-voyager export data' first",
-                  eng->export_dir);
+        log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' first",
+                   "no data has been exported into %s yet", eng->export_dir);
         rc = ENGINE_BAD_STATE;
         goto out_nc;
     }
