@@ -260,23 +260,6 @@ static bool load_rows(catalog *m, const char *sql, const char *param, size_t ele
     return true;
 }
 
-bool snapshot_export_table_names(catalog *m, strlist *schemas, strlist *names)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT schema_name, table_name FROM snapshot_export_table ORDER BY 1, 2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        catalog_log_error(m, NULL);
-        return false;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        strlist_push(schemas, (const char *)sqlite3_column_text(st, 0));
-        strlist_push(names, (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    return true;
-}
-
 int64_t snapshot_export_tables_unfinished(catalog *m)
 {
     long long n = -1;

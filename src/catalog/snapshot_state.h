@@ -30,7 +30,6 @@
 #define VOYAGER_CATALOG_SNAPSHOT_STATE_H
 
 #include "catalog/catalog.h"
-#include "core/util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -99,8 +98,6 @@ bool snapshot_export_file_add(catalog *m, const char *schema, const char *table,
 bool snapshot_export_reset(catalog *m);
 
 /* Read by importers and the status commands. */
-/* The exported tables, by schema and name, appended to schemas and names (the caller's). */
-bool snapshot_export_table_names(catalog *m, strlist *schemas, strlist *names);
 /* How many exported tables are not DONE; -1 on error (logged). */
 int64_t snapshot_export_tables_unfinished(catalog *m);
 /* The attempt a table's export is at; -1 when it is not recorded or on error. */

@@ -1,5 +1,6 @@
 #include "snapshot/snapshot_import.h"
 
+#include "catalog/export_state.h"
 #include "catalog/snapshot_state.h"
 #include "core/lock.h"
 #include "core/log.h"
@@ -240,29 +241,29 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
-    if (!snapshot_export_table_names(r->eng->cat, &schemas, &names))
+    export_table_rows rows = {0};
+    if (!export_state_tables(r->eng->cat, true, &rows))
         return false;
-    table_ref *refs = xcalloc(names.count + 1, sizeof *refs);
-    bool *keep = xcalloc(names.count + 1, sizeof *keep);
-    for (size_t i = 0; i < names.count; i++)
-        refs[i] = (table_ref){schemas.items[i], names.items[i]};
+    table_ref *refs = xcalloc(rows.count + 1, sizeof *refs);
+    bool *keep = xcalloc(rows.count + 1, sizeof *keep);
+    for (size_t i = 0; i < rows.count; i++)
+        refs[i] = (table_ref){rows.items[i].schema, rows.items[i].table};
     static const table_patterns none;
     char *err = NULL;
-    bool ok = table_filter_select(refs, names.count, r->spec->include ? r->spec->include : &none,
+    bool ok = table_filter_select(refs, rows.count, r->spec->include ? r->spec->include : &none,
                                   r->spec->exclude ? r->spec->exclude : &none, keep, &err);
     if (!ok) {
         log_error("%s", err);
         free(err);
     }
     if (ok) {
-        *out = xcalloc(names.count + 1, sizeof **out);
-        for (size_t i = 0; i < names.count; i++) {
+        *out = xcalloc(rows.count + 1, sizeof **out);
+        for (size_t i = 0; i < rows.count; i++) {
             if (!keep[i])
                 continue;
             imp_table *t = &(*out)[(*n)++];
-            t->schema = xstrdup(schemas.items[i]);
-            t->name = xstrdup(names.items[i]);
+            t->schema = xstrdup(rows.items[i].schema);
+            t->name = xstrdup(rows.items[i].table);
             t->display = table_display_name(t->schema, t->name);
             atomic_init(&t->imported, 0);
             atomic_init(&t->stale, 0);
@@ -270,8 +271,7 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
     }
     free(refs);
     free(keep);
-    strlist_free(&schemas);
-    strlist_free(&names);
+    export_table_rows_free(&rows);
     return ok;
 }
 
