@@ -212,3 +212,185 @@ bool snapshot_import_generation_set(catalog *m, const char *role, const char *ex
                "VALUES (?1, ?2)",
                "ss", role, export_id);
 }
+
+void batch_plan_free(batch_plan *plan)
+{
+    free(plan->items);
+    plan->items = NULL;
+    plan->count = 0;
+}
+
+static char *column_text_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
+/*
+ * Every row of sql (?1 bound to param unless NULL), each made into an
+ * elem-sized element of a new array by fill (from a zeroed element). The
+ * statement is finished before returning. *out is the caller's to free, with
+ * what fill allocated.
+ */
+static bool load_rows(catalog *m, const char *sql, const char *param, size_t elem,
+                      void (*fill)(sqlite3_stmt *st, void *row), void **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, &st, NULL) != SQLITE_OK) {
+        catalog_log_error(m, NULL);
+        return false;
+    }
+    if (param)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+    char *rows = NULL;
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            rows = xrealloc(rows, cap * elem);
+        }
+        void *row = rows + (*n)++ * elem;
+        memset(row, 0, elem);
+        fill(st, row);
+    }
+    sqlite3_finalize(st);
+    *out = rows;
+    return true;
+}
+
+int64_t snapshot_export_tables_unfinished(catalog *m)
+{
+    long long n = -1;
+    if (!catalog_run(m, &n, "SELECT count(*) FROM snapshot_export_table WHERE status <> 'DONE'", ""))
+        return -1;
+    return n;
+}
+
+int64_t snapshot_export_table_attempt(catalog *m, const char *schema, const char *table)
+{
+    long long v = -1;
+    catalog_run(m, &v,
+                "SELECT attempt FROM snapshot_export_table WHERE schema_name = ?1 AND table_name = ?2",
+                "ss", schema, table);
+    return v;
+}
+
+static void file_free(snapshot_file *f)
+{
+    free(f->schema);
+    free(f->table);
+    free(f->path);
+    free(f->columns_json);
+}
+
+void snapshot_files_free(snapshot_file *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        file_free(&files[i]);
+    free(files);
+}
+
+static void fill_done_file(sqlite3_stmt *st, void *row)
+{
+    *(snapshot_file *)row = (snapshot_file){
+        .schema = column_text_dup(st, 0),
+        .table = column_text_dup(st, 1),
+        .part = sqlite3_column_int(st, 2),
+        .path = column_text_dup(st, 3),
+        .rows = sqlite3_column_int64(st, 4),
+        .size = sqlite3_column_int64(st, 5),
+        .columns_json = column_text_dup(st, 6),
+    };
+}
+
+bool snapshot_export_done_files(catalog *m, snapshot_file **out, size_t *n)
+{
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT f.schema_name, f.table_name, f.part, f.file_path, f.row_count,"
+                        " f.file_size, f.columns FROM snapshot_export_file f"
+                        " JOIN snapshot_export_table t USING (schema_name, table_name)"
+                        " WHERE t.status = 'DONE' ORDER BY 1, 2, 3",
+                        NULL, sizeof **out, fill_done_file, &rows, n);
+    *out = rows;
+    return ok;
+}
+
+void snapshot_export_entries_free(snapshot_export_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(e[i].status);
+        file_free(&e[i].file);
+    }
+    free(e);
+}
+
+static void fill_export_entry(sqlite3_stmt *st, void *row)
+{
+    snapshot_export_entry *e = row;
+    e->file.schema = column_text_dup(st, 0);
+    e->file.table = column_text_dup(st, 1);
+    e->status = column_text_dup(st, 2);
+    e->attempt = sqlite3_column_int64(st, 3);
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+        e->file.part = sqlite3_column_int(st, 4);
+        e->file.path = column_text_dup(st, 5);
+        e->file.rows = sqlite3_column_int64(st, 6);
+        e->file.size = sqlite3_column_int64(st, 7);
+        e->file.columns_json = column_text_dup(st, 8);
+    }
+}
+
+bool snapshot_export_entries_load(catalog *m, snapshot_export_entry **out, size_t *n)
+{
+    void *rows;
+    bool ok = load_rows(m,
+                        "SELECT t.schema_name, t.table_name, t.status, t.attempt, f.part, f.file_path,"
+                        " f.row_count, f.file_size, f.columns FROM snapshot_export_table t"
+                        " LEFT JOIN snapshot_export_file f ON f.schema_name = t.schema_name AND"
+                        " f.table_name = t.table_name ORDER BY 1, 2, 5",
+                        NULL, sizeof **out, fill_export_entry, &rows, n);
+    *out = rows;
+    return ok;
+}
+
+void snapshot_import_progress_free(snapshot_import_progress *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].schema);
+        free(rows[i].table);
+        free(rows[i].status);
+    }
+    free(rows);
+}
+
+static void fill_import_progress(sqlite3_stmt *st, void *row)
+{
+    *(snapshot_import_progress *)row = (snapshot_import_progress){
+        .schema = column_text_dup(st, 0),
+        .table = column_text_dup(st, 1),
+        .status = column_text_dup(st, 2),
+        .imported = sqlite3_column_int64(st, 3),
+        .total = sqlite3_column_int64(st, 4),
+    };
+}
+
+bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import_progress **out,
+                                   size_t *n)
+{
+    void *rows;
+    bool ok = load_rows(
+        m,
+        "SELECT e.schema_name, e.table_name, coalesce(i.status, 'NOT_STARTED'),"
+        " coalesce(i.imported_rows, 0),"
+        " CASE WHEN i.total_rows > 0 OR e.status = 'DONE' THEN coalesce(i.total_rows, e.exported_rows)"
+        "  ELSE e.estimated_rows END"
+        " FROM snapshot_export_table e LEFT JOIN snapshot_import_table i"
+        "  ON i.importer_role = ?1 AND i.schema_name = e.schema_name AND i.table_name = e.table_name"
+        " ORDER BY 1, 2",
+        role, sizeof **out, fill_import_progress, &rows, n);
+    *out = rows;
+    return ok;
+}

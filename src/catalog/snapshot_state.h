@@ -26,13 +26,13 @@
  *     numbers batches the same way. Which batches committed is recorded on the
  *     database imported into, never here.
  */
-#ifndef VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
-#define VOYAGER_SNAPSHOT_SNAPSHOT_STATE_H
+#ifndef VOYAGER_CATALOG_SNAPSHOT_STATE_H
+#define VOYAGER_CATALOG_SNAPSHOT_STATE_H
 
 #include "catalog/catalog.h"
-#include "snapshot/batcher.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -49,6 +49,33 @@
 #define SNAP_IMPORTING "MIGRATING"
 #define SNAP_DONE "DONE"
 
+/* One import batch: a byte range of whole lines of a data file (snapshot/batcher.h cuts them). */
+typedef struct batch_range {
+    int64_t number;       /* 1, 2, ... within the file */
+    int64_t start_offset;
+    int64_t end_offset;   /* exclusive */
+    int64_t first_line;   /* 1-based line number of the first row */
+    int64_t rows;
+} batch_range;
+
+/* The batches of one data file, in order. Whoever filled it frees it with batch_plan_free(). */
+typedef struct batch_plan {
+    batch_range *items;
+    size_t count;
+} batch_plan;
+
+void batch_plan_free(batch_plan *plan);
+
+/* One completed data file of a table (snapshot_export_file). Strings owned by whoever filled it. */
+typedef struct snapshot_file {
+    char *schema;
+    char *table;
+    char *path;          /* relative to the export dir; NULL: no file (see snapshot_export_entry) */
+    int part;
+    int64_t rows;
+    int64_t size;
+    char *columns_json;  /* JSON array of column names */
+} snapshot_file;
 
 /* Export side. */
 bool snapshot_export_table_ensure(catalog *m, const char *schema, const char *table,
@@ -70,6 +97,32 @@ bool snapshot_export_file_add(catalog *m, const char *schema, const char *table,
 /* Drop all export state (--start-clean). */
 bool snapshot_export_reset(catalog *m);
 
+/* Read by importers and the status commands. */
+/* How many exported tables are not DONE; -1 on error (logged). */
+int64_t snapshot_export_tables_unfinished(catalog *m);
+/* The attempt a table's export is at; -1 when it is not recorded or on error. */
+int64_t snapshot_export_table_attempt(catalog *m, const char *schema, const char *table);
+/*
+ * The completed files of the DONE tables, by table and part (what
+ * dataFileDescriptor.json lists). Caller frees with snapshot_files_free().
+ */
+bool snapshot_export_done_files(catalog *m, snapshot_file **out, size_t *n);
+void snapshot_files_free(snapshot_file *files, size_t n);
+
+/*
+ * The export as an importer polls it, in one read: one entry per file of each
+ * table's current attempt, by table and part; a table without files yet has
+ * one entry with file.path NULL. file.schema and file.table are always set.
+ * Caller frees with snapshot_export_entries_free().
+ */
+typedef struct snapshot_export_entry {
+    char *status;        /* of the table: SNAP_* */
+    int64_t attempt;     /* of the table */
+    snapshot_file file;
+} snapshot_export_entry;
+bool snapshot_export_entries_load(catalog *m, snapshot_export_entry **out, size_t *n);
+void snapshot_export_entries_free(snapshot_export_entry *e, size_t n);
+
 /* Import side. */
 bool snapshot_import_table_set(catalog *m, const char *role, const char *schema, const char *table,
                                const char *status, int64_t imported, int64_t total);
@@ -87,5 +140,22 @@ bool snapshot_import_plan_load(catalog *m, const char *role, const char *rel_pat
 /* Fix the plan of a data file, in one transaction. */
 bool snapshot_import_plan_store(catalog *m, const char *role, const char *schema, const char *table,
                                 const char *rel_path, const batch_plan *plan);
+
+/*
+ * import data status: every exported table with this importer's progress
+ * (NOT_STARTED and 0 before it began; total: the importer's count, the
+ * exported rows of a DONE table, else the export's estimate), by table.
+ * Caller frees with snapshot_import_progress_free().
+ */
+typedef struct snapshot_import_progress {
+    char *schema;
+    char *table;
+    char *status;
+    int64_t imported;
+    int64_t total;
+} snapshot_import_progress;
+bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import_progress **out,
+                                   size_t *n);
+void snapshot_import_progress_free(snapshot_import_progress *rows, size_t n);
 
 #endif

@@ -8,9 +8,9 @@
  * (cdc/conflicts.h). Channels commit batches with their progress
  * (cdc/import_metainfo.h). At the end-of-stream event of its cutover the
  * importer drains, restores sequences, records the cutover and, on the
- * target with a way back prepared, becomes `export data from target`.
+ * target with a way back prepared, tells the command to become `export data
+ * from target` (CDC_APPLY_EXPORT_FROM_TARGET).
  */
-#include "cli/snapshot_flags.h" /* transitional (issue 14) */
 #include "cdc/cdc_import.h"
 
 #include "cdc/apply.h"
@@ -18,20 +18,17 @@
 #include "cdc/conflicts.h"
 #include "cdc/consistent_point.h"
 #include "cdc/event.h"
-#include "cdc/handover.h"
 #include "cdc/import_metainfo.h"
 #include "cdc/import_metrics.h"
 #include "cdc/queue_format.h"
 #include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
 #include "cdc/strmap.h"
-#include "cli/cmd_connect.h"
-#include "cli/older_name.h" /* transitional (issue 14): the command fills the handover spec */
-#include "core/exitcodes.h"
+#include "catalog/import_state.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
+#include "db/connect.h"
 #include "migration/sequences.h"
 #include "snapshot/table_list.h"
 #include "snapshot/yb_nodes.h"
@@ -42,7 +39,6 @@
 #include <unistd.h>
 
 #define CDC_BATCH_MAX 1000
-#define CDC_DEFAULT_CHANNELS 2 /* --parallel-jobs 0: one per CPU, at least this */
 #define CDC_MAX_CHANNELS 64
 
 /* Who consumes what (queue_format.h, SPEC.md "CDC event"). */
@@ -68,8 +64,9 @@ typedef struct seg_mark {
 } seg_mark;
 
 typedef struct importer {
-    cmd_ctx *ctx;
-    db_conf *conf;
+    engine_ctx *eng;
+    const cdc_apply_spec *spec;
+    db_conf *conf;         /* spec->conf */
     const importer_kind *kind;
     const char *uuid;
     char *generation;      /* of the queue this run reads (cdc/queue_generation.h) */
@@ -81,21 +78,20 @@ typedef struct importer {
     queue_reader *reader;
     import_metrics *metrics;
     strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
-    table_patterns include, exclude; /* --table-list / --exclude-table-list of import data */
     int ntables;
     strbuf keybuf;         /* scratch for table lookups */
     seg_mark *marks;
     size_t nmarks;
     bool replica;          /* channels apply in replica sessions (no foreign-key checks) */
     bool legacy_routes;    /* progress from a run that recorded no routes: route by key */
-    int table_rc;          /* exit code when table_of() fails */
+    engine_status table_rc; /* when table_of() fails */
     strmap order_groups;   /* foreign-key group name -> 1 + its order group */
     int64_t read_vsn;      /* highest vsn consumed */
     int64_t skipped;       /* events already committed by an earlier run */
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
     cp_importer hold;      /* compare data's consistent point */
-    bool resumable;        /* gave up on a lost connection: a rerun goes on (exit 3) */
+    bool resumable;        /* gave up on a lost connection: a rerun goes on (ENGINE_BAD_STATE) */
 } importer;
 
 static const importer_kind *kind_of(const char *role)
@@ -121,12 +117,12 @@ static int64_t committed_cb(int channel, void *arg)
 
 static bool drain_cb(void *chans) { return channels_drain(chans); }
 
-/* A database failure's exit code: 3 when running the same command again goes on. */
-static int db_error(importer *im)
+/* A database failure: ENGINE_BAD_STATE when running the same command again goes on. */
+static engine_status db_error(importer *im)
 {
     if (im->resumable || (im->chans && channels_resumable(im->chans)))
-        return EXIT_BAD_STATE;
-    return cmd_db_exit_code(im->conf->role);
+        return ENGINE_BAD_STATE;
+    return db_role_failure(im->conf->role);
 }
 
 /*
@@ -136,7 +132,7 @@ static int db_error(importer *im)
  */
 static bool main_ready(importer *im, retry_state *rs)
 {
-    if (pgconn_ensure(im->main, rs, "catalog and bookkeeping connection", &cmd_interrupted, NULL))
+    if (pgconn_ensure(im->main, rs, "catalog and bookkeeping connection", im->eng->interrupted, NULL))
         return true;
     im->resumable = true;
     return false;
@@ -151,7 +147,7 @@ static bool main_retry(importer *im, retry_state *rs, const char *what)
 {
     if (PQstatus(im->main->pg) == CONNECTION_OK && !im->main->last_error_retryable)
         return false;
-    if (retry_failed(rs) && retry_backoff(rs, &cmd_interrupted))
+    if (retry_failed(rs) && retry_backoff(rs, im->eng->interrupted))
         return true;
     log_error("%s database: %s failed for %llds: run the same command again once the database is "
               "reachable (or raise %s)",
@@ -169,10 +165,8 @@ static bool main_retry(importer *im, retry_state *rs, const char *what)
 static bool record_committed(importer *im)
 {
     for (int i = 0; i < im->nchannels; i++)
-        if (!catalog_run(im->ctx->meta, NULL,
-                        "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
-                        "sii", im->kind->role, (long long)i,
-                        (long long)channels_committed(im->chans, i)))
+        if (!import_state_committed_set(im->eng->cat, im->kind->role, i,
+                                        channels_committed(im->chans, i)))
             return false;
     return true;
 }
@@ -186,53 +180,32 @@ static bool record_committed(importer *im)
  */
 static bool reread_lost(importer *im)
 {
-    catalog *m = im->ctx->meta;
+    catalog *m = im->eng->cat;
     int64_t floor = -1;
     for (int i = 0; i < im->nchannels; i++) {
-        long long had = 0;
-        if (!catalog_run(m, &had,
-                        "SELECT vsn FROM importer_channel_committed WHERE importer_role = ?1 AND "
-                        "channel_no = ?2",
-                        "si", im->kind->role, (long long)i))
+        int64_t had = 0;
+        if (!import_state_committed_get(m, im->kind->role, i, &had))
             return false;
         if (had > im->start_applied[i]) {
             log_warn("the %s database lost commits: apply channel %d is at vsn %lld, it had "
                      "committed vsn %lld; its changes are applied again from the queue",
-                     db_role_name(im->conf->role), i, (long long)im->start_applied[i], had);
+                     db_role_name(im->conf->role), i, (long long)im->start_applied[i], (long long)had);
             if (floor < 0 || im->start_applied[i] < floor)
                 floor = im->start_applied[i];
         }
     }
     if (floor < 0)
         return true;
-    /* the column name comes from the fixed importer roles, not from the user */
-    char *sql = xasprintf("UPDATE queue_segment SET imported_by_%s = 0 WHERE imported_by_%s <> 0 "
-                          "AND (last_vsn IS NULL OR last_vsn > %lld)",
-                          im->kind->role, im->kind->role, (long long)floor);
-    bool ok = catalog_exec(m, sql);
-    free(sql);
+    bool ok = import_state_segments_unmark_after(m, im->kind->role, floor);
     for (int i = 0; ok && i < im->nchannels; i++)
-        ok = catalog_run(m, NULL,
-                        "INSERT OR REPLACE INTO importer_channel_committed VALUES (?1, ?2, ?3)",
-                        "sii", im->kind->role, (long long)i, (long long)im->start_applied[i]);
+        ok = import_state_committed_set(m, im->kind->role, i, im->start_applied[i]);
     return ok;
 }
 
 /* Events written to the queue for this importer so far; -1 when unknown. */
 static int64_t exported_total(importer *im)
 {
-    sqlite3 *db = catalog_sqlite(im->ctx->meta);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0) "
-                           "FROM queue_table_counts WHERE exporter_role IN (?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, im->kind->roles[0], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, im->kind->roles[1] ? im->kind->roles[1] : "", -1, SQLITE_STATIC);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
+    return import_state_queued_events(im->eng->cat, im->kind->roles[0], im->kind->roles[1]);
 }
 
 static void update_metrics(importer *im, bool force)
@@ -269,11 +242,13 @@ static table_meta not_selected;
 
 static bool selected(const importer *im, const char *schema, const char *table)
 {
-    bool in = im->include.count == 0;
-    for (size_t i = 0; i < im->include.count && !in; i++)
-        in = table_pattern_matches(&im->include.items[i], schema, table);
-    for (size_t i = 0; i < im->exclude.count && in; i++)
-        in = !table_pattern_matches(&im->exclude.items[i], schema, table);
+    const table_patterns *inc = im->spec->table_lists ? im->spec->include : NULL;
+    const table_patterns *exc = im->spec->table_lists ? im->spec->exclude : NULL;
+    bool in = !inc || inc->count == 0;
+    for (size_t i = 0; inc && i < inc->count && !in; i++)
+        in = table_pattern_matches(&inc->items[i], schema, table);
+    for (size_t i = 0; exc && i < exc->count && in; i++)
+        in = !table_pattern_matches(&exc->items[i], schema, table);
     return in;
 }
 
@@ -290,13 +265,9 @@ static bool routes_init(importer *im)
     for (int i = 0; i < im->nchannels; i++)
         fresh = fresh && im->start_applied[i] == 0;
     if (fresh) /* nothing committed yet: nothing routed that must stay where it went */
-        return catalog_run(im->ctx->meta, NULL,
-                          "DELETE FROM cdc_import_route WHERE importer_role = ?", "s",
-                          im->kind->role);
-    long long nroutes = 0;
-    if (!catalog_run(im->ctx->meta, &nroutes,
-                    "SELECT count(*) FROM cdc_import_route WHERE importer_role = ?", "s",
-                    im->kind->role))
+        return import_state_routes_clear(im->eng->cat, im->kind->role);
+    int64_t nroutes = 0;
+    if (!import_state_routes_count(im->eng->cat, im->kind->role, &nroutes))
         return false;
     im->legacy_routes = nroutes == 0;
     if (im->legacy_routes)
@@ -308,31 +279,7 @@ static bool routes_init(importer *im)
 /* The recorded route of tm ("" by key; caller frees), recording want first when there is none. */
 static char *route_of(importer *im, const table_meta *tm, const char *want)
 {
-    sqlite3 *db = catalog_sqlite(im->ctx->meta);
-    sqlite3_stmt *st = NULL;
-    char *got = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
-                                "AND schema_name = ? AND table_name = ?",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, im->kind->role, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tm->schema_name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, tm->table_name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            got = xstrdup((const char *)sqlite3_column_text(st, 0));
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        log_error("meta.db: reading the route of %s: %s", tm->qualified, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE &&
-        catalog_run(im->ctx->meta, NULL,
-                   "INSERT INTO cdc_import_route (importer_role, schema_name, table_name, "
-                   "route_group) VALUES (?, ?, ?, ?)",
-                   "ssss", im->kind->role, tm->schema_name, tm->table_name, want))
-        got = xstrdup(want);
-    return got;
+    return import_state_route(im->eng->cat, im->kind->role, tm->schema_name, tm->table_name, want);
 }
 
 /*
@@ -354,7 +301,7 @@ static bool route_table(importer *im, table_meta *tm)
     char *got = route_of(im, tm, im->legacy_routes || !need ? "" : need);
     strbuf_free(&own);
     if (!got) {
-        im->table_rc = EXIT_BAD_STATE;
+        im->table_rc = ENGINE_BAD_STATE;
         return false;
     }
     if (*got)
@@ -463,8 +410,8 @@ static int progress_lost(importer *im, retry_state *rs)
     return 0;
 }
 
-/* An end-of-stream event: returns an exit code, EXIT_OK to go on (see im->finished). */
-static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
+/* An end-of-stream event: ENGINE_OK to go on (see im->finished). */
+static engine_status on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
 {
     bool final = strcmp(ev->cutover_op, im->kind->final_op) == 0;
     bool phase = strcmp(ev->cutover_op, QUEUE_OP_CUTOVER_TARGET) == 0 &&
@@ -472,7 +419,7 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     if (!final && !phase) {
         log_info("queue: end-of-stream %s (vsn %lld) is not for this importer", ev->cutover_op,
                  (long long)ev->vsn);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (!channels_drain(im->chans))
         return db_error(im);
@@ -485,12 +432,12 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     retry_init(&rs, &pol);
     int lost = progress_lost(im, &rs);
     if (lost != 0)
-        return lost < 0 ? db_error(im) : EXIT_BAD_STATE;
+        return lost < 0 ? db_error(im) : ENGINE_BAD_STATE;
     for (;;) {
         if (!main_ready(im, &rs))
             return db_error(im);
         /* setval is idempotent: a restore cut off half-way is run again whole */
-        if (sequences_restore(im->ctx->meta, im->main, ev->cutover_op, &nseq))
+        if (sequences_restore(im->eng->cat, im->main, ev->cutover_op, &nseq))
             break;
         if (!main_retry(im, &rs, "restoring the sequences"))
             return db_error(im);
@@ -498,21 +445,21 @@ static int on_cutover(importer *im, const cdc_event *ev, int64_t segment_no)
     log_say("cutover: restored %d sequence(s) on the %s database", nseq,
             db_role_name(im->conf->role));
     if (!final)
-        return EXIT_OK;
+        return ENGINE_OK;
     /*
      * The flag first: once the last segment is marked imported a restart would
      * skip it and never see this event again.
      */
-    if (!catalog_status_set_bool(im->ctx->meta, im->kind->done_key, true))
-        return EXIT_BAD_STATE;
+    if (!catalog_status_set_bool(im->eng->cat, im->kind->done_key, true))
+        return ENGINE_BAD_STATE;
     im->finished = true;
     mark_segments(im);
     /* events after the end of stream in its segment do not exist: the exporter stopped */
     queue_reader_mark_imported(im->reader, segment_no);
-    return EXIT_OK;
+    return ENGINE_OK;
 }
 
-static int handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
+static engine_status handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
     /* the item and its parsed event in one arena: one allocation an event */
     cdc_arena *ar = cdc_arena_for_line(len, sizeof(cdc_item));
@@ -525,27 +472,27 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
                   line);
         cdc_item_free(it);
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
     if (it->ev.vsn <= im->read_vsn) {
         log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
                   "out-of-order event",
                   (long long)segment_no, (long long)it->ev.vsn, (long long)im->read_vsn);
         cdc_item_free(it);
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
-    if (!cp_importer_check(&im->hold, im->ctx->meta, it->ev.vsn, im->read_vsn, drain_cb, im->chans,
-                           &cmd_interrupted)) {
+    if (!cp_importer_check(&im->hold, im->eng->cat, it->ev.vsn, im->read_vsn, drain_cb, im->chans,
+                           im->eng->interrupted)) {
         cdc_item_free(it);
         return db_error(im);
     }
     im->read_vsn = it->ev.vsn;
     if (!consumes(im->kind, it->ev.exporter_role)) {
         cdc_item_free(it);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (it->ev.op == CDC_OP_CUTOVER) {
-        int rc = on_cutover(im, &it->ev, segment_no);
+        engine_status rc = on_cutover(im, &it->ev, segment_no);
         cdc_item_free(it);
         return rc;
     }
@@ -557,20 +504,20 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
     }
     if (it->tm == &not_selected) {
         cdc_item_free(it);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     int ch = cdc_route(it, im->nchannels);
     if (it->ev.vsn <= im->start_applied[ch]) {
         im->skipped++;
         cdc_item_free(it);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (it->ev.op == CDC_OP_TRUNCATE || it->tm->apply_alone) {
         /* Alone: after every earlier event is committed, before any later one is dispatched. */
         if (!channels_drain(im->chans) || !channels_dispatch(im->chans, ch, it) ||
             !channels_drain(im->chans))
             return db_error(im);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (cdc_changes_key(it)) {
         /*
@@ -581,13 +528,13 @@ static int handle_line(importer *im, const char *line, size_t len, int64_t segme
         if (!channels_drain(im->chans) || !channels_dispatch(im->chans, ch, it) ||
             !channels_drain(im->chans))
             return db_error(im);
-        return EXIT_OK;
+        return ENGINE_OK;
     }
     if (!it->tm->route_group) /* else one channel applies the table in order */
         conflicts_check(im->conf_map, it, ch);
     if (!channels_dispatch(im->chans, ch, it))
         return db_error(im);
-    return EXIT_OK;
+    return ENGINE_OK;
 }
 
 /*
@@ -598,7 +545,7 @@ static bool queue_replaced(importer *im)
 {
     if (im->replaced)
         return true;
-    char *now = catalog_status_get_string(im->ctx->meta, QUEUE_GENERATION_KEY);
+    char *now = catalog_status_get_string(im->eng->cat, QUEUE_GENERATION_KEY);
     bool replaced = now && strcmp(now, im->generation) != 0;
     free(now);
     im->replaced = replaced;
@@ -611,18 +558,18 @@ static bool queue_replaced(importer *im)
     return replaced;
 }
 
-static int run_loop(importer *im)
+static engine_status run_loop(importer *im)
 {
-    int rc = EXIT_OK;
+    engine_status rc = ENGINE_OK;
     int idle_ms = 0;
     int64_t gen_checked = now_monotonic_ms();
-    while (rc == EXIT_OK && !im->finished) {
-        if (cmd_interrupted) {
+    while (rc == ENGINE_OK && !im->finished) {
+        if (*im->eng->interrupted) {
             import_metrics_release_screen(im->metrics);
             log_error("interrupted: every change up to vsn %lld is applied (some later ones too); "
                       "run the same command again to continue",
                       (long long)channels_low_watermark(im->chans, im->read_vsn));
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             break;
         }
         if (channels_failed(im->chans)) {
@@ -634,18 +581,18 @@ static int run_loop(importer *im)
         int64_t seg = 0;
         switch (queue_reader_next(im->reader, &line, &len, &seg)) {
         case QR_ERROR:
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             break;
         case QR_WAIT:
             if (now_monotonic_ms() - gen_checked >= 1000) {
                 gen_checked = now_monotonic_ms();
                 if (queue_replaced(im)) {
-                    rc = EXIT_BAD_STATE;
+                    rc = ENGINE_BAD_STATE;
                     break;
                 }
             }
-            if (!cp_importer_check(&im->hold, im->ctx->meta, 0, im->read_vsn, drain_cb, im->chans,
-                                   &cmd_interrupted)) {
+            if (!cp_importer_check(&im->hold, im->eng->cat, 0, im->read_vsn, drain_cb, im->chans,
+                                   im->eng->interrupted)) {
                 rc = db_error(im);
                 break;
             }
@@ -668,64 +615,50 @@ static int run_loop(importer *im)
         }
     }
     /* a queue removed and restarted under the reader shows up as a read error first */
-    if (rc == EXIT_BAD_STATE && !cmd_interrupted)
+    if (rc == ENGINE_BAD_STATE && !*im->eng->interrupted)
         queue_replaced(im);
     return rc;
 }
 
-static bool status_flag(cmd_ctx *ctx, const char *key)
+static bool status_flag(importer *im, const char *key)
 {
-    return catalog_status_get_bool(ctx->meta, key);
+    return catalog_status_get_bool(im->eng->cat, key);
 }
 
-/* Replace this process by `export data from target` (fall-back / fall-forward prepared). */
-static int start_export_from_target(importer *im)
+/*
+ * The target importer's cutover is processed: with a way back prepared, this
+ * process becomes `export data from target` next (the command execs it).
+ */
+static cdc_apply_next after_cutover(importer *im)
 {
+    if (strcmp(im->kind->role, "target_db_importer") != 0)
+        return CDC_APPLY_DONE;
+    if (!status_flag(im, "FallbackEnabled") && !status_flag(im, "FallForwardEnabled"))
+        return CDC_APPLY_DONE;
+    if (status_flag(im, "CutoverProcessedByTargetExporter")) {
+        log_say("'export data from target' already finished its part of the cutover");
+        return CDC_APPLY_DONE;
+    }
     /*
      * The cutover is complete once the source exporter acknowledged it too; it
      * wrote the end of stream before we could apply it, so its flag follows
      * within moments (or after its restart). Do not start too early.
      */
-    for (int i = 0; i < 300 && !cmd_interrupted; i++) {
-        if (status_flag(im->ctx, "CutoverProcessedBySourceExporter"))
+    for (int i = 0; i < 300 && !*im->eng->interrupted; i++) {
+        if (status_flag(im, "CutoverProcessedBySourceExporter"))
             break;
         if (i == 0)
             log_info("waiting for the source exporter to acknowledge the cutover");
         usleep(200000);
     }
-    static const char *const words[] = {"export", "data", "from", "target", NULL};
-    handover_spec h = {
-        .words = words, .older_name = cli_older_name(words), .lock_name = "export-data-from-target",
-        .pw_env = "TARGET_DB_PASSWORD", .password = im->conf->password,
-        .why = "the target importer has done its part of the cutover; the target's "
-               "changes are captured next, for the way back",
-        .log_level = opts_get(im->ctx->opts, "log-level"),
-        .disable_pb = opts_get_bool(im->ctx->opts, "disable-pb"),
-    };
-    return exit_code_of(cdc_handover(&im->ctx->eng, &h));
+    return CDC_APPLY_EXPORT_FROM_TARGET;
 }
 
-static int after_cutover(importer *im)
+/* The channels of a first run: --parallel-jobs, within what one apply can use. */
+static int channel_count(const cdc_apply_spec *spec)
 {
-    if (strcmp(im->kind->role, "target_db_importer") != 0)
-        return EXIT_OK;
-    if (!status_flag(im->ctx, "FallbackEnabled") && !status_flag(im->ctx, "FallForwardEnabled"))
-        return EXIT_OK;
-    if (status_flag(im->ctx, "CutoverProcessedByTargetExporter")) {
-        log_say("'export data from target' already finished its part of the cutover");
-        return EXIT_OK;
-    }
-    return start_export_from_target(im);
-}
-
-static int channel_count(cmd_ctx *ctx)
-{
-    int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
-    if (n <= 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cpus > CDC_DEFAULT_CHANNELS ? cpus : CDC_DEFAULT_CHANNELS;
-    }
-    return n > CDC_MAX_CHANNELS ? CDC_MAX_CHANNELS : (int)n;
+    int n = spec->parallel_jobs < 1 ? 1 : spec->parallel_jobs;
+    return n > CDC_MAX_CHANNELS ? CDC_MAX_CHANNELS : n;
 }
 
 static void free_table(void *t)
@@ -742,8 +675,6 @@ static void importer_free(importer *im)
     import_metrics_free(im->metrics);
     strmap_free(&im->tables, free_table);
     strmap_free(&im->order_groups, NULL);
-    table_patterns_free(&im->include);
-    table_patterns_free(&im->exclude);
     free(im->marks);
     strbuf_free(&im->keybuf);
     free(im->start_applied);
@@ -803,48 +734,18 @@ static char *canonical_patterns(const table_patterns *p)
     return r ? r : xstrdup("");
 }
 
-int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool start_clean)
+engine_status cdc_import_table_filter_check(engine_ctx *eng, const cdc_apply_spec *spec)
 {
-    if (!opts_has_flag(ctx->opts, "table-list"))
-        return EXIT_OK;
-    table_patterns inc = {0}, exc = {0};
-    if (!table_filter_from_opts(ctx, &inc, &exc)) {
-        table_patterns_free(&inc);
-        table_patterns_free(&exc);
-        return EXIT_BAD_ARGS;
-    }
-    char *ci = canonical_patterns(&inc), *ce = canonical_patterns(&exc);
-    table_patterns_free(&inc);
-    table_patterns_free(&exc);
-    catalog *m = ctx->meta;
-    sqlite3 *db = catalog_sqlite(m);
-    int rc = EXIT_BAD_STATE;
+    if (!spec->table_lists)
+        return ENGINE_OK;
+    static const table_patterns none;
+    char *ci = canonical_patterns(spec->include ? spec->include : &none);
+    char *ce = canonical_patterns(spec->exclude ? spec->exclude : &none);
+    engine_status rc = ENGINE_BAD_STATE;
     char *was_inc = NULL, *was_exc = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT include_list, exclude_list FROM import_table_filter "
-                           "WHERE importer_role = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+    if (!import_state_table_filter_get(eng->cat, spec->importer_role, &was_inc, &was_exc))
         goto out;
-    }
-    sqlite3_bind_text(st, 1, importer_role, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        was_inc = xstrdup((const char *)sqlite3_column_text(st, 0));
-        was_exc = xstrdup((const char *)sqlite3_column_text(st, 1));
-    } else if (step != SQLITE_DONE) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
-        goto out;
-    }
-    /*
-     * Done with the row: a statement left on it holds meta.db's read snapshot,
-     * and the write below would then fail at once ("database is locked") when
-     * the exporter wrote meanwhile, instead of waiting its turn.
-     */
-    sqlite3_finalize(st);
-    st = NULL;
-    if (was_inc && !start_clean && (strcmp(was_inc, ci) != 0 || strcmp(was_exc, ce) != 0)) {
+    if (was_inc && !spec->start_clean && (strcmp(was_inc, ci) != 0 || strcmp(was_exc, ce) != 0)) {
         /* its progress would move past the changes of tables it leaves out now, for good */
         log_error("the table list differs from this import's first run (--table-list \"%s\", "
                   "--exclude-table-list \"%s\"; now \"%s\", \"%s\"): run with the same lists, "
@@ -852,16 +753,11 @@ int cdc_import_table_filter_check(cmd_ctx *ctx, const char *importer_role, bool 
                   was_inc, was_exc, ci, ce);
         goto out;
     }
-    if ((!was_inc || start_clean) &&
-        !catalog_run(m, NULL,
-                    "INSERT INTO import_table_filter(importer_role, include_list, exclude_list) "
-                    "VALUES (?1, ?2, ?3) ON CONFLICT(importer_role) DO UPDATE SET "
-                    "include_list = excluded.include_list, exclude_list = excluded.exclude_list",
-                    "sss", importer_role, ci, ce))
+    if ((!was_inc || spec->start_clean) &&
+        !import_state_table_filter_set(eng->cat, spec->importer_role, ci, ce))
         goto out;
-    rc = EXIT_OK;
+    rc = ENGINE_OK;
 out:
-    sqlite3_finalize(st);
     free(was_inc);
     free(was_exc);
     free(ci);
@@ -869,18 +765,16 @@ out:
     return rc;
 }
 
-bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
+bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *c)
 {
     /*
      * meta.db first: segments marked applied would be skipped after the
      * database forgot them; and what the channels had committed, or the next
      * run would take the clean start for a database that lost commits.
      */
-    return queue_generation_forget_applied(ctx->meta, importer_role) &&
-           catalog_run(ctx->meta, NULL,
-                      "DELETE FROM importer_channel_committed WHERE importer_role = ?1", "s",
-                      importer_role) &&
-           cdc_metainfo_create(c) && cdc_metainfo_reset(c, catalog_migration_uuid(ctx->meta));
+    return queue_generation_forget_applied(eng->cat, importer_role) &&
+           import_state_committed_clear(eng->cat, importer_role) &&
+           cdc_metainfo_create(c) && cdc_metainfo_reset(c, catalog_migration_uuid(eng->cat));
 }
 
 /*
@@ -889,7 +783,7 @@ bool cdc_import_clean_in_tx(cmd_ctx *ctx, const char *importer_role, pgconn *c)
  * refused without. import data to source has no snapshot to reload, so its
  * --start-clean cannot undo what it applied: refused once it applied any.
  */
-static int check_generation(importer *im, bool start_clean)
+static engine_status check_generation(importer *im, bool start_clean)
 {
     int64_t old_vsn = 0;
     int g = cdc_metainfo_generation_check(im->main, im->uuid, im->generation, &old_vsn);
@@ -905,21 +799,21 @@ static int check_generation(importer *im, bool start_clean)
                       "second time (%lld are applied, and there is no snapshot to reload): run "
                       "import data to source without --start-clean to continue",
                       (long long)applied);
-            return EXIT_BAD_ARGS;
+            return ENGINE_BAD_INPUT;
         }
     }
     if (g == 0)
-        return EXIT_OK;
+        return ENGINE_OK;
     if (!start_clean) {
         log_error("the %s database holds this importer's progress (up to vsn %lld) in a change "
                   "queue that was started over since (export data --start-clean): rerun with "
                   "--start-clean true%s",
                   db_role_name(im->conf->role), (long long)old_vsn,
                   no_snapshot ? "" : " --truncate-tables true, to load the new snapshot too");
-        return EXIT_BAD_STATE;
+        return ENGINE_BAD_STATE;
     }
     bool ok = pgconn_exec(im->main, "BEGIN") &&
-              cdc_import_clean_in_tx(im->ctx, im->kind->role, im->main) &&
+              cdc_import_clean_in_tx(im->eng, im->kind->role, im->main) &&
               pgconn_exec(im->main, "COMMIT");
     if (!ok) {
         pgconn_exec(im->main, "ROLLBACK");
@@ -927,37 +821,36 @@ static int check_generation(importer *im, bool start_clean)
     }
     log_say("--start-clean: forgot the progress of the earlier change queue on the %s database",
             db_role_name(im->conf->role));
-    return EXIT_OK;
+    return ENGINE_OK;
 }
 
-int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
+engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_apply_next *next)
 {
+    *next = CDC_APPLY_DONE;
+    db_conf *conf = spec->conf;
     importer im = {0};
-    im.ctx = ctx;
+    im.eng = eng;
+    im.spec = spec;
     im.conf = conf;
-    im.kind = kind_of(importer_role);
+    im.kind = kind_of(spec->importer_role);
     if (!im.kind) {
-        log_bug("unknown importer role %s", importer_role);
-        return EXIT_INTERNAL;
+        log_bug("unknown importer role %s", spec->importer_role);
+        return ENGINE_FAILED;
     }
     cp_importer_init(&im.hold, im.kind->role);
-    im.uuid = catalog_migration_uuid(ctx->meta);
-    if (status_flag(ctx, im.kind->done_key)) {
+    im.uuid = catalog_migration_uuid(eng->cat);
+    if (status_flag(&im, im.kind->done_key)) {
         log_say("this importer already applied every change up to its cutover; nothing to do");
-        return after_cutover(&im);
+        *next = after_cutover(&im);
+        return ENGINE_OK;
     }
-    int rc = EXIT_OK;
-    bool start_clean = opts_get_bool(ctx->opts, "start-clean");
-    if (opts_has_flag(ctx->opts, "table-list") &&
-        !table_filter_from_opts(ctx, &im.include, &im.exclude)) {
-        rc = EXIT_BAD_ARGS;
+    engine_status rc;
+    bool start_clean = spec->start_clean;
+    if ((rc = cdc_import_table_filter_check(eng, spec)) != ENGINE_OK)
         goto out;
-    }
-    if ((rc = cdc_import_table_filter_check(ctx, importer_role, start_clean)) != EXIT_OK)
-        goto out;
-    im.generation = queue_generation_get(ctx->meta);
+    im.generation = queue_generation_get(eng->cat);
     if (!im.generation) {
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
     /* a restart during a target outage waits for it, as a running importer does */
@@ -965,7 +858,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     retry_state rs;
     retry_init(&rs, &pol);
     bool gave_up = false;
-    im.main = cmd_connect_retrying(ctx, conf, NULL, &rs, &gave_up);
+    im.main = db_connect_recorded_retrying(eng->cat, conf, NULL, &rs, eng->interrupted, &gave_up);
     if (!im.main) {
         im.resumable = gave_up;
         rc = db_error(&im);
@@ -986,7 +879,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     }
     for (;;) {
         /* idempotent: a clean start that committed finds the generation its own the next time */
-        if ((rc = check_generation(&im, start_clean)) != cmd_db_exit_code(conf->role))
+        if ((rc = check_generation(&im, start_clean)) != db_role_failure(conf->role))
             break;
         if (!main_retry(&im, &rs, "checking the change queue's generation") ||
             !main_ready(&im, &rs)) {
@@ -994,7 +887,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
             break;
         }
     }
-    if (rc != EXIT_OK)
+    if (rc != ENGINE_OK)
         goto out;
     int64_t before = 0;
     for (;;) {
@@ -1004,7 +897,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         }
         free(im.start_applied);
         im.start_applied = NULL;
-        if (cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(ctx),
+        if (cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(spec),
                                   &im.nchannels, &im.start_applied) &&
             cdc_metainfo_total_applied(im.main, im.uuid, &before))
             break;
@@ -1014,20 +907,14 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
         }
     }
     if (!reread_lost(&im)) {
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
     /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
     yb_nodes nodes = {0};
     if (conf->role == DB_TARGET &&
-        !yb_nodes_discover(im.main,
-                           opts_has_flag(ctx->opts, "target-endpoints")
-                               ? opts_get(ctx->opts, "target-endpoints")
-                               : NULL,
-                           opts_has_flag(ctx->opts, "use-public-ip") &&
-                               opts_get_bool(ctx->opts, "use-public-ip"),
-                           &nodes)) {
-        rc = EXIT_BAD_ARGS;
+        !yb_nodes_discover(im.main, spec->target_endpoints, spec->use_public_ip, &nodes)) {
+        rc = ENGINE_BAD_INPUT;
         goto out;
     }
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
@@ -1042,7 +929,7 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
                 opt.host = nodes.items[(size_t)i % nodes.count].host;
                 opt.port = nodes.items[(size_t)i % nodes.count].port;
             }
-            conns[i] = pgconn_connect_retrying(conf, &opt, &rs, &cmd_interrupted, &gave_up);
+            conns[i] = pgconn_connect_retrying(conf, &opt, &rs, eng->interrupted, &gave_up);
         }
         if (conns[i])
             conns[i]->retries = true; /* apply_with_retries */
@@ -1061,35 +948,33 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
     free(conns);
     if (!im.chans) {
-        rc = EXIT_BAD_STATE; /* resources, not data: the same command again resumes */
+        rc = ENGINE_BAD_STATE; /* resources, not data: the same command again resumes */
         goto out;
     }
     for (int i = 0; i < im.nchannels; i++)
         channels_set_committed(im.chans, i, im.start_applied[i]);
     im.replica = channels_replica_role(im.chans);
     if (!routes_init(&im)) {
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
     im.conf_map = conflicts_new(committed_cb, im.chans);
-    im.reader = queue_reader_open(ctx->meta, ctx->export_dir, im.kind->role, im.kind->roles);
+    im.reader = queue_reader_open(eng->cat, eng->export_dir, im.kind->role, im.kind->roles);
     if (!im.reader) {
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
-    im.metrics = import_metrics_new(!opts_get_bool(ctx->opts, "disable-pb") && isatty(STDOUT_FILENO),
-                                    before);
-    if (opts_get_int(ctx->opts, "parallel-jobs") > 0 &&
-        opts_get_int(ctx->opts, "parallel-jobs") != im.nchannels)
-        log_info("apply: --parallel-jobs %lld ignored: this migration's changes were routed to %d "
+    im.metrics = import_metrics_new(spec->bars, before);
+    if (spec->parallel_jobs_given && spec->parallel_jobs != im.nchannels)
+        log_info("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "
                  "channels by its first run, and routing must not change",
-                 (long long)opts_get_int(ctx->opts, "parallel-jobs"), im.nchannels);
+                 spec->parallel_jobs, im.nchannels);
     log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),
             im.nchannels);
     rc = run_loop(&im);
-    if (rc == EXIT_OK && !channels_drain(im.chans))
+    if (rc == ENGINE_OK && !channels_drain(im.chans))
         rc = db_error(&im);
-    if (rc == EXIT_OK)
+    if (rc == ENGINE_OK)
         mark_segments(&im);
     update_metrics(&im, true);
     if (channels_zero_row_changes(im.chans))
@@ -1102,9 +987,9 @@ int cdc_import_apply(cmd_ctx *ctx, db_conf *conf, const char *importer_role)
 out:
     importer_free(&im);
     cdc_event_parser_release();
-    if (rc == EXIT_OK && im.finished) {
+    if (rc == ENGINE_OK && im.finished) {
         log_say("cutover processed by %s", im.kind->role);
-        rc = after_cutover(&im);
+        *next = after_cutover(&im);
     }
     return rc;
 }

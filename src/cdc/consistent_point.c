@@ -129,7 +129,7 @@ static bool requester_alive(long long pid)
 
 /* Drained and holding at read_vsn: wait until released or asked to advance further. */
 static bool hold_here(cp_importer *h, catalog *m, int64_t read_vsn, cp_drain_fn drain, void *arg,
-                      volatile sig_atomic_t *interrupted)
+                      const volatile sig_atomic_t *interrupted)
 {
     if (!drain(arg))
         return false;
@@ -156,7 +156,7 @@ static bool hold_here(cp_importer *h, catalog *m, int64_t read_vsn, cp_drain_fn 
 }
 
 bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
-                       void *arg, volatile sig_atomic_t *interrupted)
+                       void *arg, const volatile sig_atomic_t *interrupted)
 {
     if (h->advance_to >= 0) {
         /* advancing: hold right before the first event past the point, or idle at it */

@@ -74,7 +74,7 @@ void cp_importer_init(cp_importer *h, const char *role);
  */
 typedef bool (*cp_drain_fn)(void *arg);
 bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t read_vsn, cp_drain_fn drain,
-                       void *arg, volatile sig_atomic_t *interrupted);
+                       void *arg, const volatile sig_atomic_t *interrupted);
 
 /* ---- compare data's side ---- */
 /* Ask the importer role to pause; wait up to timeout_ms for it. *held: its vsn. False: it did not. */

@@ -1,6 +1,6 @@
 #include "cdc/queue_reader.h"
 
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/import_state.h"
 #include "cdc/queue_format.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -14,7 +14,7 @@
 struct queue_reader {
     catalog *meta;
     char *export_dir;
-    char *imported_col; /* imported_by_<importer role> */
+    char *importer_role;
     strlist roles;
     int64_t seg;        /* current segment number */
     bool open;          /* fd is seg's file */
@@ -32,7 +32,7 @@ queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *
     queue_reader *r = xcalloc(1, sizeof *r);
     r->meta = m;
     r->export_dir = xstrdup(export_dir);
-    r->imported_col = xasprintf("imported_by_%s", importer_role);
+    r->importer_role = xstrdup(importer_role);
     for (const char *const *p = roles; *p; p++)
         strlist_push(&r->roles, *p);
     r->fd = -1;
@@ -48,65 +48,10 @@ void queue_reader_close(queue_reader *r)
     if (r->fd >= 0)
         close(r->fd);
     free(r->export_dir);
-    free(r->imported_col);
+    free(r->importer_role);
     strlist_free(&r->roles);
     free(r->buf);
     free(r);
-}
-
-typedef struct seg_row {
-    bool exists;
-    char *path;
-    char *role;
-    int64_t committed;
-    bool closed, imported, gone;
-    char *archive_location;
-} seg_row;
-
-static void seg_row_free(seg_row *s)
-{
-    free(s->path);
-    free(s->role);
-    free(s->archive_location);
-}
-
-static bool load_segment(queue_reader *r, int64_t no, seg_row *out)
-{
-    memset(out, 0, sizeof *out);
-    /* the column name comes from a fixed set of importer roles, not from the user */
-    char *sql = xasprintf("SELECT file_path, exporter_role, committed_size, is_closed, %s, "
-                          "archived OR deleted, archive_location FROM queue_segment "
-                          "WHERE segment_no = ?",
-                          r->imported_col);
-    sqlite3 *db = catalog_sqlite(r->meta);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
-        log_error("meta.db: cannot read queue_segment: %s", sqlite3_errmsg(db));
-        return false;
-    }
-    sqlite3_bind_int64(st, 1, no);
-    for (int tries = 0; (rc = sqlite3_step(st)) == SQLITE_BUSY && tries < 100; tries++) {
-        sqlite3_reset(st);
-        usleep(20000);
-    }
-    if (rc == SQLITE_ROW) {
-        out->exists = true;
-        out->path = xstrdup((const char *)sqlite3_column_text(st, 0));
-        out->role = xstrdup((const char *)sqlite3_column_text(st, 1));
-        out->committed = sqlite3_column_int64(st, 2);
-        out->closed = sqlite3_column_int(st, 3) != 0;
-        out->imported = sqlite3_column_int(st, 4) != 0;
-        out->gone = sqlite3_column_int(st, 5) != 0;
-        out->archive_location = xstrdup((const char *)sqlite3_column_text(st, 6));
-    } else if (rc != SQLITE_DONE) {
-        log_error("meta.db: cannot read queue_segment: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return false;
-    }
-    sqlite3_finalize(st);
-    return true;
 }
 
 static char *segment_path(queue_reader *r, const char *p)
@@ -118,15 +63,15 @@ static char *segment_path(queue_reader *r, const char *p)
 static qr_status enter_segment(queue_reader *r)
 {
     for (;;) {
-        seg_row s;
-        if (!load_segment(r, r->seg, &s))
+        import_segment s;
+        if (!import_state_segment_load(r->meta, r->importer_role, r->seg, &s))
             return QR_ERROR;
         if (!s.exists)
             return QR_WAIT;
-        if (!strlist_contains(&r->roles, s.role) || s.imported) {
+        if (!strlist_contains(&r->roles, s.exporter_role) || s.imported) {
             log_debug("queue: segment %lld skipped (%s)", (long long)r->seg,
-                      s.imported ? "already imported" : s.role);
-            seg_row_free(&s);
+                      s.imported ? "already imported" : s.exporter_role);
+            import_segment_free(&s);
             r->seg++;
             continue;
         }
@@ -144,7 +89,7 @@ static qr_status enter_segment(queue_reader *r)
              */
             log_debug("queue: segment %lld has no file yet: waiting", (long long)r->seg);
             free(path);
-            seg_row_free(&s);
+            import_segment_free(&s);
             return QR_WAIT;
         }
         if (fd < 0) {
@@ -154,7 +99,7 @@ static qr_status enter_segment(queue_reader *r)
                                "restore it to the queue directory"
                              : "");
             free(path);
-            seg_row_free(&s);
+            import_segment_free(&s);
             return QR_ERROR;
         }
         log_info("queue: reading segment %lld (%s)", (long long)r->seg, path);
@@ -165,7 +110,7 @@ static qr_status enter_segment(queue_reader *r)
         r->closed = s.closed;
         r->file_pos = 0;
         r->buf_len = r->buf_start = 0;
-        seg_row_free(&s);
+        import_segment_free(&s);
         return QR_LINE;
     }
 }
@@ -174,8 +119,8 @@ static qr_status enter_segment(queue_reader *r)
 static ssize_t fill(queue_reader *r)
 {
     if (r->file_pos >= r->committed) {
-        seg_row s;
-        if (!load_segment(r, r->seg, &s))
+        import_segment s;
+        if (!import_state_segment_load(r->meta, r->importer_role, r->seg, &s))
             return -1;
         if (s.exists) {
             if (s.committed < r->committed)
@@ -184,7 +129,7 @@ static ssize_t fill(queue_reader *r)
             r->committed = s.committed;
             r->closed = s.closed;
         }
-        seg_row_free(&s);
+        import_segment_free(&s);
         if (r->file_pos >= r->committed)
             return 0;
     }
@@ -260,9 +205,5 @@ qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int
 
 bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no)
 {
-    char *sql = xasprintf("UPDATE queue_segment SET %s = 1 WHERE segment_no = %lld",
-                          r->imported_col, (long long)segment_no);
-    bool ok = catalog_exec(r->meta, sql);
-    free(sql);
-    return ok;
+    return import_state_segment_mark_imported(r->meta, r->importer_role, segment_no);
 }

@@ -97,12 +97,6 @@ batcher_result batcher_plan_file(const char *path, int64_t max_rows, int64_t max
     return res;
 }
 
-void batch_plan_free(batch_plan *plan)
-{
-    free(plan->items);
-    plan->items = NULL;
-    plan->count = 0;
-}
 
 static int64_t env_int(const char *name, int64_t def)
 {

@@ -7,25 +7,14 @@
 #ifndef VOYAGER_SNAPSHOT_BATCHER_H
 #define VOYAGER_SNAPSHOT_BATCHER_H
 
+#include "catalog/snapshot_state.h" /* batch_range, batch_plan: meta.db fixes each file's plan */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define BATCH_DEFAULT_MAX_BYTES (200LL * 1024 * 1024)
 #define BATCH_DEFAULT_MAX_ROW_BYTES (32LL * 1024 * 1024)
-
-typedef struct batch_range {
-    int64_t number;       /* 1, 2, ... within the file */
-    int64_t start_offset;
-    int64_t end_offset;   /* exclusive */
-    int64_t first_line;   /* 1-based line number of the first row */
-    int64_t rows;
-} batch_range;
-
-typedef struct batch_plan {
-    batch_range *items;
-    size_t count;
-} batch_plan;
 
 typedef enum batcher_result {
     BATCHER_OK = 0,
@@ -40,7 +29,6 @@ typedef enum batcher_result {
  */
 batcher_result batcher_plan_file(const char *path, int64_t max_rows, int64_t max_bytes,
                                  int64_t max_row_bytes, batch_plan *plan, int64_t *bad_line);
-void batch_plan_free(batch_plan *plan);
 
 /* Environment overrides: CSV_READER_MAX_BUFFER_SIZE_BYTES, VOYAGER_BATCH_MAX_BYTES. */
 int64_t batcher_max_row_bytes(void);

@@ -15,21 +15,8 @@
 #include "catalog/catalog.h"
 
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #define DATA_DESCRIPTOR_PATH "metainfo/dataFileDescriptor.json"
-
-/* One exported file, as recorded in meta.db. The strings are owned by whoever fills it. */
-typedef struct data_file {
-    char *schema;
-    char *table;
-    char *path;          /* relative to the export dir */
-    int part;
-    int64_t rows;
-    int64_t size;
-    char *columns_json;  /* JSON array of column names */
-} data_file;
 
 /* Regenerate the descriptor from meta.db. */
 bool data_descriptor_write(catalog *m, const char *export_dir);

@@ -1,12 +1,11 @@
-#include "cli/snapshot_flags.h" /* transitional (issue 14) */
 #include "snapshot/snapshot_import.h"
 
-#include "cli/cmd_connect.h"
-#include "core/exitcodes.h"
+#include "catalog/export_state.h"
+#include "catalog/snapshot_state.h"
 #include "core/lock.h"
 #include "core/log.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
 #include "core/util.h"
+#include "db/connect.h"
 #include "db/pgconn.h"
 #include "migration/sequences.h"
 #include "snapshot/batch_loader.h"
@@ -14,7 +13,6 @@
 #include "snapshot/data_descriptor.h"
 #include "snapshot/import_metainfo.h"
 #include "snapshot/progress.h"
-#include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 #include "snapshot/yb_nodes.h"
 
@@ -56,9 +54,8 @@ typedef struct imp_batch {
 } imp_batch;
 
 typedef struct import_run {
-    cmd_ctx *ctx;
-    db_conf *conf;
-    const import_options *o;
+    engine_ctx *eng;
+    const snapshot_import_spec *spec;
     yb_nodes nodes;
     batch_loader loader;
     pthread_mutex_t mu;
@@ -92,7 +89,7 @@ static imp_batch *queue_pop(import_run *r)
 {
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        if (atomic_load(&r->abort) || cmd_interrupted) {
+        if (atomic_load(&r->abort) || *r->eng->interrupted) {
             pthread_mutex_unlock(&r->mu);
             return NULL;
         }
@@ -165,12 +162,12 @@ typedef enum plan_result { PLAN_OK, PLAN_FAILED, PLAN_STALE } plan_result;
  * replaced during the scan): the caller asks whether the export restarted
  * the table. *id: the file the plan belongs to.
  */
-static plan_result plan_file(import_run *r, const data_file *f, const imp_table *t, batch_plan *plan,
+static plan_result plan_file(import_run *r, const snapshot_file *f, const imp_table *t, batch_plan *plan,
                              data_file_id *id)
 {
-    catalog *m = r->ctx->meta;
-    const char *role = r->o->importer_role;
-    char *path = xasprintf("%s/%s", r->ctx->export_dir, f->path);
+    catalog *m = r->eng->cat;
+    const char *role = r->spec->importer_role;
+    char *path = xasprintf("%s/%s", r->eng->export_dir, f->path);
     bool seen = data_file_id_of_path(path, id);
     if (!seen || id->size != f->size) {
         free(path);
@@ -190,7 +187,7 @@ static plan_result plan_file(import_run *r, const data_file *f, const imp_table 
     }
     int64_t bad_line = 0;
     int64_t max_row = batcher_max_row_bytes();
-    batcher_result br = batcher_plan_file(path, r->o->batch_rows, batcher_max_batch_bytes(), max_row,
+    batcher_result br = batcher_plan_file(path, r->spec->batch_rows, batcher_max_batch_bytes(), max_row,
                                           plan, &bad_line);
     data_file_id after;
     if (br != BATCHER_ROW_TOO_LARGE && (!data_file_id_of_path(path, &after) || !data_file_id_equal(id, &after))) {
@@ -202,9 +199,9 @@ static plan_result plan_file(import_run *r, const data_file *f, const imp_table 
     if (br == BATCHER_IO_ERROR)
         log_error("cannot read data file %s: %s", path, strerror(errno));
     else if (br == BATCHER_ROW_TOO_LARGE)
-        log_error("table %s: row at line %lld of %s is larger than %lld bytes: set "
-                  "CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
-                  t->display, (long long)bad_line, f->path, (long long)max_row);
+        log_report(LOG_ERROR, NULL, "set CSV_READER_MAX_BUFFER_SIZE_BYTES higher",
+                   "table %s: row at line %lld of %s is larger than %lld bytes", t->display,
+                   (long long)bad_line, f->path, (long long)max_row);
     free(path);
     if (out == PLAN_OK && !snapshot_import_plan_store(m, role, t->schema, t->name, f->path, plan))
         out = PLAN_FAILED;
@@ -244,50 +241,37 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(catalog_sqlite(r->ctx->meta),
-                           "SELECT schema_name, table_name FROM snapshot_export_table ORDER BY 1, 2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(catalog_sqlite(r->ctx->meta)));
+    export_table_rows rows = {0};
+    if (!export_state_tables(r->eng->cat, true, &rows))
         return false;
-    }
-    strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        strlist_push(&schemas, (const char *)sqlite3_column_text(st, 0));
-        strlist_push(&names, (const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    table_ref *refs = xcalloc(names.count + 1, sizeof *refs);
-    bool *keep = xcalloc(names.count + 1, sizeof *keep);
-    for (size_t i = 0; i < names.count; i++)
-        refs[i] = (table_ref){schemas.items[i], names.items[i]};
-    table_patterns inc = {0}, exc = {0};
-    bool ok = table_filter_from_opts(r->ctx, &inc, &exc);
+    table_ref *refs = xcalloc(rows.count + 1, sizeof *refs);
+    bool *keep = xcalloc(rows.count + 1, sizeof *keep);
+    for (size_t i = 0; i < rows.count; i++)
+        refs[i] = (table_ref){rows.items[i].schema, rows.items[i].table};
+    static const table_patterns none;
     char *err = NULL;
-    if (ok && !table_filter_select(refs, names.count, &inc, &exc, keep, &err)) {
+    bool ok = table_filter_select(refs, rows.count, r->spec->include ? r->spec->include : &none,
+                                  r->spec->exclude ? r->spec->exclude : &none, keep, &err);
+    if (!ok) {
         log_error("%s", err);
         free(err);
-        ok = false;
     }
     if (ok) {
-        *out = xcalloc(names.count + 1, sizeof **out);
-        for (size_t i = 0; i < names.count; i++) {
+        *out = xcalloc(rows.count + 1, sizeof **out);
+        for (size_t i = 0; i < rows.count; i++) {
             if (!keep[i])
                 continue;
             imp_table *t = &(*out)[(*n)++];
-            t->schema = xstrdup(schemas.items[i]);
-            t->name = xstrdup(names.items[i]);
+            t->schema = xstrdup(rows.items[i].schema);
+            t->name = xstrdup(rows.items[i].table);
             t->display = table_display_name(t->schema, t->name);
             atomic_init(&t->imported, 0);
             atomic_init(&t->stale, 0);
         }
     }
-    table_patterns_free(&inc);
-    table_patterns_free(&exc);
     free(refs);
     free(keep);
-    strlist_free(&schemas);
-    strlist_free(&names);
+    export_table_rows_free(&rows);
     return ok;
 }
 
@@ -312,9 +296,9 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
         int exists = pgconn_relation_exists(c, q);
         bool ok = exists == 1;
         if (exists == 0)
-            log_error("table %s does not exist on the %s database: create the schema first "
-                      "(yb-voyager import schema)",
-                      q, db_role_name(r->conf->role));
+            log_report(LOG_ERROR, NULL, "create the schema first (yb-voyager import schema)",
+                       "table %s does not exist on the %s database", q,
+                       db_role_name(r->spec->conf->role));
         free(q);
         if (!ok)
             return false;
@@ -328,16 +312,16 @@ static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n
  */
 static bool same_generation(import_run *r)
 {
-    catalog *m = r->ctx->meta;
+    catalog *m = r->eng->cat;
     char *now = catalog_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
-    char *mine = snapshot_import_generation_get(m, r->o->importer_role);
+    char *mine = snapshot_import_generation_get(m, r->spec->importer_role);
     bool ok = true;
-    if (now && mine && strcmp(now, mine) != 0 && !r->o->start_clean) {
+    if (now && mine && strcmp(now, mine) != 0 && !r->spec->start_clean) {
         log_error("the data was exported again (export data --start-clean) after this import "
                   "started: run import data with --start-clean (and --truncate-tables)");
         ok = false;
     } else if (now && !mine) {
-        ok = snapshot_import_generation_set(m, r->o->importer_role, now);
+        ok = snapshot_import_generation_set(m, r->spec->importer_role, now);
     }
     /* A changed id with --start-clean is recorded once the clean start succeeded. */
     free(now);
@@ -345,53 +329,66 @@ static bool same_generation(import_run *r)
     return ok;
 }
 
+static bool main_ready(import_run *r, pgconn *c, retry_state *rs);
+static bool main_retry(import_run *r, pgconn *c, retry_state *rs);
+
 /*
- * --start-clean: forget this importer's progress on the selected tables, and
- * truncate them when asked. The truncation and the removal of the batch rows
- * commit together: a crash between them must not leave empty tables whose
- * batches still count as imported.
+ * --start-clean without --truncate-tables: loading into tables that already
+ * hold rows needs the operator's yes. Run once: its failures are errors.
  */
-static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size_t n)
 {
-    const char *uuid = catalog_migration_uuid(r->ctx->meta);
-    if (!r->o->truncate_tables) {
-        strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < n; i++) {
-            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-            char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
-            char *v = pgconn_query_value(c, sql, 0, NULL);
-            free(sql);
-            free(q);
-            if (!v) {
-                /* unknown is not empty: importing could add to rows nobody confirmed */
-                log_error("cannot tell whether %s is empty on the %s database (error above), so "
-                          "the import stops before loading into it: fix that (e.g. grant SELECT "
-                          "on the table) and run the same command again",
-                          ts[i].display, db_role_name(r->conf->role));
-                strbuf_free(&sb);
-                return cmd_db_exit_code(r->conf->role);
-            }
-            if (strcmp(v, "t") == 0)
-                strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
-            free(v);
+    if (r->spec->truncate_tables)
+        return ENGINE_OK;
+    strbuf sb = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
+        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+        char *v = pgconn_query_value(c, sql, 0, NULL);
+        free(sql);
+        free(q);
+        if (!v) {
+            /* unknown is not empty: importing could add to rows nobody confirmed */
+            log_error("cannot tell whether %s is empty on the %s database (error above), so "
+                      "the import stops before loading into it: fix that (e.g. grant SELECT "
+                      "on the table) and run the same command again",
+                      ts[i].display, db_role_name(r->spec->conf->role));
+            strbuf_free(&sb);
+            return db_role_failure(r->spec->conf->role);
         }
-        bool yes = true;
-        if (sb.len) {
-            char *question = xasprintf("tables %s are not empty on the %s database and "
-                                       "--truncate-tables was not given; import into them anyway",
-                                       strbuf_cstr(&sb), db_role_name(r->conf->role));
-            yes = cmd_confirm(r->ctx, question);
-            free(question);
-        }
-        strbuf_free(&sb);
-        if (!yes) {
-            log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
-                      "the tables");
-            return EXIT_BAD_STATE;
-        }
+        if (strcmp(v, "t") == 0)
+            strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
+        free(v);
     }
+    bool yes = true;
+    if (sb.len) {
+        char *question = xasprintf("tables %s are not empty on the %s database and "
+                                   "--truncate-tables was not given; import into them anyway",
+                                   strbuf_cstr(&sb), db_role_name(r->spec->conf->role));
+        yes = r->spec->confirm && r->spec->confirm(r->spec->confirm_arg, question);
+        free(question);
+    }
+    strbuf_free(&sb);
+    if (!yes) {
+        log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
+                  "the tables");
+        return ENGINE_BAD_STATE;
+    }
+    return ENGINE_OK;
+}
+
+/*
+ * The clean start's transaction on the database: truncate the tables when
+ * asked, forget their batches, and what clean_in_tx forgets. They commit
+ * together: a crash between them must not leave empty tables whose batches
+ * still count as imported. Idempotent, so run again whole after a transient
+ * failure. False after logging, rolled back.
+ */
+static bool clean_tx(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    const char *uuid = catalog_migration_uuid(r->eng->cat);
     bool ok = pgconn_exec(c, "BEGIN");
-    if (ok && r->o->truncate_tables && n > 0) {
+    if (ok && r->spec->truncate_tables && n > 0) {
         /* One statement: foreign keys among the tables do not get in the way. */
         strbuf sql = STRBUF_INIT;
         strbuf_append(&sql, "TRUNCATE TABLE ");
@@ -405,35 +402,48 @@ static int start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
     }
     for (size_t i = 0; ok && i < n; i++)
         ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
-    ok = ok && (!r->o->clean_in_tx || r->o->clean_in_tx(r->o->clean_arg, c));
+    ok = ok && (!r->spec->clean_in_tx || r->spec->clean_in_tx(r->spec->clean_arg, c));
     ok = ok && pgconn_exec(c, "COMMIT");
-    if (!ok) {
+    if (!ok && PQstatus(c->pg) == CONNECTION_OK) {
+        /* the ROLLBACK's success must not hide whether the failure was transient */
+        bool retryable = c->last_error_retryable;
         pgconn_exec(c, "ROLLBACK");
-        return cmd_db_exit_code(r->conf->role);
+        c->last_error_retryable = retryable;
     }
-    if (r->o->truncate_tables)
-        log_say("truncated %zu tables on the %s database", n, db_role_name(r->conf->role));
+    return ok;
+}
+
+/*
+ * --start-clean: forget this importer's progress on the selected tables, and
+ * truncate them when asked; a transient failure of the database is retried
+ * under the retry policy, as every other step of the import.
+ */
+static engine_status start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+{
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    for (;;) {
+        if (!main_ready(r, c, &rs))
+            return ENGINE_BAD_STATE;
+        if (clean_tx(r, c, ts, n))
+            break;
+        if (!main_retry(r, c, &rs))
+            return r->main_gave_up ? ENGINE_BAD_STATE : db_role_failure(r->spec->conf->role);
+    }
+    if (r->spec->truncate_tables)
+        log_say("truncated %zu tables on the %s database", n, db_role_name(r->spec->conf->role));
     for (size_t i = 0; i < n; i++)
-        if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, ts[i].schema, ts[i].name))
-            return EXIT_BAD_STATE;
-    if (r->o->clean_done && !r->o->clean_done(r->o->clean_arg))
-        return EXIT_BAD_STATE;
-    return EXIT_OK;
+        if (!snapshot_import_reset_table(r->eng->cat, r->spec->importer_role, ts[i].schema, ts[i].name))
+            return ENGINE_BAD_STATE;
+    if (r->spec->clean_done && !r->spec->clean_done(r->spec->clean_arg))
+        return ENGINE_BAD_STATE;
+    return ENGINE_OK;
 }
 
 static bool export_finished(catalog *m)
 {
-    if (!catalog_status_get_bool(m, "ExportDataDone"))
-        return false;
-    sqlite3_stmt *st;
-    bool done = false;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT count(*) FROM snapshot_export_table WHERE status <> 'DONE'", -1,
-                           &st, NULL) == SQLITE_OK) {
-        done = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0;
-        sqlite3_finalize(st);
-    }
-    return done;
+    return catalog_status_get_bool(m, "ExportDataDone") && snapshot_export_tables_unfinished(m) == 0;
 }
 
 /*
@@ -442,7 +452,7 @@ static bool export_finished(catalog *m)
  */
 static bool main_ready(import_run *r, pgconn *c, retry_state *rs)
 {
-    if (pgconn_ensure(c, rs, "bookkeeping connection", &cmd_interrupted, NULL))
+    if (pgconn_ensure(c, rs, "bookkeeping connection", r->eng->interrupted, NULL))
         return true;
     r->main_gave_up = true;
     return false;
@@ -456,11 +466,11 @@ static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
 {
     if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable)
         return false;
-    if (retry_failed(rs) && retry_backoff(rs, &cmd_interrupted))
+    if (retry_failed(rs) && retry_backoff(rs, r->eng->interrupted))
         return true;
     log_error("%s database: the bookkeeping connection failed for %llds: run the same command "
               "again once the database is reachable (or raise %s)",
-              db_role_name(r->conf->role), (long long)(retry_elapsed_ms(rs) / 1000),
+              db_role_name(r->spec->conf->role), (long long)(retry_elapsed_ms(rs) / 1000),
               RETRY_TIMEOUT_ENV);
     r->main_gave_up = true;
     return false;
@@ -497,7 +507,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
     pthread_mutex_unlock(&r->mu);
     if (!drained)
         return false;
-    const char *uuid = catalog_migration_uuid(r->ctx->meta);
+    const char *uuid = catalog_migration_uuid(r->eng->cat);
     int64_t removed = 0;
     retry_policy pol = retry_policy_default();
     retry_state rs;
@@ -511,7 +521,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
         if (!main_retry(r, c, &rs))
             return false;
     }
-    if (!snapshot_import_reset_table(r->ctx->meta, r->o->importer_role, t->schema, t->name))
+    if (!snapshot_import_reset_table(r->eng->cat, r->spec->importer_role, t->schema, t->name))
         return false;
     for (;;) {
         import_metainfo_set_free(done);
@@ -523,7 +533,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
     if (removed > 0)
         log_say("table %s: export data restarted it from a new snapshot; the %lld rows imported from "
                 "its earlier files were removed from the %s database and it is imported again",
-                t->display, (long long)removed, db_role_name(r->conf->role));
+                t->display, (long long)removed, db_role_name(r->spec->conf->role));
     else
         log_info("table %s: export data restarted it from a new snapshot", t->display);
     strlist_free(&t->queued);
@@ -539,77 +549,33 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
 
 typedef struct export_row {
     imp_table *t;
-    char *status;
+    const char *status;
     int64_t attempt;
-    data_file f;      /* f.path NULL: the table has no file yet */
+    const snapshot_file *f; /* f->path NULL: the table has no file yet */
 } export_row;
 
-/* The exporter's tables and files, one consistent read of meta.db. */
-static bool read_export_rows(import_run *r, imp_table *ts, size_t n, export_row **out, size_t *count)
+/*
+ * The exporter's tables and files, one consistent read of meta.db, of the
+ * tables this import selected. The rows of *out point into *entries (the caller frees both).
+ */
+static bool read_export_rows(import_run *r, imp_table *ts, size_t n, snapshot_export_entry **entries,
+                             size_t *nentries, export_row **out, size_t *count)
 {
     *out = NULL;
     *count = 0;
-    sqlite3 *db = catalog_sqlite(r->ctx->meta);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT t.schema_name, t.table_name, t.status, t.attempt, f.part, f.file_path,"
-                           " f.row_count, f.file_size, f.columns FROM snapshot_export_table t"
-                           " LEFT JOIN snapshot_export_file f ON f.schema_name = t.schema_name AND"
-                           " f.table_name = t.table_name ORDER BY 1, 2, 5",
-                           -1, &st, NULL) != SQLITE_OK) {
-        log_error("metadata store (meta.db): %s", sqlite3_errmsg(db));
+    if (!snapshot_export_entries_load(r->eng->cat, entries, nentries))
         return false;
+    *out = xcalloc(*nentries + 1, sizeof **out);
+    for (size_t i = 0; i < *nentries; i++) {
+        const snapshot_export_entry *e = &(*entries)[i];
+        imp_table *t = find_table(ts, n, e->file.schema, e->file.table);
+        if (t)
+            (*out)[(*count)++] = (export_row){t, e->status, e->attempt, &e->file};
     }
-    size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        imp_table *t = find_table(ts, n, (const char *)sqlite3_column_text(st, 0),
-                                  (const char *)sqlite3_column_text(st, 1));
-        if (!t)
-            continue;
-        if (*count == cap) {
-            cap = cap ? cap * 2 : 64;
-            *out = xrealloc(*out, cap * sizeof **out);
-        }
-        export_row *e = &(*out)[(*count)++];
-        memset(e, 0, sizeof *e);
-        e->t = t;
-        e->status = xstrdup((const char *)sqlite3_column_text(st, 2));
-        e->attempt = sqlite3_column_int64(st, 3);
-        if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
-            e->f.schema = t->schema;
-            e->f.table = t->name;
-            e->f.part = sqlite3_column_int(st, 4);
-            e->f.path = xstrdup((const char *)sqlite3_column_text(st, 5));
-            e->f.rows = sqlite3_column_int64(st, 6);
-            e->f.size = sqlite3_column_int64(st, 7);
-            e->f.columns_json = xstrdup((const char *)sqlite3_column_text(st, 8));
-        }
-    }
-    sqlite3_finalize(st);
     return true;
 }
 
-static void export_rows_free(export_row *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].status);
-        free(rows[i].f.path);
-        free(rows[i].f.columns_json);
-    }
-    free(rows);
-}
-
-/* The table's attempt now, as meta.db says: after a file turned out not to be what it said. */
-static int64_t current_attempt(import_run *r, const imp_table *t)
-{
-    long long v = -1;
-    catalog_run(r->ctx->meta, &v,
-               "SELECT attempt FROM snapshot_export_table WHERE schema_name = ?1 AND table_name = ?2",
-               "ss", t->schema, t->name);
-    return v;
-}
-
-static bool queue_file(import_run *r, imp_table *t, const data_file *f, int64_t attempt,
+static bool queue_file(import_run *r, imp_table *t, const snapshot_file *f, int64_t attempt,
                        const import_metainfo_set *done)
 {
     batch_plan plan;
@@ -618,7 +584,7 @@ static bool queue_file(import_run *r, imp_table *t, const data_file *f, int64_t 
     if (pr == PLAN_FAILED)
         return false;
     if (pr == PLAN_STALE) {
-        if (current_attempt(r, t) != attempt)
+        if (snapshot_export_table_attempt(r->eng->cat, t->schema, t->name) != attempt)
             return true; /* the next poll takes the table back */
         log_error("data file %s of table %s is missing or differs from what export data recorded: "
                   "run export data with --start-clean, then import data with --start-clean",
@@ -658,7 +624,7 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
                         bool *db_failed)
 {
     *db_failed = false;
-    char *now = catalog_status_get_string(r->ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    char *now = catalog_status_get_string(r->eng->cat, SNAPSHOT_EXPORT_ID_KEY);
     bool same = !now || !r->generation || strcmp(now, r->generation) == 0;
     free(now);
     if (!same) {
@@ -670,9 +636,11 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
     bool *stale = xcalloc(n + 1, sizeof *stale);
     for (size_t i = 0; i < n; i++)
         stale[i] = atomic_exchange(&ts[i].stale, 0) != 0;
+    snapshot_export_entry *entries = NULL;
+    size_t nentries = 0;
     export_row *rows;
     size_t count;
-    bool ok = read_export_rows(r, ts, n, &rows, &count);
+    bool ok = read_export_rows(r, ts, n, &entries, &nentries, &rows, &count);
     for (size_t i = 0; ok && i < count; i++) {
         export_row *e = &rows[i];
         imp_table *t = e->t;
@@ -695,9 +663,9 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
                 ok = false;
                 break;
             }
-            if (t->attempt == 0 && e->f.path) {
+            if (t->attempt == 0 && e->f->path) {
                 /* Recorded before any batch of this attempt commits: a restart then knows what the database holds. */
-                if (!snapshot_import_attempt_set(r->ctx->meta, r->o->importer_role, t->schema, t->name,
+                if (!snapshot_import_attempt_set(r->eng->cat, r->spec->importer_role, t->schema, t->name,
                                                  e->attempt)) {
                     ok = false;
                     break;
@@ -705,10 +673,10 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
                 t->attempt = e->attempt;
             }
         }
-        if (t->done || e->attempt == 0 || e->attempt != t->attempt || !e->f.path ||
-            strlist_contains(&t->queued, e->f.path))
+        if (t->done || e->attempt == 0 || e->attempt != t->attempt || !e->f->path ||
+            strlist_contains(&t->queued, e->f->path))
             continue;
-        ok = queue_file(r, t, &e->f, e->attempt, done);
+        ok = queue_file(r, t, e->f, e->attempt, done);
     }
     /* A table's files are recorded before its DONE status, so a DONE table read here has them all. */
     for (size_t i = 0; ok && i < count; i++) {
@@ -717,12 +685,13 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
             continue; /* judged on the table's last row */
         size_t nfiles = 0;
         for (size_t k = i + 1; k-- > 0 && rows[k].t == e->t;)
-            nfiles += rows[k].f.path != NULL;
+            nfiles += rows[k].f->path != NULL;
         if (strcmp(e->status, SNAP_DONE) == 0 && e->attempt == e->t->attempt &&
             e->t->queued.count == nfiles)
             e->t->files_queued = true;
     }
-    export_rows_free(rows, count);
+    free(rows);
+    snapshot_export_entries_free(entries, nentries);
     free(stale);
     return ok;
 }
@@ -735,21 +704,22 @@ static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
         if (!force && imp == t->saved_imported)
             continue;
         const char *st = t->done ? SNAP_DONE : (imp > 0 || t->queued.count > 0) ? SNAP_IMPORTING : SNAP_NOT_STARTED;
-        snapshot_import_table_set(r->ctx->meta, r->o->importer_role, t->schema, t->name, st, imp,
+        snapshot_import_table_set(r->eng->cat, r->spec->importer_role, t->schema, t->name, st, imp,
                                   t->total_rows);
         t->saved_imported = imp;
     }
 }
 
-int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
+engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *spec)
 {
-    import_run r = {.ctx = ctx, .conf = conf, .o = o};
+    import_run r = {.eng = eng, .spec = spec};
+    db_conf *conf = spec->conf;
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     atomic_init(&r.abort, 0);
     atomic_init(&r.failed, 0);
     atomic_init(&r.gave_up, 0);
-    int rc = EXIT_OK;
+    engine_status rc = ENGINE_OK;
     imp_table *ts = NULL;
     size_t n = 0;
     import_metainfo_set done = {0};
@@ -762,14 +732,14 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
 
     char *etype;
     /* An exporter that just started records the export type in a moment. */
-    while (!(etype = catalog_status_get_string(ctx->meta, "ExportType")) && !cmd_interrupted &&
-           cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL))
+    while (!(etype = catalog_status_get_string(eng->cat, "ExportType")) && !*eng->interrupted &&
+           cmd_lock_is_held(eng->export_dir, "export-data-from-source", NULL))
         usleep(100000);
     free(etype);
     if (!etype) {
-        log_error("no data has been exported into %s yet: run 'yb-voyager export data' first",
-                  ctx->export_dir);
-        rc = EXIT_BAD_STATE;
+        log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' first",
+                   "no data has been exported into %s yet", eng->export_dir);
+        rc = ENGINE_BAD_STATE;
         goto out_nc;
     }
     /* a restart during a target outage waits for it, as a running import does */
@@ -777,16 +747,16 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     retry_state srs;
     retry_init(&srs, &spol);
     bool gave_up = false;
-    c = cmd_connect_retrying(ctx, conf, NULL, &srs, &gave_up);
+    c = db_connect_recorded_retrying(eng->cat, conf, NULL, &srs, eng->interrupted, &gave_up);
     if (!c) {
-        rc = gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+        rc = gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
         goto out_nc;
     }
     c->retries = true; /* its statements run under main_ready() */
     r.loader = (batch_loader){.conf = conf,
-                              .export_dir = ctx->export_dir,
-                              .migration_uuid = catalog_migration_uuid(ctx->meta),
-                              .enable_upsert = o->enable_upsert,
+                              .export_dir = eng->export_dir,
+                              .migration_uuid = catalog_migration_uuid(eng->cat),
+                              .enable_upsert = spec->enable_upsert,
                               .nodes = &r.nodes,
                               .abort = &r.abort};
     atomic_init(&r.loader.warned_replication_role, 0);
@@ -794,74 +764,76 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         log_info("the %s database is PostgreSQL: YugabyteDB load settings (upsert mode) are not used",
                  db_role_name(conf->role));
     if (!load_tables(&r, &ts, &n)) {
-        rc = EXIT_BAD_ARGS;
+        rc = ENGINE_BAD_INPUT;
         goto out;
     }
     for (;;) {
         if (!main_ready(&r, c, &srs)) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
         if (import_metainfo_create(c) &&
-            yb_nodes_discover(c, o->target_endpoints, o->use_public_ip, &r.nodes))
+            yb_nodes_discover(c, spec->target_endpoints, spec->use_public_ip, &r.nodes))
             break;
         if (!main_retry(&r, c, &srs)) {
-            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
             goto out;
         }
     }
     for (;;) {
         if (!main_ready(&r, c, &srs)) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
         if (check_tables_exist(&r, c, ts, n))
             break;
         if (!main_retry(&r, c, &srs)) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
     }
     if (!same_generation(&r)) {
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
-    if (o->start_clean) {
+    if (spec->start_clean) {
         c->retries = false; /* run once: its failures are errors */
-        rc = start_clean(&r, c, ts, n);
+        rc = may_load_into(&r, c, ts, n);
         c->retries = true;
-        if (rc != EXIT_OK)
+        if (rc == ENGINE_OK)
+            rc = start_clean(&r, c, ts, n);
+        if (rc != ENGINE_OK)
             goto out;
-        char *now = catalog_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
-        bool ok = !now || snapshot_import_generation_set(ctx->meta, o->importer_role, now);
+        char *now = catalog_status_get_string(eng->cat, SNAPSHOT_EXPORT_ID_KEY);
+        bool ok = !now || snapshot_import_generation_set(eng->cat, spec->importer_role, now);
         free(now);
         if (!ok) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
     }
     for (;;) {
         if (!main_ready(&r, c, &srs)) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
-        if (import_metainfo_load(c, catalog_migration_uuid(ctx->meta), &done))
+        if (import_metainfo_load(c, catalog_migration_uuid(eng->cat), &done))
             break;
         if (!main_retry(&r, c, &srs)) {
-            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
             goto out;
         }
     }
-    r.generation = catalog_status_get_string(ctx->meta, SNAPSHOT_EXPORT_ID_KEY);
+    r.generation = catalog_status_get_string(eng->cat, SNAPSHOT_EXPORT_ID_KEY);
     for (size_t i = 0; i < n; i++) {
-        ts[i].attempt = snapshot_import_attempt_get(ctx->meta, o->importer_role, ts[i].schema, ts[i].name);
+        ts[i].attempt = snapshot_import_attempt_get(eng->cat, spec->importer_role, ts[i].schema, ts[i].name);
         if (ts[i].attempt < 0) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
     }
 
-    int nworkers = o->parallel < 1 ? 1 : o->parallel;
+    int nworkers = spec->parallel_jobs < 1 ? 1 : spec->parallel_jobs;
     th = xcalloc((size_t)nworkers, sizeof *th);
     wa = xcalloc((size_t)nworkers, sizeof *wa);
     for (int i = 0; i < nworkers; i++) {
@@ -877,18 +849,18 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
         started++;
     }
     items = xcalloc(n + 1, sizeof *items);
-    pb = progress_new(o->bars, "imported", n);
+    pb = progress_new(spec->bars, "imported", n);
     int64_t last_poll = 0, last_save = 0, wait_msg = 0;
     bool export_done = false, local_failure = false, failed_db = false;
     for (;;) {
         int64_t now = now_monotonic_ms();
-        if (cmd_interrupted)
+        if (*eng->interrupted)
             atomic_store(&r.abort, 1);
         if (atomic_load(&r.abort))
             break;
         if (now - last_poll >= EXPORT_POLL_MS) {
             last_poll = now;
-            export_done = export_finished(ctx->meta);
+            export_done = export_finished(eng->cat);
             bool db_failed = false;
             if (!poll_export(&r, c, ts, n, &done, &db_failed)) {
                 local_failure = !db_failed; /* the export dir's files or state, not the database */
@@ -898,7 +870,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
             }
             if (!export_done && now - wait_msg >= WAIT_MESSAGE_EVERY_MS) {
                 wait_msg = now;
-                bool running = cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL);
+                bool running = cmd_lock_is_held(eng->export_dir, "export-data-from-source", NULL);
                 log_say("waiting for export data to finish%s", running ? "" : " (it is not running: start it again)");
             }
         }
@@ -937,13 +909,13 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     pb = NULL;
     save_counts(&r, ts, n, true);
     if (local_failure || failed_db || atomic_load(&r.failed)) {
-        rc = local_failure || atomic_load(&r.gave_up) || r.main_gave_up ? EXIT_BAD_STATE
-                                                                       : cmd_db_exit_code(conf->role);
+        rc = local_failure || atomic_load(&r.gave_up) || r.main_gave_up ? ENGINE_BAD_STATE
+                                                                       : db_role_failure(conf->role);
         goto out;
     }
-    if (atomic_load(&r.abort) || cmd_interrupted) {
+    if (atomic_load(&r.abort) || *eng->interrupted) {
         log_error("import data interrupted: run the same command again to resume");
-        rc = EXIT_BAD_STATE;
+        rc = ENGINE_BAD_STATE;
         goto out;
     }
     int nseq = 0;
@@ -952,14 +924,14 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     retry_init(&rs, &pol);
     for (;;) {
         if (!main_ready(&r, c, &rs)) {
-            rc = EXIT_BAD_STATE;
+            rc = ENGINE_BAD_STATE;
             goto out;
         }
         /* setval is idempotent: a restore cut off half-way is run again whole */
-        if (sequences_restore(ctx->meta, c, "snapshot", &nseq))
+        if (sequences_restore(eng->cat, c, "snapshot", &nseq))
             break;
         if (!main_retry(&r, c, &rs)) {
-            rc = r.main_gave_up ? EXIT_BAD_STATE : cmd_db_exit_code(conf->role);
+            rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
             goto out;
         }
     }
@@ -967,7 +939,7 @@ int snapshot_import_run(cmd_ctx *ctx, db_conf *conf, const import_options *o)
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += atomic_load(&ts[i].imported);
-    catalog_status_set_bool(ctx->meta, o->done_key, true);
+    catalog_status_set_bool(eng->cat, spec->done_key, true);
     log_say("imported %zu tables, %lld rows, into the %s database", n, (long long)total,
             db_role_name(conf->role));
 

@@ -11,6 +11,7 @@
 #include "cdc/cdc_import.h"
 #include "cdc/import_metainfo.h"
 #include "cli/cmd_connect.h"
+#include "cli/snapshot_flags.h"
 #include "core/exitcodes.h"
 #include "core/exportdir.h"
 #include "core/lock.h"
@@ -42,6 +43,36 @@ static int print_counts(cmd_ctx *ctx, db_conf *conf)
     cdc_import_counts_free(t, n);
     pgconn_close(c);
     return ok ? EXIT_OK : EXIT_TARGET_ERROR;
+}
+
+/* The change apply alone, its spec read from the flags as `import data to ...` reads them. */
+static int apply(cmd_ctx *ctx, db_conf *conf, const char *importer)
+{
+    table_patterns include = {0}, exclude = {0};
+    bool lists = opts_has_flag(ctx->opts, "table-list");
+    if (lists && !table_filter_from_opts(ctx, &include, &exclude))
+        return EXIT_BAD_ARGS;
+    cdc_apply_spec spec = {
+        .conf = conf,
+        .importer_role = importer,
+        .start_clean = opts_get_bool(ctx->opts, "start-clean"),
+        .table_lists = lists,
+        .include = &include,
+        .exclude = &exclude,
+        .parallel_jobs = snapshot_parallel_jobs(ctx),
+        .parallel_jobs_given = opts_get_int(ctx->opts, "parallel-jobs") > 0,
+        .bars = snapshot_use_bars(ctx),
+        .target_endpoints = opts_get(ctx->opts, "target-endpoints"),
+        .use_public_ip = opts_get_bool(ctx->opts, "use-public-ip"),
+    };
+    cdc_apply_next next;
+    int rc = exit_code_of(cdc_import_apply(&ctx->eng, &spec, &next));
+    /* the command would become export data from target now; the driver's run ends here */
+    if (rc == EXIT_OK && next == CDC_APPLY_EXPORT_FROM_TARGET)
+        log_say("cdc_apply_drive: next, export data from target");
+    table_patterns_free(&include);
+    table_patterns_free(&exclude);
+    return rc;
 }
 
 static int drive(const char *spec)
@@ -88,6 +119,7 @@ static int drive(const char *spec)
     char *meta_path = xasprintf("%s/metainfo/meta.db", ctx.export_dir);
     ctx.meta = ctx.lock ? catalog_open(meta_path) : NULL;
     free(meta_path);
+    ctx.eng = (engine_ctx){.export_dir = ctx.export_dir, .cat = ctx.meta, .interrupted = &cmd_interrupted};
     if (ctx.meta) {
         struct sigaction sa = {0};
         sa.sa_handler = on_signal;
@@ -98,7 +130,7 @@ static int drive(const char *spec)
         db_conf conf;
         if (cmd_db_conf(&ctx, role, &conf)) {
             rc = getenv("VOYAGER_CDC_COUNTS") ? print_counts(&ctx, &conf)
-                                              : cdc_import_apply(&ctx, &conf, importer);
+                                              : apply(&ctx, &conf, importer);
             db_conf_free(&conf);
         } else {
             rc = EXIT_BAD_ARGS;

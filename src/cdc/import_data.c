@@ -1,0 +1,276 @@
+#include "cdc/import_data.h"
+
+#include "catalog/catalog.h"
+#include "catalog/import_state.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/connect.h"
+#include "snapshot/snapshot_import.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROLE_TARGET "target_db_importer"
+#define ROLE_SOURCE "source_db_importer"
+#define ROLE_SOURCE_REPLICA "source_replica_db_importer"
+
+static bool export_is_live(catalog *cat)
+{
+    char *t = catalog_status_get_string(cat, "ExportType");
+    bool live = t && strcmp(t, "snapshot-and-changes") == 0;
+    free(t);
+    return live;
+}
+
+static cdc_apply_spec apply_spec_of(const import_data_spec *spec, const char *importer_role)
+{
+    return (cdc_apply_spec){
+        .conf = spec->conf,
+        .importer_role = importer_role,
+        .start_clean = spec->start_clean,
+        .table_lists = spec->table_lists,
+        .include = spec->include,
+        .exclude = spec->exclude,
+        .parallel_jobs = spec->parallel_jobs,
+        .parallel_jobs_given = spec->parallel_jobs_given,
+        .bars = spec->bars,
+        .target_endpoints = spec->target_endpoints,
+        .use_public_ip = spec->use_public_ip,
+    };
+}
+
+typedef struct clean_arg {
+    engine_ctx *eng;
+    const cdc_apply_spec *apply;
+} clean_arg;
+
+/* The change progress goes with the truncated tables: the new snapshot is followed by every change. */
+static bool clean_changes(void *arg, pgconn *c)
+{
+    clean_arg *a = arg;
+    /* an offline import has no change progress (and gets no change bookkeeping tables) */
+    return !export_is_live(a->eng->cat) || cdc_import_clean_in_tx(a->eng, a->apply->importer_role, c);
+}
+
+/* Only once the clean start is complete: recorded earlier, a failed one would let the new lists pass. */
+static bool clean_done(void *arg)
+{
+    clean_arg *a = arg;
+    return cdc_import_table_filter_check(a->eng, a->apply) == ENGINE_OK;
+}
+
+/*
+ * Replication set up on the target would copy or overwrite what this import
+ * writes (a subscription applying someone else's changes to the same tables,
+ * a CDC slot or publication streaming them elsewhere): as upstream, abort
+ * unless --skip-replication-checks. This migration's own slot and publication
+ * (export data from target, after cutover) are not counted.
+ */
+static engine_status check_target_replication(engine_ctx *eng, const import_data_spec *spec)
+{
+    if (spec->skip_replication_checks)
+        return ENGINE_OK;
+    pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
+    if (!c)
+        return ENGINE_TARGET_FAILED;
+    strbuf hex = STRBUF_INIT;
+    for (const char *p = catalog_migration_uuid(eng->cat); *p; p++)
+        if (*p != '-')
+            strbuf_append_char(&hex, *p);
+    const char *params[] = {strbuf_cstr(&hex)};
+    PGresult *r = pgconn_query(
+        c,
+        "SELECT 'replication slot ' || quote_ident(slot_name) FROM pg_replication_slots"
+        " WHERE database = current_database() AND slot_name <> 'voyager_target_slot_' || $1"
+        " UNION ALL SELECT 'publication ' || quote_ident(pubname) FROM pg_publication"
+        " WHERE pubname <> 'voyager_target_pub_' || $1"
+        " UNION ALL SELECT 'subscription ' || quote_ident(subname) FROM pg_subscription"
+        " WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " ORDER BY 1",
+        1, params);
+    engine_status rc = ENGINE_OK;
+    if (!r) {
+        rc = ENGINE_TARGET_FAILED;
+    } else if (PQntuples(r) > 0) {
+        strbuf list = STRBUF_INIT;
+        for (int i = 0; i < PQntuples(r); i++) {
+            if (i)
+                strbuf_append(&list, ", ");
+            strbuf_append(&list, PQgetvalue(r, i, 0));
+        }
+        log_error("the target database has replication set up that would interfere with the import "
+                  "(%s): drop it, or pass --skip-replication-checks true if it is intended",
+                  strbuf_cstr(&list));
+        strbuf_free(&list);
+        rc = ENGINE_BAD_STATE;
+    }
+    PQclear(r);
+    strbuf_free(&hex);
+    pgconn_close(c);
+    return rc;
+}
+
+typedef struct ff_admission {
+    catalog *cat;
+    char *refusal; /* owned; set when fall-forward may not start */
+} ff_admission;
+
+/*
+ * Registers fall-forward (FallForwardEnabled) in the same meta.db transaction
+ * as its checks, so that cutover to target and archive changes, which take the
+ * same write lock, see either a registered source-replica or none.
+ */
+static bool admit_fall_forward(cJSON *rec, void *arg)
+{
+    ff_admission *a = arg;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"))) {
+        a->refusal = xstrdup(
+            "this migration was prepared for fall-back (initiate cutover to target "
+            "--prepare-for-fall-back true), and fall-back and fall-forward exclude each other: "
+            "the source is its way back, kept in sync by 'import data to source'");
+        return false;
+    }
+    bool registered = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
+    if (!registered &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverToTargetRequested"))) {
+        a->refusal = xstrdup(
+            "cutover to target was already initiated, so a source-replica started now would "
+            "miss the writes made on the target since then: 'import data to source-replica' "
+            "must be started before 'initiate cutover to target', and this migration can no "
+            "longer get a source-replica");
+        return false;
+    }
+    /* source changes the source-replica still needs that archive changes deleted */
+    int64_t first, last;
+    if (!import_state_deleted_unapplied(a->cat, "source_db_exporter", ROLE_SOURCE_REPLICA, &first,
+                                        &last)) {
+        a->refusal = xstrdup("cannot read the change queue's state from meta.db");
+        return false;
+    }
+    if (first >= 0) {
+        a->refusal = xasprintf(
+            "archive changes --delete already deleted queue segments %lld..%lld, source changes "
+            "the source-replica has not applied: it can no longer be added to this migration. "
+            "Start 'import data to source-replica' before 'archive changes' (or archive with "
+            "--move-to, which keeps the changes readable)",
+            (long long)first, (long long)last);
+        return false;
+    }
+    if (!registered)
+        cJSON_AddBoolToObject(rec, "FallForwardEnabled", true);
+    return true;
+}
+
+static engine_status register_fall_forward(engine_ctx *eng)
+{
+    ff_admission a = {eng->cat, NULL};
+    if (catalog_status_update(eng->cat, admit_fall_forward, &a))
+        return ENGINE_OK;
+    if (!a.refusal)
+        return ENGINE_BAD_STATE; /* meta.db failed, and said so */
+    log_error("import data to source-replica: %s", a.refusal);
+    free(a.refusal);
+    return ENGINE_BAD_STATE;
+}
+
+/* Snapshot import into the target or the source-replica, then the live changes when the export is live. */
+static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_spec *spec,
+                                           cdc_apply_next *next)
+{
+    bool replica = spec->conf->role == DB_SOURCE_REPLICA;
+    const char *importer_role = replica ? ROLE_SOURCE_REPLICA : ROLE_TARGET;
+    engine_status rc = replica ? register_fall_forward(eng) : check_target_replication(eng, spec);
+    if (rc != ENGINE_OK)
+        return rc;
+    cdc_apply_spec apply = apply_spec_of(spec, importer_role);
+    clean_arg ca = {eng, &apply};
+    snapshot_import_spec snap = {
+        .conf = spec->conf,
+        .importer_role = importer_role,
+        .done_key = replica ? "ImportDataToSourceReplicaDone" : "ImportDataDone",
+        .parallel_jobs = spec->parallel_jobs,
+        .batch_rows = spec->batch_rows,
+        .bars = spec->bars,
+        .start_clean = spec->start_clean,
+        .truncate_tables = spec->truncate_tables,
+        .enable_upsert = spec->enable_upsert,
+        .target_endpoints = spec->target_endpoints,
+        .use_public_ip = spec->use_public_ip,
+        .include = spec->table_lists ? spec->include : NULL,
+        .exclude = spec->table_lists ? spec->exclude : NULL,
+        .confirm = spec->confirm,
+        .confirm_arg = spec->confirm_arg,
+        .clean_in_tx = clean_changes,
+        .clean_done = clean_done,
+        .clean_arg = &ca,
+    };
+    /* before the snapshot too: a restart with other lists is refused before it changes anything */
+    if (!spec->start_clean && export_is_live(eng->cat))
+        rc = cdc_import_table_filter_check(eng, &apply);
+    if (rc == ENGINE_OK)
+        rc = snapshot_import_run(eng, &snap);
+    if (rc == ENGINE_OK && export_is_live(eng->cat))
+        rc = cdc_import_apply(eng, &apply, next);
+    return rc;
+}
+
+/*
+ * Fall-back: the source already holds the snapshot, so this only applies the
+ * target's changes (queued by export data from target) to the source.
+ */
+static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *spec,
+                                       cdc_apply_next *next)
+{
+    cJSON *status = catalog_status_load(eng->cat);
+    if (!status)
+        return ENGINE_BAD_STATE;
+    bool ff = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "FallForwardEnabled"));
+    bool no_fb =
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "CutoverToTargetRequested")) &&
+        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(status, "FallbackEnabled"));
+    /*
+     * Changes go back to the tables they came from: another schema list than
+     * export data's would be accepted and ignored. The same one (a shared
+     * config file) is fine.
+     */
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(status, "SourceDBConf");
+    const cJSON *sch = src ? cJSON_GetObjectItemCaseSensitive(src, "Schema") : NULL;
+    char *rec_schema = xstrdup(cJSON_IsString(sch) ? sch->valuestring : "");
+    cJSON_Delete(status);
+    engine_status rc = ENGINE_OK;
+    /* either way no change would ever come for this importer: it would wait forever */
+    if (ff) {
+        log_error("import data to source: fall-forward is on ('import data to source-replica' was "
+                  "started), and fall-back and fall-forward exclude each other: the target's "
+                  "changes go to the source-replica ('import data to source-replica')");
+        rc = ENGINE_BAD_STATE;
+    } else if (no_fb) {
+        log_error("import data to source: cutover to target was initiated without "
+                  "--prepare-for-fall-back true, so no change is captured for the source: this "
+                  "migration has no fall-back");
+        rc = ENGINE_BAD_STATE;
+    } else if (spec->source_schema && strcmp(spec->source_schema, rec_schema) != 0) {
+        log_error("--source-db-schema %s has no effect on import data to source: the target's "
+                  "changes go back to the tables they came from (export data used '%s'); remove it",
+                  spec->source_schema, rec_schema);
+        rc = ENGINE_BAD_INPUT;
+    }
+    free(rec_schema);
+    if (rc != ENGINE_OK)
+        return rc;
+    pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
+    if (!c)
+        return ENGINE_SOURCE_FAILED;
+    pgconn_close(c);
+    cdc_apply_spec apply = apply_spec_of(spec, ROLE_SOURCE);
+    return cdc_import_apply(eng, &apply, next);
+}
+
+engine_status import_data_run(engine_ctx *eng, const import_data_spec *spec, cdc_apply_next *next)
+{
+    *next = CDC_APPLY_DONE;
+    if (spec->conf->role == DB_SOURCE)
+        return changes_to_source(eng, spec, next);
+    return snapshot_then_changes(eng, spec, next);
+}
