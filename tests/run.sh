@@ -15,6 +15,15 @@ run_part() {
 }
 
 if [ -z "$pattern" ]; then
+    echo "# layering (docs/ARCHITECTURE.md)"
+    if tests/check_layers.sh >"$log.layers" 2>&1; then
+        echo "ok - layering: every layer includes only the layers below it" | tee -a "$log"
+    else
+        sed 's/^/# /' "$log.layers"
+        echo "not ok - layering: see the lines above" | tee -a "$log"
+        status=1
+    fi
+    rm -f "$log.layers"
     echo "# unit tests"
     run_part "${BUILD:-build}/unit-tests"
 fi

@@ -189,6 +189,8 @@ static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_sp
         .conf = spec->conf,
         .importer_role = importer_role,
         .done_key = replica ? "ImportDataToSourceReplicaDone" : "ImportDataDone",
+        .cutover_done_key = replica ? "CutoverProcessedBySourceReplicaImporter"
+                                    : "CutoverProcessedByTargetImporter",
         .parallel_jobs = spec->parallel_jobs,
         .batch_rows = spec->batch_rows,
         .bars = spec->bars,

@@ -922,7 +922,10 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
     retry_policy pol = retry_policy_default();
     retry_state rs;
     retry_init(&rs, &pol);
-    for (;;) {
+    bool after_cutover = spec->cutover_done_key && catalog_status_get_bool(eng->cat, spec->cutover_done_key);
+    if (after_cutover)
+        log_info("sequences left as they are: this importer's cutover already set them");
+    while (!after_cutover) {
         if (!main_ready(&r, c, &rs)) {
             rc = ENGINE_BAD_STATE;
             goto out;
@@ -935,7 +938,8 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             goto out;
         }
     }
-    log_info("restored %d sequences", nseq);
+    if (!after_cutover)
+        log_info("restored %d sequences", nseq);
     int64_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += atomic_load(&ts[i].imported);

@@ -26,6 +26,12 @@ typedef struct snapshot_import_spec {
     db_conf *conf;              /* the database imported into; keeps a password entered at a prompt */
     const char *importer_role;  /* target_db_importer | source_replica_db_importer */
     const char *done_key;       /* status-record flag set when the snapshot import is complete */
+    /*
+     * Status-record flag set once this importer processed its cutover (NULL:
+     * none). From then on the database is the primary and its sequences hold
+     * the cutover's values or the application's: the snapshot's are not set again.
+     */
+    const char *cutover_done_key;
     int parallel_jobs;          /* connections loading batches (>= 1) */
     int64_t batch_rows;         /* rows per batch (>= 1) */
     bool bars;                  /* progress bars, else periodic lines */

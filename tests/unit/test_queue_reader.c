@@ -4,7 +4,7 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_reader.h"
 #include "core/fsutil.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/catalog_int.h" /* unit tests may look at the tables directly */
 #include "core/util.h"
 
 #include <stdlib.h>

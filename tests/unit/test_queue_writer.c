@@ -2,7 +2,7 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_writer.h"
 #include "core/fsutil.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/catalog_int.h" /* unit tests may look at the tables directly */
 #include "core/util.h"
 #include "testlib.h"
 

@@ -2,7 +2,7 @@
 #include "testlib.h"
 
 #include "core/fsutil.h"
-#include "catalog/catalog_int.h" /* transitional (issue 14): SQL moves into src/catalog/ */
+#include "catalog/catalog_int.h" /* unit tests may look at the tables directly */
 #include "core/util.h"
 #include "snapshot/data_descriptor.h"
 #include "catalog/snapshot_state.h"
