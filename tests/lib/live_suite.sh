@@ -243,6 +243,19 @@ _ls_phase2() {
         random_sleep 5 20; proc_kill9 imp; proc_kill9 expt
         proc_start expt "$V" export data from target -e "$ED" --disable-pb true
     done
+    if [ "$LS_VARIANT" = fall-forward ]; then
+        # import data restarted after its cutover turns into export data from target again: the
+        # importer's own process is the one that must exit 0 at the end (old test_live_fall_forward)
+        local seq_before seq_after
+        seq_before=$(psql_as target yugabyte -c "SELECT last_value FROM public.customers_id_seq")
+        proc_kill9 expt
+        proc_restart imp
+        check "import data restarted after the cutover turns into export data from target" \
+            lock_pid_wait "$ED" export-data-from-target "${_PROC_PID[imp]}" 60
+        seq_after=$(psql_as target yugabyte -c "SELECT last_value FROM public.customers_id_seq")
+        check "import data restarted after the cutover does not rewind the target's sequences ($seq_before -> $seq_after)" \
+            test "$seq_after" -ge "$seq_before"
+    fi
     _ls_live_workload_ok "target workload ran without error"
     workload_wait
     [ "$LS_VARIANT" = fall-forward ] && _ls_crash rep
@@ -265,8 +278,13 @@ _ls_cutover_back() {
     if [ "$LS_VARIANT" = fall-back ]; then seqv=9000 kind=source; else seqv=7171 kind=source-replica; fi
     psql_as target yugabyte -c "SELECT setval('public.counter_seq', $seqv)" >/dev/null
     check "initiate cutover to $kind" "$V" initiate cutover to "$kind" -e "$ED"
-    proc_wait expt 60
-    assert_eq "export data from target exits 0 after the end of stream" 0 "$PROC_RC"
+    if [ "$LS_VARIANT" = fall-back ]; then
+        proc_wait expt 60
+        assert_eq "export data from target exits 0 after the end of stream" 0 "$PROC_RC"
+    else
+        proc_wait imp 60
+        assert_eq "export data from target (the importer's process) exits 0 after the end of stream" 0 "$PROC_RC"
+    fi
     proc_wait "$BACK_KEY" 120
     assert_eq "import data to $kind exits 0 after the end of stream" 0 "$PROC_RC"
     _ls_cutover_status "cutover to $kind COMPLETED" "$kind"
