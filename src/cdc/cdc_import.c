@@ -816,7 +816,7 @@ static engine_status check_generation(importer *im, bool start_clean)
               cdc_import_clean_in_tx(im->eng, im->kind->role, im->main) &&
               pgconn_exec(im->main, "COMMIT");
     if (!ok) {
-        pgconn_exec(im->main, "ROLLBACK");
+        pgconn_rollback_after_failure(im->main);
         return db_error(im);
     }
     log_say("--start-clean: forgot the progress of the earlier change queue on the %s database",

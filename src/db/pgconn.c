@@ -190,6 +190,18 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
     return NULL;
 }
 
+void pgconn_rollback_after_failure(pgconn *c)
+{
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    bool retryable = c->last_error_retryable;
+    char sqlstate[sizeof c->sqlstate];
+    memcpy(sqlstate, c->sqlstate, sizeof sqlstate);
+    pgconn_exec(c, "ROLLBACK");
+    c->last_error_retryable = retryable;
+    memcpy(c->sqlstate, sqlstate, sizeof sqlstate);
+}
+
 void pgconn_close(pgconn *c)
 {
     if (!c)

@@ -45,6 +45,12 @@ typedef struct pgconn_options {
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
 void pgconn_close(pgconn *c);
 /*
+ * End a transaction whose statement failed, when the connection is still up,
+ * keeping the failure's classification (last_error_retryable, sqlstate): the
+ * caller decides on a retry from the failure, not from the ROLLBACK's success.
+ */
+void pgconn_rollback_after_failure(pgconn *c);
+/*
  * pgconn_connect() that waits out a database that is restarting or out of
  * reach: transient failures (refused, closed, starting up, ...) are retried
  * under rs with a warning each; others are logged as errors at once. NULL

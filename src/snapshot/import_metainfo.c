@@ -123,7 +123,7 @@ bool import_metainfo_undo_table(pgconn *c, const char *migration_uuid, const cha
     }
     ok = ok && pgconn_exec(c, "COMMIT");
     if (!ok) {
-        pgconn_exec(c, "ROLLBACK");
+        pgconn_rollback_after_failure(c);
         return false;
     }
     *rows_removed = rows;

@@ -404,12 +404,8 @@ static bool clean_tx(import_run *r, pgconn *c, imp_table *ts, size_t n)
         ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
     ok = ok && (!r->spec->clean_in_tx || r->spec->clean_in_tx(r->spec->clean_arg, c));
     ok = ok && pgconn_exec(c, "COMMIT");
-    if (!ok && PQstatus(c->pg) == CONNECTION_OK) {
-        /* the ROLLBACK's success must not hide whether the failure was transient */
-        bool retryable = c->last_error_retryable;
-        pgconn_exec(c, "ROLLBACK");
-        c->last_error_retryable = retryable;
-    }
+    if (!ok)
+        pgconn_rollback_after_failure(c);
     return ok;
 }
 
