@@ -115,7 +115,6 @@ int cmd_export_data_status(cmd_ctx *ctx)
     export_table_rows rows;
     if (!export_state_tables(ctx->meta, true, &rows))
         return EXIT_BAD_STATE;
-    bool json = snapshot_output_json(ctx);
     cJSON *arr = cJSON_CreateArray();
     cJSON *report = cJSON_CreateArray(); /* upstream's file: schema-qualified names */
     strlist cells = STRLIST_INIT;
@@ -145,17 +144,10 @@ int cmd_export_data_status(cmd_ctx *ctx)
         nrows++;
     }
     export_table_rows_free(&rows);
-    if (json) {
-        char *txt = cJSON_Print(arr);
-        puts(txt);
-        free(txt);
-        snapshot_save_status_report(ctx, "export-data-status-report.json", report);
-    } else if (nrows == 0) {
-        printf("export data has not started yet in this export dir\n");
-    } else {
-        static const char *const hdr[] = {"TABLE NAME", "STATUS", "EXPORTED ROWS"};
-        snapshot_print_grid(hdr, 3, cells.items, nrows);
-    }
+    static const char *const hdr[] = {"TABLE NAME", "STATUS", "EXPORTED ROWS"};
+    status_output_print(ctx, &(status_output){arr, report, "export-data-status-report.json", hdr, 3,
+                                              cells.items, nrows,
+                                              "export data has not started yet in this export dir"});
     cJSON_Delete(arr);
     cJSON_Delete(report);
     strlist_free(&cells);

@@ -179,18 +179,12 @@ int cmd_import_data_status(cmd_ctx *ctx)
         strlist_push_owned(&cells, xasprintf("%.2f", pct));
     }
     snapshot_import_progress_free(rows, nrows);
-    if (snapshot_output_json(ctx)) {
-        char *txt = cJSON_Print(arr);
-        puts(txt);
-        free(txt);
-        snapshot_save_status_report(ctx, "import-data-status-report.json", report);
-    } else if (nrows == 0) {
-        printf("no data has been exported or imported yet in this export dir\n");
-    } else {
-        static const char *const hdr[] = {"TABLE NAME", "STATUS", "IMPORTED ROWS", "TOTAL ROWS",
-                                          "PERCENTAGE"};
-        snapshot_print_grid(hdr, 5, cells.items, nrows);
-    }
+    static const char *const hdr[] = {"TABLE NAME", "STATUS", "IMPORTED ROWS", "TOTAL ROWS",
+                                      "PERCENTAGE"};
+    status_output_print(ctx, &(status_output){arr, report, "import-data-status-report.json", hdr, 5,
+                                              cells.items, nrows,
+                                              "no data has been exported or imported yet in this "
+                                              "export dir"});
     cJSON_Delete(arr);
     cJSON_Delete(report);
     strlist_free(&cells);

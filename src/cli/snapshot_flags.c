@@ -78,3 +78,17 @@ bool table_filter_from_opts(const cmd_ctx *ctx, table_patterns *include, table_p
     return one_side(ctx, "table-list", "table-list-file-path", include) &&
            one_side(ctx, "exclude-table-list", "exclude-table-list-file-path", exclude);
 }
+
+void status_output_print(const cmd_ctx *ctx, const status_output *out)
+{
+    if (snapshot_output_json(ctx)) {
+        char *txt = cJSON_Print(out->rows);
+        puts(txt);
+        free(txt);
+        snapshot_save_status_report(ctx, out->file, out->report);
+    } else if (out->nrows == 0) {
+        printf("%s\n", out->empty);
+    } else {
+        snapshot_print_grid(out->hdr, out->ncols, out->cells, out->nrows);
+    }
+}

@@ -21,6 +21,23 @@ bool snapshot_output_json(const cmd_ctx *ctx);
 struct cJSON;
 void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const struct cJSON *rows);
 
+/*
+ * The answer of a status command (export data status, import data status):
+ * with --output-format json, rows printed and report saved as reports/<file>;
+ * else the grid of cells (hdr: ncols headers), or `empty` when there is no row.
+ */
+typedef struct status_output {
+    const struct cJSON *rows;   /* what is printed */
+    const struct cJSON *report; /* upstream's report file: schema-qualified names */
+    const char *file;
+    const char *const *hdr;
+    size_t ncols;
+    char *const *cells;
+    size_t nrows;
+    const char *empty;
+} status_output;
+void status_output_print(const cmd_ctx *ctx, const status_output *out);
+
 /* Print a grid with a header line: cells[r * ncols + c]. */
 void snapshot_print_grid(const char *const *headers, size_t ncols, char *const *cells, size_t nrows);
 /*
