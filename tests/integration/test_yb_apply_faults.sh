@@ -27,7 +27,8 @@ psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload ap
 for i in 1 2; do
     proxy_rule "yb$i" "yb_error restart_read match=^INSERT every=97" "yb_error conflict match=^UPDATE every=61" \
         "yb_error txn_aborted match=^DELETE nth=5" "yb_error schema_mismatch match=^UPDATE nth=7" \
-        "drop_after_commit nth=9" "drop_after_commit nth=40"
+        "drop_after_commit nth=9" "drop_after_commit nth=40" \
+        "yb_error schema_mismatch match=^CREATE.TABLE.IF.NOT.EXISTS.*event_channels_metainfo once"
 done
 APPLY_PORT=$YB1_PROXY_PORT check "apply under errors on prepared row statements and commit-then-drop" \
     run_apply "$ED" target target --parallel-jobs 4
@@ -51,6 +52,9 @@ n=$(( $(proxy_fired yb1 "COMMIT reply withheld") + $(proxy_fired yb2 "COMMIT rep
 stmts=$(grep -h "fault: yb " "$TEST_TMP"/proxy.yb*/log | grep -Ec "on '(INSERT|UPDATE|DELETE).*at the Bind of a prepared statement")
 [ "$stmts" -ge 4 ] && ok "the errors hit executions of prepared row statements ($stmts)" ||
     not_ok "errors on prepared row statements" "$stmts"
+n=$(( $(proxy_fired yb1 "yb schema_mismatch.*CREATE TABLE") + $(proxy_fired yb2 "yb schema_mismatch.*CREATE TABLE") ))
+[ "$n" -ge 1 ] && ok "an error on creating the apply bookkeeping at start ($n) was retried" ||
+    not_ok "error injected on the bookkeeping's CREATE TABLE" "$n"
 assert_match "the errors were retried" "will retry.*(Restart read required|conflicts with higher priority)" \
     "$(cat "$TEST_TMP/apply.err")"
 
