@@ -67,6 +67,8 @@ typedef struct importer {
     engine_ctx *eng;
     const cdc_apply_spec *spec;
     db_conf *conf;         /* spec->conf */
+    yb_nodes nodes;        /* YugabyteDB: the nodes channels spread over (and move between) */
+    channel_reconnect reconnect;
     const importer_kind *kind;
     const char *uuid;
     char *generation;      /* of the queue this run reads (cdc/queue_generation.h) */
@@ -670,6 +672,7 @@ static void free_table(void *t)
 static void importer_free(importer *im)
 {
     channels_stop(im->chans);
+    yb_nodes_free(&im->nodes);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
     import_metrics_free(im->metrics);
@@ -824,6 +827,18 @@ static engine_status check_generation(importer *im, bool start_clean)
     return ENGINE_OK;
 }
 
+/*
+ * channel_reconnect for YugabyteDB: a channel whose node went away mid apply
+ * connects to the next node that answers (yb_nodes_connect tries its own
+ * first). Runs on the channel's thread: reads only im->nodes and im->conf.
+ */
+static pgconn *reconnect_elsewhere(void *arg, int channel_no)
+{
+    importer *im = arg;
+    pgconn_options opt = {.application_name = "yb-voyager-apply", .quiet = true};
+    return yb_nodes_connect(&im->nodes, (size_t)channel_no, im->conf, &opt);
+}
+
 engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_apply_next *next)
 {
     *next = CDC_APPLY_DONE;
@@ -911,23 +926,23 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         goto out;
     }
     /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
-    yb_nodes nodes = {0};
     if (conf->role == DB_TARGET &&
-        !yb_nodes_discover(im.main, spec->target_endpoints, spec->use_public_ip, &nodes)) {
+        !yb_nodes_discover(im.main, spec->target_endpoints, spec->use_public_ip, &im.nodes)) {
         rc = ENGINE_BAD_INPUT;
         goto out;
     }
+    const yb_nodes *nodes = &im.nodes;
     pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     pgconn_options opt = {.application_name = "yb-voyager-apply"};
     for (int i = 0; i < im.nchannels; i++) {
         /* every node once (quiet), then the channel's own node under the retry policy */
         opt.quiet = true;
-        conns[i] = nodes.count > 1 ? yb_nodes_connect(&nodes, (size_t)i, conf, &opt) : NULL;
+        conns[i] = nodes->count > 1 ? yb_nodes_connect(nodes, (size_t)i, conf, &opt) : NULL;
         opt.quiet = false;
         if (!conns[i]) {
-            if (nodes.count) {
-                opt.host = nodes.items[(size_t)i % nodes.count].host;
-                opt.port = nodes.items[(size_t)i % nodes.count].port;
+            if (nodes->count) {
+                opt.host = nodes->items[(size_t)i % nodes->count].host;
+                opt.port = nodes->items[(size_t)i % nodes->count].port;
             }
             conns[i] = pgconn_connect_retrying(conf, &opt, &rs, eng->interrupted, &gave_up);
         }
@@ -938,14 +953,14 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
             for (int j = 0; j < i; j++)
                 pgconn_close(conns[j]);
             free(conns);
-            yb_nodes_free(&nodes);
             rc = db_error(&im);
             goto out;
         }
     }
-    yb_nodes_free(&nodes);
+    im.reconnect = (channel_reconnect){reconnect_elsewhere, &im};
     cdc_event_parser_init(); /* before the channel threads exist */
-    im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX);
+    im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX,
+                              nodes->count > 1 ? &im.reconnect : NULL);
     free(conns);
     if (!im.chans) {
         rc = ENGINE_BAD_STATE; /* resources, not data: the same command again resumes */

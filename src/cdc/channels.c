@@ -86,6 +86,7 @@ struct channel_set {
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
     int64_t applied;
     char *migration_uuid;
+    const channel_reconnect *reconnect; /* NULL: a broken connection only comes back to its server */
 };
 
 /*
@@ -149,6 +150,27 @@ static int batch_committed(channel *c, cdc_item **batch, size_t n)
         return 1;
     }
     return 0;
+}
+
+/*
+ * The channel's server does not take it back: connect where the caller says
+ * (another node), keeping the channel's pgconn (its role and retry settings)
+ * with the new server's connection in it. Its progress is read again from that
+ * database before the batch is retried (batch_committed), so nothing is applied
+ * twice whichever node it lands on.
+ */
+static void move_connection(channel *c)
+{
+    const channel_reconnect *rc = c->set->reconnect;
+    pgconn *moved = rc ? rc->connect(rc->arg, c->no) : NULL;
+    if (!moved)
+        return;
+    PQfinish(c->ap.conn->pg);
+    c->ap.conn->pg = moved->pg;
+    c->ap.conn->is_yugabyte = moved->is_yugabyte;
+    c->ap.conn->server_version_num = moved->server_version_num;
+    moved->pg = NULL;
+    pgconn_close(moved);
 }
 
 /* Apply batch with retries; false after logging the final error. */
@@ -235,6 +257,8 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         retry_backoff(&rs, NULL);
         if (PQstatus(c->ap.conn->pg) != CONNECTION_OK) {
             PQreset(c->ap.conn->pg);
+            if (PQstatus(c->ap.conn->pg) != CONNECTION_OK)
+                move_connection(c);
             applier_reset(&c->ap);
             if (PQstatus(c->ap.conn->pg) == CONNECTION_OK)
                 session_setup(c->ap.conn);
@@ -297,9 +321,11 @@ static void *worker(void *arg)
     return NULL;
 }
 
-channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max)
+channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max,
+                            const channel_reconnect *reconnect)
 {
     channel_set *s = xcalloc(1, sizeof *s);
+    s->reconnect = reconnect;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->progress, NULL);
     s->n = n;

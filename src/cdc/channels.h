@@ -33,11 +33,25 @@ bool cdc_changes_key(const cdc_item *it);
 typedef struct channel_set channel_set;
 
 /*
+ * Where a channel whose connection broke connects when its own server does not
+ * take it back (YugabyteDB: another node of the cluster). Called from the
+ * channel's thread: must be thread-safe. Returns a new connection (the caller
+ * takes it) or NULL.
+ */
+typedef struct channel_reconnect {
+    pgconn *(*connect)(void *arg, int channel_no);
+    void *arg;
+} channel_reconnect;
+
+/*
  * Start n workers. conns: n connections, owned by the set from now on (closed
  * here when the start fails). batch_max: events per transaction at most.
- * NULL after a logged error when a worker thread cannot be started.
+ * reconnect: NULL, or how a channel moves off a server that went away (kept
+ * by the caller until channels_stop()). NULL after a logged error when a
+ * worker thread cannot be started.
  */
-channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max);
+channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max,
+                            const channel_reconnect *reconnect);
 
 /* Hand it to channel ch (blocks while that channel's queue is full). False when the set failed. */
 bool channels_dispatch(channel_set *s, int ch, cdc_item *it);

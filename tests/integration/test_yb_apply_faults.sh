@@ -58,4 +58,34 @@ n=$(( $(proxy_fired yb1 "yb schema_mismatch.*CREATE TABLE") + $(proxy_fired yb2 
 assert_match "the errors were retried" "will retry.*(Restart read required|conflicts with higher priority)" \
     "$(cat "$TEST_TMP/apply.err")"
 
+# ---- a node goes away mid apply: its channels move to the other nodes ----
+pg_start t2 yugabyte >/dev/null || not_ok "second target"
+queue_schema_sql mixed | psql_as t2 yugabyte >/dev/null
+yb_nodes_start t2 3 zz || not_ok "second target's nodes"
+ED2=$(new_export_dir)
+queue_append "$ED2" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 300000
+queue_append "$ED2" source_db_exporter "$TEST_TMP/c.ndjson" --close
+for i in 1 2 3; do proxy_rule "zz$i" "delay 0.15 match=^COMMIT"; done # slow enough to be caught mid way
+: >"$TEST_TMP/apply.out"; : >"$TEST_TMP/apply.err"
+APPLY_PORT=$ZZ1_PROXY_PORT run_apply_bg "$ED2" t2 target --parallel-jobs 6
+applied() { psql_as t2 yugabyte -c "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0)
+    FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo" 2>/dev/null || echo 0; }
+for _ in $(seq 1 300); do [ "$(applied)" -gt 0 ] && break; sleep 0.1; done
+mid=$(applied)
+proxy_stop zz2
+[ "$mid" -gt 0 ] && [ "$mid" -lt "$N" ] && ok "node zz2 stopped mid apply ($mid of $N events applied)" ||
+    not_ok "node stopped mid apply" "$mid of $N"
+for i in 1 3; do proxy_rule "zz$i"; done
+wait_exit "$APPLY_PID" 180
+assert_eq "apply completes with a node gone" 0 "$?"
+assert_match "every event counted once" "Total Imported events: $N;" "$(cat "$TEST_TMP/apply.out")"
+compare_databases t2 ref yugabyte ref
+assert_eq "channel counts are exact after the move" "$want" "$(channel_counts t2)"
+assert_match "the channels of the lost node moved (logged)" \
+    "node 127.0.0.1:$ZZ2_PROXY_PORT unreachable: connection [0-9]+ \\(yb-voyager-apply\\) uses node" \
+    "$(cat "$TEST_TMP/apply.err")"
+moved=$(( $(yb_conns zz1 yb-voyager-apply) + $(yb_conns zz3 yb-voyager-apply) ))
+[ "$moved" -gt 4 ] && ok "zz1 and zz3 took new apply connections ($moved, 4 at start)" ||
+    not_ok "apply connections moved to zz1 and zz3" "$moved"
+
 done_testing
