@@ -131,6 +131,8 @@ static bool mark_done(cJSON *rec, void *arg)
 
 engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec *spec)
 {
+    if (spec->source->type && !str_case_eq(spec->source->type, "postgresql"))
+        return schema_export_converted((engine_ctx *)eng, spec); /* the source records its conf in eng->cat */
     db_conf *conf = spec->source;
     char *schema_dir = xasprintf("%s/schema", eng->export_dir);
     engine_status rc = ENGINE_OK;
