@@ -33,6 +33,12 @@ typedef struct schema_export_spec {
 engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec *spec);
 
 /*
+ * schema/ made ready for a new export: empty already, or emptied when start_clean (and
+ * ExportSchemaDone reset). False after a logged refusal or failure.
+ */
+bool schema_export_clear_dir(const engine_ctx *eng, const char *schema_dir, bool start_clean);
+
+/*
  * The same for a source pg_dump cannot read (--source-db-type mysql; schema_export_run
  * calls it for any type but postgresql): the source's converted DDL (source.h
  * dump_schema) into the PostgreSQL export's files (tables/table.sql with the foreign keys

@@ -92,20 +92,9 @@ engine_status schema_export_converted(engine_ctx *eng, const schema_export_spec 
         rc = ENGINE_BAD_INPUT;
         goto out;
     }
-    if (!fs_dir_is_empty(schema_dir)) {
-        if (!spec->start_clean) {
-            log_error("%s already holds an exported schema; run with --start-clean true to "
-                      "export again (it empties that directory)", schema_dir);
-            rc = ENGINE_BAD_STATE;
-            goto out;
-        }
-        log_info("--start-clean: emptying %s", schema_dir);
-        if (!fs_remove_contents(schema_dir)) {
-            log_error("cannot empty %s: %s", schema_dir, strerror(errno));
-            rc = ENGINE_BAD_STATE;
-            goto out;
-        }
-        catalog_status_set_bool(eng->cat, "ExportSchemaDone", false);
+    if (!schema_export_clear_dir(eng, schema_dir, spec->start_clean)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
     }
     if (!src->ops->dump_schema(src, &r)) {
         rc = ENGINE_SOURCE_FAILED;

@@ -20,7 +20,6 @@
  */
 #include "source/source.h"
 
-#include "catalog/catalog.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
@@ -73,22 +72,6 @@ static my_source *my_of(source *s)
 
 /* ---- connection and catalog ---- */
 
-typedef struct save_arg {
-    const char *key;
-    cJSON *conf;
-} save_arg;
-
-static bool save_conf(cJSON *rec, void *arg)
-{
-    save_arg *a = arg;
-    cJSON *copy = cJSON_Duplicate(a->conf, 1);
-    if (cJSON_GetObjectItemCaseSensitive(rec, a->key))
-        cJSON_ReplaceItemInObjectCaseSensitive(rec, a->key, copy);
-    else
-        cJSON_AddItemToObject(rec, a->key, copy);
-    return true;
-}
-
 static engine_status my_connect(source *s, bool quiet, char **why)
 {
     my_source *m = my_of(s);
@@ -104,11 +87,7 @@ static engine_status my_connect(source *s, bool quiet, char **why)
     if (!m->c)
         return ENGINE_SOURCE_FAILED;
     /* Like db_connect_recorded: the configuration (never the password) and the server's version. */
-    save_arg a = {db_conf_record_key(s->conf->role), db_conf_to_json(s->conf)};
-    cJSON_AddStringToObject(a.conf, "DBVersion", m->c->server_version);
-    bool ok = catalog_status_update(s->eng->cat, save_conf, &a);
-    cJSON_Delete(a.conf);
-    return ok ? ENGINE_OK : ENGINE_BAD_STATE;
+    return db_conf_record(s->eng->cat, s->conf, m->c->server_version, false) ? ENGINE_OK : ENGINE_BAD_STATE;
 }
 
 static mysql_conn *my_control(source *s)
