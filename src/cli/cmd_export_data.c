@@ -50,12 +50,42 @@ static int become_source_importer(cmd_ctx *ctx, const char *password)
     return exit_code_of(cdc_handover(&ctx->eng, &h));
 }
 
+/* The most export workers a MySQL snapshot serves (source/source_mysql.c MYSQL_POOL_MAX). */
+#define MYSQL_MAX_PARALLEL_JOBS 16
+
+/*
+ * What a MySQL source refuses before anything is written: a schema list (the
+ * database is the schema) and the change feed (not built yet).
+ */
+static int mysql_refusals(cmd_ctx *ctx)
+{
+    if (opts_is_set(ctx->opts, "source-db-schema")) {
+        log_error("--source-db-schema is not applicable for a MySQL source: the database "
+                  "(--source-db-name) is the schema; remove it");
+        return EXIT_BAD_ARGS;
+    }
+    const char *type = opts_get(ctx->opts, "export-type");
+    if (type && str_case_eq(type, EXPORT_TYPE_LIVE)) {
+        log_error("--export-type snapshot-and-changes from a mysql database is not built yet in this "
+                  "version of voyager-c; use a postgresql source or snapshot-only");
+        return EXIT_NOT_IMPLEMENTED;
+    }
+    return EXIT_OK;
+}
+
 int cmd_export_data_from_source(cmd_ctx *ctx)
 {
     db_conf conf = {0};
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf)) {
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
+    }
+    if (conf.type && str_case_eq(conf.type, "mysql")) {
+        int refused = mysql_refusals(ctx);
+        if (refused != EXIT_OK) {
+            db_conf_free(&conf);
+            return refused;
+        }
     }
     table_patterns inc = {0}, exc = {0};
     if (!table_filter_from_opts(ctx, &inc, &exc)) {
@@ -74,6 +104,11 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         .start_clean = opts_get_bool(ctx->opts, "start-clean"),
         .command_name = ctx->path,
     };
+    if (conf.type && str_case_eq(conf.type, "mysql") && spec.parallel_jobs > MYSQL_MAX_PARALLEL_JOBS) {
+        log_info("a MySQL snapshot serves at most %d export workers: --parallel-jobs %d lowered to %d",
+                 MYSQL_MAX_PARALLEL_JOBS, spec.parallel_jobs, MYSQL_MAX_PARALLEL_JOBS);
+        spec.parallel_jobs = MYSQL_MAX_PARALLEL_JOBS;
+    }
     engine_status st = export_data_run(&ctx->eng, &spec);
     table_patterns_free(&inc);
     table_patterns_free(&exc);

@@ -51,10 +51,16 @@ int cmd_export_schema(cmd_ctx *ctx)
     int rc = EXIT_BAD_ARGS;
     if (!cmd_db_conf(ctx, DB_SOURCE, &conf))
         goto out;
-    if (conf.type && !str_case_eq(conf.type, "postgresql")) {
+    bool mysql = conf.type && str_case_eq(conf.type, "mysql");
+    if (conf.type && !str_case_eq(conf.type, "postgresql") && !mysql) {
         log_error("export schema from source type %s is not built yet in this version of voyager-c; "
-                  "only --source-db-type postgresql", conf.type);
+                  "only --source-db-type postgresql and mysql", conf.type);
         rc = EXIT_NOT_IMPLEMENTED;
+        goto out;
+    }
+    if (mysql && opts_is_set(ctx->opts, "source-db-schema")) {
+        log_error("--source-db-schema is not applicable for a MySQL source: the database "
+                  "(--source-db-name) is the schema; remove it");
         goto out;
     }
     const char *bad = NULL;

@@ -41,19 +41,24 @@ static bool save_conf(cJSON *rec, void *arg)
     return true;
 }
 
+bool db_conf_record(catalog *cat, const db_conf *conf, const char *version, bool yugabyte)
+{
+    save_arg a = {db_conf_record_key(conf->role), db_conf_to_json(conf)};
+    /* the server's version, for reports (analyze-schema's "Database version") */
+    if (version)
+        cJSON_AddStringToObject(a.conf, "DBVersion", version);
+    if (yugabyte && conf->role == DB_TARGET)
+        cJSON_ReplaceItemInObjectCaseSensitive(a.conf, "DBType", cJSON_CreateString("yugabytedb"));
+    bool ok = catalog_status_update(cat, save_conf, &a);
+    cJSON_Delete(a.conf);
+    return ok;
+}
+
 static pgconn *record_conf(catalog *cat, db_conf *conf, pgconn *c)
 {
     if (!c)
         return NULL;
-    save_arg a = {db_conf_record_key(conf->role), db_conf_to_json(conf)};
-    /* the server's version, for reports (analyze-schema's "Database version") */
-    const char *ver = PQparameterStatus(c->pg, "server_version");
-    if (ver)
-        cJSON_AddStringToObject(a.conf, "DBVersion", ver);
-    if (c->is_yugabyte && conf->role == DB_TARGET)
-        cJSON_ReplaceItemInObjectCaseSensitive(a.conf, "DBType", cJSON_CreateString("yugabytedb"));
-    catalog_status_update(cat, save_conf, &a);
-    cJSON_Delete(a.conf);
+    db_conf_record(cat, conf, PQparameterStatus(c->pg, "server_version"), c->is_yugabyte);
     return c;
 }
 

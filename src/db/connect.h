@@ -22,6 +22,13 @@ struct catalog;
 const char *db_conf_record_key(db_role role);
 
 /*
+ * Record conf (never the password) with the server's version (NULL: none) in the migration
+ * status record; yugabyte: a target that is YugabyteDB. For connections made without
+ * db_connect_recorded (a MySQL source). False after a logged error.
+ */
+bool db_conf_record(struct catalog *cat, const db_conf *conf, const char *version, bool yugabyte);
+
+/*
  * Connect (prompting for a password on a TTY if the server wants one) and
  * record conf. A server with no free connection slot (53300) is waited for
  * under the retry policy (db/retry.h); any other failure returns NULL at once

@@ -112,6 +112,24 @@ static bool write_files(const char *export_dir, const schema_split_result *r)
     return true;
 }
 
+bool schema_export_clear_dir(const engine_ctx *eng, const char *schema_dir, bool start_clean)
+{
+    if (fs_dir_is_empty(schema_dir))
+        return true;
+    if (!start_clean) {
+        log_error("%s already holds an exported schema; run with --start-clean true to "
+                  "export again (it empties that directory)", schema_dir);
+        return false;
+    }
+    log_info("--start-clean: emptying %s", schema_dir);
+    if (!fs_remove_contents(schema_dir)) {
+        log_error("cannot empty %s: %s", schema_dir, strerror(errno));
+        return false;
+    }
+    catalog_status_set_bool(eng->cat, "ExportSchemaDone", false);
+    return true;
+}
+
 typedef struct done_arg {
     const strlist *schemas;
 } done_arg;
@@ -131,6 +149,8 @@ static bool mark_done(cJSON *rec, void *arg)
 
 engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec *spec)
 {
+    if (spec->source->type && !str_case_eq(spec->source->type, "postgresql"))
+        return schema_export_converted((engine_ctx *)eng, spec); /* the source records its conf in eng->cat */
     db_conf *conf = spec->source;
     char *schema_dir = xasprintf("%s/schema", eng->export_dir);
     engine_status rc = ENGINE_OK;
@@ -140,20 +160,9 @@ engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec 
     schema_split_result split;
     memset(&split, 0, sizeof split);
 
-    if (!fs_dir_is_empty(schema_dir)) {
-        if (!spec->start_clean) {
-            log_error("%s already holds an exported schema; run with --start-clean true to "
-                      "export again (it empties that directory)", schema_dir);
-            rc = ENGINE_BAD_STATE;
-            goto out;
-        }
-        log_info("--start-clean: emptying %s", schema_dir);
-        if (!fs_remove_contents(schema_dir)) {
-            log_error("cannot empty %s: %s", schema_dir, strerror(errno));
-            rc = ENGINE_BAD_STATE;
-            goto out;
-        }
-        catalog_status_set_bool(eng->cat, "ExportSchemaDone", false);
+    if (!schema_export_clear_dir(eng, schema_dir, spec->start_clean)) {
+        rc = ENGINE_BAD_STATE;
+        goto out;
     }
 
     c = db_connect_recorded(eng->cat, conf, NULL);

@@ -9,8 +9,14 @@
 
 #include <stdbool.h>
 
+/*
+ * Under schema/: what export schema from a non-PostgreSQL source could not convert (a JSON
+ * array of {ObjectType, ObjectName, Reason, Suggestion}), read by analyze-schema.
+ */
+#define SCHEMA_SOURCE_ISSUES_FILE "source_conversion_issues.json"
+
 typedef struct schema_export_spec {
-    db_conf *source;        /* a PostgreSQL source; keeps a password typed at the prompt */
+    db_conf *source;        /* a PostgreSQL or MySQL source; keeps a password typed at the prompt */
     const strlist *typed;   /* --source-db-schema names as typed */
     const bool *quoted;     /* quoted[i]: typed->items[i] was in double quotes (exact) */
     bool include[OBJ_COUNT]; /* the object types to write */
@@ -25,5 +31,20 @@ typedef struct schema_export_spec {
  * export unless start_clean.
  */
 engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec *spec);
+
+/*
+ * schema/ made ready for a new export: empty already, or emptied when start_clean (and
+ * ExportSchemaDone reset). False after a logged refusal or failure.
+ */
+bool schema_export_clear_dir(const engine_ctx *eng, const char *schema_dir, bool start_clean);
+
+/*
+ * The same for a source pg_dump cannot read (--source-db-type mysql; schema_export_run
+ * calls it for any type but postgresql): the source's converted DDL (source.h
+ * dump_schema) into the PostgreSQL export's files (tables/table.sql with the foreign keys
+ * after every table, tables/INDEXES_table.sql, views/view.sql, comments/comment.sql), and
+ * what needs a manual change into schema/SCHEMA_SOURCE_ISSUES_FILE for analyze-schema.
+ */
+engine_status schema_export_converted(engine_ctx *eng, const schema_export_spec *spec);
 
 #endif

@@ -8,9 +8,10 @@
 #include <string.h>
 
 extern const source_ops source_pg_ops;
+extern const source_ops source_mysql_ops;
 
 /* The sources this build has; a new one is one more line. */
-static const source_ops *const sources[] = {&source_pg_ops, NULL};
+static const source_ops *const sources[] = {&source_pg_ops, &source_mysql_ops, NULL};
 
 static source *source_new(engine_ctx *eng, db_conf *conf, const source_ops *ops)
 {
@@ -29,7 +30,7 @@ source *source_for(engine_ctx *eng, db_conf *conf, const char *what, engine_stat
         return source_new(eng, conf, sources[i]);
     }
     log_error("%s type %s is not built yet in this version of voyager-c (--source-db-type "
-              "postgresql is)",
+              "postgresql and mysql are)",
               what, conf->type ? conf->type : "(no --source-db-type)");
     *status = conf->type ? ENGINE_NOT_SUPPORTED : ENGINE_BAD_INPUT;
     return NULL;
@@ -58,6 +59,20 @@ void source_close(source *s)
     if (s->ops->close)
         s->ops->close(s);
     free(s);
+}
+
+void source_ddl_free(source_ddl *d)
+{
+    for (int i = 0; i < SOURCE_DDL_PART_COUNT; i++)
+        strbuf_free(&d->parts[i]);
+    for (size_t i = 0; i < d->nissues; i++) {
+        free(d->issues[i].object_type);
+        free(d->issues[i].object_name);
+        free(d->issues[i].reason);
+        free(d->issues[i].suggestion);
+    }
+    free(d->issues);
+    memset(d, 0, sizeof *d);
 }
 
 void src_tables_free(src_tables *t)

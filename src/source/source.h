@@ -128,6 +128,35 @@ typedef struct source_feed_poll {
     bool reply_requested; /* KEEPALIVE: the source wants feed_confirm now */
 } source_feed_poll;
 
+/*
+ * export schema from a source pg_dump cannot read: its DDL converted to PostgreSQL, by the
+ * PostgreSQL export's object kinds (schema/ writes each part to that kind's file), and what
+ * the conversion could not do (analyze-schema reports it as needing a manual change).
+ */
+typedef enum source_ddl_part {
+    SOURCE_DDL_TABLE = 0, /* tables, keys and checks, then the foreign keys: tables/table.sql */
+    SOURCE_DDL_VIEW,      /* views/view.sql */
+    SOURCE_DDL_COMMENT,   /* comments/comment.sql */
+    SOURCE_DDL_INDEX,     /* tables/INDEXES_table.sql (post-data) */
+    SOURCE_DDL_PART_COUNT
+} source_ddl_part;
+
+typedef struct source_ddl_issue {
+    char *object_type; /* TABLE, COLUMN, INDEX, PROCEDURE, TRIGGER, ... */
+    char *object_name;
+    char *reason;
+    char *suggestion;
+} source_ddl_issue;
+
+typedef struct source_ddl {
+    strbuf parts[SOURCE_DDL_PART_COUNT];  /* statements, each ending in ";\n\n" */
+    size_t counts[SOURCE_DDL_PART_COUNT]; /* statements per part */
+    source_ddl_issue *issues;
+    size_t nissues;
+} source_ddl;
+
+void source_ddl_free(source_ddl *d);
+
 typedef struct source source;
 
 typedef struct source_ops {
@@ -250,6 +279,13 @@ typedef struct source_ops {
     int (*feed_read_sequences)(source *s, const strlist *schemas, sequence_value **out, size_t *n);
     /* Close the feed's connections (the server-side feed stays). */
     void (*feed_disconnect)(source *s);
+
+    /*
+     * export schema, for a source whose schema pg_dump cannot dump (NULL for PostgreSQL):
+     * connect (recording conf), read the schema of conf's database and convert it into *out
+     * (zeroed by the call; caller frees with source_ddl_free). False after logging.
+     */
+    bool (*dump_schema)(source *s, source_ddl *out);
 
     /* Close connections and free the implementation's state (source_close calls it). */
     void (*close)(source *s);

@@ -388,6 +388,30 @@ void an_run(analysis *a)
         qsort(a->issues, a->nissues, sizeof(*a->issues), cmp_issue);
 }
 
+void an_add_source_issue(analysis *a, const char *object_type, const char *object_name, const char *reason,
+                         const char *suggestion, const char *file_path)
+{
+    if (a->nissues == a->capissues) {
+        a->capissues = a->capissues ? a->capissues * 2 : 32;
+        a->issues = xrealloc(a->issues, a->capissues * sizeof(*a->issues));
+    }
+    an_issue *is = &a->issues[a->nissues++];
+    memset(is, 0, sizeof *is);
+    is->rule = "source_conversion";
+    is->kind = "SOURCE_CONVERSION";
+    is->issue_type = AN_UNSUPPORTED_FEATURES;
+    is->object_type = utf8_copy(object_type ? object_type : "");
+    is->object_name = utf8_copy(object_name ? object_name : "");
+    is->reason = utf8_copy(reason ? reason : "");
+    is->sql = xstrdup("");
+    is->file_path = utf8_copy(file_path ? file_path : "");
+    is->suggestion = utf8_copy(suggestion ? suggestion : "");
+    is->gh = "";
+    is->docs_link = xstrdup("");
+    /* after every issue of the files, in the order added */
+    is->order = (size_t)-1 / 2 + a->nissues;
+}
+
 size_t an_issue_count(const analysis *a)
 {
     return a->nissues;

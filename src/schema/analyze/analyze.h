@@ -69,6 +69,14 @@ int an_add_dir(analysis *a, const char *schema_dir, const char *base);
 /* Run every rule over everything queued. */
 void an_run(analysis *a);
 
+/*
+ * Add an issue found outside the SQL files (a source's schema conversion, e.g. what
+ * export schema from MySQL could not convert): category AN_UNSUPPORTED_FEATURES, rule
+ * "source_conversion", reported after the issues of the files. Strings are copied.
+ */
+void an_add_source_issue(analysis *a, const char *object_type, const char *object_name, const char *reason,
+                         const char *suggestion, const char *file_path);
+
 size_t an_issue_count(const analysis *a);
 const an_issue *an_issue_at(const analysis *a, size_t i);
 /* How many issues of rule (and, when object_name is not NULL, of that object). */

@@ -7,6 +7,7 @@
 #include "db/connect.h"
 #include "schema/analyze/analyze.h"
 #include "schema/analyze/report.h"
+#include "schema/schema_export.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,39 @@
 #ifndef VOYAGER_VERSION
 #define VOYAGER_VERSION "0.0.0"
 #endif
+
+/*
+ * What export schema could not convert from a non-PostgreSQL source (MySQL:
+ * schema/source_conversion_issues.json, written by schema/mysql_schema_export.c):
+ * reported as issues needing a manual change. False after a logged error.
+ */
+static bool add_source_issues(analysis *a, const char *export_dir)
+{
+    char *path = xasprintf("%s/schema/" SCHEMA_SOURCE_ISSUES_FILE, export_dir);
+    char *text = NULL;
+    size_t len = 0;
+    bool ok = true;
+    if (fs_exists(path)) {
+        cJSON *arr = fs_read_all(path, &text, &len) ? cJSON_Parse(text) : NULL;
+        ok = cJSON_IsArray(arr);
+        if (!ok)
+            log_error("cannot read %s (written by export schema): run export schema again", path);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, arr)
+        {
+            const cJSON *ot = cJSON_GetObjectItemCaseSensitive(it, "ObjectType");
+            const cJSON *on = cJSON_GetObjectItemCaseSensitive(it, "ObjectName");
+            const cJSON *re = cJSON_GetObjectItemCaseSensitive(it, "Reason");
+            const cJSON *su = cJSON_GetObjectItemCaseSensitive(it, "Suggestion");
+            an_add_source_issue(a, cJSON_GetStringValue(ot), cJSON_GetStringValue(on), cJSON_GetStringValue(re),
+                                cJSON_GetStringValue(su), "schema/" SCHEMA_SOURCE_ISSUES_FILE);
+        }
+        cJSON_Delete(arr);
+    }
+    free(text);
+    free(path);
+    return ok;
+}
 
 static char *conf_field(const cJSON *conf, const char *key)
 {
@@ -35,6 +69,10 @@ engine_status schema_analyze_run(const engine_ctx *eng, const schema_analyze_spe
     }
     free(schema_dir);
     an_run(a);
+    if (!add_source_issues(a, eng->export_dir)) {
+        an_free(a);
+        return ENGINE_BAD_STATE;
+    }
 
     /* What export schema recorded about the source (absent when the files came another way). */
     cJSON *status = catalog_status_load(eng->cat);

@@ -127,6 +127,8 @@ static char *raw_name(const char *mysql_name)
     return t;
 }
 
+char *mysql_ddl_raw_name(const char *mysql_name) { return raw_name(mysql_name); }
+
 static char *qualified(conv *cv, const char *mysql_name)
 {
     char *raw = raw_name(mysql_name);

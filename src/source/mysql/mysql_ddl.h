@@ -60,6 +60,8 @@ void mysql_ddl_result_free(mysql_ddl_result *r);
 
 /* A source name as the target spells it: lower-cased, quoted only when needed. Caller frees. */
 char *mysql_ddl_name(const char *mysql_name);
+/* The same name unquoted (lower-cased, cut to 63 bytes): what the target's catalog holds. Caller frees. */
+char *mysql_ddl_raw_name(const char *mysql_name);
 /* The PostgreSQL type of a column, without constraints ("numeric(20)", "timestamptz(3)"). Caller frees. */
 char *mysql_ddl_column_type(const mysql_column *c);
 
