@@ -76,6 +76,15 @@ static const char *source_type(const cmd_ctx *ctx, const cJSON *rec)
 static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
 {
     const char *type = source_type(ctx, rec);
+    if (type && strcmp(type, "mysql") == 0 && opts_is_set(ctx->opts, "target-db-schema") &&
+        strcmp(opts_get(ctx->opts, "target-db-schema"), "public") != 0) {
+        /* import data would still load into public: the two commands must agree, so neither takes it */
+        log_report(LOG_ERROR, "a MySQL migration is imported into the target's schema public",
+                   "remove --target-db-schema (or give public)",
+                   "--target-db-schema %s is not built yet for a MySQL source",
+                   opts_get(ctx->opts, "target-db-schema"));
+        return false;
+    }
     if (!type || strcmp(type, "postgresql") != 0)
         return true;
     static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",

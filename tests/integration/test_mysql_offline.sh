@@ -168,6 +168,12 @@ for f in html txt xml; do
     grep -q "ON UPDATE CURRENT_TIMESTAMP" "$ED/reports/schema_analysis_report.$f" &&
         ok "the $f report names the MySQL issues" || not_ok "the $f report names the MySQL issues"
 done
+expect_fail "import schema: --target-db-schema other than public refused for mysql (import data could not follow)" 2 \
+    "target-db-schema sales is not built yet for a MySQL source" \
+    "$V" import schema -e "$ED" "${TGT[@]}" --target-db-schema sales
+expect_fail "import data: --target-db-schema other than public refused for mysql" 2 \
+    "target-db-schema sales is not built yet for a MySQL source" \
+    "$V" import data -e "$ED" "${TGT[@]}" --target-db-schema sales --disable-pb true
 check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
 
 check "export data --source-db-type mysql (snapshot-only, 3 workers)" \
