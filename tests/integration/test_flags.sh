@@ -172,7 +172,7 @@ assert_eq "no table entry for a flag the command does not declare" "" "$stale"
 root_help=$("$V" --help)
 if grep -q "Oracle and MySQL databases" <<<"$root_help"; then not_ok "root help claims only PostgreSQL"; else ok "root help claims only PostgreSQL"; fi
 assert_match "root help says Oracle and MySQL are not built" "not.*built yet" "$root_help"
-assert_match "--source-db-type help says which values are built" "only postgresql is built" "$("$V" export data --help)"
+assert_match "--source-db-type help says which values are built" "postgresql; mysql \\(MySQL/MariaDB\\) offline only" "$("$V" export data --help)"
 expect_fail "yb-voyager -x: no stray space" 2 "^error: unknown flag: -x for 'yb-voyager'$" "$V" -x
 expect_fail "yb-voyager stray word: no stray space" 2 "for 'yb-voyager'$" "$V" --log-level
 
