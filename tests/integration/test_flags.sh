@@ -271,8 +271,8 @@ expect_fail "import data aborts on the target's replication, naming it and the f
 assert_eq "nothing imported when aborted" "0" "$(psql_as target yugabyte -c 'SELECT count(*) FROM public.customers')"
 
 # a different database without --target-db-user: refused, never the recorded one silently
-expect_fail "import data --target-db-name otherdb without --target-db-user: refused without --yes" 2 \
-    "not the one this migration recorded.*--yes" \
+expect_refusal "import data --target-db-name otherdb without --target-db-user: refused without --yes" 2 \
+    "not the one this migration recorded.*hint: pass --yes" \
     "$V" import data -e "$ED" --target-db-name otherdb --target-db-port "$TARGET_PORT" --skip-replication-checks true --disable-pb
 assert_eq "the recorded database got nothing" "0" "$(psql_as target yugabyte -c 'SELECT count(*) FROM public.customers')"
 assert_eq "the named database got nothing" "0" "$(tcount public otherdb)"
