@@ -30,8 +30,8 @@ rc=$?
 [ "$rc" = 124 ] && kill -9 "$pid" 2>/dev/null
 assert_eq "the importer exits 3 (resumable), without hanging" 3 "$rc"
 assert_match "one clear error names the thread and what to do" \
-    "cannot start channel thread 3 of 4: .*lower --parallel-jobs or raise the process's thread limit, then run the same command again" \
-    "$(cat "$TEST_TMP/apply.err")"
+    "cannot start channel thread 3 of 4: .* hint: lower --parallel-jobs or raise the process's thread limit, then run the same command again" \
+    "$(tr '\n' ' ' <"$TEST_TMP/apply.err")"
 check "the same command afterwards applies everything" run_apply "$ED" target target --parallel-jobs 4
 compare_databases target ref yugabyte ref
 
