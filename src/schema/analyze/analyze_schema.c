@@ -31,7 +31,8 @@ static bool add_source_issues(analysis *a, const char *export_dir)
         cJSON *arr = fs_read_all(path, &text, &len) ? cJSON_Parse(text) : NULL;
         ok = cJSON_IsArray(arr);
         if (!ok)
-            log_error("cannot read %s (written by export schema): run export schema again", path);
+            log_report(LOG_ERROR, NULL, "run export schema again",
+                       "cannot read %s (written by export schema)", path);
         const cJSON *it;
         cJSON_ArrayForEach(it, arr)
         {
