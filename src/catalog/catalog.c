@@ -19,9 +19,9 @@ struct catalog {
 static void log_db_error(sqlite3 *db, const char *msg)
 {
     if (sqlite3_errcode(db) == SQLITE_FULL)
-        log_error("metadata store (meta.db): %s (No space left on device): free space on the "
-                  "export dir's file system and run the same command again",
-                  msg);
+        log_report(LOG_ERROR, NULL,
+                   "free space on the export dir's file system and run the same command again",
+                   "metadata store (meta.db): %s (No space left on device)", msg);
     else
         log_error("metadata store (meta.db): %s", msg);
 }
@@ -161,8 +161,9 @@ catalog *catalog_open(const char *path)
     catalog *m = xcalloc(1, sizeof *m);
     if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
-        log_error("cannot open the metadata store %s: %s; check the export dir's permissions", path,
-                  m->db ? sqlite3_errmsg(m->db) : "out of memory");
+        log_report(LOG_ERROR, NULL, "check the export dir's permissions",
+                   "cannot open the metadata store %s: %s", path,
+                   m->db ? sqlite3_errmsg(m->db) : "out of memory");
         sqlite3_close(m->db);
         free(m);
         return NULL;

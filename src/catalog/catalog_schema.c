@@ -175,9 +175,10 @@ bool catalog_schema_ensure(catalog *m)
     if (version == CATALOG_SCHEMA_VERSION)
         return true;
     if (version > CATALOG_SCHEMA_VERSION) {
-        log_error("the export dir's meta.db was written by a newer yb-voyager (catalog version "
-                  "%lld, this build knows %d): run the newer build on this export dir",
-                  version, CATALOG_SCHEMA_VERSION);
+        log_report(LOG_ERROR, NULL, "run the newer build on this export dir",
+                   "the export dir's meta.db was written by a newer yb-voyager (catalog version "
+                   "%lld, this build knows %d)",
+                   version, CATALOG_SCHEMA_VERSION);
         return false;
     }
     if (!catalog_begin(m))

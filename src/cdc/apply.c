@@ -98,9 +98,9 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     if (!oid) {
         /* a failed query (logged, maybe retried) says nothing about the table */
         if (PQstatus(c->pg) == CONNECTION_OK && !c->sqlstate[0])
-            log_error("table %s.%s of the change queue does not exist on the %s database; create "
-                      "it (import schema) or exclude it from the migration",
-                      schema, table, db_role_name(c->role));
+            log_report(LOG_ERROR, NULL, "create it (import schema) or exclude it from the migration",
+                       "table %s.%s of the change queue does not exist on the %s database", schema,
+                       table, db_role_name(c->role));
         return false;
     }
     const char *q[1] = {oid};

@@ -92,9 +92,10 @@ engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc
     *snapshot_name = NULL;
     *restart_snapshot = false;
     if (!ops->feed_init) {
-        log_error("--export-type snapshot-and-changes from a %s database is not built yet in this "
-                  "version of voyager-c; use a postgresql source or snapshot-only",
-                  ops->type);
+        log_report(LOG_ERROR, NULL, "use a postgresql source or snapshot-only",
+                   "--export-type snapshot-and-changes from a %s database is not built yet in this "
+                   "version of voyager-c",
+                   ops->type);
         return ENGINE_NOT_SUPPORTED;
     }
     cdc_export_state *st = xcalloc(1, sizeof *st);
@@ -135,9 +136,9 @@ engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc
     if ((rc = ops->feed_find(src, &exists)) != ENGINE_OK)
         goto fail;
     if (!exists && snapshot_done) {
-        log_error("%s database: %s %s is gone, so the changes made since the snapshot are lost: "
-                  "start the migration again with --start-clean",
-                  who, ops->feed_noun, st->name);
+        log_report(LOG_ERROR, NULL, "start the migration again with --start-clean",
+                   "%s database: %s %s is gone, so the changes made since the snapshot are lost",
+                   who, ops->feed_noun, st->name);
         rc = ENGINE_BAD_STATE;
         goto fail;
     }
@@ -220,8 +221,9 @@ static bool target_tables(engine_ctx *eng, cdc_tables *t)
               cdc_tables_from_json(t, src.tables_json);
     qm_exporter_free(&src);
     if (!ok)
-        log_error("the table list of this live migration is not in the export dir: export data "
-                  "from source --export-type snapshot-and-changes must have run first");
+        log_report(LOG_ERROR, NULL,
+                   "export data from source --export-type snapshot-and-changes must have run first",
+                   "the table list of this live migration is not in the export dir");
     return ok;
 }
 
@@ -241,14 +243,16 @@ engine_status cdc_export_from_target_ready(engine_ctx *eng)
                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedByTargetImporter"));
     cJSON_Delete(rec);
     if (!fb && !ff) {
-        log_error("export data from target is for a migration with a way back: use "
-                  "initiate cutover to target --prepare-for-fall-back true, or import data to "
-                  "source-replica, first");
+        log_report(LOG_ERROR, NULL,
+                   "use initiate cutover to target --prepare-for-fall-back true, or import data to "
+                   "source-replica, first",
+                   "export data from target is for a migration with a way back");
         return ENGINE_BAD_STATE;
     }
     if (!cut) {
-        log_error("cutover to target has not happened yet: export data from target starts after "
-                  "it (run initiate cutover to target and wait for cutover status to say COMPLETED)");
+        log_report(LOG_ERROR, "export data from target starts after it",
+                   "run initiate cutover to target and wait for cutover status to say COMPLETED",
+                   "cutover to target has not happened yet");
         return ENGINE_BAD_STATE;
     }
     return ENGINE_OK;

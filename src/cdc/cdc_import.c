@@ -151,10 +151,11 @@ static bool main_retry(importer *im, retry_state *rs, const char *what)
         return false;
     if (retry_failed(rs) && retry_backoff(rs, im->eng->interrupted))
         return true;
-    log_error("%s database: %s failed for %llds: run the same command again once the database is "
-              "reachable (or raise %s)",
-              db_role_name(im->conf->role), what, (long long)(retry_elapsed_ms(rs) / 1000),
-              RETRY_TIMEOUT_ENV);
+    log_report(LOG_ERROR, NULL,
+               "run the same command again once the database is reachable (or raise "
+               RETRY_TIMEOUT_ENV ")",
+               "%s database: %s failed for %llds", db_role_name(im->conf->role), what,
+               (long long)(retry_elapsed_ms(rs) / 1000));
     im->resumable = true;
     return false;
 }
@@ -312,13 +313,18 @@ static bool route_table(importer *im, table_meta *tm)
         free(got);
     if (fk_order && (!tm->route_group || strcmp(tm->route_group, tm->fk_group) != 0)) {
         char *user = pg_quote_ident(PQuser(im->main->pg));
-        log_error("table %s is linked by foreign keys and an earlier run of this migration "
-                  "applied its changes in parallel (with session_replication_role = replica); "
-                  "without that role its foreign keys would be checked against the order that "
-                  "run left. As a superuser run: GRANT SET ON PARAMETER session_replication_role "
-                  "TO %s; (PostgreSQL 15 and later; else ALTER ROLE %s SUPERUSER;) then run the "
-                  "same command again",
-                  tm->qualified, user, user);
+        char *hint = xasprintf("as a superuser run: GRANT SET ON PARAMETER session_replication_role "
+                               "TO %s; (PostgreSQL 15 and later; else ALTER ROLE %s SUPERUSER;) "
+                               "then run the same command again",
+                               user, user);
+        log_report(LOG_ERROR,
+                   "without that role its foreign keys would be checked against the order that "
+                   "run left",
+                   hint,
+                   "table %s is linked by foreign keys and an earlier run of this migration "
+                   "applied its changes in parallel (with session_replication_role = replica)",
+                   tm->qualified);
+        free(hint);
         free(user);
         return false;
     }
@@ -401,11 +407,13 @@ static int progress_lost(importer *im, retry_state *rs)
         }
         int64_t had = channels_committed(im->chans, i);
         if (vsn < had) {
-            log_error("%s database: the progress of apply channel %d is at vsn %lld, below vsn "
-                      "%lld that it had committed: the database lost acknowledged commits (a "
-                      "crash with synchronous_commit off?); run the same command again to "
-                      "re-apply the changes from its progress",
-                      db_role_name(im->conf->role), i, (long long)vsn, (long long)had);
+            log_report(LOG_ERROR,
+                       "the database lost acknowledged commits (a crash with synchronous_commit "
+                       "off?)",
+                       "run the same command again to re-apply the changes from its progress",
+                       "%s database: the progress of apply channel %d is at vsn %lld, below vsn "
+                       "%lld that it had committed",
+                       db_role_name(im->conf->role), i, (long long)vsn, (long long)had);
             return 1;
         }
     }
@@ -553,9 +561,11 @@ static bool queue_replaced(importer *im)
     im->replaced = replaced;
     if (replaced) {
         import_metrics_release_screen(im->metrics);
-        log_error("the change queue was started over (export data --start-clean) while this "
-                  "importer ran: rerun it with --start-clean true (import data: with "
-                  "--truncate-tables true, to load the new snapshot)");
+        log_report(LOG_ERROR, NULL,
+                   "rerun it with --start-clean true (import data: with --truncate-tables true, "
+                   "to load the new snapshot)",
+                   "the change queue was started over (export data --start-clean) while this "
+                   "importer ran");
     }
     return replaced;
 }
@@ -568,9 +578,9 @@ static engine_status run_loop(importer *im)
     while (rc == ENGINE_OK && !im->finished) {
         if (*im->eng->interrupted) {
             import_metrics_release_screen(im->metrics);
-            log_error("interrupted: every change up to vsn %lld is applied (some later ones too); "
-                      "run the same command again to continue",
-                      (long long)channels_low_watermark(im->chans, im->read_vsn));
+            log_report(LOG_ERROR, NULL, "run the same command again to continue",
+                       "interrupted: every change up to vsn %lld is applied (some later ones too)",
+                       (long long)channels_low_watermark(im->chans, im->read_vsn));
             rc = ENGINE_BAD_STATE;
             break;
         }
@@ -750,10 +760,11 @@ engine_status cdc_import_table_filter_check(engine_ctx *eng, const cdc_apply_spe
         goto out;
     if (was_inc && !spec->start_clean && (strcmp(was_inc, ci) != 0 || strcmp(was_exc, ce) != 0)) {
         /* its progress would move past the changes of tables it leaves out now, for good */
-        log_error("the table list differs from this import's first run (--table-list \"%s\", "
-                  "--exclude-table-list \"%s\"; now \"%s\", \"%s\"): run with the same lists, "
-                  "or with --start-clean true to start the import over",
-                  was_inc, was_exc, ci, ce);
+        log_report(LOG_ERROR, NULL,
+                   "run with the same lists, or with --start-clean true to start the import over",
+                   "the table list differs from this import's first run (--table-list \"%s\", "
+                   "--exclude-table-list \"%s\"; now \"%s\", \"%s\")",
+                   was_inc, was_exc, ci, ce);
         goto out;
     }
     if ((!was_inc || spec->start_clean) &&
@@ -798,21 +809,26 @@ static engine_status check_generation(importer *im, bool start_clean)
         if (!cdc_metainfo_total_applied(im->main, im->uuid, &applied))
             return db_error(im);
         if (applied > 0) {
-            log_error("--start-clean would apply the target's changes to the source database a "
-                      "second time (%lld are applied, and there is no snapshot to reload): run "
-                      "import data to source without --start-clean to continue",
-                      (long long)applied);
+            char *detail = xasprintf("%lld are applied, and there is no snapshot to reload",
+                                      (long long)applied);
+            log_report(LOG_ERROR, detail,
+                       "run import data to source without --start-clean to continue",
+                       "--start-clean would apply the target's changes to the source database a "
+                       "second time");
+            free(detail);
             return ENGINE_BAD_INPUT;
         }
     }
     if (g == 0)
         return ENGINE_OK;
     if (!start_clean) {
-        log_error("the %s database holds this importer's progress (up to vsn %lld) in a change "
-                  "queue that was started over since (export data --start-clean): rerun with "
-                  "--start-clean true%s",
-                  db_role_name(im->conf->role), (long long)old_vsn,
-                  no_snapshot ? "" : " --truncate-tables true, to load the new snapshot too");
+        log_report(LOG_ERROR, NULL,
+                   no_snapshot ? "rerun with --start-clean true"
+                               : "rerun with --start-clean true --truncate-tables true, to load "
+                                 "the new snapshot too",
+                   "the %s database holds this importer's progress (up to vsn %lld) in a change "
+                   "queue that was started over since (export data --start-clean)",
+                   db_role_name(im->conf->role), (long long)old_vsn);
         return ENGINE_BAD_STATE;
     }
     bool ok = pgconn_exec(im->main, "BEGIN") &&

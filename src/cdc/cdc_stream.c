@@ -278,9 +278,9 @@ static int stream_loop(stream *s, retry_state *rs)
         if (*s->eng->interrupted) {
             if (qw_make_durable(s->qw))
                 confirm(s, false);
-            log_error("interrupted: changes are in the queue up to %s; run the same command "
-                      "again to continue",
-                      position_text(s, qw_last_commit_lsn(s->qw), a));
+            log_report(LOG_ERROR, NULL, "run the same command again to continue",
+                       "interrupted: changes are in the queue up to %s",
+                       position_text(s, qw_last_commit_lsn(s->qw), a));
             return ENGINE_BAD_STATE;
         }
         bool pending = qw_has_pending(s->qw);
@@ -450,10 +450,12 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
             break;
         }
         if (!retry_failed(&rs)) {
-            log_error("%s database: %s; gave up reconnecting after %lld s (%s): changes are in the "
-                      "queue up to %s; run the same command again to continue",
-                      role, s.src->lost, (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV,
-                      position_text(&s, qw_last_commit_lsn(s.qw), a));
+            char *detail = xasprintf("changes are in the queue up to %s",
+                                     position_text(&s, qw_last_commit_lsn(s.qw), a));
+            log_report(LOG_ERROR, detail, "run the same command again to continue",
+                       "%s database: %s; gave up reconnecting after %lld s (%s)", role,
+                       s.src->lost, (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV);
+            free(detail);
             rc = ENGINE_BAD_STATE;
             break;
         }
@@ -462,9 +464,9 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
                  role, s.src->lost, rs.attempt, (long long)(rs.policy.deadline_ms / 1000),
                  position_text(&s, qw_last_commit_lsn(s.qw), a));
         if (!retry_backoff(&rs, eng->interrupted)) {
-            log_error("interrupted: changes are in the queue up to %s; run the same command "
-                      "again to continue",
-                      position_text(&s, qw_last_commit_lsn(s.qw), a));
+            log_report(LOG_ERROR, NULL, "run the same command again to continue",
+                       "interrupted: changes are in the queue up to %s",
+                       position_text(&s, qw_last_commit_lsn(s.qw), a));
             rc = ENGINE_BAD_STATE;
             break;
         }

@@ -135,11 +135,12 @@ static int batch_committed(channel *c, cdc_item **batch, size_t n)
     int64_t committed = c->committed;
     pthread_mutex_unlock(&c->set->mu);
     if (vsn < committed) {
-        log_error("%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
-                  "that it had committed: the database lost acknowledged commits (a crash with "
-                  "synchronous_commit off?); run the same command again to re-apply the changes "
-                  "from its progress",
-                  db_role_name(c->ap.conn->role), c->no, (long long)vsn, (long long)committed);
+        log_report(LOG_ERROR,
+                   "the database lost acknowledged commits (a crash with synchronous_commit off?)",
+                   "run the same command again to re-apply the changes from its progress",
+                   "%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
+                   "that it had committed",
+                   db_role_name(c->ap.conn->role), c->no, (long long)vsn, (long long)committed);
         return -2;
     }
     if (vsn >= batch[n - 1]->ev.vsn) {
@@ -238,11 +239,12 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
                      !(unique_violation && attempt >= APPLY_UNIQUE_MAX_ATTEMPTS);
         if (!again) {
             if (transient) {
-                log_error("%s database: %s failed for %llds, giving up: %s; run the same command "
-                          "again once the database is reachable (or raise %s)",
-                          db_role_name(c->ap.conn->role), where,
-                          (long long)(retry_elapsed_ms(&rs) / 1000), strbuf_cstr(&err),
-                          RETRY_TIMEOUT_ENV);
+                log_report(LOG_ERROR, NULL,
+                           "run the same command again once the database is reachable (or raise "
+                           RETRY_TIMEOUT_ENV ")",
+                           "%s database: %s failed for %llds, giving up: %s",
+                           db_role_name(c->ap.conn->role), where,
+                           (long long)(retry_elapsed_ms(&rs) / 1000), strbuf_cstr(&err));
                 pthread_mutex_lock(&c->set->mu);
                 c->set->resumable = true;
                 pthread_mutex_unlock(&c->set->mu);
@@ -343,13 +345,19 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
         pthread_cond_init(&c->work, NULL);
         if (!session_setup(conns[i]) && s->replica) {
             char *user = pg_quote_ident(PQuser(conns[i]->pg));
-            log_warn("apply: the %s database user may not set session_replication_role, so "
-                     "foreign keys are checked as changes apply: tables linked by foreign keys "
-                     "are applied through one channel in source order (slower), and triggers "
-                     "fire. To apply in parallel, run as a superuser: GRANT SET ON PARAMETER "
-                     "session_replication_role TO %s; (PostgreSQL 15 and later; else ALTER ROLE "
-                     "%s SUPERUSER; on YugabyteDB GRANT yb_superuser TO %s;) and restart",
-                     db_role_name(conns[i]->role), user, user, user);
+            char *hint = xasprintf("to apply in parallel, run as a superuser: GRANT SET ON PARAMETER "
+                                   "session_replication_role TO %s; (PostgreSQL 15 and later; else "
+                                   "ALTER ROLE %s SUPERUSER; on YugabyteDB GRANT yb_superuser TO "
+                                   "%s;) and restart",
+                                   user, user, user);
+            log_report(LOG_WARN,
+                       "tables linked by foreign keys are applied through one channel in source "
+                       "order (slower), and triggers fire",
+                       hint,
+                       "apply: the %s database user may not set session_replication_role, so "
+                       "foreign keys are checked as changes apply",
+                       db_role_name(conns[i]->role));
+            free(hint);
             free(user);
             s->replica = false;
         }
@@ -358,9 +366,10 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
     for (int i = 0; i < n; i++) {
         int err = pthread_create(&s->ch[i].th, NULL, worker, &s->ch[i]);
         if (err != 0) {
-            log_error("apply: cannot start channel thread %d of %d: %s; lower --parallel-jobs "
-                      "or raise the process's thread limit, then run the same command again",
-                      i + 1, n, strerror(err));
+            log_report(LOG_ERROR, NULL,
+                       "lower --parallel-jobs or raise the process's thread limit, then run the "
+                       "same command again",
+                       "apply: cannot start channel thread %d of %d: %s", i + 1, n, strerror(err));
             s->n_started = i;
             channels_stop(s);
             return NULL;

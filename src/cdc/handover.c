@@ -48,8 +48,11 @@ engine_status cdc_handover(const engine_ctx *eng, const handover_spec *spec)
             older ? " (older name: yb-voyager " : "", older ? older : "", older ? ")" : "");
     fflush(NULL);
     execv("/proc/self/exe", argv.items);
-    log_error("could not start '%s': %s; start it by hand: yb-voyager %s --export-dir %s",
-              strbuf_cstr(&cmd), strerror(errno), strbuf_cstr(&cmd), eng->export_dir);
+    int err = errno;
+    char *hint = xasprintf("start it by hand: yb-voyager %s --export-dir %s", strbuf_cstr(&cmd),
+                           eng->export_dir);
+    log_report(LOG_ERROR, NULL, hint, "could not start '%s': %s", strbuf_cstr(&cmd), strerror(err));
+    free(hint);
     strlist_free(&argv);
     strbuf_free(&cmd);
     return ENGINE_FAILED;

@@ -99,9 +99,11 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
                 strbuf_append(&list, ", ");
             strbuf_append(&list, PQgetvalue(r, i, 0));
         }
-        log_error("the target database has replication set up that would interfere with the import "
-                  "(%s): drop it, or pass --skip-replication-checks true if it is intended",
-                  strbuf_cstr(&list));
+        log_report(LOG_ERROR, NULL,
+                   "drop it, or pass --skip-replication-checks true if it is intended",
+                   "the target database has replication set up that would interfere with the "
+                   "import (%s)",
+                   strbuf_cstr(&list));
         strbuf_free(&list);
         rc = ENGINE_BAD_STATE;
     }
@@ -253,9 +255,13 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
                   "migration has no fall-back");
         rc = ENGINE_BAD_STATE;
     } else if (spec->source_schema && strcmp(spec->source_schema, rec_schema) != 0) {
-        log_error("--source-db-schema %s has no effect on import data to source: the target's "
-                  "changes go back to the tables they came from (export data used '%s'); remove it",
-                  spec->source_schema, rec_schema);
+        char *detail = xasprintf("the target's changes go back to the tables they came from (export "
+                                  "data used '%s')",
+                                  rec_schema);
+        log_report(LOG_ERROR, detail, "remove it",
+                   "--source-db-schema %s has no effect on import data to source",
+                   spec->source_schema);
+        free(detail);
         rc = ENGINE_BAD_INPUT;
     }
     free(rec_schema);

@@ -100,9 +100,9 @@ bool cdc_metainfo_channels(pgconn *c, const char *migration_uuid, const char *ge
     for (int i = 0; i < n; i++) {
         int no = atoi(PQgetvalue(r, i, 0));
         if (no != i) {
-            log_error("target database: %s has channel %d where %d was expected; the change "
-                      "apply bookkeeping is damaged",
-                      CDC_CHANNELS_TABLE, no, i);
+            log_report(LOG_ERROR, "the change apply bookkeeping is damaged", NULL,
+                       "target database: %s has channel %d where %d was expected",
+                       CDC_CHANNELS_TABLE, no, i);
             PQclear(r);
             free(*last_applied);
             *last_applied = NULL;

@@ -93,11 +93,11 @@ static qr_status enter_segment(queue_reader *r)
             return QR_WAIT;
         }
         if (fd < 0) {
-            log_error("queue segment %lld (%s) cannot be opened: %s%s", (long long)r->seg, path,
-                      strerror(errno),
-                      s.gone ? "; it was archived or deleted before this importer applied it: "
-                               "restore it to the queue directory"
-                             : "");
+            log_report(LOG_ERROR,
+                       s.gone ? "it was archived or deleted before this importer applied it" : NULL,
+                       s.gone ? "restore it to the queue directory" : NULL,
+                       "queue segment %lld (%s) cannot be opened: %s", (long long)r->seg, path,
+                       strerror(errno));
             free(path);
             import_segment_free(&s);
             return QR_ERROR;

@@ -68,9 +68,11 @@ static void segment_io_failed(queue_writer *w, const char *what, int err)
 {
     if (errno_no_space(err)) {
         w->no_space = true;
-        log_error("cannot %s queue segment %s/%s: %s: free space on that file system and run the "
-                  "same command again (the queue continues from its last durable step)",
-                  what, w->export_dir, w->rel_path, strerror(err));
+        log_report(LOG_ERROR, NULL,
+                   "free space on that file system and run the same command again (the queue "
+                   "continues from its last durable step)",
+                   "cannot %s queue segment %s/%s: %s", what, w->export_dir, w->rel_path,
+                   strerror(err));
     } else {
         log_error("cannot %s queue segment %s/%s: %s", what, w->export_dir, w->rel_path, strerror(err));
     }
@@ -160,12 +162,15 @@ static bool open_segment(queue_writer *w, long long seg_no, long long committed)
     if (w->fd < 0 || fstat(w->fd, &sb) != 0) {
         int e = errno;
         w->no_space = errno_no_space(e);
-        log_error("cannot open queue segment %s: %s%s", path, strerror(e),
-                  w->no_space ? ": free space on that file system and run the same command again" : "");
+        log_report(LOG_ERROR, NULL,
+                   w->no_space ? "free space on that file system and run the same command again"
+                               : NULL,
+                   "cannot open queue segment %s: %s", path, strerror(e));
     } else if (sb.st_size < committed) {
-        log_error("queue segment %s is shorter (%lld bytes) than its recorded committed size "
-                  "(%lld): the queue was damaged; start the migration again with --start-clean",
-                  path, (long long)sb.st_size, committed);
+        log_report(LOG_ERROR, "the queue was damaged", "start the migration again with --start-clean",
+                   "queue segment %s is shorter (%lld bytes) than its recorded committed size "
+                   "(%lld)",
+                   path, (long long)sb.st_size, committed);
     } else if (sb.st_size > committed && ftruncate(w->fd, committed) != 0) {
         log_error("cannot truncate queue segment %s: %s", path, strerror(errno));
     } else if (lseek(w->fd, committed, SEEK_SET) < 0 || !fs_fsync_parent(path)) {
@@ -193,10 +198,11 @@ static bool segment_is_new(queue_writer *w, const char *rel)
     bool clash = stat(path, &sb) == 0 && sb.st_size > 0;
     free(path);
     if (clash)
-        log_error("queue segment %s already holds %lld bytes but meta.db has no record of it: "
-                  "meta.db is damaged or of another migration; the file is left as it is: restore "
-                  "meta.db from a backup, or use a new, empty --export-dir",
-                  rel, (long long)sb.st_size);
+        log_report(LOG_ERROR,
+                   "meta.db is damaged or of another migration; the file is left as it is",
+                   "restore meta.db from a backup, or use a new, empty --export-dir",
+                   "queue segment %s already holds %lld bytes but meta.db has no record of it",
+                   rel, (long long)sb.st_size);
     return !clash;
 }
 

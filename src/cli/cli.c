@@ -421,8 +421,8 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
         }
     }
     if (nmissing) {
-        fprintf(stderr, "error: required flag%s %s not set (give %s on the command line or in "
-                        "--config-file)\n",
+        fprintf(stderr, "error: required flag%s %s not set\nhint: give %s on the command line or in "
+                        "--config-file\n",
                 nmissing > 1 ? "s" : "", strbuf_cstr(&missing), nmissing > 1 ? "them" : "it");
         usage_hint(res->path);
         res->exit_code = EXIT_BAD_ARGS;

@@ -100,9 +100,9 @@ static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
         }
         schemas->count = names->count = keep;
         if (!keep)
-            log_error("--%s %s: no migrated table is in that schema; give a schema export data "
-                      "exported, or leave the flag out",
-                      flags[f], opts_get(ctx->opts, flags[f]));
+            log_report(LOG_ERROR, NULL, "give a schema export data exported, or leave the flag out",
+                       "--%s %s: no migrated table is in that schema", flags[f],
+                       opts_get(ctx->opts, flags[f]));
         strlist_free(&items);
         if (!keep)
             return false;
@@ -201,8 +201,8 @@ int cmd_compare_data(cmd_ctx *ctx)
     cJSON_Delete(rec);
     strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
     if (!compare_state_migrated_tables(ctx->meta, &schemas, &names) || names.count == 0) {
-        log_error("no table was exported in this export dir yet: run 'yb-voyager export data' and "
-                  "'import data' first");
+        log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' and 'import data' first",
+                   "no table was exported in this export dir yet");
         strlist_free(&schemas);
         strlist_free(&names);
         return EXIT_BAD_STATE;

@@ -96,11 +96,11 @@ static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
             continue;
         if (strcmp(name, "target-db-schema") == 0 && strcmp(opts_get(ctx->opts, name), "public") == 0)
             continue;
-        log_error("--%s is not applicable for a PostgreSQL source (it is for Oracle and MySQL "
-                  "sources): remove it%s",
-                  name,
-                  strstr(name, "schema") ? "; the tables keep their source schema names on the target"
-                                         : "");
+        log_report(LOG_ERROR, "it is for Oracle and MySQL sources",
+                   strstr(name, "schema") ? "remove it; the tables keep their source schema names on "
+                                            "the target"
+                                          : "remove it",
+                   "--%s is not applicable for a PostgreSQL source", name);
         return false;
     }
     return true;
@@ -161,10 +161,11 @@ static bool confirm_same_database(const cmd_ctx *ctx, const db_conf *now, const 
                  was->host ? was->host : "", was->port, was->name ? was->name : "",
                  now->host ? now->host : "", now->port, now->name ? now->name : "");
     } else {
-        log_error("refused to switch the %s database of this migration: give the recorded "
-                  "--%s-db-host/--%s-db-port/--%s-db-name (or omit them), or pass --yes to "
-                  "switch on purpose",
-                  r, r, r, r);
+        char *hint = xasprintf("give the recorded --%s-db-host/--%s-db-port/--%s-db-name (or omit "
+                               "them), or pass --yes to switch on purpose",
+                               r, r, r);
+        log_report(LOG_ERROR, NULL, hint, "refused to switch the %s database of this migration", r);
+        free(hint);
     }
     return yes;
 }
@@ -190,8 +191,9 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
                       user_flag);
             ok = false;
         } else {
-            log_error("no %s database is known to this migration yet: run the command that "
-                      "connects to it first (its flags record where it is)", r);
+            log_report(LOG_ERROR, NULL,
+                       "run the command that connects to it first (its flags record where it is)",
+                       "no %s database is known to this migration yet", r);
             ok = false;
         }
     } else {

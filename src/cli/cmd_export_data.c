@@ -66,8 +66,9 @@ static int mysql_refusals(cmd_ctx *ctx)
     }
     const char *type = opts_get(ctx->opts, "export-type");
     if (type && str_case_eq(type, EXPORT_TYPE_LIVE)) {
-        log_error("--export-type snapshot-and-changes from a mysql database is not built yet in this "
-                  "version of voyager-c; use a postgresql source or snapshot-only");
+        log_report(LOG_ERROR, NULL, "use a postgresql source or snapshot-only",
+                   "--export-type snapshot-and-changes from a mysql database is not built yet in "
+                   "this version of voyager-c");
         return EXIT_NOT_IMPLEMENTED;
     }
     return EXIT_OK;

@@ -130,9 +130,11 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
          * The source already holds everything up to cutover; applying the
          * target's changes again from the start would apply them twice.
          */
-        log_error("--start-clean is refused for import data to source: the target's changes are "
-                  "applied exactly once, and starting over would apply them twice; run the same "
-                  "command without it to continue where it stopped");
+        log_report(LOG_ERROR,
+                   "the target's changes are applied exactly once, and starting over would apply "
+                   "them twice",
+                   "run the same command without it to continue where it stopped",
+                   "--start-clean is refused for import data to source");
         return EXIT_BAD_ARGS;
     }
     return run_import(ctx, DB_SOURCE);

@@ -80,8 +80,8 @@ static int import_schema(cmd_ctx *ctx, bool post)
         goto out;
     const char *bad = NULL;
     if (!schema_names_parse(conf.schema ? conf.schema : "public", &tschema, &bad) || tschema.count != 1) {
-        log_error("--target-db-schema '%s': %s; give one schema name", conf.schema ? conf.schema : "",
-                  bad ? bad : "more than one name");
+        log_report(LOG_ERROR, NULL, "give one schema name", "--target-db-schema '%s': %s",
+                   conf.schema ? conf.schema : "", bad ? bad : "more than one name");
         goto out;
     }
     spec.target = &conf;

@@ -29,7 +29,7 @@ static bool archive_spec_from_opts(const cmd_ctx *ctx, archive_spec *spec)
     bool del = opts_get_bool(ctx->opts, "delete") ||
                opts_get_bool(ctx->opts, "delete-changes-without-archiving");
     if (move_to && archive_dir && strcmp(move_to, archive_dir) != 0) {
-        log_error("--move-to and --archive-dir name different directories; give one of them");
+        log_report(LOG_ERROR, NULL, "give one of them", "--move-to and --archive-dir name different directories");
         return false;
     }
     if (!move_to)
@@ -71,11 +71,11 @@ static bool archive_spec_from_opts(const cmd_ctx *ctx, archive_spec *spec)
     }
     spec->policy = ARCHIVE_MOVE;
     if (!fs_is_dir(move_to)) {
-        log_error("--move-to %s: no such directory; create it first", move_to);
+        log_report(LOG_ERROR, NULL, "create it first", "--move-to %s: no such directory", move_to);
         return false;
     }
     if (access(move_to, W_OK | X_OK) != 0) {
-        log_error("--move-to %s: not writable by this user; fix its permissions", move_to);
+        log_report(LOG_ERROR, NULL, "fix its permissions", "--move-to %s: not writable by this user", move_to);
         return false;
     }
     char resolved[PATH_MAX];
@@ -85,8 +85,8 @@ static bool archive_spec_from_opts(const cmd_ctx *ctx, archive_spec *spec)
     }
     size_t n = strlen(ctx->export_dir);
     if (strncmp(resolved, ctx->export_dir, n) == 0 && (resolved[n] == '/' || resolved[n] == '\0')) {
-        log_error("--move-to %s is inside the export dir; archive to a directory outside it",
-                  move_to);
+        log_report(LOG_ERROR, NULL, "archive to a directory outside it",
+                   "--move-to %s is inside the export dir", move_to);
         return false;
     }
     spec->move_to = xstrdup(resolved);
@@ -166,9 +166,8 @@ static bool end_spec_from_opts(const cmd_ctx *ctx, end_migration_spec *spec)
         return false;
     }
     if (!fs_is_dir(dir) || access(dir, W_OK) != 0) {
-        log_error("backup directory %s does not exist or is not writable; create it or fix "
-                  "--backup-dir",
-                  dir);
+        log_report(LOG_ERROR, NULL, "create it or fix --backup-dir",
+                   "backup directory %s does not exist or is not writable", dir);
         return false;
     }
     char *real_dir = realpath(dir, NULL);
@@ -177,9 +176,8 @@ static bool end_spec_from_opts(const cmd_ctx *ctx, end_migration_spec *spec)
                   (real_dir[n] == '/' || real_dir[n] == '\0');
     free(real_dir);
     if (inside) {
-        log_error("--backup-dir %s is inside the export dir, which end migration empties; "
-                  "choose a directory outside it",
-                  dir);
+        log_report(LOG_ERROR, NULL, "choose a directory outside it",
+                   "--backup-dir %s is inside the export dir, which end migration empties", dir);
         return false;
     }
     spec->backup_dir = dir;

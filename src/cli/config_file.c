@@ -96,7 +96,7 @@ static bool apply_pair(opts *o, const char *path, const char *section, const cha
         ok = false;
     } else if (!opts_has_flag(o, flag_name)) {
         if (!flag_known(&cli_root_command, known_in, flag_name)) {
-            fprintf(stderr, "error: %s is not a flag of %s; remove it or fix the name "
+            fprintf(stderr, "error: %s is not a flag of %s\nhint: remove it or fix the name "
                             "(see --help of the command it is for)\n",
                     where, known_in ? "the commands of that section" : "any command");
             ok = false;
@@ -113,7 +113,7 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "error: cannot open config file %s: %s (check --config-file)\n", path,
+        fprintf(stderr, "error: cannot open config file %s: %s\nhint: check --config-file\n", path,
                 strerror(errno));
         return false;
     }

@@ -65,7 +65,7 @@ bool cmd_confirm(const cmd_ctx *ctx, const char *question)
     if (opts_get_bool(ctx->opts, "yes"))
         return true;
     if (!isatty(STDIN_FILENO)) {
-        log_error("%s: no terminal to ask on; pass --yes to answer yes", question);
+        log_report(LOG_ERROR, NULL, "pass --yes to answer yes", "%s: no terminal to ask on", question);
         return false;
     }
     fprintf(stderr, "%s [y/N]: ", question);
@@ -177,8 +177,8 @@ int cli_main(int argc, char **argv)
     }
     char *log_path = xasprintf("%s/logs/yb-voyager-%s.log", ctx.export_dir, log_name);
     if (!log_open_file(log_path)) {
-        log_error("cannot open log file %s: %s; check the export dir's permissions", log_path,
-                  strerror(errno));
+        log_report(LOG_ERROR, NULL, "check the export dir's permissions", "cannot open log file %s: %s",
+                   log_path, strerror(errno));
         free(log_path);
         rc = EXIT_BAD_STATE;
         goto out_dir;

@@ -77,10 +77,11 @@ bool export_dir_guard(const char *export_dir)
     char *path = xasprintf("%s/metainfo/meta.db", export_dir);
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size == 0) {
-        log_error("%s is missing, but the export dir holds exported data (%s): meta.db says what "
-                  "those files are and what was applied from them, so nothing may run without it: "
-                  WHAT_TO_DO,
-                  path, f.example);
+        log_report(LOG_ERROR,
+                   "meta.db says what those files are and what was applied from them, so nothing "
+                   "may run without it",
+                   WHAT_TO_DO, "%s is missing, but the export dir holds exported data (%s)", path,
+                   f.example);
         free(path);
         ok = false;
         goto out;
@@ -92,20 +93,21 @@ bool export_dir_guard(const char *export_dir)
     free(path);
     ok = r == CATALOG_RECORDS_OK;
     if (r == CATALOG_RECORDS_CANNOT_OPEN) {
-        log_error("cannot open %s/metainfo/meta.db: %s: " WHAT_TO_DO, export_dir, detail);
+        log_report(LOG_ERROR, NULL, WHAT_TO_DO, "cannot open %s/metainfo/meta.db: %s", export_dir,
+                   detail);
     } else if (r == CATALOG_RECORDS_UNREADABLE) {
-        log_error("%s/metainfo/meta.db cannot be read: %s: " WHAT_TO_DO, export_dir, detail);
+        log_report(LOG_ERROR, NULL, WHAT_TO_DO, "%s/metainfo/meta.db cannot be read: %s", export_dir,
+                   detail);
     } else if (r == CATALOG_RECORDS_NO_SEGMENT) {
         char *seg = xasprintf(QUEUE_SEGMENT_FMT, missing);
-        log_error("%s/metainfo/meta.db has no record of queue segment %s: meta.db is "
-                  "damaged or of another migration: " WHAT_TO_DO,
-                  export_dir, seg);
+        log_report(LOG_ERROR, "meta.db is damaged or of another migration", WHAT_TO_DO,
+                   "%s/metainfo/meta.db has no record of queue segment %s", export_dir, seg);
         free(seg);
     } else if (r == CATALOG_RECORDS_NO_TABLES) {
         /* tables are recorded before any of their files is written (snapshot_export_table_ensure) */
-        log_error("%s/metainfo/meta.db has no record of the exported data files (%s ...): "
-                  "meta.db is damaged or of another migration: " WHAT_TO_DO,
-                  export_dir, f.example);
+        log_report(LOG_ERROR, "meta.db is damaged or of another migration", WHAT_TO_DO,
+                   "%s/metainfo/meta.db has no record of the exported data files (%s ...)",
+                   export_dir, f.example);
     }
     free(detail);
 out:

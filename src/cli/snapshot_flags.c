@@ -61,7 +61,8 @@ static bool one_side(const cmd_ctx *ctx, const char *list_flag, const char *file
     const char *list = opts_get(ctx->opts, list_flag);
     const char *file = opts_get(ctx->opts, file_flag);
     if (list && file) {
-        log_error("--%s and --%s cannot be used together: give one of them", list_flag, file_flag);
+        log_report(LOG_ERROR, NULL, "give one of them", "--%s and --%s cannot be used together", list_flag,
+                   file_flag);
         return false;
     }
     char *err = NULL;

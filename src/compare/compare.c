@@ -135,9 +135,10 @@ static bool export_snapshot(run *r, size_t s, pgconn *c)
     if (ok) {
         r->snapshot[s] = xstrdup(PQgetvalue(res, 0, 0));
     } else {
-        log_warn("%s database: cannot export a snapshot (%s); each worker reads its own, so run "
-                 "compare data while nothing writes to it",
-                 db_role_name(r->conf[s]->role), pgconn_note_result(c, res));
+        log_report(LOG_WARN, "each worker reads its own",
+                   "run compare data while nothing writes to it",
+                   "%s database: cannot export a snapshot (%s)", db_role_name(r->conf[s]->role),
+                   pgconn_note_result(c, res));
         /* the failed statement ended the transaction: a new one for the catalog reads */
         ok = pgconn_exec(c, "ROLLBACK") &&
              pgconn_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -966,10 +967,12 @@ static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
     for (size_t s = 1; s < r->nsides; s++, paused++) {
         int64_t held;
         if (!cp_pause(r->ctx->cat, importer_of(r->conf[s]->role), wait_ms, &held)) {
-            log_error("the migration is live and %s did not answer within %d s: a live comparison "
-                      "needs the running export data and import data to hold at a consistent point; "
-                      "start them, or compare after cutover",
-                      importer_command(r->conf[s]->role), wait_ms / 1000);
+            log_report(LOG_ERROR,
+                       "a live comparison needs the running export data and import data to hold "
+                       "at a consistent point",
+                       "start them, or compare after cutover",
+                       "the migration is live and %s did not answer within %d s",
+                       importer_command(r->conf[s]->role), wait_ms / 1000);
             rc = ENGINE_BAD_STATE;
             break;
         }
@@ -993,9 +996,11 @@ static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
                  a == CP_ANSWERED ? "queue vsn found" : a == CP_RETRY ? "retry" : "no answer");
         PQclear(first);
         if (a == CP_NO_ANSWER) {
-            log_error("the migration is live and export data (from source) did not answer within %d s: "
-                      "a live comparison needs it running; start it, or compare after cutover",
-                      wait_ms / 1000);
+            log_report(LOG_ERROR, "a live comparison needs it running",
+                       "start it, or compare after cutover",
+                       "the migration is live and export data (from source) did not answer within "
+                       "%d s",
+                       wait_ms / 1000);
             rc = ENGINE_BAD_STATE;
             break;
         }
@@ -1137,7 +1142,8 @@ static engine_status verdict(const compare_result *res)
 {
     const compare_table_result *err = compare_result_first_error(res);
     if (res->interrupted) {
-        log_error("interrupted: the comparison is incomplete; run compare data again");
+        log_report(LOG_ERROR, NULL, "run compare data again",
+                   "interrupted: the comparison is incomplete");
         return ENGINE_BAD_STATE;
     }
     if (err) {

@@ -66,9 +66,9 @@ cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name)
         for (char *p = cmd; *p; p++)
             if (*p == '-')
                 *p = ' ';
-        log_error("another 'yb-voyager %s' (pid %d) is running on export dir %s; wait for it to "
-                  "finish or stop it first",
-                  cmd, (int)pid, export_dir);
+        log_report(LOG_ERROR, NULL, "wait for it to finish or stop it first",
+                   "another 'yb-voyager %s' (pid %d) is running on export dir %s", cmd, (int)pid,
+                   export_dir);
         free(cmd);
         close(fd);
         free(path);

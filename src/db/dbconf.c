@@ -136,8 +136,9 @@ bool db_conf_prompt_password(db_conf *c)
     const char *role = db_role_name(c->role);
     FILE *tty = isatty(STDIN_FILENO) ? fopen("/dev/tty", "r+e") : NULL;
     if (!tty) {
-        log_error("the %s database wants a password: give --%s-db-password or set %s", role, role,
-                  db_role_password_env(c->role));
+        char *hint = xasprintf("give --%s-db-password or set %s", role, db_role_password_env(c->role));
+        log_report(LOG_ERROR, NULL, hint, "the %s database wants a password", role);
+        free(hint);
         return false;
     }
     struct termios old, quiet;

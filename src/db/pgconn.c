@@ -384,11 +384,13 @@ bool pgconn_ensure(pgconn *c, retry_state *rs, const char *what,
         snprintf(line, sizeof line, "%s", PQerrorMessage(c->pg));
         line[strcspn(line, "\n")] = '\0';
         if (!retry_failed(rs)) {
-            log_error("%s database: %s: the connection is lost and could not be re-established "
-                      "within %llds (%s): run the same command again once the database is "
-                      "reachable (or raise %s)",
-                      db_role_name(c->role), what, (long long)(rs->policy.deadline_ms / 1000), line,
-                      RETRY_TIMEOUT_ENV);
+            log_report(LOG_ERROR, NULL,
+                       "run the same command again once the database is reachable (or raise "
+                       RETRY_TIMEOUT_ENV ")",
+                       "%s database: %s: the connection is lost and could not be re-established "
+                       "within %llds (%s)",
+                       db_role_name(c->role), what, (long long)(rs->policy.deadline_ms / 1000),
+                       line);
             return false;
         }
         log_warn("%s database: %s: connection lost (%s); reconnecting (attempt %d, giving up "
@@ -425,9 +427,11 @@ pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_
             return NULL;
         }
         if (!retry_failed(rs) || !retry_backoff(rs, interrupt)) {
-            log_error("%s; gave up after %llds: run the same command again once the database is "
-                      "reachable (or raise %s)",
-                      last_connect.why, (long long)(retry_elapsed_ms(rs) / 1000), RETRY_TIMEOUT_ENV);
+            log_report(LOG_ERROR, NULL,
+                       "run the same command again once the database is reachable (or raise "
+                       RETRY_TIMEOUT_ENV ")",
+                       "%s; gave up after %llds", last_connect.why,
+                       (long long)(retry_elapsed_ms(rs) / 1000));
             *gave_up = true;
             return NULL;
         }

@@ -197,8 +197,9 @@ engine_status migration_archive_changes(const engine_ctx *eng, const archive_spe
     bool no_export = !cJSON_IsString(type);
     cJSON_Delete(first);
     if (offline) {
-        log_error("this export dir holds an offline migration (export data --export-type "
-                  "snapshot-only): it has no queued changes to archive");
+        log_report(LOG_ERROR, "it has no queued changes to archive", NULL,
+                   "this export dir holds an offline migration (export data --export-type "
+                   "snapshot-only)");
         return ENGINE_BAD_STATE;
     }
     if (no_export)

@@ -124,6 +124,8 @@ typedef struct request_arg {
     const cutover_request *req;
     bool already;
     const char *refusal; /* set when the request is not allowed in this state */
+    const char *detail;  /* why, when the refusal does not say it (or NULL) */
+    const char *hint;    /* what to do about it (or NULL) */
 } request_arg;
 
 static bool record_request(cJSON *rec, void *arg)
@@ -131,23 +133,25 @@ static bool record_request(cJSON *rec, void *arg)
     request_arg *a = arg;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
     if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0) {
-        a->refusal = "cutover is for live migrations: run 'export data --export-type "
-                     "snapshot-and-changes' first (an offline migration needs no cutover)";
+        a->refusal = "cutover is for live migrations";
+        a->hint = "run 'export data --export-type snapshot-and-changes' first (an offline "
+                  "migration needs no cutover)";
         return false;
     }
     if (a->req->kind != CUTOVER_TO_TARGET &&
         cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED) {
-        a->refusal = "cutover to target has not completed yet; check 'yb-voyager cutover status'";
+        a->refusal = "cutover to target has not completed yet";
+        a->hint = "check 'yb-voyager cutover status'";
         return false;
     }
     if (a->req->kind == CUTOVER_TO_SOURCE && !cutover_applies(rec, CUTOVER_TO_SOURCE)) {
-        a->refusal = "fall-back was not prepared: it needs 'initiate cutover to target "
-                     "--prepare-for-fall-back true'";
+        a->refusal = "fall-back was not prepared";
+        a->detail = "it needs 'initiate cutover to target --prepare-for-fall-back true'";
         return false;
     }
     if (a->req->kind == CUTOVER_TO_SOURCE_REPLICA && !cutover_applies(rec, CUTOVER_TO_SOURCE_REPLICA)) {
-        a->refusal = "no source-replica in this migration: run 'import data to source-replica' "
-                     "first";
+        a->refusal = "no source-replica in this migration";
+        a->hint = "run 'import data to source-replica' first";
         return false;
     }
     /*
@@ -158,9 +162,9 @@ static bool record_request(cJSON *rec, void *arg)
     if (a->req->kind == CUTOVER_TO_TARGET && a->req->prepare_fall_back &&
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"))) {
         a->refusal = "fall-forward is on ('import data to source-replica' was started), and "
-                     "fall-back and fall-forward exclude each other: run 'initiate cutover to "
-                     "target' without --prepare-for-fall-back; the source-replica is this "
-                     "migration's way back";
+                     "fall-back and fall-forward exclude each other";
+        a->hint = "run 'initiate cutover to target' without --prepare-for-fall-back; the "
+                  "source-replica is this migration's way back";
         return false;
     }
     const char *key = cutover_request_key(a->req->kind);
@@ -168,10 +172,10 @@ static bool record_request(cJSON *rec, void *arg)
         bool fb = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
         if (a->req->kind == CUTOVER_TO_TARGET && a->req->prepare_given && a->req->prepare_fall_back != fb) {
             /* the running processes already acted on the first answer */
-            a->refusal = fb ? "cutover to target was already initiated with fall-back prepared; "
-                              "that cannot be undone now"
+            a->refusal = fb ? "cutover to target was already initiated with fall-back prepared"
                             : "cutover to target was already initiated without "
-                              "--prepare-for-fall-back true; fall-back cannot be prepared any more";
+                              "--prepare-for-fall-back true";
+            a->detail = fb ? "that cannot be undone now" : "fall-back cannot be prepared any more";
             return false;
         }
         a->already = true;
@@ -187,7 +191,7 @@ static bool record_request(cJSON *rec, void *arg)
 
 engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req)
 {
-    request_arg a = {req, false, NULL};
+    request_arg a = {req, false, NULL, NULL, NULL};
     if (catalog_status_update(eng->cat, record_request, &a)) {
         log_say("cutover to %s initiated; the running migration processes will complete it. "
                 "Watch it with 'yb-voyager cutover status --export-dir %s'",
@@ -200,7 +204,7 @@ engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req
         return ENGINE_OK;
     }
     if (a.refusal)
-        log_error("%s", a.refusal);
+        log_report(LOG_ERROR, a.detail, a.hint, "%s", a.refusal);
     return ENGINE_BAD_STATE;
 }
 

@@ -28,9 +28,8 @@ bool migration_end_check_idle(const char *export_dir)
             for (char *p = cmd; *p; p++)
                 if (*p == '-')
                     *p = ' ';
-            log_error("'yb-voyager %s' (pid %d) is still running on this export dir; stop it "
-                      "before ending the migration",
-                      cmd, (int)pid);
+            log_report(LOG_ERROR, NULL, "stop it before ending the migration",
+                       "'yb-voyager %s' (pid %d) is still running on this export dir", cmd, (int)pid);
             free(cmd);
             return false;
         }

@@ -278,7 +278,8 @@ engine_status migration_data_report_build(const engine_ctx *eng, const report_sp
     bool fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     cJSON_Delete(rec);
     if (!involved[0]) {
-        log_error("no data migration in this export dir yet: run 'yb-voyager export data' first");
+        log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' first",
+                   "no data migration in this export dir yet");
         return ENGINE_BAD_STATE;
     }
     engine_status rc = ENGINE_OK;

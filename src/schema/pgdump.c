@@ -118,8 +118,9 @@ bool pgdump_schema(const char *pg_dump, const db_conf *conf, const strlist *sche
     posix_spawn_file_actions_destroy(&fa);
     bool ok = false;
     if (rc != 0) {
-        log_error("cannot run %s: %s; install the PostgreSQL client (postgresql-client) matching the "
-                  "source's version", pg_dump, strerror(rc));
+        log_report(LOG_ERROR, NULL,
+                   "install the PostgreSQL client (postgresql-client) matching the source's version",
+                   "cannot run %s: %s", pg_dump, strerror(rc));
     } else {
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

@@ -112,7 +112,7 @@ static bool load_file(const char *schema_dir, schema_obj t, schema_stmts *out, b
         } else {
             char *err = NULL;
             if (!schema_sql_split(text, false, out, &err)) {
-                log_error("%s %s; fix the file and run import schema again", path, err);
+                log_report(LOG_ERROR, NULL, "fix the file and run import schema again", "%s %s", path, err);
                 free(err);
                 ok = false;
             }
@@ -141,13 +141,14 @@ bool schema_import_precheck(const schema_import_opts *o, bool strict)
                     if (s.items[k].sql[p] == '\n')
                         line++;
                 if (!strict) {
-                    log_warn("%s/%s line %d: %s (PostgreSQL 15 grammar); sending it to the target as it is",
-                             o->schema_dir, schema_obj_file(o->order[i]), line, err);
+                    log_report(LOG_WARN, NULL, "sending it to the target as it is",
+                               "%s/%s line %d: %s (PostgreSQL 15 grammar)", o->schema_dir,
+                               schema_obj_file(o->order[i]), line, err);
                     free(err);
                     continue;
                 }
-                log_error("%s/%s line %d: %s; fix the file and run import schema again", o->schema_dir,
-                          schema_obj_file(o->order[i]), line, err);
+                log_report(LOG_ERROR, NULL, "fix the file and run import schema again", "%s/%s line %d: %s",
+                           o->schema_dir, schema_obj_file(o->order[i]), line, err);
                 free(err);
                 schema_stmts_free(&s);
                 return false;
@@ -305,8 +306,9 @@ static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, w
     const char *state = c->sqlstate;
     run_result rr;
     if (PQstatus(c->pg) == CONNECTION_BAD) {
-        log_error("lost the connection to the target while applying %s line %d: %s; run import schema "
-                  "again to resume", it->file, it->line, msg);
+        log_report(LOG_ERROR, NULL, "run import schema again to resume",
+                   "lost the connection to the target while applying %s line %d: %s", it->file,
+                   it->line, msg);
         rr = RUN_FATAL;
     } else if ((is_exists_error(state) || (it->add_pk && str_eq(state, "42P16"))) &&
                (o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0)) {
@@ -341,8 +343,10 @@ static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, w
                                                                                                 : RUN_FATAL;
     } else {
         char *head = stmt_head(it->sql);
-        log_error("%s/%s line %d (%s): %s (SQLSTATE %s)%s", o->schema_dir, it->file, it->line, head, msg,
-                  state, is_exists_error(state) ? "; use --ignore-exist to skip objects that exist" : "");
+        log_report(LOG_ERROR, NULL,
+                   is_exists_error(state) ? "use --ignore-exist to skip objects that exist" : NULL,
+                   "%s/%s line %d (%s): %s (SQLSTATE %s)", o->schema_dir, it->file, it->line, head,
+                   msg, state);
         free(head);
         progress_set(m, o->target_id, it, "failed", msg);
         rr = RUN_FATAL;
@@ -489,7 +493,8 @@ bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, sch
     bool ok = true;
     for (size_t i = 0; i < work.count && ok; i++) {
         if (o->interrupted && *o->interrupted) {
-            log_error("interrupted after %zu statement(s); run the same command again to resume", st->applied);
+            log_report(LOG_ERROR, NULL, "run the same command again to resume",
+                       "interrupted after %zu statement(s)", st->applied);
             ok = false;
             break;
         }
@@ -596,12 +601,15 @@ static void say_stats(const schema_import_spec *spec, const schema_import_stats 
                 "(e.g. a foreign key on columns only a unique index covers)",
                 st->postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
     if (st->pending)
-        log_warn("%zu statement(s) left by import schema still wait for the indexes: include INDEX in "
-                 "--object-type-list to apply them",
-                 st->pending);
-    if (st->failed)
-        log_warn("%zu statement(s) failed: see %s/failed.sql, fix them and apply them by hand or run "
-                 "import schema again", st->failed, schema_dir);
+        log_report(LOG_WARN, NULL, "include INDEX in --object-type-list to apply them",
+                   "%zu statement(s) left by import schema still wait for the indexes", st->pending);
+    if (st->failed) {
+        char *hint = xasprintf("see %s/failed.sql, fix them and apply them by hand or run import "
+                               "schema again",
+                               schema_dir);
+        log_report(LOG_WARN, NULL, hint, "%zu statement(s) failed", st->failed);
+        free(hint);
+    }
 }
 
 engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec *spec)
@@ -621,13 +629,16 @@ engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec 
     pgconn *c = NULL;
 
     if (fs_dir_is_empty(schema_dir)) {
-        log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
+        log_report(LOG_ERROR, NULL, "run 'yb-voyager export schema' first", "no exported schema in %s",
+                   schema_dir);
         rc = ENGINE_BAD_STATE;
         goto out;
     }
     if (post && !catalog_status_get_bool(eng->cat, "ImportSchemaDone")) {
-        log_error("the schema is not imported yet: run 'yb-voyager import schema' without "
-                  "--post-snapshot-import first, then import data");
+        log_report(LOG_ERROR, NULL,
+                   "run 'yb-voyager import schema' without --post-snapshot-import first, then "
+                   "import data",
+                   "the schema is not imported yet");
         rc = ENGINE_BAD_STATE;
         goto out;
     }

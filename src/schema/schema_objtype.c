@@ -88,8 +88,10 @@ int schema_obj_parse_list(const char *list, const char *flag, schema_obj order[O
     for (size_t i = 0; i < items.count; i++) {
         schema_obj t;
         if (!schema_obj_parse(items.items[i], &t)) {
-            log_error("unknown object type '%s' in --%s; valid: %s", items.items[i], flag,
-                      schema_obj_valid_names());
+            char *hint = xasprintf("valid: %s", schema_obj_valid_names());
+            log_report(LOG_ERROR, NULL, hint, "unknown object type '%s' in --%s", items.items[i],
+                       flag);
+            free(hint);
             strlist_free(&items);
             return -1;
         }
@@ -105,8 +107,10 @@ int schema_obj_parse_list(const char *list, const char *flag, schema_obj order[O
     }
     strlist_free(&items);
     if (n == 0) {
-        log_error("--%s is empty; give object types such as TABLE,INDEX (valid: %s)", flag,
-                  schema_obj_valid_names());
+        char *hint = xasprintf("give object types such as TABLE,INDEX (valid: %s)",
+                               schema_obj_valid_names());
+        log_report(LOG_ERROR, NULL, hint, "--%s is empty", flag);
+        free(hint);
         return -1;
     }
     return n;

@@ -79,9 +79,9 @@ bool schema_split_dump(const char *dump, const schema_split_opts *o, schema_spli
         char *perr = NULL;
         roots[i] = schema_sql_parse(stmts.items[i].sql, &nodes[i], &perr, NULL);
         if (!roots[i]) {
-            log_warn("dump line %d: libpg_query cannot parse a statement (%s); it goes to "
-                     "uncategorized.sql for a manual look",
-                     stmts.items[i].line, perr);
+            log_report(LOG_WARN, "it goes to uncategorized.sql for a manual look", NULL,
+                       "dump line %d: libpg_query cannot parse a statement (%s)",
+                       stmts.items[i].line, perr);
             free(perr);
             continue;
         }

@@ -67,9 +67,9 @@ pgconn *batch_loader_connect(batch_loader *l, int idx)
      */
     PGresult *res = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
     if (!res && !atomic_exchange(&l->warned_replication_role, 1))
-        log_warn("%s database: cannot disable triggers and foreign key checks for the import (%s): "
-                 "tables are loaded in parallel, so foreign keys may fail",
-                 db_role_name(l->conf->role), PQerrorMessage(c->pg));
+        log_report(LOG_WARN, "tables are loaded in parallel, so foreign keys may fail", NULL,
+                   "%s database: cannot disable triggers and foreign key checks for the import (%s)",
+                   db_role_name(l->conf->role), PQerrorMessage(c->pg));
     PQclear(res);
     return c;
 }
@@ -358,15 +358,16 @@ batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **cp, const
         bool again = out != BATCH_FATAL && retry_failed(&rs);
         if (!again || atomic_load(l->abort)) {
             if (!atomic_load(l->abort) || out == BATCH_FATAL)
-                log_error("%s database: importing table %s failed at batch %lld of %s (lines "
-                          "%lld-%lld)%s: %s%s",
-                          db_role_name(l->conf->role), b->display, (long long)b->r.number,
-                          b->rel_path, (long long)b->r.first_line,
-                          (long long)(b->r.first_line + b->r.rows - 1),
-                          out == BATCH_FATAL ? "" : " after retrying", why ? why : "?",
-                          out == BATCH_FATAL ? ""
-                                             : "; run the same command again once the database "
-                                               "is reachable (or raise " RETRY_TIMEOUT_ENV ")");
+                log_report(LOG_ERROR, NULL,
+                           out == BATCH_FATAL ? NULL
+                                              : "run the same command again once the database is "
+                                                "reachable (or raise " RETRY_TIMEOUT_ENV ")",
+                           "%s database: importing table %s failed at batch %lld of %s (lines "
+                           "%lld-%lld)%s: %s",
+                           db_role_name(l->conf->role), b->display, (long long)b->r.number,
+                           b->rel_path, (long long)b->r.first_line,
+                           (long long)(b->r.first_line + b->r.rows - 1),
+                           out == BATCH_FATAL ? "" : " after retrying", why ? why : "?");
             free(why);
             return out == BATCH_FATAL ? BATCH_FAILED : BATCH_GAVE_UP;
         }

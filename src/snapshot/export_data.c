@@ -58,9 +58,10 @@ static bool check_same_tables(catalog *cat, src_table *const *sel, size_t n)
         for (size_t i = 0; i < n && !found; i++)
             found = strcmp(sel[i]->schema, s) == 0 && strcmp(sel[i]->name, t) == 0;
         if (!found) {
-            log_error("table %s.%s was part of an earlier export data run but is not selected "
-                      "now: run with the same table list, or with --start-clean to start over",
-                      s, t);
+            log_report(LOG_ERROR, NULL,
+                       "run with the same table list, or with --start-clean to start over",
+                       "table %s.%s was part of an earlier export data run but is not selected now",
+                       s, t);
             ok = false;
         }
     }
@@ -111,9 +112,11 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
 
     if (start_clean && catalog_status_get_bool(eng->cat, cutover_request_key(CUTOVER_TO_TARGET))) {
         /* The application may already write to the target: starting over here would lose that. */
-        log_error("cutover to target was initiated for this migration, so export data cannot start "
-                  "it over (--start-clean): start a new migration in a new export directory "
-                  "(and 'yb-voyager end migration' for this one)");
+        log_report(LOG_ERROR, NULL,
+                   "start a new migration in a new export directory (and 'yb-voyager end "
+                   "migration' for this one)",
+                   "cutover to target was initiated for this migration, so export data cannot "
+                   "start it over (--start-clean)");
         rc = ENGINE_BAD_STATE;
         goto out;
     }
@@ -138,8 +141,8 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         goto out;
     }
     if (nsel == 0) {
-        log_error("no tables to export in schema(s) %s: check --source-db-schema and the table lists",
-                  conf->schema ? conf->schema : "public");
+        log_report(LOG_ERROR, NULL, "check --source-db-schema and the table lists",
+                   "no tables to export in schema(s) %s", conf->schema ? conf->schema : "public");
         rc = ENGINE_BAD_INPUT;
         goto out;
     }
@@ -156,9 +159,8 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         char *prev = catalog_status_get_string(eng->cat, "ExportType");
         bool differs = prev && !str_case_eq(prev, spec->export_type) && export_state_started(eng->cat);
         if (differs)
-            log_error("an earlier export data run used --export-type %s: use the same, or "
-                      "--start-clean to start over",
-                      prev);
+            log_report(LOG_ERROR, NULL, "use the same, or --start-clean to start over",
+                       "an earlier export data run used --export-type %s", prev);
         free(prev);
         if (differs || !check_same_tables(eng->cat, sel, nsel)) {
             rc = ENGINE_BAD_STATE;
@@ -297,9 +299,10 @@ engine_status export_data_run(engine_ctx *eng, const export_data_spec *spec)
         if (!transient || *eng->interrupted)
             break;
         if (!retry_failed(&rs)) {
-            log_error("source database: the snapshot could not be exported (the source kept "
-                      "failing for %lld s, %s): run the same command again",
-                      (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV);
+            log_report(LOG_ERROR, NULL, "run the same command again",
+                       "source database: the snapshot could not be exported (the source kept "
+                       "failing for %lld s, %s)",
+                       (long long)(retry_elapsed_ms(&rs) / 1000), RETRY_TIMEOUT_ENV);
             rc = ENGINE_BAD_STATE;
             break;
         }
@@ -307,7 +310,7 @@ engine_status export_data_run(engine_ctx *eng, const export_data_spec *spec)
                  "(attempt %d, giving up after %lld s)",
                  rs.attempt, (long long)(rs.policy.deadline_ms / 1000));
         if (!retry_backoff(&rs, eng->interrupted)) {
-            log_error("export data interrupted: run the same command again to resume");
+            log_report(LOG_ERROR, NULL, "run the same command again to resume", "export data interrupted");
             rc = ENGINE_BAD_STATE;
             break;
         }

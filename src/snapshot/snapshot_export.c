@@ -69,9 +69,9 @@ typedef struct export_run {
 static void stall_warn(export_run *r, const char *table)
 {
     atomic_store(&r->transient, 1);
-    log_warn("source database: exporting table %s: nothing received for %lld s (%s): the "
-             "server stopped answering",
-             table, (long long)(r->stall_ms / 1000), STALL_TIMEOUT_ENV);
+    log_report(LOG_WARN, "the server stopped answering", NULL,
+               "source database: exporting table %s: nothing received for %lld s (%s)", table,
+               (long long)(r->stall_ms / 1000), STALL_TIMEOUT_ENV);
 }
 
 static int64_t stall_timeout_ms(void)
@@ -96,9 +96,10 @@ static void file_write_failed(export_run *r, const char *path, int err)
     unlink(path);
     if (err == ENOSPC || err == EDQUOT) {
         atomic_store(&r->no_space, 1);
-        log_error("cannot write %s: %s: free space on that file system and run the same command "
-                  "again (finished parts are kept)",
-                  path, strerror(err));
+        log_report(LOG_ERROR, NULL,
+                   "free space on that file system and run the same command again (finished "
+                   "parts are kept)",
+                   "cannot write %s: %s", path, strerror(err));
     } else {
         atomic_store(&r->fatal, 1);
         atomic_store(&r->local, 1);
@@ -456,9 +457,11 @@ bool snapshot_export_tables(engine_ctx *eng, source *src, const char *snapshot_n
             int err = pthread_create(&th[i], NULL, worker_main, &r);
             if (err != 0) {
                 atomic_fetch_sub(&r.workers_left, 1);
-                log_error("cannot start export worker thread %d of %d: %s; lower --parallel-jobs "
-                          "or raise the process's thread limit, then run the same command again",
-                          i + 1, nworkers, strerror(err));
+                log_report(LOG_ERROR, NULL,
+                           "lower --parallel-jobs or raise the process's thread limit, then run "
+                           "the same command again",
+                           "cannot start export worker thread %d of %d: %s", i + 1, nworkers,
+                           strerror(err));
                 atomic_store(&r.abort, 1);
                 ok = false;
                 atomic_store(&r.local, 1); /* the machine's limits, not the source */
@@ -532,7 +535,7 @@ bool snapshot_export_tables(engine_ctx *eng, source *src, const char *snapshot_n
         if (!jobs[i].recorded)
             ok = false;
     if (*eng->interrupted)
-        log_error("export data interrupted: run the same command again to resume");
+        log_report(LOG_ERROR, NULL, "run the same command again to resume", "export data interrupted");
     if (!ok && why) {
         why->no_space = atomic_load(&r.no_space) != 0;
         why->local = atomic_load(&r.local) || !main_ok;

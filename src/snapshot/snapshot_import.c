@@ -317,8 +317,9 @@ static bool same_generation(import_run *r)
     char *mine = snapshot_import_generation_get(m, r->spec->importer_role);
     bool ok = true;
     if (now && mine && strcmp(now, mine) != 0 && !r->spec->start_clean) {
-        log_error("the data was exported again (export data --start-clean) after this import "
-                  "started: run import data with --start-clean (and --truncate-tables)");
+        log_report(LOG_ERROR, NULL, "run import data with --start-clean (and --truncate-tables)",
+                   "the data was exported again (export data --start-clean) after this import "
+                   "started");
         ok = false;
     } else if (now && !mine) {
         ok = snapshot_import_generation_set(m, r->spec->importer_role, now);
@@ -349,10 +350,11 @@ static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size
         free(q);
         if (!v) {
             /* unknown is not empty: importing could add to rows nobody confirmed */
-            log_error("cannot tell whether %s is empty on the %s database (error above), so "
-                      "the import stops before loading into it: fix that (e.g. grant SELECT "
-                      "on the table) and run the same command again",
-                      ts[i].display, db_role_name(r->spec->conf->role));
+            log_report(LOG_ERROR, NULL,
+                       "fix that (e.g. grant SELECT on the table) and run the same command again",
+                       "cannot tell whether %s is empty on the %s database (error above), so "
+                       "the import stops before loading into it",
+                       ts[i].display, db_role_name(r->spec->conf->role));
             strbuf_free(&sb);
             return db_role_failure(r->spec->conf->role);
         }
@@ -370,8 +372,9 @@ static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size
     }
     strbuf_free(&sb);
     if (!yes) {
-        log_error("import stopped: give --truncate-tables true with --start-clean, or empty "
-                  "the tables");
+        log_report(LOG_ERROR, NULL,
+                   "give --truncate-tables true with --start-clean, or empty the tables",
+                   "import stopped");
         return ENGINE_BAD_STATE;
     }
     return ENGINE_OK;
@@ -464,10 +467,11 @@ static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
         return false;
     if (retry_failed(rs) && retry_backoff(rs, r->eng->interrupted))
         return true;
-    log_error("%s database: the bookkeeping connection failed for %llds: run the same command "
-              "again once the database is reachable (or raise %s)",
-              db_role_name(r->spec->conf->role), (long long)(retry_elapsed_ms(rs) / 1000),
-              RETRY_TIMEOUT_ENV);
+    log_report(LOG_ERROR, NULL,
+               "run the same command again once the database is reachable (or raise "
+               RETRY_TIMEOUT_ENV ")",
+               "%s database: the bookkeeping connection failed for %llds",
+               db_role_name(r->spec->conf->role), (long long)(retry_elapsed_ms(rs) / 1000));
     r->main_gave_up = true;
     return false;
 }
@@ -582,9 +586,11 @@ static bool queue_file(import_run *r, imp_table *t, const snapshot_file *f, int6
     if (pr == PLAN_STALE) {
         if (snapshot_export_table_attempt(r->eng->cat, t->schema, t->name) != attempt)
             return true; /* the next poll takes the table back */
-        log_error("data file %s of table %s is missing or differs from what export data recorded: "
-                  "run export data with --start-clean, then import data with --start-clean",
-                  f->path, t->display);
+        log_report(LOG_ERROR, NULL,
+                   "run export data with --start-clean, then import data with --start-clean",
+                   "data file %s of table %s is missing or differs from what export data "
+                   "recorded",
+                   f->path, t->display);
         return false;
     }
     strlist_push(&t->queued, f->path);
@@ -624,8 +630,9 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
     bool same = !now || !r->generation || strcmp(now, r->generation) == 0;
     free(now);
     if (!same) {
-        log_error("the data was exported again (export data --start-clean) while this import ran: "
-                  "run import data with --start-clean (and --truncate-tables)");
+        log_report(LOG_ERROR, NULL, "run import data with --start-clean (and --truncate-tables)",
+                   "the data was exported again (export data --start-clean) while this import "
+                   "ran");
         return false;
     }
     /* Read before meta.db: the exporter records a new attempt before it removes the old files. */
@@ -652,10 +659,12 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
                     break;
                 }
             } else if (stale[t - ts]) {
-                log_error("a data file of table %s disappeared or changed while export data did not "
-                          "restart the table: run export data with --start-clean, then import data "
-                          "with --start-clean",
-                          t->display);
+                log_report(LOG_ERROR, NULL,
+                           "run export data with --start-clean, then import data with "
+                           "--start-clean",
+                           "a data file of table %s disappeared or changed while export data did "
+                           "not restart the table",
+                           t->display);
                 ok = false;
                 break;
             }
@@ -836,9 +845,9 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
         wa[i] = (worker_arg){&r, i};
         int err = pthread_create(&th[i], NULL, worker_main, &wa[i]);
         if (err != 0) {
-            log_error("cannot start import worker thread %d of %d: %s; lower --parallel-jobs or "
-                      "raise the process's thread limit",
-                      i + 1, nworkers, strerror(err));
+            log_report(LOG_ERROR, NULL, "lower --parallel-jobs or raise the process's thread limit",
+                       "cannot start import worker thread %d of %d: %s", i + 1, nworkers,
+                       strerror(err));
             atomic_store(&r.abort, 1);
             break;
         }
@@ -910,7 +919,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
         goto out;
     }
     if (atomic_load(&r.abort) || *eng->interrupted) {
-        log_error("import data interrupted: run the same command again to resume");
+        log_report(LOG_ERROR, NULL, "run the same command again to resume", "import data interrupted");
         rc = ENGINE_BAD_STATE;
         goto out;
     }

@@ -32,7 +32,8 @@ bool yb_nodes_parse(const char *endpoints, int default_port, yb_nodes *out)
         if (ok)
             add(out, item, (int)port);
         else
-            log_error("--target-endpoints: bad endpoint '%s': use host:port,host:port", l.items[i]);
+            log_report(LOG_ERROR, NULL, "use host:port,host:port", "--target-endpoints: bad endpoint '%s'",
+                       l.items[i]);
     }
     strlist_free(&l);
     if (!ok)

@@ -125,9 +125,9 @@ static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool ch
     if (!wal)
         return false;
     if (strcmp(wal, "logical") != 0) {
-        log_error("%s database: wal_level is '%s' but change capture needs 'logical': run "
-                  "ALTER SYSTEM SET wal_level = logical; and restart the server",
-                  who, wal);
+        log_report(LOG_ERROR, NULL,
+                   "run ALTER SYSTEM SET wal_level = logical; and restart the server",
+                   "%s database: wal_level is '%s' but change capture needs 'logical'", who, wal);
         ok = false;
     }
     free(wal);
@@ -139,9 +139,10 @@ static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool ch
     char *user = pgconn_query_value(c, "SELECT current_user", 0, NULL);
     if (perm && strcmp(perm, "t") != 0) {
         char *q = pg_quote_ident(user ? user : "");
-        log_error("%s database: user %s may not use replication: run ALTER ROLE %s WITH "
-                  "REPLICATION; as a superuser",
-                  who, user ? user : "?", q);
+        char *hint = xasprintf("run ALTER ROLE %s WITH REPLICATION; as a superuser", q);
+        log_report(LOG_ERROR, NULL, hint, "%s database: user %s may not use replication", who,
+                   user ? user : "?");
+        free(hint);
         free(q);
         ok = false;
     }
@@ -154,10 +155,11 @@ static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool ch
             "(SELECT count(*) FROM pg_replication_slots)",
             0, NULL);
         if (free_slots && atoi(free_slots) <= 0) {
-            log_error("%s database: no free replication slot (max_replication_slots is used up): "
-                      "drop an unused slot with SELECT pg_drop_replication_slot('name'), or raise "
-                      "max_replication_slots and restart the server",
-                      who);
+            log_report(LOG_ERROR, NULL,
+                       "drop an unused slot with SELECT pg_drop_replication_slot('name'), or "
+                       "raise max_replication_slots and restart the server",
+                       "%s database: no free replication slot (max_replication_slots is used up)",
+                       who);
             ok = false;
         }
         free(free_slots);
@@ -174,8 +176,10 @@ static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool ch
                 strbuf_appendf(&fix, "%sALTER TABLE %s REPLICA IDENTITY FULL;", i ? " " : "",
                                bad.items[i]);
             }
-            log_error("%s database: %zu table(s) without REPLICA IDENTITY FULL: %s; run: %s", who,
-                      bad.count, strbuf_cstr(&list), strbuf_cstr(&fix));
+            char *hint = xasprintf("run: %s", strbuf_cstr(&fix));
+            log_report(LOG_ERROR, NULL, hint, "%s database: %zu table(s) without REPLICA IDENTITY "
+                       "FULL: %s", who, bad.count, strbuf_cstr(&list));
+            free(hint);
             strbuf_free(&list), strbuf_free(&fix);
             ok = false;
         }

@@ -51,7 +51,7 @@ cp "$ED/data/queue/segment.0.ndjson" "$TEST_TMP/seg0.orig"
 
 # Bad input first: each a one-line error and nothing touched.
 expect_fail "neither --move-to nor --delete" 2 "say what to do with applied changes" "$V" archive changes -e "$ED"
-expect_fail "missing archive dir" 2 "no such directory; create it first" "$V" archive changes -e "$ED" --move-to "$TEST_TMP/none"
+expect_refusal "missing archive dir" 2 "no such directory hint: create it first" "$V" archive changes -e "$ED" --move-to "$TEST_TMP/none"
 expect_fail "archive dir inside the export dir" 2 "inside the export dir" "$V" archive changes -e "$ED" --move-to "$ED/temp"
 expect_fail "threshold out of range" 2 "between 0 and 100" "$V" archive changes -e "$ED" --delete --fs-utilization-threshold 101
 [ -e "$ED/data/queue/segment.0.ndjson" ] && ok "bad flags touch no segment" || not_ok "bad flags touch no segment"

@@ -72,7 +72,7 @@ wait_streaming
 pg_stop source
 wait_exit "$EXP_PID" 60
 assert_eq "source down longer than YB_VOYAGER_RETRY_TIMEOUT: exit 3" 3 "$?"
-assert_match "it says to run the same command again" "gave up reconnecting after .*run the same command again" "$(tail -1 "$TEST_TMP/giveup.out")"
+assert_match "it says to run the same command again" "gave up reconnecting after .*run the same command again" "$(tail -3 "$TEST_TMP/giveup.out" | tr '\n' ' ')"
 _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -w -t 60 start >/dev/null
 "${EXP[@]}" >>"$OUT" 2>&1 &
 EXP_PID=$!

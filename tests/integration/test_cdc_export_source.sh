@@ -18,15 +18,15 @@ LIVE=(--export-type snapshot-and-changes --disable-pb true)
 
 # ---- prerequisites ----
 psql_as source sourcedb -c 'ALTER TABLE public.pairs REPLICA IDENTITY DEFAULT; ALTER TABLE public."Mixed Case" REPLICA IDENTITY DEFAULT'
-expect_fail "tables without REPLICA IDENTITY FULL are listed with the ALTER to run" 4 \
-    'without REPLICA IDENTITY FULL: public\."Mixed Case", public\.pairs; run: ALTER TABLE public\."Mixed Case" REPLICA IDENTITY FULL; ALTER TABLE public\.pairs REPLICA IDENTITY FULL;' \
+expect_refusal "tables without REPLICA IDENTITY FULL are listed with the ALTER to run" 4 \
+    'without REPLICA IDENTITY FULL: public\."Mixed Case", public\.pairs hint: run: ALTER TABLE public\."Mixed Case" REPLICA IDENTITY FULL; ALTER TABLE public\.pairs REPLICA IDENTITY FULL;' \
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}"
 assert_eq "no slot left behind by the refusal" 0 "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots")"
 psql_as source sourcedb -c 'ALTER TABLE public.pairs REPLICA IDENTITY FULL; ALTER TABLE public."Mixed Case" REPLICA IDENTITY FULL'
 pwlit=${VOYAGER_PW//\'/\'\'}
 psql_as source sourcedb -c "CREATE ROLE norepl LOGIN PASSWORD '$pwlit'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO norepl" >/dev/null
 ED0=$(new_export_dir)
-expect_fail "a user without replication permission is told the ALTER ROLE" 4 'may not use replication: run ALTER ROLE "norepl" WITH REPLICATION' \
+expect_refusal "a user without replication permission is told the ALTER ROLE" 4 'may not use replication hint: run ALTER ROLE "norepl" WITH REPLICATION' \
     "$V" export data -e "$ED0" "${SRC_FLAGS[@]/voyager/norepl}" "${LIVE[@]}"
 
 # ---- snapshot and changes under a workload, with kill -9 ----
@@ -84,7 +84,7 @@ pg_start plain plaindb
 psql_as plain postgres -c "ALTER SYSTEM SET wal_level = replica" >/dev/null
 pg_restart plain
 psql_as plain plaindb -c "CREATE TABLE t (id int PRIMARY KEY)" >/dev/null
-expect_fail "wal_level=replica is refused with the fix" 4 "wal_level is 'replica'.*ALTER SYSTEM SET wal_level = logical" \
+expect_refusal "wal_level=replica is refused with the fix" 4 "wal_level is 'replica'.* hint: run ALTER SYSTEM SET wal_level = logical" \
     "$V" export data -e "$(new_export_dir)" --source-db-type postgresql --source-db-host 127.0.0.1 \
     --source-db-port "$PLAIN_PORT" --source-db-user voyager --source-db-name plaindb "${LIVE[@]}"
 done_testing

@@ -131,7 +131,7 @@ db.execute("CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT PR
 db.execute("INSERT INTO cdc_exporter_state(exporter_role, tables) VALUES ('source_db_exporter', '[]')")
 db.commit()
 PY
-expect_fail "wal_level=replica is refused with the fix" 5 "wal_level is 'replica'.*ALTER SYSTEM SET wal_level = logical" \
+expect_refusal "wal_level=replica is refused with the fix" 5 "wal_level is 'replica'.* hint: run ALTER SYSTEM SET wal_level = logical" \
     "$V" export data from target -e "$ED2" --target-db-host 127.0.0.1 --target-db-port "$PLAIN_PORT" \
     --target-db-user voyager --target-db-name plaindb
 done_testing

@@ -40,7 +40,7 @@ for _ in $(seq 1 300); do
 done
 assert_eq "the first run applied the first half" 2500 "$(channel_counts target fkdb | awk '{print $1 + $2 + $3}')"
 assert_match "it says why and what to grant" \
-    'session_replication_role.*GRANT SET ON PARAMETER session_replication_role TO' "$(cat "$TEST_TMP/apply1.err")"
+    'session_replication_role.*GRANT SET ON PARAMETER session_replication_role TO' "$(tr '\n' ' ' <"$TEST_TMP/apply1.err")"
 kill -INT "$pid" 2>/dev/null
 wait_exit "$pid" 30 >/dev/null
 queue_append "$ED" source_db_exporter "$TEST_TMP/w2.ndjson" --max-bytes 300000

@@ -41,8 +41,8 @@ for kind in target source-replica source; do
     queue_append "$ED" "$erole" "$TEST_TMP/c.ndjson" --close
     psql_as ref "$db" -f "$TEST_TMP/$kind.sql" >/dev/null
 
-    APPLY_DB=$db expect_fail "$kind: progress of the old queue, no --start-clean: refused" 3 \
-        "queue that was started over since \(export data --start-clean\): rerun with --start-clean true" \
+    APPLY_DB=$db expect_refusal "$kind: progress of the old queue, no --start-clean: refused" 3 \
+        "queue that was started over since \(export data --start-clean\) hint: rerun with --start-clean true" \
         run_apply "$ED" target "$kind"
     APPLY_DB=$db check "$kind: --start-clean applies the new queue from its first event" \
         run_apply "$ED" target "$kind" --start-clean true

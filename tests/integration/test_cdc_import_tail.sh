@@ -60,7 +60,7 @@ check "after a kill -9 the restart catches up" wait_applied $((vsn - 1))
 kill -TERM "$APPLY_PID"
 wait "$APPLY_PID"
 assert_eq "SIGTERM stops the applier with the bad-state code" 3 "$?"
-assert_match "and says how to continue" "interrupted: .*run the same command again" "$(cat "$TEST_TMP/apply.err")"
+assert_match "and says how to continue" "interrupted: .*run the same command again" "$(tr '\n' ' ' <"$TEST_TMP/apply.err")"
 run_apply_bg "$ED" target target
 
 queue_cutover_event "$vsn" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"

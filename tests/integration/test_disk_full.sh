@@ -45,9 +45,9 @@ ED=$(new_export_dir)
 small_disk "$ED/data" 8m
 expect_fail "snapshot export on a full disk: exit 3" 3 "No space left on device" \
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 2 --disable-pb true
-err=$(cat "$LAST_ERR")
+err=$(tr '\n' ' ' <"$LAST_ERR")
 assert_match "the error names the file under data/ and says to free space and rerun" \
-    "cannot write $ED/data/[^ ]+: No space left on device: free space on that file system and run the same command again" "$err"
+    "cannot write $ED/data/[^ ]+: No space left on device hint: free space on that file system and run the same command again" "$err"
 assert_eq "no message says 'Success'" "" "$(grep -i 'success' "$LAST_ERR")"
 check "export data status still reads meta.db" "$V" export data status -e "$ED"
 assert_eq "no partial .tmp file is left holding space" "" "$(find "$ED/data" -name '*.tmp')"
@@ -74,8 +74,8 @@ live_workload_sql 600 41 | psql_as source sourcedb >/dev/null
 wait_exit "$pid" 60
 assert_eq "change queue on a full disk: exit 3" 3 "$?"
 assert_match "the error names the queue segment and says to free space and rerun" \
-    "error: cannot write queue segment $ED/data/queue/segment\.[0-9]+\.ndjson: No space left on device: free space on that file system and run the same command again" \
-    "$(cat "$TEST_TMP/exp1.out")"
+    "error: cannot write queue segment $ED/data/queue/segment\.[0-9]+\.ndjson: No space left on device hint: free space on that file system and run the same command again" \
+    "$(tr '\n' ' ' <"$TEST_TMP/exp1.out")"
 rm -f "$ED/data/filler"
 "${EXP[@]}" >"$TEST_TMP/exp2.out" 2>&1 &
 pid=$!

@@ -265,14 +265,14 @@ expect_fail "--source-replica-db-sid: not applicable" 2 "--source-replica-db-sid
 # --skip-replication-checks: replication of the target's own aborts the import, with the list
 psql_as target yugabyte -c "CREATE PUBLICATION extpub FOR ALL TABLES" >/dev/null
 psql_as target yugabyte -c "SELECT pg_create_logical_replication_slot('ext_slot', 'pgoutput')" >/dev/null
-expect_fail "import data aborts on the target's replication, naming it and the flag" 3 \
-    "publication extpub, replication slot ext_slot.*--skip-replication-checks" \
+expect_refusal "import data aborts on the target's replication, naming it and the flag" 3 \
+    "publication extpub, replication slot ext_slot\) hint: drop it, or pass --skip-replication-checks" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 assert_eq "nothing imported when aborted" "0" "$(psql_as target yugabyte -c 'SELECT count(*) FROM public.customers')"
 
 # a different database without --target-db-user: refused, never the recorded one silently
-expect_fail "import data --target-db-name otherdb without --target-db-user: refused without --yes" 2 \
-    "not the one this migration recorded.*--yes" \
+expect_refusal "import data --target-db-name otherdb without --target-db-user: refused without --yes" 2 \
+    "not the one this migration recorded.*hint: pass --yes" \
     "$V" import data -e "$ED" --target-db-name otherdb --target-db-port "$TARGET_PORT" --skip-replication-checks true --disable-pb
 assert_eq "the recorded database got nothing" "0" "$(psql_as target yugabyte -c 'SELECT count(*) FROM public.customers')"
 assert_eq "the named database got nothing" "0" "$(tcount public otherdb)"

@@ -125,7 +125,7 @@ wait_exit "$APPLY_PID" 60
 rc=$?
 assert_eq "unreachable past the retry deadline: exit 3" 3 "$rc"
 assert_match "and the message says to run the same command again" 'run the same command again' \
-    "$(grep -E '\] error: ' "$ED3/logs/yb-voyager-import-data-to-target.log" | tail -2)"
+    "$(grep -E '\] hint: ' "$ED3/logs/yb-voyager-import-data-to-target.log" | tail -2)"
 proxy_clear tp
 APPLY_DB=ctr3 APPLY_PORT=$TP_PROXY_PORT check "the rerun runs to the end" run_apply "$ED3" target target --parallel-jobs 3
 compare_databases ref target ref ctr3
@@ -164,7 +164,7 @@ echo "# target back at $backup_at events from $lost_at ($marked segments marked 
 wait_exit "$APPLY_PID" 110
 rc=$?
 assert_eq "the importer stops with exit 3 when the target's progress went backwards" 3 "$rc"
-assert_match "saying the target lost commits" 'lost acknowledged commits' "$(grep -E '\] error: ' "$LOG4" | head -3)"
+assert_match "saying the target lost commits" 'lost acknowledged commits' "$(grep -E '\] detail: ' "$LOG4" | head -3)"
 APPLY_DB=ctr4 APPLY_PORT=$TP_PROXY_PORT check "the rerun runs to the end" run_apply "$ED4" target target --parallel-jobs 3
 assert_match "it re-read the queue from the target's progress" '^[1-9]' "$(grep -c 'applied again from the queue' "$LOG4")"
 compare_databases ref target ref ctr4

@@ -56,7 +56,7 @@ ED2=$(new_export_dir)
 "$V" export data status -e "$ED2" >/dev/null 2>&1
 cp "$ED2/metainfo/meta.db" "$ED/metainfo/meta.db"
 expect_refusal "export data with another migration's meta.db: refused as damaged" 3 \
-    "has no record of queue segment data/queue/segment\.[0-9]+\.ndjson: meta.db is damaged or of another migration" \
+    "has no record of queue segment data/queue/segment\.[0-9]+\.ndjson detail: meta.db is damaged or of another migration" \
     timeout 30 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}"
 expect_refusal "import data with it: refused too" 3 "meta.db is damaged" \
     timeout 30 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true

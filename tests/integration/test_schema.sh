@@ -95,7 +95,7 @@ schema_src_flags "$RICH_SCHEMAS"
 expect_fail "missing export dir" 3 "nope" "$V" import schema -e "$TEST_TMP/nope" "${TGT_FLAGS[@]}"
 expect_fail "import before export" 3 "run 'yb-voyager export schema' first" \
     "$V" import schema -e "$(new_export_dir)" "${TGT_FLAGS[@]}"
-expect_fail "unknown object type lists the valid ones" 2 "unknown object type 'tabel'.*valid: SCHEMA, COLLATION" \
+expect_refusal "unknown object type lists the valid ones" 2 "unknown object type 'tabel'.* hint: valid: SCHEMA, COLLATION" \
     "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --object-type-list table,tabel
 expect_fail "include and exclude lists together are refused" 2 "only one of --object-type-list and --exclude-object-type-list" \
     "$V" import schema -e "$ED" "${TGT_FLAGS[@]}" --object-type-list table --exclude-object-type-list view
@@ -139,7 +139,7 @@ assert_eq "nothing applied on a syntax error" "0" "$(psql_as target syntax -c "S
 # already exists: an error naming the way out, then --ignore-exist goes past it
 tgt exists
 psql_as target exists -c "SET ROLE voyager; CREATE SCHEMA sales; CREATE TABLE sales.bookings (id integer NOT NULL, room integer NOT NULL, during tsrange NOT NULL)"
-expect_fail "object already exists without --ignore-exist" 5 'tables/table.sql line [0-9]+ \(CREATE TABLE sales.bookings .*already exists.*--ignore-exist' \
+expect_refusal "object already exists without --ignore-exist" 5 'tables/table.sql line [0-9]+ \(CREATE TABLE sales.bookings .*already exists.* hint: use --ignore-exist' \
     "$V" import schema -e "$ED2" "${T[@]}"
 check "object already exists with --ignore-exist" "$V" import schema -e "$ED2" "${T[@]}" --ignore-exist true
 check "finalize-schema-post-data-import (the docs' name for the post-snapshot import) after --ignore-exist" \

@@ -61,7 +61,7 @@ psql_as source sourcedb -c "INSERT INTO customers(name, email) VALUES ('late', '
 check "export data --start-clean" "$V" export data -e "$ED" "${SRC[@]}" --start-clean --disable-pb
 assert_eq "start-clean exported the new row" "201" \
     "$(python3 -c "import json,sys; print(sum(f['RowCount'] for f in json.load(open(sys.argv[1]))['DataFileList'] if f['TableName']=='customers'))" "$ED/metainfo/dataFileDescriptor.json")"
-expect_fail "import after a re-export must start clean" 3 "the data was exported again \(export data --start-clean\) after this import started: run import data with --start-clean" \
+expect_refusal "import after a re-export must start clean" 3 "the data was exported again \(export data --start-clean\) after this import started hint: run import data with --start-clean" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
 expect_fail "truncate-tables needs start-clean" 2 "--truncate-tables works only with --start-clean" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --truncate-tables true --disable-pb

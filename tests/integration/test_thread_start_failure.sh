@@ -30,8 +30,8 @@ rc=$?
 [ "$rc" = 124 ] && kill -9 "$pid" 2>/dev/null
 assert_eq "the importer exits 3 (resumable), without hanging" 3 "$rc"
 assert_match "one clear error names the thread and what to do" \
-    "cannot start channel thread 3 of 4: .*lower --parallel-jobs or raise the process's thread limit, then run the same command again" \
-    "$(cat "$TEST_TMP/apply.err")"
+    "cannot start channel thread 3 of 4: .* hint: lower --parallel-jobs or raise the process's thread limit, then run the same command again" \
+    "$(tr '\n' ' ' <"$TEST_TMP/apply.err")"
 check "the same command afterwards applies everything" run_apply "$ED" target target --parallel-jobs 4
 compare_databases target ref yugabyte ref
 
@@ -45,12 +45,12 @@ copy_schema source target sourcedb snap || exit 1
 ED=$(new_export_dir)
 SNAP_TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name snap)
 with_failing_thread() { LD_PRELOAD=$SHIM FAIL_PTHREAD_CREATE_AT=2 timeout 60 "$@"; }
-expect_fail "export data: a worker thread that cannot start is a resumable error" 3 \
-    "cannot start export worker thread 2 of 2: .*lower --parallel-jobs.*run the same command again" \
+expect_refusal "export data: a worker thread that cannot start is a resumable error" 3 \
+    "cannot start export worker thread 2 of 2: .* hint: lower --parallel-jobs.*run the same command again" \
     with_failing_thread "$VOYAGER" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 2 --disable-pb true
 check "export data run again" "$VOYAGER" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 2 --disable-pb true
-expect_fail "import data: a worker thread that cannot start is a resumable error" 3 \
-    "cannot start import worker thread 2 of 2: .*lower --parallel-jobs" \
+expect_refusal "import data: a worker thread that cannot start is a resumable error" 3 \
+    "cannot start import worker thread 2 of 2: .* hint: lower --parallel-jobs" \
     with_failing_thread "$VOYAGER" import data -e "$ED" "${SNAP_TGT[@]}" --parallel-jobs 2 --disable-pb true
 check "import data run again" "$VOYAGER" import data -e "$ED" "${SNAP_TGT[@]}" --parallel-jobs 2 --disable-pb true
 compare_databases source target sourcedb snap

@@ -36,8 +36,8 @@ seg_sql() { python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); r=d
 
 # --- refusals on a seeded status record ---
 ED=$(fresh_dir FallForwardEnabled true)
-expect_fail "fall-back refused while fall-forward is on" 3 \
-    "fall-back and fall-forward exclude each other: run 'initiate cutover to target' without --prepare-for-fall-back" \
+expect_refusal "fall-back refused while fall-forward is on" 3 \
+    "fall-back and fall-forward exclude each other hint: run 'initiate cutover to target' without --prepare-for-fall-back" \
     "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
 assert_eq "the refused cutover recorded nothing" "null null" \
     "$(status_get "$ED" CutoverToTargetRequested) $(status_get "$ED" FallbackEnabled)"

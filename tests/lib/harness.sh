@@ -6,6 +6,7 @@
 #   psql_as NAME DB -c "..."                      # as the superuser over the unix socket
 #   check "description" cmd args...               # ok when cmd exits 0
 #   expect_fail "description" RC 'regex' cmd...   # ok when cmd exits RC and stderr matches regex
+#   expect_refusal "description" RC 'regex' cmd... # the same, stderr folded into one line (error/detail/hint)
 #   assert_eq "description" expected actual
 #   compare_databases source target               # row count + checksum of every table
 #
@@ -211,6 +212,17 @@ expect_fail() {
         ok "$desc"
     fi
 }
+
+# expect_refusal DESC RC REGEX cmd...: expect_fail, with REGEX matched against the
+# command's whole stderr folded into one line (a refusal may say what to do on "detail:" and
+# "hint:" lines of their own).
+_stderr_one_line() {
+    local err rc
+    { err=$("$@" 2>&1 >&3); rc=$?; } 3>&1
+    tr '\n' ' ' <<<"$err" >&2
+    return $rc
+}
+expect_refusal() { expect_fail "$1" "$2" "$3" _stderr_one_line "${@:4}"; }
 
 assert_eq() {
     if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi

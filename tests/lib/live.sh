@@ -295,13 +295,3 @@ live_cutover_to_target() {
     assert_eq "${1:-import data exits 0 after the end of stream}" 0 "$?"
     compare_databases source target
 }
-# expect_refusal DESC RC REGEX cmd...: harness.sh's expect_fail, with REGEX matched against the
-# command's whole stderr folded into one line (a refusal may say what to do on "detail:" and
-# "hint:" lines of their own).
-_stderr_one_line() {
-    local err rc
-    { err=$("$@" 2>&1 >&3); rc=$?; } 3>&1
-    tr '\n' ' ' <<<"$err" >&2
-    return $rc
-}
-expect_refusal() { expect_fail "$1" "$2" "$3" _stderr_one_line "${@:4}"; }

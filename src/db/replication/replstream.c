@@ -248,7 +248,8 @@ bool repl_drop_slot(pgconn *c, const char *slot, bool terminate_active, bool *dr
         free(pid);
         usleep(100 * 1000);
     }
-    log_error("%s database: replication slot %s is still in use by another process: stop it first",
-              db_role_name(c->role), slot);
+    log_report(LOG_ERROR, NULL, "stop it first",
+               "%s database: replication slot %s is still in use by another process",
+               db_role_name(c->role), slot);
     return false;
 }

@@ -31,7 +31,8 @@ static bool add_source_issues(analysis *a, const char *export_dir)
         cJSON *arr = fs_read_all(path, &text, &len) ? cJSON_Parse(text) : NULL;
         ok = cJSON_IsArray(arr);
         if (!ok)
-            log_error("cannot read %s (written by export schema): run export schema again", path);
+            log_report(LOG_ERROR, NULL, "run export schema again",
+                       "cannot read %s (written by export schema)", path);
         const cJSON *it;
         cJSON_ArrayForEach(it, arr)
         {
@@ -62,7 +63,8 @@ engine_status schema_analyze_run(const engine_ctx *eng, const schema_analyze_spe
     int nfiles = fs_is_dir(schema_dir) ? an_add_dir(a, schema_dir, eng->export_dir) : 0;
     if (nfiles <= 0) {
         if (nfiles == 0)
-            log_error("no exported schema in %s: run 'yb-voyager export schema' first", schema_dir);
+            log_report(LOG_ERROR, NULL, "run 'yb-voyager export schema' first", "no exported schema in %s",
+                       schema_dir);
         free(schema_dir);
         an_free(a);
         return nfiles == 0 ? ENGINE_BAD_STATE : ENGINE_FAILED;
@@ -96,7 +98,8 @@ engine_status schema_analyze_run(const engine_ctx *eng, const schema_analyze_spe
     engine_status rc = ENGINE_OK;
     char *path = xasprintf("%s/reports/schema_analysis_report.%s", eng->export_dir, spec->format);
     if (!text) {
-        log_error("unknown --output-format %s: use html, json, txt or xml", spec->format);
+        log_report(LOG_ERROR, NULL, "use html, json, txt or xml", "unknown --output-format %s",
+                   spec->format);
         rc = ENGINE_BAD_INPUT;
     } else if (!fs_write_atomic(path, text, strlen(text))) {
         log_error("cannot write %s: %m", path);
