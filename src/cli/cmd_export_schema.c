@@ -53,8 +53,9 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     bool mysql = conf.type && str_case_eq(conf.type, "mysql");
     if (conf.type && !str_case_eq(conf.type, "postgresql") && !mysql) {
-        log_error("export schema from source type %s is not built yet in this version of voyager-c; "
-                  "only --source-db-type postgresql and mysql", conf.type);
+        log_report(LOG_ERROR, NULL, "use --source-db-type postgresql or mysql",
+                   "export schema from source type %s is not built yet in this version of voyager-c",
+                   conf.type);
         rc = EXIT_NOT_IMPLEMENTED;
         goto out;
     }
@@ -65,8 +66,8 @@ int cmd_export_schema(cmd_ctx *ctx)
     }
     const char *bad = NULL;
     if (!schema_names_parse_typed(conf.schema ? conf.schema : "public", &typed, &quoted, &bad)) {
-        log_error("--source-db-schema '%s': %s; give a comma list such as public,\"MixedCase\"",
-                  conf.schema, bad);
+        log_report(LOG_ERROR, NULL, "give a comma list such as public,\"MixedCase\"",
+                   "--source-db-schema '%s': %s", conf.schema, bad);
         goto out;
     }
     spec.source = &conf;

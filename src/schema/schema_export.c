@@ -47,12 +47,15 @@ static bool resolve_schemas(pgconn *c, const db_conf *conf, const strlist *typed
             if (!strlist_contains(out, pick))
                 strlist_push(out, pick);
         } else if (n == 0) {
-            log_error("schema \"%s\" does not exist in source database %s; check --source-db-schema",
-                      typed->items[i], db);
+            log_report(LOG_ERROR, NULL, "check --source-db-schema",
+                       "schema \"%s\" does not exist in source database %s", typed->items[i], db);
         } else if (quoted[i]) {
-            log_error("schema \"%s\" does not exist in source database %s; did you mean \"%s\"? "
-                      "(quote it in --source-db-schema to keep its case: '\"%s\"')",
-                      typed->items[i], db, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
+            char *hint = xasprintf("did you mean \"%s\"? (quote it in --source-db-schema to keep "
+                                   "its case: '\"%s\"')",
+                                   PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 0));
+            log_report(LOG_ERROR, NULL, hint, "schema \"%s\" does not exist in source database %s",
+                       typed->items[i], db);
+            free(hint);
         } else {
             strbuf names = STRBUF_INIT;
             for (int row = 0; row < n; row++)
@@ -99,8 +102,8 @@ static bool write_files(const char *export_dir, const schema_split_result *r)
         bool ok = fs_mkdir_p(dirname(dir), 0700) &&
                   fs_write_atomic(path, r->files[t].data, r->files[t].len);
         if (!ok)
-            log_error("cannot write %s: %s; check the export dir's free space and permissions", path,
-                      strerror(errno));
+            log_report(LOG_ERROR, NULL, "check the export dir's free space and permissions",
+                       "cannot write %s: %s", path, strerror(errno));
         else
             log_say("  %-34s %zu statement%s", rel, r->counts[t], r->counts[t] == 1 ? "" : "s");
         free(dir);
@@ -117,8 +120,9 @@ bool schema_export_clear_dir(const engine_ctx *eng, const char *schema_dir, bool
     if (fs_dir_is_empty(schema_dir))
         return true;
     if (!start_clean) {
-        log_error("%s already holds an exported schema; run with --start-clean true to "
-                  "export again (it empties that directory)", schema_dir);
+        log_report(LOG_ERROR, NULL,
+                   "run with --start-clean true to export again (it empties that directory)",
+                   "%s already holds an exported schema", schema_dir);
         return false;
     }
     log_info("--start-clean: emptying %s", schema_dir);

@@ -38,7 +38,8 @@ static bool write_file(const char *export_dir, schema_obj t, const strbuf *text,
     char *dir = xstrdup(path);
     bool ok = fs_mkdir_p(dirname(dir), 0700) && fs_write_atomic(path, text->data, text->len);
     if (!ok)
-        log_error("cannot write %s: %s; check the export dir's free space and permissions", path, strerror(errno));
+        log_report(LOG_ERROR, NULL, "check the export dir's free space and permissions",
+                   "cannot write %s: %s", path, strerror(errno));
     else
         log_say("  %-34s %zu statement%s", rel, count, count == 1 ? "" : "s");
     free(dir);

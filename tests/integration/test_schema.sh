@@ -38,7 +38,7 @@ grep -q 'BEGIN ATOMIC' "$ED/schema/functions/function.sql" && grep -q 'a comment
 grep -qE '^(SET |\\restrict|SELECT pg_catalog.set_config)' -r "$ED/schema" && not_ok "no session statements in files" ||
     ok "no session statements in files"
 
-expect_fail "export again without --start-clean is refused" 3 "already holds an exported schema; run with --start-clean" \
+expect_refusal "export again without --start-clean is refused" 3 "already holds an exported schema hint: run with --start-clean" \
     "$V" export schema -e "$ED" "${SCHEMA_SRC[@]}"
 check "export again with --start-clean" "$V" export schema -e "$ED" "${SCHEMA_SRC[@]}" --comments-on-objects true --start-clean true
 
