@@ -267,3 +267,45 @@ bool catalog_run(catalog *m, long long *out, const char *sql, const char *types,
     sqlite3_finalize(st);
     return ok;
 }
+
+/*
+ * Run sql (with text parameter arg when not NULL) and hand every row to fill,
+ * which sets one element of size elem: all rows into *out (grown here), the
+ * statement finished before returning. On an error, nothing is returned
+ * (dispose frees what fill had set) and the error is logged.
+ */
+bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
+                       void (*fill)(sqlite3_stmt *st, void *row),
+                       void (*dispose)(void *rows, size_t n), void **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3 *db = catalog_sqlite(m);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        if (arg)
+            sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        size_t cap = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                *out = xrealloc(*out, cap * elem);
+            }
+            void *row = (char *)*out + (*n)++ * elem;
+            memset(row, 0, elem);
+            fill(st, row);
+        }
+    }
+    bool ok = rc == SQLITE_DONE;
+    if (!ok) {
+        char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(db));
+        catalog_log_error(m, msg);
+        free(msg);
+        dispose(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}

@@ -22,6 +22,17 @@ bool catalog_exec(catalog *m, const char *sql);
  */
 bool catalog_run(catalog *m, long long *out, const char *sql, const char *types, ...);
 
+/*
+ * Every row of sql (?1 bound to text arg unless NULL), each made into an
+ * elem-sized element of a new array by fill (from a zeroed element): all rows
+ * or none. The statement is finished before returning, so no read snapshot
+ * outlives the call. On an error (logged as "cannot read <what>"), dispose
+ * frees what fill had set and *out is NULL. *out is the caller's to free.
+ */
+bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
+                       void (*fill)(sqlite3_stmt *st, void *row),
+                       void (*dispose)(void *rows, size_t n), void **out, size_t *n);
+
 /* Log a failed step of the store (a full disk gets its advice). */
 void catalog_log_error(catalog *m, const char *what);
 

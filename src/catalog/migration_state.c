@@ -14,46 +14,6 @@ static char *column_dup(sqlite3_stmt *st, int col)
     return t ? xstrdup((const char *)t) : NULL;
 }
 
-/*
- * Run sql (with text parameter arg when not NULL) and hand every row to fill,
- * which sets one element of size elem: all rows into *out (grown here), the
- * statement finished before returning. On an error, nothing is returned
- * (dispose frees what fill had set) and the error is logged.
- */
-static bool load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
-                      void (*fill)(sqlite3_stmt *st, void *row),
-                      void (*dispose)(void *rows, size_t n), void **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3 *db = catalog_sqlite(m);
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        if (arg)
-            sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-        size_t cap = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 16;
-                *out = xrealloc(*out, cap * elem);
-            }
-            fill(st, (char *)*out + (*n)++ * elem);
-        }
-    }
-    bool ok = rc == SQLITE_DONE;
-    if (!ok) {
-        char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(db));
-        catalog_log_error(m, msg);
-        free(msg);
-        dispose(*out, *n);
-        *out = NULL;
-        *n = 0;
-    }
-    sqlite3_finalize(st);
-    return ok;
-}
-
 /* ---- sequence_last_values ---- */
 
 bool sequence_values_save(catalog *m, const char *phase, const sequence_value *values, size_t n)
@@ -89,7 +49,7 @@ static void dispose_sequences(void *rows, size_t n) { sequence_values_free(rows,
 bool sequence_values_load(catalog *m, const char *phase, sequence_value **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT schema_name, sequence_name, last_value, is_called "
                         "FROM sequence_last_values WHERE phase = ?1 "
                         "ORDER BY schema_name, sequence_name",
@@ -130,7 +90,7 @@ static void dispose_segments(void *rows, size_t n) { queue_segment_states_free(r
 bool queue_segment_states_load(catalog *m, queue_segment_state **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT segment_no, file_path, exporter_role, is_closed, "
                         "imported_by_target_db_importer, imported_by_source_replica_db_importer, "
                         "imported_by_source_db_importer, archived, deleted"
@@ -198,7 +158,7 @@ static void dispose_tables(void *rows, size_t n) { exported_tables_free(rows, n)
 bool exported_tables_load(catalog *m, exported_table **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT schema_name, table_name, status, exported_rows "
                         "FROM snapshot_export_table ORDER BY schema_name, table_name",
                         NULL, "the exported tables", sizeof **out, fill_table, dispose_tables,
@@ -234,7 +194,7 @@ static void dispose_counts(void *rows, size_t n) { queue_table_counts_free(rows,
 bool queue_table_counts_load(catalog *m, queue_table_count **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT exporter_role, schema_name, table_name, num_inserts, "
                         "num_updates, num_deletes FROM queue_table_counts",
                         NULL, "the exported event counts", sizeof **out, fill_count, dispose_counts,

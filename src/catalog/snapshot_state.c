@@ -226,40 +226,6 @@ static char *column_text_dup(sqlite3_stmt *st, int col)
     return v ? xstrdup((const char *)v) : NULL;
 }
 
-/*
- * Every row of sql (?1 bound to param unless NULL), each made into an
- * elem-sized element of a new array by fill (from a zeroed element). The
- * statement is finished before returning. *out is the caller's to free, with
- * what fill allocated.
- */
-static bool load_rows(catalog *m, const char *sql, const char *param, size_t elem,
-                      void (*fill)(sqlite3_stmt *st, void *row), void **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, &st, NULL) != SQLITE_OK) {
-        catalog_log_error(m, NULL);
-        return false;
-    }
-    if (param)
-        sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
-    char *rows = NULL;
-    size_t cap = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            rows = xrealloc(rows, cap * elem);
-        }
-        void *row = rows + (*n)++ * elem;
-        memset(row, 0, elem);
-        fill(st, row);
-    }
-    sqlite3_finalize(st);
-    *out = rows;
-    return true;
-}
-
 int64_t snapshot_export_tables_unfinished(catalog *m)
 {
     long long n = -1;
@@ -292,6 +258,8 @@ void snapshot_files_free(snapshot_file *files, size_t n)
     free(files);
 }
 
+static void dispose_done_files(void *rows, size_t n) { snapshot_files_free(rows, n); }
+
 static void fill_done_file(sqlite3_stmt *st, void *row)
 {
     *(snapshot_file *)row = (snapshot_file){
@@ -308,12 +276,13 @@ static void fill_done_file(sqlite3_stmt *st, void *row)
 bool snapshot_export_done_files(catalog *m, snapshot_file **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT f.schema_name, f.table_name, f.part, f.file_path, f.row_count,"
                         " f.file_size, f.columns FROM snapshot_export_file f"
                         " JOIN snapshot_export_table t USING (schema_name, table_name)"
                         " WHERE t.status = 'DONE' ORDER BY 1, 2, 3",
-                        NULL, sizeof **out, fill_done_file, &rows, n);
+                        NULL, "the exported data files", sizeof **out, fill_done_file,
+                        dispose_done_files, &rows, n);
     *out = rows;
     return ok;
 }
@@ -326,6 +295,8 @@ void snapshot_export_entries_free(snapshot_export_entry *e, size_t n)
     }
     free(e);
 }
+
+static void dispose_export_entries(void *rows, size_t n) { snapshot_export_entries_free(rows, n); }
 
 static void fill_export_entry(sqlite3_stmt *st, void *row)
 {
@@ -346,12 +317,13 @@ static void fill_export_entry(sqlite3_stmt *st, void *row)
 bool snapshot_export_entries_load(catalog *m, snapshot_export_entry **out, size_t *n)
 {
     void *rows;
-    bool ok = load_rows(m,
+    bool ok = catalog_load_rows(m,
                         "SELECT t.schema_name, t.table_name, t.status, t.attempt, f.part, f.file_path,"
                         " f.row_count, f.file_size, f.columns FROM snapshot_export_table t"
                         " LEFT JOIN snapshot_export_file f ON f.schema_name = t.schema_name AND"
                         " f.table_name = t.table_name ORDER BY 1, 2, 5",
-                        NULL, sizeof **out, fill_export_entry, &rows, n);
+                        NULL, "the exported tables and files", sizeof **out, fill_export_entry,
+                        dispose_export_entries, &rows, n);
     *out = rows;
     return ok;
 }
@@ -365,6 +337,8 @@ void snapshot_import_progress_free(snapshot_import_progress *rows, size_t n)
     }
     free(rows);
 }
+
+static void dispose_import_progress(void *rows, size_t n) { snapshot_import_progress_free(rows, n); }
 
 static void fill_import_progress(sqlite3_stmt *st, void *row)
 {
@@ -381,7 +355,7 @@ bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import
                                    size_t *n)
 {
     void *rows;
-    bool ok = load_rows(
+    bool ok = catalog_load_rows(
         m,
         "SELECT e.schema_name, e.table_name, coalesce(i.status, 'NOT_STARTED'),"
         " coalesce(i.imported_rows, 0),"
@@ -390,7 +364,8 @@ bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import
         " FROM snapshot_export_table e LEFT JOIN snapshot_import_table i"
         "  ON i.importer_role = ?1 AND i.schema_name = e.schema_name AND i.table_name = e.table_name"
         " ORDER BY 1, 2",
-        role, sizeof **out, fill_import_progress, &rows, n);
+        role, "the snapshot import's progress", sizeof **out, fill_import_progress,
+        dispose_import_progress, &rows, n);
     *out = rows;
     return ok;
 }
