@@ -293,7 +293,7 @@ static void read_failed(catalog *m, const char *what)
  * Run sql with its parameters and hand every row to fill, which sets one
  * element of size elem: all rows into *out (grown here), the statement
  * finished before returning. On an error, nothing is returned (dispose frees
- * what fill had set) and the error is logged unless what is NULL.
+ * what fill had set) and the error is logged.
  */
 static bool load_rows(catalog *m, const char *what, size_t elem,
                       void (*fill)(sqlite3_stmt *st, void *row),
@@ -328,10 +328,10 @@ static bool load_rows(catalog *m, const char *what, size_t elem,
     return ok;
 }
 
-bool catalog_load_rows_bound(catalog *m, const char *what, size_t elem,
-                             void (*fill)(sqlite3_stmt *st, void *row),
-                             void (*dispose)(void *rows, size_t n), void **out, size_t *n,
-                             const char *sql, const char *types, ...)
+static bool load_rows_args(catalog *m, const char *what, size_t elem,
+                           void (*fill)(sqlite3_stmt *st, void *row),
+                           void (*dispose)(void *rows, size_t n), void **out, size_t *n,
+                           const char *sql, const char *types, ...)
 {
     va_list ap;
     va_start(ap, types);
@@ -344,7 +344,7 @@ bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char 
                        void (*fill)(sqlite3_stmt *st, void *row),
                        void (*dispose)(void *rows, size_t n), void **out, size_t *n)
 {
-    return catalog_load_rows_bound(m, what, elem, fill, dispose, out, n, sql, arg ? "s" : "", arg);
+    return load_rows_args(m, what, elem, fill, dispose, out, n, sql, arg ? "s" : "", arg);
 }
 
 bool catalog_load_row(catalog *m, const char *what, void (*fill)(sqlite3_stmt *st, void *row),

@@ -23,18 +23,12 @@ bool catalog_exec(catalog *m, const char *sql);
 bool catalog_run(catalog *m, long long *out, const char *sql, const char *types, ...);
 
 /*
- * Every row of sql, each made into an elem-sized element of a new array by
- * fill (from a zeroed element): all rows or none. Parameters are bound as
- * catalog_run binds them. The statement is finished before returning, so no
- * read snapshot outlives the call. On an error (logged as "cannot read
- * <what>", not logged when what is NULL), dispose frees what fill had set and
- * *out is NULL. *out is the caller's to free.
+ * Every row of sql (?1 bound to text arg unless NULL), each made into an
+ * elem-sized element of a new array by fill (from a zeroed element): all rows
+ * or none. The statement is finished before returning, so no read snapshot
+ * outlives the call. On an error (logged as "cannot read <what>"), dispose
+ * frees what fill had set and *out is NULL. *out is the caller's to free.
  */
-bool catalog_load_rows_bound(catalog *m, const char *what, size_t elem,
-                             void (*fill)(sqlite3_stmt *st, void *row),
-                             void (*dispose)(void *rows, size_t n), void **out, size_t *n,
-                             const char *sql, const char *types, ...);
-/* The same with one text parameter ?1, arg, unless NULL. */
 bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
                        void (*fill)(sqlite3_stmt *st, void *row),
                        void (*dispose)(void *rows, size_t n), void **out, size_t *n);
@@ -43,7 +37,8 @@ bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char 
  * with row; *found says whether there was one. The statement is finished
  * before returning: a statement left on its row holds a read snapshot that
  * fails the caller's next write ("database is locked"). False on an error
- * (logged as catalog_load_rows logs it; fill was not called).
+ * (logged as catalog_load_rows logs it, not logged when what is NULL: a
+ * polling read asked again a moment later; fill was not called).
  */
 bool catalog_load_row(catalog *m, const char *what, void (*fill)(sqlite3_stmt *st, void *row),
                       void *row, bool *found, const char *sql, const char *types, ...);

@@ -109,13 +109,13 @@ bool import_state_segments_unmark_after(catalog *m, const char *importer_role, i
     return ok;
 }
 
-typedef struct vsn_range {
+typedef struct seg_range {
     long long lo, hi;
-} vsn_range;
+} seg_range;
 
 static void fill_range(sqlite3_stmt *st, void *row)
 {
-    vsn_range *r = row;
+    seg_range *r = row;
     if (sqlite3_column_type(st, 0) != SQLITE_NULL)
         r->lo = sqlite3_column_int64(st, 0);
     if (sqlite3_column_type(st, 1) != SQLITE_NULL)
@@ -125,7 +125,7 @@ static void fill_range(sqlite3_stmt *st, void *row)
 bool import_state_deleted_unapplied(catalog *m, const char *exporter_role,
                                     const char *importer_role, int64_t *first, int64_t *last)
 {
-    vsn_range r = {-1, -1};
+    seg_range r = {-1, -1};
     const char *col = imported_col(importer_role);
     bool ok = false;
     if (col) {
