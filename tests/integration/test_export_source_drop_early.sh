@@ -42,36 +42,35 @@ loaded_equal() {
     compare_databases source source sourcedb copydb
 }
 
-# --- snapshot-only, the connection dropped while the tables are listed
-ED=$(new_export_dir)
-drop_during list 'pg_partition_tree'
-wait_exit "$EXP_PID" 120
-assert_eq "snapshot-only, dropped while listing the tables: exit 0" 0 "$?"
-assert_match "it said it starts again (a warning)" \
-    "^warning: source database: the snapshot export lost the source; starting it again" "$(cat "$TEST_TMP/list.out")"
-assert_eq "no error line" "" "$(grep '^error' "$TEST_TMP/list.out")"
-loaded_equal "dropped while listing"
+# started_again NAME DESC: export data said it starts the run again, as a warning only, and
+# its snapshot loaded into the copy equals the source.
+started_again() {
+    assert_match "$2: it said it starts again (a warning)" \
+        "^warning: source database: the snapshot export lost the source; starting it again" "$(cat "$TEST_TMP/$1.out")"
+    assert_eq "$2: no error line" "" "$(grep '^error' "$TEST_TMP/$1.out")"
+    loaded_equal "$2"
+}
 
-# --- snapshot-only, the connection dropped as the snapshot begins
-reset_copy
-ED=$(new_export_dir)
-drop_during begin 'pg_export_snapshot'
-wait_exit "$EXP_PID" 120
-assert_eq "snapshot-only, dropped as the snapshot begins: exit 0" 0 "$?"
-assert_match "it said it starts again (a warning)" \
-    "^warning: source database: the snapshot export lost the source; starting it again" "$(cat "$TEST_TMP/begin.out")"
-assert_eq "no error line" "" "$(grep '^error' "$TEST_TMP/begin.out")"
-loaded_equal "dropped as the snapshot begins"
+# snapshot_only NAME REGEX DESC: a snapshot-only export whose connections drop at REGEX ends
+# by itself with exit 0.
+snapshot_only() {
+    reset_copy
+    ED=$(new_export_dir)
+    drop_during "$1" "$2"
+    wait_exit "$EXP_PID" 120
+    assert_eq "snapshot-only, $3: exit 0" 0 "$?"
+    started_again "$1" "$3"
+}
+
+snapshot_only list 'pg_partition_tree' "dropped while listing the tables"
+snapshot_only begin 'pg_export_snapshot' "dropped as the snapshot begins"
 
 # --- snapshot-and-changes, the connection dropped while the tables are listed
 reset_copy
 ED=$(new_export_dir)
 drop_during live 'pg_partition_tree' --export-type snapshot-and-changes
 check "live: the snapshot is exported" status_wait "$ED" ExportDataDone 90
-assert_match "live: it said it starts again (a warning)" \
-    "^warning: source database: the snapshot export lost the source; starting it again" "$(cat "$TEST_TMP/live.out")"
-assert_eq "live: no error line" "" "$(grep '^error' "$TEST_TMP/live.out")"
-loaded_equal "live, dropped while listing"
+started_again live "live, dropped while listing"
 kill "$EXP_PID" 2>/dev/null
 wait_exit "$EXP_PID" 30 >/dev/null
 
