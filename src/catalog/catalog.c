@@ -240,6 +240,17 @@ char *catalog_status_get_string(catalog *m, const char *key)
     return s;
 }
 
+/* Bind parameters as types says: 'i' long long, 's' text (may be NULL). */
+static void bind_params(sqlite3_stmt *st, const char *types, va_list ap)
+{
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 'i')
+            sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+        else
+            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+    }
+}
+
 bool catalog_run(catalog *m, long long *out, const char *sql, const char *types, ...)
 {
     sqlite3 *db = catalog_sqlite(m);
@@ -250,12 +261,7 @@ bool catalog_run(catalog *m, long long *out, const char *sql, const char *types,
     }
     va_list ap;
     va_start(ap, types);
-    for (int i = 0; types[i]; i++) {
-        if (types[i] == 'i')
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
-        else
-            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-    }
+    bind_params(st, types, ap);
     va_end(ap);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -268,24 +274,38 @@ bool catalog_run(catalog *m, long long *out, const char *sql, const char *types,
     return ok;
 }
 
+char *catalog_column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
+static void read_failed(catalog *m, const char *what)
+{
+    if (!what)
+        return;
+    char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(m->db));
+    catalog_log_error(m, msg);
+    free(msg);
+}
+
 /*
- * Run sql (with text parameter arg when not NULL) and hand every row to fill,
- * which sets one element of size elem: all rows into *out (grown here), the
- * statement finished before returning. On an error, nothing is returned
- * (dispose frees what fill had set) and the error is logged.
+ * Run sql with its parameters and hand every row to fill, which sets one
+ * element of size elem: all rows into *out (grown here), the statement
+ * finished before returning. On an error, nothing is returned (dispose frees
+ * what fill had set) and the error is logged.
  */
-bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
-                       void (*fill)(sqlite3_stmt *st, void *row),
-                       void (*dispose)(void *rows, size_t n), void **out, size_t *n)
+static bool load_rows(catalog *m, const char *what, size_t elem,
+                      void (*fill)(sqlite3_stmt *st, void *row),
+                      void (*dispose)(void *rows, size_t n), void **out, size_t *n,
+                      const char *sql, const char *types, va_list ap)
 {
     *out = NULL;
     *n = 0;
-    sqlite3 *db = catalog_sqlite(m);
     sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
-        if (arg)
-            sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+        bind_params(st, types, ap);
         size_t cap = 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (*n == cap) {
@@ -299,13 +319,55 @@ bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char 
     }
     bool ok = rc == SQLITE_DONE;
     if (!ok) {
-        char *msg = xasprintf("cannot read %s: %s", what, sqlite3_errmsg(db));
-        catalog_log_error(m, msg);
-        free(msg);
+        read_failed(m, what);
         dispose(*out, *n);
         *out = NULL;
         *n = 0;
     }
+    sqlite3_finalize(st);
+    return ok;
+}
+
+static bool load_rows_args(catalog *m, const char *what, size_t elem,
+                           void (*fill)(sqlite3_stmt *st, void *row),
+                           void (*dispose)(void *rows, size_t n), void **out, size_t *n,
+                           const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    bool ok = load_rows(m, what, elem, fill, dispose, out, n, sql, types, ap);
+    va_end(ap);
+    return ok;
+}
+
+bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
+                       void (*fill)(sqlite3_stmt *st, void *row),
+                       void (*dispose)(void *rows, size_t n), void **out, size_t *n)
+{
+    return load_rows_args(m, what, elem, fill, dispose, out, n, sql, arg ? "s" : "", arg);
+}
+
+bool catalog_load_row(catalog *m, const char *what, void (*fill)(sqlite3_stmt *st, void *row),
+                      void *row, bool *found, const char *sql, const char *types, ...)
+{
+    *found = false;
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(m->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        va_list ap;
+        va_start(ap, types);
+        bind_params(st, types, ap);
+        va_end(ap);
+        /* a writer holding the store is waited for by the handle's busy timeout */
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            fill(st, row);
+            *found = true;
+        }
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        read_failed(m, what);
     sqlite3_finalize(st);
     return ok;
 }

@@ -32,6 +32,19 @@ bool catalog_run(catalog *m, long long *out, const char *sql, const char *types,
 bool catalog_load_rows(catalog *m, const char *sql, const char *arg, const char *what, size_t elem,
                        void (*fill)(sqlite3_stmt *st, void *row),
                        void (*dispose)(void *rows, size_t n), void **out, size_t *n);
+/*
+ * The first row of sql (parameters as catalog_run's), if any, handed to fill
+ * with row; *found says whether there was one. The statement is finished
+ * before returning: a statement left on its row holds a read snapshot that
+ * fails the caller's next write ("database is locked"). False on an error
+ * (logged as catalog_load_rows logs it, not logged when what is NULL: a
+ * polling read asked again a moment later; fill was not called).
+ */
+bool catalog_load_row(catalog *m, const char *what, void (*fill)(sqlite3_stmt *st, void *row),
+                      void *row, bool *found, const char *sql, const char *types, ...);
+
+/* A text column as a new string, NULL for NULL (caller frees). */
+char *catalog_column_dup(sqlite3_stmt *st, int col);
 
 /* Log a failed step of the store (a full disk gets its advice). */
 void catalog_log_error(catalog *m, const char *what);

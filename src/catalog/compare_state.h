@@ -13,9 +13,9 @@
 
 /*
  * Appends the schema and name of every exported table, in (schema, name)
- * order, to schemas and names (the same index in both). The statement is
- * finished before this returns. False on error (logged; the lists may hold
- * part of the rows, which the caller frees as usual).
+ * order, to schemas and names (the same index in both): export data's own
+ * list (export_state_tables) seen by compare data. The statement is finished
+ * before this returns. False on error (logged; nothing appended).
  */
 bool compare_state_migrated_tables(catalog *m, strlist *schemas, strlist *names);
 

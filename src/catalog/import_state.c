@@ -4,7 +4,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,41 +20,6 @@ static const char *imported_col(const char *importer_role)
             return cols[i][1];
     log_bug("unknown importer role %s", importer_role);
     return NULL;
-}
-
-static char *column_text_dup(sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    return v ? xstrdup((const char *)v) : NULL;
-}
-
-/*
- * Prepare sql, bind its parameters (types as catalog_run: 'i' long long, 's'
- * text) and step to its first row. Returns SQLITE_ROW with *st on the row,
- * SQLITE_DONE, or an error code (logged). The caller finalizes *st in every
- * case, before it runs another statement: an open one holds a read snapshot
- * that makes the next write fail ("database is locked").
- */
-static int first_row(catalog *m, sqlite3_stmt **st, const char *sql, const char *types, ...)
-{
-    *st = NULL;
-    int rc = sqlite3_prepare_v2(catalog_sqlite(m), sql, -1, st, NULL);
-    if (rc == SQLITE_OK) {
-        va_list ap;
-        va_start(ap, types);
-        for (int i = 0; types[i]; i++) {
-            if (types[i] == 'i')
-                sqlite3_bind_int64(*st, i + 1, va_arg(ap, long long));
-            else
-                sqlite3_bind_text(*st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
-        }
-        va_end(ap);
-        /* a writer holding the store is waited for by the handle's busy timeout */
-        rc = sqlite3_step(*st);
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        catalog_log_error(m, NULL);
-    return rc;
 }
 
 bool import_state_committed_set(catalog *m, const char *importer_role, int channel, int64_t vsn)
@@ -89,6 +53,20 @@ void import_segment_free(import_segment *s)
     memset(s, 0, sizeof *s);
 }
 
+static void fill_segment(sqlite3_stmt *st, void *row)
+{
+    *(import_segment *)row = (import_segment){
+        .exists = true,
+        .path = catalog_column_dup(st, 0),
+        .exporter_role = catalog_column_dup(st, 1),
+        .committed = sqlite3_column_int64(st, 2),
+        .closed = sqlite3_column_int(st, 3) != 0,
+        .imported = sqlite3_column_int(st, 4) != 0,
+        .gone = sqlite3_column_int(st, 5) != 0,
+        .archive_location = catalog_column_dup(st, 6),
+    };
+}
+
 bool import_state_segment_load(catalog *m, const char *importer_role, int64_t no,
                                import_segment *out)
 {
@@ -100,21 +78,11 @@ bool import_state_segment_load(catalog *m, const char *importer_role, int64_t no
                           "archived OR deleted, archive_location FROM queue_segment "
                           "WHERE segment_no = ?",
                           col);
-    sqlite3_stmt *st;
-    int rc = first_row(m, &st, sql, "i", (long long)no);
+    bool found;
+    bool ok = catalog_load_row(m, "a queue segment", fill_segment, out, &found, sql, "i",
+                               (long long)no);
     free(sql);
-    if (rc == SQLITE_ROW) {
-        out->exists = true;
-        out->path = column_text_dup(st, 0);
-        out->exporter_role = column_text_dup(st, 1);
-        out->committed = sqlite3_column_int64(st, 2);
-        out->closed = sqlite3_column_int(st, 3) != 0;
-        out->imported = sqlite3_column_int(st, 4) != 0;
-        out->gone = sqlite3_column_int(st, 5) != 0;
-        out->archive_location = column_text_dup(st, 6);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+    return ok;
 }
 
 bool import_state_segment_mark_imported(catalog *m, const char *importer_role, int64_t no)
@@ -141,30 +109,35 @@ bool import_state_segments_unmark_after(catalog *m, const char *importer_role, i
     return ok;
 }
 
+typedef struct seg_range {
+    long long lo, hi;
+} seg_range;
+
+static void fill_range(sqlite3_stmt *st, void *row)
+{
+    seg_range *r = row;
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+        r->lo = sqlite3_column_int64(st, 0);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+        r->hi = sqlite3_column_int64(st, 1);
+}
+
 bool import_state_deleted_unapplied(catalog *m, const char *exporter_role,
                                     const char *importer_role, int64_t *first, int64_t *last)
 {
-    long long lo = -1, hi = -1;
+    seg_range r = {-1, -1};
     const char *col = imported_col(importer_role);
     bool ok = false;
     if (col) {
         char *sql = xasprintf("SELECT min(segment_no), max(segment_no) FROM queue_segment "
                               "WHERE deleted <> 0 AND exporter_role = ?1 AND %s = 0",
                               col);
-        sqlite3_stmt *st;
-        int rc = first_row(m, &st, sql, "s", exporter_role);
+        bool found;
+        ok = catalog_load_row(m, "the queue", fill_range, &r, &found, sql, "s", exporter_role);
         free(sql);
-        if (rc == SQLITE_ROW) {
-            if (sqlite3_column_type(st, 0) != SQLITE_NULL)
-                lo = sqlite3_column_int64(st, 0);
-            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-                hi = sqlite3_column_int64(st, 1);
-        }
-        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-        sqlite3_finalize(st);
     }
-    *first = lo;
-    *last = hi;
+    *first = r.lo;
+    *last = r.hi;
     return ok;
 }
 
@@ -194,20 +167,20 @@ bool import_state_routes_count(catalog *m, const char *importer_role, int64_t *n
     return ok;
 }
 
+static void fill_text(sqlite3_stmt *st, void *row) { *(char **)row = catalog_column_dup(st, 0); }
+
 char *import_state_route(catalog *m, const char *importer_role, const char *schema,
                          const char *table, const char *want)
 {
-    sqlite3_stmt *st;
     char *got = NULL;
-    int rc = first_row(m, &st,
-                       "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
-                       "AND schema_name = ? AND table_name = ?",
-                       "sss", importer_role, schema, table);
-    if (rc == SQLITE_ROW)
-        got = column_text_dup(st, 0);
-    /* finished before the write below: an open read would make it fail ("database is locked") */
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE &&
+    bool found;
+    /* the read is finished before the write below: an open one would fail it ("database is locked") */
+    if (!catalog_load_row(m, "the change import's routes", fill_text, &got, &found,
+                          "SELECT route_group FROM cdc_import_route WHERE importer_role = ? "
+                          "AND schema_name = ? AND table_name = ?",
+                          "sss", importer_role, schema, table))
+        return NULL;
+    if (!found &&
         catalog_run(m, NULL,
                     "INSERT INTO cdc_import_route (importer_role, schema_name, table_name, "
                     "route_group) VALUES (?, ?, ?, ?)",
@@ -216,26 +189,27 @@ char *import_state_route(catalog *m, const char *importer_role, const char *sche
     return got;
 }
 
+typedef struct table_filter {
+    char *include, *exclude;
+} table_filter;
+
+static void fill_filter(sqlite3_stmt *st, void *row)
+{
+    *(table_filter *)row = (table_filter){catalog_column_dup(st, 0), catalog_column_dup(st, 1)};
+}
+
 bool import_state_table_filter_get(catalog *m, const char *importer_role, char **include,
                                    char **exclude)
 {
-    *include = *exclude = NULL;
-    sqlite3_stmt *st;
-    int rc = first_row(m, &st,
-                       "SELECT include_list, exclude_list FROM import_table_filter "
-                       "WHERE importer_role = ?1",
-                       "s", importer_role);
-    if (rc == SQLITE_ROW) {
-        *include = column_text_dup(st, 0);
-        *exclude = column_text_dup(st, 1);
-    }
-    /*
-     * Done with the row before returning: a statement left on it holds the
-     * read snapshot, and the caller's write would then fail at once
-     * ("database is locked") when an exporter wrote meanwhile.
-     */
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+    table_filter f = {0};
+    bool found;
+    bool ok = catalog_load_row(m, "the change import's table lists", fill_filter, &f, &found,
+                               "SELECT include_list, exclude_list FROM import_table_filter "
+                               "WHERE importer_role = ?1",
+                               "s", importer_role);
+    *include = f.include;
+    *exclude = f.exclude;
+    return ok;
 }
 
 bool import_state_table_filter_set(catalog *m, const char *importer_role, const char *include,

@@ -15,42 +15,30 @@ bool qm_exporter_init(catalog *m, const char *role)
                        "s", role);
 }
 
-static char *dup_text(sqlite3_stmt *st, int col)
+static void fill_exporter(sqlite3_stmt *st, void *row)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL)
-        return NULL;
-    return xstrdup((const char *)sqlite3_column_text(st, col));
+    *(qm_exporter *)row = (qm_exporter){
+        .found = true,
+        .slot = catalog_column_dup(st, 0),
+        .publication = catalog_column_dup(st, 1),
+        .tables_json = catalog_column_dup(st, 2),
+        .snapshot_done = sqlite3_column_int64(st, 3) != 0,
+        .stream_done = sqlite3_column_int64(st, 4) != 0,
+        .last_commit_lsn = sqlite3_column_int64(st, 5),
+        .last_vsn = sqlite3_column_int64(st, 6),
+        .total_events = sqlite3_column_int64(st, 7),
+    };
 }
 
 bool qm_exporter_get(catalog *m, const char *role, qm_exporter *out)
 {
     *out = (qm_exporter){0};
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT slot_name, publication_name, tables, snapshot_done, stream_done, "
-                           "last_commit_lsn, last_vsn, total_events FROM cdc_exporter_state "
-                           "WHERE exporter_role = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        catalog_log_error(m, NULL);
-        return false;
-    }
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->found = true;
-        out->slot = dup_text(st, 0);
-        out->publication = dup_text(st, 1);
-        out->tables_json = dup_text(st, 2);
-        out->snapshot_done = sqlite3_column_int64(st, 3) != 0;
-        out->stream_done = sqlite3_column_int64(st, 4) != 0;
-        out->last_commit_lsn = sqlite3_column_int64(st, 5);
-        out->last_vsn = sqlite3_column_int64(st, 6);
-        out->total_events = sqlite3_column_int64(st, 7);
-    } else if (rc != SQLITE_DONE) {
-        catalog_log_error(m, NULL);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+    bool found;
+    return catalog_load_row(m, "the change exporter's state", fill_exporter, out, &found,
+                            "SELECT slot_name, publication_name, tables, snapshot_done, "
+                            "stream_done, last_commit_lsn, last_vsn, total_events "
+                            "FROM cdc_exporter_state WHERE exporter_role = ?1",
+                            "s", role);
 }
 
 void qm_exporter_free(qm_exporter *e)
@@ -198,27 +186,30 @@ bool qm_segments_forget_applied(catalog *m, const char *importer_role)
 /* ---- compare data's consistent point ---- */
 
 /*
- * The polling reads below stay quiet on failure (a busy store reads as "no
- * request" and is asked again a moment later), as they always were.
+ * The polling reads below stay quiet on failure (what NULL: a busy store reads
+ * as "no request" and is asked again a moment later), as they always were.
  */
+typedef struct point_row {
+    long long lsn_or_vsn;
+    char *text;
+} point_row;
+
+static void fill_point(sqlite3_stmt *st, void *row)
+{
+    *(point_row *)row = (point_row){sqlite3_column_int64(st, 0), catalog_column_dup(st, 1)};
+}
+
 bool qm_point_asked(catalog *m, bool *asked, long long *lsn, char **snapshot)
 {
-    *asked = false;
     *snapshot = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT lsn, snapshot FROM compare_point WHERE state = 'asked'", -1, &st,
-                           NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
-        return false;
+    point_row r = {0};
+    bool ok = catalog_load_row(m, NULL, fill_point, &r, asked,
+                               "SELECT lsn, snapshot FROM compare_point WHERE state = 'asked'", "");
+    if (*asked) {
+        *lsn = r.lsn_or_vsn;
+        *snapshot = r.text ? r.text : xstrdup("");
     }
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *asked = true;
-        *lsn = sqlite3_column_int64(st, 0);
-        *snapshot = xstrdup((const char *)sqlite3_column_text(st, 1));
-    }
-    sqlite3_finalize(st);
-    return true;
+    return ok;
 }
 
 bool qm_point_answer(catalog *m, const char *state, long long vsn)
@@ -235,43 +226,43 @@ bool qm_point_ask(catalog *m, long long lsn, const char *snapshot)
 
 bool qm_point_state(catalog *m, char **state, long long *vsn)
 {
-    *state = NULL;
-    sqlite3_stmt *st = NULL;
-    bool ok = false;
-    if (sqlite3_prepare_v2(catalog_sqlite(m), "SELECT state, vsn FROM compare_point WHERE id = 1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *state = dup_text(st, 0);
-            *vsn = sqlite3_column_int64(st, 1);
-        }
-        ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    }
-    sqlite3_finalize(st);
+    point_row r = {0};
+    bool found;
+    bool ok = catalog_load_row(m, NULL, fill_point, &r, &found,
+                               "SELECT vsn, state FROM compare_point WHERE id = 1", "");
+    *state = r.text;
+    if (found)
+        *vsn = r.lsn_or_vsn;
     return ok;
 }
 
 bool qm_point_clear(catalog *m) { return catalog_run(m, NULL, "DELETE FROM compare_point", ""); }
 
+typedef struct hold_row {
+    long long pid, hold_vsn, held_vsn;
+} hold_row;
+
+static void fill_hold(sqlite3_stmt *st, void *row)
+{
+    *(hold_row *)row = (hold_row){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                  sqlite3_column_int64(st, 2)};
+}
+
 bool qm_hold_get(catalog *m, const char *role, long long *pid, long long *hold_vsn,
                  long long *held_vsn)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(catalog_sqlite(m),
-                           "SELECT requester_pid, hold_vsn, held_vsn FROM compare_hold WHERE importer_role = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st);
+    hold_row r;
+    bool found;
+    if (!catalog_load_row(m, NULL, fill_hold, &r, &found,
+                          "SELECT requester_pid, hold_vsn, held_vsn FROM compare_hold "
+                          "WHERE importer_role = ?1",
+                          "s", role) ||
+        !found)
         return false;
-    }
-    sqlite3_bind_text(st, 1, role, -1, SQLITE_TRANSIENT);
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    if (found) {
-        *pid = sqlite3_column_int64(st, 0);
-        *hold_vsn = sqlite3_column_int64(st, 1);
-        *held_vsn = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    return found;
+    *pid = r.pid;
+    *hold_vsn = r.hold_vsn;
+    *held_vsn = r.held_vsn;
+    return true;
 }
 
 bool qm_hold_request(catalog *m, const char *role, long long pid)

@@ -113,9 +113,16 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
     return rc;
 }
 
+/* Why fall-forward may not start, as log_report's message, detail and hint (each owned, may be NULL). */
+typedef struct ff_refusal {
+    char *message;
+    char *detail;
+    char *hint;
+} ff_refusal;
+
 typedef struct ff_admission {
     catalog *cat;
-    char *refusal; /* owned; set when fall-forward may not start */
+    ff_refusal no; /* message set when fall-forward may not start */
 } ff_admission;
 
 /*
@@ -127,36 +134,40 @@ static bool admit_fall_forward(cJSON *rec, void *arg)
 {
     ff_admission *a = arg;
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"))) {
-        a->refusal = xstrdup(
+        a->no.message = xstrdup("fall-back and fall-forward exclude each other");
+        a->no.detail = xstrdup(
             "this migration was prepared for fall-back (initiate cutover to target "
-            "--prepare-for-fall-back true), and fall-back and fall-forward exclude each other: "
-            "the source is its way back, kept in sync by 'import data to source'");
+            "--prepare-for-fall-back true): the source is its way back, kept in sync by 'import "
+            "data to source'");
         return false;
     }
     bool registered = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
     if (!registered &&
         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverToTargetRequested"))) {
-        a->refusal = xstrdup(
+        a->no.message = xstrdup(
             "cutover to target was already initiated, so a source-replica started now would "
-            "miss the writes made on the target since then: 'import data to source-replica' "
-            "must be started before 'initiate cutover to target', and this migration can no "
-            "longer get a source-replica");
+            "miss the writes made on the target since then");
+        a->no.detail = xstrdup(
+            "'import data to source-replica' must be started before 'initiate cutover to "
+            "target': this migration can no longer get a source-replica");
         return false;
     }
     /* source changes the source-replica still needs that archive changes deleted */
     int64_t first, last;
     if (!import_state_deleted_unapplied(a->cat, "source_db_exporter", ROLE_SOURCE_REPLICA, &first,
                                         &last)) {
-        a->refusal = xstrdup("cannot read the change queue's state from meta.db");
+        a->no.message = xstrdup("cannot read the change queue's state from meta.db");
         return false;
     }
     if (first >= 0) {
-        a->refusal = xasprintf(
+        a->no.message = xasprintf(
             "archive changes --delete already deleted queue segments %lld..%lld, source changes "
-            "the source-replica has not applied: it can no longer be added to this migration. "
-            "Start 'import data to source-replica' before 'archive changes' (or archive with "
-            "--move-to, which keeps the changes readable)",
+            "the source-replica has not applied",
             (long long)first, (long long)last);
+        a->no.detail = xstrdup("the source-replica can no longer be added to this migration");
+        a->no.hint = xstrdup(
+            "start 'import data to source-replica' before 'archive changes' (or archive with "
+            "--move-to, which keeps the changes readable)");
         return false;
     }
     if (!registered)
@@ -166,13 +177,16 @@ static bool admit_fall_forward(cJSON *rec, void *arg)
 
 static engine_status register_fall_forward(engine_ctx *eng)
 {
-    ff_admission a = {eng->cat, NULL};
+    ff_admission a = {eng->cat, {0}};
     if (catalog_status_update(eng->cat, admit_fall_forward, &a))
         return ENGINE_OK;
-    if (!a.refusal)
+    if (!a.no.message)
         return ENGINE_BAD_STATE; /* meta.db failed, and said so */
-    log_error("import data to source-replica: %s", a.refusal);
-    free(a.refusal);
+    log_report(LOG_ERROR, a.no.detail, a.no.hint, "import data to source-replica: %s",
+               a.no.message);
+    free(a.no.message);
+    free(a.no.detail);
+    free(a.no.hint);
     return ENGINE_BAD_STATE;
 }
 
@@ -245,14 +259,16 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     engine_status rc = ENGINE_OK;
     /* either way no change would ever come for this importer: it would wait forever */
     if (ff) {
-        log_error("import data to source: fall-forward is on ('import data to source-replica' was "
-                  "started), and fall-back and fall-forward exclude each other: the target's "
-                  "changes go to the source-replica ('import data to source-replica')");
+        log_report(LOG_ERROR,
+                   "fall-forward is on ('import data to source-replica' was started): the "
+                   "target's changes go to the source-replica",
+                   "keep the source-replica in sync with 'import data to source-replica'",
+                   "import data to source: fall-back and fall-forward exclude each other");
         rc = ENGINE_BAD_STATE;
     } else if (no_fb) {
-        log_error("import data to source: cutover to target was initiated without "
-                  "--prepare-for-fall-back true, so no change is captured for the source: this "
-                  "migration has no fall-back");
+        log_report(LOG_ERROR, "this migration has no fall-back", NULL,
+                   "import data to source: cutover to target was initiated without "
+                   "--prepare-for-fall-back true, so no change is captured for the source");
         rc = ENGINE_BAD_STATE;
     } else if (spec->source_schema && strcmp(spec->source_schema, rec_schema) != 0) {
         char *detail = xasprintf("the target's changes go back to the tables they came from (export "

@@ -74,11 +74,12 @@ pgconn *db_connect_recorded(catalog *cat, db_conf *conf, const pgconn_options *o
     retry_state rs;
     retry_init(&rs, &pol);
     for (;;) {
-        char *why = NULL;
+        char *why = NULL, *hint = NULL;
         pgconn_options attempt = *o;
         attempt.quiet = true;
         attempt.warn = false;
         attempt.why = &why;
+        attempt.hint = &hint;
         pgconn *c = pgconn_connect(conf, &attempt);
         if (c)
             return record_conf(cat, conf, c);
@@ -94,16 +95,21 @@ pgconn *db_connect_recorded(catalog *cat, db_conf *conf, const pgconn_options *o
                      (long long)(rs.policy.deadline_ms / 1000), RETRY_TIMEOUT_ENV);
         if (!wait || !retry_backoff(&rs, connect_interrupt)) {
             if (why && o->warn)
-                log_warn("%s", why);
+                log_report(LOG_WARN, NULL, hint, "%s", why);
             else if (why && !o->quiet)
-                log_error("%s", why);
+                log_report(LOG_ERROR, NULL, hint, "%s", why);
             if (o->why)
                 *o->why = why;
             else
                 free(why);
+            if (o->hint)
+                *o->hint = hint;
+            else
+                free(hint);
             return NULL;
         }
         free(why);
+        free(hint);
     }
 }
 

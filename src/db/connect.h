@@ -32,7 +32,7 @@ bool db_conf_record(struct catalog *cat, const db_conf *conf, const char *versio
  * Connect (prompting for a password on a TTY if the server wants one) and
  * record conf. A server with no free connection slot (53300) is waited for
  * under the retry policy (db/retry.h); any other failure returns NULL at once
- * after a one-line error. Caller closes. conf keeps any password entered, for
+ * after an error (with its hint). Caller closes. conf keeps any password entered, for
  * further connections.
  */
 pgconn *db_connect_recorded(struct catalog *cat, db_conf *conf, const pgconn_options *opt);

@@ -20,7 +20,7 @@ static const char *first_line(const char *msg, char *buf, size_t n)
     return buf;
 }
 
-char *pgconn_describe_connect_error(const db_conf *conf, const char *msg)
+char *pgconn_describe_connect_error(const db_conf *conf, const char *msg, char **hint)
 {
     const char *role = db_role_name(conf->role);
     const char *host = conf->host ? conf->host : "localhost";
@@ -28,31 +28,45 @@ char *pgconn_describe_connect_error(const db_conf *conf, const char *msg)
     first_line(msg, line, sizeof line);
     if (!msg)
         msg = "";
-    if (strstr(msg, "password authentication failed"))
-        return xasprintf("%s database: password authentication failed for user \"%s\"; check "
-                         "--%s-db-user and the password (--%s-db-password or %s)",
-                         role, conf->user ? conf->user : "", role, role,
-                         db_role_password_env(conf->role));
-    if (strstr(msg, "no password supplied") || strstr(msg, "fe_sendauth"))
-        return xasprintf("%s database wants a password: give --%s-db-password or set %s", role,
-                         role, db_role_password_env(conf->role));
-    if (strstr(msg, "Connection refused"))
-        return xasprintf("%s database: cannot connect to %s:%d (connection refused); check "
-                         "--%s-db-host and --%s-db-port and that the server is running",
-                         role, host, conf->port, role, role);
-    if (strstr(msg, "could not translate host name") || strstr(msg, "Name or service not known"))
-        return xasprintf("%s database: unknown host \"%s\"; check --%s-db-host", role, host, role);
-    if (strstr(msg, "timeout expired") || strstr(msg, "timed out"))
-        return xasprintf("%s database: connection to %s:%d timed out; check --%s-db-host, "
-                         "--%s-db-port and the network",
-                         role, host, conf->port, role, role);
-    if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
-        return xasprintf("%s database: %s; check --%s-db-name", role, line, role);
-    if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
-        return xasprintf("%s database: %s; check --%s-db-user", role, line, role);
-    if (strstr(msg, "SSL") || strstr(msg, "ssl") || strstr(msg, "certificate"))
-        return xasprintf("%s database: %s; check the --%s-ssl-* flags", role, line, role);
-    return xasprintf("%s database: cannot connect to %s:%d: %s", role, host, conf->port, line);
+    char *out = NULL, *advice = NULL;
+    if (strstr(msg, "password authentication failed")) {
+        out = xasprintf("%s database: password authentication failed for user \"%s\"", role,
+                        conf->user ? conf->user : "");
+        advice = xasprintf("check --%s-db-user and the password (--%s-db-password or %s)", role,
+                           role, db_role_password_env(conf->role));
+    } else if (strstr(msg, "no password supplied") || strstr(msg, "fe_sendauth")) {
+        out = xasprintf("%s database wants a password", role);
+        advice = xasprintf("give --%s-db-password or set %s", role,
+                           db_role_password_env(conf->role));
+    } else if (strstr(msg, "Connection refused")) {
+        out = xasprintf("%s database: cannot connect to %s:%d (connection refused)", role, host,
+                        conf->port);
+        advice = xasprintf("check --%s-db-host and --%s-db-port and that the server is running",
+                           role, role);
+    } else if (strstr(msg, "could not translate host name") ||
+               strstr(msg, "Name or service not known")) {
+        out = xasprintf("%s database: unknown host \"%s\"", role, host);
+        advice = xasprintf("check --%s-db-host", role);
+    } else if (strstr(msg, "timeout expired") || strstr(msg, "timed out")) {
+        out = xasprintf("%s database: connection to %s:%d timed out", role, host, conf->port);
+        advice = xasprintf("check --%s-db-host, --%s-db-port and the network", role, role);
+    } else if (strstr(msg, "database \"") && strstr(msg, "does not exist")) {
+        out = xasprintf("%s database: %s", role, line);
+        advice = xasprintf("check --%s-db-name", role);
+    } else if (strstr(msg, "role \"") && strstr(msg, "does not exist")) {
+        out = xasprintf("%s database: %s", role, line);
+        advice = xasprintf("check --%s-db-user", role);
+    } else if (strstr(msg, "SSL") || strstr(msg, "ssl") || strstr(msg, "certificate")) {
+        out = xasprintf("%s database: %s", role, line);
+        advice = xasprintf("check the --%s-ssl-* flags", role);
+    } else {
+        out = xasprintf("%s database: cannot connect to %s:%d: %s", role, host, conf->port, line);
+    }
+    if (hint)
+        *hint = advice;
+    else
+        free(advice);
+    return out;
 }
 
 /* Server notices (NOTICE: schema already exists...) belong in the log, not on the operator's screen. */
@@ -68,11 +82,13 @@ static void notice_to_log(void *arg, const char *message)
 /* The last failed connect of this thread: for pgconn_connect_retrying(). */
 static _Thread_local struct {
     char why[768];
+    char hint[256]; /* "" when the failure has no advice */
     bool transient;
     bool overloaded;
 } last_connect;
 
-static void note_connect_failure(const char *libpq_msg, const char *why, bool wants_password)
+static void note_connect_failure(const char *libpq_msg, const char *why, const char *hint,
+                                 bool wants_password)
 {
     /* the server is (re)starting, gone for now, or the network dropped: worth waiting for */
     static const char *const transient[] = {
@@ -88,6 +104,7 @@ static void note_connect_failure(const char *libpq_msg, const char *why, bool wa
         "too many clients", "remaining connection slots are reserved", "too many connections",
     };
     snprintf(last_connect.why, sizeof last_connect.why, "%s", why);
+    snprintf(last_connect.hint, sizeof last_connect.hint, "%s", hint ? hint : "");
     last_connect.transient = false;
     last_connect.overloaded = false;
     for (size_t i = 0; !wants_password && i < ARRAY_LEN(overloaded); i++)
@@ -107,6 +124,8 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         opt = &none;
     if (opt->why)
         *opt->why = NULL;
+    if (opt->hint)
+        *opt->hint = NULL;
     char port[16];
     snprintf(port, sizeof port, "%d", opt->port > 0 ? opt->port : conf->port);
 
@@ -168,23 +187,30 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
             return c;
         }
         bool wants_password = pg && PQconnectionNeedsPassword(pg) && !conf->password;
-        char *why = pgconn_describe_connect_error(conf, pg ? PQerrorMessage(pg) : "out of memory");
-        note_connect_failure(pg ? PQerrorMessage(pg) : "out of memory", why, wants_password);
+        char *hint = NULL;
+        char *why =
+            pgconn_describe_connect_error(conf, pg ? PQerrorMessage(pg) : "out of memory", &hint);
+        note_connect_failure(pg ? PQerrorMessage(pg) : "out of memory", why, hint, wants_password);
         PQfinish(pg);
         if (wants_password && attempt == 0 && isatty(STDIN_FILENO)) {
             free(why);
+            free(hint);
             if (!db_conf_prompt_password(conf))
                 return NULL;
             continue;
         }
         if (opt->warn)
-            log_warn("%s", why);
+            log_report(LOG_WARN, NULL, hint, "%s", why);
         else if (!opt->quiet)
-            log_error("%s", why);
+            log_report(LOG_ERROR, NULL, hint, "%s", why);
         if (opt->why)
             *opt->why = why;
         else
             free(why);
+        if (opt->hint)
+            *opt->hint = hint;
+        else
+            free(hint);
         return NULL;
     }
     return NULL;
@@ -418,12 +444,14 @@ pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_
     *gave_up = false;
     for (;;) {
         last_connect.why[0] = '\0';
+        last_connect.hint[0] = '\0';
         pgconn *c = pgconn_connect(conf, &o);
         if (c)
             return c;
         if (!last_connect.transient) {
             if (last_connect.why[0])
-                log_error("%s", last_connect.why);
+                log_report(LOG_ERROR, NULL, last_connect.hint[0] ? last_connect.hint : NULL, "%s",
+                           last_connect.why);
             return NULL;
         }
         if (!retry_failed(rs) || !retry_backoff(rs, interrupt)) {

@@ -31,13 +31,14 @@ typedef struct pgconn_options {
     const char *dbname;           /* override conf->name */
     bool quiet;                   /* do not log a failure (the caller reports it) */
     char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
+    char **hint;                  /* when not NULL, what to check about it, or NULL (caller frees) */
     bool warn;                    /* log a failure as a warning: the caller retries */
 } pgconn_options;
 
 /*
  * Connect. When the server asks for a password and none was given, prompts on a
- * TTY (storing it in conf for later connections). On failure logs one line
- * naming the problem and the flag to fix, and returns NULL. Caller closes.
+ * TTY (storing it in conf for later connections). On failure logs the problem
+ * with a hint: line naming the flag to fix, and returns NULL. Caller closes.
  * Every connection has TCP keepalives and a TCP user timeout, so a peer that
  * vanished (host down, network cut) is noticed in about a minute instead of
  * never; a live peer that stops answering is the caller's to time out.
@@ -67,8 +68,12 @@ pgconn *pgconn_connect_retrying(db_conf *conf, const pgconn_options *opt, retry_
  */
 bool pgconn_last_connect_overloaded(void);
 
-/* One-line description of a connection failure for an operator (caller frees). */
-char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message);
+/*
+ * A connection failure for an operator: one line naming the role and what went
+ * wrong (returned), and in *hint (when not NULL) what to check, such as the flag
+ * to fix, or NULL when there is nothing to suggest. Caller frees both.
+ */
+char *pgconn_describe_connect_error(const db_conf *conf, const char *libpq_message, char **hint);
 
 /* Run a statement returning no rows. Logs and returns false on error. */
 bool pgconn_exec(pgconn *c, const char *sql);

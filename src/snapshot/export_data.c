@@ -89,11 +89,23 @@ static void print_summary(engine_ctx *eng, src_table *const *sel, size_t n)
 }
 
 /*
+ * A source error before the rows of this run: worth a new run when the control
+ * connection broke (a drop before the first row is the same fault as one in
+ * the middle of a table), or whatever it was once the run is retrying (the
+ * source was reached before, so it is taken for the same fault). Asked before
+ * snapshot_end closes that connection.
+ */
+static bool source_broke(source *src, int retry)
+{
+    return retry > 0 || (src->ops->control_lost && src->ops->control_lost(src));
+}
+
+/*
  * One run of export data from source. *transient: it failed in the snapshot
- * phase in a way a new snapshot may mend (the source restarted or dropped the
- * connection); retry is the number of this run (> 0: the source was reached
- * before, so a source error is taken for the same fault). start_clean: this
- * run starts over (only the first run of a command does).
+ * phase, from its first query on, in a way a new snapshot may mend (the source
+ * restarted or dropped the connection); retry is the number of this run (> 0:
+ * see source_broke). start_clean: this run starts over (only the first run of
+ * a command does).
  */
 static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, source *src,
                                  int retry, bool start_clean, bool *transient)
@@ -134,6 +146,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
     if (!src->ops->resolve_schemas(src, &schemas) ||
         !src->ops->list_tables(src, (const char *const *)schemas.items, &all)) {
         rc = ENGINE_SOURCE_FAILED;
+        *transient = source_broke(src, retry);
         goto out;
     }
     if (!select_tables(spec, &all, &sel, &nsel)) {
@@ -191,7 +204,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         };
         rc = cdc_export_begin(eng, &fs, &feed, &snap, &redo_all);
         if (rc != ENGINE_OK) {
-            *transient = retry > 0 && rc == ENGINE_SOURCE_FAILED;
+            *transient = rc == ENGINE_SOURCE_FAILED && source_broke(src, retry);
             goto out;
         }
         if (!catalog_status_set_string(eng->cat, "ExportType", EXPORT_TYPE_LIVE)) {
@@ -211,7 +224,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         }
         if (snap && !record_sequences(eng, src, snap, &schemas)) {
             rc = ENGINE_SOURCE_FAILED;
-            *transient = retry > 0;
+            *transient = source_broke(src, retry);
             goto out;
         }
     } else {
@@ -222,6 +235,7 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         snap = src->ops->snapshot_begin(src);
         if (!snap || !record_sequences(eng, src, NULL, &schemas)) {
             rc = ENGINE_SOURCE_FAILED;
+            *transient = source_broke(src, retry);
             goto out;
         }
     }

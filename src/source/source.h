@@ -177,6 +177,13 @@ typedef struct source_ops {
     /* Tables of the NULL-terminated resolved schemas; caller frees out with src_tables_free. */
     bool (*list_tables)(source *s, const char *const *schemas, src_tables *out);
 
+    /*
+     * After a failed call on the control connection (resolve_schemas,
+     * list_tables, snapshot_begin, read_sequences, the feed's set-up): did it
+     * fail because the connection broke, which a new run may mend? NULL: never.
+     */
+    bool (*control_lost)(source *s);
+
     /* snapshot-only: begin a consistent snapshot on the control connection; its name, caller frees. */
     char *(*snapshot_begin)(source *s);
     /*

@@ -140,7 +140,16 @@ static engine_status pg_connect(source *s, bool quiet, char **why)
         return ENGINE_OK;
     pgconn_options co = {.quiet = quiet, .why = why};
     p->c = db_connect_recorded(s->eng->cat, s->conf, &co);
+    /* export data from the source starts its run again when this connection breaks (control_lost) */
+    if (p->c && s->conf->role == DB_SOURCE)
+        p->c->retries = true;
     return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
+}
+
+static bool pg_control_lost(source *s)
+{
+    pg_source *p = pg_of(s);
+    return p->c && (PQstatus(p->c->pg) == CONNECTION_BAD || p->c->last_error_retryable);
 }
 
 pgconn *pg_control(source *s)
@@ -209,6 +218,7 @@ const source_ops source_pg_ops = {
     .connect = pg_connect,
     .resolve_schemas = pg_resolve_schemas,
     .list_tables = pg_list_tables,
+    .control_lost = pg_control_lost,
     .snapshot_begin = pg_snapshot_begin,
     .snapshot_end = pg_snapshot_end,
     .read_sequences = pg_read_sequences,

@@ -9,32 +9,10 @@
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
 . "$HARNESS_DIR/snapshot.sh"
+. "$HARNESS_DIR/compare_live.sh"
 V=$VOYAGER
-ED=$(new_export_dir)
-pg_start source sourcedb || exit 1
-pg_start target yugabyte || exit 1
-pg_start source_replica replicadb || exit 1
-conn_flags
-live_schema_sql | psql_as source sourcedb >/dev/null
-psql_as source sourcedb -c "INSERT INTO public.items (id, name, doc) SELECT g, 'bulk', repeat('x', 50) FROM generate_series(100, 20000) g" >/dev/null
-copy_schema source target || exit 1
-copy_schema source source_replica || exit 1
-
-"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exporter.out" 2>&1 &
-EXP_PID=$!
-check "snapshot exported" status_wait "$ED" ExportDataDone 60
-"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true --parallel-jobs 2 >"$TEST_TMP/importer.out" 2>&1 &
-IMP_PID=$!
-"$V" import data to source-replica -e "$ED" "${REPLICA_FLAGS[@]}" --disable-pb true --parallel-jobs 2 >"$TEST_TMP/replica.out" 2>&1 &
-REP_PID=$!
-check "snapshot imported to target" status_wait "$ED" ImportDataDone 60
-check "snapshot imported to source-replica" status_wait "$ED" ImportDataToSourceReplicaDone 60
-
-live_workload_sql 20000 23 >"$TEST_TMP/workload.sql"
-psql_as source sourcedb -f "$TEST_TMP/workload.sql" >/dev/null 2>"$TEST_TMP/workload.err" &
-WL_PID=$!
-sleep 2
-before=$(psql_as source sourcedb -c "SELECT count(*) FROM public.items")
+compare_live_start 2 source_replica
+compare_live_workload 23
 for i in 1 2; do
     check "compare data while the workload runs ($i)" "$V" compare data -e "$ED" --level rows --parallel-jobs 2
     out=$(cat "$LAST_OUT")
@@ -42,9 +20,7 @@ for i in 1 2; do
     assert_match "every table equal on target ($i)" "4 of 4 tables equal on target" "$out"
     assert_match "every table equal on source-replica ($i)" "4 of 4 tables equal on source-replica" "$out"
 done
-after=$(psql_as source sourcedb -c "SELECT count(*) FROM public.items")
-kill -0 "$WL_PID" 2>/dev/null && [ "$before" != "$after" ] && ok "the source kept changing during the comparisons ($before -> $after rows)" ||
-    not_ok "the source kept changing during the comparisons" "$before -> $after, workload alive: $(kill -0 "$WL_PID" 2>/dev/null && echo yes || echo no)"
+compare_live_source_kept_changing
 log=$(cat "$ED/logs/yb-voyager-compare-data.log")
 assert_match "the target read at the point" "consistent point: target database read with the changes up to queue vsn [0-9]+ applied" "$log"
 assert_match "the source-replica read at the point" "consistent point: source-replica database read with the changes up to queue vsn [0-9]+ applied" "$log"

@@ -11,61 +11,12 @@
 # target still equals the source.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
+. "$(dirname "$0")/../lib/mysql_fixture.sh"
 V=$VOYAGER
 
-mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
-pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
-ok "mariadbd and PostgreSQL started"
+mysql_fixture_start shop
 
-mysql_as my shop <<'SQL' || not_ok "create and fill the MySQL database"
-CREATE TABLE customers (
-  id INT UNSIGNED NOT NULL AUTO_INCREMENT,
-  email VARCHAR(255) NOT NULL,
-  name VARCHAR(100) NOT NULL DEFAULT 'it''s',
-  active TINYINT(1) NOT NULL DEFAULT 1,
-  tier ENUM('free','pro','it''s') NOT NULL DEFAULT 'free',
-  tags SET('a','b','c') DEFAULT 'a,b',
-  flags BIT(4) DEFAULT b'0101',
-  created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-  updated_at DATETIME NULL ON UPDATE CURRENT_TIMESTAMP,
-  PRIMARY KEY (id),
-  UNIQUE KEY uq_email (email),
-  KEY idx_name (name)
-);
-CREATE TABLE orders (
-  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
-  customer_id INT UNSIGNED NOT NULL,
-  total DECIMAL(12,2) NOT NULL DEFAULT 0.00,
-  qty SMALLINT NOT NULL,
-  amount DECIMAL(14,2) AS (total * qty) STORED,
-  note TEXT,
-  PRIMARY KEY (id),
-  KEY idx_cust (customer_id, id DESC),
-  CONSTRAINT fk_orders_customer FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE,
-  CONSTRAINT chk_qty CHECK (qty > 0)
-) AUTO_INCREMENT=1000;
-CREATE TABLE all_types (
-  id INT NOT NULL PRIMARY KEY,
-  c_tinyint TINYINT, c_tinyint_u TINYINT UNSIGNED, c_bool BOOL,
-  c_smallint SMALLINT, c_smallint_u SMALLINT UNSIGNED,
-  c_mediumint MEDIUMINT, c_mediumint_u MEDIUMINT UNSIGNED,
-  c_int INT, c_int_u INT UNSIGNED, c_int_zf INT(5) ZEROFILL,
-  c_bigint BIGINT, c_bigint_u BIGINT UNSIGNED,
-  c_decimal DECIMAL(20,6), c_numeric NUMERIC(5), c_decimal_u DECIMAL(6,2) UNSIGNED,
-  c_float FLOAT, c_double DOUBLE,
-  c_bit1 BIT(1), c_bit8 BIT(8), c_bit64 BIT(64),
-  c_char CHAR(10), c_varchar VARCHAR(300), c_tinytext TINYTEXT, c_text TEXT, c_mediumtext MEDIUMTEXT,
-  c_longtext LONGTEXT, c_latin VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_swedish_ci,
-  c_binary BINARY(6), c_varbinary VARBINARY(64), c_tinyblob TINYBLOB, c_blob BLOB, c_mediumblob MEDIUMBLOB,
-  c_longblob LONGBLOB,
-  c_date DATE, c_time TIME, c_time3 TIME(3),
-  c_datetime DATETIME, c_datetime6 DATETIME(6), c_timestamp TIMESTAMP NULL DEFAULT NULL, c_timestamp6 TIMESTAMP(6) NULL,
-  c_year YEAR,
-  c_json JSON,
-  c_enum ENUM('x','y'), c_set SET('r','g','b'),
-  c_uuid UUID, c_inet6 INET6, c_inet4 INET4,
-  c_virtual INT AS (c_int + 1) VIRTUAL
-);
+{ mysql_fixture_sql; cat <<'SQL'; } | mysql_as my shop || not_ok "create and fill the MySQL database"
 CREATE TABLE texts (
   id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   body TEXT,
@@ -73,11 +24,8 @@ CREATE TABLE texts (
   fixed CHAR(8)
 );
 CREATE TABLE bins (id INT PRIMARY KEY, data LONGBLOB, b4 BINARY(4), vb VARBINARY(10));
-CREATE TABLE `Mixed Case` (`Id` INT NOT NULL PRIMARY KEY, `Order` INT, `select` VARCHAR(5), KEY `Order` (`Order`));
 CREATE TABLE empty_ai (id INT AUTO_INCREMENT PRIMARY KEY, v INT);
 CREATE TABLE big (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, v VARCHAR(200) NOT NULL, n INT);
-CREATE PROCEDURE p_noop() SELECT 1;
-CREATE TRIGGER trg_orders BEFORE UPDATE ON orders FOR EACH ROW SET NEW.qty = NEW.qty;
 
 INSERT INTO customers (email, name, active, tier, tags, flags, created_at, updated_at) VALUES
   ('a@x', 'Ann', 1, 'pro', 'a,c', b'1010', '2024-01-02 03:04:05.678', '2024-05-06 07:08:09'),

@@ -7,7 +7,7 @@
 #     initiated, or with fall-back prepared, or after archive changes --delete
 #     removed source changes it needs;
 #   - import data to source with fall-forward on, or after a cutover without fall-back.
-# Each is refused (exit 3, one line saying what to do) and changes nothing. Then
+# Each is refused (exit 3, saying why and what to do) and changes nothing. Then
 # on real clusters: a source-replica registered by a first run that could not
 # connect keeps archive changes --delete from deleting what it needs; started
 # later, it ends equal to the source, and archive then deletes.
@@ -56,21 +56,24 @@ check "a repeated request without the flag is fine" "$V" initiate cutover to tar
 assert_eq "fall-back still prepared" true "$(status_get "$ED" FallbackEnabled)"
 
 ED=$(fresh_dir CutoverToTargetRequested true FallbackEnabled false)
-expect_fail "fall-forward first started after cutover to target is refused" 3 \
-    "must be started before 'initiate cutover to target'" \
+expect_refusal "fall-forward first started after cutover to target is refused" 3 \
+    "cutover to target was already initiated.* detail: 'import data to source-replica' must be started before 'initiate cutover to target'" \
     "$V" import data to source-replica -e "$ED" "${REPLICA_NOWHERE[@]}" --disable-pb true
 assert_eq "the refused source-replica is not registered" "null" "$(status_get "$ED" FallForwardEnabled)"
 
 ED=$(fresh_dir FallbackEnabled true CutoverToTargetRequested true)
-expect_fail "fall-forward refused when fall-back was prepared" 3 "fall-back and fall-forward exclude each other" \
+expect_refusal "fall-forward refused when fall-back was prepared" 3 \
+    "fall-back and fall-forward exclude each other detail: this migration was prepared for fall-back" \
     "$V" import data to source-replica -e "$ED" "${REPLICA_NOWHERE[@]}" --disable-pb true
 assert_eq "fall-back migration: no source-replica registered" "null" "$(status_get "$ED" FallForwardEnabled)"
 
 ED=$(fresh_dir FallForwardEnabled true)
-expect_fail "import data to source refused while fall-forward is on" 3 "fall-back and fall-forward exclude each other" \
+expect_refusal "import data to source refused while fall-forward is on" 3 \
+    "fall-back and fall-forward exclude each other detail: fall-forward is on .* hint: keep the source-replica in sync with 'import data to source-replica'" \
     "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
 ED=$(fresh_dir CutoverToTargetRequested true FallbackEnabled false)
-expect_fail "import data to source refused after a cutover without fall-back" 3 "without --prepare-for-fall-back true" \
+expect_refusal "import data to source refused after a cutover without fall-back" 3 \
+    "without --prepare-for-fall-back true, so no change is captured for the source detail: this migration has no fall-back" \
     "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
 
 ED=$(fresh_dir)
@@ -91,8 +94,8 @@ for no in (0, 1):
                (no, "data/queue/segment.%d.ndjson" % no))
 db.commit()
 PY
-expect_fail "fall-forward refused once archive deleted source changes it needs" 3 \
-    "already deleted queue segments 0\.\.1.*before 'archive changes'" \
+expect_refusal "fall-forward refused once archive deleted source changes it needs" 3 \
+    "already deleted queue segments 0\.\.1.* hint: start 'import data to source-replica' before 'archive changes'" \
     "$V" import data to source-replica -e "$ED" "${REPLICA_NOWHERE[@]}" --disable-pb true
 assert_eq "late source-replica not registered" "null" "$(status_get "$ED" FallForwardEnabled)"
 

@@ -9,19 +9,10 @@
 . "$HARNESS_DIR/queue.sh"
 . "$HARNESS_DIR/faultproxy.sh"
 . "$HARNESS_DIR/yb.sh"
+. "$HARNESS_DIR/yb_queue.sh"
 export YB_VOYAGER_RETRY_TIMEOUT=60
-pg_start target yugabyte >/dev/null && pg_start ref ref >/dev/null || { not_ok "clusters"; done_testing; exit 1; }
-queue_schema_sql mixed | psql_as target yugabyte >/dev/null
-queue_schema_sql mixed | psql_as ref ref >/dev/null
-yb_nodes_start target 3 || { not_ok "yb nodes"; done_testing; exit 1; }
-ED=$(new_export_dir)
-
 N=3000
-next=$(queue_gen mixed 11 $N 1 "$TEST_TMP/w")
-queue_append "$ED" source_db_exporter "$TEST_TMP/w.ndjson" --max-bytes 300000
-queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
-queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
-psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload applies"
+yb_queue_setup 3 11 $N
 
 for i in 1 2 3; do
     proxy_rule "yb$i" "yb_error restart_read match=^COMMIT every=20" "yb_error conflict match=^COMMIT every=29" \

@@ -57,26 +57,54 @@ TEST(db_connect_error_messages_name_the_fix)
     c.host = "db.example";
     c.port = 5432;
     c.user = "alice";
+    char *hint = NULL;
     char *m = pgconn_describe_connect_error(
-        &c, "connection to server at \"db.example\" (1.2.3.4), port 5432 failed: FATAL:  password "
-            "authentication failed for user \"alice\"\n");
-    CHECK(strstr(m, "password authentication failed") && strstr(m, "SOURCE_DB_PASSWORD") &&
-          strstr(m, "--source-db-password"));
+        &c,
+        "connection to server at \"db.example\" (1.2.3.4), port 5432 failed: FATAL:  password "
+        "authentication failed for user \"alice\"\n",
+        &hint);
+    CHECK(strstr(m, "password authentication failed") && strstr(m, "\"alice\""));
+    CHECK(hint && strstr(hint, "SOURCE_DB_PASSWORD") && strstr(hint, "--source-db-password") &&
+          strstr(hint, "--source-db-user"));
+    CHECK(strstr(m, "check") == NULL); /* the advice is the hint's, not glued on */
     free(m);
+    free(hint);
+    m = pgconn_describe_connect_error(&c, "fe_sendauth: no password supplied\n", &hint);
+    CHECK(strstr(m, "source database wants a password") && strstr(m, "--source") == NULL);
+    CHECK_STR_EQ(hint, "give --source-db-password or set SOURCE_DB_PASSWORD");
+    free(m);
+    free(hint);
     c.role = DB_TARGET;
-    m = pgconn_describe_connect_error(&c, "connection to server at \"db.example\", port 5432 "
-                                          "failed: Connection refused\n\tIs the server running");
-    CHECK(strstr(m, "connection refused") && strstr(m, "--target-db-port"));
+    m = pgconn_describe_connect_error(&c,
+                                      "connection to server at \"db.example\", port 5432 "
+                                      "failed: Connection refused\n\tIs the server running",
+                                      &hint);
+    CHECK(strstr(m, "connection refused") && strstr(m, "db.example:5432"));
+    CHECK(hint && strstr(hint, "--target-db-port") && strstr(hint, "--target-db-host"));
+    CHECK(strstr(m, "--target") == NULL);
     free(m);
-    m = pgconn_describe_connect_error(&c, "FATAL:  database \"nope\" does not exist\n");
-    CHECK(strstr(m, "--target-db-name") && strstr(m, "\"nope\""));
+    free(hint);
+    m = pgconn_describe_connect_error(&c, "FATAL:  database \"nope\" does not exist\n", &hint);
+    CHECK(strstr(m, "\"nope\"") && strstr(m, "--target") == NULL);
+    CHECK_STR_EQ(hint, "check --target-db-name");
     free(m);
+    free(hint);
     c.role = DB_SOURCE_REPLICA;
-    m = pgconn_describe_connect_error(&c, "could not translate host name \"db.example\" to "
-                                          "address: Name or service not known\n");
-    CHECK(strstr(m, "unknown host") && strstr(m, "--source-replica-db-host"));
+    m = pgconn_describe_connect_error(&c,
+                                      "could not translate host name \"db.example\" to "
+                                      "address: Name or service not known\n",
+                                      &hint);
+    CHECK(strstr(m, "unknown host") && strstr(m, "--source-replica") == NULL);
+    CHECK_STR_EQ(hint, "check --source-replica-db-host");
     free(m);
-    CHECK(strchr(m = pgconn_describe_connect_error(&c, "weird\nsecond line"), '\n') == NULL);
+    free(hint);
+    /* nothing to suggest: no hint; the message stays one line */
+    m = pgconn_describe_connect_error(&c, "weird\nsecond line", &hint);
+    CHECK(strchr(m, '\n') == NULL && hint == NULL);
+    free(m);
+    /* a caller that wants no hint */
+    m = pgconn_describe_connect_error(&c, "FATAL:  role \"x\" does not exist\n", NULL);
+    CHECK(strstr(m, "role \"x\" does not exist"));
     free(m);
 }
 

@@ -77,14 +77,16 @@ TEST(live_connect_detects_postgresql)
     db_conf_free(&c);
 }
 
-TEST(live_connect_errors_are_one_clear_line)
+TEST(live_connect_errors_are_one_line_and_a_hint)
 {
     db_conf c;
     base_conf(&c);
     set(&c.password, xstrdup("wrong password"));
     char *e = connect_error(&c);
     CHECK(strstr(e, "password authentication failed for user \"voyager\""));
-    CHECK(strstr(e, "SOURCE_DB_PASSWORD"));
+    CHECK(strstr(e, "hint: check --source-db-user and the password (--source-db-password or "
+                    "SOURCE_DB_PASSWORD)"));
+    CHECK(strstr(e, "; check") == NULL); /* the advice is on its own line */
     CHECK(strstr(e, "wrong password") == NULL); /* never the password itself */
     free(e);
 
@@ -92,13 +94,13 @@ TEST(live_connect_errors_are_one_clear_line)
     int port = c.port;
     c.port = 1; /* nothing listens there */
     e = connect_error(&c);
-    CHECK(strstr(e, "connection refused") && strstr(e, "--source-db-port"));
+    CHECK(strstr(e, "connection refused") && strstr(e, "hint: check --source-db-host and --source-db-port"));
     free(e);
     c.port = port;
 
     set(&c.name, xstrdup("no_such_db"));
     e = connect_error(&c);
-    CHECK(strstr(e, "\"no_such_db\" does not exist") && strstr(e, "--source-db-name"));
+    CHECK(strstr(e, "\"no_such_db\" does not exist") && strstr(e, "hint: check --source-db-name"));
     free(e);
     db_conf_free(&c);
 }
@@ -118,7 +120,7 @@ TEST(live_ssl_flags_reach_libpq)
     /* verify-full: the certificate says localhost, we asked for 127.0.0.1 */
     set(&c.ssl_mode, xstrdup("verify-full"));
     char *e = connect_error(&c);
-    CHECK(strstr(e, "--source-ssl-") != NULL);
+    CHECK(strstr(e, "hint: check the --source-ssl-* flags") != NULL);
     free(e);
     set(&c.host, xstrdup("localhost"));
     conn = pgconn_connect(&c, NULL);
@@ -136,7 +138,8 @@ TEST(live_ssl_flags_reach_libpq)
     set(&c.ssl_crl, ssl_file("revoked.crl"));
     e = connect_error(&c);
     /* the same settings connected above without the CRL */
-    CHECK(strstr(e, "certificate verify failed") != NULL && strstr(e, "--source-ssl-") != NULL);
+    CHECK(strstr(e, "certificate verify failed") != NULL &&
+          strstr(e, "hint: check the --source-ssl-* flags") != NULL);
     free(e);
     set(&c.ssl_crl, NULL);
 
