@@ -1,12 +1,16 @@
 /*
- * The MySQL / MariaDB source (source/source.h), snapshot-only: the control
- * connection, the database's tables (the database is the schema: its tables
- * go to the target's "public" schema, named as export schema names them,
+ * The MySQL / MariaDB source (source/source.h): the control connection, the
+ * database's tables (the database is the schema: its tables go to the
+ * target's "public" schema, named as export schema names them,
  * source/mysql/mysql_ddl.h), one consistent snapshot for every export worker,
- * AUTO_INCREMENT values as the identities' sequence values, and the rows of a
+ * AUTO_INCREMENT values as the identities' sequence values, the rows of a
  * table as PostgreSQL text COPY lines in the types export schema gives the
- * target columns. No change feed yet: export data refuses
- * snapshot-and-changes for this source (feed_* entries stay NULL).
+ * target columns, and the change feed from the binlog (see "the change feed"
+ * below) with the same values as neutral changes.
+ *
+ * Memory: everything here is the source's (my_source, its feed), freed by
+ * my_close; a src_change handed to the engine points into buffers valid only
+ * for the callback; a binlog transaction stays the reader thread's.
  *
  * The snapshot: on the control connection FLUSH TABLES WITH READ LOCK (every
  * write waits), the binlog position read (for the log), the AUTO_INCREMENT
