@@ -123,9 +123,8 @@ run_exporter() {
     EXP_PID=$!
 }
 RUNS=0
-run_exporter_streaming() {
-    run_exporter
-    RUNS=$((RUNS + 1))
+# wait until export data has (re)started its stream RUNS times in all
+wait_streams() {
     local i
     for i in $(seq 1 300); do
         [ "$(grep -c "streaming changes from" "$ED/logs/yb-voyager-export-data-from-source.log" 2>/dev/null)" -ge "$RUNS" ] && return 0
@@ -133,6 +132,11 @@ run_exporter_streaming() {
         sleep 0.2
     done
     return 1
+}
+run_exporter_streaming() {
+    run_exporter
+    RUNS=$((RUNS + 1))
+    wait_streams
 }
 check "snapshot exported, then changes streamed" run_exporter_streaming
 "$V" import data -e "$ED" "${TGT[@]}" --disable-pb true --parallel-jobs 2 >>"$TEST_TMP/importer.out" 2>&1 &
@@ -212,11 +216,15 @@ workload 300 8 | mysql_as my shop 2>"$TEST_TMP/workload2.err"
 assert_eq "workload after the source's restart ran without error" "" "$(head -c 300 "$TEST_TMP/workload2.err")"
 for i in $(seq 1 150); do grep -q "reconnecting" "$TEST_TMP/exporter.out" && break; sleep 0.2; done
 assert_match "export data rode out the source's kill -9 (reconnected)" "source database: .*reconnecting" "$(cat "$TEST_TMP/exporter.out")"
+RUNS=$((RUNS + 1))
+check "export data streams again after the source's restart" wait_streams
 kill -STOP "$(_mariadb_pid my)"
 for i in $(seq 1 100); do grep -q "nothing received" "$TEST_TMP/exporter.out" && break; sleep 0.2; done
 kill -CONT "$(_mariadb_pid my)"
 assert_match "a silent source is detected as dead (no heartbeat for 6 s)" "nothing received on the replication connection for [0-9]+ s" \
     "$(cat "$TEST_TMP/exporter.out")"
+RUNS=$((RUNS + 1))
+check "export data streams again after the pause" wait_streams
 workload 200 9 | mysql_as my shop 2>"$TEST_TMP/workload3.err"
 assert_eq "workload after the pause ran without error" "" "$(head -c 300 "$TEST_TMP/workload3.err")"
 check "export data still running" kill -0 "$EXP_PID"
