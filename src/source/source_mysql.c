@@ -798,16 +798,11 @@ static engine_status my_feed_find(source *s, bool *exists)
     return ENGINE_OK;
 }
 
-/* A global variable's value (caller frees), "" when NULL; NULL after a logged failure. */
+/* A server variable's value (caller frees); "" when NULL, unknown or unreadable (that is logged). */
 static char *global_var(mysql_conn *c, const char *sql)
 {
-    bool found = false;
-    char *v = mysql_conn_query_value(c, sql, 0, NULL, &found);
-    if (!v && found)
-        v = xstrdup("");
-    if (!v && !found)
-        v = xstrdup("");
-    return v;
+    char *v = mysql_conn_query_value(c, sql, 0, NULL, NULL);
+    return v ? v : xstrdup("");
 }
 
 /* The privileges the current user holds globally (and, with db, on the database). */
