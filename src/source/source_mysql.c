@@ -471,7 +471,22 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
             strbuf_append_char(b, (x >> i) & 1 ? '1' : '0');
         return true;
     }
-    /* the binlog carries these as their binary storage (the server's text comes from SELECT) */
+    /*
+     * The binlog carries fixed-size binary values without their trailing zero bytes (BINARY(n),
+     * and MariaDB's INET4/INET6/UUID, which it carries as their binary storage, not as the text
+     * a SELECT gives): put the zeros back first.
+     */
+    unsigned char fixed[256];
+    size_t width = str_eq(t, "inet4") ? 4
+                   : str_eq(t, "inet6") || str_eq(t, "uuid") ? 16
+                   : str_eq(t, "binary") && col->length > 0 && col->length <= 255 ? (size_t)col->length
+                                                                                  : 0;
+    if (from == FROM_BINLOG && width && len < width) {
+        memset(fixed, 0, width);
+        memcpy(fixed, v, len);
+        v = (const char *)fixed;
+        len = width;
+    }
     if (from == FROM_BINLOG && (str_eq(t, "inet4") || str_eq(t, "inet6") || str_eq(t, "uuid")) &&
         append_binary_form(b, t, (const unsigned char *)v, len))
         return true;

@@ -4,7 +4,7 @@
 # at a binlog position, then the binlog's row changes into the queue), import data to target,
 # initiate cutover to target. A mixed workload (insert / update / delete over integers signed and
 # unsigned, decimal, float, bit, char/text, binary/blob, date/time/datetime/timestamp, year, json,
-# enum, set) runs while export data is killed (-9) and restarted during the stream; after the
+# enum, set, MariaDB's uuid / inet4 / inet6) runs while export data is killed (-9) and restarted during the stream; after the
 # cutover the source and the target are compared table by table (row counts, an md5 per column
 # per row computed in SQL on each side, normalised only where docs/DECISIONS.md "MySQL source"
 # maps a value to another representation) and the identities continue after AUTO_INCREMENT.
@@ -45,6 +45,9 @@ CREATE TABLE accounts (
 ) AUTO_INCREMENT = 500;
 CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(20) NOT NULL, v TEXT, PRIMARY KEY (a, b));
 CREATE TABLE `Mixed Case` (`Id` INT NOT NULL PRIMARY KEY, `Order` INT, `select` VARCHAR(5));
+CREATE TABLE nets (id INT NOT NULL PRIMARY KEY, u UUID, i6 INET6, i4 INET4);
+INSERT INTO nets VALUES (1, '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', '192.168.0.1'),
+  (2, NULL, NULL, NULL), (3, 'ffffffff-ffff-4fff-bfff-ffffffffffff', '::ffff:1.2.3.4', '0.0.0.0');
 INSERT INTO items (ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, c, vc, tx, bn, vb, bl,
   dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st)
 SELECT seq % 128, seq % 256, seq, seq * 7, -seq, seq * 1000, -seq * 100000, 18446744073709551615 - seq,
@@ -156,7 +159,7 @@ def val():
         "%g" % (i / 7.0), repr(i / 13.0), abs(i) % 2, format(abs(i) % 4096, 'b'),
         r.choice(["'ab'", "NULL", "'x y'"]), r.choice(["'tab\\there'", "'nl\\nhere'", "'quote '' \" \\\\ back'", "'ü ✓ 😀'", "NULL"]),
         r.choice(["REPEAT('long ', 300)", "''", "NULL", "'t'"]),
-        r.choice(["X'00010203'", "X'5c5c0a0d'", "NULL"]), r.choice(["X''", "X'00ff'", "NULL", "UNHEX(MD5(%d))" % i]),
+        r.choice(["X'00010203'", "X'5c5c0a0d'", "X'01000000'", "X'00000000'", "NULL"]), r.choice(["X''", "X'00ff'", "NULL", "UNHEX(MD5(%d))" % i]),
         r.choice(["REPEAT(X'00ff5c', 100)", "NULL", "X'00'"]),
         r.choice(["'2024-02-29'", "'1000-01-01'", "'9999-12-31'", "NULL"]),
         r.choice(["'00:00:00'", "'23:59:59'", "'12:00:01'", "NULL"]), r.choice(["'00:00:00.001'", "'10:11:12.5'", "NULL"]),
@@ -187,6 +190,13 @@ while i < n:
             print("DELETE FROM pairs WHERE a = %d;" % a)
             print("INSERT INTO pairs VALUES (%d, 'k%d', 'w%d') ON DUPLICATE KEY UPDATE v = 'dup';" % (a, i % 5, i))
             print("UPDATE pairs SET b = CONCAT(b, 'x') WHERE a = %d AND b = 'k0';" % r.randint(1, 150))
+        elif op < 0.97:
+            # a time-based (v1) UUID, a random (v4) one, and the nil UUID: MariaDB stores them differently
+            u = r.choice(["'%08x-1234-11ee-8000-%012x'" % (abs(i), abs(i) * 7), "'%08x-5678-4abc-9def-%012x'" % (abs(i), abs(i)),
+                          "'00000000-0000-0000-0000-000000000000'", "UUID()", "NULL"])
+            print("INSERT INTO nets VALUES (%d, %s, '2001:db8::%x', '10.%d.%d.%d') ON DUPLICATE KEY UPDATE u = VALUES(u), i6 = VALUES(i6), i4 = NULL;" % (
+                1000 + i, u, abs(i) % 65536, abs(i) % 256, (abs(i) >> 8) % 256, i % 200 + 1 if i > 0 else 7))
+            print("UPDATE nets SET u = %s, i6 = '::1', i4 = '127.0.0.1' WHERE id = %d;" % (u, r.randint(1, 3)))
         else:
             print("UPDATE `Mixed Case` SET `Order` = `Order` + 1, `select` = 'u' WHERE `Id` = 1;")
         i += 1
@@ -299,6 +309,7 @@ sys.exit(0 if ok else 1)
 PY
 compare_table accounts accounts id "id|id" "owner|owner" "balance|balance"
 compare_table pairs pairs "a, b|a, b COLLATE \"C\"" "a|a" "b|b" "v|v"
+compare_table nets nets id "id|id" "CAST(u AS CHAR)|u" "CAST(i6 AS CHAR)|host(i6)" "CAST(i4 AS CHAR)|host(i4)"
 compare_table "Mixed Case" '"mixed case"' '`Id`|id' '`Id`|id' '`Order`|"order"' '`select`|"select"'
 assert_eq "the json documents are byte for byte the source's" \
     "$(mysql_as my shop --raw -e "SELECT j FROM items ORDER BY id" | md5sum)" \
