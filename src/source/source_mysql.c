@@ -36,6 +36,8 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errmsg.h>
+#include <errno.h>
+#include <iconv.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -659,6 +661,70 @@ out:
 /* Oldest MariaDB whose binlog this reader decodes (GTID events, FULL row images, heartbeats). */
 #define MYSQL_MIN_MARIADB 100300
 
+/*
+ * The binlog carries a text column's bytes in the column's character set (a SELECT converts them
+ * to the session's utf8mb4): the iconv name to convert from, "" for a UTF-8 (or ASCII) one, NULL
+ * for a set this feed does not convert (refused before anything is written).
+ */
+static const char *charset_iconv_name(const char *cs)
+{
+    static const struct {
+        const char *mysql, *iconv;
+    } map[] = {{"utf8mb4", ""},         {"utf8mb3", ""},          {"utf8", ""},           {"ascii", ""},
+               {"latin1", "CP1252"},    {"latin2", "ISO-8859-2"}, {"latin5", "ISO-8859-9"},
+               {"latin7", "ISO-8859-13"}, {"greek", "ISO-8859-7"}, {"hebrew", "ISO-8859-8"},
+               {"cp1250", "CP1250"},    {"cp1251", "CP1251"},     {"cp1256", "CP1256"},  {"cp1257", "CP1257"},
+               {"cp850", "CP850"},      {"cp852", "CP852"},       {"cp866", "CP866"},    {"koi8r", "KOI8-R"},
+               {"koi8u", "KOI8-U"},     {"macroman", "MACINTOSH"}, {"tis620", "TIS-620"},
+               {"ucs2", "UCS-2BE"},     {"utf16", "UTF-16BE"},    {"utf16le", "UTF-16LE"}, {"utf32", "UTF-32BE"},
+               {"sjis", "SHIFT_JIS"},   {"cp932", "CP932"},       {"ujis", "EUC-JP"},    {"eucjpms", "EUC-JP-MS"},
+               {"gbk", "GBK"},          {"gb2312", "GB2312"},     {"big5", "BIG5"},      {"euckr", "EUC-KR"}};
+    if (!cs || !*cs)
+        return "";
+    for (size_t i = 0; i < ARRAY_LEN(map); i++)
+        if (str_case_eq(cs, map[i].mysql))
+            return map[i].iconv;
+    return NULL;
+}
+
+/* A text type whose binlog value is in its own character set. */
+static bool is_text_type(const char *t)
+{
+    static const char *const names[] = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (str_eq(t, names[i]))
+            return true;
+    return false;
+}
+
+/* One iconv descriptor per character set met, kept by the feed (iconv_open is not cheap). */
+typedef struct charset_conv {
+    char *name;
+    iconv_t cd;
+} charset_conv;
+
+/* len bytes of v in iconv set `from` as UTF-8 into out; false when they are not valid text there. */
+static bool to_utf8(iconv_t cd, const char *v, size_t len, strbuf *out)
+{
+    iconv(cd, NULL, NULL, NULL, NULL);
+    char *in = (char *)v;
+    size_t inleft = len;
+    char buf[4096];
+    while (inleft > 0) {
+        char *o = buf;
+        size_t oleft = sizeof buf;
+        size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+        strbuf_append_len(out, buf, sizeof buf - oleft);
+        if (r == (size_t)-1 && errno != E2BIG)
+            return false;
+    }
+    char *o = buf;
+    size_t oleft = sizeof buf;
+    iconv(cd, NULL, NULL, &o, &oleft);
+    strbuf_append_len(out, buf, sizeof buf - oleft);
+    return true;
+}
+
 typedef struct feed_table {
     const mysql_table *t; /* the catalog's */
     char *name;           /* the target's table name */
@@ -692,6 +758,8 @@ typedef struct my_feed {
     mysql_binlog_pos at;
     bool ended, ended_ok, stop;
     char lost[400];
+    charset_conv *convs; /* the main thread's (feed_poll) */
+    size_t nconvs;
 } my_feed;
 
 static my_feed *feed_of(source *s)
@@ -933,6 +1001,30 @@ static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
         ok = false;
     }
     strlist_free(&global), strlist_free(&on_db);
+    strbuf odd = STRBUF_INIT;
+    for (size_t i = 0; i < f->tables.count; i++) {
+        const mysql_table *t = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
+        for (size_t k = 0; t && k < t->ncolumns; k++) {
+            const mysql_column *col = &t->columns[k];
+            if (!copied(col) || !is_text_type(col->data_type))
+                continue;
+            const char *name = charset_iconv_name(col->charset);
+            iconv_t cd = name && *name ? iconv_open("UTF-8", name) : (iconv_t)-1;
+            if (cd != (iconv_t)-1)
+                iconv_close(cd);
+            else if (!name || *name)
+                strbuf_appendf(&odd, "%s%s.%s (%s)", odd.len ? ", " : "", t->name, col->name,
+                               col->charset ? col->charset : "?");
+        }
+    }
+    if (odd.len) {
+        log_report(LOG_ERROR, "the binlog carries text in the column's character set, and this one is not converted",
+                   "convert the columns to utf8mb4 (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4) or leave the "
+                   "tables out with --exclude-table-list",
+                   "source database: column(s) in a character set live migration does not read: %s", odd.data);
+        ok = false;
+    }
+    strbuf_free(&odd);
     strbuf nopk = STRBUF_INIT, fix = STRBUF_INIT;
     size_t nbad = 0;
     for (size_t i = 0; i < f->tables.count; i++) {
@@ -1176,9 +1268,28 @@ static const feed_table *feed_table_of(const my_feed *f, const mysql_table *t)
     return NULL;
 }
 
-/* Values of image img (the catalog's columns) as the table's handed-on columns, in vals[t->ncols]. */
-static bool convert_image(const feed_table *t, const mysql_binlog_value *img, src_value *vals, strbuf *bufs)
+/* The converter from col's character set, NULL when it needs none. */
+static iconv_t *charset_conv_of(my_feed *f, const mysql_column *col)
 {
+    const char *name = is_text_type(col->data_type) ? charset_iconv_name(col->charset) : "";
+    if (!name || !*name)
+        return NULL;
+    for (size_t i = 0; i < f->nconvs; i++)
+        if (str_eq(f->convs[i].name, name))
+            return &f->convs[i].cd;
+    iconv_t cd = iconv_open("UTF-8", name);
+    if (cd == (iconv_t)-1)
+        return NULL; /* feed_prepare checked that it opens */
+    f->convs = xrealloc(f->convs, (f->nconvs + 1) * sizeof *f->convs);
+    f->convs[f->nconvs] = (charset_conv){xstrdup(name), cd};
+    return &f->convs[f->nconvs++].cd;
+}
+
+/* Values of image img (the catalog's columns) as the table's handed-on columns, in vals[t->ncols]. */
+static bool convert_image(my_feed *f, const feed_table *t, const mysql_binlog_value *img, src_value *vals,
+                          strbuf *bufs)
+{
+    strbuf utf8 = STRBUF_INIT;
     for (size_t k = 0; k < t->ncols; k++) {
         const mysql_column *col = &t->t->columns[t->from[k]];
         const mysql_binlog_value *v = &img[t->from[k]];
@@ -1189,13 +1300,31 @@ static bool convert_image(const feed_table *t, const mysql_binlog_value *img, sr
         strbuf_reset(&bufs[k]);
         strbuf_append(&bufs[k], "");
         refusal why = {.col = col};
-        if (!append_value(&bufs[k], col, v->data, v->len, &why, FROM_BINLOG, false)) {
+        const char *data = v->data;
+        size_t len = v->len;
+        iconv_t *cd = charset_conv_of(f, col);
+        if (cd) {
+            strbuf_reset(&utf8);
+            strbuf_append(&utf8, "");
+            if (!to_utf8(*cd, data, len, &utf8)) {
+                log_report(LOG_ERROR, NULL, "fix the value on the source, then start the migration again with --start-clean",
+                           "source database: a change of table %s, column %s: the value is not valid %s text",
+                           t->t->name, col->name, col->charset);
+                strbuf_free(&utf8);
+                return false;
+            }
+            data = utf8.data;
+            len = utf8.len;
+        }
+        if (!append_value(&bufs[k], col, data, len, &why, FROM_BINLOG, false)) {
+            strbuf_free(&utf8);
             log_report(LOG_ERROR, NULL, why.fix, "source database: a change of table %s, column %s: the value %s %s",
                        t->t->name, col->name, why.value, why.why);
             return false;
         }
         vals[k] = (src_value){SRC_TEXT, bufs[k].data, bufs[k].len};
     }
+    strbuf_free(&utf8);
     return true;
 }
 
@@ -1228,14 +1357,14 @@ static int hand_txn(my_feed *f, const mysql_binlog_txn *txn, const source_feed_h
                          .before_full = true};
         ch.op = row->op == MYSQL_BINLOG_INSERT ? SRC_INSERT : row->op == MYSQL_BINLOG_UPDATE ? SRC_UPDATE : SRC_DELETE;
         if (row->after) {
-            if (!convert_image(t, row->after, after, ab)) {
+            if (!convert_image(f, t, row->after, after, ab)) {
                 rc = ENGINE_SOURCE_FAILED;
                 break;
             }
             ch.after = after;
         }
         if (row->before) {
-            if (!convert_image(t, row->before, before, bb)) {
+            if (!convert_image(f, t, row->before, before, bb)) {
                 rc = ENGINE_SOURCE_FAILED;
                 break;
             }
@@ -1353,6 +1482,11 @@ static void feed_free(my_feed *f)
     reader_stop(f);
     mysql_conn_close(f->qc);
     feed_tables_free(f);
+    for (size_t i = 0; i < f->nconvs; i++) {
+        iconv_close(f->convs[i].cd);
+        free(f->convs[i].name);
+    }
+    free(f->convs);
     strlist_free(&f->tables);
     free(f->name), free(f->detail), free(f->describe);
     pthread_mutex_destroy(&f->mu);
