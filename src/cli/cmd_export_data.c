@@ -53,23 +53,13 @@ static int become_source_importer(cmd_ctx *ctx, const char *password)
 /* The most export workers a MySQL snapshot serves (source/source_mysql.c MYSQL_POOL_MAX). */
 #define MYSQL_MAX_PARALLEL_JOBS 16
 
-/*
- * What a MySQL source refuses before anything is written: a schema list (the
- * database is the schema) and the change feed (not built yet).
- */
+/* What a MySQL source refuses before anything is written: a schema list (the database is the schema). */
 static int mysql_refusals(cmd_ctx *ctx)
 {
     if (opts_is_set(ctx->opts, "source-db-schema")) {
         log_error("--source-db-schema is not applicable for a MySQL source: the database "
                   "(--source-db-name) is the schema; remove it");
         return EXIT_BAD_ARGS;
-    }
-    const char *type = opts_get(ctx->opts, "export-type");
-    if (type && str_case_eq(type, EXPORT_TYPE_LIVE)) {
-        log_report(LOG_ERROR, NULL, "use a postgresql source or snapshot-only",
-                   "--export-type snapshot-and-changes from a mysql database is not built yet in "
-                   "this version of voyager-c");
-        return EXIT_NOT_IMPLEMENTED;
     }
     return EXIT_OK;
 }

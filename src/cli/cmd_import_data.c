@@ -8,6 +8,7 @@
  * importer that processed its cutover with a way back prepared then becomes
  * `export data from target`.
  */
+#include "catalog/catalog.h"
 #include "catalog/snapshot_state.h"
 #include "cdc/handover.h"
 #include "cdc/import_data.h"
@@ -20,6 +21,7 @@
 #include "core/util.h"
 #include "snapshot/table_list.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +95,17 @@ static int run_import(cmd_ctx *ctx, db_role role)
     return rc;
 }
 
+/* The source type this migration recorded (export data / export schema), "" when none yet. */
+static bool recorded_source_is_mysql(cmd_ctx *ctx)
+{
+    cJSON *rec = ctx->meta ? catalog_status_load(ctx->meta) : NULL;
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
+    bool mysql = cJSON_IsString(t) && str_case_eq(t->valuestring, "mysql");
+    cJSON_Delete(rec);
+    return mysql;
+}
+
 /* --truncate-tables empties the tables of a clean start only. */
 static bool truncate_needs_start_clean(cmd_ctx *ctx)
 {
@@ -114,6 +127,14 @@ int cmd_import_data_to_source_replica(cmd_ctx *ctx)
 {
     if (!truncate_needs_start_clean(ctx))
         return EXIT_BAD_ARGS;
+    if (recorded_source_is_mysql(ctx)) {
+        /* fall-forward writes into a MySQL/MariaDB replica: that writer is not built yet */
+        log_report(LOG_ERROR, "a source-replica of a MySQL source is a MySQL server, and its writer is not "
+                   "built yet in this version of voyager-c",
+                   "finish the migration with initiate cutover to target (no fall-forward)",
+                   "import data to source-replica is refused for a MySQL source");
+        return EXIT_NOT_IMPLEMENTED;
+    }
     return run_import(ctx, DB_SOURCE_REPLICA);
 }
 

@@ -1,12 +1,16 @@
 /*
- * The MySQL / MariaDB source (source/source.h), snapshot-only: the control
- * connection, the database's tables (the database is the schema: its tables
- * go to the target's "public" schema, named as export schema names them,
+ * The MySQL / MariaDB source (source/source.h): the control connection, the
+ * database's tables (the database is the schema: its tables go to the
+ * target's "public" schema, named as export schema names them,
  * source/mysql/mysql_ddl.h), one consistent snapshot for every export worker,
- * AUTO_INCREMENT values as the identities' sequence values, and the rows of a
+ * AUTO_INCREMENT values as the identities' sequence values, the rows of a
  * table as PostgreSQL text COPY lines in the types export schema gives the
- * target columns. No change feed yet: export data refuses
- * snapshot-and-changes for this source (feed_* entries stay NULL).
+ * target columns, and the change feed from the binlog (see "the change feed"
+ * below) with the same values as neutral changes.
+ *
+ * Memory: everything here is the source's (my_source, its feed), freed by
+ * my_close; a src_change handed to the engine points into buffers valid only
+ * for the callback; a binlog transaction stays the reader thread's.
  *
  * The snapshot: on the control connection FLUSH TABLES WITH READ LOCK (every
  * write waits), the binlog position read (for the log), the AUTO_INCREMENT
@@ -23,18 +27,25 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "catalog/catalog.h"
+#include "source/mysql/mysql_binlog.h"
 #include "source/mysql/mysql_catalog.h"
 #include "source/mysql/mysql_conn.h"
 #include "source/mysql/mysql_ddl.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errmsg.h>
+#include <errno.h>
+#include <iconv.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The most export workers a MySQL snapshot serves (connections opened under the lock). */
 #define MYSQL_POOL_MAX 16
@@ -52,6 +63,7 @@ typedef struct my_source {
     size_t npool, next;
     sequence_value *seqs;
     size_t nseqs;
+    struct my_feed *feed; /* the change feed, from feed_init (NULL for snapshot-only) */
 } my_source;
 
 struct source_rows {
@@ -199,15 +211,15 @@ static void pool_close(my_source *m)
     pthread_mutex_unlock(&m->mu);
 }
 
-/* AUTO_INCREMENT values (read under the lock) as the target identities' sequence values. */
-static bool read_auto_increments(source *s, my_source *m)
+/* AUTO_INCREMENT values (under the lock, or at cutover) as the target identities' sequence values. */
+static bool read_auto_increments(source *s, my_source *m, mysql_conn *c)
 {
     sequence_values_free(m->seqs, m->nseqs);
     m->seqs = NULL;
     m->nseqs = 0;
     mysql_rows r = MYSQL_ROWS_INIT;
     const char *p[1] = {s->conf->name};
-    bool ok = mysql_conn_query(m->c,
+    bool ok = mysql_conn_query(c,
                                "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
                                "WHERE TABLE_SCHEMA = ? AND AUTO_INCREMENT IS NOT NULL",
                                1, p, &r);
@@ -246,7 +258,11 @@ static void unlock_tables(my_source *m)
     mysql_rows_free(&none);
 }
 
-static char *my_snapshot_begin(source *s)
+/*
+ * The snapshot under FLUSH TABLES WITH READ LOCK; *pos (when not NULL): the binlog position the
+ * lock froze, where the change feed starts (a binlog that cannot be read fails the snapshot).
+ */
+static char *take_snapshot(source *s, mysql_binlog_pos *pos)
 {
     my_source *m = my_of(s);
     mysql_conn *c = my_control(s);
@@ -270,13 +286,19 @@ static char *my_snapshot_begin(source *s)
     }
     /* Under the lock: nothing commits until UNLOCK TABLES. */
     char *name = NULL;
-    mysql_rows st = MYSQL_ROWS_INIT;
-    if (mysql_conn_query_quiet(c, "SHOW MASTER STATUS", 0, NULL, &st) && st.nrows == 1 && st.ncols >= 2)
-        name = xasprintf("binlog %s:%s", mysql_rows_get(&st, 0, 0), mysql_rows_get(&st, 0, 1));
-    else
-        name = xstrdup("binlog off or not readable");
-    mysql_rows_free(&st);
-    bool ok = read_auto_increments(s, m);
+    bool ok = true;
+    if (pos) {
+        ok = mysql_binlog_current(c, pos);
+        name = ok ? xasprintf("binlog %s:%llu", pos->file, pos->offset) : NULL;
+    } else {
+        mysql_rows st = MYSQL_ROWS_INIT;
+        if (mysql_conn_query_quiet(c, "SHOW MASTER STATUS", 0, NULL, &st) && st.nrows == 1 && st.ncols >= 2)
+            name = xasprintf("binlog %s:%s", mysql_rows_get(&st, 0, 0), mysql_rows_get(&st, 0, 1));
+        else
+            name = xstrdup("binlog off or not readable");
+        mysql_rows_free(&st);
+    }
+    ok = ok && read_auto_increments(s, m, c);
     size_t want = m->ntables < 1 ? 1 : m->ntables > MYSQL_POOL_MAX ? MYSQL_POOL_MAX : m->ntables;
     m->pool = xcalloc(want, sizeof *m->pool);
     for (size_t i = 0; ok && i < want; i++) {
@@ -299,6 +321,8 @@ static char *my_snapshot_begin(source *s)
              m->npool);
     return name;
 }
+
+static char *my_snapshot_begin(source *s) { return take_snapshot(s, NULL); }
 
 static void my_snapshot_end(source *s, bool commit)
 {
@@ -404,11 +428,43 @@ typedef struct refusal {
     const char *fix;
 } refusal;
 
-/* Append value v (len bytes, not NULL) of col in the target's text form; false: refused (*why). */
-static bool append_value(strbuf *b, const mysql_column *col, const char *v, size_t len, refusal *why)
+/* How a value arrives: a SELECT's text (the snapshot) or a binlog row image (the change feed). */
+typedef enum value_from { FROM_SELECT, FROM_BINLOG } value_from;
+
+/* The MariaDB INET4/INET6/UUID columns' 4/16 bytes of a binlog image in their text form. */
+static bool append_binary_form(strbuf *b, const char *t, const unsigned char *v, size_t len)
+{
+    char buf[64];
+    if (str_eq(t, "inet4") && len == 4 && inet_ntop(AF_INET, v, buf, sizeof buf)) {
+        strbuf_append(b, buf);
+        return true;
+    }
+    if (str_eq(t, "inet6") && len == 16 && inet_ntop(AF_INET6, v, buf, sizeof buf)) {
+        strbuf_append(b, buf);
+        return true;
+    }
+    if (str_eq(t, "uuid") && len == 16) {
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < 16; i++) {
+            if (i == 4 || i == 6 || i == 8 || i == 10)
+                strbuf_append_char(b, '-');
+            strbuf_append_char(b, hex[v[i] >> 4]);
+            strbuf_append_char(b, hex[v[i] & 15]);
+        }
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Append value v (len bytes, not NULL) of col in the target's text form; false: refused (*why).
+ * copy: escaped for a text COPY line (the snapshot's data files), else the bare text (a change).
+ */
+static bool append_value(strbuf *b, const mysql_column *col, const char *v, size_t len, refusal *why,
+                         value_from from, bool copy)
 {
     const char *t = col->data_type;
-    if (str_eq(t, "bit")) {
+    if (str_eq(t, "bit") && from == FROM_SELECT) {
         long long n = col->length > 0 ? col->length : 1;
         unsigned long long x = 0;
         for (size_t i = 0; i < len; i++)
@@ -417,9 +473,28 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
             strbuf_append_char(b, (x >> i) & 1 ? '1' : '0');
         return true;
     }
+    /*
+     * The binlog carries fixed-size binary values without their trailing zero bytes (BINARY(n),
+     * and MariaDB's INET4/INET6/UUID, which it carries as their binary storage, not as the text
+     * a SELECT gives): put the zeros back first.
+     */
+    unsigned char fixed[256];
+    size_t width = str_eq(t, "inet4") ? 4
+                   : str_eq(t, "inet6") || str_eq(t, "uuid") ? 16
+                   : str_eq(t, "binary") && col->length > 0 && col->length <= 255 ? (size_t)col->length
+                                                                                  : 0;
+    if (from == FROM_BINLOG && width && len < width) {
+        memset(fixed, 0, width);
+        memcpy(fixed, v, len);
+        v = (const char *)fixed;
+        len = width;
+    }
+    if (from == FROM_BINLOG && (str_eq(t, "inet4") || str_eq(t, "inet6") || str_eq(t, "uuid")) &&
+        append_binary_form(b, t, (const unsigned char *)v, len))
+        return true;
     if (is_binary_type(t)) {
         static const char hex[] = "0123456789abcdef";
-        strbuf_append(b, "\\\\x");
+        strbuf_append(b, copy ? "\\\\x" : "\\x");
         for (size_t i = 0; i < len; i++) {
             strbuf_append_char(b, hex[(unsigned char)v[i] >> 4]);
             strbuf_append_char(b, hex[(unsigned char)v[i] & 15]);
@@ -429,8 +504,11 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
     if (str_eq(t, "date") || str_eq(t, "datetime") || str_eq(t, "timestamp")) {
         if (zero_date(v, len)) {
             why->why = "is a zero date, which PostgreSQL has no value for";
-            why->fix = "update those rows to NULL or a real date on the source (or export without "
-                       "the table), then run export data again";
+            why->fix = from == FROM_SELECT
+                           ? "update those rows to NULL or a real date on the source (or export without "
+                             "the table), then run export data again"
+                           : "keep zero dates out of the source while it is migrated live (sql_mode with "
+                             "NO_ZERO_DATE, NO_ZERO_IN_DATE), then start the migration again with --start-clean";
             snprintf(why->value, sizeof why->value, "%.*s", (int)(len < 40 ? len : 40), v);
             return false;
         }
@@ -445,8 +523,11 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
                 zero_rest = false;
         if (h < 0 || h > 24 || (h == 24 && !zero_rest)) {
             why->why = "is outside PostgreSQL's time range (00:00:00 to 24:00:00)";
-            why->fix = "change the target column to interval (edit the exported schema) or update "
-                       "those rows on the source, then run export data again";
+            why->fix = from == FROM_SELECT
+                           ? "change the target column to interval (edit the exported schema) or update "
+                             "those rows on the source, then run export data again"
+                           : "change the target column to interval (edit the exported schema) and start "
+                             "the migration again with --start-clean";
             snprintf(why->value, sizeof why->value, "%.*s", (int)(len < 40 ? len : 40), v);
             return false;
         }
@@ -460,7 +541,10 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
         snprintf(why->value, sizeof why->value, "(%zu bytes)", len);
         return false;
     }
-    copy_escape(b, v, len);
+    if (copy)
+        copy_escape(b, v, len);
+    else
+        strbuf_append_len(b, v, len);
     return true;
 }
 
@@ -507,7 +591,7 @@ static source_rows_result my_rows_read(source_rows *r, const src_table *t, int p
                 continue;
             }
             refusal why = {.col = cols[i]};
-            if (!append_value(&line, cols[i], row[i], lens[i], &why)) {
+            if (!append_value(&line, cols[i], row[i], lens[i], &why, FROM_SELECT, true)) {
                 log_error("source database: table %s, column %s: the value %s %s; %s",
                           mt->name, cols[i]->name, why.value, why.why, why.fix);
                 rc = SOURCE_ROWS_FAILED;
@@ -545,6 +629,869 @@ out:
     free(sql);
     free(cols);
     return rc;
+}
+
+/* ---- the change feed ----
+ *
+ * MySQL has no replication slot: the feed is the binlog position the snapshot was taken at,
+ * kept in the migration's status record (MYSQL_FEED_KEY) until cutover ends the stream or
+ * --start-clean drops it; the binlog itself is the server's, kept as long as its
+ * expire_logs_days / binlog_expire_logs_seconds say (a purged file is an error naming the fix).
+ *
+ * Positions: src_position = binlog file index << 32 | offset of the next event in that file (an
+ * event's position is 32 bits in the binlog format), so they order as the binlog does; the base
+ * name of the files ("binlog" of "binlog.000003") is kept beside the start position. Every
+ * transaction is handed with commit = end - 1 and end = the position after its XID event: a
+ * stream restarted after the queue's end resumes exactly there (nothing already queued comes
+ * again, nothing after it is skipped).
+ *
+ * The stream: a reader thread runs the blocking binlog reader (source/mysql/mysql_binlog.h) on a
+ * replication connection of its own and hands each committed transaction, and each heartbeat
+ * the server sends after MYSQL_HEARTBEAT_MS of silence, to feed_poll through a one-place slot;
+ * it waits until the engine has taken it (the transaction's memory is the reader's until then).
+ * A heartbeat is a keepalive at the position everything before has been sent: cutover drains
+ * up to SHOW MASTER STATUS, read on a second (query) connection. A broken connection ends the
+ * thread quietly (SOURCE_LOST); feed_disconnect shuts the socket down (mariadb_cancel) so that a
+ * reader blocked on a silent server returns, then joins it.
+ */
+#define MYSQL_FEED_KEY "MySQLBinlogFeed"
+#define MYSQL_HEARTBEAT_MS 1000
+/* Heartbeats come every second while idle: this much silence is a dead server or network. */
+#define MYSQL_SILENCE_MS 30000
+/* Oldest MariaDB whose binlog this reader decodes (GTID events, FULL row images, heartbeats). */
+#define MYSQL_MIN_MARIADB 100300
+
+/*
+ * The binlog carries a text column's bytes in the column's character set (a SELECT converts them
+ * to the session's utf8mb4): the iconv name to convert from, "" for a UTF-8 (or ASCII) one, NULL
+ * for a set this feed does not convert (refused before anything is written).
+ */
+static const char *charset_iconv_name(const char *cs)
+{
+    static const struct {
+        const char *mysql, *iconv;
+    } map[] = {{"utf8mb4", ""},         {"utf8mb3", ""},          {"utf8", ""},           {"ascii", ""},
+               {"latin1", "CP1252"},    {"latin2", "ISO-8859-2"}, {"latin5", "ISO-8859-9"},
+               {"latin7", "ISO-8859-13"}, {"greek", "ISO-8859-7"}, {"hebrew", "ISO-8859-8"},
+               {"cp1250", "CP1250"},    {"cp1251", "CP1251"},     {"cp1256", "CP1256"},  {"cp1257", "CP1257"},
+               {"cp850", "CP850"},      {"cp852", "CP852"},       {"cp866", "CP866"},    {"koi8r", "KOI8-R"},
+               {"koi8u", "KOI8-U"},     {"macroman", "MACINTOSH"}, {"tis620", "TIS-620"},
+               {"ucs2", "UCS-2BE"},     {"utf16", "UTF-16BE"},    {"utf16le", "UTF-16LE"}, {"utf32", "UTF-32BE"},
+               {"sjis", "SHIFT_JIS"},   {"cp932", "CP932"},       {"ujis", "EUC-JP"},    {"eucjpms", "EUC-JP-MS"},
+               {"gbk", "GBK"},          {"gb2312", "GB2312"},     {"big5", "BIG5"},      {"euckr", "EUC-KR"}};
+    if (!cs || !*cs)
+        return "";
+    for (size_t i = 0; i < ARRAY_LEN(map); i++)
+        if (str_case_eq(cs, map[i].mysql))
+            return map[i].iconv;
+    return NULL;
+}
+
+/* A text type whose binlog value is in its own character set. */
+static bool is_text_type(const char *t)
+{
+    static const char *const names[] = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        if (str_eq(t, names[i]))
+            return true;
+    return false;
+}
+
+/* One iconv descriptor per character set met, kept by the feed (iconv_open is not cheap). */
+typedef struct charset_conv {
+    char *name;
+    iconv_t cd;
+} charset_conv;
+
+/* len bytes of v in iconv set `from` as UTF-8 into out; false when they are not valid text there. */
+static bool to_utf8(iconv_t cd, const char *v, size_t len, strbuf *out)
+{
+    iconv(cd, NULL, NULL, NULL, NULL);
+    char *in = (char *)v;
+    size_t inleft = len;
+    char buf[4096];
+    while (inleft > 0) {
+        char *o = buf;
+        size_t oleft = sizeof buf;
+        size_t r = iconv(cd, &in, &inleft, &o, &oleft);
+        strbuf_append_len(out, buf, sizeof buf - oleft);
+        if (r == (size_t)-1 && errno != E2BIG)
+            return false;
+    }
+    char *o = buf;
+    size_t oleft = sizeof buf;
+    iconv(cd, NULL, NULL, &o, &oleft);
+    strbuf_append_len(out, buf, sizeof buf - oleft);
+    return true;
+}
+
+typedef struct feed_table {
+    const mysql_table *t; /* the catalog's */
+    char *name;           /* the target's table name */
+    size_t ncols;         /* columns handed on (stored ones: a generated column is the target's) */
+    size_t *from;         /* their index in t->columns */
+    char **names;         /* their target names */
+    size_t *key;          /* the primary key, as indexes into names */
+    size_t nkey;
+} feed_table;
+
+typedef enum slot_kind { SLOT_EMPTY, SLOT_TXN, SLOT_IDLE } slot_kind;
+
+typedef struct my_feed {
+    strlist tables;   /* the target names of the captured tables (feed_init) */
+    char *name, *detail;
+    feed_table *ft;   /* built at feed_connect from the catalog */
+    size_t nft;
+    char base[200];   /* binlog file base name */
+    bool ever_connected;
+    mysql_conn *qc;   /* query connection: drain point, sequences */
+    mysql_conn *rc;   /* replication connection, the reader thread's */
+    char *describe;
+    /* the reader thread and its hand-off */
+    pthread_t th;
+    bool running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    mysql_binlog_opts o;
+    slot_kind slot;
+    const mysql_binlog_txn *txn;
+    mysql_binlog_pos at;
+    bool ended, ended_ok, stop;
+    char lost[400];
+    charset_conv *convs; /* the main thread's (feed_poll) */
+    size_t nconvs;
+} my_feed;
+
+static my_feed *feed_of(source *s)
+{
+    my_source *m = my_of(s);
+    if (!m->feed) {
+        m->feed = xcalloc(1, sizeof *m->feed);
+        pthread_mutex_init(&m->feed->mu, NULL);
+        pthread_cond_init(&m->feed->cv, NULL);
+    }
+    return m->feed;
+}
+
+static src_position pos_encode(const mysql_binlog_pos *p)
+{
+    const char *dot = strrchr(p->file, '.');
+    unsigned long long idx = dot ? strtoull(dot + 1, NULL, 10) : 0;
+    return (src_position)(idx << 32 | (p->offset & 0xffffffffULL));
+}
+
+static void pos_decode(const char *base, src_position v, mysql_binlog_pos *p)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->file, sizeof p->file, "%s.%06u", base, (unsigned)(v >> 32));
+    p->offset = v & 0xffffffffULL;
+}
+
+/* The stored start ("base" and position), false when there is none. */
+static bool feed_start_get(source *s, char *base, size_t nbase, src_position *start)
+{
+    char *v = catalog_status_get_string(s->eng->cat, MYSQL_FEED_KEY);
+    bool ok = false;
+    if (v) {
+        char *sp = strrchr(v, ' ');
+        if (sp) {
+            snprintf(base, nbase, "%.*s", (int)(sp - v), v);
+            *start = strtoull(sp + 1, NULL, 10);
+            ok = *start != 0;
+        }
+    }
+    free(v);
+    return ok;
+}
+
+static bool drop_key(cJSON *rec, void *arg)
+{
+    (void)arg;
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, MYSQL_FEED_KEY);
+    return true;
+}
+
+static void feed_tables_free(my_feed *f)
+{
+    for (size_t i = 0; i < f->nft; i++) {
+        feed_table *t = &f->ft[i];
+        free(t->name);
+        for (size_t k = 0; k < t->ncols; k++)
+            free(t->names[k]);
+        free(t->names);
+        free(t->from);
+        free(t->key);
+    }
+    free(f->ft);
+    f->ft = NULL;
+    f->nft = 0;
+}
+
+/* The captured tables from the catalog; false (logged) when one has gone. */
+static bool feed_tables_build(source *s, my_feed *f)
+{
+    my_source *m = my_of(s);
+    feed_tables_free(f);
+    f->ft = xcalloc(f->tables.count + 1, sizeof *f->ft);
+    for (size_t i = 0; i < f->tables.count; i++) {
+        const mysql_table *mt = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
+        if (!mt) {
+            log_error("source database: table %s is not in the database any more", f->tables.items[i]);
+            return false;
+        }
+        feed_table *t = &f->ft[f->nft++];
+        t->t = mt;
+        t->name = xstrdup(f->tables.items[i]);
+        t->from = xcalloc(mt->ncolumns + 1, sizeof *t->from);
+        t->names = xcalloc(mt->ncolumns + 1, sizeof *t->names);
+        t->key = xcalloc(mt->ncolumns + 1, sizeof *t->key);
+        for (size_t k = 0; k < mt->ncolumns; k++)
+            if (copied(&mt->columns[k])) {
+                t->from[t->ncols] = k;
+                t->names[t->ncols++] = mysql_ddl_raw_name(mt->columns[k].name);
+            }
+        const mysql_index *pk = mt->nindexes && mt->indexes[0].primary ? &mt->indexes[0] : NULL;
+        for (size_t p = 0; pk && p < pk->nparts; p++)
+            for (size_t k = 0; k < t->ncols; k++)
+                if (pk->parts[p].column && str_eq(mt->columns[t->from[k]].name, pk->parts[p].column))
+                    t->key[t->nkey++] = k;
+    }
+    return true;
+}
+
+static void my_feed_init(source *s, const source_feed_spec *spec, const char **name, const char **detail)
+{
+    my_feed *f = feed_of(s);
+    strlist_free(&f->tables);
+    for (size_t i = 0; spec->tables && i < spec->tables->count; i++)
+        strlist_push(&f->tables, spec->tables->items[i]);
+    free(f->name);
+    free(f->detail);
+    f->name = xasprintf("position of database %s", s->conf->name ? s->conf->name : "");
+    f->detail = xstrdup("kept in the export dir");
+    *name = f->name;
+    *detail = f->detail;
+}
+
+static engine_status my_feed_find(source *s, bool *exists)
+{
+    char base[200];
+    src_position start;
+    *exists = feed_start_get(s, base, sizeof base, &start);
+    return ENGINE_OK;
+}
+
+/* A server variable's value (caller frees); "" when NULL, unknown or unreadable (that is logged). */
+static char *global_var(mysql_conn *c, const char *sql)
+{
+    char *v = mysql_conn_query_value(c, sql, 0, NULL, NULL);
+    return v ? v : xstrdup("");
+}
+
+/* The privileges the current user holds globally (and, with db, on the database). */
+static bool user_privileges(mysql_conn *c, const char *db, strlist *global, strlist *on_db)
+{
+    static const char grantee[] =
+        "CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', "
+        "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')";
+    char *sql = xasprintf("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = %s",
+                          grantee);
+    mysql_rows r = MYSQL_ROWS_INIT;
+    bool ok = mysql_conn_query(c, sql, 0, NULL, &r);
+    for (size_t i = 0; ok && i < r.nrows; i++)
+        strlist_push(global, mysql_rows_get(&r, i, 0));
+    mysql_rows_free(&r);
+    free(sql);
+    sql = xasprintf("SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = %s "
+                    "AND TABLE_SCHEMA = ?",
+                    grantee);
+    const char *p[1] = {db};
+    ok = ok && mysql_conn_query(c, sql, 1, p, &r);
+    for (size_t i = 0; ok && i < r.nrows; i++)
+        strlist_push(on_db, mysql_rows_get(&r, i, 0));
+    mysql_rows_free(&r);
+    free(sql);
+    return ok;
+}
+
+/*
+ * What reading the binlog needs, each failure logged with its fix, before anything is written:
+ * the server (MariaDB 10.3+), log_bin, binlog_format ROW, binlog_row_image FULL, a server_id,
+ * the grants, a primary key on every captured table.
+ */
+static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
+{
+    (void)new_feed, (void)update;
+    my_source *m = my_of(s);
+    my_feed *f = feed_of(s);
+    mysql_conn *c = my_control(s);
+    if (!c)
+        return ENGINE_SOURCE_FAILED;
+    bool ok = true;
+    if (!c->is_mariadb || c->server_version_num < MYSQL_MIN_MARIADB) {
+        log_report(LOG_ERROR,
+                   c->is_mariadb ? "the binlog reader decodes MariaDB 10.3 and later (tested with 10.11)"
+                                 : "the binlog reader decodes MariaDB's binlog (tested with 10.11); MySQL's "
+                                   "binary JSON and GTID events are not decoded",
+                   "use --export-type snapshot-only for this server, or upgrade it to MariaDB 10.11",
+                   "source database: server version %s is not supported for live migration",
+                   c->server_version ? c->server_version : "?");
+        return ENGINE_SOURCE_FAILED;
+    }
+    char *log_bin = global_var(c, "SELECT @@global.log_bin");
+    char *format = global_var(c, "SELECT @@global.binlog_format");
+    char *image = global_var(c, "SELECT @@global.binlog_row_image");
+    char *sid = global_var(c, "SELECT @@global.server_id");
+    if (!str_eq(log_bin, "1")) {
+        log_report(LOG_ERROR, "live migration reads the changes from the binary log",
+                   "start the server with log_bin (in my.cnf [mariadbd]: log_bin = mysql-bin, "
+                   "binlog_format = ROW, binlog_row_image = FULL), then run export data again",
+                   "source database: the binary log is off (log_bin = %s)", log_bin);
+        ok = false;
+    } else {
+        if (!str_case_eq(format, "ROW")) {
+            log_report(LOG_ERROR, "statement-based binlog events carry no row values",
+                       "run SET GLOBAL binlog_format = 'ROW'; (and set it in my.cnf), then reconnect "
+                       "the applications so their sessions use it",
+                       "source database: binlog_format is %s, not ROW", format);
+            ok = false;
+        }
+        if (!str_case_eq(image, "FULL")) {
+            log_report(LOG_ERROR, "updates and deletes must carry every column of the row",
+                       "run SET GLOBAL binlog_row_image = 'FULL'; (and set it in my.cnf)",
+                       "source database: binlog_row_image is %s, not FULL", image);
+            ok = false;
+        }
+    }
+    if (str_eq(sid, "0") || !*sid) {
+        log_report(LOG_ERROR, "a server with server_id 0 refuses replication clients",
+                   "run SET GLOBAL server_id = 1; (any number not used by another server, and set it in "
+                   "my.cnf)",
+                   "source database: server_id is 0");
+        ok = false;
+    }
+    free(log_bin), free(format), free(image), free(sid);
+    strlist global = STRLIST_INIT, on_db = STRLIST_INIT;
+    if (user_privileges(c, s->conf->name, &global, &on_db)) {
+        strbuf missing = STRBUF_INIT;
+        static const struct {
+            const char *priv, *alias;
+        } need[] = {{"REPLICATION SLAVE", NULL}, {"REPLICATION CLIENT", "BINLOG MONITOR"}, {"RELOAD", NULL}};
+        for (size_t i = 0; i < ARRAY_LEN(need); i++)
+            if (!strlist_contains(&global, need[i].priv) && !(need[i].alias && strlist_contains(&global, need[i].alias)))
+                strbuf_appendf(&missing, "%s%s", missing.len ? ", " : "", need[i].priv);
+        bool select_ok = strlist_contains(&global, "SELECT") || strlist_contains(&on_db, "SELECT");
+        if (missing.len || !select_ok) {
+            char *q = mysql_quote_ident(s->conf->name);
+            strbuf hint = STRBUF_INIT;
+            strbuf_append(&hint, "as an administrator run:");
+            if (missing.len)
+                strbuf_appendf(&hint, " GRANT %s ON *.* TO '%s'@'<client host>';", missing.data, c->user);
+            if (!select_ok)
+                strbuf_appendf(&hint, " GRANT SELECT ON %s.* TO '%s'@'<client host>';", q, c->user);
+            log_report(LOG_ERROR, "live migration reads the binlog as a replica and snapshots under a read lock",
+                       hint.data, "source database: user %s lacks %s%s%s", c->user, missing.data ? missing.data : "",
+                       missing.len && !select_ok ? ", " : "", select_ok ? "" : "SELECT on the database");
+            strbuf_free(&hint);
+            free(q);
+            ok = false;
+        }
+        strbuf_free(&missing);
+    } else {
+        ok = false;
+    }
+    strlist_free(&global), strlist_free(&on_db);
+    strbuf odd = STRBUF_INIT;
+    for (size_t i = 0; i < f->tables.count; i++) {
+        const mysql_table *t = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
+        for (size_t k = 0; t && k < t->ncolumns; k++) {
+            const mysql_column *col = &t->columns[k];
+            if (!copied(col) || !is_text_type(col->data_type))
+                continue;
+            const char *name = charset_iconv_name(col->charset);
+            iconv_t cd = name && *name ? iconv_open("UTF-8", name) : (iconv_t)-1;
+            if (cd != (iconv_t)-1)
+                iconv_close(cd);
+            else if (!name || *name)
+                strbuf_appendf(&odd, "%s%s.%s (%s)", odd.len ? ", " : "", t->name, col->name,
+                               col->charset ? col->charset : "?");
+        }
+    }
+    if (odd.len) {
+        log_report(LOG_ERROR, "the binlog carries text in the column's character set, and this one is not converted",
+                   "convert the columns to utf8mb4 (ALTER TABLE ... CONVERT TO CHARACTER SET utf8mb4) or leave the "
+                   "tables out with --exclude-table-list",
+                   "source database: column(s) in a character set live migration does not read: %s", odd.data);
+        ok = false;
+    }
+    strbuf_free(&odd);
+    strbuf nopk = STRBUF_INIT, fix = STRBUF_INIT;
+    size_t nbad = 0;
+    for (size_t i = 0; i < f->tables.count; i++) {
+        const mysql_table *t = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
+        if (!t || (t->nindexes && t->indexes[0].primary))
+            continue;
+        nbad++;
+        strbuf_appendf(&nopk, "%s%s", nopk.len ? ", " : "", t->name);
+        char *q = mysql_quote_ident(t->name);
+        strbuf_appendf(&fix, " ALTER TABLE %s ADD PRIMARY KEY (...);", q);
+        free(q);
+    }
+    if (nbad) {
+        char *hint = xasprintf("give each a primary key (run:%s) or leave it out with --exclude-table-list",
+                               fix.data);
+        log_report(LOG_ERROR, "a change is applied to the target by its row's primary key", hint,
+                   "source database: %zu table(s) without a primary key: %s", nbad, nopk.data);
+        free(hint);
+        ok = false;
+    }
+    strbuf_free(&nopk), strbuf_free(&fix);
+    return ok ? ENGINE_OK : ENGINE_SOURCE_FAILED;
+}
+
+static engine_status my_feed_create(source *s, bool with_snapshot, char **snapshot, src_position *start)
+{
+    my_feed *f = feed_of(s);
+    if (snapshot)
+        *snapshot = NULL;
+    *start = 0;
+    mysql_binlog_pos pos;
+    char *snap = NULL;
+    if (with_snapshot) {
+        snap = take_snapshot(s, &pos);
+        if (!snap)
+            return ENGINE_SOURCE_FAILED;
+    } else {
+        mysql_conn *c = my_control(s);
+        if (!c || !mysql_binlog_current(c, &pos))
+            return ENGINE_SOURCE_FAILED;
+    }
+    const char *dot = strrchr(pos.file, '.');
+    snprintf(f->base, sizeof f->base, "%.*s", (int)(dot ? dot - pos.file : (ptrdiff_t)strlen(pos.file)), pos.file);
+    *start = pos_encode(&pos);
+    char *v = xasprintf("%s %llu", f->base, (unsigned long long)*start);
+    bool ok = catalog_status_set_string(s->eng->cat, MYSQL_FEED_KEY, v);
+    free(v);
+    if (!ok) {
+        free(snap);
+        return ENGINE_FAILED;
+    }
+    log_info("source database: changes will be read from the binlog at %s:%llu", pos.file, pos.offset);
+    if (snapshot)
+        *snapshot = snap;
+    else
+        free(snap);
+    return ENGINE_OK;
+}
+
+static void my_feed_release_snapshot(source *s) { pool_close(my_of(s)); }
+
+static void reader_stop(my_feed *f)
+{
+    if (f->running) {
+        pthread_mutex_lock(&f->mu);
+        f->stop = true;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        /* a reader blocked on the socket (a silent server) returns once it is shut down */
+        if (f->rc)
+            mariadb_cancel(f->rc->my);
+        pthread_join(f->th, NULL);
+        f->running = false;
+    }
+    mysql_conn_close(f->rc);
+    f->rc = NULL;
+    f->slot = SLOT_EMPTY;
+    f->txn = NULL;
+    f->ended = f->stop = false;
+}
+
+static void my_feed_disconnect(source *s)
+{
+    my_source *m = my_of(s);
+    if (!m->feed)
+        return;
+    reader_stop(m->feed);
+    mysql_conn_close(m->feed->qc);
+    m->feed->qc = NULL;
+}
+
+static bool my_feed_drop(source *s, bool whole)
+{
+    (void)whole; /* nothing on the server: the binlog is the server's own */
+    my_feed_disconnect(s);
+    return catalog_status_update(s->eng->cat, drop_key, NULL);
+}
+
+/* Hand the engine one item; wait until it has taken it. False: stop reading. */
+static bool handoff(my_feed *f, slot_kind kind, const mysql_binlog_txn *txn, const mysql_binlog_pos *at)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->slot != SLOT_EMPTY && !f->stop)
+        pthread_cond_wait(&f->cv, &f->mu);
+    if (!f->stop) {
+        f->slot = kind;
+        f->txn = txn;
+        f->at = *at;
+        pthread_cond_broadcast(&f->cv);
+        while (f->slot != SLOT_EMPTY && !f->stop)
+            pthread_cond_wait(&f->cv, &f->mu);
+    }
+    bool go_on = !f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return go_on;
+}
+
+static bool reader_txn(void *arg, const mysql_binlog_txn *txn) { return handoff(arg, SLOT_TXN, txn, &txn->commit); }
+static bool reader_idle(void *arg, const mysql_binlog_pos *at) { return handoff(arg, SLOT_IDLE, NULL, at); }
+
+static void *reader_main(void *arg)
+{
+    my_feed *f = arg;
+    bool ok = mysql_binlog_stream(f->rc, &f->o, reader_txn, f);
+    pthread_mutex_lock(&f->mu);
+    f->ended = true;
+    f->ended_ok = ok;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+/* A connection refused: the fault being ridden out once this feed had connected. */
+static int feed_connect_failed(source *s, my_feed *f, char *why)
+{
+    int rc = ENGINE_SOURCE_FAILED;
+    if (f->ever_connected)
+        rc = source_lost(s, "%s", why ? why : "cannot connect");
+    else if (why)
+        log_error("%s", why);
+    free(why);
+    return rc;
+}
+
+/* Is the binlog file still on the server? */
+static int binlog_present(source *s, my_feed *f, const char *file, bool *present)
+{
+    mysql_rows r = MYSQL_ROWS_INIT;
+    *present = false;
+    if (!mysql_conn_query_quiet(f->qc, "SHOW BINARY LOGS", 0, NULL, &r)) {
+        unsigned int e = f->qc->last_errno;
+        mysql_rows_free(&r);
+        if (f->ever_connected && lost_errno(e))
+            return source_lost(s, "SHOW BINARY LOGS failed (error %u)", e);
+        log_error("source database: SHOW BINARY LOGS failed (error %u): %s", e, mysql_error(f->qc->my));
+        return ENGINE_SOURCE_FAILED;
+    }
+    for (size_t i = 0; i < r.nrows; i++)
+        if (str_eq(mysql_rows_get(&r, i, 0), file))
+            *present = true;
+    mysql_rows_free(&r);
+    return ENGINE_OK;
+}
+
+static int my_feed_connect(source *s, bool stream, src_position after, const char **describe)
+{
+    my_feed *f = feed_of(s);
+    reader_stop(f);
+    mysql_conn_close(f->qc);
+    f->qc = NULL;
+    src_position start = 0;
+    if (!feed_start_get(s, f->base, sizeof f->base, &start) && stream) {
+        log_report(LOG_ERROR, NULL, "start the migration again with --start-clean",
+                   "source database: the binlog position of this migration is not in the export dir");
+        return ENGINE_BAD_STATE;
+    }
+    char *why = NULL;
+    mysql_conn_options qo = {.quiet = f->ever_connected, .why = &why, .read_timeout = MYSQL_SILENCE_MS / 1000};
+    f->qc = mysql_conn_open(s->conf, &qo);
+    if (!f->qc)
+        return feed_connect_failed(s, f, why);
+    free(why);
+    why = NULL;
+    if (!stream)
+        return ENGINE_OK;
+    if (!feed_tables_build(s, f))
+        return ENGINE_SOURCE_FAILED;
+    mysql_binlog_pos from;
+    pos_decode(f->base, after > start ? after : start, &from);
+    bool present = false;
+    int rc = binlog_present(s, f, from.file, &present);
+    if (rc != ENGINE_OK)
+        return rc;
+    if (!present) {
+        log_report(LOG_ERROR, "the changes made since then are lost to this migration",
+                   "keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days) and start the "
+                   "migration again with --start-clean",
+                   "source database: binlog file %s, where the stream continues, was purged", from.file);
+        return ENGINE_SOURCE_FAILED;
+    }
+    mysql_conn_options ro = {.quiet = f->ever_connected, .why = &why};
+    f->rc = mysql_conn_open(s->conf, &ro);
+    if (!f->rc)
+        return feed_connect_failed(s, f, why);
+    free(why);
+    f->ever_connected = true;
+    my_source *m = my_of(s);
+    f->o = (mysql_binlog_opts){.catalog = &m->cat,
+                               .start = from,
+                               .server_id = 0,
+                               .heartbeat_ms = MYSQL_HEARTBEAT_MS,
+                               .idle = reader_idle,
+                               .lost = f->lost,
+                               .lost_size = sizeof f->lost};
+    f->slot = SLOT_EMPTY;
+    f->ended = f->stop = false;
+    f->lost[0] = '\0';
+    if (pthread_create(&f->th, NULL, reader_main, f) != 0) {
+        log_error("source database: cannot start the binlog reader thread");
+        return ENGINE_FAILED;
+    }
+    f->running = true;
+    free(f->describe);
+    f->describe = xasprintf("the binlog of %s from %s:%llu", f->qc->endpoint, from.file, from.offset);
+    if (describe)
+        *describe = f->describe;
+    return ENGINE_OK;
+}
+
+static int64_t my_feed_silence_ms(source *s)
+{
+    (void)s;
+    return MYSQL_SILENCE_MS;
+}
+
+static const feed_table *feed_table_of(const my_feed *f, const mysql_table *t)
+{
+    for (size_t i = 0; i < f->nft; i++)
+        if (f->ft[i].t == t)
+            return &f->ft[i];
+    return NULL;
+}
+
+/* The converter from col's character set, NULL when it needs none. */
+static iconv_t *charset_conv_of(my_feed *f, const mysql_column *col)
+{
+    const char *name = is_text_type(col->data_type) ? charset_iconv_name(col->charset) : "";
+    if (!name || !*name)
+        return NULL;
+    for (size_t i = 0; i < f->nconvs; i++)
+        if (str_eq(f->convs[i].name, name))
+            return &f->convs[i].cd;
+    iconv_t cd = iconv_open("UTF-8", name);
+    if (cd == (iconv_t)-1)
+        return NULL; /* feed_prepare checked that it opens */
+    f->convs = xrealloc(f->convs, (f->nconvs + 1) * sizeof *f->convs);
+    f->convs[f->nconvs] = (charset_conv){xstrdup(name), cd};
+    return &f->convs[f->nconvs++].cd;
+}
+
+/* Values of image img (the catalog's columns) as the table's handed-on columns, in vals[t->ncols]. */
+static bool convert_image(my_feed *f, const feed_table *t, const mysql_binlog_value *img, src_value *vals,
+                          strbuf *bufs)
+{
+    strbuf utf8 = STRBUF_INIT;
+    for (size_t k = 0; k < t->ncols; k++) {
+        const mysql_column *col = &t->t->columns[t->from[k]];
+        const mysql_binlog_value *v = &img[t->from[k]];
+        if (v->is_null) {
+            vals[k] = (src_value){SRC_NULL, NULL, 0};
+            continue;
+        }
+        strbuf_reset(&bufs[k]);
+        strbuf_append(&bufs[k], "");
+        refusal why = {.col = col};
+        const char *data = v->data;
+        size_t len = v->len;
+        iconv_t *cd = charset_conv_of(f, col);
+        if (cd) {
+            strbuf_reset(&utf8);
+            strbuf_append(&utf8, "");
+            if (!to_utf8(*cd, data, len, &utf8)) {
+                log_report(LOG_ERROR, NULL, "fix the value on the source, then start the migration again with --start-clean",
+                           "source database: a change of table %s, column %s: the value is not valid %s text",
+                           t->t->name, col->name, col->charset);
+                strbuf_free(&utf8);
+                return false;
+            }
+            data = utf8.data;
+            len = utf8.len;
+        }
+        if (!append_value(&bufs[k], col, data, len, &why, FROM_BINLOG, false)) {
+            strbuf_free(&utf8);
+            log_report(LOG_ERROR, NULL, why.fix, "source database: a change of table %s, column %s: the value %s %s",
+                       t->t->name, col->name, why.value, why.why);
+            return false;
+        }
+        vals[k] = (src_value){SRC_TEXT, bufs[k].data, bufs[k].len};
+    }
+    strbuf_free(&utf8);
+    return true;
+}
+
+/* Hand one transaction to h. */
+static int hand_txn(my_feed *f, const mysql_binlog_txn *txn, const source_feed_handler *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < txn->nrows; i++)
+        if (feed_table_of(f, txn->rows[i].table))
+            n++;
+    if (n == 0)
+        return ENGINE_OK; /* only tables not captured */
+    src_position end = pos_encode(&txn->commit);
+    const char *dash = strrchr(txn->commit.gtid, '-');
+    uint64_t txid = dash ? strtoull(dash + 1, NULL, 10) : 0;
+    int rc = h->begin(h->arg, txid, end - 1);
+    size_t maxc = 1;
+    for (size_t i = 0; i < f->nft; i++)
+        if (f->ft[i].ncols > maxc)
+            maxc = f->ft[i].ncols;
+    src_value *after = xcalloc(maxc, sizeof *after), *before = xcalloc(maxc, sizeof *before);
+    strbuf *ab = xcalloc(maxc, sizeof *ab), *bb = xcalloc(maxc, sizeof *bb);
+    for (size_t i = 0; rc == ENGINE_OK && i < txn->nrows; i++) {
+        const mysql_binlog_row *row = &txn->rows[i];
+        const feed_table *t = feed_table_of(f, row->table);
+        if (!t)
+            continue;
+        src_change ch = {.schema = MYSQL_TARGET_SCHEMA, .table = t->name, .ncols = t->ncols,
+                         .columns = (const char *const *)t->names, .key = t->key, .nkey = t->nkey,
+                         .before_full = true};
+        ch.op = row->op == MYSQL_BINLOG_INSERT ? SRC_INSERT : row->op == MYSQL_BINLOG_UPDATE ? SRC_UPDATE : SRC_DELETE;
+        if (row->after) {
+            if (!convert_image(f, t, row->after, after, ab)) {
+                rc = ENGINE_SOURCE_FAILED;
+                break;
+            }
+            ch.after = after;
+        }
+        if (row->before) {
+            if (!convert_image(f, t, row->before, before, bb)) {
+                rc = ENGINE_SOURCE_FAILED;
+                break;
+            }
+            ch.before = before;
+        }
+        rc = h->change(h->arg, &ch);
+    }
+    for (size_t k = 0; k < maxc; k++)
+        strbuf_free(&ab[k]), strbuf_free(&bb[k]);
+    free(ab), free(bb), free(after), free(before);
+    if (rc == ENGINE_OK)
+        rc = h->commit(h->arg, end);
+    return rc;
+}
+
+static int my_feed_poll(source *s, int timeout_ms, const source_feed_handler *h, source_feed_poll *out)
+{
+    my_feed *f = feed_of(s);
+    memset(out, 0, sizeof *out);
+    if (!f->running)
+        return source_lost(s, "the binlog stream is not open");
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&f->mu);
+    while (f->slot == SLOT_EMPTY && !f->ended && timeout_ms > 0)
+        if (pthread_cond_timedwait(&f->cv, &f->mu, &deadline) != 0)
+            break;
+    slot_kind kind = f->slot;
+    const mysql_binlog_txn *txn = f->txn;
+    mysql_binlog_pos at = f->at;
+    bool ended = f->ended && kind == SLOT_EMPTY, ended_ok = f->ended_ok;
+    pthread_mutex_unlock(&f->mu);
+    int rc = ENGINE_OK;
+    if (kind == SLOT_TXN) {
+        /* the reader waits for the slot to empty: txn stays valid until then */
+        rc = hand_txn(f, txn, h);
+        out->kind = SOURCE_FEED_DATA;
+    } else if (kind == SLOT_IDLE) {
+        out->kind = SOURCE_FEED_KEEPALIVE;
+        out->end = pos_encode(&at);
+    } else if (ended) {
+        pthread_join(f->th, NULL);
+        f->running = false;
+        if (f->lost[0])
+            return source_lost(s, "%s", f->lost);
+        if (ended_ok)
+            return source_lost(s, "the binlog stream stopped");
+        return ENGINE_SOURCE_FAILED; /* logged by the reader */
+    }
+    if (kind != SLOT_EMPTY) {
+        pthread_mutex_lock(&f->mu);
+        f->slot = SLOT_EMPTY;
+        f->txn = NULL;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+    }
+    return rc;
+}
+
+static int my_feed_confirm(source *s, src_position pos, bool reply)
+{
+    /* The binlog is kept by the server's own expiry, not by what a reader confirms. */
+    (void)s, (void)pos, (void)reply;
+    return ENGINE_OK;
+}
+
+/* A query on the query connection: SOURCE_LOST when it broke, else logged. */
+static int query_failed(source *s, my_feed *f, const char *what)
+{
+    unsigned int e = f->qc ? f->qc->last_errno : 0;
+    if (!f->qc || lost_errno(e))
+        return source_lost(s, "%s: the connection broke (error %u)", what, e);
+    log_error("source database: %s failed (error %u)", what, e);
+    return ENGINE_SOURCE_FAILED;
+}
+
+static int my_feed_drain_point(source *s, src_position *need)
+{
+    my_feed *f = feed_of(s);
+    mysql_rows r = MYSQL_ROWS_INIT;
+    if (!f->qc || !mysql_conn_query_quiet(f->qc, "SHOW MASTER STATUS", 0, NULL, &r) || r.nrows != 1) {
+        mysql_rows_free(&r);
+        return query_failed(s, f, "SHOW MASTER STATUS");
+    }
+    mysql_binlog_pos p = {.offset = strtoull(mysql_rows_get(&r, 0, 1), NULL, 10)};
+    snprintf(p.file, sizeof p.file, "%s", mysql_rows_get(&r, 0, 0));
+    mysql_rows_free(&r);
+    *need = pos_encode(&p);
+    return ENGINE_OK;
+}
+
+static int my_feed_read_sequences(source *s, const strlist *schemas, sequence_value **out, size_t *n)
+{
+    my_source *m = my_of(s);
+    my_feed *f = feed_of(s);
+    *out = NULL;
+    *n = 0;
+    if (!f->qc || !m->have_cat)
+        return source_lost(s, "no query connection for the AUTO_INCREMENT values");
+    if (!read_auto_increments(s, m, f->qc))
+        return ENGINE_SOURCE_FAILED;
+    return my_read_sequences(s, NULL, schemas, out, n) ? ENGINE_OK : ENGINE_FAILED;
+}
+
+static void feed_free(my_feed *f)
+{
+    if (!f)
+        return;
+    reader_stop(f);
+    mysql_conn_close(f->qc);
+    feed_tables_free(f);
+    for (size_t i = 0; i < f->nconvs; i++) {
+        iconv_close(f->convs[i].cd);
+        free(f->convs[i].name);
+    }
+    free(f->convs);
+    strlist_free(&f->tables);
+    free(f->name), free(f->detail), free(f->describe);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
 }
 
 static bool my_dump_schema(source *s, source_ddl *out)
@@ -588,6 +1535,7 @@ static void my_close(source *s)
     my_source *m = s->impl;
     if (!m)
         return;
+    feed_free(m->feed);
     my_snapshot_end(s, false);
     if (m->have_cat)
         mysql_catalog_free(&m->cat);
@@ -597,9 +1545,10 @@ static void my_close(source *s)
     s->impl = NULL;
 }
 
+/* "<binlog file index>:<offset>" (source/source.h: position text for messages). */
 static char *my_format_position(src_position pos, char *buf)
 {
-    snprintf(buf, 32, "%llu", (unsigned long long)pos);
+    snprintf(buf, 32, "%llu:%llu", (unsigned long long)(pos >> 32), (unsigned long long)(pos & 0xffffffffULL));
     return buf;
 }
 
@@ -618,7 +1567,19 @@ const source_ops source_mysql_ops = {
     .rows_open = my_rows_open,
     .rows_read = my_rows_read,
     .rows_close = my_rows_close,
-    /* feed_*: none yet (export data refuses snapshot-and-changes from MySQL) */
+    .feed_init = my_feed_init,
+    .feed_find = my_feed_find,
+    .feed_prepare = my_feed_prepare,
+    .feed_create = my_feed_create,
+    .feed_release_snapshot = my_feed_release_snapshot,
+    .feed_drop = my_feed_drop,
+    .feed_connect = my_feed_connect,
+    .feed_silence_ms = my_feed_silence_ms,
+    .feed_poll = my_feed_poll,
+    .feed_confirm = my_feed_confirm,
+    .feed_drain_point = my_feed_drain_point,
+    .feed_read_sequences = my_feed_read_sequences,
+    .feed_disconnect = my_feed_disconnect,
     .dump_schema = my_dump_schema,
     .close = my_close,
 };

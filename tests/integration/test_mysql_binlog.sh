@@ -7,5 +7,5 @@
 
 mariadb_start my sourcedb || { not_ok "start mariadbd"; done_testing; exit 1; }
 ok "mariadbd started"
-mariadb_unit_tests my test_mysql_binlog 2
+mariadb_unit_tests my test_mysql_binlog 3
 done_testing

@@ -8,6 +8,7 @@
 #   mariadb_stop NAME             clean shutdown (waits for the process to exit)
 #   mariadb_kill NAME             SIGKILL, for crash tests (waits for the process to exit)
 #   mariadb_restart NAME          start again a stopped or killed server (same port, same data)
+#   MARIADB_NO_BINLOG=1 mariadb_start NAME ...   the same without a binary log (live refusal tests)
 #
 # Each server: its own datadir under $TEST_TMP, 127.0.0.1 on a free port, its own socket and pid
 # files, --no-defaults (the machine's /etc/mysql is never read), binary log on in ROW format with
@@ -70,14 +71,16 @@ _mariadb_user_args() {
 
 # Start mariadbd for NAME on $NAME_PORT (already chosen); true once it answers on its socket.
 _mariadb_launch() {
-    local name=$1 dir="$TEST_TMP/$1" port=$2 sid=$3
+    local name=$1 dir="$TEST_TMP/$1" port=$2 sid=$3 binlog
     rm -f "$dir/mysqld.sock" "$dir/mysqld.pid"
+    binlog=--log-bin="$dir/data/binlog"
+    [ -f "$dir/no-binlog" ] && binlog=--skip-log-bin
     # shellcheck disable=SC2046
     "$MARIADBD" --no-defaults $(_mariadb_user_args) \
         --datadir="$dir/data" --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
         --bind-address=127.0.0.1 --port="$port" --skip-name-resolve \
         --log-error="$dir/error.log" \
-        --log-bin="$dir/data/binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id="$sid" \
+        "$binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id="$sid" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
         --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --performance-schema=OFF \
         --max-connections=100 </dev/null >>"$dir/stdout.log" 2>&1 &
@@ -103,6 +106,7 @@ mariadb_start() {
     local dir="$TEST_TMP/$name"
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown mysql: "$dir"
+    [ "${MARIADB_NO_BINLOG:-0}" = 1 ] && touch "$dir/no-binlog"
     # shellcheck disable=SC2046
     "$MARIADB_INSTALL_DB" --no-defaults $(_mariadb_user_args) --datadir="$dir/data" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \

@@ -3,10 +3,13 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <errmsg.h>
 #include <errno.h>
 #include <mysql.h>
+#include <mysqld_error.h>
 /* after mysql.h, which it needs */
 #include <mariadb_rpl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,6 +458,28 @@ static bool read_image(cursor *c, const colmeta *metas, const mysql_table *t, co
 
 /* ---- the stream ---- */
 
+/* A connection that broke (a new one may mend it) rather than a refusal. */
+static bool lost_errno(unsigned int e)
+{
+    return e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR || e == CR_CONNECTION_ERROR ||
+           e == CR_CONN_HOST_ERROR || e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
+           e == ER_NET_READ_ERROR || e == ER_NET_READ_INTERRUPTED || e == ER_NET_ERROR_ON_WRITE;
+}
+
+/* Describe a lost connection in o->lost (true), or say it is not one to ride out (false). */
+static bool note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
+{
+    if (!o->lost || (e != 0 && !lost_errno(e)))
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->lost, o->lost_size, fmt, ap);
+    va_end(ap);
+    return true;
+}
+
 typedef struct tmap {
     uint64_t table_id;
     const mysql_table *table; /* NULL: a table not captured */
@@ -616,9 +641,22 @@ static bool commit(stream *s, const MARIADB_RPL_EVENT *ev, mysql_binlog_txn_fn f
 
 bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog_txn_fn fn, void *arg)
 {
+    if (o->lost)
+        o->lost[0] = '\0';
     if (!mysql_conn_exec(c, "SET @master_binlog_checksum = @@global.binlog_checksum") ||
         !mysql_conn_exec(c, "SET @mariadb_slave_capability = 4"))
         return false;
+    if (o->heartbeat_ms) {
+        /* in nanoseconds; a number of our own, not user text */
+        char sql[96];
+        snprintf(sql, sizeof sql, "SET @master_heartbeat_period = %llu",
+                 (unsigned long long)o->heartbeat_ms * 1000000ULL);
+        if (!mysql_conn_exec(c, sql))
+            return false;
+    }
+    char *alg = mysql_conn_query_value(c, "SELECT @@global.binlog_checksum", 0, NULL, NULL);
+    bool checksum = alg && strcasecmp(alg, "NONE") != 0;
+    free(alg);
     MARIADB_RPL *rpl = mariadb_rpl_init(c->my);
     if (!rpl) {
         log_error("MySQL binlog: cannot start a replication handle: %s", mysql_error(c->my));
@@ -638,7 +676,9 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
     s.at.offset = start;
     bool ok = true, stop = false;
     if (mariadb_rpl_open(rpl) != 0) {
-        log_report(LOG_ERROR, mysql_error(c->my),
+        if (!note_lost(o, mysql_errno(c->my), "reading the binlog from %s:%lu: %s", o->start.file, start,
+                       mysql_error(c->my)))
+            log_report(LOG_ERROR, mysql_error(c->my),
                    "check that the file is still in SHOW BINARY LOGS and the user has REPLICATION SLAVE",
                    "MySQL binlog: cannot read from %s:%lu on %s", o->start.file, start, c->endpoint);
         ok = false;
@@ -647,22 +687,41 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
     while (!stop && !(o->interrupt && *o->interrupt)) {
         MARIADB_RPL_EVENT *ev = mariadb_rpl_fetch(rpl, NULL);
         if (!ev) {
-            if (mysql_errno(c->my) != 0) {
-                log_error("MySQL binlog: reading from %s after %s:%llu: %s", c->endpoint, s.at.file, s.at.offset,
-                          mysql_error(c->my));
+            unsigned int e = mysql_errno(c->my);
+            if (e != 0) {
+                if (!note_lost(o, e, "the binlog stream broke after %s:%llu: %s (error %u)", s.at.file,
+                               s.at.offset, mysql_error(c->my), e))
+                    log_error("MySQL binlog: reading from %s after %s:%llu: %s", c->endpoint, s.at.file,
+                              s.at.offset, mysql_error(c->my));
                 ok = false;
             } else if (!o->stop_at_end) {
-                log_error("MySQL binlog: the server ended the stream at %s:%llu", s.at.file, s.at.offset);
+                if (!note_lost(o, 0, "the server ended the binlog stream at %s:%llu", s.at.file, s.at.offset))
+                    log_error("MySQL binlog: the server ended the stream at %s:%llu", s.at.file, s.at.offset);
                 ok = false;
             }
             break;
         }
         switch (ev->event_type) {
-        case ROTATE_EVENT:
-            snprintf(s.at.file, sizeof s.at.file, "%.*s", (int)ev->event.rotate.filename.length,
-                     ev->event.rotate.filename.str);
-            s.at.offset = ev->event.rotate.position;
+        case ROTATE_EVENT: {
+            /*
+             * Read from the event's own bytes: Connector/C 3.3 decodes the artificial ROTATE the
+             * server sends when it moves on to the next file (after a restart, say) as file "0" at
+             * a garbage position. Header (19 bytes), position (8), the name, the checksum (4).
+             */
+            const unsigned char *d = ev->raw_data ? ev->raw_data + ev->raw_data_ofs : NULL;
+            size_t tail = checksum ? 4 : 0;
+            if (d && ev->raw_data_size >= ev->raw_data_ofs + ev->event_length && ev->event_length >= 27 + tail &&
+                ev->event_length - 27 - tail < sizeof s.at.file) {
+                snprintf(s.at.file, sizeof s.at.file, "%.*s", (int)(ev->event_length - 27 - tail),
+                         (const char *)d + 27);
+                s.at.offset = le(d + 19, 8);
+            } else {
+                snprintf(s.at.file, sizeof s.at.file, "%.*s", (int)ev->event.rotate.filename.length,
+                         ev->event.rotate.filename.str);
+                s.at.offset = ev->event.rotate.position;
+            }
             break;
+        }
         case GTID_EVENT:
             snprintf(s.gtid, sizeof s.gtid, "%u-%u-%llu", ev->event.gtid.domain_id, ev->server_id,
                      (unsigned long long)ev->event.gtid.sequence_nr);
@@ -695,6 +754,16 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
         case XID_EVENT:
             ok = commit(&s, ev, fn, arg, &stop);
             break;
+        case HEARTBEAT_LOG_EVENT: {
+            /* The server has sent everything up to the heartbeat's position of its current file. */
+            const MARIADB_STRING *f = &ev->event.heartbeat.filename;
+            if (!s.in_txn && f->length == strlen(s.at.file) && strncmp(f->str, s.at.file, f->length) == 0 &&
+                ev->next_event_pos > s.at.offset)
+                s.at.offset = ev->next_event_pos;
+            if (!s.in_txn && o->idle && !o->idle(arg, &s.at))
+                stop = true;
+            break;
+        }
         case QUERY_EVENT: {
             const MARIADB_STRING *q = &ev->event.query.statement;
             bool is_commit = q->length == 6 && strncasecmp(q->str, "COMMIT", 6) == 0;
@@ -706,7 +775,7 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
             break;
         }
         if (ev->event_type != ROTATE_EVENT && ev->next_event_pos && !s.in_txn && ev->event_type != XID_EVENT &&
-            ev->event_type != QUERY_EVENT && ev->event_type != GTID_EVENT)
+            ev->event_type != QUERY_EVENT && ev->event_type != GTID_EVENT && ev->event_type != HEARTBEAT_LOG_EVENT)
             s.at.offset = ev->next_event_pos; /* between transactions: format description, checkpoints */
         mariadb_free_rpl_event(ev);
         if (!ok)

@@ -69,6 +69,23 @@ typedef struct mysql_binlog_opts {
     unsigned int server_id;       /* this replica's id, distinct from every server's (0: 0x766f7961) */
     bool stop_at_end;             /* stop at the end of the binlog instead of waiting for more */
     const volatile sig_atomic_t *interrupt; /* checked between events (NULL: none) */
+    /*
+     * Waiting for events, the server sends a heartbeat after this much silence (0: none): a
+     * reader that hears nothing for longer knows the server (or the network) is gone.
+     */
+    unsigned int heartbeat_ms;
+    /*
+     * Called per heartbeat (between transactions): at is where the stream is, every transaction
+     * committed before it has been handed to fn. Same arg as fn. Return false to stop.
+     */
+    bool (*idle)(void *arg, const mysql_binlog_pos *at);
+    /*
+     * Not NULL: a broken connection (server gone or restarted, the stream cut, the socket shut
+     * down by mariadb_cancel) is not logged but described here in one line (lost_size bytes),
+     * and the stream returns false; other failures are logged as ever (lost left "").
+     */
+    char *lost;
+    size_t lost_size;
 } mysql_binlog_opts;
 
 /*
