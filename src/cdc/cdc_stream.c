@@ -24,8 +24,17 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Commits are grouped: one fsync + meta.db step at most this often while data flows. */
+/*
+ * Commits are grouped into durable steps (fsync + one meta.db transaction,
+ * ~5 fsyncs in all): one at least every DURABLE_EVERY_MS while data flows;
+ * earlier once the stream pauses (a keepalive: the walsender caught up; or
+ * nothing for PAUSE_MS), but not within DURABLE_GAP_MS of the last one. A
+ * step each time the receive buffer ran dry made ~1000 steps a second on a
+ * backlog of small transactions, the exporter waiting on fsync most of its time.
+ */
 #define DURABLE_EVERY_MS 250
+#define DURABLE_GAP_MS 10
+#define PAUSE_MS 10
 #define METRICS_EVERY_MS 250
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
@@ -271,6 +280,7 @@ static int stream_loop(stream *s, retry_state *rs)
             last_metrics = 0;
     int64_t last_heard = now_monotonic_ms(), last_probe = last_heard;
     bool draining = false;
+    bool paused = false; /* the stream paused since the last durable step */
     uint64_t need = 0, wal_end = 0;
     char a[48];
     int rc;
@@ -284,11 +294,20 @@ static int stream_loop(stream *s, retry_state *rs)
             return ENGINE_BAD_STATE;
         }
         bool pending = qw_has_pending(s->qw);
+        int wait_ms = 100;
+        if (pending && paused) {
+            int64_t left = last_durable + DURABLE_GAP_MS - now_monotonic_ms();
+            wait_ms = left > 0 ? (int)left : 0;
+        } else if (pending) {
+            wait_ms = PAUSE_MS;
+        }
         source_feed_poll msg;
-        rc = ops->feed_poll(s->src, pending ? 0 : 100, &h, &msg);
+        rc = ops->feed_poll(s->src, wait_ms, &h, &msg);
         if (rc != ENGINE_OK)
             return rc;
         int64_t now = now_monotonic_ms();
+        if (pending && msg.kind != SOURCE_FEED_DATA)
+            paused = true;
         if (msg.kind != SOURCE_FEED_NOTHING) {
             last_heard = last_probe = now;
             if (rs->attempt > 0 && now - s->connected_ms >= HEALTHY_AFTER_MS)
@@ -315,13 +334,13 @@ static int stream_loop(stream *s, retry_state *rs)
             if (msg.reply_requested && (rc = confirm(s, false)) != ENGINE_OK)
                 return rc;
         }
-        /* Durable step: when the stream pauses, or every DURABLE_EVERY_MS while it flows. */
         if (qw_has_pending(s->qw) &&
-            (msg.kind != SOURCE_FEED_DATA || now - last_durable >= DURABLE_EVERY_MS)) {
+            ((paused && now - last_durable >= DURABLE_GAP_MS) || now - last_durable >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
                 return queue_failed(s);
             cdc_crash_point("record");
             last_durable = now;
+            paused = false;
             retry_reset(rs); /* progress: this connection works */
             if ((rc = confirm(s, false)) != ENGINE_OK)
                 return rc;
