@@ -129,6 +129,39 @@ static bool same_value(const src_value *a, const src_value *b)
     return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
+static bool in_key(const src_change *ch, size_t col)
+{
+    for (size_t k = 0; k < ch->nkey; k++)
+        if (ch->key[k] == col)
+            return true;
+    return false;
+}
+
+/*
+ * ,"before_fields":{...}: the old values the apply side needs beyond the key
+ * (old_needed), left out when there are none; every old value sent when the
+ * feed does not say which are needed.
+ */
+static void append_before(strbuf *sb, const src_change *ch)
+{
+    if (!ch->old_needed) {
+        strbuf_append(sb, ",\"before_fields\":");
+        append_values(sb, ch, ch->before, NULL, 0);
+        return;
+    }
+    bool first = true;
+    for (size_t i = 0; i < ch->ncols; i++) {
+        const src_value *v = &ch->before[i];
+        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i))
+            continue;
+        if (first)
+            strbuf_append(sb, ",\"before_fields\":{");
+        append_field(sb, &first, ch->columns[i], v);
+    }
+    if (!first)
+        strbuf_append_char(sb, '}');
+}
+
 void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
 {
     strbuf_appendf(sb, "{\"vsn\":%lld,\"op\":\"%c\"", vsn, (char)ch->op);
@@ -152,10 +185,8 @@ void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, co
         }
         strbuf_append_char(sb, '}');
     }
-    if (ch->before && ch->before_full && ch->op != SRC_INSERT) {
-        strbuf_append(sb, ",\"before_fields\":");
-        append_values(sb, ch, ch->before, NULL, 0);
-    }
+    if (ch->before && ch->before_full && ch->op != SRC_INSERT)
+        append_before(sb, ch);
     strbuf_append(sb, ",\"exporter_role\":");
     json_append_string(sb, role, strlen(role));
     strbuf_append(sb, "}\n");
