@@ -39,6 +39,8 @@
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
+/* An event line's buffer is freed after a line this long (the next rows may all be small). */
+#define LINE_KEEP_BYTES (4 << 20)
 /* A connection that stayed up this long ends a run of failures (as a durable step does). */
 #define HEALTHY_AFTER_MS 30000
 
@@ -228,9 +230,11 @@ static int on_change(void *arg, const src_change *ch)
     } else {
         cdc_event_append_change(&s->line, qw_next_vsn(s->qw), ch, s->p->exporter_role);
     }
-    if (!qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op))
-        return queue_failed(s);
-    return ENGINE_OK;
+    bool ok = qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op);
+    /* The line of a big row is not kept for the small ones that follow. */
+    if (s->line.len >= LINE_KEEP_BYTES)
+        strbuf_free(&s->line);
+    return ok ? ENGINE_OK : queue_failed(s);
 }
 
 static int on_commit(void *arg, src_position end)
