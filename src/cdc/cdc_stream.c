@@ -369,8 +369,9 @@ static int stream_loop(stream *s, retry_state *rs)
             if (msg.reply_requested && (rc = confirm(s, false)) != ENGINE_OK)
                 return rc;
         }
+        int64_t since = now - last_durable;
         if (qw_has_pending(s->qw) &&
-            ((paused && now - last_durable >= DURABLE_GAP_MS) || now - last_durable >= DURABLE_EVERY_MS)) {
+            ((paused && since >= DURABLE_GAP_MS) || since >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
                 return queue_failed(s);
             cdc_crash_point("record");

@@ -75,7 +75,8 @@ static bool rel_load_keys(source *s, pg_stream *st, rel_entry *e)
     snprintf(oid, sizeof oid, "%u", e->rel.relid);
     const char *prm[] = {oid};
     PGresult *r = pgconn_query_quiet(st->sql,
-                                     "SELECT a.attname, i.indisprimary FROM pg_index i JOIN pg_attribute a "
+                                     "SELECT a.attname, i.indisprimary FROM pg_index i "
+                                     "JOIN pg_attribute a "
                                      "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                                      "WHERE i.indrelid = $1::oid AND i.indisunique "
                                      "ORDER BY i.indisprimary DESC, i.indexrelid, "

@@ -254,7 +254,8 @@ TEST(queue_writer_big_line_in_order_and_discarded_with_its_transaction)
     CHECK(len == n1 + big_len + 2 * n1);
     CHECK(text && memcmp(text, one, n1) == 0);
     CHECK(text && memcmp(text + n1, big, big_len) == 0);
-    CHECK(text && memcmp(text + n1 + big_len, "{\"vsn\":3,\"op\":\"d\"}\n{\"vsn\":4,\"op\":\"c\"}\n", 2 * n1) == 0);
+    const char *tail = "{\"vsn\":3,\"op\":\"d\"}\n{\"vsn\":4,\"op\":\"c\"}\n";
+    CHECK(text && memcmp(text + n1 + big_len, tail, 2 * n1) == 0);
     free(text);
     free(p);
     free(big);
