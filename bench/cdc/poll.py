@@ -9,15 +9,22 @@ meta.db, polled every 100 ms, instead of a process started per poll. Reads
   --cond LABEL=NAME:SQL           done when SQL (on cluster NAME) returns t
   --sqlite LABEL=PATH:MIN:SQL     done when SQL (on SQLite db PATH) returns >= MIN
   --exit LABEL=PID                done when PID has exited (gone or a zombie)
-  --pid GROUP=PID                 account PID's CPU to GROUP
+  --pid GROUP=PID                 account PID's CPU to GROUP (from the first poll: a process
+                                  already running counts from there)
+  --proc GROUP=PID                account PID's CPU to GROUP from its start (a process the bench
+                                  started just before the poller: its work before the first poll
+                                  counts too)
   --pidq GROUP=NAME:SQL           account the pids SQL returns (re-read every poll) to GROUP
-  --cluster GROUP=DATADIR         account the whole cluster's CPU to GROUP: the postmaster's own
-                                  and reaped children's (cutime/cstime) plus its live children
+  --cluster GROUP=DATADIR[@BASE]  account the whole cluster's CPU to GROUP: the postmaster's own
+                                  and reaped children's (cutime/cstime) plus its live children;
+                                  from BASE (the cluster's CPU before the method started, printed
+                                  by --cluster-cpu) when given, else from the first poll
+  --cluster-cpu DATADIR           print the cluster's CPU-seconds now and exit
   --watch PID                     give up ("died") if PID exits before all conditions hold
   --timeout S                     give up after S seconds
 Prints "cond LABEL EPOCH", "cpu GROUP SECONDS", "rss GROUP KB" when every condition holds.
 CPU is counted from the first sight of a pid (its value then if seen in the first poll,
-else 0) to its last sample: a process that exits between two polls loses <= 100 ms.
+else 0; --proc: 0) to its last sample: a process that exits between two polls loses <= 100 ms.
 """
 import os, sqlite3, subprocess, sys, time
 
@@ -67,8 +74,33 @@ def proc_hwm(pid):
     return None
 
 
+def children_cpu():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    st = f.read()
+            except OSError:
+                continue
+            fl = st[st.rindex(")") + 2:].split()
+            kids.setdefault(int(fl[1]), []).append(sum(int(x) for x in fl[11:15]) / HZ)
+    return kids
+
+
+def postmaster(datadir):
+    with open(os.path.join(datadir, "postmaster.pid")) as f:
+        return int(f.readline())
+
+
 def main(argv):
+    if len(argv) == 2 and argv[0] == "--cluster-cpu":
+        pm = postmaster(argv[1])
+        c, _ = proc_cpu(pm)
+        print("%.2f" % (c + sum(children_cpu().get(pm, []))))
+        return 0
     clusters, exits, pgs, conds, sqls, pids, pidqs, watch, timeout = [], [], {}, [], [], [], [], [], 3600.0
+    whole, bases = set(), {}
     it = iter(argv)
     for a in it:
         v = next(it)
@@ -86,12 +118,17 @@ def main(argv):
             exits.append((k, int(rest)))
         elif a == "--pid":
             pids.append((k, int(rest)))
+        elif a == "--proc":
+            pids.append((k, int(rest)))
+            whole.add(int(rest))
         elif a == "--pidq":
             n, sql = rest.split(":", 1)
             pidqs.append((k, n, sql))
         elif a == "--cluster":
-            with open(os.path.join(rest, "postmaster.pid")) as f:
-                clusters.append((k, int(f.readline())))
+            d, _, base = rest.partition("@")
+            clusters.append((k, postmaster(d)))
+            if base:
+                bases[("cluster", k, clusters[-1][1])] = float(base)
         elif a == "--watch":
             watch.append(int(v))
         elif a == "--timeout":
@@ -131,23 +168,14 @@ def main(argv):
             if c is None:
                 continue
             if p not in first:
-                first[p] = c if poll == 0 else 0.0
+                first[p] = c if poll == 0 and p not in whole else 0.0
                 group[p] = g
             last[p] = c
             h = proc_hwm(p)
             if h is not None:
                 hwm[g] = max(hwm.get(g, 0), h)
         if clusters:
-            kids = {}
-            for d in os.listdir("/proc"):
-                if d.isdigit():
-                    try:
-                        with open("/proc/%s/stat" % d) as f:
-                            st = f.read()
-                    except OSError:
-                        continue
-                    fl = st[st.rindex(")") + 2:].split()
-                    kids.setdefault(int(fl[1]), []).append(sum(int(x) for x in fl[11:15]) / HZ)
+            kids = children_cpu()
             for g, pm in clusters:
                 c, _ = proc_cpu(pm)
                 if c is None:
@@ -155,7 +183,7 @@ def main(argv):
                 tot = c + sum(kids.get(pm, []))
                 key = ("cluster", g, pm)
                 if key not in first:
-                    first[key] = tot
+                    first[key] = bases.get(key, tot)
                     group[key] = g
                 last[key] = tot
         poll += 1

@@ -201,12 +201,13 @@ CHANGES1=$CHANGES
 ROWS=()
 
 # ---- capture
+ccpu() { $POLL --cluster-cpu "$1"; } # a cluster's CPU-seconds before a method starts
 cap_raw() {
-    checkpoint; local l0 t0 l1; l0=$(load); t0=$(now)
+    checkpoint; local l0 t0 l1 b; b=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
     /usr/bin/time -f "%e %U %S %M" -o "$TEST_TMP/raw.time" pg_recvlogical -n "${SRCTCP[@]}" -S rawslot --start --endpos "$END_LSN" \
         -o proto_version=1 -o publication_names=rawpub -f /dev/null &
     local pid=$!
-    $POLL "${PGS[@]}" --exit "x=$pid" --cluster "src=$SRCDATA" >"$TEST_TMP/p.raw"
+    $POLL "${PGS[@]}" --exit "x=$pid" --cluster "src=$SRCDATA@$b" >"$TEST_TMP/p.raw"
     wait $pid || { say "pg_recvlogical failed"; exit 1; }
     local w; w=$(field cpu src "$TEST_TMP/p.raw")
     read -r _ u s _ <"$TEST_TMP/raw.time"
@@ -215,11 +216,11 @@ cap_raw() {
     ROWS+=("| capture | pg_recvlogical (pgoutput to /dev/null) | $R_CAP_RAW | pg_recvlogical $R_CAP_RAW_CPU + source server $w = $R_CAP_RAW_ALL | - | $l0 / $(load) |")
 }
 cap_ours() {
-    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    checkpoint; local l0 t0 b; b=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
     EXP=$!
     $POLL "${PGS[@]}" --sqlite "q=$META:$((Q0 + CHANGES1)):SELECT sum(total_events) FROM queue_segment WHERE exporter_role = 'source_db_exporter'" \
-        --pid "client=$EXP" --cluster "src=$SRCDATA" --watch "$EXP" >"$TEST_TMP/p.exp"
+        --proc "client=$EXP" --cluster "src=$SRCDATA@$b" --watch "$EXP" >"$TEST_TMP/p.exp"
     grep -q '^died' "$TEST_TMP/p.exp" && { say "exporter died"; tail -n 5 "$TEST_TMP/exp1.out"; exit 1; }
     R_CAP_OURS=$(sub "$t0" "$(field cond q "$TEST_TMP/p.exp")")
     C_CLI=$(field cpu client "$TEST_TMP/p.exp"); C_WAL=$(field cpu src "$TEST_TMP/p.exp")
@@ -229,19 +230,19 @@ cap_ours() {
     kill -TERM $EXP; wait $EXP
 }
 app_native() {
-    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
     psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
-    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --cluster "apply=$NATDATA" --cluster "wal=$SRCDATA" >"$TEST_TMP/p.nat"
+    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.nat"
     R_APP_NAT=$(sub "$t0" "$(field cond a "$TEST_TMP/p.nat")")
     local a w; a=$(field cpu apply "$TEST_TMP/p.nat"); w=$(field cpu wal "$TEST_TMP/p.nat")
     R_APP_NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
     ROWS+=("| apply | native subscription (synchronous_commit=$NSYNC) | $R_APP_NAT | native server (apply worker) $a + source server (decoding) $w = $R_APP_NAT_CPU | - | $l0 / $(load) |")
 }
 app_ours() {
-    checkpoint; local l0 t0; l0=$(load); t0=$(now)
+    checkpoint; local l0 t0 b; b=$(ccpu "$TGTDATA"); l0=$(load); t0=$(now)
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
     IMP=$!
-    $POLL "${PGS[@]}" --cond "a=target:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --pid "client=$IMP" --cluster "tgt=$TGTDATA" --watch "$IMP" >"$TEST_TMP/p.imp"
+    $POLL "${PGS[@]}" --cond "a=target:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --proc "client=$IMP" --cluster "tgt=$TGTDATA@$b" --watch "$IMP" >"$TEST_TMP/p.imp"
     grep -q '^died' "$TEST_TMP/p.imp" && { say "importer died"; tail -n 5 "$TEST_TMP/imp1.out"; exit 1; }
     R_APP_OURS=$(sub "$t0" "$(field cond a "$TEST_TMP/p.imp")")
     local a w; a=$(field cpu client "$TEST_TMP/p.imp"); w=$(field cpu tgt "$TEST_TMP/p.imp")

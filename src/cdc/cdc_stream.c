@@ -24,12 +24,23 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Commits are grouped: one fsync + meta.db step at most this often while data flows. */
+/*
+ * Commits are grouped into durable steps (fsync + one meta.db transaction,
+ * ~5 fsyncs in all): one at least every DURABLE_EVERY_MS while data flows;
+ * earlier once the stream pauses (a keepalive: the walsender caught up; or
+ * nothing for PAUSE_MS), but not within DURABLE_GAP_MS of the last one. A
+ * step each time the receive buffer ran dry made ~1000 steps a second on a
+ * backlog of small transactions, the exporter waiting on fsync most of its time.
+ */
 #define DURABLE_EVERY_MS 250
+#define DURABLE_GAP_MS 10
+#define PAUSE_MS 10
 #define METRICS_EVERY_MS 250
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
+/* An event line's buffer is freed after a line this long (the next rows may all be small). */
+#define LINE_KEEP_BYTES (4 << 20)
 /* A connection that stayed up this long ends a run of failures (as a durable step does). */
 #define HEALTHY_AFTER_MS 30000
 
@@ -120,6 +131,39 @@ static bool same_value(const src_value *a, const src_value *b)
     return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
+static bool in_key(const src_change *ch, size_t col)
+{
+    for (size_t k = 0; k < ch->nkey; k++)
+        if (ch->key[k] == col)
+            return true;
+    return false;
+}
+
+/*
+ * ,"before_fields":{...}: the old values the apply side needs beyond the key
+ * (old_needed), left out when there are none; every old value sent when the
+ * feed does not say which are needed.
+ */
+static void append_before(strbuf *sb, const src_change *ch)
+{
+    if (!ch->old_needed) {
+        strbuf_append(sb, ",\"before_fields\":");
+        append_values(sb, ch, ch->before, NULL, 0);
+        return;
+    }
+    bool first = true;
+    for (size_t i = 0; i < ch->ncols; i++) {
+        const src_value *v = &ch->before[i];
+        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i))
+            continue;
+        if (first)
+            strbuf_append(sb, ",\"before_fields\":{");
+        append_field(sb, &first, ch->columns[i], v);
+    }
+    if (!first)
+        strbuf_append_char(sb, '}');
+}
+
 void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
 {
     strbuf_appendf(sb, "{\"vsn\":%lld,\"op\":\"%c\"", vsn, (char)ch->op);
@@ -143,10 +187,8 @@ void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, co
         }
         strbuf_append_char(sb, '}');
     }
-    if (ch->before && ch->before_full && ch->op != SRC_INSERT) {
-        strbuf_append(sb, ",\"before_fields\":");
-        append_values(sb, ch, ch->before, NULL, 0);
-    }
+    if (ch->before && ch->before_full && ch->op != SRC_INSERT)
+        append_before(sb, ch);
     strbuf_append(sb, ",\"exporter_role\":");
     json_append_string(sb, role, strlen(role));
     strbuf_append(sb, "}\n");
@@ -188,9 +230,11 @@ static int on_change(void *arg, const src_change *ch)
     } else {
         cdc_event_append_change(&s->line, qw_next_vsn(s->qw), ch, s->p->exporter_role);
     }
-    if (!qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op))
-        return queue_failed(s);
-    return ENGINE_OK;
+    bool ok = qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op);
+    /* The line of a big row is not kept for the small ones that follow. */
+    if (s->line.len >= LINE_KEEP_BYTES)
+        strbuf_free(&s->line);
+    return ok ? ENGINE_OK : queue_failed(s);
 }
 
 static int on_commit(void *arg, src_position end)
@@ -271,6 +315,7 @@ static int stream_loop(stream *s, retry_state *rs)
             last_metrics = 0;
     int64_t last_heard = now_monotonic_ms(), last_probe = last_heard;
     bool draining = false;
+    bool paused = false; /* the stream paused since the last durable step */
     uint64_t need = 0, wal_end = 0;
     char a[48];
     int rc;
@@ -284,11 +329,20 @@ static int stream_loop(stream *s, retry_state *rs)
             return ENGINE_BAD_STATE;
         }
         bool pending = qw_has_pending(s->qw);
+        int wait_ms = 100;
+        if (pending && paused) {
+            int64_t left = last_durable + DURABLE_GAP_MS - now_monotonic_ms();
+            wait_ms = left > 0 ? (int)left : 0;
+        } else if (pending) {
+            wait_ms = PAUSE_MS;
+        }
         source_feed_poll msg;
-        rc = ops->feed_poll(s->src, pending ? 0 : 100, &h, &msg);
+        rc = ops->feed_poll(s->src, wait_ms, &h, &msg);
         if (rc != ENGINE_OK)
             return rc;
         int64_t now = now_monotonic_ms();
+        if (pending && msg.kind != SOURCE_FEED_DATA)
+            paused = true;
         if (msg.kind != SOURCE_FEED_NOTHING) {
             last_heard = last_probe = now;
             if (rs->attempt > 0 && now - s->connected_ms >= HEALTHY_AFTER_MS)
@@ -315,13 +369,14 @@ static int stream_loop(stream *s, retry_state *rs)
             if (msg.reply_requested && (rc = confirm(s, false)) != ENGINE_OK)
                 return rc;
         }
-        /* Durable step: when the stream pauses, or every DURABLE_EVERY_MS while it flows. */
+        int64_t since = now - last_durable;
         if (qw_has_pending(s->qw) &&
-            (msg.kind != SOURCE_FEED_DATA || now - last_durable >= DURABLE_EVERY_MS)) {
+            ((paused && since >= DURABLE_GAP_MS) || since >= DURABLE_EVERY_MS)) {
             if (!qw_make_durable(s->qw))
                 return queue_failed(s);
             cdc_crash_point("record");
             last_durable = now;
+            paused = false;
             retry_reset(rs); /* progress: this connection works */
             if ((rc = confirm(s, false)) != ENGINE_OK)
                 return rc;

@@ -35,7 +35,10 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p);
  * change (insert, update, delete) that takes vsn: the key from the row before
  * the change when the source sent it, else from the new row; an update's
  * fields are the columns it changed when the whole old row is known, else
- * every column sent; values not sent are left out.
+ * every column sent; values not sent are left out. before_fields (update,
+ * delete, whole old row known) holds only the old values ch->old_needed asks
+ * for beyond the key (none: left out), or the whole old row when the feed
+ * does not say.
  */
 void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role);
 

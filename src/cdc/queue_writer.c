@@ -129,11 +129,11 @@ static void counts_merge(count_set *into, count_set *from)
     counts_clear(from);
 }
 
-static bool write_all(queue_writer *w)
+static bool write_bytes(queue_writer *w, const char *data, size_t len)
 {
     size_t off = 0;
-    while (off < w->buf.len) {
-        ssize_t n = write(w->fd, w->buf.data + off, w->buf.len - off);
+    while (off < len) {
+        ssize_t n = write(w->fd, data + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
@@ -142,7 +142,14 @@ static bool write_all(queue_writer *w)
         }
         off += (size_t)n;
     }
-    w->written_size += (long long)w->buf.len;
+    w->written_size += (long long)len;
+    return true;
+}
+
+static bool write_all(queue_writer *w)
+{
+    if (!write_bytes(w, w->buf.data, w->buf.len))
+        return false;
     strbuf_reset(&w->buf);
     return true;
 }
@@ -299,7 +306,13 @@ long long qw_open_tx_bytes(const queue_writer *w) { return w->file_size - w->bnd
 bool qw_add_event(queue_writer *w, const char *line, size_t len, const char *schema,
                   const char *table, char op)
 {
-    strbuf_append_len(&w->buf, line, len);
+    /* A line of a big row goes out from the caller's memory: no third copy of its values. */
+    if (len >= QW_BUFFER_BYTES) {
+        if (!write_all(w) || !write_bytes(w, line, len))
+            return false;
+    } else {
+        strbuf_append_len(&w->buf, line, len);
+    }
     w->file_size += (long long)len;
     if (!w->seg_first_vsn)
         w->seg_first_vsn = w->next_vsn;

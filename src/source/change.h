@@ -64,6 +64,15 @@ typedef struct src_change {
     bool before_full;
     const size_t *key; /* nkey indexes into columns: the row's identity (primary key) */
     size_t nkey;
+    /*
+     * update, delete with the whole old row: ncols flags, true for the
+     * columns whose old values the apply side needs besides the key's (the
+     * columns of the table's unique indexes: conflict detection follows their
+     * old values). The queue gets only those, not the whole old row (which
+     * may hold values of many megabytes). NULL: not known, every old value is
+     * written.
+     */
+    const bool *old_needed;
 } src_change;
 
 /*

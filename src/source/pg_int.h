@@ -52,12 +52,14 @@ void pg_stream_free(pg_source *p);
 
 /*
  * The neutral record of a decoded insert/update/delete m of rel (names: its
- * column names; key: its key columns), its values in after/before (rel->natts
- * each; out points into them and into m). False when the tuples do not match
- * the relation (a protocol error).
+ * column names; key: its key columns; old_needed: src_change.old_needed, may
+ * be NULL), its values in after/before (rel->natts each; out points into
+ * them and into m). False when the tuples do not match the relation (a
+ * protocol error).
  */
 bool pg_change_of(const pgo_relation *rel, const char *const *names, const size_t *key, size_t nkey,
-                  const pgo_msg *m, src_value *after, src_value *before, src_change *out);
+                  const bool *old_needed, const pgo_msg *m, src_value *after, src_value *before,
+                  src_change *out);
 
 /* pg_feed.c's entries. */
 void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, const char **detail);

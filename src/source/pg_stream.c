@@ -22,6 +22,7 @@ typedef struct rel_entry {
     const char **names; /* rel.columns[i].name */
     size_t *key_cols;   /* indexes into rel.columns: the primary key */
     size_t nkey;
+    bool *old_needed;   /* rel.natts flags: columns of unique indexes (src_change.old_needed) */
 } rel_entry;
 
 struct pg_stream {
@@ -61,17 +62,25 @@ static rel_entry *rel_find(pg_stream *st, uint32_t relid)
     return NULL;
 }
 
-/* Primary-key columns of rel (else its replica identity columns, else all columns). */
+/*
+ * Primary-key columns of rel (else its replica identity columns, else all
+ * columns), and the columns of its unique indexes: the old values an update
+ * or delete must carry for the apply side's conflict detection. Columns only
+ * inside an index expression or predicate are not among them: the apply side
+ * applies such a table in source order without looking at values.
+ */
 static bool rel_load_keys(source *s, pg_stream *st, rel_entry *e)
 {
     char oid[16];
     snprintf(oid, sizeof oid, "%u", e->rel.relid);
     const char *prm[] = {oid};
     PGresult *r = pgconn_query_quiet(st->sql,
-                                     "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+                                     "SELECT a.attname, i.indisprimary FROM pg_index i "
+                                     "JOIN pg_attribute a "
                                      "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                                     "WHERE i.indrelid = $1::oid AND i.indisprimary "
-                                     "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+                                     "WHERE i.indrelid = $1::oid AND i.indisunique "
+                                     "ORDER BY i.indisprimary DESC, i.indexrelid, "
+                                     "array_position(i.indkey::int2[], a.attnum)",
                                      1, prm);
     if (!r) {
         if (PQstatus(st->sql->pg) != CONNECTION_BAD && !st->sql->last_error_retryable)
@@ -80,12 +89,20 @@ static bool rel_load_keys(source *s, pg_stream *st, rel_entry *e)
         return false;
     }
     free(e->key_cols);
+    free(e->old_needed);
     e->key_cols = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->key_cols);
+    e->old_needed = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->old_needed);
     e->nkey = 0;
-    for (int i = 0; i < PQntuples(r); i++)
-        for (uint16_t c = 0; c < e->rel.natts; c++)
-            if (strcmp(e->rel.columns[c].name, PQgetvalue(r, i, 0)) == 0)
+    for (int i = 0; i < PQntuples(r); i++) {
+        bool primary = strcmp(PQgetvalue(r, i, 1), "t") == 0;
+        for (uint16_t c = 0; c < e->rel.natts; c++) {
+            if (strcmp(e->rel.columns[c].name, PQgetvalue(r, i, 0)) != 0)
+                continue;
+            e->old_needed[c] = true;
+            if (primary)
                 e->key_cols[e->nkey++] = c;
+        }
+    }
     PQclear(r);
     if (e->nkey == 0) {
         for (uint16_t c = 0; c < e->rel.natts; c++)
@@ -106,6 +123,7 @@ static void rel_clear(rel_entry *e)
     pgo_relation_clear(&e->rel);
     free(e->names);
     free(e->key_cols);
+    free(e->old_needed);
     memset(e, 0, sizeof *e);
 }
 
@@ -148,7 +166,8 @@ static void to_values(const pgo_tuple *t, src_value *out)
 }
 
 bool pg_change_of(const pgo_relation *rel, const char *const *names, const size_t *key, size_t nkey,
-                  const pgo_msg *m, src_value *after, src_value *before, src_change *out)
+                  const bool *old_needed, const pgo_msg *m, src_value *after, src_value *before,
+                  src_change *out)
 {
     const pgo_tuple *nt = m->kind == PGO_DELETE ? NULL : &m->new_tuple;
     const pgo_tuple *ot = m->old_kind ? &m->old_tuple : NULL;
@@ -170,6 +189,7 @@ bool pg_change_of(const pgo_relation *rel, const char *const *names, const size_
         .before_full = m->old_kind == 'O',
         .key = key,
         .nkey = nkey,
+        .old_needed = old_needed,
     };
     return true;
 }
@@ -182,7 +202,8 @@ static int on_row(pg_stream *st, pgo_msg *m, const source_feed_handler *h)
         return ENGINE_FAILED;
     }
     src_change ch;
-    if (!pg_change_of(&e->rel, e->names, e->key_cols, e->nkey, m, st->after, st->before, &ch)) {
+    if (!pg_change_of(&e->rel, e->names, e->key_cols, e->nkey, e->old_needed, m, st->after,
+                      st->before, &ch)) {
         log_bug("change of %s.%s does not match its relation (%u columns)", e->rel.nspname,
                 e->rel.relname, e->rel.natts);
         return ENGINE_FAILED;

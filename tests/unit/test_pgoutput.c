@@ -123,8 +123,12 @@ TEST(pgoutput_malformed_input_is_refused)
     CHECK_STR_EQ(err, "unknown pgoutput message type");
 }
 
-/* Decode relation + change, encode the event, parse it back with cJSON. */
-static cJSON *event_of(const mb *change, char op)
+/*
+ * Decode relation + change, make the neutral record (pg_change_of) and
+ * encode it as the exporter does (cdc_event_append_change), parse it back
+ * with cJSON. old_needed: src_change.old_needed (NULL: not known).
+ */
+static cJSON *event_needing(const mb *change, const bool *old_needed)
 {
     mb r = {.n = 0};
     relation_msg(&r);
@@ -136,20 +140,28 @@ static cJSON *event_of(const mb *change, char op)
         pgo_msg_clear(&rel);
         return NULL;
     }
-    int key[] = {0};
-    cdc_row_change ch = {.vsn = 42, .op = op, .rel = &rel.relation, .key_cols = key, .nkey = 1,
-                         .old_kind = d.old_kind, .old_tuple = d.old_kind ? &d.old_tuple : NULL,
-                         .new_tuple = op == 'd' ? NULL : &d.new_tuple,
-                         .exporter_role = "source_db_exporter"};
+    size_t key[] = {0};
+    const char *names[3];
+    for (int i = 0; i < 3; i++)
+        names[i] = rel.relation.columns[i].name;
+    src_value after[3], before[3];
+    src_change ch;
     strbuf sb = STRBUF_INIT;
-    bool ok = event_json_append_change(&sb, &ch);
+    if (pg_change_of(&rel.relation, names, key, 1, old_needed, &d, after, before, &ch))
+        cdc_event_append_change(&sb, 42, &ch, "source_db_exporter");
     cJSON *j = NULL;
-    if (ok && sb.len && sb.data[sb.len - 1] == '\n' && !memchr(sb.data, '\n', sb.len - 1))
+    if (sb.len && sb.data[sb.len - 1] == '\n' && !memchr(sb.data, '\n', sb.len - 1))
         j = cJSON_Parse(sb.data);
     strbuf_free(&sb);
     pgo_msg_clear(&rel);
     pgo_msg_clear(&d);
     return j;
+}
+
+static cJSON *event_of(const mb *change, char op)
+{
+    (void)op; /* the message says which */
+    return event_needing(change, NULL);
 }
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)
@@ -307,110 +319,58 @@ TEST(cdc_qualified_table_names)
 }
 
 /*
- * The neutral change record (source/change.h) carries everything the queue's
- * event lines need: a pgoutput change decoded by the PostgreSQL source
- * (pg_change_of) and written by the change engine (cdc_event_append_change)
- * gives, byte for byte, the line event_json_append_change writes straight from
- * the pgoutput tuples (the exporter's path before the seam).
+ * With the columns the apply side needs known (the PostgreSQL feed knows
+ * them: its unique indexes), an update or delete carries only those old
+ * values beyond the key, never the rest of the old row.
  */
-/* Both paths' lines for one change message; false when either refused it. */
-static bool both_lines(const mb *change, strbuf *before_seam, strbuf *after_seam)
+TEST(source_change_before_fields_only_what_apply_needs)
 {
-    mb r = {.n = 0};
-    relation_msg(&r);
-    pgo_msg rel, d;
-    const char *err;
-    if (!pgo_decode(r.b, r.n, &rel, &err))
-        return false;
-    if (!pgo_decode(change->b, change->n, &d, &err)) {
-        pgo_msg_clear(&rel);
-        return false;
-    }
-    char op = d.kind == PGO_INSERT ? 'c' : d.kind == PGO_UPDATE ? 'u' : 'd';
-    int key_int[] = {0};
-    size_t key[] = {0};
-    cdc_row_change old = {.vsn = 42, .op = op, .rel = &rel.relation, .key_cols = key_int, .nkey = 1,
-                          .old_kind = d.old_kind, .old_tuple = d.old_kind ? &d.old_tuple : NULL,
-                          .new_tuple = op == 'd' ? NULL : &d.new_tuple,
-                          .exporter_role = "source_db_exporter"};
-    bool ok_old = event_json_append_change(before_seam, &old);
-    const char *names[3];
-    for (int i = 0; i < 3; i++)
-        names[i] = rel.relation.columns[i].name;
-    src_value after[3], before[3];
-    src_change ch;
-    bool ok_new = pg_change_of(&rel.relation, names, key, 1, &d, after, before, &ch);
-    if (ok_new)
-        cdc_event_append_change(after_seam, 42, &ch, "source_db_exporter");
-    pgo_msg_clear(&rel);
-    pgo_msg_clear(&d);
-    return ok_old && ok_new;
-}
-
-static void same_line(const mb *change)
-{
-    strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-    CHECK(both_lines(change, &a, &b));
-    CHECK_STR_EQ(b.data, a.data);
-    strbuf_free(&a);
-    strbuf_free(&b);
-}
-
-TEST(source_change_insert_line_as_before_the_seam)
-{
-    mb m = {.n = 0};
-    const char odd[] = "a\"b\\c\n\t\x01\x7f é \xe2\x82\xac";
-    p8(&m, 'I'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
-    pval(&m, "7", 1), pval(&m, odd, sizeof odd - 1), p8(&m, 'n');
-    same_line(&m);
-}
-
-TEST(source_change_update_lines_as_before_the_seam)
-{
-    /* Whole old row: only changed columns, unchanged TOAST left out, before_fields. */
+    const bool name_unique[] = {true, true, false}, none[] = {false, false, false};
     mb m = {.n = 0};
     p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
     pval(&m, "7", 1), pval(&m, "old", 3), pval(&m, "bigdoc", 6);
-    p8(&m, 'N'), p16(&m, 3), pval(&m, "8", 1), pval(&m, "old", 3), p8(&m, 'u');
-    same_line(&m);
-    /* Value to NULL and NULL to value. */
+    p8(&m, 'N'), p16(&m, 3), pval(&m, "7", 1), pval(&m, "old", 3), pval(&m, "newdoc", 6);
+    cJSON *j = event_needing(&m, name_unique);
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "7");
+    CHECK_STR_EQ(jstr(j, "fields", "doc"), "newdoc");
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "name") == NULL);
+    CHECK_STR_EQ(jstr(j, "before_fields", "name"), "old");
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "doc") == NULL);
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "id") == NULL); /* in key */
+    cJSON_Delete(j);
+    j = event_needing(&m, none);
+    CHECK(j != NULL);
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "7");
+    cJSON_Delete(j);
+    /* A NULL old value of a unique column is carried as null. */
     m.n = 0;
-    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
-    pval(&m, "7", 1), p8(&m, 'n'), pval(&m, "x", 1);
-    p8(&m, 'N'), p16(&m, 3), pval(&m, "7", 1), pval(&m, "", 0), p8(&m, 'n');
-    same_line(&m);
-    /* No old row. */
-    m.n = 0;
-    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 3);
-    pval(&m, "7", 1), pval(&m, "n", 1), p8(&m, 'u');
-    same_line(&m);
-    /* Key only. */
-    m.n = 0;
-    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'K'), p16(&m, 3);
-    pval(&m, "5", 1), p8(&m, 'n'), p8(&m, 'n');
-    p8(&m, 'N'), p16(&m, 3), pval(&m, "6", 1), pval(&m, "n", 1), pval(&m, "d", 1);
-    same_line(&m);
-}
-
-TEST(source_change_delete_line_as_before_the_seam)
-{
-    mb m = {.n = 0};
     p8(&m, 'D'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
-    pval(&m, "9", 1), pval(&m, "gone", 4), p8(&m, 'n');
-    same_line(&m);
+    pval(&m, "9", 1), p8(&m, 'n'), pval(&m, "bigdoc", 6);
+    j = event_needing(&m, name_unique);
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "key", "id"), "9");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "name")));
+    CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "doc") == NULL);
+    cJSON_Delete(j);
+    /* Without the whole old row there is no before_fields, needed or not. */
     m.n = 0;
     p8(&m, 'D'), p32(&m, 16384), p8(&m, 'K'), p16(&m, 3);
     pval(&m, "9", 1), p8(&m, 'n'), p8(&m, 'n');
-    same_line(&m);
+    j = event_needing(&m, name_unique);
+    CHECK(j != NULL);
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    cJSON_Delete(j);
 }
 
 TEST(source_change_refuses_tuples_not_of_the_relation)
 {
     mb m = {.n = 0};
     p8(&m, 'I'), p32(&m, 16384), p8(&m, 'N'), p16(&m, 2), pval(&m, "7", 1), p8(&m, 'n');
-    strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-    CHECK(!both_lines(&m, &a, &b));
-    CHECK(b.len == 0); /* the neutral path refused it too */
-    strbuf_free(&a);
-    strbuf_free(&b);
+    CHECK(event_of(&m, 'c') == NULL);
+    m.n = 0;
+    p8(&m, 'D'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 4);
+    pval(&m, "7", 1), p8(&m, 'n'), p8(&m, 'n'), p8(&m, 'n');
+    CHECK(event_of(&m, 'd') == NULL);
 }

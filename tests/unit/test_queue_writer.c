@@ -214,3 +214,52 @@ TEST(queue_writer_never_cuts_a_segment_meta_db_does_not_know)
     free(qdir);
     free(dir);
 }
+
+/* A line of a big row goes to the file unbuffered, in order with the small ones around it. */
+TEST(queue_writer_big_line_in_order_and_discarded_with_its_transaction)
+{
+    char *dir = test_tmpdir();
+    catalog *m = open_meta(dir);
+    CHECK(m);
+    queue_writer *w = qw_open(m, dir, "source_db_exporter", 64 << 20);
+    CHECK(w);
+    size_t big_len = (3u << 20) + 1;
+    char *big = xmalloc(big_len);
+    memset(big, 'x', big_len - 1);
+    big[big_len - 1] = '\n';
+    CHECK(add(w, "a", 'c'));
+    CHECK(qw_add_event(w, big, big_len, "public", "a", 'u'));
+    CHECK(add(w, "a", 'd'));
+    qw_end_tx(w, 100);
+    CHECK(qw_make_durable(w));
+    long long committed = q1(m, "SELECT committed_size FROM queue_segment WHERE segment_no = 0");
+    CHECK_INT_EQ(committed, file_size(dir, 0));
+    CHECK_INT_EQ(q1(m, "SELECT total_events FROM queue_segment"), 3);
+    /* An open transaction with a big line, discarded: the file is cut back to the boundary. */
+    CHECK(add(w, "a", 'c'));
+    CHECK(qw_add_event(w, big, big_len, "public", "a", 'u'));
+    CHECK(file_size(dir, 0) > committed);
+    qw_discard_tx(w);
+    CHECK_INT_EQ(file_size(dir, 0), committed);
+    CHECK_INT_EQ(qw_next_vsn(w), 4);
+    CHECK(add(w, "a", 'c'));
+    qw_end_tx(w, 200);
+    CHECK(qw_make_durable(w));
+    char *p = xasprintf("%s/data/queue/segment.0.ndjson", dir);
+    char *text = NULL;
+    size_t len = 0;
+    CHECK(fs_read_all(p, &text, &len));
+    const char *one = "{\"vsn\":1,\"op\":\"c\"}\n";
+    size_t n1 = strlen(one);
+    CHECK(len == n1 + big_len + 2 * n1);
+    CHECK(text && memcmp(text, one, n1) == 0);
+    CHECK(text && memcmp(text + n1, big, big_len) == 0);
+    const char *tail = "{\"vsn\":3,\"op\":\"d\"}\n{\"vsn\":4,\"op\":\"c\"}\n";
+    CHECK(text && memcmp(text + n1 + big_len, tail, 2 * n1) == 0);
+    free(text);
+    free(p);
+    free(big);
+    qw_close(w);
+    catalog_close(m);
+    free(dir);
+}
