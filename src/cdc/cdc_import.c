@@ -31,7 +31,7 @@
 #include "db/connect.h"
 #include "migration/sequences.h"
 #include "snapshot/table_list.h"
-#include "snapshot/yb_nodes.h"
+#include "db/yb_nodes.h"
 
 #include <errno.h>
 #include <stdlib.h>

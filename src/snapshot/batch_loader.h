@@ -9,7 +9,7 @@
 
 #include "db/pgconn.h"
 #include "snapshot/batcher.h"
-#include "snapshot/yb_nodes.h"
+#include "db/yb_nodes.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -14,7 +14,7 @@
 #include "snapshot/import_metainfo.h"
 #include "snapshot/progress.h"
 #include "snapshot/table_list.h"
-#include "snapshot/yb_nodes.h"
+#include "db/yb_nodes.h"
 
 #include <errno.h>
 #include <pthread.h>
