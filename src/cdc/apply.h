@@ -10,7 +10,7 @@
 #define VOYAGER_CDC_APPLY_H
 
 #include "cdc/event.h"
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 #include "core/util.h"
 #include "db/pgconn.h"
 

@@ -23,7 +23,7 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 #include "catalog/import_state.h"
 #include "core/lock.h"
 #include "core/log.h"

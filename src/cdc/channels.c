@@ -1,7 +1,7 @@
 #include "cdc/channels.h"
 
 #include "cdc/import_metainfo.h"
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 #include "core/log.h"
 #include "core/util.h"
 
