@@ -26,8 +26,14 @@ for low in core catalog db source; do
     hits=$(grep -rlE "#include \"($above)/" "src/$low" --include=*.[ch])
     [ -z "$hits" ] || breach "src/$low includes engine headers: $(echo $hits)"
 done
-# the engines reach a source's own code only through source/source.h (and source/change.h)
+# the engines reach a source's own code only through source/source.h (and source/change.h),
+# and a written database's only through source/writer.h
 hits=$(grep -rnoE '#include "source/[^"]+"' src --include=*.[ch] | grep -v '^src/source/' |
-    grep -vE '"source/(source|change)\.h"$' | cut -d: -f1 | sort -u)
+    grep -vE '"source/(source|change|writer)\.h"$' | cut -d: -f1 | sort -u)
 [ -z "$hits" ] || breach "files outside src/source include a source's own headers: $(echo $hits)"
+# the change apply speaks to the database it writes to only through the writer (source/writer.h):
+# no libpq, no pgconn calls, no YugabyteDB node handling of its own
+hits=$(grep -lE '\bPQ[a-zA-Z]+ *\(|\bpgconn_[a-z_]+ *\(|->pg\b|#include "db/(pgconn|yb_nodes)\.h"|\bpg_quote_[a-z_]+ *\(|\byb_nodes_[a-z_]+ *\(' \
+    src/cdc/apply.[ch] src/cdc/channels.[ch] src/cdc/cdc_import.[ch])
+[ -z "$hits" ] || breach "the change apply calls libpq instead of the writer: $(echo $hits)"
 exit $fail

@@ -7,10 +7,11 @@
 
 #include "core/engine.h"
 #include "db/dbconf.h"
-#include "db/pgconn.h"
 #include "snapshot/table_list.h"
 
 #include <stdbool.h>
+
+struct pgconn;
 
 /* What the change apply does, as the command's flags said (defaults applied). */
 typedef struct cdc_apply_spec {
@@ -58,6 +59,6 @@ engine_status cdc_import_table_filter_check(engine_ctx *eng, const cdc_apply_spe
  * marking every queue segment as not applied by importer_role in meta.db.
  * Idempotent. False after logging.
  */
-bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *c);
+bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, struct pgconn *c);
 
 #endif

@@ -1,0 +1,274 @@
+/*
+ * The writer seam: what the change apply (cdc/cdc_import.c, cdc/channels.c)
+ * needs from the database it writes to, as a table of operations
+ * (writer_ops) over an opaque session. The import data commands apply
+ * changes to the target (YugabyteDB, or PostgreSQL standing in for it), to
+ * the source (fall-back) and to the source-replica (fall-forward); each of
+ * those is a writer. PostgreSQL's implementation (source/pg_writer.c,
+ * source/pg_apply.c, source/pg_bookkeeping.c) serves all three today; a
+ * writer for another database implements this table and lists itself in
+ * writer_for(), and touches neither cdc/ nor snapshot/.
+ *
+ * What stays in the engines, whatever the database: routing (cdc_route),
+ * the channels and their threads, conflict waits, batching, the retry policy
+ * and its timeouts (db/retry.h), deciding whether a batch committed before a
+ * connection dropped, metrics. What a writer provides: the calls below.
+ *
+ * Exactly once: apply_batch commits a batch's changes and the channel's
+ * progress (last applied vsn, counts) in one transaction, and a batch whose
+ * last vsn is not past the progress already recorded cannot commit. The
+ * engine reads that progress (progress) after an ambiguous failure.
+ *
+ * Order of calls, for one run of the change apply:
+ *
+ *   w = writer_for(eng, conf, ...)     NULL: this build has no such writer (logged)
+ *   m = w->ops->connect(w, ...)        the bookkeeping session; records conf in the catalog
+ *   create, generation_check, channels, total_applied, table_meta ... on m
+ *   discover_nodes(w, m, ...)          YugabyteDB: the nodes channels spread over
+ *   s[i] = connect_channel(w, i, ...)  one session per channel
+ *   apply_setup(s[i], i, uuid)         then apply_batch(s[i], ...) from the channel's thread
+ *   writer_session_close(...), writer_free(w)
+ *
+ * Sessions: one thread at a time each. Errors: calls answering bool log
+ * their failure unless said otherwise; retryable() / unique_violation()
+ * classify the last failure of a session for the engine's retry policy.
+ */
+#ifndef VOYAGER_SOURCE_WRITER_H
+#define VOYAGER_SOURCE_WRITER_H
+
+#include "catalog/migration_state.h"
+#include "core/engine.h"
+#include "core/util.h"
+#include "db/dbconf.h"
+#include "db/retry.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the applier knows of a table; loaded once, shared read-only by all channels. */
+typedef struct table_meta {
+    int idx;            /* dense number, for per-batch counts */
+    char *schema_name;
+    char *table_name;
+    char *qualified;    /* "schema"."table" */
+    char *count_name;   /* name in ybvoyager_imported_event_count_by_table */
+    strlist pk;         /* primary-key columns; empty: no PK (rows matched on all key columns) */
+    size_t nuniq;
+    strlist *uniq;      /* columns of each other unique index cdc/conflicts.h follows by value */
+    /*
+     * Columns any unique index other than the primary key reads (key columns,
+     * and those its expressions and predicate use; ucols_all: the whole row).
+     * An update setting one is never merged with others: a multi-row statement
+     * changes its rows in no defined order.
+     */
+    strlist ucols;
+    bool ucols_all;
+    /*
+     * A unique index whose conflicts cannot be found by comparing the events'
+     * text values: an expression or partial index, or a column whose equal
+     * values can be written differently (numeric without scale, citext,
+     * nondeterministic collations, ...). Its changes must keep source order.
+     */
+    bool unique_serial;
+    char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
+
+    /* Set by the importer before the first event of the table is routed. */
+    char *route_group;  /* non-NULL: routed by this name alone (one channel, source order) */
+    int order_group;    /* a batch keeps source order among the tables of one order group */
+    bool apply_alone;   /* each change applied alone, everything before it committed first */
+} table_meta;
+
+void table_meta_free(table_meta *t);
+
+/* What a change does (the values of cdc_op for the row changes). */
+typedef enum writer_op {
+    WRITER_OP_INSERT = 0,
+    WRITER_OP_UPDATE,
+    WRITER_OP_DELETE,
+    WRITER_OP_TRUNCATE = 4, /* empty the table; no key, no fields; alone in its batch */
+} writer_op;
+
+/* A set of columns with text values (value NULL = SQL NULL), borrowed from the caller. */
+typedef struct writer_cols {
+    const char **names;
+    const char **values;
+    size_t count;
+} writer_cols;
+
+/* One change to apply; every pointer is the caller's, valid for the call. */
+typedef struct writer_change {
+    int64_t vsn;
+    writer_op op;
+    const char *exporter_role;
+    writer_cols key;    /* old key (update/delete); may be empty for inserts */
+    writer_cols fields; /* insert: whole row; update: changed columns (new values) */
+    writer_cols before; /* update/delete: old row when the exporter gave it */
+} writer_change;
+
+/* A change and the table it is about. */
+typedef struct writer_item {
+    writer_change ev;
+    const table_meta *tm;
+} writer_item;
+
+/* Value of column name in cols; *found tells NULL value from missing column. */
+const char *writer_cols_get(const writer_cols *cols, const char *name, bool *found);
+/* The old value of column name for an update or delete: from key, else from before. */
+const char *writer_old_value(const writer_change *ev, const char *name, bool *found);
+
+/* Per-table event counts of the bookkeeping. */
+typedef struct writer_table_count {
+    char *schema_name;
+    char *table_name;
+    int64_t inserts, updates, deletes;
+} writer_table_count;
+
+typedef struct writer writer;
+typedef struct writer_session writer_session;
+
+typedef struct writer_ops {
+    const char *type; /* the db_conf type it writes: "postgresql" */
+
+    /*
+     * The bookkeeping session: connect (recording conf in the catalog),
+     * waiting out a database that is restarting or out of reach under rs.
+     * NULL after logging; *gave_up when the policy's deadline passed.
+     */
+    writer_session *(*connect)(writer *w, retry_state *rs, const volatile sig_atomic_t *interrupt,
+                               bool *gave_up);
+    /*
+     * YugabyteDB: the nodes sessions spread over (endpoints: host:port list,
+     * NULL: ask the cluster). False after logging a malformed list.
+     */
+    bool (*discover_nodes)(writer *w, writer_session *s, const char *endpoints, bool use_public_ip);
+    /* How many nodes sessions spread over (0 or 1: one server). */
+    size_t (*node_count)(writer *w);
+    /*
+     * A channel's session: every node once (quiet), then channel idx's own
+     * node under rs. NULL after logging; *gave_up as for connect.
+     */
+    writer_session *(*connect_channel)(writer *w, int idx, retry_state *rs,
+                                       const volatile sig_atomic_t *interrupt, bool *gave_up);
+    /*
+     * The channel's server does not take it back: connect s to the next node
+     * that answers (quiet), keeping the session. Thread-safe. False when none.
+     */
+    bool (*move)(writer *w, writer_session *s, int idx);
+
+    /* Is the session's connection up (as far as the client knows)? */
+    bool (*connected)(writer_session *s);
+    /* Reconnect to the same server (quiet); the session's prepared state is forgotten. */
+    bool (*reset)(writer_session *s);
+    /*
+     * Make a long-lived session usable before relying on it (a round trip;
+     * reconnect under rs). False once the policy gave up (logged) or on interrupt.
+     */
+    bool (*ensure)(writer_session *s, retry_state *rs, const char *what,
+                   const volatile sig_atomic_t *interrupt);
+    /* The last failure is worth a retry (connection lost, serialization, ...). */
+    bool (*retryable)(writer_session *s);
+    /* The last failure was a unique violation. */
+    bool (*unique_violation)(writer_session *s);
+    /*
+     * After a reconnect that failed: the connection's error (first line is
+     * the message), which becomes the session's last failure (retryable).
+     */
+    const char *(*error_line)(writer_session *s);
+    /* The session's user, quoted for SQL in messages (caller frees). */
+    char *(*user_ident)(writer_session *s);
+
+    /* Transactions around bookkeeping the engine does with meta.db. */
+    bool (*begin)(writer_session *s);
+    bool (*commit)(writer_session *s);
+    /* End a failed transaction, keeping the failure's classification. */
+    void (*rollback_after_failure)(writer_session *s);
+
+    /*
+     * The metadata of schema.table (caller frees with table_meta_free).
+     * False (logged, naming the table) when it does not exist or the query fails.
+     */
+    bool (*table_meta)(writer_session *s, const char *schema, const char *table, int idx,
+                       table_meta **out);
+
+    /* The bookkeeping (SPEC.md "ybvoyager_metadata"): create it when missing (idempotent). */
+    bool (*create)(writer_session *s);
+    /*
+     * Is the progress of the queue generation given? 0: yes (or none yet),
+     * 1: no, of a queue started over (*applied_vsn: its highest), -1: error (logged).
+     */
+    int (*generation_check)(writer_session *s, const char *uuid, const char *generation,
+                            int64_t *applied_vsn);
+    /*
+     * The channels of this migration: fixed by the first run (*nchannels from
+     * the rows), else want rows made with generation. *last_applied: caller frees.
+     */
+    bool (*channels)(writer_session *s, const char *uuid, const char *generation, int want,
+                     int *nchannels, int64_t **last_applied);
+    /* Forget every channel and count row (inside the caller's transaction). */
+    bool (*reset_progress)(writer_session *s, const char *uuid);
+    /* The channel's last applied vsn as the database says now. False on error, not logged. */
+    bool (*progress)(writer_session *s, const char *uuid, int channel, int64_t *vsn);
+    /* Sum of events applied for this migration (all channels). */
+    bool (*total_applied)(writer_session *s, const char *uuid, int64_t *total);
+
+    /*
+     * Set the sequences to seqs[0..n) (those without a name skipped); one the
+     * database lacks is a warning. *restored counts those set. Idempotent.
+     */
+    bool (*set_sequences)(writer_session *s, const sequence_value *seqs, size_t n, int *restored);
+
+    /*
+     * Set the session up to apply channel `channel`'s batches. False when it
+     * cannot skip foreign-key checks and triggers (PostgreSQL: the replica
+     * role), not logged: the engine then keeps foreign-key order itself.
+     */
+    bool (*apply_setup)(writer_session *s, int channel, const char *uuid);
+    /*
+     * Apply items[0..n) in one transaction with the channel's progress (the
+     * vsn of the last item, counts). On failure rolls back and returns false;
+     * *failed is the item the error is about (NULL when it is not one item's
+     * fault), the error's first line goes to err, retryable() and
+     * unique_violation() classify it. Not logged.
+     */
+    bool (*apply_batch)(writer_session *s, writer_item **items, size_t n, writer_item **failed,
+                        strbuf *err);
+
+    void (*close_session)(writer_session *s);
+    void (*free)(writer *w);
+} writer_ops;
+
+struct writer {
+    const writer_ops *ops;
+    engine_ctx *eng;
+    db_conf *conf; /* the caller's; a password entered at a prompt is kept in it */
+    void *impl;
+};
+
+struct writer_session {
+    const writer_ops *ops;
+    db_role role;             /* the database, for messages */
+    int64_t zero_row_changes; /* apply_batch: updates/deletes that found no row */
+    int64_t merged_events;    /* apply_batch: events applied through multi-row statements */
+    void *impl;
+};
+
+/*
+ * The writer of conf's database: conf->type for the source (fall-back), and
+ * PostgreSQL's protocol for the target and the source-replica. NULL after
+ * logging when this build has none (*status set). conf must outlive it.
+ */
+writer *writer_for(engine_ctx *eng, db_conf *conf, engine_status *status);
+void writer_free(writer *w);
+void writer_session_close(writer_session *s);
+
+/*
+ * A session over a PostgreSQL connection the caller holds (and keeps: the
+ * session's close leaves it open), for the snapshot import's clean start,
+ * which is not behind this seam yet (cdc_import_clean_in_tx).
+ */
+struct pgconn;
+writer_session *writer_session_lend_pg(struct pgconn *c);
+
+#endif
