@@ -31,9 +31,10 @@ done
 hits=$(grep -rnoE '#include "source/[^"]+"' src --include=*.[ch] | grep -v '^src/source/' |
     grep -vE '"source/(source|change|writer)\.h"$' | cut -d: -f1 | sort -u)
 [ -z "$hits" ] || breach "files outside src/source include a source's own headers: $(echo $hits)"
-# the change apply speaks to the database it writes to only through the writer (source/writer.h):
-# no libpq, no pgconn calls, no YugabyteDB node handling of its own
-hits=$(grep -lE '\bPQ[a-zA-Z]+ *\(|\bpgconn_[a-z_]+ *\(|->pg\b|#include "db/(pgconn|yb_nodes)\.h"|\bpg_quote_[a-z_]+ *\(|\byb_nodes_[a-z_]+ *\(' \
-    src/cdc/apply.[ch] src/cdc/channels.[ch] src/cdc/cdc_import.[ch])
-[ -z "$hits" ] || breach "the change apply calls libpq instead of the writer: $(echo $hits)"
+# the writers (change apply, snapshot import) speak to the database they write to only through
+# source/writer.h: no libpq, no pgconn, no YugabyteDB node handling of their own
+hits=$(grep -lE '\bPQ[a-zA-Z]+ *\(|\bpgconn_[a-z_]+ *\(|\bpgconn\b|->pg\b|#include "db/(pgconn|yb_nodes)\.h"|\bpg_quote_[a-z_]+ *\(|\byb_nodes_[a-z_]+ *\(' \
+    src/cdc/apply.[ch] src/cdc/channels.[ch] src/cdc/cdc_import.[ch] \
+    src/snapshot/batch_loader.[ch] src/snapshot/snapshot_import.[ch])
+[ -z "$hits" ] || breach "the writers call libpq instead of source/writer.h: $(echo $hits)"
 exit $fail

@@ -794,8 +794,7 @@ out:
     return rc;
 }
 
-/* cdc_import_clean_in_tx on a session of the writer. */
-static bool clean_in_tx(engine_ctx *eng, const char *importer_role, writer_session *s)
+bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, writer_session *s)
 {
     /*
      * meta.db first: segments marked applied would be skipped after the
@@ -807,13 +806,6 @@ static bool clean_in_tx(engine_ctx *eng, const char *importer_role, writer_sessi
            s->ops->create(s) && s->ops->reset_progress(s, catalog_migration_uuid(eng->cat));
 }
 
-bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, struct pgconn *c)
-{
-    writer_session *s = writer_session_lend_pg(c);
-    bool ok = clean_in_tx(eng, importer_role, s);
-    writer_session_close(s);
-    return ok;
-}
 
 /*
  * This database's progress against the queue of this run: of another
@@ -855,7 +847,8 @@ static engine_status check_generation(importer *im, bool start_clean)
                    db_role_name(im->conf->role), (long long)old_vsn);
         return ENGINE_BAD_STATE;
     }
-    bool ok = im->main->ops->begin(im->main) && clean_in_tx(im->eng, im->kind->role, im->main) &&
+    bool ok = im->main->ops->begin(im->main) &&
+              cdc_import_clean_in_tx(im->eng, im->kind->role, im->main) &&
               im->main->ops->commit(im->main);
     if (!ok) {
         im->main->ops->rollback_after_failure(im->main);

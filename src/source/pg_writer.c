@@ -1,8 +1,8 @@
 /*
  * The PostgreSQL writer (source/writer.h): sessions over pgconn, YugabyteDB's
- * nodes for spreading channels, and the entries that pg_apply.c and
- * pg_bookkeeping.c implement. Memory: the writer owns its nodes; a session
- * owns its pgconn (unless lent) and its applier's statement cache.
+ * nodes for spreading sessions, and the entries that pg_apply.c,
+ * pg_bookkeeping.c, pg_batches.c and pg_load.c implement. Memory: the writer
+ * owns its nodes; a session owns its pgconn and its applier's statement cache.
  */
 #include "source/pg_writer_int.h"
 
@@ -26,20 +26,19 @@ static pg_writer *pgw(writer *w)
     return w->impl;
 }
 
-static writer_session *session_of(pgconn *c, bool lent)
+writer_session *pg_session_of(pgconn *c)
 {
     pg_wsession *p = xcalloc(1, sizeof *p);
     p->pub.ops = &writer_pg_ops;
     p->pub.role = c->role;
     p->pub.impl = p;
     p->c = c;
-    p->lent = lent;
     return &p->pub;
 }
 
-writer_session *writer_session_lend_pg(struct pgconn *c)
+const yb_nodes *pg_writer_nodes(writer *w)
 {
-    return session_of(c, true);
+    return &pgw(w)->nodes;
 }
 
 static writer_session *pg_w_connect(writer *w, retry_state *rs,
@@ -49,7 +48,7 @@ static writer_session *pg_w_connect(writer *w, retry_state *rs,
     if (!c)
         return NULL;
     c->retries = true; /* its statements run under the engine's retry policy */
-    return session_of(c, false);
+    return pg_session_of(c);
 }
 
 static bool pg_w_discover_nodes(writer *w, writer_session *s, const char *endpoints,
@@ -82,7 +81,7 @@ static writer_session *pg_w_connect_channel(writer *w, int idx, retry_state *rs,
     if (!c)
         return NULL;
     c->retries = true; /* the channel's retries */
-    return session_of(c, false);
+    return pg_session_of(c);
 }
 
 /*
@@ -149,6 +148,22 @@ static char *pg_w_user_ident(writer_session *s)
     return pg_quote_ident(PQuser(pg_ws(s)->c->pg));
 }
 
+static bool pg_w_is_yugabyte(writer_session *s)
+{
+    return pg_ws(s)->c->is_yugabyte;
+}
+
+static void pg_w_set_retrying(writer_session *s, bool on)
+{
+    pg_ws(s)->c->retries = on;
+}
+
+static bool pg_w_idle(writer_session *s)
+{
+    PGconn *pg = pg_ws(s)->c->pg;
+    return PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
+}
+
 static bool pg_w_begin(writer_session *s) { return pgconn_exec(pg_ws(s)->c, "BEGIN"); }
 static bool pg_w_commit(writer_session *s) { return pgconn_exec(pg_ws(s)->c, "COMMIT"); }
 static void pg_w_rollback_after_failure(writer_session *s)
@@ -189,6 +204,67 @@ static bool pg_w_progress(writer_session *s, const char *uuid, int channel, int6
 static bool pg_w_total_applied(writer_session *s, const char *uuid, int64_t *total)
 {
     return cdc_metainfo_total_applied(pg_ws(s)->c, uuid, total);
+}
+
+static bool pg_w_batches_create(writer_session *s)
+{
+    return import_metainfo_create(pg_ws(s)->c);
+}
+
+static bool pg_w_batches_load(writer_session *s, const char *uuid, import_metainfo_set *out)
+{
+    return import_metainfo_load(pg_ws(s)->c, uuid, out);
+}
+
+static bool pg_w_batches_forget_table(writer_session *s, const char *uuid, const char *schema,
+                                      const char *table)
+{
+    return import_metainfo_delete_table(pg_ws(s)->c, uuid, schema, table);
+}
+
+static bool pg_w_batches_undo_table(writer_session *s, const char *uuid, const char *schema,
+                                    const char *table, int64_t *rows_removed)
+{
+    return import_metainfo_undo_table(pg_ws(s)->c, uuid, schema, table, rows_removed);
+}
+
+static bool pg_w_check_table(writer_session *s, const char *schema, const char *table)
+{
+    pgconn *c = pg_ws(s)->c;
+    char *q = pg_quote_qualified(schema, table);
+    int exists = pgconn_relation_exists(c, q);
+    if (exists == 0)
+        log_report(LOG_ERROR, NULL, "create the schema first (yb-voyager import schema)",
+                   "table %s does not exist on the %s database", q, db_role_name(c->role));
+    free(q);
+    return exists == 1;
+}
+
+static int pg_w_table_has_rows(writer_session *s, const char *schema, const char *table)
+{
+    char *q = pg_quote_qualified(schema, table);
+    char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
+    char *v = pgconn_query_value(pg_ws(s)->c, sql, 0, NULL);
+    free(sql);
+    free(q);
+    int out = v ? strcmp(v, "t") == 0 : -1;
+    free(v);
+    return out;
+}
+
+static bool pg_w_truncate_tables(writer_session *s, const strlist *schemas, const strlist *names)
+{
+    /* One statement: foreign keys among the tables do not get in the way. */
+    strbuf sql = STRBUF_INIT;
+    strbuf_append(&sql, "TRUNCATE TABLE ");
+    for (size_t i = 0; i < names->count; i++) {
+        char *q = pg_quote_qualified(schemas->items[i], names->items[i]);
+        strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    bool ok = pgconn_exec(pg_ws(s)->c, strbuf_cstr(&sql));
+    strbuf_free(&sql);
+    return ok;
 }
 
 static bool pg_w_set_sequences(writer_session *s, const sequence_value *seqs, size_t n,
@@ -252,8 +328,7 @@ static void pg_w_close_session(writer_session *s)
 {
     pg_wsession *p = pg_ws(s);
     applier_free(&p->ap);
-    if (!p->lent)
-        pgconn_close(p->c);
+    pgconn_close(p->c);
     free(p);
 }
 
@@ -278,6 +353,9 @@ const writer_ops writer_pg_ops = {
     .unique_violation = pg_w_unique_violation,
     .error_line = pg_w_error_line,
     .user_ident = pg_w_user_ident,
+    .is_yugabyte = pg_w_is_yugabyte,
+    .set_retrying = pg_w_set_retrying,
+    .idle = pg_w_idle,
     .begin = pg_w_begin,
     .commit = pg_w_commit,
     .rollback_after_failure = pg_w_rollback_after_failure,
@@ -288,6 +366,17 @@ const writer_ops writer_pg_ops = {
     .reset_progress = pg_w_reset_progress,
     .progress = pg_w_progress,
     .total_applied = pg_w_total_applied,
+    .batches_create = pg_w_batches_create,
+    .batches_load = pg_w_batches_load,
+    .batches_forget_table = pg_w_batches_forget_table,
+    .batches_undo_table = pg_w_batches_undo_table,
+    .check_table = pg_w_check_table,
+    .table_has_rows = pg_w_table_has_rows,
+    .truncate_tables = pg_w_truncate_tables,
+    .load_statement = pg_w_load_statement,
+    .connect_loader = pg_w_connect_loader,
+    .load_batch = pg_w_load_batch,
+    .batch_committed = pg_w_batch_committed,
     .set_sequences = pg_w_set_sequences,
     .apply_setup = pg_w_apply_setup,
     .apply_batch = pg_w_apply_batch,

@@ -8,6 +8,9 @@
  *                     the input function of the column it lands in (arrays, json, enums,
  *                     domains alike).
  *   pg_bookkeeping.c  the ybvoyager_metadata tables of the change apply (pg_bookkeeping.h)
+ *   pg_batches.c      the snapshot import's table of committed batches
+ *   pg_load.c         loader sessions and one snapshot batch: COPY FROM STDIN of its bytes
+ *                     with its bookkeeping row, in one transaction
  * It serves YugabyteDB and PostgreSQL targets, and PostgreSQL as source and
  * source-replica. Nothing outside src/source includes this.
  */
@@ -16,6 +19,7 @@
 
 #include "core/strmap.h"
 #include "db/pgconn.h"
+#include "db/yb_nodes.h"
 #include "source/pg_bookkeeping.h"
 #include "source/writer.h"
 
@@ -34,12 +38,11 @@ typedef struct applier {
     int64_t merged_events;    /* events applied through multi-row statements */
 } applier;
 
-/* A session: its connection (owned unless lent) and, on a channel's, the applier. */
+/* A session: its connection (owned) and, on a channel's, the applier. */
 typedef struct pg_wsession {
     writer_session pub;
     pgconn *c;
     applier ap;
-    bool lent; /* c is the caller's (writer_session_lend_pg) */
 } pg_wsession;
 
 static inline pg_wsession *pg_ws(writer_session *s) { return (pg_wsession *)s->impl; }
@@ -69,5 +72,29 @@ bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *
  * when it is not a plain lower-case identifier. Caller frees.
  */
 char *cdc_metainfo_table_name(const char *schema, const char *table);
+
+/* pg_batches.c: ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3. */
+bool import_metainfo_create(pgconn *c);
+bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo_set *out);
+/* The INSERT of a batch's row, inside the caller's transaction. Caller PQclear()s. */
+PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,
+                                 int64_t batch, const char *schema, const char *table, int64_t rows);
+bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
+                                  const char *table);
+/* writer_ops.batches_undo_table's contract. */
+bool import_metainfo_undo_table(pgconn *c, const char *migration_uuid, const char *schema,
+                                const char *table, int64_t *rows_removed);
+
+/* pg_load.c: writer_ops' entries of the same names (their contracts). */
+writer_session *pg_w_connect_loader(writer *w, int idx, bool upsert, atomic_int *warned);
+writer_load_result pg_w_load_batch(writer_session *s, const char *uuid, const writer_batch *b,
+                                   int64_t copy_cap, char *buf, char **why);
+int pg_w_batch_committed(writer_session *s, const char *uuid, const writer_batch *b);
+char *pg_w_load_statement(writer *w, const char *schema, const char *table,
+                          const char *columns_json);
+
+/* pg_writer.c: a session over c (owned), and the nodes of the writer (count 0: none). */
+writer_session *pg_session_of(pgconn *c);
+const yb_nodes *pg_writer_nodes(writer *w);
 
 #endif

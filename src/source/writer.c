@@ -82,3 +82,37 @@ const char *writer_old_value(const writer_change *ev, const char *name, bool *fo
         return v;
     return writer_cols_get(&ev->before, name, found);
 }
+
+static int cmp_row(const void *a, const void *b)
+{
+    const import_metainfo_row *x = a, *y = b;
+    int c = strcmp(x->file_name, y->file_name);
+    if (c)
+        return c;
+    return x->batch_number < y->batch_number ? -1 : x->batch_number > y->batch_number;
+}
+
+void import_metainfo_set_sort(import_metainfo_set *s)
+{
+    if (s->count)
+        qsort(s->items, s->count, sizeof *s->items, cmp_row);
+}
+
+bool import_metainfo_set_has(const import_metainfo_set *s, const char *file_name, int64_t batch,
+                             int64_t *rows)
+{
+    import_metainfo_row key = {(char *)file_name, batch, 0};
+    const import_metainfo_row *hit =
+        s->count ? bsearch(&key, s->items, s->count, sizeof *s->items, cmp_row) : NULL;
+    if (hit && rows)
+        *rows = hit->rows;
+    return hit != NULL;
+}
+
+void import_metainfo_set_free(import_metainfo_set *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free(s->items[i].file_name);
+    free(s->items);
+    memset(s, 0, sizeof *s);
+}

@@ -1,6 +1,7 @@
 /*
  * The writer seam: what the change apply (cdc/cdc_import.c, cdc/channels.c)
- * needs from the database it writes to, as a table of operations
+ * and the snapshot import (snapshot/snapshot_import.c, snapshot/batch_loader.c)
+ * need from the database they write to, as a table of operations
  * (writer_ops) over an opaque session. The import data commands apply
  * changes to the target (YugabyteDB, or PostgreSQL standing in for it), to
  * the source (fall-back) and to the source-replica (fall-forward); each of
@@ -10,14 +11,17 @@
  * writer_for(), and touches neither cdc/ nor snapshot/.
  *
  * What stays in the engines, whatever the database: routing (cdc_route),
- * the channels and their threads, conflict waits, batching, the retry policy
- * and its timeouts (db/retry.h), deciding whether a batch committed before a
- * connection dropped, metrics. What a writer provides: the calls below.
+ * the channels and their threads, conflict waits, batching, the snapshot's
+ * batch plans, data files and workers, the retry policy and its timeouts
+ * (db/retry.h), deciding whether a batch committed before a connection
+ * dropped, progress, metrics. What a writer provides: the calls below.
  *
  * Exactly once: apply_batch commits a batch's changes and the channel's
  * progress (last applied vsn, counts) in one transaction, and a batch whose
  * last vsn is not past the progress already recorded cannot commit. The
- * engine reads that progress (progress) after an ambiguous failure.
+ * engine reads that progress (progress) after an ambiguous failure. A
+ * snapshot batch commits with its bookkeeping row (load_batch), which
+ * batch_committed reads after an ambiguous failure.
  *
  * Order of calls, for one run of the change apply:
  *
@@ -28,6 +32,13 @@
  *   s[i] = connect_channel(w, i, ...)  one session per channel
  *   apply_setup(s[i], i, uuid)         then apply_batch(s[i], ...) from the channel's thread
  *   writer_session_close(...), writer_free(w)
+ *
+ * and for one run of the snapshot import:
+ *
+ *   m = connect, batches_create, discover_nodes, check_table, [clean start:
+ *   table_has_rows, begin, truncate_tables, batches_forget_table, commit],
+ *   batches_load, batches_undo_table (a table exported again), set_sequences
+ *   per worker: s = connect_loader(w, i, ...); load_batch / batch_committed
  *
  * Sessions: one thread at a time each. Errors: calls answering bool log
  * their failure unless said otherwise; retryable() / unique_violation()
@@ -43,6 +54,7 @@
 #include "db/retry.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +137,45 @@ typedef struct writer_table_count {
     int64_t inserts, updates, deletes;
 } writer_table_count;
 
+/* One committed snapshot batch, as the bookkeeping records it. */
+typedef struct import_metainfo_row {
+    char *file_name;
+    int64_t batch_number;
+    int64_t rows;
+} import_metainfo_row;
+
+/* Batches already committed for this migration, sorted for lookup (owned). */
+typedef struct import_metainfo_set {
+    import_metainfo_row *items;
+    size_t count;
+} import_metainfo_set;
+
+/* Sort set's rows for import_metainfo_set_has (a writer's batches_load does). */
+void import_metainfo_set_sort(import_metainfo_set *s);
+bool import_metainfo_set_has(const import_metainfo_set *s, const char *file_name, int64_t batch,
+                             int64_t *rows);
+void import_metainfo_set_free(import_metainfo_set *s);
+
+/* One snapshot batch to load: every pointer is the caller's, valid for the call. */
+typedef struct writer_batch {
+    const char *display;   /* the table as messages name it */
+    const char *schema;
+    const char *table;
+    const char *load_sql;  /* the table's statement (writer_ops.load_statement) */
+    const char *file_name; /* data_file_name of its bookkeeping row */
+    int64_t number;        /* its batch number */
+    int64_t rows;          /* rows planned: another count loaded is a warning */
+    int fd;                /* the data file (PostgreSQL text COPY: rows are lines) */
+    int64_t start, end;    /* the batch's bytes in it */
+} writer_batch;
+
+typedef enum writer_load_result {
+    WRITER_LOAD_DONE,      /* committed with its bookkeeping row (or an earlier run had) */
+    WRITER_LOAD_RETRY,     /* a failure worth retrying (*why) */
+    WRITER_LOAD_FATAL,     /* a failure retrying does not cure (*why) */
+    WRITER_LOAD_TOO_LARGE, /* refused as too large a message: smaller pieces may pass (*why) */
+} writer_load_result;
+
 typedef struct writer writer;
 typedef struct writer_session writer_session;
 
@@ -179,6 +230,16 @@ typedef struct writer_ops {
     /* The session's user, quoted for SQL in messages (caller frees). */
     char *(*user_ident)(writer_session *s);
 
+    /* The database is YugabyteDB (its load settings apply). */
+    bool (*is_yugabyte)(writer_session *s);
+    /*
+     * Is the caller retrying the session's failures (on: logged as warnings,
+     * the default of connect's sessions) or not (errors)?
+     */
+    void (*set_retrying)(writer_session *s, bool on);
+    /* Connected with no transaction open: fit for the next batch. */
+    bool (*idle)(writer_session *s);
+
     /* Transactions around bookkeeping the engine does with meta.db. */
     bool (*begin)(writer_session *s);
     bool (*commit)(writer_session *s);
@@ -213,6 +274,47 @@ typedef struct writer_ops {
     /* Sum of events applied for this migration (all channels). */
     bool (*total_applied)(writer_session *s, const char *uuid, int64_t *total);
 
+    /* The snapshot's bookkeeping: create it when missing (idempotent). */
+    bool (*batches_create)(writer_session *s);
+    /* The batches committed for this migration into *out (caller frees). */
+    bool (*batches_load)(writer_session *s, const char *uuid, import_metainfo_set *out);
+    /* Forget the table's batches, inside the caller's transaction. */
+    bool (*batches_forget_table)(writer_session *s, const char *uuid, const char *schema,
+                                 const char *table);
+    /*
+     * Take back everything this migration loaded into a table, in one
+     * transaction: when it has committed batches, empty the table and forget
+     * them. *rows_removed: the rows those batches had loaded.
+     */
+    bool (*batches_undo_table)(writer_session *s, const char *uuid, const char *schema,
+                               const char *table, int64_t *rows_removed);
+    /* Does schema.table exist? False after logging (a missing one: how to make it). */
+    bool (*check_table)(writer_session *s, const char *schema, const char *table);
+    /* Does schema.table hold a row? 1 yes, 0 no, -1 the query failed (logged). */
+    int (*table_has_rows)(writer_session *s, const char *schema, const char *table);
+    /* Empty the tables (schemas.items[i].names.items[i]) in one statement, in the caller's transaction. */
+    bool (*truncate_tables)(writer_session *s, const strlist *schemas, const strlist *names);
+    /* The statement that loads a table's rows from a data file of these columns (caller frees). */
+    char *(*load_statement)(writer *w, const char *schema, const char *table,
+                            const char *columns_json);
+    /*
+     * A session for loading batches (idx picks the node), set for loading:
+     * upsert mode when asked and the database has one; triggers and foreign
+     * keys off when allowed, else warned about once (*warned). NULL after a
+     * warning: the caller retries.
+     */
+    writer_session *(*connect_loader)(writer *w, int idx, bool upsert, atomic_int *warned);
+    /*
+     * Load b in one transaction with its bookkeeping row, as one statement,
+     * or as statements of at most copy_cap bytes (> 0). buf:
+     * WRITER_LOAD_BUFFER_BYTES of scratch. *why (caller frees) on failure;
+     * the transaction is rolled back when the connection is up.
+     */
+    writer_load_result (*load_batch)(writer_session *s, const char *uuid, const writer_batch *b,
+                                     int64_t copy_cap, char *buf, char **why);
+    /* Did b commit (its bookkeeping row is there)? 1 yes, 0 no, -1 unknown (not logged). */
+    int (*batch_committed)(writer_session *s, const char *uuid, const writer_batch *b);
+
     /*
      * Set the sequences to seqs[0..n) (those without a name skipped); one the
      * database lacks is a warning. *restored counts those set. Idempotent.
@@ -239,6 +341,8 @@ typedef struct writer_ops {
     void (*free)(writer *w);
 } writer_ops;
 
+#define WRITER_LOAD_BUFFER_BYTES (1024 * 1024)
+
 struct writer {
     const writer_ops *ops;
     engine_ctx *eng;
@@ -262,13 +366,5 @@ struct writer_session {
 writer *writer_for(engine_ctx *eng, db_conf *conf, engine_status *status);
 void writer_free(writer *w);
 void writer_session_close(writer_session *s);
-
-/*
- * A session over a PostgreSQL connection the caller holds (and keeps: the
- * session's close leaves it open), for the snapshot import's clean start,
- * which is not behind this seam yet (cdc_import_clean_in_tx).
- */
-struct pgconn;
-writer_session *writer_session_lend_pg(struct pgconn *c);
 
 #endif
