@@ -64,12 +64,26 @@ static int open_planned(const batch_loader *l, const batch_job *b, bool *stale)
 /* Below this a COPY holds a row or two: halving again cannot get under an RPC limit. */
 #define BATCH_LOADER_MIN_COPY_BYTES 1024
 
-typedef enum batch_outcome { BATCH_DONE, BATCH_RETRY, BATCH_FATAL, BATCH_OUTDATED, BATCH_TOO_LARGE } batch_outcome;
+typedef enum batch_outcome {
+    BATCH_DONE,
+    BATCH_RETRY,
+    BATCH_FATAL,
+    BATCH_OUTDATED,
+    BATCH_TOO_LARGE, /* the database refused it as too large a message: smaller pieces may pass */
+} batch_outcome;
 
 static writer_batch batch_of(const batch_job *b, int fd)
 {
-    return (writer_batch){b->display, b->schema,  b->table,  b->load_sql, b->file_name,
-                          b->r.number, b->r.rows, fd,        b->r.start_offset, b->r.end_offset};
+    return (writer_batch){.display = b->display,
+                          .schema = b->schema,
+                          .table = b->table,
+                          .load_sql = b->load_sql,
+                          .file_name = b->file_name,
+                          .number = b->r.number,
+                          .rows = b->r.rows,
+                          .fd = fd,
+                          .start = b->r.start_offset,
+                          .end = b->r.end_offset};
 }
 
 static batch_outcome batch_once(batch_loader *l, writer_session *c, const batch_job *b, char *buf,
