@@ -6,7 +6,8 @@
  * changes to the target (YugabyteDB, or PostgreSQL standing in for it), to
  * the source (fall-back) and to the source-replica (fall-forward); each of
  * those is a writer. PostgreSQL's implementation (source/pg_writer.c,
- * source/pg_apply.c, source/pg_bookkeeping.c) serves all three today; a
+ * pg_apply.c, pg_load.c, pg_bookkeeping.c, pg_batches.c) serves all three
+ * today, YugabyteDB included; a
  * writer for another database implements this table and lists itself in
  * writer_for(), and touches neither cdc/ nor snapshot/.
  *
