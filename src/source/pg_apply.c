@@ -270,8 +270,9 @@ static void set_mergeable(const writer_item *it, ev_stmt *s)
     const table_meta *tm = it->tm;
     bool found;
     for (size_t i = 0; i < tm->pk.count; i++) {
-        const char *v = ev->op == WRITER_OP_INSERT ? writer_cols_get(&ev->fields, tm->pk.items[i], &found)
-                                                : writer_old_value(ev, tm->pk.items[i], &found);
+        const char *v = ev->op == WRITER_OP_INSERT
+                            ? writer_cols_get(&ev->fields, tm->pk.items[i], &found)
+                            : writer_old_value(ev, tm->pk.items[i], &found);
         strbuf_append(&s->key, v ? v : "\x01");
         strbuf_append_char(&s->key, '\x1f');
     }
