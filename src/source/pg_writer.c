@@ -44,6 +44,7 @@ const yb_nodes *pg_writer_nodes(writer *w)
 static writer_session *pg_w_connect(writer *w, retry_state *rs,
                                     const volatile sig_atomic_t *interrupt, bool *gave_up)
 {
+    pgw(w); /* made here, before any thread shares the writer (move runs on channels' threads) */
     pgconn *c = db_connect_recorded_retrying(w->eng->cat, w->conf, NULL, rs, interrupt, gave_up);
     if (!c)
         return NULL;
