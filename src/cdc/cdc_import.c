@@ -132,7 +132,8 @@ static engine_status db_error(importer *im)
  */
 static bool main_ready(importer *im, retry_state *rs)
 {
-    if (im->main->ops->ensure(im->main, rs, "catalog and bookkeeping connection", im->eng->interrupted))
+    if (im->main->ops->ensure(im->main, rs, "catalog and bookkeeping connection",
+                              im->eng->interrupted))
         return true;
     im->resumable = true;
     return false;
@@ -805,7 +806,6 @@ bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, writer_s
            import_state_committed_clear(eng->cat, importer_role) &&
            s->ops->create(s) && s->ops->reset_progress(s, catalog_migration_uuid(eng->cat));
 }
-
 
 /*
  * This database's progress against the queue of this run: of another
