@@ -54,9 +54,9 @@ engine_status cdc_import_table_filter_check(engine_ctx *eng, const cdc_apply_spe
 
 /*
  * import data --start-clean: inside the transaction that empties the tables
- * s (a session of the writer), forget the change progress too (channel and count rows), after
- * marking every queue segment as not applied by importer_role in meta.db.
- * Idempotent. False after logging.
+ * on s (a session of the writer), forget the change progress too (channel
+ * and count rows), after marking every queue segment as not applied by
+ * importer_role in meta.db. Idempotent. False after logging.
  */
 bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, writer_session *s);
 
