@@ -41,6 +41,11 @@
  *   batches_load, batches_undo_table (a table exported again), set_sequences
  *   per worker: s = connect_loader(w, i, ...); load_batch / batch_committed
  *
+ * Memory: the writer and its sessions are the caller's (writer_free,
+ * writer_session_close; sessions closed before their writer); table_meta
+ * and import_metainfo_set results too; items, batches and sequence values
+ * passed in stay the caller's.
+ *
  * Sessions: one thread at a time each. Errors: calls answering bool log
  * their failure unless said otherwise; retryable() / unique_violation()
  * classify the last failure of a session for the engine's retry policy.
