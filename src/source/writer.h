@@ -7,9 +7,9 @@
  * the source (fall-back) and to the source-replica (fall-forward); each of
  * those is a writer. PostgreSQL's implementation (source/pg_writer.c,
  * pg_apply.c, pg_load.c, pg_bookkeeping.c, pg_batches.c) serves all three
- * today, YugabyteDB included; a
- * writer for another database implements this table and lists itself in
- * writer_for(), and touches neither cdc/ nor snapshot/.
+ * today, YugabyteDB included; a writer for another database (MySQL, for
+ * fall-back into it) implements this table and lists itself in writer_for(),
+ * and touches neither cdc/ nor snapshot/.
  *
  * What stays in the engines, whatever the database: routing (cdc_route),
  * the channels and their threads, conflict waits, batching, the snapshot's
