@@ -26,8 +26,15 @@ for low in core catalog db source; do
     hits=$(grep -rlE "#include \"($above)/" "src/$low" --include=*.[ch])
     [ -z "$hits" ] || breach "src/$low includes engine headers: $(echo $hits)"
 done
-# the engines reach a source's own code only through source/source.h (and source/change.h)
+# the engines reach a source's own code only through source/source.h (and source/change.h),
+# and a written database's only through source/writer.h
 hits=$(grep -rnoE '#include "source/[^"]+"' src --include=*.[ch] | grep -v '^src/source/' |
-    grep -vE '"source/(source|change)\.h"$' | cut -d: -f1 | sort -u)
+    grep -vE '"source/(source|change|writer)\.h"$' | cut -d: -f1 | sort -u)
 [ -z "$hits" ] || breach "files outside src/source include a source's own headers: $(echo $hits)"
+# the writers (change apply, snapshot import) speak to the database they write to only through
+# source/writer.h: no libpq, no pgconn, no YugabyteDB node handling of their own
+hits=$(grep -lE '\bPQ[a-zA-Z]+ *\(|\bpgconn_[a-z_]+ *\(|\bpgconn\b|->pg\b|#include "db/(pgconn|yb_nodes)\.h"|\bpg_quote_[a-z_]+ *\(|\byb_nodes_[a-z_]+ *\(' \
+    src/cdc/apply.[ch] src/cdc/channels.[ch] src/cdc/cdc_import.[ch] \
+    src/snapshot/batch_loader.[ch] src/snapshot/snapshot_import.[ch])
+[ -z "$hits" ] || breach "the writers call libpq instead of source/writer.h: $(echo $hits)"
 exit $fail

@@ -18,20 +18,18 @@
 #include "cdc/conflicts.h"
 #include "cdc/consistent_point.h"
 #include "cdc/event.h"
-#include "cdc/import_metainfo.h"
 #include "cdc/import_metrics.h"
 #include "cdc/queue_format.h"
 #include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 #include "catalog/import_state.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "db/connect.h"
-#include "migration/sequences.h"
+#include "db/connect.h" /* db_role_failure */
+#include "source/writer.h"
 #include "snapshot/table_list.h"
-#include "snapshot/yb_nodes.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -67,12 +65,12 @@ typedef struct importer {
     engine_ctx *eng;
     const cdc_apply_spec *spec;
     db_conf *conf;         /* spec->conf */
-    yb_nodes nodes;        /* YugabyteDB: the nodes channels spread over (and move between) */
+    writer *w;             /* the database applied to (its nodes, YugabyteDB's included) */
     channel_reconnect reconnect;
     const importer_kind *kind;
     const char *uuid;
     char *generation;      /* of the queue this run reads (cdc/queue_generation.h) */
-    pgconn *main;          /* catalog, bookkeeping, sequences */
+    writer_session *main;  /* catalog, bookkeeping, sequences */
     int nchannels;
     int64_t *start_applied; /* each channel's last_applied_vsn when this run began */
     channel_set *chans;
@@ -134,7 +132,8 @@ static engine_status db_error(importer *im)
  */
 static bool main_ready(importer *im, retry_state *rs)
 {
-    if (pgconn_ensure(im->main, rs, "catalog and bookkeeping connection", im->eng->interrupted, NULL))
+    if (im->main->ops->ensure(im->main, rs, "catalog and bookkeeping connection",
+                              im->eng->interrupted))
         return true;
     im->resumable = true;
     return false;
@@ -147,7 +146,7 @@ static bool main_ready(importer *im, retry_state *rs)
  */
 static bool main_retry(importer *im, retry_state *rs, const char *what)
 {
-    if (PQstatus(im->main->pg) == CONNECTION_OK && !im->main->last_error_retryable)
+    if (im->main->ops->connected(im->main) && !im->main->ops->retryable(im->main))
         return false;
     if (retry_failed(rs) && retry_backoff(rs, im->eng->interrupted))
         return true;
@@ -312,7 +311,7 @@ static bool route_table(importer *im, table_meta *tm)
     else
         free(got);
     if (fk_order && (!tm->route_group || strcmp(tm->route_group, tm->fk_group) != 0)) {
-        char *user = pg_quote_ident(PQuser(im->main->pg));
+        char *user = im->main->ops->user_ident(im->main);
         char *hint = xasprintf("as a superuser run: GRANT SET ON PARAMETER session_replication_role "
                                "TO %s; (PostgreSQL 15 and later; else ALTER ROLE %s SUPERUSER;) "
                                "then run the same command again",
@@ -371,7 +370,8 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
         retry_state rs;
         retry_init(&rs, &pol);
         while (main_ready(im, &rs)) {
-            if (table_meta_load(im->main, ev->schema_name, ev->table_name, im->ntables, &tm)) {
+            if (im->main->ops->table_meta(im->main, ev->schema_name, ev->table_name, im->ntables,
+                                          &tm)) {
                 if (!route_table(im, tm)) {
                     table_meta_free(tm);
                     return NULL;
@@ -388,6 +388,22 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
 }
 
 /*
+ * Set the database's sequences to the values meta.db holds for phase (the
+ * cutover op): none recorded is no error. False after logging.
+ */
+static bool restore_sequences(importer *im, const char *phase, int *restored)
+{
+    sequence_value *seqs = NULL;
+    size_t n = 0;
+    *restored = 0;
+    if (!sequence_values_load(im->eng->cat, phase, &seqs, &n))
+        return false;
+    bool ok = im->main->ops->set_sequences(im->main, seqs, n, restored);
+    sequence_values_free(seqs, n);
+    return ok;
+}
+
+/*
  * Before the cutover is recorded (a rerun would then skip everything): does
  * each channel's progress on the database still say what it committed? A
  * database that lost commits after the channels' last batch is seen here.
@@ -400,7 +416,7 @@ static int progress_lost(importer *im, retry_state *rs)
         for (;;) {
             if (!main_ready(im, rs))
                 return -1;
-            if (cdc_metainfo_channel_progress(im->main, im->uuid, i, &vsn))
+            if (im->main->ops->progress(im->main, im->uuid, i, &vsn))
                 break;
             if (!main_retry(im, rs, "reading the apply progress"))
                 return -1;
@@ -447,7 +463,7 @@ static engine_status on_cutover(importer *im, const cdc_event *ev, int64_t segme
         if (!main_ready(im, &rs))
             return db_error(im);
         /* setval is idempotent: a restore cut off half-way is run again whole */
-        if (sequences_restore(im->eng->cat, im->main, ev->cutover_op, &nseq))
+        if (restore_sequences(im, ev->cutover_op, &nseq))
             break;
         if (!main_retry(im, &rs, "restoring the sequences"))
             return db_error(im);
@@ -682,7 +698,6 @@ static void free_table(void *t)
 static void importer_free(importer *im)
 {
     channels_stop(im->chans);
-    yb_nodes_free(&im->nodes);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
     import_metrics_free(im->metrics);
@@ -692,7 +707,8 @@ static void importer_free(importer *im)
     strbuf_free(&im->keybuf);
     free(im->start_applied);
     free(im->generation);
-    pgconn_close(im->main);
+    writer_session_close(im->main);
+    writer_free(im->w);
 }
 
 /* One part of a pattern as it matches: unquoted parts fold to lower case. */
@@ -779,7 +795,7 @@ out:
     return rc;
 }
 
-bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *c)
+bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, writer_session *s)
 {
     /*
      * meta.db first: segments marked applied would be skipped after the
@@ -788,7 +804,7 @@ bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *
      */
     return queue_generation_forget_applied(eng->cat, importer_role) &&
            import_state_committed_clear(eng->cat, importer_role) &&
-           cdc_metainfo_create(c) && cdc_metainfo_reset(c, catalog_migration_uuid(eng->cat));
+           s->ops->create(s) && s->ops->reset_progress(s, catalog_migration_uuid(eng->cat));
 }
 
 /*
@@ -800,13 +816,13 @@ bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *
 static engine_status check_generation(importer *im, bool start_clean)
 {
     int64_t old_vsn = 0;
-    int g = cdc_metainfo_generation_check(im->main, im->uuid, im->generation, &old_vsn);
+    int g = im->main->ops->generation_check(im->main, im->uuid, im->generation, &old_vsn);
     if (g < 0)
         return db_error(im);
     bool no_snapshot = strcmp(im->kind->role, "source_db_importer") == 0;
     if (g == 0 && start_clean && no_snapshot) {
         int64_t applied = 0;
-        if (!cdc_metainfo_total_applied(im->main, im->uuid, &applied))
+        if (!im->main->ops->total_applied(im->main, im->uuid, &applied))
             return db_error(im);
         if (applied > 0) {
             char *detail = xasprintf("%lld are applied, and there is no snapshot to reload",
@@ -831,11 +847,11 @@ static engine_status check_generation(importer *im, bool start_clean)
                    db_role_name(im->conf->role), (long long)old_vsn);
         return ENGINE_BAD_STATE;
     }
-    bool ok = pgconn_exec(im->main, "BEGIN") &&
+    bool ok = im->main->ops->begin(im->main) &&
               cdc_import_clean_in_tx(im->eng, im->kind->role, im->main) &&
-              pgconn_exec(im->main, "COMMIT");
+              im->main->ops->commit(im->main);
     if (!ok) {
-        pgconn_rollback_after_failure(im->main);
+        im->main->ops->rollback_after_failure(im->main);
         return db_error(im);
     }
     log_say("--start-clean: forgot the progress of the earlier change queue on the %s database",
@@ -845,14 +861,13 @@ static engine_status check_generation(importer *im, bool start_clean)
 
 /*
  * channel_reconnect for YugabyteDB: a channel whose node went away mid apply
- * connects to the next node that answers (yb_nodes_connect tries its own
- * first). Runs on the channel's thread: reads only im->nodes and im->conf.
+ * connects to the next node that answers (its own first). Runs on the
+ * channel's thread: the writer only reads its nodes there.
  */
-static pgconn *reconnect_elsewhere(void *arg, int channel_no)
+static bool reconnect_elsewhere(void *arg, writer_session *s, int channel_no)
 {
     importer *im = arg;
-    pgconn_options opt = {.application_name = "yb-voyager-apply", .quiet = true};
-    return yb_nodes_connect(&im->nodes, (size_t)channel_no, im->conf, &opt);
+    return im->w->ops->move(im->w, s, channel_no);
 }
 
 engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_apply_next *next)
@@ -889,19 +904,22 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     retry_state rs;
     retry_init(&rs, &pol);
     bool gave_up = false;
-    im.main = db_connect_recorded_retrying(eng->cat, conf, NULL, &rs, eng->interrupted, &gave_up);
+    im.w = writer_for(eng, conf, &rc);
+    if (!im.w)
+        goto out;
+    im.main = im.w->ops->connect(im.w, &rs, eng->interrupted, &gave_up);
     if (!im.main) {
         im.resumable = gave_up;
         rc = db_error(&im);
         goto out;
     }
-    im.main->retries = true; /* its statements run under main_ready() / main_retry() */
+    /* its statements run under main_ready() / main_retry() */
     for (;;) {
         if (!main_ready(&im, &rs)) {
             rc = db_error(&im);
             goto out;
         }
-        if (cdc_metainfo_create(im.main))
+        if (im.main->ops->create(im.main))
             break;
         if (!main_retry(&im, &rs, "creating the apply bookkeeping")) {
             rc = db_error(&im);
@@ -928,9 +946,9 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         }
         free(im.start_applied);
         im.start_applied = NULL;
-        if (cdc_metainfo_channels(im.main, im.uuid, im.generation, channel_count(spec),
-                                  &im.nchannels, &im.start_applied) &&
-            cdc_metainfo_total_applied(im.main, im.uuid, &before))
+        if (im.main->ops->channels(im.main, im.uuid, im.generation, channel_count(spec),
+                                   &im.nchannels, &im.start_applied) &&
+            im.main->ops->total_applied(im.main, im.uuid, &before))
             break;
         if (!main_retry(&im, &rs, "reading the apply progress")) {
             rc = db_error(&im);
@@ -943,31 +961,18 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     }
     /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
     if (conf->role == DB_TARGET &&
-        !yb_nodes_discover(im.main, spec->target_endpoints, spec->use_public_ip, &im.nodes)) {
+        !im.w->ops->discover_nodes(im.w, im.main, spec->target_endpoints, spec->use_public_ip)) {
         rc = ENGINE_BAD_INPUT;
         goto out;
     }
-    const yb_nodes *nodes = &im.nodes;
-    pgconn **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
-    pgconn_options opt = {.application_name = "yb-voyager-apply"};
+    size_t nodes = im.w->ops->node_count(im.w);
+    writer_session **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     for (int i = 0; i < im.nchannels; i++) {
-        /* every node once (quiet), then the channel's own node under the retry policy */
-        opt.quiet = true;
-        conns[i] = nodes->count > 1 ? yb_nodes_connect(nodes, (size_t)i, conf, &opt) : NULL;
-        opt.quiet = false;
-        if (!conns[i]) {
-            if (nodes->count) {
-                opt.host = nodes->items[(size_t)i % nodes->count].host;
-                opt.port = nodes->items[(size_t)i % nodes->count].port;
-            }
-            conns[i] = pgconn_connect_retrying(conf, &opt, &rs, eng->interrupted, &gave_up);
-        }
-        if (conns[i])
-            conns[i]->retries = true; /* apply_with_retries */
+        conns[i] = im.w->ops->connect_channel(im.w, i, &rs, eng->interrupted, &gave_up);
         if (!conns[i]) {
             im.resumable = gave_up;
             for (int j = 0; j < i; j++)
-                pgconn_close(conns[j]);
+                writer_session_close(conns[j]);
             free(conns);
             rc = db_error(&im);
             goto out;
@@ -976,7 +981,7 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     im.reconnect = (channel_reconnect){reconnect_elsewhere, &im};
     cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX,
-                              nodes->count > 1 ? &im.reconnect : NULL);
+                              nodes > 1 ? &im.reconnect : NULL);
     free(conns);
     if (!im.chans) {
         rc = ENGINE_BAD_STATE; /* resources, not data: the same command again resumes */

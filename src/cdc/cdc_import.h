@@ -7,8 +7,8 @@
 
 #include "core/engine.h"
 #include "db/dbconf.h"
-#include "db/pgconn.h"
 #include "snapshot/table_list.h"
+#include "source/writer.h"
 
 #include <stdbool.h>
 
@@ -54,10 +54,10 @@ engine_status cdc_import_table_filter_check(engine_ctx *eng, const cdc_apply_spe
 
 /*
  * import data --start-clean: inside the transaction that empties the tables
- * on c, forget the change progress too (channel and count rows), after
- * marking every queue segment as not applied by importer_role in meta.db.
- * Idempotent. False after logging.
+ * on s (a session of the writer), forget the change progress too (channel
+ * and count rows), after marking every queue segment as not applied by
+ * importer_role in meta.db. Idempotent. False after logging.
  */
-bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, pgconn *c);
+bool cdc_import_clean_in_tx(engine_ctx *eng, const char *importer_role, writer_session *s);
 
 #endif

@@ -1,11 +1,11 @@
 #include "cdc/channels.h"
 
-#include "cdc/import_metainfo.h"
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 #include "core/log.h"
 #include "core/util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,14 +61,16 @@ typedef struct channel {
     int no;
     pthread_t th;
     struct channel_set *set;
-    applier ap;
+    writer_session *ws;     /* the channel's session; ws->role names the database */
+    writer_item *wi;        /* the batch as the writer takes it (batch_max each) */
+    writer_item **wp;
     cdc_item **q; /* ring of queued items */
     size_t head, count, cap;
     size_t queued_bytes;
     bool busy;              /* a batch is being applied */
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
-    /* copies of ap's counters, which only the worker touches, taken under set->mu */
+    /* copies of ws's counters, which only the worker touches, taken under set->mu */
     int64_t zero_row_changes, merged_events;
     pthread_cond_t work;
 } channel;
@@ -90,18 +92,57 @@ struct channel_set {
 };
 
 /*
- * Session settings of an apply connection; false when the replica role could
- * not be set. Channels apply rows out of the source's global order: a child
- * row may arrive before its parent. Like PostgreSQL's own apply workers, run
- * as a replica session so foreign keys and triggers are not re-checked.
- * Without it the importer keeps foreign-key order itself (cdc_import.c).
+ * Session settings of an apply connection; false when foreign-key checks and
+ * triggers could not be turned off (PostgreSQL: the replica role). Channels
+ * apply rows out of the source's global order: a child row may arrive before
+ * its parent. Without it the importer keeps foreign-key order itself
+ * (cdc_import.c).
  */
-static bool session_setup(pgconn *c)
+static bool session_setup(channel *c)
 {
-    /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
-    PGresult *r = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
-    PQclear(r);
-    return r != NULL;
+    return c->ws->ops->apply_setup(c->ws, c->no, c->set->migration_uuid);
+}
+
+void cdc_item_free(cdc_item *it)
+{
+    if (!it)
+        return;
+    cdc_event_free(&it->ev);
+    free(it->deps);
+    if (it->arena)
+        cdc_arena_free(it->arena);
+    else
+        free(it);
+}
+
+static writer_cols cols_of(const cdc_cols *c)
+{
+    return (writer_cols){c->names, c->values, c->count};
+}
+
+/*
+ * Apply the batch through the writer: its changes as writer_items (pointers
+ * into the events), *failed mapped back to the batch's item.
+ */
+static bool apply_batch(channel *c, cdc_item **batch, size_t n, cdc_item **failed, strbuf *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const cdc_event *ev = &batch[i]->ev;
+        c->wi[i] = (writer_item){
+            .ev = {.vsn = ev->vsn,
+                   .op = ev->op == CDC_OP_TRUNCATE ? WRITER_OP_TRUNCATE : (writer_op)ev->op,
+                   .exporter_role = ev->exporter_role,
+                   .key = cols_of(&ev->key),
+                   .fields = cols_of(&ev->fields),
+                   .before = cols_of(&ev->before)},
+            .tm = batch[i]->tm,
+        };
+        c->wp[i] = &c->wi[i];
+    }
+    writer_item *wf = NULL;
+    bool ok = c->ws->ops->apply_batch(c->ws, c->wp, n, &wf, err);
+    *failed = wf ? batch[wf - c->wi] : NULL;
+    return ok;
 }
 
 static bool deps_ok(channel_set *s, const cdc_item *it)
@@ -128,8 +169,8 @@ static void set_error_line(strbuf *err, const char *msg)
 static int batch_committed(channel *c, cdc_item **batch, size_t n)
 {
     int64_t vsn = 0;
-    if (PQstatus(c->ap.conn->pg) != CONNECTION_OK ||
-        !cdc_metainfo_channel_progress(c->ap.conn, c->set->migration_uuid, c->no, &vsn))
+    if (!c->ws->ops->connected(c->ws) ||
+        !c->ws->ops->progress(c->ws, c->set->migration_uuid, c->no, &vsn))
         return -1;
     pthread_mutex_lock(&c->set->mu);
     int64_t committed = c->committed;
@@ -140,13 +181,13 @@ static int batch_committed(channel *c, cdc_item **batch, size_t n)
                    "run the same command again to re-apply the changes from its progress",
                    "%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
                    "that it had committed",
-                   db_role_name(c->ap.conn->role), c->no, (long long)vsn, (long long)committed);
+                   db_role_name(c->ws->role), c->no, (long long)vsn, (long long)committed);
         return -2;
     }
     if (vsn >= batch[n - 1]->ev.vsn) {
         log_warn("%s database: vsns %lld..%lld of channel %d committed before the connection "
                  "dropped: not applied again",
-                 db_role_name(c->ap.conn->role), (long long)batch[0]->ev.vsn,
+                 db_role_name(c->ws->role), (long long)batch[0]->ev.vsn,
                  (long long)batch[n - 1]->ev.vsn, c->no);
         return 1;
     }
@@ -155,23 +196,15 @@ static int batch_committed(channel *c, cdc_item **batch, size_t n)
 
 /*
  * The channel's server does not take it back: connect where the caller says
- * (another node), keeping the channel's pgconn (its role and retry settings)
- * with the new server's connection in it. Its progress is read again from that
- * database before the batch is retried (batch_committed), so nothing is applied
- * twice whichever node it lands on.
+ * (another node), keeping the channel's session. Its progress is read again
+ * from that database before the batch is retried (batch_committed), so nothing
+ * is applied twice whichever node it lands on.
  */
 static void move_connection(channel *c)
 {
     const channel_reconnect *rc = c->set->reconnect;
-    pgconn *moved = rc ? rc->connect(rc->arg, c->no) : NULL;
-    if (!moved)
-        return;
-    PQfinish(c->ap.conn->pg);
-    c->ap.conn->pg = moved->pg;
-    c->ap.conn->is_yugabyte = moved->is_yugabyte;
-    c->ap.conn->server_version_num = moved->server_version_num;
-    moved->pg = NULL;
-    pgconn_close(moved);
+    if (rc)
+        rc->connect(rc->arg, c->ws, c->no);
 }
 
 /* Apply batch with retries; false after logging the final error. */
@@ -184,12 +217,10 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
     retry_init(&rs, &pol);
     for (int attempt = 1;; attempt++) {
         cdc_item *failed = NULL;
-        bool reconnected = PQstatus(c->ap.conn->pg) == CONNECTION_OK;
+        bool reconnected = c->ws->ops->connected(c->ws);
         if (!reconnected) {
             /* the reconnect failed: that is this attempt's error (not "no connection") */
-            set_error_line(&err, PQerrorMessage(c->ap.conn->pg));
-            c->ap.conn->last_error_retryable = true;
-            c->ap.conn->sqlstate[0] = '\0';
+            set_error_line(&err, c->ws->ops->error_line(c->ws));
         }
         if (attempt > 1 && reconnected) {
             int done = batch_committed(c, batch, n);
@@ -204,18 +235,18 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
                 break;
             }
         }
-        if (reconnected && applier_apply_batch(&c->ap, batch, n, &failed, &err)) {
+        if (reconnected && apply_batch(c, batch, n, &failed, &err)) {
             ok = true;
             break;
         }
-        bool retryable = c->ap.conn->last_error_retryable;
+        bool retryable = c->ws->ops->retryable(c->ws);
         bool transient = retryable;
         /*
          * A unique value another channel has yet to release (an index the
          * conflict map does not follow: expression or partial): once the other
          * channels move on, the retry succeeds. A real duplicate fails again.
          */
-        bool unique_violation = strcmp(c->ap.conn->sqlstate, "23505") == 0;
+        bool unique_violation = c->ws->ops->unique_violation(c->ws);
         if (unique_violation)
             retryable = true;
         char where[512];
@@ -243,27 +274,26 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
                            "run the same command again once the database is reachable (or raise "
                            RETRY_TIMEOUT_ENV ")",
                            "%s database: %s failed for %llds, giving up: %s",
-                           db_role_name(c->ap.conn->role), where,
+                           db_role_name(c->ws->role), where,
                            (long long)(retry_elapsed_ms(&rs) / 1000), strbuf_cstr(&err));
                 pthread_mutex_lock(&c->set->mu);
                 c->set->resumable = true;
                 pthread_mutex_unlock(&c->set->mu);
             } else {
-                log_error("%s database: %s failed%s: %s", db_role_name(c->ap.conn->role), where,
+                log_error("%s database: %s failed%s: %s", db_role_name(c->ws->role), where,
                           retryable ? " after retries" : "", strbuf_cstr(&err));
             }
             break;
         }
         log_warn("%s database: %s failed (attempt %d, will retry): %s",
-                 db_role_name(c->ap.conn->role), where, attempt, strbuf_cstr(&err));
+                 db_role_name(c->ws->role), where, attempt, strbuf_cstr(&err));
         retry_backoff(&rs, NULL);
-        if (PQstatus(c->ap.conn->pg) != CONNECTION_OK) {
-            PQreset(c->ap.conn->pg);
-            if (PQstatus(c->ap.conn->pg) != CONNECTION_OK)
+        if (!c->ws->ops->connected(c->ws)) {
+            /* either way its prepared statements are gone with the old connection */
+            if (!c->ws->ops->reset(c->ws))
                 move_connection(c);
-            applier_reset(&c->ap);
-            if (PQstatus(c->ap.conn->pg) == CONNECTION_OK)
-                session_setup(c->ap.conn);
+            if (c->ws->ops->connected(c->ws))
+                session_setup(c);
         }
     }
     strbuf_free(&err);
@@ -308,8 +338,8 @@ static void *worker(void *arg)
 
         pthread_mutex_lock(&s->mu);
         c->busy = false;
-        c->zero_row_changes = c->ap.zero_row_changes;
-        c->merged_events = c->ap.merged_events;
+        c->zero_row_changes = c->ws->zero_row_changes;
+        c->merged_events = c->ws->merged_events;
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
@@ -323,7 +353,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max,
+channel_set *channels_start(writer_session **conns, int n, const char *migration_uuid, int batch_max,
                             const channel_reconnect *reconnect)
 {
     channel_set *s = xcalloc(1, sizeof *s);
@@ -342,9 +372,12 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
         c->set = s;
         c->cap = (size_t)batch_max * 2;
         c->q = xcalloc(c->cap, sizeof *c->q);
+        c->wi = xcalloc((size_t)batch_max, sizeof *c->wi);
+        c->wp = xcalloc((size_t)batch_max, sizeof *c->wp);
         pthread_cond_init(&c->work, NULL);
-        if (!session_setup(conns[i]) && s->replica) {
-            char *user = pg_quote_ident(PQuser(conns[i]->pg));
+        c->ws = conns[i];
+        if (!session_setup(c) && s->replica) {
+            char *user = conns[i]->ops->user_ident(conns[i]);
             char *hint = xasprintf("to apply in parallel, run as a superuser: GRANT SET ON PARAMETER "
                                    "session_replication_role TO %s; (PostgreSQL 15 and later; else "
                                    "ALTER ROLE %s SUPERUSER; on YugabyteDB GRANT yb_superuser TO "
@@ -361,7 +394,6 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
             free(user);
             s->replica = false;
         }
-        applier_init(&c->ap, conns[i], i, s->migration_uuid);
     }
     for (int i = 0; i < n; i++) {
         int err = pthread_create(&s->ch[i].th, NULL, worker, &s->ch[i]);
@@ -516,8 +548,9 @@ void channels_stop(channel_set *s)
         for (size_t k = 0; k < c->count; k++)
             cdc_item_free(c->q[(c->head + k) % c->cap]);
         free(c->q);
-        pgconn_close(c->ap.conn);
-        applier_free(&c->ap);
+        writer_session_close(c->ws);
+        free(c->wi);
+        free(c->wp);
         pthread_cond_destroy(&c->work);
     }
     free(s->ch);

@@ -35,22 +35,22 @@ typedef struct channel_set channel_set;
 /*
  * Where a channel whose connection broke connects when its own server does not
  * take it back (YugabyteDB: another node of the cluster). Called from the
- * channel's thread: must be thread-safe. Returns a new connection (the caller
- * takes it) or NULL.
+ * channel's thread: must be thread-safe. Moves the session s to the new
+ * server; false when none answered.
  */
 typedef struct channel_reconnect {
-    pgconn *(*connect)(void *arg, int channel_no);
+    bool (*connect)(void *arg, writer_session *s, int channel_no);
     void *arg;
 } channel_reconnect;
 
 /*
- * Start n workers. conns: n connections, owned by the set from now on (closed
- * here when the start fails). batch_max: events per transaction at most.
+ * Start n workers. conns: n writer sessions, owned by the set from now on
+ * (closed here when the start fails). batch_max: events per transaction at most.
  * reconnect: NULL, or how a channel moves off a server that went away (kept
  * by the caller until channels_stop()). NULL after a logged error when a
  * worker thread cannot be started.
  */
-channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, int batch_max,
+channel_set *channels_start(writer_session **conns, int n, const char *migration_uuid, int batch_max,
                             const channel_reconnect *reconnect);
 
 /* Hand it to channel ch (blocks while that channel's queue is full). False when the set failed. */

@@ -46,7 +46,7 @@ typedef struct clean_arg {
 } clean_arg;
 
 /* The change progress goes with the truncated tables: the new snapshot is followed by every change. */
-static bool clean_changes(void *arg, pgconn *c)
+static bool clean_changes(void *arg, writer_session *c)
 {
     clean_arg *a = arg;
     /* an offline import has no change progress (and gets no change bookkeeping tables) */

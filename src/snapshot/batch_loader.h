@@ -1,28 +1,29 @@
 /*
- * Loading one batch into the database: BEGIN; COPY ... FROM STDIN with the
- * batch's byte range of its data file; the batch's metainfo row; COMMIT. Both
- * commit together or not at all. Retryable failures (pg_error_is_retryable)
- * are retried with backoff, on a new connection when the old one broke.
+ * Loading one batch into the database: the batch's byte range of its data
+ * file and the batch's metainfo row, in one transaction of the writer's
+ * (source/writer.h: load_batch), so both commit together or not at all.
+ * Here: the file, checked to be the one planned; retryable failures retried
+ * with backoff, on a new session when the old one broke, after asking the
+ * database whether the batch committed; a batch refused as too large sent
+ * again in smaller pieces.
  */
 #ifndef VOYAGER_SNAPSHOT_BATCH_LOADER_H
 #define VOYAGER_SNAPSHOT_BATCH_LOADER_H
 
-#include "db/pgconn.h"
 #include "snapshot/batcher.h"
-#include "snapshot/yb_nodes.h"
+#include "source/writer.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define BATCH_LOADER_BUFFER_BYTES (1024 * 1024)
+#define BATCH_LOADER_BUFFER_BYTES WRITER_LOAD_BUFFER_BYTES
 
 /* Shared by every worker of one import; read-only but for the atomics. */
 typedef struct batch_loader {
-    db_conf *conf;
+    writer *w;                   /* the database (its nodes, YugabyteDB's included) */
     const char *export_dir;
     const char *migration_uuid;
     bool enable_upsert;          /* YugabyteDB only */
-    const yb_nodes *nodes;       /* count 0: connect as conf says */
     atomic_int *abort;           /* set: give up instead of retrying */
     atomic_int warned_replication_role;
 } batch_loader;
@@ -45,7 +46,7 @@ typedef struct batch_job {
     const char *display;   /* table name for messages */
     const char *schema;
     const char *table;
-    const char *copy_sql;  /* COPY "s"."t" (cols) FROM STDIN */
+    const char *load_sql;  /* the writer's statement for the table (load_statement) */
     const char *rel_path;  /* data/t_data.sql */
     const char *file_name; /* t_data.sql: data_file_name of the metainfo row */
     const data_file_id *planned; /* the file the plan was made from */
@@ -60,10 +61,10 @@ typedef enum batch_load_result {
 } batch_load_result;
 
 /*
- * A worker connection (worker idx picks the node), session set for loading.
+ * A worker session (worker idx picks the node), set for loading.
  * NULL on failure (logged as a warning: batch_loader_load() retries).
  */
-pgconn *batch_loader_connect(batch_loader *l, int idx);
+writer_session *batch_loader_connect(batch_loader *l, int idx);
 
 /*
  * Load b on *conn (reconnecting as needed; *conn may be NULL on entry and on
@@ -71,7 +72,7 @@ pgconn *batch_loader_connect(batch_loader *l, int idx);
  * with the table, batch and line range; a stale file is not (the caller
  * decides whether the exporter replaced it).
  */
-batch_load_result batch_loader_load(batch_loader *l, int idx, pgconn **conn, const batch_job *b,
-                                    char *buf);
+batch_load_result batch_loader_load(batch_loader *l, int idx, writer_session **conn,
+                                    const batch_job *b, char *buf);
 
 #endif

@@ -5,16 +5,13 @@
 #include "core/lock.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "db/connect.h"
-#include "db/pgconn.h"
-#include "migration/sequences.h"
+#include "db/connect.h" /* db_role_failure */
 #include "snapshot/batch_loader.h"
 #include "snapshot/batcher.h"
 #include "snapshot/data_descriptor.h"
-#include "snapshot/import_metainfo.h"
 #include "snapshot/progress.h"
 #include "snapshot/table_list.h"
-#include "snapshot/yb_nodes.h"
+#include "source/writer.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,7 +30,7 @@ typedef struct imp_table {
     char *schema;
     char *name;
     char *display;
-    char *copy_sql;          /* set when its files are queued */
+    char *load_sql;          /* set when its files are queued (the writer's load_statement) */
     int64_t total_rows;      /* main thread */
     atomic_llong imported;
     int pending;             /* batches queued and not committed, under mu */
@@ -56,7 +53,7 @@ typedef struct imp_batch {
 typedef struct import_run {
     engine_ctx *eng;
     const snapshot_import_spec *spec;
-    yb_nodes nodes;
+    writer *w;               /* the database imported into (its nodes, YugabyteDB's included) */
     batch_loader loader;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -122,11 +119,11 @@ static void *worker_main(void *arg)
 {
     worker_arg *w = arg;
     import_run *r = w->r;
-    pgconn *c = batch_loader_connect(&r->loader, w->idx);
+    writer_session *c = batch_loader_connect(&r->loader, w->idx);
     char *buf = xmalloc(BATCH_LOADER_BUFFER_BYTES);
     imp_batch *b;
     while ((b = queue_pop(r)) != NULL) {
-        batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->copy_sql,
+        batch_job job = {b->t->display, b->t->schema, b->t->name, b->t->load_sql,
                          b->rel_path,   b->file_name, &b->planned, b->r};
         batch_load_result res = batch_loader_load(&r->loader, w->idx, &c, &job, buf);
         if (res == BATCH_FAILED || res == BATCH_GAVE_UP) {
@@ -148,7 +145,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&r->mu);
     }
     free(buf);
-    pgconn_close(c);
+    writer_session_close(c);
     return NULL;
 }
 
@@ -210,30 +207,6 @@ static plan_result plan_file(import_run *r, const snapshot_file *f, const imp_ta
     return out;
 }
 
-static char *copy_sql_for(const char *schema, const char *name, const char *columns_json)
-{
-    cJSON *arr = cJSON_Parse(columns_json);
-    strbuf cols = STRBUF_INIT;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    {
-        if (!cJSON_IsString(it))
-            continue;
-        char *q = pg_quote_ident(it->valuestring);
-        if (cols.len)
-            strbuf_append(&cols, ", ");
-        strbuf_append(&cols, q);
-        free(q);
-    }
-    cJSON_Delete(arr);
-    char *qt = pg_quote_qualified(schema, name);
-    char *sql = cols.len ? xasprintf("COPY %s (%s) FROM STDIN", qt, strbuf_cstr(&cols))
-                         : xasprintf("COPY %s FROM STDIN", qt);
-    free(qt);
-    strbuf_free(&cols);
-    return sql;
-}
-
 /* ---- the tables ---- */
 
 /* Every table the exporter has (or will have) written, filtered by the import table lists. */
@@ -289,20 +262,11 @@ static const char *base_name(const char *rel)
     return s ? s + 1 : rel;
 }
 
-static bool check_tables_exist(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static bool check_tables_exist(writer_session *c, imp_table *ts, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-        int exists = pgconn_relation_exists(c, q);
-        bool ok = exists == 1;
-        if (exists == 0)
-            log_report(LOG_ERROR, NULL, "create the schema first (yb-voyager import schema)",
-                       "table %s does not exist on the %s database", q,
-                       db_role_name(r->spec->conf->role));
-        free(q);
-        if (!ok)
+    for (size_t i = 0; i < n; i++)
+        if (!c->ops->check_table(c, ts[i].schema, ts[i].name))
             return false;
-    }
     return true;
 }
 
@@ -330,25 +294,21 @@ static bool same_generation(import_run *r)
     return ok;
 }
 
-static bool main_ready(import_run *r, pgconn *c, retry_state *rs);
-static bool main_retry(import_run *r, pgconn *c, retry_state *rs);
+static bool main_ready(import_run *r, writer_session *c, retry_state *rs);
+static bool main_retry(import_run *r, writer_session *c, retry_state *rs);
 
 /*
  * --start-clean without --truncate-tables: loading into tables that already
  * hold rows needs the operator's yes. Run once: its failures are errors.
  */
-static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static engine_status may_load_into(import_run *r, writer_session *c, imp_table *ts, size_t n)
 {
     if (r->spec->truncate_tables)
         return ENGINE_OK;
     strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < n; i++) {
-        char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-        char *sql = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", q);
-        char *v = pgconn_query_value(c, sql, 0, NULL);
-        free(sql);
-        free(q);
-        if (!v) {
+        int v = c->ops->table_has_rows(c, ts[i].schema, ts[i].name);
+        if (v < 0) {
             /* unknown is not empty: importing could add to rows nobody confirmed */
             log_report(LOG_ERROR, NULL,
                        "fix that (e.g. grant SELECT on the table) and run the same command again",
@@ -358,9 +318,8 @@ static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size
             strbuf_free(&sb);
             return db_role_failure(r->spec->conf->role);
         }
-        if (strcmp(v, "t") == 0)
+        if (v == 1)
             strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", ts[i].display);
-        free(v);
     }
     bool yes = true;
     if (sb.len) {
@@ -387,28 +346,26 @@ static engine_status may_load_into(import_run *r, pgconn *c, imp_table *ts, size
  * still count as imported. Idempotent, so run again whole after a transient
  * failure. False after logging, rolled back.
  */
-static bool clean_tx(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static bool clean_tx(import_run *r, writer_session *c, imp_table *ts, size_t n)
 {
     const char *uuid = catalog_migration_uuid(r->eng->cat);
-    bool ok = pgconn_exec(c, "BEGIN");
+    bool ok = c->ops->begin(c);
     if (ok && r->spec->truncate_tables && n > 0) {
-        /* One statement: foreign keys among the tables do not get in the way. */
-        strbuf sql = STRBUF_INIT;
-        strbuf_append(&sql, "TRUNCATE TABLE ");
+        strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
         for (size_t i = 0; i < n; i++) {
-            char *q = pg_quote_qualified(ts[i].schema, ts[i].name);
-            strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
-            free(q);
+            strlist_push(&schemas, ts[i].schema);
+            strlist_push(&names, ts[i].name);
         }
-        ok = pgconn_exec(c, strbuf_cstr(&sql));
-        strbuf_free(&sql);
+        ok = c->ops->truncate_tables(c, &schemas, &names);
+        strlist_free(&schemas);
+        strlist_free(&names);
     }
     for (size_t i = 0; ok && i < n; i++)
-        ok = import_metainfo_delete_table(c, uuid, ts[i].schema, ts[i].name);
+        ok = c->ops->batches_forget_table(c, uuid, ts[i].schema, ts[i].name);
     ok = ok && (!r->spec->clean_in_tx || r->spec->clean_in_tx(r->spec->clean_arg, c));
-    ok = ok && pgconn_exec(c, "COMMIT");
+    ok = ok && c->ops->commit(c);
     if (!ok)
-        pgconn_rollback_after_failure(c);
+        c->ops->rollback_after_failure(c);
     return ok;
 }
 
@@ -417,7 +374,7 @@ static bool clean_tx(import_run *r, pgconn *c, imp_table *ts, size_t n)
  * truncate them when asked; a transient failure of the database is retried
  * under the retry policy, as every other step of the import.
  */
-static engine_status start_clean(import_run *r, pgconn *c, imp_table *ts, size_t n)
+static engine_status start_clean(import_run *r, writer_session *c, imp_table *ts, size_t n)
 {
     retry_policy pol = retry_policy_default();
     retry_state rs;
@@ -449,9 +406,9 @@ static bool export_finished(catalog *m)
  * The main connection before a use: it idles while the workers load, and a
  * server restart meanwhile leaves it closed with PQstatus still OK.
  */
-static bool main_ready(import_run *r, pgconn *c, retry_state *rs)
+static bool main_ready(import_run *r, writer_session *c, retry_state *rs)
 {
-    if (pgconn_ensure(c, rs, "bookkeeping connection", r->eng->interrupted, NULL))
+    if (c->ops->ensure(c, rs, "bookkeeping connection", r->eng->interrupted))
         return true;
     r->main_gave_up = true;
     return false;
@@ -461,9 +418,9 @@ static bool main_ready(import_run *r, pgconn *c, retry_state *rs)
  * After a failed statement on the main connection: true when another attempt
  * (after main_ready) is worth it, once the backoff is slept.
  */
-static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
+static bool main_retry(import_run *r, writer_session *c, retry_state *rs)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK && !c->last_error_retryable)
+    if (c->ops->connected(c) && !c->ops->retryable(c))
         return false;
     if (retry_failed(rs) && retry_backoff(rs, r->eng->interrupted))
         return true;
@@ -482,7 +439,7 @@ static bool main_retry(import_run *r, pgconn *c, retry_state *rs)
  * finish, remove what it committed on the database (one transaction), forget
  * its plans and progress. Main thread; false after logging.
  */
-static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_set *done)
+static bool undo_table(import_run *r, writer_session *c, imp_table *t, import_metainfo_set *done)
 {
     pthread_mutex_lock(&r->mu);
     size_t keep = r->qhead;
@@ -516,7 +473,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
     for (;;) {
         if (!main_ready(r, c, &rs))
             return false;
-        if (import_metainfo_undo_table(c, uuid, t->schema, t->name, &removed))
+        if (c->ops->batches_undo_table(c, uuid, t->schema, t->name, &removed))
             break;
         if (!main_retry(r, c, &rs))
             return false;
@@ -525,7 +482,7 @@ static bool undo_table(import_run *r, pgconn *c, imp_table *t, import_metainfo_s
         return false;
     for (;;) {
         import_metainfo_set_free(done);
-        if (import_metainfo_load(c, uuid, done))
+        if (c->ops->batches_load(c, uuid, done))
             break;
         if (!main_retry(r, c, &rs) || !main_ready(r, c, &rs))
             return false;
@@ -594,8 +551,8 @@ static bool queue_file(import_run *r, imp_table *t, const snapshot_file *f, int6
         return false;
     }
     strlist_push(&t->queued, f->path);
-    if (!t->copy_sql)
-        t->copy_sql = copy_sql_for(t->schema, t->name, f->columns_json);
+    if (!t->load_sql)
+        t->load_sql = r->w->ops->load_statement(r->w, t->schema, t->name, f->columns_json);
     const char *fname = base_name(f->path);
     for (size_t k = 0; k < plan.count; k++) {
         t->total_rows += plan.items[k].rows;
@@ -622,7 +579,7 @@ static bool queue_file(import_run *r, imp_table *t, const snapshot_file *f, int6
  * while the rest of the table still exports. False after logging a failure
  * of the export dir's files or state (*db_failed: of the database).
  */
-static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, import_metainfo_set *done,
+static bool poll_export(import_run *r, writer_session *c, imp_table *ts, size_t n, import_metainfo_set *done,
                         bool *db_failed)
 {
     *db_failed = false;
@@ -701,6 +658,19 @@ static bool poll_export(import_run *r, pgconn *c, imp_table *ts, size_t n, impor
     return ok;
 }
 
+/* The sequences meta.db holds for phase, set on the database. False after logging. */
+static bool restore_sequences(catalog *m, writer_session *c, const char *phase, int *restored)
+{
+    sequence_value *seqs = NULL;
+    size_t n = 0;
+    *restored = 0;
+    if (!sequence_values_load(m, phase, &seqs, &n))
+        return false;
+    bool ok = c->ops->set_sequences(c, seqs, n, restored);
+    sequence_values_free(seqs, n);
+    return ok;
+}
+
 static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
 {
     for (size_t i = 0; i < n; i++) {
@@ -733,7 +703,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
     int started = 0;
     progress *pb = NULL;
     progress_item *items = NULL;
-    pgconn *c = NULL;
+    writer_session *c = NULL;
 
     char *etype;
     /* An exporter that just started records the export type in a moment. */
@@ -752,20 +722,22 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
     retry_state srs;
     retry_init(&srs, &spol);
     bool gave_up = false;
-    c = db_connect_recorded_retrying(eng->cat, conf, NULL, &srs, eng->interrupted, &gave_up);
+    r.w = writer_for(eng, conf, &rc);
+    if (!r.w)
+        goto out_nc;
+    c = r.w->ops->connect(r.w, &srs, eng->interrupted, &gave_up);
     if (!c) {
         rc = gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
         goto out_nc;
     }
-    c->retries = true; /* its statements run under main_ready() */
-    r.loader = (batch_loader){.conf = conf,
+    /* its statements run under main_ready() */
+    r.loader = (batch_loader){.w = r.w,
                               .export_dir = eng->export_dir,
                               .migration_uuid = catalog_migration_uuid(eng->cat),
                               .enable_upsert = spec->enable_upsert,
-                              .nodes = &r.nodes,
                               .abort = &r.abort};
     atomic_init(&r.loader.warned_replication_role, 0);
-    if (!c->is_yugabyte)
+    if (!c->ops->is_yugabyte(c))
         log_info("the %s database is PostgreSQL: YugabyteDB load settings (upsert mode) are not used",
                  db_role_name(conf->role));
     if (!load_tables(&r, &ts, &n)) {
@@ -777,8 +749,8 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             rc = ENGINE_BAD_STATE;
             goto out;
         }
-        if (import_metainfo_create(c) &&
-            yb_nodes_discover(c, spec->target_endpoints, spec->use_public_ip, &r.nodes))
+        if (c->ops->batches_create(c) &&
+            r.w->ops->discover_nodes(r.w, c, spec->target_endpoints, spec->use_public_ip))
             break;
         if (!main_retry(&r, c, &srs)) {
             rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
@@ -790,7 +762,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             rc = ENGINE_BAD_STATE;
             goto out;
         }
-        if (check_tables_exist(&r, c, ts, n))
+        if (check_tables_exist(c, ts, n))
             break;
         if (!main_retry(&r, c, &srs)) {
             rc = ENGINE_BAD_STATE;
@@ -802,9 +774,9 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
         goto out;
     }
     if (spec->start_clean) {
-        c->retries = false; /* run once: its failures are errors */
+        c->ops->set_retrying(c, false); /* run once: its failures are errors */
         rc = may_load_into(&r, c, ts, n);
-        c->retries = true;
+        c->ops->set_retrying(c, true);
         if (rc == ENGINE_OK)
             rc = start_clean(&r, c, ts, n);
         if (rc != ENGINE_OK)
@@ -822,7 +794,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             rc = ENGINE_BAD_STATE;
             goto out;
         }
-        if (import_metainfo_load(c, catalog_migration_uuid(eng->cat), &done))
+        if (c->ops->batches_load(c, catalog_migration_uuid(eng->cat), &done))
             break;
         if (!main_retry(&r, c, &srs)) {
             rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
@@ -936,7 +908,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             goto out;
         }
         /* setval is idempotent: a restore cut off half-way is run again whole */
-        if (sequences_restore(eng->cat, c, "snapshot", &nseq))
+        if (restore_sequences(eng->cat, c, "snapshot", &nseq))
             break;
         if (!main_retry(&r, c, &rs)) {
             rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
@@ -954,7 +926,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
 
 out:
 out_nc:
-    pgconn_close(c);
+    writer_session_close(c);
     progress_free(pb);
     free(items);
     free(th);
@@ -969,13 +941,13 @@ out_nc:
         free(ts[i].schema);
         free(ts[i].name);
         free(ts[i].display);
-        free(ts[i].copy_sql);
+        free(ts[i].load_sql);
         strlist_free(&ts[i].queued);
     }
     free(ts);
     import_metainfo_set_free(&done);
     free(r.generation);
-    yb_nodes_free(&r.nodes);
+    writer_free(r.w);
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);
     return rc;

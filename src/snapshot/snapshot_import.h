@@ -13,7 +13,7 @@
 
 #include "core/engine.h"
 #include "db/dbconf.h"
-#include "db/pgconn.h"
+#include "source/writer.h"
 #include "snapshot/table_list.h"
 
 #include <stdbool.h>
@@ -55,7 +55,7 @@ typedef struct snapshot_import_spec {
      * when that transaction is retried. clean_done runs after the clean start
      * is complete. Each returns false after logging.
      */
-    bool (*clean_in_tx)(void *arg, pgconn *c);
+    bool (*clean_in_tx)(void *arg, writer_session *c);
     bool (*clean_done)(void *arg);
     void *clean_arg;
 } snapshot_import_spec;

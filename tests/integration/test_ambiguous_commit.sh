@@ -80,7 +80,7 @@ fired=$(proxy_fired tp "COMMIT reply withheld")
 # ---- 3. the guard: a batch whose vsn is not past the channel's progress cannot commit
 ch0=$(psql_as target mixed -c "SELECT last_applied_vsn FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo WHERE channel_no = 0")
 # the statement exactly as the importer sends it (the macro, through the preprocessor)
-stale=$(printf '#include "cdc/import_metainfo.h"\nCDC_SQL_CHANNEL_PROGRESS\n' |
+stale=$(printf '#include "source/pg_bookkeeping.h"\nCDC_SQL_CHANNEL_PROGRESS\n' |
     cc -E -P -I "$REPO_ROOT/src" -I/usr/include/postgresql - 2>/dev/null | tail -1 |
     python3 -c 'import ast, re, sys; print("".join(ast.literal_eval(t) for t in re.findall(r"\"(?:[^\"\\\\]|\\\\.)*\"", sys.stdin.read())))')
 assert_match "the progress update is guarded" 'last_applied_vsn < \$3' "$stale"

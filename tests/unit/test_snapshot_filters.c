@@ -4,7 +4,7 @@
 #include "core/util.h"
 #include "snapshot/source_tables.h"
 #include "snapshot/table_list.h"
-#include "snapshot/yb_nodes.h"
+#include "db/yb_nodes.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "snapshot/yb_nodes.h"
+#include "db/yb_nodes.h"
 
 #include "core/log.h"
 #include "core/util.h"

@@ -1,6 +1,5 @@
-#include "cdc/apply.h"
+#include "source/pg_writer_int.h"
 
-#include "cdc/import_metainfo.h"
 #include "core/log.h"
 
 #include <cjson/cJSON.h>
@@ -154,36 +153,6 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     return true;
 }
 
-void table_meta_free(table_meta *t)
-{
-    if (!t)
-        return;
-    free(t->schema_name);
-    free(t->table_name);
-    free(t->qualified);
-    free(t->count_name);
-    strlist_free(&t->pk);
-    for (size_t i = 0; i < t->nuniq; i++)
-        strlist_free(&t->uniq[i]);
-    free(t->uniq);
-    strlist_free(&t->ucols);
-    free(t->fk_group);
-    free(t->route_group);
-    free(t);
-}
-
-void cdc_item_free(cdc_item *it)
-{
-    if (!it)
-        return;
-    cdc_event_free(&it->ev);
-    free(it->deps);
-    if (it->arena)
-        cdc_arena_free(it->arena);
-    else
-        free(it);
-}
-
 void applier_init(applier *a, pgconn *conn, int channel, const char *migration_uuid)
 {
     memset(a, 0, sizeof *a);
@@ -251,16 +220,16 @@ static void append_ident(strbuf *sb, const char *name)
  * WHERE for the row an update/delete is about: the primary key, or without
  * one the first row equal on every column the exporter identified it by.
  */
-static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
+static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
-    const cdc_event *ev = &it->ev;
+    const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
     strbuf_append_char(&s->sig, '\x1e');
     if (tm->pk.count) {
         SQL_APPEND(sql, " WHERE ");
         for (size_t i = 0; i < tm->pk.count; i++) {
             bool found;
-            const char *v = cdc_event_old_value(ev, tm->pk.items[i], &found);
+            const char *v = writer_old_value(ev, tm->pk.items[i], &found);
             if (!found || !v) {
                 strbuf_appendf(err, "the event has no value for key column \"%s\"",
                                tm->pk.items[i]);
@@ -274,7 +243,7 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
         }
         return true;
     }
-    const cdc_cols *id = ev->key.count ? &ev->key : &ev->before;
+    const writer_cols *id = ev->key.count ? &ev->key : &ev->before;
     SQL_APPENDF(sql, " WHERE ctid = (SELECT ctid FROM %s WHERE ", tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
         strbuf_append(&s->sig, id->names[i]);
@@ -295,25 +264,26 @@ static bool build_where(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err
  * unique column (rows of one statement are changed in no defined order, so a
  * unique value handed from row to row could collide half-way).
  */
-static void set_mergeable(const cdc_item *it, ev_stmt *s)
+static void set_mergeable(const writer_item *it, ev_stmt *s)
 {
-    const cdc_event *ev = &it->ev;
+    const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
     bool found;
     for (size_t i = 0; i < tm->pk.count; i++) {
-        const char *v = ev->op == CDC_OP_INSERT ? cdc_cols_get(&ev->fields, tm->pk.items[i], &found)
-                                                : cdc_event_old_value(ev, tm->pk.items[i], &found);
+        const char *v = ev->op == WRITER_OP_INSERT
+                            ? writer_cols_get(&ev->fields, tm->pk.items[i], &found)
+                            : writer_old_value(ev, tm->pk.items[i], &found);
         strbuf_append(&s->key, v ? v : "\x01");
         strbuf_append_char(&s->key, '\x1f');
     }
-    if (ev->op == CDC_OP_INSERT) {
+    if (ev->op == WRITER_OP_INSERT) {
         s->mergeable = true;
         return;
     }
     s->mergeable = tm->pk.count > 0;
-    if (ev->op == CDC_OP_UPDATE && tm->ucols_all && ev->fields.count)
+    if (ev->op == WRITER_OP_UPDATE && tm->ucols_all && ev->fields.count)
         s->mergeable = false;
-    for (size_t i = 0; ev->op == CDC_OP_UPDATE && s->mergeable && i < ev->fields.count; i++) {
+    for (size_t i = 0; ev->op == WRITER_OP_UPDATE && s->mergeable && i < ev->fields.count; i++) {
         const char *c = ev->fields.names[i];
         if (in_list(&tm->pk, c) || in_list(&tm->ucols, c))
             s->mergeable = false;
@@ -321,17 +291,16 @@ static void set_mergeable(const cdc_item *it, ev_stmt *s)
 }
 
 /* Build sig/params/key for it, and its single-row SQL into sql unless NULL. */
-static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
+static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
-    const cdc_event *ev = &it->ev;
+    const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
-    if (ev->op != CDC_OP_CUTOVER)
-        set_mergeable(it, s);
+    set_mergeable(it, s); /* the end-of-stream event never reaches a writer */
     s->params = xmalloc((ev->fields.count + tm->pk.count + ev->key.count + ev->before.count + 1) *
                         sizeof *s->params);
     strbuf_appendf(&s->sig, "%d\x1f%d\x1f", (int)ev->op, tm->idx);
     switch (ev->op) {
-    case CDC_OP_INSERT:
+    case WRITER_OP_INSERT:
         SQL_APPENDF(sql, "INSERT INTO %s (", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
             strbuf_append(&s->sig, ev->fields.names[i]);
@@ -347,7 +316,7 @@ static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
             SQL_APPENDF(sql, "%s$%d", i ? ", " : "", i + 1);
         SQL_APPEND_CHAR(sql, ')');
         return true;
-    case CDC_OP_UPDATE:
+    case WRITER_OP_UPDATE:
         if (ev->fields.count == 0) {
             s->noop = true;
             return true;
@@ -363,11 +332,10 @@ static bool build_stmt(const cdc_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
             add_param(s, ev->fields.values[i]);
         }
         return build_where(it, s, sql, err);
-    case CDC_OP_DELETE:
+    case WRITER_OP_DELETE:
         SQL_APPENDF(sql, "DELETE FROM %s", tm->qualified);
         return build_where(it, s, sql, err);
-    case CDC_OP_CUTOVER:
-    case CDC_OP_TRUNCATE: /* applied alone, by apply_truncate() */
+    case WRITER_OP_TRUNCATE: /* applied alone, by apply_truncate() */
         break;
     }
     strbuf_append(err, "BUG: not a row change");
@@ -380,7 +348,7 @@ typedef struct tcount {
     int64_t n[3];
 } tcount;
 
-static void count_event(tcount **tc, size_t *ntc, const cdc_item *it)
+static void count_event(tcount **tc, size_t *ntc, const writer_item *it)
 {
     size_t i;
     for (i = 0; i < *ntc; i++)
@@ -429,12 +397,12 @@ static bool prepare(applier *a, const char *name, const char *sql, int nparams, 
  * from a UNION ALL under a typed empty SELECT of the table, so each unknown
  * parameter takes its column's type (a VALUES list would make them text).
  */
-static void build_merged(const cdc_item *it, const ev_stmt *s, int n, strbuf *sql)
+static void build_merged(const writer_item *it, const ev_stmt *s, int n, strbuf *sql)
 {
-    const cdc_event *ev = &it->ev;
+    const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
     int per = s->nparams, p = 1;
-    if (ev->op == CDC_OP_INSERT) {
+    if (ev->op == WRITER_OP_INSERT) {
         strbuf_appendf(sql, "INSERT INTO %s (", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
             if (i)
@@ -452,7 +420,7 @@ static void build_merged(const cdc_item *it, const ev_stmt *s, int n, strbuf *sq
     }
     /* the row source's columns, in the order of the single-row parameters */
     strlist cols = STRLIST_INIT;
-    if (ev->op == CDC_OP_UPDATE)
+    if (ev->op == WRITER_OP_UPDATE)
         for (size_t i = 0; i < ev->fields.count; i++)
             strlist_push(&cols, ev->fields.names[i]);
     for (size_t i = 0; i < tm->pk.count; i++)
@@ -471,7 +439,7 @@ static void build_merged(const cdc_item *it, const ev_stmt *s, int n, strbuf *sq
             strbuf_appendf(&src, "%s$%d", i ? ", " : "", p++);
     }
     strbuf_append(&src, ") AS v");
-    if (ev->op == CDC_OP_UPDATE) {
+    if (ev->op == WRITER_OP_UPDATE) {
         strbuf_appendf(sql, "UPDATE %s AS t SET ", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
             if (i)
@@ -519,7 +487,7 @@ static int by_table(const void *x, const void *y)
 }
 
 /* Prepare (once per connection) the statement of a piece of size events like st. */
-static bool piece_statement(applier *a, const cdc_item *it, const ev_stmt *s0, int size, piece *p,
+static bool piece_statement(applier *a, const writer_item *it, const ev_stmt *s0, int size, piece *p,
                             strbuf *err)
 {
     strbuf sig = STRBUF_INIT;
@@ -567,7 +535,7 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
     plan[(*nplan)++] = sorted[i];
     if (!s0->mergeable)
         return 1;
-    bool collapse = s0->key.len && s0->sig.len && s0->sig.data[0] == (char)('0' + CDC_OP_UPDATE);
+    bool collapse = s0->key.len && s0->sig.len && s0->sig.data[0] == (char)('0' + WRITER_OP_UPDATE);
     strmap seen = STRMAP_INIT; /* key -> 1 + index in plan */
     if (s0->key.len)
         strmap_put(&seen, s0->key.data, s0->key.len, (void *)(intptr_t)(start + 1));
@@ -602,8 +570,8 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
  * group (table_meta.order_group): their events keep the source's order.
  * plan: the batch's positions in the order applied (pieces index it).
  */
-static bool plan_pieces(applier *a, cdc_item **items, size_t n, ev_stmt *st, size_t *plan,
-                        piece *pc, size_t *npieces, cdc_item **failed, strbuf *err)
+static bool plan_pieces(applier *a, writer_item **items, size_t n, ev_stmt *st, size_t *plan,
+                        piece *pc, size_t *npieces, writer_item **failed, strbuf *err)
 {
     order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
     size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
@@ -670,7 +638,7 @@ enum { SENT_CONTROL = -1 };
 #define STMT_CACHE_MAX 2000
 
 /* A TRUNCATE event, alone in its batch: the table emptied and the channel's progress, one transaction. */
-static bool apply_truncate(applier *a, cdc_item *it, cdc_item **failed, strbuf *err)
+static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, strbuf *err)
 {
     pgconn *c = a->conn;
     char ch[16], vsn[24];
@@ -693,11 +661,11 @@ static bool apply_truncate(applier *a, cdc_item *it, cdc_item **failed, strbuf *
     return true;
 }
 
-bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **failed, strbuf *err)
+bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
-    if (n == 1 && items[0]->ev.op == CDC_OP_TRUNCATE)
+    if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
         return apply_truncate(a, items[0], failed, err);
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
@@ -791,13 +759,13 @@ bool applier_apply_batch(applier *a, cdc_item **items, size_t n, cdc_item **fail
                     const piece *p = &pc[sent[k]];
                     if (p->count > 1)
                         a->merged_events += (int64_t)p->count;
-                    const cdc_item *it = items[order[p->first]];
+                    const writer_item *it = items[order[p->first]];
                     long done = atol(PQcmdTuples(r));
-                    if (it->ev.op != CDC_OP_INSERT && done < (long)p->count) {
+                    if (it->ev.op != WRITER_OP_INSERT && done < (long)p->count) {
                         a->zero_row_changes += (long)p->count - done;
                         if (a->zero_row_changes <= 10)
                             log_warn("apply: %s of vsn %lld on %s found no row%s",
-                                     it->ev.op == CDC_OP_UPDATE ? "update" : "delete",
+                                     it->ev.op == WRITER_OP_UPDATE ? "update" : "delete",
                                      (long long)it->ev.vsn, it->tm->qualified,
                                      p->count > 1 ? " (or one of the events applied with it)"
                                                   : "");

@@ -1,4 +1,4 @@
-#include "cdc/strmap.h"
+#include "core/strmap.h"
 
 #include "core/util.h"
 

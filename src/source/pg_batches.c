@@ -1,4 +1,4 @@
-#include "snapshot/import_metainfo.h"
+#include "source/pg_writer_int.h"
 
 #include "core/util.h"
 
@@ -25,15 +25,6 @@ bool import_metainfo_create(pgconn *c)
                           " table_name))");
 }
 
-static int cmp_row(const void *a, const void *b)
-{
-    const import_metainfo_row *x = a, *y = b;
-    int c = strcmp(x->file_name, y->file_name);
-    if (c)
-        return c;
-    return x->batch_number < y->batch_number ? -1 : x->batch_number > y->batch_number;
-}
-
 bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo_set *out)
 {
     memset(out, 0, sizeof *out);
@@ -54,27 +45,8 @@ bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo
     }
     out->count = (size_t)n;
     PQclear(r);
-    qsort(out->items, out->count, sizeof *out->items, cmp_row);
+    import_metainfo_set_sort(out);
     return true;
-}
-
-bool import_metainfo_set_has(const import_metainfo_set *s, const char *file_name, int64_t batch,
-                             int64_t *rows)
-{
-    import_metainfo_row key = {(char *)file_name, batch, 0};
-    const import_metainfo_row *hit =
-        s->count ? bsearch(&key, s->items, s->count, sizeof *s->items, cmp_row) : NULL;
-    if (hit && rows)
-        *rows = hit->rows;
-    return hit != NULL;
-}
-
-void import_metainfo_set_free(import_metainfo_set *s)
-{
-    for (size_t i = 0; i < s->count; i++)
-        free(s->items[i].file_name);
-    free(s->items);
-    memset(s, 0, sizeof *s);
 }
 
 PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,

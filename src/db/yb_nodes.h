@@ -4,8 +4,8 @@
  * connections are spread over them round-robin. PostgreSQL: the one server
  * given; those flags are accepted and ignored (logged).
  */
-#ifndef VOYAGER_SNAPSHOT_YB_NODES_H
-#define VOYAGER_SNAPSHOT_YB_NODES_H
+#ifndef VOYAGER_DB_YB_NODES_H
+#define VOYAGER_DB_YB_NODES_H
 
 #include "db/pgconn.h"
 

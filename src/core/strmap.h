@@ -3,8 +3,8 @@
  * map) to pointer values (not owned). Used for the per-table cache and the
  * unique-value map of the change applier. Not thread-safe.
  */
-#ifndef VOYAGER_CDC_STRMAP_H
-#define VOYAGER_CDC_STRMAP_H
+#ifndef VOYAGER_CORE_STRMAP_H
+#define VOYAGER_CORE_STRMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
