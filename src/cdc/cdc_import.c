@@ -476,7 +476,6 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
     cdc_item *it = cdc_arena_alloc(ar, sizeof *it);
     memset(it, 0, sizeof *it);
     it->arena = ar;
-    it->bytes = len;
     char err[256];
     if (!cdc_event_parse_in(ar, line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
@@ -484,6 +483,8 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
         cdc_item_free(it);
         return ENGINE_BAD_STATE;
     }
+    /* what it holds in memory (the parse's nodes and copies), not its line's length */
+    it->bytes = cdc_arena_bytes(ar);
     if (it->ev.vsn <= im->read_vsn) {
         log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
                   "out-of-order event",

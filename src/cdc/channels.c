@@ -12,13 +12,14 @@
 /* a unique value held by another channel is released within a few retries */
 #define APPLY_UNIQUE_MAX_ATTEMPTS 5
 /*
- * Memory bounds (queue line bytes): all channels' queues together, and one
- * batch. A single larger event still goes through, alone. The parsed form is
- * several times larger for narrow rows (a 2 KiB arena block for a ~250-byte
- * line), which the ring's item count (2 batches a channel) bounds too.
+ * Memory bounds (cdc_item.bytes, the parsed events' memory): all channels'
+ * events together, queued or in the batch being applied, and one batch (at
+ * most half its channel's share, so the next one fills while it applies; the
+ * statements of a batch are no larger: YugabyteDB refuses RPCs over ~255 MB).
+ * A single larger event still goes through, alone.
  */
 #define QUEUED_BYTES_TOTAL (24u << 20)
-#define BATCH_BYTES_MAX (2u << 20)
+#define BATCH_BYTES_MAX (4u << 20)
 
 int cdc_route(const cdc_item *it, int n)
 {
@@ -64,7 +65,7 @@ typedef struct channel {
     applier ap;
     cdc_item **q; /* ring of queued items */
     size_t head, count, cap;
-    size_t queued_bytes;
+    size_t queued_bytes;    /* of queued items and of the batch in hand */
     bool busy;              /* a batch is being applied */
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
@@ -81,6 +82,7 @@ struct channel_set {
     int n_started; /* workers running (to join) */
     int batch_max;
     size_t queue_bytes_max; /* per channel */
+    size_t batch_bytes_max;
     bool stop, failed;
     bool replica; /* every connection took session_replication_role = replica at start */
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
@@ -288,14 +290,13 @@ static void *worker(void *arg)
         size_t k = 0, bytes = 0;
         while (k < c->count && k < (size_t)s->batch_max) {
             cdc_item *it = c->q[(c->head + k) % c->cap];
-            if (!deps_ok(s, it) || (k > 0 && bytes + it->bytes > BATCH_BYTES_MAX))
+            if (!deps_ok(s, it) || (k > 0 && bytes + it->bytes > s->batch_bytes_max))
                 break;
             bytes += it->bytes;
             batch[k++] = it;
         }
         c->head = (c->head + k) % c->cap;
         c->count -= k;
-        c->queued_bytes -= bytes;
         c->busy = true;
         c->busy_first_vsn = batch[0]->ev.vsn;
         pthread_cond_broadcast(&s->progress);
@@ -308,6 +309,7 @@ static void *worker(void *arg)
 
         pthread_mutex_lock(&s->mu);
         c->busy = false;
+        c->queued_bytes -= bytes;
         c->zero_row_changes = c->ap.zero_row_changes;
         c->merged_events = c->ap.merged_events;
         if (ok) {
@@ -333,6 +335,8 @@ channel_set *channels_start(pgconn **conns, int n, const char *migration_uuid, i
     s->n = n;
     s->batch_max = batch_max;
     s->queue_bytes_max = QUEUED_BYTES_TOTAL / (size_t)n;
+    s->batch_bytes_max = s->queue_bytes_max / 2 < BATCH_BYTES_MAX ? s->queue_bytes_max / 2
+                                                                   : BATCH_BYTES_MAX;
     s->migration_uuid = xstrdup(migration_uuid);
     s->ch = xcalloc((size_t)n, sizeof *s->ch);
     s->replica = true;

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Read size; a longer line grows the buffer (to the line's length), for that line only. */
+#define QR_BUF_SIZE ((size_t)1 << 20)
+
 struct queue_reader {
     catalog *meta;
     char *export_dir;
@@ -36,7 +39,7 @@ queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *
     for (const char *const *p = roles; *p; p++)
         strlist_push(&r->roles, *p);
     r->fd = -1;
-    r->buf_cap = 1 << 20;
+    r->buf_cap = QR_BUF_SIZE;
     r->buf = xmalloc(r->buf_cap);
     return r;
 }
@@ -137,6 +140,11 @@ static ssize_t fill(queue_reader *r)
         memmove(r->buf, r->buf + r->buf_start, r->buf_len - r->buf_start);
         r->buf_len -= r->buf_start;
         r->buf_start = 0;
+    }
+    if (r->buf_cap > QR_BUF_SIZE && r->buf_len < QR_BUF_SIZE / 2) {
+        /* a long line grew it: its memory goes back once the line is consumed */
+        r->buf_cap = QR_BUF_SIZE;
+        r->buf = xrealloc(r->buf, r->buf_cap);
     }
     if (r->buf_len == r->buf_cap) {
         r->buf_cap *= 2;
