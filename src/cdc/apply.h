@@ -43,12 +43,20 @@ typedef struct table_meta {
      * nondeterministic collations, ...). Its changes must keep source order.
      */
     bool unique_serial;
+    strlist col_names;  /* its columns, and each one's type as SQL (col_types[i], no typmod) */
+    strlist col_types;
     char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
 
     /* Set by the importer before the first event of the table is routed. */
     char *route_group;  /* non-NULL: routed by this name alone (one channel, source order) */
     int order_group;    /* a batch keeps source order among the tables of one order group */
     bool apply_alone;   /* each change applied alone, everything before it committed first */
+    /*
+     * Changes of different rows may apply in any order within a batch: a
+     * primary key and no other unique index, no source order needed (no
+     * route_group). Channels already apply different rows in no order.
+     */
+    bool rows_commute;
 } table_meta;
 
 /*

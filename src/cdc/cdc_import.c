@@ -337,6 +337,8 @@ static bool route_table(importer *im, table_meta *tm)
         tm->order_group = (int)(intptr_t)g - 1;
     }
     tm->apply_alone = tm->unique_serial && !tm->route_group;
+    tm->rows_commute = tm->pk.count > 0 && tm->nuniq == 0 && !tm->unique_serial &&
+                       !tm->route_group && !fk_order;
     const char *why = fk_order            ? "foreign keys without the replica role"
                       : tm->unique_serial ? "unique index not followed by value"
                                           : "as an earlier run routed it";

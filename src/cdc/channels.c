@@ -101,6 +101,15 @@ struct channel_set {
 static bool session_setup(pgconn *c)
 {
     /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
+    /*
+     * Multi-row statements are prepared once and run thousands of times; the
+     * server's default replans the first five runs of each, and keeps
+     * replanning when a custom plan looks cheaper: planning a 256-row UNION
+     * ALL costs more than running it. PostgreSQL 12 and later (older ones,
+     * YugabyteDB 2.x among them, refuse the setting: harmless).
+     */
+    PGresult *g = pgconn_query_quiet(c, "SET plan_cache_mode = force_generic_plan", 0, NULL);
+    PQclear(g);
     PGresult *r = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
     PQclear(r);
     return r != NULL;
