@@ -83,6 +83,7 @@ struct channel_set {
     int batch_max;
     size_t queue_bytes_max; /* per channel */
     size_t batch_bytes_max;
+    size_t held_bytes;      /* every channel's queued_bytes */
     bool stop, failed;
     bool replica; /* every connection took session_replication_role = replica at start */
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
@@ -319,6 +320,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&s->mu);
         c->busy = false;
         c->queued_bytes -= bytes;
+        s->held_bytes -= bytes;
         c->zero_row_changes = c->ap.zero_row_changes;
         c->merged_events = c->ap.merged_events;
         if (ok) {
@@ -396,15 +398,22 @@ bool channels_dispatch(channel_set *s, int ch, cdc_item *it)
 {
     channel *c = &s->ch[ch];
     pthread_mutex_lock(&s->mu);
+    /*
+     * Within the channel's share; an event larger than that waits until no
+     * channel holds anything (queued or applying), so one such event at a
+     * time is over the bound, not one a channel.
+     */
     while (!s->stop && !s->failed &&
            (c->count == c->cap ||
-            (c->count > 0 && c->queued_bytes + it->bytes > s->queue_bytes_max)))
+            (c->queued_bytes + it->bytes > s->queue_bytes_max &&
+             (it->bytes <= s->queue_bytes_max ? c->queued_bytes > 0 : s->held_bytes > 0))))
         pthread_cond_wait(&s->progress, &s->mu);
     bool ok = !s->stop && !s->failed;
     if (ok) {
         c->q[(c->head + c->count) % c->cap] = it;
         c->count++;
         c->queued_bytes += it->bytes;
+        s->held_bytes += it->bytes;
         pthread_cond_signal(&c->work);
     }
     pthread_mutex_unlock(&s->mu);

@@ -118,6 +118,18 @@ static qr_status enter_segment(queue_reader *r)
     }
 }
 
+void queue_reader_trim(queue_reader *r)
+{
+    if (r->buf_cap <= QR_BUF_SIZE || r->buf_len - r->buf_start >= QR_BUF_SIZE / 2)
+        return;
+    /* a long line grew it: its memory goes back once the line is consumed */
+    memmove(r->buf, r->buf + r->buf_start, r->buf_len - r->buf_start);
+    r->buf_len -= r->buf_start;
+    r->buf_start = 0;
+    r->buf_cap = QR_BUF_SIZE;
+    r->buf = xrealloc(r->buf, r->buf_cap);
+}
+
 /* Read more committed bytes into buf. Returns bytes added (0: none now), -1 on error. */
 static ssize_t fill(queue_reader *r)
 {
@@ -141,11 +153,7 @@ static ssize_t fill(queue_reader *r)
         r->buf_len -= r->buf_start;
         r->buf_start = 0;
     }
-    if (r->buf_cap > QR_BUF_SIZE && r->buf_len < QR_BUF_SIZE / 2) {
-        /* a long line grew it: its memory goes back once the line is consumed */
-        r->buf_cap = QR_BUF_SIZE;
-        r->buf = xrealloc(r->buf, r->buf_cap);
-    }
+    queue_reader_trim(r);
     if (r->buf_len == r->buf_cap) {
         r->buf_cap *= 2;
         r->buf = xrealloc(r->buf, r->buf_cap);
