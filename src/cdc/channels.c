@@ -20,6 +20,8 @@
  */
 #define QUEUED_BYTES_TOTAL (24u << 20)
 #define BATCH_BYTES_MAX (4u << 20)
+/* A batch larger than this (one large event) is followed by a new session: renew_connection(). */
+#define RENEW_AFTER_BYTES (16u << 20)
 
 int cdc_route(const cdc_item *it, int n)
 {
@@ -186,6 +188,47 @@ static void move_connection(channel *c)
     pgconn_close(moved);
 }
 
+/*
+ * libpq keeps its output buffer at the largest message sent (the statement
+ * with a 50 MB value: 64 MiB) for the connection's life. After a batch that
+ * large the channel takes a new session to the same server with the same
+ * parameters, so that memory goes back. Only between batches (everything is
+ * committed); when the new connection fails the old one stays.
+ */
+static void renew_connection(channel *c)
+{
+    PGconn *old = c->ap.conn->pg;
+    PQconninfoOption *opts = PQconninfo(old);
+    if (!opts)
+        return;
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = xcalloc(n + 1, sizeof *keys);
+    const char **vals = xcalloc(n + 1, sizeof *vals);
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val) {
+            keys[k] = o->keyword;
+            vals[k++] = o->val;
+        }
+    }
+    PGconn *pg = PQconnectdbParams(keys, vals, 0);
+    PQconninfoFree(opts);
+    free(keys);
+    free(vals);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        PQfinish(pg);
+        return;
+    }
+    /* the notice processor pgconn installed (a NULL one only reads it) */
+    PQsetNoticeProcessor(pg, PQsetNoticeProcessor(old, NULL, NULL), NULL);
+    PQfinish(old);
+    c->ap.conn->pg = pg;
+    applier_reset(&c->ap);
+    session_setup(c->ap.conn);
+}
+
 /* Apply batch with retries; false after logging the final error. */
 static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
 {
@@ -313,6 +356,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         bool ok = apply_with_retries(c, batch, k);
+        if (ok && bytes > RENEW_AFTER_BYTES)
+            renew_connection(c);
         int64_t last = batch[k - 1]->ev.vsn;
         for (size_t i = 0; i < k; i++)
             cdc_item_free(batch[i]);
@@ -410,14 +455,25 @@ bool channels_dispatch(channel_set *s, int ch, cdc_item *it)
         pthread_cond_wait(&s->progress, &s->mu);
     bool ok = !s->stop && !s->failed;
     if (ok) {
+        size_t bytes = it->bytes; /* the worker may free it once the lock is let go */
         c->q[(c->head + c->count) % c->cap] = it;
         c->count++;
         c->queued_bytes += it->bytes;
         s->held_bytes += it->bytes;
         pthread_cond_signal(&c->work);
+        /*
+         * Alone over the bound: the reader reads on (into its buffer, then a
+         * parsed copy) only once it is applied, not while libpq holds a
+         * third copy.
+         */
+        if (bytes > s->queue_bytes_max)
+            while (!s->stop && !s->failed && s->held_bytes > 0)
+                pthread_cond_wait(&s->progress, &s->mu);
+        ok = !s->stop && !s->failed;
+        it = NULL; /* the channel's now */
     }
     pthread_mutex_unlock(&s->mu);
-    if (!ok)
+    if (it)
         cdc_item_free(it);
     return ok;
 }
