@@ -65,6 +65,9 @@ echo "# peak RSS ${peak} KB"
 # parsed the next large event while one was being sent). What remains is two copies of
 # the largest line: the reader's buffer and the parsed event, then the parsed event and
 # libpq's copy of its statement. The issue's < 100 MB for such rows is not met.
-assert_match "peak RSS under 150 MB with a 50 MB row" '^([0-9]{1,5}|1[0-4][0-9]{4})$' "$peak"
+# (A sanitizer build keeps freed memory in quarantine: its RSS says nothing here.)
+if [ "${BUILD:-build}" = build ]; then
+    assert_match "peak RSS under 150 MB with a 50 MB row" '^([0-9]{1,5}|1[0-4][0-9]{4})$' "$peak"
+fi
 compare_databases target ref yugabyte ref
 done_testing
