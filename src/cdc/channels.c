@@ -103,13 +103,13 @@ struct channel_set {
  */
 static bool session_setup(pgconn *c)
 {
-    /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
     /*
-     * Multi-row statements are prepared once and run thousands of times; the
-     * server's default replans the first five runs of each, and keeps
-     * replanning when a custom plan looks cheaper: planning a 256-row UNION
-     * ALL costs more than running it. PostgreSQL 12 and later (older ones,
-     * YugabyteDB 2.x among them, refuse the setting: harmless).
+     * Statements are prepared once and run thousands of times, by primary key
+     * (multi-row ones join unnest() to it): the server's default plans each of
+     * the first five runs anew, and keeps doing so while a custom plan looks
+     * cheaper, for no better plan. PostgreSQL 12 and later (older ones,
+     * YugabyteDB 2.x among them, refuse the setting: harmless). Quiet, both:
+     * a refusal is recovered from, so it must not print an "error:" line.
      */
     PGresult *g = pgconn_query_quiet(c, "SET plan_cache_mode = force_generic_plan", 0, NULL);
     PQclear(g);
