@@ -121,14 +121,17 @@ static qr_status enter_segment(queue_reader *r)
 
 void queue_reader_trim(queue_reader *r)
 {
-    if (r->buf_cap <= QR_BUF_SIZE || r->buf_len - r->buf_start >= QR_BUF_SIZE / 2)
+    /* a long line grew it: its memory goes back once the line is consumed, but for what follows */
+    size_t rest = r->buf_len - r->buf_start, cap = QR_BUF_SIZE;
+    while (cap < rest)
+        cap *= 2;
+    if (r->buf_cap <= cap)
         return;
-    /* a long line grew it: its memory goes back once the line is consumed */
-    memmove(r->buf, r->buf + r->buf_start, r->buf_len - r->buf_start);
-    r->buf_len -= r->buf_start;
+    memmove(r->buf, r->buf + r->buf_start, rest);
+    r->buf_len = rest;
     r->scanned = r->scanned > r->buf_start ? r->scanned - r->buf_start : 0;
     r->buf_start = 0;
-    r->buf_cap = QR_BUF_SIZE;
+    r->buf_cap = cap;
     r->buf = xrealloc(r->buf, r->buf_cap);
 }
 
