@@ -22,7 +22,8 @@ typedef struct cdc_dep {
 
 typedef struct cdc_item {
     cdc_event ev;
-    size_t bytes;       /* size of its queue line: memory bounds of the channels */
+    size_t bytes;       /* memory it holds (its arena, >= its values' text): the channels'
+                           bounds on queued memory and on a batch's size */
     table_meta *tm;
     cdc_dep *deps;
     size_t ndeps;

@@ -336,6 +336,8 @@ static bool route_table(importer *im, table_meta *tm)
         tm->order_group = (int)(intptr_t)g - 1;
     }
     tm->apply_alone = tm->unique_serial && !tm->route_group;
+    tm->rows_commute = tm->pk.count > 0 && tm->nuniq == 0 && !tm->unique_serial &&
+                       !tm->route_group && !fk_order;
     const char *why = fk_order            ? "foreign keys without the replica role"
                       : tm->unique_serial ? "unique index not followed by value"
                                           : "as an earlier run routed it";
@@ -492,7 +494,6 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
     cdc_item *it = cdc_arena_alloc(ar, sizeof *it);
     memset(it, 0, sizeof *it);
     it->arena = ar;
-    it->bytes = len;
     char err[256];
     if (!cdc_event_parse_in(ar, line, len, &it->ev, err, sizeof err)) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
@@ -500,6 +501,9 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
         cdc_item_free(it);
         return ENGINE_BAD_STATE;
     }
+    /* what it holds in memory (the parse's nodes and copies), not its line's length */
+    it->bytes = cdc_arena_bytes(ar);
+    queue_reader_trim(im->reader); /* the line is copied: a long one's buffer goes now */
     if (it->ev.vsn <= im->read_vsn) {
         log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
                   "out-of-order event",

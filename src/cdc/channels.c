@@ -12,13 +12,14 @@
 /* a unique value held by another channel is released within a few retries */
 #define APPLY_UNIQUE_MAX_ATTEMPTS 5
 /*
- * Memory bounds (queue line bytes): all channels' queues together, and one
- * batch. A single larger event still goes through, alone. The parsed form is
- * several times larger for narrow rows (a 2 KiB arena block for a ~250-byte
- * line), which the ring's item count (2 batches a channel) bounds too.
+ * Memory bounds (cdc_item.bytes, the parsed events' memory): all channels'
+ * events together, queued or in the batch being applied, and one batch (at
+ * most half its channel's share, so the next one fills while it applies; the
+ * statements of a batch are no larger: YugabyteDB refuses RPCs over ~255 MB).
+ * A single larger event still goes through, alone.
  */
 #define QUEUED_BYTES_TOTAL (24u << 20)
-#define BATCH_BYTES_MAX (2u << 20)
+#define BATCH_BYTES_MAX (4u << 20)
 
 int cdc_route(const cdc_item *it, int n)
 {
@@ -66,7 +67,7 @@ typedef struct channel {
     writer_item **wp;
     cdc_item **q; /* ring of queued items */
     size_t head, count, cap;
-    size_t queued_bytes;
+    size_t queued_bytes;    /* of queued items and of the batch in hand */
     bool busy;              /* a batch is being applied */
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
@@ -83,6 +84,8 @@ struct channel_set {
     int n_started; /* workers running (to join) */
     int batch_max;
     size_t queue_bytes_max; /* per channel */
+    size_t batch_bytes_max;
+    size_t held_bytes;      /* every channel's queued_bytes */
     bool stop, failed;
     bool replica; /* every connection took session_replication_role = replica at start */
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
@@ -318,26 +321,29 @@ static void *worker(void *arg)
         size_t k = 0, bytes = 0;
         while (k < c->count && k < (size_t)s->batch_max) {
             cdc_item *it = c->q[(c->head + k) % c->cap];
-            if (!deps_ok(s, it) || (k > 0 && bytes + it->bytes > BATCH_BYTES_MAX))
+            if (!deps_ok(s, it) || (k > 0 && bytes + it->bytes > s->batch_bytes_max))
                 break;
             bytes += it->bytes;
             batch[k++] = it;
         }
         c->head = (c->head + k) % c->cap;
         c->count -= k;
-        c->queued_bytes -= bytes;
         c->busy = true;
         c->busy_first_vsn = batch[0]->ev.vsn;
         pthread_cond_broadcast(&s->progress);
         pthread_mutex_unlock(&s->mu);
 
         bool ok = apply_with_retries(c, batch, k);
+        if (ok && bytes > WRITER_RENEW_AFTER_BYTES && c->ws->ops->apply_renew)
+            c->ws->ops->apply_renew(c->ws);
         int64_t last = batch[k - 1]->ev.vsn;
         for (size_t i = 0; i < k; i++)
             cdc_item_free(batch[i]);
 
         pthread_mutex_lock(&s->mu);
         c->busy = false;
+        c->queued_bytes -= bytes;
+        s->held_bytes -= bytes;
         c->zero_row_changes = c->ws->zero_row_changes;
         c->merged_events = c->ws->merged_events;
         if (ok) {
@@ -363,6 +369,8 @@ channel_set *channels_start(writer_session **conns, int n, const char *migration
     s->n = n;
     s->batch_max = batch_max;
     s->queue_bytes_max = QUEUED_BYTES_TOTAL / (size_t)n;
+    s->batch_bytes_max = s->queue_bytes_max / 2 < BATCH_BYTES_MAX ? s->queue_bytes_max / 2
+                                                                   : BATCH_BYTES_MAX;
     s->migration_uuid = xstrdup(migration_uuid);
     s->ch = xcalloc((size_t)n, sizeof *s->ch);
     s->replica = true;
@@ -415,19 +423,37 @@ bool channels_dispatch(channel_set *s, int ch, cdc_item *it)
 {
     channel *c = &s->ch[ch];
     pthread_mutex_lock(&s->mu);
+    /*
+     * Within the channel's share; an event larger than that waits until no
+     * channel holds anything (queued or applying), so one such event at a
+     * time is over the bound, not one a channel.
+     */
     while (!s->stop && !s->failed &&
            (c->count == c->cap ||
-            (c->count > 0 && c->queued_bytes + it->bytes > s->queue_bytes_max)))
+            (c->queued_bytes + it->bytes > s->queue_bytes_max &&
+             (it->bytes <= s->queue_bytes_max ? c->queued_bytes > 0 : s->held_bytes > 0))))
         pthread_cond_wait(&s->progress, &s->mu);
     bool ok = !s->stop && !s->failed;
     if (ok) {
+        size_t bytes = it->bytes; /* the worker may free it once the lock is let go */
         c->q[(c->head + c->count) % c->cap] = it;
         c->count++;
         c->queued_bytes += it->bytes;
+        s->held_bytes += it->bytes;
         pthread_cond_signal(&c->work);
+        /*
+         * Alone over the bound: the reader reads on (into its buffer, then a
+         * parsed copy) only once it is applied, not while libpq holds a
+         * third copy.
+         */
+        if (bytes > s->queue_bytes_max)
+            while (!s->stop && !s->failed && s->held_bytes > 0)
+                pthread_cond_wait(&s->progress, &s->mu);
+        ok = !s->stop && !s->failed;
+        it = NULL; /* the channel's now */
     }
     pthread_mutex_unlock(&s->mu);
-    if (!ok)
+    if (it)
         cdc_item_free(it);
     return ok;
 }

@@ -53,7 +53,12 @@ typedef struct channel_reconnect {
 channel_set *channels_start(writer_session **conns, int n, const char *migration_uuid, int batch_max,
                             const channel_reconnect *reconnect);
 
-/* Hand it to channel ch (blocks while that channel's queue is full). False when the set failed. */
+/*
+ * Hand it to channel ch, which owns it from then on, failed or not (blocks
+ * while that channel's share of the memory bound is full; an event larger
+ * than the share waits until no channel holds anything, and the call returns
+ * once it is applied). False when the set failed or was stopped.
+ */
 bool channels_dispatch(channel_set *s, int ch, cdc_item *it);
 
 /* Wait until everything dispatched is committed. False when the set failed or was stopped. */

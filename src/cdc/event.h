@@ -65,14 +65,17 @@ bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, siz
  * The same, with the event's tree in arena a, which the caller owns and frees
  * with cdc_arena_free() after cdc_event_free(ev) (which then frees nothing but
  * may still be called). A failed parse leaves what it used in a.
- * cdc_arena_for_line() makes an arena sized for a line of len bytes plus extra
- * bytes the caller puts there with cdc_arena_alloc() (aligned, not zeroed), so
- * an event and what holds it take one allocation.
+ * cdc_arena_for_line() makes an arena for a line of len bytes with room for
+ * extra bytes the caller puts there with cdc_arena_alloc() (aligned, not
+ * zeroed), so an event and what holds it share its blocks; it grows as the
+ * parse needs.
  */
 bool cdc_event_parse_in(cdc_arena *a, const char *line, size_t len, cdc_event *ev, char *err,
                         size_t err_len);
 cdc_arena *cdc_arena_for_line(size_t len, size_t extra);
 void *cdc_arena_alloc(cdc_arena *a, size_t n);
+/* Bytes the arena holds (every block): what an event costs in memory. */
+size_t cdc_arena_bytes(const cdc_arena *a);
 void cdc_arena_free(cdc_arena *a);
 void cdc_event_free(cdc_event *ev);
 

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Read size; a longer line grows the buffer (to the line's length), for that line only. */
+#define QR_BUF_SIZE ((size_t)1 << 20)
+
 struct queue_reader {
     catalog *meta;
     char *export_dir;
@@ -24,6 +27,7 @@ struct queue_reader {
     int64_t file_pos;   /* bytes of seg read into buf so far */
     char *buf;          /* bytes [buf_start, buf_len) not yet returned */
     size_t buf_len, buf_start, buf_cap;
+    size_t scanned;     /* [buf_start, scanned) holds no newline */
 };
 
 queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *importer_role,
@@ -36,7 +40,7 @@ queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *
     for (const char *const *p = roles; *p; p++)
         strlist_push(&r->roles, *p);
     r->fd = -1;
-    r->buf_cap = 1 << 20;
+    r->buf_cap = QR_BUF_SIZE;
     r->buf = xmalloc(r->buf_cap);
     return r;
 }
@@ -109,10 +113,26 @@ static qr_status enter_segment(queue_reader *r)
         r->committed = s.committed;
         r->closed = s.closed;
         r->file_pos = 0;
-        r->buf_len = r->buf_start = 0;
+        r->buf_len = r->buf_start = r->scanned = 0;
         import_segment_free(&s);
         return QR_LINE;
     }
+}
+
+void queue_reader_trim(queue_reader *r)
+{
+    /* a long line grew it: its memory goes back once the line is consumed, but for what follows */
+    size_t rest = r->buf_len - r->buf_start, cap = QR_BUF_SIZE;
+    while (cap < rest)
+        cap *= 2;
+    if (r->buf_cap <= cap)
+        return;
+    memmove(r->buf, r->buf + r->buf_start, rest);
+    r->buf_len = rest;
+    r->scanned = r->scanned > r->buf_start ? r->scanned - r->buf_start : 0;
+    r->buf_start = 0;
+    r->buf_cap = cap;
+    r->buf = xrealloc(r->buf, r->buf_cap);
 }
 
 /* Read more committed bytes into buf. Returns bytes added (0: none now), -1 on error. */
@@ -136,13 +156,21 @@ static ssize_t fill(queue_reader *r)
     if (r->buf_start > 0) {
         memmove(r->buf, r->buf + r->buf_start, r->buf_len - r->buf_start);
         r->buf_len -= r->buf_start;
+        r->scanned = r->scanned > r->buf_start ? r->scanned - r->buf_start : 0;
         r->buf_start = 0;
     }
+    queue_reader_trim(r);
     if (r->buf_len == r->buf_cap) {
         r->buf_cap *= 2;
         r->buf = xrealloc(r->buf, r->buf_cap);
     }
+    /*
+     * At most QR_BUF_SIZE a read: what follows a long line in the buffer is
+     * then short, and the buffer can shrink back as soon as the line is done.
+     */
     size_t want = r->buf_cap - r->buf_len;
+    if (want > QR_BUF_SIZE)
+        want = QR_BUF_SIZE;
     if ((int64_t)want > r->committed - r->file_pos)
         want = (size_t)(r->committed - r->file_pos);
     ssize_t n = pread(r->fd, r->buf + r->buf_len, want, r->file_pos);
@@ -170,7 +198,11 @@ qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int
         }
         *segment_no = r->seg;
         char *start = r->buf + r->buf_start;
-        char *nl = memchr(start, '\n', r->buf_len - r->buf_start);
+        if (r->scanned < r->buf_start)
+            r->scanned = r->buf_start;
+        /* a long line takes many reads: each looks at the new bytes only */
+        char *nl = memchr(r->buf + r->scanned, '\n', r->buf_len - r->scanned);
+        r->scanned = nl ? (size_t)(nl - r->buf) : r->buf_len;
         if (!nl) {
             ssize_t n = fill(r);
             if (n < 0)

@@ -39,6 +39,12 @@ void queue_reader_close(queue_reader *r);
  */
 qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int64_t *segment_no);
 
+/*
+ * Give back the memory a long line grew the buffer to, once it is consumed
+ * (the line returned last is invalid after this). Also done on the next read.
+ */
+void queue_reader_trim(queue_reader *r);
+
 /* Mark segment_no imported by this importer (every event committed on its database). */
 bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no);
 

@@ -65,6 +65,15 @@ static const char FK_GROUP_SQL[] =
     "pg_class c ON c.oid = comp.r JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE EXISTS (SELECT 1 FROM e WHERE e.a = $1::oid)";
 
+/*
+ * Each column's type as SQL, without typmod: multi-row statements cast text
+ * to it, and the column's typmod then applies on assignment as for an
+ * untyped parameter (a cast to varchar(n) would truncate silently).
+ */
+static const char COLUMN_TYPES_SQL[] =
+    "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1::oid AND "
+    "attnum > 0 AND NOT attisdropped ORDER BY attnum";
+
 static bool in_list(const strlist *l, const char *name)
 {
     for (size_t i = 0; i < l->count; i++)
@@ -105,9 +114,11 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     const char *q[1] = {oid};
     PGresult *r = pgconn_query(c, UNIQUE_INDEXES_SQL, 1, q);
     PGresult *fk = r ? pgconn_query(c, FK_GROUP_SQL, 1, q) : NULL;
+    PGresult *cols = fk ? pgconn_query(c, COLUMN_TYPES_SQL, 1, q) : NULL;
     free(oid);
-    if (!r || !fk) {
+    if (!r || !fk || !cols) {
         PQclear(r);
+        PQclear(fk);
         return false;
     }
     table_meta *t = xcalloc(1, sizeof *t);
@@ -145,6 +156,11 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     if (PQntuples(fk) == 1 && !PQgetisnull(fk, 0, 0))
         t->fk_group = xstrdup(PQgetvalue(fk, 0, 0));
     PQclear(fk);
+    for (int i = 0; i < PQntuples(cols); i++) {
+        strlist_push(&t->col_names, PQgetvalue(cols, i, 0));
+        strlist_push(&t->col_types, PQgetvalue(cols, i, 1));
+    }
+    PQclear(cols);
     log_info("apply: table %s: %zu primary-key column(s), %zu unique key(s) followed by value, "
              "%zu not (expression, partial or type)%s",
              t->qualified, t->pk.count, t->nuniq, serial,
@@ -391,17 +407,51 @@ static bool prepare(applier *a, const char *name, const char *sql, int nparams, 
     return ok;
 }
 
+/* The type of column name, as SQL (format_type, without typmod), or NULL. */
+static const char *column_type(const table_meta *tm, const char *name)
+{
+    for (size_t i = 0; i < tm->col_names.count; i++)
+        if (strcmp(tm->col_names.items[i], name) == 0)
+            return tm->col_types.items[i];
+    return NULL;
+}
+
+/* v.pN cast to the type of column name; false when the catalog did not list it. */
+static bool append_value(strbuf *sql, const table_meta *tm, const char *name, int no)
+{
+    const char *type = column_type(tm, name);
+    if (!type)
+        return false;
+    strbuf_appendf(sql, "v.p%d::%s", no, type);
+    return true;
+}
+
 /*
- * The statement of n like events (n > 1) of one table: one multi-row
- * INSERT, UPDATE ... FROM or DELETE ... USING. The rows of UPDATE/DELETE come
- * from a UNION ALL under a typed empty SELECT of the table, so each unknown
- * parameter takes its column's type (a VALUES list would make them text).
+ * The statement of a run of like events of one table, however many: one
+ * multi-row INSERT ... SELECT, UPDATE ... FROM or DELETE ... USING over
+ * unnest() of one text array per parameter of the single-row statement (in
+ * its order), each value cast to its column's type: the server reads it
+ * with that type's input function, as it reads the single-row statement's
+ * untyped parameters, and assigning it applies the column's typmod. One
+ * shape for every run length: prepared and planned once. (A UNION ALL of one
+ * SELECT per row was planned anew per run length and cost more to plan and
+ * start than to run.) False when a column's type is unknown (the single-row
+ * statements then report what is wrong).
  */
-static void build_merged(const writer_item *it, const ev_stmt *s, int n, strbuf *sql)
+static bool build_merged(const writer_item *it, const ev_stmt *s, strbuf *sql)
 {
     const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
-    int per = s->nparams, p = 1;
+    strbuf from = STRBUF_INIT;
+    strbuf_append(&from, "unnest(");
+    for (int i = 0; i < s->nparams; i++)
+        strbuf_appendf(&from, "%s$%d::text[]", i ? ", " : "", i + 1);
+    strbuf_append(&from, ") AS v(");
+    for (int i = 0; i < s->nparams; i++)
+        strbuf_appendf(&from, "%sp%d", i ? ", " : "", i + 1);
+    strbuf_append_char(&from, ')');
+    bool ok = true;
+    int p = 1;
     if (ev->op == WRITER_OP_INSERT) {
         strbuf_appendf(sql, "INSERT INTO %s (", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
@@ -409,72 +459,76 @@ static void build_merged(const writer_item *it, const ev_stmt *s, int n, strbuf 
                 strbuf_append(sql, ", ");
             append_ident(sql, ev->fields.names[i]);
         }
-        strbuf_append(sql, ") OVERRIDING SYSTEM VALUE VALUES ");
-        for (int r = 0; r < n; r++) {
-            strbuf_append(sql, r ? ", (" : "(");
-            for (int i = 0; i < per; i++)
-                strbuf_appendf(sql, "%s$%d", i ? ", " : "", p++);
-            strbuf_append_char(sql, ')');
+        strbuf_append(sql, ") OVERRIDING SYSTEM VALUE SELECT ");
+        for (size_t i = 0; i < ev->fields.count && ok; i++) {
+            if (i)
+                strbuf_append(sql, ", ");
+            ok = append_value(sql, tm, ev->fields.names[i], p++);
         }
-        return;
+        strbuf_appendf(sql, " FROM %s", from.data);
+        strbuf_free(&from);
+        return ok;
     }
-    /* the row source's columns, in the order of the single-row parameters */
-    strlist cols = STRLIST_INIT;
-    if (ev->op == WRITER_OP_UPDATE)
-        for (size_t i = 0; i < ev->fields.count; i++)
-            strlist_push(&cols, ev->fields.names[i]);
-    for (size_t i = 0; i < tm->pk.count; i++)
-        strlist_push(&cols, tm->pk.items[i]);
-    strbuf src = STRBUF_INIT;
-    strbuf_append(&src, "(SELECT ");
-    for (size_t i = 0; i < cols.count; i++) {
-        if (i)
-            strbuf_append(&src, ", ");
-        append_ident(&src, cols.items[i]);
-    }
-    strbuf_appendf(&src, " FROM %s WHERE false", tm->qualified);
-    for (int r = 0; r < n; r++) {
-        strbuf_append(&src, " UNION ALL SELECT ");
-        for (int i = 0; i < per; i++)
-            strbuf_appendf(&src, "%s$%d", i ? ", " : "", p++);
-    }
-    strbuf_append(&src, ") AS v");
     if (ev->op == WRITER_OP_UPDATE) {
         strbuf_appendf(sql, "UPDATE %s AS t SET ", tm->qualified);
-        for (size_t i = 0; i < ev->fields.count; i++) {
+        for (size_t i = 0; i < ev->fields.count && ok; i++) {
             if (i)
                 strbuf_append(sql, ", ");
             append_ident(sql, ev->fields.names[i]);
-            strbuf_append(sql, " = v.");
-            append_ident(sql, ev->fields.names[i]);
+            strbuf_append(sql, " = ");
+            ok = append_value(sql, tm, ev->fields.names[i], p++);
         }
-        strbuf_appendf(sql, " FROM %s WHERE ", src.data);
+        strbuf_appendf(sql, " FROM %s WHERE ", from.data);
     } else {
-        strbuf_appendf(sql, "DELETE FROM %s AS t USING %s WHERE ", tm->qualified, src.data);
+        strbuf_appendf(sql, "DELETE FROM %s AS t USING %s WHERE ", tm->qualified, from.data);
     }
-    for (size_t i = 0; i < tm->pk.count; i++) {
+    for (size_t i = 0; i < tm->pk.count && ok; i++) {
         strbuf_append(sql, i ? " AND t." : "t.");
         append_ident(sql, tm->pk.items[i]);
-        strbuf_append(sql, " = v.");
-        append_ident(sql, tm->pk.items[i]);
+        strbuf_append(sql, " = ");
+        ok = append_value(sql, tm, tm->pk.items[i], p++);
     }
-    strbuf_free(&src);
-    strlist_free(&cols);
+    strbuf_free(&from);
+    return ok;
+}
+
+/* Append v to a text[] literal's elements: NULL bare, else quoted with \ and " escaped. */
+static void array_element(strbuf *arr, const char *v)
+{
+    if (arr->len > 1)
+        strbuf_append_char(arr, ',');
+    if (!v) {
+        strbuf_append(arr, "NULL");
+        return;
+    }
+    strbuf_append_char(arr, '"');
+    for (const char *q = v;;) {
+        size_t run = strcspn(q, "\\\"");
+        strbuf_append_len(arr, q, run);
+        q += run;
+        if (!*q)
+            break;
+        strbuf_append_char(arr, '\\');
+        strbuf_append_char(arr, *q++);
+    }
+    strbuf_append_char(arr, '"');
 }
 
 /* A statement of the pipeline: events plan[first .. first+count) under one name. */
 typedef struct piece {
     size_t first, count;
     char name[24];
-    const char **params; /* merged pieces own their array; single ones borrow */
+    const char **params; /* merged pieces own their array and its strings; single ones borrow */
     int nparams;
 } piece;
 
-#define MERGE_MAX 256
-static const int merge_sizes[] = {256, 64, 16, 4, 1};
+/* Events a multi-row statement takes at most (a batch's bytes are bounded already). */
+#define MERGE_MAX 1000
 
 typedef struct order_key {
     int table;
+    int level;         /* rows_commute tables: how many earlier events of its row the batch has */
+    const strbuf *sig; /* rows_commute tables: its statement shape; else NULL */
     size_t pos;
 } order_key;
 
@@ -483,40 +537,113 @@ static int by_table(const void *x, const void *y)
     const order_key *a = x, *b = y;
     if (a->table != b->table)
         return a->table < b->table ? -1 : 1;
+    if (a->level != b->level)
+        return a->level < b->level ? -1 : 1;
+    if (a->sig && b->sig) {
+        size_t l = a->sig->len < b->sig->len ? a->sig->len : b->sig->len;
+        int c = memcmp(a->sig->data, b->sig->data, l);
+        if (c || a->sig->len != b->sig->len)
+            return c ? c : a->sig->len < b->sig->len ? -1 : 1;
+    }
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-/* Prepare (once per connection) the statement of a piece of size events like st. */
-static bool piece_statement(applier *a, const writer_item *it, const ev_stmt *s0, int size, piece *p,
-                            strbuf *err)
+/*
+ * The order to apply a batch in: grouped by order group (table), each
+ * table's events in source order; but in a table whose rows commute (only a
+ * primary key is unique: table_meta.rows_commute) just each row's own events
+ * keep their order: the k-th event of each row goes in the k-th wave, and a
+ * wave's events are grouped by statement shape, so an interleaved stream
+ * (insert, update, delete, insert, ...) still makes long multi-row runs.
+ * Other channels apply other rows in no order relative to these anyway.
+ */
+static void batch_order(writer_item **items, size_t n, const ev_stmt *st, size_t *sorted)
+{
+    order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
+    strmap seen = STRMAP_INIT; /* table and key -> events of the row so far */
+    strbuf rk = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const table_meta *tm = items[i]->tm;
+        keys[i] = (order_key){tm->order_group, 0, NULL, i};
+        if (!tm->rows_commute)
+            continue;
+        keys[i].sig = &st[i].sig; /* all of the table's, or the order is not total */
+        if (st[i].noop || !st[i].key.len)
+            continue;
+        strbuf_reset(&rk);
+        strbuf_appendf(&rk, "%d\x1f", tm->idx);
+        strbuf_append_len(&rk, st[i].key.data, st[i].key.len);
+        intptr_t before = (intptr_t)strmap_get(&seen, rk.data, rk.len);
+        strmap_put(&seen, rk.data, rk.len, (void *)(before + 1));
+        keys[i].level = (int)before;
+    }
+    strbuf_free(&rk);
+    strmap_free(&seen, NULL);
+    qsort(keys, n, sizeof *keys, by_table);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = keys[i].pos;
+    free(keys);
+}
+
+/* strmap value of a shape whose multi-row statement cannot be built (single rows then) */
+#define NO_MERGED ((intptr_t)-1)
+
+/*
+ * Prepare (once per connection) the statement of a piece like s0: multi-row
+ * when merged. 1: p->name names it; 0: failed (err set); -1: no multi-row
+ * statement for this shape (apply its events one by one).
+ */
+static int piece_statement(applier *a, const writer_item *it, const ev_stmt *s0, bool merged,
+                           piece *p, strbuf *err)
 {
     strbuf sig = STRBUF_INIT;
     strbuf_append_len(&sig, s0->sig.data, s0->sig.len);
-    strbuf_appendf(&sig, "\x1d%d", size);
-    void *v = strmap_get(&a->stmts, sig.data, sig.len);
-    bool ok = true;
-    if (v) {
-        snprintf(p->name, sizeof p->name, "v%ld", (long)(intptr_t)v);
+    strbuf_append(&sig, merged ? "\x1d" "M" : "\x1d" "1");
+    intptr_t v = (intptr_t)strmap_get(&a->stmts, sig.data, sig.len);
+    int rc = 1;
+    if (v == NO_MERGED) {
+        rc = -1;
+    } else if (v) {
+        snprintf(p->name, sizeof p->name, "v%ld", (long)v);
     } else {
-        int no = ++a->next_stmt;
-        snprintf(p->name, sizeof p->name, "v%d", no);
         strbuf sql = STRBUF_INIT;
-        if (size == 1) {
+        if (!merged) {
             ev_stmt tmp = {0};
-            ok = build_stmt(it, &tmp, &sql, err);
+            rc = build_stmt(it, &tmp, &sql, err) ? 1 : 0;
             strbuf_free(&tmp.sig);
             strbuf_free(&tmp.key);
             free(tmp.params);
-        } else {
-            build_merged(it, s0, size, &sql);
+        } else if (!build_merged(it, s0, &sql)) {
+            rc = -1;
+            strmap_put(&a->stmts, sig.data, sig.len, (void *)NO_MERGED);
         }
-        ok = ok && prepare(a, p->name, sql.data, s0->nparams * size, err);
-        if (ok)
-            strmap_put(&a->stmts, sig.data, sig.len, (void *)(intptr_t)no);
+        if (rc == 1) {
+            int no = ++a->next_stmt;
+            snprintf(p->name, sizeof p->name, "v%d", no);
+            if (prepare(a, p->name, sql.data, s0->nparams, err))
+                strmap_put(&a->stmts, sig.data, sig.len, (void *)(intptr_t)no);
+            else
+                rc = 0;
+        }
         strbuf_free(&sql);
     }
     strbuf_free(&sig);
-    return ok;
+    return rc;
+}
+
+/* The parameters of a multi-row piece: text[] literals of each single-row parameter. */
+static void merged_params(piece *p, const ev_stmt *st, const size_t *plan, int nparams)
+{
+    p->nparams = nparams;
+    p->params = xmalloc((size_t)nparams * sizeof *p->params);
+    strbuf arr = STRBUF_INIT;
+    for (int i = 0; i < nparams; i++) {
+        strbuf_append_char(&arr, '{');
+        for (size_t r = 0; r < p->count; r++)
+            array_element(&arr, st[plan[p->first + r]].params[i]);
+        strbuf_append_char(&arr, '}');
+        p->params[i] = strbuf_detach(&arr);
+    }
 }
 
 /*
@@ -564,8 +691,9 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
 /*
  * Cut the batch into pipeline pieces. Events of different tables commute (no
  * foreign-key check or trigger runs in a replica session), so the batch is
- * grouped by table, keeping each table's own order; runs of like events
- * (same statement shape, distinct rows) then share multi-row statements.
+ * grouped by table, keeping each table's own order or each row's
+ * (batch_order); runs of like events (same statement shape, distinct rows)
+ * then share multi-row statements.
  * Without the replica role, tables linked by foreign keys share an order
  * group (table_meta.order_group): their events keep the source's order.
  * plan: the batch's positions in the order applied (pieces index it).
@@ -573,14 +701,8 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
 static bool plan_pieces(applier *a, writer_item **items, size_t n, ev_stmt *st, size_t *plan,
                         piece *pc, size_t *npieces, writer_item **failed, strbuf *err)
 {
-    order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
     size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
-    for (size_t i = 0; i < n; i++)
-        keys[i] = (order_key){items[i]->tm->order_group, i};
-    qsort(keys, n, sizeof *keys, by_table);
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = keys[i].pos;
-    free(keys);
+    batch_order(items, n, st, sorted);
     size_t np = 0, nplan = 0;
     bool ok = true;
     for (size_t i = 0; i < n && ok;) {
@@ -592,35 +714,33 @@ static bool plan_pieces(applier *a, writer_item **items, size_t n, ev_stmt *st, 
         size_t first = nplan;
         i += take_run(st, sorted, i, n, plan, &nplan);
         size_t run = nplan - first;
-        while (run > 0) {
-            int size = 1;
-            for (size_t k = 0; k < ARRAY_LEN(merge_sizes); k++) {
-                if ((size_t)merge_sizes[k] <= run) {
-                    size = merge_sizes[k];
-                    break;
-                }
-            }
-            piece *p = &pc[np++];
+        if (run > 1) {
+            piece *p = &pc[np];
             p->first = first;
-            p->count = (size_t)size;
-            if (!piece_statement(a, items[plan[first]], s0, size, p, err)) {
+            p->count = run;
+            int rc = piece_statement(a, items[plan[first]], s0, true, p, err);
+            if (rc == 0) {
                 *failed = items[plan[first]];
                 ok = false;
                 break;
             }
-            if (size == 1) {
-                p->params = st[plan[first]].params;
-                p->nparams = st[plan[first]].nparams;
-            } else {
-                p->nparams = s0->nparams * size;
-                p->params = xmalloc((size_t)p->nparams * sizeof *p->params);
-                for (int r = 0; r < size; r++)
-                    memcpy(p->params + (size_t)r * (size_t)s0->nparams,
-                           st[plan[first + (size_t)r]].params,
-                           (size_t)s0->nparams * sizeof *p->params);
+            if (rc == 1) {
+                merged_params(p, st, plan, s0->nparams);
+                np++;
+                continue;
             }
-            first += (size_t)size;
-            run -= (size_t)size;
+        }
+        for (size_t r = 0; r < run; r++) {
+            piece *p = &pc[np++];
+            p->first = first + r;
+            p->count = 1;
+            if (piece_statement(a, items[plan[first + r]], s0, false, p, err) != 1) {
+                *failed = items[plan[first + r]];
+                ok = false;
+                break;
+            }
+            p->params = st[plan[first + r]].params;
+            p->nparams = st[plan[first + r]].nparams;
         }
     }
     free(sorted);
@@ -795,9 +915,13 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
             }
         }
     }
-    for (size_t k = 0; k < np; k++)
-        if (pc[k].count > 1)
+    for (size_t k = 0; k < np; k++) {
+        if (pc[k].count > 1) {
+            for (int i = 0; i < pc[k].nparams; i++)
+                free((char *)pc[k].params[i]);
             free(pc[k].params);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         strbuf_free(&st[i].sig);
         strbuf_free(&st[i].key);

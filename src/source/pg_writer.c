@@ -304,15 +304,65 @@ static bool pg_w_set_sequences(writer_session *s, const sequence_value *seqs, si
  * arrive before its parent. Like PostgreSQL's own apply workers, run as a
  * replica session so foreign keys and triggers are not re-checked.
  */
+/* The settings of an apply session; false when the replica role was refused. */
+static bool apply_settings(pgconn *c)
+{
+    /*
+     * Statements are prepared once and run thousands of times, by primary key
+     * (multi-row ones join unnest() to it): the server's default plans each of
+     * the first five runs anew, and keeps doing so while a custom plan looks
+     * cheaper, for no better plan. PostgreSQL 12 and later (older ones,
+     * YugabyteDB 2.x among them, refuse the setting: harmless). Quiet, both:
+     * a refusal is recovered from, so it must not print an "error:" line.
+     */
+    PGresult *g = pgconn_query_quiet(c, "SET plan_cache_mode = force_generic_plan", 0, NULL);
+    PQclear(g);
+    PGresult *r = pgconn_query_quiet(c, "SET session_replication_role = replica", 0, NULL);
+    PQclear(r);
+    return r != NULL;
+}
+
 static bool pg_w_apply_setup(writer_session *s, int channel, const char *uuid)
 {
     pg_wsession *p = pg_ws(s);
     if (p->ap.conn != p->c)
         applier_init(&p->ap, p->c, channel, uuid);
-    /* quiet: a refusal here is recovered from, so it must not print an "error:" line */
-    PGresult *r = pgconn_query_quiet(p->c, "SET session_replication_role = replica", 0, NULL);
-    PQclear(r);
-    return r != NULL;
+    return apply_settings(p->c);
+}
+
+static void pg_w_apply_renew(writer_session *s)
+{
+    pg_wsession *p = pg_ws(s);
+    PGconn *old = p->c->pg;
+    PQconninfoOption *opts = PQconninfo(old);
+    if (!opts)
+        return;
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = xcalloc(n + 1, sizeof *keys);
+    const char **vals = xcalloc(n + 1, sizeof *vals);
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val) {
+            keys[k] = o->keyword;
+            vals[k++] = o->val;
+        }
+    }
+    PGconn *pg = PQconnectdbParams(keys, vals, 0);
+    PQconninfoFree(opts);
+    free(keys);
+    free(vals);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        PQfinish(pg);
+        return;
+    }
+    /* the notice processor pgconn installed (a NULL one only reads it) */
+    PQsetNoticeProcessor(pg, PQsetNoticeProcessor(old, NULL, NULL), NULL);
+    PQfinish(old);
+    p->c->pg = pg;
+    applier_reset(&p->ap);
+    apply_settings(p->c);
 }
 
 static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
@@ -381,6 +431,7 @@ const writer_ops writer_pg_ops = {
     .set_sequences = pg_w_set_sequences,
     .apply_setup = pg_w_apply_setup,
     .apply_batch = pg_w_apply_batch,
+    .apply_renew = pg_w_apply_renew,
     .close_session = pg_w_close_session,
     .free = pg_w_free,
 };

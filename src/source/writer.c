@@ -58,6 +58,8 @@ void table_meta_free(table_meta *t)
         strlist_free(&t->uniq[i]);
     free(t->uniq);
     strlist_free(&t->ucols);
+    strlist_free(&t->col_names);
+    strlist_free(&t->col_types);
     free(t->fk_group);
     free(t->route_group);
     free(t);

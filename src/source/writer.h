@@ -90,12 +90,20 @@ typedef struct table_meta {
      * nondeterministic collations, ...). Its changes must keep source order.
      */
     bool unique_serial;
+    strlist col_names;  /* its columns, and each one's type as SQL (col_types[i], no typmod) */
+    strlist col_types;
     char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
 
     /* Set by the importer before the first event of the table is routed. */
     char *route_group;  /* non-NULL: routed by this name alone (one channel, source order) */
     int order_group;    /* a batch keeps source order among the tables of one order group */
     bool apply_alone;   /* each change applied alone, everything before it committed first */
+    /*
+     * Changes of different rows may apply in any order within a batch: a
+     * primary key and no other unique index, no source order needed (no
+     * route_group). Channels already apply different rows in no order.
+     */
+    bool rows_commute;
 } table_meta;
 
 void table_meta_free(table_meta *t);
@@ -346,9 +354,22 @@ typedef struct writer_ops {
     bool (*apply_batch)(writer_session *s, writer_item **items, size_t n, writer_item **failed,
                         strbuf *err);
 
+    /*
+     * Optional (NULL: nothing to give back). Called between batches, after one
+     * of more than WRITER_RENEW_AFTER_BYTES committed: give back memory the
+     * session's client library kept at that batch's size (PostgreSQL: libpq
+     * keeps its output buffer at the largest message sent) by a new session
+     * with the same parameters, set up as apply_setup did. When the new one
+     * cannot be had the old one stays. Not logged.
+     */
+    void (*apply_renew)(writer_session *s);
+
     void (*close_session)(writer_session *s);
     void (*free)(writer *w);
 } writer_ops;
+
+/* A batch larger than this (one large event) is followed by apply_renew. */
+#define WRITER_RENEW_AFTER_BYTES (16u << 20)
 
 #define WRITER_LOAD_BUFFER_BYTES (1024 * 1024)
 

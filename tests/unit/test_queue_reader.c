@@ -117,3 +117,72 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     free(q);
     free(dir);
 }
+
+/*
+ * Lines longer than the reader's 1 MiB reads, between short ones, committed in parts:
+ * each comes back whole, the short ones around them too, whether the buffer is given
+ * back (queue_reader_trim) right after a long line or not.
+ */
+TEST(queue_reader_long_lines)
+{
+    char *dir = test_tmpdir();
+    char *q = xasprintf("%s/data/queue", dir);
+    fs_mkdir_p(q, 0700);
+    char *mp = xasprintf("%s/meta.db", dir);
+    catalog *m = catalog_open(mp);
+    CHECK(m != NULL);
+    size_t big = (size_t)3 << 20, big2 = ((size_t)5 << 20) + 7;
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "{\"a\":1}\n");
+    for (size_t i = 0; i < big; i++)
+        strbuf_append_char(&sb, (char)('a' + i % 26));
+    strbuf_append(&sb, "\n{\"a\":2}\n");
+    size_t first_two = sb.len;
+    for (size_t i = 0; i < big2; i++)
+        strbuf_append_char(&sb, (char)('A' + i % 26));
+    strbuf_append(&sb, "\n{\"a\":3}\n\\.\n");
+    char *p = xasprintf("%s/data/queue/segment.0.ndjson", dir);
+    FILE *f = fopen(p, "w");
+    fwrite(sb.data, 1, sb.len, f);
+    fclose(f);
+    free(p);
+    /* committed: the first short line and half of the long one */
+    seg_row(m, 0, "source_db_exporter", (long long)(8 + big / 2), 0);
+    const char *roles[] = {"source_db_exporter", NULL};
+    for (int trim = 0; trim < 2; trim++) {
+        queue_reader *r = queue_reader_open(m, dir, "target_db_importer", roles);
+        const char *line;
+        size_t len;
+        int64_t seg;
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+        CHECK_STR_EQ(line, "{\"a\":1}");
+        if (!trim) {
+            CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_WAIT);
+            seg_row(m, 0, "source_db_exporter", (long long)first_two, 0);
+        }
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+        CHECK_INT_EQ(len, big);
+        CHECK(len == big && line[0] == 'a' && line[big - 1] == (char)('a' + (big - 1) % 26));
+        if (trim)
+            queue_reader_trim(r);
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+        CHECK_STR_EQ(line, "{\"a\":2}");
+        if (!trim) {
+            CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_WAIT);
+            seg_row(m, 0, "source_db_exporter", (long long)sb.len, 1);
+        }
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+        CHECK(len == big2 && line[0] == 'A' && line[big2 - 1] == (char)('A' + (big2 - 1) % 26));
+        if (trim)
+            queue_reader_trim(r);
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
+        CHECK_STR_EQ(line, "{\"a\":3}");
+        CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_SEGMENT_END);
+        queue_reader_close(r);
+    }
+    strbuf_free(&sb);
+    catalog_close(m);
+    free(mp);
+    free(q);
+    free(dir);
+}
