@@ -299,7 +299,10 @@ static int finish(stream *s)
      */
     bool dropped = s->src->ops->feed_drop(s->src, true);
     char *what = xasprintf("%s on the %s database", s->src->ops->feed_noun, role_name(s));
-    bool noted = cutover_note_feed_left(s->eng, s->p->done_key, what, !dropped);
+    bool cleared = false;
+    bool noted = cutover_note_feed_left(s->eng, s->p->done_key, what, !dropped, &cleared);
+    if (cleared)
+        log_say("dropped the %s an earlier run left behind", what);
     free(what);
     if (!noted || !set_done(s->eng->cat, s->p->done_key))
         return ENGINE_FAILED;

@@ -70,10 +70,14 @@ engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req
  * could not drop its change feed's server-side objects at the end of its
  * stream (left: what stays, e.g. "replication slot on the source database"),
  * or has dropped them now (!left). Kept in the status record
- * (FeedsLeftAtCutover) so that cutover status keeps saying so. False after a
- * logged error.
+ * (FeedsLeftAtCutover) so that cutover status keeps saying so. *cleared: an
+ * earlier run's note went. False after a logged error.
  */
-bool cutover_note_feed_left(const engine_ctx *eng, const char *done_key, const char *what, bool left);
+bool cutover_note_feed_left(const engine_ctx *eng, const char *done_key, const char *what, bool left,
+                            bool *cleared);
+
+/* A warning for each feed an exporter could not drop (cutover_note_feed_left). */
+void cutover_warn_feeds_left(const engine_ctx *eng);
 
 /*
  * Print each cutover's state, for one in progress which process it waits for,

@@ -13,6 +13,7 @@
 #include "db/connect.h"
 #include "db/replication/replstream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -338,19 +339,24 @@ bool pg_feed_drop(source *s, bool whole)
         bool retries = c->retries;
         c->retries = true;
         for (;;) {
-            if ((ok = drop_objects(c, p, whole, &slot_gone)))
+            /* A reset refused: this attempt failed already, for the reason PQerrorMessage has. */
+            bool up = PQstatus(c->pg) == CONNECTION_OK;
+            if (up && (ok = drop_objects(c, p, whole, &slot_gone)))
                 break;
             /* 55006: a walsender that has not noticed its connection died yet still holds the slot. */
-            bool transient = PQstatus(c->pg) != CONNECTION_OK || c->last_error_retryable ||
+            bool transient = !up || PQstatus(c->pg) != CONNECTION_OK || c->last_error_retryable ||
                              strcmp(c->sqlstate, "55006") == 0;
             if (!transient || !retry_failed(&rs))
                 break;
-            log_warn("%s database: dropping replication slot %s failed; trying again (attempt %d, "
-                     "giving up after %lld s)",
-                     who, p->slot, rs.attempt, (long long)(rs.policy.deadline_ms / 1000));
+            char why[256];
+            snprintf(why, sizeof why, "%s", up ? "" : PQerrorMessage(c->pg));
+            why[strcspn(why, "\n")] = '\0';
+            log_warn("%s database: dropping replication slot %s failed%s%s%s; trying again (attempt "
+                     "%d, giving up after %lld s)",
+                     who, p->slot, *why ? " (" : "", why, *why ? ")" : "", rs.attempt,
+                     (long long)(rs.policy.deadline_ms / 1000));
             if (!retry_backoff(&rs, s->eng->interrupted))
                 break;
-            /* Refused again: the next attempt fails on it, and counts against the deadline. */
             if (PQstatus(c->pg) != CONNECTION_OK)
                 PQreset(c->pg);
         }

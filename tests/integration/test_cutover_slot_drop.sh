@@ -84,6 +84,8 @@ assert_eq "left: export data exits 0 at cutover (every change is in the queue)" 
 OUT=$(cat "$TEST_TMP/left.exp.out")
 SLOT=$(slots)
 assert_match "left: the slot is still on the source" "^voyager_slot_[0-9a-f]+$" "$SLOT"
+assert_match "left: each attempt says why it failed" \
+    "dropping replication slot $SLOT failed \(.*refused.*\); trying again \(attempt 2" "$OUT"
 assert_match "left: a warning names the slot" \
     "^warning: source database: replication slot $SLOT could not be dropped" "$OUT"
 assert_match "left: and says why it matters" "retains WAL on the source database" "$OUT"
@@ -96,13 +98,17 @@ ST=$("$V" cutover status -e "$ED" 2>&1)
 assert_match "left: cutover to target is COMPLETED" "cutover to target status: COMPLETED" "$ST"
 assert_match "left: cutover status warns of the slot left" \
     "warning: 'export data from source' could not drop its replication slot on the source database" "$ST"
-
 proxy_clear src
 sleep 0.5
+RP=$("$V" get data-migration-report -e "$ED" 2>&1 </dev/null)
+assert_match "left: get data-migration-report warns of it too" \
+    "warning: 'export data from source' could not drop its replication slot on the source database" "$RP"
 "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true \
     >"$TEST_TMP/rerun.out" 2>&1
 assert_eq "rerun: export data exits 0" 0 "$?"
 assert_match "rerun: it knows the stream ended" "already ended at cutover" "$(cat "$TEST_TMP/rerun.out")"
+assert_match "rerun: it says it dropped the slot left" \
+    "dropped the replication slot on the source database an earlier run left behind" "$(cat "$TEST_TMP/rerun.out")"
 assert_eq "rerun: the slot is gone" "" "$(slots)"
 assert_eq "rerun: the publication is gone" "" "$(pubs)"
 ST=$("$V" cutover status -e "$ED" 2>&1)
