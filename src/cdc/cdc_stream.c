@@ -290,14 +290,30 @@ static bool set_done(catalog *m, const char *key)
 /* Cutover bookkeeping once the end marker is durable (also redone on a restart). */
 static int finish(stream *s)
 {
-    /* Quiet about what is gone already: a restart after cutover finds nothing to drop. */
-    s->src->ops->feed_drop(s->src, true);
-    if (!set_done(s->eng->cat, s->p->done_key))
+    /*
+     * Quiet about what is gone already: a restart after cutover finds nothing
+     * to drop, and a feed an earlier run left behind is dropped now. A drop
+     * that fails even after retries (the source logged a warning naming the
+     * fix) does not hold the cutover back: every change is in the queue, and
+     * the left feed is recorded for cutover status (docs/DECISIONS.md).
+     */
+    bool dropped = s->src->ops->feed_drop(s->src, true);
+    char *what = xasprintf("%s on the %s database", s->src->ops->feed_noun, role_name(s));
+    bool cleared = false;
+    bool noted = cutover_note_feed_left(s->eng, s->p->done_key, what, !dropped, &cleared);
+    if (cleared)
+        log_say("dropped the %s an earlier run left behind", what);
+    free(what);
+    if (!noted || !set_done(s->eng->cat, s->p->done_key))
         return ENGINE_FAILED;
     log_say("cutover to %s: every change of the %s database is in the queue (last vsn %lld); "
             "%s is done",
             cutover_kind_name(s->p->cutover), role_name(s), qw_next_vsn(s->qw) - 1,
             s->p->command_name);
+    if (!dropped)
+        log_say("but its %s is left on the %s database (see the warning above): run the same "
+                "command again to retry the drop",
+                s->src->ops->feed_noun, role_name(s));
     return ENGINE_OK;
 }
 

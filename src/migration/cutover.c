@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define FEEDS_LEFT_KEY "FeedsLeftAtCutover"
+
 static const cutover_process to_target[] = {
     {"CutoverProcessedBySourceExporter", "export data from source", "export-data-from-source"},
     {"CutoverProcessedByTargetImporter", "import data to target", "import-data-to-target"},
@@ -208,6 +210,92 @@ engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req
     return ENGINE_BAD_STATE;
 }
 
+typedef struct feed_left_arg {
+    const char *done_key;
+    const char *what;
+    bool left;
+} feed_left_arg;
+
+static bool record_feed_left(cJSON *rec, void *arg)
+{
+    const feed_left_arg *a = arg;
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(rec, FEEDS_LEFT_KEY);
+    if (!a->left) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, a->done_key);
+        if (o && !o->child)
+            cJSON_DeleteItemFromObjectCaseSensitive(rec, FEEDS_LEFT_KEY);
+        return true;
+    }
+    if (!cJSON_IsObject(o)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, FEEDS_LEFT_KEY);
+        o = cJSON_AddObjectToObject(rec, FEEDS_LEFT_KEY);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(o, a->done_key);
+    cJSON_AddStringToObject(o, a->done_key, a->what);
+    return true;
+}
+
+bool cutover_note_feed_left(const engine_ctx *eng, const char *done_key, const char *what, bool left,
+                            bool *cleared)
+{
+    *cleared = false;
+    if (!left) {
+        /* The usual case, a feed dropped as it should be: no write. */
+        cJSON *rec = catalog_status_load(eng->cat);
+        if (!rec)
+            return false;
+        bool noted = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, FEEDS_LEFT_KEY),
+                                                      done_key) != NULL;
+        cJSON_Delete(rec);
+        if (!noted)
+            return true;
+    }
+    feed_left_arg a = {done_key, what, left};
+    if (!catalog_status_update(eng->cat, record_feed_left, &a))
+        return false;
+    *cleared = !left;
+    return true;
+}
+
+/*
+ * The feeds an exporter could not drop (FeedsLeftAtCutover of rec), each a
+ * line of cutover status (stdout) or a warning (as_warning). A slot left
+ * behind retains WAL on its database for ever: the operator must hear of it.
+ */
+static void print_feeds_left(const cJSON *rec, bool as_warning)
+{
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, FEEDS_LEFT_KEY)) {
+        if (!cJSON_IsString(it))
+            continue;
+        const char *cmd = it->string;
+        for (const cutover_process *p = to_source; p->command; p++)
+            if (strcmp(p->done_key, it->string) == 0)
+                cmd = p->command;
+        for (const cutover_process *p = to_target; p->command; p++)
+            if (strcmp(p->done_key, it->string) == 0)
+                cmd = p->command;
+        static const char fmt[] = "'%s' could not drop its %s at the end of its stream: it retains "
+                                  "WAL there until dropped. Run '%s' again to retry the drop, or "
+                                  "'yb-voyager end migration'";
+        if (as_warning) {
+            log_warn(fmt, cmd, it->valuestring, cmd);
+        } else {
+            printf("  warning: ");
+            printf(fmt, cmd, it->valuestring, cmd);
+            printf("\n");
+        }
+    }
+}
+
+void cutover_warn_feeds_left(const engine_ctx *eng)
+{
+    cJSON *rec = catalog_status_load(eng->cat);
+    if (rec)
+        print_feeds_left(rec, true);
+    cJSON_Delete(rec);
+}
+
 engine_status cutover_print_status(const engine_ctx *eng)
 {
     cJSON *rec = catalog_status_load(eng->cat);
@@ -233,6 +321,7 @@ engine_status cutover_print_status(const engine_ctx *eng)
                        p->command);
         }
     }
+    print_feeds_left(rec, false);
     cJSON_Delete(rec);
     return ENGINE_OK;
 }

@@ -7,7 +7,8 @@
  *   CutoverToSourceRequested, CutoverProcessedByTargetExporter,
  *   CutoverProcessedBySourceImporter, CutoverToSourceReplicaRequested,
  *   CutoverProcessedBySourceReplicaImporter; and ours, ExportFromTargetStarted
- *   (export data from target has its slot: target writes are captured).
+ *   (export data from target has its slot: target writes are captured) and
+ *   FeedsLeftAtCutover (cutover_note_feed_left).
  */
 #ifndef VOYAGER_MIGRATION_CUTOVER_H
 #define VOYAGER_MIGRATION_CUTOVER_H
@@ -64,7 +65,24 @@ typedef struct cutover_request {
  */
 engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req);
 
-/* Print each cutover's state, and for one in progress, which process it waits for. */
+/*
+ * The exporter whose cutover flag is done_key (CutoverProcessedBySourceExporter)
+ * could not drop its change feed's server-side objects at the end of its
+ * stream (left: what stays, e.g. "replication slot on the source database"),
+ * or has dropped them now (!left). Kept in the status record
+ * (FeedsLeftAtCutover) so that cutover status keeps saying so. *cleared: an
+ * earlier run's note went. False after a logged error.
+ */
+bool cutover_note_feed_left(const engine_ctx *eng, const char *done_key, const char *what, bool left,
+                            bool *cleared);
+
+/* A warning for each feed an exporter could not drop (cutover_note_feed_left). */
+void cutover_warn_feeds_left(const engine_ctx *eng);
+
+/*
+ * Print each cutover's state, for one in progress which process it waits for,
+ * and the feeds an exporter could not drop.
+ */
 engine_status cutover_print_status(const engine_ctx *eng);
 
 #endif

@@ -8,6 +8,7 @@
 #include "core/text_table.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "migration/cutover.h"
 #include "snapshot/table_list.h"
 
 #include <stdio.h>
@@ -351,6 +352,7 @@ engine_status migration_data_report(const engine_ctx *eng, const report_spec *sp
         }
         migration_data_report_save(eng, &r, table);
         free(table);
+        cutover_warn_feeds_left(eng);
     }
     report_free(&r);
     return rc;

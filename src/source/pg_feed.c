@@ -13,6 +13,7 @@
 #include "db/connect.h"
 #include "db/replication/replstream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,27 +298,91 @@ void pg_feed_release_snapshot(source *s)
     p->snapshot_holder = NULL;
 }
 
+/* One attempt at the drop on c; *slot_gone once the slot is (a retry may find it gone). */
+static bool drop_objects(pgconn *c, const pg_source *p, bool whole, bool *slot_gone)
+{
+    bool slot_dropped = false;
+    if (!repl_drop_slot(c, p->slot, false, &slot_dropped))
+        return false;
+    *slot_gone = true;
+    if (!whole)
+        return true;
+    if (slot_dropped)
+        log_info("dropped replication slot %s", p->slot);
+    char *q = pg_quote_ident(p->publication);
+    char *sql = xasprintf("DROP PUBLICATION IF EXISTS %s", q);
+    bool ok = pgconn_exec(c, sql);
+    if (ok)
+        log_info("dropped publication %s", p->publication);
+    free(sql), free(q);
+    return ok;
+}
+
 bool pg_feed_drop(source *s, bool whole)
 {
     pg_source *p = pg_of(s);
+    const char *who = db_role_name(s->conf->role);
     /* Our own walsender would hold the slot: the stream goes first, its query connection stays. */
     pgconn *c = pg_stream_query_conn(s);
     if (!c)
         c = pg_control(s);
-    if (!c)
-        return false;
-    bool dropped = false;
-    bool ok = repl_drop_slot(c, p->slot, false, &dropped);
-    if (!whole)
+    bool ok = false, slot_gone = false;
+    if (c) {
+        /*
+         * A slot left behind keeps WAL on the server for ever: a connection
+         * that breaks during the drop is worth the retry policy's patience
+         * (on a new connection), as any other statement of ours is.
+         */
+        retry_policy pol = retry_policy_default();
+        retry_state rs;
+        retry_init(&rs, &pol);
+        bool retries = c->retries;
+        c->retries = true;
+        for (;;) {
+            /* A reset refused: this attempt failed already, for the reason PQerrorMessage has. */
+            bool up = PQstatus(c->pg) == CONNECTION_OK;
+            if (up && (ok = drop_objects(c, p, whole, &slot_gone)))
+                break;
+            /* 55006: a walsender that has not noticed its connection died yet still holds the slot. */
+            bool transient = !up || PQstatus(c->pg) != CONNECTION_OK || c->last_error_retryable ||
+                             strcmp(c->sqlstate, "55006") == 0;
+            if (!transient || !retry_failed(&rs))
+                break;
+            char why[256];
+            snprintf(why, sizeof why, "%s", up ? "" : PQerrorMessage(c->pg));
+            why[strcspn(why, "\n")] = '\0';
+            log_warn("%s database: dropping replication slot %s failed%s%s%s; trying again (attempt "
+                     "%d, giving up after %lld s)",
+                     who, p->slot, *why ? " (" : "", why, *why ? ")" : "", rs.attempt,
+                     (long long)(rs.policy.deadline_ms / 1000));
+            if (!retry_backoff(&rs, s->eng->interrupted))
+                break;
+            if (PQstatus(c->pg) != CONNECTION_OK)
+                PQreset(c->pg);
+        }
+        c->retries = retries;
+    }
+    if (ok || !whole)
         return ok;
-    if (dropped)
-        log_info("dropped replication slot %s", p->slot);
-    char *q = pg_quote_ident(p->publication);
-    char *sql = xasprintf("DROP PUBLICATION IF EXISTS %s", q);
-    if (pgconn_exec(c, sql))
-        log_info("dropped publication %s", p->publication);
-    else
-        ok = false;
-    free(sql), free(q);
-    return ok;
+    /* The end of the stream: nobody else would ever drop them. */
+    if (slot_gone) {
+        char *hint = xasprintf("run the same command again, or 'yb-voyager end migration', or on "
+                               "the %s database: DROP PUBLICATION IF EXISTS \"%s\";",
+                               who, p->publication);
+        log_report(LOG_WARN, NULL, hint, "%s database: publication %s could not be dropped", who,
+                   p->publication);
+        free(hint);
+        return false;
+    }
+    char *detail = xasprintf("it retains WAL on the %s database until it is dropped: the disk "
+                             "fills",
+                             who);
+    char *hint = xasprintf("run the same command again to retry the drop, or 'yb-voyager end "
+                           "migration', or on the %s database: SELECT "
+                           "pg_drop_replication_slot('%s'); DROP PUBLICATION IF EXISTS \"%s\";",
+                           who, p->slot, p->publication);
+    log_report(LOG_WARN, detail, hint, "%s database: replication slot %s could not be dropped", who,
+               p->slot);
+    free(detail), free(hint);
+    return false;
 }

@@ -248,8 +248,14 @@ bool repl_drop_slot(pgconn *c, const char *slot, bool terminate_active, bool *dr
         free(pid);
         usleep(100 * 1000);
     }
-    log_report(LOG_ERROR, NULL, "stop it first",
-               "%s database: replication slot %s is still in use by another process",
-               db_role_name(c->role), slot);
+    /* object_in_use, as the server says it: a caller that retries can tell (pgconn.h retries). */
+    snprintf(c->sqlstate, sizeof c->sqlstate, "55006");
+    if (c->retries)
+        log_warn("%s database: replication slot %s is still in use by another process",
+                 db_role_name(c->role), slot);
+    else
+        log_report(LOG_ERROR, NULL, "stop it first",
+                   "%s database: replication slot %s is still in use by another process",
+                   db_role_name(c->role), slot);
     return false;
 }

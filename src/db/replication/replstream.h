@@ -33,7 +33,8 @@ bool repl_create_slot(pgconn *c, const char *slot, bool export_snapshot, char **
  * the slot a little longer: this waits up to 10 s for it to go, after ending
  * it first when terminate_active (only when no voyager process can be using
  * the slot). True when the slot is gone (*dropped: by this call; false when
- * it did not exist); false after a logged error (still in use, or the drop failed).
+ * it did not exist); false after a logged error (still in use: c->sqlstate
+ * 55006, a warning when c->retries; or the drop failed).
  */
 bool repl_drop_slot(pgconn *c, const char *slot, bool terminate_active, bool *dropped);
 
