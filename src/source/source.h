@@ -252,7 +252,11 @@ typedef struct source_ops {
      * Drop the feed's server-side objects (closing a stream of ours first).
      * whole: the objects it reads through too (the publication), logged;
      * else only the feed itself, quietly (it is made again). Quiet about
-     * what is gone already. False after a logged error.
+     * what is gone already. A broken connection or an object still in use
+     * is retried under the retry policy. False after a logged message: an
+     * error, or at the end of the stream (whole) a warning naming what is
+     * left on the server and how to drop it (the engine records it, cutover
+     * status reports it until a later drop succeeds).
      */
     bool (*feed_drop)(source *s, bool whole);
 
