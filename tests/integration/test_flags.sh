@@ -195,6 +195,14 @@ expect_fail "source: sslmode (misspelt ssl-mode) is an error, not a silent prefe
 printf 'export-dir: %s\ntarget:\n  db-pasword: x\n' "$ED0" >"$TEST_TMP/pw.yaml"
 expect_fail "target: db-pasword is an error" 2 "key 'db-pasword' in section 'target'" \
     "$V" export schema --config-file "$TEST_TMP/pw.yaml"
+printf 'export-dir: %s\nimport-data:\n  batch-sise: 5\n' "$ED0" >"$TEST_TMP/other.yaml"
+expect_refusal "a misspelt key in another command's section is an error, with the fix on a hint line" 2 \
+    "key 'batch-sise' in section 'import-data' is not a flag of that command hint: remove it or fix the name \(see --help of that command\)" \
+    "$V" export schema --config-file "$TEST_TMP/other.yaml"
+printf 'export-dir: %s\nexport-dat:\n  parallel-jobs: 2\n' "$ED0" >"$TEST_TMP/section.yaml"
+expect_refusal "a section no command has is an error, the sections on a detail line, the fix on a hint line" 2 \
+    "section 'export-dat' is no command's section detail: the sections are source, target, source-replica, and one per command such as export-data hint: remove it or fix the name" \
+    "$V" export schema --config-file "$TEST_TMP/section.yaml"
 printf 'export-dir: %s\nsource:\n  ssl-mode: require\ntarget:\n  ssl-mode: require\nimport-data:\n  batch-size: 7\n' "$ED0" >"$TEST_TMP/shared.yaml"
 check "one file for every command: keys of other commands are fine" "$V" export data status --config-file "$TEST_TMP/shared.yaml"
 

@@ -83,11 +83,11 @@ TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user
 ED=$(new_export_dir)
 
 # ---- bad input, before anything is written ----
-expect_fail "export data: --source-db-schema refused for mysql" 2 \
-    "source-db-schema is not applicable for a MySQL source" \
+expect_refusal "export data: --source-db-schema refused for mysql" 2 \
+    "source-db-schema is not applicable for a MySQL source detail: a MySQL database \(--source-db-name\) is the schema hint: remove --source-db-schema" \
     "$V" export data -e "$ED" "${SRC[@]}" --source-db-schema shop --disable-pb
-expect_fail "export schema: --source-db-schema refused for mysql" 2 \
-    "source-db-schema is not applicable for a MySQL source" \
+expect_refusal "export schema: --source-db-schema refused for mysql" 2 \
+    "source-db-schema is not applicable for a MySQL source detail: a MySQL database \(--source-db-name\) is the schema hint: remove --source-db-schema" \
     "$V" export schema -e "$ED" "${SRC[@]}" --source-db-schema shop
 expect_fail "export data: wrong password" 4 "voyager|[Aa]ccess denied" \
     env SOURCE_DB_PASSWORD=Xq9-not-it "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
