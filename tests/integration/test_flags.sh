@@ -171,8 +171,14 @@ assert_eq "no table entry for a flag the command does not declare" "" "$stale"
 # ---- help claims only what works; messages without stray spaces
 root_help=$("$V" --help)
 if grep -q "Oracle and MySQL databases" <<<"$root_help"; then not_ok "root help claims only PostgreSQL"; else ok "root help claims only PostgreSQL"; fi
-assert_match "root help says Oracle and MySQL are not built" "not.*built yet" "$root_help"
-assert_match "--source-db-type help says which values are built" "postgresql; mysql \\(MySQL/MariaDB\\) offline only" "$("$V" export data --help)"
+assert_match "root help says Oracle is not built" "Oracle sources are.not built yet" "$(tr '\n' ' ' <<<"$root_help")"
+assert_match "root help says MySQL migrates up to cutover to target, offline or live, without the way back" \
+    "MySQL/MariaDB sources .--source-db-type mysql. migrate the same way up to cutover to target, offline or live; the way back into MySQL .fall-back, fall-forward. is refused .exit 6." \
+    "$(tr '\n' ' ' <<<"$root_help")"
+assert_match "--source-db-type help says which values are built" \
+    "postgresql; mysql \\(MySQL/MariaDB\\) up to cutover to target, offline or live \\(snapshot-and-changes\\), without the way back into MySQL \\(fall-back and fall-forward are refused, exit 6\\); oracle answers \"not built yet\"" \
+    "$("$V" export data --help)"
+if grep -q "offline only" <<<"$("$V" export data --help)"; then not_ok "--source-db-type help no longer says mysql is offline only"; else ok "--source-db-type help no longer says mysql is offline only"; fi
 expect_fail "yb-voyager -x: no stray space" 2 "^error: unknown flag: -x for 'yb-voyager'$" "$V" -x
 expect_fail "yb-voyager stray word: no stray space" 2 "for 'yb-voyager'$" "$V" --log-level
 
