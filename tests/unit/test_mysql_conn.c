@@ -113,6 +113,30 @@ TEST(mysql_connect_error_messages)
     free(m);
 }
 
+/* What export data starts its run again for (control_lost), and what stays a refusal. */
+TEST(mysql_errno_lost_and_transient)
+{
+    static const unsigned int lost[] = {CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_CONNECTION_ERROR,
+                                        CR_CONN_HOST_ERROR, ER_CONNECTION_KILLED, ER_SERVER_SHUTDOWN,
+                                        ER_NET_READ_ERROR, ER_NET_ERROR_ON_WRITE};
+    static const unsigned int busy[] = {ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, ER_CON_COUNT_ERROR};
+    static const unsigned int refused[] = {0, ER_ACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR,
+                                           ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE,
+                                           ER_PARSE_ERROR, CR_UNKNOWN_HOST, CR_SSL_CONNECTION_ERROR};
+    for (size_t i = 0; i < ARRAY_LEN(lost); i++) {
+        CHECK(mysql_errno_lost(lost[i]));
+        CHECK(mysql_errno_transient(lost[i]));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(busy); i++) {
+        CHECK(!mysql_errno_lost(busy[i]));
+        CHECK(mysql_errno_transient(busy[i]));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+        CHECK(!mysql_errno_lost(refused[i]));
+        CHECK(!mysql_errno_transient(refused[i]));
+    }
+}
+
 TEST(mysql_rows_accessors_on_empty)
 {
     mysql_rows r = MYSQL_ROWS_INIT;

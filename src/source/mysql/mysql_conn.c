@@ -126,6 +126,31 @@ char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, c
     return out;
 }
 
+bool mysql_errno_lost(unsigned int e)
+{
+    switch (e) {
+    case CR_SERVER_LOST:
+    case CR_SERVER_GONE_ERROR:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool mysql_errno_transient(unsigned int e)
+{
+    return mysql_errno_lost(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT ||
+           e == ER_CON_COUNT_ERROR;
+}
+
 static bool set_ssl(MYSQL *my, const db_conf *conf)
 {
     const char *mode = conf->ssl_mode ? conf->ssl_mode : "prefer";
@@ -189,6 +214,8 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         *opt->why = NULL;
     if (opt->hint)
         *opt->hint = NULL;
+    if (opt->err)
+        *opt->err = 0;
     pthread_once(&library_once, library_init);
     for (int attempt = 0; attempt < 2; attempt++) {
         MYSQL *my = mysql_init(NULL);
@@ -232,6 +259,8 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
                     return NULL;
                 continue;
             }
+            if (opt->err)
+                *opt->err = err;
             report_connect_failure(conf, err, msg, opt);
             return NULL;
         }
@@ -245,6 +274,8 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         c->is_mariadb = strstr(c->server_version, "MariaDB") != NULL;
         /* TIMESTAMP values in UTC whatever the server's zone; names stay as the server has them. */
         if (!mysql_conn_exec(c, "SET time_zone = '+00:00'")) {
+            if (opt->err)
+                *opt->err = c->last_errno;
             mysql_conn_close(c);
             return NULL;
         }
@@ -271,8 +302,9 @@ static void log_failure(mysql_conn *c, const char *what, const char *sql, bool q
         return;
     char line[512];
     first_line(sql, line, sizeof line);
-    log_error("%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),
-              c->endpoint, what, c->last_errno, c->sqlstate, line);
+    log_level lvl = c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR;
+    log_msg(lvl, "%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),
+            c->endpoint, what, c->last_errno, c->sqlstate, line);
 }
 
 static void clear_error(mysql_conn *c)
