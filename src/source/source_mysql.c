@@ -397,9 +397,10 @@ static source_rows *my_rows_open(source *s, const char *snapshot, bool *transien
     mysql_conn *c = m->next < m->npool ? m->pool[m->next++] : NULL;
     pthread_mutex_unlock(&m->mu);
     if (!c) {
-        log_error("source database: the MySQL snapshot has %zu connection(s) and all are in use; "
-                  "lower --parallel-jobs to %zu",
-                  m->npool, m->npool);
+        char *hint = xasprintf("lower --parallel-jobs to %zu", m->npool);
+        log_report(LOG_ERROR, NULL, hint,
+                   "source database: the MySQL snapshot has %zu connection(s) and all are in use", m->npool);
+        free(hint);
         return NULL;
     }
     source_rows *r = xcalloc(1, sizeof *r);
@@ -616,8 +617,8 @@ static source_rows_result my_rows_read(source_rows *r, const src_table *t, int p
             }
             refusal why = {.col = cols[i]};
             if (!append_value(&line, cols[i], row[i], lens[i], &why, FROM_SELECT, true)) {
-                log_error("source database: table %s, column %s: the value %s %s; %s",
-                          mt->name, cols[i]->name, why.value, why.why, why.fix);
+                log_report(LOG_ERROR, NULL, why.fix, "source database: table %s, column %s: the value %s %s",
+                           mt->name, cols[i]->name, why.value, why.why);
                 rc = SOURCE_ROWS_FAILED;
                 goto out;
             }
