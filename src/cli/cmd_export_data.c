@@ -57,8 +57,9 @@ static int become_source_importer(cmd_ctx *ctx, const char *password)
 static int mysql_refusals(cmd_ctx *ctx)
 {
     if (opts_is_set(ctx->opts, "source-db-schema")) {
-        log_error("--source-db-schema is not applicable for a MySQL source: the database "
-                  "(--source-db-name) is the schema; remove it");
+        log_report(LOG_ERROR, "a MySQL database (--source-db-name) is the schema",
+                   "remove --source-db-schema",
+                   "--source-db-schema is not applicable for a MySQL source");
         return EXIT_BAD_ARGS;
     }
     return EXIT_OK;

@@ -60,8 +60,9 @@ int cmd_export_schema(cmd_ctx *ctx)
         goto out;
     }
     if (mysql && opts_is_set(ctx->opts, "source-db-schema")) {
-        log_error("--source-db-schema is not applicable for a MySQL source: the database "
-                  "(--source-db-name) is the schema; remove it");
+        log_report(LOG_ERROR, "a MySQL database (--source-db-name) is the schema",
+                   "remove --source-db-schema",
+                   "--source-db-schema is not applicable for a MySQL source");
         goto out;
     }
     const char *bad = NULL;

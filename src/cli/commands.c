@@ -342,8 +342,10 @@ const command cli_root_command = {
     "yb-voyager",
     "Migrate a database to YugabyteDB while the application keeps running",
     "yb-voyager (voyager-c) migrates PostgreSQL databases to YugabyteDB: schema, a consistent\n"
-    "snapshot, then live changes, cutover, and a way back. Oracle and MySQL sources are not\n"
-    "built yet (--source-db-type oracle|mysql answers \"not built yet\", exit 6).",
+    "snapshot, then live changes, cutover, and a way back. MySQL/MariaDB sources\n"
+    "(--source-db-type mysql) migrate the same way up to cutover to target, offline or live;\n"
+    "the way back into MySQL (fall-back, fall-forward) is refused (exit 6). Oracle sources are\n"
+    "not built yet (--source-db-type oracle answers \"not built yet\", exit 6).",
     NULL, NULL, NULL,
     KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
          &archive_cmd, &get_cmd, &end_cmd, &compare_cmd),

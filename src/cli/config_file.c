@@ -158,9 +158,10 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
             bool conn = is_known_section(key);
             bool mine = cmd->config_section && strcmp(key, cmd->config_section) == 0;
             if (pass == 0 && !conn && !command_section_known(&cli_root_command, key)) {
-                fprintf(stderr, "error: config file %s: section '%s' is no command's section "
-                                "(source, target, source-replica, or a command such as export-data); "
-                                "remove it or fix the name\n",
+                fprintf(stderr, "error: config file %s: section '%s' is no command's section\n"
+                                "detail: the sections are source, target, source-replica, and one "
+                                "per command such as export-data\n"
+                                "hint: remove it or fix the name\n",
                         path, key);
                 ok = false;
                 continue;
@@ -184,7 +185,8 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
                 } else if (check_only) {
                     if (!mine && !flag_known(&cli_root_command, key, key2)) {
                         fprintf(stderr, "error: config file %s: key '%s' in section '%s' is not a "
-                                        "flag of that command; remove it or fix the name\n",
+                                        "flag of that command\nhint: remove it or fix the name (see "
+                                        "--help of that command)\n",
                                 path, key2, key);
                         ok = false;
                     }

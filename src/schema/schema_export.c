@@ -60,9 +60,13 @@ static bool resolve_schemas(pgconn *c, const db_conf *conf, const strlist *typed
             strbuf names = STRBUF_INIT;
             for (int row = 0; row < n; row++)
                 strbuf_appendf(&names, "%s\"%s\"", row ? ", " : "", PQgetvalue(r, row, 0));
-            log_error("schema %s in --source-db-schema matches several schemas of source database %s that "
-                      "differ only in case (%s); give the one you mean in double quotes, e.g. '\"%s\"'",
-                      typed->items[i], db, strbuf_cstr(&names), PQgetvalue(r, 0, 0));
+            char *hint = xasprintf("give the one you mean in double quotes, e.g. '\"%s\"'",
+                                   PQgetvalue(r, 0, 0));
+            log_report(LOG_ERROR, NULL, hint,
+                       "schema %s in --source-db-schema matches several schemas of source database "
+                       "%s that differ only in case (%s)",
+                       typed->items[i], db, strbuf_cstr(&names));
+            free(hint);
             strbuf_free(&names);
         }
         PQclear(r);

@@ -64,6 +64,7 @@ typedef struct my_source {
     sequence_value *seqs;
     size_t nseqs;
     struct my_feed *feed; /* the change feed, from feed_init (NULL for snapshot-only) */
+    unsigned int pool_errno; /* why the last snapshot could not open its pool (0: it did): control_lost */
 } my_source;
 
 struct source_rows {
@@ -98,8 +99,20 @@ static engine_status my_connect(source *s, bool quiet, char **why)
     m->c = mysql_conn_open(s->conf, &o);
     if (!m->c)
         return ENGINE_SOURCE_FAILED;
+    /* export data from the source starts its run again when this connection breaks (control_lost) */
+    m->c->retries = s->conf->role == DB_SOURCE;
     /* Like db_connect_recorded: the configuration (never the password) and the server's version. */
     return db_conf_record(s->eng->cat, s->conf, m->c->server_version, false) ? ENGINE_OK : ENGINE_BAD_STATE;
+}
+
+/*
+ * Did the snapshot's set-up fail because the server went away (or a transient error), which a
+ * new run may mend? Asked of the control connection's last error and of the pool's.
+ */
+static bool my_control_lost(source *s)
+{
+    my_source *m = my_of(s);
+    return mysql_errno_transient(m->pool_errno) || (m->c && mysql_errno_transient(m->c->last_errno));
 }
 
 static mysql_conn *my_control(source *s)
@@ -269,19 +282,25 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
     if (!c)
         return NULL;
     pool_close(m);
+    m->pool_errno = 0;
     mysql_rows none = MYSQL_ROWS_INIT;
     bool locked = mysql_conn_query_quiet(c, "FLUSH TABLES WITH READ LOCK", 0, NULL, &none);
     mysql_rows_free(&none);
     if (!locked) {
         if (c->last_errno == ER_SPECIFIC_ACCESS_DENIED_ERROR || c->last_errno == ER_ACCESS_DENIED_ERROR ||
-            c->last_errno == ER_DBACCESS_DENIED_ERROR)
-            log_error("source database: FLUSH TABLES WITH READ LOCK was refused to user %s (error %u): "
-                      "a consistent snapshot of every table needs the RELOAD privilege; as an "
-                      "administrator run: GRANT RELOAD ON *.* TO '%s'@'<client host>';",
-                      c->user, c->last_errno, c->user);
-        else
-            log_error("source database: FLUSH TABLES WITH READ LOCK failed: %s (error %u)",
-                      mysql_error(c->my), c->last_errno);
+            c->last_errno == ER_DBACCESS_DENIED_ERROR) {
+            char *hint = xasprintf("as an administrator run: GRANT RELOAD ON *.* TO '%s'@'<client host>';",
+                                   c->user);
+            log_report(LOG_ERROR, "a consistent snapshot of every table needs the RELOAD privilege", hint,
+                       "source database: FLUSH TABLES WITH READ LOCK was refused to user %s (error %u)",
+                       c->user, c->last_errno);
+            free(hint);
+        } else {
+            /* a warning when export data starts the run again (control_lost) */
+            log_msg(c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR,
+                    "source database: FLUSH TABLES WITH READ LOCK failed: %s (error %u)",
+                    mysql_error(c->my), c->last_errno);
+        }
         return NULL;
     }
     /* Under the lock: nothing commits until UNLOCK TABLES. */
@@ -302,14 +321,25 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
     size_t want = m->ntables < 1 ? 1 : m->ntables > MYSQL_POOL_MAX ? MYSQL_POOL_MAX : m->ntables;
     m->pool = xcalloc(want, sizeof *m->pool);
     for (size_t i = 0; ok && i < want; i++) {
-        mysql_conn_options o = {.read_timeout = 600};
+        char *why = NULL, *hint = NULL;
+        mysql_conn_options o = {.read_timeout = 600, .quiet = true, .why = &why, .hint = &hint,
+                                .err = &m->pool_errno};
         mysql_conn *w = mysql_conn_open(s->conf, &o);
+        if (!w)
+            log_report(c->retries && mysql_errno_transient(m->pool_errno) ? LOG_WARN : LOG_ERROR, NULL,
+                       hint, "%s", why ? why : "source database: cannot open an export connection");
+        free(why);
+        free(hint);
+        if (w)
+            w->retries = c->retries;
         ok = w && mysql_conn_exec(w, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ") &&
              mysql_conn_exec(w, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY");
-        if (w && !ok)
+        if (w && !ok) {
+            m->pool_errno = w->last_errno;
             mysql_conn_close(w);
-        else if (ok)
+        } else if (ok) {
             m->pool[m->npool++] = w;
+        }
     }
     unlock_tables(m);
     if (!ok) {
@@ -329,6 +359,7 @@ static void my_snapshot_end(source *s, bool commit)
     (void)commit; /* read-only transactions: nothing to keep */
     my_source *m = my_of(s);
     pool_close(m);
+    m->pool_errno = 0; /* control_lost answered for this run */
     mysql_conn_close(m->c);
     m->c = NULL;
 }
@@ -366,9 +397,10 @@ static source_rows *my_rows_open(source *s, const char *snapshot, bool *transien
     mysql_conn *c = m->next < m->npool ? m->pool[m->next++] : NULL;
     pthread_mutex_unlock(&m->mu);
     if (!c) {
-        log_error("source database: the MySQL snapshot has %zu connection(s) and all are in use; "
-                  "lower --parallel-jobs to %zu",
-                  m->npool, m->npool);
+        char *hint = xasprintf("lower --parallel-jobs to %zu", m->npool);
+        log_report(LOG_ERROR, NULL, hint,
+                   "source database: the MySQL snapshot has %zu connection(s) and all are in use", m->npool);
+        free(hint);
         return NULL;
     }
     source_rows *r = xcalloc(1, sizeof *r);
@@ -548,13 +580,6 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
     return true;
 }
 
-/* A lost connection (server gone, killed, timed out) rather than a refusal. */
-static bool lost_errno(unsigned int e)
-{
-    return e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR || e == CR_CONNECTION_ERROR ||
-           e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN || e == CR_CONN_HOST_ERROR;
-}
-
 static source_rows_result my_rows_read(source_rows *r, const src_table *t, int part, int nparts,
                                        int64_t stall_ms, const source_rows_sink *sink)
 {
@@ -592,8 +617,8 @@ static source_rows_result my_rows_read(source_rows *r, const src_table *t, int p
             }
             refusal why = {.col = cols[i]};
             if (!append_value(&line, cols[i], row[i], lens[i], &why, FROM_SELECT, true)) {
-                log_error("source database: table %s, column %s: the value %s %s; %s",
-                          mt->name, cols[i]->name, why.value, why.why, why.fix);
+                log_report(LOG_ERROR, NULL, why.fix, "source database: table %s, column %s: the value %s %s",
+                           mt->name, cols[i]->name, why.value, why.why);
                 rc = SOURCE_ROWS_FAILED;
                 goto out;
             }
@@ -613,7 +638,7 @@ failed: {
         rc = SOURCE_ROWS_STALLED;
         goto out;
     }
-    bool lost = lost_errno(e);
+    bool lost = mysql_errno_lost(e);
     log_msg(lost ? LOG_WARN : LOG_ERROR, "source database: exporting table %s: %s (error %u)",
             sink->table, mysql_error(my), e);
     rc = lost ? SOURCE_ROWS_TRANSIENT : SOURCE_ROWS_FAILED;
@@ -1161,10 +1186,9 @@ static void *reader_main(void *arg)
 static int feed_connect_failed(source *s, my_feed *f, char *why)
 {
     int rc = ENGINE_SOURCE_FAILED;
+    /* before the first connection the open was not quiet: it logged the failure with its hint */
     if (f->ever_connected)
         rc = source_lost(s, "%s", why ? why : "cannot connect");
-    else if (why)
-        log_error("%s", why);
     free(why);
     return rc;
 }
@@ -1177,7 +1201,7 @@ static int binlog_present(source *s, my_feed *f, const char *file, bool *present
     if (!mysql_conn_query_quiet(f->qc, "SHOW BINARY LOGS", 0, NULL, &r)) {
         unsigned int e = f->qc->last_errno;
         mysql_rows_free(&r);
-        if (f->ever_connected && lost_errno(e))
+        if (f->ever_connected && mysql_errno_lost(e))
             return source_lost(s, "SHOW BINARY LOGS failed (error %u)", e);
         log_error("source database: SHOW BINARY LOGS failed (error %u): %s", e, mysql_error(f->qc->my));
         return ENGINE_SOURCE_FAILED;
@@ -1441,7 +1465,7 @@ static int my_feed_confirm(source *s, src_position pos, bool reply)
 static int query_failed(source *s, my_feed *f, const char *what)
 {
     unsigned int e = f->qc ? f->qc->last_errno : 0;
-    if (!f->qc || lost_errno(e))
+    if (!f->qc || mysql_errno_lost(e))
         return source_lost(s, "%s: the connection broke (error %u)", what, e);
     log_error("source database: %s failed (error %u)", what, e);
     return ENGINE_SOURCE_FAILED;
@@ -1500,6 +1524,7 @@ static bool my_dump_schema(source *s, source_ddl *out)
     my_source *m = my_of(s);
     if (my_connect(s, false, NULL) != ENGINE_OK)
         return false;
+    m->c->retries = false; /* export schema does not start again: a lost connection is its error */
     mysql_catalog cat;
     if (!mysql_catalog_read(m->c, s->conf->name, &cat))
         return false;
@@ -1560,6 +1585,7 @@ const source_ops source_mysql_ops = {
     .connect = my_connect,
     .resolve_schemas = my_resolve_schemas,
     .list_tables = my_list_tables,
+    .control_lost = my_control_lost,
     .snapshot_begin = my_snapshot_begin,
     .snapshot_end = my_snapshot_end,
     .read_sequences = my_read_sequences,

@@ -171,8 +171,14 @@ assert_eq "no table entry for a flag the command does not declare" "" "$stale"
 # ---- help claims only what works; messages without stray spaces
 root_help=$("$V" --help)
 if grep -q "Oracle and MySQL databases" <<<"$root_help"; then not_ok "root help claims only PostgreSQL"; else ok "root help claims only PostgreSQL"; fi
-assert_match "root help says Oracle and MySQL are not built" "not.*built yet" "$root_help"
-assert_match "--source-db-type help says which values are built" "postgresql; mysql \\(MySQL/MariaDB\\) offline only" "$("$V" export data --help)"
+assert_match "root help says Oracle is not built" "Oracle sources are.not built yet" "$(tr '\n' ' ' <<<"$root_help")"
+assert_match "root help says MySQL migrates up to cutover to target, offline or live, without the way back" \
+    "MySQL/MariaDB sources .--source-db-type mysql. migrate the same way up to cutover to target, offline or live; the way back into MySQL .fall-back, fall-forward. is refused .exit 6." \
+    "$(tr '\n' ' ' <<<"$root_help")"
+assert_match "--source-db-type help says which values are built" \
+    "postgresql; mysql \\(MySQL/MariaDB\\) up to cutover to target, offline or live \\(snapshot-and-changes\\), without the way back into MySQL \\(fall-back and fall-forward are refused, exit 6\\); oracle answers \"not built yet\"" \
+    "$("$V" export data --help)"
+if grep -q "offline only" <<<"$("$V" export data --help)"; then not_ok "--source-db-type help no longer says mysql is offline only"; else ok "--source-db-type help no longer says mysql is offline only"; fi
 expect_fail "yb-voyager -x: no stray space" 2 "^error: unknown flag: -x for 'yb-voyager'$" "$V" -x
 expect_fail "yb-voyager stray word: no stray space" 2 "for 'yb-voyager'$" "$V" --log-level
 
@@ -195,6 +201,14 @@ expect_fail "source: sslmode (misspelt ssl-mode) is an error, not a silent prefe
 printf 'export-dir: %s\ntarget:\n  db-pasword: x\n' "$ED0" >"$TEST_TMP/pw.yaml"
 expect_fail "target: db-pasword is an error" 2 "key 'db-pasword' in section 'target'" \
     "$V" export schema --config-file "$TEST_TMP/pw.yaml"
+printf 'export-dir: %s\nimport-data:\n  batch-sise: 5\n' "$ED0" >"$TEST_TMP/other.yaml"
+expect_refusal "a misspelt key in another command's section is an error, with the fix on a hint line" 2 \
+    "key 'batch-sise' in section 'import-data' is not a flag of that command hint: remove it or fix the name \(see --help of that command\)" \
+    "$V" export schema --config-file "$TEST_TMP/other.yaml"
+printf 'export-dir: %s\nexport-dat:\n  parallel-jobs: 2\n' "$ED0" >"$TEST_TMP/section.yaml"
+expect_refusal "a section no command has is an error, the sections on a detail line, the fix on a hint line" 2 \
+    "section 'export-dat' is no command's section detail: the sections are source, target, source-replica, and one per command such as export-data hint: remove it or fix the name" \
+    "$V" export schema --config-file "$TEST_TMP/section.yaml"
 printf 'export-dir: %s\nsource:\n  ssl-mode: require\ntarget:\n  ssl-mode: require\nimport-data:\n  batch-size: 7\n' "$ED0" >"$TEST_TMP/shared.yaml"
 check "one file for every command: keys of other commands are fine" "$V" export data status --config-file "$TEST_TMP/shared.yaml"
 

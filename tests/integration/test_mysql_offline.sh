@@ -83,11 +83,11 @@ TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user
 ED=$(new_export_dir)
 
 # ---- bad input, before anything is written ----
-expect_fail "export data: --source-db-schema refused for mysql" 2 \
-    "source-db-schema is not applicable for a MySQL source" \
+expect_refusal "export data: --source-db-schema refused for mysql" 2 \
+    "source-db-schema is not applicable for a MySQL source detail: a MySQL database \(--source-db-name\) is the schema hint: remove --source-db-schema" \
     "$V" export data -e "$ED" "${SRC[@]}" --source-db-schema shop --disable-pb
-expect_fail "export schema: --source-db-schema refused for mysql" 2 \
-    "source-db-schema is not applicable for a MySQL source" \
+expect_refusal "export schema: --source-db-schema refused for mysql" 2 \
+    "source-db-schema is not applicable for a MySQL source detail: a MySQL database \(--source-db-name\) is the schema hint: remove --source-db-schema" \
     "$V" export schema -e "$ED" "${SRC[@]}" --source-db-schema shop
 expect_fail "export data: wrong password" 4 "voyager|[Aa]ccess denied" \
     env SOURCE_DB_PASSWORD=Xq9-not-it "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
@@ -222,12 +222,12 @@ assert_eq "empty_ai: a never-used identity starts at 1" "1" \
 mysql_as my shop -e "CREATE TABLE odd (id INT PRIMARY KEY, t TIME, d DATE);
     INSERT INTO odd VALUES (1, '838:59:59', '2024-01-01')"
 ED3=$(new_export_dir)
-expect_fail "a TIME beyond 24:00:00 is refused, naming table and column" 4 \
-    "table odd, column t: the value 838:59:59 is outside PostgreSQL's time range" \
+expect_refusal "a TIME beyond 24:00:00 is refused, naming table and column, the fix on a hint line" 4 \
+    "table odd, column t: the value 838:59:59 is outside PostgreSQL's time range \(00:00:00 to 24:00:00\) hint: change the target column to interval \(edit the exported schema\) or update those rows on the source, then run export data again" \
     "$V" export data -e "$ED3" "${SRC[@]}" --table-list odd --disable-pb
 mysql_as my shop -e "SET SESSION sql_mode = ''; UPDATE odd SET t = '01:00:00', d = '0000-00-00'"
-expect_fail "a zero date is refused, naming table, column and fix" 4 \
-    "table odd, column d: the value 0000-00-00 is a zero date.*update those rows" \
+expect_refusal "a zero date is refused, naming table, column and fix" 4 \
+    "table odd, column d: the value 0000-00-00 is a zero date, which PostgreSQL has no value for hint: update those rows to NULL or a real date on the source" \
     "$V" export data -e "$ED3" "${SRC[@]}" --table-list odd --disable-pb
 mysql_as my shop -e "DROP TABLE odd"
 

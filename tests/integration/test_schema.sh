@@ -83,8 +83,8 @@ check "an unquoted name matches case-insensitively when one schema does (as upst
 assert_eq "the schema is exported under its own name" '["public", "MixedCase"]' "$(status_get "$EDC" ExportedSchemas)"
 psql_as source sourcedb -c 'CREATE SCHEMA "Twin"; CREATE SCHEMA "TWIN"' >/dev/null
 schema_src_flags 'twin'
-expect_fail "an ambiguous unquoted name is refused, naming the candidates" 2 \
-    'schema twin in --source-db-schema matches several schemas .*\("TWIN", "Twin"\).*double quotes' \
+expect_refusal "an ambiguous unquoted name is refused, naming the candidates" 2 \
+    "schema twin in --source-db-schema matches several schemas .*\\(\"TWIN\", \"Twin\"\\) hint: give the one you mean in double quotes, e.g. '\"TWIN\"'" \
     "$V" export schema -e "$(new_export_dir)" "${SCHEMA_SRC[@]}"
 schema_src_flags 'Twin'
 EDT2=$(new_export_dir)

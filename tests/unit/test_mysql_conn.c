@@ -41,46 +41,100 @@ static db_conf offline_conf(void)
     return c;
 }
 
-/* Every message names where and who, and the flag or statement that fixes it. */
+/* Every message names where and who; its hint the flag or statement that fixes it. */
 TEST(mysql_connect_error_messages)
 {
     db_conf c = offline_conf();
     struct {
         unsigned int err;
-        const char *want[3];
+        const char *want[2]; /* in the message */
+        const char *hint;    /* in the hint; NULL: no hint */
     } cases[] = {
-        {ER_ACCESS_DENIED_ERROR, {"db.example:3307", "user \"app\"", "--source-db-password or SOURCE_DB_PASSWORD"}},
-        {ER_BAD_DB_ERROR, {"db.example:3307", "unknown database \"shop\"", "--source-db-name"}},
-        {ER_DBACCESS_DENIED_ERROR, {"db.example:3307", "\"app\"", "GRANT SELECT ON `shop`.*"}},
-        {CR_CONN_HOST_ERROR, {"db.example:3307", "user \"app\"", "--source-db-host and --source-db-port"}},
-        {CR_CONNECTION_ERROR, {"db.example:3307", "user \"app\"", "--source-db-host and --source-db-port"}},
-        {CR_UNKNOWN_HOST, {"db.example:3307", "unknown host", "--source-db-host"}},
-        {CR_SSL_CONNECTION_ERROR, {"db.example:3307", "user \"app\"", "--source-ssl-* flags"}},
-        {ER_HOST_NOT_PRIVILEGED, {"db.example:3307", "\"app\"", "CREATE USER 'app'@'<host>'"}},
-        {9999, {"db.example:3307", "user \"app\"", "(error 9999)"}},
+        {ER_ACCESS_DENIED_ERROR, {"db.example:3307", "access denied for user \"app\""},
+         "check --source-db-user and the password (--source-db-password or SOURCE_DB_PASSWORD)"},
+        {ER_BAD_DB_ERROR, {"db.example:3307", "unknown database \"shop\""}, "check --source-db-name"},
+        {ER_DBACCESS_DENIED_ERROR, {"db.example:3307", "user \"app\" may not use database \"shop\""},
+         "check --source-db-name, or GRANT SELECT ON `shop`.* TO the user"},
+        {CR_CONN_HOST_ERROR, {"db.example:3307", "user \"app\"): cannot connect (the server said)"},
+         "check --source-db-host and --source-db-port and that the server is running"},
+        {CR_CONNECTION_ERROR, {"db.example:3307", "user \"app\"): cannot connect"},
+         "check --source-db-host and --source-db-port and that the server is running"},
+        {CR_UNKNOWN_HOST, {"db.example:3307", "unknown host"}, "check --source-db-host"},
+        {CR_SERVER_LOST, {"db.example:3307", "the connection was lost or timed out"},
+         "check --source-db-host, --source-db-port and the network"},
+        {ER_CON_COUNT_ERROR, {"db.example:3307", "too many connections"},
+         "raise the server's max_connections or lower --parallel-jobs"},
+        {CR_SSL_CONNECTION_ERROR, {"db.example:3307", "user \"app\"): the server said"},
+         "check the --source-ssl-* flags"},
+        {CR_AUTH_PLUGIN_CANNOT_LOAD, {"db.example:3307", "user \"app\"): the server said"},
+         "use an account with mysql_native_password"},
+        {ER_HOST_NOT_PRIVILEGED, {"db.example:3307", "this host may not connect as user \"app\""},
+         "create the account for the host voyager connects from (CREATE USER 'app'@'<host>')"},
+        {9999, {"db.example:3307", "user \"app\"): cannot connect: the server said (error 9999)"}, NULL},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-        char *m = mysql_conn_describe_connect_error(&c, cases[i].err, "the server said\nsecond line");
-        for (int k = 0; k < 3; k++)
-            if (!strstr(m, cases[i].want[k])) {
-                test_fail(__FILE__, __LINE__, "error %u: \"%s\" not in \"%s\"", cases[i].err, cases[i].want[k], m);
-                free(m);
-                return;
-            }
+        char *hint = (char *)"unset";
+        char *m = mysql_conn_describe_connect_error(&c, cases[i].err, "the server said\nsecond line", &hint);
+        bool good = true;
+        for (int k = 0; k < 2; k++)
+            good = good && strstr(m, cases[i].want[k]) != NULL;
+        /* the advice is on its own line, not glued onto the message */
+        good = good && !strstr(m, "; check") && !strstr(m, "; use") && !strstr(m, "; give") &&
+               !strstr(m, "; create") && !strstr(m, "; raise") && !strstr(m, "--source-db-");
+        good = good && (cases[i].hint ? hint && strstr(hint, cases[i].hint) == hint : hint == NULL);
+        if (!good)
+            test_fail(__FILE__, __LINE__, "error %u: got \"%s\", hint \"%s\"", cases[i].err, m,
+                      hint ? hint : "(null)");
         CHECK(strchr(m, '\n') == NULL);
+        CHECK(!hint || strchr(hint, '\n') == NULL);
         CHECK(strstr(m, "secret") == NULL);
+        CHECK(!hint || strstr(hint, "secret") == NULL);
         free(m);
+        free(hint);
     }
     c.password = NULL;
-    char *m = mysql_conn_describe_connect_error(&c, ER_ACCESS_DENIED_ERROR, "Access denied");
-    CHECK(strstr(m, "without a password") != NULL);
+    char *hint = NULL;
+    char *m = mysql_conn_describe_connect_error(&c, ER_ACCESS_DENIED_ERROR, "Access denied", &hint);
+    CHECK(strstr(m, "user \"app\" was refused without a password") != NULL);
+    CHECK_STR_EQ(hint, "give --source-db-password or set SOURCE_DB_PASSWORD");
     free(m);
+    free(hint);
     c.role = DB_SOURCE_REPLICA;
     c.host = (char *)"/run/mysqld/mysqld.sock";
-    m = mysql_conn_describe_connect_error(&c, CR_CONNECTION_ERROR, "Can't connect");
+    m = mysql_conn_describe_connect_error(&c, CR_CONNECTION_ERROR, "Can't connect", &hint);
     CHECK(strstr(m, "source-replica database (MySQL at /run/mysqld/mysqld.sock") != NULL);
-    CHECK(strstr(m, "--source-replica-db-host") != NULL);
+    CHECK_STR_EQ(hint, "check --source-replica-db-host and --source-replica-db-port and that the "
+                       "server is running");
     free(m);
+    free(hint);
+    /* without a place for the hint, only the message */
+    m = mysql_conn_describe_connect_error(&c, ER_BAD_DB_ERROR, "Unknown database", NULL);
+    CHECK(strstr(m, "unknown database \"shop\"") != NULL);
+    free(m);
+}
+
+/* What export data starts its run again for (control_lost), and what stays a refusal. */
+TEST(mysql_errno_lost_and_transient)
+{
+    static const unsigned int lost[] = {CR_SERVER_LOST, CR_SERVER_GONE_ERROR, CR_CONNECTION_ERROR,
+                                        CR_CONN_HOST_ERROR, ER_CONNECTION_KILLED, ER_SERVER_SHUTDOWN,
+                                        ER_NET_READ_ERROR, ER_NET_ERROR_ON_WRITE};
+    static const unsigned int busy[] = {ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, ER_CON_COUNT_ERROR};
+    static const unsigned int refused[] = {0, ER_ACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR,
+                                           ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_NO_SUCH_TABLE,
+                                           ER_PARSE_ERROR, CR_UNKNOWN_HOST, CR_SSL_CONNECTION_ERROR};
+    for (size_t i = 0; i < ARRAY_LEN(lost); i++) {
+        CHECK(mysql_errno_lost(lost[i]));
+        CHECK(mysql_errno_transient(lost[i]));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(busy); i++) {
+        CHECK(!mysql_errno_lost(busy[i]));
+        CHECK(mysql_errno_transient(busy[i]));
+    }
+    for (size_t i = 0; i < ARRAY_LEN(refused); i++) {
+        CHECK(!mysql_errno_lost(refused[i]));
+        CHECK(!mysql_errno_transient(refused[i]));
+    }
 }
 
 TEST(mysql_rows_accessors_on_empty)
@@ -119,17 +173,20 @@ TEST(mysql_server_wrong_password)
         return;
     db_conf conf = mysql_live_conf();
     conf.password = (char *)"not the password";
-    char *why = NULL;
-    mysql_conn_options o = {.quiet = true, .why = &why};
+    char *why = NULL, *hint = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why, .hint = &hint};
     mysql_conn *c = mysql_conn_open(&conf, &o);
     CHECK(c == NULL);
     char *where = xasprintf("127.0.0.1:%d", conf.port);
     bool named = why && strstr(why, where) && strstr(why, "access denied for user \"voyager\"") &&
-                 strstr(why, "--source-db-password") && !strstr(why, "not the password");
+                 !strstr(why, "not the password") && hint &&
+                 str_eq(hint, "check --source-db-user and the password (--source-db-password or "
+                              "SOURCE_DB_PASSWORD)");
     if (!named)
-        printf("#   got: %s\n", why ? why : "(null)");
+        printf("#   got: %s / hint: %s\n", why ? why : "(null)", hint ? hint : "(null)");
     free(where);
     free(why);
+    free(hint);
     CHECK(named);
 }
 
@@ -155,17 +212,18 @@ TEST(mysql_server_unreachable)
         return;
     db_conf conf = mysql_live_conf();
     conf.port = closed_port();
-    char *why = NULL;
-    mysql_conn_options o = {.quiet = true, .why = &why, .connect_timeout = 3};
+    char *why = NULL, *hint = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why, .hint = &hint, .connect_timeout = 3};
     mysql_conn *c = mysql_conn_open(&conf, &o);
     CHECK(c == NULL);
     char *where = xasprintf("127.0.0.1:%d", conf.port);
-    bool named = why && strstr(why, where) && strstr(why, "cannot connect") &&
-                 strstr(why, "--source-db-host and --source-db-port");
+    bool named = why && strstr(why, where) && strstr(why, "cannot connect") && hint &&
+                 str_eq(hint, "check --source-db-host and --source-db-port and that the server is running");
     if (!named)
-        printf("#   got: %s\n", why ? why : "(null)");
+        printf("#   got: %s / hint: %s\n", why ? why : "(null)", hint ? hint : "(null)");
     free(where);
     free(why);
+    free(hint);
     CHECK(named);
 }
 
@@ -175,26 +233,27 @@ TEST(mysql_server_unknown_database)
         return;
     db_conf conf = mysql_live_root_conf();
     conf.name = (char *)"no_such_db";
-    char *why = NULL;
-    mysql_conn_options o = {.quiet = true, .why = &why};
+    char *why = NULL, *hint = NULL;
+    mysql_conn_options o = {.quiet = true, .why = &why, .hint = &hint};
     mysql_conn *c = mysql_conn_open(&conf, &o);
     CHECK(c == NULL);
-    bool named = why && strstr(why, "unknown database \"no_such_db\"") && strstr(why, "--source-db-name");
+    bool named = why && strstr(why, "unknown database \"no_such_db\"") && hint &&
+                 str_eq(hint, "check --source-db-name");
     if (!named)
-        printf("#   got: %s\n", why ? why : "(null)");
+        printf("#   got: %s / hint: %s\n", why ? why : "(null)", hint ? hint : "(null)");
     free(why);
+    free(hint);
     CHECK(named);
     /* voyager may not even see it: the server says "access denied to database" */
     conf = mysql_live_conf();
     conf.name = (char *)"no_such_db";
-    o.why = &why;
-    why = NULL;
     c = mysql_conn_open(&conf, &o);
     CHECK(c == NULL);
-    named = why && strstr(why, "\"no_such_db\"") && strstr(why, "--source-db-name");
+    named = why && strstr(why, "\"no_such_db\"") && hint && strstr(hint, "check --source-db-name") == hint;
     if (!named)
-        printf("#   got: %s\n", why ? why : "(null)");
+        printf("#   got: %s / hint: %s\n", why ? why : "(null)", hint ? hint : "(null)");
     free(why);
+    free(hint);
     CHECK(named);
 }
 

@@ -38,72 +38,80 @@ static char *endpoint_of(const db_conf *conf)
     return xasprintf("%s:%d", host, conf->port > 0 ? conf->port : 3306);
 }
 
-char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, const char *msg)
+char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, const char *msg,
+                                        char **hint)
 {
     const char *role = db_role_name(conf->role);
     const char *user = conf->user ? conf->user : "";
+    const char *db = conf->name ? conf->name : "";
     char *where = endpoint_of(conf);
     char line[512];
     first_line(msg, line, sizeof line);
-    char *out;
+    char *out, *advice = NULL;
     switch (err) {
     case ER_ACCESS_DENIED_ERROR:
     case ER_ACCESS_DENIED_NO_PASSWORD_ERROR:
-        if (!conf->password)
-            out = xasprintf("%s database (MySQL at %s): user \"%s\" was refused without a password; "
-                            "give --%s-db-password or set %s",
-                            role, where, user, role, db_role_password_env(conf->role));
-        else
+        if (!conf->password) {
+            out = xasprintf("%s database (MySQL at %s): user \"%s\" was refused without a password",
+                            role, where, user);
+            advice = xasprintf("give --%s-db-password or set %s", role,
+                               db_role_password_env(conf->role));
+        } else {
             out = xasprintf("%s database (MySQL at %s): access denied for user \"%s\" (wrong password, "
-                            "or no account for this user from this host); check --%s-db-user and the "
-                            "password (--%s-db-password or %s)",
-                            role, where, user, role, role, db_role_password_env(conf->role));
+                            "or no account for this user from this host)",
+                            role, where, user);
+            advice = xasprintf("check --%s-db-user and the password (--%s-db-password or %s)", role,
+                               role, db_role_password_env(conf->role));
+        }
         break;
     case ER_HOST_NOT_PRIVILEGED:
-        out = xasprintf("%s database (MySQL at %s): this host may not connect as user \"%s\"; create "
-                        "the account for the host voyager connects from (CREATE USER '%s'@'<host>')",
-                        role, where, user, user);
+        out = xasprintf("%s database (MySQL at %s): this host may not connect as user \"%s\"", role,
+                        where, user);
+        advice = xasprintf("create the account for the host voyager connects from (CREATE USER "
+                           "'%s'@'<host>')",
+                           user);
         break;
     case ER_BAD_DB_ERROR:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): unknown database \"%s\"; check "
-                        "--%s-db-name",
-                        role, where, user, conf->name ? conf->name : "", role);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): unknown database \"%s\"", role, where,
+                        user, db);
+        advice = xasprintf("check --%s-db-name", role);
         break;
     case ER_DBACCESS_DENIED_ERROR:
-        out = xasprintf("%s database (MySQL at %s): user \"%s\" may not use database \"%s\"; check "
-                        "--%s-db-name, or GRANT SELECT ON `%s`.* TO the user",
-                        role, where, user, conf->name ? conf->name : "", role,
-                        conf->name ? conf->name : "");
+        out = xasprintf("%s database (MySQL at %s): user \"%s\" may not use database \"%s\"", role,
+                        where, user, db);
+        advice = xasprintf("check --%s-db-name, or GRANT SELECT ON `%s`.* TO the user", role, db);
         break;
     case CR_CONNECTION_ERROR:
     case CR_CONN_HOST_ERROR:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): cannot connect (%s); check "
-                        "--%s-db-host and --%s-db-port and that the server is running",
-                        role, where, user, line, role, role);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): cannot connect (%s)", role, where,
+                        user, line);
+        advice = xasprintf("check --%s-db-host and --%s-db-port and that the server is running",
+                           role, role);
         break;
     case CR_UNKNOWN_HOST:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): unknown host; check --%s-db-host", role,
-                        where, user, role);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): unknown host", role, where, user);
+        advice = xasprintf("check --%s-db-host", role);
         break;
     case CR_SERVER_LOST:
     case CR_SERVER_GONE_ERROR:
         out = xasprintf("%s database (MySQL at %s, user \"%s\"): the connection was lost or timed out "
-                        "(%s); check --%s-db-host, --%s-db-port and the network",
-                        role, where, user, line, role, role);
+                        "(%s)",
+                        role, where, user, line);
+        advice = xasprintf("check --%s-db-host, --%s-db-port and the network", role, role);
         break;
     case ER_CON_COUNT_ERROR:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): too many connections; raise the "
-                        "server's max_connections or lower --parallel-jobs",
-                        role, where, user);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): too many connections", role, where,
+                        user);
+        advice = xstrdup("raise the server's max_connections or lower --parallel-jobs");
         break;
     case CR_SSL_CONNECTION_ERROR:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): %s; check the --%s-ssl-* flags", role,
-                        where, user, line, role);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): %s", role, where, user, line);
+        advice = xasprintf("check the --%s-ssl-* flags", role);
         break;
     case CR_AUTH_PLUGIN_CANNOT_LOAD:
-        out = xasprintf("%s database (MySQL at %s, user \"%s\"): %s; use an account with "
-                        "mysql_native_password (caching_sha2_password is not tested with this client)",
-                        role, where, user, line);
+        out = xasprintf("%s database (MySQL at %s, user \"%s\"): %s", role, where, user, line);
+        advice = xstrdup("use an account with mysql_native_password (caching_sha2_password is not "
+                         "tested with this client)");
         break;
     default:
         out = xasprintf("%s database (MySQL at %s, user \"%s\"): cannot connect: %s (error %u)", role,
@@ -111,7 +119,36 @@ char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, c
         break;
     }
     free(where);
+    if (hint)
+        *hint = advice;
+    else
+        free(advice);
     return out;
+}
+
+bool mysql_errno_lost(unsigned int e)
+{
+    switch (e) {
+    case CR_SERVER_LOST:
+    case CR_SERVER_GONE_ERROR:
+    case CR_CONNECTION_ERROR:
+    case CR_CONN_HOST_ERROR:
+    case ER_CONNECTION_KILLED:
+    case ER_SERVER_SHUTDOWN:
+    case ER_NET_READ_ERROR:
+    case ER_NET_READ_INTERRUPTED:
+    case ER_NET_ERROR_ON_WRITE:
+    case ER_NET_WRITE_INTERRUPTED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool mysql_errno_transient(unsigned int e)
+{
+    return mysql_errno_lost(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT ||
+           e == ER_CON_COUNT_ERROR;
 }
 
 static bool set_ssl(MYSQL *my, const db_conf *conf)
@@ -154,13 +191,18 @@ static void note_error(mysql_conn *c)
 static void report_connect_failure(const db_conf *conf, unsigned int err, const char *msg,
                                    const mysql_conn_options *opt)
 {
-    char *why = mysql_conn_describe_connect_error(conf, err, msg);
+    char *hint = NULL;
+    char *why = mysql_conn_describe_connect_error(conf, err, msg, &hint);
     if (!opt->quiet)
-        log_error("%s", why);
+        log_report(LOG_ERROR, NULL, hint, "%s", why);
     if (opt->why)
         *opt->why = why;
     else
         free(why);
+    if (opt->hint)
+        *opt->hint = hint;
+    else
+        free(hint);
 }
 
 mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
@@ -168,6 +210,12 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
     static const mysql_conn_options none = {0};
     if (!opt)
         opt = &none;
+    if (opt->why)
+        *opt->why = NULL;
+    if (opt->hint)
+        *opt->hint = NULL;
+    if (opt->err)
+        *opt->err = 0;
     pthread_once(&library_once, library_init);
     for (int attempt = 0; attempt < 2; attempt++) {
         MYSQL *my = mysql_init(NULL);
@@ -211,6 +259,8 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
                     return NULL;
                 continue;
             }
+            if (opt->err)
+                *opt->err = err;
             report_connect_failure(conf, err, msg, opt);
             return NULL;
         }
@@ -224,6 +274,8 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         c->is_mariadb = strstr(c->server_version, "MariaDB") != NULL;
         /* TIMESTAMP values in UTC whatever the server's zone; names stay as the server has them. */
         if (!mysql_conn_exec(c, "SET time_zone = '+00:00'")) {
+            if (opt->err)
+                *opt->err = c->last_errno;
             mysql_conn_close(c);
             return NULL;
         }
@@ -250,8 +302,9 @@ static void log_failure(mysql_conn *c, const char *what, const char *sql, bool q
         return;
     char line[512];
     first_line(sql, line, sizeof line);
-    log_error("%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),
-              c->endpoint, what, c->last_errno, c->sqlstate, line);
+    log_level lvl = c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR;
+    log_msg(lvl, "%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),
+            c->endpoint, what, c->last_errno, c->sqlstate, line);
 }
 
 static void clear_error(mysql_conn *c)

@@ -27,11 +27,14 @@ typedef struct mysql_conn {
     bool is_mariadb;
     unsigned int last_errno;           /* of the last failed call, 0 if none */
     char sqlstate[6];                  /* of the last failed call, "" if none */
+    bool retries; /* the owner retries a transient failure (mysql_errno_transient): logged as a warning */
 } mysql_conn;
 
 typedef struct mysql_conn_options {
     bool quiet;                   /* do not log a failure (the caller reports it) */
     char **why;                   /* when not NULL, a failure's one-line description (caller frees) */
+    char **hint;                  /* when not NULL, what to do about it, or NULL (caller frees) */
+    unsigned int *err;            /* when not NULL, a failure's mysql_errno (0: it had none) */
     unsigned int connect_timeout; /* seconds; 0: 10 */
     unsigned int read_timeout;    /* seconds; 0: none (a binlog stream waits for events) */
     bool no_database;             /* connect without selecting conf->name */
@@ -45,17 +48,30 @@ typedef struct mysql_conn_options {
  * give a client certificate, ssl_crl a revocation list. The session runs in utf8mb4 with
  * time_zone '+00:00' (TIMESTAMP values read in UTC).
  * When the server refuses a login without password and stdin is a TTY, asks for it once (kept
- * in conf). On failure logs one line naming host:port, the user and the flag to fix, and
- * returns NULL. Caller closes with mysql_conn_close().
+ * in conf). On failure logs what failed (naming host:port and the user) with the flag or
+ * statement that fixes it on a hint: line, and returns NULL. Caller closes with mysql_conn_close().
  */
 mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt);
 void mysql_conn_close(mysql_conn *c);
 
 /*
  * One-line description of a connection failure (client error number and message) for an
- * operator: what failed, where (host:port, user) and the fix. Caller frees.
+ * operator: what failed and where (host:port, user). *hint (when hint is not NULL): the fix, one
+ * line, NULL when there is none to give. Caller frees both.
  */
-char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, const char *msg);
+char *mysql_conn_describe_connect_error(const db_conf *conf, unsigned int err, const char *msg,
+                                        char **hint);
+
+/*
+ * Did error e (a mysql_errno) break the connection: the server went away, shut down or killed
+ * it, or the network failed? A new connection may mend it.
+ */
+bool mysql_errno_lost(unsigned int e);
+/*
+ * A lost connection, or a server error the same work may pass on another try (a deadlock, a
+ * lock wait timeout, too many connections): the MySQL side of db/retry.h's transient errors.
+ */
+bool mysql_errno_transient(unsigned int e);
 
 /* A fully fetched result: strings owned by the struct, NULL for SQL NULL. */
 typedef struct mysql_rows {
