@@ -68,10 +68,14 @@ static const char FK_GROUP_SQL[] =
 /*
  * Each column's type as SQL, without typmod: multi-row statements cast text
  * to it, and the column's typmod then applies on assignment as for an
- * untyped parameter (a cast to varchar(n) would truncate silently).
+ * untyped parameter (a cast to varchar(n) would truncate silently). The
+ * typmod given as -1, not NULL: format_type then names char(n) "bpchar" and
+ * bit(n) "bit" quoted, types of any length; with NULL it says "character"
+ * and bit, which as casts mean char(1) and bit(1) and cut 'abc' to 'a' and
+ * B'1010' to B'1' without an error (test_cdc_apply_typmod).
  */
 static const char COLUMN_TYPES_SQL[] =
-    "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = $1::oid AND "
+    "SELECT attname, format_type(atttypid, -1) FROM pg_attribute WHERE attrelid = $1::oid AND "
     "attnum > 0 AND NOT attisdropped ORDER BY attnum";
 
 static bool in_list(const strlist *l, const char *name)
