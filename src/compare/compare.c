@@ -847,6 +847,7 @@ typedef struct src_batch {
     const char **field;  /* the current row's fields (COPY text) */
     size_t *flen;
     size_t rows;         /* in arr */
+    size_t sent_rows;    /* in the batch the target is working on (its answer not read yet), or 0 */
     int64_t count;
     sum128 sum;
     char *error;         /* the first failure, one line */
@@ -871,24 +872,49 @@ static void append_field(strbuf *b, const char *v, size_t n)
     }
 }
 
+/* The answer to the batch sent last, added to the sum. */
+static bool batch_collect(src_batch *b)
+{
+    if (!b->sent_rows)
+        return true;
+    PGresult *res = PQgetResult(b->parse->pg), *x;
+    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              strtoll(PQgetvalue(res, 0, 0), NULL, 10) == (long long)b->sent_rows &&
+              sum_add(&b->sum, PQgetvalue(res, 0, 1));
+    if (!ok && !b->error) {
+        const char *why = res && PQresultStatus(res) == PGRES_TUPLES_OK ? "an unexpected answer"
+                                                                         : pgconn_note_result(b->parse, res);
+        b->error = xasprintf("its rows do not read as the target's column types: %.*s", (int)strcspn(why, "\n"), why);
+    }
+    PQclear(res);
+    while ((x = PQgetResult(b->parse->pg)))
+        PQclear(x);
+    b->sent_rows = 0;
+    return ok;
+}
+
+/*
+ * Send the rows gathered to the target, after reading its answer to the previous batch: the
+ * target parses and hashes one batch while the next is read from the source.
+ */
 static bool batch_flush(src_batch *b)
 {
     if (!b->rows)
         return true;
+    if (!batch_collect(b))
+        return false;
     strbuf_append_char(&b->arr, '}');
     const char *p[1] = {b->arr.data};
-    PGresult *res = pgconn_query_quiet(b->parse, b->query, 1, p);
-    bool ok = res && PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == (long long)b->rows &&
-              sum_add(&b->sum, PQgetvalue(res, 0, 1));
-    if (!ok && !b->error) {
-        char *why = res ? xstrdup("an unexpected answer") : xstrdup(pgconn_note_result(b->parse, NULL));
-        b->error = xasprintf("its rows do not read as the target's column types: %.*s", (int)strcspn(why, "\n"), why);
-        free(why);
+    if (PQsendQueryParams(b->parse->pg, b->query, 1, NULL, p, NULL, NULL, 0) != 1) {
+        if (!b->error)
+            b->error = xasprintf("sending rows to the target failed: %.*s",
+                                 (int)strcspn(PQerrorMessage(b->parse->pg), "\n"), PQerrorMessage(b->parse->pg));
+        return false;
     }
-    PQclear(res);
+    b->sent_rows = b->rows;
     strbuf_reset(&b->arr);
     b->rows = 0;
-    return ok;
+    return true;
 }
 
 static bool batch_row(void *arg, const char *data, size_t len)
@@ -972,6 +998,7 @@ static bool src_range(worker *w, const table_job *t, size_t range, bool hash, in
     source_rows_sink sink = {.table = t->name->name, .arg = &b, .row = batch_row, .stop = batch_stop};
     source_rows_result rr = r->src->ops->rows_read_range(w->rows, t->src, t->src_key, lo, hi, SRC_STALL_MS, &sink);
     bool ok = rr == SOURCE_ROWS_DONE && (!hash || batch_flush(&b));
+    ok = batch_collect(&b) && ok; /* also after a failure: the session must be idle again */
     if (ok) {
         *count = b.count;
         if (hash)
