@@ -110,24 +110,52 @@ static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
     return true;
 }
 
-/* Oracle and MySQL sources are not built (their own flags are refused by cmd_db_conf). */
-static bool refuse_other_sources(const cmd_ctx *ctx)
+static bool is_mysql(const char *type) { return type && str_case_eq(type, "mysql"); }
+
+/* The source's type: --source-db-type, else the one the migration recorded. */
+static bool source_is_mysql(const cmd_ctx *ctx, const cJSON *rec)
 {
-    const char *type = opts_get(ctx->opts, "source-db-type");
-    if (type && !str_case_eq(type, "postgresql")) {
+    if (opts_is_set(ctx->opts, "source-db-type"))
+        return is_mysql(opts_get(ctx->opts, "source-db-type"));
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf");
+    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
+    return cJSON_IsString(t) && is_mysql(t->valuestring);
+}
+
+/* The database is the schema of a MySQL source: no schema list (as export data says). */
+static bool refuse_mysql_schema(const cmd_ctx *ctx)
+{
+    if (!opts_is_set(ctx->opts, "source-db-schema"))
+        return true;
+    log_error("--source-db-schema is not applicable for a MySQL source: the database "
+              "(--source-db-name) is the schema; remove it");
+    return false;
+}
+
+/* Oracle sources are not built (their own flags are refused by cmd_db_conf). */
+static bool refuse_other_sources(const char *type)
+{
+    if (type && !str_case_eq(type, "postgresql") && !is_mysql(type)) {
         log_error("compare data with --source-db-type %s is not built yet in this version of "
-                  "voyager-c (postgresql is)",
+                  "voyager-c (postgresql and mysql are)",
                   type);
         return false;
     }
     return true;
 }
 
-/* Connect once (password prompt, recorded configuration), then let the engine connect again. */
+/*
+ * Connect once (password prompt, recorded configuration), then let the engine connect again.
+ * A MySQL source is connected to by the engine only (through source/source.h).
+ */
 static int check_db(cmd_ctx *ctx, db_role role, db_conf *conf)
 {
     if (!cmd_db_conf(ctx, role, conf))
         return EXIT_BAD_ARGS;
+    if (role == DB_SOURCE && !refuse_other_sources(conf->type))
+        return EXIT_NOT_IMPLEMENTED;
+    if (role == DB_SOURCE && is_mysql(conf->type))
+        return refuse_mysql_schema(ctx) ? EXIT_OK : EXIT_BAD_ARGS;
     pgconn *c = cmd_connect(ctx, conf, NULL);
     if (!c)
         return cmd_db_exit_code(role);
@@ -189,7 +217,7 @@ int cmd_compare_data(cmd_ctx *ctx)
         log_error("--max-diff-rows must be >= 0 and --statement-timeout between 0 and 86400 seconds");
         return EXIT_BAD_ARGS;
     }
-    if (!refuse_other_sources(ctx))
+    if (!refuse_other_sources(opts_get(ctx->opts, "source-db-type")))
         return EXIT_NOT_IMPLEMENTED;
     cJSON *rec = catalog_status_load(ctx->meta);
     if (!rec) {
@@ -198,7 +226,10 @@ int cmd_compare_data(cmd_ctx *ctx)
     }
     bool live = live_before_cutover(rec);
     bool replica = want_replica(rec, ctx);
+    bool mysql = source_is_mysql(ctx, rec);
     cJSON_Delete(rec);
+    if (mysql && !refuse_mysql_schema(ctx))
+        return EXIT_BAD_ARGS;
     strlist schemas = STRLIST_INIT, names = STRLIST_INIT;
     if (!compare_state_migrated_tables(ctx->meta, &schemas, &names) || names.count == 0) {
         log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' and 'import data' first",

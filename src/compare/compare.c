@@ -11,7 +11,9 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/pgconn.h"
+#include "source/source.h"
 
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +56,13 @@ typedef struct table_job {
     compare_diff_key *keys[MAX_SIDES];
     size_t nkeys[MAX_SIDES];
     size_t ranges_done;
+    /* A source read through the seam (run.src): its table, and the ranges as numbers. */
+    const src_table *src;
+    char *src_rows_type;  /* the target's row type, "s"."t": the source's rows are parsed as it */
+    size_t *src_field_at; /* per attribute of that row type: the source row's field, or SIZE_MAX */
+    size_t src_nattrs, src_nfields;
+    char *src_key;        /* the integer key column the ranges split (target name), or NULL */
+    int64_t *src_bounds;  /* npreds - 1 boundaries (compare_sql_range_bounds) */
 } table_job;
 
 typedef struct work_item {
@@ -80,6 +89,14 @@ typedef struct run {
     atomic_int workers_left;
     atomic_bool stopped;
     row_hash_kind hash_kind;     /* how rows are hashed: the same on every side */
+    /*
+     * A source that is not PostgreSQL (MySQL): read through source/source.h in one snapshot,
+     * its rows in the target's text COPY form parsed as the target's row type on a target
+     * session and hashed there like the target's own rows. NULL: side 0 is PostgreSQL.
+     */
+    source *src;
+    src_tables stables;
+    int src_readers;             /* readers the source's snapshot serves */
 } run;
 
 const char *compare_status_name(compare_status s)
@@ -543,12 +560,12 @@ static bool prepare_table(run *r, pgconn **coord, table_job *t, bool trim_scale)
 
 /* ---- one range ---- */
 
-/* Run sql on every side given (NULL: skip) at once; res[s] NULL with err[s] set on failure. */
-static void run_everywhere(pgconn **c, char **sql, size_t n, PGresult **res, char **err)
+/* Send sql to every side given (NULL: skip) without waiting; run_collect takes the answers. */
+static void run_send(pgconn **c, char **sql, size_t n, bool *sent, PGresult **res, char **err)
 {
-    bool sent[MAX_SIDES] = {false};
     for (size_t s = 0; s < n; s++) {
         res[s] = NULL;
+        sent[s] = false;
         if (!sql[s])
             continue;
         char *wrapped = xasprintf("SAVEPOINT compare_range; %s; RELEASE SAVEPOINT compare_range", sql[s]);
@@ -557,6 +574,11 @@ static void run_everywhere(pgconn **c, char **sql, size_t n, PGresult **res, cha
         if (!sent[s] && !err[s])
             err[s] = xstrdup(PQerrorMessage(c[s]->pg));
     }
+}
+
+/* The answers of run_send: res[s] NULL with err[s] set on failure. */
+static void run_collect(pgconn **c, size_t n, const bool *sent, PGresult **res, char **err)
+{
     for (size_t s = 0; s < n; s++) {
         if (!sent[s])
             continue;
@@ -582,6 +604,14 @@ static void run_everywhere(pgconn **c, char **sql, size_t n, PGresult **res, cha
             PQclear(rb);
         }
     }
+}
+
+/* Run sql on every side given (NULL: skip) at once; res[s] NULL with err[s] set on failure. */
+static void run_everywhere(pgconn **c, char **sql, size_t n, PGresult **res, char **err)
+{
+    bool sent[MAX_SIDES];
+    run_send(c, sql, n, sent, res, err);
+    run_collect(c, n, sent, res, err);
 }
 
 /* One line of an error, for the DETAIL column. */
@@ -751,9 +781,475 @@ static void do_range(run *r, pgconn **c, table_job *t, size_t range)
 typedef struct worker {
     run *r;
     pgconn *c[MAX_SIDES];
+    pgconn *parse;       /* run.src: a target session the source's rows are parsed and hashed on */
+    source_rows *rows;   /* run.src: this worker's reader in the source's snapshot (NULL: broken) */
     pthread_t tid;
     bool started;
 } worker;
+
+/* ---- a source read through source/source.h (MySQL) ---- */
+
+#define SRC_BATCH_ROWS 5000
+#define SRC_BATCH_BYTES (4 << 20)
+#define SRC_STALL_MS 600000
+
+__extension__ typedef __int128 sum128;
+__extension__ typedef unsigned __int128 usum128;
+
+/* Add a sum's text (an integer, as PostgreSQL prints sum(bigint)) to *acc; false when it is not one. */
+static bool sum_add(sum128 *acc, const char *txt)
+{
+    bool neg = *txt == '-';
+    const char *p = txt + (neg || *txt == '+');
+    if (!*p)
+        return false;
+    sum128 v = 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *acc += neg ? -v : v;
+    return true;
+}
+
+/* The sum as PostgreSQL prints a numeric integer, so that it compares with the target's text. */
+static void sum_text(sum128 v, char buf[48])
+{
+    char tmp[48];
+    size_t n = 0, i = 0;
+    usum128 u = v < 0 ? -(usum128)v : (usum128)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[i++] = '-';
+    while (n)
+        buf[i++] = tmp[--n];
+    buf[i] = '\0';
+}
+
+/*
+ * One range of the source's rows on its way to the target session: an array literal of the
+ * target's row type, each source row a row literal of it (one value a column, in the row type's
+ * attribute order; a column the source lacks, a generated one, left NULL), flushed every
+ * SRC_BATCH_ROWS rows or SRC_BATCH_BYTES. The target parses it with each column's own input
+ * function and type modifier (record_in), exactly as COPY loaded the same text, and hashes the
+ * rows with the target's own row hash: both sides hash the same values by the same expression.
+ */
+typedef struct src_batch {
+    const run *r;
+    const table_job *t;
+    pgconn *parse;       /* NULL: rows are counted only */
+    const char *query;   /* count and sum of the row hash over unnest($1::rowtype[]) */
+    strbuf arr;
+    const char **field;  /* the current row's fields (COPY text) */
+    size_t *flen;
+    size_t rows;         /* in arr */
+    size_t sent_rows;    /* in the batch the target is working on (its answer not read yet), or 0 */
+    int64_t count;
+    sum128 sum;
+    char *error;         /* the first failure, one line */
+} src_batch;
+
+/* Append COPY-escaped text, decoded, as the inside of a quoted field of a row literal in an array element. */
+static void append_field(strbuf *b, const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        if (ch == '\\' && i + 1 < n) {
+            ch = v[++i];
+            ch = ch == 'n' ? '\n' : ch == 'r' ? '\r' : ch == 't' ? '\t' : ch == 'b' ? '\b'
+                 : ch == 'f' ? '\f' : ch == 'v' ? '\v' : ch;
+        }
+        /* a row literal escapes " and \ with \; the array element escapes each of those again */
+        if (ch == '"' || ch == '\\')
+            strbuf_append(b, "\\\\");
+        if (ch == '"' || ch == '\\')
+            strbuf_append_char(b, '\\');
+        strbuf_append_char(b, ch);
+    }
+}
+
+/* The answer to the batch sent last, added to the sum. */
+static bool batch_collect(src_batch *b)
+{
+    if (!b->sent_rows)
+        return true;
+    PGresult *res = PQgetResult(b->parse->pg), *x;
+    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+              strtoll(PQgetvalue(res, 0, 0), NULL, 10) == (long long)b->sent_rows &&
+              sum_add(&b->sum, PQgetvalue(res, 0, 1));
+    if (!ok && !b->error) {
+        const char *why = res && PQresultStatus(res) == PGRES_TUPLES_OK ? "an unexpected answer"
+                                                                         : pgconn_note_result(b->parse, res);
+        b->error = xasprintf("its rows do not read as the target's column types: %.*s", (int)strcspn(why, "\n"), why);
+    }
+    PQclear(res);
+    while ((x = PQgetResult(b->parse->pg)))
+        PQclear(x);
+    b->sent_rows = 0;
+    return ok;
+}
+
+/*
+ * Send the rows gathered to the target, after reading its answer to the previous batch: the
+ * target parses and hashes one batch while the next is read from the source.
+ */
+static bool batch_flush(src_batch *b)
+{
+    if (!b->rows)
+        return true;
+    if (!batch_collect(b))
+        return false;
+    strbuf_append_char(&b->arr, '}');
+    const char *p[1] = {b->arr.data};
+    if (PQsendQueryParams(b->parse->pg, b->query, 1, NULL, p, NULL, NULL, 0) != 1) {
+        if (!b->error)
+            b->error = xasprintf("sending rows to the target failed: %.*s",
+                                 (int)strcspn(PQerrorMessage(b->parse->pg), "\n"), PQerrorMessage(b->parse->pg));
+        return false;
+    }
+    b->sent_rows = b->rows;
+    strbuf_reset(&b->arr);
+    b->rows = 0;
+    return true;
+}
+
+static bool batch_row(void *arg, const char *data, size_t len)
+{
+    src_batch *b = arg;
+    const table_job *t = b->t;
+    b->count++;
+    if (!b->parse)
+        return true;
+    if (len && data[len - 1] == '\n')
+        len--;
+    size_t nf = 0;
+    const char *p = data, *end = data + len;
+    for (;;) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        const char *fe = tab ? tab : end;
+        if (nf < t->src_nfields) {
+            b->field[nf] = p;
+            b->flen[nf] = (size_t)(fe - p);
+        }
+        nf++;
+        if (!tab)
+            break;
+        p = tab + 1;
+    }
+    if (nf != t->src_nfields) {
+        b->error = xasprintf("a source row has %zu fields where %zu columns were listed", nf, t->src_nfields);
+        return false;
+    }
+    strbuf_append(&b->arr, b->rows ? ",\"(" : "{\"(");
+    for (size_t a = 0; a < t->src_nattrs; a++) {
+        if (a)
+            strbuf_append_char(&b->arr, ',');
+        size_t f = t->src_field_at[a];
+        if (f == SIZE_MAX || (b->flen[f] == 2 && b->field[f][0] == '\\' && b->field[f][1] == 'N'))
+            continue; /* NULL */
+        strbuf_append(&b->arr, "\\\"");
+        append_field(&b->arr, b->field[f], b->flen[f]);
+        strbuf_append(&b->arr, "\\\"");
+    }
+    strbuf_append(&b->arr, ")\"");
+    b->rows++;
+    if (b->rows >= SRC_BATCH_ROWS || b->arr.len >= SRC_BATCH_BYTES)
+        return batch_flush(b);
+    return true;
+}
+
+static bool batch_stop(void *arg)
+{
+    const src_batch *b = arg;
+    return b->r->ctx->interrupted && *b->r->ctx->interrupted;
+}
+
+/*
+ * The source's count and row-hash sum of one range (*sum "" when only counted). False with
+ * *err (caller frees) when the range could not be read; the worker's reader is then closed.
+ */
+static bool src_range(worker *w, const table_job *t, size_t range, bool hash, int64_t *count, char sum[48],
+                      char **err)
+{
+    run *r = w->r;
+    sum[0] = '\0';
+    if (!w->rows) {
+        *err = xstrdup("this worker's source reader failed on an earlier range");
+        return false;
+    }
+    src_batch b = {.r = r, .t = t, .parse = hash ? w->parse : NULL, .arr = STRBUF_INIT};
+    char *query = NULL;
+    if (hash) {
+        query = xasprintf("SELECT count(*), coalesce(sum(%s), 0)::text FROM unnest($1::%s[]) AS x",
+                          t->side[1].row_hash, t->src_rows_type);
+        b.query = query;
+        b.field = xcalloc(t->src_nfields + 1, sizeof *b.field);
+        b.flen = xcalloc(t->src_nfields + 1, sizeof *b.flen);
+    }
+    const int64_t *lo = NULL, *hi = NULL;
+    if (t->src_key && t->npreds > 1) {
+        lo = range > 0 ? &t->src_bounds[range - 1] : NULL;
+        hi = range + 1 < t->npreds ? &t->src_bounds[range] : NULL;
+    }
+    source_rows_sink sink = {.table = t->name->name, .arg = &b, .row = batch_row, .stop = batch_stop};
+    source_rows_result rr = r->src->ops->rows_read_range(w->rows, t->src, t->src_key, lo, hi, SRC_STALL_MS, &sink);
+    bool ok = rr == SOURCE_ROWS_DONE && (!hash || batch_flush(&b));
+    ok = batch_collect(&b) && ok; /* also after a failure: the session must be idle again */
+    if (ok) {
+        *count = b.count;
+        if (hash)
+            sum_text(b.sum, sum);
+    } else {
+        *err = b.error ? xstrdup(b.error)
+               : rr == SOURCE_ROWS_STOPPED ? xstrdup("interrupted")
+               : rr == SOURCE_ROWS_STALLED ? xasprintf("the source sent nothing for %d s", SRC_STALL_MS / 1000)
+                                           : xstrdup("reading its rows failed (the log says why)");
+        if (rr != SOURCE_ROWS_DONE) {
+            r->src->ops->rows_close(w->rows);
+            w->rows = NULL;
+        }
+    }
+    free(b.error);
+    free(b.field);
+    free(b.flen);
+    free(query);
+    strbuf_free(&b.arr);
+    return ok;
+}
+
+/* do_range with the source read through the seam: the target's query runs meanwhile. */
+static void do_range_src(worker *w, table_job *t, size_t range)
+{
+    run *r = w->r;
+    const char *pred = t->preds[range];
+    char *sql[MAX_SIDES] = {NULL};
+    char *err[MAX_SIDES] = {NULL};
+    PGresult *res[MAX_SIDES];
+    bool sent[MAX_SIDES];
+    bool hash = t->side[1].exists && !t->side[1].why && t->side[1].row_hash;
+    if (t->side[1].exists)
+        sql[1] = compare_sql_sum_query(t->side[1].from, pred, t->side[1].why ? NULL : t->side[1].row_hash);
+    run_send(w->c, sql, r->nsides, sent, res, err);
+    int64_t n0 = 0;
+    char sum0[48] = "";
+    bool ok0 = t->side[0].exists && src_range(w, t, range, hash, &n0, sum0, &err[0]);
+    run_collect(w->c, r->nsides, sent, res, err);
+    free(sql[1]);
+    pthread_mutex_lock(&t->mu);
+    if (err[0])
+        note_error(t, 0, err[0]);
+    if (err[1])
+        note_error(t, 1, err[1]);
+    int64_t n1 = 0;
+    const char *h1 = NULL;
+    if (ok0)
+        t->rows[0] += n0;
+    if (res[1] && PQntuples(res[1]) == 1) {
+        n1 = strtoll(PQgetvalue(res[1], 0, 0), NULL, 10);
+        t->rows[1] += n1;
+        if (PQnfields(res[1]) > 1)
+            h1 = PQgetvalue(res[1], 0, 1);
+    }
+    t->ranges_done++;
+    if (ok0 && res[1]) {
+        bool count_diff = n0 != n1;
+        if (count_diff || (hash && h1 && strcmp(sum0, h1) != 0)) {
+            log_info("table %s.%s: key range %zu of %zu differs on %s (%s)", t->name->schema, t->name->name,
+                     range + 1, t->npreds, db_role_name(r->conf[1]->role), pred);
+            t->bad_ranges[1]++;
+            t->count_differs[1] |= count_diff;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    PQclear(res[1]);
+}
+
+/* A target session for parsing the source's rows: the same settings, no transaction (a refused batch spoils nothing). */
+static pgconn *open_parse_session(run *r)
+{
+    pgconn_options o = {.application_name = APP_NAME};
+    pgconn *c = pgconn_connect(r->conf[1], &o);
+    if (!c)
+        return NULL;
+    char *set = compare_sql_session_settings(r->spec->statement_timeout_s);
+    bool ok = pgconn_exec(c, set);
+    free(set);
+    if (!ok) {
+        pgconn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The source table of t (the names the migration gives it on the target), or NULL. */
+static const src_table *src_table_of(const run *r, const compare_table_name *n)
+{
+    for (size_t i = 0; i < r->stables.count; i++)
+        if (strcmp(r->stables.items[i].schema, n->schema) == 0 && strcmp(r->stables.items[i].name, n->name) == 0)
+            return &r->stables.items[i];
+    return NULL;
+}
+
+/*
+ * prepare_table for a source read through the seam: the target's catalog gives the columns,
+ * their types and the key; the source's column list (as export data copies it) must name the
+ * same columns. Ranges split an integer first key column between the target's bounds (the
+ * outer ranges open); any other key: one range.
+ */
+static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_scale)
+{
+    const compare_spec *sp = r->spec;
+    char *q = pg_quote_qualified(t->name->schema, t->name->name);
+    columns tc = {0}, sc = {0};
+    char relkind = 0;
+    double est = 0;
+    bool ok = true;
+    if (!load_columns(coord[1], q, &t->side[1].exists, &relkind, &est, &tc)) {
+        t->error[1] = xasprintf("reading the catalog failed: %s", pgconn_note_result(coord[1], NULL));
+        t->side[1].exists = false;
+    }
+    if (t->side[1].exists)
+        t->side[1].from = xasprintf("%s%s", relkind == 'p' ? "" : "ONLY ", q);
+    t->src = src_table_of(r, t->name);
+    t->side[0].exists = t->src != NULL;
+    const column *keys[tc.n + 1];
+    size_t nkeys = key_columns(&tc, keys);
+    bool hash = sp->level != COMPARE_COUNT;
+    if (t->side[0].exists && t->side[1].exists) {
+        cJSON *names = cJSON_Parse(t->src->columns_json);
+        size_t nn = (size_t)cJSON_GetArraySize(names);
+        sc.items = xcalloc(nn + 1, sizeof *sc.items);
+        for (size_t i = 0; i < nn; i++) {
+            const cJSON *it = cJSON_GetArrayItem(names, (int)i);
+            const char *nm = cJSON_IsString(it) ? it->valuestring : "";
+            column *c = &sc.items[sc.n++];
+            column *m = (column *)column_find(&tc, nm);
+            if (m)
+                m->native = r->hash_kind == ROW_HASH_NATIVE && compare_sql_native_type(m->cat_type, m->elem);
+            *c = (column){.name = xstrdup(nm), .type = xstrdup(m ? m->type : ""),
+                          .cat_type = xstrdup(m ? m->cat_type : ""), .elem = xstrdup(m ? m->elem : ""),
+                          .coll = xstrdup(""), .key_pos = -1, .native = m && m->native};
+        }
+        cJSON_Delete(names);
+        build_side(&t->side[1], &sc, keys, 0, &tc, trim_scale, r->hash_kind, hash,
+                   db_role_name(r->conf[1]->role));
+        if (!t->side[1].why && hash) {
+            /* the target's row type, attribute by attribute: which source field fills it */
+            const char *p[] = {q};
+            PGresult *res = pgconn_query(coord[1], "SELECT attname FROM pg_attribute WHERE attrelid = "
+                                                   "to_regclass($1) AND attnum > 0 AND NOT attisdropped "
+                                                   "ORDER BY attnum",
+                                         1, p);
+            ok = res != NULL;
+            if (ok) {
+                t->src_nattrs = (size_t)PQntuples(res);
+                t->src_nfields = sc.n;
+                t->src_field_at = xcalloc(t->src_nattrs + 1, sizeof *t->src_field_at);
+                for (size_t a = 0; a < t->src_nattrs; a++) {
+                    t->src_field_at[a] = SIZE_MAX;
+                    for (size_t f = 0; f < sc.n; f++)
+                        if (strcmp(sc.items[f].name, PQgetvalue(res, (int)a, 0)) == 0)
+                            t->src_field_at[a] = f;
+                }
+                t->src_rows_type = xstrdup(q);
+                t->side[0].row_hash = xstrdup(t->side[1].row_hash);
+            }
+            PQclear(res);
+        }
+    }
+    size_t want = 1;
+    if (nkeys && t->side[1].exists) {
+        want = (size_t)(est / RANGE_ROWS) + 1;
+        if (est >= RANGE_ROWS / 2 && want < (size_t)sp->parallel)
+            want = (size_t)sp->parallel;
+        if (want > MAX_RANGES)
+            want = MAX_RANGES;
+    }
+    if (ok && want > 1 && compare_sql_splittable_type(keys[0]->type) && t->side[0].exists) {
+        char *kq = pg_quote_ident(keys[0]->name);
+        bool any = false;
+        int64_t lo = 0, hi = 0;
+        ok = key_bounds(coord[1], t->side[1].from, kq, &any, &lo, &hi);
+        if (ok && any) {
+            /* one split: compare_sql_ranges is built on compare_sql_range_bounds */
+            t->npreds = compare_sql_ranges(kq, lo, hi, want, &t->preds);
+            compare_sql_range_bounds(lo, hi, want, &t->src_bounds);
+            t->src_key = xstrdup(keys[0]->name);
+        }
+        free(kq);
+    }
+    if (!t->npreds) {
+        t->preds = xcalloc(1, sizeof *t->preds);
+        t->preds[0] = xstrdup("true");
+        t->npreds = 1;
+    }
+    columns_free(&tc);
+    columns_free(&sc);
+    free(q);
+    return ok;
+}
+
+/*
+ * The source through the seam and the target at their current state: refused for a live
+ * migration before cutover (the consistent point asks the PostgreSQL exporter for an LSN,
+ * cdc/consistent_point.h) and beyond what is built (a MySQL source-replica, --level rows).
+ */
+static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord)
+{
+    const compare_spec *sp = r->spec;
+    const char *type = sp->source->type;
+    if (sp->live) {
+        log_report(LOG_ERROR,
+                   "its consistent point between a moving source and the target is built for "
+                   "PostgreSQL sources only",
+                   "compare after cutover to target, or while nothing writes to the source and the "
+                   "importer has applied every change",
+                   "compare data during a live migration from a %s source is not built yet", type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    if (sp->ncopies != 1) {
+        log_report(LOG_ERROR, NULL, NULL,
+                   "compare data with a %s source compares the target only (a %s source-replica is "
+                   "not built)",
+                   type, type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    if (sp->level == COMPARE_ROWS) {
+        log_report(LOG_ERROR, NULL, "use --level checksum (the default) or count",
+                   "compare data --level rows with a %s source is not built yet", type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    engine_status st = ENGINE_OK;
+    r->src = source_for(ctx, sp->source, "compare data from source", &st);
+    if (!r->src)
+        return st;
+    if (!r->src->ops->rows_read_range || !r->src->ops->snapshot_begin_readers) {
+        log_error("compare data cannot read a %s source's rows in ranges in this build", type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    st = r->src->ops->connect(r->src, false, NULL);
+    if (st != ENGINE_OK)
+        return st == ENGINE_BAD_INPUT ? st : ENGINE_SOURCE_FAILED;
+    strlist schemas = STRLIST_INIT;
+    bool ok = r->src->ops->resolve_schemas(r->src, &schemas);
+    const char **names = xcalloc(schemas.count + 1, sizeof *names);
+    for (size_t i = 0; i < schemas.count; i++)
+        names[i] = schemas.items[i];
+    ok = ok && r->src->ops->list_tables(r->src, names, &r->stables);
+    free(names);
+    strlist_free(&schemas);
+    if (!ok)
+        return ENGINE_SOURCE_FAILED;
+    coord[1] = open_session(r, 1, true);
+    if (!coord[1] || !export_snapshot(r, 1, coord[1]))
+        return ENGINE_TARGET_FAILED;
+    return ENGINE_OK;
+}
+
 
 static void *worker_main(void *arg)
 {
@@ -767,7 +1263,10 @@ static void *worker_main(void *arg)
         size_t i = atomic_fetch_add(&r->next, 1);
         if (i >= r->nitems)
             break;
-        do_range(r, w->c, r->items[i].t, r->items[i].range);
+        if (r->src)
+            do_range_src(w, r->items[i].t, r->items[i].range);
+        else
+            do_range(r, w->c, r->items[i].t, r->items[i].range);
         atomic_fetch_add(&r->done, 1);
     }
     atomic_fetch_sub(&r->workers_left, 1);
@@ -855,6 +1354,10 @@ static void table_job_free(table_job *t, size_t nsides)
     for (size_t i = 0; i < t->npreds; i++)
         free(t->preds[i]);
     free(t->preds);
+    free(t->src_rows_type);
+    free(t->src_field_at);
+    free(t->src_key);
+    free(t->src_bounds);
     pthread_mutex_destroy(&t->mu);
 }
 
@@ -864,6 +1367,8 @@ static bool probe_agrees(run *r, pgconn **coord, const char *probe, bool *same)
     char *first = NULL;
     *same = true;
     for (size_t s = 0; s < r->nsides && *same; s++) {
+        if (!coord[s])
+            continue; /* a source read through the seam: its rows are hashed on the target */
         if (!pgconn_exec(coord[s], "SAVEPOINT compare_probe")) {
             free(first);
             return false;
@@ -1040,7 +1545,7 @@ static engine_status open_live(run *r, pgconn **coord, int64_t *point_vsn)
 
 static engine_status verdict(const compare_result *res);
 
-engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out)
+engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_result *out)
 {
     *out = (compare_result){0};
     run r = {.ctx = ctx, .spec = spec, .nsides = spec->ncopies + 1};
@@ -1049,10 +1554,13 @@ engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compa
         r.conf[i + 1] = spec->copies[i];
     pgconn *coord[MAX_SIDES] = {NULL};
     int64_t point_vsn = -1;
-    engine_status rc = spec->live ? open_live(&r, coord, &point_vsn) : open_plain(&r, coord);
+    bool through_seam = spec->source->type && strcmp(spec->source->type, "postgresql") != 0;
+    engine_status rc = through_seam ? open_src(&r, ctx, coord)
+                       : spec->live ? open_live(&r, coord, &point_vsn)
+                                    : open_plain(&r, coord);
     bool trim_scale = true;
     for (size_t s = 0; s < r.nsides && rc == ENGINE_OK; s++)
-        trim_scale &= coord[s]->server_version_num >= 130000;
+        trim_scale &= !coord[s] || coord[s]->server_version_num >= 130000;
     if (rc == ENGINE_OK)
         r.hash_kind = choose_row_hash(&r, coord);
     int nworkers = spec->parallel < 1 ? 1 : spec->parallel;
@@ -1064,8 +1572,9 @@ engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compa
             table_job *t = &r.tables[i];
             t->name = &spec->tables[i];
             pthread_mutex_init(&t->mu, NULL);
-            if (!prepare_table(&r, coord, t, trim_scale))
-                note_error(t, 0, xasprintf("reading key bounds failed: %s", pgconn_note_result(coord[0], NULL)));
+            if (r.src ? !prepare_table_src(&r, coord, t, trim_scale) : !prepare_table(&r, coord, t, trim_scale))
+                note_error(t, r.src ? 1 : 0, xasprintf("reading key bounds failed: %s",
+                                                       pgconn_note_result(coord[r.src ? 1 : 0], NULL)));
             nitems += t->npreds;
         }
         r.items = xcalloc(nitems ? nitems : 1, sizeof *r.items);
@@ -1074,10 +1583,28 @@ engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compa
                 r.items[r.nitems++] = (work_item){&r.tables[i], k};
         if ((size_t)nworkers > r.nitems)
             nworkers = r.nitems ? (int)r.nitems : 1;
+        if (r.src) {
+            /* the source's one snapshot, for as many readers as it serves */
+            r.src_readers = nworkers;
+            r.snapshot[0] = r.src->ops->snapshot_begin_readers(r.src, &r.src_readers);
+            if (!r.snapshot[0])
+                rc = ENGINE_SOURCE_FAILED;
+            else if (r.src_readers < nworkers)
+                nworkers = r.src_readers;
+        }
         ws = xcalloc((size_t)nworkers, sizeof *ws);
         for (int w = 0; w < nworkers && rc == ENGINE_OK; w++) {
             ws[w].r = &r;
-            for (size_t s = 0; s < r.nsides; s++) {
+            if (r.src) {
+                bool transient = false;
+                ws[w].rows = r.src->ops->rows_open(r.src, r.snapshot[0], &transient);
+                ws[w].parse = ws[w].rows ? open_parse_session(&r) : NULL;
+                if (!ws[w].parse) {
+                    rc = ws[w].rows ? ENGINE_TARGET_FAILED : ENGINE_SOURCE_FAILED;
+                    break;
+                }
+            }
+            for (size_t s = r.src ? 1 : 0; s < r.nsides; s++) {
                 ws[w].c[s] = open_session(&r, s, false);
                 if (!ws[w].c[s]) {
                     rc = side_failed(s);
@@ -1122,10 +1649,20 @@ engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compa
         }
         rc = verdict(out);
     }
-    for (int w = 0; ws && w < nworkers; w++)
+    for (int w = 0; ws && w < nworkers; w++) {
         for (size_t s = 0; s < r.nsides; s++)
             pgconn_close(ws[w].c[s]);
+        pgconn_close(ws[w].parse);
+        if (ws[w].rows)
+            r.src->ops->rows_close(ws[w].rows);
+    }
     free(ws);
+    if (r.src) {
+        if (r.snapshot[0])
+            r.src->ops->snapshot_end(r.src, true);
+        source_close(r.src);
+        src_tables_free(&r.stables);
+    }
     for (size_t s = 0; s < r.nsides; s++) {
         pgconn_close(coord[s]); /* the read-only transaction ends with the session */
         free(r.snapshot[s]);

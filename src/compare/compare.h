@@ -12,6 +12,14 @@
  * each side is read at a single point. Text forms are normalised the same way
  * on every session (see COMPARE_NORMALISED) before hashing.
  *
+ * A source that is not PostgreSQL (MySQL/MariaDB, source->type "mysql") is read
+ * through source/source.h: its rows in the text COPY form the snapshot export
+ * writes, in one snapshot for every worker, each key range sent in batches to a
+ * target session that parses them as the target table's row type and hashes
+ * them with the target's own row-hash expression (docs/DECISIONS.md, "compare
+ * data with a MySQL/MariaDB source"). Only the target is compared then, at
+ * --level count or checksum, offline or after cutover.
+ *
  * The engine never sees the command line: the command fills a compare_spec
  * and gets an engine_status (core/engine.h) back.
  */
@@ -52,7 +60,7 @@ typedef struct compare_spec {
     int64_t max_diff_rows;        /* keys listed per table on --level rows */
     int statement_timeout_s;      /* per statement, 0: none */
     bool progress;                /* a progress line on stderr */
-    db_conf *source;              /* passwords already resolved by the caller */
+    db_conf *source;              /* passwords already resolved by the caller; type "mysql": through source.h */
     db_conf *copies[2];           /* target, source-replica: compared with source */
     size_t ncopies;
     const compare_table_name *tables; /* the migration's tables, same names on every side */
@@ -118,7 +126,7 @@ typedef struct compare_result {
  * report, even when some failed or the run was interrupted); the caller frees
  * out with compare_result_free() in every case.
  */
-engine_status compare_run(const engine_ctx *ctx, const compare_spec *spec, compare_result *out);
+engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_result *out);
 void compare_result_free(compare_result *r);
 
 /* Aggregates over the result. */

@@ -56,29 +56,36 @@ bool compare_sql_splittable_type(const char *t)
     return strcmp(t, "int2") == 0 || strcmp(t, "int4") == 0 || strcmp(t, "int8") == 0;
 }
 
-size_t compare_sql_ranges(const char *column, int64_t lo, int64_t hi, size_t want, char ***preds)
+size_t compare_sql_range_bounds(int64_t lo, int64_t hi, size_t want, int64_t **bounds)
 {
     uint64_t span = hi >= lo ? (uint64_t)hi - (uint64_t)lo : 0;
     size_t n = want ? want : 1;
     uint64_t step = span / n + 1;
     /* every bound lo + i*step stays within [lo, hi]: no overflow near the type's ends */
     n = (size_t)(span / step + 1);
+    int64_t *b = xcalloc(n, sizeof *b);
+    for (size_t i = 1; i < n; i++)
+        b[i - 1] = (int64_t)((uint64_t)lo + (uint64_t)i * step);
+    *bounds = b;
+    return n;
+}
+
+size_t compare_sql_ranges(const char *column, int64_t lo, int64_t hi, size_t want, char ***preds)
+{
+    int64_t *b;
+    size_t n = compare_sql_range_bounds(lo, hi, want, &b);
     char **p = xcalloc(n, sizeof *p);
     *preds = p;
     if (n == 1) {
         p[0] = xstrdup("true");
+        free(b);
         return 1;
     }
-    int64_t prev = 0;
-    for (size_t i = 1; i < n; i++) {
-        int64_t bound = (int64_t)((uint64_t)lo + (uint64_t)i * step);
-        if (i == 1)
-            p[0] = xasprintf("%s < %" PRId64, column, bound);
-        else
-            p[i - 1] = xasprintf("%s >= %" PRId64 " AND %s < %" PRId64, column, prev, column, bound);
-        prev = bound;
-    }
-    p[n - 1] = xasprintf("%s >= %" PRId64, column, prev);
+    p[0] = xasprintf("%s < %" PRId64, column, b[0]);
+    for (size_t i = 1; i + 1 < n; i++)
+        p[i] = xasprintf("%s >= %" PRId64 " AND %s < %" PRId64, column, b[i - 1], column, b[i]);
+    p[n - 1] = xasprintf("%s >= %" PRId64, column, b[n - 2]);
+    free(b);
     return n;
 }
 

@@ -38,6 +38,12 @@ bool compare_sql_splittable_type(const char *base_type);
  * each and the array). column: quoted key column. n == 1 gives "true".
  */
 size_t compare_sql_ranges(const char *column, int64_t lo, int64_t hi, size_t want, char ***preds);
+/*
+ * The same split as numbers: returns n and sets (*bounds)[0..n-1), the boundaries between the
+ * ranges (range i is [bounds[i-1], bounds[i]), the first open below, the last open above).
+ * Caller frees *bounds.
+ */
+size_t compare_sql_range_bounds(int64_t lo, int64_t hi, size_t want, int64_t **bounds);
 
 /*
  * count(*) and, when row_text is given, an order-independent sum of a 64-bit

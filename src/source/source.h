@@ -224,6 +224,19 @@ typedef struct source_ops {
     void (*rows_close)(source_rows *r);
 
     /*
+     * compare data (compare/) against a source it cannot query as PostgreSQL (NULL for
+     * PostgreSQL, which compare reads with its own SQL). snapshot_begin for *readers readers
+     * (rows_open each; lowered to what the source serves), ended by snapshot_end. rows_read_range: like
+     * rows_read, the rows of t in the same text COPY form, but only those whose column `key`
+     * (an integer column, named as on the target) is >= *lo and < *hi (NULL: unbounded on
+     * that side); key NULL: every row. No order is promised.
+     */
+    char *(*snapshot_begin_readers)(source *s, int *readers);
+    source_rows_result (*rows_read_range)(source_rows *r, const src_table *t, const char *key,
+                                          const int64_t *lo, const int64_t *hi, int64_t stall_ms,
+                                          const source_rows_sink *sink);
+
+    /*
      * Change feed: every feed_* entry, or none (NULL: a source without change
      * capture yet; export data then refuses snapshot-and-changes). feed_init names the feed of this migration and side (the
      * source's own objects: PostgreSQL's replication slot and publication)

@@ -38,6 +38,7 @@
 #include <errmsg.h>
 #include <errno.h>
 #include <iconv.h>
+#include <inttypes.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
@@ -57,6 +58,7 @@ typedef struct my_source {
     mysql_catalog cat;
     bool have_cat;
     size_t ntables; /* of the last list_tables */
+    int readers;    /* compare data: the readers the next snapshot serves (0: one per table) */
     /* snapshot_begin .. snapshot_end */
     pthread_mutex_t mu;
     mysql_conn **pool;
@@ -318,7 +320,8 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
         mysql_rows_free(&st);
     }
     ok = ok && read_auto_increments(s, m, c);
-    size_t want = m->ntables < 1 ? 1 : m->ntables > MYSQL_POOL_MAX ? MYSQL_POOL_MAX : m->ntables;
+    size_t want = m->readers > 0 ? (size_t)m->readers : m->ntables;
+    want = want < 1 ? 1 : want > MYSQL_POOL_MAX ? MYSQL_POOL_MAX : want;
     m->pool = xcalloc(want, sizeof *m->pool);
     for (size_t i = 0; ok && i < want; i++) {
         char *why = NULL, *hint = NULL;
@@ -353,6 +356,17 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
 }
 
 static char *my_snapshot_begin(source *s) { return take_snapshot(s, NULL); }
+
+/* compare data: the same snapshot for its workers (at most MYSQL_POOL_MAX). */
+static char *my_snapshot_begin_readers(source *s, int *readers)
+{
+    my_source *m = my_of(s);
+    m->readers = *readers;
+    char *name = take_snapshot(s, NULL);
+    m->readers = 0;
+    *readers = (int)m->npool;
+    return name;
+}
 
 static void my_snapshot_end(source *s, bool commit)
 {
@@ -580,22 +594,20 @@ static bool append_value(strbuf *b, const mysql_column *col, const char *v, size
     return true;
 }
 
-static source_rows_result my_rows_read(source_rows *r, const src_table *t, int part, int nparts,
-                                       int64_t stall_ms, const source_rows_sink *sink)
+/*
+ * The rows of t (those of where: a condition of ours, no input in it; "" for all) as COPY lines.
+ * mt: t's table in the catalog.
+ */
+static source_rows_result rows_select(source_rows *r, const src_table *t, const mysql_table *mt,
+                                      const char *where, int64_t stall_ms, const source_rows_sink *sink)
 {
-    (void)part, (void)nparts;
-    const mysql_table *mt = table_of(r->m, t->name);
-    if (!mt) {
-        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
-        return SOURCE_ROWS_FAILED;
-    }
     const mysql_column **cols = xcalloc(mt->ncolumns + 1, sizeof *cols);
     size_t ncols = 0;
     for (size_t k = 0; k < mt->ncolumns; k++)
         if (copied(&mt->columns[k]))
             cols[ncols++] = &mt->columns[k];
     char *from = mysql_quote_qualified(r->database, mt->name);
-    char *sql = xasprintf("SELECT %s FROM %s", t->column_list, from);
+    char *sql = xasprintf("SELECT %s FROM %s%s%s", t->column_list, from, where[0] ? " WHERE " : "", where);
     free(from);
     MYSQL *my = r->c->my;
     source_rows_result rc = SOURCE_ROWS_DONE;
@@ -653,6 +665,53 @@ out:
     strbuf_free(&line);
     free(sql);
     free(cols);
+    return rc;
+}
+
+static source_rows_result my_rows_read(source_rows *r, const src_table *t, int part, int nparts,
+                                       int64_t stall_ms, const source_rows_sink *sink)
+{
+    (void)part, (void)nparts;
+    const mysql_table *mt = table_of(r->m, t->name);
+    if (!mt) {
+        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
+        return SOURCE_ROWS_FAILED;
+    }
+    return rows_select(r, t, mt, "", stall_ms, sink);
+}
+
+/* compare data: the rows of a key range (source.h); the bounds are numbers, the column ours. */
+static source_rows_result my_rows_read_range(source_rows *r, const src_table *t, const char *key,
+                                             const int64_t *lo, const int64_t *hi, int64_t stall_ms,
+                                             const source_rows_sink *sink)
+{
+    const mysql_table *mt = table_of(r->m, t->name);
+    if (!mt) {
+        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
+        return SOURCE_ROWS_FAILED;
+    }
+    strbuf where = STRBUF_INIT;
+    const mysql_column *kc = NULL;
+    for (size_t k = 0; key && k < mt->ncolumns && !kc; k++) {
+        char *raw = mysql_ddl_raw_name(mt->columns[k].name);
+        if (strcmp(raw, key) == 0)
+            kc = &mt->columns[k];
+        free(raw);
+    }
+    if (key && !kc) {
+        log_error("source database: table %s has no column %s (the target's key column)", t->name, key);
+        return SOURCE_ROWS_FAILED;
+    }
+    if (kc) {
+        char *q = mysql_quote_ident(kc->name);
+        if (lo)
+            strbuf_appendf(&where, "%s >= %" PRId64, q, *lo);
+        if (hi)
+            strbuf_appendf(&where, "%s%s < %" PRId64, lo ? " AND " : "", q, *hi);
+        free(q);
+    }
+    source_rows_result rc = rows_select(r, t, mt, where.len ? where.data : "", stall_ms, sink);
+    strbuf_free(&where);
     return rc;
 }
 
@@ -1593,6 +1652,8 @@ const source_ops source_mysql_ops = {
     .rows_open = my_rows_open,
     .rows_read = my_rows_read,
     .rows_close = my_rows_close,
+    .snapshot_begin_readers = my_snapshot_begin_readers,
+    .rows_read_range = my_rows_read_range,
     .feed_init = my_feed_init,
     .feed_find = my_feed_find,
     .feed_prepare = my_feed_prepare,

@@ -69,6 +69,25 @@ TEST(compare_ranges_cover_every_value_without_overflow)
     free_preds(p, n);
 }
 
+/* A MySQL source reads its ranges by these numbers: the same split as the predicates. */
+TEST(compare_range_bounds_match_the_predicates)
+{
+    int64_t *b;
+    size_t n = compare_sql_range_bounds(1, 100, 4, &b);
+    CHECK_INT_EQ(4, n);
+    CHECK_INT_EQ(26, b[0]);
+    CHECK_INT_EQ(51, b[1]);
+    CHECK_INT_EQ(76, b[2]);
+    free(b);
+    n = compare_sql_range_bounds(7, 7, 8, &b);
+    CHECK_INT_EQ(1, n);
+    free(b);
+    n = compare_sql_range_bounds(INT64_MIN, INT64_MAX, 3, &b);
+    CHECK_INT_EQ(3, n);
+    CHECK(b[0] == -3074457345618258602LL && b[1] == 3074457345618258604LL);
+    free(b);
+}
+
 TEST(compare_range_queries)
 {
     char *q = compare_sql_range_query("ONLY \"s\".\"t\"", "true", NULL, false);
