@@ -7,6 +7,7 @@
 #include "catalog/catalog.h"
 #include "core/util.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,4 +226,15 @@ pgconn *cmd_connect_retrying(cmd_ctx *ctx, db_conf *conf, const pgconn_options *
                              retry_state *rs, bool *gave_up)
 {
     return db_connect_recorded_retrying(ctx->meta, conf, opt, rs, &cmd_interrupted, gave_up);
+}
+
+/* The source type this migration recorded (export data / export schema) is MySQL/MariaDB. */
+bool cmd_recorded_source_is_mysql(cmd_ctx *ctx)
+{
+    cJSON *rec = ctx->meta ? catalog_status_load(ctx->meta) : NULL;
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
+    bool mysql = cJSON_IsString(t) && str_case_eq(t->valuestring, "mysql");
+    cJSON_Delete(rec);
+    return mysql;
 }

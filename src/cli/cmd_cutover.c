@@ -1,24 +1,11 @@
 /* initiate cutover to target / source / source-replica, cutover status. */
+#include "cli/cmd_connect.h"
 #include "cli/commands.h"
 
-#include "catalog/catalog.h"
 #include "core/exitcodes.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "migration/cutover.h"
-
-#include <cjson/cJSON.h>
-
-/* The source type this migration recorded (export data / export schema), "" when none yet. */
-static bool recorded_source_is_mysql(cmd_ctx *ctx)
-{
-    cJSON *rec = ctx->meta ? catalog_status_load(ctx->meta) : NULL;
-    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
-    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
-    bool mysql = cJSON_IsString(t) && str_case_eq(t->valuestring, "mysql");
-    cJSON_Delete(rec);
-    return mysql;
-}
 
 static int initiate(cmd_ctx *ctx, cutover_kind kind)
 {
@@ -26,7 +13,7 @@ static int initiate(cmd_ctx *ctx, cutover_kind kind)
     cutover_request spec = {.kind = kind,
                             .prepare_fall_back = given && opts_get_bool(ctx->opts, "prepare-for-fall-back"),
                             .prepare_given = given};
-    if (kind == CUTOVER_TO_TARGET && spec.prepare_fall_back && recorded_source_is_mysql(ctx)) {
+    if (kind == CUTOVER_TO_TARGET && spec.prepare_fall_back && cmd_recorded_source_is_mysql(ctx)) {
         /* the way back needs a MySQL writer (import data to source), not built yet */
         log_report(LOG_ERROR, "fall-back (and fall-forward) into a MySQL source is not built yet in this "
                    "version of voyager-c",

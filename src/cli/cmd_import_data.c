@@ -95,17 +95,6 @@ static int run_import(cmd_ctx *ctx, db_role role)
     return rc;
 }
 
-/* The source type this migration recorded (export data / export schema), "" when none yet. */
-static bool recorded_source_is_mysql(cmd_ctx *ctx)
-{
-    cJSON *rec = ctx->meta ? catalog_status_load(ctx->meta) : NULL;
-    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
-    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
-    bool mysql = cJSON_IsString(t) && str_case_eq(t->valuestring, "mysql");
-    cJSON_Delete(rec);
-    return mysql;
-}
-
 /* --truncate-tables empties the tables of a clean start only. */
 static bool truncate_needs_start_clean(cmd_ctx *ctx)
 {
@@ -127,7 +116,7 @@ int cmd_import_data_to_source_replica(cmd_ctx *ctx)
 {
     if (!truncate_needs_start_clean(ctx))
         return EXIT_BAD_ARGS;
-    if (recorded_source_is_mysql(ctx)) {
+    if (cmd_recorded_source_is_mysql(ctx)) {
         /* fall-forward writes into a MySQL/MariaDB replica: that writer is not built yet */
         log_report(LOG_ERROR, "a source-replica of a MySQL source is a MySQL server, and its writer is not "
                    "built yet in this version of voyager-c",
