@@ -58,7 +58,7 @@ pgcpu() { python3 bench/cdc/poll.py --cluster-cpu "$TEST_TMP/target/data"; }
 tcpu() { local u s; read -r _ u s _ <"$1"; add "$u" "$s"; } # GNU time's "%e %U %S %M" file
 
 case $SIZE in
-quick) BIG=300000 MID=200000 SMALL=20000 WLU=1 ;;
+quick) BIG=360000 MID=240000 SMALL=20000 WLU=1 ;;
 tiny) BIG=3000 MID=2000 SMALL=200 WLU=0.05 ;;
 *) echo "bench: unknown SIZE $SIZE" >&2; exit 2 ;;
 esac
