@@ -200,12 +200,12 @@ snap_pgloader() {
 LOAD DATABASE
   FROM mysql://bench:bench@127.0.0.1:$MY_PORT/benchdb
   INTO postgresql://bench:bench@127.0.0.1:$TARGET_PORT/yugabyte
-  WITH data only, truncate, workers = 2, concurrency = 1
+  WITH data only, truncate, workers = 2, concurrency = 1, prefetch rows = 10000, batch rows = 10000
   SET PostgreSQL PARAMETERS synchronous_commit TO 'on'
   CAST type tinyint when (= 1 precision) to smallint drop typemod
   ALTER SCHEMA 'benchdb' RENAME TO 'public';
 PGL
-    measure pgloader "pgloader (data only, workers = 2)" pgloader --no-ssl-cert-verification "$TEST_TMP/load.pgl"
+    measure pgloader "pgloader (data only, workers = 2, prefetch/batch rows 10000)" pgloader --no-ssl-cert-verification "$TEST_TMP/load.pgl"
 }
 if [ "$ORDER" = 0 ]; then snap_pipe; snap_pgloader; snap_ours; else snap_ours; snap_pipe; snap_pgloader; fi
 grep -aE 'Total import time|errors' "$TEST_TMP/pgloader.out" | tail -3 | sed 's/^/# pgloader: /'
