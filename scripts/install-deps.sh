@@ -9,8 +9,8 @@ PKGS=(
     mariadb-server mariadb-client libmariadb-dev
     python3 procps util-linux openssl valgrind
 )
-# Benchmarks compare against pgcopydb; install it only when asked (WITH_BENCH=1).
-[ "${WITH_BENCH:-0}" = 1 ] && PKGS+=(pgcopydb time)
+# Benchmarks compare against pgcopydb and pgloader (bench/mysql); install them only when asked (WITH_BENCH=1).
+[ "${WITH_BENCH:-0}" = 1 ] && PKGS+=(pgcopydb time pgloader)
 
 missing=()
 for p in "${PKGS[@]}"; do
