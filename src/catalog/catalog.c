@@ -8,12 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct catalog {
     sqlite3 *db;
     char uuid[37];
 };
+
+/* How long a process waits for another one's hold on the store, in all cases. */
+#define CATALOG_BUSY_MS 30000
 
 /* A full disk gets the same advice everywhere: what to do, and that a rerun is safe. */
 static void log_db_error(sqlite3 *db, const char *msg)
@@ -155,6 +159,30 @@ static void create_private(const char *path)
     free(side);
 }
 
+/*
+ * Switching a store to WAL reads its header, then rewrites it: when another
+ * process is writing the store (the same switch on the same new meta.db, as
+ * export data and import data started together do), SQLite fails the upgrade
+ * from read to write with SQLITE_BUSY at once, not through the busy handler,
+ * which would wait holding a read lock. The switch is idempotent (a store
+ * already in WAL is left as it is; nothing else is written), so it is asked
+ * again, for as long as the busy timeout would have waited.
+ */
+static bool set_wal(catalog *m)
+{
+    int64_t deadline = now_monotonic_ms() + CATALOG_BUSY_MS;
+    for (;;) {
+        int rc = sqlite3_exec(m->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return true;
+        if ((rc & 0xff) != SQLITE_BUSY || now_monotonic_ms() >= deadline) {
+            log_db_error(m->db, sqlite3_errmsg(m->db));
+            return false;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+}
+
 catalog *catalog_open(const char *path)
 {
     create_private(path);
@@ -169,8 +197,8 @@ catalog *catalog_open(const char *path)
         return NULL;
     }
     /* Other voyager processes may hold the write lock for a moment. */
-    sqlite3_busy_timeout(m->db, 30000);
-    if (!catalog_exec(m, "PRAGMA journal_mode=WAL") || !catalog_exec(m, "PRAGMA synchronous=FULL") ||
+    sqlite3_busy_timeout(m->db, CATALOG_BUSY_MS);
+    if (!set_wal(m) || !catalog_exec(m, "PRAGMA synchronous=FULL") ||
         !catalog_schema_ensure(m) || !catalog_status_update(m, init_uuid, m)) {
         catalog_close(m);
         return NULL;
