@@ -50,6 +50,14 @@
 
 /* The most export workers a MySQL snapshot serves (connections opened under the lock). */
 #define MYSQL_POOL_MAX 16
+/*
+ * How long the control connection (listing, locking, AUTO_INCREMENT values) waits for an answer,
+ * and FLUSH TABLES WITH READ LOCK for the statements or locks ahead of it (every writer of the
+ * source waits behind that lock meanwhile): a source that stops answering fails the call, which
+ * export data starts again under its retry policy, instead of hanging. Seconds.
+ */
+#define MYSQL_CONTROL_TIMEOUT_ENV "YB_VOYAGER_MYSQL_CONTROL_TIMEOUT"
+#define MYSQL_CONTROL_TIMEOUT_S 120
 /* The target schema of the tables (import data loads into the schema export data names). */
 #define MYSQL_TARGET_SCHEMA "public"
 
@@ -87,6 +95,19 @@ static my_source *my_of(source *s)
 
 /* ---- connection and catalog ---- */
 
+static unsigned int control_timeout_s(void)
+{
+    const char *e = getenv(MYSQL_CONTROL_TIMEOUT_ENV);
+    int64_t v;
+    if (e && *e) {
+        if (parse_int64(e, 1, 86400, &v))
+            return (unsigned int)v;
+        log_warn("%s=%s is not a number of seconds from 1 to 86400; using %d", MYSQL_CONTROL_TIMEOUT_ENV, e,
+                 MYSQL_CONTROL_TIMEOUT_S);
+    }
+    return MYSQL_CONTROL_TIMEOUT_S;
+}
+
 static engine_status my_connect(source *s, bool quiet, char **why)
 {
     my_source *m = my_of(s);
@@ -97,7 +118,8 @@ static engine_status my_connect(source *s, bool quiet, char **why)
                   "(MySQL's database is the schema)");
         return ENGINE_BAD_INPUT;
     }
-    mysql_conn_options o = {.quiet = quiet, .why = why};
+    mysql_conn_options o = {.quiet = quiet, .why = why, .read_timeout = control_timeout_s(),
+                            .lock_wait = true, .timeout_env = MYSQL_CONTROL_TIMEOUT_ENV};
     m->c = mysql_conn_open(s->conf, &o);
     if (!m->c)
         return ENGINE_SOURCE_FAILED;
@@ -296,6 +318,22 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
             log_report(LOG_ERROR, "a consistent snapshot of every table needs the RELOAD privilege", hint,
                        "source database: FLUSH TABLES WITH READ LOCK was refused to user %s (error %u)",
                        c->user, c->last_errno);
+            free(hint);
+        } else if (c->last_errno == ER_LOCK_WAIT_TIMEOUT ||
+                   ((c->last_errno == CR_SERVER_LOST || c->last_errno == CR_SERVER_GONE_ERROR) &&
+                    now_monotonic_ms() - c->started_ms >= (long long)c->read_timeout * 1000 - 1000)) {
+            char *hint = xasprintf("find what holds the tables (SHOW PROCESSLIST on the source: a long "
+                                   "statement, LOCK TABLES) and let it finish, or check that the server "
+                                   "answers; if it is only slow, raise %s (seconds)",
+                                   MYSQL_CONTROL_TIMEOUT_ENV);
+            log_report(c->retries ? LOG_WARN : LOG_ERROR,
+                       "the lock waits for the statements and locks ahead of it, and every write on the "
+                       "source waits behind the lock meanwhile, so it is given up",
+                       hint, c->last_errno == ER_LOCK_WAIT_TIMEOUT
+                                 ? "source database (MySQL at %s): FLUSH TABLES WITH READ LOCK not granted within %u s (error %u)"
+                                 : "source database (MySQL at %s): no answer to FLUSH TABLES WITH READ LOCK within %u s (error %u)",
+                       c->endpoint, c->last_errno == ER_LOCK_WAIT_TIMEOUT ? control_timeout_s() : c->read_timeout,
+                       c->last_errno);
             free(hint);
         } else {
             /* a warning when export data starts the run again (control_lost) */
