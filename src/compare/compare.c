@@ -1363,8 +1363,9 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
 /*
  * prepare_table for a source read through the seam: the target's catalog gives the columns,
  * their types and the key; the source's column list (as export data copies it) must name the
- * same columns. Ranges split an integer first key column between the target's bounds (the
- * outer ranges open); any other key: one range.
+ * same columns. Ranges split the first key column when the source compares its type as the
+ * target does (src_key_kind): an integer between the target's bounds, any other at boundaries
+ * sampled on the target (the outer ranges open); any other key, or none: one range.
  */
 static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_scale)
 {
