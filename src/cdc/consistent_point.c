@@ -90,7 +90,9 @@ bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t nex
     bool passed = idle_lsn >= lsn, all_visible = true;
     uint32_t xmax = 0, *xip = NULL;
     size_t nxip = 0;
-    if (!parse_snapshot(snap, &xmax, &xip, &nxip)) {
+    /* "": the position is exact for its snapshot (MySQL's binlog_snapshot_position): nothing to check */
+    bool exact = snap[0] == '\0';
+    if (!exact && !parse_snapshot(snap, &xmax, &xip, &nxip)) {
         log_warn("compare data's consistent point: bad snapshot '%s'", snap);
         all_visible = false;
     }
@@ -99,7 +101,7 @@ bool cp_exporter_poll(cp_exporter *e, catalog *m, uint64_t idle_lsn, int64_t nex
         if (c->commit_lsn >= lsn) {
             passed = true;
             first_after = c->first_vsn;
-        } else if (all_visible && !visible(c->xid, xmax, xip, nxip)) {
+        } else if (!exact && all_visible && !visible(c->xid, xmax, xip, nxip)) {
             all_visible = false;
         }
     }

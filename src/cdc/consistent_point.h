@@ -79,7 +79,11 @@ bool cp_importer_check(cp_importer *h, catalog *m, int64_t next_vsn, int64_t rea
 /* ---- compare data's side ---- */
 /* Ask the importer role to pause; wait up to timeout_ms for it. *held: its vsn. False: it did not. */
 bool cp_pause(catalog *m, const char *role, int timeout_ms, int64_t *held);
-/* Ask the exporter for the point of (lsn, snapshot text of txid_current_snapshot()). */
+/*
+ * Ask the exporter for the point of (lsn, snapshot text of txid_current_snapshot()); snapshot ""
+ * when lsn is exactly the snapshot's position (MySQL: every commit before it is visible, none
+ * after), so no commit's visibility is checked.
+ */
 typedef enum cp_answer { CP_ANSWERED, CP_RETRY, CP_NO_ANSWER } cp_answer;
 cp_answer cp_ask_exporter(catalog *m, uint64_t lsn, const char *snapshot, int timeout_ms, int64_t *vsn);
 /* Ask the paused importer to apply up to vsn and hold there; false when it did not in time. */

@@ -329,8 +329,9 @@ static const command compare_data = {
     "(the importers hold for seconds at the source snapshot's changes); without them it is "
     "refused. Normalised before hashing so that both sides' text forms "
     "agree: " COMPARE_NORMALISED ". A MySQL/MariaDB source (--source-db-type mysql) is compared "
-    "offline or after cutover to target, at --level count or checksum: its rows are read in one "
-    "snapshot (RELOAD privilege) as export data converts them and hashed by the target. "
+    "with the target at every level, offline, during a live migration (MariaDB) or after cutover: "
+    "its rows are read in one snapshot (RELOAD privilege) as export data converts them and "
+    "hashed by the target (--level count: counted by the source). "
     "Exit 0 when every table is equal, 7 when a table differs.",
     "compare-data",
     G(flags_common, flags_source_conn, flags_target_conn, flags_source_replica_conn, f_parallel_pb,

@@ -61,8 +61,10 @@ typedef struct table_job {
     char *src_rows_type;  /* the target's row type, "s"."t": the source's rows are parsed as it */
     size_t *src_field_at; /* per attribute of that row type: the source row's field, or SIZE_MAX */
     size_t src_nattrs, src_nfields;
-    char *src_key;        /* the integer key column the ranges split (target name), or NULL */
-    int64_t *src_bounds;  /* npreds - 1 boundaries (compare_sql_range_bounds) */
+    char *src_key;        /* the key column the ranges split (target name), or NULL */
+    source_key_kind src_kind;
+    char **src_bounds;    /* npreds - 1 boundaries, the target's text forms (source_key_range) */
+    size_t unlisted[MAX_SIDES]; /* --level rows: differing ranges too large to list */
 } table_job;
 
 typedef struct work_item {
@@ -851,7 +853,55 @@ typedef struct src_batch {
     int64_t count;
     sum128 sum;
     char *error;         /* the first failure, one line */
+    struct key_store *keys; /* --level rows: each row's key and digest are kept here, not summed */
 } src_batch;
+
+/*
+ * --level rows with a source read through the seam: the key text and row digest of every source
+ * row of a differing range (computed on the target like its own), "key\0digest\0" one after
+ * the other in arena, then sorted in the target cursor's order (collation "C": strcmp).
+ */
+typedef struct key_store {
+    strbuf arena;
+    size_t *off;
+    size_t n, cap;
+    bool over; /* more than SRC_LIST_MAX_ROWS rows: not kept */
+} key_store;
+
+#define SRC_LIST_MAX_ROWS 2000000
+
+static void key_store_add(key_store *k, const char *key, const char *digest)
+{
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 1024;
+        k->off = xrealloc(k->off, k->cap * sizeof *k->off);
+    }
+    k->off[k->n++] = k->arena.len;
+    strbuf_append_len(&k->arena, key, strlen(key) + 1);
+    strbuf_append_len(&k->arena, digest, strlen(digest) + 1);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys in order, pointing into the arena (caller frees the array, not the strings). */
+static const char **key_store_sorted(const key_store *k)
+{
+    const char **v = xcalloc(k->n + 1, sizeof *v);
+    for (size_t i = 0; i < k->n; i++)
+        v[i] = k->arena.data + k->off[i];
+    qsort(v, k->n, sizeof *v, cmp_str);
+    return v;
+}
+
+static void key_store_free(key_store *k)
+{
+    strbuf_free(&k->arena);
+    free(k->off);
+    *k = (key_store){.arena = STRBUF_INIT};
+}
 
 /* Append COPY-escaped text, decoded, as the inside of a quoted field of a row literal in an array element. */
 static void append_field(strbuf *b, const char *v, size_t n)
@@ -878,9 +928,16 @@ static bool batch_collect(src_batch *b)
     if (!b->sent_rows)
         return true;
     PGresult *res = PQgetResult(b->parse->pg), *x;
-    bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-              strtoll(PQgetvalue(res, 0, 0), NULL, 10) == (long long)b->sent_rows &&
-              sum_add(&b->sum, PQgetvalue(res, 0, 1));
+    bool ok;
+    if (b->keys) {
+        ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == (int)b->sent_rows;
+        for (int i = 0; ok && !b->keys->over && i < PQntuples(res); i++)
+            key_store_add(b->keys, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    } else {
+        ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+             strtoll(PQgetvalue(res, 0, 0), NULL, 10) == (long long)b->sent_rows &&
+             sum_add(&b->sum, PQgetvalue(res, 0, 1));
+    }
     if (!ok && !b->error) {
         const char *why = res && PQresultStatus(res) == PGRES_TUPLES_OK ? "an unexpected answer"
                                                                          : pgconn_note_result(b->parse, res);
@@ -924,6 +981,15 @@ static bool batch_row(void *arg, const char *data, size_t len)
     b->count++;
     if (!b->parse)
         return true;
+    if (b->keys && b->count > SRC_LIST_MAX_ROWS) {
+        /* read on without keeping them: the reader stays fit for the worker's next ranges */
+        if (!b->keys->over) {
+            b->keys->over = true;
+            strbuf_reset(&b->arr);
+            b->rows = 0;
+        }
+        return true;
+    }
     if (len && data[len - 1] == '\n')
         len--;
     size_t nf = 0;
@@ -968,12 +1034,35 @@ static bool batch_stop(void *arg)
     return b->r->ctx->interrupted && *b->r->ctx->interrupted;
 }
 
+/* Range `range` of t as the source compares it. */
+static source_key_range src_key_range(const table_job *t, size_t range)
+{
+    source_key_range k = {.key = NULL};
+    if (t->src_key && t->npreds > 1) {
+        k.key = t->src_key;
+        k.kind = t->src_kind;
+        k.lo = range > 0 ? t->src_bounds[range - 1] : NULL;
+        k.hi = range + 1 < t->npreds ? t->src_bounds[range] : NULL;
+    }
+    return k;
+}
+
+/* Why a range could not be read from the source (caller frees). */
+static char *src_failure(const src_batch *b, source_rows_result rr)
+{
+    return b && b->error                ? xstrdup(b->error)
+           : rr == SOURCE_ROWS_STOPPED ? xstrdup("interrupted")
+           : rr == SOURCE_ROWS_STALLED ? xasprintf("the source sent nothing for %d s", SRC_STALL_MS / 1000)
+                                       : xstrdup("reading its rows failed (the log says why)");
+}
+
 /*
- * The source's count and row-hash sum of one range (*sum "" when only counted). False with
+ * The source's count and row-hash sum of one range (*sum "" when only counted: the source counts
+ * them itself), or with keys (--level rows) every row's key and digest into *keys. False with
  * *err (caller frees) when the range could not be read; the worker's reader is then closed.
  */
-static bool src_range(worker *w, const table_job *t, size_t range, bool hash, int64_t *count, char sum[48],
-                      char **err)
+static bool src_range(worker *w, const table_job *t, size_t range, bool hash, key_store *keys, int64_t *count,
+                      char sum[48], char **err)
 {
     run *r = w->r;
     sum[0] = '\0';
@@ -981,37 +1070,41 @@ static bool src_range(worker *w, const table_job *t, size_t range, bool hash, in
         *err = xstrdup("this worker's source reader failed on an earlier range");
         return false;
     }
-    src_batch b = {.r = r, .t = t, .parse = hash ? w->parse : NULL, .arr = STRBUF_INIT};
-    char *query = NULL;
-    if (hash) {
-        query = xasprintf("SELECT count(*), coalesce(sum(%s), 0)::text FROM unnest($1::%s[]) AS x",
-                          t->side[1].row_hash, t->src_rows_type);
-        b.query = query;
-        b.field = xcalloc(t->src_nfields + 1, sizeof *b.field);
-        b.flen = xcalloc(t->src_nfields + 1, sizeof *b.flen);
+    source_key_range k = src_key_range(t, range);
+    source_rows_result rr;
+    if (!hash && !keys) {
+        rr = r->src->ops->rows_count_key_range(w->rows, t->src, &k, SRC_STALL_MS, count);
+        if (rr == SOURCE_ROWS_DONE)
+            return true;
+        *err = src_failure(NULL, rr);
+        r->src->ops->rows_close(w->rows);
+        w->rows = NULL;
+        return false;
     }
-    const int64_t *lo = NULL, *hi = NULL;
-    if (t->src_key && t->npreds > 1) {
-        lo = range > 0 ? &t->src_bounds[range - 1] : NULL;
-        hi = range + 1 < t->npreds ? &t->src_bounds[range] : NULL;
-    }
+    src_batch b = {.r = r, .t = t, .parse = w->parse, .arr = STRBUF_INIT, .keys = keys};
+    char *query = keys ? xasprintf("SELECT %s, %s FROM unnest($1::%s[]) AS x",
+                                   t->side[1].key_text ? t->side[1].key_text : t->side[1].row_digest,
+                                   t->side[1].key_text ? t->side[1].row_digest : "''", t->src_rows_type)
+                       : xasprintf("SELECT count(*), coalesce(sum(%s), 0)::text FROM unnest($1::%s[]) AS x",
+                                   t->side[1].row_hash, t->src_rows_type);
+    b.query = query;
+    b.field = xcalloc(t->src_nfields + 1, sizeof *b.field);
+    b.flen = xcalloc(t->src_nfields + 1, sizeof *b.flen);
     source_rows_sink sink = {.table = t->name->name, .arg = &b, .row = batch_row, .stop = batch_stop};
-    source_rows_result rr = r->src->ops->rows_read_range(w->rows, t->src, t->src_key, lo, hi, SRC_STALL_MS, &sink);
-    bool ok = rr == SOURCE_ROWS_DONE && (!hash || batch_flush(&b));
+    rr = r->src->ops->rows_read_key_range(w->rows, t->src, &k, SRC_STALL_MS, &sink);
+    bool ok = rr == SOURCE_ROWS_DONE && batch_flush(&b);
     ok = batch_collect(&b) && ok; /* also after a failure: the session must be idle again */
     if (ok) {
         *count = b.count;
-        if (hash)
+        if (!keys)
             sum_text(b.sum, sum);
     } else {
-        *err = b.error ? xstrdup(b.error)
-               : rr == SOURCE_ROWS_STOPPED ? xstrdup("interrupted")
-               : rr == SOURCE_ROWS_STALLED ? xasprintf("the source sent nothing for %d s", SRC_STALL_MS / 1000)
-                                           : xstrdup("reading its rows failed (the log says why)");
-        if (rr != SOURCE_ROWS_DONE) {
-            r->src->ops->rows_close(w->rows);
-            w->rows = NULL;
-        }
+        *err = src_failure(&b, rr);
+    }
+    if (rr != SOURCE_ROWS_DONE) {
+        /* stopped in the middle of the rows: the reader is fit only to be closed (source.h) */
+        r->src->ops->rows_close(w->rows);
+        w->rows = NULL;
     }
     free(b.error);
     free(b.field);
@@ -1019,6 +1112,75 @@ static bool src_range(worker *w, const table_job *t, size_t range, bool hash, in
     free(query);
     strbuf_free(&b.arr);
     return ok;
+}
+
+/*
+ * drill_down with the source read through the seam: the source's rows of the range, their keys
+ * and digests computed on the target as its own, sorted here (byte order, as the target's
+ * cursor orders by key text in collation "C"), merged with the target's cursor.
+ */
+static void drill_down_src(worker *w, table_job *t, size_t range)
+{
+    run *r = w->r;
+    bool no_pk = t->side[1].key_text == NULL;
+    key_store keys = {.arena = STRBUF_INIT};
+    int64_t n = 0;
+    char sum[48], *err = NULL;
+    bool read = src_range(w, t, range, true, &keys, &n, sum, &err);
+    if (!read || keys.over) {
+        pthread_mutex_lock(&t->mu);
+        if (read) {
+            t->unlisted[1]++;
+            log_warn("table %s.%s: key range %zu holds more than %d rows on the source: its differing keys "
+                     "are not listed", t->name->schema, t->name->name, range + 1, SRC_LIST_MAX_ROWS);
+        } else {
+            note_error(t, 0, xasprintf("listing rows failed: %s", err));
+        }
+        pthread_mutex_unlock(&t->mu);
+        free(err);
+        key_store_free(&keys);
+        return;
+    }
+    const char **src = key_store_sorted(&keys);
+    pgconn *cp = w->c[1];
+    const side_table *st = &t->side[1];
+    char *sql = compare_sql_rows_cursor_digest("compare_rows", st->from, t->preds[range], st->key_text,
+                                               st->row_digest);
+    char *wrapped = xasprintf("SAVEPOINT compare_rows_sp; %s", sql);
+    cursor_side x = {cp, NULL, 0, false, false};
+    bool ok = pgconn_exec(cp, wrapped);
+    free(wrapped);
+    free(sql);
+    size_t i = 0;
+    while (ok) {
+        bool a = i < keys.n, bb = cur_ready(&x);
+        if (!a && !bb)
+            break;
+        const char *sk = a ? src[i] : NULL;
+        int cmp = !a ? 1 : !bb ? -1 : strcmp(sk, cur_key(&x));
+        if (cmp < 0) {
+            add_key(r, t, 1, "missing", sk, no_pk);
+            i++;
+        } else if (cmp > 0) {
+            add_key(r, t, 1, "extra", cur_key(&x), no_pk);
+            x.row++;
+        } else {
+            if (!no_pk && strcmp(sk + strlen(sk) + 1, cur_hash(&x)) != 0)
+                add_key(r, t, 1, "changed", sk, no_pk);
+            i++;
+            x.row++;
+        }
+    }
+    if (!ok || x.failed) {
+        pthread_mutex_lock(&t->mu);
+        note_error(t, 1, xasprintf("listing rows failed: %s", pgconn_note_result(cp, NULL)));
+        pthread_mutex_unlock(&t->mu);
+    }
+    PQclear(x.res);
+    PGresult *rb = PQexec(cp->pg, "ROLLBACK TO SAVEPOINT compare_rows_sp; RELEASE SAVEPOINT compare_rows_sp");
+    PQclear(rb);
+    free(src);
+    key_store_free(&keys);
 }
 
 /* do_range with the source read through the seam: the target's query runs meanwhile. */
@@ -1036,7 +1198,7 @@ static void do_range_src(worker *w, table_job *t, size_t range)
     run_send(w->c, sql, r->nsides, sent, res, err);
     int64_t n0 = 0;
     char sum0[48] = "";
-    bool ok0 = t->side[0].exists && src_range(w, t, range, hash, &n0, sum0, &err[0]);
+    bool ok0 = t->side[0].exists && src_range(w, t, range, hash, NULL, &n0, sum0, &err[0]);
     run_collect(w->c, r->nsides, sent, res, err);
     free(sql[1]);
     pthread_mutex_lock(&t->mu);
@@ -1055,6 +1217,7 @@ static void do_range_src(worker *w, table_job *t, size_t range)
             h1 = PQgetvalue(res[1], 0, 1);
     }
     t->ranges_done++;
+    bool drill = false;
     if (ok0 && res[1]) {
         bool count_diff = n0 != n1;
         if (count_diff || (hash && h1 && strcmp(sum0, h1) != 0)) {
@@ -1062,10 +1225,13 @@ static void do_range_src(worker *w, table_job *t, size_t range)
                      range + 1, t->npreds, db_role_name(r->conf[1]->role), pred);
             t->bad_ranges[1]++;
             t->count_differs[1] |= count_diff;
+            drill = r->spec->level == COMPARE_ROWS && hash && h1;
         }
     }
     pthread_mutex_unlock(&t->mu);
     PQclear(res[1]);
+    if (drill)
+        drill_down_src(w, t, range);
 }
 
 /* A target session for parsing the source's rows: the same settings, no transaction (a refused batch spoils nothing). */
@@ -1094,11 +1260,112 @@ static const src_table *src_table_of(const run *r, const compare_table_name *n)
     return NULL;
 }
 
+/* How the source compares a key of this target type (source.h), false: the table is not split. */
+static bool src_key_kind(const char *type, source_key_kind *k)
+{
+    static const struct {
+        const char *type;
+        source_key_kind kind;
+    } map[] = {{"int2", SOURCE_KEY_INTEGER},   {"int4", SOURCE_KEY_INTEGER}, {"int8", SOURCE_KEY_INTEGER},
+               {"numeric", SOURCE_KEY_NUMERIC}, {"text", SOURCE_KEY_TEXT},    {"varchar", SOURCE_KEY_TEXT},
+               {"bpchar", SOURCE_KEY_TEXT},     {"bytea", SOURCE_KEY_BYTES},  {"date", SOURCE_KEY_DATE},
+               {"timestamp", SOURCE_KEY_TIMESTAMP}, {"timestamptz", SOURCE_KEY_TIMESTAMPTZ}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].type, type) == 0) {
+            *k = map[i].kind;
+            return true;
+        }
+    return false;
+}
+
+/*
+ * The target's expression of key column kq that orders as the source compares (source.h:
+ * text by its bytes, without char(n)'s padding), and the form a bound must have for the source
+ * to take it (a value outside it, NaN or infinity, say, is never a bound).
+ */
+static char *src_key_expr(const char *kq, source_key_kind kind)
+{
+    return kind == SOURCE_KEY_TEXT ? xasprintf("(%s::text COLLATE \"C\")", kq) : xstrdup(kq);
+}
+
+static const char *src_bound_form(source_key_kind kind)
+{
+    switch (kind) {
+    case SOURCE_KEY_NUMERIC:
+        return "^-?[0-9]+(\\.[0-9]+)?$";
+    case SOURCE_KEY_DATE:
+        return "^[0-9]{4}-[0-9]{2}-[0-9]{2}$";
+    case SOURCE_KEY_TIMESTAMP:
+        return "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?$";
+    case SOURCE_KEY_TIMESTAMPTZ:
+        return "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?\\+00$";
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * Boundaries of a key the source compares as kind: a sample of the target's keys (in its
+ * snapshot: the boundaries only split the work, any value does), sorted as both sides compare,
+ * every (n / want)-th distinct one (sample_ranges' sizes). Sets t->preds and t->src_bounds; none
+ * when the sample is empty or cannot be taken (one range). False only when the session failed.
+ */
+static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_key_kind kind, double est,
+                              size_t want)
+{
+    char *kq = pg_quote_ident(key);
+    char *expr = src_key_expr(kq, kind);
+    const char *form = src_bound_form(kind);
+    char *form_lit = form ? pg_quote_literal(form) : NULL;
+    double rows = (double)want * 200 < SAMPLE_ROWS ? SAMPLE_ROWS : (double)want * 200;
+    double pct = est > 0 ? rows * 100 / est : 100;
+    if (pct > 100)
+        pct = 100;
+    long micro = (long)(pct * 1e6);
+    /* kq::text: char(n) without its padding, as the source has it */
+    char *sql = xasprintf("SELECT %s::text FROM %s TABLESAMPLE %s (%ld.%06ld)%s%s%s%s ORDER BY %s", kq,
+                          t->side[1].from, est > SAMPLE_BLOCKS_ABOVE ? "SYSTEM" : "BERNOULLI", micro / 1000000,
+                          micro % 1000000, form ? " WHERE " : "", form ? kq : "", form ? "::text ~ " : "",
+                          form ? form_lit : "", expr);
+    bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
+    PGresult *res = ok ? pgconn_query_quiet(c, sql, 0, NULL) : NULL;
+    if (ok && !res) {
+        log_warn("table %s.%s: sampling its keys failed (%s): compared as one range", t->name->schema,
+                 t->name->name, pgconn_note_result(c, NULL));
+        ok = pgconn_exec(c, "ROLLBACK TO SAVEPOINT compare_sample");
+    }
+    ok = ok && pgconn_exec(c, "RELEASE SAVEPOINT compare_sample");
+    size_t n = res ? (size_t)PQntuples(res) : 0;
+    const char **bounds = xcalloc(want ? want : 1, sizeof *bounds);
+    size_t nb = 0;
+    for (size_t i = 1; ok && n && i < want; i++) {
+        const char *v = PQgetvalue(res, (int)(i * n / want), 0);
+        if (nb && strcmp(bounds[nb - 1], v) == 0)
+            continue;
+        bounds[nb++] = v;
+    }
+    if (nb) {
+        const char *cols[1] = {expr};
+        t->npreds = compare_sql_key_ranges(cols, 1, bounds, nb, &t->preds);
+        t->src_bounds = xcalloc(nb, sizeof *t->src_bounds);
+        for (size_t i = 0; i < nb; i++)
+            t->src_bounds[i] = xstrdup(bounds[i]);
+    }
+    free(bounds);
+    PQclear(res);
+    free(form_lit);
+    free(expr);
+    free(kq);
+    free(sql);
+    return ok;
+}
+
 /*
  * prepare_table for a source read through the seam: the target's catalog gives the columns,
  * their types and the key; the source's column list (as export data copies it) must name the
- * same columns. Ranges split an integer first key column between the target's bounds (the
- * outer ranges open); any other key: one range.
+ * same columns. Ranges split the first key column when the source compares its type as the
+ * target does (src_key_kind): an integer between the target's bounds, any other at boundaries
+ * sampled on the target (the outer ranges open); any other key, or none: one range.
  */
 static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_scale)
 {
@@ -1135,8 +1402,10 @@ static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_sc
                           .coll = xstrdup(""), .key_pos = -1, .native = m && m->native};
         }
         cJSON_Delete(names);
-        build_side(&t->side[1], &sc, keys, 0, &tc, trim_scale, r->hash_kind, hash,
+        build_side(&t->side[1], &sc, keys, nkeys, &tc, trim_scale, r->hash_kind, hash,
                    db_role_name(r->conf[1]->role));
+        if (t->side[1].key_text)
+            t->side[0].key_text = xstrdup(t->side[1].key_text);
         if (!t->side[1].why && hash) {
             /* the target's row type, attribute by attribute: which source field fills it */
             const char *p[] = {q};
@@ -1162,25 +1431,39 @@ static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_sc
         }
     }
     size_t want = 1;
-    if (nkeys && t->side[1].exists) {
+    source_key_kind kind = SOURCE_KEY_INTEGER;
+    if (nkeys && t->side[1].exists && t->side[0].exists && src_key_kind(keys[0]->type, &kind)) {
         want = (size_t)(est / RANGE_ROWS) + 1;
         if (est >= RANGE_ROWS / 2 && want < (size_t)sp->parallel)
             want = (size_t)sp->parallel;
         if (want > MAX_RANGES)
             want = MAX_RANGES;
+        /* text compares by its bytes on both sides, which no index of either serves: each range scans */
+        if (kind == SOURCE_KEY_TEXT && want > (size_t)sp->parallel)
+            want = (size_t)sp->parallel;
     }
-    if (ok && want > 1 && compare_sql_splittable_type(keys[0]->type) && t->side[0].exists) {
+    if (ok && want > 1 && kind == SOURCE_KEY_INTEGER) {
         char *kq = pg_quote_ident(keys[0]->name);
         bool any = false;
         int64_t lo = 0, hi = 0;
         ok = key_bounds(coord[1], t->side[1].from, kq, &any, &lo, &hi);
         if (ok && any) {
             /* one split: compare_sql_ranges is built on compare_sql_range_bounds */
+            int64_t *b = NULL;
             t->npreds = compare_sql_ranges(kq, lo, hi, want, &t->preds);
-            compare_sql_range_bounds(lo, hi, want, &t->src_bounds);
-            t->src_key = xstrdup(keys[0]->name);
+            size_t n = compare_sql_range_bounds(lo, hi, want, &b);
+            t->src_bounds = xcalloc(n, sizeof *t->src_bounds);
+            for (size_t i = 0; i + 1 < n; i++)
+                t->src_bounds[i] = xasprintf("%" PRId64, b[i]);
+            free(b);
         }
         free(kq);
+    } else if (ok && want > 1) {
+        ok = sample_src_bounds(coord[1], t, keys[0]->name, kind, est, want);
+    }
+    if (t->npreds > 1) {
+        t->src_key = xstrdup(keys[0]->name);
+        t->src_kind = kind;
     }
     if (!t->npreds) {
         t->preds = xcalloc(1, sizeof *t->preds);
@@ -1193,24 +1476,89 @@ static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_sc
     return ok;
 }
 
+static const char *importer_of(db_role role);
+static const char *importer_command(db_role role);
+static bool live_session(run *r, size_t s, pgconn **c, const char *first_query, PGresult **first);
+
 /*
- * The source through the seam and the target at their current state: refused for a live
- * migration before cutover (the consistent point asks the PostgreSQL exporter for an LSN,
- * cdc/consistent_point.h) and beyond what is built (a MySQL source-replica, --level rows).
+ * A live migration before cutover with a source read through the seam: the consistent point
+ * of open_live, with the source's snapshot position exact (snapshot_begin_point: MariaDB's
+ * binlog_snapshot_position), so the exporter checks no visibility and never answers "retry".
+ * The source's snapshot is taken here, for r->src_readers readers.
  */
-static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord)
+static engine_status open_live_src(run *r, pgconn **coord, int64_t *point_vsn)
+{
+    const compare_spec *sp = r->spec;
+    int wait_ms = (sp->point_timeout_s > 0 ? sp->point_timeout_s : 60) * 1000;
+    db_role role = r->conf[1]->role;
+    int64_t held = 0, vsn = -1;
+    if (!cp_pause(r->ctx->cat, importer_of(role), wait_ms, &held)) {
+        log_report(LOG_ERROR,
+                   "a live comparison needs the running export data and import data to hold at a "
+                   "consistent point",
+                   "start them, or compare after cutover",
+                   "the migration is live and %s did not answer within %d s", importer_command(role),
+                   wait_ms / 1000);
+        return ENGINE_BAD_STATE;
+    }
+    engine_status rc = ENGINE_OK;
+    for (int attempt = 0; rc == ENGINE_OK; attempt++) {
+        src_position pos = 0;
+        int readers = r->src_readers;
+        r->snapshot[0] = r->src->ops->snapshot_begin_point(r->src, &readers, &pos);
+        if (!r->snapshot[0]) {
+            rc = ENGINE_SOURCE_FAILED;
+            break;
+        }
+        r->src_readers = readers;
+        char pt[32];
+        cp_answer a = cp_ask_exporter(r->ctx->cat, pos, "", wait_ms, &vsn);
+        log_info("consistent point: source snapshot at %s %s: %s", r->src->ops->position_name,
+                 r->src->ops->format_position(pos, pt), a == CP_ANSWERED ? "queue vsn found" : "no answer");
+        if (a == CP_NO_ANSWER) {
+            log_report(LOG_ERROR, "a live comparison needs it running", "start it, or compare after cutover",
+                       "the migration is live and export data (from source) did not answer within %d s",
+                       wait_ms / 1000);
+            rc = ENGINE_BAD_STATE;
+            break;
+        }
+        if (a == CP_ANSWERED && vsn >= held)
+            break;
+        /* the importer was already past the snapshot (it cannot hold before it): a new snapshot */
+        r->src->ops->snapshot_end(r->src, false);
+        free(r->snapshot[0]);
+        r->snapshot[0] = NULL;
+        if (attempt >= 20) {
+            log_error("no consistent point after %d attempts: compare data again", attempt + 1);
+            rc = ENGINE_BAD_STATE;
+        }
+    }
+    if (rc == ENGINE_OK && !cp_advance(r->ctx->cat, importer_of(role), vsn, wait_ms)) {
+        log_error("%s did not apply the changes up to vsn %lld within %d s: compare data again (or compare "
+                  "after cutover)",
+                  importer_command(role), (long long)vsn, wait_ms / 1000);
+        rc = ENGINE_BAD_STATE;
+    } else if (rc == ENGINE_OK && !live_session(r, 1, &coord[1], NULL, NULL)) {
+        rc = ENGINE_TARGET_FAILED;
+    }
+    cp_release(r->ctx->cat, importer_of(role));
+    if (rc == ENGINE_OK) {
+        log_info("consistent point: source snapshot and queue vsn %lld applied on the %s database", (long long)vsn,
+                 db_role_name(role));
+        *point_vsn = vsn;
+    }
+    return rc;
+}
+
+/*
+ * The source through the seam: offline or after cutover, the source and the target as they
+ * are (the source's snapshot is taken once the work is known); during a live migration at the
+ * consistent point (open_live_src). A source-replica is not compared (no MySQL writer yet).
+ */
+static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord, int64_t *point_vsn)
 {
     const compare_spec *sp = r->spec;
     const char *type = sp->source->type;
-    if (sp->live) {
-        log_report(LOG_ERROR,
-                   "its consistent point between a moving source and the target is built for "
-                   "PostgreSQL sources only",
-                   "compare after cutover to target, or while nothing writes to the source and the "
-                   "importer has applied every change",
-                   "compare data during a live migration from a %s source is not built yet", type);
-        return ENGINE_NOT_SUPPORTED;
-    }
     if (sp->ncopies != 1) {
         log_report(LOG_ERROR, NULL, NULL,
                    "compare data with a %s source compares the target only (a %s source-replica is "
@@ -1218,32 +1566,35 @@ static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord)
                    type, type);
         return ENGINE_NOT_SUPPORTED;
     }
-    if (sp->level == COMPARE_ROWS) {
-        log_report(LOG_ERROR, NULL, "use --level checksum (the default) or count",
-                   "compare data --level rows with a %s source is not built yet", type);
-        return ENGINE_NOT_SUPPORTED;
-    }
     engine_status st = ENGINE_OK;
     r->src = source_for(ctx, sp->source, "compare data from source", &st);
     if (!r->src)
         return st;
-    if (!r->src->ops->rows_read_range || !r->src->ops->snapshot_begin_readers) {
-        log_error("compare data cannot read a %s source's rows in ranges in this build", type);
+    const source_ops *ops = r->src->ops;
+    if (!ops->rows_read_key_range || !ops->rows_count_key_range || !ops->snapshot_begin_readers ||
+        (sp->live && !ops->snapshot_begin_point)) {
+        log_report(LOG_ERROR, NULL, sp->live ? "compare after cutover to target" : NULL,
+                   "compare data cannot read a %s source%s in this build", type,
+                   sp->live ? " during a live migration" : "");
         return ENGINE_NOT_SUPPORTED;
     }
-    st = r->src->ops->connect(r->src, false, NULL);
+    st = ops->connect(r->src, false, NULL);
     if (st != ENGINE_OK)
         return st == ENGINE_BAD_INPUT ? st : ENGINE_SOURCE_FAILED;
     strlist schemas = STRLIST_INIT;
-    bool ok = r->src->ops->resolve_schemas(r->src, &schemas);
+    bool ok = ops->resolve_schemas(r->src, &schemas);
     const char **names = xcalloc(schemas.count + 1, sizeof *names);
     for (size_t i = 0; i < schemas.count; i++)
         names[i] = schemas.items[i];
-    ok = ok && r->src->ops->list_tables(r->src, names, &r->stables);
+    ok = ok && ops->list_tables(r->src, names, &r->stables);
     free(names);
     strlist_free(&schemas);
     if (!ok)
         return ENGINE_SOURCE_FAILED;
+    if (sp->live) {
+        r->src_readers = sp->parallel < 1 ? 1 : sp->parallel;
+        return open_live_src(r, coord, point_vsn);
+    }
     coord[1] = open_session(r, 1, true);
     if (!coord[1] || !export_snapshot(r, 1, coord[1]))
         return ENGINE_TARGET_FAILED;
@@ -1327,6 +1678,12 @@ static void finish_table(run *r, table_job *t, size_t s, compare_table_result *o
                                         " extra on %s, %" PRId64 " changed%s",
                                         total, t->missing[s], copy, t->extra[s], copy, t->changed[s],
                                         (int64_t)out->nkeys < total ? " (keys listed up to --max-diff-rows)" : "");
+            if (t->unlisted[s]) {
+                char *d = xasprintf("%s; %zu differing key ranges of more than %d rows not listed", out->detail,
+                                    t->unlisted[s], SRC_LIST_MAX_ROWS);
+                free(out->detail);
+                out->detail = d;
+            }
         } else if (t->count_differs[s] || r->spec->level == COMPARE_COUNT) {
             out->detail = xstrdup("row counts differ");
         } else {
@@ -1357,6 +1714,8 @@ static void table_job_free(table_job *t, size_t nsides)
     free(t->src_rows_type);
     free(t->src_field_at);
     free(t->src_key);
+    for (size_t i = 0; t->src_bounds && i + 1 < t->npreds; i++)
+        free(t->src_bounds[i]);
     free(t->src_bounds);
     pthread_mutex_destroy(&t->mu);
 }
@@ -1555,7 +1914,7 @@ engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_res
     pgconn *coord[MAX_SIDES] = {NULL};
     int64_t point_vsn = -1;
     bool through_seam = spec->source->type && strcmp(spec->source->type, "postgresql") != 0;
-    engine_status rc = through_seam ? open_src(&r, ctx, coord)
+    engine_status rc = through_seam ? open_src(&r, ctx, coord, &point_vsn)
                        : spec->live ? open_live(&r, coord, &point_vsn)
                                     : open_plain(&r, coord);
     bool trim_scale = true;
@@ -1583,15 +1942,15 @@ engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_res
                 r.items[r.nitems++] = (work_item){&r.tables[i], k};
         if ((size_t)nworkers > r.nitems)
             nworkers = r.nitems ? (int)r.nitems : 1;
-        if (r.src) {
+        if (r.src && !r.snapshot[0]) {
             /* the source's one snapshot, for as many readers as it serves */
             r.src_readers = nworkers;
             r.snapshot[0] = r.src->ops->snapshot_begin_readers(r.src, &r.src_readers);
             if (!r.snapshot[0])
                 rc = ENGINE_SOURCE_FAILED;
-            else if (r.src_readers < nworkers)
-                nworkers = r.src_readers;
         }
+        if (r.src && r.snapshot[0] && r.src_readers < nworkers)
+            nworkers = r.src_readers; /* live: taken at the consistent point, for --parallel-jobs readers */
         ws = xcalloc((size_t)nworkers, sizeof *ws);
         for (int w = 0; w < nworkers && rc == ENGINE_OK; w++) {
             ws[w].r = &r;

@@ -17,8 +17,10 @@
  * writes, in one snapshot for every worker, each key range sent in batches to a
  * target session that parses them as the target table's row type and hashes
  * them with the target's own row-hash expression (docs/DECISIONS.md, "compare
- * data with a MySQL/MariaDB source"). Only the target is compared then, at
- * --level count or checksum, offline or after cutover.
+ * data with a MySQL/MariaDB source"). Only the target is compared then: ranges split
+ * on keys of the types the source compares as the target does (source_key_kind), --level count
+ * counted by the source itself, --level rows keys computed on the target and merged in memory,
+ * and during a live migration at the consistent point of the source snapshot's binlog position.
  *
  * The engine never sees the command line: the command fills a compare_spec
  * and gets an engine_status (core/engine.h) back.

@@ -102,6 +102,28 @@ typedef enum source_rows_result {
     SOURCE_ROWS_FAILED,    /* the source refused: logged as an error */
 } source_rows_result;
 
+/*
+ * compare data: how the source compares a key column's values with a range's bounds, by the
+ * column's type on the target, so that both databases put every row in the same range. The
+ * bounds are the target's text forms under compare data's session settings.
+ */
+typedef enum source_key_kind {
+    SOURCE_KEY_INTEGER,     /* int2/int4/int8: "-12" */
+    SOURCE_KEY_NUMERIC,     /* numeric: "-12.50" (finite) */
+    SOURCE_KEY_TEXT,        /* text, varchar, char (trailing blanks off): UTF-8 byte order ("C") */
+    SOURCE_KEY_BYTES,       /* bytea, "\x0aff": byte order */
+    SOURCE_KEY_DATE,        /* date, "YYYY-MM-DD" (years 1 to 9999) */
+    SOURCE_KEY_TIMESTAMP,   /* timestamp, "YYYY-MM-DD HH:MM:SS[.ffffff]" */
+    SOURCE_KEY_TIMESTAMPTZ, /* timestamptz in UTC, "YYYY-MM-DD HH:MM:SS[.ffffff]+00" */
+} source_key_kind;
+
+/* Rows whose column key (named as on the target) is >= lo and < hi (NULL: open); key NULL: all. */
+typedef struct source_key_range {
+    const char *key;
+    source_key_kind kind;
+    const char *lo, *hi;
+} source_key_range;
+
 /* Which exporter a feed serves: its server-side objects are named after it. */
 typedef enum source_feed_side {
     SOURCE_FEED_OF_SOURCE, /* export data from source */
@@ -235,6 +257,23 @@ typedef struct source_ops {
     source_rows_result (*rows_read_range)(source_rows *r, const src_table *t, const char *key,
                                           const int64_t *lo, const int64_t *hi, int64_t stall_ms,
                                           const source_rows_sink *sink);
+    /*
+     * compare data, ranges of a key of any type it splits (source_key_range): the rows of t in
+     * the range, like rows_read_range; rows_count_key_range counts them in the source's own SQL
+     * instead (COUNT(*): no row crosses the network). NULL: not built for this source.
+     */
+    source_rows_result (*rows_read_key_range)(source_rows *r, const src_table *t,
+                                              const source_key_range *range, int64_t stall_ms,
+                                              const source_rows_sink *sink);
+    source_rows_result (*rows_count_key_range)(source_rows *r, const src_table *t,
+                                               const source_key_range *range, int64_t stall_ms,
+                                               int64_t *count);
+    /*
+     * compare data during a live migration: snapshot_begin_readers, and *pos the feed position
+     * exactly consistent with the snapshot: every transaction the feed hands with an end at or
+     * before *pos is visible in it, none ending after. NULL: not built for this source.
+     */
+    char *(*snapshot_begin_point)(source *s, int *readers, src_position *pos);
 
     /*
      * Change feed: every feed_* entry, or none (NULL: a source without change

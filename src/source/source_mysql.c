@@ -50,6 +50,14 @@
 
 /* The most export workers a MySQL snapshot serves (connections opened under the lock). */
 #define MYSQL_POOL_MAX 16
+/*
+ * How long the control connection (listing, locking, AUTO_INCREMENT values) waits for an answer,
+ * and FLUSH TABLES WITH READ LOCK for the statements or locks ahead of it (every writer of the
+ * source waits behind that lock meanwhile): a source that stops answering fails the call, which
+ * export data starts again under its retry policy, instead of hanging. Seconds.
+ */
+#define MYSQL_CONTROL_TIMEOUT_ENV "YB_VOYAGER_MYSQL_CONTROL_TIMEOUT"
+#define MYSQL_CONTROL_TIMEOUT_S 120
 /* The target schema of the tables (import data loads into the schema export data names). */
 #define MYSQL_TARGET_SCHEMA "public"
 
@@ -87,6 +95,19 @@ static my_source *my_of(source *s)
 
 /* ---- connection and catalog ---- */
 
+static unsigned int control_timeout_s(void)
+{
+    const char *e = getenv(MYSQL_CONTROL_TIMEOUT_ENV);
+    int64_t v;
+    if (e && *e) {
+        if (parse_int64(e, 1, 86400, &v))
+            return (unsigned int)v;
+        log_warn("%s=%s is not a number of seconds from 1 to 86400; using %d", MYSQL_CONTROL_TIMEOUT_ENV, e,
+                 MYSQL_CONTROL_TIMEOUT_S);
+    }
+    return MYSQL_CONTROL_TIMEOUT_S;
+}
+
 static engine_status my_connect(source *s, bool quiet, char **why)
 {
     my_source *m = my_of(s);
@@ -97,7 +118,8 @@ static engine_status my_connect(source *s, bool quiet, char **why)
                   "(MySQL's database is the schema)");
         return ENGINE_BAD_INPUT;
     }
-    mysql_conn_options o = {.quiet = quiet, .why = why};
+    mysql_conn_options o = {.quiet = quiet, .why = why, .read_timeout = control_timeout_s(),
+                            .lock_wait = true, .timeout_env = MYSQL_CONTROL_TIMEOUT_ENV};
     m->c = mysql_conn_open(s->conf, &o);
     if (!m->c)
         return ENGINE_SOURCE_FAILED;
@@ -296,6 +318,22 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
             log_report(LOG_ERROR, "a consistent snapshot of every table needs the RELOAD privilege", hint,
                        "source database: FLUSH TABLES WITH READ LOCK was refused to user %s (error %u)",
                        c->user, c->last_errno);
+            free(hint);
+        } else if (c->last_errno == ER_LOCK_WAIT_TIMEOUT ||
+                   ((c->last_errno == CR_SERVER_LOST || c->last_errno == CR_SERVER_GONE_ERROR) &&
+                    now_monotonic_ms() - c->started_ms >= (long long)c->read_timeout * 1000 - 1000)) {
+            char *hint = xasprintf("find what holds the tables (SHOW PROCESSLIST on the source: a long "
+                                   "statement, LOCK TABLES) and let it finish, or check that the server "
+                                   "answers; if it is only slow, raise %s (seconds)",
+                                   MYSQL_CONTROL_TIMEOUT_ENV);
+            log_report(c->retries ? LOG_WARN : LOG_ERROR,
+                       "the lock waits for the statements and locks ahead of it, and every write on the "
+                       "source waits behind the lock meanwhile, so it is given up",
+                       hint, c->last_errno == ER_LOCK_WAIT_TIMEOUT
+                                 ? "source database (MySQL at %s): FLUSH TABLES WITH READ LOCK not granted within %u s (error %u)"
+                                 : "source database (MySQL at %s): no answer to FLUSH TABLES WITH READ LOCK within %u s (error %u)",
+                       c->endpoint, c->last_errno == ER_LOCK_WAIT_TIMEOUT ? control_timeout_s() : c->read_timeout,
+                       c->last_errno);
             free(hint);
         } else {
             /* a warning when export data starts the run again (control_lost) */
@@ -680,38 +718,181 @@ static source_rows_result my_rows_read(source_rows *r, const src_table *t, int p
     return rows_select(r, t, mt, "", stall_ms, sink);
 }
 
-/* compare data: the rows of a key range (source.h); the bounds are numbers, the column ours. */
-static source_rows_result my_rows_read_range(source_rows *r, const src_table *t, const char *key,
-                                             const int64_t *lo, const int64_t *hi, int64_t stall_ms,
-                                             const source_rows_sink *sink)
+/* Is v all characters of ok (and not empty)? */
+static bool only_chars(const char *v, const char *ok)
+{
+    return *v && strspn(v, ok) == strlen(v);
+}
+
+/*
+ * A bound of a compare data range as a MySQL literal (caller frees), NULL when the text is not
+ * of the form its kind promises (source.h): nothing of it is pasted unchecked. Text and bytes go
+ * as hex literals, whatever they hold.
+ */
+static char *bound_literal(source_key_kind kind, const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(v);
+    switch (kind) {
+    case SOURCE_KEY_INTEGER: {
+        int64_t x;
+        return parse_int64(v, INT64_MIN, INT64_MAX, &x) ? xasprintf("%" PRId64, x) : NULL;
+    }
+    case SOURCE_KEY_NUMERIC: {
+        const char *d = v + (*v == '-');
+        size_t intd = strspn(d, "0123456789");
+        if (!intd || (d[intd] && (d[intd] != '.' || !only_chars(d + intd + 1, "0123456789"))))
+            return NULL;
+        return xstrdup(v);
+    }
+    case SOURCE_KEY_TEXT: {
+        strbuf b = STRBUF_INIT;
+        strbuf_append(&b, "X'");
+        for (size_t i = 0; i < n; i++) {
+            strbuf_append_char(&b, hex[(unsigned char)v[i] >> 4]);
+            strbuf_append_char(&b, hex[(unsigned char)v[i] & 15]);
+        }
+        strbuf_append_char(&b, '\'');
+        return strbuf_detach(&b);
+    }
+    case SOURCE_KEY_BYTES:
+        if (n < 2 || v[0] != '\\' || v[1] != 'x' || n % 2 != 0 || (n > 2 && !only_chars(v + 2, "0123456789abcdefABCDEF")))
+            return NULL;
+        return xasprintf("X'%s'", v + 2);
+    case SOURCE_KEY_DATE:
+    case SOURCE_KEY_TIMESTAMP:
+    case SOURCE_KEY_TIMESTAMPTZ: {
+        size_t len = n;
+        if (kind == SOURCE_KEY_TIMESTAMPTZ) {
+            if (n < 3 || strcmp(v + n - 3, "+00") != 0)
+                return NULL;
+            len -= 3;
+        }
+        /* YYYY-MM-DD, then " HH:MM:SS" and an optional fraction for the timestamps */
+        bool ok = len >= 10 && strspn(v, "0123456789") == 4 && v[4] == '-' && v[7] == '-' &&
+                  strspn(v + 5, "0123456789") == 2 && strspn(v + 8, "0123456789") == 2;
+        if (kind == SOURCE_KEY_DATE)
+            ok = ok && len == 10;
+        else
+            ok = ok && len >= 19 && v[10] == ' ' && v[13] == ':' && v[16] == ':' &&
+                 strspn(v + 11, "0123456789") == 2 && strspn(v + 14, "0123456789") == 2 &&
+                 strspn(v + 17, "0123456789") == 2 &&
+                 (len == 19 || (v[19] == '.' && len > 20 && len <= 26 && strspn(v + 20, "0123456789") == len - 20));
+        return ok ? xasprintf("'%.*s'", (int)len, v) : NULL;
+    }
+    }
+    return NULL;
+}
+
+/*
+ * The WHERE condition of a compare data range, in MySQL's SQL, comparing as the target does
+ * (source_key_kind): text by its UTF-8 bytes (no collation, no PAD SPACE), bytes by bytes,
+ * numbers and dates by value (the session is in UTC). "" for every row; NULL after logging.
+ */
+static char *range_condition(const mysql_table *mt, const src_table *t, const source_key_range *k)
+{
+    if (!k || !k->key)
+        return xstrdup("");
+    const mysql_column *kc = NULL;
+    for (size_t c = 0; c < mt->ncolumns && !kc; c++) {
+        char *raw = mysql_ddl_raw_name(mt->columns[c].name);
+        if (strcmp(raw, k->key) == 0)
+            kc = &mt->columns[c];
+        free(raw);
+    }
+    if (!kc) {
+        log_error("source database: table %s has no column %s (the target's key column)", t->name, k->key);
+        return NULL;
+    }
+    char *q = mysql_quote_ident(kc->name);
+    char *col = k->kind == SOURCE_KEY_TEXT    ? xasprintf("CAST(CONVERT(%s USING utf8mb4) AS BINARY)", q)
+                : k->kind == SOURCE_KEY_BYTES ? xasprintf("CAST(%s AS BINARY)", q)
+                                              : xstrdup(q);
+    free(q);
+    char *lo = k->lo ? bound_literal(k->kind, k->lo) : NULL;
+    char *hi = k->hi ? bound_literal(k->kind, k->hi) : NULL;
+    char *where = NULL;
+    if ((k->lo && !lo) || (k->hi && !hi))
+        log_bug("table %s: a key range bound of column %s is not of its kind (%d): %.60s", t->name, k->key,
+                (int)k->kind, k->lo && !lo ? k->lo : k->hi);
+    else if (lo && hi)
+        where = xasprintf("%s >= %s AND %s < %s", col, lo, col, hi);
+    else if (lo || hi)
+        where = xasprintf("%s %s %s", col, lo ? ">=" : "<", lo ? lo : hi);
+    else
+        where = xstrdup("");
+    free(col);
+    free(lo);
+    free(hi);
+    return where;
+}
+
+static source_rows_result my_rows_read_key_range(source_rows *r, const src_table *t, const source_key_range *k,
+                                                 int64_t stall_ms, const source_rows_sink *sink)
 {
     const mysql_table *mt = table_of(r->m, t->name);
     if (!mt) {
         log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
         return SOURCE_ROWS_FAILED;
     }
-    strbuf where = STRBUF_INIT;
-    const mysql_column *kc = NULL;
-    for (size_t k = 0; key && k < mt->ncolumns && !kc; k++) {
-        char *raw = mysql_ddl_raw_name(mt->columns[k].name);
-        if (strcmp(raw, key) == 0)
-            kc = &mt->columns[k];
-        free(raw);
-    }
-    if (key && !kc) {
-        log_error("source database: table %s has no column %s (the target's key column)", t->name, key);
+    char *where = range_condition(mt, t, k);
+    if (!where)
+        return SOURCE_ROWS_FAILED;
+    source_rows_result rc = rows_select(r, t, mt, where, stall_ms, sink);
+    free(where);
+    return rc;
+}
+
+/* compare data: the rows of an integer key range (source.h); the bounds are numbers. */
+static source_rows_result my_rows_read_range(source_rows *r, const src_table *t, const char *key,
+                                             const int64_t *lo, const int64_t *hi, int64_t stall_ms,
+                                             const source_rows_sink *sink)
+{
+    char l[24], h[24];
+    snprintf(l, sizeof l, "%" PRId64, lo ? *lo : 0);
+    snprintf(h, sizeof h, "%" PRId64, hi ? *hi : 0);
+    source_key_range k = {.key = key, .kind = SOURCE_KEY_INTEGER, .lo = lo ? l : NULL, .hi = hi ? h : NULL};
+    return my_rows_read_key_range(r, t, &k, stall_ms, sink);
+}
+
+/* compare data --level count: COUNT(*) of the range in the reader's snapshot. */
+static source_rows_result my_rows_count_key_range(source_rows *r, const src_table *t, const source_key_range *k,
+                                                  int64_t stall_ms, int64_t *count)
+{
+    const mysql_table *mt = table_of(r->m, t->name);
+    if (!mt) {
+        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
         return SOURCE_ROWS_FAILED;
     }
-    if (kc) {
-        char *q = mysql_quote_ident(kc->name);
-        if (lo)
-            strbuf_appendf(&where, "%s >= %" PRId64, q, *lo);
-        if (hi)
-            strbuf_appendf(&where, "%s%s < %" PRId64, lo ? " AND " : "", q, *hi);
-        free(q);
+    char *where = range_condition(mt, t, k);
+    if (!where)
+        return SOURCE_ROWS_FAILED;
+    char *from = mysql_quote_qualified(r->database, mt->name);
+    char *sql = xasprintf("SELECT COUNT(*) FROM %s%s%s", from, where[0] ? " WHERE " : "", where);
+    free(from);
+    free(where);
+    MYSQL *my = r->c->my;
+    int64_t started = now_monotonic_ms();
+    source_rows_result rc = SOURCE_ROWS_DONE;
+    MYSQL_RES *res = NULL;
+    MYSQL_ROW row;
+    if (mysql_real_query(my, sql, strlen(sql)) == 0 && (res = mysql_store_result(my)) &&
+        (row = mysql_fetch_row(res)) && row[0]) {
+        *count = strtoll(row[0], NULL, 10);
+    } else {
+        unsigned int e = mysql_errno(my);
+        if (e == CR_SERVER_LOST && now_monotonic_ms() - started >= stall_ms - 1000) {
+            rc = SOURCE_ROWS_STALLED;
+        } else {
+            bool lost = mysql_errno_lost(e);
+            log_msg(lost ? LOG_WARN : LOG_ERROR, "source database: counting the rows of table %s: %s (error %u)",
+                    t->name, e ? mysql_error(my) : "no count returned", e);
+            rc = lost ? SOURCE_ROWS_TRANSIENT : SOURCE_ROWS_FAILED;
+        }
     }
-    source_rows_result rc = rows_select(r, t, mt, where.len ? where.data : "", stall_ms, sink);
-    strbuf_free(&where);
+    if (res)
+        mysql_free_result(res);
+    free(sql);
     return rc;
 }
 
@@ -1169,6 +1350,72 @@ static engine_status my_feed_create(source *s, bool with_snapshot, char **snapsh
 }
 
 static void my_feed_release_snapshot(source *s) { pool_close(my_of(s)); }
+
+/*
+ * compare data during a live migration: the readers' snapshot and the binlog position exactly
+ * consistent with it. MariaDB tells it per transaction (binlog_snapshot_file / _position, fixed
+ * by START TRANSACTION WITH CONSISTENT SNAPSHOT: every transaction committed to the binlog before
+ * it is visible, none after). Every reader opened under the same lock must tell the same.
+ */
+static char *my_snapshot_begin_point(source *s, int *readers, src_position *pos)
+{
+    my_source *m = my_of(s);
+    mysql_conn *c = my_control(s);
+    if (!c)
+        return NULL;
+    if (!c->is_mariadb) {
+        log_report(LOG_ERROR, NULL, "compare after cutover to target",
+                   "source database: compare data during a live migration needs MariaDB (its "
+                   "binlog_snapshot_position); %s is not", c->server_version);
+        return NULL;
+    }
+    char *name = my_snapshot_begin_readers(s, readers);
+    if (!name)
+        return NULL;
+    mysql_binlog_pos first;
+    memset(&first, 0, sizeof first);
+    bool ok = m->npool > 0;
+    for (size_t i = 0; ok && i < m->npool; i++) {
+        mysql_rows st = MYSQL_ROWS_INIT;
+        ok = mysql_conn_query(m->pool[i], "SHOW STATUS LIKE 'binlog_snapshot_%'", 0, NULL, &st);
+        const char *file = NULL, *off = NULL;
+        for (size_t r = 0; ok && r < st.nrows; r++) {
+            const char *k = mysql_rows_get(&st, r, 0);
+            if (k && str_case_eq(k, "Binlog_snapshot_file"))
+                file = mysql_rows_get(&st, r, 1);
+            else if (k && str_case_eq(k, "Binlog_snapshot_position"))
+                off = mysql_rows_get(&st, r, 1);
+        }
+        if (ok && (!file || !*file || !off)) {
+            log_report(LOG_ERROR, NULL, "turn the binary log on (log_bin), as a live migration needs",
+                       "source database: the snapshot has no binlog position (binlog_snapshot_file is empty)");
+            ok = false;
+        }
+        mysql_binlog_pos p;
+        memset(&p, 0, sizeof p);
+        if (ok) {
+            snprintf(p.file, sizeof p.file, "%s", file);
+            p.offset = strtoull(off, NULL, 10);
+        }
+        if (ok && i == 0) {
+            first = p;
+        } else if (ok && (strcmp(p.file, first.file) != 0 || p.offset != first.offset)) {
+            log_error("source database: the compare data readers' snapshots are at different binlog "
+                      "positions (%s:%llu and %s:%llu)", first.file, first.offset, p.file, p.offset);
+            ok = false;
+        }
+        mysql_rows_free(&st);
+    }
+    if (!ok) {
+        pool_close(m);
+        free(name);
+        return NULL;
+    }
+    *pos = pos_encode(&first);
+    log_info("source database: the snapshot is at binlog %s:%llu", first.file, first.offset);
+    free(name);
+    return xasprintf("binlog %s:%llu", first.file, first.offset);
+}
 
 static void reader_stop(my_feed *f)
 {
@@ -1654,6 +1901,9 @@ const source_ops source_mysql_ops = {
     .rows_close = my_rows_close,
     .snapshot_begin_readers = my_snapshot_begin_readers,
     .rows_read_range = my_rows_read_range,
+    .rows_read_key_range = my_rows_read_key_range,
+    .rows_count_key_range = my_rows_count_key_range,
+    .snapshot_begin_point = my_snapshot_begin_point,
     .feed_init = my_feed_init,
     .feed_find = my_feed_find,
     .feed_prepare = my_feed_prepare,

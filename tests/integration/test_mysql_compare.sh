@@ -5,8 +5,8 @@
 # text, generated columns, quoted names) compares equal at --level checksum (native row hash and
 # text hash) and count; then a changed value, a missing row and an extra row on the target, and
 # a changed value on the source, are each reported DIFFERENT with the table named and exit 7.
-# What is not built answers so: --level rows, a live migration before cutover (test_mysql_live
-# compares after its cutover).
+# --level rows names a missing, an extra and a changed row's keys (test_mysql_compare_keys: keys
+# of other types; test_mysql_compare_live: before cutover).
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 . "$(dirname "$0")/../lib/mysql_fixture.sh"
@@ -94,9 +94,28 @@ mysql_as my shop -e "UPDATE customers SET tags = 'a,c', updated_at = updated_at 
 check "equal again once every difference is put back" "${CMP[@]}"
 assert_match "every table equal" "8 of 8 tables equal on target" "$(cat "$LAST_OUT")"
 
+# ---- --level rows names the keys (before: refused, exit 6) ----
+psql_as target yugabyte -c "DELETE FROM big WHERE id = 150000" >/dev/null
+psql_as target yugabyte -c "INSERT INTO texts (id, body) VALUES (1000, 'extra')" >/dev/null
+psql_as target yugabyte -c "UPDATE all_types SET c_decimal = 0.000002 WHERE id = 2" >/dev/null
+"${CMP[@]}" --level rows --parallel-jobs 3 >"$LAST_OUT" 2>"$LAST_ERR"
+assert_eq "--level rows: exit 7" 7 "$?"
+out=$(cat "$LAST_OUT")
+assert_match "--level rows: big, one missing" "big +\| *200000 +\| *199999 +\| *DIFFERENT +\| *1 rows differ: 1 missing on target, 0 extra on target, 0 changed" "$out"
+assert_match "--level rows: texts, one extra" "texts +\|.*DIFFERENT +\| *1 rows differ: 0 missing on target, 1 extra on target, 0 changed" "$out"
+assert_match "--level rows: all_types, one changed" "all_types +\|.*DIFFERENT +\| *1 rows differ: 0 missing on target, 0 extra on target, 1 changed" "$out"
+assert_match "--level rows lists big's key" "differing rows of big \(primary key\):
+  missing +\(150000\)" "$out"
+assert_match "--level rows lists texts' key" "differing rows of texts \(primary key\):
+  extra +\(1000\)" "$out"
+assert_match "--level rows lists all_types' key" "differing rows of all_types \(primary key\):
+  changed +\(2\)" "$out"
+psql_as target yugabyte -c "INSERT INTO big VALUES (150000, 'row 150000 ' || repeat('x', 150), 150000 % 97)" >/dev/null
+psql_as target yugabyte -c "DELETE FROM texts WHERE id = 1000" >/dev/null
+psql_as target yugabyte -c "UPDATE all_types SET c_decimal = 0.000001 WHERE id = 2" >/dev/null
+check "--level rows: equal once put back" "${CMP[@]}" --level rows
+
 # ---- what is not built ----
-expect_fail "--level rows with a MySQL source: not built yet" 6 "level rows with a mysql source is not built yet" \
-    "${CMP[@]}" --level rows
 expect_fail "--source-db-schema refused for a MySQL source" 2 "source-db-schema is not applicable for a MySQL source" \
     "${CMP[@]}" --source-db-schema shop
 expect_fail "a wrong source password: exit 4" 4 "[Aa]ccess denied" env SOURCE_DB_PASSWORD=Xq9-not-it "${CMP[@]}"

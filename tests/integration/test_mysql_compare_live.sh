@@ -1,15 +1,16 @@
 #!/bin/bash
 # compare data with a MySQL/MariaDB source during and after a live migration (export data
 # --export-type snapshot-and-changes from the binlog, import data, initiate cutover to target):
-# before cutover it is refused with the way out (its consistent point is built for PostgreSQL
-# sources only); after the cutover, with a workload of inserts, updates and deletes over every
+# before cutover it compares at the consistent point (MariaDB's binlog_snapshot_position of the
+# source snapshot, the importer applying exactly up to it) while a writer changes the source,
+# and names a row only on the target; after the cutover, with a workload of inserts, updates and deletes over every
 # type family having run while the changes streamed, the source and the target compare equal
 # (checksum and count), and a row the workload's last change left differing on the target is found.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER
-_live_cleanup() { kill -KILL ${EXP_PID:-} ${IMP_PID:-} 2>/dev/null; _mariadb_cleanup; harness_cleanup; }
+_live_cleanup() { touch "$TEST_TMP/stop-writer"; kill -KILL ${EXP_PID:-} ${IMP_PID:-} 2>/dev/null; _mariadb_cleanup; harness_cleanup; }
 trap _live_cleanup EXIT
 
 mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
@@ -85,9 +86,35 @@ UPDATE cs SET l1 = 'Åsa ÿ streamed' WHERE id = 1;
 INSERT INTO cs VALUES (2, 'ÿÿ', NULL);
 SQL
 
-expect_refusal "compare data before cutover: not built for a MySQL source, with the way out" 6 \
-    "compare data during a live migration from a mysql source is not built yet.*hint: compare after cutover to target" \
-    "${CMP[@]}"
+# Before cutover: compared at the consistent point (the MariaDB snapshot's binlog position, the
+# importer holding exactly there), while the source keeps changing. Before: refused (exit 6).
+writer() { # inserts and updates on the source until $TEST_TMP/stop-writer exists
+    local i=0
+    while [ ! -e "$TEST_TMP/stop-writer" ]; do
+        i=$((i + 1))
+        mysql_as my shop -e "INSERT INTO pairs VALUES ($((2000 + i)), 'w', 'live'); UPDATE items SET ii = ii - 1 WHERE id = $((1 + i % 3000)); DELETE FROM pairs WHERE a = $((1999 + i)) AND b = 'w'"
+        sleep 0.05
+    done
+}
+writer &
+WRITER_PID=$!
+for round in 1 2; do
+    check "compare data before cutover, the source changing (round $round): equal at the consistent point" \
+        env VOYAGER_COMPARE_POINT_TIMEOUT_S=60 "${CMP[@]}" --parallel-jobs 2
+    assert_match "round $round: the comparison says where it read" "consistent point: source snapshot at binlog position" \
+        "$(cat "$LAST_ERR" "$ED"/logs/*compare* 2>/dev/null)"
+done
+check "compare data before cutover, the source changing: equal at --level rows" "${CMP[@]}" --level rows
+touch "$TEST_TMP/stop-writer"
+wait "$WRITER_PID"
+mysql_as my shop -e "DELETE FROM pairs WHERE b = 'w'" # the writer's last row (the counts below are without it)
+# a row only on the target: found and named at the consistent point
+psql_as target yugabyte -c "INSERT INTO pairs VALUES (99999, 'only-target', NULL)" >/dev/null
+"${CMP[@]}" --level rows >"$LAST_OUT" 2>"$LAST_ERR"
+assert_eq "before cutover, a row only on the target: exit 7" 7 "$?"
+assert_match "before cutover: the row's key is named" "differing rows of pairs \(primary key\):
+  extra +\(99999,only-target\)" "$(cat "$LAST_OUT")"
+psql_as target yugabyte -c "DELETE FROM pairs WHERE a = 99999" >/dev/null
 
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
 wait_exit "$EXP_PID" 120

@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* lock_wait: how much longer a read waits than the server's lock_wait_timeout (seconds) */
+#define LOCK_WAIT_MARGIN_S 5
+
 /* mysql_library_init is not thread-safe; everything else is per connection. */
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static void library_init(void)
@@ -225,8 +228,13 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         }
         unsigned int timeout = opt->connect_timeout ? opt->connect_timeout : 10;
         mysql_optionsv(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-        if (opt->read_timeout)
-            mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &opt->read_timeout);
+        /* a server that stops answering (stopped, hung, a network gone silent) fails the call */
+        /* with lock_wait the server gives up first, and its answer says why */
+        unsigned int io_timeout = opt->read_timeout + (opt->read_timeout && opt->lock_wait ? LOCK_WAIT_MARGIN_S : 0);
+        if (io_timeout) {
+            mysql_optionsv(my, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+            mysql_optionsv(my, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+        }
         mysql_optionsv(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
         /* Never read my.cnf files or LOAD DATA LOCAL: the connection is what conf says. */
         my_bool no = 0;
@@ -272,8 +280,20 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         c->server_version = xstrdup(mysql_get_server_info(my));
         c->server_version_num = mysql_get_server_version(my);
         c->is_mariadb = strstr(c->server_version, "MariaDB") != NULL;
-        /* TIMESTAMP values in UTC whatever the server's zone; names stay as the server has them. */
-        if (!mysql_conn_exec(c, "SET time_zone = '+00:00'")) {
+        c->read_timeout = io_timeout;
+        c->timeout_env = opt->timeout_env;
+        /*
+         * TIMESTAMP values in UTC whatever the server's zone; names stay as the server has them.
+         * lock_wait: a statement waiting on a lock (FLUSH TABLES WITH READ LOCK behind a long
+         * query, with every writer queued behind it) gives up on the server before the read
+         * timeout gives up here, so nothing is left waiting there.
+         */
+        char *set = opt->lock_wait && opt->read_timeout
+                        ? xasprintf("SET time_zone = '+00:00', lock_wait_timeout = %u", opt->read_timeout)
+                        : xstrdup("SET time_zone = '+00:00'");
+        bool set_ok = mysql_conn_exec(c, set);
+        free(set);
+        if (!set_ok) {
             if (opt->err)
                 *opt->err = c->last_errno;
             mysql_conn_close(c);
@@ -295,6 +315,27 @@ void mysql_conn_close(mysql_conn *c)
     free(c);
 }
 
+/* Did the last statement fail because the server did not answer within the read timeout? */
+static bool timed_out(const mysql_conn *c)
+{
+    return c->read_timeout && (c->last_errno == CR_SERVER_LOST || c->last_errno == CR_SERVER_GONE_ERROR) &&
+           now_monotonic_ms() - c->started_ms >= (long long)c->read_timeout * 1000 - 1000;
+}
+
+static void report_timeout(const mysql_conn *c, const char *line, log_level lvl)
+{
+    char *hint = c->timeout_env ? xasprintf("check that the server runs and answers (not stopped, not "
+                                            "overloaded, the network up); if it is only slow, raise %s "
+                                            "(seconds)",
+                                            c->timeout_env)
+                                : xstrdup("check that the server runs and answers (not stopped, not "
+                                          "overloaded, the network up)");
+    log_report(lvl, "the server stopped answering, or the network to it went silent", hint,
+               "%s database (MySQL at %s): no answer within %u s to: %.200s", db_role_name(c->role),
+               c->endpoint, c->read_timeout, line);
+    free(hint);
+}
+
 static void log_failure(mysql_conn *c, const char *what, const char *sql, bool quiet)
 {
     note_error(c);
@@ -303,6 +344,10 @@ static void log_failure(mysql_conn *c, const char *what, const char *sql, bool q
     char line[512];
     first_line(sql, line, sizeof line);
     log_level lvl = c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR;
+    if (timed_out(c)) {
+        report_timeout(c, line, lvl);
+        return;
+    }
     log_msg(lvl, "%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),
             c->endpoint, what, c->last_errno, c->sqlstate, line);
 }
@@ -311,6 +356,7 @@ static void clear_error(mysql_conn *c)
 {
     c->last_errno = 0;
     c->sqlstate[0] = '\0';
+    c->started_ms = now_monotonic_ms();
 }
 
 bool mysql_conn_exec(mysql_conn *c, const char *sql)
@@ -548,7 +594,11 @@ static bool query_prepared(mysql_conn *c, const char *sql, int nparams, const ch
 stmt_error:
     c->last_errno = mysql_stmt_errno(st);
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", mysql_stmt_sqlstate(st));
-    if (!quiet) {
+    if (!quiet && timed_out(c)) {
+        char line[512];
+        first_line(sql, line, sizeof line);
+        report_timeout(c, line, c->retries ? LOG_WARN : LOG_ERROR);
+    } else if (!quiet) {
         char line[512];
         first_line(sql, line, sizeof line);
         log_error("%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s",

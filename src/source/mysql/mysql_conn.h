@@ -28,6 +28,9 @@ typedef struct mysql_conn {
     unsigned int last_errno;           /* of the last failed call, 0 if none */
     char sqlstate[6];                  /* of the last failed call, "" if none */
     bool retries; /* the owner retries a transient failure (mysql_errno_transient): logged as a warning */
+    unsigned int read_timeout;         /* mysql_conn_options.read_timeout */
+    const char *timeout_env;           /* mysql_conn_options.timeout_env */
+    long long started_ms;              /* when the last statement was sent (monotonic) */
 } mysql_conn;
 
 typedef struct mysql_conn_options {
@@ -36,7 +39,15 @@ typedef struct mysql_conn_options {
     char **hint;                  /* when not NULL, what to do about it, or NULL (caller frees) */
     unsigned int *err;            /* when not NULL, a failure's mysql_errno (0: it had none) */
     unsigned int connect_timeout; /* seconds; 0: 10 */
-    unsigned int read_timeout;    /* seconds; 0: none (a binlog stream waits for events) */
+    /*
+     * Seconds a read or a write on the connection may wait; 0: none (a binlog stream waits for
+     * events). lock_wait: the server's lock_wait_timeout too, the reads waiting a few seconds
+     * longer (the server's refusal says why). A statement that times out is logged as "no answer
+     * within N s", naming timeout_env (when given) as the setting.
+     */
+    unsigned int read_timeout;
+    bool lock_wait;
+    const char *timeout_env;
     bool no_database;             /* connect without selecting conf->name */
 } mysql_conn_options;
 
