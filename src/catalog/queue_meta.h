@@ -71,6 +71,15 @@ bool qm_queue_tail(catalog *m, const char *role, qm_tail *out);
 /* A new, empty segment row owned by role (rel_path relative to the export dir). */
 bool qm_segment_insert(catalog *m, long long seg_no, const char *rel_path, const char *role);
 
+/*
+ * queue_table_keys: the columns (JSON array of names) whose old values role's events carry
+ * for a table. set replaces; get gives *columns_json NULL when none is recorded (caller frees).
+ */
+bool qm_table_keys_set(catalog *m, const char *role, const char *schema, const char *table,
+                       const char *columns_json);
+bool qm_table_keys_get(catalog *m, const char *role, const char *schema, const char *table,
+                       char **columns_json);
+
 /* Per-table event counts of one durable step. */
 typedef struct qm_count {
     const char *schema;
