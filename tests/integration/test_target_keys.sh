@@ -44,10 +44,14 @@ run_import() {
 # target_rows TABLE: the target table's rows, ordered.
 target_rows() { psql_as target yugabyte -c "SELECT * FROM public.$1 ORDER BY 1, 2"; }
 
-# refused NAME RUN TABLE INDEX COLUMNS BEFORE: import data (output of run_import RUN) exits 3
-# with an error naming TABLE and its INDEX ("unique index") on COLUMNS ('"a", "b"'), what the
-# queue carries (the source's key "id"), the fixes; TABLE's rows on the target are still BEFORE.
+# refused NAME RUN TABLE INDEX COLUMNS SQL...: the SQL statements run on the source, then
+# import data (output of run_import RUN) exits 3 with an error naming TABLE and its INDEX
+# ("unique index") on COLUMNS ('"a", "b"'), what the queue carries (the source's key "id"), the
+# fixes; TABLE's rows on the target are what they were before the statements.
 refused() {
+    local before stmt
+    before=$(target_rows "$3")
+    for stmt in "${@:6}"; do psql_as source sourcedb -c "$stmt" >/dev/null; done
     wait_exit "$IMP_PID" 120
     assert_eq "$1: import data refuses the table: exit 3" 3 "$?"
     local out
@@ -59,16 +63,15 @@ refused() {
     assert_match "$1: the hint gives the fixes" \
         "^hint: give the table the same $4 where its changes are captured .*or drop the $4 on the target database until cutover" "$out"
     assert_eq "$1: no 'no value for key column' failure" "" "$(grep 'no value for key column' <<<"$out")"
-    assert_eq "$1: nothing of the table was applied" "$6" "$(target_rows "$3")"
+    assert_eq "$1: nothing of the table was applied" "$before" "$(target_rows "$3")"
 }
 
 # --- 1. an extra unique index
 run_import uniq
 check "snapshot imported" status_wait "$ED" ImportDataDone 60
-before=$(target_rows acct)
-psql_as source sourcedb -c "UPDATE public.acct SET email = 'new' || id || '@x', n = n + 1000 WHERE id <= 10" \
-    -c "UPDATE public.plain SET v = v + 1 WHERE id <= 5" >/dev/null
-refused uniq uniq acct "unique index" '"email"' "$before"
+refused uniq uniq acct "unique index" '"email"' \
+    "UPDATE public.acct SET email = 'new' || id || '@x', n = n + 1000 WHERE id <= 10" \
+    "UPDATE public.plain SET v = v + 1 WHERE id <= 5"
 
 psql_as target yugabyte -c "DROP INDEX public.acct_email" >/dev/null
 run_import uniq_fixed
@@ -81,10 +84,8 @@ assert_eq "uniq: with the index dropped, the same command applies the table's ch
 check "uniq: and keeps running" kill -0 "$IMP_PID"
 
 # --- 2. a primary key wider than the source's
-before=$(target_rows reg)
-psql_as source sourcedb -c "UPDATE public.reg SET v = v + 1000 WHERE id <= 10" \
-    -c "DELETE FROM public.reg WHERE id BETWEEN 11 AND 15" >/dev/null
-refused pk uniq_fixed reg "primary key" '"id", "region"' "$before"
+refused pk uniq_fixed reg "primary key" '"id", "region"' \
+    "UPDATE public.reg SET v = v + 1000 WHERE id <= 10" "DELETE FROM public.reg WHERE id BETWEEN 11 AND 15"
 
 psql_as target yugabyte -c "ALTER TABLE public.reg DROP CONSTRAINT reg_pkey, ADD PRIMARY KEY (id)" >/dev/null
 run_import pk_fixed
