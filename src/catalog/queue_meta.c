@@ -71,7 +71,7 @@ bool qm_queue_reset(catalog *m)
     if (!catalog_begin(m))
         return false;
     bool ok = catalog_exec(m, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
-                              "DELETE FROM cdc_exporter_state") &&
+                              "DELETE FROM queue_table_keys; DELETE FROM cdc_exporter_state") &&
               catalog_exec(m, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
     if (!ok) {
         catalog_rollback(m);

@@ -48,8 +48,8 @@ bool qm_exporter_record(catalog *m, const char *role, const char *slot, const ch
 bool qm_exporter_set_snapshot_done(catalog *m, const char *role);
 
 /*
- * Forget the whole queue, in one transaction: segments, counts, every
- * exporter's position, and the sequence values read at cutovers (--start-clean
+ * Forget the whole queue, in one transaction: segments, counts, what its
+ * events carry per table, every exporter's position, and the sequence values read at cutovers (--start-clean
  * of a live export).
  */
 bool qm_queue_reset(catalog *m);

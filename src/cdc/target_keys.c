@@ -76,25 +76,70 @@ static void seen_set(seen_table *t, const src_change *ch)
     }
 }
 
-/* The columns whose old values ch's events carry, as cdc_stream.c writes them (caller frees). */
-static char *carried_json(const src_change *ch)
+/* The columns whose old values ch's events carry, as cdc_stream.c writes them, into out. */
+static void carried_columns(const src_change *ch, strlist *out)
 {
-    strbuf sb = STRBUF_INIT;
-    strbuf_append_char(&sb, '[');
-    bool first = true;
     for (size_t i = 0; i < ch->ncols; i++) {
         bool carried = !ch->old_needed || ch->old_needed[i];
         for (size_t k = 0; k < ch->nkey && !carried; k++)
             carried = ch->key[k] == i;
-        if (!carried)
-            continue;
-        if (!first)
+        if (carried)
+            strlist_push(out, ch->columns[i]);
+    }
+}
+
+/* The JSON array of cols (caller frees). */
+static char *columns_json(const strlist *cols)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append_char(&sb, '[');
+    for (size_t i = 0; i < cols->count; i++) {
+        if (i)
             strbuf_append_char(&sb, ',');
-        first = false;
-        json_append_string(&sb, ch->columns[i], strlen(ch->columns[i]));
+        json_append_string(&sb, cols->items[i], strlen(cols->items[i]));
     }
     strbuf_append_char(&sb, ']');
     return strbuf_detach(&sb);
+}
+
+/* The names of a JSON array of columns_json(), into out. */
+static void columns_parse(const char *json, strlist *out)
+{
+    cJSON *a = cJSON_Parse(json);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a)
+        if (cJSON_IsString(it))
+            strlist_push(out, it->valuestring);
+    cJSON_Delete(a);
+}
+
+/*
+ * Record what ch's events carry, as far as every event of its table already in the queue
+ * carries it too: the events queued before the source's table gained a unique index lack
+ * its old values, so a record never grows within one queue (qm_queue_reset forgets it).
+ */
+static bool record(catalog *cat, const char *exporter_role, const src_change *ch)
+{
+    char *was = NULL;
+    if (!qm_table_keys_get(cat, exporter_role, ch->schema, ch->table, &was))
+        return false;
+    strlist now = {0}, prev = {0}, both = {0};
+    carried_columns(ch, &now);
+    if (was) {
+        columns_parse(was, &prev);
+        for (size_t i = 0; i < now.count; i++)
+            if (strlist_contains(&prev, now.items[i]))
+                strlist_push(&both, now.items[i]);
+    }
+    char *json = columns_json(was ? &both : &now);
+    bool ok = (was && strcmp(was, json) == 0) ||
+              qm_table_keys_set(cat, exporter_role, ch->schema, ch->table, json);
+    free(json);
+    free(was);
+    strlist_free(&now);
+    strlist_free(&prev);
+    strlist_free(&both);
+    return ok;
 }
 
 bool target_keys_note(catalog *cat, const char *exporter_role, target_keys_memo **memo,
@@ -112,10 +157,7 @@ bool target_keys_note(catalog *cat, const char *exporter_role, target_keys_memo 
     seen_table *t = strmap_get(&(*memo)->tables, k->data, k->len);
     if (t && seen_same(t, ch))
         return true;
-    char *json = carried_json(ch);
-    bool ok = qm_table_keys_set(cat, exporter_role, ch->schema, ch->table, json);
-    free(json);
-    if (!ok)
+    if (!record(cat, exporter_role, ch))
         return false;
     if (!t) {
         t = xcalloc(1, sizeof *t);
@@ -163,11 +205,11 @@ static void refuse(const char *db, const table_meta *tm, const char *index, cons
                              "by, and fail; a delete would not be ordered against a change that "
                              "reuses the value. Nothing was applied to the table",
                              have, column);
-    char *hint = xasprintf("give the table the same %s where its changes are captured (then "
-                           "restart export data so that its events carry it), or drop the %s "
-                           "on the %s database until cutover and create it again after; then "
-                           "run the same command again",
-                           index, index, db);
+    char *hint = xasprintf("drop the %s on the %s database until cutover and create it again "
+                           "after; then run the same command again (giving the table the same "
+                           "%s where its changes are captured covers only the changes captured "
+                           "after that, not those in the queue)",
+                           index, db, index);
     log_report(LOG_ERROR, detail, hint,
                "table %s on the %s database has a %s on %s that the table its changes come "
                "from lacks: its changes cannot be applied",
@@ -190,12 +232,7 @@ bool target_keys_check(catalog *cat, const char *const *roles, db_role db, const
         if (!json)
             continue;
         strlist carried = {0};
-        cJSON *a = cJSON_Parse(json);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, a)
-            if (cJSON_IsString(it))
-                strlist_push(&carried, it->valuestring);
-        cJSON_Delete(a);
+        columns_parse(json, &carried);
         free(json);
         const char *col = missing(&tm->pk, &carried);
         bool ok = col == NULL;

@@ -13,7 +13,8 @@
  *
  * Exporter (cdc_stream.c): target_keys_note() per change records the columns in meta.db
  * (queue_table_keys) the first time a run meets the table and whenever they change, before
- * the event enters the queue: an importer that reads an event finds them recorded.
+ * the event enters the queue: an importer that reads an event finds them recorded. A record
+ * only shrinks within one queue: it says what every queued event of the table carries.
  * Importer (cdc_import.c): target_keys_check() once per table, as its metadata is loaded.
  */
 #ifndef VOYAGER_CDC_TARGET_KEYS_H
@@ -32,7 +33,8 @@ typedef struct target_keys_memo target_keys_memo;
 void target_keys_memo_free(target_keys_memo *memo);
 
 /*
- * Record in meta.db the columns ch's table carries, for exporter_role, unless *memo says
+ * Record in meta.db the columns ch's table carries (as far as its events already queued
+ * carry them too), for exporter_role, unless *memo says
  * they are recorded already (*memo is created on the first call; the caller frees it with
  * target_keys_memo_free). A TRUNCATE carries none: nothing to do. False after a logged error.
  */

@@ -60,8 +60,8 @@ refused() {
         "^error: table \"public\".\"$3\" on the target database has a $4 on \\($5\\) that the table its changes come from lacks: its changes cannot be applied\$" "$out"
     assert_match "$1: the detail says what the queue carries and that nothing was applied" \
         '^detail: the change queue carries the old values of \("id"\) only.*Nothing was applied to the table$' "$out"
-    assert_match "$1: the hint gives the fixes" \
-        "^hint: give the table the same $4 where its changes are captured .*or drop the $4 on the target database until cutover" "$out"
+    assert_match "$1: the hint gives the fix" \
+        "^hint: drop the $4 on the target database until cutover and create it again after; then run the same command again" "$out"
     assert_eq "$1: no 'no value for key column' failure" "" "$(grep 'no value for key column' <<<"$out")"
     assert_eq "$1: nothing of the table was applied" "$before" "$(target_rows "$3")"
 }
