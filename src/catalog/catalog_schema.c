@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 static const char *const tables_sql =
     /* the migration status record: one JSON object (catalog.h) */
@@ -91,6 +91,13 @@ static const char *const tables_sql =
     " num_inserts INTEGER NOT NULL DEFAULT 0, num_updates INTEGER NOT NULL DEFAULT 0,"
     " num_deletes INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (exporter_role, schema_name, table_name));"
+    /*
+     * the columns whose old values an exporter's events carry per table (JSON array):
+     * what an importer may look rows up and follow unique values by (cdc/target_keys.h)
+     */
+    "CREATE TABLE IF NOT EXISTS queue_table_keys ("
+    " exporter_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,"
+    " columns TEXT NOT NULL, PRIMARY KEY (exporter_role, schema_name, table_name));"
 
     /* each change exporter's durable position */
     "CREATE TABLE IF NOT EXISTS cdc_exporter_state ("

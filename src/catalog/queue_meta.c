@@ -71,7 +71,7 @@ bool qm_queue_reset(catalog *m)
     if (!catalog_begin(m))
         return false;
     bool ok = catalog_exec(m, "DELETE FROM queue_segment; DELETE FROM queue_table_counts; "
-                              "DELETE FROM cdc_exporter_state") &&
+                              "DELETE FROM queue_table_keys; DELETE FROM cdc_exporter_state") &&
               catalog_exec(m, "DELETE FROM sequence_last_values WHERE phase LIKE 'cutover.%'");
     if (!ok) {
         catalog_rollback(m);
@@ -103,6 +103,29 @@ bool qm_queue_tail(catalog *m, const char *role, qm_tail *out)
     out->is_closed = closed != 0;
     out->role_matches = match != 0;
     return ok;
+}
+
+bool qm_table_keys_set(catalog *m, const char *role, const char *schema, const char *table,
+                       const char *columns_json)
+{
+    return catalog_run(m, NULL,
+                       "INSERT OR REPLACE INTO queue_table_keys(exporter_role, schema_name, "
+                       "table_name, columns) VALUES (?1, ?2, ?3, ?4)",
+                       "ssss", role, schema, table, columns_json);
+}
+
+static void fill_text(sqlite3_stmt *st, void *row) { *(char **)row = catalog_column_dup(st, 0); }
+
+bool qm_table_keys_get(catalog *m, const char *role, const char *schema, const char *table,
+                       char **columns_json)
+{
+    *columns_json = NULL;
+    bool found;
+    return catalog_load_row(m, "the key columns the change queue carries", fill_text, columns_json,
+                            &found,
+                            "SELECT columns FROM queue_table_keys WHERE exporter_role = ?1 AND "
+                            "schema_name = ?2 AND table_name = ?3",
+                            "sss", role, schema, table);
 }
 
 bool qm_segment_insert(catalog *m, long long seg_no, const char *rel_path, const char *role)

@@ -48,8 +48,8 @@ bool qm_exporter_record(catalog *m, const char *role, const char *slot, const ch
 bool qm_exporter_set_snapshot_done(catalog *m, const char *role);
 
 /*
- * Forget the whole queue, in one transaction: segments, counts, every
- * exporter's position, and the sequence values read at cutovers (--start-clean
+ * Forget the whole queue, in one transaction: segments, counts, what its
+ * events carry per table, every exporter's position, and the sequence values read at cutovers (--start-clean
  * of a live export).
  */
 bool qm_queue_reset(catalog *m);
@@ -70,6 +70,15 @@ bool qm_queue_tail(catalog *m, const char *role, qm_tail *out);
 
 /* A new, empty segment row owned by role (rel_path relative to the export dir). */
 bool qm_segment_insert(catalog *m, long long seg_no, const char *rel_path, const char *role);
+
+/*
+ * queue_table_keys: the columns (JSON array of names) whose old values role's events carry
+ * for a table. set replaces; get gives *columns_json NULL when none is recorded (caller frees).
+ */
+bool qm_table_keys_set(catalog *m, const char *role, const char *schema, const char *table,
+                       const char *columns_json);
+bool qm_table_keys_get(catalog *m, const char *role, const char *schema, const char *table,
+                       char **columns_json);
 
 /* Per-table event counts of one durable step. */
 typedef struct qm_count {

@@ -22,6 +22,7 @@
 #include "cdc/queue_format.h"
 #include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
+#include "cdc/target_keys.h"
 #include "core/strmap.h"
 #include "catalog/import_state.h"
 #include "core/lock.h"
@@ -374,7 +375,8 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
         while (main_ready(im, &rs)) {
             if (im->main->ops->table_meta(im->main, ev->schema_name, ev->table_name, im->ntables,
                                           &tm)) {
-                if (!route_table(im, tm)) {
+                if (!target_keys_check(im->eng->cat, im->kind->roles, im->conf->role, tm,
+                                       &im->table_rc) || !route_table(im, tm)) {
                     table_meta_free(tm);
                     return NULL;
                 }

@@ -15,6 +15,7 @@
 #include "cdc/export_metrics.h"
 #include "cdc/queue_format.h"
 #include "cdc/queue_writer.h"
+#include "cdc/target_keys.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/retry.h"
@@ -76,6 +77,7 @@ typedef struct stream {
     int64_t connected_ms;  /* when the current feed connection started */
     int64_t silence_ms;    /* nothing heard for this long: the connection is dead */
     cp_exporter cp;        /* recent commits, for compare data's consistent point */
+    target_keys_memo *keys; /* the tables whose carried key columns are recorded */
     uint64_t tx_id;
     uint64_t tx_commit;
     long long tx_first_vsn;
@@ -221,6 +223,8 @@ static int on_change(void *arg, const src_change *ch)
     stream *s = arg;
     if (s->skip_tx)
         return ENGINE_OK;
+    if (!target_keys_note(s->eng->cat, s->p->exporter_role, &s->keys, ch))
+        return ENGINE_FAILED;
     strbuf_reset(&s->line);
     if (ch->op == SRC_TRUNCATE) {
         event_json_append_truncate(&s->line, qw_next_vsn(s->qw), ch->schema, ch->table,
@@ -547,6 +551,7 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
     s.src->ops->feed_disconnect(s.src);
     strbuf_free(&s.line);
     cp_exporter_free(&s.cp);
+    target_keys_memo_free(s.keys);
     qw_close(s.qw);
     return (engine_status)rc;
 }

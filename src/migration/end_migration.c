@@ -7,6 +7,7 @@
 #include "core/util.h"
 #include "db/connect.h"
 #include "db/replication/replstream.h"
+#include "migration/cutover.h"
 #include "migration/report.h"
 
 #include <errno.h>
@@ -157,6 +158,42 @@ static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
     return ok;
 }
 
+/*
+ * The exporter whose change feed lives on the database of role (its cutover
+ * flag, the key of FeedsLeftAtCutover), or NULL.
+ */
+static const char *exporter_on(db_role role)
+{
+    switch (role) {
+    case DB_SOURCE:
+        return "CutoverProcessedBySourceExporter";
+    case DB_TARGET:
+        return "CutoverProcessedByTargetExporter";
+    case DB_SOURCE_REPLICA:
+        break;
+    }
+    return NULL;
+}
+
+/*
+ * The database of role is clean: a feed an exporter left on it at cutover is
+ * gone too, so cutover status must stop warning of it even when a later
+ * database fails and the export dir (with its status record) is kept.
+ */
+static bool forget_feed_left(const engine_ctx *eng, db_role role)
+{
+    const char *key = exporter_on(role);
+    if (!key)
+        return true;
+    bool cleared = false;
+    if (!cutover_note_feed_left(eng, key, NULL, false, &cleared))
+        return false;
+    if (cleared)
+        log_say("%s database: the change feed an exporter left there at cutover is dropped too",
+                db_role_name(role));
+    return true;
+}
+
 engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spec)
 {
     engine_status rc = save_data_report(eng, spec);
@@ -180,6 +217,8 @@ engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spe
                        "the %s database was not cleaned", db_role_name(spec->conf[i]->role));
             return db_role_failure(spec->conf[i]->role);
         }
+        if (!forget_feed_left(eng, spec->conf[i]->role))
+            return ENGINE_BAD_STATE;
     }
     return ENGINE_OK;
 }

@@ -23,9 +23,10 @@ static bool select_tables(const export_data_spec *spec, const src_tables *all, s
     for (size_t i = 0; i < all->count; i++)
         refs[i] = (table_ref){all->items[i].schema, all->items[i].name};
     char *err = NULL;
-    bool ok = table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err);
+    const char *hint = NULL;
+    bool ok = table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err, &hint);
     if (!ok) {
-        log_error("source database: %s", err);
+        log_report(LOG_ERROR, NULL, hint, "source database: %s", err);
         free(err);
     }
     *out = xcalloc(all->count + 1, sizeof **out);

@@ -223,10 +223,11 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
         refs[i] = (table_ref){rows.items[i].schema, rows.items[i].table};
     static const table_patterns none;
     char *err = NULL;
+    const char *hint = NULL;
     bool ok = table_filter_select(refs, rows.count, r->spec->include ? r->spec->include : &none,
-                                  r->spec->exclude ? r->spec->exclude : &none, keep, &err);
+                                  r->spec->exclude ? r->spec->exclude : &none, keep, &err, &hint);
     if (!ok) {
-        log_error("%s", err);
+        log_report(LOG_ERROR, NULL, hint, "%s", err);
         free(err);
     }
     if (ok) {

@@ -179,7 +179,7 @@ static bool has_wildcard(const table_pattern *p)
 }
 
 static bool check_all_match(const table_ref *tables, size_t n, const table_patterns *pats,
-                            const char *which, char **err)
+                            const char *which, char **err, const char **hint)
 {
     for (size_t k = 0; k < pats->count; k++) {
         const table_pattern *p = &pats->items[k];
@@ -189,9 +189,8 @@ static bool check_all_match(const table_ref *tables, size_t n, const table_patte
         for (size_t i = 0; i < n && !found; i++)
             found = table_pattern_matches(p, tables[i].schema, tables[i].name);
         if (!found) {
-            *err = xasprintf("table '%s' in %s does not exist (names are schema.table; quote "
-                             "case-sensitive names: \"Name\")",
-                             p->text, which);
+            *err = xasprintf("table '%s' in %s does not exist", p->text, which);
+            *hint = "names are schema.table; quote case-sensitive names: \"Name\"";
             return false;
         }
     }
@@ -199,11 +198,12 @@ static bool check_all_match(const table_ref *tables, size_t n, const table_patte
 }
 
 bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
-                         const table_patterns *exclude, bool *keep, char **err)
+                         const table_patterns *exclude, bool *keep, char **err, const char **hint)
 {
     *err = NULL;
-    if (!check_all_match(tables, n, include, "--table-list", err) ||
-        !check_all_match(tables, n, exclude, "--exclude-table-list", err))
+    *hint = NULL;
+    if (!check_all_match(tables, n, include, "--table-list", err, hint) ||
+        !check_all_match(tables, n, exclude, "--exclude-table-list", err, hint))
         return false;
     for (size_t i = 0; i < n; i++) {
         bool in = include->count == 0;

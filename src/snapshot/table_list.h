@@ -48,10 +48,11 @@ bool table_pattern_matches(const table_pattern *p, const char *schema, const cha
 /*
  * Select among tables[0..n): included (every table when include is empty)
  * and not excluded. keep[i] is set for selected tables. Returns false with
- * *err (caller frees) naming a pattern without wildcards that matches no table.
+ * *err (the message, caller frees) naming a pattern without wildcards that
+ * matches no table, and *hint (static: how to write names) for log_report.
  */
 bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
-                         const table_patterns *exclude, bool *keep, char **err);
+                         const table_patterns *exclude, bool *keep, char **err, const char **hint);
 
 /* The name operators see: table for schema public, else schema.table. Caller frees. */
 char *table_display_name(const char *schema, const char *name);

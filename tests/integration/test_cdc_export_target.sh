@@ -19,22 +19,11 @@ psql_as target yugabyte -c 'ALTER TABLE public.pairs REPLICA IDENTITY DEFAULT'
 "$V" cutover status -e "$ED" >/dev/null 2>&1
 expect_fail "refuses before cutover to target" 3 "cutover to target has not happened yet|way back" \
     "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}"
-status_set "$ED" ExportType '"snapshot-and-changes"' FallbackEnabled true CutoverToTargetRequested true \
-    CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
+status_cut_over_to_target "$ED"
 expect_fail "needs the table list of the live migration" 3 "table list of this live migration" \
     "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}"
 # What export data from source records (its slot is not our business here).
-python3 - "$ED/metainfo/meta.db" <<'PY'
-import sqlite3, sys, json
-db = sqlite3.connect(sys.argv[1])
-db.execute("""CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT PRIMARY KEY,
- slot_name TEXT, publication_name TEXT, snapshot_done INTEGER NOT NULL DEFAULT 0,
- last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0,
- total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)""")
-db.execute("INSERT INTO cdc_exporter_state(exporter_role, snapshot_done, stream_done, tables) VALUES (?, 1, 1, ?)",
-           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"], ["public", "parted"]])))
-db.commit()
-PY
+status_source_exporter_tables "$ED"
 
 export QUEUE_SEGMENT_MAX_BYTES=200000
 run_exporter() {

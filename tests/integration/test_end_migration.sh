@@ -14,6 +14,9 @@ mkdir -p "$BK"
 uuid=$(status_get "$ED" MigrationUUID | tr -d '"-')
 conf() { printf '{"DBType":"postgresql","Host":"127.0.0.1","Port":%s,"User":"voyager","DBName":"%s"}' "$1" "$2"; }
 status_set "$ED" SourceDBConf "$(conf "$SOURCE_PORT" sourcedb)" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
+# export data could not drop its slot at cutover (test_cutover_slot_drop.sh makes that for real)
+status_set "$ED" FeedsLeftAtCutover '{"CutoverProcessedBySourceExporter": "replication slot on the source database"}'
+LEFT_WARNING="warning: 'export data from source' could not drop its replication slot on the source database"
 
 # What a live migration leaves behind, plus things of another migration that must survive.
 psql_as source sourcedb -c "CREATE PUBLICATION voyager_pub_$uuid FOR ALL TABLES" \
@@ -46,9 +49,17 @@ expect_fail "refused while a migration process runs" 3 "'yb-voyager import data 
     "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
 kill $holder; wait $holder 2>/dev/null
 
+SOURCE_DB_PASSWORD="wrong" expect_fail "the source it cannot clean keeps the export dir" 4 "password authentication failed" \
+    "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
+assert_match "the slot left at cutover is still warned of (its drop failed again)" "$LEFT_WARNING" \
+    "$("$V" cutover status -e "$ED" 2>&1)"
 TARGET_DB_PASSWORD="wrong" expect_fail "a database it cannot clean keeps the export dir" 5 "password authentication failed" \
     "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
 [ -s "$ED/metainfo/meta.db" ] && ok "export dir kept after the failure" || not_ok "export dir kept after the failure"
+assert_match "it says the slot left at cutover is dropped" "source database: the change feed an exporter left there at cutover is dropped too" \
+    "$(cat "$LAST_OUT")"
+assert_eq "the source was cleaned: cutover status no longer warns of the slot left" "" \
+    "$("$V" cutover status -e "$ED" 2>&1 | grep -i warning)"
 
 check "end migration" "$V" end migration -e "$ED" "${ALL[@]}" --backup-dir "$BK" --yes
 assert_eq "our slot dropped, the other kept" "other_slot" "$(psql_as source sourcedb -c "SELECT string_agg(slot_name, ',') FROM pg_replication_slots")"

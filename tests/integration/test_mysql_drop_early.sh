@@ -47,35 +47,35 @@ export YB_VOYAGER_RETRY_TIMEOUT=60
 # exported), so that FLUSH TABLES WITH READ LOCK waits for it ("Waiting for backup lock");
 # release_tables interrupts it (the write is rolled back).
 mysql_as my mysql -e "CREATE DATABASE holddb; CREATE TABLE holddb.hold (id INT PRIMARY KEY, n INT); INSERT INTO holddb.hold VALUES (1, 0)"
-hold_tables() {
-    mysql_as my holddb -e "UPDATE hold SET n = n + SLEEP(300) WHERE id = 1" >/dev/null 2>&1 &
-    BLK_PID=$!
+# processlist WHERE: the ids of the server's connections matching WHERE (on PROCESSLIST).
+processlist() { mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE $1"; }
+# processlist_wait WHERE SECONDS: 0 once a connection matches WHERE, 1 after SECONDS.
+processlist_wait() {
     local i
-    for i in $(seq 1 100); do
-        [ -n "$(mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'UPDATE hold SET%'")" ] && return 0
-        sleep 0.1
+    for i in $(seq 1 $(($2 * 5))); do
+        [ -n "$(processlist "$1")" ] && return 0
+        sleep 0.2
     done
     return 1
 }
+HOLDER="INFO LIKE 'UPDATE hold SET%'"
+hold_tables() {
+    mysql_as my holddb -e "UPDATE hold SET n = n + SLEEP(300) WHERE id = 1" >/dev/null 2>&1 &
+    BLK_PID=$!
+    processlist_wait "$HOLDER" 10
+}
 release_tables() {
     local id
-    for id in $(mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'UPDATE hold SET%'"); do
+    for id in $(processlist "$HOLDER"); do
         mysql_as my shop -e "KILL QUERY $id" 2>/dev/null
     done
     wait "$BLK_PID" 2>/dev/null
 }
 # ftwrl_waiting: export data's FLUSH TABLES WITH READ LOCK is waiting (at most 30 s).
-ftwrl_waiting() {
-    local i
-    for i in $(seq 1 150); do
-        [ -n "$(mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'voyager' AND INFO = 'FLUSH TABLES WITH READ LOCK'")" ] && return 0
-        sleep 0.2
-    done
-    return 1
-}
+ftwrl_waiting() { processlist_wait "USER = 'voyager' AND INFO = 'FLUSH TABLES WITH READ LOCK'" 30; }
 kill_voyager_connections() {
     local id
-    for id in $(mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'voyager'"); do
+    for id in $(processlist "USER = 'voyager'"); do
         mysql_as my shop -e "KILL CONNECTION $id" 2>/dev/null
     done
 }
@@ -126,16 +126,18 @@ same_table() {
     assert_eq "$1: $5 equals the source (rows, checksum)" "$my" "$pg"
 }
 
-drop_during cut_snap cut
-wait_exit "$EXP_PID" 120
-assert_eq "snapshot-only, cut while FLUSH TABLES WITH READ LOCK waits: exit 0" 0 "$?"
-assert_match "the forwarder cut export data's connection" "cut: [1-9]" "$(cat "$TEST_TMP/cut.log")"
-started_again cut_snap "snapshot-only, cut"
+# snapshot_only NAME HOW DESC: drop_during a snapshot-only export data, which then ends by
+# itself with exit 0, and started_again.
+snapshot_only() {
+    drop_during "$1" "$2"
+    wait_exit "$EXP_PID" 120
+    assert_eq "$3 while FLUSH TABLES WITH READ LOCK waits: exit 0" 0 "$?"
+    [ "$2" = cut ] && assert_match "the forwarder cut export data's connection" "cut: [1-9]" "$(cat "$TEST_TMP/cut.log")"
+    started_again "$1" "$3"
+}
 
-drop_during kill_snap kill
-wait_exit "$EXP_PID" 120
-assert_eq "snapshot-only, killed by the server while FLUSH TABLES WITH READ LOCK waits: exit 0" 0 "$?"
-started_again kill_snap "snapshot-only, killed by the server"
+snapshot_only cut_snap cut "snapshot-only, cut"
+snapshot_only kill_snap kill "snapshot-only, killed by the server"
 
 drop_during cut_live cut --export-type snapshot-and-changes
 check "live: the snapshot is exported" status_wait "$ED" ExportDataDone 90

@@ -50,8 +50,10 @@ assert_eq "it exported the quoted table of schema Sales" "Sales.LOWER_CASE" "$(e
 ED=$(new_export_dir)
 expect_fail "quoted schema name is exact" 4 "schema '\"sales\"' \(--source-db-schema\) does not exist" \
     "$V" export data -e "$ED" "${NOSCHEMA[@]}" '"sales"' --disable-pb
-expect_fail "unknown table in --table-list" 2 "table 'nosuch' in --table-list does not exist" \
+expect_fail "unknown table in --table-list" 2 "table 'nosuch' in --table-list does not exist$" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list 'customers,nosuch' --disable-pb
+assert_match "the advice is its hint line" '^hint: names are schema.table; quote case-sensitive names: "Name"$' \
+    "$(cat "$LAST_ERR")"
 expect_fail "quoted name is case-sensitive" 2 "table '\"order\"' in --table-list does not exist" \
     "$V" export data -e "$ED" "${SRC[@]}" --table-list '"order"' --disable-pb
 expect_fail "unknown table in --exclude-table-list" 2 "table 'public.nope' in --exclude-table-list does not exist" \
@@ -83,8 +85,10 @@ expect_fail "another table list than the earlier run" 3 "was part of an earlier 
     "$V" export data -e "$ED" "${SRC[@]}" --table-list customers --disable-pb
 TARGET_DB_PASSWORD=wrong expect_fail "wrong target password" 5 "password authentication failed" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb
-expect_fail "unknown table in the import's --table-list" 2 "table 'nosuch' in --table-list does not exist" \
+expect_fail "unknown table in the import's --table-list" 2 "table 'nosuch' in --table-list does not exist$" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list nosuch --disable-pb
+assert_match "the import's advice is its hint line" '^hint: names are schema.table; quote case-sensitive names: "Name"$' \
+    "$(cat "$LAST_ERR")"
 CSV_READER_MAX_BUFFER_SIZE_BYTES=64 expect_fail "a row larger than the limit names table and line" 3 \
     "table AllTypes: row at line 1 of data/AllTypes_data.sql is larger than 64 bytes" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --table-list AllTypes --disable-pb

@@ -19,26 +19,40 @@ psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
 "$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
 export VOYAGER_EXPORT_SPLIT_BYTES=$((256 * 1024)) YB_VOYAGER_RETRY_TIMEOUT=120
 
-# restart_mid_snapshot ED: once a part of big is exported (and big is not DONE), restart the source.
+# The export is stopped in the middle of big at a known point, not raced: the proxy holds the
+# COPY of each part of big but the first (which starts at block 0) until the rule is cleared.
+. "$HARNESS_DIR/faultproxy.sh"
+proxy_start src "$SOURCE_PORT" || exit 1
+SRC=("${SRC_FLAGS[@]}" --source-db-port "$SRC_PROXY_PORT")
+hold_big() {
+    HOLD_BASE=$(proxy_fired src hold)
+    proxy_rule src "hold match=\"big\"\\sWHERE\\sctid\\s>=\\s'\\([1-9]"
+}
+
+# held_mid_big ED: true once the worker is held before big's second part with the first part
+# of big recorded (and big not DONE), within 120 s.
+held_mid_big() {
+    local i st
+    for i in $(seq 1 600); do
+        [ "$(proxy_fired src hold)" -gt "$HOLD_BASE" ] && break
+        sleep 0.2
+    done
+    for i in $(seq 1 300); do
+        [ "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1], timeout=5).execute(\"select count(*) from snapshot_export_file where table_name='big'\").fetchone()[0])" "$1/metainfo/meta.db" 2>/dev/null)" -gt 0 ] 2>/dev/null && break
+        sleep 0.2
+    done
+    st=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1], timeout=5).execute(\"select status from snapshot_export_table where table_name='big'\").fetchone()[0])" "$1/metainfo/meta.db")
+    [ "$(proxy_fired src hold)" -gt "$HOLD_BASE" ] && [ -n "$st" ] && [ "$st" != DONE ]
+}
+
+# restart_mid_snapshot ED: once the export is held in the middle of big, restart the source
+# (the held connection breaks with it), then let the export go on.
 restart_mid_snapshot() {
-    python3 - "$1/metainfo/meta.db" <<'PY'
-import sqlite3, sys, time
-for _ in range(20000):
-    try:
-        db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=1)
-        n = db.execute("select count(*) from snapshot_export_file where table_name = 'big'").fetchone()[0]
-        db.close()
-        if n > 0:
-            sys.exit(0)
-    except Exception:
-        pass
-    time.sleep(0.003)
-sys.exit(1)
-PY
-    local st
-    st=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select status from snapshot_export_table where table_name='big'\").fetchone()[0])" "$1/metainfo/meta.db")
+    local rc=0
+    held_mid_big "$1" || rc=1
     _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -m immediate -w -t 60 restart >/dev/null
-    [ "$st" != DONE ]
+    proxy_clear src
+    return $rc
 }
 reset_copy() {
     psql_as source copydb -c "TRUNCATE public.items, public.\"Mixed Case\", public.pairs, public.parted, public.big" >/dev/null
@@ -46,7 +60,8 @@ reset_copy() {
 
 # --- snapshot-only
 ED=$(new_export_dir)
-"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
+hold_big
+"$V" export data -e "$ED" "${SRC[@]}" --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
 pid=$!
 check "snapshot-only: the source restarted in the middle of big" restart_mid_snapshot "$ED"
 wait_exit "$pid" 120
@@ -60,23 +75,15 @@ compare_databases source source sourcedb copydb
 # --- snapshot-only, the worker's server process stopped (SIGSTOP): the COPY goes silent
 reset_copy
 ED=$(new_export_dir)
-YB_VOYAGER_STALL_TIMEOUT=3 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
+hold_big
+YB_VOYAGER_STALL_TIMEOUT=3 "$V" export data -e "$ED" "${SRC[@]}" --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
 pid=$!
-python3 - "$ED/metainfo/meta.db" <<'PY'
-import sqlite3, sys, time
-for _ in range(20000):
-    try:
-        db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=1)
-        n = db.execute("select count(*) from snapshot_export_file where table_name = 'big'").fetchone()[0]
-        db.close()
-        if n > 0:
-            break
-    except Exception:
-        pass
-    time.sleep(0.003)
-PY
+held_mid_big "$ED"
+check "stall: the export is held in the middle of big" test $? = 0
+# The held statement then reaches a server process that answers nothing.
 backend=$(psql_as source postgres -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'yb-voyager export data worker'")
 [ -n "$backend" ] && kill -STOP $backend
+proxy_clear src
 check "stall: the worker's server process is stopped in the middle of big" test -n "$backend"
 wait_exit "$pid" 120
 rc=$?
@@ -91,7 +98,8 @@ compare_databases source source sourcedb copydb
 # --- snapshot-and-changes
 reset_copy
 ED=$(new_export_dir)
-"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp2.out" 2>&1 &
+hold_big
+"$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --parallel-jobs 1 --disable-pb true >"$TEST_TMP/exp2.out" 2>&1 &
 pid=$!
 check "live: the source restarted in the middle of big" restart_mid_snapshot "$ED"
 check "live: the snapshot completes by itself" status_wait "$ED" ExportDataDone 120
@@ -107,4 +115,5 @@ check "load the snapshot into the copy" psql_as source copydb -f "$TEST_TMP/load
 queue_replay_sql "$ED" source_db_exporter >"$TEST_TMP/replay.sql"
 check "replay the queue: each update/delete hits one row, no duplicate insert" psql_as source copydb -f "$TEST_TMP/replay.sql"
 compare_databases source source sourcedb copydb
+proxy_stop src
 done_testing

@@ -22,6 +22,8 @@ start again at each reload. Lines:
     refuse T                                 refuse new connections for T seconds
     drop_all                                 close every open connection (at the reload)
     delay T [match=REGEX]                    each matching client statement waits T s
+    hold [match=REGEX]                       each matching client statement waits until no
+                                             hold rule is left (logged "fault: hold ...")
 
 once (the default) fires on the first match only, always on every match,
 nth=K on the K-th match only, every=K on every K-th match. Each firing is logged as a line "fault: ...".
@@ -380,6 +382,21 @@ class Delay(Rule):
         return ("sleep", self.t)
 
 
+class Hold(Delay):
+    """hold [match=REGEX]: each matching client statement waits for as long as a hold rule is in
+    the rules file (a server that does not answer until released): a test holds a process at a
+    known point and acts there, instead of racing it. Each hold is logged "fault: hold"."""
+
+    def __init__(self, *opts):
+        super().__init__(0, *opts)
+
+    def on_message(self, conn, from_server, mtype, payload):
+        if super().on_message(conn, from_server, mtype, payload) == "pass":
+            return "pass"
+        log("fault: hold")
+        return ("hold",)
+
+
 class State:
     def __init__(self, args):
         self.args = args
@@ -412,6 +429,8 @@ def parse_rules(state, text):
             rules.append(DropRandom(*rest))
         elif kind == "delay":
             rules.append(Delay(*rest))
+        elif kind == "hold":
+            rules.append(Hold(*rest))
         elif kind == "yb_error":
             rules.append(YBError(*rest))
         elif kind == "yb_rpc_limit":
@@ -527,6 +546,13 @@ async def pump(state, conn, reader, writer, back, from_server):
                         writer.write(bytes(out))
                         out = bytearray()
                     await asyncio.sleep(action[1])
+                    action = "pass"
+                if isinstance(action, tuple) and action[0] == "hold":
+                    if out:
+                        writer.write(bytes(out))
+                        out = bytearray()
+                    while not conn.closed and any(isinstance(r, Hold) for r in state.rules):
+                        await asyncio.sleep(0.05)
                     action = "pass"
                 if isinstance(action, tuple):
                     what, data = action

@@ -6,7 +6,8 @@
 #   proxy_port NAME                  # its port (connect the tool with e.g. --target-db-port)
 #   proxy_rule NAME 'RULE' ...       # replace its rules, one argument a line (see faultproxy.py):
 #                                    #   drop_after_commit [once|always|nth=K|every=K], drop_after_bytes N [...],
-#                                    #   drop_random P, stall T, refuse T, drop_all
+#                                    #   drop_random P, stall T, refuse T, drop_all,
+#                                    #   delay T [match=RE], hold [match=RE] (until cleared)
 #   proxy_clear NAME                 # no rules: forward everything
 #   proxy_fired NAME [REGEX]         # how many faults fired (lines "fault: ..." of its log matching REGEX)
 #   proxy_stop NAME

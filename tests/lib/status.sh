@@ -37,3 +37,24 @@ lock_pid_wait() {
     done
     return 1
 }
+# status_cut_over_to_target ED: record in ED (made with e.g. cutover status) a live migration
+# cut over to target with fall-back prepared, so that export data from target runs alone; and
+# status_source_exporter_tables ED: what export data from source leaves for it (its captured
+# tables: those of live_schema_sql).
+status_cut_over_to_target() {
+    status_set "$1" ExportType '"snapshot-and-changes"' FallbackEnabled true CutoverToTargetRequested true \
+        CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
+}
+status_source_exporter_tables() {
+    python3 - "$1/metainfo/meta.db" <<'PY'
+import sqlite3, sys, json
+db = sqlite3.connect(sys.argv[1])
+db.execute("""CREATE TABLE IF NOT EXISTS cdc_exporter_state (exporter_role TEXT PRIMARY KEY,
+ slot_name TEXT, publication_name TEXT, snapshot_done INTEGER NOT NULL DEFAULT 0,
+ last_commit_lsn INTEGER NOT NULL DEFAULT 0, last_vsn INTEGER NOT NULL DEFAULT 0,
+ total_events INTEGER NOT NULL DEFAULT 0, tables TEXT, stream_done INTEGER NOT NULL DEFAULT 0)""")
+db.execute("INSERT INTO cdc_exporter_state(exporter_role, snapshot_done, stream_done, tables) VALUES (?, 1, 1, ?)",
+           ("source_db_exporter", json.dumps([["public", "items"], ["public", "Mixed Case"], ["public", "pairs"], ["public", "parted"]])))
+db.commit()
+PY
+}

@@ -24,6 +24,28 @@ TEST(mysql_binlog_pos_order)
     CHECK(mysql_binlog_pos_cmp(&c, &a) > 0);
 }
 
+/*
+ * The stream rides out exactly the errors mysql_conn calls a lost connection: its own list
+ * once missed ER_NET_WRITE_INTERRUPTED, so that broken stream was an error instead of a reconnect.
+ */
+TEST(mysql_binlog_lost_errors_are_mysql_conns)
+{
+    char lost[64];
+    mysql_binlog_opts o = {.lost = lost, .lost_size = sizeof lost};
+    for (unsigned int e = 1; e < 5000; e++) {
+        lost[0] = '\0';
+        bool noted = mysql_binlog_note_lost(&o, e, "error %u", e);
+        if (noted != mysql_errno_lost(e))
+            test_fail(__FILE__, __LINE__, "errno %u: the binlog stream says lost=%d, mysql_conn says %d", e,
+                      noted, mysql_errno_lost(e));
+        CHECK(noted == (lost[0] != '\0'));
+    }
+    CHECK(mysql_binlog_note_lost(&o, 0, "ended"));
+    CHECK(str_eq(lost, "ended"));
+    mysql_binlog_opts quiet = {0};
+    CHECK(!mysql_binlog_note_lost(&quiet, 2013, "lost"));
+}
+
 /* A copy of what the callback saw: per transaction its position and rows as "op table v1|v2|...". */
 typedef struct seen {
     mysql_binlog_pos pos[16];

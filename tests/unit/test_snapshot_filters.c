@@ -20,11 +20,14 @@ static char *selected(const char *inc, const char *exc)
 {
     table_patterns i = {0}, e = {0};
     char *err = NULL;
+    const char *hint = NULL;
     bool keep[NDB];
     strbuf sb = STRBUF_INIT;
     if (!table_patterns_parse(inc, &i, &err) || !table_patterns_parse(exc, &e, &err) ||
-        !table_filter_select(db, NDB, &i, &e, keep, &err)) {
+        !table_filter_select(db, NDB, &i, &e, keep, &err, &hint)) {
         strbuf_appendf(&sb, "ERR: %s", err);
+        if (hint)
+            strbuf_appendf(&sb, " HINT: %s", hint);
     } else {
         for (size_t k = 0; k < NDB; k++)
             if (keep[k])
@@ -71,8 +74,8 @@ TEST(snapshot_filter_wildcards_and_exclusions)
 TEST(snapshot_filter_errors_name_the_table)
 {
     CHECK_SEL("customers,nosuch", NULL,
-              "ERR: table 'nosuch' in --table-list does not exist (names are schema.table; quote "
-              "case-sensitive names: \"Name\")");
+              "ERR: table 'nosuch' in --table-list does not exist HINT: names are schema.table; quote "
+              "case-sensitive names: \"Name\"");
     char *got = selected(NULL, "\"ORDER\"");
     CHECK(str_starts_with(got, "ERR: table '\"ORDER\"' in --exclude-table-list does not exist"));
     free(got);

@@ -458,20 +458,9 @@ static bool read_image(cursor *c, const colmeta *metas, const mysql_table *t, co
 
 /* ---- the stream ---- */
 
-/* A connection that broke (a new one may mend it) rather than a refusal. */
-static bool lost_errno(unsigned int e)
+bool mysql_binlog_note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
 {
-    return e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR || e == CR_CONNECTION_ERROR ||
-           e == CR_CONN_HOST_ERROR || e == ER_CONNECTION_KILLED || e == ER_SERVER_SHUTDOWN ||
-           e == ER_NET_READ_ERROR || e == ER_NET_READ_INTERRUPTED || e == ER_NET_ERROR_ON_WRITE;
-}
-
-/* Describe a lost connection in o->lost (true), or say it is not one to ride out (false). */
-static bool note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static bool note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
-{
-    if (!o->lost || (e != 0 && !lost_errno(e)))
+    if (!o->lost || (e != 0 && !mysql_errno_lost(e)))
         return false;
     va_list ap;
     va_start(ap, fmt);
@@ -676,8 +665,8 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
     s.at.offset = start;
     bool ok = true, stop = false;
     if (mariadb_rpl_open(rpl) != 0) {
-        if (!note_lost(o, mysql_errno(c->my), "reading the binlog from %s:%lu: %s", o->start.file, start,
-                       mysql_error(c->my)))
+        if (!mysql_binlog_note_lost(o, mysql_errno(c->my), "reading the binlog from %s:%lu: %s",
+                                    o->start.file, start, mysql_error(c->my)))
             log_report(LOG_ERROR, mysql_error(c->my),
                    "check that the file is still in SHOW BINARY LOGS and the user has REPLICATION SLAVE",
                    "MySQL binlog: cannot read from %s:%lu on %s", o->start.file, start, c->endpoint);
@@ -689,13 +678,14 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
         if (!ev) {
             unsigned int e = mysql_errno(c->my);
             if (e != 0) {
-                if (!note_lost(o, e, "the binlog stream broke after %s:%llu: %s (error %u)", s.at.file,
-                               s.at.offset, mysql_error(c->my), e))
+                if (!mysql_binlog_note_lost(o, e, "the binlog stream broke after %s:%llu: %s (error %u)",
+                                            s.at.file, s.at.offset, mysql_error(c->my), e))
                     log_error("MySQL binlog: reading from %s after %s:%llu: %s", c->endpoint, s.at.file,
                               s.at.offset, mysql_error(c->my));
                 ok = false;
             } else if (!o->stop_at_end) {
-                if (!note_lost(o, 0, "the server ended the binlog stream at %s:%llu", s.at.file, s.at.offset))
+                if (!mysql_binlog_note_lost(o, 0, "the server ended the binlog stream at %s:%llu", s.at.file,
+                                            s.at.offset))
                     log_error("MySQL binlog: the server ended the stream at %s:%llu", s.at.file, s.at.offset);
                 ok = false;
             }

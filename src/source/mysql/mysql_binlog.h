@@ -96,6 +96,15 @@ typedef struct mysql_binlog_opts {
  */
 bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog_txn_fn fn, void *arg);
 
+/*
+ * The stream's reading of a failure with mysql_errno e (0: the server ended the stream): a
+ * broken connection (mysql_errno_lost: a new one may mend it) is described in o->lost from fmt
+ * (true); anything else is not one to ride out (false, o->lost untouched), nor is any failure
+ * when o->lost is NULL.
+ */
+bool mysql_binlog_note_lost(const mysql_binlog_opts *o, unsigned int e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The server's current end of the binlog (SHOW MASTER STATUS, @@gtid_binlog_pos). Logs and false on error. */
 bool mysql_binlog_current(mysql_conn *c, mysql_binlog_pos *out);
 
