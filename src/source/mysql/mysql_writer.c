@@ -94,17 +94,17 @@ static void mtable_free(void *v)
 
 /*
  * What every session runs in: strict (a value MySQL cannot hold fails instead of being cut or
- * zeroed), 0 stored as 0 in an AUTO_INCREMENT column (it is a value the source had), READ
- * COMMITTED (channels write different rows: no gap locks between them). utf8mb4 and time_zone
- * '+00:00' are mysql_conn's.
+ * zeroed), 0 stored as 0 in an AUTO_INCREMENT column (it is a value the source had). The
+ * server's isolation level stays (READ COMMITTED would fail every write on a server logging
+ * statements, binlog_format STATEMENT); a deadlock between channels is retried. utf8mb4 and
+ * time_zone '+00:00' are mysql_conn's.
  */
 static bool session_settings(my_wsession *s)
 {
     if (!myw_exec(s,
                   "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,"
                   "NO_AUTO_VALUE_ON_ZERO,ERROR_FOR_DIVISION_BY_ZERO', autocommit = 1",
-                  false) ||
-        !myw_exec(s, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", false))
+                  false))
         return false;
     /*
      * Channels and loaders write rows out of the source's global order (a child before its
@@ -950,10 +950,8 @@ static bool myw_w_apply_batch(writer_session *ws, writer_item **items, size_t n,
 static writer_session *myw_connect_loader(writer *w, int idx, bool upsert, atomic_int *warned)
 {
     (void)idx;
-    (void)warned;
-    if (upsert)
-        log_warn("--enable-upsert applies to YugabyteDB only: the %s database gets plain INSERTs",
-                 db_role_name(w->conf->role));
+    (void)warned; /* foreign keys can always be skipped in a MySQL session */
+    (void)upsert; /* YugabyteDB's mode: MySQL gets plain INSERTs, as PostgreSQL does */
     char *why = NULL, *hint = NULL;
     unsigned int err = 0;
     mysql_conn *c = open_quiet(w, &why, &hint, &err);
