@@ -6,7 +6,7 @@
 # export data from target), a workload on the target over the same types (bytea, bit(n),
 # timestamptz in other zones, numeric up to 2^64-1, json, enum and set text, key updates,
 # deletes, a TRUNCATE) flowing back into MySQL through the MySQL writer while import data to source
-# is killed (-9) and restarted, then cutover to source. Source and target are compared table by
+# is killed (-9) and restarted and its connections are killed by the server, then cutover to source. Source and target are compared table by
 # table (row counts, an md5 per column per row, floats as binary values, JSON byte for byte) after
 # cutover to target, while the target's changes flow back, and after cutover to source; exactly
 # once: the progress rows on MySQL (ybvoyager_metadata) say every event applied once, and
@@ -89,6 +89,27 @@ assert_eq "target workload ran without error" "" "$(head -c 300 "$TEST_TMP/tgt1.
 assert_eq "import data to source killed (-9) 4 times while applying" 4 "$kills"
 check "source follows the target (after the kills)" wb_wait_equal my shop 180
 wb_compare my shop "target -> source, after kill -9 of import data to source"
+
+# the importer's MySQL connections killed by the server (KILL CONNECTION) while it applies: it
+# reconnects, reads its progress back where a COMMIT got no answer, and applies nothing twice
+wb_target_workload 400 15 >"$TEST_TMP/tgt3.sql"
+psql_as target yugabyte -v ON_ERROR_STOP=1 -f "$TEST_TMP/tgt3.sql" >/dev/null 2>"$TEST_TMP/tgt3.err" &
+WL=$!
+conn_kills=0
+for i in $(seq 1 12); do
+    sleep 0.3
+    for id in $(mysql_as my shop -e "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'voyager' AND DB = 'shop'"); do
+        mysql_as my shop -e "KILL CONNECTION $id" 2>/dev/null && conn_kills=$((conn_kills + 1))
+    done
+done
+wait "$WL"
+assert_eq "third target workload ran without error" "" "$(head -c 300 "$TEST_TMP/tgt3.err")"
+check "the server killed import data to source's connections ($conn_kills)" test "$conn_kills" -gt 5
+check "import data to source rode out its connections killed by the server" proc_alive imps
+assert_match "a channel whose connection was killed retried its batch" "source database: .*failed \\(attempt [0-9]+, will retry\\)" \
+    "$(cat "$TEST_TMP/imps.out" "$ED"/logs/*import-data-to-source*.log 2>/dev/null)"
+check "source follows the target (after the connections were killed)" wb_wait_equal my shop 180
+wb_compare my shop "target -> source, after KILL CONNECTION"
 
 # a TRUNCATE on the target empties the MySQL table too, with the rows written after it
 psql_as target yugabyte -c 'TRUNCATE "mixed case"' \
