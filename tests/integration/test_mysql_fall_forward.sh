@@ -10,7 +10,8 @@
 # source-replica), killed again; cutover to source-replica. The source-replica is compared table by
 # table with the target (row counts, an md5 per column per row, floats as binary values, JSON
 # byte for byte) after the snapshot, after cutover to target, while the target's changes flow and
-# after cutover to source-replica; AUTO_INCREMENT continues after the target's sequences.
+# after cutover to source-replica; AUTO_INCREMENT continues after the target's sequences. Without
+# the grants on ybvoyager_metadata the first run stops with the GRANT to run.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 . "$HARNESS_DIR/status.sh"
@@ -28,7 +29,6 @@ wb_tables_sql | mysql_as my shop || not_ok "create and fill the MySQL database"
 # the source-replica's tables: the source's DDL, no rows
 mariadb-dump --no-defaults --socket="$TEST_TMP/my/mysqld.sock" -u root --no-data --skip-add-drop-table shop |
     mysql_as rep shopr || not_ok "create the source-replica's tables"
-wb_grant_writer rep shopr
 
 SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
     --source-db-user voyager --source-db-name shop)
@@ -53,6 +53,12 @@ wait_log() {
 proc_start exp "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true
 check "export data: snapshot, then streaming" \
     wait_log "$ED/logs/yb-voyager-export-data-from-source.log" "streaming changes from" exp
+# without the grants, the bookkeeping cannot be made: the error says the GRANT, nothing is written
+expect_refusal "import data to source-replica without grants on ybvoyager_metadata: the GRANT on a hint line" 5 \
+    "cannot create the bookkeeping database ybvoyager_metadata: Access denied.*hint: as an administrator run: GRANT ALL ON ybvoyager_metadata\.\* TO 'voyager'@'<client host>';" \
+    "$V" import data to source-replica -e "$ED" "${REP[@]}" --disable-pb true
+assert_eq "nothing loaded into the source-replica by the refused run" 0 "$(mysql_as rep shopr -e "SELECT COUNT(*) FROM items")"
+wb_grant_writer rep shopr
 proc_start imp "$V" import data -e "$ED" "${TGT[@]}" --disable-pb true --parallel-jobs 2
 # small batches: the snapshot load is many transactions, so a kill lands in its middle
 proc_start rep "$V" import data to source-replica -e "$ED" "${REP[@]}" --disable-pb true --parallel-jobs 2 --batch-size 100

@@ -580,6 +580,24 @@ static bool myw_table_meta(writer_session *ws, const char *schema, const char *t
 
 /* ---- the change apply's bookkeeping ---- */
 
+/* The bookkeeping could not be made: a missing grant is the likely cause, and its fix is one line. */
+static void bookkeeping_failed(writer_session *ws)
+{
+    my_wsession *s = my_ws(ws);
+    if (s->lost || mysql_errno_transient(s->last_errno)) {
+        log_warn("%s database: cannot create the bookkeeping database " MYW_META_DB ": %s",
+                 db_role_name(ws->role), s->last_error);
+        return;
+    }
+    char *user = myw_user_ident(ws);
+    char *hint = xasprintf("as an administrator run: GRANT ALL ON " MYW_META_DB ".* TO %s;", user);
+    log_report(LOG_ERROR, NULL, hint,
+               "%s database: cannot create the bookkeeping database " MYW_META_DB ": %s",
+               db_role_name(ws->role), s->last_error);
+    free(hint);
+    free(user);
+}
+
 static bool myw_create(writer_session *ws)
 {
     my_wsession *s = my_ws(ws);
@@ -605,16 +623,8 @@ static bool myw_create(writer_session *ws)
                        "PRIMARY KEY (migration_uuid, table_name, channel_no)) "
                        "ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
                        true);
-    if (!ok && !s->lost && !mysql_errno_transient(s->last_errno)) {
-        char *user = myw_user_ident(ws);
-        char *hint = xasprintf("as an administrator run: GRANT ALL ON " MYW_META_DB ".* TO %s;",
-                               user);
-        log_report(LOG_ERROR, NULL, hint,
-                   "%s database: cannot create the bookkeeping database " MYW_META_DB ": %s",
-                   db_role_name(ws->role), s->last_error);
-        free(hint);
-        free(user);
-    }
+    if (!ok)
+        bookkeeping_failed(ws);
     return ok;
 }
 
@@ -740,15 +750,18 @@ static bool myw_total_applied(writer_session *ws, const char *uuid, int64_t *tot
 static bool myw_batches_create(writer_session *ws)
 {
     my_wsession *s = my_ws(ws);
-    return myw_exec(s, "CREATE DATABASE IF NOT EXISTS " MYW_META_DB, false) &&
-           myw_exec(s,
-                    "CREATE TABLE IF NOT EXISTS " MYW_BATCHES " ("
-                    "migration_uuid CHAR(36) NOT NULL, data_file_name VARCHAR(255) NOT NULL, "
-                    "batch_number INT NOT NULL, schema_name VARCHAR(64) NOT NULL, "
-                    "table_name VARCHAR(64) NOT NULL, rows_imported BIGINT NULL, "
-                    "PRIMARY KEY (migration_uuid, data_file_name, batch_number, schema_name, "
-                    "table_name)) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
-                    false);
+    bool ok = myw_exec(s, "CREATE DATABASE IF NOT EXISTS " MYW_META_DB, true) &&
+              myw_exec(s,
+                       "CREATE TABLE IF NOT EXISTS " MYW_BATCHES " ("
+                       "migration_uuid CHAR(36) NOT NULL, data_file_name VARCHAR(255) NOT NULL, "
+                       "batch_number INT NOT NULL, schema_name VARCHAR(64) NOT NULL, "
+                       "table_name VARCHAR(64) NOT NULL, rows_imported BIGINT NULL, "
+                       "PRIMARY KEY (migration_uuid, data_file_name, batch_number, schema_name, "
+                       "table_name)) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+                       true);
+    if (!ok)
+        bookkeeping_failed(ws);
+    return ok;
 }
 
 static bool myw_batches_load(writer_session *ws, const char *uuid, import_metainfo_set *out)
