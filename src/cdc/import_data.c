@@ -283,10 +283,13 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     free(rec_schema);
     if (rc != ENGINE_OK)
         return rc;
-    pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
-    if (!c)
-        return ENGINE_SOURCE_FAILED;
-    pgconn_close(c);
+    /* a MySQL source is reached (and recorded) by its writer: this is PostgreSQL's protocol */
+    if (!str_eq(spec->conf->type, "mysql")) {
+        pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
+        if (!c)
+            return ENGINE_SOURCE_FAILED;
+        pgconn_close(c);
+    }
     cdc_apply_spec apply = apply_spec_of(spec, ROLE_SOURCE);
     return cdc_import_apply(eng, &apply, next);
 }

@@ -28,7 +28,7 @@ void db_conf_from_opts(db_conf *conf, const opts *o, db_role role);
  */
 bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf);
 
-/* The source this migration recorded (export schema / export data) is MySQL/MariaDB: no way back into it yet. */
+/* The source this migration recorded (export schema / export data) is MySQL/MariaDB. */
 bool cmd_recorded_source_is_mysql(cmd_ctx *ctx);
 
 /*

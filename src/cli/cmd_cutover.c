@@ -13,14 +13,6 @@ static int initiate(cmd_ctx *ctx, cutover_kind kind)
     cutover_request spec = {.kind = kind,
                             .prepare_fall_back = given && opts_get_bool(ctx->opts, "prepare-for-fall-back"),
                             .prepare_given = given};
-    if (kind == CUTOVER_TO_TARGET && spec.prepare_fall_back && cmd_recorded_source_is_mysql(ctx)) {
-        /* the way back needs a MySQL writer (import data to source), not built yet */
-        log_report(LOG_ERROR, "fall-back (and fall-forward) into a MySQL source is not built yet in this "
-                   "version of voyager-c",
-                   "run initiate cutover to target without --prepare-for-fall-back",
-                   "--prepare-for-fall-back is refused for a MySQL source");
-        return EXIT_NOT_IMPLEMENTED;
-    }
     return exit_code_of(cutover_initiate(&ctx->eng, &spec));
 }
 

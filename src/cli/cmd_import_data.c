@@ -57,6 +57,14 @@ static int run_import(cmd_ctx *ctx, db_role role)
         db_conf_free(&conf);
         return EXIT_BAD_ARGS;
     }
+    if (role == DB_SOURCE_REPLICA && cmd_recorded_source_is_mysql(ctx) &&
+        !str_eq(conf.type, "mysql")) {
+        /* the replica of a MySQL source is a MySQL/MariaDB server (its writer, its default port) */
+        free(conf.type);
+        conf.type = xstrdup("mysql");
+        if (!opts_is_set(ctx->opts, "source-replica-db-port"))
+            conf.port = db_default_port("mysql", DB_SOURCE_REPLICA);
+    }
     table_patterns include = {0}, exclude = {0};
     bool table_lists = opts_has_flag(ctx->opts, "table-list");
     int rc = EXIT_OK;
@@ -116,23 +124,15 @@ int cmd_import_data_to_source_replica(cmd_ctx *ctx)
 {
     if (!truncate_needs_start_clean(ctx))
         return EXIT_BAD_ARGS;
-    if (cmd_recorded_source_is_mysql(ctx)) {
-        /* fall-forward writes into a MySQL/MariaDB replica: that writer is not built yet */
-        log_report(LOG_ERROR, "a source-replica of a MySQL source is a MySQL server, and its writer is not "
-                   "built yet in this version of voyager-c",
-                   "finish the migration with initiate cutover to target (no fall-forward)",
-                   "import data to source-replica is refused for a MySQL source");
-        return EXIT_NOT_IMPLEMENTED;
-    }
     return run_import(ctx, DB_SOURCE_REPLICA);
 }
 
 int cmd_import_data_to_source(cmd_ctx *ctx)
 {
     const char *type = opts_get(ctx->opts, "source-db-type");
-    if (type && strcmp(type, "postgresql") != 0) {
+    if (type && strcmp(type, "postgresql") != 0 && strcmp(type, "mysql") != 0) {
         log_error("import data to source for a %s source is not built yet in this version of "
-                  "voyager-c (--source-db-type postgresql is)", type);
+                  "voyager-c (--source-db-type postgresql and mysql are)", type);
         return EXIT_NOT_IMPLEMENTED;
     }
     if (opts_get_bool(ctx->opts, "start-clean")) {

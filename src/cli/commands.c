@@ -347,9 +347,9 @@ const command cli_root_command = {
     "Migrate a database to YugabyteDB while the application keeps running",
     "yb-voyager (voyager-c) migrates PostgreSQL databases to YugabyteDB: schema, a consistent\n"
     "snapshot, then live changes, cutover, and a way back. MySQL/MariaDB sources\n"
-    "(--source-db-type mysql) migrate the same way up to cutover to target, offline or live;\n"
-    "the way back into MySQL (fall-back, fall-forward) is refused (exit 6). Oracle sources are\n"
-    "not built yet (--source-db-type oracle answers \"not built yet\", exit 6).",
+    "(--source-db-type mysql) migrate the same way, offline or live, the way back included\n"
+    "(fall-back into the MySQL source, fall-forward into a MySQL/MariaDB source-replica).\n"
+    "Oracle sources are not built yet (--source-db-type oracle answers \"not built yet\", exit 6).",
     NULL, NULL, NULL,
     KIDS(&export_cmd, &analyze_schema, &import_cmd, &finalize_schema, &initiate_cmd, &cutover_root,
          &archive_cmd, &get_cmd, &end_cmd, &compare_cmd),

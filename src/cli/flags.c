@@ -34,9 +34,9 @@ const flag_def flags_common[] = {
 
 const flag_def flags_source_conn[] = {
     {"source-db-type", 0, FLAG_STRING, NULL, "postgresql|oracle|mysql", 0, NULL,
-     "type of the source database: postgresql; mysql (MySQL/MariaDB) up to cutover to target, "
-     "offline or live (snapshot-and-changes), without the way back into MySQL (fall-back and "
-     "fall-forward are refused, exit 6); oracle answers \"not built yet\" (exit 6)"},
+     "type of the source database: postgresql; mysql (MySQL/MariaDB), offline or live "
+     "(snapshot-and-changes), fall-back and fall-forward into MySQL included; oracle answers "
+     "\"not built yet\" (exit 6)"},
     CONN_FLAGS("source", "SOURCE_DB_PASSWORD", "localhost", NULL, NULL,
                "schema(s) of the source database (comma list)", "source"),
     {"oracle-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL,

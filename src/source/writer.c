@@ -6,14 +6,18 @@
 #include <string.h>
 
 extern const writer_ops writer_pg_ops;
+extern const writer_ops writer_mysql_ops;
 
 /* The writers this build has; a new one is one more line. */
-static const writer_ops *const writers[] = {&writer_pg_ops, NULL};
+static const writer_ops *const writers[] = {&writer_pg_ops, &writer_mysql_ops, NULL};
 
 writer *writer_for(engine_ctx *eng, db_conf *conf, engine_status *status)
 {
-    /* the target and a source-replica speak PostgreSQL's protocol, whatever the source is */
-    const char *type = conf->role == DB_SOURCE && conf->type ? conf->type : "postgresql";
+    /*
+     * The target speaks PostgreSQL's protocol whatever the source is; the source (fall-back) and
+     * a source-replica (fall-forward: the command gives it the source's type) are of their type.
+     */
+    const char *type = conf->role != DB_TARGET && conf->type ? conf->type : "postgresql";
     for (size_t i = 0; writers[i]; i++) {
         if (strcmp(type, writers[i]->type) != 0)
             continue;

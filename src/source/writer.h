@@ -194,7 +194,7 @@ typedef struct writer writer;
 typedef struct writer_session writer_session;
 
 typedef struct writer_ops {
-    const char *type; /* the db_conf type it writes: "postgresql" */
+    const char *type; /* the db_conf type it writes: "postgresql", "mysql" */
 
     /*
      * The bookkeeping session: connect (recording conf in the catalog),
@@ -389,8 +389,8 @@ struct writer_session {
 };
 
 /*
- * The writer of conf's database: conf->type for the source (fall-back), and
- * PostgreSQL's protocol for the target and the source-replica. NULL after
+ * The writer of conf's database: conf->type for the source (fall-back) and the
+ * source-replica (fall-forward), PostgreSQL's protocol for the target. NULL after
  * logging when this build has none (*status set). conf must outlive it.
  */
 writer *writer_for(engine_ctx *eng, db_conf *conf, engine_status *status);

@@ -172,11 +172,11 @@ assert_eq "no table entry for a flag the command does not declare" "" "$stale"
 root_help=$("$V" --help)
 if grep -q "Oracle and MySQL databases" <<<"$root_help"; then not_ok "root help claims only PostgreSQL"; else ok "root help claims only PostgreSQL"; fi
 assert_match "root help says Oracle is not built" "Oracle sources are.not built yet" "$(tr '\n' ' ' <<<"$root_help")"
-assert_match "root help says MySQL migrates up to cutover to target, offline or live, without the way back" \
-    "MySQL/MariaDB sources .--source-db-type mysql. migrate the same way up to cutover to target, offline or live; the way back into MySQL .fall-back, fall-forward. is refused .exit 6." \
+assert_match "root help says MySQL migrates the same way, offline or live, the way back included" \
+    "MySQL/MariaDB sources .--source-db-type mysql. migrate the same way, offline or live, the way back included .fall-back into the MySQL source, fall-forward into a MySQL/MariaDB source-replica.\\. Oracle sources are not built yet" \
     "$(tr '\n' ' ' <<<"$root_help")"
 assert_match "--source-db-type help says which values are built" \
-    "postgresql; mysql \\(MySQL/MariaDB\\) up to cutover to target, offline or live \\(snapshot-and-changes\\), without the way back into MySQL \\(fall-back and fall-forward are refused, exit 6\\); oracle answers \"not built yet\"" \
+    "postgresql; mysql \\(MySQL/MariaDB\\), offline or live \\(snapshot-and-changes\\), fall-back and fall-forward into MySQL included; oracle answers \"not built yet\"" \
     "$("$V" export data --help)"
 if grep -q "offline only" <<<"$("$V" export data --help)"; then not_ok "--source-db-type help no longer says mysql is offline only"; else ok "--source-db-type help no longer says mysql is offline only"; fi
 expect_fail "yb-voyager -x: no stray space" 2 "^error: unknown flag: -x for 'yb-voyager'$" "$V" -x

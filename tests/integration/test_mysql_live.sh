@@ -9,8 +9,8 @@
 # per row computed in SQL on each side, normalised only where docs/DECISIONS.md "MySQL source"
 # maps a value to another representation) and the identities continue after AUTO_INCREMENT.
 # Refused before anything is written, each with its fix: a table without a primary key, a text
-# column in a character set the feed does not convert, the binlog off, binlog_format not ROW, binlog_row_image not FULL, server_id 0, missing grants;
-# and the way back (--prepare-for-fall-back, import data to source-replica), not built for MySQL.
+# column in a character set the feed does not convert, the binlog off, binlog_format not ROW, binlog_row_image not FULL, server_id 0, missing grants.
+# The way back into MySQL: test_mysql_fall_back.sh and test_mysql_fall_forward.sh.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
 . "$HARNESS_DIR/status.sh"
@@ -252,16 +252,6 @@ workload 200 9 | mysql_as my shop 2>"$TEST_TMP/workload3.err"
 assert_eq "workload after the pause ran without error" "" "$(head -c 300 "$TEST_TMP/workload3.err")"
 check "export data still running" kill -0 "$EXP_PID"
 mysql_as my shop -e "INSERT INTO accounts (owner) VALUES ('last'); DELETE FROM accounts WHERE owner = 'last'"
-
-# ---- the way back is refused for MySQL (before the real cutover) ----
-expect_refusal "initiate cutover --prepare-for-fall-back is refused for a MySQL source" 6 \
-    "prepare-for-fall-back is refused for a MySQL source.*hint: run initiate cutover to target without --prepare-for-fall-back" \
-    "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
-assert_eq "no cutover requested by the refusal" "null" "$(status_get "$ED" CutoverToTargetRequested)"
-expect_refusal "import data to source-replica is refused for a MySQL source" 6 \
-    "import data to source-replica is refused for a MySQL source" \
-    "$V" import data to source-replica -e "$ED" --source-replica-db-host 127.0.0.1 \
-    --source-replica-db-port "$TARGET_PORT" --source-replica-db-user voyager --source-replica-db-name x --disable-pb true
 
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
 wait_exit "$EXP_PID" 120
