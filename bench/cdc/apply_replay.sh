@@ -41,7 +41,12 @@ for r in $(seq 1 "$RUNS"); do
     grep -q '^died' "$W/p.imp" && { echo "# importer died"; tail -n 5 "$W/imp.out"; exit 1; }
     t=$(awk -v a="$t0" -v b="$(field cond a "$W/p.imp")" 'BEGIN { printf "%.2f", b - a }')
     kill -TERM $IMP; wait $IMP
-    printf 'run %d: %s s, import data %s + target server %s CPU-s, peak RSS %d MB, load %s / %s\n' "$r" "$t" \
+    # start-up: from the command line to the first queue segment opened (the importer's log)
+    su=$(awk '/command line:/ { split($2, a, ":"); t0 = a[1] * 3600 + a[2] * 60 + a[3]; s = "-" }
+        /queue: reading segment/ && s == "-" { split($2, a, ":"); s = sprintf("%.2f", a[1] * 3600 + a[2] * 60 + a[3] - t0) }
+        END { print s }' \
+        "$W"/export/logs/yb-voyager-import-data-to-target.log)
+    printf 'run %d: %s s (start-up %s s), import data %s + target server %s CPU-s, peak RSS %d MB, load %s / %s\n' "$r" "$t" "$su" \
         "$(field cpu client "$W/p.imp")" "$(field cpu tgt "$W/p.imp")" "$(( $(field rss client "$W/p.imp") / 1024 ))" \
         "$l0" "$(cut -d' ' -f1 /proc/loadavg)"
 done
