@@ -28,6 +28,8 @@
 # whole clusters doing its work, from /proc (postmaster + reaped + live children): the
 # source (walsender decoding), our target (backends running our statements), the native
 # subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
+# SAVE_APPLY=DIR keeps the state apply starts from (our target cluster stopped and copied,
+# the export dir) for bench/cdc/apply_replay.sh, a dev loop that reruns import data alone.
 # Exact change counts
 # come from pg_stat_user_tables (n_tup_ins+upd+del) and are compared with our queue's
 # event count; after the run every table's rows and checksum are compared with the source.
@@ -251,7 +253,15 @@ app_ours() {
     ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) |")
     kill -TERM $IMP; wait $IMP
 }
-if [ "$ORDER" = 0 ]; then cap_raw; cap_ours; app_native; app_ours; else cap_ours; cap_raw; app_ours; app_native; fi
+if [ "$ORDER" = 0 ]; then cap_raw; cap_ours; else cap_ours; cap_raw; fi
+if [ -n "${SAVE_APPLY:-}" ]; then # the state apply starts from, for bench/cdc/apply_replay.sh
+    pg_stop target && rm -rf "$SAVE_APPLY" && mkdir -p "$SAVE_APPLY" &&
+        cp -a "$TEST_TMP/target" "$SAVE_APPLY/target" && cp -a "$ED" "$SAVE_APPLY/export" &&
+        printf '%s\n' "$TARGET_PORT" >"$SAVE_APPLY/port" || exit 1
+    _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/target/data" -l "$TEST_TMP/target/server.log" -w -t 60 start >/dev/null || exit 1
+    say "apply start state saved in $SAVE_APPLY"
+fi
+if [ "$ORDER" = 0 ]; then app_native; app_ours; else app_ours; app_native; fi
 QC1=$((Q1 - Q0))
 
 # ---- end to end: everything live while the workload runs again

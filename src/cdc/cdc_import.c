@@ -33,6 +33,7 @@
 #include "snapshot/table_list.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,17 @@ typedef struct seg_mark {
     int64_t segment_no;
     int64_t last_vsn; /* every event of the segment has vsn <= this */
 } seg_mark;
+
+/* A channel's connection being made on a thread of its own (connect_channels). */
+typedef struct chan_connect {
+    pthread_t th;
+    bool started; /* th runs (else s was made, or not, in line) */
+    writer *w;
+    int idx;
+    const volatile sig_atomic_t *interrupted;
+    writer_session *s; /* owned until channels_start takes it */
+    bool gave_up;
+} chan_connect;
 
 typedef struct importer {
     engine_ctx *eng;
@@ -92,6 +104,8 @@ typedef struct importer {
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
     cp_importer hold;      /* compare data's consistent point */
+    chan_connect *cc;      /* channel connections made while the bookkeeping is read */
+    int ncc;
     bool resumable;        /* gave up on a lost connection: a rerun goes on (ENGINE_BAD_STATE) */
 } importer;
 
@@ -701,8 +715,78 @@ static void free_table(void *t)
         table_meta_free(t);
 }
 
+static void *connect_one(void *arg)
+{
+    chan_connect *cc = arg;
+    /* its own deadline: the threads do not share a retry_state */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    cc->s = cc->w->ops->connect_channel(cc->w, cc->idx, &rs, cc->interrupted, &cc->gave_up);
+    return NULL;
+}
+
+/*
+ * Start connecting channels [from, to) each on a thread of its own: SCRAM
+ * costs both sides CPU and a backend start is a fork and a cache warm-up;
+ * one after another they were a good part of a short run. Threads that cannot
+ * be started connect in line.
+ */
+static void connect_channels(importer *im, int from, int to)
+{
+    if (to > im->ncc) {
+        /* running threads write into the array: they finish before it moves */
+        for (int i = 0; i < im->ncc; i++)
+            if (im->cc[i].started) {
+                pthread_join(im->cc[i].th, NULL);
+                im->cc[i].started = false;
+            }
+        im->cc = xrealloc(im->cc, (size_t)to * sizeof *im->cc);
+        memset(im->cc + im->ncc, 0, (size_t)(to - im->ncc) * sizeof *im->cc);
+        im->ncc = to;
+    }
+    for (int i = from; i < to; i++) {
+        chan_connect *cc = &im->cc[i];
+        *cc = (chan_connect){.w = im->w, .idx = i, .interrupted = im->eng->interrupted};
+        cc->started = pthread_create(&cc->th, NULL, connect_one, cc) == 0;
+        if (!cc->started)
+            connect_one(cc);
+    }
+}
+
+/* Wait for every channel connection started; false when one failed (logged). */
+static bool channels_connected(importer *im)
+{
+    bool ok = true;
+    for (int i = 0; i < im->ncc; i++) {
+        chan_connect *cc = &im->cc[i];
+        if (cc->started)
+            pthread_join(cc->th, NULL);
+        cc->started = false;
+        if (!cc->s) {
+            ok = false;
+            im->resumable = im->resumable || cc->gave_up;
+        }
+    }
+    return ok;
+}
+
+/* Close the channel connections from `from` on (not taken by channels_start). */
+static void close_channel_conns(importer *im, int from)
+{
+    channels_connected(im);
+    for (int i = from; i < im->ncc; i++) {
+        writer_session_close(im->cc[i].s);
+        im->cc[i].s = NULL;
+    }
+    if (from < im->ncc)
+        im->ncc = from;
+}
+
 static void importer_free(importer *im)
 {
+    close_channel_conns(im, 0);
+    free(im->cc);
     channels_stop(im->chans);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
@@ -919,6 +1003,15 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         rc = db_error(&im);
         goto out;
     }
+    /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
+    if (conf->role == DB_TARGET &&
+        !im.w->ops->discover_nodes(im.w, im.main, spec->target_endpoints, spec->use_public_ip)) {
+        rc = ENGINE_BAD_INPUT;
+        goto out;
+    }
+    cdc_event_parser_init(); /* before any other thread exists (it sets cJSON's hooks) */
+    /* as many as a first run makes (a later one adjusts below) while main reads the bookkeeping */
+    connect_channels(&im, 0, channel_count(spec));
     /* its statements run under main_ready() / main_retry() */
     for (;;) {
         if (!main_ready(&im, &rs)) {
@@ -965,27 +1058,21 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         rc = ENGINE_BAD_STATE;
         goto out;
     }
-    /* YugabyteDB: channels spread over the nodes, as the snapshot import's connections */
-    if (conf->role == DB_TARGET &&
-        !im.w->ops->discover_nodes(im.w, im.main, spec->target_endpoints, spec->use_public_ip)) {
-        rc = ENGINE_BAD_INPUT;
+    size_t nodes = im.w->ops->node_count(im.w);
+    if (im.nchannels > im.ncc)
+        connect_channels(&im, im.ncc, im.nchannels);
+    else
+        close_channel_conns(&im, im.nchannels);
+    if (!channels_connected(&im)) {
+        rc = db_error(&im);
         goto out;
     }
-    size_t nodes = im.w->ops->node_count(im.w);
     writer_session **conns = xcalloc((size_t)im.nchannels, sizeof *conns);
     for (int i = 0; i < im.nchannels; i++) {
-        conns[i] = im.w->ops->connect_channel(im.w, i, &rs, eng->interrupted, &gave_up);
-        if (!conns[i]) {
-            im.resumable = gave_up;
-            for (int j = 0; j < i; j++)
-                writer_session_close(conns[j]);
-            free(conns);
-            rc = db_error(&im);
-            goto out;
-        }
+        conns[i] = im.cc[i].s;
+        im.cc[i].s = NULL; /* channels_start's, even when it fails */
     }
     im.reconnect = (channel_reconnect){reconnect_elsewhere, &im};
-    cdc_event_parser_init(); /* before the channel threads exist */
     im.chans = channels_start(conns, im.nchannels, im.uuid, CDC_BATCH_MAX,
                               nodes > 1 ? &im.reconnect : NULL);
     free(conns);

@@ -119,7 +119,8 @@ static void *worker_main(void *arg)
 {
     worker_arg *w = arg;
     import_run *r = w->r;
-    writer_session *c = batch_loader_connect(&r->loader, w->idx);
+    /* on its first batch (batch_loader_load): a rerun with every batch done needs none */
+    writer_session *c = NULL;
     char *buf = xmalloc(BATCH_LOADER_BUFFER_BYTES);
     imp_batch *b;
     while ((b = queue_pop(r)) != NULL) {

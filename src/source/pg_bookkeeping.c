@@ -6,8 +6,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Is the bookkeeping there and current (every column the DDL below makes)?
+ * 1 yes, 0 no, -1 the query failed. Each start used to run the DDL: five
+ * round trips, the ALTER TABLE under an ACCESS EXCLUSIVE lock, before the
+ * first batch. A column added to the DDL must be checked here too.
+ */
+static int cdc_metainfo_current(pgconn *c)
+{
+    const char *p[2] = {CDC_CHANNELS_TABLE, CDC_COUNTS_TABLE};
+    char *v = pgconn_query_value(c,
+                                 "SELECT to_regclass($2) IS NOT NULL AND EXISTS (SELECT 1 FROM "
+                                 "pg_attribute WHERE attrelid = to_regclass($1) AND attname = "
+                                 "'queue_generation' AND NOT attisdropped)",
+                                 2, p);
+    if (!v)
+        return -1;
+    int current = strcmp(v, "t") == 0;
+    free(v);
+    return current;
+}
+
 bool cdc_metainfo_create(pgconn *c)
 {
+    int current = cdc_metainfo_current(c);
+    if (current != 0)
+        return current == 1;
     /*
      * Two importers never share a database, but a restart may race a dying
      * predecessor's session: IF NOT EXISTS keeps this idempotent.

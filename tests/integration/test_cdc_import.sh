@@ -88,6 +88,20 @@ assert_match "it skipped every event" "apply: $N event\\(s\\) skipped" "$(cat "$
 assert_eq "counts unchanged by the rerun" "$before" "$(channel_counts target)"
 compare_databases target ref yugabyte ref
 
+# The same over bookkeeping of a version without queue_generation (the DDL runs only when
+# something is missing), and with more --parallel-jobs than the 4 channels recorded (the
+# channels connect in parallel; the surplus connections are closed).
+status_set "$ED" CutoverProcessedByTargetImporter false
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('update queue_segment set imported_by_target_db_importer = 0'); d.commit()" "$ED/metainfo/meta.db"
+psql_as target yugabyte -c "ALTER TABLE ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo DROP COLUMN queue_generation" >/dev/null
+check "a rerun with --parallel-jobs 6 over older bookkeeping succeeds" run_apply "$ED" target target --parallel-jobs 6
+assert_match "it keeps the 4 channels recorded" "--parallel-jobs 6 ignored.*routed to 4 channels" \
+    "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+assert_eq "the column is back, every row of the current generation" "4" \
+    "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo WHERE queue_generation IS NOT NULL")"
+assert_eq "counts unchanged by that rerun" "$before" "$(channel_counts target)"
+compare_databases target ref yugabyte ref
+
 # On a terminal (and without --disable-pb) the metrics are redrawn in place.
 psql_as target postgres -c "CREATE DATABASE tty OWNER voyager" >/dev/null
 queue_schema_sql counters | psql_as target tty >/dev/null
