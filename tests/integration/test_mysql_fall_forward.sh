@@ -17,6 +17,7 @@
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
+. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
 _ff_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
 trap _ff_cleanup EXIT
@@ -132,4 +133,6 @@ done
 assert_eq "no change found its row missing (none applied twice)" "" \
     "$(grep -h "found no row" "$TEST_TMP/rep.out" "$ED"/logs/*import-data-to-source-replica*.log 2>/dev/null | head -3)"
 assert_eq "no error line from import data to source-replica" "" "$(grep -h '^error' "$TEST_TMP/rep.out" 2>/dev/null | head -3)"
+# ---- the report reads the MySQL bookkeeping, not through libpq ----
+wb_report_check rep shopr source-replica "source target" "after cutover to source-replica"
 done_testing
