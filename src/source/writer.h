@@ -368,9 +368,9 @@ typedef struct writer_ops {
     void (*apply_renew)(writer_session *s);
 
     /*
-     * get data-migration-report. Each optional: NULL means the existing path
-     * (migration/report.c reads PostgreSQL's bookkeeping through libpq), so the
-     * PostgreSQL writer sets none.
+     * get data-migration-report and end migration. Each optional: NULL means
+     * the existing path (migration/report.c, end_migration.c read and drop
+     * PostgreSQL's bookkeeping through libpq), so the PostgreSQL writer sets none.
      *
      * table_counts: this migration's counts per table from the bookkeeping
      * (*out caller frees with writer_table_counts_free; none when the database
@@ -383,6 +383,11 @@ typedef struct writer_ops {
      * database has no such table (quiet), -1 the query failed (logged).
      */
     int (*row_count)(writer_session *s, const char *schema, const char *table, int64_t *rows);
+    /*
+     * Drop the bookkeeping (every migration's: end migration ends the last
+     * one on this database). *dropped: there was one. False after logging.
+     */
+    bool (*drop_bookkeeping)(writer_session *s, bool *dropped);
 
     void (*close_session)(writer_session *s);
     void (*free)(writer *w);

@@ -133,6 +133,9 @@ done
 assert_eq "no change found its row missing (none applied twice)" "" \
     "$(grep -h "found no row" "$TEST_TMP/rep.out" "$ED"/logs/*import-data-to-source-replica*.log 2>/dev/null | head -3)"
 assert_eq "no error line from import data to source-replica" "" "$(grep -h '^error' "$TEST_TMP/rep.out" 2>/dev/null | head -3)"
-# ---- the report reads the MySQL bookkeeping, not through libpq ----
+# ---- the report and end migration read and drop the MySQL bookkeeping, not through libpq ----
 wb_report_check rep shopr source-replica "source target" "after cutover to source-replica"
+wb_end_migration rep shopr SOURCE_REPLICA_DB_PASSWORD 5 "after cutover to source-replica"
+assert_match "end migration says the MySQL source has no ybvoyager_metadata" \
+    "source database: no ybvoyager_metadata database to drop \\(mysql\\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
 done_testing

@@ -1,4 +1,4 @@
-# get data-migration-report after the way back into MySQL
+# get data-migration-report and end migration after the way back into MySQL
 # (test_mysql_fall_back.sh, test_mysql_fall_forward.sh). Source after mysql_way_back.sh; uses $V, $ED.
 #
 #   wb_report_check NAME DB DBTYPE FROM WHAT
@@ -9,6 +9,12 @@
 #                                         ("target", "source target") exported; the snapshot rows
 #                                         its batches loaded (when it has any) and FINAL ROW COUNT
 #                                         as COUNT(*) of each MySQL table
+#   wb_end_migration NAME DB ENV CODE WHAT
+#                                         end migration with a wrong password in ENV (NAME's) fails
+#                                         with exit CODE, the export dir and ybvoyager_metadata kept;
+#                                         then it drops ybvoyager_metadata on NAME (said so) and the
+#                                         target's, says there is none on any other MySQL database of
+#                                         the migration, and leaves DB's tables
 
 # _wb_json_field JSON DBTYPE TABLE FIELD: one number of the report's JSON ('null' when none)
 _wb_json_field() {
@@ -74,4 +80,32 @@ wb_report_check() {
         assert_eq "report JSON, $dbtype $lower: FINAL ROW COUNT is the MySQL table's COUNT(*) ($what)" \
             "$n" "$(_wb_json_field "$json" "$dbtype" "$lower" final_row_count)"
     done
+}
+
+wb_end_migration() {
+    local name=$1 db=$2 env=$3 code=$4 what=$5
+    local before
+    before=$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM TABLES WHERE TABLE_SCHEMA = '$db'")
+    expect_fail "end migration, the MySQL server refusing its password: exit $code, not cleaned ($what)" "$code" \
+        "access denied for user" \
+        env "$env=wrong" "$V" end migration -e "$ED" --backup-schema-files false \
+        --backup-data-files false --backup-log-files false --save-migration-reports false --yes
+    assert_match "end migration names the MySQL database it did not clean ($what)" \
+        "the (source|source-replica) database was not cleaned" "$(cat "$LAST_ERR")"
+    [ -s "$ED/metainfo/meta.db" ] && ok "export dir kept after the failure ($what)" ||
+        not_ok "export dir kept after the failure ($what)"
+    assert_eq "ybvoyager_metadata kept on the MySQL server after the failure ($what)" 1 \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
+    check "end migration ($what)" "$V" end migration -e "$ED" --backup-schema-files false \
+        --backup-data-files false --backup-log-files false --save-migration-reports false --yes
+    assert_match "end migration says it dropped ybvoyager_metadata on the MySQL server ($what)" \
+        "database: dropped database ybvoyager_metadata \(mysql\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
+    assert_eq "no ybvoyager_metadata database left on the MySQL server ($what)" 0 \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
+    assert_eq "the MySQL database's tables stay ($what)" "$before" \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM TABLES WHERE TABLE_SCHEMA = '$db'")"
+    assert_eq "no ybvoyager_metadata schema left on the target ($what)" 0 \
+        "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'")"
+    assert_eq "no replication slot left on the target ($what)" 0 \
+        "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots")"
 }

@@ -958,7 +958,7 @@ static bool myw_w_apply_batch(writer_session *ws, writer_item **items, size_t n,
     return ok;
 }
 
-/* ---- the report ---- */
+/* ---- the report and end migration ---- */
 
 /* Does ybvoyager_metadata.<table> exist? 1 yes, 0 no, -1 the query failed (logged). */
 static int meta_table_exists(my_wsession *s, const char *table)
@@ -1075,6 +1075,25 @@ static int myw_row_count(writer_session *ws, const char *schema, const char *tab
     return ok ? 1 : -1;
 }
 
+static bool myw_drop_bookkeeping(writer_session *ws, bool *dropped)
+{
+    my_wsession *s = my_ws(ws);
+    *dropped = false;
+    const char *p[1] = {MYW_META_DB};
+    mysql_rows r;
+    bool ok = squery(s, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                     1, p, &r, false) &&
+              r.nrows == 1;
+    bool has = ok && !str_eq(mysql_rows_get(&r, 0, 0), "0");
+    mysql_rows_free(&r);
+    if (!ok || !has)
+        return ok;
+    if (!myw_exec(s, "DROP DATABASE IF EXISTS " MYW_META_DB, false))
+        return false;
+    *dropped = true;
+    return true;
+}
+
 /* ---- loaders ---- */
 
 static writer_session *myw_connect_loader(writer *w, int idx, bool upsert, atomic_int *warned)
@@ -1155,6 +1174,7 @@ const writer_ops writer_mysql_ops = {
     .apply_renew = NULL,
     .table_counts = myw_table_counts,
     .row_count = myw_row_count,
+    .drop_bookkeeping = myw_drop_bookkeeping,
     .close_session = myw_close_session,
     .free = NULL,
 };
