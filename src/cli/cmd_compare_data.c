@@ -156,6 +156,16 @@ static int check_db(cmd_ctx *ctx, db_role role, db_conf *conf)
         return EXIT_NOT_IMPLEMENTED;
     if (role == DB_SOURCE && is_mysql(conf->type))
         return refuse_mysql_schema(ctx) ? EXIT_OK : EXIT_BAD_ARGS;
+    if (role == DB_SOURCE_REPLICA && cmd_recorded_source_is_mysql(ctx)) {
+        /* the replica of a MySQL source is a MySQL/MariaDB server, read through source.h too */
+        if (!is_mysql(conf->type)) {
+            free(conf->type);
+            conf->type = xstrdup("mysql");
+            if (!opts_is_set(ctx->opts, "source-replica-db-port"))
+                conf->port = db_default_port("mysql", DB_SOURCE_REPLICA);
+        }
+        return EXIT_OK;
+    }
     pgconn *c = cmd_connect(ctx, conf, NULL);
     if (!c)
         return cmd_db_exit_code(role);

@@ -64,6 +64,10 @@ typedef struct table_job {
     char *src_key;        /* the key column the ranges split (target name), or NULL */
     source_key_kind src_kind;
     char **src_bounds;    /* npreds - 1 boundaries, the target's text forms (source_key_range) */
+    /* A source-replica read through the seam (run.rep): its table, and its fields for the row type. */
+    const src_table *rep;
+    size_t *rep_field_at; /* as src_field_at, the replica's fields */
+    size_t rep_nfields;
     size_t unlisted[MAX_SIDES]; /* --level rows: differing ranges too large to list */
 } table_job;
 
@@ -99,6 +103,14 @@ typedef struct run {
     source *src;
     src_tables stables;
     int src_readers;             /* readers the source's snapshot serves */
+    /*
+     * A source-replica of a MySQL source (side 2): read through source/source.h in its own
+     * snapshot like the source, hashed on the target the same way, compared with the source's
+     * sums. NULL: side 2 is PostgreSQL, or there is none.
+     */
+    source *rep;
+    src_tables rtables;
+    int rep_readers;
 } run;
 
 const char *compare_status_name(compare_status s)
@@ -785,6 +797,7 @@ typedef struct worker {
     pgconn *c[MAX_SIDES];
     pgconn *parse;       /* run.src: a target session the source's rows are parsed and hashed on */
     source_rows *rows;   /* run.src: this worker's reader in the source's snapshot (NULL: broken) */
+    source_rows *rep_rows; /* run.rep: its reader in the source-replica's snapshot (NULL: broken) */
     pthread_t tid;
     bool started;
 } worker;
@@ -845,6 +858,8 @@ typedef struct src_batch {
     const table_job *t;
     pgconn *parse;       /* NULL: rows are counted only */
     const char *query;   /* count and sum of the row hash over unnest($1::rowtype[]) */
+    const size_t *field_at; /* per attribute of the row type: the row's field, or SIZE_MAX */
+    size_t nfields;         /* fields per row */
     strbuf arr;
     const char **field;  /* the current row's fields (COPY text) */
     size_t *flen;
@@ -997,7 +1012,7 @@ static bool batch_row(void *arg, const char *data, size_t len)
     for (;;) {
         const char *tab = memchr(p, '\t', (size_t)(end - p));
         const char *fe = tab ? tab : end;
-        if (nf < t->src_nfields) {
+        if (nf < b->nfields) {
             b->field[nf] = p;
             b->flen[nf] = (size_t)(fe - p);
         }
@@ -1006,15 +1021,15 @@ static bool batch_row(void *arg, const char *data, size_t len)
             break;
         p = tab + 1;
     }
-    if (nf != t->src_nfields) {
-        b->error = xasprintf("a source row has %zu fields where %zu columns were listed", nf, t->src_nfields);
+    if (nf != b->nfields) {
+        b->error = xasprintf("a row has %zu fields where %zu columns were listed", nf, b->nfields);
         return false;
     }
     strbuf_append(&b->arr, b->rows ? ",\"(" : "{\"(");
     for (size_t a = 0; a < t->src_nattrs; a++) {
         if (a)
             strbuf_append_char(&b->arr, ',');
-        size_t f = t->src_field_at[a];
+        size_t f = b->field_at[a];
         if (f == SIZE_MAX || (b->flen[f] == 2 && b->field[f][0] == '\\' && b->field[f][1] == 'N'))
             continue; /* NULL */
         strbuf_append(&b->arr, "\\\"");
@@ -1061,27 +1076,33 @@ static char *src_failure(const src_batch *b, source_rows_result rr)
  * them itself), or with keys (--level rows) every row's key and digest into *keys. False with
  * *err (caller frees) when the range could not be read; the worker's reader is then closed.
  */
-static bool src_range(worker *w, const table_job *t, size_t range, bool hash, key_store *keys, int64_t *count,
-                      char sum[48], char **err)
+static bool src_range(worker *w, size_t side, const table_job *t, size_t range, bool hash, key_store *keys,
+                      int64_t *count, char sum[48], char **err)
 {
     run *r = w->r;
+    /* side 0: the source; 2: a source-replica read the same way (run.rep) */
+    source *db = side == 0 ? r->src : r->rep;
+    source_rows **rows = side == 0 ? &w->rows : &w->rep_rows;
+    const src_table *st = side == 0 ? t->src : t->rep;
     sum[0] = '\0';
-    if (!w->rows) {
-        *err = xstrdup("this worker's source reader failed on an earlier range");
+    if (!*rows) {
+        *err = xasprintf("this worker's %s reader failed on an earlier range", db_role_name(r->conf[side]->role));
         return false;
     }
     source_key_range k = src_key_range(t, range);
     source_rows_result rr;
     if (!hash && !keys) {
-        rr = r->src->ops->rows_count_key_range(w->rows, t->src, &k, SRC_STALL_MS, count);
+        rr = db->ops->rows_count_key_range(*rows, st, &k, SRC_STALL_MS, count);
         if (rr == SOURCE_ROWS_DONE)
             return true;
         *err = src_failure(NULL, rr);
-        r->src->ops->rows_close(w->rows);
-        w->rows = NULL;
+        db->ops->rows_close(*rows);
+        *rows = NULL;
         return false;
     }
-    src_batch b = {.r = r, .t = t, .parse = w->parse, .arr = STRBUF_INIT, .keys = keys};
+    src_batch b = {.r = r, .t = t, .parse = w->parse, .arr = STRBUF_INIT, .keys = keys,
+                   .field_at = side == 0 ? t->src_field_at : t->rep_field_at,
+                   .nfields = side == 0 ? t->src_nfields : t->rep_nfields};
     char *query = keys ? xasprintf("SELECT %s, %s FROM unnest($1::%s[]) AS x",
                                    t->side[1].key_text ? t->side[1].key_text : t->side[1].row_digest,
                                    t->side[1].key_text ? t->side[1].row_digest : "''", t->src_rows_type)
@@ -1091,7 +1112,7 @@ static bool src_range(worker *w, const table_job *t, size_t range, bool hash, ke
     b.field = xcalloc(t->src_nfields + 1, sizeof *b.field);
     b.flen = xcalloc(t->src_nfields + 1, sizeof *b.flen);
     source_rows_sink sink = {.table = t->name->name, .arg = &b, .row = batch_row, .stop = batch_stop};
-    rr = r->src->ops->rows_read_key_range(w->rows, t->src, &k, SRC_STALL_MS, &sink);
+    rr = db->ops->rows_read_key_range(*rows, st, &k, SRC_STALL_MS, &sink);
     bool ok = rr == SOURCE_ROWS_DONE && batch_flush(&b);
     ok = batch_collect(&b) && ok; /* also after a failure: the session must be idle again */
     if (ok) {
@@ -1103,8 +1124,8 @@ static bool src_range(worker *w, const table_job *t, size_t range, bool hash, ke
     }
     if (rr != SOURCE_ROWS_DONE) {
         /* stopped in the middle of the rows: the reader is fit only to be closed (source.h) */
-        r->src->ops->rows_close(w->rows);
-        w->rows = NULL;
+        db->ops->rows_close(*rows);
+        *rows = NULL;
     }
     free(b.error);
     free(b.field);
@@ -1126,7 +1147,7 @@ static void drill_down_src(worker *w, table_job *t, size_t range)
     key_store keys = {.arena = STRBUF_INIT};
     int64_t n = 0;
     char sum[48], *err = NULL;
-    bool read = src_range(w, t, range, true, &keys, &n, sum, &err);
+    bool read = src_range(w, 0, t, range, true, &keys, &n, sum, &err);
     if (!read || keys.over) {
         pthread_mutex_lock(&t->mu);
         if (read) {
@@ -1198,14 +1219,29 @@ static void do_range_src(worker *w, table_job *t, size_t range)
     run_send(w->c, sql, r->nsides, sent, res, err);
     int64_t n0 = 0;
     char sum0[48] = "";
-    bool ok0 = t->side[0].exists && src_range(w, t, range, hash, NULL, &n0, sum0, &err[0]);
+    bool ok0 = t->side[0].exists && src_range(w, 0, t, range, hash, NULL, &n0, sum0, &err[0]);
     run_collect(w->c, r->nsides, sent, res, err);
     free(sql[1]);
+    /* the source-replica's rows after the source's, parsed and hashed on the same target session */
+    int64_t n2 = 0;
+    char sum2[48] = "";
+    bool ok2 = r->rep && t->side[2].exists && !t->side[2].why &&
+               src_range(w, 2, t, range, hash, NULL, &n2, sum2, &err[2]);
     pthread_mutex_lock(&t->mu);
     if (err[0])
         note_error(t, 0, err[0]);
     if (err[1])
         note_error(t, 1, err[1]);
+    if (err[2])
+        note_error(t, 2, err[2]);
+    if (ok2)
+        t->rows[2] += n2;
+    if (ok0 && ok2 && (n0 != n2 || (hash && strcmp(sum0, sum2) != 0))) {
+        log_info("table %s.%s: key range %zu of %zu differs on %s (%s)", t->name->schema, t->name->name,
+                 range + 1, t->npreds, db_role_name(r->conf[2]->role), pred);
+        t->bad_ranges[2]++;
+        t->count_differs[2] |= n0 != n2;
+    }
     int64_t n1 = 0;
     const char *h1 = NULL;
     if (ok0)
@@ -1251,12 +1287,12 @@ static pgconn *open_parse_session(run *r)
     return c;
 }
 
-/* The source table of t (the names the migration gives it on the target), or NULL. */
-static const src_table *src_table_of(const run *r, const compare_table_name *n)
+/* The table of ts that is t on the target (the names the migration gives it there), or NULL. */
+static const src_table *src_table_in(const src_tables *ts, const compare_table_name *n)
 {
-    for (size_t i = 0; i < r->stables.count; i++)
-        if (strcmp(r->stables.items[i].schema, n->schema) == 0 && strcmp(r->stables.items[i].name, n->name) == 0)
-            return &r->stables.items[i];
+    for (size_t i = 0; i < ts->count; i++)
+        if (strcmp(ts->items[i].schema, n->schema) == 0 && strcmp(ts->items[i].name, n->name) == 0)
+            return &ts->items[i];
     return NULL;
 }
 
@@ -1367,6 +1403,42 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
  * target does (src_key_kind): an integer between the target's bounds, any other at boundaries
  * sampled on the target (the outer ranges open); any other key, or none: one range.
  */
+/*
+ * The source-replica's table of t (run.rep): its columns must be the source's (sc, in the
+ * source's order), else it is DIFFERENT with why; its fields fill the target's row type as the
+ * source's do (src_field_at).
+ */
+static void prepare_table_rep(table_job *t, const src_tables *rtables, const columns *sc)
+{
+    t->rep = src_table_in(rtables, t->name);
+    t->side[2].exists = t->rep != NULL;
+    if (!t->rep || !t->side[0].exists || !t->side[1].exists)
+        return; /* the source's columns are known once the target has the table (sc) */
+    cJSON *names = cJSON_Parse(t->rep->columns_json);
+    size_t nn = (size_t)cJSON_GetArraySize(names);
+    size_t *pos = xcalloc(sc->n + 1, sizeof *pos); /* source field -> replica field */
+    for (size_t f = 0; f < sc->n; f++) {
+        pos[f] = SIZE_MAX;
+        for (size_t i = 0; i < nn; i++) {
+            const cJSON *it = cJSON_GetArrayItem(names, (int)i);
+            if (cJSON_IsString(it) && strcmp(it->valuestring, sc->items[f].name) == 0)
+                pos[f] = i;
+        }
+        if (pos[f] == SIZE_MAX && !t->side[2].why)
+            t->side[2].why = xasprintf("column %s is missing on source-replica", sc->items[f].name);
+    }
+    if (!t->side[2].why && nn != sc->n)
+        t->side[2].why = xasprintf("source-replica has %zu columns where the source has %zu", nn, sc->n);
+    cJSON_Delete(names);
+    if (!t->side[2].why && t->src_field_at) {
+        t->rep_nfields = nn;
+        t->rep_field_at = xcalloc(t->src_nattrs + 1, sizeof *t->rep_field_at);
+        for (size_t a = 0; a < t->src_nattrs; a++)
+            t->rep_field_at[a] = t->src_field_at[a] == SIZE_MAX ? SIZE_MAX : pos[t->src_field_at[a]];
+    }
+    free(pos);
+}
+
 static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_scale)
 {
     const compare_spec *sp = r->spec;
@@ -1381,7 +1453,7 @@ static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_sc
     }
     if (t->side[1].exists)
         t->side[1].from = xasprintf("%s%s", relkind == 'p' ? "" : "ONLY ", q);
-    t->src = src_table_of(r, t->name);
+    t->src = src_table_in(&r->stables, t->name);
     t->side[0].exists = t->src != NULL;
     const column *keys[tc.n + 1];
     size_t nkeys = key_columns(&tc, keys);
@@ -1430,6 +1502,8 @@ static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_sc
             PQclear(res);
         }
     }
+    if (r->rep)
+        prepare_table_rep(t, &r->rtables, &sc);
     size_t want = 1;
     source_key_kind kind = SOURCE_KEY_INTEGER;
     if (nkeys && t->side[1].exists && t->side[0].exists && src_key_kind(keys[0]->type, &kind)) {
@@ -1551,22 +1625,69 @@ static engine_status open_live_src(run *r, pgconn **coord, int64_t *point_vsn)
 }
 
 /*
+ * The source-replica of a source read through the seam (side 2): the same seam, its own
+ * snapshot (taken with the source's, once the work is known). Offline or after cutover only,
+ * and --level count or checksum: at the consistent point of a live migration the importer of
+ * the source-replica would have to be paused too, and --level rows' drill-down walks the
+ * target's cursor, not a second seam reader (neither built: refused).
+ */
+static engine_status open_rep(run *r, engine_ctx *ctx)
+{
+    const compare_spec *sp = r->spec;
+    const db_conf *rc = sp->copies[1];
+    if (!rc->type || strcmp(rc->type, sp->source->type) != 0) {
+        log_report(LOG_ERROR, NULL, NULL,
+                   "compare data with a %s source compares a %s source-replica only (this one is %s)",
+                   sp->source->type, sp->source->type, rc->type ? rc->type : "postgresql");
+        return ENGINE_NOT_SUPPORTED;
+    }
+    if (sp->live) {
+        log_report(LOG_ERROR, NULL, "compare after cutover to target",
+                   "compare data with a %s source-replica during a live migration is not built",
+                   rc->type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    if (sp->level == COMPARE_ROWS) {
+        log_report(LOG_ERROR, NULL, "use --level checksum or count",
+                   "compare data --level rows with a %s source-replica is not built", rc->type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    engine_status st = ENGINE_OK;
+    r->rep = source_for(ctx, sp->copies[1], "compare data from source-replica", &st);
+    if (!r->rep)
+        return st;
+    const source_ops *ops = r->rep->ops;
+    if (!ops->rows_read_key_range || !ops->rows_count_key_range || !ops->snapshot_begin_readers) {
+        log_report(LOG_ERROR, NULL, NULL, "compare data cannot read a %s source-replica in this build",
+                   rc->type);
+        return ENGINE_NOT_SUPPORTED;
+    }
+    st = ops->connect(r->rep, false, NULL);
+    if (st != ENGINE_OK)
+        return st == ENGINE_BAD_INPUT ? st : ENGINE_TARGET_FAILED;
+    strlist schemas = STRLIST_INIT;
+    bool ok = ops->resolve_schemas(r->rep, &schemas);
+    const char **names = xcalloc(schemas.count + 1, sizeof *names);
+    for (size_t i = 0; i < schemas.count; i++)
+        names[i] = schemas.items[i];
+    ok = ok && ops->list_tables(r->rep, names, &r->rtables);
+    free(names);
+    strlist_free(&schemas);
+    return ok ? ENGINE_OK : ENGINE_TARGET_FAILED;
+}
+
+/*
  * The source through the seam: offline or after cutover, the source and the target as they
  * are (the source's snapshot is taken once the work is known); during a live migration at the
- * consistent point (open_live_src). A source-replica is not compared (no MySQL writer yet).
+ * consistent point (open_live_src). A source-replica: open_rep.
  */
 static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord, int64_t *point_vsn)
 {
     const compare_spec *sp = r->spec;
     const char *type = sp->source->type;
-    if (sp->ncopies != 1) {
-        log_report(LOG_ERROR, NULL, NULL,
-                   "compare data with a %s source compares the target only (a %s source-replica is "
-                   "not built)",
-                   type, type);
-        return ENGINE_NOT_SUPPORTED;
-    }
     engine_status st = ENGINE_OK;
+    if (sp->ncopies == 2 && (st = open_rep(r, ctx)) != ENGINE_OK)
+        return st;
     r->src = source_for(ctx, sp->source, "compare data from source", &st);
     if (!r->src)
         return st;
@@ -1713,6 +1834,7 @@ static void table_job_free(table_job *t, size_t nsides)
     free(t->preds);
     free(t->src_rows_type);
     free(t->src_field_at);
+    free(t->rep_field_at);
     free(t->src_key);
     for (size_t i = 0; t->src_bounds && i + 1 < t->npreds; i++)
         free(t->src_bounds[i]);
@@ -1951,6 +2073,14 @@ engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_res
         }
         if (r.src && r.snapshot[0] && r.src_readers < nworkers)
             nworkers = r.src_readers; /* live: taken at the consistent point, for --parallel-jobs readers */
+        if (r.rep && rc == ENGINE_OK) {
+            r.rep_readers = nworkers;
+            r.snapshot[2] = r.rep->ops->snapshot_begin_readers(r.rep, &r.rep_readers);
+            if (!r.snapshot[2])
+                rc = ENGINE_TARGET_FAILED;
+            else if (r.rep_readers < nworkers)
+                nworkers = r.rep_readers;
+        }
         ws = xcalloc((size_t)nworkers, sizeof *ws);
         for (int w = 0; w < nworkers && rc == ENGINE_OK; w++) {
             ws[w].r = &r;
@@ -1963,7 +2093,15 @@ engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_res
                     break;
                 }
             }
-            for (size_t s = r.src ? 1 : 0; s < r.nsides; s++) {
+            if (r.rep) {
+                bool transient = false;
+                ws[w].rep_rows = r.rep->ops->rows_open(r.rep, r.snapshot[2], &transient);
+                if (!ws[w].rep_rows) {
+                    rc = ENGINE_TARGET_FAILED;
+                    break;
+                }
+            }
+            for (size_t s = r.src ? 1 : 0; s < r.nsides && !(r.rep && s == 2); s++) {
                 ws[w].c[s] = open_session(&r, s, false);
                 if (!ws[w].c[s]) {
                     rc = side_failed(s);
@@ -2014,8 +2152,16 @@ engine_status compare_run(engine_ctx *ctx, const compare_spec *spec, compare_res
         pgconn_close(ws[w].parse);
         if (ws[w].rows)
             r.src->ops->rows_close(ws[w].rows);
+        if (ws[w].rep_rows)
+            r.rep->ops->rows_close(ws[w].rep_rows);
     }
     free(ws);
+    if (r.rep) {
+        if (r.snapshot[2])
+            r.rep->ops->snapshot_end(r.rep, true);
+        source_close(r.rep);
+        src_tables_free(&r.rtables);
+    }
     if (r.src) {
         if (r.snapshot[0])
             r.src->ops->snapshot_end(r.src, true);

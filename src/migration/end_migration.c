@@ -9,6 +9,7 @@
 #include "db/replication/replstream.h"
 #include "migration/cutover.h"
 #include "migration/report.h"
+#include "source/writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -159,6 +160,42 @@ static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
 }
 
 /*
+ * A database whose writer drops its own bookkeeping (MySQL: the database
+ * ybvoyager_metadata on its server; no slot or publication there, the binlog
+ * is the server's): *handled then, and false when it could not be dropped
+ * (logged). Otherwise the libpq path of clean_database.
+ */
+static bool clean_by_writer(const engine_ctx *eng, db_conf *conf, bool *handled)
+{
+    engine_status st = ENGINE_OK;
+    *handled = false;
+    /* writer_for keeps eng for its sessions, which record conf in eng's catalog */
+    writer *w = writer_for((engine_ctx *)eng, conf, &st);
+    if (!w)
+        return true; /* no writer of that type: clean_database */
+    if (!w->ops->drop_bookkeeping) {
+        writer_free(w);
+        return true;
+    }
+    *handled = true;
+    retry_policy pol = {.deadline_ms = 0, .max_attempts = 1};
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false, dropped = false;
+    writer_session *m = w->ops->connect(w, &rs, eng->interrupted, &gave_up);
+    bool ok = m && w->ops->drop_bookkeeping(m, &dropped);
+    if (ok && dropped)
+        log_say("%s database: dropped database ybvoyager_metadata (%s)", db_role_name(conf->role),
+                w->ops->type);
+    else if (ok)
+        log_say("%s database: no ybvoyager_metadata database to drop (%s)",
+                db_role_name(conf->role), w->ops->type);
+    writer_session_close(m);
+    writer_free(w);
+    return ok;
+}
+
+/*
  * The exporter whose change feed lives on the database of role (its cutover
  * flag, the key of FeedsLeftAtCutover), or NULL.
  */
@@ -211,7 +248,11 @@ engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spe
     for (size_t i = 0; i < ARRAY_LEN(spec->conf); i++) {
         if (!spec->conf[i])
             continue;
-        if (!clean_database(eng->cat, spec->conf[i], uuid_hex)) {
+        bool by_writer = false;
+        bool cleaned = clean_by_writer(eng, spec->conf[i], &by_writer);
+        if (!by_writer)
+            cleaned = clean_database(eng->cat, spec->conf[i], uuid_hex);
+        if (!cleaned) {
             log_report(LOG_ERROR, "the export dir is kept until every database is clean",
                        "fix the problem above and run end migration again",
                        "the %s database was not cleaned", db_role_name(spec->conf[i]->role));

@@ -10,6 +10,7 @@
 #include "db/connect.h"
 #include "migration/cutover.h"
 #include "snapshot/table_list.h"
+#include "source/writer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +238,87 @@ static void load_db_counts(catalog *cat, pgconn *c, report *r, const db_slot *sl
 }
 
 /*
+ * A database a writer with its own bookkeeping reads (MySQL: the database
+ * ybvoyager_metadata on its server, source/writer.h table_counts): the same
+ * numbers as load_db_counts, without libpq.
+ */
+static void load_writer_counts(catalog *cat, writer *w, writer_session *m, report *r,
+                               const db_slot *slot)
+{
+    writer_table_count *counts = NULL;
+    size_t n = 0;
+    if (w->ops->table_counts(m, catalog_migration_uuid(cat), &counts, &n)) {
+        for (size_t i = 0; i < n; i++) {
+            report_row *row = report_find(r, counts[i].schema_name, counts[i].table_name,
+                                          slot->db_type);
+            if (!row)
+                continue;
+            if (counts[i].snapshot_rows >= 0)
+                add_count(&row->imported_snapshot_rows, counts[i].snapshot_rows);
+            add_count(&row->imported_inserts, counts[i].inserts);
+            add_count(&row->imported_updates, counts[i].updates);
+            add_count(&row->imported_deletes, counts[i].deletes);
+        }
+        writer_table_counts_free(counts, n);
+    }
+    for (size_t i = 0; slot->role != DB_SOURCE && i < r->n; i++)
+        if (strcmp(r->rows[i].db_type, slot->db_type) == 0 &&
+            r->rows[i].imported_snapshot_rows == REPORT_NA)
+            r->rows[i].imported_snapshot_rows = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        report_row *row = &r->rows[i];
+        int64_t rows = 0;
+        if (strcmp(row->db_type, slot->db_type) == 0 &&
+            w->ops->row_count(m, row->schema, row->table, &rows) == 1)
+            row->final_row_count = rows;
+    }
+}
+
+/*
+ * The source or source-replica through its writer, when that writer reads
+ * its own bookkeeping (table_counts set): *handled then, and the result is
+ * the engine status. A database that cannot be reached is a failure only
+ * where its password was given: unlike connect_optional, nothing is asked
+ * on the terminal (the writer's connect has no prompt), so without one its
+ * numbers are left out with a note.
+ */
+static engine_status writer_db_counts(const engine_ctx *eng, db_conf *conf, report *r,
+                                      const db_slot *slot, const char *needs, bool *handled)
+{
+    engine_status st = ENGINE_OK;
+    *handled = false;
+    /* writer_for records nothing itself; the catalog the session records conf in is eng's */
+    writer *w = writer_for((engine_ctx *)eng, conf, &st);
+    if (!w)
+        return ENGINE_OK; /* no writer of that type: the existing path */
+    if (!w->ops->table_counts || !w->ops->row_count) {
+        writer_free(w);
+        return ENGINE_OK;
+    }
+    *handled = true;
+    /* one attempt: a report does not wait for a database that is away */
+    retry_policy pol = {.deadline_ms = 0, .max_attempts = 1};
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false;
+    writer_session *m = w->ops->connect(w, &rs, eng->interrupted, &gave_up);
+    if (m) {
+        load_writer_counts(eng->cat, w, m, r, slot);
+        writer_session_close(m);
+    } else if (conf->password) {
+        st = db_role_failure(conf->role);
+    } else {
+        fprintf(stderr,
+                "note: the %s database's %s are shown as '-': it could not be reached (see "
+                "above); give --%s-db-password or %s if it wants a password\n",
+                db_role_name(conf->role), needs, db_role_name(conf->role),
+                db_role_password_env(conf->role));
+    }
+    writer_free(w);
+    return st;
+}
+
+/*
  * The documented command lines give some passwords only (target; then
  * source-replica): a database whose password is not given is connected
  * without one, and where it wants one and there is no terminal to ask on, its
@@ -296,6 +378,10 @@ engine_status migration_data_report_build(const engine_ctx *eng, const report_sp
                                     ? "IMPORTED SNAPSHOT ROWS, IMPORTED changes and FINAL ROW COUNT"
                                 : fallback ? "FINAL ROW COUNT and the changes imported back (fall-back)"
                                            : "FINAL ROW COUNT";
+            bool handled = false;
+            rc = writer_db_counts(eng, conf, r, &slots[i], needs, &handled);
+            if (handled)
+                continue;
             bool had_password = conf->password != NULL;
             c = connect_optional(eng->cat, conf, needs, spec->may_prompt);
             if (!c && (had_password || spec->may_prompt))

@@ -49,6 +49,15 @@ void writer_session_close(writer_session *s)
         s->ops->close_session(s);
 }
 
+void writer_table_counts_free(writer_table_count *counts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(counts[i].schema_name);
+        free(counts[i].table_name);
+    }
+    free(counts);
+}
+
 void table_meta_free(table_meta *t)
 {
     if (!t)

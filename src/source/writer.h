@@ -144,12 +144,15 @@ const char *writer_cols_get(const writer_cols *cols, const char *name, bool *fou
 /* The old value of column name for an update or delete: from key, else from before. */
 const char *writer_old_value(const writer_change *ev, const char *name, bool *found);
 
-/* Per-table event counts of the bookkeeping. */
+/* Per-table counts of the bookkeeping (names as the target spells them). */
 typedef struct writer_table_count {
     char *schema_name;
     char *table_name;
-    int64_t inserts, updates, deletes;
+    int64_t inserts, updates, deletes; /* changes applied */
+    int64_t snapshot_rows;             /* rows its snapshot batches loaded; -1: no batch recorded */
 } writer_table_count;
+
+void writer_table_counts_free(writer_table_count *counts, size_t n);
 
 /* One committed snapshot batch, as the bookkeeping records it. */
 typedef struct import_metainfo_row {
@@ -363,6 +366,28 @@ typedef struct writer_ops {
      * cannot be had the old one stays. Not logged.
      */
     void (*apply_renew)(writer_session *s);
+
+    /*
+     * get data-migration-report and end migration. Each optional: NULL means
+     * the existing path (migration/report.c, end_migration.c read and drop
+     * PostgreSQL's bookkeeping through libpq), so the PostgreSQL writer sets none.
+     *
+     * table_counts: this migration's counts per table from the bookkeeping
+     * (*out caller frees with writer_table_counts_free; none when the database
+     * has no bookkeeping). False after logging.
+     */
+    bool (*table_counts)(writer_session *s, const char *uuid, writer_table_count **out,
+                         size_t *n);
+    /*
+     * Rows in the table the target calls schema.table: 1 counted (*rows), 0 the
+     * database has no such table (quiet), -1 the query failed (logged).
+     */
+    int (*row_count)(writer_session *s, const char *schema, const char *table, int64_t *rows);
+    /*
+     * Drop the bookkeeping (every migration's: end migration ends the last
+     * one on this database). *dropped: there was one. False after logging.
+     */
+    bool (*drop_bookkeeping)(writer_session *s, bool *dropped);
 
     void (*close_session)(writer_session *s);
     void (*free)(writer *w);

@@ -16,6 +16,7 @@
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
+. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
 _fb_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
 trap _fb_cleanup EXIT
@@ -144,4 +145,7 @@ assert_eq "no change found its row missing (none applied twice)" "" \
 assert_match "import data to source wrote into the MySQL tables" 'apply: table `shop`.`items`' \
     "$(cat "$ED"/logs/*import-data-to-source*.log 2>/dev/null)"
 assert_eq "no error line from import data to source" "" "$(grep -h '^error' "$TEST_TMP/exp.out" "$TEST_TMP/imps.out" 2>/dev/null | head -3)"
+# ---- the report and end migration read and drop the MySQL bookkeeping, not through libpq ----
+wb_report_check my shop source "target" "after cutover to source"
+wb_end_migration my shop SOURCE_DB_PASSWORD 4 "after cutover to source"
 done_testing

@@ -17,6 +17,7 @@
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
+. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
 _ff_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
 trap _ff_cleanup EXIT
@@ -98,6 +99,39 @@ wb_compare rep shopr "after cutover to target"
 assert_eq "the source equals the target too (items rows)" "$(mysql_as my shop -e "SELECT COUNT(*) FROM items")" \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM items")"
 
+# ---- compare data: the MySQL source-replica read through the seam like the MySQL source ----
+# (here, as the target takes no changes yet, the source, the target and the source-replica agree)
+CMP=("$V" compare data -e "$ED" --disable-pb)
+tgt_part() { sed -n '/^source vs target/,/^source vs source-replica/p' "$LAST_OUT"; }
+rep_part() { sed -n '/^source vs source-replica/,$p' "$LAST_OUT"; }
+for level in checksum count; do
+    check "compare data --level $level: source, target and the MySQL source-replica EQUAL" \
+        "${CMP[@]}" --level "$level" --parallel-jobs 2
+    assert_eq "compare data --level $level: all 5 tables equal on the source-replica" \
+        "5 of 5 tables equal on source-replica, 5 EQUAL" \
+        "$(rep_part | grep -E "tables equal"), $(rep_part | grep -cE "\| EQUAL") EQUAL"
+    assert_eq "compare data --level $level: all 5 tables equal on the target" 5 "$(tgt_part | grep -cE "\| EQUAL")"
+done
+# a value changed on the source-replica only: its pair is DIFFERENT (checksums), the target's stays EQUAL
+mysql_as rep shopr -e "UPDATE items SET vc = CONCAT(vc, 'x') WHERE id = 1"
+"${CMP[@]}" --level checksum >"$LAST_OUT" 2>"$LAST_ERR"
+assert_eq "compare data, a value changed on the source-replica: exit 7" 7 "$?"
+assert_match "compare data: items DIFFERENT on the source-replica (checksums)" "items +\|.*DIFFERENT \| checksums differ" "$(rep_part)"
+assert_eq "compare data: nothing else DIFFERENT on the source-replica" 1 "$(rep_part | grep -c DIFFERENT)"
+assert_eq "compare data: every table still EQUAL on the target" 5 "$(tgt_part | grep -cE "\| EQUAL")"
+mysql_as rep shopr -e "UPDATE items SET vc = LEFT(vc, CHAR_LENGTH(vc) - 1) WHERE id = 1"
+# a row only on the source-replica: its count differs at --level count
+mysql_as rep shopr -e "INSERT INTO pairs VALUES (987654, 'zz', 'only here')"
+"${CMP[@]}" --level count >"$LAST_OUT" 2>"$LAST_ERR"
+assert_eq "compare data --level count, a row only on the source-replica: exit 7" 7 "$?"
+assert_match "compare data --level count: pairs' row counts differ on the source-replica" \
+    "pairs +\|.*DIFFERENT \| row counts differ" "$(rep_part)"
+assert_eq "compare data --level count: nothing else DIFFERENT" 1 "$(grep -c DIFFERENT "$LAST_OUT")"
+mysql_as rep shopr -e "DELETE FROM pairs WHERE a = 987654"
+check "compare data: EQUAL again once put back" "${CMP[@]}" --level checksum
+expect_refusal "compare data --level rows with a MySQL source-replica: not built (exit 6)" 6 \
+    "--level rows with a mysql source-replica is not built" "${CMP[@]}" --level rows
+
 # ---- phase 2: target -> source-replica, killed (-9) and restarted ----
 wb_target_workload 900 21 >"$TEST_TMP/tgt1.sql"
 psql_as target yugabyte -v ON_ERROR_STOP=1 -f "$TEST_TMP/tgt1.sql" >/dev/null 2>"$TEST_TMP/tgt1.err" &
@@ -132,4 +166,9 @@ done
 assert_eq "no change found its row missing (none applied twice)" "" \
     "$(grep -h "found no row" "$TEST_TMP/rep.out" "$ED"/logs/*import-data-to-source-replica*.log 2>/dev/null | head -3)"
 assert_eq "no error line from import data to source-replica" "" "$(grep -h '^error' "$TEST_TMP/rep.out" 2>/dev/null | head -3)"
+# ---- the report and end migration read and drop the MySQL bookkeeping, not through libpq ----
+wb_report_check rep shopr source-replica "source target" "after cutover to source-replica"
+wb_end_migration rep shopr SOURCE_REPLICA_DB_PASSWORD 5 "after cutover to source-replica"
+assert_match "end migration says the MySQL source has no ybvoyager_metadata" \
+    "source database: no ybvoyager_metadata database to drop \\(mysql\\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
 done_testing

@@ -958,6 +958,142 @@ static bool myw_w_apply_batch(writer_session *ws, writer_item **items, size_t n,
     return ok;
 }
 
+/* ---- the report and end migration ---- */
+
+/* Does ybvoyager_metadata.<table> exist? 1 yes, 0 no, -1 the query failed (logged). */
+static int meta_table_exists(my_wsession *s, const char *table)
+{
+    const char *p[2] = {MYW_META_DB, table};
+    mysql_rows r;
+    bool ok = squery(s,
+                     "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND "
+                     "TABLE_NAME = ?",
+                     2, p, &r, false) &&
+              r.nrows == 1;
+    int out = ok ? !str_eq(mysql_rows_get(&r, 0, 0), "0") : -1;
+    mysql_rows_free(&r);
+    return out;
+}
+
+/* The count of schema.table in counts[0..*n), added when missing. */
+static writer_table_count *count_of(writer_table_count **counts, size_t *n, size_t *cap,
+                                    const char *schema, const char *table)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (str_eq((*counts)[i].schema_name, schema) && str_eq((*counts)[i].table_name, table))
+            return &(*counts)[i];
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *counts = xrealloc(*counts, *cap * sizeof **counts);
+    }
+    writer_table_count *c = &(*counts)[(*n)++];
+    *c = (writer_table_count){.schema_name = xstrdup(schema), .table_name = xstrdup(table),
+                              .snapshot_rows = -1};
+    return c;
+}
+
+static bool myw_table_counts(writer_session *ws, const char *uuid, writer_table_count **out,
+                             size_t *n)
+{
+    my_wsession *s = my_ws(ws);
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    const char *p[1] = {uuid};
+    int has = meta_table_exists(s, "ybvoyager_import_data_batches_metainfo_v3");
+    if (has < 0)
+        return false;
+    mysql_rows r;
+    if (has) {
+        if (!squery(s,
+                    "SELECT schema_name, table_name, COALESCE(SUM(rows_imported), 0) FROM "
+                    MYW_BATCHES " WHERE migration_uuid = ? GROUP BY schema_name, table_name",
+                    1, p, &r, false))
+            goto fail;
+        for (size_t i = 0; i < r.nrows; i++)
+            count_of(out, n, &cap, mysql_rows_get(&r, i, 0), mysql_rows_get(&r, i, 1))
+                ->snapshot_rows = strtoll(mysql_rows_get(&r, i, 2), NULL, 10);
+        mysql_rows_free(&r);
+    }
+    has = meta_table_exists(s, "ybvoyager_imported_event_count_by_table");
+    if (has < 0)
+        goto fail_noresult;
+    if (has) {
+        if (!squery(s,
+                    "SELECT table_name, COALESCE(SUM(num_inserts), 0), COALESCE(SUM(num_updates), "
+                    "0), COALESCE(SUM(num_deletes), 0) FROM " MYW_COUNTS
+                    " WHERE migration_uuid = ? GROUP BY table_name",
+                    1, p, &r, false))
+            goto fail;
+        for (size_t i = 0; i < r.nrows; i++) {
+            /*
+             * table_meta's count_name: "schema.table" unquoted; the target's schema names have
+             * no dot (export schema makes them from a MySQL database name or
+             * --target-db-schema), so the first dot ends it.
+             */
+            const char *name = mysql_rows_get(&r, i, 0);
+            const char *dot = name ? strchr(name, '.') : NULL;
+            if (!dot)
+                continue;
+            char *schema = xstrndup(name, (size_t)(dot - name));
+            writer_table_count *c = count_of(out, n, &cap, schema, dot + 1);
+            free(schema);
+            c->inserts += strtoll(mysql_rows_get(&r, i, 1), NULL, 10);
+            c->updates += strtoll(mysql_rows_get(&r, i, 2), NULL, 10);
+            c->deletes += strtoll(mysql_rows_get(&r, i, 3), NULL, 10);
+        }
+        mysql_rows_free(&r);
+    }
+    return true;
+fail:
+    mysql_rows_free(&r);
+fail_noresult:
+    writer_table_counts_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return false;
+}
+
+static int myw_row_count(writer_session *ws, const char *schema, const char *table, int64_t *rows)
+{
+    (void)schema; /* the database of the connection holds every table (mysql_writer_int.h) */
+    my_wsession *s = my_ws(ws);
+    bool failed;
+    char *name = find_table(s, table, &failed);
+    if (!name)
+        return failed ? -1 : 0;
+    char *q = mysql_quote_qualified(s->w->conf->name, name);
+    char *sql = xasprintf("SELECT COUNT(*) FROM %s", q);
+    mysql_rows r;
+    bool ok = squery(s, sql, 0, NULL, &r, false) && r.nrows == 1;
+    if (ok)
+        *rows = strtoll(mysql_rows_get(&r, 0, 0), NULL, 10);
+    mysql_rows_free(&r);
+    free(sql);
+    free(q);
+    free(name);
+    return ok ? 1 : -1;
+}
+
+static bool myw_drop_bookkeeping(writer_session *ws, bool *dropped)
+{
+    my_wsession *s = my_ws(ws);
+    *dropped = false;
+    const char *p[1] = {MYW_META_DB};
+    mysql_rows r;
+    bool ok = squery(s, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+                     1, p, &r, false) &&
+              r.nrows == 1;
+    bool has = ok && !str_eq(mysql_rows_get(&r, 0, 0), "0");
+    mysql_rows_free(&r);
+    if (!ok || !has)
+        return ok;
+    if (!myw_exec(s, "DROP DATABASE IF EXISTS " MYW_META_DB, false))
+        return false;
+    *dropped = true;
+    return true;
+}
+
 /* ---- loaders ---- */
 
 static writer_session *myw_connect_loader(writer *w, int idx, bool upsert, atomic_int *warned)
@@ -1036,6 +1172,9 @@ const writer_ops writer_mysql_ops = {
     .apply_setup = myw_apply_setup,
     .apply_batch = myw_w_apply_batch,
     .apply_renew = NULL,
+    .table_counts = myw_table_counts,
+    .row_count = myw_row_count,
+    .drop_bookkeeping = myw_drop_bookkeeping,
     .close_session = myw_close_session,
     .free = NULL,
 };

@@ -1,0 +1,111 @@
+# get data-migration-report and end migration after the way back into MySQL
+# (test_mysql_fall_back.sh, test_mysql_fall_forward.sh). Source after mysql_way_back.sh; uses $V, $ED.
+#
+#   wb_report_check NAME DB DBTYPE FROM WHAT
+#                                         the report, as a table and as JSON, shows for DBTYPE's rows
+#                                         (source / source-replica) the changes imported per table
+#                                         as NAME/DB's bookkeeping (ybvoyager_metadata) counts them,
+#                                         and as many as the report's rows of the DB types FROM
+#                                         ("target", "source target") exported; the snapshot rows
+#                                         its batches loaded (when it has any) and FINAL ROW COUNT
+#                                         as COUNT(*) of each MySQL table
+#   wb_end_migration NAME DB ENV CODE WHAT
+#                                         end migration with a wrong password in ENV (NAME's) fails
+#                                         with exit CODE, the export dir and ybvoyager_metadata kept;
+#                                         then it drops ybvoyager_metadata on NAME (said so) and the
+#                                         target's, says there is none on any other MySQL database of
+#                                         the migration, and leaves DB's tables
+
+# _wb_json_field JSON DBTYPE TABLE FIELD: one number of the report's JSON ('null' when none)
+_wb_json_field() {
+    jq -r --arg t "$3" --arg d "$2" --arg f "$4" \
+        '.[] | select(.table == $t and .db_type == $d) | .[$f]' "$1"
+}
+
+wb_report_check() {
+    local name=$1 db=$2 dbtype=$3 from=$4 what=$5 line tbl ins upd del t lower n f k sum exported
+    check "get data-migration-report ($what)" "$V" get data-migration-report -e "$ED"
+    local txt="$TEST_TMP/report.txt" json="$TEST_TMP/report.json"
+    cp "$LAST_OUT" "$txt"
+    check "get data-migration-report --output-format json ($what)" \
+        "$V" get data-migration-report -e "$ED" --output-format json
+    cp "$LAST_OUT" "$json"
+    assert_eq "the report reaches the MySQL $dbtype without libpq ($what)" "" \
+        "$(grep -iE "libpq|invalid packet|server closed the connection|^error" "$LAST_ERR" | head -3)"
+    local counts
+    counts=$(mysql_as "$name" "$db" -e "SELECT table_name, SUM(num_inserts), SUM(num_updates), SUM(num_deletes) \
+        FROM ybvoyager_metadata.ybvoyager_imported_event_count_by_table GROUP BY table_name" | tr '\t' '|')
+    local total=0
+    while IFS='|' read -r tbl ins upd del; do
+        [ -n "$tbl" ] || continue
+        t=${tbl#*.}
+        total=$((total + ins + upd + del))
+        assert_eq "report JSON, $dbtype $t: imported inserts, updates, deletes as the MySQL bookkeeping ($what)" \
+            "$ins $upd $del" \
+            "$(_wb_json_field "$json" "$dbtype" "$t" imported_inserts) $(_wb_json_field "$json" "$dbtype" "$t" imported_updates) $(_wb_json_field "$json" "$dbtype" "$t" imported_deletes)"
+        # the table form: the same three numbers in columns 8-10 of the table's line for dbtype
+        line=$(awk -F'|' -v t="$t" -v d="$dbtype" '{
+                n = $1; gsub(/^ +| +$/, "", n); sub(/^[^.]*\./, "", n); gsub(/"/, "", n)
+                ty = $2; gsub(/^ +| +$/, "", ty)
+                if (n == t && ty == d) { for (i = 8; i <= 10; i++) { gsub(/ /, "", $i); printf "%s%s", (i > 8 ? " " : ""), $i } }
+            }' "$txt")
+        assert_eq "report table, $dbtype $t: imported inserts, updates, deletes ($what)" "$ins $upd $del" "$line"
+        # each change exported once is imported once: the exporters' counts agree
+        exported=""
+        for k in inserts updates deletes; do
+            sum=0
+            for f in $from; do
+                n=$(_wb_json_field "$json" "$f" "$t" "exported_$k")
+                [ "$n" = null ] || sum=$((sum + n))
+            done
+            exported="$exported${exported:+ }$sum"
+        done
+        assert_eq "report, $dbtype $t: imported as many changes as were exported from $from ($what)" \
+            "$exported" "$ins $upd $del"
+    done <<<"$counts"
+    check "the MySQL bookkeeping counts changes imported into the $dbtype ($total, $what)" test "$total" -gt 0
+    local snap
+    snap=$(mysql_as "$name" "$db" -e "SELECT table_name, SUM(rows_imported) FROM \
+        ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 GROUP BY table_name" 2>/dev/null | tr '\t' '|')
+    while IFS='|' read -r tbl n; do
+        [ -n "$tbl" ] || continue
+        assert_eq "report JSON, $dbtype $tbl: imported snapshot rows as the MySQL bookkeeping ($what)" \
+            "$n" "$(_wb_json_field "$json" "$dbtype" "$tbl" imported_snapshot_rows)"
+    done <<<"$snap"
+    for t in $(mysql_as "$name" information_schema -e "SELECT REPLACE(TABLE_NAME, ' ', '%20') FROM TABLES \
+        WHERE TABLE_SCHEMA = '$db' AND TABLE_TYPE = 'BASE TABLE'"); do
+        t=${t//%20/ }
+        lower=$(tr '[:upper:]' '[:lower:]' <<<"$t")
+        n=$(mysql_as "$name" "$db" -e "SELECT COUNT(*) FROM \`$t\`")
+        assert_eq "report JSON, $dbtype $lower: FINAL ROW COUNT is the MySQL table's COUNT(*) ($what)" \
+            "$n" "$(_wb_json_field "$json" "$dbtype" "$lower" final_row_count)"
+    done
+}
+
+wb_end_migration() {
+    local name=$1 db=$2 env=$3 code=$4 what=$5
+    local before
+    before=$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM TABLES WHERE TABLE_SCHEMA = '$db'")
+    expect_fail "end migration, the MySQL server refusing its password: exit $code, not cleaned ($what)" "$code" \
+        "access denied for user" \
+        env "$env=wrong" "$V" end migration -e "$ED" --backup-schema-files false \
+        --backup-data-files false --backup-log-files false --save-migration-reports false --yes
+    assert_match "end migration names the MySQL database it did not clean ($what)" \
+        "the (source|source-replica) database was not cleaned" "$(cat "$LAST_ERR")"
+    [ -s "$ED/metainfo/meta.db" ] && ok "export dir kept after the failure ($what)" ||
+        not_ok "export dir kept after the failure ($what)"
+    assert_eq "ybvoyager_metadata kept on the MySQL server after the failure ($what)" 1 \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
+    check "end migration ($what)" "$V" end migration -e "$ED" --backup-schema-files false \
+        --backup-data-files false --backup-log-files false --save-migration-reports false --yes
+    assert_match "end migration says it dropped ybvoyager_metadata on the MySQL server ($what)" \
+        "database: dropped database ybvoyager_metadata \(mysql\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
+    assert_eq "no ybvoyager_metadata database left on the MySQL server ($what)" 0 \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
+    assert_eq "the MySQL database's tables stay ($what)" "$before" \
+        "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM TABLES WHERE TABLE_SCHEMA = '$db'")"
+    assert_eq "no ybvoyager_metadata schema left on the target ($what)" 0 \
+        "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'")"
+    assert_eq "no replication slot left on the target ($what)" 0 \
+        "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots")"
+}
