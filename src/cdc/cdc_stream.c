@@ -40,8 +40,6 @@
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
-/* An event line's buffer is freed after a line this long (the next rows may all be small). */
-#define LINE_KEEP_BYTES (4 << 20)
 /* A connection that stayed up this long ends a run of failures (as a durable step does). */
 #define HEALTHY_AFTER_MS 30000
 
@@ -64,62 +62,141 @@ long long cdc_segment_max_bytes(void)
     return QUEUE_DEFAULT_SEGMENT_MAX_BYTES;
 }
 
-typedef struct stream {
-    engine_ctx *eng;
-    const cdc_stream_params *p;
-    source *src;
-    queue_writer *qw;
-    strbuf line;
-    bool in_tx, skip_tx;
-    uint64_t confirmed;   /* last position sent as durable */
-    uint64_t idle_wal_end; /* keepalive position when nothing was open or pending */
-    long long skipped_tx;
-    int64_t connected_ms;  /* when the current feed connection started */
-    int64_t silence_ms;    /* nothing heard for this long: the connection is dead */
-    cp_exporter cp;        /* recent commits, for compare data's consistent point */
-    target_keys_memo *keys; /* the tables whose carried key columns are recorded */
-    uint64_t tx_id;
-    uint64_t tx_commit;
-    long long tx_first_vsn;
-} stream;
+/*
+ * The event encoder (SPEC.md "CDC event"): the exporter's hot path, written
+ * by hand. What a shape (src_change.shape_id) always writes the same way, its
+ * table and its column names as JSON, is encoded once and kept here; lines
+ * are written straight into the queue writer's buffer.
+ *
+ * Memory: the encoder owns its shapes and tail; cdc_encoder_free frees them.
+ */
+#define ENC_SHAPES_MAX 4096
 
-static const char *role_name(const stream *s) { return db_role_name(s->src->conf->role); }
+typedef struct enc_shape {
+    uint64_t id;
+    size_t ncols;
+    strbuf buf;  /* ,"schema_name":S,"table_name":T then each column's ,"name": */
+    size_t *off; /* ncols + 1: the end of the table piece, then of each column's */
+} enc_shape;
 
-/* A position for messages: "LSN 0/16B3748" (buf: 48 bytes). */
-static const char *position_text(const stream *s, src_position pos, char *buf)
+struct cdc_encoder {
+    strbuf tail; /* ,"exporter_role":R}\n */
+    enc_shape *shapes;
+    size_t nshapes, cap, last;
+};
+
+static void encoder_init(cdc_encoder *e, const char *role)
 {
-    char v[32];
-    snprintf(buf, 48, "%s %s", s->src->ops->position_name, s->src->ops->format_position(pos, v));
-    return buf;
+    memset(e, 0, sizeof *e);
+    strbuf_append(&e->tail, ",\"exporter_role\":");
+    json_append_string(&e->tail, role, strlen(role));
+    strbuf_append(&e->tail, "}\n");
 }
 
-static int queue_failed(stream *s) { return qw_no_space(s->qw) ? ENGINE_BAD_STATE : ENGINE_FAILED; }
-
-/* "name":value, after a comma unless *first. */
-static void append_field(strbuf *sb, bool *first, const char *name, const src_value *v)
+static void shapes_clear(cdc_encoder *e)
 {
-    if (!*first)
+    for (size_t i = 0; i < e->nshapes; i++) {
+        strbuf_free(&e->shapes[i].buf);
+        free(e->shapes[i].off);
+    }
+    e->nshapes = e->last = 0;
+}
+
+static void encoder_free(cdc_encoder *e)
+{
+    shapes_clear(e);
+    free(e->shapes);
+    strbuf_free(&e->tail);
+    memset(e, 0, sizeof *e);
+}
+
+static void append_table_piece(strbuf *sb, const src_change *ch)
+{
+    strbuf_append(sb, ",\"schema_name\":");
+    json_append_string(sb, ch->schema, strlen(ch->schema));
+    strbuf_append(sb, ",\"table_name\":");
+    json_append_string(sb, ch->table, strlen(ch->table));
+}
+
+/* The shape of ch (made on first sight), or NULL when the feed gives it none. */
+static const enc_shape *shape_of(cdc_encoder *e, const src_change *ch)
+{
+    if (!e || !ch->shape_id)
+        return NULL;
+    enc_shape *sh = NULL;
+    if (e->nshapes && e->shapes[e->last].id == ch->shape_id) {
+        sh = &e->shapes[e->last];
+    } else {
+        for (size_t i = 0; i < e->nshapes && !sh; i++)
+            if (e->shapes[i].id == ch->shape_id)
+                sh = &e->shapes[e->last = i];
+    }
+    if (sh && sh->ncols == ch->ncols)
+        return sh;
+    if (!sh) {
+        /* Ids of relations announced again (a reconnect) are never seen again: start over. */
+        if (e->nshapes == ENC_SHAPES_MAX)
+            shapes_clear(e);
+        if (e->nshapes == e->cap) {
+            e->cap = e->cap ? e->cap * 2 : 16;
+            e->shapes = xrealloc(e->shapes, e->cap * sizeof *e->shapes);
+        }
+        e->last = e->nshapes++;
+        sh = &e->shapes[e->last];
+        memset(sh, 0, sizeof *sh);
+    }
+    sh->id = ch->shape_id;
+    sh->ncols = ch->ncols;
+    strbuf_reset(&sh->buf);
+    free(sh->off);
+    sh->off = xmalloc((ch->ncols + 1) * sizeof *sh->off);
+    append_table_piece(&sh->buf, ch);
+    sh->off[0] = sh->buf.len;
+    for (size_t c = 0; c < ch->ncols; c++) {
+        strbuf_append_char(&sh->buf, ',');
+        json_append_string(&sh->buf, ch->columns[c], strlen(ch->columns[c]));
+        strbuf_append_char(&sh->buf, ':');
+        sh->off[c + 1] = sh->buf.len;
+    }
+    return sh;
+}
+
+/* Column c's "name": (preceded by a comma unless first). */
+static void append_name(strbuf *sb, const enc_shape *sh, const src_change *ch, size_t c, bool first)
+{
+    if (sh) {
+        size_t a = sh->off[c] + (first ? 1 : 0);
+        strbuf_append_len(sb, sh->buf.data + a, sh->off[c + 1] - a);
+        return;
+    }
+    if (!first)
         strbuf_append_char(sb, ',');
-    *first = false;
-    json_append_string(sb, name, strlen(name));
+    json_append_string(sb, ch->columns[c], strlen(ch->columns[c]));
     strbuf_append_char(sb, ':');
+}
+
+static void append_value(strbuf *sb, const src_value *v)
+{
     if (v->kind == SRC_NULL)
-        strbuf_append(sb, "null");
+        strbuf_append_len(sb, "null", 4);
     else
         json_append_string(sb, v->data ? v->data : "", v->len);
 }
 
 /* {col:value} over the given columns (all when cols == NULL), skipping values not sent. */
-static void append_values(strbuf *sb, const src_change *ch, const src_value *v, const size_t *cols,
-                          size_t ncols)
+static void append_values(strbuf *sb, const enc_shape *sh, const src_change *ch,
+                          const src_value *v, const size_t *cols, size_t ncols)
 {
     strbuf_append_char(sb, '{');
     bool first = true;
     size_t n = cols ? ncols : ch->ncols;
     for (size_t i = 0; i < n; i++) {
         size_t c = cols ? cols[i] : i;
-        if (v[c].kind != SRC_UNCHANGED)
-            append_field(sb, &first, ch->columns[c], &v[c]);
+        if (v[c].kind == SRC_UNCHANGED)
+            continue;
+        append_name(sb, sh, ch, c, first);
+        append_value(sb, &v[c]);
+        first = false;
     }
     strbuf_append_char(sb, '}');
 }
@@ -146,11 +223,11 @@ static bool in_key(const src_change *ch, size_t col)
  * (old_needed), left out when there are none; every old value sent when the
  * feed does not say which are needed.
  */
-static void append_before(strbuf *sb, const src_change *ch)
+static void append_before(strbuf *sb, const enc_shape *sh, const src_change *ch)
 {
     if (!ch->old_needed) {
         strbuf_append(sb, ",\"before_fields\":");
-        append_values(sb, ch, ch->before, NULL, 0);
+        append_values(sb, sh, ch, ch->before, NULL, 0);
         return;
     }
     bool first = true;
@@ -160,41 +237,122 @@ static void append_before(strbuf *sb, const src_change *ch)
             continue;
         if (first)
             strbuf_append(sb, ",\"before_fields\":{");
-        append_field(sb, &first, ch->columns[i], v);
+        append_name(sb, sh, ch, i, first);
+        append_value(sb, v);
+        first = false;
     }
     if (!first)
         strbuf_append_char(sb, '}');
 }
 
-void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
+static void append_i64(strbuf *sb, long long v)
 {
-    strbuf_appendf(sb, "{\"vsn\":%lld,\"op\":\"%c\"", vsn, (char)ch->op);
-    strbuf_append(sb, ",\"schema_name\":");
-    json_append_string(sb, ch->schema, strlen(ch->schema));
-    strbuf_append(sb, ",\"table_name\":");
-    json_append_string(sb, ch->table, strlen(ch->table));
-    strbuf_append(sb, ",\"key\":");
-    append_values(sb, ch, ch->before ? ch->before : ch->after, ch->key, ch->nkey);
+    char d[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[sizeof d - ++n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[sizeof d - ++n] = '-';
+    strbuf_append_len(sb, d + sizeof d - n, n);
+}
+
+static void encode_change(strbuf *sb, long long vsn, const src_change *ch, const enc_shape *sh,
+                          const strbuf *tail)
+{
+    strbuf_append_len(sb, "{\"vsn\":", 7);
+    append_i64(sb, vsn);
+    char op[] = {',', '"', 'o', 'p', '"', ':', '"', (char)ch->op, '"'};
+    strbuf_append_len(sb, op, sizeof op);
+    if (sh)
+        strbuf_append_len(sb, sh->buf.data, sh->off[0]);
+    else
+        append_table_piece(sb, ch);
+    strbuf_append_len(sb, ",\"key\":", 7);
+    append_values(sb, sh, ch, ch->before ? ch->before : ch->after, ch->key, ch->nkey);
     if (ch->op == SRC_INSERT) {
-        strbuf_append(sb, ",\"fields\":");
-        append_values(sb, ch, ch->after, NULL, 0);
+        strbuf_append_len(sb, ",\"fields\":", 10);
+        append_values(sb, sh, ch, ch->after, NULL, 0);
     } else if (ch->op == SRC_UPDATE) {
-        strbuf_append(sb, ",\"fields\":{");
+        strbuf_append_len(sb, ",\"fields\":{", 11);
         bool first = true;
         bool diff = ch->before && ch->before_full;
         for (size_t i = 0; i < ch->ncols; i++) {
             const src_value *v = &ch->after[i];
-            if (v->kind != SRC_UNCHANGED && !(diff && same_value(v, &ch->before[i])))
-                append_field(sb, &first, ch->columns[i], v);
+            if (v->kind == SRC_UNCHANGED || (diff && same_value(v, &ch->before[i])))
+                continue;
+            append_name(sb, sh, ch, i, first);
+            append_value(sb, v);
+            first = false;
         }
         strbuf_append_char(sb, '}');
     }
     if (ch->before && ch->before_full && ch->op != SRC_INSERT)
-        append_before(sb, ch);
-    strbuf_append(sb, ",\"exporter_role\":");
-    json_append_string(sb, role, strlen(role));
-    strbuf_append(sb, "}\n");
+        append_before(sb, sh, ch);
+    strbuf_append_len(sb, tail->data, tail->len);
 }
+
+void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
+{
+    cdc_encoder e;
+    encoder_init(&e, role);
+    encode_change(sb, vsn, ch, NULL, &e.tail);
+    encoder_free(&e);
+}
+
+cdc_encoder *cdc_encoder_new(const char *role)
+{
+    cdc_encoder *e = xmalloc(sizeof *e);
+    encoder_init(e, role);
+    return e;
+}
+
+void cdc_encoder_append(cdc_encoder *e, strbuf *sb, long long vsn, const src_change *ch)
+{
+    encode_change(sb, vsn, ch, shape_of(e, ch), &e->tail);
+}
+
+void cdc_encoder_free(cdc_encoder *e)
+{
+    if (!e)
+        return;
+    encoder_free(e);
+    free(e);
+}
+
+typedef struct stream {
+    engine_ctx *eng;
+    const cdc_stream_params *p;
+    source *src;
+    queue_writer *qw;
+    cdc_encoder *enc;
+    strbuf line; /* lines other than row changes */
+    bool in_tx, skip_tx;
+    uint64_t confirmed;   /* last position sent as durable */
+    uint64_t idle_wal_end; /* keepalive position when nothing was open or pending */
+    long long skipped_tx;
+    int64_t connected_ms;  /* when the current feed connection started */
+    int64_t silence_ms;    /* nothing heard for this long: the connection is dead */
+    cp_exporter cp;        /* recent commits, for compare data's consistent point */
+    target_keys_memo *keys; /* the tables whose carried key columns are recorded */
+    uint64_t tx_id;
+    uint64_t tx_commit;
+    long long tx_first_vsn;
+} stream;
+
+static const char *role_name(const stream *s) { return db_role_name(s->src->conf->role); }
+
+/* A position for messages: "LSN 0/16B3748" (buf: 48 bytes). */
+static const char *position_text(const stream *s, src_position pos, char *buf)
+{
+    char v[32];
+    snprintf(buf, 48, "%s %s", s->src->ops->position_name, s->src->ops->format_position(pos, v));
+    return buf;
+}
+
+static int queue_failed(stream *s) { return qw_no_space(s->qw) ? ENGINE_BAD_STATE : ENGINE_FAILED; }
 
 /* ---- the feed's callbacks (source/change.h) ---- */
 
@@ -225,20 +383,21 @@ static int on_change(void *arg, const src_change *ch)
         return ENGINE_OK;
     if (!target_keys_note(s->eng->cat, s->p->exporter_role, &s->keys, ch))
         return ENGINE_FAILED;
-    strbuf_reset(&s->line);
     if (ch->op == SRC_TRUNCATE) {
+        strbuf_reset(&s->line);
         event_json_append_truncate(&s->line, qw_next_vsn(s->qw), ch->schema, ch->table,
                                    s->p->exporter_role);
         log_info("TRUNCATE of %s.%s on the %s database: queued as vsn %lld", ch->schema, ch->table,
                  role_name(s), (long long)qw_next_vsn(s->qw));
-    } else {
-        cdc_event_append_change(&s->line, qw_next_vsn(s->qw), ch, s->p->exporter_role);
+        if (!qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op))
+            return queue_failed(s);
+        return ENGINE_OK;
     }
-    bool ok = qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op);
-    /* The line of a big row is not kept for the small ones that follow. */
-    if (s->line.len >= LINE_KEEP_BYTES)
-        strbuf_free(&s->line);
-    return ok ? ENGINE_OK : queue_failed(s);
+    strbuf *out = qw_line_buffer(s->qw);
+    size_t start = out->len;
+    cdc_encoder_append(s->enc, out, qw_next_vsn(s->qw), ch);
+    return qw_add_appended(s->qw, start, ch->schema, ch->table, (char)ch->op) ? ENGINE_OK
+                                                                                : queue_failed(s);
 }
 
 static int on_commit(void *arg, src_position end)
@@ -492,6 +651,7 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
     if (!s.qw)
         return ENGINE_FAILED;
     const char *role = role_name(&s);
+    s.enc = cdc_encoder_new(p->exporter_role);
     char a[48];
     retry_policy pol = retry_policy_default();
     retry_state rs;
@@ -550,6 +710,7 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
         log_info("skipped %lld transaction(s) already in the queue", s.skipped_tx);
     s.src->ops->feed_disconnect(s.src);
     strbuf_free(&s.line);
+    cdc_encoder_free(s.enc);
     cp_exporter_free(&s.cp);
     target_keys_memo_free(s.keys);
     qw_close(s.qw);

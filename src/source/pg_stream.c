@@ -23,6 +23,7 @@ typedef struct rel_entry {
     size_t *key_cols;   /* indexes into rel.columns: the primary key */
     size_t nkey;
     bool *old_needed;   /* rel.natts flags: columns of unique indexes (src_change.old_needed) */
+    uint64_t shape_id;  /* src_change.shape_id: new with each relation message */
 } rel_entry;
 
 struct pg_stream {
@@ -32,6 +33,7 @@ struct pg_stream {
     bool ever_connected; /* a failure to connect after this is a fault to ride out */
     rel_entry *rels;
     size_t nrels, caprels;
+    uint64_t shapes; /* the last shape_id given */
     src_value *after, *before; /* the record handed on: reused, capacity cap */
     size_t cap;
     char *describe;
@@ -142,6 +144,7 @@ static bool on_relation(source *s, pg_stream *st, pgo_msg *m)
     }
     e->rel = m->relation; /* moved */
     memset(&m->relation, 0, sizeof m->relation);
+    e->shape_id = ++st->shapes;
     e->names = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->names);
     for (uint16_t c = 0; c < e->rel.natts; c++)
         e->names[c] = e->rel.columns[c].name;
@@ -208,6 +211,7 @@ static int on_row(pg_stream *st, pgo_msg *m, const source_feed_handler *h)
                 e->rel.relname, e->rel.natts);
         return ENGINE_FAILED;
     }
+    ch.shape_id = e->shape_id;
     return h->change(h->arg, &ch);
 }
 
