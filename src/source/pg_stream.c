@@ -17,6 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * While changes stream, the walsender sends each message as it decodes it: a
+ * receiver that waits for the socket wakes for every one (tens of thousands
+ * of wake-ups for a backlog, as much CPU as the events' own handling). Once
+ * the messages received are handled and the socket holds no more, a pause
+ * this long lets the next ones gather first (repl_stream.gather_us); the
+ * socket buffer holds them meanwhile.
+ */
+#define GATHER_US 1000
+/* At most this many messages handled by one poll (the caller's timers run between polls). */
+#define POLL_BATCH 256
+
 typedef struct rel_entry {
     pgo_relation rel;
     const char **names; /* rel.columns[i].name */
@@ -270,27 +282,39 @@ int pg_feed_poll(source *s, int timeout_ms, const source_feed_handler *h, source
 {
     pg_stream *st = stream_of(s);
     *out = (source_feed_poll){0};
-    repl_msg msg;
-    repl_receive(&st->rs, timeout_ms, &msg);
-    switch (msg.kind) {
-    case REPL_ERROR:
-    case REPL_END:
-        /* Lost when a new connection may continue, else fatal (logged). */
-        if (st->rs.retryable)
-            return source_lost(s, "%s", st->rs.error);
-        log_error("%s database: %s", db_role_name(s->conf->role), st->rs.error);
-        return db_role_failure(s->conf->role);
-    case REPL_KEEPALIVE:
-        out->kind = SOURCE_FEED_KEEPALIVE;
-        out->end = msg.wal_end;
-        out->reply_requested = msg.reply_requested;
-        return ENGINE_OK;
-    case REPL_XLOGDATA:
-        out->kind = SOURCE_FEED_DATA;
-        return on_message(s, st, msg.data, msg.len, h);
-    default:
-        return ENGINE_OK;
+    /*
+     * The messages already received, up to POLL_BATCH, in one call: the
+     * caller's loop (its clocks and timers) runs once per batch, not once per
+     * message. A keepalive or the end of what was received ends the batch.
+     */
+    for (int n = 0; n < POLL_BATCH; n++) {
+        repl_msg msg;
+        repl_receive(&st->rs, n == 0 ? timeout_ms : 0, &msg);
+        switch (msg.kind) {
+        case REPL_ERROR:
+        case REPL_END:
+            /* Lost when a new connection may continue, else fatal (logged). */
+            if (st->rs.retryable)
+                return source_lost(s, "%s", st->rs.error);
+            log_error("%s database: %s", db_role_name(s->conf->role), st->rs.error);
+            return db_role_failure(s->conf->role);
+        case REPL_KEEPALIVE:
+            out->kind = SOURCE_FEED_KEEPALIVE;
+            out->end = msg.wal_end;
+            out->reply_requested = msg.reply_requested;
+            return ENGINE_OK;
+        case REPL_XLOGDATA: {
+            out->kind = SOURCE_FEED_DATA;
+            int rc = on_message(s, st, msg.data, msg.len, h);
+            if (rc != ENGINE_OK)
+                return rc;
+            break;
+        }
+        default:
+            return ENGINE_OK;
+        }
     }
+    return ENGINE_OK;
 }
 
 int pg_feed_confirm(source *s, src_position pos, bool reply)
@@ -436,6 +460,8 @@ int pg_feed_connect(source *s, bool stream, src_position after, const char **des
         return db_role_failure(role);
     }
     st->rs.conn = st->repl;
+    st->rs.gather_us = GATHER_US;
+    st->rs.flowing = false;
     free(st->describe);
     st->describe = xasprintf("slot %s (publication %s)", p->slot, p->publication);
     if (describe)
