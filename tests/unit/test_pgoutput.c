@@ -426,7 +426,7 @@ TEST(json_append_string_matches_a_bytewise_reference)
 }
 
 /*
- * A table (id, a, b, c, u, n): primary key id, unique columns a, b, c, u.
+ * A table (id, a, b, c, u, n): primary key id; unique (a, b), (u), (c, id).
  * old and new rows as text ("" kept as NULL-free text), REPLICA IDENTITY FULL.
  */
 typedef struct uq_case {
@@ -435,7 +435,8 @@ typedef struct uq_case {
 } uq_case;
 
 static const char *const uq_names[] = {"id", "a", "b", "c", "u", "n"};
-static const size_t uq_pk[] = {0};
+static const size_t uq_pk[] = {0}, uq_ab[] = {1, 2}, uq_u[] = {4}, uq_cid[] = {3, 0};
+static const src_unique uq_unique[] = {{uq_pk, 1}, {uq_ab, 2}, {uq_u, 1}, {uq_cid, 2}};
 static const bool uq_needed[] = {true, true, true, true, true, false};
 
 static void uq_make(uq_case *k, char op, const char *const *old, const char *const *new_)
@@ -449,7 +450,84 @@ static void uq_make(uq_case *k, char op, const char *const *old, const char *con
     k->ch = (src_change){.op = (src_change_op)op, .schema = "s", .table = "t", .ncols = 6,
                          .columns = uq_names, .after = new_ ? k->after : NULL, .before = k->before,
                          .before_full = true, .key = uq_pk, .nkey = 1, .old_needed = uq_needed,
-                         .shape_id = 7};
+                         .unique = uq_unique, .nunique = 4, .shape_id = 7};
+}
+
+/* The before_fields of k's line, as "col=value,...", the same from the caching encoder. */
+static char *uq_before(const uq_case *k, cdc_encoder *enc)
+{
+    strbuf plain = STRBUF_INIT, cached = STRBUF_INIT;
+    cdc_event_append_change(&plain, 9, &k->ch, "source_db_exporter");
+    cdc_encoder_append(enc, &cached, 9, &k->ch);
+    bool same = plain.len == cached.len && memcmp(plain.data, cached.data, plain.len) == 0;
+    cJSON *j = cJSON_Parse(plain.data);
+    strbuf out = STRBUF_INIT;
+    if (!same || !j) {
+        strbuf_append(&out, "differ or unparsable");
+    } else {
+        const cJSON *bf = cJSON_GetObjectItem(j, "before_fields"), *c;
+        cJSON_ArrayForEach(c, bf) strbuf_appendf(&out, "%s%s=%s", out.len ? "," : "", c->string,
+                                                 c->valuestring);
+    }
+    cJSON_Delete(j);
+    strbuf_free(&plain), strbuf_free(&cached);
+    return strbuf_detach(&out);
+}
+
+TEST(encoder_update_carries_old_values_of_the_unique_indexes_it_changes)
+{
+    cdc_encoder *enc = cdc_encoder_new("source_db_exporter");
+    const char *old[] = {"1", "a1", "b1", "c1", "u1", "n1"};
+    uq_case k;
+    char *s;
+#define BEFORE(op, ...)                                                                            \
+    do {                                                                                           \
+        const char *nw[] = {__VA_ARGS__};                                                          \
+        uq_make(&k, op, old, nw);                                                                  \
+        s = uq_before(&k, enc);                                                                    \
+    } while (0)
+    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2"); /* no unique column changes */
+    CHECK_STR_EQ(s, "");
+    free(s);
+    BEFORE('u', "1", "a2", "b1", "c1", "u1", "n1"); /* a of (a, b): b's old value goes too */
+    CHECK_STR_EQ(s, "a=a1,b=b1");
+    free(s);
+    BEFORE('u', "1", "a1", "b1", "c1", "u2", "n2");
+    CHECK_STR_EQ(s, "u=u1");
+    free(s);
+    BEFORE('u', "2", "a1", "b1", "c1", "u1", "n1"); /* the key changes (c, id): c goes */
+    CHECK_STR_EQ(s, "c=c1");
+    free(s);
+    BEFORE('u', "1", NULL, NULL, NULL, NULL, "n2"); /* TOAST values not sent: unchanged */
+    CHECK_STR_EQ(s, "");
+    free(s);
+    BEFORE('u', "1", "a1", "b2", "c2", "u2", "n1");
+    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
+    free(s);
+    /* A delete releases every value: all of them. */
+    uq_make(&k, 'd', old, NULL);
+    s = uq_before(&k, enc);
+    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
+    free(s);
+    /* The indexes not known: every unique column's old value, as before. */
+    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2");
+    k.ch.unique = NULL, k.ch.nunique = 0;
+    free(uq_before(&k, enc)); /* the cached shape stays right whatever the indexes */
+    s = uq_before(&k, enc);
+    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
+    free(s);
+    /* Indexes past the 64 followed one by one count as changed. */
+    src_unique many[70];
+    for (int i = 0; i < 70; i++)
+        many[i] = (src_unique){uq_pk, 1};
+    many[69] = (src_unique){uq_u, 1};
+    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2");
+    k.ch.unique = many, k.ch.nunique = 70;
+    s = uq_before(&k, enc);
+    CHECK_STR_EQ(s, "u=u1");
+    free(s);
+#undef BEFORE
+    cdc_encoder_free(enc);
 }
 
 /* The encoder's kept shapes: a new shape id, a changed column count, more ids than it keeps. */
@@ -477,7 +555,7 @@ TEST(encoder_shapes_give_the_same_lines_as_without)
     CHECK_INT_EQ(bad, 0);
     /* an id seen with another column count is made again (a safeguard: feeds do not do that) */
     k.ch.shape_id = 1, k.ch.columns = uq_names, k.ch.table = "t", k.ch.ncols = 5;
-    k.ch.old_needed = uq_needed;
+    k.ch.old_needed = uq_needed, k.ch.unique = NULL;
     strbuf_reset(&p), strbuf_reset(&c);
     cdc_event_append_change(&p, 1, &k.ch, "target_db_exporter_fb");
     cdc_encoder_append(enc, &c, 1, &k.ch);
