@@ -224,29 +224,16 @@ static bool in_key(const src_change *ch, size_t col)
     return false;
 }
 
-/* Indexes past this many count as changed by every update (their old values always go). */
-#define TRACKED_UNIQUE 64
-
-/* Whether column c is in an index of changed (bit u: the update changes index u). */
-static bool in_changed_index(const src_change *ch, size_t c, uint64_t changed)
-{
-    for (size_t u = 0; u < ch->nunique; u++) {
-        if (u < TRACKED_UNIQUE && !(changed >> u & 1))
-            continue;
-        for (size_t i = 0; i < ch->unique[u].ncols; i++)
-            if (ch->unique[u].cols[i] == c)
-                return true;
-    }
-    return false;
-}
-
 /*
  * ,"before_fields":{...}: the old values the apply side needs beyond the key
  * (old_needed), left out when there are none; every old value sent when the
- * feed does not say which are needed. The apply side's conflict detection
- * (cdc/conflicts.c) reads an update's old values only for the unique indexes
- * whose columns the update changes (fields): an index it does not change
- * neither releases nor takes a value, so its old values are not written.
+ * feed does not say which are needed. An update that changes none of the key
+ * and old_needed columns carries none: the apply side's conflict detection
+ * (cdc/conflicts.c) reads an update's old values only for a unique index with
+ * a column in fields, and such an update neither releases nor takes a value.
+ * One that changes any carries them all, so that every index of the written
+ * table made of carried columns (cdc/target_keys.h), not only the source's,
+ * finds all of its old values.
  */
 static void append_before(strbuf *sb, const enc_shape *sh, const src_change *ch)
 {
@@ -255,19 +242,17 @@ static void append_before(strbuf *sb, const enc_shape *sh, const src_change *ch)
         append_values(sb, sh, ch, ch->before, NULL, 0);
         return;
     }
-    bool by_index = ch->op == SRC_UPDATE && ch->unique;
-    uint64_t changed = 0;
-    for (size_t u = 0; by_index && u < ch->nunique && u < TRACKED_UNIQUE; u++)
-        for (size_t i = 0; i < ch->unique[u].ncols; i++)
-            if (column_changed(ch, ch->unique[u].cols[i])) {
-                changed |= (uint64_t)1 << u;
-                break;
-            }
+    if (ch->op == SRC_UPDATE) {
+        bool changed = false;
+        for (size_t i = 0; i < ch->ncols && !changed; i++)
+            changed = (ch->old_needed[i] || in_key(ch, i)) && column_changed(ch, i);
+        if (!changed)
+            return;
+    }
     bool first = true;
     for (size_t i = 0; i < ch->ncols; i++) {
         const src_value *v = &ch->before[i];
-        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i) ||
-            (by_index && !in_changed_index(ch, i, changed)))
+        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i))
             continue;
         if (first)
             strbuf_append(sb, ",\"before_fields\":{");

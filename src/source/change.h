@@ -47,12 +47,6 @@ typedef struct src_value {
     size_t len;
 } src_value;
 
-/* A unique index of a table: its columns (indexes into src_change.columns). */
-typedef struct src_unique {
-    const size_t *cols;
-    size_t ncols;
-} src_unique;
-
 typedef struct src_change {
     src_change_op op;
     const char *schema;
@@ -79,15 +73,6 @@ typedef struct src_change {
      * written.
      */
     const bool *old_needed;
-    /*
-     * With old_needed: the table's unique indexes (the primary key's too),
-     * old_needed's columns grouped. An update that changes no column of an
-     * index neither releases nor takes a value of it, so the old values of
-     * such an index are not needed (unless another changed index has the
-     * column). NULL: not known (every old_needed value is written).
-     */
-    const src_unique *unique;
-    size_t nunique;
     /*
      * Nonzero: names this schema, table and columns array for the life of the
      * feed (never reused for other names), so the engine may keep what it

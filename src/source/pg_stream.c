@@ -35,9 +35,6 @@ typedef struct rel_entry {
     size_t *key_cols;   /* indexes into rel.columns: the primary key */
     size_t nkey;
     bool *old_needed;   /* rel.natts flags: columns of unique indexes (src_change.old_needed) */
-    src_unique *uniq;   /* the unique indexes (src_change.unique), their columns in uniq_cols */
-    size_t nuniq;
-    size_t *uniq_cols;
     uint64_t shape_id;  /* src_change.shape_id: new with each relation message */
 } rel_entry;
 
@@ -81,9 +78,8 @@ static rel_entry *rel_find(pg_stream *st, uint32_t relid)
 
 /*
  * Primary-key columns of rel (else its replica identity columns, else all
- * columns), and the columns of its unique indexes, index by index: the old
- * values an update or delete must carry for the apply side's conflict
- * detection (an update only those of the indexes it changes). Columns only
+ * columns), and the columns of its unique indexes: the old values an update
+ * or delete must carry for the apply side's conflict detection. Columns only
  * inside an index expression or predicate are not among them: the apply side
  * applies such a table in source order without looking at values.
  */
@@ -93,7 +89,7 @@ static bool rel_load_keys(source *s, pg_stream *st, rel_entry *e)
     snprintf(oid, sizeof oid, "%u", e->rel.relid);
     const char *prm[] = {oid};
     PGresult *r = pgconn_query_quiet(st->sql,
-                                     "SELECT a.attname, i.indisprimary, i.indexrelid FROM pg_index i "
+                                     "SELECT a.attname, i.indisprimary FROM pg_index i "
                                      "JOIN pg_attribute a "
                                      "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
                                      "WHERE i.indrelid = $1::oid AND i.indisunique "
@@ -108,28 +104,15 @@ static bool rel_load_keys(source *s, pg_stream *st, rel_entry *e)
     }
     free(e->key_cols);
     free(e->old_needed);
-    free(e->uniq);
-    free(e->uniq_cols);
-    int nrows = PQntuples(r);
     e->key_cols = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->key_cols);
     e->old_needed = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->old_needed);
-    e->uniq = xcalloc(nrows ? (size_t)nrows : 1, sizeof *e->uniq);
-    e->uniq_cols = xcalloc(nrows ? (size_t)nrows : 1, sizeof *e->uniq_cols);
-    e->nkey = e->nuniq = 0;
-    size_t ncols = 0;
-    const char *index = NULL; /* the index of the rows read last */
-    for (int i = 0; i < nrows; i++) {
+    e->nkey = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
         bool primary = strcmp(PQgetvalue(r, i, 1), "t") == 0;
-        if (!index || strcmp(index, PQgetvalue(r, i, 2)) != 0) {
-            index = PQgetvalue(r, i, 2);
-            e->uniq[e->nuniq++] = (src_unique){.cols = e->uniq_cols + ncols};
-        }
         for (uint16_t c = 0; c < e->rel.natts; c++) {
             if (strcmp(e->rel.columns[c].name, PQgetvalue(r, i, 0)) != 0)
                 continue;
             e->old_needed[c] = true;
-            e->uniq_cols[ncols++] = c;
-            e->uniq[e->nuniq - 1].ncols++;
             if (primary)
                 e->key_cols[e->nkey++] = c;
         }
@@ -155,8 +138,6 @@ static void rel_clear(rel_entry *e)
     free(e->names);
     free(e->key_cols);
     free(e->old_needed);
-    free(e->uniq);
-    free(e->uniq_cols);
     memset(e, 0, sizeof *e);
 }
 
@@ -242,8 +223,6 @@ static int on_row(pg_stream *st, pgo_msg *m, const source_feed_handler *h)
                 e->rel.relname, e->rel.natts);
         return ENGINE_FAILED;
     }
-    ch.unique = e->uniq;
-    ch.nunique = e->nuniq;
     ch.shape_id = e->shape_id;
     return h->change(h->arg, &ch);
 }

@@ -4,9 +4,9 @@
 # detection use: the key, the changed columns, and the old values of unique columns.
 # An update of one int column of such a row is a line of a few hundred bytes (it was
 # ~100 MB: the old row as before_fields, the bytea in hex), a change of its unique
-# column carries that column's old value (an update that leaves it as it was does not:
-# the importer's conflict tracking does not read it then), and the live migration still
-# ends with the target equal to the source.
+# column carries that column's old value (an update that leaves it and the key as they
+# were does not: the importer's conflict tracking does not read it then), and the live
+# migration still ends with the target equal to the source.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER

@@ -321,7 +321,8 @@ TEST(cdc_qualified_table_names)
 /*
  * With the columns the apply side needs known (the PostgreSQL feed knows
  * them: its unique indexes), an update or delete carries only those old
- * values beyond the key, never the rest of the old row.
+ * values beyond the key, never the rest of the old row; an update only when
+ * it changes one of them or the key.
  */
 TEST(source_change_before_fields_only_what_apply_needs)
 {
@@ -335,6 +336,16 @@ TEST(source_change_before_fields_only_what_apply_needs)
     CHECK_STR_EQ(jstr(j, "key", "id"), "7");
     CHECK_STR_EQ(jstr(j, "fields", "doc"), "newdoc");
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "fields"), "name") == NULL);
+    /* the unique column did not change: its old value is not needed */
+    CHECK(cJSON_GetObjectItem(j, "before_fields") == NULL);
+    cJSON_Delete(j);
+    m.n = 0;
+    p8(&m, 'U'), p32(&m, 16384), p8(&m, 'O'), p16(&m, 3);
+    pval(&m, "7", 1), pval(&m, "old", 3), pval(&m, "bigdoc", 6);
+    p8(&m, 'N'), p16(&m, 3), pval(&m, "7", 1), pval(&m, "new", 3), pval(&m, "newdoc", 6);
+    j = event_needing(&m, name_unique);
+    CHECK(j != NULL);
+    CHECK_STR_EQ(jstr(j, "fields", "name"), "new");
     CHECK_STR_EQ(jstr(j, "before_fields", "name"), "old");
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "doc") == NULL);
     CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "before_fields"), "id") == NULL); /* in key */
@@ -426,7 +437,8 @@ TEST(json_append_string_matches_a_bytewise_reference)
 }
 
 /*
- * A table (id, a, b, c, u, n): primary key id; unique (a, b), (u), (c, id).
+ * A table (id, a, b, c, u, n): primary key id; unique columns a, b, c, u (e.g. unique (a, b),
+ * (u), (c, id)).
  * old and new rows as text ("" kept as NULL-free text), REPLICA IDENTITY FULL.
  */
 typedef struct uq_case {
@@ -435,8 +447,7 @@ typedef struct uq_case {
 } uq_case;
 
 static const char *const uq_names[] = {"id", "a", "b", "c", "u", "n"};
-static const size_t uq_pk[] = {0}, uq_ab[] = {1, 2}, uq_u[] = {4}, uq_cid[] = {3, 0};
-static const src_unique uq_unique[] = {{uq_pk, 1}, {uq_ab, 2}, {uq_u, 1}, {uq_cid, 2}};
+static const size_t uq_pk[] = {0};
 static const bool uq_needed[] = {true, true, true, true, true, false};
 
 static void uq_make(uq_case *k, char op, const char *const *old, const char *const *new_)
@@ -450,7 +461,7 @@ static void uq_make(uq_case *k, char op, const char *const *old, const char *con
     k->ch = (src_change){.op = (src_change_op)op, .schema = "s", .table = "t", .ncols = 6,
                          .columns = uq_names, .after = new_ ? k->after : NULL, .before = k->before,
                          .before_full = true, .key = uq_pk, .nkey = 1, .old_needed = uq_needed,
-                         .unique = uq_unique, .nunique = 4, .shape_id = 7};
+                         .shape_id = 7};
 }
 
 /* The before_fields of k's line, as "col=value,...", the same from the caching encoder. */
@@ -474,7 +485,7 @@ static char *uq_before(const uq_case *k, cdc_encoder *enc)
     return strbuf_detach(&out);
 }
 
-TEST(encoder_update_carries_old_values_of_the_unique_indexes_it_changes)
+TEST(encoder_update_carries_unique_old_values_only_when_it_changes_a_key_or_unique_column)
 {
     cdc_encoder *enc = cdc_encoder_new("source_db_exporter");
     const char *old[] = {"1", "a1", "b1", "c1", "u1", "n1"};
@@ -486,22 +497,20 @@ TEST(encoder_update_carries_old_values_of_the_unique_indexes_it_changes)
         uq_make(&k, op, old, nw);                                                                  \
         s = uq_before(&k, enc);                                                                    \
     } while (0)
-    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2"); /* no unique column changes */
+    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2"); /* no key or unique column changes */
     CHECK_STR_EQ(s, "");
-    free(s);
-    BEFORE('u', "1", "a2", "b1", "c1", "u1", "n1"); /* a of (a, b): b's old value goes too */
-    CHECK_STR_EQ(s, "a=a1,b=b1");
-    free(s);
-    BEFORE('u', "1", "a1", "b1", "c1", "u2", "n2");
-    CHECK_STR_EQ(s, "u=u1");
-    free(s);
-    BEFORE('u', "2", "a1", "b1", "c1", "u1", "n1"); /* the key changes (c, id): c goes */
-    CHECK_STR_EQ(s, "c=c1");
     free(s);
     BEFORE('u', "1", NULL, NULL, NULL, NULL, "n2"); /* TOAST values not sent: unchanged */
     CHECK_STR_EQ(s, "");
     free(s);
-    BEFORE('u', "1", "a1", "b2", "c2", "u2", "n1");
+    /* one changes: all of them, whatever index of the written table holds it with others */
+    BEFORE('u', "1", "a2", "b1", "c1", "u1", "n1");
+    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
+    free(s);
+    BEFORE('u', "1", "a1", "b1", "c1", "u2", "n2");
+    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
+    free(s);
+    BEFORE('u', "2", "a1", "b1", "c1", "u1", "n1"); /* the key changes: (c, id) needs c */
     CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
     free(s);
     /* A delete releases every value: all of them. */
@@ -509,23 +518,12 @@ TEST(encoder_update_carries_old_values_of_the_unique_indexes_it_changes)
     s = uq_before(&k, enc);
     CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
     free(s);
-    /* The indexes not known: every unique column's old value, as before. */
+    /* A feed that does not say which are needed: the whole old row, changed or not. */
     BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2");
     free(s);
-    k.ch.unique = NULL, k.ch.nunique = 0;
+    k.ch.old_needed = NULL;
     s = uq_before(&k, enc);
-    CHECK_STR_EQ(s, "a=a1,b=b1,c=c1,u=u1");
-    free(s);
-    /* Indexes past the 64 followed one by one count as changed. */
-    src_unique many[70];
-    for (int i = 0; i < 70; i++)
-        many[i] = (src_unique){uq_pk, 1};
-    many[69] = (src_unique){uq_u, 1};
-    BEFORE('u', "1", "a1", "b1", "c1", "u1", "n2");
-    free(s);
-    k.ch.unique = many, k.ch.nunique = 70;
-    s = uq_before(&k, enc);
-    CHECK_STR_EQ(s, "u=u1");
+    CHECK_STR_EQ(s, "id=1,a=a1,b=b1,c=c1,u=u1,n=n1");
     free(s);
 #undef BEFORE
     cdc_encoder_free(enc);
@@ -556,7 +554,7 @@ TEST(encoder_shapes_give_the_same_lines_as_without)
     CHECK_INT_EQ(bad, 0);
     /* an id seen with another column count is made again (a safeguard: feeds do not do that) */
     k.ch.shape_id = 1, k.ch.columns = uq_names, k.ch.table = "t", k.ch.ncols = 5;
-    k.ch.old_needed = uq_needed, k.ch.unique = NULL;
+    k.ch.old_needed = uq_needed;
     strbuf_reset(&p), strbuf_reset(&c);
     cdc_event_append_change(&p, 1, &k.ch, "target_db_exporter_fb");
     cdc_encoder_append(enc, &c, 1, &k.ch);
