@@ -17,15 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * While changes stream, the walsender sends each message as it decodes it: a
- * receiver that waits for the socket wakes for every one (tens of thousands
- * of wake-ups for a backlog, as much CPU as the events' own handling). Once
- * the messages received are handled and the socket holds no more, a pause
- * this long lets the next ones gather first (repl_stream.gather_us); the
- * socket buffer holds them meanwhile.
- */
-#define GATHER_US 1000
 /* At most this many messages handled by one poll (the caller's timers run between polls). */
 #define POLL_BATCH 256
 
@@ -460,8 +451,6 @@ int pg_feed_connect(source *s, bool stream, src_position after, const char **des
         return db_role_failure(role);
     }
     st->rs.conn = st->repl;
-    st->rs.gather_us = GATHER_US;
-    st->rs.flowing = false;
     free(st->describe);
     st->describe = xasprintf("slot %s (publication %s)", p->slot, p->publication);
     if (describe)

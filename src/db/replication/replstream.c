@@ -121,13 +121,11 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
     }
     PGconn *pg = s->conn->pg;
     int64_t deadline = -1; /* taken only when we have to wait: the hot path stays cheap */
-    bool read = false;     /* what the socket held was read since the buffer ran dry */
     for (;;) {
         int n = PQgetCopyData(pg, &s->buf, 1);
         if (n > 0) {
             const unsigned char *p = (const unsigned char *)s->buf;
             if (p[0] == 'w' && n >= 25) {
-                s->flowing = true;
                 out->kind = REPL_XLOGDATA;
                 out->wal_start = be64(p + 1);
                 out->wal_end = be64(p + 9);
@@ -169,27 +167,9 @@ void repl_receive(repl_stream *s, int timeout_ms, repl_msg *out)
             return;
         if (deadline < 0)
             deadline = now_monotonic_ms() + timeout_ms;
-        if (!read) {
-            /* What the socket holds already, without waiting. */
-            read = true;
-            if (!PQconsumeInput(pg)) {
-                stream_failed(s, NULL, "replication connection lost");
-                out->kind = REPL_ERROR;
-                return;
-            }
-            continue;
-        }
         int64_t left = deadline - now_monotonic_ms();
         if (left <= 0)
             return;
-        if (s->gather_us > 0 && s->flowing) {
-            s->flowing = false;
-            int64_t us = left * 1000 < s->gather_us ? left * 1000 : s->gather_us;
-            struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-            nanosleep(&ts, NULL);
-            read = false;
-            continue;
-        }
         int fd = PQsocket(pg);
         fd_set rfds;
         FD_ZERO(&rfds);

@@ -75,14 +75,6 @@ typedef struct repl_stream {
      */
     char error[512];
     bool retryable;
-    /*
-     * Nonzero: once the messages received are handled and the socket holds
-     * no more, wait this long before waiting for the socket, so that the
-     * messages that follow gather (one wake-up for many instead of one each);
-     * only while data flows (the last receive got XLogData).
-     */
-    int gather_us;
-    bool flowing;
 } repl_stream;
 
 /*
