@@ -40,8 +40,6 @@
 #define STATUS_EVERY_MS 10000
 #define POLL_CUTOVER_MS 1000
 #define DRAIN_PING_MS 200
-/* An event line's buffer is freed after a line this long (the next rows may all be small). */
-#define LINE_KEEP_BYTES (4 << 20)
 /* A connection that stayed up this long ends a run of failures (as a durable step does). */
 #define HEALTHY_AFTER_MS 30000
 
@@ -64,12 +62,292 @@ long long cdc_segment_max_bytes(void)
     return QUEUE_DEFAULT_SEGMENT_MAX_BYTES;
 }
 
+/*
+ * The event encoder (SPEC.md "CDC event"): the exporter's hot path, written
+ * by hand. What a shape (src_change.shape_id) always writes the same way, its
+ * table and its column names as JSON, is encoded once and kept here; lines
+ * are written straight into the queue writer's buffer.
+ *
+ * Memory: the encoder owns its shapes and tail; cdc_encoder_free frees them.
+ */
+#define ENC_SHAPES_MAX 4096
+
+typedef struct enc_shape {
+    uint64_t id;
+    size_t ncols;
+    strbuf buf;  /* ,"schema_name":S,"table_name":T then each column's ,"name": */
+    size_t *off; /* ncols + 1: the end of the table piece, then of each column's */
+} enc_shape;
+
+struct cdc_encoder {
+    strbuf tail; /* ,"exporter_role":R}\n */
+    enc_shape *shapes;
+    size_t nshapes, cap, last;
+};
+
+static void encoder_init(cdc_encoder *e, const char *role)
+{
+    memset(e, 0, sizeof *e);
+    strbuf_append(&e->tail, ",\"exporter_role\":");
+    json_append_string(&e->tail, role, strlen(role));
+    strbuf_append(&e->tail, "}\n");
+}
+
+static void shapes_clear(cdc_encoder *e)
+{
+    for (size_t i = 0; i < e->nshapes; i++) {
+        strbuf_free(&e->shapes[i].buf);
+        free(e->shapes[i].off);
+    }
+    e->nshapes = e->last = 0;
+}
+
+static void encoder_free(cdc_encoder *e)
+{
+    shapes_clear(e);
+    free(e->shapes);
+    strbuf_free(&e->tail);
+    memset(e, 0, sizeof *e);
+}
+
+static void append_table_piece(strbuf *sb, const src_change *ch)
+{
+    strbuf_append(sb, ",\"schema_name\":");
+    json_append_string(sb, ch->schema, strlen(ch->schema));
+    strbuf_append(sb, ",\"table_name\":");
+    json_append_string(sb, ch->table, strlen(ch->table));
+}
+
+/* The shape of ch (made on first sight), or NULL when the feed gives it none. */
+static const enc_shape *shape_of(cdc_encoder *e, const src_change *ch)
+{
+    if (!e || !ch->shape_id)
+        return NULL;
+    enc_shape *sh = NULL;
+    if (e->nshapes && e->shapes[e->last].id == ch->shape_id) {
+        sh = &e->shapes[e->last];
+    } else {
+        for (size_t i = 0; i < e->nshapes && !sh; i++)
+            if (e->shapes[i].id == ch->shape_id)
+                sh = &e->shapes[e->last = i];
+    }
+    if (sh && sh->ncols == ch->ncols)
+        return sh;
+    if (!sh) {
+        /* Ids of relations announced again (a reconnect) are never seen again: start over. */
+        if (e->nshapes == ENC_SHAPES_MAX)
+            shapes_clear(e);
+        if (e->nshapes == e->cap) {
+            e->cap = e->cap ? e->cap * 2 : 16;
+            e->shapes = xrealloc(e->shapes, e->cap * sizeof *e->shapes);
+        }
+        e->last = e->nshapes++;
+        sh = &e->shapes[e->last];
+        memset(sh, 0, sizeof *sh);
+    }
+    sh->id = ch->shape_id;
+    sh->ncols = ch->ncols;
+    strbuf_reset(&sh->buf);
+    free(sh->off);
+    sh->off = xmalloc((ch->ncols + 1) * sizeof *sh->off);
+    append_table_piece(&sh->buf, ch);
+    sh->off[0] = sh->buf.len;
+    for (size_t c = 0; c < ch->ncols; c++) {
+        strbuf_append_char(&sh->buf, ',');
+        json_append_string(&sh->buf, ch->columns[c], strlen(ch->columns[c]));
+        strbuf_append_char(&sh->buf, ':');
+        sh->off[c + 1] = sh->buf.len;
+    }
+    return sh;
+}
+
+/* Column c's "name": (preceded by a comma unless first). */
+static void append_name(strbuf *sb, const enc_shape *sh, const src_change *ch, size_t c, bool first)
+{
+    if (sh) {
+        size_t a = sh->off[c] + (first ? 1 : 0);
+        strbuf_append_len(sb, sh->buf.data + a, sh->off[c + 1] - a);
+        return;
+    }
+    if (!first)
+        strbuf_append_char(sb, ',');
+    json_append_string(sb, ch->columns[c], strlen(ch->columns[c]));
+    strbuf_append_char(sb, ':');
+}
+
+static void append_value(strbuf *sb, const src_value *v)
+{
+    if (v->kind == SRC_NULL)
+        strbuf_append_len(sb, "null", 4);
+    else
+        json_append_string(sb, v->data ? v->data : "", v->len);
+}
+
+/* {col:value} over the given columns (all when cols == NULL), skipping values not sent. */
+static void append_values(strbuf *sb, const enc_shape *sh, const src_change *ch,
+                          const src_value *v, const size_t *cols, size_t ncols)
+{
+    strbuf_append_char(sb, '{');
+    bool first = true;
+    size_t n = cols ? ncols : ch->ncols;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = cols ? cols[i] : i;
+        if (v[c].kind == SRC_UNCHANGED)
+            continue;
+        append_name(sb, sh, ch, c, first);
+        append_value(sb, &v[c]);
+        first = false;
+    }
+    strbuf_append_char(sb, '}');
+}
+
+static bool same_value(const src_value *a, const src_value *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind == SRC_NULL)
+        return true;
+    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* Whether an update with the whole old row changes column c. */
+static bool column_changed(const src_change *ch, size_t c)
+{
+    return ch->after[c].kind != SRC_UNCHANGED && !same_value(&ch->after[c], &ch->before[c]);
+}
+
+static bool in_key(const src_change *ch, size_t col)
+{
+    for (size_t k = 0; k < ch->nkey; k++)
+        if (ch->key[k] == col)
+            return true;
+    return false;
+}
+
+/*
+ * ,"before_fields":{...}: the old values the apply side needs beyond the key
+ * (old_needed), left out when there are none; every old value sent when the
+ * feed does not say which are needed. An update that changes none of the key
+ * and old_needed columns carries none: the apply side's conflict detection
+ * (cdc/conflicts.c) reads an update's old values only for a unique index with
+ * a column in fields, and such an update neither releases nor takes a value.
+ * One that changes any carries them all, so that every index of the written
+ * table made of carried columns (cdc/target_keys.h), not only the source's,
+ * finds all of its old values.
+ */
+static void append_before(strbuf *sb, const enc_shape *sh, const src_change *ch)
+{
+    if (!ch->old_needed) {
+        strbuf_append(sb, ",\"before_fields\":");
+        append_values(sb, sh, ch, ch->before, NULL, 0);
+        return;
+    }
+    if (ch->op == SRC_UPDATE) {
+        bool changed = false;
+        for (size_t i = 0; i < ch->ncols && !changed; i++)
+            changed = (ch->old_needed[i] || in_key(ch, i)) && column_changed(ch, i);
+        if (!changed)
+            return;
+    }
+    bool first = true;
+    for (size_t i = 0; i < ch->ncols; i++) {
+        const src_value *v = &ch->before[i];
+        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i))
+            continue;
+        if (first)
+            strbuf_append(sb, ",\"before_fields\":{");
+        append_name(sb, sh, ch, i, first);
+        append_value(sb, v);
+        first = false;
+    }
+    if (!first)
+        strbuf_append_char(sb, '}');
+}
+
+static void append_i64(strbuf *sb, long long v)
+{
+    char d[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        d[sizeof d - ++n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        d[sizeof d - ++n] = '-';
+    strbuf_append_len(sb, d + sizeof d - n, n);
+}
+
+static void encode_change(strbuf *sb, long long vsn, const src_change *ch, const enc_shape *sh,
+                          const strbuf *tail)
+{
+    strbuf_append_len(sb, "{\"vsn\":", 7);
+    append_i64(sb, vsn);
+    char op[] = {',', '"', 'o', 'p', '"', ':', '"', (char)ch->op, '"'};
+    strbuf_append_len(sb, op, sizeof op);
+    if (sh)
+        strbuf_append_len(sb, sh->buf.data, sh->off[0]);
+    else
+        append_table_piece(sb, ch);
+    strbuf_append_len(sb, ",\"key\":", 7);
+    append_values(sb, sh, ch, ch->before ? ch->before : ch->after, ch->key, ch->nkey);
+    if (ch->op == SRC_INSERT) {
+        strbuf_append_len(sb, ",\"fields\":", 10);
+        append_values(sb, sh, ch, ch->after, NULL, 0);
+    } else if (ch->op == SRC_UPDATE) {
+        strbuf_append_len(sb, ",\"fields\":{", 11);
+        bool first = true;
+        bool diff = ch->before && ch->before_full;
+        for (size_t i = 0; i < ch->ncols; i++) {
+            const src_value *v = &ch->after[i];
+            if (v->kind == SRC_UNCHANGED || (diff && same_value(v, &ch->before[i])))
+                continue;
+            append_name(sb, sh, ch, i, first);
+            append_value(sb, v);
+            first = false;
+        }
+        strbuf_append_char(sb, '}');
+    }
+    if (ch->before && ch->before_full && ch->op != SRC_INSERT)
+        append_before(sb, sh, ch);
+    strbuf_append_len(sb, tail->data, tail->len);
+}
+
+void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
+{
+    cdc_encoder e;
+    encoder_init(&e, role);
+    encode_change(sb, vsn, ch, NULL, &e.tail);
+    encoder_free(&e);
+}
+
+cdc_encoder *cdc_encoder_new(const char *role)
+{
+    cdc_encoder *e = xmalloc(sizeof *e);
+    encoder_init(e, role);
+    return e;
+}
+
+void cdc_encoder_append(cdc_encoder *e, strbuf *sb, long long vsn, const src_change *ch)
+{
+    encode_change(sb, vsn, ch, shape_of(e, ch), &e->tail);
+}
+
+void cdc_encoder_free(cdc_encoder *e)
+{
+    if (!e)
+        return;
+    encoder_free(e);
+    free(e);
+}
+
 typedef struct stream {
     engine_ctx *eng;
     const cdc_stream_params *p;
     source *src;
     queue_writer *qw;
-    strbuf line;
+    cdc_encoder *enc;
+    strbuf line; /* lines other than row changes */
     bool in_tx, skip_tx;
     uint64_t confirmed;   /* last position sent as durable */
     uint64_t idle_wal_end; /* keepalive position when nothing was open or pending */
@@ -94,107 +372,6 @@ static const char *position_text(const stream *s, src_position pos, char *buf)
 }
 
 static int queue_failed(stream *s) { return qw_no_space(s->qw) ? ENGINE_BAD_STATE : ENGINE_FAILED; }
-
-/* "name":value, after a comma unless *first. */
-static void append_field(strbuf *sb, bool *first, const char *name, const src_value *v)
-{
-    if (!*first)
-        strbuf_append_char(sb, ',');
-    *first = false;
-    json_append_string(sb, name, strlen(name));
-    strbuf_append_char(sb, ':');
-    if (v->kind == SRC_NULL)
-        strbuf_append(sb, "null");
-    else
-        json_append_string(sb, v->data ? v->data : "", v->len);
-}
-
-/* {col:value} over the given columns (all when cols == NULL), skipping values not sent. */
-static void append_values(strbuf *sb, const src_change *ch, const src_value *v, const size_t *cols,
-                          size_t ncols)
-{
-    strbuf_append_char(sb, '{');
-    bool first = true;
-    size_t n = cols ? ncols : ch->ncols;
-    for (size_t i = 0; i < n; i++) {
-        size_t c = cols ? cols[i] : i;
-        if (v[c].kind != SRC_UNCHANGED)
-            append_field(sb, &first, ch->columns[c], &v[c]);
-    }
-    strbuf_append_char(sb, '}');
-}
-
-static bool same_value(const src_value *a, const src_value *b)
-{
-    if (a->kind != b->kind)
-        return false;
-    if (a->kind == SRC_NULL)
-        return true;
-    return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
-}
-
-static bool in_key(const src_change *ch, size_t col)
-{
-    for (size_t k = 0; k < ch->nkey; k++)
-        if (ch->key[k] == col)
-            return true;
-    return false;
-}
-
-/*
- * ,"before_fields":{...}: the old values the apply side needs beyond the key
- * (old_needed), left out when there are none; every old value sent when the
- * feed does not say which are needed.
- */
-static void append_before(strbuf *sb, const src_change *ch)
-{
-    if (!ch->old_needed) {
-        strbuf_append(sb, ",\"before_fields\":");
-        append_values(sb, ch, ch->before, NULL, 0);
-        return;
-    }
-    bool first = true;
-    for (size_t i = 0; i < ch->ncols; i++) {
-        const src_value *v = &ch->before[i];
-        if (!ch->old_needed[i] || v->kind == SRC_UNCHANGED || in_key(ch, i))
-            continue;
-        if (first)
-            strbuf_append(sb, ",\"before_fields\":{");
-        append_field(sb, &first, ch->columns[i], v);
-    }
-    if (!first)
-        strbuf_append_char(sb, '}');
-}
-
-void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role)
-{
-    strbuf_appendf(sb, "{\"vsn\":%lld,\"op\":\"%c\"", vsn, (char)ch->op);
-    strbuf_append(sb, ",\"schema_name\":");
-    json_append_string(sb, ch->schema, strlen(ch->schema));
-    strbuf_append(sb, ",\"table_name\":");
-    json_append_string(sb, ch->table, strlen(ch->table));
-    strbuf_append(sb, ",\"key\":");
-    append_values(sb, ch, ch->before ? ch->before : ch->after, ch->key, ch->nkey);
-    if (ch->op == SRC_INSERT) {
-        strbuf_append(sb, ",\"fields\":");
-        append_values(sb, ch, ch->after, NULL, 0);
-    } else if (ch->op == SRC_UPDATE) {
-        strbuf_append(sb, ",\"fields\":{");
-        bool first = true;
-        bool diff = ch->before && ch->before_full;
-        for (size_t i = 0; i < ch->ncols; i++) {
-            const src_value *v = &ch->after[i];
-            if (v->kind != SRC_UNCHANGED && !(diff && same_value(v, &ch->before[i])))
-                append_field(sb, &first, ch->columns[i], v);
-        }
-        strbuf_append_char(sb, '}');
-    }
-    if (ch->before && ch->before_full && ch->op != SRC_INSERT)
-        append_before(sb, ch);
-    strbuf_append(sb, ",\"exporter_role\":");
-    json_append_string(sb, role, strlen(role));
-    strbuf_append(sb, "}\n");
-}
 
 /* ---- the feed's callbacks (source/change.h) ---- */
 
@@ -225,20 +402,21 @@ static int on_change(void *arg, const src_change *ch)
         return ENGINE_OK;
     if (!target_keys_note(s->eng->cat, s->p->exporter_role, &s->keys, ch))
         return ENGINE_FAILED;
-    strbuf_reset(&s->line);
     if (ch->op == SRC_TRUNCATE) {
+        strbuf_reset(&s->line);
         event_json_append_truncate(&s->line, qw_next_vsn(s->qw), ch->schema, ch->table,
                                    s->p->exporter_role);
         log_info("TRUNCATE of %s.%s on the %s database: queued as vsn %lld", ch->schema, ch->table,
                  role_name(s), (long long)qw_next_vsn(s->qw));
-    } else {
-        cdc_event_append_change(&s->line, qw_next_vsn(s->qw), ch, s->p->exporter_role);
+        if (!qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op))
+            return queue_failed(s);
+        return ENGINE_OK;
     }
-    bool ok = qw_add_event(s->qw, s->line.data, s->line.len, ch->schema, ch->table, (char)ch->op);
-    /* The line of a big row is not kept for the small ones that follow. */
-    if (s->line.len >= LINE_KEEP_BYTES)
-        strbuf_free(&s->line);
-    return ok ? ENGINE_OK : queue_failed(s);
+    strbuf *out = qw_line_buffer(s->qw);
+    size_t start = out->len;
+    cdc_encoder_append(s->enc, out, qw_next_vsn(s->qw), ch);
+    return qw_add_appended(s->qw, start, ch->schema, ch->table, (char)ch->op) ? ENGINE_OK
+                                                                                : queue_failed(s);
 }
 
 static int on_commit(void *arg, src_position end)
@@ -492,6 +670,7 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
     if (!s.qw)
         return ENGINE_FAILED;
     const char *role = role_name(&s);
+    s.enc = cdc_encoder_new(p->exporter_role);
     char a[48];
     retry_policy pol = retry_policy_default();
     retry_state rs;
@@ -550,6 +729,7 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
         log_info("skipped %lld transaction(s) already in the queue", s.skipped_tx);
     s.src->ops->feed_disconnect(s.src);
     strbuf_free(&s.line);
+    cdc_encoder_free(s.enc);
     cp_exporter_free(&s.cp);
     target_keys_memo_free(s.keys);
     qw_close(s.qw);

@@ -42,6 +42,16 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p);
  */
 void cdc_event_append_change(strbuf *sb, long long vsn, const src_change *ch, const char *role);
 
+/*
+ * The same lines from an encoder that keeps, per src_change.shape_id, the
+ * JSON of the table and of its column names (the exporter's; the output is
+ * the same byte for byte). The encoder owns what it keeps.
+ */
+typedef struct cdc_encoder cdc_encoder;
+cdc_encoder *cdc_encoder_new(const char *role);
+void cdc_encoder_append(cdc_encoder *e, strbuf *sb, long long vsn, const src_change *ch);
+void cdc_encoder_free(cdc_encoder *e);
+
 /* QUEUE_SEGMENT_MAX_BYTES from the environment, else the default. */
 long long cdc_segment_max_bytes(void);
 

@@ -3,44 +3,82 @@
 
 #include "cdc/queue_format.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
+/* Bytes a JSON string cannot hold as they are: controls, '"', '\\' and DEL (kept ASCII-safe). */
+static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c == 0x7f; }
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Whether any of the 8 bytes of w may need an escape (never false when one does). */
+static bool word_needs_escape(uint64_t w)
+{
+    uint64_t lt20 = (w - ONES * 0x20) & ~w;
+    uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\'), d = w ^ (ONES * 0x7f);
+    uint64_t eq = ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((d - ONES) & ~d);
+    return ((lt20 | eq) & HIGHS) != 0;
+}
+
+/*
+ * The values of wide rows are long runs that need no escape (hex of bytea,
+ * text, numbers): they are found 8 bytes at a time and copied whole into
+ * room reserved once; an escape reserves again for what is left.
+ */
 void json_append_string(strbuf *sb, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     strbuf_reserve(sb, len + 2);
-    strbuf_append_char(sb, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-            continue;
-        strbuf_append_len(sb, s + run, i - run);
-        run = i + 1;
+    char *o = sb->data + sb->len;
+    *o++ = '"';
+    size_t i = 0;
+    for (;;) {
+        size_t run = i;
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_needs_escape(w))
+                break;
+            i += 8;
+        }
+        while (i < len && !needs_escape((unsigned char)s[i]))
+            i++;
+        memcpy(o, s + run, i - run);
+        o += i - run;
+        if (i == len)
+            break;
+        /* Room for this escape (6 bytes at most), what is left and the closing quote. */
+        sb->len = (size_t)(o - sb->data);
+        strbuf_reserve(sb, 6 + (len - i) + 1);
+        o = sb->data + sb->len;
+        unsigned char c = (unsigned char)s[i++];
+        *o++ = '\\';
         switch (c) {
         case '"':
-            strbuf_append(sb, "\\\"");
-            break;
         case '\\':
-            strbuf_append(sb, "\\\\");
+            *o++ = (char)c;
             break;
         case '\n':
-            strbuf_append(sb, "\\n");
+            *o++ = 'n';
             break;
         case '\r':
-            strbuf_append(sb, "\\r");
+            *o++ = 'r';
             break;
         case '\t':
-            strbuf_append(sb, "\\t");
+            *o++ = 't';
             break;
-        default: {
-            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            strbuf_append(sb, u);
-        }
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
         }
     }
-    strbuf_append_len(sb, s + run, len - run);
-    strbuf_append_char(sb, '"');
+    *o++ = '"';
+    sb->len = (size_t)(o - sb->data);
+    sb->data[sb->len] = '\0';
 }
 
 static void append_header(strbuf *sb, long long vsn, const char *op)

@@ -17,6 +17,8 @@
 
 /* Buffered bytes are written out beyond this (memory stays bounded in big transactions). */
 #define QW_BUFFER_BYTES (1 << 20)
+/* A buffer grown beyond this by a big row is given back once written (small rows follow). */
+#define QW_BUFFER_KEEP_BYTES (4 << 20)
 
 typedef struct table_count {
     char *schema;
@@ -303,6 +305,31 @@ bool qw_no_space(const queue_writer *w) { return w->no_space; }
 bool qw_has_pending(const queue_writer *w) { return w->bnd_lsn != w->durable_lsn || w->bnd_size != w->committed_size; }
 long long qw_open_tx_bytes(const queue_writer *w) { return w->file_size - w->bnd_size; }
 
+/* Count a line of len bytes just buffered (or written) as the next event. */
+static void count_event(queue_writer *w, size_t len, const char *schema, const char *table, char op)
+{
+    w->file_size += (long long)len;
+    if (!w->seg_first_vsn)
+        w->seg_first_vsn = w->next_vsn;
+    w->next_vsn++;
+    w->seg_events++;
+    int k = op == 'c' ? 0 : op == 'u' ? 1 : op == 'd' ? 2 : -1;
+    if (k >= 0)
+        counts_get(&w->tx_counts, schema, table)->n[k]++;
+}
+
+/* Write the buffer out once it is full; a buffer a big row grew is freed. */
+static bool flush_full(queue_writer *w)
+{
+    if (w->buf.len < QW_BUFFER_BYTES)
+        return true;
+    if (!write_all(w))
+        return false;
+    if (w->buf.cap > QW_BUFFER_KEEP_BYTES)
+        strbuf_free(&w->buf);
+    return true;
+}
+
 bool qw_add_event(queue_writer *w, const char *line, size_t len, const char *schema,
                   const char *table, char op)
 {
@@ -313,17 +340,16 @@ bool qw_add_event(queue_writer *w, const char *line, size_t len, const char *sch
     } else {
         strbuf_append_len(&w->buf, line, len);
     }
-    w->file_size += (long long)len;
-    if (!w->seg_first_vsn)
-        w->seg_first_vsn = w->next_vsn;
-    w->next_vsn++;
-    w->seg_events++;
-    int k = op == 'c' ? 0 : op == 'u' ? 1 : op == 'd' ? 2 : -1;
-    if (k >= 0)
-        counts_get(&w->tx_counts, schema, table)->n[k]++;
-    if (w->buf.len >= QW_BUFFER_BYTES)
-        return write_all(w);
-    return true;
+    count_event(w, len, schema, table, op);
+    return flush_full(w);
+}
+
+strbuf *qw_line_buffer(queue_writer *w) { return &w->buf; }
+
+bool qw_add_appended(queue_writer *w, size_t start, const char *schema, const char *table, char op)
+{
+    count_event(w, w->buf.len - start, schema, table, op);
+    return flush_full(w);
 }
 
 void qw_end_tx(queue_writer *w, uint64_t commit_lsn)

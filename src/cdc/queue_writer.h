@@ -15,6 +15,7 @@
 #define VOYAGER_CDC_QUEUE_WRITER_H
 
 #include "catalog/catalog.h"
+#include "core/util.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +48,13 @@ long long qw_segment_no(const queue_writer *w);
  */
 bool qw_add_event(queue_writer *w, const char *line, size_t len, const char *schema,
                   const char *table, char op);
+/*
+ * The same without a copy: append the line at the end of qw_line_buffer(w)
+ * (the writer's own buffer, valid until the next call of this writer), whose
+ * length was start before, then qw_add_appended.
+ */
+strbuf *qw_line_buffer(queue_writer *w);
+bool qw_add_appended(queue_writer *w, size_t start, const char *schema, const char *table, char op);
 /* The transaction whose events were added since the last boundary committed at commit_lsn. */
 void qw_end_tx(queue_writer *w, uint64_t commit_lsn);
 /* Forget events added since the last boundary (the stream is being restarted). */

@@ -73,6 +73,12 @@ typedef struct src_change {
      * written.
      */
     const bool *old_needed;
+    /*
+     * Nonzero: names this schema, table and columns array for the life of the
+     * feed (never reused for other names), so the engine may keep what it
+     * derives from them under it. 0: no such promise.
+     */
+    uint64_t shape_id;
 } src_change;
 
 /*

@@ -17,12 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* At most this many messages handled by one poll (the caller's timers run between polls). */
+#define POLL_BATCH 256
+
 typedef struct rel_entry {
     pgo_relation rel;
     const char **names; /* rel.columns[i].name */
     size_t *key_cols;   /* indexes into rel.columns: the primary key */
     size_t nkey;
     bool *old_needed;   /* rel.natts flags: columns of unique indexes (src_change.old_needed) */
+    uint64_t shape_id;  /* src_change.shape_id: new with each relation message */
 } rel_entry;
 
 struct pg_stream {
@@ -32,6 +36,7 @@ struct pg_stream {
     bool ever_connected; /* a failure to connect after this is a fault to ride out */
     rel_entry *rels;
     size_t nrels, caprels;
+    uint64_t shapes; /* the last shape_id given */
     src_value *after, *before; /* the record handed on: reused, capacity cap */
     size_t cap;
     char *describe;
@@ -142,6 +147,7 @@ static bool on_relation(source *s, pg_stream *st, pgo_msg *m)
     }
     e->rel = m->relation; /* moved */
     memset(&m->relation, 0, sizeof m->relation);
+    e->shape_id = ++st->shapes;
     e->names = xcalloc(e->rel.natts ? e->rel.natts : 1, sizeof *e->names);
     for (uint16_t c = 0; c < e->rel.natts; c++)
         e->names[c] = e->rel.columns[c].name;
@@ -208,6 +214,7 @@ static int on_row(pg_stream *st, pgo_msg *m, const source_feed_handler *h)
                 e->rel.relname, e->rel.natts);
         return ENGINE_FAILED;
     }
+    ch.shape_id = e->shape_id;
     return h->change(h->arg, &ch);
 }
 
@@ -266,27 +273,39 @@ int pg_feed_poll(source *s, int timeout_ms, const source_feed_handler *h, source
 {
     pg_stream *st = stream_of(s);
     *out = (source_feed_poll){0};
-    repl_msg msg;
-    repl_receive(&st->rs, timeout_ms, &msg);
-    switch (msg.kind) {
-    case REPL_ERROR:
-    case REPL_END:
-        /* Lost when a new connection may continue, else fatal (logged). */
-        if (st->rs.retryable)
-            return source_lost(s, "%s", st->rs.error);
-        log_error("%s database: %s", db_role_name(s->conf->role), st->rs.error);
-        return db_role_failure(s->conf->role);
-    case REPL_KEEPALIVE:
-        out->kind = SOURCE_FEED_KEEPALIVE;
-        out->end = msg.wal_end;
-        out->reply_requested = msg.reply_requested;
-        return ENGINE_OK;
-    case REPL_XLOGDATA:
-        out->kind = SOURCE_FEED_DATA;
-        return on_message(s, st, msg.data, msg.len, h);
-    default:
-        return ENGINE_OK;
+    /*
+     * The messages already received, up to POLL_BATCH, in one call: the
+     * caller's loop (its clocks and timers) runs once per batch, not once per
+     * message. A keepalive or the end of what was received ends the batch.
+     */
+    for (int n = 0; n < POLL_BATCH; n++) {
+        repl_msg msg;
+        repl_receive(&st->rs, n == 0 ? timeout_ms : 0, &msg);
+        switch (msg.kind) {
+        case REPL_ERROR:
+        case REPL_END:
+            /* Lost when a new connection may continue, else fatal (logged). */
+            if (st->rs.retryable)
+                return source_lost(s, "%s", st->rs.error);
+            log_error("%s database: %s", db_role_name(s->conf->role), st->rs.error);
+            return db_role_failure(s->conf->role);
+        case REPL_KEEPALIVE:
+            out->kind = SOURCE_FEED_KEEPALIVE;
+            out->end = msg.wal_end;
+            out->reply_requested = msg.reply_requested;
+            return ENGINE_OK;
+        case REPL_XLOGDATA: {
+            out->kind = SOURCE_FEED_DATA;
+            int rc = on_message(s, st, msg.data, msg.len, h);
+            if (rc != ENGINE_OK)
+                return rc;
+            break;
+        }
+        default:
+            return ENGINE_OK;
+        }
     }
+    return ENGINE_OK;
 }
 
 int pg_feed_confirm(source *s, src_position pos, bool reply)

@@ -46,5 +46,36 @@ assert_eq "import data exits 0 after the end of stream" 0 "$?"
 compare_databases source target sourcedb app
 assert_eq "no unique or foreign-key violation reached the target" "" \
     "$(grep -E 'violates|will retry' "$TEST_TMP/importer.out" | head -3)"
+# The queue's updates carry the old values of their table's unique columns when they change
+# one of them or the key (all of them then: u_multi's a and b when only b changes), and none
+# when they leave them as they are (the importer's conflict tracking reads no other).
+CHECKED=$(python3 - "$ED/data/queue" <<'PY'
+import glob, json, sys
+uniq = {"u_multi": {"a", "b"}, "u_nnd": {"c"}, "u_num": {"n"}, "u_part": {"code"}}
+seen = {"changed": 0, "unchanged": 0, "multi_one_column": 0}
+bad = []
+for f in sorted(glob.glob(sys.argv[1] + "/segment.*.ndjson")):
+    for line in open(f, "rb"):
+        if not line.startswith(b"{"):
+            continue
+        e = json.loads(line)
+        if e.get("op") != "u" or e["table_name"] not in uniq:
+            continue
+        cols = uniq[e["table_name"]]
+        fields, before = set(e.get("fields", {})), set(e.get("before_fields", {}))
+        want = cols if fields & (cols | {"id"}) else set()
+        if not want:
+            seen["unchanged"] += 1
+        elif len(cols) > 1 and len(fields & cols) < len(cols):
+            seen["multi_one_column"] += 1
+        else:
+            seen["changed"] += 1
+        if before != want:
+            bad.append("%s fields=%s before=%s" % (e["table_name"], sorted(fields), sorted(before)))
+print(" ".join("%s=%s" % (k, "yes" if v else "none") for k, v in sorted(seen.items())), "wrong=%d" % len(bad), *bad[:3])
+PY
+)
+assert_eq "updates carry the unique columns' old values when they change one, else none" \
+    "changed=yes multi_one_column=yes unchanged=yes wrong=0" "$CHECKED"
 assert_match "it applied without the replica role" 'may not set session_replication_role' "$(cat "$TEST_TMP/importer.out")"
 done_testing
