@@ -10,11 +10,24 @@
 #                             column), all_types (a column of every type family, a virtual
 #                             generated one), `Mixed Case` (names to quote), a procedure and a
 #                             trigger. A test adds its own tables and ALTERs what it needs changed.
+#   mysql_fixture_migrate JOBS  the offline migration of SRC into TGT through the real commands
+#                             (export and import schema, export and import data with JOBS
+#                             workers, the post-snapshot import into ED), then ANALYZE on the target
 
 mysql_fixture_start() {
     mariadb_start my "$1" || { not_ok "start mariadbd"; done_testing; exit 1; }
     pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
     ok "mariadbd and PostgreSQL started"
+}
+
+mysql_fixture_migrate() {
+    check "export schema" "$VOYAGER" export schema -e "$ED" "${SRC[@]}"
+    check "import schema" "$VOYAGER" import schema -e "$ED" "${TGT[@]}"
+    check "export data" "$VOYAGER" export data -e "$ED" "${SRC[@]}" --parallel-jobs "$1" --disable-pb
+    check "import data" "$VOYAGER" import data -e "$ED" "${TGT[@]}" --parallel-jobs "$1" --disable-pb
+    check "import schema --post-snapshot-import" "$VOYAGER" import schema -e "$ED" "${TGT[@]}" \
+        --post-snapshot-import true
+    psql_as target yugabyte -c "ANALYZE" >/dev/null
 }
 
 mysql_fixture_sql() {
