@@ -8,6 +8,10 @@
 #                              timestamp, year, json, enum, set, a virtual column), accounts
 #                              (AUTO_INCREMENT, a unique key), pairs (a composite key),
 #                              `Mixed Case` (names to quote), nets (uuid, inet6, inet4)
+#   wb_start [REPLICA_DB]      mariadbd "my" with database shop made by wb_tables_sql, and with
+#                              REPLICA_DB a second, empty one "rep"; PostgreSQL "target"
+#                              (database yugabyte); ends the test when a server does not start;
+#                              sets SRC and TGT (the flags of both sides) and ED (a new export dir)
 #   wb_grant_writer NAME DB    the voyager user may write DB (and ybvoyager_metadata) on NAME
 #   wb_source_workload N SEED  MySQL statements: N changes in transactions of 1..4
 #   wb_target_workload N SEED  PostgreSQL statements for the target: N changes over every type,
@@ -59,6 +63,20 @@ INSERT INTO accounts (owner, balance) SELECT CONCAT('owner', seq), seq * 10 FROM
 INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 INSERT INTO `Mixed Case` VALUES (1, 1, 'a'), (2, NULL, 'b');
 SQL
+}
+
+wb_start() {
+    mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
+    if [ -n "${1:-}" ]; then
+        mariadb_start rep "$1" || { not_ok "start the replica's mariadbd"; done_testing; exit 1; }
+    fi
+    pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
+    ok "${1:+two }mariadbd${1:+ servers} and PostgreSQL started"
+    wb_tables_sql | mysql_as my shop || not_ok "create and fill the MySQL database"
+    SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
+        --source-db-user voyager --source-db-name shop)
+    TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
+    ED=$(new_export_dir)
 }
 
 wb_grant_writer() {
