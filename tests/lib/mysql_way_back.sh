@@ -65,12 +65,19 @@ GRANT ALL ON ybvoyager_metadata.* TO 'voyager'@'127.0.0.1', 'voyager'@'localhost
 SQL
 }
 
-wb_source_workload() {
-    python3 - "$1" "$2" <<'PY'
+# _wb_workload_py N SEED <BODY: the python BODY of a workload, after what both start with: n and
+# seed from the arguments, the random generator r, cols (items' columns but id and gen)
+_wb_workload_py() {
+    { cat <<'PY'; cat; } | python3 - "$1" "$2"
 import random, sys
 n, seed = int(sys.argv[1]), int(sys.argv[2])
 r = random.Random(seed)
 cols = "ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, b64, c, vc, tx, bn, vb, bl, dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st"
+PY
+}
+
+wb_source_workload() {
+    _wb_workload_py "$1" "$2" <<'PY'
 def val(i):
     return ", ".join([str(i % 128), str(abs(i) % 256), str(i % 32768), str(abs(i) % 16777215), str(i),
         str(abs(i) * 7), str(i * 99991), str(abs(i) * 184467440737095), "'%d.%06d'" % (i, abs(i) % 1000000),
@@ -110,11 +117,7 @@ PY
 # PostgreSQL on the target: the same families, written as the target's own types (bytea, bit(n),
 # timestamptz in other zones, numeric(20) up to 2^64-1, json, the enum's and set's text).
 wb_target_workload() {
-    python3 - "$1" "$2" <<'PY'
-import random, sys
-n, seed = int(sys.argv[1]), int(sys.argv[2])
-r = random.Random(seed)
-cols = "ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, b64, c, vc, tx, bn, vb, bl, dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st"
+    _wb_workload_py "$1" "$2" <<'PY'
 def val(i):
     return ", ".join([str(i % 128), str(abs(i) % 256), str(i % 32768), str(abs(i) % 16777215), str(i),
         str(abs(i) * 7), str(i * 99991), r.choice(["18446744073709551615", "0", str(abs(i) * 184467440737095)]),
