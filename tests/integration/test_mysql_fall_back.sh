@@ -13,13 +13,8 @@
 # AUTO_INCREMENT continues after the target's sequences.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
-. "$HARNESS_DIR/status.sh"
-. "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
-. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
-_fb_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
-trap _fb_cleanup EXIT
 
 wb_start
 

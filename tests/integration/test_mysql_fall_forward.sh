@@ -14,13 +14,8 @@
 # the grants on ybvoyager_metadata the first run stops with the GRANT to run.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
-. "$HARNESS_DIR/status.sh"
-. "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
-. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
-_ff_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
-trap _ff_cleanup EXIT
 
 wb_start shopr
 # the source-replica's tables: the source's DDL, no rows

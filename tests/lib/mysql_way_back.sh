@@ -1,7 +1,7 @@
 # The way back of a MySQL migration (test_mysql_fall_back.sh, test_mysql_fall_forward.sh): the
 # tables, the workloads on either side, and the comparison of a MariaDB database with the
-# target. Source after harness.sh, mariadb.sh and status.sh; sources mysql_fixture.sh (the
-# items table, the float comparison).
+# target. Source after harness.sh and mariadb.sh; sources status.sh, e2e.sh, mysql_fixture.sh
+# (the items table, the float comparison) and mysql_wayback_report.sh.
 #
 #   wb_tables_sql              the MySQL DDL and first rows: items (a column of every type family
 #                              mysql_fixture covers: integers signed and unsigned, decimal,
@@ -11,8 +11,9 @@
 #                              `Mixed Case` (names to quote), nets (uuid, inet6, inet4)
 #   wb_start [REPLICA_DB]      mariadbd "my" with database shop made by wb_tables_sql, and with
 #                              REPLICA_DB a second, empty one "rep"; PostgreSQL "target"
-#                              (database yugabyte); ends the test when a server does not start;
-#                              sets SRC and TGT (the flags of both sides) and ED (a new export dir)
+#                              (database yugabyte), all stopped with the test (trap on EXIT);
+#                              ends the test when a server does not start; sets SRC and TGT (the
+#                              flags of both sides) and ED (a new export dir)
 #   wb_grant_writer NAME DB    the voyager user may write DB (and ybvoyager_metadata) on NAME
 #   wb_source_workload N SEED  MySQL statements: N changes in transactions of 1..4
 #   wb_target_workload N SEED  PostgreSQL statements for the target: N changes over every type,
@@ -22,7 +23,10 @@
 #                              "MySQL source" maps a value to another representation); FLOAT and
 #                              DOUBLE as binary values; WHAT names the step in the test names
 
+. "$HARNESS_DIR/status.sh"
+. "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_fixture.sh"
+. "$HARNESS_DIR/mysql_wayback_report.sh"
 
 wb_tables_sql() {
     mysql_items_sql 2000 b64
@@ -44,7 +48,10 @@ INSERT INTO `Mixed Case` VALUES (1, 1, 'a'), (2, NULL, 'b');
 SQL
 }
 
+_wb_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
+
 wb_start() {
+    trap _wb_cleanup EXIT
     mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
     if [ -n "${1:-}" ]; then
         mariadb_start rep "$1" || { not_ok "start the replica's mariadbd"; done_testing; exit 1; }
