@@ -273,20 +273,8 @@ compare_table items items id "${C[@]}"
 # FLOAT and DOUBLE: the values read back as the same binary value (FLOAT as a single)
 mysql_as my shop -e "SELECT id, CAST(f AS DOUBLE), dbl FROM items ORDER BY id" >"$TEST_TMP/f.my"
 psql_as target yugabyte -F $'\t' -c "SELECT id, f::float8, dbl FROM items ORDER BY id" >"$TEST_TMP/f.pg"
-python3 - "$TEST_TMP/f.my" "$TEST_TMP/f.pg" <<'PY' && ok "items: FLOAT and DOUBLE equal as binary values" || not_ok "items: FLOAT and DOUBLE" "$(diff "$TEST_TMP/f.my" "$TEST_TMP/f.pg" | head -6)"
-import struct, sys
-def rows(t):
-    out = []
-    for line in t.strip("\n").split("\n"):
-        f = line.split("\t")
-        conv = lambda v: None if v in ("NULL", "") else float(v)
-        out.append((int(f[0]), conv(f[1]), conv(f[2])))
-    return out
-a, b = rows(open(sys.argv[1]).read()), rows(open(sys.argv[2]).read())
-single = lambda v: None if v is None else struct.unpack("f", struct.pack("f", v))[0]
-ok = len(a) == len(b) and all(x[0] == y[0] and single(x[1]) == single(y[1]) and x[2] == y[2] for x, y in zip(a, b))
-sys.exit(0 if ok else 1)
-PY
+mysql_floats_equal "$TEST_TMP/f.my" "$TEST_TMP/f.pg" && ok "items: FLOAT and DOUBLE equal as binary values" ||
+    not_ok "items: FLOAT and DOUBLE" "$(diff "$TEST_TMP/f.my" "$TEST_TMP/f.pg" | head -6)"
 compare_table accounts accounts id "id|id" "owner|owner" "balance|balance"
 compare_table pairs pairs "a, b|a, b COLLATE \"C\"" "a|a" "b|b" "v|v"
 compare_table cs cs id "id|id" "CONVERT(l1 USING utf8mb4)|l1" "CONVERT(cy USING utf8mb4)|cy" "CONVERT(l2 USING utf8mb4)|l2" "u8|u8"
