@@ -1625,6 +1625,26 @@ static engine_status open_live_src(run *r, pgconn **coord, int64_t *point_vsn)
 }
 
 /*
+ * Connect a copy read through the seam and list its tables into *out; a refused input stays
+ * ENGINE_BAD_INPUT, anything else is `failed` (the source's or the source-replica's exit code).
+ */
+static engine_status connect_and_list(source *s, src_tables *out, engine_status failed)
+{
+    engine_status st = s->ops->connect(s, false, NULL);
+    if (st != ENGINE_OK)
+        return st == ENGINE_BAD_INPUT ? st : failed;
+    strlist schemas = STRLIST_INIT;
+    bool ok = s->ops->resolve_schemas(s, &schemas);
+    const char **names = xcalloc(schemas.count + 1, sizeof *names);
+    for (size_t i = 0; i < schemas.count; i++)
+        names[i] = schemas.items[i];
+    ok = ok && s->ops->list_tables(s, names, out);
+    free(names);
+    strlist_free(&schemas);
+    return ok ? ENGINE_OK : failed;
+}
+
+/*
  * The source-replica of a source read through the seam (side 2): the same seam, its own
  * snapshot (taken with the source's, once the work is known). Offline or after cutover only,
  * and --level count or checksum: at the consistent point of a live migration the importer of
@@ -1662,18 +1682,7 @@ static engine_status open_rep(run *r, engine_ctx *ctx)
                    rc->type);
         return ENGINE_NOT_SUPPORTED;
     }
-    st = ops->connect(r->rep, false, NULL);
-    if (st != ENGINE_OK)
-        return st == ENGINE_BAD_INPUT ? st : ENGINE_TARGET_FAILED;
-    strlist schemas = STRLIST_INIT;
-    bool ok = ops->resolve_schemas(r->rep, &schemas);
-    const char **names = xcalloc(schemas.count + 1, sizeof *names);
-    for (size_t i = 0; i < schemas.count; i++)
-        names[i] = schemas.items[i];
-    ok = ok && ops->list_tables(r->rep, names, &r->rtables);
-    free(names);
-    strlist_free(&schemas);
-    return ok ? ENGINE_OK : ENGINE_TARGET_FAILED;
+    return connect_and_list(r->rep, &r->rtables, ENGINE_TARGET_FAILED);
 }
 
 /*
@@ -1699,19 +1708,9 @@ static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord, int64_t *
                    sp->live ? " during a live migration" : "");
         return ENGINE_NOT_SUPPORTED;
     }
-    st = ops->connect(r->src, false, NULL);
+    st = connect_and_list(r->src, &r->stables, ENGINE_SOURCE_FAILED);
     if (st != ENGINE_OK)
-        return st == ENGINE_BAD_INPUT ? st : ENGINE_SOURCE_FAILED;
-    strlist schemas = STRLIST_INIT;
-    bool ok = ops->resolve_schemas(r->src, &schemas);
-    const char **names = xcalloc(schemas.count + 1, sizeof *names);
-    for (size_t i = 0; i < schemas.count; i++)
-        names[i] = schemas.items[i];
-    ok = ok && ops->list_tables(r->src, names, &r->stables);
-    free(names);
-    strlist_free(&schemas);
-    if (!ok)
-        return ENGINE_SOURCE_FAILED;
+        return st;
     if (sp->live) {
         r->src_readers = sp->parallel < 1 ? 1 : sp->parallel;
         return open_live_src(r, coord, point_vsn);

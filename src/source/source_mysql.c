@@ -827,15 +827,22 @@ static char *range_condition(const mysql_table *mt, const src_table *t, const so
     return where;
 }
 
+/* The table of a compare read and the WHERE of its range (caller frees); NULL logged. */
+static char *range_where(source_rows *r, const src_table *t, const source_key_range *k, const mysql_table **mt)
+{
+    *mt = table_of(r->m, t->name);
+    if (!*mt) {
+        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
+        return NULL;
+    }
+    return range_condition(*mt, t, k);
+}
+
 static source_rows_result my_rows_read_key_range(source_rows *r, const src_table *t, const source_key_range *k,
                                                  int64_t stall_ms, const source_rows_sink *sink)
 {
-    const mysql_table *mt = table_of(r->m, t->name);
-    if (!mt) {
-        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
-        return SOURCE_ROWS_FAILED;
-    }
-    char *where = range_condition(mt, t, k);
+    const mysql_table *mt = NULL;
+    char *where = range_where(r, t, k, &mt);
     if (!where)
         return SOURCE_ROWS_FAILED;
     source_rows_result rc = rows_select(r, t, mt, where, stall_ms, sink);
@@ -859,12 +866,8 @@ static source_rows_result my_rows_read_range(source_rows *r, const src_table *t,
 static source_rows_result my_rows_count_key_range(source_rows *r, const src_table *t, const source_key_range *k,
                                                   int64_t stall_ms, int64_t *count)
 {
-    const mysql_table *mt = table_of(r->m, t->name);
-    if (!mt) {
-        log_error("source database: table %s is not in the catalog read at the start of the run", t->name);
-        return SOURCE_ROWS_FAILED;
-    }
-    char *where = range_condition(mt, t, k);
+    const mysql_table *mt = NULL;
+    char *where = range_where(r, t, k, &mt);
     if (!where)
         return SOURCE_ROWS_FAILED;
     char *from = mysql_quote_qualified(r->database, mt->name);

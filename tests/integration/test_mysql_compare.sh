@@ -14,12 +14,7 @@ V=$VOYAGER
 
 mysql_fixture_shop
 
-check "export schema --source-db-type mysql" "$V" export schema -e "$ED" "${SRC[@]}"
-check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
-check "export data --source-db-type mysql" "$V" export data -e "$ED" "${SRC[@]}" --parallel-jobs 3 --disable-pb
-check "import data" "$V" import data -e "$ED" "${TGT[@]}" --parallel-jobs 3 --disable-pb
-check "import schema --post-snapshot-import" "$V" import schema -e "$ED" "${TGT[@]}" --post-snapshot-import true
-psql_as target yugabyte -c "ANALYZE" >/dev/null
+mysql_fixture_migrate 3
 
 CMP=("$V" compare data -e "$ED" --source-db-port "$MY_PORT" --target-db-port "$TARGET_PORT" --disable-pb)
 R="$ED/reports/compare-data-report.json"

@@ -44,12 +44,7 @@ SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_POR
     --source-db-user voyager --source-db-name kdb)
 TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
 ED=$(new_export_dir)
-check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
-check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
-check "export data" "$V" export data -e "$ED" "${SRC[@]}" --parallel-jobs 4 --disable-pb
-check "import data" "$V" import data -e "$ED" "${TGT[@]}" --parallel-jobs 4 --disable-pb
-check "import schema --post-snapshot-import" "$V" import schema -e "$ED" "${TGT[@]}" --post-snapshot-import true
-psql_as target yugabyte -c "ANALYZE" >/dev/null
+mysql_fixture_migrate 4
 
 CMP=("$V" compare data -e "$ED" --source-db-port "$MY_PORT" --target-db-port "$TARGET_PORT" --disable-pb)
 KEYED="t_text t_latin t_char t_dec t_ubig t_date t_dt t_ts t_bin t_comp"

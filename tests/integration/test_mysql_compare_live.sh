@@ -8,6 +8,7 @@
 # (checksum and count), and a row the workload's last change left differing on the target is found.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
+. "$(dirname "$0")/../lib/mysql_fixture.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER
 _live_cleanup() { touch "$TEST_TMP/stop-writer"; kill -KILL ${EXP_PID:-} ${IMP_PID:-} 2>/dev/null; _mariadb_cleanup; harness_cleanup; }
@@ -17,34 +18,10 @@ mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
 pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
 ok "mariadbd and PostgreSQL started"
 
-mysql_as my shop <<'SQL' || not_ok "create and fill the MySQL database"
-CREATE TABLE items (
-  id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT UNSIGNED, ii INT, iu INT UNSIGNED,
-  bi BIGINT, bu BIGINT UNSIGNED,
-  d DECIMAL(20,6), du DECIMAL(8,2) UNSIGNED, f FLOAT, dbl DOUBLE,
-  b1 BIT(1), b12 BIT(12),
-  c CHAR(8), vc VARCHAR(200), tx TEXT,
-  bn BINARY(4), vb VARBINARY(32), bl BLOB,
-  dt DATE, tm TIME, tm3 TIME(3), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP NULL DEFAULT NULL,
-  ts3 TIMESTAMP(3) NULL, y YEAR,
-  j JSON, e ENUM('red','green','it''s'), st SET('a','b','c'),
-  gen INT AS (ii + 1) VIRTUAL
-);
+{ mysql_items_sql 3000; cat <<'SQL'; } | mysql_as my shop || not_ok "create and fill the MySQL database"
 CREATE TABLE pairs (a INT NOT NULL, b VARCHAR(20) NOT NULL, v TEXT, PRIMARY KEY (a, b));
 CREATE TABLE cs (id INT NOT NULL PRIMARY KEY, l1 VARCHAR(40) CHARACTER SET latin1, u8 CHAR(10));
 INSERT INTO cs VALUES (1, 'Åsa ÿ snapshot', 'ü');
-INSERT INTO items (ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, c, vc, tx, bn, vb, bl,
-  dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st)
-SELECT seq % 128, seq % 256, seq, seq * 7, -seq, seq * 1000, -seq * 100000, 18446744073709551615 - seq,
-  seq / 7, seq / 3, seq / 9, seq / 11, seq % 2, seq % 4096, CONCAT('c', seq), CONCAT('vc ü ', seq),
-  REPEAT('t', seq % 50), X'00ff5c0a', UNHEX(LPAD(HEX(seq), 8, '0')), REPEAT(X'5c00', seq % 20),
-  '2024-01-01' + INTERVAL seq DAY, SEC_TO_TIME(seq * 13 % 86000), '12:34:56.789',
-  '2023-06-01 00:00:00' + INTERVAL seq MINUTE, '2023-06-01 00:00:00.123456' + INTERVAL seq SECOND,
-  '2020-01-01 00:00:00' + INTERVAL seq HOUR, '2021-01-01 00:00:00.5' + INTERVAL seq SECOND,
-  1901 + seq % 255, CONCAT('{"n": ', seq, ', "s": "x\\"y"}'), ELT(1 + seq % 3, 'red', 'green', 'it''s'),
-  ELT(1 + seq % 4, '', 'a', 'a,b', 'a,b,c')
-FROM seq_1_to_3000;
 INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 SQL
 

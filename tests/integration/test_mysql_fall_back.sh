@@ -13,23 +13,10 @@
 # AUTO_INCREMENT continues after the target's sequences.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
-. "$HARNESS_DIR/status.sh"
-. "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
-. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
-_fb_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
-trap _fb_cleanup EXIT
 
-mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
-pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
-ok "mariadbd and PostgreSQL started"
-wb_tables_sql | mysql_as my shop || not_ok "create and fill the MySQL database"
-
-SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
-    --source-db-user voyager --source-db-name shop)
-TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
-ED=$(new_export_dir)
+wb_start
 
 check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
 check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"

@@ -14,29 +14,15 @@
 # the grants on ybvoyager_metadata the first run stops with the GRANT to run.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
-. "$HARNESS_DIR/status.sh"
-. "$HARNESS_DIR/e2e.sh"
 . "$HARNESS_DIR/mysql_way_back.sh"
-. "$HARNESS_DIR/mysql_wayback_report.sh"
 V=$VOYAGER
-_ff_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
-trap _ff_cleanup EXIT
 
-mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
-mariadb_start rep shopr || { not_ok "start the replica's mariadbd"; done_testing; exit 1; }
-pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
-ok "two mariadbd servers and PostgreSQL started"
-wb_tables_sql | mysql_as my shop || not_ok "create and fill the MySQL database"
+wb_start shopr
 # the source-replica's tables: the source's DDL, no rows
 mariadb-dump --no-defaults --socket="$TEST_TMP/my/mysqld.sock" -u root --no-data --skip-add-drop-table shop |
     mysql_as rep shopr || not_ok "create the source-replica's tables"
-
-SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
-    --source-db-user voyager --source-db-name shop)
-TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
 REP=(--source-replica-db-host 127.0.0.1 --source-replica-db-port "$REP_PORT" --source-replica-db-user voyager
     --source-replica-db-name shopr)
-ED=$(new_export_dir)
 
 check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
 check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"

@@ -13,6 +13,7 @@
 # The way back into MySQL: test_mysql_fall_back.sh and test_mysql_fall_forward.sh.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
+. "$(dirname "$0")/../lib/mysql_fixture.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER
 # the background commands go with the script, whatever happens
@@ -23,20 +24,7 @@ mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
 pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
 ok "mariadbd and PostgreSQL started"
 
-mysql_as my shop <<'SQL' || not_ok "create and fill the MySQL database"
-CREATE TABLE items (
-  id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT UNSIGNED, ii INT, iu INT UNSIGNED,
-  bi BIGINT, bu BIGINT UNSIGNED,
-  d DECIMAL(20,6), du DECIMAL(8,2) UNSIGNED, f FLOAT, dbl DOUBLE,
-  b1 BIT(1), b12 BIT(12),
-  c CHAR(8), vc VARCHAR(200), tx TEXT,
-  bn BINARY(4), vb VARBINARY(32), bl BLOB,
-  dt DATE, tm TIME, tm3 TIME(3), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP NULL DEFAULT NULL,
-  ts3 TIMESTAMP(3) NULL, y YEAR,
-  j JSON, e ENUM('red','green','it''s'), st SET('a','b','c'),
-  gen INT AS (ii + 1) VIRTUAL
-);
+{ mysql_items_sql 3000; cat <<'SQL'; } | mysql_as my shop || not_ok "create and fill the MySQL database"
 CREATE TABLE accounts (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   owner VARCHAR(50) NOT NULL,
@@ -51,17 +39,6 @@ INSERT INTO cs VALUES (1, 'Åsa ÿ € snapshot', 'Привет', 'Łódź', 'ü
 CREATE TABLE nets (id INT NOT NULL PRIMARY KEY, u UUID, i6 INET6, i4 INET4);
 INSERT INTO nets VALUES (1, '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', '192.168.0.1'),
   (2, NULL, NULL, NULL), (3, 'ffffffff-ffff-4fff-bfff-ffffffffffff', '::ffff:1.2.3.4', '0.0.0.0');
-INSERT INTO items (ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, c, vc, tx, bn, vb, bl,
-  dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st)
-SELECT seq % 128, seq % 256, seq, seq * 7, -seq, seq * 1000, -seq * 100000, 18446744073709551615 - seq,
-  seq / 7, seq / 3, seq / 9, seq / 11, seq % 2, seq % 4096, CONCAT('c', seq), CONCAT('vc ü ', seq),
-  REPEAT('t', seq % 50), X'00ff5c0a', UNHEX(LPAD(HEX(seq), 8, '0')), REPEAT(X'5c00', seq % 20),
-  '2024-01-01' + INTERVAL seq DAY, SEC_TO_TIME(seq * 13 % 86000), '12:34:56.789',
-  '2023-06-01 00:00:00' + INTERVAL seq MINUTE, '2023-06-01 00:00:00.123456' + INTERVAL seq SECOND,
-  '2020-01-01 00:00:00' + INTERVAL seq HOUR, '2021-01-01 00:00:00.5' + INTERVAL seq SECOND,
-  1901 + seq % 255, CONCAT('{"n": ', seq, ', "s": "x\\"y"}'), ELT(1 + seq % 3, 'red', 'green', 'it''s'),
-  ELT(1 + seq % 4, '', 'a', 'a,b', 'a,b,c')
-FROM seq_1_to_3000;
 INSERT INTO accounts (owner, balance) SELECT CONCAT('owner', seq), seq * 10 FROM seq_1_to_200;
 INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 INSERT INTO `Mixed Case` VALUES (1, 1, 'a');
@@ -296,20 +273,8 @@ compare_table items items id "${C[@]}"
 # FLOAT and DOUBLE: the values read back as the same binary value (FLOAT as a single)
 mysql_as my shop -e "SELECT id, CAST(f AS DOUBLE), dbl FROM items ORDER BY id" >"$TEST_TMP/f.my"
 psql_as target yugabyte -F $'\t' -c "SELECT id, f::float8, dbl FROM items ORDER BY id" >"$TEST_TMP/f.pg"
-python3 - "$TEST_TMP/f.my" "$TEST_TMP/f.pg" <<'PY' && ok "items: FLOAT and DOUBLE equal as binary values" || not_ok "items: FLOAT and DOUBLE" "$(diff "$TEST_TMP/f.my" "$TEST_TMP/f.pg" | head -6)"
-import struct, sys
-def rows(t):
-    out = []
-    for line in t.strip("\n").split("\n"):
-        f = line.split("\t")
-        conv = lambda v: None if v in ("NULL", "") else float(v)
-        out.append((int(f[0]), conv(f[1]), conv(f[2])))
-    return out
-a, b = rows(open(sys.argv[1]).read()), rows(open(sys.argv[2]).read())
-single = lambda v: None if v is None else struct.unpack("f", struct.pack("f", v))[0]
-ok = len(a) == len(b) and all(x[0] == y[0] and single(x[1]) == single(y[1]) and x[2] == y[2] for x, y in zip(a, b))
-sys.exit(0 if ok else 1)
-PY
+mysql_floats_equal "$TEST_TMP/f.my" "$TEST_TMP/f.pg" && ok "items: FLOAT and DOUBLE equal as binary values" ||
+    not_ok "items: FLOAT and DOUBLE" "$(diff "$TEST_TMP/f.my" "$TEST_TMP/f.pg" | head -6)"
 compare_table accounts accounts id "id|id" "owner|owner" "balance|balance"
 compare_table pairs pairs "a, b|a, b COLLATE \"C\"" "a|a" "b|b" "v|v"
 compare_table cs cs id "id|id" "CONVERT(l1 USING utf8mb4)|l1" "CONVERT(cy USING utf8mb4)|cy" "CONVERT(l2 USING utf8mb4)|l2" "u8|u8"

@@ -89,20 +89,8 @@ compare_floats() {
     local a b
     a=$(mysql_as my shop -e "SELECT id, CAST(c_float AS DOUBLE), c_double FROM all_types ORDER BY id")
     b=$(psql_as target yugabyte -F $'\t' -c "SELECT id, c_float::float8, c_double FROM all_types ORDER BY id")
-    python3 - "$a" "$b" <<'PY' && ok "all_types: FLOAT and DOUBLE equal as binary values" || not_ok "all_types: FLOAT and DOUBLE" "$a" "$b"
-import struct, sys
-def rows(t):
-    out = []
-    for line in t.strip("\n").split("\n"):
-        f = line.split("\t")
-        conv = lambda v: None if v in ("NULL", "") else float(v)
-        out.append((int(f[0]), conv(f[1]), conv(f[2])))
-    return out
-a, b = rows(sys.argv[1]), rows(sys.argv[2])
-single = lambda v: None if v is None else struct.unpack("f", struct.pack("f", v))[0]
-ok = len(a) == len(b) and all(x[0] == y[0] and single(x[1]) == single(y[1]) and x[2] == y[2] for x, y in zip(a, b))
-sys.exit(0 if ok else 1)
-PY
+    mysql_floats_equal <(echo "$a") <(echo "$b") && ok "all_types: FLOAT and DOUBLE equal as binary values" ||
+        not_ok "all_types: FLOAT and DOUBLE" "$a" "$b"
 }
 
 ts() { echo "DATE_FORMAT($1,'%Y-%m-%d %H:%i:%s.%f')|to_char($1,'YYYY-MM-DD HH24:MI:SS.US')"; }

@@ -1,5 +1,6 @@
 # The MariaDB source of the MySQL tests (test_mysql_offline.sh, test_mysql_schema.sh): one server,
-# the PostgreSQL target, and the tables both start from. Source after harness.sh and mariadb.sh.
+# the PostgreSQL target, and the tables both start from; the items table and the float comparison
+# the live and way-back tests share. Source after harness.sh and mariadb.sh.
 #
 #   mysql_fixture_start DB    MariaDB server "my" with database DB (mariadb_start) and the
 #                             PostgreSQL cluster "target" (database yugabyte); ends the test
@@ -10,11 +11,82 @@
 #                             column), all_types (a column of every type family, a virtual
 #                             generated one), `Mixed Case` (names to quote), a procedure and a
 #                             trigger. A test adds its own tables and ALTERs what it needs changed.
+#   mysql_items_sql ROWS [b64] the table items of the live and way-back tests (a column of every
+#                             type family: integers signed and unsigned, decimal, float/double,
+#                             bit, char/text, binary/blob, date/time/datetime/timestamp, year,
+#                             json, enum, set, a virtual column; with b64 a BIT(64) too) and ROWS rows
+#   mysql_floats_equal MY PG  the files MY and PG (rows "id<TAB>float<TAB>double" read from MySQL,
+#                             FLOAT cast to DOUBLE, and from PostgreSQL) hold the same binary
+#                             values, FLOAT as a single
+#   mysql_fixture_migrate JOBS  the offline migration of SRC into TGT through the real commands
+#                             (export and import schema, export and import data with JOBS
+#                             workers, the post-snapshot import into ED), then ANALYZE on the target
 
 mysql_fixture_start() {
     mariadb_start my "$1" || { not_ok "start mariadbd"; done_testing; exit 1; }
     pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
     ok "mariadbd and PostgreSQL started"
+}
+
+mysql_items_sql() {
+    local bcol= bval=
+    if [ "${2:-}" = b64 ]; then
+        bcol=' b64 BIT(64),'
+        bval=' 18446744073709551615 - seq,'
+    fi
+    cat <<SQL
+CREATE TABLE items (
+  id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT UNSIGNED, ii INT, iu INT UNSIGNED,
+  bi BIGINT, bu BIGINT UNSIGNED,
+  d DECIMAL(20,6), du DECIMAL(8,2) UNSIGNED, f FLOAT, dbl DOUBLE,
+  b1 BIT(1), b12 BIT(12),$bcol
+  c CHAR(8), vc VARCHAR(200), tx TEXT,
+  bn BINARY(4), vb VARBINARY(32), bl BLOB,
+  dt DATE, tm TIME, tm3 TIME(3), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP NULL DEFAULT NULL,
+  ts3 TIMESTAMP(3) NULL, y YEAR,
+  j JSON, e ENUM('red','green','it''s'), st SET('a','b','c'),
+  gen INT AS (ii + 1) VIRTUAL
+);
+INSERT INTO items (ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12,${bcol:+ b64,} c, vc, tx, bn, vb, bl,
+  dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st)
+SELECT seq % 128, seq % 256, seq, seq * 7, -seq, seq * 1000, -seq * 100000, 18446744073709551615 - seq,
+  seq / 7, seq / 3, seq / 9, seq / 11, seq % 2, seq % 4096,$bval CONCAT('c', seq), CONCAT('vc ü ', seq),
+  REPEAT('t', seq % 50), X'00ff5c0a', UNHEX(LPAD(HEX(seq), 8, '0')), REPEAT(X'5c00', seq % 20),
+  '2024-01-01' + INTERVAL seq DAY, SEC_TO_TIME(seq * 13 % 86000), '12:34:56.789',
+  '2023-06-01 00:00:00' + INTERVAL seq MINUTE, '2023-06-01 00:00:00.123456' + INTERVAL seq SECOND,
+  '2020-01-01 00:00:00' + INTERVAL seq HOUR, '2021-01-01 00:00:00.5' + INTERVAL seq SECOND,
+  1901 + seq % 255, CONCAT('{"n": ', seq, ', "s": "x\\\\"y"}'), ELT(1 + seq % 3, 'red', 'green', 'it''s'),
+  ELT(1 + seq % 4, '', 'a', 'a,b', 'a,b,c')
+FROM seq_1_to_$1;
+SQL
+}
+
+mysql_floats_equal() {
+    python3 - "$1" "$2" <<'PY'
+import struct, sys
+def rows(t):
+    out = []
+    for line in t.strip("\n").split("\n"):
+        f = line.split("\t")
+        conv = lambda v: None if v in ("NULL", "") else float(v)
+        out.append((int(f[0]), conv(f[1]), conv(f[2])))
+    return out
+a, b = rows(open(sys.argv[1]).read()), rows(open(sys.argv[2]).read())
+single = lambda v: None if v is None else struct.unpack("f", struct.pack("f", v))[0]
+ok = len(a) == len(b) and all(x[0] == y[0] and single(x[1]) == single(y[1]) and x[2] == y[2] for x, y in zip(a, b))
+sys.exit(0 if ok else 1)
+PY
+}
+
+mysql_fixture_migrate() {
+    check "export schema" "$VOYAGER" export schema -e "$ED" "${SRC[@]}"
+    check "import schema" "$VOYAGER" import schema -e "$ED" "${TGT[@]}"
+    check "export data" "$VOYAGER" export data -e "$ED" "${SRC[@]}" --parallel-jobs "$1" --disable-pb
+    check "import data" "$VOYAGER" import data -e "$ED" "${TGT[@]}" --parallel-jobs "$1" --disable-pb
+    check "import schema --post-snapshot-import" "$VOYAGER" import schema -e "$ED" "${TGT[@]}" \
+        --post-snapshot-import true
+    psql_as target yugabyte -c "ANALYZE" >/dev/null
 }
 
 mysql_fixture_sql() {

@@ -1,6 +1,7 @@
 # The way back of a MySQL migration (test_mysql_fall_back.sh, test_mysql_fall_forward.sh): the
 # tables, the workloads on either side, and the comparison of a MariaDB database with the
-# target. Source after harness.sh, mariadb.sh and status.sh.
+# target. Source after harness.sh and mariadb.sh; sources status.sh, e2e.sh, mysql_fixture.sh
+# (the items table, the float comparison) and mysql_wayback_report.sh.
 #
 #   wb_tables_sql              the MySQL DDL and first rows: items (a column of every type family
 #                              mysql_fixture covers: integers signed and unsigned, decimal,
@@ -8,6 +9,11 @@
 #                              timestamp, year, json, enum, set, a virtual column), accounts
 #                              (AUTO_INCREMENT, a unique key), pairs (a composite key),
 #                              `Mixed Case` (names to quote), nets (uuid, inet6, inet4)
+#   wb_start [REPLICA_DB]      mariadbd "my" with database shop made by wb_tables_sql, and with
+#                              REPLICA_DB a second, empty one "rep"; PostgreSQL "target"
+#                              (database yugabyte), all stopped with the test (trap on EXIT);
+#                              ends the test when a server does not start; sets SRC and TGT (the
+#                              flags of both sides) and ED (a new export dir)
 #   wb_grant_writer NAME DB    the voyager user may write DB (and ybvoyager_metadata) on NAME
 #   wb_source_workload N SEED  MySQL statements: N changes in transactions of 1..4
 #   wb_target_workload N SEED  PostgreSQL statements for the target: N changes over every type,
@@ -17,21 +23,14 @@
 #                              "MySQL source" maps a value to another representation); FLOAT and
 #                              DOUBLE as binary values; WHAT names the step in the test names
 
+. "$HARNESS_DIR/status.sh"
+. "$HARNESS_DIR/e2e.sh"
+. "$HARNESS_DIR/mysql_fixture.sh"
+. "$HARNESS_DIR/mysql_wayback_report.sh"
+
 wb_tables_sql() {
+    mysql_items_sql 2000 b64
     cat <<'SQL'
-CREATE TABLE items (
-  id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-  ti TINYINT, tu TINYINT UNSIGNED, si SMALLINT, mi MEDIUMINT UNSIGNED, ii INT, iu INT UNSIGNED,
-  bi BIGINT, bu BIGINT UNSIGNED,
-  d DECIMAL(20,6), du DECIMAL(8,2) UNSIGNED, f FLOAT, dbl DOUBLE,
-  b1 BIT(1), b12 BIT(12), b64 BIT(64),
-  c CHAR(8), vc VARCHAR(200), tx TEXT,
-  bn BINARY(4), vb VARBINARY(32), bl BLOB,
-  dt DATE, tm TIME, tm3 TIME(3), dtm DATETIME, dtm6 DATETIME(6), ts TIMESTAMP NULL DEFAULT NULL,
-  ts3 TIMESTAMP(3) NULL, y YEAR,
-  j JSON, e ENUM('red','green','it''s'), st SET('a','b','c'),
-  gen INT AS (ii + 1) VIRTUAL
-);
 CREATE TABLE accounts (
   id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
   owner VARCHAR(50) NOT NULL,
@@ -43,22 +42,27 @@ CREATE TABLE `Mixed Case` (`Id` INT NOT NULL PRIMARY KEY, `Order` INT, `select` 
 CREATE TABLE nets (id INT NOT NULL PRIMARY KEY, u UUID, i6 INET6, i4 INET4);
 INSERT INTO nets VALUES (1, '123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', '192.168.0.1'),
   (2, NULL, NULL, NULL), (3, 'ffffffff-ffff-4fff-bfff-ffffffffffff', '::ffff:1.2.3.4', '0.0.0.0');
-INSERT INTO items (ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, b64, c, vc, tx, bn, vb, bl,
-  dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st)
-SELECT seq % 128, seq % 256, seq, seq * 7, -seq, seq * 1000, -seq * 100000, 18446744073709551615 - seq,
-  seq / 7, seq / 3, seq / 9, seq / 11, seq % 2, seq % 4096, 18446744073709551615 - seq, CONCAT('c', seq),
-  CONCAT('vc ü ', seq), REPEAT('t', seq % 50), X'00ff5c0a', UNHEX(LPAD(HEX(seq), 8, '0')),
-  REPEAT(X'5c00', seq % 20),
-  '2024-01-01' + INTERVAL seq DAY, SEC_TO_TIME(seq * 13 % 86000), '12:34:56.789',
-  '2023-06-01 00:00:00' + INTERVAL seq MINUTE, '2023-06-01 00:00:00.123456' + INTERVAL seq SECOND,
-  '2020-01-01 00:00:00' + INTERVAL seq HOUR, '2021-01-01 00:00:00.5' + INTERVAL seq SECOND,
-  1901 + seq % 255, CONCAT('{"n": ', seq, ', "s": "x\\"y"}'), ELT(1 + seq % 3, 'red', 'green', 'it''s'),
-  ELT(1 + seq % 4, '', 'a', 'a,b', 'a,b,c')
-FROM seq_1_to_2000;
 INSERT INTO accounts (owner, balance) SELECT CONCAT('owner', seq), seq * 10 FROM seq_1_to_200;
 INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 INSERT INTO `Mixed Case` VALUES (1, 1, 'a'), (2, NULL, 'b');
 SQL
+}
+
+_wb_cleanup() { proc_stop_all; _mariadb_cleanup; harness_cleanup; }
+
+wb_start() {
+    trap _wb_cleanup EXIT
+    mariadb_start my shop || { not_ok "start mariadbd"; done_testing; exit 1; }
+    if [ -n "${1:-}" ]; then
+        mariadb_start rep "$1" || { not_ok "start the replica's mariadbd"; done_testing; exit 1; }
+    fi
+    pg_start target yugabyte || { not_ok "start PostgreSQL"; done_testing; exit 1; }
+    ok "${1:+two }mariadbd${1:+ servers} and PostgreSQL started"
+    wb_tables_sql | mysql_as my shop || not_ok "create and fill the MySQL database"
+    SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
+        --source-db-user voyager --source-db-name shop)
+    TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
+    ED=$(new_export_dir)
 }
 
 wb_grant_writer() {
@@ -68,12 +72,19 @@ GRANT ALL ON ybvoyager_metadata.* TO 'voyager'@'127.0.0.1', 'voyager'@'localhost
 SQL
 }
 
-wb_source_workload() {
-    python3 - "$1" "$2" <<'PY'
+# _wb_workload_py N SEED <BODY: the python BODY of a workload, after what both start with: n and
+# seed from the arguments, the random generator r, cols (items' columns but id and gen)
+_wb_workload_py() {
+    { cat <<'PY'; cat; } | python3 - "$1" "$2"
 import random, sys
 n, seed = int(sys.argv[1]), int(sys.argv[2])
 r = random.Random(seed)
 cols = "ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, b64, c, vc, tx, bn, vb, bl, dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st"
+PY
+}
+
+wb_source_workload() {
+    _wb_workload_py "$1" "$2" <<'PY'
 def val(i):
     return ", ".join([str(i % 128), str(abs(i) % 256), str(i % 32768), str(abs(i) % 16777215), str(i),
         str(abs(i) * 7), str(i * 99991), str(abs(i) * 184467440737095), "'%d.%06d'" % (i, abs(i) % 1000000),
@@ -113,11 +124,7 @@ PY
 # PostgreSQL on the target: the same families, written as the target's own types (bytea, bit(n),
 # timestamptz in other zones, numeric(20) up to 2^64-1, json, the enum's and set's text).
 wb_target_workload() {
-    python3 - "$1" "$2" <<'PY'
-import random, sys
-n, seed = int(sys.argv[1]), int(sys.argv[2])
-r = random.Random(seed)
-cols = "ti, tu, si, mi, ii, iu, bi, bu, d, du, f, dbl, b1, b12, b64, c, vc, tx, bn, vb, bl, dt, tm, tm3, dtm, dtm6, ts, ts3, y, j, e, st"
+    _wb_workload_py "$1" "$2" <<'PY'
 def val(i):
     return ", ".join([str(i % 128), str(abs(i) % 256), str(i % 32768), str(abs(i) % 16777215), str(i),
         str(abs(i) * 7), str(i * 99991), r.choice(["18446744073709551615", "0", str(abs(i) * 184467440737095)]),
@@ -225,20 +232,7 @@ wb_compare() {
     _wb_compare_table "$name" "$db" "$what" items items "id|id" "${C[@]}"
     mysql_as "$name" "$db" -e "SELECT id, CAST(f AS DOUBLE), dbl FROM items ORDER BY id" >"$TEST_TMP/f.my"
     psql_as target yugabyte -F $'\t' -c "SELECT id, f::float8, dbl FROM items ORDER BY id" >"$TEST_TMP/f.pg"
-    if python3 - "$TEST_TMP/f.my" "$TEST_TMP/f.pg" <<'PY'; then
-import struct, sys
-def rows(t):
-    out = []
-    for line in t.strip("\n").split("\n"):
-        f = line.split("\t")
-        conv = lambda v: None if v in ("NULL", "") else float(v)
-        out.append((int(f[0]), conv(f[1]), conv(f[2])))
-    return out
-a, b = rows(open(sys.argv[1]).read()), rows(open(sys.argv[2]).read())
-single = lambda v: None if v is None else struct.unpack("f", struct.pack("f", v))[0]
-ok = len(a) == len(b) and all(x[0] == y[0] and single(x[1]) == single(y[1]) and x[2] == y[2] for x, y in zip(a, b))
-sys.exit(0 if ok else 1)
-PY
+    if mysql_floats_equal "$TEST_TMP/f.my" "$TEST_TMP/f.pg"; then
         ok "$what: items: FLOAT and DOUBLE equal as binary values"
     else
         not_ok "$what: items: FLOAT and DOUBLE" "$(diff "$TEST_TMP/f.my" "$TEST_TMP/f.pg" | head -6)"

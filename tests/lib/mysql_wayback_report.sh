@@ -1,5 +1,5 @@
 # get data-migration-report and end migration after the way back into MySQL
-# (test_mysql_fall_back.sh, test_mysql_fall_forward.sh). Source after mysql_way_back.sh; uses $V, $ED.
+# (test_mysql_fall_back.sh, test_mysql_fall_forward.sh). Sourced by mysql_way_back.sh; uses $V, $ED.
 #
 #   wb_report_check NAME DB DBTYPE FROM WHAT
 #                                         the report, as a table and as JSON, shows for DBTYPE's rows
