@@ -147,6 +147,14 @@ META=$ED/metainfo/meta.db
 say "our snapshot (untimed)"
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp0.out" 2>&1 &
 EXP=$!
+# import data refuses an export dir whose exporter has not yet recorded its export type (nor
+# taken its lock): on a loaded machine the exporter can take longer than import's start
+for i in $(seq 1 600); do
+    python3 -c "import sqlite3,sys; r = sqlite3.connect('file:%s?mode=ro' % sys.argv[1], uri=True).execute('SELECT record FROM migration_status').fetchone(); sys.exit(0 if r and 'ExportType' in r[0] else 1)" \
+        "$META" 2>/dev/null && break
+    kill -0 $EXP 2>/dev/null || { say "export died"; tail -n 3 "$TEST_TMP"/exp0.out; exit 1; }
+    sleep 0.1
+done
 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp0.out" 2>&1 &
 IMP=$!
 counts() { for t in $(psql_as source sourcedb -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1"); do
