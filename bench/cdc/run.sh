@@ -30,6 +30,8 @@
 # subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
 # SAVE_APPLY=DIR keeps the state apply starts from (our target cluster stopped and copied,
 # the export dir) for bench/cdc/apply_replay.sh, a dev loop that reruns import data alone.
+# VOYAGER=BIN measures another binary; the report names it (path, --version, sha256) next to
+# the checkout's HEAD, which is not that binary's commit.
 # Exact change counts
 # come from pg_stat_user_tables (n_tup_ins+upd+del) and are compared with our queue's
 # event count; after the run every table's rows and checksum are compared with the source.
@@ -308,7 +310,8 @@ assert_eq "round 2: our queue holds exactly the source's changes" "$CHANGES2" "$
 compare_databases source target
 compare_databases source native
 REPORT=$(cat <<TXT
-workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)
+workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), checkout $(git rev-parse --short HEAD)
+binary $(bench/cdc/binary_id.sh "$V")
 round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T_WL0" "$T_WL1") s (queue: $QC2 events)
 | stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after |
 |---|---|---|---|---|---|
