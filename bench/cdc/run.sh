@@ -30,6 +30,12 @@
 # subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
 # SAVE_APPLY=DIR keeps the state apply starts from (our target cluster stopped and copied,
 # the export dir) for bench/cdc/apply_replay.sh, a dev loop that reruns import data alone.
+# SAVE_CAPTURE=DIR keeps the state capture starts from (the source cluster, stopped and
+# copied with its round-1 backlog in our slot and rawslot, the export dir just after our
+# snapshot, and DIR/env: port, end LSN, change count) for bench/cdc/capture_replay.sh, which
+# drains it again with our export data and pg_recvlogical; the source restarts after the copy,
+# so this run's capture reads a server with cold shared buffers. SAVE_ONLY=1 stops the run
+# there (no timed phase, no verification: the saved backlog is the product).
 # VOYAGER=BIN measures another binary; the report names it (path, --version, sha256) next to
 # the checkout's HEAD, which is not that binary's commit.
 # Exact change counts
@@ -263,6 +269,15 @@ app_ours() {
     ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) |")
     kill -TERM $IMP; wait $IMP
 }
+if [ -n "${SAVE_CAPTURE:-}" ]; then # the state capture starts from, for bench/cdc/capture_replay.sh
+    pg_stop source && rm -rf "$SAVE_CAPTURE" && mkdir -p "$SAVE_CAPTURE" &&
+        cp -a "$TEST_TMP/source" "$SAVE_CAPTURE/source" && cp -a "$ED" "$SAVE_CAPTURE/export" &&
+        printf 'WL=%q\nSIZE=%q\nSOURCE_PORT=%q\nEND_LSN=%q\nCHANGES=%q\nQ0=%q\nSLOT=%q\n' \
+            "$WL" "$SIZE" "$SOURCE_PORT" "$END_LSN" "$CHANGES1" "$Q0" "$SLOT" >"$SAVE_CAPTURE/env" || exit 1
+    say "capture start state saved in $SAVE_CAPTURE"
+    [ "${SAVE_ONLY:-0}" = 1 ] && exit 0
+    _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -w -t 60 start >/dev/null || exit 1
+fi
 if [ "$ORDER" = 0 ]; then cap_raw; cap_ours; else cap_ours; cap_raw; fi
 if [ -n "${SAVE_APPLY:-}" ]; then # the state apply starts from, for bench/cdc/apply_replay.sh
     pg_stop target && rm -rf "$SAVE_APPLY" && mkdir -p "$SAVE_APPLY" &&
