@@ -20,7 +20,7 @@
 # A capture-only dev loop (same backlog, many runs, other binaries: VOYAGER=...), not
 # run.sh's side-by-side run: no workload runs, the source is otherwise idle.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 SAVED=$(cd "${1:?usage: bench/cdc/capture_replay.sh SAVED [RUNS]}" && pwd)
 RUNS=${2:-2}
 . tests/lib/harness.sh
