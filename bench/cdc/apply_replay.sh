@@ -25,6 +25,7 @@ PORT=$(cat "$SAVED/port")
 now() { date +%s.%N; }
 field() { awk -v k="$1" -v g="$2" '$1 == k && $2 == g { print $3 }' "$3"; }
 W=$TEST_TMP/w
+echo "# binary $(bench/cdc/binary_id.sh "$V"), checkout $(git rev-parse --short HEAD)"
 for r in $(seq 1 "$RUNS"); do
     _as_pg "$PGBIN/pg_ctl" -D "$W/target/data" -m immediate -w stop >/dev/null 2>&1
     rm -rf "$W" && mkdir -p "$W" && cp -a "$SAVED/target" "$W/target" && cp -a "$SAVED/export" "$W/export" || exit 1

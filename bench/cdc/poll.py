@@ -15,6 +15,8 @@ meta.db, polled every 100 ms, instead of a process started per poll. Reads
                                   started just before the poller: its work before the first poll
                                   counts too)
   --pidq GROUP=NAME:SQL           account the pids SQL returns (re-read every poll) to GROUP
+  --procq GROUP=NAME:SQL          --pidq, each pid from its start (a walsender the method's client
+                                  started: its work before the poller's first poll counts too)
   --cluster GROUP=DATADIR[@BASE]  account the whole cluster's CPU to GROUP: the postmaster's own
                                   and reaped children's (cutime/cstime) plus its live children;
                                   from BASE (the cluster's CPU before the method started, printed
@@ -121,9 +123,9 @@ def main(argv):
         elif a == "--proc":
             pids.append((k, int(rest)))
             whole.add(int(rest))
-        elif a == "--pidq":
+        elif a in ("--pidq", "--procq"):
             n, sql = rest.split(":", 1)
-            pidqs.append((k, n, sql))
+            pidqs.append((k, n, sql, a == "--procq"))
         elif a == "--cluster":
             d, _, base = rest.partition("@")
             clusters.append((k, postmaster(d)))
@@ -161,8 +163,12 @@ def main(argv):
                 if c is None or state in ("Z", "X"):
                     done[label] = now
         cur = [(g, p) for g, p in pids]
-        for g, n, sql in pidqs:
-            cur += [(g, int(x)) for x in pgs[n].q(sql) if x.strip()]
+        for g, n, sql, from_start in pidqs:
+            for x in pgs[n].q(sql):
+                if x.strip():
+                    cur.append((g, int(x)))
+                    if from_start:
+                        whole.add(int(x))
         for g, p in cur:
             c, state = proc_cpu(p)
             if c is None:
@@ -204,7 +210,7 @@ def main(argv):
     cpu = {}
     for p, g in group.items():
         cpu[g] = cpu.get(g, 0.0) + last[p] - first[p]
-    for g in sorted(set([g for g, _ in pids] + [g for g, _, _ in pidqs] + [g for g, _ in clusters])):
+    for g in sorted(set([g for g, _ in pids] + [g for g, _, _, _ in pidqs] + [g for g, _ in clusters])):
         print("cpu %s %.2f" % (g, cpu.get(g, 0.0)))
         print("rss %s %d" % (g, hwm.get(g, 0)))
     return 0

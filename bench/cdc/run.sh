@@ -30,6 +30,14 @@
 # subscriber (apply worker); in e2e the source is shared, so its walsenders count by pid.
 # SAVE_APPLY=DIR keeps the state apply starts from (our target cluster stopped and copied,
 # the export dir) for bench/cdc/apply_replay.sh, a dev loop that reruns import data alone.
+# SAVE_CAPTURE=DIR keeps the state capture starts from (the source cluster, stopped and
+# copied with its round-1 backlog in our slot and rawslot, the export dir just after our
+# snapshot, and DIR/env: port, end LSN, change count) for bench/cdc/capture_replay.sh, which
+# drains it again with our export data and pg_recvlogical; the source restarts after the copy,
+# so this run's capture reads a server with cold shared buffers. SAVE_ONLY=1 stops the run
+# there (no timed phase, no verification: the saved backlog is the product).
+# VOYAGER=BIN measures another binary; the report names it (path, --version, sha256) next to
+# the checkout's HEAD, which is not that binary's commit.
 # Exact change counts
 # come from pg_stat_user_tables (n_tup_ins+upd+del) and are compared with our queue's
 # event count; after the run every table's rows and checksum are compared with the source.
@@ -147,6 +155,14 @@ META=$ED/metainfo/meta.db
 say "our snapshot (untimed)"
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp0.out" 2>&1 &
 EXP=$!
+# import data refuses an export dir whose exporter has not yet recorded its export type (nor
+# taken its lock): on a loaded machine the exporter can take longer than import's start
+for i in $(seq 1 600); do
+    python3 -c "import sqlite3,sys; r = sqlite3.connect('file:%s?mode=ro' % sys.argv[1], uri=True).execute('SELECT record FROM migration_status').fetchone(); sys.exit(0 if r and 'ExportType' in r[0] else 1)" \
+        "$META" 2>/dev/null && break
+    kill -0 $EXP 2>/dev/null || { say "export died"; tail -n 3 "$TEST_TMP"/exp0.out; exit 1; }
+    sleep 0.1
+done
 "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp0.out" 2>&1 &
 IMP=$!
 counts() { for t in $(psql_as source sourcedb -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1"); do
@@ -253,6 +269,15 @@ app_ours() {
     ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) |")
     kill -TERM $IMP; wait $IMP
 }
+if [ -n "${SAVE_CAPTURE:-}" ]; then # the state capture starts from, for bench/cdc/capture_replay.sh
+    pg_stop source && rm -rf "$SAVE_CAPTURE" && mkdir -p "$SAVE_CAPTURE" &&
+        cp -a "$TEST_TMP/source" "$SAVE_CAPTURE/source" && cp -a "$ED" "$SAVE_CAPTURE/export" &&
+        printf 'WL=%q\nSIZE=%q\nSOURCE_PORT=%q\nEND_LSN=%q\nCHANGES=%q\nQ0=%q\nSLOT=%q\n' \
+            "$WL" "$SIZE" "$SOURCE_PORT" "$END_LSN" "$CHANGES1" "$Q0" "$SLOT" >"$SAVE_CAPTURE/env" || exit 1
+    say "capture start state saved in $SAVE_CAPTURE"
+    [ "${SAVE_ONLY:-0}" = 1 ] && exit 0
+    _as_pg "$PGBIN/pg_ctl" -D "$TEST_TMP/source/data" -l "$TEST_TMP/source/server.log" -w -t 60 start >/dev/null || exit 1
+fi
 if [ "$ORDER" = 0 ]; then cap_raw; cap_ours; else cap_ours; cap_raw; fi
 if [ -n "${SAVE_APPLY:-}" ]; then # the state apply starts from, for bench/cdc/apply_replay.sh
     pg_stop target && rm -rf "$SAVE_APPLY" && mkdir -p "$SAVE_APPLY" &&
@@ -300,7 +325,8 @@ assert_eq "round 2: our queue holds exactly the source's changes" "$CHANGES2" "$
 compare_databases source target
 compare_databases source native
 REPORT=$(cat <<TXT
-workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD)
+workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), checkout $(git rev-parse --short HEAD)
+binary $(bench/cdc/binary_id.sh "$V")
 round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T_WL0" "$T_WL1") s (queue: $QC2 events)
 | stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after |
 |---|---|---|---|---|---|
