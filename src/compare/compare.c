@@ -1352,17 +1352,9 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
     char *kq = pg_quote_ident(key);
     char *expr = src_key_expr(kq, kind);
     const char *form = src_bound_form(kind);
-    char *form_lit = form ? pg_quote_literal(form) : NULL;
     double rows = (double)want * 200 < SAMPLE_ROWS ? SAMPLE_ROWS : (double)want * 200;
     double pct = est > 0 ? rows * 100 / est : 100;
-    if (pct > 100)
-        pct = 100;
-    long micro = (long)(pct * 1e6);
-    /* kq::text: char(n) without its padding, as the source has it */
-    char *sql = xasprintf("SELECT %s::text FROM %s TABLESAMPLE %s (%ld.%06ld)%s%s%s%s ORDER BY %s", kq,
-                          t->side[1].from, est > SAMPLE_BLOCKS_ABOVE ? "SYSTEM" : "BERNOULLI", micro / 1000000,
-                          micro % 1000000, form ? " WHERE " : "", form ? kq : "", form ? "::text ~ " : "",
-                          form ? form_lit : "", expr);
+    char *sql = compare_sql_sample_keys(t->side[1].from, kq, expr, est > SAMPLE_BLOCKS_ABOVE, pct, form);
     bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
     PGresult *res = ok ? pgconn_query_quiet(c, sql, 0, NULL) : NULL;
     if (ok && !res) {
@@ -1389,7 +1381,6 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
     }
     free(bounds);
     PQclear(res);
-    free(form_lit);
     free(expr);
     free(kq);
     free(sql);

@@ -246,3 +246,23 @@ size_t compare_sql_key_ranges(const char *const *cols, size_t nkeys, const char 
     }
     return n;
 }
+
+char *compare_sql_sample_keys(const char *from, const char *kq, const char *order, bool blocks, double pct,
+                              const char *form)
+{
+    if (pct > 100)
+        pct = 100;
+    if (pct < 0)
+        pct = 0;
+    long micro = (long)(pct * 1e6);
+    strbuf sb = STRBUF_INIT;
+    strbuf_appendf(&sb, "SELECT %s::text, %s FROM %s TABLESAMPLE %s (%ld.%06ld)", kq, order, from,
+                   blocks ? "SYSTEM" : "BERNOULLI", micro / 1000000, micro % 1000000);
+    if (form) {
+        char *lit = pg_quote_literal(form);
+        strbuf_appendf(&sb, " WHERE %s::text ~ %s", kq, lit);
+        free(lit);
+    }
+    strbuf_append(&sb, " ORDER BY 2");
+    return strbuf_detach(&sb);
+}

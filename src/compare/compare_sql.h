@@ -111,6 +111,19 @@ size_t compare_sql_key_ranges(const char *const *cols, size_t nkeys, const char 
                               size_t nbounds, char ***preds);
 
 /*
+ * The sampled keys that boundaries are taken from (compare data with a source read through the
+ * seam): of each row of from in a sample of pct percent (whole blocks when blocks, else single
+ * rows) whose kq::text matches the regular expression form (NULL: every row), kq::text (char(n)
+ * without its padding, as the source has it), sorted by order: an expression of kq in the
+ * order both sides compare (the key's own type, or its text under "C"). The sort is by
+ * position: ORDER BY a bare column name takes the output column of that name, i.e. the text,
+ * which orders numbers (-10 < -2, 10 < 9) unlike the ranges' predicates, which then overlap.
+ * Caller frees.
+ */
+char *compare_sql_sample_keys(const char *from, const char *kq, const char *order, bool blocks, double pct,
+                              const char *form);
+
+/*
  * Rows of a range in the same order on both sides: key text (collation "C"),
  * row_digest (a function call or cast giving text); key_text NULL (no primary key): the digest
  * is the key. Caller frees.

@@ -1,6 +1,7 @@
 #!/bin/bash
 # compare data with a MySQL/MariaDB source, beyond integer keys and checksums: tables keyed by
-# text (utf8mb4 and latin1, multibyte, case and trailing blanks), char(n), decimal, BIGINT
+# text (utf8mb4 and latin1, multibyte, case and trailing blanks), char(n), decimal (one of them
+# negative: its text sorts unlike its numbers, so boundaries sorted as text overlap), BIGINT
 # UNSIGNED, date, datetime(6), timestamp, varbinary and a composite (text, int) key, each big
 # enough to be split into key ranges (sampled boundaries, the source comparing them as the
 # target does), plus a table without a primary key. Equal at --level checksum, count and rows
@@ -25,6 +26,8 @@ CREATE TABLE t_char (k CHAR(12) NOT NULL PRIMARY KEY, v INT);
 INSERT INTO t_char SELECT CONCAT('c', seq), seq FROM seq_1_to_$N;
 CREATE TABLE t_dec (k DECIMAL(12,3) NOT NULL PRIMARY KEY, v INT);
 INSERT INTO t_dec SELECT (CAST(seq AS SIGNED) - 30000) / 7, seq FROM seq_1_to_$N;
+CREATE TABLE t_neg (k DECIMAL(12,3) NOT NULL PRIMARY KEY, v INT);
+INSERT INTO t_neg SELECT -CAST(seq AS SIGNED), seq FROM seq_1_to_$N;
 CREATE TABLE t_ubig (k BIGINT UNSIGNED NOT NULL PRIMARY KEY, v INT);
 INSERT INTO t_ubig SELECT 18446744073709551615 - seq * 1000003, seq FROM seq_1_to_$N;
 CREATE TABLE t_date (k DATE NOT NULL PRIMARY KEY, v INT);
@@ -47,7 +50,7 @@ ED=$(new_export_dir)
 mysql_fixture_migrate 4
 
 CMP=("$V" compare data -e "$ED" --source-db-port "$MY_PORT" --target-db-port "$TARGET_PORT" --disable-pb)
-KEYED="t_text t_latin t_char t_dec t_ubig t_date t_dt t_ts t_bin t_comp"
+KEYED="t_text t_latin t_char t_dec t_neg t_ubig t_date t_dt t_ts t_bin t_comp"
 log_of_last() { cat "$LAST_ERR" "$ED"/logs/*compare* 2>/dev/null; }
 for level in checksum count rows; do
     rm -f "$ED"/logs/*compare*
@@ -57,8 +60,8 @@ for level in checksum count rows; do
         assert_match "$level: $t EQUAL with $N rows on both sides" "$t +\| *$N +\| *$N +\| *EQUAL" "$out"
     done
     assert_match "$level: t_nopk EQUAL" "t_nopk +\| *2000 +\| *2000 +\| *EQUAL" "$out"
-    # 10 split tables of at least 2 ranges each, 1 unsplit: more than 20 ranges
-    assert_match "$level: the tables are split into key ranges" "11 tables in (2[1-9]|[3-9][0-9]|[1-9][0-9][0-9]+) key ranges" "$(log_of_last)"
+    # 11 split tables of at least 2 ranges each, 1 unsplit: more than 22 ranges
+    assert_match "$level: the tables are split into key ranges" "12 tables in (2[3-9]|[3-9][0-9]|[1-9][0-9][0-9]+) key ranges" "$(log_of_last)"
 done
 
 # ---- --level count counts on the source: no row is read there ----
@@ -78,6 +81,7 @@ INSERT INTO t_text VALUES ('zz extra', 1);  DELETE FROM t_text WHERE k = 'B00000
 INSERT INTO t_latin VALUES ('Åextra', 1);   DELETE FROM t_latin WHERE k = 'Å1';       UPDATE t_latin SET v = -1 WHERE k = 'ÿ2';
 INSERT INTO t_char VALUES ('cextra', 1);    DELETE FROM t_char WHERE k = 'c1';        UPDATE t_char SET v = -1 WHERE k = 'c59999';
 INSERT INTO t_dec VALUES (99999.5, 1);      DELETE FROM t_dec WHERE k = -4285.571;    UPDATE t_dec SET v = -1 WHERE k = 4285.714;
+INSERT INTO t_neg VALUES (0.5, 1);         DELETE FROM t_neg WHERE k = -1;           UPDATE t_neg SET v = -1 WHERE k = -54321;
 INSERT INTO t_ubig VALUES (5, 1);           DELETE FROM t_ubig WHERE k = 18446744073708551612; UPDATE t_ubig SET v = -1 WHERE k = 18446744073649551435;
 INSERT INTO t_date VALUES ('2500-01-01', 1); DELETE FROM t_date WHERE k = '1900-01-02'; UPDATE t_date SET v = -1 WHERE k = '1964-06-03';
 INSERT INTO t_dt VALUES ('2030-01-01 00:00:00.5', 1); DELETE FROM t_dt WHERE k = '2020-01-01 00:00:01.000002'; UPDATE t_dt SET v = -1 WHERE k = '2020-01-01 00:00:02.000003';
@@ -111,6 +115,7 @@ expect_key t_text extra '("zz extra")';   expect_key t_text missing '(B0000001)'
 expect_key t_latin extra '(Åextra)';      expect_key t_latin missing '(Å1)';        expect_key t_latin changed '(ÿ2)'
 expect_key t_char extra '("cextra      ")'; expect_key t_char missing '("c1          ")'; expect_key t_char changed '("c59999      ")'
 expect_key t_dec extra "(99999.5)";     expect_key t_dec missing '(-4285.571)';   expect_key t_dec changed '(4285.714)'
+expect_key t_neg extra '(0.5)';          expect_key t_neg missing '(-1)';          expect_key t_neg changed '(-54321)'
 expect_key t_ubig extra '(5)';            expect_key t_ubig missing '(18446744073708551612)'; expect_key t_ubig changed '(18446744073649551435)'
 expect_key t_date extra '(2500-01-01)';   expect_key t_date missing '(1900-01-02)'; expect_key t_date changed '(1964-06-03)'
 expect_key t_dt extra '("2030-01-01 00:00:00.5")'; expect_key t_dt missing '("2020-01-01 00:00:01.000002")'; expect_key t_dt changed '("2020-01-01 00:00:02.000003")'

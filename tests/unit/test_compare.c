@@ -108,6 +108,25 @@ TEST(compare_range_queries)
     free(q);
 }
 
+/*
+ * The sample of a numeric key sorts by the number, not by the text it selects: in text order
+ * -10 < -2 and 10 < 9, and boundaries out of order make ranges that overlap (rows counted twice
+ * on both sides). ORDER BY "k" would name the text output column "k".
+ */
+TEST(compare_sample_keys_sort_by_the_key_not_its_text)
+{
+    char *q = compare_sql_sample_keys("ONLY \"s\".\"t\"", "\"k\"", "\"k\"", false, 19.8, "^-?[0-9]+$");
+    CHECK_STR_EQ("SELECT \"k\"::text, \"k\" FROM ONLY \"s\".\"t\" TABLESAMPLE BERNOULLI (19.800000) "
+                 "WHERE \"k\"::text ~ '^-?[0-9]+$' ORDER BY 2",
+                 q);
+    free(q);
+    q = compare_sql_sample_keys("\"t\"", "\"k\"", "(\"k\"::text COLLATE \"C\")", true, 250, NULL);
+    CHECK_STR_EQ("SELECT \"k\"::text, (\"k\"::text COLLATE \"C\") FROM \"t\" TABLESAMPLE SYSTEM (100.000000) "
+                 "ORDER BY 2",
+                 q);
+    free(q);
+}
+
 TEST(compare_reports_name_status_and_keys)
 {
     compare_result r = {.npairs = 1, .ntables = 2, .point_vsn = -1};
