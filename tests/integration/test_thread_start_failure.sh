@@ -20,9 +20,11 @@ queue_cutover_event "$next" cutover.target source_db_exporter >"$TEST_TMP/c.ndjs
 queue_append "$ED" source_db_exporter "$TEST_TMP/c.ndjson" --close
 psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference workload applies"
 
-# The third channel thread fails (the first two start and must be stopped cleanly).
+# The third channel thread fails (the first two start and must be stopped cleanly). The four
+# channels' connections are made on four threads first (cdc_import.c connect_channels): the
+# seventh thread of the process is the third channel's.
 apply_cmd "$ED" target target --parallel-jobs 4
-VOYAGER_CDC_DRIVE=$APPLY_ENV LD_PRELOAD=$SHIM FAIL_PTHREAD_CREATE_AT=3 \
+VOYAGER_CDC_DRIVE=$APPLY_ENV LD_PRELOAD=$SHIM FAIL_PTHREAD_CREATE_AT=7 \
     "${APPLY_CMD[@]}" >"$TEST_TMP/apply.out" 2>"$TEST_TMP/apply.err" &
 pid=$!
 wait_exit "$pid" 30
