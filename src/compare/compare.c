@@ -384,6 +384,23 @@ static bool key_bounds(pgconn *c, const char *from, const char *key, bool *any, 
 }
 
 /*
+ * Run a key sample of t under a savepoint: a sample that fails (a statement timeout, say) is
+ * warned about and leaves *res NULL (one range), the transaction usable. False only when the
+ * session failed. *res is the caller's to PQclear.
+ */
+static bool sample_keys(pgconn *c, const table_job *t, const char *sql, PGresult **res)
+{
+    bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
+    *res = ok ? pgconn_query_quiet(c, sql, 0, NULL) : NULL;
+    if (ok && !*res) {
+        log_warn("table %s.%s: sampling its keys failed (%s): compared as one range", t->name->schema,
+                 t->name->name, pgconn_note_result(c, NULL));
+        ok = pgconn_exec(c, "ROLLBACK TO SAVEPOINT compare_sample");
+    }
+    return ok && pgconn_exec(c, "RELEASE SAVEPOINT compare_sample");
+}
+
+/*
  * Boundaries of a key of any type: a sample of the source's keys (in its
  * snapshot), sorted in the order the predicates compare in, every
  * (n / want)-th distinct one. The predicates are the same on every side.
@@ -414,14 +431,8 @@ static bool sample_ranges(pgconn *c, table_job *t, const column *const *keys, si
                    est > SAMPLE_BLOCKS_ABOVE ? "SYSTEM" : "BERNOULLI", micro / 1000000, micro % 1000000,
                    order.data);
     strbuf_free(&order);
-    bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
-    PGresult *res = ok ? pgconn_query_quiet(c, sql.data, 0, NULL) : NULL;
-    if (ok && !res) {
-        log_warn("table %s.%s: sampling its keys failed (%s): compared as one range", t->name->schema,
-                 t->name->name, pgconn_note_result(c, NULL));
-        ok = pgconn_exec(c, "ROLLBACK TO SAVEPOINT compare_sample");
-    }
-    ok = ok && pgconn_exec(c, "RELEASE SAVEPOINT compare_sample");
+    PGresult *res = NULL;
+    bool ok = sample_keys(c, t, sql.data, &res);
     size_t n = res ? (size_t)PQntuples(res) : 0;
     const char **bounds = xcalloc((want ? want : 1) * nkeys, sizeof *bounds);
     size_t nb = 0;
@@ -1355,14 +1366,8 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
     double rows = (double)want * 200 < SAMPLE_ROWS ? SAMPLE_ROWS : (double)want * 200;
     double pct = est > 0 ? rows * 100 / est : 100;
     char *sql = compare_sql_sample_keys(t->side[1].from, kq, expr, est > SAMPLE_BLOCKS_ABOVE, pct, form);
-    bool ok = pgconn_exec(c, "SAVEPOINT compare_sample");
-    PGresult *res = ok ? pgconn_query_quiet(c, sql, 0, NULL) : NULL;
-    if (ok && !res) {
-        log_warn("table %s.%s: sampling its keys failed (%s): compared as one range", t->name->schema,
-                 t->name->name, pgconn_note_result(c, NULL));
-        ok = pgconn_exec(c, "ROLLBACK TO SAVEPOINT compare_sample");
-    }
-    ok = ok && pgconn_exec(c, "RELEASE SAVEPOINT compare_sample");
+    PGresult *res = NULL;
+    bool ok = sample_keys(c, t, sql, &res);
     size_t n = res ? (size_t)PQntuples(res) : 0;
     const char **bounds = xcalloc(want ? want : 1, sizeof *bounds);
     size_t nb = 0;
@@ -1387,13 +1392,6 @@ static bool sample_src_bounds(pgconn *c, table_job *t, const char *key, source_k
     return ok;
 }
 
-/*
- * prepare_table for a source read through the seam: the target's catalog gives the columns,
- * their types and the key; the source's column list (as export data copies it) must name the
- * same columns. Ranges split the first key column when the source compares its type as the
- * target does (src_key_kind): an integer between the target's bounds, any other at boundaries
- * sampled on the target (the outer ranges open); any other key, or none: one range.
- */
 /*
  * The source-replica's table of t (run.rep): its columns must be the source's (sc, in the
  * source's order), else it is DIFFERENT with why; its fields fill the target's row type as the
@@ -1430,6 +1428,13 @@ static void prepare_table_rep(table_job *t, const src_tables *rtables, const col
     free(pos);
 }
 
+/*
+ * prepare_table for a source read through the seam: the target's catalog gives the columns,
+ * their types and the key; the source's column list (as export data copies it) must name the
+ * same columns. Ranges split the first key column when the source compares its type as the
+ * target does (src_key_kind): an integer between the target's bounds, any other at boundaries
+ * sampled on the target (the outer ranges open); any other key, or none: one range.
+ */
 static bool prepare_table_src(run *r, pgconn **coord, table_job *t, bool trim_scale)
 {
     const compare_spec *sp = r->spec;
