@@ -785,12 +785,154 @@ static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, st
     return true;
 }
 
+/*
+ * An insert whose values pass this many bytes goes by COPY: the pipelined
+ * path's Bind message would be a second whole copy of the row, in libpq's
+ * output buffer, while the event holds the first (issue 15's memory bound).
+ */
+#define COPY_INSERT_MIN ((size_t)4 << 20)
+/* COPY data is produced and sent in pieces of about this size. */
+#define COPY_CHUNK ((size_t)256 << 10)
+
+static bool is_copy_insert(writer_item *const *items, size_t n)
+{
+    if (n != 1 || items[0]->ev.op != WRITER_OP_INSERT)
+        return false;
+    size_t bytes = 0;
+    const writer_cols *f = &items[0]->ev.fields;
+    for (size_t i = 0; i < f->count; i++)
+        if (f->values[i])
+            bytes += strlen(f->values[i]);
+    return bytes >= COPY_INSERT_MIN;
+}
+
+static bool put_copy(PGconn *pg, strbuf *b)
+{
+    bool ok = b->len == 0 || PQputCopyData(pg, b->data, (int)b->len) == 1;
+    strbuf_reset(b);
+    return ok;
+}
+
+/*
+ * The row in COPY's text format, sent piece by piece: in blocking mode
+ * libpq sends what it buffers as it goes, so neither side holds the row.
+ */
+static bool put_copy_row(PGconn *pg, const writer_cols *f)
+{
+    strbuf b = STRBUF_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < f->count && ok; i++) {
+        if (i)
+            strbuf_append_char(&b, '\t');
+        const char *v = f->values[i];
+        if (!v) {
+            strbuf_append(&b, "\\N");
+            continue;
+        }
+        while (ok) {
+            size_t run = strcspn(v, "\\\n\r\t");
+            while (run && ok) {
+                if (b.len >= COPY_CHUNK)
+                    ok = put_copy(pg, &b);
+                size_t k = COPY_CHUNK - b.len < run ? COPY_CHUNK - b.len : run;
+                strbuf_append_len(&b, v, k);
+                v += k;
+                run -= k;
+            }
+            if (!*v)
+                break;
+            strbuf_append_char(&b, '\\');
+            strbuf_append_char(&b, *v == '\n' ? 'n' : *v == '\r' ? 'r' : *v == '\t' ? 't' : '\\');
+            v++;
+        }
+    }
+    strbuf_append_char(&b, '\n');
+    ok = ok && put_copy(pg, &b);
+    strbuf_free(&b);
+    return ok;
+}
+
+/* COPY ... FROM STDIN of one row; false with the failure noted in c. */
+static bool copy_insert(pgconn *c, const writer_item *it)
+{
+    PGconn *pg = c->pg;
+    const writer_cols *f = &it->ev.fields;
+    strbuf sql = STRBUF_INIT;
+    /* a GENERATED ALWAYS identity column takes the value as with OVERRIDING SYSTEM VALUE */
+    strbuf_appendf(&sql, "COPY %s (", it->tm->qualified);
+    for (size_t i = 0; i < f->count; i++) {
+        if (i)
+            strbuf_append(&sql, ", ");
+        append_ident(&sql, f->names[i]);
+    }
+    strbuf_append(&sql, ") FROM STDIN");
+    PGresult *r = PQexec(pg, sql.data);
+    strbuf_free(&sql);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+        pgconn_note_result(c, r);
+        PQclear(r);
+        return false;
+    }
+    PQclear(r);
+    bool sent = put_copy_row(pg, f);
+    /* after a failed send, the end (or its error) still ends the COPY state */
+    int end = PQputCopyEnd(pg, sent ? NULL : "sending the row failed");
+    bool ok = sent && end == 1;
+    while ((r = PQgetResult(pg)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            if (ok)
+                pgconn_note_result(c, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
+    if (!sent || end != 1 || PQstatus(pg) == CONNECTION_BAD)
+        c->last_error_retryable = true; /* the connection failed, not the row */
+    return ok;
+}
+
+/*
+ * A batch of one huge insert (is_copy_insert): outside pipeline mode, its
+ * row by COPY, then the channel's progress and the table's counts, in one
+ * transaction as the pipelined path sends them. A COMMIT left unanswered is
+ * the caller's to resolve the same way (the progress row tells).
+ */
+static bool apply_copy_insert(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+{
+    pgconn *c = a->conn;
+    char ch[16], vsn[24];
+    snprintf(ch, sizeof ch, "%d", a->channel);
+    snprintf(vsn, sizeof vsn, "%lld", (long long)it->ev.vsn);
+    const char *pp[6] = {a->migration_uuid, ch, vsn, "1", "0", "0"};
+    const char *tp[6] = {a->migration_uuid, ch, it->tm->count_name, "1", "0", "0"};
+    bool ok = pgconn_exec(c, "BEGIN");
+    if (ok && !copy_insert(c, it)) {
+        ok = false;
+        *failed = it;
+    }
+    ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) &&
+         pgconn_exec_params(c, CDC_SQL_TABLE_COUNTS, 6, tp) && pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        set_error(err, PQerrorMessage(c->pg));
+        if (PQstatus(c->pg) == CONNECTION_BAD)
+            c->last_error_retryable = true;
+        else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            pgconn_rollback_after_failure(c);
+        return false;
+    }
+    log_info("apply: vsn %lld inserted into %s by COPY (a row of many bytes)",
+             (long long)it->ev.vsn, it->tm->qualified);
+    return true;
+}
+
 bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
     if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
         return apply_truncate(a, items[0], failed, err);
+    if (is_copy_insert(items, n))
+        return apply_copy_insert(a, items[0], failed, err);
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
         PGresult *r = PQexec(pg, "DEALLOCATE ALL");
