@@ -537,7 +537,7 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
     }
     /* what it holds in memory (the parse's nodes and copies, a long line's buffer) */
     it->bytes = cdc_arena_bytes(ar);
-    queue_reader_trim(im->reader); /* the line is copied: a long one's buffer goes now */
+    queue_reader_trim(im->reader); /* a line copied: a buffer a long one grew goes now */
     if (it->ev.vsn <= im->read_vsn) {
         log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
                   "out-of-order event",

@@ -190,6 +190,11 @@ static const char *long_value(const long_values *lv, const char *v)
     return *end == '\0' && k < lv->count ? lv->value[k] : v;
 }
 
+static const char *str_of(const long_values *lv, const cJSON *j)
+{
+    return cJSON_IsString(j) ? long_value(lv, j->valuestring) : NULL;
+}
+
 /* An object of column -> string|null into cols; a missing member gives an empty set. */
 static bool parse_cols(cdc_arena *arena, const long_values *lv, const cJSON *obj, cdc_cols *cols,
                        const char *member, char *err, size_t n)
@@ -229,7 +234,6 @@ static bool parse_cols(cdc_arena *arena, const long_values *lv, const cJSON *obj
     return true;
 }
 
-static const char *str_of(const cJSON *j) { return cJSON_IsString(j) ? j->valuestring : NULL; }
 
 enum { M_VSN, M_OP, M_ROLE, M_SCHEMA, M_TABLE, M_KEY, M_FIELDS, M_BEFORE, M_COUNT };
 static const char *const member_names[M_COUNT] = {
@@ -277,8 +281,8 @@ static bool parse_into(cdc_arena *arena, const long_values *lv, const char *line
         return fail(err, err_len, "\"vsn\" missing or not a positive integer");
     }
     ev->vsn = (int64_t)vsn->valuedouble;
-    const char *op = str_of(m[M_OP]);
-    ev->exporter_role = str_of(m[M_ROLE]);
+    const char *op = str_of(lv, m[M_OP]);
+    ev->exporter_role = str_of(lv, m[M_ROLE]);
     if (!op || !ev->exporter_role) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"op\" or \"exporter_role\" missing");
@@ -300,8 +304,8 @@ static bool parse_into(cdc_arena *arena, const long_values *lv, const char *line
         cdc_event_free(ev);
         return fail(err, err_len, "unknown \"op\"");
     }
-    ev->schema_name = str_of(m[M_SCHEMA]);
-    ev->table_name = str_of(m[M_TABLE]);
+    ev->schema_name = str_of(lv, m[M_SCHEMA]);
+    ev->table_name = str_of(lv, m[M_TABLE]);
     if (!ev->schema_name || !ev->table_name) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"schema_name\" or \"table_name\" missing");

@@ -1,7 +1,8 @@
 /*
  * One CDC event (SPEC.md "CDC event"), parsed from a queue line with cJSON.
  * Column values are PostgreSQL text representations; a NULL value pointer is
- * SQL NULL. Strings point into the parsed cJSON tree the event owns.
+ * SQL NULL. Strings point into the parsed cJSON tree the event owns, or, for
+ * long values of a line parsed in place, into that line (which its arena owns).
  */
 #ifndef VOYAGER_CDC_EVENT_H
 #define VOYAGER_CDC_EVENT_H

@@ -786,24 +786,46 @@ static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, st
 }
 
 /*
- * An insert whose values pass this many bytes goes by COPY: the pipelined
+ * A change whose new values pass this many bytes goes by COPY: the pipelined
  * path's Bind message would be a second whole copy of the row, in libpq's
  * output buffer, while the event holds the first (issue 15's memory bound).
  */
-#define COPY_INSERT_MIN ((size_t)4 << 20)
+#define COPY_ROW_MIN ((size_t)4 << 20)
 /* COPY data is produced and sent in pieces of about this size. */
 #define COPY_CHUNK ((size_t)256 << 10)
+/* The temporary table a huge update's row goes through (dropped at commit or rollback). */
+#define COPY_UPDATE_TABLE "pg_temp.\"voyager_big_row\""
 
-static bool is_copy_insert(writer_item *const *items, size_t n)
+/*
+ * Is this batch one huge insert or update to apply by COPY? An update only
+ * by primary key, setting no key column (else the pipelined path, which
+ * also handles a row identified without a key and a key that moves).
+ */
+static bool is_copy_row(writer_item *const *items, size_t n)
 {
-    if (n != 1 || items[0]->ev.op != WRITER_OP_INSERT)
+    if (n != 1)
         return false;
+    const writer_change *ev = &items[0]->ev;
+    const table_meta *tm = items[0]->tm;
+    if (ev->op == WRITER_OP_UPDATE) {
+        if (!tm->pk.count)
+            return false;
+        for (size_t i = 0; i < tm->pk.count; i++) {
+            bool found;
+            if (!writer_old_value(ev, tm->pk.items[i], &found) || !found)
+                return false;
+            writer_cols_get(&ev->fields, tm->pk.items[i], &found);
+            if (found)
+                return false;
+        }
+    } else if (ev->op != WRITER_OP_INSERT) {
+        return false;
+    }
     size_t bytes = 0;
-    const writer_cols *f = &items[0]->ev.fields;
-    for (size_t i = 0; i < f->count; i++)
-        if (f->values[i])
-            bytes += strlen(f->values[i]);
-    return bytes >= COPY_INSERT_MIN;
+    for (size_t i = 0; i < ev->fields.count; i++)
+        if (ev->fields.values[i])
+            bytes += strlen(ev->fields.values[i]);
+    return bytes >= COPY_ROW_MIN;
 }
 
 static bool put_copy(PGconn *pg, strbuf *b)
@@ -814,17 +836,18 @@ static bool put_copy(PGconn *pg, strbuf *b)
 }
 
 /*
- * The row in COPY's text format, sent piece by piece: in blocking mode
- * libpq sends what it buffers as it goes, so neither side holds the row.
+ * One row in COPY's text format (values[i], NULL as \N), sent piece by
+ * piece: in blocking mode libpq sends what it buffers as it goes, so neither
+ * side holds the row.
  */
-static bool put_copy_row(PGconn *pg, const writer_cols *f)
+static bool put_copy_row(PGconn *pg, const char *const *values, size_t count)
 {
     strbuf b = STRBUF_INIT;
     bool ok = true;
-    for (size_t i = 0; i < f->count && ok; i++) {
+    for (size_t i = 0; i < count && ok; i++) {
         if (i)
             strbuf_append_char(&b, '\t');
-        const char *v = f->values[i];
+        const char *v = values[i];
         if (!v) {
             strbuf_append(&b, "\\N");
             continue;
@@ -852,19 +875,24 @@ static bool put_copy_row(PGconn *pg, const writer_cols *f)
     return ok;
 }
 
-/* COPY ... FROM STDIN of one row; false with the failure noted in c. */
-static bool copy_insert(pgconn *c, const writer_item *it)
+static void append_idents(strbuf *sql, const char *prefix, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        strbuf_append(sql, i ? ", " : "");
+        strbuf_append(sql, prefix);
+        append_ident(sql, names[i]);
+    }
+}
+
+/* COPY table (names) FROM STDIN of one row; false with the failure noted in c. */
+static bool copy_one_row(pgconn *c, const char *table, const char *const *names,
+                         const char *const *values, size_t count)
 {
     PGconn *pg = c->pg;
-    const writer_cols *f = &it->ev.fields;
     strbuf sql = STRBUF_INIT;
     /* a GENERATED ALWAYS identity column takes the value as with OVERRIDING SYSTEM VALUE */
-    strbuf_appendf(&sql, "COPY %s (", it->tm->qualified);
-    for (size_t i = 0; i < f->count; i++) {
-        if (i)
-            strbuf_append(&sql, ", ");
-        append_ident(&sql, f->names[i]);
-    }
+    strbuf_appendf(&sql, "COPY %s (", table);
+    append_idents(&sql, "", names, count);
     strbuf_append(&sql, ") FROM STDIN");
     PGresult *r = PQexec(pg, sql.data);
     strbuf_free(&sql);
@@ -874,7 +902,7 @@ static bool copy_insert(pgconn *c, const writer_item *it)
         return false;
     }
     PQclear(r);
-    bool sent = put_copy_row(pg, f);
+    bool sent = put_copy_row(pg, values, count);
     /* after a failed send, the end (or its error) still ends the COPY state */
     int end = PQputCopyEnd(pg, sent ? NULL : "sending the row failed");
     bool ok = sent && end == 1;
@@ -892,21 +920,81 @@ static bool copy_insert(pgconn *c, const writer_item *it)
 }
 
 /*
- * A batch of one huge insert (is_copy_insert): outside pipeline mode, its
- * row by COPY, then the channel's progress and the table's counts, in one
- * transaction as the pipelined path sends them. A COMMIT left unanswered is
- * the caller's to resolve the same way (the progress row tells).
+ * A huge update: its new values and its key by COPY into a temporary table,
+ * then one UPDATE ... FROM it. *rows: rows the UPDATE changed.
  */
-static bool apply_copy_insert(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+static bool copy_update(pgconn *c, const writer_item *it, long *rows)
+{
+    const writer_change *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    size_t nf = ev->fields.count, n = nf + tm->pk.count;
+    const char **names = xmalloc(n * sizeof *names);
+    const char **values = xmalloc(n * sizeof *values);
+    for (size_t i = 0; i < nf; i++) {
+        names[i] = ev->fields.names[i];
+        values[i] = ev->fields.values[i];
+    }
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        bool found;
+        names[nf + i] = tm->pk.items[i];
+        values[nf + i] = writer_old_value(ev, tm->pk.items[i], &found);
+    }
+    /* the table's own column types (and typmods) for the row, no constraint */
+    strbuf sql = STRBUF_INIT;
+    strbuf_append(&sql, "CREATE TEMPORARY TABLE " COPY_UPDATE_TABLE " ON COMMIT DROP AS SELECT ");
+    append_idents(&sql, "", names, n);
+    strbuf_appendf(&sql, " FROM %s WITH NO DATA", tm->qualified);
+    bool ok = pgconn_exec(c, sql.data) && copy_one_row(c, COPY_UPDATE_TABLE, names, values, n);
+    if (ok) {
+        strbuf_reset(&sql);
+        strbuf_appendf(&sql, "UPDATE %s AS t SET ", tm->qualified);
+        for (size_t i = 0; i < nf; i++) {
+            strbuf_append(&sql, i ? ", " : "");
+            append_ident(&sql, names[i]);
+            strbuf_append(&sql, " = v.");
+            append_ident(&sql, names[i]);
+        }
+        strbuf_append(&sql, " FROM " COPY_UPDATE_TABLE " AS v WHERE ");
+        for (size_t i = nf; i < n; i++) {
+            strbuf_append(&sql, i > nf ? " AND t." : "t.");
+            append_ident(&sql, names[i]);
+            strbuf_append(&sql, " = v.");
+            append_ident(&sql, names[i]);
+        }
+        PGresult *r = pgconn_query(c, sql.data, 0, NULL);
+        ok = r != NULL;
+        if (r)
+            *rows = atol(PQcmdTuples(r));
+        PQclear(r);
+    }
+    strbuf_free(&sql);
+    free(names);
+    free(values);
+    return ok;
+}
+
+/*
+ * A batch of one huge insert or update (is_copy_row): outside pipeline mode,
+ * its row by COPY, then the channel's progress and the table's counts, in
+ * one transaction as the pipelined path sends them. A COMMIT left unanswered
+ * is the caller's to resolve the same way (the progress row tells).
+ */
+static bool apply_copy_row(applier *a, writer_item *it, writer_item **failed, strbuf *err)
 {
     pgconn *c = a->conn;
+    const writer_change *ev = &it->ev;
+    bool insert = ev->op == WRITER_OP_INSERT;
     char ch[16], vsn[24];
     snprintf(ch, sizeof ch, "%d", a->channel);
-    snprintf(vsn, sizeof vsn, "%lld", (long long)it->ev.vsn);
-    const char *pp[6] = {a->migration_uuid, ch, vsn, "1", "0", "0"};
-    const char *tp[6] = {a->migration_uuid, ch, it->tm->count_name, "1", "0", "0"};
+    snprintf(vsn, sizeof vsn, "%lld", (long long)ev->vsn);
+    const char *ni = insert ? "1" : "0", *nu = insert ? "0" : "1";
+    const char *pp[6] = {a->migration_uuid, ch, vsn, ni, nu, "0"};
+    const char *tp[6] = {a->migration_uuid, ch, it->tm->count_name, ni, nu, "0"};
+    long rows = 1;
     bool ok = pgconn_exec(c, "BEGIN");
-    if (ok && !copy_insert(c, it)) {
+    if (ok && !(insert ? copy_one_row(c, it->tm->qualified, ev->fields.names, ev->fields.values,
+                                      ev->fields.count)
+                       : copy_update(c, it, &rows))) {
         ok = false;
         *failed = it;
     }
@@ -920,8 +1008,11 @@ static bool apply_copy_insert(applier *a, writer_item *it, writer_item **failed,
             pgconn_rollback_after_failure(c);
         return false;
     }
-    log_info("apply: vsn %lld inserted into %s by COPY (a row of many bytes)",
-             (long long)it->ev.vsn, it->tm->qualified);
+    if (rows < 1 && ++a->zero_row_changes <= 10)
+        log_warn("apply: update of vsn %lld on %s found no row", (long long)ev->vsn,
+                 it->tm->qualified);
+    log_info("apply: vsn %lld %s %s by COPY (a row of many bytes)", (long long)ev->vsn,
+             insert ? "inserted into" : "updated in", it->tm->qualified);
     return true;
 }
 
@@ -931,8 +1022,8 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
     a->conn->last_error_retryable = false;
     if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
         return apply_truncate(a, items[0], failed, err);
-    if (is_copy_insert(items, n))
-        return apply_copy_insert(a, items[0], failed, err);
+    if (is_copy_row(items, n))
+        return apply_copy_row(a, items[0], failed, err);
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
         PGresult *r = PQexec(pg, "DEALLOCATE ALL");

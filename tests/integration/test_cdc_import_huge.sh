@@ -76,7 +76,8 @@ compare_databases target ref yugabyte ref
 # The COPY path is exactly-once: killed (SIGKILL) while its COPY waits on a lock, then
 # its connection terminated the same way on the rerun (the channel retries on a new
 # one). Into a GENERATED ALWAYS identity column, as INSERT ... OVERRIDING SYSTEM VALUE
-# takes it; values with tabs, newlines, CRs, backslashes and NULLs (COPY's escapes).
+# takes it; values with tabs, newlines, CRs, backslashes and NULLs (COPY's escapes);
+# then a huge update (COPY into a temporary table, UPDATE ... FROM it).
 for c in target ref; do
     psql_as $c postgres -c "CREATE DATABASE two OWNER voyager" >/dev/null
     psql_as $c two -c "CREATE TABLE huge2 (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, t text, u text, n int)" >/dev/null
@@ -95,9 +96,14 @@ with open(sys.argv[1] + ".ndjson", "w") as ev, open(sys.argv[1] + ".sql", "w") a
                              "exporter_role": "source_db_exporter", "key": {"id": str(k)},
                              "fields": {"id": str(k), "t": t, "u": u, "n": n}}) + "\n")
         sql.write("INSERT INTO huge2 OVERRIDING SYSTEM VALUE VALUES (%d, %s, %s, %s);\n" % (k, lit(t), lit(u), lit(n)))
+    t = "new\\\t" * (8 * MB // 5)
+    ev.write(json.dumps({"vsn": 4, "op": "u", "schema_name": "public", "table_name": "huge2",
+                         "exporter_role": "source_db_exporter", "key": {"id": "2"},
+                         "fields": {"t": t, "u": None}}) + "\n")
+    sql.write("UPDATE huge2 SET t = %s, u = NULL WHERE id = 2;\n" % lit(t))
 PY
 queue_append "$ED2" source_db_exporter "$TEST_TMP/two.ndjson" --max-bytes 400000000
-queue_cutover_event 4 cutover.target source_db_exporter >"$TEST_TMP/c2.ndjson"
+queue_cutover_event 5 cutover.target source_db_exporter >"$TEST_TMP/c2.ndjson"
 queue_append "$ED2" source_db_exporter "$TEST_TMP/c2.ndjson" --close
 psql_as ref two -f "$TEST_TMP/two.sql" >/dev/null
 rm -f "$TEST_TMP/two.sql"
@@ -145,7 +151,9 @@ assert_eq "the rerun completes after its connection was terminated mid-COPY" 0 "
 assert_match "the channel retried the COPY on a new connection" 'will retry' \
     "$(cat "$ED2/logs/yb-voyager-import-data-to-target.log")"
 compare_databases target ref two two
-assert_eq "every insert counted exactly once" "3 0 0" "$(channel_counts target two)"
-assert_eq "and in the per-table bookkeeping" 3 \
+assert_eq "the 8 MB update went by COPY" 1 \
+    "$(grep -c 'updated in .* by COPY' "$ED2/logs/yb-voyager-import-data-to-target.log")"
+assert_eq "every change counted exactly once" "3 1 0" "$(channel_counts target two)"
+assert_eq "and in the per-table bookkeeping" 4 \
     "$(psql_as target two -c "SELECT sum(total_events) FROM ybvoyager_metadata.ybvoyager_imported_event_count_by_table")"
 done_testing

@@ -114,6 +114,8 @@ static void check_both_ways(const char *line, size_t *held)
                 CHECK(strcmp(x, y) == 0);
         }
     }
+    CHECK_STR_EQ(ref.schema_name, ev.schema_name);
+    CHECK_STR_EQ(ref.table_name, ev.table_name);
     cdc_event_free(&ref);
     cdc_event_free(&ev);
     cdc_arena_free(a); /* frees mine */
@@ -135,6 +137,14 @@ TEST(event_long_values_parse_in_place_as_cjson_parses_them)
     l = long_line("abcdefgh\xff", 10000, "");
     check_both_ways(l, &held);
     free(l);
+    /* a long value outside the columns (a table name) is one too */
+    strbuf tn = STRBUF_INIT;
+    strbuf_append(&tn, "{\"vsn\":1,\"op\":\"c\",\"schema_name\":\"s\",\"table_name\": \"");
+    for (int i = 0; i < 10000; i++)
+        strbuf_append(&tn, "t\\u00e9ble\\\"");
+    strbuf_append(&tn, "\",\"fields\":{\"id\":\"1\"},\"exporter_role\":\"r\"}");
+    check_both_ways(tn.data, &held);
+    strbuf_free(&tn);
     /* an invalid escape in a long value is refused */
     strbuf sb = STRBUF_INIT;
     strbuf_append(&sb, "{\"vsn\":1,\"op\":\"c\",\"schema_name\":\"s\",\"table_name\":\"t\","
