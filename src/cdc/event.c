@@ -234,7 +234,6 @@ static bool parse_cols(cdc_arena *arena, const long_values *lv, const cJSON *obj
     return true;
 }
 
-
 enum { M_VSN, M_OP, M_ROLE, M_SCHEMA, M_TABLE, M_KEY, M_FIELDS, M_BEFORE, M_COUNT };
 static const char *const member_names[M_COUNT] = {
     "vsn", "op", "exporter_role", "schema_name", "table_name", "key", "fields", "before_fields",

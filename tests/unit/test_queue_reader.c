@@ -185,8 +185,8 @@ TEST(queue_reader_long_lines)
         if (trim == 1)
             queue_reader_trim(r);
         if (taken) {
-            CHECK(taken[0] == '!' && taken[1] == 'b' && taken[big - 1] == (char)('a' + (big - 1) % 26) &&
-                  taken[big] == '\0');
+            CHECK(taken[0] == '!' && taken[1] == 'b' &&
+                  taken[big - 1] == (char)('a' + (big - 1) % 26) && taken[big] == '\0');
             free(block);
         }
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
