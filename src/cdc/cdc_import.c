@@ -503,6 +503,9 @@ static engine_status on_cutover(importer *im, const cdc_event *ev, int64_t segme
     return ENGINE_OK;
 }
 
+/* A line this long is parsed in the reader's buffer (cdc_event_parse_in_place), not copied. */
+#define LONG_LINE ((size_t)1 << 20)
+
 static engine_status handle_line(importer *im, const char *line, size_t len, int64_t segment_no)
 {
     /* the item and its parsed event in one arena: one allocation an event */
@@ -511,15 +514,30 @@ static engine_status handle_line(importer *im, const char *line, size_t len, int
     memset(it, 0, sizeof *it);
     it->arena = ar;
     char err[256];
-    if (!cdc_event_parse_in(ar, line, len, &it->ev, err, sizeof err)) {
+    bool parsed;
+    if (len > LONG_LINE) {
+        /*
+         * Its long values stay where the reader read them (decoded in place),
+         * in the reader's buffer, which the event takes over: no second copy.
+         */
+        void *block;
+        size_t block_size;
+        char *own = queue_reader_take_line(im->reader, &block, &block_size);
+        cdc_arena_adopt(ar, block, block_size);
+        line = own;
+        parsed = cdc_event_parse_in_place(ar, own, len, &it->ev, err, sizeof err);
+    } else {
+        parsed = cdc_event_parse_in(ar, line, len, &it->ev, err, sizeof err);
+    }
+    if (!parsed) {
         log_error("queue segment %lld: bad event line (%s): %.200s", (long long)segment_no, err,
                   line);
         cdc_item_free(it);
         return ENGINE_BAD_STATE;
     }
-    /* what it holds in memory (the parse's nodes and copies), not its line's length */
+    /* what it holds in memory (the parse's nodes and copies, a long line's buffer) */
     it->bytes = cdc_arena_bytes(ar);
-    queue_reader_trim(im->reader); /* the line is copied: a long one's buffer goes now */
+    queue_reader_trim(im->reader); /* a line copied: a buffer a long one grew goes now */
     if (it->ev.vsn <= im->read_vsn) {
         log_error("queue segment %lld: vsn %lld after vsn %lld: the queue holds a duplicate or "
                   "out-of-order event",

@@ -1,5 +1,6 @@
 #include "cdc/event.h"
 
+#include "cdc/json_unescape.h"
 #include "cdc/queue_format.h"
 #include "core/util.h"
 
@@ -23,11 +24,18 @@ struct cdc_arena {
     struct cdc_arena *next;
     struct cdc_arena *cur; /* head only: the block small allocations come from */
     size_t total;          /* head only: bytes of every block of the arena (memory bounds) */
+    struct adopted *adopted; /* head only: malloc'd blocks given to it (cdc_arena_adopt) */
     size_t cap, used;
     alignas(max_align_t) unsigned char data[];
 };
 
 #define ARENA_ALIGN alignof(max_align_t)
+
+/* A block the arena frees with its own (the node itself lives in the arena). */
+struct adopted {
+    struct adopted *next;
+    void *block;
+};
 
 static _Thread_local cdc_arena *parse_arena;
 
@@ -62,6 +70,7 @@ static cdc_arena *arena_block(size_t cap)
     a->next = NULL;
     a->cur = a;
     a->total = offsetof(cdc_arena, data) + cap;
+    a->adopted = NULL;
     a->cap = cap;
     a->used = 0;
     return a;
@@ -98,6 +107,8 @@ static void arena_free(cdc_arena *a)
 {
     if (!a)
         return;
+    for (struct adopted *d = a->adopted; d; d = d->next)
+        free(d->block);
     pthread_mutex_lock(&pool_mu);
     while (a) {
         cdc_arena *next = a->next;
@@ -157,9 +168,36 @@ static bool fail(char *err, size_t n, const char *what)
     return false;
 }
 
+/*
+ * Long string values decoded in place in a long line (cdc_event_parse_in_place):
+ * cJSON parsed a copy of the line in which each is a placeholder, PH_MARK and
+ * its index, which no value of that line can spell (such a line has no 0xFF
+ * byte at all).
+ */
+#define PH_MARK "\xFF\xFE"
+typedef struct long_values {
+    const char **value; /* into the line */
+    size_t count;
+} long_values;
+
+/* The value a placeholder stands for, else v itself. */
+static const char *long_value(const long_values *lv, const char *v)
+{
+    if (!lv || !lv->count || strncmp(v, PH_MARK, 2) != 0)
+        return v;
+    char *end;
+    unsigned long k = strtoul(v + 2, &end, 10);
+    return *end == '\0' && k < lv->count ? lv->value[k] : v;
+}
+
+static const char *str_of(const long_values *lv, const cJSON *j)
+{
+    return cJSON_IsString(j) ? long_value(lv, j->valuestring) : NULL;
+}
+
 /* An object of column -> string|null into cols; a missing member gives an empty set. */
-static bool parse_cols(cdc_arena *arena, const cJSON *obj, cdc_cols *cols, const char *member,
-                       char *err, size_t n)
+static bool parse_cols(cdc_arena *arena, const long_values *lv, const cJSON *obj, cdc_cols *cols,
+                       const char *member, char *err, size_t n)
 {
     memset(cols, 0, sizeof *cols);
     if (!obj || cJSON_IsNull(obj))
@@ -184,7 +222,7 @@ static bool parse_cols(cdc_arena *arena, const cJSON *obj, cdc_cols *cols, const
         if (cJSON_IsNull(c))
             v = NULL;
         else if (cJSON_IsString(c))
-            v = c->valuestring;
+            v = long_value(lv, c->valuestring);
         else {
             snprintf(err, n, "\"%s\".\"%s\" is not a string or null", member, c->string);
             return false;
@@ -195,8 +233,6 @@ static bool parse_cols(cdc_arena *arena, const cJSON *obj, cdc_cols *cols, const
     }
     return true;
 }
-
-static const char *str_of(const cJSON *j) { return cJSON_IsString(j) ? j->valuestring : NULL; }
 
 enum { M_VSN, M_OP, M_ROLE, M_SCHEMA, M_TABLE, M_KEY, M_FIELDS, M_BEFORE, M_COUNT };
 static const char *const member_names[M_COUNT] = {
@@ -224,8 +260,8 @@ static void find_members(const cJSON *root, const cJSON *m[M_COUNT])
 }
 
 /* ev->arena stays NULL here: failure paths clear ev and leave the arena to the caller. */
-static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event *ev, char *err,
-                       size_t err_len)
+static bool parse_into(cdc_arena *arena, const long_values *lv, const char *line, size_t len,
+                       cdc_event *ev, char *err, size_t err_len)
 {
     memset(ev, 0, sizeof *ev);
     cdc_event_parser_init();
@@ -244,8 +280,8 @@ static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event
         return fail(err, err_len, "\"vsn\" missing or not a positive integer");
     }
     ev->vsn = (int64_t)vsn->valuedouble;
-    const char *op = str_of(m[M_OP]);
-    ev->exporter_role = str_of(m[M_ROLE]);
+    const char *op = str_of(lv, m[M_OP]);
+    ev->exporter_role = str_of(lv, m[M_ROLE]);
     if (!op || !ev->exporter_role) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"op\" or \"exporter_role\" missing");
@@ -267,15 +303,15 @@ static bool parse_into(cdc_arena *arena, const char *line, size_t len, cdc_event
         cdc_event_free(ev);
         return fail(err, err_len, "unknown \"op\"");
     }
-    ev->schema_name = str_of(m[M_SCHEMA]);
-    ev->table_name = str_of(m[M_TABLE]);
+    ev->schema_name = str_of(lv, m[M_SCHEMA]);
+    ev->table_name = str_of(lv, m[M_TABLE]);
     if (!ev->schema_name || !ev->table_name) {
         cdc_event_free(ev);
         return fail(err, err_len, "\"schema_name\" or \"table_name\" missing");
     }
-    if (!parse_cols(arena, m[M_KEY], &ev->key, "key", err, err_len) ||
-        !parse_cols(arena, m[M_FIELDS], &ev->fields, "fields", err, err_len) ||
-        !parse_cols(arena, m[M_BEFORE], &ev->before, "before_fields", err, err_len)) {
+    if (!parse_cols(arena, lv, m[M_KEY], &ev->key, "key", err, err_len) ||
+        !parse_cols(arena, lv, m[M_FIELDS], &ev->fields, "fields", err, err_len) ||
+        !parse_cols(arena, lv, m[M_BEFORE], &ev->before, "before_fields", err, err_len)) {
         cdc_event_free(ev);
         return false;
     }
@@ -307,13 +343,85 @@ void cdc_arena_free(cdc_arena *a) { arena_free(a); }
 bool cdc_event_parse_in(cdc_arena *a, const char *line, size_t len, cdc_event *ev, char *err,
                         size_t err_len)
 {
-    return parse_into(a, line, len, ev, err, err_len);
+    return parse_into(a, NULL, line, len, ev, err, err_len);
+}
+
+/* A string literal this long (escaped) is decoded in place, not copied by cJSON. */
+#define LONG_LITERAL ((size_t)64 << 10)
+
+static bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool cdc_event_parse_in_place(cdc_arena *a, char *line, size_t len, cdc_event *ev, char *err,
+                              size_t err_len)
+{
+    if (memchr(line, 0xFF, len)) /* a placeholder could be mistaken for a value */
+        return parse_into(a, NULL, line, len, ev, err, err_len);
+    /*
+     * The copy cJSON parses: the line with each long member value replaced by
+     * a placeholder. Outside string literals a line has no quote, so the
+     * literals are found from quote to quote; a literal is a member value
+     * when a ':' precedes it.
+     */
+    strbuf compact = STRBUF_INIT;
+    long_values lv = {NULL, 0};
+    size_t cap = 0, pos = 0, copied = 0;
+    bool ok = true;
+    while (pos < len) {
+        const char *q = memchr(line + pos, '"', len - pos);
+        if (!q)
+            break;
+        size_t open = (size_t)(q - line);
+        size_t end = json_literal_end(line + open + 1, len - open - 1);
+        if (end == (size_t)-1)
+            break; /* cJSON reports the unterminated literal */
+        size_t close = open + 1 + end;
+        pos = close + 1;
+        if (end <= LONG_LITERAL)
+            continue;
+        size_t b = open;
+        while (b > 0 && is_json_space(line[b - 1]))
+            b--;
+        if (b == 0 || line[b - 1] != ':')
+            continue;
+        strbuf_append_len(&compact, line + copied, open - copied);
+        copied = pos;
+        if (json_unescape_in_place(line + open + 1, end) == (size_t)-1) {
+            ok = false;
+            break;
+        }
+        if (lv.count == cap) {
+            cap = cap ? cap * 2 : 8;
+            lv.value = xrealloc(lv.value, cap * sizeof *lv.value);
+        }
+        strbuf_appendf(&compact, "\"" PH_MARK "%zu\"", lv.count);
+        lv.value[lv.count++] = line + open + 1;
+    }
+    if (ok) {
+        strbuf_append_len(&compact, line + copied, len - copied);
+        ok = lv.count ? parse_into(a, &lv, compact.data, compact.len, ev, err, err_len)
+                      : parse_into(a, NULL, line, len, ev, err, err_len);
+    } else {
+        memset(ev, 0, sizeof *ev);
+        fail(err, err_len, "a long string value has an invalid escape");
+    }
+    strbuf_free(&compact);
+    free(lv.value);
+    return ok;
+}
+
+void cdc_arena_adopt(cdc_arena *a, void *block, size_t size)
+{
+    struct adopted *d = arena_alloc(a, sizeof *d);
+    d->block = block;
+    d->next = a->adopted;
+    a->adopted = d;
+    a->total += size;
 }
 
 bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, size_t err_len)
 {
     cdc_arena *a = cdc_arena_for_line(len, 0);
-    if (!parse_into(a, line, len, ev, err, err_len)) {
+    if (!parse_into(a, NULL, line, len, ev, err, err_len)) {
         arena_free(a);
         return false;
     }

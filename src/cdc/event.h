@@ -1,7 +1,8 @@
 /*
  * One CDC event (SPEC.md "CDC event"), parsed from a queue line with cJSON.
  * Column values are PostgreSQL text representations; a NULL value pointer is
- * SQL NULL. Strings point into the parsed cJSON tree the event owns.
+ * SQL NULL. Strings point into the parsed cJSON tree the event owns, or, for
+ * long values of a line parsed in place, into that line (which its arena owns).
  */
 #ifndef VOYAGER_CDC_EVENT_H
 #define VOYAGER_CDC_EVENT_H
@@ -73,6 +74,23 @@ bool cdc_event_parse(const char *line, size_t len, cdc_event *ev, char *err, siz
 bool cdc_event_parse_in(cdc_arena *a, const char *line, size_t len, cdc_event *ev, char *err,
                         size_t err_len);
 cdc_arena *cdc_arena_for_line(size_t len, size_t extra);
+
+/*
+ * cdc_event_parse_in() for a long line without a second copy of its long
+ * values: each string member value longer than 64 KiB is decoded in place in
+ * line (which this changes), and the event's value points there; cJSON
+ * parses a copy of the line without them. line[len] must be writable (the
+ * line's NUL). The line must live as long as the event: hand the block
+ * holding it to the arena with cdc_arena_adopt(). A value holding \u0000
+ * ends at it, as cJSON's do.
+ */
+bool cdc_event_parse_in_place(cdc_arena *a, char *line, size_t len, cdc_event *ev, char *err,
+                              size_t err_len);
+/*
+ * The arena takes block (malloc'd, size bytes allocated) and frees it with
+ * itself; cdc_arena_bytes() counts it.
+ */
+void cdc_arena_adopt(cdc_arena *a, void *block, size_t size);
 void *cdc_arena_alloc(cdc_arena *a, size_t n);
 /* Bytes the arena holds (every block): what an event costs in memory. */
 size_t cdc_arena_bytes(const cdc_arena *a);

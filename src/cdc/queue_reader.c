@@ -28,6 +28,7 @@ struct queue_reader {
     char *buf;          /* bytes [buf_start, buf_len) not yet returned */
     size_t buf_len, buf_start, buf_cap;
     size_t scanned;     /* [buf_start, scanned) holds no newline */
+    size_t line_off;    /* where in buf the line returned last starts */
 };
 
 queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *importer_role,
@@ -135,6 +136,24 @@ void queue_reader_trim(queue_reader *r)
     r->buf = xrealloc(r->buf, r->buf_cap);
 }
 
+char *queue_reader_take_line(queue_reader *r, void **block, size_t *block_size)
+{
+    /* what follows the line is less than one read (fill()): a fresh buffer holds it */
+    char *old = r->buf;
+    size_t rest = r->buf_len - r->buf_start, cap = QR_BUF_SIZE;
+    while (cap < rest)
+        cap *= 2;
+    r->buf = xmalloc(cap);
+    memcpy(r->buf, old + r->buf_start, rest);
+    *block = old;
+    *block_size = r->buf_cap;
+    r->buf_cap = cap;
+    r->buf_len = rest;
+    r->scanned = r->scanned > r->buf_start ? r->scanned - r->buf_start : 0;
+    r->buf_start = 0;
+    return old + r->line_off;
+}
+
 /* Read more committed bytes into buf. Returns bytes added (0: none now), -1 on error. */
 static ssize_t fill(queue_reader *r)
 {
@@ -229,6 +248,7 @@ qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int
         if (l == 0)
             continue;
         *nl = '\0';
+        r->line_off = (size_t)(start - r->buf);
         *line = start;
         *len = l;
         return QR_LINE;

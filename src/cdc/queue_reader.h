@@ -45,6 +45,14 @@ qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int
  */
 void queue_reader_trim(queue_reader *r);
 
+/*
+ * Hand the buffer holding the line returned last to the caller, instead of
+ * copying a long line out of it: returns the line's (writable) address in
+ * *block, a malloc'd block of *block_size bytes the caller frees with free()
+ * once done with the line. The reader goes on in a fresh buffer.
+ */
+char *queue_reader_take_line(queue_reader *r, void **block, size_t *block_size);
+
 /* Mark segment_no imported by this importer (every event committed on its database). */
 bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no);
 

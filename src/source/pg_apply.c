@@ -785,12 +785,245 @@ static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, st
     return true;
 }
 
+/*
+ * A change whose new values pass this many bytes goes by COPY: the pipelined
+ * path's Bind message would be a second whole copy of the row, in libpq's
+ * output buffer, while the event holds the first (issue 15's memory bound).
+ */
+#define COPY_ROW_MIN ((size_t)4 << 20)
+/* COPY data is produced and sent in pieces of about this size. */
+#define COPY_CHUNK ((size_t)256 << 10)
+/* The temporary table a huge update's row goes through (dropped at commit or rollback). */
+#define COPY_UPDATE_TABLE "pg_temp.\"voyager_big_row\""
+
+/*
+ * Is this batch one huge insert or update to apply by COPY? An update only
+ * by primary key, setting no key column (else the pipelined path, which
+ * also handles a row identified without a key and a key that moves).
+ */
+static bool is_copy_row(writer_item *const *items, size_t n)
+{
+    if (n != 1)
+        return false;
+    const writer_change *ev = &items[0]->ev;
+    const table_meta *tm = items[0]->tm;
+    if (ev->op == WRITER_OP_UPDATE) {
+        if (!tm->pk.count)
+            return false;
+        for (size_t i = 0; i < tm->pk.count; i++) {
+            bool found;
+            if (!writer_old_value(ev, tm->pk.items[i], &found) || !found)
+                return false;
+            writer_cols_get(&ev->fields, tm->pk.items[i], &found);
+            if (found)
+                return false;
+        }
+    } else if (ev->op != WRITER_OP_INSERT) {
+        return false;
+    }
+    size_t bytes = 0;
+    for (size_t i = 0; i < ev->fields.count; i++)
+        if (ev->fields.values[i])
+            bytes += strlen(ev->fields.values[i]);
+    return bytes >= COPY_ROW_MIN;
+}
+
+static bool put_copy(PGconn *pg, strbuf *b)
+{
+    bool ok = b->len == 0 || PQputCopyData(pg, b->data, (int)b->len) == 1;
+    strbuf_reset(b);
+    return ok;
+}
+
+/*
+ * One row in COPY's text format (values[i], NULL as \N), sent piece by
+ * piece: in blocking mode libpq sends what it buffers as it goes, so neither
+ * side holds the row.
+ */
+static bool put_copy_row(PGconn *pg, const char *const *values, size_t count)
+{
+    strbuf b = STRBUF_INIT;
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        if (i)
+            strbuf_append_char(&b, '\t');
+        const char *v = values[i];
+        if (!v) {
+            strbuf_append(&b, "\\N");
+            continue;
+        }
+        while (ok) {
+            size_t run = strcspn(v, "\\\n\r\t");
+            while (run && ok) {
+                if (b.len >= COPY_CHUNK)
+                    ok = put_copy(pg, &b);
+                size_t k = COPY_CHUNK - b.len < run ? COPY_CHUNK - b.len : run;
+                strbuf_append_len(&b, v, k);
+                v += k;
+                run -= k;
+            }
+            if (!*v)
+                break;
+            strbuf_append_char(&b, '\\');
+            strbuf_append_char(&b, *v == '\n' ? 'n' : *v == '\r' ? 'r' : *v == '\t' ? 't' : '\\');
+            v++;
+        }
+    }
+    strbuf_append_char(&b, '\n');
+    ok = ok && put_copy(pg, &b);
+    strbuf_free(&b);
+    return ok;
+}
+
+static void append_idents(strbuf *sql, const char *prefix, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        strbuf_append(sql, i ? ", " : "");
+        strbuf_append(sql, prefix);
+        append_ident(sql, names[i]);
+    }
+}
+
+/* COPY table (names) FROM STDIN of one row; false with the failure noted in c. */
+static bool copy_one_row(pgconn *c, const char *table, const char *const *names,
+                         const char *const *values, size_t count)
+{
+    PGconn *pg = c->pg;
+    strbuf sql = STRBUF_INIT;
+    /* a GENERATED ALWAYS identity column takes the value as with OVERRIDING SYSTEM VALUE */
+    strbuf_appendf(&sql, "COPY %s (", table);
+    append_idents(&sql, "", names, count);
+    strbuf_append(&sql, ") FROM STDIN");
+    PGresult *r = PQexec(pg, sql.data);
+    strbuf_free(&sql);
+    if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+        pgconn_note_result(c, r);
+        PQclear(r);
+        return false;
+    }
+    PQclear(r);
+    bool sent = put_copy_row(pg, values, count);
+    /* after a failed send, the end (or its error) still ends the COPY state */
+    int end = PQputCopyEnd(pg, sent ? NULL : "sending the row failed");
+    bool ok = sent && end == 1;
+    while ((r = PQgetResult(pg)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            if (ok)
+                pgconn_note_result(c, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
+    if (!sent || end != 1 || PQstatus(pg) == CONNECTION_BAD)
+        c->last_error_retryable = true; /* the connection failed, not the row */
+    return ok;
+}
+
+/*
+ * A huge update: its new values and its key by COPY into a temporary table,
+ * then one UPDATE ... FROM it. *rows: rows the UPDATE changed.
+ */
+static bool copy_update(pgconn *c, const writer_item *it, long *rows)
+{
+    const writer_change *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    size_t nf = ev->fields.count, n = nf + tm->pk.count;
+    const char **names = xmalloc(n * sizeof *names);
+    const char **values = xmalloc(n * sizeof *values);
+    for (size_t i = 0; i < nf; i++) {
+        names[i] = ev->fields.names[i];
+        values[i] = ev->fields.values[i];
+    }
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        bool found;
+        names[nf + i] = tm->pk.items[i];
+        values[nf + i] = writer_old_value(ev, tm->pk.items[i], &found);
+    }
+    /* the table's own column types (and typmods) for the row, no constraint */
+    strbuf sql = STRBUF_INIT;
+    strbuf_append(&sql, "CREATE TEMPORARY TABLE " COPY_UPDATE_TABLE " ON COMMIT DROP AS SELECT ");
+    append_idents(&sql, "", names, n);
+    strbuf_appendf(&sql, " FROM %s WITH NO DATA", tm->qualified);
+    bool ok = pgconn_exec(c, sql.data) && copy_one_row(c, COPY_UPDATE_TABLE, names, values, n);
+    if (ok) {
+        strbuf_reset(&sql);
+        strbuf_appendf(&sql, "UPDATE %s AS t SET ", tm->qualified);
+        for (size_t i = 0; i < nf; i++) {
+            strbuf_append(&sql, i ? ", " : "");
+            append_ident(&sql, names[i]);
+            strbuf_append(&sql, " = v.");
+            append_ident(&sql, names[i]);
+        }
+        strbuf_append(&sql, " FROM " COPY_UPDATE_TABLE " AS v WHERE ");
+        for (size_t i = nf; i < n; i++) {
+            strbuf_append(&sql, i > nf ? " AND t." : "t.");
+            append_ident(&sql, names[i]);
+            strbuf_append(&sql, " = v.");
+            append_ident(&sql, names[i]);
+        }
+        PGresult *r = pgconn_query(c, sql.data, 0, NULL);
+        ok = r != NULL;
+        if (r)
+            *rows = atol(PQcmdTuples(r));
+        PQclear(r);
+    }
+    strbuf_free(&sql);
+    free(names);
+    free(values);
+    return ok;
+}
+
+/*
+ * A batch of one huge insert or update (is_copy_row): outside pipeline mode,
+ * its row by COPY, then the channel's progress and the table's counts, in
+ * one transaction as the pipelined path sends them. A COMMIT left unanswered
+ * is the caller's to resolve the same way (the progress row tells).
+ */
+static bool apply_copy_row(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+{
+    pgconn *c = a->conn;
+    const writer_change *ev = &it->ev;
+    bool insert = ev->op == WRITER_OP_INSERT;
+    char ch[16], vsn[24];
+    snprintf(ch, sizeof ch, "%d", a->channel);
+    snprintf(vsn, sizeof vsn, "%lld", (long long)ev->vsn);
+    const char *ni = insert ? "1" : "0", *nu = insert ? "0" : "1";
+    const char *pp[6] = {a->migration_uuid, ch, vsn, ni, nu, "0"};
+    const char *tp[6] = {a->migration_uuid, ch, it->tm->count_name, ni, nu, "0"};
+    long rows = 1;
+    bool ok = pgconn_exec(c, "BEGIN");
+    if (ok && !(insert ? copy_one_row(c, it->tm->qualified, ev->fields.names, ev->fields.values,
+                                      ev->fields.count)
+                       : copy_update(c, it, &rows))) {
+        ok = false;
+        *failed = it;
+    }
+    ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) &&
+         pgconn_exec_params(c, CDC_SQL_TABLE_COUNTS, 6, tp) && pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        set_error(err, PQerrorMessage(c->pg));
+        if (PQstatus(c->pg) == CONNECTION_BAD)
+            c->last_error_retryable = true;
+        else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            pgconn_rollback_after_failure(c);
+        return false;
+    }
+    if (rows < 1 && ++a->zero_row_changes <= 10)
+        log_warn("apply: update of vsn %lld on %s found no row", (long long)ev->vsn,
+                 it->tm->qualified);
+    log_info("apply: vsn %lld %s %s by COPY (a row of many bytes)", (long long)ev->vsn,
+             insert ? "inserted into" : "updated in", it->tm->qualified);
+    return true;
+}
+
 bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
     if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
         return apply_truncate(a, items[0], failed, err);
+    if (is_copy_row(items, n))
+        return apply_copy_row(a, items[0], failed, err);
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
         PGresult *r = PQexec(pg, "DEALLOCATE ALL");

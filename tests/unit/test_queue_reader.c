@@ -121,7 +121,8 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
 /*
  * Lines longer than the reader's 1 MiB reads, between short ones, committed in parts:
  * each comes back whole, the short ones around them too, whether the buffer is given
- * back (queue_reader_trim) right after a long line or not.
+ * back (queue_reader_trim) right after a long line or not, or handed over with the line
+ * (queue_reader_take_line: the line stays whole in it while the reader reads on).
  */
 TEST(queue_reader_long_lines)
 {
@@ -149,7 +150,10 @@ TEST(queue_reader_long_lines)
     /* committed: the first short line and half of the long one */
     seg_row(m, 0, "source_db_exporter", (long long)(8 + big / 2), 0);
     const char *roles[] = {"source_db_exporter", NULL};
-    for (int trim = 0; trim < 2; trim++) {
+    for (int trim = 0; trim < 3; trim++) {
+        void *block = NULL;
+        size_t block_size = 0;
+        char *taken = NULL;
         queue_reader *r = queue_reader_open(m, dir, "target_db_importer", roles);
         const char *line;
         size_t len;
@@ -163,8 +167,13 @@ TEST(queue_reader_long_lines)
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
         CHECK_INT_EQ(len, big);
         CHECK(len == big && line[0] == 'a' && line[big - 1] == (char)('a' + (big - 1) % 26));
-        if (trim)
+        if (trim == 1)
             queue_reader_trim(r);
+        if (trim == 2) {
+            taken = queue_reader_take_line(r, &block, &block_size);
+            CHECK(taken == line && block_size >= big + 1);
+            taken[0] = '!'; /* the caller's to change */
+        }
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
         CHECK_STR_EQ(line, "{\"a\":2}");
         if (!trim) {
@@ -173,8 +182,13 @@ TEST(queue_reader_long_lines)
         }
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
         CHECK(len == big2 && line[0] == 'A' && line[big2 - 1] == (char)('A' + (big2 - 1) % 26));
-        if (trim)
+        if (trim == 1)
             queue_reader_trim(r);
+        if (taken) {
+            CHECK(taken[0] == '!' && taken[1] == 'b' &&
+                  taken[big - 1] == (char)('a' + (big - 1) % 26) && taken[big] == '\0');
+            free(block);
+        }
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_LINE);
         CHECK_STR_EQ(line, "{\"a\":3}");
         CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_SEGMENT_END);
