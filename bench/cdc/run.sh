@@ -19,8 +19,12 @@
 #   apply    native subscription (enable -> marker row applied)  vs  our import data
 #            (start -> marker row applied), from the backlog / the complete queue
 #   e2e      then everything live (our export + import, the native subscription) while the
-#            workload runs a second time: the lag left when the workload ends (time from its
-#            end to the marker row on each target) and CPU over the whole phase
+#            workload runs a second time: the lag left when the workload ends (from the
+#            marker row's commit on the source to its insert on each target, stamped by the
+#            targets' clock_timestamp()) and CPU over the whole phase
+#   e2e backlog  the workload a third time with nothing consuming, then each side drains it
+#            with capture and apply together (our export + import data started at once vs the
+#            subscription enabled), one after the other in ORDER: start to the marker row
 # Everything connects over TCP to 127.0.0.1 (ours as voyager, the peers as bench). The
 # initial data reaches our target through our own snapshot (untimed: also the warm-up) and
 # the native one through pg_dump. Completion: bench/cdc/poll.py, one psql session per
@@ -148,6 +152,11 @@ psql_as source sourcedb -c "VACUUM ANALYZE" >/dev/null
 pg_dump -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -O -x sourcedb >"$TEST_TMP/schema.sql"
 psql_as target yugabyte -f "$TEST_TMP/schema.sql" >/dev/null || exit 1
 psql_as native nativedb -f "$TEST_TMP/schema.sql" >/dev/null || exit 1
+# each target stamps the marker rows as it applies them: the lag at the workload's end is read
+# to the millisecond (applied - at), not to the poller's 100 ms; dropped before verification
+for c in target:yugabyte native:nativedb; do
+    psql_as "${c%%:*}" "${c##*:}" -c "ALTER TABLE bench_end ADD COLUMN applied timestamptz DEFAULT clock_timestamp()" >/dev/null || exit 1
+done
 
 # ---- our snapshot (untimed; the warm-up): export data + import data until streaming, stopped
 ED=$(new_export_dir)
@@ -309,31 +318,81 @@ wait $PP
 grep -q '^died' "$TEST_TMP/p.e2e" && { say "export/import died"; tail -n 3 "$TEST_TMP/exp2.out" "$TEST_TMP/imp2.out"; exit 1; }
 L1=$(load)
 E=$TEST_TMP/p.e2e
-E_OURS=$(sub "$T_WL1" "$(field cond ours "$E")"); E_NAT=$(sub "$T_WL1" "$(field cond native "$E")")
+marker_lag() { psql_as "$1" "$2" -c "SELECT round(extract(epoch FROM applied - at)::numeric, 3) FROM bench_end WHERE id = $3"; }
+E_OURS=$(marker_lag target yugabyte 2); E_NAT=$(marker_lag native nativedb 2)
 EC_OURS=$(awk -v a="$(field cpu ours_client "$E")" -v b="$(field cpu ours_wal "$E")" -v c="$(field cpu ours_tgt "$E")" 'BEGIN { printf "%.2f", a + b + c }')
 EC_NAT=$(awk -v a="$(field cpu native_apply "$E")" -v b="$(field cpu native_wal "$E")" 'BEGIN { printf "%.2f", a + b }')
 ROWS+=("| e2e | our export + import data, live | lag at workload end: $E_OURS (total $(sub "$T_WL0" "$(field cond ours "$E")")) | export+import $(field cpu ours_client "$E") + walsender $(field cpu ours_wal "$E") + target server $(field cpu ours_tgt "$E") = $EC_OURS | $(( $(field rss ours_client "$E") / 1024 )) | $L0 / $L1 |")
 ROWS+=("| e2e | native subscription, live | lag at workload end: $E_NAT (total $(sub "$T_WL0" "$(field cond native "$E")")) | native server $(field cpu native_apply "$E") + walsender $(field cpu native_wal "$E") = $EC_NAT | - | $L0 / $L1 |")
 sleep 1; Q2=$(qevents); QC2=$((Q2 - Q1))
+
+# ---- end to end from a backlog: the workload runs a third time with nothing consuming, then
+# each side drains it whole, capture and apply together (ours: export + import data started at
+# once; native: the subscription enabled), one after the other in ORDER: how fast the target's
+# lag drains once the source is ahead. Round 2 cannot tell that when both keep up.
+kill -TERM $EXP $IMP; wait $EXP $IMP 2>/dev/null
+psql_as native nativedb -c "ALTER SUBSCRIPTION nsub DISABLE" >/dev/null
+for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 0 ] && break; sleep 0.2; done
+say "end to end from a backlog: workload round 3, nothing consuming"
+T2_WL0=$T_WL0 T2_WL1=$T_WL1
+run_workload 3
+CHANGES3=$CHANGES
+drain_ours() {
+    checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$SRCDATA"); b2=$(ccpu "$TGTDATA"); l0=$(load); t0=$(now)
+    "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
+    EXP=$!
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp3.out" 2>&1 &
+    IMP=$!
+    $POLL "${PGS[@]}" --cond "a=target:SELECT count(*) > 0 FROM bench_end WHERE id = 3" --proc "client=$EXP" --proc "client=$IMP" \
+        --cluster "src=$SRCDATA@$b1" --cluster "tgt=$TGTDATA@$b2" --watch "$EXP" --watch "$IMP" >"$TEST_TMP/p.d3o"
+    grep -q '^died' "$TEST_TMP/p.d3o" && { say "export/import died"; tail -n 3 "$TEST_TMP/exp3.out" "$TEST_TMP/imp3.out"; exit 1; }
+    R_D3_OURS=$(sub "$t0" "$(field cond a "$TEST_TMP/p.d3o")")
+    local c s t; c=$(field cpu client "$TEST_TMP/p.d3o"); s=$(field cpu src "$TEST_TMP/p.d3o"); t=$(field cpu tgt "$TEST_TMP/p.d3o")
+    R_D3_OURS_CPU=$(awk -v a="$c" -v b="$s" -v d="$t" 'BEGIN { printf "%.2f", a + b + d }')
+    ROWS+=("| e2e backlog | our export + import data, started together | $R_D3_OURS | export+import $c + source server $s + target server $t = $R_D3_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.d3o") / 1024 )) | $l0 / $(load) |")
+    sleep 0.5; Q3=$(qevents)
+    kill -TERM $EXP $IMP; wait $EXP $IMP 2>/dev/null
+}
+drain_native() {
+    checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
+    psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
+    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 3" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.d3n"
+    R_D3_NAT=$(sub "$t0" "$(field cond a "$TEST_TMP/p.d3n")")
+    local a w; a=$(field cpu apply "$TEST_TMP/p.d3n"); w=$(field cpu wal "$TEST_TMP/p.d3n")
+    R_D3_NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
+    ROWS+=("| e2e backlog | native subscription (synchronous_commit=$NSYNC) | $R_D3_NAT | native server $a + source server $w = $R_D3_NAT_CPU | - | $l0 / $(load) |")
+}
+if [ "$ORDER" = 0 ]; then drain_native; drain_ours; else drain_ours; drain_native; fi
+QC3=$((Q3 - Q2))
+"$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp4.out" 2>&1 &
+EXP=$!
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp4.out" 2>&1 &
+IMP=$!
+for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break; sleep 0.2; done
 "$V" initiate cutover to target -e "$ED" >"$TEST_TMP/cutover.out" 2>&1
 wait_exit $EXP 120 >/dev/null; wait_exit $IMP 120 >/dev/null
 kill -TERM $EXP $IMP 2>/dev/null; wait $EXP $IMP 2>/dev/null
 
 # ---- verification
+for c in target:yugabyte native:nativedb; do
+    psql_as "${c%%:*}" "${c##*:}" -c "ALTER TABLE bench_end DROP COLUMN applied" >/dev/null
+done
 assert_eq "round 1: our queue holds exactly the source's changes" "$CHANGES1" "$QC1"
 assert_eq "round 2: our queue holds exactly the source's changes" "$CHANGES2" "$QC2"
+assert_eq "round 3: our queue holds exactly the source's changes" "$CHANGES3" "$QC3"
 compare_databases source target
 compare_databases source native
 REPORT=$(cat <<TXT
 workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), checkout $(git rev-parse --short HEAD)
 binary $(bench/cdc/binary_id.sh "$V")
-round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T_WL0" "$T_WL1") s (queue: $QC2 events)
+round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T2_WL0" "$T2_WL1") s (queue: $QC2 events); round 3 (e2e backlog): $CHANGES3 changes (queue: $QC3 events)
 | stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after |
 |---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 capture ours vs pg_recvlogical: wall $(ratio "$R_CAP_RAW" "$R_CAP_OURS")x, CPU incl. walsender $(ratio "$R_CAP_RAW_ALL" "$R_CAP_OURS_CPU")x (client alone: pg_recvlogical $R_CAP_RAW_CPU vs exporter $C_CLI)
 apply ours vs native: wall $(ratio "$R_APP_NAT" "$R_APP_OURS")x, CPU $(ratio "$R_APP_NAT_CPU" "$R_APP_OURS_CPU")x
-e2e ours vs native: lag at workload end $(ratio "$E_NAT" "$E_OURS")x, workload start to applied $(ratio "$(sub "$T_WL0" "$(field cond native "$E")")" "$(sub "$T_WL0" "$(field cond ours "$E")")")x, CPU $(ratio "$EC_NAT" "$EC_OURS")x
+e2e ours vs native: lag at workload end $(ratio "$E_NAT" "$E_OURS")x, workload start to applied $(ratio "$(sub "$T2_WL0" "$(field cond native "$E")")" "$(sub "$T2_WL0" "$(field cond ours "$E")")")x, CPU $(ratio "$EC_NAT" "$EC_OURS")x
+e2e from a backlog ours vs native: drain wall $(ratio "$R_D3_NAT" "$R_D3_OURS")x, CPU $(ratio "$R_D3_NAT_CPU" "$R_D3_OURS_CPU")x
 TXT
 )
 echo "$REPORT"

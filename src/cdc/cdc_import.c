@@ -38,7 +38,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CDC_BATCH_MAX 1000
+/*
+ * Events a batch (one target transaction) takes at most; channels.c also
+ * bounds it in bytes (4 MiB). Every commit waits for the target's WAL flush
+ * (synchronous_commit on), which leaves its backend idle: 1000 a batch spent
+ * ~20% of a backlog's drain in those waits (bench/RESULTS-cdc.md, issue 15).
+ */
+#define CDC_BATCH_MAX 4000
 #define CDC_MAX_CHANNELS 64
 
 /* Who consumes what (queue_format.h, SPEC.md "CDC event"). */

@@ -496,26 +496,42 @@ static bool build_merged(const writer_item *it, const ev_stmt *s, strbuf *sql)
     return ok;
 }
 
-/* Append v to a text[] literal's elements: NULL bare, else quoted with \ and " escaped. */
-static void array_element(strbuf *arr, const char *v)
+/*
+ * One text[] parameter in PostgreSQL's binary array format (array_recv):
+ * ndim 1, a null flag, element type text, the length and lower bound 1, then
+ * each element as its length (-1: NULL) and bytes. The server reads it without
+ * parsing a literal, and nothing here is escaped: a text[] literal cost both
+ * sides a scan of every value (strcspn for the quoting here, array_in there).
+ */
+#define TEXT_OID 25
+static void put_i32(strbuf *b, uint32_t v)
 {
-    if (arr->len > 1)
-        strbuf_append_char(arr, ',');
-    if (!v) {
-        strbuf_append(arr, "NULL");
-        return;
+    unsigned char x[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    strbuf_append_len(b, (const char *)x, 4);
+}
+
+static void binary_text_array(strbuf *arr, const ev_stmt *st, const size_t *rows, size_t count,
+                              int param)
+{
+    bool nulls = false;
+    for (size_t r = 0; r < count && !nulls; r++)
+        nulls = st[rows[r]].params[param] == NULL;
+    put_i32(arr, 1);
+    put_i32(arr, nulls ? 1 : 0);
+    put_i32(arr, TEXT_OID);
+    put_i32(arr, (uint32_t)count);
+    put_i32(arr, 1);
+    for (size_t r = 0; r < count; r++) {
+        const char *v = st[rows[r]].params[param];
+        if (!v) {
+            put_i32(arr, UINT32_MAX); /* -1 */
+            continue;
+        }
+        size_t len = strlen(v);
+        put_i32(arr, (uint32_t)len);
+        strbuf_append_len(arr, v, len);
     }
-    strbuf_append_char(arr, '"');
-    for (const char *q = v;;) {
-        size_t run = strcspn(q, "\\\"");
-        strbuf_append_len(arr, q, run);
-        q += run;
-        if (!*q)
-            break;
-        strbuf_append_char(arr, '\\');
-        strbuf_append_char(arr, *q++);
-    }
-    strbuf_append_char(arr, '"');
 }
 
 /* A statement of the pipeline: events plan[first .. first+count) under one name. */
@@ -523,6 +539,8 @@ typedef struct piece {
     size_t first, count;
     char name[24];
     const char **params; /* merged pieces own their array and its strings; single ones borrow */
+    int *lengths;        /* merged pieces: their binary parameters' lengths; else NULL */
+    int *formats;        /* merged pieces: all 1 (binary); else NULL (text) */
     int nparams;
 } piece;
 
@@ -635,17 +653,18 @@ static int piece_statement(applier *a, const writer_item *it, const ev_stmt *s0,
     return rc;
 }
 
-/* The parameters of a multi-row piece: text[] literals of each single-row parameter. */
+/* The parameters of a multi-row piece: a binary text[] of each single-row parameter. */
 static void merged_params(piece *p, const ev_stmt *st, const size_t *plan, int nparams)
 {
     p->nparams = nparams;
     p->params = xmalloc((size_t)nparams * sizeof *p->params);
+    p->lengths = xmalloc((size_t)nparams * sizeof *p->lengths);
+    p->formats = xmalloc((size_t)nparams * sizeof *p->formats);
     strbuf arr = STRBUF_INIT;
     for (int i = 0; i < nparams; i++) {
-        strbuf_append_char(&arr, '{');
-        for (size_t r = 0; r < p->count; r++)
-            array_element(&arr, st[plan[p->first + r]].params[i]);
-        strbuf_append_char(&arr, '}');
+        binary_text_array(&arr, st, plan + p->first, p->count, i);
+        p->lengths[i] = (int)arr.len;
+        p->formats[i] = 1;
         p->params[i] = strbuf_detach(&arr);
     }
 }
@@ -1060,8 +1079,8 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
         bool sent_ok = PQsendQueryParams(pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
         sent[nsent++] = SENT_CONTROL;
         for (size_t k = 0; k < np && sent_ok; k++) {
-            sent_ok = PQsendQueryPrepared(pg, pc[k].name, pc[k].nparams, pc[k].params, NULL,
-                                          NULL, 0);
+            sent_ok = PQsendQueryPrepared(pg, pc[k].name, pc[k].nparams, pc[k].params,
+                                          pc[k].lengths, pc[k].formats, 0);
             sent[nsent++] = (long)k;
         }
         char ch[16], vsn[24], c0[24], c1[24], c2[24];
@@ -1157,6 +1176,8 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
             for (int i = 0; i < pc[k].nparams; i++)
                 free((char *)pc[k].params[i]);
             free(pc[k].params);
+            free(pc[k].lengths);
+            free(pc[k].formats);
         }
     }
     for (size_t i = 0; i < n; i++) {
