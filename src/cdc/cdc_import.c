@@ -23,6 +23,7 @@
 #include "cdc/queue_generation.h"
 #include "cdc/queue_reader.h"
 #include "cdc/target_keys.h"
+#include "core/dir_watch.h"
 #include "core/strmap.h"
 #include "catalog/import_state.h"
 #include "core/lock.h"
@@ -95,6 +96,7 @@ typedef struct importer {
     channel_set *chans;
     conflicts *conf_map;
     queue_reader *reader;
+    dir_watch *meta_watch; /* meta.db's directory; NULL: poll on a timer */
     import_metrics *metrics;
     strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
     int ntables;
@@ -670,8 +672,13 @@ static engine_status run_loop(importer *im)
             }
             mark_segments(im);
             update_metrics(im, false);
-            usleep(idle_ms < 1000 ? 10000 : 100000);
-            idle_ms += idle_ms < 1000 ? 10 : 100;
+            if (im->meta_watch) {
+                /* the exporter's durable steps commit to meta.db: woken by them, not a timer */
+                dir_watch_wait(im->meta_watch, 100);
+            } else {
+                usleep(idle_ms < 1000 ? 10000 : 100000);
+                idle_ms += idle_ms < 1000 ? 10 : 100;
+            }
             break;
         case QR_SEGMENT_END:
             im->marks = xrealloc(im->marks, (im->nmarks + 1) * sizeof *im->marks);
@@ -814,6 +821,7 @@ static void importer_free(importer *im)
     channels_stop(im->chans);
     conflicts_free(im->conf_map);
     queue_reader_close(im->reader);
+    dir_watch_close(im->meta_watch);
     import_metrics_free(im->metrics);
     strmap_free(&im->tables, free_table);
     strmap_free(&im->order_groups, NULL);
@@ -1117,6 +1125,11 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         rc = ENGINE_BAD_STATE;
         goto out;
     }
+    char *metainfo = xasprintf("%s/metainfo", eng->export_dir);
+    im.meta_watch = dir_watch_open(metainfo);
+    if (!im.meta_watch)
+        log_debug("apply: no inotify watch on %s: polling the queue on a timer", metainfo);
+    free(metainfo);
     im.metrics = import_metrics_new(spec->bars, before);
     if (spec->parallel_jobs_given && spec->parallel_jobs != im.nchannels)
         log_info("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "

@@ -1,6 +1,7 @@
 /* util, fsutil, catalog, lock, export dir. */
 #include "testlib.h"
 
+#include "core/dir_watch.h"
 #include "core/exportdir.h"
 #include "core/fsutil.h"
 #include "core/lock.h"
@@ -63,6 +64,30 @@ TEST(fsutil_write_atomic_replaces_content)
     CHECK_INT_EQ(n, 6);
     free(got);
     CHECK(fs_dir_is_empty(dir) == false);
+    free(p);
+    free(dir);
+}
+
+TEST(dir_watch_wakes_on_a_write_in_its_directory_only)
+{
+    char *dir = test_tmpdir();
+    dir_watch *w = dir_watch_open(dir);
+    CHECK(w != NULL);
+    CHECK(!dir_watch_wait(w, 0)); /* nothing yet: the timeout ends it */
+    char *p = xasprintf("%s/meta.db", dir);
+    CHECK(fs_write_atomic(p, "x", 1));
+    CHECK(dir_watch_wait(w, 1000));
+    CHECK(!dir_watch_wait(w, 0)); /* the events were drained */
+    char *sub = xasprintf("%s/other", dir);
+    CHECK(mkdir(sub, 0700) == 0);
+    CHECK(dir_watch_wait(w, 1000)); /* created in it */
+    char *deep = xasprintf("%s/f", sub);
+    CHECK(fs_write_atomic(deep, "y", 1));
+    CHECK(!dir_watch_wait(w, 50)); /* a subdirectory's files are not watched */
+    dir_watch_close(w);
+    CHECK(dir_watch_open("/nonexistent/voyager-dir") == NULL);
+    free(deep);
+    free(sub);
     free(p);
     free(dir);
 }
