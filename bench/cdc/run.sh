@@ -45,6 +45,8 @@
 # drains it again with our export data and pg_recvlogical; the source restarts after the copy,
 # so this run's capture reads a server with cold shared buffers. SAVE_ONLY=1 stops the run
 # there (no timed phase, no verification: the saved backlog is the product).
+# IMPORT_ARGS="--parallel-jobs N" passes flags to every import data (the snapshot's first run
+# fixes the number of change channels; the report names them).
 # VOYAGER=BIN measures another binary; the report names it (path, --version, sha256) next to
 # the checkout's HEAD, which is not that binary's commit.
 # Exact change counts
@@ -178,7 +180,7 @@ for i in $(seq 1 600); do
     kill -0 $EXP 2>/dev/null || { say "export died"; tail -n 3 "$TEST_TMP"/exp0.out; exit 1; }
     sleep 0.1
 done
-"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp0.out" 2>&1 &
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp0.out" 2>&1 &
 IMP=$!
 counts() { for t in $(psql_as source sourcedb -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY 1"); do
     echo "$t $(psql_as "$1" "$2" -c "SELECT count(*) FROM public.\"$t\"")"; done; }
@@ -284,7 +286,7 @@ app_native() {
 }
 app_ours() {
     checkpoint; local l0 t0 b; b=$(ccpu "$TGTDATA"); l0=$(load); t0=$(now)
-    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
     IMP=$!
     $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1)))" --proc "client=$IMP" --cluster "tgt=$TGTDATA@$b" --watch "$IMP" >"$TEST_TMP/p.imp"
     grep -q '^died' "$TEST_TMP/p.imp" && { say "importer died"; tail -n 5 "$TEST_TMP/imp1.out"; exit 1; }
@@ -320,7 +322,7 @@ say "end to end: our export + import and the native subscription live, workload 
 checkpoint
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp2.out" 2>&1 &
 EXP=$!
-"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp2.out" 2>&1 &
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp2.out" 2>&1 &
 IMP=$!
 for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break; sleep 0.2; done
 sleep 2
@@ -360,7 +362,7 @@ drain_ours() {
     checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$SRCDATA"); b2=$(ccpu "$TGTDATA"); l0=$(load); t0=$(now)
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
     EXP=$!
-    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp3.out" 2>&1 &
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp3.out" 2>&1 &
     IMP=$!
     $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1 + CHANGES2 + CHANGES3)))" --proc "client=$EXP" --proc "client=$IMP" \
         --cluster "src=$SRCDATA@$b1" --cluster "tgt=$TGTDATA@$b2" --watch "$EXP" --watch "$IMP" >"$TEST_TMP/p.d3o"
@@ -385,7 +387,7 @@ if [ "$ORDER" = 0 ]; then drain_native; drain_ours; else drain_ours; drain_nativ
 QC3=$((Q3 - Q2))
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp4.out" 2>&1 &
 EXP=$!
-"$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >"$TEST_TMP/imp4.out" 2>&1 &
+"$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp4.out" 2>&1 &
 IMP=$!
 for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break; sleep 0.2; done
 "$V" initiate cutover to target -e "$ED" >"$TEST_TMP/cutover.out" 2>&1
@@ -401,7 +403,7 @@ compare_databases source target
 compare_databases source native
 REPORT=$(cat <<TXT
 workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), checkout $(git rev-parse --short HEAD)
-binary $(bench/cdc/binary_id.sh "$V")
+binary $(bench/cdc/binary_id.sh "$V")${IMPORT_ARGS:+, import data $IMPORT_ARGS}
 round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T2_WL0" "$T2_WL1") s (queue: $QC2 events); round 3 (e2e backlog): $CHANGES3 changes (queue: $QC3 events)
 | stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after |
 |---|---|---|---|---|---|
