@@ -2,8 +2,8 @@
 # bench/cdc/apply_replay.sh SAVED [RUNS] [-- PREFIX...]: the apply phase of a bench run again,
 # RUNS times (default 3), from the state `SAVE_APPLY=SAVED bench/cdc/run.sh ...` saved (our
 # target cluster and export directory just before apply). Each run restores a fresh copy,
-# starts that target on its saved port, runs `import data` until the round-1 marker row is
-# on the target, and prints wall seconds, import data's CPU, the target cluster's CPU
+# starts that target on its saved port, runs `import data` until the channels' progress counts
+# every event of the saved queue (to the poll's 100 ms), and prints wall seconds, import data's CPU, the target cluster's CPU
 # (bench/cdc/poll.py, as run.sh counts them) and import data's peak RSS. A dev loop for the
 # importer (same backlog, many runs, other binaries: VOYAGER=...); PREFIX wraps the
 # command (e.g. -- perf record -g -o /tmp/imp.data). Not a replacement for run.sh's
@@ -25,6 +25,7 @@ PORT=$(cat "$SAVED/port")
 now() { date +%s.%N; }
 field() { awk -v k="$1" -v g="$2" '$1 == k && $2 == g { print $3 }' "$3"; }
 W=$TEST_TMP/w
+NEVENTS=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT coalesce(sum(total_events),0) FROM queue_segment WHERE exporter_role = 'source_db_exporter'\").fetchone()[0])" "$SAVED/export/metainfo/meta.db")
 echo "# binary $(bench/cdc/binary_id.sh "$V"), checkout $(git rev-parse --short HEAD)"
 for r in $(seq 1 "$RUNS"); do
     _as_pg "$PGBIN/pg_ctl" -D "$W/target/data" -m immediate -w stop >/dev/null 2>&1
@@ -37,7 +38,8 @@ for r in $(seq 1 "$RUNS"); do
     "${PREFIX[@]}" "$V" import data -e "$W/export" --target-db-host 127.0.0.1 --target-db-port "$PORT" \
         --target-db-user voyager --target-db-name yugabyte --disable-pb true >"$W/imp.out" 2>&1 &
     IMP=$!
-    $POLL --pg "target=$W/target:$PORT:yugabyte" --cond "a=target:SELECT count(*) > 0 FROM bench_end WHERE id = 1" \
+    # done once the channels' progress counts every event of the saved queue (as run.sh)
+    $POLL --pg "target=$W/target:$PORT:yugabyte" --cond "a=target:SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0) >= $NEVENTS FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo" \
         --proc "client=$IMP" --cluster "tgt=$W/target/data@$b" --watch "$IMP" >"$W/p.imp"
     grep -q '^died' "$W/p.imp" && { echo "# importer died"; tail -n 5 "$W/imp.out"; exit 1; }
     t=$(awk -v a="$t0" -v b="$(field cond a "$W/p.imp")" 'BEGIN { printf "%.2f", b - a }')
