@@ -41,7 +41,8 @@
 
 /*
  * Events a batch (one target transaction) takes at most; channels.c also
- * bounds it in bytes (4 MiB). Every commit waits for the target's WAL flush
+ * bounds it in bytes (4 MiB, or half a channel's share of 24 MiB when that is
+ * less: 3 MiB with 4 channels). Every commit waits for the target's WAL flush
  * (synchronous_commit on), which leaves its backend idle: 1000 a batch spent
  * ~20% of a backlog's drain in those waits (bench/RESULTS-cdc.md, issue 15).
  */

@@ -295,8 +295,21 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
             /* either way its prepared statements are gone with the old connection */
             if (!c->ws->ops->reset(c->ws))
                 move_connection(c);
-            if (c->ws->ops->connected(c->ws))
-                session_setup(c);
+            /*
+             * A replica session refused on a connection that still works: the
+             * grant was taken away. Applying there would fire triggers and
+             * check foreign keys across channels routed as if they did not.
+             */
+            if (c->ws->ops->connected(c->ws) && !session_setup(c) && c->set->replica &&
+                c->ws->ops->connected(c->ws)) {
+                log_report(LOG_ERROR, NULL,
+                           "grant it again (GRANT SET ON PARAMETER session_replication_role, or "
+                           "superuser), then run the same command again",
+                           "%s database: a new connection of channel %d may no longer set "
+                           "session_replication_role = replica",
+                           db_role_name(c->ws->role), c->no);
+                break;
+            }
         }
     }
     strbuf_free(&err);

@@ -47,9 +47,10 @@ void queue_reader_trim(queue_reader *r);
 
 /*
  * Hand the buffer holding the line returned last to the caller, instead of
- * copying a long line out of it: returns the line's (writable) address in
- * *block, a malloc'd block of *block_size bytes the caller frees with free()
- * once done with the line. The reader goes on in a fresh buffer.
+ * copying a long line out of it. Returns the line's (writable) address,
+ * which lies inside *block: a malloc'd block of *block_size bytes, now the
+ * caller's, freed with free() once done with the line. The reader goes on in
+ * a fresh buffer.
  */
 char *queue_reader_take_line(queue_reader *r, void **block, size_t *block_size);
 

@@ -810,6 +810,11 @@ static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, st
  * output buffer, while the event holds the first (issue 15's memory bound).
  */
 #define COPY_ROW_MIN ((size_t)4 << 20)
+/*
+ * Such a change is alone in its batch (is_copy_row wants that): an event's
+ * bytes count its values, and a batch takes another event only while it
+ * stays under channels.c's BATCH_BYTES_MAX, which is no more than this.
+ */
 /* COPY data is produced and sent in pieces of about this size. */
 #define COPY_CHUNK ((size_t)256 << 10)
 /* The temporary table a huge update's row goes through (dropped at commit or rollback). */
@@ -881,7 +886,10 @@ static bool put_copy_row(PGconn *pg, const char *const *values, size_t count)
                 v += k;
                 run -= k;
             }
-            if (!*v)
+            if (!*v || !ok)
+                break;
+            /* a run of characters to escape grows the piece too */
+            if (b.len >= COPY_CHUNK && !(ok = put_copy(pg, &b)))
                 break;
             strbuf_append_char(&b, '\\');
             strbuf_append_char(&b, *v == '\n' ? 'n' : *v == '\r' ? 'r' : *v == '\t' ? 't' : '\\');
@@ -926,12 +934,20 @@ static bool copy_one_row(pgconn *c, const char *table, const char *const *names,
     int end = PQputCopyEnd(pg, sent ? NULL : "sending the row failed");
     bool ok = sent && end == 1;
     while ((r = PQgetResult(pg)) != NULL) {
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK) {
             if (ok)
                 pgconn_note_result(c, r);
             ok = false;
         }
         PQclear(r);
+        /*
+         * Still in COPY: the end was not queued (libpq out of memory), and
+         * PQgetResult would say so forever. The session is unusable; the
+         * channel's retries report it.
+         */
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT)
+            break;
     }
     if (!sent || end != 1 || PQstatus(pg) == CONNECTION_BAD)
         c->last_error_retryable = true; /* the connection failed, not the row */
@@ -963,7 +979,11 @@ static bool copy_update(pgconn *c, const writer_item *it, long *rows)
     strbuf_append(&sql, "CREATE TEMPORARY TABLE " COPY_UPDATE_TABLE " ON COMMIT DROP AS SELECT ");
     append_idents(&sql, "", names, n);
     strbuf_appendf(&sql, " FROM %s WITH NO DATA", tm->qualified);
-    bool ok = pgconn_exec(c, sql.data) && copy_one_row(c, COPY_UPDATE_TABLE, names, values, n);
+    /* quiet: a refusal (no TEMP privilege) sends the row the pipelined way, it is no error */
+    PGresult *made = pgconn_query_quiet(c, sql.data, 0, NULL);
+    bool ok = made != NULL;
+    PQclear(made);
+    ok = ok && copy_one_row(c, COPY_UPDATE_TABLE, names, values, n);
     if (ok) {
         strbuf_reset(&sql);
         strbuf_appendf(&sql, "UPDATE %s AS t SET ", tm->qualified);
@@ -993,12 +1013,24 @@ static bool copy_update(pgconn *c, const writer_item *it, long *rows)
 }
 
 /*
+ * Refusals of the COPY path itself, not of the row: COPY FROM into a table
+ * whose row-level security applies to the user (0A000), a user without TEMP
+ * on the database (42501). The pipelined path applies such a row as before.
+ */
+static bool copy_path_refused(const pgconn *c)
+{
+    return strcmp(c->sqlstate, "0A000") == 0 || strcmp(c->sqlstate, "42501") == 0;
+}
+
+/*
  * A batch of one huge insert or update (is_copy_row): outside pipeline mode,
  * its row by COPY, then the channel's progress and the table's counts, in
  * one transaction as the pipelined path sends them. A COMMIT left unanswered
  * is the caller's to resolve the same way (the progress row tells).
+ * 1: applied; 0: failed (err, *failed set); -1: the COPY path was refused
+ * (copy_path_refused) and rolled back: apply the batch by statements.
  */
-static bool apply_copy_row(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, strbuf *err)
 {
     pgconn *c = a->conn;
     const writer_change *ev = &it->ev;
@@ -1015,6 +1047,16 @@ static bool apply_copy_row(applier *a, writer_item *it, writer_item **failed, st
                                       ev->fields.count)
                        : copy_update(c, it, &rows))) {
         ok = false;
+        if (PQstatus(c->pg) == CONNECTION_OK && copy_path_refused(c)) {
+            const char *why = PQerrorMessage(c->pg);
+            log_info("apply: vsn %lld on %s: %.*s; applied by statement instead",
+                     (long long)ev->vsn, it->tm->qualified, (int)strcspn(why, "\n"), why);
+            pgconn_rollback_after_failure(c);
+            if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) {
+                c->last_error_retryable = false;
+                return -1;
+            }
+        }
         *failed = it;
     }
     ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) &&
@@ -1025,14 +1067,14 @@ static bool apply_copy_row(applier *a, writer_item *it, writer_item **failed, st
             c->last_error_retryable = true;
         else if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
             pgconn_rollback_after_failure(c);
-        return false;
+        return 0;
     }
     if (rows < 1 && ++a->zero_row_changes <= 10)
         log_warn("apply: update of vsn %lld on %s found no row", (long long)ev->vsn,
                  it->tm->qualified);
     log_info("apply: vsn %lld %s %s by COPY (a row of many bytes)", (long long)ev->vsn,
              insert ? "inserted into" : "updated in", it->tm->qualified);
-    return true;
+    return 1;
 }
 
 bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
@@ -1041,8 +1083,11 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
     a->conn->last_error_retryable = false;
     if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
         return apply_truncate(a, items[0], failed, err);
-    if (is_copy_row(items, n))
-        return apply_copy_row(a, items[0], failed, err);
+    if (is_copy_row(items, n)) {
+        int rc = apply_copy_row(a, items[0], failed, err);
+        if (rc >= 0)
+            return rc == 1;
+    }
     PGconn *pg = a->conn->pg;
     if (a->stmts.count >= STMT_CACHE_MAX) {
         PGresult *r = PQexec(pg, "DEALLOCATE ALL");

@@ -359,10 +359,18 @@ static void pg_w_apply_renew(writer_session *s)
     }
     /* the notice processor pgconn installed (a NULL one only reads it) */
     PQsetNoticeProcessor(pg, PQsetNoticeProcessor(old, NULL, NULL), NULL);
-    PQfinish(old);
     p->c->pg = pg;
+    if (!apply_settings(p->c)) {
+        /*
+         * Not a replica session (refused, or without the grant from the start):
+         * the renewal is only for memory, so keep the session as it was set up.
+         */
+        p->c->pg = old;
+        PQfinish(pg);
+        return;
+    }
+    PQfinish(old);
     applier_reset(&p->ap);
-    apply_settings(p->c);
 }
 
 static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,

@@ -156,4 +156,63 @@ assert_eq "the 8 MB update went by COPY" 1 \
 assert_eq "every change counted exactly once" "3 1 0" "$(channel_counts target two)"
 assert_eq "and in the per-table bookkeeping" 4 \
     "$(psql_as target two -c "SELECT sum(total_events) FROM ybvoyager_metadata.ybvoyager_imported_event_count_by_table")"
+
+# Database three, the importer no longer a superuser:
+# - nl: a 20 MB value made only of characters COPY escapes (newlines) goes in 256 KiB pieces
+#   too (it used to go as one 40 MB piece: libpq held all of it, past the 100 MB bound);
+# - rls: a table whose row-level security applies to the importer refuses COPY FROM (0A000),
+#   and without TEMP on the database a huge update cannot make its temporary table (42501):
+#   both rows are then applied by statements, exactly once.
+for c in target ref; do
+    psql_as $c postgres -c "CREATE DATABASE three" >/dev/null
+    psql_as $c three -c "CREATE TABLE nl (id int PRIMARY KEY, t text)" \
+        -c "CREATE TABLE rls (id int PRIMARY KEY, t text, n int)" >/dev/null
+done
+psql_as target three -c "ALTER TABLE rls ENABLE ROW LEVEL SECURITY" \
+    -c "CREATE POLICY everything ON rls USING (true) WITH CHECK (true)" \
+    -c "GRANT CREATE ON DATABASE three TO voyager" -c "REVOKE TEMP ON DATABASE three FROM PUBLIC" \
+    -c "GRANT ALL ON nl, rls TO voyager" -c "GRANT SET ON PARAMETER session_replication_role TO voyager" \
+    -c "ALTER ROLE voyager NOSUPERUSER" >/dev/null
+ED3=$(new_export_dir)
+python3 - "$TEST_TMP/three" <<'PY3'
+import json, sys
+MB = 1 << 20
+evs = [("c", "nl", {"id": "1"}, {"id": "1", "t": "\n" * (20 * MB)}),
+       ("c", "rls", {"id": "1"}, {"id": "1", "t": "r\t" * (5 * MB // 2), "n": "1"}),
+       ("u", "rls", {"id": "1"}, {"t": "s\\" * (5 * MB // 2)})]
+with open(sys.argv[1] + ".ndjson", "w") as ev:
+    for vsn, (op, table, key, fields) in enumerate(evs, 1):
+        ev.write(json.dumps({"vsn": vsn, "op": op, "schema_name": "public", "table_name": table,
+                             "exporter_role": "source_db_exporter", "key": key, "fields": fields}) + "\n")
+with open(sys.argv[1] + ".sql", "w") as sql:
+    sql.write("INSERT INTO nl VALUES (1, repeat(E'\\n', %d));\n" % (20 * MB))
+    sql.write("INSERT INTO rls VALUES (1, repeat(E'r\\t', %d), 1);\n" % (5 * MB // 2))
+    sql.write("UPDATE rls SET t = repeat(E's\\\\', %d) WHERE id = 1;\n" % (5 * MB // 2))
+PY3
+queue_append "$ED3" source_db_exporter "$TEST_TMP/three.ndjson" --max-bytes 400000000
+queue_cutover_event 4 cutover.target source_db_exporter >"$TEST_TMP/c3.ndjson"
+queue_append "$ED3" source_db_exporter "$TEST_TMP/c3.ndjson" --close
+psql_as ref three -f "$TEST_TMP/three.sql" >/dev/null
+APPLY_DB=three run_apply_bg "$ED3" target target --parallel-jobs 2
+peak3=0
+while kill -0 "$APPLY_PID" 2>/dev/null; do
+    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$APPLY_PID/status" 2>/dev/null)
+    [ -n "$hwm" ] && [ "$hwm" -gt "$peak3" ] && peak3=$hwm
+    sleep 0.05
+done
+wait "$APPLY_PID"
+assert_eq "the apply as a plain user completes" 0 "$?"
+psql_as target postgres -c "ALTER ROLE voyager SUPERUSER" >/dev/null
+echo "# peak RSS ${peak3} KB (database three)"
+L3=$(cat "$ED3/logs/yb-voyager-import-data-to-target.log")
+assert_match "the newline row went by COPY" 'inserted into "public"."nl" by COPY' "$L3"
+assert_match "COPY refused by row-level security: the insert applied by statement" \
+    'vsn 2 on "public"."rls": .*row-level security.*; applied by statement instead' "$L3"
+assert_match "no TEMP privilege: the huge update applied by statement" \
+    'vsn 3 on "public"."rls": .*permission denied.*; applied by statement instead' "$L3"
+if [ "${BUILD:-build}" = build ]; then
+    assert_match "peak RSS under 100 MB with a 20 MB row of escaped characters" '^[0-9]{1,5}$' "$peak3"
+fi
+compare_databases target ref three three
+assert_eq "every change counted exactly once (database three)" "2 1 0" "$(channel_counts target three)"
 done_testing
