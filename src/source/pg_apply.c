@@ -808,13 +808,11 @@ static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, st
  * A change whose new values pass this many bytes goes by COPY: the pipelined
  * path's Bind message would be a second whole copy of the row, in libpq's
  * output buffer, while the event holds the first (issue 15's memory bound).
- */
-#define COPY_ROW_MIN ((size_t)4 << 20)
-/*
  * Such a change is alone in its batch (is_copy_row wants that): an event's
  * bytes count its values, and a batch takes another event only while it
  * stays under channels.c's BATCH_BYTES_MAX, which is no more than this.
  */
+#define COPY_ROW_MIN ((size_t)4 << 20)
 /* COPY data is produced and sent in pieces of about this size. */
 #define COPY_CHUNK ((size_t)256 << 10)
 /* The temporary table a huge update's row goes through (dropped at commit or rollback). */
@@ -876,21 +874,17 @@ static bool put_copy_row(PGconn *pg, const char *const *values, size_t count)
             strbuf_append(&b, "\\N");
             continue;
         }
-        while (ok) {
+        /* a piece is sent once full, whether plain text or escapes filled it */
+        while (*v && ok) {
+            if (b.len >= COPY_CHUNK && !(ok = put_copy(pg, &b)))
+                break;
             size_t run = strcspn(v, "\\\n\r\t");
-            while (run && ok) {
-                if (b.len >= COPY_CHUNK)
-                    ok = put_copy(pg, &b);
+            if (run) {
                 size_t k = COPY_CHUNK - b.len < run ? COPY_CHUNK - b.len : run;
                 strbuf_append_len(&b, v, k);
                 v += k;
-                run -= k;
+                continue;
             }
-            if (!*v || !ok)
-                break;
-            /* a run of characters to escape grows the piece too */
-            if (b.len >= COPY_CHUNK && !(ok = put_copy(pg, &b)))
-                break;
             strbuf_append_char(&b, '\\');
             strbuf_append_char(&b, *v == '\n' ? 'n' : *v == '\r' ? 'r' : *v == '\t' ? 't' : '\\');
             v++;
@@ -902,11 +896,10 @@ static bool put_copy_row(PGconn *pg, const char *const *values, size_t count)
     return ok;
 }
 
-static void append_idents(strbuf *sql, const char *prefix, const char *const *names, size_t n)
+static void append_idents(strbuf *sql, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         strbuf_append(sql, i ? ", " : "");
-        strbuf_append(sql, prefix);
         append_ident(sql, names[i]);
     }
 }
@@ -919,7 +912,7 @@ static bool copy_one_row(pgconn *c, const char *table, const char *const *names,
     strbuf sql = STRBUF_INIT;
     /* a GENERATED ALWAYS identity column takes the value as with OVERRIDING SYSTEM VALUE */
     strbuf_appendf(&sql, "COPY %s (", table);
-    append_idents(&sql, "", names, count);
+    append_idents(&sql, names, count);
     strbuf_append(&sql, ") FROM STDIN");
     PGresult *r = PQexec(pg, sql.data);
     strbuf_free(&sql);
@@ -977,7 +970,7 @@ static bool copy_update(pgconn *c, const writer_item *it, long *rows)
     /* the table's own column types (and typmods) for the row, no constraint */
     strbuf sql = STRBUF_INIT;
     strbuf_append(&sql, "CREATE TEMPORARY TABLE " COPY_UPDATE_TABLE " ON COMMIT DROP AS SELECT ");
-    append_idents(&sql, "", names, n);
+    append_idents(&sql, names, n);
     strbuf_appendf(&sql, " FROM %s WITH NO DATA", tm->qualified);
     /* quiet: a refusal (no TEMP privilege) sends the row the pipelined way, it is no error */
     PGresult *made = pgconn_query_quiet(c, sql.data, 0, NULL);
