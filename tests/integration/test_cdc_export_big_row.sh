@@ -27,10 +27,8 @@ assert_eq "the big rows hold 50 MB each" "52428800 52428800" \
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >>"$TEST_TMP/exporter.out" 2>&1 &
 EXP_PID=$!
 # the exporter's peak RSS, sampled while it runs (issue 15: memory bounded by bytes)
-( peak=0; while kill -0 "$EXP_PID" 2>/dev/null; do
-    h=$(awk '/^VmHWM:/ {print $2}' "/proc/$EXP_PID/status" 2>/dev/null)
-    [ -n "$h" ] && [ "$h" -gt "$peak" ] && peak=$h && echo "$peak" >"$TEST_TMP/exp.hwm"
-    sleep 0.05; done ) &
+peak_rss "$EXP_PID" >"$TEST_TMP/exp.hwm" &
+HWM_PID=$!
 check "snapshot exported" status_wait "$ED" ExportDataDone 120
 # the snapshot's rows of 100 MB (the bytea in hex) are above the reader's default limit
 CSV_READER_MAX_BUFFER_SIZE_BYTES=$((256 << 20)) "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true >>"$TEST_TMP/importer.out" 2>&1 &
@@ -75,10 +73,11 @@ assert_eq "the delete of the 50 MB row carries the key and the unique column's o
 # REPLICA IDENTITY FULL old row is 100 MB of hex) in its input buffer and PQgetCopyData
 # returns a second copy, so the exporter's peak is about twice its largest message; what it
 # writes to the queue is small (above). A sanitizer build keeps freed memory: no bound there.
-echo "# export data peak RSS $(cat "$TEST_TMP/exp.hwm" 2>/dev/null) KB"
+wait "$HWM_PID"
+echo "# export data peak RSS $(cat "$TEST_TMP/exp.hwm") KB"
 if [ "${BUILD:-build}" = build ]; then
     assert_match "export data's peak RSS stays under 300 MB with 50 MB rows (2x its largest message)" \
-        '^([0-9]{1,5}|[12][0-9]{5})$' "$(cat "$TEST_TMP/exp.hwm" 2>/dev/null)"
+        '^([0-9]{1,5}|[12][0-9]{5})$' "$(cat "$TEST_TMP/exp.hwm")"
 fi
 compare_databases source target sourcedb yugabyte
 done_testing

@@ -37,12 +37,7 @@ psql_as target yugabyte -c "BEGIN; LOCK TABLE big; SELECT pg_sleep(3); COMMIT" >
 LOCK_PID=$!
 sleep 0.5
 run_apply_bg "$ED" target target --parallel-jobs 4
-peak=0
-while kill -0 "$APPLY_PID" 2>/dev/null; do
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$APPLY_PID/status" 2>/dev/null)
-    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-    sleep 0.05
-done
+peak=$(peak_rss "$APPLY_PID")
 wait "$APPLY_PID"
 assert_eq "the apply completes" 0 "$?"
 wait "$LOCK_PID"

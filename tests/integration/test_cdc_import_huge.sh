@@ -50,12 +50,7 @@ psql_as target yugabyte -c "BEGIN; LOCK TABLE huge; SELECT pg_sleep(3); COMMIT" 
 LOCK_PID=$!
 sleep 0.5
 run_apply_bg "$ED" target target --parallel-jobs 2
-peak=0
-while kill -0 "$APPLY_PID" 2>/dev/null; do
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$APPLY_PID/status" 2>/dev/null)
-    [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
-    sleep 0.05
-done
+peak=$(peak_rss "$APPLY_PID")
 wait "$APPLY_PID"
 assert_eq "the apply completes" 0 "$?"
 wait "$LOCK_PID"
@@ -194,12 +189,7 @@ queue_cutover_event 4 cutover.target source_db_exporter >"$TEST_TMP/c3.ndjson"
 queue_append "$ED3" source_db_exporter "$TEST_TMP/c3.ndjson" --close
 psql_as ref three -f "$TEST_TMP/three.sql" >/dev/null
 APPLY_DB=three run_apply_bg "$ED3" target target --parallel-jobs 2
-peak3=0
-while kill -0 "$APPLY_PID" 2>/dev/null; do
-    hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$APPLY_PID/status" 2>/dev/null)
-    [ -n "$hwm" ] && [ "$hwm" -gt "$peak3" ] && peak3=$hwm
-    sleep 0.05
-done
+peak3=$(peak_rss "$APPLY_PID")
 wait "$APPLY_PID"
 assert_eq "the apply as a plain user completes" 0 "$?"
 psql_as target postgres -c "ALTER ROLE voyager SUPERUSER" >/dev/null

@@ -160,6 +160,18 @@ new_export_dir() {
     echo "$d"
 }
 
+# peak_rss PID: the highest VmHWM (KB) of PID, sampled every 50 ms until it exits (0 if never
+# seen). Run it in the background to keep the test going: peak_rss "$PID" >"$FILE" &
+peak_rss() {
+    local peak=0 hwm
+    while kill -0 "$1" 2>/dev/null; do
+        hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+        [ -n "$hwm" ] && [ "$hwm" -gt "$peak" ] && peak=$hwm
+        sleep 0.05
+    done
+    echo "$peak"
+}
+
 # wait_exit PID SECONDS: the exit code of PID (a child of this shell), or 124 after SECONDS.
 wait_exit() {
     local i
