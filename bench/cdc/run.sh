@@ -275,15 +275,18 @@ cap_ours() {
     sleep 0.5; Q1=$(qevents)
     kill -TERM $EXP; wait $EXP
 }
-app_native() {
+# native_drain ROUND STAGE: enable the subscription until round ROUND's marker row is applied;
+# sets NAT_S and NAT_CPU and adds the report's row for STAGE
+native_drain() {
     checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
     psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
-    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 1" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.nat"
-    R_APP_NAT=$(sub "$t0" "$(native_end 1)")
-    local a w; a=$(field cpu apply "$TEST_TMP/p.nat"); w=$(field cpu wal "$TEST_TMP/p.nat")
-    R_APP_NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
-    ROWS+=("| apply | native subscription (synchronous_commit=$NSYNC) | $R_APP_NAT | native server (apply worker) $a + source server (decoding) $w = $R_APP_NAT_CPU | - | $l0 / $(load) |")
+    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = $1" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.nat$1"
+    NAT_S=$(sub "$t0" "$(native_end "$1")")
+    local a w; a=$(field cpu apply "$TEST_TMP/p.nat$1"); w=$(field cpu wal "$TEST_TMP/p.nat$1")
+    NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
+    ROWS+=("| $2 | native subscription (synchronous_commit=$NSYNC) | $NAT_S | native server (apply worker) $a + source server (decoding) $w = $NAT_CPU | - | $l0 / $(load) |")
 }
+app_native() { native_drain 1 apply; R_APP_NAT=$NAT_S R_APP_NAT_CPU=$NAT_CPU; }
 app_ours() {
     checkpoint; local l0 t0 b; b=$(ccpu "$TGTDATA"); l0=$(load); t0=$(now)
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
@@ -374,15 +377,7 @@ drain_ours() {
     sleep 0.5; Q3=$(qevents)
     kill -TERM $EXP $IMP; wait $EXP $IMP 2>/dev/null
 }
-drain_native() {
-    checkpoint; local l0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); t0=$(now)
-    psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
-    $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = 3" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.d3n"
-    R_D3_NAT=$(sub "$t0" "$(native_end 3)")
-    local a w; a=$(field cpu apply "$TEST_TMP/p.d3n"); w=$(field cpu wal "$TEST_TMP/p.d3n")
-    R_D3_NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
-    ROWS+=("| e2e backlog | native subscription (synchronous_commit=$NSYNC) | $R_D3_NAT | native server $a + source server $w = $R_D3_NAT_CPU | - | $l0 / $(load) |")
-}
+drain_native() { native_drain 3 "e2e backlog"; R_D3_NAT=$NAT_S R_D3_NAT_CPU=$NAT_CPU; }
 if [ "$ORDER" = 0 ]; then drain_native; drain_ours; else drain_ours; drain_native; fi
 QC3=$((Q3 - Q2))
 "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp4.out" 2>&1 &
