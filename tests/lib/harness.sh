@@ -172,6 +172,12 @@ peak_rss() {
     echo "$peak"
 }
 
+# steal: the CPU time the hypervisor has given to other guests (all cores, /proc/stat's steal
+# column, in ticks); stolen TICKS: the seconds of it since steal printed TICKS. For benchmarks: a
+# run slowed by the host shows there, not in the load average.
+steal() { awk '/^cpu / { print $9 }' /proc/stat; }
+stolen() { awk -v a="$1" -v b="$(steal)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }'; }
+
 # wait_exit PID SECONDS: the exit code of PID (a child of this shell), or 124 after SECONDS.
 wait_exit() {
     local i
