@@ -1144,13 +1144,16 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     if (rc == ENGINE_OK)
         mark_segments(&im);
     update_metrics(&im, true);
-    if (channels_zero_row_changes(im.chans))
+    apply_counts counts = channels_counts(im.chans);
+    if (counts.zero_row_changes)
         log_warn("apply: %lld update(s)/delete(s) found no row on the %s database",
-                 (long long)channels_zero_row_changes(im.chans), db_role_name(conf->role));
+                 (long long)counts.zero_row_changes, db_role_name(conf->role));
     log_info("apply: %lld event(s) skipped as already committed by an earlier run",
              (long long)im.skipped);
     log_info("apply: %lld event(s) applied through multi-row statements",
-             (long long)channels_merged_events(im.chans));
+             (long long)counts.merged_events);
+    log_info("apply: %lld update(s) folded into the insert of their row in the same batch",
+             (long long)counts.folded_events);
 out:
     importer_free(&im);
     cdc_event_parser_release();

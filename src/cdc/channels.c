@@ -72,7 +72,7 @@ typedef struct channel {
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
     /* copies of ws's counters, which only the worker touches, taken under set->mu */
-    int64_t zero_row_changes, merged_events;
+    apply_counts counts;
     pthread_cond_t work;
 } channel;
 
@@ -357,8 +357,8 @@ static void *worker(void *arg)
         c->busy = false;
         c->queued_bytes -= bytes;
         s->held_bytes -= bytes;
-        c->zero_row_changes = c->ws->zero_row_changes;
-        c->merged_events = c->ws->merged_events;
+        c->counts = (apply_counts){c->ws->zero_row_changes, c->ws->merged_events,
+                                   c->ws->folded_events};
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
@@ -526,22 +526,15 @@ int64_t channels_applied(channel_set *s)
     return v;
 }
 
-int64_t channels_zero_row_changes(channel_set *s)
+apply_counts channels_counts(channel_set *s)
 {
-    int64_t v = 0;
+    apply_counts v = {0, 0, 0};
     pthread_mutex_lock(&s->mu);
-    for (int i = 0; i < s->n; i++)
-        v += s->ch[i].zero_row_changes;
-    pthread_mutex_unlock(&s->mu);
-    return v;
-}
-
-int64_t channels_merged_events(channel_set *s)
-{
-    int64_t v = 0;
-    pthread_mutex_lock(&s->mu);
-    for (int i = 0; i < s->n; i++)
-        v += s->ch[i].merged_events;
+    for (int i = 0; i < s->n; i++) {
+        v.zero_row_changes += s->ch[i].counts.zero_row_changes;
+        v.merged_events += s->ch[i].counts.merged_events;
+        v.folded_events += s->ch[i].counts.folded_events;
+    }
     pthread_mutex_unlock(&s->mu);
     return v;
 }

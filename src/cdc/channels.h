@@ -75,10 +75,16 @@ void channels_set_committed(channel_set *s, int ch, int64_t vsn);
  */
 int64_t channels_low_watermark(channel_set *s, int64_t read_vsn);
 
-/* Events committed in this run, and counts of updates/deletes that found no row. */
+/* Events committed in this run. */
 int64_t channels_applied(channel_set *s);
-int64_t channels_zero_row_changes(channel_set *s);
-int64_t channels_merged_events(channel_set *s);
+
+/* What the channels' writers reported, summed (writer_session's counters). */
+typedef struct apply_counts {
+    int64_t zero_row_changes; /* updates/deletes that found no row */
+    int64_t merged_events;    /* events applied through multi-row statements */
+    int64_t folded_events;    /* updates folded into their row's insert */
+} apply_counts;
+apply_counts channels_counts(channel_set *s);
 
 /*
  * Did every connection take session_replication_role = replica at start?

@@ -196,7 +196,7 @@ typedef struct ev_stmt {
     strbuf sig;
     const char **params;
     int nparams;
-    bool noop;      /* an update that changes no column */
+    bool noop;      /* an update that changes no column, or folded into its row's insert */
     bool mergeable; /* may share one multi-row statement with like neighbours */
     strbuf key;     /* the row's primary-key values (duplicates end a multi-row run) */
 } ev_stmt;
@@ -360,6 +360,63 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     }
     strbuf_append(err, "BUG: not a row change");
     return false;
+}
+
+/*
+ * An update of a row the batch inserts earlier (and nothing else of that row
+ * comes between) is folded into that insert: the insert takes the update's
+ * values and the update becomes a no-op. The batch is one transaction, so the
+ * row that commits is the same, and the target writes one row version
+ * instead of two (an insert followed by an update of the new row is common:
+ * a row created, then its state set). Only for tables whose rows commute
+ * (table_meta.rows_commute: the primary key is its only unique index, and no
+ * foreign key needs the source's order): a value the update sets then reaches
+ * the target earlier than in the source, which nothing else can see. Updates
+ * that set a key column are not mergeable and never fold. Returns how many
+ * updates folded.
+ */
+/* The position of column name in cols, or cols->count. */
+static size_t column_at(const writer_cols *cols, const char *name)
+{
+    size_t c = 0;
+    while (c < cols->count && strcmp(cols->names[c], name) != 0)
+        c++;
+    return c;
+}
+
+static int64_t fold_updates_into_inserts(writer_item **items, size_t n, ev_stmt *st)
+{
+    strmap last = STRMAP_INIT; /* table and key -> 1 + the row's latest event in the batch */
+    strbuf rk = STRBUF_INIT;
+    int64_t folded = 0;
+    for (size_t j = 0; j < n; j++) {
+        const writer_change *ev = &items[j]->ev;
+        const table_meta *tm = items[j]->tm;
+        if (!tm->rows_commute || st[j].noop || !st[j].key.len)
+            continue;
+        strbuf_reset(&rk);
+        strbuf_appendf(&rk, "%d\x1f", tm->idx);
+        strbuf_append_len(&rk, st[j].key.data, st[j].key.len);
+        size_t i = (size_t)(intptr_t)strmap_get(&last, rk.data, rk.len);
+        if (i-- && ev->op == WRITER_OP_UPDATE && st[j].mergeable &&
+            items[i]->ev.op == WRITER_OP_INSERT) {
+            const writer_cols *ins = &items[i]->ev.fields;
+            bool all = true;
+            for (size_t f = 0; f < ev->fields.count && all; f++)
+                all = column_at(ins, ev->fields.names[f]) < ins->count;
+            if (all) {
+                for (size_t f = 0; f < ev->fields.count; f++)
+                    st[i].params[column_at(ins, ev->fields.names[f])] = ev->fields.values[f];
+                st[j].noop = true;
+                folded++;
+                continue; /* the insert stays the row's latest event */
+            }
+        }
+        strmap_put(&last, rk.data, rk.len, (void *)(intptr_t)(j + 1));
+    }
+    strbuf_free(&rk);
+    strmap_free(&last, NULL);
+    return folded;
 }
 
 /* Per-table counts of one batch. */
@@ -1103,6 +1160,7 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
         count_event(&tc, &ntc, items[i]);
         totals[items[i]->ev.op]++;
     }
+    int64_t folded = ok ? fold_updates_into_inserts(items, n, st) : 0;
     if (ok)
         ok = plan_pieces(a, items, n, st, order, pc, &np, failed, err);
     /* sent[k]: the piece of the k-th statement in the pipeline, or SENT_CONTROL */
@@ -1228,5 +1286,7 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
     free(order);
     free(tc);
     free(sent);
+    if (ok)
+        a->folded_events += folded;
     return ok;
 }

@@ -380,6 +380,7 @@ static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
     bool ok = applier_apply_batch(&p->ap, items, n, failed, err);
     s->zero_row_changes = p->ap.zero_row_changes;
     s->merged_events = p->ap.merged_events;
+    s->folded_events = p->ap.folded_events;
     return ok;
 }
 

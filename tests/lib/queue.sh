@@ -86,6 +86,7 @@ class Gen:
         self.state_path = state_path
         self.tables = {}   # name -> {"schema", "table", "pk": [cols], "rows": {pkjson: row}}
         self.next_key = 1
+        self.fresh = []  # fold: keys of rows inserted in the last few steps
         if os.path.exists(state_path):
             with open(state_path) as f:
                 st = json.load(f)
@@ -110,6 +111,9 @@ class Gen:
             self.add_table("mc", "Mixed Case", "Select", ["Key"])
             self.add_table("nopk", "public", "nopk", [])
             self.add_table("ident", "public", "ident", ["id"])
+        elif self.workload == "fold":
+            self.add_table("fold", "public", "fold", ["id"])
+            self.add_table("fold_uk", "public", "fold_uk", ["id"])
         else:
             self.add_table("ctr", "public", "ctr", ["id"])
             self.add_table("evlog", "public", "evlog", ["id"])
@@ -271,6 +275,44 @@ class Gen:
                 out.append(self.dele(name, k))
         return out
 
+    # rows updated soon after their insert (in the same batch), in every shape: some
+    # columns, NULLs, several updates, a key change, a delete, an insert without a column,
+    # and a table with a unique column
+    def step_fold(self):
+        r = self.r
+        out = []
+        k = self.newkey()
+        if r.random() < 0.1:
+            out.append(self.ins("fold", {"id": str(k), "a": str(k), "b": "b%d" % k, "d": None}))
+        else:
+            out.append(self.ins("fold", {"id": str(k), "a": str(k), "b": r.choice([None, "b%d" % k]),
+                                         "c": r.choice([None, '{"k": %d}' % k]), "d": str(k % 5)}))
+        self.fresh = (self.fresh + [json.dumps([str(k)])])[-8:]
+        if r.random() < 0.3:
+            out.append(self.ins("fold_uk", {"id": str(k), "code": "c%d" % k, "v": "0"}))
+            out.append(self.upd("fold_uk", json.dumps([str(k)]), {"code": "u%d" % k, "v": "1"}))
+        for _ in range(r.randint(0, 3)):
+            rows = self.tables["fold"]["rows"]
+            live = [f for f in self.fresh if f in rows]
+            if not live:
+                break
+            fk = r.choice(live) if r.random() < 0.9 else self.pick("fold")  # an older row too
+            c = r.random()
+            if c < 0.5:
+                out.append(self.upd("fold", fk, r.choice([{"a": str(r.randint(0, 99))}, {"b": None},
+                    {"b": rnd_text(r), "c": '{"u": %d}' % r.randint(0, 9)}, {"c": None, "d": "7"}])))
+            elif c < 0.6:
+                out.append(self.upd("fold", fk, {"c": '[1, 2]'}))
+            elif c < 0.75:
+                nk = self.newkey()
+                out.append(self.upd("fold", fk, {"id": str(nk)}))
+                self.fresh.append(json.dumps([str(nk)]))
+            elif c < 0.85:
+                out.append(self.dele("fold", fk))
+            else:
+                out.append(self.upd("fold", fk, {"a": str(r.randint(0, 9)), "b": "x", "c": "{}", "d": "1"}))
+        return out
+
     def step_counters(self, vsn):
         r = self.r
         out = []
@@ -300,7 +342,8 @@ def cmd_gen(workload, seed, n, start_vsn, prefix, role="source_db_exporter"):
         sql_out.write("BEGIN;\n")
         written = 0
         while written < n:
-            steps = g.step_mixed() if workload == "mixed" else g.step_counters(vsn)
+            steps = (g.step_mixed() if workload == "mixed" else g.step_fold() if workload == "fold"
+                     else g.step_counters(vsn))
             for ev, sql in steps:
                 ev = dict(ev)
                 ev["vsn"] = vsn
@@ -450,6 +493,12 @@ CREATE TABLE public.nopk (x int, y text);
 CREATE TABLE public.ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
 CREATE SEQUENCE public.seq_a;
 CREATE SEQUENCE "Mixed Case"."Seq B";
+SQL
+        ;;
+    fold)
+        cat <<'SQL'
+CREATE TABLE public.fold (id int PRIMARY KEY, a int, b text, c jsonb, d int);
+CREATE TABLE public.fold_uk (id int PRIMARY KEY, code text NOT NULL UNIQUE, v int);
 SQL
         ;;
     counters)
