@@ -732,7 +732,8 @@ static void merged_params(piece *p, const ev_stmt *st, const size_t *plan, int n
  * the run consumed. A run ends at a different statement shape or at a row
  * seen before in it, except for updates: a later update of a row setting the
  * same columns overwrites every value of the earlier one, so the earlier
- * one is dropped (the last values win, as applied one by one).
+ * one is dropped (the last values win, as applied one by one). No-op events
+ * inside the run are passed over.
  */
 static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t n, size_t *plan,
                        size_t *nplan)
@@ -749,7 +750,11 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
     size_t used = 1;
     while (i + used < n && *nplan - start < MERGE_MAX) {
         const ev_stmt *s = &st[sorted[i + used]];
-        if (s->noop || !s->mergeable || s->sig.len != s0->sig.len ||
+        if (s->noop) { /* sorted among like updates (a folded one): nothing to apply */
+            used++;
+            continue;
+        }
+        if (!s->mergeable || s->sig.len != s0->sig.len ||
             memcmp(s->sig.data, s0->sig.data, s->sig.len) != 0)
             break;
         void *at = s->key.len ? strmap_get(&seen, s->key.data, s->key.len) : NULL;
