@@ -34,7 +34,7 @@ for r in $(seq 1 "$RUNS"); do
     _as_pg "$PGBIN/pg_ctl" -D "$W/target/data" -l "$W/target/server.log" -o "-k $W/target ${PGOPTS:-}" -w -t 60 start >/dev/null || exit 1
     _CLUSTERS=(w/target)
     "$PGBIN/psql" -h "$W/target" -p "$PORT" -U postgres -d yugabyte -X -q -c CHECKPOINT >/dev/null
-    b=$($POLL --cluster-cpu "$W/target/data"); l0=$(cut -d' ' -f1 /proc/loadavg); s0=$(steal); t0=$(now)
+    b=$($POLL --cluster-cpu "$W/target/data"); l0=$(cut -d' ' -f1 /proc/loadavg); s0=$(cpu_mark); t0=$(now)
     "${PREFIX[@]}" "$V" import data -e "$W/export" --target-db-host 127.0.0.1 --target-db-port "$PORT" \
         --target-db-user voyager --target-db-name yugabyte --disable-pb true >"$W/imp.out" 2>&1 &
     IMP=$!
@@ -49,9 +49,9 @@ for r in $(seq 1 "$RUNS"); do
         /queue: reading segment/ && s == "-" { split($2, a, ":"); s = sprintf("%.2f", a[1] * 3600 + a[2] * 60 + a[3] - t0) }
         END { print s }' \
         "$W"/export/logs/yb-voyager-import-data-to-target.log)
-    printf 'run %d: %s s (start-up %s s), import data %s + target server %s CPU-s, peak RSS %d MB, load %s / %s, CPU stolen %s s\n' "$r" "$t" "$su" \
+    printf 'run %d: %s s (start-up %s s), import data %s + target server %s CPU-s, peak RSS %d MB, load %s / %s, machine CPU-s %s\n' "$r" "$t" "$su" \
         "$(field cpu client "$W/p.imp")" "$(field cpu tgt "$W/p.imp")" "$(( $(field rss client "$W/p.imp") / 1024 ))" \
-        "$l0" "$(cut -d' ' -f1 /proc/loadavg)" "$(stolen "$s0")"
+        "$l0" "$(cut -d' ' -f1 /proc/loadavg)" "$(cpu_since "$s0")"
 done
 _as_pg "$PGBIN/pg_ctl" -D "$W/target/data" -m immediate -w stop >/dev/null 2>&1
 _CLUSTERS=()

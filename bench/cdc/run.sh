@@ -249,7 +249,7 @@ ROWS=()
 # ---- capture
 ccpu() { $POLL --cluster-cpu "$1"; } # a cluster's CPU-seconds before a method starts
 cap_raw() {
-    checkpoint; local l0 s0 t0 l1 b; b=$(ccpu "$SRCDATA"); l0=$(load); s0=$(steal); t0=$(now)
+    checkpoint; local l0 s0 t0 l1 b; b=$(ccpu "$SRCDATA"); l0=$(load); s0=$(cpu_mark); t0=$(now)
     /usr/bin/time -f "%e %U %S %M" -o "$TEST_TMP/raw.time" pg_recvlogical -n "${SRCTCP[@]}" -S rawslot --start --endpos "$END_LSN" \
         -o proto_version=1 -o publication_names=rawpub -f /dev/null &
     local pid=$!
@@ -259,10 +259,10 @@ cap_raw() {
     read -r _ u s _ <"$TEST_TMP/raw.time"
     R_CAP_RAW=$(sub "$t0" "$(field cond x "$TEST_TMP/p.raw")"); R_CAP_RAW_CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
     R_CAP_RAW_ALL=$(awk -v a="$R_CAP_RAW_CPU" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
-    ROWS+=("| capture | pg_recvlogical (pgoutput to /dev/null) | $R_CAP_RAW | pg_recvlogical $R_CAP_RAW_CPU + source server $w = $R_CAP_RAW_ALL | - | $l0 / $(load) | $(stolen "$s0") |")
+    ROWS+=("| capture | pg_recvlogical (pgoutput to /dev/null) | $R_CAP_RAW | pg_recvlogical $R_CAP_RAW_CPU + source server $w = $R_CAP_RAW_ALL | - | $l0 / $(load) | $(cpu_since "$s0") |")
 }
 cap_ours() {
-    checkpoint; local l0 s0 t0 b; b=$(ccpu "$SRCDATA"); l0=$(load); s0=$(steal); t0=$(now)
+    checkpoint; local l0 s0 t0 b; b=$(ccpu "$SRCDATA"); l0=$(load); s0=$(cpu_mark); t0=$(now)
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp1.out" 2>&1 &
     EXP=$!
     $POLL "${PGS[@]}" --sqlite "q=$META:$((Q0 + CHANGES1)):SELECT sum(total_events) FROM queue_segment WHERE exporter_role = 'source_db_exporter'" \
@@ -271,24 +271,24 @@ cap_ours() {
     R_CAP_OURS=$(sub "$t0" "$(field cond q "$TEST_TMP/p.exp")")
     C_CLI=$(field cpu client "$TEST_TMP/p.exp"); C_WAL=$(field cpu src "$TEST_TMP/p.exp")
     R_CAP_OURS_CPU=$(awk -v a="$C_CLI" -v b="$C_WAL" 'BEGIN { printf "%.2f", a + b }')
-    ROWS+=("| capture | our export data (queue) | $R_CAP_OURS | export data $C_CLI + source server $C_WAL = $R_CAP_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.exp") / 1024 )) | $l0 / $(load) | $(stolen "$s0") |")
+    ROWS+=("| capture | our export data (queue) | $R_CAP_OURS | export data $C_CLI + source server $C_WAL = $R_CAP_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.exp") / 1024 )) | $l0 / $(load) | $(cpu_since "$s0") |")
     sleep 0.5; Q1=$(qevents)
     kill -TERM $EXP; wait $EXP
 }
 # native_drain ROUND STAGE: enable the subscription until round ROUND's marker row is applied;
 # sets NAT_S and NAT_CPU and adds the report's row for STAGE
 native_drain() {
-    checkpoint; local l0 s0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); s0=$(steal); t0=$(now)
+    checkpoint; local l0 s0 t0 b1 b2; b1=$(ccpu "$NATDATA"); b2=$(ccpu "$SRCDATA"); l0=$(load); s0=$(cpu_mark); t0=$(now)
     psql_as native nativedb -c "ALTER SUBSCRIPTION nsub ENABLE" >/dev/null
     $POLL "${PGS[@]}" --cond "a=native:SELECT count(*) > 0 FROM bench_end WHERE id = $1" --cluster "apply=$NATDATA@$b1" --cluster "wal=$SRCDATA@$b2" >"$TEST_TMP/p.nat$1"
     NAT_S=$(sub "$t0" "$(native_end "$1")")
     local a w; a=$(field cpu apply "$TEST_TMP/p.nat$1"); w=$(field cpu wal "$TEST_TMP/p.nat$1")
     NAT_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
-    ROWS+=("| $2 | native subscription (synchronous_commit=$NSYNC) | $NAT_S | native server (apply worker) $a + source server (decoding) $w = $NAT_CPU | - | $l0 / $(load) | $(stolen "$s0") |")
+    ROWS+=("| $2 | native subscription (synchronous_commit=$NSYNC) | $NAT_S | native server (apply worker) $a + source server (decoding) $w = $NAT_CPU | - | $l0 / $(load) | $(cpu_since "$s0") |")
 }
 app_native() { native_drain 1 apply; R_APP_NAT=$NAT_S R_APP_NAT_CPU=$NAT_CPU; }
 app_ours() {
-    checkpoint; local l0 s0 t0 b; b=$(ccpu "$TGTDATA"); l0=$(load); s0=$(steal); t0=$(now)
+    checkpoint; local l0 s0 t0 b; b=$(ccpu "$TGTDATA"); l0=$(load); s0=$(cpu_mark); t0=$(now)
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp1.out" 2>&1 &
     IMP=$!
     $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1)))" --proc "client=$IMP" --cluster "tgt=$TGTDATA@$b" --watch "$IMP" >"$TEST_TMP/p.imp"
@@ -297,7 +297,7 @@ app_ours() {
     local a w; a=$(field cpu client "$TEST_TMP/p.imp"); w=$(field cpu tgt "$TEST_TMP/p.imp")
     R_APP_OURS_CPU=$(awk -v a="$a" -v b="$w" 'BEGIN { printf "%.2f", a + b }')
     RSS_IMP=$(( $(field rss client "$TEST_TMP/p.imp") / 1024 ))
-    ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) | $(stolen "$s0") |")
+    ROWS+=("| apply | our import data | $R_APP_OURS | import data $a + target server $w = $R_APP_OURS_CPU | $RSS_IMP | $l0 / $(load) | $(cpu_since "$s0") |")
     kill -TERM $IMP; wait $IMP
 }
 if [ -n "${SAVE_CAPTURE:-}" ]; then # the state capture starts from, for bench/cdc/capture_replay.sh
@@ -329,7 +329,7 @@ EXP=$!
 IMP=$!
 for i in $(seq 1 100); do [ "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots WHERE active")" = 2 ] && break; sleep 0.2; done
 sleep 2
-L0=$(load); S0=$(steal)
+L0=$(load); S0=$(cpu_mark)
 $POLL "${PGS[@]}" --cond "ours=target:SELECT count(*) > 0 FROM bench_end WHERE id = 2" --cond "native=native:SELECT count(*) > 0 FROM bench_end WHERE id = 2" \
     --pid "ours_client=$EXP" --pid "ours_client=$IMP" --pidq "ours_wal=$(WALQ "$SLOT")" --cluster "ours_tgt=$TGTDATA" \
     --cluster "native_apply=$NATDATA" --pidq "native_wal=$(WALQ nativeslot)" --watch "$EXP" --watch "$IMP" >"$TEST_TMP/p.e2e" &
@@ -338,7 +338,7 @@ run_workload 2
 CHANGES2=$CHANGES
 wait $PP
 grep -q '^died' "$TEST_TMP/p.e2e" && { say "export/import died"; tail -n 3 "$TEST_TMP/exp2.out" "$TEST_TMP/imp2.out"; exit 1; }
-L1=$(load); ST2=$(stolen "$S0")
+L1=$(load); ST2=$(cpu_since "$S0")
 E=$TEST_TMP/p.e2e
 # ours: every event of the round applied (the marker's channel may have been first)
 $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1 + CHANGES2)))" --timeout 600 >/dev/null
@@ -362,7 +362,7 @@ T2_WL0=$T_WL0 T2_WL1=$T_WL1
 run_workload 3
 CHANGES3=$CHANGES
 drain_ours() {
-    checkpoint; local l0 s0 t0 b1 b2; b1=$(ccpu "$SRCDATA"); b2=$(ccpu "$TGTDATA"); l0=$(load); s0=$(steal); t0=$(now)
+    checkpoint; local l0 s0 t0 b1 b2; b1=$(ccpu "$SRCDATA"); b2=$(ccpu "$TGTDATA"); l0=$(load); s0=$(cpu_mark); t0=$(now)
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exp3.out" 2>&1 &
     EXP=$!
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp3.out" 2>&1 &
@@ -373,7 +373,7 @@ drain_ours() {
     R_D3_OURS=$(sub "$t0" "$(ours_end)")
     local c s t; c=$(field cpu client "$TEST_TMP/p.d3o"); s=$(field cpu src "$TEST_TMP/p.d3o"); t=$(field cpu tgt "$TEST_TMP/p.d3o")
     R_D3_OURS_CPU=$(awk -v a="$c" -v b="$s" -v d="$t" 'BEGIN { printf "%.2f", a + b + d }')
-    ROWS+=("| e2e backlog | our export + import data, started together | $R_D3_OURS | export+import $c + source server $s + target server $t = $R_D3_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.d3o") / 1024 )) | $l0 / $(load) | $(stolen "$s0") |")
+    ROWS+=("| e2e backlog | our export + import data, started together | $R_D3_OURS | export+import $c + source server $s + target server $t = $R_D3_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.d3o") / 1024 )) | $l0 / $(load) | $(cpu_since "$s0") |")
     sleep 0.5; Q3=$(qevents)
     kill -TERM $EXP $IMP; wait $EXP $IMP 2>/dev/null
 }
@@ -400,7 +400,7 @@ REPORT=$(cat <<TXT
 workload $WL (SIZE=$SIZE, ORDER=$ORDER: $([ "$ORDER" = 0 ] && echo "peers first" || echo "ours first")), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), checkout $(git rev-parse --short HEAD)
 binary $(bench/cdc/binary_id.sh "$V")${IMPORT_ARGS:+, import data $IMPORT_ARGS}
 round 1: $CHANGES1 changes in $WL1_S s (queue: $QC1 events); round 2 (e2e): $CHANGES2 changes in $(sub "$T2_WL0" "$T2_WL1") s (queue: $QC2 events); round 3 (e2e backlog): $CHANGES3 changes (queue: $QC3 events)
-| stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after | CPU stolen (s) |
+| stage | method | time (s) | CPU-seconds | peak RSS (MB) | load before / after | machine CPU-s |
 |---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 capture ours vs pg_recvlogical: wall $(ratio "$R_CAP_RAW" "$R_CAP_OURS")x, CPU incl. walsender $(ratio "$R_CAP_RAW_ALL" "$R_CAP_OURS_CPU")x (client alone: pg_recvlogical $R_CAP_RAW_CPU vs exporter $C_CLI)

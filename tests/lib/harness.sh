@@ -172,11 +172,15 @@ peak_rss() {
     echo "$peak"
 }
 
-# steal: the CPU time the hypervisor has given to other guests (all cores, /proc/stat's steal
-# column, in ticks); stolen TICKS: the seconds of it since steal printed TICKS. For benchmarks: a
-# run slowed by the host shows there, not in the load average.
-steal() { awk '/^cpu / { print $9 }' /proc/stat; }
-stolen() { awk -v a="$1" -v b="$(steal)" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) / hz }'; }
+# cpu_mark: the machine's CPU ticks so far, busy (user, nice, system, irq, softirq) and stolen
+# (given by the hypervisor to other guests), all cores, from /proc/stat; cpu_since MARK: the
+# seconds of each since cpu_mark printed MARK, as "busy B, stolen S". For benchmarks: how much
+# of the machine a measured stage had, beside its own processes' CPU-seconds.
+cpu_mark() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 "," $9 }' /proc/stat; }
+cpu_since() {
+    awk -v a="$1" -v b="$(cpu_mark)" -v hz="$(getconf CLK_TCK)" 'BEGIN { split(a, x, ","); split(b, y, ",")
+        printf "busy %.2f, stolen %.2f", (y[1] - x[1]) / hz, (y[2] - x[2]) / hz }'
+}
 
 # wait_exit PID SECONDS: the exit code of PID (a child of this shell), or 124 after SECONDS.
 wait_exit() {
