@@ -637,6 +637,7 @@ static engine_status run_loop(importer *im)
 {
     engine_status rc = ENGINE_OK;
     int idle_ms = 0;
+    int watch_ms = 100;
     int64_t gen_checked = now_monotonic_ms();
     while (rc == ENGINE_OK && !im->finished) {
         if (*im->eng->interrupted) {
@@ -674,8 +675,15 @@ static engine_status run_loop(importer *im)
             mark_segments(im);
             update_metrics(im, false);
             if (im->meta_watch) {
-                /* the exporter's durable steps commit to meta.db: woken by them, not a timer */
-                dir_watch_wait(im->meta_watch, 100);
+                /*
+                 * The exporter's durable steps commit to meta.db: woken by them,
+                 * not a timer. A commit is seen (its WAL write) before readers
+                 * see it (after its fsync): a wake that found nothing new looks
+                 * again after 1 ms, then 2, 4, ... up to 100 ms.
+                 */
+                watch_ms = dir_watch_wait(im->meta_watch, watch_ms) ? 1
+                           : watch_ms < 50                          ? watch_ms * 2
+                                                                    : 100;
             } else {
                 usleep(idle_ms < 1000 ? 10000 : 100000);
                 idle_ms += idle_ms < 1000 ? 10 : 100;
