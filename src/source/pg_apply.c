@@ -362,19 +362,6 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     return false;
 }
 
-/*
- * An update of a row the batch inserts earlier (and nothing else of that row
- * comes between) is folded into that insert: the insert takes the update's
- * values and the update becomes a no-op. The batch is one transaction, so the
- * row that commits is the same, and the target writes one row version
- * instead of two (an insert followed by an update of the new row is common:
- * a row created, then its state set). Only for tables whose rows commute
- * (table_meta.rows_commute: the primary key is its only unique index, and no
- * foreign key needs the source's order): a value the update sets then reaches
- * the target earlier than in the source, which nothing else can see. Updates
- * that set a key column are not mergeable and never fold. Returns how many
- * updates folded.
- */
 /* The position of column name in cols, or cols->count. */
 static size_t column_at(const writer_cols *cols, const char *name)
 {
@@ -384,39 +371,32 @@ static size_t column_at(const writer_cols *cols, const char *name)
     return c;
 }
 
-static int64_t fold_updates_into_inserts(writer_item **items, size_t n, ev_stmt *st)
+/*
+ * Fold the update st[j] into the insert st[i] of its row, earlier in the
+ * batch with no other change of the row between them: the insert takes the
+ * update's values and the update becomes a no-op. The batch is one
+ * transaction, so the row that commits is the same, and the target writes one
+ * row version instead of two (an insert followed by an update of the new row
+ * is common: a row created, then its state set). The caller keeps to tables
+ * whose rows commute (table_meta.rows_commute: the primary key is its only
+ * unique index, and no foreign key needs the source's order): a value the
+ * update sets then reaches the target earlier than in the source, which
+ * nothing else can see. Updates that set a key column are not mergeable and
+ * never fold; nor does one setting a column the insert does not name.
+ */
+static bool fold_into_insert(writer_item **items, ev_stmt *st, size_t i, size_t j)
 {
-    strmap last = STRMAP_INIT; /* table and key -> 1 + the row's latest event in the batch */
-    strbuf rk = STRBUF_INIT;
-    int64_t folded = 0;
-    for (size_t j = 0; j < n; j++) {
-        const writer_change *ev = &items[j]->ev;
-        const table_meta *tm = items[j]->tm;
-        if (!tm->rows_commute || st[j].noop || !st[j].key.len)
-            continue;
-        strbuf_reset(&rk);
-        strbuf_appendf(&rk, "%d\x1f", tm->idx);
-        strbuf_append_len(&rk, st[j].key.data, st[j].key.len);
-        size_t i = (size_t)(intptr_t)strmap_get(&last, rk.data, rk.len);
-        if (i-- && ev->op == WRITER_OP_UPDATE && st[j].mergeable &&
-            items[i]->ev.op == WRITER_OP_INSERT) {
-            const writer_cols *ins = &items[i]->ev.fields;
-            bool all = true;
-            for (size_t f = 0; f < ev->fields.count && all; f++)
-                all = column_at(ins, ev->fields.names[f]) < ins->count;
-            if (all) {
-                for (size_t f = 0; f < ev->fields.count; f++)
-                    st[i].params[column_at(ins, ev->fields.names[f])] = ev->fields.values[f];
-                st[j].noop = true;
-                folded++;
-                continue; /* the insert stays the row's latest event */
-            }
-        }
-        strmap_put(&last, rk.data, rk.len, (void *)(intptr_t)(j + 1));
-    }
-    strbuf_free(&rk);
-    strmap_free(&last, NULL);
-    return folded;
+    const writer_change *ev = &items[j]->ev;
+    if (ev->op != WRITER_OP_UPDATE || !st[j].mergeable || items[i]->ev.op != WRITER_OP_INSERT)
+        return false;
+    const writer_cols *ins = &items[i]->ev.fields;
+    for (size_t f = 0; f < ev->fields.count; f++)
+        if (column_at(ins, ev->fields.names[f]) == ins->count)
+            return false;
+    for (size_t f = 0; f < ev->fields.count; f++)
+        st[i].params[column_at(ins, ev->fields.names[f])] = ev->fields.values[f];
+    st[j].noop = true;
+    return true;
 }
 
 /* Per-table counts of one batch. */
@@ -635,12 +615,15 @@ static int by_table(const void *x, const void *y)
  * wave's events are grouped by statement shape, so an interleaved stream
  * (insert, update, delete, insert, ...) still makes long multi-row runs.
  * Other channels apply other rows in no order relative to these anyway.
+ * The same pass folds an update into its row's insert (fold_into_insert);
+ * returns how many folded.
  */
-static void batch_order(writer_item **items, size_t n, const ev_stmt *st, size_t *sorted)
+static int64_t batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *sorted)
 {
     order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
-    strmap seen = STRMAP_INIT; /* table and key -> events of the row so far */
+    strmap last = STRMAP_INIT; /* table and key -> 1 + the row's latest event so far */
     strbuf rk = STRBUF_INIT;
+    int64_t folded = 0;
     for (size_t i = 0; i < n; i++) {
         const table_meta *tm = items[i]->tm;
         keys[i] = (order_key){tm->order_group, 0, NULL, i};
@@ -652,16 +635,21 @@ static void batch_order(writer_item **items, size_t n, const ev_stmt *st, size_t
         strbuf_reset(&rk);
         strbuf_appendf(&rk, "%d\x1f", tm->idx);
         strbuf_append_len(&rk, st[i].key.data, st[i].key.len);
-        intptr_t before = (intptr_t)strmap_get(&seen, rk.data, rk.len);
-        strmap_put(&seen, rk.data, rk.len, (void *)(before + 1));
-        keys[i].level = (int)before;
+        size_t prev = (size_t)(intptr_t)strmap_get(&last, rk.data, rk.len);
+        if (prev && fold_into_insert(items, st, prev - 1, i)) {
+            folded++; /* the insert stays the row's latest event */
+            continue;
+        }
+        strmap_put(&last, rk.data, rk.len, (void *)(intptr_t)(i + 1));
+        keys[i].level = prev ? keys[prev - 1].level + 1 : 0;
     }
     strbuf_free(&rk);
-    strmap_free(&seen, NULL);
+    strmap_free(&last, NULL);
     qsort(keys, n, sizeof *keys, by_table);
     for (size_t i = 0; i < n; i++)
         sorted[i] = keys[i].pos;
     free(keys);
+    return folded;
 }
 
 /* strmap value of a shape whose multi-row statement cannot be built (single rows then) */
@@ -781,13 +769,15 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
  * then share multi-row statements.
  * Without the replica role, tables linked by foreign keys share an order
  * group (table_meta.order_group): their events keep the source's order.
- * plan: the batch's positions in the order applied (pieces index it).
+ * plan: the batch's positions in the order applied (pieces index it); *folded: the
+ * updates folded into their rows' inserts (batch_order).
  */
 static bool plan_pieces(applier *a, writer_item **items, size_t n, ev_stmt *st, size_t *plan,
-                        piece *pc, size_t *npieces, writer_item **failed, strbuf *err)
+                        piece *pc, size_t *npieces, int64_t *folded, writer_item **failed,
+                        strbuf *err)
 {
     size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
-    batch_order(items, n, st, sorted);
+    *folded = batch_order(items, n, st, sorted);
     size_t np = 0, nplan = 0;
     bool ok = true;
     for (size_t i = 0; i < n && ok;) {
@@ -1165,9 +1155,9 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
         count_event(&tc, &ntc, items[i]);
         totals[items[i]->ev.op]++;
     }
-    int64_t folded = ok ? fold_updates_into_inserts(items, n, st) : 0;
+    int64_t folded = 0;
     if (ok)
-        ok = plan_pieces(a, items, n, st, order, pc, &np, failed, err);
+        ok = plan_pieces(a, items, n, st, order, pc, &np, &folded, failed, err);
     /* sent[k]: the piece of the k-th statement in the pipeline, or SENT_CONTROL */
     long *sent = xcalloc(np + ntc + 4, sizeof *sent);
     size_t nsent = 0;

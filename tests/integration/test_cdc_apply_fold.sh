@@ -1,6 +1,6 @@
 #!/bin/bash
 # An update of a row its batch inserted earlier is folded into that insert (pg_apply.c,
-# fold_updates_into_inserts): a hand-made queue of rows updated right after their insert, in
+# fold_into_insert): a hand-made queue of rows updated right after their insert, in
 # every shape (some columns, NULLs, several updates, a key change, a delete, an insert
 # lacking a column the update sets, an older row, a table with a unique column, which never
 # folds), applied through two channels; a reference database gets the same changes as plain
