@@ -367,13 +367,15 @@ drain_ours() {
     EXP=$!
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" ${IMPORT_ARGS:-} --disable-pb true >"$TEST_TMP/imp3.out" 2>&1 &
     IMP=$!
-    $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1 + CHANGES2 + CHANGES3)))" --proc "client=$EXP" --proc "client=$IMP" \
+    $POLL "${PGS[@]}" --cond "a=target:$(OURS_DONE $((Q0 + CHANGES1 + CHANGES2 + CHANGES3)))" --proc "exp=$EXP" --proc "imp=$IMP" \
         --cluster "src=$SRCDATA@$b1" --cluster "tgt=$TGTDATA@$b2" --watch "$EXP" --watch "$IMP" >"$TEST_TMP/p.d3o"
     grep -q '^died' "$TEST_TMP/p.d3o" && { say "export/import died"; tail -n 3 "$TEST_TMP/exp3.out" "$TEST_TMP/imp3.out"; exit 1; }
     R_D3_OURS=$(sub "$t0" "$(ours_end)")
-    local c s t; c=$(field cpu client "$TEST_TMP/p.d3o"); s=$(field cpu src "$TEST_TMP/p.d3o"); t=$(field cpu tgt "$TEST_TMP/p.d3o")
-    R_D3_OURS_CPU=$(awk -v a="$c" -v b="$s" -v d="$t" 'BEGIN { printf "%.2f", a + b + d }')
-    ROWS+=("| e2e backlog | our export + import data, started together | $R_D3_OURS | export+import $c + source server $s + target server $t = $R_D3_OURS_CPU | $(( $(field rss client "$TEST_TMP/p.d3o") / 1024 )) | $l0 / $(load) | $(cpu_since "$s0") |")
+    local e i s t rss; e=$(field cpu exp "$TEST_TMP/p.d3o"); i=$(field cpu imp "$TEST_TMP/p.d3o")
+    s=$(field cpu src "$TEST_TMP/p.d3o"); t=$(field cpu tgt "$TEST_TMP/p.d3o")
+    R_D3_OURS_CPU=$(awk -v a="$e" -v c="$i" -v b="$s" -v d="$t" 'BEGIN { printf "%.2f", a + c + b + d }')
+    rss=$(field rss exp "$TEST_TMP/p.d3o"); [ "$(field rss imp "$TEST_TMP/p.d3o")" -gt "$rss" ] && rss=$(field rss imp "$TEST_TMP/p.d3o")
+    ROWS+=("| e2e backlog | our export + import data, started together | $R_D3_OURS | export data $e + import data $i + source server $s + target server $t = $R_D3_OURS_CPU | $((rss / 1024)) | $l0 / $(load) | $(cpu_since "$s0") |")
     sleep 0.5; Q3=$(qevents)
     kill -TERM $EXP $IMP; wait $EXP $IMP 2>/dev/null
 }

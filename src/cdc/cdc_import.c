@@ -694,12 +694,16 @@ static engine_status run_loop(importer *im)
             im->marks[im->nmarks++] = (seg_mark){seg, im->read_vsn};
             mark_segments(im);
             break;
-        case QR_LINE:
+        case QR_LINE: {
             idle_ms = 0;
+            int64_t skipped = queue_reader_take_skipped(im->reader);
+            if (skipped > im->read_vsn)
+                im->read_vsn = skipped;
             rc = handle_line(im, line, len, seg);
             if ((im->read_vsn & 1023) == 0)
                 update_metrics(im, false);
             break;
+        }
         }
     }
     /* a queue removed and restarted under the reader shows up as a read error first */
@@ -1134,6 +1138,16 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         rc = ENGINE_BAD_STATE;
         goto out;
     }
+    /*
+     * What every channel has committed is read past, not parsed to be skipped
+     * (a segment holds up to 1 GiB: a restart read all of it again). An event
+     * up to the least channel's progress is committed whichever its channel.
+     */
+    int64_t committed_all = im.nchannels ? im.start_applied[0] : 0;
+    for (int i = 1; i < im.nchannels; i++)
+        if (im.start_applied[i] < committed_all)
+            committed_all = im.start_applied[i];
+    queue_reader_skip_committed(im.reader, committed_all);
     char *metainfo = xasprintf("%s/metainfo", eng->export_dir);
     im.meta_watch = dir_watch_open(metainfo);
     if (!im.meta_watch)

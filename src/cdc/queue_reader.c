@@ -13,6 +13,10 @@
 
 /* Read size; a longer line grows the buffer (to the line's length), for that line only. */
 #define QR_BUF_SIZE ((size_t)1 << 20)
+/* The skip's bisection stops this close to its answer (the rest is read and skipped). */
+#define SEEK_NEAR ((int64_t)64 << 10)
+/* It looks this far for the next line start; a longer line ends the search there. */
+#define SEEK_SCAN ((int64_t)1 << 20)
 
 struct queue_reader {
     catalog *meta;
@@ -29,6 +33,8 @@ struct queue_reader {
     size_t buf_len, buf_start, buf_cap;
     size_t scanned;     /* [buf_start, scanned) holds no newline */
     size_t line_off;    /* where in buf the line returned last starts */
+    int64_t skip_vsn;   /* events up to this vsn are committed: read past them (0: none) */
+    int64_t skipped_vsn; /* the last skip passed over events up to this vsn (0: none yet) */
 };
 
 queue_reader *queue_reader_open(catalog *m, const char *export_dir, const char *importer_role,
@@ -62,6 +68,78 @@ void queue_reader_close(queue_reader *r)
 static char *segment_path(queue_reader *r, const char *p)
 {
     return p[0] == '/' ? xstrdup(p) : xasprintf("%s/%s", r->export_dir, p);
+}
+
+/* The vsn of the event line starting at off (its first member, as cdc/event_json.c writes it), or -1. */
+static int64_t line_vsn_at(const queue_reader *r, int64_t off)
+{
+    static const char prefix[] = "{\"vsn\":";
+    char b[48];
+    ssize_t n = pread(r->fd, b, sizeof b - 1, off);
+    if (n < (ssize_t)sizeof prefix)
+        return -1;
+    b[n] = '\0';
+    if (memcmp(b, prefix, sizeof prefix - 1) != 0)
+        return -1;
+    const char *digits = b + sizeof prefix - 1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(digits, &end, 10);
+    if (end == digits || *end != ',' || errno != 0 || v < 0)
+        return -1;
+    return v;
+}
+
+/* The start of the first line after the newline at or after off, below limit; -1 if none within SEEK_SCAN. */
+static int64_t next_line_start(const queue_reader *r, int64_t off, int64_t limit)
+{
+    char b[4096];
+    for (int64_t pos = off; pos < limit && pos - off < SEEK_SCAN;) {
+        size_t want = sizeof b;
+        if ((int64_t)want > limit - pos)
+            want = (size_t)(limit - pos);
+        ssize_t n = pread(r->fd, b, want, pos);
+        if (n <= 0)
+            return -1;
+        const char *nl = memchr(b, '\n', (size_t)n);
+        if (nl) {
+            int64_t start = pos + (nl - b) + 1;
+            return start < limit ? start : -1;
+        }
+        pos += n;
+    }
+    return -1;
+}
+
+/*
+ * Where to start reading the segment just opened when every event up to
+ * r->skip_vsn is committed: a line start whose event has a vsn <= skip_vsn,
+ * found by bisection of the committed bytes, or 0. Vsns only grow along the
+ * queue, so every line before it holds an event with a smaller vsn, all
+ * committed; the line itself is read again (its vsn - 1 goes to *before).
+ * Lines that are no event (the end-of-segment marker) or too long to find the
+ * next start within SEEK_SCAN only end the search sooner, never later.
+ */
+static int64_t skip_start(const queue_reader *r, int64_t *before)
+{
+    int64_t lo = 0, hi = r->committed, lo_vsn = 0;
+    while (hi - lo > SEEK_NEAR) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t start = next_line_start(r, mid, hi);
+        if (start < 0) {
+            hi = mid;
+            continue;
+        }
+        int64_t v = line_vsn_at(r, start);
+        if (v > 0 && v <= r->skip_vsn) {
+            lo = start;
+            lo_vsn = v;
+        } else {
+            hi = start;
+        }
+    }
+    *before = lo > 0 ? lo_vsn - 1 : 0;
+    return lo;
 }
 
 /* Enter segment r->seg or skip it. Returns QR_LINE when the file is open, QR_WAIT/QR_ERROR else. */
@@ -115,6 +193,16 @@ static qr_status enter_segment(queue_reader *r)
         r->closed = s.closed;
         r->file_pos = 0;
         r->buf_len = r->buf_start = r->scanned = 0;
+        if (r->skip_vsn > 0) {
+            int64_t before = 0;
+            r->file_pos = skip_start(r, &before);
+            if (r->file_pos > 0) {
+                log_info("queue: segment %lld read from byte %lld on: the events before it (up "
+                         "to vsn %lld) are committed",
+                         (long long)r->seg, (long long)r->file_pos, (long long)before);
+                r->skipped_vsn = before;
+            }
+        }
         import_segment_free(&s);
         return QR_LINE;
     }
@@ -253,6 +341,15 @@ qr_status queue_reader_next(queue_reader *r, const char **line, size_t *len, int
         *len = l;
         return QR_LINE;
     }
+}
+
+void queue_reader_skip_committed(queue_reader *r, int64_t vsn) { r->skip_vsn = vsn; }
+
+int64_t queue_reader_take_skipped(queue_reader *r)
+{
+    int64_t v = r->skipped_vsn;
+    r->skipped_vsn = 0;
+    return v;
 }
 
 bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no)

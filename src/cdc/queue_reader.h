@@ -54,6 +54,17 @@ void queue_reader_trim(queue_reader *r);
  */
 char *queue_reader_take_line(queue_reader *r, void **block, size_t *block_size);
 
+/*
+ * Every event up to vsn is committed (for each channel of the importer): each
+ * segment entered from now on is read from a line at or before the first
+ * later event, found by bisection, not from its start. Vsns only grow along
+ * the queue. queue_reader_take_skipped: the highest vsn the last such skip
+ * passed over (0 if none since the last call), for the caller's own
+ * order check.
+ */
+void queue_reader_skip_committed(queue_reader *r, int64_t vsn);
+int64_t queue_reader_take_skipped(queue_reader *r);
+
 /* Mark segment_no imported by this importer (every event committed on its database). */
 bool queue_reader_mark_imported(queue_reader *r, int64_t segment_no);
 

@@ -80,11 +80,15 @@ assert_eq "counts unchanged by the restart" "$before" "$(channel_counts target)"
 compare_databases target ref yugabyte ref
 
 # As if the importer died after its last batch but before recording anything in meta.db:
-# the rerun reads the whole queue again and skips every committed event.
+# the rerun reads past what every channel committed (each segment entered at a line found by
+# bisection), skips the committed events it reads again, and applies nothing twice.
 status_set "$ED" CutoverProcessedByTargetImporter false
 python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('update queue_segment set imported_by_target_db_importer = 0'); d.commit()" "$ED/metainfo/meta.db"
 check "a rerun over a fully applied queue succeeds" run_apply "$ED" target target
-assert_match "it skipped every event" "apply: $N event\\(s\\) skipped" "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+assert_match "it read each segment from near its end (bisection by vsn), not from its start" \
+    "queue: segment 0 read from byte [1-9][0-9]* on" "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+assert_match "and skipped the committed events it read again" "apply: [1-9][0-9]* event\\(s\\) skipped" \
+    "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
 assert_eq "counts unchanged by the rerun" "$before" "$(channel_counts target)"
 compare_databases target ref yugabyte ref
 

@@ -345,10 +345,10 @@ def cmd_gen(workload, seed, n, start_vsn, prefix, role="source_db_exporter"):
             steps = (g.step_mixed() if workload == "mixed" else g.step_fold() if workload == "fold"
                      else g.step_counters(vsn))
             for ev, sql in steps:
-                ev = dict(ev)
-                ev["vsn"] = vsn
+                # the exporter's layout (cdc/event_json.c): vsn first, no spaces
+                ev = dict({"vsn": vsn}, **ev)
                 ev["exporter_role"] = role
-                ev_out.write(json.dumps(ev, ensure_ascii=False) + "\n")
+                ev_out.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
                 sql_out.write(sql + "\n")
                 vsn += 1
                 written += 1
