@@ -30,14 +30,7 @@ if [ "${BUILD:-build}" = build ]; then
     assert_match "updates were folded into their rows' inserts" \
         "apply: [1-9][0-9]* update\\(s\\) folded into the insert of their row" "$(cat "$LOG")"
 fi
-want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
-import json, sys
-c = {"c": 0, "u": 0, "d": 0}
-for l in open(sys.argv[1], encoding="utf-8"):
-    c[json.loads(l)["op"]] += 1
-print(c["c"], c["u"], c["d"])
-PY
-)
+want=$(queue_op_counts "$TEST_TMP/w.ndjson")
 assert_eq "channel bookkeeping counts every event once, folded updates as updates" "$want" "$(channel_counts target)"
 assert_eq "per-table counts add up to the events" "$NEV" \
     "$(psql_as target yugabyte -c "SELECT sum(total_events) FROM ybvoyager_metadata.ybvoyager_imported_event_count_by_table")"

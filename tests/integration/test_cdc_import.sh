@@ -50,14 +50,7 @@ if [ "${BUILD:-build}" = build ]; then
         "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
 fi
 
-want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
-import json, sys
-c = {"c": 0, "u": 0, "d": 0}
-for l in open(sys.argv[1], encoding="utf-8"):
-    c[json.loads(l)["op"]] += 1
-print(c["c"], c["u"], c["d"])
-PY
-)
+want=$(queue_op_counts "$TEST_TMP/w.ndjson")
 assert_eq "channel bookkeeping counts every event once" "$want" "$(channel_counts target)"
 assert_eq "four channels recorded" 4 "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")"
 assert_eq "per-table counts add up to the events" "$N" \

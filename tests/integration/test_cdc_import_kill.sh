@@ -46,14 +46,7 @@ assert_match "each run made progress before its kill" "^[2-9]|^[1-9][0-9]" "$dis
 
 check "the last restart runs to the end" run_apply "$ED" target target
 compare_databases target ref yugabyte ref
-want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
-import json, sys
-c = {"c": 0, "u": 0, "d": 0}
-for l in open(sys.argv[1], encoding="utf-8"):
-    c[json.loads(l)["op"]] += 1
-print(c["c"], c["u"], c["d"])
-PY
-)
+want=$(queue_op_counts "$TEST_TMP/w.ndjson")
 assert_eq "every event counted exactly once in the channel bookkeeping" "$want" "$(channel_counts target)"
 assert_eq "and in the per-table bookkeeping" "$N" \
     "$(psql_as target yugabyte -c "SELECT sum(total_events) FROM ybvoyager_metadata.ybvoyager_imported_event_count_by_table")"

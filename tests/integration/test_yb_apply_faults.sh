@@ -25,14 +25,7 @@ APPLY_PORT=$YB1_PROXY_PORT check "apply under errors on prepared row statements 
     run_apply "$ED" target target --parallel-jobs 4
 assert_match "every event counted once" "Total Imported events: $N;" "$(cat "$TEST_TMP/apply.out")"
 compare_databases target ref yugabyte ref
-want=$(python3 - "$TEST_TMP/w.ndjson" <<'PY'
-import json, sys
-c = {"c": 0, "u": 0, "d": 0}
-for l in open(sys.argv[1], encoding="utf-8"):
-    c[json.loads(l)["op"]] += 1
-print(c["c"], c["u"], c["d"])
-PY
-)
+want=$(queue_op_counts "$TEST_TMP/w.ndjson")
 assert_eq "channel counts are exact (inserts updates deletes)" "$want" "$(channel_counts target)"
 for k in restart_read conflict txn_aborted schema_mismatch; do
     n=$(( $(proxy_fired yb1 "yb $k") + $(proxy_fired yb2 "yb $k") ))

@@ -474,6 +474,16 @@ db.execute("INSERT OR REPLACE INTO sequence_last_values VALUES (?,?,?,?,?)", tup
 db.commit()
 PY
 }
+# queue_op_counts FILE: "inserts updates deletes" of the events in an ndjson file (as channel_counts).
+queue_op_counts() {
+    python3 - "$1" <<'PY'
+import json, sys
+c = {"c": 0, "u": 0, "d": 0}
+for l in open(sys.argv[1], encoding="utf-8"):
+    c[json.loads(l)["op"]] += 1
+print(c["c"], c["u"], c["d"])
+PY
+}
 queue_cutover_event() { printf '{"vsn":%s,"op":"%s","exporter_role":"%s"}\n' "$1" "$2" "$3"; }
 
 queue_schema_sql() {
