@@ -1174,8 +1174,9 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
              (long long)im.skipped);
     log_info("apply: %lld event(s) applied through multi-row statements",
              (long long)counts.merged_events);
-    log_info("apply: %lld update(s) folded into the insert of their row in the same batch",
-             (long long)counts.folded_events);
+    log_info("apply: %lld update(s) folded into the insert of their row in the same batch, "
+             "%lld into its update before them",
+             (long long)counts.folded_into_inserts, (long long)counts.folded_into_updates);
 out:
     importer_free(&im);
     cdc_event_parser_release();

@@ -358,7 +358,8 @@ static void *worker(void *arg)
         c->queued_bytes -= bytes;
         s->held_bytes -= bytes;
         c->counts = (apply_counts){c->ws->zero_row_changes, c->ws->merged_events,
-                                   c->ws->folded_events};
+                                   c->ws->folded_into_inserts,
+                                   c->ws->folded_into_updates};
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
@@ -528,12 +529,13 @@ int64_t channels_applied(channel_set *s)
 
 apply_counts channels_counts(channel_set *s)
 {
-    apply_counts v = {0, 0, 0};
+    apply_counts v = {0, 0, 0, 0};
     pthread_mutex_lock(&s->mu);
     for (int i = 0; i < s->n; i++) {
         v.zero_row_changes += s->ch[i].counts.zero_row_changes;
         v.merged_events += s->ch[i].counts.merged_events;
-        v.folded_events += s->ch[i].counts.folded_events;
+        v.folded_into_inserts += s->ch[i].counts.folded_into_inserts;
+        v.folded_into_updates += s->ch[i].counts.folded_into_updates;
     }
     pthread_mutex_unlock(&s->mu);
     return v;

@@ -82,7 +82,8 @@ int64_t channels_applied(channel_set *s);
 typedef struct apply_counts {
     int64_t zero_row_changes; /* updates/deletes that found no row */
     int64_t merged_events;    /* events applied through multi-row statements */
-    int64_t folded_events;    /* updates folded into their row's insert */
+    int64_t folded_into_inserts; /* updates folded into their row's insert */
+    int64_t folded_into_updates; /* updates folded into their row's update before them */
 } apply_counts;
 apply_counts channels_counts(channel_set *s);
 

@@ -196,7 +196,7 @@ typedef struct ev_stmt {
     strbuf sig;
     const char **params;
     int nparams;
-    bool noop;      /* an update that changes no column, or folded into its row's insert */
+    bool noop;      /* an update that changes no column, or folded into an earlier change */
     bool mergeable; /* may share one multi-row statement with like neighbours */
     strbuf key;     /* the row's primary-key values (duplicates end a multi-row run) */
 } ev_stmt;
@@ -372,29 +372,35 @@ static size_t column_at(const writer_cols *cols, const char *name)
 }
 
 /*
- * Fold the update st[j] into the insert st[i] of its row, earlier in the
- * batch with no other change of the row between them: the insert takes the
- * update's values and the update becomes a no-op. The batch is one
- * transaction, so the row that commits is the same, and the target writes one
- * row version instead of two (an insert followed by an update of the new row
- * is common: a row created, then its state set). The caller keeps to tables
- * whose rows commute (table_meta.rows_commute: the primary key is its only
- * unique index, and no foreign key needs the source's order): a value the
- * update sets then reaches the target earlier than in the source, which
- * nothing else can see. Updates that set a key column are not mergeable and
- * never fold; nor does one setting a column the insert does not name.
+ * Fold the update st[j] into st[i], the change of its row just before it in
+ * the batch (nothing else of the row between them): an insert, or an update
+ * that sets no key column. st[i] takes the update's values and the update
+ * becomes a no-op. The batch is one transaction, so the row that commits is
+ * the same, and the target writes one row version instead of two: a row
+ * created and then given its state at once, or a hot row (a counter, a
+ * balance) updated by every transaction, becomes one write per batch. The
+ * caller keeps to tables whose rows commute (table_meta.rows_commute: the
+ * primary key is its only unique index, and no foreign key needs the source's
+ * order): a value the update sets then reaches the target earlier than in the
+ * source, which nothing else can see. Updates that set a key column are not
+ * mergeable and never fold; nor does one setting a column st[i] does not set
+ * (st[i]'s statement keeps its shape: its values for the update's columns are
+ * replaced, in place, as the first parameters of an insert or update).
  */
-static bool fold_into_insert(writer_item **items, ev_stmt *st, size_t i, size_t j)
+static bool fold_update(writer_item **items, ev_stmt *st, size_t i, size_t j)
 {
     const writer_change *ev = &items[j]->ev;
-    if (ev->op != WRITER_OP_UPDATE || !st[j].mergeable || items[i]->ev.op != WRITER_OP_INSERT)
+    const writer_change *into = &items[i]->ev;
+    if (ev->op != WRITER_OP_UPDATE || !st[j].mergeable)
         return false;
-    const writer_cols *ins = &items[i]->ev.fields;
+    if (into->op != WRITER_OP_INSERT && (into->op != WRITER_OP_UPDATE || !st[i].mergeable))
+        return false;
+    const writer_cols *cols = &into->fields;
     for (size_t f = 0; f < ev->fields.count; f++)
-        if (column_at(ins, ev->fields.names[f]) == ins->count)
+        if (column_at(cols, ev->fields.names[f]) == cols->count)
             return false;
     for (size_t f = 0; f < ev->fields.count; f++)
-        st[i].params[column_at(ins, ev->fields.names[f])] = ev->fields.values[f];
+        st[i].params[column_at(cols, ev->fields.names[f])] = ev->fields.values[f];
     st[j].noop = true;
     return true;
 }
@@ -615,15 +621,15 @@ static int by_table(const void *x, const void *y)
  * wave's events are grouped by statement shape, so an interleaved stream
  * (insert, update, delete, insert, ...) still makes long multi-row runs.
  * Other channels apply other rows in no order relative to these anyway.
- * The same pass folds an update into its row's insert (fold_into_insert);
- * returns how many folded.
+ * The same pass folds an update into its row's change before it (fold_update),
+ * counted in folded[0] (into an insert) and folded[1] (into an update).
  */
-static int64_t batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *sorted)
+static void batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *sorted,
+                        int64_t folded[2])
 {
     order_key *keys = xcalloc(n ? n : 1, sizeof *keys);
     strmap last = STRMAP_INIT; /* table and key -> 1 + the row's latest event so far */
     strbuf rk = STRBUF_INIT;
-    int64_t folded = 0;
     for (size_t i = 0; i < n; i++) {
         const table_meta *tm = items[i]->tm;
         keys[i] = (order_key){tm->order_group, 0, NULL, i};
@@ -636,8 +642,9 @@ static int64_t batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *s
         strbuf_appendf(&rk, "%d\x1f", tm->idx);
         strbuf_append_len(&rk, st[i].key.data, st[i].key.len);
         size_t prev = (size_t)(intptr_t)strmap_get(&last, rk.data, rk.len);
-        if (prev && fold_into_insert(items, st, prev - 1, i)) {
-            folded++; /* the insert stays the row's latest event */
+        if (prev && fold_update(items, st, prev - 1, i)) {
+            /* the change folded into stays the row's latest event */
+            folded[items[prev - 1]->ev.op == WRITER_OP_INSERT ? 0 : 1]++;
             continue;
         }
         strmap_put(&last, rk.data, rk.len, (void *)(intptr_t)(i + 1));
@@ -649,7 +656,6 @@ static int64_t batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *s
     for (size_t i = 0; i < n; i++)
         sorted[i] = keys[i].pos;
     free(keys);
-    return folded;
 }
 
 /* strmap value of a shape whose multi-row statement cannot be built (single rows then) */
@@ -769,15 +775,15 @@ static size_t take_run(const ev_stmt *st, const size_t *sorted, size_t i, size_t
  * then share multi-row statements.
  * Without the replica role, tables linked by foreign keys share an order
  * group (table_meta.order_group): their events keep the source's order.
- * plan: the batch's positions in the order applied (pieces index it); *folded: the
- * updates folded into their rows' inserts (batch_order).
+ * plan: the batch's positions in the order applied (pieces index it); folded: the
+ * updates folded into their rows' earlier changes (batch_order).
  */
 static bool plan_pieces(applier *a, writer_item **items, size_t n, ev_stmt *st, size_t *plan,
-                        piece *pc, size_t *npieces, int64_t *folded, writer_item **failed,
+                        piece *pc, size_t *npieces, int64_t folded[2], writer_item **failed,
                         strbuf *err)
 {
     size_t *sorted = xcalloc(n ? n : 1, sizeof *sorted);
-    *folded = batch_order(items, n, st, sorted);
+    batch_order(items, n, st, sorted, folded);
     size_t np = 0, nplan = 0;
     bool ok = true;
     for (size_t i = 0; i < n && ok;) {
@@ -1155,9 +1161,9 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
         count_event(&tc, &ntc, items[i]);
         totals[items[i]->ev.op]++;
     }
-    int64_t folded = 0;
+    int64_t folded[2] = {0, 0};
     if (ok)
-        ok = plan_pieces(a, items, n, st, order, pc, &np, &folded, failed, err);
+        ok = plan_pieces(a, items, n, st, order, pc, &np, folded, failed, err);
     /* sent[k]: the piece of the k-th statement in the pipeline, or SENT_CONTROL */
     long *sent = xcalloc(np + ntc + 4, sizeof *sent);
     size_t nsent = 0;
@@ -1281,7 +1287,9 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
     free(order);
     free(tc);
     free(sent);
-    if (ok)
-        a->folded_events += folded;
+    if (ok) {
+        a->folded_into_inserts += folded[0];
+        a->folded_into_updates += folded[1];
+    }
     return ok;
 }

@@ -380,7 +380,8 @@ static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
     bool ok = applier_apply_batch(&p->ap, items, n, failed, err);
     s->zero_row_changes = p->ap.zero_row_changes;
     s->merged_events = p->ap.merged_events;
-    s->folded_events = p->ap.folded_events;
+    s->folded_into_inserts = p->ap.folded_into_inserts;
+    s->folded_into_updates = p->ap.folded_into_updates;
     return ok;
 }
 

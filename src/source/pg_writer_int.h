@@ -36,7 +36,8 @@ typedef struct applier {
     int next_stmt;
     int64_t zero_row_changes; /* updates/deletes that found no row */
     int64_t merged_events;    /* events applied through multi-row statements */
-    int64_t folded_events;    /* updates folded into their row's insert (committed batches) */
+    int64_t folded_into_inserts; /* updates folded into their row's insert (committed batches) */
+    int64_t folded_into_updates; /* ... into their row's update before them (committed batches) */
 } applier;
 
 /* A session: its connection (owned) and, on a channel's, the applier. */

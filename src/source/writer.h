@@ -410,7 +410,8 @@ struct writer_session {
     db_role role;             /* the database, for messages */
     int64_t zero_row_changes; /* apply_batch: updates/deletes that found no row */
     int64_t merged_events;    /* apply_batch: events applied through multi-row statements */
-    int64_t folded_events;    /* apply_batch: updates folded into their row's insert */
+    int64_t folded_into_inserts; /* apply_batch: updates folded into their row's insert */
+    int64_t folded_into_updates; /* apply_batch: ... into their row's update before them */
     void *impl;
 };
 

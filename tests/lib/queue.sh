@@ -311,6 +311,12 @@ class Gen:
                 out.append(self.dele("fold", fk))
             else:
                 out.append(self.upd("fold", fk, {"a": str(r.randint(0, 9)), "b": "x", "c": "{}", "d": "1"}))
+        # hot rows (the four oldest live ones), updated by most steps as a balance or a
+        # counter is: a later update setting no column the earlier one does not folds into it
+        hot = list(self.tables["fold"]["rows"])[:4]
+        for _ in range(r.randint(0, 2) if len(hot) == 4 else 0):
+            out.append(self.upd("fold", r.choice(hot), r.choice([{"a": str(r.randint(0, 99))},
+                {"a": str(r.randint(0, 99)), "d": str(r.randint(0, 9))}, {"d": None}, {"b": rnd_text(r)}])))
         return out
 
     def step_counters(self, vsn):
