@@ -83,7 +83,9 @@ static void touch(conflicts *c, cdc_item *it, int channel, const strbuf *key)
 static bool value_key(strbuf *key, const cdc_item *it, size_t u, bool new_values)
 {
     strbuf_reset(key);
-    strbuf_appendf(key, "%d\x1f%zu", it->tm->idx, u);
+    strbuf_append_int(key, it->tm->idx);
+    strbuf_append_char(key, '\x1f');
+    strbuf_append_int(key, (long long)u);
     const strlist *cols = &it->tm->uniq[u];
     for (size_t i = 0; i < cols->count; i++) {
         bool found;

@@ -111,6 +111,23 @@ void strbuf_append_char(strbuf *sb, char c)
     sb->data[sb->len] = '\0';
 }
 
+void strbuf_append_int(strbuf *sb, long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[n++] = '-';
+    strbuf_reserve(sb, n);
+    while (n)
+        sb->data[sb->len++] = tmp[--n];
+    sb->data[sb->len] = '\0';
+}
+
 void strbuf_appendf(strbuf *sb, const char *fmt, ...)
 {
     va_list ap, cp;

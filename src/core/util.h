@@ -34,6 +34,7 @@ void strbuf_reserve(strbuf *sb, size_t extra);
 void strbuf_append(strbuf *sb, const char *s);
 void strbuf_append_len(strbuf *sb, const char *s, size_t n);
 void strbuf_append_char(strbuf *sb, char c);
+void strbuf_append_int(strbuf *sb, long long v); /* decimal, as "%lld" (no printf: hot paths) */
 void strbuf_appendf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_reset(strbuf *sb);
 void strbuf_free(strbuf *sb);

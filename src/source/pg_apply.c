@@ -318,7 +318,10 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     set_mergeable(it, s); /* the end-of-stream event never reaches a writer */
     s->params = xmalloc((ev->fields.count + tm->pk.count + ev->key.count + ev->before.count + 1) *
                         sizeof *s->params);
-    strbuf_appendf(&s->sig, "%d\x1f%d\x1f", (int)ev->op, tm->idx);
+    strbuf_append_int(&s->sig, (int)ev->op);
+    strbuf_append_char(&s->sig, '\x1f');
+    strbuf_append_int(&s->sig, tm->idx);
+    strbuf_append_char(&s->sig, '\x1f');
     switch (ev->op) {
     case WRITER_OP_INSERT:
         SQL_APPENDF(sql, "INSERT INTO %s (", tm->qualified);
@@ -639,7 +642,8 @@ static void batch_order(writer_item **items, size_t n, ev_stmt *st, size_t *sort
         if (st[i].noop || !st[i].key.len)
             continue;
         strbuf_reset(&rk);
-        strbuf_appendf(&rk, "%d\x1f", tm->idx);
+        strbuf_append_int(&rk, tm->idx);
+        strbuf_append_char(&rk, '\x1f');
         strbuf_append_len(&rk, st[i].key.data, st[i].key.len);
         size_t prev = (size_t)(intptr_t)strmap_get(&last, rk.data, rk.len);
         if (prev && fold_update(items, st, prev - 1, i)) {

@@ -42,6 +42,22 @@ TEST(util_strlist_split_trims_and_drops_empty)
     strlist_free(&l);
 }
 
+TEST(util_strbuf_append_int_as_printf)
+{
+    const long long vs[] = {0, 7, -1, 10, 1234567890123LL, -9223372036854775807LL - 1,
+                            9223372036854775807LL};
+    for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
+        strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+        strbuf_append(&a, "x");
+        strbuf_append_int(&a, vs[i]);
+        strbuf_appendf(&b, "x%lld", vs[i]);
+        CHECK_STR_EQ(a.data, b.data);
+        CHECK_INT_EQ(a.len, b.len);
+        strbuf_free(&a);
+        strbuf_free(&b);
+    }
+}
+
 TEST(util_uuid_v4_format)
 {
     char a[37], b[37];
