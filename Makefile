@@ -64,7 +64,7 @@ sanitize:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" LDFLAGS="-fsanitize=address,undefined" build-asan/unit-tests build-asan/yb-voyager
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/unit-tests
 	# The data path under the sanitizers too: any error or leak exits non-zero and fails a check.
-	for t in test_schema test_snapshot_roundtrip test_snapshot_overlap test_cdc_export_source test_cdc_import test_cdc_truncate test_live_fall_back test_yb_target; do \
+	for t in test_schema test_snapshot_roundtrip test_snapshot_overlap test_cdc_export_source test_cdc_import test_cdc_import_idle_progress test_cdc_truncate test_live_fall_back test_yb_target; do \
 		BUILD=build-asan VOYAGER=$(CURDIR)/build-asan/yb-voyager ASAN_OPTIONS=detect_leaks=1 \
 			bash tests/integration/$$t.sh >build-asan/$$t.log 2>&1 || { cat build-asan/$$t.log; exit 1; }; \
 		tail -1 build-asan/$$t.log; \

@@ -672,6 +672,7 @@ static engine_status run_loop(importer *im)
                 rc = db_error(im);
                 break;
             }
+            channels_note_read(im->chans, im->read_vsn);
             mark_segments(im);
             update_metrics(im, false);
             if (im->meta_watch) {
@@ -700,8 +701,10 @@ static engine_status run_loop(importer *im)
             if (skipped > im->read_vsn)
                 im->read_vsn = skipped;
             rc = handle_line(im, line, len, seg);
-            if ((im->read_vsn & 1023) == 0)
+            if (rc == ENGINE_OK && (im->read_vsn & 1023) == 0) {
+                channels_note_read(im->chans, im->read_vsn);
                 update_metrics(im, false);
+            }
             break;
         }
         }

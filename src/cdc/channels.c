@@ -20,6 +20,14 @@
  */
 #define QUEUED_BYTES_TOTAL (24u << 20)
 #define BATCH_BYTES_MAX (4u << 20)
+/*
+ * An idle channel records progress (writer_ops.apply_progress) after this
+ * long without a batch or such a record, when the reader has moved past it:
+ * a restart reads the queue from the least progress of all channels, and a
+ * channel no change is routed to would hold that at its last batch (or at 0)
+ * for the whole migration. One small transaction a second per idle channel.
+ */
+#define PROGRESS_BEAT_MS 1000
 
 int cdc_route(const cdc_item *it, int n)
 {
@@ -71,6 +79,7 @@ typedef struct channel {
     bool busy;              /* a batch is being applied */
     int64_t busy_first_vsn; /* its first vsn */
     int64_t committed;
+    int64_t quiet_since_ms; /* the end of its last batch or progress record */
     /* copies of ws's counters, which only the worker touches, taken under set->mu */
     apply_counts counts;
     pthread_cond_t work;
@@ -90,6 +99,7 @@ struct channel_set {
     bool replica; /* every connection took session_replication_role = replica at start */
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
     int64_t applied;
+    int64_t read_vsn; /* channels_note_read: each event up to it was dispatched or dropped */
     char *migration_uuid;
     const channel_reconnect *reconnect; /* NULL: a broken connection only comes back to its server */
 };
@@ -104,6 +114,33 @@ struct channel_set {
 static bool session_setup(channel *c)
 {
     return c->ws->ops->apply_setup(c->ws, c->no, c->set->migration_uuid);
+}
+
+/*
+ * With set->mu held, c idle (nothing queued, no batch): may it record
+ * progress? Every change routed to it up to the reader's read_vsn is then
+ * committed: the reader dispatches in vsn order and notes a vsn only after
+ * that event was dispatched or dropped.
+ */
+static bool progress_beat_due(const channel *c)
+{
+    const channel_set *s = c->set;
+    return c->ws->ops->apply_progress && s->read_vsn > c->committed &&
+           now_monotonic_ms() - c->quiet_since_ms >= PROGRESS_BEAT_MS;
+}
+
+/* Wait on c->work (set->mu held) until signalled or PROGRESS_BEAT_MS passed. */
+static void wait_work(channel *c)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += PROGRESS_BEAT_MS / 1000;
+    ts.tv_nsec += (PROGRESS_BEAT_MS % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->work, &c->set->mu, &ts);
 }
 
 void cdc_item_free(cdc_item *it)
@@ -210,6 +247,60 @@ static void move_connection(channel *c)
         rc->connect(rc->arg, c->ws, c->no);
 }
 
+/*
+ * c's connection broke: connect again (its server, else where the caller says)
+ * and set the session up. Either way its prepared statements are gone with the
+ * old connection. 1: connected and set up; 0: not connected; -1: a replica
+ * session refused on a connection that works (logged): the grant was taken
+ * away, and applying there would fire triggers and check foreign keys across
+ * channels routed as if they did not.
+ */
+static int reconnect_session(channel *c)
+{
+    if (!c->ws->ops->reset(c->ws))
+        move_connection(c);
+    if (!c->ws->ops->connected(c->ws))
+        return 0;
+    if (!session_setup(c) && c->set->replica && c->ws->ops->connected(c->ws)) {
+        log_report(LOG_ERROR, NULL,
+                   "grant it again (GRANT SET ON PARAMETER session_replication_role, or "
+                   "superuser), then run the same command again",
+                   "%s database: a new connection of channel %d may no longer set "
+                   "session_replication_role = replica",
+                   db_role_name(c->ws->role), c->no);
+        return -1;
+    }
+    return 1;
+}
+
+/*
+ * Record c's progress at the reader's read_vsn (progress_beat_due), with
+ * set->mu held (let go meanwhile). Busy while it runs, so that a drain waits
+ * for it and the low watermark stays at or below it. A connection that broke
+ * is made again first, as before a batch (an idle channel's connection killed
+ * by the server would otherwise never record again). A failure changes
+ * nothing, except a replica session refused: that fails the channel, as its
+ * next batch would.
+ */
+static void progress_beat(channel *c)
+{
+    channel_set *s = c->set;
+    int64_t vsn = s->read_vsn;
+    c->busy = true;
+    c->busy_first_vsn = vsn + 1;
+    pthread_mutex_unlock(&s->mu);
+    int up = c->ws->ops->connected(c->ws) ? 1 : reconnect_session(c);
+    bool ok = up == 1 && c->ws->ops->apply_progress(c->ws, vsn);
+    pthread_mutex_lock(&s->mu);
+    c->busy = false;
+    if (ok && vsn > c->committed)
+        c->committed = vsn;
+    if (up < 0 && !s->stop)
+        s->failed = true;
+    c->quiet_since_ms = now_monotonic_ms();
+    pthread_cond_broadcast(&s->progress);
+}
+
 /* Apply batch with retries; false after logging the final error. */
 static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
 {
@@ -291,26 +382,8 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         log_warn("%s database: %s failed (attempt %d, will retry): %s",
                  db_role_name(c->ws->role), where, attempt, strbuf_cstr(&err));
         retry_backoff(&rs, NULL);
-        if (!c->ws->ops->connected(c->ws)) {
-            /* either way its prepared statements are gone with the old connection */
-            if (!c->ws->ops->reset(c->ws))
-                move_connection(c);
-            /*
-             * A replica session refused on a connection that still works: the
-             * grant was taken away. Applying there would fire triggers and
-             * check foreign keys across channels routed as if they did not.
-             */
-            if (c->ws->ops->connected(c->ws) && !session_setup(c) && c->set->replica &&
-                c->ws->ops->connected(c->ws)) {
-                log_report(LOG_ERROR, NULL,
-                           "grant it again (GRANT SET ON PARAMETER session_replication_role, or "
-                           "superuser), then run the same command again",
-                           "%s database: a new connection of channel %d may no longer set "
-                           "session_replication_role = replica",
-                           db_role_name(c->ws->role), c->no);
-                break;
-            }
-        }
+        if (!c->ws->ops->connected(c->ws) && reconnect_session(c) < 0)
+            break;
     }
     strbuf_free(&err);
     return ok;
@@ -323,8 +396,12 @@ static void *worker(void *arg)
     cdc_item **batch = xcalloc((size_t)s->batch_max, sizeof *batch);
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->stop && !s->failed && c->count == 0)
-            pthread_cond_wait(&c->work, &s->mu);
+        while (!s->stop && !s->failed && c->count == 0) {
+            if (progress_beat_due(c))
+                progress_beat(c);
+            else
+                wait_work(c);
+        }
         if (s->stop || s->failed)
             break;
         if (!deps_ok(s, c->q[c->head])) {
@@ -360,6 +437,7 @@ static void *worker(void *arg)
         c->counts = (apply_counts){c->ws->zero_row_changes, c->ws->merged_events,
                                    c->ws->folded_into_inserts,
                                    c->ws->folded_into_updates};
+        c->quiet_since_ms = now_monotonic_ms();
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
@@ -396,7 +474,12 @@ channel_set *channels_start(writer_session **conns, int n, const char *migration
         c->q = xcalloc(c->cap, sizeof *c->q);
         c->wi = xcalloc((size_t)batch_max, sizeof *c->wi);
         c->wp = xcalloc((size_t)batch_max, sizeof *c->wp);
-        pthread_cond_init(&c->work, NULL);
+        c->quiet_since_ms = now_monotonic_ms();
+        pthread_condattr_t ca; /* wait_work's deadline is on the monotonic clock */
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&c->work, &ca);
+        pthread_condattr_destroy(&ca);
         c->ws = conns[i];
         if (!session_setup(c) && s->replica) {
             char *user = conns[i]->ops->user_ident(conns[i]);
@@ -496,6 +579,14 @@ int64_t channels_committed(channel_set *s, int ch)
     int64_t v = s->ch[ch].committed;
     pthread_mutex_unlock(&s->mu);
     return v;
+}
+
+void channels_note_read(channel_set *s, int64_t vsn)
+{
+    pthread_mutex_lock(&s->mu);
+    if (vsn > s->read_vsn)
+        s->read_vsn = vsn;
+    pthread_mutex_unlock(&s->mu);
 }
 
 void channels_set_committed(channel_set *s, int ch, int64_t vsn)

@@ -68,6 +68,13 @@ bool channels_drain(channel_set *s);
 int64_t channels_committed(channel_set *s, int ch);
 /* Seed channel ch's committed vsn (its last_applied_vsn when the run starts). */
 void channels_set_committed(channel_set *s, int ch, int64_t vsn);
+/*
+ * The reader is past vsn: every event up to it was dispatched (channels_dispatch
+ * returned) or dropped. Idle channels record their progress there
+ * (writer_ops.apply_progress) so that a restart need not read the queue from
+ * the last batch of the least busy channel. Thread-safe.
+ */
+void channels_note_read(channel_set *s, int64_t vsn);
 
 /*
  * Every dispatched event with vsn <= the result is committed; read_vsn is the

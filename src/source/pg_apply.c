@@ -1132,6 +1132,19 @@ static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, str
     return 1;
 }
 
+bool applier_apply_progress(applier *a, int64_t vsn)
+{
+    char ch[16], v[24];
+    snprintf(ch, sizeof ch, "%d", a->channel);
+    snprintf(v, sizeof v, "%lld", (long long)vsn);
+    const char *pp[6] = {a->migration_uuid, ch, v, "0", "0", "0"};
+    /* one statement, its own transaction; "stale" (another importer) fails its cast */
+    PGresult *r = PQexecParams(a->conn->pg, CDC_SQL_CHANNEL_PROGRESS, 6, NULL, pp, NULL, NULL, 0);
+    bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok;
+}
+
 bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
 {
     *failed = NULL;

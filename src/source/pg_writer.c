@@ -385,6 +385,11 @@ static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
     return ok;
 }
 
+static bool pg_w_apply_progress(writer_session *s, int64_t vsn)
+{
+    return applier_apply_progress(&pg_ws(s)->ap, vsn);
+}
+
 static void pg_w_close_session(writer_session *s)
 {
     pg_wsession *p = pg_ws(s);
@@ -441,6 +446,7 @@ const writer_ops writer_pg_ops = {
     .set_sequences = pg_w_set_sequences,
     .apply_setup = pg_w_apply_setup,
     .apply_batch = pg_w_apply_batch,
+    .apply_progress = pg_w_apply_progress,
     .apply_renew = pg_w_apply_renew,
     .close_session = pg_w_close_session,
     .free = pg_w_free,

@@ -58,6 +58,8 @@ void applier_free(applier *a);
 /* writer_ops.apply_batch on a's connection (its contract). */
 bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed,
                          strbuf *err);
+/* writer_ops.apply_progress on a's connection (its contract). */
+bool applier_apply_progress(applier *a, int64_t vsn);
 
 /* pg_bookkeeping.c: writer_ops' bookkeeping entries on a connection (their contracts). */
 bool cdc_metainfo_create(pgconn *c);

@@ -356,6 +356,15 @@ typedef struct writer_ops {
      */
     bool (*apply_batch)(writer_session *s, writer_item **items, size_t n, writer_item **failed,
                         strbuf *err);
+    /*
+     * Optional (NULL: an idle channel's progress moves only with its batches).
+     * Record, in a transaction of its own, that the channel's progress is vsn
+     * with no change applied (counts unchanged): the engine calls it for an
+     * idle channel once every change routed to it up to vsn is committed, so
+     * that a restart can read the queue from there (the least progress of all
+     * channels). False on any error, rolled back; not logged.
+     */
+    bool (*apply_progress)(writer_session *s, int64_t vsn);
 
     /*
      * Optional (NULL: nothing to give back). Called between batches, after one

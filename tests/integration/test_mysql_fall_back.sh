@@ -100,6 +100,17 @@ assert_match "a channel whose connection was killed retried its batch" "source d
     "$(cat "$TEST_TMP/imps.out" "$ED"/logs/*import-data-to-source*.log 2>/dev/null)"
 check "source follows the target (after the connections were killed)" wb_wait_equal my shop 180
 wb_compare my shop "target -> source, after KILL CONNECTION"
+# the changes stopped: within a second or so every channel's progress on MySQL is at the reader's
+# position, the channels that applied none of the last changes recorded it without a change
+# (writer_ops.apply_progress through the MySQL writer)
+chan_progress() {
+    mysql_as my shop -e "SELECT CONCAT(COUNT(DISTINCT last_applied_vsn), ' of ', COUNT(*)) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo"
+}
+for _ in $(seq 1 100); do
+    case "$(chan_progress)" in "1 of "*) break ;; esac
+    sleep 0.1
+done
+assert_match "idle, every channel's progress on MySQL is at one vsn" '^1 of [2-9]' "$(chan_progress)"
 
 # a TRUNCATE on the target empties the MySQL table too, with the rows written after it
 psql_as target yugabyte -c 'TRUNCATE "mixed case"' \

@@ -319,6 +319,14 @@ class Gen:
                 {"a": str(r.randint(0, 99)), "d": str(r.randint(0, 9))}, {"d": None}, {"b": rnd_text(r)}])))
         return out
 
+    # the counters tables, every change to one row: one channel gets them all
+    def step_onerow(self, vsn):
+        rows = self.tables["ctr"]["rows"]
+        if not rows:
+            return [self.ins("ctr", {"id": "1", "v": str(vsn), "n": "1"})]
+        k = next(iter(rows))
+        return [self.upd("ctr", k, {"v": str(vsn), "n": str(int(rows[k]["n"]) + 1)})]
+
     def step_counters(self, vsn):
         r = self.r
         out = []
@@ -349,7 +357,7 @@ def cmd_gen(workload, seed, n, start_vsn, prefix, role="source_db_exporter"):
         written = 0
         while written < n:
             steps = (g.step_mixed() if workload == "mixed" else g.step_fold() if workload == "fold"
-                     else g.step_counters(vsn))
+                     else g.step_onerow(vsn) if workload == "onerow" else g.step_counters(vsn))
             for ev, sql in steps:
                 # the exporter's layout (cdc/event_json.c): vsn first, no spaces
                 ev = dict({"vsn": vsn}, **ev)

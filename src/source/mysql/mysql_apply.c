@@ -609,6 +609,27 @@ static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p
     return ok;
 }
 
+bool myw_apply_progress(my_wsession *s, int64_t vsn)
+{
+    if (!s->c || s->lost)
+        return false;
+    char ch[16], v[24];
+    snprintf(ch, sizeof ch, "%d", s->channel);
+    snprintf(v, sizeof v, "%lld", (long long)vsn);
+    const char *pp[7] = {v, "0", "0", "0", s->uuid, ch, v};
+    strbuf sig = STRBUF_INIT;
+    strbuf_append(&sig, "\x01progress");
+    params p = {0};
+    params_text(&p, pp, 7);
+    MYSQL_STMT *st = statement(s, &sig, SQL_PROGRESS);
+    uint64_t affected = 0;
+    /* autocommit: the statement is its own transaction; 0 rows: stale (another importer) */
+    bool ok = st && run(s, st, &p, false, &affected) && affected == 1;
+    params_free(&p);
+    strbuf_free(&sig);
+    return ok;
+}
+
 bool myw_apply_batch(my_wsession *s, writer_item **items, size_t n, writer_item **failed,
                      strbuf *err)
 {

@@ -958,6 +958,11 @@ static bool myw_w_apply_batch(writer_session *ws, writer_item **items, size_t n,
     return ok;
 }
 
+static bool myw_w_apply_progress(writer_session *ws, int64_t vsn)
+{
+    return myw_apply_progress(my_ws(ws), vsn);
+}
+
 /* ---- the report and end migration ---- */
 
 /* Does ybvoyager_metadata.<table> exist? 1 yes, 0 no, -1 the query failed (logged). */
@@ -1171,6 +1176,7 @@ const writer_ops writer_mysql_ops = {
     .set_sequences = myw_set_sequences,
     .apply_setup = myw_apply_setup,
     .apply_batch = myw_w_apply_batch,
+    .apply_progress = myw_w_apply_progress,
     .apply_renew = NULL,
     .table_counts = myw_table_counts,
     .row_count = myw_row_count,
