@@ -224,12 +224,15 @@ checkpoint() { for c in source:sourcedb target:yugabyte native:nativedb; do psql
 # When is an apply done? The native subscription applies in commit order: its marker row is
 # its last change. Ours applies through channels in parallel: the marker's channel can commit
 # it while another still applies earlier changes, so ours is done once the channels' progress
-# counts every event (OURS_DONE N), at the latest commit of any channel (ours_end: our target's
-# commit timestamps); native_end: when the native apply worker inserted the marker row (its
-# clock_timestamp() default). Epoch seconds, not the poller's 100 ms.
+# counts every event (OURS_DONE N), at the latest commit of any channel's batch (ours_end: our
+# target's commit timestamps of the per-table counts, which only batches write: an idle
+# channel's progress record, a second after its last batch, writes the channel table alone);
+# native_end: when the native apply worker inserted the marker row (its clock_timestamp()
+# default). Epoch seconds, not the poller's 100 ms.
 CHAN_TABLE=ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo
+COUNTS_TABLE=ybvoyager_metadata.ybvoyager_imported_event_count_by_table
 OURS_DONE() { echo "SELECT coalesce(sum(num_inserts + num_updates + num_deletes), 0) >= $1 FROM $CHAN_TABLE"; }
-ours_end() { psql_as target yugabyte -c "SELECT extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) FROM $CHAN_TABLE"; }
+ours_end() { psql_as target yugabyte -c "SELECT extract(epoch FROM max(pg_xact_commit_timestamp(xmin))) FROM $COUNTS_TABLE"; }
 native_end() { psql_as native nativedb -c "SELECT extract(epoch FROM applied) FROM bench_end WHERE id = $1"; }
 marker_at() { psql_as source sourcedb -c "SELECT extract(epoch FROM at) FROM bench_end WHERE id = $1"; }
 PGS=(--pg "source=$TEST_TMP/source:$SOURCE_PORT:sourcedb" --pg "target=$TEST_TMP/target:$TARGET_PORT:yugabyte"
