@@ -548,6 +548,31 @@ static const char SQL_COUNTS[] =
     "num_updates = num_updates + VALUES(num_updates), "
     "num_deletes = num_deletes + VALUES(num_deletes)";
 
+/*
+ * The channel's progress row to vsn, its counts up by counts[]: true when the
+ * statement ran, the rows it changed in *affected (0: the progress is already
+ * at or past vsn, a stale writer).
+ */
+static bool progress_update(my_wsession *s, params *p, int64_t vsn, const int64_t counts[3],
+                            uint64_t *affected)
+{
+    char ch[16], v[24], c0[24], c1[24], c2[24];
+    snprintf(ch, sizeof ch, "%d", s->channel);
+    snprintf(v, sizeof v, "%lld", (long long)vsn);
+    snprintf(c0, sizeof c0, "%lld", (long long)counts[0]);
+    snprintf(c1, sizeof c1, "%lld", (long long)counts[1]);
+    snprintf(c2, sizeof c2, "%lld", (long long)counts[2]);
+    const char *pp[7] = {v, c0, c1, c2, s->uuid, ch, v};
+    strbuf sig = STRBUF_INIT;
+    strbuf_append(&sig, "\x01progress");
+    params_reset(p);
+    params_text(p, pp, 7);
+    MYSQL_STMT *st = statement(s, &sig, SQL_PROGRESS);
+    strbuf_free(&sig);
+    *affected = 0;
+    return st && run(s, st, p, false, affected);
+}
+
 static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p, strbuf *err)
 {
     tcount *tc = xcalloc(n ? n : 1, sizeof *tc);
@@ -565,32 +590,22 @@ static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p
             tc[ntc++].tm = items[i]->tm;
         tc[t].n[op]++;
     }
-    char ch[16], vsn[24], c0[24], c1[24], c2[24];
-    snprintf(ch, sizeof ch, "%d", s->channel);
-    snprintf(vsn, sizeof vsn, "%lld", (long long)items[n - 1]->ev.vsn);
-    snprintf(c0, sizeof c0, "%lld", (long long)totals[0]);
-    snprintf(c1, sizeof c1, "%lld", (long long)totals[1]);
-    snprintf(c2, sizeof c2, "%lld", (long long)totals[2]);
-    const char *pp[7] = {vsn, c0, c1, c2, s->uuid, ch, vsn};
-    strbuf sig = STRBUF_INIT;
-    strbuf_append(&sig, "\x01progress");
-    params_reset(p);
-    params_text(p, pp, 7);
-    MYSQL_STMT *st = statement(s, &sig, SQL_PROGRESS);
     uint64_t affected = 0;
-    bool ok = st && run(s, st, p, false, &affected);
+    bool ok = progress_update(s, p, items[n - 1]->ev.vsn, totals, &affected);
     if (!ok) {
         strbuf_append(err, s->last_error);
     } else if (affected != 1) {
         /* a stale writer (a replayed batch, a second importer): the batch must not commit */
         strbuf_appendf(err,
-                       "stale batch: the progress of this channel is already at or past vsn %s "
+                       "stale batch: the progress of this channel is already at or past vsn %lld "
                        "(another importer on this database?)",
-                       vsn);
+                       (long long)items[n - 1]->ev.vsn);
         s->last_errno = 0;
         ok = false;
     }
-    strbuf_reset(&sig);
+    char ch[16], c0[24], c1[24], c2[24];
+    snprintf(ch, sizeof ch, "%d", s->channel);
+    strbuf sig = STRBUF_INIT;
     strbuf_append(&sig, "\x01" "counts");
     for (size_t t = 0; ok && t < ntc; t++) {
         snprintf(c0, sizeof c0, "%lld", (long long)tc[t].n[0]);
@@ -599,7 +614,7 @@ static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p
         const char *cp[9] = {s->uuid, ch, tc[t].tm->count_name, c0, c1, c2, c0, c1, c2};
         params_reset(p);
         params_text(p, cp, 9);
-        st = statement(s, &sig, SQL_COUNTS);
+        MYSQL_STMT *st = statement(s, &sig, SQL_COUNTS);
         ok = st && run(s, st, p, false, NULL);
         if (!ok)
             strbuf_append(err, s->last_error);
@@ -613,20 +628,12 @@ bool myw_apply_progress(my_wsession *s, int64_t vsn)
 {
     if (!s->c || s->lost)
         return false;
-    char ch[16], v[24];
-    snprintf(ch, sizeof ch, "%d", s->channel);
-    snprintf(v, sizeof v, "%lld", (long long)vsn);
-    const char *pp[7] = {v, "0", "0", "0", s->uuid, ch, v};
-    strbuf sig = STRBUF_INIT;
-    strbuf_append(&sig, "\x01progress");
     params p = {0};
-    params_text(&p, pp, 7);
-    MYSQL_STMT *st = statement(s, &sig, SQL_PROGRESS);
+    const int64_t none[3] = {0, 0, 0};
     uint64_t affected = 0;
     /* autocommit: the statement is its own transaction; 0 rows: stale (another importer) */
-    bool ok = st && run(s, st, &p, false, &affected) && affected == 1;
+    bool ok = progress_update(s, &p, vsn, none, &affected) && affected == 1;
     params_free(&p);
-    strbuf_free(&sig);
     return ok;
 }
 
