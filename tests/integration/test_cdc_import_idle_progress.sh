@@ -22,6 +22,15 @@ progress() {
         FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo"
 }
 events_applied() { channel_counts target 2>/dev/null | awk '{n = $1 + $2 + $3} END {print n + 0}'; }
+# await TRIES WANT CMD...: poll CMD every 50 ms until it prints WANT, at most TRIES times
+await() {
+    local tries=$1 want=$2 i
+    shift 2
+    for i in $(seq 1 "$tries"); do
+        [ "$("$@")" = "$want" ] && return
+        sleep 0.05
+    done
+}
 
 N1=3000
 next=$(queue_gen onerow 21 $N1 1 "$TEST_TMP/w")
@@ -31,16 +40,10 @@ want1=$(queue_op_counts "$TEST_TMP/w.ndjson")
 last1=$((next - 1))
 
 run_apply_bg "$ED" target target --parallel-jobs 2
-for _ in $(seq 1 300); do
-    [ "$(events_applied)" -ge "$N1" ] && break
-    sleep 0.05
-done
+await 300 "$N1" events_applied
 assert_eq "phase 1 applied" "$N1" "$(events_applied)"
 # one channel applied everything; the other records progress within a second of idling
-for _ in $(seq 1 100); do
-    [ "$(progress)" = "$last1 $last1" ] && break
-    sleep 0.05
-done
+await 100 "$last1 $last1" progress
 assert_eq "both channels' progress at the last vsn, the idle one's without a change" \
     "$last1 $last1" "$(progress)"
 # the server ends the importer's sessions; more changes to the row: the busy channel reconnects
@@ -51,10 +54,7 @@ want1b=$(queue_op_counts "$TEST_TMP/w.ndjson")
 queue_append "$ED" source_db_exporter "$TEST_TMP/w.ndjson"
 psql_as ref ref -f "$TEST_TMP/w.sql" >/dev/null || not_ok "reference phase 1b applies"
 last1=$((next - 1))
-for _ in $(seq 1 200); do
-    [ "$(progress)" = "$last1 $last1" ] && break
-    sleep 0.05
-done
+await 200 "$last1 $last1" progress
 assert_eq "after its session was ended, the idle channel connects again and records" \
     "$last1 $last1" "$(progress)"
 kill -9 "$APPLY_PID"
