@@ -22,8 +22,13 @@ LIB_OBJS  := $(filter-out $(BUILD)/src/main.o,$(OBJS))
 TEST_SRCS := $(shell find tests/unit -name '*.c' | sort)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# The commit --version names: "+changes" when src/, the Makefile or VERSION differ
+# from it, "unknown" outside a git checkout.
+COMMIT    := $(shell c=$$(git rev-parse --short=12 HEAD 2>/dev/null) || c=unknown; \
+               [ "$$c" = unknown ] || git diff --quiet HEAD -- src Makefile VERSION 2>/dev/null || \
+               c="$$c+changes"; echo "$$c")
 
-.PHONY: all test unit-test integration-test sanitize valgrind install clean demo deps
+.PHONY: FORCE all test unit-test integration-test sanitize valgrind install clean demo deps
 
 all: yb-voyager
 
@@ -42,6 +47,13 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -DVOYAGER_VERSION='"$(VERSION)"' -MMD -MP -c -o $@ $<
+
+# Rewritten only when the commit changes, so that only dispatch.o is rebuilt then.
+$(BUILD)/commit: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(COMMIT)' | cmp -s - $@ || echo '$(COMMIT)' >$@
+$(BUILD)/src/cli/dispatch.o: $(BUILD)/commit
+$(BUILD)/src/cli/dispatch.o: override CFLAGS += -DVOYAGER_COMMIT='"$(COMMIT)"'
 
 -include $(OBJS:.o=.d) $(TEST_OBJS:.o=.d)
 

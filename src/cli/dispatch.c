@@ -22,6 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef VOYAGER_COMMIT /* the Makefile gives it: the commit the binary was built from */
+#define VOYAGER_COMMIT "unknown"
+#endif
+
 volatile sig_atomic_t cmd_interrupted;
 
 static void on_signal(int sig)
@@ -147,7 +151,7 @@ int cli_main(int argc, char **argv)
     if (rc != 0)
         goto out;
     if (res.version) {
-        printf("yb-voyager version %s (voyager-c)\n", VOYAGER_VERSION);
+        printf("yb-voyager version %s (voyager-c, commit %s)\n", VOYAGER_VERSION, VOYAGER_COMMIT);
         goto out;
     }
     if (res.help || !res.cmd->run) {

@@ -7,6 +7,11 @@ V=$VOYAGER
 
 check "--version" "$V" --version
 assert_match "--version prints the version" '^yb-voyager version [0-9]+\.[0-9]+\.[0-9]+' "$(cat "$LAST_OUT")"
+# the commit it was built from, when the binary is this checkout's build
+if built_from=$(git -C "$REPO_ROOT" rev-parse --short=12 HEAD 2>/dev/null) && [ "$V" -ef "$REPO_ROOT/yb-voyager" ] &&
+    git -C "$REPO_ROOT" diff --quiet HEAD -- src Makefile VERSION; then
+    assert_match "--version names the commit it was built from" "commit $built_from\\)\$" "$(cat "$LAST_OUT")"
+fi
 
 "$V" --help >"$TEST_TMP/help.txt"
 for c in "export schema" "analyze-schema" "import schema" "export data" "export data from source" \
