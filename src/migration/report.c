@@ -278,9 +278,9 @@ static void load_writer_counts(catalog *cat, writer *w, writer_session *m, repor
  * The source or source-replica through its writer, when that writer reads
  * its own bookkeeping (table_counts set): *handled then, and the result is
  * the engine status. A database that cannot be reached is a failure only
- * where its password was given: unlike connect_optional, nothing is asked
- * on the terminal (the writer's connect has no prompt), so without one its
- * numbers are left out with a note.
+ * where its password was given; without one the writer's connect asks for it
+ * on a terminal (as connect_optional does), and with no terminal its numbers
+ * are left out with a note.
  */
 static engine_status writer_db_counts(const engine_ctx *eng, db_conf *conf, report *r,
                                       const db_slot *slot, const char *needs, bool *handled)

@@ -145,5 +145,6 @@ assert_match "import data to source wrote into the MySQL tables" 'apply: table `
 assert_eq "no error line from import data to source" "" "$(grep -h '^error' "$TEST_TMP/exp.out" "$TEST_TMP/imps.out" 2>/dev/null | head -3)"
 # ---- the report and end migration read and drop the MySQL bookkeeping, not through libpq ----
 wb_report_check my shop source "target" "after cutover to source"
+wb_report_prompt my shop source SOURCE_DB_PASSWORD "after cutover to source"
 wb_end_migration my shop SOURCE_DB_PASSWORD 4 "after cutover to source"
 done_testing

@@ -9,6 +9,11 @@
 #                                         ("target", "source target") exported; the snapshot rows
 #                                         its batches loaded (when it has any) and FINAL ROW COUNT
 #                                         as COUNT(*) of each MySQL table
+#   wb_report_prompt NAME DB DBTYPE ENV WHAT
+#                                         the report without NAME's password (ENV unset): with no
+#                                         terminal, DBTYPE's FINAL ROW COUNT shown as '-' and a note
+#                                         naming the flag; on a terminal, a no-echo prompt for it,
+#                                         and the typed password gives the tables' COUNT(*)
 #   wb_end_migration NAME DB ENV CODE WHAT
 #                                         end migration with a wrong password in ENV (NAME's) fails
 #                                         with exit CODE, the export dir and ybvoyager_metadata kept;
@@ -80,6 +85,30 @@ wb_report_check() {
         assert_eq "report JSON, $dbtype $lower: FINAL ROW COUNT is the MySQL table's COUNT(*) ($what)" \
             "$n" "$(_wb_json_field "$json" "$dbtype" "$lower" final_row_count)"
     done
+}
+
+wb_report_prompt() {
+    local name=$1 db=$2 dbtype=$3 env=$4 what=$5 saved=${!4} flag t n
+    flag="--$dbtype-db-password"
+    unset "$env"
+    "$V" get data-migration-report -e "$ED" --output-format json </dev/null >"$TEST_TMP/nopw.json" 2>"$TEST_TMP/nopw.err"
+    assert_eq "report without the $dbtype password and no terminal: exit 0 ($what)" 0 "$?"
+    assert_match "the note names $flag ($what)" "give $flag or $env" "$(cat "$TEST_TMP/nopw.err")"
+    t=$(mysql_as "$name" information_schema -e "SELECT LOWER(TABLE_NAME) FROM TABLES \
+        WHERE TABLE_SCHEMA = '$db' AND TABLE_TYPE = 'BASE TABLE' ORDER BY 1 LIMIT 1")
+    n=$(mysql_as "$name" "$db" -e "SELECT COUNT(*) FROM \`$t\`")
+    assert_eq "no terminal: $dbtype $t FINAL ROW COUNT left out ($what)" null \
+        "$(_wb_json_field "$TEST_TMP/nopw.json" "$dbtype" "$t" final_row_count)"
+    (sleep 1; printf '%s\n' "$VOYAGER_PW") | script -qec "$(printf '%q ' "$V" get data-migration-report -e "$ED" \
+        --output-format json)" /dev/null >"$TEST_TMP/tty.out" 2>&1
+    assert_match "report on a terminal: prompted for the $dbtype password ($what)" \
+        "Password to $dbtype database \(" "$(cat "$TEST_TMP/tty.out")"
+    if grep -qF "$VOYAGER_PW" "$TEST_TMP/tty.out"; then not_ok "the password is not echoed ($what)"
+    else ok "the password is not echoed ($what)"; fi
+    cp "$ED/reports/data-migration-report.json" "$TEST_TMP/tty.json"
+    assert_eq "the typed password gives $dbtype $t FINAL ROW COUNT ($what)" "$n" \
+        "$(_wb_json_field "$TEST_TMP/tty.json" "$dbtype" "$t" final_row_count)"
+    export "$env=$saved"
 }
 
 wb_end_migration() {
