@@ -96,6 +96,13 @@ struct channel_set {
     size_t batch_bytes_max;
     size_t held_bytes;      /* every channel's queued_bytes */
     bool stop, failed;
+    /*
+     * The first vsn of the earliest batch that did not commit (0: none): the
+     * low watermark stays below it, or a segment whose last batch failed
+     * would be marked applied between the reader's failure check and its
+     * marking, and a rerun would skip that batch's changes.
+     */
+    int64_t uncommitted_first_vsn;
     bool replica; /* every connection took session_replication_role = replica at start */
     bool resumable; /* the failure is transient or the target lost commits: a rerun goes on */
     int64_t applied;
@@ -426,7 +433,7 @@ static void *worker(void *arg)
         bool ok = apply_with_retries(c, batch, k);
         if (ok && bytes > WRITER_RENEW_AFTER_BYTES && c->ws->ops->apply_renew)
             c->ws->ops->apply_renew(c->ws);
-        int64_t last = batch[k - 1]->ev.vsn;
+        int64_t first = batch[0]->ev.vsn, last = batch[k - 1]->ev.vsn;
         for (size_t i = 0; i < k; i++)
             cdc_item_free(batch[i]);
 
@@ -441,8 +448,11 @@ static void *worker(void *arg)
         if (ok) {
             c->committed = last;
             s->applied += (int64_t)k;
-        } else if (!s->stop) {
-            s->failed = true;
+        } else {
+            if (!s->uncommitted_first_vsn || first < s->uncommitted_first_vsn)
+                s->uncommitted_first_vsn = first;
+            if (!s->stop)
+                s->failed = true;
         }
         pthread_cond_broadcast(&s->progress);
     }
@@ -600,6 +610,8 @@ int64_t channels_low_watermark(channel_set *s, int64_t read_vsn)
 {
     int64_t lw = read_vsn;
     pthread_mutex_lock(&s->mu);
+    if (s->uncommitted_first_vsn && s->uncommitted_first_vsn - 1 < lw)
+        lw = s->uncommitted_first_vsn - 1;
     for (int i = 0; i < s->n; i++) {
         channel *c = &s->ch[i];
         int64_t first = c->busy ? c->busy_first_vsn : c->count ? c->q[c->head]->ev.vsn : 0;

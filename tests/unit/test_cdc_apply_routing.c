@@ -5,7 +5,10 @@
 #include "cdc/channels.h"
 #include "cdc/conflicts.h"
 
+#include "source/writer.h"
+
 #include <stdlib.h>
+#include <unistd.h>
 
 static table_meta *uk_table(void)
 {
@@ -153,4 +156,81 @@ TEST(cdc_apply_route_group_sends_every_row_of_the_table_to_one_channel)
         cdc_item_free(rows[k]);
     table_meta_free(other);
     table_meta_free(tm);
+}
+
+/* ---- a batch that fails for good keeps the low watermark below it ---- */
+
+static bool fake_true(writer_session *s)
+{
+    (void)s;
+    return true;
+}
+static bool fake_false(writer_session *s)
+{
+    (void)s;
+    return false;
+}
+static bool fake_setup(writer_session *s, int channel, const char *uuid)
+{
+    (void)s, (void)channel, (void)uuid;
+    return true;
+}
+static bool fake_apply_fails(writer_session *s, writer_item **items, size_t n, writer_item **failed,
+                             strbuf *err)
+{
+    (void)s, (void)items, (void)n;
+    *failed = NULL;
+    strbuf_append(err, "a check constraint refused the row");
+    return false;
+}
+static bool fake_progress(writer_session *s, int64_t vsn)
+{
+    (void)s, (void)vsn;
+    return true;
+}
+static const char *fake_error_line(writer_session *s)
+{
+    (void)s;
+    return "a check constraint refused the row";
+}
+static char *fake_user(writer_session *s)
+{
+    (void)s;
+    return strdup("\"u\"");
+}
+static void fake_close(writer_session *s) { free(s); }
+
+TEST(channels_low_watermark_stays_below_a_failed_batch)
+{
+    static const writer_ops ops = {
+        .type = "fake",
+        .connected = fake_true,
+        .retryable = fake_false,
+        .unique_violation = fake_false,
+        .error_line = fake_error_line,
+        .user_ident = fake_user,
+        .apply_setup = fake_setup,
+        .apply_batch = fake_apply_fails,
+        .apply_progress = fake_progress,
+        .close_session = fake_close,
+    };
+    writer_session *ws = calloc(1, sizeof *ws);
+    ws->ops = &ops;
+    ws->role = DB_TARGET;
+    channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
+    CHECK(s != NULL);
+    table_meta *tm = uk_table();
+    cdc_item *it = item(tm, "{\"vsn\":7,\"op\":\"c\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                            "\"fields\":{\"id\":\"1\",\"code\":\"a\"},\"exporter_role\":\"r\"}");
+    CHECK(it != NULL);
+    channels_dispatch(s, 0, it);
+    for (int i = 0; i < 5000 && !channels_failed(s); i++)
+        usleep(1000);
+    bool failed = channels_failed(s);
+    /* the reader has read (and dispatched) vsn 7: what is committed ends before it */
+    int64_t lw = channels_low_watermark(s, 7);
+    channels_stop(s);
+    table_meta_free(tm);
+    CHECK(failed);
+    CHECK_INT_EQ(lw, 6);
 }
