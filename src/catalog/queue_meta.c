@@ -161,6 +161,11 @@ bool qm_record_step(catalog *m, const qm_step *s)
                          "num_deletes = num_deletes + ?6",
                          "sssiii", s->role, t->schema, t->table, t->inserts, t->updates, t->deletes);
     }
+    if (ok && s->ends_stream)
+        ok = catalog_run(m, NULL, "UPDATE queue_segment SET is_closed = 1, is_last = 1 WHERE segment_no = ?1",
+                         "i", s->seg_no) &&
+             catalog_run(m, NULL, "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1",
+                         "s", s->role);
     if (!ok || !catalog_commit(m)) {
         catalog_rollback(m);
         return false;
@@ -169,19 +174,15 @@ bool qm_record_step(catalog *m, const qm_step *s)
 }
 
 bool qm_segment_close(catalog *m, const char *role, long long seg_no, long long committed_size,
-                      bool is_last, const char *next_rel_path)
+                      const char *next_rel_path)
 {
     if (!catalog_begin(m))
         return false;
     bool ok = catalog_run(m, NULL,
-                          "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = ?2 "
-                          "WHERE segment_no = ?3",
-                          "iii", committed_size, is_last ? 1LL : 0LL, seg_no);
-    if (ok && is_last)
-        ok = catalog_run(m, NULL, "UPDATE cdc_exporter_state SET stream_done = 1 WHERE exporter_role = ?1",
-                         "s", role);
-    if (ok && !is_last)
-        ok = qm_segment_insert(m, seg_no + 1, next_rel_path, role);
+                          "UPDATE queue_segment SET committed_size = ?1, is_closed = 1, is_last = 0 "
+                          "WHERE segment_no = ?2",
+                          "ii", committed_size, seg_no) &&
+              qm_segment_insert(m, seg_no + 1, next_rel_path, role);
     if (!ok || !catalog_commit(m)) {
         catalog_rollback(m);
         return false;

@@ -99,18 +99,19 @@ typedef struct qm_step {
     long long added_events;   /* events this step adds to the exporter's total */
     const qm_count *counts;
     size_t ncounts;
+    bool ends_stream;         /* the segment is closed as the last and the stream marked done */
 } qm_step;
 
 /* Record a durable step, in one transaction. */
 bool qm_record_step(catalog *m, const qm_step *s);
 
 /*
- * Close segment seg_no at committed_size, in one transaction: is_last ends
- * role's stream (stream_done); otherwise next_rel_path names segment
- * seg_no + 1, whose row is inserted in the same transaction.
+ * Close segment seg_no at committed_size and insert the row of segment
+ * seg_no + 1 (next_rel_path, role's), in one transaction. The last segment is
+ * closed by the step that ends the stream (qm_step.ends_stream).
  */
 bool qm_segment_close(catalog *m, const char *role, long long seg_no, long long committed_size,
-                      bool is_last, const char *next_rel_path);
+                      const char *next_rel_path);
 
 /* Did the last failed step of the store fail because its file system is full? */
 bool qm_store_full(catalog *m);

@@ -401,7 +401,7 @@ static bool sync_file(queue_writer *w)
     return true;
 }
 
-static bool record_durable(queue_writer *w)
+static bool record_durable(queue_writer *w, bool ends_stream)
 {
     qm_count *counts = xcalloc(w->pending_counts.count + 1, sizeof *counts);
     for (size_t i = 0; i < w->pending_counts.count; i++) {
@@ -419,6 +419,7 @@ static bool record_durable(queue_writer *w)
         .added_events = w->pending_events,
         .counts = counts,
         .ncounts = w->pending_counts.count,
+        .ends_stream = ends_stream,
     };
     bool ok = qm_record_step(w->m, &step);
     free(counts);
@@ -435,35 +436,33 @@ static bool record_durable(queue_writer *w)
     return true;
 }
 
-/* Append the end-of-segment marker at the boundary and close the segment (opening the next unless last). */
-static bool close_segment(queue_writer *w, bool is_last)
+/* The end-of-segment marker at the boundary (written by the next sync_file). */
+static void append_eof_line(queue_writer *w)
 {
     strbuf_append(&w->buf, QUEUE_EOF_MARKER "\n");
     w->file_size += (long long)strlen(QUEUE_EOF_MARKER "\n");
     w->bnd_size = w->file_size;
+}
+
+/* Close the segment at its boundary and open the next (the last one is closed by qw_finish_stream). */
+static bool close_segment(queue_writer *w)
+{
+    append_eof_line(w);
     if (!sync_file(w))
         return false;
-    char *next = NULL;
-    if (!is_last) {
-        next = xasprintf(QUEUE_SEGMENT_FMT, w->seg_no + 1);
-        if (!segment_is_new(w, next)) {
-            free(next);
-            return false;
-        }
+    char *next = xasprintf(QUEUE_SEGMENT_FMT, w->seg_no + 1);
+    if (!segment_is_new(w, next)) {
+        free(next);
+        return false;
     }
-    bool ok = qm_segment_close(w->m, w->role, w->seg_no, w->bnd_size, is_last, next);
+    bool ok = qm_segment_close(w->m, w->role, w->seg_no, w->bnd_size, next);
     free(next);
     if (!ok) {
         catalog_failed(w);
         return false;
     }
     w->committed_size = w->bnd_size;
-    log_info("queue: segment %lld closed at %lld bytes%s", w->seg_no, w->bnd_size,
-             is_last ? " (end of stream)" : "");
-    if (is_last) {
-        w->stream_done = true;
-        return true;
-    }
+    log_info("queue: segment %lld closed at %lld bytes", w->seg_no, w->bnd_size);
     w->seg_first_vsn = 0;
     w->seg_events = w->bnd_seg_events = 0;
     cdc_crash_point("rotate");
@@ -474,10 +473,10 @@ bool qw_make_durable(queue_writer *w)
 {
     if (w->stream_done)
         return true;
-    if (qw_has_pending(w) && (!sync_file(w) || !record_durable(w)))
+    if (qw_has_pending(w) && (!sync_file(w) || !record_durable(w, false)))
         return false;
     if (w->bnd_size >= w->max_bytes && w->file_size == w->bnd_size && w->seg_events > 0)
-        return close_segment(w, false);
+        return close_segment(w);
     return true;
 }
 
@@ -488,7 +487,21 @@ bool qw_finish_stream(queue_writer *w, const char *marker_line, size_t len)
     if (!qw_add_event(w, marker_line, len, "", "", 0))
         return false;
     qw_end_tx(w, w->bnd_lsn);
-    if (!sync_file(w) || !record_durable(w))
+    /*
+     * The marker, the end-of-segment line and the stream's end in one durable
+     * step. Recorded apart, a crash between them left a durable marker in a
+     * segment still open: the restart streamed on after it (changes committed
+     * since the first drain, then a second marker), and the target importer,
+     * which stops at the first marker, never applied them.
+     */
+    append_eof_line(w);
+    if (!sync_file(w))
         return false;
-    return close_segment(w, true);
+    cdc_crash_point("end-fsync");
+    if (!record_durable(w, true))
+        return false;
+    w->stream_done = true;
+    log_info("queue: segment %lld closed at %lld bytes (end of stream)", w->seg_no, w->bnd_size);
+    cdc_crash_point("end");
+    return true;
 }

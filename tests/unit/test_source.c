@@ -70,9 +70,20 @@ TEST(queue_meta_exporter_row_round_trip)
     CHECK(qm_record_step(m, &s));
     CHECK(qm_queue_tail(m, "source_db_exporter", &t) && t.seg_no == 0 && t.max_vsn == 3 &&
           t.committed_size == 10 && !t.is_closed && t.role_matches);
-    CHECK(qm_segment_close(m, "source_db_exporter", 0, 12, true, NULL));
+    /* a segment closed in passing: the next one's row comes with it, the stream goes on */
+    CHECK(qm_segment_close(m, "source_db_exporter", 0, 12, "data/queue/segment.1.ndjson"));
+    CHECK(qm_queue_tail(m, "source_db_exporter", &t) && t.seg_no == 1 && !t.is_closed);
+    CHECK(qm_exporter_get(m, "source_db_exporter", &e) && !e.stream_done);
+    qm_exporter_free(&e);
+    /* the end marker's step closes the last segment and ends the stream in one transaction */
+    qm_step end = {.role = "source_db_exporter", .seg_no = 1, .committed_size = 40, .first_vsn = 4,
+                   .last_vsn = 4, .seg_events = 1, .commit_lsn = 99, .added_events = 1,
+                   .ends_stream = true};
+    CHECK(qm_record_step(m, &end));
+    CHECK(qm_queue_tail(m, "source_db_exporter", &t) && t.seg_no == 1 && t.is_closed &&
+          t.committed_size == 40 && t.max_vsn == 4);
     CHECK(qm_exporter_get(m, "source_db_exporter", &e) && e.stream_done && e.last_commit_lsn == 99 &&
-          e.total_events == 3);
+          e.total_events == 4);
     qm_exporter_free(&e);
     CHECK(qm_queue_reset(m));
     CHECK(qm_queue_tail(m, "source_db_exporter", &t) && t.seg_no == -1);
