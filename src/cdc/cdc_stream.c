@@ -697,9 +697,9 @@ engine_status cdc_stream_run(engine_ctx *eng, const cdc_stream_params *p)
             break;
         s.src->ops->feed_disconnect(s.src);
         /* Whole transactions received so far are kept; the open one comes again. */
-        qw_discard_tx(s.qw);
+        bool discarded = qw_discard_tx(s.qw);
         s.in_tx = s.skip_tx = false;
-        if (!qw_make_durable(s.qw)) {
+        if (!discarded || !qw_make_durable(s.qw)) {
             rc = queue_failed(&s);
             break;
         }

@@ -363,15 +363,24 @@ void qw_end_tx(queue_writer *w, uint64_t commit_lsn)
     counts_merge(&w->pending_counts, &w->tx_counts);
 }
 
-void qw_discard_tx(queue_writer *w)
+bool qw_discard_tx(queue_writer *w)
 {
     long long drop = w->file_size - w->bnd_size;
     if (drop <= 0)
-        return;
+        return true;
     if (w->written_size > w->bnd_size) {
-        /* Part of the open transaction reached the file: cut it away. */
-        if (ftruncate(w->fd, w->bnd_size) != 0 || lseek(w->fd, w->bnd_size, SEEK_SET) < 0)
-            log_warn("cannot cut queue segment %s: %s (a restart will)", w->rel_path, strerror(errno));
+        /*
+         * Part of the open transaction reached the file: cut it away. Not cut,
+         * the next transaction would follow the torn one in the segment.
+         */
+        if (ftruncate(w->fd, w->bnd_size) != 0) {
+            segment_io_failed(w, "cut", errno);
+            return false;
+        }
+        if (lseek(w->fd, w->bnd_size, SEEK_SET) < 0) {
+            segment_io_failed(w, "seek in", errno);
+            return false;
+        }
         w->written_size = w->bnd_size;
         strbuf_reset(&w->buf);
     } else {
@@ -385,6 +394,7 @@ void qw_discard_tx(queue_writer *w)
         w->seg_first_vsn = 0;
     w->seg_events = w->bnd_seg_events;
     counts_clear(&w->tx_counts);
+    return true;
 }
 
 /* Write out, fsync, then record: the order that makes a crash at any point harmless. */

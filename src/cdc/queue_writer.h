@@ -57,8 +57,12 @@ strbuf *qw_line_buffer(queue_writer *w);
 bool qw_add_appended(queue_writer *w, size_t start, const char *schema, const char *table, char op);
 /* The transaction whose events were added since the last boundary committed at commit_lsn. */
 void qw_end_tx(queue_writer *w, uint64_t commit_lsn);
-/* Forget events added since the last boundary (the stream is being restarted). */
-void qw_discard_tx(queue_writer *w);
+/*
+ * Forget events added since the last boundary (the stream is being restarted).
+ * False (logged) when their bytes that reached the file could not be cut away:
+ * the writer must not be used further (the next run cuts them).
+ */
+bool qw_discard_tx(queue_writer *w);
 /* Are there boundaries not yet durable? */
 bool qw_has_pending(const queue_writer *w);
 /* Bytes written to the segment beyond its last boundary (the open transaction). */

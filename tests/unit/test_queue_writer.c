@@ -98,7 +98,7 @@ TEST(queue_writer_durable_boundary_and_restart_truncate)
     free(text);
     /* Discarding an open transaction restores vsn and size. */
     CHECK(add(w, "a", 'c'));
-    qw_discard_tx(w);
+    CHECK(qw_discard_tx(w));
     CHECK_INT_EQ(qw_next_vsn(w), 5);
     CHECK_INT_EQ(qw_open_tx_bytes(w), 0);
     qw_close(w);
@@ -239,7 +239,7 @@ TEST(queue_writer_big_line_in_order_and_discarded_with_its_transaction)
     CHECK(add(w, "a", 'c'));
     CHECK(qw_add_event(w, big, big_len, "public", "a", 'u'));
     CHECK(file_size(dir, 0) > committed);
-    qw_discard_tx(w);
+    CHECK(qw_discard_tx(w));
     CHECK_INT_EQ(file_size(dir, 0), committed);
     CHECK_INT_EQ(qw_next_vsn(w), 4);
     CHECK(add(w, "a", 'c'));
