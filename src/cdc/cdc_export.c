@@ -284,9 +284,14 @@ engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spe
         rc = ENGINE_FAILED;
         goto out;
     }
-    bool streamed = pos.last_commit_lsn != 0;
+    /*
+     * A feed an earlier run created (recorded with its name) and that is gone
+     * now: what the target committed since is lost, whether or not a change
+     * of it reached the queue (an idle exporter records no position).
+     */
+    bool created_before = pos.last_commit_lsn != 0 || pos.slot != NULL;
     bool stream_done = pos.stream_done;
-    if (!exists && streamed && !stream_done) {
+    if (!exists && created_before && !stream_done) {
         log_error("%s database: %s %s is gone, so changes made on the target since export data "
                   "from target started are lost",
                   db_role_name(src->conf->role), ops->feed_noun, name);

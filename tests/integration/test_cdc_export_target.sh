@@ -104,6 +104,24 @@ assert_eq "queue_table_counts agree with the queue" "$(queue_events "$ED" target
 check "restart after the end of stream is harmless" "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true
 assert_match "restart says the stream already ended" "already ended" "$(cat "$LAST_OUT")"
 
+# The slot dropped behind an exporter that has queued no change yet, then a change on the
+# target: the rerun refuses (that change is lost) instead of creating a new slot after it.
+ED3=$(new_export_dir)
+"$V" cutover status -e "$ED3" >/dev/null 2>&1
+status_cut_over_to_target "$ED3"
+status_source_exporter_tables "$ED3"
+"$V" export data from target -e "$ED3" "${TGT_FLAGS[@]}" --disable-pb true >>"$TEST_TMP/exporter3.out" 2>&1 &
+EXP_PID=$!
+check "an exporter of a second migration streams" wait_slot
+kill -TERM "$EXP_PID"
+wait_exit "$EXP_PID" 30 >/dev/null
+psql_as target yugabyte -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots" >/dev/null
+psql_as target yugabyte -c "INSERT INTO public.pairs VALUES (-1, 'after the drop', 'lost')" >/dev/null
+expect_fail "its slot dropped, no change queued yet: refused" 3 "is gone, so changes made on the target" \
+    timeout 60 "$V" export data from target -e "$ED3" "${TGT_FLAGS[@]}" --disable-pb true
+assert_eq "no slot created after the change" 0 "$(psql_as target yugabyte -c "SELECT count(*) FROM pg_replication_slots")"
+psql_as target yugabyte -c "DROP PUBLICATION IF EXISTS $(psql_as target yugabyte -c "SELECT string_agg(quote_ident(pubname), ', ') FROM pg_publication")" >/dev/null 2>&1
+
 # Prerequisites: a database without logical decoding.
 pg_start plain plaindb
 psql_as plain postgres -c "ALTER SYSTEM SET wal_level = replica" >/dev/null
