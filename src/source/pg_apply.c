@@ -47,7 +47,8 @@ static const char UNIQUE_INDEXES_SQL[] =
     "'pg_class'::regclass AND d.refobjid = i.indrelid AND d.refobjsubid = a.attnum)))::text, "
     "(i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND (pg_get_indexdef(i.indexrelid) ~ "
     "'[*]' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
-    "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)) "
+    "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)), "
+    "NOT i.indimmediate "
     "FROM pg_index i WHERE i.indisunique AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
     "FROM parts) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))) "
     "ORDER BY i.indisprimary DESC, i.indexrelid";
@@ -140,7 +141,9 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
         bool by_value = strcmp(PQgetvalue(r, i, 2), "t") == 0;
         strlist cols = STRLIST_INIT;
         json_names(PQgetvalue(r, i, 1), &cols);
-        if (!by_value) {
+        if (strcmp(PQgetvalue(r, i, 5), "t") == 0)
+            t->key_deferrable = true;
+        if (!by_value || t->key_deferrable) {
             t->unique_serial = true;
             serial++;
         }
@@ -166,9 +169,11 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     }
     PQclear(cols);
     log_info("apply: table %s: %zu primary-key column(s), %zu unique key(s) followed by value, "
-             "%zu not (expression, partial or type)%s",
+             "%zu not (expression, partial, type or deferrable)%s%s",
              t->qualified, t->pk.count, t->nuniq, serial,
-             t->fk_group ? ", linked by foreign keys" : "");
+             t->fk_group ? ", linked by foreign keys" : "",
+             t->key_deferrable ? "; a key is DEFERRABLE: applied in source order, by key "
+                                 "only where one row has it" : "");
     *out = t;
     return true;
 }
@@ -240,13 +245,69 @@ static void append_ident(strbuf *sb, const char *name)
  * WHERE for the row an update/delete is about: the primary key, or without
  * one the first row equal on every column the exporter identified it by.
  */
+/* A key of more columns than this is not guarded (guard_new_key). */
+#define MAX_GUARDED_KEY 32
+
+/*
+ * An update that moves a row to a key another row has (a DEFERRABLE key lets
+ * a source transaction pass through that): fail, by a division by zero in
+ * the row's subquery, rather than leave two rows with one key, which nothing
+ * checks under session_replication_role = replica. old_param[i]: the
+ * parameter holding the old value of key column i.
+ */
+static void guard_new_key(const writer_item *it, ev_stmt *s, const int *old_param, strbuf *sql)
+{
+    const writer_change *ev = &it->ev;
+    const table_meta *tm = it->tm;
+    bool moves = false;
+    for (size_t i = 0; i < ev->fields.count && !moves; i++)
+        moves = in_list(&tm->pk, ev->fields.names[i]);
+    if (!moves || tm->pk.count > MAX_GUARDED_KEY)
+        return;
+    SQL_APPENDF(sql, " AND 1 / (SELECT (count(*) = 0)::int FROM %s WHERE (", tm->qualified);
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        SQL_APPEND(sql, i ? ", " : "");
+        SQL_IDENT(sql, tm->pk.items[i]);
+    }
+    SQL_APPEND(sql, ") = (");
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        bool found;
+        const char *v = writer_cols_get(&ev->fields, tm->pk.items[i], &found);
+        if (found) {
+            SQL_APPENDF(sql, "%s$%d", i ? ", " : "", s->nparams + 1);
+            add_param(s, v);
+        } else {
+            SQL_APPENDF(sql, "%s$%d", i ? ", " : "", old_param[i]);
+        }
+    }
+    SQL_APPEND(sql, ") AND (");
+    for (size_t i = 0; i < tm->pk.count; i++) {
+        SQL_APPEND(sql, i ? ", " : "");
+        SQL_IDENT(sql, tm->pk.items[i]);
+    }
+    SQL_APPEND(sql, ") <> (");
+    for (size_t i = 0; i < tm->pk.count; i++)
+        SQL_APPENDF(sql, "%s$%d", i ? ", " : "", old_param[i]);
+    SQL_APPEND(sql, ")) = 1");
+}
+
 static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
     const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
+    int old_key_param[MAX_GUARDED_KEY];
     strbuf_append_char(&s->sig, '\x1e');
     if (tm->pk.count) {
-        SQL_APPEND(sql, " WHERE ");
+        /*
+         * Two rows may have a DEFERRABLE key for a moment (keys swapped inside
+         * one source transaction): without LIMIT this subquery fails when it
+         * finds two, where "WHERE key = ..." would change both.
+         */
+        if (tm->key_deferrable)
+            SQL_APPENDF(sql, " WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM %s WHERE ",
+                        tm->qualified);
+        else
+            SQL_APPEND(sql, " WHERE ");
         for (size_t i = 0; i < tm->pk.count; i++) {
             bool found;
             const char *v = writer_old_value(ev, tm->pk.items[i], &found);
@@ -259,12 +320,19 @@ static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *
                 SQL_APPEND(sql, " AND ");
             SQL_IDENT(sql, tm->pk.items[i]);
             SQL_APPENDF(sql, " = $%d", s->nparams + 1);
+            if (i < MAX_GUARDED_KEY)
+                old_key_param[i] = s->nparams + 1;
             add_param(s, v);
         }
+        if (tm->key_deferrable && ev->op == WRITER_OP_UPDATE)
+            guard_new_key(it, s, old_key_param, sql);
+        if (tm->key_deferrable)
+            SQL_APPEND_CHAR(sql, ')');
         return true;
     }
     const writer_cols *id = ev->key.count ? &ev->key : &ev->before;
-    SQL_APPENDF(sql, " WHERE ctid = (SELECT ctid FROM %s WHERE ", tm->qualified);
+    /* tableoid too: rows of two partitions can have the same ctid */
+    SQL_APPENDF(sql, " WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM %s WHERE ", tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
         strbuf_append(&s->sig, id->names[i]);
         strbuf_append_char(&s->sig, '\x1f');
@@ -300,7 +368,7 @@ static void set_mergeable(const writer_item *it, ev_stmt *s)
         s->mergeable = true;
         return;
     }
-    s->mergeable = tm->pk.count > 0;
+    s->mergeable = tm->pk.count > 0 && !tm->key_deferrable;
     if (ev->op == WRITER_OP_UPDATE && tm->ucols_all && ev->fields.count)
         s->mergeable = false;
     for (size_t i = 0; ev->op == WRITER_OP_UPDATE && s->mergeable && i < ev->fields.count; i++) {
@@ -316,7 +384,7 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
     set_mergeable(it, s); /* the end-of-stream event never reaches a writer */
-    s->params = xmalloc((ev->fields.count + tm->pk.count + ev->key.count + ev->before.count + 1) *
+    s->params = xmalloc((ev->fields.count + 2 * tm->pk.count + ev->key.count + ev->before.count + 1) *
                         sizeof *s->params);
     strbuf_append_int(&s->sig, (int)ev->op);
     strbuf_append_char(&s->sig, '\x1f');
@@ -1245,6 +1313,16 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
                     pgconn_note_result(a->conn, r);
                     if (sent[k] >= 0)
                         *failed = items[order[pc[sent[k]].first]];
+                    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                    if (*failed && (*failed)->tm->key_deferrable && state &&
+                        (strcmp(state, "21000") == 0 || strcmp(state, "22012") == 0))
+                        strbuf_append(err, strcmp(state, "21000") == 0
+                                               ? " (two rows have its DEFERRABLE key here: the event "
+                                                 "does not tell them apart)"
+                                               : " (the update gives the row a key another row has: "
+                                                 "its DEFERRABLE key let the source pass through a "
+                                                 "duplicate inside one transaction, which is not "
+                                                 "applied here: nothing would check it)");
                 } else if (es == PGRES_COMMAND_OK && sent[k] >= 0) {
                     const piece *p = &pc[sent[k]];
                     if (p->count > 1)

@@ -90,6 +90,14 @@ typedef struct table_meta {
      * nondeterministic collations, ...). Its changes must keep source order.
      */
     bool unique_serial;
+    /*
+     * A unique index or the primary key is DEFERRABLE on this database: rows
+     * may share a key inside a transaction there (checked at commit, and not
+     * at all under session_replication_role = replica). Its changes keep
+     * source order (unique_serial), and an update or delete by key that would
+     * find two rows fails instead of changing both.
+     */
+    bool key_deferrable;
     strlist col_names;  /* its columns, and each one's type as SQL (col_types[i], no typmod) */
     strlist col_types;
     char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
