@@ -205,6 +205,33 @@ static bool set_full_identity(pgconn *c, const pg_source *p)
     return ok;
 }
 
+/*
+ * pgoutput sends the partitioned table's TRUNCATE but none of a single
+ * partition's (publish_via_partition_root): say so once, when the publication
+ * is made, naming the tables, since such a TRUNCATE would leave the target's
+ * rows in place without a word.
+ */
+static void warn_partition_truncate(pgconn *c, const pg_source *p)
+{
+    const char *prm[] = {p->publication};
+    char *names = pgconn_query_value(
+        c,
+        "SELECT string_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname), ', ' ORDER BY "
+        "n.nspname, c.relname) FROM pg_publication_rel pr JOIN pg_publication pub ON pub.oid = "
+        "pr.prpubid JOIN pg_class c ON c.oid = pr.prrelid JOIN pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE pub.pubname = $1 AND c.relkind = 'p'",
+        1, prm);
+    if (names && *names)
+        log_report(LOG_WARN,
+                   "PostgreSQL sends a TRUNCATE of the partitioned table, not one of a single "
+                   "partition",
+                   "while the migration is live, empty a partition with DELETE, or truncate the "
+                   "partitioned table itself",
+                   "%s database: a TRUNCATE of one partition of %s is not captured",
+                   db_role_name(c->role), names);
+    free(names);
+}
+
 /* Create the publication when missing; when update, make it cover exactly the tables. */
 static bool ensure_publication(pgconn *c, const pg_source *p, bool update)
 {
@@ -230,9 +257,11 @@ static bool ensure_publication(pgconn *c, const pg_source *p, bool update)
                                 : "")
                 : xasprintf("CREATE PUBLICATION %s", q);
     bool ok = !sql || pgconn_exec(c, sql);
-    if (ok && !exists)
+    if (ok && !exists) {
         log_info("%s database: created publication %s for %zu table(s)", db_role_name(c->role),
                  p->publication, n);
+        warn_partition_truncate(c, p);
+    }
     free(sql), free(list), free(q);
     return ok;
 }
