@@ -141,6 +141,19 @@ bool import_state_deleted_unapplied(catalog *m, const char *exporter_role,
     return ok;
 }
 
+bool import_state_deleted_any(catalog *m, int64_t *first, int64_t *last)
+{
+    seg_range r = {-1, -1};
+    bool found;
+    bool ok = catalog_load_row(m, "the queue", fill_range, &r, &found,
+                               "SELECT min(segment_no), max(segment_no) FROM queue_segment "
+                               "WHERE deleted <> 0",
+                               "");
+    *first = r.lo;
+    *last = r.hi;
+    return ok;
+}
+
 int64_t import_state_queued_events(catalog *m, const char *exporter_a, const char *exporter_b)
 {
     long long v = -1;

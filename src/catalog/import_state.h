@@ -59,6 +59,8 @@ bool import_state_segments_unmark_after(catalog *m, const char *importer_role, i
  */
 bool import_state_deleted_unapplied(catalog *m, const char *exporter_role,
                                     const char *importer_role, int64_t *first, int64_t *last);
+/* First and last segment of any exporter that archive changes deleted; both -1 when none. */
+bool import_state_deleted_any(catalog *m, int64_t *first, int64_t *last);
 
 /* ---- queue_table_counts ---- */
 

@@ -190,12 +190,53 @@ static engine_status register_fall_forward(engine_ctx *eng)
     return ENGINE_BAD_STATE;
 }
 
+/*
+ * A clean start truncates the importer's tables and replays the queue from its
+ * first event. Refused once cutover to that database was initiated (the
+ * application may write there: its rows would go, and with a way back the
+ * truncation would travel back too), or once archive changes deleted queue
+ * segments the replay would need.
+ */
+static engine_status clean_start_allowed(engine_ctx *eng, bool replica)
+{
+    const char *db = replica ? "source-replica" : "target";
+    if (catalog_status_get_bool(eng->cat, replica ? "CutoverToSourceReplicaRequested"
+                                                  : "CutoverToTargetRequested")) {
+        log_report(LOG_ERROR,
+                   "the application may already write to it: a clean start would truncate its "
+                   "tables and lose those rows",
+                   "run the same command without --start-clean to go on; to start over, start a "
+                   "new migration in a new export directory",
+                   "cutover to %s was initiated for this migration, so import data cannot start "
+                   "the %s database over (--start-clean)",
+                   db, db);
+        return ENGINE_BAD_STATE;
+    }
+    int64_t first, last;
+    if (!import_state_deleted_any(eng->cat, &first, &last))
+        return ENGINE_FAILED;
+    if (first >= 0) {
+        log_report(LOG_ERROR, "a clean start replays the queue from its first change",
+                   "run the same command without --start-clean to go on",
+                   "archive changes --delete already deleted queue segments %lld..%lld, so import "
+                   "data cannot start the %s database over (--start-clean)",
+                   (long long)first, (long long)last, db);
+        return ENGINE_BAD_STATE;
+    }
+    return ENGINE_OK;
+}
+
 /* Snapshot import into the target or the source-replica, then the live changes when the export is live. */
 static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_spec *spec,
                                            cdc_apply_next *next)
 {
     bool replica = spec->conf->role == DB_SOURCE_REPLICA;
     const char *importer_role = replica ? ROLE_SOURCE_REPLICA : ROLE_TARGET;
+    if (spec->start_clean) {
+        engine_status allowed = clean_start_allowed(eng, replica);
+        if (allowed != ENGINE_OK)
+            return allowed;
+    }
     engine_status rc = replica ? register_fall_forward(eng) : check_target_replication(eng, spec);
     if (rc != ENGINE_OK)
         return rc;
