@@ -6,6 +6,7 @@
  */
 #include "cdc/cdc_export.h"
 
+#include "catalog/migration_state.h"
 #include "catalog/queue_meta.h"
 #include "cdc/cdc_stream.h"
 #include "cdc/cdc_tables.h"
@@ -313,6 +314,24 @@ engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spe
         rc = ENGINE_FAILED;
         goto out;
     }
+    /*
+     * The sequences handed back at cutover: those of every schema the source
+     * exporter handed over (its --source-db-schema list), not only the schemas
+     * of captured tables: a schema of sequences alone would keep its
+     * pre-cutover values on the source, and nextval there would repeat
+     * values the target has used.
+     */
+    strlist seq_schemas = STRLIST_INIT;
+    sequence_value *handed = NULL;
+    size_t nhanded = 0;
+    if (!sequence_values_load(eng->cat, QUEUE_OP_CUTOVER_TARGET, &handed, &nhanded)) {
+        rc = ENGINE_FAILED;
+        goto out;
+    }
+    for (size_t i = 0; i < nhanded; i++)
+        if (!strlist_contains(&seq_schemas, handed[i].schema))
+            strlist_push(&seq_schemas, handed[i].schema);
+    sequence_values_free(handed, nhanded);
     /* The stream opens connections of its own: the set-up's goes. */
     ops->snapshot_end(src, false);
     cdc_stream_params p = {
@@ -322,10 +341,12 @@ engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spe
         .end_op = fb ? QUEUE_OP_CUTOVER_SOURCE : QUEUE_OP_CUTOVER_SOURCE_REPLICA,
         .done_key = "CutoverProcessedByTargetExporter",
         .tables = &t,
+        .seq_schemas = &seq_schemas,
         .progress_bars = spec->progress_bars,
         .command_name = spec->command_name,
     };
     rc = cdc_stream_run(eng, &p);
+    strlist_free(&seq_schemas);
 out:
     qm_exporter_free(&pos);
     source_close(src);
