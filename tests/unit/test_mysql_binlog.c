@@ -400,3 +400,76 @@ out_conns:
     mysql_conn_close(rc);
     mysql_conn_close(vc);
 }
+
+/* Run statements on c until one fails. */
+static bool exec_all(mysql_conn *c, const char *const *sql, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!mysql_conn_exec(c, sql[i]))
+            return false;
+    return true;
+}
+
+/*
+ * A two-phase XA transaction's rows come in its XA PREPARE group and its commit in a later group
+ * without rows: the stream once dropped them without a word. Now it stops, whether it saw the
+ * prepare or not; XA ... ONE PHASE (a plain transaction in the binlog) and an XA transaction on a
+ * table not captured still go through.
+ */
+TEST(mysql_server_binlog_xa_two_phase_stops)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
+    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
+    CHECK(rc && vc);
+    if (!rc || !vc) {
+        mysql_conn_close(rc);
+        mysql_conn_close(vc);
+        return;
+    }
+    static const char *const setup[] = {
+        "DROP TABLE IF EXISTS xa", "CREATE TABLE xa (id INT PRIMARY KEY, v VARCHAR(10))",
+        "DROP DATABASE IF EXISTS xa_other", "CREATE DATABASE xa_other", "CREATE TABLE xa_other.o (id INT PRIMARY KEY)"};
+    static const char *const harmless[] = {
+        "XA START 'one'", "INSERT INTO xa VALUES (1, 'one')", "XA END 'one'", "XA COMMIT 'one' ONE PHASE",
+        "XA START 'elsewhere'", "INSERT INTO xa_other.o VALUES (1)", "XA END 'elsewhere'", "XA PREPARE 'elsewhere'",
+        "XA COMMIT 'elsewhere'", "INSERT INTO xa VALUES (2, 'plain')"};
+    static const char *const two_phase[] = {"XA START 'two'", "INSERT INTO xa VALUES (3, 'two')", "XA END 'two'",
+                                            "XA PREPARE 'two'", "XA COMMIT 'two'"};
+    static const char *const prepare_late[] = {"XA START 'late'", "INSERT INTO xa VALUES (4, 'late')", "XA END 'late'",
+                                               "XA PREPARE 'late'"};
+    mysql_catalog cat;
+    mysql_binlog_pos p0, p1;
+    bool ok = exec_all(rc, setup, ARRAY_LEN(setup)) && mysql_catalog_read(vc, conf.name, &cat);
+    CHECK(ok);
+    if (!ok)
+        goto out;
+    seen a = {0}, b = {0}, c = {0};
+    /* ONE PHASE and plain handed on, the other database's XA transaction skipped */
+    ok = mysql_binlog_current(vc, &p0) && exec_all(rc, harmless, ARRAY_LEN(harmless));
+    CHECK(ok);
+    bool first = ok && stream_from(&cat, &p0, &a);
+    CHECK(first);
+    CHECK(a.n == 2 && a.rows[0].count == 1 && str_eq(a.rows[0].items[0], "I xa  -> 1|one") &&
+          a.rows[1].count == 1 && str_eq(a.rows[1].items[0], "I xa  -> 2|plain"));
+    /* the prepared XA transaction 'two' stops the stream, nothing of it handed on */
+    ok = first && a.n == 2 && exec_all(rc, two_phase, ARRAY_LEN(two_phase));
+    CHECK(ok);
+    bool second = ok && stream_from(&cat, &a.pos[1], &b);
+    CHECK(ok && !second);
+    CHECK(b.n == 0);
+    /* 'late' was prepared before the start: its XA COMMIT alone stops the stream */
+    ok = ok && exec_all(rc, prepare_late, ARRAY_LEN(prepare_late)) && mysql_binlog_current(vc, &p1) &&
+         mysql_conn_exec(rc, "XA COMMIT 'late'");
+    CHECK(ok);
+    bool third = ok && stream_from(&cat, &p1, &c);
+    CHECK(ok && !third);
+    CHECK(c.n == 0);
+    seen_free(&a), seen_free(&b), seen_free(&c);
+    mysql_catalog_free(&cat);
+out:
+    mysql_conn_exec(rc, "DROP DATABASE IF EXISTS xa_other");
+    mysql_conn_close(rc);
+    mysql_conn_close(vc);
+}

@@ -486,6 +486,11 @@ typedef struct stream {
     bool in_txn;
     char gtid[64];
     mysql_binlog_pos at;
+    /*
+     * XA transactions prepared in this stream without a row of a captured table, as their
+     * XA COMMIT prints them ("X'78',X'',1"): committing one of them loses nothing.
+     */
+    strlist xa_harmless;
 } stream;
 
 static void free_values(mysql_binlog_value *v, size_t n)
@@ -611,6 +616,64 @@ static bool on_rows(stream *s, const MARIADB_RPL_EVENT *ev)
         }
     }
     return true;
+}
+
+/* The XA transaction's id as the server prints it in XA COMMIT / XA ROLLBACK: X'gtrid',X'bqual',formatID. */
+static char *xa_id(const struct st_mariadb_rpl_xa_prepare_log_event *xa)
+{
+    strbuf sb = STRBUF_INIT;
+    const unsigned char *d = (const unsigned char *)xa->xid.str;
+    size_t n = xa->xid.length, g = xa->gtrid_len < n ? xa->gtrid_len : n;
+    strbuf_append(&sb, "X'");
+    for (size_t i = 0; i < g; i++)
+        strbuf_appendf(&sb, "%02x", d[i]);
+    strbuf_append(&sb, "',X'");
+    for (size_t i = g; i < n && i < g + xa->bqual_len; i++)
+        strbuf_appendf(&sb, "%02x", d[i]);
+    strbuf_appendf(&sb, "',%u", (unsigned)xa->format_id);
+    return strbuf_detach(&sb);
+}
+
+static const char xa_fix[] =
+    "commit XA transactions on the migrated tables in one phase (XA COMMIT ... ONE PHASE) or use plain "
+    "transactions, then start the migration again with --start-clean";
+
+/*
+ * A two-phase XA transaction's rows are in its XA PREPARE group, its commit (or rollback) in a
+ * later group that carries no rows, possibly after a restart of this stream: the rows cannot be
+ * handed on as one committed transaction from here, and dropping them loses them. So the stream
+ * stops instead, naming the transaction.
+ */
+static bool on_xa_prepare(stream *s, const MARIADB_RPL_EVENT *ev)
+{
+    char *id = xa_id(&ev->event.xa_prepare_log);
+    bool ok = true;
+    if (ev->event.xa_prepare_log.one_phase) {
+        /* MySQL's XA COMMIT ... ONE PHASE: committed here, handed on by the caller's commit() */
+    } else if (s->txn.nrows) {
+        log_report(LOG_ERROR, "a two-phase XA transaction's rows are committed later, by an XA COMMIT this reader cannot match",
+                   xa_fix, "MySQL binlog: XA transaction %s, prepared at %s:%u, changes table %s", id, s->at.file,
+                   ev->next_event_pos, s->txn.rows[0].table->name);
+        ok = false;
+    } else {
+        strlist_push(&s->xa_harmless, id);
+    }
+    free(id);
+    return ok;
+}
+
+/* XA COMMIT 'x' (not ONE PHASE): safe only when this stream saw 'x' prepared without captured rows. */
+static bool on_xa_commit(stream *s, const MARIADB_RPL_EVENT *ev, const char *id, size_t len)
+{
+    for (size_t i = 0; i < s->xa_harmless.count; i++) {
+        const char *h = s->xa_harmless.items[i];
+        if (strlen(h) == len && strncasecmp(h, id, len) == 0)
+            return true;
+    }
+    log_report(LOG_ERROR, "its XA PREPARE is before the point this reader started from, so its rows may be missing",
+               xa_fix, "MySQL binlog: XA COMMIT %.*s at %s:%u commits an XA transaction prepared earlier", (int)len,
+               id, s->at.file, ev->next_event_pos);
+    return false;
 }
 
 static bool commit(stream *s, const MARIADB_RPL_EVENT *ev, mysql_binlog_txn_fn fn, void *arg, bool *stop)
@@ -744,6 +807,11 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
         case XID_EVENT:
             ok = commit(&s, ev, fn, arg, &stop);
             break;
+        case XA_PREPARE_LOG_EVENT:
+            ok = on_xa_prepare(&s, ev);
+            if (ok && ev->event.xa_prepare_log.one_phase)
+                ok = commit(&s, ev, fn, arg, &stop);
+            break;
         case HEARTBEAT_LOG_EVENT: {
             /* The server has sent everything up to the heartbeat's position of its current file. */
             const MARIADB_STRING *f = &ev->event.heartbeat.filename;
@@ -757,6 +825,13 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
         case QUERY_EVENT: {
             const MARIADB_STRING *q = &ev->event.query.statement;
             bool is_commit = q->length == 6 && strncasecmp(q->str, "COMMIT", 6) == 0;
+            static const char xa_commit[] = "XA COMMIT ";
+            size_t xl = sizeof xa_commit - 1;
+            if (q->length > xl && strncasecmp(q->str, xa_commit, xl) == 0) {
+                /* the server prints the id and nothing after it; ONE PHASE is written as a plain transaction */
+                ok = on_xa_commit(&s, ev, q->str + xl, q->length - xl);
+                break;
+            }
             if (is_commit || !s.in_txn)
                 ok = commit(&s, ev, fn, arg, &stop); /* COMMIT of a non-transactional table, or a DDL */
             break;
@@ -772,6 +847,7 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
             break;
     }
     txn_clear(&s);
+    strlist_free(&s.xa_harmless);
     free(s.txn.rows);
     for (size_t i = 0; i < s.nmaps; i++)
         free(s.maps[i].metas);

@@ -10,6 +10,8 @@
  * stream starts (source/mysql/mysql_catalog.h): a binlog with binlog_row_metadata=MINIMAL (the
  * default) does not carry them. Rows are matched to the catalog's columns by position: a table
  * whose column count differs from the catalog's (a DDL while streaming) stops the stream.
+ * A two-phase XA transaction (its rows in the XA PREPARE group, its commit later) on a captured
+ * table stops the stream too: its rows are not handed on as a transaction (see mysql_binlog.c).
  *
  * Text forms: integers and decimals in decimal; FLOAT and DOUBLE in the shortest %g form that
  * reads back to the same binary value (at most 9 / 17 digits); DATE "YYYY-MM-DD", TIME "[-]HH:MM:SS[.f]",
