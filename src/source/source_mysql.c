@@ -1685,6 +1685,11 @@ static int hand_txn(my_feed *f, const mysql_binlog_txn *txn, const source_feed_h
         const feed_table *t = feed_table_of(f, row->table);
         if (!t)
             continue;
+        if (row->op == MYSQL_BINLOG_TRUNCATE) {
+            src_change tr = {.op = SRC_TRUNCATE, .schema = MYSQL_TARGET_SCHEMA, .table = t->name};
+            rc = h->change(h->arg, &tr);
+            continue;
+        }
         src_change ch = {.schema = MYSQL_TARGET_SCHEMA, .table = t->name, .ncols = t->ncols,
                          .columns = (const char *const *)t->names, .key = t->key, .nkey = t->nkey,
                          .before_full = true};

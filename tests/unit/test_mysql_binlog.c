@@ -473,3 +473,58 @@ out:
     mysql_conn_close(rc);
     mysql_conn_close(vc);
 }
+
+/*
+ * TRUNCATE TABLE of a captured table, however it is written, is handed on as a transaction of
+ * its own with one TRUNCATE row (it once was dropped: the target kept every row); a TRUNCATE
+ * in another database is not.
+ */
+TEST(mysql_server_binlog_truncate)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
+    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
+    CHECK(rc && vc);
+    if (!rc || !vc) {
+        mysql_conn_close(rc);
+        mysql_conn_close(vc);
+        return;
+    }
+    static const char *const setup[] = {
+        "DROP TABLE IF EXISTS tr", "CREATE TABLE tr (id INT PRIMARY KEY, v VARCHAR(10))",
+        "DROP DATABASE IF EXISTS tr_other", "CREATE DATABASE tr_other", "CREATE TABLE tr_other.tr (id INT PRIMARY KEY)"};
+    char *trunc_db = xasprintf("/* by hand */ truncate `%s` . `tr`", conf.name);
+    const char *const changes_sql[] = {"INSERT INTO tr VALUES (1, 'a'), (2, 'b')", "TRUNCATE TABLE tr", trunc_db,
+                                       "TRUNCATE TABLE tr_other.tr", "INSERT INTO tr VALUES (10, 'after')"};
+    mysql_catalog cat;
+    mysql_binlog_pos p0;
+    seen a = {0};
+    bool ok = exec_all(rc, setup, ARRAY_LEN(setup)) && mysql_catalog_read(vc, conf.name, &cat);
+    CHECK(ok);
+    if (!ok)
+        goto out;
+    ok = mysql_binlog_current(vc, &p0) && exec_all(rc, changes_sql, ARRAY_LEN(changes_sql));
+    CHECK(ok);
+    bool streamed = ok && stream_from(&cat, &p0, &a);
+    CHECK(streamed);
+    for (size_t i = 0; i < a.n; i++)
+        for (size_t k = 0; k < a.rows[i].count; k++)
+            printf("#   txn %zu: %s\n", i, a.rows[i].items[k]);
+    CHECK(a.n == 4);
+    if (a.n == 4) {
+        CHECK(a.rows[0].count == 2);
+        CHECK(a.rows[1].count == 1 && str_eq(a.rows[1].items[0], "T tr  -> "));
+        CHECK(a.rows[2].count == 1 && str_eq(a.rows[2].items[0], "T tr  -> "));
+        CHECK(a.rows[3].count == 1 && str_eq(a.rows[3].items[0], "I tr  -> 10|after"));
+        CHECK(mysql_binlog_pos_cmp(&a.pos[0], &a.pos[1]) < 0 && mysql_binlog_pos_cmp(&a.pos[1], &a.pos[2]) < 0 &&
+              mysql_binlog_pos_cmp(&a.pos[2], &a.pos[3]) < 0);
+    }
+    seen_free(&a);
+    mysql_catalog_free(&cat);
+out:
+    free(trunc_db);
+    mysql_conn_exec(rc, "DROP DATABASE IF EXISTS tr_other");
+    mysql_conn_close(rc);
+    mysql_conn_close(vc);
+}

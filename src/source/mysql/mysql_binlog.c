@@ -3,6 +3,7 @@
 #include "core/log.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <errmsg.h>
 #include <errno.h>
 #include <mysql.h>
@@ -676,6 +677,148 @@ static bool on_xa_commit(stream *s, const MARIADB_RPL_EVENT *ev, const char *id,
     return false;
 }
 
+/* ---- TRUNCATE TABLE in a Query event ---- */
+
+/* Past white space and comments; the markers of an executable comment are skipped, its text kept. */
+static const char *skip_blank(const char *p, const char *end)
+{
+    while (p < end) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            p++;
+        } else if (end - p >= 3 && (p[2] == '!' || (end - p >= 4 && p[2] == 'M' && p[3] == '!')) && p[0] == '/' &&
+                   p[1] == '*') {
+            p += p[2] == '!' ? 3 : 4;
+            while (p < end && *p >= '0' && *p <= '9')
+                p++;
+        } else if (end - p >= 2 && p[0] == '*' && p[1] == '/') {
+            p += 2; /* the end of an executable comment */
+        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+            const char *close = p + 2;
+            while (close + 1 < end && !(close[0] == '*' && close[1] == '/'))
+                close++;
+            p = close + 1 < end ? close + 2 : end;
+        } else if (*p == '#' || (end - p >= 3 && p[0] == '-' && p[1] == '-' && (p[2] == ' ' || p[2] == '\t'))) {
+            while (p < end && *p != '\n')
+                p++;
+        } else {
+            break;
+        }
+    }
+    return p;
+}
+
+/* The keyword kw (case-insensitive, whole word) at *p: moved past it and the blanks after. */
+static bool take_keyword(const char **p, const char *end, const char *kw)
+{
+    size_t n = strlen(kw);
+    if ((size_t)(end - *p) < n || strncasecmp(*p, kw, n) != 0)
+        return false;
+    const char *q = *p + n;
+    if (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$'))
+        return false;
+    *p = skip_blank(q, end);
+    return true;
+}
+
+/* An identifier (bare, `quoted` or "quoted", the quote doubled inside) at *p into out (caller frees). */
+static bool take_ident(const char **p, const char *end, char **out)
+{
+    const char *q = *p;
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "");
+    if (q < end && (*q == '`' || *q == '"')) {
+        char quote = *q++;
+        for (;;) {
+            if (q >= end) {
+                strbuf_free(&sb);
+                return false;
+            }
+            if (*q == quote) {
+                if (q + 1 < end && q[1] == quote) {
+                    strbuf_append_char(&sb, quote);
+                    q += 2;
+                    continue;
+                }
+                q++;
+                break;
+            }
+            strbuf_append_char(&sb, *q++);
+        }
+    } else {
+        while (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$' || (unsigned char)*q >= 0x80))
+            strbuf_append_char(&sb, *q++);
+    }
+    if (sb.len == 0) {
+        strbuf_free(&sb);
+        return false;
+    }
+    *out = strbuf_detach(&sb);
+    *p = skip_blank(q, end);
+    return true;
+}
+
+/*
+ * A TRUNCATE [TABLE] [db.]name statement: 1 with db (the statement's or the event's default) and
+ * name set (caller frees), 0 when the statement is not a TRUNCATE, -1 when it is one this cannot read.
+ */
+static int parse_truncate(const MARIADB_STRING *stmt, const MARIADB_STRING *dflt, char **db, char **name)
+{
+    const char *p = stmt->str, *end = stmt->str + stmt->length;
+    *db = *name = NULL;
+    p = skip_blank(p, end);
+    if (!take_keyword(&p, end, "TRUNCATE"))
+        return 0;
+    take_keyword(&p, end, "TABLE");
+    char *first = NULL, *second = NULL;
+    if (!take_ident(&p, end, &first))
+        return -1;
+    if (p < end && *p == '.') {
+        p = skip_blank(p + 1, end);
+        if (!take_ident(&p, end, &second)) {
+            free(first);
+            return -1;
+        }
+    }
+    if (second) {
+        *db = first;
+        *name = second;
+    } else {
+        *db = xstrndup(dflt->str, dflt->length);
+        *name = first;
+    }
+    return 1;
+}
+
+/* A TRUNCATE of a captured table: a transaction of one TRUNCATE row. False: stop (logged). */
+static bool on_truncate(stream *s, const MARIADB_RPL_EVENT *ev)
+{
+    char *db = NULL, *name = NULL;
+    int r = parse_truncate(&ev->event.query.statement, &ev->event.query.database, &db, &name);
+    bool ok = true;
+    if (r < 0) {
+        log_report(LOG_ERROR, "the table it empties cannot be read from the statement, so it may be a migrated one",
+                   "empty the table with DELETE instead, then start the migration again with --start-clean",
+                   "MySQL binlog: TRUNCATE statement at %s:%u: %.*s", s->at.file, ev->next_event_pos,
+                   (int)(ev->event.query.statement.length > 200 ? 200 : ev->event.query.statement.length),
+                   ev->event.query.statement.str);
+        ok = false;
+    } else if (r > 0 && str_eq(db, s->o->catalog->database)) {
+        const mysql_table *t = mysql_catalog_table(s->o->catalog, name);
+        if (t) {
+            txn_clear(s);
+            if (s->cap == 0) {
+                s->cap = 16;
+                s->txn.rows = xrealloc(s->txn.rows, s->cap * sizeof *s->txn.rows);
+            }
+            s->txn.rows[0] = (mysql_binlog_row){.op = MYSQL_BINLOG_TRUNCATE, .table = t, .ncols = t->ncolumns};
+            s->txn.nrows = 1;
+        }
+    }
+    free(db);
+    free(name);
+    return ok;
+}
+
 static bool commit(stream *s, const MARIADB_RPL_EVENT *ev, mysql_binlog_txn_fn fn, void *arg, bool *stop)
 {
     s->at.offset = ev->next_event_pos;
@@ -832,7 +975,9 @@ bool mysql_binlog_stream(mysql_conn *c, const mysql_binlog_opts *o, mysql_binlog
                 ok = on_xa_commit(&s, ev, q->str + xl, q->length - xl);
                 break;
             }
-            if (is_commit || !s.in_txn)
+            if (!is_commit && !s.in_txn)
+                ok = on_truncate(&s, ev); /* a DDL: its own group */
+            if (ok && (is_commit || !s.in_txn))
                 ok = commit(&s, ev, fn, arg, &stop); /* COMMIT of a non-transactional table, or a DDL */
             break;
         }

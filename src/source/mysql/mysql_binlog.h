@@ -12,6 +12,7 @@
  * whose column count differs from the catalog's (a DDL while streaming) stops the stream.
  * A two-phase XA transaction (its rows in the XA PREPARE group, its commit later) on a captured
  * table stops the stream too: its rows are not handed on as a transaction (see mysql_binlog.c).
+ * TRUNCATE TABLE of a captured table is handed on as a transaction of one TRUNCATE row.
  *
  * Text forms: integers and decimals in decimal; FLOAT and DOUBLE in the shortest %g form that
  * reads back to the same binary value (at most 9 / 17 digits); DATE "YYYY-MM-DD", TIME "[-]HH:MM:SS[.f]",
@@ -45,14 +46,20 @@ typedef struct mysql_binlog_value {
     bool is_null;
 } mysql_binlog_value;
 
-typedef enum mysql_binlog_op { MYSQL_BINLOG_INSERT = 'I', MYSQL_BINLOG_UPDATE = 'U', MYSQL_BINLOG_DELETE = 'D' } mysql_binlog_op;
+/* TRUNCATE: the table emptied (TRUNCATE TABLE of a captured table, its own transaction); no images. */
+typedef enum mysql_binlog_op {
+    MYSQL_BINLOG_INSERT = 'I',
+    MYSQL_BINLOG_UPDATE = 'U',
+    MYSQL_BINLOG_DELETE = 'D',
+    MYSQL_BINLOG_TRUNCATE = 'T'
+} mysql_binlog_op;
 
 typedef struct mysql_binlog_row {
     mysql_binlog_op op;
     const mysql_table *table;   /* the catalog's table (column names, types) */
     size_t ncols;               /* = table->ncolumns */
     mysql_binlog_value *before; /* UPDATE and DELETE: ncols values, else NULL */
-    mysql_binlog_value *after;  /* INSERT and UPDATE: ncols values, else NULL */
+    mysql_binlog_value *after;  /* INSERT and UPDATE: ncols values, else NULL (TRUNCATE: both NULL) */
 } mysql_binlog_row;
 
 typedef struct mysql_binlog_txn {
