@@ -528,3 +528,49 @@ out:
     mysql_conn_close(rc);
     mysql_conn_close(vc);
 }
+
+/*
+ * A DDL that keeps the column count but not the layout (a column moved, a decimal's scale
+ * changed) stops the stream at the table map, instead of decoding values into the wrong columns.
+ */
+TEST(mysql_server_binlog_layout_change_stops)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
+    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
+    CHECK(rc && vc);
+    if (!rc || !vc) {
+        mysql_conn_close(rc);
+        mysql_conn_close(vc);
+        return;
+    }
+    static const char *const setup[] = {"DROP TABLE IF EXISTS sw, dc",
+                                        "CREATE TABLE sw (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
+                                        "CREATE TABLE dc (id INT PRIMARY KEY, d DECIMAL(10,2))"};
+    static const char *const moved[] = {"ALTER TABLE sw MODIFY b INT AFTER id",
+                                        "INSERT INTO sw (id, a, b) VALUES (1, 'AAA', 5)"};
+    static const char *const scaled[] = {"ALTER TABLE dc MODIFY d DECIMAL(10,3)", "INSERT INTO dc VALUES (1, 1.5)"};
+    mysql_catalog cat;
+    mysql_binlog_pos p0, p1;
+    seen a = {0}, b = {0};
+    bool ok = exec_all(rc, setup, ARRAY_LEN(setup)) && mysql_catalog_read(vc, conf.name, &cat);
+    CHECK(ok);
+    if (!ok)
+        goto out;
+    ok = mysql_binlog_current(vc, &p0) && exec_all(rc, moved, ARRAY_LEN(moved)) && mysql_binlog_current(vc, &p1) &&
+         exec_all(rc, scaled, ARRAY_LEN(scaled));
+    CHECK(ok);
+    bool first = ok && stream_from(&cat, &p0, &a);
+    CHECK(ok && !first);
+    CHECK(a.n == 0);
+    bool second = ok && stream_from(&cat, &p1, &b);
+    CHECK(ok && !second);
+    CHECK(b.n == 0);
+    seen_free(&a), seen_free(&b);
+    mysql_catalog_free(&cat);
+out:
+    mysql_conn_exec(rc, "DROP TABLE IF EXISTS sw, dc");
+    mysql_conn_close(rc);
+    mysql_conn_close(vc);
+}

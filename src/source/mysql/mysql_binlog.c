@@ -520,6 +520,174 @@ static tmap *find_map(stream *s, uint64_t id)
     return NULL;
 }
 
+/* The most bytes a character of the set takes; 0 when not known here (the width is then not checked). */
+static unsigned charset_maxlen(const char *cs)
+{
+    static const struct {
+        const char *name;
+        unsigned n;
+    } sets[] = {{"latin1", 1}, {"ascii", 1}, {"binary", 1}, {"latin2", 1}, {"cp1251", 1}, {"koi8r", 1},
+                {"utf8", 3},   {"utf8mb3", 3}, {"utf8mb4", 4}, {"ucs2", 2}, {"utf16", 4}, {"utf32", 4}};
+    for (size_t i = 0; cs && i < ARRAY_LEN(sets); i++)
+        if (str_eq(cs, sets[i].name))
+            return sets[i].n;
+    return cs ? 0 : 1; /* no character set: a binary type */
+}
+
+static bool is_one_of(const char *v, const char *const *set)
+{
+    for (; *set; set++)
+        if (str_eq(v, *set))
+            return true;
+    return false;
+}
+
+/* The binlog's type code as a type name, for messages. */
+static const char *binlog_type_name(unsigned t)
+{
+    switch (t) {
+    case MYSQL_TYPE_TINY: return "tinyint";
+    case MYSQL_TYPE_SHORT: return "smallint";
+    case MYSQL_TYPE_INT24: return "mediumint";
+    case MYSQL_TYPE_LONG: return "int";
+    case MYSQL_TYPE_LONGLONG: return "bigint";
+    case MYSQL_TYPE_FLOAT: return "float";
+    case MYSQL_TYPE_DOUBLE: return "double";
+    case MYSQL_TYPE_NEWDECIMAL: return "decimal";
+    case MYSQL_TYPE_DATE: case MYSQL_TYPE_NEWDATE: return "date";
+    case MYSQL_TYPE_TIME: case MYSQL_TYPE_TIME2: return "time";
+    case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_DATETIME2: return "datetime";
+    case MYSQL_TYPE_TIMESTAMP: case MYSQL_TYPE_TIMESTAMP2: return "timestamp";
+    case MYSQL_TYPE_YEAR: return "year";
+    case MYSQL_TYPE_BIT: return "bit";
+    case MYSQL_TYPE_VARCHAR: case MYSQL_TYPE_VAR_STRING: return "varchar/varbinary";
+    case MYSQL_TYPE_STRING: return "char/binary";
+    case MYSQL_TYPE_ENUM: return "enum";
+    case MYSQL_TYPE_SET: return "set";
+    case MYSQL_TYPE_BLOB: return "text/blob";
+    case MYSQL_TYPE_GEOMETRY: return "geometry";
+    default: return "another type";
+    }
+}
+
+/*
+ * Does the table map's column (type and metadata) fit the catalog's column? A DDL that keeps the
+ * column count (columns reordered, a type, width, scale or precision changed) would otherwise
+ * decode the binlog's values into the wrong columns. why: what differs. Types not listed here
+ * (MariaDB's inet6, uuid, ...) are not checked. Two columns of exactly the same type swapped
+ * cannot be told apart from the table map (it has no column names by default).
+ */
+static bool column_fits(const colmeta *m, const mysql_column *cc, char *why, size_t whylen)
+{
+    static const char *const blobs[] = {"tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob",
+                                        "mediumblob", "longblob", "json", NULL};
+    static const char *const geoms[] = {"geometry", "point", "linestring", "polygon", "multipoint",
+                                        "multilinestring", "multipolygon", "geometrycollection", NULL};
+    const char *dt = cc->data_type;
+    unsigned t = m->type, want = 0, want2 = 0;
+    if (str_eq(dt, "tinyint"))
+        want = MYSQL_TYPE_TINY;
+    else if (str_eq(dt, "smallint"))
+        want = MYSQL_TYPE_SHORT;
+    else if (str_eq(dt, "mediumint"))
+        want = MYSQL_TYPE_INT24;
+    else if (str_eq(dt, "int") || str_eq(dt, "integer"))
+        want = MYSQL_TYPE_LONG;
+    else if (str_eq(dt, "bigint"))
+        want = MYSQL_TYPE_LONGLONG;
+    else if (str_eq(dt, "float"))
+        want = MYSQL_TYPE_FLOAT;
+    else if (str_eq(dt, "double") || str_eq(dt, "real"))
+        want = MYSQL_TYPE_DOUBLE;
+    else if (str_eq(dt, "decimal") || str_eq(dt, "numeric"))
+        want = MYSQL_TYPE_NEWDECIMAL;
+    else if (str_eq(dt, "date"))
+        want = MYSQL_TYPE_DATE, want2 = MYSQL_TYPE_NEWDATE;
+    else if (str_eq(dt, "time"))
+        want = MYSQL_TYPE_TIME2, want2 = MYSQL_TYPE_TIME;
+    else if (str_eq(dt, "datetime"))
+        want = MYSQL_TYPE_DATETIME2, want2 = MYSQL_TYPE_DATETIME;
+    else if (str_eq(dt, "timestamp"))
+        want = MYSQL_TYPE_TIMESTAMP2, want2 = MYSQL_TYPE_TIMESTAMP;
+    else if (str_eq(dt, "year"))
+        want = MYSQL_TYPE_YEAR;
+    else if (str_eq(dt, "bit"))
+        want = MYSQL_TYPE_BIT;
+    else if (str_eq(dt, "varchar") || str_eq(dt, "varbinary"))
+        want = MYSQL_TYPE_VARCHAR, want2 = MYSQL_TYPE_VAR_STRING;
+    else if (str_eq(dt, "char") || str_eq(dt, "binary") || str_eq(dt, "enum") || str_eq(dt, "set"))
+        want = MYSQL_TYPE_STRING;
+    else if (is_one_of(dt, blobs))
+        want = MYSQL_TYPE_BLOB;
+    else if (is_one_of(dt, geoms))
+        want = MYSQL_TYPE_GEOMETRY;
+    else
+        return true;
+    if (t != want && t != want2) {
+        snprintf(why, whylen, "%s in the binlog, %s in the catalog", binlog_type_name(t), cc->column_type);
+        return false;
+    }
+    unsigned mb = charset_maxlen(cc->charset);
+    switch (t) {
+    case MYSQL_TYPE_NEWDECIMAL:
+        if (cc->precision >= 0 && cc->scale >= 0 && (m->m0 != (unsigned)cc->precision || m->m1 != (unsigned)cc->scale)) {
+            snprintf(why, whylen, "decimal(%u,%u) in the binlog, %s in the catalog", m->m0, m->m1, cc->column_type);
+            return false;
+        }
+        break;
+    case MYSQL_TYPE_TIME2:
+    case MYSQL_TYPE_DATETIME2:
+    case MYSQL_TYPE_TIMESTAMP2:
+        if (m->m0 != (unsigned)cc->fsp) {
+            snprintf(why, whylen, "%u fractional digits in the binlog, %s in the catalog", m->m0, cc->column_type);
+            return false;
+        }
+        break;
+    case MYSQL_TYPE_BIT:
+        if (cc->length >= 0 && m->m1 * 8 + m->m0 != (unsigned long long)cc->length) {
+            snprintf(why, whylen, "bit(%u) in the binlog, %s in the catalog", m->m1 * 8 + m->m0, cc->column_type);
+            return false;
+        }
+        break;
+    case MYSQL_TYPE_VARCHAR:
+    case MYSQL_TYPE_VAR_STRING:
+        if (mb && cc->length >= 0 && (m->m0 | (m->m1 << 8)) != (unsigned long long)cc->length * mb) {
+            snprintf(why, whylen, "%u bytes wide in the binlog, %s in the catalog", m->m0 | (m->m1 << 8), cc->column_type);
+            return false;
+        }
+        break;
+    case MYSQL_TYPE_STRING: {
+        unsigned real = m->m0, max = m->m1;
+        if ((m->m0 & 0x30) != 0x30) {
+            real = m->m0 | 0x30;
+            max = m->m1 | (((m->m0 & 0x30) ^ 0x30) << 4);
+        }
+        unsigned want_real = str_eq(dt, "enum") ? MYSQL_TYPE_ENUM : str_eq(dt, "set") ? MYSQL_TYPE_SET : MYSQL_TYPE_STRING;
+        if (real != want_real) {
+            snprintf(why, whylen, "%s in the binlog, %s in the catalog", binlog_type_name(real), cc->column_type);
+            return false;
+        }
+        if (real == MYSQL_TYPE_STRING && mb && cc->length >= 0 && max != (unsigned long long)cc->length * mb) {
+            snprintf(why, whylen, "%u bytes wide in the binlog, %s in the catalog", max, cc->column_type);
+            return false;
+        }
+        break;
+    }
+    case MYSQL_TYPE_BLOB: {
+        unsigned lb = str_starts_with(dt, "tiny") ? 1 : str_starts_with(dt, "medium") ? 3
+                      : str_starts_with(dt, "long") || str_eq(dt, "json") ? 4 : 2;
+        if (m->m0 != lb) {
+            snprintf(why, whylen, "a %u-byte length in the binlog, %s in the catalog", m->m0, cc->column_type);
+            return false;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return true;
+}
+
 static bool on_table_map(stream *s, const MARIADB_RPL_EVENT *ev)
 {
     const struct st_mariadb_rpl_table_map_event *tm = &ev->event.table_map;
@@ -563,6 +731,15 @@ static bool on_table_map(stream *s, const MARIADB_RPL_EVENT *ev)
             if (k == 2)
                 cm->m1 = mp[1];
             mp += k;
+            char why[160];
+            if (!column_fits(cm, &m->table->columns[i], why, sizeof why)) {
+                log_report(LOG_ERROR, "the table's layout changed after the schema was read (a DDL while streaming)",
+                           "apply the change to the target too, then start the migration again with --start-clean",
+                           "MySQL binlog: table %s.%s column %zu (%s in the catalog): %s", db, name, i + 1,
+                           m->table->columns[i].name, why);
+                ok = false;
+                break;
+            }
         }
     }
     free(db);

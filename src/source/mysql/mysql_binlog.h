@@ -9,7 +9,8 @@
  * wrong). Column names, signedness and enum/set members come from the catalog read before the
  * stream starts (source/mysql/mysql_catalog.h): a binlog with binlog_row_metadata=MINIMAL (the
  * default) does not carry them. Rows are matched to the catalog's columns by position: a table
- * whose column count differs from the catalog's (a DDL while streaming) stops the stream.
+ * whose column count, column types or type metadata (widths, scales, fractional digits) differ
+ * from the catalog's (a DDL while streaming) stops the stream.
  * A two-phase XA transaction (its rows in the XA PREPARE group, its commit later) on a captured
  * table stops the stream too: its rows are not handed on as a transaction (see mysql_binlog.c).
  * TRUNCATE TABLE of a captured table is handed on as a transaction of one TRUNCATE row.
