@@ -574,3 +574,49 @@ out:
     mysql_conn_close(rc);
     mysql_conn_close(vc);
 }
+
+/*
+ * A session with binlog_row_image MINIMAL (or NOBLOB) writes rows without every column: the
+ * missing ones were read as NULL. Now such a row stops the stream; FULL rows before it go through.
+ */
+TEST(mysql_server_binlog_partial_image_stops)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
+    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
+    CHECK(rc && vc);
+    if (!rc || !vc) {
+        mysql_conn_close(rc);
+        mysql_conn_close(vc);
+        return;
+    }
+    static const char *const setup[] = {"DROP TABLE IF EXISTS pi",
+                                        "CREATE TABLE pi (id INT PRIMARY KEY, a INT, c VARCHAR(10) DEFAULT 'dflt', b BLOB)"};
+    static const char *const full[] = {"INSERT INTO pi VALUES (1, 1, 'x', 'blob')"};
+    static const char *const minimal[] = {"SET SESSION binlog_row_image = 'MINIMAL'", "INSERT INTO pi (id, a) VALUES (2, 2)"};
+    static const char *const noblob[] = {"SET SESSION binlog_row_image = 'NOBLOB'", "UPDATE pi SET a = 3 WHERE id = 1"};
+    mysql_catalog cat;
+    mysql_binlog_pos p0, p1;
+    seen a = {0}, b = {0};
+    bool ok = exec_all(rc, setup, ARRAY_LEN(setup)) && mysql_catalog_read(vc, conf.name, &cat);
+    CHECK(ok);
+    if (!ok)
+        goto out;
+    ok = mysql_binlog_current(vc, &p0) && exec_all(rc, full, ARRAY_LEN(full)) && exec_all(rc, minimal, ARRAY_LEN(minimal)) &&
+         mysql_binlog_current(vc, &p1) && exec_all(rc, noblob, ARRAY_LEN(noblob)) &&
+         mysql_conn_exec(rc, "SET SESSION binlog_row_image = 'FULL'");
+    CHECK(ok);
+    bool first = ok && stream_from(&cat, &p0, &a);
+    CHECK(ok && !first);
+    CHECK(a.n == 1 && a.rows[0].count == 1 && str_eq(a.rows[0].items[0], "I pi  -> 1|1|x|blob"));
+    bool second = ok && stream_from(&cat, &p1, &b);
+    CHECK(ok && !second);
+    CHECK(b.n == 0);
+    seen_free(&a), seen_free(&b);
+    mysql_catalog_free(&cat);
+out:
+    mysql_conn_exec(rc, "DROP TABLE IF EXISTS pi");
+    mysql_conn_close(rc);
+    mysql_conn_close(vc);
+}

@@ -761,6 +761,22 @@ static bool on_rows(stream *s, const MARIADB_RPL_EVENT *ev)
         log_error("MySQL binlog: row event with %u columns for table %s of %zu", re->column_count, m->table->name, m->ncols);
         return false;
     }
+    /*
+     * binlog_row_image is a session variable: a privileged session (or a global change after the
+     * start) writes MINIMAL or NOBLOB images, whose missing columns would read as NULL.
+     */
+    size_t n = m->ncols;
+    bool update = re->type == UPDATE_ROWS;
+    if (popcount_bits(re->column_bitmap, n) != (int)n ||
+        (update && re->column_update_bitmap && popcount_bits(re->column_update_bitmap, n) != (int)n)) {
+        log_report(LOG_ERROR, "a row image without every column (binlog_row_image MINIMAL or NOBLOB in some session) "
+                   "cannot be applied without guessing the missing values",
+                   "keep binlog_row_image = FULL globally and in every session, then start the migration again "
+                   "with --start-clean",
+                   "MySQL binlog: a change of table %s at %s:%u does not carry every column", m->table->name,
+                   s->at.file, ev->next_event_pos);
+        return false;
+    }
     cursor c = {(const unsigned char *)re->row_data, (const unsigned char *)re->row_data + re->row_data_size};
     mysql_binlog_op op = re->type == WRITE_ROWS ? MYSQL_BINLOG_INSERT
                          : re->type == UPDATE_ROWS ? MYSQL_BINLOG_UPDATE

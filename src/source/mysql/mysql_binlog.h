@@ -14,6 +14,7 @@
  * A two-phase XA transaction (its rows in the XA PREPARE group, its commit later) on a captured
  * table stops the stream too: its rows are not handed on as a transaction (see mysql_binlog.c).
  * TRUNCATE TABLE of a captured table is handed on as a transaction of one TRUNCATE row.
+ * A row image without every column (binlog_row_image MINIMAL or NOBLOB in a session) stops it.
  *
  * Text forms: integers and decimals in decimal; FLOAT and DOUBLE in the shortest %g form that
  * reads back to the same binary value (at most 9 / 17 digits); DATE "YYYY-MM-DD", TIME "[-]HH:MM:SS[.f]",
