@@ -442,6 +442,15 @@ static bool add_where(const writer_item *it, const mtable *mt, strbuf *sig, strb
     return true;
 }
 
+/* Does the change name MySQL column c (by the target's name, as fields do)? */
+static bool fields_have(const writer_cols *f, const mcol *c)
+{
+    for (size_t i = 0; i < f->count; i++)
+        if (str_eq(f->names[i], c->target))
+            return true;
+    return false;
+}
+
 /* Apply one change; false with err set (and the session's failure when it was the server's). */
 static bool apply_one(my_wsession *s, const writer_item *it, params *p, strbuf *err)
 {
@@ -486,6 +495,19 @@ static bool apply_one(my_wsession *s, const writer_item *it, params *p, strbuf *
                 strbuf_appendf(err, "column \"%s\": %s", ev->fields.names[i], why);
                 ok = false;
             }
+        }
+        /*
+         * The target has no ON UPDATE trigger: its row keeps the value the change carries, so
+         * MySQL's must too. A column set to itself is not auto-updated; a changed one is named above.
+         */
+        for (size_t i = 0; ok && set && ev->op == WRITER_OP_UPDATE && i < mt->ncols; i++) {
+            const mcol *c = &mt->cols[i];
+            if (!c->on_update || c->generated || fields_have(&ev->fields, c))
+                continue;
+            strbuf_append(&cols, ", ");
+            append_ident(&cols, c->name);
+            strbuf_append(&cols, " = ");
+            append_ident(&cols, c->name);
         }
         if (ok && ev->op == WRITER_OP_INSERT) {
             strbuf_appendf(&sql, "INSERT INTO %s (%s) VALUES (", mt->qualified, strbuf_cstr(&cols));

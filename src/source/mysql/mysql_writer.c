@@ -467,6 +467,10 @@ static mtable *load_table(my_wsession *s, const char *target_table, bool quiet)
         const char *gen = mysql_rows_get(&r, i, 2), *extra = mysql_rows_get(&r, i, 3);
         c->generated = gen && str_case_eq(gen, "ALWAYS");
         c->auto_increment = extra && strstr(extra, "auto_increment");
+        /* MariaDB: "on update current_timestamp()"; MySQL 8: "DEFAULT_GENERATED on update CURRENT_TIMESTAMP" */
+        char *lower = extra ? str_to_lower(extra) : NULL;
+        c->on_update = lower && strstr(lower, "on update");
+        free(lower);
     }
     mysql_rows_free(&r);
     return t;

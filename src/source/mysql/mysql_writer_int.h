@@ -55,6 +55,7 @@ typedef struct mcol {
     mcol_kind kind;
     bool generated; /* computed by MySQL: never written */
     bool auto_increment;
+    bool on_update; /* ON UPDATE CURRENT_TIMESTAMP: an update not naming it would set it to now() */
 } mcol;
 
 /* A MySQL table and how the target names it. */
