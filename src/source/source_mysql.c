@@ -1185,7 +1185,7 @@ static bool user_privileges(mysql_conn *c, const char *db, strlist *global, strl
 /*
  * What reading the binlog needs, each failure logged with its fix, before anything is written:
  * the server (MariaDB 10.3+), log_bin, binlog_format ROW, binlog_row_image FULL, a server_id,
- * the grants, a primary key on every captured table.
+ * the grants, InnoDB and a primary key for every captured table.
  */
 static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
 {
@@ -1293,6 +1293,33 @@ static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
         ok = false;
     }
     strbuf_free(&odd);
+    /*
+     * The snapshot's START TRANSACTION WITH CONSISTENT SNAPSHOT covers InnoDB only: a MyISAM, Aria
+     * or MEMORY table is read after UNLOCK TABLES, so changes made meanwhile are both in its
+     * snapshot and in the binlog (replayed twice), and the way back cannot roll back its writes.
+     */
+    strbuf notx = STRBUF_INIT, convert = STRBUF_INIT;
+    size_t nnotx = 0;
+    for (size_t i = 0; i < f->tables.count; i++) {
+        const mysql_table *t = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
+        if (!t || (t->engine && str_case_eq(t->engine, "InnoDB")))
+            continue;
+        nnotx++;
+        strbuf_appendf(&notx, "%s%s (%s)", notx.len ? ", " : "", t->name, t->engine ? t->engine : "?");
+        char *q = mysql_quote_ident(t->name);
+        strbuf_appendf(&convert, " ALTER TABLE %s ENGINE = InnoDB;", q);
+        free(q);
+    }
+    if (nnotx) {
+        char *hint = xasprintf("convert them (run:%s), or migrate them offline (--export-type snapshot-only) or "
+                               "leave them out with --exclude-table-list",
+                               convert.data);
+        log_report(LOG_ERROR, "a live migration's consistent snapshot and its way back need transactional (InnoDB) tables",
+                   hint, "source database: %zu table(s) not InnoDB: %s", nnotx, notx.data);
+        free(hint);
+        ok = false;
+    }
+    strbuf_free(&notx), strbuf_free(&convert);
     strbuf nopk = STRBUF_INIT, fix = STRBUF_INIT;
     size_t nbad = 0;
     for (size_t i = 0; i < f->tables.count; i++) {

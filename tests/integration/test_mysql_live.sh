@@ -9,7 +9,7 @@
 # per row computed in SQL on each side, normalised only where docs/DECISIONS.md "MySQL source"
 # maps a value to another representation) and the identities continue after AUTO_INCREMENT.
 # Refused before anything is written, each with its fix: a table without a primary key, a text
-# column in a character set the feed does not convert, the binlog off, binlog_format not ROW, binlog_row_image not FULL, server_id 0, missing grants.
+# column in a character set the feed does not convert, a table not InnoDB (MyISAM, MEMORY), the binlog off, binlog_format not ROW, binlog_row_image not FULL, server_id 0, missing grants.
 # The way back into MySQL: test_mysql_fall_back.sh and test_mysql_fall_forward.sh.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
@@ -97,7 +97,13 @@ mysql_as my shop -e "DROP TABLE nopk; CREATE TABLE odd_cs (id INT PRIMARY KEY, v
 expect_refusal "a text column in a character set the feed does not convert is refused with the fix" 4 \
     "column\(s\) in a character set live migration does not read: odd_cs.v \(dec8\).*hint: convert the columns to utf8mb4" \
     "$V" export data -e "$(new_export_dir)" "${SRC[@]}" "${LIVE[@]}"
-mysql_as my shop -e "DROP TABLE odd_cs"
+mysql_as my shop -e "DROP TABLE odd_cs; CREATE TABLE nontx (id INT PRIMARY KEY) ENGINE = MyISAM; CREATE TABLE mem (id INT PRIMARY KEY) ENGINE = MEMORY"
+ED2=$(new_export_dir)
+expect_refusal "non-transactional tables are refused with the fix" 4 \
+    "2 table\(s\) not InnoDB: mem \(MEMORY\), nontx \(MyISAM\).*hint: convert them \(run: ALTER TABLE \`mem\` ENGINE = InnoDB; ALTER TABLE \`nontx\` ENGINE = InnoDB;\)" \
+    "$V" export data -e "$ED2" "${SRC[@]}" "${LIVE[@]}"
+nothing_written "$ED2" "non-transactional tables"
+mysql_as my shop -e "DROP TABLE nontx, mem"
 
 # ---- the migration, with a workload and kill -9 of export data while it streams ----
 ED=$(new_export_dir)
