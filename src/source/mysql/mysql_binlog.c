@@ -688,6 +688,31 @@ static bool column_fits(const colmeta *m, const mysql_column *cc, char *why, siz
     return true;
 }
 
+/*
+ * With binlog_row_metadata=FULL the table map names its columns (each a length-prefixed string):
+ * then a swap of two columns of the same type, which the types cannot show, is caught too.
+ */
+static bool names_fit(const struct st_mariadb_rpl_table_map_event *tm, const mysql_table *t, const char *db,
+                      const char *name)
+{
+    const unsigned char *p = tm->column_names.data, *end = p + tm->column_names.length;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        if (p >= end || *p >= 251 || (size_t)(end - p - 1) < *p)
+            return true; /* not a form read here (a name of 251 bytes or more): nothing to compare */
+        size_t len = *p++;
+        const char *col = t->columns[i].name;
+        if (strlen(col) != len || strncasecmp(col, (const char *)p, len) != 0) {
+            log_report(LOG_ERROR, "the table's layout changed after the schema was read (a DDL while streaming)",
+                       "apply the change to the target too, then start the migration again with --start-clean",
+                       "MySQL binlog: table %s.%s column %zu is %.*s in the binlog, %s in the catalog", db, name,
+                       i + 1, (int)len, (const char *)p, col);
+            return false;
+        }
+        p += len;
+    }
+    return true;
+}
+
 static bool on_table_map(stream *s, const MARIADB_RPL_EVENT *ev)
 {
     const struct st_mariadb_rpl_table_map_event *tm = &ev->event.table_map;
@@ -742,6 +767,8 @@ static bool on_table_map(stream *s, const MARIADB_RPL_EVENT *ev)
             }
         }
     }
+    if (ok && m->table && tm->column_names.length)
+        ok = names_fit(tm, m->table, db, name);
     free(db);
     free(name);
     return ok;
