@@ -923,6 +923,8 @@ static source_rows_result my_rows_count_key_range(source_rows *r, const src_tabl
  * reader blocked on a silent server returns, then joins it.
  */
 #define MYSQL_FEED_KEY "MySQLBinlogFeed"
+/* The captured tables' columns when the feed started: {"table": "col type, ..."} (feed_layout_check). */
+#define MYSQL_LAYOUT_KEY "MySQLBinlogLayout"
 #define MYSQL_HEARTBEAT_MS 1000
 /* Heartbeats come every second while idle: this much silence is a dead server or network. */
 #define MYSQL_SILENCE_MS 30000
@@ -1076,7 +1078,69 @@ static bool drop_key(cJSON *rec, void *arg)
 {
     (void)arg;
     cJSON_DeleteItemFromObjectCaseSensitive(rec, MYSQL_FEED_KEY);
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, MYSQL_LAYOUT_KEY);
     return true;
+}
+
+/* A table's columns as the binlog reader matches them: "name type, ..." in ordinal order (caller frees). */
+static char *table_layout(const mysql_table *t)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "");
+    for (size_t k = 0; k < t->ncolumns; k++)
+        strbuf_appendf(&sb, "%s%s %s", k ? ", " : "", t->columns[k].name, t->columns[k].column_type);
+    return strbuf_detach(&sb);
+}
+
+/* The captured tables' layouts when the feed starts (MYSQL_LAYOUT_KEY), for the check on every connect. */
+static bool feed_layout_store(source *s, my_feed *f)
+{
+    my_source *m = my_of(s);
+    cJSON *o = cJSON_CreateObject();
+    for (size_t i = 0; m->have_cat && i < f->tables.count; i++) {
+        const mysql_table *t = table_of(m, f->tables.items[i]);
+        if (!t)
+            continue;
+        char *l = table_layout(t);
+        cJSON_AddStringToObject(o, t->name, l);
+        free(l);
+    }
+    bool ok = catalog_status_set_json(s->eng->cat, MYSQL_LAYOUT_KEY, o);
+    cJSON_Delete(o);
+    return ok;
+}
+
+/*
+ * The catalog is read again whenever export data starts, and the binlog from the queue's position
+ * on is decoded with it: a table whose columns changed since the feed started (a DDL while export
+ * data was down, or one that stopped the stream) would have its older rows matched to the new
+ * columns, which a swap of two columns of one type does not show in the binlog. False (logged).
+ * An export dir from before the layouts were kept has none: nothing to compare.
+ */
+static bool feed_layout_check(source *s, my_feed *f)
+{
+    my_source *m = my_of(s);
+    cJSON *rec = catalog_status_load(s->eng->cat);
+    const cJSON *o = rec ? cJSON_GetObjectItemCaseSensitive(rec, MYSQL_LAYOUT_KEY) : NULL;
+    strbuf bad = STRBUF_INIT;
+    for (size_t i = 0; cJSON_IsObject(o) && m->have_cat && i < f->tables.count; i++) {
+        const mysql_table *t = table_of(m, f->tables.items[i]);
+        const cJSON *was = t ? cJSON_GetObjectItemCaseSensitive(o, t->name) : NULL;
+        if (!cJSON_IsString(was))
+            continue;
+        char *now = table_layout(t);
+        if (!str_eq(now, was->valuestring))
+            strbuf_appendf(&bad, "%s%s (was: %s; now: %s)", bad.len ? "; " : "", t->name, was->valuestring, now);
+        free(now);
+    }
+    cJSON_Delete(rec);
+    if (bad.len)
+        log_report(LOG_ERROR, "the binlog from where the stream continues would be matched to the new columns",
+                   "apply the change to the target too, then start the migration again with --start-clean",
+                   "source database: table columns changed since export data started: %s", bad.data);
+    bool ok = bad.len == 0;
+    strbuf_free(&bad);
+    return ok;
 }
 
 static void feed_tables_free(my_feed *f)
@@ -1365,7 +1429,7 @@ static engine_status my_feed_create(source *s, bool with_snapshot, char **snapsh
     snprintf(f->base, sizeof f->base, "%.*s", (int)(dot ? dot - pos.file : (ptrdiff_t)strlen(pos.file)), pos.file);
     *start = pos_encode(&pos);
     char *v = xasprintf("%s %llu", f->base, (unsigned long long)*start);
-    bool ok = catalog_status_set_string(s->eng->cat, MYSQL_FEED_KEY, v);
+    bool ok = feed_layout_store(s, f) && catalog_status_set_string(s->eng->cat, MYSQL_FEED_KEY, v);
     free(v);
     if (!ok) {
         free(snap);
@@ -1570,7 +1634,7 @@ static int my_feed_connect(source *s, bool stream, src_position after, const cha
     why = NULL;
     if (!stream)
         return ENGINE_OK;
-    if (!feed_tables_build(s, f))
+    if (!feed_tables_build(s, f) || !feed_layout_check(s, f))
         return ENGINE_SOURCE_FAILED;
     mysql_binlog_pos from;
     pos_decode(f->base, after > start ? after : start, &from);
