@@ -9,5 +9,5 @@
 
 mariadb_start my sourcedb || { not_ok "start mariadbd"; done_testing; exit 1; }
 ok "mariadbd started"
-mariadb_unit_tests my test_mysql_binlog 7
+mariadb_unit_tests my test_mysql_binlog 8
 done_testing

@@ -642,3 +642,53 @@ out:
     mysql_conn_close(rc);
     mysql_conn_close(vc);
 }
+
+/*
+ * The table map check must not stop a stream over a table that did not change: widths past 255
+ * bytes (where CHAR's metadata borrows bits of the type byte), other character sets, every
+ * text/blob size, MariaDB's own types, spatial types, wide enums and sets.
+ */
+TEST(mysql_server_binlog_layout_check_accepts_unchanged_types)
+{
+    if (!mysql_live_available(__func__))
+        return;
+    db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
+    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
+    CHECK(rc && vc);
+    if (!rc || !vc) {
+        mysql_conn_close(rc);
+        mysql_conn_close(vc);
+        return;
+    }
+    static const char *const setup[] = {
+        "DROP TABLE IF EXISTS wide",
+        "CREATE TABLE wide (id INT PRIMARY KEY, c1 CHAR(100), c2 CHAR(255) CHARACTER SET latin1, "
+        "c3 CHAR(10) CHARACTER SET utf8mb3, c4 CHAR(70) CHARACTER SET ucs2, bn BINARY(200), v1 VARCHAR(5000), "
+        "v2 VARCHAR(100) CHARACTER SET cp1251, vb VARBINARY(300), t1 TINYTEXT, t2 MEDIUMTEXT, t3 LONGTEXT, "
+        "b1 TINYBLOB, b2 MEDIUMBLOB, b3 LONGBLOB, j JSON, bt1 BIT(1), bt64 BIT(64), dt DATETIME, dt6 DATETIME(6), "
+        "tm6 TIME(6), ts TIMESTAMP NULL, y YEAR, f FLOAT, fd FLOAT(7,3), d DOUBLE, dec1 DECIMAL(65,30), "
+        "dec2 DECIMAL(5,0), u UUID, i6 INET6, i4 INET4, g GEOMETRY, pt POINT, e ENUM('a','b'), "
+        "s SET('s1','s2','s3','s4','s5','s6','s7','s8','s9','s10'), ti TINYINT UNSIGNED, bi BIGINT ZEROFILL)"};
+    mysql_catalog cat;
+    mysql_binlog_pos p0;
+    seen a = {0};
+    bool ok = exec_all(rc, setup, ARRAY_LEN(setup)) && mysql_catalog_read(vc, conf.name, &cat);
+    CHECK(ok);
+    if (!ok)
+        goto out;
+    ok = mysql_binlog_current(vc, &p0) &&
+         mysql_conn_exec(rc, "INSERT INTO wide (id, c1, c2, c4, bn, v1, u, i6, i4, pt, e, s, dec1) VALUES "
+                             "(1, 'c1', 'c2', 'c4', 'bn', 'v1', UUID(), '::1', '1.2.3.4', POINT(1, 2), 'b', "
+                             "'s1,s10', 1.5)") &&
+         mysql_conn_exec(rc, "UPDATE wide SET c3 = 'x', dt = NOW() WHERE id = 1");
+    CHECK(ok);
+    bool streamed = ok && stream_from(&cat, &p0, &a);
+    CHECK(streamed);
+    CHECK(a.n == 2);
+    seen_free(&a);
+    mysql_catalog_free(&cat);
+out:
+    mysql_conn_exec(rc, "DROP TABLE IF EXISTS wide");
+    mysql_conn_close(rc);
+    mysql_conn_close(vc);
+}
