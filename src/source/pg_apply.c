@@ -241,10 +241,6 @@ static void append_ident(strbuf *sb, const char *name)
             append_ident(sql, name);                                                               \
     } while (0)
 
-/*
- * WHERE for the row an update/delete is about: the primary key, or without
- * one the first row equal on every column the exporter identified it by.
- */
 /* A key of more columns than this is not guarded (guard_new_key). */
 #define MAX_GUARDED_KEY 32
 
@@ -291,6 +287,10 @@ static void guard_new_key(const writer_item *it, ev_stmt *s, const int *old_para
     SQL_APPEND(sql, ")) = 1");
 }
 
+/*
+ * WHERE for the row an update/delete is about: the primary key, or without
+ * one the first row equal on every column the exporter identified it by.
+ */
 static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *err)
 {
     const writer_change *ev = &it->ev;
