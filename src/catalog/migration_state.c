@@ -117,14 +117,25 @@ bool queue_segment_mark_gone(catalog *m, long long no, bool archived, const char
         return false;
     cJSON *rec = catalog_status_load(m);
     bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallForwardEnabled"));
-    long long needed = 0;
-    bool ok = rec && (!ff || catalog_run(m, &needed,
-                                        "SELECT count(*) FROM queue_segment WHERE segment_no = ?1"
-                                        " AND exporter_role = 'source_db_exporter'"
-                                        " AND imported_by_source_replica_db_importer = 0",
-                                        "i", no));
+    /*
+     * Eligible again, in this transaction (migration/archive.c's
+     * archive_segment_eligible, in SQL): the pass chose from a list loaded
+     * earlier, and since then an importer may have started over (--start-clean
+     * forgets what it applied) or the source-replica may have joined.
+     */
+    long long eligible = 0;
+    bool ok = rec && catalog_run(m, &eligible,
+                                 "SELECT count(*) FROM queue_segment WHERE segment_no = ?1 AND "
+                                 "is_closed <> 0 AND ((exporter_role = 'source_db_exporter' AND "
+                                 "imported_by_target_db_importer <> 0 AND (?2 = 0 OR "
+                                 "imported_by_source_replica_db_importer <> 0)) OR "
+                                 "(exporter_role = 'target_db_exporter_fb' AND "
+                                 "imported_by_source_db_importer <> 0) OR "
+                                 "(exporter_role = 'target_db_exporter_ff' AND "
+                                 "imported_by_source_replica_db_importer <> 0))",
+                                 "ii", no, ff ? 1LL : 0LL);
     cJSON_Delete(rec);
-    if (ok && needed) {
+    if (ok && !eligible) {
         catalog_rollback(m);
         *kept = true;
         return true;

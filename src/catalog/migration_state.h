@@ -54,11 +54,11 @@ void queue_segment_states_free(queue_segment_state *segs, size_t n);
 
 /*
  * Mark segment no as gone: archived (location: where it went) or deleted
- * (location NULL). In the transaction that marks, a source-replica registered
- * since the caller chose the segment (status record FallForwardEnabled, set
- * by import data to source-replica under the same write lock) is seen: when
- * it still needs the segment, nothing changes and *kept is set. False after
- * logging a meta.db error.
+ * (location NULL). In the transaction that marks, the segment must still be
+ * eligible: a source-replica registered since the caller chose it (status
+ * record FallForwardEnabled, set under the same write lock) or an importer
+ * that started over (its applied flags reset) may need it; then nothing
+ * changes and *kept is set. False after logging a meta.db error.
  */
 bool queue_segment_mark_gone(catalog *m, long long no, bool archived, const char *location,
                              bool *kept);

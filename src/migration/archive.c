@@ -71,7 +71,9 @@ bool archive_mark_segment(catalog *m, long long no, const char *column, const ch
         return false;
     }
     if (*kept)
-        log_info("archive changes: segment %lld kept: the source-replica importer needs it", no);
+        log_info("archive changes: segment %lld kept: an importer needs it (it joined or started "
+                 "over since the segment was chosen)",
+                 no);
     return true;
 }
 

@@ -52,8 +52,9 @@ TEST(archive_mark_keeps_what_a_source_replica_registered_meanwhile_needs)
     for (long long no = 0; no < 3; no++)
         CHECK(catalog_run(m, NULL,
                          "INSERT INTO queue_segment (segment_no, file_path, exporter_role, is_closed,"
-                         " imported_by_target_db_importer, imported_by_source_replica_db_importer)"
-                         " VALUES (?1, 'data/queue/x', ?2, 1, 1, ?3)",
+                         " imported_by_target_db_importer, imported_by_source_replica_db_importer,"
+                         " imported_by_source_db_importer)"
+                         " VALUES (?1, 'data/queue/x', ?2, 1, 1, ?3, 1)",
                          "isi", no, no == 2 ? "target_db_exporter_fb" : "source_db_exporter",
                          no == 1 ? 1LL : 0LL));
     bool kept = true;
@@ -74,7 +75,14 @@ TEST(archive_mark_keeps_what_a_source_replica_registered_meanwhile_needs)
     CHECK(kept);
     CHECK(catalog_run(m, &v, "SELECT deleted + archived FROM queue_segment WHERE segment_no = 0", ""));
     CHECK_INT_EQ(v, 0);
-    /* what the source-replica applied, and other exporters' segments, still go */
+    /* the target importer started over meanwhile (--start-clean forgot what it applied) */
+    CHECK(catalog_run(m, NULL, "UPDATE queue_segment SET imported_by_target_db_importer = 0 "
+                               "WHERE segment_no = 1", ""));
+    CHECK(archive_mark_segment(m, 1, "deleted", NULL, &kept));
+    CHECK(kept);
+    CHECK(catalog_run(m, NULL, "UPDATE queue_segment SET imported_by_target_db_importer = 1 "
+                               "WHERE segment_no = 1", ""));
+    /* what the source-replica applied, and other exporters' applied segments, still go */
     CHECK(archive_mark_segment(m, 1, "deleted", NULL, &kept));
     CHECK(!kept);
     CHECK(archive_mark_segment(m, 2, "archived", "/elsewhere/2", &kept));
