@@ -117,7 +117,22 @@ static void note_connect_failure(const char *libpq_msg, const char *why, const c
 
 bool pgconn_last_connect_overloaded(void) { return last_connect.overloaded; }
 
-pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
+char *pgconn_startup_options(const char *env_options)
+{
+    /*
+     * Startup options outrank ALTER DATABASE/ROLE ... SET, survive RESET ALL, are
+     * kept by PQconninfo (a renewed apply session has them) and reach a walsender,
+     * whose pgoutput formats values with them. An explicit "options" hides
+     * PGOPTIONS, so the user's go first; the last -c of a name wins, so ours win.
+     */
+    static const char pinned[] = "-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC "
+                                 "-c extra_float_digits=3 -c lc_monetary=C";
+    if (env_options && *env_options)
+        return xasprintf("%s %s", env_options, pinned);
+    return xstrdup(pinned);
+}
+
+static pgconn *connect_with(db_conf *conf, const pgconn_options *opt, const char *options)
 {
     static const pgconn_options none = {0};
     if (!opt)
@@ -166,6 +181,7 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         KV("keepalives_count", "3");
         KV("tcp_user_timeout", "60000");
         KV("client_encoding", "UTF8");
+        KV("options", options);
 #undef KV
         keys[n] = vals[n] = NULL;
         PGconn *pg = PQconnectdbParams(keys, vals, 0);
@@ -214,6 +230,14 @@ pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
         return NULL;
     }
     return NULL;
+}
+
+pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt)
+{
+    char *options = pgconn_startup_options(getenv("PGOPTIONS"));
+    pgconn *c = connect_with(conf, opt, options);
+    free(options);
+    return c;
 }
 
 void pgconn_rollback_after_failure(pgconn *c)

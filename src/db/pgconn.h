@@ -42,8 +42,17 @@ typedef struct pgconn_options {
  * Every connection has TCP keepalives and a TCP user timeout, so a peer that
  * vanished (host down, network cut) is noticed in about a minute instead of
  * never; a live peer that stops answering is the caller's to time out.
+ * Every session, the walsender's too, reads and writes values with the
+ * settings of pgconn_startup_options(), whatever the database or role
+ * defaults are: a value's text means the same on both sides of a migration.
  */
 pgconn *pgconn_connect(db_conf *conf, const pgconn_options *opt);
+/*
+ * libpq "options" for a connection: env_options (PGOPTIONS, or NULL) followed by
+ * DateStyle ISO, IntervalStyle postgres, TimeZone UTC, extra_float_digits 3 and
+ * lc_monetary C, the settings compare data and pg_dump read values with. Caller frees.
+ */
+char *pgconn_startup_options(const char *env_options);
 void pgconn_close(pgconn *c);
 /*
  * End a transaction whose statement failed, when the connection is still up,

@@ -108,6 +108,21 @@ TEST(db_connect_error_messages_name_the_fix)
     free(m);
 }
 
+TEST(pgconn_startup_options_pin_value_settings_after_pgoptions)
+{
+    char *o = pgconn_startup_options(NULL);
+    CHECK_STR_EQ(o, "-c DateStyle=ISO,YMD -c IntervalStyle=postgres -c TimeZone=UTC "
+                    "-c extra_float_digits=3 -c lc_monetary=C");
+    free(o);
+    o = pgconn_startup_options("");
+    CHECK(str_starts_with(o, "-c DateStyle=ISO,YMD "));
+    free(o);
+    /* the user's PGOPTIONS stay, but a DateStyle of theirs is overridden (the last -c wins) */
+    o = pgconn_startup_options("-c statement_timeout=5s -c DateStyle=SQL,DMY");
+    CHECK(str_starts_with(o, "-c statement_timeout=5s -c DateStyle=SQL,DMY -c DateStyle=ISO,YMD "));
+    free(o);
+}
+
 TEST(db_conf_json_round_trip_has_no_password)
 {
     db_conf c = {0};
