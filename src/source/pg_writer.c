@@ -256,14 +256,25 @@ static int pg_w_table_has_rows(writer_session *s, const char *schema, const char
 static bool pg_w_truncate_tables(writer_session *s, const strlist *schemas, const strlist *names)
 {
     /* One statement: foreign keys among the tables do not get in the way. */
+    pgconn *c = pg_ws(s)->c;
     strbuf sql = STRBUF_INIT;
     strbuf_append(&sql, "TRUNCATE TABLE ");
     for (size_t i = 0; i < names->count; i++) {
         char *q = pg_quote_qualified(schemas->items[i], names->items[i]);
-        strbuf_appendf(&sql, "%s%s", i ? ", " : "", q);
+        const char *qp[1] = {q};
+        char *kind = pgconn_query_value(c, "SELECT relkind FROM pg_class WHERE oid = to_regclass($1)",
+                                        1, qp);
+        /*
+         * ONLY: an inheritance child is a table of its own, which the selection may
+         * leave out (and whose batches stay counted). A partitioned table refuses
+         * ONLY, and its partitions are its rows. No kind: TRUNCATE names the problem.
+         */
+        const char *only = kind && strcmp(kind, "p") != 0 ? "ONLY " : "";
+        strbuf_appendf(&sql, "%s%s%s", i ? ", " : "", only, q);
+        free(kind);
         free(q);
     }
-    bool ok = pgconn_exec(pg_ws(s)->c, strbuf_cstr(&sql));
+    bool ok = pgconn_exec(c, strbuf_cstr(&sql));
     strbuf_free(&sql);
     return ok;
 }
