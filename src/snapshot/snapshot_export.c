@@ -9,6 +9,7 @@
 #include "catalog/snapshot_state.h"
 #include "snapshot/table_list.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -299,15 +300,35 @@ out:
     return NULL;
 }
 
-/* Delete data/<base>_data.* left by an interrupted run of this table. */
+/*
+ * One of this table's files: <base>_data.sql or <base>_data.part<k>.sql, or
+ * either with .tmp. Exactly those: a prefix also matches another table's file
+ * (public.t's "t_data." begins "t_data.x_data.sql", the file of t_data.x).
+ */
+static bool is_table_file(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) != 0 || !str_starts_with(name + n, "_data."))
+        return false;
+    const char *p = name + n + strlen("_data.");
+    if (str_starts_with(p, "part") && isdigit((unsigned char)p[4])) {
+        p += 4;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (*p++ != '.')
+            return false;
+    }
+    return strcmp(p, "sql") == 0 || strcmp(p, "sql.tmp") == 0;
+}
+
+/* Delete the files of this table left by an interrupted run. */
 static void remove_table_files(const char *export_dir, const char *base)
 {
     char *dir = xasprintf("%s/data", export_dir);
-    char *prefix = xasprintf("%s_data.", base);
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        if (str_starts_with(e->d_name, prefix)) {
+        if (is_table_file(e->d_name, base)) {
             char *p = xasprintf("%s/%s", dir, e->d_name);
             unlink(p);
             free(p);
@@ -315,7 +336,6 @@ static void remove_table_files(const char *export_dir, const char *base)
     }
     if (d)
         closedir(d);
-    free(prefix);
     free(dir);
 }
 
