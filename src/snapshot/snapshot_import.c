@@ -496,6 +496,9 @@ static bool undo_table(import_run *r, writer_session *c, imp_table *t, import_me
     else
         log_info("table %s: export data restarted it from a new snapshot", t->display);
     strlist_free(&t->queued);
+    /* the new files may have other columns: their descriptor names them */
+    free(t->load_sql);
+    t->load_sql = NULL;
     t->attempt = 0;
     t->files_queued = false;
     t->done = false;
