@@ -410,6 +410,19 @@ static bool exec_all(mysql_conn *c, const char *const *sql, size_t n)
     return true;
 }
 
+/* root's session (changes) and voyager's (catalog, binlog); false with neither open when one fails. */
+static bool open_root_and_voyager(db_conf *root, db_conf *conf, mysql_conn **rc, mysql_conn **vc)
+{
+    *rc = mysql_conn_open(root, NULL);
+    *vc = mysql_conn_open(conf, NULL);
+    if (*rc && *vc)
+        return true;
+    mysql_conn_close(*rc);
+    mysql_conn_close(*vc);
+    *rc = *vc = NULL;
+    return false;
+}
+
 /*
  * A two-phase XA transaction's rows come in its XA PREPARE group and its commit in a later group
  * without rows: the stream once dropped them without a word. Now it stops, whether it saw the
@@ -421,13 +434,8 @@ TEST(mysql_server_binlog_xa_two_phase_stops)
     if (!mysql_live_available(__func__))
         return;
     db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
-    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
-    CHECK(rc && vc);
-    if (!rc || !vc) {
-        mysql_conn_close(rc);
-        mysql_conn_close(vc);
-        return;
-    }
+    mysql_conn *rc, *vc;
+    CHECK(open_root_and_voyager(&root, &conf, &rc, &vc));
     static const char *const setup[] = {
         "DROP TABLE IF EXISTS xa", "CREATE TABLE xa (id INT PRIMARY KEY, v VARCHAR(10))",
         "DROP DATABASE IF EXISTS xa_other", "CREATE DATABASE xa_other", "CREATE TABLE xa_other.o (id INT PRIMARY KEY)"};
@@ -484,13 +492,8 @@ TEST(mysql_server_binlog_truncate)
     if (!mysql_live_available(__func__))
         return;
     db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
-    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
-    CHECK(rc && vc);
-    if (!rc || !vc) {
-        mysql_conn_close(rc);
-        mysql_conn_close(vc);
-        return;
-    }
+    mysql_conn *rc, *vc;
+    CHECK(open_root_and_voyager(&root, &conf, &rc, &vc));
     static const char *const setup[] = {
         "DROP TABLE IF EXISTS tr", "CREATE TABLE tr (id INT PRIMARY KEY, v VARCHAR(10))",
         "DROP DATABASE IF EXISTS tr_other", "CREATE DATABASE tr_other", "CREATE TABLE tr_other.tr (id INT PRIMARY KEY)"};
@@ -540,13 +543,8 @@ TEST(mysql_server_binlog_layout_change_stops)
     if (!mysql_live_available(__func__))
         return;
     db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
-    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
-    CHECK(rc && vc);
-    if (!rc || !vc) {
-        mysql_conn_close(rc);
-        mysql_conn_close(vc);
-        return;
-    }
+    mysql_conn *rc, *vc;
+    CHECK(open_root_and_voyager(&root, &conf, &rc, &vc));
     static const char *const setup[] = {"DROP TABLE IF EXISTS sw, dc, sw2",
                                         "CREATE TABLE sw (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
                                         "CREATE TABLE dc (id INT PRIMARY KEY, d DECIMAL(10,2))",
@@ -606,13 +604,8 @@ TEST(mysql_server_binlog_partial_image_stops)
     if (!mysql_live_available(__func__))
         return;
     db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
-    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
-    CHECK(rc && vc);
-    if (!rc || !vc) {
-        mysql_conn_close(rc);
-        mysql_conn_close(vc);
-        return;
-    }
+    mysql_conn *rc, *vc;
+    CHECK(open_root_and_voyager(&root, &conf, &rc, &vc));
     static const char *const setup[] = {"DROP TABLE IF EXISTS pi",
                                         "CREATE TABLE pi (id INT PRIMARY KEY, a INT, c VARCHAR(10) DEFAULT 'dflt', b BLOB)"};
     static const char *const full[] = {"INSERT INTO pi VALUES (1, 1, 'x', 'blob')"};
@@ -653,13 +646,8 @@ TEST(mysql_server_binlog_layout_check_accepts_unchanged_types)
     if (!mysql_live_available(__func__))
         return;
     db_conf root = mysql_live_root_conf(), conf = mysql_live_conf();
-    mysql_conn *rc = mysql_conn_open(&root, NULL), *vc = mysql_conn_open(&conf, NULL);
-    CHECK(rc && vc);
-    if (!rc || !vc) {
-        mysql_conn_close(rc);
-        mysql_conn_close(vc);
-        return;
-    }
+    mysql_conn *rc, *vc;
+    CHECK(open_root_and_voyager(&root, &conf, &rc, &vc));
     static const char *const setup[] = {
         "DROP TABLE IF EXISTS wide",
         "CREATE TABLE wide (id INT PRIMARY KEY, c1 CHAR(100), c2 CHAR(255) CHARACTER SET latin1, "
