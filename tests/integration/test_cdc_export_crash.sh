@@ -11,8 +11,7 @@ ED=$(new_export_dir)
 pg_start source sourcedb || exit 1
 conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 export QUEUE_SEGMENT_MAX_BYTES=100000
 run() {
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" --export-type snapshot-and-changes --disable-pb true "$@" >>"$TEST_TMP/exporter.out" 2>&1

@@ -15,8 +15,7 @@ V=$VOYAGER
 pg_start source sourcedb || exit 1
 conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 
 # queue_summary ED: "markers LAST_OP LAST_SEGMENT_CLOSED LAST_SEGMENT_IS_LAST"
 queue_summary() {

@@ -14,8 +14,7 @@ ED=$(new_export_dir)
 pg_start source sourcedb || exit 1
 conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 proxy_start src "$SOURCE_PORT" || exit 1
 export QUEUE_SEGMENT_MAX_BYTES=200000
 export YB_VOYAGER_REPLICATION_TIMEOUT=3 YB_VOYAGER_RETRY_TIMEOUT=120

@@ -12,8 +12,7 @@ conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
 psql_as source sourcedb -c "CREATE TABLE public.big (id int PRIMARY KEY, pad text); ALTER TABLE public.big REPLICA IDENTITY FULL;
     INSERT INTO public.big SELECT g, repeat('p', 200) FROM generate_series(1, 300000) g" >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 LIVE=(--export-type snapshot-and-changes --disable-pb true --parallel-jobs 1)
 slots() { psql_as source sourcedb -c "SELECT string_agg(slot_name || ':' || restart_lsn, ',') FROM pg_replication_slots"; }
 

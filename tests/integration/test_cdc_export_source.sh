@@ -12,8 +12,7 @@ pg_start source sourcedb || exit 1
 conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
 psql_as source sourcedb -c "INSERT INTO public.items (id, name, doc) SELECT g, 'bulk', repeat('x', 100) FROM generate_series(100, 20000) g" >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 LIVE=(--export-type snapshot-and-changes --disable-pb true)
 
 # ---- prerequisites ----

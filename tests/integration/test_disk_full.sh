@@ -33,8 +33,7 @@ live_schema_sql | psql_as source sourcedb >/dev/null
 # About 11 MB of data: more than the 8 MB disk.
 psql_as source sourcedb -c "CREATE TABLE public.big (id int PRIMARY KEY, pad text); ALTER TABLE public.big REPLICA IDENTITY FULL;
     INSERT INTO public.big SELECT g, repeat(md5(g::text), 2) FROM generate_series(1, 150000) g" >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 export VOYAGER_EXPORT_SPLIT_BYTES=$((1024 * 1024))
 reset_copy() {
     psql_as source copydb -c "TRUNCATE public.items, public.\"Mixed Case\", public.pairs, public.parted, public.big" >/dev/null

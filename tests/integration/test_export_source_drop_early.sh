@@ -13,8 +13,7 @@ V=$VOYAGER
 pg_start source sourcedb || exit 1
 conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 proxy_start src "$SOURCE_PORT" || { not_ok "fault proxy"; done_testing; exit 1; }
 PROXIED=(--source-db-type postgresql --source-db-host 127.0.0.1 --source-db-port "$SRC_PROXY_PORT"
     --source-db-user voyager --source-db-name sourcedb --source-db-schema public)

@@ -15,8 +15,7 @@ conn_flags
 live_schema_sql | psql_as source sourcedb >/dev/null
 psql_as source sourcedb -c "CREATE TABLE public.big (id int PRIMARY KEY, pad text); ALTER TABLE public.big REPLICA IDENTITY FULL;
     INSERT INTO public.big SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 300000) g" >/dev/null
-psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
-"$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
+copydb_create
 export VOYAGER_EXPORT_SPLIT_BYTES=$((256 * 1024)) YB_VOYAGER_RETRY_TIMEOUT=120
 
 # The export is stopped in the middle of big at a known point, not raced: the proxy holds the

@@ -8,6 +8,7 @@
 #   queue_vsn_check ED              "ok" or what is wrong with vsn order / markers
 #   queue_replay_sql ED ROLE        SQL applying ROLE's events (each UPDATE/DELETE must hit 1 row)
 #   queue_events ED ROLE            number of events (markers excluded)
+#   copydb_create                   copydb on the source cluster: sourcedb's schema, no rows
 
 live_schema_sql() {
     cat <<'SQL'
@@ -224,6 +225,12 @@ wait_confirmed() {
         sleep 0.2
     done
     return 1
+}
+# copydb_create: copydb on the source cluster, sourcedb's schema without its rows (the twin
+# queue_equals_source fills).
+copydb_create() {
+    psql_as source postgres -c "CREATE DATABASE copydb OWNER voyager" >/dev/null
+    "$PGBIN/pg_dump" -h "$TEST_TMP/source" -p "$SOURCE_PORT" -U postgres -s -d sourcedb | psql_as source copydb >/dev/null
 }
 # queue_equals_source ED: the queue's vsns are in order, and the snapshot loaded
 # into sourcedb's empty twin copydb plus the replayed queue equals sourcedb.
