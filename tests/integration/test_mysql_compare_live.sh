@@ -34,16 +34,8 @@ check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
 check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
 "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true >"$TEST_TMP/exporter.out" 2>&1 &
 EXP_PID=$!
-streaming() {
-    local i
-    for i in $(seq 1 300); do
-        grep -q "streaming changes from" "$ED/logs/yb-voyager-export-data-from-source.log" 2>/dev/null && return 0
-        kill -0 "$EXP_PID" 2>/dev/null || return 1
-        sleep 0.2
-    done
-    return 1
-}
-check "snapshot exported, then changes streamed" streaming
+check "snapshot exported, then changes streamed" \
+    wait_log "$ED/logs/yb-voyager-export-data-from-source.log" "streaming changes from" "$EXP_PID"
 "$V" import data -e "$ED" "${TGT[@]}" --disable-pb true --parallel-jobs 2 >"$TEST_TMP/importer.out" 2>&1 &
 IMP_PID=$!
 

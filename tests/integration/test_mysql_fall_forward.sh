@@ -28,18 +28,9 @@ check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
 check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
 
 # ---- phase 1: source -> target and source-replica ----
-wait_log() {
-    local file=$1 re=$2 key=$3 i
-    for i in $(seq 1 600); do
-        grep -qE "$re" "$file" 2>/dev/null && return 0
-        proc_alive "$key" || return 1
-        sleep 0.1
-    done
-    return 1
-}
 proc_start exp "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true
 check "export data: snapshot, then streaming" \
-    wait_log "$ED/logs/yb-voyager-export-data-from-source.log" "streaming changes from" exp
+    wait_log "$ED/logs/yb-voyager-export-data-from-source.log" "streaming changes from" "$(proc_pid exp)"
 # without the grants, the bookkeeping cannot be made: the error says the GRANT, nothing is written
 expect_refusal "import data to source-replica without grants on ybvoyager_metadata: the GRANT on a hint line" 5 \
     "cannot create the bookkeeping database ybvoyager_metadata: Access denied.*hint: as an administrator run: GRANT ALL ON ybvoyager_metadata\.\* TO 'voyager'@'<client host>';" \

@@ -23,13 +23,7 @@ run_export() {
     : >"$TEST_TMP/exp.out"
     "$V" export data -e "$1" "${SRC[@]}" "${LIVE[@]}" >"$TEST_TMP/exp.out" 2>&1 &
     EXP_PID=$!
-    local i
-    for i in $(seq 1 300); do
-        grep -q "streaming changes from" "$1/logs/yb-voyager-export-data-from-source.log" 2>/dev/null && return 0
-        kill -0 "$EXP_PID" 2>/dev/null || return 1
-        sleep 0.2
-    done
-    return 1
+    wait_log "$1/logs/yb-voyager-export-data-from-source.log" "streaming changes from" "$EXP_PID"
 }
 # stops WHAT RE: export data exits non-zero within 60 s, its error matching RE
 stops() {

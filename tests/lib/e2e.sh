@@ -7,6 +7,7 @@
 #   proc_start KEY cmd...                  # run in background, remember the command line
 #   proc_kill9 KEY; proc_restart KEY       # crash it; start it again, same arguments
 #   proc_wait KEY [TIMEOUT]                # wait for its exit; sets PROC_RC
+#   proc_pid KEY                           # its pid (for harness.sh's wait_log)
 #   proc_became OLD NEW cmd...             # OLD's process turned into cmd (exec): track it as NEW
 #   wait_equal A B [TIMEOUT] [DB_A DB_B]   # until table fingerprints agree (0) or timeout (1)
 
@@ -96,6 +97,7 @@ proc_kill9() {
 }
 
 proc_alive() { kill -0 "${_PROC_PID[$1]:-0}" 2>/dev/null; }
+proc_pid() { echo "${_PROC_PID[$1]:-0}"; }
 
 proc_wait() {
     local key=$1 timeout=${2:-120} t=0

@@ -192,6 +192,17 @@ wait_exit() {
     return 124
 }
 
+# wait_log FILE RE PID: until a line of FILE matches RE (at most 60 s); false at once when PID ended.
+wait_log() {
+    local i
+    for i in $(seq 1 300); do
+        grep -qE -- "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+
 # ---- TAP-style checks ----
 ok() {
     _N=$((_N + 1)); _PASS=$((_PASS + 1))
