@@ -240,6 +240,22 @@ bool str_starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool str_take_quoted(const char **p, const char *end, char quote, strbuf *out)
+{
+    for (const char *q = *p; q < end;) {
+        if (*q != quote) {
+            strbuf_append_char(out, *q++);
+        } else if (q + 1 < end && q[1] == quote) {
+            strbuf_append_char(out, quote);
+            q += 2;
+        } else {
+            *p = q + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool str_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);

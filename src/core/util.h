@@ -63,6 +63,12 @@ bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);
 char *str_trim(char *s);                            /* in place */
 char *str_to_lower(const char *s);                  /* new string */
+/*
+ * The text of a quoted name or literal, *p just past its opening quote: appended to out up to
+ * the closing quote (a doubled quote inside stands for one), *p moved past it. False when the
+ * closing quote is missing (*p then unchanged).
+ */
+bool str_take_quoted(const char **p, const char *end, char quote, strbuf *out);
 
 /* Parse a boolean as the command line accepts it: true/false/yes/no/1/0 (any case). */
 bool parse_bool(const char *s, bool *out);

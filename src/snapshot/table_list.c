@@ -17,21 +17,9 @@ static bool parse_part(const char **p, const char *end, char **out, bool *quoted
     if (s < end && *s == '"') {
         *quoted = true;
         s++;
-        for (;;) {
-            if (s >= end) {
-                strbuf_free(&sb);
-                return false; /* unterminated quote */
-            }
-            if (*s == '"') {
-                if (s + 1 < end && s[1] == '"') {
-                    strbuf_append_char(&sb, '"');
-                    s += 2;
-                    continue;
-                }
-                s++;
-                break;
-            }
-            strbuf_append_char(&sb, *s++);
+        if (!str_take_quoted(&s, end, '"', &sb)) {
+            strbuf_free(&sb);
+            return false; /* unterminated quote */
         }
     } else {
         *quoted = false;

@@ -42,6 +42,21 @@ TEST(util_strlist_split_trims_and_drops_empty)
     strlist_free(&l);
 }
 
+TEST(util_str_take_quoted)
+{
+    const char *in = "a``b`` c`.rest", *p = in, *end = in + strlen(in);
+    strbuf sb = STRBUF_INIT;
+    CHECK(str_take_quoted(&p, end, '`', &sb));
+    CHECK_STR_EQ(sb.data, "a`b` c");
+    CHECK_STR_EQ(p, ".rest");
+    strbuf_reset(&sb);
+    const char *open = "no end``", *q = open;
+    bool closed = str_take_quoted(&q, open + strlen(open), '`', &sb);
+    strbuf_free(&sb);
+    CHECK(!closed);
+    CHECK(q == open);
+}
+
 TEST(util_strbuf_append_int_as_printf)
 {
     const long long vs[] = {0, 7, -1, 10, 1234567890123LL, -9223372036854775807LL - 1,

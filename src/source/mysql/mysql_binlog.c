@@ -948,21 +948,9 @@ static bool take_ident(const char **p, const char *end, char **out)
     strbuf_append(&sb, "");
     if (q < end && (*q == '`' || *q == '"')) {
         char quote = *q++;
-        for (;;) {
-            if (q >= end) {
-                strbuf_free(&sb);
-                return false;
-            }
-            if (*q == quote) {
-                if (q + 1 < end && q[1] == quote) {
-                    strbuf_append_char(&sb, quote);
-                    q += 2;
-                    continue;
-                }
-                q++;
-                break;
-            }
-            strbuf_append_char(&sb, *q++);
+        if (!str_take_quoted(&q, end, quote, &sb)) {
+            strbuf_free(&sb);
+            return false;
         }
     } else {
         while (q < end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$' || (unsigned char)*q >= 0x80))
