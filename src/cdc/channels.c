@@ -171,7 +171,8 @@ static writer_cols cols_of(const cdc_cols *c)
  * Apply the batch through the writer: its changes as writer_items (pointers
  * into the events), *failed mapped back to the batch's item.
  */
-static bool apply_batch(channel *c, cdc_item **batch, size_t n, cdc_item **failed, strbuf *err)
+static bool apply_batch(channel *c, cdc_item **batch, size_t n, int64_t after, cdc_item **failed,
+                        strbuf *err)
 {
     for (size_t i = 0; i < n; i++) {
         const cdc_event *ev = &batch[i]->ev;
@@ -187,7 +188,7 @@ static bool apply_batch(channel *c, cdc_item **batch, size_t n, cdc_item **faile
         c->wp[i] = &c->wi[i];
     }
     writer_item *wf = NULL;
-    bool ok = c->ws->ops->apply_batch(c->ws, c->wp, n, &wf, err);
+    bool ok = c->ws->ops->apply_batch(c->ws, after, c->wp, n, &wf, err);
     *failed = wf ? batch[wf - c->wi] : NULL;
     return ok;
 }
@@ -207,38 +208,58 @@ static void set_error_line(strbuf *err, const char *msg)
 }
 
 /*
- * After a failed attempt, on the (re)connected session: did the batch commit
- * before the connection dropped (an ambiguous COMMIT)? The channel's progress
- * row says: it moves in the batch's own transaction. 1: committed, 0: not,
- * -1: unknown (the connection is still down), -2: the progress went below
- * what this process saw committed (the target lost acknowledged commits).
+ * After a failed attempt, on the (re)connected session: what of the batch
+ * batch[*from..n) committed anyway? The channel's progress row tells: it moves
+ * only in a batch's transaction, and only from the vsn that batch follows.
+ * At *after: nothing (0). At or past the batch's last vsn: all of it (1), in
+ * this attempt before the connection dropped (an ambiguous COMMIT: dropped)
+ * or in another session's transaction. In between: another session committed
+ * its first events, the transaction of an importer killed while it committed
+ * (its server session goes on with what it was sent), read as uncommitted when
+ * this run started; *from moves past them (2). *after becomes the progress
+ * read. -1: unknown (the connection is down); -2: the progress went below
+ * *after, what this process saw committed (the target lost acknowledged
+ * commits).
  */
-static int batch_committed(channel *c, cdc_item **batch, size_t n)
+static int committed_meanwhile(channel *c, cdc_item **batch, size_t n, size_t *from,
+                               int64_t *after, bool dropped)
 {
     int64_t vsn = 0;
     if (!c->ws->ops->connected(c->ws) ||
         !c->ws->ops->progress(c->ws, c->set->migration_uuid, c->no, &vsn))
         return -1;
-    pthread_mutex_lock(&c->set->mu);
-    int64_t committed = c->committed;
-    pthread_mutex_unlock(&c->set->mu);
-    if (vsn < committed) {
+    if (vsn < *after) {
         log_report(LOG_ERROR,
                    "the database lost acknowledged commits (a crash with synchronous_commit off?)",
                    "run the same command again to re-apply the changes from its progress",
                    "%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
                    "that it had committed",
-                   db_role_name(c->ws->role), c->no, (long long)vsn, (long long)committed);
+                   db_role_name(c->ws->role), c->no, (long long)vsn, (long long)*after);
         return -2;
     }
-    if (vsn >= batch[n - 1]->ev.vsn) {
-        log_warn("%s database: vsns %lld..%lld of channel %d committed before the connection "
-                 "dropped: not applied again",
-                 db_role_name(c->ws->role), (long long)batch[0]->ev.vsn,
-                 (long long)batch[n - 1]->ev.vsn, c->no);
+    if (vsn == *after)
+        return 0;
+    *after = vsn;
+    int64_t first = batch[*from]->ev.vsn, last = batch[n - 1]->ev.vsn;
+    if (vsn >= last) {
+        if (dropped)
+            log_warn("%s database: vsns %lld..%lld of channel %d committed before the connection "
+                     "dropped: not applied again",
+                     db_role_name(c->ws->role), (long long)first, (long long)last, c->no);
+        else
+            log_warn("%s database: vsns %lld..%lld of channel %d were committed by an earlier "
+                     "session (an importer killed while it committed): not applied again",
+                     db_role_name(c->ws->role), (long long)first, (long long)vsn, c->no);
         return 1;
     }
-    return 0;
+    while (batch[*from]->ev.vsn <= vsn)
+        (*from)++;
+    log_warn("%s database: vsns %lld..%lld of channel %d were committed by an earlier session (an "
+             "importer killed while it committed): not applied again, the batch goes on from vsn "
+             "%lld",
+             db_role_name(c->ws->role), (long long)first, (long long)vsn, c->no,
+             (long long)batch[*from]->ev.vsn);
+    return 2;
 }
 
 /*
@@ -292,25 +313,42 @@ static int reconnect_session(channel *c)
 static void progress_beat(channel *c)
 {
     channel_set *s = c->set;
-    int64_t vsn = s->read_vsn;
+    int64_t vsn = s->read_vsn, after = c->committed;
     c->busy = true;
     c->busy_first_vsn = vsn + 1;
     pthread_mutex_unlock(&s->mu);
     int up = c->ws->ops->connected(c->ws) ? 1 : reconnect_session(c);
-    bool ok = up == 1 && c->ws->ops->apply_progress(c->ws, vsn);
+    bool ok = up == 1 && c->ws->ops->apply_progress(c->ws, after, vsn);
+    /*
+     * Refused, the progress may have moved: this record's commit went unanswered
+     * (then it is at vsn), or an earlier session committed (at most to what this
+     * run has yet to read: those events are dropped as the worker takes them).
+     */
+    int64_t now = after;
+    if (!ok && up == 1 && c->ws->ops->connected(c->ws) &&
+        c->ws->ops->progress(c->ws, s->migration_uuid, c->no, &now) && now > after)
+        log_info("%s database: the progress of apply channel %d moved to vsn %lld meanwhile",
+                 db_role_name(c->ws->role), c->no, (long long)now);
     pthread_mutex_lock(&s->mu);
     c->busy = false;
     if (ok && vsn > c->committed)
         c->committed = vsn;
+    if (now > c->committed)
+        c->committed = now;
     if (up < 0 && !s->stop)
         s->failed = true;
     c->quiet_since_ms = now_monotonic_ms();
     pthread_cond_broadcast(&s->progress);
 }
 
-/* Apply batch with retries; false after logging the final error. */
-static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
+/*
+ * Apply batch with retries, following progress *after; false after logging
+ * the final error. On success *after is the channel's progress (the batch's
+ * last vsn, or past it when another session committed further).
+ */
+static bool apply_with_retries(channel *c, cdc_item **batch, size_t n, int64_t *after)
 {
+    size_t from = 0;
     strbuf err = STRBUF_INIT;
     bool ok = false;
     retry_policy pol = retry_policy_default();
@@ -323,23 +361,20 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
             /* the reconnect failed: that is this attempt's error (not "no connection") */
             set_error_line(&err, c->ws->ops->error_line(c->ws));
         }
-        if (attempt > 1 && reconnected) {
-            int done = batch_committed(c, batch, n);
-            if (done == 1) {
-                ok = true;
-                break;
-            }
-            if (done == -2) {
-                pthread_mutex_lock(&c->set->mu);
-                c->set->resumable = true;
-                pthread_mutex_unlock(&c->set->mu);
-                break;
-            }
-        }
-        if (reconnected && apply_batch(c, batch, n, &failed, &err)) {
+        int done = attempt > 1 && reconnected
+                       ? committed_meanwhile(c, batch, n, &from, after, true)
+                       : 0;
+        if (done == 1) {
             ok = true;
             break;
         }
+        if (done != -2 && reconnected &&
+            apply_batch(c, batch + from, n - from, *after, &failed, &err)) {
+            *after = batch[n - 1]->ev.vsn;
+            ok = true;
+            break;
+        }
+        /* the failure's kind, before another statement on the session */
         bool retryable = c->ws->ops->retryable(c->ws);
         bool transient = retryable;
         /*
@@ -350,6 +385,22 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
         bool unique_violation = c->ws->ops->unique_violation(c->ws);
         if (unique_violation)
             retryable = true;
+        /* refused on a working session: did another session commit meanwhile? */
+        if (done != -2 && reconnected && c->ws->ops->connected(c->ws)) {
+            done = committed_meanwhile(c, batch, n, &from, after, false);
+            if (done == 1) {
+                ok = true;
+                break;
+            }
+            if (done == 2)
+                continue; /* the rest of the batch, at once */
+        }
+        if (done == -2) {
+            pthread_mutex_lock(&c->set->mu);
+            c->set->resumable = true;
+            pthread_mutex_unlock(&c->set->mu);
+            break;
+        }
         char where[512];
         if (failed)
             snprintf(where, sizeof where, "applying vsn %lld (%s on %s)",
@@ -361,7 +412,7 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n)
                      failed->tm->qualified);
         else
             snprintf(where, sizeof where, "applying vsns %lld..%lld of channel %d",
-                     (long long)batch[0]->ev.vsn, (long long)batch[n - 1]->ev.vsn, c->no);
+                     (long long)batch[from]->ev.vsn, (long long)batch[n - 1]->ev.vsn, c->no);
         pthread_mutex_lock(&c->set->mu);
         bool stop = c->set->stop;
         pthread_mutex_unlock(&c->set->mu);
@@ -411,6 +462,19 @@ static void *worker(void *arg)
         }
         if (s->stop || s->failed)
             break;
+        /* committed by an earlier session (committed_meanwhile moved the progress past them) */
+        while (c->count && c->q[c->head]->ev.vsn <= c->committed) {
+            cdc_item *it = c->q[c->head];
+            c->head = (c->head + 1) % c->cap;
+            c->count--;
+            c->queued_bytes -= it->bytes;
+            s->held_bytes -= it->bytes;
+            s->applied++;
+            cdc_item_free(it);
+            pthread_cond_broadcast(&s->progress);
+        }
+        if (c->count == 0)
+            continue;
         if (!deps_ok(s, c->q[c->head])) {
             pthread_cond_wait(&s->progress, &s->mu);
             continue;
@@ -427,13 +491,14 @@ static void *worker(void *arg)
         c->count -= k;
         c->busy = true;
         c->busy_first_vsn = batch[0]->ev.vsn;
+        int64_t after = c->committed;
         pthread_cond_broadcast(&s->progress);
         pthread_mutex_unlock(&s->mu);
 
-        bool ok = apply_with_retries(c, batch, k);
+        bool ok = apply_with_retries(c, batch, k, &after);
         if (ok && bytes > WRITER_RENEW_AFTER_BYTES && c->ws->ops->apply_renew)
             c->ws->ops->apply_renew(c->ws);
-        int64_t first = batch[0]->ev.vsn, last = batch[k - 1]->ev.vsn;
+        int64_t first = batch[0]->ev.vsn;
         for (size_t i = 0; i < k; i++)
             cdc_item_free(batch[i]);
 
@@ -446,7 +511,7 @@ static void *worker(void *arg)
                                    c->ws->folded_into_updates};
         c->quiet_since_ms = now_monotonic_ms();
         if (ok) {
-            c->committed = last;
+            c->committed = after;
             s->applied += (int64_t)k;
         } else {
             if (!s->uncommitted_first_vsn || first < s->uncommitted_first_vsn)

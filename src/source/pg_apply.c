@@ -911,15 +911,16 @@ enum { SENT_CONTROL = -1 };
 #define STMT_CACHE_MAX 2000
 
 /* A TRUNCATE event, alone in its batch: the table emptied and the channel's progress, one transaction. */
-static bool apply_truncate(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+static bool apply_truncate(applier *a, const char *after, writer_item *it, writer_item **failed,
+                           strbuf *err)
 {
     pgconn *c = a->conn;
     char ch[16], vsn[24];
     snprintf(ch, sizeof ch, "%d", a->channel);
     snprintf(vsn, sizeof vsn, "%lld", (long long)it->ev.vsn);
-    const char *pp[6] = {a->migration_uuid, ch, vsn, "0", "0", "0"};
+    const char *pp[7] = {a->migration_uuid, ch, vsn, "0", "0", "0", after};
     bool ok = pgconn_exec(c, "BEGIN") && pgconn_empty_table(c, it->tm->qualified) &&
-              pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) && pgconn_exec(c, "COMMIT");
+              pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 7, pp) && pgconn_exec(c, "COMMIT");
     if (!ok) {
         set_error(err, PQerrorMessage(c->pg));
         *failed = it;
@@ -1153,7 +1154,8 @@ static bool copy_path_refused(const pgconn *c)
  * 1: applied; 0: failed (err, *failed set); -1: the COPY path was refused
  * (copy_path_refused) and rolled back: apply the batch by statements.
  */
-static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, strbuf *err)
+static int apply_copy_row(applier *a, const char *after, writer_item *it, writer_item **failed,
+                          strbuf *err)
 {
     pgconn *c = a->conn;
     const writer_change *ev = &it->ev;
@@ -1162,7 +1164,7 @@ static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, str
     snprintf(ch, sizeof ch, "%d", a->channel);
     snprintf(vsn, sizeof vsn, "%lld", (long long)ev->vsn);
     const char *ni = insert ? "1" : "0", *nu = insert ? "0" : "1";
-    const char *pp[6] = {a->migration_uuid, ch, vsn, ni, nu, "0"};
+    const char *pp[7] = {a->migration_uuid, ch, vsn, ni, nu, "0", after};
     const char *tp[6] = {a->migration_uuid, ch, it->tm->count_name, ni, nu, "0"};
     long rows = 1;
     bool ok = pgconn_exec(c, "BEGIN");
@@ -1182,7 +1184,7 @@ static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, str
         }
         *failed = it;
     }
-    ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 6, pp) &&
+    ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 7, pp) &&
          pgconn_exec_params(c, CDC_SQL_TABLE_COUNTS, 6, tp) && pgconn_exec(c, "COMMIT");
     if (!ok) {
         set_error(err, PQerrorMessage(c->pg));
@@ -1200,27 +1202,31 @@ static int apply_copy_row(applier *a, writer_item *it, writer_item **failed, str
     return 1;
 }
 
-bool applier_apply_progress(applier *a, int64_t vsn)
+bool applier_apply_progress(applier *a, int64_t after_vsn, int64_t vsn)
 {
-    char ch[16], v[24];
+    char ch[16], v[24], after[24];
     snprintf(ch, sizeof ch, "%d", a->channel);
     snprintf(v, sizeof v, "%lld", (long long)vsn);
-    const char *pp[6] = {a->migration_uuid, ch, v, "0", "0", "0"};
-    /* one statement, its own transaction; "stale" (another importer) fails its cast */
-    PGresult *r = PQexecParams(a->conn->pg, CDC_SQL_CHANNEL_PROGRESS, 6, NULL, pp, NULL, NULL, 0);
+    snprintf(after, sizeof after, "%lld", (long long)after_vsn);
+    const char *pp[7] = {a->migration_uuid, ch, v, "0", "0", "0", after};
+    /* one statement, its own transaction; "stale" (moved by another session) fails its cast */
+    PGresult *r = PQexecParams(a->conn->pg, CDC_SQL_CHANNEL_PROGRESS, 7, NULL, pp, NULL, NULL, 0);
     bool ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
     return ok;
 }
 
-bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed, strbuf *err)
+bool applier_apply_batch(applier *a, int64_t after_vsn, writer_item **items, size_t n,
+                         writer_item **failed, strbuf *err)
 {
     *failed = NULL;
     a->conn->last_error_retryable = false;
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)after_vsn);
     if (n == 1 && items[0]->ev.op == WRITER_OP_TRUNCATE)
-        return apply_truncate(a, items[0], failed, err);
+        return apply_truncate(a, after, items[0], failed, err);
     if (is_copy_row(items, n)) {
-        int rc = apply_copy_row(a, items[0], failed, err);
+        int rc = apply_copy_row(a, after, items[0], failed, err);
         if (rc >= 0)
             return rc == 1;
     }
@@ -1271,9 +1277,9 @@ bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item 
         snprintf(c0, sizeof c0, "%lld", (long long)totals[0]);
         snprintf(c1, sizeof c1, "%lld", (long long)totals[1]);
         snprintf(c2, sizeof c2, "%lld", (long long)totals[2]);
-        const char *pp[6] = {a->migration_uuid, ch, vsn, c0, c1, c2};
+        const char *pp[7] = {a->migration_uuid, ch, vsn, c0, c1, c2, after};
         if (sent_ok) {
-            sent_ok = PQsendQueryParams(pg, CDC_SQL_CHANNEL_PROGRESS, 6, NULL, pp, NULL, NULL, 0);
+            sent_ok = PQsendQueryParams(pg, CDC_SQL_CHANNEL_PROGRESS, 7, NULL, pp, NULL, NULL, 0);
             sent[nsent++] = SENT_CONTROL;
         }
         for (size_t t = 0; t < ntc && sent_ok; t++) {

@@ -63,6 +63,20 @@ PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const ch
                         6, NULL, p, NULL, NULL, 0);
 }
 
+PGresult *import_metainfo_set_rows(pgconn *c, const char *migration_uuid, const char *file_name,
+                                   int64_t batch, const char *schema, const char *table, int64_t rows)
+{
+    char b[32], n[32];
+    snprintf(b, sizeof b, "%lld", (long long)batch);
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    const char *p[6] = {migration_uuid, file_name, b, schema, table, n};
+    return PQexecParams(c->pg,
+                        "UPDATE ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
+                        " SET rows_imported = $6 WHERE migration_uuid = $1 AND data_file_name = $2"
+                        " AND batch_number = $3 AND schema_name = $4 AND table_name = $5",
+                        6, NULL, p, NULL, NULL, 0);
+}
+
 bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
                                   const char *table)
 {

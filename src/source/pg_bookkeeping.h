@@ -16,18 +16,24 @@
 
 /*
  * Statements run inside each batch ($1 migration uuid, $2 channel, ...).
- * The progress only moves forward: a stale writer (a replayed batch, a second
+ * The progress only moves forward, and only from the vsn the batch follows
+ * ($7): a writer that read an older progress (a replayed batch; a restarted
+ * importer while the killed one's last batch still commits; a second
  * importer) updates no row, and then the statement fails (the cast of the
  * message to integer; inside the CASE the planner cannot fold it away), so
- * the batch cannot commit without its progress.
+ * the batch cannot commit.
+ * Under READ COMMITTED the row lock makes the later of two such batches wait
+ * for the earlier and then find the progress moved.
  */
 #define CDC_SQL_CHANNEL_PROGRESS                                                                   \
     "WITH u AS (UPDATE " CDC_CHANNELS_TABLE " SET last_applied_vsn = $3, "                         \
     "num_inserts = num_inserts + $4, num_updates = num_updates + $5, "                             \
     "num_deletes = num_deletes + $6 "                                                              \
-    "WHERE migration_uuid = $1 AND channel_no = $2 AND last_applied_vsn < $3 RETURNING 1) "        \
+    "WHERE migration_uuid = $1 AND channel_no = $2 AND last_applied_vsn = $7 "                     \
+    "AND last_applied_vsn < $3 RETURNING 1) "                                                      \
     "SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE 'stale batch: the progress of this channel is "  \
-    "already at or past vsn ' || $3 || ' (another importer on this database?)' END)::int FROM u"
+    "no longer at vsn ' || $7 || ' (committed by another session: an importer killed while it "    \
+    "committed, or a second importer on this database?)' END)::int FROM u"
 #define CDC_SQL_TABLE_COUNTS                                                                       \
     "INSERT INTO " CDC_COUNTS_TABLE " AS t (migration_uuid, channel_no, table_name, total_events, " \
     "num_inserts, num_updates, num_deletes) "                                                      \

@@ -129,9 +129,35 @@ static int64_t cut_after(int fd, int64_t from, int64_t to, int64_t cap)
 }
 
 /*
- * The batch in one transaction: BEGIN; COPY ... FROM STDIN with the batch's
- * byte range (as several COPYs when copy_cap > 0); its metainfo row; COMMIT.
- * Both commit together or not at all. b->fd stays the caller's.
+ * The batch's metainfo row, first in its transaction: it claims the batch. A
+ * session still committing the same batch (an importer killed meanwhile: its
+ * server session goes on) holds that key, so this insert waits for it and then
+ * fails on the key (the batch is loaded: WRITER_LOAD_DONE), before any row is
+ * sent that would stop on the table's own keys. 1 claimed, 0 done, -1 failed
+ * (res kept in *res).
+ */
+static int claim_batch(pgconn *c, const char *uuid, const writer_batch *b, PGresult **res)
+{
+    *res = import_metainfo_insert(c, uuid, b->file_name, b->number, b->schema, b->table, b->rows);
+    if (PQresultStatus(*res) == PGRES_COMMAND_OK) {
+        PQclear(*res);
+        *res = NULL;
+        return 1;
+    }
+    const char *st = PQresultErrorField(*res, PG_DIAG_SQLSTATE);
+    if (st && strcmp(st, "23505") == 0) {
+        PQclear(*res);
+        *res = NULL;
+        pgconn_exec(c, "ROLLBACK");
+        return 0;
+    }
+    return -1;
+}
+
+/*
+ * The batch in one transaction: BEGIN; its metainfo row (claim_batch); COPY
+ * ... FROM STDIN with the batch's byte range (as several COPYs when copy_cap >
+ * 0); COMMIT. Both commit together or not at all. b->fd stays the caller's.
  */
 static writer_load_result batch_once(pgconn *c, const char *uuid, const writer_batch *b, char *buf,
                                      int64_t copy_cap, char **why)
@@ -153,6 +179,11 @@ static writer_load_result batch_once(pgconn *c, const char *uuid, const writer_b
             goto failed;
         PQclear(res);
     }
+    int claimed = claim_batch(c, uuid, b, &res);
+    if (claimed == 0)
+        return WRITER_LOAD_DONE; /* committed by an earlier run we did not know about: keep that one */
+    if (claimed < 0)
+        goto failed;
     /* copy_cap > 0: the batch goes as several COPYs, still one transaction (YugabyteDB's RPC limit) */
     int64_t copied = 0, pos = b->start;
     do {
@@ -189,22 +220,15 @@ static writer_load_result batch_once(pgconn *c, const char *uuid, const writer_b
             PQclear(res);
         pos = to;
     } while (pos < b->end);
-    if (copied != b->rows)
+    if (copied != b->rows) {
         log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->display,
                  (long long)b->number, b->file_name, (long long)copied, (long long)b->rows);
-    res = import_metainfo_insert(c, uuid, b->file_name, b->number,
-                                 b->schema, b->table, copied);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (st && strcmp(st, "23505") == 0) {
-            /* Committed by an earlier run we did not know about: keep that one. */
-            PQclear(res);
-            pgconn_exec(c, "ROLLBACK");
-            return WRITER_LOAD_DONE;
-        }
-        goto failed;
+        res = import_metainfo_set_rows(c, uuid, b->file_name, b->number, b->schema, b->table,
+                                       copied);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            goto failed;
+        PQclear(res);
     }
-    PQclear(res);
     res = PQexec(c->pg, "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         goto failed;

@@ -384,11 +384,11 @@ static void pg_w_apply_renew(writer_session *s)
     applier_reset(&p->ap);
 }
 
-static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
+static bool pg_w_apply_batch(writer_session *s, int64_t after_vsn, writer_item **items, size_t n,
                              writer_item **failed, strbuf *err)
 {
     pg_wsession *p = pg_ws(s);
-    bool ok = applier_apply_batch(&p->ap, items, n, failed, err);
+    bool ok = applier_apply_batch(&p->ap, after_vsn, items, n, failed, err);
     s->zero_row_changes = p->ap.zero_row_changes;
     s->merged_events = p->ap.merged_events;
     s->folded_into_inserts = p->ap.folded_into_inserts;
@@ -396,9 +396,9 @@ static bool pg_w_apply_batch(writer_session *s, writer_item **items, size_t n,
     return ok;
 }
 
-static bool pg_w_apply_progress(writer_session *s, int64_t vsn)
+static bool pg_w_apply_progress(writer_session *s, int64_t after_vsn, int64_t vsn)
 {
-    return applier_apply_progress(&pg_ws(s)->ap, vsn);
+    return applier_apply_progress(&pg_ws(s)->ap, after_vsn, vsn);
 }
 
 static void pg_w_close_session(writer_session *s)

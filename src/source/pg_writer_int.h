@@ -56,10 +56,10 @@ void applier_init(applier *a, pgconn *conn, int channel, const char *migration_u
 void applier_reset(applier *a);
 void applier_free(applier *a);
 /* writer_ops.apply_batch on a's connection (its contract). */
-bool applier_apply_batch(applier *a, writer_item **items, size_t n, writer_item **failed,
-                         strbuf *err);
+bool applier_apply_batch(applier *a, int64_t after_vsn, writer_item **items, size_t n,
+                         writer_item **failed, strbuf *err);
 /* writer_ops.apply_progress on a's connection (its contract). */
-bool applier_apply_progress(applier *a, int64_t vsn);
+bool applier_apply_progress(applier *a, int64_t after_vsn, int64_t vsn);
 
 /* pg_bookkeeping.c: writer_ops' bookkeeping entries on a connection (their contracts). */
 bool cdc_metainfo_create(pgconn *c);
@@ -83,6 +83,9 @@ bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo
 /* The INSERT of a batch's row, inside the caller's transaction. Caller PQclear()s. */
 PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,
                                  int64_t batch, const char *schema, const char *table, int64_t rows);
+/* Its row count, in the same transaction (the batch loaded other than planned). Caller PQclear()s. */
+PGresult *import_metainfo_set_rows(pgconn *c, const char *migration_uuid, const char *file_name,
+                                   int64_t batch, const char *schema, const char *table, int64_t rows);
 bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
                                   const char *table);
 /* writer_ops.batches_undo_table's contract. */

@@ -18,9 +18,11 @@
  * dropped, progress, metrics. What a writer provides: the calls below.
  *
  * Exactly once: apply_batch commits a batch's changes and the channel's
- * progress (last applied vsn, counts) in one transaction, and a batch whose
- * last vsn is not past the progress already recorded cannot commit. The
- * engine reads that progress (progress) after an ambiguous failure. A
+ * progress (last applied vsn, counts) in one transaction, and only while the
+ * progress recorded is still the one the batch follows (after_vsn): of two
+ * sessions sending the same events (a killed importer's, still committing,
+ * and its restart's) one commits. The engine reads that progress (progress)
+ * after a failure. A
  * snapshot batch commits with its bookkeeping row (load_batch), which
  * batch_committed reads after an ambiguous failure.
  *
@@ -357,22 +359,25 @@ typedef struct writer_ops {
     bool (*apply_setup)(writer_session *s, int channel, const char *uuid);
     /*
      * Apply items[0..n) in one transaction with the channel's progress (the
-     * vsn of the last item, counts). On failure rolls back and returns false;
+     * vsn of the last item, counts), moved from after_vsn: when the progress
+     * recorded is no longer after_vsn the transaction fails (another session
+     * committed meanwhile). On failure rolls back and returns false;
      * *failed is the item the error is about (NULL when it is not one item's
      * fault), the error's first line goes to err, retryable() and
      * unique_violation() classify it. Not logged.
      */
-    bool (*apply_batch)(writer_session *s, writer_item **items, size_t n, writer_item **failed,
-                        strbuf *err);
+    bool (*apply_batch)(writer_session *s, int64_t after_vsn, writer_item **items, size_t n,
+                        writer_item **failed, strbuf *err);
     /*
      * Optional (NULL: an idle channel's progress moves only with its batches).
      * Record, in a transaction of its own, that the channel's progress is vsn
-     * with no change applied (counts unchanged): the engine calls it for an
-     * idle channel once every change routed to it up to vsn is committed, so
-     * that a restart can read the queue from there (the least progress of all
-     * channels). False on any error, rolled back; not logged.
+     * with no change applied (counts unchanged), if it still is after_vsn (as
+     * apply_batch): the engine calls it for an idle channel once every change
+     * routed to it up to vsn is committed, so that a restart can read the
+     * queue from there (the least progress of all channels). False on any
+     * error, rolled back; not logged.
      */
-    bool (*apply_progress)(writer_session *s, int64_t vsn);
+    bool (*apply_progress)(writer_session *s, int64_t after_vsn, int64_t vsn);
 
     /*
      * Optional (NULL: nothing to give back). Called between batches, after one

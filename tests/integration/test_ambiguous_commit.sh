@@ -77,17 +77,23 @@ assert_eq "no primary key: no duplicate or missing row" \
     "$(psql_as target nopk_faults -c "SELECT count(*), md5(string_agg(x::text || ':' || coalesce(y, '~'), ',' ORDER BY x, y)) FROM nopk")"
 fired=$(proxy_fired tp "COMMIT reply withheld")
 
-# ---- 3. the guard: a batch whose vsn is not past the channel's progress cannot commit
+# ---- 3. the guard: a batch that does not follow the channel's progress cannot commit
 ch0=$(psql_as target mixed -c "SELECT last_applied_vsn FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo WHERE channel_no = 0")
 # the statement exactly as the importer sends it (the macro, through the preprocessor)
 stale=$(printf '#include "source/pg_bookkeeping.h"\nCDC_SQL_CHANNEL_PROGRESS\n' |
     cc -E -P -I "$REPO_ROOT/src" -I/usr/include/postgresql - 2>/dev/null | tail -1 |
     python3 -c 'import ast, re, sys; print("".join(ast.literal_eval(t) for t in re.findall(r"\"(?:[^\"\\\\]|\\\\.)*\"", sys.stdin.read())))')
-assert_match "the progress update is guarded" 'last_applied_vsn < \$3' "$stale"
+assert_match "the progress update is guarded" 'last_applied_vsn = \$7' "$stale"
 uuid=$(psql_as target mixed -c "SELECT migration_uuid FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo LIMIT 1")
-err=$(psql_as target mixed -c "PREPARE p(uuid, int, bigint, bigint, bigint, bigint) AS $stale" \
-    -c "EXECUTE p('$uuid', 0, 1, 0, 0, 0)" 2>&1)
-assert_match "a stale progress update fails its transaction" 'stale batch' "$err"
+prep="PREPARE p(uuid, int, bigint, bigint, bigint, bigint, bigint) AS $stale"
+err=$(psql_as target mixed -c "$prep" -c "EXECUTE p('$uuid', 0, 1, 0, 0, 0, $ch0)" 2>&1)
+assert_match "a progress update behind the progress fails its transaction" 'stale batch' "$err"
+err=$(psql_as target mixed -c "$prep" -c "EXECUTE p('$uuid', 0, $((ch0 + 10)), 0, 0, 0, $((ch0 - 1)))" 2>&1)
+assert_match "so does one past it that follows an older progress (a killed importer's restart)" \
+    'stale batch' "$err"
+assert_eq "one that follows the progress moves it (rolled back here)" "1" \
+    "$(psql_as target mixed -c "BEGIN" -c "$prep" -c "EXECUTE p('$uuid', 0, $((ch0 + 10)), 0, 0, 0, $ch0)" \
+        -c "ROLLBACK" | grep -x 1)"
 assert_eq "and leaves the progress where it was" "$ch0" \
     "$(psql_as target mixed -c "SELECT last_applied_vsn FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo WHERE channel_no = 0")"
 

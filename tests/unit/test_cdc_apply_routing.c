@@ -175,18 +175,23 @@ static bool fake_setup(writer_session *s, int channel, const char *uuid)
     (void)s, (void)channel, (void)uuid;
     return true;
 }
-static bool fake_apply_fails(writer_session *s, writer_item **items, size_t n, writer_item **failed,
-                             strbuf *err)
+static bool fake_apply_fails(writer_session *s, int64_t after, writer_item **items, size_t n,
+                             writer_item **failed, strbuf *err)
 {
-    (void)s, (void)items, (void)n;
+    (void)s, (void)after, (void)items, (void)n;
     *failed = NULL;
     strbuf_append(err, "a check constraint refused the row");
     return false;
 }
-static bool fake_progress(writer_session *s, int64_t vsn)
+static bool fake_progress(writer_session *s, int64_t after, int64_t vsn)
 {
-    (void)s, (void)vsn;
+    (void)s, (void)after, (void)vsn;
     return true;
+}
+static bool fake_progress_unknown(writer_session *s, const char *uuid, int channel, int64_t *vsn)
+{
+    (void)s, (void)uuid, (void)channel, (void)vsn;
+    return false;
 }
 static const char *fake_error_line(writer_session *s)
 {
@@ -212,6 +217,7 @@ TEST(channels_low_watermark_stays_below_a_failed_batch)
         .apply_setup = fake_setup,
         .apply_batch = fake_apply_fails,
         .apply_progress = fake_progress,
+        .progress = fake_progress_unknown,
         .close_session = fake_close,
     };
     writer_session *ws = calloc(1, sizeof *ws);
@@ -233,4 +239,99 @@ TEST(channels_low_watermark_stays_below_a_failed_batch)
     table_meta_free(tm);
     CHECK(failed);
     CHECK_INT_EQ(lw, 6);
+}
+
+/*
+ * ---- another session committed part of what the channel holds ----
+ * The fake database's progress row moves as the writers' statement moves it:
+ * only from the vsn a batch follows. An earlier session (a killed importer's
+ * last transaction) moved it to db_progress before the channel's first batch.
+ */
+static int64_t db_progress;
+static int64_t applied_vsns[64];
+static int napplied;
+
+static bool db_apply(writer_session *s, int64_t after, writer_item **items, size_t n,
+                     writer_item **failed, strbuf *err)
+{
+    (void)s;
+    *failed = NULL;
+    if (after != db_progress) {
+        strbuf_append(err, "stale batch");
+        return false;
+    }
+    for (size_t i = 0; i < n && napplied < 64; i++)
+        applied_vsns[napplied++] = items[i]->ev.vsn;
+    db_progress = items[n - 1]->ev.vsn;
+    return true;
+}
+static bool db_read_progress(writer_session *s, const char *uuid, int channel, int64_t *vsn)
+{
+    (void)s, (void)uuid, (void)channel;
+    *vsn = db_progress;
+    return true;
+}
+
+static void dispatch_range(channel_set *s, table_meta *tm, int from, int to)
+{
+    char json[300];
+    for (int v = from; v <= to; v++) {
+        snprintf(json, sizeof json,
+                 "{\"vsn\":%d,\"op\":\"c\",\"schema_name\":\"public\",\"table_name\":\"uk\","
+                 "\"fields\":{\"id\":\"%d\",\"code\":\"c%d\"},\"exporter_role\":\"r\"}",
+                 v, v, v);
+        channels_dispatch(s, 0, item(tm, json));
+    }
+}
+
+TEST(channels_skip_what_another_session_committed)
+{
+    static const writer_ops ops = {
+        .type = "fake",
+        .connected = fake_true,
+        .retryable = fake_false,
+        .unique_violation = fake_false,
+        .error_line = fake_error_line,
+        .user_ident = fake_user,
+        .apply_setup = fake_setup,
+        .apply_batch = db_apply,
+        .apply_progress = fake_progress,
+        .progress = db_read_progress,
+        .close_session = fake_close,
+    };
+    table_meta *tm = uk_table();
+    /* the earlier session committed 1..4 of the 1..8 this run holds: 5..8 apply, once */
+    writer_session *ws = calloc(1, sizeof *ws);
+    ws->ops = &ops;
+    ws->role = DB_TARGET;
+    db_progress = 4;
+    napplied = 0;
+    channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
+    CHECK(s != NULL);
+    dispatch_range(s, tm, 1, 8);
+    CHECK(channels_drain(s));
+    CHECK_INT_EQ(channels_committed(s, 0), 8);
+    channels_stop(s);
+    CHECK_INT_EQ(napplied, 4);
+    CHECK_INT_EQ(applied_vsns[0], 5);
+    CHECK_INT_EQ(applied_vsns[3], 8);
+    CHECK_INT_EQ(db_progress, 8);
+
+    /* it committed past everything read so far (1..12 of it): what arrives up to 12 is dropped */
+    ws = calloc(1, sizeof *ws);
+    ws->ops = &ops;
+    ws->role = DB_TARGET;
+    db_progress = 12;
+    napplied = 0;
+    s = channels_start(&ws, 1, "uuid", 3, NULL);
+    CHECK(s != NULL);
+    dispatch_range(s, tm, 1, 15);
+    CHECK(channels_drain(s));
+    CHECK_INT_EQ(channels_committed(s, 0), 15);
+    CHECK(!channels_failed(s));
+    channels_stop(s);
+    CHECK_INT_EQ(napplied, 3);
+    CHECK_INT_EQ(applied_vsns[0], 13);
+    CHECK_INT_EQ(applied_vsns[2], 15);
+    table_meta_free(tm);
 }

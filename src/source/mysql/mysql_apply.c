@@ -561,7 +561,7 @@ typedef struct tcount {
 static const char SQL_PROGRESS[] =
     "UPDATE " MYW_CHANNELS " SET last_applied_vsn = ?, num_inserts = num_inserts + ?, "
     "num_updates = num_updates + ?, num_deletes = num_deletes + ? "
-    "WHERE migration_uuid = ? AND channel_no = ? AND last_applied_vsn < ?";
+    "WHERE migration_uuid = ? AND channel_no = ? AND last_applied_vsn = ? AND last_applied_vsn < ?";
 static const char SQL_COUNTS[] =
     "INSERT INTO " MYW_COUNTS " (migration_uuid, channel_no, table_name, total_events, "
     "num_inserts, num_updates, num_deletes) VALUES (?, ?, ?, ? + ? + ?, ?, ?, ?) "
@@ -571,31 +571,35 @@ static const char SQL_COUNTS[] =
     "num_deletes = num_deletes + VALUES(num_deletes)";
 
 /*
- * The channel's progress row to vsn, its counts up by counts[]: true when the
- * statement ran, the rows it changed in *affected (0: the progress is already
- * at or past vsn, a stale writer).
+ * The channel's progress row from after_vsn to vsn, its counts up by
+ * counts[]: true when the statement ran, the rows it changed in *affected (0:
+ * the progress is no longer after_vsn, another session moved it). InnoDB's
+ * UPDATE reads the latest committed row under its lock, whatever the
+ * isolation level: of two sessions moving it from the same vsn, one does.
  */
-static bool progress_update(my_wsession *s, params *p, int64_t vsn, const int64_t counts[3],
-                            uint64_t *affected)
+static bool progress_update(my_wsession *s, params *p, int64_t after_vsn, int64_t vsn,
+                            const int64_t counts[3], uint64_t *affected)
 {
-    char ch[16], v[24], c0[24], c1[24], c2[24];
+    char ch[16], v[24], after[24], c0[24], c1[24], c2[24];
     snprintf(ch, sizeof ch, "%d", s->channel);
     snprintf(v, sizeof v, "%lld", (long long)vsn);
+    snprintf(after, sizeof after, "%lld", (long long)after_vsn);
     snprintf(c0, sizeof c0, "%lld", (long long)counts[0]);
     snprintf(c1, sizeof c1, "%lld", (long long)counts[1]);
     snprintf(c2, sizeof c2, "%lld", (long long)counts[2]);
-    const char *pp[7] = {v, c0, c1, c2, s->uuid, ch, v};
+    const char *pp[8] = {v, c0, c1, c2, s->uuid, ch, after, v};
     strbuf sig = STRBUF_INIT;
     strbuf_append(&sig, "\x01progress");
     params_reset(p);
-    params_text(p, pp, 7);
+    params_text(p, pp, 8);
     MYSQL_STMT *st = statement(s, &sig, SQL_PROGRESS);
     strbuf_free(&sig);
     *affected = 0;
     return st && run(s, st, p, false, affected);
 }
 
-static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p, strbuf *err)
+static bool bookkeeping(my_wsession *s, int64_t after_vsn, writer_item **items, size_t n, params *p,
+                        strbuf *err)
 {
     tcount *tc = xcalloc(n ? n : 1, sizeof *tc);
     size_t ntc = 0;
@@ -613,15 +617,16 @@ static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p
         tc[t].n[op]++;
     }
     uint64_t affected = 0;
-    bool ok = progress_update(s, p, items[n - 1]->ev.vsn, totals, &affected);
+    bool ok = progress_update(s, p, after_vsn, items[n - 1]->ev.vsn, totals, &affected);
     if (!ok) {
         strbuf_append(err, s->last_error);
     } else if (affected != 1) {
-        /* a stale writer (a replayed batch, a second importer): the batch must not commit */
+        /* moved by another session since after_vsn: the batch must not commit */
         strbuf_appendf(err,
-                       "stale batch: the progress of this channel is already at or past vsn %lld "
-                       "(another importer on this database?)",
-                       (long long)items[n - 1]->ev.vsn);
+                       "stale batch: the progress of this channel is no longer at vsn %lld "
+                       "(committed by another session: an importer killed while it committed, "
+                       "or a second importer on this database?)",
+                       (long long)after_vsn);
         s->last_errno = 0;
         ok = false;
     }
@@ -646,7 +651,7 @@ static bool bookkeeping(my_wsession *s, writer_item **items, size_t n, params *p
     return ok;
 }
 
-bool myw_apply_progress(my_wsession *s, int64_t vsn)
+bool myw_apply_progress(my_wsession *s, int64_t after_vsn, int64_t vsn)
 {
     if (!s->c || s->lost)
         return false;
@@ -654,13 +659,13 @@ bool myw_apply_progress(my_wsession *s, int64_t vsn)
     const int64_t none[3] = {0, 0, 0};
     uint64_t affected = 0;
     /* autocommit: the statement is its own transaction; 0 rows: stale (another importer) */
-    bool ok = progress_update(s, &p, vsn, none, &affected) && affected == 1;
+    bool ok = progress_update(s, &p, after_vsn, vsn, none, &affected) && affected == 1;
     params_free(&p);
     return ok;
 }
 
-bool myw_apply_batch(my_wsession *s, writer_item **items, size_t n, writer_item **failed,
-                     strbuf *err)
+bool myw_apply_batch(my_wsession *s, int64_t after_vsn, writer_item **items, size_t n,
+                     writer_item **failed, strbuf *err)
 {
     *failed = NULL;
     s->last_errno = 0;
@@ -685,7 +690,7 @@ bool myw_apply_batch(my_wsession *s, writer_item **items, size_t n, writer_item 
         }
     }
     if (ok)
-        ok = bookkeeping(s, items, n, &p, err);
+        ok = bookkeeping(s, after_vsn, items, n, &p, err);
     if (ok && !myw_exec(s, "COMMIT", true)) {
         strbuf_append(err, s->last_error);
         ok = false;

@@ -347,6 +347,46 @@ static writer_load_result failure(my_wsession *s, bool local)
     return retry ? WRITER_LOAD_RETRY : WRITER_LOAD_FATAL;
 }
 
+/*
+ * The batch's row in MYW_BATCHES (insert: claim it; else set its count), in
+ * the open transaction. False with s->last_errno set (ER_DUP_ENTRY: the batch
+ * is another session's).
+ */
+static bool batch_row(my_wsession *s, bool insert, const char *uuid, const writer_batch *b,
+                      int64_t rows)
+{
+    char no[32], n[32];
+    snprintf(no, sizeof no, "%lld", (long long)b->number);
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    const char *ins[6] = {uuid, b->file_name, no, b->schema, b->table, n};
+    const char *upd[6] = {n, uuid, b->file_name, no, b->schema, b->table};
+    mysql_rows r;
+    bool ok = mysql_conn_query_quiet(s->c,
+                                     insert ? "INSERT INTO " MYW_BATCHES " (migration_uuid, "
+                                              "data_file_name, batch_number, schema_name, "
+                                              "table_name, rows_imported) VALUES (?, ?, ?, ?, ?, ?)"
+                                            : "UPDATE " MYW_BATCHES " SET rows_imported = ? WHERE "
+                                              "migration_uuid = ? AND data_file_name = ? AND "
+                                              "batch_number = ? AND schema_name = ? AND "
+                                              "table_name = ?",
+                                     6, insert ? ins : upd, &r);
+    mysql_rows_free(&r);
+    if (!ok) {
+        s->last_errno = s->c->last_errno;
+        snprintf(s->last_error, sizeof s->last_error, "MySQL error %u (SQLSTATE %s)",
+                 s->c->last_errno, s->c->sqlstate);
+        if (mysql_errno_lost(s->last_errno))
+            s->lost = true;
+    }
+    return ok;
+}
+
+/*
+ * The batch in one transaction: its row in MYW_BATCHES first, which claims
+ * it (a session still committing the same batch, an importer killed
+ * meanwhile, holds that key: the insert waits for it, then fails on the key
+ * and the batch is loaded), then its rows, then COMMIT.
+ */
 writer_load_result myw_load_batch(writer_session *ws, const char *uuid, const writer_batch *b,
                                   int64_t copy_cap, char *buf, char **why)
 {
@@ -371,33 +411,8 @@ writer_load_result myw_load_batch(writer_session *ws, const char *uuid, const wr
         loader_free(&l);
         return failure(s, false);
     }
-    bool local = false;
-    if (!load_lines(&l, b, buf, why, &local)) {
+    if (!batch_row(s, true, uuid, b, b->rows)) {
         loader_free(&l);
-        return failure(s, local);
-    }
-    int64_t copied = l.loaded;
-    loader_free(&l);
-    if (copied != b->rows)
-        log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->display,
-                 (long long)b->number, b->file_name, (long long)copied, (long long)b->rows);
-    char no[32], rows[32];
-    snprintf(no, sizeof no, "%lld", (long long)b->number);
-    snprintf(rows, sizeof rows, "%lld", (long long)copied);
-    const char *p[6] = {uuid, b->file_name, no, b->schema, b->table, rows};
-    mysql_rows r;
-    bool ok = mysql_conn_query_quiet(s->c,
-                                     "INSERT INTO " MYW_BATCHES " (migration_uuid, data_file_name, "
-                                     "batch_number, schema_name, table_name, rows_imported) "
-                                     "VALUES (?, ?, ?, ?, ?, ?)",
-                                     6, p, &r);
-    mysql_rows_free(&r);
-    if (!ok) {
-        s->last_errno = s->c->last_errno;
-        snprintf(s->last_error, sizeof s->last_error, "MySQL error %u (SQLSTATE %s)",
-                 s->c->last_errno, s->c->sqlstate);
-        if (mysql_errno_lost(s->last_errno))
-            s->lost = true;
         if (s->last_errno == ER_DUP_ENTRY) {
             /* committed by an earlier run we did not know about: keep that one */
             myw_rollback(s);
@@ -405,6 +420,21 @@ writer_load_result myw_load_batch(writer_session *ws, const char *uuid, const wr
         }
         *why = xstrdup(s->last_error);
         return failure(s, false);
+    }
+    bool local = false;
+    if (!load_lines(&l, b, buf, why, &local)) {
+        loader_free(&l);
+        return failure(s, local);
+    }
+    int64_t copied = l.loaded;
+    loader_free(&l);
+    if (copied != b->rows) {
+        log_warn("%s: batch %lld of %s loaded %lld rows, expected %lld", b->display,
+                 (long long)b->number, b->file_name, (long long)copied, (long long)b->rows);
+        if (!batch_row(s, false, uuid, b, copied)) {
+            *why = xstrdup(s->last_error);
+            return failure(s, false);
+        }
     }
     if (!myw_exec(s, "COMMIT", true)) {
         *why = xstrdup(s->last_error);

@@ -953,18 +953,18 @@ static bool myw_apply_setup(writer_session *ws, int channel, const char *uuid)
     return true;
 }
 
-static bool myw_w_apply_batch(writer_session *ws, writer_item **items, size_t n,
-                              writer_item **failed, strbuf *err)
+static bool myw_w_apply_batch(writer_session *ws, int64_t after_vsn, writer_item **items,
+                              size_t n, writer_item **failed, strbuf *err)
 {
     my_wsession *s = my_ws(ws);
-    bool ok = myw_apply_batch(s, items, n, failed, err);
+    bool ok = myw_apply_batch(s, after_vsn, items, n, failed, err);
     ws->zero_row_changes = s->zero_row_changes;
     return ok;
 }
 
-static bool myw_w_apply_progress(writer_session *ws, int64_t vsn)
+static bool myw_w_apply_progress(writer_session *ws, int64_t after_vsn, int64_t vsn)
 {
-    return myw_apply_progress(my_ws(ws), vsn);
+    return myw_apply_progress(my_ws(ws), after_vsn, vsn);
 }
 
 /* ---- the report and end migration ---- */

@@ -108,10 +108,10 @@ void myw_rollback(my_wsession *s);
 bool myw_convert(mcol_kind k, const char *v, size_t len, strbuf *out, bool *is_int, uint64_t *ival,
                  const char **why);
 /* writer_ops.apply_batch (its contract). */
-bool myw_apply_batch(my_wsession *s, writer_item **items, size_t n, writer_item **failed,
-                     strbuf *err);
+bool myw_apply_batch(my_wsession *s, int64_t after_vsn, writer_item **items, size_t n,
+                     writer_item **failed, strbuf *err);
 /* writer_ops.apply_progress (its contract). */
-bool myw_apply_progress(my_wsession *s, int64_t vsn);
+bool myw_apply_progress(my_wsession *s, int64_t after_vsn, int64_t vsn);
 
 /* mysql_load.c: writer_ops' entries of the same names (their contracts). */
 char *myw_load_statement(writer *w, const char *schema, const char *table, const char *columns_json);
