@@ -47,7 +47,9 @@ writer_session *pg_w_connect_loader(writer *w, int idx, bool upsert, atomic_int 
                    "%s database: cannot disable triggers and foreign key checks for the import (%s)",
                    db_role_name(w->conf->role), PQerrorMessage(c->pg));
     PQclear(res);
-    return pg_session_of(c);
+    writer_session *s = pg_session_of(c);
+    pg_ws(s)->upsert = c->is_yugabyte && upsert;
+    return s;
 }
 
 /*
@@ -133,12 +135,24 @@ static int64_t cut_after(int fd, int64_t from, int64_t to, int64_t cap)
  * session still committing the same batch (an importer killed meanwhile: its
  * server session goes on) holds that key, so this insert waits for it and then
  * fails on the key (the batch is loaded: WRITER_LOAD_DONE), before any row is
- * sent that would stop on the table's own keys. 1 claimed, 0 done, -1 failed
- * (res kept in *res).
+ * sent that would stop on the table's own keys. YugabyteDB's upsert mode turns
+ * every INSERT of the session into an upsert, which never fails on the key:
+ * off for this one. 1 claimed, 0 done, -1 failed (res kept in *res).
  */
-static int claim_batch(pgconn *c, const char *uuid, const writer_batch *b, PGresult **res)
+static int claim_batch(pgconn *c, bool upsert, const char *uuid, const writer_batch *b,
+                       PGresult **res)
 {
+    if (upsert) {
+        *res = PQexec(c->pg, "SET LOCAL yb_enable_upsert_mode = false");
+        if (PQresultStatus(*res) != PGRES_COMMAND_OK)
+            return -1;
+        PQclear(*res);
+    }
     *res = import_metainfo_insert(c, uuid, b->file_name, b->number, b->schema, b->table, b->rows);
+    if (upsert && PQresultStatus(*res) == PGRES_COMMAND_OK) {
+        PQclear(*res);
+        *res = PQexec(c->pg, "SET LOCAL yb_enable_upsert_mode = true");
+    }
     if (PQresultStatus(*res) == PGRES_COMMAND_OK) {
         PQclear(*res);
         *res = NULL;
@@ -159,8 +173,8 @@ static int claim_batch(pgconn *c, const char *uuid, const writer_batch *b, PGres
  * ... FROM STDIN with the batch's byte range (as several COPYs when copy_cap >
  * 0); COMMIT. Both commit together or not at all. b->fd stays the caller's.
  */
-static writer_load_result batch_once(pgconn *c, const char *uuid, const writer_batch *b, char *buf,
-                                     int64_t copy_cap, char **why)
+static writer_load_result batch_once(pgconn *c, bool upsert, const char *uuid,
+                                     const writer_batch *b, char *buf, int64_t copy_cap, char **why)
 {
     *why = NULL;
     int fd = b->fd;
@@ -179,7 +193,7 @@ static writer_load_result batch_once(pgconn *c, const char *uuid, const writer_b
             goto failed;
         PQclear(res);
     }
-    int claimed = claim_batch(c, uuid, b, &res);
+    int claimed = claim_batch(c, upsert, uuid, b, &res);
     if (claimed == 0)
         return WRITER_LOAD_DONE; /* committed by an earlier run we did not know about: keep that one */
     if (claimed < 0)
@@ -260,7 +274,7 @@ writer_load_result pg_w_load_batch(writer_session *s, const char *uuid, const wr
                                    int64_t copy_cap, char *buf, char **why)
 {
     pgconn *c = pg_ws(s)->c;
-    writer_load_result out = batch_once(c, uuid, b, buf, copy_cap, why);
+    writer_load_result out = batch_once(c, pg_ws(s)->upsert, uuid, b, buf, copy_cap, why);
     /*
      * YugabyteDB refuses a write RPC above rpc_max_message_size, the same
      * batch every time: rolled back, a smaller COPY may pass.

@@ -45,6 +45,7 @@ typedef struct pg_wsession {
     writer_session pub;
     pgconn *c;
     applier ap;
+    bool upsert; /* a loader session on YugabyteDB in yb_enable_upsert_mode */
 } pg_wsession;
 
 static inline pg_wsession *pg_ws(writer_session *s) { return (pg_wsession *)s->impl; }

@@ -36,6 +36,11 @@ for i in 1 2 3; do
 done
 sets=$(( $(yb_sets yb1 'yb_enable_upsert_mode = true') + $(yb_sets yb2 'yb_enable_upsert_mode = true') + $(yb_sets yb3 'yb_enable_upsert_mode = true') ))
 [ "$sets" -ge 6 ] && ok "upsert mode set on every worker connection ($sets)" || not_ok "upsert mode set" "$sets"
+# the batch's bookkeeping row is inserted with upsert mode off: as an upsert it would never fail
+# on the key of the same batch committed by a killed importer's session (test_import_inflight.sh)
+claims=$(( $(yb_sets yb1 'yb_enable_upsert_mode = false') + $(yb_sets yb2 'yb_enable_upsert_mode = false') + $(yb_sets yb3 'yb_enable_upsert_mode = false') ))
+assert_eq "upsert mode off for each batch's bookkeeping row" \
+    "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3")" "$claims"
 
 # Each phase reads only its own proxy log lines.
 yb_reset_logs() { local i; for i in 1 2 3; do : >"$TEST_TMP/proxy.yb$i/log"; done; }

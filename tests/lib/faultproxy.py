@@ -40,7 +40,7 @@ NonRetryCopyErrors, RPC_MSG_LIMIT_ERROR) and YugabyteDB's own sources/docs
 "conflicts with higher priority transaction", "schema version mismatch for table").
 Always on with --yb, whatever the rules file says:
     identity     the answer to SELECT version() reads "PostgreSQL 11.2-YB-2.20.1.0-b0 ..."
-    settings     SET [SESSION] yb_* (simple protocol) is answered "SET" without reaching
+    settings     SET [SESSION|LOCAL] yb_* (simple protocol) is answered "SET" without reaching
                  PostgreSQL (which would reject it) and logged "yb: set NAME = VALUE"
     nodes        each connection is logged "yb: conn N app=APP to HOST:PORT", so that
                  per-node counts are observable (--listen-host A,B listens on both)
@@ -252,7 +252,7 @@ def substitute(conn, mtype, payload, kind_text):
 class YBPersonality(Rule):
     """Identity, swallowed yb_* settings, and the server-side half of injected errors."""
 
-    SET_RE = re.compile(r"\s*SET\s+(?:SESSION\s+)?(yb_\w+)\s*(?:=|\bTO\b)\s*(.*?)\s*;?\s*$", re.I | re.S)
+    SET_RE = re.compile(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(yb_\w+)\s*(?:=|\bTO\b)\s*(.*?)\s*;?\s*$", re.I | re.S)
 
     def __init__(self):
         super().__init__("always")
