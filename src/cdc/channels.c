@@ -207,6 +207,17 @@ static void set_error_line(strbuf *err, const char *msg)
     strbuf_append_len(err, msg, strcspn(msg, "\n"));
 }
 
+/* The channel's progress on the database (vsn) is below what it had committed. */
+static void report_lost_commits(const channel *c, int64_t vsn, int64_t had)
+{
+    log_report(LOG_ERROR,
+               "the database lost acknowledged commits (a crash with synchronous_commit off?)",
+               "run the same command again to re-apply the changes from its progress",
+               "%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld that "
+               "it had committed",
+               db_role_name(c->ws->role), c->no, (long long)vsn, (long long)had);
+}
+
 /*
  * After a failed attempt, on the (re)connected session: what of the batch
  * batch[*from..n) committed anyway? The channel's progress row tells: it moves
@@ -216,8 +227,8 @@ static void set_error_line(strbuf *err, const char *msg)
  * or in another session's transaction. In between: another session committed
  * its first events, the transaction of an importer killed while it committed
  * (its server session goes on with what it was sent), read as uncommitted when
- * this run started; *from moves past them (2). *after becomes the progress
- * read. -1: unknown (the connection is down); -2: the progress went below
+ * this run started; *from moves past them (2; also when it moved short of the
+ * batch: a progress record). *after becomes the progress read. -1: unknown (the connection is down); -2: the progress went below
  * *after, what this process saw committed (the target lost acknowledged
  * commits).
  */
@@ -229,12 +240,7 @@ static int committed_meanwhile(channel *c, cdc_item **batch, size_t n, size_t *f
         !c->ws->ops->progress(c->ws, c->set->migration_uuid, c->no, &vsn))
         return -1;
     if (vsn < *after) {
-        log_report(LOG_ERROR,
-                   "the database lost acknowledged commits (a crash with synchronous_commit off?)",
-                   "run the same command again to re-apply the changes from its progress",
-                   "%s database: the progress of apply channel %d is at vsn %lld, below vsn %lld "
-                   "that it had committed",
-                   db_role_name(c->ws->role), c->no, (long long)vsn, (long long)*after);
+        report_lost_commits(c, vsn, *after);
         return -2;
     }
     if (vsn == *after)
@@ -252,6 +258,12 @@ static int committed_meanwhile(channel *c, cdc_item **batch, size_t n, size_t *f
                      db_role_name(c->ws->role), (long long)first, (long long)vsn, c->no);
         return 1;
     }
+    if (vsn < first) {
+        /* a progress record (this run's, whose answer was lost, or an earlier run's) */
+        log_info("%s database: the progress of apply channel %d moved to vsn %lld meanwhile",
+                 db_role_name(c->ws->role), c->no, (long long)vsn);
+        return 2;
+    }
     while (batch[*from]->ev.vsn <= vsn)
         (*from)++;
     log_warn("%s database: vsns %lld..%lld of channel %d were committed by an earlier session (an "
@@ -265,7 +277,7 @@ static int committed_meanwhile(channel *c, cdc_item **batch, size_t n, size_t *f
 /*
  * The channel's server does not take it back: connect where the caller says
  * (another node), keeping the channel's session. Its progress is read again
- * from that database before the batch is retried (batch_committed), so nothing
+ * from that database before the batch is retried (committed_meanwhile), so nothing
  * is applied twice whichever node it lands on.
  */
 static void move_connection(channel *c)
@@ -325,17 +337,25 @@ static void progress_beat(channel *c)
      * run has yet to read: those events are dropped as the worker takes them).
      */
     int64_t now = after;
+    bool lost = false;
     if (!ok && up == 1 && c->ws->ops->connected(c->ws) &&
-        c->ws->ops->progress(c->ws, s->migration_uuid, c->no, &now) && now > after)
-        log_info("%s database: the progress of apply channel %d moved to vsn %lld meanwhile",
-                 db_role_name(c->ws->role), c->no, (long long)now);
+        c->ws->ops->progress(c->ws, s->migration_uuid, c->no, &now)) {
+        if (now > after)
+            log_info("%s database: the progress of apply channel %d moved to vsn %lld meanwhile",
+                     db_role_name(c->ws->role), c->no, (long long)now);
+        lost = now < after;
+        if (lost)
+            report_lost_commits(c, now, after);
+    }
     pthread_mutex_lock(&s->mu);
     c->busy = false;
     if (ok && vsn > c->committed)
         c->committed = vsn;
     if (now > c->committed)
         c->committed = now;
-    if (up < 0 && !s->stop)
+    if (lost)
+        s->resumable = true;
+    if ((up < 0 || lost) && !s->stop)
         s->failed = true;
     c->quiet_since_ms = now_monotonic_ms();
     pthread_cond_broadcast(&s->progress);
@@ -349,6 +369,7 @@ static void progress_beat(channel *c)
 static bool apply_with_retries(channel *c, cdc_item **batch, size_t n, int64_t *after)
 {
     size_t from = 0;
+    bool dropped = false; /* the last attempt's connection broke */
     strbuf err = STRBUF_INIT;
     bool ok = false;
     retry_policy pol = retry_policy_default();
@@ -362,7 +383,7 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n, int64_t *
             set_error_line(&err, c->ws->ops->error_line(c->ws));
         }
         int done = attempt > 1 && reconnected
-                       ? committed_meanwhile(c, batch, n, &from, after, true)
+                       ? committed_meanwhile(c, batch, n, &from, after, dropped)
                        : 0;
         if (done == 1) {
             ok = true;
@@ -386,7 +407,8 @@ static bool apply_with_retries(channel *c, cdc_item **batch, size_t n, int64_t *
         if (unique_violation)
             retryable = true;
         /* refused on a working session: did another session commit meanwhile? */
-        if (done != -2 && reconnected && c->ws->ops->connected(c->ws)) {
+        dropped = !c->ws->ops->connected(c->ws);
+        if (done != -2 && reconnected && !dropped) {
             done = committed_meanwhile(c, batch, n, &from, after, false);
             if (done == 1) {
                 ok = true;

@@ -910,6 +910,17 @@ enum { SENT_CONTROL = -1 };
  */
 #define STMT_CACHE_MAX 2000
 
+/*
+ * The channel's progress statement, not logged when it fails: a refusal (the
+ * progress moved, another session committed) is the engine's to recover.
+ */
+static bool channel_progress(pgconn *c, const char *const *pp)
+{
+    PGresult *r = pgconn_query_quiet(c, CDC_SQL_CHANNEL_PROGRESS, 7, pp);
+    PQclear(r);
+    return r != NULL;
+}
+
 /* A TRUNCATE event, alone in its batch: the table emptied and the channel's progress, one transaction. */
 static bool apply_truncate(applier *a, const char *after, writer_item *it, writer_item **failed,
                            strbuf *err)
@@ -920,7 +931,7 @@ static bool apply_truncate(applier *a, const char *after, writer_item *it, write
     snprintf(vsn, sizeof vsn, "%lld", (long long)it->ev.vsn);
     const char *pp[7] = {a->migration_uuid, ch, vsn, "0", "0", "0", after};
     bool ok = pgconn_exec(c, "BEGIN") && pgconn_empty_table(c, it->tm->qualified) &&
-              pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 7, pp) && pgconn_exec(c, "COMMIT");
+              channel_progress(c, pp) && pgconn_exec(c, "COMMIT");
     if (!ok) {
         set_error(err, PQerrorMessage(c->pg));
         *failed = it;
@@ -1184,7 +1195,7 @@ static int apply_copy_row(applier *a, const char *after, writer_item *it, writer
         }
         *failed = it;
     }
-    ok = ok && pgconn_exec_params(c, CDC_SQL_CHANNEL_PROGRESS, 7, pp) &&
+    ok = ok && channel_progress(c, pp) &&
          pgconn_exec_params(c, CDC_SQL_TABLE_COUNTS, 6, tp) && pgconn_exec(c, "COMMIT");
     if (!ok) {
         set_error(err, PQerrorMessage(c->pg));

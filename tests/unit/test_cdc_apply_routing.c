@@ -335,3 +335,42 @@ TEST(channels_skip_what_another_session_committed)
     CHECK_INT_EQ(applied_vsns[2], 15);
     table_meta_free(tm);
 }
+
+/* An idle channel whose progress record is refused reads the progress: below what it had
+ * committed (the database lost acknowledged commits), the apply stops, resumable. */
+static bool beat_refused(writer_session *s, int64_t after, int64_t vsn)
+{
+    (void)s, (void)after, (void)vsn;
+    return false;
+}
+
+TEST(channels_idle_record_finds_lost_commits)
+{
+    static const writer_ops ops = {
+        .type = "fake",
+        .connected = fake_true,
+        .retryable = fake_false,
+        .unique_violation = fake_false,
+        .error_line = fake_error_line,
+        .user_ident = fake_user,
+        .apply_setup = fake_setup,
+        .apply_batch = db_apply,
+        .apply_progress = beat_refused,
+        .progress = db_read_progress,
+        .close_session = fake_close,
+    };
+    writer_session *ws = calloc(1, sizeof *ws);
+    ws->ops = &ops;
+    ws->role = DB_TARGET;
+    channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
+    CHECK(s != NULL);
+    channels_set_committed(s, 0, 10);
+    db_progress = 5;
+    channels_note_read(s, 20);
+    for (int i = 0; i < 5000 && !channels_failed(s); i++)
+        usleep(1000);
+    CHECK(channels_failed(s));
+    CHECK(channels_resumable(s));
+    CHECK_INT_EQ(channels_committed(s, 0), 10);
+    channels_stop(s);
+}
