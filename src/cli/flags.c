@@ -26,7 +26,8 @@ const flag_def flags_common[] = {
      "while the command starts (prompted on a TTY when missing)"},             \
     {P "-db-name", 0, FLAG_STRING, NAMEDEF, NULL, 0, NULL, "name of the " WHO " database"},      \
     {P "-db-schema", 0, FLAG_STRING, SCHEMADEF, NULL, 0, NULL, SCHEMAHELP},                       \
-    {P "-ssl-mode", 0, FLAG_STRING, "prefer", SSL_MODES, 0, NULL, "SSL mode"},                   \
+    {P "-ssl-mode", 0, FLAG_STRING, "prefer", SSL_MODES, 0, NULL,                                \
+     "SSL mode, as libpq's sslmode (MySQL: allow acts as prefer; verify-ca needs the root cert)"}, \
     {P "-ssl-cert", 0, FLAG_STRING, NULL, NULL, 0, NULL, "client SSL certificate file"},         \
     {P "-ssl-key", 0, FLAG_STRING, NULL, NULL, 0, NULL, "client SSL key file"},                  \
     {P "-ssl-root-cert", 0, FLAG_STRING, NULL, NULL, 0, NULL, "root CA certificate file"},       \

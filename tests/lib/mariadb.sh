@@ -9,6 +9,8 @@
 #   mariadb_kill NAME             SIGKILL, for crash tests (waits for the process to exit)
 #   mariadb_restart NAME          start again a stopped or killed server (same port, same data)
 #   MARIADB_NO_BINLOG=1 mariadb_start NAME ...   the same without a binary log (live refusal tests)
+#   MARIADB_EXTRA_OPTS="--ssl-cert=... --ssl-key=..." mariadb_start NAME ...   more server options
+#                                 (whitespace-separated, kept for mariadb_restart; TLS tests)
 #
 # Each server: its own datadir under $TEST_TMP, 127.0.0.1 on a free port, its own socket and pid
 # files, --no-defaults (the machine's /etc/mysql is never read), binary log on in ROW format with
@@ -75,6 +77,8 @@ _mariadb_launch() {
     rm -f "$dir/mysqld.sock" "$dir/mysqld.pid"
     binlog=--log-bin="$dir/data/binlog"
     [ -f "$dir/no-binlog" ] && binlog=--skip-log-bin
+    local extra=()
+    [ -s "$dir/extra-opts" ] && read -r -a extra <"$dir/extra-opts"
     # shellcheck disable=SC2046
     "$MARIADBD" --no-defaults $(_mariadb_user_args) \
         --datadir="$dir/data" --socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" \
@@ -83,7 +87,7 @@ _mariadb_launch() {
         "$binlog" --binlog-format=ROW --binlog-row-image=FULL --server-id="$sid" \
         --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
         --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --performance-schema=OFF \
-        --max-connections=100 </dev/null >>"$dir/stdout.log" 2>&1 &
+        --max-connections=100 "${extra[@]}" </dev/null >>"$dir/stdout.log" 2>&1 &
     local pid=$! i
     disown "$pid" # no "Killed" line from bash when a test or the cleanup kills it
     echo "$pid" >"$dir/launch.pid"
@@ -107,6 +111,7 @@ mariadb_start() {
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown mysql: "$dir"
     [ "${MARIADB_NO_BINLOG:-0}" = 1 ] && touch "$dir/no-binlog"
+    [ -n "${MARIADB_EXTRA_OPTS:-}" ] && echo "$MARIADB_EXTRA_OPTS" >"$dir/extra-opts"
     # shellcheck disable=SC2046
     "$MARIADB_INSTALL_DB" --no-defaults $(_mariadb_user_args) --datadir="$dir/data" \
         --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \

@@ -1,4 +1,4 @@
-/* source/mysql/mysql_conn: quoting and error messages offline; connecting and querying live. */
+/* source/mysql/mysql_conn: quoting, error messages and the TLS plan offline; connecting and querying live. */
 #include "testlib.h"
 #include "test_mysql_live.h"
 
@@ -9,7 +9,9 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +41,67 @@ static db_conf offline_conf(void)
     c.password = (char *)"secret";
     c.name = (char *)"shop";
     return c;
+}
+
+/* --source-ssl-mode and the files: what Connector/C is asked for, and what is refused. */
+TEST(mysql_tls_plan_by_mode)
+{
+    struct {
+        const char *mode, *root, *crl, *cert;
+        bool ok, tls, required, verify_host, plain_retry;
+        const char *why, *hint; /* in the refusal */
+    } cases[] = {
+        /* prefer is the default: TLS when offered, plain otherwise or after a failed handshake */
+        {NULL, NULL, NULL, NULL, true, true, false, false, true, NULL, NULL},
+        {"", NULL, NULL, NULL, true, true, false, false, true, NULL, NULL},
+        {"prefer", "/ca.pem", "/crl.pem", "/c.pem", true, true, false, false, true, NULL, NULL},
+        {"allow", NULL, NULL, "/c.pem", true, true, false, false, true, NULL, NULL},
+        {"disable", NULL, NULL, NULL, true, false, false, false, false, NULL, NULL},
+        {"disable", "", "", "", true, false, false, false, false, NULL, NULL},
+        {"disable", NULL, NULL, "/c.pem", false, false, false, false, false,
+         "--source-ssl-cert is not used with --source-ssl-mode disable (no TLS)", "remove --source-ssl-cert"},
+        {"disable", "/ca.pem", NULL, NULL, false, false, false, false, false,
+         "--source-ssl-root-cert is not used with --source-ssl-mode disable", "remove --source-ssl-root-cert"},
+        {"require", NULL, NULL, NULL, true, true, true, false, false, NULL, NULL},
+        {"verify-ca", "/ca.pem", "/crl.pem", NULL, true, true, true, false, false, NULL, NULL},
+        {"verify-ca", NULL, NULL, NULL, false, false, false, false, false,
+         "--source-ssl-mode verify-ca checks the server's certificate against --source-ssl-root-cert, "
+         "which is not given",
+         "use --source-ssl-mode verify-full"},
+        {"verify-full", NULL, "/crl.pem", NULL, true, true, true, true, false, NULL, NULL},
+        {"require", NULL, "/crl.pem", NULL, false, false, false, false, false,
+         "--source-ssl-crl is used only when the server's certificate is checked",
+         "give --source-ssl-root-cert too, or use --source-ssl-mode verify-full"},
+        {"prefer", NULL, "/crl.pem", NULL, false, false, false, false, false,
+         "--source-ssl-mode prefer without --source-ssl-root-cert does not do", NULL},
+        {"verify_full", NULL, NULL, NULL, false, false, false, false, false,
+         "unknown --source-ssl-mode \"verify_full\"", "verify-full"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        db_conf c = offline_conf();
+        c.ssl_mode = (char *)cases[i].mode;
+        c.ssl_root_cert = (char *)cases[i].root;
+        c.ssl_crl = (char *)cases[i].crl;
+        c.ssl_cert = (char *)cases[i].cert;
+        mysql_tls_plan p;
+        char *why = NULL, *hint = NULL;
+        bool ok = mysql_tls_plan_of(&c, &p, &why, &hint);
+        CHECK(ok == cases[i].ok);
+        if (ok) {
+            CHECK(why == NULL && hint == NULL);
+            CHECK(p.tls == cases[i].tls);
+            CHECK(p.required == cases[i].required);
+            CHECK(p.verify_host == cases[i].verify_host);
+            CHECK(p.plain_retry == cases[i].plain_retry);
+        } else {
+            CHECK(why && strstr(why, cases[i].why));
+            CHECK(hint && (!cases[i].hint || strstr(hint, cases[i].hint)));
+        }
+        if (!ok || why)
+            printf("#   %s: %s / %s\n", cases[i].mode ? cases[i].mode : "(default)", why ? why : "", hint ? hint : "");
+        free(why);
+        free(hint);
+    }
 }
 
 /* Every message names where and who; its hint the flag or statement that fixes it. */

@@ -7,6 +7,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,35 +155,87 @@ bool mysql_errno_transient(unsigned int e)
            e == ER_CON_COUNT_ERROR;
 }
 
-static bool set_ssl(MYSQL *my, const db_conf *conf)
+/* A path flag counts as given unless empty (an empty value clears a recorded one). */
+static bool given(const char *v)
 {
-    const char *mode = conf->ssl_mode ? conf->ssl_mode : "prefer";
-    bool enforce = false, verify = false;
-    if (str_eq(mode, "require")) {
-        enforce = true;
-    } else if (str_eq(mode, "verify-ca") || str_eq(mode, "verify-full")) {
-        enforce = true;
-        verify = true;
-    } else if (!str_eq(mode, "disable") && !str_eq(mode, "allow") && !str_eq(mode, "prefer")) {
-        log_error("%s database: unknown --%s-ssl-mode \"%s\" (disable, allow, prefer, require, "
-                  "verify-ca, verify-full)",
-                  db_role_name(conf->role), db_role_name(conf->role), mode);
+    return v && *v;
+}
+
+bool mysql_tls_plan_of(const db_conf *conf, mysql_tls_plan *plan, char **why, char **hint)
+{
+    const char *role = db_role_name(conf->role);
+    const char *mode = given(conf->ssl_mode) ? conf->ssl_mode : "prefer";
+    *plan = (mysql_tls_plan){0};
+    *why = *hint = NULL;
+    if (str_eq(mode, "disable")) {
+        const char *unused = given(conf->ssl_cert)        ? "ssl-cert"
+                             : given(conf->ssl_key)       ? "ssl-key"
+                             : given(conf->ssl_root_cert) ? "ssl-root-cert"
+                             : given(conf->ssl_crl)       ? "ssl-crl"
+                                                          : NULL;
+        if (unused) {
+            *why = xasprintf("--%s-%s is not used with --%s-ssl-mode disable (no TLS)", role, unused, role);
+            *hint = xasprintf("remove --%s-%s (an empty value clears a recorded one), or choose "
+                              "--%s-ssl-mode prefer, require or verify-*",
+                              role, unused, role);
+            return false;
+        }
+        return true;
+    }
+    if (str_eq(mode, "allow") || str_eq(mode, "prefer")) {
+        plan->tls = plan->plain_retry = true;
+    } else if (str_eq(mode, "require")) {
+        plan->tls = plan->required = true;
+    } else if (str_eq(mode, "verify-ca")) {
+        if (!given(conf->ssl_root_cert)) {
+            *why = xasprintf("--%s-ssl-mode verify-ca checks the server's certificate against "
+                             "--%s-ssl-root-cert, which is not given",
+                             role, role);
+            *hint = xasprintf("give --%s-ssl-root-cert (the CA's certificate file), or use "
+                              "--%s-ssl-mode verify-full (the system's CAs and the host name)",
+                              role, role);
+            return false;
+        }
+        plan->tls = plan->required = true;
+    } else if (str_eq(mode, "verify-full")) {
+        plan->tls = plan->required = plan->verify_host = true;
+    } else {
+        *why = xasprintf("unknown --%s-ssl-mode \"%s\"", role, mode);
+        *hint = xstrdup("give disable, allow, prefer, require, verify-ca or verify-full");
         return false;
     }
-    if (!enforce)
-        return true;
+    /* Connector/C checks a certificate's chain (and so a CRL) only against a CA given, or in verify-full */
+    if (given(conf->ssl_crl) && !given(conf->ssl_root_cert) && !plan->verify_host) {
+        *why = xasprintf("--%s-ssl-crl is used only when the server's certificate is checked, which "
+                         "--%s-ssl-mode %s without --%s-ssl-root-cert does not do",
+                         role, role, mode, role);
+        *hint = xasprintf("give --%s-ssl-root-cert too, or use --%s-ssl-mode verify-full", role, role);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The plan's options on my. With tls, MYSQL_OPT_SSL_ENFORCE asks Connector/C 3.3 for TLS when the
+ * server offers it and goes on in plain text when it does not (required is checked after the
+ * connect); a CA file makes it check the certificate's chain (not the host name: verify-ca),
+ * MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the host name and fails on a server without TLS.
+ */
+static void set_ssl(MYSQL *my, const db_conf *conf, const mysql_tls_plan *plan, bool tls)
+{
+    if (!tls)
+        return;
     my_bool yes = 1, no = 0;
     mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &yes);
-    mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, verify ? &yes : &no);
-    if (conf->ssl_root_cert)
+    mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, plan->verify_host ? &yes : &no);
+    if (given(conf->ssl_root_cert))
         mysql_optionsv(my, MYSQL_OPT_SSL_CA, conf->ssl_root_cert);
-    if (conf->ssl_cert)
+    if (given(conf->ssl_cert))
         mysql_optionsv(my, MYSQL_OPT_SSL_CERT, conf->ssl_cert);
-    if (conf->ssl_key)
+    if (given(conf->ssl_key))
         mysql_optionsv(my, MYSQL_OPT_SSL_KEY, conf->ssl_key);
-    if (conf->ssl_crl)
+    if (given(conf->ssl_crl))
         mysql_optionsv(my, MYSQL_OPT_SSL_CRL, conf->ssl_crl);
-    return true;
 }
 
 static void note_error(mysql_conn *c)
@@ -191,11 +244,9 @@ static void note_error(mysql_conn *c)
     snprintf(c->sqlstate, sizeof c->sqlstate, "%s", mysql_sqlstate(c->my));
 }
 
-static void report_connect_failure(const db_conf *conf, unsigned int err, const char *msg,
-                                   const mysql_conn_options *opt)
+/* Log (unless quiet) and hand back a failure already described: why and hint are taken. */
+static void report_failure(char *why, char *hint, const mysql_conn_options *opt)
 {
-    char *hint = NULL;
-    char *why = mysql_conn_describe_connect_error(conf, err, msg, &hint);
     if (!opt->quiet)
         log_report(LOG_ERROR, NULL, hint, "%s", why);
     if (opt->why)
@@ -206,6 +257,37 @@ static void report_connect_failure(const db_conf *conf, unsigned int err, const 
         *opt->hint = hint;
     else
         free(hint);
+}
+
+static void report_connect_failure(const db_conf *conf, unsigned int err, const char *msg,
+                                   const mysql_conn_options *opt)
+{
+    char *hint = NULL;
+    char *why = mysql_conn_describe_connect_error(conf, err, msg, &hint);
+    report_failure(why, hint, opt);
+}
+
+/*
+ * prefer and allow: the TLS handshake failed (a certificate the CA given refuses, a protocol the
+ * server cannot speak), so the connection is made again in plain text, as libpq's prefer does.
+ * Said once per role and process: every connection of the run would say the same.
+ */
+static void warn_plain_retry(const db_conf *conf, const char *msg)
+{
+    static _Atomic bool warned[3];
+    if ((unsigned)conf->role < 3 && atomic_exchange(&warned[conf->role], true))
+        return;
+    const char *role = db_role_name(conf->role);
+    char *where = endpoint_of(conf);
+    char line[512];
+    first_line(msg, line, sizeof line);
+    char *hint = xasprintf("--%s-ssl-mode require or verify-* refuses a connection without TLS", role);
+    log_report(LOG_WARN, NULL, hint,
+               "%s database (MySQL at %s): TLS failed (%s); connecting without TLS, as --%s-ssl-mode %s "
+               "allows",
+               role, where, line, role, given(conf->ssl_mode) ? conf->ssl_mode : "prefer");
+    free(hint);
+    free(where);
 }
 
 mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
@@ -219,8 +301,17 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         *opt->hint = NULL;
     if (opt->err)
         *opt->err = 0;
+    mysql_tls_plan plan;
+    char *bad = NULL, *bad_hint = NULL;
+    if (!mysql_tls_plan_of(conf, &plan, &bad, &bad_hint)) {
+        char *why = xasprintf("%s database (MySQL): %s", db_role_name(conf->role), bad);
+        free(bad);
+        report_failure(why, bad_hint, opt);
+        return NULL;
+    }
     pthread_once(&library_once, library_init);
-    for (int attempt = 0; attempt < 2; attempt++) {
+    bool tls = plan.tls, prompted = false;
+    for (;;) {
         MYSQL *my = mysql_init(NULL);
         if (!my) {
             report_connect_failure(conf, CR_OUT_OF_MEMORY, "out of memory", opt);
@@ -239,10 +330,7 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         /* Never read my.cnf files or LOAD DATA LOCAL: the connection is what conf says. */
         my_bool no = 0;
         mysql_optionsv(my, MYSQL_OPT_LOCAL_INFILE, &no);
-        if (!set_ssl(my, conf)) {
-            mysql_close(my);
-            return NULL;
-        }
+        set_ssl(my, conf, &plan, tls);
         const char *host = conf->host && *conf->host ? conf->host : "localhost";
         const char *socket = NULL;
         if (host[0] == '/') {
@@ -260,9 +348,15 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
             char msg[512];
             snprintf(msg, sizeof msg, "%s", mysql_error(my));
             mysql_close(my);
+            if (err == CR_SSL_CONNECTION_ERROR && tls && plan.plain_retry) {
+                warn_plain_retry(conf, msg);
+                tls = false;
+                continue;
+            }
             bool wants_password = (err == ER_ACCESS_DENIED_ERROR || err == ER_ACCESS_DENIED_NO_PASSWORD_ERROR) &&
                                   !conf->password;
-            if (wants_password && attempt == 0 && isatty(STDIN_FILENO)) {
+            if (wants_password && !prompted && isatty(STDIN_FILENO)) {
+                prompted = true;
                 if (!db_conf_prompt_password(conf))
                     return NULL;
                 continue;
@@ -270,6 +364,23 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
             if (opt->err)
                 *opt->err = err;
             report_connect_failure(conf, err, msg, opt);
+            return NULL;
+        }
+        if (plan.required && !mysql_get_ssl_cipher(my)) {
+            /* Connector/C 3.3 goes on in plain text when the server offers no TLS, unless verify-full */
+            mysql_close(my);
+            const char *role = db_role_name(conf->role);
+            char *where = endpoint_of(conf);
+            char *why = xasprintf("%s database (MySQL at %s, user \"%s\"): the server offers no TLS, "
+                                  "which --%s-ssl-mode %s requires",
+                                  role, where, conf->user ? conf->user : "", role, conf->ssl_mode);
+            char *hint = xasprintf("enable TLS on the server (ssl_cert and ssl_key), or use "
+                                   "--%s-ssl-mode prefer to connect without it",
+                                   role);
+            free(where);
+            if (opt->err)
+                *opt->err = CR_SSL_CONNECTION_ERROR;
+            report_failure(why, hint, opt);
             return NULL;
         }
         mysql_conn *c = xcalloc(1, sizeof *c);
@@ -301,7 +412,6 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
         }
         return c;
     }
-    return NULL;
 }
 
 void mysql_conn_close(mysql_conn *c)

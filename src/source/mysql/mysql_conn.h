@@ -52,12 +52,30 @@ typedef struct mysql_conn_options {
 } mysql_conn_options;
 
 /*
+ * What conf's ssl_mode and files ask of the connection (docs/DECISIONS.md "MySQL source", TLS):
+ *   disable       no TLS (a certificate, key, root cert or CRL given is refused: unused)
+ *   allow, prefer TLS when the server offers it, plain text when it does not, or when the TLS
+ *                 handshake fails (a warning says so); the files given are used for it
+ *   require       TLS or no connection
+ *   verify-ca     require, and the certificate's chain checked against ssl_root_cert (which
+ *                 must be given), not the host name
+ *   verify-full   require, and the chain (ssl_root_cert, else the system's CAs) and host name
+ * With a root cert, every mode that uses TLS checks the chain (as libpq does); a CRL is refused
+ * where no chain is checked. An empty value counts as not given. False with *why and *hint (one
+ * line each, caller frees) for a combination refused.
+ */
+typedef struct mysql_tls_plan {
+    bool tls;         /* ask for TLS (the files given are used for it) */
+    bool required;    /* no connection without TLS */
+    bool verify_host; /* the host name checked too (MYSQL_OPT_SSL_VERIFY_SERVER_CERT) */
+    bool plain_retry; /* a failed TLS handshake is tried again in plain text */
+} mysql_tls_plan;
+bool mysql_tls_plan_of(const db_conf *conf, mysql_tls_plan *plan, char **why, char **hint);
+
+/*
  * Connect to conf (host, port, user, password, name, ssl_*). A host starting with '/' is a unix
- * socket path. SSL: ssl_mode disable/allow/prefer use no TLS (Connector/C 3.3 has no
- * opportunistic mode); require encrypts without checking the certificate; verify-ca and
- * verify-full check it against ssl_root_cert (verify-full also the host name); ssl_cert/ssl_key
- * give a client certificate, ssl_crl a revocation list. The session runs in utf8mb4 with
- * time_zone '+00:00' (TIMESTAMP values read in UTC).
+ * socket path. TLS as mysql_tls_plan_of says (a refused combination fails before connecting).
+ * The session runs in utf8mb4 with time_zone '+00:00' (TIMESTAMP values read in UTC).
  * When the server refuses a login without password and stdin is a TTY, asks for it once (kept
  * in conf). On failure logs what failed (naming host:port and the user) with the flag or
  * statement that fixes it on a hint: line, and returns NULL. Caller closes with mysql_conn_close().
