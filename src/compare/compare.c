@@ -1672,6 +1672,7 @@ static engine_status open_rep(run *r, engine_ctx *ctx)
     r->rep = source_for(ctx, sp->copies[1], "compare data from source-replica", &st);
     if (!r->rep)
         return st;
+    r->rep->statement_timeout_s = sp->statement_timeout_s > 0 ? sp->statement_timeout_s : 0;
     const source_ops *ops = r->rep->ops;
     if (!ops->rows_read_key_range || !ops->rows_count_key_range || !ops->snapshot_begin_readers) {
         log_report(LOG_ERROR, NULL, NULL, "compare data cannot read a %s source-replica in this build",
@@ -1696,6 +1697,7 @@ static engine_status open_src(run *r, engine_ctx *ctx, pgconn **coord, int64_t *
     r->src = source_for(ctx, sp->source, "compare data from source", &st);
     if (!r->src)
         return st;
+    r->src->statement_timeout_s = sp->statement_timeout_s > 0 ? sp->statement_timeout_s : 0;
     const source_ops *ops = r->src->ops;
     if (!ops->rows_read_key_range || !ops->rows_count_key_range || !ops->snapshot_begin_readers ||
         (sp->live && !ops->snapshot_begin_point)) {

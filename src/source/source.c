@@ -19,6 +19,7 @@ static source *source_new(engine_ctx *eng, db_conf *conf, const source_ops *ops)
     s->ops = ops;
     s->eng = eng;
     s->conf = conf;
+    s->statement_timeout_s = -1;
     return s;
 }
 

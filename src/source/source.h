@@ -360,6 +360,12 @@ struct source {
     db_conf *conf;   /* the caller's; a password entered at a prompt is kept in it */
     void *impl;      /* the implementation's state */
     char lost[768];  /* why the last SOURCE_LOST: one line, not logged */
+    /*
+     * compare data's --statement-timeout for a source it reads through this seam (MySQL): how
+     * long every statement on the source's connections may run, seconds, 0: no limit (set so,
+     * over a server-wide limit). -1 (source_for's default): the server's own setting.
+     */
+    int statement_timeout_s;
 };
 
 /*

@@ -108,6 +108,12 @@ static unsigned int control_timeout_s(void)
     return MYSQL_CONTROL_TIMEOUT_S;
 }
 
+/* compare data's statement time limit for the connections of s (source.h statement_timeout_s). */
+static unsigned int limit_of(const source *s)
+{
+    return s->statement_timeout_s > 0 ? (unsigned int)s->statement_timeout_s : 0;
+}
+
 static engine_status my_connect(source *s, bool quiet, char **why)
 {
     my_source *m = my_of(s);
@@ -119,7 +125,9 @@ static engine_status my_connect(source *s, bool quiet, char **why)
         return ENGINE_BAD_INPUT;
     }
     mysql_conn_options o = {.quiet = quiet, .why = why, .read_timeout = control_timeout_s(),
-                            .lock_wait = true, .timeout_env = MYSQL_CONTROL_TIMEOUT_ENV};
+                            .lock_wait = true, .timeout_env = MYSQL_CONTROL_TIMEOUT_ENV,
+                            .limit_statements = s->statement_timeout_s >= 0,
+                            .statement_timeout_s = limit_of(s)};
     m->c = mysql_conn_open(s->conf, &o);
     if (!m->c)
         return ENGINE_SOURCE_FAILED;
@@ -335,6 +343,8 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
                        c->endpoint, c->last_errno == ER_LOCK_WAIT_TIMEOUT ? control_timeout_s() : c->read_timeout,
                        c->last_errno);
             free(hint);
+        } else if (c->statement_timeout_s && mysql_errno_statement_timeout(c->last_errno)) {
+            mysql_conn_report_statement_timeout(c, c->last_errno, "FLUSH TABLES WITH READ LOCK");
         } else {
             /* a warning when export data starts the run again (control_lost) */
             log_msg(c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR,
@@ -364,7 +374,8 @@ static char *take_snapshot(source *s, mysql_binlog_pos *pos)
     for (size_t i = 0; ok && i < want; i++) {
         char *why = NULL, *hint = NULL;
         mysql_conn_options o = {.read_timeout = 600, .quiet = true, .why = &why, .hint = &hint,
-                                .err = &m->pool_errno};
+                                .err = &m->pool_errno, .limit_statements = s->statement_timeout_s >= 0,
+                                .statement_timeout_s = limit_of(s)};
         mysql_conn *w = mysql_conn_open(s->conf, &o);
         if (!w)
             log_report(c->retries && mysql_errno_transient(m->pool_errno) ? LOG_WARN : LOG_ERROR, NULL,
@@ -688,6 +699,13 @@ failed: {
         rc = SOURCE_ROWS_STALLED;
         goto out;
     }
+    if (r->c->statement_timeout_s && mysql_errno_statement_timeout(e)) {
+        char *what = xasprintf("reading table %s", sink->table);
+        mysql_conn_report_statement_timeout(r->c, e, what);
+        free(what);
+        rc = SOURCE_ROWS_FAILED;
+        goto out;
+    }
     bool lost = mysql_errno_lost(e);
     log_msg(lost ? LOG_WARN : LOG_ERROR, "source database: exporting table %s: %s (error %u)",
             sink->table, mysql_error(my), e);
@@ -886,6 +904,11 @@ static source_rows_result my_rows_count_key_range(source_rows *r, const src_tabl
         unsigned int e = mysql_errno(my);
         if (e == CR_SERVER_LOST && now_monotonic_ms() - started >= stall_ms - 1000) {
             rc = SOURCE_ROWS_STALLED;
+        } else if (r->c->statement_timeout_s && mysql_errno_statement_timeout(e)) {
+            char *what = xasprintf("counting the rows of table %s", t->name);
+            mysql_conn_report_statement_timeout(r->c, e, what);
+            free(what);
+            rc = SOURCE_ROWS_FAILED;
         } else {
             bool lost = mysql_errno_lost(e);
             log_msg(lost ? LOG_WARN : LOG_ERROR, "source database: counting the rows of table %s: %s (error %u)",

@@ -104,6 +104,28 @@ TEST(mysql_tls_plan_by_mode)
     }
 }
 
+/* compare data --statement-timeout on a MySQL session: which setting, in which unit, from which version. */
+TEST(mysql_statement_timeout_by_server)
+{
+    char *a = mysql_statement_timeout_sql(true, 101119, 30);
+    char *b = mysql_statement_timeout_sql(true, 100101, 0);
+    char *c = mysql_statement_timeout_sql(false, 80036, 30);
+    char *d = mysql_statement_timeout_sql(false, 50708, 4000000);
+    CHECK_STR_EQ(a, "SET SESSION max_statement_time = 30");
+    CHECK_STR_EQ(b, "SET SESSION max_statement_time = 0");
+    CHECK_STR_EQ(c, "SET SESSION max_execution_time = 30000");
+    CHECK_STR_EQ(d, "SET SESSION max_execution_time = 4000000000");
+    CHECK(mysql_statement_timeout_sql(true, 100038, 30) == NULL);  /* MariaDB 10.0 */
+    CHECK(mysql_statement_timeout_sql(false, 50707, 30) == NULL);  /* MySQL 5.7.7 */
+    CHECK(mysql_errno_statement_timeout(ER_STATEMENT_TIMEOUT));      /* MariaDB 1969 */
+    CHECK(mysql_errno_statement_timeout(3024));                      /* MySQL ER_QUERY_TIMEOUT */
+    CHECK(!mysql_errno_statement_timeout(ER_LOCK_WAIT_TIMEOUT));
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
 /* Every message names where and who; its hint the flag or statement that fixes it. */
 TEST(mysql_connect_error_messages)
 {

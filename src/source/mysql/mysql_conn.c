@@ -149,6 +149,23 @@ bool mysql_errno_lost(unsigned int e)
     }
 }
 
+/* MySQL's ER_QUERY_TIMEOUT (max_execution_time); libmariadb's header has another name there. */
+#define MYSQL_ER_QUERY_TIMEOUT 3024
+
+bool mysql_errno_statement_timeout(unsigned int e)
+{
+    return e == ER_STATEMENT_TIMEOUT || e == MYSQL_ER_QUERY_TIMEOUT;
+}
+
+char *mysql_statement_timeout_sql(bool is_mariadb, unsigned long version, unsigned int seconds)
+{
+    if (is_mariadb)
+        return version >= 100101 ? xasprintf("SET SESSION max_statement_time = %u", seconds) : NULL;
+    return version >= 50708 ? xasprintf("SET SESSION max_execution_time = %llu",
+                                        (unsigned long long)seconds * 1000)
+                            : NULL;
+}
+
 bool mysql_errno_transient(unsigned int e)
 {
     return mysql_errno_lost(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT ||
@@ -290,6 +307,31 @@ static void warn_plain_retry(const db_conf *conf, const char *msg)
     free(where);
 }
 
+/* opt->limit_statements: the session's statement time limit (false after reporting). */
+static bool limit_statements(mysql_conn *c, const mysql_conn_options *opt)
+{
+    char *sql = mysql_statement_timeout_sql(c->is_mariadb, c->server_version_num, opt->statement_timeout_s);
+    if (!sql) {
+        if (opt->statement_timeout_s == 0)
+            return true; /* no such setting: no limit already */
+        char *why = xasprintf("%s database (MySQL at %s): %s cannot limit how long a statement runs "
+                              "(max_execution_time came with MySQL 5.7.8, max_statement_time with "
+                              "MariaDB 10.1)",
+                              db_role_name(c->role), c->endpoint, c->server_version);
+        report_failure(why, xstrdup("give --statement-timeout 0 (no limit)"), opt);
+        return false;
+    }
+    bool ok = mysql_conn_exec(c, sql);
+    free(sql);
+    if (!ok) {
+        if (opt->err)
+            *opt->err = c->last_errno;
+        return false;
+    }
+    c->statement_timeout_s = opt->statement_timeout_s;
+    return true;
+}
+
 mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
 {
     static const mysql_conn_options none = {0};
@@ -404,6 +446,10 @@ mysql_conn *mysql_conn_open(db_conf *conf, const mysql_conn_options *opt)
                         : xstrdup("SET time_zone = '+00:00'");
         bool set_ok = mysql_conn_exec(c, set);
         free(set);
+        if (set_ok && opt->limit_statements && !limit_statements(c, opt)) {
+            mysql_conn_close(c);
+            return NULL;
+        }
         if (!set_ok) {
             if (opt->err)
                 *opt->err = c->last_errno;
@@ -446,6 +492,14 @@ static void report_timeout(const mysql_conn *c, const char *line, log_level lvl)
     free(hint);
 }
 
+void mysql_conn_report_statement_timeout(const mysql_conn *c, unsigned int err, const char *what)
+{
+    log_report(LOG_ERROR, NULL, "raise --statement-timeout (seconds; 0: no limit)",
+               "%s database (MySQL at %s): %.200s ran longer than --statement-timeout %u s; the server "
+               "stopped it (error %u)",
+               db_role_name(c->role), c->endpoint, what, c->statement_timeout_s, err);
+}
+
 static void log_failure(mysql_conn *c, const char *what, const char *sql, bool quiet)
 {
     note_error(c);
@@ -456,6 +510,10 @@ static void log_failure(mysql_conn *c, const char *what, const char *sql, bool q
     log_level lvl = c->retries && mysql_errno_transient(c->last_errno) ? LOG_WARN : LOG_ERROR;
     if (timed_out(c)) {
         report_timeout(c, line, lvl);
+        return;
+    }
+    if (c->statement_timeout_s && mysql_errno_statement_timeout(c->last_errno)) {
+        mysql_conn_report_statement_timeout(c, c->last_errno, line);
         return;
     }
     log_msg(lvl, "%s database (MySQL at %s): %s (error %u, SQLSTATE %s) in: %.200s", db_role_name(c->role),

@@ -31,6 +31,7 @@ typedef struct mysql_conn {
     unsigned int read_timeout;         /* mysql_conn_options.read_timeout */
     const char *timeout_env;           /* mysql_conn_options.timeout_env */
     long long started_ms;              /* when the last statement was sent (monotonic) */
+    unsigned int statement_timeout_s;  /* the session's statement time limit, 0: none set */
 } mysql_conn;
 
 typedef struct mysql_conn_options {
@@ -49,7 +50,31 @@ typedef struct mysql_conn_options {
     bool lock_wait;
     const char *timeout_env;
     bool no_database;             /* connect without selecting conf->name */
+    /*
+     * limit_statements: every statement of the session may run statement_timeout_s seconds (0:
+     * no limit, set too, over a server-wide one): mysql_statement_timeout_sql. A server that
+     * has no such limit fails the connect when statement_timeout_s > 0.
+     */
+    bool limit_statements;
+    unsigned int statement_timeout_s;
 } mysql_conn_options;
+
+/*
+ * The statement that limits how long the session's statements run: MariaDB (10.1+)
+ * `SET SESSION max_statement_time = N` (seconds, every statement); MySQL (5.7.8+)
+ * `SET SESSION max_execution_time = N*1000` (milliseconds, SELECTs only). 0: no limit. NULL: the
+ * server has no such setting (version: mysql_get_server_version's major*10000 + minor*100 +
+ * patch). Caller frees.
+ */
+char *mysql_statement_timeout_sql(bool is_mariadb, unsigned long version, unsigned int seconds);
+/* Did error e (a mysql_errno) stop a statement that ran past the session's time limit? */
+bool mysql_errno_statement_timeout(unsigned int e);
+/*
+ * Log that `what` (a statement's first line, or what it was doing: "reading table t") ran past
+ * the session's time limit (c->statement_timeout_s; err: the server's error), with the flag that
+ * raises it.
+ */
+void mysql_conn_report_statement_timeout(const mysql_conn *c, unsigned int err, const char *what);
 
 /*
  * What conf's ssl_mode and files ask of the connection (docs/DECISIONS.md "MySQL source", TLS):
