@@ -310,8 +310,9 @@ void cli_parse(int argc, char **argv, cli_parse_result *res)
 
     for (; i < argc; i++) {
         const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "--help-all") == 0) {
             res->help = true;
+            res->help_all = strcmp(arg, "--help-all") == 0;
             return;
         }
         if (strcmp(arg, "--version") == 0 || (cmd == &cli_root_command && strcmp(arg, "-v") == 0)) {
@@ -470,6 +471,8 @@ static void print_flag_line(const flag_def *f)
         printf(" [required]");
     if (f->env)
         printf(" [env %s]", f->env);
+    if (f->flags & FLAGF_HIDDEN)
+        printf(" [hidden]");
     printf("\n");
 }
 
@@ -523,7 +526,7 @@ static void print_command_paths(const command *cmd, const char *prefix)
     }
 }
 
-void cli_print_help(const command *cmd, const char *path)
+void cli_print_help(const command *cmd, const char *path, bool show_hidden)
 {
     const char *sp = (path && *path) ? " " : "";
     if (cmd->description)
@@ -551,11 +554,12 @@ void cli_print_help(const command *cmd, const char *path)
     print_aliases(cmd);
     printf("\nFlags:\n");
     printf("%-44s %s\n", "  -h, --help", "help for this command");
+    printf("%-44s %s\n", "      --help-all", "help with the hidden flags too (older names, compatibility)");
     if (cmd == &cli_root_command)
         printf("%-44s %s\n", "  -v, --version", "print the version and exit");
     for (const flag_def *const *g = cmd->flag_groups; g && *g; g++)
         for (const flag_def *f = *g; f->name; f++)
-            if (!(f->flags & FLAGF_HIDDEN))
+            if (show_hidden || !(f->flags & FLAGF_HIDDEN))
                 print_flag_line(f);
     if (cmd->children)
         printf("\nUse \"yb-voyager%s%s [command] --help\" for more information about a command.\n",

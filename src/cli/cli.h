@@ -91,6 +91,7 @@ typedef struct cli_parse_result {
     char *path;              /* "export data from source": owned */
     opts *opts;              /* owned */
     bool help;               /* -h/--help was given: print help, exit 0 */
+    bool help_all;           /* --help-all: the help lists the hidden flags too */
     bool version;            /* --version */
     int exit_code;           /* when != 0: parsing failed, message already printed */
     char *alias_path;        /* the older name typed ("fall-back setup"), or NULL: owned */
@@ -106,7 +107,8 @@ void cli_parse_result_free(cli_parse_result *res);
 /* Apply a YAML config file to opts for cmd (only unset values). */
 bool cli_apply_config_file(const command *cmd, opts *o, const char *path);
 
-void cli_print_help(const command *cmd, const char *path);
+/* show_hidden: list the FLAGF_HIDDEN flags too, marked (--help-all). */
+void cli_print_help(const command *cmd, const char *path, bool show_hidden);
 
 /* The full path of cmd in the tree ("import data to source"), or NULL. Caller frees. */
 char *cli_command_path(const command *cmd);

@@ -113,7 +113,8 @@ static const flag_def f_cutover_target[] = {
     {"prepare-for-fall-back", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "keep a way back: after cutover, stream the target's changes to the source"},
     {"use-yb-grpc-connector", 0, FLAG_BOOL, "false", NULL, FLAGF_HIDDEN, NULL,
-     "accepted for compatibility; logical replication is always used"},
+     "false only: the target's changes are streamed with logical replication over the "
+     "PostgreSQL protocol; true (the gRPC connector) is not built and refused (exit 6)"},
     FLAG_GROUP_END,
 };
 

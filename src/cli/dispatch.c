@@ -155,7 +155,7 @@ int cli_main(int argc, char **argv)
         goto out;
     }
     if (res.help || !res.cmd->run) {
-        cli_print_help(res.cmd, res.path);
+        cli_print_help(res.cmd, res.path, res.help_all);
         if (!res.help && res.cmd != &cli_root_command) {
             fprintf(stderr, "error: 'yb-voyager %s' needs a subcommand (listed above)\n", res.path);
             rc = EXIT_BAD_ARGS;

@@ -14,7 +14,18 @@ assert_eq "nothing initiated" "cutover to target status: NOT INITIATED" "$(cat "
 expect_fail "offline migration refuses cutover" 3 "cutover is for live migrations" "$V" initiate cutover to target -e "$ED"
 set_status ExportType '"snapshot-and-changes"'
 expect_fail "cutover to source before cutover to target" 3 "has not completed yet" "$V" initiate cutover to source -e "$ED"
-check "initiate cutover to target" "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true
+# the gRPC connector (upstream's default) is not built: true is refused, false is the only way
+expect_refusal "--use-yb-grpc-connector true is refused: not built" 6 \
+    "^error: --use-yb-grpc-connector true is not built yet .*detail: .*logical replication over the PostgreSQL protocol.* hint: leave the flag out, or give --use-yb-grpc-connector false" \
+    "$V" initiate cutover to target -e "$ED" --use-yb-grpc-connector true
+expect_fail "--use-yb-grpc-connector true is refused under the older name too" 6 "use-yb-grpc-connector true is not built" \
+    "$V" cutover initiate -e "$ED" --use-yb-grpc-connector
+printf 'initiate-cutover-to-target:\n  use-yb-grpc-connector: true\n' >"$TEST_TMP/grpc.yaml"
+expect_fail "--use-yb-grpc-connector true from the config file is refused" 6 "use-yb-grpc-connector true is not built" \
+    "$V" initiate cutover to target -e "$ED" --config-file "$TEST_TMP/grpc.yaml"
+assert_eq "the refusals requested nothing" "null" "$(get_status CutoverToTargetRequested)"
+check "initiate cutover to target (--use-yb-grpc-connector false: the PostgreSQL protocol)" \
+    "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true --use-yb-grpc-connector false
 assert_eq "request recorded" "true" "$(get_status CutoverToTargetRequested)"
 assert_eq "fall-back recorded" "true" "$(get_status FallbackEnabled)"
 expect_fail "export data --start-clean after cutover to target was initiated" 3 \

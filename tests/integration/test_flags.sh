@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every flag a command declares is honoured, refused with a clear message, or marked in --help
 # as having no effect (issue 12). First the rule itself: a table names, for every command and
-# flag that --help lists, the test that uses it; a flag missing from the table fails here.
+# flag that --help-all lists (the hidden ones too), the test that uses it; a flag missing from
+# the table fails here.
 # Then the flags that used to be accepted and ignored, each against real clusters.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
@@ -81,6 +82,7 @@ import schema | continue-on-error | integration/test_schema.sh
 import schema | straight-order | integration/test_schema.sh
 import schema | post-snapshot-import | integration/test_schema.sh
 import schema | refresh-mviews | integration/test_schema.sh
+import schema | post-import-data | integration/test_schema.sh
 import data | parallel-jobs | integration/test_snapshot_roundtrip.sh
 import data | batch-size | integration/test_flags.sh
 import data | enable-upsert | noeffect
@@ -109,8 +111,10 @@ finalize-schema-post-data-import | ignore-exist | integration/test_schema.sh
 finalize-schema-post-data-import | continue-on-error | integration/test_schema.sh
 finalize-schema-post-data-import | refresh-mviews | integration/test_schema.sh
 initiate cutover to target | prepare-for-fall-back | integration/test_cutover_cli.sh
+initiate cutover to target | use-yb-grpc-connector | integration/test_cutover_cli.sh
 archive changes | move-to | integration/test_archive_changes.sh
 archive changes | delete | integration/test_archive_changes.sh
+archive changes | delete-changes-without-archiving | integration/test_archive_changes.sh
 archive changes | policy | integration/test_flags.sh
 archive changes | archive-dir | integration/test_flags.sh
 archive changes | fs-utilization-threshold | integration/test_archive_changes.sh
@@ -144,8 +148,8 @@ commands=$("$V" --help | sed -n '/^All Commands:/,/^$/p' | sed -n 's/^  \(.*[^ ]
 missing=() bad=() declared=""
 while IFS= read -r cmd; do
     # shellcheck disable=SC2086
-    help=$("$V" $cmd --help)
-    for flag in $(echo "$help" | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed 's/.*--//' | grep -vx help); do
+    help=$("$V" $cmd --help-all)
+    for flag in $(echo "$help" | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed 's/.*--//' | grep -vxE 'help|help-all'); do
         declared+="$cmd|$flag"$'\n'
         how=$(covered_by "$cmd" "$flag")
         if [ -z "$how" ]; then
@@ -167,6 +171,12 @@ stale=$(echo "$COVERAGE" | awk -F' *[|] *' '$1 != "*" {print $1 "|" $2}' | while
     grep -qxF "$e" <<<"$declared" || echo "$e"
 done)
 assert_eq "no table entry for a flag the command does not declare" "" "$stale"
+# the hidden flags are in that walk (--help-all), and only there
+hidden=$(grep -c '\[hidden\]$' <<<"$("$V" initiate cutover to target --help-all)")
+assert_eq "--help-all lists the hidden flag of initiate cutover to target" "1" "$hidden"
+if grep -q -- "--use-yb-grpc-connector" <<<"$("$V" initiate cutover to target --help)"; then
+    not_ok "--help leaves the hidden flags out"
+else ok "--help leaves the hidden flags out"; fi
 
 # ---- help claims only what works; messages without stray spaces
 root_help=$("$V" --help)

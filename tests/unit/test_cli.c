@@ -135,6 +135,11 @@ TEST(cli_help_and_version_need_no_required_flags)
     PARSE(&r, "import", "data", "to", "target", "--help");
     CHECK_INT_EQ(r.exit_code, 0);
     CHECK(r.help);
+    CHECK(!r.help_all);
+    cli_parse_result_free(&r);
+    PARSE(&r, "initiate", "cutover", "to", "target", "--help-all");
+    CHECK_INT_EQ(r.exit_code, 0);
+    CHECK(r.help && r.help_all); /* the hidden flags too (test_flags.sh walks them) */
     cli_parse_result_free(&r);
     PARSE(&r, "--version");
     CHECK(r.version);
