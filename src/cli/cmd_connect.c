@@ -70,14 +70,16 @@ static const char *source_type(const cmd_ctx *ctx, const cJSON *rec)
 }
 
 /*
- * Flags documented for Oracle/MySQL sources only. With a PostgreSQL source
+ * Flags documented for other sources only: with a PostgreSQL or MySQL source
  * they would be accepted and ignored, so they are refused (upstream refuses
  * --target-db-schema the same way). "public" is the target schema's default.
+ * An Oracle source is refused as a whole ("not built yet") by the commands.
  */
 static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
 {
     const char *type = source_type(ctx, rec);
-    if (type && strcmp(type, "mysql") == 0 && opts_is_set(ctx->opts, "target-db-schema") &&
+    bool mysql = type && strcmp(type, "mysql") == 0;
+    if (mysql && opts_is_set(ctx->opts, "target-db-schema") &&
         strcmp(opts_get(ctx->opts, "target-db-schema"), "public") != 0) {
         /* import data would still load into public: the two commands must agree, so neither takes it */
         log_report(LOG_ERROR, "a MySQL migration is imported into the target's schema public",
@@ -86,22 +88,26 @@ static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
                    opts_get(ctx->opts, "target-db-schema"));
         return false;
     }
-    if (!type || strcmp(type, "postgresql") != 0)
+    if (!type || (!mysql && strcmp(type, "postgresql") != 0))
         return true;
+    /* nothing reads them for these sources (a MySQL source-replica's database is its schema) */
     static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
                                               "source-replica-db-sid", "target-db-schema",
                                               "source-replica-db-schema"};
     for (size_t i = 0; i < ARRAY_LEN(oracle_only); i++) {
         const char *name = oracle_only[i];
-        if (!opts_is_set(ctx->opts, name))
+        bool target_schema = strcmp(name, "target-db-schema") == 0;
+        if (!opts_is_set(ctx->opts, name) || (target_schema && mysql))
             continue;
-        if (strcmp(name, "target-db-schema") == 0 && strcmp(opts_get(ctx->opts, name), "public") == 0)
+        if (target_schema && strcmp(opts_get(ctx->opts, name), "public") == 0)
             continue;
-        log_report(LOG_ERROR, "it is for Oracle and MySQL sources",
-                   strstr(name, "schema") ? "remove it; the tables keep their source schema names on "
-                                            "the target"
-                                          : "remove it",
-                   "--%s is not applicable for a PostgreSQL source", name);
+        const char *hint = "remove it";
+        if (strstr(name, "schema"))
+            hint = mysql ? "remove it; a MySQL source-replica's database (--source-replica-db-name) is "
+                           "its schema"
+                         : "remove it; the tables keep their source schema names on the target";
+        log_report(LOG_ERROR, target_schema ? "it is for Oracle and MySQL sources" : "it is for Oracle sources",
+                   hint, "--%s is not applicable for a %s source", name, mysql ? "MySQL" : "PostgreSQL");
         return false;
     }
     return true;

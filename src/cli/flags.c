@@ -41,11 +41,11 @@ const flag_def flags_source_conn[] = {
     CONN_FLAGS("source", "SOURCE_DB_PASSWORD", "localhost", NULL, NULL,
                "schema(s) of the source database (comma list)", "source"),
     {"oracle-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "Oracle SID (instead of --source-db-name); refused for a PostgreSQL source"},
+     "Oracle SID (instead of --source-db-name); refused for PostgreSQL and MySQL sources"},
     {"oracle-tns-alias", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "Oracle TNS alias; refused for a PostgreSQL source"},
+     "Oracle TNS alias; refused for PostgreSQL and MySQL sources"},
     {"oracle-home", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "ORACLE_HOME of the Oracle client; refused for a PostgreSQL source"},
+     "ORACLE_HOME of the Oracle client; refused for PostgreSQL and MySQL sources"},
     FLAG_GROUP_END,
 };
 
@@ -59,10 +59,10 @@ const flag_def flags_target_conn[] = {
 
 const flag_def flags_source_replica_conn[] = {
     CONN_FLAGS("source-replica", "SOURCE_REPLICA_DB_PASSWORD", "127.0.0.1", NULL, NULL,
-               "Oracle sources: schema of the source-replica; refused for a PostgreSQL source",
+               "Oracle sources: schema of the source-replica; refused for PostgreSQL and MySQL sources",
                "source-replica"),
     {"source-replica-db-sid", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "Oracle SID of the source-replica; refused for a PostgreSQL source"},
+     "Oracle SID of the source-replica; refused for PostgreSQL and MySQL sources"},
     FLAG_GROUP_END,
 };
 

@@ -234,6 +234,29 @@ expect_fail "import data to source-replica --enable-upsert refused" 2 "unknown f
 expect_fail "import data to source --source-db-type oracle: not built yet" 6 "not built yet" \
     "$V" import data to source -e "$ED0" --source-db-type oracle
 
+# ---- the Oracle-only flags are refused for a MySQL source as for PostgreSQL, before any connection
+MY=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port 1 --source-db-user u --source-db-name d)
+for f in oracle-db-sid oracle-tns-alias oracle-home; do
+    expect_refusal "export schema --$f with a MySQL source is refused" 2 \
+        "^error: --$f is not applicable for a MySQL source detail: it is for Oracle sources hint: remove it" \
+        "$V" export schema -e "$(new_export_dir)" "${MY[@]}" --$f X
+done
+expect_fail "export data --oracle-db-sid with a MySQL source is refused" 2 "--oracle-db-sid is not applicable for a MySQL source" \
+    "$V" export data -e "$(new_export_dir)" "${MY[@]}" --oracle-db-sid X
+EDM=$(new_export_dir)
+"$V" export data status -e "$EDM" >/dev/null 2>&1 # meta.db, then a recorded MySQL source
+status_set "$EDM" SourceDBConf '{"DBType": "mysql", "Host": "127.0.0.1", "Port": 1, "User": "u", "DBName": "d"}'
+expect_refusal "import data to source-replica --source-replica-db-schema (recorded MySQL source) is refused" 2 \
+    "^error: --source-replica-db-schema is not applicable for a MySQL source .*hint: remove it; a MySQL source-replica's database \(--source-replica-db-name\) is its schema" \
+    "$V" import data to source-replica -e "$EDM" --source-replica-db-host 127.0.0.1 --source-replica-db-port 1 \
+    --source-replica-db-user u --source-replica-db-name r --source-replica-db-schema s
+expect_fail "import data to source-replica --source-replica-db-sid (recorded MySQL source) is refused" 2 \
+    "--source-replica-db-sid is not applicable for a MySQL source" \
+    "$V" import data to source-replica -e "$EDM" --source-replica-db-host 127.0.0.1 --source-replica-db-port 1 \
+    --source-replica-db-user u --source-replica-db-name r --source-replica-db-sid ORCL
+expect_fail "import data to source --oracle-home (recorded MySQL source) is refused" 2 \
+    "--oracle-home is not applicable for a MySQL source" "$V" import data to source -e "$EDM" --oracle-home /opt/oracle
+
 # ---- --log-level is honoured
 EDL=$(new_export_dir)
 "$V" export data status -e "$EDL" >/dev/null 2>&1

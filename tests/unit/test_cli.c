@@ -375,15 +375,16 @@ TEST(cli_every_connection_flag_reaches_db_conf)
 static void check_declared_flags(const command *cmd, int *n)
 {
     static const char *const oracle_only[] = {"oracle-db-sid", "oracle-tns-alias", "oracle-home",
-                                              "source-replica-db-sid", "target-db-schema",
-                                              "source-replica-db-schema"};
+                                              "source-replica-db-sid", "source-replica-db-schema"};
     for (const flag_def *const *g = cmd->flag_groups; cmd->run && g && *g; g++)
         for (const flag_def *f = *g; f->name; f++) {
             (*n)++;
             CHECK(f->help && *f->help);
             for (size_t i = 0; i < ARRAY_LEN(oracle_only); i++)
                 if (strcmp(f->name, oracle_only[i]) == 0)
-                    CHECK(strstr(f->help, "refused for a PostgreSQL source") != NULL);
+                    CHECK(strstr(f->help, "refused for PostgreSQL and MySQL sources") != NULL);
+            if (strcmp(f->name, "target-db-schema") == 0) /* Oracle and MySQL */
+                CHECK(strstr(f->help, "refused for a PostgreSQL source") != NULL);
             /* flags with no possible effect here are not declared at all */
             if (strcmp(cmd->name, "source-replica") == 0)
                 CHECK(strstr(f->help, "YugabyteDB") == NULL);
