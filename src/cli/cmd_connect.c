@@ -114,6 +114,28 @@ static bool refuse_not_applicable(const cmd_ctx *ctx, const cJSON *rec)
 }
 
 /*
+ * A migration has one source: a --source-db-type other than the one recorded
+ * would have this command read or write the source with another database's
+ * client (a confusing connection error at best), so it is refused, naming both.
+ */
+static bool refuse_other_source_type(const cmd_ctx *ctx, const cJSON *rec)
+{
+    if (!opts_is_set(ctx->opts, "source-db-type"))
+        return true;
+    const cJSON *src = rec ? cJSON_GetObjectItemCaseSensitive(rec, "SourceDBConf") : NULL;
+    const cJSON *t = src ? cJSON_GetObjectItemCaseSensitive(src, "DBType") : NULL;
+    const char *given = opts_get(ctx->opts, "source-db-type");
+    if (!cJSON_IsString(t) || str_case_eq(t->valuestring, given))
+        return true;
+    char *hint = xasprintf("leave --source-db-type out (or give %s), or use a new export dir for "
+                           "another source", t->valuestring);
+    log_report(LOG_ERROR, "the first command that connected to the source recorded its type", hint,
+               "--source-db-type %s: this migration's source is %s", given, t->valuestring);
+    free(hint);
+    return false;
+}
+
+/*
  * Recorded values fill what this command's flags leave unset; a flag given
  * (command line, environment or config file) always wins.
  */
@@ -185,7 +207,7 @@ bool cmd_db_conf(cmd_ctx *ctx, db_role role, db_conf *conf)
     bool has_flags = opts_has_flag(ctx->opts, user_flag);
     cJSON *rec = catalog_status_load(ctx->meta);
     const cJSON *saved = rec ? cJSON_GetObjectItemCaseSensitive(rec, db_conf_record_key(role)) : NULL;
-    bool ok = refuse_not_applicable(ctx, rec);
+    bool ok = refuse_other_source_type(ctx, rec) && refuse_not_applicable(ctx, rec);
     memset(conf, 0, sizeof *conf);
     conf->role = role;
     if (!ok) {

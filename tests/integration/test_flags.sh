@@ -256,6 +256,14 @@ expect_fail "import data to source-replica --source-replica-db-sid (recorded MyS
     --source-replica-db-user u --source-replica-db-name r --source-replica-db-sid ORCL
 expect_fail "import data to source --oracle-home (recorded MySQL source) is refused" 2 \
     "--oracle-home is not applicable for a MySQL source" "$V" import data to source -e "$EDM" --oracle-home /opt/oracle
+# ---- a --source-db-type other than the recorded one is refused, naming both
+expect_refusal "import data to source --source-db-type postgresql on a MySQL migration is refused, naming both" 2 \
+    "^error: --source-db-type postgresql: this migration's source is mysql detail: .* hint: leave --source-db-type out \(or give mysql\), or use a new export dir" \
+    "$V" import data to source -e "$EDM" --source-db-type postgresql
+expect_fail "export data --source-db-type postgresql on a MySQL migration is refused" 2 \
+    "--source-db-type postgresql: this migration's source is mysql" \
+    "$V" export data -e "$EDM" --source-db-type postgresql --source-db-user u --source-db-port 1
+assert_match "the recorded type is kept" '"DBType": "mysql"' "$(status_get "$EDM" SourceDBConf)"
 
 # ---- --log-level is honoured
 EDL=$(new_export_dir)
@@ -294,6 +302,9 @@ expect_fail "--oracle-tns-alias with a PostgreSQL source is refused" 2 "--oracle
     "$V" export schema -e "$(new_export_dir)" "${SRC_FLAGS[@]}" --oracle-tns-alias X
 expect_fail "--oracle-home (recorded PostgreSQL source) is refused" 2 "--oracle-home is not applicable" \
     "$V" import data to source -e "$ED" --oracle-home /opt/oracle
+expect_fail "import data to source --source-db-type mysql on a PostgreSQL migration is refused" 2 \
+    "--source-db-type mysql: this migration's source is postgresql" \
+    "$V" import data to source -e "$ED" --source-db-type mysql
 check "import schema" "$V" import schema -e "$ED" "${TGT_FLAGS[@]}"
 expect_fail "import schema --target-db-schema: not applicable for a PostgreSQL source" 2 \
     "--target-db-schema is not applicable for a PostgreSQL source" \
