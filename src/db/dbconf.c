@@ -41,7 +41,8 @@ int db_default_port(const char *type, db_role role)
         return 1521;
     if (type && strcmp(type, "mysql") == 0)
         return 3306;
-    return role == DB_SOURCE ? 5432 : 5433;
+    /* PostgreSQL, the source or a source-replica, as upstream; the target is YugabyteDB */
+    return role == DB_TARGET ? 5433 : 5432;
 }
 
 void db_conf_free(db_conf *c)

@@ -371,6 +371,35 @@ TEST(cli_every_connection_flag_reaches_db_conf)
     }
 }
 
+/* A port left out: 5432 for a PostgreSQL source and source-replica (as upstream), 5433 for the target. */
+TEST(cli_default_ports_by_role_and_type)
+{
+    static const struct {
+        db_role role;
+        int port;
+        const char *const words[12];
+    } cases[] = {
+        {DB_SOURCE, 5432, {"export", "schema", "-e", "/x", "--source-db-user", "u", NULL}},
+        {DB_SOURCE, 3306, {"export", "schema", "-e", "/x", "--source-db-type", "mysql", "--source-db-user", "u", NULL}},
+        {DB_TARGET, 5433, {"import", "schema", "-e", "/x", "--target-db-user", "u", NULL}},
+        {DB_SOURCE_REPLICA, 5432,
+         {"import", "data", "to", "source-replica", "-e", "/x", "--source-replica-db-user", "u", NULL}},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cli_parse_result r;
+        parse_words(&r, cases[i].words);
+        CHECK_INT_EQ(r.exit_code, 0);
+        db_conf c;
+        db_conf_from_opts(&c, r.opts, cases[i].role);
+        CHECK_INT_EQ(c.port, cases[i].port);
+        db_conf_free(&c);
+        cli_parse_result_free(&r);
+    }
+    CHECK_INT_EQ(db_default_port("mysql", DB_SOURCE_REPLICA), 3306);
+    CHECK_INT_EQ(db_default_port("postgresql", DB_SOURCE_REPLICA), 5432);
+    CHECK_INT_EQ(db_default_port("yugabytedb", DB_TARGET), 5433);
+}
+
 /* Walk every runnable command's declared flags (the table test_flags.sh checks against --help). */
 static void check_declared_flags(const command *cmd, int *n)
 {
