@@ -1157,8 +1157,9 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
         log_debug("apply: no inotify watch on %s: polling the queue on a timer", metainfo);
     free(metainfo);
     im.metrics = import_metrics_new(spec->bars, before);
+    /* the user asked for another number: said on stderr, not only in the log */
     if (spec->parallel_jobs_given && spec->parallel_jobs != im.nchannels)
-        log_info("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "
+        log_warn("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "
                  "channels by its first run, and routing must not change",
                  spec->parallel_jobs, im.nchannels);
     log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),

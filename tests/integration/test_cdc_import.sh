@@ -92,8 +92,9 @@ status_set "$ED" CutoverProcessedByTargetImporter false
 python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('update queue_segment set imported_by_target_db_importer = 0'); d.commit()" "$ED/metainfo/meta.db"
 psql_as target yugabyte -c "ALTER TABLE ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo DROP COLUMN queue_generation" >/dev/null
 check "a rerun with --parallel-jobs 6 over older bookkeeping succeeds" run_apply "$ED" target target --parallel-jobs 6
-assert_match "it keeps the 4 channels recorded" "--parallel-jobs 6 ignored.*routed to 4 channels" \
-    "$(cat "$ED"/logs/yb-voyager-import-data-to-target.log)"
+assert_match "it keeps the 4 channels recorded, and says so on stderr" \
+    "^warning: apply: --parallel-jobs 6 ignored: this migration's changes were routed to 4 channels" \
+    "$(cat "$TEST_TMP/apply.err")"
 assert_eq "the column is back, every row of the current generation" "4" \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo WHERE queue_generation IS NOT NULL")"
 assert_eq "counts unchanged by that rerun" "$before" "$(channel_counts target)"
