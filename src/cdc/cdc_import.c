@@ -1158,10 +1158,16 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     free(metainfo);
     im.metrics = import_metrics_new(spec->bars, before);
     /* the user asked for another number: said on stderr, not only in the log */
-    if (spec->parallel_jobs_given && spec->parallel_jobs != im.nchannels)
-        log_warn("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "
-                 "channels by its first run, and routing must not change",
-                 spec->parallel_jobs, im.nchannels);
+    if (spec->parallel_jobs_given && spec->parallel_jobs != im.nchannels) {
+        if (spec->parallel_jobs > CDC_MAX_CHANNELS && im.nchannels == CDC_MAX_CHANNELS)
+            log_warn("apply: --parallel-jobs %d lowered to %d: changes are applied over at most %d "
+                     "channels",
+                     spec->parallel_jobs, CDC_MAX_CHANNELS, CDC_MAX_CHANNELS);
+        else
+            log_warn("apply: --parallel-jobs %d ignored: this migration's changes were routed to %d "
+                     "channels by its first run, and routing must not change",
+                     spec->parallel_jobs, im.nchannels);
+    }
     log_say("applying changes to the %s database with %d channel(s)", db_role_name(conf->role),
             im.nchannels);
     rc = run_loop(&im);

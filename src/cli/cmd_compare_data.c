@@ -5,6 +5,7 @@
  */
 #include "cli/cmd_connect.h"
 #include "cli/commands.h"
+#include "cli/snapshot_flags.h"
 
 #include "catalog/compare_state.h"
 #include "compare/compare.h"
@@ -182,14 +183,12 @@ static compare_level parse_level(const char *s)
     return COMPARE_CHECKSUM;
 }
 
-static int parallel_jobs(const cmd_ctx *ctx)
+/* Workers: at most 64; a MySQL source (and its source-replica) serves at most 16 from its snapshot. */
+static int parallel_jobs(const cmd_ctx *ctx, bool mysql)
 {
-    int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
-    if (n <= 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cpus < 2 ? 2 : cpus;
-    }
-    return n > 64 ? 64 : (int)n;
+    return mysql ? cli_parallel_jobs(ctx, MYSQL_MAX_PARALLEL_JOBS,
+                                     "a MySQL snapshot serves at most 16 compare workers")
+                 : cli_parallel_jobs(ctx, 64, "compare data runs at most 64 workers");
 }
 
 static void save_report(cmd_ctx *ctx, const char *json)
@@ -265,7 +264,7 @@ int cmd_compare_data(cmd_ctx *ctx)
             tables[i] = (compare_table_name){schemas.items[i], names.items[i]};
         compare_spec spec = {
             .level = parse_level(opts_get(ctx->opts, "level")),
-            .parallel = parallel_jobs(ctx),
+            .parallel = parallel_jobs(ctx, mysql),
             .max_diff_rows = max_diff,
             .statement_timeout_s = (int)timeout,
             .progress = isatty(STDERR_FILENO) && !opts_get_bool(ctx->opts, "disable-pb"),

@@ -50,9 +50,6 @@ static int become_source_importer(cmd_ctx *ctx, const char *password)
     return exit_code_of(cdc_handover(&ctx->eng, &h));
 }
 
-/* The most export workers a MySQL snapshot serves (source/source_mysql.c MYSQL_POOL_MAX). */
-#define MYSQL_MAX_PARALLEL_JOBS 16
-
 /* What a MySQL source refuses before anything is written: a schema list (the database is the schema). */
 static int mysql_refusals(cmd_ctx *ctx)
 {
@@ -91,16 +88,14 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
         .export_type = opts_get(ctx->opts, "export-type"),
         .include = &inc,
         .exclude = &exc,
-        .parallel_jobs = snapshot_parallel_jobs(ctx),
+        .parallel_jobs = conf.type && str_case_eq(conf.type, "mysql")
+                             ? cli_parallel_jobs(ctx, MYSQL_MAX_PARALLEL_JOBS,
+                                                 "a MySQL snapshot serves at most 16 export workers")
+                             : snapshot_parallel_jobs(ctx),
         .progress_bars = snapshot_use_bars(ctx),
         .start_clean = opts_get_bool(ctx->opts, "start-clean"),
         .command_name = ctx->path,
     };
-    if (conf.type && str_case_eq(conf.type, "mysql") && spec.parallel_jobs > MYSQL_MAX_PARALLEL_JOBS) {
-        log_info("a MySQL snapshot serves at most %d export workers: --parallel-jobs %d lowered to %d",
-                 MYSQL_MAX_PARALLEL_JOBS, spec.parallel_jobs, MYSQL_MAX_PARALLEL_JOBS);
-        spec.parallel_jobs = MYSQL_MAX_PARALLEL_JOBS;
-    }
     engine_status st = export_data_run(&ctx->eng, &spec);
     table_patterns_free(&inc);
     table_patterns_free(&exc);

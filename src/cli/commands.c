@@ -63,7 +63,8 @@ static const flag_def f_finalize_schema[] = {
 
 static const flag_def f_parallel_pb[] = {
     {"parallel-jobs", 0, FLAG_INT, "0", NULL, 0, NULL,
-     "number of parallel connections (0: one per CPU, at least 2)"},
+     "number of parallel connections (0: one per CPU, at least 2; a value above what the command "
+     "can use is lowered, with a warning)"},
     {"disable-pb", 0, FLAG_BOOL, "false", NULL, 0, NULL, "no progress bars; plain periodic lines"},
     FLAG_GROUP_END,
 };

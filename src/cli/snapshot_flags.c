@@ -11,14 +11,26 @@
 #include <string.h>
 #include <unistd.h>
 
-int snapshot_parallel_jobs(const cmd_ctx *ctx)
+int cli_parallel_jobs(const cmd_ctx *ctx, int cap, const char *why)
 {
     int64_t n = opts_get_int(ctx->opts, "parallel-jobs");
-    if (n <= 0) {
+    bool given = n > 0;
+    if (!given) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus < 2 ? 2 : cpus;
     }
-    return n > 256 ? 256 : (int)n;
+    if (n <= cap)
+        return (int)n;
+    if (given)
+        log_warn("--parallel-jobs %lld lowered to %d: %s", (long long)n, cap, why);
+    else
+        log_info("one job per CPU (%lld) lowered to %d: %s", (long long)n, cap, why);
+    return cap;
+}
+
+int snapshot_parallel_jobs(const cmd_ctx *ctx)
+{
+    return cli_parallel_jobs(ctx, 256, "the most connections one command opens");
 }
 
 bool snapshot_use_bars(const cmd_ctx *ctx)

@@ -8,8 +8,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* --parallel-jobs; 0 (the default) means one per CPU, at least 2. */
+/*
+ * --parallel-jobs, at most cap; 0 (the default) means one per CPU, at least 2.
+ * A value given above cap is lowered with a warning on stderr naming the value
+ * used and why (`why`: "a MySQL snapshot serves at most 16 export workers");
+ * one per CPU above cap only gets an info line.
+ */
+int cli_parallel_jobs(const cmd_ctx *ctx, int cap, const char *why);
+/* The most connections a data command opens: cli_parallel_jobs(ctx, 256, ...). */
 int snapshot_parallel_jobs(const cmd_ctx *ctx);
+/* The most export or compare workers a MySQL snapshot serves (source/source_mysql.c MYSQL_POOL_MAX). */
+#define MYSQL_MAX_PARALLEL_JOBS 16
 /* Progress bars: stdout is a terminal and --disable-pb is not set. */
 bool snapshot_use_bars(const cmd_ctx *ctx);
 /* "table" or "json" from --output-format. */

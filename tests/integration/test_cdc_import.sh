@@ -114,6 +114,19 @@ VOYAGER_CDC_DRIVE=$(printf '%s\n' "$APPLY_ENV" | grep -v -x -e --disable-pb -e t
 assert_match "metrics drawn in place on a terminal" $'\033\\[2K\\| Remaining Events +\\| +0 \\|' "$(cat "$TEST_TMP/tty.out")"
 assert_match "the grid is redrawn over itself" $'\033\\[11A' "$(cat "$TEST_TMP/tty.out")"
 
+# A first run with more --parallel-jobs than the 64 channels one apply uses: said on stderr.
+psql_as target postgres -c "CREATE DATABASE wide OWNER voyager" >/dev/null
+queue_schema_sql counters | psql_as target wide >/dev/null
+ED5=$(new_export_dir)
+queue_append "$ED5" source_db_exporter "$TEST_TMP/t3.ndjson"
+queue_append "$ED5" source_db_exporter "$TEST_TMP/c3.ndjson" --close
+APPLY_DB=wide check "apply with --parallel-jobs 65" run_apply "$ED5" target target --parallel-jobs 65
+assert_match "the cap is a warning on stderr naming the value used" \
+    "^warning: apply: --parallel-jobs 65 lowered to 64: changes are applied over at most 64 channels" \
+    "$(cat "$TEST_TMP/apply.err")"
+assert_eq "64 channels" "64" \
+    "$(psql_as target wide -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")"
+
 # import data --exclude-table-list: the changes of excluded tables are skipped.
 psql_as target postgres -c "CREATE DATABASE filt OWNER voyager" >/dev/null
 psql_as ref postgres -c "CREATE DATABASE filt OWNER voyager" >/dev/null

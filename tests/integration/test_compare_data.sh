@@ -58,6 +58,9 @@ assert_match "summary" "15 of 15 tables equal on target" "$out"
 json_check "$ED/reports/compare-data-report.json" \
     "d['equal'] and len(d['pairs']) == 1 and d['pairs'][0]['copy'] == 'target' and len(d['pairs'][0]['tables']) == 15 and all(t['status'] == 'EQUAL' for t in d['pairs'][0]['tables'])" &&
     ok "json report: every table equal" || not_ok "json report: every table equal" "$(head -c 600 "$ED/reports/compare-data-report.json")"
+check "--parallel-jobs 65 (more than the 64 workers compare runs)" "$V" compare data -e "$ED" --level count --parallel-jobs 65
+assert_match "lowered to 64 with a warning on stderr" \
+    "^warning: --parallel-jobs 65 lowered to 64: compare data runs at most 64 workers" "$(cat "$LAST_ERR")"
 grep -q "key ranges" "$ED/logs/yb-voyager-compare-data.log" && ok "logged" || not_ok "logged"
 
 # Differences on the target, one per type family on its own row of "AllTypes".

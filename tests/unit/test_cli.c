@@ -3,7 +3,10 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_connect.h"
+#include "cli/snapshot_flags.h"
 #include "core/exitcodes.h"
+#include "core/fsutil.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "db/dbconf.h"
 
@@ -398,6 +401,40 @@ TEST(cli_default_ports_by_role_and_type)
     CHECK_INT_EQ(db_default_port("mysql", DB_SOURCE_REPLICA), 3306);
     CHECK_INT_EQ(db_default_port("postgresql", DB_SOURCE_REPLICA), 5432);
     CHECK_INT_EQ(db_default_port("yugabytedb", DB_TARGET), 5433);
+}
+
+/* --parallel-jobs above a cap: lowered, and a value given says so as a warning (stderr), naming the value used. */
+TEST(cli_parallel_jobs_lowered_with_a_warning)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/t.log", dir);
+    CHECK(log_open_file(path));
+    log_level was = log_get_level();
+    log_set_level(LOG_INFO);
+    static const struct {
+        const char *jobs;
+        int cap;
+        int want;
+    } cases[] = {{"300", 256, 256}, {"17", MYSQL_MAX_PARALLEL_JOBS, 16}, {"5", 16, 5}, {"64", 64, 64}};
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        cli_parse_result r;
+        PARSE(&r, "export", "data", "-e", "/x", "--parallel-jobs", cases[i].jobs);
+        CHECK_INT_EQ(r.exit_code, 0);
+        cmd_ctx ctx = {.opts = r.opts};
+        CHECK_INT_EQ(cli_parallel_jobs(&ctx, cases[i].cap, "the reason"), cases[i].want);
+        cli_parse_result_free(&r);
+    }
+    log_close();
+    log_set_level(was);
+    char *txt = NULL;
+    size_t len = 0;
+    CHECK(fs_read_all(path, &txt, &len));
+    CHECK(txt && strstr(txt, "warn: --parallel-jobs 300 lowered to 256: the reason\n"));
+    CHECK(txt && strstr(txt, "warn: --parallel-jobs 17 lowered to 16: the reason\n"));
+    CHECK(txt && !strstr(txt, "--parallel-jobs 5") && !strstr(txt, "--parallel-jobs 64"));
+    free(txt);
+    free(path);
+    free(dir);
 }
 
 /* Walk every runnable command's declared flags (the table test_flags.sh checks against --help). */
