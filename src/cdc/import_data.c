@@ -250,6 +250,7 @@ static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_sp
                                     : "CutoverProcessedByTargetImporter",
         .parallel_jobs = spec->parallel_jobs,
         .batch_rows = spec->batch_rows,
+        .batch_rows_given = spec->batch_rows_given,
         .bars = spec->bars,
         .start_clean = spec->start_clean,
         .truncate_tables = spec->truncate_tables,

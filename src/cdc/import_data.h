@@ -24,6 +24,7 @@ typedef struct import_data_spec {
     int parallel_jobs;          /* >= 1 */
     bool parallel_jobs_given;   /* --parallel-jobs given (a positive value) */
     int64_t batch_rows;         /* rows per snapshot batch, >= 1 */
+    bool batch_rows_given;      /* --batch-size given: files planned by an earlier run are named */
     bool bars;                  /* progress bars, else periodic lines */
     bool start_clean;
     bool truncate_tables;       /* only with start_clean */

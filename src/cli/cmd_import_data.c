@@ -76,6 +76,7 @@ static int run_import(cmd_ctx *ctx, db_role role)
             .parallel_jobs = snapshot_parallel_jobs(ctx),
             .parallel_jobs_given = opts_get_int(ctx->opts, "parallel-jobs") > 0,
             .batch_rows = opts_get_int(ctx->opts, "batch-size"), /* >= 1: checked when parsed */
+            .batch_rows_given = opts_is_set(ctx->opts, "batch-size"),
             .bars = snapshot_use_bars(ctx),
             .start_clean = opts_get_bool(ctx->opts, "start-clean"),
             .truncate_tables = opts_get_bool(ctx->opts, "truncate-tables"),

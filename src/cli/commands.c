@@ -82,7 +82,8 @@ static const flag_def f_export_data[] = {
 };
 
 static const flag_def f_import_data[] = {
-    {"batch-size", 0, FLAG_INT, "20000", NULL, 0, NULL, "rows per batch"},
+    {"batch-size", 0, FLAG_INT, "20000", NULL, 0, NULL,
+     "rows per batch (of files not planned yet: a rerun keeps the batches of files already planned)"},
     {"enable-upsert", 0, FLAG_BOOL, "true", NULL, 0, NULL,
      "YugabyteDB: load in upsert mode (faster; no effect on PostgreSQL)"},
     {"target-endpoints", 0, FLAG_STRING, NULL, NULL, 0, NULL,
@@ -99,7 +100,8 @@ static const flag_def f_import_data[] = {
 
 /* The source-replica is PostgreSQL (or Oracle): none of the YugabyteDB-only flags. */
 static const flag_def f_import_data_replica[] = {
-    {"batch-size", 0, FLAG_INT, "20000", NULL, 0, NULL, "rows per batch"},
+    {"batch-size", 0, FLAG_INT, "20000", NULL, 0, NULL,
+     "rows per batch (of files not planned yet: a rerun keeps the batches of files already planned)"},
     {"truncate-tables", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "with --start-clean: truncate the source-replica tables first"},
     FLAG_GROUP_END,

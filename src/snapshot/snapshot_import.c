@@ -65,6 +65,9 @@ typedef struct import_run {
     atomic_int failed;
     atomic_int gave_up;      /* a worker outlasted the retry policy: a rerun goes on */
     bool main_gave_up;       /* main thread: its connection could not be re-established */
+    /* main thread: files whose earlier plan the given --batch-size could not have made */
+    size_t kept_plans, kept_reported;
+    int64_t kept_rows;       /* the most rows of their batches */
 } import_run;
 
 /* ---- the queue ---- */
@@ -155,6 +158,54 @@ static void *worker_main(void *arg)
 typedef enum plan_result { PLAN_OK, PLAN_FAILED, PLAN_STALE } plan_result;
 
 /*
+ * Could batcher_plan_file have made plan with max_rows rows a batch? Its
+ * batches end at max_rows rows, at the file's end, or before a row that would
+ * pass max_bytes: a batch that ended early while it and the next one fit
+ * within max_bytes together was cut by another batch size.
+ */
+static bool plan_fits(const batch_plan *p, int64_t max_rows, int64_t max_bytes)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        const batch_range *b = &p->items[i];
+        if (b->rows > max_rows)
+            return false;
+        if (i + 1 == p->count || b->rows == max_rows)
+            continue;
+        const batch_range *next = &p->items[i + 1];
+        if ((b->end_offset - b->start_offset) + (next->end_offset - next->start_offset) <= max_bytes)
+            return false;
+    }
+    return true;
+}
+
+/* A stored plan the given --batch-size could not have made: counted for kept_plans_report(). */
+static void note_kept_plan(import_run *r, const batch_plan *p)
+{
+    if (!r->spec->batch_rows_given || plan_fits(p, r->spec->batch_rows, batcher_max_batch_bytes()))
+        return;
+    r->kept_plans++;
+    for (size_t i = 0; i < p->count; i++)
+        if (p->items[i].rows > r->kept_rows)
+            r->kept_rows = p->items[i].rows;
+}
+
+/* --batch-size given but not used for files planned earlier: said once, and again for more. */
+static void kept_plans_report(import_run *r)
+{
+    if (r->kept_plans == r->kept_reported)
+        return;
+    log_report(LOG_WARN,
+               "a file's batches are fixed the first time it is imported, so that a restart "
+               "never renumbers them; files not planned yet get the new size",
+               "only import data --start-clean plans them again (it imports their tables again)",
+               "--batch-size %lld: %zu data file(s) keep the batches an earlier run planned for "
+               "them (up to %lld rows a batch)",
+               (long long)r->spec->batch_rows, r->kept_plans - r->kept_reported,
+               (long long)r->kept_rows);
+    r->kept_reported = r->kept_plans;
+}
+
+/*
  * The batch plan of a file: the one fixed earlier, else a new scan. PLAN_STALE
  * when the file on disk is not the one meta.db describes (gone, other size,
  * replaced during the scan): the caller asks whether the export restarted
@@ -181,6 +232,7 @@ static plan_result plan_file(import_run *r, const snapshot_file *f, const imp_ta
             batch_plan_free(plan);
             return PLAN_STALE;
         }
+        note_kept_plan(r, plan);
         return PLAN_OK;
     }
     int64_t bad_line = 0;
@@ -850,6 +902,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
                 atomic_store(&r.abort, 1);
                 break;
             }
+            kept_plans_report(&r);
             if (!export_done && now - wait_msg >= WAIT_MESSAGE_EVERY_MS) {
                 wait_msg = now;
                 bool running = cmd_lock_is_held(eng->export_dir, "export-data-from-source", NULL);

@@ -33,7 +33,9 @@ typedef struct snapshot_import_spec {
      */
     const char *cutover_done_key;
     int parallel_jobs;          /* connections loading batches (>= 1) */
-    int64_t batch_rows;         /* rows per batch (>= 1) */
+    int64_t batch_rows;         /* rows per batch (>= 1) of the files not planned yet */
+    /* the command was given its batch size: a warning names the files an earlier plan keeps */
+    bool batch_rows_given;
     bool bars;                  /* progress bars, else periodic lines */
     bool start_clean;           /* forget this importer's progress on the selected tables */
     bool truncate_tables;       /* with start_clean: empty the tables first */

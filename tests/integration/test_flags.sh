@@ -343,6 +343,13 @@ nb=$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyag
 [ "$nb" -ge $((rows / 3)) ] && ok "--batch-size 3 is honoured ($nb batches for $rows rows)" ||
     not_ok "--batch-size 3 is honoured" "$nb batches for $rows rows"
 psql_as target yugabyte -c "DROP PUBLICATION extpub; SELECT pg_drop_replication_slot('ext_slot')" >/dev/null
+# a file's batches are fixed when it is first planned: another --batch-size on a rerun says so
+check "import data again with --batch-size 5" "$V" import data -e "$ED" --batch-size 5 --disable-pb
+assert_match "a warning names how many files keep their batches, and their size" \
+    "^warning: --batch-size 5: [1-9][0-9]* data file\(s\) keep the batches an earlier run planned for them \(up to 3 rows a batch\)" \
+    "$(cat "$LAST_ERR")"
+check "import data again with --batch-size 3 (the planned size)" "$V" import data -e "$ED" --batch-size 3 --disable-pb
+assert_eq "no warning when the given size is the planned one" "" "$(grep -- "--batch-size" "$LAST_ERR")"
 
 # import data to source: refusals before it touches anything
 expect_fail "import data to source --start-clean refused" 2 "--start-clean is refused for import data to source" \
