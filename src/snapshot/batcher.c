@@ -1,5 +1,6 @@
 #include "snapshot/batcher.h"
 
+#include "core/log.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -98,11 +99,17 @@ batcher_result batcher_plan_file(const char *path, int64_t max_rows, int64_t max
 }
 
 
+/* A positive byte count from the environment; a value that is none is a warning, and def is used. */
 static int64_t env_int(const char *name, int64_t def)
 {
     const char *e = getenv(name);
     int64_t v;
-    return e && parse_int64(e, 1, INT64_MAX, &v) ? v : def;
+    if (!e || !*e)
+        return def;
+    if (parse_int64(e, 1, INT64_MAX, &v))
+        return v;
+    log_warn("%s=%s is not a positive number of bytes; using the default, %lld", name, e, (long long)def);
+    return def;
 }
 
 int64_t batcher_max_row_bytes(void)

@@ -30,7 +30,10 @@ typedef enum batcher_result {
 batcher_result batcher_plan_file(const char *path, int64_t max_rows, int64_t max_bytes,
                                  int64_t max_row_bytes, batch_plan *plan, int64_t *bad_line);
 
-/* Environment overrides: CSV_READER_MAX_BUFFER_SIZE_BYTES, VOYAGER_BATCH_MAX_BYTES. */
+/*
+ * Environment overrides: CSV_READER_MAX_BUFFER_SIZE_BYTES, VOYAGER_BATCH_MAX_BYTES. A value
+ * that is not a positive number of bytes is a warning naming the variable and the default used.
+ */
 int64_t batcher_max_row_bytes(void);
 int64_t batcher_max_batch_bytes(void);
 

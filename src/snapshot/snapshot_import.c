@@ -68,6 +68,8 @@ typedef struct import_run {
     /* main thread: files whose earlier plan the given --batch-size could not have made */
     size_t kept_plans, kept_reported;
     int64_t kept_rows;       /* the most rows of their batches */
+    int64_t max_row_bytes;   /* batcher's limits, read (and a bad value warned about) once */
+    int64_t max_batch_bytes;
 } import_run;
 
 /* ---- the queue ---- */
@@ -181,7 +183,7 @@ static bool plan_fits(const batch_plan *p, int64_t max_rows, int64_t max_bytes)
 /* A stored plan the given --batch-size could not have made: counted for kept_plans_report(). */
 static void note_kept_plan(import_run *r, const batch_plan *p)
 {
-    if (!r->spec->batch_rows_given || plan_fits(p, r->spec->batch_rows, batcher_max_batch_bytes()))
+    if (!r->spec->batch_rows_given || plan_fits(p, r->spec->batch_rows, r->max_batch_bytes))
         return;
     r->kept_plans++;
     for (size_t i = 0; i < p->count; i++)
@@ -236,8 +238,8 @@ static plan_result plan_file(import_run *r, const snapshot_file *f, const imp_ta
         return PLAN_OK;
     }
     int64_t bad_line = 0;
-    int64_t max_row = batcher_max_row_bytes();
-    batcher_result br = batcher_plan_file(path, r->spec->batch_rows, batcher_max_batch_bytes(), max_row,
+    int64_t max_row = r->max_row_bytes;
+    batcher_result br = batcher_plan_file(path, r->spec->batch_rows, r->max_batch_bytes, max_row,
                                           plan, &bad_line);
     data_file_id after;
     if (br != BATCHER_ROW_TOO_LARGE && (!data_file_id_of_path(path, &after) || !data_file_id_equal(id, &after))) {
@@ -744,7 +746,10 @@ static void save_counts(import_run *r, imp_table *ts, size_t n, bool force)
 
 engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *spec)
 {
-    import_run r = {.eng = eng, .spec = spec};
+    import_run r = {.eng = eng,
+                    .spec = spec,
+                    .max_row_bytes = batcher_max_row_bytes(),
+                    .max_batch_bytes = batcher_max_batch_bytes()};
     db_conf *conf = spec->conf;
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);

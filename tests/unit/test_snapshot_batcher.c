@@ -1,6 +1,8 @@
 /* Splitting data files into batches by line scanning. */
 #include "testlib.h"
 
+#include "core/fsutil.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "snapshot/batcher.h"
 
@@ -106,4 +108,39 @@ TEST(snapshot_batcher_large_file_crosses_read_buffers)
     CHECK_INT_EQ(p.items[29].end_offset, (int64_t)len);
     batch_plan_free(&p);
     free(path);
+}
+
+/* CSV_READER_MAX_BUFFER_SIZE_BYTES that is no positive number: the default, and a warning naming both. */
+TEST(snapshot_batcher_bad_max_row_env_warns)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/t.log", dir);
+    CHECK(log_open_file(path));
+    log_level was = log_get_level();
+    log_set_level(LOG_INFO);
+    static const char *const bad[] = {"64MB", "0", "-1"};
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        setenv("CSV_READER_MAX_BUFFER_SIZE_BYTES", bad[i], 1);
+        CHECK_INT_EQ(batcher_max_row_bytes(), BATCH_DEFAULT_MAX_ROW_BYTES);
+    }
+    setenv("CSV_READER_MAX_BUFFER_SIZE_BYTES", "1000", 1);
+    CHECK_INT_EQ(batcher_max_row_bytes(), 1000);
+    setenv("CSV_READER_MAX_BUFFER_SIZE_BYTES", "", 1); /* empty: unset */
+    CHECK_INT_EQ(batcher_max_row_bytes(), BATCH_DEFAULT_MAX_ROW_BYTES);
+    unsetenv("CSV_READER_MAX_BUFFER_SIZE_BYTES");
+    log_close();
+    log_set_level(was);
+    char *txt = NULL;
+    size_t len = 0;
+    CHECK(fs_read_all(path, &txt, &len));
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        char *want = xasprintf("warn: CSV_READER_MAX_BUFFER_SIZE_BYTES=%s is not a positive number of "
+                               "bytes; using the default, 33554432\n", bad[i]);
+        CHECK(txt && strstr(txt, want));
+        free(want);
+    }
+    CHECK(txt && !strstr(txt, "=1000") && !strstr(txt, "BYTES= "));
+    free(txt);
+    free(path);
+    free(dir);
 }
