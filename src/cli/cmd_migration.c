@@ -32,10 +32,20 @@ static bool archive_spec_from_opts(const cmd_ctx *ctx, archive_spec *spec)
         log_report(LOG_ERROR, NULL, "give one of them", "--move-to and --archive-dir name different directories");
         return false;
     }
+    const char *dir_flag = move_to ? "--move-to" : "--archive-dir";
     if (!move_to)
         move_to = archive_dir;
-    if (policy && strcmp(policy, "delete") == 0)
+    if (policy && strcmp(policy, "delete") == 0) {
+        /* unlike the older `--move-to DIR --delete`, this policy says: no archive */
+        if (move_to) {
+            log_report(LOG_ERROR, "--policy delete deletes applied changes without archiving them",
+                       "give --policy archive to archive them there, or leave the directory out to "
+                       "delete them",
+                       "--policy delete cannot be used with %s", dir_flag);
+            return false;
+        }
         del = true;
+    }
     if (del && move_to) {
         /*
          * The documented `--move-to DIR --delete`: archive to DIR, then delete
@@ -59,6 +69,17 @@ static bool archive_spec_from_opts(const cmd_ctx *ctx, archive_spec *spec)
     if (spec->threshold < 0 || spec->threshold > 100) {
         log_error("--fs-utilization-threshold must be a percentage between 0 and 100, not %d",
                   spec->threshold);
+        return false;
+    }
+    if (!del && opts_is_set(ctx->opts, "fs-utilization-threshold")) {
+        /* archived segments leave as soon as they are applied: no threshold to wait for */
+        log_report(LOG_ERROR,
+                   "applied changes are archived as soon as every importer applied them; the "
+                   "threshold only holds back deleting",
+                   "remove it, or delete without archiving (--delete, or --policy delete, without "
+                   "--move-to/--archive-dir)",
+                   "--fs-utilization-threshold is used only when applied changes are deleted "
+                   "without archiving");
         return false;
     }
     const char *poll_env = getenv("VOYAGER_ARCHIVE_POLL_MS");

@@ -123,14 +123,17 @@ static const flag_def f_cutover_target[] = {
 
 static const flag_def f_archive[] = {
     {"move-to", 0, FLAG_STRING, NULL, NULL, 0, NULL, "directory to move applied segments to"},
-    {"delete", 0, FLAG_BOOL, "false", NULL, 0, NULL, "delete applied segments instead of moving"},
+    {"delete", 0, FLAG_BOOL, "false", NULL, 0, NULL,
+     "delete applied segments instead of moving (with --move-to: archive, then delete from the "
+     "export dir, i.e. move)"},
     {"policy", 0, FLAG_STRING, NULL, "delete|archive", 0, NULL,
-     "delete applied segments, or archive them to --archive-dir (same as --delete / --move-to)"},
+     "delete applied segments (no archive directory then), or archive them to --archive-dir"},
     {"archive-dir", 0, FLAG_STRING, NULL, NULL, 0, NULL, "same as --move-to"},
     {"delete-changes-without-archiving", 0, FLAG_BOOL, "false", NULL, FLAGF_HIDDEN, NULL,
      "alias of --delete"},
     {"fs-utilization-threshold", 0, FLAG_INT, "70", NULL, 0, NULL,
-     "with --delete: disk use percentage of the export dir above which applied segments are deleted"},
+     "deleting without archiving only (refused with --move-to/--archive-dir): disk use percentage "
+     "of the export dir above which applied segments are deleted"},
     FLAG_GROUP_END,
 };
 

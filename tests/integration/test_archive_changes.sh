@@ -54,6 +54,24 @@ expect_fail "neither --move-to nor --delete" 2 "say what to do with applied chan
 expect_refusal "missing archive dir" 2 "no such directory hint: create it first" "$V" archive changes -e "$ED" --move-to "$TEST_TMP/none"
 expect_fail "archive dir inside the export dir" 2 "inside the export dir" "$V" archive changes -e "$ED" --move-to "$ED/temp"
 expect_fail "threshold out of range" 2 "between 0 and 100" "$V" archive changes -e "$ED" --delete --fs-utilization-threshold 101
+# --policy delete means no archive: a directory with it contradicts it (unlike --move-to DIR --delete)
+expect_refusal "--policy delete with --archive-dir is refused" 2 \
+    "^error: --policy delete cannot be used with --archive-dir detail: .* hint: give --policy archive to archive them there, or leave the directory out" \
+    "$V" archive changes -e "$ED" --policy delete --archive-dir "$ARCH"
+expect_fail "--policy delete with --move-to is refused" 2 "--policy delete cannot be used with --move-to" \
+    "$V" archive changes -e "$ED" --policy delete --move-to "$ARCH"
+# the threshold only holds back deleting: with an archive it would be ignored
+expect_refusal "--fs-utilization-threshold with --move-to is refused" 2 \
+    "^error: --fs-utilization-threshold is used only when applied changes are deleted without archiving detail: .* hint: remove it, or delete without archiving" \
+    "$V" archive changes -e "$ED" --move-to "$ARCH" --fs-utilization-threshold 50
+expect_fail "--fs-utilization-threshold with --policy archive is refused" 2 "fs-utilization-threshold is used only when" \
+    "$V" archive changes -e "$ED" --policy archive --archive-dir "$ARCH" --fs-utilization-threshold 50
+expect_fail "--fs-utilization-threshold with the documented --move-to --delete (a move) is refused" 2 \
+    "fs-utilization-threshold is used only when" \
+    "$V" archive changes -e "$ED" --move-to "$ARCH" --delete --fs-utilization-threshold 50
+printf 'archive-changes:\n  fs-utilization-threshold: 50\n' >"$TEST_TMP/thr.yaml"
+expect_fail "--fs-utilization-threshold from the config file with --move-to is refused" 2 "fs-utilization-threshold is used only when" \
+    "$V" archive changes -e "$ED" --move-to "$ARCH" --config-file "$TEST_TMP/thr.yaml"
 [ -e "$ED/data/queue/segment.0.ndjson" ] && ok "bad flags touch no segment" || not_ok "bad flags touch no segment"
 
 "$V" archive changes -e "$ED" --move-to "$ARCH" >"$TEST_TMP/arch.out" 2>&1 &
@@ -110,6 +128,14 @@ check "--move-to with --delete (as documented)" "$V" archive changes -e "$ED" --
 [ -e "$ARCH/segment.6.ndjson" ] && [ ! -e "$ED/data/queue/segment.6.ndjson" ] &&
     ok "--move-to --delete: archived, then deleted from the export dir" ||
     not_ok "--move-to --delete: archived, then deleted from the export dir"
+seed_segment 7 source_db_exporter 1 1 1 0
+check "--archive-dir (the newer name of --move-to) with --delete" "$V" archive changes -e "$ED" --archive-dir "$ARCH" --delete
+[ -e "$ARCH/segment.7.ndjson" ] && [ ! -e "$ED/data/queue/segment.7.ndjson" ] &&
+    ok "--archive-dir --delete: moved as --move-to --delete" || not_ok "--archive-dir --delete: moved as --move-to --delete"
+seed_segment 8 source_db_exporter 1 1 1 0
+check "--policy archive --archive-dir" "$V" archive changes -e "$ED" --policy archive --archive-dir "$ARCH"
+[ -e "$ARCH/segment.8.ndjson" ] && [ ! -e "$ED/data/queue/segment.8.ndjson" ] &&
+    ok "--policy archive: moved" || not_ok "--policy archive: moved"
 
 # No live migration: an offline one is refused; none yet says what it waits for.
 ED2=$(new_export_dir)
