@@ -226,6 +226,12 @@ int cmd_compare_data(cmd_ctx *ctx)
         log_error("--max-diff-rows must be >= 0 and --statement-timeout between 0 and 86400 seconds");
         return EXIT_BAD_ARGS;
     }
+    compare_level level = parse_level(opts_get(ctx->opts, "level"));
+    if (level != COMPARE_ROWS && opts_is_set(ctx->opts, "max-diff-rows")) {
+        log_report(LOG_ERROR, "only --level rows lists differing keys", "add --level rows, or remove it",
+                   "--max-diff-rows is used only with --level rows");
+        return EXIT_BAD_ARGS;
+    }
     if (!refuse_other_sources(opts_get(ctx->opts, "source-db-type")))
         return EXIT_NOT_IMPLEMENTED;
     cJSON *rec = catalog_status_load(ctx->meta);
@@ -263,7 +269,7 @@ int cmd_compare_data(cmd_ctx *ctx)
         for (size_t i = 0; i < names.count; i++)
             tables[i] = (compare_table_name){schemas.items[i], names.items[i]};
         compare_spec spec = {
-            .level = parse_level(opts_get(ctx->opts, "level")),
+            .level = level,
             .parallel = parallel_jobs(ctx, mysql),
             .max_diff_rows = max_diff,
             .statement_timeout_s = (int)timeout,

@@ -318,7 +318,7 @@ static const flag_def f_compare_data[] = {
      "count: row counts; checksum: counts and a content checksum per key range; rows: on a "
      "mismatch also list the differing primary keys"},
     {"max-diff-rows", 0, FLAG_INT, "100", NULL, 0, NULL,
-     "with --level rows: differing keys listed per table"},
+     "with --level rows (refused without it): differing keys listed per table"},
     {"output-format", 0, FLAG_STRING, "table", "table|json", 0, NULL,
      "output format (the JSON form is always saved to reports/compare-data-report.json)"},
     {"statement-timeout", 0, FLAG_INT, "3600", NULL, 0, NULL,

@@ -149,6 +149,11 @@ assert_match "max-diff-rows caps the list" "keys listed up to --max-diff-rows" "
 # Bad input: one line, exit 2, nothing written.
 expect_fail "bad level" 2 "level" "$V" compare data -e "$ED" --level everything
 expect_fail "negative max-diff-rows" 2 "max-diff-rows" "$V" compare data -e "$ED" --max-diff-rows -1
+expect_refusal "--max-diff-rows without --level rows is refused" 2 \
+    "^error: --max-diff-rows is used only with --level rows detail: only --level rows lists differing keys hint: add --level rows" \
+    "$V" compare data -e "$ED" --level checksum --max-diff-rows 5
+expect_fail "--max-diff-rows with the default level (checksum) is refused" 2 "--max-diff-rows is used only with --level rows" \
+    "$V" compare data -e "$ED" --max-diff-rows 5
 psql_as target yugabyte -c "ALTER USER voyager PASSWORD 'other'" >/dev/null
 expect_fail "target refuses the password: exit 5" 5 "target" "$V" compare data -e "$ED"
 psql_as target yugabyte -c "ALTER USER voyager PASSWORD '$(printf "%s" "$VOYAGER_PW" | sed "s/'/''/g")'" >/dev/null
