@@ -32,7 +32,8 @@ static const flag_def f_analyze_schema[] = {
     {"output-format", 0, FLAG_STRING, "html", "html|json|txt|xml", 0, NULL,
      "format of the report written to reports/"},
     {"target-db-version", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "YugabyteDB version the report is for"},
+     "YugabyteDB release the report names: 2 to 4 numbers separated by dots, such as 2.20 or "
+     "2024.2.0.0 (every issue is listed whatever it is, with the releases that fixed it)"},
     FLAG_GROUP_END,
 };
 

@@ -28,6 +28,12 @@ for f in json txt xml html; do
     check "analyze-schema --output-format $f" "$V" analyze-schema -e "$ED" --output-format "$f" --target-db-version 2.25.0.0
     [ -s "$ED/reports/schema_analysis_report.$f" ] && ok "$f report written" || not_ok "$f report written"
 done
+for bad in banana 2024 v2.20 2.20. 2.20-b1 1.2.3.4.5 ""; do
+    expect_refusal "--target-db-version '$bad' is refused" 2 \
+        "^error: --target-db-version '$bad' is not a version: 2 to 4 numbers separated by dots hint: give a YugabyteDB release such as 2.20" \
+        "$V" analyze-schema -e "$ED" --target-db-version "$bad"
+done
+check "--target-db-version 2.20 (two numbers) is accepted" "$V" analyze-schema -e "$ED" --target-db-version 2.20 --output-format txt
 J="$ED/reports/schema_analysis_report.json"
 out=$(python3 "$REPORT" validate "$J") && ok "JSON has the SPEC structure" || not_ok "JSON has the SPEC structure" "$out"
 out=$(python3 "$REPORT" expect "$J" "$FIX/all_rules.expected") && ok "every rule reported with its object, nothing else" ||
