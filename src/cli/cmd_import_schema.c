@@ -23,6 +23,12 @@ static bool pick_order(cmd_ctx *ctx, bool post, schema_import_spec *o)
         log_error("give only one of --object-type-list and --exclude-object-type-list");
         return false;
     }
+    if (opts_get_bool(ctx->opts, "straight-order") && !inc) {
+        log_report(LOG_ERROR, "it applies the object types in the order --object-type-list gives them",
+                   "give --object-type-list, or remove it",
+                   "--straight-order is used only with --object-type-list");
+        return false;
+    }
     if (inc) {
         n = schema_obj_parse_list(inc, "object-type-list", list);
         if (n < 0)

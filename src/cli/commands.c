@@ -43,7 +43,7 @@ static const flag_def f_import_schema[] = {
     {"continue-on-error", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "record failing statements in schema/failed.sql and go on"},
     {"straight-order", 0, FLAG_BOOL, "false", NULL, 0, NULL,
-     "apply object types in the given --object-type-list order"},
+     "apply object types in the given --object-type-list order (refused without that list)"},
     {"post-snapshot-import", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "create indexes, triggers and other post-data objects (after import data)"},
     {"post-import-data", 0, FLAG_BOOL, "false", NULL, FLAGF_HIDDEN, NULL,

@@ -187,6 +187,12 @@ tgt partial
 expect_fail "--target-db-schema with a PostgreSQL source: not applicable" 2 \
     "--target-db-schema is not applicable for a PostgreSQL source" \
     "$V" import schema -e "$ED2" "${T[@]}" --target-db-schema '"NewOne"' --yes
+expect_refusal "--straight-order without --object-type-list is refused" 2 \
+    "^error: --straight-order is used only with --object-type-list detail: .* hint: give --object-type-list, or remove it" \
+    "$V" import schema -e "$ED2" "${T[@]}" --straight-order true --yes
+expect_fail "--straight-order with --exclude-object-type-list is refused too" 2 "--straight-order is used only with --object-type-list" \
+    "$V" import schema -e "$ED2" "${T[@]}" --exclude-object-type-list table --straight-order --yes
+assert_eq "the refusals applied nothing" "0" "$(psql_as target partial -c "SELECT count(*) FROM pg_tables WHERE schemaname IN ('public','sales')")"
 # another database than the one ED2 recorded: confirmed with --yes
 check "--object-type-list type,schema --straight-order" "$V" import schema -e "$ED2" "${T[@]}" \
     --object-type-list 'type,schema,extension' --straight-order true --yes
