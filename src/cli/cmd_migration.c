@@ -172,6 +172,23 @@ int cmd_get_data_migration_report(cmd_ctx *ctx)
 
 /* ---- end migration ---- */
 
+/* --backup-dir with every backup flag false would be ignored: refused before anything is checked or asked. */
+static bool refuse_unused_backup_dir(const cmd_ctx *ctx)
+{
+    static const char *const what[] = {"backup-schema-files", "backup-data-files", "backup-log-files",
+                                       "save-migration-reports"};
+    if (!opts_is_set(ctx->opts, "backup-dir"))
+        return true;
+    for (size_t i = 0; i < ARRAY_LEN(what); i++)
+        if (opts_get_bool(ctx->opts, what[i]))
+            return true;
+    log_report(LOG_ERROR, "--backup-schema-files, --backup-data-files, --backup-log-files and "
+                          "--save-migration-reports are all false",
+               "remove --backup-dir, or set true the backup flags of what to keep",
+               "nothing to back up: --backup-dir is not used");
+    return false;
+}
+
 /* The backup flags into spec; checked before the question: a bad --backup-dir must not cost a confirmation. */
 static bool end_spec_from_opts(const cmd_ctx *ctx, end_migration_spec *spec)
 {
@@ -208,6 +225,8 @@ static bool end_spec_from_opts(const cmd_ctx *ctx, end_migration_spec *spec)
 int cmd_end_migration(cmd_ctx *ctx)
 {
     end_migration_spec spec = {0};
+    if (!refuse_unused_backup_dir(ctx))
+        return EXIT_BAD_ARGS;
     if (!migration_end_check_idle(ctx->export_dir) || !end_spec_from_opts(ctx, &spec))
         return EXIT_BAD_STATE;
     if (!cmd_confirm(ctx, "end the migration: drop its replication slots, publications and "

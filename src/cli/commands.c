@@ -157,7 +157,8 @@ static const flag_def f_end_migration[] = {
      "back up the log files to --backup-dir"},
     {"save-migration-reports", 0, FLAG_BOOL, NULL, NULL, FLAGF_REQUIRED, NULL,
      "save the analysis and data-migration reports to --backup-dir"},
-    {"backup-dir", 0, FLAG_STRING, NULL, NULL, 0, NULL, "where the backups go"},
+    {"backup-dir", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "where the backups go (refused when every backup flag is false)"},
     FLAG_GROUP_END,
 };
 

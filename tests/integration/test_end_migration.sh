@@ -77,6 +77,10 @@ ED2=$(new_export_dir)
 "$V" cutover status -e "$ED2" >/dev/null
 status_set "$ED2" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
 NONE=(--backup-schema-files false --backup-data-files false --backup-log-files false --save-migration-reports false --yes)
+expect_refusal "--backup-dir with every backup flag false: nothing to back up" 2 \
+    "^error: nothing to back up: --backup-dir is not used detail: .* are all false hint: remove --backup-dir" \
+    "$V" end migration -e "$ED2" "${NONE[@]}" --backup-dir "$BK"
+[ -s "$ED2/metainfo/meta.db" ] && ok "the refusal ended nothing" || not_ok "the refusal ended nothing"
 saved_pw=$TARGET_DB_PASSWORD
 unset TARGET_DB_PASSWORD
 expect_fail "no password and no terminal" 5 "give --target-db-password or set TARGET_DB_PASSWORD" \
