@@ -7,6 +7,8 @@
  * One file serves every command, so a key another command takes is fine here.
  * A key that is no flag of any command (in its place) is an error: a misspelt
  * `ssl-mode` or `db-password` must not silently fall back to a default.
+ * `config-file` is no key either: the file is read once, so another file named
+ * inside it would be ignored.
  */
 #include "cli/cli.h"
 
@@ -55,6 +57,23 @@ static bool command_section_known(const command *cmd, const char *name)
     return false;
 }
 
+/* A config file naming another one: files are not nested (it would be ignored). */
+static bool refuse_nested(const char *path, const char *key, const char *section)
+{
+    if (strcmp(key, "config-file") != 0)
+        return true;
+    if (section)
+        fprintf(stderr, "error: config file %s: key 'config-file' in section '%s': a config file "
+                        "cannot name another one\nhint: remove it; give --config-file on the "
+                        "command line\n",
+                path, section);
+    else
+        fprintf(stderr, "error: config file %s: key 'config-file': a config file cannot name "
+                        "another one\nhint: remove it; give --config-file on the command line\n",
+                path);
+    return false;
+}
+
 /* Scalar or sequence-of-scalars to a string; NULL for anything else. Caller frees. */
 static char *node_to_string(yaml_document_t *doc, yaml_node_t *n)
 {
@@ -87,6 +106,8 @@ static bool apply_pair(opts *o, const char *path, const char *section, const cha
                        const char *flag_name, yaml_document_t *doc, yaml_node_t *val,
                        const char *known_in)
 {
+    if (!refuse_nested(path, flag_name, section))
+        return false;
     char *where = section ? xasprintf("config file %s: key '%s' in section '%s'", path, key, section)
                           : xasprintf("config file %s: key '%s'", path, key);
     bool ok = true;
@@ -183,7 +204,9 @@ bool cli_apply_config_file(const command *cmd, opts *o, const char *path)
                     ok = apply_pair(o, path, key, key2, flag, &doc, v2, NULL);
                     free(flag);
                 } else if (check_only) {
-                    if (!mine && !flag_known(&cli_root_command, key, key2)) {
+                    if (!refuse_nested(path, key2, key)) {
+                        ok = false;
+                    } else if (!mine && !flag_known(&cli_root_command, key, key2)) {
                         fprintf(stderr, "error: config file %s: key '%s' in section '%s' is not a "
                                         "flag of that command\nhint: remove it or fix the name (see "
                                         "--help of that command)\n",

@@ -219,6 +219,10 @@ printf 'export-dir: %s\nexport-dat:\n  parallel-jobs: 2\n' "$ED0" >"$TEST_TMP/se
 expect_refusal "a section no command has is an error, the sections on a detail line, the fix on a hint line" 2 \
     "section 'export-dat' is no command's section detail: the sections are source, target, source-replica, and one per command such as export-data hint: remove it or fix the name" \
     "$V" export schema --config-file "$TEST_TMP/section.yaml"
+printf 'export-dir: %s\nconfig-file: /nonexistent/other.yaml\n' "$ED0" >"$TEST_TMP/nested.yaml"
+expect_refusal "a config-file key inside a config file is refused (it would be ignored)" 2 \
+    "key 'config-file': a config file cannot name another one hint: remove it; give --config-file on the command line" \
+    "$V" export data status --config-file "$TEST_TMP/nested.yaml"
 printf 'export-dir: %s\nsource:\n  ssl-mode: require\ntarget:\n  ssl-mode: require\nimport-data:\n  batch-size: 7\n' "$ED0" >"$TEST_TMP/shared.yaml"
 check "one file for every command: keys of other commands are fine" "$V" export data status --config-file "$TEST_TMP/shared.yaml"
 

@@ -260,6 +260,9 @@ TEST(config_file_unknown_keys_are_errors)
         "export-dir: /x\ndb-pasword: secret\n",                     /* top level */
         "export-dir: /x\nimport-data:\n  batch-sise: 5\n",          /* another command's section */
         "export-dir: /x\nexport-dat:\n  parallel-jobs: 2\n",        /* no such section */
+        "export-dir: /x\nconfig-file: /other.yaml\n",               /* files are not nested */
+        "export-dir: /x\nexport-schema:\n  config-file: /o.yaml\n", /* this command's section */
+        "export-dir: /x\nimport-data:\n  config-file: /o.yaml\n",   /* another command's */
     };
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         char *cfg = write_config(bad[i]);
