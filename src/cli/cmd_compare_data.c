@@ -56,6 +56,29 @@ static bool want_replica(const cJSON *rec, const cmd_ctx *ctx)
            opts_is_set(ctx->opts, "source-replica-db-user");
 }
 
+/*
+ * No source-replica takes part (want_replica): a source-replica flag would be
+ * ignored, so it is refused. The password is left out: its environment twin
+ * may be set for other commands.
+ */
+static bool refuse_unused_replica_flags(const cmd_ctx *ctx)
+{
+    static const char *const flags[] = {"source-replica-db-host", "source-replica-db-port",
+                                        "source-replica-db-name", "source-replica-db-schema",
+                                        "source-replica-db-sid", "source-replica-ssl-mode",
+                                        "source-replica-ssl-cert", "source-replica-ssl-key",
+                                        "source-replica-ssl-root-cert", "source-replica-ssl-crl"};
+    for (size_t i = 0; i < ARRAY_LEN(flags); i++) {
+        if (!opts_has_flag(ctx->opts, flags[i]) || !opts_is_set(ctx->opts, flags[i]))
+            continue;
+        log_report(LOG_ERROR, "this migration has no source-replica (no fall-forward recorded)",
+                   "remove it, or give --source-replica-db-user too to compare a source-replica",
+                   "--%s is not used: no source-replica is compared", flags[i]);
+        return false;
+    }
+    return true;
+}
+
 /* Does the catalog name schema match an item of a --*-db-schema list ("Quoted" exact, else any case)? */
 static bool schema_listed(const strlist *items, const char *schema)
 {
@@ -243,6 +266,8 @@ int cmd_compare_data(cmd_ctx *ctx)
     bool replica = want_replica(rec, ctx);
     bool mysql = source_is_mysql(ctx, rec);
     cJSON_Delete(rec);
+    if (!replica && !refuse_unused_replica_flags(ctx))
+        return EXIT_BAD_ARGS;
     if (mysql && !refuse_mysql_schema(ctx))
         return EXIT_BAD_ARGS;
     strlist schemas = STRLIST_INIT, names = STRLIST_INIT;

@@ -154,6 +154,9 @@ expect_refusal "--max-diff-rows without --level rows is refused" 2 \
     "$V" compare data -e "$ED" --level checksum --max-diff-rows 5
 expect_fail "--max-diff-rows with the default level (checksum) is refused" 2 "--max-diff-rows is used only with --level rows" \
     "$V" compare data -e "$ED" --max-diff-rows 5
+expect_fail "a source-replica flag without a source-replica in the migration is refused" 2 \
+    "--source-replica-db-host is not used: no source-replica is compared" \
+    "$V" compare data -e "$ED" --source-replica-db-host 127.0.0.1
 psql_as target yugabyte -c "ALTER USER voyager PASSWORD 'other'" >/dev/null
 expect_fail "target refuses the password: exit 5" 5 "target" "$V" compare data -e "$ED"
 psql_as target yugabyte -c "ALTER USER voyager PASSWORD '$(printf "%s" "$VOYAGER_PW" | sed "s/'/''/g")'" >/dev/null
