@@ -68,7 +68,15 @@ static int run_import(cmd_ctx *ctx, db_role role)
     table_patterns include = {0}, exclude = {0};
     bool table_lists = opts_has_flag(ctx->opts, "table-list");
     int rc = EXIT_OK;
-    if (table_lists && !table_filter_from_opts(ctx, &include, &exclude))
+    if (opts_has_flag(ctx->opts, "use-public-ip") && opts_get_bool(ctx->opts, "use-public-ip") &&
+        opts_is_set(ctx->opts, "target-endpoints")) {
+        /* the endpoints are connected as given: the public addresses of yb_servers() would be ignored */
+        log_report(LOG_ERROR, "the nodes come from --target-endpoints as given, not from yb_servers()",
+                   "give the nodes' public addresses in --target-endpoints, or leave it out",
+                   "--use-public-ip cannot be used with --target-endpoints");
+        rc = EXIT_BAD_ARGS;
+    }
+    if (rc == EXIT_OK && table_lists && !table_filter_from_opts(ctx, &include, &exclude))
         rc = EXIT_BAD_ARGS;
     if (rc == EXIT_OK) {
         import_data_spec spec = {

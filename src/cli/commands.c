@@ -88,9 +88,10 @@ static const flag_def f_import_data[] = {
     {"enable-upsert", 0, FLAG_BOOL, "true", NULL, 0, NULL,
      "YugabyteDB: load in upsert mode (faster; no effect on PostgreSQL)"},
     {"target-endpoints", 0, FLAG_STRING, NULL, NULL, 0, NULL,
-     "YugabyteDB: comma list of host:port to spread connections over (no effect on PostgreSQL)"},
+     "YugabyteDB: comma list of host:port to spread connections over (refused on PostgreSQL)"},
     {"use-public-ip", 0, FLAG_BOOL, "false", NULL, 0, NULL,
-     "YugabyteDB: use the nodes' public addresses from yb_servers() (no effect on PostgreSQL)"},
+     "YugabyteDB: use the nodes' public addresses from yb_servers() (refused on PostgreSQL and "
+     "with --target-endpoints)"},
     {"truncate-tables", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "with --start-clean: truncate the target tables first"},
     {"skip-replication-checks", 0, FLAG_BOOL, "false", NULL, 0, NULL,

@@ -45,9 +45,16 @@ bool yb_nodes_discover(pgconn *c, const char *endpoints, bool use_public_ip, yb_
 {
     memset(out, 0, sizeof *out);
     if (!c->is_yugabyte) {
-        if (endpoints || use_public_ip)
-            log_warn("the target is PostgreSQL: --target-endpoints and --use-public-ip are ignored "
-                     "(they have no effect on PostgreSQL, YugabyteDB only)");
+        /* they would be ignored: PostgreSQL has one node */
+        if (endpoints || use_public_ip) {
+            log_report(LOG_ERROR, "they choose among a YugabyteDB cluster's nodes",
+                       "remove them: every connection goes to --target-db-host",
+                       "the target is PostgreSQL, not YugabyteDB: %s cannot be used",
+                       endpoints && use_public_ip ? "--target-endpoints and --use-public-ip"
+                       : endpoints               ? "--target-endpoints"
+                                                 : "--use-public-ip");
+            return false;
+        }
         return true;
     }
     if (endpoints)

@@ -811,9 +811,14 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             rc = ENGINE_BAD_STATE;
             goto out;
         }
-        if (c->ops->batches_create(c) &&
-            r.w->ops->discover_nodes(r.w, c, spec->target_endpoints, spec->use_public_ip))
+        if (c->ops->batches_create(c)) {
+            /* its failures are the flags' (bad endpoints, a PostgreSQL target), logged */
+            if (!r.w->ops->discover_nodes(r.w, c, spec->target_endpoints, spec->use_public_ip)) {
+                rc = ENGINE_BAD_INPUT;
+                goto out;
+            }
             break;
+        }
         if (!main_retry(&r, c, &srs)) {
             rc = r.main_gave_up ? ENGINE_BAD_STATE : db_role_failure(conf->role);
             goto out;

@@ -237,6 +237,9 @@ expect_fail "import data to source-replica --enable-upsert refused" 2 "unknown f
     "$V" import data to source-replica -e "$ED0" --enable-upsert true
 expect_fail "import data to source --source-db-type oracle: not built yet" 6 "not built yet" \
     "$V" import data to source -e "$ED0" --source-db-type oracle
+expect_fail "import data --use-public-ip with --target-endpoints is refused (the endpoints are used as given)" 2 \
+    "--use-public-ip cannot be used with --target-endpoints" \
+    "$V" import data -e "$ED0" --target-db-user u --target-endpoints 127.0.0.1:1 --use-public-ip true
 
 # ---- the Oracle-only flags are refused for a MySQL source as for PostgreSQL, before any connection
 MY=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port 1 --source-db-user u --source-db-name d)

@@ -110,10 +110,15 @@ expect_fail "truncating a referenced table alone is refused" 5 "cannot truncate 
 assert_eq "the refused start-clean kept every batch record" "$nb" "$(metainfo_rows target yugabyte)"
 check "import data --start-clean --truncate-tables --table-list MixedCase" \
     "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --start-clean true --truncate-tables true --table-list '"MixedCase"' --batch-size 7 --disable-pb
-check "import data again (another batch size; YugabyteDB flags on PostgreSQL)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" \
-    --batch-size 3 --target-endpoints 192.0.2.1:5433 --use-public-ip true --disable-pb
-assert_match "YugabyteDB-only flags are logged as ignored on PostgreSQL" "PostgreSQL: --target-endpoints and --use-public-ip are ignored" \
-    "$(cat "$ED/logs/yb-voyager-import-data-to-target.log")"
+before=$(metainfo_rows target yugabyte)
+expect_fail "YugabyteDB-only flags are refused on a PostgreSQL target" 2 \
+    "the target is PostgreSQL, not YugabyteDB: --target-endpoints cannot be used" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --batch-size 3 --target-endpoints 192.0.2.1:5433 --disable-pb
+expect_fail "--use-public-ip too" 2 "the target is PostgreSQL, not YugabyteDB: --use-public-ip cannot be used" \
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --batch-size 3 --use-public-ip true --disable-pb
+assert_eq "the refusals loaded nothing" "$before" "$(metainfo_rows target yugabyte)"
+check "import data again (another batch size)" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" \
+    --batch-size 3 --disable-pb
 assert_eq "only MixedCase's batches were redone (8 instead of 1)" "$((nb + 7))" "$(metainfo_rows target yugabyte)"
 compare_databases source target
 done_testing
