@@ -49,32 +49,36 @@ bool import_metainfo_load(pgconn *c, const char *migration_uuid, import_metainfo
     return true;
 }
 
-PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,
-                                 int64_t batch, const char *schema, const char *table, int64_t rows)
+/* sql on a batch's row: $1 uuid, $2 file, $3 batch number, $4 schema, $5 table, $6 rows. */
+static PGresult *batch_row_exec(pgconn *c, const char *sql, const char *migration_uuid,
+                                const char *file_name, int64_t batch, const char *schema,
+                                const char *table, int64_t rows)
 {
     char b[32], n[32];
     snprintf(b, sizeof b, "%lld", (long long)batch);
     snprintf(n, sizeof n, "%lld", (long long)rows);
     const char *p[6] = {migration_uuid, file_name, b, schema, table, n};
-    return PQexecParams(c->pg,
-                        "INSERT INTO ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
-                        " (migration_uuid, data_file_name, batch_number, schema_name, table_name,"
-                        " rows_imported) VALUES ($1, $2, $3, $4, $5, $6)",
-                        6, NULL, p, NULL, NULL, 0);
+    return PQexecParams(c->pg, sql, 6, NULL, p, NULL, NULL, 0);
+}
+
+PGresult *import_metainfo_insert(pgconn *c, const char *migration_uuid, const char *file_name,
+                                 int64_t batch, const char *schema, const char *table, int64_t rows)
+{
+    return batch_row_exec(c,
+                          "INSERT INTO ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
+                          " (migration_uuid, data_file_name, batch_number, schema_name, table_name,"
+                          " rows_imported) VALUES ($1, $2, $3, $4, $5, $6)",
+                          migration_uuid, file_name, batch, schema, table, rows);
 }
 
 PGresult *import_metainfo_set_rows(pgconn *c, const char *migration_uuid, const char *file_name,
                                    int64_t batch, const char *schema, const char *table, int64_t rows)
 {
-    char b[32], n[32];
-    snprintf(b, sizeof b, "%lld", (long long)batch);
-    snprintf(n, sizeof n, "%lld", (long long)rows);
-    const char *p[6] = {migration_uuid, file_name, b, schema, table, n};
-    return PQexecParams(c->pg,
-                        "UPDATE ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
-                        " SET rows_imported = $6 WHERE migration_uuid = $1 AND data_file_name = $2"
-                        " AND batch_number = $3 AND schema_name = $4 AND table_name = $5",
-                        6, NULL, p, NULL, NULL, 0);
+    return batch_row_exec(c,
+                          "UPDATE ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3"
+                          " SET rows_imported = $6 WHERE migration_uuid = $1 AND data_file_name = $2"
+                          " AND batch_number = $3 AND schema_name = $4 AND table_name = $5",
+                          migration_uuid, file_name, batch, schema, table, rows);
 }
 
 bool import_metainfo_delete_table(pgconn *c, const char *migration_uuid, const char *schema,
