@@ -205,9 +205,13 @@ static char *fake_user(writer_session *s)
 }
 static void fake_close(writer_session *s) { free(s); }
 
-TEST(channels_low_watermark_stays_below_a_failed_batch)
+/*
+ * A fake writer's calls that every test here answers the same way; each test
+ * sets apply_batch, apply_progress and progress.
+ */
+static writer_ops fake_ops(void)
 {
-    static const writer_ops ops = {
+    return (writer_ops){
         .type = "fake",
         .connected = fake_true,
         .retryable = fake_false,
@@ -215,14 +219,26 @@ TEST(channels_low_watermark_stays_below_a_failed_batch)
         .error_line = fake_error_line,
         .user_ident = fake_user,
         .apply_setup = fake_setup,
-        .apply_batch = fake_apply_fails,
-        .apply_progress = fake_progress,
-        .progress = fake_progress_unknown,
         .close_session = fake_close,
     };
+}
+
+/* A session of ops on the target (channels_stop frees it through close_session). */
+static writer_session *fake_session(const writer_ops *ops)
+{
     writer_session *ws = calloc(1, sizeof *ws);
-    ws->ops = &ops;
+    ws->ops = ops;
     ws->role = DB_TARGET;
+    return ws;
+}
+
+TEST(channels_low_watermark_stays_below_a_failed_batch)
+{
+    writer_ops ops = fake_ops();
+    ops.apply_batch = fake_apply_fails;
+    ops.apply_progress = fake_progress;
+    ops.progress = fake_progress_unknown;
+    writer_session *ws = fake_session(&ops);
     channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
     CHECK(s != NULL);
     table_meta *tm = uk_table();
@@ -286,24 +302,13 @@ static void dispatch_range(channel_set *s, table_meta *tm, int from, int to)
 
 TEST(channels_skip_what_another_session_committed)
 {
-    static const writer_ops ops = {
-        .type = "fake",
-        .connected = fake_true,
-        .retryable = fake_false,
-        .unique_violation = fake_false,
-        .error_line = fake_error_line,
-        .user_ident = fake_user,
-        .apply_setup = fake_setup,
-        .apply_batch = db_apply,
-        .apply_progress = fake_progress,
-        .progress = db_read_progress,
-        .close_session = fake_close,
-    };
+    writer_ops ops = fake_ops();
+    ops.apply_batch = db_apply;
+    ops.apply_progress = fake_progress;
+    ops.progress = db_read_progress;
     table_meta *tm = uk_table();
     /* the earlier session committed 1..4 of the 1..8 this run holds: 5..8 apply, once */
-    writer_session *ws = calloc(1, sizeof *ws);
-    ws->ops = &ops;
-    ws->role = DB_TARGET;
+    writer_session *ws = fake_session(&ops);
     db_progress = 4;
     napplied = 0;
     channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
@@ -318,9 +323,7 @@ TEST(channels_skip_what_another_session_committed)
     CHECK_INT_EQ(db_progress, 8);
 
     /* it committed past everything read so far (1..12 of it): what arrives up to 12 is dropped */
-    ws = calloc(1, sizeof *ws);
-    ws->ops = &ops;
-    ws->role = DB_TARGET;
+    ws = fake_session(&ops);
     db_progress = 12;
     napplied = 0;
     s = channels_start(&ws, 1, "uuid", 3, NULL);
@@ -346,22 +349,11 @@ static bool beat_refused(writer_session *s, int64_t after, int64_t vsn)
 
 TEST(channels_idle_record_finds_lost_commits)
 {
-    static const writer_ops ops = {
-        .type = "fake",
-        .connected = fake_true,
-        .retryable = fake_false,
-        .unique_violation = fake_false,
-        .error_line = fake_error_line,
-        .user_ident = fake_user,
-        .apply_setup = fake_setup,
-        .apply_batch = db_apply,
-        .apply_progress = beat_refused,
-        .progress = db_read_progress,
-        .close_session = fake_close,
-    };
-    writer_session *ws = calloc(1, sizeof *ws);
-    ws->ops = &ops;
-    ws->role = DB_TARGET;
+    writer_ops ops = fake_ops();
+    ops.apply_batch = db_apply;
+    ops.apply_progress = beat_refused;
+    ops.progress = db_read_progress;
+    writer_session *ws = fake_session(&ops);
     channel_set *s = channels_start(&ws, 1, "uuid", 10, NULL);
     CHECK(s != NULL);
     channels_set_committed(s, 0, 10);
