@@ -75,9 +75,18 @@ content() {
     psql_as target "$1" -c "SELECT 'k ' || id || '|' || v FROM k ORDER BY id"
 }
 
-sleeping_pid() {
-    psql_as target "$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1'
-        AND application_name = 'yb-voyager-apply' AND wait_event = 'PgSleep'"
+# await_sleeping DB APP PID: the pid of DB's backend of application APP sleeping in the trigger,
+# once there is one (empty when the importer PID ended first or after 15 s).
+await_sleeping() {
+    local i sleeping=""
+    for i in $(seq 1 300); do
+        sleeping=$(psql_as target "$1" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1'
+            AND application_name = '$2' AND wait_event = 'PgSleep'")
+        [ -n "$sleeping" ] && break
+        kill -0 "$3" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "$sleeping"
 }
 
 scenario() {
@@ -97,13 +106,8 @@ scenario() {
         sleep 0.05
     done
     queue_append "$ed" source_db_exporter "$TEST_TMP/$db.1.ndjson"
-    local old=""
-    for i in $(seq 1 300); do
-        old=$(sleeping_pid "$db")
-        [ -n "$old" ] && break
-        kill -0 "$APPLY_PID" 2>/dev/null || break
-        sleep 0.05
-    done
+    local old
+    old=$(await_sleeping "$db" yb-voyager-apply "$APPLY_PID")
     assert_match "$what: the batch with the slow row is at its COMMIT" '^[0-9]+$' "$old"
     kill -9 "$APPLY_PID"
     wait "$APPLY_PID" 2>/dev/null
@@ -149,14 +153,7 @@ IMPORT=("$VOYAGER" import data -e "$SD" "${TGT_FLAGS[@]}" --batch-size 500 --par
     --disable-pb true)
 "${IMPORT[@]}" >"$TEST_TMP/snap1.out" 2>&1 &
 pid=$!
-old=""
-for i in $(seq 1 300); do
-    old=$(psql_as target yugabyte -c "SELECT pid FROM pg_stat_activity WHERE datname = 'yugabyte'
-        AND application_name = 'yb-voyager import data worker' AND wait_event = 'PgSleep'")
-    [ -n "$old" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-done
+old=$(await_sleeping yugabyte "yb-voyager import data worker" "$pid")
 assert_match "snapshot: the batch with the slow row is at its COMMIT" '^[0-9]+$' "$old"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
