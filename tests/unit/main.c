@@ -49,6 +49,33 @@ char *test_tmpdir(void)
     return xstrdup(d);
 }
 
+static char *log_path;
+static log_level log_was;
+
+void test_log_begin(int level)
+{
+    char *dir = test_tmpdir();
+    log_path = dir ? xasprintf("%s/t.log", dir) : NULL;
+    free(dir);
+    log_was = log_get_level();
+    log_set_level((log_level)level);
+    if (!log_path || !log_open_file(log_path))
+        test_fail(__FILE__, __LINE__, "cannot open a log file to capture");
+}
+
+char *test_log_end(void)
+{
+    log_close();
+    log_set_level(log_was);
+    char *txt = NULL;
+    size_t len = 0;
+    if (log_path && !fs_read_all(log_path, &txt, &len))
+        txt = NULL;
+    free(log_path);
+    log_path = NULL;
+    return txt;
+}
+
 static int by_file(const void *a, const void *b)
 {
     const test_case *x = a, *y = b;

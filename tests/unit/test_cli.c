@@ -409,11 +409,7 @@ TEST(cli_default_ports_by_role_and_type)
 /* --parallel-jobs above a cap: lowered, and a value given says so as a warning (stderr), naming the value used. */
 TEST(cli_parallel_jobs_lowered_with_a_warning)
 {
-    char *dir = test_tmpdir();
-    char *path = xasprintf("%s/t.log", dir);
-    CHECK(log_open_file(path));
-    log_level was = log_get_level();
-    log_set_level(LOG_INFO);
+    test_log_begin(LOG_INFO);
     static const struct {
         const char *jobs;
         int cap;
@@ -427,17 +423,11 @@ TEST(cli_parallel_jobs_lowered_with_a_warning)
         CHECK_INT_EQ(cli_parallel_jobs(&ctx, cases[i].cap, "the reason"), cases[i].want);
         cli_parse_result_free(&r);
     }
-    log_close();
-    log_set_level(was);
-    char *txt = NULL;
-    size_t len = 0;
-    CHECK(fs_read_all(path, &txt, &len));
+    char *txt = test_log_end();
     CHECK(txt && strstr(txt, "warn: --parallel-jobs 300 lowered to 256: the reason\n"));
     CHECK(txt && strstr(txt, "warn: --parallel-jobs 17 lowered to 16: the reason\n"));
     CHECK(txt && !strstr(txt, "--parallel-jobs 5") && !strstr(txt, "--parallel-jobs 64"));
     free(txt);
-    free(path);
-    free(dir);
 }
 
 /* Walk every runnable command's declared flags (the table test_flags.sh checks against --help). */

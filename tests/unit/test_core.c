@@ -375,22 +375,16 @@ TEST(lock_left_by_killed_process_is_taken_over)
 
 TEST(log_report_writes_detail_and_hint_lines)
 {
-    char *dir = test_tmpdir();
-    char *path = xasprintf("%s/t.log", dir);
-    CHECK(log_open_file(path));
+    test_log_begin(log_get_level());
     log_report(LOG_ERROR, "the slot holds 3 GB of WAL", "drop it with end migration", "cannot %s",
                "continue");
     log_report(LOG_ERROR, NULL, NULL, "plain");
-    log_close();
-    char *txt = NULL;
-    size_t len = 0;
-    CHECK(fs_read_all(path, &txt, &len));
+    char *txt = test_log_end();
+    CHECK(txt != NULL);
     const char *e = txt ? strstr(txt, "error: cannot continue\n") : NULL;
     const char *d = e ? strstr(e, "detail: the slot holds 3 GB of WAL\n") : NULL;
     const char *h = d ? strstr(d, "hint: drop it with end migration\n") : NULL;
     CHECK(e && d && h);
     CHECK(h && strstr(h, "error: plain\n") && !strstr(strstr(h, "error: plain\n"), "detail:"));
     free(txt);
-    free(path);
-    free(dir);
 }

@@ -113,11 +113,7 @@ TEST(snapshot_batcher_large_file_crosses_read_buffers)
 /* CSV_READER_MAX_BUFFER_SIZE_BYTES that is no positive number: the default, and a warning naming both. */
 TEST(snapshot_batcher_bad_max_row_env_warns)
 {
-    char *dir = test_tmpdir();
-    char *path = xasprintf("%s/t.log", dir);
-    CHECK(log_open_file(path));
-    log_level was = log_get_level();
-    log_set_level(LOG_INFO);
+    test_log_begin(LOG_INFO);
     static const char *const bad[] = {"64MB", "0", "-1"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         setenv("CSV_READER_MAX_BUFFER_SIZE_BYTES", bad[i], 1);
@@ -128,11 +124,7 @@ TEST(snapshot_batcher_bad_max_row_env_warns)
     setenv("CSV_READER_MAX_BUFFER_SIZE_BYTES", "", 1); /* empty: unset */
     CHECK_INT_EQ(batcher_max_row_bytes(), BATCH_DEFAULT_MAX_ROW_BYTES);
     unsetenv("CSV_READER_MAX_BUFFER_SIZE_BYTES");
-    log_close();
-    log_set_level(was);
-    char *txt = NULL;
-    size_t len = 0;
-    CHECK(fs_read_all(path, &txt, &len));
+    char *txt = test_log_end();
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         char *want = xasprintf("warn: CSV_READER_MAX_BUFFER_SIZE_BYTES=%s is not a positive number of "
                                "bytes; using the default, 33554432\n", bad[i]);
@@ -141,6 +133,4 @@ TEST(snapshot_batcher_bad_max_row_env_warns)
     }
     CHECK(txt && !strstr(txt, "=1000") && !strstr(txt, "BYTES= "));
     free(txt);
-    free(path);
-    free(dir);
 }

@@ -16,6 +16,14 @@ void test_register(const char *name, test_fn fn, const char *file);
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A fresh temporary directory for this test (removed after the run). Caller frees. */
 char *test_tmpdir(void);
+/*
+ * Capture the log: from test_log_begin, lines of level and above go to a file
+ * of their own (not the terminal's stderr filter); test_log_end closes it,
+ * restores the level and returns what was written (caller frees; NULL when
+ * unreadable).
+ */
+void test_log_begin(int level);
+char *test_log_end(void);
 
 #define TEST(name)                                                                                 \
     static void name(void);                                                                        \
