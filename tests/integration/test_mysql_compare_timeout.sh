@@ -37,10 +37,7 @@ SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_POR
     --source-db-user voyager --source-db-name tdb)
 TGT=(--target-db-host 127.0.0.1 --target-db-port "$TARGET_PORT" --target-db-user voyager --target-db-name yugabyte)
 ED=$(new_export_dir)
-check "export schema" "$V" export schema -e "$ED" "${SRC[@]}"
-check "import schema" "$V" import schema -e "$ED" "${TGT[@]}"
-check "export data" "$V" export data -e "$ED" "${SRC[@]}" --disable-pb
-check "import data" "$V" import data -e "$ED" "${TGT[@]}" --disable-pb
+mysql_fixture_migrate 2
 CMP=("$V" compare data -e "$ED" --source-db-port "$MY_PORT" --target-db-port "$TARGET_PORT" --disable-pb)
 
 check "compare data without --statement-timeout (3600 s): equal" "${CMP[@]}"
