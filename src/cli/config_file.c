@@ -62,15 +62,9 @@ static bool refuse_nested(const char *path, const char *key, const char *section
 {
     if (strcmp(key, "config-file") != 0)
         return true;
-    if (section)
-        fprintf(stderr, "error: config file %s: key 'config-file' in section '%s': a config file "
-                        "cannot name another one\nhint: remove it; give --config-file on the "
-                        "command line\n",
-                path, section);
-    else
-        fprintf(stderr, "error: config file %s: key 'config-file': a config file cannot name "
-                        "another one\nhint: remove it; give --config-file on the command line\n",
-                path);
+    fprintf(stderr, "error: config file %s: key 'config-file'%s%s%s: a config file cannot name "
+                    "another one\nhint: remove it; give --config-file on the command line\n",
+            path, section ? " in section '" : "", section ? section : "", section ? "'" : "");
     return false;
 }
 
