@@ -39,9 +39,6 @@ char *cmd_path(const cmd_ctx *ctx, const char *rel);
  */
 bool cmd_require_flags(const cmd_ctx *ctx, ...) __attribute__((sentinel));
 
-/* The "not built yet" answer for commands this build does not have. */
-int cmd_not_implemented(cmd_ctx *ctx);
-
 /* Ask a yes/no question on the TTY; --yes answers yes; no TTY answers no. */
 bool cmd_confirm(const cmd_ctx *ctx, const char *question);
 

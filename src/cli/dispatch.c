@@ -57,13 +57,6 @@ bool cmd_require_flags(const cmd_ctx *ctx, ...)
     return ok;
 }
 
-int cmd_not_implemented(cmd_ctx *ctx)
-{
-    log_error("'yb-voyager %s' is not built yet in this version of voyager-c (%s)", ctx->path,
-              VOYAGER_VERSION);
-    return EXIT_NOT_IMPLEMENTED;
-}
-
 bool cmd_confirm(const cmd_ctx *ctx, const char *question)
 {
     if (opts_get_bool(ctx->opts, "yes"))
