@@ -45,6 +45,7 @@ int cmd_export_schema(cmd_ctx *ctx)
                                .comments = opts_get_bool(ctx->opts, "comments-on-objects")};
     if (!pick_types(ctx, spec.include))
         return EXIT_BAD_ARGS;
+    spec.types_listed = opts_get(ctx->opts, "object-type-list") != NULL;
     db_conf conf = {0};
     strlist typed = STRLIST_INIT;
     bool *quoted = NULL;

@@ -20,6 +20,7 @@ typedef struct schema_export_spec {
     const strlist *typed;   /* --source-db-schema names as typed */
     const bool *quoted;     /* quoted[i]: typed->items[i] was in double quotes (exact) */
     bool include[OBJ_COUNT]; /* the object types to write */
+    bool types_listed;      /* include[] comes from --object-type-list (asked for by name) */
     bool start_clean;       /* empty an earlier export's schema/ first */
     bool comments;          /* --comments-on-objects */
 } schema_export_spec;

@@ -29,6 +29,11 @@ if grep -q "Xq9-not-it" "$LAST_ERR" "$ED"/logs/* 2>/dev/null; then not_ok "the p
 expect_fail "oracle is still not built" 6 "not built yet" \
     "$V" export data -e "$(new_export_dir)" --source-db-type oracle --source-db-host 127.0.0.1 \
     --source-db-user x --source-db-name x --disable-pb
+expect_refusal "export schema: MySQL routines and triggers asked for by name are refused (not converted)" 6 \
+    "does not convert a mysql source's TRIGGER objects .*hint: remove it from --object-type-list" \
+    "$V" export schema -e "$ED" "${SRC[@]}" --object-type-list table,trigger
+[ -z "$(find "$ED/schema" -type f 2>/dev/null)" ] && ok "the refusal wrote no schema file" ||
+    not_ok "the refusal wrote no schema file" "$(find "$ED/schema" -type f)"
 
 # ---- the migration ----
 check "export schema --source-db-type mysql" "$V" export schema -e "$ED" "${SRC[@]}"
