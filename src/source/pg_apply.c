@@ -133,6 +133,7 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     t->table_name = xstrdup(table);
     t->qualified = pg_quote_qualified(schema, table);
     t->count_name = cdc_metainfo_table_name(schema, table);
+    t->row_locator = c->is_yugabyte ? "ybctid" : "ctid";
     int n = PQntuples(r);
     t->uniq = xcalloc((size_t)n + 1, sizeof *t->uniq);
     size_t serial = 0;
@@ -304,8 +305,8 @@ static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *
          * finds two, where "WHERE key = ..." would change both.
          */
         if (tm->key_deferrable)
-            SQL_APPENDF(sql, " WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM %s WHERE ",
-                        tm->qualified);
+            SQL_APPENDF(sql, " WHERE (tableoid, %s) = (SELECT tableoid, %s FROM %s WHERE ",
+                        tm->row_locator, tm->row_locator, tm->qualified);
         else
             SQL_APPEND(sql, " WHERE ");
         for (size_t i = 0; i < tm->pk.count; i++) {
@@ -332,7 +333,8 @@ static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *
     }
     const writer_cols *id = ev->key.count ? &ev->key : &ev->before;
     /* tableoid too: rows of two partitions can have the same ctid */
-    SQL_APPENDF(sql, " WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM %s WHERE ", tm->qualified);
+    SQL_APPENDF(sql, " WHERE (tableoid, %s) = (SELECT tableoid, %s FROM %s WHERE ", tm->row_locator,
+                tm->row_locator, tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
         strbuf_append(&s->sig, id->names[i]);
         strbuf_append_char(&s->sig, '\x1f');

@@ -100,6 +100,12 @@ typedef struct table_meta {
      * find two rows fails instead of changing both.
      */
     bool key_deferrable;
+    /*
+     * The system column that finds one row where no key does (no primary key,
+     * or a DEFERRABLE one): "ctid" on PostgreSQL, "ybctid" on YugabyteDB, which
+     * refuses ctid ("System column is not supported"). Static storage.
+     */
+    const char *row_locator;
     strlist col_names;  /* its columns, and each one's type as SQL (col_types[i], no typmod) */
     strlist col_types;
     char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */

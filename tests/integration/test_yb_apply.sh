@@ -31,6 +31,12 @@ for k in restart_read conflict txn_aborted deadlock schema_mismatch; do
     n=$(( $(proxy_fired yb1 "yb $k") + $(proxy_fired yb2 "yb $k") + $(proxy_fired yb3 "yb $k") ))
     [ "$n" -ge 1 ] && ok "injected $k $n times" || not_ok "injected $k" "$n"
 done
+# public.nopk has no key: its updates and deletes find their row by ybctid, as YugabyteDB has no
+# ctid (the proxy refuses ctid and reads ybctid as ctid)
+nyb=$(( $(yb_logged yb1 "yb: ybctid as ctid") + $(yb_logged yb2 "yb: ybctid as ctid") + $(yb_logged yb3 "yb: ybctid as ctid") ))
+[ "$nyb" -ge 1 ] && ok "rows without a key found by ybctid ($nyb statements)" || not_ok "rows without a key found by ybctid"
+assert_eq "no statement named ctid" 0 \
+    "$(( $(yb_logged yb1 "yb: ctid refused") + $(yb_logged yb2 "yb: ctid refused") + $(yb_logged yb3 "yb: ctid refused") ))"
 assert_eq "channel bookkeeping rows: one per channel" 6 \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")"
 

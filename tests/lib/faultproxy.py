@@ -44,6 +44,11 @@ Always on with --yb, whatever the rules file says:
                  PostgreSQL (which would reject it) and logged "yb: set NAME = VALUE"
     nodes        each connection is logged "yb: conn N app=APP to HOST:PORT", so that
                  per-node counts are observable (--listen-host A,B listens on both)
+    system columns  a statement (simple Query or Parse) naming ctid fails with YugabyteDB's
+                 0A000 'System column "ctid" is not supported yet' (PostgreSQL gets a statement
+                 that fails at parse, logged "yb: ctid refused"); ybctid, which YugabyteDB has
+                 and PostgreSQL does not, is read as PostgreSQL's ctid (logged "yb: ybctid as
+                 ctid"); such a rewritten statement is not seen by the rules below
 Extra rule lines (any mode as above, default once):
     yb_error KIND [match=REGEX] [MODE]   the matching statement (simple query text, an
                  unnamed Parse's text, at CopyDone the COPY's text, or at each Bind of a
@@ -253,6 +258,25 @@ class YBPersonality(Rule):
     """Identity, swallowed yb_* settings, and the server-side half of injected errors."""
 
     SET_RE = re.compile(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(yb_\w+)\s*(?:=|\bTO\b)\s*(.*?)\s*;?\s*$", re.I | re.S)
+    CTID_RE = re.compile(rb"(?<![A-Za-z0-9_$])ctid\b", re.I)
+    YBCTID_RE = re.compile(rb"\bybctid\b", re.I)
+
+    def system_columns(self, conn, mtype, payload):
+        """The message PostgreSQL gets for a statement naming ctid or ybctid, or None."""
+        if mtype == b"Q":
+            head, text, rest = b"", payload[:-1], b"\0"
+        else:
+            name_end = payload.index(b"\0")
+            text_end = payload.index(b"\0", name_end + 1)
+            head, text, rest = payload[:name_end + 1], payload[name_end + 1:text_end], payload[text_end:]
+        if self.CTID_RE.search(text):
+            log("yb: ctid refused (conn %d): %r" % (conn.id, text[:80]))
+            conn.pending_error = (b"E", error_response("0A000", 'System column "ctid" is not supported yet'))
+            return msg(mtype, head + b"SELECT ctid_is_not_supported_on_yugabytedb" + rest)
+        if self.YBCTID_RE.search(text):
+            log("yb: ybctid as ctid (conn %d)" % conn.id)
+            return msg(mtype, head + self.YBCTID_RE.sub(b"ctid", text) + rest)
+        return None
 
     def __init__(self):
         super().__init__("always")
@@ -268,6 +292,10 @@ class YBPersonality(Rule):
                 name_end = payload.index(b"\0")
                 conn.prepared[payload[:name_end]] = payload[name_end + 1:payload.index(b"\0", name_end + 1)].decode(
                     "utf-8", "replace")
+            if mtype in (b"Q", b"P"):
+                rewritten = self.system_columns(conn, mtype, payload)
+                if rewritten is not None:
+                    return ("forward", rewritten)
             if mtype == b"Q":
                 client_statement(conn, mtype, payload)  # notes a COPY's start for the byte count
             if mtype == b"d" and conn.copy_query is not None:

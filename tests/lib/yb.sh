@@ -30,3 +30,5 @@ yb_conns() {
 }
 
 yb_sets() { grep 'yb: set ' "$TEST_TMP/proxy.$1/log" 2>/dev/null | grep -Ec -- "${2:-.}"; }
+# yb_logged NODE REGEX: lines of the node's personality log matching ("yb: ctid refused", ...)
+yb_logged() { cat "$TEST_TMP/proxy.$1/log" 2>/dev/null | grep -Ec -- "$2"; }
