@@ -229,6 +229,7 @@ int cmd_end_migration(cmd_ctx *ctx)
         return EXIT_BAD_ARGS;
     if (!migration_end_check_idle(ctx->export_dir) || !end_spec_from_opts(ctx, &spec))
         return EXIT_BAD_STATE;
+    migration_end_warn_unfinished(&ctx->eng);
     if (!cmd_confirm(ctx, "end the migration: drop its replication slots, publications and "
                           "metadata on every database and empty the export dir?"))
         return EXIT_BAD_STATE;

@@ -39,6 +39,35 @@ bool migration_end_check_idle(const char *export_dir)
     return true;
 }
 
+void migration_end_warn_unfinished(const engine_ctx *eng)
+{
+    cJSON *rec = catalog_status_load(eng->cat);
+    const cJSON *type = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0) {
+        cJSON_Delete(rec);
+        return;
+    }
+    static const cutover_kind kinds[] = {CUTOVER_TO_TARGET, CUTOVER_TO_SOURCE, CUTOVER_TO_SOURCE_REPLICA};
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+        cutover_state st = cutover_state_of(rec, kinds[i]);
+        /* a way back not taken is no unfinished cutover, unless it was requested */
+        if (kinds[i] != CUTOVER_TO_TARGET && st == CUTOVER_NOT_INITIATED)
+            continue;
+        if (!cutover_applies(rec, kinds[i]) || st == CUTOVER_COMPLETED)
+            continue;
+        log_report(LOG_WARN,
+                   "changes captured but not yet applied there are lost with the migration's "
+                   "slots and queue",
+                   "finish the cutover first ('yb-voyager cutover status' shows what waits), "
+                   "or answer no",
+                   "the cutover to the %s is %s: this live migration is ended before that "
+                   "database has every change",
+                   cutover_kind_name(kinds[i]), cutover_state_name(st));
+        break;
+    }
+    cJSON_Delete(rec);
+}
+
 /*
  * --save-migration-reports: the data-migration report is part of the reports
  * even when 'get data-migration-report' was never run, so it is made now

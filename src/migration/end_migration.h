@@ -21,6 +21,13 @@ typedef struct end_migration_spec {
 bool migration_end_check_idle(const char *export_dir);
 
 /*
+ * Warn (stderr and log) when a live migration is ended before its last
+ * cutover completed: the database that was to take over has not got every
+ * change, and ending drops the slots that still hold them. Reads only.
+ */
+void migration_end_warn_unfinished(const engine_ctx *eng);
+
+/*
  * Everything but emptying the export dir: the data-migration report for
  * --save-migration-reports, the backups, then the slots, publications and
  * metadata of this migration on every database. On ENGINE_OK the caller

@@ -90,4 +90,24 @@ assert_match "prompted on the terminal" "Password to target database \(voyager@1
 assert_match "the prompted password worked" "migration ended" "$(cat "$TEST_TMP/tty.out")"
 if grep -qF "$VOYAGER_PW" "$TEST_TMP/tty.out"; then not_ok "the password is not echoed"; else ok "the password is not echoed"; fi
 export TARGET_DB_PASSWORD=$saved_pw
+
+# A live migration ended before its cutover completed is warned of before the question.
+ED3=$(new_export_dir)
+"$V" cutover status -e "$ED3" >/dev/null
+status_set "$ED3" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)" ExportType '"snapshot-and-changes"'
+NOQ=(--backup-schema-files false --backup-data-files false --backup-log-files false --save-migration-reports false)
+expect_fail "live, no cutover: warned, then the question" 3 \
+    "warning: the cutover to the target is NOT INITIATED: this live migration is ended before that database has every change" \
+    "$V" end migration -e "$ED3" "${NOQ[@]}" </dev/null
+status_set "$ED3" CutoverToTargetRequested true CutoverProcessedBySourceExporter true FallbackEnabled true
+expect_fail "cutover to target not completed: warned" 3 \
+    "warning: the cutover to the target is INITIATED: " "$V" end migration -e "$ED3" "${NOQ[@]}" </dev/null
+status_set "$ED3" CutoverProcessedByTargetImporter true ExportFromTargetStarted true CutoverToSourceRequested true
+expect_fail "a way back requested and not completed: warned" 3 \
+    "warning: the cutover to the source is INITIATED: " "$V" end migration -e "$ED3" "${NOQ[@]}" </dev/null
+status_set "$ED3" CutoverToSourceRequested false
+"$V" end migration -e "$ED3" "${NOQ[@]}" </dev/null >"$TEST_TMP/done.out" 2>&1
+assert_match "cutover to target completed: it got to the question" "no terminal to ask on" "$(cat "$TEST_TMP/done.out")"
+assert_eq "cutover to target completed, no way back taken: no warning" "" "$(grep -i "warning: the cutover" "$TEST_TMP/done.out")"
+check "the warned migration still ends with --yes" "$V" end migration -e "$ED3" "${NOQ[@]}" --yes
 done_testing
