@@ -229,6 +229,13 @@ static bool my_list_tables(source *s, const char *const *schemas, src_tables *ou
                 strbuf_append(&sel, ", ");
             if (str_eq(col->data_type, "float"))
                 strbuf_appendf(&sel, "CAST(%s AS DOUBLE)", q); /* every digit of the single */
+            else if (str_eq(col->data_type, "double") && strchr(col->column_type, '('))
+                /*
+                 * DOUBLE(M,D) prints its value rounded to D decimals, often not the
+                 * double it stores (which the binlog carries): the stored one, as the
+                 * stream writes it.
+                 */
+                strbuf_appendf(&sel, "CAST(%s AS DOUBLE)", q);
             else
                 strbuf_append(&sel, q);
             free(q);

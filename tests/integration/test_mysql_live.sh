@@ -43,6 +43,11 @@ INSERT INTO accounts (owner, balance) SELECT CONCAT('owner', seq), seq * 10 FROM
 INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 INSERT INTO `Mixed Case` VALUES (1, 1, 'a');
 CREATE TABLE nopk (v INT);
+CREATE TABLE dm (id INT NOT NULL PRIMARY KEY, d4 DOUBLE(12,4), d2 DOUBLE(10,2),
+  e ENUM('x','a\nb','c\rd','e\\f','it''s'), s SET('p','q\nr'));
+INSERT INTO dm VALUES (1, -0.0001, -7.44, 'a\nb', 'p,q\nr'), (2, -0.4997, 1.1, 'c\rd', 'q\nr'),
+  (3, 123.4567, 0.07, 'e\\f', ''), (4, NULL, NULL, 'it''s', NULL);
+INSERT INTO dm (id, d4, d2, e) SELECT 1000 + seq, -seq / 9999, seq / 7, 'x' FROM seq_1_to_300;
 SQL
 
 SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
@@ -238,6 +243,10 @@ check "export data still running" kill -0 "$EXP_PID"
 # rows written after it survive it
 mysql_as my shop -e "TRUNCATE TABLE pairs; INSERT INTO pairs VALUES (7, 'after', 'truncate')"
 mysql_as my shop -e "INSERT INTO accounts (owner) VALUES ('last'); DELETE FROM accounts WHERE owner = 'last'"
+# DOUBLE(M,D) and ENUM/SET members with LF/CR/backslash, through the stream this time
+mysql_as my shop -e "INSERT INTO dm SELECT id + 100, d4, d2, e, s FROM dm WHERE id < 100;
+    INSERT INTO dm (id, d4, d2, e) SELECT 2000 + seq, -seq / 9999, seq / 7, 'c\rd' FROM seq_1_to_300;
+    UPDATE dm SET e = 'a\nb', s = 'q\nr' WHERE id = 4"
 
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
 wait_exit "$EXP_PID" 120
@@ -287,6 +296,18 @@ mysql_floats_equal "$TEST_TMP/f.my" "$TEST_TMP/f.pg" && ok "items: FLOAT and DOU
 compare_table accounts accounts id "id|id" "owner|owner" "balance|balance"
 compare_table pairs pairs "a, b|a, b COLLATE \"C\"" "a|a" "b|b" "v|v"
 compare_table cs cs id "id|id" "CONVERT(l1 USING utf8mb4)|l1" "CONVERT(cy USING utf8mb4)|cy" "CONVERT(l2 USING utf8mb4)|l2" "u8|u8"
+compare_table dm dm id "id|id" "e|e" "s|s"
+# DOUBLE(M,D): the stored double, whether the row came through the snapshot or the stream
+mysql_as my shop -e "SELECT id, CAST(d4 AS DOUBLE), CAST(d2 AS DOUBLE) FROM dm ORDER BY id" >"$TEST_TMP/dm.my"
+psql_as target yugabyte -F $'\t' -c "SELECT id, d4, d2 FROM dm ORDER BY id" >"$TEST_TMP/dm.pg"
+if python3 - "$TEST_TMP/dm.my" "$TEST_TMP/dm.pg" <<'PY'
+import sys
+rows = lambda p: [[None if v in ("NULL", "") else float(v) for v in l.rstrip("\n").split("\t")] for l in open(p)]
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+sys.exit(0 if len(a) == len(b) == 608 and a == b else 1)
+PY
+then ok "dm: DOUBLE(M,D) equal as binary values (608 rows, snapshot and stream)"
+else not_ok "dm: DOUBLE(M,D) equal as binary values" "$(diff "$TEST_TMP/dm.my" "$TEST_TMP/dm.pg" | head -6)"; fi
 compare_table nets nets id "id|id" "CAST(u AS CHAR)|u" "CAST(i6 AS CHAR)|host(i6)" "CAST(i4 AS CHAR)|host(i4)"
 compare_table "Mixed Case" '"mixed case"' '`Id`|id' '`Id`|id' '`Order`|"order"' '`select`|"select"'
 assert_eq "the json documents are byte for byte the source's" \

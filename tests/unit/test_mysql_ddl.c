@@ -470,6 +470,14 @@ TEST(mysql_catalog_parses_column_types)
     strlist bad = STRLIST_INIT;
     bool rejects = !mysql_parse_enum_values("enum('a", &bad);
     strlist_free(&bad);
+    /* the escapes the server writes in COLUMN_TYPE: the member is the real text */
+    strlist esc = STRLIST_INIT;
+    bool escapes = mysql_parse_enum_values("enum('a\\nb','c\\rd','e\\\\f','it''s','t\\tz')", &esc) &&
+                   esc.count == 5 && str_eq(esc.items[0], "a\nb") && str_eq(esc.items[1], "c\rd") &&
+                   str_eq(esc.items[2], "e\\f") && str_eq(esc.items[3], "it's") && str_eq(esc.items[4], "t\tz");
+    strlist_free(&esc);
+    bool nul_refused = !mysql_parse_enum_values("set('p','q\\0r')", &esc);
+    strlist_free(&esc);
     const mysql_column *found = mysql_table_column(t, "A");
     mysql_catalog_free(&cat);
     CHECK(dec);
@@ -477,6 +485,8 @@ TEST(mysql_catalog_parses_column_types)
     CHECK(dt);
     CHECK(ti);
     CHECK(rejects);
+    CHECK(escapes);
+    CHECK(nul_refused);
     CHECK(found != NULL);
 }
 

@@ -382,7 +382,11 @@ static bool read_value(cursor *c, const colmeta *m, const mysql_column *cc, strb
                 return false;
             unsigned idx = (unsigned)le(c->p, n);
             c->p += n;
-            if (idx > 0 && idx <= cc->values.count)
+            if (idx > cc->values.count) {
+                *why = "an ENUM member the catalog does not list (a zero byte in it, or a changed column)";
+                return false; /* never written as another value */
+            }
+            if (idx > 0)
                 strbuf_append(out, cc->values.items[idx - 1]);
             return true; /* 0: MySQL's '' error value */
         }
@@ -392,6 +396,10 @@ static bool read_value(cursor *c, const colmeta *m, const mysql_column *cc, strb
                 return false;
             uint64_t mask = le(c->p, n);
             c->p += n;
+            if (cc->values.count < 64 && (mask >> cc->values.count) != 0) {
+                *why = "a SET member the catalog does not list (a zero byte in it, or a changed column)";
+                return false;
+            }
             bool first = true;
             for (size_t i = 0; i < cc->values.count && i < 64; i++)
                 if (mask & (1ULL << i)) {

@@ -62,7 +62,18 @@ bool mysql_parse_enum_values(const char *column_type, strlist *out)
                 strbuf_append_char(&v, '\'');
                 p += 2;
             } else if (*p == '\\' && p[1]) {
-                strbuf_append_char(&v, p[1]);
+                /*
+                 * The server writes a member's LF, CR and the like as escapes
+                 * (append_unescaped): the binlog's index maps to the real text.
+                 * A zero byte fits no PostgreSQL text: refused as bad syntax.
+                 */
+                char c = p[1];
+                if (c == '0') {
+                    strbuf_free(&v);
+                    return false;
+                }
+                strbuf_append_char(&v, c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c == 'b' ? '\b'
+                                       : c == 'Z' ? '\032' : c);
                 p += 2;
             } else if (*p == '\'') {
                 p++;
@@ -100,8 +111,14 @@ mysql_column *mysql_table_add_column(mysql_table *t, const char *name, const cha
     c->data_type = xstrndup(lower, n);
     const char *args = lower[n] == '(' ? lower + n + 1 : NULL;
     if (str_eq(c->data_type, "enum") || str_eq(c->data_type, "set")) {
-        /* members are case-sensitive: parse the original text */
-        mysql_parse_enum_values(column_type, &c->values);
+        /*
+         * Members are case-sensitive: parse the original text. Unparsable (or
+         * holding a zero byte): no members, so each value of the column is
+         * refused (snapshot: no such member in the target's check; stream: an
+         * index past the members) instead of written as another one.
+         */
+        if (!mysql_parse_enum_values(column_type, &c->values))
+            strlist_free(&c->values);
     } else if (args) {
         int a = -1, b = -1;
         if (parse_int_list(args, &a, &b)) {

@@ -158,7 +158,11 @@ mysql_check *mysql_table_add_check(mysql_table *t, const char *name, const char 
 mysql_view *mysql_catalog_add_view(mysql_catalog *cat, const char *name, const char *definition);
 mysql_object *mysql_catalog_add_other(mysql_catalog *cat, const char *kind, const char *name);
 
-/* Parse the members of "enum('a','b''c')" / "set(...)" into out (unquoted). False on bad syntax. */
+/*
+ * Parse the members of "enum('a','b''c')" / "set(...)" into out, unquoted and
+ * unescaped (\n, \r, \t, \b, \Z, \\ as the server writes them). False on bad
+ * syntax or a member holding a zero byte (\0).
+ */
 bool mysql_parse_enum_values(const char *column_type, strlist *out);
 
 #endif
