@@ -44,10 +44,11 @@ INSERT INTO pairs SELECT seq, CONCAT('k', seq % 5), 'p' FROM seq_1_to_100;
 INSERT INTO `Mixed Case` VALUES (1, 1, 'a');
 CREATE TABLE nopk (v INT);
 CREATE TABLE dm (id INT NOT NULL PRIMARY KEY, d4 DOUBLE(12,4), d2 DOUBLE(10,2),
-  e ENUM('x','a\nb','c\rd','e\\f','it''s'), s SET('p','q\nr'));
-INSERT INTO dm VALUES (1, -0.0001, -7.44, 'a\nb', 'p,q\nr'), (2, -0.4997, 1.1, 'c\rd', 'q\nr'),
-  (3, 123.4567, 0.07, 'e\\f', ''), (4, NULL, NULL, 'it''s', NULL);
-INSERT INTO dm (id, d4, d2, e) SELECT 1000 + seq, -seq / 9999, seq / 7, 'x' FROM seq_1_to_300;
+  e ENUM('x','a\nb','c\rd','e\\f','it''s'), s SET('p','q\nr'), a INT, b INT,
+  q INT AS (a / b) STORED, qd DECIMAL(12,4) AS (a / b) VIRTUAL);
+INSERT INTO dm (id, d4, d2, e, s, a, b) VALUES (1, -0.0001, -7.44, 'a\nb', 'p,q\nr', 7, 2),
+  (2, -0.4997, 1.1, 'c\rd', 'q\nr', -7, 2), (3, 123.4567, 0.07, 'e\\f', '', 1, 3), (4, NULL, NULL, 'it''s', NULL, 5, NULL);
+INSERT INTO dm (id, d4, d2, e, a, b) SELECT 1000 + seq, -seq / 9999, seq / 7, 'x', seq * 37, seq % 9 + 1 FROM seq_1_to_300;
 SQL
 
 SRC=(--source-db-type mysql --source-db-host 127.0.0.1 --source-db-port "$MY_PORT"
@@ -244,8 +245,8 @@ check "export data still running" kill -0 "$EXP_PID"
 mysql_as my shop -e "TRUNCATE TABLE pairs; INSERT INTO pairs VALUES (7, 'after', 'truncate')"
 mysql_as my shop -e "INSERT INTO accounts (owner) VALUES ('last'); DELETE FROM accounts WHERE owner = 'last'"
 # DOUBLE(M,D) and ENUM/SET members with LF/CR/backslash, through the stream this time
-mysql_as my shop -e "INSERT INTO dm SELECT id + 100, d4, d2, e, s FROM dm WHERE id < 100;
-    INSERT INTO dm (id, d4, d2, e) SELECT 2000 + seq, -seq / 9999, seq / 7, 'c\rd' FROM seq_1_to_300;
+mysql_as my shop -e "INSERT INTO dm (id, d4, d2, e, s, a, b) SELECT id + 100, d4, d2, e, s, a, b FROM dm WHERE id < 100;
+    INSERT INTO dm (id, d4, d2, e, a, b) SELECT 2000 + seq, -seq / 9999, seq / 7, 'c\rd', -seq * 41, seq % 7 + 1 FROM seq_1_to_300;
     UPDATE dm SET e = 'a\nb', s = 'q\nr' WHERE id = 4"
 
 check "initiate cutover to target" "$V" initiate cutover to target -e "$ED"
@@ -296,7 +297,7 @@ mysql_floats_equal "$TEST_TMP/f.my" "$TEST_TMP/f.pg" && ok "items: FLOAT and DOU
 compare_table accounts accounts id "id|id" "owner|owner" "balance|balance"
 compare_table pairs pairs "a, b|a, b COLLATE \"C\"" "a|a" "b|b" "v|v"
 compare_table cs cs id "id|id" "CONVERT(l1 USING utf8mb4)|l1" "CONVERT(cy USING utf8mb4)|cy" "CONVERT(l2 USING utf8mb4)|l2" "u8|u8"
-compare_table dm dm id "id|id" "e|e" "s|s"
+compare_table dm dm id "id|id" "e|e" "s|s" "a|a" "b|b" "q|q" "qd|qd" # q, qd: MySQL's '/' is decimal
 # DOUBLE(M,D): the stored double, whether the row came through the snapshot or the stream
 mysql_as my shop -e "SELECT id, CAST(d4 AS DOUBLE), CAST(d2 AS DOUBLE) FROM dm ORDER BY id" >"$TEST_TMP/dm.my"
 psql_as target yugabyte -F $'\t' -c "SELECT id, d4, d2 FROM dm ORDER BY id" >"$TEST_TMP/dm.pg"

@@ -209,12 +209,16 @@ typedef struct expr_out {
     char *sql;
     strlist unknown_functions; /* functions that may not exist or mean the same in PostgreSQL */
     bool mysql_operators;      /* ||, &&, <=>, "double-quoted strings" */
+    bool division;             /* a '/', written as numeric division */
+    bool arithmetic;           /* a '*' or '+' (integer overflow differs) */
+    strlist names;             /* the words that may be columns, as the source names them */
 } expr_out;
 
 static void expr_out_free(expr_out *e)
 {
     free(e->sql);
     strlist_free(&e->unknown_functions);
+    strlist_free(&e->names);
 }
 
 /*
@@ -257,6 +261,7 @@ static void translate_expr(conv *cv, const char *in, expr_out *e)
                 char *n = mysql_ddl_name(name.data);
                 strbuf_append(&sb, n);
                 free(n);
+                strlist_push(&e->names, name.data);
             }
             strbuf_free(&name);
         } else if (*p == '\'' || *p == '"') {
@@ -301,6 +306,7 @@ static void translate_expr(conv *cv, const char *in, expr_out *e)
                 }
             } else {
                 strbuf_append(&sb, word);
+                strlist_push(&e->names, word);
             }
             free(word);
             free(lw);
@@ -308,7 +314,19 @@ static void translate_expr(conv *cv, const char *in, expr_out *e)
                    (p[0] == '<' && p[1] == '=' && p[2] == '>')) {
             e->mysql_operators = true;
             strbuf_append_char(&sb, *p++);
+        } else if (*p == '/') {
+            /*
+             * MySQL's '/' is never integer division (7 / 2 is 3.5000); PostgreSQL
+             * divides integers as integers. '* 1.0' binds to the whole left
+             * operand ('*' and '/' share precedence, left to right), so the
+             * division is numeric whatever the operands.
+             */
+            e->division = true;
+            strbuf_append(&sb, sb.len && sb.data[sb.len - 1] == ' ' ? "* 1.0 /" : " * 1.0 /");
+            p++;
         } else {
+            if (*p == '*' || *p == '+')
+                e->arithmetic = true;
             strbuf_append_char(&sb, *p++);
         }
     }
@@ -329,6 +347,13 @@ static void report_expr(conv *cv, const expr_out *e, const char *type, const cha
     if (e->mysql_operators)
         add_issue(cv, type, name, "rewrite with PostgreSQL operators (|| is concatenation there, && and <=> do not exist)",
                   "%s uses MySQL-only syntax (||, &&, <=> or a double-quoted string)", what);
+    if (e->division)
+        add_issue(cv, type, name,
+                  "check the values' scale, or rewrite the expression with an explicit cast or round()",
+                  "%s divides with '/': MySQL's division is decimal, rounded to div_precision_increment "
+                  "digits (4 by default); it is written as numeric division (x * 1.0 / y), whose scale "
+                  "can differ",
+                  what);
 }
 
 /* ---- types ---- */
@@ -651,6 +676,42 @@ static bool index_has_desc(const mysql_index *ix)
     return false;
 }
 
+/* Bytes of the PostgreSQL integer a MySQL integer column becomes; 16 for other numbers, 0 otherwise. */
+static int target_int_width(const mysql_column *c)
+{
+    if (is_int_type(c->data_type)) {
+        const char *lo, *hi;
+        const char *pg = int_target(c, &lo, &hi);
+        return str_eq(pg, "smallint") ? 2 : str_eq(pg, "integer") ? 4 : 8;
+    }
+    const char *t = c->data_type;
+    return str_eq(t, "decimal") || str_eq(t, "numeric") || str_eq(t, "double") || str_eq(t, "float") ||
+                   str_eq(t, "real")
+               ? 16
+               : 0;
+}
+
+/*
+ * A column of gen's expression that becomes an integer narrower than gen's
+ * type: MySQL computes integer arithmetic in 64 bits, PostgreSQL in the
+ * operands' type, so a value gen holds on the source can overflow there.
+ */
+static const mysql_column *narrow_int_operand(const mysql_table *t, const mysql_column *gen, const strlist *names)
+{
+    int w = target_int_width(gen);
+    const mysql_column *narrow = NULL;
+    for (size_t i = 0; w > 0 && i < names->count; i++) {
+        const mysql_column *c = mysql_table_column(t, names->items[i]);
+        if (!c || c == gen)
+            continue;
+        if (target_int_width(c) == 16)
+            return NULL; /* a decimal or floating operand: PostgreSQL computes in that type too */
+        if (!narrow && is_int_type(c->data_type) && target_int_width(c) < w)
+            narrow = c;
+    }
+    return narrow;
+}
+
 static void convert_table(conv *cv, const mysql_table *t)
 {
     char *tq = qualified(cv, t->name);
@@ -668,6 +729,13 @@ static void convert_table(conv *cv, const mysql_table *t)
             translate_expr(cv, c->generation_expr, &e);
             strbuf_appendf(&sb, " GENERATED ALWAYS AS (%s) STORED", e.sql);
             report_expr(cv, &e, "COLUMN", where, "the generated column's expression");
+            const mysql_column *narrow = e.arithmetic ? narrow_int_operand(t, c, &e.names) : NULL;
+            if (narrow)
+                add_issue(cv, "COLUMN", where, "cast the column to bigint in the expression",
+                          "MySQL computes integer arithmetic in BIGINT, PostgreSQL in the operands' "
+                          "type: with column %s (%s), a result past 2147483647 fails with "
+                          "'integer out of range' on the target",
+                          narrow->name, narrow->column_type);
             expr_out_free(&e);
             if (!c->generated_stored)
                 add_issue(cv, "COLUMN", where, "none needed unless the storage matters",
