@@ -730,12 +730,14 @@ static void convert_table(conv *cv, const mysql_table *t)
             strbuf_appendf(&sb, " GENERATED ALWAYS AS (%s) STORED", e.sql);
             report_expr(cv, &e, "COLUMN", where, "the generated column's expression");
             const mysql_column *narrow = e.arithmetic ? narrow_int_operand(t, c, &e.names) : NULL;
+            const char *narrow_lo, *narrow_hi;
+            const char *narrow_type = narrow ? int_target(narrow, &narrow_lo, &narrow_hi) : NULL;
             if (narrow)
                 add_issue(cv, "COLUMN", where, "cast the column to bigint in the expression",
                           "MySQL computes integer arithmetic in BIGINT, PostgreSQL in the operands' "
-                          "type: with column %s (%s), a result past 2147483647 fails with "
-                          "'integer out of range' on the target",
-                          narrow->name, narrow->column_type);
+                          "type: with column %s (%s, %s on the target), a result past that type's "
+                          "range fails with 'out of range' on the target",
+                          narrow->name, narrow->column_type, narrow_type);
             expr_out_free(&e);
             if (!c->generated_stored)
                 add_issue(cv, "COLUMN", where, "none needed unless the storage matters",
