@@ -30,6 +30,7 @@
 #include "catalog/catalog.h"
 #include "source/mysql/mysql_binlog.h"
 #include "source/mysql/mysql_catalog.h"
+#include "source/mysql/mysql_charset.h"
 #include "source/mysql/mysql_conn.h"
 #include "source/mysql/mysql_ddl.h"
 
@@ -37,7 +38,6 @@
 #include <cjson/cJSON.h>
 #include <errmsg.h>
 #include <errno.h>
-#include <iconv.h>
 #include <inttypes.h>
 #include <mysql.h>
 #include <mysqld_error.h>
@@ -961,32 +961,6 @@ static source_rows_result my_rows_count_key_range(source_rows *r, const src_tabl
 /* Oldest MariaDB whose binlog this reader decodes (GTID events, FULL row images, heartbeats). */
 #define MYSQL_MIN_MARIADB 100300
 
-/*
- * The binlog carries a text column's bytes in the column's character set (a SELECT converts them
- * to the session's utf8mb4): the iconv name to convert from, "" for a UTF-8 (or ASCII) one, NULL
- * for a set this feed does not convert (refused before anything is written).
- */
-static const char *charset_iconv_name(const char *cs)
-{
-    static const struct {
-        const char *mysql, *iconv;
-    } map[] = {{"utf8mb4", ""},         {"utf8mb3", ""},          {"utf8", ""},           {"ascii", ""},
-               {"latin1", "CP1252"},    {"latin2", "ISO-8859-2"}, {"latin5", "ISO-8859-9"},
-               {"latin7", "ISO-8859-13"}, {"greek", "ISO-8859-7"}, {"hebrew", "ISO-8859-8"},
-               {"cp1250", "CP1250"},    {"cp1251", "CP1251"},     {"cp1256", "CP1256"},  {"cp1257", "CP1257"},
-               {"cp850", "CP850"},      {"cp852", "CP852"},       {"cp866", "CP866"},    {"koi8r", "KOI8-R"},
-               {"koi8u", "KOI8-U"},     {"macroman", "MACINTOSH"}, {"tis620", "TIS-620"},
-               {"ucs2", "UCS-2BE"},     {"utf16", "UTF-16BE"},    {"utf16le", "UTF-16LE"}, {"utf32", "UTF-32BE"},
-               {"sjis", "SHIFT_JIS"},   {"cp932", "CP932"},       {"ujis", "EUC-JP"},    {"eucjpms", "EUC-JP-MS"},
-               {"gbk", "GBK"},          {"gb2312", "GB2312"},     {"big5", "BIG5"},      {"euckr", "EUC-KR"}};
-    if (!cs || !*cs)
-        return "";
-    for (size_t i = 0; i < ARRAY_LEN(map); i++)
-        if (str_case_eq(cs, map[i].mysql))
-            return map[i].iconv;
-    return NULL;
-}
-
 /* A text type whose binlog value is in its own character set. */
 static bool is_text_type(const char *t)
 {
@@ -997,32 +971,14 @@ static bool is_text_type(const char *t)
     return false;
 }
 
-/* One iconv descriptor per character set met, kept by the feed (iconv_open is not cheap). */
-typedef struct charset_conv {
-    char *name;
-    iconv_t cd;
-} charset_conv;
-
-/* len bytes of v in iconv set `from` as UTF-8 into out; false when they are not valid text there. */
-static bool to_utf8(iconv_t cd, const char *v, size_t len, strbuf *out)
+/*
+ * The binlog carries a text column's bytes in the column's character set (a SELECT converts them
+ * to the session's utf8mb4 with the server's tables): does col need decoding to UTF-8
+ * (source/mysql/mysql_charset.h)?
+ */
+static bool needs_decoding(const mysql_column *col)
 {
-    iconv(cd, NULL, NULL, NULL, NULL);
-    char *in = (char *)v;
-    size_t inleft = len;
-    char buf[4096];
-    while (inleft > 0) {
-        char *o = buf;
-        size_t oleft = sizeof buf;
-        size_t r = iconv(cd, &in, &inleft, &o, &oleft);
-        strbuf_append_len(out, buf, sizeof buf - oleft);
-        if (r == (size_t)-1 && errno != E2BIG)
-            return false;
-    }
-    char *o = buf;
-    size_t oleft = sizeof buf;
-    iconv(cd, NULL, NULL, &o, &oleft);
-    strbuf_append_len(out, buf, sizeof buf - oleft);
-    return true;
+    return is_text_type(col->data_type) && mysql_charset_kind_of(col->charset) != MYSQL_CHARSET_UTF8;
 }
 
 typedef struct feed_table {
@@ -1033,6 +989,7 @@ typedef struct feed_table {
     char **names;         /* their target names */
     size_t *key;          /* the primary key, as indexes into names */
     size_t nkey;
+    const mysql_charset **dec; /* per handed-on column: its text's decoder (the feed's), NULL: none */
 } feed_table;
 
 typedef enum slot_kind { SLOT_EMPTY, SLOT_TXN, SLOT_IDLE } slot_kind;
@@ -1058,8 +1015,8 @@ typedef struct my_feed {
     mysql_binlog_pos at;
     bool ended, ended_ok, stop;
     char lost[400];
-    charset_conv *convs; /* the main thread's (feed_poll) */
-    size_t nconvs;
+    mysql_charset **decs; /* one per character set of a captured text column (feed_prepare) */
+    size_t ndecs;
 } my_feed;
 
 static my_feed *feed_of(source *s)
@@ -1183,10 +1140,20 @@ static void feed_tables_free(my_feed *f)
         free(t->names);
         free(t->from);
         free(t->key);
+        free(t->dec);
     }
     free(f->ft);
     f->ft = NULL;
     f->nft = 0;
+}
+
+/* The decoder feed_prepare read for character set cs, NULL when it has none. */
+static const mysql_charset *decoder_of(const my_feed *f, const char *cs)
+{
+    for (size_t i = 0; i < f->ndecs; i++)
+        if (str_case_eq(mysql_charset_name(f->decs[i]), cs))
+            return f->decs[i];
+    return NULL;
 }
 
 /* The captured tables from the catalog; false (logged) when one has gone. */
@@ -1207,11 +1174,20 @@ static bool feed_tables_build(source *s, my_feed *f)
         t->from = xcalloc(mt->ncolumns + 1, sizeof *t->from);
         t->names = xcalloc(mt->ncolumns + 1, sizeof *t->names);
         t->key = xcalloc(mt->ncolumns + 1, sizeof *t->key);
-        for (size_t k = 0; k < mt->ncolumns; k++)
-            if (copied(&mt->columns[k])) {
-                t->from[t->ncols] = k;
-                t->names[t->ncols++] = mysql_ddl_raw_name(mt->columns[k].name);
+        t->dec = xcalloc(mt->ncolumns + 1, sizeof *t->dec);
+        for (size_t k = 0; k < mt->ncolumns; k++) {
+            const mysql_column *col = &mt->columns[k];
+            if (!copied(col))
+                continue;
+            if (needs_decoding(col) && !(t->dec[t->ncols] = decoder_of(f, col->charset))) {
+                log_error("BUG: source database: table %s, column %s: no decoder for character set %s (feed_prepare "
+                          "reads one for every captured text column)",
+                          mt->name, col->name, col->charset ? col->charset : "?");
+                return false;
             }
+            t->from[t->ncols] = k;
+            t->names[t->ncols++] = mysql_ddl_raw_name(col->name);
+        }
         const mysql_index *pk = mt->nindexes && mt->indexes[0].primary ? &mt->indexes[0] : NULL;
         for (size_t p = 0; pk && p < pk->nparts; p++)
             for (size_t k = 0; k < t->ncols; k++)
@@ -1274,6 +1250,31 @@ static bool user_privileges(mysql_conn *c, const char *db, strlist *global, strl
     mysql_rows_free(&r);
     free(sql);
     return ok;
+}
+
+/*
+ * A decoder for every character set of a captured text column that is not UTF-8, each legacy
+ * set's table read from the server (one query per set, each time export data starts: the
+ * tables are the server's, and a server upgrade may change them). Kept by the feed for
+ * feed_poll, which converts with lookups only. False after a logged error.
+ */
+static bool feed_decoders_load(source *s, my_feed *f, mysql_conn *c)
+{
+    my_source *m = my_of(s);
+    for (size_t i = 0; m->have_cat && i < f->tables.count; i++) {
+        const mysql_table *t = table_of(m, f->tables.items[i]);
+        for (size_t k = 0; t && k < t->ncolumns; k++) {
+            const mysql_column *col = &t->columns[k];
+            if (!copied(col) || !needs_decoding(col) || decoder_of(f, col->charset))
+                continue;
+            mysql_charset *d = mysql_charset_load(c, col->charset);
+            if (!d)
+                return false;
+            f->decs = xrealloc(f->decs, (f->ndecs + 1) * sizeof *f->decs);
+            f->decs[f->ndecs++] = d;
+        }
+    }
+    return true;
 }
 
 /*
@@ -1368,13 +1369,8 @@ static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
         const mysql_table *t = m->have_cat ? table_of(m, f->tables.items[i]) : NULL;
         for (size_t k = 0; t && k < t->ncolumns; k++) {
             const mysql_column *col = &t->columns[k];
-            if (!copied(col) || !is_text_type(col->data_type))
-                continue;
-            const char *name = charset_iconv_name(col->charset);
-            iconv_t cd = name && *name ? iconv_open("UTF-8", name) : (iconv_t)-1;
-            if (cd != (iconv_t)-1)
-                iconv_close(cd);
-            else if (!name || *name)
+            if (copied(col) && is_text_type(col->data_type) &&
+                mysql_charset_kind_of(col->charset) == MYSQL_CHARSET_UNKNOWN)
                 strbuf_appendf(&odd, "%s%s.%s (%s)", odd.len ? ", " : "", t->name, col->name,
                                col->charset ? col->charset : "?");
         }
@@ -1435,7 +1431,7 @@ static engine_status my_feed_prepare(source *s, bool new_feed, bool update)
         ok = false;
     }
     strbuf_free(&nopk), strbuf_free(&fix);
-    return ok ? ENGINE_OK : ENGINE_SOURCE_FAILED;
+    return ok && feed_decoders_load(s, f, c) ? ENGINE_OK : ENGINE_SOURCE_FAILED;
 }
 
 static engine_status my_feed_create(source *s, bool with_snapshot, char **snapshot, src_position *start)
@@ -1722,25 +1718,8 @@ static const feed_table *feed_table_of(const my_feed *f, const mysql_table *t)
     return NULL;
 }
 
-/* The converter from col's character set, NULL when it needs none. */
-static iconv_t *charset_conv_of(my_feed *f, const mysql_column *col)
-{
-    const char *name = is_text_type(col->data_type) ? charset_iconv_name(col->charset) : "";
-    if (!name || !*name)
-        return NULL;
-    for (size_t i = 0; i < f->nconvs; i++)
-        if (str_eq(f->convs[i].name, name))
-            return &f->convs[i].cd;
-    iconv_t cd = iconv_open("UTF-8", name);
-    if (cd == (iconv_t)-1)
-        return NULL; /* feed_prepare checked that it opens */
-    f->convs = xrealloc(f->convs, (f->nconvs + 1) * sizeof *f->convs);
-    f->convs[f->nconvs] = (charset_conv){xstrdup(name), cd};
-    return &f->convs[f->nconvs++].cd;
-}
-
 /* Values of image img (the catalog's columns) as the table's handed-on columns, in vals[t->ncols]. */
-static bool convert_image(my_feed *f, const feed_table *t, const mysql_binlog_value *img, src_value *vals,
+static bool convert_image(const feed_table *t, const mysql_binlog_value *img, src_value *vals,
                           strbuf *bufs)
 {
     strbuf utf8 = STRBUF_INIT;
@@ -1756,14 +1735,21 @@ static bool convert_image(my_feed *f, const feed_table *t, const mysql_binlog_va
         refusal why = {.col = col};
         const char *data = v->data;
         size_t len = v->len;
-        iconv_t *cd = charset_conv_of(f, col);
-        if (cd) {
+        if (t->dec[k]) {
             strbuf_reset(&utf8);
-            strbuf_append(&utf8, "");
-            if (!to_utf8(*cd, data, len, &utf8)) {
-                log_report(LOG_ERROR, NULL, "fix the value on the source, then start the migration again with --start-clean",
-                           "source database: a change of table %s, column %s: the value is not valid %s text",
-                           t->t->name, col->name, col->charset);
+            size_t bad = 0;
+            if (!mysql_charset_decode(t->dec[k], data, len, &utf8, &bad)) {
+                char at[16] = "";
+                size_t n = len - bad < 4 ? len - bad : 4;
+                for (size_t i = 0; i < n; i++)
+                    snprintf(at + 2 * i, 3, "%02X", (unsigned char)data[bad + i]);
+                log_report(LOG_ERROR,
+                           "no character of the set starts there (a SELECT through utf8mb4 gets a '?' or bytes "
+                           "that are not UTF-8 for it)",
+                           "fix the value on the source, then start the migration again with --start-clean",
+                           "source database: a change of table %s, column %s: the value is not valid %s text (byte %zu "
+                           "of %zu, from there: %s)",
+                           t->t->name, col->name, col->charset, bad + 1, len, at);
                 strbuf_free(&utf8);
                 return false;
             }
@@ -1816,14 +1802,14 @@ static int hand_txn(my_feed *f, const mysql_binlog_txn *txn, const source_feed_h
                          .before_full = true};
         ch.op = row->op == MYSQL_BINLOG_INSERT ? SRC_INSERT : row->op == MYSQL_BINLOG_UPDATE ? SRC_UPDATE : SRC_DELETE;
         if (row->after) {
-            if (!convert_image(f, t, row->after, after, ab)) {
+            if (!convert_image(t, row->after, after, ab)) {
                 rc = ENGINE_SOURCE_FAILED;
                 break;
             }
             ch.after = after;
         }
         if (row->before) {
-            if (!convert_image(f, t, row->before, before, bb)) {
+            if (!convert_image(t, row->before, before, bb)) {
                 rc = ENGINE_SOURCE_FAILED;
                 break;
             }
@@ -1941,11 +1927,9 @@ static void feed_free(my_feed *f)
     reader_stop(f);
     mysql_conn_close(f->qc);
     feed_tables_free(f);
-    for (size_t i = 0; i < f->nconvs; i++) {
-        iconv_close(f->convs[i].cd);
-        free(f->convs[i].name);
-    }
-    free(f->convs);
+    for (size_t i = 0; i < f->ndecs; i++)
+        mysql_charset_free(f->decs[i]);
+    free(f->decs);
     strlist_free(&f->tables);
     free(f->name), free(f->detail), free(f->describe);
     pthread_mutex_destroy(&f->mu);

@@ -8,8 +8,9 @@
 # cutover the source and the target are compared table by table (row counts, an md5 per column
 # per row computed in SQL on each side, normalised only where docs/DECISIONS.md "MySQL source"
 # maps a value to another representation) and the identities continue after AUTO_INCREMENT.
-# Refused before anything is written, each with its fix: a table without a primary key, a text
-# column in a character set the feed does not convert, a table not InnoDB (MyISAM, MEMORY), the binlog off, binlog_format not ROW, binlog_row_image not FULL, server_id 0, missing grants.
+# Refused before anything is written, each with its fix: a table without a primary key, a table
+# not InnoDB (MyISAM, MEMORY), the binlog off, binlog_format not ROW, binlog_row_image not FULL,
+# missing grants. Text in legacy character sets: test_mysql_charsets.sh.
 # The way back into MySQL: test_mysql_fall_back.sh and test_mysql_fall_forward.sh.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/mariadb.sh"
@@ -99,11 +100,9 @@ expect_refusal "the binlog off is refused with the fix" 4 \
     "the binary log is off \(log_bin = 0\).*hint: start the server with log_bin" \
     "$V" export data -e "$(new_export_dir)" "${SRC[@]/$MY_PORT/$NOBIN_PORT}" "${LIVE[@]}"
 mariadb_stop nobin
-mysql_as my shop -e "DROP TABLE nopk; CREATE TABLE odd_cs (id INT PRIMARY KEY, v VARCHAR(10) CHARACTER SET dec8)"
-expect_refusal "a text column in a character set the feed does not convert is refused with the fix" 4 \
-    "column\(s\) in a character set live migration does not read: odd_cs.v \(dec8\).*hint: convert the columns to utf8mb4" \
-    "$V" export data -e "$(new_export_dir)" "${SRC[@]}" "${LIVE[@]}"
-mysql_as my shop -e "DROP TABLE odd_cs; CREATE TABLE nontx (id INT PRIMARY KEY) ENGINE = MyISAM; CREATE TABLE mem (id INT PRIMARY KEY) ENGINE = MEMORY"
+# (every character set of MariaDB is read, each as the server converts it: test_mysql_charsets.sh;
+# a set the feed does not know, MySQL 8's gb18030, cannot be made here)
+mysql_as my shop -e "DROP TABLE nopk; CREATE TABLE nontx (id INT PRIMARY KEY) ENGINE = MyISAM; CREATE TABLE mem (id INT PRIMARY KEY) ENGINE = MEMORY"
 ED2=$(new_export_dir)
 expect_refusal "non-transactional tables are refused with the fix" 4 \
     "2 table\(s\) not InnoDB: mem \(MEMORY\), nontx \(MyISAM\).*hint: convert them \(run: ALTER TABLE \`mem\` ENGINE = InnoDB; ALTER TABLE \`nontx\` ENGINE = InnoDB;\)" \
