@@ -2,6 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/import_state.h"
+#include "cdc/queue_generation.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
@@ -190,18 +191,62 @@ static engine_status register_fall_forward(engine_ctx *eng)
     return ENGINE_BAD_STATE;
 }
 
+typedef struct clean_admission {
+    catalog *cat;
+    const char *importer_role;
+    bool cutover;             /* refused: cutover to that database was initiated */
+    int64_t first_deleted;    /* refused when >= 0: archive deleted these segments */
+    int64_t last_deleted;
+} clean_admission;
+
+/*
+ * The checks and the forgetting of what this importer applied, in one meta.db
+ * write transaction: archive changes re-checks a segment under the same lock
+ * before it deletes it (queue_segment_mark_gone), so from this commit on it
+ * keeps every segment the replay will read. Checked here and forgotten only in
+ * the clean start's transaction, much later (after the connect retries of a
+ * database that is down, the question about non-empty tables), archive still
+ * took the segments for applied in between and deleted them: the tables were
+ * then truncated and reloaded, and the replay stopped on a missing segment for
+ * good. Forgetting early only makes the importer read its segments again: if
+ * the clean start is then declined or fails, a plain rerun skips what its
+ * channels committed, and marks the segments as it passes them. What the
+ * channels committed (importer_channel_committed) is forgotten with the
+ * tables, not here: a declined clean start keeps it, and with it the check
+ * for a database that lost commits.
+ */
+static bool admit_clean_start(cJSON *rec, void *arg)
+{
+    clean_admission *a = arg;
+    const char *key = strcmp(a->importer_role, ROLE_SOURCE_REPLICA) == 0
+                          ? "CutoverToSourceReplicaRequested"
+                          : "CutoverToTargetRequested";
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, key))) {
+        a->cutover = true;
+        return false;
+    }
+    if (!import_state_deleted_any(a->cat, &a->first_deleted, &a->last_deleted))
+        return false;
+    if (a->first_deleted >= 0)
+        return false;
+    return queue_generation_forget_applied(a->cat, a->importer_role);
+}
+
 /*
  * A clean start truncates the importer's tables and replays the queue from its
  * first event. Refused once cutover to that database was initiated (the
  * application may write there: its rows would go, and with a way back the
  * truncation would travel back too), or once archive changes deleted queue
- * segments the replay would need.
+ * segments the replay would need. Allowed, it keeps archive changes from
+ * deleting them from now on (admit_clean_start).
  */
 static engine_status clean_start_allowed(engine_ctx *eng, bool replica)
 {
     const char *db = replica ? "source-replica" : "target";
-    if (catalog_status_get_bool(eng->cat, replica ? "CutoverToSourceReplicaRequested"
-                                                  : "CutoverToTargetRequested")) {
+    clean_admission a = {eng->cat, replica ? ROLE_SOURCE_REPLICA : ROLE_TARGET, false, -1, -1};
+    if (catalog_status_update(eng->cat, admit_clean_start, &a))
+        return ENGINE_OK;
+    if (a.cutover) {
         log_report(LOG_ERROR,
                    "the application may already write to it: a clean start would truncate its "
                    "tables and lose those rows",
@@ -212,18 +257,15 @@ static engine_status clean_start_allowed(engine_ctx *eng, bool replica)
                    db, db);
         return ENGINE_BAD_STATE;
     }
-    int64_t first, last;
-    if (!import_state_deleted_any(eng->cat, &first, &last))
-        return ENGINE_FAILED;
-    if (first >= 0) {
+    if (a.first_deleted >= 0) {
         log_report(LOG_ERROR, "a clean start replays the queue from its first change",
                    "run the same command without --start-clean to go on",
                    "archive changes --delete already deleted queue segments %lld..%lld, so import "
                    "data cannot start the %s database over (--start-clean)",
-                   (long long)first, (long long)last, db);
+                   (long long)a.first_deleted, (long long)a.last_deleted, db);
         return ENGINE_BAD_STATE;
     }
-    return ENGINE_OK;
+    return ENGINE_FAILED; /* meta.db failed, and said so */
 }
 
 /* Snapshot import into the target or the source-replica, then the live changes when the export is live. */
