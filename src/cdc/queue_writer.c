@@ -249,7 +249,14 @@ queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_r
               first_vsn = tail.first_vsn;
     bool closed = tail.is_closed;
     w->stream_done = pos.stream_done;
-    if (ok && seg >= 0 && !closed && !tail.role_matches) {
+    /*
+     * Only a writer that will write: a stream that ended at cutover writes
+     * nothing, and the open tail is then that of the exporter that took over
+     * (export data from target, with a way back). Refused, a rerun of the
+     * ended stream's command never got to its cutover bookkeeping (the retry
+     * of a feed drop that failed, the turn into import data to source).
+     */
+    if (ok && !w->stream_done && seg >= 0 && !closed && !tail.role_matches) {
         log_error("queue segment %lld is still open for another exporter: that exporter must "
                   "finish (cutover) before %s can write",
                   seg, exporter_role);
@@ -269,7 +276,9 @@ queue_writer *qw_open(catalog *m, const char *export_dir, const char *exporter_r
         return NULL;
     }
     w->durable_lsn = w->bnd_lsn = (uint64_t)lsn;
-    w->durable_vsn = w->bnd_vsn = tail.max_vsn > last_vsn ? tail.max_vsn : last_vsn;
+    /* an ended stream's last vsn is its own marker's, whatever another exporter wrote since */
+    w->durable_vsn = w->bnd_vsn =
+        (w->stream_done || tail.max_vsn <= last_vsn) ? last_vsn : tail.max_vsn;
     w->next_vsn = w->durable_vsn + 1;
     w->total_events = total;
     w->seg_events = w->bnd_seg_events = seg_events;

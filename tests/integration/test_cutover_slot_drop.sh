@@ -7,11 +7,17 @@
 # cutover still completes (every change is applied), but export data warns naming the slot
 # and the fix, cutover status keeps saying so, and running the same export data again drops
 # the slot. 3. The same for export data from target's slot on the target at cutover to source.
+# 4. Case 2 with a way back, where export data from target already writes the queue (its
+# segment is open) when export data is run again: the rerun still finds its stream ended and
+# drops the slot, then turns into import data to source (fall-back; a second rerun says that
+# one already runs) or exits 0 (fall-forward). It used to stop with "queue segment N is still
+# open for another exporter" (exit 1) before the drop.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/live.sh"
 . "$HARNESS_DIR/snapshot.sh"
 . "$HARNESS_DIR/faultproxy.sh"
+. "$HARNESS_DIR/e2e.sh" # wait_equal
 V=$VOYAGER
 pg_start source sourcedb || exit 1
 pg_start target yugabyte || exit 1
@@ -134,7 +140,7 @@ assert_match "left: get data-migration-report warns of it too" \
 assert_eq "rerun: export data exits 0" 0 "$?"
 slot_left_dropped rerun "$TEST_TMP/rerun.out" source slots pubs
 compare_databases source target sourcedb tgt2
-proxy_stop src
+
 
 # --- 3. export data from target (the way back): its slot is on the target, dropped at cutover
 # to source. The target stays out of reach past the retry deadline during the drop: the cutover
@@ -181,4 +187,99 @@ sleep 0.5
 assert_eq "back rerun: export data from target exits 0" 0 "$?"
 slot_left_dropped "back rerun" "$TEST_TMP/back.rerun.out" target tslots tpubs
 proxy_stop tgt
+
+# --- 4. the same with a way back: export data from target writes the queue (its segment is open)
+# when export data is run again
+# way_back_left NAME TARGET_DB SEED [CUTOVER-ARGS]: a live migration into TARGET_DB through the
+# proxy, cut over to target (with CUTOVER-ARGS) while the source is out of reach past the retry
+# deadline during the slot's drop; returns once the cutover is COMPLETED (export data from
+# target, the target importer's process $IMP_PID, captures the target) with the slot left.
+way_back_left() {
+    local name=$1 tdb=$2 seed=$3
+    shift 3
+    ED=$(new_export_dir)
+    "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true \
+        >"$TEST_TMP/$name.exp.out" 2>&1 &
+    EXP_PID=$!
+    check "$name: snapshot exported" status_wait "$ED" ExportDataDone 60
+    "$V" import data -e "$ED" "${TGT_FLAGS[@]/yugabyte/$tdb}" --disable-pb true \
+        >"$TEST_TMP/$name.imp.out" 2>&1 &
+    IMP_PID=$!
+    check "$name: snapshot imported" status_wait "$ED" ImportDataDone 60
+    [ "$name" = ff ] && way_back_replica
+    live_workload_sql 200 "$seed" | psql_as source sourcedb >/dev/null
+    proxy_rule src "delay 6 match=pg_drop_replication_slot"
+    check "$name: initiate cutover to target $*" "$V" initiate cutover to target -e "$ED" "$@"
+    slot_wait source sourcedb 'voyager\_slot' "NOT active"
+    sleep 1
+    proxy_rule src "refuse 60" drop_all
+    check "$name: export data did its part of the cutover" status_wait "$ED" CutoverProcessedBySourceExporter 90
+    check "$name: cutover to target completes (export data from target captures the target)" \
+        status_wait "$ED" ExportFromTargetStarted 120
+    SLOT=$(slots)
+    assert_match "$name: the slot is still on the source" "^voyager_slot_[0-9a-f]+$" "$SLOT"
+    slot_left_reported "$name" "$TEST_TMP/$name.exp.out" "$SLOT" source
+    assert_match "$name: export data from target has an open segment in the queue" "^target_db_exporter_(fb|ff)$" \
+        "$(python3 -c "import sqlite3,sys; print(*sqlite3.connect(sys.argv[1]).execute(\"select exporter_role from queue_segment where segment_no = (select max(segment_no) from queue_segment) and is_closed = 0\").fetchone() or ['none'])" "$ED/metainfo/meta.db")"
+    proxy_clear src
+    sleep 0.5
+}
+# way_back_replica: import data to source-replica into replicadb on the target's cluster
+# ($REP_PID), registered (FallForwardEnabled) and its snapshot imported.
+way_back_replica() {
+    "$V" import data to source-replica -e "$ED" --source-replica-db-host 127.0.0.1 \
+        --source-replica-db-port "$TARGET_PORT" --source-replica-db-user voyager \
+        --source-replica-db-name replicadb --disable-pb true >"$TEST_TMP/ff.rep.out" 2>&1 &
+    REP_PID=$!
+    check "ff: the source-replica's snapshot imported" status_wait "$ED" ImportDataToSourceReplicaDone 60
+}
+
+# 4a. fall-back: export data turned into import data to source at the cutover (it could not reach
+# the source through the proxy then, and is killed here); the rerun turns into it again
+for db in tgt4 tgt5 replicadb; do
+    psql_as target postgres -c "CREATE DATABASE $db OWNER voyager" >/dev/null
+    copy_schema source target sourcedb "$db" || exit 1
+done
+way_back_left fb tgt4 75 --prepare-for-fall-back true
+kill -9 "$EXP_PID" 2>/dev/null
+wait "$EXP_PID" 2>/dev/null
+"$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true \
+    >"$TEST_TMP/fb.rerun.out" 2>&1 &
+RERUN_PID=$!
+check "fb rerun: export data run again turns into import data to source" \
+    lock_pid_wait "$ED" import-data-to-source "$RERUN_PID" 60
+assert_eq "fb rerun: no error line" "" "$(grep '^error' "$TEST_TMP/fb.rerun.out")"
+slot_left_dropped "fb rerun" "$TEST_TMP/fb.rerun.out" source slots pubs
+live_workload_sql 100 77 | psql_as target tgt4 >/dev/null
+wait_equal source target 120 sourcedb tgt4 && ok "fb rerun: the source follows the target's changes" ||
+    not_ok "fb rerun: the source follows the target's changes" "$(tail -3 "$TEST_TMP/fb.rerun.out")"
+compare_databases source target sourcedb tgt4
+check "fb rerun: export data run once more exits 0" \
+    timeout 60 "$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true
+assert_match "fb rerun: it says import data to source already runs" "'import data to source' is already running \(pid $RERUN_PID\)" \
+    "$(cat "$LAST_OUT" "$LAST_ERR")"
+for p in "$RERUN_PID" "$IMP_PID"; do kill -TERM "$p" 2>/dev/null; wait_exit "$p" 30 >/dev/null; done
+
+# 4b. fall-forward: export data exits 0 at the cutover; the rerun, once the target's changes are in
+# the queue after its stream, exits 0 too and names its own stream's last vsn
+way_back_left ff tgt5 76
+wait_exit "$EXP_PID" 30
+assert_eq "ff: export data exits 0 at cutover" 0 "$?"
+live_workload_sql 100 78 | psql_as target tgt5 >/dev/null
+wait_equal target target 120 tgt5 replicadb && ok "ff: the source-replica follows the target's changes" ||
+    not_ok "ff: the source-replica follows the target's changes" "$(tail -3 "$TEST_TMP/ff.rep.out")"
+"$V" export data -e "$ED" "${SRC[@]}" --export-type snapshot-and-changes --disable-pb true \
+    >"$TEST_TMP/ff.rerun.out" 2>&1
+assert_eq "ff rerun: export data run again exits 0" 0 "$?"
+slot_left_dropped "ff rerun" "$TEST_TMP/ff.rerun.out" source slots pubs
+last_vsn() { grep -o "every change of the source database is in the queue (last vsn [0-9]*)" "$1" | tail -1; }
+WANT=$(last_vsn "$TEST_TMP/ff.exp.out")
+check "ff: export data named its stream's last vsn at cutover ($WANT)" test -n "$WANT"
+assert_eq "ff rerun: it names its stream's last vsn, not that of the target's changes queued since" \
+    "$WANT" "$(last_vsn "$TEST_TMP/ff.rerun.out")"
+live_workload_sql 50 79 | psql_as target tgt5 >/dev/null
+wait_equal target target 120 tgt5 replicadb && ok "ff rerun: the source-replica still follows the target" ||
+    not_ok "ff rerun: the source-replica still follows the target" "$(tail -3 "$TEST_TMP/ff.rep.out")"
+for p in "$REP_PID" "$IMP_PID"; do kill -TERM "$p" 2>/dev/null; wait_exit "$p" 30 >/dev/null; done
+proxy_stop src
 done_testing

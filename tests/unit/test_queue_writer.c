@@ -151,6 +151,18 @@ TEST(queue_writer_rotation_and_end_of_stream)
     CHECK_INT_EQ(qw_next_vsn(w), 12);
     CHECK_INT_EQ(qw_segment_no(w), nseg);
     CHECK_INT_EQ(qw_last_commit_lsn(w), 0);
+    CHECK(add(w, "t", 'c'));
+    qw_end_tx(w, 500);
+    CHECK(qw_make_durable(w));
+    qw_close(w);
+    /*
+     * The ended exporter run again while the other one's segment is open (a way
+     * back): still done, not refused, and its last vsn is its own marker's.
+     */
+    CHECK_INT_EQ(q1(m, "SELECT count(*) FROM queue_segment WHERE is_closed = 0"), 1);
+    w = qw_open(m, dir, "source_db_exporter", 60);
+    CHECK(w && qw_stream_done(w));
+    CHECK_INT_EQ(qw_next_vsn(w), 12);
     qw_close(w);
     catalog_close(m);
     free(dir);
