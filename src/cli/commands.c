@@ -124,7 +124,9 @@ static const flag_def f_cutover_target[] = {
 };
 
 static const flag_def f_archive[] = {
-    {"move-to", 0, FLAG_STRING, NULL, NULL, 0, NULL, "directory to move applied segments to"},
+    {"move-to", 0, FLAG_STRING, NULL, NULL, 0, NULL,
+     "directory to move applied segments to (into migration-<uuid>/queue-<id>/ under it, so "
+     "migrations can share it; a file already there is never replaced)"},
     {"delete", 0, FLAG_BOOL, "false", NULL, 0, NULL,
      "delete applied segments instead of moving (with --move-to: archive, then delete from the "
      "export dir, i.e. move)"},

@@ -167,6 +167,77 @@ bool fs_remove_tree(const char *path)
     return unlink(path) == 0;
 }
 
+bool fs_rename_noreplace(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return true;
+    /* EINVAL: this file system cannot do it (NFS, older kernels); link() fails on EEXIST too */
+    if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+        return false;
+    if (link(from, to) != 0)
+        return false;
+    unlink(from);
+    return true;
+}
+
+/* Read up to len bytes (fewer only at the end of the file); -1 on error. */
+static ssize_t read_full(int fd, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+bool fs_same_bytes(const char *a, const char *b, bool *same)
+{
+    *same = false;
+    int fa = open(a, O_RDONLY | O_CLOEXEC);
+    if (fa < 0)
+        return false;
+    int fb = open(b, O_RDONLY | O_CLOEXEC);
+    if (fb < 0) {
+        int saved = errno;
+        close(fa);
+        errno = saved;
+        return false;
+    }
+    struct stat sa, sb;
+    bool ok = fstat(fa, &sa) == 0 && fstat(fb, &sb) == 0;
+    if (ok && sa.st_size == sb.st_size) {
+        /* two buffers of 64 KiB: a segment is up to 1 GiB, never read whole */
+        char *ba = xmalloc(1 << 16), *bb = xmalloc(1 << 16);
+        for (;;) {
+            ssize_t na = read_full(fa, ba, 1 << 16), nb = read_full(fb, bb, 1 << 16);
+            if (na < 0 || nb < 0) {
+                ok = false;
+                break;
+            }
+            if (na != nb || memcmp(ba, bb, (size_t)na) != 0)
+                break;
+            if (na == 0) {
+                *same = true;
+                break;
+            }
+        }
+        free(ba);
+        free(bb);
+    }
+    int saved = errno;
+    close(fa);
+    close(fb);
+    errno = saved;
+    return ok;
+}
+
 bool fs_dir_is_empty(const char *path)
 {
     DIR *d = opendir(path);

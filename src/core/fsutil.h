@@ -32,6 +32,15 @@ bool fs_remove_tree(const char *path);
  * are skipped) to dst, creating dst's parents. Files are fsynced.
  */
 bool fs_copy_tree(const char *src, const char *dst);
+/*
+ * Rename from to to, unless to exists: then false with errno EEXIST, from left
+ * as it is. Never replaces a file, and no other writer of to can slip in
+ * between a check and the rename: renameat2(RENAME_NOREPLACE), or link() then
+ * unlink(from) on a file system without it.
+ */
+bool fs_rename_noreplace(const char *from, const char *to);
+/* Do a and b hold the same bytes? *same is set; false (errno set) when either cannot be read. */
+bool fs_same_bytes(const char *a, const char *b, bool *same);
 /* Is the directory empty (or missing)? */
 bool fs_dir_is_empty(const char *path);
 

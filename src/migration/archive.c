@@ -1,6 +1,7 @@
 #include "migration/archive.h"
 
 #include "cdc/queue_format.h"
+#include "cdc/queue_generation.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "catalog/migration_state.h"
@@ -46,21 +47,107 @@ typedef struct archiver {
     const engine_ctx *eng;
     const archive_spec *spec;
     long long moved, deleted;
+    char *gen;   /* this pass: the queue generation the status record names (NULL: none yet) */
+    char *qdir;  /* this pass: where this queue's segments go, made on the pass's first move */
 } archiver;
 
-/* Copy to <dir>/<name>.tmp, fsync, rename: a crash never leaves a half segment under its name. */
-static bool copy_segment(const char *src, const char *dir, const char *name)
+/* A uuid as uuid_v4 writes it: the only text the archive builds a directory name of. */
+static bool uuid_text(const char *s)
 {
-    char *tmp = xasprintf("%s/%s.tmp", dir, name);
-    char *dst = xasprintf("%s/%s", dir, name);
-    bool ok = fs_copy_tree(src, tmp) && rename(tmp, dst) == 0 && fs_fsync_parent(dst);
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') ||
+              (s[n] >= 'A' && s[n] <= 'F') || s[n] == '-'))
+            return false;
+    return n == 36;
+}
+
+/*
+ * This queue's directory in the archive: <move-to>/migration-<MigrationUUID>/
+ * queue-<QueueGeneration>. Segment numbers restart at 0 in every migration and
+ * in every queue of one (export data --start-clean), so a name of their own is
+ * what keeps two queues archived to one directory from meeting. Made (and its
+ * entries fsynced) when missing. NULL after logging.
+ */
+static const char *archive_queue_dir(archiver *a)
+{
+    if (a->qdir)
+        return a->qdir;
+    const char *uuid = catalog_migration_uuid(a->eng->cat);
+    /* an export dir from before generations existed has one queue: it gets its id now, once */
+    char *gen = a->gen ? xstrdup(a->gen) : queue_generation_get(a->eng->cat);
+    if (!gen)
+        return NULL;
+    if (!uuid_text(uuid) || !uuid_text(gen)) {
+        log_report(LOG_ERROR, "meta.db's status record was changed by hand or is damaged", NULL,
+                   "archive changes: the migration id (%s) or the queue generation (%s) in "
+                   "meta.db is not a uuid",
+                   uuid, gen);
+        free(gen);
+        return NULL;
+    }
+    char *mdir = xasprintf("%s/migration-%s", a->spec->move_to, uuid);
+    char *qdir = xasprintf("%s/queue-%s", mdir, gen);
+    free(gen);
+    bool ok = fs_is_dir(qdir) ||
+              (fs_mkdir_p(qdir, 0700) && fs_fsync_parent(mdir) && fs_fsync_parent(qdir));
     if (!ok) {
-        log_error("archive changes: cannot copy %s to %s: %s", src, dst, strerror(errno));
-        unlink(tmp);
+        log_error("archive changes: cannot make %s: %s", qdir, strerror(errno));
+        free(qdir);
+    } else {
+        a->qdir = qdir;
+    }
+    free(mdir);
+    return a->qdir;
+}
+
+/*
+ * Copy src into dir as name, never over another file: under a temporary name,
+ * fsynced, then renamed only while name is free (fs_rename_noreplace). A file
+ * already there is accepted when it holds the segment's bytes: a run that died
+ * between the rename and the record in meta.db copies again. Any other file
+ * is not this segment (another queue's, one put there by hand) and stops the
+ * command: replacing it would destroy what another meta.db may point at.
+ */
+static engine_status copy_segment(long long no, const char *src, const char *dir, const char *name)
+{
+    /* the pid in it: two export dirs copied from one migration share dir */
+    char *tmp = xasprintf("%s/%s.tmp-%d", dir, name, (int)getpid());
+    char *dst = xasprintf("%s/%s", dir, name);
+    engine_status rc = ENGINE_OK;
+    bool same = false;
+    if (!fs_copy_tree(src, tmp)) {
+        log_error("archive changes: cannot copy %s to %s: %s", src, tmp, strerror(errno));
+        rc = ENGINE_FAILED;
+    } else if (fs_rename_noreplace(tmp, dst)) {
+        /* renamed: tmp is gone */
+    } else if (errno != EEXIST) {
+        log_error("archive changes: cannot rename %s to %s: %s", tmp, dst, strerror(errno));
+        rc = ENGINE_FAILED;
+    } else if (!fs_same_bytes(src, dst, &same)) {
+        log_error("archive changes: cannot compare %s with %s, which already exists: %s", dst, src,
+                  strerror(errno));
+        rc = ENGINE_FAILED;
+    } else if (!same) {
+        log_report(LOG_ERROR, NULL,
+                   "archive changes never replaces a file: move the file out of the archive "
+                   "directory (keep it: another queue may need it), then run archive changes "
+                   "again",
+                   "archive changes: %s already exists and is not segment %lld of this queue (%s)",
+                   dst, no, src);
+        rc = ENGINE_BAD_STATE;
+    } else {
+        log_info("archive changes: %s already holds segment %lld (an earlier run copied it)", dst,
+                 no);
+    }
+    unlink(tmp); /* still there unless renamed */
+    if (rc == ENGINE_OK && !fs_fsync_parent(dst)) {
+        log_error("archive changes: cannot fsync %s: %s", dir, strerror(errno));
+        rc = ENGINE_FAILED;
     }
     free(tmp);
     free(dst);
-    return ok;
+    return rc;
 }
 
 bool archive_mark_segment(catalog *m, long long no, const char *column, const char *location,
@@ -92,32 +179,40 @@ static bool remove_segment_file(const char *path)
  * copy is complete before meta.db says archived, and meta.db says so before
  * the original goes; a segment marked but still present is removed next pass.
  */
-static bool handle_segment(archiver *a, long long no, const char *rel_path)
+static engine_status handle_segment(archiver *a, long long no, const char *rel_path)
 {
     char *path = xasprintf("%s/%s", a->eng->export_dir, rel_path);
     const char *name = strrchr(rel_path, '/') ? strrchr(rel_path, '/') + 1 : rel_path;
-    const char *move_to = a->spec->move_to;
-    bool ok, kept = false;
+    engine_status rc = ENGINE_OK;
+    bool kept = false;
     if (a->spec->policy == ARCHIVE_MOVE) {
-        char *dst = xasprintf("%s/%s", move_to, name);
-        ok = (!fs_exists(path) || copy_segment(path, move_to, name)) &&
-             archive_mark_segment(a->eng->cat, no, "archived", dst, &kept) &&
-             (kept || remove_segment_file(path));
-        if (ok && !kept) {
+        const char *dir = archive_queue_dir(a);
+        if (!dir) {
+            free(path);
+            return ENGINE_FAILED;
+        }
+        char *dst = xasprintf("%s/%s", dir, name);
+        if (fs_exists(path))
+            rc = copy_segment(no, path, dir, name);
+        if (rc == ENGINE_OK && (!archive_mark_segment(a->eng->cat, no, "archived", dst, &kept) ||
+                                (!kept && !remove_segment_file(path))))
+            rc = ENGINE_FAILED;
+        if (rc == ENGINE_OK && !kept) {
             a->moved++;
             log_say("moved %s to %s", rel_path, dst);
         }
         free(dst);
     } else {
-        ok = archive_mark_segment(a->eng->cat, no, "deleted", NULL, &kept) &&
-             (kept || remove_segment_file(path));
-        if (ok && !kept) {
+        if (!archive_mark_segment(a->eng->cat, no, "deleted", NULL, &kept) ||
+            (!kept && !remove_segment_file(path)))
+            rc = ENGINE_FAILED;
+        if (rc == ENGINE_OK && !kept) {
             a->deleted++;
             log_say("deleted %s", rel_path);
         }
     }
     free(path);
-    return ok;
+    return rc;
 }
 
 static bool migration_streams_finished(cJSON *rec)
@@ -134,18 +229,18 @@ static bool migration_streams_finished(cJSON *rec)
 }
 
 typedef struct pass_result {
-    bool ok;
+    engine_status rc;
     long long waiting; /* eligible but kept: disk use under the threshold */
 } pass_result;
 
 static pass_result archive_pass(archiver *a, bool fall_forward)
 {
-    pass_result r = {true, 0};
+    pass_result r = {ENGINE_OK, 0};
     queue_segment_state *segs = NULL;
     size_t nsegs = 0;
     /* all rows first: handling a segment writes meta.db */
     if (!queue_segment_states_load(a->eng->cat, &segs, &nsegs)) {
-        r.ok = false;
+        r.rc = ENGINE_FAILED;
         return r;
     }
     char *queue_dir = xasprintf("%s/%s", a->eng->export_dir, QUEUE_DIR);
@@ -153,7 +248,7 @@ static pass_result archive_pass(archiver *a, bool fall_forward)
                 archive_fs_utilization(fs_is_dir(queue_dir) ? queue_dir : a->eng->export_dir) >=
                     a->spec->threshold;
     free(queue_dir);
-    for (size_t i = 0; i < nsegs && r.ok && !*a->eng->interrupted; i++) {
+    for (size_t i = 0; i < nsegs && r.rc == ENGINE_OK && !*a->eng->interrupted; i++) {
         const queue_segment_state *q = &segs[i];
         archive_segment s = {
             .exporter_role = q->exporter_role,
@@ -174,7 +269,7 @@ static pass_result archive_pass(archiver *a, bool fall_forward)
             r.waiting++;
             continue;
         }
-        r.ok = handle_segment(a, q->segment_no, q->file_path);
+        r.rc = handle_segment(a, q->segment_no, q->file_path);
     }
     queue_segment_states_free(segs, nsegs);
     return r;
@@ -209,7 +304,9 @@ engine_status migration_archive_changes(const engine_ctx *eng, const archive_spe
                 "--export-type snapshot-and-changes' (Ctrl-C to stop)");
     log_say("archive changes runs until the migration's last cutover completes");
     if (spec->policy == ARCHIVE_MOVE)
-        log_say("archiving applied changes to %s", spec->move_to);
+        log_say("archiving applied changes to %s/migration-%s/ (a directory queue-<id> for each "
+                "change queue of this migration)",
+                spec->move_to, catalog_migration_uuid(eng->cat));
     else
         log_say("deleting applied changes once disk use of the export dir reaches %d%%",
                 spec->threshold);
@@ -219,10 +316,15 @@ engine_status migration_archive_changes(const engine_ctx *eng, const archive_spe
         cJSON *rec = catalog_status_load(eng->cat);
         bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItem(rec, "FallForwardEnabled"));
         bool finished = rec && migration_streams_finished(rec);
+        const cJSON *gen = rec ? cJSON_GetObjectItemCaseSensitive(rec, QUEUE_GENERATION_KEY) : NULL;
+        a.gen = cJSON_IsString(gen) ? xstrdup(gen->valuestring) : NULL;
         cJSON_Delete(rec);
         pass_result r = archive_pass(&a, ff);
-        if (!r.ok) {
-            rc = ENGINE_FAILED;
+        free(a.gen);
+        free(a.qdir);
+        a.gen = a.qdir = NULL;
+        if (r.rc != ENGINE_OK) {
+            rc = r.rc;
             break;
         }
         if (r.waiting != last_waiting && r.waiting > 0)

@@ -2,6 +2,9 @@
 # archive changes on a seeded queue (no databases): only segments every needed
 # importer applied leave the export dir; moves are whole and crash-safe; delete
 # waits for the disk-use threshold; the command ends with the migration.
+# Archived segments go to DIR/migration-<uuid>/queue-<generation>/: two
+# migrations, or two queues of one, sharing DIR keep every segment, and a file
+# already there is never replaced.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER
@@ -42,6 +45,10 @@ seg_col() {
         "$ED/metainfo/meta.db" "$1" "$2"
 }
 set_seg() { python3 -c "import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); db.execute('update queue_segment set %s=1 where segment_no=?' % sys.argv[3], (int(sys.argv[2]),)); db.commit()" "$ED/metainfo/meta.db" "$1" "$2"; }
+# queue_dir ED [ARCHIVE]: where archive changes puts ED's current queue
+queue_dir() {
+    echo "${2:-$ARCH}/migration-$(status_get "$1" MigrationUUID | tr -d '"')/queue-$(status_get "$1" QueueGeneration | tr -d '"')"
+}
 
 seed_segment 0 source_db_exporter 1 1 0 0 # applied by the target: may go
 seed_segment 1 source_db_exporter 1 0 0 0 # not applied yet
@@ -77,16 +84,21 @@ expect_fail "--fs-utilization-threshold from the config file with --move-to is r
 "$V" archive changes -e "$ED" --move-to "$ARCH" >"$TEST_TMP/arch.out" 2>&1 &
 pid=$!
 wait_for() { for _ in $(seq 1 100); do eval "$1" && return 0; sleep 0.1; done; return 1; }
-wait_for '[ -e "$ARCH/segment.0.ndjson" ] && [ ! -e "$ED/data/queue/segment.0.ndjson" ]' &&
+wait_for '[ ! -e "$ED/data/queue/segment.0.ndjson" ] && [ -e "$(queue_dir "$ED")/segment.0.ndjson" ]' &&
     ok "applied segment moved out of the export dir" || not_ok "applied segment moved out of the export dir"
-cmp -s "$TEST_TMP/seg0.orig" "$ARCH/segment.0.ndjson" && ok "moved segment is byte-identical" || not_ok "moved segment is byte-identical"
+QD=$(queue_dir "$ED")
+assert_match "the archive's directory is the migration's, then the queue's" \
+    "^$ARCH/migration-[0-9a-f-]{36}/queue-[0-9a-f-]{36}\$" "$QD"
+cmp -s "$TEST_TMP/seg0.orig" "$QD/segment.0.ndjson" && ok "moved segment is byte-identical" || not_ok "moved segment is byte-identical"
 assert_eq "meta.db records the move" "1" "$(seg_col 0 archived)"
-assert_eq "meta.db records where" "$ARCH/segment.0.ndjson" "$(seg_col 0 archive_location)"
+assert_eq "meta.db records where" "$QD/segment.0.ndjson" "$(seg_col 0 archive_location)"
+assert_match "it says where this migration's segments go" \
+    "archiving applied changes to $(dirname "$QD")/" "$(cat "$TEST_TMP/arch.out")"
 sleep 0.5
 [ -e "$ED/data/queue/segment.1.ndjson" ] && ok "unapplied segment kept" || not_ok "unapplied segment kept"
 [ -e "$ED/data/queue/segment.2.ndjson" ] && ok "open segment kept" || not_ok "open segment kept"
 [ -e "$ED/data/queue/segment.3.ndjson" ] && ok "fall-back segment waits for the source importer" || not_ok "fall-back segment waits for the source importer"
-ls "$ARCH" | grep -q tmp && not_ok "no temporary file left in the archive" || ok "no temporary file left in the archive"
+[ -z "$(find "$ARCH" -name '*tmp*')" ] && ok "no temporary file left in the archive" || not_ok "no temporary file left in the archive"
 
 # Fall-forward: a source segment also needs the source-replica importer.
 status_set "$ED" FallForwardEnabled true
@@ -120,22 +132,116 @@ check "delete under the threshold" "$V" archive changes -e "$ED" --delete --fs-u
 check "delete over the threshold" "$V" archive changes -e "$ED" --delete-changes-without-archiving --fs-utilization-threshold 0
 [ ! -e "$ED/data/queue/segment.5.ndjson" ] && ok "deleted over the threshold" || not_ok "deleted over the threshold"
 assert_eq "meta.db records the deletion" "1" "$(seg_col 5 deleted)"
-[ ! -e "$ARCH/segment.5.ndjson" ] && ok "deleted, not archived" || not_ok "deleted, not archived"
+[ ! -e "$QD/segment.5.ndjson" ] && ok "deleted, not archived" || not_ok "deleted, not archived"
 
 # The documented --move-to DIR --delete: archived to DIR, then gone from the export dir.
 seed_segment 6 source_db_exporter 1 1 1 0
 check "--move-to with --delete (as documented)" "$V" archive changes -e "$ED" --move-to "$ARCH" --delete
-[ -e "$ARCH/segment.6.ndjson" ] && [ ! -e "$ED/data/queue/segment.6.ndjson" ] &&
+[ -e "$QD/segment.6.ndjson" ] && [ ! -e "$ED/data/queue/segment.6.ndjson" ] &&
     ok "--move-to --delete: archived, then deleted from the export dir" ||
     not_ok "--move-to --delete: archived, then deleted from the export dir"
 seed_segment 7 source_db_exporter 1 1 1 0
 check "--archive-dir (the newer name of --move-to) with --delete" "$V" archive changes -e "$ED" --archive-dir "$ARCH" --delete
-[ -e "$ARCH/segment.7.ndjson" ] && [ ! -e "$ED/data/queue/segment.7.ndjson" ] &&
+[ -e "$QD/segment.7.ndjson" ] && [ ! -e "$ED/data/queue/segment.7.ndjson" ] &&
     ok "--archive-dir --delete: moved as --move-to --delete" || not_ok "--archive-dir --delete: moved as --move-to --delete"
 seed_segment 8 source_db_exporter 1 1 1 0
 check "--policy archive --archive-dir" "$V" archive changes -e "$ED" --policy archive --archive-dir "$ARCH"
-[ -e "$ARCH/segment.8.ndjson" ] && [ ! -e "$ED/data/queue/segment.8.ndjson" ] &&
+[ -e "$QD/segment.8.ndjson" ] && [ ! -e "$ED/data/queue/segment.8.ndjson" ] &&
     ok "--policy archive: moved" || not_ok "--policy archive: moved"
+
+# ---- Two migrations sharing one archive directory, and two queues of one migration ----
+# Segment numbers (and a queue's first vsns) restart in every migration and after a live
+# export data --start-clean: each queue archives into its own directory, and a file already
+# at a segment's place is never replaced.
+SHARED=$TEST_TMP/shared
+mkdir -p "$SHARED"
+# seed_in ED NO VSN TEXT: ED's closed source segment NO, one event VSN, applied by the target
+seed_in() {
+    mkdir -p "$1/data/queue"
+    printf '{"vsn":%d,"op":"c","schema_name":"public","table_name":"t","key":{"id":"%d"},"fields":{"v":"%s"},"exporter_role":"source_db_exporter"}\n\\.\n' \
+        "$3" "$3" "$4" >"$1/data/queue/segment.$2.ndjson"
+    python3 - "$1/metainfo/meta.db" "$2" "$3" "$(stat -c %s "$1/data/queue/segment.$2.ndjson")" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+no, vsn, size = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+db.execute("INSERT OR REPLACE INTO queue_segment (segment_no, file_path, exporter_role, committed_size, first_vsn,"
+           " last_vsn, total_events, is_closed, imported_by_target_db_importer)"
+           " VALUES (?, ?, 'source_db_exporter', ?, ?, ?, 1, 1, 1)",
+           (no, "data/queue/segment.%d.ndjson" % no, size, vsn, vsn))
+db.commit()
+PY
+}
+# a live migration whose cutover to target completed: archive changes makes one pass and ends
+new_finished_dir() {
+    local ed
+    ed=$(new_export_dir)
+    "$V" cutover status -e "$ed" >/dev/null
+    status_set "$ed" ExportType '"snapshot-and-changes"' CutoverToTargetRequested true \
+        CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
+    echo "$ed"
+}
+# loc_of ED NO: where ED's meta.db says segment NO was archived
+loc_of() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select archive_location from queue_segment where segment_no=?', (int(sys.argv[2]),)).fetchone()[0])" "$1/metainfo/meta.db" "$2"; }
+EA=$(new_finished_dir)
+EB=$(new_finished_dir)
+for no in 0 1; do
+    seed_in "$EA" $no $((no + 1)) "migration A"
+    seed_in "$EB" $no $((no + 1)) "migration B"
+    cp "$EA/data/queue/segment.$no.ndjson" "$TEST_TMP/a$no.orig"
+    cp "$EB/data/queue/segment.$no.ndjson" "$TEST_TMP/b$no.orig"
+done
+check "migration A archives into the shared directory" "$V" archive changes -e "$EA" --move-to "$SHARED"
+check "migration B archives into the same directory" "$V" archive changes -e "$EB" --move-to "$SHARED"
+for m in a b; do
+    ed=$EA
+    [ $m = b ] && ed=$EB
+    for no in 0 1; do
+        loc=$(loc_of "$ed" $no)
+        assert_eq "$m: segment $no is archived in its own migration's queue directory" \
+            "$(queue_dir "$ed" "$SHARED")/segment.$no.ndjson" "$loc"
+        cmp -s "$TEST_TMP/$m$no.orig" "$loc" && ok "$m: archived segment $no keeps its bytes" ||
+            not_ok "$m: archived segment $no keeps its bytes"
+        [ ! -e "$ed/data/queue/segment.$no.ndjson" ] && ok "$m: segment $no left the export dir" ||
+            not_ok "$m: segment $no left the export dir"
+    done
+done
+[ "$(ls "$SHARED" | wc -l)" = 2 ] && ok "one directory per migration in the shared directory" ||
+    not_ok "one directory per migration in the shared directory" "$(ls "$SHARED")"
+
+# A's queue starts over (export data --start-clean: a new generation, segments from 0 again)
+QA1=$(queue_dir "$EA" "$SHARED")
+status_set "$EA" QueueGeneration '"0b9f3c1e-5d2a-4e8b-9c7d-3a1f2e4b5c6d"'
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('delete from queue_segment'); d.commit()" "$EA/metainfo/meta.db"
+seed_in "$EA" 0 1 "migration A, second queue"
+cp "$EA/data/queue/segment.0.ndjson" "$TEST_TMP/a0.second"
+check "A's second queue archives into the shared directory" "$V" archive changes -e "$EA" --move-to "$SHARED"
+assert_eq "the second queue's segment 0 has a directory of its own" \
+    "$(dirname "$QA1")/queue-0b9f3c1e-5d2a-4e8b-9c7d-3a1f2e4b5c6d/segment.0.ndjson" "$(loc_of "$EA" 0)"
+cmp -s "$TEST_TMP/a0.second" "$(loc_of "$EA" 0)" && ok "the second queue's segment 0 keeps its bytes" ||
+    not_ok "the second queue's segment 0 keeps its bytes"
+cmp -s "$TEST_TMP/a0.orig" "$QA1/segment.0.ndjson" && cmp -s "$TEST_TMP/a1.orig" "$QA1/segment.1.ndjson" &&
+    ok "the first queue's archived segments are untouched" || not_ok "the first queue's archived segments are untouched"
+
+# A file already where a segment goes that is not the segment: never replaced, the command stops.
+seed_in "$EB" 2 3 "migration B"
+cp "$EB/data/queue/segment.2.ndjson" "$TEST_TMP/b2.orig"
+QB=$(queue_dir "$EB" "$SHARED")
+echo '{"vsn":3,"op":"c","note":"restored from somewhere else"}' >"$QB/segment.2.ndjson"
+cp "$QB/segment.2.ndjson" "$TEST_TMP/stranger"
+expect_refusal "a different file at the segment's place stops archive changes" 3 \
+    "^error: archive changes: $QB/segment\.2\.ndjson already exists and is not segment 2 of this queue \($EB/data/queue/segment\.2\.ndjson\) hint: archive changes never replaces a file" \
+    "$V" archive changes -e "$EB" --move-to "$SHARED"
+cmp -s "$TEST_TMP/stranger" "$QB/segment.2.ndjson" && ok "the file there is not replaced" || not_ok "the file there is not replaced"
+[ -e "$EB/data/queue/segment.2.ndjson" ] && ok "the segment stays in the export dir" || not_ok "the segment stays in the export dir"
+assert_eq "meta.db does not record it as archived" "0" \
+    "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select archived from queue_segment where segment_no=2').fetchone()[0])" "$EB/metainfo/meta.db")"
+[ -z "$(find "$SHARED" -name '*tmp*')" ] && ok "no temporary file left after the refusal" || not_ok "no temporary file left after the refusal"
+# the same bytes there (a run that died between its rename and its record): accepted
+cp "$TEST_TMP/b2.orig" "$QB/segment.2.ndjson"
+check "a copy of the segment itself at its place is accepted" "$V" archive changes -e "$EB" --move-to "$SHARED"
+assert_eq "meta.db records it there" "$QB/segment.2.ndjson" "$(loc_of "$EB" 2)"
+[ ! -e "$EB/data/queue/segment.2.ndjson" ] && cmp -s "$TEST_TMP/b2.orig" "$QB/segment.2.ndjson" &&
+    ok "the segment left the export dir, its copy intact" || not_ok "the segment left the export dir, its copy intact"
 
 # No live migration: an offline one is refused; none yet says what it waits for.
 ED2=$(new_export_dir)
@@ -151,4 +257,5 @@ kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
 assert_match "no live migration yet: says what it waits for" \
     "no live migration has started in this export dir yet: waiting for 'export data --export-type snapshot-and-changes'" \
     "$(cat "$TEST_TMP/wait.out")"
+
 done_testing

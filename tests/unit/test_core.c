@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -96,6 +97,36 @@ TEST(fsutil_write_atomic_replaces_content)
     free(got);
     CHECK(fs_dir_is_empty(dir) == false);
     free(p);
+    free(dir);
+}
+
+/* archive changes publishes a segment with it: a file already at the name is never replaced */
+TEST(fsutil_rename_noreplace_and_same_bytes)
+{
+    char *dir = test_tmpdir();
+    char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir), *c = xasprintf("%s/c", dir);
+    CHECK(fs_write_atomic(a, "segment", 7));
+    CHECK(fs_write_atomic(b, "another", 7));
+    CHECK(!fs_rename_noreplace(a, b));
+    CHECK_INT_EQ(errno, EEXIST);
+    char *got;
+    size_t n;
+    CHECK(fs_read_all(b, &got, &n));
+    CHECK_STR_EQ(got, "another"); /* not replaced */
+    free(got);
+    CHECK(fs_exists(a));          /* and the source is left as it was */
+    bool same = true;
+    CHECK(fs_same_bytes(a, b, &same) && !same); /* same size, other bytes */
+    CHECK(fs_rename_noreplace(a, c));
+    CHECK(!fs_exists(a));
+    CHECK(fs_write_atomic(a, "segment", 7));
+    CHECK(fs_same_bytes(a, c, &same) && same);
+    CHECK(fs_write_atomic(a, "segment and more", 16));
+    CHECK(fs_same_bytes(a, c, &same) && !same); /* a longer file */
+    CHECK(!fs_same_bytes(a, "/no/such/file", &same) && !same);
+    free(a);
+    free(b);
+    free(c);
     free(dir);
 }
 
