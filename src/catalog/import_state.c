@@ -64,6 +64,7 @@ static void fill_segment(sqlite3_stmt *st, void *row)
         .imported = sqlite3_column_int(st, 4) != 0,
         .gone = sqlite3_column_int(st, 5) != 0,
         .archive_location = catalog_column_dup(st, 6),
+        .first_vsn = sqlite3_column_int64(st, 7), /* NULL reads as 0 */
     };
 }
 
@@ -75,7 +76,7 @@ bool import_state_segment_load(catalog *m, const char *importer_role, int64_t no
     if (!col)
         return false;
     char *sql = xasprintf("SELECT file_path, exporter_role, committed_size, is_closed, %s, "
-                          "archived OR deleted, archive_location FROM queue_segment "
+                          "archived OR deleted, archive_location, first_vsn FROM queue_segment "
                           "WHERE segment_no = ?",
                           col);
     bool found;

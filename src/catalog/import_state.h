@@ -40,6 +40,7 @@ typedef struct import_segment {
     bool imported;          /* marked imported by this importer */
     bool gone;              /* archived or deleted */
     char *archive_location; /* where archive changes moved it, or NULL */
+    int64_t first_vsn;      /* vsn of its first event, as the writer recorded it; 0: none yet */
 } import_segment;
 
 /* The row of segment no as importer_role sees it. Free with import_segment_free(). */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Read size; a longer line grows the buffer (to the line's length), for that line only. */
@@ -71,11 +72,11 @@ static char *segment_path(queue_reader *r, const char *p)
 }
 
 /* The vsn of the event line starting at off (its first member, as cdc/event_json.c writes it), or -1. */
-static int64_t line_vsn_at(const queue_reader *r, int64_t off)
+static int64_t fd_vsn_at(int fd, int64_t off)
 {
     static const char prefix[] = "{\"vsn\":";
     char b[48];
-    ssize_t n = pread(r->fd, b, sizeof b - 1, off);
+    ssize_t n = pread(fd, b, sizeof b - 1, off);
     if (n < (ssize_t)sizeof prefix)
         return -1;
     b[n] = '\0';
@@ -88,6 +89,56 @@ static int64_t line_vsn_at(const queue_reader *r, int64_t off)
     if (end == digits || *end != ',' || errno != 0 || v < 0)
         return -1;
     return v;
+}
+
+static int64_t line_vsn_at(const queue_reader *r, int64_t off) { return fd_vsn_at(r->fd, off); }
+
+/*
+ * A segment archive changes moved or deleted is read from a file someone
+ * else may have put there: the archive directory, or one restored by hand.
+ * It must be the file the writer recorded: its first event the segment's
+ * first vsn, and, closed (every archived segment is), exactly its committed
+ * size. Any other file is another queue's (another migration's, or an earlier
+ * queue of this one): reading it would apply events that never happened
+ * here. Segment numbers and the first vsn of a queue's first segment repeat
+ * in every queue, so the size is what tells most of those apart. False after
+ * logging; a check meta.db has nothing recorded for is skipped.
+ */
+static bool gone_segment_is_ours(int64_t no, const import_segment *s, int fd, const char *path)
+{
+    if (!s->gone)
+        return true;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        log_error("queue segment %lld (%s): %s", (long long)no, path, strerror(errno));
+        return false;
+    }
+    int64_t v = s->first_vsn > 0 ? fd_vsn_at(fd, 0) : 0;
+    bool size_ok = !s->closed || s->committed <= 0 || (int64_t)st.st_size == s->committed;
+    if (v == s->first_vsn && size_ok)
+        return true;
+    char *detail = xasprintf("meta.db records the segment's first event as vsn %lld and its size "
+                             "as %lld bytes: the file holds another queue's events (another "
+                             "migration's, or an earlier queue of this migration)",
+                             (long long)s->first_vsn, (long long)s->committed);
+    char *hint = xasprintf("put this migration's segment %lld at %s", (long long)no, path);
+    if (v < 0)
+        log_report(LOG_ERROR, detail, hint,
+                   "queue segment %lld (%s) is not this queue's segment: it does not start with "
+                   "an event",
+                   (long long)no, path);
+    else if (v != s->first_vsn)
+        log_report(LOG_ERROR, detail, hint,
+                   "queue segment %lld (%s) is not this queue's segment: its first event has vsn "
+                   "%lld",
+                   (long long)no, path, (long long)v);
+    else
+        log_report(LOG_ERROR, detail, hint,
+                   "queue segment %lld (%s) is not this queue's segment: it has %lld bytes",
+                   (long long)no, path, (long long)st.st_size);
+    free(detail);
+    free(hint);
+    return false;
 }
 
 /* The start of the first line after the newline at or after off, below limit; -1 if none within SEEK_SCAN. */
@@ -181,6 +232,12 @@ static qr_status enter_segment(queue_reader *r)
                        s.gone ? "restore it to the queue directory" : NULL,
                        "queue segment %lld (%s) cannot be opened: %s", (long long)r->seg, path,
                        strerror(errno));
+            free(path);
+            import_segment_free(&s);
+            return QR_ERROR;
+        }
+        if (!gone_segment_is_ours(r->seg, &s, fd, path)) {
+            close(fd);
             free(path);
             import_segment_free(&s);
             return QR_ERROR;

@@ -4,9 +4,11 @@
 # waits for the disk-use threshold; the command ends with the migration.
 # Archived segments go to DIR/migration-<uuid>/queue-<generation>/: two
 # migrations, or two queues of one, sharing DIR keep every segment, and a file
-# already there is never replaced.
+# already there is never replaced. With a database: a reader refuses an
+# archived file that is not the segment meta.db recorded.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
+. "$HARNESS_DIR/queue.sh"
 V=$VOYAGER
 ED=$(new_export_dir)
 ARCH=$TEST_TMP/archive
@@ -257,5 +259,58 @@ kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
 assert_match "no live migration yet: says what it waits for" \
     "no live migration has started in this export dir yet: waiting for 'export data --export-type snapshot-and-changes'" \
     "$(cat "$TEST_TMP/wait.out")"
+
+# ---- With a database: reading archived segments ----
+pg_start target yugabyte >/dev/null || { not_ok "cluster"; done_testing; exit 1; }
+# make_db DB: DB and its reference DB_ref, with the counters tables
+make_db() {
+    local d
+    for d in "$1" "$1_ref"; do
+        psql_as target postgres -c "CREATE DATABASE $d OWNER voyager" >/dev/null
+        queue_schema_sql counters | psql_as target "$d" >/dev/null
+    done
+}
+# seg_sql ED SQL: run SQL on ED's meta.db
+seg_sql() { python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); r=d.execute(sys.argv[2]).fetchall(); d.commit(); print('\n'.join(' '.join(str(c) for c in x) for x in r))" "$1/metainfo/meta.db" "$2"; }
+
+# A reader of an archived segment refuses a file that is not the segment meta.db recorded.
+make_db rd
+ER=$(new_export_dir)
+v=$(queue_gen counters 7 600 1 "$TEST_TMP/rq")
+queue_append "$ER" source_db_exporter "$TEST_TMP/rq.ndjson" --max-bytes 20000
+queue_cutover_event "$v" cutover.target source_db_exporter >"$TEST_TMP/c.ndjson"
+queue_append "$ER" source_db_exporter "$TEST_TMP/c.ndjson" --close
+psql_as target rd_ref -f "$TEST_TMP/rq.sql" >/dev/null
+# other queues: another migration's, from vsn 1 like every first queue, and one further on
+EO=$(new_export_dir)
+queue_gen counters 8 600 1 "$TEST_TMP/oq" >/dev/null
+sed -i 's/"table_name":"ctr"/"table_name":"counters"/' "$TEST_TMP/oq.ndjson" # another database's table
+queue_append "$EO" source_db_exporter "$TEST_TMP/oq.ndjson" --max-bytes 20000
+EF=$(new_export_dir)
+queue_gen counters 9 600 100000 "$TEST_TMP/fq" >/dev/null
+queue_append "$EF" source_db_exporter "$TEST_TMP/fq.ndjson" --max-bytes 20000
+# segments 0 and 1 were archived (as for a late source-replica, which still needs them)
+RA=$TEST_TMP/read_archive
+mkdir -p "$RA"
+for no in 0 1; do
+    mv "$ER/data/queue/segment.$no.ndjson" "$RA/good.$no"
+    seg_sql "$ER" "update queue_segment set archived = 1, archive_location = '$RA/segment.$no.ndjson' where segment_no = $no" >/dev/null
+done
+assert_eq "the other migration's segment 0 starts at vsn 1 too" "1 1" \
+    "$(seg_sql "$ER" 'select first_vsn from queue_segment where segment_no = 0') $(seg_sql "$EO" 'select first_vsn from queue_segment where segment_no = 0')"
+cp "$EO/data/queue/segment.0.ndjson" "$RA/segment.0.ndjson"
+cp "$RA/good.1" "$RA/segment.1.ndjson"
+APPLY_DB=rd expect_refusal "another migration's segment 0 in the archive (same first vsn): refused" 3 \
+    "^error: queue segment 0 \($RA/segment\.0\.ndjson\) is not this queue's segment: it has [0-9]+ bytes detail: meta\.db records the segment's first event as vsn 1 and its size as [0-9]+ bytes: the file holds another queue's events .* hint: put this migration's segment 0 at $RA/segment\.0\.ndjson" \
+    run_apply "$ER" target target
+assert_eq "nothing of it was applied" "0" "$(psql_as target rd -c 'SELECT count(*) FROM public.ctr')"
+cp "$RA/good.0" "$RA/segment.0.ndjson"
+cp "$EF/data/queue/segment.1.ndjson" "$RA/segment.1.ndjson"
+APPLY_DB=rd expect_refusal "a segment 1 of another queue in the archive: refused" 3 \
+    "^error: queue segment 1 \($RA/segment\.1\.ndjson\) is not this queue's segment: its first event has vsn 1[0-9]{5} " \
+    run_apply "$ER" target target
+cp "$RA/good.1" "$RA/segment.1.ndjson"
+APPLY_DB=rd check "the right files in the archive: applied" run_apply "$ER" target target
+compare_databases target target rd rd_ref
 
 done_testing

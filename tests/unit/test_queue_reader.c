@@ -200,3 +200,54 @@ TEST(queue_reader_long_lines)
     free(q);
     free(dir);
 }
+
+/*
+ * A segment archive changes moved is read from its archive location: a file
+ * there that is not the segment meta.db recorded (another queue's: another
+ * first vsn, or the same first vsn and another size) is refused, not read.
+ */
+TEST(queue_reader_refuses_an_archived_file_of_another_queue)
+{
+    char *dir = test_tmpdir();
+    char *q = xasprintf("%s/data/queue", dir);
+    fs_mkdir_p(q, 0700);
+    char *mp = xasprintf("%s/meta.db", dir);
+    catalog *m = catalog_open(mp);
+    CHECK(m != NULL);
+    const char *ours = "{\"vsn\":5,\"op\":\"c\"}\n{\"vsn\":6,\"op\":\"c\"}\n\\.\n";
+    const char *cases[][2] = {
+        {"{\"vsn\":9,\"op\":\"c\"}\n{\"vsn\":10,\"op\":\"c\"}\n\\.\n", "another first vsn"},
+        {"{\"vsn\":5,\"op\":\"c\"}\n{\"vsn\":6,\"op\":\"c\",\"x\":1}\n\\.\n", "another size"},
+        {"not an event\n", "no event"},
+        {ours, NULL},
+    };
+    char *loc = xasprintf("%s/archived.0", dir);
+    char *sql = xasprintf("INSERT INTO queue_segment (segment_no, file_path, exporter_role, "
+                          "committed_size, first_vsn, last_vsn, is_closed, archived, "
+                          "archive_location) VALUES (0, 'data/queue/segment.0.ndjson', "
+                          "'source_db_exporter', %zu, 5, 6, 1, 1, '%s')",
+                          strlen(ours), loc);
+    CHECK(catalog_exec(m, sql));
+    const char *roles[] = {"source_db_exporter", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(dir, "archived.0", cases[i][0]);
+        queue_reader *r = queue_reader_open(m, dir, "source_replica_db_importer", roles);
+        const char *line;
+        size_t len;
+        int64_t seg;
+        qr_status st = queue_reader_next(r, &line, &len, &seg);
+        if (cases[i][1]) {
+            CHECK_INT_EQ(st, QR_ERROR);
+        } else {
+            CHECK_INT_EQ(st, QR_LINE);
+            CHECK_STR_EQ(line, "{\"vsn\":5,\"op\":\"c\"}");
+        }
+        queue_reader_close(r);
+    }
+    free(sql);
+    free(loc);
+    catalog_close(m);
+    free(mp);
+    free(q);
+    free(dir);
+}
