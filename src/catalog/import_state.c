@@ -97,6 +97,38 @@ bool import_state_segment_mark_imported(catalog *m, const char *importer_role, i
     return ok;
 }
 
+bool import_state_segments_mark_through_end(catalog *m, const char *importer_role,
+                                            const char *final_role,
+                                            const char *const *exporter_roles, int64_t *marked)
+{
+    *marked = 0;
+    const char *col = imported_col(importer_role);
+    if (!col)
+        return false;
+    const char *r[3] = {NULL, NULL, NULL}; /* unused places bind NULL: IN never matches them */
+    for (size_t i = 0; i < 3 && exporter_roles[i]; i++)
+        r[i] = exporter_roles[i];
+    const char *which = "FROM queue_segment WHERE %s = 0 AND exporter_role IN (?2, ?3, ?4) AND "
+                        "segment_no <= (SELECT max(segment_no) FROM queue_segment "
+                        "WHERE exporter_role = ?1 AND is_last <> 0)";
+    char *where = xasprintf(which, col);
+    char *count = xasprintf("SELECT count(*) %s", where);
+    char *update = xasprintf("UPDATE queue_segment SET %s = 1 WHERE segment_no IN "
+                             "(SELECT segment_no %s)",
+                             col, where);
+    long long n = 0;
+    bool ok = catalog_begin(m);
+    ok = ok && catalog_run(m, &n, count, "ssss", final_role, r[0], r[1], r[2]) &&
+         catalog_run(m, NULL, update, "ssss", final_role, r[0], r[1], r[2]) && catalog_commit(m);
+    if (!ok)
+        catalog_rollback(m);
+    free(where);
+    free(count);
+    free(update);
+    *marked = ok ? n : 0;
+    return ok;
+}
+
 bool import_state_segments_unmark_after(catalog *m, const char *importer_role, int64_t vsn)
 {
     const char *col = imported_col(importer_role);

@@ -50,6 +50,16 @@ void import_segment_free(import_segment *s);
 /* Every event of segment no is committed on importer_role's database. */
 bool import_state_segment_mark_imported(catalog *m, const char *importer_role, int64_t no);
 /*
+ * importer_role applied the end-of-stream event that ends it, which is in
+ * final_role's last segment (is_last): record as applied by importer_role
+ * every segment of the exporter roles it reads (NULL-terminated, at most 3)
+ * up to and including that one, in one transaction. *marked: how many were
+ * not recorded yet (0 too when final_role has no last segment).
+ */
+bool import_state_segments_mark_through_end(catalog *m, const char *importer_role,
+                                            const char *final_role,
+                                            const char *const *exporter_roles, int64_t *marked);
+/*
  * The database lost commits past vsn: segments that may hold later events
  * (or whose last vsn is unknown) count as not imported by importer_role again.
  */

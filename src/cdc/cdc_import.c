@@ -54,16 +54,18 @@ typedef struct importer_kind {
     const char *role;
     const char *roles[3];   /* exporter roles consumed, NULL-terminated */
     const char *final_op;   /* the end-of-stream event that ends this importer */
+    const char *final_role; /* the exporter that writes it, in its last segment */
     const char *done_key;   /* status-record flag set once it is applied */
 } importer_kind;
 
 static const importer_kind kinds[] = {
     {"target_db_importer", {"source_db_exporter", NULL, NULL}, QUEUE_OP_CUTOVER_TARGET,
-     "CutoverProcessedByTargetImporter"},
+     "source_db_exporter", "CutoverProcessedByTargetImporter"},
     {"source_replica_db_importer", {"source_db_exporter", "target_db_exporter_ff", NULL},
-     QUEUE_OP_CUTOVER_SOURCE_REPLICA, "CutoverProcessedBySourceReplicaImporter"},
+     QUEUE_OP_CUTOVER_SOURCE_REPLICA, "target_db_exporter_ff",
+     "CutoverProcessedBySourceReplicaImporter"},
     {"source_db_importer", {"target_db_exporter_fb", NULL, NULL}, QUEUE_OP_CUTOVER_SOURCE,
-     "CutoverProcessedBySourceImporter"},
+     "target_db_exporter_fb", "CutoverProcessedBySourceImporter"},
 };
 
 typedef struct seg_mark {
@@ -1025,6 +1027,20 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     im.uuid = catalog_migration_uuid(eng->cat);
     if (status_flag(&im, im.kind->done_key)) {
         log_say("this importer already applied every change up to its cutover; nothing to do");
+        /*
+         * on_cutover records the flag before it marks the last segments
+         * imported: a run that died in between left them unmarked, and archive
+         * changes would keep them for good. The flag is written only after the
+         * drain, so every segment up to the end-of-stream event is applied.
+         */
+        int64_t marked = 0;
+        if (!import_state_segments_mark_through_end(eng->cat, im.kind->role, im.kind->final_role,
+                                                    im.kind->roles, &marked))
+            return ENGINE_BAD_STATE;
+        if (marked > 0)
+            log_say("recorded %lld queue segment(s) as applied: an earlier run stopped after its "
+                    "cutover, before recording them",
+                    (long long)marked);
         *next = after_cutover(&im);
         return ENGINE_OK;
     }

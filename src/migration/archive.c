@@ -228,14 +228,32 @@ static bool migration_streams_finished(cJSON *rec)
     return true;
 }
 
+/* Importers whose records a segment waits for (archive_pass), as bits. */
+enum { NEEDS_TARGET = 1, NEEDS_SOURCE_REPLICA = 2, NEEDS_SOURCE = 4 };
+
+static int importers_missing(const archive_segment *s, bool fall_forward)
+{
+    if (strcmp(s->exporter_role, "source_db_exporter") == 0)
+        return (s->imported_by_target ? 0 : NEEDS_TARGET) |
+               (fall_forward && !s->imported_by_source_replica ? NEEDS_SOURCE_REPLICA : 0);
+    if (strcmp(s->exporter_role, "target_db_exporter_fb") == 0)
+        return s->imported_by_source ? 0 : NEEDS_SOURCE;
+    if (strcmp(s->exporter_role, "target_db_exporter_ff") == 0)
+        return s->imported_by_source_replica ? 0 : NEEDS_SOURCE_REPLICA;
+    return 0;
+}
+
 typedef struct pass_result {
     engine_status rc;
-    long long waiting; /* eligible but kept: disk use under the threshold */
+    long long waiting;  /* eligible but kept: disk use under the threshold */
+    /* closed, still in the export dir, and not recorded as applied by an importer */
+    long long unmarked, first_unmarked, last_unmarked;
+    int missing;        /* NEEDS_* of those */
 } pass_result;
 
 static pass_result archive_pass(archiver *a, bool fall_forward)
 {
-    pass_result r = {ENGINE_OK, 0};
+    pass_result r = {ENGINE_OK, 0, 0, -1, -1, 0};
     queue_segment_state *segs = NULL;
     size_t nsegs = 0;
     /* all rows first: handling a segment writes meta.db */
@@ -263,6 +281,16 @@ static pass_result archive_pass(archiver *a, bool fall_forward)
         free(abs);
         if (done_before && !present)
             continue;
+        if (!done_before && present && q->closed && q->exporter_role &&
+            !archive_segment_eligible(&s, fall_forward)) {
+            int missing = importers_missing(&s, fall_forward);
+            if (missing) {
+                if (r.unmarked++ == 0)
+                    r.first_unmarked = q->segment_no;
+                r.last_unmarked = q->segment_no;
+                r.missing |= missing;
+            }
+        }
         if (!done_before && (!archive_segment_eligible(&s, fall_forward) || !present))
             continue;
         if (!done_before && !over) {
@@ -283,6 +311,43 @@ static void sleep_interruptible(long ms, const volatile sig_atomic_t *interrupte
         nanosleep(&ts, NULL);
         ms -= step;
     }
+}
+
+/*
+ * After the last cutover completed, how long archive changes waits for closed
+ * segments still not recorded as applied. An importer records its cutover
+ * before it marks its last segments (cdc/cdc_import.c on_cutover), so those
+ * marks normally land milliseconds after the flag this command ends on; an
+ * importer that died in between marks them when it runs again.
+ */
+#define ARCHIVE_FINISH_GRACE_MS 10000
+#define ARCHIVE_FINISH_STEP_MS 200
+
+/* The segments left at the end, and which importer has to run again to record them. */
+static void report_unmarked(const pass_result *r)
+{
+    strbuf who = STRBUF_INIT;
+    static const struct {
+        int bit;
+        const char *cmd;
+    } names[] = {{NEEDS_TARGET, "import data to target"},
+                 {NEEDS_SOURCE_REPLICA, "import data to source-replica"},
+                 {NEEDS_SOURCE, "import data to source"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (r->missing & names[i].bit)
+            strbuf_appendf(&who, "%s'%s'", who.len ? ", " : "", names[i].cmd);
+    char *hint = xasprintf("run %s again: it records them and exits; then run archive changes "
+                           "again",
+                           strbuf_cstr(&who));
+    log_report(LOG_ERROR,
+               "the importer stopped after recording its cutover, before recording its last "
+               "segments",
+               hint,
+               "the migration's change streams are complete, but %lld closed queue segment(s) "
+               "(%lld..%lld) are not recorded as applied by %s",
+               r->unmarked, r->first_unmarked, r->last_unmarked, strbuf_cstr(&who));
+    free(hint);
+    strbuf_free(&who);
 }
 
 engine_status migration_archive_changes(const engine_ctx *eng, const archive_spec *spec)
@@ -312,6 +377,7 @@ engine_status migration_archive_changes(const engine_ctx *eng, const archive_spe
                 spec->threshold);
     engine_status rc = ENGINE_OK;
     long long last_waiting = -1;
+    int64_t finished_at = -1;
     for (;;) {
         cJSON *rec = catalog_status_load(eng->cat);
         bool ff = rec && cJSON_IsTrue(cJSON_GetObjectItem(rec, "FallForwardEnabled"));
@@ -331,13 +397,26 @@ engine_status migration_archive_changes(const engine_ctx *eng, const archive_spe
             log_info("%lld applied segment(s) kept: disk use is under %d%%", r.waiting,
                      spec->threshold);
         last_waiting = r.waiting;
-        if (finished) {
+        if (finished && r.unmarked == 0) {
             log_say("the migration's change streams are complete; archive changes is done");
             break;
         }
+        long wait_ms = spec->poll_ms;
+        if (finished) {
+            /* the pass may have read the segments before the last marks landed: again soon */
+            if (finished_at < 0)
+                finished_at = now_monotonic_ms();
+            if (now_monotonic_ms() - finished_at >= ARCHIVE_FINISH_GRACE_MS) {
+                report_unmarked(&r);
+                rc = ENGINE_BAD_STATE;
+                break;
+            }
+            if (wait_ms > ARCHIVE_FINISH_STEP_MS)
+                wait_ms = ARCHIVE_FINISH_STEP_MS;
+        }
         if (*eng->interrupted)
             break;
-        sleep_interruptible(spec->poll_ms, eng->interrupted);
+        sleep_interruptible(wait_ms, eng->interrupted);
         if (*eng->interrupted)
             break;
     }

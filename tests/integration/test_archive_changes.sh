@@ -5,7 +5,9 @@
 # Archived segments go to DIR/migration-<uuid>/queue-<generation>/: two
 # migrations, or two queues of one, sharing DIR keep every segment, and a file
 # already there is never replaced. With a database: a reader refuses an
-# archived file that is not the segment meta.db recorded.
+# archived file that is not the segment meta.db recorded, and an importer that
+# stopped between its cutover and its last marks records them when run again,
+# so archive changes moves them.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 . "$HARNESS_DIR/queue.sh"
@@ -312,5 +314,91 @@ APPLY_DB=rd expect_refusal "a segment 1 of another queue in the archive: refused
 cp "$RA/good.1" "$RA/segment.1.ndjson"
 APPLY_DB=rd check "the right files in the archive: applied" run_apply "$ER" target target
 compare_databases target target rd rd_ref
+
+# ---- An importer that stopped between recording its cutover and marking its last segments ----
+# (cdc_import.c on_cutover records the flag first.) Run again, it records them; archive changes,
+# which ends with the migration, waits a little for marks that land just after the flag, and
+# otherwise says which importer to run again (exit 3) instead of ending with them left behind.
+for kind in target source-replica source; do
+    case $kind in
+    target) erole=source_db_exporter op=cutover.target col=imported_by_target_db_importer
+        cmd="import data to target"
+        flags=(CutoverToTargetRequested true CutoverProcessedBySourceExporter true) ;;
+    source-replica) erole=source_db_exporter op=cutover.target col=imported_by_source_replica_db_importer
+        cmd="import data to source-replica"
+        flags=(FallForwardEnabled true CutoverToTargetRequested true CutoverProcessedBySourceExporter true
+            CutoverProcessedByTargetImporter true ExportFromTargetStarted true CutoverToSourceReplicaRequested true
+            CutoverProcessedByTargetExporter true) ;;
+    source) erole=target_db_exporter_fb op=cutover.source col=imported_by_source_db_importer
+        cmd="import data to source"
+        flags=(FallbackEnabled true CutoverToTargetRequested true CutoverProcessedBySourceExporter true
+            CutoverProcessedByTargetImporter true ExportFromTargetStarted true CutoverToSourceRequested true
+            CutoverProcessedByTargetExporter true) ;;
+    esac
+    db=mk_${kind/-/_}
+    make_db "$db"
+    EK=$(new_export_dir)
+    v=$(queue_gen counters 5 600 1 "$TEST_TMP/$db" "$erole")
+    queue_append "$EK" "$erole" "$TEST_TMP/$db.ndjson" --max-bytes 20000
+    psql_as target "${db}_ref" -f "$TEST_TMP/$db.sql" >/dev/null
+    queue_cutover_event "$v" "$op" "$erole" >"$TEST_TMP/c.ndjson"
+    queue_append "$EK" "$erole" "$TEST_TMP/c.ndjson" --close
+    if [ "$kind" = source-replica ]; then
+        # the source-replica reads the source's stream, then the target's (fall-forward)
+        v=$(queue_gen counters 5 400 $((v + 1)) "$TEST_TMP/$db" target_db_exporter_ff)
+        queue_append "$EK" target_db_exporter_ff "$TEST_TMP/$db.ndjson" --max-bytes 20000
+        psql_as target "${db}_ref" -f "$TEST_TMP/$db.sql" >/dev/null
+        queue_cutover_event "$v" cutover.source_replica target_db_exporter_ff >"$TEST_TMP/c.ndjson"
+        queue_append "$EK" target_db_exporter_ff "$TEST_TMP/c.ndjson" --close
+        seg_sql "$EK" "update queue_segment set imported_by_target_db_importer = 1 where exporter_role = 'source_db_exporter'" >/dev/null
+    fi
+    APPLY_DB=$db check "$kind: applied up to its cutover" run_apply "$EK" target "$kind"
+    status_set "$EK" ExportType '"snapshot-and-changes"' "${flags[@]}"
+    nseg=$(seg_sql "$EK" "select count(*) from queue_segment")
+    # as a crash between the flag and the marks leaves it: the last segments unmarked (for the
+    # source-replica, the source's last one and all of the target's)
+    if [ "$kind" = source-replica ]; then
+        from=$(seg_sql "$EK" "select max(segment_no) from queue_segment where exporter_role = 'source_db_exporter'")
+    else
+        from=$(($(seg_sql "$EK" "select max(segment_no) from queue_segment") - 1))
+    fi
+    seg_sql "$EK" "update queue_segment set $col = 0 where segment_no >= $from" >/dev/null
+    unmarked=$(seg_sql "$EK" "select count(*) from queue_segment where $col = 0")
+    [ "$unmarked" -ge 2 ] && ok "$kind: $unmarked segments unmarked" || not_ok "$kind: $unmarked segments unmarked"
+    AK=$TEST_TMP/archive_$db
+    mkdir -p "$AK"
+    case $kind in
+    target)
+        # nobody runs the importer again: archive changes ends, saying what to do
+        expect_refusal "$kind: archive changes does not end as if every segment were archived" 3 \
+            "^error: the migration's change streams are complete, but $unmarked closed queue segment\(s\) \($from\.\.[0-9]+\) are not recorded as applied by 'import data to target' .* hint: run 'import data to target' again" \
+            timeout 60 "$V" archive changes -e "$EK" --move-to "$AK"
+        APPLY_DB=$db check "$kind: the importer run again" run_apply "$EK" target "$kind"
+        check "$kind: archive changes run again" timeout 60 "$V" archive changes -e "$EK" --move-to "$AK"
+        ;;
+    source-replica)
+        # archive changes already runs when the marks land (just after the flag, as in a live run)
+        timeout 60 "$V" archive changes -e "$EK" --move-to "$AK" >"$TEST_TMP/arch_$db.out" 2>&1 &
+        apid=$!
+        sleep 1
+        APPLY_DB=$db check "$kind: the importer run again" run_apply "$EK" target "$kind"
+        wait $apid
+        assert_eq "$kind: archive changes, running meanwhile, ends with exit 0" 0 "$?"
+        ;;
+    source)
+        APPLY_DB=$db check "$kind: the importer run again" run_apply "$EK" target "$kind"
+        check "$kind: archive changes" timeout 60 "$V" archive changes -e "$EK" --move-to "$AK"
+        ;;
+    esac
+    assert_match "$kind: the importer says it recorded them" \
+        "recorded $unmarked queue segment\(s\) as applied: an earlier run stopped after its cutover" \
+        "$(cat "$TEST_TMP/apply.out")"
+    assert_eq "$kind: every segment it reads is recorded as applied" 0 \
+        "$(seg_sql "$EK" "select count(*) from queue_segment where $col = 0")"
+    assert_eq "$kind: archive changes moved every segment" "$nseg" \
+        "$(seg_sql "$EK" "select count(*) from queue_segment where archived = 1")"
+    assert_eq "$kind: none is left in the export dir" "" "$(ls "$EK/data/queue")"
+    compare_databases target target "$db" "${db}_ref"
+done
 
 done_testing

@@ -25,6 +25,60 @@ static catalog *fresh_catalog(void)
     return m;
 }
 
+/*
+ * An importer run again after its cutover records what an earlier run applied
+ * but did not mark: the segments of the exporters it reads, up to the last
+ * segment of the one that ends it, and nothing of the others.
+ */
+TEST(catalog_import_state_mark_through_end)
+{
+    catalog *m = fresh_catalog();
+    CHECK(m != NULL);
+    /* 0-1 source (1 last), 2 fall-forward, 3 fall-forward (last), 4 fall-back */
+    const char *roles[] = {"source_db_exporter", "source_db_exporter", "target_db_exporter_ff",
+                           "target_db_exporter_ff", "target_db_exporter_fb"};
+    for (long long no = 0; no < 5; no++)
+        CHECK(catalog_run(m, NULL,
+                          "INSERT INTO queue_segment (segment_no, file_path, exporter_role, is_closed,"
+                          " is_last) VALUES (?1, 'x', ?2, 1, ?3)",
+                          "isi", no, roles[no], (long long)(no == 1 || no == 3)));
+    const char *tgt[] = {"source_db_exporter", NULL};
+    const char *sr[] = {"source_db_exporter", "target_db_exporter_ff", NULL};
+    const char *src[] = {"target_db_exporter_fb", NULL};
+    int64_t marked = -1;
+    /* the fall-back stream has not ended yet: nothing of it is marked */
+    CHECK(import_state_segments_mark_through_end(m, "source_db_importer", "target_db_exporter_fb",
+                                                 src, &marked));
+    CHECK_INT_EQ(marked, 0);
+    CHECK(import_state_segment_mark_imported(m, "target_db_importer", 0));
+    CHECK(import_state_segments_mark_through_end(m, "target_db_importer", "source_db_exporter", tgt,
+                                                 &marked));
+    CHECK_INT_EQ(marked, 1); /* segment 1; 0 was marked already */
+    CHECK(import_state_segments_mark_through_end(m, "source_replica_db_importer",
+                                                 "target_db_exporter_ff", sr, &marked));
+    CHECK_INT_EQ(marked, 4);
+    import_segment seg;
+    for (int64_t no = 0; no < 5; no++) {
+        CHECK(import_state_segment_load(m, "target_db_importer", no, &seg));
+        CHECK(seg.imported == (no <= 1));
+        import_segment_free(&seg);
+        CHECK(import_state_segment_load(m, "source_replica_db_importer", no, &seg));
+        CHECK(seg.imported == (no <= 3));
+        import_segment_free(&seg);
+        CHECK(import_state_segment_load(m, "source_db_importer", no, &seg));
+        CHECK(!seg.imported);
+        import_segment_free(&seg);
+    }
+    /* the fall-back stream ended: its segment, and only it, for the source importer */
+    CHECK(catalog_run(m, NULL, "UPDATE queue_segment SET is_last = 1 WHERE segment_no = 4", ""));
+    CHECK(import_state_segments_mark_through_end(m, "source_db_importer", "target_db_exporter_fb",
+                                                 src, &marked));
+    CHECK_INT_EQ(marked, 1);
+    CHECK(import_state_segment_load(m, "target_db_importer", 4, &seg) && !seg.imported);
+    import_segment_free(&seg);
+    catalog_close(m);
+}
+
 TEST(catalog_import_state_readers)
 {
     catalog *m = fresh_catalog();
