@@ -18,6 +18,30 @@ static void write_file(const char *dir, const char *rel, const char *text)
     free(p);
 }
 
+/* A temp export dir with data/queue/ and its meta.db: what each test reads from. */
+typedef struct fixture {
+    char *dir;
+    catalog *m;
+} fixture;
+
+static fixture fixture_open(void)
+{
+    fixture f = {test_tmpdir(), NULL};
+    char *q = xasprintf("%s/data/queue", f.dir);
+    fs_mkdir_p(q, 0700);
+    free(q);
+    char *mp = xasprintf("%s/meta.db", f.dir);
+    f.m = catalog_open(mp);
+    free(mp);
+    return f;
+}
+
+static void fixture_close(fixture *f)
+{
+    catalog_close(f->m);
+    free(f->dir);
+}
+
 static void seg_row(catalog *m, int no, const char *role, long long size, int closed)
 {
     char *sql = xasprintf("INSERT OR REPLACE INTO queue_segment (segment_no, file_path, exporter_role, "
@@ -30,11 +54,9 @@ static void seg_row(catalog *m, int no, const char *role, long long size, int cl
 
 TEST(queue_reader_follows_segments_roles_and_committed_size)
 {
-    char *dir = test_tmpdir();
-    char *q = xasprintf("%s/data/queue", dir);
-    fs_mkdir_p(q, 0700);
-    char *mp = xasprintf("%s/meta.db", dir);
-    catalog *m = catalog_open(mp);
+    fixture fx = fixture_open();
+    char *dir = fx.dir;
+    catalog *m = fx.m;
     CHECK(m != NULL);
     const char *s0 = "{\"a\":1}\n{\"a\":2}\n\\.\n";
     write_file(dir, "data/queue/segment.0.ndjson", s0);
@@ -112,10 +134,7 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
     r = queue_reader_open(m, dir, "target_db_importer", roles);
     CHECK_INT_EQ(queue_reader_next(r, &line, &len, &seg), QR_ERROR);
     queue_reader_close(r);
-    catalog_close(m);
-    free(mp);
-    free(q);
-    free(dir);
+    fixture_close(&fx);
 }
 
 /*
@@ -126,11 +145,9 @@ TEST(queue_reader_follows_segments_roles_and_committed_size)
  */
 TEST(queue_reader_long_lines)
 {
-    char *dir = test_tmpdir();
-    char *q = xasprintf("%s/data/queue", dir);
-    fs_mkdir_p(q, 0700);
-    char *mp = xasprintf("%s/meta.db", dir);
-    catalog *m = catalog_open(mp);
+    fixture fx = fixture_open();
+    char *dir = fx.dir;
+    catalog *m = fx.m;
     CHECK(m != NULL);
     size_t big = (size_t)3 << 20, big2 = ((size_t)5 << 20) + 7;
     strbuf sb = STRBUF_INIT;
@@ -195,10 +212,7 @@ TEST(queue_reader_long_lines)
         queue_reader_close(r);
     }
     strbuf_free(&sb);
-    catalog_close(m);
-    free(mp);
-    free(q);
-    free(dir);
+    fixture_close(&fx);
 }
 
 /*
@@ -208,11 +222,9 @@ TEST(queue_reader_long_lines)
  */
 TEST(queue_reader_refuses_an_archived_file_of_another_queue)
 {
-    char *dir = test_tmpdir();
-    char *q = xasprintf("%s/data/queue", dir);
-    fs_mkdir_p(q, 0700);
-    char *mp = xasprintf("%s/meta.db", dir);
-    catalog *m = catalog_open(mp);
+    fixture fx = fixture_open();
+    char *dir = fx.dir;
+    catalog *m = fx.m;
     CHECK(m != NULL);
     const char *ours = "{\"vsn\":5,\"op\":\"c\"}\n{\"vsn\":6,\"op\":\"c\"}\n\\.\n";
     const char *cases[][2] = {
@@ -246,8 +258,5 @@ TEST(queue_reader_refuses_an_archived_file_of_another_queue)
     }
     free(sql);
     free(loc);
-    catalog_close(m);
-    free(mp);
-    free(q);
-    free(dir);
+    fixture_close(&fx);
 }
