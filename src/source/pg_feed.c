@@ -280,6 +280,34 @@ engine_status pg_feed_prepare(source *s, bool new_feed, bool update)
     return ok ? ENGINE_OK : db_role_failure(s->conf->role);
 }
 
+/*
+ * A logical slot is made only once every transaction that holds an xid when
+ * it starts has ended, in the whole cluster, prepared ones included: an
+ * orphaned two-phase transaction (a crashed transaction manager's) makes
+ * CREATE_REPLICATION_SLOT wait for ever, without a word. Name what it waits
+ * for first. Best effort: a failed look changes nothing.
+ */
+static void warn_open_transactions(pgconn *c, const char *who)
+{
+    if (!c)
+        return;
+    PGresult *r = pgconn_query(c,
+                               "SELECT 'prepared transaction ' || quote_literal(gid) || ' (database ' || "
+                               "database || ', prepared ' || to_char(prepared, 'YYYY-MM-DD HH24:MI:SS') || "
+                               "')' FROM pg_prepared_xacts UNION ALL "
+                               "SELECT 'transaction of pid ' || pid || ' (database ' || coalesce(datname, '?') || "
+                               "', open ' || date_trunc('second', now() - xact_start) || ')' "
+                               "FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+                               "AND xact_start < now() - interval '10 seconds'",
+                               0, NULL);
+    for (int i = 0; r && i < PQntuples(r); i++)
+        log_report(LOG_WARN, "a replication slot is made once every transaction open when it starts has ended",
+                   "end it (COMMIT PREPARED or ROLLBACK PREPARED for a prepared one), or wait",
+                   "%s database: %s is open: creating the replication slot waits for it", who,
+                   PQgetvalue(r, i, 0));
+    PQclear(r);
+}
+
 engine_status pg_feed_create(source *s, bool with_snapshot, char **snapshot, src_position *start)
 {
     pg_source *p = pg_of(s);
@@ -289,6 +317,7 @@ engine_status pg_feed_create(source *s, bool with_snapshot, char **snapshot, src
     *start = 0;
     pgconn_options ro = {.replication = "database",
                          .application_name = with_snapshot ? "yb-voyager-cdc-snapshot" : "yb-voyager-cdc"};
+    warn_open_transactions(pg_control(s), who);
     pgconn *r = pgconn_connect(s->conf, &ro);
     char *snap = NULL;
     uint64_t lsn = 0;
