@@ -75,9 +75,38 @@ static const char FK_GROUP_SQL[] =
  * and bit, which as casts mean char(1) and bit(1) and cut 'abc' to 'a' and
  * B'1010' to B'1' without an error (test_cdc_apply_typmod).
  */
+/*
+ * Third column: how a table without a primary key finds the row of an
+ * update/delete by this column's old value (col_match). 't': by its text
+ * only, for types with no default btree operator class (json, xml, point,
+ * composites ...: "json = unknown" does not exist); 'b': by "=" (an index on
+ * the column still serves the lookup) and by text, for types whose "=" is
+ * coarser than identity (numeric 1.0/1.00, citext, interval '1 day'/'24:00:00',
+ * nondeterministic collations), else the other, equal-looking row changes;
+ * 'e': by "=" alone. Domains are resolved to their base, arrays to their
+ * element; enums, ranges and multiranges match through anyenum, anyrange,
+ * anymultirange (to_regtype: none before PostgreSQL 14, as on YugabyteDB 2.x);
+ * an operator class of a type this one is implicitly binary-coercible to
+ * counts (varchar: text_ops; not xml, whose cast to text is not implicit).
+ * Floats stay 'e' (-0 = 0): a YugabyteDB on PostgreSQL 11 prints them with
+ * extra digits, so their text would not match in fall-back.
+ */
 static const char COLUMN_TYPES_SQL[] =
-    "SELECT attname, format_type(atttypid, -1) FROM pg_attribute WHERE attrelid = $1::oid AND "
-    "attnum > 0 AND NOT attisdropped ORDER BY attnum";
+    "SELECT a.attname, format_type(a.atttypid, -1), CASE WHEN NOT EXISTS (SELECT 1 FROM "
+    "pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod WHERE am.amname = 'btree' AND "
+    "oc.opcdefault AND (oc.opcintype = m.t OR EXISTS (SELECT 1 FROM pg_cast k WHERE "
+    "k.castsource = m.t AND k.casttarget = oc.opcintype AND k.castmethod = 'b' AND "
+    "k.castcontext = 'i'))) THEN 't' "
+    "WHEN m.t IN ('numeric'::regtype::oid, 'interval'::regtype::oid) OR m.typname = 'citext' OR "
+    "coalesce((to_jsonb(co) ->> 'collisdeterministic')::bool, true) = false THEN 'b' ELSE 'e' END "
+    "FROM pg_attribute a LEFT JOIN pg_collation co ON co.oid = a.attcollation "
+    "CROSS JOIN LATERAL (WITH RECURSIVE d(t, n) AS (SELECT a.atttypid, 0 UNION ALL SELECT CASE "
+    "WHEN y.typtype = 'd' THEN y.typbasetype ELSE y.typelem END, d.n + 1 FROM pg_type y JOIN d "
+    "ON y.oid = d.t WHERE y.typtype = 'd' OR (y.typcategory = 'A' AND y.typelem <> 0)) "
+    "SELECT CASE y.typtype WHEN 'e' THEN 'anyenum'::regtype::oid WHEN 'r' THEN "
+    "'anyrange'::regtype::oid WHEN 'm' THEN to_regtype('anymultirange')::oid ELSE y.oid END AS "
+    "t, y.typname FROM d JOIN pg_type y ON y.oid = d.t ORDER BY d.n DESC LIMIT 1) m "
+    "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 
 static bool in_list(const strlist *l, const char *name)
 {
@@ -167,6 +196,7 @@ bool table_meta_load(pgconn *c, const char *schema, const char *table, int idx, 
     for (int i = 0; i < PQntuples(cols); i++) {
         strlist_push(&t->col_names, PQgetvalue(cols, i, 0));
         strlist_push(&t->col_types, PQgetvalue(cols, i, 1));
+        strlist_push(&t->col_match, PQgetvalue(cols, i, 2));
     }
     PQclear(cols);
     log_info("apply: table %s: %zu primary-key column(s), %zu unique key(s) followed by value, "
@@ -288,6 +318,15 @@ static void guard_new_key(const writer_item *it, ev_stmt *s, const int *old_para
     SQL_APPEND(sql, ")) = 1");
 }
 
+/* How the row is found by column name's value (COLUMN_TYPES_SQL): 'e', 't' or 'b'. */
+static char column_match(const table_meta *tm, const char *name)
+{
+    for (size_t i = 0; i < tm->col_names.count && i < tm->col_match.count; i++)
+        if (strcmp(tm->col_names.items[i], name) == 0)
+            return tm->col_match.items[i][0];
+    return 'e';
+}
+
 /*
  * WHERE for the row an update/delete is about: the primary key, or without
  * one the first row equal on every column the exporter identified it by.
@@ -336,13 +375,29 @@ static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *
     SQL_APPENDF(sql, " WHERE (tableoid, %s) = (SELECT tableoid, %s FROM %s WHERE ", tm->row_locator,
                 tm->row_locator, tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
+        char how = column_match(tm, id->names[i]);
         strbuf_append(&s->sig, id->names[i]);
+        strbuf_append_char(&s->sig, how); /* the SQL below differs by it */
         strbuf_append_char(&s->sig, '\x1f');
         if (i)
             SQL_APPEND(sql, " AND ");
-        SQL_IDENT(sql, id->names[i]);
-        SQL_APPENDF(sql, " IS NOT DISTINCT FROM $%d", s->nparams + 1);
-        add_param(s, id->values[i]);
+        if (how != 't') {
+            SQL_IDENT(sql, id->names[i]);
+            SQL_APPENDF(sql, " IS NOT DISTINCT FROM $%d", s->nparams + 1);
+            add_param(s, id->values[i]);
+        }
+        if (how == 'b')
+            SQL_APPEND(sql, " AND ");
+        if (how != 'e') {
+            /*
+             * The same value as its own parameter: one parameter used as the
+             * column's type and as text would be given two types.
+             */
+            SQL_APPEND_CHAR(sql, '(');
+            SQL_IDENT(sql, id->names[i]);
+            SQL_APPENDF(sql, ")::text IS NOT DISTINCT FROM $%d", s->nparams + 1);
+            add_param(s, id->values[i]);
+        }
     }
     SQL_APPEND(sql, " LIMIT 1)");
     return true;
@@ -386,8 +441,9 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     const writer_change *ev = &it->ev;
     const table_meta *tm = it->tm;
     set_mergeable(it, s); /* the end-of-stream event never reaches a writer */
-    s->params = xmalloc((ev->fields.count + 2 * tm->pk.count + ev->key.count + ev->before.count + 1) *
-                        sizeof *s->params);
+    /* without a primary key, a column may be compared twice (build_where) */
+    size_t nid = 2 * (ev->key.count + ev->before.count);
+    s->params = xmalloc((ev->fields.count + 2 * tm->pk.count + nid + 1) * sizeof *s->params);
     strbuf_append_int(&s->sig, (int)ev->op);
     strbuf_append_char(&s->sig, '\x1f');
     strbuf_append_int(&s->sig, tm->idx);

@@ -73,6 +73,7 @@ void table_meta_free(table_meta *t)
     strlist_free(&t->ucols);
     strlist_free(&t->col_names);
     strlist_free(&t->col_types);
+    strlist_free(&t->col_match);
     free(t->fk_group);
     free(t->route_group);
     free(t);

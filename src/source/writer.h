@@ -108,6 +108,7 @@ typedef struct table_meta {
     const char *row_locator;
     strlist col_names;  /* its columns, and each one's type as SQL (col_types[i], no typmod) */
     strlist col_types;
+    strlist col_match;  /* how a keyless row is found by each column: "e", "t" or "b" (pg_apply.c) */
     char *fk_group;     /* foreign keys link it: least "schema\x1ftable" of its group; else NULL */
 
     /* Set by the importer before the first event of the table is routed. */
