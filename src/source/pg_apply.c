@@ -8,9 +8,12 @@
 #include <string.h>
 
 /*
- * Unique indexes of a table, the primary key first, and those of its
- * partitions that no index of the table covers (changes name the root, a
- * partition's own index binds them all the same): is it the primary key,
+ * Unique indexes of a table (and the indexes of its EXCLUDE constraints,
+ * never followed by value: "free a range, then book it for a new row" is
+ * legal on the source only in that order, and session_replication_role does
+ * not switch index-enforced constraints off), the primary key first, and
+ * those of its partitions that no index of the table covers (changes name
+ * the root, a partition's own index binds them all the same): is it the primary key,
  * its key columns, can cdc/conflicts.h follow it by the events' text values,
  * every column it reads, does it read the whole row.
  *
@@ -32,6 +35,7 @@ static const char UNIQUE_INDEXES_SQL[] =
     "(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(i.indkey::int2[]) WITH ORDINALITY "
     "k(attnum, ord) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE "
     "k.ord <= i.indnkeyatts)::text, "
+    "NOT i.indisexclusion AND "
     "i.indexprs IS NULL AND i.indpred IS NULL AND NOT EXISTS (SELECT 1 FROM "
     "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = "
     "i.indrelid AND a.attnum = k.attnum LEFT JOIN pg_collation co ON co.oid = a.attcollation "
@@ -49,7 +53,8 @@ static const char UNIQUE_INDEXES_SQL[] =
     "'[*]' OR NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND "
     "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)), "
     "NOT i.indimmediate "
-    "FROM pg_index i WHERE i.indisunique AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
+    "FROM pg_index i WHERE (i.indisunique OR i.indisexclusion) "
+    "AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
     "FROM parts) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))) "
     "ORDER BY i.indisprimary DESC, i.indexrelid";
 
