@@ -132,7 +132,13 @@ static bool pg_w_retryable(writer_session *s)
 
 static bool pg_w_unique_violation(writer_session *s)
 {
-    return strcmp(pg_ws(s)->c->sqlstate, "23505") == 0;
+    /*
+     * 23P01 (exclusion_violation) too: an EXCLUDE constraint conflicts like a
+     * unique index another channel has yet to release, and the retry/alone
+     * logic converges for it the same way.
+     */
+    return strcmp(pg_ws(s)->c->sqlstate, "23505") == 0 ||
+           strcmp(pg_ws(s)->c->sqlstate, "23P01") == 0;
 }
 
 static const char *pg_w_error_line(writer_session *s)

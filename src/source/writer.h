@@ -254,7 +254,7 @@ typedef struct writer_ops {
                    const volatile sig_atomic_t *interrupt);
     /* The last failure is worth a retry (connection lost, serialization, ...). */
     bool (*retryable)(writer_session *s);
-    /* The last failure was a unique violation. */
+    /* The last failure was a unique violation (PostgreSQL: or an exclusion violation). */
     bool (*unique_violation)(writer_session *s);
     /*
      * After a reconnect that failed: the connection's error (first line is
