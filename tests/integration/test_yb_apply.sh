@@ -40,6 +40,26 @@ assert_eq "no statement named ctid" 0 \
 assert_eq "channel bookkeeping rows: one per channel" 6 \
     "$(psql_as target yugabyte -c "SELECT count(*) FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo")"
 
+# ---- keyless rows with columns that have no "=" (json, point) or a coarse one (numeric): ----
+# found by ybctid and by text, the right row each time
+psql_as target yugabyte -c "CREATE TABLE public.kj (at int, payload json, loc point, n numeric);
+    INSERT INTO public.kj VALUES (1, '{\"a\": 1}', '(1,2)', 1.0), (1, '{\"a\": 1}', '(1,2)', 1.00),
+        (2, '{\"a\": 2}', '(3,4)', 2)" >/dev/null
+kev() { # kev VSN OP KEY-JSON FIELDS-JSON
+    printf '{"vsn":%d,"op":"%s","schema_name":"public","table_name":"kj","key":%s,"fields":%s,"exporter_role":"source_db_exporter"}\n' "$@"
+}
+ED3=$(new_export_dir)
+{
+    kev 1 u '{"at":"1","payload":"{\"a\": 1}","loc":"(1,2)","n":"1.00"}' '{"at":"10"}'
+    kev 2 d '{"at":"2","payload":"{\"a\": 2}","loc":"(3,4)","n":"2"}' null
+    queue_cutover_event 3 cutover.target source_db_exporter
+} >"$TEST_TMP/kj.ndjson"
+queue_append "$ED3" source_db_exporter "$TEST_TMP/kj.ndjson" --close
+APPLY_PORT=$YB1_PROXY_PORT check "keyless json/point/numeric table: apply exits 0 at the cutover" \
+    run_apply "$ED3" target target --parallel-jobs 2
+assert_eq "the update changed the 1.00 row, the delete its row" "1|1.0 10|1.00" \
+    "$(psql_as target yugabyte -c "SELECT string_agg(at || '|' || n, ' ' ORDER BY at) FROM public.kj")"
+
 # ---- a node down when apply starts: its channels go to the other nodes ----
 pg_start t2 yugabyte >/dev/null || not_ok "second target"
 queue_schema_sql mixed | psql_as t2 yugabyte >/dev/null
