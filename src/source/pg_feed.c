@@ -326,6 +326,13 @@ engine_status pg_feed_create(source *s, bool with_snapshot, char **snapshot, src
         return db_role_failure(s->conf->role);
     }
     char a[24];
+    if (!pg_layouts_record(s, with_snapshot ? snap : NULL)) {
+        log_error("%s database: cannot keep the columns of the captured tables in the export dir",
+                  who);
+        free(snap);
+        pgconn_close(r);
+        return db_role_failure(s->conf->role);
+    }
     if (!with_snapshot) {
         free(snap);
         pgconn_close(r);

@@ -132,8 +132,16 @@ static void rel_clear(rel_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-static bool on_relation(source *s, pg_stream *st, pgo_msg *m)
+/* ENGINE_OK, a failed query (false) or a DDL that stops the stream (ENGINE_BAD_STATE, logged). */
+static int on_relation(source *s, pg_stream *st, pgo_msg *m, bool *query_failed)
 {
+    /*
+     * Before anything of the relation is taken: a change of its columns since
+     * the feed started stops here, ahead of its first row (pg_layout.c).
+     */
+    int rc = pg_layout_check(s, st->sql, &m->relation);
+    if (rc != ENGINE_OK)
+        return rc;
     rel_entry *e = rel_find(st, m->relation.relid);
     if (!e) {
         if (st->nrels == st->caprels) {
@@ -156,7 +164,8 @@ static bool on_relation(source *s, pg_stream *st, pgo_msg *m)
         st->after = xrealloc(st->after, st->cap * sizeof *st->after);
         st->before = xrealloc(st->before, st->cap * sizeof *st->before);
     }
-    return rel_load_keys(s, st, e);
+    *query_failed = !rel_load_keys(s, st, e);
+    return ENGINE_OK;
 }
 
 static void to_values(const pgo_tuple *t, src_value *out)
@@ -249,10 +258,13 @@ static int on_message(source *s, pg_stream *st, const char *data, size_t len,
     case PGO_COMMIT:
         rc = h->commit(h->arg, m.end_lsn);
         break;
-    case PGO_RELATION:
-        if (!on_relation(s, st, &m))
+    case PGO_RELATION: {
+        bool query_failed = false;
+        rc = on_relation(s, st, &m, &query_failed);
+        if (rc == ENGINE_OK && query_failed)
             rc = sql_failed(s, st);
         break;
+    }
     case PGO_INSERT:
     case PGO_UPDATE:
     case PGO_DELETE:
