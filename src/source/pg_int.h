@@ -73,11 +73,12 @@ void pg_feed_free(pg_source *p);
 /*
  * pg_layout.c: the captured tables' columns kept in meta.db when the feed is
  * made (in the slot's exported snapshot, when given), and each relation
- * pgoutput announces compared with them: ENGINE_OK, or ENGINE_BAD_STATE after
- * logging the change and its fix (q formats the types; may be NULL).
+ * pgoutput announces compared with them, and its partitions (read on q, now)
+ * with those of the snapshot: ENGINE_OK, or ENGINE_BAD_STATE after logging
+ * the change and its fix; ENGINE_OK with *query_failed when q failed.
  */
 bool pg_layouts_record(source *s, const char *snapshot);
-int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel);
+int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel, bool *query_failed);
 
 /* pg_copy_export.c's entries. */
 int pg_rows_parts(source *s, const src_table *t, int64_t part_bytes, int max_parts);

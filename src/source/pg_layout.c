@@ -29,6 +29,34 @@
 
 #define LAYOUTS_KEY "PgFeedLayouts"
 #define PENDING_KEY "PgFeedLayoutsPending"
+/* The same for a partitioned table's partitions: {slot: {"schema.table": ["schema.part", ...]}}. */
+#define PARTS_KEY "PgFeedPartitions"
+#define PARTS_PENDING_KEY "PgFeedPartitionsPending"
+
+/*
+ * A partitioned table's partitions now, as a JSON array of "schema.name"
+ * (empty for a plain table), read on c (caller frees; NULL after a failure).
+ */
+static cJSON *partitions_now(pgconn *c, const char *schema, const char *table)
+{
+    const char *prm[] = {schema, table};
+    char *v = pgconn_query_value(
+        c,
+        "SELECT coalesce(json_agg(name ORDER BY name), '[]') FROM ("
+        "SELECT pn.nspname || '.' || pc.relname AS name "
+        "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace, "
+        "LATERAL pg_partition_tree(t.oid) pt "
+        "JOIN pg_class pc ON pc.oid = pt.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+        "WHERE n.nspname = $1 AND t.relname = $2 AND pt.level > 0) s",
+        2, prm);
+    cJSON *a = v ? cJSON_Parse(v) : NULL;
+    free(v);
+    if (a && !cJSON_IsArray(a)) {
+        cJSON_Delete(a);
+        a = NULL;
+    }
+    return a;
+}
 
 static cJSON *column_json(const char *name, long oid, long typmod)
 {
@@ -67,7 +95,9 @@ static cJSON *slot_object(cJSON *rec, const char *key, const char *slot)
 typedef struct layout_edit {
     const char *slot;
     cJSON *whole;      /* replace the slot's layouts with this (feed creation), or NULL */
-    const char *table; /* else: set layouts[table] (or pending[table] when pending) */
+    cJSON *whole_parts; /* and its partitions with this */
+    const char *key, *pending_key; /* else: LAYOUTS_KEY/PENDING_KEY or the PARTS_ ones */
+    const char *table; /* set key[table] (or pending_key[table] when pending) */
     const cJSON *cols;
     bool pending;
 } layout_edit;
@@ -77,17 +107,18 @@ static bool apply_edit(cJSON *rec, void *arg)
     layout_edit *e = arg;
     if (e->whole) {
         /* A new feed (--start-clean, a new slot): what an earlier one kept no longer applies. */
-        slot_object(rec, LAYOUTS_KEY, e->slot);
-        slot_object(rec, PENDING_KEY, e->slot);
-        cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, LAYOUTS_KEY),
-                                               e->slot, cJSON_Duplicate(e->whole, true));
-        cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, PENDING_KEY),
-                                               e->slot, cJSON_CreateObject());
+        const char *keys[] = {LAYOUTS_KEY, PENDING_KEY, PARTS_KEY, PARTS_PENDING_KEY};
+        cJSON *vals[] = {e->whole, NULL, e->whole_parts, NULL};
+        for (int k = 0; k < 4; k++) {
+            slot_object(rec, keys[k], e->slot);
+            cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, keys[k]), e->slot,
+                                                   vals[k] ? cJSON_Duplicate(vals[k], true) : cJSON_CreateObject());
+        }
         return true;
     }
-    cJSON *pend = slot_object(rec, PENDING_KEY, e->slot);
+    cJSON *pend = slot_object(rec, e->pending_key, e->slot);
     cJSON_DeleteItemFromObjectCaseSensitive(pend, e->table);
-    cJSON *o = e->pending ? pend : slot_object(rec, LAYOUTS_KEY, e->slot);
+    cJSON *o = e->pending ? pend : slot_object(rec, e->key, e->slot);
     cJSON_DeleteItemFromObjectCaseSensitive(o, e->table);
     cJSON_AddItemToObject(o, e->table, cJSON_Duplicate(e->cols, true));
     return true;
@@ -115,6 +146,7 @@ bool pg_layouts_record(source *s, const char *snapshot)
         free(sql), free(lit);
     }
     cJSON *whole = cJSON_CreateObject();
+    cJSON *whole_parts = cJSON_CreateObject();
     for (size_t i = 0; ok && i < p->feed_tables.count; i++) {
         const char *prm[] = {p->feed_schemas.items[i], p->feed_tables.items[i]};
         /* pgoutput leaves out generated columns (PostgreSQL 15), so they are left out here too. */
@@ -137,12 +169,19 @@ bool pg_layouts_record(source *s, const char *snapshot)
         PQclear(r);
         char *name = xasprintf("%s.%s", p->feed_schemas.items[i], p->feed_tables.items[i]);
         cJSON_AddItemToObject(whole, name, cols);
+        /* The snapshot read exactly these partitions' rows: one attached later was never read. */
+        cJSON *parts = partitions_now(c, p->feed_schemas.items[i], p->feed_tables.items[i]);
+        if (parts)
+            cJSON_AddItemToObject(whole_parts, name, parts);
+        else
+            ok = false;
         free(name);
     }
     pgconn_close(c);
-    layout_edit e = {.slot = p->slot, .whole = whole};
+    layout_edit e = {.slot = p->slot, .whole = whole, .whole_parts = whole_parts};
     ok = ok && catalog_status_update(s->eng->cat, apply_edit, &e);
     cJSON_Delete(whole);
+    cJSON_Delete(whole_parts);
     return ok;
 }
 
@@ -212,51 +251,121 @@ static bool well_formed(const cJSON *cols)
     return true;
 }
 
-int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel)
+/* The partitions in a but not in b: "x.p1, x.p2" (caller frees; "" when none). */
+static char *parts_minus(const cJSON *a, const cJSON *b)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_append(&sb, "");
+    const cJSON *x, *y;
+    cJSON_ArrayForEach(x, a)
+    {
+        bool found = false;
+        cJSON_ArrayForEach(y, b)
+        found = found || (cJSON_IsString(x) && cJSON_IsString(y) && str_eq(x->valuestring, y->valuestring));
+        if (!found && cJSON_IsString(x))
+            strbuf_appendf(&sb, "%s%s", sb.len ? ", " : "", x->valuestring);
+    }
+    return strbuf_detach(&sb);
+}
+
+/*
+ * One piece kept for table (its columns, or its partitions) compared with
+ * now: ENGINE_OK (the same; or nothing kept yet, now kept; or the pending
+ * piece a stop reported, now taken), ENGINE_BAD_STATE (logged, now pending),
+ * ENGINE_FAILED (meta.db).
+ */
+static int check_piece(source *s, pgconn *q, const char *key, const char *pending_key, const char *table,
+                       const cJSON *now, bool parts)
 {
     pg_source *p = pg_of(s);
     catalog *cat = s->eng->cat;
-    char *table = xasprintf("%s.%s", rel->nspname, rel->relname);
-    cJSON *now = relation_json(rel);
+    const char *who = db_role_name(s->conf->role);
     cJSON *rec = catalog_status_load(cat);
-    const cJSON *lay = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, LAYOUTS_KEY), p->slot) : NULL;
-    const cJSON *pend = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, PENDING_KEY), p->slot) : NULL;
-    const cJSON *was = cJSON_GetObjectItemCaseSensitive(lay, table);
+    const cJSON *kept = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, key), p->slot) : NULL;
+    const cJSON *pend = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, pending_key), p->slot) : NULL;
+    const cJSON *was = cJSON_GetObjectItemCaseSensitive(kept, table);
     const cJSON *pending = cJSON_GetObjectItemCaseSensitive(pend, table);
+    layout_edit e = {.slot = p->slot, .key = key, .pending_key = pending_key, .table = table, .cols = now};
     int rc = ENGINE_OK;
-    if (!well_formed(was)) {
+    char *what = NULL;
+    if (!(parts ? cJSON_IsArray(was) : well_formed(was))) {
         /*
-         * A feed made before the layouts were kept (or a table the publication
-         * got later): its first announcement is the reference from now on.
+         * A feed made before these were kept (or a table the publication got
+         * later): its first announcement is the reference from now on.
          */
-        layout_edit e = {.slot = p->slot, .table = table, .cols = now};
         if (!catalog_status_update(cat, apply_edit, &e))
             rc = ENGINE_FAILED;
-    } else if (cJSON_Compare(was, now, true)) {
-        /* unchanged */
-    } else if (pending && cJSON_Compare(pending, now, true)) {
-        /* The stop reported exactly these columns, and the operator ran export data again. */
-        char *what = describe_change(q, was, now);
-        layout_edit e = {.slot = p->slot, .table = table, .cols = now};
+        goto out;
+    }
+    if (cJSON_Compare(was, now, true))
+        goto out;
+    if (parts) {
+        char *added = parts_minus(now, was), *gone = parts_minus(was, now);
+        what = xasprintf("%s%s%s%s%s", *added ? "attached: " : "", added, *added && *gone ? "; " : "",
+                         *gone ? "detached: " : "", gone);
+        free(added), free(gone);
+    } else {
+        what = describe_change(q, was, now);
+    }
+    if (pending && cJSON_Compare(pending, now, true)) {
+        /* The stop reported exactly this, and the operator ran export data again. */
         if (catalog_status_update(cat, apply_edit, &e))
-            log_warn("%s database: table %s: taking its new columns (%s), reported when export data "
+            log_warn("%s database: table %s: taking its new %s (%s), reported when export data "
                      "stopped, as applied to the other databases: export data was run again",
-                     db_role_name(s->conf->role), table, what);
+                     who, table, parts ? "partitions" : "columns", what);
         else
             rc = ENGINE_FAILED;
-        free(what);
-    } else {
-        char *what = describe_change(q, was, now);
-        layout_edit e = {.slot = p->slot, .table = table, .cols = now, .pending = true};
-        catalog_status_update(cat, apply_edit, &e);
+        goto out;
+    }
+    e.pending = true;
+    catalog_status_update(cat, apply_edit, &e);
+    rc = ENGINE_BAD_STATE;
+    if (!parts)
         log_error("%s database: table %s changed while export data streamed (%s): no change from "
                   "then on was exported; apply the same change to the target (and, for a way back, "
                   "to the other databases), then run export data again, which takes the new columns",
-                  db_role_name(s->conf->role), table, what);
-        free(what);
-        rc = ENGINE_BAD_STATE;
-    }
+                  who, table, what);
+    else
+        /*
+         * An attached partition's rows from before the attach are in no
+         * snapshot and no change; a detached one's rows stay in the target's
+         * table (no delete is decoded for them).
+         */
+        log_error("%s database: the partitions of %s changed while export data streamed (%s): no "
+                  "change from then on was exported;%s%s make the target's %s hold the same rows "
+                  "and partitions (and, for a way back, the other databases), or start the "
+                  "migration again with --start-clean; then run export data again, which takes "
+                  "the new partitions",
+                  who, table, what,
+                  strstr(what, "attached: ") ? " the rows of an attached partition from before the "
+                                               "attach were never exported;" : "",
+                  strstr(what, "detached: ") ? " a detached partition's rows are still in the "
+                                               "target's table;" : "",
+                  table);
+out:
+    free(what);
     cJSON_Delete(rec);
+    return rc;
+}
+
+int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel, bool *query_failed)
+{
+    char *table = xasprintf("%s.%s", rel->nspname, rel->relname);
+    cJSON *now = relation_json(rel);
+    int rc = check_piece(s, q, LAYOUTS_KEY, PENDING_KEY, table, now, false);
+    if (rc == ENGINE_OK && q) {
+        /*
+         * The partitions as the catalog has them now (pgoutput announces the
+         * root only, with publish_via_partition_root; ATTACH and DETACH
+         * invalidate the root, which is announced again before its next change).
+         */
+        cJSON *parts = partitions_now(q, rel->nspname, rel->relname);
+        if (parts)
+            rc = check_piece(s, q, PARTS_KEY, PARTS_PENDING_KEY, table, parts, true);
+        else
+            *query_failed = true;
+        cJSON_Delete(parts);
+    }
     cJSON_Delete(now);
     free(table);
     return rc;

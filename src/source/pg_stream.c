@@ -132,15 +132,15 @@ static void rel_clear(rel_entry *e)
     memset(e, 0, sizeof *e);
 }
 
-/* ENGINE_OK, a failed query (false) or a DDL that stops the stream (ENGINE_BAD_STATE, logged). */
+/* ENGINE_OK, a failed query (*query_failed) or a DDL that stops the stream (ENGINE_BAD_STATE, logged). */
 static int on_relation(source *s, pg_stream *st, pgo_msg *m, bool *query_failed)
 {
     /*
      * Before anything of the relation is taken: a change of its columns since
      * the feed started stops here, ahead of its first row (pg_layout.c).
      */
-    int rc = pg_layout_check(s, st->sql, &m->relation);
-    if (rc != ENGINE_OK)
+    int rc = pg_layout_check(s, st->sql, &m->relation, query_failed);
+    if (rc != ENGINE_OK || *query_failed)
         return rc;
     rel_entry *e = rel_find(st, m->relation.relid);
     if (!e) {
