@@ -39,6 +39,12 @@
  */
 static cJSON *partitions_now(pgconn *c, const char *schema, const char *table)
 {
+    /*
+     * pg_partition_tree is PostgreSQL 12's (YugabyteDB's YSQL, a feed of the
+     * target, is 11): before it, no partitions are kept nor compared.
+     */
+    if (c->server_version_num < 120000)
+        return cJSON_CreateArray();
     const char *prm[] = {schema, table};
     char *v = pgconn_query_value(
         c,
@@ -149,15 +155,18 @@ bool pg_layouts_record(source *s, const char *snapshot)
     cJSON *whole_parts = cJSON_CreateObject();
     for (size_t i = 0; ok && i < p->feed_tables.count; i++) {
         const char *prm[] = {p->feed_schemas.items[i], p->feed_tables.items[i]};
-        /* pgoutput leaves out generated columns (PostgreSQL 15), so they are left out here too. */
-        PGresult *r = pgconn_query(c,
-                                   "SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a "
-                                   "JOIN pg_class t ON t.oid = a.attrelid "
-                                   "JOIN pg_namespace n ON n.oid = t.relnamespace "
-                                   "WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 "
-                                   "AND NOT a.attisdropped AND a.attgenerated = '' "
-                                   "ORDER BY a.attnum",
-                                   2, prm);
+        /*
+         * pgoutput leaves out generated columns, so they are left out here
+         * too (attgenerated is PostgreSQL 12's; YugabyteDB's YSQL is 11).
+         */
+        char *sql = xasprintf("SELECT a.attname, a.atttypid, a.atttypmod FROM pg_attribute a "
+                              "JOIN pg_class t ON t.oid = a.attrelid "
+                              "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                              "WHERE n.nspname = $1 AND t.relname = $2 AND a.attnum > 0 "
+                              "AND NOT a.attisdropped %s ORDER BY a.attnum",
+                              c->server_version_num >= 120000 ? "AND a.attgenerated = ''" : "");
+        PGresult *r = pgconn_query(c, sql, 2, prm);
+        free(sql);
         if (!r) {
             ok = false;
             break;
