@@ -87,23 +87,26 @@ static char *quoted_tables(const pg_source *p)
     return strbuf_detach(&sb);
 }
 
-/* Tables of the feed without REPLICA IDENTITY FULL, as "schema"."table" (into out). */
-static bool without_full_identity(pgconn *c, const pg_source *p, strlist *out)
+/*
+ * Tables of the feed, and their partitions, for which the SQL condition cond
+ * (a constant of this file, on pg_class c) holds, as "schema"."table" (into out).
+ */
+static bool feed_relations_where(pgconn *c, const pg_source *p, const char *cond, strlist *out)
 {
     char *sch = pg_text_array_literal(&p->feed_schemas), *tab = pg_text_array_literal(&p->feed_tables);
     const char *prm[] = {sch, tab};
-    /* Partitions too: their changes are decoded with their own replica identity. */
-    PGresult *r = pgconn_query(c,
-                               "WITH sel AS (SELECT c.oid FROM unnest($1::text[], $2::text[]) AS x(s, t) "
-                               " JOIN pg_namespace ns ON ns.nspname = x.s "
-                               " JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = x.t), "
-                               "rels AS (SELECT oid AS relid FROM sel UNION "
-                               " SELECT t.relid FROM sel, LATERAL pg_partition_tree(sel.oid) t) "
-                               "SELECT format('%I.%I', n.nspname, c.relname) FROM rels "
-                               "JOIN pg_class c ON c.oid = rels.relid "
-                               "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                               "WHERE c.relkind = 'r' AND c.relreplident <> 'f' ORDER BY 1",
-                               2, prm);
+    char *sql = xasprintf("WITH sel AS (SELECT c.oid FROM unnest($1::text[], $2::text[]) AS x(s, t) "
+                          " JOIN pg_namespace ns ON ns.nspname = x.s "
+                          " JOIN pg_class c ON c.relnamespace = ns.oid AND c.relname = x.t), "
+                          "rels AS (SELECT oid AS relid FROM sel UNION "
+                          " SELECT t.relid FROM sel, LATERAL pg_partition_tree(sel.oid) t) "
+                          "SELECT format('%%I.%%I', n.nspname, c.relname) FROM rels "
+                          "JOIN pg_class c ON c.oid = rels.relid "
+                          "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                          "WHERE %s ORDER BY 1",
+                          cond);
+    PGresult *r = pgconn_query(c, sql, 2, prm);
+    free(sql);
     free(sch), free(tab);
     if (!r)
         return false;
@@ -111,6 +114,12 @@ static bool without_full_identity(pgconn *c, const pg_source *p, strlist *out)
         strlist_push(out, PQgetvalue(r, i, 0));
     PQclear(r);
     return true;
+}
+
+/* Tables of the feed without REPLICA IDENTITY FULL (partitions too: theirs decodes their changes). */
+static bool without_full_identity(pgconn *c, const pg_source *p, strlist *out)
+{
+    return feed_relations_where(c, p, "c.relkind = 'r' AND c.relreplident <> 'f'", out);
 }
 
 /*
@@ -165,6 +174,33 @@ static bool check_prereqs(pgconn *c, const pg_source *p, bool need_slot, bool ch
         }
         free(free_slots);
     }
+
+    /*
+     * An UNLOGGED table's changes are not in the WAL: no publication takes it.
+     * The source's tables only (the target's are made by import schema).
+     */
+    strlist unlogged = STRLIST_INIT;
+    if (!check_identity) {
+        /* nothing to check */
+    } else if (!feed_relations_where(c, p, "c.relpersistence = 'u'", &unlogged)) {
+        ok = false;
+    } else if (unlogged.count) {
+        strbuf list = STRBUF_INIT, fix = STRBUF_INIT;
+        for (size_t i = 0; i < unlogged.count; i++) {
+            strbuf_appendf(&list, "%s%s", i ? ", " : "", unlogged.items[i]);
+            strbuf_appendf(&fix, "%sALTER TABLE %s SET LOGGED;", i ? " " : "", unlogged.items[i]);
+        }
+        char *hint = xasprintf("run: %s or leave them out (--exclude-table-list, with --start-clean "
+                               "once a run recorded them)",
+                               strbuf_cstr(&fix));
+        log_report(LOG_ERROR, "their changes are not written to the WAL, which change capture reads",
+                   hint, "%s database: %zu UNLOGGED table(s): %s", who, unlogged.count,
+                   strbuf_cstr(&list));
+        free(hint);
+        strbuf_free(&list), strbuf_free(&fix);
+        ok = false;
+    }
+    strlist_free(&unlogged);
 
     if (check_identity) {
         strlist bad = STRLIST_INIT;

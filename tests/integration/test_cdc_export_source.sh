@@ -22,6 +22,12 @@ expect_refusal "tables without REPLICA IDENTITY FULL are listed with the ALTER t
     "$V" export data -e "$ED" "${SRC_FLAGS[@]}" "${LIVE[@]}"
 assert_eq "no slot left behind by the refusal" 0 "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots")"
 psql_as source sourcedb -c 'ALTER TABLE public.pairs REPLICA IDENTITY FULL; ALTER TABLE public."Mixed Case" REPLICA IDENTITY FULL'
+psql_as source sourcedb -c "CREATE UNLOGGED TABLE public.cache (k int PRIMARY KEY); ALTER TABLE public.cache REPLICA IDENTITY FULL"
+expect_refusal "an UNLOGGED table is refused with the ALTER to run (its changes are not in the WAL)" 4 \
+    '1 UNLOGGED table\(s\): public\.cache detail: their changes are not written to the WAL, which change capture reads hint: run: ALTER TABLE public\.cache SET LOGGED; or leave them out \(--exclude-table-list' \
+    "$V" export data -e "$(new_export_dir)" "${SRC_FLAGS[@]}" "${LIVE[@]}"
+assert_eq "no slot left behind by that refusal" 0 "$(psql_as source sourcedb -c "SELECT count(*) FROM pg_replication_slots")"
+psql_as source sourcedb -c "DROP TABLE public.cache"
 pwlit=${VOYAGER_PW//\'/\'\'}
 psql_as source sourcedb -c "CREATE ROLE norepl LOGIN PASSWORD '$pwlit'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO norepl" >/dev/null
 ED0=$(new_export_dir)
