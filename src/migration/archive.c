@@ -17,17 +17,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The importers that have not applied segment s yet, of those its exporter's segments need. */
+enum { NEEDS_TARGET = 1, NEEDS_SOURCE_REPLICA = 2, NEEDS_SOURCE = 4, NEEDS_UNKNOWN = 8 };
+
+static int importers_missing(const archive_segment *s, bool fall_forward)
+{
+    if (strcmp(s->exporter_role, "source_db_exporter") == 0)
+        return (s->imported_by_target ? 0 : NEEDS_TARGET) |
+               (fall_forward && !s->imported_by_source_replica ? NEEDS_SOURCE_REPLICA : 0);
+    if (strcmp(s->exporter_role, "target_db_exporter_fb") == 0)
+        return s->imported_by_source ? 0 : NEEDS_SOURCE;
+    if (strcmp(s->exporter_role, "target_db_exporter_ff") == 0)
+        return s->imported_by_source_replica ? 0 : NEEDS_SOURCE_REPLICA;
+    return NEEDS_UNKNOWN; /* an exporter we do not know: keep its segments */
+}
+
 bool archive_segment_eligible(const archive_segment *s, bool fall_forward)
 {
-    if (!s->closed || !s->exporter_role)
-        return false;
-    if (strcmp(s->exporter_role, "source_db_exporter") == 0)
-        return s->imported_by_target && (!fall_forward || s->imported_by_source_replica);
-    if (strcmp(s->exporter_role, "target_db_exporter_fb") == 0)
-        return s->imported_by_source;
-    if (strcmp(s->exporter_role, "target_db_exporter_ff") == 0)
-        return s->imported_by_source_replica;
-    return false; /* an exporter we do not know: keep its segments */
+    return s->closed && s->exporter_role && importers_missing(s, fall_forward) == 0;
 }
 
 int archive_fs_utilization(const char *path)
@@ -228,21 +235,6 @@ static bool migration_streams_finished(cJSON *rec)
     return true;
 }
 
-/* Importers whose records a segment waits for (archive_pass), as bits. */
-enum { NEEDS_TARGET = 1, NEEDS_SOURCE_REPLICA = 2, NEEDS_SOURCE = 4 };
-
-static int importers_missing(const archive_segment *s, bool fall_forward)
-{
-    if (strcmp(s->exporter_role, "source_db_exporter") == 0)
-        return (s->imported_by_target ? 0 : NEEDS_TARGET) |
-               (fall_forward && !s->imported_by_source_replica ? NEEDS_SOURCE_REPLICA : 0);
-    if (strcmp(s->exporter_role, "target_db_exporter_fb") == 0)
-        return s->imported_by_source ? 0 : NEEDS_SOURCE;
-    if (strcmp(s->exporter_role, "target_db_exporter_ff") == 0)
-        return s->imported_by_source_replica ? 0 : NEEDS_SOURCE_REPLICA;
-    return 0;
-}
-
 typedef struct pass_result {
     engine_status rc;
     long long waiting;  /* eligible but kept: disk use under the threshold */
@@ -281,9 +273,8 @@ static pass_result archive_pass(archiver *a, bool fall_forward)
         free(abs);
         if (done_before && !present)
             continue;
-        if (!done_before && present && q->closed && q->exporter_role &&
-            !archive_segment_eligible(&s, fall_forward)) {
-            int missing = importers_missing(&s, fall_forward);
+        if (!done_before && present && q->closed && q->exporter_role) {
+            int missing = importers_missing(&s, fall_forward) & ~NEEDS_UNKNOWN;
             if (missing) {
                 if (r.unmarked++ == 0)
                     r.first_unmarked = q->segment_no;
