@@ -1,5 +1,7 @@
 #include "cdc/json_unescape.h"
 
+#include "core/util.h"
+
 #include <string.h>
 
 size_t json_literal_end(const char *s, size_t len)
@@ -23,16 +25,10 @@ static unsigned hex4(const char *p)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
+        int d = hex_digit_value(p[i]);
+        if (d < 0)
             return 0;
+        v = v << 4 | (unsigned)d;
     }
     return v;
 }

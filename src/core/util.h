@@ -61,6 +61,17 @@ bool str_eq(const char *a, const char *b);          /* NULL-safe */
 bool str_case_eq(const char *a, const char *b);     /* NULL-safe, ASCII */
 bool str_starts_with(const char *s, const char *prefix);
 bool str_ends_with(const char *s, const char *suffix);
+/* The value of hex digit c (either case), -1 when c is none. Inline: bytea decoders call it per digit. */
+static inline int hex_digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 char *str_trim(char *s);                            /* in place */
 char *str_to_lower(const char *s);                  /* new string */
 /*

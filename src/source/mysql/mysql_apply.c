@@ -8,6 +8,7 @@
 #include "source/mysql/mysql_writer_int.h"
 
 #include "core/log.h"
+#include "core/util.h"
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -19,17 +20,6 @@
 
 /* ---- values ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* bytea output: hex ('\x0aff') or the escape form (backslash doubled, others as \ooo). */
 static bool bytes_of(const char *v, size_t len, strbuf *out, const char **why)
 {
@@ -40,7 +30,7 @@ static bool bytes_of(const char *v, size_t len, strbuf *out, const char **why)
         }
         strbuf_reserve(out, (len - 2) / 2);
         for (size_t i = 2; i < len; i += 2) {
-            int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+            int hi = hex_digit_value(v[i]), lo = hex_digit_value(v[i + 1]);
             if (hi < 0 || lo < 0) {
                 *why = "a bytea value with a character that is no hex digit";
                 return false;

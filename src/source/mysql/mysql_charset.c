@@ -10,6 +10,7 @@
 #include "source/mysql/mysql_charset.h"
 
 #include "core/log.h"
+#include "core/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -108,11 +109,7 @@ static int unhex(const char *s, size_t n, unsigned char *out, size_t cap)
     if (!s || n % 2 || n / 2 > cap)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                       : -1;
+        int v = hex_digit_value(s[i]);
         if (v < 0)
             return -1;
         out[i / 2] = (unsigned char)(i % 2 ? out[i / 2] << 4 | v : v);

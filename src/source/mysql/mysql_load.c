@@ -11,6 +11,7 @@
 #include "source/mysql/mysql_writer_int.h"
 
 #include "core/log.h"
+#include "core/util.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -58,11 +59,7 @@ static bool unescape(const char *f, size_t len, strbuf *out)
         case 'x': {
             int v = 0, k = 0;
             while (k < 2 && i + 1 < len) {
-                char h = f[i + 1];
-                int d = h >= '0' && h <= '9' ? h - '0'
-                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                               : -1;
+                int d = hex_digit_value(f[i + 1]);
                 if (d < 0)
                     break;
                 v = v * 16 + d;
