@@ -28,10 +28,7 @@
  */
 static bool live_before_cutover(const cJSON *rec)
 {
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0)
-        return false;
-    return cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED;
+    return cutover_export_is_live(rec) && cutover_state_of(rec, CUTOVER_TO_TARGET) != CUTOVER_COMPLETED;
 }
 
 /* Seconds to wait for the running migration's answers (tests shorten it). */

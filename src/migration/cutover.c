@@ -109,6 +109,12 @@ cutover_state cutover_state_of(const cJSON *rec, cutover_kind k)
     return CUTOVER_COMPLETED;
 }
 
+bool cutover_export_is_live(const cJSON *rec)
+{
+    const cJSON *type = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
+    return cJSON_IsString(type) && strcmp(type->valuestring, "snapshot-and-changes") == 0;
+}
+
 bool cutover_applies(const cJSON *rec, cutover_kind k)
 {
     switch (k) {
@@ -133,8 +139,7 @@ typedef struct request_arg {
 static bool record_request(cJSON *rec, void *arg)
 {
     request_arg *a = arg;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(rec, "ExportType");
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0) {
+    if (!cutover_export_is_live(rec)) {
         a->refusal = "cutover is for live migrations";
         a->hint = "run 'export data --export-type snapshot-and-changes' first (an offline "
                   "migration needs no cutover)";

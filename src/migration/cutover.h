@@ -37,6 +37,8 @@ const char *cutover_request_key(cutover_kind k);
 
 /* The state of cutover k, from a status record. */
 cutover_state cutover_state_of(const cJSON *rec, cutover_kind k);
+/* Did export data record a live migration (--export-type snapshot-and-changes)? */
+bool cutover_export_is_live(const cJSON *rec);
 /* Is cutover k part of this migration (fall-back prepared, fall-forward used)? */
 bool cutover_applies(const cJSON *rec, cutover_kind k);
 

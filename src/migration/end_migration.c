@@ -42,8 +42,7 @@ bool migration_end_check_idle(const char *export_dir)
 void migration_end_warn_unfinished(const engine_ctx *eng)
 {
     cJSON *rec = catalog_status_load(eng->cat);
-    const cJSON *type = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "snapshot-and-changes") != 0) {
+    if (!cutover_export_is_live(rec)) {
         cJSON_Delete(rec);
         return;
     }
