@@ -15,6 +15,7 @@
 #include "core/exitcodes.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "migration/cutover.h"
 #include "snapshot/export_data.h"
 #include "snapshot/table_list.h"
 
@@ -130,8 +131,7 @@ int cmd_export_data_from_target(cmd_ctx *ctx)
 int cmd_export_data_status(cmd_ctx *ctx)
 {
     cJSON *rec = catalog_status_load(ctx->meta);
-    const cJSON *et = rec ? cJSON_GetObjectItemCaseSensitive(rec, "ExportType") : NULL;
-    bool live = cJSON_IsString(et) && strcmp(et->valuestring, EXPORT_TYPE_LIVE) == 0;
+    bool live = cutover_export_is_live(rec);
     bool cut = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedBySourceExporter"));
     cJSON_Delete(rec);
     export_table_rows rows;
