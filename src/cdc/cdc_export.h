@@ -29,6 +29,16 @@ typedef struct cdc_export_spec {
 } cdc_export_spec;
 
 /*
+ * Whether a live export run again selects only tables its feed captured from
+ * the start (logged otherwise). Once the snapshot was taken, the publication
+ * is not widened and no table is snapshotted again: a table added then would
+ * be in no snapshot and no change, missing from the target with exit 0.
+ * Fewer tables are refused by the snapshot's own table check. Called before
+ * anything of this run is recorded.
+ */
+bool cdc_export_tables_captured(engine_ctx *eng, const src_table *const *sel, size_t n);
+
+/*
  * Called by `export data` once the table list is known and before any snapshot
  * worker starts. Has the source check its prerequisites and create (or on
  * restart find) its change feed (PostgreSQL: publication and replication

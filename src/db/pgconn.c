@@ -362,6 +362,40 @@ char *pg_quote_qualified(const char *schema, const char *name)
     return q;
 }
 
+static bool plain_ident(const char *s)
+{
+    if (!*s || !((*s >= 'a' && *s <= 'z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '$'))
+            return false;
+    return true;
+}
+
+static void append_min_quoted(strbuf *sb, const char *s)
+{
+    if (plain_ident(s)) {
+        strbuf_append(sb, s);
+        return;
+    }
+    strbuf_append_char(sb, '"');
+    for (; *s; s++) {
+        if (*s == '"')
+            strbuf_append_char(sb, '"');
+        strbuf_append_char(sb, *s);
+    }
+    strbuf_append_char(sb, '"');
+}
+
+char *pg_quote_qualified_min(const char *schema, const char *name)
+{
+    strbuf sb = STRBUF_INIT;
+    append_min_quoted(&sb, schema);
+    strbuf_append_char(&sb, '.');
+    append_min_quoted(&sb, name);
+    return strbuf_detach(&sb);
+}
+
 char *pg_quote_literal(const char *s)
 {
     strbuf sb = STRBUF_INIT;

@@ -131,6 +131,12 @@ const char *pgconn_note_result(pgconn *c, const PGresult *res);
 char *pg_quote_ident(const char *ident);
 /* "schema"."table". Caller frees. */
 char *pg_quote_qualified(const char *schema, const char *name);
+/*
+ * schema.table with each part in double quotes only where PostgreSQL needs
+ * them (upstream's minimally quoted name): public."Order". Unambiguous, and
+ * readable in messages. Caller frees.
+ */
+char *pg_quote_qualified_min(const char *schema, const char *name);
 /* SQL string literal, E'' form when needed. Caller frees. */
 char *pg_quote_literal(const char *s);
 /* PostgreSQL array literal {"a","b"} of the items, for a text[] parameter (caller frees). */

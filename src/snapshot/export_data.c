@@ -176,7 +176,8 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
             log_report(LOG_ERROR, NULL, "use the same, or --start-clean to start over",
                        "an earlier export data run used --export-type %s", prev);
         free(prev);
-        if (differs || !check_same_tables(eng->cat, sel, nsel)) {
+        if (differs || !check_same_tables(eng->cat, sel, nsel) ||
+            (live && !cdc_export_tables_captured(eng, (const src_table *const *)sel, nsel))) {
             rc = ENGINE_BAD_STATE;
             goto out;
         }

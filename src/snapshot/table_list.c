@@ -3,6 +3,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "db/pgconn.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -211,36 +212,7 @@ char *table_display_name(const char *schema, const char *name)
     return xasprintf("%s.%s", schema, name);
 }
 
-static bool plain_ident(const char *s)
-{
-    if (!*s || !((*s >= 'a' && *s <= 'z') || *s == '_'))
-        return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '$'))
-            return false;
-    return true;
-}
-
-static void append_min_quoted(strbuf *sb, const char *s)
-{
-    if (plain_ident(s)) {
-        strbuf_append(sb, s);
-        return;
-    }
-    strbuf_append_char(sb, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            strbuf_append_char(sb, '"');
-        strbuf_append_char(sb, *s);
-    }
-    strbuf_append_char(sb, '"');
-}
-
 char *table_qualified_name(const char *schema, const char *name)
 {
-    strbuf sb = STRBUF_INIT;
-    append_min_quoted(&sb, schema ? schema : "public");
-    strbuf_append_char(&sb, '.');
-    append_min_quoted(&sb, name);
-    return strbuf_detach(&sb);
+    return pg_quote_qualified_min(schema ? schema : "public", name);
 }

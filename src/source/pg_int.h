@@ -79,6 +79,13 @@ void pg_feed_free(pg_source *p);
  */
 bool pg_layouts_record(source *s, const char *snapshot);
 int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel, bool *query_failed);
+/*
+ * Every captured table still in the publication as the table the feed was
+ * made with (its OID), read on q now: ENGINE_OK, or ENGINE_BAD_STATE after
+ * logging each table dropped, created again, renamed or removed from it;
+ * ENGINE_OK with *query_failed when q failed.
+ */
+int pg_layout_check_members(source *s, pgconn *q, bool *query_failed);
 
 /* pg_copy_export.c's entries. */
 int pg_rows_parts(source *s, const src_table *t, int64_t part_bytes, int max_parts);

@@ -1,7 +1,7 @@
 /*
- * The captured tables' columns (name, type OID, typmod, in order) as the
- * change feed started, kept in meta.db's status record, and compared with
- * every relation pgoutput announces (docs/DECISIONS.md "Change capture
+ * The captured tables (their OIDs, and columns: name, type OID, typmod, in
+ * order) as the change feed started, kept in meta.db's status record, and
+ * compared with every relation pgoutput announces (docs/DECISIONS.md "Change capture
  * (exporters)", DDL while streaming). pgoutput decodes each change with the
  * catalog as of that change and announces a relation again after a DDL, so a
  * type, typmod or column list that differs from the one kept is a DDL the
@@ -14,6 +14,11 @@
  *                        reported; announced again on the next run, they are
  *                        taken as the table's columns (the operator ran export
  *                        data again after applying the change on every side).
+ *   PgFeedRelids         {slot: {"schema.table": oid}}: a table dropped and
+ *                        created again under its name leaves the publication
+ *                        (nothing of the new one is decoded, and pgoutput says
+ *                        nothing), a renamed one is announced under its new
+ *                        name: both are caught by OID (pg_layout_check_members).
  */
 #include "source/pg_int.h"
 
@@ -32,6 +37,7 @@
 /* The same for a partitioned table's partitions: {slot: {"schema.table": ["schema.part", ...]}}. */
 #define PARTS_KEY "PgFeedPartitions"
 #define PARTS_PENDING_KEY "PgFeedPartitionsPending"
+#define RELIDS_KEY "PgFeedRelids"
 
 /*
  * A partitioned table's partitions now, as a JSON array of "schema.name"
@@ -49,7 +55,7 @@ static cJSON *partitions_now(pgconn *c, const char *schema, const char *table)
     char *v = pgconn_query_value(
         c,
         "SELECT coalesce(json_agg(name ORDER BY name), '[]') FROM ("
-        "SELECT pn.nspname || '.' || pc.relname AS name "
+        "SELECT format('%I.%I', pn.nspname, pc.relname) AS name "
         "FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace, "
         "LATERAL pg_partition_tree(t.oid) pt "
         "JOIN pg_class pc ON pc.oid = pt.relid JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
@@ -102,6 +108,7 @@ typedef struct layout_edit {
     const char *slot;
     cJSON *whole;      /* replace the slot's layouts with this (feed creation), or NULL */
     cJSON *whole_parts; /* and its partitions with this */
+    cJSON *whole_relids; /* and its OIDs with this */
     const char *key, *pending_key; /* else: LAYOUTS_KEY/PENDING_KEY or the PARTS_ ones */
     const char *table; /* set key[table] (or pending_key[table] when pending) */
     const cJSON *cols;
@@ -113,9 +120,9 @@ static bool apply_edit(cJSON *rec, void *arg)
     layout_edit *e = arg;
     if (e->whole) {
         /* A new feed (--start-clean, a new slot): what an earlier one kept no longer applies. */
-        const char *keys[] = {LAYOUTS_KEY, PENDING_KEY, PARTS_KEY, PARTS_PENDING_KEY};
-        cJSON *vals[] = {e->whole, NULL, e->whole_parts, NULL};
-        for (int k = 0; k < 4; k++) {
+        const char *keys[] = {LAYOUTS_KEY, PENDING_KEY, PARTS_KEY, PARTS_PENDING_KEY, RELIDS_KEY};
+        cJSON *vals[] = {e->whole, NULL, e->whole_parts, NULL, e->whole_relids};
+        for (int k = 0; k < 5; k++) {
             slot_object(rec, keys[k], e->slot);
             cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, keys[k]), e->slot,
                                                    vals[k] ? cJSON_Duplicate(vals[k], true) : cJSON_CreateObject());
@@ -153,8 +160,22 @@ bool pg_layouts_record(source *s, const char *snapshot)
     }
     cJSON *whole = cJSON_CreateObject();
     cJSON *whole_parts = cJSON_CreateObject();
+    cJSON *whole_relids = cJSON_CreateObject();
     for (size_t i = 0; ok && i < p->feed_tables.count; i++) {
         const char *prm[] = {p->feed_schemas.items[i], p->feed_tables.items[i]};
+        PGresult *rr = pgconn_query(c,
+                                    "SELECT t.oid FROM pg_class t JOIN pg_namespace n "
+                                    "ON n.oid = t.relnamespace WHERE n.nspname = $1 AND t.relname = $2",
+                                    2, prm);
+        if (rr && PQntuples(rr) != 1)
+            log_error("%s database: table %s.%s was dropped while export data started: run export data "
+                      "again", db_role_name(s->conf->role), prm[0], prm[1]);
+        double relid = rr && PQntuples(rr) == 1 ? strtod(PQgetvalue(rr, 0, 0), NULL) : 0;
+        PQclear(rr);
+        if (relid == 0) {
+            ok = false;
+            break;
+        }
         /*
          * pgoutput leaves out generated columns, so they are left out here
          * too (attgenerated is PostgreSQL 12's; YugabyteDB's YSQL is 11).
@@ -176,8 +197,9 @@ bool pg_layouts_record(source *s, const char *snapshot)
             cJSON_AddItemToArray(cols, column_json(PQgetvalue(r, k, 0), atol(PQgetvalue(r, k, 1)),
                                                    atol(PQgetvalue(r, k, 2))));
         PQclear(r);
-        char *name = xasprintf("%s.%s", p->feed_schemas.items[i], p->feed_tables.items[i]);
+        char *name = pg_quote_qualified_min(p->feed_schemas.items[i], p->feed_tables.items[i]);
         cJSON_AddItemToObject(whole, name, cols);
+        cJSON_AddNumberToObject(whole_relids, name, relid);
         /* The snapshot read exactly these partitions' rows: one attached later was never read. */
         cJSON *parts = partitions_now(c, p->feed_schemas.items[i], p->feed_tables.items[i]);
         if (parts)
@@ -187,10 +209,11 @@ bool pg_layouts_record(source *s, const char *snapshot)
         free(name);
     }
     pgconn_close(c);
-    layout_edit e = {.slot = p->slot, .whole = whole, .whole_parts = whole_parts};
+    layout_edit e = {.slot = p->slot, .whole = whole, .whole_parts = whole_parts, .whole_relids = whole_relids};
     ok = ok && catalog_status_update(s->eng->cat, apply_edit, &e);
     cJSON_Delete(whole);
     cJSON_Delete(whole_parts);
+    cJSON_Delete(whole_relids);
     return ok;
 }
 
@@ -357,11 +380,61 @@ out:
     return rc;
 }
 
+/* The OID kept for "schema.table" in relids, 0 when none. */
+static uint32_t kept_relid(const cJSON *relids, const char *table)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(relids, table);
+    return cJSON_IsNumber(o) ? (uint32_t)o->valuedouble : 0;
+}
+
+static const char RESTART_HINT[] =
+    "a live migration takes no DROP, RENAME or re-CREATE of its tables: start the migration "
+    "again with --start-clean (export data and import data)";
+
+/*
+ * A relation announced under a kept table's name with another OID (dropped,
+ * created again and put back in the publication by hand), or with a kept OID
+ * under another name (renamed): ENGINE_BAD_STATE (logged), before any row of it.
+ */
+static int check_relid(source *s, const pgo_relation *rel, const char *table)
+{
+    pg_source *p = pg_of(s);
+    cJSON *rec = catalog_status_load(s->eng->cat);
+    const cJSON *relids =
+        rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, RELIDS_KEY), p->slot) : NULL;
+    const char *who = db_role_name(s->conf->role);
+    int rc = ENGINE_OK;
+    uint32_t kept = kept_relid(relids, table);
+    const cJSON *o;
+    if (kept && kept != rel->relid) {
+        log_report(LOG_ERROR, NULL, RESTART_HINT,
+                   "%s database: table %s was dropped and created again while export data "
+                   "streamed: the changes of the new table made before it was added to publication "
+                   "%s again were not exported",
+                   who, table, p->publication);
+        rc = ENGINE_BAD_STATE;
+    } else if (!kept) {
+        cJSON_ArrayForEach(o, relids)
+        if (cJSON_IsNumber(o) && (uint32_t)o->valuedouble == rel->relid) {
+            log_report(LOG_ERROR, NULL, RESTART_HINT,
+                       "%s database: table %s was renamed to %s while export data streamed: its "
+                       "changes from then on name a table the other databases do not have",
+                       who, o->string, table);
+            rc = ENGINE_BAD_STATE;
+            break;
+        }
+    }
+    cJSON_Delete(rec);
+    return rc;
+}
+
 int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel, bool *query_failed)
 {
-    char *table = xasprintf("%s.%s", rel->nspname, rel->relname);
+    char *table = pg_quote_qualified_min(rel->nspname, rel->relname);
+    int rc = check_relid(s, rel, table);
     cJSON *now = relation_json(rel);
-    int rc = check_piece(s, q, LAYOUTS_KEY, PENDING_KEY, table, now, false);
+    if (rc == ENGINE_OK)
+        rc = check_piece(s, q, LAYOUTS_KEY, PENDING_KEY, table, now, false);
     if (rc == ENGINE_OK && q) {
         /*
          * The partitions as the catalog has them now (pgoutput announces the
@@ -377,5 +450,113 @@ int pg_layout_check(source *s, pgconn *q, const pgo_relation *rel, bool *query_f
     }
     cJSON_Delete(now);
     free(table);
+    return rc;
+}
+
+/* record_relids' edit: relids[slot][table] = oid for each of adds' members. */
+static bool record_relids(cJSON *rec, void *arg)
+{
+    const layout_edit *e = arg;
+    cJSON *o = slot_object(rec, RELIDS_KEY, e->slot);
+    const cJSON *x;
+    cJSON_ArrayForEach(x, e->cols)
+    {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, x->string);
+        cJSON_AddNumberToObject(o, x->string, x->valuedouble);
+    }
+    return true;
+}
+
+/*
+ * What became of the table kept as relid, no longer in publication pub: "was
+ * dropped", ... (caller frees; NULL with *query_failed).
+ */
+static char *fate_of(pgconn *q, uint32_t relid, const char *schema, const char *table, const char *pub,
+                     bool *query_failed)
+{
+    char oid[16];
+    snprintf(oid, sizeof oid, "%u", relid);
+    const char *prm[] = {oid, schema, table};
+    PGresult *r = pgconn_query_quiet(q,
+                                     "SELECT EXISTS (SELECT FROM pg_class WHERE oid = $1::oid), "
+                                     "EXISTS (SELECT FROM pg_class c JOIN pg_namespace n "
+                                     "ON n.oid = c.relnamespace WHERE n.nspname = $2 AND c.relname = $3)",
+                                     3, prm);
+    char *fate = NULL;
+    if (r && PQntuples(r) == 1)
+        fate = strcmp(PQgetvalue(r, 0, 0), "t") == 0
+                   ? xasprintf("was removed from publication %s", pub)
+               : strcmp(PQgetvalue(r, 0, 1), "t") == 0
+                   ? xasprintf("was dropped and created again (the new table is not in publication %s)", pub)
+                   : xstrdup("was dropped");
+    else
+        *query_failed = true;
+    PQclear(r);
+    return fate;
+}
+
+int pg_layout_check_members(source *s, pgconn *q, bool *query_failed)
+{
+    pg_source *p = pg_of(s);
+    const char *who = db_role_name(s->conf->role);
+    const char *prm[] = {p->publication};
+    PGresult *r = pgconn_query_quiet(q,
+                                     "SELECT n.nspname, c.relname, c.oid FROM pg_publication_rel pr "
+                                     "JOIN pg_publication pb ON pb.oid = pr.prpubid "
+                                     "JOIN pg_class c ON c.oid = pr.prrelid "
+                                     "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE pb.pubname = $1",
+                                     1, prm);
+    if (!r) {
+        *query_failed = true;
+        return ENGINE_OK;
+    }
+    cJSON *rec = catalog_status_load(s->eng->cat);
+    const cJSON *relids =
+        rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, RELIDS_KEY), p->slot) : NULL;
+    cJSON *adds = cJSON_CreateObject(); /* the reference of a feed made before OIDs were kept */
+    int rc = ENGINE_OK;
+    for (size_t i = 0; i < p->feed_tables.count && !*query_failed; i++) {
+        const char *schema = p->feed_schemas.items[i], *tname = p->feed_tables.items[i];
+        char *table = pg_quote_qualified_min(schema, tname);
+        uint32_t kept = kept_relid(relids, table);
+        int by_oid = -1, by_name = -1;
+        for (int k = 0; k < PQntuples(r); k++) {
+            uint32_t oid = (uint32_t)strtoul(PQgetvalue(r, k, 2), NULL, 10);
+            if (kept && oid == kept)
+                by_oid = k;
+            if (str_eq(PQgetvalue(r, k, 0), schema) && str_eq(PQgetvalue(r, k, 1), tname))
+                by_name = k;
+        }
+        char *fate = NULL;
+        if (!kept && by_name >= 0)
+            cJSON_AddNumberToObject(adds, table, strtod(PQgetvalue(r, by_name, 2), NULL));
+        else if (!kept)
+            fate = xasprintf("is not in publication %s (dropped, renamed or removed from it)", p->publication);
+        else if (by_oid >= 0 && by_oid != by_name)
+            fate = xasprintf("was renamed to %s.%s", PQgetvalue(r, by_oid, 0), PQgetvalue(r, by_oid, 1));
+        else if (by_oid < 0 && by_name >= 0)
+            fate = xasprintf("was dropped and created again (and put back in publication %s by hand)",
+                             p->publication);
+        else if (by_oid < 0)
+            fate = fate_of(q, kept, schema, tname, p->publication, query_failed);
+        if (fate) {
+            /* Nothing of it is decoded from then on, and pgoutput sends no word of it. */
+            log_report(LOG_ERROR, NULL, RESTART_HINT,
+                       "%s database: table %s %s while export data streamed: its changes from then "
+                       "on are not captured",
+                       who, table, fate);
+            rc = ENGINE_BAD_STATE;
+        }
+        free(fate);
+        free(table);
+    }
+    PQclear(r);
+    if (rc == ENGINE_OK && !*query_failed && cJSON_GetArraySize(adds) > 0) {
+        layout_edit e = {.slot = p->slot, .cols = adds};
+        if (!catalog_status_update(s->eng->cat, record_relids, &e))
+            rc = ENGINE_FAILED;
+    }
+    cJSON_Delete(adds);
+    cJSON_Delete(rec);
     return rc;
 }

@@ -19,6 +19,11 @@
 
 /* At most this many messages handled by one poll (the caller's timers run between polls). */
 #define POLL_BATCH 256
+/*
+ * How often the publication's tables are compared with the captured ones: a
+ * table dropped (or created again) leaves it without a message on the stream.
+ */
+#define MEMBERS_CHECK_MS 10000
 
 typedef struct rel_entry {
     pgo_relation rel;
@@ -34,6 +39,7 @@ struct pg_stream {
     pgconn *repl; /* replication connection */
     repl_stream rs;
     bool ever_connected; /* a failure to connect after this is a fault to ride out */
+    int64_t members_checked_ms; /* pg_layout_check_members' last run; 0: at the next poll */
     rel_entry *rels;
     size_t nrels, caprels;
     uint64_t shapes; /* the last shape_id given */
@@ -285,6 +291,16 @@ int pg_feed_poll(source *s, int timeout_ms, const source_feed_handler *h, source
 {
     pg_stream *st = stream_of(s);
     *out = (source_feed_poll){0};
+    int64_t now = now_monotonic_ms();
+    if (!st->members_checked_ms || now - st->members_checked_ms >= MEMBERS_CHECK_MS) {
+        st->members_checked_ms = now;
+        bool query_failed = false;
+        int rc = pg_layout_check_members(s, st->sql, &query_failed);
+        if (rc != ENGINE_OK)
+            return rc;
+        if (query_failed)
+            return sql_failed(s, st);
+    }
     /*
      * The messages already received, up to POLL_BATCH, in one call: the
      * caller's loop (its clocks and timers) runs once per batch, not once per
@@ -463,6 +479,7 @@ int pg_feed_connect(source *s, bool stream, src_position after, const char **des
         return db_role_failure(role);
     }
     st->rs.conn = st->repl;
+    st->members_checked_ms = 0;
     free(st->describe);
     st->describe = xasprintf("slot %s (publication %s)", p->slot, p->publication);
     if (describe)
