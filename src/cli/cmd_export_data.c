@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "migration/cutover.h"
+#include "schema/schema_names.h"
 #include "snapshot/export_data.h"
 #include "snapshot/table_list.h"
 
@@ -76,6 +77,10 @@ int cmd_export_data_from_source(cmd_ctx *ctx)
             db_conf_free(&conf);
             return refused;
         }
+    }
+    if (!schema_names_refuse_reserved(conf.schema)) {
+        db_conf_free(&conf);
+        return EXIT_BAD_ARGS;
     }
     table_patterns inc = {0}, exc = {0};
     if (!table_filter_from_opts(ctx, &inc, &exc)) {

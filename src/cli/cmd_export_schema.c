@@ -72,6 +72,8 @@ int cmd_export_schema(cmd_ctx *ctx)
                    "--source-db-schema '%s': %s", conf.schema, bad);
         goto out;
     }
+    if (!mysql && !schema_names_refuse_reserved(conf.schema))
+        goto out;
     spec.source = &conf;
     spec.typed = &typed;
     spec.quoted = quoted;

@@ -227,18 +227,29 @@ int cmd_end_migration(cmd_ctx *ctx)
     end_migration_spec spec = {0};
     if (!refuse_unused_backup_dir(ctx))
         return EXIT_BAD_ARGS;
-    if (!migration_end_check_idle(ctx->export_dir) || !end_spec_from_opts(ctx, &spec))
+    /*
+     * The other commands' locks are taken, not only probed, and kept until the
+     * export dir is emptied: one started during the question or the cleaning
+     * would be wiped under its feet.
+     */
+    cmd_lock **locks = migration_end_take_locks(ctx->export_dir, ctx->log_name);
+    if (!locks)
         return EXIT_BAD_STATE;
+    int rc = EXIT_BAD_STATE;
+    if (!end_spec_from_opts(ctx, &spec) ||
+        (spec.backup_dir && !migration_end_check_backup_dir(&ctx->eng, &spec)))
+        goto out;
     migration_end_warn_unfinished(&ctx->eng);
     if (!cmd_confirm(ctx, "end the migration: drop its replication slots, publications and "
                           "metadata on every database and empty the export dir?"))
-        return EXIT_BAD_STATE;
+        goto out;
     db_role failed = DB_SOURCE;
     engine_status st = recorded_confs(ctx, spec.conf, &failed) ? migration_end(&ctx->eng, &spec)
                                                                : db_role_failure(failed);
     free_confs(spec.conf);
+    rc = exit_code_of(st);
     if (st != ENGINE_OK)
-        return exit_code_of(st);
+        goto out;
     /* Everything left lives in the export dir: close it all, then empty it. */
     catalog_close(ctx->meta);
     ctx->meta = NULL;
@@ -246,5 +257,8 @@ int cmd_end_migration(cmd_ctx *ctx)
     cmd_lock_release(ctx->lock);
     ctx->lock = NULL;
     log_close();
-    return exit_code_of(migration_end_empty_export_dir(ctx->export_dir));
+    rc = exit_code_of(migration_end_empty_export_dir(ctx->export_dir));
+out:
+    migration_end_release_locks(locks);
+    return rc;
 }

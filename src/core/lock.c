@@ -23,17 +23,44 @@ static char *lock_path(const char *export_dir, const char *name)
     return xasprintf("%s/.%s.lck", export_dir, name);
 }
 
+/*
+ * The owner recorded in a lock file: "<pid>\n", or "<pid> <holder>\n" when a
+ * process holds the lock of another command (end migration holds them all).
+ * *holder gets "" when none is recorded.
+ */
+static pid_t read_owner(int fd, char holder[64])
+{
+    char buf[96] = {0};
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    holder[0] = '\0';
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *sp = strchr(buf, ' ');
+    if (sp) {
+        *sp = '\0';
+        snprintf(holder, 64, "%s", str_trim(sp + 1));
+    }
+    int64_t pid = 0;
+    if (!parse_int64(str_trim(buf), 1, INT32_MAX, &pid))
+        pid = 0;
+    return (pid_t)pid;
+}
+
 static pid_t read_pid(int fd)
 {
-    char buf[32] = {0};
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    int64_t pid = 0;
-    if (n > 0) {
-        buf[n] = '\0';
-        if (!parse_int64(str_trim(buf), 1, INT32_MAX, &pid))
-            pid = 0;
-    }
-    return (pid_t)pid;
+    char holder[64];
+    return read_owner(fd, holder);
+}
+
+/* "import-data-to-target" -> "import data to target" (caller frees). */
+static char *command_words(const char *name)
+{
+    char *cmd = xstrdup(name);
+    for (char *p = cmd; *p; p++)
+        if (*p == '-')
+            *p = ' ';
+    return cmd;
 }
 
 /* The file we locked is still the one at path (not unlinked by a releasing owner). */
@@ -43,11 +70,16 @@ static bool same_file(int fd, const char *path)
     return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name)
+/* cmd_lock_try, and the name the owner recorded (by_holder, "" when none) when it is held. */
+static cmd_lock *lock_try(const char *export_dir, const char *name, const char *holder, bool *held,
+                          pid_t *owner, char by_holder[64])
 {
     char *path = lock_path(export_dir, name);
     int fd;
     int rc;
+    *held = false;
+    *owner = 0;
+    by_holder[0] = '\0';
     for (int attempt = 0;; attempt++) {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
@@ -61,15 +93,8 @@ cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name)
         close(fd); /* raced with a release that unlinked the file: try the new one */
     }
     if (rc != 0) {
-        pid_t pid = read_pid(fd);
-        char *cmd = xstrdup(name);
-        for (char *p = cmd; *p; p++)
-            if (*p == '-')
-                *p = ' ';
-        log_report(LOG_ERROR, NULL, "wait for it to finish or stop it first",
-                   "another 'yb-voyager %s' (pid %d) is running on export dir %s", cmd, (int)pid,
-                   export_dir);
-        free(cmd);
+        *held = true;
+        *owner = read_owner(fd, by_holder);
         close(fd);
         free(path);
         return NULL;
@@ -82,19 +107,62 @@ cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name)
         l->stale_pid = old;
         log_info("took over the lock %s left by pid %d, which is no longer running", path, (int)old);
     }
-    char buf[32];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+    char buf[96];
+    int n = holder ? snprintf(buf, sizeof buf, "%d %s\n", (int)getpid(), holder)
+                   : snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (n < 0 || (size_t)n >= sizeof buf || ftruncate(fd, 0) != 0 ||
+        pwrite(fd, buf, (size_t)n, 0) != n)
         log_warn("cannot write pid to lock file %s: %s", path, strerror(errno));
     return l;
+}
+
+cmd_lock *cmd_lock_try(const char *export_dir, const char *name, const char *holder, bool *held,
+                       pid_t *owner)
+{
+    pid_t pid = 0;
+    char by_holder[64];
+    cmd_lock *l = lock_try(export_dir, name, holder, held, &pid, by_holder);
+    if (owner)
+        *owner = pid;
+    return l;
+}
+
+cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name)
+{
+    bool held = false;
+    pid_t pid = 0;
+    char holder[64];
+    cmd_lock *l = lock_try(export_dir, name, NULL, &held, &pid, holder);
+    if (l || !held)
+        return l;
+    char *cmd = command_words(name);
+    if (holder[0] && strcmp(holder, name) != 0) {
+        char *by = command_words(holder);
+        log_report(LOG_ERROR, NULL, "wait for it to finish",
+                   "'yb-voyager %s' (pid %d) is running on export dir %s and holds the lock of "
+                   "'yb-voyager %s'",
+                   by, (int)pid, export_dir, cmd);
+        free(by);
+    } else {
+        log_report(LOG_ERROR, NULL, "wait for it to finish or stop it first",
+                   "another 'yb-voyager %s' (pid %d) is running on export dir %s", cmd, (int)pid,
+                   export_dir);
+    }
+    free(cmd);
+    return NULL;
 }
 
 void cmd_lock_release(cmd_lock *l)
 {
     if (!l)
         return;
-    /* Unlink before unlocking so a waiter never locks a file that is going away. */
-    unlink(l->path);
+    /*
+     * Unlink before unlocking so a waiter never locks a file that is going away;
+     * only our own file: after end migration emptied the export dir, the path
+     * may name a newer command's lock.
+     */
+    if (same_file(l->fd, l->path))
+        unlink(l->path);
     close(l->fd);
     free(l->path);
     free(l);

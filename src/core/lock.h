@@ -17,6 +17,14 @@ typedef struct cmd_lock cmd_lock;
  * cmd_lock_release().
  */
 cmd_lock *cmd_lock_acquire(const char *export_dir, const char *name);
+/*
+ * Take the lock for `name` without logging that it is held: NULL and *held
+ * (the owner's pid in *owner when given) when another process has it; NULL and
+ * !*held after an error (logged). holder: the command taking another
+ * command's lock (recorded, so that command is told who holds it), or NULL.
+ */
+cmd_lock *cmd_lock_try(const char *export_dir, const char *name, const char *holder, bool *held,
+                       pid_t *owner);
 void cmd_lock_release(cmd_lock *l);
 /* Pid of the stale owner this lock took over, 0 when none. */
 pid_t cmd_lock_stale_pid(const cmd_lock *l);

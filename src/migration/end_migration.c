@@ -12,6 +12,7 @@
 #include "source/writer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,11 +22,19 @@ const char *const migration_process_locks[] = {
     "import-data-to-source-replica", "archive-changes", NULL,
 };
 
-bool migration_end_check_idle(const char *export_dir)
+cmd_lock **migration_end_take_locks(const char *export_dir, const char *holder)
 {
-    for (int i = 0; migration_process_locks[i]; i++) {
+    size_t n = 0;
+    while (migration_process_locks[n])
+        n++;
+    cmd_lock **held = xcalloc(n + 1, sizeof *held);
+    for (size_t i = 0; i < n; i++) {
+        bool busy = false;
         pid_t pid = 0;
-        if (cmd_lock_is_held(export_dir, migration_process_locks[i], &pid)) {
+        held[i] = cmd_lock_try(export_dir, migration_process_locks[i], holder, &busy, &pid);
+        if (held[i])
+            continue;
+        if (busy) {
             char *cmd = xstrdup(migration_process_locks[i]);
             for (char *p = cmd; *p; p++)
                 if (*p == '-')
@@ -33,10 +42,18 @@ bool migration_end_check_idle(const char *export_dir)
             log_report(LOG_ERROR, NULL, "stop it before ending the migration",
                        "'yb-voyager %s' (pid %d) is still running on this export dir", cmd, (int)pid);
             free(cmd);
-            return false;
         }
+        migration_end_release_locks(held);
+        return NULL;
     }
-    return true;
+    return held;
+}
+
+void migration_end_release_locks(cmd_lock **locks)
+{
+    for (size_t i = 0; locks && locks[i]; i++)
+        cmd_lock_release(locks[i]);
+    free(locks);
 }
 
 void migration_end_warn_unfinished(const engine_ctx *eng)
@@ -103,32 +120,173 @@ static engine_status save_data_report(const engine_ctx *eng, const end_migration
     return rc;
 }
 
+/* The backups end migration makes: each export-dir subdirectory to <backup-dir>/<same name>. */
+static size_t backups_wanted(const end_migration_spec *spec, const char *out[4])
+{
+    size_t n = 0;
+    if (spec->backup_schema)
+        out[n++] = "schema";
+    if (spec->backup_data)
+        out[n++] = "data";
+    if (spec->backup_reports)
+        out[n++] = "reports";
+    if (spec->backup_logs)
+        out[n++] = "logs";
+    return n;
+}
+
+/* The status key naming the --backup-dir an earlier attempt of this end migration wrote to. */
+#define BACKUP_DIR_KEY "EndMigrationBackupDir"
+
+bool migration_end_check_backup_dir(const engine_ctx *eng, const end_migration_spec *spec)
+{
+    const char *subdirs[4];
+    size_t n = backups_wanted(spec, subdirs);
+    if (n == 0)
+        return true;
+    /*
+     * An earlier attempt that backed up and then failed on a database: these
+     * subdirectories hold this migration's own backup, rewritten now.
+     */
+    char *real = realpath(spec->backup_dir, NULL);
+    char *earlier = catalog_status_get_string(eng->cat, BACKUP_DIR_KEY);
+    bool own = real && earlier && strcmp(real, earlier) == 0;
+    free(real);
+    free(earlier);
+    if (own)
+        return true;
+    strbuf used = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        char *dst = xasprintf("%s/%s", spec->backup_dir, subdirs[i]);
+        /* a file of that name: the copy would fail; a directory with entries: the copy would mix */
+        if (fs_exists(dst) && (!fs_is_dir(dst) || !fs_dir_is_empty(dst)))
+            strbuf_appendf(&used, "%s%s", used.len ? ", " : "", dst);
+        free(dst);
+    }
+    bool ok = used.len == 0;
+    if (!ok)
+        log_report(LOG_ERROR,
+                   "the backup would overwrite or mix with what is there (another migration's "
+                   "backup?); nothing was changed",
+                   "give another --backup-dir (an empty directory, one per migration)",
+                   "--backup-dir %s already holds %s", spec->backup_dir, strbuf_cstr(&used));
+    strbuf_free(&used);
+    return ok;
+}
+
 static bool back_up(const engine_ctx *eng, const end_migration_spec *spec)
 {
-    const struct {
-        bool wanted;
-        const char *subdir;
-    } backups[] = {
-        {spec->backup_schema, "schema"},
-        {spec->backup_data, "data"},
-        {spec->backup_reports, "reports"},
-        {spec->backup_logs, "logs"},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(backups); i++) {
-        if (!backups[i].wanted)
-            continue;
-        char *src = xasprintf("%s/%s", eng->export_dir, backups[i].subdir);
-        char *dst = xasprintf("%s/%s", spec->backup_dir, backups[i].subdir);
+    const char *subdirs[4];
+    size_t n = backups_wanted(spec, subdirs);
+    /* recorded before the first byte is copied: a retry after a failed copy may rewrite it */
+    char *real = n ? realpath(spec->backup_dir, NULL) : NULL;
+    bool noted = !n || (real && catalog_status_set_string(eng->cat, BACKUP_DIR_KEY, real));
+    free(real);
+    if (!noted) {
+        log_error("cannot note the backup dir %s in the migration status", spec->backup_dir);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *src = xasprintf("%s/%s", eng->export_dir, subdirs[i]);
+        char *dst = xasprintf("%s/%s", spec->backup_dir, subdirs[i]);
         bool ok = fs_copy_tree(src, dst);
         if (!ok)
             log_error("cannot back up %s to %s: %s", src, dst, strerror(errno));
         else
-            log_say("backed up %s/ to %s", backups[i].subdir, dst);
+            log_say("backed up %s/ to %s", subdirs[i], dst);
         free(src);
         free(dst);
         if (!ok)
             return false;
     }
+    return true;
+}
+
+/* The tables the importers create in ybvoyager_metadata, every row keyed by migration_uuid. */
+static const char *const bookkeeping_tables[] = {
+    "ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3",
+    "ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo",
+    "ybvoyager_metadata.ybvoyager_imported_event_count_by_table",
+};
+
+/* Is the query's single value "t"? -1 when it failed (logged). */
+static int query_true(pgconn *c, const char *sql, int nparams, const char *const *params)
+{
+    char *v = pgconn_query_value(c, sql, nparams, params);
+    int out = v ? strcmp(v, "t") == 0 : -1;
+    free(v);
+    return out;
+}
+
+/*
+ * This migration's rows in ybvoyager_metadata, and no more: another migration
+ * into the same database keeps its bookkeeping there (else it loads again what
+ * it had loaded), and the schema may be a user's (a source schema of that name
+ * is refused by export, but one made by hand is not ours to drop). A table goes
+ * when no row is left, the schema when it held a bookkeeping table and nothing
+ * is left in it; one transaction, the tables locked so an importer of another
+ * migration cannot write between the count and the drop.
+ */
+static bool clean_bookkeeping(pgconn *c, db_role role, const char *uuid)
+{
+    int has = query_true(
+        c, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ybvoyager_metadata')", 0, NULL);
+    if (has != 1)
+        return has == 0;
+    if (!pgconn_exec(c, "BEGIN"))
+        return false;
+    bool ok = true, other_rows = false, ours = false;
+    const char *p1[] = {uuid};
+    for (size_t i = 0; ok && i < ARRAY_LEN(bookkeeping_tables); i++) {
+        const char *t = bookkeeping_tables[i];
+        const char *pt[] = {t};
+        int exists = query_true(c, "SELECT to_regclass($1) IS NOT NULL", 1, pt);
+        if (exists != 1) {
+            ok = exists == 0;
+            continue;
+        }
+        ours = true;
+        char *lock = xasprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", t);
+        char *del = xasprintf("DELETE FROM %s WHERE migration_uuid = $1", t);
+        char *left = xasprintf("SELECT EXISTS (SELECT 1 FROM %s)", t);
+        char *drop = xasprintf("DROP TABLE %s", t);
+        int rows_left = -1;
+        ok = pgconn_exec(c, lock) && pgconn_exec_params(c, del, 1, p1) &&
+             (rows_left = query_true(c, left, 0, NULL)) >= 0;
+        if (ok && rows_left)
+            other_rows = true;
+        else if (ok)
+            ok = pgconn_exec(c, drop);
+        free(lock);
+        free(del);
+        free(left);
+        free(drop);
+    }
+    /* every object in a schema depends on it (deptype 'n'): none left, the schema is empty */
+    int in_use = ok ? query_true(c,
+                                 "SELECT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_namespace n ON "
+                                 "d.refobjid = n.oid WHERE d.refclassid = 'pg_namespace'::regclass "
+                                 "AND n.nspname = 'ybvoyager_metadata')",
+                                 0, NULL)
+                    : -1;
+    /* a schema of that name without any bookkeeping table was not made by this tool */
+    bool drop = ours && in_use == 0;
+    ok = in_use >= 0 && (!drop || pgconn_exec(c, "DROP SCHEMA ybvoyager_metadata")) &&
+         pgconn_exec(c, "COMMIT");
+    if (!ok) {
+        pgconn_exec(c, "ROLLBACK");
+        return false;
+    }
+    if (drop)
+        log_say("%s database: dropped schema ybvoyager_metadata", db_role_name(role));
+    else if (ours)
+        log_say("%s database: deleted this migration's rows from ybvoyager_metadata; the schema is "
+                "kept: it holds %s",
+                db_role_name(role),
+                other_rows ? "other migrations' bookkeeping" : "objects this tool did not create");
+    else
+        log_say("%s database: schema ybvoyager_metadata kept: it holds no bookkeeping of this tool",
+                db_role_name(role));
     return true;
 }
 
@@ -139,7 +297,7 @@ static bool back_up(const engine_ctx *eng, const end_migration_spec *spec)
  * process runs (checked), so an active slot's walsender is a leftover and is
  * ended, and every slot and publication named after the migration goes.
  */
-static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
+static bool clean_database(catalog *cat, db_conf *conf, const char *uuid, const char *uuid_hex)
 {
     db_role role = conf->role;
     pgconn *c = db_connect_recorded(cat, conf, NULL);
@@ -174,15 +332,7 @@ static bool clean_database(catalog *cat, db_conf *conf, const char *uuid_hex)
     }
     ok = ok && r != NULL;
     PQclear(r);
-    char *has = pgconn_query_value(
-        c, "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'", 0, NULL);
-    if (has && strcmp(has, "0") != 0) {
-        if (pgconn_exec(c, "DROP SCHEMA IF EXISTS ybvoyager_metadata CASCADE"))
-            log_say("%s database: dropped schema ybvoyager_metadata", db_role_name(role));
-        else
-            ok = false;
-    }
-    free(has);
+    ok = ok && clean_bookkeeping(c, role, uuid);
     pgconn_close(c);
     return ok;
 }
@@ -279,7 +429,8 @@ engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spe
         bool by_writer = false;
         bool cleaned = clean_by_writer(eng, spec->conf[i], &by_writer);
         if (!by_writer)
-            cleaned = clean_database(eng->cat, spec->conf[i], uuid_hex);
+            cleaned = clean_database(eng->cat, spec->conf[i], catalog_migration_uuid(eng->cat),
+                                     uuid_hex);
         if (!cleaned) {
             log_report(LOG_ERROR, "the export dir is kept until every database is clean",
                        "fix the problem above and run end migration again",

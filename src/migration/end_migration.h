@@ -3,6 +3,7 @@
 #define VOYAGER_MIGRATION_END_MIGRATION_H
 
 #include "core/engine.h"
+#include "core/lock.h"
 #include "migration/report.h"
 
 #include <stdbool.h>
@@ -15,10 +16,23 @@ typedef struct end_migration_spec {
 } end_migration_spec;
 
 /*
- * False (after an error naming it) when a command that changes the migration
- * still runs on the export dir: ending the migration under it would break it.
+ * Take the lock of every command that changes the migration (recording holder,
+ * so such a command started meanwhile is told who holds it) and keep them until
+ * migration_end_release_locks(): ending the migration under a running command
+ * would wipe its work. NULL after an error naming the command that runs.
+ * The caller owns the NULL-terminated array.
  */
-bool migration_end_check_idle(const char *export_dir);
+cmd_lock **migration_end_take_locks(const char *export_dir, const char *holder);
+void migration_end_release_locks(cmd_lock **locks);
+
+/*
+ * False (after an error naming them and the fix) when a subdirectory of
+ * spec->backup_dir that the backups would write is not empty: another
+ * migration's backup would be overwritten or mixed. Before anything changes.
+ * The --backup-dir an earlier attempt of this end migration wrote to (noted in
+ * the status record) passes: a retry rewrites its own backup.
+ */
+bool migration_end_check_backup_dir(const engine_ctx *eng, const end_migration_spec *spec);
 
 /*
  * Warn (stderr and log) when a live migration is ended before its last

@@ -1,5 +1,7 @@
 #include "schema/schema_names.h"
 
+#include "core/log.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,4 +86,30 @@ bool schema_names_parse(const char *list, strlist *out, const char **bad)
 bool schema_names_parse_typed(const char *list, strlist *out, bool **quoted, const char **bad)
 {
     return parse(list, false, out, quoted, bad);
+}
+
+bool schema_names_refuse_reserved(const char *list)
+{
+    strlist names = STRLIST_INIT;
+    bool *quoted = NULL;
+    const char *bad = NULL;
+    const char *hit = NULL;
+    if (list && parse(list, false, &names, &quoted, &bad)) {
+        for (size_t i = 0; !hit && i < names.count; i++) {
+            const char *n = names.items[i];
+            if (quoted[i] ? strcmp(n, SCHEMA_NAMES_RESERVED) == 0
+                          : str_case_eq(n, SCHEMA_NAMES_RESERVED))
+                hit = n;
+        }
+    }
+    if (hit)
+        log_report(LOG_ERROR,
+                   "yb-voyager keeps its bookkeeping in a schema of that name on every database it "
+                   "imports into: the migrated tables would be mixed with it",
+                   "rename that schema on the source (ALTER SCHEMA ... RENAME TO ...) and give the "
+                   "new name",
+                   "--source-db-schema %s: schema name %s is reserved", list, hit);
+    strlist_free(&names);
+    free(quoted);
+    return hit == NULL;
 }

@@ -23,4 +23,16 @@ bool schema_names_parse(const char *list, strlist *out, const char **bad);
  */
 bool schema_names_parse_typed(const char *list, strlist *out, bool **quoted, const char **bad);
 
+/* The schema (MySQL: database) that holds the importers' bookkeeping on every database. */
+#define SCHEMA_NAMES_RESERVED "ybvoyager_metadata"
+
+/*
+ * False, after a one-line error naming it, when list (--source-db-schema as
+ * typed) names the bookkeeping schema SCHEMA_NAMES_RESERVED: an unquoted name
+ * in any case, a quoted one exactly: its tables would be mixed with the
+ * importers' bookkeeping tables on every database. True for a list that
+ * does not parse (its own error comes later).
+ */
+bool schema_names_refuse_reserved(const char *list);
+
 #endif

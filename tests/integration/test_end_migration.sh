@@ -23,7 +23,13 @@ psql_as source sourcedb -c "CREATE PUBLICATION voyager_pub_$uuid FOR ALL TABLES"
     -c "CREATE PUBLICATION other_pub FOR ALL TABLES" \
     -c "SELECT pg_create_logical_replication_slot('voyager_slot_$uuid', 'pgoutput')" \
     -c "SELECT pg_create_logical_replication_slot('other_slot', 'pgoutput')" >/dev/null
-psql_as target yugabyte -c "CREATE SCHEMA ybvoyager_metadata; CREATE TABLE ybvoyager_metadata.t(i int)" \
+# (the bookkeeping table as import data makes it, with a row of this migration)
+psql_as target yugabyte -c "CREATE SCHEMA ybvoyager_metadata" \
+    -c "CREATE TABLE ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 (migration_uuid uuid NOT NULL,
+        data_file_name text NOT NULL, batch_number integer NOT NULL, schema_name text NOT NULL,
+        table_name text NOT NULL, rows_imported bigint,
+        PRIMARY KEY (migration_uuid, data_file_name, batch_number, schema_name, table_name))" \
+    -c "INSERT INTO ybvoyager_metadata.ybvoyager_import_data_batches_metainfo_v3 VALUES ('$uuid', 'f', 1, 'public', 't', 1)" \
     -c "CREATE PUBLICATION voyager_pub_$uuid" >/dev/null
 echo "CREATE TABLE x();" >"$ED/schema/keep.sql"
 echo "a log line" >"$ED/logs/yb-voyager-export-data-from-source.log"
