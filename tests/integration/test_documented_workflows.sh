@@ -111,6 +111,9 @@ end_migration() { # end_migration W ED: as documented, with every report saved t
         not_ok "[$w] the backup has the data-migration report" "$(ls "$bk/reports" 2>&1)"
     assert_eq "[$w] no replication slot left" "0 0" \
         "$(psql_as source postgres -c "SELECT count(*) FROM pg_replication_slots WHERE database = 'src_$w'") $(psql_as target postgres -c "SELECT count(*) FROM pg_replication_slots WHERE database = 'tgt_$w'")"
+    # every bookkeeping table held only this migration's rows: the schema goes on both sides
+    assert_eq "[$w] no ybvoyager_metadata left" "0 0" \
+        "$(psql_as source "src_$w" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'") $(psql_as target "tgt_$w" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata'")"
 }
 
 # ---------------------------------------------------------------- plain live migration
