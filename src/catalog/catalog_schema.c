@@ -16,7 +16,7 @@
 
 #include <stdlib.h>
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 static const char *const tables_sql =
     /* the migration status record: one JSON object (catalog.h) */
@@ -107,7 +107,9 @@ static const char *const tables_sql =
     " last_commit_lsn INTEGER NOT NULL DEFAULT 0,"
     " last_vsn INTEGER NOT NULL DEFAULT 0,"
     " total_events INTEGER NOT NULL DEFAULT 0, tables TEXT,"
-    " stream_done INTEGER NOT NULL DEFAULT 0);"
+    " stream_done INTEGER NOT NULL DEFAULT 0,"
+    /* the highest position confirmed to the feed beyond last_commit_lsn; -1: not known */
+    " confirmed_lsn INTEGER NOT NULL DEFAULT -1);"
 
     /*
      * What each apply channel had committed when segments were last marked
@@ -152,6 +154,7 @@ static const char *const added_columns[][3] = {
     {"snapshot_import_table", "export_attempt", "INTEGER NOT NULL DEFAULT 0"},
     {"snapshot_import_batch", "schema_name", "TEXT NOT NULL DEFAULT ''"},
     {"snapshot_import_batch", "table_name", "TEXT NOT NULL DEFAULT ''"},
+    {"cdc_exporter_state", "confirmed_lsn", "INTEGER NOT NULL DEFAULT -1"},
 };
 
 static bool add_missing_columns(catalog *m)

@@ -27,6 +27,7 @@ static void fill_exporter(sqlite3_stmt *st, void *row)
         .last_commit_lsn = sqlite3_column_int64(st, 5),
         .last_vsn = sqlite3_column_int64(st, 6),
         .total_events = sqlite3_column_int64(st, 7),
+        .confirmed_lsn = sqlite3_column_int64(st, 8),
     };
 }
 
@@ -36,7 +37,7 @@ bool qm_exporter_get(catalog *m, const char *role, qm_exporter *out)
     bool found;
     return catalog_load_row(m, "the change exporter's state", fill_exporter, out, &found,
                             "SELECT slot_name, publication_name, tables, snapshot_done, "
-                            "stream_done, last_commit_lsn, last_vsn, total_events "
+                            "stream_done, last_commit_lsn, last_vsn, total_events, confirmed_lsn "
                             "FROM cdc_exporter_state WHERE exporter_role = ?1",
                             "s", role);
 }
@@ -55,9 +56,18 @@ bool qm_exporter_record(catalog *m, const char *role, const char *slot, const ch
     return catalog_run(m, NULL,
                        "UPDATE cdc_exporter_state SET slot_name = ?2, publication_name = ?3, "
                        "tables = ?4, snapshot_done = CASE WHEN ?5 THEN 0 ELSE snapshot_done END, "
-                       "last_commit_lsn = CASE WHEN ?5 THEN 0 ELSE last_commit_lsn END "
+                       "last_commit_lsn = CASE WHEN ?5 THEN 0 ELSE last_commit_lsn END, "
+                       "confirmed_lsn = CASE WHEN ?5 THEN -1 ELSE confirmed_lsn END "
                        "WHERE exporter_role = ?1",
                        "ssssi", role, slot, publication, tables_json, reset_position ? 1LL : 0LL);
+}
+
+bool qm_exporter_set_confirmed(catalog *m, const char *role, long long lsn)
+{
+    return catalog_run(m, NULL,
+                       "UPDATE cdc_exporter_state SET confirmed_lsn = max(confirmed_lsn, ?2) "
+                       "WHERE exporter_role = ?1",
+                       "si", role, lsn);
 }
 
 bool qm_exporter_set_snapshot_done(catalog *m, const char *role)

@@ -31,6 +31,14 @@ typedef struct qm_exporter {
     long long last_commit_lsn;
     long long last_vsn;
     long long total_events;
+    /*
+     * The highest position confirmed to the feed beyond last_commit_lsn (an
+     * idle stream's, or the feed's start): recorded before it is confirmed,
+     * so a feed confirmed further than this export dir knows is told apart
+     * (a restored copy of the dir). -1: not known (a feed recorded by an
+     * older build, or one being made).
+     */
+    long long confirmed_lsn;
 } qm_exporter;
 
 /* Create the role's row when missing. */
@@ -44,6 +52,8 @@ void qm_exporter_free(qm_exporter *e);
  */
 bool qm_exporter_record(catalog *m, const char *role, const char *slot, const char *publication,
                         const char *tables_json, bool reset_position);
+/* Raise the role's confirmed_lsn to lsn (never lowers it). */
+bool qm_exporter_set_confirmed(catalog *m, const char *role, long long lsn);
 /* The snapshot of this role's slot is complete and durable. */
 bool qm_exporter_set_snapshot_done(catalog *m, const char *role);
 

@@ -83,7 +83,46 @@ static bool reset_change_capture(engine_ctx *eng, cdc_export_state *st)
     return ok;
 }
 
-bool cdc_export_tables_captured(engine_ctx *eng, const src_table *const *sel, size_t n)
+/*
+ * An existing feed confirmed further than this export dir's queue knows (its
+ * last commit, or the position recorded before an idle confirmation): the
+ * server will not send those changes again, and they are in no queue of this
+ * dir. It is an older copy restored, or another copy of it used the feed
+ * (--start-clean there makes the feed again under the same name). Refused
+ * (logged) instead of streaming on without them.
+ */
+static engine_status check_feed_position(engine_ctx *eng, source *src, const char *role, const char *name)
+{
+    const source_ops *ops = src->ops;
+    if (!ops->feed_confirmed)
+        return ENGINE_OK;
+    qm_exporter pos;
+    if (!qm_exporter_get(eng->cat, role, &pos))
+        return ENGINE_FAILED;
+    long long known = pos.confirmed_lsn, last_commit = pos.last_commit_lsn;
+    qm_exporter_free(&pos);
+    if (known < 0)
+        return ENGINE_OK; /* recorded by an older build, or the feed was being made */
+    if (last_commit > known)
+        known = last_commit;
+    src_position at = 0;
+    engine_status rc = ops->feed_confirmed(src, &at);
+    if (rc != ENGINE_OK || at <= (src_position)known)
+        return rc;
+    char a[32], b[32];
+    log_report(LOG_ERROR, NULL,
+               "run export data on the newest copy of this export directory (the one that ran "
+               "last), or start the migration again with --start-clean",
+               "%s database: %s %s was confirmed up to %s %s, but this export directory's queue "
+               "ends at %s: the changes in between are in no queue of it and the server will not "
+               "send them again (is this export directory an older copy, or did another copy of "
+               "it use %s?)",
+               db_role_name(src->conf->role), ops->feed_noun, name, ops->position_name,
+               ops->format_position(at, a), ops->format_position((src_position)known, b), name);
+    return ENGINE_BAD_STATE;
+}
+
+bool cdc_export_keep_captured(engine_ctx *eng, src_table **sel, size_t *n, bool listed)
 {
     qm_exporter pos;
     cdc_tables captured = {0};
@@ -93,12 +132,15 @@ bool cdc_export_tables_captured(engine_ctx *eng, const src_table *const *sel, si
     /* Before its snapshot the feed is made again, with this run's tables; a feed recorded without them is not checked. */
     if (pos.snapshot_done && !pos.stream_done && pos.tables_json &&
         cdc_tables_from_json(&captured, pos.tables_json)) {
-        for (size_t i = 0; i < n; i++) {
+        size_t kept = 0;
+        for (size_t i = 0; i < *n; i++) {
             bool found = false;
             for (size_t k = 0; k < captured.tables.count && !found; k++)
                 found = str_eq(sel[i]->schema, captured.schemas.items[k]) &&
                         str_eq(sel[i]->name, captured.tables.items[k]);
-            if (!found) {
+            if (found) {
+                sel[kept++] = sel[i];
+            } else if (listed) {
                 log_report(LOG_ERROR, NULL,
                            "run with the table list of the first run, or start the migration "
                            "again with --start-clean to add it",
@@ -106,8 +148,15 @@ bool cdc_export_tables_captured(engine_ctx *eng, const src_table *const *sel, si
                            "was taken: it is in no snapshot and its changes are not captured",
                            sel[i]->schema, sel[i]->name);
                 ok = false;
+            } else {
+                log_report(LOG_WARN, NULL,
+                           "to migrate it, start the migration again with --start-clean",
+                           "table %s.%s is not migrated: it was not part of this live migration "
+                           "when its snapshot was taken (created, or a partition detached, since)",
+                           sel[i]->schema, sel[i]->name);
             }
         }
+        *n = kept;
     }
     cdc_tables_free(&captured);
     qm_exporter_free(&pos);
@@ -177,6 +226,8 @@ engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc
     if ((rc = ops->feed_prepare(src, !exists, !snapshot_done)) != ENGINE_OK)
         goto fail;
     if (exists && snapshot_done) {
+        if ((rc = check_feed_position(eng, src, ROLE_SOURCE, st->name)) != ENGINE_OK)
+            goto fail;
         log_info("%s database: snapshot done earlier; changes continue from %s %s", who,
                  ops->feed_noun, st->name);
         *state = st;
@@ -198,6 +249,11 @@ engine_status cdc_export_begin(engine_ctx *eng, const cdc_export_spec *spec, cdc
     src_position start = 0;
     if ((rc = ops->feed_create(src, true, snapshot_name, &start)) != ENGINE_OK)
         goto fail;
+    /* The new feed's start: where its server side stands confirmed. */
+    if (!qm_exporter_set_confirmed(eng->cat, ROLE_SOURCE, (long long)start)) {
+        rc = ENGINE_FAILED;
+        goto fail;
+    }
     *restart_snapshot = true;
     *state = st;
     return ENGINE_OK;
@@ -333,8 +389,13 @@ engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spe
     if (!stream_done) {
         src_position at = 0;
         if ((rc = ops->feed_prepare(src, !exists, false)) != ENGINE_OK ||
-            (!exists && (rc = ops->feed_create(src, false, NULL, &at)) != ENGINE_OK))
+            (!exists && (rc = ops->feed_create(src, false, NULL, &at)) != ENGINE_OK) ||
+            (exists && (rc = check_feed_position(eng, src, role, name)) != ENGINE_OK))
             goto out;
+        if (!exists && !qm_exporter_set_confirmed(eng->cat, role, (long long)at)) {
+            rc = ENGINE_FAILED;
+            goto out;
+        }
         if (!state_record(eng->cat, role, name, detail, &t, false)) {
             rc = ENGINE_FAILED;
             goto out;

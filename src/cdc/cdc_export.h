@@ -29,14 +29,16 @@ typedef struct cdc_export_spec {
 } cdc_export_spec;
 
 /*
- * Whether a live export run again selects only tables its feed captured from
- * the start (logged otherwise). Once the snapshot was taken, the publication
- * is not widened and no table is snapshotted again: a table added then would
- * be in no snapshot and no change, missing from the target with exit 0.
- * Fewer tables are refused by the snapshot's own table check. Called before
- * anything of this run is recorded.
+ * A live export run again once its snapshot was taken exports only the
+ * tables its feed captured from the start: the publication is not widened
+ * then and no table is snapshotted again, so a table added would be in no
+ * snapshot and no change, missing from the target with exit 0. sel[0..*n)
+ * loses the others (*n shrinks), each with a warning; when listed (the
+ * operator named the tables: --table-list) they are refused instead (logged,
+ * false). Fewer tables are refused by the snapshot's own table check. Called
+ * before anything of this run is recorded.
  */
-bool cdc_export_tables_captured(engine_ctx *eng, const src_table *const *sel, size_t n);
+bool cdc_export_keep_captured(engine_ctx *eng, src_table **sel, size_t *n, bool listed);
 
 /*
  * Called by `export data` once the table list is known and before any snapshot

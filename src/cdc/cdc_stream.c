@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.h"
 #include "catalog/migration_state.h"
+#include "catalog/queue_meta.h"
 #include "cdc/consistent_point.h"
 #include "cdc/crash_point.h"
 #include "cdc/event_json.h"
@@ -350,6 +351,7 @@ typedef struct stream {
     strbuf line; /* lines other than row changes */
     bool in_tx, skip_tx;
     uint64_t confirmed;   /* last position sent as durable */
+    uint64_t recorded;    /* the highest idle position recorded in meta.db (confirmed_lsn) */
     uint64_t idle_wal_end; /* keepalive position when nothing was open or pending */
     long long skipped_tx;
     int64_t connected_ms;  /* when the current feed connection started */
@@ -435,8 +437,18 @@ static int on_commit(void *arg, src_position end)
 static int confirm(stream *s, bool reply)
 {
     uint64_t pos = qw_last_commit_lsn(s->qw);
-    if (s->idle_wal_end > pos)
-        pos = s->idle_wal_end;
+    if (s->idle_wal_end > pos && s->idle_wal_end > s->recorded) {
+        /*
+         * Past the queue's last commit (only changes of other tables there):
+         * recorded first, so export data on this dir knows the feed may stand
+         * there (cdc_export.c check_feed_position). Unrecorded, not confirmed.
+         */
+        if (qm_exporter_set_confirmed(s->eng->cat, s->p->exporter_role, (long long)s->idle_wal_end))
+            s->recorded = s->idle_wal_end;
+    }
+    uint64_t idle = s->idle_wal_end < s->recorded ? s->idle_wal_end : s->recorded;
+    if (idle > pos)
+        pos = idle;
     if (pos < s->confirmed)
         pos = s->confirmed;
     s->confirmed = pos;

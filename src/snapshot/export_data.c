@@ -176,8 +176,9 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
             log_report(LOG_ERROR, NULL, "use the same, or --start-clean to start over",
                        "an earlier export data run used --export-type %s", prev);
         free(prev);
-        if (differs || !check_same_tables(eng->cat, sel, nsel) ||
-            (live && !cdc_export_tables_captured(eng, (const src_table *const *)sel, nsel))) {
+        bool listed = spec->include && spec->include->count > 0;
+        if (differs || (live && !cdc_export_keep_captured(eng, sel, &nsel, listed)) ||
+            !check_same_tables(eng->cat, sel, nsel)) {
             rc = ENGINE_BAD_STATE;
             goto out;
         }

@@ -13,6 +13,7 @@
 #include "db/connect.h"
 #include "db/replication/replstream.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, co
 
 void pg_feed_free(pg_source *p)
 {
+    cJSON_Delete(p->layout_cache);
+    p->layout_cache = NULL;
     pgconn_close(p->snapshot_holder);
     p->snapshot_holder = NULL;
     strlist_free(&p->feed_schemas);
@@ -72,6 +75,27 @@ engine_status pg_feed_find(source *s, bool *exists)
         return db_role_failure(s->conf->role);
     *exists = PQntuples(r) > 0;
     PQclear(r);
+    return ENGINE_OK;
+}
+
+engine_status pg_feed_confirmed(source *s, src_position *out)
+{
+    pg_source *p = pg_of(s);
+    pgconn *c = pg_control(s);
+    if (!c)
+        return db_role_failure(s->conf->role);
+    const char *prm[] = {p->slot};
+    char *v = pgconn_query_value(
+        c, "SELECT coalesce(confirmed_flush_lsn, '0/0') FROM pg_replication_slots WHERE slot_name = $1", 1, prm);
+    uint64_t lsn = 0;
+    bool ok = v && lsn_parse(v, &lsn);
+    free(v);
+    if (!ok) {
+        log_error("%s database: cannot read the position of replication slot %s", db_role_name(s->conf->role),
+                  p->slot);
+        return db_role_failure(s->conf->role);
+    }
+    *out = lsn;
     return ENGINE_OK;
 }
 

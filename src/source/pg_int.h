@@ -28,6 +28,12 @@ typedef struct pg_source {
     char *publication;
     pgconn *snapshot_holder; /* the replication connection that exported feed_create's snapshot */
     pg_stream *stream;       /* feed_connect .. feed_disconnect */
+    /*
+     * pg_layout.c's pieces of this slot kept in meta.db, loaded once and
+     * edited with it: parsing the whole status record for every relation
+     * announced made the first change of N tables cost N^2.
+     */
+    struct cJSON *layout_cache;
 } pg_source;
 
 /* The implementation's state, made on first use. */
@@ -64,6 +70,7 @@ bool pg_change_of(const pgo_relation *rel, const char *const *names, const size_
 /* pg_feed.c's entries. */
 void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, const char **detail);
 engine_status pg_feed_find(source *s, bool *exists);
+engine_status pg_feed_confirmed(source *s, src_position *out);
 engine_status pg_feed_prepare(source *s, bool new_feed, bool update);
 engine_status pg_feed_create(source *s, bool with_snapshot, char **snapshot, src_position *start);
 void pg_feed_release_snapshot(source *s);

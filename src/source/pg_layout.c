@@ -137,6 +137,47 @@ static bool apply_edit(cJSON *rec, void *arg)
     return true;
 }
 
+/*
+ * This slot's kept pieces as a record of their own ({key: {slot: ...}}),
+ * loaded from meta.db on first use (owned by the source; NULL after a failed
+ * read). Only this slot's exporter edits them.
+ */
+static const cJSON *kept_record(source *s)
+{
+    pg_source *p = pg_of(s);
+    if (p->layout_cache)
+        return p->layout_cache;
+    cJSON *rec = catalog_status_load(s->eng->cat);
+    if (!rec)
+        return NULL;
+    cJSON *c = cJSON_CreateObject();
+    const char *keys[] = {LAYOUTS_KEY, PENDING_KEY, PARTS_KEY, PARTS_PENDING_KEY, RELIDS_KEY};
+    for (int k = 0; k < 5; k++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, keys[k]), p->slot);
+        if (o)
+            cJSON_AddItemToObject(cJSON_AddObjectToObject(c, keys[k]), p->slot, cJSON_Duplicate(o, true));
+    }
+    cJSON_Delete(rec);
+    p->layout_cache = c;
+    return c;
+}
+
+/* catalog_status_update with fn, and the same edit on the loaded pieces. */
+static bool kept_update(source *s, catalog_status_fn fn, void *arg)
+{
+    if (!catalog_status_update(s->eng->cat, fn, arg))
+        return false;
+    if (pg_of(s)->layout_cache)
+        fn(pg_of(s)->layout_cache, arg);
+    return true;
+}
+
+/* rec[key][slot] of the loaded pieces, or NULL. */
+static const cJSON *kept_piece(source *s, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(kept_record(s), key), pg_of(s)->slot);
+}
+
 bool pg_layouts_record(source *s, const char *snapshot)
 {
     pg_source *p = pg_of(s);
@@ -210,7 +251,7 @@ bool pg_layouts_record(source *s, const char *snapshot)
     }
     pgconn_close(c);
     layout_edit e = {.slot = p->slot, .whole = whole, .whole_parts = whole_parts, .whole_relids = whole_relids};
-    ok = ok && catalog_status_update(s->eng->cat, apply_edit, &e);
+    ok = ok && kept_update(s, apply_edit, &e);
     cJSON_Delete(whole);
     cJSON_Delete(whole_parts);
     cJSON_Delete(whole_relids);
@@ -310,13 +351,10 @@ static int check_piece(source *s, pgconn *q, const char *key, const char *pendin
                        const cJSON *now, bool parts)
 {
     pg_source *p = pg_of(s);
-    catalog *cat = s->eng->cat;
     const char *who = db_role_name(s->conf->role);
-    cJSON *rec = catalog_status_load(cat);
-    const cJSON *kept = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, key), p->slot) : NULL;
-    const cJSON *pend = rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, pending_key), p->slot) : NULL;
-    const cJSON *was = cJSON_GetObjectItemCaseSensitive(kept, table);
-    const cJSON *pending = cJSON_GetObjectItemCaseSensitive(pend, table);
+    /* Into the loaded pieces: used only before they are edited below. */
+    const cJSON *was = cJSON_GetObjectItemCaseSensitive(kept_piece(s, key), table);
+    const cJSON *pending = cJSON_GetObjectItemCaseSensitive(kept_piece(s, pending_key), table);
     layout_edit e = {.slot = p->slot, .key = key, .pending_key = pending_key, .table = table, .cols = now};
     int rc = ENGINE_OK;
     char *what = NULL;
@@ -325,7 +363,7 @@ static int check_piece(source *s, pgconn *q, const char *key, const char *pendin
          * A feed made before these were kept (or a table the publication got
          * later): its first announcement is the reference from now on.
          */
-        if (!catalog_status_update(cat, apply_edit, &e))
+        if (!kept_update(s, apply_edit, &e))
             rc = ENGINE_FAILED;
         goto out;
     }
@@ -341,7 +379,7 @@ static int check_piece(source *s, pgconn *q, const char *key, const char *pendin
     }
     if (pending && cJSON_Compare(pending, now, true)) {
         /* The stop reported exactly this, and the operator ran export data again. */
-        if (catalog_status_update(cat, apply_edit, &e))
+        if (kept_update(s, apply_edit, &e))
             log_warn("%s database: table %s: taking its new %s (%s), reported when export data "
                      "stopped, as applied to the other databases: export data was run again",
                      who, table, parts ? "partitions" : "columns", what);
@@ -350,7 +388,7 @@ static int check_piece(source *s, pgconn *q, const char *key, const char *pendin
         goto out;
     }
     e.pending = true;
-    catalog_status_update(cat, apply_edit, &e);
+    kept_update(s, apply_edit, &e);
     rc = ENGINE_BAD_STATE;
     if (!parts)
         log_error("%s database: table %s changed while export data streamed (%s): no change from "
@@ -376,7 +414,6 @@ static int check_piece(source *s, pgconn *q, const char *key, const char *pendin
                   table);
 out:
     free(what);
-    cJSON_Delete(rec);
     return rc;
 }
 
@@ -399,9 +436,7 @@ static const char RESTART_HINT[] =
 static int check_relid(source *s, const pgo_relation *rel, const char *table)
 {
     pg_source *p = pg_of(s);
-    cJSON *rec = catalog_status_load(s->eng->cat);
-    const cJSON *relids =
-        rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, RELIDS_KEY), p->slot) : NULL;
+    const cJSON *relids = kept_piece(s, RELIDS_KEY);
     const char *who = db_role_name(s->conf->role);
     int rc = ENGINE_OK;
     uint32_t kept = kept_relid(relids, table);
@@ -424,7 +459,6 @@ static int check_relid(source *s, const pgo_relation *rel, const char *table)
             break;
         }
     }
-    cJSON_Delete(rec);
     return rc;
 }
 
@@ -510,9 +544,7 @@ int pg_layout_check_members(source *s, pgconn *q, bool *query_failed)
         *query_failed = true;
         return ENGINE_OK;
     }
-    cJSON *rec = catalog_status_load(s->eng->cat);
-    const cJSON *relids =
-        rec ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, RELIDS_KEY), p->slot) : NULL;
+    const cJSON *relids = kept_piece(s, RELIDS_KEY);
     cJSON *adds = cJSON_CreateObject(); /* the reference of a feed made before OIDs were kept */
     int rc = ENGINE_OK;
     for (size_t i = 0; i < p->feed_tables.count && !*query_failed; i++) {
@@ -553,10 +585,9 @@ int pg_layout_check_members(source *s, pgconn *q, bool *query_failed)
     PQclear(r);
     if (rc == ENGINE_OK && !*query_failed && cJSON_GetArraySize(adds) > 0) {
         layout_edit e = {.slot = p->slot, .cols = adds};
-        if (!catalog_status_update(s->eng->cat, record_relids, &e))
+        if (!kept_update(s, record_relids, &e))
             rc = ENGINE_FAILED;
     }
     cJSON_Delete(adds);
-    cJSON_Delete(rec);
     return rc;
 }

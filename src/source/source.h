@@ -287,6 +287,13 @@ typedef struct source_ops {
     /* Does the feed exist on the server? False after a logged error. */
     engine_status (*feed_find)(source *s, bool *exists);
     /*
+     * How far the server side of an existing feed was confirmed (a
+     * PostgreSQL slot's confirmed_flush_lsn): it never sends a change before
+     * it again. NULL where the server keeps no such position (MySQL: the
+     * queue's own binlog position is where reading starts again).
+     */
+    engine_status (*feed_confirmed)(source *s, src_position *out);
+    /*
      * Check what a feed needs (settings, permissions, the tables' row images;
      * a new feed: a free slot) and create or update what it reads through
      * (update: make it cover exactly the tables). Logs every failed check.

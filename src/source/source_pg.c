@@ -228,6 +228,7 @@ const source_ops source_pg_ops = {
     .rows_close = pg_rows_close,
     .feed_init = pg_feed_init,
     .feed_find = pg_feed_find,
+    .feed_confirmed = pg_feed_confirmed,
     .feed_prepare = pg_feed_prepare,
     .feed_create = pg_feed_create,
     .feed_release_snapshot = pg_feed_release_snapshot,
