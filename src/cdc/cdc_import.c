@@ -24,6 +24,7 @@
 #include "cdc/queue_reader.h"
 #include "cdc/target_keys.h"
 #include "core/dir_watch.h"
+#include "core/key_parts.h"
 #include "core/strmap.h"
 #include "catalog/import_state.h"
 #include "core/lock.h"
@@ -101,7 +102,7 @@ typedef struct importer {
     queue_reader *reader;
     dir_watch *meta_watch; /* meta.db's directory; NULL: poll on a timer */
     import_metrics *metrics;
-    strmap tables;         /* "schema\x1ftable" -> table_meta*, or &not_selected */
+    strmap tables;         /* key_part schema, table -> table_meta*, or &not_selected */
     int ntables;
     strbuf keybuf;         /* scratch for table lookups */
     seg_mark *marks;
@@ -383,9 +384,8 @@ static table_meta *table_of(importer *im, const cdc_event *ev)
 {
     strbuf *key = &im->keybuf;
     strbuf_reset(key);
-    strbuf_append(key, ev->schema_name);
-    strbuf_append_char(key, '\x1f');
-    strbuf_append(key, ev->table_name);
+    key_part(key, ev->schema_name);
+    key_part(key, ev->table_name);
     table_meta *tm = strmap_get(&im->tables, key->data, key->len);
     if (!tm && !selected(im, ev->schema_name, ev->table_name)) {
         log_info("apply: changes of %s.%s are skipped (not in the import's table list)",

@@ -1,5 +1,6 @@
 #include "cdc/conflicts.h"
 
+#include "core/key_parts.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -77,8 +78,8 @@ static void touch(conflicts *c, cdc_item *it, int channel, const strbuf *key)
 }
 
 /*
- * The key of one unique value: table, index and the values (NULL marked
- * apart from any text). Returns false when a value is not known.
+ * The key of one unique value: table, index and the values as key_part()s
+ * (a text value may hold any byte). Returns false when a value is not known.
  */
 static bool value_key(strbuf *key, const cdc_item *it, size_t u, bool new_values)
 {
@@ -93,11 +94,7 @@ static bool value_key(strbuf *key, const cdc_item *it, size_t u, bool new_values
                                    : cdc_event_old_value(&it->ev, cols->items[i], &found);
         if (!found)
             return false;
-        strbuf_append_char(key, '\x1f');
-        if (v)
-            strbuf_append(key, v);
-        else
-            strbuf_append_char(key, '\x01');
+        key_part(key, v); /* NULL apart from every text */
     }
     return true;
 }

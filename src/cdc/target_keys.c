@@ -7,6 +7,7 @@
 
 #include "catalog/queue_meta.h"
 #include "cdc/event_json.h"
+#include "core/key_parts.h"
 #include "core/log.h"
 #include "core/strmap.h"
 #include "core/util.h"
@@ -24,7 +25,7 @@ typedef struct seen_table {
 } seen_table;
 
 struct target_keys_memo {
-    strmap tables; /* "schema\x1ftable" -> seen_table* */
+    strmap tables; /* key_part schema, table -> seen_table* */
     strbuf keybuf;
 };
 
@@ -151,9 +152,8 @@ bool target_keys_note(catalog *cat, const char *exporter_role, target_keys_memo 
         *memo = xcalloc(1, sizeof **memo);
     strbuf *k = &(*memo)->keybuf;
     strbuf_reset(k);
-    strbuf_append(k, ch->schema);
-    strbuf_append_char(k, '\x1f');
-    strbuf_append(k, ch->table);
+    key_part(k, ch->schema);
+    key_part(k, ch->table);
     seen_table *t = strmap_get(&(*memo)->tables, k->data, k->len);
     if (t && seen_same(t, ch))
         return true;

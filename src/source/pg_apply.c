@@ -1,5 +1,6 @@
 #include "source/pg_writer_int.h"
 
+#include "core/key_parts.h"
 #include "core/log.h"
 
 #include <cjson/cJSON.h>
@@ -234,12 +235,12 @@ void applier_free(applier *a)
 
 /* The statement of one event: shape signature, SQL (built on demand) and parameters. */
 typedef struct ev_stmt {
-    strbuf sig;
+    strbuf sig;     /* names as key_part()s: a name may hold any byte but NUL */
     const char **params;
     int nparams;
     bool noop;      /* an update that changes no column, or folded into an earlier change */
     bool mergeable; /* may share one multi-row statement with like neighbours */
-    strbuf key;     /* the row's primary-key values (duplicates end a multi-row run) */
+    strbuf key;     /* the row's primary-key values as key_part()s (duplicates end a multi-row run) */
 } ev_stmt;
 
 /* s->params is sized by build_stmt for every parameter the event can have. */
@@ -381,9 +382,8 @@ static bool build_where(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *
                 tm->row_locator, tm->qualified);
     for (size_t i = 0; i < id->count; i++) {
         char how = column_match(tm, id->names[i]);
-        strbuf_append(&s->sig, id->names[i]);
+        key_part(&s->sig, id->names[i]);
         strbuf_append_char(&s->sig, how); /* the SQL below differs by it */
-        strbuf_append_char(&s->sig, '\x1f');
         if (i)
             SQL_APPEND(sql, " AND ");
         if (how != 't') {
@@ -423,8 +423,7 @@ static void set_mergeable(const writer_item *it, ev_stmt *s)
         const char *v = ev->op == WRITER_OP_INSERT
                             ? writer_cols_get(&ev->fields, tm->pk.items[i], &found)
                             : writer_old_value(ev, tm->pk.items[i], &found);
-        strbuf_append(&s->key, v ? v : "\x01");
-        strbuf_append_char(&s->key, '\x1f');
+        key_part(&s->key, v); /* NULL apart from every text, "\x01" included */
     }
     if (ev->op == WRITER_OP_INSERT) {
         s->mergeable = true;
@@ -457,8 +456,7 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
     case WRITER_OP_INSERT:
         SQL_APPENDF(sql, "INSERT INTO %s (", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
-            strbuf_append(&s->sig, ev->fields.names[i]);
-            strbuf_append_char(&s->sig, '\x1f');
+            key_part(&s->sig, ev->fields.names[i]);
             if (i)
                 SQL_APPEND(sql, ", ");
             SQL_IDENT(sql, ev->fields.names[i]);
@@ -477,8 +475,7 @@ static bool build_stmt(const writer_item *it, ev_stmt *s, strbuf *sql, strbuf *e
         }
         SQL_APPENDF(sql, "UPDATE %s SET ", tm->qualified);
         for (size_t i = 0; i < ev->fields.count; i++) {
-            strbuf_append(&s->sig, ev->fields.names[i]);
-            strbuf_append_char(&s->sig, '\x1f');
+            key_part(&s->sig, ev->fields.names[i]);
             if (i)
                 SQL_APPEND(sql, ", ");
             SQL_IDENT(sql, ev->fields.names[i]);

@@ -4,6 +4,7 @@
 #include "core/dir_watch.h"
 #include "core/exportdir.h"
 #include "core/fsutil.h"
+#include "core/key_parts.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "catalog/catalog.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -418,4 +420,35 @@ TEST(log_report_writes_detail_and_hint_lines)
     CHECK(e && d && h);
     CHECK(h && strstr(h, "error: plain\n") && !strstr(strstr(h, "error: plain\n"), "detail:"));
     free(txt);
+}
+
+/* key_part: lists of parts that a 0x1F join confuses give different keys. */
+TEST(key_parts_keep_lists_apart)
+{
+    const char *lists[][3] = {
+        {"x\x1f", "y", NULL}, {"x", "\x1fy", NULL}, {"x\x1fy", "", NULL}, {"", "x\x1fy", NULL},
+        {"1:a", "", NULL},    {"1", "a", NULL},     {"a", "", NULL},      {"\x01", "", NULL},
+    };
+    bool null_second[] = {false, false, false, false, false, false, true, false};
+    size_t n = ARRAY_LEN(lists);
+    char *keys[ARRAY_LEN(lists)];
+    size_t lens[ARRAY_LEN(lists)];
+    for (size_t i = 0; i < n; i++) {
+        strbuf k = STRBUF_INIT;
+        key_part(&k, lists[i][0]);
+        key_part(&k, null_second[i] ? NULL : lists[i][1]);
+        lens[i] = k.len;
+        keys[i] = strbuf_detach(&k);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (lens[i] == lens[j] && memcmp(keys[i], keys[j], lens[i]) == 0)
+                test_fail(__FILE__, __LINE__, "lists %zu and %zu give one key", i, j);
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    strbuf k = STRBUF_INIT;
+    key_part(&k, "ab");
+    key_part(&k, NULL);
+    CHECK_STR_EQ(k.data, "2:ab-");
+    strbuf_free(&k);
 }

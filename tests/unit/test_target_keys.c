@@ -110,3 +110,34 @@ TEST(target_keys_check_refuses_a_key_the_queue_does_not_carry)
     free(path);
     free(dir);
 }
+
+/*
+ * Names may hold 0x1F: schema "a\x1fb" table "c" and schema "a" table "b\x1fc" are two
+ * tables. Joined by 0x1F they had one memo entry: the second table, seen with the same
+ * column array, passed for already recorded and its keys were never written.
+ */
+TEST(target_keys_note_keeps_tables_apart_whatever_bytes_their_names_hold)
+{
+    char *dir = test_tmpdir();
+    char *path = xasprintf("%s/meta.db", dir);
+    catalog *m = catalog_open(path);
+    CHECK(m);
+    const char *cols[] = {"id", "v"};
+    size_t key[] = {0};
+    src_change one = {.op = SRC_INSERT, .schema = "a\x1f" "b", .table = "c", .ncols = 2,
+                      .columns = cols, .key = key, .nkey = 1};
+    src_change two = one;
+    two.schema = "a";
+    two.table = "b\x1f" "c";
+    target_keys_memo *memo = NULL;
+    CHECK(target_keys_note(m, "source_db_exporter", &memo, &one));
+    CHECK(target_keys_note(m, "source_db_exporter", &memo, &two));
+    char *json = NULL;
+    CHECK(qm_table_keys_get(m, "source_db_exporter", "a", "b\x1f" "c", &json));
+    CHECK_STR_EQ(json ? json : "none", "[\"id\",\"v\"]"); /* no old_needed: every column */
+    free(json);
+    target_keys_memo_free(memo);
+    catalog_close(m);
+    free(path);
+    free(dir);
+}

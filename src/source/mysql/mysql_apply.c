@@ -8,6 +8,7 @@
 #include "source/mysql/mysql_writer_int.h"
 
 #include "core/log.h"
+#include "core/key_parts.h"
 #include "core/util.h"
 
 #include <mysql.h>
@@ -412,8 +413,7 @@ static bool add_where(const writer_item *it, const mtable *mt, strbuf *sig, strb
         }
         if (c->generated)
             continue;
-        strbuf_append(sig, id->names[i]);
-        strbuf_append_char(sig, '\x1f');
+        key_part(sig, id->names[i]);
         if (terms++)
             strbuf_append(sql, " AND ");
         append_ident(sql, c->name);
@@ -454,7 +454,9 @@ static bool apply_one(my_wsession *s, const writer_item *it, params *p, strbuf *
         return false;
     }
     strbuf sig = STRBUF_INIT, sql = STRBUF_INIT;
-    strbuf_appendf(&sig, "%d\x1f%s\x1f", (int)ev->op, it->tm->table_name);
+    strbuf_append_int(&sig, (int)ev->op);
+    strbuf_append_char(&sig, '\x1f');
+    key_part(&sig, it->tm->table_name); /* a MySQL name may hold any character but NUL */
     params_reset(p);
     const char *why = NULL;
     bool ok = true;
@@ -473,8 +475,7 @@ static bool apply_one(my_wsession *s, const writer_item *it, params *p, strbuf *
             }
             if (c->generated)
                 continue;
-            strbuf_append(&sig, ev->fields.names[i]);
-            strbuf_append_char(&sig, '\x1f');
+            key_part(&sig, ev->fields.names[i]);
             if (set++)
                 strbuf_append(&cols, ", ");
             append_ident(&cols, c->name);

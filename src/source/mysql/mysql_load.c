@@ -11,6 +11,7 @@
 #include "source/mysql/mysql_writer_int.h"
 
 #include "core/log.h"
+#include "core/key_parts.h"
 #include "core/util.h"
 
 #include <cjson/cJSON.h>
@@ -126,9 +127,10 @@ static bool flush(loader *l, char **why)
         return true;
     my_wsession *s = l->s;
     strbuf sig = STRBUF_INIT;
-    strbuf_appendf(&sig, "\x02load\x1f%s\x1f%zu\x1f%zu", l->mt->name, l->ncols, l->rows);
+    strbuf_appendf(&sig, "\x02load\x1f%zu\x1f", l->rows); /* names apart: key_part() */
+    key_part(&sig, l->mt->name);
     for (size_t c = 0; c < l->ncols; c++)
-        strbuf_appendf(&sig, "\x1f%s", l->cols[c]->name);
+        key_part(&sig, l->cols[c]->name);
     MYSQL_STMT *st = strmap_get(&s->stmts, sig.data, sig.len);
     if (!st) {
         strbuf_reset(&l->sql);
