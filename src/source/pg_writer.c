@@ -285,6 +285,21 @@ static bool pg_w_truncate_tables(writer_session *s, const strlist *schemas, cons
     return ok;
 }
 
+/*
+ * setval($1, $2, $3) unless the sequence would then hand out a value it handed out already,
+ * or one on the far side of its current position (the direction of its increment): "set", or
+ * "kept". A rerun of a finished import, or a cutover's hand-over, may meet a database the
+ * application already writes to; moving its sequence back makes its next inserts collide with
+ * its own rows. A position is the next value the sequence gives: last_value, plus the
+ * increment once it was called; numeric, so that a sequence at its bound does not overflow.
+ * %s: the sequence, quoted (a relation name cannot be a parameter).
+ */
+static const char SET_SEQUENCE_FORWARD_SQL[] =
+    "SELECT CASE WHEN sign(p.seqincrement) * (($2::bigint::numeric + CASE WHEN $3::boolean "
+    "THEN p.seqincrement ELSE 0 END) - (s.last_value::numeric + CASE WHEN s.is_called THEN "
+    "p.seqincrement ELSE 0 END)) > 0 THEN setval($1::regclass, $2::bigint, $3::boolean)::text "
+    "ELSE 'kept' END FROM %s s, pg_sequence p WHERE p.seqrelid = $1::regclass";
+
 static bool pg_w_set_sequences(writer_session *s, const sequence_value *seqs, size_t n,
                                int *restored)
 {
@@ -299,11 +314,17 @@ static bool pg_w_set_sequences(writer_session *s, const sequence_value *seqs, si
         const char *p[3] = {q, value, seqs[i].is_called ? "true" : "false"};
         int exists = pgconn_relation_exists(c, q);
         if (exists == 1) {
-            char *r = pgconn_query_value(c, "SELECT setval($1::regclass, $2::bigint, $3::boolean)",
-                                         3, p);
+            char *sql = xasprintf(SET_SEQUENCE_FORWARD_SQL, q);
+            char *r = pgconn_query_value(c, sql, 3, p);
+            free(sql);
             ok = r != NULL;
+            if (r && strcmp(r, "kept") == 0)
+                log_info("sequence %s of the %s database is at or past the value to restore "
+                         "(%s, is_called %s): left as it is",
+                         q, db_role_name(c->role), value, p[2]);
+            else if (r)
+                (*restored)++;
             free(r);
-            (*restored)++;
         } else if (exists == 0) {
             log_warn("sequence %s does not exist on the %s database: not restored", q,
                      db_role_name(c->role));

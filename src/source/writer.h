@@ -351,7 +351,9 @@ typedef struct writer_ops {
 
     /*
      * Set the sequences to seqs[0..n) (those without a name skipped); one the
-     * database lacks is a warning. *restored counts those set. Idempotent.
+     * database lacks is a warning. Never backwards: one already at or past its
+     * value is left (an application may write to the database by then).
+     * *restored counts those set. Idempotent.
      * The values come from meta.db's sequence_last_values: the snapshot
      * exporter records phase "snapshot", a draining exporter its cutover op;
      * an importer sets those of the phase it reached.
