@@ -171,6 +171,11 @@ bool cdc_metainfo_total_applied(pgconn *c, const char *migration_uuid, int64_t *
     return true;
 }
 
+/*
+ * Not pg_quote_qualified_min (db/pgconn.h), though nearly the same: that one
+ * leaves a '$' unquoted, this one quotes it, and the names this makes are
+ * stored in the target's bookkeeping rows, which must keep matching them.
+ */
 static bool plain_ident(const char *s)
 {
     if (!*s || (*s >= '0' && *s <= '9'))
