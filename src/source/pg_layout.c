@@ -19,6 +19,8 @@
  *                        (nothing of the new one is decoded, and pgoutput says
  *                        nothing), a renamed one is announced under its new
  *                        name: both are caught by OID (pg_layout_check_members).
+ * A table's key is its minimally quoted name (pg_quote_qualified_min): a."b.c"
+ * and "a.b".c are two tables, and a.b.c unquoted would be both.
  */
 #include "source/pg_int.h"
 
