@@ -55,8 +55,9 @@ static const char UNIQUE_INDEXES_SQL[] =
     "d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid > 0)), "
     "NOT i.indimmediate "
     "FROM pg_index i WHERE (i.indisunique OR i.indisexclusion) "
-    "AND (i.indrelid = $1::oid OR (i.indrelid IN (SELECT r "
-    "FROM parts) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid))) "
+    "AND i.indrelid = ANY (ARRAY(SELECT $1::oid UNION ALL SELECT r FROM parts)) "
+    "AND (i.indrelid = $1::oid OR NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = "
+    "i.indexrelid)) "
     "ORDER BY i.indisprimary DESC, i.indexrelid";
 
 /*
