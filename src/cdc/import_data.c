@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/db_identity.h"
 #include "snapshot/snapshot_import.h"
 
 #include <cjson/cJSON.h>
@@ -95,13 +96,23 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
         rc = ENGINE_TARGET_FAILED;
     } else if (PQntuples(r) > 0) {
         strbuf list = STRBUF_INIT;
+        /* export data's own slot and publication: dropping them would end this live migration */
+        char *own_slot = xasprintf("replication slot voyager_slot_%s", strbuf_cstr(&hex));
+        char *own_pub = xasprintf("publication voyager_pub_%s", strbuf_cstr(&hex));
+        bool own = false;
         for (int i = 0; i < PQntuples(r); i++) {
             if (i)
                 strbuf_append(&list, ", ");
             strbuf_append(&list, PQgetvalue(r, i, 0));
+            own = own || str_eq(PQgetvalue(r, i, 0), own_slot) || str_eq(PQgetvalue(r, i, 0), own_pub);
         }
+        free(own_slot);
+        free(own_pub);
         log_report(LOG_ERROR, NULL,
-                   "drop it, or pass --skip-replication-checks true if it is intended",
+                   own ? "they are export data's own, for this migration's source: do not drop "
+                         "them; give the target database's --target-db-host/--target-db-port/"
+                         "--target-db-name"
+                       : "drop it, or pass --skip-replication-checks true if it is intended",
                    "the target database has replication set up that would interfere with the "
                    "import (%s)",
                    strbuf_cstr(&list));
@@ -111,6 +122,57 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
     PQclear(r);
     strbuf_free(&hex);
     pgconn_close(c);
+    return rc;
+}
+
+/*
+ * The target or source-replica given is the source itself (its flags copied
+ * from the source's): a clean start would truncate the source's tables and
+ * load an older snapshot into them, a rerun double its tables without a key.
+ * Refused before anything is written, by the identity export data recorded
+ * (db/db_identity.h). Not recorded (a MySQL source, an export dir older than
+ * the check): nothing to compare. This connection records nothing: the
+ * command is refused, and the right flags on the rerun must not look like a
+ * switch of database.
+ */
+static engine_status refuse_source_database(engine_ctx *eng, const import_data_spec *spec)
+{
+    if (str_eq(spec->conf->type, "mysql"))
+        return ENGINE_OK;
+    cJSON *status = catalog_status_load(eng->cat);
+    if (!status)
+        return ENGINE_BAD_STATE;
+    const cJSON *src_id = cJSON_GetObjectItemCaseSensitive(status, DB_IDENTITY_SOURCE_KEY);
+    if (!cJSON_IsObject(src_id)) {
+        cJSON_Delete(status);
+        return ENGINE_OK;
+    }
+    engine_status rc = ENGINE_OK;
+    pgconn *c = pgconn_connect(spec->conf, NULL);
+    cJSON *id = c ? db_identity_read(c) : NULL;
+    if (!c) {
+        rc = ENGINE_TARGET_FAILED;
+    } else if (db_identity_same(id, src_id)) {
+        bool replica = spec->conf->role == DB_SOURCE_REPLICA;
+        const char *r = replica ? "source-replica" : "target";
+        db_conf src = {0};
+        db_conf_from_json(&src, cJSON_GetObjectItemCaseSensitive(status, "SourceDBConf"),
+                          DB_SOURCE);
+        char *hint = xasprintf("give the %s database's --%s-db-host/--%s-db-port/--%s-db-name",
+                               r, r, r, r);
+        log_report(LOG_ERROR, NULL, hint,
+                   "the %s database given (%s:%d/%s) is this migration's source database "
+                   "(%s:%d/%s): import data would overwrite the source",
+                   r, spec->conf->host ? spec->conf->host : "", spec->conf->port,
+                   spec->conf->name ? spec->conf->name : "", src.host ? src.host : "", src.port,
+                   src.name ? src.name : "");
+        free(hint);
+        db_conf_free(&src);
+        rc = ENGINE_BAD_STATE;
+    }
+    cJSON_Delete(id);
+    pgconn_close(c);
+    cJSON_Delete(status);
     return rc;
 }
 
@@ -274,6 +336,9 @@ static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_sp
 {
     bool replica = spec->conf->role == DB_SOURCE_REPLICA;
     const char *importer_role = replica ? ROLE_SOURCE_REPLICA : ROLE_TARGET;
+    engine_status refused = refuse_source_database(eng, spec);
+    if (refused != ENGINE_OK)
+        return refused;
     if (spec->start_clean) {
         engine_status allowed = clean_start_allowed(eng, replica);
         if (allowed != ENGINE_OK)

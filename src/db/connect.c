@@ -2,6 +2,7 @@
 
 #include "catalog/catalog.h"
 #include "core/log.h"
+#include "db/db_identity.h"
 
 #include <stdlib.h>
 
@@ -54,11 +55,23 @@ bool db_conf_record(catalog *cat, const db_conf *conf, const char *version, bool
     return ok;
 }
 
-static pgconn *record_conf(catalog *cat, db_conf *conf, pgconn *c)
+/*
+ * The source's identity too, for import data to refuse writing into it. Kept
+ * under its own key, not in SourceDBConf: a connection that cannot read it (a
+ * walsender's, which takes no extended-protocol query) rewrites the
+ * configuration without losing it.
+ */
+static pgconn *record_conf(catalog *cat, db_conf *conf, pgconn *c, const pgconn_options *opt)
 {
     if (!c)
         return NULL;
     db_conf_record(cat, conf, PQparameterStatus(c->pg, "server_version"), c->is_yugabyte);
+    if (conf->role == DB_SOURCE && !(opt && opt->replication)) {
+        cJSON *id = db_identity_read(c);
+        if (id)
+            catalog_status_set_json(cat, DB_IDENTITY_SOURCE_KEY, id);
+        cJSON_Delete(id);
+    }
     return c;
 }
 
@@ -82,7 +95,7 @@ pgconn *db_connect_recorded(catalog *cat, db_conf *conf, const pgconn_options *o
         attempt.hint = &hint;
         pgconn *c = pgconn_connect(conf, &attempt);
         if (c)
-            return record_conf(cat, conf, c);
+            return record_conf(cat, conf, c, o);
         /*
          * A full server (YugabyteDB answers 53300 while its tservers are busy)
          * is waited out like any transient fault; anything else on a first
@@ -117,5 +130,5 @@ pgconn *db_connect_recorded_retrying(catalog *cat, db_conf *conf, const pgconn_o
                                      retry_state *rs, const volatile sig_atomic_t *interrupt,
                                      bool *gave_up)
 {
-    return record_conf(cat, conf, pgconn_connect_retrying(conf, opt, rs, interrupt, gave_up));
+    return record_conf(cat, conf, pgconn_connect_retrying(conf, opt, rs, interrupt, gave_up), opt);
 }
