@@ -59,4 +59,25 @@ check "import data into the real target" "$V" import data -e "$ED" "${TGT_FLAGS[
 assert_eq "the target got the snapshot's no-PK rows once" "2" "$(psql_as target yugabyte -c "SELECT count(*) FROM public.nopk")"
 assert_eq "the target got the snapshot of MixedCase (without the later rows)" \
     "0" "$(psql_as target yugabyte -c "SELECT count(*) FROM public.\"MixedCase\" WHERE k > 1000")"
+# live: the same refusal while export data streams; and for an export dir that has no recorded
+# identity (made before this check), the replication check names the migration's own slot and
+# publication without telling to drop them
+. "$HARNESS_DIR/live.sh"
+. "$HARNESS_DIR/status.sh"
+psql_as source sourcedb -c "ALTER TABLE public.nopk REPLICA IDENTITY FULL" >/dev/null
+ED=$(new_export_dir)
+live_start_exporter
+check "live: snapshot exported" status_wait "$ED" ExportDataDone 60
+check "live: export data streams" wait_streaming
+SAVE=$(table_fingerprints source sourcedb)
+expect_refusal "live: import data --start-clean --truncate-tables into the source: refused" 3 "$REFUSED" \
+    "$V" import data -e "$ED" "${AS_TARGET[@]}" --start-clean true --truncate-tables true --disable-pb true </dev/null
+sqlite3 "$ED/metainfo/meta.db" ".timeout 10000" \
+    "UPDATE migration_status SET record = json_remove(record, '$.SourceDBIdentity')" >/dev/null
+expect_refusal "live, no identity recorded: the replication check refuses, not telling to drop our slot" 3 \
+    "replication slot voyager_slot_[0-9a-f]+.*hint: they are export data's own, for this migration's source: do not drop them" \
+    "$V" import data -e "$ED" "${AS_TARGET[@]}" --disable-pb true </dev/null
+assert_eq "live: nothing tells to drop them" "0" "$(grep -c 'drop it' "$LAST_ERR")"
+live_stop "$EXP_PID"
+assert_eq "live: the source is unchanged" "$SAVE" "$(table_fingerprints source sourcedb)"
 done_testing
