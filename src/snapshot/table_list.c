@@ -6,7 +6,6 @@
 #include "db/pgconn.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,9 +149,62 @@ void table_patterns_free(table_patterns *p)
     p->count = 0;
 }
 
+/* One UTF-8 character: `?` stands for a character, not a byte, in a name like 日本. */
+static const char *next_char(const char *s)
+{
+    s++;
+    while (((unsigned char)*s & 0xC0) == 0x80)
+        s++;
+    return s;
+}
+
+static bool same_byte(char a, char b, bool fold)
+{
+    /* ASCII only: PostgreSQL folds only ASCII letters of an unquoted name. */
+    if (fold && a >= 'A' && a <= 'Z')
+        a = (char)(a - 'A' + 'a');
+    if (fold && b >= 'A' && b <= 'Z')
+        b = (char)(b - 'A' + 'a');
+    return a == b;
+}
+
+/*
+ * `*` and `?` are the only wildcards (the documented ones); every other byte,
+ * `[` and `\` included, stands for itself, so a name like arr[1] needs no
+ * escaping. Backtracks to the last `*` only: linear in practice.
+ */
+static bool glob_matches(const char *pat, const char *s, bool fold)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            star = ++pat;
+            resume = s;
+        } else if (*pat == '?') {
+            pat++;
+            s = next_char(s);
+        } else if (*pat && same_byte(*pat, *s, fold)) {
+            pat++;
+            s++;
+        } else if (star) {
+            pat = star;
+            s = resume = next_char(resume);
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+/*
+ * A quoted part is an exact name: its `*` or `?` is part of the name, so that
+ * "star*" (a table of that name) can never also exclude star1 unnoticed.
+ */
 static bool part_matches(const char *pat, bool quoted, const char *value)
 {
-    return fnmatch(pat, value, quoted ? 0 : FNM_CASEFOLD) == 0;
+    return quoted ? strcmp(pat, value) == 0 : glob_matches(pat, value, true);
 }
 
 bool table_pattern_matches(const table_pattern *p, const char *schema, const char *name)
@@ -164,7 +216,8 @@ bool table_pattern_matches(const table_pattern *p, const char *schema, const cha
 
 static bool has_wildcard(const table_pattern *p)
 {
-    return strpbrk(p->name, "*?") || (p->schema && strpbrk(p->schema, "*?"));
+    return (!p->name_quoted && strpbrk(p->name, "*?")) ||
+           (p->schema && !p->schema_quoted && strpbrk(p->schema, "*?"));
 }
 
 static bool check_all_match(const table_ref *tables, size_t n, const table_patterns *pats,

@@ -3,10 +3,12 @@
  * their -file-path forms, applied to the tables of the database (export) or of
  * the data file descriptor (import).
  *
- * A name is [schema.]table; each part is either quoted ("Order": exact,
- * case-sensitive) or unquoted (order: matched case-insensitively, as
- * PostgreSQL folds it). `*` and `?` are wildcards in either form. A name
- * without wildcards that matches no table is an error naming it.
+ * A name is [schema.]table; each part is either quoted ("Order": the exact
+ * name, every character literal, `*` and `?` included) or unquoted (order:
+ * matched case-insensitively, as PostgreSQL folds it, with `*` and `?` as the
+ * only wildcards; `[` and `\` are literal). An unquoted part without wildcards
+ * and no schema matches that name in every schema. A name without wildcards
+ * that matches no table is an error naming it.
  */
 #ifndef VOYAGER_SNAPSHOT_TABLE_LIST_H
 #define VOYAGER_SNAPSHOT_TABLE_LIST_H

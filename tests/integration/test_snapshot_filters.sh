@@ -39,6 +39,13 @@ printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
 export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
+# A quoted name is exact: "star*" is the table of that name, never a pattern that would also
+# take (or, excluded, silently drop) star1.
+psql_as source sourcedb -c 'CREATE TABLE "star*" (i int); CREATE TABLE star1 (i int); INSERT INTO star1 VALUES (1)' >/dev/null
+export_with 'quoted "star*" is that table only' 'star*' --table-list '"star*"'
+export_with 'excluding "star*" keeps star1' 'star1' --table-list 'star*' --exclude-table-list '"star*"'
+psql_as source sourcedb -c 'DROP TABLE "star*", star1' >/dev/null
+
 NOSCHEMA=("${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}")
 ED=$(new_export_dir)
 check "unquoted schema name found case-insensitively" "$V" export data -e "$ED" "${NOSCHEMA[@]}" 'sales' --table-list 'select' --disable-pb

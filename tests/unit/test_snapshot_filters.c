@@ -12,6 +12,8 @@
 static const table_ref db[] = {
     {"public", "customers"}, {"public", "Order"}, {"public", "order"},
     {"Sales", "select"},     {"Sales", "a,b"},    {"sales2", "x"},
+    {"public", "star*"},     {"public", "star1"}, {"public", "back\\slash"},
+    {"public", "arr[1]"},    {"public", "q?"},    {"日本", "表"},
 };
 #define NDB (sizeof db / sizeof db[0])
 
@@ -53,7 +55,8 @@ static char *selected(const char *inc, const char *exc)
 
 TEST(snapshot_filter_quoting_and_case)
 {
-    CHECK_SEL(NULL, NULL, "public.customers;public.Order;public.order;Sales.select;Sales.a,b;sales2.x;");
+    CHECK_SEL(NULL, "\"star*\",\"back\\slash\",\"arr[1]\",\"q?\",日本.*",
+              "public.customers;public.Order;public.order;Sales.select;Sales.a,b;sales2.x;public.star1;");
     CHECK_SEL("\"Order\"", NULL, "public.Order;");
     CHECK_SEL("ORDER", NULL, "public.Order;public.order;");
     CHECK_SEL("\"Sales\".\"a,b\"", NULL, "Sales.a,b;");
@@ -66,9 +69,37 @@ TEST(snapshot_filter_wildcards_and_exclusions)
     CHECK_SEL("\"Sales\".*", NULL, "Sales.select;Sales.a,b;");
     CHECK_SEL("sales?.*", NULL, "sales2.x;");
     CHECK_SEL("custom?rs,*.x", NULL, "public.customers;sales2.x;");
-    CHECK_SEL(NULL, "public.*", "Sales.select;Sales.a,b;sales2.x;");
-    CHECK_SEL("public.*", "\"order\"", "public.customers;public.Order;");
+    CHECK_SEL(NULL, "public.*", "Sales.select;Sales.a,b;sales2.x;日本.表;");
+    CHECK_SEL("public.*", "\"order\",\"star*\",star1,*\\*,*[*,q*", "public.customers;public.Order;");
     CHECK_SEL("nomatch*", NULL, "");
+}
+
+/* A quoted name is exact: `*` `?` `[` `\\` in it are characters of the name, never a pattern. */
+TEST(snapshot_filter_quoted_name_is_literal)
+{
+    CHECK_SEL("\"star*\"", NULL, "public.star*;");
+    CHECK_SEL("public.\"star*\"", NULL, "public.star*;");
+    CHECK_SEL(NULL, "\"star*\",\"q?\",Sales.*,sales2.*,\"日本\".*",
+              "public.customers;public.Order;public.order;public.star1;public.back\\slash;public.arr[1];");
+    CHECK_SEL("\"back\\slash\"", NULL, "public.back\\slash;");
+    CHECK_SEL("\"arr[1]\"", NULL, "public.arr[1];");
+    CHECK_SEL("\"q?\"", NULL, "public.q?;");
+    char *got = selected("\"Sale*\".select", NULL);
+    CHECK(str_starts_with(got, "ERR: table '\"Sale*\".select' in --table-list does not exist"));
+    free(got);
+}
+
+/* Unquoted: `*` and `?` are the wildcards; `[` and `\\` stand for themselves. */
+TEST(snapshot_filter_unquoted_brackets_and_backslash_are_literal)
+{
+    CHECK_SEL("arr[1]", NULL, "public.arr[1];");
+    CHECK_SEL("ARR[?]", NULL, "public.arr[1];");
+    CHECK_SEL("back\\slash", NULL, "public.back\\slash;");
+    CHECK_SEL("arr[*", NULL, "public.arr[1];");
+    CHECK_SEL("??????????", NULL, "public.back\\slash;");
+    CHECK_SEL("日本.?", NULL, "日本.表;");
+    CHECK_SEL("s*r*", NULL, "public.star*;public.star1;");
+    CHECK_SEL("*r", NULL, "public.Order;public.order;");
 }
 
 TEST(snapshot_filter_errors_name_the_table)
