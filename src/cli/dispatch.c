@@ -8,6 +8,7 @@
 #include "cli/export_dir_guard.h"
 #include "core/exitcodes.h"
 #include "core/exportdir.h"
+#include "core/fd_limit.h"
 #include "core/lock.h"
 #include "core/log.h"
 #include "catalog/catalog.h"
@@ -119,6 +120,8 @@ static void log_command_line(int argc, char **argv)
     }
     log_info("command line: %s", strbuf_cstr(&sb));
     strbuf_free(&sb);
+    if (*fd_limit_note())
+        log_info("%s", fd_limit_note());
 }
 
 /* "export data" and "export data from source" are one command: one lock, one log. */
