@@ -199,12 +199,12 @@ static bool glob_matches(const char *pat, const char *s, bool fold)
 }
 
 /*
- * A quoted part is an exact name: its `*` or `?` is part of the name, so that
- * "star*" (a table of that name) can never also exclude star1 unnoticed.
+ * A quoted part keeps its case and is otherwise a pattern like an unquoted
+ * one: upstream writes "*Case*" for a case-sensitive wildcard.
  */
 static bool part_matches(const char *pat, bool quoted, const char *value)
 {
-    return quoted ? strcmp(pat, value) == 0 : glob_matches(pat, value, true);
+    return glob_matches(pat, value, !quoted);
 }
 
 bool table_pattern_matches(const table_pattern *p, const char *schema, const char *name)
@@ -216,8 +216,7 @@ bool table_pattern_matches(const table_pattern *p, const char *schema, const cha
 
 static bool has_wildcard(const table_pattern *p)
 {
-    return (!p->name_quoted && strpbrk(p->name, "*?")) ||
-           (p->schema && !p->schema_quoted && strpbrk(p->schema, "*?"));
+    return strpbrk(p->name, "*?") || (p->schema && strpbrk(p->schema, "*?"));
 }
 
 static bool check_all_match(const table_ref *tables, size_t n, const table_patterns *pats,

@@ -39,12 +39,13 @@ printf 'Sales.*\npublic.*_table\n' >"$TEST_TMP/exclude.txt"
 export_with "--exclude-table-list-file-path" 'AllTypes,MixedCase,Order,big_values,customers,generated_cols,measurements,no_columns' \
     --exclude-table-list-file-path "$TEST_TMP/exclude.txt"
 
-# A quoted name is exact: "star*" is the table of that name, never a pattern that would also
-# take (or, excluded, silently drop) star1.
-psql_as source sourcedb -c 'CREATE TABLE "star*" (i int); CREATE TABLE star1 (i int); INSERT INTO star1 VALUES (1)' >/dev/null
-export_with 'quoted "star*" is that table only' 'star*' --table-list '"star*"'
-export_with 'excluding "star*" keeps star1' 'star1' --table-list 'star*' --exclude-table-list '"star*"'
-psql_as source sourcedb -c 'DROP TABLE "star*", star1' >/dev/null
+# A quoted name keeps its case and its wildcards (upstream's "*Case*"); [ and \ in a name are
+# characters of it (fnmatch had made "arr[1]" a bracket expression: "does not exist").
+psql_as source sourcedb -c 'CREATE TABLE "Star1" (i int); CREATE TABLE star2 (i int); CREATE TABLE "arr[1]" (i int); INSERT INTO star2 VALUES (1)' >/dev/null
+export_with 'quoted "Star*" takes the case it names' 'Star1' --table-list '"Star*"'
+export_with 'unquoted star* takes both cases' 'Star1,star2' --table-list 'star*'
+export_with 'a name with brackets, quoted' 'arr[1]' --table-list '"arr[1]"'
+psql_as source sourcedb -c 'DROP TABLE "Star1", star2, "arr[1]"' >/dev/null
 
 NOSCHEMA=("${SRC_FLAGS[@]:0:${#SRC_FLAGS[@]}-1}")
 ED=$(new_export_dir)
