@@ -8,6 +8,7 @@
 #include "core/util.h"
 #include "db/retry.h"
 #include "migration/cutover.h"
+#include "schema/schema_names.h"
 #include "snapshot/snapshot_export.h"
 #include "source/source.h"
 
@@ -36,6 +37,28 @@ static bool select_tables(const export_data_spec *spec, const src_tables *all, s
             (*out)[(*n)++] = &all->items[i];
     free(keep);
     free(refs);
+    return ok;
+}
+
+/*
+ * --source-db-schema as export schema reads it (a quoted name may hold commas
+ * and doubled quotes), each item as resolve_schemas takes it: a quoted name
+ * between quotes, its text unescaped. False after a one-line error.
+ */
+static bool schema_list(const char *given, strlist *out)
+{
+    strlist names = STRLIST_INIT;
+    bool *quoted = NULL;
+    const char *bad = NULL;
+    bool ok = schema_names_parse_typed(given, &names, &quoted, &bad);
+    if (!ok)
+        log_report(LOG_ERROR, NULL, "names are separated by commas; quote a name with \"Name\"",
+                   "--source-db-schema %s: %s", given, bad);
+    for (size_t i = 0; ok && i < names.count; i++) {
+        strlist_push_owned(out, quoted[i] ? xasprintf("\"%s\"", names.items[i]) : xstrdup(names.items[i]));
+    }
+    free(quoted);
+    strlist_free(&names);
     return ok;
 }
 
@@ -143,7 +166,10 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         *transient = retry > 0;
         goto out;
     }
-    strlist_split(&schemas, conf->schema && *conf->schema ? conf->schema : "public", ',');
+    if (!schema_list(conf->schema && *conf->schema ? conf->schema : "public", &schemas)) {
+        rc = ENGINE_BAD_INPUT;
+        goto out;
+    }
     if (!src->ops->resolve_schemas(src, &schemas) ||
         !src->ops->list_tables(src, (const char *const *)schemas.items, &all)) {
         rc = ENGINE_SOURCE_FAILED;

@@ -22,15 +22,15 @@ pg_source *pg_of(source *s)
     return s->impl;
 }
 
-static char *join_schemas(const char *const *schemas)
+/* The schemas as a text[] literal: a schema name may hold a comma (caller frees). */
+static char *schemas_array(const char *const *schemas)
 {
-    strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; schemas[i]; i++) {
-        if (i)
-            strbuf_append_char(&sb, ',');
-        strbuf_append(&sb, schemas[i]);
-    }
-    return strbuf_detach(&sb);
+    strlist l = STRLIST_INIT;
+    for (size_t i = 0; schemas[i]; i++)
+        strlist_push(&l, schemas[i]);
+    char *a = pg_text_array_literal(&l);
+    strlist_free(&l);
+    return a;
 }
 
 static bool pg_schemas_resolve(pgconn *c, strlist *schemas)
@@ -93,7 +93,7 @@ static char *quoted_columns(const char *json)
 static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *out)
 {
     memset(out, 0, sizeof *out);
-    char *list = join_schemas(schemas);
+    char *list = schemas_array(schemas);
     const char *p[1] = {list};
     PGresult *r = pgconn_query(
         c,
@@ -109,7 +109,7 @@ static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *ou
         "   AND a.attgenerated = ''), '[]')::text"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
-        "   AND n.nspname = ANY (string_to_array($1, ','))"
+        "   AND n.nspname = ANY ($1::text[])"
         " ORDER BY 1, 2",
         1, p);
     free(list);

@@ -114,6 +114,15 @@ EDW=$(new_export_dir)
 check "export a schema named We\"ird.X" "$V" export schema -e "$EDW" "${SCHEMA_SRC[@]}"
 assert_eq "exactly that schema, pattern characters taken literally" 'CREATE SCHEMA "We""ird.X";|CREATE TABLE "We""ird.X"."T" (' \
     "$(cat "$EDW"/schema/schemas/schema.sql "$EDW"/schema/tables/table.sql | grep '^CREATE' | tr '\n' '|' | sed 's/|$//')"
+# export data reads the schema list as export schema does: a quoted name may hold "" and a comma
+# (it split on every comma: "schema \"We\"\"ird.X\"\" does not exist", exit 4)
+psql_as source sourcedb -c 'CREATE SCHEMA "x,y"; CREATE TABLE "x,y".t2 (a int); INSERT INTO "x,y".t2 VALUES (1)' \
+    -c 'INSERT INTO "We""ird.X"."T" VALUES (7)' >/dev/null
+schema_src_flags '"We""ird.X","x,y"'
+EDD=$(new_export_dir)
+check "export data takes the list export schema takes" "$V" export data -e "$EDD" "${SCHEMA_SRC[@]}" --disable-pb true
+assert_eq "the tables of both schemas exported" 'We"ird.X.T,x,y.t2' \
+    "$("$V" export data status -e "$EDD" --output-format json | python3 -c "import json,sys; print(','.join(sorted(t['table_name'] for t in json.load(sys.stdin))))")"
 schema_src_flags "$RICH_SCHEMAS"
 
 # pg_dump's own failure (a user without access to the schema) is reported with its message
