@@ -148,10 +148,15 @@ static engine_status refuse_source_database(engine_ctx *eng, const import_data_s
         return ENGINE_OK;
     }
     engine_status rc = ENGINE_OK;
-    pgconn *c = pgconn_connect(spec->conf, NULL);
+    /* A database down for now is waited for, as every later step of the import does. */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false;
+    pgconn *c = pgconn_connect_retrying(spec->conf, NULL, &rs, eng->interrupted, &gave_up);
     cJSON *id = c ? db_identity_read(c) : NULL;
     if (!c) {
-        rc = ENGINE_TARGET_FAILED;
+        rc = gave_up ? ENGINE_BAD_STATE : db_role_failure(spec->conf->role);
     } else if (db_identity_same(id, src_id)) {
         bool replica = spec->conf->role == DB_SOURCE_REPLICA;
         const char *r = replica ? "source-replica" : "target";
@@ -336,14 +341,18 @@ static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_sp
 {
     bool replica = spec->conf->role == DB_SOURCE_REPLICA;
     const char *importer_role = replica ? ROLE_SOURCE_REPLICA : ROLE_TARGET;
-    engine_status refused = refuse_source_database(eng, spec);
-    if (refused != ENGINE_OK)
-        return refused;
+    /*
+     * The clean start's admission first: it keeps archive changes from
+     * deleting the segments the replay needs while the database is waited for.
+     */
     if (spec->start_clean) {
         engine_status allowed = clean_start_allowed(eng, replica);
         if (allowed != ENGINE_OK)
             return allowed;
     }
+    engine_status refused = refuse_source_database(eng, spec);
+    if (refused != ENGINE_OK)
+        return refused;
     engine_status rc = replica ? register_fall_forward(eng) : check_target_replication(eng, spec);
     if (rc != ENGINE_OK)
         return rc;
