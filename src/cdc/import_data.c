@@ -350,10 +350,22 @@ static engine_status snapshot_then_changes(engine_ctx *eng, const import_data_sp
         if (allowed != ENGINE_OK)
             return allowed;
     }
-    engine_status refused = refuse_source_database(eng, spec);
-    if (refused != ENGINE_OK)
-        return refused;
-    engine_status rc = replica ? register_fall_forward(eng) : check_target_replication(eng, spec);
+    /*
+     * Before anything is written to the database or recorded of it (the
+     * replication check records the target's configuration); after
+     * fall-forward is registered, which a source-replica that is down must
+     * still get (its segments are kept for it).
+     */
+    engine_status rc;
+    if (replica) {
+        rc = register_fall_forward(eng);
+        if (rc == ENGINE_OK)
+            rc = refuse_source_database(eng, spec);
+    } else {
+        rc = refuse_source_database(eng, spec);
+        if (rc == ENGINE_OK)
+            rc = check_target_replication(eng, spec);
+    }
     if (rc != ENGINE_OK)
         return rc;
     cdc_apply_spec apply = apply_spec_of(spec, importer_role);
