@@ -354,13 +354,16 @@ static bool main_ready(import_run *r, writer_session *c, retry_state *rs);
 static bool main_retry(import_run *r, writer_session *c, retry_state *rs);
 
 /*
- * --start-clean without --truncate-tables: loading into tables that already
- * hold rows needs the operator's yes. Run once: its failures are errors.
+ * Loading into tables that already hold rows nobody confirmed needs the
+ * operator's yes: on a clean start without --truncate-tables, and on this
+ * importer's first run (rows it did not load: a table without a key would
+ * hold them twice). Run once: its failures are errors.
  */
 static engine_status may_load_into(import_run *r, writer_session *c, imp_table *ts, size_t n)
 {
     if (r->spec->truncate_tables)
         return ENGINE_OK;
+    bool first_run = !r->spec->start_clean;
     strbuf sb = STRBUF_INIT;
     for (size_t i = 0; i < n; i++) {
         int v = c->ops->table_has_rows(c, ts[i].schema, ts[i].name);
@@ -379,16 +382,22 @@ static engine_status may_load_into(import_run *r, writer_session *c, imp_table *
     }
     bool yes = true;
     if (sb.len) {
-        char *question = xasprintf("tables %s are not empty on the %s database and "
-                                   "--truncate-tables was not given; import into them anyway",
-                                   strbuf_cstr(&sb), db_role_name(r->spec->conf->role));
+        char *question = first_run
+                             ? xasprintf("tables %s already hold rows on the %s database that this "
+                                         "import did not load; import into them anyway",
+                                         strbuf_cstr(&sb), db_role_name(r->spec->conf->role))
+                             : xasprintf("tables %s are not empty on the %s database and "
+                                         "--truncate-tables was not given; import into them anyway",
+                                         strbuf_cstr(&sb), db_role_name(r->spec->conf->role));
         yes = r->spec->confirm && r->spec->confirm(r->spec->confirm_arg, question);
         free(question);
     }
     strbuf_free(&sb);
     if (!yes) {
         log_report(LOG_ERROR, NULL,
-                   "give --truncate-tables true with --start-clean, or empty the tables",
+                   first_run ? "empty the tables, or run with --start-clean true --truncate-tables true "
+                               "(or --yes to add to their rows)"
+                             : "give --truncate-tables true with --start-clean, or empty the tables",
                    "import stopped");
         return ENGINE_BAD_STATE;
     }
@@ -835,6 +844,17 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
             rc = ENGINE_BAD_STATE;
             goto out;
         }
+    }
+    /* No generation recorded: this importer has loaded no file yet (set before the first). */
+    char *loaded_before = snapshot_import_generation_get(eng->cat, spec->importer_role);
+    bool first_run = !loaded_before && !spec->start_clean;
+    free(loaded_before);
+    if (first_run) {
+        c->ops->set_retrying(c, false); /* run once: its failures are errors */
+        rc = may_load_into(&r, c, ts, n);
+        c->ops->set_retrying(c, true);
+        if (rc != ENGINE_OK)
+            goto out; /* before same_generation: the next run asks again */
     }
     if (!same_generation(&r)) {
         rc = ENGINE_BAD_STATE;
