@@ -387,6 +387,13 @@ static void append_min_quoted(strbuf *sb, const char *s)
     strbuf_append_char(sb, '"');
 }
 
+char *pg_quote_ident_min(const char *ident)
+{
+    strbuf sb = STRBUF_INIT;
+    append_min_quoted(&sb, ident);
+    return strbuf_detach(&sb);
+}
+
 char *pg_quote_qualified_min(const char *schema, const char *name)
 {
     strbuf sb = STRBUF_INIT;

@@ -137,6 +137,8 @@ char *pg_quote_qualified(const char *schema, const char *name);
  * readable in messages. Caller frees.
  */
 char *pg_quote_qualified_min(const char *schema, const char *name);
+/* One name quoted the same way (as --source-db-schema takes it). Caller frees. */
+char *pg_quote_ident_min(const char *ident);
 /* SQL string literal, E'' form when needed. Caller frees. */
 char *pg_quote_literal(const char *s);
 /* PostgreSQL array literal {"a","b"} of the items, for a text[] parameter (caller frees). */

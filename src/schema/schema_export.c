@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/partition_scope.h"
 #include "schema/pgdump.h"
 #include "schema/schema_evtrig.h"
 #include "schema/schema_split.h"
@@ -178,7 +179,8 @@ engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec 
         rc = ENGINE_SOURCE_FAILED;
         goto out;
     }
-    if (!resolve_schemas(c, conf, spec->typed, spec->quoted, &schemas) || !list_extensions(c, &schemas, &exts)) {
+    if (!resolve_schemas(c, conf, spec->typed, spec->quoted, &schemas) || !partition_scope_check(c, &schemas) ||
+        !list_extensions(c, &schemas, &exts)) {
         rc = c->sqlstate[0] ? ENGINE_SOURCE_FAILED : ENGINE_BAD_INPUT;
         goto out;
     }

@@ -170,8 +170,19 @@ static engine_status export_once(engine_ctx *eng, const export_data_spec *spec, 
         rc = ENGINE_BAD_INPUT;
         goto out;
     }
+    int whole = 1; /* a selection the source refuses is the flags' fault, not the source's */
     if (!src->ops->resolve_schemas(src, &schemas) ||
-        !src->ops->list_tables(src, (const char *const *)schemas.items, &all)) {
+        (src->ops->check_selection &&
+         (whole = src->ops->check_selection(src, (const char *const *)schemas.items)) < 0)) {
+        rc = ENGINE_SOURCE_FAILED;
+        *transient = source_broke(src, retry);
+        goto out;
+    }
+    if (!whole) {
+        rc = ENGINE_BAD_INPUT;
+        goto out;
+    }
+    if (!src->ops->list_tables(src, (const char *const *)schemas.items, &all)) {
         rc = ENGINE_SOURCE_FAILED;
         *transient = source_broke(src, retry);
         goto out;

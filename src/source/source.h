@@ -198,6 +198,12 @@ typedef struct source_ops {
     bool (*resolve_schemas)(source *s, strlist *schemas);
     /* Tables of the NULL-terminated resolved schemas; caller frees out with src_tables_free. */
     bool (*list_tables)(source *s, const char *const *schemas, src_tables *out);
+    /*
+     * May the NULL-terminated resolved schemas be exported on their own? 1
+     * yes; 0 no, logged with the fix (PostgreSQL: a partition tree crosses
+     * their edge); -1 the check failed (logged). NULL: always yes.
+     */
+    int (*check_selection)(source *s, const char *const *schemas);
 
     /*
      * After a failed call on the control connection (resolve_schemas,

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/partition_scope.h"
 #include "db/replication/replstream.h"
 
 #include <cjson/cJSON.h>
@@ -173,6 +174,19 @@ static bool pg_list_tables(source *s, const char *const *schemas, src_tables *ou
     return c && pg_tables_list(c, schemas, out);
 }
 
+static int pg_check_selection(source *s, const char *const *schemas)
+{
+    pgconn *c = pg_control(s);
+    if (!c)
+        return -1;
+    strlist l = STRLIST_INIT;
+    for (size_t i = 0; schemas && schemas[i]; i++)
+        strlist_push(&l, schemas[i]);
+    bool ok = partition_scope_check(c, &l);
+    strlist_free(&l);
+    return ok ? 1 : c->sqlstate[0] ? -1 : 0;
+}
+
 static char *pg_snapshot_begin(source *s)
 {
     pg_source *p = pg_of(s);
@@ -218,6 +232,7 @@ const source_ops source_pg_ops = {
     .connect = pg_connect,
     .resolve_schemas = pg_resolve_schemas,
     .list_tables = pg_list_tables,
+    .check_selection = pg_check_selection,
     .control_lost = pg_control_lost,
     .snapshot_begin = pg_snapshot_begin,
     .snapshot_end = pg_snapshot_end,
