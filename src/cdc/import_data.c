@@ -7,6 +7,7 @@
 #include "core/util.h"
 #include "db/connect.h"
 #include "db/db_identity.h"
+#include "db/feed_names.h"
 #include "snapshot/snapshot_import.h"
 
 #include <cjson/cJSON.h>
@@ -76,29 +77,32 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
     pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
     if (!c)
         return ENGINE_TARGET_FAILED;
-    strbuf hex = STRBUF_INIT;
-    for (const char *p = catalog_migration_uuid(eng->cat); *p; p++)
-        if (*p != '-')
-            strbuf_append_char(&hex, *p);
-    const char *params[] = {strbuf_cstr(&hex)};
+    const char *uuid = catalog_migration_uuid(eng->cat);
+    char *target_slot = feed_slot_name(uuid, true), *target_pub = feed_publication_name(uuid, true);
+    const char *params[] = {target_slot, target_pub};
     PGresult *r = pgconn_query(
         c,
         "SELECT 'replication slot ' || quote_ident(slot_name) FROM pg_replication_slots"
-        " WHERE database = current_database() AND slot_name <> 'voyager_target_slot_' || $1"
+        " WHERE database = current_database() AND slot_name <> $1"
         " UNION ALL SELECT 'publication ' || quote_ident(pubname) FROM pg_publication"
-        " WHERE pubname <> 'voyager_target_pub_' || $1"
+        " WHERE pubname <> $2"
         " UNION ALL SELECT 'subscription ' || quote_ident(subname) FROM pg_subscription"
         " WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
         " ORDER BY 1",
-        1, params);
+        2, params);
+    free(target_slot);
+    free(target_pub);
     engine_status rc = ENGINE_OK;
     if (!r) {
         rc = ENGINE_TARGET_FAILED;
     } else if (PQntuples(r) > 0) {
         strbuf list = STRBUF_INIT;
         /* export data's own slot and publication: dropping them would end this live migration */
-        char *own_slot = xasprintf("replication slot voyager_slot_%s", strbuf_cstr(&hex));
-        char *own_pub = xasprintf("publication voyager_pub_%s", strbuf_cstr(&hex));
+        char *slot = feed_slot_name(uuid, false), *pub = feed_publication_name(uuid, false);
+        char *own_slot = xasprintf("replication slot %s", slot);
+        char *own_pub = xasprintf("publication %s", pub);
+        free(slot);
+        free(pub);
         bool own = false;
         for (int i = 0; i < PQntuples(r); i++) {
             if (i)
@@ -120,7 +124,6 @@ static engine_status check_target_replication(engine_ctx *eng, const import_data
         rc = ENGINE_BAD_STATE;
     }
     PQclear(r);
-    strbuf_free(&hex);
     pgconn_close(c);
     return rc;
 }

@@ -11,22 +11,13 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/feed_names.h"
 #include "db/replication/replstream.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The migration UUID without dashes: what end migration looks for in slot/publication names. */
-static char *uuid_hex(catalog *m)
-{
-    strbuf sb = STRBUF_INIT;
-    for (const char *p = catalog_migration_uuid(m); *p; p++)
-        if (*p != '-')
-            strbuf_append_char(&sb, *p);
-    return strbuf_detach(&sb);
-}
 
 void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, const char **detail)
 {
@@ -38,11 +29,10 @@ void pg_feed_init(source *s, const source_feed_spec *spec, const char **name, co
         strlist_push(&p->feed_schemas, spec->schemas->items[i]);
         strlist_push(&p->feed_tables, spec->tables->items[i]);
     }
-    char *hex = uuid_hex(s->eng->cat);
+    /* end migration finds them by the uuid's hex digits in their names */
     bool target = spec->side == SOURCE_FEED_OF_TARGET;
-    p->slot = xasprintf("%s_%s", target ? "voyager_target_slot" : "voyager_slot", hex);
-    p->publication = xasprintf("%s_%s", target ? "voyager_target_pub" : "voyager_pub", hex);
-    free(hex);
+    p->slot = feed_slot_name(catalog_migration_uuid(s->eng->cat), target);
+    p->publication = feed_publication_name(catalog_migration_uuid(s->eng->cat), target);
     if (name)
         *name = p->slot;
     if (detail)
