@@ -7,6 +7,8 @@
 # and the fix. A slot confirmed past the queue's last commit only through WAL of other tables
 # (an idle stream) is recorded before it is confirmed, so a restart there, even after kill -9, goes on.
 #   A. idle confirmations past the last commit, kill -9, restart: streams on, source = target
+#   A2. an export dir of an older build (confirmed position -1): not checked, streams on, and
+#      records the position from its next idle confirmation
 #   B. a restored copy: refused, nothing more queued; --start-clean on both sides mends it
 #   C. a copy of the export dir runs export data --start-clean (the slot made again under the
 #      same name): the original, restarted, refuses
@@ -58,6 +60,19 @@ live_start_exporter
 src "INSERT INTO t VALUES (101, 'after the restart')"
 check "A: export data goes on after kill -9" wait_equal source target 60
 check "A: export data still runs" kill -0 "$EXP_PID"
+
+echo "# A2: an export dir of an older build (no confirmed position recorded: -1), the slot past its last commit"
+check "A2: the slot moves past the queue's last commit" slot_past_queue
+live_stop "$EXP_PID"
+meta_confirmed() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT confirmed_lsn FROM cdc_exporter_state WHERE exporter_role='source_db_exporter'\").fetchone()[0])" "$ED/metainfo/meta.db"; }
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE cdc_exporter_state SET confirmed_lsn = -1 WHERE exporter_role='source_db_exporter'\"); c.commit()" "$ED/metainfo/meta.db"
+check "A2: it stands past it with export data stopped" test "$(slot_confirmed)" -gt "$(queue_last_commit "$ED")"
+live_start_exporter
+src "INSERT INTO t VALUES (110, 'after the older build')"
+check "A2: export data goes on (nothing to compare with)" wait_equal source target 60
+check "A2: export data still runs" kill -0 "$EXP_PID"
+check "A2: the slot moves past the last commit again" slot_past_queue
+check "A2: and from then on the confirmed position is recorded" test "$(meta_confirmed)" -ge 0
 
 echo "# B: a restored older copy of the export dir"
 live_stop "$EXP_PID"
