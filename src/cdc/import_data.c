@@ -430,8 +430,17 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     char *rec_schema = xstrdup(cJSON_IsString(sch) ? sch->valuestring : "");
     cJSON_Delete(status);
     engine_status rc = ENGINE_OK;
-    /* either way no change would ever come for this importer: it would wait forever */
-    if (ff) {
+    /* each way no change would ever come for this importer: it would wait forever */
+    if (!export_is_live(eng->cat)) {
+        log_report(LOG_ERROR,
+                   "the target's changes come back only in a live migration (export data "
+                   "--export-type snapshot-and-changes, then cutover to target with "
+                   "--prepare-for-fall-back true)",
+                   "nothing to do for an offline migration; a live one starts with export data "
+                   "--export-type snapshot-and-changes",
+                   "import data to source: this migration is not live");
+        rc = ENGINE_BAD_STATE;
+    } else if (ff) {
         log_report(LOG_ERROR,
                    "fall-forward is on ('import data to source-replica' was started): the "
                    "target's changes go to the source-replica",

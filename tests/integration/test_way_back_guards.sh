@@ -6,7 +6,8 @@
 #   - import data to source-replica first started after cutover to target was
 #     initiated, or with fall-back prepared, or after archive changes --delete
 #     removed source changes it needs;
-#   - import data to source with fall-forward on, or after a cutover without fall-back.
+#   - import data to source with fall-forward on, or after a cutover without fall-back, or in
+#     an offline migration (or before any export data): no change would ever come.
 # Each is refused (exit 3, saying why and what to do) and changes nothing. Then
 # on real clusters: a source-replica registered by a first run that could not
 # connect keeps archive changes --delete from deleting what it needs; started
@@ -74,6 +75,15 @@ expect_refusal "import data to source refused while fall-forward is on" 3 \
 ED=$(fresh_dir CutoverToTargetRequested true FallbackEnabled false)
 expect_refusal "import data to source refused after a cutover without fall-back" 3 \
     "without --prepare-for-fall-back true, so no change is captured for the source detail: this migration has no fall-back" \
+    "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
+ED=$(fresh_dir)
+status_set "$ED" ExportType '"snapshot-only"'
+expect_refusal "import data to source refused for an offline migration (it would wait forever)" 3 \
+    "import data to source: this migration is not live detail: the target's changes come back only in a live migration.* hint: nothing to do for an offline migration" \
+    "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
+ED=$(fresh_dir)
+status_set "$ED" ExportType null
+expect_refusal "import data to source refused before any export data" 3 "this migration is not live" \
     "$V" import data to source -e "$ED" "${SRC_NOWHERE[@]}" --disable-pb true
 
 ED=$(fresh_dir)
