@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "migration/cutover.h"
+#include "schema/schema_names.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -76,19 +77,12 @@ static bool refuse_unused_replica_flags(const cmd_ctx *ctx)
     return true;
 }
 
-/* Does the catalog name schema match an item of a --*-db-schema list ("Quoted" exact, else any case)? */
-static bool schema_listed(const strlist *items, const char *schema)
+/* Does the catalog name schema match an item of a --*-db-schema list (a quoted one exact, else any case)? */
+static bool schema_listed(const strlist *items, const bool *quoted, const char *schema)
 {
-    for (size_t i = 0; i < items->count; i++) {
-        const char *it = items->items[i];
-        size_t n = strlen(it);
-        if (n >= 2 && it[0] == '"' && it[n - 1] == '"') {
-            if (strlen(schema) == n - 2 && strncmp(schema, it + 1, n - 2) == 0)
-                return true;
-        } else if (str_case_eq(schema, it)) {
+    for (size_t i = 0; i < items->count; i++)
+        if (quoted[i] ? str_eq(schema, items->items[i]) : str_case_eq(schema, items->items[i]))
             return true;
-        }
-    }
     return false;
 }
 
@@ -96,6 +90,7 @@ static bool schema_listed(const strlist *items, const char *schema)
  * --source-db-schema given explicitly narrows the comparison to the migrated
  * tables of those schemas (a table keeps its schema on every side, as import
  * data loads it; cmd_db_conf refuses the copies' schema flags for that reason).
+ * The list is read as export data reads it: a quoted name may hold commas.
  */
 static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
 {
@@ -103,15 +98,20 @@ static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
     for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
         if (!opts_is_set(ctx->opts, flags[f]))
             continue;
+        const char *given = opts_get(ctx->opts, flags[f]);
         strlist items = STRLIST_INIT;
-        strlist_split(&items, opts_get(ctx->opts, flags[f]), ',');
-        for (size_t i = 0; i < items.count; i++) {
-            char *t = str_trim(items.items[i]);
-            memmove(items.items[i], t, strlen(t) + 1);
+        bool *quoted = NULL;
+        const char *bad = NULL;
+        if (!schema_names_parse_typed(given, &items, &quoted, &bad)) {
+            log_report(LOG_ERROR, NULL, "names are separated by commas; quote a name with \"Name\"",
+                       "--%s %s: %s", flags[f], given, bad);
+            strlist_free(&items);
+            free(quoted);
+            return false;
         }
         size_t keep = 0;
         for (size_t i = 0; i < names->count; i++) {
-            if (schema_listed(&items, schemas->items[i])) {
+            if (schema_listed(&items, quoted, schemas->items[i])) {
                 schemas->items[keep] = schemas->items[i];
                 names->items[keep++] = names->items[i];
             } else {
@@ -122,9 +122,9 @@ static bool filter_schemas(const cmd_ctx *ctx, strlist *schemas, strlist *names)
         schemas->count = names->count = keep;
         if (!keep)
             log_report(LOG_ERROR, NULL, "give a schema export data exported, or leave the flag out",
-                       "--%s %s: no migrated table is in that schema", flags[f],
-                       opts_get(ctx->opts, flags[f]));
+                       "--%s %s: no migrated table is in that schema", flags[f], given);
         strlist_free(&items);
+        free(quoted);
         if (!keep)
             return false;
     }

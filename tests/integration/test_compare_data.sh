@@ -167,6 +167,9 @@ out=$(cat "$LAST_OUT")
 assert_match "only Sales tables" "0 of 3 tables equal on target" "$out"
 expect_fail "a schema with no migrated table" 2 "--source-db-schema nosuch: no migrated table is in that schema" \
     "$V" compare data -e "$ED" --source-db-schema nosuch
+expect_refusal "the list is read as export data reads it: an unterminated quote is refused" 2 \
+    "^error: --source-db-schema \"Sales,public: .*quote a name with" \
+    "$V" compare data -e "$ED" --source-db-schema '"Sales,public'
 expect_fail "oracle flags refused" 2 "--oracle-db-sid is not applicable for a PostgreSQL source" "$V" compare data -e "$ED" --oracle-db-sid X
 expect_fail "the target's schema flag refused" 2 "--target-db-schema is not applicable for a PostgreSQL source" \
     "$V" compare data -e "$ED" --target-db-schema Sales
