@@ -633,7 +633,8 @@ static int stream_loop(stream *s, retry_state *rs)
             if (!qw_finish_stream(s->qw, s->line.data, s->line.len))
                 return queue_failed(s);
             confirm(s, false);
-            export_metrics_update(&mx, qw_total_events(s->qw) - total0, true);
+            /* the queue counts the end-of-stream marker as an event: the operator counts changes */
+            export_metrics_update(&mx, qw_total_events(s->qw) - total0 - 1, true);
             return finish(s);
         }
     }

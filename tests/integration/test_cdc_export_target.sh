@@ -81,6 +81,9 @@ assert_match "says it is done" "cutover to source: every change of the target da
     "$(cat "$TEST_TMP/exporter.out")"
 assert_match "live metrics as periodic lines without a terminal" "exported events: total [0-9]+, this run [0-9]+, rate [0-9]+/s \(last 3 min\), [0-9]+/s \(last 10 min\)" \
     "$(cat "$TEST_TMP/exporter.out")"
+assert_eq "the final total is the queue's changes, without the end-of-stream marker" \
+    "$(queue_events "$ED" target_db_exporter_fb)" \
+    "$(grep -o 'exported events: total [0-9]*' "$TEST_TMP/exporter.out" | tail -1 | awk '{print $4}')"
 assert_eq "cutover processed flag" "true" "$(status_get "$ED" CutoverProcessedByTargetExporter)"
 assert_eq "vsn strictly increasing, markers in place" "ok" "$(queue_vsn_check "$ED" 2>&1)"
 meta() { python3 -c "import sqlite3,sys; print('\n'.join('|'.join(map(str, r)) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))" "$ED/metainfo/meta.db" "$1"; }
