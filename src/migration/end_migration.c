@@ -359,13 +359,14 @@ static bool clean_by_writer(const engine_ctx *eng, db_conf *conf, bool *handled)
     retry_policy pol = {.deadline_ms = 0, .max_attempts = 1};
     retry_state rs;
     retry_init(&rs, &pol);
-    bool gave_up = false, dropped = false;
+    bool gave_up = false;
     writer_session *m = w->ops->connect(w, &rs, eng->interrupted, &gave_up);
-    bool ok = m && w->ops->drop_bookkeeping(m, &dropped);
-    if (ok && dropped)
+    writer_bookkeeping_end outcome = BOOKKEEPING_NONE;
+    bool ok = m && w->ops->drop_bookkeeping(m, catalog_migration_uuid(eng->cat), &outcome);
+    if (ok && outcome == BOOKKEEPING_DROPPED)
         log_say("%s database: dropped database ybvoyager_metadata (%s)", db_role_name(conf->role),
                 w->ops->type);
-    else if (ok)
+    else if (ok && outcome == BOOKKEEPING_NONE)
         log_say("%s database: no ybvoyager_metadata database to drop (%s)",
                 db_role_name(conf->role), w->ops->type);
     writer_session_close(m);

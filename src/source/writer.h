@@ -213,6 +213,13 @@ typedef enum writer_load_result {
 typedef struct writer writer;
 typedef struct writer_session writer_session;
 
+/* What end migration left of a database's bookkeeping (drop_bookkeeping). */
+typedef enum writer_bookkeeping_end {
+    BOOKKEEPING_NONE,    /* there was none */
+    BOOKKEEPING_DROPPED, /* this migration's was the last: the bookkeeping database is dropped */
+    BOOKKEEPING_KEPT,    /* this migration's rows are gone; what else is there stays (logged) */
+} writer_bookkeeping_end;
+
 typedef struct writer_ops {
     const char *type; /* the db_conf type it writes: "postgresql", "mysql" */
 
@@ -415,10 +422,12 @@ typedef struct writer_ops {
      */
     int (*row_count)(writer_session *s, const char *schema, const char *table, int64_t *rows);
     /*
-     * Drop the bookkeeping (every migration's: end migration ends the last
-     * one on this database). *dropped: there was one. False after logging.
+     * end migration: delete this migration's bookkeeping rows, drop each
+     * bookkeeping table no other migration has rows in, and the bookkeeping
+     * database when nothing is left in it. *outcome says which. False after
+     * logging.
      */
-    bool (*drop_bookkeeping)(writer_session *s, bool *dropped);
+    bool (*drop_bookkeeping)(writer_session *s, const char *migration_uuid, writer_bookkeeping_end *outcome);
 
     void (*close_session)(writer_session *s);
     void (*free)(writer *w);

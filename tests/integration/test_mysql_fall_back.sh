@@ -146,5 +146,5 @@ assert_eq "no error line from import data to source" "" "$(grep -h '^error' "$TE
 # ---- the report and end migration read and drop the MySQL bookkeeping, not through libpq ----
 wb_report_check my shop source "target" "after cutover to source"
 wb_report_prompt my shop source SOURCE_DB_PASSWORD "after cutover to source"
-wb_end_migration my shop SOURCE_DB_PASSWORD 4 "after cutover to source"
+wb_end_migration my shop SOURCE_DB_PASSWORD 4 "after cutover to source" shared
 done_testing

@@ -14,12 +14,14 @@
 #                                         terminal, DBTYPE's FINAL ROW COUNT shown as '-' and a note
 #                                         naming the flag; on a terminal, a no-echo prompt for it,
 #                                         and the typed password gives the tables' COUNT(*)
-#   wb_end_migration NAME DB ENV CODE WHAT
+#   wb_end_migration NAME DB ENV CODE WHAT [shared]
 #                                         end migration with a wrong password in ENV (NAME's) fails
 #                                         with exit CODE, the export dir and ybvoyager_metadata kept;
 #                                         then it drops ybvoyager_metadata on NAME (said so) and the
 #                                         target's, says there is none on any other MySQL database of
-#                                         the migration, and leaves DB's tables
+#                                         the migration, and leaves DB's tables; shared: another
+#                                         migration's bookkeeping row is on NAME first, and it, its
+#                                         table and the database stay (our other tables go)
 
 # _wb_json_field JSON DBTYPE TABLE FIELD: one number of the report's JSON ('null' when none)
 _wb_json_field() {
@@ -125,10 +127,22 @@ wb_end_migration() {
         not_ok "export dir kept after the failure ($what)"
     assert_eq "ybvoyager_metadata kept on the MySQL server after the failure ($what)" 1 \
         "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
+    local other=00000000-0000-4000-8000-000000000042 chan=ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo
+    [ "${6:-}" = shared ] && mysql_as "$name" information_schema -e "INSERT INTO $chan (migration_uuid, channel_no) VALUES ('$other', 0)"
     check "end migration ($what)" "$V" end migration -e "$ED" --backup-schema-files false \
         --backup-data-files false --backup-log-files false --save-migration-reports false --yes
-    assert_match "end migration says it dropped ybvoyager_metadata on the MySQL server ($what)" \
-        "database: dropped database ybvoyager_metadata \(mysql\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
+    if [ "${6:-}" = shared ]; then
+        assert_match "end migration keeps the bookkeeping table another migration uses ($what)" \
+            "database: kept $chan: it holds another migration's rows.*kept database ybvoyager_metadata" \
+            "$(cat "$LAST_OUT" "$LAST_ERR" | tr '\n' ' ')"
+        assert_eq "the other migration's row stays ($what)" "$other" "$(mysql_as "$name" information_schema -e "SELECT migration_uuid FROM $chan")"
+        assert_eq "no bookkeeping row of this migration is left ($what)" 0 \
+            "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM TABLES WHERE TABLE_SCHEMA = 'ybvoyager_metadata' AND TABLE_NAME <> 'ybvoyager_import_data_event_channels_metainfo'")"
+        mysql_as "$name" information_schema -e "DROP DATABASE ybvoyager_metadata"
+    else
+        assert_match "end migration says it dropped ybvoyager_metadata on the MySQL server ($what)" \
+            "database: dropped database ybvoyager_metadata \(mysql\)" "$(cat "$LAST_OUT" "$LAST_ERR")"
+    fi
     assert_eq "no ybvoyager_metadata database left on the MySQL server ($what)" 0 \
         "$(mysql_as "$name" information_schema -e "SELECT COUNT(*) FROM SCHEMATA WHERE SCHEMA_NAME = 'ybvoyager_metadata'")"
     assert_eq "the MySQL database's tables stay ($what)" "$before" \

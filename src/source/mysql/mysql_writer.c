@@ -1084,22 +1084,78 @@ static int myw_row_count(writer_session *ws, const char *schema, const char *tab
     return ok ? 1 : -1;
 }
 
-static bool myw_drop_bookkeeping(writer_session *ws, bool *dropped)
+/* Rows of ybvoyager_metadata.<table> (which exists): -1 the query failed (logged). */
+static int64_t meta_table_rows(my_wsession *s, const char *qualified)
+{
+    char *sql = xasprintf("SELECT COUNT(*) FROM %s", qualified);
+    mysql_rows r;
+    bool ok = squery(s, sql, 0, NULL, &r, false) && r.nrows == 1;
+    free(sql);
+    int64_t n = ok ? strtoll(mysql_rows_get(&r, 0, 0), NULL, 10) : -1;
+    mysql_rows_free(&r);
+    return n;
+}
+
+/*
+ * This migration's rows go; a bookkeeping table goes when no other
+ * migration's rows are left in it, and the database when no table at all is
+ * left in it (another migration's, or anything someone put there).
+ */
+static bool myw_drop_bookkeeping(writer_session *ws, const char *migration_uuid,
+                                 writer_bookkeeping_end *outcome)
 {
     my_wsession *s = my_ws(ws);
-    *dropped = false;
-    const char *p[1] = {MYW_META_DB};
+    *outcome = BOOKKEEPING_NONE;
+    static const char *const tables[][2] = {
+        {"ybvoyager_import_data_event_channels_metainfo", MYW_CHANNELS},
+        {"ybvoyager_imported_event_count_by_table", MYW_COUNTS},
+        {"ybvoyager_import_data_batches_metainfo_v3", MYW_BATCHES},
+    };
+    const char *p[1] = {migration_uuid};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        int has = meta_table_exists(s, tables[i][0]);
+        if (has < 0)
+            return false;
+        if (!has)
+            continue;
+        char *del = xasprintf("DELETE FROM %s WHERE migration_uuid = ?", tables[i][1]);
+        bool ok = sexec(s, del, 1, p, false);
+        free(del);
+        int64_t left = ok ? meta_table_rows(s, tables[i][1]) : -1;
+        if (left < 0)
+            return false;
+        if (left > 0) {
+            log_say("%s database: kept %s: it holds another migration's rows", db_role_name(ws->role),
+                    tables[i][1]);
+            continue;
+        }
+        char *drop = xasprintf("DROP TABLE IF EXISTS %s", tables[i][1]);
+        ok = myw_exec(s, drop, false);
+        free(drop);
+        if (!ok)
+            return false;
+    }
+    const char *pdb[2] = {MYW_META_DB, MYW_META_DB};
     mysql_rows r;
-    bool ok = squery(s, "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
-                     1, p, &r, false) &&
+    bool ok = squery(s,
+                     "SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?), "
+                     "(SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?)",
+                     2, pdb, &r, false) &&
               r.nrows == 1;
     bool has = ok && !str_eq(mysql_rows_get(&r, 0, 0), "0");
+    bool empty = ok && str_eq(mysql_rows_get(&r, 0, 1), "0");
     mysql_rows_free(&r);
     if (!ok || !has)
         return ok;
+    if (!empty) {
+        log_say("%s database: kept database " MYW_META_DB ": other tables are left in it",
+                db_role_name(ws->role));
+        *outcome = BOOKKEEPING_KEPT;
+        return true;
+    }
     if (!myw_exec(s, "DROP DATABASE IF EXISTS " MYW_META_DB, false))
         return false;
-    *dropped = true;
+    *outcome = BOOKKEEPING_DROPPED;
     return true;
 }
 
