@@ -62,7 +62,14 @@ void progress_show(progress *p, const progress_item *items, size_t n)
         }
         if (items[i].finished && !s->reported_done) {
             s->reported_done = true;
-            log_say("%s: %lld rows %s", items[i].name, (long long)items[i].done, p->verb);
+            if (items[i].earlier > 0 && items[i].earlier >= items[i].done)
+                log_say("%s: %lld rows %s, all by an earlier run", items[i].name, (long long)items[i].done,
+                        p->verb);
+            else if (items[i].earlier > 0)
+                log_say("%s: %lld rows %s, %lld of them by an earlier run", items[i].name,
+                        (long long)items[i].done, p->verb, (long long)items[i].earlier);
+            else
+                log_say("%s: %lld rows %s", items[i].name, (long long)items[i].done, p->verb);
         }
     }
     bool plain_due = !p->bars && now - p->last_plain_ms >= PROGRESS_PLAIN_INTERVAL_MS;

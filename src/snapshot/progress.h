@@ -19,6 +19,7 @@ typedef struct progress_item {
     int64_t total;     /* estimate, 0 when unknown */
     bool active;
     bool finished;
+    int64_t earlier;   /* of done: rows an earlier run did (said apart when finished) */
 } progress_item;
 
 typedef struct progress progress;

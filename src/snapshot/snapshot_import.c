@@ -33,6 +33,7 @@ typedef struct imp_table {
     char *load_sql;          /* set when its files are queued (the writer's load_statement) */
     int64_t total_rows;      /* main thread */
     atomic_llong imported;
+    int64_t earlier;         /* main thread: of imported, rows of batches an earlier run committed */
     int pending;             /* batches queued and not committed, under mu */
     int64_t attempt;         /* main thread: the export attempt whose files are queued; 0: none yet */
     strlist queued;          /* main thread: paths of that attempt's files queued */
@@ -567,6 +568,7 @@ static bool undo_table(import_run *r, writer_session *c, imp_table *t, import_me
     t->done = false;
     t->total_rows = 0;
     atomic_store(&t->imported, 0);
+    t->earlier = 0;
     atomic_store(&t->stale, 0);
     t->saved_imported = -1;
     return true;
@@ -627,6 +629,7 @@ static bool queue_file(import_run *r, imp_table *t, const snapshot_file *f, int6
         int64_t rows;
         if (import_metainfo_set_has(done, fname, plan.items[k].number, &rows)) {
             atomic_fetch_add(&t->imported, rows);
+            t->earlier += rows;
             continue;
         }
         imp_batch *b = xcalloc(1, sizeof *b);
@@ -948,7 +951,7 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
                 t->done = true;
             all_done = all_done && t->done;
             items[i] = (progress_item){t->display, atomic_load(&t->imported), t->total_rows,
-                                       t->files_queued && !t->done, t->done};
+                                       t->files_queued && !t->done, t->done, t->earlier};
         }
         if (all_done) {
             r.closed = true;
@@ -1005,12 +1008,21 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
     }
     if (!after_cutover)
         log_info("restored %d sequences", nseq);
-    int64_t total = 0;
-    for (size_t i = 0; i < n; i++)
+    int64_t total = 0, earlier = 0;
+    for (size_t i = 0; i < n; i++) {
         total += atomic_load(&ts[i].imported);
+        earlier += ts[i].earlier;
+    }
     catalog_status_set_bool(eng->cat, spec->done_key, true);
-    log_say("imported %zu tables, %lld rows, into the %s database", n, (long long)total,
-            db_role_name(conf->role));
+    /* what earlier runs loaded is counted from their batch records, not from the tables now */
+    if (earlier > 0)
+        log_say("imported %zu tables, %lld rows, into the %s database: %lld of them by this run, "
+                "%lld by earlier runs",
+                n, (long long)total, db_role_name(conf->role), (long long)(total - earlier),
+                (long long)earlier);
+    else
+        log_say("imported %zu tables, %lld rows, into the %s database", n, (long long)total,
+                db_role_name(conf->role));
 
 out:
 out_nc:

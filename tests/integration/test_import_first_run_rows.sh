@@ -4,7 +4,8 @@
 # is refused without a terminal (exit 3), loads nothing, and asks again on the
 # next run until the tables are emptied or --yes is given. Once this importer
 # has loaded, its reruns do not ask: neither after its own load nor when the
-# live changes filled a table that was empty at the snapshot.
+# live changes filled a table that was empty at the snapshot. A rerun's summary tells what it
+# loaded itself apart from what earlier runs loaded.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/snapshot.sh"
 . "$HARNESS_DIR/e2e.sh"
@@ -33,6 +34,10 @@ psql_as target yugabyte -c "DELETE FROM public.nokey" >/dev/null
 check "emptied: the import runs" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true </dev/null
 compare_databases source target
 check "a rerun of the finished import does not ask" "$V" import data -e "$ED" "${TGT_FLAGS[@]}" --disable-pb true </dev/null
+assert_match "the rerun says it loaded nothing itself (review-report F1)" \
+    "imported 2 tables, 500 rows, into the target database: 0 of them by this run, 500 by earlier runs" \
+    "$(cat "$LAST_OUT" "$LAST_ERR")"
+assert_match "and per table" "nokey: 300 rows imported, all by an earlier run" "$(cat "$LAST_OUT" "$LAST_ERR")"
 compare_databases source target
 
 # --- --yes adds to the rows ---
