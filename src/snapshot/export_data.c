@@ -23,9 +23,18 @@ static bool select_tables(const export_data_spec *spec, const src_tables *all, s
     bool *keep = xcalloc(all->count + 1, sizeof *keep);
     for (size_t i = 0; i < all->count; i++)
         refs[i] = (table_ref){all->items[i].schema, all->items[i].name};
+    table_ref *parts = xcalloc(all->nparts + 1, sizeof *parts), *roots = xcalloc(all->nparts + 1, sizeof *roots);
+    for (size_t i = 0; i < all->nparts; i++) {
+        parts[i] = (table_ref){all->parts[i].schema, all->parts[i].name};
+        roots[i] = (table_ref){all->parts[i].root_schema, all->parts[i].root_name};
+    }
     char *err = NULL;
     const char *hint = NULL;
-    bool ok = table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err, &hint);
+    bool ok = table_filter_check_partitions(refs, all->count, parts, roots, all->nparts, spec->include,
+                                            spec->exclude, &err, &hint) &&
+              table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err, &hint);
+    free(parts);
+    free(roots);
     if (!ok) {
         log_report(LOG_ERROR, NULL, hint, "source database: %s", err);
         free(err);

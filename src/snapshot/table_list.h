@@ -56,6 +56,15 @@ bool table_pattern_matches(const table_pattern *p, const char *schema, const cha
 bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
                          const table_patterns *exclude, bool *keep, char **err, const char **hint);
 
+/*
+ * A pattern without wildcards that names none of tables[0..n) but a partition
+ * parts[i] (whose tree's root is roots[i]) is refused: false with *err (caller
+ * frees) naming the partition and its root, and *hint. True when there is none.
+ */
+bool table_filter_check_partitions(const table_ref *tables, size_t n, const table_ref *parts,
+                                   const table_ref *roots, size_t nparts, const table_patterns *include,
+                                   const table_patterns *exclude, char **err, const char **hint);
+
 /* The name operators see: table for schema public, else schema.table. Caller frees. */
 char *table_display_name(const char *schema, const char *name);
 /*

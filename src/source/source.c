@@ -85,5 +85,12 @@ void src_tables_free(src_tables *t)
         free(t->items[i].column_list);
     }
     free(t->items);
+    for (size_t i = 0; i < t->nparts; i++) {
+        free(t->parts[i].schema);
+        free(t->parts[i].name);
+        free(t->parts[i].root_schema);
+        free(t->parts[i].root_name);
+    }
+    free(t->parts);
     memset(t, 0, sizeof *t);
 }

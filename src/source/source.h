@@ -67,9 +67,17 @@ typedef struct src_table {
     char *column_list;     /* the same, quoted for SQL: "a", "B" ("" when none) */
 } src_table;
 
+/* A partition of a listed table: not a table of its own (its rows come through its root). */
+typedef struct src_partition {
+    char *schema, *name;           /* the partition */
+    char *root_schema, *root_name; /* its partition tree's root, an item of the list */
+} src_partition;
+
 typedef struct src_tables {
     src_table *items;
     size_t count;
+    src_partition *parts; /* for messages naming a partition where a table is expected */
+    size_t nparts;
 } src_tables;
 
 void src_tables_free(src_tables *t);

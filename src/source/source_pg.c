@@ -91,6 +91,41 @@ static char *quoted_columns(const char *json)
     return strbuf_detach(&sb);
 }
 
+/*
+ * The partitions in the schemas, each with its tree's root (found up
+ * pg_inherits: pg_partition_root() is missing from PostgreSQL 11).
+ */
+static bool pg_partitions_list(pgconn *c, const char *const *schemas, src_tables *out)
+{
+    char *list = schemas_array(schemas);
+    const char *p[1] = {list};
+    PGresult *r = pgconn_query(
+        c,
+        "WITH RECURSIVE up(part, anc) AS ("
+        "  SELECT i.inhrelid, i.inhparent FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        "   WHERE c.relispartition AND c.relkind IN ('r', 'p', 'f')"
+        "  UNION ALL SELECT up.part, i.inhparent FROM up"
+        "   JOIN pg_class a ON a.oid = up.anc AND a.relispartition"
+        "   JOIN pg_inherits i ON i.inhrelid = up.anc)"
+        " SELECT pn.nspname, pc.relname, rn.nspname, rc.relname FROM up"
+        " JOIN pg_class rc ON rc.oid = up.anc AND NOT rc.relispartition"
+        " JOIN pg_namespace rn ON rn.oid = rc.relnamespace"
+        " JOIN pg_class pc ON pc.oid = up.part JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
+        " WHERE pn.nspname = ANY ($1::text[]) ORDER BY 1, 2",
+        1, p);
+    free(list);
+    if (!r)
+        return false;
+    int n = PQntuples(r);
+    out->parts = xcalloc((size_t)n + 1, sizeof *out->parts);
+    for (int i = 0; i < n; i++)
+        out->parts[i] = (src_partition){xstrdup(PQgetvalue(r, i, 0)), xstrdup(PQgetvalue(r, i, 1)),
+                                        xstrdup(PQgetvalue(r, i, 2)), xstrdup(PQgetvalue(r, i, 3))};
+    out->nparts = (size_t)n;
+    PQclear(r);
+    return true;
+}
+
 static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *out)
 {
     memset(out, 0, sizeof *out);
@@ -131,7 +166,7 @@ static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *ou
     }
     out->count = (size_t)n;
     PQclear(r);
-    return true;
+    return pg_partitions_list(c, schemas, out);
 }
 
 static engine_status pg_connect(source *s, bool quiet, char **why)

@@ -3,7 +3,8 @@
 # export data (exit 2), naming the partitions and the schema to add: a
 # partition whose parent's schema is not exported had its rows lost (exit 0),
 # one in a schema not exported was left out of the schema while its rows were
-# exported through the root. With both schemas the tree migrates whole.
+# exported through the root. With both schemas the tree migrates whole. A partition named in a
+# table list is refused naming its root (it was "does not exist").
 . "$(dirname "$0")/../lib/harness.sh"
 V=$VOYAGER
 pg_start source sourcedb >/dev/null && pg_start target yugabyte >/dev/null || { not_ok "clusters"; done_testing; exit 1; }
@@ -42,8 +43,15 @@ expect_refusal "a middle level in another schema: both of its edges are named" 2
     "2 partition\(s\) cross.*\"Mid\"\.lvl of deep\.root.*deep\.leaf of \"Mid\"\.lvl.*add \"Mid\" to --source-db-schema" \
     "$V" export schema -e "$ED" "${SRC[@]}" --source-db-schema deep
 
-ED2=$(new_export_dir)
 ALL=(--source-db-schema 'public,other,deep,"Mid"')
+expect_refusal "a partition named in --table-list: refused naming its root (review-report F7)" 2 \
+    "'pt_1' in --table-list is pt_1, a partition of pt: a partition is exported with its partitioned table, never alone hint: name the partitioned table \(its root\) instead" \
+    "$V" export data -e "$ED" "${SRC[@]}" "${ALL[@]}" --table-list pt_1 --disable-pb true
+expect_refusal "a partition of a partition, in --exclude-table-list: named with its tree's root" 2 \
+    "'deep.leaf' in --exclude-table-list is deep.leaf, a partition of deep.root" \
+    "$V" export data -e "$ED" "${SRC[@]}" "${ALL[@]}" --exclude-table-list deep.leaf --disable-pb true
+
+ED2=$(new_export_dir)
 check "export schema with every schema of the trees" "$V" export schema -e "$ED2" "${SRC[@]}" "${ALL[@]}"
 check "import schema" "$V" import schema -e "$ED2" "${TGT[@]}"
 check "export data" "$V" export data -e "$ED2" "${SRC[@]}" "${ALL[@]}" --disable-pb true

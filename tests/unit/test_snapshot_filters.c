@@ -175,3 +175,40 @@ TEST(snapshot_target_endpoints_parse)
     CHECK(!yb_nodes_parse("h1:notaport", 5433, &n));
     CHECK(!yb_nodes_parse(":5433", 5433, &n));
 }
+
+/* A name that is no table but a partition is refused naming its root; wildcards and tables pass. */
+TEST(snapshot_filter_partition_named)
+{
+    static const table_ref parts[] = {{"public", "parted_us"}, {"Sales", "select_2024"}};
+    static const table_ref roots[] = {{"public", "parted"}, {"Sales", "select"}};
+    struct {
+        const char *inc, *exc, *want;
+    } cases[] = {
+        {"parted_us", NULL,
+         "'parted_us' in --table-list is parted_us, a partition of parted: a partition is exported with its "
+         "partitioned table, never alone"},
+        {NULL, "\"Sales\".select_2024",
+         "'\"Sales\".select_2024' in --exclude-table-list is Sales.select_2024, a partition of Sales.select: a "
+         "partition is exported with its partitioned table, never alone"},
+        {"parted_*", "select_20*", NULL},   /* wildcards select among tables only */
+        {"customers", "PARTED_US2", NULL},  /* no such name at all: table_filter_select's error */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        table_patterns i = {0}, e = {0};
+        char *err = NULL;
+        const char *hint = NULL;
+        CHECK(table_patterns_parse(cases[k].inc, &i, &err) && table_patterns_parse(cases[k].exc, &e, &err));
+        bool ok = table_filter_check_partitions(db, NDB, parts, roots, 2, &i, &e, &err, &hint);
+        if (cases[k].want) {
+            CHECK(!ok);
+            CHECK_STR_EQ(cases[k].want, err);
+            CHECK(hint != NULL);
+        } else {
+            CHECK(ok);
+            CHECK(err == NULL);
+        }
+        free(err);
+        table_patterns_free(&i);
+        table_patterns_free(&e);
+    }
+}
