@@ -270,13 +270,53 @@ bool schema_stmt_is_fk(const cJSON *node)
            str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_FOREIGN");
 }
 
-bool schema_stmt_is_add_pk(const cJSON *node)
+const char *schema_stmt_exists_state(const cJSON *node)
 {
+    const char *t = schema_node_type(node);
+    const cJSON *b = schema_node_body(node);
+    if (strcmp(t, "AlterTableStmt") == 0 && str_eq(get_str(b, "objtype"), "OBJECT_TABLE")) {
+        const cJSON *cmd = first_cmd(b);
+        const char *sub = get_str(cmd, "subtype");
+        if (str_eq(sub, "AT_AddConstraint") &&
+            str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_PRIMARY"))
+            return "42P16"; /* multiple primary keys for table */
+        if (str_eq(sub, "AT_AttachPartition"))
+            return "42809"; /* "is already a partition" (of any table: import checks which) */
+    }
+    /* the catalogue's unique indexes report these as unique violations, not 42710 */
+    if (strcmp(t, "DefineStmt") == 0 && str_eq(get_str(b, "kind"), "OBJECT_TSCONFIGURATION"))
+        return "23505"; /* pg_ts_config_cfgname_index */
+    if (strcmp(t, "AlterTSConfigurationStmt") == 0 && str_eq(get_str(b, "kind"), "ALTER_TSCONFIG_ADD_MAPPING"))
+        return "23505"; /* pg_ts_config_map_index */
+    return NULL;
+}
+
+static char *rel_quoted(const cJSON *rangevar)
+{
+    const char *s = get_str(rangevar, "schemaname");
+    const char *n = get_str(rangevar, "relname");
+    if (!n)
+        return NULL;
+    return s ? pg_quote_qualified(s, n) : pg_quote_ident(n);
+}
+
+bool schema_stmt_attach_names(const cJSON *node, char **parent, char **child)
+{
+    *parent = *child = NULL;
     if (strcmp(schema_node_type(node), "AlterTableStmt") != 0)
         return false;
-    const cJSON *cmd = first_cmd(schema_node_body(node));
-    return str_eq(get_str(cmd, "subtype"), "AT_AddConstraint") &&
-           str_eq(get_str(get(get(cmd, "def"), "Constraint"), "contype"), "CONSTR_PRIMARY");
+    const cJSON *b = schema_node_body(node);
+    const cJSON *cmd = first_cmd(b);
+    if (!str_eq(get_str(b, "objtype"), "OBJECT_TABLE") || !str_eq(get_str(cmd, "subtype"), "AT_AttachPartition"))
+        return false;
+    *parent = rel_quoted(get(b, "relation"));
+    *child = rel_quoted(get(get(get(cmd, "def"), "PartitionCmd"), "name"));
+    if (*parent && *child)
+        return true;
+    free(*parent);
+    free(*child);
+    *parent = *child = NULL;
+    return false;
 }
 
 bool schema_stmt_on_post_data(const cJSON *node)

@@ -34,8 +34,20 @@ schema_class schema_classify(const cJSON *node, const schema_ctx *ctx);
 
 /* ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY: import applies these after all tables. */
 bool schema_stmt_is_fk(const cJSON *node);
-/* ALTER TABLE ... ADD [CONSTRAINT] PRIMARY KEY: "multiple primary keys" means it exists. */
-bool schema_stmt_is_add_pk(const cJSON *node);
+/*
+ * The SQLSTATE that, for this kind of statement only, means "it exists
+ * already" (besides the duplicate_* codes), or NULL: 42P16 for ADD PRIMARY
+ * KEY, 42809 for ALTER TABLE ... ATTACH PARTITION (ambiguous: see
+ * schema_stmt_attach_names), 23505 for CREATE TEXT SEARCH CONFIGURATION and
+ * ALTER TEXT SEARCH CONFIGURATION ... ADD MAPPING (catalogue unique indexes).
+ */
+const char *schema_stmt_exists_state(const cJSON *node);
+/*
+ * ALTER TABLE parent ATTACH PARTITION child: the quoted names of both (caller
+ * frees), so import can check that the child is attached to that parent.
+ * False (and NULLs) for any other statement.
+ */
+bool schema_stmt_attach_names(const cJSON *node, char **parent, char **child);
 /* COMMENT ON INDEX / TRIGGER / EVENT TRIGGER: names an object that may be created only by the post-data run. */
 bool schema_stmt_on_post_data(const cJSON *node);
 /* CREATE SCHEMA: import treats "already exists" as done (public always exists). */

@@ -24,7 +24,8 @@ typedef struct work_item {
     char hash[17];
     int nth;          /* occurrence of this exact text in the file */
     bool create_schema;
-    bool add_pk;
+    const char *exists_state; /* also means "already exists" for this kind of statement (static) */
+    char *attach_parent, *attach_child; /* ATTACH PARTITION: quoted names (owned) */
     bool on_post_data; /* names an index or trigger, which the post-data run may create */
     char *last_error; /* when deferred */
     char last_state[6]; /* SQLSTATE, when deferred */
@@ -49,6 +50,8 @@ static void work_free(work_list *l)
     for (size_t i = 0; i < l->count; i++) {
         free(l->items[i].sql);
         free(l->items[i].last_error);
+        free(l->items[i].attach_parent);
+        free(l->items[i].attach_child);
     }
     free(l->items);
     memset(l, 0, sizeof *l);
@@ -217,6 +220,30 @@ static bool is_exists_error(const char *state)
     return false;
 }
 
+/*
+ * Whether the error state of it means its object exists: a duplicate_* code,
+ * or the statement kind's own code. ATTACH PARTITION's 42809 is "already a
+ * partition" of any table, so the catalogue must show the child attached to
+ * this parent.
+ */
+static bool already_exists(pgconn *c, const work_item *it, const char *state)
+{
+    if (is_exists_error(state))
+        return true;
+    if (!it->exists_state || !str_eq(state, it->exists_state))
+        return false;
+    if (!it->attach_child)
+        return true;
+    const char *p[2] = {it->attach_child, it->attach_parent};
+    char *v = pgconn_query_value(c,
+                                 "SELECT 1 FROM pg_catalog.pg_inherits WHERE inhrelid = pg_catalog.to_regclass($1) "
+                                 "AND inhparent = pg_catalog.to_regclass($2)",
+                                 2, p);
+    bool yes = v != NULL;
+    free(v);
+    return yes;
+}
+
 /* Errors that mean "something it needs is not there yet": retried after the rest. */
 static bool is_dependency_error(const char *state)
 {
@@ -303,15 +330,16 @@ static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, w
         return progress_set(m, o->target_id, it, "done", NULL) ? RUN_OK : RUN_FATAL;
     }
     char *msg = first_line(PQerrorMessage(c->pg));
-    const char *state = c->sqlstate;
+    char state[sizeof c->sqlstate]; /* already_exists() may run a query */
+    snprintf(state, sizeof state, "%s", c->sqlstate);
     run_result rr;
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         log_report(LOG_ERROR, NULL, "run import schema again to resume",
                    "lost the connection to the target while applying %s line %d: %s", it->file,
                    it->line, msg);
         rr = RUN_FATAL;
-    } else if ((is_exists_error(state) || (it->add_pk && str_eq(state, "42P16"))) &&
-               (o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0)) {
+    } else if ((o->ignore_exist || it->create_schema || strcmp(prev, "started") == 0) &&
+               already_exists(c, it, state)) {
         /*
          * "started" without "done": the previous run died between the commit on
          * the target and the record here, so the object is ours.
@@ -422,7 +450,9 @@ static bool push_file(catalog *m, const schema_import_opts *o, schema_obj t, boo
         cJSON *root = schema_sql_parse(it.sql, &node, &err, NULL);
         bool fk = root && schema_stmt_is_fk(node);
         it.create_schema = root && schema_stmt_is_create_schema(node);
-        it.add_pk = root && schema_stmt_is_add_pk(node);
+        it.exists_state = root ? schema_stmt_exists_state(node) : NULL;
+        if (root)
+            schema_stmt_attach_names(node, &it.attach_parent, &it.attach_child);
         it.on_post_data = root && schema_stmt_on_post_data(node);
         cJSON_Delete(root);
         free(err);

@@ -135,10 +135,10 @@ TEST(schema_stmt_predicates)
     char *err = NULL;
     cJSON *root = schema_sql_parse("ALTER TABLE ONLY \"MixedCase\".\"Order\" ADD CONSTRAINT f FOREIGN KEY (a) "
                                    "REFERENCES public.\"user\"(\"select\") DEFERRABLE", &node, &err, NULL);
-    CHECK(root && schema_stmt_is_fk(node) && !schema_stmt_is_add_pk(node));
+    CHECK(root && schema_stmt_is_fk(node) && schema_stmt_exists_state(node) == NULL);
     cJSON_Delete(root);
     root = schema_sql_parse("ALTER TABLE ONLY t ADD CONSTRAINT t_pkey PRIMARY KEY (a)", &node, &err, NULL);
-    CHECK(root && schema_stmt_is_add_pk(node) && !schema_stmt_is_fk(node));
+    CHECK(root && str_eq(schema_stmt_exists_state(node), "42P16") && !schema_stmt_is_fk(node));
     cJSON_Delete(root);
     root = schema_sql_parse("CREATE MATERIALIZED VIEW \"Sales\".\"Tot\" AS SELECT 1 WITH NO DATA", &node, &err, NULL);
     CHECK(root != NULL);
@@ -161,6 +161,51 @@ TEST(schema_stmt_predicates)
     root = schema_sql_parse("CREATE TABLE (", &node, &err, NULL);
     CHECK(root == NULL && err != NULL);
     free(err);
+}
+
+/*
+ * Per statement kind: the code that means "already exists" for that kind only
+ * (never 23505 in general).
+ */
+TEST(schema_stmt_kind_predicates)
+{
+    static const struct {
+        const char *sql;
+        const char *exists;
+    } cases[] = {
+        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)", "42P16"},
+        {"ALTER TABLE ONLY public.ev ATTACH PARTITION public.ev_a FOR VALUES IN ('a')", "42809"},
+        {"CREATE TEXT SEARCH CONFIGURATION public.cfg (PARSER = pg_catalog.\"default\")", "23505"},
+        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ADD MAPPING FOR asciiword WITH simple", "23505"},
+        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ALTER MAPPING FOR asciiword WITH simple", NULL},
+        {"CREATE TEXT SEARCH DICTIONARY public.d (TEMPLATE = pg_catalog.simple)", NULL},
+        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_u UNIQUE (id)", NULL},
+        {"ALTER INDEX public.p_i ATTACH PARTITION public.c_i", NULL},
+        {"INSERT INTO public.t VALUES (1)", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const cJSON *node;
+        char *err = NULL;
+        cJSON *root = schema_sql_parse(cases[i].sql, &node, &err, NULL);
+        const char *got = root ? schema_stmt_exists_state(node) : "(parse error)";
+        if (!(got == cases[i].exists || (got && cases[i].exists && strcmp(got, cases[i].exists) == 0)))
+            test_fail(__FILE__, __LINE__, "%s: exists code %s, want %s", cases[i].sql, got ? got : "NULL",
+                      cases[i].exists ? cases[i].exists : "NULL");
+        free(err);
+        cJSON_Delete(root);
+    }
+    const cJSON *node;
+    char *err = NULL, *parent, *child;
+    cJSON *root = schema_sql_parse("ALTER TABLE ONLY \"My S\".ev ATTACH PARTITION ev_a DEFAULT", &node, &err, NULL);
+    CHECK(root && schema_stmt_attach_names(node, &parent, &child));
+    CHECK_STR_EQ(parent, "\"My S\".\"ev\"");
+    CHECK_STR_EQ(child, "\"ev_a\"");
+    free(parent);
+    free(child);
+    cJSON_Delete(root);
+    root = schema_sql_parse("ALTER INDEX s.p_i ATTACH PARTITION s.c_i", &node, &err, NULL);
+    CHECK(root && !schema_stmt_attach_names(node, &parent, &child) && !parent && !child);
+    cJSON_Delete(root);
 }
 
 TEST(schema_split_keeps_text_and_lines)
