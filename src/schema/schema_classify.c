@@ -319,13 +319,29 @@ bool schema_stmt_attach_names(const cJSON *node, char **parent, char **child)
     return false;
 }
 
+bool schema_stmt_after_data(const cJSON *node)
+{
+    const char *t = schema_node_type(node);
+    const cJSON *b = schema_node_body(node);
+    if (strcmp(t, "AlterDomainStmt") == 0)
+        return str_eq(get_str(b, "subtype"), "C") && get_true(get(get(b, "def"), "Constraint"), "skip_validation");
+    if (strcmp(t, "AlterTableStmt") != 0)
+        return false;
+    const cJSON *cmd = first_cmd(b);
+    const char *sub = get_str(cmd, "subtype");
+    if (str_eq(sub, "AT_ForceRowSecurity"))
+        return true;
+    return str_eq(sub, "AT_AddConstraint") && get_true(get(get(cmd, "def"), "Constraint"), "skip_validation");
+}
+
 bool schema_stmt_on_post_data(const cJSON *node)
 {
     if (strcmp(schema_node_type(node), "CommentStmt") != 0)
         return false;
     const char *objtype = get_str(schema_node_body(node), "objtype");
     return str_eq(objtype, "OBJECT_INDEX") || str_eq(objtype, "OBJECT_TRIGGER") ||
-           str_eq(objtype, "OBJECT_EVENT_TRIGGER");
+           str_eq(objtype, "OBJECT_EVENT_TRIGGER") || str_eq(objtype, "OBJECT_TABCONSTRAINT") ||
+           str_eq(objtype, "OBJECT_DOMCONSTRAINT");
 }
 
 bool schema_stmt_is_create_schema(const cJSON *node)

@@ -48,7 +48,14 @@ const char *schema_stmt_exists_state(const cJSON *node);
  * False (and NULLs) for any other statement.
  */
 bool schema_stmt_attach_names(const cJSON *node, char **parent, char **child);
-/* COMMENT ON INDEX / TRIGGER / EVENT TRIGGER: names an object that may be created only by the post-data run. */
+/*
+ * What pg_dump puts after the data and would reject or hide rows import data
+ * loads: ADD CONSTRAINT ... NOT VALID (check or foreign key, on a table or a
+ * domain) and FORCE ROW LEVEL SECURITY (which subjects the owner, who loads
+ * the data, to the policies). Import applies them in the post-data run.
+ */
+bool schema_stmt_after_data(const cJSON *node);
+/* COMMENT ON INDEX / TRIGGER / EVENT TRIGGER / CONSTRAINT: names an object that may be created only by the post-data run. */
 bool schema_stmt_on_post_data(const cJSON *node);
 /* CREATE SCHEMA: import treats "already exists" as done (public always exists). */
 bool schema_stmt_is_create_schema(const cJSON *node);

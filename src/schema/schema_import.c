@@ -26,7 +26,8 @@ typedef struct work_item {
     bool create_schema;
     const char *exists_state; /* also means "already exists" for this kind of statement (static) */
     char *attach_parent, *attach_child; /* ATTACH PARTITION: quoted names (owned) */
-    bool on_post_data; /* names an index or trigger, which the post-data run may create */
+    bool on_post_data; /* names an index, trigger or constraint, which the post-data run may create */
+    bool after_data;   /* NOT VALID constraint, FORCE ROW LEVEL SECURITY: the post-data run applies it */
     char *last_error; /* when deferred */
     char last_state[6]; /* SQLSTATE, when deferred */
 } work_item;
@@ -305,6 +306,15 @@ static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, w
         st->already++;
         return RUN_OK;
     }
+    if (it->after_data && !o->post_data) {
+        /* as pg_dump orders them: before the data they would reject or hide rows import data loads */
+        log_info("%s line %d: left for finalize-schema-post-data-import (applied after the data)", it->file,
+                 it->line);
+        st->after_data++;
+        return postponed_add(m, o->target_id, it) && progress_set(m, o->target_id, it, "finalize", NULL)
+                   ? RUN_POSTPONE
+                   : RUN_FATAL;
+    }
     if (!progress_set(m, o->target_id, it, "started", NULL))
         return RUN_FATAL;
     /*
@@ -454,6 +464,7 @@ static bool push_file(catalog *m, const schema_import_opts *o, schema_obj t, boo
         if (root)
             schema_stmt_attach_names(node, &it.attach_parent, &it.attach_child);
         it.on_post_data = root && schema_stmt_on_post_data(node);
+        it.after_data = root && schema_stmt_after_data(node);
         cJSON_Delete(root);
         free(err);
         work_push(fk && fks ? fks : out, it);
@@ -630,6 +641,11 @@ static void say_stats(const schema_import_spec *spec, const schema_import_stats 
         log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
                 "(e.g. a foreign key on columns only a unique index covers)",
                 st->postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
+    one = st->after_data == 1;
+    if (st->after_data)
+        log_say("%zu statement%s left for finalize-schema-post-data-import, which applies %s after the data, "
+                "as pg_dump does (NOT VALID constraints, FORCE ROW LEVEL SECURITY)",
+                st->after_data, one ? " is" : "s are", one ? "it" : "them");
     if (st->pending)
         log_report(LOG_WARN, NULL, "include INDEX in --object-type-list to apply them",
                    "%zu statement(s) left by import schema still wait for the indexes", st->pending);

@@ -10,7 +10,8 @@
  * state: 'started' (written before running it), 'done', 'failed', 'deferred'
  * (failed on a missing dependency; retried after the rest), 'finalize' (needs
  * a post-data object, e.g. a foreign key on columns that only a unique index
- * covers: applied by the post-data run after the indexes).
+ * covers, or goes after the data, e.g. a NOT VALID constraint: applied by the
+ * post-data run after the indexes).
  */
 #ifndef VOYAGER_SCHEMA_SCHEMA_IMPORT_H
 #define VOYAGER_SCHEMA_SCHEMA_IMPORT_H
@@ -41,7 +42,8 @@ typedef struct schema_import_stats {
     size_t already;     /* applied by an earlier run (progress table) */
     size_t existed;     /* skipped: object already exists (--ignore-exist) */
     size_t failed;      /* written to failed.sql (--continue-on-error) */
-    size_t postponed;   /* pre-data statements left for the post-data run ('finalize') */
+    size_t postponed;   /* pre-data statements left for the post-data run ('finalize') on a missing object */
+    size_t after_data;  /* NOT VALID constraints, FORCE RLS: left for the post-data run ('finalize') */
     size_t pending;     /* post-data run: 'finalize' statements not applied (INDEX not selected) */
 } schema_import_stats;
 

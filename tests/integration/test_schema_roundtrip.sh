@@ -27,6 +27,11 @@ check "export schema (unquoted mixed-case schema name)" "$V" export schema -e "$
     --source-db-schema 'public,inventory,hr,CaseSensitiveSchema,"select",AUDIT' --comments-on-objects true
 check "import schema" "$V" import schema -e "$ED" "${T[@]}"
 assert_match "foreign keys on unique indexes and comments on indexes and triggers wait for finalize" "6 statements wait for finalize" "$(cat "$LAST_OUT" "$LAST_ERR")"
+assert_match "the NOT VALID check and FORCE ROW LEVEL SECURITY are left for after the data" \
+    "2 statements are left for finalize-schema-post-data-import, which applies them after the data" "$(cat "$LAST_OUT")"
+assert_eq "neither applied before the data" "0 false" "$(psql_as target widecopy -c "SELECT (SELECT count(*) FROM
+    pg_constraint WHERE conname = 'qty_small') || ' ' || (SELECT relforcerowsecurity FROM pg_class
+    WHERE oid = 'hr.employees'::regclass)")"
 fk_count() { psql_as target widecopy -c "SELECT count(*) FROM pg_constraint WHERE conname IN ('products_wh_fk', 'stock_moves_warehouse_name_fkey')"; }
 assert_eq "no foreign key on a unique index before finalize" "0" "$(fk_count)"
 assert_eq "exported schemas recorded with the source's case" '["public", "inventory", "hr", "CaseSensitiveSchema", "select", "audit"]' \
@@ -34,7 +39,7 @@ assert_eq "exported schemas recorded with the source's case" '["public", "invent
 check "import schema again: nothing new, the postponed statements still wait" "$V" import schema -e "$ED" "${T[@]}"
 assert_match "the re-run postpones them again" "6 statements wait for finalize" "$(cat "$LAST_OUT")"
 check "post-data import of triggers only" "$V" import schema -e "$ED" "${T[@]}" --post-snapshot-import true --object-type-list trigger
-assert_match "the postponed statements still wait for the indexes" "6 statement\(s\) left by import schema still wait for the indexes" \
+assert_match "the postponed statements still wait for the indexes" "8 statement\(s\) left by import schema still wait for the indexes" \
     "$(cat "$LAST_OUT" "$LAST_ERR")"
 assert_eq "no foreign key on a unique index without the indexes" "0" "$(fk_count)"
 check "finalize-schema-post-data-import" "$V" finalize-schema-post-data-import -e "$ED" "${T[@]}"

@@ -152,7 +152,8 @@ TEST(schema_stmt_predicates)
         bool want;
     } post[] = {{"COMMENT ON INDEX s.i IS 'x'", true},         {"COMMENT ON TRIGGER tr ON s.t IS 'x'", true},
                 {"COMMENT ON EVENT TRIGGER e IS 'x'", true},    {"COMMENT ON TABLE s.t IS 'x'", false},
-                {"COMMENT ON CONSTRAINT c ON s.t IS 'x'", false}, {"CREATE INDEX i ON s.t (a)", false}};
+                {"COMMENT ON CONSTRAINT c ON s.t IS 'x'", true},  {"COMMENT ON CONSTRAINT c ON DOMAIN s.d IS 'x'", true},
+                {"CREATE INDEX i ON s.t (a)", false}};
     for (size_t i = 0; i < ARRAY_LEN(post); i++) {
         root = schema_sql_parse(post[i].sql, &node, &err, NULL);
         CHECK(root && schema_stmt_on_post_data(node) == post[i].want);
@@ -164,24 +165,37 @@ TEST(schema_stmt_predicates)
 }
 
 /*
- * Per statement kind: the code that means "already exists" for that kind only
- * (never 23505 in general).
+ * Per statement kind: applied after the data (pg_dump's post-data constraints,
+ * whichever file holds them), and the code that means "already exists" for
+ * that kind only (never 23505 in general).
  */
 TEST(schema_stmt_kind_predicates)
 {
     static const struct {
         const char *sql;
+        bool after_data;
         const char *exists;
     } cases[] = {
-        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)", "42P16"},
-        {"ALTER TABLE ONLY public.ev ATTACH PARTITION public.ev_a FOR VALUES IN ('a')", "42809"},
-        {"CREATE TEXT SEARCH CONFIGURATION public.cfg (PARSER = pg_catalog.\"default\")", "23505"},
-        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ADD MAPPING FOR asciiword WITH simple", "23505"},
-        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ALTER MAPPING FOR asciiword WITH simple", NULL},
-        {"CREATE TEXT SEARCH DICTIONARY public.d (TEMPLATE = pg_catalog.simple)", NULL},
-        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_u UNIQUE (id)", NULL},
-        {"ALTER INDEX public.p_i ATTACH PARTITION public.c_i", NULL},
-        {"INSERT INTO public.t VALUES (1)", NULL},
+        {"ALTER TABLE public.t ADD CONSTRAINT qty_pos CHECK ((qty > 0)) NOT VALID", true, NULL},
+        {"ALTER TABLE ONLY public.c ADD CONSTRAINT c_fk FOREIGN KEY (p) REFERENCES public.p(id) NOT VALID", true, NULL},
+        {"ALTER DOMAIN public.d ADD CONSTRAINT d_pos CHECK ((VALUE > 0)) NOT VALID", true, NULL},
+        {"ALTER TABLE public.t FORCE ROW LEVEL SECURITY", true, NULL},
+        {"ALTER TABLE public.t ENABLE ROW LEVEL SECURITY", false, NULL},
+        {"ALTER TABLE public.t ADD CONSTRAINT qty_pos CHECK ((qty > 0))", false, NULL},
+        {"ALTER TABLE ONLY public.c ADD CONSTRAINT c_fk FOREIGN KEY (p) REFERENCES public.p(id)", false, NULL},
+        {"ALTER DOMAIN public.d ADD CONSTRAINT d_pos CHECK ((VALUE > 0))", false, NULL},
+        {"CREATE DOMAIN public.d AS integer CONSTRAINT d_pos CHECK ((VALUE > 0))", false, NULL},
+        {"ALTER DOMAIN public.d SET NOT NULL", false, NULL},
+        {"CREATE TABLE public.t (qty int CHECK (qty > 0))", false, NULL},
+        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_pkey PRIMARY KEY (id)", false, "42P16"},
+        {"ALTER TABLE ONLY public.ev ATTACH PARTITION public.ev_a FOR VALUES IN ('a')", false, "42809"},
+        {"CREATE TEXT SEARCH CONFIGURATION public.cfg (PARSER = pg_catalog.\"default\")", false, "23505"},
+        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ADD MAPPING FOR asciiword WITH simple", false, "23505"},
+        {"ALTER TEXT SEARCH CONFIGURATION public.cfg ALTER MAPPING FOR asciiword WITH simple", false, NULL},
+        {"CREATE TEXT SEARCH DICTIONARY public.d (TEMPLATE = pg_catalog.simple)", false, NULL},
+        {"ALTER TABLE ONLY public.t ADD CONSTRAINT t_u UNIQUE (id)", false, NULL},
+        {"ALTER INDEX public.p_i ATTACH PARTITION public.c_i", false, NULL},
+        {"INSERT INTO public.t VALUES (1)", false, NULL},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         const cJSON *node;
@@ -191,6 +205,8 @@ TEST(schema_stmt_kind_predicates)
         if (!(got == cases[i].exists || (got && cases[i].exists && strcmp(got, cases[i].exists) == 0)))
             test_fail(__FILE__, __LINE__, "%s: exists code %s, want %s", cases[i].sql, got ? got : "NULL",
                       cases[i].exists ? cases[i].exists : "NULL");
+        if (!root || schema_stmt_after_data(node) != cases[i].after_data)
+            test_fail(__FILE__, __LINE__, "%s: want %s", cases[i].sql, cases[i].after_data ? "after data" : "before");
         free(err);
         cJSON_Delete(root);
     }
