@@ -336,12 +336,27 @@ bool schema_stmt_after_data(const cJSON *node)
 
 bool schema_stmt_on_post_data(const cJSON *node)
 {
-    if (strcmp(schema_node_type(node), "CommentStmt") != 0)
+    const char *t = schema_node_type(node);
+    const cJSON *b = schema_node_body(node);
+    const char *objtype = get_str(b, "objtype");
+    if (strcmp(t, "CommentStmt") == 0)
+        return str_eq(objtype, "OBJECT_INDEX") || str_eq(objtype, "OBJECT_TRIGGER") ||
+               str_eq(objtype, "OBJECT_EVENT_TRIGGER") || str_eq(objtype, "OBJECT_TABCONSTRAINT") ||
+               str_eq(objtype, "OBJECT_DOMCONSTRAINT");
+    if (strcmp(t, "AlterTableStmt") != 0)
         return false;
-    const char *objtype = get_str(schema_node_body(node), "objtype");
-    return str_eq(objtype, "OBJECT_INDEX") || str_eq(objtype, "OBJECT_TRIGGER") ||
-           str_eq(objtype, "OBJECT_EVENT_TRIGGER") || str_eq(objtype, "OBJECT_TABCONSTRAINT") ||
-           str_eq(objtype, "OBJECT_DOMCONSTRAINT");
+    if (str_eq(objtype, "OBJECT_INDEX"))
+        return true;
+    const cJSON *cmd = first_cmd(b);
+    const char *sub = get_str(cmd, "subtype");
+    static const char *const naming[] = {"AT_ClusterOn",       "AT_AddIndexConstraint", "AT_ValidateConstraint",
+                                         "AT_AlterConstraint", "AT_DropConstraint",     "AT_EnableTrig",
+                                         "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_DisableTrig"};
+    for (size_t i = 0; i < ARRAY_LEN(naming); i++)
+        if (sub && str_starts_with(sub, naming[i])) /* AT_EnableTrig covers AT_EnableTrigAll, ... */
+            return true;
+    return str_eq(sub, "AT_ReplicaIdentity") &&
+           str_eq(get_str(get(get(cmd, "def"), "ReplicaIdentityStmt"), "identity_type"), "i");
 }
 
 bool schema_stmt_is_create_schema(const cJSON *node)

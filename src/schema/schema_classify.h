@@ -55,7 +55,15 @@ bool schema_stmt_attach_names(const cJSON *node, char **parent, char **child);
  * the data, to the policies). Import applies them in the post-data run.
  */
 bool schema_stmt_after_data(const cJSON *node);
-/* COMMENT ON INDEX / TRIGGER / EVENT TRIGGER / CONSTRAINT: names an object that may be created only by the post-data run. */
+/*
+ * Names as its object an index, a trigger, an event trigger or a constraint:
+ * the kinds of object the post-data run creates (indexes, triggers, NOT VALID
+ * constraints, foreign keys that need a unique index). COMMENT ON those,
+ * ALTER INDEX, and ALTER TABLE ... CLUSTER ON / REPLICA IDENTITY USING INDEX /
+ * ADD ... USING INDEX / ENABLE|DISABLE TRIGGER / VALIDATE|ALTER|DROP
+ * CONSTRAINT. Only these wait for the post-data run when something they need
+ * is missing.
+ */
 bool schema_stmt_on_post_data(const cJSON *node);
 /* CREATE SCHEMA: import treats "already exists" as done (public always exists). */
 bool schema_stmt_is_create_schema(const cJSON *node);

@@ -364,11 +364,12 @@ static run_result run_item(pgconn *c, catalog *m, const schema_import_opts *o, w
         snprintf(it->last_state, sizeof it->last_state, "%s", state);
         /* not "started": it did not commit, so a later "already exists" is not ours */
         rr = progress_set(m, o->target_id, it, "deferred", msg) ? RUN_DEFER : RUN_FATAL;
-    } else if (!o->post_data &&
-               (needs_post_data(state) || (is_dependency_error(state) && (st->postponed || it->on_post_data)))) {
+    } else if (!o->post_data && (needs_post_data(state) || (is_dependency_error(state) && it->on_post_data))) {
         /*
-         * What the post-data run creates may be what is missing; a dependency
-         * error once something is postponed may be waiting for that something.
+         * What the post-data run creates may be what is missing: only for a
+         * statement naming an index, trigger or constraint (which the
+         * post-data run may create). Any other missing dependency is a failure
+         * now, not a surprise for import data.
          */
         log_info("%s line %d: left for finalize-schema-post-data-import (%s)", it->file, it->line, msg);
         st->postponed++;
@@ -561,12 +562,8 @@ bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, sch
         }
         ndef = keep;
     }
-    /* what waits for a post-data object first: what depends on it may then be postponed too */
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t k = 0; k < ndef && ok; k++)
-            if ((needs_post_data(work.items[deferred[k]].last_state) || work.items[deferred[k]].on_post_data) ==
-                (pass == 0))
-                ok = run_item(c, m, o, &work.items[deferred[k]], true, st) != RUN_FATAL;
+    for (size_t k = 0; k < ndef && ok; k++)
+        ok = run_item(c, m, o, &work.items[deferred[k]], true, st) != RUN_FATAL;
     free(deferred);
     work_free(&work);
     return ok;
@@ -638,9 +635,9 @@ static void say_stats(const schema_import_spec *spec, const schema_import_stats 
             st->already, st->existed, st->failed);
     bool one = st->postponed == 1;
     if (st->postponed)
-        log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s on objects it creates "
-                "(e.g. a foreign key on columns only a unique index covers)",
-                st->postponed, one ? "" : "s", one ? "s" : "", one ? "it depends" : "they depend");
+        log_say("%zu statement%s wait%s for finalize-schema-post-data-import: %s an index, trigger or "
+                "constraint it creates (a comment on one, a foreign key on columns only a unique index covers)",
+                st->postponed, one ? "" : "s", one ? "s" : "", one ? "it needs" : "they need");
     one = st->after_data == 1;
     if (st->after_data)
         log_say("%zu statement%s left for finalize-schema-post-data-import, which applies %s after the data, "
