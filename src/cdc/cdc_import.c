@@ -113,6 +113,7 @@ typedef struct importer {
     strmap order_groups;   /* foreign-key group name -> 1 + its order group */
     int64_t read_vsn;      /* highest vsn consumed */
     int64_t skipped;       /* events already committed by an earlier run */
+    int64_t zero_saved;    /* of this run's updates/deletes that found no row, added to meta.db */
     bool finished;         /* applied the final end-of-stream event */
     bool replaced;         /* the queue's generation changed while running (logged) */
     cp_importer hold;      /* compare data's consistent point */
@@ -237,6 +238,55 @@ static int64_t exported_total(importer *im)
     return import_state_queued_events(im->eng->cat, im->kind->roles[0], im->kind->roles[1]);
 }
 
+/* The status record's count, per importer role, of updates and deletes that found no row. */
+#define ZERO_ROW_KEY "ZeroRowChanges"
+
+typedef struct zero_add {
+    const char *role;
+    int64_t delta;
+} zero_add;
+
+static bool add_zero_rows(cJSON *rec, void *arg)
+{
+    const zero_add *a = arg;
+    cJSON *by_role = cJSON_GetObjectItemCaseSensitive(rec, ZERO_ROW_KEY);
+    if (!cJSON_IsObject(by_role)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(rec, ZERO_ROW_KEY);
+        by_role = cJSON_AddObjectToObject(rec, ZERO_ROW_KEY);
+    }
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(by_role, a->role);
+    double n = (cJSON_IsNumber(had) ? had->valuedouble : 0) + (double)a->delta;
+    cJSON_DeleteItemFromObjectCaseSensitive(by_role, a->role);
+    cJSON_AddNumberToObject(by_role, a->role, n);
+    return true;
+}
+
+/*
+ * Updates and deletes that found no row mean the database differs from the
+ * source at those rows (written to before cutover, or by hand): the count is
+ * kept in meta.db, so that the end of the migration can say so whatever runs
+ * met them. A kill between a batch's commit and this save loses its count.
+ */
+static void save_zero_rows(importer *im)
+{
+    int64_t now = channels_counts(im->chans).zero_row_changes;
+    if (now <= im->zero_saved)
+        return;
+    zero_add a = {im->kind->role, now - im->zero_saved};
+    if (catalog_status_update(im->eng->cat, add_zero_rows, &a))
+        im->zero_saved = now;
+}
+
+/* This migration's count for role (every run). */
+static int64_t zero_rows_of(catalog *m, const char *role)
+{
+    cJSON *rec = catalog_status_load(m);
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, ZERO_ROW_KEY), role);
+    int64_t v = cJSON_IsNumber(n) ? (int64_t)n->valuedouble : 0;
+    cJSON_Delete(rec);
+    return v;
+}
+
 static void update_metrics(importer *im, bool force)
 {
     static int64_t last_ms;
@@ -245,6 +295,7 @@ static void update_metrics(importer *im, bool force)
         return;
     last_ms = now;
     import_metrics_update(im->metrics, channels_applied(im->chans), exported_total(im), force);
+    save_zero_rows(im);
 }
 
 /* Mark the segments whose every event is committed. */
@@ -1196,6 +1247,15 @@ engine_status cdc_import_apply(engine_ctx *eng, const cdc_apply_spec *spec, cdc_
     if (counts.zero_row_changes)
         log_warn("apply: %lld update(s)/delete(s) found no row on the %s database",
                  (long long)counts.zero_row_changes, db_role_name(conf->role));
+    if (rc == ENGINE_OK && im.finished) {
+        int64_t zero = zero_rows_of(eng->cat, im.kind->role);
+        if (zero > 0)
+            log_report(LOG_WARN, NULL, "compare data --level rows names the rows that differ",
+                       "%lld update(s)/delete(s) of this migration found no row on the %s database: "
+                       "it differs from where the changes came from at those rows (was it written "
+                       "to before the cutover?)",
+                       (long long)zero, db_role_name(conf->role));
+    }
     log_info("apply: %lld event(s) skipped as already committed by an earlier run",
              (long long)im.skipped);
     log_info("apply: %lld event(s) applied through multi-row statements",
