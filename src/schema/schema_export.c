@@ -139,18 +139,48 @@ bool schema_export_clear_dir(const engine_ctx *eng, const char *schema_dir, bool
     return true;
 }
 
+/*
+ * The materialized views the source has never filled (WITH NO DATA, not
+ * refreshed), as "schema"."name": the schema-only dump creates every one
+ * unfilled, so only this tells finalize's --refresh-mviews which to leave so.
+ */
+static bool list_unpopulated_mviews(pgconn *c, const strlist *schemas, strlist *out)
+{
+    char *list = pg_text_array_literal(schemas);
+    const char *p[1] = {list};
+    PGresult *r = pgconn_query(c,
+                               "SELECT schemaname, matviewname FROM pg_catalog.pg_matviews "
+                               "WHERE NOT ispopulated AND schemaname = ANY ($1::text[]) ORDER BY 1, 2",
+                               1, p);
+    free(list);
+    if (!r)
+        return false;
+    for (int i = 0; i < PQntuples(r); i++)
+        strlist_push_owned(out, pg_quote_qualified(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)));
+    PQclear(r);
+    return true;
+}
+
 typedef struct done_arg {
     const strlist *schemas;
+    const strlist *unpopulated;
 } done_arg;
+
+static cJSON *string_array(const strlist *l)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (size_t i = 0; i < l->count; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(l->items[i]));
+    return list;
+}
 
 static bool mark_done(cJSON *rec, void *arg)
 {
     const done_arg *a = arg;
-    cJSON *list = cJSON_CreateArray();
-    for (size_t i = 0; i < a->schemas->count; i++)
-        cJSON_AddItemToArray(list, cJSON_CreateString(a->schemas->items[i]));
     cJSON_DeleteItemFromObjectCaseSensitive(rec, "ExportedSchemas");
-    cJSON_AddItemToObject(rec, "ExportedSchemas", list);
+    cJSON_AddItemToObject(rec, "ExportedSchemas", string_array(a->schemas));
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, SCHEMA_UNPOPULATED_MVIEWS_KEY);
+    cJSON_AddItemToObject(rec, SCHEMA_UNPOPULATED_MVIEWS_KEY, string_array(a->unpopulated));
     cJSON_DeleteItemFromObjectCaseSensitive(rec, "ExportSchemaDone");
     cJSON_AddBoolToObject(rec, "ExportSchemaDone", true);
     return true;
@@ -164,7 +194,7 @@ engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec 
     char *schema_dir = xasprintf("%s/schema", eng->export_dir);
     engine_status rc = ENGINE_OK;
     pgconn *c = NULL;
-    strlist schemas = STRLIST_INIT, exts = STRLIST_INIT;
+    strlist schemas = STRLIST_INIT, exts = STRLIST_INIT, unpopulated = STRLIST_INIT;
     char *pg_dump = NULL, *out = NULL, *errf = NULL, *dump = NULL;
     schema_split_result split;
     memset(&split, 0, sizeof split);
@@ -180,7 +210,7 @@ engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec 
         goto out;
     }
     if (!resolve_schemas(c, conf, spec->typed, spec->quoted, &schemas) || !partition_scope_check(c, &schemas) ||
-        !list_extensions(c, &schemas, &exts)) {
+        !list_extensions(c, &schemas, &exts) || !list_unpopulated_mviews(c, &schemas, &unpopulated)) {
         rc = c->sqlstate[0] ? ENGINE_SOURCE_FAILED : ENGINE_BAD_INPUT;
         goto out;
     }
@@ -228,7 +258,7 @@ engine_status schema_export_run(const engine_ctx *eng, const schema_export_spec 
     }
     if (split.unparsed)
         log_warn("%zu statement(s) could not be parsed and were put in uncategorized.sql", split.unparsed);
-    done_arg da = {&schemas};
+    done_arg da = {&schemas, &unpopulated};
     if (!catalog_status_update(eng->cat, mark_done, &da)) {
         rc = ENGINE_BAD_STATE;
         goto out;
@@ -244,6 +274,7 @@ out:
     free(pg_dump);
     strlist_free(&schemas);
     strlist_free(&exts);
+    strlist_free(&unpopulated);
     pgconn_close(c);
     free(schema_dir);
     return rc;

@@ -14,6 +14,8 @@
  * array of {ObjectType, ObjectName, Reason, Suggestion}), read by analyze-schema.
  */
 #define SCHEMA_SOURCE_ISSUES_FILE "source_conversion_issues.json"
+/* Status-record key: the materialized views unfilled on the source, "schema"."name" (export schema). */
+#define SCHEMA_UNPOPULATED_MVIEWS_KEY "UnpopulatedMviews"
 
 typedef struct schema_export_spec {
     db_conf *source;        /* a PostgreSQL or MySQL source; keeps a password typed at the prompt */

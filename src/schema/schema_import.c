@@ -7,6 +7,7 @@
 #include "db/connect.h"
 #include "db/retry.h"
 #include "schema/schema_classify.h"
+#include "schema/schema_export.h"
 #include "schema/schema_sql.h"
 
 #include <errno.h>
@@ -569,9 +570,10 @@ bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, sch
     return ok;
 }
 
-bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count)
+bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, const strlist *unfilled, size_t *count,
+                                  size_t *left)
 {
-    *count = 0;
+    *count = *left = 0;
     schema_stmts s;
     bool present;
     if (!load_file(schema_dir, OBJ_MVIEW, &s, &present))
@@ -582,7 +584,10 @@ bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *cou
         char *err = NULL;
         cJSON *root = schema_sql_parse(s.items[k].sql, &node, &err, NULL);
         char *name = root ? schema_stmt_mview_name(node) : NULL;
-        if (name) {
+        if (name && strlist_contains(unfilled, name)) {
+            log_info("materialized view %s is left unfilled, as on the source", name);
+            (*left)++;
+        } else if (name) {
             char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s", name);
             ok = pgconn_exec(c, sql);
             if (ok)
@@ -722,12 +727,25 @@ engine_status schema_import_run(const engine_ctx *eng, const schema_import_spec 
     }
     say_stats(spec, &st, schema_dir);
     if (spec->refresh_mviews) {
-        size_t n = 0;
-        if (!schema_import_refresh_mviews(c, schema_dir, &n)) {
+        size_t n = 0, left = 0;
+        strlist unfilled = STRLIST_INIT;
+        cJSON *rec = catalog_status_load(eng->cat);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rec, SCHEMA_UNPOPULATED_MVIEWS_KEY))
+            if (cJSON_IsString(it))
+                strlist_push(&unfilled, it->valuestring);
+        cJSON_Delete(rec);
+        bool ok = schema_import_refresh_mviews(c, schema_dir, &unfilled, &n, &left);
+        strlist_free(&unfilled);
+        if (!ok) {
             rc = ENGINE_TARGET_FAILED;
             goto out;
         }
-        log_say("refreshed %zu materialized view%s", n, n == 1 ? "" : "s");
+        if (left)
+            log_say("refreshed %zu materialized view%s; %zu left unfilled, as on the source", n,
+                    n == 1 ? "" : "s", left);
+        else
+            log_say("refreshed %zu materialized view%s", n, n == 1 ? "" : "s");
         catalog_status_set_bool(eng->cat, "RefreshMviewsDone", true);
     }
     if (!catalog_status_set_bool(eng->cat, done_key, true))

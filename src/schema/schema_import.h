@@ -73,8 +73,13 @@ bool schema_import_session(pgconn *c, const char *target_schema);
  */
 bool schema_import_apply(pgconn *c, catalog *m, const schema_import_opts *o, schema_import_stats *st);
 
-/* REFRESH MATERIALIZED VIEW for every view of mviews/mview.sql, in file order. */
-bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, size_t *count);
+/*
+ * REFRESH MATERIALIZED VIEW for every view of mviews/mview.sql, in file order,
+ * except those named in unfilled ("schema"."name": unfilled on the source).
+ * *count: refreshed, *left: left unfilled.
+ */
+bool schema_import_refresh_mviews(pgconn *c, const char *schema_dir, const strlist *unfilled, size_t *count,
+                                  size_t *left);
 
 /* What import schema (and finalize-schema-post-data-import) is asked to do. */
 typedef struct schema_import_spec {
