@@ -43,6 +43,7 @@ typedef int (*command_run_fn)(struct cmd_ctx *ctx);
 enum {
     CMDF_NO_LOCK = 1 << 0,        /* read-only command: runs beside others */
     CMDF_NO_EXPORT_DIR = 1 << 1,  /* does not use the export dir (none so far) */
+    CMDF_NEEDS_MIGRATION = 1 << 2, /* reads a migration: refuses a dir without one, creates nothing */
 };
 
 typedef struct command {

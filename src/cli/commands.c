@@ -213,7 +213,8 @@ static const command export_data_from = {
 
 static const command export_data_status = {
     "status", "Show the export state of each table", NULL, "export-data-status",
-    G(flags_common, f_status_format), cmd_export_data_status, NULL, CMDF_NO_LOCK};
+    G(flags_common, f_status_format), cmd_export_data_status, NULL,
+    CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command export_data = {
     "data", "Export data from the source database (same as 'export data from source')", NULL,
@@ -251,7 +252,8 @@ static const command import_data_to = {
 
 static const command import_data_status = {
     "status", "Show the import state of each table", NULL, "import-data-status",
-    G(flags_common, f_status_format), cmd_import_data_status, NULL, CMDF_NO_LOCK};
+    G(flags_common, f_status_format), cmd_import_data_status, NULL,
+    CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command import_data = {
     "data", "Import data into the target database (same as 'import data to target')", NULL,
@@ -266,16 +268,17 @@ static const command import_cmd = {
 /* ---- cutover ---- */
 static const command cutover_to_target = {
     "target", "Request cutover from the source to the target", NULL, "initiate-cutover-to-target",
-    G(flags_common, f_cutover_target), cmd_initiate_cutover_to_target, NULL, CMDF_NO_LOCK};
+    G(flags_common, f_cutover_target), cmd_initiate_cutover_to_target, NULL,
+    CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command cutover_to_source = {
     "source", "Request cutover back to the source (fall-back)", NULL, "initiate-cutover-to-source",
-    G(flags_common), cmd_initiate_cutover_to_source, NULL, CMDF_NO_LOCK};
+    G(flags_common), cmd_initiate_cutover_to_source, NULL, CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command cutover_to_source_replica = {
     "source-replica", "Request cutover to the source-replica (fall-forward)", NULL,
     "initiate-cutover-to-source-replica", G(flags_common), cmd_initiate_cutover_to_source_replica,
-    NULL, CMDF_NO_LOCK};
+    NULL, CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command cutover_to = {
     "to", "Request a cutover", NULL, NULL, NULL, NULL,
@@ -289,7 +292,7 @@ static const command initiate_cmd = {
 
 static const command cutover_status = {
     "status", "Show the state of each cutover", NULL, "cutover-status", G(flags_common),
-    cmd_cutover_status, NULL, CMDF_NO_LOCK};
+    cmd_cutover_status, NULL, CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command cutover_root = {
     "cutover", "Cutover status", NULL, NULL, NULL, NULL, KIDS(&cutover_status), 0};
@@ -305,7 +308,7 @@ static const command archive_cmd = {
 static const command data_migration_report = {
     "data-migration-report", "Per-table progress of the data migration across all databases",
     NULL, "get-data-migration-report", G(flags_common, f_passwords, f_status_format),
-    cmd_get_data_migration_report, NULL, CMDF_NO_LOCK};
+    cmd_get_data_migration_report, NULL, CMDF_NO_LOCK | CMDF_NEEDS_MIGRATION};
 
 static const command get_cmd = {
     "get", "Get a report", NULL, NULL, NULL, NULL, KIDS(&data_migration_report), 0};

@@ -170,6 +170,12 @@ int cli_main(int argc, char **argv)
     char *log_name = log_name_for(res.path);
     ctx.log_name = log_name;
 
+    /* a command that only reads a migration makes nothing in a dir that has none */
+    if ((res.cmd->flags & CMDF_NEEDS_MIGRATION) &&
+        !export_dir_has_migration(opts_get(res.opts, "export-dir"))) {
+        rc = EXIT_BAD_STATE;
+        goto out_name;
+    }
     ctx.export_dir = exportdir_prepare(opts_get(res.opts, "export-dir"));
     if (!ctx.export_dir) {
         rc = EXIT_BAD_STATE;

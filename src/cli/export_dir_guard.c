@@ -115,3 +115,23 @@ out:
     free(f.example);
     return ok;
 }
+
+bool export_dir_has_migration(const char *dir)
+{
+    if (!dir || !*dir)
+        return true;
+    char *path = xasprintf("%s/metainfo/meta.db", dir);
+    struct stat st;
+    bool ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    free(path);
+    if (ok || !export_dir_guard(dir))
+        return ok;
+    static const char fix[] = "check --export-dir: give the export dir of a migration (one that "
+                              "'yb-voyager export schema' or 'export data' started)";
+    if (stat(dir, &st) != 0)
+        log_report(LOG_ERROR, NULL, fix, "no migration in export dir %s (it does not exist)", dir);
+    else
+        log_report(LOG_ERROR, NULL, fix, "no migration in export dir %s (it has no metainfo/meta.db)",
+                   dir);
+    return false;
+}

@@ -19,4 +19,14 @@
  */
 bool export_dir_guard(const char *export_dir);
 
+/*
+ * For the commands that only read a migration (status, report, initiate
+ * cutover: CMDF_NEEDS_MIGRATION), before anything is made in the export dir:
+ * false (after one error line naming the dir and what to do) when dir holds
+ * no migration (no metainfo/meta.db), so that a mistyped --export-dir is not
+ * turned into a new migration. A dir with exported data but no meta.db gets
+ * export_dir_guard's error. True when dir is not given (the dispatcher says so).
+ */
+bool export_dir_has_migration(const char *dir);
+
 #endif

@@ -17,7 +17,7 @@ ARCH=$TEST_TMP/archive
 mkdir -p "$ARCH"
 export VOYAGER_ARCHIVE_POLL_MS=100
 
-"$V" cutover status -e "$ED" >/dev/null # creates the layout and meta.db
+status_new_migration "$ED"
 status_set "$ED" ExportType '"snapshot-and-changes"'
 
 # seed_segment NO ROLE CLOSED IMP_TARGET IMP_REPLICA IMP_SOURCE
@@ -179,7 +179,7 @@ PY
 new_finished_dir() {
     local ed
     ed=$(new_export_dir)
-    "$V" cutover status -e "$ed" >/dev/null
+    status_new_migration "$ed"
     status_set "$ed" ExportType '"snapshot-and-changes"' CutoverToTargetRequested true \
         CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
     echo "$ed"
@@ -249,11 +249,11 @@ assert_eq "meta.db records it there" "$QB/segment.2.ndjson" "$(loc_of "$EB" 2)"
 
 # No live migration: an offline one is refused; none yet says what it waits for.
 ED2=$(new_export_dir)
-"$V" cutover status -e "$ED2" >/dev/null
+status_new_migration "$ED2"
 status_set "$ED2" ExportType '"snapshot-only"'
 expect_fail "offline migration: nothing to archive" 3 "offline migration" "$V" archive changes -e "$ED2" --delete
 ED3=$(new_export_dir)
-"$V" cutover status -e "$ED3" >/dev/null
+status_new_migration "$ED3"
 "$V" archive changes -e "$ED3" --delete >"$TEST_TMP/wait.out" 2>&1 &
 wpid=$!
 sleep 1

@@ -16,7 +16,7 @@ live_schema_sql | psql_as target copydb >/dev/null
 # The replica identity the exporter sets itself on the target: take it away from one table.
 psql_as target yugabyte -c 'ALTER TABLE public.pairs REPLICA IDENTITY DEFAULT'
 
-"$V" cutover status -e "$ED" >/dev/null 2>&1
+status_new_migration "$ED"
 expect_fail "refuses before cutover to target" 3 "cutover to target has not happened yet|way back" \
     "$V" export data from target -e "$ED" "${TGT_FLAGS[@]}"
 status_cut_over_to_target "$ED"
@@ -110,7 +110,7 @@ assert_match "restart says the stream already ended" "already ended" "$(cat "$LA
 # The slot dropped behind an exporter that has queued no change yet, then a change on the
 # target: the rerun refuses (that change is lost) instead of creating a new slot after it.
 ED3=$(new_export_dir)
-"$V" cutover status -e "$ED3" >/dev/null 2>&1
+status_new_migration "$ED3"
 status_cut_over_to_target "$ED3"
 status_source_exporter_tables "$ED3"
 "$V" export data from target -e "$ED3" "${TGT_FLAGS[@]}" --disable-pb true >>"$TEST_TMP/exporter3.out" 2>&1 &
@@ -131,7 +131,7 @@ psql_as plain postgres -c "ALTER SYSTEM SET wal_level = replica" >/dev/null
 pg_restart plain
 ED2=$(new_export_dir)
 cp "$ED/metainfo/meta.db" "$ED2/meta.tmp" 2>/dev/null
-"$V" cutover status -e "$ED2" >/dev/null 2>&1
+status_new_migration "$ED2"
 status_set "$ED2" ExportType '"snapshot-and-changes"' FallbackEnabled true CutoverToTargetRequested true \
     CutoverProcessedBySourceExporter true CutoverProcessedByTargetImporter true
 python3 - "$ED2/metainfo/meta.db" <<'PY'

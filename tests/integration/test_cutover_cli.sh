@@ -9,6 +9,7 @@ ED=$(new_export_dir)
 set_status() { status_set "$ED" "$@"; }
 get_status() { status_get "$ED" "$1"; }
 
+status_new_migration "$ED"
 check "cutover status on a new migration" "$V" cutover status -e "$ED"
 assert_eq "nothing initiated" "cutover to target status: NOT INITIATED" "$(cat "$LAST_OUT")"
 expect_fail "offline migration refuses cutover" 3 "cutover is for live migrations" "$V" initiate cutover to target -e "$ED"

@@ -157,7 +157,7 @@ TGT=("${TGT_FLAGS[@]/yugabyte/tgt3}" --target-db-port "$TGT_PROXY_PORT")
 tslots() { psql_as target tgt3 -c "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'voyager\_target\_slot\_%'"; }
 tpubs() { psql_as target tgt3 -c "SELECT pubname FROM pg_publication WHERE pubname LIKE 'voyager\_target\_pub\_%'"; }
 ED=$(new_export_dir)
-"$V" cutover status -e "$ED" >/dev/null 2>&1
+status_new_migration "$ED"
 status_cut_over_to_target "$ED"
 status_source_exporter_tables "$ED"
 "$V" export data from target -e "$ED" "${TGT[@]}" --disable-pb true >"$TEST_TMP/back.exp.out" 2>&1 &

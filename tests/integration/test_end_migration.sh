@@ -10,7 +10,7 @@ ED=$(new_export_dir)
 BK="$TEST_TMP/backup"
 mkdir -p "$BK"
 
-"$V" cutover status -e "$ED" >/dev/null # creates the export dir's layout and meta.db
+status_new_migration "$ED"
 uuid=$(status_get "$ED" MigrationUUID | tr -d '"-')
 conf() { printf '{"DBType":"postgresql","Host":"127.0.0.1","Port":%s,"User":"voyager","DBName":"%s"}' "$1" "$2"; }
 status_set "$ED" SourceDBConf "$(conf "$SOURCE_PORT" sourcedb)" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
@@ -80,7 +80,7 @@ assert_eq "ybvoyager_metadata dropped" "0" "$(psql_as target yugabyte -c "SELECT
 
 # Passwords: no TTY and none given -> one clear line; on a TTY -> a no-echo prompt.
 ED2=$(new_export_dir)
-"$V" cutover status -e "$ED2" >/dev/null
+status_new_migration "$ED2"
 status_set "$ED2" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)"
 NONE=(--backup-schema-files false --backup-data-files false --backup-log-files false --save-migration-reports false --yes)
 expect_refusal "--backup-dir with every backup flag false: nothing to back up" 2 \
@@ -99,7 +99,7 @@ export TARGET_DB_PASSWORD=$saved_pw
 
 # A live migration ended before its cutover completed is warned of before the question.
 ED3=$(new_export_dir)
-"$V" cutover status -e "$ED3" >/dev/null
+status_new_migration "$ED3"
 status_set "$ED3" TargetDBConf "$(conf "$TARGET_PORT" yugabyte)" ExportType '"snapshot-and-changes"'
 NOQ=(--backup-schema-files false --backup-data-files false --backup-log-files false --save-migration-reports false)
 expect_fail "live, no cutover: warned, then the question" 3 \

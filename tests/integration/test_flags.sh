@@ -251,7 +251,7 @@ done
 expect_fail "export data --oracle-db-sid with a MySQL source is refused" 2 "--oracle-db-sid is not applicable for a MySQL source" \
     "$V" export data -e "$(new_export_dir)" "${MY[@]}" --oracle-db-sid X
 EDM=$(new_export_dir)
-"$V" export data status -e "$EDM" >/dev/null 2>&1 # meta.db, then a recorded MySQL source
+status_new_migration "$EDM" # then a recorded MySQL source
 status_set "$EDM" SourceDBConf '{"DBType": "mysql", "Host": "127.0.0.1", "Port": 1, "User": "u", "DBName": "d"}'
 expect_refusal "import data to source-replica --source-replica-db-schema (recorded MySQL source) is refused" 2 \
     "^error: --source-replica-db-schema is not applicable for a MySQL source .*hint: remove it; a MySQL source-replica's database \(--source-replica-db-name\) is its schema" \
@@ -274,6 +274,7 @@ assert_match "the recorded type is kept" '"DBType": "mysql"' "$(status_get "$EDM
 
 # ---- --log-level is honoured
 EDL=$(new_export_dir)
+status_new_migration "$EDL"
 "$V" export data status -e "$EDL" >/dev/null 2>&1
 "$V" export data status -e "$EDL" --log-level error >/dev/null 2>&1
 assert_eq "--log-level error keeps info lines out of the log" "1" \

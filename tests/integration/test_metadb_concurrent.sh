@@ -49,6 +49,10 @@ rounds=0 bad=0 badstate=0
 end=$((SECONDS + 4))
 while [ "$SECONDS" -lt "$end" ] || [ "$rounds" -lt 10 ]; do
     ED=$(new_export_dir)
+    # an empty meta.db (as a first command leaves it before it writes): the status commands
+    # refuse a dir without one, and here they race to set it up
+    mkdir -p "$ED/metainfo"
+    : >"$ED/metainfo/meta.db"
     pids=()
     for i in "${!cmds[@]}"; do
         # shellcheck disable=SC2086 # each entry is a command path of words

@@ -53,7 +53,7 @@ assert_eq "no replication slot was added or dropped" "$before_s" "$(slots)"
 
 # meta.db of another migration (it knows none of these files)
 ED2=$(new_export_dir)
-"$V" export data status -e "$ED2" >/dev/null 2>&1
+status_new_migration "$ED2"
 cp "$ED2/metainfo/meta.db" "$ED/metainfo/meta.db"
 expect_refusal "export data with another migration's meta.db: refused as damaged" 3 \
     "has no record of queue segment data/queue/segment\.[0-9]+\.ndjson detail: meta.db is damaged or of another migration" \

@@ -29,7 +29,7 @@ SRC_NOWHERE=(--source-db-type postgresql --source-db-host 127.0.0.1 --source-db-
 fresh_dir() {
     local ed
     ed=$(new_export_dir)
-    "$V" cutover status -e "$ed" >/dev/null # creates the layout and meta.db
+    status_new_migration "$ed"
     status_set "$ed" ExportType '"snapshot-and-changes"' "$@"
     echo "$ed"
 }

@@ -2,6 +2,14 @@
 # status_get ED KEY            -> JSON value
 # status_set ED KEY JSON ...   -> sets keys
 # status_wait ED KEY SECONDS   -> 0 once KEY is true, 1 after SECONDS
+# status_new_migration ED      -> ED holds a migration without any database: the layout and a
+#                                 meta.db with an empty status record (the status, report and
+#                                 cutover commands refuse a dir without meta.db, and make none)
+status_new_migration() {
+    mkdir -p "$1/metainfo"
+    python3 -c "import sqlite3,sys; db = sqlite3.connect(sys.argv[1]); db.execute('CREATE TABLE IF NOT EXISTS migration_status (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL)'); db.execute(\"INSERT OR IGNORE INTO migration_status VALUES (1, '{}')\"); db.commit()" "$1/metainfo/meta.db"
+    "$VOYAGER" cutover status -e "$1" >/dev/null # the rest of the layout, meta.db's tables, a migration UUID
+}
 status_get() {
     python3 -c "import json,sqlite3,sys; print(json.dumps(json.loads(sqlite3.connect(sys.argv[1]).execute('select record from migration_status').fetchone()[0]).get(sys.argv[2])))" "$1/metainfo/meta.db" "$2"
 }
