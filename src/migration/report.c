@@ -162,6 +162,21 @@ static bool load_tables(catalog *cat, report *r, const bool involved[3])
     return true;
 }
 
+/*
+ * export data records its tables before it exports anything; export schema
+ * records the source connection but no table, so that is not enough.
+ */
+static bool export_data_started(catalog *cat, bool *started)
+{
+    exported_table *t = NULL;
+    size_t n = 0;
+    if (!exported_tables_load(cat, &t, &n))
+        return false;
+    exported_tables_free(t, n);
+    *started = n > 0;
+    return true;
+}
+
 static bool load_exported_events(catalog *cat, report *r)
 {
     queue_table_count *c = NULL;
@@ -360,7 +375,10 @@ engine_status migration_data_report_build(const engine_ctx *eng, const report_sp
         involved[i] = spec->conf[slots[i].role] != NULL;
     bool fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "FallbackEnabled"));
     cJSON_Delete(rec);
-    if (!involved[0]) {
+    bool started = false;
+    if (involved[0] && !export_data_started(eng->cat, &started))
+        return ENGINE_FAILED;
+    if (!involved[0] || !started) {
         log_report(LOG_ERROR, NULL, "run 'yb-voyager export data' first",
                    "no data migration in this export dir yet");
         return ENGINE_BAD_STATE;

@@ -4,9 +4,21 @@
 # seeded export dirs (no database).
 # - An export dir without a migration (empty, mistyped): refused with one line
 #   naming the dir, exit 3, nothing made in it.
+# - get data-migration-report before export data (after export schema only):
+#   refused as on a fresh dir, not an empty table with exit 0.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$HARNESS_DIR/status.sh"
 V=$VOYAGER
+# sql ED STATEMENT...: run statements on ED's meta.db
+sql() {
+    python3 - "$1/metainfo/meta.db" "${@:2}" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for st in sys.argv[2:]:
+    db.execute(st)
+db.commit()
+PY
+}
 
 # ---- no migration in the export dir: refused, nothing made ----
 READ_ONLY=("export data status" "import data status" "cutover status" "get data-migration-report"
@@ -37,5 +49,15 @@ status_new_migration "$ED"
 check "export data status on a migration without export data" "$V" export data status -e "$ED"
 assert_eq "says export data has not started" "export data has not started yet in this export dir" \
     "$(cat "$LAST_OUT")"
+
+# ---- get data-migration-report: refused until export data started ----
+status_set "$ED" SourceDBConf '{"DBType":"postgresql","Host":"127.0.0.1","Port":1,"User":"voyager","DBName":"sourcedb","Schema":"public"}'
+expect_refusal "report after export schema only (a source recorded, no export data): refused" 3 \
+    "^error: no data migration in this export dir yet hint: run 'yb-voyager export data' first" \
+    env -u SOURCE_DB_PASSWORD "$V" get data-migration-report -e "$ED"
+sql "$ED" "INSERT INTO snapshot_export_table(schema_name, table_name, status, exported_rows) VALUES ('public', 't_big', 'EXPORTING', 0)"
+check "report once export data started (the source without a password: its counts '-')" \
+    env -u SOURCE_DB_PASSWORD "$V" get data-migration-report -e "$ED"
+assert_match "it lists the table" "t_big" "$(cat "$LAST_OUT")"
 
 done_testing
