@@ -223,6 +223,7 @@ printf 'export-dir: %s\nconfig-file: /nonexistent/other.yaml\n' "$ED0" >"$TEST_T
 expect_refusal "a config-file key inside a config file is refused (it would be ignored)" 2 \
     "key 'config-file': a config file cannot name another one hint: remove it; give --config-file on the command line" \
     "$V" export data status --config-file "$TEST_TMP/nested.yaml"
+status_new_migration "$ED0" # export data status reads a migration
 printf 'export-dir: %s\nsource:\n  ssl-mode: require\ntarget:\n  ssl-mode: require\nimport-data:\n  batch-size: 7\n' "$ED0" >"$TEST_TMP/shared.yaml"
 check "one file for every command: keys of other commands are fine" "$V" export data status --config-file "$TEST_TMP/shared.yaml"
 
