@@ -3,9 +3,11 @@
 #include "catalog/catalog.h"
 #include "core/lock.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FEEDS_LEFT_KEY "FeedsLeftAtCutover"
@@ -196,13 +198,66 @@ static bool record_request(cJSON *rec, void *arg)
     return true;
 }
 
+/*
+ * What a process that still has to act on a cutover does now, for cutover
+ * status and initiate cutover: *running, or it is started by the running
+ * target importer when that has done its part (export data from target), or
+ * it is not running and must be restarted. Caller frees.
+ */
+static char *process_liveness(const engine_ctx *eng, const cJSON *rec, const cutover_process *p,
+                              bool *running)
+{
+    pid_t pid = 0;
+    *running = cmd_lock_is_held(eng->export_dir, p->lock_name, &pid);
+    if (*running)
+        return xasprintf("waiting for '%s' (pid %d) to finish its part", p->command, (int)pid);
+    const cutover_process *importer = &to_target[1];
+    if (strcmp(p->done_key, "ExportFromTargetStarted") == 0 && !flag(rec, importer->done_key)) {
+        *running = cmd_lock_is_held(eng->export_dir, importer->lock_name, &pid);
+        if (*running)
+            return xasprintf("'%s' starts when '%s' (pid %d) has done its part: that process "
+                             "turns into it",
+                             p->command, importer->command, (int)pid);
+        return xasprintf("'%s' is not running either: '%s' turns into it once restarted",
+                         p->command, importer->command);
+    }
+    return xasprintf("'%s' is not running: restart it with the same arguments to complete the "
+                     "cutover",
+                     p->command);
+}
+
+/* After a request: which process completes the cutover, and which must be (re)started to. */
+static void say_who_completes(const engine_ctx *eng, cutover_kind k)
+{
+    cJSON *rec = catalog_status_load(eng->cat);
+    strlist lines = STRLIST_INIT;
+    bool all_running = true;
+    for (const cutover_process *p = cutover_processes(rec, k); rec && p->command; p++) {
+        if (flag(rec, p->done_key))
+            continue;
+        bool running;
+        strlist_push_owned(&lines, process_liveness(eng, rec, p, &running));
+        all_running = all_running && running;
+    }
+    if (all_running)
+        log_say("cutover to %s initiated; the running migration processes will complete it. "
+                "Watch it with 'yb-voyager cutover status --export-dir %s'",
+                cutover_kind_name(k), eng->export_dir);
+    else
+        log_say("cutover to %s initiated; it completes once each process below has done its "
+                "part. Watch it with 'yb-voyager cutover status --export-dir %s'",
+                cutover_kind_name(k), eng->export_dir);
+    for (size_t i = 0; i < lines.count; i++)
+        log_say("  %s", lines.items[i]);
+    strlist_free(&lines);
+    cJSON_Delete(rec);
+}
+
 engine_status cutover_initiate(const engine_ctx *eng, const cutover_request *req)
 {
     request_arg a = {req, false, NULL, NULL, NULL};
     if (catalog_status_update(eng->cat, record_request, &a)) {
-        log_say("cutover to %s initiated; the running migration processes will complete it. "
-                "Watch it with 'yb-voyager cutover status --export-dir %s'",
-                cutover_kind_name(req->kind), eng->export_dir);
+        say_who_completes(eng, req->kind);
         return ENGINE_OK;
     }
     if (a.already) {
@@ -311,19 +366,27 @@ engine_status cutover_print_status(const engine_ctx *eng)
             continue;
         cutover_state st = cutover_state_of(rec, k);
         printf("cutover to %s status: %s\n", cutover_kind_name(k), cutover_state_name(st));
-        if (st != CUTOVER_INITIATED)
-            continue;
-        /* Tell the operator which process still has to act, and whether it runs. */
-        for (const cutover_process *p = cutover_processes(rec, k); p->command; p++) {
-            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, p->done_key)))
-                continue;
-            pid_t pid = 0;
-            if (cmd_lock_is_held(eng->export_dir, p->lock_name, &pid))
-                printf("  waiting for '%s' (pid %d) to finish its part\n", p->command, (int)pid);
-            else
-                printf("  '%s' is not running: restart it with the same arguments to complete "
-                       "the cutover\n",
-                       p->command);
+        if (st == CUTOVER_INITIATED) {
+            /* Tell the operator which process still has to act, and whether it runs. */
+            for (const cutover_process *p = cutover_processes(rec, k); p->command; p++) {
+                if (flag(rec, p->done_key))
+                    continue;
+                bool running;
+                char *line = process_liveness(eng, rec, p, &running);
+                printf("  %s\n", line);
+                free(line);
+            }
+        } else if (st == CUTOVER_NOT_INITIATED && k != CUTOVER_TO_TARGET &&
+                   cutover_state_of(rec, CUTOVER_TO_TARGET) == CUTOVER_COMPLETED) {
+            /*
+             * The application writes to the target now: the way back holds only
+             * while its processes run. Each one that does not is named.
+             */
+            for (const cutover_process *p = cutover_processes(rec, k); p->command; p++)
+                if (!cmd_lock_is_held(eng->export_dir, p->lock_name, NULL))
+                    printf("  '%s' is not running: restart it with the same arguments (the way "
+                           "back to the %s needs it)\n",
+                           p->command, cutover_kind_name(k));
         }
     }
     print_feeds_left(rec, false);

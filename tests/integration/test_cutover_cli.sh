@@ -1,6 +1,8 @@
 #!/bin/bash
 # initiate cutover / cutover status on a seeded status record (no databases):
-# refusals in the wrong state, idempotent requests, restart hints.
+# refusals in the wrong state, idempotent requests, restart hints (in cutover
+# status and in what initiate cutover says; after cutover to target with a way
+# back, for each way-back process that is not running).
 . "$(dirname "$0")/../lib/harness.sh"
 V=$VOYAGER
 ED=$(new_export_dir)
@@ -8,6 +10,15 @@ ED=$(new_export_dir)
 . "$HARNESS_DIR/status.sh"
 set_status() { status_set "$ED" "$@"; }
 get_status() { status_get "$ED" "$1"; }
+# hold_lock DIR NAME: a process holding DIR's command lock NAME (as that command would), in $HELD
+hold_lock() {
+    bash -c 'exec 9>"$1"; flock 9; echo $$ >&9; exec sleep 30' _ "$1/.$2.lck" &
+    HELD+=($!)
+    sleep 0.3
+}
+release_locks() { kill "${HELD[@]}" 2>/dev/null; wait "${HELD[@]}" 2>/dev/null; HELD=(); }
+HELD=()
+trap 'release_locks; harness_cleanup' EXIT
 
 status_new_migration "$ED"
 check "cutover status on a new migration" "$V" cutover status -e "$ED"
@@ -28,6 +39,17 @@ assert_eq "the refusals requested nothing" "null" "$(get_status CutoverToTargetR
 check "initiate cutover to target (--use-yb-grpc-connector false: the PostgreSQL protocol)" \
     "$V" initiate cutover to target -e "$ED" --prepare-for-fall-back true --use-yb-grpc-connector false
 assert_eq "request recorded" "true" "$(get_status CutoverToTargetRequested)"
+assert_match "no process runs: initiate says the cutover waits for the processes it names" \
+    "cutover to target initiated; it completes once each process below has done its part" "$(cat "$LAST_OUT")"
+assert_match "initiate names the exporter to restart" \
+    "'export data from source' is not running: restart it with the same arguments" "$(cat "$LAST_OUT")"
+assert_match "initiate names the importer to restart" "'import data to target' is not running: restart it" \
+    "$(cat "$LAST_OUT")"
+assert_match "export data from target: the importer turns into it once restarted" \
+    "'export data from target' is not running either: 'import data to target' turns into it once restarted" \
+    "$(cat "$LAST_OUT")"
+assert_eq "initiate does not say running processes will complete it" "" \
+    "$(grep "running migration processes will complete it" "$LAST_OUT")"
 assert_eq "fall-back recorded" "true" "$(get_status FallbackEnabled)"
 expect_fail "export data --start-clean after cutover to target was initiated" 3 \
     "cutover to target was initiated for this migration, so export data cannot start it over" \
@@ -54,7 +76,38 @@ assert_match "names export data from target" "'export data from target' is not r
 set_status ExportFromTargetStarted true
 "$V" cutover status -e "$ED" >"$LAST_OUT"
 assert_match "completed" "cutover to target status: COMPLETED" "$(cat "$LAST_OUT")"
+assert_match "completed with fall-back: export data from target not running is named" \
+    "'export data from target' is not running: restart it with the same arguments \(the way back to the source needs it\)" \
+    "$(cat "$LAST_OUT")"
+assert_match "completed with fall-back: import data to source not running is named" \
+    "'import data to source' is not running: restart it" "$(cat "$LAST_OUT")"
+hold_lock "$ED" export-data-from-target
+hold_lock "$ED" import-data-to-source
+"$V" cutover status -e "$ED" >"$LAST_OUT"
+assert_eq "both way-back processes running: cutover status names neither" \
+    "cutover to target status: COMPLETED|cutover to source status: NOT INITIATED" "$(paste -sd'|' "$LAST_OUT")"
+release_locks
 expect_fail "no source-replica, no cutover to it" 3 "no source-replica" "$V" initiate cutover to source-replica -e "$ED"
 check "cutover to source after target completed" "$V" initiate cutover to source -e "$ED"
 assert_eq "source request recorded" "true" "$(get_status CutoverToSourceRequested)"
+assert_match "cutover to source: initiate names the processes to restart" \
+    "'export data from target' is not running: restart it.*'import data to source' is not running: restart it" \
+    "$(paste -sd' ' "$LAST_OUT")"
+
+# initiate with every process running: they complete it
+ED=$(new_export_dir)
+status_new_migration "$ED"
+set_status ExportType '"snapshot-and-changes"'
+hold_lock "$ED" export-data-from-source
+hold_lock "$ED" import-data-to-target
+check "initiate cutover to target with its processes running" "$V" initiate cutover to target -e "$ED" \
+    --prepare-for-fall-back true
+assert_match "says the running processes will complete it" \
+    "cutover to target initiated; the running migration processes will complete it" "$(cat "$LAST_OUT")"
+assert_match "names the running exporter with its pid" "waiting for 'export data from source' \(pid ${HELD[0]}\)" \
+    "$(cat "$LAST_OUT")"
+assert_match "export data from target: started by the running target importer, not to restart" \
+    "'export data from target' starts when 'import data to target' \(pid ${HELD[1]}\) has done its part" \
+    "$(cat "$LAST_OUT")"
+release_locks
 done_testing
