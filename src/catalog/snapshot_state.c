@@ -348,6 +348,7 @@ static void fill_import_progress(sqlite3_stmt *st, void *row)
         .status = column_text_dup(st, 2),
         .imported = sqlite3_column_int64(st, 3),
         .total = sqlite3_column_int64(st, 4),
+        .export_total = sqlite3_column_int64(st, 5),
     };
 }
 
@@ -360,7 +361,8 @@ bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import
         "SELECT e.schema_name, e.table_name, coalesce(i.status, 'NOT_STARTED'),"
         " coalesce(i.imported_rows, 0),"
         " CASE WHEN i.total_rows > 0 OR e.status = 'DONE' THEN coalesce(i.total_rows, e.exported_rows)"
-        "  ELSE e.estimated_rows END"
+        "  ELSE e.estimated_rows END,"
+        " CASE WHEN e.status = 'DONE' THEN e.exported_rows ELSE e.estimated_rows END"
         " FROM snapshot_export_table e LEFT JOIN snapshot_import_table i"
         "  ON i.importer_role = ?1 AND i.schema_name = e.schema_name AND i.table_name = e.table_name"
         " ORDER BY 1, 2",

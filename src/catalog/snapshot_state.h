@@ -145,7 +145,10 @@ bool snapshot_import_plan_store(catalog *m, const char *role, const char *schema
  * import data status: every exported table with this importer's progress
  * (NOT_STARTED and 0 before it began; total: the importer's count, the
  * exported rows of a DONE table, else the export's estimate), by table.
- * Caller frees with snapshot_import_progress_free().
+ * export_total: the current export's count alone (exported rows of a DONE
+ * table, else the estimate), for an import of an earlier export (its
+ * generation is not SNAPSHOT_EXPORT_ID_KEY's). Caller frees with
+ * snapshot_import_progress_free().
  */
 typedef struct snapshot_import_progress {
     char *schema;
@@ -153,6 +156,7 @@ typedef struct snapshot_import_progress {
     char *status;
     int64_t imported;
     int64_t total;
+    int64_t export_total;
 } snapshot_import_progress;
 bool snapshot_import_progress_load(catalog *m, const char *role, snapshot_import_progress **out,
                                    size_t *n);

@@ -13,6 +13,7 @@
 #include "cli/older_name.h"
 #include "cli/snapshot_flags.h"
 #include "core/exitcodes.h"
+#include "core/lock.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "migration/cutover.h"
@@ -133,12 +134,16 @@ int cmd_export_data_from_target(cmd_ctx *ctx)
     return exit_code_of(st);
 }
 
+/* A table export data left unfinished and no exporter runs: its figure is as of the last save. */
+#define EXPORT_STOPPED "STOPPED"
+
 int cmd_export_data_status(cmd_ctx *ctx)
 {
     cJSON *rec = catalog_status_load(ctx->meta);
     bool live = cutover_export_is_live(rec);
     bool cut = rec && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "CutoverProcessedBySourceExporter"));
     cJSON_Delete(rec);
+    bool running = cmd_lock_is_held(ctx->export_dir, "export-data-from-source", NULL);
     export_table_rows rows;
     if (!export_state_tables(ctx->meta, true, &rows))
         return EXIT_BAD_STATE;
@@ -146,12 +151,17 @@ int cmd_export_data_status(cmd_ctx *ctx)
     cJSON *report = cJSON_CreateArray(); /* upstream's file: schema-qualified names */
     strlist cells = STRLIST_INIT;
     size_t nrows = 0;
+    bool started = false, unfinished = false;
     for (size_t r = 0; r < rows.count; r++) {
         const export_table_row *row = &rows.items[r];
         char *name = table_display_name(row->schema, row->table);
         const char *status = row->status;
-        if (live && strcmp(status, SNAP_DONE) == 0 && !cut)
+        started = started || strcmp(status, SNAP_NOT_STARTED) != 0;
+        unfinished = unfinished || strcmp(status, SNAP_DONE) != 0;
+        if (live && strcmp(status, SNAP_DONE) == 0 && !cut && running)
             status = "STREAMING";
+        else if (strcmp(status, SNAP_EXPORTING) == 0 && !running)
+            status = EXPORT_STOPPED;
         long long nrows_exported = row->exported_rows;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "table_name", name);
@@ -171,12 +181,22 @@ int cmd_export_data_status(cmd_ctx *ctx)
         nrows++;
     }
     export_table_rows_free(&rows);
+    strlist notes = STRLIST_INIT;
+    if (!running && started && unfinished)
+        strlist_push(&notes, "'export data' is not running: the figures are those it saved last; "
+                             "restart it with the same arguments to continue (a table it was "
+                             "exporting is exported again whole)");
+    else if (!running && live && !cut && nrows > 0)
+        strlist_push(&notes, "'export data' is not running: the source's changes are not "
+                             "captured until it runs again; restart it with the same arguments");
     static const char *const hdr[] = {"TABLE NAME", "STATUS", "EXPORTED ROWS"};
     status_output_print(ctx, &(status_output){arr, report, "export-data-status-report.json", hdr, 3,
                                               cells.items, nrows,
-                                              "export data has not started yet in this export dir"});
+                                              "export data has not started yet in this export dir",
+                                              notes.items, notes.count});
     cJSON_Delete(arr);
     cJSON_Delete(report);
     strlist_free(&cells);
+    strlist_free(&notes);
     return EXIT_OK;
 }

@@ -17,6 +17,7 @@
 #include "cli/older_name.h"
 #include "cli/snapshot_flags.h"
 #include "core/exitcodes.h"
+#include "core/lock.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "snapshot/table_list.h"
@@ -161,25 +162,62 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
 
 static double rounded_pct(double pct) { return (double)(long long)(pct * 100 + 0.5) / 100.0; }
 
+/* A table the importer left unfinished and no importer runs: its figures are as of the last save. */
+#define IMPORT_STOPPED "STOPPED"
+/* Rows imported from an export that export data --start-clean replaced since. */
+#define IMPORT_EARLIER_EXPORT "EARLIER_EXPORT"
+
+/*
+ * Did export data --start-clean export the data again after this importer
+ * began? (the keys import data checks before it refuses to continue)
+ */
+static bool import_of_earlier_export(catalog *m, const char *role)
+{
+    char *now = catalog_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
+    char *mine = snapshot_import_generation_get(m, role);
+    bool earlier = now && mine && strcmp(now, mine) != 0;
+    free(now);
+    free(mine);
+    return earlier;
+}
+
 int cmd_import_data_status(cmd_ctx *ctx)
 {
     snapshot_import_progress *rows;
     size_t nrows;
     if (!snapshot_import_progress_load(ctx->meta, "target_db_importer", &rows, &nrows))
         return EXIT_BAD_STATE;
+    bool earlier = import_of_earlier_export(ctx->meta, "target_db_importer");
+    bool running = cmd_lock_is_held(ctx->export_dir, "import-data-to-target", NULL);
+    bool started = false, unfinished = false, any_earlier = false;
     cJSON *arr = cJSON_CreateArray();
     cJSON *report = cJSON_CreateArray();
     strlist cells = STRLIST_INIT;
     for (size_t i = 0; i < nrows; i++) {
         const snapshot_import_progress *p = &rows[i];
         char *name = table_display_name(p->schema, p->table);
+        const char *status = p->status;
+        int64_t total = p->total;
         double pct = p->total > 0 ? 100.0 * (double)p->imported / (double)p->total
                      : strcmp(p->status, SNAP_DONE) == 0 ? 100.0 : 0.0;
+        started = started || strcmp(p->status, SNAP_NOT_STARTED) != 0;
+        unfinished = unfinished || strcmp(p->status, SNAP_DONE) != 0;
+        if (earlier) {
+            /* none of the current export is imported: its total, 0% */
+            total = p->export_total;
+            pct = 0.0;
+            if (strcmp(p->status, SNAP_NOT_STARTED) != 0) {
+                status = IMPORT_EARLIER_EXPORT;
+                any_earlier = true;
+            }
+        } else if (!running && strcmp(p->status, SNAP_IMPORTING) == 0) {
+            status = IMPORT_STOPPED;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "table_name", name);
-        cJSON_AddStringToObject(o, "status", p->status);
+        cJSON_AddStringToObject(o, "status", status);
         cJSON_AddNumberToObject(o, "imported_count", (double)p->imported);
-        cJSON_AddNumberToObject(o, "total_count", (double)p->total);
+        cJSON_AddNumberToObject(o, "total_count", (double)total);
         cJSON_AddNumberToObject(o, "percentage_complete", rounded_pct(pct));
         cJSON_AddItemToArray(arr, o);
         /* upstream's report file: schema-qualified name and its fields */
@@ -187,27 +225,40 @@ int cmd_import_data_status(cmd_ctx *ctx)
         o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "table_name", qn);
         free(qn);
-        cJSON_AddStringToObject(o, "status", p->status);
-        cJSON_AddNumberToObject(o, "total_count", (double)p->total);
+        cJSON_AddStringToObject(o, "status", status);
+        cJSON_AddNumberToObject(o, "total_count", (double)total);
         cJSON_AddNumberToObject(o, "imported_count", (double)p->imported);
         cJSON_AddNumberToObject(o, "errored_count", 0);
         cJSON_AddNumberToObject(o, "percentage_complete", rounded_pct(pct));
         cJSON_AddItemToArray(report, o);
         strlist_push_owned(&cells, name);
-        strlist_push(&cells, p->status);
+        strlist_push(&cells, status);
         strlist_push_owned(&cells, xasprintf("%lld", (long long)p->imported));
-        strlist_push_owned(&cells, xasprintf("%lld", (long long)p->total));
+        strlist_push_owned(&cells, xasprintf("%lld", (long long)total));
         strlist_push_owned(&cells, xasprintf("%.2f", pct));
     }
     snapshot_import_progress_free(rows, nrows);
+    strlist notes = STRLIST_INIT;
+    if (any_earlier)
+        strlist_push(&notes, "the rows shown " IMPORT_EARLIER_EXPORT " were imported from an "
+                             "earlier export: the data was exported again (export data "
+                             "--start-clean) since, and none of this export is imported; run "
+                             "'yb-voyager import data' with --start-clean true (and "
+                             "--truncate-tables true) to import it");
+    else if (!running && started && unfinished)
+        strlist_push(&notes, "'import data' is not running: the figures are those it saved last "
+                             "(the target may hold more rows); restart it with the same arguments "
+                             "to continue");
     static const char *const hdr[] = {"TABLE NAME", "STATUS", "IMPORTED ROWS", "TOTAL ROWS",
                                       "PERCENTAGE"};
     status_output_print(ctx, &(status_output){arr, report, "import-data-status-report.json", hdr, 5,
                                               cells.items, nrows,
                                               "no data has been exported or imported yet in this "
-                                              "export dir"});
+                                              "export dir",
+                                              notes.items, notes.count});
     cJSON_Delete(arr);
     cJSON_Delete(report);
     strlist_free(&cells);
+    strlist_free(&notes);
     return EXIT_OK;
 }

@@ -104,4 +104,6 @@ void status_output_print(const cmd_ctx *ctx, const status_output *out)
     } else {
         snapshot_print_grid(out->hdr, out->ncols, out->cells, out->nrows);
     }
+    for (size_t i = 0; i < out->nnotes; i++)
+        fprintf(snapshot_output_json(ctx) ? stderr : stdout, "note: %s\n", out->notes[i]);
 }

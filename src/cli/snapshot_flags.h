@@ -33,7 +33,8 @@ void snapshot_save_status_report(const cmd_ctx *ctx, const char *file, const str
 /*
  * The answer of a status command (export data status, import data status):
  * with --output-format json, rows printed and report saved as reports/<file>;
- * else the grid of cells (hdr: ncols headers), or `empty` when there is no row.
+ * else the grid of cells (hdr: ncols headers), or `empty` when there is no row;
+ * then each of notes as a "note: " line.
  */
 typedef struct status_output {
     const struct cJSON *rows;   /* what is printed */
@@ -44,6 +45,8 @@ typedef struct status_output {
     char *const *cells;
     size_t nrows;
     const char *empty;
+    char *const *notes;         /* lines after the grid (on stderr with json: stdout stays JSON) */
+    size_t nnotes;
 } status_output;
 void status_output_print(const cmd_ctx *ctx, const status_output *out);
 
