@@ -211,7 +211,7 @@ static char *process_liveness(const engine_ctx *eng, const cJSON *rec, const cut
     *running = cmd_lock_is_held(eng->export_dir, p->lock_name, &pid);
     if (*running)
         return xasprintf("waiting for '%s' (pid %d) to finish its part", p->command, (int)pid);
-    const cutover_process *importer = &to_target[1];
+    const cutover_process *importer = &to_target[1]; /* import data to target */
     if (strcmp(p->done_key, "ExportFromTargetStarted") == 0 && !flag(rec, importer->done_key)) {
         *running = cmd_lock_is_held(eng->export_dir, importer->lock_name, &pid);
         if (*running)
