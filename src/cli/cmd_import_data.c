@@ -162,7 +162,7 @@ int cmd_import_data_to_source(cmd_ctx *ctx)
 
 static double rounded_pct(double pct) { return (double)(long long)(pct * 100 + 0.5) / 100.0; }
 
-/* A table the importer left unfinished and no importer runs: its figures are as of the last save. */
+/* A table the importer left unfinished while no importer runs: figures as of its last save. */
 #define IMPORT_STOPPED "STOPPED"
 /* Rows imported from an export that export data --start-clean replaced since. */
 #define IMPORT_EARLIER_EXPORT "EARLIER_EXPORT"
@@ -247,8 +247,9 @@ int cmd_import_data_status(cmd_ctx *ctx)
                              "--truncate-tables true) to import it");
     else if (!running && started && unfinished)
         strlist_push(&notes, "'import data' is not running: the figures are those it saved last "
-                             "(the target may hold more rows); restart it with the same arguments "
-                             "to continue");
+                             "(the target may hold more rows: 'yb-voyager get "
+                             "data-migration-report' counts them); restart it with the same "
+                             "arguments to continue");
     static const char *const hdr[] = {"TABLE NAME", "STATUS", "IMPORTED ROWS", "TOTAL ROWS",
                                       "PERCENTAGE"};
     status_output_print(ctx, &(status_output){arr, report, "import-data-status-report.json", hdr, 5,

@@ -106,7 +106,7 @@ check "import data status, import data killed mid-table" "$V" import data status
 assert_match "the unfinished table: STOPPED with its last saved figures" "t_big +STOPPED +790 +1500 +52.67" "$(cat "$LAST_OUT")"
 assert_match "the finished table: DONE" "t_done +DONE +7 +7 +100.00" "$(cat "$LAST_OUT")"
 assert_match "a note: not running, figures as of the last save, restart hint" \
-    "^note: 'import data' is not running: the figures are those it saved last \(the target may hold more rows\); restart it with the same arguments" \
+    "^note: 'import data' is not running: the figures are those it saved last \(the target may hold more rows: 'yb-voyager get data-migration-report' counts them\); restart it with the same arguments" \
     "$(cat "$LAST_OUT")"
 check "import data status --output-format json, import data killed" \
     "$V" import data status -e "$ED" --output-format json
