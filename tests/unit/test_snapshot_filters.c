@@ -163,6 +163,45 @@ TEST(snapshot_file_names_are_unambiguous)
     free(a), free(b), free(c), free(d), free(e);
 }
 
+/* Is s[0..n) whole UTF-8 characters (no character cut)? */
+static bool whole_utf8(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        if (i + len > n)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+TEST(snapshot_file_names_stay_short)
+{
+    char dots[64], dots2[64], wide[64 * 3 + 1];
+    memset(dots, '.', 63), dots[63] = '\0';
+    memcpy(dots2, dots, 64), dots2[62] = 'x';
+    wide[0] = '\0';
+    for (int i = 0; i < 64; i++)
+        strcat(wide, "表");
+    char *a = src_table_file_base(dots, dots);
+    char *b = src_table_file_base(dots, dots2);
+    char *a2 = src_table_file_base(dots, dots);
+    char *w = src_table_file_base(wide, wide);
+    char *shortish = src_table_file_base("s", dots); /* 191 bytes: kept whole */
+    CHECK(strlen(a) <= 200 && strlen(b) <= 200 && strlen(w) <= 200);
+    CHECK_STR_EQ(a, a2);
+    CHECK(strcmp(a, b) != 0);
+    const char *tilde = strrchr(a, '~');
+    CHECK(tilde && strlen(tilde) == 17);
+    CHECK(tilde[-3] == '%'); /* the cut ends after a whole %2E escape */
+    tilde = strrchr(w, '~');
+    CHECK(tilde && strlen(tilde) == 17 && whole_utf8(w, (size_t)(tilde - w)));
+    CHECK(strchr(shortish, '~') == NULL && strlen(shortish) == 191);
+    free(a), free(b), free(a2), free(w), free(shortish);
+}
+
 TEST(snapshot_target_endpoints_parse)
 {
     yb_nodes n;
