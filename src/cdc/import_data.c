@@ -430,8 +430,20 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     char *rec_schema = xstrdup(cJSON_IsString(sch) ? sch->valuestring : "");
     cJSON_Delete(status);
     engine_status rc = ENGINE_OK;
-    /* each way no change would ever come for this importer: it would wait forever */
-    if (!export_is_live(eng->cat)) {
+    /*
+     * A flag that would be ignored is said first; then each state in which no
+     * change would ever come for this importer (it would wait forever).
+     */
+    if (spec->source_schema && strcmp(spec->source_schema, rec_schema) != 0) {
+        char *detail = xasprintf("the target's changes go back to the tables they came from (export "
+                                  "data used '%s')",
+                                  rec_schema);
+        log_report(LOG_ERROR, detail, "remove it",
+                   "--source-db-schema %s has no effect on import data to source",
+                   spec->source_schema);
+        free(detail);
+        rc = ENGINE_BAD_INPUT;
+    } else if (!export_is_live(eng->cat)) {
         log_report(LOG_ERROR,
                    "the target's changes come back only in a live migration (export data "
                    "--export-type snapshot-and-changes, then cutover to target with "
@@ -452,15 +464,6 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
                    "import data to source: cutover to target was initiated without "
                    "--prepare-for-fall-back true, so no change is captured for the source");
         rc = ENGINE_BAD_STATE;
-    } else if (spec->source_schema && strcmp(spec->source_schema, rec_schema) != 0) {
-        char *detail = xasprintf("the target's changes go back to the tables they came from (export "
-                                  "data used '%s')",
-                                  rec_schema);
-        log_report(LOG_ERROR, detail, "remove it",
-                   "--source-db-schema %s has no effect on import data to source",
-                   spec->source_schema);
-        free(detail);
-        rc = ENGINE_BAD_INPUT;
     }
     free(rec_schema);
     if (rc != ENGINE_OK)
