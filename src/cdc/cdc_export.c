@@ -365,8 +365,22 @@ engine_status cdc_export_from_target(engine_ctx *eng, const cdc_target_spec *spe
     source_feed_spec fs = {.side = SOURCE_FEED_OF_TARGET, .schemas = &t.schemas, .tables = &t.tables};
     ops->feed_init(src, &fs, &name, &detail);
     bool exists = false;
-    if ((rc = ops->connect(src, false, NULL)) != ENGINE_OK ||
-        (rc = ops->feed_find(src, &exists)) != ENGINE_OK)
+    /*
+     * Started by the target importer at the cutover, or by hand once it
+     * stopped: the target was reached a moment ago, so a restart or an outage
+     * now is waited out as the stream waits out its own.
+     */
+    retry_policy pol = retry_policy_default();
+    retry_state rs;
+    retry_init(&rs, &pol);
+    bool gave_up = false;
+    rc = ops->connect_waiting ? ops->connect_waiting(src, &rs, &gave_up) : ops->connect(src, false, NULL);
+    if (rc != ENGINE_OK) {
+        if (gave_up)
+            rc = ENGINE_BAD_STATE;
+        goto out;
+    }
+    if ((rc = ops->feed_find(src, &exists)) != ENGINE_OK)
         goto out;
     if (!qm_exporter_get(eng->cat, role, &pos)) {
         rc = ENGINE_FAILED;

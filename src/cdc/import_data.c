@@ -468,11 +468,20 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     free(rec_schema);
     if (rc != ENGINE_OK)
         return rc;
-    /* a MySQL source is reached (and recorded) by its writer: this is PostgreSQL's protocol */
+    /*
+     * A MySQL source is reached (and recorded) by its writer: this is
+     * PostgreSQL's protocol. Started by export data at the cutover (or by hand
+     * after it stopped): a source restarting or out of reach is waited out,
+     * as the apply waits out its own faults.
+     */
     if (!str_eq(spec->conf->type, "mysql")) {
-        pgconn *c = db_connect_recorded(eng->cat, spec->conf, NULL);
+        retry_policy pol = retry_policy_default();
+        retry_state rs;
+        retry_init(&rs, &pol);
+        bool gave_up = false;
+        pgconn *c = db_connect_recorded_retrying(eng->cat, spec->conf, NULL, &rs, eng->interrupted, &gave_up);
         if (!c)
-            return ENGINE_SOURCE_FAILED;
+            return gave_up ? ENGINE_BAD_STATE : ENGINE_SOURCE_FAILED;
         pgconn_close(c);
     }
     cdc_apply_spec apply = apply_spec_of(spec, ROLE_SOURCE);

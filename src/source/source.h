@@ -46,6 +46,7 @@
 #include "core/engine.h"
 #include "core/util.h"
 #include "db/dbconf.h"
+#include "db/retry.h"
 #include "source/change.h"
 
 #include <stdbool.h>
@@ -202,6 +203,13 @@ typedef struct source_ops {
      * logged as an error, its text goes to *why (caller frees; may be NULL).
      */
     engine_status (*connect)(source *s, bool quiet, char **why);
+    /*
+     * connect, waiting out a database that is restarting or out of reach
+     * under rs (a process that takes over from one that was connected a
+     * moment ago: a fault then is one to ride out). *gave_up: the wait ran
+     * out. NULL: connect alone.
+     */
+    engine_status (*connect_waiting)(source *s, retry_state *rs, bool *gave_up);
     /* Replace each --source-db-schema item by the source's own name for it (logs a missing one). */
     bool (*resolve_schemas)(source *s, strlist *schemas);
     /* Tables of the NULL-terminated resolved schemas; caller frees out with src_tables_free. */

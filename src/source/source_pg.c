@@ -182,6 +182,18 @@ static engine_status pg_connect(source *s, bool quiet, char **why)
     return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
 }
 
+static engine_status pg_connect_waiting(source *s, retry_state *rs, bool *gave_up)
+{
+    pg_source *p = pg_of(s);
+    *gave_up = false;
+    if (p->c)
+        return ENGINE_OK;
+    p->c = db_connect_recorded_retrying(s->eng->cat, s->conf, NULL, rs, s->eng->interrupted, gave_up);
+    if (p->c && s->conf->role == DB_SOURCE)
+        p->c->retries = true;
+    return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
+}
+
 static bool pg_control_lost(source *s)
 {
     pg_source *p = pg_of(s);
@@ -265,6 +277,7 @@ const source_ops source_pg_ops = {
     .feed_noun = "replication slot",
     .format_position = pg_format_position,
     .connect = pg_connect,
+    .connect_waiting = pg_connect_waiting,
     .resolve_schemas = pg_resolve_schemas,
     .list_tables = pg_list_tables,
     .check_selection = pg_check_selection,
