@@ -1009,7 +1009,7 @@ static bool myw_table_counts(writer_session *ws, const char *uuid, writer_table_
     *n = 0;
     size_t cap = 0;
     const char *p[1] = {uuid};
-    int has = meta_table_exists(s, "ybvoyager_import_data_batches_metainfo_v3");
+    int has = meta_table_exists(s, MYW_BATCHES_TABLE);
     if (has < 0)
         return false;
     mysql_rows r;
@@ -1024,7 +1024,7 @@ static bool myw_table_counts(writer_session *ws, const char *uuid, writer_table_
                 ->snapshot_rows = strtoll(mysql_rows_get(&r, i, 2), NULL, 10);
         mysql_rows_free(&r);
     }
-    has = meta_table_exists(s, "ybvoyager_imported_event_count_by_table");
+    has = meta_table_exists(s, MYW_COUNTS_TABLE);
     if (has < 0)
         goto fail_noresult;
     if (has) {
@@ -1107,9 +1107,9 @@ static bool myw_drop_bookkeeping(writer_session *ws, const char *migration_uuid,
     my_wsession *s = my_ws(ws);
     *outcome = BOOKKEEPING_NONE;
     static const char *const tables[][2] = {
-        {"ybvoyager_import_data_event_channels_metainfo", MYW_CHANNELS},
-        {"ybvoyager_imported_event_count_by_table", MYW_COUNTS},
-        {"ybvoyager_import_data_batches_metainfo_v3", MYW_BATCHES},
+        {MYW_CHANNELS_TABLE, MYW_CHANNELS},
+        {MYW_COUNTS_TABLE, MYW_COUNTS},
+        {MYW_BATCHES_TABLE, MYW_BATCHES},
     };
     const char *p[1] = {migration_uuid};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {

@@ -34,9 +34,12 @@
 struct st_mysql_stmt;
 
 #define MYW_META_DB "ybvoyager_metadata"
-#define MYW_CHANNELS MYW_META_DB ".ybvoyager_import_data_event_channels_metainfo"
-#define MYW_COUNTS MYW_META_DB ".ybvoyager_imported_event_count_by_table"
-#define MYW_BATCHES MYW_META_DB ".ybvoyager_import_data_batches_metainfo_v3"
+#define MYW_CHANNELS_TABLE "ybvoyager_import_data_event_channels_metainfo"
+#define MYW_COUNTS_TABLE "ybvoyager_imported_event_count_by_table"
+#define MYW_BATCHES_TABLE "ybvoyager_import_data_batches_metainfo_v3"
+#define MYW_CHANNELS MYW_META_DB "." MYW_CHANNELS_TABLE
+#define MYW_COUNTS MYW_META_DB "." MYW_COUNTS_TABLE
+#define MYW_BATCHES MYW_META_DB "." MYW_BATCHES_TABLE
 
 /* How a PostgreSQL text value becomes a MySQL parameter, by the MySQL column's type. */
 typedef enum mcol_kind {
