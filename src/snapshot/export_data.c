@@ -28,11 +28,10 @@ static bool select_tables(const export_data_spec *spec, const src_tables *all, s
         parts[i] = (table_ref){all->parts[i].schema, all->parts[i].name};
         roots[i] = (table_ref){all->parts[i].root_schema, all->parts[i].root_name};
     }
+    table_partitions partitions = {parts, roots, all->nparts};
     char *err = NULL;
     const char *hint = NULL;
-    bool ok = table_filter_check_partitions(refs, all->count, parts, roots, all->nparts, spec->include,
-                                            spec->exclude, &err, &hint) &&
-              table_filter_select(refs, all->count, spec->include, spec->exclude, keep, &err, &hint);
+    bool ok = table_filter_select(refs, all->count, &partitions, spec->include, spec->exclude, keep, &err, &hint);
     free(parts);
     free(roots);
     if (!ok) {

@@ -280,7 +280,7 @@ static bool load_tables(import_run *r, imp_table **out, size_t *n)
     static const table_patterns none;
     char *err = NULL;
     const char *hint = NULL;
-    bool ok = table_filter_select(refs, rows.count, r->spec->include ? r->spec->include : &none,
+    bool ok = table_filter_select(refs, rows.count, NULL, r->spec->include ? r->spec->include : &none,
                                   r->spec->exclude ? r->spec->exclude : &none, keep, &err, &hint);
     if (!ok) {
         log_report(LOG_ERROR, NULL, hint, "%s", err);

@@ -219,8 +219,8 @@ static bool has_wildcard(const table_pattern *p)
     return strpbrk(p->name, "*?") || (p->schema && strpbrk(p->schema, "*?"));
 }
 
-static bool check_all_match(const table_ref *tables, size_t n, const table_patterns *pats,
-                            const char *which, char **err, const char **hint)
+static bool check_all_match(const table_ref *tables, size_t n, const table_partitions *partitions,
+                            const table_patterns *pats, const char *which, char **err, const char **hint)
 {
     for (size_t k = 0; k < pats->count; k++) {
         const table_pattern *p = &pats->items[k];
@@ -229,62 +229,38 @@ static bool check_all_match(const table_ref *tables, size_t n, const table_patte
         bool found = false;
         for (size_t i = 0; i < n && !found; i++)
             found = table_pattern_matches(p, tables[i].schema, tables[i].name);
-        if (!found) {
-            *err = xasprintf("table '%s' in %s does not exist", p->text, which);
-            *hint = "names are schema.table; quote case-sensitive names: \"Name\"";
+        if (found)
+            continue;
+        for (size_t i = 0; partitions && i < partitions->count; i++) {
+            const table_ref *part = &partitions->parts[i], *root = &partitions->roots[i];
+            if (!table_pattern_matches(p, part->schema, part->name))
+                continue;
+            char *pname = table_display_name(part->schema, part->name);
+            char *rname = table_display_name(root->schema, root->name);
+            *err = xasprintf("'%s' in %s is %s, a partition of %s: a partition is exported with its "
+                             "partitioned table, never alone",
+                             p->text, which, pname, rname);
+            free(pname);
+            free(rname);
+            *hint = "name the partitioned table (its root) instead; a partition cannot be left out "
+                    "on its own";
             return false;
         }
+        *err = xasprintf("table '%s' in %s does not exist", p->text, which);
+        *hint = "names are schema.table; quote case-sensitive names: \"Name\"";
+        return false;
     }
     return true;
 }
 
-static bool names_partition(const table_ref *tables, size_t n, const table_ref *parts, const table_ref *roots,
-                            size_t nparts, const table_patterns *pats, const char *which, char **err,
-                            const char **hint)
-{
-    for (size_t k = 0; k < pats->count; k++) {
-        const table_pattern *p = &pats->items[k];
-        if (has_wildcard(p))
-            continue;
-        bool table = false;
-        for (size_t i = 0; i < n && !table; i++)
-            table = table_pattern_matches(p, tables[i].schema, tables[i].name);
-        for (size_t i = 0; i < nparts && !table; i++) {
-            if (!table_pattern_matches(p, parts[i].schema, parts[i].name))
-                continue;
-            char *part = table_display_name(parts[i].schema, parts[i].name);
-            char *root = table_display_name(roots[i].schema, roots[i].name);
-            *err = xasprintf("'%s' in %s is %s, a partition of %s: a partition is exported with its "
-                             "partitioned table, never alone",
-                             p->text, which, part, root);
-            free(part);
-            free(root);
-            *hint = "name the partitioned table (its root) instead; a partition cannot be left out "
-                    "on its own";
-            return true;
-        }
-    }
-    return false;
-}
-
-bool table_filter_check_partitions(const table_ref *tables, size_t n, const table_ref *parts,
-                                   const table_ref *roots, size_t nparts, const table_patterns *include,
-                                   const table_patterns *exclude, char **err, const char **hint)
+bool table_filter_select(const table_ref *tables, size_t n, const table_partitions *partitions,
+                         const table_patterns *include, const table_patterns *exclude, bool *keep,
+                         char **err, const char **hint)
 {
     *err = NULL;
     *hint = NULL;
-    return !(include && names_partition(tables, n, parts, roots, nparts, include, "--table-list", err, hint)) &&
-           !(exclude &&
-             names_partition(tables, n, parts, roots, nparts, exclude, "--exclude-table-list", err, hint));
-}
-
-bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
-                         const table_patterns *exclude, bool *keep, char **err, const char **hint)
-{
-    *err = NULL;
-    *hint = NULL;
-    if (!check_all_match(tables, n, include, "--table-list", err, hint) ||
-        !check_all_match(tables, n, exclude, "--exclude-table-list", err, hint))
+    if (!check_all_match(tables, n, partitions, include, "--table-list", err, hint) ||
+        !check_all_match(tables, n, partitions, exclude, "--exclude-table-list", err, hint))
         return false;
     for (size_t i = 0; i < n; i++) {
         bool in = include->count == 0;

@@ -47,23 +47,25 @@ void table_patterns_free(table_patterns *p);
 
 bool table_pattern_matches(const table_pattern *p, const char *schema, const char *name);
 
+/* Partitions of the listed tables, each with its tree's root (roots[i] is parts[i]'s). */
+typedef struct table_partitions {
+    const table_ref *parts;
+    const table_ref *roots;
+    size_t count;
+} table_partitions;
+
 /*
  * Select among tables[0..n): included (every table when include is empty)
  * and not excluded. keep[i] is set for selected tables. Returns false with
  * *err (the message, caller frees) naming a pattern without wildcards that
  * matches no table, and *hint (static: how to write names) for log_report.
+ * When such a pattern names a partition of partitions (NULL: none known),
+ * *err names it with its root instead: a partition is selected with its
+ * partitioned table, never alone.
  */
-bool table_filter_select(const table_ref *tables, size_t n, const table_patterns *include,
-                         const table_patterns *exclude, bool *keep, char **err, const char **hint);
-
-/*
- * A pattern without wildcards that names none of tables[0..n) but a partition
- * parts[i] (whose tree's root is roots[i]) is refused: false with *err (caller
- * frees) naming the partition and its root, and *hint. True when there is none.
- */
-bool table_filter_check_partitions(const table_ref *tables, size_t n, const table_ref *parts,
-                                   const table_ref *roots, size_t nparts, const table_patterns *include,
-                                   const table_patterns *exclude, char **err, const char **hint);
+bool table_filter_select(const table_ref *tables, size_t n, const table_partitions *partitions,
+                         const table_patterns *include, const table_patterns *exclude, bool *keep,
+                         char **err, const char **hint);
 
 /* The name operators see: table for schema public, else schema.table. Caller frees. */
 char *table_display_name(const char *schema, const char *name);

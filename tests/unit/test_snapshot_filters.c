@@ -26,7 +26,7 @@ static char *selected(const char *inc, const char *exc)
     bool keep[NDB];
     strbuf sb = STRBUF_INIT;
     if (!table_patterns_parse(inc, &i, &err) || !table_patterns_parse(exc, &e, &err) ||
-        !table_filter_select(db, NDB, &i, &e, keep, &err, &hint)) {
+        !table_filter_select(db, NDB, NULL, &i, &e, keep, &err, &hint)) {
         strbuf_appendf(&sb, "ERR: %s", err);
         if (hint)
             strbuf_appendf(&sb, " HINT: %s", hint);
@@ -215,7 +215,7 @@ TEST(snapshot_target_endpoints_parse)
     CHECK(!yb_nodes_parse(":5433", 5433, &n));
 }
 
-/* A name that is no table but a partition is refused naming its root; wildcards and tables pass. */
+/* A name that is no table but a partition is refused naming its root; wildcards select among tables only. */
 TEST(snapshot_filter_partition_named)
 {
     static const table_ref parts[] = {{"public", "parted_us"}, {"Sales", "select_2024"}};
@@ -230,14 +230,17 @@ TEST(snapshot_filter_partition_named)
          "'\"Sales\".select_2024' in --exclude-table-list is Sales.select_2024, a partition of Sales.select: a "
          "partition is exported with its partitioned table, never alone"},
         {"parted_*", "select_20*", NULL},   /* wildcards select among tables only */
-        {"customers", "PARTED_US2", NULL},  /* no such name at all: table_filter_select's error */
+        /* no such name at all, partition or table: the usual error */
+        {"customers", "PARTED_US2", "table 'PARTED_US2' in --exclude-table-list does not exist"},
     };
+    const table_partitions partitions = {parts, roots, 2};
+    bool keep[NDB];
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         table_patterns i = {0}, e = {0};
         char *err = NULL;
         const char *hint = NULL;
         CHECK(table_patterns_parse(cases[k].inc, &i, &err) && table_patterns_parse(cases[k].exc, &e, &err));
-        bool ok = table_filter_check_partitions(db, NDB, parts, roots, 2, &i, &e, &err, &hint);
+        bool ok = table_filter_select(db, NDB, &partitions, &i, &e, keep, &err, &hint);
         if (cases[k].want) {
             CHECK(!ok);
             CHECK_STR_EQ(cases[k].want, err);
