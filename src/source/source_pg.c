@@ -169,29 +169,32 @@ static bool pg_tables_list(pgconn *c, const char *const *schemas, src_tables *ou
     return pg_partitions_list(c, schemas, out);
 }
 
-static engine_status pg_connect(source *s, bool quiet, char **why)
+/* c (NULL: the connect failed, logged) becomes the control connection. */
+static engine_status adopt_control(source *s, pgconn *c)
 {
     pg_source *p = pg_of(s);
-    if (p->c)
-        return ENGINE_OK;
-    pgconn_options co = {.quiet = quiet, .why = why};
-    p->c = db_connect_recorded(s->eng->cat, s->conf, &co);
+    p->c = c;
     /* export data from the source starts its run again when this connection breaks (control_lost) */
     if (p->c && s->conf->role == DB_SOURCE)
         p->c->retries = true;
     return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
 }
 
+static engine_status pg_connect(source *s, bool quiet, char **why)
+{
+    if (pg_of(s)->c)
+        return ENGINE_OK;
+    pgconn_options co = {.quiet = quiet, .why = why};
+    return adopt_control(s, db_connect_recorded(s->eng->cat, s->conf, &co));
+}
+
 static engine_status pg_connect_waiting(source *s, retry_state *rs, bool *gave_up)
 {
-    pg_source *p = pg_of(s);
     *gave_up = false;
-    if (p->c)
+    if (pg_of(s)->c)
         return ENGINE_OK;
-    p->c = db_connect_recorded_retrying(s->eng->cat, s->conf, NULL, rs, s->eng->interrupted, gave_up);
-    if (p->c && s->conf->role == DB_SOURCE)
-        p->c->retries = true;
-    return p->c ? ENGINE_OK : db_role_failure(s->conf->role);
+    return adopt_control(s, db_connect_recorded_retrying(s->eng->cat, s->conf, NULL, rs, s->eng->interrupted,
+                                                         gave_up));
 }
 
 static bool pg_control_lost(source *s)
