@@ -13,6 +13,8 @@ static char *named(const char *prefix, const char *migration_uuid)
     return strbuf_detach(&sb);
 }
 
+char *feed_uuid_hex(const char *migration_uuid) { return named("", migration_uuid); }
+
 char *feed_slot_name(const char *migration_uuid, bool of_target)
 {
     return named(of_target ? "voyager_target_slot_" : "voyager_slot_", migration_uuid);

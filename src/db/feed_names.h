@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+/* The uuid's hex digits (no dashes): in every such name; end migration looks for them. Caller frees. */
+char *feed_uuid_hex(const char *migration_uuid);
 /* export data's slot (of_target false) or export data from target's. Caller frees. */
 char *feed_slot_name(const char *migration_uuid, bool of_target);
 /* The publication beside that slot. Caller frees. */

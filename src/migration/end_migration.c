@@ -6,6 +6,7 @@
 #include "catalog/catalog.h"
 #include "core/util.h"
 #include "db/connect.h"
+#include "db/feed_names.h"
 #include "db/replication/replstream.h"
 #include "migration/cutover.h"
 #include "migration/report.h"
@@ -418,13 +419,8 @@ engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spe
     if (!back_up(eng, spec))
         return ENGINE_BAD_STATE;
 
-    char uuid_hex[33];
-    size_t n = 0;
-    for (const char *p = catalog_migration_uuid(eng->cat); *p && n < 32; p++)
-        if (*p != '-')
-            uuid_hex[n++] = *p;
-    uuid_hex[n] = '\0';
-    for (size_t i = 0; i < ARRAY_LEN(spec->conf); i++) {
+    char *uuid_hex = feed_uuid_hex(catalog_migration_uuid(eng->cat));
+    for (size_t i = 0; rc == ENGINE_OK && i < ARRAY_LEN(spec->conf); i++) {
         if (!spec->conf[i])
             continue;
         bool by_writer = false;
@@ -436,12 +432,13 @@ engine_status migration_end(const engine_ctx *eng, const end_migration_spec *spe
             log_report(LOG_ERROR, "the export dir is kept until every database is clean",
                        "fix the problem above and run end migration again",
                        "the %s database was not cleaned", db_role_name(spec->conf[i]->role));
-            return db_role_failure(spec->conf[i]->role);
+            rc = db_role_failure(spec->conf[i]->role);
+        } else if (!forget_feed_left(eng, spec->conf[i]->role)) {
+            rc = ENGINE_BAD_STATE;
         }
-        if (!forget_feed_left(eng, spec->conf[i]->role))
-            return ENGINE_BAD_STATE;
     }
-    return ENGINE_OK;
+    free(uuid_hex);
+    return rc;
 }
 
 engine_status migration_end_empty_export_dir(const char *export_dir)
