@@ -8,6 +8,7 @@
 #include "db/connect.h"
 #include "db/db_identity.h"
 #include "db/feed_names.h"
+#include "migration/cutover.h"
 #include "snapshot/snapshot_import.h"
 
 #include <cjson/cJSON.h>
@@ -20,9 +21,9 @@
 
 static bool export_is_live(catalog *cat)
 {
-    char *t = catalog_status_get_string(cat, "ExportType");
-    bool live = t && strcmp(t, "snapshot-and-changes") == 0;
-    free(t);
+    cJSON *rec = catalog_status_load(cat);
+    bool live = cutover_export_is_live(rec);
+    cJSON_Delete(rec);
     return live;
 }
 
@@ -428,6 +429,7 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(status, "SourceDBConf");
     const cJSON *sch = src ? cJSON_GetObjectItemCaseSensitive(src, "Schema") : NULL;
     char *rec_schema = xstrdup(cJSON_IsString(sch) ? sch->valuestring : "");
+    bool live = cutover_export_is_live(status);
     cJSON_Delete(status);
     engine_status rc = ENGINE_OK;
     /*
@@ -443,7 +445,7 @@ static engine_status changes_to_source(engine_ctx *eng, const import_data_spec *
                    spec->source_schema);
         free(detail);
         rc = ENGINE_BAD_INPUT;
-    } else if (!export_is_live(eng->cat)) {
+    } else if (!live) {
         log_report(LOG_ERROR,
                    "the target's changes come back only in a live migration (export data "
                    "--export-type snapshot-and-changes, then cutover to target with "
