@@ -331,11 +331,10 @@ static bool check_tables_exist(writer_session *c, imp_table *ts, size_t n)
  * The data files must be those this importer started from: after export data
  * --start-clean, batches already imported describe files that are gone.
  */
-static bool same_generation(import_run *r)
+static bool same_generation(import_run *r, const char *mine)
 {
     catalog *m = r->eng->cat;
     char *now = catalog_status_get_string(m, SNAPSHOT_EXPORT_ID_KEY);
-    char *mine = snapshot_import_generation_get(m, r->spec->importer_role);
     bool ok = true;
     if (now && mine && strcmp(now, mine) != 0 && !r->spec->start_clean) {
         log_report(LOG_ERROR, NULL, "run import data with --start-clean (and --truncate-tables)",
@@ -347,7 +346,6 @@ static bool same_generation(import_run *r)
     }
     /* A changed id with --start-clean is recorded once the clean start succeeded. */
     free(now);
-    free(mine);
     return ok;
 }
 
@@ -849,17 +847,18 @@ engine_status snapshot_import_run(engine_ctx *eng, const snapshot_import_spec *s
         }
     }
     /* No generation recorded: this importer has loaded no file yet (set before the first). */
-    char *loaded_before = snapshot_import_generation_get(eng->cat, spec->importer_role);
-    bool first_run = !loaded_before && !spec->start_clean;
-    free(loaded_before);
-    if (first_run) {
+    char *mine = snapshot_import_generation_get(eng->cat, spec->importer_role);
+    if (!mine && !spec->start_clean) {
         c->ops->set_retrying(c, false); /* run once: its failures are errors */
         rc = may_load_into(&r, c, ts, n);
         c->ops->set_retrying(c, true);
-        if (rc != ENGINE_OK)
-            goto out; /* before same_generation: the next run asks again */
     }
-    if (!same_generation(&r)) {
+    /* a refused first run records no generation: the next run asks again */
+    bool same = rc == ENGINE_OK && same_generation(&r, mine);
+    free(mine);
+    if (rc != ENGINE_OK)
+        goto out;
+    if (!same) {
         rc = ENGINE_BAD_STATE;
         goto out;
     }
